@@ -1,0 +1,49 @@
+# Akleao Finance — every target says what it does; `make` alone lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup lint test test-unit test-integration up down status logs clean
+
+help: ## Show this list of targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+setup: $(STAMP) ## Create the virtualenv and install pinned dependencies (idempotent)
+
+lint: setup ## ruff (lint + format check) and mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+test: setup lint ## Everything CI runs: lint, then unit, integration and e2e tests (starts its own emulators)
+	$(PY) -m pytest tests
+
+test-unit: setup ## Unit tests only (no services)
+	$(PY) -m pytest tests/unit
+
+test-integration: setup ## Integration and end-to-end tests (start their own emulators)
+	$(PY) -m pytest tests/integration tests/e2e
+
+up: setup ## Start the whole local stack in the background (emulators, every function, provisioning)
+	$(PY) -m emulators.stack up
+
+down: ## Stop the local stack and everything it started
+	@test -x $(PY) && $(PY) -m emulators.stack down || true
+
+status: ## Show the running local stack (ports, functions, log folder)
+	@$(PY) -m emulators.stack status
+
+logs: ## Follow the local stack's logs (JSON lines from every function, emulator output)
+	tail -n 20 -F .stack/logs/*.log
+
+clean: down ## Remove the virtualenvs, stack state and caches
+	rm -rf $(VENV) .venv-* .stack .mypy_cache .ruff_cache .pytest_cache

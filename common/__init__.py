@@ -1,0 +1,1 @@
+"""Akleao Finance domain and adapters shared by every Cloud Function."""

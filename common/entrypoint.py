@@ -1,0 +1,83 @@
+"""What every Pub/Sub-triggered function does around its domain call.
+
+Decode the push envelope with the topic's one decoder; a payload that can never succeed is
+logged with its message id and published to the subscription's dead-letter topic, then
+acknowledged, so it neither loops nor blocks the messages behind it. Anything else that goes
+wrong raises, the push is answered with an error, and Pub/Sub retries under the
+subscription's bounded retry and dead-letter policy.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from cloudevents.http import CloudEvent
+
+from common import log, topics
+from common.adapters.pubsub import Publisher
+from common.messages import MalformedMessage, Message, b64decode_data, decode_data
+
+M = TypeVar("M", bound=Message)
+logger = log.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a message came from: its id is the idempotency key of last resort."""
+
+    message_id: str
+    publish_time: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+    ordering_key: str = ""
+
+
+def unwrap(cloud_event: CloudEvent) -> tuple[Delivery, Any]:
+    """Split a Pub/Sub CloudEvent into its delivery facts and its (still encoded) data."""
+    data = cloud_event.data if isinstance(cloud_event.data, dict) else {}
+    message = data.get("message") if isinstance(data.get("message"), dict) else {}
+    assert isinstance(message, dict)
+    raw_attributes = message.get("attributes") or {}
+    delivery = Delivery(
+        message_id=str(message.get("messageId") or message.get("message_id") or cloud_event["id"]),
+        publish_time=str(message.get("publishTime") or ""),
+        attributes={str(k): str(v) for k, v in raw_attributes.items()} if isinstance(raw_attributes, dict) else {},
+        ordering_key=str(message.get("orderingKey") or ""),
+    )
+    return delivery, message.get("data")
+
+
+def handle(
+    cloud_event: CloudEvent,
+    *,
+    function: str,
+    model: type[M],
+    process: Callable[[M, Delivery], None],
+    publisher: Callable[[], Publisher],
+) -> None:
+    """Decode ``cloud_event`` as ``model`` and run ``process``, dead-lettering bad payloads."""
+    delivery, data = unwrap(cloud_event)
+    with log.context(function=function, message_id=delivery.message_id, event_id=cloud_event["id"]):
+        raw = b""
+        try:
+            raw = b64decode_data(data)
+            message = decode_data(model, raw)
+        except MalformedMessage as exc:
+            subscription = topics.subscription_for(function)
+            logger.error(
+                "malformed message dead-lettered: %s",
+                exc,
+                extra={"json_fields": {"subscription": subscription, "reason": str(exc)}},
+            )
+            dead_letter = topics.dead_letter_topic(subscription)
+            publisher().publish_raw(
+                dead_letter,
+                raw if raw else str(data).encode(),
+                attributes={
+                    "error": str(exc)[:1024],
+                    "source_message_id": delivery.message_id,
+                    "subscription": subscription,
+                    "function": function,
+                },
+            ).result(timeout=30)
+            return
+        process(message, delivery)

@@ -1,0 +1,54 @@
+"""JSON-line logs that Cloud Logging parses (severity, message, labels, context ids).
+
+google-cloud-logging's StructuredLogHandler does the formatting; this module only adds the
+context every line of a handled message should carry (function, event id, message id, ...)
+through a context variable, so handlers never thread ids through every call.
+"""
+
+import contextlib
+import contextvars
+import functools
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from google.cloud.logging.handlers import StructuredLogHandler
+
+_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})  # noqa: B039
+
+
+class _ContextFilter(logging.Filter):
+    """Copies the current context into the record's ``json_fields`` (what the handler emits)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields = dict(_context.get())
+        fields.update(getattr(record, "json_fields", None) or {})
+        record.json_fields = fields
+        return True
+
+
+@functools.cache
+def configure(level: str = "INFO") -> None:
+    """Route the root logger to stdout as structured JSON, once per process."""
+    handler = StructuredLogHandler(stream=sys.stdout)  # type: ignore[no-untyped-call]
+    handler.addFilter(_ContextFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("google", "urllib3", "grpc", "asyncprawcore", "werkzeug"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+@contextlib.contextmanager
+def context(**fields: Any) -> Iterator[None]:
+    """Add ``fields`` to every log line written inside the block."""
+    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def get_logger(name: str) -> logging.Logger:
+    return logging.getLogger(name)

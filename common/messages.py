@@ -1,0 +1,164 @@
+"""The messages that cross function boundaries, one pydantic model per topic.
+
+A message is JSON in the Pub/Sub ``data`` field. Each topic has exactly one model here and
+is decoded through :func:`decode` and encoded through :func:`encode`, so a schema change has
+one place to happen and every malformed payload fails the same, clear way.
+"""
+
+import base64
+import binascii
+import json
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from common import topics
+
+
+class Message(BaseModel):
+    """Base of every topic payload: strict about shape, tolerant of added fields."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ScrapeTick(Message):
+    """Published by Cloud Scheduler on ``scrape-ticks``. Every field is optional so the
+    scheduler's fixed payload ``{}`` is a valid tick; a redelivered tick keeps its Pub/Sub
+    message id, which becomes the run id when none is given."""
+
+    run_id: str | None = None
+    subreddits: tuple[str, ...] | None = None
+
+
+class SubredditFetch(Message):
+    """One unit of fetch work on ``subreddit-fetches``."""
+
+    run_id: str = Field(min_length=1)
+    subreddit: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")
+
+
+class RedditItem(Message):
+    """A post or comment as stored and archived, on ``reddit-items``."""
+
+    id: str = Field(min_length=1)  # Reddit fullname: t3_... for posts, t1_... for comments
+    kind: Literal["post", "comment"]
+    subreddit: str
+    author: str | None  # None for [deleted] / unknown authors
+    author_created_utc: float | None = None
+    author_karma: int | None = None
+    title: str = ""
+    body: str = ""
+    url: str | None = None
+    permalink: str
+    flair: str | None = None
+    score: int = 0
+    num_comments: int = 0
+    created_utc: float
+    parent_id: str | None = None  # comments: the fullname they answer
+    link_id: str | None = None  # comments: the post they belong to
+    tickers: tuple[str, ...] = ()
+    run_id: str | None = None
+
+
+class Mention(Message):
+    """One ticker mentioned by one item: what the aggregator counts and the detector cites."""
+
+    item_id: str = Field(min_length=1)
+    kind: Literal["post", "comment"]
+    subreddit: str
+    author: str | None
+    author_created_utc: float | None = None
+    author_karma: int | None = None
+    created_utc: float
+    text_length: int = Field(ge=0)
+    score: int = 0
+    num_comments: int = 0
+    permalink: str = ""
+    title: str = ""
+    flair: str | None = None
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    method: str = "cashtag"  # how the extractor found it: cashtag, symbol, name
+    is_dd: bool = False
+    emoji_count: int = Field(default=0, ge=0)
+    rocket_count: int = Field(default=0, ge=0)
+    cashtag_count: int = Field(default=0, ge=0)  # distinct cashtags in the same text
+    text_hash: str = ""  # exact-duplicate key of the normalised text
+    minhash: str = ""  # near-duplicate signature (common.fingerprint)
+    sentiment: float | None = None
+
+
+class MentionBatch(Message):
+    """All mentions of one ticker found by one fetch, on ``mentions`` (ordering key = ticker)."""
+
+    ticker: str = Field(min_length=1, max_length=12)
+    run_id: str | None = None
+    mentions: tuple[Mention, ...] = Field(min_length=1)
+
+
+class TickerUpdate(Message):
+    """The aggregator changed a ticker's metrics; published on ``ticker-updates``."""
+
+    ticker: str = Field(min_length=1, max_length=12)
+    hours: tuple[str, ...] = ()  # yyyymmddhh buckets touched
+    as_of: float  # newest created_utc counted: the detector's notion of "now"
+    batch_id: str = ""
+
+
+class AlertEvent(Message):
+    """A new or escalated alert, on ``alerts``; the full alert lives in Firestore."""
+
+    alert_id: str
+    ticker: str
+    status: str
+    level: int = 1
+    rule: str
+    score: float
+    pump_risk: float
+    as_of: float
+
+
+MODELS: dict[str, type[Message]] = {
+    topics.SCRAPE_TICKS: ScrapeTick,
+    topics.SUBREDDIT_FETCHES: SubredditFetch,
+    topics.REDDIT_ITEMS: RedditItem,
+    topics.MENTIONS: MentionBatch,
+    topics.TICKER_UPDATES: TickerUpdate,
+    topics.ALERTS: AlertEvent,
+}
+
+M = TypeVar("M", bound=Message)
+
+
+class MalformedMessage(ValueError):
+    """The payload can never be processed: retrying it would only loop. Dead-letter it."""
+
+
+def encode(message: Message) -> bytes:
+    return message.model_dump_json(exclude_none=True).encode()
+
+
+def decode_data(model: type[M], data: bytes) -> M:
+    """Validate raw JSON bytes as ``model``; any problem becomes :class:`MalformedMessage`."""
+    try:
+        payload = json.loads(data or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedMessage(f"not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise MalformedMessage(f"expected a JSON object, got {type(payload).__name__}")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors())
+        raise MalformedMessage(f"invalid {model.__name__}: {details}") from exc
+
+
+def b64decode_data(data: Any) -> bytes:
+    """Pub/Sub push carries ``data`` as base64 text; anything else is malformed."""
+    if data is None:
+        return b""
+    if not isinstance(data, str):
+        raise MalformedMessage(f"message data must be base64 text, got {type(data).__name__}")
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedMessage(f"message data is not valid base64: {exc}") from exc

@@ -1,0 +1,2 @@
+"""The local stack: real Google emulators, every function as its own process, provisioned
+from the Terraform definitions."""

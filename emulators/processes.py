@@ -1,0 +1,102 @@
+"""Child processes that never outlive their parent: own process group, parent-death signal,
+readiness by HTTP probe, logs to files, whole-group shutdown."""
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: the kernel kills it if its parent dies, even by SIGKILL."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float, process: "subprocess.Popen[bytes] | None" = None) -> float:
+    """Poll ``url`` until any HTTP answer arrives; returns the seconds it took."""
+    start = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return time.monotonic() - start
+        except urllib.error.HTTPError:
+            return time.monotonic() - start  # it answered: it is listening
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {process.returncode} before it was ready")
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"{url} not ready after {timeout:.0f}s")
+        time.sleep(0.1)
+
+
+@dataclass
+class Service:
+    """One background process of the local stack."""
+
+    name: str
+    command: Sequence[str]
+    port: int
+    log_path: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    ready_path: str = "/"
+    cwd: Path | None = None
+    process: "subprocess.Popen[bytes] | None" = None
+    started_in: float = 0.0
+    _log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_timeout: float = 60.0, die_with_parent: bool = True) -> "Service":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            list(self.command),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **self.env},
+            cwd=self.cwd,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if die_with_parent else None,  # noqa: PLW1509
+        )
+        try:
+            self.started_in = wait_http(self.url + self.ready_path, ready_timeout, self.process)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, grace: float = 5.0) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(grace)
+        if self._log is not None:
+            self._log.close()
+            self._log = None

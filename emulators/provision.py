@@ -1,0 +1,57 @@
+"""Create the Terraform-defined topics and subscriptions in the Pub/Sub emulator.
+
+Push endpoints point at the local function processes; a subscription whose function is not
+running locally is created as a pull subscription so its messages wait instead of vanishing.
+"""
+
+import contextlib
+import os
+from collections.abc import Mapping
+
+from google.api_core import exceptions as gexc
+from google.cloud import pubsub_v1
+from google.protobuf import duration_pb2
+
+from emulators import tfmodel
+
+
+def provision(pubsub_host: str, project: str, endpoints: Mapping[str, str]) -> None:
+    os.environ["PUBSUB_EMULATOR_HOST"] = pubsub_host
+    model = tfmodel.load()
+    publisher = pubsub_v1.PublisherClient()
+    subscriber = pubsub_v1.SubscriberClient()
+    dead_letter_topics = {s.dead_letter_topic for s in model.subscriptions.values()}
+    for topic in [*model.topics, *sorted(dead_letter_topics)]:
+        with contextlib.suppress(gexc.AlreadyExists):
+            publisher.create_topic(name=publisher.topic_path(project, topic))
+    for topic, hold in model.dead_letter_holds.items():
+        _create_subscription(
+            subscriber,
+            {
+                "name": subscriber.subscription_path(project, hold),
+                "topic": publisher.topic_path(project, topic),
+            },
+        )
+    for sub in model.subscriptions.values():
+        request: dict[str, object] = {
+            "name": subscriber.subscription_path(project, sub.name),
+            "topic": publisher.topic_path(project, sub.topic),
+            "ack_deadline_seconds": sub.ack_deadline_seconds,
+            "enable_message_ordering": sub.message_ordering,
+            "dead_letter_policy": {
+                "dead_letter_topic": publisher.topic_path(project, sub.dead_letter_topic),
+                "max_delivery_attempts": sub.max_delivery_attempts,
+            },
+            "retry_policy": {
+                "minimum_backoff": duration_pb2.Duration(seconds=int(sub.minimum_backoff_seconds)),
+                "maximum_backoff": duration_pb2.Duration(seconds=int(sub.maximum_backoff_seconds)),
+            },
+        }
+        if sub.function in endpoints:
+            request["push_config"] = {"push_endpoint": endpoints[sub.function].rstrip("/") + "/"}
+        _create_subscription(subscriber, request)
+
+
+def _create_subscription(subscriber: pubsub_v1.SubscriberClient, request: dict[str, object]) -> None:
+    with contextlib.suppress(gexc.AlreadyExists):
+        subscriber.create_subscription(request=request)

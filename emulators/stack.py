@@ -1,0 +1,297 @@
+"""Start, provision and stop the local stack.
+
+The same code serves ``make up`` (a supervisor in the background until ``make down``) and
+the test session (a context manager). Pub/Sub and Firestore are the real Google emulators;
+every function runs as its own functions-framework process; topics and push subscriptions
+come from terraform/ (see provision.py).
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from emulators import jars, provision
+from emulators.processes import Service, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = ROOT / ".stack"
+STATE_FILE = STATE_DIR / "state.json"
+PROJECT = "akleao-local"
+
+
+@dataclass
+class Emulators:
+    """The Pub/Sub and Firestore emulator pair."""
+
+    log_dir: Path
+    project: str = PROJECT
+    pubsub: Service | None = None
+    firestore: Service | None = None
+
+    def start(self) -> "Emulators":
+        pubsub_port, firestore_port = free_port(), free_port()
+        self.pubsub = Service(
+            "pubsub-emulator",
+            ["java", "-jar", str(jars.find_pubsub_jar()), "--host=127.0.0.1", f"--port={pubsub_port}"],
+            pubsub_port,
+            self.log_dir / "pubsub-emulator.log",
+        )
+        self.firestore = Service(
+            "firestore-emulator",
+            [
+                "java",
+                "-Duser.language=en",
+                "-cp",
+                str(jars.find_firestore_jar()),
+                "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
+                "start",
+                "--host=127.0.0.1",
+                f"--port={firestore_port}",
+                "--database-mode=firestore-native",
+            ],
+            firestore_port,
+            self.log_dir / "firestore-emulator.log",
+        )
+        try:
+            self.pubsub.start(ready_timeout=60)
+            self.firestore.start(ready_timeout=60)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def env(self) -> dict[str, str]:
+        assert self.pubsub and self.firestore
+        return {
+            "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{self.pubsub.port}",
+            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{self.firestore.port}",
+            "GOOGLE_CLOUD_PROJECT": self.project,
+        }
+
+    def clear_firestore(self) -> None:
+        """Delete every document (the emulator's own reset endpoint)."""
+        assert self.firestore
+        request = urllib.request.Request(
+            f"{self.firestore.url}/emulator/v1/projects/{self.project}/databases/(default)/documents",
+            method="DELETE",
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def stop(self) -> None:
+        for service in (self.firestore, self.pubsub):
+            if service is not None:
+                service.stop()
+
+
+def function_names() -> list[str]:
+    """Every entry point the deployable archive exports (main.py's ``__all__``)."""
+    import main
+
+    return list(main.__all__)
+
+
+@dataclass
+class Stack:
+    """Emulators + one functions-framework process per function + provisioning."""
+
+    log_dir: Path = STATE_DIR / "logs"
+    functions: Iterable[str] | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    emulators: Emulators | None = None
+    services: dict[str, Service] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def start(self) -> "Stack":
+        began = time.monotonic()
+        self.emulators = Emulators(self.log_dir).start()
+        assert self.emulators.pubsub and self.emulators.firestore
+        self.timings["pubsub_emulator_s"] = self.emulators.pubsub.started_in
+        self.timings["firestore_emulator_s"] = self.emulators.firestore.started_in
+        try:
+            names = list(self.functions) if self.functions is not None else function_names()
+            for name in names:
+                self.services[name] = self.start_function(name)
+            provision.provision(
+                self.emulators.env["PUBSUB_EMULATOR_HOST"],
+                self.emulators.project,
+                {name: service.url for name, service in self.services.items()},
+            )
+        except Exception:
+            self.stop()
+            raise
+        self.timings["stack_s"] = time.monotonic() - began
+        return self
+
+    @property
+    def env(self) -> dict[str, str]:
+        assert self.emulators
+        return {**self.emulators.env, **self.extra_env}
+
+    def start_function(self, name: str) -> Service:
+        port = free_port()
+        service = Service(
+            name,
+            [
+                sys.executable,
+                "-m",
+                "functions_framework",
+                "--source",
+                str(ROOT / "main.py"),
+                "--target",
+                name,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            port,
+            self.log_dir / f"{name}.log",
+            env={**self.env, "K_SERVICE": name, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+            cwd=ROOT,
+        )
+        return service.start(ready_timeout=60)
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+        if self.emulators is not None:
+            self.emulators.stop()
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "pid": os.getpid(),
+            "env": self.env,
+            "functions": {name: service.url for name, service in self.services.items()},
+            "logs": str(self.log_dir),
+            "timings": self.timings,
+        }
+
+
+@contextlib.contextmanager
+def running(**kwargs: object) -> Iterator[Stack]:
+    stack = Stack(**kwargs)  # type: ignore[arg-type]
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+# ---------------------------------------------------------------- command line (make up/down)
+
+
+def _serve(log_dir: Path) -> int:
+    """Run the stack in the foreground until SIGTERM/SIGINT; write its state for others."""
+    stack = Stack(log_dir=log_dir)
+    stopping = False
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        stack.start()
+        STATE_FILE.write_text(json.dumps(stack.describe(), indent=2))
+        while not stopping:
+            time.sleep(0.2)
+    finally:
+        stack.stop()
+        STATE_FILE.unlink(missing_ok=True)
+    return 0
+
+
+def read_state() -> dict[str, object] | None:
+    try:
+        state = json.loads(STATE_FILE.read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(int(state["pid"]), 0)
+    except (OSError, KeyError, ValueError):
+        return None
+    return state  # type: ignore[no-any-return]
+
+
+def up(timeout: float = 180.0) -> int:
+    if read_state():
+        print(f"local stack already running (see {STATE_FILE})")
+        return 0
+    STATE_DIR.mkdir(exist_ok=True)
+    log_dir = STATE_DIR / "logs"
+    log_dir.mkdir(exist_ok=True)
+    with (log_dir / "stack.log").open("ab") as log:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "emulators.stack", "serve"],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = read_state()
+        if state:
+            print(json.dumps(state, indent=2))
+            return 0
+        if supervisor.poll() is not None:
+            print(f"local stack failed to start; see {log_dir}/stack.log", file=sys.stderr)
+            return 1
+        time.sleep(0.3)
+    supervisor.terminate()
+    print("local stack did not become ready in time", file=sys.stderr)
+    return 1
+
+
+def down(timeout: float = 30.0) -> int:
+    state = read_state()
+    if not state:
+        print("local stack is not running")
+        return 0
+    pid = int(state["pid"])  # type: ignore[call-overload]
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            print("local stack stopped")
+            return 0
+        time.sleep(0.2)
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    print("local stack killed after timeout")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m emulators.stack")
+    parser.add_argument("command", choices=["up", "down", "serve", "status"])
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        return up()
+    if args.command == "down":
+        return down()
+    if args.command == "serve":
+        return _serve(STATE_DIR / "logs")
+    state = read_state()
+    print(json.dumps(state, indent=2) if state else "local stack is not running")
+    return 0 if state else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Reads what the local stack needs out of ``terraform/`` with python-hcl2.
+
+Only the declarative parts are read (locals, variable defaults, resource arguments), never
+evaluated as general HCL: enough to provision the emulators from the same definitions that
+production is deployed from, and to test that code and Terraform agree.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+
+TERRAFORM_DIR = Path(__file__).resolve().parent.parent / "terraform"
+
+
+def unquote(value: Any) -> Any:
+    """python-hcl2 keeps string literals quoted ('"name"'); give the plain value back."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, dict):
+        return {unquote(k): unquote(v) for k, v in value.items() if not str(k).startswith("__")}
+    if isinstance(value, list):
+        return [unquote(v) for v in value]
+    return value
+
+
+def _string_list(expression: str) -> list[str]:
+    """Values of a literal list, possibly inside ``toset([...])``."""
+    return re.findall(r'"([^"]*)"', expression)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    name: str
+    topic: str
+    function: str
+    ack_deadline_seconds: int
+    message_ordering: bool
+    dead_letter_topic: str
+    max_delivery_attempts: int
+    minimum_backoff_seconds: float
+    maximum_backoff_seconds: float
+
+
+@dataclass(frozen=True)
+class TerraformModel:
+    files: dict[str, dict[str, Any]]
+
+    def blocks(self, kind: str) -> list[dict[str, Any]]:
+        return [block for parsed in self.files.values() for block in parsed.get(kind, [])]
+
+    @property
+    def locals(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for block in self.blocks("locals"):
+            merged.update({k: v for k, v in block.items() if not k.startswith("__")})
+        return merged
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """Variable name -> default (None when it has none)."""
+        out: dict[str, Any] = {}
+        for block in self.blocks("variable"):
+            for name, body in block.items():
+                out[unquote(name)] = unquote(body.get("default"))
+        return out
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for block in self.blocks("resource"):
+            for rtype, named in block.items():
+                if unquote(rtype) == resource_type:
+                    for name, body in named.items():
+                        out[unquote(name)] = body
+        return out
+
+    def resolve(self, expression: Any) -> Any:
+        """Resolve a bare ``${var.x}`` reference to its default; anything else unquoted."""
+        if isinstance(expression, str):
+            match = re.fullmatch(r"\$\{var\.([A-Za-z0-9_]+)\}", expression)
+            if match:
+                return self.variables[match.group(1)]
+        return unquote(expression)
+
+    @property
+    def topics(self) -> list[str]:
+        return _string_list(self.locals["topics"])
+
+    @property
+    def subscriptions(self) -> dict[str, Subscription]:
+        push = self.resources("google_pubsub_subscription")["push"]
+        dead_letter = push["dead_letter_policy"][0]
+        retry = push["retry_policy"][0]
+        dl_name_template = unquote(self.resources("google_pubsub_topic")["dead_letter"]["name"])
+        out: dict[str, Subscription] = {}
+        for raw_name, spec in unquote(self.locals["subscriptions"]).items():
+            out[raw_name] = Subscription(
+                name=raw_name,
+                topic=spec["topic"],
+                function=spec["function"],
+                ack_deadline_seconds=int(spec["ack_deadline_seconds"]),
+                message_ordering=bool(spec["message_ordering"]),
+                dead_letter_topic=dl_name_template.replace("${each.key}", raw_name),
+                max_delivery_attempts=int(self.resolve(dead_letter["max_delivery_attempts"])),
+                minimum_backoff_seconds=float(str(self.resolve(retry["minimum_backoff"])).rstrip("s")),
+                maximum_backoff_seconds=float(str(self.resolve(retry["maximum_backoff"])).rstrip("s")),
+            )
+        return out
+
+    @property
+    def dead_letter_holds(self) -> dict[str, str]:
+        """Dead-letter topic -> the subscription that keeps its messages."""
+        template = unquote(self.resources("google_pubsub_subscription")["dead_letter"]["name"])
+        return {
+            sub.dead_letter_topic: template.replace("${each.key}", name) for name, sub in self.subscriptions.items()
+        }
+
+
+@lru_cache(maxsize=4)
+def load(directory: Path = TERRAFORM_DIR) -> TerraformModel:
+    files: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.tf")):
+        with path.open() as handle:
+            files[path.name] = hcl2.load(handle)
+    return TerraformModel(files)

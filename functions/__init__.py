@@ -1,0 +1,1 @@
+"""One package per Cloud Function; each ``main.py`` is a thin adapter over ``common``."""

@@ -1,0 +1,64 @@
+"""dispatch: a scheduler tick in, one ``subreddit-fetches`` message per subreddit out.
+
+``runs/{run_id}`` records the fan-out, so a redelivered tick does not fan out twice; a tick
+that died midway (state still ``dispatching``) fans out again, which the fetch tolerates.
+"""
+
+import functions_framework
+from cloudevents.http import CloudEvent
+from google.cloud import firestore
+
+from common import log, topics
+from common.adapters import firestore as fs
+from common.adapters.pubsub import Outgoing, Publisher, get_publisher
+from common.dispatching import plan_fetches, run_id_for
+from common.entrypoint import Delivery, handle
+from common.messages import ScrapeTick
+from common.settings import Settings, get_settings
+
+logger = log.get_logger(__name__)
+
+
+def fan_out(
+    tick: ScrapeTick, delivery: Delivery, settings: Settings, db: firestore.Client, publisher: Publisher
+) -> int:
+    """Publish the run's fetches unless this run already did; returns how many were sent."""
+    run_id = run_id_for(tick, delivery.message_id)
+    plan = plan_fetches(run_id, tick.subreddits or settings.subreddits)
+    run = db.collection(fs.RUNS).document(run_id)
+    if not fs.create_if_absent(run, {"state": "dispatching", "subreddits": [f.subreddit for f in plan]}):
+        snapshot = run.get()
+        if snapshot.exists and snapshot.get("state") == "dispatched":
+            logger.info(
+                "run %s already dispatched; duplicate tick ignored", run_id, extra={"json_fields": {"run_id": run_id}}
+            )
+            return 0
+    publisher.publish_all(Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan)
+    run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
+    logger.info(
+        "dispatched %d subreddit fetches",
+        len(plan),
+        extra={"json_fields": {"run_id": run_id, "subreddits": [f.subreddit for f in plan]}},
+    )
+    return len(plan)
+
+
+def _publisher() -> Publisher:
+    return get_publisher(get_settings().project_id)
+
+
+def _process(tick: ScrapeTick, delivery: Delivery, settings: Settings) -> None:
+    fan_out(tick, delivery, settings, fs.get_client(settings.project_id), _publisher())
+
+
+@functions_framework.cloud_event
+def dispatch(cloud_event: CloudEvent) -> None:
+    settings = get_settings()
+    log.configure(settings.log_level)
+    handle(
+        cloud_event,
+        function="dispatch",
+        model=ScrapeTick,
+        process=lambda tick, delivery: _process(tick, delivery, settings),
+        publisher=_publisher,
+    )

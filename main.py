@@ -1,0 +1,9 @@
+"""Entry points of every Cloud Function, so one source archive serves them all.
+
+Terraform deploys this archive once per function with that function's ``entry_point``;
+locally each runs as ``functions-framework --source main.py --target NAME``.
+"""
+
+from functions.dispatch.main import dispatch
+
+__all__ = ["dispatch"]

@@ -1,0 +1,52 @@
+"""Fixtures shared by every tier.
+
+The integration and end-to-end tiers share ONE local stack per test session (the real
+Pub/Sub and Firestore emulators plus every function as its own process); Firestore is
+cleared after each test that used it.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from emulators.stack import Stack
+from tests.support.pubsub import Observer
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    log_dir = tmp_path_factory.mktemp("stack-logs")
+    running = Stack(log_dir=log_dir)
+    running.start()
+    saved = dict(os.environ)
+    os.environ.update(running.env)  # the test process talks to the same emulators
+    try:
+        yield running
+    finally:
+        running.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture
+def emulators(stack: Stack) -> Iterator[Stack]:
+    """The session stack, with Firestore emptied after the test."""
+    yield stack
+    assert stack.emulators is not None
+    stack.emulators.clear_firestore()
+
+
+@pytest.fixture
+def observe(emulators: Stack) -> Iterator[Callable[[str], Observer]]:
+    made: list[Observer] = []
+
+    def _observe(topic: str) -> Observer:
+        assert emulators.emulators is not None
+        observer = Observer(emulators.emulators.project, topic)
+        made.append(observer)
+        return observer
+
+    yield _observe
+    for observer in made:
+        observer.close()

@@ -1,0 +1,53 @@
+"""A scheduler tick through the real Pub/Sub emulator, pushed to the running dispatch."""
+
+import uuid
+from collections.abc import Callable
+
+import google.cloud.pubsub_v1 as pubsub_v1
+
+from common import topics
+from common.settings import DEFAULT_SUBREDDITS
+from emulators.stack import Stack
+from tests.support.pubsub import Observer
+
+
+def publish(stack: Stack, topic: str, data: bytes) -> str:
+    assert stack.emulators
+    publisher = pubsub_v1.PublisherClient()
+    return str(publisher.publish(publisher.topic_path(stack.emulators.project, topic), data).result(timeout=10))
+
+
+def test_a_tick_fans_out_one_fetch_per_configured_subreddit(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    fetches = observe(topics.SUBREDDIT_FETCHES)
+    publish(emulators, topics.SCRAPE_TICKS, b"{}")
+    received = fetches.pull(expected=len(DEFAULT_SUBREDDITS), timeout=30, settle=1.0)
+    assert sorted(m.json()["subreddit"] for m in received) == sorted(DEFAULT_SUBREDDITS)
+    assert len({m.json()["run_id"] for m in received}) == 1
+
+
+def test_a_duplicated_tick_does_not_double_the_fan_out(emulators: Stack, observe: Callable[[str], Observer]) -> None:
+    fetches = observe(topics.SUBREDDIT_FETCHES)
+    run_id = f"run-{uuid.uuid4().hex[:6]}"
+    tick = f'{{"run_id": "{run_id}", "subreddits": ["stocks", "options"]}}'.encode()
+    publish(emulators, topics.SCRAPE_TICKS, tick)
+    first = fetches.pull(expected=2, timeout=30)
+    publish(emulators, topics.SCRAPE_TICKS, tick)  # same run delivered again
+    later = fetches.pull(expected=1, timeout=4)
+    assert sorted(m.json()["subreddit"] for m in first) == ["options", "stocks"]
+    assert later == []
+
+
+def test_a_malformed_tick_is_dead_lettered_and_does_not_block_the_next(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    dead = observe(topics.dead_letter_topic("scrape-ticks-dispatch"))
+    fetches = observe(topics.SUBREDDIT_FETCHES)
+    bad_id = publish(emulators, topics.SCRAPE_TICKS, b"this is not json")
+    publish(emulators, topics.SCRAPE_TICKS, b'{"subreddits": ["pennystocks"]}')
+    [dead_lettered] = dead.pull(expected=1, timeout=30, settle=1.0)
+    assert dead_lettered.data == b"this is not json"
+    assert dead_lettered.attributes["source_message_id"] == bad_id
+    assert "not JSON" in dead_lettered.attributes["error"]
+    assert [m.json()["subreddit"] for m in fetches.pull(expected=1, timeout=30)] == ["pennystocks"]
