@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up down status logs clean
+.PHONY: help setup lint test test-unit test-integration up down status logs clean bench
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ status: ## Show the running local stack (ports, functions, log folder)
 
 logs: ## Follow the local stack's logs (JSON lines from every function, emulator output)
 	tail -n 20 -F .stack/logs/*.log
+
+bench: setup ## Run every benchmark (bench/*.py) and write bench/results.json
+	$(PY) -m bench.run $(ONLY)
 
 clean: down ## Remove the virtualenvs, stack state and caches
 	rm -rf $(VENV) .venv-* .stack .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,56 @@
+"""Run every benchmark module and write one table and ``bench/results.json``.
+
+A benchmark module is any ``bench/*.py`` (other than this one) exposing ``run() -> dict``:
+flat name -> number or string. Figures are compared with ceilings measured in the same
+run (ratios), never with fixed times, so they mean the same on any machine.
+"""
+
+import importlib
+import json
+import pkgutil
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import bench
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+def main(argv: list[str]) -> int:
+    only = set(argv)
+    results: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    failed = False
+    for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda i: i.name):
+        if info.name == "run" or (only and info.name not in only):
+            continue
+        module = importlib.import_module(f"bench.{info.name}")
+        if not hasattr(module, "run"):
+            continue
+        print(f"== {info.name}", flush=True)
+        began = time.monotonic()
+        try:
+            figures = module.run()
+        except Exception as exc:  # one broken benchmark must not hide the others
+            failed = True
+            figures = {"error": repr(exc)}
+        figures["wall_s"] = round(time.monotonic() - began, 2)
+        results[info.name] = figures
+        for name, value in figures.items():
+            shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+            print(f"  {name:<48} {shown}")
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {RESULTS}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
