@@ -1,0 +1,54 @@
+"""mentions_from_item: one mention per distinct symbol, carrying what the aggregator counts."""
+
+from common.mentions import mentions_from_item
+from common.messages import RedditItem
+
+
+def _post(**overrides: object) -> RedditItem:
+    fields: dict[str, object] = {
+        "id": "t3_abc",
+        "kind": "post",
+        "subreddit": "wallstreetbets",
+        "author": "alice",
+        "author_created_utc": 1_600_000_000.0,
+        "author_karma": 321,
+        "title": "$GME is the play",
+        "body": "Buying more $gme and a little $AMC",
+        "permalink": "/r/wallstreetbets/comments/abc/x/",
+        "flair": "DD",
+        "score": 42,
+        "num_comments": 7,
+        "created_utc": 1_767_225_600.0,
+    }
+    fields.update(overrides)
+    return RedditItem.model_validate(fields)
+
+
+def test_each_symbol_is_mentioned_once_in_order_of_first_appearance() -> None:
+    assert [symbol for symbol, _ in mentions_from_item(_post())] == ["GME", "AMC"]
+
+
+def test_a_mention_carries_the_item_facts_the_aggregator_needs() -> None:
+    _, mention = mentions_from_item(_post())[0]
+    assert mention.item_id == "t3_abc"
+    assert mention.kind == "post"
+    assert mention.subreddit == "wallstreetbets"
+    assert mention.author == "alice"
+    assert mention.author_created_utc == 1_600_000_000.0
+    assert mention.author_karma == 321
+    assert mention.created_utc == 1_767_225_600.0
+    assert mention.text_length == len("$GME is the play") + len("Buying more $gme and a little $AMC")
+    assert (mention.score, mention.num_comments) == (42, 7)
+    assert mention.permalink == "/r/wallstreetbets/comments/abc/x/"
+    assert mention.is_dd
+    assert mention.cashtag_count == 2
+
+
+def test_an_item_without_tickers_yields_no_mentions() -> None:
+    assert mentions_from_item(_post(title="nothing here", body="just words")) == []
+
+
+def test_a_deleted_author_is_kept_as_unknown() -> None:
+    [(_, mention)] = mentions_from_item(_post(author=None, author_created_utc=None, body="", title="$TSLA"))
+    assert mention.author is None
+    assert mention.author_created_utc is None
