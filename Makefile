@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up down status logs clean bench
+.PHONY: help setup lint test test-unit test-integration up down status logs clean bench browser demo
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ lint: setup ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-test: setup lint ## Everything CI runs: lint, then unit, integration and e2e tests (starts its own emulators)
+test: setup lint browser ## Everything CI runs: lint, then unit, integration and e2e tests (starts its own emulators)
 	$(PY) -m pytest tests
 
 test-unit: setup ## Unit tests only (no services)
@@ -44,6 +44,12 @@ status: ## Show the running local stack (ports, functions, log folder)
 
 logs: ## Follow the local stack's logs (JSON lines from every function, emulator output)
 	tail -n 20 -F .stack/logs/*.log
+
+browser: ## Install Debian's chromium + chromedriver for the dashboard's browser test (idempotent; apt when missing)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
+	sudo=""; if [ "$$(id -u)" != 0 ]; then sudo="sudo"; fi; \
+	echo "installing Debian's chromium and chromium-driver (once)"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 
 bench: setup ## Run every benchmark (bench/*.py) and write bench/results.json
 	$(PY) -m bench.run $(ONLY)
