@@ -1,0 +1,427 @@
+/* Akleao dashboard: plain JS against the /v1 API, no build step.
+ *
+ * Where the API is: config.json beside this page when a separate static server serves it
+ * (the demo writes {"api": "http://127.0.0.1:PORT"}), else this page's own origin. The API
+ * origin is never taken from the URL, so a crafted link cannot send the token elsewhere.
+ * The token comes from the URL fragment (#token=..., never sent to any server) or the
+ * sign-in box, and lives in sessionStorage: gone when the tab closes.
+ */
+"use strict";
+
+const TOKEN_KEY = "akleao.token";
+const REFRESH_MS = 10000;
+const HISTORY_HOURS = 24 * 14;
+
+const state = {
+  api: "",
+  token: null,
+  window: "24h",
+  selected: null, // symbol shown in the chart
+  userSelected: false,
+  alertDetails: new Map(), // alert_id -> {updated_at, alert}
+  plot: null,
+  timer: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function fmtTime(epochSeconds) {
+  if (epochSeconds === null || epochSeconds === undefined) return "—";
+  return new Date(epochSeconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
+function fmtNum(value, digits = 2) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  return Number(value).toFixed(digits);
+}
+
+function redditUrl(permalink) {
+  if (!permalink) return null;
+  if (permalink.startsWith("/")) return "https://www.reddit.com" + permalink;
+  if (/^https?:\/\//.test(permalink)) return permalink;
+  return null;
+}
+
+function setStatus(text, isError = false) {
+  const status = $("status");
+  status.textContent = text;
+  status.classList.toggle("error", isError);
+}
+
+// ------------------------------------------------------------------ auth
+
+function takeTokenFromFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("token");
+  if (token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+}
+
+function showSignin(message) {
+  state.token = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  clearInterval(state.timer);
+  $("app").hidden = true;
+  $("signout").hidden = true;
+  $("signin").hidden = false;
+  $("signin-error").hidden = !message;
+  $("signin-error").textContent = message || "";
+  document.body.dataset.state = "signin";
+  setStatus("signed out");
+}
+
+class Unauthorized extends Error {}
+
+async function api(path) {
+  const response = await fetch(state.api + path, {
+    headers: { Authorization: "Bearer " + state.token, Accept: "application/json" },
+  });
+  if (response.status === 401) {
+    let message = "the API refused the token";
+    try {
+      message = (await response.json()).error.message || message;
+    } catch (_) { /* keep the generic message */ }
+    throw new Unauthorized(message);
+  }
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+// ------------------------------------------------------------------ trending
+
+function renderTrending(trending) {
+  const rows = $("trending-rows");
+  rows.replaceChildren();
+  if (!trending.tickers.length) {
+    rows.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "no data yet")));
+    return;
+  }
+  for (const t of trending.tickers) {
+    const risk = t.pump_risk ?? 0;
+    const row = el(
+      "tr",
+      {
+        class: [t.symbol === state.selected ? "selected" : "", t.alert_id ? "alerted" : ""].join(" ").trim(),
+        "data-symbol": t.symbol,
+        onclick: () => select(t.symbol, true),
+      },
+      el("td", {}, el("span", { class: "sym" }, t.symbol), t.alert_id ? el("span", { class: "dot", title: "open alert" }) : null),
+      el("td", { class: "num" }, t.window.mentions),
+      el("td", { class: "num" }, t.window.distinct_authors),
+      el("td", { class: "num" }, fmtNum(t.score)),
+      el("td", { class: "num" + (risk >= 0.5 ? " risky" : "") }, fmtNum(t.pump_risk)),
+    );
+    rows.append(row);
+  }
+}
+
+// ------------------------------------------------------------------ alerts
+
+async function alertDetail(summary) {
+  const cached = state.alertDetails.get(summary.alert_id);
+  if (cached && cached.updated_at === summary.updated_at) return cached.alert;
+  const alert = await api("/v1/alerts/" + encodeURIComponent(summary.alert_id));
+  state.alertDetails.set(summary.alert_id, { updated_at: summary.updated_at, alert });
+  return alert;
+}
+
+function alertCard(alert) {
+  const evidence = (alert.evidence || []).slice(0, 5).map((e) => {
+    const href = redditUrl(e.permalink);
+    const label = e.title || e.item_id;
+    return el(
+      "li",
+      {},
+      href ? el("a", { href, target: "_blank", rel: "noopener noreferrer" }, label) : label,
+      el("span", { class: "muted" }, ` r/${e.subreddit || "?"} · u/${e.author || "[deleted]"} · ${fmtTime(e.created_utc)}`),
+    );
+  });
+  return el(
+    "article",
+    {
+      class: `alert ${alert.kind}${alert.symbol === state.selected ? " selected" : ""}`,
+      "data-alert-id": alert.alert_id,
+      "data-symbol": alert.symbol,
+      onclick: (event) => {
+        if (event.target.closest("a")) return;
+        select(alert.symbol, true);
+      },
+    },
+    el(
+      "div",
+      { class: "alert-head" },
+      el("span", { class: "sym" }, alert.symbol),
+      el("span", { class: `badge ${alert.kind}` }, alert.kind),
+      alert.level > 1 ? el("span", { class: "badge level" }, `level ${alert.level}`) : null,
+      el("span", { class: "badge status" }, alert.status),
+      el("span", { class: "rule" }, alert.rule),
+    ),
+    el(
+      "div",
+      { class: "scores" },
+      el("span", {}, "score ", el("b", {}, fmtNum(alert.score))),
+      el("span", { class: alert.pump_risk >= 0.5 ? "risky" : "" }, "pump risk ", el("b", {}, fmtNum(alert.pump_risk))),
+      el("span", { class: "muted" }, "opened " + fmtTime(alert.opened_at)),
+    ),
+    el("ul", { class: "reasons" }, (alert.reasons || []).map((r) => el("li", {}, r))),
+    evidence.length ? el("details", {}, el("summary", {}, `evidence (${alert.evidence.length})`), el("ul", { class: "evidence" }, evidence)) : null,
+  );
+}
+
+async function renderAlerts(page) {
+  const open = page.alerts.filter((a) => a.status !== "resolved");
+  $("alert-count").textContent = open.length;
+  document.body.dataset.alerts = String(open.length);
+  const box = $("alerts");
+  if (!open.length) {
+    box.replaceChildren(el("p", { class: "muted" }, "no alerts yet"));
+    return open;
+  }
+  const details = await Promise.all(open.map((a) => alertDetail(a).catch(() => a)));
+  box.replaceChildren(...details.map(alertCard));
+  return open;
+}
+
+// ------------------------------------------------------------------ chart
+
+function median(values) {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Every hour between the first and last bucket (missing hours are zero) and a trailing
+ * 24-hour median as the baseline each hour is compared with. */
+function series(history) {
+  const byStart = new Map(history.hours.map((h) => [h.start_utc, h.mentions]));
+  const starts = history.hours.map((h) => h.start_utc);
+  if (!starts.length) return [[], [], []];
+  const first = Math.min(...starts);
+  const last = Math.max(...starts);
+  const xs = [];
+  const mentions = [];
+  const baseline = [];
+  for (let t = first; t <= last; t += 3600) {
+    xs.push(t);
+    mentions.push(byStart.get(t) || 0);
+    const prior = mentions.slice(Math.max(0, mentions.length - 25), mentions.length - 1);
+    baseline.push(prior.length >= 3 ? median(prior) : null);
+  }
+  return [xs, mentions, baseline];
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** Axis labels in UTC, 24-hour clock: the day at midnight, the hour otherwise. */
+function hourLabels(_u, splits) {
+  return splits.map((ts) => {
+    const d = new Date(ts * 1000);
+    const hh = d.getUTCHours();
+    return hh === 0 ? `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}` : `${String(hh).padStart(2, "0")}:00`;
+  });
+}
+
+function alertMarkers(alerts) {
+  return {
+    hooks: {
+      draw: [
+        (u) => {
+          const ctx = u.ctx;
+          ctx.save();
+          for (const a of alerts) {
+            if (a.opened_at === null || a.opened_at === undefined) continue;
+            const x = Math.round(u.valToPos(a.opened_at, "x", true));
+            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+            ctx.strokeStyle = a.kind === "pump" ? "#f0a030" : "#ff4d5e";
+            ctx.lineWidth = 2 * devicePixelRatio;
+            ctx.setLineDash([]);
+            ctx.beginPath();
+            ctx.moveTo(x, u.bbox.top);
+            ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            ctx.fillStyle = ctx.strokeStyle;
+            ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+            ctx.fillText(` ${a.kind} · ${a.rule}`, x + 3, u.bbox.top + 12 * devicePixelRatio);
+          }
+          ctx.restore();
+        },
+      ],
+    },
+  };
+}
+
+function detectorBaseline(value) {
+  return {
+    hooks: {
+      draw: [
+        (u) => {
+          if (value === null || value === undefined) return;
+          const y = Math.round(u.valToPos(value, "y", true));
+          if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) return;
+          const ctx = u.ctx;
+          ctx.save();
+          ctx.strokeStyle = "#8fb3ff";
+          ctx.lineWidth = 1 * devicePixelRatio;
+          ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+          ctx.beginPath();
+          ctx.moveTo(u.bbox.left, y);
+          ctx.lineTo(u.bbox.left + u.bbox.width, y);
+          ctx.stroke();
+          ctx.restore();
+        },
+      ],
+    },
+  };
+}
+
+async function renderChart(symbol) {
+  const chart = $("chart");
+  const [history, ticker, alerts] = await Promise.all([
+    api(`/v1/tickers/${encodeURIComponent(symbol)}/history?hours=${HISTORY_HOURS}`),
+    api(`/v1/tickers/${encodeURIComponent(symbol)}`).catch(() => null),
+    api(`/v1/alerts?symbol=${encodeURIComponent(symbol)}&limit=20`).then((p) => p.alerts).catch(() => []),
+  ]);
+  if (symbol !== state.selected) return; // the user picked another ticker meanwhile
+  const data = series(history);
+  const detection = ticker && ticker.detection ? ticker.detection : {};
+  $("chart-title").textContent = `${symbol} — hourly mentions`;
+  $("chart-note").textContent =
+    `detector now: baseline ${fmtNum(detection.baseline_1h, 1)}/h · ratio ${fmtNum(detection.ratio, 1)} · ` +
+    `score ${fmtNum(detection.score)} · as of ${fmtTime(ticker ? ticker.as_of : null)}`;
+  const opts = {
+    width: Math.max(320, chart.clientWidth),
+    height: 300,
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.15))] } },
+    axes: [
+      { stroke: "#9aa4b2", grid: { stroke: "#263040" }, ticks: { stroke: "#263040" }, values: hourLabels },
+      { stroke: "#9aa4b2", grid: { stroke: "#263040" }, ticks: { stroke: "#263040" }, label: "mentions / hour" },
+    ],
+    legend: { show: true },
+    series: [
+      { label: "hour (UTC)" },
+      {
+        label: "mentions",
+        stroke: "#4fd1a5",
+        fill: "rgba(79, 209, 165, 0.35)",
+        paths: uPlot.paths.bars({ size: [0.9, 24] }),
+        points: { show: false },
+      },
+      { label: "baseline (24 h median)", stroke: "#8fb3ff", width: 2, points: { show: false }, spanGaps: true },
+    ],
+    plugins: [alertMarkers(alerts), detectorBaseline(detection.baseline_1h)],
+  };
+  if (state.plot) state.plot.destroy();
+  chart.replaceChildren();
+  state.plot = new uPlot(opts, data, chart);
+  chart.dataset.rendered = symbol;
+  chart.dataset.points = String(data[0].length);
+  chart.dataset.markers = String(alerts.length);
+}
+
+// ------------------------------------------------------------------ refresh loop
+
+function select(symbol, byUser) {
+  if (byUser) state.userSelected = true;
+  state.selected = symbol;
+  for (const row of document.querySelectorAll("#trending-rows tr[data-symbol]")) {
+    row.classList.toggle("selected", row.dataset.symbol === symbol);
+  }
+  renderChart(symbol).catch(handleError);
+}
+
+function handleError(error) {
+  if (error instanceof Unauthorized) {
+    showSignin(error.message);
+    return;
+  }
+  setStatus(`API error: ${error.message}`, true);
+}
+
+async function refresh() {
+  try {
+    const [trending, page] = await Promise.all([
+      api(`/v1/tickers/trending?window=${state.window}&limit=15`),
+      api("/v1/alerts?limit=100"),
+    ]);
+    renderTrending(trending);
+    const open = await renderAlerts(page);
+    const wanted = state.userSelected
+      ? state.selected
+      : (open[0] && open[0].symbol) || (trending.tickers[0] && trending.tickers[0].symbol) || null;
+    if (wanted) {
+      state.selected = wanted;
+      await renderChart(wanted);
+    }
+    document.body.dataset.state = "ready";
+    setStatus(`updated ${new Date().toLocaleTimeString()} · ${open.length} open alerts`);
+  } catch (error) {
+    handleError(error);
+  }
+}
+
+function start() {
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  $("signout").hidden = false;
+  clearInterval(state.timer);
+  refresh();
+  state.timer = setInterval(refresh, REFRESH_MS);
+}
+
+async function loadConfig() {
+  try {
+    const response = await fetch("config.json", { cache: "no-store" });
+    if (response.ok) {
+      const config = await response.json();
+      if (typeof config.api === "string") state.api = config.api.replace(/\/$/, "");
+    }
+  } catch (_) { /* served by the API itself: same origin */ }
+}
+
+async function main() {
+  takeTokenFromFragment();
+  await loadConfig();
+  $("signin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("token-input").value.trim();
+    if (!token) return;
+    sessionStorage.setItem(TOKEN_KEY, token);
+    state.token = token;
+    start();
+  });
+  $("signout").addEventListener("click", () => showSignin(""));
+  for (const button of document.querySelectorAll("#window-select button")) {
+    button.addEventListener("click", () => {
+      state.window = button.dataset.window;
+      for (const b of document.querySelectorAll("#window-select button")) b.classList.toggle("active", b === button);
+      refresh();
+    });
+  }
+  window.addEventListener("resize", () => {
+    if (state.plot) state.plot.setSize({ width: Math.max(320, $("chart").clientWidth), height: 300 });
+  });
+  state.token = sessionStorage.getItem(TOKEN_KEY);
+  if (state.token) start();
+  else showSignin("");
+}
+
+main();
