@@ -1,0 +1,368 @@
+"""Hourly buckets per ticker and the rolling windows the detector reads: pure, no I/O.
+
+A bucket is a commutative monoid: :func:`merge` adds counters, unions exact author sets and
+takes register-wise maxima of the author sketch. That is what lets the aggregator apply a
+batch with Firestore ``Increment`` / ``ArrayUnion`` / ``Maximum`` transforms in any order,
+and lets the backtest rebuild the very same documents from the archived mentions.
+
+Distinct authors are exact while a bucket has at most ``AUTHORS_EXACT_MAX`` of them; past
+that bound the bucket drops its set (``authors_overflow``) and the window falls back to the
+HyperLogLog registers every bucket keeps as a sparse map (``hll``: register index -> rank,
+p = ``HLL_PRECISION``, 4096 registers). The estimate's relative standard error is
+1.04 / sqrt(4096) ~ 1.6 % (so within ~3.3 % 95 % of the time); linear counting keeps it
+tighter for small counts. Both representations merge exactly, in any order.
+"""
+
+import warnings
+from collections.abc import Iterable, Mapping, Set
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from datasketch import HyperLogLog
+from datasketch.hashfunc import sha1_hash32
+from pydantic import BaseModel, ConfigDict
+
+from common.features import is_emoji_heavy
+from common.messages import Mention
+
+AUTHORS_EXACT_MAX = 1000
+HLL_PRECISION = 12
+HLL_REGISTERS = 1 << HLL_PRECISION
+BULLISH_MIN = 0.05  # VADER's customary compound thresholds
+BEARISH_MAX = -0.05
+WINDOWS: dict[str, int] = {"1h": 1, "6h": 6, "24h": 24}
+WEEK_DAYS = 7  # "7d": the day of the last hour and the six before it, from daily buckets
+
+_HOUR_FORMAT = "%Y%m%d%H"
+_DAY_FORMAT = "%Y%m%d"
+
+
+def hour_key(created_utc: float) -> str:
+    """ "yyyymmddhh" of the UTC hour ``created_utc`` falls in."""
+    return datetime.fromtimestamp(int(created_utc // 3600) * 3600, UTC).strftime(_HOUR_FORMAT)
+
+
+def hour_start(key: str) -> int:
+    return int(datetime.strptime(key, _HOUR_FORMAT).replace(tzinfo=UTC).timestamp())
+
+
+def day_key(created_utc: float) -> str:
+    """ "yyyymmdd" of the UTC day ``created_utc`` falls in."""
+    return datetime.fromtimestamp(int(created_utc // 86400) * 86400, UTC).strftime(_DAY_FORMAT)
+
+
+def day_start(key: str) -> int:
+    return int(datetime.strptime(key, _DAY_FORMAT).replace(tzinfo=UTC).timestamp())
+
+
+def hours_back(end_hour: str, hours: int) -> list[str]:
+    """The ``hours`` hour keys ending at ``end_hour`` inclusive, oldest first."""
+    end = datetime.strptime(end_hour, _HOUR_FORMAT)
+    return [(end - timedelta(hours=i)).strftime(_HOUR_FORMAT) for i in range(hours - 1, -1, -1)]
+
+
+def days_back(end_day: str, days: int) -> list[str]:
+    end = datetime.strptime(end_day, _DAY_FORMAT)
+    return [(end - timedelta(days=i)).strftime(_DAY_FORMAT) for i in range(days - 1, -1, -1)]
+
+
+def author_register(author: str) -> tuple[str, int]:
+    """The HyperLogLog register an author sets and the rank it proposes (datasketch's
+    32-bit SHA-1 hash, the same split :class:`datasketch.HyperLogLog` uses)."""
+    hv = sha1_hash32(author.encode())
+    bits = hv >> HLL_PRECISION
+    return str(hv & (HLL_REGISTERS - 1)), (32 - HLL_PRECISION) - bits.bit_length() + 1
+
+
+def hll_estimate(registers: Mapping[str, int]) -> float:
+    reg = np.zeros(HLL_REGISTERS, dtype=np.int8)
+    for index, rank in registers.items():
+        reg[int(index)] = rank
+    with warnings.catch_warnings():  # datasketch warns near its small-range threshold
+        warnings.simplefilter("ignore")
+        return float(HyperLogLog(reg=reg).count())
+
+
+class HourBucket(BaseModel):
+    """The document ``tickers/{S}/hours/{hour}`` (and, keyed by day, ``tickers/{S}/days/{day}``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hour: str
+    start_utc: int
+    mentions: int = 0
+    posts: int = 0
+    comments: int = 0
+    text_length: int = 0
+    score: int = 0
+    num_comments: int = 0
+    dd_posts: int = 0
+    new_account_mentions: int = 0
+    duplicate_mentions: int = 0
+    emoji_heavy_mentions: int = 0
+    cashtag_stuffed_mentions: int = 0
+    bullish: int = 0
+    bearish: int = 0
+    subreddits: dict[str, int] = {}
+    authors: frozenset[str] = frozenset()  # exact distinct authors; emptied on overflow
+    authors_overflow: bool = False  # more than AUTHORS_EXACT_MAX: use ``hll``
+    hll: dict[str, int] = {}  # sparse HyperLogLog registers of the authors (index -> rank)
+
+
+COUNTERS: tuple[str, ...] = (
+    "mentions",
+    "posts",
+    "comments",
+    "text_length",
+    "score",
+    "num_comments",
+    "dd_posts",
+    "new_account_mentions",
+    "duplicate_mentions",
+    "emoji_heavy_mentions",
+    "cashtag_stuffed_mentions",
+    "bullish",
+    "bearish",
+)
+
+
+def _bounded(authors: frozenset[str], overflow: bool) -> tuple[frozenset[str], bool]:
+    if overflow or len(authors) > AUTHORS_EXACT_MAX:
+        return frozenset(), True
+    return authors, False
+
+
+def merge(a: HourBucket, b: HourBucket) -> HourBucket:
+    """Sum of two buckets of the same key (the result keeps ``a``'s key)."""
+    counters = {name: getattr(a, name) + getattr(b, name) for name in COUNTERS}
+    subreddits = dict(a.subreddits)
+    for name, count in b.subreddits.items():
+        subreddits[name] = subreddits.get(name, 0) + count
+    hll = dict(a.hll)
+    for index, rank in b.hll.items():
+        hll[index] = max(hll.get(index, 0), rank)
+    authors, overflow = _bounded(a.authors | b.authors, a.authors_overflow or b.authors_overflow)
+    return HourBucket(
+        hour=a.hour,
+        start_utc=a.start_utc,
+        **counters,
+        subreddits=subreddits,
+        authors=authors,
+        authors_overflow=overflow,
+        hll=hll,
+    )
+
+
+def mention_bucket(
+    mention: Mention, key: str, start_utc: int, *, duplicate: bool, new_account_days: float, cashtag_stuffing_min: int
+) -> HourBucket:
+    """The bucket one mention alone would make."""
+    new_account = (
+        mention.author_created_utc is not None
+        and mention.created_utc - mention.author_created_utc < new_account_days * 86400
+    )
+    sentiment = mention.sentiment
+    registers: dict[str, int] = {}
+    if mention.author:
+        index, rank = author_register(mention.author)
+        registers[index] = rank
+    return HourBucket(
+        hour=key,
+        start_utc=start_utc,
+        mentions=1,
+        posts=int(mention.kind == "post"),
+        comments=int(mention.kind == "comment"),
+        text_length=mention.text_length,
+        score=mention.score,
+        num_comments=mention.num_comments,
+        dd_posts=int(mention.kind == "post" and mention.is_dd),
+        new_account_mentions=int(new_account),
+        duplicate_mentions=int(duplicate),
+        emoji_heavy_mentions=int(is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length)),
+        cashtag_stuffed_mentions=int(mention.cashtag_count >= cashtag_stuffing_min),
+        bullish=int(sentiment is not None and sentiment >= BULLISH_MIN),
+        bearish=int(sentiment is not None and sentiment <= BEARISH_MAX),
+        subreddits={mention.subreddit: 1},
+        authors=frozenset({mention.author}) if mention.author else frozenset(),
+        hll=registers,
+    )
+
+
+def bucket_deltas(
+    mentions: Iterable[Mention],
+    *,
+    duplicate_ids: Set[str] = frozenset(),
+    new_account_days: float = 30.0,
+    cashtag_stuffing_min: int = 5,
+    daily: bool = False,
+) -> dict[str, HourBucket]:
+    """What ``mentions`` add, per hour key (per day key when ``daily``)."""
+    grouped: dict[str, list[HourBucket]] = {}
+    for mention in mentions:
+        if daily:
+            key = day_key(mention.created_utc)
+            start = day_start(key)
+        else:
+            key = hour_key(mention.created_utc)
+            start = hour_start(key)
+        one = mention_bucket(
+            mention,
+            key,
+            start,
+            duplicate=mention.item_id in duplicate_ids,
+            new_account_days=new_account_days,
+            cashtag_stuffing_min=cashtag_stuffing_min,
+        )
+        grouped.setdefault(key, []).append(one)
+    return {key: merged for key, group in grouped.items() if (merged := merge_many(group)) is not None}
+
+
+def roll_up_days(hours: Mapping[str, HourBucket]) -> dict[str, HourBucket]:
+    """Daily buckets from hourly ones (what the aggregator also keeps in ``days/``)."""
+    grouped: dict[str, list[HourBucket]] = {}
+    for bucket in hours.values():
+        key = day_key(bucket.start_utc)
+        grouped.setdefault(key, []).append(bucket.model_copy(update={"hour": key, "start_utc": day_start(key)}))
+    return {key: merged for key, group in grouped.items() if (merged := merge_many(group)) is not None}
+
+
+class WindowStats(BaseModel):
+    """Sums over a window of buckets, and the ratios the detector compares."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hours: int  # span of the window in hours (the rate denominator)
+    mentions: int = 0
+    posts: int = 0
+    comments: int = 0
+    distinct_authors: int = 0
+    distinct_authors_exact: bool = True  # False: a HyperLogLog estimate (~1.6 % error)
+    distinct_subreddits: int = 0
+    author_diversity: float = 0.0  # distinct authors / mentions
+    avg_text_length: float = 0.0
+    engagement_rate: float = 0.0  # (score + num_comments) / mentions
+    dd_posts: int = 0
+    new_account_share: float = 0.0
+    duplicate_share: float = 0.0
+    emoji_share: float = 0.0
+    bullish_share: float = 0.0
+    bearish_share: float = 0.0
+    cashtag_stuffed_share: float = 0.0
+    subreddits: dict[str, int] = {}
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 6) if whole else 0.0
+
+
+def stats(total: HourBucket | None, hours: int) -> WindowStats:
+    if total is None or total.mentions == 0:
+        return WindowStats(hours=hours)
+    exact = not total.authors_overflow
+    distinct = len(total.authors) if exact else round(hll_estimate(total.hll))
+    n = total.mentions
+    return WindowStats(
+        hours=hours,
+        mentions=n,
+        posts=total.posts,
+        comments=total.comments,
+        distinct_authors=distinct,
+        distinct_authors_exact=exact,
+        distinct_subreddits=len(total.subreddits),
+        author_diversity=_share(distinct, n),
+        avg_text_length=round(total.text_length / n, 3),
+        engagement_rate=round((total.score + total.num_comments) / n, 6),
+        dd_posts=total.dd_posts,
+        new_account_share=_share(total.new_account_mentions, n),
+        duplicate_share=_share(total.duplicate_mentions, n),
+        emoji_share=_share(total.emoji_heavy_mentions, n),
+        bullish_share=_share(total.bullish, n),
+        bearish_share=_share(total.bearish, n),
+        cashtag_stuffed_share=_share(total.cashtag_stuffed_mentions, n),
+        subreddits=dict(sorted(total.subreddits.items())),
+    )
+
+
+def window(buckets: Mapping[str, HourBucket], end_hour: str, hours: int) -> WindowStats:
+    """The ``hours`` hourly buckets ending at ``end_hour`` inclusive."""
+    return stats(_merge_window(buckets, hours_back(end_hour, hours)), hours)
+
+
+def merge_many(chosen: list[HourBucket], *, bounded: bool = True) -> HourBucket | None:
+    """Merge in one pass (what :func:`merge` does pairwise). Unbounded, for windows: a
+    window's exact author set stays exact as long as no bucket in it overflowed."""
+    if not chosen:
+        return None
+    counters = {name: sum(getattr(b, name) for b in chosen) for name in COUNTERS}
+    subreddits: dict[str, int] = {}
+    hll: dict[str, int] = {}
+    authors: set[str] = set()
+    overflow = False
+    for b in chosen:
+        for name, count in b.subreddits.items():
+            subreddits[name] = subreddits.get(name, 0) + count
+        for index, rank in b.hll.items():
+            if rank > hll.get(index, 0):
+                hll[index] = rank
+        overflow = overflow or b.authors_overflow
+        if not overflow:
+            authors |= b.authors
+    final, overflow = _bounded(frozenset(authors), overflow) if bounded else (frozenset(authors), overflow)
+    return HourBucket.model_construct(
+        hour=chosen[0].hour,
+        start_utc=chosen[0].start_utc,
+        **counters,
+        subreddits=subreddits,
+        authors=frozenset() if overflow else final,
+        authors_overflow=overflow,
+        hll=hll,
+    )
+
+
+def _merge_window(buckets: Mapping[str, HourBucket], keys: Iterable[str]) -> HourBucket | None:
+    return merge_many([buckets[k] for k in keys if k in buckets], bounded=False)
+
+
+def week(days: Mapping[str, HourBucket], end_hour: str) -> WindowStats:
+    """ "7d": the UTC day of ``end_hour`` (up to and including it) and the six days before.
+    Day-aligned so it costs 7 daily documents instead of 168 hourly ones; ``hours`` says
+    how long it really is (145..168)."""
+    end_day = end_hour[:8]
+    span = 6 * 24 + int(end_hour[8:]) + 1
+    return stats(_merge_window(days, days_back(end_day, WEEK_DAYS)), span)
+
+
+class TickerSummary(BaseModel):
+    """The document ``tickers/{S}`` minus the detector's ``detection`` field."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    as_of: float  # newest created_utc counted
+    last_hour: str
+    windows: dict[str, WindowStats]
+    velocity: float  # mentions in the last hour minus the hour before (per hour)
+    acceleration: float  # change of velocity: m[h] - 2 m[h-1] + m[h-2] (per hour²)
+
+
+def summarize(
+    symbol: str,
+    buckets: Mapping[str, HourBucket],
+    as_of: float,
+    days: Mapping[str, HourBucket] | None = None,
+) -> TickerSummary:
+    """Windows ending at the hour of ``as_of``. ``days`` are the daily buckets; when not
+    given they are rolled up from ``buckets`` (which then must hold the whole week), so
+    the backtest and the aggregator compute the same "7d"."""
+    last = hour_key(as_of)
+    windows = {name: window(buckets, last, hours) for name, hours in WINDOWS.items()}
+    windows["7d"] = week(roll_up_days(buckets) if days is None else days, last)
+    m0, m1, m2 = (buckets[k].mentions if k in buckets else 0 for k in reversed(hours_back(last, 3)))
+    return TickerSummary(
+        symbol=symbol,
+        as_of=as_of,
+        last_hour=last,
+        windows=windows,
+        velocity=float(m0 - m1),
+        acceleration=float(m0 - 2 * m1 + m2),
+    )
