@@ -23,7 +23,7 @@ from datasketch import MinHash
 # different processes, or last month, stay comparable.
 MINHASH_PERMUTATIONS = 32
 MINHASH_SEED = 20261125
-SHINGLE_WORDS = 3
+SHINGLE_WORDS = 2  # word bigrams: one changed word costs two shingles, not three
 # Beyond this the text is cut before shingling and sentiment: the duplicate and tone
 # signals are in the opening, and a 40 kB DD must not cost 40 kB of hashing.
 FEATURE_TEXT_LIMIT = 4000
