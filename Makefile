@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up down status logs clean bench browser demo
+.PHONY: help setup lint test test-unit test-integration up down status logs clean bench browser demo token
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ browser: ## Install Debian's chromium + chromedriver for the dashboard's browser
 	sudo=""; if [ "$$(id -u)" != 0 ]; then sudo="sudo"; fi; \
 	echo "installing Debian's chromium and chromium-driver (once)"; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+
+token: setup ## Print a development API token (signed by the local stack's dev key) and a curl example; ROLE=admin for admin
+	@$(PY) -m functions.api.devauth token $(if $(ROLE),--role $(ROLE),) $(if $(SUB),--sub $(SUB),)
 
 bench: setup ## Run every benchmark (bench/*.py) and write bench/results.json
 	$(PY) -m bench.run $(ONLY)

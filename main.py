@@ -4,6 +4,7 @@ Terraform deploys this archive once per function with that function's ``entry_po
 locally each runs as ``functions-framework --source main.py --target NAME``.
 """
 
+from functions.api.main import api
 from functions.dispatch.main import dispatch
 
-__all__ = ["dispatch"]
+__all__ = ["api", "dispatch"]

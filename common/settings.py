@@ -7,7 +7,7 @@ so nothing needs patching.
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SUBREDDITS = (
@@ -36,7 +36,31 @@ class Settings(BaseSettings):
     # Which subreddits the dispatcher fans out to (comma separated in the environment).
     subreddits: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_SUBREDDITS, validation_alias="SUBREDDITS")
 
-    @field_validator("subreddits", mode="before")
+    # --- api: Better Auth JWTs (jwt plugin), CORS, rate limits, request limits.
+    auth_jwks_url: str = Field(default="http://localhost:3000/api/auth/jwks", validation_alias="AUTH_JWKS_URL")
+    auth_issuer: str = Field(default="http://localhost:3000", validation_alias="AUTH_ISSUER")
+    auth_audience: str = Field(default="http://localhost:3000", validation_alias="AUTH_AUDIENCE")
+    # Development only: also accept HS256 tokens signed with this shared secret.
+    auth_hs256_secret: SecretStr | None = Field(default=None, validation_alias="AUTH_HS256_SECRET")
+    auth_algorithms: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("EdDSA", "RS256", "ES256"), validation_alias="AUTH_ALGORITHMS"
+    )
+    auth_leeway_s: float = Field(default=30.0, ge=0, validation_alias="AUTH_LEEWAY_S")
+    auth_jwks_cache_s: float = Field(default=300.0, gt=0, validation_alias="AUTH_JWKS_CACHE_S")
+    # Minimum seconds between JWKS refetches forced by an unknown ``kid``.
+    auth_jwks_refetch_cooldown_s: float = Field(default=30.0, ge=0, validation_alias="AUTH_JWKS_REFETCH_COOLDOWN_S")
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("http://localhost:3000", "http://127.0.0.1:3000"), validation_alias="CORS_ORIGINS"
+    )
+    rate_limit_user_per_minute: int = Field(default=120, ge=1, validation_alias="RATE_LIMIT_USER_PER_MINUTE")
+    rate_limit_ip_per_minute: int = Field(default=60, ge=1, validation_alias="RATE_LIMIT_IP_PER_MINUTE")
+    api_max_body_bytes: int = Field(default=64 * 1024, ge=1024, validation_alias="API_MAX_BODY_BYTES")
+
+    # --- archive + api history: BigQuery (the local stack points BIGQUERY_EMULATOR_HOST at bqemulator).
+    bigquery_dataset: str = Field(default="akleao", validation_alias="BIGQUERY_DATASET")
+    bigquery_emulator_host: str | None = Field(default=None, validation_alias="BIGQUERY_EMULATOR_HOST")
+
+    @field_validator("subreddits", "auth_algorithms", "cors_origins", mode="before")
     @classmethod
     def _split_subreddits(cls, value: object) -> object:
         if isinstance(value, str):
@@ -48,3 +72,15 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The instance-wide settings, built on first use."""
     return Settings()
+
+
+# Settings whose defaults only suit the local stack: production must set them, for these
+# functions (environment or Secret Manager). tests/unit/test_terraform_agreement.py checks
+# terraform/functions.tf sets each one where listed.
+SET_IN_PRODUCTION: dict[str, tuple[str, ...]] = {
+    "GOOGLE_CLOUD_PROJECT": ("dispatch", "fetch", "archive", "aggregate", "detect", "api"),
+    "AUTH_JWKS_URL": ("api",),
+    "AUTH_ISSUER": ("api",),
+    "AUTH_AUDIENCE": ("api",),
+    "CORS_ORIGINS": ("api",),
+}

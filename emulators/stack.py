@@ -112,6 +112,8 @@ class Stack:
     emulators: Emulators | None = None
     services: dict[str, Service] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    devauth_dir: Path | None = None  # the api's local signing key (default: beside log_dir)
+    jwks: Service | None = None
 
     def start(self) -> "Stack":
         began = time.monotonic()
@@ -121,6 +123,8 @@ class Stack:
         self.timings["firestore_emulator_s"] = self.emulators.firestore.started_in
         try:
             names = list(self.functions) if self.functions is not None else function_names()
+            if "api" in names:
+                self.jwks = self.start_jwks()
             for name in names:
                 self.services[name] = self.start_function(name)
             provision.provision(
@@ -163,9 +167,33 @@ class Stack:
         )
         return service.start(ready_timeout=60)
 
+    def start_jwks(self) -> Service:
+        """Serve the development signing key's JWKS (functions/api/devauth.py) and point the
+        api at it, so `make token` prints tokens the local api accepts."""
+        port = free_port()
+        directory = self.devauth_dir or self.log_dir.parent / "devauth"
+        service = Service(
+            "devauth-jwks",
+            [sys.executable, "-m", "functions.api.devauth", "serve", "--port", str(port), "--dir", str(directory)],
+            port,
+            self.log_dir / "devauth-jwks.log",
+            env={"PYTHONPATH": str(ROOT)},
+            ready_path="/api/auth/jwks",
+            cwd=ROOT,
+        )
+        service.start(ready_timeout=30)
+        self.extra_env = {
+            **self.extra_env,
+            "AUTH_JWKS_URL": f"{service.url}/api/auth/jwks",
+            "DEVAUTH_DIR": str(directory),
+        }
+        return service
+
     def stop(self) -> None:
         for service in self.services.values():
             service.stop()
+        if self.jwks is not None:
+            self.jwks.stop()
         if self.emulators is not None:
             self.emulators.stop()
 

@@ -1,0 +1,1 @@
+"""The authenticated HTTP API the frontend calls (Better Auth JWTs)."""

@@ -1,0 +1,133 @@
+"""The Flask app: one view per declared route wrapping the same steps — authenticate,
+rate-limit, validate, call, serialise — plus CORS and JSON errors.
+
+Order matters: authentication first (a bad token is 401 whatever else is wrong), then the
+rate limit (per user, or per client IP on routes without auth), then input validation.
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, request
+from pydantic import BaseModel, ValidationError
+
+from functions.api import config_routes, routes  # noqa: F401 - importing declares the routes
+from functions.api.auth import AuthError, KeysUnavailable, Principal, bearer_token
+from functions.api.errors import ApiError, error_response, install, validation_message
+from functions.api.openapi import API, Operation, document
+from functions.api.services import Services
+
+CORS_METHODS = "GET, PUT, PATCH, POST, DELETE, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type"
+
+
+def client_ip() -> str:
+    """Google's front end appends the caller's address to X-Forwarded-For; anything before it
+    is whatever the client sent, so only the last entry is trusted."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    return hops[-1] if hops else (request.remote_addr or "unknown")
+
+
+def _validate(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, "invalid_request", validation_message(exc)) from exc
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_body() -> Any:
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    raw = request.get_data(cache=False)
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "bad_json", f"body is not valid JSON: {exc}") from exc
+
+
+def _authenticate(svc: Services) -> Principal:
+    try:
+        principal = svc.verifier.verify(bearer_token(request.headers.get("Authorization")))
+    except AuthError as exc:
+        raise ApiError(401, "unauthorized", str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+    except KeysUnavailable as exc:
+        raise ApiError(503, "auth_unavailable", str(exc), {"Retry-After": "5"}) from exc
+    svc.store.touch_user(principal)
+    return principal
+
+
+def _view(op: Operation, svc: Services) -> Callable[..., Response]:
+    def view(**path: str) -> Response:
+        kwargs: dict[str, Any] = {}
+        principal = _authenticate(svc) if op.auth else None
+        if principal is not None:
+            kwargs["user"] = principal
+            if op.admin and not principal.is_admin:
+                raise ApiError(403, "forbidden", "this needs the admin role")
+        if op.rate_limited:
+            if principal is not None:
+                svc.limiter.check(f"user:{principal.sub}", svc.settings.rate_limit_user_per_minute)
+            else:
+                svc.limiter.check(f"ip:{client_ip()}", svc.settings.rate_limit_ip_per_minute)
+        if op.params:
+            kwargs["params"] = _validate(op.params, path)
+        if op.query:
+            kwargs["query"] = _validate(op.query, request.args.to_dict(flat=True))
+        if op.body:
+            kwargs["body"] = _validate(op.body, _json_body())
+        result = op.handler(svc, **kwargs)
+        if result is None:
+            return Response(status=op.status)
+        return Response(result.model_dump_json(), status=op.status, mimetype="application/json")
+
+    view.__name__ = op.operation_id
+    return view
+
+
+def _install_cors(app: Flask, origins: frozenset[str]) -> None:
+    """Only listed origins get CORS headers; a preflight from any other is refused."""
+
+    @app.before_request
+    def _preflight() -> Response | None:
+        if request.method != "OPTIONS":
+            return None
+        origin = request.headers.get("Origin")
+        if origin not in origins:
+            return error_response(403, "origin_not_allowed", "this origin may not call the API")
+        response = Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+        return response
+
+    @app.after_request
+    def _allow(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if origin and origin in origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+        response.headers.add("Vary", "Origin")
+        return response
+
+
+def create_app(svc: Services) -> Flask:
+    app = Flask("akleao-api")
+    app.config["MAX_CONTENT_LENGTH"] = svc.settings.api_max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    install(app)
+    _install_cors(app, frozenset(svc.settings.cors_origins))
+    for op in API.operations:
+        app.add_url_rule(op.rule, endpoint=op.operation_id, view_func=_view(op, svc), methods=[op.method])
+    spec = json.dumps(document(API, title="Akleao Finance API", version="1"))
+
+    def openapi() -> Response:
+        return Response(spec, mimetype="application/json")
+
+    app.add_url_rule("/v1/openapi.json", endpoint="openapi", view_func=openapi, methods=["GET"])
+    return app

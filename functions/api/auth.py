@@ -1,0 +1,142 @@
+"""Verify Better Auth JWTs (its ``jwt`` plugin) and turn them into a :class:`Principal`.
+
+Better Auth signs with EdDSA (Ed25519) by default and publishes its keys at
+``<baseURL>/api/auth/jwks`` with a ``kid`` per key; ``iss`` and ``aud`` default to the
+app's base URL and ``sub`` is the user id. PyJWT's ``PyJWKClient`` fetches and caches that
+set, refetches when a token names an unknown ``kid`` (key rotation, no restart), and
+spaces those forced refetches by a cooldown so a stream of made-up ``kid``s cannot make
+us hammer the JWKS URL.
+
+The algorithm comes from an allow-list, never from the token alone: ``none`` is never
+accepted, each JWKS key is bound to its own algorithm (so an RSA public key can never be
+used as an HMAC secret), and HS256 is only possible when a development secret is
+explicitly configured, and then only against that secret.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from jwt import PyJWKClient
+
+from common import log
+from common.settings import Settings
+
+logger = log.get_logger(__name__)
+
+ASYMMETRIC = frozenset({"EdDSA", "RS256", "ES256"})
+
+
+class AuthError(Exception):
+    """The token cannot be trusted: the caller gets 401 with this message."""
+
+
+class KeysUnavailable(Exception):
+    """The JWKS could not be fetched: our problem (503), not the caller's."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the token says."""
+
+    sub: str
+    email: str | None = None
+    name: str | None = None
+    roles: frozenset[str] = frozenset()
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+def _roles(claim: object) -> frozenset[str]:
+    """Better Auth's admin plugin stores several roles as one comma-separated string."""
+    if isinstance(claim, str):
+        return frozenset(r.strip() for r in claim.split(",") if r.strip())
+    if isinstance(claim, list):
+        return frozenset(str(r).strip() for r in claim if str(r).strip())
+    return frozenset()
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings, jwks_client: PyJWKClient | None = None) -> None:
+        self.issuer = settings.auth_issuer
+        self.audience = settings.auth_audience
+        self.leeway = settings.auth_leeway_s
+        self.algorithms = frozenset(settings.auth_algorithms) & ASYMMETRIC
+        secret = settings.auth_hs256_secret
+        self.hs256_secret = secret.get_secret_value() if secret is not None else None
+        self.jwks = jwks_client or PyJWKClient(
+            settings.auth_jwks_url,
+            cache_jwk_set=True,
+            lifespan=settings.auth_jwks_cache_s,
+            cooldown_duration=settings.auth_jwks_refetch_cooldown_s,
+            timeout=5,
+        )
+
+    def _key(self, header: dict[str, Any]) -> Any:
+        alg = header.get("alg")
+        if alg == "HS256" and self.hs256_secret:
+            return self.hs256_secret
+        if alg not in self.algorithms:
+            raise AuthError(f"token algorithm {alg!r} is not accepted")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise AuthError("token has no key id")
+        try:
+            return self.jwks.get_signing_key(kid)
+        except jwt.PyJWKClientConnectionError as exc:
+            logger.error("JWKS unavailable: %s", exc)
+            raise KeysUnavailable("signing keys are unavailable") from exc
+        except jwt.PyJWKClientError as exc:
+            raise AuthError("token signed by an unknown key") from exc
+        except jwt.PyJWKError as exc:
+            logger.error("JWKS contains an unusable key: %s", exc)
+            raise KeysUnavailable("signing keys are unusable") from exc
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise AuthError("malformed token") from exc
+        key = self._key(header)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[header["alg"]],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError("token expired") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise AuthError("token is for another audience") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise AuthError("token from another issuer") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"invalid token: {exc}") from exc
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub or "/" in sub or len(sub) > 256:
+            raise AuthError("token subject is not a usable user id")
+        email, name = claims.get("email"), claims.get("name")
+        return Principal(
+            sub=sub,
+            email=email if isinstance(email, str) else None,
+            name=name if isinstance(name, str) else None,
+            roles=_roles(claims.get("role")),
+            claims=claims,
+        )
+
+
+def bearer_token(header: str | None) -> str:
+    """The token in an ``Authorization: Bearer <JWT>`` header, or :class:`AuthError`."""
+    if not header:
+        raise AuthError("missing Authorization header")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("Authorization must be 'Bearer <token>'")
+    return token.strip()

@@ -1,0 +1,64 @@
+"""Detection thresholds: everyone may read them, admins change them, and admins can first
+see what a proposed change would have raised on recent stored data."""
+
+from functions.api import models as m
+from functions.api.auth import Principal
+from functions.api.errors import ApiError
+from functions.api.openapi import API
+from functions.api.services import Services
+
+PREVIEW_MAX_SYMBOLS = 50
+
+
+@API.route(
+    "GET", "/v1/config/detection", summary="The detection config in force", tag="config", response=m.StoredConfig
+)
+def get_detection_config(svc: Services, user: Principal) -> m.StoredConfig:
+    del user
+    config, version, updated_at, updated_by = svc.store.config()
+    return m.StoredConfig(config=config, version=version, updated_at=updated_at, updated_by=updated_by)
+
+
+@API.route(
+    "PUT",
+    "/v1/config/detection",
+    summary="Replace the detection config (admin); the version goes up by one",
+    tag="config",
+    body=m.ConfigUpdate,
+    response=m.StoredConfig,
+    admin=True,
+    may_409=True,
+)
+def put_detection_config(svc: Services, user: Principal, body: m.ConfigUpdate) -> m.StoredConfig:
+    svc.store.save_config(body.config, body.expected_version, user.sub)
+    config, version, updated_at, updated_by = svc.store.config()
+    return m.StoredConfig(config=config, version=version, updated_at=updated_at, updated_by=updated_by)
+
+
+@API.route(
+    "POST",
+    "/v1/config/detection/preview",
+    summary="Replay recent stored data with a proposed config (admin): the alerts it would raise",
+    tag="config",
+    body=m.PreviewRequest,
+    response=m.Preview,
+    admin=True,
+)
+def preview_detection_config(svc: Services, user: Principal, body: m.PreviewRequest) -> m.Preview:
+    del user
+    if svc.backtest is None:
+        raise ApiError(503, "preview_unavailable", "the backtest core is not available in this deployment")
+    current, version, _, _ = svc.store.config()
+    symbols = list(dict.fromkeys(body.symbols)) if body.symbols else svc.store.active_symbols(PREVIEW_MAX_SYMBOLS)
+    newest = max((svc.store.ticker(s) or {}).get("as_of") or 0.0 for s in symbols) if symbols else 0.0
+    end = int(float(newest) // 3600) * 3600
+    start = end - (body.hours - 1) * 3600
+    proposed = svc.backtest(body.config, symbols, start, end)
+    baseline = svc.backtest(current, symbols, start, end)
+    return m.Preview(
+        hours=body.hours,
+        symbols=len(symbols),
+        proposed=[m.PreviewAlert.model_validate(a) for a in proposed],
+        current=[m.PreviewAlert.model_validate(a) for a in baseline],
+        current_version=version,
+    )

@@ -1,0 +1,54 @@
+"""Where a ticker's hourly series comes from.
+
+Recent hours live in Firestore (``tickers/{SYMBOL}/hours/{yyyymmddhh}``, written by
+aggregate). Long ranges (``?hours=`` up to 90 days) belong in BigQuery's ``mentions``
+table, which the archive owns (issue 8). The seam: anything implementing
+:class:`HourlySource` can be handed to :func:`functions.api.app.create_app` as
+``archive``; ranges longer than ``recent_hours`` go to it. Until one is configured,
+Firestore answers every range and says ``complete: false`` when the range reaches past
+what it keeps.
+
+An archive reader returns the same dicts as :meth:`FirestoreHours.hours`: one per hour
+with ``hour`` (yyyymmddhh), ``start_utc`` and the bucket counters of
+docs/data-model.md (``authors`` may be replaced by ``distinct_authors``).
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from functions.api.store import Store
+
+RECENT_HOURS = 24 * 7  # what Firestore buckets are kept for (TTL); longer is the archive's
+
+
+class HourlySource(Protocol):
+    name: str
+
+    def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
+        """Hourly buckets of ``symbol`` with ``start_utc`` in [start_utc, end_utc], oldest first."""
+        ...
+
+
+@dataclass
+class FirestoreHours:
+    store: Store
+    name: str = "firestore"
+
+    def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
+        return self.store.hours(symbol, start_utc, end_utc)
+
+
+@dataclass
+class HistoryReader:
+    recent: HourlySource
+    archive: HourlySource | None = None
+    recent_hours: int = RECENT_HOURS
+
+    def read(self, symbol: str, start_utc: int, end_utc: int) -> tuple[str, bool, list[dict[str, Any]]]:
+        """(source name, complete, hours) for the range."""
+        span_hours = (end_utc - start_utc) // 3600 + 1
+        if span_hours <= self.recent_hours:
+            return self.recent.name, True, self.recent.hours(symbol, start_utc, end_utc)
+        if self.archive is not None:
+            return self.archive.name, True, self.archive.hours(symbol, start_utc, end_utc)
+        return self.recent.name, False, self.recent.hours(symbol, start_utc, end_utc)

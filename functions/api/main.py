@@ -1,0 +1,58 @@
+"""api: the HTTP function. functions-framework hands every request to :func:`api`, which
+dispatches it into the Flask app built once per instance."""
+
+import threading
+
+import functions_framework
+from flask import Flask, Request, Response
+
+from common import log
+from common.adapters import firestore as fs
+from common.settings import Settings, get_settings
+from functions.api.app import create_app
+from functions.api.auth import TokenVerifier
+from functions.api.history import FirestoreHours, HistoryReader
+from functions.api.ratelimit import RateLimiter
+from functions.api.services import Backtest, Services
+from functions.api.store import Store
+
+_lock = threading.Lock()
+_app: Flask | None = None
+
+
+def _backtest(settings: Settings, store: Store) -> Backtest | None:
+    """The detector's replay core bound to stored data (None until that core exists)."""
+    from functions.api.preview import make_backtest
+
+    return make_backtest(settings, store)
+
+
+def build_services(settings: Settings) -> Services:
+    db = fs.get_client(settings.project_id)
+    store = Store(db)
+    return Services(
+        settings=settings,
+        store=store,
+        verifier=TokenVerifier(settings),
+        limiter=RateLimiter(db),
+        history=HistoryReader(recent=FirestoreHours(store)),
+        backtest=_backtest(settings, store),
+    )
+
+
+def get_app() -> Flask:
+    global _app  # noqa: PLW0603 - one app per instance, built on first request
+    with _lock:
+        if _app is None:
+            settings = get_settings()
+            log.configure(settings.log_level)
+            _app = create_app(build_services(settings))
+        return _app
+
+
+@functions_framework.http
+def api(request: Request) -> Response:
+    app = get_app()
+    with app.request_context(request.environ):
+        response = app.full_dispatch_request()
+    return response

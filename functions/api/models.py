@@ -1,0 +1,278 @@
+"""Request and response models: what the routes validate and return, and what the OpenAPI
+document is generated from, so the two cannot disagree."""
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from common.detection_config import DetectionConfig
+
+Symbol = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{1,5}(\.[A-Za-z])?$"),
+    AfterValidator(str.upper),
+]
+Subreddit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,21}$")]
+Window = Literal["1h", "6h", "24h", "7d"]
+AlertStatus = Literal["open", "escalated", "resolved"]
+MAX_WATCHLIST = 100
+
+
+class Strict(BaseModel):
+    """Requests: unknown fields are a mistake worth reporting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Loose(BaseModel):
+    """Responses built from stored documents: writers may add fields before we show them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorBody(Strict):
+    code: str
+    message: str
+
+
+class ErrorResponse(Strict):
+    error: ErrorBody
+
+
+class Health(Strict):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+# ---------------------------------------------------------------- users
+
+
+class Preferences(Strict):
+    min_score: float = Field(default=0.0, ge=0.0, description="hide alerts scoring below this")
+    max_pump_risk: float = Field(default=0.5, ge=0.0, le=1.0, description="hide alerts riskier than this")
+    watchlist_only: bool = Field(default=False, description="only alerts for watched symbols")
+    subreddits: list[Subreddit] = Field(default_factory=list, max_length=50, description="empty = every subreddit")
+
+
+class PreferencesPatch(Strict):
+    """Only the fields present change."""
+
+    min_score: float | None = Field(default=None, ge=0.0)
+    max_pump_risk: float | None = Field(default=None, ge=0.0, le=1.0)
+    watchlist_only: bool | None = None
+    subreddits: list[Subreddit] | None = Field(default=None, max_length=50)
+
+
+class Me(Strict):
+    id: str
+    email: str | None = None
+    name: str | None = None
+    role: str | None = None
+    preferences: Preferences
+    watchlist: list[str]
+
+
+class Watchlist(Strict):
+    symbols: list[Symbol] = Field(max_length=MAX_WATCHLIST)
+
+
+class SymbolPath(Strict):
+    symbol: Symbol
+
+
+# ---------------------------------------------------------------- alerts
+
+
+class Evidence(Loose):
+    item_id: str
+    permalink: str = ""
+    title: str = ""
+    subreddit: str = ""
+    author: str | None = None
+    created_utc: float | None = None
+    score: int | None = None
+
+
+class AlertChange(Loose):
+    at: float | None = None
+    status: str
+    level: int | None = None
+    score: float | None = None
+    pump_risk: float | None = None
+
+
+class AlertSummary(Loose):
+    alert_id: str
+    symbol: str
+    kind: str = "organic"
+    status: str
+    level: int = 1
+    rule: str = ""
+    reasons: list[str] = Field(default_factory=list)
+    score: float = 0.0
+    pump_risk: float = 0.0
+    opened_at: float | None = None
+    updated_at: float | None = None
+    resolved_at: float | None = None
+    config_version: int | None = None
+
+
+class Alert(AlertSummary):
+    metrics: dict[str, float | int | str | None] = Field(default_factory=dict)
+    baseline: dict[str, float | int | str | None] = Field(default_factory=dict)
+    evidence: list[Evidence] = Field(default_factory=list)
+    history: list[AlertChange] = Field(default_factory=list)
+
+
+class AlertQuery(Strict):
+    since: float | None = Field(default=None, ge=0, description="only alerts updated at or after (epoch s)")
+    symbol: Symbol | None = None
+    status: AlertStatus | None = None
+    kind: Literal["organic", "pump"] | None = None
+    min_score: float | None = Field(default=None, ge=0.0)
+    max_pump_risk: float | None = Field(default=None, ge=0.0, le=1.0)
+    watchlist_only: bool = False
+    apply_preferences: bool = Field(default=False, description="start from the caller's saved alert filters")
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=512, description="next_cursor of the previous page")
+
+
+class AlertPage(Strict):
+    alerts: list[AlertSummary]
+    next_cursor: str | None = None
+
+
+class AlertPath(Strict):
+    alert_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+# ---------------------------------------------------------------- tickers
+
+
+class WindowMetrics(Loose):
+    mentions: int = 0
+    posts: int = 0
+    comments: int = 0
+    distinct_authors: int = 0
+    distinct_subreddits: int = 0
+    author_diversity: float = 0.0
+    avg_text_length: float = 0.0
+    engagement_rate: float = 0.0
+    dd_posts: int = 0
+    new_account_share: float = 0.0
+    duplicate_share: float = 0.0
+    emoji_share: float = 0.0
+    bullish_share: float = 0.0
+
+
+class Detection(Loose):
+    as_of: float | None = None
+    score: float | None = None
+    pump_risk: float | None = None
+    ratio: float | None = None
+    surprise: float | None = None
+    baseline_1h: float | None = None
+    status: str | None = None
+    alert_id: str | None = None
+    config_version: int | None = None
+
+
+class Ticker(Loose):
+    symbol: str
+    as_of: float | None = None
+    last_hour: str | None = None
+    windows: dict[str, WindowMetrics] = Field(default_factory=dict)
+    velocity: float | None = None
+    acceleration: float | None = None
+    detection: Detection | None = None
+
+
+class TrendingQuery(Strict):
+    window: Literal["1h", "6h", "24h"] = "24h"
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+class TrendingTicker(Strict):
+    symbol: str
+    as_of: float | None = None
+    window: WindowMetrics
+    score: float | None = None
+    pump_risk: float | None = None
+    alert_id: str | None = None
+
+
+class Trending(Strict):
+    window: str
+    tickers: list[TrendingTicker]
+
+
+class HistoryQuery(Strict):
+    hours: int = Field(default=48, ge=1, le=24 * 90, description="hours back from the ticker's newest data")
+
+
+class HourPoint(Loose):
+    hour: str
+    start_utc: int
+    mentions: int = 0
+    posts: int = 0
+    comments: int = 0
+    distinct_authors: int = 0
+    score: int = 0
+    num_comments: int = 0
+    dd_posts: int = 0
+    new_account_mentions: int = 0
+    duplicate_mentions: int = 0
+    bullish: int = 0
+    bearish: int = 0
+    subreddits: dict[str, int] = Field(default_factory=dict)
+
+
+class History(Strict):
+    symbol: str
+    start_utc: int
+    end_utc: int
+    source: str = Field(description="which store answered: firestore (recent hours) or archive (BigQuery)")
+    complete: bool = Field(description="false when the range reaches past what the source keeps")
+    hours: list[HourPoint]
+
+
+# ---------------------------------------------------------------- detection config
+
+
+class StoredConfig(Strict):
+    config: DetectionConfig
+    version: int = Field(ge=0, description="0 = defaults, never saved")
+    updated_at: float | None = None
+    updated_by: str | None = None
+
+
+class ConfigUpdate(Strict):
+    config: DetectionConfig
+    expected_version: int | None = Field(
+        default=None, ge=0, description="reject with 409 unless the stored version is this one"
+    )
+
+
+class PreviewRequest(Strict):
+    config: DetectionConfig
+    hours: int = Field(default=72, ge=1, le=24 * 14, description="hours of recent stored data to replay")
+    symbols: list[Symbol] | None = Field(default=None, max_length=50, description="default: every stored ticker")
+
+
+class PreviewAlert(Loose):
+    symbol: str
+    alert_id: str | None = None
+    kind: str | None = None
+    rule: str | None = None
+    opened_at: float | None = None
+    score: float | None = None
+    pump_risk: float | None = None
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Preview(Strict):
+    hours: int
+    symbols: int
+    proposed: list[PreviewAlert]
+    current: list[PreviewAlert]
+    current_version: int

@@ -1,0 +1,249 @@
+"""The routes: each declares its models once (see openapi.py) and reads like its contract."""
+
+from typing import Any
+
+from functions.api import models as m
+from functions.api.auth import Principal
+from functions.api.errors import ApiError, not_found
+from functions.api.openapi import API
+from functions.api.services import Services
+from functions.api.store import decode_cursor, encode_cursor
+
+MAX_SCAN = 1000  # alerts examined per page when in-memory filters reject most of them
+
+
+@API.route("GET", "/v1/health", summary="Liveness", tag="meta", response=m.Health, auth=False, rate_limited=False)
+def health(svc: Services) -> m.Health:
+    return m.Health(version=svc.settings.function_name)
+
+
+# ---------------------------------------------------------------- me
+
+
+def _me(principal: Principal, user: dict[str, Any]) -> m.Me:
+    return m.Me(
+        id=principal.sub,
+        email=principal.email or user.get("email"),
+        name=principal.name or user.get("name"),
+        role=",".join(sorted(principal.roles)) or None,
+        preferences=m.Preferences.model_validate(user["preferences"]),
+        watchlist=user["watchlist"],
+    )
+
+
+@API.route("GET", "/v1/me", summary="The caller, their preferences and watchlist", tag="me", response=m.Me)
+def get_me(svc: Services, user: Principal) -> m.Me:
+    return _me(user, svc.store.user(user))
+
+
+@API.route(
+    "PATCH",
+    "/v1/me/preferences",
+    summary="Change alert filters (only the fields sent)",
+    tag="me",
+    body=m.PreferencesPatch,
+    response=m.Preferences,
+)
+def patch_preferences(svc: Services, user: Principal, body: m.PreferencesPatch) -> m.Preferences:
+    svc.store.update_preferences(user, body.model_dump(exclude_none=True))
+    return m.Preferences.model_validate(svc.store.user(user)["preferences"])
+
+
+@API.route("GET", "/v1/me/watchlist", summary="Watched symbols", tag="me", response=m.Watchlist)
+def get_watchlist(svc: Services, user: Principal) -> m.Watchlist:
+    return m.Watchlist(symbols=svc.store.user(user)["watchlist"])
+
+
+@API.route("PUT", "/v1/me/watchlist", summary="Replace the watchlist", tag="me", body=m.Watchlist, response=m.Watchlist)
+def put_watchlist(svc: Services, user: Principal, body: m.Watchlist) -> m.Watchlist:
+    symbols = list(dict.fromkeys(body.symbols))
+    svc.store.set_watchlist(user, symbols)
+    return m.Watchlist(symbols=symbols)
+
+
+@API.route(
+    "PUT",
+    "/v1/me/watchlist/{symbol}",
+    summary="Watch a symbol (idempotent)",
+    tag="me",
+    params=m.SymbolPath,
+    response=m.Watchlist,
+    may_409=True,
+)
+def watch_symbol(svc: Services, user: Principal, params: m.SymbolPath) -> m.Watchlist:
+    current = svc.store.user(user)["watchlist"]
+    if params.symbol not in current:
+        if len(current) >= m.MAX_WATCHLIST:
+            raise ApiError(409, "watchlist_full", f"a watchlist holds at most {m.MAX_WATCHLIST} symbols")
+        svc.store.watch(user, params.symbol)
+    return m.Watchlist(symbols=svc.store.user(user)["watchlist"])
+
+
+@API.route(
+    "DELETE",
+    "/v1/me/watchlist/{symbol}",
+    summary="Stop watching a symbol (idempotent)",
+    tag="me",
+    params=m.SymbolPath,
+    response=m.Watchlist,
+)
+def unwatch_symbol(svc: Services, user: Principal, params: m.SymbolPath) -> m.Watchlist:
+    svc.store.unwatch(user, params.symbol)
+    return m.Watchlist(symbols=svc.store.user(user)["watchlist"])
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@API.route(
+    "GET",
+    "/v1/alerts",
+    summary="Alerts, newest update first, filtered; cursor pagination",
+    tag="alerts",
+    query=m.AlertQuery,
+    response=m.AlertPage,
+    may_400=True,
+)
+def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertPage:
+    after = decode_cursor(query.cursor) if query.cursor else None
+    min_score, max_pump, watch_only = query.min_score, query.max_pump_risk, query.watchlist_only
+    subreddits: set[str] = set()
+    watchlist: list[str] = []
+    if query.apply_preferences or watch_only:
+        stored = svc.store.user(user)
+        watchlist = stored["watchlist"]
+        if query.apply_preferences:
+            prefs = m.Preferences.model_validate(stored["preferences"])
+            min_score = prefs.min_score if min_score is None else min_score
+            max_pump = prefs.max_pump_risk if max_pump is None else max_pump
+            watch_only = watch_only or prefs.watchlist_only
+            subreddits = set(prefs.subreddits)
+    symbols = [query.symbol] if query.symbol else None
+    if watch_only:
+        symbols = [s for s in (symbols or watchlist) if s in watchlist]
+        if not symbols:
+            return m.AlertPage(alerts=[])
+
+    def keep(doc: dict[str, Any]) -> bool:
+        if min_score is not None and float(doc.get("score") or 0.0) < min_score:
+            return False
+        if max_pump is not None and float(doc.get("pump_risk") or 0.0) > max_pump:
+            return False
+        return not subreddits or any(e.get("subreddit") in subreddits for e in doc.get("evidence") or [])
+
+    def position(doc: dict[str, Any]) -> tuple[float, str]:
+        return float(doc.get("updated_at") or 0.0), str(doc.get("alert_id") or "")
+
+    page: list[dict[str, Any]] = []
+    scanned, last_scanned, more = 0, after, False
+    batch = min(100, max(25, query.limit + 1))
+    scan = svc.store.scan_alerts(
+        symbols=symbols, status=query.status, kind=query.kind, since=query.since, after=after, batch=batch
+    )
+    for doc in scan:
+        if keep(doc):
+            if len(page) == query.limit:
+                more = True  # one more match exists: the page is full and there is a next one
+                break
+            page.append(doc)
+        scanned, last_scanned = scanned + 1, position(doc)
+        if scanned >= MAX_SCAN:
+            more = True  # stop scanning; the client continues from here
+            break
+    cursor = None
+    if more:
+        resume = position(page[-1]) if len(page) == query.limit else last_scanned
+        cursor = encode_cursor(*resume) if resume else None
+    return m.AlertPage(alerts=[m.AlertSummary.model_validate(d) for d in page], next_cursor=cursor)
+
+
+@API.route(
+    "GET",
+    "/v1/alerts/{alert_id}",
+    summary="One alert with its evidence and history",
+    tag="alerts",
+    params=m.AlertPath,
+    response=m.Alert,
+    may_404=True,
+)
+def get_alert(svc: Services, user: Principal, params: m.AlertPath) -> m.Alert:
+    del user
+    doc = svc.store.alert(params.alert_id)
+    if doc is None:
+        raise not_found(f"alert {params.alert_id}")
+    return m.Alert.model_validate(doc)
+
+
+# ---------------------------------------------------------------- tickers
+
+
+@API.route(
+    "GET",
+    "/v1/tickers/trending",
+    summary="Most mentioned tickers in a window",
+    tag="tickers",
+    query=m.TrendingQuery,
+    response=m.Trending,
+)
+def trending(svc: Services, user: Principal, query: m.TrendingQuery) -> m.Trending:
+    del user
+    tickers = []
+    for doc in svc.store.trending(query.window, query.limit):
+        detection = m.Detection.model_validate(doc.get("detection") or {})
+        tickers.append(
+            m.TrendingTicker(
+                symbol=str(doc.get("symbol") or ""),
+                as_of=doc.get("as_of"),
+                window=m.WindowMetrics.model_validate((doc.get("windows") or {}).get(query.window) or {}),
+                score=detection.score,
+                pump_risk=detection.pump_risk,
+                alert_id=detection.alert_id,
+            )
+        )
+    return m.Trending(window=query.window, tickers=tickers)
+
+
+def _ticker(svc: Services, symbol: str) -> dict[str, Any]:
+    doc = svc.store.ticker(symbol)
+    if doc is None:
+        raise not_found(f"ticker {symbol}")
+    return doc
+
+
+@API.route(
+    "GET",
+    "/v1/tickers/{symbol}",
+    summary="A ticker's current windows, baseline and scores",
+    tag="tickers",
+    params=m.SymbolPath,
+    response=m.Ticker,
+    may_404=True,
+)
+def get_ticker(svc: Services, user: Principal, params: m.SymbolPath) -> m.Ticker:
+    del user
+    return m.Ticker.model_validate({"symbol": params.symbol, **_ticker(svc, params.symbol)})
+
+
+@API.route(
+    "GET",
+    "/v1/tickers/{symbol}/history",
+    summary="Hourly series ending at the ticker's newest data",
+    tag="tickers",
+    params=m.SymbolPath,
+    query=m.HistoryQuery,
+    response=m.History,
+    may_404=True,
+)
+def ticker_history(svc: Services, user: Principal, params: m.SymbolPath, query: m.HistoryQuery) -> m.History:
+    del user
+    doc = _ticker(svc, params.symbol)
+    as_of = float(doc.get("as_of") or 0.0)
+    end = int(as_of // 3600) * 3600
+    start = end - (query.hours - 1) * 3600
+    source, complete, rows = svc.history.read(params.symbol, start, end)
+    points = []
+    for row in rows:
+        authors = row.get("authors")
+        distinct = len(authors) if isinstance(authors, list) else int(row.get("distinct_authors") or 0)
+        points.append(m.HourPoint.model_validate({**row, "distinct_authors": distinct}))
+    return m.History(symbol=params.symbol, start_utc=start, end_utc=end, source=source, complete=complete, hours=points)

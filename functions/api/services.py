@@ -1,0 +1,26 @@
+"""Everything a route needs, built once per instance and handed to every handler, so tests
+build the same object against the emulators instead of patching modules."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from common.detection_config import DetectionConfig
+from common.settings import Settings
+from functions.api.auth import TokenVerifier
+from functions.api.history import HistoryReader
+from functions.api.ratelimit import RateLimiter
+from functions.api.store import Store
+
+# (config, symbols, start_utc, end_utc) -> alerts it would have raised, as dicts.
+Backtest = Callable[[DetectionConfig, list[str], int, int], list[dict[str, Any]]]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    verifier: TokenVerifier
+    limiter: RateLimiter
+    history: HistoryReader
+    backtest: Backtest | None = None

@@ -1,0 +1,229 @@
+"""What the API reads and writes in Firestore, following docs/data-model.md: users (ours),
+alerts and tickers (the detector's and aggregator's), config/detection (ours, read by
+detect). One place to change a query."""
+
+import base64
+import binascii
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
+
+from common.adapters import firestore as fs
+from common.detection_config import DetectionConfig
+from functions.api.auth import Principal
+from functions.api.errors import ApiError
+
+DESC = firestore.Query.DESCENDING
+DEFAULT_PREFERENCES = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
+IN_LIMIT = 30  # Firestore's most values in one "in" filter
+
+
+def _epoch(value: Any) -> float | None:
+    """Bookkeeping timestamps come back as datetimes; the API speaks epoch seconds."""
+    if value is None:
+        return None
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    return float(value)
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def encode_cursor(updated_at: float, alert_id: str) -> str:
+    raw = json.dumps({"u": updated_at, "i": alert_id}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        updated_at, alert_id = data["u"], data["i"]
+        if isinstance(updated_at, bool) or not isinstance(updated_at, int | float) or not isinstance(alert_id, str):
+            raise TypeError("wrong types")
+        return float(updated_at), alert_id
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "bad_cursor", "cursor is not one this API issued") from exc
+
+
+class Store:
+    def __init__(self, db: firestore.Client, known_users: int = 10_000) -> None:
+        self.db = db
+        self._known: OrderedDict[str, None] = OrderedDict()
+        self._known_max = known_users
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ users
+
+    def _user_ref(self, sub: str) -> firestore.DocumentReference:
+        return self.db.collection(fs.USERS).document(sub)
+
+    def touch_user(self, principal: Principal) -> None:
+        """Create ``users/{sub}`` on first use; remembered per instance so it costs one write once."""
+        with self._lock:
+            if principal.sub in self._known:
+                self._known.move_to_end(principal.sub)
+                return
+        fs.create_if_absent(
+            self._user_ref(principal.sub),
+            {
+                "created_at": firestore.SERVER_TIMESTAMP,
+                "email": principal.email,
+                "name": principal.name,
+                "role": ",".join(sorted(principal.roles)) or None,
+                "preferences": dict(DEFAULT_PREFERENCES),
+                "watchlist": [],
+            },
+        )
+        with self._lock:
+            self._known[principal.sub] = None
+            while len(self._known) > self._known_max:
+                self._known.popitem(last=False)
+
+    def user(self, principal: Principal) -> dict[str, Any]:
+        snapshot = self._user_ref(principal.sub).get()
+        if not snapshot.exists:
+            with self._lock:
+                self._known.pop(principal.sub, None)
+            self.touch_user(principal)
+            snapshot = self._user_ref(principal.sub).get()
+        data = snapshot.to_dict() or {}
+        data["preferences"] = {**DEFAULT_PREFERENCES, **(data.get("preferences") or {})}
+        data["watchlist"] = list(data.get("watchlist") or [])
+        return data
+
+    def update_preferences(self, principal: Principal, changes: dict[str, Any]) -> None:
+        if changes:
+            self.touch_user(principal)
+            self._user_ref(principal.sub).update({f"preferences.{k}": v for k, v in changes.items()})
+
+    def set_watchlist(self, principal: Principal, symbols: list[str]) -> None:
+        self.touch_user(principal)
+        self._user_ref(principal.sub).update({"watchlist": symbols})
+
+    def watch(self, principal: Principal, symbol: str) -> None:
+        self.touch_user(principal)
+        self._user_ref(principal.sub).update({"watchlist": firestore.ArrayUnion([symbol])})
+
+    def unwatch(self, principal: Principal, symbol: str) -> None:
+        self.touch_user(principal)
+        self._user_ref(principal.sub).update({"watchlist": firestore.ArrayRemove([symbol])})
+
+    # ------------------------------------------------------------ alerts
+
+    def alert(self, alert_id: str) -> dict[str, Any] | None:
+        snapshot = self.db.collection(fs.ALERTS).document(alert_id).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
+    def scan_alerts(
+        self,
+        *,
+        symbols: list[str] | None,
+        status: str | None,
+        kind: str | None,
+        since: float | None,
+        after: tuple[float, str] | None,
+        batch: int,
+    ) -> Iterator[dict[str, Any]]:
+        """Alerts newest first (``updated_at`` desc, then id), filtered by what Firestore
+        can filter; fetched in batches so the caller can stop at any point."""
+        query: Any = self.db.collection(fs.ALERTS)
+        if symbols is not None and len(symbols) == 1:
+            query = query.where(filter=FieldFilter("symbol", "==", symbols[0]))
+        elif symbols is not None and len(symbols) <= IN_LIMIT:
+            query = query.where(filter=FieldFilter("symbol", "in", symbols))
+        if status:
+            query = query.where(filter=FieldFilter("status", "==", status))
+        if kind:
+            query = query.where(filter=FieldFilter("kind", "==", kind))
+        if since is not None:
+            query = query.where(filter=FieldFilter("updated_at", ">=", since))
+        query = query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC)
+        wanted = set(symbols) if symbols is not None and len(symbols) > IN_LIMIT else None
+        position = after
+        while True:
+            page = query.start_after({"updated_at": position[0], "alert_id": position[1]}) if position else query
+            docs = [d.to_dict() or {} for d in page.limit(batch).stream()]
+            for doc in docs:
+                if wanted is None or doc.get("symbol") in wanted:
+                    yield doc
+            if len(docs) < batch:
+                return
+            last = docs[-1]
+            position = (float(last.get("updated_at") or 0.0), str(last.get("alert_id") or ""))
+
+    # ------------------------------------------------------------ tickers
+
+    def ticker(self, symbol: str) -> dict[str, Any] | None:
+        snapshot = self.db.collection(fs.TICKERS).document(symbol).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
+    def trending(self, window: str, limit: int) -> list[dict[str, Any]]:
+        field = FieldPath("windows", window, "mentions").to_api_repr()
+        query = self.db.collection(fs.TICKERS).order_by(field, direction=DESC).limit(limit)
+        return [d.to_dict() or {} for d in query.stream()]
+
+    def active_symbols(self, limit: int) -> list[str]:
+        """The most mentioned tickers of the last week: what a preview replays by default."""
+        field = FieldPath("windows", "7d", "mentions").to_api_repr()
+        query = self.db.collection(fs.TICKERS).order_by(field, direction=DESC).limit(limit)
+        return [d.id for d in query.stream()]
+
+    def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
+        query = (
+            self.db.collection(fs.TICKERS)
+            .document(symbol)
+            .collection(fs.HOURS)
+            .where(filter=FieldFilter("start_utc", ">=", start_utc))
+            .where(filter=FieldFilter("start_utc", "<=", end_utc))
+            .order_by("start_utc")
+        )
+        return [d.to_dict() or {} for d in query.stream()]
+
+    # ------------------------------------------------------------ detection config
+
+    def _config_ref(self) -> firestore.DocumentReference:
+        return self.db.collection(fs.CONFIG).document("detection")
+
+    @staticmethod
+    def _parse_config(data: dict[str, Any] | None) -> tuple[DetectionConfig, int, float | None, str | None]:
+        if not data:
+            return DetectionConfig(), 0, None, None
+        fields = {k: v for k, v in data.items() if k in DetectionConfig.model_fields}
+        return (
+            DetectionConfig.model_validate(fields),
+            int(data.get("version") or 0),
+            _epoch(data.get("updated_at")),
+            data.get("updated_by"),
+        )
+
+    def config(self) -> tuple[DetectionConfig, int, float | None, str | None]:
+        snapshot = self._config_ref().get()
+        return self._parse_config(snapshot.to_dict() if snapshot.exists else None)
+
+    def save_config(self, config: DetectionConfig, expected_version: int | None, by: str) -> int:
+        """Write the next version; a stale ``expected_version`` is a 409. A transaction is
+        fine here: admins edit this document a few times a day, nobody contends for it."""
+        ref = self._config_ref()
+
+        @firestore.transactional
+        def write(transaction: firestore.Transaction) -> int:
+            snapshot = ref.get(transaction=transaction)
+            current = int((snapshot.to_dict() or {}).get("version") or 0) if snapshot.exists else 0
+            if expected_version is not None and expected_version != current:
+                raise ApiError(409, "version_conflict", f"stored version is {current}, not {expected_version}")
+            version = current + 1
+            transaction.set(
+                ref,
+                {**config.model_dump(), "version": version, "updated_at": firestore.SERVER_TIMESTAMP, "updated_by": by},
+            )
+            return version
+
+        return int(write(self.db.transaction()))
