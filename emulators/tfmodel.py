@@ -5,6 +5,7 @@ evaluated as general HCL: enough to provision the emulators from the same defini
 production is deployed from, and to test that code and Terraform agree.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,8 +47,40 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class Function:
+    """One entry of ``local.functions`` (functions.tf), with the common environment merged in."""
+
+    name: str
+    entry_point: str
+    memory: str
+    timeout_seconds: int
+    max_instances: int
+    public: bool
+    env: dict[str, str]  # variable name -> value (variable default when it refers to one)
+    secrets: dict[str, str]  # variable name -> Secret Manager secret id
+    publishes: tuple[str, ...]
+    firestore: bool
+    bigquery: str  # "write", "read" or "none"
+
+
+@dataclass(frozen=True)
+class FirestoreIndex:
+    collection: str
+    fields: tuple[tuple[str, str], ...]  # (field path, "ASCENDING" | "DESCENDING")
+
+
+@dataclass(frozen=True)
+class BigQueryTable:
+    name: str
+    partition_field: str
+    clustering: tuple[str, ...]
+    schema: tuple[dict[str, Any], ...]  # terraform/schemas/<name>.json, BigQuery's JSON schema
+
+
+@dataclass(frozen=True)
 class TerraformModel:
     files: dict[str, dict[str, Any]]
+    directory: Path = TERRAFORM_DIR
 
     def blocks(self, kind: str) -> list[dict[str, Any]]:
         return [block for parsed in self.files.values() for block in parsed.get(kind, [])]
@@ -118,6 +151,55 @@ class TerraformModel:
             sub.dead_letter_topic: template.replace("${each.key}", name) for name, sub in self.subscriptions.items()
         }
 
+    def _env_value(self, expression: Any) -> str:
+        """A variable's default, or the expression itself when it has none (``var.project_id``)."""
+        value = self.resolve(expression)
+        return str(expression if value is None else value)
+
+    @property
+    def functions(self) -> dict[str, Function]:
+        common = {k: self._env_value(v) for k, v in self.locals.get("common_env", {}).items()}
+        out: dict[str, Function] = {}
+        for name, spec in unquote(self.locals["functions"]).items():
+            out[name] = Function(
+                name=name,
+                entry_point=spec["entry_point"],
+                memory=spec["memory"],
+                timeout_seconds=int(spec["timeout"]),
+                max_instances=int(spec["max_instances"]),
+                public=bool(spec["public"]),
+                env={**common, **{k: self._env_value(v) for k, v in spec["env"].items()}},
+                secrets=dict(spec["secrets"]),
+                publishes=tuple(spec["publishes"]),
+                firestore=bool(spec["firestore"]),
+                bigquery=spec["bigquery"],
+            )
+        return out
+
+    @property
+    def firestore_indexes(self) -> dict[str, FirestoreIndex]:
+        return {
+            name: FirestoreIndex(spec["collection"], tuple((f["field"], f["order"]) for f in spec["fields"]))
+            for name, spec in unquote(self.locals["firestore_indexes"]).items()
+        }
+
+    @property
+    def firestore_ttl(self) -> dict[str, str]:
+        """Collection -> the timestamp field its TTL policy expires documents by."""
+        return dict(unquote(self.locals["firestore_ttl"]))
+
+    @property
+    def bigquery_dataset(self) -> str:
+        return str(self.variables["bigquery_dataset"])
+
+    @property
+    def bigquery_tables(self) -> dict[str, BigQueryTable]:
+        out: dict[str, BigQueryTable] = {}
+        for name, spec in unquote(self.locals["bigquery_tables"]).items():
+            schema = json.loads((self.directory / "schemas" / f"{name}.json").read_text())
+            out[name] = BigQueryTable(name, spec["partition"], tuple(spec["clustering"]), tuple(schema))
+        return out
+
 
 @lru_cache(maxsize=4)
 def load(directory: Path = TERRAFORM_DIR) -> TerraformModel:
@@ -125,4 +207,4 @@ def load(directory: Path = TERRAFORM_DIR) -> TerraformModel:
     for path in sorted(directory.glob("*.tf")):
         with path.open() as handle:
             files[path.name] = hcl2.load(handle)
-    return TerraformModel(files)
+    return TerraformModel(files, directory)

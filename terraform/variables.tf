@@ -37,3 +37,58 @@ variable "dead_letter_retention" {
   description = "How long dead-lettered messages are kept for inspection and replay."
   default     = "604800s"
 }
+
+variable "scrape_schedule" {
+  type        = string
+  description = "Cron schedule (UTC) of the scrape tick Cloud Scheduler publishes on scrape-ticks."
+  default     = "*/10 * * * *"
+}
+
+variable "subreddits" {
+  type        = string
+  description = "Comma-separated subreddits dispatch fans out to (SUBREDDITS)."
+  default     = "wallstreetbets,stocks,investing,StockMarket,pennystocks,Daytrading,options"
+}
+
+variable "reddit_user_agent" {
+  type        = string
+  description = "User agent fetch sends to Reddit, as Reddit's API rules ask: platform:app:version (by /u/you)."
+  default     = "gcp:akleao-finance:1.0 (by /u/akleao)"
+}
+
+variable "log_level" {
+  type        = string
+  description = "Python log level of every function."
+  default     = "INFO"
+}
+
+variable "api_min_instances" {
+  type        = number
+  description = "Warm API instances (0 = scale to zero; 1 removes cold starts for about $10/month)."
+  default     = 0
+}
+
+variable "firestore_location" {
+  type        = string
+  description = "Firestore location (multi-region nam5/eur3 or a region); fixed once created."
+  default     = "nam5"
+}
+
+variable "bigquery_location" {
+  type        = string
+  description = "Location of the BigQuery history dataset."
+  default     = "US"
+}
+
+variable "bigquery_dataset" {
+  type        = string
+  description = "BigQuery dataset holding the history tables (BIGQUERY_DATASET)."
+  default     = "akleao"
+}
+
+variable "history_retention_days" {
+  type        = number
+  description = "Days of BigQuery history kept per partition; null keeps everything."
+  default     = null
+  nullable    = true
+}

@@ -1,0 +1,89 @@
+# Firestore (native mode): the database, a composite index for every composite query the
+# code runs (registered in common/adapters/firestore.py COMPOSITE_INDEXES, which the code
+# builds its queries through), and TTL policies on documents that only need to live a while.
+
+locals {
+  # name => collection and ordered fields; equal to COMPOSITE_INDEXES in code (tested).
+  # Equality filters on several fields combined with one sort use index merging, so one
+  # index per (equality field, sort field) covers every combination the API offers.
+  firestore_indexes = {
+    # GET /v1/alerts: newest first (updated_at, then alert_id as tiebreak for cursors)
+    "alerts-newest" = {
+      collection = "alerts"
+      fields = [
+        { field = "updated_at", order = "DESCENDING" },
+        { field = "alert_id", order = "DESCENDING" },
+      ]
+    }
+    "alerts-symbol-newest" = {
+      collection = "alerts"
+      fields = [
+        { field = "symbol", order = "ASCENDING" },
+        { field = "updated_at", order = "DESCENDING" },
+        { field = "alert_id", order = "DESCENDING" },
+      ]
+    }
+    "alerts-status-newest" = {
+      collection = "alerts"
+      fields = [
+        { field = "status", order = "ASCENDING" },
+        { field = "updated_at", order = "DESCENDING" },
+        { field = "alert_id", order = "DESCENDING" },
+      ]
+    }
+    "alerts-kind-newest" = {
+      collection = "alerts"
+      fields = [
+        { field = "kind", order = "ASCENDING" },
+        { field = "updated_at", order = "DESCENDING" },
+        { field = "alert_id", order = "DESCENDING" },
+      ]
+    }
+  }
+
+  # collection => timestamp field after which Firestore deletes the document; equal to
+  # TTL_FIELDS in code (tested).
+  firestore_ttl = {
+    authors  = "expires_at" # author profile cache: refetched after expiry anyway
+    archived = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
+  }
+}
+
+resource "google_firestore_database" "default" {
+  name        = "(default)"
+  location_id = var.firestore_location
+  type        = "FIRESTORE_NATIVE"
+
+  concurrency_mode                  = "OPTIMISTIC"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  deletion_policy                   = "ABANDON"
+
+  depends_on = [google_project_service.service]
+}
+
+resource "google_firestore_index" "composite" {
+  for_each   = local.firestore_indexes
+  database   = google_firestore_database.default.name
+  collection = each.value.collection
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path = fields.value.field
+      order      = fields.value.order
+    }
+  }
+}
+
+resource "google_firestore_field" "ttl" {
+  for_each   = local.firestore_ttl
+  database   = google_firestore_database.default.name
+  collection = each.key
+  field      = each.value
+
+  ttl_config {}
+
+  # No single-field indexes on an expiry timestamp nobody queries (avoids write hotspots).
+  index_config {}
+}

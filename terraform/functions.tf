@@ -1,0 +1,188 @@
+# Every Cloud Function (gen2), from one map. Each is an HTTP service fed by its explicit
+# push subscription in pubsub.tf (Eventarc-managed subscriptions cannot carry our
+# dead-letter and retry policy); functions-framework's @cloud_event decorator accepts the
+# push envelope. tests/unit/test_terraform_agreement.py checks this map against main.py's
+# entry points and the Settings fields the code reads.
+
+locals {
+  # Set for every function; Settings (common/settings.py) reads them by these names.
+  common_env = {
+    GOOGLE_CLOUD_PROJECT = var.project_id
+    LOG_LEVEL            = var.log_level
+  }
+
+  functions = {
+    dispatch = {
+      entry_point   = "dispatch"
+      memory        = "256M"
+      timeout       = 60
+      max_instances = 2
+      min_instances = 0
+      public        = false
+      env = {
+        SUBREDDITS = var.subreddits
+      }
+      secrets   = {}
+      publishes = ["subreddit-fetches"]
+      firestore = true
+      bigquery  = "none"
+    }
+    fetch = {
+      entry_point   = "fetch"
+      memory        = "512M"
+      timeout       = 540
+      max_instances = 3 # Reddit allows ~100 requests/minute per OAuth client
+      min_instances = 0
+      public        = false
+      env = {
+        REDDIT_USER_AGENT = var.reddit_user_agent
+      }
+      secrets = {
+        REDDIT_CLIENT_ID     = "reddit-client-id"
+        REDDIT_CLIENT_SECRET = "reddit-client-secret"
+      }
+      publishes = ["reddit-items", "mentions"]
+      firestore = true
+      bigquery  = "none"
+    }
+    archive = {
+      entry_point   = "archive"
+      memory        = "256M"
+      timeout       = 120
+      max_instances = 10
+      min_instances = 0
+      public        = false
+      env = {
+        BIGQUERY_DATASET = var.bigquery_dataset
+      }
+      secrets   = {}
+      publishes = []
+      firestore = true
+      bigquery  = "write"
+    }
+    aggregate = {
+      entry_point   = "aggregate"
+      memory        = "256M"
+      timeout       = 120
+      max_instances = 20
+      min_instances = 0
+      public        = false
+      env           = {}
+      secrets       = {}
+      publishes     = ["ticker-updates"]
+      firestore     = true
+      bigquery      = "none"
+    }
+    detect = {
+      entry_point   = "detect"
+      memory        = "256M"
+      timeout       = 120
+      max_instances = 10
+      min_instances = 0
+      public        = false
+      env           = {}
+      secrets       = {}
+      publishes     = ["alerts"]
+      firestore     = true
+      bigquery      = "none"
+    }
+    api = {
+      entry_point   = "api"
+      memory        = "256M"
+      timeout       = 60
+      max_instances = 10
+      min_instances = var.api_min_instances
+      public        = true # the frontend calls it; it checks Better Auth JWTs itself
+      env = {
+        BIGQUERY_DATASET = var.bigquery_dataset
+      }
+      secrets   = {}
+      publishes = []
+      firestore = true
+      bigquery  = "read"
+    }
+  }
+}
+
+# One archive for every function: main.py re-exports each entry point. `make tf-source`
+# stages main.py, functions/, common/ and requirements.txt into .build/source; the object
+# is named by the archive's content hash, so a code change is a new object and a redeploy.
+data "archive_file" "source" {
+  type        = "zip"
+  source_dir  = "${path.module}/.build/source"
+  output_path = "${path.module}/.build/source.zip"
+}
+
+resource "google_storage_bucket" "source" {
+  name     = "${var.project_id}-akleao-functions-source"
+  location = var.region
+
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true
+
+  versioning {
+    enabled = true
+  }
+
+  lifecycle_rule {
+    condition {
+      num_newer_versions = 3
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  #checkov:skip=CKV_GCP_62:Access logs of a bucket holding only our own build archives add cost, not insight; Cloud Audit Logs record access.
+}
+
+resource "google_storage_bucket_object" "source" {
+  name   = "source-${data.archive_file.source.output_md5}.zip"
+  bucket = google_storage_bucket.source.name
+  source = data.archive_file.source.output_path
+}
+
+resource "google_cloudfunctions2_function" "function" {
+  for_each = local.functions
+  name     = each.key
+  location = var.region
+
+  build_config {
+    runtime     = "python311"
+    entry_point = each.value.entry_point
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = each.value.memory
+    timeout_seconds                  = each.value.timeout
+    max_instance_count               = each.value.max_instances
+    min_instance_count               = each.value.min_instances
+    max_instance_request_concurrency = 1
+    service_account_email            = google_service_account.function[each.key].email
+    ingress_settings                 = each.value.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision   = true
+    environment_variables            = merge(local.common_env, each.value.env)
+
+    dynamic "secret_environment_variables" {
+      for_each = each.value.secrets
+      content {
+        key        = secret_environment_variables.key
+        project_id = var.project_id
+        secret     = google_secret_manager_secret.secret[secret_environment_variables.value].secret_id
+        version    = "latest"
+      }
+    }
+  }
+
+  depends_on = [
+    google_project_service.service,
+    google_secret_manager_secret_iam_member.function,
+  ]
+}

@@ -1,0 +1,121 @@
+# Least privilege: one service account per function, holding only what that function
+# does (functions.tf: firestore, publishes, bigquery, secrets). Pub/Sub pushes with its
+# own identity, which may invoke the private functions and nothing else; only the API
+# is public.
+
+locals {
+  # function => the subscription that pushes to it (api has none)
+  subscription_of = { for name, sub in local.subscriptions : sub.function => name }
+
+  # (function, topic) pairs: declared outputs plus the function's own dead-letter topic,
+  # where common.entrypoint sends malformed messages and archive sends rejected rows.
+  publisher_grants = { for pair in flatten([
+    for fn, spec in local.functions : [for topic in spec.publishes : { function = fn, topic = topic }]
+  ]) : "${pair.function}:${pair.topic}" => pair }
+  dead_letter_grants = { for fn, sub in local.subscription_of : fn => sub if contains(keys(local.functions), fn) }
+
+  secret_grants = { for pair in flatten([
+    for fn, spec in local.functions : [for env, secret in spec.secrets : { function = fn, secret = secret }]
+  ]) : "${pair.function}:${pair.secret}" => pair }
+
+  bigquery_roles = {
+    write = "roles/bigquery.dataEditor" # insertAll into the history tables
+    read  = "roles/bigquery.dataViewer" # queries for long-range history
+  }
+
+  pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
+resource "google_service_account" "function" {
+  for_each     = local.functions
+  account_id   = "fn-${each.key}"
+  display_name = "Cloud Function ${each.key}"
+}
+
+resource "google_service_account" "pubsub_pusher" {
+  account_id   = "pubsub-pusher"
+  display_name = "Pub/Sub push subscriptions (OIDC identity that invokes the functions)"
+}
+
+resource "google_project_iam_member" "firestore_user" {
+  for_each = { for fn, spec in local.functions : fn => spec if spec.firestore }
+  project  = var.project_id
+  role     = "roles/datastore.user"
+  member   = google_service_account.function[each.key].member
+}
+
+resource "google_pubsub_topic_iam_member" "publisher" {
+  for_each = local.publisher_grants
+  topic    = google_pubsub_topic.topic[each.value.topic].name
+  role     = "roles/pubsub.publisher"
+  member   = google_service_account.function[each.value.function].member
+}
+
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  for_each = local.dead_letter_grants
+  topic    = google_pubsub_topic.dead_letter[each.value].name
+  role     = "roles/pubsub.publisher"
+  member   = google_service_account.function[each.key].member
+}
+
+resource "google_bigquery_dataset_iam_member" "function" {
+  for_each   = { for fn, spec in local.functions : fn => spec if spec.bigquery != "none" }
+  dataset_id = google_bigquery_dataset.history.dataset_id
+  role       = local.bigquery_roles[each.value.bigquery]
+  member     = google_service_account.function[each.key].member
+}
+
+# Queries run as jobs billed to the project; only readers query.
+resource "google_project_iam_member" "bigquery_job_user" {
+  for_each = { for fn, spec in local.functions : fn => spec if spec.bigquery == "read" }
+  project  = var.project_id
+  role     = "roles/bigquery.jobUser"
+  member   = google_service_account.function[each.key].member
+}
+
+resource "google_secret_manager_secret_iam_member" "function" {
+  for_each  = local.secret_grants
+  secret_id = google_secret_manager_secret.secret[each.value.secret].id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.function[each.value.function].member
+}
+
+# Pub/Sub push (OIDC as pubsub-pusher) may invoke each private function.
+resource "google_cloud_run_v2_service_iam_member" "pusher_invoker" {
+  for_each = { for fn, spec in local.functions : fn => spec if !spec.public }
+  location = var.region
+  name     = google_cloudfunctions2_function.function[each.key].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = google_service_account.pubsub_pusher.member
+}
+
+# The API is public by design: the frontend calls it and it verifies Better Auth JWTs.
+resource "google_cloud_run_v2_service_iam_member" "public_invoker" {
+  for_each = { for fn, spec in local.functions : fn => spec if spec.public }
+  location = var.region
+  name     = google_cloudfunctions2_function.function[each.key].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
+# The Pub/Sub service agent mints the pusher's OIDC tokens, moves messages to dead-letter
+# topics and acknowledges them on the source subscription.
+resource "google_service_account_iam_member" "pubsub_token_creator" {
+  service_account_id = google_service_account.pubsub_pusher.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_agent
+}
+
+resource "google_pubsub_topic_iam_member" "agent_dead_letter_publisher" {
+  for_each = local.subscriptions
+  topic    = google_pubsub_topic.dead_letter[each.key].name
+  role     = "roles/pubsub.publisher"
+  member   = local.pubsub_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "agent_subscriber" {
+  for_each     = local.subscriptions
+  subscription = google_pubsub_subscription.push[each.key].name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_agent
+}

@@ -1,0 +1,20 @@
+# Reddit OAuth credentials. Terraform creates the secrets, never their values: add a
+# version by hand (README "Deployment") so the credentials never enter the state file.
+
+locals {
+  secrets = toset([
+    "reddit-client-id",
+    "reddit-client-secret",
+  ])
+}
+
+resource "google_secret_manager_secret" "secret" {
+  for_each  = local.secrets
+  secret_id = each.value
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.service]
+}
