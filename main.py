@@ -4,7 +4,9 @@ Terraform deploys this archive once per function with that function's ``entry_po
 locally each runs as ``functions-framework --source main.py --target NAME``.
 """
 
+from functions.aggregate.main import aggregate
 from functions.api.main import api
+from functions.archive.main import archive
 from functions.dispatch.main import dispatch
 
-__all__ = ["api", "dispatch"]
+__all__ = ["aggregate", "api", "archive", "dispatch"]

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     bigquery_dataset: str = Field(default="akleao", validation_alias="BIGQUERY_DATASET")
     bigquery_emulator_host: str | None = Field(default=None, validation_alias="BIGQUERY_EMULATOR_HOST")
 
+    # --- aggregate: what counts as a new account / cashtag stuffing, how long "seen" markers live.
+    new_account_days: float = Field(default=30.0, gt=0, validation_alias="NEW_ACCOUNT_DAYS")
+    cashtag_stuffing_min: int = Field(default=5, ge=2, validation_alias="CASHTAG_STUFFING_MIN")
+    seen_marker_ttl_days: float = Field(default=30.0, ge=8, validation_alias="SEEN_MARKER_TTL_DAYS")
+
     @field_validator("subreddits", "auth_algorithms", "cors_origins", mode="before")
     @classmethod
     def _split_subreddits(cls, value: object) -> object:

@@ -1,0 +1,140 @@
+"""What one mentions batch changes for its ticker, decided from what was read: pure, no I/O.
+
+``functions/aggregate`` reads the ticker's state (which items were already counted, the
+buckets the windows need, the recent signatures, the previous ``as_of``), calls
+:func:`plan`, and writes the plan in one batched commit: idempotency markers with a create
+precondition, ``Increment`` / ``ArrayUnion`` / ``Maximum`` transforms on the touched
+buckets, the signatures and the summary. Splitting it this way keeps every decision
+testable without a service and makes the writer a straight translation of the plan.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from common import duplicates
+from common.duplicates import Signature
+from common.messages import Mention
+from common.metrics import (
+    WEEK_DAYS,
+    WINDOWS,
+    HourBucket,
+    TickerSummary,
+    bucket_deltas,
+    day_key,
+    days_back,
+    hour_key,
+    hours_back,
+    merge,
+    summarize,
+)
+
+SEEN_TTL_DAYS = 30.0  # markers expire this long after the item was created
+
+
+@dataclass(frozen=True)
+class Tuning:
+    new_account_days: float = 30.0
+    cashtag_stuffing_min: int = 5
+    seen_ttl_days: float = SEEN_TTL_DAYS
+
+
+@dataclass(frozen=True)
+class BucketWrite:
+    """One bucket document's change: ``delta`` to add with transforms; ``overflow`` when
+    this write pushes the bucket past the exact author bound (its set is then dropped)."""
+
+    key: str
+    delta: HourBucket
+    after: HourBucket
+    overflow_now: bool
+    overflowed_before: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    counted: tuple[Mention, ...]  # the mentions this batch adds (unseen, deduplicated)
+    duplicates: frozenset[str]
+    hours: tuple[BucketWrite, ...]
+    days: tuple[BucketWrite, ...]
+    signatures: tuple[Signature, ...]  # the whole new state of recent signatures
+    summary: TickerSummary | None  # None when nothing was ever counted for the ticker
+    as_of: float | None
+
+
+def unique_mentions(mentions: Iterable[Mention]) -> list[Mention]:
+    """One mention per item (a batch may repeat an item: count it once, the first)."""
+    seen: dict[str, Mention] = {}
+    for mention in mentions:
+        seen.setdefault(mention.item_id, mention)
+    return list(seen.values())
+
+
+def window_hour_keys(as_of: float) -> list[str]:
+    """Hour buckets the summary needs: the longest hourly window ending at ``as_of``."""
+    return hours_back(hour_key(as_of), max(WINDOWS.values()))
+
+
+def window_day_keys(as_of: float) -> list[str]:
+    return days_back(day_key(as_of), WEEK_DAYS)
+
+
+def fresh(
+    mentions: Sequence[Mention], seen: Iterable[str], previous_as_of: float | None, tuning: Tuning
+) -> list[Mention]:
+    """The mentions not yet counted. Items older than the marker lifetime (measured from the
+    newest counted item) are dropped: their markers may be gone, and counting them again
+    would change an old bucket twice."""
+    already = set(seen)
+    floor = None if previous_as_of is None else previous_as_of - tuning.seen_ttl_days * 86400
+    return [
+        m for m in unique_mentions(mentions) if m.item_id not in already and (floor is None or m.created_utc >= floor)
+    ]
+
+
+def _writes(deltas: Mapping[str, HourBucket], stored: Mapping[str, HourBucket]) -> tuple[BucketWrite, ...]:
+    out = []
+    for key in sorted(deltas):
+        delta = deltas[key]
+        before = stored.get(key)
+        after = delta if before is None else merge(before, delta)
+        overflowed_before = before is not None and before.authors_overflow
+        out.append(BucketWrite(key, delta, after, after.authors_overflow and not overflowed_before, overflowed_before))
+    return tuple(out)
+
+
+def deltas(new: Sequence[Mention], dupes: frozenset[str], tuning: Tuning, *, daily: bool) -> dict[str, HourBucket]:
+    return bucket_deltas(
+        new,
+        duplicate_ids=dupes,
+        new_account_days=tuning.new_account_days,
+        cashtag_stuffing_min=tuning.cashtag_stuffing_min,
+        daily=daily,
+    )
+
+
+def plan(
+    symbol: str,
+    new: Sequence[Mention],
+    *,
+    hours: Mapping[str, HourBucket],
+    days: Mapping[str, HourBucket],
+    recent: Sequence[Signature],
+    previous_as_of: float | None,
+    tuning: Tuning = Tuning(),
+) -> Plan:
+    """Decide the effect of ``new`` (already filtered by :func:`fresh`) given the stored
+    ``hours`` and ``days`` (at least the window and touched buckets) and ``recent`` signatures."""
+    dupes = frozenset(duplicates.find_duplicates(recent, new))
+    hour_writes = _writes(deltas(new, dupes, tuning, daily=False), hours)
+    day_writes = _writes(deltas(new, dupes, tuning, daily=True), days)
+    newest = max((m.created_utc for m in new), default=None)
+    as_of = newest if previous_as_of is None else max(previous_as_of, newest or previous_as_of)
+    signatures: tuple[Signature, ...] = tuple(recent)
+    summary = None
+    if as_of is not None:
+        merged_hours = {**hours, **{w.key: w.after for w in hour_writes}}
+        merged_days = {**days, **{w.key: w.after for w in day_writes}}
+        summary = summarize(symbol, merged_hours, as_of, days=merged_days)
+        remembered = [Signature.of(m) for m in new if m.author and duplicates.comparable(m)]
+        signatures = tuple(duplicates.keep_recent([*recent, *remembered], as_of))
+    return Plan(tuple(new), dupes, hour_writes, day_writes, signatures, summary, as_of)

@@ -1,0 +1,159 @@
+"""aggregate: a ticker's mentions batch in, its hourly buckets and summary updated, one
+``ticker-updates`` message out.
+
+The ``mentions`` subscription is ordered by ticker, so this function is the single writer of
+``tickers/{S}`` and everything under it: reading state and then writing it is not a
+contended transaction. Exactly-once effect on at-least-once delivery comes from the
+``seen`` markers, created in the same atomic commit as the bucket transforms: a redelivered
+message, or an item seen again by a later fetch, finds its markers and adds nothing; a
+concurrent copy makes the commit fail on the create precondition, and one re-read settles it.
+
+A batch whose mentions were all counted before still publishes its ticker's update (with the
+stored ``as_of``): if an earlier attempt committed and then failed to publish, the retry
+must not swallow the update, and the detector is idempotent per ``as_of``.
+"""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import functions_framework
+from cloudevents.http import CloudEvent
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from common import log, topics
+from common.adapters import firestore as fs
+from common.adapters.pubsub import Outgoing, Publisher, get_publisher
+from common.aggregation import Tuning, fresh, plan, unique_mentions, window_day_keys, window_hour_keys
+from common.entrypoint import Delivery, handle
+from common.messages import Mention, MentionBatch, TickerUpdate
+from common.metrics import day_key, hour_key
+from common.settings import Settings, get_settings
+from functions.aggregate.store import DAYS, Ops, TickerStore
+
+logger = log.get_logger(__name__)
+
+# Mentions per commit: markers + hour and day buckets + 2 stay well under Firestore's 500.
+CHUNK = 150
+
+
+@dataclass
+class Result:
+    counted: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    hours: set[str] = field(default_factory=set)
+    as_of: float | None = None
+    ops: Ops = field(default_factory=Ops)
+
+
+def _chunks(mentions: Sequence[Mention], size: int) -> Iterator[Sequence[Mention]]:
+    for start in range(0, len(mentions), size):
+        yield mentions[start : start + size]
+
+
+def tuning_from(settings: Settings) -> Tuning:
+    return Tuning(
+        new_account_days=settings.new_account_days,
+        cashtag_stuffing_min=settings.cashtag_stuffing_min,
+        seen_ttl_days=settings.seen_marker_ttl_days,
+    )
+
+
+def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], tuning: Tuning, result: Result) -> None:
+    for attempt in (1, 2):
+        state = store.read_state(m.item_id for m in chunk)
+        new = fresh(chunk, state.seen, state.previous_as_of, tuning)
+        if not new:
+            result.skipped += len(chunk)
+            if state.previous_as_of is not None:
+                result.as_of = max(result.as_of or state.previous_as_of, state.previous_as_of)
+            return
+        target = max([m.created_utc for m in new] + ([state.previous_as_of] if state.previous_as_of else []))
+        hours = store.read_buckets(fs.HOURS, window_hour_keys(target), {hour_key(m.created_utc) for m in new})
+        days = store.read_buckets(DAYS, window_day_keys(target), {day_key(m.created_utc) for m in new})
+        effect = plan(
+            store.symbol,
+            new,
+            hours=hours,
+            days=days,
+            recent=state.signatures,
+            previous_as_of=state.previous_as_of,
+            tuning=tuning,
+        )
+        try:
+            store.write(effect, tuning.seen_ttl_days)
+        except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict):
+            if attempt == 2:
+                raise
+            logger.info("a concurrent copy counted part of this batch; re-reading", extra={"json_fields": {}})
+            continue
+        result.counted += len(effect.counted)
+        result.skipped += len(chunk) - len(effect.counted)
+        result.duplicates += len(effect.duplicates)
+        result.hours.update(w.key for w in effect.hours)
+        result.as_of = effect.as_of
+        return
+
+
+def aggregate_batch(
+    batch: MentionBatch, delivery: Delivery, settings: Settings, db: firestore.Client, publisher: Publisher
+) -> Result:
+    """Count the batch's unseen mentions once, then tell the detector."""
+    store = TickerStore(db, batch.ticker)
+    result = Result(ops=store.ops)
+    tuning = tuning_from(settings)
+    for chunk in _chunks(unique_mentions(batch.mentions), CHUNK):
+        _apply_chunk(store, chunk, tuning, result)
+    if result.as_of is not None:
+        update = TickerUpdate(
+            ticker=batch.ticker, hours=tuple(sorted(result.hours)), as_of=result.as_of, batch_id=delivery.message_id
+        )
+        publisher.publish_all([Outgoing(topics.TICKER_UPDATES, update)])
+    mentions = len(batch.mentions)
+    logger.info(
+        "aggregated %d of %d mentions of %s",
+        result.counted,
+        mentions,
+        batch.ticker,
+        extra={
+            "json_fields": {
+                "ticker": batch.ticker,
+                "mentions": mentions,
+                "counted": result.counted,
+                "skipped": result.skipped,
+                "duplicates": result.duplicates,
+                "hours": sorted(result.hours),
+                "as_of": result.as_of,
+                "firestore_reads": store.ops.reads,
+                "firestore_writes": store.ops.writes,
+                "firestore_commits": store.ops.commits,
+            }
+        },
+    )
+    return result
+
+
+def _publisher() -> Publisher:
+    return get_publisher(get_settings().project_id)
+
+
+def _process(batch: MentionBatch, delivery: Delivery, settings: Settings) -> None:
+    if "/" in batch.ticker or batch.ticker.strip(".") == "":
+        logger.error("unusable ticker %r ignored", batch.ticker, extra={"json_fields": {"ticker": batch.ticker}})
+        return
+    with log.context(ticker=batch.ticker):
+        aggregate_batch(batch, delivery, settings, fs.get_client(settings.project_id), _publisher())
+
+
+@functions_framework.cloud_event
+def aggregate(cloud_event: CloudEvent) -> None:
+    settings = get_settings()
+    log.configure(settings.log_level)
+    handle(
+        cloud_event,
+        function="aggregate",
+        model=MentionBatch,
+        process=lambda batch, delivery: _process(batch, delivery, settings),
+        publisher=_publisher,
+    )

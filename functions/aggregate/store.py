@@ -1,0 +1,135 @@
+"""The aggregator's Firestore documents: reading a ticker's state, writing a plan.
+
+Every read and write goes through :class:`TickerStore`, which counts them (``ops``) so the
+benchmark can report Firestore operations per mention as billed: one read per document
+fetched or per missing document asked for, one per query that returns nothing; one write
+per document in a commit.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from common.adapters import firestore as fs
+from common.aggregation import BucketWrite, Plan
+from common.duplicates import Signature
+from common.metrics import COUNTERS, HourBucket, hour_key
+
+DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
+SEEN = "seen"  # subcollection of tickers/{symbol}: one idempotency marker per counted item
+STATE = "state"  # subcollection of tickers/{symbol}: the aggregator's private state
+SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
+SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "acceleration"]
+
+
+@dataclass
+class Ops:
+    reads: int = 0
+    writes: int = 0
+    commits: int = 0
+
+
+def bucket_from_doc(doc: Mapping[str, Any]) -> HourBucket:
+    return HourBucket(
+        hour=str(doc["hour"]),
+        start_utc=int(doc["start_utc"]),
+        **{name: int(doc.get(name) or 0) for name in COUNTERS},
+        subreddits={str(k): int(v) for k, v in (doc.get("subreddits") or {}).items()},
+        authors=frozenset(str(a) for a in doc.get("authors") or ()),
+        authors_overflow=bool(doc.get("authors_overflow", False)),
+        hll={str(k): int(v) for k, v in (doc.get("hll") or {}).items()},
+    )
+
+
+def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
+    """The merge-set that adds ``write.delta``: commutative and, behind the markers,
+    applied once. Authors: ArrayUnion while exact; emptied once, when the bound is crossed."""
+    delta = write.delta
+    data: dict[str, Any] = {
+        "hour": write.key,
+        "start_utc": delta.start_utc,
+        **{name: firestore.Increment(getattr(delta, name)) for name in COUNTERS},
+        "subreddits": {name: firestore.Increment(n) for name, n in delta.subreddits.items()},
+    }
+    if delta.hll:
+        data["hll"] = {index: firestore.Maximum(rank) for index, rank in delta.hll.items()}
+    if write.overflow_now:
+        data["authors"] = []
+        data["authors_overflow"] = True
+    elif not write.overflowed_before and delta.authors:
+        data["authors"] = firestore.ArrayUnion(sorted(delta.authors))
+    return data
+
+
+@dataclass
+class TickerState:
+    seen: set[str]
+    previous_as_of: float | None
+    signatures: list[Signature]
+
+
+@dataclass
+class TickerStore:
+    db: firestore.Client
+    symbol: str
+    ops: Ops = field(default_factory=Ops)
+
+    @property
+    def ticker(self) -> firestore.DocumentReference:
+        return self.db.collection(fs.TICKERS).document(self.symbol)
+
+    def _get_all(self, refs: list[firestore.DocumentReference]) -> dict[str, Any]:
+        if not refs:
+            return {}
+        self.ops.reads += len(refs)
+        return {snap.reference.path: snap for snap in self.db.get_all(refs)}
+
+    def read_state(self, item_ids: Iterable[str]) -> TickerState:
+        markers = [self.ticker.collection(SEEN).document(i) for i in item_ids]
+        signatures_ref = self.ticker.collection(STATE).document(SIGNATURES)
+        snaps = self._get_all([*markers, self.ticker, signatures_ref])
+        seen = {ref.id for ref in markers if snaps[ref.path].exists}
+        summary = snaps[self.ticker.path]
+        as_of = summary.get("as_of") if summary.exists and "as_of" in (summary.to_dict() or {}) else None
+        signature_doc = snaps[signatures_ref.path].to_dict() or {}
+        signatures = [Signature.from_doc(k, v) for k, v in (signature_doc.get("items") or {}).items()]
+        return TickerState(seen, None if as_of is None else float(as_of), signatures)
+
+    def read_buckets(self, collection: str, window: list[str], touched: Iterable[str]) -> dict[str, HourBucket]:
+        """The window's buckets with one range query, plus touched ones older than it."""
+        col = self.ticker.collection(collection)
+        docs = list(col.where(filter=FieldFilter("hour", ">=", window[0])).stream())
+        self.ops.reads += max(1, len(docs))
+        out = {d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}
+        older = sorted({k for k in touched if k < window[0]})
+        for snap in self._get_all([col.document(k) for k in older]).values():
+            if snap.exists:
+                out[snap.id] = bucket_from_doc(snap.to_dict() or {})
+        return out
+
+    def write(self, plan: Plan, seen_ttl_days: float) -> None:
+        """One atomic commit: markers (create: fails if any exists), bucket transforms,
+        signatures, summary. Raises AlreadyExists/FailedPrecondition on a concurrent copy."""
+        batch = self.db.batch()
+        for mention in plan.counted:
+            expires = datetime.fromtimestamp(mention.created_utc, UTC) + timedelta(days=seen_ttl_days)
+            batch.create(
+                self.ticker.collection(SEEN).document(mention.item_id),
+                {"hour": hour_key(mention.created_utc), "expires_at": expires},
+            )
+        for collection, writes in ((fs.HOURS, plan.hours), (DAYS, plan.days)):
+            for w in writes:
+                batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
+        batch.set(
+            self.ticker.collection(STATE).document(SIGNATURES),
+            {"items": {s.item_id: s.to_doc() for s in plan.signatures}, "as_of": plan.as_of},
+        )
+        if plan.summary is not None:
+            batch.set(self.ticker, plan.summary.model_dump(mode="json"), merge=SUMMARY_FIELDS)
+        self.ops.writes += len(plan.counted) + len(plan.hours) + len(plan.days) + 1 + int(plan.summary is not None)
+        self.ops.commits += 1
+        batch.commit()
