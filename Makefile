@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up down status logs clean bench browser demo token
+.PHONY: help setup lint test test-unit test-integration up down status logs clean bench browser demo token dashboard
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ lint: setup ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-test: setup lint browser ## Everything CI runs: lint, then unit, integration and e2e tests (starts its own emulators)
+test: setup lint browser dashboard ## Everything CI runs: lint, then unit, integration and e2e tests (starts its own emulators)
 	$(PY) -m pytest tests
 
 test-unit: setup ## Unit tests only (no services)
@@ -54,8 +54,19 @@ browser: ## Install Debian's chromium + chromedriver for the dashboard's browser
 token: setup ## Print a development API token (signed by the local stack's dev key) and a curl example; ROLE=admin for admin
 	@$(PY) -m functions.api.devauth token $(if $(ROLE),--role $(ROLE),) $(if $(SUB),--sub $(SUB),)
 
+DASHBOARD_STAMP := dashboard/node_modules/.package-lock.json
+
+$(DASHBOARD_STAMP): dashboard/package.json dashboard/package-lock.json
+	npm ci --prefix dashboard --no-audit --no-fund --loglevel=error
+	@touch $@
+
+dashboard: $(DASHBOARD_STAMP) ## Install the dashboard's chart library (uPlot, pinned in dashboard/package-lock.json) from npm
+
+demo: setup dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; LIVE=1: real Reddit
+	$(PY) -m demo $(if $(LIVE),--live,) $(DEMO_ARGS)
+
 bench: setup ## Run every benchmark (bench/*.py) and write bench/results.json
 	$(PY) -m bench.run $(ONLY)
 
 clean: down ## Remove the virtualenvs, stack state and caches
-	rm -rf $(VENV) .venv-* .stack .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-* .stack dashboard/node_modules .mypy_cache .ruff_cache .pytest_cache

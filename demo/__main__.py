@@ -1,0 +1,39 @@
+"""``python -m demo`` (``make demo``): see demo/run.py and the README's demo section."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from demo.run import DEFAULT_CORPUS, Options, main
+
+
+def parse(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m demo", description="The whole pipeline on replayed Reddit data.")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="replay corpus directory")
+    parser.add_argument("--step-hours", type=float, default=Options.step_hours, help="data time per scheduler tick")
+    parser.add_argument("--hours", type=float, default=None, help="play only the first N hours of the corpus")
+    parser.add_argument(
+        "--live", action="store_true", help="real Reddit and the real clock (needs REDDIT_CLIENT_ID/SECRET)"
+    )
+    parser.add_argument(
+        "--serve",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="keep API and dashboard running until Ctrl-C (auto: when stdin is a terminal)",
+    )
+    args = parser.parse_args(argv)
+    if args.live and not (os.environ.get("REDDIT_CLIENT_ID") and os.environ.get("REDDIT_CLIENT_SECRET")):
+        parser.error("--live needs REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET in the environment")
+    interactive = sys.stdin.isatty() if args.serve == "auto" else args.serve == "yes"
+    return Options(
+        corpus=args.corpus.resolve(),
+        step_hours=args.step_hours,
+        hours=args.hours,
+        live=args.live,
+        interactive=interactive,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(parse()))

@@ -1,0 +1,302 @@
+"""The demo driver: start the stack, play the scheduler in accelerated data time, report.
+
+Replay (the default): the local Reddit serves the bundled corpus and only shows what was
+created before its clock. Each tick moves that clock forward by ``step`` of data time and
+publishes one scrape tick (its own run id), exactly what Cloud Scheduler does every ten
+minutes; the driver then waits for the tick's work to drain before the next one, so every
+function sees the data in the order it would have in production, just faster.
+
+Live (``--live``, needs ``REDDIT_CLIENT_ID``/``REDDIT_CLIENT_SECRET``): fetch talks to
+reddit.com and ticks follow the real clock.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from google.cloud.pubsub_v1 import PublisherClient
+
+from common import topics
+from common.adapters import firestore as fs
+from common.settings import Settings
+from demo import labels as lbl
+from demo.dashboard import DashboardServer
+from demo.display import AlertRow, Display
+from demo.observe import Observers
+from emulators.processes import free_port
+from emulators.stack import ROOT, Stack
+
+DEFAULT_CORPUS = ROOT / "data" / "replay" / "default"
+HOUR = 3600.0
+
+
+@dataclass
+class Options:
+    corpus: Path = DEFAULT_CORPUS
+    step_hours: float = 2.0  # data time per tick (production: 10 minutes)
+    hours: float | None = None  # play only the first N hours of the corpus (tests)
+    live: bool = False
+    interactive: bool = False  # keep serving API and dashboard until Ctrl-C
+    quiet_s: float = 0.6  # no pipeline activity this long = the tick has drained
+    tick_timeout_s: float = 90.0
+    live_period_s: float = 600.0  # the Terraform schedule: every ten minutes
+    log_dir: Path = ROOT / ".stack" / "demo" / "logs"
+    token_ttl_s: int = 12 * 3600
+
+
+def tick_times(start: float, end: float, step_s: float) -> list[float]:
+    """The replay clock at each tick: one step after the start, then every step, the last
+    one exactly at the end so no item is left unread."""
+    times: list[float] = []
+    t = start
+    while t < end:
+        t = min(t + step_s, end)
+        times.append(t)
+    return times
+
+
+class ReplayClock:
+    """The local Reddit's admin endpoints (emulators/reddit/server.py)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method="POST" if body is not None else "GET")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    def load(self, corpus: Path, now: float) -> dict[str, Any]:
+        return self._call("/_replay/load", {"path": str(corpus), "now": now})
+
+    def set(self, now: float) -> None:
+        self._call("/_replay/clock", {"now": now})
+
+    def requests(self) -> int:
+        return int(self._call("/_replay/stats").get("reddit_requests", 0))
+
+
+@dataclass
+class Demo:
+    options: Options
+    display: Display | None = None
+    stack: Stack | None = None
+    observers: Observers | None = None
+    dashboard: DashboardServer | None = None
+    replay: ReplayClock | None = None
+    labels: list[lbl.Label] = field(default_factory=list)
+    rows: dict[str, AlertRow] = field(default_factory=dict)
+    handled_events: int = 0
+    token: str = ""
+
+    # ------------------------------------------------------------ setup and teardown
+
+    def start_stack(self) -> Stack:
+        dashboard_port = free_port()
+        origins = [*Settings().cors_origins, f"http://127.0.0.1:{dashboard_port}"]
+        env = {"CORS_ORIGINS": ",".join(origins), "LOG_LEVEL": "WARNING"}
+        self.stack = Stack(log_dir=self.options.log_dir, extra_env=env)
+        self.stack.start()
+        os.environ.update(self.stack.env)  # this process's clients talk to the same emulators
+        api = self.stack.services["api"].url
+        self.dashboard = DashboardServer(dashboard_port, api).start()
+        self.token = self.mint_token()
+        return self.stack
+
+    def mint_token(self) -> str:
+        from functions.api import devauth
+
+        assert self.stack is not None
+        directory = Path(self.stack.env.get("DEVAUTH_DIR") or devauth.DEFAULT_DIR)
+        return devauth.mint(devauth.current_key(directory), sub="demo-user", ttl_s=self.options.token_ttl_s)
+
+    def stop(self) -> None:
+        if self.observers is not None:
+            with contextlib.suppress(Exception):
+                self.observers.stop()
+        if self.dashboard is not None:
+            self.dashboard.stop()
+        if self.stack is not None:
+            self.stack.stop()
+
+    # ------------------------------------------------------------ alerts
+
+    def collect_alerts(self) -> None:
+        """Report alert events seen since the last call, with the stored alert behind each."""
+        assert self.observers is not None and self.display is not None and self.stack is not None
+        with self.observers.seen.lock:
+            fresh = self.observers.seen.alert_events[self.handled_events :]
+            self.handled_events += len(fresh)
+        if not fresh:
+            return
+        db = fs.get_client(self.stack.env["GOOGLE_CLOUD_PROJECT"])
+        for event in fresh:
+            alert_id = str(event.get("alert_id") or "")
+            snapshot = db.collection(fs.ALERTS).document(alert_id).get() if alert_id else None
+            doc = snapshot.to_dict() if snapshot is not None and snapshot.exists else None
+            row = AlertRow.from_doc(doc or {**event, "symbol": event.get("ticker")}, self.labels)
+            self.rows[row.alert_id or alert_id] = row
+            self.display.alert_fired(row, event)
+
+    # ------------------------------------------------------------ ticks
+
+    def publish_tick(self, run_id: str) -> None:
+        assert self.stack is not None
+        publisher = PublisherClient()
+        path = publisher.topic_path(self.stack.env["GOOGLE_CLOUD_PROJECT"], topics.SCRAPE_TICKS)
+        publisher.publish(path, json.dumps({"run_id": run_id}).encode()).result(timeout=30)
+
+    def drain(self, run_id: str, quiet_s: float, timeout_s: float) -> None:
+        """Wait until dispatch fanned the tick out and then nothing moved for ``quiet_s``:
+        no message on any observed topic and no request to the local Reddit."""
+        assert self.observers is not None
+        expected = len(Settings().subreddits)
+        deadline = time.monotonic() + timeout_s
+        while self.observers.fetches_for(run_id) < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        requests = self.replay.requests() if self.replay else 0
+        calm_since = time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            self.collect_alerts()
+            now_requests = self.replay.requests() if self.replay else 0
+            if now_requests != requests:
+                requests, calm_since = now_requests, time.monotonic()
+            idle = min(self.observers.snapshot()["idle_s"], time.monotonic() - calm_since)
+            if idle >= quiet_s:
+                return
+
+    def play_replay(self) -> None:
+        assert self.stack is not None and self.display is not None
+        manifest = json.loads((self.options.corpus / "manifest.json").read_text())
+        start, end = float(manifest["start"]), float(manifest["end"])
+        if self.options.hours is not None:
+            end = min(end, start + self.options.hours * HOUR)
+        self.replay = ReplayClock(self.reddit_url())
+        self.replay.load(self.options.corpus, start)
+        times = tick_times(start, end, self.options.step_hours * HOUR)
+        self.display.total_s = end - start
+        for number, now in enumerate(times, 1):
+            self.replay.set(now)
+            run_id = f"demo-{int(time.time())}-{number:04d}"
+            self.publish_tick(run_id)
+            self.drain(run_id, self.options.quiet_s, self.options.tick_timeout_s)
+            assert self.observers is not None
+            self.display.update(now - start, now, self.observers.snapshot(), len(self.rows))
+        self.drain("final", self.options.quiet_s * 3, self.options.tick_timeout_s)
+
+    def play_live(self) -> None:
+        """Real Reddit, real clock: a tick now, then one per schedule period while serving."""
+        assert self.display is not None and self.observers is not None
+        number = 0
+        while True:
+            number += 1
+            run_id = f"demo-live-{int(time.time())}"
+            self.publish_tick(run_id)
+            self.drain(run_id, 5.0, 600.0)
+            self.display.update(0, time.time(), self.observers.snapshot(), len(self.rows))
+            if not self.options.interactive:
+                return
+            self.display.say(f"tick {number} done; next in {self.options.live_period_s:.0f} s (Ctrl-C to stop)")
+            next_at = time.monotonic() + self.options.live_period_s
+            while time.monotonic() < next_at:
+                time.sleep(0.5)
+                self.collect_alerts()
+
+    def reddit_url(self) -> str:
+        assert self.stack is not None
+        reddit = getattr(self.stack, "reddit", None)
+        if reddit is None:
+            raise RuntimeError("the local stack has no local Reddit (emulators/reddit)")
+        return str(reddit.url)
+
+    # ------------------------------------------------------------ the whole run
+
+    def access_help(self) -> str:
+        assert self.stack is not None and self.dashboard is not None
+        api = self.stack.services["api"].url
+        return "\n".join(
+            [
+                f"dashboard  {self.dashboard.url}#token={self.token}",
+                f"api        {api}",
+                f"token      {self.token}",
+                "",
+                "try:",
+                f'  export TOKEN="{self.token}"',
+                f'  curl -s -H "Authorization: Bearer $TOKEN" "{api}/v1/alerts?limit=5"',
+                f'  curl -s -H "Authorization: Bearer $TOKEN" "{api}/v1/tickers/trending?window=24h"',
+                f'  curl -s -H "Authorization: Bearer $TOKEN" "{api}/v1/tickers/<SYMBOL>/history?hours=72"',
+            ]
+        )
+
+    def run(self) -> int:
+        began = time.monotonic()
+        self.labels = lbl.load(self.options.corpus) if not self.options.live else []
+        with Display(total_s=1.0) as display:
+            self.display = display
+            display.say("starting the local stack (emulators, every function, provisioning)…")
+            self.start_stack()
+            assert self.stack is not None and self.dashboard is not None
+            display.say(f"stack up in {time.monotonic() - began:.0f} s; dashboard at {self.dashboard.url}")
+            self.observers = Observers(self.stack.env["GOOGLE_CLOUD_PROJECT"]).start()
+            if self.options.live:
+                self.play_live()
+            else:
+                corpus = self.options.corpus
+                shown = corpus.relative_to(ROOT) if corpus.is_relative_to(ROOT) else corpus
+                display.say(f"replaying {shown} in steps of {self.options.step_hours:g} h of data time")
+                self.play_replay()
+            self.collect_alerts()
+        alerted = {row.symbol for row in self.rows.values()}
+        display.table(list(self.rows.values()), lbl.missed(self.labels, alerted))
+        counts = self.observers.snapshot() if self.observers else {}
+        display.console.print(
+            f"done in {time.monotonic() - began:.0f} s: {counts.get('items', 0)} items, "
+            f"{counts.get('mentions', 0)} mentions, {len(self.rows)} alerts"
+        )
+        if self.options.interactive:
+            display.console.print("\n" + self.access_help() + "\n\nserving until Ctrl-C…")
+            with _until_interrupted():
+                while True:
+                    time.sleep(1)
+                    self.collect_alerts()
+        return 0
+
+
+class _Stop(Exception):
+    """SIGTERM, turned into an exception so the stack is stopped on the way out."""
+
+
+@contextlib.contextmanager
+def _until_interrupted() -> Iterator[None]:
+    with contextlib.suppress(KeyboardInterrupt, _Stop):
+        yield
+
+
+def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def main(options: Options) -> int:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    demo = Demo(options)
+    try:
+        return demo.run()
+    except (KeyboardInterrupt, _Stop):
+        print("\ninterrupted: stopping everything", file=sys.stderr)
+        return 130
+    finally:
+        demo.stop()
+        if demo.display is not None:
+            demo.display.console.print(f"stopped; logs in {options.log_dir}")
