@@ -45,8 +45,8 @@ _DIURNAL_RAW = (
 DIURNAL = tuple(v * 24 / sum(_DIURNAL_RAW) for v in _DIURNAL_RAW)
 WEEKLY = (1.0, 1.0, 1.0, 1.0, 0.95, 0.6, 0.65)  # Monday..Sunday
 
-POSTS_PER_HOUR = 7.0  # per unit of subreddit weight, before rhythm
-DAILY_THREAD_COMMENTS_PER_HOUR = 14.0
+POSTS_PER_HOUR = 8.0  # per unit of subreddit weight, before rhythm
+DAILY_THREAD_COMMENTS_PER_HOUR = 18.0
 
 
 def rhythm(t: float) -> float:
@@ -196,6 +196,7 @@ def _popularity(world: _World, ordered: list[str]) -> list[list[float]]:
     """Per day, each ticker's share of ticker talk: Zipf rank weight times a daily drift."""
     rng = world.rng
     base = [1.0 / (rank + 1.5) ** 1.15 for rank in range(len(ordered))]
+    base[0] *= 3  # the always-popular ticker (first in order) leads every day
     days = world.hours() // 24 + 1
     return [[b * math.exp(rng.gauss(0, 0.25)) for b in base] for _ in range(days)]
 
