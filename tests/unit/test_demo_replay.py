@@ -1,0 +1,66 @@
+"""The demo's pure parts: its tick schedule and how it credits an alert to a labelled scenario."""
+
+import json
+from pathlib import Path
+
+from demo import labels as lbl
+from demo.display import AlertRow
+from demo.run import tick_times
+
+H = 3600.0
+PUMP = lbl.Label("pump", "SPCE", start=100 * H, peak=110 * H)
+BREAKOUT = lbl.Label("organic_breakout", "PATH", start=50 * H, peak=140 * H)
+POPULAR = lbl.Label("always_popular", "SPY", start=0.0, peak=300 * H)
+
+
+def test_ticks_cover_the_corpus_and_end_exactly_at_its_end() -> None:
+    assert tick_times(0.0, 5 * H, 2 * H) == [2 * H, 4 * H, 5 * H]
+
+
+def test_no_ticks_for_an_empty_range() -> None:
+    assert tick_times(10.0, 10.0, H) == []
+
+
+def test_an_alert_before_the_peak_has_a_positive_lead_time() -> None:
+    label = lbl.match([PUMP, BREAKOUT], "spce", 104 * H)
+    assert label == PUMP
+    assert lbl.lead_hours(label, 104 * H) == 6.0
+
+
+def test_an_alert_after_the_peak_still_matches_within_a_day_with_negative_lead() -> None:
+    assert lbl.lead_hours(lbl.match([PUMP], "SPCE", 113 * H), 113 * H) == -3.0
+
+
+def test_an_alert_long_before_the_scenario_or_a_day_after_its_peak_is_unlabelled() -> None:
+    assert lbl.match([PUMP], "SPCE", 90 * H) is None
+    assert lbl.match([PUMP], "SPCE", 135 * H) is None
+    assert lbl.lead_hours(None, 135 * H) is None
+
+
+def test_missed_ignores_the_ticker_that_must_never_alert() -> None:
+    assert lbl.missed([PUMP, BREAKOUT, POPULAR], alerted={"PATH"}) == [PUMP]
+
+
+def test_labels_load_from_the_corpus_and_a_corpus_without_labels_has_none(tmp_path: Path) -> None:
+    (tmp_path / "labels.json").write_text(
+        json.dumps([{"scenario": "pump", "ticker": "spce", "start": 1.0, "peak": 2.0, "notes": "loud"}])
+    )
+    assert lbl.load(tmp_path) == [lbl.Label("pump", "SPCE", 1.0, 2.0, "loud")]
+    assert lbl.load(tmp_path / "missing") == []
+
+
+def test_an_alert_row_reads_the_stored_alert_and_credits_its_scenario() -> None:
+    doc = {
+        "alert_id": "SPCE-2026010900",
+        "symbol": "SPCE",
+        "kind": "pump",
+        "status": "open",
+        "level": 1,
+        "rule": "pump_pattern",
+        "score": 0.7,
+        "pump_risk": 0.8,
+        "opened_at": 108 * H,
+    }
+    row = AlertRow.from_doc(doc, [PUMP])
+    assert (row.symbol, row.kind, row.label, row.lead_h) == ("SPCE", "pump", PUMP, 2.0)
+    assert row.lead_text() == "2.0 h before peak (pump)"
