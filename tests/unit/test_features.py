@@ -1,0 +1,91 @@
+from common.features import (
+    MINHASH_PERMUTATIONS,
+    is_emoji_heavy,
+    jaccard,
+    normalise,
+    signature_values,
+    text_features,
+)
+
+STRUCTURED_DD = (
+    "## Thesis\nThe company is undervalued relative to peers.\n"
+    + "\n".join(f"- Segment {i}: revenue grew {10 + i}% to ${i}.{i}B year over year" for i in range(30))
+    + "\n## Risks\nDilution and debt, see https://www.sec.gov/filing for the 10-K.\n"
+)
+
+
+def test_emoji_with_skin_tones_and_zwj_sequences_count_once_each() -> None:
+    features = text_features("", "nice 👍🏽 family 👨‍👩‍👧 rocket 🚀", None, "comment")
+    assert features.emoji_count == 3
+    assert features.rocket_count == 1
+
+
+def test_a_short_comment_made_mostly_of_emoji_is_emoji_heavy() -> None:
+    assert text_features("", "GME 🚀🌕💎🙌🏽", None, "comment").emoji_heavy
+
+
+def test_rocket_spam_is_emoji_heavy_even_in_a_long_text() -> None:
+    text = "a long and reasoned paragraph about margins and guidance " * 10 + "🚀🚀🚀"
+    features = text_features("", text, None, "comment")
+    assert features.rocket_count == 3
+    assert features.emoji_heavy
+
+
+def test_one_emoji_in_a_normal_sentence_is_not_emoji_heavy() -> None:
+    assert not text_features("", "I think the earnings call went fine overall, holding 👍", None, "comment").emoji_heavy
+
+
+def test_emoji_heaviness_is_decided_from_counts_a_mention_carries() -> None:
+    assert is_emoji_heavy(3, 0, 40)
+    assert not is_emoji_heavy(3, 0, 400)
+    assert is_emoji_heavy(10, 0, 10_000)
+
+
+def test_dd_flair_makes_a_dd_post_whatever_its_length() -> None:
+    assert text_features("short", "tiny", "DD", "post").is_dd
+    assert text_features("short", "tiny", "Due Diligence 📈", "post").is_dd
+    assert not text_features("short", "tiny", "Discussion", "post").is_dd
+
+
+def test_a_long_structured_post_is_dd_without_flair_but_a_long_rant_is_not() -> None:
+    assert text_features("My thesis on $XYZ", STRUCTURED_DD, None, "post").is_dd
+    assert not text_features("rant", "this stock is going nowhere and I hate it " * 60, None, "post").is_dd
+    assert not text_features("", STRUCTURED_DD, None, "comment").is_dd
+
+
+def test_cashtags_are_counted_once_per_symbol() -> None:
+    assert text_features("$GME $AMC", "$gme and $BB, price $5", None, "post").cashtag_count == 3
+
+
+def test_reposts_that_change_numbers_links_and_punctuation_share_the_exact_hash() -> None:
+    a = text_features("", "GME to $420!!! see https://a.example/x", None, "comment")
+    b = text_features("", "gme to $69 ... see http://b.example/y", None, "comment")
+    assert a.text_hash == b.text_hash
+    assert normalise("GME to $420!!!") == "gme to 0"
+
+
+def test_a_one_word_edit_stays_a_near_duplicate_and_other_texts_do_not() -> None:
+    base = "GME is going to squeeze so hard next week, shorts have not covered and the float is locked up"
+    edited = base.replace("next week", "this week")
+    other = "AMC earnings were a disaster, the debt is crushing them and management keeps diluting"
+    sig = text_features("", base, None, "comment").minhash
+    assert jaccard(sig, text_features("", edited, None, "comment").minhash) >= 0.7
+    assert jaccard(sig, text_features("", other, None, "comment").minhash) < 0.3
+    assert signature_values(sig).size == MINHASH_PERMUTATIONS
+
+
+def test_empty_text_has_no_signature_and_no_sentiment() -> None:
+    features = text_features("", "", None, "comment")
+    assert (features.minhash, features.text_hash, features.sentiment) == ("", "", None)
+
+
+def test_finance_slang_moves_sentiment_the_way_traders_mean_it() -> None:
+    def tone(text: str) -> float:
+        sentiment = text_features("", text, None, "comment").sentiment
+        assert sentiment is not None
+        return sentiment
+
+    assert tone("loaded up on calls, this is going to the moon, tendies incoming") > 0.5
+    assert tone("🚀🚀🚀") > 0
+    assert tone("another bagholder here, total rug, buying puts now") < -0.5
+    assert tone("bearish, this will keep tanking") < 0
