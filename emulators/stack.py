@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from emulators import jars, provision
+from emulators import bq_provision, jars, provision
 from emulators.processes import Service, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ class Emulators:
     project: str = PROJECT
     pubsub: Service | None = None
     firestore: Service | None = None
+    bigquery: Service | None = None
 
     def start(self) -> "Emulators":
         pubsub_port, firestore_port = free_port(), free_port()
@@ -62,13 +63,21 @@ class Emulators:
             firestore_port,
             self.log_dir / "firestore-emulator.log",
         )
+        self.bigquery = bigquery_service(self.log_dir, self.project)
         try:
             self.pubsub.start(ready_timeout=60)
             self.firestore.start(ready_timeout=60)
+            self.bigquery.start(ready_timeout=60)
+            bq_provision.provision_bigquery(self.bigquery_host, self.project)
         except Exception:
             self.stop()
             raise
         return self
+
+    @property
+    def bigquery_host(self) -> str:
+        assert self.bigquery
+        return f"127.0.0.1:{self.bigquery.port}"
 
     @property
     def env(self) -> dict[str, str]:
@@ -77,6 +86,7 @@ class Emulators:
             "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{self.pubsub.port}",
             "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{self.firestore.port}",
             "GOOGLE_CLOUD_PROJECT": self.project,
+            **({"BIGQUERY_EMULATOR_HOST": self.bigquery_host} if self.bigquery else {}),
         }
 
     def clear_firestore(self) -> None:
@@ -90,9 +100,33 @@ class Emulators:
             pass
 
     def stop(self) -> None:
-        for service in (self.firestore, self.pubsub):
+        for service in (self.bigquery, self.firestore, self.pubsub):
             if service is not None:
                 service.stop()
+
+
+BQ_PYTHON = ROOT / ".venv-bq" / "bin" / "python"
+
+
+def bigquery_service(log_dir: Path, project: str) -> Service:
+    """bqemulator, from its own virtualenv (it pins protobuf), through the offline launcher."""
+    if not BQ_PYTHON.exists():
+        raise RuntimeError(f"{BQ_PYTHON} is missing: run `make bq-venv` to install bqemulator")
+    rest_port, grpc_port = free_port(), free_port()
+    return Service(
+        "bigquery-emulator",
+        [
+            str(BQ_PYTHON),
+            str(ROOT / "emulators" / "bq_launcher.py"),
+            f"--rest-port={rest_port}",
+            f"--grpc-port={grpc_port}",
+            f"--project={project}",
+            "--log-level=warning",
+        ],
+        rest_port,
+        log_dir / "bigquery-emulator.log",
+        ready_path="/readyz",
+    )
 
 
 def function_names() -> list[str]:

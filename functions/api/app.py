@@ -127,6 +127,7 @@ def create_app(svc: Services) -> Flask:
     spec = json.dumps(document(API, title="Akleao Finance API", version="1"))
 
     def openapi() -> Response:
+        svc.limiter.check(f"ip:{client_ip()}", svc.settings.rate_limit_ip_per_minute)
         return Response(spec, mimetype="application/json")
 
     app.add_url_rule("/v1/openapi.json", endpoint="openapi", view_func=openapi, methods=["GET"])

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from common.metrics import hll_estimate
 from functions.api import models as m
 from functions.api.auth import Principal
 from functions.api.errors import ApiError, not_found
@@ -243,7 +244,12 @@ def ticker_history(svc: Services, user: Principal, params: m.SymbolPath, query: 
     source, complete, rows = svc.history.read(params.symbol, start, end)
     points = []
     for row in rows:
-        authors = row.get("authors")
-        distinct = len(authors) if isinstance(authors, list) else int(row.get("distinct_authors") or 0)
+        authors, registers = row.get("authors"), row.get("hll")
+        if row.get("authors_overflow") and isinstance(registers, dict):
+            distinct = round(hll_estimate(registers))  # past the exact bound (common.metrics)
+        elif isinstance(authors, list):
+            distinct = len(authors)
+        else:
+            distinct = int(row.get("distinct_authors") or 0)
         points.append(m.HourPoint.model_validate({**row, "distinct_authors": distinct}))
     return m.History(symbol=params.symbol, start_utc=start, end_utc=end, source=source, complete=complete, hours=points)

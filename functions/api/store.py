@@ -99,22 +99,25 @@ class Store:
         data["watchlist"] = list(data.get("watchlist") or [])
         return data
 
+    # Writes merge rather than update: a user document deleted behind this instance's back
+    # (or by a test clearing Firestore) must not turn a valid request into a 500.
+
     def update_preferences(self, principal: Principal, changes: dict[str, Any]) -> None:
         if changes:
             self.touch_user(principal)
-            self._user_ref(principal.sub).update({f"preferences.{k}": v for k, v in changes.items()})
+            self._user_ref(principal.sub).set({"preferences": changes}, merge=True)
 
     def set_watchlist(self, principal: Principal, symbols: list[str]) -> None:
         self.touch_user(principal)
-        self._user_ref(principal.sub).update({"watchlist": symbols})
+        self._user_ref(principal.sub).set({"watchlist": symbols}, merge=True)
 
     def watch(self, principal: Principal, symbol: str) -> None:
         self.touch_user(principal)
-        self._user_ref(principal.sub).update({"watchlist": firestore.ArrayUnion([symbol])})
+        self._user_ref(principal.sub).set({"watchlist": firestore.ArrayUnion([symbol])}, merge=True)
 
     def unwatch(self, principal: Principal, symbol: str) -> None:
         self.touch_user(principal)
-        self._user_ref(principal.sub).update({"watchlist": firestore.ArrayRemove([symbol])})
+        self._user_ref(principal.sub).set({"watchlist": firestore.ArrayRemove([symbol])}, merge=True)
 
     # ------------------------------------------------------------ alerts
 

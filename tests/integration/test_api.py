@@ -1,0 +1,350 @@
+"""The API against the real Firestore emulator: users, watchlists, alerts with filters and
+pagination, tickers, detection config, rate limits, CORS and error shapes."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from emulators.stack import Stack
+from tests.support import api as support
+from tests.support.api import ApiClient, alert_doc, make_client, put_alert, put_hour, put_ticker
+from tests.support.jwks import JwksServer, ed25519_key, serving
+
+KEY = ed25519_key("it-key")
+NOW = 1_760_000_000.0  # data time, not the wall clock
+MINUTE = NOW - NOW % 60
+
+
+@pytest.fixture(scope="module")
+def jwks() -> Iterator[JwksServer]:
+    with serving(KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def api(emulators: Stack, jwks: JwksServer) -> ApiClient:
+    del emulators
+    return make_client(jwks, KEY)
+
+
+def error_of(response: object) -> str:
+    body = response.get_json()  # type: ignore[attr-defined]
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    return str(body["error"]["code"])
+
+
+# ---------------------------------------------------------------- users
+
+
+def test_the_user_record_is_created_on_first_use_keyed_by_the_better_auth_id(api: ApiClient) -> None:
+    response = api.call("GET", "/v1/me", sub="ba-user-42")
+    assert response.status_code == 200
+    assert response.get_json()["id"] == "ba-user-42"
+    stored = support.db().collection("users").document("ba-user-42").get()
+    assert stored.exists
+    assert stored.get("watchlist") == []
+    assert stored.get("preferences")["max_pump_risk"] == 0.5
+
+
+def test_preferences_change_only_the_fields_sent(api: ApiClient) -> None:
+    api.call("PATCH", "/v1/me/preferences", json={"min_score": 1.5, "subreddits": ["stocks"]})
+    response = api.call("PATCH", "/v1/me/preferences", json={"watchlist_only": True})
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "min_score": 1.5,
+        "max_pump_risk": 0.5,
+        "watchlist_only": True,
+        "subreddits": ["stocks"],
+    }
+
+
+def test_invalid_preferences_are_422_and_unknown_fields_are_refused(api: ApiClient) -> None:
+    assert error_of(api.call("PATCH", "/v1/me/preferences", json={"max_pump_risk": 3})) == "invalid_request"
+    assert api.call("PATCH", "/v1/me/preferences", json={"min_scroe": 1}).status_code == 422
+
+
+def test_the_watchlist_adds_removes_and_replaces_symbols_idempotently(api: ApiClient) -> None:
+    assert api.call("PUT", "/v1/me/watchlist/gme").get_json() == {"symbols": ["GME"]}
+    assert api.call("PUT", "/v1/me/watchlist/GME").get_json() == {"symbols": ["GME"]}
+    assert api.call("PUT", "/v1/me/watchlist/brk.b").get_json() == {"symbols": ["GME", "BRK.B"]}
+    assert api.call("DELETE", "/v1/me/watchlist/GME").get_json() == {"symbols": ["BRK.B"]}
+    assert api.call("DELETE", "/v1/me/watchlist/GME").status_code == 200
+    replaced = api.call("PUT", "/v1/me/watchlist", json={"symbols": ["aapl", "tsla", "AAPL"]})
+    assert replaced.get_json() == {"symbols": ["AAPL", "TSLA"]}
+    assert api.call("GET", "/v1/me/watchlist").get_json() == {"symbols": ["AAPL", "TSLA"]}
+    assert api.call("GET", "/v1/me/watchlist", sub="someone-else").get_json() == {"symbols": []}
+
+
+def test_a_symbol_that_cannot_be_a_ticker_is_a_client_error(api: ApiClient) -> None:
+    assert api.call("PUT", "/v1/me/watchlist/NOTATICKER").status_code == 422
+    assert api.call("PUT", "/v1/me/watchlist/G%20ME").status_code == 422
+
+
+def test_a_full_watchlist_refuses_one_more_symbol_with_409(api: ApiClient) -> None:
+    letters = "ABCDEFGHIJ"
+    full = [a + b for a in letters for b in letters]
+    assert api.call("PUT", "/v1/me/watchlist", json={"symbols": full}).status_code == 200
+    assert error_of(api.call("PUT", "/v1/me/watchlist/ZZZ")) == "watchlist_full"
+    assert api.call("PUT", "/v1/me/watchlist/AA").status_code == 200  # already there: fine
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@pytest.fixture
+def alerts() -> list[dict[str, object]]:
+    docs = [
+        alert_doc("GME", 1, updated_at=NOW - 100, score=2.5),
+        alert_doc("GME", 2, updated_at=NOW - 200, score=0.4, status="resolved"),
+        alert_doc("AMC", 3, updated_at=NOW - 300, score=1.8, kind="pump", pump_risk=0.9),
+        alert_doc("TSLA", 4, updated_at=NOW - 400, score=1.2),
+        alert_doc("AAPL", 5, updated_at=NOW - 500, score=3.0, status="escalated", level=2),
+        alert_doc("NVDA", 6, updated_at=NOW - 600, score=0.9),
+        alert_doc("PLTR", 7, updated_at=NOW - 700, score=1.1),
+    ]
+    for doc in docs:
+        put_alert(doc)
+    return docs
+
+
+def ids(response: object) -> list[str]:
+    return [a["alert_id"] for a in response.get_json()["alerts"]]  # type: ignore[attr-defined]
+
+
+def test_alerts_are_listed_newest_update_first(api: ApiClient, alerts: list[dict[str, object]]) -> None:
+    assert ids(api.call("GET", "/v1/alerts")) == [a["alert_id"] for a in alerts]
+
+
+def test_alerts_are_filtered_by_symbol_status_score_and_time(api: ApiClient, alerts: list[dict[str, object]]) -> None:
+    del alerts
+    assert ids(api.call("GET", "/v1/alerts?symbol=gme")) == ["GME-1", "GME-2"]
+    assert ids(api.call("GET", "/v1/alerts?status=resolved")) == ["GME-2"]
+    assert ids(api.call("GET", "/v1/alerts?min_score=1.5")) == ["GME-1", "AMC-3", "AAPL-5"]
+    assert ids(api.call("GET", "/v1/alerts?kind=pump")) == ["AMC-3"]
+    assert ids(api.call("GET", "/v1/alerts?max_pump_risk=0.5&min_score=1.5")) == ["GME-1", "AAPL-5"]
+    assert ids(api.call("GET", f"/v1/alerts?since={NOW - 350}")) == ["GME-1", "GME-2", "AMC-3"]
+
+
+def test_watchlist_only_shows_watched_symbols(api: ApiClient, alerts: list[dict[str, object]]) -> None:
+    del alerts
+    assert ids(api.call("GET", "/v1/alerts?watchlist_only=true")) == []
+    api.call("PUT", "/v1/me/watchlist", json={"symbols": ["TSLA", "PLTR"]})
+    assert ids(api.call("GET", "/v1/alerts?watchlist_only=true")) == ["TSLA-4", "PLTR-7"]
+    assert ids(api.call("GET", "/v1/alerts?watchlist_only=true&symbol=GME")) == []
+
+
+def test_saved_preferences_filter_alerts_when_asked(api: ApiClient, alerts: list[dict[str, object]]) -> None:
+    del alerts
+    api.call("PATCH", "/v1/me/preferences", json={"min_score": 1.0, "max_pump_risk": 0.5})
+    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == ["GME-1", "TSLA-4", "AAPL-5", "PLTR-7"]
+    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true&min_score=2")) == ["GME-1", "AAPL-5"]
+
+
+@pytest.mark.parametrize("query", ["", "min_score=1.0", "symbol=GME"])
+def test_cursor_pages_cover_every_alert_once_in_order(
+    api: ApiClient, alerts: list[dict[str, object]], query: str
+) -> None:
+    everything = ids(api.call("GET", f"/v1/alerts?{query}"))
+    seen: list[str] = []
+    cursor = None
+    for _ in range(20):
+        url = f"/v1/alerts?limit=2&{query}" + (f"&cursor={cursor}" if cursor else "")
+        page = api.call("GET", url).get_json()
+        assert len(page["alerts"]) <= 2
+        seen += [a["alert_id"] for a in page["alerts"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == everything
+    assert len(everything) >= 2
+    del alerts
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "e30", "eyJ1IjogIngiLCAiaSI6IDF9", "%%%"])
+def test_a_cursor_the_api_did_not_issue_is_400(api: ApiClient, cursor: str) -> None:
+    response = api.call("GET", f"/v1/alerts?cursor={cursor}")
+    assert response.status_code == 400
+    assert error_of(response) == "bad_cursor"
+
+
+def test_one_alert_comes_with_its_evidence_and_history(api: ApiClient, alerts: list[dict[str, object]]) -> None:
+    del alerts
+    alert = api.call("GET", "/v1/alerts/AAPL-5").get_json()
+    assert alert["status"] == "escalated"
+    assert alert["evidence"][0]["permalink"] == "/r/stocks/comments/aapl5/"
+    assert alert["history"][0]["status"] == "open"
+    missing = api.call("GET", "/v1/alerts/NOPE-1")
+    assert missing.status_code == 404
+    assert error_of(missing) == "not_found"
+
+
+# ---------------------------------------------------------------- tickers
+
+
+def test_trending_orders_tickers_by_mentions_in_the_chosen_window(api: ApiClient) -> None:
+    put_ticker("GME", NOW, {"1h": 5, "6h": 40, "24h": 90, "7d": 300})
+    put_ticker("AMC", NOW, {"1h": 30, "6h": 35, "24h": 60, "7d": 200})
+    put_ticker("TSLA", NOW, {"1h": 1, "6h": 50, "24h": 55, "7d": 500})
+    for window, expected in [("1h", ["AMC", "GME", "TSLA"]), ("6h", ["TSLA", "GME", "AMC"])]:
+        body = api.call("GET", f"/v1/tickers/trending?window={window}").get_json()
+        assert [t["symbol"] for t in body["tickers"]] == expected
+    assert (
+        api.call("GET", "/v1/tickers/trending?window=24h&limit=1").get_json()["tickers"][0]["window"]["mentions"] == 90
+    )
+    assert api.call("GET", "/v1/tickers/trending?window=2h").status_code == 422
+
+
+def test_a_ticker_shows_its_windows_baseline_and_scores(api: ApiClient) -> None:
+    put_ticker("GME", NOW, {"1h": 5, "6h": 40, "24h": 90, "7d": 300}, score=1.7)
+    body = api.call("GET", "/v1/tickers/gme").get_json()
+    assert body["symbol"] == "GME"
+    assert body["windows"]["6h"]["mentions"] == 40
+    assert body["detection"]["score"] == 1.7
+    assert body["detection"]["baseline_1h"] == 2.0
+    assert error_of(api.call("GET", "/v1/tickers/ZZZZ")) == "not_found"
+
+
+def test_history_is_the_hourly_series_ending_at_the_newest_data(api: ApiClient) -> None:
+    newest_hour = int(NOW // 3600) * 3600
+    put_ticker("GME", NOW, {"1h": 3})
+    for back in range(5):
+        put_hour("GME", newest_hour - back * 3600, mentions=back + 1)
+    body = api.call("GET", "/v1/tickers/GME/history?hours=3").get_json()
+    assert [h["start_utc"] for h in body["hours"]] == [newest_hour - 7200, newest_hour - 3600, newest_hour]
+    assert [h["mentions"] for h in body["hours"]] == [3, 2, 1]
+    assert body["hours"][0]["distinct_authors"] == 3
+    assert body["source"] == "firestore" and body["complete"] is True
+    assert api.call("GET", "/v1/tickers/GME/history?hours=0").status_code == 422
+    assert api.call("GET", "/v1/tickers/ZZZ/history").status_code == 404
+
+
+# ---------------------------------------------------------------- detection config
+
+
+def test_the_detection_config_defaults_until_an_admin_changes_it(api: ApiClient) -> None:
+    body = api.call("GET", "/v1/config/detection").get_json()
+    assert body["version"] == 0
+    assert body["config"]["volume_ratio_min"] == 3.0
+
+
+def test_only_admins_change_the_detection_config(api: ApiClient) -> None:
+    proposed = {"config": {"volume_ratio_min": 4.0}}
+    refused = api.call("PUT", "/v1/config/detection", json=proposed, role="user")
+    assert refused.status_code == 403
+    assert error_of(refused) == "forbidden"
+    saved = api.call("PUT", "/v1/config/detection", json=proposed, role="admin", sub="admin-1")
+    assert saved.status_code == 200
+    assert saved.get_json()["version"] == 1
+    assert saved.get_json()["updated_by"] == "admin-1"
+    stored = support.db().collection("config").document("detection").get().to_dict() or {}
+    assert stored["volume_ratio_min"] == 4.0 and stored["version"] == 1 and stored["updated_by"] == "admin-1"
+
+
+def test_a_stale_config_version_is_a_409_conflict(api: ApiClient) -> None:
+    first = api.call("PUT", "/v1/config/detection", json={"config": {}, "expected_version": 0}, role="admin")
+    assert first.get_json()["version"] == 1
+    stale = api.call("PUT", "/v1/config/detection", json={"config": {}, "expected_version": 0}, role="admin")
+    assert stale.status_code == 409
+    assert error_of(stale) == "version_conflict"
+
+
+def test_an_invalid_config_is_422(api: ApiClient) -> None:
+    response = api.call("PUT", "/v1/config/detection", json={"config": {"volume_ratio_min": 0.5}}, role="admin")
+    assert response.status_code == 422
+
+
+# ---------------------------------------------------------------- auth, limits, CORS, errors
+
+
+def test_requests_without_a_valid_token_are_401_with_a_json_error(api: ApiClient) -> None:
+    for headers in [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic dXNlcjpwYXNz"}]:
+        response = api.http.get("/v1/me", headers=headers)
+        assert response.status_code == 401
+        assert error_of(response) == "unauthorized"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    expired = api.key.sign({"sub": "u", "iss": "http://localhost:3000", "aud": "http://localhost:3000", "exp": 1})
+    assert api.http.get("/v1/alerts", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+
+
+def test_health_and_openapi_need_no_token(api: ApiClient) -> None:
+    assert api.http.get("/v1/health").get_json()["status"] == "ok"
+    spec = api.http.get("/v1/openapi.json").get_json()
+    assert "/v1/alerts" in spec["paths"]
+
+
+def test_the_user_rate_limit_holds_across_instances_and_says_when_to_retry(emulators: Stack, jwks: JwksServer) -> None:
+    del emulators
+    first = make_client(jwks, KEY, clock=lambda: MINUTE + 15, RATE_LIMIT_USER_PER_MINUTE=4)
+    second = make_client(jwks, KEY, clock=lambda: MINUTE + 15, RATE_LIMIT_USER_PER_MINUTE=4)  # another instance
+    statuses = [client.call("GET", "/v1/me/watchlist", sub="busy").status_code for client in [first, second] * 3]
+    limited = second.call("GET", "/v1/me/watchlist", sub="busy")
+    assert statuses[:4] == [200, 200, 200, 200]
+    assert statuses[4:] == [429, 429]
+    assert limited.status_code == 429
+    assert error_of(limited) == "rate_limited"
+    assert int(limited.headers["Retry-After"]) == 45  # seconds left in the minute
+    assert first.call("GET", "/v1/me/watchlist", sub="calm").status_code == 200
+
+
+def test_a_new_minute_starts_a_new_window(emulators: Stack, jwks: JwksServer) -> None:
+    del emulators
+    now = [NOW]
+    client = make_client(jwks, KEY, clock=lambda: now[0], RATE_LIMIT_USER_PER_MINUTE=1)
+    assert [client.call("GET", "/v1/me/watchlist").status_code for _ in range(2)] == [200, 429]
+    now[0] += 60
+    assert client.call("GET", "/v1/me/watchlist").status_code == 200
+
+
+def test_unauthenticated_routes_are_limited_per_client_ip(emulators: Stack, jwks: JwksServer) -> None:
+    del emulators
+    client = make_client(jwks, KEY, clock=lambda: NOW, RATE_LIMIT_IP_PER_MINUTE=2)
+    hits = [client.http.get("/v1/openapi.json", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code for _ in range(3)]
+    other = client.http.get("/v1/openapi.json", environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert hits == [200, 200, 429]
+    assert other.status_code == 200
+
+
+def test_cors_answers_only_configured_origins(api: ApiClient) -> None:
+    allowed = api.http.options(
+        "/v1/alerts",
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"},
+    )
+    assert allowed.status_code == 204
+    assert "Authorization" in allowed.headers["Access-Control-Allow-Headers"]
+    refused = api.http.options(
+        "/v1/alerts", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert refused.status_code == 403
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    response = api.call("GET", "/v1/me", headers={"Origin": "http://localhost:3000"})
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    foreign = api.call("GET", "/v1/me", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+
+
+def test_bodies_that_are_not_json_too_big_or_malformed_are_client_errors(api: ApiClient) -> None:
+    token = {"Authorization": f"Bearer {api.token()}"}
+    wrong_type = api.http.patch("/v1/me/preferences", data="min_score=1", headers=token)
+    assert (wrong_type.status_code, error_of(wrong_type)) == (415, "unsupported_media_type")
+    broken = api.http.patch(
+        "/v1/me/preferences", data="{not json", headers={**token, "Content-Type": "application/json"}
+    )
+    assert (broken.status_code, error_of(broken)) == (400, "bad_json")
+    nan = api.http.patch(
+        "/v1/me/preferences", data='{"min_score": NaN}', headers={**token, "Content-Type": "application/json"}
+    )
+    assert nan.status_code == 400
+    huge = api.http.put(
+        "/v1/me/watchlist",
+        data='{"symbols": [' + ",".join(['"GME"'] * 20000) + "]}",
+        headers={**token, "Content-Type": "application/json"},
+    )
+    assert (huge.status_code, error_of(huge)) == (413, "payload_too_large")
+    not_an_object = api.call("PATCH", "/v1/me/preferences", json=[1, 2])
+    assert not_an_object.status_code == 422
+
+
+def test_unknown_routes_and_methods_are_json_errors(api: ApiClient) -> None:
+    assert error_of(api.call("GET", "/v1/nothing-here")) == "not_found"
+    wrong_method = api.call("POST", "/v1/alerts")
+    assert (wrong_method.status_code, error_of(wrong_method)) == (405, "method_not_allowed")

@@ -1,0 +1,38 @@
+"""The api as the local stack runs it: its own functions-framework process, trusting the
+development JWKS the stack serves, so `make up && make token` gives a working token."""
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from emulators.stack import Stack
+from functions.api import devauth
+
+
+def get(url: str, token: str | None = None) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_a_devauth_token_is_accepted_by_the_running_api(emulators: Stack) -> None:
+    api = emulators.services["api"].url
+    key = devauth.current_key(Path(os.environ["DEVAUTH_DIR"]))
+    status, me = get(f"{api}/v1/me", devauth.mint(key, sub="newcomer", role="admin"))
+    assert status == 200
+    assert me["id"] == "newcomer" and me["role"] == "admin"
+
+
+def test_the_running_api_refuses_a_token_the_dev_key_did_not_sign(emulators: Stack) -> None:
+    api = emulators.services["api"].url
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    status, body = get(f"{api}/v1/me", devauth.mint(Ed25519PrivateKey.generate()))
+    assert status == 401
+    assert body["error"]["code"] == "unauthorized"  # type: ignore[index]
+    assert get(f"{api}/v1/health")[0] == 200
