@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 
 from google.api_core import exceptions as gexc
-from google.cloud import pubsub_v1
+from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 from google.protobuf import duration_pb2
 
 from emulators import tfmodel
@@ -18,8 +18,8 @@ from emulators import tfmodel
 def provision(pubsub_host: str, project: str, endpoints: Mapping[str, str]) -> None:
     os.environ["PUBSUB_EMULATOR_HOST"] = pubsub_host
     model = tfmodel.load()
-    publisher = pubsub_v1.PublisherClient()
-    subscriber = pubsub_v1.SubscriberClient()
+    publisher = PublisherClient()
+    subscriber = SubscriberClient()
     dead_letter_topics = {s.dead_letter_topic for s in model.subscriptions.values()}
     for topic in [*model.topics, *sorted(dead_letter_topics)]:
         with contextlib.suppress(gexc.AlreadyExists):
@@ -52,6 +52,6 @@ def provision(pubsub_host: str, project: str, endpoints: Mapping[str, str]) -> N
         _create_subscription(subscriber, request)
 
 
-def _create_subscription(subscriber: pubsub_v1.SubscriberClient, request: dict[str, object]) -> None:
+def _create_subscription(subscriber: SubscriberClient, request: dict[str, object]) -> None:
     with contextlib.suppress(gexc.AlreadyExists):
         subscriber.create_subscription(request=request)

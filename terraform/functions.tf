@@ -95,6 +95,10 @@ locals {
       public        = true # the frontend calls it; it checks Better Auth JWTs itself
       env = {
         BIGQUERY_DATASET = var.bigquery_dataset
+        AUTH_JWKS_URL    = "${var.frontend_origin}/api/auth/jwks"
+        AUTH_ISSUER      = var.frontend_origin
+        AUTH_AUDIENCE    = var.frontend_origin
+        CORS_ORIGINS     = var.frontend_origin
       }
       secrets   = {}
       publishes = []

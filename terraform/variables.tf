@@ -92,3 +92,13 @@ variable "history_retention_days" {
   default     = null
   nullable    = true
 }
+
+variable "frontend_origin" {
+  type        = string
+  description = "Origin of the frontend running Better Auth (https://app.example.com): the API's JWT issuer and audience, JWKS host and only CORS origin."
+
+  validation {
+    condition     = can(regex("^https?://[^/]+$", var.frontend_origin))
+    error_message = "An origin: scheme and host, no path or trailing slash."
+  }
+}

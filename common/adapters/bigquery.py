@@ -1,0 +1,101 @@
+"""BigQuery access: a lazily created client (pointed at bqemulator when
+``BIGQUERY_EMULATOR_HOST`` is set), streaming inserts with insert ids, and the hourly
+history query the API uses beyond what Firestore keeps."""
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
+
+from common import history
+from common.history import TableRows
+from common.settings import Settings
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str | None], bigquery.Client] = {}
+
+
+def get_client(settings: Settings) -> bigquery.Client:
+    """The instance-wide client. The Google client library has no emulator variable of its
+    own, so the emulator is reached through an explicit endpoint and anonymous credentials."""
+    key = (settings.project_id, settings.bigquery_emulator_host)
+    with _lock:
+        if key not in _clients:
+            if settings.bigquery_emulator_host:
+                _clients[key] = bigquery.Client(
+                    project=settings.project_id,
+                    credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+                    client_options=ClientOptions(api_endpoint=f"http://{settings.bigquery_emulator_host}"),
+                )
+            else:
+                _clients[key] = bigquery.Client(project=settings.project_id)
+        return _clients[key]
+
+
+def table_ref(settings: Settings, table: str) -> str:
+    return f"{settings.project_id}.{settings.bigquery_dataset}.{table}"
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row BigQuery refused (schema mismatch, bad value): retrying cannot help."""
+
+    table: str
+    row_id: str
+    row: dict[str, Any]
+    errors: tuple[dict[str, Any], ...]
+
+
+def insert(client: bigquery.Client, settings: Settings, batch: TableRows) -> list[RejectedRow]:
+    """Stream ``batch`` in one insertAll call; the rows BigQuery refused come back.
+
+    ``skip_invalid_rows`` lets the valid rows land even when one is bad. Transport and
+    server failures raise (after the client's own retries), so the message is redelivered.
+    """
+    if not batch.rows:
+        return []
+    errors = client.insert_rows_json(
+        table_ref(settings, batch.table), list(batch.rows), row_ids=list(batch.row_ids), skip_invalid_rows=True
+    )
+    rejected = []
+    for error in errors:
+        index = int(error["index"])
+        rejected.append(RejectedRow(batch.table, batch.row_ids[index], batch.rows[index], tuple(error["errors"])))
+    return rejected
+
+
+@dataclass
+class BigQueryHours:
+    """Hourly mention series of a ticker from the ``mentions`` table: the API's archive
+    source (functions/api/history.py ``HourlySource``) for ranges Firestore no longer keeps."""
+
+    settings: Settings
+    client: bigquery.Client | None = None
+    name: str = "bigquery"
+
+    def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
+        """Buckets with ``start_utc`` in [start_utc, end_utc], oldest first; hours without
+        mentions are absent, as in Firestore."""
+        return hourly_mentions(self.client or get_client(self.settings), self.settings, symbol, start_utc, end_utc)
+
+
+def hourly_mentions(
+    client: bigquery.Client, settings: Settings, symbol: str, start_utc: int, end_utc: int
+) -> list[dict[str, Any]]:
+    """Hourly counters of ``symbol`` for the hours starting in [start_utc, end_utc]."""
+    first_hour = -(-start_utc // 3600) * 3600  # an hour starting before start_utc is not in the range
+    end_exclusive = (end_utc // 3600 + 1) * 3600
+    job_config = bigquery.QueryJobConfig(
+        query_parameters=[
+            bigquery.ScalarQueryParameter("symbol", "STRING", symbol.upper()),
+            bigquery.ScalarQueryParameter("start", "TIMESTAMP", datetime.fromtimestamp(first_hour, UTC)),
+            bigquery.ScalarQueryParameter("end", "TIMESTAMP", datetime.fromtimestamp(end_exclusive, UTC)),
+        ]
+    )
+    sql = history.HOURLY_MENTIONS_SQL.format(table=table_ref(settings, history.MENTIONS))
+    rows = client.query(sql, job_config=job_config).result()
+    return history.hourly_buckets(dict(row.items()) for row in rows)

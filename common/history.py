@@ -1,0 +1,155 @@
+"""The BigQuery history as plain data: the rows the archive writes for one Reddit item,
+and the hourly series the API reads back for ranges longer than Firestore keeps.
+
+Table and column names match terraform/bigquery.tf and terraform/schemas/*.json
+(tests/unit/test_terraform_agreement.py and tests/unit/test_archive_rows.py check both).
+Insert ids are deterministic (item id, ``item_id:symbol``), so production's best-effort
+insertAll de-duplication sees a redelivered item as the same rows.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from common.messages import RedditItem
+from common.metrics import hour_key
+
+REDDIT_ITEMS: Final = "reddit_items"
+MENTIONS: Final = "mentions"
+TABLES: Final = (REDDIT_ITEMS, MENTIONS)
+
+# Partitioning column and clustering of each table (terraform/bigquery.tf has the same).
+PARTITION_FIELD: Final = "created_at"
+CLUSTERING: Final[dict[str, tuple[str, ...]]] = {REDDIT_ITEMS: ("subreddit",), MENTIONS: ("symbol", "subreddit")}
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """Rows bound for one table in one insert call, each with its insert id."""
+
+    table: str
+    rows: tuple[dict[str, Any], ...]
+    row_ids: tuple[str, ...]
+
+
+def timestamp(created_utc: float) -> str:
+    """BigQuery TIMESTAMP text of an epoch-seconds time (the partitioning column)."""
+    return datetime.fromtimestamp(created_utc, UTC).isoformat()
+
+
+def symbols(item: RedditItem) -> tuple[str, ...]:
+    """The item's tickers, each once, in the order they were found."""
+    return tuple(dict.fromkeys(t.upper() for t in item.tickers if t))
+
+
+# The reddit_items columns, in schema order; a RedditItem field not listed here is not
+# archived (tests/unit/test_archive_rows.py makes adding one a decision, not an accident).
+ITEM_COLUMNS: Final = (
+    "id",
+    "kind",
+    "subreddit",
+    "author",
+    "author_created_utc",
+    "author_karma",
+    "title",
+    "body",
+    "url",
+    "permalink",
+    "flair",
+    "score",
+    "num_comments",
+    "created_utc",
+    "created_at",
+    "parent_id",
+    "link_id",
+    "tickers",
+    "run_id",
+)
+
+
+def item_row(item: RedditItem) -> dict[str, Any]:
+    data = item.model_dump(mode="json")
+    data["tickers"] = list(symbols(item))
+    data["created_at"] = timestamp(item.created_utc)
+    return {column: data.get(column) for column in ITEM_COLUMNS}
+
+
+def mention_row(item: RedditItem, symbol: str) -> dict[str, Any]:
+    return {
+        "item_id": item.id,
+        "symbol": symbol,
+        "kind": item.kind,
+        "subreddit": item.subreddit,
+        "author": item.author,
+        "created_utc": item.created_utc,
+        "created_at": timestamp(item.created_utc),
+        "score": item.score,
+        "num_comments": item.num_comments,
+        "permalink": item.permalink,
+        "run_id": item.run_id,
+    }
+
+
+def rows_for(item: RedditItem) -> list[TableRows]:
+    """One insert per table: the item's row, and one mention row per ticker (if any)."""
+    out = [TableRows(REDDIT_ITEMS, (item_row(item),), (item.id,))]
+    tickers = symbols(item)
+    if tickers:
+        out.append(
+            TableRows(
+                MENTIONS,
+                tuple(mention_row(item, s) for s in tickers),
+                tuple(f"{item.id}:{s}" for s in tickers),
+            )
+        )
+    return out
+
+
+# Hourly series of one ticker. Rows are first reduced to one per item, so a row that
+# reached BigQuery twice (insertAll de-duplicates only best-effort, for about a minute)
+# is still counted once. ``require_partition_filter`` is met by the created_at range.
+HOURLY_MENTIONS_SQL: Final = """
+WITH items AS (
+  SELECT item_id,
+         ANY_VALUE(kind) AS kind,
+         ANY_VALUE(author) AS author,
+         ANY_VALUE(created_at) AS created_at,
+         MAX(score) AS score,
+         MAX(num_comments) AS num_comments
+  FROM `{table}`
+  WHERE symbol = @symbol AND created_at >= @start AND created_at < @end
+  GROUP BY item_id
+)
+SELECT UNIX_SECONDS(TIMESTAMP_TRUNC(created_at, HOUR)) AS start_utc,
+       COUNT(*) AS mentions,
+       COUNTIF(kind = 'post') AS posts,
+       COUNTIF(kind = 'comment') AS comments,
+       COUNT(DISTINCT author) AS distinct_authors,
+       SUM(score) AS score,
+       SUM(num_comments) AS num_comments
+FROM items
+GROUP BY start_utc
+ORDER BY start_utc
+"""
+
+
+def hourly_buckets(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Query rows as the API's hourly dicts (``hour``, ``start_utc`` and the counters the
+    Firestore buckets also have), oldest first."""
+    out = []
+    for row in rows:
+        start = int(row["start_utc"])
+        out.append(
+            {
+                "hour": hour_key(start),
+                "start_utc": start,
+                "mentions": int(row["mentions"]),
+                "posts": int(row["posts"]),
+                "comments": int(row["comments"]),
+                "distinct_authors": int(row["distinct_authors"]),
+                "score": int(row["score"] or 0),
+                "num_comments": int(row["num_comments"] or 0),
+            }
+        )
+    return sorted(out, key=lambda b: b["start_utc"])

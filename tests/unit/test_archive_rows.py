@@ -1,0 +1,82 @@
+"""What the archive writes: rows that fit the Terraform-deployed schemas exactly."""
+
+from typing import Any
+
+from common import history
+from common.messages import RedditItem
+from emulators import tfmodel
+
+ITEM = RedditItem(
+    id="t3_abc",
+    kind="post",
+    subreddit="wallstreetbets",
+    author="someone",
+    title="$GME to the moon",
+    body="also $AMC",
+    permalink="/r/wallstreetbets/comments/abc/",
+    created_utc=1_700_000_000.5,
+    tickers=("GME", "AMC", "GME"),
+    run_id="run-1",
+)
+
+
+def _columns(table: str) -> list[str]:
+    return [field["name"] for field in tfmodel.load().bigquery_tables[table].schema]
+
+
+def test_an_item_row_has_exactly_the_reddit_items_columns_in_schema_order() -> None:
+    assert list(history.item_row(ITEM)) == _columns(history.REDDIT_ITEMS) == list(history.ITEM_COLUMNS)
+
+
+def test_every_reddit_item_field_is_archived_so_adding_one_means_adding_a_column() -> None:
+    assert set(RedditItem.model_fields) <= set(history.ITEM_COLUMNS)
+
+
+def test_a_mention_row_has_exactly_the_mentions_columns() -> None:
+    assert list(history.mention_row(ITEM, "GME")) == _columns(history.MENTIONS)
+
+
+def test_an_item_becomes_one_insert_per_table_with_one_mention_per_distinct_ticker() -> None:
+    items, mentions = history.rows_for(ITEM)
+    assert (items.table, items.row_ids) == ("reddit_items", ("t3_abc",))
+    assert items.rows[0]["tickers"] == ["GME", "AMC"]
+    assert items.rows[0]["created_at"] == "2023-11-14T22:13:20.500000+00:00"
+    assert (mentions.table, mentions.row_ids) == ("mentions", ("t3_abc:GME", "t3_abc:AMC"))
+    assert [r["symbol"] for r in mentions.rows] == ["GME", "AMC"]
+
+
+def test_insert_ids_are_the_same_for_a_redelivered_item() -> None:
+    again = RedditItem.model_validate(ITEM.model_dump())
+    assert [b.row_ids for b in history.rows_for(again)] == [b.row_ids for b in history.rows_for(ITEM)]
+
+
+def test_an_item_without_tickers_writes_only_its_own_row() -> None:
+    [only] = history.rows_for(ITEM.model_copy(update={"tickers": ()}))
+    assert only.table == history.REDDIT_ITEMS
+
+
+def test_hourly_buckets_carry_the_hour_key_and_come_oldest_first() -> None:
+    rows: list[dict[str, Any]] = [
+        {
+            "start_utc": 1_700_003_600,
+            "mentions": 1,
+            "posts": 0,
+            "comments": 1,
+            "distinct_authors": 1,
+            "score": None,
+            "num_comments": None,
+        },
+        {
+            "start_utc": 1_699_999_200,
+            "mentions": 2,
+            "posts": 1,
+            "comments": 1,
+            "distinct_authors": 2,
+            "score": 5,
+            "num_comments": 3,
+        },
+    ]
+    buckets = history.hourly_buckets(rows)
+    assert [b["hour"] for b in buckets] == ["2023111422", "2023111423"]
+    assert buckets[1]["score"] == 0
+    assert buckets[0]["mentions"] == 2

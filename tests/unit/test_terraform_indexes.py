@@ -1,0 +1,60 @@
+"""Composite indexes: production rejects a query without one, the emulator never does, so
+the code checks its own queries against the registry Terraform deploys."""
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from common.adapters import firestore as fs
+
+DESC = firestore.Query.DESCENDING
+
+
+@pytest.fixture(scope="module")
+def db() -> firestore.Client:
+    """A client that never connects: building a query is local."""
+    return firestore.Client(project="offline", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+
+
+def _newest(query: firestore.Query) -> firestore.Query:
+    return query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC)
+
+
+def test_one_sort_or_equalities_alone_need_no_composite_index() -> None:
+    assert fs.needed_indexes("alerts", (), (("updated_at", "DESCENDING"),)) == set()
+    assert fs.needed_indexes("alerts", ("symbol", "status"), ()) == set()
+
+
+def test_each_equality_field_needs_its_own_index_ending_in_the_sort_fields() -> None:
+    orders = (("updated_at", "DESCENDING"), ("alert_id", "DESCENDING"))
+    assert fs.needed_indexes("alerts", ("symbol", "kind"), orders) == {
+        fs.CompositeIndex("alerts", (("symbol", "ASCENDING"), *orders)),
+        fs.CompositeIndex("alerts", (("kind", "ASCENDING"), *orders)),
+    }
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [],
+        [FieldFilter("symbol", "==", "GME")],
+        [FieldFilter("symbol", "in", ["GME", "AMC"])],
+        [FieldFilter("status", "==", "open"), FieldFilter("kind", "==", "pump")],
+        [FieldFilter("symbol", "==", "GME"), FieldFilter("status", "==", "open"), FieldFilter("kind", "==", "pump")],
+        [FieldFilter("symbol", "==", "GME"), FieldFilter("updated_at", ">=", 1.0)],
+    ],
+)
+def test_every_alert_listing_the_api_offers_is_served_by_a_registered_index(
+    db: firestore.Client, filters: list[FieldFilter]
+) -> None:
+    query: firestore.Query = db.collection(fs.ALERTS)  # type: ignore[assignment]
+    for field_filter in filters:
+        query = query.where(filter=field_filter)
+    assert fs.check_indexed(_newest(query)) is not None
+
+
+def test_a_query_on_an_unregistered_field_combination_is_refused(db: firestore.Client) -> None:
+    query = _newest(db.collection(fs.ALERTS).where(filter=FieldFilter("rule", "==", "spike")))
+    with pytest.raises(fs.UnindexedQuery, match="rule"):
+        fs.check_indexed(query)

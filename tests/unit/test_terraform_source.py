@@ -1,0 +1,56 @@
+"""The one source archive Terraform deploys must hold every entry point and nothing else."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import main
+from emulators import tfmodel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _build_source() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_source", ROOT / "scripts" / "build_source.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_staged_source_holds_main_functions_common_and_requirements_only(tmp_path: Path) -> None:
+    staged = _build_source().build(tmp_path / "source")
+    assert {p.split("/")[0] for p in staged} == {"main.py", "requirements.txt", "functions", "common"}
+    assert not [p for p in staged if "__pycache__" in p or p.endswith(".pyc")]
+
+
+def test_every_entry_point_imports_from_the_staged_source_alone(tmp_path: Path) -> None:
+    """No entry point may import tests/, emulators/ or anything else left out of the archive."""
+    destination = tmp_path / "source"
+    _build_source().build(destination)
+    probe = "import json, main; print(json.dumps(sorted(main.__all__)))"
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(destination)!r}); {probe}"],
+        cwd=destination,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == sorted(main.__all__)
+
+
+def test_the_archive_is_named_by_its_content_hash_and_deployed_to_every_function() -> None:
+    model = tfmodel.load()
+    obj = tfmodel.unquote(model.resources("google_storage_bucket_object")["source"])
+    assert obj["name"] == "source-${data.archive_file.source.output_md5}.zip"
+    [archive] = [tfmodel.unquote(b)["archive_file"]["source"] for b in model.blocks("data") if '"archive_file"' in b]
+    assert archive["source_dir"] == "${path.module}/.build/source"
+    function = model.resources("google_cloudfunctions2_function")["function"]
+    assert function["for_each"] == "${local.functions}"
+    source = function["build_config"][0]["source"][0]["storage_source"][0]
+    assert source["object"] == "${google_storage_bucket_object.source.name}"
