@@ -6,8 +6,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BQ_VENV := .venv-bq
+BQ_STAMP := $(BQ_VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up down status logs clean bench browser demo token dashboard
+.PHONY: help setup lint test test-unit test-integration up down status logs clean bench bq-venv tf-source tf-check browser demo token dashboard
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -19,21 +23,43 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP) ## Create the virtualenv and install pinned dependencies (idempotent)
 
+$(BQ_STAMP): requirements-bq.txt
+	@test -x $(BQ_VENV)/bin/python || $(PYTHON) -m venv $(BQ_VENV)
+	$(BQ_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-bq.txt
+	@touch $@
+
+bq-venv: $(BQ_STAMP) ## Install bqemulator (local BigQuery) into its own virtualenv .venv-bq (idempotent)
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+tf-source: setup ## Stage main.py, functions/, common/, requirements.txt in terraform/.build/source (run before terraform apply)
+	$(PY) scripts/build_source.py
+
+tf-check: setup $(CHECKOV_STAMP) ## Terraform, offline: parse every file, fmt, checkov, and tests that code and Terraform agree
+	$(PY) -c "from emulators import tfmodel; print(f'parsed {len(tfmodel.load().files)} terraform files')"
+	@if command -v terraform >/dev/null; then terraform fmt -check -recursive terraform && echo "terraform fmt: clean"; \
+	 else echo "terraform not installed: fmt check skipped"; fi
+	$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --quiet --compact --skip-download
+	$(PY) -m pytest -q tests/unit/test_terraform_agreement.py tests/unit/test_terraform_source.py tests/unit/test_terraform_indexes.py
+
 lint: setup ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-test: setup lint browser dashboard ## Everything CI runs: lint, then unit, integration and e2e tests (starts its own emulators)
+test: setup lint tf-check $(BQ_STAMP) browser dashboard ## Everything CI runs: lint, tf-check, then unit, integration and e2e tests (starts its own emulators)
 	$(PY) -m pytest tests
 
 test-unit: setup ## Unit tests only (no services)
 	$(PY) -m pytest tests/unit
 
-test-integration: setup ## Integration and end-to-end tests (start their own emulators)
+test-integration: setup $(BQ_STAMP) ## Integration and end-to-end tests (start their own emulators)
 	$(PY) -m pytest tests/integration tests/e2e
 
-up: setup ## Start the whole local stack in the background (emulators, every function, provisioning)
+up: setup $(BQ_STAMP) ## Start the whole local stack in the background (emulators, every function, provisioning)
 	$(PY) -m emulators.stack up
 
 down: ## Stop the local stack and everything it started
