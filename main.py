@@ -8,5 +8,6 @@ from functions.aggregate.main import aggregate
 from functions.api.main import api
 from functions.archive.main import archive
 from functions.dispatch.main import dispatch
+from functions.fetch.main import fetch
 
-__all__ = ["aggregate", "api", "archive", "dispatch"]
+__all__ = ["aggregate", "api", "archive", "dispatch", "fetch"]

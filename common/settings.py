@@ -60,12 +60,42 @@ class Settings(BaseSettings):
     bigquery_dataset: str = Field(default="akleao", validation_alias="BIGQUERY_DATASET")
     bigquery_emulator_host: str | None = Field(default=None, validation_alias="BIGQUERY_EMULATOR_HOST")
 
+    # --- fetch: Reddit through asyncpraw. Empty URLs mean real Reddit; the local stack points
+    # them at the replay server (emulators/reddit). Credentials: a "script" app, read only.
+    reddit_client_id: str = Field(default="local-client", validation_alias="REDDIT_CLIENT_ID")
+    reddit_client_secret: SecretStr = Field(default=SecretStr("local-secret"), validation_alias="REDDIT_CLIENT_SECRET")
+    reddit_user_agent: str = Field(
+        default="python:akleao-finance:0.1 (early-signal research)", validation_alias="REDDIT_USER_AGENT"
+    )
+    reddit_oauth_url: str = Field(default="", validation_alias="REDDIT_OAUTH_URL")
+    reddit_url: str = Field(default="", validation_alias="REDDIT_URL")
+    reddit_timeout_s: float = Field(default=16.0, gt=0, validation_alias="REDDIT_TIMEOUT_S")
+    reddit_max_retries: int = Field(default=4, ge=0, validation_alias="REDDIT_MAX_RETRIES")
+    reddit_backoff_s: float = Field(default=0.5, ge=0, validation_alias="REDDIT_BACKOFF_S")
+    reddit_max_wait_s: float = Field(default=60.0, ge=0, validation_alias="REDDIT_MAX_WAIT_S")
+    reddit_concurrency: int = Field(default=4, ge=1, validation_alias="REDDIT_CONCURRENCY")
+    fetch_listings: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("new", "hot"), validation_alias="FETCH_LISTINGS"
+    )
+    fetch_max_posts: int = Field(default=1000, ge=1, le=1000, validation_alias="FETCH_MAX_POSTS")  # per listing
+    hot_limit: int = Field(default=50, ge=1, le=100, validation_alias="HOT_LIMIT")
+    comment_limit: int = Field(default=20, ge=1, le=500, validation_alias="COMMENT_LIMIT")
+    replace_more_limit: int = Field(default=1, ge=0, validation_alias="REPLACE_MORE_LIMIT")
+    comment_trees_per_run: int = Field(default=100, ge=0, validation_alias="COMMENT_TREES_PER_RUN")
+    active_post_hours: float = Field(default=24.0, ge=0, validation_alias="ACTIVE_POST_HOURS")
+    author_cache_days: float = Field(default=7.0, gt=0, validation_alias="AUTHOR_CACHE_DAYS")
+    bot_accounts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("AutoModerator", "VisualMod", "WSBVoteBot", "RemindMeBot", "sneakpeekbot"),
+        validation_alias="BOT_ACCOUNTS",
+    )
+    fetch_deadline_s: float = Field(default=240.0, gt=0, validation_alias="FETCH_DEADLINE_S")
+
     # --- aggregate: what counts as a new account / cashtag stuffing, how long "seen" markers live.
     new_account_days: float = Field(default=30.0, gt=0, validation_alias="NEW_ACCOUNT_DAYS")
     cashtag_stuffing_min: int = Field(default=5, ge=2, validation_alias="CASHTAG_STUFFING_MIN")
     seen_marker_ttl_days: float = Field(default=30.0, ge=8, validation_alias="SEEN_MARKER_TTL_DAYS")
 
-    @field_validator("subreddits", "auth_algorithms", "cors_origins", mode="before")
+    @field_validator("subreddits", "auth_algorithms", "cors_origins", "fetch_listings", "bot_accounts", mode="before")
     @classmethod
     def _split_subreddits(cls, value: object) -> object:
         if isinstance(value, str):

@@ -148,6 +148,11 @@ class Stack:
     timings: dict[str, float] = field(default_factory=dict)
     devauth_dir: Path | None = None  # the api's local signing key (default: beside log_dir)
     jwks: Service | None = None
+    # The local Reddit (emulators/reddit) that fetch reads; off when real credentials are set.
+    local_reddit: bool = True
+    reddit_corpus: Path | None = None  # None: empty until a test or the demo loads one
+    reddit_now: str | None = None  # initial clock: epoch, "start"/"end" of the manifest
+    reddit: Service | None = None
 
     def start(self) -> "Stack":
         began = time.monotonic()
@@ -159,6 +164,8 @@ class Stack:
             names = list(self.functions) if self.functions is not None else function_names()
             if "api" in names:
                 self.jwks = self.start_jwks()
+            if "fetch" in names and self.local_reddit:
+                self.reddit = self.start_reddit()
             for name in names:
                 self.services[name] = self.start_function(name)
             provision.provision(
@@ -223,9 +230,32 @@ class Stack:
         }
         return service
 
+    def start_reddit(self) -> Service:
+        """Serve the replay corpus through Reddit's API and point fetch's asyncpraw at it."""
+        port = free_port()
+        command = [sys.executable, "-m", "emulators.reddit", "--port", str(port)]
+        if self.reddit_corpus is not None:
+            command += ["--corpus", str(self.reddit_corpus)]
+        if self.reddit_now is not None:
+            command += ["--now", self.reddit_now]
+        service = Service(
+            "reddit",
+            command,
+            port,
+            self.log_dir / "reddit.log",
+            env={"PYTHONPATH": str(ROOT)},
+            ready_path="/_replay/health",
+            cwd=ROOT,
+        )
+        service.start(ready_timeout=30)
+        self.extra_env = {**self.extra_env, "REDDIT_OAUTH_URL": service.url, "REDDIT_URL": service.url}
+        return service
+
     def stop(self) -> None:
         for service in self.services.values():
             service.stop()
+        if self.reddit is not None:
+            self.reddit.stop()
         if self.jwks is not None:
             self.jwks.stop()
         if self.emulators is not None:
@@ -254,9 +284,22 @@ def running(**kwargs: object) -> Iterator[Stack]:
 # ---------------------------------------------------------------- command line (make up/down)
 
 
+DEFAULT_REPLAY_CORPUS = ROOT / "data" / "replay" / "default"
+
+
+def with_local_reddit_options(stack: Stack) -> Stack:
+    """``make up``: the local Reddit serves ``REDDIT_REPLAY_CORPUS`` (default: the bundled
+    corpus, clock at its start) unless real Reddit credentials are in the environment."""
+    corpus = Path(os.environ.get("REDDIT_REPLAY_CORPUS") or DEFAULT_REPLAY_CORPUS)
+    stack.local_reddit = not os.environ.get("REDDIT_CLIENT_SECRET")
+    stack.reddit_corpus = corpus if corpus.is_dir() else None
+    stack.reddit_now = os.environ.get("REDDIT_REPLAY_NOW") or "start"
+    return stack
+
+
 def _serve(log_dir: Path) -> int:
     """Run the stack in the foreground until SIGTERM/SIGINT; write its state for others."""
-    stack = Stack(log_dir=log_dir)
+    stack = with_local_reddit_options(Stack(log_dir=log_dir))
     stopping = False
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

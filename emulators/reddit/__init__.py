@@ -1,0 +1,1 @@
+"""The local Reddit: a replay corpus served through the part of Reddit's API asyncpraw uses."""

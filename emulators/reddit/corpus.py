@@ -1,0 +1,265 @@
+"""A replay corpus in memory and the Reddit JSON it renders (format: docs/replay-format.md).
+
+Everything here is plain data in, plain data out: what is visible depends only on the
+``now`` passed in, so the server can move its clock and tests can check listings without
+a socket.
+"""
+
+import gzip
+import json
+import math
+import zlib
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Json = dict[str, Any]
+MAX_MORECHILDREN = 100  # Reddit answers /api/morechildren with at most this many comments
+
+
+def _open_jsonl(directory: Path, stem: str) -> Iterator[Json]:
+    for name, opener in ((f"{stem}.jsonl.gz", gzip.open), (f"{stem}.jsonl", open)):
+        path = directory / name
+        if path.exists():
+            with opener(path, "rt", encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    if line.strip():
+                        try:
+                            yield json.loads(line)
+                        except json.JSONDecodeError as exc:
+                            raise ValueError(f"{path}:{number}: not JSON: {exc}") from exc
+            return
+
+
+def _short(fullname: str) -> str:
+    return fullname.split("_", 1)[1] if "_" in fullname else fullname
+
+
+def hot_rank(score: int, created_utc: float) -> float:
+    """Reddit's published hot formula: log of the score plus a bonus for recency."""
+    order = math.log10(max(abs(score), 1))
+    sign = 1 if score > 0 else -1 if score < 0 else 0
+    return round(sign * order + (created_utc - 1134028003) / 45000, 7)
+
+
+@dataclass
+class Corpus:
+    """Posts, comments and authors of one replay, indexed for the endpoints."""
+
+    posts: dict[str, Json] = field(default_factory=dict)  # short id -> item
+    comments: dict[str, Json] = field(default_factory=dict)  # short id -> item
+    by_subreddit: dict[str, list[Json]] = field(default_factory=lambda: defaultdict(list))  # newest first
+    children: dict[str, list[Json]] = field(default_factory=lambda: defaultdict(list))  # parent fullname -> items
+    authors: dict[str, Json] = field(default_factory=dict)  # lower-case name -> author
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Corpus":
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise FileNotFoundError(f"no replay corpus at {directory}")
+        return cls.from_records(_open_jsonl(directory, "items"), _open_jsonl(directory, "authors"))
+
+    @classmethod
+    def from_records(cls, items: Iterator[Json] | list[Json], authors: Iterator[Json] | list[Json]) -> "Corpus":
+        corpus = cls()
+        for item in items:
+            short = _short(str(item["id"]))
+            if item["kind"] == "post":
+                corpus.posts[short] = item
+                corpus.by_subreddit[str(item["subreddit"]).lower()].append(item)
+            else:
+                corpus.comments[short] = item
+                corpus.children[str(item["parent_id"])].append(item)
+        for posts in corpus.by_subreddit.values():
+            posts.sort(key=lambda p: (p["created_utc"], p["id"]), reverse=True)
+        for author in authors:
+            corpus.authors[str(author["name"]).lower()] = author
+        return corpus
+
+    @property
+    def size(self) -> int:
+        return len(self.posts) + len(self.comments)
+
+    # ------------------------------------------------------------------ what is visible
+
+    def visible_children(self, parent: str, now: float) -> list[Json]:
+        return [c for c in self.children.get(parent, ()) if c["created_utc"] <= now]
+
+    def _descendants(self, fullname: str, now: float) -> int:
+        return sum(1 + self._descendants(c["id"], now) for c in self.visible_children(fullname, now))
+
+    def num_comments(self, post: Json, now: float) -> int:
+        """Comments visible at ``now`` when the corpus holds the post's comments, else the
+        recorded count (a corpus may record engagement without every comment)."""
+        if post["id"] in self.children:
+            return self._descendants(post["id"], now)
+        return int(post.get("num_comments", 0))
+
+    def listing_posts(self, subreddit: str, sort: str, now: float) -> list[Json]:
+        visible = [p for p in self.by_subreddit.get(subreddit.lower(), ()) if p["created_utc"] <= now]
+        if sort == "hot":
+            visible.sort(key=lambda p: (bool(p.get("stickied")), hot_rank(int(p.get("score", 0)), p["created_utc"])))
+            visible.reverse()
+        return visible
+
+    # ------------------------------------------------------------------ Reddit JSON
+
+    def post_thing(self, post: Json, now: float) -> Json:
+        short = _short(post["id"])
+        body = post.get("body") or ""
+        url = post.get("url") or f"https://www.reddit.com{post['permalink']}"
+        return {
+            "kind": "t3",
+            "data": {
+                "id": short,
+                "name": post["id"],
+                "subreddit": post["subreddit"],
+                "subreddit_name_prefixed": f"r/{post['subreddit']}",
+                "author": post.get("author") or "[deleted]",
+                "title": post.get("title") or "",
+                "selftext": body,
+                "is_self": not post.get("url"),
+                "url": url,
+                "permalink": post["permalink"],
+                "link_flair_text": post.get("flair"),
+                "score": int(post.get("score", 0)),
+                "ups": int(post.get("score", 0)),
+                "num_comments": self.num_comments(post, now),
+                "created_utc": float(post["created_utc"]),
+                "stickied": bool(post.get("stickied", False)),
+                "over_18": False,
+                "distinguished": None,
+            },
+        }
+
+    def comment_thing(self, comment: Json, depth: int, replies: Json | str = "") -> Json:
+        return {
+            "kind": "t1",
+            "data": {
+                "id": _short(comment["id"]),
+                "name": comment["id"],
+                "subreddit": comment["subreddit"],
+                "author": comment.get("author") or "[deleted]",
+                "body": comment.get("body") or "",
+                "permalink": comment["permalink"],
+                "score": int(comment.get("score", 0)),
+                "ups": int(comment.get("score", 0)),
+                "created_utc": float(comment["created_utc"]),
+                "parent_id": comment["parent_id"],
+                "link_id": comment["link_id"],
+                "depth": depth,
+                "stickied": False,
+                "distinguished": None,
+                "replies": replies,
+            },
+        }
+
+    def sorted_children(self, parent: str, sort: str, now: float) -> list[Json]:
+        found = self.visible_children(parent, now)
+        if sort in ("new",):
+            return sorted(found, key=lambda c: (c["created_utc"], c["id"]), reverse=True)
+        if sort == "old":
+            return sorted(found, key=lambda c: (c["created_utc"], c["id"]))
+        return sorted(found, key=lambda c: (int(c.get("score", 0)), -c["created_utc"]), reverse=True)
+
+    def comment_tree(self, parent: str, *, sort: str, now: float, limit: int, depth: int, level: int = 0) -> list[Json]:
+        """The children of ``parent`` as Reddit renders them: at most ``limit`` comments in
+        total (best first by ``sort``), replies nested below ``depth`` levels, and a
+        ``more`` object for what was left out, so clients can ask for it."""
+        budget = [limit]
+        return self._tree(parent, sort=sort, now=now, budget=budget, depth=depth, level=level)
+
+    def _tree(self, parent: str, *, sort: str, now: float, budget: list[int], depth: int, level: int) -> list[Json]:
+        things: list[Json] = []
+        kids = self.sorted_children(parent, sort, now)
+        for index, child in enumerate(kids):
+            if budget[0] <= 0:
+                left = kids[index:]
+                things.append(self.more_thing(parent, left, now, level))
+                break
+            budget[0] -= 1
+            replies: Json | str = ""
+            if self.visible_children(child["id"], now):
+                if level + 1 < depth:
+                    nested = self._tree(child["id"], sort=sort, now=now, budget=budget, depth=depth, level=level + 1)
+                    replies = listing(nested)
+                else:  # "continue this thread": a more object without children
+                    replies = listing([self.continue_thing(child["id"], level + 1)])
+            things.append(self.comment_thing(child, level, replies))
+        return things
+
+    def more_thing(self, parent: str, left: list[Json], now: float, level: int) -> Json:
+        count = sum(1 + self._descendants(c["id"], now) for c in left)
+        first = _short(left[0]["id"])
+        return {
+            "kind": "more",
+            "data": {
+                "count": count,
+                "name": f"t1_{first}",
+                "id": first,
+                "parent_id": parent,
+                "depth": level,
+                "children": [_short(c["id"]) for c in left],
+            },
+        }
+
+    @staticmethod
+    def continue_thing(parent: str, level: int) -> Json:
+        return {
+            "kind": "more",
+            "data": {"count": 0, "name": "t1__", "id": "_", "parent_id": parent, "depth": level, "children": []},
+        }
+
+    def more_children(self, ids: list[str], *, sort: str, now: float) -> list[Json]:
+        """/api/morechildren: the asked-for comments and their descendants, flat, parents
+        before children, at most :data:`MAX_MORECHILDREN`."""
+        out: list[Json] = []
+        queue = [self.comments[i] for i in ids if i in self.comments and self.comments[i]["created_utc"] <= now]
+        while queue and len(out) < MAX_MORECHILDREN:
+            comment = queue.pop(0)
+            out.append(self.comment_thing(comment, 0))
+            queue[0:0] = self.sorted_children(comment["id"], sort, now)
+        return out
+
+    def author_about(self, name: str) -> Json | None:
+        author = self.authors.get(name.lower())
+        if author is None:
+            return None
+        if author.get("suspended"):
+            return {"kind": "t2", "data": {"name": author["name"], "is_suspended": True}}
+        link, comment = int(author.get("link_karma", 0)), int(author.get("comment_karma", 0))
+        return {
+            "kind": "t2",
+            "data": {
+                "name": author["name"],
+                "id": f"u{zlib.crc32(author['name'].encode()):x}",
+                "created_utc": float(author["created_utc"]),
+                "link_karma": link,
+                "comment_karma": comment,
+                "total_karma": link + comment,
+                "is_suspended": False,
+            },
+        }
+
+
+def listing(children: list[Json], after: str | None = None, before: str | None = None) -> Json:
+    return {
+        "kind": "Listing",
+        "data": {"after": after, "before": before, "dist": len(children), "children": children, "modhash": None},
+    }
+
+
+def page(items: list[Json], *, limit: int, after: str | None, before: str | None) -> tuple[list[Json], str | None]:
+    """Reddit's fullname pagination over an ordered list: the page and the next ``after``."""
+    ids = [i["id"] for i in items]
+    start, end = 0, len(items)
+    if after:
+        start = ids.index(after) + 1 if after in ids else len(items)
+    elif before:
+        end = ids.index(before) if before in ids else 0
+        start = max(0, end - limit)
+    chosen = items[start : min(end, start + limit)]
+    more = start + len(chosen) < end and bool(chosen)
+    return chosen, (chosen[-1]["id"] if more else None)

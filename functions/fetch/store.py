@@ -1,0 +1,149 @@
+"""fetch's Firestore state: ``posts``, ``authors`` and ``cursors`` (docs/data-model.md).
+
+Reads are batched (``get_all``) and writes go in write batches: one fetch touches hundreds
+of documents, and one round trip per document would dominate its time. Posts are created
+once; a batch that hits a document another delivery created meanwhile falls back to
+create-if-absent one by one, so concurrent or repeated runs never overwrite an item.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from common.adapters import firestore as fs
+from common.ingest import AuthorFacts, Cursor, StoredPost
+from common.messages import RedditItem
+
+BATCH = 400  # Firestore allows 500 writes per batch; stay clear of it
+READ_CHUNK = 300
+
+
+def _chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def cursor_ref(db: firestore.Client, subreddit: str) -> firestore.DocumentReference:
+    return db.collection(fs.CURSORS).document(subreddit.lower())
+
+
+def read_cursor(db: firestore.Client, subreddit: str) -> Cursor:
+    snapshot = cursor_ref(db, subreddit).get()
+    return Cursor.from_doc(snapshot.to_dict() if snapshot.exists else None)
+
+
+def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor) -> None:
+    """One document per subreddit, written once per run, after everything else."""
+    cursor_ref(db, subreddit).set(
+        {**cursor.to_doc(), "subreddit": subreddit, "updated_at": firestore.SERVER_TIMESTAMP}, merge=True
+    )
+
+
+def stored_posts(db: firestore.Client, ids: Iterable[str]) -> dict[str, StoredPost]:
+    found: dict[str, StoredPost] = {}
+    refs = [db.collection(fs.POSTS).document(i) for i in dict.fromkeys(ids)]
+    for chunk in _chunks(refs, READ_CHUNK):
+        for snap in db.get_all(list(chunk), field_paths=["num_comments", "created_utc", "score"]):
+            if snap.exists:
+                data = snap.to_dict() or {}
+                found[snap.id] = StoredPost(
+                    int(data.get("num_comments") or 0),
+                    float(data.get("created_utc") or 0.0),
+                    int(data.get("score") or 0),
+                )
+    return found
+
+
+def existing_ids(db: firestore.Client, ids: Iterable[str]) -> set[str]:
+    refs = [db.collection(fs.POSTS).document(i) for i in dict.fromkeys(ids)]
+    found: set[str] = set()
+    for chunk in _chunks(refs, READ_CHUNK):
+        found.update(s.id for s in db.get_all(list(chunk), field_paths=["created_utc"]) if s.exists)
+    return found
+
+
+def save_items(db: firestore.Client, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int:
+    """Create ``new`` items and refresh score and comment count of ``seen_again``; returns
+    how many were actually created."""
+    posts = db.collection(fs.POSTS)
+    created = 0
+    for chunk in _chunks(new, BATCH):
+        batch = db.batch()
+        for item in chunk:
+            batch.create(posts.document(item.id), _item_doc(item))
+        try:
+            batch.commit()
+            created += len(chunk)
+        except gexc.AlreadyExists:  # another delivery created some of them: one by one
+            created += sum(fs.create_if_absent(posts.document(i.id), _item_doc(i)) for i in chunk)
+    for chunk in _chunks(seen_again, BATCH):
+        batch = db.batch()
+        for item in chunk:
+            batch.update(
+                posts.document(item.id),
+                {"score": item.score, "num_comments": item.num_comments, "last_seen_at": firestore.SERVER_TIMESTAMP},
+            )
+        batch.commit()
+    return created
+
+
+def _item_doc(item: RedditItem) -> dict[str, Any]:
+    return {
+        **item.model_dump(mode="json"),
+        "first_seen_at": firestore.SERVER_TIMESTAMP,
+        "last_seen_at": firestore.SERVER_TIMESTAMP,
+    }
+
+
+def _epoch(value: Any) -> float | None:
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    return float(value) if isinstance(value, int | float) else None
+
+
+def cached_authors(db: firestore.Client, names: Iterable[str]) -> dict[str, tuple[float, AuthorFacts]]:
+    """name -> (expiry epoch, facts) for every author with a cache document."""
+    refs = [db.collection(fs.AUTHORS).document(n) for n in dict.fromkeys(names)]
+    found: dict[str, tuple[float, AuthorFacts]] = {}
+    for chunk in _chunks(refs, READ_CHUNK):
+        for snap in db.get_all(list(chunk)):
+            if not snap.exists:
+                continue
+            data = snap.to_dict() or {}
+            karma = data.get("karma")
+            facts = AuthorFacts(
+                snap.id,
+                created_utc=_epoch(data.get("created_utc")),
+                karma=int(karma) if isinstance(karma, int | float) else None,
+                suspended=bool(data.get("suspended", False)),
+                found=bool(data.get("found", True)),
+            )
+            found[snap.id] = (_epoch(data.get("expires_at")) or 0.0, facts)
+    return found
+
+
+def save_authors(db: firestore.Client, facts: Iterable[AuthorFacts], *, now: float, days: float) -> int:
+    """Cache the looked-up facts until ``now + days`` (``expires_at`` also drives the TTL)."""
+    fetched_at = dt.datetime.fromtimestamp(now, dt.UTC)
+    expires_at = fetched_at + dt.timedelta(days=days)
+    written = 0
+    for chunk in _chunks(list(facts), BATCH):
+        batch = db.batch()
+        for f in chunk:
+            batch.set(
+                db.collection(fs.AUTHORS).document(f.name),
+                {
+                    "created_utc": f.created_utc,
+                    "karma": f.karma,
+                    "suspended": f.suspended,
+                    "found": f.found,
+                    "fetched_at": fetched_at,
+                    "expires_at": expires_at,
+                },
+            )
+        batch.commit()
+        written += len(chunk)
+    return written

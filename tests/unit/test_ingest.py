@@ -1,0 +1,183 @@
+"""The pure decisions of one fetch: filtering, planning, resuming, authors, mention batches."""
+
+from common import ingest
+from common.ingest import Cursor, ListedPost, PostWork, StoredPost
+from common.messages import RedditItem
+
+T0 = 1_767_225_600.0
+BOTS = ("VisualMod",)
+
+
+def post(pid: str, created: float, *, author: str | None = "alice", comments: int = 0, **extra: object) -> RedditItem:
+    return RedditItem.model_validate(
+        {
+            "id": f"t3_{pid}",
+            "kind": "post",
+            "subreddit": "wallstreetbets",
+            "author": author,
+            "title": extra.pop("title", f"post {pid}"),
+            "body": extra.pop("body", ""),
+            "permalink": f"/r/wallstreetbets/comments/{pid}/x/",
+            "num_comments": comments,
+            "created_utc": created,
+            **extra,
+        }
+    )
+
+
+def comment(cid: str, pid: str, *, author: str | None = "bob", body: str = "hi") -> RedditItem:
+    return RedditItem(
+        id=f"t1_{cid}",
+        kind="comment",
+        subreddit="wallstreetbets",
+        author=author,
+        body=body,
+        permalink=f"/r/wallstreetbets/comments/{pid}/x/{cid}/",
+        created_utc=T0 + 10,
+        parent_id=f"t3_{pid}",
+        link_id=f"t3_{pid}",
+    )
+
+
+def listed(*items: RedditItem, stickied: bool = False) -> list[ListedPost]:
+    return [ListedPost(i, stickied=stickied) for i in items]
+
+
+def test_stickied_posts_automoderator_and_configured_bots_are_skipped() -> None:
+    posts = [
+        *listed(post("sticky", T0, author="mods"), stickied=True),
+        *listed(post("auto", T0 + 1, author="AutoModerator"), post("bot", T0 + 2, author="visualmod")),
+        *listed(post("real", T0 + 3)),
+    ]
+    result = ingest.plan(posts, {}, bots=BOTS, now=T0 + 3, active_hours=24, max_trees=10)
+    assert [w.post.id for w in result.work] == ["t3_real"]
+
+
+def test_a_deleted_author_is_kept_as_unknown() -> None:
+    result = ingest.plan(listed(post("gone", T0, author=None)), {}, bots=BOTS, now=T0, active_hours=24, max_trees=10)
+    assert [(w.post.id, w.post.author) for w in result.work] == [("t3_gone", None)]
+
+
+def test_new_posts_are_processed_oldest_first_and_only_those_with_comments_cost_a_tree() -> None:
+    posts = listed(post("c", T0 + 30, comments=2), post("b", T0 + 20), post("a", T0 + 10, comments=1))
+    result = ingest.plan(posts, {}, from_new={"t3_a", "t3_b", "t3_c"}, bots=BOTS, now=T0, active_hours=24, max_trees=9)
+    assert [(w.post.id, w.needs_tree) for w in result.work] == [("t3_a", True), ("t3_b", False), ("t3_c", True)]
+
+
+def test_a_stored_post_is_refetched_only_while_young_and_gaining_comments() -> None:
+    now = T0 + 48 * 3600
+    posts = listed(
+        post("young_grew", now - 3600, comments=5),
+        post("young_same", now - 3600, comments=2),
+        post("old_grew", now - 30 * 3600, comments=9),
+    )
+    stored = {
+        "t3_young_grew": StoredPost(3, now - 3600),
+        "t3_young_same": StoredPost(2, now - 3600),
+        "t3_old_grew": StoredPost(1, now - 30 * 3600),
+    }
+    result = ingest.plan(posts, stored, bots=BOTS, now=now, active_hours=24, max_trees=9)
+    assert [(w.post.id, w.is_new) for w in result.work] == [("t3_young_grew", False)]
+
+
+def test_the_tree_budget_defers_the_newest_posts_so_the_cursor_stays_safe() -> None:
+    posts = listed(*(post(f"p{i}", T0 + i, comments=1) for i in range(5)))
+    result = ingest.plan(
+        posts, {}, from_new={p.item.id for p in posts}, bots=BOTS, now=T0, active_hours=24, max_trees=3
+    )
+    assert [w.post.id for w in result.work] == ["t3_p0", "t3_p1", "t3_p2"]
+    assert result.deferred == 2
+
+
+def test_a_failure_midway_keeps_the_finished_prefix_and_the_cursor_moves_only_that_far() -> None:
+    work = [PostWork(post(f"p{i}", T0 + i), needs_tree=True, is_new=True) for i in range(4)]
+    done = ingest.completed_prefix(work, [True, True, False, True])
+    assert [w.post.id for w in done] == ["t3_p0", "t3_p1"]
+    assert ingest.advance(Cursor(), done) == Cursor(T0 + 1, "t3_p1")
+
+
+def test_a_failed_refresh_of_an_old_post_does_not_stop_the_new_ones() -> None:
+    work = [
+        PostWork(post("new", T0 + 5), needs_tree=True, is_new=True),
+        PostWork(post("old", T0 - 5), needs_tree=True, is_new=False, from_new=False),
+    ]
+    assert [w.post.id for w in ingest.completed_prefix(work, [True, False])] == ["t3_new"]
+
+
+def test_the_cursor_never_moves_back_and_ignores_posts_seen_only_in_hot() -> None:
+    cursor = Cursor(T0 + 100, "t3_z")
+    done = [
+        PostWork(post("older", T0 + 50), needs_tree=False, is_new=True),
+        PostWork(post("hot_only", T0 + 500), needs_tree=False, is_new=True, from_new=False),
+    ]
+    assert ingest.advance(cursor, done) == cursor
+
+
+def test_the_cursor_round_trips_through_its_document() -> None:
+    cursor = Cursor(T0, "t3_abc")
+    assert Cursor.from_doc(cursor.to_doc()) == cursor
+    assert Cursor.from_doc(None) == Cursor()
+
+
+def test_comments_keep_reddits_order_without_bots_up_to_the_limit() -> None:
+    comments = [comment("a", "p"), comment("m", "p", author="AutoModerator"), comment("b", "p"), comment("c", "p")]
+    chosen = ingest.select_comments(comments, limit=2, bots=BOTS)
+    assert [c.id for c in chosen] == ["t1_a", "t1_b"]
+
+
+def test_each_author_is_looked_up_once_and_only_when_the_cache_expired() -> None:
+    items = [
+        post("a", T0, author="fresh"),
+        post("b", T0, author="stale"),
+        post("c", T0, author="unknown"),
+        post("d", T0, author="unknown"),
+        post("e", T0, author=None),
+        post("f", T0, author="VisualMod"),
+    ]
+    wanted = ingest.authors_to_look_up(items, {"fresh": 2000.0, "stale": 999.0}, now=1000.0, bots=BOTS)
+    assert wanted == ["stale", "unknown"]
+
+
+def test_new_items_are_split_from_sightings_of_stored_ones() -> None:
+    new_post, old_post = post("n", T0 + 10), post("o", T0, comments=4, score=9)
+    done = [PostWork(new_post, needs_tree=False, is_new=True), PostWork(old_post, needs_tree=True, is_new=False)]
+    listed_posts = listed(new_post, old_post, post("s", T0 - 9, score=5), post("u", T0 - 8, score=1))
+    stored = {"t3_o": StoredPost(1, T0), "t3_s": StoredPost(0, T0 - 9, score=2), "t3_u": StoredPost(0, T0 - 8, score=1)}
+    new, again = ingest.split_sightings(
+        done,
+        [new_post, old_post],
+        [comment("x", "o"), comment("y", "o")],
+        known_comments={"t1_y"},
+        listed=listed_posts,
+        stored=stored,
+    )
+    assert [i.id for i in new] == ["t3_n", "t1_x"]
+    assert sorted(i.id for i in again) == ["t1_y", "t3_o", "t3_s"]  # t3_u unchanged: no write
+
+
+def test_mentions_are_grouped_into_one_batch_per_ticker() -> None:
+    items = [
+        post("a", T0, title="$GME and $AMC"),
+        comment("x", "a", body="$GME forever"),
+        post("b", T0 + 1, title="$GME again"),
+    ]
+    extracted = ingest.extract_mentions(items, known_posts={})
+    batches = extracted.batches("run-1")
+    assert [(b.ticker, sorted(m.item_id for m in b.mentions)) for b in batches] == [
+        ("AMC", ["t3_a"]),
+        ("GME", ["t1_x", "t3_a", "t3_b"]),
+    ]
+    assert all(b.run_id == "run-1" for b in batches)
+    assert {i.id: i.tickers for i in extracted.items}["t3_a"] == ("GME", "AMC")
+
+
+def test_author_facts_travel_with_the_item_into_its_mentions() -> None:
+    item = ingest.with_author(
+        post("a", T0, title="$TSLA", author="bob"),
+        ingest.AuthorFacts("bob", created_utc=T0 - 86400, karma=12),
+        "run-9",
+    )
+    [batch] = ingest.extract_mentions([item], known_posts={}).batches(None)
+    assert batch.mentions[0].author_created_utc == T0 - 86400
+    assert batch.mentions[0].author_karma == 12
+    assert item.run_id == "run-9"

@@ -1,0 +1,181 @@
+"""The local Reddit as asyncpraw sees it (through the real adapter and real HTTP), and the
+adapter's behaviour when Reddit misbehaves."""
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import asyncpraw
+import pytest
+
+from common.adapters.reddit import (
+    MalformedListing,
+    RedditClient,
+    RedditConfig,
+    RedditUnavailable,
+    RetryingRequestor,
+    RetryPolicy,
+    Thread,
+)
+from common.ingest import keep_comment
+from emulators.reddit.server import Fault, Replay, load_corpus
+from tests.support.reddit import SMALL, T0, serve_in_thread
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Replay]]:
+    replay = Replay()
+    load_corpus(replay, str(SMALL), "start")
+    with serve_in_thread(replay) as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: tuple[str, Replay]) -> Iterator[RedditClient]:
+    url, _ = server
+    reddit = RedditClient(
+        RedditConfig(
+            "test-id", "test-secret", "akleao-tests/0.1", oauth_url=url, reddit_url=url, timeout=2.0,
+            policy=RetryPolicy(retries=2, base_delay=0.01, max_wait=5),
+        )
+    )  # fmt: skip
+    yield reddit
+    reddit.close()
+
+
+def test_new_is_newest_first_pages_with_after_and_hides_the_future(
+    server: tuple[str, Replay], client: RedditClient
+) -> None:
+    _, replay = server
+    posts = client.listing("wallstreetbets", "new", page_size=3)
+    ids = [p.item.id for p in posts]
+    assert ids == ["t3_busy", "t3_nmis", "t3_nsus", "t3_bot1", "t3_gone1", "t3_dd1", "t3_daily"]
+    assert replay.stats["listing_new"] == 3  # 7 posts in pages of 3
+    assert all(p.item.created_utc <= replay.now for p in posts)
+
+
+def test_moving_the_clock_forward_reveals_later_posts(server: tuple[str, Replay], client: RedditClient) -> None:
+    _, replay = server
+    replay.now = T0 + 7200
+    assert client.listing("wallstreetbets", "new")[0].item.id == "t3_late1"
+
+
+def test_paging_stops_once_a_page_reaches_the_cursor(server: tuple[str, Replay], client: RedditClient) -> None:
+    _, replay = server
+    client.listing("wallstreetbets", "new", page_size=2, newer_than=T0 + 500)
+    assert replay.stats["listing_new"] == 2
+
+
+def test_posts_carry_their_author_flair_stickiness_and_deleted_authors_are_none(client: RedditClient) -> None:
+    posts = {p.item.id: p for p in client.listing("wallstreetbets", "hot")}
+    assert posts["t3_dd1"].item.author == "alice"
+    assert posts["t3_dd1"].item.flair == "DD"
+    assert posts["t3_daily"].stickied
+    assert posts["t3_gone1"].item.author is None
+
+
+def test_a_thread_returns_top_comments_and_replace_more_fills_what_bots_took(
+    server: tuple[str, Replay], client: RedditClient
+) -> None:
+    _, replay = server
+    [thread] = client.threads(["t3_busy"], limit=20, replace_more=1, usable=lambda c: keep_comment(c, ()), timeout=10)
+    assert isinstance(thread, Thread)
+    assert thread.post is not None and thread.post.item.num_comments == 38
+    assert thread.comments[0].author == "AutoModerator"  # score 1000: first under sort=top
+    assert {c.id for c in thread.comments} >= {f"t1_b{i:02d}" for i in range(25)}
+    assert replay.stats["morechildren"] == 1
+
+
+def test_a_thread_that_is_gone_is_empty_rather_than_an_error(client: RedditClient) -> None:
+    [thread] = client.threads(["t3_nothere"], limit=20, replace_more=0, usable=lambda c: True, timeout=10)
+    assert thread == Thread(None, ())
+
+
+def test_author_profiles_found_suspended_and_missing(client: RedditClient) -> None:
+    facts = client.authors(["bob", "frank", "ghost_user"], timeout=10)
+    bob = facts["bob"]
+    assert not isinstance(bob, Exception)
+    assert (bob.created_utc, bob.karma) == (T0 - 3 * 86400, 4)
+    assert facts["frank"] == type(bob)("frank", suspended=True)
+    assert facts["ghost_user"] == type(bob)("ghost_user", found=False)
+
+
+def test_reddit_endpoints_refuse_requests_without_a_token(server: tuple[str, Replay]) -> None:
+    url, _ = server
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{url}/r/wallstreetbets/new", timeout=5)
+    assert refused.value.code == 401
+
+
+def test_a_429_is_retried_after_the_wait_reddit_asks_for() -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    replay = Replay()
+    load_corpus(replay, str(SMALL), "start")
+    replay.faults.append(
+        Fault("/r/stocks/new", status=429, headers={"retry-after": "7", "x-ratelimit-remaining": "0"}, times=1)
+    )
+    with serve_in_thread(replay) as (url, _):
+
+        async def read() -> list[str]:
+            reddit = asyncpraw.Reddit(
+                client_id="i",
+                client_secret="s",
+                user_agent="akleao-tests/0.1",
+                oauth_url=url,
+                reddit_url=url,
+                requestor_class=RetryingRequestor,
+                requestor_kwargs={"policy": RetryPolicy(retries=3), "sleep": record},
+            )
+            try:
+                sub = await reddit.subreddit("stocks")
+                return [s.id async for s in sub.new(limit=10)]
+            finally:
+                await reddit.close()
+
+        ids = asyncio.run(read())
+    assert ids == ["stk1"]
+    assert waits == [7.0]
+
+
+def test_server_errors_beyond_the_retry_budget_become_reddit_unavailable(
+    server: tuple[str, Replay], client: RedditClient
+) -> None:
+    _, replay = server
+    replay.faults.append(Fault("/comments/busy", status=503, times=10))
+    results = client.threads(["t3_busy", "t3_dd1"], limit=20, replace_more=0, usable=lambda c: True, timeout=10)
+    assert isinstance(results[0], RedditUnavailable)
+    assert isinstance(results[1], Thread)
+    assert client.retried == 2
+
+
+def test_a_malformed_listing_is_reported_as_such(server: tuple[str, Replay], client: RedditClient) -> None:
+    _, replay = server
+    replay.faults.append(Fault.from_json({"path": "/r/wallstreetbets/new", "malformed": True}))
+    with pytest.raises(MalformedListing):
+        client.listing("wallstreetbets", "new")
+    replay.faults.append(Fault("/r/wallstreetbets/new", status=200, body=json.dumps({"surprise": True})))
+    with pytest.raises(MalformedListing):
+        client.listing("wallstreetbets", "new")
+
+
+def test_a_reddit_that_does_not_answer_in_time_is_unavailable(server: tuple[str, Replay], client: RedditClient) -> None:
+    _, replay = server
+    replay.faults.append(Fault("/r/stocks/new", status=200, delay=3.0))
+    with pytest.raises(RedditUnavailable):
+        client.listing("stocks", "new")
+
+
+def test_the_admin_endpoints_move_the_clock_and_count_requests(server: tuple[str, Replay]) -> None:
+    url, replay = server
+    request = urllib.request.Request(f"{url}/_replay/clock", data=b'{"advance": 60}', method="POST")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        assert json.loads(answer.read())["now"] == T0 + 1060
+    replay.stats["listing_new"] += 2
+    with urllib.request.urlopen(f"{url}/_replay/stats", timeout=5) as answer:
+        assert json.loads(answer.read())["listing_new"] == 2
