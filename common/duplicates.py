@@ -36,21 +36,6 @@ class Signature:
     def of(cls, mention: Mention) -> "Signature":
         return cls(mention.item_id, mention.author, mention.created_utc, mention.text_hash, mention.minhash)
 
-    def to_doc(self) -> dict[str, object]:
-        return {"a": self.author, "t": self.created_utc, "h": self.text_hash, "m": self.minhash}
-
-    @classmethod
-    def from_doc(cls, item_id: str, doc: dict[str, object]) -> "Signature":
-        author = doc.get("a")
-        created = doc.get("t")
-        return cls(
-            item_id,
-            author if isinstance(author, str) else None,
-            float(created) if isinstance(created, int | float) else 0.0,
-            str(doc.get("h") or ""),
-            str(doc.get("m") or ""),
-        )
-
 
 def comparable(mention: Mention) -> bool:
     return mention.text_length >= MIN_TEXT_LENGTH and bool(mention.text_hash or mention.minhash)

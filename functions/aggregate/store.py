@@ -6,6 +6,7 @@ fetched or per missing document asked for, one per query that returns nothing; o
 per document in a commit.
 """
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,20 @@ def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
     return data
 
 
+def signatures_doc(signatures: Iterable[Signature], as_of: float | None) -> dict[str, Any]:
+    """One JSON string rather than a map of 500 maps: the document is private to this
+    function, and encoding one string costs ~1 ms where the nested map cost ~16 ms."""
+    rows = [[s.item_id, s.author, s.created_utc, s.text_hash, s.minhash] for s in signatures]
+    return {"as_of": as_of, "count": len(rows), "items": json.dumps(rows, separators=(",", ":"))}
+
+
+def signatures_from_doc(doc: Mapping[str, Any]) -> list[Signature]:
+    raw = doc.get("items")
+    if not isinstance(raw, str) or not raw:
+        return []
+    return [Signature(str(i), a, float(t), str(h), str(m)) for i, a, t, h, m in json.loads(raw)]
+
+
 @dataclass
 class TickerState:
     seen: set[str]
@@ -95,8 +110,7 @@ class TickerStore:
         seen = {ref.id for ref in markers if snaps[ref.path].exists}
         summary = snaps[self.ticker.path]
         as_of = summary.get("as_of") if summary.exists and "as_of" in (summary.to_dict() or {}) else None
-        signature_doc = snaps[signatures_ref.path].to_dict() or {}
-        signatures = [Signature.from_doc(k, v) for k, v in (signature_doc.get("items") or {}).items()]
+        signatures = signatures_from_doc(snaps[signatures_ref.path].to_dict() or {})
         return TickerState(seen, None if as_of is None else float(as_of), signatures)
 
     def read_buckets(self, collection: str, window: list[str], touched: Iterable[str]) -> dict[str, HourBucket]:
@@ -124,10 +138,7 @@ class TickerStore:
         for collection, writes in ((fs.HOURS, plan.hours), (DAYS, plan.days)):
             for w in writes:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
-        batch.set(
-            self.ticker.collection(STATE).document(SIGNATURES),
-            {"items": {s.item_id: s.to_doc() for s in plan.signatures}, "as_of": plan.as_of},
-        )
+        batch.set(self.ticker.collection(STATE).document(SIGNATURES), signatures_doc(plan.signatures, plan.as_of))
         if plan.summary is not None:
             batch.set(self.ticker, plan.summary.model_dump(mode="json"), merge=SUMMARY_FIELDS)
         self.ops.writes += len(plan.counted) + len(plan.hours) + len(plan.days) + 1 + int(plan.summary is not None)

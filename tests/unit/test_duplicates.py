@@ -2,6 +2,7 @@ from common.aggregation import Tuning, fresh, plan
 from common.duplicates import SIGNATURES_MAX, Signature, find_duplicates, keep_recent
 from common.features import text_features
 from common.messages import Mention
+from functions.aggregate.store import signatures_doc, signatures_from_doc
 
 T0 = 1_764_000_000.0
 PUMP = "this stock will explode next week, shorts are trapped and the float is tiny, get in now"
@@ -63,8 +64,9 @@ def test_remembered_signatures_stay_bounded_and_recent() -> None:
 
 
 def test_signatures_survive_their_document_form() -> None:
-    sig = Signature.of(mention("t1_a", "alice", PUMP))
-    assert Signature.from_doc(sig.item_id, sig.to_doc()) == sig
+    sigs = [Signature.of(mention("t1_a", "alice", PUMP)), Signature.of(mention("t1_b", None, OTHER, T0 + 1))]
+    assert signatures_from_doc(signatures_doc(sigs, T0 + 1)) == sigs
+    assert signatures_from_doc({}) == []
 
 
 def test_a_plan_counts_only_unseen_mentions_and_remembers_their_signatures() -> None:
