@@ -46,6 +46,7 @@ locals {
   firestore_ttl = {
     authors  = "expires_at" # author profile cache: refetched after expiry anyway
     archived = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
+    seen     = "expires_at" # aggregate idempotency markers (tickers/*/seen): item time + 30 days
   }
 }
 

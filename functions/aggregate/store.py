@@ -21,7 +21,7 @@ from common.duplicates import Signature
 from common.metrics import COUNTERS, HourBucket, hour_key
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
-SEEN = "seen"  # subcollection of tickers/{symbol}: one idempotency marker per counted item
+SEEN = fs.SEEN  # subcollection of tickers/{symbol}: one idempotency marker per counted item (TTL)
 STATE = "state"  # subcollection of tickers/{symbol}: the aggregator's private state
 SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
 SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "acceleration"]
