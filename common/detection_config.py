@@ -6,7 +6,12 @@ The defaults are the design's: volume 3x baseline, author diversity > 0.6, avera
 length > 100 characters, pump risk < 0.5.
 """
 
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PUMP_COMPONENTS = ("low_author_diversity", "new_accounts", "copy_paste", "emoji_spam", "cashtag_stuffing")
 
 
 class DetectionConfig(BaseModel):
@@ -16,7 +21,10 @@ class DetectionConfig(BaseModel):
         default=3.0, gt=1.0, description="1h/6h volume over baseline that counts as a spike"
     )
     surprise_min: float = Field(
-        default=3.0, gt=0.0, description="minimum -log10 tail probability of the observed count under the baseline"
+        default=5.0,
+        gt=0.0,
+        description="minimum -log10 tail probability of the observed count under the baseline (hundreds of tickers "
+        "are tested every hour: 3 would let chance alone raise several alerts a day)",
     )
     min_mentions_1h: int = Field(default=5, ge=1, description="fewer mentions than this in the window never alert")
     author_diversity_min: float = Field(default=0.6, ge=0.0, le=1.0, description="distinct authors / mentions")
@@ -27,7 +35,47 @@ class DetectionConfig(BaseModel):
     cooldown_hours: float = Field(default=12.0, ge=0.0, description="quiet time after a resolved episode")
     escalation_step: float = Field(default=1.5, gt=1.0, description="score growth that escalates an open alert")
     shrinkage_prior_hours: float = Field(
-        default=48.0, ge=0.0, description="pseudo-hours of the global rate mixed into a ticker's own baseline"
+        default=12.0, ge=0.0, description="pseudo-hours of the global rate mixed into a ticker's own baseline"
+    )
+    clumping: float = Field(
+        default=2.0, ge=1.0, description="mentions per independent voice (a thread's replies): divides counts for the surprise"
+    )
+    warmup_hours: float = Field(default=48.0, ge=0.0, description="no alerts until this much data has been collected")
+    min_mentions_6h: int = Field(default=12, ge=1, description="fewer mentions than this in 6h never alert on the 6h window")
+    history_days: int = Field(default=14, ge=1, le=28, description="days of hourly buckets the baseline learns from")
+    baseline_gap_hours: int = Field(
+        default=6, ge=0, le=48, description="newest hours left out of the baseline so a spike does not raise its own bar"
+    )
+    baseline_cap_factor: float = Field(
+        default=5.0, gt=1.0, description="hours above this multiple of the raw level count only up to it (past spikes)"
+    )
+    seasonality_prior: float = Field(
+        default=20.0, ge=0.0, description="pseudo-mentions pulling each hour-of-day factor toward the global shape"
+    )
+    weekday_prior: float = Field(
+        default=60.0, ge=0.0, description="pseudo-mentions pulling each day-of-week factor toward the global shape"
+    )
+    dispersion: float = Field(
+        default=8.0, gt=0.0, description="negative-binomial size: day-to-day drift a popular ticker's counts carry"
+    )
+    resolve_ratio: float = Field(
+        default=1.5, ge=0.0, description="an episode resolves when its 6h volume is at most this multiple of baseline"
+    )
+    evidence_max: int = Field(default=5, ge=0, le=20, description="posts cited as evidence per alert")
+    pump_diversity_low: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="author diversity at or below this counts fully toward pump risk"
+    )
+    pump_new_account_share_full: float = Field(
+        default=0.4, gt=0.0, le=1.0, description="share of new-account mentions that counts fully toward pump risk"
+    )
+    pump_copy_paste_share_full: float = Field(
+        default=0.3, gt=0.0, le=1.0, description="share of near-duplicate mentions that counts fully toward pump risk"
+    )
+    pump_emoji_share_full: float = Field(
+        default=0.3, gt=0.0, le=1.0, description="share of emoji/rocket-heavy mentions that counts fully"
+    )
+    pump_cashtag_share_full: float = Field(
+        default=0.2, gt=0.0, le=1.0, description="share of cashtag-stuffed mentions that counts fully"
     )
     pump_weights: dict[str, float] = Field(
         default_factory=lambda: {
@@ -41,4 +89,26 @@ class DetectionConfig(BaseModel):
     )
 
 
+    @field_validator("pump_weights")
+    @classmethod
+    def _known_components(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(PUMP_COMPONENTS))
+        if unknown:
+            raise ValueError(f"unknown pump-risk components {unknown}; known: {list(PUMP_COMPONENTS)}")
+        if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
+            raise ValueError("pump weights must be non-negative and not all zero")
+        return value
+
+
 DEFAULT_CONFIG = DetectionConfig()
+
+DOCUMENT_ONLY_FIELDS = ("version", "updated_at", "updated_by")
+
+
+def from_document(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:
+    """The config stored at ``config/detection`` and its version; a missing document means
+    the defaults at version 0. Bookkeeping fields are not thresholds and are set aside."""
+    if not doc:
+        return DEFAULT_CONFIG, 0
+    fields = {k: v for k, v in doc.items() if k not in DOCUMENT_ONLY_FIELDS}
+    return DetectionConfig.model_validate(fields), int(doc.get("version") or 0)

@@ -1,0 +1,147 @@
+"""What a ticker's volume would be without news: its own hourly history, seasonal, shrunk.
+
+Reddit is strongly diurnal and quieter at weekends, so an expected count is a level times an
+hour-of-day factor times a day-of-week factor. Each factor is the ticker's own ratio pulled
+toward the global shape by pseudo-mentions, and the level is pulled toward the global
+per-ticker rate by pseudo-hours: a new or sparse ticker borrows the crowd's rhythm and rate,
+so three mentions after one is not a 3x spike. The newest hours are left out of the level
+(a spike must not raise its own bar) and hours far above it are capped (last week's spike
+must not hide this week's).
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from common.detection_config import DetectionConfig
+
+HOUR = 3600
+
+# Mentions per UTC hour across r/wallstreetbets, r/stocks and friends, relative to the daily
+# mean: the US trading day dominates. The prior shape for tickers with too little history.
+DEFAULT_HOUR_OF_DAY: tuple[float, ...] = (
+    0.67, 0.55, 0.46, 0.37, 0.29, 0.24, 0.22, 0.24, 0.30, 0.39, 0.51, 0.67,
+    0.91, 1.16, 1.52, 1.77, 1.83, 1.77, 1.64, 1.52, 1.34, 1.16, 0.97, 0.79,
+)  # fmt: skip
+DEFAULT_DAY_OF_WEEK: tuple[float, ...] = (1.12, 1.12, 1.12, 1.12, 1.07, 0.68, 0.73)  # Monday..Sunday
+
+
+@dataclass(frozen=True)
+class GlobalStats:
+    """The crowd a sparse ticker is compared with: mentions per hour of an average known
+    ticker, and the rhythm of the whole site."""
+
+    rate: float = 0.05
+    hour_of_day: tuple[float, ...] = DEFAULT_HOUR_OF_DAY
+    day_of_week: tuple[float, ...] = DEFAULT_DAY_OF_WEEK
+    since: float | None = None  # when data collection began (epoch s): how much history exists
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, object] | None) -> "GlobalStats":
+        if not doc:
+            return cls()
+        rate = doc.get("rate")
+        hod = doc.get("hour_of_day")
+        dow = doc.get("day_of_week")
+        since = doc.get("since")
+        return cls(
+            since=float(since) if isinstance(since, int | float) else None,
+            rate=float(rate) if isinstance(rate, int | float) else cls.rate,
+            hour_of_day=tuple(float(x) for x in hod) if isinstance(hod, list) and len(hod) == 24 else DEFAULT_HOUR_OF_DAY,
+            day_of_week=tuple(float(x) for x in dow) if isinstance(dow, list) and len(dow) == 7 else DEFAULT_DAY_OF_WEEK,
+        )
+
+
+def global_rate(week_mentions: Mapping[str, int], hours: float = 168.0) -> float:
+    """Mentions per hour of the average ticker, from each known ticker's 7-day count (what the
+    ``tickers/*`` summaries hold, and what the backtest keeps in memory)."""
+    if not week_mentions:
+        return GlobalStats.rate
+    return sum(week_mentions.values()) / len(week_mentions) / max(1.0, hours)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The expected rate, ready to price any hour: ``level * hod[h] * dow[d]`` per hour."""
+
+    level: float  # mentions per hour, after shrinkage
+    own_level: float  # the ticker's own (capped) rate, before shrinkage
+    history_hours: int  # hours of own history it learned from
+    hour_of_day: tuple[float, ...]
+    day_of_week: tuple[float, ...]
+
+    def rate_at(self, hour_index: int) -> float:
+        """Expected mentions in the hour starting at ``hour_index * 3600``."""
+        moment = datetime.fromtimestamp(hour_index * HOUR, UTC)
+        return self.level * self.hour_of_day[moment.hour] * self.day_of_week[moment.weekday()]
+
+    def expected(self, end_hour: int, hours: int, *, last_fraction: float = 1.0) -> float:
+        """Expected mentions over the ``hours`` hours up to ``last_fraction`` into
+        ``end_hour``: a rolling window, so the hour still filling is priced for what of it
+        has passed and the oldest hour for what of it is still inside."""
+        total = sum(self.rate_at(h) for h in range(end_hour - hours + 1, end_hour))
+        return total + self.rate_at(end_hour) * last_fraction + self.rate_at(end_hour - hours) * (1 - last_fraction)
+
+    def to_doc(self) -> dict[str, float | int]:
+        return {"level": round(self.level, 6), "own_level": round(self.own_level, 6), "history_hours": self.history_hours}
+
+
+def _shrunk(counts: list[float], exposure: list[float], prior: float, shape: tuple[float, ...]) -> tuple[float, ...]:
+    """Per-bin factor: the global shape times the ticker's own ratio to it, that ratio pulled
+    to 1 by ``prior`` pseudo-mentions; normalised to mean 1."""
+    factors = [shape[i] * (counts[i] + prior) / (exposure[i] + prior) for i in range(len(shape))]
+    mean = sum(factors) / len(factors)
+    return tuple(f / mean for f in factors) if mean > 0 else shape
+
+
+def fit(
+    counts: Mapping[int, int],
+    now_hour: int,
+    *,
+    observed_hours: int,
+    stats: GlobalStats,
+    config: DetectionConfig,
+) -> Baseline:
+    """Learn the baseline at ``now_hour`` (an hour index, epoch hours) from ``counts``
+    (hour index -> mentions). ``observed_hours`` is how long the data has been collected (a
+    ticker silent for that long has learned it is quiet; a system started an hour ago has
+    learned nothing)."""
+    span = max(0, min(config.history_days * 24, observed_hours) - config.baseline_gap_hours)
+    first, stop = now_hour - config.baseline_gap_hours - span, now_hour - config.baseline_gap_hours
+    window = [(h, c) for h, c in counts.items() if first <= h < stop and c > 0]
+    raw = sum(c for _, c in window) / span if span else 0.0
+    cap = max(5.0, config.baseline_cap_factor * raw)
+    capped = [(h, min(float(c), cap)) for h, c in window]
+    total = sum(c for _, c in capped)
+    own = total / span if span else 0.0
+    prior = config.shrinkage_prior_hours
+    level = (total + prior * stats.rate) / (span + prior) if span + prior > 0 else stats.rate
+
+    hod_counts, dow_counts = [0.0] * 24, [0.0] * 7
+    for h, c in capped:
+        moment = datetime.fromtimestamp(h * HOUR, UTC)
+        hod_counts[moment.hour] += c
+        dow_counts[moment.weekday()] += c
+    hod_exposure, dow_exposure = [0.0] * 24, [0.0] * 7
+    if span:  # what the global shape alone predicts for the same hours at the own level
+        base = now_hour - config.baseline_gap_hours - span
+        whole_days, rest = divmod(span, 24)
+        for i in range(24):
+            hod_exposure[i] = whole_days * own * stats.hour_of_day[i]
+        for k in range(rest):
+            moment = datetime.fromtimestamp((base + whole_days * 24 + k) * HOUR, UTC)
+            hod_exposure[moment.hour] += own * stats.hour_of_day[moment.hour]
+        weeks, rest_days = divmod(span / 24, 7)
+        for i in range(7):
+            dow_exposure[i] = weeks * 24 * own * stats.day_of_week[i]
+        for k in range(math.ceil(rest_days)):
+            moment = datetime.fromtimestamp((base + int(weeks) * 168 + k * 24) * HOUR, UTC)
+            dow_exposure[moment.weekday()] += 24 * own * stats.day_of_week[moment.weekday()] * min(1.0, rest_days - k)
+    return Baseline(
+        level=level,
+        own_level=own,
+        history_hours=span,
+        hour_of_day=_shrunk(hod_counts, hod_exposure, config.seasonality_prior, stats.hour_of_day),
+        day_of_week=_shrunk(dow_counts, dow_exposure, config.weekday_prior, stats.day_of_week),
+    )

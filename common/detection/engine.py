@@ -1,0 +1,149 @@
+"""The detector over many tickers in data time: buckets in, evaluations and alert events out.
+
+Shared by the backtest (fed from replayed items) and the API's config preview (fed from the
+stored hourly buckets), so both decide exactly as ``functions/detect`` does: the same
+baseline fit, the same evaluation, the same lifecycle step, per ticker update.
+"""
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
+from common.detection.lifecycle import Alert, Evidence, step
+from common.detection.signals import Evaluation, evaluate
+from common.detection_config import DetectionConfig
+from common.metrics import HourBucket, hour_start, merge
+
+WEEK_HOURS = 168
+EVIDENCE_KEEP_S = 24 * 3600.0
+
+
+def volume(bucket: HourBucket) -> int:
+    """Mentions that are discussion: a ticker listed among five other cashtags is spam's
+    payload, not talk about it (those still count toward the pump risk)."""
+    return max(0, bucket.mentions - bucket.cashtag_stuffed_mentions)
+
+
+def volumes(buckets: Mapping[str, HourBucket]) -> dict[int, int]:
+    """Hour index -> discussion volume: what the baseline and the spike scores count."""
+    return {hour_start(key) // HOUR: volume(b) for key, b in buckets.items()}
+
+
+@dataclass
+class TickerState:
+    buckets: dict[str, HourBucket] = field(default_factory=dict)
+    counts: dict[int, int] = field(default_factory=dict)
+    evidence: deque[Evidence] = field(default_factory=lambda: deque(maxlen=300))
+    alert: Alert | None = None
+    alerts: list[Alert] = field(default_factory=list)  # every episode, newest state each
+
+    def add(self, deltas: Mapping[str, HourBucket]) -> None:
+        for key, delta in deltas.items():
+            before = self.buckets.get(key)
+            self.buckets[key] = delta if before is None else merge(before, delta)
+            index = hour_start(key) // HOUR
+            self.counts[index] = self.counts.get(index, 0) + volume(delta)
+
+
+def observed_hours(counts: Mapping[int, int], now_hour: int, config: DetectionConfig, since: float | None) -> int:
+    """How much history the baseline can trust: the hours since data collection began
+    (silence over them is evidence of quiet), or, when that is unknown, since the ticker's
+    oldest bucket within the lookback."""
+    lookback = config.history_days * 24
+    if since is not None:
+        return max(0, min(lookback, now_hour - int(since // HOUR)))
+    oldest = min((h for h, c in counts.items() if c > 0 and now_hour - lookback <= h <= now_hour), default=now_hour)
+    return now_hour - oldest
+
+
+@dataclass(frozen=True)
+class Outcome:
+    evaluation: Evaluation
+    alert: Alert | None
+    events: tuple[str, ...]
+
+
+def assess(
+    symbol: str,
+    state: TickerState,
+    as_of: float,
+    stats: GlobalStats,
+    config: DetectionConfig,
+    config_version: int = 0,
+) -> Outcome:
+    """Evaluate ``symbol`` at ``as_of`` and move its alert one step."""
+    now = int(as_of // HOUR)
+    observed = observed_hours(state.counts, now, config, stats.since)
+    base = fit(state.counts, now, observed_hours=observed, stats=stats, config=config)
+    ev = evaluate(symbol, state.buckets, state.counts, base, as_of, config, stats_since=stats.since)
+    recent = [e for e in state.evidence if e.created_utc >= as_of - EVIDENCE_KEEP_S]
+    alert, events = step(state.alert, ev, recent, config, config_version)
+    if alert is not None and alert is not state.alert:
+        if state.alerts and state.alerts[-1].alert_id == alert.alert_id:
+            state.alerts[-1] = alert
+        else:
+            state.alerts.append(alert)
+        state.alert = alert
+    return Outcome(ev, alert, events)
+
+
+class WeekVolume:
+    """Mentions per ticker over the last week, for the global rate (what the ``tickers/*``
+    summaries' ``7d`` windows hold in production)."""
+
+    def __init__(self) -> None:
+        self.hours: deque[tuple[int, dict[str, int]]] = deque()
+        self.totals: dict[str, int] = {}
+        self.seen: set[str] = set()
+        self.first: int | None = None
+
+    def add(self, hour: int, per_ticker: Mapping[str, int]) -> None:
+        if self.first is None:
+            self.first = hour
+        self.hours.append((hour, dict(per_ticker)))
+        for symbol, n in per_ticker.items():
+            self.totals[symbol] = self.totals.get(symbol, 0) + n
+            self.seen.add(symbol)
+        while self.hours and self.hours[0][0] <= hour - WEEK_HOURS:
+            _, old = self.hours.popleft()
+            for symbol, n in old.items():
+                self.totals[symbol] -= n
+
+    def stats(self, hour: int) -> GlobalStats:
+        if self.first is None:
+            return GlobalStats()
+        span = min(WEEK_HOURS, hour - self.first + 1)
+        rate = global_rate({s: self.totals.get(s, 0) for s in self.seen}, span)
+        return GlobalStats(rate=rate, since=float(self.first * HOUR))
+
+
+def replay_buckets(
+    buckets_by_ticker: Mapping[str, Mapping[str, HourBucket]],
+    config: DetectionConfig,
+    stats: GlobalStats | float | None,
+    as_of: float,
+) -> list[Alert]:
+    """Walk stored hourly buckets hour by hour, evaluating each ticker at every hour it has
+    mentions (as the aggregator would have announced), and return the alerts raised."""
+    by_hour: dict[int, dict[str, HourBucket]] = {}
+    for symbol, buckets in buckets_by_ticker.items():
+        for key, bucket in buckets.items():
+            index = hour_start(key) // HOUR
+            if index * HOUR <= as_of:
+                by_hour.setdefault(index, {})[symbol] = bucket
+    states: dict[str, TickerState] = {}
+    week = WeekVolume()
+    for index in sorted(by_hour):
+        touched = by_hour[index]
+        week.add(index, {s: b.mentions for s, b in touched.items()})
+        current = week.stats(index)
+        if isinstance(stats, GlobalStats):
+            current = stats if stats.since is not None else replace(stats, since=current.since)
+        elif stats is not None:
+            current = replace(current, rate=float(stats))
+        for symbol, bucket in touched.items():
+            state = states.setdefault(symbol, TickerState())
+            state.add({bucket.hour: bucket})
+            assess(symbol, state, min(as_of, (index + 1) * HOUR - 1), current, config)
+    return [a for s in states.values() for a in s.alerts]

@@ -1,0 +1,236 @@
+"""One alert per ticker episode, as a pure state machine over evaluations.
+
+``step(previous, evaluation, ...) -> (alert, events)``: a qualifying spike opens an alert
+whose id is ``{SYMBOL}-{yyyymmddhh}`` of the hour it opened (deterministic, so a redelivered
+update rewrites the same document); a score that grows by ``escalation_step`` escalates it;
+volume back near the baseline (the one it opened against, or today's, whichever is lower)
+resolves it. A spike within ``cooldown_hours`` of the resolution reopens the same episode
+instead of starting a new one, so a wobble does not page anyone twice. An evaluation older
+than the alert's ``updated_at`` changes nothing: updates may arrive out of order.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from common.detection.signals import Evaluation
+from common.detection_config import DetectionConfig
+from common.metrics import hour_key
+
+HISTORY_MAX = 50
+REDDIT = "https://www.reddit.com"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A post or comment that drove the alert, with its permalink."""
+
+    item_id: str
+    permalink: str
+    title: str
+    subreddit: str
+    author: str | None
+    created_utc: float
+    score: int
+    kind: str = "post"
+    is_dd: bool = False
+    text_length: int = 0
+
+    def rank(self) -> tuple[bool, bool, int, int]:
+        return (self.is_dd, self.kind == "post", self.score, self.text_length)
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        if doc["permalink"].startswith("/"):
+            doc["permalink"] = REDDIT + doc["permalink"]
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> "Evidence":
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in doc.items() if k in names})
+
+
+def select_evidence(candidates: Iterable[Evidence], limit: int) -> tuple[Evidence, ...]:
+    """DD first, then posts, then by score and length: what a reader should open first."""
+    unique = {e.item_id: e for e in candidates}
+    return tuple(sorted(unique.values(), key=lambda e: (e.rank(), e.item_id), reverse=True)[:limit])
+
+
+@dataclass(frozen=True)
+class Alert:
+    alert_id: str
+    symbol: str
+    kind: str  # "organic" | "pump"
+    status: str  # "open" | "escalated" | "resolved"
+    level: int
+    rule: str
+    reasons: tuple[str, ...]
+    score: float
+    peak_score: float
+    escalate_at: float
+    pump_risk: float
+    metrics: dict[str, Any]
+    baseline: dict[str, Any]
+    evidence: tuple[Evidence, ...]
+    opened_at: float
+    updated_at: float
+    resolved_at: float | None
+    config_version: int
+    history: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def active(self) -> bool:
+        return self.status != "resolved"
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = {k: v for k, v in asdict(self).items() if k not in ("evidence", "reasons", "history")}
+        doc["reasons"] = list(self.reasons)
+        doc["evidence"] = [e.to_doc() for e in self.evidence]
+        doc["history"] = list(self.history)
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> "Alert":
+        names = cls.__dataclass_fields__
+        data = {k: v for k, v in doc.items() if k in names}
+        data["reasons"] = tuple(doc.get("reasons") or ())
+        data["evidence"] = tuple(Evidence.from_doc(e) for e in doc.get("evidence") or ())
+        data["history"] = tuple(doc.get("history") or ())
+        return cls(**data)
+
+
+def alert_id(symbol: str, opened_at: float) -> str:
+    return f"{symbol}-{hour_key(opened_at)}"
+
+
+def _baseline_doc(ev: Evaluation) -> dict[str, Any]:
+    return {
+        **ev.baseline.to_doc(),
+        "expected_1h": round(ev.windows["1h"].expected, 4),
+        "expected_6h": round(ev.windows["6h"].expected, 4),
+    }
+
+
+def _entry(event: str, alert: Alert) -> dict[str, Any]:
+    return {
+        "at": alert.updated_at,
+        "event": event,
+        "status": alert.status,
+        "kind": alert.kind,
+        "level": alert.level,
+        "score": alert.score,
+        "pump_risk": alert.pump_risk,
+    }
+
+
+def _with_history(alert: Alert, event: str) -> Alert:
+    return replace(alert, history=(*alert.history, _entry(event, alert))[-HISTORY_MAX:])
+
+
+def back_to_baseline(alert: Alert, ev: Evaluation, config: DetectionConfig) -> bool:
+    """Volume near the baseline the episode opened against, or near today's baseline (a
+    ticker that settled on a higher plateau is no longer news either)."""
+    if ev.spike:
+        return False
+    six = ev.windows["6h"]
+    opened_level = float(alert.baseline.get("level") or 0.0)
+    expected_then = six.expected * (opened_level / ev.baseline.level) if ev.baseline.level > 0 else six.expected
+    ratio_then = six.mentions / max(expected_then, 1e-6)
+    return min(ratio_then, six.ratio) <= config.resolve_ratio
+
+
+def step(
+    previous: Alert | None,
+    ev: Evaluation,
+    evidence: Iterable[Evidence],
+    config: DetectionConfig,
+    config_version: int = 0,
+) -> tuple[Alert | None, tuple[str, ...]]:
+    """The alert after ``ev`` and what happened: () or some of "opened", "escalated",
+    "reopened", "reclassified", "updated", "resolved". Only "opened", "escalated" and
+    "reopened" are announced on the ``alerts`` topic."""
+    if previous is not None and ev.as_of < previous.updated_at:
+        return previous, ()  # stale: a newer evaluation already wrote this alert
+    if previous is not None and previous.active:
+        return _continue(previous, ev, evidence, config, config_version)
+    if ev.kind is None:
+        return previous, ()
+    chosen = select_evidence(evidence, config.evidence_max)
+    if previous is not None and ev.as_of < (previous.resolved_at or 0.0) + config.cooldown_hours * 3600:
+        reopened = replace(
+            previous,
+            kind="pump" if "pump" in (ev.kind, previous.kind) else ev.kind,
+            status="escalated",
+            level=previous.level + 1,
+            rule=ev.rule,
+            reasons=ev.reasons,
+            score=ev.score,
+            peak_score=max(previous.peak_score, ev.score),
+            escalate_at=ev.score * config.escalation_step,
+            pump_risk=ev.pump_risk,
+            metrics=ev.metrics_doc(),
+            evidence=select_evidence((*chosen, *previous.evidence), config.evidence_max),
+            updated_at=ev.as_of,
+            resolved_at=None,
+            config_version=config_version,
+        )
+        return _with_history(reopened, "reopened"), ("reopened",)
+    opened = Alert(
+        alert_id=alert_id(ev.symbol, ev.as_of),
+        symbol=ev.symbol,
+        kind=ev.kind,
+        status="open",
+        level=1,
+        rule=ev.rule,
+        reasons=ev.reasons,
+        score=ev.score,
+        peak_score=ev.score,
+        escalate_at=ev.score * config.escalation_step,
+        pump_risk=ev.pump_risk,
+        metrics=ev.metrics_doc(),
+        baseline=_baseline_doc(ev),
+        evidence=chosen,
+        opened_at=ev.as_of,
+        updated_at=ev.as_of,
+        resolved_at=None,
+        config_version=config_version,
+    )
+    return _with_history(opened, "opened"), ("opened",)
+
+
+def _continue(
+    alert: Alert, ev: Evaluation, evidence: Iterable[Evidence], config: DetectionConfig, config_version: int
+) -> tuple[Alert, tuple[str, ...]]:
+    if back_to_baseline(alert, ev, config):
+        resolved = replace(alert, status="resolved", resolved_at=ev.as_of, updated_at=ev.as_of, score=ev.score)
+        return _with_history(resolved, "resolved"), ("resolved",)
+    events: list[str] = []
+    updated = replace(
+        alert,
+        score=ev.score,
+        peak_score=max(alert.peak_score, ev.score),
+        pump_risk=ev.pump_risk,
+        metrics=ev.metrics_doc(),
+        evidence=select_evidence((*evidence, *alert.evidence), config.evidence_max),
+        updated_at=ev.as_of,
+        config_version=config_version,
+    )
+    if alert.kind == "organic" and ev.kind == "pump":
+        updated = _with_history(replace(updated, kind="pump", rule=ev.rule, reasons=ev.reasons), "reclassified")
+        events.append("reclassified")
+    if ev.spike and ev.kind is not None and ev.score >= alert.escalate_at:
+        updated = replace(
+            updated,
+            status="escalated",
+            level=alert.level + 1,
+            rule=ev.rule if updated.kind == ev.kind else updated.rule,
+            reasons=ev.reasons if updated.kind == ev.kind else updated.reasons,
+            escalate_at=ev.score * config.escalation_step,
+        )
+        updated = _with_history(updated, "escalated")
+        events.append("escalated")
+    return updated, tuple(events) or ("updated",)
+
+
+ANNOUNCED = frozenset({"opened", "escalated", "reopened"})

@@ -1,0 +1,208 @@
+"""One evaluation of one ticker at one moment: is its volume surprising, and is it organic?
+
+A window spikes when its count clears three bars at once: a minimum count (a handful of
+mentions is never news), the volume ratio over the seasonal baseline (the design's 3x), and
+a count-aware surprise, -log10 of the negative-binomial tail probability of seeing at least
+that many (which a popular ticker's ordinary drift does not clear, and three mentions of a
+quiet one do not either). A spike alerts as *organic* only when many distinct authors write
+substantial posts and the pump risk stays under the limit; a spike with a high pump risk is
+flagged as a *pump*, so users see it without it ever counting as a breakout.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from scipy.special import betainc
+
+from common.detection.baseline import HOUR, Baseline
+from common.detection.pump import pump_risk
+from common.detection_config import DetectionConfig
+from common.metrics import HourBucket, WindowStats, hour_key, window
+
+SURPRISE_CAP = 50.0
+
+
+def surprise(observed: float, expected: float, dispersion: float) -> float:
+    """-log10 P(X >= observed) for X negative-binomial with mean ``expected`` and size
+    ``dispersion`` (variance mean + mean^2/size: a popular ticker's day-to-day drift)."""
+    if observed <= 0:
+        return 0.0
+    mean = max(expected, 1e-9)
+    p_fail = mean / (dispersion + mean)
+    tail = float(betainc(observed, dispersion, p_fail))  # I_{1-p}(k, r) = P(X >= k)
+    return SURPRISE_CAP if tail <= 0 else min(SURPRISE_CAP, -math.log10(tail))
+
+
+@dataclass(frozen=True)
+class WindowScore:
+    hours: int
+    mentions: float  # the rolling window's count (the oldest hour weighted by what is still inside)
+    expected: float
+    ratio: float
+    surprise: float
+    spiking: bool
+
+    def strength(self, config: DetectionConfig) -> float:
+        """1 where both bars are just met; grows with the geometric mean of the margins."""
+        return math.sqrt(
+            max(0.0, self.ratio / config.volume_ratio_min) * max(0.0, self.surprise / config.surprise_min)
+        )
+
+    def to_doc(self) -> dict[str, float | int | bool]:
+        return {
+            "mentions": self.mentions,
+            "expected": round(self.expected, 4),
+            "ratio": round(self.ratio, 4),
+            "surprise": round(self.surprise, 4),
+            "spiking": self.spiking,
+        }
+
+
+def score_window(
+    counts: Mapping[int, int],
+    base: Baseline,
+    end_hour: int,
+    hours: int,
+    *,
+    last_fraction: float,
+    min_count: int,
+    config: DetectionConfig,
+) -> WindowScore:
+    """The rolling ``hours`` window ending ``last_fraction`` into ``end_hour``. Mentions come
+    in threads (a post and its replies), so the tail probability is taken on counts divided
+    by ``config.clumping``: twenty replies under one post are not twenty independent voices."""
+    whole = sum(counts.get(h, 0) for h in range(end_hour - hours + 1, end_hour + 1))
+    observed = whole + counts.get(end_hour - hours, 0) * (1 - last_fraction)
+    expected = base.expected(end_hour, hours, last_fraction=last_fraction)
+    ratio = observed / max(expected, 1e-6)
+    s = surprise(observed / config.clumping, expected / config.clumping, config.dispersion)
+    spiking = whole >= min_count and ratio >= config.volume_ratio_min and s >= config.surprise_min
+    return WindowScore(hours, round(observed, 3), expected, ratio, s, spiking)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything the lifecycle and the alert need from one look at a ticker."""
+
+    symbol: str
+    as_of: float
+    hour: int  # hour index of ``as_of``
+    baseline: Baseline
+    windows: dict[str, WindowScore]
+    quality: WindowStats  # the window the organic/pump signals are read from
+    quality_window: str
+    signals: dict[str, float]
+    pump_risk: float
+    pump_components: dict[str, float]
+    spike: bool
+    kind: str | None  # "organic" | "pump" | None (no alert-worthy spike)
+    rule: str
+    score: float
+    reasons: tuple[str, ...] = field(default=())
+
+    def metrics_doc(self) -> dict[str, object]:
+        return {
+            **{name: w.to_doc() for name, w in self.windows.items()},
+            "signals": {k: round(v, 6) for k, v in self.signals.items()},
+            "quality_window": self.quality_window,
+            "pump_components": self.pump_components,
+        }
+
+
+def _signals(stats: WindowStats, day: WindowStats, velocity: float) -> dict[str, float]:
+    posts = max(1, day.posts)
+    return {
+        "author_diversity": stats.author_diversity,
+        "avg_text_length": stats.avg_text_length,
+        "distinct_subreddits": float(stats.distinct_subreddits),
+        "subreddits_24h": float(day.distinct_subreddits),
+        "distinct_authors": float(stats.distinct_authors),
+        "dd_posts_24h": float(day.dd_posts),
+        "dd_share_24h": day.dd_posts / posts if day.posts else 0.0,
+        "new_account_share": stats.new_account_share,
+        "duplicate_share": stats.duplicate_share,
+        "emoji_share": stats.emoji_share,
+        "cashtag_stuffed_share": stats.cashtag_stuffed_share,
+        "velocity": velocity,
+    }
+
+
+def evaluate(
+    symbol: str,
+    buckets: Mapping[str, HourBucket],
+    counts: Mapping[int, int],
+    base: Baseline,
+    as_of: float,
+    config: DetectionConfig,
+    *,
+    stats_since: float | None = None,
+) -> Evaluation:
+    """Score ``symbol`` at ``as_of`` against ``base``. ``buckets`` (hour key -> bucket) hold
+    at least the last 24 hours; ``counts`` is the same data as hour index -> mentions."""
+    now = int(as_of // HOUR)
+    fraction = max(1 / 60, min(1.0, (as_of - now * HOUR) / HOUR))
+    windows = {
+        "1h": score_window(counts, base, now, 1, last_fraction=fraction, min_count=config.min_mentions_1h, config=config),
+        "6h": score_window(counts, base, now, 6, last_fraction=fraction, min_count=config.min_mentions_6h, config=config),
+    }
+    last = hour_key(as_of)
+    six = window(buckets, last, 6)
+    day = window(buckets, last, 24)
+    quality, quality_window = (six, "6h") if six.mentions >= config.min_mentions_6h else (day, "24h")
+    velocity = float(counts.get(now, 0) - counts.get(now - 1, 0))
+    signals = _signals(quality, day, velocity)
+    risk = pump_risk(quality, config)
+    spiking = [w for w in windows.values() if w.spiking]
+    best = max(spiking or windows.values(), key=lambda w: w.strength(config))
+    score = best.strength(config)
+    reasons: list[str] = []
+    kind: str | None = None
+    rule = "none"
+    warming = stats_since is not None and as_of < stats_since + config.warmup_hours * HOUR
+    if spiking and warming:
+        rule = "warming_up"
+    elif spiking:
+        reasons.append(
+            f"{best.mentions:.0f} mentions in {best.hours}h vs {best.expected:.1f} expected "
+            f"({best.ratio:.1f}x, surprise {best.surprise:.1f})"
+        )
+        if risk.risk >= config.pump_risk_max:
+            kind, rule = "pump", f"pump_risk>={config.pump_risk_max:g} on volume_spike_{best.hours}h"
+            top = sorted(risk.components.items(), key=lambda kv: -kv[1] * config.pump_weights.get(kv[0], 0))[:3]
+            reasons.append(f"pump risk {risk.risk:.2f}: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
+        else:
+            gates = {
+                "author_diversity": quality.author_diversity >= config.author_diversity_min,
+                "avg_text_length": quality.avg_text_length >= config.avg_length_min,
+                "subreddits": quality.distinct_subreddits >= config.min_subreddits,
+            }
+            if all(gates.values()):
+                kind, rule = "organic", f"volume_spike_{best.hours}h"
+                reasons.append(
+                    f"{quality.distinct_authors} authors (diversity {quality.author_diversity:.2f}), "
+                    f"avg {quality.avg_text_length:.0f} chars, {quality.distinct_subreddits} subreddits, "
+                    f"pump risk {risk.risk:.2f}"
+                )
+                if day.dd_posts:
+                    reasons.append(f"{day.dd_posts} DD posts in 24h")
+            else:
+                rule = "spike_without_quality: " + ",".join(k for k, ok in gates.items() if not ok)
+                reasons.append(rule)
+    return Evaluation(
+        symbol=symbol,
+        as_of=as_of,
+        hour=now,
+        baseline=base,
+        windows=windows,
+        quality=quality,
+        quality_window=quality_window,
+        signals=signals,
+        pump_risk=risk.risk,
+        pump_components=risk.components,
+        spike=bool(spiking),
+        kind=kind,
+        rule=rule,
+        score=round(score, 6),
+        reasons=tuple(reasons),
+    )
