@@ -12,12 +12,16 @@ import pytest
 
 from emulators.stack import Stack
 from tests.support.pubsub import Observer
+from tests.support.reddit import LocalReddit
+
+# fetch's Reddit retries, shortened so failure tests do not sleep through real backoffs.
+FAST_REDDIT_RETRIES = {"REDDIT_BACKOFF_S": "0.05", "REDDIT_MAX_RETRIES": "3"}
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     log_dir = tmp_path_factory.mktemp("stack-logs")
-    running = Stack(log_dir=log_dir)
+    running = Stack(log_dir=log_dir, extra_env=FAST_REDDIT_RETRIES)
     running.start()
     saved = dict(os.environ)
     os.environ.update(running.env)  # the test process talks to the same emulators
@@ -50,3 +54,14 @@ def observe(emulators: Stack) -> Iterator[Callable[[str], Observer]]:
     yield _observe
     for observer in made:
         observer.close()
+
+
+@pytest.fixture
+def local_reddit(emulators: Stack) -> Iterator[LocalReddit]:
+    """The session's local Reddit, empty (no corpus, faults, counts) before and after the
+    test, so fetches started by other tests never read this test's corpus."""
+    assert emulators.reddit is not None
+    reddit = LocalReddit(emulators.reddit.url)
+    reddit.load("")
+    yield reddit
+    reddit.load("")

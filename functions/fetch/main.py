@@ -177,8 +177,7 @@ def ingest_subreddit(
     new_cursor = ingest.advance(cursor, done)
     with report.timing("storage"):
         report.stored = store.save_items(db, extracted.items, seen_again)
-        if new_cursor != cursor:
-            store.save_cursor(db, job.subreddit, new_cursor)
+        store.save_cursor(db, job.subreddit, new_cursor, job.run_id)
     report.new_posts = sum(1 for i in new_items if i.kind == "post")
     report.new_comments = len(new_items) - report.new_posts
     report.refreshed = len(seen_again)

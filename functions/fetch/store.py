@@ -35,10 +35,12 @@ def read_cursor(db: firestore.Client, subreddit: str) -> Cursor:
     return Cursor.from_doc(snapshot.to_dict() if snapshot.exists else None)
 
 
-def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor) -> None:
-    """One document per subreddit, written once per run, after everything else."""
+def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: str) -> None:
+    """One document per subreddit, written once at the end of every run, after everything
+    else: ``last_run_id`` says which run finished last (the cursor may not have moved)."""
     cursor_ref(db, subreddit).set(
-        {**cursor.to_doc(), "subreddit": subreddit, "updated_at": firestore.SERVER_TIMESTAMP}, merge=True
+        {**cursor.to_doc(), "subreddit": subreddit, "last_run_id": run_id, "updated_at": firestore.SERVER_TIMESTAMP},
+        merge=True,
     )
 
 

@@ -1,0 +1,207 @@
+"""dispatch -> fetch through the real emulators, reading the local Reddit (emulators/reddit)
+serving tests/fixtures/replay/small. What the corpus holds at its start (T0 + 1000 s):
+
+r/wallstreetbets: dd1 (alice, DD, $GME $AMC; comments by bob, a deleted author, carol and
+AutoModerator), a stickied AutoModerator thread, gone1 (deleted author, $TSLA), bot1
+(VisualMod), nsus (suspended frank), nmis (ghost_user, unknown to Reddit), busy (dave,
+$PLTR; AutoModerator's top comment, 25 top-level comments and a 12-deep chain).
+One hour later: late1 (erin, $NVDA) with a comment, and a new comment on dd1.
+r/stocks: stk1 with one comment.
+"""
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import google.cloud.pubsub_v1 as pubsub_v1
+from google.cloud import firestore
+
+from common import topics
+from common.adapters import firestore as fs
+from emulators.stack import Stack
+from tests.support.pubsub import Observer, Received
+from tests.support.reddit import SMALL, T0, LocalReddit
+
+WSB = "wallstreetbets"
+FIRST_POSTS = {"t3_dd1", "t3_gone1", "t3_nsus", "t3_nmis", "t3_busy"}
+FIRST_COMMENTS = {"t1_c1a", "t1_c1b", "t1_c1c"} | {f"t1_b{i:02d}" for i in range(20)}
+FIRST_ITEMS = FIRST_POSTS | FIRST_COMMENTS  # 28: no bots, no stickied, top 20 of busy
+LATER_ITEMS = {"t3_late1", "t1_l1a", "t1_c1e"}
+
+
+def tick(stack: Stack, *subreddits: str) -> str:
+    """A scheduler tick for ``subreddits``; returns its run id."""
+    assert stack.emulators
+    run_id = f"run-{uuid.uuid4().hex[:8]}"
+    publisher = pubsub_v1.PublisherClient()
+    data = f'{{"run_id": "{run_id}", "subreddits": {list(subreddits)!r}}}'.replace("'", '"').encode()
+    publisher.publish(publisher.topic_path(stack.emulators.project, topics.SCRAPE_TICKS), data).result(timeout=10)
+    return run_id
+
+
+def finished(db: firestore.Client, subreddit: str, run_id: str, timeout: float = 90.0) -> dict[str, Any]:
+    """Wait until fetch wrote the cursor for ``run_id`` (its last step); the cursor doc."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        snapshot = db.collection(fs.CURSORS).document(subreddit.lower()).get()
+        if snapshot.exists and snapshot.get("last_run_id") == run_id:
+            return snapshot.to_dict() or {}
+        time.sleep(0.2)
+    raise AssertionError(f"fetch of r/{subreddit} for {run_id} did not finish in {timeout}s")
+
+
+def ids(received: list[Received]) -> list[str]:
+    return [m.json()["id"] for m in received]
+
+
+def by_ticker(received: list[Received]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for message in received:
+        batch = message.json()
+        assert message.ordering_key == batch["ticker"]
+        assert batch["ticker"] not in out, "one message per ticker per fetch"
+        out[batch["ticker"]] = batch["mentions"]
+    return out
+
+
+def db_client(stack: Stack) -> firestore.Client:
+    assert stack.emulators
+    return firestore.Client(project=stack.emulators.project)
+
+
+def test_a_tick_stores_and_emits_each_new_item_once_and_an_identical_run_adds_nothing(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    items, mentions = observe(topics.REDDIT_ITEMS), observe(topics.MENTIONS)
+    db = db_client(emulators)
+
+    run_1 = tick(emulators, WSB)
+    cursor = finished(db, WSB, run_1)
+    emitted = items.pull(expected=len(FIRST_ITEMS), timeout=30, settle=1.0)
+    batches = by_ticker(mentions.pull(expected=4, timeout=30, settle=1.0))
+
+    assert sorted(ids(emitted)) == sorted(FIRST_ITEMS)
+    assert (cursor["newest_id"], cursor["newest_created_utc"]) == ("t3_busy", T0 + 600)
+    stored = {doc.id: doc.to_dict() or {} for doc in db.collection(fs.POSTS).stream()}
+    assert set(stored) == FIRST_ITEMS
+    assert stored["t3_dd1"]["flair"] == "DD" and stored["t3_dd1"]["run_id"] == run_1
+    assert stored["t1_c1a"]["author_created_utc"] == T0 - 3 * 86400  # bob's account age travels along
+
+    assert sorted(m["item_id"] for m in batches["GME"]) == ["t1_c1a", "t3_dd1"]
+    assert sorted(m["item_id"] for m in batches["AMC"]) == ["t1_c1c", "t3_dd1"]
+    assert len(batches["PLTR"]) == 21  # the post and its top 20 comments by people
+    [gme_post] = [m for m in batches["GME"] if m["item_id"] == "t3_dd1"]
+    assert gme_post["author"] == "alice" and gme_post["is_dd"] and gme_post["subreddit"] == WSB
+    assert gme_post["author_created_utc"] == 1_400_000_000.0 and gme_post["author_karma"] == 25_000
+    assert gme_post["text_length"] > 0 and gme_post["created_utc"] == T0 + 60
+
+    authors = {doc.id: doc.to_dict() or {} for doc in db.collection(fs.AUTHORS).stream()}
+    assert {"alice", "bob", "carol", "dave", "frank", "ghost_user"} <= set(authors)
+    assert not {"AutoModerator", "VisualMod"} & set(authors)
+    assert authors["frank"]["suspended"] and authors["frank"]["created_utc"] is None
+    assert not authors["ghost_user"]["found"]
+    lookups = local_reddit.stats()["user_about"]
+
+    run_2 = tick(emulators, WSB)
+    finished(db, WSB, run_2)
+    assert items.pull(expected=1, timeout=3) == []
+    assert mentions.pull(expected=1, timeout=1) == []
+    assert local_reddit.stats()["user_about"] == lookups  # cached: one lookup per author
+    assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
+
+
+def test_moving_the_clock_forward_brings_only_the_new_posts_and_comments(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    db = db_client(emulators)
+    finished(db, WSB, tick(emulators, WSB))
+    items, mentions = observe(topics.REDDIT_ITEMS), observe(topics.MENTIONS)
+
+    local_reddit.clock(advance=3600)
+    cursor = finished(db, WSB, tick(emulators, WSB))
+    assert sorted(ids(items.pull(expected=3, timeout=30, settle=1.0))) == sorted(LATER_ITEMS)
+    batches = by_ticker(mentions.pull(expected=2, timeout=30, settle=1.0))
+    assert sorted(m["item_id"] for m in batches["NVDA"]) == ["t1_l1a", "t3_late1"]
+    assert [m["item_id"] for m in batches["GME"]] == ["t1_c1e"]  # dd1 is young and gained a comment
+    assert cursor["newest_id"] == "t3_late1"
+    assert db.collection(fs.POSTS).document("t3_dd1").get().get("num_comments") == 5  # refreshed
+
+
+def test_deleted_authors_are_stored_and_emitted_as_unknown(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    items, mentions = observe(topics.REDDIT_ITEMS), observe(topics.MENTIONS)
+    db = db_client(emulators)
+    finished(db, WSB, tick(emulators, WSB))
+    emitted = {m.json()["id"]: m.json() for m in items.pull(expected=len(FIRST_ITEMS), timeout=30)}
+    assert "author" not in emitted["t1_c1b"] or emitted["t1_c1b"]["author"] is None
+    assert db.collection(fs.POSTS).document("t3_gone1").get().get("author") is None
+    [tsla] = by_ticker(mentions.pull(expected=4, timeout=30, settle=1.0))["TSLA"]
+    assert tsla["item_id"] == "t3_gone1"
+    assert tsla.get("author") is None and tsla.get("author_created_utc") is None
+
+
+def test_a_429_is_retried_and_the_fetch_completes(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    local_reddit.fault(
+        f"/r/{WSB}/new",
+        status=429,
+        headers={"retry-after": "1", "x-ratelimit-remaining": "0", "x-ratelimit-used": "100", "x-ratelimit-reset": "1"},
+    )
+    items = observe(topics.REDDIT_ITEMS)
+    finished(db_client(emulators), WSB, tick(emulators, WSB))
+    assert sorted(ids(items.pull(expected=len(FIRST_ITEMS), timeout=30, settle=1.0))) == sorted(FIRST_ITEMS)
+    stats = local_reddit.stats()
+    assert stats["faults_injected"] == 1  # the 429 was answered ...
+    assert stats["listing_new"] == 1  # ... and the retry served the listing
+
+
+def test_a_server_error_midway_keeps_what_finished_and_the_next_run_resumes_without_loss_or_duplicates(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    local_reddit.fault("/comments/busy", status=500, times=10)  # beyond the retry budget
+    items = observe(topics.REDDIT_ITEMS)
+    db = db_client(emulators)
+
+    cursor = finished(db, WSB, tick(emulators, WSB))
+    first = ids(items.pull(expected=7, timeout=30, settle=1.5))
+    busy_thread = {"t3_busy"} | {f"t1_b{i:02d}" for i in range(20)}
+    assert sorted(first) == sorted(FIRST_ITEMS - busy_thread)
+    assert cursor["newest_id"] == "t3_nmis"  # the newest post before the failed one
+    assert not db.collection(fs.POSTS).document("t3_busy").get().exists
+
+    local_reddit.reset()  # Reddit recovers
+    cursor = finished(db, WSB, tick(emulators, WSB))
+    second = ids(items.pull(expected=len(busy_thread), timeout=30, settle=1.5))
+    assert sorted(second) == sorted(busy_thread)
+    assert Counter(first + second) == Counter(FIRST_ITEMS)  # nothing lost, nothing twice
+    assert cursor["newest_id"] == "t3_busy"
+    assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
+
+
+def test_a_malformed_listing_is_logged_and_skipped_without_hurting_other_subreddits(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    local_reddit.fault(f"/r/{WSB}/(new|hot)", malformed=True, times=2)
+    items = observe(topics.REDDIT_ITEMS)
+    dead = observe(topics.dead_letter_topic("subreddit-fetches-fetch"))
+    db = db_client(emulators)
+
+    run_id = tick(emulators, WSB, "stocks")
+    wsb_cursor = finished(db, WSB, run_id)
+    finished(db, "stocks", run_id)
+    assert sorted(ids(items.pull(expected=2, timeout=30, settle=1.0))) == ["t1_s1a", "t3_stk1"]
+    assert wsb_cursor["newest_created_utc"] == 0.0  # nothing read, nothing skipped for good
+    assert dead.pull(expected=1, timeout=1) == []
+    log = Path(emulators.log_dir / "fetch.log").read_text()
+    assert any("malformed" in line and WSB in line and run_id in line for line in log.splitlines())
