@@ -24,9 +24,11 @@ from datasketch import MinHash
 MINHASH_PERMUTATIONS = 32
 MINHASH_SEED = 20261125
 SHINGLE_WORDS = 2  # word bigrams: one changed word costs two shingles, not three
-# Beyond this the text is cut before shingling and sentiment: the duplicate and tone
-# signals are in the opening, and a 40 kB DD must not cost 40 kB of hashing.
+# Beyond these the text is cut before shingling and sentiment: the duplicate and tone
+# signals are in the opening, and a 40 kB DD must not cost 40 kB of hashing (VADER costs
+# ~25 µs per word).
 FEATURE_TEXT_LIMIT = 4000
+SENTIMENT_TEXT_LIMIT = 1500
 
 # A mention is emoji heavy when emoji are a large part of what it says (one per ~5 words,
 # i.e. per 30 characters), or there are many, or rockets repeat. Judged from counts a
@@ -49,6 +51,8 @@ _HEADING = re.compile(r"^\s*(#{1,6}\s+\S|\*\*[^*\n]{3,80}\*\*\s*:?\s*$|[A-Z][A-Z
 _BULLET = re.compile(r"^\s*([-*•+]|\d{1,2}[.)])\s+\S", re.MULTILINE)
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z]{1,5}(?:\.[A-Za-z])?)(?![\w.])")
 _ROCKET = "\U0001f680"
+# Every emoji has a non-ASCII code point; a keycap ("1️⃣") starts with one ASCII character.
+_NON_ASCII_RUN = re.compile(r"[#*0-9]?[^\x00-\x7f]+")
 
 # Finance-Reddit words VADER does not know, on VADER's -4..+4 valence scale. Only words whose
 # tone is unambiguous in these subreddits: "call"/"put" (also plain verbs) and "short" are
@@ -195,6 +199,15 @@ def is_dd(text: str, flair: str | None, kind: str) -> bool:
     return structure >= DD_MIN_STRUCTURE
 
 
+def count_emoji(text: str) -> int:
+    """Emoji by grapheme (skin tones and ZWJ sequences count once), via the emoji library;
+    only the non-ASCII runs are handed to it, which spares its per-character tokenizer
+    the (mostly ASCII) rest of the text."""
+    if text.isascii():
+        return 0
+    return int(emoji.emoji_count(" ".join(_NON_ASCII_RUN.findall(text))))
+
+
 def is_emoji_heavy(emoji_count: int, rocket_count: int, text_length: int) -> bool:
     return (
         emoji_count >= EMOJI_HEAVY_ABSOLUTE
@@ -205,11 +218,12 @@ def is_emoji_heavy(emoji_count: int, rocket_count: int, text_length: int) -> boo
 
 def text_features(title: str, body: str, flair: str | None, kind: str) -> TextFeatures:
     text = f"{title}\n{body}" if title else body
-    emoji_count = emoji.emoji_count(text)  # one per grapheme: skin tones and ZWJ sequences count once
+    emoji_count = count_emoji(text)
     rocket_count = text.count(_ROCKET)
     cut = text[:FEATURE_TEXT_LIMIT]
     normalised = normalise(cut)
-    sentiment = round(float(_analyzer().polarity_scores(cut)["compound"]), 4) if cut.strip() else None
+    opening = cut[:SENTIMENT_TEXT_LIMIT]
+    sentiment = round(float(_analyzer().polarity_scores(opening)["compound"]), 4) if opening.strip() else None
     return TextFeatures(
         emoji_count=emoji_count,
         rocket_count=rocket_count,
