@@ -1,5 +1,6 @@
 from common.features import (
     MINHASH_PERMUTATIONS,
+    count_emoji,
     is_emoji_heavy,
     jaccard,
     normalise,
@@ -89,3 +90,10 @@ def test_finance_slang_moves_sentiment_the_way_traders_mean_it() -> None:
     assert tone("🚀🚀🚀") > 0
     assert tone("another bagholder here, total rug, buying puts now") < -0.5
     assert tone("bearish, this will keep tanking") < 0
+
+
+def test_emoji_counting_agrees_with_the_library_on_keycaps_flags_and_tags() -> None:
+    import emoji
+
+    for text in ("1️⃣ #️⃣ *️⃣ 🇺🇸 🏴󠁧󠁢󠁳󠁣󠁴󠁿 café ©️", "GME🚀🚀to the moon🌕💎🙌🏽", "plain :) <3", "中文 🚀x🚀"):
+        assert count_emoji(text) == emoji.emoji_count(text)
