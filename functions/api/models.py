@@ -21,7 +21,7 @@ MAX_WATCHLIST = 100
 class Strict(BaseModel):
     """Requests: unknown fields are a mistake worth reporting."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Loose(BaseModel):

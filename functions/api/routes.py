@@ -137,7 +137,8 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
 
     page: list[dict[str, Any]] = []
     scanned, last_scanned, more = 0, after, False
-    batch = min(100, max(25, query.limit + 1))
+    filtered = min_score is not None or max_pump is not None or bool(subreddits)
+    batch = min(100, max(25, 2 * (query.limit + 1))) if filtered else query.limit + 1
     scan = svc.store.scan_alerts(
         symbols=symbols, status=query.status, kind=query.kind, since=query.since, after=after, batch=batch
     )

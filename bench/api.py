@@ -1,0 +1,146 @@
+"""API latency and throughput on loopback: p50/p99 and requests/s at fixed concurrency for
+``/v1/alerts`` and ``/v1/tickers/trending``, with ``/v1/health`` in the same run as the
+ceiling (same process, same server, no token, no Firestore), so the ratios say what
+authentication, the rate-limit write and the Firestore reads cost on this machine.
+
+The server is the api function as the local stack runs it (functions-framework on
+gunicorn, its own process) against the Firestore emulator, seeded with alerts and tickers
+of the documented shapes; the client keeps one HTTP/1.1 connection per thread.
+"""
+
+import http.client
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from google.cloud import firestore
+
+from emulators.stack import Stack
+from functions.api import devauth
+
+CONCURRENCY = 8
+REQUESTS = 400  # per endpoint, after WARMUP
+WARMUP = 40
+ALERTS = 300
+TICKERS = 150
+NOW = 1_760_000_000.0
+
+
+def seed(project: str) -> None:
+    db = firestore.Client(project=project)
+    batch = db.batch()
+    for n in range(ALERTS):
+        symbol = f"S{n % TICKERS:03d}"
+        alert_id = f"{symbol}-{n}"
+        batch.set(
+            db.collection("alerts").document(alert_id),
+            {
+                "alert_id": alert_id,
+                "symbol": symbol,
+                "kind": "organic",
+                "status": "open" if n % 4 else "resolved",
+                "level": 1,
+                "rule": "volume_spike",
+                "reasons": ["mentions 4x baseline"],
+                "score": (n % 30) / 10,
+                "pump_risk": (n % 10) / 10,
+                "opened_at": NOW - n * 60 - 3600,
+                "updated_at": NOW - n * 60,
+                "evidence": [{"item_id": f"t3_{n}", "permalink": f"/r/stocks/{n}", "subreddit": "stocks"}],
+                "history": [],
+            },
+        )
+        if n % 400 == 399:
+            batch.commit()
+            batch = db.batch()
+    for t in range(TICKERS):
+        window = {"mentions": t, "posts": t // 2, "comments": t - t // 2, "distinct_authors": t // 2}
+        batch.set(
+            db.collection("tickers").document(f"S{t:03d}"),
+            {
+                "symbol": f"S{t:03d}",
+                "as_of": NOW,
+                "windows": {w: {**window, "mentions": t * k} for w, k in (("1h", 1), ("6h", 5), ("24h", 20))},
+                "detection": {"score": t / 100, "pump_risk": 0.1},
+            },
+        )
+    batch.commit()
+
+
+def measure(url: str, path: str, headers: dict[str, str]) -> dict[str, float]:
+    parts = urlsplit(url)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    per_thread = (REQUESTS + WARMUP) // CONCURRENCY
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+        mine: list[float] = []
+        for i in range(per_thread):
+            began = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - began
+            if response.status != 200:
+                with lock:
+                    errors[0] += 1
+            if i >= WARMUP // CONCURRENCY:
+                mine.append(elapsed)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    cuts = statistics.quantiles(latencies, n=100)
+    total = per_thread * CONCURRENCY
+    return {"p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000, "rps": total / wall, "errors": float(errors[0])}
+
+
+def run() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = Stack(
+            log_dir=Path(tmp) / "logs",
+            functions=["api"],
+            extra_env={"RATE_LIMIT_USER_PER_MINUTE": "10000000", "LOG_LEVEL": "WARNING"},
+        )
+        stack.start()
+        try:
+            os.environ.update(stack.env)
+            assert stack.emulators is not None
+            seed(stack.emulators.project)
+            token = devauth.mint(devauth.current_key(Path(stack.env["DEVAUTH_DIR"])), ttl_s=3600)
+            auth = {"Authorization": f"Bearer {token}"}
+            url = stack.services["api"].url
+            figures: dict[str, Any] = {"concurrency": CONCURRENCY, "requests_per_endpoint": REQUESTS}
+            results = {
+                "health": measure(url, "/v1/health", {}),
+                "alerts": measure(url, "/v1/alerts?limit=20", auth),
+                "trending": measure(url, "/v1/tickers/trending?window=24h&limit=20", auth),
+            }
+            for name, result in results.items():
+                for key, value in result.items():
+                    figures[f"{name}_{key}"] = round(value, 2)
+            for name in ("alerts", "trending"):
+                figures[f"{name}_rps_vs_health"] = round(results[name]["rps"] / results["health"]["rps"], 3)
+                figures[f"{name}_p50_vs_health"] = round(results[name]["p50_ms"] / results["health"]["p50_ms"], 2)
+            return figures
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
