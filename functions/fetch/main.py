@@ -135,11 +135,11 @@ def ingest_subreddit(
     report = Report(job.subreddit)
     deadline = time.monotonic() + settings.fetch_deadline_s
     bots = settings.bot_accounts
-    with report.timing("storage"):
+    with report.timing("storage_read"):
         cursor = store.read_cursor(db, job.subreddit)
     listed, from_new = _read_listings(job, settings, reddit, cursor, report)
     report.listed = len(listed)
-    with report.timing("storage"):
+    with report.timing("storage_read"):
         stored = store.stored_posts(db, (p.item.id for p in listed if ingest.keep_post(p, bots)))
     work_plan = ingest.plan(
         listed,
@@ -155,7 +155,7 @@ def ingest_subreddit(
     done, posts, comments = _read_threads(
         job, work_plan, settings=settings, reddit=reddit, report=report, deadline=deadline
     )
-    with report.timing("storage"):
+    with report.timing("storage_read"):
         known_comments = store.existing_ids(db, (c.id for c in comments))
     new_items, seen_again = ingest.split_sightings(
         done, posts, comments, known_comments=known_comments, listed=listed, stored=stored
@@ -175,7 +175,7 @@ def ingest_subreddit(
             + [Outgoing(topics.MENTIONS, batch, ordering_key=batch.ticker) for batch in batches]
         )
     new_cursor = ingest.advance(cursor, done)
-    with report.timing("storage"):
+    with report.timing("storage_write"):
         report.stored = store.save_items(db, extracted.items, seen_again)
         store.save_cursor(db, job.subreddit, new_cursor, job.run_id)
     report.new_posts = sum(1 for i in new_items if i.kind == "post")
@@ -248,7 +248,7 @@ def _author_facts(
     """Cached facts, plus one lookup per author whose cache is missing or expired. A failed
     lookup leaves the author unknown for this run and uncached, so a later run retries."""
     names = {i.author for i in items if i.author}
-    with report.timing("storage"):
+    with report.timing("storage_read"):
         cached = store.cached_authors(db, names)
     wanted = ingest.authors_to_look_up(
         items, {n: exp for n, (exp, _) in cached.items()}, now=wall_now, bots=settings.bot_accounts
@@ -260,7 +260,7 @@ def _author_facts(
         looked = reddit.authors(wanted, timeout=deadline - time.monotonic())
     fresh = [f for f in looked.values() if isinstance(f, ingest.AuthorFacts)]
     report.authors_looked_up, report.authors_failed = len(fresh), len(looked) - len(fresh)
-    with report.timing("storage"):
+    with report.timing("storage_write"):
         store.save_authors(db, fresh, now=wall_now, days=settings.author_cache_days)
     facts.update({f.name: f for f in fresh})
     return facts

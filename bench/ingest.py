@@ -1,0 +1,241 @@
+"""Items per second ingested by ``fetch`` against the local Reddit and the emulators, where
+the time goes (Reddit I/O, storage, extraction, publishing), and Reddit requests per 100
+items.
+
+The fetch core (``functions.fetch.main.ingest_subreddit``) runs in this process against the
+real Pub/Sub and Firestore emulators and the local Reddit (emulators/reddit) serving a
+seeded synthetic corpus, exactly as the deployed function calls it, minus the push
+envelope. Ceilings measured in the same run: the Reddit adapter alone reading the same
+listings, threads and profiles (nothing stored), and extraction alone over the same items.
+"""
+
+import json
+import os
+import random
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+SUBREDDITS = ("wallstreetbets", "stocks", "pennystocks")
+WARMUP = "warmup"  # ingested first and not counted: the emulator's JVM is slow when cold
+POSTS_PER_SUB = 60
+MAX_COMMENTS = 30
+AUTHORS = 300
+SYMBOLS = ("GME", "AMC", "TSLA", "NVDA", "PLTR", "AAPL", "AMD", "SOFI", "BB", "NOK", "SPY", "MSFT")
+T0 = 1_767_225_600.0
+WORDS = [
+    "the",
+    "stock",
+    "is",
+    "going",
+    "up",
+    "calls",
+    "puts",
+    "earnings",
+    "dip",
+    "buy",
+    "hold",
+    "sell",
+    "moon",
+    "squeeze",
+    "guidance",
+    "revenue",
+]
+
+
+def make_corpus(directory: Path, seed: int = 7) -> int:
+    """A seeded replay corpus in the documented format (docs/replay-format.md)."""
+    rng = random.Random(seed)
+    items: list[dict[str, Any]] = []
+    counter = 0
+
+    def next_id() -> str:
+        nonlocal counter
+        counter += 1
+        return f"{counter:x}"
+
+    def text() -> str:
+        words = rng.choices(WORDS, k=rng.randint(8, 60))
+        for _ in range(rng.randint(0, 3)):
+            words.insert(rng.randrange(len(words) + 1), f"${rng.choice(SYMBOLS)}")
+        return " ".join(words) + (" 🚀" * rng.randint(0, 2))
+
+    for sub in (WARMUP, *SUBREDDITS):
+        for n in range(POSTS_PER_SUB if sub != WARMUP else 15):
+            pid = next_id()
+            created = T0 + n * 60 + rng.random()
+            comments = rng.randint(0, MAX_COMMENTS)
+            items.append(
+                {
+                    "id": f"t3_{pid}",
+                    "kind": "post",
+                    "subreddit": sub,
+                    "author": f"author{rng.randrange(AUTHORS)}" if rng.random() > 0.03 else None,
+                    "title": text()[:120],
+                    "body": text(),
+                    "url": None,
+                    "permalink": f"/r/{sub}/comments/{pid}/post/",
+                    "flair": rng.choice([None, None, "DD", "Discussion"]),
+                    "score": rng.randint(0, 500),
+                    "num_comments": comments,
+                    "created_utc": created,
+                    "stickied": False,
+                }
+            )
+            parents = [f"t3_{pid}"]
+            for _ in range(comments):
+                cid = next_id()
+                parent = rng.choice(parents)
+                items.append(
+                    {
+                        "id": f"t1_{cid}",
+                        "kind": "comment",
+                        "subreddit": sub,
+                        "author": f"author{rng.randrange(AUTHORS)}",
+                        "body": text(),
+                        "permalink": f"/r/{sub}/comments/{pid}/post/{cid}/",
+                        "score": rng.randint(-5, 200),
+                        "created_utc": created + rng.uniform(1, 50),
+                        "parent_id": parent,
+                        "link_id": f"t3_{pid}",
+                    }
+                )
+                parents.append(f"t1_{cid}")
+    authors = [
+        {
+            "name": f"author{i}",
+            "created_utc": T0 - rng.uniform(1, 3000) * 86400,
+            "link_karma": rng.randint(0, 5000),
+            "comment_karma": rng.randint(0, 50000),
+            "suspended": rng.random() < 0.01,
+        }
+        for i in range(AUTHORS)
+    ]
+    with (directory / "items.jsonl").open("w") as handle:
+        handle.writelines(json.dumps(i) + "\n" for i in items)
+    with (directory / "authors.jsonl").open("w") as handle:
+        handle.writelines(json.dumps(a) + "\n" for a in authors)
+    return len(items)
+
+
+def run() -> dict[str, Any]:
+    from common import ingest
+    from common.adapters.pubsub import Publisher
+    from common.adapters.reddit import RedditClient
+    from common.messages import SubredditFetch
+    from common.settings import Settings
+    from emulators import provision
+    from emulators.reddit.server import Replay, load_corpus
+    from emulators.stack import Emulators
+    from functions.fetch.main import Report, ingest_subreddit, reddit_config
+    from tests.support.reddit import serve_in_thread
+
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    corpus_items = make_corpus(work)
+    replay = Replay()
+    load_corpus(replay, str(work), None)
+    emulators = Emulators(work / "logs").start()
+    saved = dict(os.environ)
+    os.environ.update(emulators.env)
+    try:
+        provision.provision(emulators.env["PUBSUB_EMULATOR_HOST"], emulators.project, {})
+        with serve_in_thread(replay) as (url, _):
+            from google.cloud import firestore
+
+            settings = Settings(
+                project_id=emulators.project, reddit_oauth_url=url, reddit_url=url, comment_trees_per_run=1000
+            )
+            db = firestore.Client(project=emulators.project)
+            publisher = Publisher(emulators.project)
+
+            # Ceiling: the same Reddit reads through the adapter, nothing stored.
+            ceiling_client = RedditClient(reddit_config(settings))
+            began = time.perf_counter()
+            read = 0
+            for sub in SUBREDDITS:
+                posts = ceiling_client.listing(sub, "new") + ceiling_client.listing(sub, "hot", max_items=50)
+                ids = list(dict.fromkeys(p.item.id for p in posts if p.item.num_comments))
+                threads = ceiling_client.threads(ids, limit=20, replace_more=1, usable=lambda c: True, timeout=300)
+                read += len(posts) + sum(len(t.comments[:20]) for t in threads if not isinstance(t, Exception))
+                ceiling_client.authors([f"author{i}" for i in range(AUTHORS // len(SUBREDDITS))], timeout=300)
+            reddit_only_s = time.perf_counter() - began
+            ceiling_client.close()
+            replay.stats.clear()
+
+            client = RedditClient(reddit_config(settings))
+            ingest_subreddit(
+                SubredditFetch(run_id="bench-warmup", subreddit=WARMUP),
+                settings=settings,
+                db=db,
+                publisher=publisher,
+                reddit=client,
+                wall_now=time.time(),
+            )
+            replay.stats.clear()
+            reports: list[Report] = []
+            began = time.perf_counter()
+            for sub in SUBREDDITS:
+                job = SubredditFetch(run_id=f"bench-{uuid.uuid4().hex[:6]}", subreddit=sub)
+                reports.append(
+                    ingest_subreddit(
+                        job, settings=settings, db=db, publisher=publisher, reddit=client, wall_now=time.time()
+                    )
+                )
+            fetch_s = time.perf_counter() - began
+            requests = replay.stats["reddit_requests"]
+
+            began = time.perf_counter()
+            for sub in SUBREDDITS:
+                job = SubredditFetch(run_id=f"bench-{uuid.uuid4().hex[:6]}", subreddit=sub)
+                idle = ingest_subreddit(
+                    job, settings=settings, db=db, publisher=publisher, reddit=client, wall_now=time.time()
+                )
+                assert idle.new_items == 0, "a repeated fetch must add nothing"
+            idle_s = (time.perf_counter() - began) / len(SUBREDDITS)
+            client.close()
+
+            items = [doc.to_dict() or {} for doc in db.collection("posts").stream()]
+            items = [i for i in items if i.get("subreddit") != WARMUP]
+            from common.messages import RedditItem
+
+            stored_items = [
+                RedditItem.model_validate({k: v for k, v in i.items() if not k.endswith("_at")}) for i in items
+            ]
+            began = time.perf_counter()
+            ingest.extract_mentions(stored_items, known_posts={i.id: i for i in stored_items if i.kind == "post"})
+            extraction_only_s = time.perf_counter() - began
+    finally:
+        emulators.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+    new_items = sum(r.new_items for r in reports)
+    kinds = ("reddit", "storage_read", "storage_write", "extraction", "publish")
+    parts = {p: sum(r.timings.get(p, 0.0) for r in reports) for p in kinds}
+    parts["storage"] = parts["storage_read"] + parts["storage_write"]
+    total = sum(parts[p] for p in kinds) or 1.0
+    return {
+        "corpus_items": corpus_items,
+        "items_ingested": new_items,
+        "mention_batches": sum(r.batches for r in reports),
+        "fetch_items_per_s": new_items / fetch_s,
+        "share_reddit_io": parts["reddit"] / total,
+        "share_storage": parts["storage"] / total,
+        "share_storage_read": parts["storage_read"] / total,
+        "share_storage_write": parts["storage_write"] / total,
+        "share_extraction": parts["extraction"] / total,
+        "share_publish": parts["publish"] / total,
+        "share_unaccounted": max(0.0, 1 - total / fetch_s),
+        "reddit_requests_per_100_items": 100 * requests / max(new_items, 1),
+        "idle_fetch_s": idle_s,
+        "reddit_only_items_per_s": read / reddit_only_s,
+        "fetch_vs_reddit_only": (new_items / fetch_s) / (read / reddit_only_s),
+        "extraction_only_items_per_s": len(stored_items) / extraction_only_s,
+    }
+
+
+if __name__ == "__main__":
+    for name, value in run().items():
+        print(f"{name:<40} {value}")
