@@ -16,6 +16,7 @@ tighter for small counts. Both representations merge exactly, in any order.
 import warnings
 from collections.abc import Iterable, Mapping, Set
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from datasketch import HyperLogLog
@@ -124,6 +125,19 @@ COUNTERS: tuple[str, ...] = (
     "bullish",
     "bearish",
 )
+
+
+def bucket_from_doc(doc: Mapping[str, Any]) -> HourBucket:
+    """A stored hour or day document as a bucket (what the detector and the API read)."""
+    return HourBucket(
+        hour=str(doc["hour"]),
+        start_utc=int(doc["start_utc"]),
+        **{name: int(doc.get(name) or 0) for name in COUNTERS},
+        subreddits={str(k): int(v) for k, v in (doc.get("subreddits") or {}).items()},
+        authors=frozenset(str(a) for a in doc.get("authors") or ()),
+        authors_overflow=bool(doc.get("authors_overflow", False)),
+        hll={str(k): int(v) for k, v in (doc.get("hll") or {}).items()},
+    )
 
 
 def _bounded(authors: frozenset[str], overflow: bool) -> tuple[frozenset[str], bool]:

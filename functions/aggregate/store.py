@@ -18,7 +18,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from common.adapters import firestore as fs
 from common.aggregation import BucketWrite, Plan
 from common.duplicates import Signature
-from common.metrics import COUNTERS, HourBucket, hour_key
+from common.metrics import COUNTERS, HourBucket, bucket_from_doc, hour_key
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
 SEEN = fs.SEEN  # subcollection of tickers/{symbol}: one idempotency marker per counted item (TTL)
@@ -32,18 +32,6 @@ class Ops:
     reads: int = 0
     writes: int = 0
     commits: int = 0
-
-
-def bucket_from_doc(doc: Mapping[str, Any]) -> HourBucket:
-    return HourBucket(
-        hour=str(doc["hour"]),
-        start_utc=int(doc["start_utc"]),
-        **{name: int(doc.get(name) or 0) for name in COUNTERS},
-        subreddits={str(k): int(v) for k, v in (doc.get("subreddits") or {}).items()},
-        authors=frozenset(str(a) for a in doc.get("authors") or ()),
-        authors_overflow=bool(doc.get("authors_overflow", False)),
-        hll={str(k): int(v) for k, v in (doc.get("hll") or {}).items()},
-    )
 
 
 def bucket_transforms(write: BucketWrite) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from common.metrics import (
     AUTHORS_EXACT_MAX,
     HourBucket,
     bucket_deltas,
+    bucket_from_doc,
     hour_key,
     hour_start,
     hours_back,
@@ -146,3 +147,11 @@ def test_velocity_and_acceleration_follow_the_last_three_hourly_counts() -> None
     assert summary.windows["6h"].mentions == 12
     assert summary.windows["7d"].hours == 6 * 24 + 19
     assert summary.windows["7d"].mentions == summary.windows["24h"].mentions == 12
+
+
+@given(mention_lists)
+@settings(max_examples=30)
+def test_a_bucket_survives_its_firestore_document_form(batch: list[Mention]) -> None:
+    for bucket in bucket_deltas(batch).values():
+        stored = bucket.model_dump() | {"authors": sorted(bucket.authors)}
+        assert bucket_from_doc(stored) == bucket
