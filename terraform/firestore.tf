@@ -47,6 +47,7 @@ locals {
     authors  = "expires_at" # author profile cache: refetched after expiry anyway
     archived = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
     seen     = "expires_at" # aggregate idempotency markers (tickers/*/seen): item time + 30 days
+    ratelimits = "expires_at" # api rate-limit windows: one document per caller per minute
   }
 }
 

@@ -19,10 +19,16 @@ CURSORS = "cursors"
 RUNS = "runs"  # dispatch idempotency: one document per scheduler run
 ARCHIVED = "archived"  # archive idempotency: one marker per item written to BigQuery
 SEEN = "seen"  # subcollection of tickers/{symbol}: aggregate idempotency, one marker per counted item
+RATELIMITS = "ratelimits"  # api: one counter per caller per minute
 
 # Collections whose documents Firestore deletes by a TTL policy on this timestamp field.
 # terraform/firestore.tf defines the same policies (tests/unit/test_terraform_agreement.py).
-TTL_FIELDS: dict[str, str] = {AUTHORS: "expires_at", ARCHIVED: "expires_at", SEEN: "expires_at"}
+TTL_FIELDS: dict[str, str] = {
+    AUTHORS: "expires_at",
+    ARCHIVED: "expires_at",
+    SEEN: "expires_at",
+    RATELIMITS: "expires_at",
+}
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 from google.cloud import firestore
 
+from common.adapters.firestore import RATELIMITS
 from functions.api.errors import ApiError
 
-RATELIMITS = "ratelimits"
 WINDOW_S = 60
 
 

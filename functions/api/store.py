@@ -148,7 +148,7 @@ class Store:
             query = query.where(filter=FieldFilter("kind", "==", kind))
         if since is not None:
             query = query.where(filter=FieldFilter("updated_at", ">=", since))
-        query = query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC)
+        query = fs.check_indexed(query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC))
         wanted = set(symbols) if symbols is not None and len(symbols) > IN_LIMIT else None
         position = after
         while True:
