@@ -44,9 +44,9 @@ locals {
   # collection => timestamp field after which Firestore deletes the document; equal to
   # TTL_FIELDS in code (tested).
   firestore_ttl = {
-    authors  = "expires_at" # author profile cache: refetched after expiry anyway
-    archived = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
-    seen     = "expires_at" # aggregate idempotency markers (tickers/*/seen): item time + 30 days
+    authors    = "expires_at" # author profile cache: refetched after expiry anyway
+    archived   = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
+    seen       = "expires_at" # aggregate idempotency markers (tickers/*/seen): item time + 30 days
     ratelimits = "expires_at" # api rate-limit windows: one document per caller per minute
   }
 }
