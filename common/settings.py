@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     comment_trees_per_run: int = Field(default=100, ge=0, validation_alias="COMMENT_TREES_PER_RUN")
     active_post_hours: float = Field(default=24.0, ge=0, validation_alias="ACTIVE_POST_HOURS")
     author_cache_days: float = Field(default=7.0, gt=0, validation_alias="AUTHOR_CACHE_DAYS")
+    author_lookups_per_run: int = Field(default=300, ge=0, validation_alias="AUTHOR_LOOKUPS_PER_RUN")
     bot_accounts: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("AutoModerator", "VisualMod", "WSBVoteBot", "RemindMeBot", "sneakpeekbot"),
         validation_alias="BOT_ACCOUNTS",

@@ -252,7 +252,7 @@ def _author_facts(
         cached = store.cached_authors(db, names)
     wanted = ingest.authors_to_look_up(
         items, {n: exp for n, (exp, _) in cached.items()}, now=wall_now, bots=settings.bot_accounts
-    )
+    )[: settings.author_lookups_per_run]
     facts = {n: f for n, (_, f) in cached.items()}
     if not wanted:
         return facts
