@@ -1,0 +1,88 @@
+"""The API's pure parts: the generated OpenAPI document, cursors, the history seam, the
+trusted client address."""
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from functions.api import models as m
+from functions.api.app import client_ip
+from functions.api.errors import ApiError
+from functions.api.history import HistoryReader
+from functions.api.openapi import API, document
+from functions.api.store import decode_cursor, encode_cursor
+
+SPEC = document(API, title="t", version="1")
+
+
+def test_every_declared_route_is_in_the_document_with_its_method() -> None:
+    declared = {(op.path, op.method.lower()) for op in API.operations}
+    documented = {(path, method) for path, item in SPEC["paths"].items() for method in item}
+    assert declared == documented
+    assert ("/v1/alerts", "get") in documented
+    assert ("/v1/config/detection/preview", "post") in documented
+
+
+def test_request_bodies_are_the_schemas_of_the_models_the_code_validates() -> None:
+    body = SPEC["paths"]["/v1/me/preferences"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    name = body["$ref"].rsplit("/", 1)[1]
+    expected = m.PreferencesPatch.model_json_schema(ref_template="#/components/schemas/{model}")
+    assert SPEC["components"]["schemas"][name]["properties"] == expected["properties"]
+
+
+def test_query_parameters_come_from_the_query_model_without_null() -> None:
+    params = {p["name"]: p for p in SPEC["paths"]["/v1/alerts"]["get"]["parameters"]}
+    assert set(params) == set(m.AlertQuery.model_fields)
+    assert params["limit"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "default": 20,
+        "title": "Limit",
+    }
+    assert params["status"]["schema"]["enum"] == ["open", "escalated", "resolved"]
+    assert all("null" not in str(p["schema"]) for p in params.values())
+
+
+def test_authenticated_routes_document_401_and_429_with_retry_after() -> None:
+    alerts = SPEC["paths"]["/v1/alerts"]["get"]
+    assert alerts["security"] == [{"bearer": []}]
+    assert {"200", "400", "401", "422", "429"} <= set(alerts["responses"])
+    assert "Retry-After" in alerts["responses"]["429"]["headers"]
+    assert "security" not in SPEC["paths"]["/v1/health"]["get"]
+    assert "403" in SPEC["paths"]["/v1/config/detection"]["put"]["responses"]
+
+
+def test_a_cursor_round_trips_and_anything_else_is_a_400() -> None:
+    assert decode_cursor(encode_cursor(1_760_000_000.5, "GME-4")) == (1_760_000_000.5, "GME-4")
+    for bad in ["", "!!!", "bnVsbA", "eyJ1IjogdHJ1ZSwgImkiOiAieCJ9", "W10"]:
+        with pytest.raises(ApiError) as caught:
+            decode_cursor(bad)
+        assert caught.value.status == 400
+
+
+class Source:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.asked: list[tuple[int, int]] = []
+
+    def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
+        self.asked.append((start_utc, end_utc))
+        return [{"hour": "x", "start_utc": start_utc}]
+
+
+def test_long_ranges_go_to_the_archive_when_there_is_one() -> None:
+    recent, archive = Source("firestore"), Source("archive")
+    reader = HistoryReader(recent=recent, archive=archive, recent_hours=48)
+    assert reader.read("GME", 0, 47 * 3600)[:2] == ("firestore", True)
+    assert reader.read("GME", 0, 48 * 3600)[:2] == ("archive", True)
+    assert HistoryReader(recent=recent, recent_hours=48).read("GME", 0, 90 * 3600)[:2] == ("firestore", False)
+
+
+def test_only_the_last_forwarded_address_is_trusted() -> None:
+    app = Flask("t")
+    with app.test_request_context("/", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"}):
+        assert client_ip() == "203.0.113.9"
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "10.1.2.3"}):
+        assert client_ip() == "10.1.2.3"
