@@ -11,7 +11,7 @@ BQ_STAMP := $(BQ_VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up down status logs clean bench bq-venv tf-source tf-check browser demo token dashboard
+.PHONY: help setup lint test test-unit test-integration up down status logs clean bench eval bq-venv tf-source tf-check browser demo token dashboard
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ dashboard: $(DASHBOARD_STAMP) ## Install the dashboard's chart library (uPlot, p
 
 demo: setup dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; LIVE=1: real Reddit
 	$(PY) -m demo $(if $(LIVE),--live,) $(DEMO_ARGS)
+
+eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/results.json
+	$(PY) -m common.detection.eval data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out eval/results.json
 
 bench: setup ## Run every benchmark (bench/*.py) and write bench/results.json
 	$(PY) -m bench.run $(ONLY)

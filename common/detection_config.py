@@ -38,13 +38,20 @@ class DetectionConfig(BaseModel):
         default=12.0, ge=0.0, description="pseudo-hours of the global rate mixed into a ticker's own baseline"
     )
     clumping: float = Field(
-        default=2.0, ge=1.0, description="mentions per independent voice (a thread's replies): divides counts for the surprise"
+        default=2.0,
+        ge=1.0,
+        description="mentions per independent voice (a thread's replies): divides counts for the surprise",
     )
     warmup_hours: float = Field(default=48.0, ge=0.0, description="no alerts until this much data has been collected")
-    min_mentions_6h: int = Field(default=12, ge=1, description="fewer mentions than this in 6h never alert on the 6h window")
+    min_mentions_6h: int = Field(
+        default=12, ge=1, description="fewer mentions than this in 6h never alert on the 6h window"
+    )
     history_days: int = Field(default=14, ge=1, le=28, description="days of hourly buckets the baseline learns from")
     baseline_gap_hours: int = Field(
-        default=6, ge=0, le=48, description="newest hours left out of the baseline so a spike does not raise its own bar"
+        default=6,
+        ge=0,
+        le=48,
+        description="newest hours left out of the baseline so a spike does not raise its own bar",
     )
     baseline_cap_factor: float = Field(
         default=5.0, gt=1.0, description="hours above this multiple of the raw level count only up to it (past spikes)"
@@ -87,7 +94,6 @@ class DetectionConfig(BaseModel):
         },
         description="weights of the pump-risk components (normalised to sum 1)",
     )
-
 
     @field_validator("pump_weights")
     @classmethod

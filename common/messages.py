@@ -115,6 +115,7 @@ class AlertEvent(Message):
     score: float
     pump_risk: float
     as_of: float
+    kind: str = "organic"  # "organic" | "pump": pumps are announced too, flagged as such
 
 
 MODELS: dict[str, type[Message]] = {

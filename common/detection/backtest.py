@@ -143,11 +143,19 @@ class Replay:
         for m in mentions:
             state.evidence.append(
                 Evidence(
-                    m.item_id, m.permalink, m.title, m.subreddit, m.author, m.created_utc, m.score,
-                    m.kind, m.is_dd, m.text_length,
-                )  # fmt: skip
+                    item_id=m.item_id,
+                    permalink=m.permalink,
+                    title=m.title,
+                    subreddit=m.subreddit,
+                    author=m.author,
+                    created_utc=m.created_utc,
+                    score=m.score,
+                    kind=m.kind,
+                    is_dd=m.is_dd,
+                    text_length=m.text_length,
+                )
             )
-        outcome = assess(symbol, state, as_of, stats, self.config)
+        outcome = assess(symbol, state, as_of, stats=stats, config=self.config)
         self.evaluations += 1
         if outcome.alert is None:
             return []

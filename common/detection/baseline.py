@@ -48,8 +48,12 @@ class GlobalStats:
         return cls(
             since=float(since) if isinstance(since, int | float) else None,
             rate=float(rate) if isinstance(rate, int | float) else cls.rate,
-            hour_of_day=tuple(float(x) for x in hod) if isinstance(hod, list) and len(hod) == 24 else DEFAULT_HOUR_OF_DAY,
-            day_of_week=tuple(float(x) for x in dow) if isinstance(dow, list) and len(dow) == 7 else DEFAULT_DAY_OF_WEEK,
+            hour_of_day=tuple(float(x) for x in hod)
+            if isinstance(hod, list) and len(hod) == 24
+            else DEFAULT_HOUR_OF_DAY,
+            day_of_week=tuple(float(x) for x in dow)
+            if isinstance(dow, list) and len(dow) == 7
+            else DEFAULT_DAY_OF_WEEK,
         )
 
 
@@ -84,7 +88,11 @@ class Baseline:
         return total + self.rate_at(end_hour) * last_fraction + self.rate_at(end_hour - hours) * (1 - last_fraction)
 
     def to_doc(self) -> dict[str, float | int]:
-        return {"level": round(self.level, 6), "own_level": round(self.own_level, 6), "history_hours": self.history_hours}
+        return {
+            "level": round(self.level, 6),
+            "own_level": round(self.own_level, 6),
+            "history_hours": self.history_hours,
+        }
 
 
 def _shrunk(counts: list[float], exposure: list[float], prior: float, shape: tuple[float, ...]) -> tuple[float, ...]:

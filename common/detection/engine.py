@@ -64,28 +64,58 @@ class Outcome:
     events: tuple[str, ...]
 
 
-def assess(
+def decide(
     symbol: str,
-    state: TickerState,
+    buckets: Mapping[str, HourBucket],
+    counts: Mapping[int, int],
+    previous: Alert | None,
+    evidence: Iterable[Evidence],
+    *,
     as_of: float,
     stats: GlobalStats,
     config: DetectionConfig,
     config_version: int = 0,
 ) -> Outcome:
-    """Evaluate ``symbol`` at ``as_of`` and move its alert one step."""
+    """One ticker update: fit the baseline, evaluate, step the alert. ``counts`` is
+    :func:`volumes` of ``buckets`` (passed in so the backtest can keep it incrementally)."""
     now = int(as_of // HOUR)
-    observed = observed_hours(state.counts, now, config, stats.since)
-    base = fit(state.counts, now, observed_hours=observed, stats=stats, config=config)
-    ev = evaluate(symbol, state.buckets, state.counts, base, as_of, config, stats_since=stats.since)
+    observed = observed_hours(counts, now, config, stats.since)
+    base = fit(counts, now, observed_hours=observed, stats=stats, config=config)
+    ev = evaluate(symbol, buckets, counts, base, as_of=as_of, config=config, stats_since=stats.since)
+    alert, events = step(previous, ev, evidence, config, config_version)
+    return Outcome(ev, alert, events)
+
+
+def assess(
+    symbol: str,
+    state: TickerState,
+    as_of: float,
+    *,
+    stats: GlobalStats,
+    config: DetectionConfig,
+    config_version: int = 0,
+) -> Outcome:
+    """Evaluate ``symbol`` at ``as_of`` and move its alert one step, in memory."""
     recent = [e for e in state.evidence if e.created_utc >= as_of - EVIDENCE_KEEP_S]
-    alert, events = step(state.alert, ev, recent, config, config_version)
+    outcome = decide(
+        symbol,
+        state.buckets,
+        state.counts,
+        state.alert,
+        recent,
+        as_of=as_of,
+        stats=stats,
+        config=config,
+        config_version=config_version,
+    )
+    alert = outcome.alert
     if alert is not None and alert is not state.alert:
         if state.alerts and state.alerts[-1].alert_id == alert.alert_id:
             state.alerts[-1] = alert
         else:
             state.alerts.append(alert)
         state.alert = alert
-    return Outcome(ev, alert, events)
+    return outcome
 
 
 class WeekVolume:
@@ -145,5 +175,5 @@ def replay_buckets(
         for symbol, bucket in touched.items():
             state = states.setdefault(symbol, TickerState())
             state.add({bucket.hour: bucket})
-            assess(symbol, state, min(as_of, (index + 1) * HOUR - 1), current, config)
+            assess(symbol, state, min(as_of, (index + 1) * HOUR - 1), stats=current, config=config)
     return [a for s in states.values() for a in s.alerts]

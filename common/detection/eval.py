@@ -26,10 +26,8 @@ AFTER_PEAK_S = 2 * DAY  # ... and this long after the peak (pump flags, late org
 
 
 def _matches(alert: Alert, label: dict[str, Any]) -> bool:
-    return (
-        alert.symbol == label["ticker"]
-        and label["start"] - BEFORE_START_S <= alert.opened_at <= label["peak"] + AFTER_PEAK_S
-    )
+    start, peak = float(label["start"]), float(label["peak"])
+    return alert.symbol == label["ticker"] and start - BEFORE_START_S <= alert.opened_at <= peak + AFTER_PEAK_S
 
 
 def _organic_opened(alert: Alert) -> float | None:
@@ -43,7 +41,11 @@ def score(alerts: Sequence[Alert], labels: Iterable[dict[str, Any]], manifest: d
     rows: list[dict[str, Any]] = []
     claimed: set[str] = set()
     for label in labels:
-        mine = [a for a in alerts if (label["scenario"] == "always_popular" and a.symbol == label["ticker"]) or _matches(a, label)]
+        mine = [
+            a
+            for a in alerts
+            if (label["scenario"] == "always_popular" and a.symbol == label["ticker"]) or _matches(a, label)
+        ]
         claimed.update(a.alert_id for a in mine)
         organic_times = sorted(t for a in mine if (t := _organic_opened(a)) is not None)
         row: dict[str, Any] = {
@@ -92,7 +94,7 @@ def passes(summary: dict[str, Any]) -> bool:
     """The issue's bar: every breakout caught a day early, no pump passed as organic,
     at most one false alert a day, the always-popular ticker left alone."""
     lead = summary["median_lead_time_h"]
-    return (
+    return bool(
         summary["organic_detected"] == summary["organic_total"]
         and lead is not None
         and lead >= 24
@@ -131,8 +133,9 @@ def _print(summary: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Backtest labelled corpora and score them (make eval).")
     parser.add_argument("corpora", nargs="*", type=Path, default=[Path("data/replay/default")])
-    parser.add_argument("--generate-seed", type=int, action="append", default=[],
-                        help="also generate a corpus with this seed (into a temporary directory) and score it")  # fmt: skip
+    parser.add_argument(
+        "--generate-seed", type=int, action="append", default=[], help="also score a corpus generated with this seed"
+    )
     parser.add_argument("--days", type=int, default=14, help="length of generated corpora")
     parser.add_argument("--config", type=Path)
     parser.add_argument("--out", type=Path, default=Path("eval/results.json"))

@@ -70,7 +70,7 @@ class Alert:
     peak_score: float
     escalate_at: float
     pump_risk: float
-    metrics: dict[str, Any]
+    metrics: dict[str, float | str]
     baseline: dict[str, Any]
     evidence: tuple[Evidence, ...]
     opened_at: float

@@ -45,17 +45,14 @@ class WindowScore:
 
     def strength(self, config: DetectionConfig) -> float:
         """1 where both bars are just met; grows with the geometric mean of the margins."""
-        return math.sqrt(
-            max(0.0, self.ratio / config.volume_ratio_min) * max(0.0, self.surprise / config.surprise_min)
-        )
+        return math.sqrt(max(0.0, self.ratio / config.volume_ratio_min) * max(0.0, self.surprise / config.surprise_min))
 
-    def to_doc(self) -> dict[str, float | int | bool]:
+    def to_doc(self) -> dict[str, float]:
         return {
             "mentions": self.mentions,
             "expected": round(self.expected, 4),
             "ratio": round(self.ratio, 4),
             "surprise": round(self.surprise, 4),
-            "spiking": self.spiking,
         }
 
 
@@ -101,13 +98,15 @@ class Evaluation:
     score: float
     reasons: tuple[str, ...] = field(default=())
 
-    def metrics_doc(self) -> dict[str, object]:
-        return {
-            **{name: w.to_doc() for name, w in self.windows.items()},
-            "signals": {k: round(v, 6) for k, v in self.signals.items()},
-            "quality_window": self.quality_window,
-            "pump_components": self.pump_components,
-        }
+    def metrics_doc(self) -> dict[str, float | str]:
+        """Flat name -> number: what the API shows as the alert's metrics."""
+        doc: dict[str, float | str] = {}
+        for name, w in self.windows.items():
+            doc.update({f"{key}_{name}": float(value) for key, value in w.to_doc().items()})
+        doc.update({k: round(v, 6) for k, v in self.signals.items()})
+        doc.update({f"pump_{k}": v for k, v in self.pump_components.items()})
+        doc["quality_window"] = self.quality_window
+        return doc
 
 
 def _signals(stats: WindowStats, day: WindowStats, velocity: float) -> dict[str, float]:
@@ -133,9 +132,9 @@ def evaluate(
     buckets: Mapping[str, HourBucket],
     counts: Mapping[int, int],
     base: Baseline,
+    *,
     as_of: float,
     config: DetectionConfig,
-    *,
     stats_since: float | None = None,
 ) -> Evaluation:
     """Score ``symbol`` at ``as_of`` against ``base``. ``buckets`` (hour key -> bucket) hold
@@ -143,8 +142,12 @@ def evaluate(
     now = int(as_of // HOUR)
     fraction = max(1 / 60, min(1.0, (as_of - now * HOUR) / HOUR))
     windows = {
-        "1h": score_window(counts, base, now, 1, last_fraction=fraction, min_count=config.min_mentions_1h, config=config),
-        "6h": score_window(counts, base, now, 6, last_fraction=fraction, min_count=config.min_mentions_6h, config=config),
+        "1h": score_window(
+            counts, base, now, 1, last_fraction=fraction, min_count=config.min_mentions_1h, config=config
+        ),
+        "6h": score_window(
+            counts, base, now, 6, last_fraction=fraction, min_count=config.min_mentions_6h, config=config
+        ),
     }
     last = hour_key(as_of)
     six = window(buckets, last, 6)

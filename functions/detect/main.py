@@ -1,0 +1,135 @@
+"""detect: a ticker update in; its detection, its alert and an ``alerts`` message out.
+
+``ticker-updates`` is not ordered, so every write is guarded by data time instead of by a
+lock: an update older than the ticker's stored ``detection.as_of`` changes nothing; the alert
+is created with a create precondition or updated with a last-update-time precondition (a
+concurrent delivery makes it fail, and the retry re-reads). A new, escalated or reopened
+alert is announced once per (alert_id, level): the document's ``announced_level`` records
+it after the publish, so a redelivery that crashed in between publishes again — consumers
+treat (alert_id, level) as the idempotency key.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import functions_framework
+from cloudevents.http import CloudEvent
+from google.cloud import firestore
+
+from common import log, topics
+from common.adapters import firestore as fs
+from common.adapters.pubsub import Outgoing, Publisher, get_publisher
+from common.detection.engine import Outcome, decide, volumes
+from common.entrypoint import Delivery, handle
+from common.messages import AlertEvent, TickerUpdate
+from common.settings import Settings, get_settings
+from functions.detect import store
+
+logger = log.get_logger(__name__)
+
+
+@dataclass
+class Result:
+    outcome: Outcome | None
+    published: int = 0
+    stale: bool = False
+
+
+def detection_doc(outcome: Outcome, version: int) -> dict[str, Any]:
+    ev, alert = outcome.evaluation, outcome.alert
+    best = max(ev.windows.values(), key=lambda w: w.surprise)
+    status = alert.status if alert is not None and alert.active else ("spike" if ev.spike else "quiet")
+    return {
+        "as_of": ev.as_of,
+        "score": ev.score,
+        "pump_risk": ev.pump_risk,
+        "ratio": round(best.ratio, 4),
+        "surprise": round(best.surprise, 4),
+        "baseline_1h": round(ev.windows["1h"].expected, 4),
+        "status": status,
+        "kind": ev.kind,
+        "rule": ev.rule,
+        "alert_id": alert.alert_id if alert is not None else None,
+        "config_version": version,
+    }
+
+
+def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
+    snap = store.read(db, update.ticker, update.as_of)
+    if float(snap.detection.get("as_of") or 0.0) > update.as_of:
+        logger.info("stale update for %s ignored", update.ticker, extra={"json_fields": {"as_of": update.as_of}})
+        return Result(None, stale=True)
+    outcome = decide(
+        update.ticker,
+        snap.buckets,
+        volumes(snap.buckets),
+        snap.alert,
+        snap.evidence,
+        as_of=update.as_of,
+        stats=snap.stats,
+        config=snap.config,
+        config_version=snap.config_version,
+    )
+    alert = outcome.alert
+    published = 0
+    if alert is not None and (alert is not snap.alert or alert.level > snap.announced_level):
+        if alert is not snap.alert:
+            store.write_alert(db, alert, snap.announced_level if snap.alert else 0, snap.alert_update_time)
+        announced = snap.announced_level if snap.alert is not None and snap.alert.alert_id == alert.alert_id else 0
+        if alert.active and alert.level > announced:
+            event = AlertEvent(
+                alert_id=alert.alert_id,
+                ticker=alert.symbol,
+                status=alert.status,
+                level=alert.level,
+                rule=alert.rule,
+                score=alert.score,
+                pump_risk=alert.pump_risk,
+                as_of=alert.updated_at,
+                kind=alert.kind,
+            )
+            publisher.publish_all([Outgoing(topics.ALERTS, event)])
+            store.mark_announced(db, alert.alert_id, alert.level)
+            published = 1
+    store.write_detection(db, update.ticker, detection_doc(outcome, snap.config_version))
+    logger.info(
+        "detected %s: %s",
+        update.ticker,
+        outcome.evaluation.rule,
+        extra={
+            "json_fields": {
+                "ticker": update.ticker,
+                "as_of": update.as_of,
+                "score": outcome.evaluation.score,
+                "pump_risk": outcome.evaluation.pump_risk,
+                "events": list(outcome.events),
+                "alert_id": alert.alert_id if alert else None,
+                "published": published,
+                "buckets": len(snap.buckets),
+            }
+        },
+    )
+    return Result(outcome, published)
+
+
+def _publisher() -> Publisher:
+    return get_publisher(get_settings().project_id)
+
+
+def _process(update: TickerUpdate, delivery: Delivery, settings: Settings) -> None:
+    del delivery
+    with log.context(ticker=update.ticker):
+        detect_update(update, fs.get_client(settings.project_id), _publisher())
+
+
+@functions_framework.cloud_event
+def detect(cloud_event: CloudEvent) -> None:
+    settings = get_settings()
+    log.configure(settings.log_level)
+    handle(
+        cloud_event,
+        function="detect",
+        model=TickerUpdate,
+        process=lambda update, delivery: _process(update, delivery, settings),
+        publisher=_publisher,
+    )

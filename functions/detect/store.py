@@ -1,0 +1,168 @@
+"""The detector's Firestore reads and writes, in one place.
+
+Per event: ``config/detection`` (one read, every event: a config change applies to the next
+event), ``stats/global`` (cached per instance for one data hour), ``tickers/{S}`` (the
+previous detection), one range query over ``tickers/{S}/hours`` (the baseline's history),
+the open alert ``alerts/{id}`` when there is one, and one query over ``posts`` for evidence
+(the ticker's items of the last 24 hours, newest first, bounded).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from common.adapters import firestore as fs
+from common.detection.baseline import HOUR, GlobalStats, global_rate
+from common.detection.lifecycle import Alert, Evidence
+from common.detection_config import DetectionConfig, from_document
+from common.features import is_dd
+from common.metrics import HourBucket, bucket_from_doc, hour_key
+
+STATS = "stats"
+GLOBAL = "global"
+DETECTION = "detection"
+EVIDENCE_CANDIDATES = 60
+EVIDENCE_WINDOW_S = 24 * 3600.0
+
+
+@dataclass
+class Snapshot:
+    """What one event read."""
+
+    config: DetectionConfig
+    config_version: int
+    stats: GlobalStats
+    detection: dict[str, Any]
+    buckets: dict[str, HourBucket]
+    alert: Alert | None
+    alert_update_time: Any
+    announced_level: int
+    evidence: list[Evidence]
+    reads: int = 0
+
+
+def read_config(db: firestore.Client) -> tuple[DetectionConfig, int]:
+    snap = db.collection(fs.CONFIG).document(DETECTION).get()
+    return from_document(snap.to_dict() if snap.exists else None)
+
+
+_stats_cache: dict[str, tuple[int, GlobalStats]] = {}
+
+
+def read_stats(db: firestore.Client, as_of: float) -> GlobalStats:
+    """``stats/global``: when data collection began (created once, by the first event ever)
+    and the average ticker's hourly rate, refreshed at most once per data hour per instance
+    from the ``tickers/*`` summaries' 7-day counts."""
+    hour = int(as_of // HOUR)
+    cached = _stats_cache.get(db.project)
+    if cached is not None and cached[0] == hour:
+        return cached[1]
+    ref = db.collection(STATS).document(GLOBAL)
+    snap = ref.get()
+    doc = snap.to_dict() if snap.exists else None
+    if doc is None:
+        doc = {"since": float(hour * HOUR), "rate": GlobalStats.rate, "hour": hour_key(as_of)}
+        if not fs.create_if_absent(ref, doc):
+            doc = ref.get().to_dict() or doc
+    if doc.get("hour") != hour_key(as_of) and as_of >= float(doc.get("since") or 0):
+        weeks = {
+            s.id: int(((s.to_dict() or {}).get("windows") or {}).get("7d", {}).get("mentions") or 0)
+            for s in db.collection(fs.TICKERS).select(["windows"]).stream()
+        }
+        since = float(doc.get("since") or as_of)
+        doc = {**doc, "rate": global_rate(weeks, min(168.0, max(1.0, (as_of - since) / HOUR))), "hour": hour_key(as_of)}
+        ref.set({"rate": doc["rate"], "hour": doc["hour"], "tickers": len(weeks)}, merge=True)
+    stats = GlobalStats.from_doc(doc)
+    _stats_cache[db.project] = (hour, stats)
+    return stats
+
+
+def read_buckets(db: firestore.Client, symbol: str, as_of: float, config: DetectionConfig) -> dict[str, HourBucket]:
+    """The ticker's hourly buckets from ``history_days`` before ``as_of`` up to its hour: one
+    range query (sparse tickers have few documents; a busy one at most 24 per day)."""
+    now = int(as_of // HOUR)
+    first = (now - config.history_days * 24 - 1) * HOUR
+    query = (
+        db.collection(fs.TICKERS)
+        .document(symbol)
+        .collection(fs.HOURS)
+        .where(filter=FieldFilter("start_utc", ">=", first))
+        .where(filter=FieldFilter("start_utc", "<=", now * HOUR))
+    )
+    return {b.hour: b for b in (bucket_from_doc(s.to_dict() or {}) for s in query.stream())}
+
+
+def _evidence(doc: Mapping[str, Any]) -> Evidence:
+    title, body = str(doc.get("title") or ""), str(doc.get("body") or "")
+    kind = str(doc.get("kind") or "post")
+    return Evidence(
+        item_id=str(doc.get("id") or ""),
+        permalink=str(doc.get("permalink") or ""),
+        title=title,
+        subreddit=str(doc.get("subreddit") or ""),
+        author=doc.get("author"),
+        created_utc=float(doc.get("created_utc") or 0.0),
+        score=int(doc.get("score") or 0),
+        kind=kind,
+        is_dd=is_dd(f"{title}\n{body}", doc.get("flair"), kind),
+        text_length=len(title) + len(body),
+    )
+
+
+def read_evidence(db: firestore.Client, symbol: str, as_of: float) -> list[Evidence]:
+    """The ticker's items of the last day (``posts`` carries each item's ``tickers``)."""
+    query = (
+        db.collection(fs.POSTS)
+        .where(filter=FieldFilter("tickers", "array_contains", symbol))
+        .where(filter=FieldFilter("created_utc", ">=", as_of - EVIDENCE_WINDOW_S))
+        .order_by("created_utc", direction=firestore.Query.DESCENDING)
+        .limit(EVIDENCE_CANDIDATES)
+    )
+    return [_evidence(s.to_dict() or {}) for s in query.stream() if (s.to_dict() or {}).get("created_utc", 0) <= as_of]
+
+
+def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
+    config, version = read_config(db)
+    stats = read_stats(db, as_of)
+    ticker = db.collection(fs.TICKERS).document(symbol).get()
+    detection = dict(((ticker.to_dict() or {}).get(DETECTION) or {}) if ticker.exists else {})
+    alert, update_time, announced = None, None, 0
+    if detection.get("alert_id"):
+        snap = db.collection(fs.ALERTS).document(str(detection["alert_id"])).get()
+        if snap.exists:
+            doc = snap.to_dict() or {}
+            alert, update_time, announced = Alert.from_doc(doc), snap.update_time, int(doc.get("announced_level") or 0)
+    buckets = read_buckets(db, symbol, as_of, config)
+    evidence = read_evidence(db, symbol, as_of)
+    return Snapshot(config, version, stats, detection, buckets, alert, update_time, announced, evidence)
+
+
+class Conflict(RuntimeError):
+    """Another delivery wrote the alert between our read and our write: retry the event."""
+
+
+def write_alert(db: firestore.Client, alert: Alert, announced_level: int, previous_update_time: Any) -> None:
+    """Create the episode's document, or update it only if nobody else did since we read it
+    (an update precondition, not a transaction: nothing waits on a lock)."""
+    ref = db.collection(fs.ALERTS).document(alert.alert_id)
+    doc = {**alert.to_doc(), "announced_level": announced_level}
+    try:
+        if previous_update_time is None:
+            if not fs.create_if_absent(ref, doc):
+                raise Conflict(f"alert {alert.alert_id} was created concurrently")
+        else:
+            ref.update(doc, option=db.write_option(last_update_time=previous_update_time))
+    except (gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound) as exc:
+        raise Conflict(str(exc)) from exc
+
+
+def mark_announced(db: firestore.Client, alert_id: str, level: int) -> None:
+    db.collection(fs.ALERTS).document(alert_id).update({"announced_level": level})
+
+
+def write_detection(db: firestore.Client, symbol: str, detection: dict[str, Any]) -> None:
+    db.collection(fs.TICKERS).document(symbol).set({DETECTION: detection}, merge=True)
