@@ -1,0 +1,137 @@
+"""``make eval-tickers``: precision, recall and F1 of ticker extraction on the labelled set,
+against ``reticker`` on the same texts in the same run, and throughput of both.
+
+Scoring is per text and per symbol (micro-averaged): a symbol the extractor reports that
+the label lacks is a false positive, a labelled symbol it misses is a false negative. Our
+extractor is scored through :func:`common.extraction.symbols` (known symbols, with the
+text's ``thread_symbols``); reticker through ``TickerExtractor().extract`` with its default
+configuration (it has no notion of a thread or of a symbol universe).
+
+Throughput: each extractor runs over all texts in turn, alternating, several rounds; the
+best round of each is reported (least disturbed by other work on the machine), and the
+ratio ours / reticker. Writes ``eval/tickers.json``.
+"""
+
+import json
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import reticker
+
+from common import extraction
+
+ROOT = Path(__file__).resolve().parent
+TEXTS = ROOT / "tickers" / "texts.jsonl"
+OUT = ROOT / "tickers.json"
+ROUNDS = 7
+
+
+def load() -> list[dict[str, Any]]:
+    with TEXTS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def score(pairs: list[tuple[set[str], set[str]]]) -> dict[str, float]:
+    tp = sum(len(got & want) for got, want in pairs)
+    fp = sum(len(got - want) for got, want in pairs)
+    fn = sum(len(want - got) for got, want in pairs)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn, "texts": len(pairs)}
+
+
+def best_rate(run: Callable[[], None], n_texts: int, rounds: int) -> list[float]:
+    rates = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        rates.append(n_texts / (time.perf_counter() - start))
+    return rates
+
+
+def main() -> None:
+    rows = load()
+    theirs_extractor = reticker.TickerExtractor()
+    threads = [frozenset(r["thread_symbols"]) for r in rows]
+    texts = [r["text"] for r in rows]
+
+    ours = [set(extraction.symbols(t, thread_symbols=th)) for t, th in zip(texts, threads, strict=True)]
+    theirs = [set(theirs_extractor.extract(t)) for t in texts]
+    wants = [set(r["expected"]) for r in rows]
+
+    def run_ours() -> None:
+        for t, th in zip(texts, threads, strict=True):
+            extraction.symbols(t, thread_symbols=th)
+
+    def run_theirs() -> None:
+        for t in texts:
+            theirs_extractor.extract(t)
+
+    ours_rates: list[float] = []
+    theirs_rates: list[float] = []
+    for _ in range(ROUNDS):  # alternate so both see the same machine conditions
+        ours_rates += best_rate(run_ours, len(texts), 1)
+        theirs_rates += best_rate(run_theirs, len(texts), 1)
+    ours_tps, theirs_tps = max(ours_rates), max(theirs_rates)
+
+    overall = score(list(zip(ours, wants, strict=True)))
+    overall_theirs = score(list(zip(theirs, wants, strict=True)))
+    buckets: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        buckets[r["bucket"]].append(i)
+        buckets[f"origin:{r['origin']}"].append(i)
+    per_bucket = {
+        b: {
+            "ours": score([(ours[i], wants[i]) for i in idx]),
+            "reticker": score([(theirs[i], wants[i]) for i in idx]),
+        }
+        for b, idx in sorted(buckets.items())
+    }
+
+    print(f"ticker extraction on {len(rows)} labelled texts ({TEXTS.relative_to(ROOT.parent)})\n")
+    print(f"{'bucket':<22}{'texts':>6}  {'P':>6}{'R':>7}{'F1':>7}   {'reticker P':>10}{'R':>7}{'F1':>7}")
+    for name, s in [("OVERALL", {"ours": overall, "reticker": overall_theirs}), *per_bucket.items()]:
+        o, t = s["ours"], s["reticker"]
+        print(
+            f"{name:<22}{o['texts']:>6}  {o['precision']:>6.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}   "
+            f"{t['precision']:>10.3f}{t['recall']:>7.3f}{t['f1']:>7.3f}"
+        )
+    print(
+        f"\nthroughput (best of {ROUNDS} alternating rounds): ours {ours_tps:,.0f} texts/s, "
+        f"reticker {theirs_tps:,.0f} texts/s, ratio {ours_tps / theirs_tps:.2f}x"
+    )
+
+    if "-v" in sys.argv:
+        print("\nerrors (ours):")
+        for r, got, want in zip(rows, ours, wants, strict=True):
+            if got != want:
+                print(f"  [{r['bucket']}] {r['text'][:90]!r}  got={sorted(got)} want={sorted(want)}")
+
+    result = {
+        "precision": round(overall["precision"], 4),
+        "recall": round(overall["recall"], 4),
+        "f1": round(overall["f1"], 4),
+        "reticker_f1": round(overall_theirs["f1"], 4),
+        "reticker_precision": round(overall_theirs["precision"], 4),
+        "reticker_recall": round(overall_theirs["recall"], 4),
+        "texts_per_s": round(ours_tps, 1),
+        "reticker_texts_per_s": round(theirs_tps, 1),
+        "throughput_ratio": round(ours_tps / theirs_tps, 3),
+        "texts": len(rows),
+        "buckets": {
+            b: {k: round(v["ours"][k], 4) for k in ("precision", "recall", "f1")}
+            | {"texts": v["ours"]["texts"], "reticker_f1": round(v["reticker"]["f1"], 4)}
+            for b, v in per_bucket.items()
+        },
+    }
+    OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {OUT.relative_to(ROOT.parent)}")
+
+
+if __name__ == "__main__":
+    main()
