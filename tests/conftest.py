@@ -15,7 +15,7 @@ from tests.support.pubsub import Observer
 from tests.support.reddit import LocalReddit
 
 # fetch's Reddit retries, shortened so failure tests do not sleep through real backoffs.
-FAST_REDDIT_RETRIES = {"REDDIT_BACKOFF_S": "0.05", "REDDIT_MAX_RETRIES": "3"}
+FAST_REDDIT_RETRIES = {"REDDIT_BACKOFF_S": "0.05", "REDDIT_MAX_RETRIES": "3", "REDDIT_TIMEOUT_S": "5"}
 
 
 @pytest.fixture(scope="session")

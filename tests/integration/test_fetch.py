@@ -188,6 +188,24 @@ def test_a_server_error_midway_keeps_what_finished_and_the_next_run_resumes_with
     assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
 
 
+def test_a_reddit_timeout_midway_keeps_what_finished_and_the_next_run_continues(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    local_reddit.fault("/comments/busy", status=200, delay=6.0)  # longer than REDDIT_TIMEOUT_S
+    items = observe(topics.REDDIT_ITEMS)
+    db = db_client(emulators)
+
+    assert finished(db, WSB, tick(emulators, WSB))["newest_id"] == "t3_nmis"
+    busy_thread = {"t3_busy"} | {f"t1_b{i:02d}" for i in range(20)}
+    first = ids(items.pull(expected=7, timeout=30, settle=1.0))
+    assert sorted(first) == sorted(FIRST_ITEMS - busy_thread)
+
+    assert finished(db, WSB, tick(emulators, WSB))["newest_id"] == "t3_busy"
+    second = ids(items.pull(expected=len(busy_thread), timeout=30, settle=1.0))
+    assert Counter(first + second) == Counter(FIRST_ITEMS)
+
+
 def test_a_malformed_listing_is_logged_and_skipped_without_hurting_other_subreddits(
     emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
 ) -> None:
