@@ -6,8 +6,8 @@ from typing import Any
 
 from common.detection.backtest import preview
 from common.detection_config import DetectionConfig
+from common.metrics import bucket_from_doc
 from common.settings import Settings
-from functions.aggregate.store import bucket_from_doc
 from functions.api.services import Backtest
 from functions.api.store import Store
 
