@@ -1,0 +1,195 @@
+"""Mentions in, through the running ``aggregate`` and ``detect`` on the real emulators, to an
+alert document and an ``alerts`` message; redelivered and stale updates change nothing; a
+config change applies to the very next event."""
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import google.cloud.pubsub_v1 as pubsub_v1
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.pubsub_v1.types import PublisherOptions
+
+from common import topics
+from common.features import text_features
+from common.messages import Mention, MentionBatch, Message, TickerUpdate, encode
+from emulators.stack import Stack
+from tests.support.pubsub import Observer
+
+T0 = 1_767_888_000.0  # 2026-01-08 16:00 UTC, a Thursday afternoon (busy hours)
+DAY = 86400.0
+WORDS = [
+    *("revenue", "guidance", "margin", "backlog", "contract", "customers", "pipeline", "quarter", "growth"),
+    *("filing", "analyst", "upgrade", "product", "launch", "partnership", "expansion", "cash", "flow"),
+    *("balance", "sheet", "valuation", "multiple", "catalyst", "demand"),
+]
+
+
+def _db(stack: Stack) -> firestore.Client:
+    assert stack.emulators is not None
+    return firestore.Client(project=stack.emulators.project)
+
+
+def _publish(stack: Stack, topic: str, messages: list[Message], key: str = "") -> None:
+    assert stack.emulators is not None
+    client = pubsub_v1.PublisherClient(publisher_options=PublisherOptions(enable_message_ordering=True))
+    path = client.topic_path(stack.emulators.project, topic)
+    for future in [client.publish(path, encode(m), ordering_key=key) for m in messages]:
+        future.result(timeout=30)
+
+
+def _mention(rng: random.Random, symbol: str, i: int, *, author: str, age_days: float, text: str) -> Mention:
+    kind = "post" if i % 3 == 0 else "comment"
+    title = f"Why I am looking at ${symbol} this week" if kind == "post" else ""
+    created = T0 + i * 60.0
+    f = text_features(title, text, None, kind)
+    return Mention(
+        item_id=f"{'t3' if kind == 'post' else 't1'}_{symbol.lower()}{i}",
+        kind=kind,
+        subreddit=rng.choice(("stocks", "investing", "wallstreetbets")),
+        author=author,
+        author_created_utc=created - age_days * DAY,
+        created_utc=created,
+        text_length=len(title) + len(text),
+        score=rng.randint(1, 80),
+        permalink=f"/r/stocks/comments/{symbol.lower()}{i}/post/",
+        title=title,
+        is_dd=f.is_dd,
+        emoji_count=f.emoji_count,
+        rocket_count=f.rocket_count,
+        cashtag_count=f.cashtag_count,
+        text_hash=f.text_hash,
+        minhash=f.minhash,
+        sentiment=f.sentiment,
+    )
+
+
+def organic_batch(symbol: str, n: int = 24) -> MentionBatch:
+    """Many old accounts, each writing its own substantial text about a quiet ticker."""
+    rng = random.Random(symbol)
+    mentions = [
+        _mention(
+            rng,
+            symbol,
+            i,
+            author=f"{symbol.lower()}_reader{i}",
+            age_days=900,
+            text=f"${symbol} " + " ".join(rng.choice(WORDS) for _ in range(30)),
+        )
+        for i in range(n)
+    ]
+    return MentionBatch(ticker=symbol, run_id="organic", mentions=tuple(mentions))
+
+
+def pump_batch(symbol: str, n: int = 24) -> MentionBatch:
+    """Four new accounts pasting the same rocket spam."""
+    rng = random.Random(symbol)
+    spam = (
+        f"${symbol} IS ABOUT TO EXPLODE 🚀🚀🚀🚀 short squeeze loading, float is tiny, get in before it's too late 🚀"
+    )
+    mentions = [_mention(rng, symbol, i, author=f"moon{i % 4}", age_days=3, text=spam) for i in range(n)]
+    return MentionBatch(ticker=symbol, run_id="pump", mentions=tuple(mentions))
+
+
+def prepare(db: firestore.Client, symbol: str, batch: MentionBatch) -> None:
+    """What the rest of the system would already hold: data collected for ten days (past the
+    detector's warm-up) and the items themselves in ``posts`` (the alert's evidence)."""
+    db.collection("stats").document("global").set({"since": T0 - 10 * DAY, "rate": 0.05})
+    for m in batch.mentions:
+        db.collection("posts").document(m.item_id).set(
+            {
+                "id": m.item_id,
+                "kind": m.kind,
+                "subreddit": m.subreddit,
+                "author": m.author,
+                "title": m.title,
+                "body": "",
+                "permalink": m.permalink,
+                "score": m.score,
+                "created_utc": m.created_utc,
+                "tickers": [symbol],
+            }
+        )
+
+
+def alerts_of(db: firestore.Client, symbol: str) -> list[dict[str, Any]]:
+    query = db.collection("alerts").where(filter=FieldFilter("symbol", "==", symbol))
+    return [d.to_dict() or {} for d in query.stream()]
+
+
+def test_an_organic_spike_becomes_one_alert_document_and_one_alerts_message(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    db = _db(emulators)
+    batch = organic_batch("CRSP")
+    prepare(db, "CRSP", batch)
+    alerts = observe(topics.ALERTS)
+    _publish(emulators, topics.MENTIONS, [batch], key="CRSP")
+
+    received = alerts.pull(expected=1, timeout=90, settle=2.0)
+    assert [r.json()["ticker"] for r in received] == ["CRSP"]
+    event = received[0].json()
+    assert event["kind"] == "organic"
+    assert event["status"] == "open"
+    assert event["level"] == 1
+
+    stored = alerts_of(db, "CRSP")
+    assert len(stored) == 1
+    alert = stored[0]
+    assert alert["alert_id"] == event["alert_id"] == "CRSP-2026010816"
+    assert alert["rule"].startswith("volume_spike_")
+    assert alert["baseline"]["level"] < 0.1
+    assert alert["metrics"]["ratio_1h"] >= 3
+    assert alert["evidence"], "an alert cites the posts behind it"
+    assert all(e["permalink"].startswith("https://www.reddit.com/r/") for e in alert["evidence"])
+    assert alert["evidence"][0]["kind"] == "post"
+    ticker = db.collection("tickers").document("CRSP").get().to_dict() or {}
+    assert ticker["detection"]["alert_id"] == alert["alert_id"]
+    assert ticker["detection"]["status"] == "open"
+
+    # The same update delivered again, and an older one arriving late: nothing new.
+    as_of = max(m.created_utc for m in batch.mentions)
+    _publish(
+        emulators,
+        topics.TICKER_UPDATES,
+        [TickerUpdate(ticker="CRSP", as_of=as_of), TickerUpdate(ticker="CRSP", as_of=as_of - 600)],
+    )
+    assert alerts.pull(expected=1, timeout=8) == []
+    again = alerts_of(db, "CRSP")
+    assert len(again) == 1
+    assert again[0]["level"] == 1
+    assert again[0]["announced_level"] == 1
+
+
+def test_a_copy_paste_campaign_is_flagged_as_a_pump_never_as_organic(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    db = _db(emulators)
+    batch = pump_batch("SNDL")
+    prepare(db, "SNDL", batch)
+    alerts = observe(topics.ALERTS)
+    _publish(emulators, topics.MENTIONS, [batch], key="SNDL")
+
+    received = alerts.pull(expected=1, timeout=90, settle=2.0)
+    assert [(r.json()["ticker"], r.json()["kind"]) for r in received] == [("SNDL", "pump")]
+    stored = alerts_of(db, "SNDL")
+    assert [a["kind"] for a in stored] == ["pump"]
+    assert stored[0]["pump_risk"] >= 0.5
+
+
+def test_a_config_change_applies_to_the_next_event_without_a_redeploy(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    db = _db(emulators)
+    batch = organic_batch("NTLA")
+    prepare(db, "NTLA", batch)
+    db.collection("config").document("detection").set({"volume_ratio_min": 10000.0, "version": 2})
+    alerts = observe(topics.ALERTS)
+    _publish(emulators, topics.MENTIONS, [batch], key="NTLA")
+
+    assert alerts.pull(expected=1, timeout=15) == []
+    ticker = db.collection("tickers").document("NTLA").get().to_dict() or {}
+    assert ticker["detection"]["config_version"] == 2
+    assert ticker["detection"]["status"] in ("quiet", "spike")
+    assert alerts_of(db, "NTLA") == []
