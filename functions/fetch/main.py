@@ -30,6 +30,7 @@ from common.settings import Settings, get_settings
 from functions.fetch import store
 
 logger = log.get_logger(__name__)
+AUTHOR_CLAIM_S = 120.0  # how long a run may hold an author's lookup before others may retry
 
 
 @dataclass
@@ -250,19 +251,26 @@ def _author_facts(
     names = {i.author for i in items if i.author}
     with report.timing("storage_read"):
         cached = store.cached_authors(db, names)
+    facts = {n: c.facts for n, c in cached.items() if c.facts is not None}
     wanted = ingest.authors_to_look_up(
-        items, {n: exp for n, (exp, _) in cached.items()}, now=wall_now, bots=settings.bot_accounts
+        items, {n: c.expires for n, c in cached.items()}, now=wall_now, bots=settings.bot_accounts
     )[: settings.author_lookups_per_run]
-    facts = {n: f for n, (_, f) in cached.items()}
-    if not wanted:
-        return facts
-    with report.timing("reddit"):
-        looked = reddit.authors(wanted, timeout=deadline - time.monotonic())
-    fresh = [f for f in looked.values() if isinstance(f, ingest.AuthorFacts)]
-    report.authors_looked_up, report.authors_failed = len(fresh), len(looked) - len(fresh)
-    with report.timing("storage_write"):
-        store.save_authors(db, fresh, now=wall_now, days=settings.author_cache_days)
-    facts.update({f.name: f for f in fresh})
+    if wanted:
+        with report.timing("storage_write"):
+            claimed = store.claim_authors(db, wanted, cached, now=wall_now, claim_s=AUTHOR_CLAIM_S)
+        with report.timing("reddit"):
+            looked = reddit.authors(claimed, timeout=deadline - time.monotonic())
+        fresh = [f for f in looked.values() if isinstance(f, ingest.AuthorFacts)]
+        report.authors_looked_up, report.authors_failed = len(fresh), len(looked) - len(fresh)
+        with report.timing("storage_write"):
+            store.save_authors(db, fresh, now=wall_now, days=settings.author_cache_days)
+        facts.update({f.name: f for f in fresh})
+    # Authors another run was looking up meanwhile: their facts have likely landed by now.
+    waiting = [n for n in names if n not in facts]
+    if waiting:
+        with report.timing("storage_read"):
+            again = store.cached_authors(db, waiting)
+        facts.update({n: c.facts for n, c in again.items() if c.facts is not None})
     return facts
 
 

@@ -22,6 +22,7 @@ from google.cloud import firestore
 from common import topics
 from common.adapters import firestore as fs
 from emulators.stack import Stack
+from functions.fetch import store
 from tests.support.pubsub import Observer, Received
 from tests.support.reddit import SMALL, T0, LocalReddit
 
@@ -223,3 +224,18 @@ def test_a_malformed_listing_is_logged_and_skipped_without_hurting_other_subredd
     assert dead.pull(expected=1, timeout=1) == []
     log = Path(emulators.log_dir / "fetch.log").read_text()
     assert any("malformed" in line and WSB in line and run_id in line for line in log.splitlines())
+
+
+def test_only_one_of_two_concurrent_runs_may_look_up_an_author(emulators: Stack) -> None:
+    db = db_client(emulators)
+    now = time.time()
+    first = store.claim_authors(db, ["alice", "bob"], {}, now=now, claim_s=120)
+    second = store.claim_authors(db, ["alice", "bob"], {}, now=now, claim_s=120)
+    assert (first, second) == (["alice", "bob"], [])
+
+    # Once a claim (or the cached facts) expired, exactly one later run takes it over.
+    cached = store.cached_authors(db, ["alice"])
+    assert cached["alice"].facts is None  # pending: nobody has the facts yet
+    later = now + 121
+    assert store.claim_authors(db, ["alice"], cached, now=later, claim_s=120) == ["alice"]
+    assert store.claim_authors(db, ["alice"], cached, now=later, claim_s=120) == []
