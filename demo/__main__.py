@@ -22,6 +22,7 @@ def parse(argv: list[str] | None = None) -> Options:
         default="auto",
         help="keep API and dashboard running until Ctrl-C (auto: when stdin is a terminal)",
     )
+    parser.add_argument("--log-dir", type=Path, default=Options.log_dir, help="where the stack's logs go")
     args = parser.parse_args(argv)
     if args.live and not (os.environ.get("REDDIT_CLIENT_ID") and os.environ.get("REDDIT_CLIENT_SECRET")):
         parser.error("--live needs REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET in the environment")
@@ -32,6 +33,7 @@ def parse(argv: list[str] | None = None) -> Options:
         hours=args.hours,
         live=args.live,
         interactive=interactive,
+        log_dir=args.log_dir.resolve(),
     )
 
 

@@ -66,6 +66,8 @@ class AlertRow:
 class Display:
     def __init__(self, total_s: float, console: Console | None = None) -> None:
         self.console = console or Console(highlight=False)
+        if not self.console.is_terminal:
+            self.console.width = max(self.console.width, 140)  # CI logs: room for the table
         self.live = self.console.is_terminal
         self.total_s = max(total_s, 1.0)
         self.progress = Progress(

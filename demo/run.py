@@ -3,8 +3,10 @@
 Replay (the default): the local Reddit serves the bundled corpus and only shows what was
 created before its clock. Each tick moves that clock forward by ``step`` of data time and
 publishes one scrape tick (its own run id), exactly what Cloud Scheduler does every ten
-minutes; the driver then waits for the tick's work to drain before the next one, so every
-function sees the data in the order it would have in production, just faster.
+minutes. The next tick waits until fetch has reported every subreddit of this one (so two
+runs never read the same listing at once, as in production); aggregation and detection of a
+tick overlap with the next tick's fetch, as they would. At the end the driver waits until
+the aggregator and the detector have been quiet for a while.
 
 Live (``--live``, needs ``REDDIT_CLIENT_ID``/``REDDIT_CLIENT_SECRET``): fetch talks to
 reddit.com and ticks follow the real clock.
@@ -31,6 +33,7 @@ from common.settings import Settings
 from demo import labels as lbl
 from demo.dashboard import DashboardServer
 from demo.display import AlertRow, Display
+from demo.fetchlog import FetchLog
 from demo.observe import Observers
 from emulators.processes import free_port
 from emulators.stack import ROOT, Stack
@@ -46,8 +49,8 @@ class Options:
     hours: float | None = None  # play only the first N hours of the corpus (tests)
     live: bool = False
     interactive: bool = False  # keep serving API and dashboard until Ctrl-C
-    quiet_s: float = 0.6  # no pipeline activity this long = the tick has drained
-    tick_timeout_s: float = 90.0
+    quiet_s: float = 3.0  # at the end: no ticker update or alert this long = caught up
+    tick_timeout_s: float = 60.0
     live_period_s: float = 600.0  # the Terraform schedule: every ten minutes
     log_dir: Path = ROOT / ".stack" / "demo" / "logs"
     token_ttl_s: int = 12 * 3600
@@ -98,6 +101,10 @@ class Demo:
     labels: list[lbl.Label] = field(default_factory=list)
     rows: dict[str, AlertRow] = field(default_factory=dict)
     handled_events: int = 0
+    fetch_log: FetchLog | None = None
+    tick_seconds: list[float] = field(default_factory=list)
+    late_ticks: int = 0  # ticks whose fetches did not all report in time
+    played_until: float = 0.0  # data time the replay reached
     token: str = ""
 
     # ------------------------------------------------------------ setup and teardown
@@ -105,8 +112,13 @@ class Demo:
     def start_stack(self) -> Stack:
         dashboard_port = free_port()
         origins = [*Settings().cors_origins, f"http://127.0.0.1:{dashboard_port}"]
-        env = {"CORS_ORIGINS": ",".join(origins), "LOG_LEVEL": "WARNING"}
+        env = {"CORS_ORIGINS": ",".join(origins)}
         self.stack = Stack(log_dir=self.options.log_dir, extra_env=env)
+        # Replay: the local Reddit serves the corpus, its clock at the corpus's start.
+        # Live: no local Reddit, so fetch's asyncpraw talks to reddit.com with the credentials.
+        self.stack.local_reddit = not self.options.live
+        self.stack.reddit_corpus = None if self.options.live else self.options.corpus
+        self.stack.reddit_now = "start"
         self.stack.start()
         os.environ.update(self.stack.env)  # this process's clients talk to the same emulators
         api = self.stack.services["api"].url
@@ -157,25 +169,30 @@ class Demo:
         path = publisher.topic_path(self.stack.env["GOOGLE_CLOUD_PROJECT"], topics.SCRAPE_TICKS)
         publisher.publish(path, json.dumps({"run_id": run_id}).encode()).result(timeout=30)
 
-    def drain(self, run_id: str, quiet_s: float, timeout_s: float) -> None:
-        """Wait until dispatch fanned the tick out and then nothing moved for ``quiet_s``:
-        no message on any observed topic and no request to the local Reddit."""
-        assert self.observers is not None
+    def wait_for_fetches(self, run_id: str, timeout_s: float) -> bool:
+        """Until every subreddit of the run has reported (alerts are reported meanwhile)."""
+        assert self.fetch_log is not None
         expected = len(Settings().subreddits)
         deadline = time.monotonic() + timeout_s
-        while self.observers.fetches_for(run_id) < expected and time.monotonic() < deadline:
-            time.sleep(0.05)
-        requests = self.replay.requests() if self.replay else 0
-        calm_since = time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.1)
+        while self.fetch_log.reported(run_id) < expected:
+            if time.monotonic() > deadline:
+                return False
             self.collect_alerts()
-            now_requests = self.replay.requests() if self.replay else 0
-            if now_requests != requests:
-                requests, calm_since = now_requests, time.monotonic()
-            idle = min(self.observers.snapshot()["idle_s"], time.monotonic() - calm_since)
-            if idle >= quiet_s:
-                return
+            time.sleep(0.05)
+        return True
+
+    def settle(self, quiet_s: float, timeout_s: float) -> None:
+        """Until the aggregator and the detector have been quiet for ``quiet_s``."""
+        assert self.observers is not None
+        deadline = time.monotonic() + timeout_s
+        while self.observers.idle_s() < quiet_s and time.monotonic() < deadline:
+            self.collect_alerts()
+            time.sleep(0.1)
+        self.collect_alerts()
+
+    def counts(self) -> dict[str, int]:
+        log = self.fetch_log
+        return {"items": log.items if log else 0, "mentions": log.mentions if log else 0}
 
     def play_replay(self) -> None:
         assert self.stack is not None and self.display is not None
@@ -184,17 +201,20 @@ class Demo:
         if self.options.hours is not None:
             end = min(end, start + self.options.hours * HOUR)
         self.replay = ReplayClock(self.reddit_url())
-        self.replay.load(self.options.corpus, start)
-        times = tick_times(start, end, self.options.step_hours * HOUR)
+        self.replay.set(start)
         self.display.total_s = end - start
-        for number, now in enumerate(times, 1):
+        for number, now in enumerate(tick_times(start, end, self.options.step_hours * HOUR), 1):
+            began = time.monotonic()
             self.replay.set(now)
             run_id = f"demo-{int(time.time())}-{number:04d}"
             self.publish_tick(run_id)
-            self.drain(run_id, self.options.quiet_s, self.options.tick_timeout_s)
-            assert self.observers is not None
-            self.display.update(now - start, now, self.observers.snapshot(), len(self.rows))
-        self.drain("final", self.options.quiet_s * 3, self.options.tick_timeout_s)
+            if not self.wait_for_fetches(run_id, self.options.tick_timeout_s):
+                self.late_ticks += 1
+            self.tick_seconds.append(time.monotonic() - began)
+            self.played_until = now
+            self.display.update(now - start, now, self.counts(), len(self.rows))
+        self.display.say("all data fetched; waiting for aggregation and detection to catch up…")
+        self.settle(self.options.quiet_s, 180.0)
 
     def play_live(self) -> None:
         """Real Reddit, real clock: a tick now, then one per schedule period while serving."""
@@ -204,8 +224,9 @@ class Demo:
             number += 1
             run_id = f"demo-live-{int(time.time())}"
             self.publish_tick(run_id)
-            self.drain(run_id, 5.0, 600.0)
-            self.display.update(0, time.time(), self.observers.snapshot(), len(self.rows))
+            self.wait_for_fetches(run_id, 600.0)
+            self.settle(5.0, 120.0)
+            self.display.update(0, time.time(), self.counts(), len(self.rows))
             if not self.options.interactive:
                 return
             self.display.say(f"tick {number} done; next in {self.options.live_period_s:.0f} s (Ctrl-C to stop)")
@@ -216,10 +237,9 @@ class Demo:
 
     def reddit_url(self) -> str:
         assert self.stack is not None
-        reddit = getattr(self.stack, "reddit", None)
-        if reddit is None:
+        if self.stack.reddit is None:
             raise RuntimeError("the local stack has no local Reddit (emulators/reddit)")
-        return str(reddit.url)
+        return self.stack.reddit.url
 
     # ------------------------------------------------------------ the whole run
 
@@ -246,6 +266,8 @@ class Demo:
         with Display(total_s=1.0) as display:
             self.display = display
             display.say("starting the local stack (emulators, every function, provisioning)…")
+            fetch_log = self.options.log_dir / "fetch.log"  # appended to by every run: read only ours
+            self.fetch_log = FetchLog(fetch_log, offset=fetch_log.stat().st_size if fetch_log.exists() else 0)
             self.start_stack()
             assert self.stack is not None and self.dashboard is not None
             display.say(f"stack up in {time.monotonic() - began:.0f} s; dashboard at {self.dashboard.url}")
@@ -259,12 +281,23 @@ class Demo:
                 self.play_replay()
             self.collect_alerts()
         alerted = {row.symbol for row in self.rows.values()}
-        display.table(list(self.rows.values()), lbl.missed(self.labels, alerted))
-        counts = self.observers.snapshot() if self.observers else {}
+        played = [label for label in self.labels if label.peak <= self.played_until]
+        display.table(list(self.rows.values()), lbl.missed(played, alerted))
+        counts = self.counts()
         display.console.print(
-            f"done in {time.monotonic() - began:.0f} s: {counts.get('items', 0)} items, "
-            f"{counts.get('mentions', 0)} mentions, {len(self.rows)} alerts"
+            f"done in {time.monotonic() - began:.0f} s: {counts['items']} items, "
+            f"{counts['mentions']} mentions, {len(self.rows)} alerts"
         )
+        if self.tick_seconds:
+            n = len(self.tick_seconds)
+            display.console.print(
+                f"{n} ticks of {self.options.step_hours:g} h data time, {sum(self.tick_seconds) / n:.2f} s each"
+                + (
+                    f" ({self.late_ticks} did not finish within {self.options.tick_timeout_s:g} s)"
+                    if self.late_ticks
+                    else ""
+                )
+            )
         if self.options.interactive:
             display.console.print("\n" + self.access_help() + "\n\nserving until Ctrl-C…")
             with _until_interrupted():
@@ -297,6 +330,9 @@ def main(options: Options) -> int:
         print("\ninterrupted: stopping everything", file=sys.stderr)
         return 130
     finally:
+        stopping = time.monotonic()
         demo.stop()
         if demo.display is not None:
-            demo.display.console.print(f"stopped; logs in {options.log_dir}")
+            demo.display.console.print(
+                f"everything stopped in {time.monotonic() - stopping:.0f} s; logs in {options.log_dir}"
+            )

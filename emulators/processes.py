@@ -87,6 +87,12 @@ class Service:
             raise
         return self
 
+    def terminate(self) -> None:
+        """Ask the whole group to stop without waiting, so many services stop in parallel."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+
     def stop(self, grace: float = 5.0) -> None:
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):

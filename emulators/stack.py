@@ -102,6 +102,9 @@ class Emulators:
     def stop(self) -> None:
         for service in (self.bigquery, self.firestore, self.pubsub):
             if service is not None:
+                service.terminate()
+        for service in (self.bigquery, self.firestore, self.pubsub):
+            if service is not None:
                 service.stop()
 
 
@@ -252,6 +255,10 @@ class Stack:
         return service
 
     def stop(self) -> None:
+        everyone = [*self.services.values(), self.reddit, self.jwks]
+        for service in everyone:  # all at once: a sequential stop costs each one's shutdown in turn
+            if service is not None:
+                service.terminate()
         for service in self.services.values():
             service.stop()
         if self.reddit is not None:
