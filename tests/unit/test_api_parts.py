@@ -5,12 +5,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from google.api_core import exceptions as gexc
 
 from functions.api import models as m
 from functions.api.app import client_ip
 from functions.api.errors import ApiError
 from functions.api.history import HistoryReader
 from functions.api.openapi import API, document
+from functions.api.ratelimit import RateLimiter
 from functions.api.store import decode_cursor, encode_cursor
 
 SPEC = document(API, title="t", version="1")
@@ -86,3 +88,12 @@ def test_only_the_last_forwarded_address_is_trusted() -> None:
         assert client_ip() == "203.0.113.9"
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "10.1.2.3"}):
         assert client_ip() == "10.1.2.3"
+
+
+class FirestoreDown:
+    def collection(self, name: str) -> Any:
+        raise gexc.ServiceUnavailable("emulator gone")  # type: ignore[no-untyped-call]
+
+
+def test_a_rate_limit_store_outage_lets_requests_through_instead_of_failing_them() -> None:
+    RateLimiter(FirestoreDown(), clock=lambda: 0.0).check("user:x", limit=1)  # type: ignore[arg-type]
