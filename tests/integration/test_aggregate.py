@@ -5,7 +5,7 @@ of ``common.metrics``."""
 import random
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -161,19 +161,17 @@ def publish_all(stack: Stack, messages: list[MentionBatch]) -> None:
 
 
 def snapshot(db: firestore.Client, symbols: list[str]) -> dict[str, Any]:
-    """Every document the aggregator wrote for ``symbols``, by path."""
+    """Every document the aggregator wrote for ``symbols``, by path (the summary without the
+    ``detection`` field, which the running ``detect`` owns)."""
     out: dict[str, Any] = {}
-
-    def walk(ref: firestore.DocumentReference) -> Iterator[tuple[str, Any]]:
-        snap = ref.get()
-        if snap.exists:
-            yield ref.path, snap.to_dict()
-        for col in ref.collections():
-            for doc in col.list_documents():
-                yield from walk(doc)
-
     for symbol in symbols:
-        out.update(walk(db.collection("tickers").document(symbol)))
+        ticker = db.collection("tickers").document(symbol)
+        summary = ticker.get().to_dict() or {}
+        summary.pop("detection", None)
+        out[ticker.path] = summary
+        for name in ("hours", "days", "seen", "state"):
+            for doc in ticker.collection(name).stream():
+                out[doc.reference.path] = doc.to_dict()
     return out
 
 

@@ -94,15 +94,16 @@ def test_the_same_batch_processed_by_two_instances_at_once_is_counted_once(emula
     assert sorted(doc["authors"]) == ["user0", "user1", "user2", "user3"]  # type: ignore[call-overload]
 
 
-def test_the_detectors_field_survives_the_summary_rewrite(emulators: Stack) -> None:
+def test_fields_of_other_writers_survive_the_summary_rewrite(emulators: Stack) -> None:
+    """The summary is written with a field mask: ``detection`` (detect's) is never touched."""
     assert emulators.emulators
     settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
     db = firestore.Client(project=emulators.emulators.project)
     publisher = get_publisher(settings.project_id)
     aggregate_batch(batch("KEEP", 3), Delivery("a"), settings, db, publisher)
-    db.collection("tickers").document("KEEP").set({"detection": {"as_of": T0, "score": 0.5}}, merge=True)
+    db.collection("tickers").document("KEEP").set({"owned_elsewhere": {"as_of": T0, "score": 0.5}}, merge=True)
     aggregate_batch(batch("KEEP", 3, offset=3), Delivery("b"), settings, db, publisher)
     summary = db.collection("tickers").document("KEEP").get().to_dict() or {}
-    assert summary["detection"] == {"as_of": T0, "score": 0.5}
+    assert summary["owned_elsewhere"] == {"as_of": T0, "score": 0.5}
     assert summary["windows"]["1h"]["mentions"] == 6
     assert summary["as_of"] == T0 + 5 * 60
