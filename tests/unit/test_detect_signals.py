@@ -1,0 +1,118 @@
+"""Each signal of the detector on a synthetic ticker: volume, surprise, authors, length,
+spread, duplicates, new accounts, emojis, cashtag stuffing, warm-up."""
+
+import math
+
+import pytest
+from scipy.stats import nbinom
+
+from common.detection.baseline import GlobalStats
+from common.detection.signals import surprise
+from common.detection_config import DEFAULT_CONFIG
+from tests.unit.detect_helpers import H0, HOUR, START, evaluate_at, mentions, state_of, steady
+
+NOW = H0 + 24 * 10  # ten days of data collected
+QUIET = range(NOW - 24 * 9, NOW - 1)
+
+
+def at_end_of(hour: int) -> float:
+    return hour * HOUR + 3599.0
+
+
+@pytest.mark.parametrize(("observed", "expected"), [(3, 0.2), (10, 2.0), (50, 20.0), (1, 5.0)])
+def test_surprise_is_the_negative_binomial_tail(observed: int, expected: float) -> None:
+    r = DEFAULT_CONFIG.dispersion
+    want = -math.log10(nbinom.sf(observed - 1, r, r / (r + expected)))
+    assert surprise(observed, expected, r) == pytest.approx(want, rel=1e-9)
+
+
+def test_many_authors_writing_long_posts_make_an_organic_spike() -> None:
+    ev = evaluate_at(state_of(mentions(NOW, 25)), at_end_of(NOW))
+    assert ev.spike
+    assert ev.kind == "organic"
+    assert ev.rule == "volume_spike_1h"
+    assert ev.windows["1h"].ratio >= DEFAULT_CONFIG.volume_ratio_min
+    assert ev.windows["1h"].surprise >= DEFAULT_CONFIG.surprise_min
+
+
+def test_ordinary_drift_of_a_popular_ticker_is_not_a_spike() -> None:
+    history = steady(QUIET, 10)
+    ev = evaluate_at(state_of([*history, *mentions(NOW, 16)]), at_end_of(NOW))
+    assert not ev.spike
+
+
+def test_a_popular_tickers_tripled_volume_is_a_spike() -> None:
+    history = steady(QUIET, 4)
+    ev = evaluate_at(state_of([*history, *mentions(NOW, 30)]), at_end_of(NOW))
+    assert ev.spike
+    assert ev.kind == "organic"
+
+
+def test_detector_ignores_spike_from_three_authors() -> None:
+    ev = evaluate_at(state_of(mentions(NOW, 30, authors=["a", "b", "c"])), at_end_of(NOW))
+    assert ev.spike
+    assert ev.kind != "organic"
+    assert ev.signals["author_diversity"] < DEFAULT_CONFIG.author_diversity_min
+
+
+def test_short_comments_do_not_make_an_organic_alert() -> None:
+    ev = evaluate_at(state_of(mentions(NOW, 30, text="to the moon")), at_end_of(NOW))
+    assert ev.spike
+    assert ev.kind is None
+    assert "avg_text_length" in ev.rule
+
+
+def test_an_organic_alert_can_require_several_subreddits() -> None:
+    config = DEFAULT_CONFIG.model_copy(update={"min_subreddits": 2})
+    one_sub = evaluate_at(state_of(mentions(NOW, 30, subreddits=("stocks",))), at_end_of(NOW), config=config)
+    spread = evaluate_at(state_of(mentions(NOW, 30)), at_end_of(NOW), config=config)
+    assert one_sub.kind is None
+    assert spread.kind == "organic"
+    assert spread.signals["distinct_subreddits"] == 3
+
+
+def test_copy_paste_from_new_accounts_is_flagged_as_a_pump() -> None:
+    spam = mentions(NOW, 30, authors=[f"n{i}" for i in range(6)], age_days=3, duplicate=True, emoji=6)
+    ev = evaluate_at(state_of(spam, duplicates=True), at_end_of(NOW))
+    assert ev.spike
+    assert ev.kind == "pump"
+    assert ev.pump_risk >= DEFAULT_CONFIG.pump_risk_max
+    assert ev.pump_components["copy_paste"] == 1.0
+    assert ev.pump_components["new_accounts"] == 1.0
+
+
+def test_cashtag_stuffed_mentions_do_not_count_as_volume() -> None:
+    ev = evaluate_at(state_of(mentions(NOW, 30, cashtags=6)), at_end_of(NOW))
+    assert not ev.spike
+    assert ev.windows["1h"].mentions == 0
+    assert ev.signals["cashtag_stuffed_share"] == 1.0
+
+
+def test_nothing_alerts_during_the_warm_up() -> None:
+    young = GlobalStats(rate=0.05, since=float((NOW - 10) * HOUR))
+    ev = evaluate_at(state_of(mentions(NOW, 30)), at_end_of(NOW), stats=young)
+    assert ev.spike
+    assert ev.kind is None
+    assert ev.rule == "warming_up"
+
+
+def test_velocity_is_this_hours_mentions_minus_the_last() -> None:
+    ev = evaluate_at(state_of([*mentions(NOW - 1, 4, prefix="p"), *mentions(NOW, 9)]), at_end_of(NOW))
+    assert ev.signals["velocity"] == 5
+
+
+def test_dd_posts_are_counted_as_a_quality_signal() -> None:
+    dd = [m.model_copy(update={"is_dd": True}) for m in mentions(NOW, 30)]
+    ev = evaluate_at(state_of(dd), at_end_of(NOW))
+    assert ev.signals["dd_posts_24h"] == 10  # every third mention is a post
+    assert any("DD" in r for r in ev.reasons)
+
+
+def test_the_one_hour_window_rolls_over_the_hour_boundary() -> None:
+    state = state_of([*mentions(NOW - 1, 6, prefix="p"), *mentions(NOW, 3)])
+    ten_past = evaluate_at(state, NOW * HOUR + 600)
+    assert ten_past.windows["1h"].mentions == pytest.approx(3 + 6 * 5 / 6)
+
+
+def test_the_start_constant_is_a_utc_midnight() -> None:
+    assert START % 86400 == 0

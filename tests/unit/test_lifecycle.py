@@ -1,0 +1,156 @@
+"""The alert lifecycle: open, escalate, resolve, cooldown, deterministic ids, stale updates."""
+
+from common.detection.baseline import GlobalStats
+from common.detection.engine import TickerState, decide
+from common.detection.lifecycle import ANNOUNCED, Alert, Evidence, select_evidence
+from common.detection_config import DEFAULT_CONFIG
+from common.messages import Mention
+from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, mentions, steady
+
+NOW = H0 + 24 * 10
+STATS = GlobalStats(rate=0.05, since=float(START))
+
+
+def run(
+    ms: list[Mention], as_of: float, previous: Alert | None, evidence: list[Evidence] | None = None
+) -> tuple[Alert | None, tuple[str, ...]]:
+    state = TickerState()
+    state.add(buckets_of(ms))
+    outcome = decide(
+        "CRSP", state.buckets, state.counts, previous, evidence or [], as_of=as_of, stats=STATS, config=DEFAULT_CONFIG
+    )
+    return outcome.alert, outcome.events
+
+
+HISTORY = steady(range(NOW - 24 * 9, NOW - 1), 1, prefix="h")
+SPIKE = [*HISTORY, *mentions(NOW, 20, prefix="s")]
+
+
+def opened() -> Alert:
+    alert, events = run(SPIKE, NOW * HOUR + 3000, None)
+    assert alert is not None
+    assert events == ("opened",)
+    return alert
+
+
+def test_a_spike_opens_an_alert_whose_id_is_the_ticker_and_hour() -> None:
+    alert = opened()
+    assert alert.alert_id == "CRSP-2026011100"
+    assert (alert.status, alert.kind, alert.level) == ("open", "organic", 1)
+    assert alert.baseline["level"] > 0
+    assert float(alert.metrics["ratio_1h"]) >= 3
+    assert alert.history[0]["event"] == "opened"
+    assert "opened" in ANNOUNCED
+
+
+def test_the_same_evaluation_twice_opens_the_same_alert() -> None:
+    first, _ = run(SPIKE, NOW * HOUR + 3000, None)
+    second, _ = run(SPIKE, NOW * HOUR + 3000, None)
+    assert first == second
+
+
+def test_a_growing_spike_escalates_the_alert() -> None:
+    alert = opened()
+    bigger = [*SPIKE, *mentions(NOW + 1, 120, prefix="b")]
+    escalated, events = run(bigger, (NOW + 1) * HOUR + 3000, alert)
+    assert escalated is not None
+    assert events == ("escalated",)
+    assert (escalated.status, escalated.level) == ("escalated", 2)
+    assert escalated.alert_id == alert.alert_id
+    assert escalated.escalate_at > escalated.score
+
+
+def test_a_spike_that_does_not_grow_enough_only_updates() -> None:
+    alert = opened()
+    same = [*SPIKE, *mentions(NOW + 1, 20, prefix="c")]
+    updated, events = run(same, (NOW + 1) * HOUR + 3000, alert)
+    assert updated is not None
+    assert events == ("updated",)
+    assert updated.level == 1
+
+
+def test_volume_back_at_baseline_resolves_the_alert() -> None:
+    alert = opened()
+    later = [*SPIKE, *mentions(NOW + 8, 1, prefix="q")]
+    resolved, events = run(later, (NOW + 8) * HOUR + 3000, alert)
+    assert resolved is not None
+    assert events == ("resolved",)
+    assert resolved.status == "resolved"
+    assert resolved.resolved_at == (NOW + 8) * HOUR + 3000
+
+
+def resolved_alert() -> Alert:
+    later = [*SPIKE, *mentions(NOW + 8, 1, prefix="q")]
+    alert, _ = run(later, (NOW + 8) * HOUR + 3000, opened())
+    assert alert is not None and alert.status == "resolved"
+    return alert
+
+
+def test_a_new_spike_within_the_cooldown_reopens_the_same_episode() -> None:
+    again = [*SPIKE, *mentions(NOW + 10, 25, prefix="r")]
+    reopened, events = run(again, (NOW + 10) * HOUR + 3000, resolved_alert())
+    assert reopened is not None
+    assert events == ("reopened",)
+    assert reopened.alert_id == "CRSP-2026011100"
+    assert reopened.level == 2
+    assert reopened.resolved_at is None
+
+
+def test_a_new_spike_after_the_cooldown_opens_a_new_episode() -> None:
+    hour = NOW + 8 + int(DEFAULT_CONFIG.cooldown_hours) + 2
+    again = [*SPIKE, *mentions(hour, 25, prefix="r")]
+    fresh, events = run(again, hour * HOUR + 3000, resolved_alert())
+    assert fresh is not None
+    assert events == ("opened",)
+    assert fresh.alert_id != "CRSP-2026011100"
+
+
+def test_an_evaluation_older_than_the_alert_changes_nothing() -> None:
+    alert = opened()
+    stale, events = run(SPIKE, NOW * HOUR + 100, alert)
+    assert stale is alert
+    assert events == ()
+
+
+def test_an_organic_alert_that_turns_out_to_be_a_pump_is_reclassified() -> None:
+    alert = opened()
+    spam = [
+        m.model_copy(update={"author_created_utc": m.created_utc - 86400, "text_hash": "same"})
+        for m in mentions(NOW + 1, 200, authors=["p1", "p2", "p3"], prefix="z")
+    ]
+    state = TickerState()
+    state.add(buckets_of([*SPIKE, *spam], duplicates=True))
+    outcome = decide(
+        "CRSP",
+        state.buckets,
+        state.counts,
+        alert,
+        [],
+        as_of=(NOW + 1) * HOUR + 3000,
+        stats=STATS,
+        config=DEFAULT_CONFIG,
+    )
+    assert outcome.alert is not None
+    assert outcome.alert.kind == "pump"
+    assert "reclassified" in outcome.events
+
+
+def test_evidence_puts_dd_first_then_posts_by_score_with_full_permalinks() -> None:
+    def ev(i: str, **kw: object) -> Evidence:
+        base = {"permalink": f"/r/stocks/comments/{i}/", "title": i, "subreddit": "stocks", "author": "a"}
+        return Evidence(item_id=i, created_utc=0.0, **{**base, "score": 1, **kw})  # type: ignore[arg-type]
+
+    chosen = select_evidence(
+        [ev("comment", kind="comment", score=999), ev("post", score=50), ev("dd", is_dd=True), ev("post", score=50)], 2
+    )
+    assert [e.item_id for e in chosen] == ["dd", "post"]
+    assert chosen[0].to_doc()["permalink"] == "https://www.reddit.com/r/stocks/comments/dd/"
+
+
+def test_an_alert_round_trips_through_its_document() -> None:
+    alert = opened()
+    evidence = [Evidence("t3_a", "/r/x/comments/a/", "A", "x", "u", 1.0, 5)]
+    with_evidence, _ = run(SPIKE, NOW * HOUR + 3000, None, evidence)
+    assert with_evidence is not None
+    assert Alert.from_doc(with_evidence.to_doc()).evidence[0].permalink == "https://www.reddit.com/r/x/comments/a/"
+    assert Alert.from_doc(alert.to_doc()) == alert
