@@ -1,6 +1,7 @@
 """``python -m demo`` (``make demo``): see demo/run.py and the README's demo section."""
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -22,6 +23,13 @@ def parse(argv: list[str] | None = None) -> Options:
         default="auto",
         help="keep API and dashboard running until Ctrl-C (auto: when stdin is a terminal)",
     )
+    parser.add_argument(
+        "--detection-config",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help="thresholds to set through the API before replaying, e.g. '{\"warmup_hours\": 12}'",
+    )
     parser.add_argument("--log-dir", type=Path, default=Options.log_dir, help="where the stack's logs go")
     args = parser.parse_args(argv)
     if args.live and not (os.environ.get("REDDIT_CLIENT_ID") and os.environ.get("REDDIT_CLIENT_SECRET")):
@@ -34,6 +42,7 @@ def parse(argv: list[str] | None = None) -> Options:
         live=args.live,
         interactive=interactive,
         log_dir=args.log_dir.resolve(),
+        detection_config=args.detection_config,
     )
 
 

@@ -54,6 +54,7 @@ class Options:
     live_period_s: float = 600.0  # the Terraform schedule: every ten minutes
     log_dir: Path = ROOT / ".stack" / "demo" / "logs"
     token_ttl_s: int = 12 * 3600
+    detection_config: dict[str, Any] | None = None  # thresholds to set through the API first
 
 
 def tick_times(start: float, end: float, step_s: float) -> list[float]:
@@ -132,6 +133,25 @@ class Demo:
         assert self.stack is not None
         directory = Path(self.stack.env.get("DEVAUTH_DIR") or devauth.DEFAULT_DIR)
         return devauth.mint(devauth.current_key(directory), sub="demo-user", ttl_s=self.options.token_ttl_s)
+
+    def configure_detection(self, overrides: dict[str, Any]) -> None:
+        """Change thresholds the way an admin does: PUT /v1/config/detection with a token that
+        carries the admin role (fields not given keep their defaults)."""
+        from functions.api import devauth
+
+        assert self.stack is not None
+        directory = Path(self.stack.env.get("DEVAUTH_DIR") or devauth.DEFAULT_DIR)
+        admin = devauth.mint(devauth.current_key(directory), sub="demo-admin", role="admin", ttl_s=600)
+        request = urllib.request.Request(
+            self.stack.services["api"].url + "/v1/config/detection",
+            data=json.dumps({"config": overrides}).encode(),
+            method="PUT",
+            headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            stored = json.loads(response.read())
+        assert self.display is not None
+        self.display.say(f"detection config version {stored['version']}: {json.dumps(overrides)}")
 
     def stop(self) -> None:
         if self.observers is not None:
@@ -272,6 +292,8 @@ class Demo:
             assert self.stack is not None and self.dashboard is not None
             display.say(f"stack up in {time.monotonic() - began:.0f} s; dashboard at {self.dashboard.url}")
             self.observers = Observers(self.stack.env["GOOGLE_CLOUD_PROJECT"]).start()
+            if self.options.detection_config:
+                self.configure_detection(self.options.detection_config)
             if self.options.live:
                 self.play_live()
             else:
@@ -286,7 +308,8 @@ class Demo:
         counts = self.counts()
         display.console.print(
             f"done in {time.monotonic() - began:.0f} s: {counts['items']} items, "
-            f"{counts['mentions']} mentions, {len(self.rows)} alerts"
+            f"{counts['mentions']} mentions, {self.observers.seen.ticker_updates if self.observers else 0} "
+            f"ticker updates, {len(self.rows)} alerts"
         )
         if self.tick_seconds:
             n = len(self.tick_seconds)
