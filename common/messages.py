@@ -83,7 +83,7 @@ class Mention(Message):
     rocket_count: int = Field(default=0, ge=0)
     cashtag_count: int = Field(default=0, ge=0)  # distinct cashtags in the same text
     text_hash: str = ""  # exact-duplicate key of the normalised text
-    minhash: str = ""  # near-duplicate signature (common.fingerprint)
+    minhash: str = ""  # near-duplicate signature (common.features.minhash_signature)
     sentiment: float | None = None
 
 
