@@ -88,7 +88,7 @@ $(DASHBOARD_STAMP): dashboard/package.json dashboard/package-lock.json
 
 dashboard: $(DASHBOARD_STAMP) ## Install the dashboard's chart library (uPlot, pinned in dashboard/package-lock.json) from npm
 
-demo: setup dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; LIVE=1: real Reddit
+demo: setup $(BQ_STAMP) dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; LIVE=1: real Reddit
 	$(PY) -m demo $(if $(LIVE),--live,) $(DEMO_ARGS)
 
 eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/results.json
