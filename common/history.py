@@ -33,6 +33,24 @@ class TableRows:
     row_ids: tuple[str, ...]
 
 
+INT64_MAX: Final = 2**63 - 1
+TIMESTAMP_MAX: Final = 253_402_300_799  # 9999-12-31T23:59:59Z, BigQuery's largest TIMESTAMP
+
+
+def unarchivable(item: RedditItem) -> str | None:
+    """Why BigQuery could never store ``item`` (None when it can): values the message model
+    accepts but the table types cannot hold. Such an item is dead-lettered, not retried."""
+    if not 0 <= item.created_utc <= TIMESTAMP_MAX:  # also false for NaN
+        return f"created_utc {item.created_utc!r} is not a TIMESTAMP"
+    if item.author_created_utc is not None and not -INT64_MAX <= item.author_created_utc <= INT64_MAX:
+        return f"author_created_utc {item.author_created_utc!r} is not a finite FLOAT"
+    for name in ("score", "num_comments", "author_karma"):
+        value = getattr(item, name)
+        if value is not None and not -INT64_MAX - 1 <= value <= INT64_MAX:
+            return f"{name} {value!r} does not fit an INTEGER"
+    return None
+
+
 def timestamp(created_utc: float) -> str:
     """BigQuery TIMESTAMP text of an epoch-seconds time (the partitioning column)."""
     return datetime.fromtimestamp(created_utc, UTC).isoformat()

@@ -4,9 +4,7 @@ Schemas come from terraform/schemas/*.json, the files Terraform deploys, so the 
 archive writes locally is the table production has.
 """
 
-from google.cloud.bigquery import SchemaField, Table, TimePartitioning, TimePartitioningType
-
-from common.adapters.bigquery import get_client
+from common.adapters.bigquery import bigquery, get_client
 from common.settings import Settings
 from emulators import tfmodel
 
@@ -16,10 +14,12 @@ def provision_bigquery(host: str, project: str) -> None:
     client = get_client(Settings(project_id=project, bigquery_emulator_host=host))
     client.create_dataset(model.bigquery_dataset, exists_ok=True)
     for table in model.bigquery_tables.values():
-        created = Table(
+        created = bigquery.Table(
             f"{project}.{model.bigquery_dataset}.{table.name}",
-            schema=[SchemaField.from_api_repr(field) for field in table.schema],
+            schema=[bigquery.SchemaField.from_api_repr(field) for field in table.schema],
         )
-        created.time_partitioning = TimePartitioning(type_=TimePartitioningType.DAY, field=table.partition_field)
+        created.time_partitioning = bigquery.TimePartitioning(
+            type_=bigquery.TimePartitioningType.DAY, field=table.partition_field
+        )
         created.clustering_fields = list(table.clustering)
         client.create_table(created, exists_ok=True)

@@ -2,6 +2,7 @@
 ``BIGQUERY_EMULATOR_HOST`` is set), streaming inserts with insert ids, and the hourly
 history query the API uses beyond what Firestore keeps."""
 
+import importlib
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,17 +10,27 @@ from typing import Any
 
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import bigquery
 
 from common import history
 from common.history import TableRows
 from common.settings import Settings
 
+# Imported at run time on purpose: once mypy follows google-cloud-bigquery's inline types it
+# resolves the google.cloud namespace differently and reports the untyped siblings
+# (``from google.cloud import pubsub_v1``) everywhere else. Clients are typed ``Client``.
+bigquery: Any = importlib.import_module("google.cloud.bigquery")
+Client = Any
+
+# Give up well inside a function's timeout (terraform/functions.tf): Pub/Sub redelivers,
+# which beats one invocation retrying for the client's default ten minutes.
+RETRY = bigquery.DEFAULT_RETRY.with_deadline(60.0)
+REQUEST_TIMEOUT_S = 30.0
+
 _lock = threading.Lock()
-_clients: dict[tuple[str, str | None], bigquery.Client] = {}
+_clients: dict[tuple[str, str | None], Client] = {}
 
 
-def get_client(settings: Settings) -> bigquery.Client:
+def get_client(settings: Settings) -> Client:
     """The instance-wide client. The Google client library has no emulator variable of its
     own, so the emulator is reached through an explicit endpoint and anonymous credentials."""
     key = (settings.project_id, settings.bigquery_emulator_host)
@@ -50,7 +61,7 @@ class RejectedRow:
     errors: tuple[dict[str, Any], ...]
 
 
-def insert(client: bigquery.Client, settings: Settings, batch: TableRows) -> list[RejectedRow]:
+def insert(client: Client, settings: Settings, batch: TableRows) -> list[RejectedRow]:
     """Stream ``batch`` in one insertAll call; the rows BigQuery refused come back.
 
     ``skip_invalid_rows`` lets the valid rows land even when one is bad. Transport and
@@ -59,7 +70,12 @@ def insert(client: bigquery.Client, settings: Settings, batch: TableRows) -> lis
     if not batch.rows:
         return []
     errors = client.insert_rows_json(
-        table_ref(settings, batch.table), list(batch.rows), row_ids=list(batch.row_ids), skip_invalid_rows=True
+        table_ref(settings, batch.table),
+        list(batch.rows),
+        row_ids=list(batch.row_ids),
+        skip_invalid_rows=True,
+        retry=RETRY,
+        timeout=REQUEST_TIMEOUT_S,
     )
     rejected = []
     for error in errors:
@@ -74,8 +90,8 @@ class BigQueryHours:
     source (functions/api/history.py ``HourlySource``) for ranges Firestore no longer keeps."""
 
     settings: Settings
-    client: bigquery.Client | None = None
-    name: str = "bigquery"
+    client: Client | None = None
+    name: str = "archive"  # what History.source reports (functions/api/models.py)
 
     def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
         """Buckets with ``start_utc`` in [start_utc, end_utc], oldest first; hours without
@@ -84,7 +100,7 @@ class BigQueryHours:
 
 
 def hourly_mentions(
-    client: bigquery.Client, settings: Settings, symbol: str, start_utc: int, end_utc: int
+    client: Client, settings: Settings, symbol: str, start_utc: int, end_utc: int
 ) -> list[dict[str, Any]]:
     """Hourly counters of ``symbol`` for the hours starting in [start_utc, end_utc]."""
     first_hour = -(-start_utc // 3600) * 3600  # an hour starting before start_utc is not in the range
@@ -97,5 +113,7 @@ def hourly_mentions(
         ]
     )
     sql = history.HOURLY_MENTIONS_SQL.format(table=table_ref(settings, history.MENTIONS))
-    rows = client.query(sql, job_config=job_config).result()
+    rows = client.query(sql, job_config=job_config, retry=RETRY, timeout=REQUEST_TIMEOUT_S).result(
+        timeout=REQUEST_TIMEOUT_S
+    )
     return history.hourly_buckets(dict(row.items()) for row in rows)

@@ -8,6 +8,7 @@ from flask import Flask, Request, Response
 
 from common import log
 from common.adapters import firestore as fs
+from common.adapters.bigquery import BigQueryHours
 from common.settings import Settings, get_settings
 from functions.api.app import create_app
 from functions.api.auth import TokenVerifier
@@ -35,7 +36,7 @@ def build_services(settings: Settings) -> Services:
         store=store,
         verifier=TokenVerifier(settings),
         limiter=RateLimiter(db),
-        history=HistoryReader(recent=FirestoreHours(store)),
+        history=HistoryReader(recent=FirestoreHours(store), archive=BigQueryHours(settings)),
         backtest=_backtest(settings, store),
     )
 

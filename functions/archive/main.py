@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import functions_framework
 from cloudevents.http import CloudEvent
-from google.cloud import bigquery, firestore
+from google.cloud import firestore
 
 from common import history, log, topics
 from common.adapters import bigquery as bq
@@ -48,7 +48,7 @@ def archive_item(
     *,
     settings: Settings,
     db: firestore.Client,
-    client: bigquery.Client,
+    client: bq.Client,
     publisher: Publisher,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Archived:
@@ -59,11 +59,23 @@ def archive_item(
             "item %s already archived; redelivery ignored", item.id, extra={"json_fields": {"item_id": item.id}}
         )
         return Archived(rows=0, rejected=0, duplicate=True)
-    batches = history.rows_for(item)
-    rejected = [row for batch in batches for row in bq.insert(client, settings, batch)]
+    reason = history.unarchivable(item)
+    if reason is None:
+        batches = history.rows_for(item)
+        rows = sum(len(b.rows) for b in batches)
+        rejected = [row for batch in batches for row in bq.insert(client, settings, batch)]
+    else:  # nothing of it could be stored: the whole item is the rejected row
+        rows = 1
+        rejected = [
+            bq.RejectedRow(
+                history.REDDIT_ITEMS,
+                item.id,
+                item.model_dump(mode="json"),
+                ({"reason": "invalid", "message": reason},),
+            )
+        ]
     if rejected:
         _dead_letter(rejected, item, delivery, publisher)
-    rows = sum(len(b.rows) for b in batches)
     fs.create_if_absent(
         marker,
         {
