@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 SUBREDDITS = ("wallstreetbets", "stocks", "pennystocks")
+BUNDLED = Path(__file__).resolve().parent.parent / "data" / "replay" / "default"
 WARMUP = "warmup"  # ingested first and not counted: the emulator's JVM is slow when cold
 POSTS_PER_SUB = 60
 MAX_COMMENTS = 30
@@ -206,6 +207,38 @@ def run() -> dict[str, Any]:
             began = time.perf_counter()
             ingest.extract_mentions(stored_items, known_posts={i.id: i for i in stored_items if i.kind == "post"})
             extraction_only_s = time.perf_counter() - began
+
+            # The bundled replay corpus (realistic comment and author distributions), first day.
+            bundled: dict[str, Any] = {}
+            if BUNDLED.is_dir():
+                emulators.clear_firestore()
+                load_corpus(replay, str(BUNDLED), "start")
+                replay.now += 86400
+                replay.stats.clear()
+                client = RedditClient(reddit_config(settings))
+                subreddits = sorted({str(p["subreddit"]) for p in replay.corpus.posts.values()})
+                began = time.perf_counter()
+                day = [
+                    ingest_subreddit(
+                        SubredditFetch(run_id=f"bench-{uuid.uuid4().hex[:6]}", subreddit=sub),
+                        settings=settings,
+                        db=db,
+                        publisher=publisher,
+                        reddit=client,
+                        wall_now=time.time(),
+                    )
+                    for sub in subreddits
+                ]
+                elapsed = time.perf_counter() - began
+                client.close()
+                day_items = sum(r.new_items for r in day)
+                bundled = {
+                    "bundled_day_items_ingested": day_items,
+                    "bundled_day_fetch_items_per_s": day_items / elapsed,
+                    "bundled_day_reddit_requests_per_100_items": 100
+                    * replay.stats["reddit_requests"]
+                    / max(day_items, 1),
+                }
     finally:
         emulators.stop()
         os.environ.clear()
@@ -233,6 +266,7 @@ def run() -> dict[str, Any]:
         "reddit_only_items_per_s": read / reddit_only_s,
         "fetch_vs_reddit_only": (new_items / fetch_s) / (read / reddit_only_s),
         "extraction_only_items_per_s": len(stored_items) / extraction_only_s,
+        **bundled,
     }
 
 

@@ -260,6 +260,25 @@ class Extracted:
     def batches(self, run_id: str | None) -> list[MentionBatch]:
         return [MentionBatch(ticker=t, run_id=run_id, mentions=tuple(m)) for t, m in sorted(self.by_ticker.items())]
 
+    def mentioning(self) -> list[RedditItem]:
+        """The items that mention a ticker: only their authors' age matters downstream."""
+        return [i for i in self.items if i.tickers]
+
+    def with_authors(self, facts: Mapping[str, AuthorFacts], run_id: str | None) -> "Extracted":
+        """Account age and karma filled into every item and mention whose author is known."""
+        out = Extracted([with_author(i, facts.get(i.author or ""), run_id) for i in self.items])
+        for ticker, mentions in self.by_ticker.items():
+            for mention in mentions:
+                known = facts.get(mention.author or "")
+                out.by_ticker[ticker].append(
+                    mention
+                    if known is None
+                    else mention.model_copy(
+                        update={"author_created_utc": known.created_utc, "author_karma": known.karma}
+                    )
+                )
+        return out
+
 
 def extract_mentions(items: Sequence[RedditItem], *, known_posts: Mapping[str, RedditItem]) -> Extracted:
     """Run extraction on every new item. A comment is read in the context of its post's

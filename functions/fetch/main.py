@@ -162,14 +162,20 @@ def ingest_subreddit(
         done, posts, comments, known_comments=known_comments, listed=listed, stored=stored
     )
 
-    facts = _author_facts(
-        new_items, settings=settings, db=db, reddit=reddit, report=report, wall_now=wall_now, deadline=deadline
-    )
-    new_items = [ingest.with_author(i, facts.get(i.author or ""), job.run_id) for i in new_items]
-
     with report.timing("extraction"):
         extracted = ingest.extract_mentions(new_items, known_posts={p.id: p for p in posts})
-        batches = extracted.batches(job.run_id)
+    facts = _author_facts(
+        new_items,
+        extracted.mentioning(),
+        settings=settings,
+        db=db,
+        reddit=reddit,
+        report=report,
+        wall_now=wall_now,
+        deadline=deadline,
+    )
+    extracted = extracted.with_authors(facts, job.run_id)
+    batches = extracted.batches(job.run_id)
     with report.timing("publish"):
         publisher.publish_all(
             [Outgoing(topics.REDDIT_ITEMS, item) for item in extracted.items]
@@ -238,6 +244,7 @@ def _read_threads(
 
 def _author_facts(
     items: list[RedditItem],
+    mentioning: list[RedditItem],
     *,
     settings: Settings,
     db: firestore.Client,
@@ -246,14 +253,16 @@ def _author_facts(
     wall_now: float,
     deadline: float,
 ) -> dict[str, ingest.AuthorFacts]:
-    """Cached facts, plus one lookup per author whose cache is missing or expired. A failed
-    lookup leaves the author unknown for this run and uncached, so a later run retries."""
+    """Cached facts of every author, plus one lookup per author of a ``mentioning`` item
+    whose cache is missing or expired: account age matters for mentions only, and a profile
+    costs one Reddit request. A failed lookup leaves the author unknown for this run and
+    uncached, so a later run retries."""
     names = {i.author for i in items if i.author}
     with report.timing("storage_read"):
         cached = store.cached_authors(db, names)
     facts = {n: c.facts for n, c in cached.items() if c.facts is not None}
     wanted = ingest.authors_to_look_up(
-        items, {n: c.expires for n, c in cached.items()}, now=wall_now, bots=settings.bot_accounts
+        mentioning, {n: c.expires for n, c in cached.items()}, now=wall_now, bots=settings.bot_accounts
     )[: settings.author_lookups_per_run]
     if wanted:
         with report.timing("storage_write"):
@@ -266,7 +275,7 @@ def _author_facts(
             store.save_authors(db, fresh, now=wall_now, days=settings.author_cache_days)
         facts.update({f.name: f for f in fresh})
     # Authors another run was looking up meanwhile: their facts have likely landed by now.
-    waiting = [n for n in names if n not in facts]
+    waiting = [n for n in dict.fromkeys(i.author for i in mentioning if i.author) if n not in facts]
     if waiting:
         with report.timing("storage_read"):
             again = store.cached_authors(db, waiting)

@@ -181,3 +181,14 @@ def test_author_facts_travel_with_the_item_into_its_mentions() -> None:
     assert batch.mentions[0].author_created_utc == T0 - 86400
     assert batch.mentions[0].author_karma == 12
     assert item.run_id == "run-9"
+
+
+def test_only_authors_of_items_that_mention_a_ticker_matter_and_their_facts_reach_the_mentions() -> None:
+    items = [post("a", T0, title="$TSLA calls", author="bob"), post("b", T0, title="no tickers", author="carol")]
+    extracted = ingest.extract_mentions(items, known_posts={})
+    assert [i.author for i in extracted.mentioning()] == ["bob"]
+    facts = {"bob": ingest.AuthorFacts("bob", created_utc=T0 - 5 * 86400, karma=3)}
+    enriched = extracted.with_authors(facts, "run-3")
+    [batch] = enriched.batches("run-3")
+    assert (batch.mentions[0].author_created_utc, batch.mentions[0].author_karma) == (T0 - 5 * 86400, 3)
+    assert [(i.author_created_utc, i.run_id) for i in enriched.items] == [(T0 - 5 * 86400, "run-3"), (None, "run-3")]
