@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from common.extraction import is_listed
 from common.metrics import hll_estimate
 from functions.api import models as m
 from functions.api.auth import Principal
@@ -58,6 +59,9 @@ def get_watchlist(svc: Services, user: Principal) -> m.Watchlist:
 @API.route("PUT", "/v1/me/watchlist", summary="Replace the watchlist", tag="me", body=m.Watchlist, response=m.Watchlist)
 def put_watchlist(svc: Services, user: Principal, body: m.Watchlist) -> m.Watchlist:
     symbols = list(dict.fromkeys(body.symbols))
+    unknown = [s for s in symbols if not is_listed(s)]
+    if unknown:
+        raise ApiError(422, "unknown_symbol", f"not US-listed symbols: {', '.join(unknown[:10])}")
     svc.store.set_watchlist(user, symbols)
     return m.Watchlist(symbols=symbols)
 
@@ -69,9 +73,12 @@ def put_watchlist(svc: Services, user: Principal, body: m.Watchlist) -> m.Watchl
     tag="me",
     params=m.SymbolPath,
     response=m.Watchlist,
+    may_404=True,
     may_409=True,
 )
 def watch_symbol(svc: Services, user: Principal, params: m.SymbolPath) -> m.Watchlist:
+    if not is_listed(params.symbol):
+        raise not_found(f"symbol {params.symbol}")
     current = svc.store.user(user)["watchlist"]
     if params.symbol not in current:
         if len(current) >= m.MAX_WATCHLIST:

@@ -1,10 +1,12 @@
 """The API against the real Firestore emulator: users, watchlists, alerts with filters and
 pagination, tickers, detection config, rate limits, CORS and error shapes."""
 
+import string
 from collections.abc import Iterator
 
 import pytest
 
+from common.extraction import is_listed
 from emulators.stack import Stack
 from tests.support import api as support
 from tests.support.api import ApiClient, alert_doc, make_client, put_alert, put_hour, put_ticker
@@ -80,12 +82,23 @@ def test_a_symbol_that_cannot_be_a_ticker_is_a_client_error(api: ApiClient) -> N
     assert api.call("PUT", "/v1/me/watchlist/G%20ME").status_code == 422
 
 
+def test_a_symbol_that_is_not_listed_cannot_be_watched(api: ApiClient) -> None:
+    missing = api.call("PUT", "/v1/me/watchlist/XYZZY")
+    assert (missing.status_code, error_of(missing)) == (404, "not_found")
+    mixed = api.call("PUT", "/v1/me/watchlist", json={"symbols": ["GME", "QQQQQ"]})
+    assert (mixed.status_code, error_of(mixed)) == (422, "unknown_symbol")
+    assert "QQQQQ" in mixed.get_json()["error"]["message"]
+    assert api.call("GET", "/v1/me/watchlist").get_json() == {"symbols": []}
+
+
 def test_a_full_watchlist_refuses_one_more_symbol_with_409(api: ApiClient) -> None:
-    letters = "ABCDEFGHIJ"
-    full = [a + b for a in letters for b in letters]
+    letters = string.ascii_uppercase
+    full = [a + b for a in letters for b in letters if is_listed(a + b)][:100]
+    assert len(full) == 100
     assert api.call("PUT", "/v1/me/watchlist", json={"symbols": full}).status_code == 200
-    assert error_of(api.call("PUT", "/v1/me/watchlist/ZZZ")) == "watchlist_full"
-    assert api.call("PUT", "/v1/me/watchlist/AA").status_code == 200  # already there: fine
+    assert "GME" not in full
+    assert error_of(api.call("PUT", "/v1/me/watchlist/GME")) == "watchlist_full"
+    assert api.call("PUT", f"/v1/me/watchlist/{full[0]}").status_code == 200  # already there: fine
 
 
 # ---------------------------------------------------------------- alerts
