@@ -1,0 +1,38 @@
+"""The plan's bucket writes as Firestore transforms: what makes them safe to apply blind."""
+
+from google.cloud import firestore
+
+from common.aggregation import plan
+from common.messages import Mention
+from common.metrics import AUTHORS_EXACT_MAX, bucket_deltas, hour_key
+from functions.aggregate.store import bucket_transforms
+
+T0 = 1_764_000_000.0
+
+
+def mentions(n: int, first: int = 0) -> list[Mention]:
+    return [
+        Mention(item_id=f"t1_{i}", kind="comment", subreddit="stocks", author=f"a{i}", created_utc=T0, text_length=5)
+        for i in range(first, first + n)
+    ]
+
+
+def test_counters_and_maps_are_increments_and_sketch_registers_are_maxima() -> None:
+    [write] = plan("GME", mentions(3), hours={}, days={}, recent=[], previous_as_of=None).hours
+    data = bucket_transforms(write)
+    assert isinstance(data["mentions"], firestore.Increment) and data["mentions"].value == 3
+    assert data["subreddits"]["stocks"].value == 3
+    assert all(isinstance(v, firestore.Maximum) for v in data["hll"].values())
+    assert isinstance(data["authors"], firestore.ArrayUnion)
+    assert sorted(data["authors"].values) == ["a0", "a1", "a2"]
+
+
+def test_crossing_the_exact_bound_empties_the_author_set_once_and_never_adds_again() -> None:
+    key = hour_key(T0)
+    stored = bucket_deltas(mentions(AUTHORS_EXACT_MAX - 1))
+    [crossing] = plan("GME", mentions(5, first=10_000), hours=stored, days={}, recent=[], previous_as_of=T0).hours
+    data = bucket_transforms(crossing)
+    assert data["authors"] == [] and data["authors_overflow"] is True
+    assert crossing.after.authors_overflow and crossing.after.authors == frozenset()
+    later = plan("GME", mentions(2, first=20_000), hours={key: crossing.after}, days={}, recent=[], previous_as_of=T0)
+    assert "authors" not in bucket_transforms(later.hours[0])
