@@ -39,6 +39,14 @@ locals {
         { field = "alert_id", order = "DESCENDING" },
       ]
     }
+    # detect: a ticker's evidence, the newest items whose tickers contain it
+    "posts-ticker-newest" = {
+      collection = "posts"
+      fields = [
+        { field = "tickers", order = "CONTAINS" },
+        { field = "created_utc", order = "DESCENDING" },
+      ]
+    }
   }
 
   # collection => timestamp field after which Firestore deletes the document; equal to
@@ -72,8 +80,9 @@ resource "google_firestore_index" "composite" {
   dynamic "fields" {
     for_each = each.value.fields
     content {
-      field_path = fields.value.field
-      order      = fields.value.order
+      field_path   = fields.value.field
+      order        = fields.value.order == "CONTAINS" ? null : fields.value.order
+      array_config = fields.value.order == "CONTAINS" ? "CONTAINS" : null
     }
   }
 }

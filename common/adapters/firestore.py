@@ -36,7 +36,7 @@ class CompositeIndex:
     """A composite index production needs; the emulator answers any query without one."""
 
     collection: str
-    fields: tuple[tuple[str, str], ...]  # (field path, "ASCENDING" | "DESCENDING")
+    fields: tuple[tuple[str, str], ...]  # (field path, "ASCENDING" | "DESCENDING" | "CONTAINS" for arrays)
 
 
 _NEWEST = (("updated_at", "DESCENDING"), ("alert_id", "DESCENDING"))
@@ -47,6 +47,8 @@ COMPOSITE_INDEXES: dict[str, CompositeIndex] = {
     "alerts-symbol-newest": CompositeIndex(ALERTS, (("symbol", "ASCENDING"), *_NEWEST)),
     "alerts-status-newest": CompositeIndex(ALERTS, (("status", "ASCENDING"), *_NEWEST)),
     "alerts-kind-newest": CompositeIndex(ALERTS, (("kind", "ASCENDING"), *_NEWEST)),
+    # detect: a ticker's evidence, the newest items whose tickers contain it
+    "posts-ticker-newest": CompositeIndex(POSTS, (("tickers", "CONTAINS"), ("created_utc", "DESCENDING"))),
 }
 
 _lock = threading.Lock()
@@ -74,12 +76,15 @@ class UnindexedQuery(LookupError):
     """Production would reject this query for want of a composite index (the emulator would not)."""
 
 
-# StructuredQuery.FieldFilter operators an index serves like equality: ==, array-contains, in, array-contains-any
-_EQUALITY_OPERATORS = {5, 7, 8, 9}
+# StructuredQuery.FieldFilter operators an index serves like equality (==, in) and those an
+# array-contains index entry serves (array-contains, array-contains-any)
+_EQUALITY_OPERATORS = {5, 8}
+_CONTAINS_OPERATORS = {7, 9}
+_RANGE_OPERATORS = {1, 2, 3, 4, 6, 10}  # <, <=, >, >=, !=, not-in
 
 
 def needed_indexes(
-    collection: str, equalities: tuple[str, ...], orders: tuple[tuple[str, str], ...]
+    collection: str, equalities: tuple[tuple[str, str], ...], orders: tuple[tuple[str, str], ...]
 ) -> set[CompositeIndex]:
     """The composite indexes a query needs, by Firestore's rules: none for one sort alone
     or equalities alone; otherwise one index per equality field followed by the sort
@@ -89,18 +94,24 @@ def needed_indexes(
         return set()
     if not equalities:
         return {CompositeIndex(collection, orders)}
-    return {CompositeIndex(collection, ((field, "ASCENDING"), *orders)) for field in dict.fromkeys(equalities)}
+    return {CompositeIndex(collection, (entry, *orders)) for entry in dict.fromkeys(equalities)}
 
 
 def check_indexed(query: Any) -> Any:
     """``query`` itself, if every composite index it needs is in :data:`COMPOSITE_INDEXES`.
 
-    Equality and ``in`` filters are equality fields; a range filter has to be on the first
-    sort field anyway (Firestore requires it), so it adds no index of its own."""
+    Equality and ``in`` filters are equality fields, array-contains ones ``CONTAINS``
+    entries; a range filter has to be on the first sort field (Firestore requires it) and
+    orders the results by itself when the query names no sort."""
     equalities = tuple(
-        f.field.field_path for f in query._field_filters if hasattr(f, "field") and int(f.op) in _EQUALITY_OPERATORS
+        (f.field.field_path, "CONTAINS" if int(f.op) in _CONTAINS_OPERATORS else "ASCENDING")
+        for f in query._field_filters
+        if hasattr(f, "field") and int(f.op) in _EQUALITY_OPERATORS | _CONTAINS_OPERATORS
     )
     orders = tuple((o.field.field_path, o.direction.name) for o in query._orders)
+    ranges = [f.field.field_path for f in query._field_filters if hasattr(f, "field") and int(f.op) in _RANGE_OPERATORS]
+    if not orders and ranges:
+        orders = ((ranges[0], "ASCENDING"),)
     missing = needed_indexes(query._parent.id, equalities, orders) - set(COMPOSITE_INDEXES.values())
     if missing:
         raise UnindexedQuery(f"no composite index for {sorted(map(str, missing))}: add it here and in terraform")

@@ -23,12 +23,12 @@ def _newest(query: firestore.Query) -> firestore.Query:
 
 def test_one_sort_or_equalities_alone_need_no_composite_index() -> None:
     assert fs.needed_indexes("alerts", (), (("updated_at", "DESCENDING"),)) == set()
-    assert fs.needed_indexes("alerts", ("symbol", "status"), ()) == set()
+    assert fs.needed_indexes("alerts", (("symbol", "ASCENDING"), ("status", "ASCENDING")), ()) == set()
 
 
 def test_each_equality_field_needs_its_own_index_ending_in_the_sort_fields() -> None:
     orders = (("updated_at", "DESCENDING"), ("alert_id", "DESCENDING"))
-    assert fs.needed_indexes("alerts", ("symbol", "kind"), orders) == {
+    assert fs.needed_indexes("alerts", (("symbol", "ASCENDING"), ("kind", "ASCENDING")), orders) == {
         fs.CompositeIndex("alerts", (("symbol", "ASCENDING"), *orders)),
         fs.CompositeIndex("alerts", (("kind", "ASCENDING"), *orders)),
     }
@@ -52,6 +52,23 @@ def test_every_alert_listing_the_api_offers_is_served_by_a_registered_index(
     for field_filter in filters:
         query = query.where(filter=field_filter)
     assert fs.check_indexed(_newest(query)) is not None
+
+
+def test_the_detectors_evidence_query_is_served_by_the_array_contains_index(db: firestore.Client) -> None:
+    query = (
+        db.collection(fs.POSTS)
+        .where(filter=FieldFilter("tickers", "array_contains", "GME"))
+        .where(filter=FieldFilter("created_utc", ">=", 1.0))
+        .order_by("created_utc", direction=DESC)
+    )
+    assert fs.check_indexed(query) is not None
+
+
+def test_an_equality_with_a_range_on_another_field_needs_an_index_even_without_a_sort(db: firestore.Client) -> None:
+    query = db.collection(fs.ALERTS).where(filter=FieldFilter("rule", "==", "x"))
+    query = query.where(filter=FieldFilter("score", ">=", 1.0))
+    with pytest.raises(fs.UnindexedQuery, match="score"):
+        fs.check_indexed(query)
 
 
 def test_a_query_on_an_unregistered_field_combination_is_refused(db: firestore.Client) -> None:
