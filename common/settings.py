@@ -119,4 +119,7 @@ SET_IN_PRODUCTION: dict[str, tuple[str, ...]] = {
     "AUTH_ISSUER": ("api",),
     "AUTH_AUDIENCE": ("api",),
     "CORS_ORIGINS": ("api",),
+    "REDDIT_CLIENT_ID": ("fetch",),  # defaults only work against the local Reddit
+    "REDDIT_CLIENT_SECRET": ("fetch",),
+    "REDDIT_USER_AGENT": ("fetch",),  # Reddit's rules: identify the app and its operator
 }

@@ -80,3 +80,11 @@ def test_hourly_buckets_carry_the_hour_key_and_come_oldest_first() -> None:
     assert [b["hour"] for b in buckets] == ["2023111422", "2023111423"]
     assert buckets[1]["score"] == 0
     assert buckets[0]["mentions"] == 2
+
+
+def test_values_the_message_accepts_but_bigquery_cannot_hold_make_an_item_unarchivable() -> None:
+    assert history.unarchivable(ITEM) is None
+    assert "author_karma" in str(history.unarchivable(ITEM.model_copy(update={"author_karma": 2**63})))
+    assert "created_utc" in str(history.unarchivable(ITEM.model_copy(update={"created_utc": float("nan")})))
+    assert "created_utc" in str(history.unarchivable(ITEM.model_copy(update={"created_utc": 1e12})))
+    assert history.unarchivable(ITEM.model_copy(update={"score": -(2**63)})) is None

@@ -121,6 +121,11 @@ def test_every_environment_variable_terraform_sets_is_read_by_settings_and_requi
     assert env_problems(model, settings_aliases(), SET_IN_PRODUCTION) == []
 
 
+def test_every_setting_without_a_default_must_be_set_for_every_function() -> None:
+    required = {str(f.validation_alias) for f in Settings.model_fields.values() if f.is_required()}
+    assert {v for v in required if set(SET_IN_PRODUCTION.get(v, ())) != set(main.__all__)} == set()
+
+
 def test_an_environment_variable_renamed_only_in_code_is_reported(model: tfmodel.TerraformModel) -> None:
     aliases = (settings_aliases() - {"BIGQUERY_DATASET"}) | {"BQ_DATASET"}
     problems = env_problems(model, aliases, {**SET_IN_PRODUCTION, "BQ_DATASET": ("archive",)})
