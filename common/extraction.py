@@ -21,12 +21,11 @@ weigh evidence the way a reader of r/wallstreetbets does:
 Pure: the universe is read once from ``common/data`` on first use and cached.
 """
 
-import bisect
 import csv
 import enum
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,65 +95,108 @@ _WELL_KNOWN = _words(
 
 # Well-known tickers that are everyday words or acronyms even in capitals ("AI bubble",
 # "market OPEN", "NOW is the time"): they stay WORD whatever their fame.
+# Well-known tickers whose capitalised form is, in mixed-case text, all but never the word
+# ("SPY 600 by Christmas", "HOOD is printing").
+_CAPS_SAFE = _words("SPY HOOD COIN PLUG RIOT SNAP SHOP SNOW EBAY SONY")
+
 _ALWAYS_WORD = _words("AI NOW OPEN ON IT ALL GO CAN FOR ARE REAL LOVE FUN LOW CAT NET GOLD BB AG")
 
-# Finance words that make a bare capitalised symbol nearby (same sentence-ish window) a ticker.
-_CUE = re.compile(
-    r"(?:\b(?:calls?|puts?|shares?|stocks?|strike|strikes|earnings|er|options?|contracts?|leaps|price|pt|"
-    r"ticker|tickers|position|positions|bought|buy|buying|sold|sell|selling|long|short|shorts|shorted|"
-    r"shorting|squeeze|float|dividends?|iv|bagholder|bagholding|holding|holders|avg|average|cost basis|"
-    r"premarket|pre-market|after hours|ah|gap|gapped|rally|dump|dumped|dumping|pump|pumped|mooning|"
-    r"tank(?:ed|ing)?|dip|ipo|guidance|revenue|valuation|market cap|mcap|ath|eps|chart|support|"
-    r"resistance|breakout|ripping|rip|moon|bullish|bearish|undervalued|overvalued|invest(?:ed|ing)?|"
-    r"portfolio|trade|trading|traded|entry|exit|stop loss|sec filing|filing|10-k|10-q|8-k|offering|"
-    r"dilution|split|reverse split|ceo|fda|buyout|merger|acquisition|stake)\b"
-    r"|\$\d|\d[\d.,]*\s?%|\b\d+(?:\.\d+)?[cp]\b|\b\d{1,2}/\d{1,2}\b)",
-    re.IGNORECASE,
+# Finance words that make a bare capitalised symbol nearby (about the same clause) a ticker.
+# Matched as whole words through a set: a case-insensitive regex alternation over a window
+# costs ~20 µs, the set check well under one.
+_CUE_WORDS = frozenset(
+    w.encode()
+    for w in _words(
+        """
+    call calls put puts share shares stock stocks strike strikes earnings er option options contract
+    contracts leaps price pt ticker tickers position positions bought buy buying sold sell selling
+    long short shorts shorted shorting squeeze float dividend dividends iv bagholder bagholders
+    bagholding holding holders avg average premarket pre-market ah afterhours gap gapped rally dump
+    dumped dumping pump pumped mooning tank tanked tanking dip ipo guidance revenue valuation mcap
+    ath eps chart support resistance breakout ripping rip moon bullish bearish undervalued
+    overvalued invest invested investing portfolio trade trading traded entry exit filing 10-k
+    10-q 8-k offering dilution split ceo fda buyout merger acquisition stake
+    """
+    )
 )
+# Numbers that are finance: "$12", "15%", "30c", "200p", "12/20".
+_CUE_NUMBER = re.compile(r"\$\d|\d\s?%|\d[cCpP]\b|\b\d{1,2}/\d{1,2}\b")
 _CUE_WINDOW = 48  # characters either side: about the same clause
+_CUE_BYTES = frozenset(v.encode() for w in _CUE_WORDS for v in (w.decode(), w.decode().title(), w.decode().upper()))
 
-# Evidence right next to a word-like symbol: "ON calls", "AI 30c", "shares of IT", "long ON".
-_NEXT_CUE = re.compile(
-    r"[\s:,]{0,3}(?:calls?\b|puts?\b|shares?\b|leaps\b|earnings\b|strikes?\b|options?\b|"
-    r"\d+(?:\.\d+)?\s?[cp]\b|\d{1,2}/\d{1,2}(?:/\d{2,4})?\s+\d+(?:\.\d+)?\s?[cp]\b|"
-    r"(?:is|was)\s+(?:up|down)\s+\d|(?:up|down)\s+\d+(?:\.\d+)?\s?%|@\s?\$?\d|at\s+\$\d|\$\d)",
-    re.IGNORECASE,
+# Evidence right next to a word-like symbol: "ON calls", "AI 30c", "IT @ 300", "NOW 12/20 900c".
+_NEXT_WORDS = _words("call calls put puts share shares leaps earnings strike strikes option options")
+_NEXT_NUMBER = re.compile(
+    r"[\s:,]{1,3}(?:\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d)"
 )
-_PREV_CUE = re.compile(
-    r"(?:\b(?:bought|buying|buy|sold|selling|sell|long|short|shorting|shares\s+of|calls\s+on|puts\s+on|"
-    r"position\s+in|ticker|tickers|holding|added|adding|loaded|loading|trimmed|averaged\s+down\s+on|"
-    r"yolo'?d\s+into|yoloed\s+into|all\s+in\s+on|went\s+long|went\s+short)\s+)$",
-    re.IGNORECASE,
+# The words just before a word-like symbol that make it a holding: "shares of IT", "long ON".
+_PREV_STRONG = frozenset(("shares of", "calls on", "puts on", "position in", "ticker"))
+_PREV_WORDS = _words(
+    "bought buying buy sold selling sell long short shorting ticker tickers holding added loaded trimmed"
 )
+_PREV_PAIRS_EXTRA = frozenset(
+    ("averaged down on", "yolo'd into", "yoloed into", "all in on", "went long", "went short", "down on", "in on")
+)
+_PREV_PAIRS = _PREV_STRONG | _PREV_PAIRS_EXTRA
+# Every word that can make a word-like symbol adjacent evidence, as _ascii_words splits it, in
+# the usual cases: if a text has none of them (and no number), no such symbol in it can pass.
+_ADJACENT_WORDS = frozenset(
+    v.encode()
+    for phrase in (*_NEXT_WORDS, *_PREV_WORDS, *_PREV_PAIRS)
+    for w in phrase.replace("'", " ").split()
+    for v in (w, w.title(), w.upper())
+)
+_NUMBER_CUE = re.compile(r"\d|@|\$")
 
-# A bare candidate: 2-5 capitals (class shares "BRK.B"), not glued to other word characters,
-# a "$", "@", "#", "/", "&" or a hyphenated word ("T-Mobile", "PRE-MARKET").
-_BARE = re.compile(r"(?<![\w$@#/&.\-'’])([A-Z]{2,5}(?:\.[A-Z])?)(?![\w&/]|-\w|\.[A-Za-z]|['’][a-rt-z])")
-_CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![\w])")
-_URL = re.compile(
-    r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|gov|io|co|ai|app|finance|news|to|gg|ly|me)/\S*",
-    re.IGNORECASE,
-)
+# URLs with a scheme or "www.", and bare domains with a path ("stocktwits.com/symbol/ASTS").
+# Both patterns start with a literal, so the regex engine skips ahead to candidates in C.
+_URL = re.compile(r"(?:https?|HTTPS?)://\S+|(?:www|WWW)\.\S+")
+_DOMAIN_PATH = re.compile(r"\.(?:com|org|net|gov|io|co|ai|app|finance|news|to|gg|ly|me)/")
+# Quote pages name their symbol: /quote/GME, /symbol/ASTS, /symbols/NASDAQ-NVDA, ?t=PLTR,
+# /market-activity/stocks/gme. Literal-led and case-sensitive (paths are lower case): fast.
 _QUOTE_URL = re.compile(
     r"(?:/quote/|/symbols?/(?:[A-Z]+-)?|/stocks?/|[?&](?:t|s|symbol|ticker)=|/market-activity/(?:stocks|etf)/)"
-    r"([A-Za-z]{1,5}(?:[.\-][A-Za-z])?)(?![A-Za-z])",
-    re.IGNORECASE,
+    r"([A-Za-z]{1,5}(?:[.\-][A-Za-z])?)(?![A-Za-z])"
 )
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`|^(?: {4}|\t).*$", re.DOTALL | re.MULTILINE)
 _CODE_STRING = re.compile(r"""['"]\$?([A-Z]{1,5}(?:\.[A-Z])?)['"]""")
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 _UPPER = _LOWER.upper()
-_DROP_LOWER = str.maketrans("", "", _LOWER)
-_DROP_UPPER = str.maketrans("", "", _UPPER)
+_LOWER_BYTES = _LOWER.encode()
+_UPPER_BYTES = _UPPER.encode()
+# A character just before a match that glues it to something else: "x$Y", "AT&T", "sec.gov",
+# "T-Mobile", "#GME", "u/NVDA", "don't".
+_GLUE = frozenset("_$@#/&.-'’")
+# ... and just after: the token regex stops at these only when no letter follows ("GME." "T-")
+_TAIL_GLUE = frozenset("_&")
+# Every cashtag or word starting with a capital, with its inner dots, ampersands, hyphens and
+# apostrophes ("$BRK.B", "AT&T", "T-Mobile", "GME's"). ``findall`` on this is the one pass
+# over every text: it returns strings, not match objects, which is what keeps it fast.
+_TOKEN = re.compile(r"[$A-Z][A-Za-z0-9]*(?:[.&-][A-Za-z0-9]+|['’](?![sS]\b)[A-Za-z0-9]+)*")
+# Bytes punctuation -> space, to split a text into words at C speed for the lower-case precheck.
+# What may stick to a word split at spaces: "tesla," "nvidia's" "gamestop)".
+_WORD_TAILS = ("", ",", ".", "!", "?", ":", ";", ")", "'s", "’s", "!!", "...", '"', "*")
+_ASCII_WORDS = bytes(
+    c if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c == 36) else 32  # 0-9 A-Z a-z $
+    for c in range(256)
+)
+_CASH_AT = re.compile(r"\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![\w.]\w|\w)")
+_PUNCTUATION = b"!\"#$%()*+,./:;<=>?@[\\]^_`{|}~'\n\t\r"
+_SPLIT = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
 
 
 @dataclass(frozen=True, slots=True)
 class _Universe:
     names: dict[str, str]  # symbol -> company name
     kinds: dict[str, _Kind]
-    alias_any: re.Pattern[str] | None
-    alias_exact: re.Pattern[str] | None
-    alias_symbol: dict[str, str]  # alias as matched (lower case for "any", as written for "exact") -> symbol
+    aliases: dict[str, str]  # every spelling of a name or alias -> symbol
+    # What each word (as bytes, split like _ascii_words splits) may start: multi-word names
+    # [(spelling, symbol)], longest first, and what the word alone is: a bare symbol (its
+    # policy, an int), an alias (its symbol), the base of class shares ("BRK" -> "."), or None.
+    words: dict[bytes, tuple[list[tuple[str, str]], str | int | None, str]]  # ..., and the word as str
+    cashtags: dict[bytes, str]  # b"$GME", b"$gme", b"$Gme" -> "GME", for every listed symbol
+    word_keys: frozenset[bytes]  # the keys of ``words``, ``cashtags`` and ``lower_words``
+    lower_words: dict[bytes, list[tuple[str, str]]]  # rarest word -> the lower-case spellings with it
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -162,50 +204,111 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(line for line in f if not line.startswith("#"))
 
 
-def _alternation(aliases: Iterable[str]) -> str:
-    # Longest first, so "Meta Platforms" wins over a shorter alias that is its prefix.
-    return "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
+def _spellings(alias: str) -> set[str]:
+    """How people write a name that is not an everyday word: as listed, all lower, all caps,
+    capitalised ("GameStop", "gamestop", "GAMESTOP", "Gamestop")."""
+    return {alias, alias.lower(), alias.upper(), alias[:1].upper() + alias[1:].lower()}
 
 
-@functools.cache
+_UNIVERSE: _Universe | None = None
+
+
 def _universe() -> _Universe:
     """Load the shipped universe once (symbols, aliases, word frequencies)."""
+    global _UNIVERSE  # noqa: PLW0603 - a load-once cache read on the hot path without a call
+    if _UNIVERSE is None:
+        _UNIVERSE = _load()
+    return _UNIVERSE
+
+
+def _kind(symbol: str, zipf: float) -> _Kind:
+    """How word-like ``symbol`` is, from the lists above and how common it is as a word."""
+    if symbol in _JARGON:
+        return _Kind.JARGON
+    if symbol in _ALWAYS_WORD:
+        return _Kind.WORD
+    if symbol in _WELL_KNOWN:
+        return _Kind.LOOSE if zipf >= 4.0 and symbol not in _CAPS_SAFE else _Kind.DISTINCT
+    if zipf >= 4.0:
+        return _Kind.WORD
+    return _Kind.SOMEWHAT if zipf >= 3.0 else _Kind.DISTINCT
+
+
+def _policy(symbol: str, kind: _Kind) -> int:
+    if kind is _Kind.DISTINCT:
+        return _ACCEPT if symbol in _WELL_KNOWN else _UNLESS_LOUD
+    if kind is _Kind.WORD:
+        return _ADJACENT
+    if kind is _Kind.JARGON:
+        return _STRONG
+    return _NEARBY
+
+
+def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup table
     names = {row["symbol"]: row["name"] for row in _rows(_DATA / "symbols.csv")}
     zipf = {row["word"]: float(row["zipf"]) for row in _rows(_DATA / "words.csv")}
     kinds: dict[str, _Kind] = {}
+    aliases: dict[str, str] = {}
     for symbol in names:
         z = zipf.get(symbol.lower(), 0.0)
-        if symbol in _JARGON:
-            kind = _Kind.JARGON
-        elif symbol in _ALWAYS_WORD:
-            kind = _Kind.WORD
-        elif symbol in _WELL_KNOWN:
-            kind = _Kind.LOOSE if z >= 4.0 else _Kind.DISTINCT
-        elif z >= 4.0:
-            kind = _Kind.WORD
-        elif z >= 3.0:
-            kind = _Kind.SOMEWHAT
-        else:
-            kind = _Kind.DISTINCT
-        kinds[symbol] = kind
-    any_aliases: list[str] = []
-    exact_aliases: list[str] = []
-    alias_symbol: dict[str, str] = {}
+        kinds[symbol] = _kind(symbol, z)
+        if symbol in _WELL_KNOWN and z < 2.5 and len(symbol) > 2:
+            aliases[symbol.lower()] = symbol  # "picked up some rklb": not a word, so the ticker
     for row in _rows(_DATA / "aliases.csv"):
         if row["symbol"] not in names:
             continue  # delisted since the alias was written; the unit tests flag it
-        if row["match"] == "exact":
-            exact_aliases.append(row["alias"])
-            alias_symbol[row["alias"]] = row["symbol"]
-        else:
-            any_aliases.append(row["alias"])
-            alias_symbol[row["alias"].lower()] = row["symbol"]
-    boundary_l, boundary_r = r"(?<![\w$@#/.\-])", r"(?![\w\-]|\.\w)"
-    alias_any = (
-        re.compile(f"{boundary_l}(?:{_alternation(any_aliases)}){boundary_r}", re.IGNORECASE) if any_aliases else None
-    )
-    alias_exact = re.compile(f"{boundary_l}(?:{_alternation(exact_aliases)}){boundary_r}") if exact_aliases else None
-    return _Universe(names, kinds, alias_any, alias_exact, alias_symbol)
+        for spelling in _spellings(row["alias"]) if row["match"] == "any" else {row["alias"]}:
+            aliases[spelling] = row["symbol"]
+    capital = {a: sym for a, sym in aliases.items() if not a[0].islower()}
+    lower = {a: sym for a, sym in aliases.items() if a[0].islower()}
+    single: dict[bytes, str | int | None] = {}
+    for symbol, kind in kinds.items():
+        base, _, share_class = symbol.partition(".")
+        if share_class:
+            single.setdefault(base.encode(), ".")  # "BRK" of "BRK.B": look at what follows
+        elif len(symbol) > 1:
+            single[symbol.encode()] = _policy(symbol, kind)
+    phrases: dict[bytes, list[tuple[str, str]]] = {}
+    for spelling, symbol in capital.items():
+        head = _ascii_words(spelling)
+        if len(head) == 1 and spelling.removesuffix("'s").removesuffix("’s").encode() == head[0]:
+            single[head[0]] = symbol
+        elif head:
+            phrases.setdefault(head[0], []).append((spelling, symbol))
+    # For each lower-case spelling, its rarest word: present whenever the spelling is, and
+    # seldom otherwise, so the positional scan for lower-case names runs only when it can hit.
+    lower_words: dict[bytes, list[tuple[str, str]]] = {}
+    for spelling, symbol in lower.items():
+        if parts := _ascii_words(spelling):
+            rarest = min(parts, key=lambda part: (len(part) < 3, zipf.get(part.decode(), 0.0)))
+            lower_words.setdefault(rarest, []).append((spelling, symbol))
+    for options in lower_words.values():
+        options.sort(key=lambda option: -len(option[0]))
+    words: dict[bytes, tuple[list[tuple[str, str]], str | int | None, str]] = {
+        key: ([], what, key.decode()) for key, what in single.items()
+    }
+    for first, options in phrases.items():
+        options.sort(key=lambda option: -len(option[0]))
+        words[first] = (options, single.get(first), first.decode())
+    if not lower_words.keys().isdisjoint(words):  # a lower-case hit is told apart by not being in ``words``
+        raise ValueError(f"words both lower-case names and symbols: {set(lower_words) & set(words)}")
+    cashtags = {
+        f"${spelling}".encode(): symbol for symbol in names if "." not in symbol for spelling in _spellings(symbol)
+    }
+    keys = frozenset(words) | frozenset(lower_words)
+    return _Universe(names, kinds, aliases, words, cashtags, keys, lower_words)
+
+
+def _ascii_words(text: str) -> list[bytes]:
+    """``text`` split into ASCII letter/digit runs, case kept; "$" stays on its word ("$GME").
+    Everything else separates, emoji included ("🚀🚀GME🚀" -> [b"GME"]): encode, translate
+    and split all run in C, which makes this the cheapest way to see which words a text has."""
+    return text.encode().translate(_ASCII_WORDS).split()
+
+
+def _words_of(text: str) -> list[bytes]:
+    """The words of ``text``, lower-cased, as bytes split at spaces and ASCII punctuation."""
+    return text.lower().encode().translate(_SPLIT).split()
 
 
 def company_name(symbol: str) -> str | None:
@@ -220,60 +323,177 @@ def is_listed(symbol: str) -> bool:
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     """``text`` with the given spans replaced by spaces: offsets stay valid."""
-    if not spans:
-        return text
     parts: list[str] = []
     last = 0
     for start, end in spans:
-        parts.append(text[last:start])
-        parts.append(" " * (end - start))
-        last = end
+        begin = max(start, last)  # overlapping spans (a URL inside code)
+        parts.append(text[last:begin])
+        parts.append(" " * max(0, end - begin))
+        last = max(last, end)
     parts.append(text[last:])
     return "".join(parts)
 
 
-class _Lines:
-    """Per-line shouting detection, computed lazily: in an all-caps line capitals carry no
-    signal; in a mixed-case line a capitalised symbol stands out as one."""
-
-    __slots__ = ("_cache", "_text")
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._cache: dict[int, bool] = {}
-
-    def shouting(self, pos: int) -> bool:
-        text = self._text
-        start = text.rfind("\n", 0, pos) + 1
-        cached = self._cache.get(start)
-        if cached is not None:
-            return cached
+def _shouting(text: str, pos: int) -> bool:
+    """Whether the line around ``pos`` is written in capitals: there capitals carry no
+    signal, while in a mixed-case line a capitalised symbol stands out as one."""
+    if "\n" in text:
         end = text.find("\n", pos)
-        line = text[start : end if end >= 0 else len(text)]
-        upper = len(line) - len(line.translate(_DROP_UPPER))
-        lower = len(line) - len(line.translate(_DROP_LOWER))
-        result = upper >= 8 and lower <= upper * 0.15
-        self._cache[start] = result
-        return result
+        text = text[text.rfind("\n", 0, pos) + 1 : end if end >= 0 else len(text)]
+    return len(text) >= 10 and text.isupper()
 
 
 def extract(text: str, *, thread_symbols: frozenset[str] = frozenset()) -> list[TickerMention]:
     """All ticker mentions in ``text``, in order of position (one per place; a symbol may
     appear several times). ``thread_symbols`` are symbols already seen in the same thread
     (a post's cashtags, for its comments): evidence that a bare word there is the ticker."""
-    if not text:
+    return [TickerMention(*found) for found in _scan(text, thread_symbols)]
+
+
+def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset()) -> list[str]:
+    """Distinct known symbols in ``text``, in order of first appearance."""
+    found = _scan(text, thread_symbols)
+    if not found:
         return []
-    u = _universe()
-    found: dict[int, TickerMention] = {}  # start -> mention
-    prose = _not_prose(text, u, found)
-    evidence = set(thread_symbols)
-    _cashtags(prose, u, found, evidence)
-    _names(prose, u, found, evidence)
-    _bare_words(prose, u, found, evidence)
+    if len(found) == 1:
+        return [found[0][0]] if found[0][5] else []
+    return list(dict.fromkeys([f[0] for f in found if f[5]]))
+
+
+# (symbol, start, end, method, confidence, known): TickerMention's fields, as a plain tuple
+# while scanning (a tuple is several times cheaper to make than a dataclass instance).
+_Found = tuple[str, int, int, str, float, bool]
+
+# What a bare capitalised symbol needs, by kind (precomputed per symbol, checked in the hot loop).
+_ACCEPT = 0  # well-known and not a word: always
+_UNLESS_LOUD = 1  # distinct: unless the line shouts, then a finance word nearby
+_NEARBY = 2  # somewhat word-like: a finance word or another ticker nearby (adjacent if shouting)
+_ADJACENT = 3  # a word: a finance word right next to it, never in a shouting line
+_STRONG = 4  # jargon: "shares of IT"-style naming, never in a shouting line
+
+
+def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: PLR0912, PLR0915 - hot loop, inlined
+    """The mentions in ``text``. Written for speed, since it runs on every post and comment:
+    the words of the text are split and matched against every name and symbol in C
+    (:func:`_ascii_words`, one set intersection); Python looks only at the few words that
+    can be tickers, and only there finds positions and weighs context."""
+    u = _UNIVERSE or _universe()
+    found: dict[int, _Found] = {}  # start -> mention
+    prose = _not_prose(text, u, found) if ("/" in text or "`" in text or "    " in text or "\t" in text) else text
+    words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
+    hits = u.word_keys.intersection(words)
+    if not hits:
+        if "$" in prose:
+            _cashtags(prose, u.names, found)
+        if len(found) < 2:
+            return list(found.values())
+        return [found[k] for k in sorted(found)]
+    bare: list[tuple[str, int, int]] = []
+    known_words = u.words
+    n = len(prose)
+    cashtags = 0
+    for word in hits:
+        what = known_words.get(word)
+        if what is None:
+            symbol = u.cashtags.get(word)
+            if symbol is not None:  # "$GME", "$gme": a listed symbol's cashtag
+                cashtags += _cashtag(prose, word.decode(), symbol, found)
+            else:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
+                _lower_names(prose, u.lower_words[word], found)
+            continue
+        options, alone, token = what
+        length = len(token)
+        start = prose.find(token)
+        while start >= 0:
+            end = start + length
+            prev = prose[start - 1] if start else " "
+            after = prose[end] if end < n else " "
+            if prev.isalnum() or prev in _GLUE or after.isalnum() or after in _TAIL_GLUE:
+                pass  # glued ("x$Y", "sec.gov/GME", "u/NVDA") or part of a longer word ("GMEX", "AT&T")
+            elif options and _phrase(prose, start, options, found):
+                pass
+            elif isinstance(alone, int):
+                if after == "." and prose[end + 1 : end + 2].isalpha():
+                    pass  # "NVDA.com", "GME.Then"
+                elif alone == _ACCEPT:  # a well-known ticker that is no word: no context needed
+                    found[start] = (token, start, end, "symbol", 0.85, True)
+                else:
+                    bare.append((token, start, alone))
+            elif alone == ".":
+                share = f"{token}.{prose[end + 1 : end + 2]}"
+                if share in u.kinds and not prose[end + 2 : end + 3].isalnum():
+                    bare.append((share, start, _policy(share, u.kinds[share])))
+            elif alone:
+                found[start] = (alone, start, end, "symbol" if token.upper() == alone else "name", 0.9, True)
+            start = prose.find(token, end)
+    if "$" in prose:
+        _cashtags(prose, u.names, found)
+    if bare:
+        _bare_words(prose, words, bare, u, found, thread_symbols)
+    if len(found) < 2:
+        return list(found.values())
     return [found[k] for k in sorted(found)]
 
 
-def _not_prose(text: str, u: _Universe, found: dict[int, TickerMention]) -> str:
+def _cashtag(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> int:
+    """Every standalone occurrence of a listed symbol's cashtag ``token``; how many there were."""
+    count = 0
+    start = prose.find(token)
+    while start >= 0:
+        end = start + len(token)
+        if not (start and (prose[start - 1].isalnum() or prose[start - 1] in "_$")) and not (
+            end < len(prose) and (prose[end].isalnum() or prose[end] in "_&" or prose[end : end + 2][1:].isalpha())
+        ):
+            found[start] = (symbol, start, end, "cashtag", 0.99, True)
+            count += 1
+        start = prose.find(token, end)
+    return count
+
+
+def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, _Found]) -> None:
+    """Lower-case names and tickers ("gamestop", "tsla", "bank of america") where they stand
+    as words of their own."""
+    for spelling, symbol in spellings:
+        start = prose.find(spelling)
+        while start >= 0:
+            end = start + len(spelling)
+            prev = prose[start - 1] if start else " "
+            if not (prev.isalnum() or prev in _GLUE) and _ends_word(prose, end):
+                method = "symbol" if spelling.upper() == symbol else "name"
+                found.setdefault(start, (symbol, start, end, method, 0.85, True))
+            start = prose.find(spelling, end)
+
+
+def _cashtags(prose: str, names: dict[str, str], found: dict[int, _Found]) -> None:
+    """Cashtags, listed or not: "$GME", "$gme", "$BRK.B"; "$BBBY" (delisted) is kept as
+    unknown; "$5" and "x$Y" are not cashtags."""
+    start = prose.find("$")
+    while start >= 0:
+        m = _CASH_AT.match(prose, start)
+        if m is not None and not (start and (prose[start - 1].isalnum() or prose[start - 1] in "_$")):
+            symbol = m.group(1).upper()
+            if symbol not in names and "." in symbol:
+                symbol = symbol.split(".")[0]  # "$GME.Then": a missing space
+            if "." not in symbol or symbol in names:
+                known = symbol in names
+                found[start] = (symbol, start, start + 1 + len(symbol), "cashtag", 0.99 if known else 0.5, known)
+        start = prose.find("$", start + 1)
+
+
+def _phrase(prose: str, start: int, options: list[tuple[str, str]], found: dict[int, _Found]) -> bool:
+    """The longest multi-word name starting at ``start`` ("Bank of America"), if any."""
+    for spelling, symbol in options:
+        if prose.startswith(spelling, start) and _ends_word(prose, start + len(spelling)):
+            found[start] = (symbol, start, start + len(spelling), "name", 0.9, True)
+            return True
+    return False
+
+
+def _ends_word(text: str, end: int) -> bool:
+    return end >= len(text) or not (text[end].isalnum() or text[end] == "-")
+
+
+def _not_prose(text: str, u: _Universe, found: dict[int, _Found]) -> str:
     """Read code (quoted strings only) and URLs (quote pages only) into ``found``; return the
     text with both blanked, for the prose rules."""
     skipped: list[tuple[int, int]] = []
@@ -284,112 +504,144 @@ def _not_prose(text: str, u: _Universe, found: dict[int, TickerMention]) -> str:
                 symbol = s.group(1)
                 if len(symbol) > 1 and u.kinds.get(symbol) in (_Kind.DISTINCT, _Kind.LOOSE):
                     start = m.start() + s.start(1)
-                    found[start] = TickerMention(symbol, start, start + len(symbol), "symbol", 0.8, True)
-    if "." in text or "/" in text:
-        for m in _URL.finditer(text):
-            if any(a <= m.start() < b for a, b in skipped):
+                    found[start] = (symbol, start, start + len(symbol), "symbol", 0.8, True)
+    if "/" in text:
+        urls = [m.span() for m in _URL.finditer(text)] if ("://" in text or "ww." in text or "WW." in text) else []
+        for m in _DOMAIN_PATH.finditer(text):
+            if not any(a <= m.start() < b for a, b in urls):
+                urls.append(_around(text, m.start()))
+        for start, end in urls:
+            if any(a <= start < b for a, b in skipped):
                 continue
-            skipped.append(m.span())
-            q = _QUOTE_URL.search(m.group(0))
+            skipped.append((start, end))
+            q = _QUOTE_URL.search(text, start, end)
             if q:
                 symbol = q.group(1).upper().replace("-", ".")
                 if symbol in u.names:
-                    start = m.start() + q.start(1)
-                    found[start] = TickerMention(symbol, start, start + len(symbol), "symbol", 0.9, True)
+                    found[q.start(1)] = (symbol, q.start(1), q.start(1) + len(symbol), "symbol", 0.9, True)
     if not skipped:
         return text
-    skipped.sort()
-    return _blank(text, _merge(skipped))
+    return _blank(text, sorted(skipped))
 
 
-def _cashtags(prose: str, u: _Universe, found: dict[int, TickerMention], evidence: set[str]) -> None:
-    if "$" not in prose:
-        return
-    for m in _CASHTAG.finditer(prose):
-        symbol = m.group(1).upper()
-        if symbol not in u.names and "." in symbol and symbol.split(".")[0] in u.names:
-            symbol = symbol.split(".")[0]  # "$GME.Then" is GME followed by a missing space
-        known = symbol in u.names
-        if not known and "." in symbol:
-            continue
-        end = m.start(1) + len(symbol)
-        found[m.start()] = TickerMention(symbol, m.start(), end, "cashtag", 0.99 if known else 0.5, known)
-        evidence.add(symbol)
+def _around(text: str, pos: int) -> tuple[int, int]:
+    """The whitespace-delimited word around ``pos``: a bare domain and its path."""
+    start = pos
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    end = pos
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
 
 
-def _names(prose: str, u: _Universe, found: dict[int, TickerMention], evidence: set[str]) -> None:
-    for pattern in (u.alias_any, u.alias_exact):
-        if pattern is None:
-            continue
-        for m in pattern.finditer(prose):
-            matched = m.group(0)
-            symbol = u.alias_symbol.get(matched) or u.alias_symbol.get(matched.lower())
-            if symbol is None or m.start() in found:
-                continue
-            method = "symbol" if matched.upper() == symbol else "name"
-            found[m.start()] = TickerMention(symbol, m.start(), m.end(), method, 0.9, True)
-            evidence.add(symbol)
+def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read better than split apart
+    prose: str,
+    words: list[bytes],
+    bare: list[tuple[str, int, int]],
+    u: _Universe,
+    found: dict[int, _Found],
+    thread: frozenset[str],
+) -> None:
+    """Capitalised words that are listed symbols, accepted on the evidence their policy needs.
 
-
-def _bare_words(prose: str, u: _Universe, found: dict[int, TickerMention], evidence: set[str]) -> None:
-    lines = _Lines(prose)
-    cues: list[int] | None = None
-    for m in _BARE.finditer(prose):
-        symbol, start = m.group(1), m.start(1)
-        kind = u.kinds.get(symbol)
-        if kind is None or kind is _Kind.JARGON or start in found:
-            continue
+    Evidence anywhere: the same symbol as a cashtag or name in the text or in the thread, or
+    the company's name next to it ("Allstate (ALL)"). Two passes: the first accepts what
+    needs no neighbourhood; the second weighs the rest against finance words *and* the
+    tickers found so far, since a list like "JNJ, PG, KO" is its own context."""
+    evidence: frozenset[str] | None = None
+    cue_words: bool | None = None
+    shouting: bool | None = None  # for one-line texts (the usual), computed once when needed
+    pending: list[tuple[str, int, int]] = []
+    for symbol, start, policy in bare:
         end = start + len(symbol)
-        shouting = lines.shouting(start)
-        if symbol in evidence:
-            accept, confidence = True, 0.9
-        elif kind is _Kind.DISTINCT and (not shouting or symbol in _WELL_KNOWN):
-            accept, confidence = True, 0.85
-        elif kind is _Kind.WORD:
-            # capitals mark nothing in a shouting line; elsewhere only evidence right next to it counts
-            accept, confidence = not shouting and _adjacent(prose, start, end), 0.75
-        elif shouting and kind is not _Kind.DISTINCT:
-            accept, confidence = _adjacent(prose, start, end), 0.75
+        if policy == _ACCEPT:
+            found.setdefault(start, (symbol, start, end, "symbol", 0.85, True))
+            continue
+        if evidence is None:
+            evidence = thread.union([f[0] for f in found.values()]) if found else thread
+        if symbol in evidence or (
+            (prose[start - 1 : start] == "(" or prose[end : end + 2] == " (")
+            and _named_alongside(prose, start, end, u.names[symbol])
+        ):
+            found.setdefault(start, (symbol, start, end, "symbol", 0.9, True))
+            continue
+        if "\n" in prose:
+            loud = _shouting(prose, start)
+        elif shouting is None:
+            loud = shouting = _shouting(prose, start)
         else:
-            if cues is None:
-                cues = [c.start() for c in _CUE.finditer(prose)]
-            accept, confidence = _near(cues, start, end), 0.8
-        if accept:
-            found[start] = TickerMention(symbol, start, end, "symbol", confidence, True)
+            loud = shouting
+        if policy == _UNLESS_LOUD:
+            if loud:
+                pending.append((symbol, start, end))
+            else:
+                found.setdefault(start, (symbol, start, end, "symbol", 0.85, True))
+        elif policy == _NEARBY and not loud:
+            pending.append((symbol, start, end))
+        elif loud and policy != _NEARBY:
+            continue  # words and jargon in a shouting line: capitals say nothing there
+        else:
+            if cue_words is None:  # could anything be adjacent at all? (one C-level check per text)
+                cue_words = not _ADJACENT_WORDS.isdisjoint(words) or _NUMBER_CUE.search(prose) is not None
+            if not cue_words:
+                continue
+            if policy == _STRONG:
+                if _strong_before(prose, start):
+                    found.setdefault(start, (symbol, start, end, "symbol", 0.7, True))
+            elif _adjacent(prose, start, end):  # a word needs evidence right next to it
+                found.setdefault(start, (symbol, start, end, "symbol", 0.75, True))
+    if pending and len(prose) > 2 * _CUE_WINDOW:
+        for symbol, start, end in pending:
+            if _near(prose, found, start, end):
+                found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
+    elif pending and (found or not _CUE_BYTES.isdisjoint(words) or _CUE_NUMBER.search(prose) is not None):
+        # a short text is one window: a finance word or another ticker anywhere in it counts
+        for symbol, start, end in pending:
+            found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+def _named_alongside(text: str, start: int, end: int, name: str) -> bool:
+    """Whether the company's own name frames the symbol: "Allstate (ALL)", "LOVE (Lovesac)"."""
+    if start > 0 and text[start - 1] == "(" and text[end : end + 1] == ")":
+        first = _first_name_word(name)
+        before = text[max(0, start - 40) : start - 1].rstrip().lower()
+        return bool(first) and (before.endswith(first) or f"{first} " in before[-len(first) - 25 :])
+    if text[end : end + 2] == " (":
+        first = _first_name_word(name)
+        return bool(first) and text[end + 2 : end + 2 + len(first)].lower() == first
+    return False
+
+
+@functools.cache
+def _first_name_word(name: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9&.']+", name) if w and w.lower() != "the"]
+    return words[0].lower().rstrip(".") if words else ""
 
 
 def _adjacent(text: str, start: int, end: int) -> bool:
     """Evidence right next to the word: a following "calls"/"30c"/"shares", or a preceding
     "bought"/"shares of"/"calls on"."""
-    if _NEXT_CUE.match(text, end):
+    after = text[end : end + 12].lower().split(None, 1)
+    if (after and after[0].strip(",.:;!?") in _NEXT_WORDS) or _NEXT_NUMBER.match(text, end):
         return True
-    return _PREV_CUE.search(text[max(0, start - 24) : start]) is not None
+    words = text[max(0, start - 30) : start].lower().split()
+    return bool(words) and (
+        words[-1] in _PREV_WORDS
+        or " ".join(words[-2:]) in _PREV_PAIRS
+        or (len(words) > 2 and " ".join(words[-3:]) in _PREV_PAIRS)
+    )
 
 
-def _near(cues: list[int], start: int, end: int) -> bool:
-    """Whether a finance word starts within the window around ``[start, end)``, itself excluded."""
-    i = bisect.bisect_left(cues, start - _CUE_WINDOW)
-    while i < len(cues) and cues[i] <= end + _CUE_WINDOW:
-        if not start <= cues[i] < end:
-            return True
-        i += 1
-    return False
+def _strong_before(text: str, start: int) -> bool:
+    words = text[max(0, start - 30) : start].lower().split()
+    return bool(words) and (words[-1] in _PREV_STRONG or " ".join(words[-2:]) in _PREV_STRONG)
 
 
-def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset()) -> list[str]:
-    """Distinct known symbols in ``text``, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for mention in extract(text, thread_symbols=thread_symbols):
-        if mention.known:
-            seen.setdefault(mention.symbol, None)
-    return list(seen)
+def _near(text: str, found: dict[int, _Found], start: int, end: int) -> bool:
+    """Whether a finance word, or another ticker, is within the window around the symbol."""
+    lo, hi = start - _CUE_WINDOW, end + _CUE_WINDOW
+    if any(lo <= k <= hi and k != start for k in found):
+        return True
+    window = text[max(0, lo) : max(0, start)] + " " + text[end:hi]
+    return not _CUE_WORDS.isdisjoint(_words_of(window)) or _CUE_NUMBER.search(window) is not None

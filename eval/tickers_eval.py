@@ -27,7 +27,7 @@ from common import extraction
 ROOT = Path(__file__).resolve().parent
 TEXTS = ROOT / "tickers" / "texts.jsonl"
 OUT = ROOT / "tickers.json"
-ROUNDS = 7
+ROUNDS = 25
 
 
 def load() -> list[dict[str, Any]]:
