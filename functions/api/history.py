@@ -4,9 +4,9 @@ Recent hours live in Firestore (``tickers/{SYMBOL}/hours/{yyyymmddhh}``, written
 aggregate). Long ranges (``?hours=`` up to 90 days) belong in BigQuery's ``mentions``
 table, which the archive owns (issue 8). The seam: anything implementing
 :class:`HourlySource` can be handed to :func:`functions.api.app.create_app` as
-``archive``; ranges longer than ``recent_hours`` go to it. Until one is configured,
-Firestore answers every range and says ``complete: false`` when the range reaches past
-what it keeps.
+``archive``; ranges longer than ``recent_hours`` go to it (``functions/api/main.py`` wires
+``common.adapters.bigquery.BigQueryHours``). Without one, or while it fails, Firestore
+answers and says ``complete: false`` when the range reaches past what it keeps.
 
 An archive reader returns the same dicts as :meth:`FirestoreHours.hours`: one per hour
 with ``hour`` (yyyymmddhh), ``start_utc`` and the bucket counters of
@@ -16,7 +16,10 @@ docs/data-model.md (``authors`` may be replaced by ``distinct_authors``).
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from common import log
 from functions.api.store import Store
+
+logger = log.get_logger(__name__)
 
 RECENT_HOURS = 24 * 7  # what Firestore buckets are kept for (TTL); longer is the archive's
 
@@ -50,5 +53,8 @@ class HistoryReader:
         if span_hours <= self.recent_hours:
             return self.recent.name, True, self.recent.hours(symbol, start_utc, end_utc)
         if self.archive is not None:
-            return self.archive.name, True, self.archive.hours(symbol, start_utc, end_utc)
+            try:
+                return self.archive.name, True, self.archive.hours(symbol, start_utc, end_utc)
+            except Exception as exc:  # an archive outage degrades the answer, it does not fail it
+                logger.warning("archive history unavailable, answering from %s: %s", self.recent.name, exc)
         return self.recent.name, False, self.recent.hours(symbol, start_utc, end_utc)

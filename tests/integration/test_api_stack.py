@@ -36,3 +36,18 @@ def test_the_running_api_refuses_a_token_the_dev_key_did_not_sign(emulators: Sta
     assert status == 401
     assert body["error"]["code"] == "unauthorized"  # type: ignore[index]
     assert get(f"{api}/v1/health")[0] == 200
+
+
+def test_long_history_is_answered_by_the_bigquery_archive(emulators: Stack) -> None:
+    from tests.support.api import put_hour, put_ticker
+
+    newest = 1_760_000_000
+    put_ticker("GME", newest, {"1h": 1})
+    put_hour("GME", newest // 3600 * 3600, 1)
+    token = devauth.mint(devauth.current_key(Path(os.environ["DEVAUTH_DIR"])))
+    api = emulators.services["api"].url
+    status, recent = get(f"{api}/v1/tickers/GME/history?hours=24", token)
+    assert (status, recent["source"], len(recent["hours"])) == (200, "firestore", 1)  # type: ignore[arg-type]
+    status, long = get(f"{api}/v1/tickers/GME/history?hours=720", token)
+    assert status == 200
+    assert long["source"] == "archive" and long["complete"] is True

@@ -97,3 +97,16 @@ class FirestoreDown:
 
 def test_a_rate_limit_store_outage_lets_requests_through_instead_of_failing_them() -> None:
     RateLimiter(FirestoreDown(), clock=lambda: 0.0).check("user:x", limit=1)  # type: ignore[arg-type]
+
+
+class Broken(Source):
+    def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
+        raise RuntimeError("BigQuery unavailable")
+
+
+def test_an_archive_outage_degrades_long_history_to_what_firestore_has() -> None:
+    recent = Source("firestore")
+    reader = HistoryReader(recent=recent, archive=Broken("archive"), recent_hours=48)
+    source, complete, rows = reader.read("GME", 0, 90 * 3600)
+    assert (source, complete) == ("firestore", False)
+    assert rows == [{"hour": "x", "start_utc": 0}]
