@@ -1,0 +1,199 @@
+"""Ticker extraction: the hard cases, pinned. Each test name says the behaviour it holds."""
+
+import csv
+import json
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from common.extraction import TickerMention, company_name, extract, is_listed, symbols
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- cashtags ----------------------------------------------------------------------------
+
+
+def test_a_cashtag_is_a_ticker_in_any_letter_case() -> None:
+    assert symbols("$GME and $gme and $Gme") == ["GME"]
+
+
+def test_class_shares_keep_their_dot() -> None:
+    assert symbols("$BRK.B is boring, $brk.b even more") == ["BRK.B"]
+
+
+def test_a_sentence_ending_after_a_cashtag_does_not_change_it() -> None:
+    assert symbols("I bought $TSLA. Then I sold $NVDA!") == ["TSLA", "NVDA"]
+
+
+def test_a_delisted_cashtag_is_kept_but_marked_unknown() -> None:
+    mentions = extract("$BBBY bagholders unite")
+    assert [(m.symbol, m.method, m.known) for m in mentions] == [("BBBY", "cashtag", False)]
+    assert symbols("$BBBY bagholders unite") == []
+
+
+def test_dollar_amounts_are_not_cashtags() -> None:
+    assert extract("I lost $5k on $10 calls, down $300") == []
+
+
+def test_a_dollar_glued_to_a_word_is_not_a_cashtag() -> None:
+    assert symbols("x$GME") == []
+
+
+def test_mentions_carry_offsets_that_point_at_the_symbol() -> None:
+    text = "Loaded up on $pltr and Nvidia 🚀🚀GME🚀"
+    for mention in extract(text):
+        assert isinstance(mention, TickerMention)
+        assert mention.symbol.lower() in text[mention.start : mention.end].lower() or mention.method == "name"
+        assert 0 <= mention.start < mention.end <= len(text)
+        assert 0.0 < mention.confidence <= 1.0
+
+
+# --- words that are tickers -------------------------------------------------------------
+
+
+def test_the_word_it_is_not_a_ticker_in_an_all_caps_rant() -> None:
+    assert symbols("IT IS ALL GOING TO ZERO AND I AM STILL BUYING") == []
+
+
+def test_common_words_in_capitals_are_not_tickers_without_evidence() -> None:
+    for text in ["IT is what it is", "ALL IN baby", "Turn ON notifications", "NOW is the time", "Market OPEN soon"]:
+        assert symbols(text) == [], text
+
+
+def test_jargon_is_never_a_ticker_as_a_bare_word() -> None:
+    assert symbols("DD: the CEO said EPS beat, new ATH IMO, YOLO, USA") == []
+
+
+def test_a_word_ticker_right_next_to_calls_is_the_ticker() -> None:
+    assert symbols("Bought ON calls before earnings") == ["ON"]
+    assert symbols("AI 30c for earnings") == ["AI"]
+
+
+def test_ai_as_a_topic_is_not_c3_ai() -> None:
+    assert symbols("AI is going to eat every software company's lunch") == []
+    assert symbols("Every earnings call is AI AI AI") == []
+
+
+def test_the_company_name_next_to_a_word_ticker_makes_it_the_ticker() -> None:
+    assert symbols("Allstate (ALL) is cheap after the catastrophe losses") == ["ALL"]
+    assert symbols("Grocery Outlet (GO) got smoked after guidance") == ["GO"]
+
+
+def test_a_cashtag_elsewhere_in_the_thread_makes_a_bare_word_the_ticker() -> None:
+    assert symbols("ON is my biggest position", thread_symbols=frozenset({"ON"})) == ["ON"]
+    assert symbols("ON is my biggest position") == []
+
+
+def test_a_cashtag_elsewhere_in_the_same_text_makes_a_bare_word_the_ticker() -> None:
+    assert symbols("NOW beat again. $NOW to 1000") == ["NOW"]
+
+
+# --- bare symbols --------------------------------------------------------------------------
+
+
+def test_a_distinct_symbol_in_capitals_is_a_ticker_in_mixed_case_text() -> None:
+    assert symbols("sold PLTR at 30, biggest mistake of my life") == ["PLTR"]
+
+
+def test_a_well_known_ticker_counts_in_an_all_caps_post() -> None:
+    assert symbols("GME TO THE MOON!!! APES TOGETHER STRONG") == ["GME"]
+
+
+def test_a_list_of_tickers_is_its_own_context() -> None:
+    assert symbols("JNJ, PG, KO: the holy trinity of sleeping well") == ["JNJ", "PG", "KO"]
+
+
+def test_one_letter_symbols_only_count_as_cashtags() -> None:
+    assert symbols("$F dividend is juicy") == ["F"]
+    assert symbols("I got an F in econ and Plan B failed") == []
+
+
+# --- names and aliases -----------------------------------------------------------------
+
+
+def test_company_names_map_to_their_symbols() -> None:
+    assert symbols("GameStop and Tesla earnings are next week") == ["GME", "TSLA"]
+    assert symbols("gamestop, nvidia and palantir") == ["GME", "NVDA", "PLTR"]
+
+
+def test_a_name_that_is_an_everyday_word_only_counts_as_written_for_the_company() -> None:
+    assert symbols("Apple is up 3% today") == ["AAPL"]
+    assert symbols("I had an apple for lunch and lost 4k") == []
+
+
+def test_multi_word_names_match_whole() -> None:
+    assert symbols("Bank of America and Rocket Lab") == ["BAC", "RKLB"]
+
+
+# --- URLs, code, emoji ---------------------------------------------------------------------
+
+
+def test_a_quote_page_url_names_its_ticker() -> None:
+    assert symbols("look https://finance.yahoo.com/quote/GME/ volume") == ["GME"]
+    assert symbols("screen: https://finviz.com/quote.ashx?t=PLTR") == ["PLTR"]
+
+
+def test_other_urls_are_not_read_for_tickers() -> None:
+    assert symbols("https://i.imgur.com/ALLd0nAI.png and https://www.sec.gov/cgi-bin/browse-edgar?action=GME") == []
+
+
+def test_code_counts_only_through_quoted_symbols() -> None:
+    assert symbols("```python\ntickers = ['TSLA', 'AMD']\nfor ALL in IT: pass\n```") == ["TSLA", "AMD"]
+    assert symbols("my bot: `if RSI < 30: BUY else: HOLD`") == []
+
+
+def test_tickers_inside_emoji_runs_are_found() -> None:
+    assert symbols("🚀🚀GME🚀🚀") == ["GME"]
+    assert symbols("🚀$TSLA🚀$RIVN🚀") == ["TSLA", "RIVN"]
+    assert symbols("📈📈📈 IT 📈📈📈") == []
+
+
+# --- the universe and the data ------------------------------------------------------------
+
+
+def test_the_universe_holds_us_stocks_and_etfs_with_names() -> None:
+    assert is_listed("GME") and is_listed("SPY") and is_listed("BRK.B")
+    assert company_name("GME") == "GameStop Corporation"
+    assert not is_listed("BBBY")
+
+
+def test_every_alias_points_at_a_listed_symbol() -> None:
+    with (ROOT / "common" / "data" / "aliases.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    assert len(rows) > 150
+    assert [r["alias"] for r in rows if not is_listed(r["symbol"])] == []
+    assert {r["match"] for r in rows} == {"any", "exact"}
+
+
+def test_the_evaluation_set_is_large_varied_and_labelled_with_listed_symbols() -> None:
+    with (ROOT / "eval" / "tickers" / "texts.jsonl").open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    assert len(rows) >= 600
+    assert sum(r["origin"] == "handwritten" for r in rows) >= 150
+    assert {r["bucket"] for r in rows} >= {
+        "easy_cashtag",
+        "bare_symbol_context",
+        "ambiguous_word",
+        "all_caps",
+        "names_aliases",
+        "urls_code",
+        "emoji",
+        "no_ticker",
+        "one_letter",
+    }
+    assert [s for r in rows for s in r["expected"] if not is_listed(s)] == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_any_text_gives_well_formed_mentions_in_order(text: str) -> None:
+    mentions = extract(text, thread_symbols=frozenset({"ON", "GME"}))
+    starts = [m.start for m in mentions]
+    assert starts == sorted(starts)
+    for m in mentions:
+        assert 0 <= m.start < m.end <= len(text)
+        assert m.method in {"cashtag", "symbol", "name"}
+        assert m.symbol == m.symbol.upper()
+    assert len(symbols(text)) == len(set(symbols(text)))
