@@ -11,7 +11,7 @@ from common.adapters.pubsub import get_publisher
 from common.aggregation import Plan, Tuning, fresh, plan, window_day_keys, window_hour_keys
 from common.entrypoint import Delivery
 from common.messages import Mention, MentionBatch
-from common.metrics import day_key, hour_key
+from common.metrics import AUTHORS_EXACT_MAX, bucket_deltas, bucket_from_doc, day_key, hour_key
 from common.settings import Settings
 from emulators.stack import Stack
 from functions.aggregate.main import aggregate_batch
@@ -107,3 +107,31 @@ def test_fields_of_other_writers_survive_the_summary_rewrite(emulators: Stack) -
     assert summary["owned_elsewhere"] == {"as_of": T0, "score": 0.5}
     assert summary["windows"]["1h"]["mentions"] == 6
     assert summary["as_of"] == T0 + 5 * 60
+
+
+def test_a_bucket_past_the_exact_author_bound_is_stored_exactly_as_the_pure_core_merges_it(emulators: Stack) -> None:
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    db = firestore.Client(project=emulators.emulators.project)
+    many = MentionBatch(
+        ticker="BIG",
+        mentions=tuple(
+            Mention(
+                item_id=f"t1_big{i}",
+                kind="comment",
+                subreddit="stocks",
+                author=f"author{i}",
+                created_utc=T0 + i % 3600,
+                text_length=10,
+            )
+            for i in range(AUTHORS_EXACT_MAX + 200)
+        ),
+    )
+    aggregate_batch(many, Delivery("big"), settings, db, get_publisher(settings.project_id))  # several commits
+    stored = bucket_from_doc(hour_doc(db, "BIG"))
+    assert stored == bucket_deltas(many.mentions)[hour_key(T0)]
+    assert stored.authors_overflow and len(stored.hll) > AUTHORS_EXACT_MAX / 2
+    summary = db.collection("tickers").document("BIG").get().to_dict() or {}
+    estimate = summary["windows"]["1h"]["distinct_authors"]
+    assert not summary["windows"]["1h"]["distinct_authors_exact"]
+    assert abs(estimate - len(many.mentions)) <= 0.05 * len(many.mentions)
