@@ -130,10 +130,13 @@ def _with_history(alert: Alert, event: str) -> Alert:
 
 def back_to_baseline(alert: Alert, ev: Evaluation, config: DetectionConfig) -> bool:
     """Volume near the baseline the episode opened against, or near today's baseline (a
-    ticker that settled on a higher plateau is no longer news either)."""
+    ticker that settled on a higher plateau is no longer news either), or down to a trickle
+    (fewer mentions in six hours than one spiking hour needs)."""
     if ev.spike:
         return False
     six = ev.windows["6h"]
+    if six.mentions < config.min_mentions_1h:
+        return True
     opened_level = float(alert.baseline.get("level") or 0.0)
     expected_then = six.expected * (opened_level / ev.baseline.level) if ev.baseline.level > 0 else six.expected
     ratio_then = six.mentions / max(expected_then, 1e-6)

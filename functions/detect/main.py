@@ -72,10 +72,11 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     )
     alert = outcome.alert
     published = 0
-    if alert is not None and (alert is not snap.alert or alert.level > snap.announced_level):
-        if alert is not snap.alert:
-            store.write_alert(db, alert, snap.announced_level if snap.alert else 0, snap.alert_update_time)
-        announced = snap.announced_level if snap.alert is not None and snap.alert.alert_id == alert.alert_id else 0
+    same_episode = snap.alert is not None and alert is not None and snap.alert.alert_id == alert.alert_id
+    announced = snap.announced_level if same_episode else 0
+    if alert is not None and (alert is not snap.alert or alert.level > announced):
+        if alert is not snap.alert:  # a new episode is created; the current one updated if unchanged since read
+            store.write_alert(db, alert, announced, snap.alert_update_time if same_episode else None)
         if alert.active and alert.level > announced:
             event = AlertEvent(
                 alert_id=alert.alert_id,

@@ -3,6 +3,7 @@ alert document and an ``alerts`` message; redelivered and stale updates change n
 config change applies to the very next event."""
 
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,10 +40,12 @@ def _publish(stack: Stack, topic: str, messages: list[Message], key: str = "") -
         future.result(timeout=30)
 
 
-def _mention(rng: random.Random, symbol: str, i: int, *, author: str, age_days: float, text: str) -> Mention:
+def _mention(
+    rng: random.Random, symbol: str, i: int, *, author: str, age_days: float, text: str, start: float = T0
+) -> Mention:
     kind = "post" if i % 3 == 0 else "comment"
     title = f"Why I am looking at ${symbol} this week" if kind == "post" else ""
-    created = T0 + i * 60.0
+    created = start + (i % 1000) * 60.0
     f = text_features(title, text, None, kind)
     return Mention(
         item_id=f"{'t3' if kind == 'post' else 't1'}_{symbol.lower()}{i}",
@@ -65,9 +68,9 @@ def _mention(rng: random.Random, symbol: str, i: int, *, author: str, age_days: 
     )
 
 
-def organic_batch(symbol: str, n: int = 24) -> MentionBatch:
+def organic_batch(symbol: str, n: int = 24, *, start: float = T0, first: int = 0) -> MentionBatch:
     """Many old accounts, each writing its own substantial text about a quiet ticker."""
-    rng = random.Random(symbol)
+    rng = random.Random(f"{symbol}{first}")
     mentions = [
         _mention(
             rng,
@@ -76,8 +79,9 @@ def organic_batch(symbol: str, n: int = 24) -> MentionBatch:
             author=f"{symbol.lower()}_reader{i}",
             age_days=900,
             text=f"${symbol} " + " ".join(rng.choice(WORDS) for _ in range(30)),
+            start=start,
         )
-        for i in range(n)
+        for i in range(first, first + n)
     ]
     return MentionBatch(ticker=symbol, run_id="organic", mentions=tuple(mentions))
 
@@ -193,3 +197,36 @@ def test_a_config_change_applies_to_the_next_event_without_a_redeploy(
     assert ticker["detection"]["config_version"] == 2
     assert ticker["detection"]["status"] in ("quiet", "spike")
     assert alerts_of(db, "NTLA") == []
+
+
+def test_after_resolution_and_cooldown_a_new_spike_is_a_new_episode(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    db = _db(emulators)
+    first = organic_batch("BEAM")
+    trickle = organic_batch("BEAM", 1, start=T0 + 20 * 3600, first=1000)
+    second = organic_batch("BEAM", start=T0 + 2 * DAY, first=2000)
+    prepare(db, "BEAM", first)
+    alerts = observe(topics.ALERTS)
+
+    _publish(emulators, topics.MENTIONS, [first], key="BEAM")
+    assert [r.json()["alert_id"] for r in alerts.pull(expected=1, timeout=90)] == ["BEAM-2026010816"]
+    _publish(emulators, topics.MENTIONS, [trickle], key="BEAM")
+    _wait_for(
+        lambda: (db.collection("alerts").document("BEAM-2026010816").get().to_dict() or {}).get("status"), "resolved"
+    )
+    _publish(emulators, topics.MENTIONS, [second], key="BEAM")
+
+    received = alerts.pull(expected=1, timeout=90, settle=2.0)
+    assert [(r.json()["alert_id"], r.json()["status"]) for r in received] == [("BEAM-2026011016", "open")]
+    statuses = {a["alert_id"]: a["status"] for a in alerts_of(db, "BEAM")}
+    assert statuses == {"BEAM-2026010816": "resolved", "BEAM-2026011016": "open"}
+
+
+def _wait_for(read: Callable[[], object], want: object, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if read() == want:
+            return
+        time.sleep(0.2)
+    assert read() == want
