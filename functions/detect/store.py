@@ -14,13 +14,17 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from pydantic import ValidationError
 
+from common import log
 from common.adapters import firestore as fs
 from common.detection.baseline import HOUR, GlobalStats, global_rate
 from common.detection.lifecycle import Alert, Evidence
-from common.detection_config import DetectionConfig, from_document
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig, from_document
 from common.features import is_dd
 from common.metrics import HourBucket, bucket_from_doc, hour_key
+
+logger = log.get_logger(__name__)
 
 STATS = "stats"
 GLOBAL = "global"
@@ -46,8 +50,15 @@ class Snapshot:
 
 
 def read_config(db: firestore.Client) -> tuple[DetectionConfig, int]:
+    """The stored config; one that does not validate (the API never writes such a thing)
+    is logged and replaced by the defaults rather than failing every event forever."""
     snap = db.collection(fs.CONFIG).document(DETECTION).get()
-    return from_document(snap.to_dict() if snap.exists else None)
+    doc = snap.to_dict() if snap.exists else None
+    try:
+        return from_document(doc)
+    except ValidationError as exc:
+        logger.error("config/detection is invalid; using the defaults: %s", exc)
+        return DEFAULT_CONFIG, int((doc or {}).get("version") or 0)
 
 
 _stats_cache: dict[str, tuple[int, GlobalStats]] = {}
