@@ -151,6 +151,7 @@ _NUMBER_CUE = re.compile(r"\d|@|\$")
 # URLs with a scheme or "www.", and bare domains with a path ("stocktwits.com/symbol/ASTS").
 # Both patterns start with a literal, so the regex engine skips ahead to candidates in C.
 _URL = re.compile(r"(?:https?|HTTPS?)://\S+|(?:www|WWW)\.\S+")
+_URLISH = re.compile(r"://|www\.|WWW\.|\.(?:com|org|net|gov|io|co|ai|app|finance|news|to|gg|ly|me)/")
 _DOMAIN_PATH = re.compile(r"\.(?:com|org|net|gov|io|co|ai|app|finance|news|to|gg|ly|me)/")
 # Quote pages name their symbol: /quote/GME, /symbol/ASTS, /symbols/NASDAQ-NVDA, ?t=PLTR,
 # /market-activity/stocks/gme. Literal-led and case-sensitive (paths are lower case): fast.
@@ -169,6 +170,9 @@ _UPPER_BYTES = _UPPER.encode()
 _GLUE = frozenset("_$@#/&.-'’")
 # ... and just after: the token regex stops at these only when no letter follows ("GME." "T-")
 _TAIL_GLUE = frozenset("_&")
+_ASCII_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_BAD_BEFORE = frozenset(_ASCII_ALNUM) | _GLUE
+_BAD_AFTER = frozenset(_ASCII_ALNUM) | _TAIL_GLUE
 # Every cashtag or word starting with a capital, with its inner dots, ampersands, hyphens and
 # apostrophes ("$BRK.B", "AT&T", "T-Mobile", "GME's"). ``findall`` on this is the one pass
 # over every text: it returns strings, not match objects, which is what keeps it fast.
@@ -379,7 +383,10 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
     can be tickers, and only there finds positions and weighs context."""
     u = _UNIVERSE or _universe()
     found: dict[int, _Found] = {}  # start -> mention
-    prose = _not_prose(text, u, found) if ("/" in text or "`" in text or "    " in text or "\t" in text) else text
+    if "`" in text or "    " in text or "\t" in text or ("/" in text and _URLISH.search(text) is not None):
+        prose = _not_prose(text, u, found)
+    else:
+        prose = text
     words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
     hits = u.word_keys.intersection(words)
     if not hits:
@@ -408,7 +415,12 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
             end = start + length
             prev = prose[start - 1] if start else " "
             after = prose[end] if end < n else " "
-            if prev.isalnum() or prev in _GLUE or after.isalnum() or after in _TAIL_GLUE:
+            if (
+                prev in _BAD_BEFORE
+                or after in _BAD_AFTER
+                or (prev > "\x7f" and prev.isalnum())
+                or (after > "\x7f" and after.isalnum())
+            ):
                 pass  # glued ("x$Y", "sec.gov/GME", "u/NVDA") or part of a longer word ("GMEX", "AT&T")
             elif options and _phrase(prose, start, options, found):
                 pass
@@ -498,20 +510,14 @@ def _not_prose(text: str, u: _Universe, found: dict[int, _Found]) -> str:
     text with both blanked, for the prose rules."""
     skipped: list[tuple[int, int]] = []
     if "`" in text or "    " in text or "\t" in text:
-        for m in _CODE.finditer(text):
-            skipped.append(m.span())
-            for s in _CODE_STRING.finditer(m.group(0)):
-                symbol = s.group(1)
-                if len(symbol) > 1 and u.kinds.get(symbol) in (_Kind.DISTINCT, _Kind.LOOSE):
-                    start = m.start() + s.start(1)
-                    found[start] = (symbol, start, start + len(symbol), "symbol", 0.8, True)
+        _read_code(text, u, found, skipped)
     if "/" in text:
-        urls = [m.span() for m in _URL.finditer(text)] if ("://" in text or "ww." in text or "WW." in text) else []
-        for m in _DOMAIN_PATH.finditer(text):
-            if not any(a <= m.start() < b for a, b in urls):
-                urls.append(_around(text, m.start()))
+        if "://" in text or "ww." in text or "WW." in text:
+            urls = [m.span() for m in _URL.finditer(text)]
+        else:  # bare domains with a path; inside a URL with a scheme they are part of it already
+            urls = [_around(text, m.start()) for m in _DOMAIN_PATH.finditer(text)]
         for start, end in urls:
-            if any(a <= start < b for a, b in skipped):
+            if skipped and any(a <= start < b for a, b in skipped):
                 continue
             skipped.append((start, end))
             q = _QUOTE_URL.search(text, start, end)
@@ -521,7 +527,21 @@ def _not_prose(text: str, u: _Universe, found: dict[int, _Found]) -> str:
                     found[q.start(1)] = (symbol, q.start(1), q.start(1) + len(symbol), "symbol", 0.9, True)
     if not skipped:
         return text
+    if len(skipped) == 1:
+        start, end = skipped[0]
+        return f"{text[:start]}{' ' * (end - start)}{text[end:]}"
     return _blank(text, sorted(skipped))
+
+
+def _read_code(text: str, u: _Universe, found: dict[int, _Found], skipped: list[tuple[int, int]]) -> None:
+    """Code blocks and spans: skipped as prose; a quoted symbol in them ('TSLA') counts."""
+    for m in _CODE.finditer(text):
+        skipped.append(m.span())
+        for s in _CODE_STRING.finditer(m.group(0)):
+            symbol = s.group(1)
+            if len(symbol) > 1 and u.kinds.get(symbol) in (_Kind.DISTINCT, _Kind.LOOSE):
+                start = m.start() + s.start(1)
+                found[start] = (symbol, start, start + len(symbol), "symbol", 0.8, True)
 
 
 def _around(text: str, pos: int) -> tuple[int, int]:
@@ -549,24 +569,22 @@ def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read bett
     the company's name next to it ("Allstate (ALL)"). Two passes: the first accepts what
     needs no neighbourhood; the second weighs the rest against finance words *and* the
     tickers found so far, since a list like "JNJ, PG, KO" is its own context."""
-    evidence: frozenset[str] | None = None
+    evidence = thread.union([f[0] for f in found.values()]) if found else thread
+    parens = "(" in prose
+    multiline = "\n" in prose
     cue_words: bool | None = None
     shouting: bool | None = None  # for one-line texts (the usual), computed once when needed
     pending: list[tuple[str, int, int]] = []
     for symbol, start, policy in bare:
         end = start + len(symbol)
-        if policy == _ACCEPT:
-            found.setdefault(start, (symbol, start, end, "symbol", 0.85, True))
-            continue
-        if evidence is None:
-            evidence = thread.union([f[0] for f in found.values()]) if found else thread
-        if symbol in evidence or (
-            (prose[start - 1 : start] == "(" or prose[end : end + 2] == " (")
+        if (evidence and symbol in evidence) or (
+            parens
+            and (prose[start - 1 : start] == "(" or prose[end : end + 2] == " (")
             and _named_alongside(prose, start, end, u.names[symbol])
         ):
             found.setdefault(start, (symbol, start, end, "symbol", 0.9, True))
             continue
-        if "\n" in prose:
+        if multiline:
             loud = _shouting(prose, start)
         elif shouting is None:
             loud = shouting = _shouting(prose, start)

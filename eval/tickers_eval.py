@@ -42,7 +42,17 @@ def score(pairs: list[tuple[set[str], set[str]]]) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn, "texts": len(pairs)}
+    exact = sum(got == want for got, want in pairs) / len(pairs) if pairs else 1.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "exact": exact,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "texts": len(pairs),
+    }
 
 
 def best_rate(run: Callable[[], None], n_texts: int, rounds: int) -> list[float]:
@@ -94,12 +104,16 @@ def main() -> None:
     }
 
     print(f"ticker extraction on {len(rows)} labelled texts ({TEXTS.relative_to(ROOT.parent)})\n")
-    print(f"{'bucket':<22}{'texts':>6}  {'P':>6}{'R':>7}{'F1':>7}   {'reticker P':>10}{'R':>7}{'F1':>7}")
+    print("P/R/F1 per symbol; exact = share of texts whose symbols are exactly the label; fp = false positives")
+    print("(a bucket with no expected symbols, like no_ticker, has no meaningful P/R/F1: read exact and fp)\n")
+    header = f"{'bucket':<22}{'texts':>6}  {'P':>6}{'R':>7}{'F1':>7}{'exact':>7}{'fp':>4}"
+    print(f"{header}   {'reticker P':>10}{'R':>7}{'F1':>7}{'exact':>7}{'fp':>4}")
     for name, s in [("OVERALL", {"ours": overall, "reticker": overall_theirs}), *per_bucket.items()]:
         o, t = s["ours"], s["reticker"]
         print(
-            f"{name:<22}{o['texts']:>6}  {o['precision']:>6.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}   "
-            f"{t['precision']:>10.3f}{t['recall']:>7.3f}{t['f1']:>7.3f}"
+            f"{name:<22}{o['texts']:>6}  {o['precision']:>6.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}"
+            f"{o['exact']:>7.3f}{o['fp']:>4}   "
+            f"{t['precision']:>10.3f}{t['recall']:>7.3f}{t['f1']:>7.3f}{t['exact']:>7.3f}{t['fp']:>4}"
         )
     print(
         f"\nthroughput (best of {ROUNDS} alternating rounds): ours {ours_tps:,.0f} texts/s, "
@@ -124,8 +138,8 @@ def main() -> None:
         "throughput_ratio": round(ours_tps / theirs_tps, 3),
         "texts": len(rows),
         "buckets": {
-            b: {k: round(v["ours"][k], 4) for k in ("precision", "recall", "f1")}
-            | {"texts": v["ours"]["texts"], "reticker_f1": round(v["reticker"]["f1"], 4)}
+            b: {k: round(v["ours"][k], 4) for k in ("precision", "recall", "f1", "exact")}
+            | {"texts": v["ours"]["texts"], "fp": v["ours"]["fp"], "reticker_f1": round(v["reticker"]["f1"], 4)}
             for b, v in per_bucket.items()
         },
     }
