@@ -30,6 +30,7 @@ from google.cloud.pubsub_v1 import PublisherClient
 from common import topics
 from common.adapters import firestore as fs
 from common.settings import Settings
+from demo import cpu
 from demo import labels as lbl
 from demo.dashboard import DashboardServer
 from demo.display import AlertRow, Display
@@ -311,6 +312,12 @@ class Demo:
             f"{counts['mentions']} mentions, {self.observers.seen.ticker_updates if self.observers else 0} "
             f"ticker updates, {len(self.rows)} alerts"
         )
+        if self.stack is not None:
+            usage = {**cpu.by_service(self.stack), "demo (this process)": cpu.own_seconds()}
+            display.console.print(
+                f"CPU seconds ({sum(usage.values()):.0f} in all): "
+                + ", ".join(f"{name} {seconds:.0f}" for name, seconds in usage.items() if seconds >= 0.5)
+            )
         if self.tick_seconds:
             n = len(self.tick_seconds)
             display.console.print(
@@ -322,7 +329,8 @@ class Demo:
                 )
             )
         if self.options.interactive:
-            display.console.print("\n" + self.access_help() + "\n\nserving until Ctrl-C…")
+            # soft_wrap: the token and URLs stay on one line, whole for copying
+            display.console.print("\n" + self.access_help() + "\n\nserving until Ctrl-C…", soft_wrap=True, markup=False)
             with _until_interrupted():
                 while True:
                     time.sleep(1)
