@@ -235,10 +235,9 @@ def run() -> dict[str, Any]:
                 bundled = {
                     "bundled_day_items_ingested": day_items,
                     "bundled_day_fetch_items_per_s": day_items / elapsed,
-                    "bundled_day_reddit_requests_per_100_items": 100
-                    * replay.stats["reddit_requests"]
-                    / max(day_items, 1),
                 }
+                for name, stat in (("reddit", "reddit_requests"), ("profile", "user_about"), ("tree", "comments")):
+                    bundled[f"bundled_day_{name}_requests_per_100_items"] = 100 * replay.stats[stat] / max(day_items, 1)
     finally:
         emulators.stop()
         os.environ.clear()

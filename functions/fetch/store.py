@@ -8,6 +8,7 @@ create-if-absent one by one, so concurrent or repeated runs never overwrite an i
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,11 @@ from common.adapters import firestore as fs
 from common.ingest import AuthorFacts, Cursor, StoredPost
 from common.messages import RedditItem
 
-BATCH = 400  # Firestore allows 500 writes per batch; stay clear of it
+# Firestore allows 500 writes per batch, but commit time grows faster than batch size:
+# measured on the emulator, 2000 creates take 5.0 s in batches of 400, 2.4 s in batches of
+# 100, 1.9 s with those committed four at a time.
+BATCH = 100
+PARALLEL_COMMITS = 4
 READ_CHUNK = 300
 
 
@@ -72,17 +77,18 @@ def save_items(db: firestore.Client, new: Sequence[RedditItem], seen_again: Sequ
     """Create ``new`` items and refresh score and comment count of ``seen_again``; returns
     how many were actually created."""
     posts = db.collection(fs.POSTS)
-    created = 0
-    for chunk in _chunks(new, BATCH):
+
+    def create(chunk: Sequence[RedditItem]) -> int:
         batch = db.batch()
         for item in chunk:
             batch.create(posts.document(item.id), _item_doc(item))
         try:
             batch.commit()
-            created += len(chunk)
         except gexc.AlreadyExists:  # another delivery created some of them: one by one
-            created += sum(fs.create_if_absent(posts.document(i.id), _item_doc(i)) for i in chunk)
-    for chunk in _chunks(seen_again, BATCH):
+            return sum(fs.create_if_absent(posts.document(i.id), _item_doc(i)) for i in chunk)
+        return len(chunk)
+
+    def refresh(chunk: Sequence[RedditItem]) -> int:
         batch = db.batch()
         for item in chunk:
             batch.update(
@@ -90,7 +96,13 @@ def save_items(db: firestore.Client, new: Sequence[RedditItem], seen_again: Sequ
                 {"score": item.score, "num_comments": item.num_comments, "last_seen_at": firestore.SERVER_TIMESTAMP},
             )
         batch.commit()
-    return created
+        return 0
+
+    work = [(create, c) for c in _chunks(new, BATCH)] + [(refresh, c) for c in _chunks(seen_again, BATCH)]
+    if len(work) <= 1:
+        return sum(step(chunk) for step, chunk in work)
+    with ThreadPoolExecutor(PARALLEL_COMMITS) as pool:
+        return sum(pool.map(lambda job: job[0](job[1]), work))
 
 
 def _item_doc(item: RedditItem) -> dict[str, Any]:
