@@ -198,8 +198,7 @@ class _Universe:
     # [(spelling, symbol)], longest first, and what the word alone is: a bare symbol (its
     # policy, an int), an alias (its symbol), the base of class shares ("BRK" -> "."), or None.
     words: dict[bytes, tuple[list[tuple[str, str]], str | int | None, str]]  # ..., and the word as str
-    cashtags: dict[bytes, str]  # b"$GME", b"$gme", b"$Gme" -> "GME", for every listed symbol
-    word_keys: frozenset[bytes]  # the keys of ``words``, ``cashtags`` and ``lower_words``
+    word_keys: frozenset[bytes]  # the keys of ``words`` and ``lower_words``
     lower_words: dict[bytes, list[tuple[str, str]]]  # rarest word -> the lower-case spellings with it
 
 
@@ -296,11 +295,8 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
         words[first] = (options, single.get(first), first.decode())
     if not lower_words.keys().isdisjoint(words):  # a lower-case hit is told apart by not being in ``words``
         raise ValueError(f"words both lower-case names and symbols: {set(lower_words) & set(words)}")
-    cashtags = {
-        f"${spelling}".encode(): symbol for symbol in names if "." not in symbol for spelling in _spellings(symbol)
-    }
     keys = frozenset(words) | frozenset(lower_words)
-    return _Universe(names, kinds, aliases, words, cashtags, keys, lower_words)
+    return _Universe(names, kinds, aliases, words, keys, lower_words)
 
 
 def _ascii_words(text: str) -> list[bytes]:
@@ -376,7 +372,7 @@ _ADJACENT = 3  # a word: a finance word right next to it, never in a shouting li
 _STRONG = 4  # jargon: "shares of IT"-style naming, never in a shouting line
 
 
-def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: PLR0912, PLR0915 - hot loop, inlined
+def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: PLR0912 - hot loop, inlined
     """The mentions in ``text``. Written for speed, since it runs on every post and comment:
     the words of the text are split and matched against every name and symbol in C
     (:func:`_ascii_words`, one set intersection); Python looks only at the few words that
@@ -398,15 +394,10 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
     bare: list[tuple[str, int, int]] = []
     known_words = u.words
     n = len(prose)
-    cashtags = 0
     for word in hits:
         what = known_words.get(word)
-        if what is None:
-            symbol = u.cashtags.get(word)
-            if symbol is not None:  # "$GME", "$gme": a listed symbol's cashtag
-                cashtags += _cashtag(prose, word.decode(), symbol, found)
-            else:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
-                _lower_names(prose, u.lower_words[word], found)
+        if what is None:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
+            _lower_names(prose, u.lower_words[word], found)
             continue
         options, alone, token = what
         length = len(token)
@@ -445,21 +436,6 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
     if len(found) < 2:
         return list(found.values())
     return [found[k] for k in sorted(found)]
-
-
-def _cashtag(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> int:
-    """Every standalone occurrence of a listed symbol's cashtag ``token``; how many there were."""
-    count = 0
-    start = prose.find(token)
-    while start >= 0:
-        end = start + len(token)
-        if not (start and (prose[start - 1].isalnum() or prose[start - 1] in "_$")) and not (
-            end < len(prose) and (prose[end].isalnum() or prose[end] in "_&" or prose[end : end + 2][1:].isalpha())
-        ):
-            found[start] = (symbol, start, end, "cashtag", 0.99, True)
-            count += 1
-        start = prose.find(token, end)
-    return count
 
 
 def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, _Found]) -> None:
