@@ -21,6 +21,7 @@ weigh evidence the way a reader of r/wallstreetbets does:
 Pure: the universe is read once from ``common/data`` on first use and cached.
 """
 
+import bisect
 import csv
 import enum
 import functools
@@ -492,9 +493,12 @@ def _not_prose(text: str, u: _Universe, found: dict[int, _Found]) -> str:
             urls = [m.span() for m in _URL.finditer(text)]
         else:  # bare domains with a path; inside a URL with a scheme they are part of it already
             urls = [_around(text, m.start()) for m in _DOMAIN_PATH.finditer(text)]
+        code = list(skipped)
+        last = -1
         for start, end in urls:
-            if skipped and any(a <= start < b for a, b in skipped):
-                continue
+            if start < last or (code and any(a <= start < b for a, b in code)):
+                continue  # the same bare domain twice, or a URL inside code
+            last = end
             skipped.append((start, end))
             q = _QUOTE_URL.search(text, start, end)
             if q:
@@ -586,8 +590,9 @@ def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read bett
             elif _adjacent(prose, start, end):  # a word needs evidence right next to it
                 found.setdefault(start, (symbol, start, end, "symbol", 0.75, True))
     if pending and len(prose) > 2 * _CUE_WINDOW:
+        starts = sorted(found)
         for symbol, start, end in pending:
-            if _near(prose, found, start, end):
+            if _near(prose, starts, start, end):
                 found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
     elif pending and (found or not _CUE_BYTES.isdisjoint(words) or _CUE_NUMBER.search(prose) is not None):
         # a short text is one window: a finance word or another ticker anywhere in it counts
@@ -632,10 +637,12 @@ def _strong_before(text: str, start: int) -> bool:
     return bool(words) and (words[-1] in _PREV_STRONG or " ".join(words[-2:]) in _PREV_STRONG)
 
 
-def _near(text: str, found: dict[int, _Found], start: int, end: int) -> bool:
-    """Whether a finance word, or another ticker, is within the window around the symbol."""
+def _near(text: str, starts: list[int], start: int, end: int) -> bool:
+    """Whether a finance word, or another ticker (``starts``: where the found ones start,
+    sorted), is within the window around the symbol."""
     lo, hi = start - _CUE_WINDOW, end + _CUE_WINDOW
-    if any(lo <= k <= hi and k != start for k in found):
+    i = bisect.bisect_left(starts, lo)
+    if i < len(starts) and starts[i] <= hi:
         return True
     window = text[max(0, lo) : max(0, start)] + " " + text[end:hi]
     return not _CUE_WORDS.isdisjoint(_words_of(window)) or _CUE_NUMBER.search(window) is not None
