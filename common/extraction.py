@@ -9,7 +9,7 @@ weigh evidence the way a reader of r/wallstreetbets does:
 - A company name or common alias ("GameStop", "Nvidia", "C3.ai") maps to its symbol.
 - A bare word counts only if it is a listed symbol written in capitals and its context
   supports it. How much support it needs depends on how much it looks like a word
-  (:class:`_Kind`): ``NVDA`` needs none in mixed-case text, ``HOOD`` needs a finance word
+  (:class:`_Kind`): ``NVDA`` needs none in mixed-case text, ``COST`` or ``YETI`` need a finance word
   nearby, ``ON`` needs one right next to it ("ON calls", "shares of ON") or the same
   symbol as a cashtag elsewhere in the text or thread; jargon (DD, YOLO, CEO, EPS) only
   ever counts as a cashtag. In an all-caps line capitals say nothing, so only well-known
@@ -51,7 +51,7 @@ class _Kind(enum.Enum):
 
     DISTINCT = "distinct"  # not a word (NVDA, GME, PLTR), or a well-known ticker (META, SPY)
     SOMEWHAT = "somewhat"  # an uncommon word or abbreviation (MU, YETI, LUV): needs a finance word nearby
-    LOOSE = "loose"  # a common word that is also a well-known ticker (HOOD, COIN): finance word nearby
+    LOOSE = "loose"  # a common word that is also a well-known ticker (COST, DASH): finance word nearby
     WORD = "word"  # a common word or acronym (ON, IT, ALL, NOW, AI): needs adjacent evidence
     JARGON = "jargon"  # Reddit/finance jargon (DD, YOLO, CEO, EPS, ATH, IMO): cashtag only
 
