@@ -110,6 +110,10 @@ class Display:
                 f"mentions {counts['mentions']} · alerts {alerts}"
             )
 
+    def status(self, text: str) -> None:
+        """Replace the bar's description (e.g. while detection catches up)."""
+        self.progress.update(self.task, description=text)
+
     def alert_fired(self, row: AlertRow, event: dict[str, Any]) -> None:
         style = "yellow" if row.kind == "pump" else "red"
         status = str(event.get("status") or row.status)

@@ -33,8 +33,8 @@ from common.settings import Settings
 from demo import cpu
 from demo import labels as lbl
 from demo.dashboard import DashboardServer
-from demo.display import AlertRow, Display
-from demo.fetchlog import FetchLog
+from demo.display import AlertRow, Display, data_time
+from demo.logs import DetectDecisions, FetchReports, FunctionLog
 from demo.observe import Observers
 from emulators.processes import free_port
 from emulators.stack import ROOT, Stack
@@ -50,7 +50,8 @@ class Options:
     hours: float | None = None  # play only the first N hours of the corpus (tests)
     live: bool = False
     interactive: bool = False  # keep serving API and dashboard until Ctrl-C
-    quiet_s: float = 3.0  # at the end: no ticker update or alert this long = caught up
+    quiet_s: float = 1.5  # at the end: every update decided and none new for this long = caught up
+    settle_timeout_s: float = 120.0
     tick_timeout_s: float = 60.0
     live_period_s: float = 600.0  # the Terraform schedule: every ten minutes
     log_dir: Path = ROOT / ".stack" / "demo" / "logs"
@@ -103,7 +104,8 @@ class Demo:
     labels: list[lbl.Label] = field(default_factory=list)
     rows: dict[str, AlertRow] = field(default_factory=dict)
     handled_events: int = 0
-    fetch_log: FetchLog | None = None
+    fetches: FetchReports | None = None
+    detections: DetectDecisions | None = None
     tick_seconds: list[float] = field(default_factory=list)
     late_ticks: int = 0  # ticks whose fetches did not all report in time
     played_until: float = 0.0  # data time the replay reached
@@ -192,28 +194,39 @@ class Demo:
 
     def wait_for_fetches(self, run_id: str, timeout_s: float) -> bool:
         """Until every subreddit of the run has reported (alerts are reported meanwhile)."""
-        assert self.fetch_log is not None
+        assert self.fetches is not None
         expected = len(Settings().subreddits)
         deadline = time.monotonic() + timeout_s
-        while self.fetch_log.reported(run_id) < expected:
+        while self.fetches.reported(run_id) < expected:
             if time.monotonic() > deadline:
                 return False
             self.collect_alerts()
             time.sleep(0.05)
         return True
 
-    def settle(self, quiet_s: float, timeout_s: float) -> None:
-        """Until the aggregator and the detector have been quiet for ``quiet_s``."""
-        assert self.observers is not None
+    def behind(self) -> int:
+        """Ticker updates published but not yet decided by detect."""
+        assert self.observers is not None and self.detections is not None
+        return max(0, self.observers.seen.ticker_updates - self.detections.poll())
+
+    def settle(self, quiet_s: float, timeout_s: float) -> bool:
+        """Until detect has decided every ticker update and nothing new came for ``quiet_s``
+        (aggregation done too); False when ``timeout_s`` ran out first."""
+        assert self.observers is not None and self.display is not None
         deadline = time.monotonic() + timeout_s
-        while self.observers.idle_s() < quiet_s and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             self.collect_alerts()
-            time.sleep(0.1)
+            behind = self.behind()
+            if behind == 0 and self.observers.idle_s() >= quiet_s:
+                return True
+            self.display.status(f"detection catching up: {behind} updates left")
+            time.sleep(0.2)
         self.collect_alerts()
+        return False
 
     def counts(self) -> dict[str, int]:
-        log = self.fetch_log
-        return {"items": log.items if log else 0, "mentions": log.mentions if log else 0}
+        fetched = self.fetches
+        return {"items": fetched.items if fetched else 0, "mentions": fetched.mentions if fetched else 0}
 
     def play_replay(self) -> None:
         assert self.stack is not None and self.display is not None
@@ -234,8 +247,13 @@ class Demo:
             self.tick_seconds.append(time.monotonic() - began)
             self.played_until = now
             self.display.update(now - start, now, self.counts(), len(self.rows))
-        self.display.say("all data fetched; waiting for aggregation and detection to catch up…")
-        self.settle(self.options.quiet_s, 180.0)
+        self.display.say(f"all data fetched; detection is {self.behind()} ticker updates behind, waiting…")
+        if not self.settle(self.options.quiet_s, self.options.settle_timeout_s):
+            assert self.detections is not None
+            self.display.say(
+                f"stopped waiting after {self.options.settle_timeout_s:g} s: detection is still {self.behind()} "
+                f"ticker updates behind (it has reached data time {data_time(self.detections.newest_as_of)})"
+            )
 
     def play_live(self) -> None:
         """Real Reddit, real clock: a tick now, then one per schedule period while serving."""
@@ -287,8 +305,8 @@ class Demo:
         with Display(total_s=1.0) as display:
             self.display = display
             display.say("starting the local stack (emulators, every function, provisioning)…")
-            fetch_log = self.options.log_dir / "fetch.log"  # appended to by every run: read only ours
-            self.fetch_log = FetchLog(fetch_log, offset=fetch_log.stat().st_size if fetch_log.exists() else 0)
+            self.fetches = FetchReports(FunctionLog.from_end(self.options.log_dir / "fetch.log"))
+            self.detections = DetectDecisions(FunctionLog.from_end(self.options.log_dir / "detect.log"))
             self.start_stack()
             assert self.stack is not None and self.dashboard is not None
             display.say(f"stack up in {time.monotonic() - began:.0f} s; dashboard at {self.dashboard.url}")

@@ -1,0 +1,84 @@
+"""Follow the functions' own structured logs: what they did, line by line.
+
+These are the JSON lines Cloud Logging keeps in production, read here from the local
+stack's log files. Two facts no topic shows: fetch logs a report when a subreddit's run is
+finished (after publishing everything it found, and also when it found nothing), and
+detect logs one line per ticker update it has decided (or skipped as stale).
+"""
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class FunctionLog:
+    """New lines of one function's log file since the last poll (starting at ``offset``)."""
+
+    path: Path
+    offset: int = 0
+    _partial: bytes = b""
+
+    @classmethod
+    def from_end(cls, path: Path) -> "FunctionLog":
+        """Logs are appended by every run: read only what this run writes."""
+        return cls(path, path.stat().st_size if path.exists() else 0)
+
+    def entries(self) -> list[dict[str, Any]]:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(chunk)
+        lines = (self._partial + chunk).split(b"\n")
+        self._partial = lines.pop()
+        found = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                found.append(entry)
+        return found
+
+
+@dataclass
+class FetchReports:
+    log: FunctionLog
+    runs: Counter[str] = field(default_factory=Counter)  # run id -> subreddits reported
+    items: int = 0
+    mentions: int = 0
+
+    def poll(self) -> None:
+        for entry in self.log.entries():
+            report = entry.get("report")
+            if isinstance(report, dict):
+                self.runs[str(entry.get("run_id"))] += 1
+                self.items += int(report.get("new_posts", 0)) + int(report.get("new_comments", 0))
+                self.mentions += int(report.get("mentions", 0))
+
+    def reported(self, run_id: str) -> int:
+        self.poll()
+        return self.runs[run_id]
+
+
+@dataclass
+class DetectDecisions:
+    log: FunctionLog
+    decided: int = 0
+    newest_as_of: float = 0.0
+
+    def poll(self) -> int:
+        for entry in self.log.entries():
+            message = str(entry.get("message") or "")
+            if message.startswith(("detected ", "stale update ")):
+                self.decided += 1
+                as_of = entry.get("as_of")
+                if isinstance(as_of, int | float):
+                    self.newest_as_of = max(self.newest_as_of, float(as_of))
+        return self.decided
