@@ -179,3 +179,16 @@ def test_the_admin_endpoints_move_the_clock_and_count_requests(server: tuple[str
     replay.stats["listing_new"] += 2
     with urllib.request.urlopen(f"{url}/_replay/stats", timeout=5) as answer:
         assert json.loads(answer.read())["listing_new"] == 2
+
+
+def test_without_local_urls_the_same_client_reads_real_reddit() -> None:
+    client = RedditClient(RedditConfig("real-id", "real-secret", "akleao-tests/0.1"))
+
+    async def endpoints() -> tuple[str, str]:
+        reddit = client._client()
+        return reddit.config.oauth_url, reddit.config.reddit_url
+
+    try:
+        assert client.run(endpoints()) == ("https://oauth.reddit.com", "https://www.reddit.com")
+    finally:
+        client.close()
