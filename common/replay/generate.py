@@ -119,6 +119,7 @@ class _World:
     drafts: list[Draft] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)
     daily_threads: dict[int, Draft] = field(default_factory=dict)
+    scale: float = 1.0  # background traffic and account pool multiplier (larger corpora)
 
     def hours(self) -> int:
         return int((self.end - self.start) // HOUR)
@@ -182,10 +183,10 @@ _NAME_B = (
 
 def _authors(world: _World) -> None:
     rng = world.rng
-    for _ in range(6000):
+    for _ in range(round(6000 * world.scale)):
         age_days = min(5000.0, max(31.0, math.exp(rng.gauss(math.log(900), 0.9))))
         world.regular.append(world.new_author(world.start - age_days * DAY, (50, 40000)))
-    for _ in range(250):  # new accounts joining normally (not all new accounts are pumpers)
+    for _ in range(round(250 * world.scale)):  # new accounts joining normally (not all new accounts are pumpers)
         created = rng.uniform(world.start - 28 * DAY, world.end - DAY)
         world.newbies.append(world.new_author(created, (1, 300)))
     weights = [1.0 / (i + 10) ** 0.9 for i in range(len(world.regular))]
@@ -248,7 +249,7 @@ def _background(world: _World, ordered: list[str], popularity: list[list[float]]
         cum = cums[h // 24]
         rate = rhythm(t0)
         for subreddit, weight in universe.SUBREDDITS.items():
-            for _ in range(poisson(rng, POSTS_PER_HOUR * weight * rate)):
+            for _ in range(poisson(rng, POSTS_PER_HOUR * world.scale * weight * rate)):
                 created = t0 + rng.uniform(0, HOUR)
                 roll = rng.random()
                 author = world.pick_author(0.03).name
@@ -299,7 +300,7 @@ def _daily_thread(world: _World, h: int, t0: float, *, cum: list[float], ordered
         world.add(thread)
         world.daily_threads[day] = thread
     thread = world.daily_threads[day]
-    for _ in range(poisson(rng, DAILY_THREAD_COMMENTS_PER_HOUR * rate)):
+    for _ in range(poisson(rng, DAILY_THREAD_COMMENTS_PER_HOUR * world.scale * rate)):
         symbol = _zipf_pick(world, cum, ordered) if rng.random() < 0.45 else None
         world.add(
             Draft(
@@ -552,10 +553,10 @@ def _plan(world: _World, days: int) -> tuple[list[_Scenario], list[str]]:
     return scenarios, ordered
 
 
-def generate(seed: int = 7, days: int = 14, start: float = DEFAULT_START) -> Corpus:
+def generate(seed: int = 7, days: int = 14, start: float = DEFAULT_START, scale: float = 1.0) -> Corpus:
     rng = random.Random(seed)
     tickers = [pair for tier in universe.tiers().values() for pair in tier]
-    world = _World(rng, start, start + days * DAY, tickers, dict(tickers))
+    world = _World(rng, start, start + days * DAY, tickers, dict(tickers), scale=scale)
     _authors(world)
     scenarios, ordered = _plan(world, days)
     popularity = _popularity(world, ordered)
@@ -682,9 +683,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--start", type=float, default=DEFAULT_START, help="epoch seconds of the first hour")
+    parser.add_argument("--scale", type=float, default=1.0, help="background traffic multiplier (larger corpora)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    corpus = generate(args.seed, args.days, args.start)
+    corpus = generate(args.seed, args.days, args.start, args.scale)
     write(corpus, args.out)
     print(json.dumps(corpus.manifest | {"authors": len(corpus.authors), "labels": len(corpus.labels)}))
 
