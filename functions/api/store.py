@@ -188,7 +188,7 @@ class Store:
             .where(filter=FieldFilter("start_utc", "<=", end_utc))
             .order_by("start_utc")
         )
-        return [d.to_dict() or {} for d in query.stream()]
+        return [d.to_dict() or {} for d in fs.check_indexed(query).stream()]
 
     # ------------------------------------------------------------ detection config
 

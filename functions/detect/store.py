@@ -133,6 +133,7 @@ def read_evidence(db: firestore.Client, symbol: str, as_of: float) -> list[Evide
         .order_by("created_utc", direction=firestore.Query.DESCENDING)
         .limit(EVIDENCE_CANDIDATES)
     )
+    query = fs.check_indexed(query)  # production needs posts-ticker-newest (terraform/firestore.tf)
     return [_evidence(s.to_dict() or {}) for s in query.stream() if (s.to_dict() or {}).get("created_utc", 0) <= as_of]
 
 

@@ -1,6 +1,9 @@
 """Composite indexes: production rejects a query without one, the emulator never does, so
 the code checks its own queries against the registry Terraform deploys."""
 
+import ast
+from pathlib import Path
+
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
@@ -9,6 +12,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from common.adapters import firestore as fs
 
 DESC = firestore.Query.DESCENDING
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +79,31 @@ def test_a_query_on_an_unregistered_field_combination_is_refused(db: firestore.C
     query = _newest(db.collection(fs.ALERTS).where(filter=FieldFilter("rule", "==", "spike")))
     with pytest.raises(fs.UnindexedQuery, match="rule"):
         fs.check_indexed(query)
+
+
+def _needs_checking(node: ast.FunctionDef) -> bool:
+    """A function that filters and sorts, or filters an array, may need a composite index."""
+    calls = {n.func.attr for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+    strings = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    return ("where" in calls and "order_by" in calls) or bool(strings & {"array_contains", "array_contains_any"})
+
+
+def _checks(node: ast.FunctionDef) -> bool:
+    return any(
+        isinstance(n, ast.Call)
+        and (
+            (isinstance(n.func, ast.Attribute) and n.func.attr == "check_indexed")
+            or (isinstance(n.func, ast.Name) and n.func.id == "check_indexed")
+        )
+        for n in ast.walk(node)
+    )
+
+
+def test_every_function_that_builds_a_filtered_sorted_query_checks_it_against_the_indexes() -> None:
+    """What keeps COMPOSITE_INDEXES honest: a new composite query in code cannot skip it."""
+    unchecked = []
+    for path in sorted([*(ROOT / "functions").rglob("*.py"), *(ROOT / "common").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and _needs_checking(node) and not _checks(node):
+                unchecked.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert unchecked == []
