@@ -142,7 +142,7 @@ async function alertDetail(summary) {
   return alert;
 }
 
-function alertCard(alert) {
+function alertCard(alert, index) {
   const evidence = (alert.evidence || []).slice(0, 5).map((e) => {
     const href = redditUrl(e.permalink);
     const label = e.title || e.item_id;
@@ -181,7 +181,14 @@ function alertCard(alert) {
       el("span", { class: "muted" }, "opened " + fmtTime(alert.opened_at)),
     ),
     el("ul", { class: "reasons" }, (alert.reasons || []).map((r) => el("li", {}, r))),
-    evidence.length ? el("details", {}, el("summary", {}, `evidence (${alert.evidence.length})`), el("ul", { class: "evidence" }, evidence)) : null,
+    evidence.length
+      ? el(
+          "details",
+          index === 0 ? { open: "" } : {},
+          el("summary", {}, `evidence (${alert.evidence.length})`),
+          el("ul", { class: "evidence" }, evidence),
+        )
+      : null,
   );
 }
 
@@ -195,22 +202,15 @@ async function renderAlerts(page) {
     return open;
   }
   const details = await Promise.all(open.map((a) => alertDetail(a).catch(() => a)));
-  box.replaceChildren(...details.map(alertCard));
+  box.replaceChildren(...details.map((alert, index) => alertCard(alert, index)));
   return open;
 }
 
 // ------------------------------------------------------------------ chart
 
-function median(values) {
-  if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** Every hour between the first and last bucket (missing hours are zero) and a trailing
- * 24-hour median as the baseline each hour is compared with. */
-function series(history) {
+/** Every hour between the first and last bucket (missing hours are zero), and the
+ * detector's current expectation per hour as the baseline they are compared with. */
+function series(history, baselineNow) {
   const byStart = new Map(history.hours.map((h) => [h.start_utc, h.mentions]));
   const starts = history.hours.map((h) => h.start_utc);
   if (!starts.length) return [[], [], []];
@@ -222,12 +222,13 @@ function series(history) {
   for (let t = first; t <= last; t += 3600) {
     xs.push(t);
     mentions.push(byStart.get(t) || 0);
-    const prior = mentions.slice(Math.max(0, mentions.length - 25), mentions.length - 1);
-    baseline.push(prior.length >= 3 ? median(prior) : null);
+    baseline.push(baselineNow ?? null);
   }
   return [xs, mentions, baseline];
 }
 
+// Axis ticks only on whole hours: 1, 2, 3, 6, 12 hours, then days and weeks.
+const HOUR_STEPS = [1, 2, 3, 6, 12, 24, 48, 72, 168].map((h) => h * 3600);
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** Axis labels in UTC, 24-hour clock: the day at midnight, the hour otherwise. */
@@ -259,32 +260,11 @@ function alertMarkers(alerts) {
             ctx.stroke();
             ctx.fillStyle = ctx.strokeStyle;
             ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-            ctx.fillText(` ${a.kind} · ${a.rule}`, x + 3, u.bbox.top + 12 * devicePixelRatio);
+            const label = ` ${a.kind} · ${a.rule} `;
+            const right = x + ctx.measureText(label).width > u.bbox.left + u.bbox.width;
+            ctx.textAlign = right ? "right" : "left";
+            ctx.fillText(label, right ? x - 3 : x + 3, u.bbox.top + 12 * devicePixelRatio);
           }
-          ctx.restore();
-        },
-      ],
-    },
-  };
-}
-
-function detectorBaseline(value) {
-  return {
-    hooks: {
-      draw: [
-        (u) => {
-          if (value === null || value === undefined) return;
-          const y = Math.round(u.valToPos(value, "y", true));
-          if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) return;
-          const ctx = u.ctx;
-          ctx.save();
-          ctx.strokeStyle = "#8fb3ff";
-          ctx.lineWidth = 1 * devicePixelRatio;
-          ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-          ctx.beginPath();
-          ctx.moveTo(u.bbox.left, y);
-          ctx.lineTo(u.bbox.left + u.bbox.width, y);
-          ctx.stroke();
           ctx.restore();
         },
       ],
@@ -300,8 +280,8 @@ async function renderChart(symbol) {
     api(`/v1/alerts?symbol=${encodeURIComponent(symbol)}&limit=20`).then((p) => p.alerts).catch(() => []),
   ]);
   if (symbol !== state.selected) return; // the user picked another ticker meanwhile
-  const data = series(history);
   const detection = ticker && ticker.detection ? ticker.detection : {};
+  const data = series(history, detection.baseline_1h);
   $("chart-title").textContent = `${symbol} — hourly mentions`;
   $("chart-note").textContent =
     `detector now: baseline ${fmtNum(detection.baseline_1h, 1)}/h · ratio ${fmtNum(detection.ratio, 1)} · ` +
@@ -312,7 +292,13 @@ async function renderChart(symbol) {
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
     scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.15))] } },
     axes: [
-      { stroke: "#9aa4b2", grid: { stroke: "#263040" }, ticks: { stroke: "#263040" }, values: hourLabels },
+      {
+        stroke: "#9aa4b2",
+        grid: { stroke: "#263040" },
+        ticks: { stroke: "#263040" },
+        incrs: HOUR_STEPS,
+        values: hourLabels,
+      },
       { stroke: "#9aa4b2", grid: { stroke: "#263040" }, ticks: { stroke: "#263040" }, label: "mentions / hour" },
     ],
     legend: { show: true },
@@ -322,12 +308,18 @@ async function renderChart(symbol) {
         label: "mentions",
         stroke: "#4fd1a5",
         fill: "rgba(79, 209, 165, 0.35)",
-        paths: uPlot.paths.bars({ size: [0.9, 24] }),
+        paths: uPlot.paths.bars({ size: [0.85, 48] }),
         points: { show: false },
       },
-      { label: "baseline (24 h median)", stroke: "#8fb3ff", width: 2, points: { show: false }, spanGaps: true },
+      {
+        label: "baseline (detector, per hour)",
+        stroke: "#8fb3ff",
+        width: 2,
+        dash: [8, 5],
+        points: { show: false },
+      },
     ],
-    plugins: [alertMarkers(alerts), detectorBaseline(detection.baseline_1h)],
+    plugins: [alertMarkers(alerts)],
   };
   if (state.plot) state.plot.destroy();
   chart.replaceChildren();
