@@ -82,10 +82,18 @@ class Service:
         )
         try:
             self.started_in = wait_http(self.url + self.ready_path, ready_timeout, self.process)
-        except Exception:
+        except Exception as exc:
             self.stop()
-            raise
+            raise RuntimeError(
+                f"{self.name} did not start: {exc}\n--- last lines of {self.log_path}:\n{self.log_tail()}"
+            ) from exc
         return self
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
 
     def terminate(self) -> None:
         """Ask the whole group to stop without waiting, so many services stop in parallel."""
