@@ -6,7 +6,10 @@ of the README's cost estimate (README "Deployment").
 - ``mention_batches_per_item``: ``MentionBatch`` messages (one per ticker per subreddit
   per scheduler tick), which is also how many ``ticker-updates`` the detector handles.
 - ``detect_bucket_reads_per_update``: hourly buckets of the ticker that exist in the
-  detector's history window when it handles an update (its range query returns those).
+  detector's history window when it handles an update (its range query returns those);
+  ``detect_evidence_reads_per_update``: the ticker's items of the last day it reads as
+  evidence (at most 60).
+- ``authors_per_item``: distinct authors per item (author lookups are cached for 7 days).
 - row and message sizes as JSON (what insertAll and Pub/Sub carry), and BigQuery
   streaming bytes as billed (every row counts at least 1 KB).
 - ``rows_per_s`` against ``parse_per_s``: building the archive rows beside just reading
@@ -28,6 +31,7 @@ from common.messages import RedditItem, encode
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "replay" / "default"
 TICK_S = 600  # the default scrape schedule: every 10 minutes
 HOUR = 3600
+EVIDENCE_CANDIDATES = 60  # functions/detect/store.py: the detector's evidence query limit
 KB = 1024
 
 
@@ -53,15 +57,21 @@ def run() -> dict[str, Any]:
 
     groups: dict[tuple[str, int], set[str]] = defaultdict(set)
     hours_of: dict[str, set[int]] = defaultdict(set)
+    times_of: dict[str, list[float]] = defaultdict(list)
     for item in tagged:
         for symbol in item.tickers:
             groups[(item.subreddit, int(item.created_utc // TICK_S))].add(symbol)
             hours_of[symbol].add(int(item.created_utc // HOUR))
+            times_of[symbol].append(item.created_utc)
     window_hours = DEFAULT_CONFIG.history_days * 24
     reads: list[int] = []
+    evidence: list[int] = []
     for (_, tick), symbols in groups.items():
-        hour = tick * TICK_S // HOUR
+        hour, end = tick * TICK_S // HOUR, (tick + 1) * TICK_S
         reads.extend(sum(1 for h in hours_of[s] if hour - window_hours <= h <= hour) for s in symbols)
+        evidence.extend(
+            min(EVIDENCE_CANDIDATES, sum(1 for t in times_of[s] if end - 86400 <= t < end)) for s in symbols
+        )
     updates = sum(len(s) for s in groups.values())
 
     n = len(items)
@@ -73,6 +83,8 @@ def run() -> dict[str, Any]:
         "items_with_mentions_share": round(sum(1 for t in tagged if t.tickers) / n, 3),
         "mention_batches_per_item": round(updates / n, 3),
         "detect_bucket_reads_per_update": round(sum(reads) / max(1, len(reads)), 1),
+        "detect_evidence_reads_per_update": round(sum(evidence) / max(1, len(evidence)), 1),
+        "authors_per_item": round(len({i.author for i in items if i.author}) / n, 3),
         "reddit_items_row_bytes": round(sum(item_bytes) / n),
         "mentions_row_bytes": round(sum(mention_bytes) / max(1, len(mention_bytes))),
         "reddit_items_message_bytes": round(sum(len(encode(t)) for t in tagged) / n),
