@@ -412,8 +412,10 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
                 or after in _BAD_AFTER
                 or (prev > "\x7f" and prev.isalnum())
                 or (after > "\x7f" and after.isalnum())
+                or (after == "-" and prose[end + 1 : end + 2].isdigit())
             ):
-                pass  # glued ("x$Y", "sec.gov/GME", "u/NVDA") or part of a longer word ("GMEX", "AT&T")
+                pass  # glued ("x$Y", "sec.gov/GME", "u/NVDA"), part of a longer word ("GMEX", "AT&T")
+                # or a model or drug name ("GLP-1", "F-150")
             elif options and _phrase(prose, start, options, found):
                 pass
             elif isinstance(alone, int):

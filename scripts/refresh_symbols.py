@@ -12,6 +12,9 @@ be given with ``--screener``; then common stocks come from the screener (newer) 
 from the directory (the screener has no ETFs). Kept: common stocks, ADRs and ETFs/ETNs.
 Dropped: test issues, warrants, rights, units, preferreds, notes.
 
+Without internet access, ``scripts/build_universe.py`` builds a thinner universe from registry
+packages and the curated lists in ``common/data`` instead.
+
 Usage (with internet)::
 
     python scripts/refresh_symbols.py                       # download the directory, write symbols.csv

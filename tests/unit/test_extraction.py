@@ -105,6 +105,11 @@ def test_a_list_of_tickers_is_its_own_context() -> None:
     assert symbols("JNJ, PG, KO: the holy trinity of sleeping well") == ["JNJ", "PG", "KO"]
 
 
+def test_a_symbol_followed_by_a_hyphen_and_a_number_is_a_model_or_drug_name() -> None:
+    assert symbols("LLY and NVO are fighting over the GLP-1 market") == ["LLY", "NVO"]
+    assert symbols("$GLP is a fuel distributor") == ["GLP"]
+
+
 def test_one_letter_symbols_only_count_as_cashtags() -> None:
     assert symbols("$F dividend is juicy") == ["F"]
     assert symbols("I got an F in econ and Plan B failed") == []
@@ -157,6 +162,12 @@ def test_the_universe_holds_us_stocks_and_etfs_with_names() -> None:
     assert is_listed("GME") and is_listed("SPY") and is_listed("BRK.B")
     assert company_name("GME") == "GameStop Corporation"
     assert not is_listed("BBBY")
+
+
+def test_the_universe_knows_recent_listings_etfs_and_drops_delisted_symbols() -> None:
+    assert all(is_listed(s) for s in ("ARM", "RDDT", "CRWV", "CRCL", "KVUE", "TQQQ", "IBIT", "XYZ", "GAP", "IMO"))
+    assert not any(is_listed(s) for s in ("SIVB", "NKLA", "SQ", "GPS", "DWAC"))
+    assert company_name("SPY") == "SPDR S&P 500 ETF Trust"
 
 
 def test_every_alias_points_at_a_listed_symbol() -> None:
