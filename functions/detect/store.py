@@ -22,7 +22,7 @@ from common.detection.baseline import HOUR, GlobalStats, global_rate
 from common.detection.lifecycle import Alert, Evidence
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, from_document
 from common.features import is_dd
-from common.metrics import HourBucket, bucket_from_doc, hour_key
+from common.metrics import HourBucket, bucket_from_doc, hour_key, hour_start
 
 logger = log.get_logger(__name__)
 
@@ -30,6 +30,7 @@ STATS = "stats"
 GLOBAL = "global"
 DETECTION = "detection"
 EVIDENCE_CANDIDATES = 60
+STATS_REFRESH_HOURS = 6
 EVIDENCE_WINDOW_S = 24 * 3600.0
 
 
@@ -66,8 +67,9 @@ _stats_cache: dict[str, tuple[int, GlobalStats]] = {}
 
 def read_stats(db: firestore.Client, as_of: float) -> GlobalStats:
     """``stats/global``: when data collection began (created once, by the first event ever)
-    and the average ticker's hourly rate, refreshed at most once per data hour per instance
-    from the ``tickers/*`` summaries' 7-day counts."""
+    and the average ticker's hourly rate, refreshed from the ``tickers/*`` summaries' 7-day
+    counts when ``STATS_REFRESH_HOURS`` of data time have passed (it moves slowly; the scan
+    reads every ticker's summary). Cached per instance for the data hour."""
     hour = int(as_of // HOUR)
     cached = _stats_cache.get(db.project)
     if cached is not None and cached[0] == hour:
@@ -79,7 +81,8 @@ def read_stats(db: firestore.Client, as_of: float) -> GlobalStats:
         doc = {"since": float(hour * HOUR), "rate": GlobalStats.rate, "hour": hour_key(as_of)}
         if not fs.create_if_absent(ref, doc):
             doc = ref.get().to_dict() or doc
-    if doc.get("hour") != hour_key(as_of) and as_of >= float(doc.get("since") or 0):
+    stored = hour_start(str(doc["hour"])) // HOUR if doc.get("hour") else None
+    if stored is None or hour - stored >= STATS_REFRESH_HOURS:
         weeks = {
             s.id: int(((s.to_dict() or {}).get("windows") or {}).get("7d", {}).get("mentions") or 0)
             for s in db.collection(fs.TICKERS).select(["windows"]).stream()
