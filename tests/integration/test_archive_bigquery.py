@@ -1,8 +1,10 @@
 """Reddit items through the real Pub/Sub emulator into the running archive, and out of the
 BigQuery emulator (bqemulator) exactly once, whatever Pub/Sub delivers twice."""
 
+import base64
 import json
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -86,6 +88,36 @@ def test_an_item_published_again_after_it_was_archived_is_not_written_twice(emul
     assert _ignored(emulators, duplicate_id), "the duplicate was never delivered"
     assert _count(emulators, history.REDDIT_ITEMS, "id", item.id) == 1
     assert _count(emulators, history.MENTIONS, "item_id", item.id) == 2
+
+
+def _push(stack: Stack, item: RedditItem, message_id: str) -> int:
+    """Deliver ``item`` to the running archive exactly as a Pub/Sub push does (same envelope,
+    same message id on every delivery)."""
+    envelope = {
+        "message": {
+            "data": base64.b64encode(encode(item)).decode(),
+            "messageId": message_id,
+            "publishTime": "2023-11-14T22:13:21Z",
+        },
+        "subscription": "projects/akleao-local/subscriptions/reddit-items-archive",
+    }
+    request = urllib.request.Request(
+        stack.services["archive"].url + "/",
+        data=json.dumps(envelope).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return int(response.status)
+
+
+def test_the_same_message_delivered_again_writes_its_rows_once(emulators: Stack) -> None:
+    item, message_id = _item(), f"redelivered-{uuid.uuid4().hex[:8]}"
+    assert _push(emulators, item, message_id) == 200
+    assert _push(emulators, item, message_id) == 200  # Pub/Sub redelivers with the same id
+    assert _count(emulators, history.REDDIT_ITEMS, "id", item.id) == 1
+    assert _count(emulators, history.MENTIONS, "item_id", item.id) == 2
+    assert _ignored(emulators, message_id)
 
 
 def _ignored(stack: Stack, message_id: str) -> bool:
