@@ -1,12 +1,13 @@
 """Items per second ingested by ``fetch`` against the local Reddit and the emulators, where
 the time goes (Reddit I/O, storage, extraction, publishing), and Reddit requests per 100
-items.
+items (all, and by kind: listings, comment listings, author batches, profiles, trees) on a
+synthetic corpus and on the bundled corpus's first day.
 
 The fetch core (``functions.fetch.main.ingest_subreddit``) runs in this process against the
 real Pub/Sub and Firestore emulators and the local Reddit (emulators/reddit) serving a
 seeded synthetic corpus, exactly as the deployed function calls it, minus the push
 envelope. Ceilings measured in the same run: the Reddit adapter alone reading the same
-listings, threads and profiles (nothing stored), and extraction alone over the same items.
+listings and author batches (nothing stored), and extraction alone over the same items.
 """
 
 import json
@@ -44,6 +45,17 @@ WORDS = [
     "guidance",
     "revenue",
 ]
+
+
+# Reddit requests by kind, as the local Reddit counts them (``reddit`` is all of them).
+REQUEST_KINDS = (
+    ("reddit", "reddit_requests"),
+    ("listing", "listing_new"),
+    ("comment_listing", "listing_comments"),
+    ("author_batch", "user_data"),
+    ("profile", "user_about"),
+    ("tree", "comments"),
+)
 
 
 def make_corpus(directory: Path, seed: int = 7) -> int:
@@ -145,22 +157,22 @@ def run() -> dict[str, Any]:
         with serve_in_thread(replay) as (url, _):
             from google.cloud import firestore
 
-            settings = Settings(
-                project_id=emulators.project, reddit_oauth_url=url, reddit_url=url, comment_trees_per_run=1000
-            )
+            settings = Settings(project_id=emulators.project, reddit_oauth_url=url, reddit_url=url)
             db = firestore.Client(project=emulators.project)
             publisher = Publisher(emulators.project)
 
             # Ceiling: the same Reddit reads through the adapter, nothing stored.
+            from emulators.reddit.corpus import account_fullname
+
             ceiling_client = RedditClient(reddit_config(settings))
             began = time.perf_counter()
             read = 0
             for sub in SUBREDDITS:
                 posts = ceiling_client.listing(sub, "new") + ceiling_client.listing(sub, "hot", max_items=50)
-                ids = list(dict.fromkeys(p.item.id for p in posts if p.item.num_comments))
-                threads = ceiling_client.threads(ids, limit=20, replace_more=1, usable=lambda c: True, timeout=300)
-                read += len(posts) + sum(len(t.comments[:20]) for t in threads if not isinstance(t, Exception))
-                ceiling_client.authors([f"author{i}" for i in range(AUTHORS // len(SUBREDDITS))], timeout=300)
+                comments = ceiling_client.comments(sub)
+                read += len({p.item.id for p in posts}) + len(comments)
+                names = [f"author{i}" for i in range(AUTHORS)]
+                ceiling_client.authors({n: account_fullname(n) for n in names}, timeout=300)
             reddit_only_s = time.perf_counter() - began
             ceiling_client.close()
             replay.stats.clear()
@@ -185,7 +197,7 @@ def run() -> dict[str, Any]:
                     )
                 )
             fetch_s = time.perf_counter() - began
-            requests = replay.stats["reddit_requests"]
+            requests = dict(replay.stats)
 
             began = time.perf_counter()
             for sub in SUBREDDITS:
@@ -236,7 +248,7 @@ def run() -> dict[str, Any]:
                     "bundled_day_items_ingested": day_items,
                     "bundled_day_fetch_items_per_s": day_items / elapsed,
                 }
-                for name, stat in (("reddit", "reddit_requests"), ("profile", "user_about"), ("tree", "comments")):
+                for name, stat in REQUEST_KINDS:
                     bundled[f"bundled_day_{name}_requests_per_100_items"] = 100 * replay.stats[stat] / max(day_items, 1)
     finally:
         emulators.stop()
@@ -260,7 +272,10 @@ def run() -> dict[str, Any]:
         "share_extraction": parts["extraction"] / total,
         "share_publish": parts["publish"] / total,
         "share_unaccounted": max(0.0, 1 - total / fetch_s),
-        "reddit_requests_per_100_items": 100 * requests / max(new_items, 1),
+        **{
+            f"{name}_requests_per_100_items": 100 * requests.get(stat, 0) / max(new_items, 1)
+            for name, stat in REQUEST_KINDS
+        },
         "idle_fetch_s": idle_s,
         "reddit_only_items_per_s": read / reddit_only_s,
         "fetch_vs_reddit_only": (new_items / fetch_s) / (read / reddit_only_s),

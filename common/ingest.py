@@ -1,16 +1,15 @@
 """What one fetch of one subreddit does with what Reddit returned: pure, no I/O, no clock.
 
-The fetch function reads listings and comment trees through the Reddit adapter and the
-stored state through Firestore; everything it decides in between lives here: which items to
-skip (stickied posts, AutoModerator, bot accounts), which posts deserve a comment-tree
-request (new, or young and still gaining comments), in which order work is done so that a
-failure midway leaves a cursor that is safe to resume from, which authors need a profile
-lookup, and how mentions are grouped into one message per ticker.
+The fetch function reads listings (posts and comments) and comment trees through the Reddit
+adapter and the stored state through Firestore; everything it decides in between lives
+here: which items to skip (stickied posts, AutoModerator, bot accounts), which few busy
+posts deserve a comment-tree request, how far the post and comment cursors may move, which
+authors need a lookup, and how mentions are grouped into one message per ticker.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from common import extraction
 from common.mentions import item_text, mentions_from_item
@@ -25,6 +24,16 @@ class ListedPost:
 
     item: RedditItem
     stickied: bool = False
+    author_id: str | None = None  # the author's t2_ fullname, for the batched account lookup
+
+
+@dataclass(frozen=True)
+class ListedComment:
+    """A comment as ``/r/{sub}/comments`` showed it, with the thread context it carries."""
+
+    item: RedditItem
+    author_id: str | None = None
+    link_title: str = ""  # the post's title: enough context for the comment's tickers
 
 
 @dataclass(frozen=True)
@@ -38,20 +47,37 @@ class StoredPost:
 
 @dataclass(frozen=True)
 class Cursor:
-    """How far a listing has been read: the newest post fully processed."""
+    """How far the listings have been read: the newest post and the newest comment fully
+    processed (each listing has its own position)."""
 
     newest_created_utc: float = 0.0
     newest_id: str = ""
+    comments_created_utc: float = 0.0
+    comments_id: str = ""
 
     @classmethod
     def from_doc(cls, data: Mapping[str, object] | None) -> "Cursor":
         if not data:
             return cls()
-        created = data.get("newest_created_utc")
-        return cls(float(created) if isinstance(created, int | float) else 0.0, str(data.get("newest_id") or ""))
+
+        def number(key: str) -> float:
+            value = data.get(key)
+            return float(value) if isinstance(value, int | float) else 0.0
+
+        return cls(
+            number("newest_created_utc"),
+            str(data.get("newest_id") or ""),
+            number("comments_newest_created_utc"),
+            str(data.get("comments_newest_id") or ""),
+        )
 
     def to_doc(self) -> dict[str, object]:
-        return {"newest_created_utc": self.newest_created_utc, "newest_id": self.newest_id}
+        return {
+            "newest_created_utc": self.newest_created_utc,
+            "newest_id": self.newest_id,
+            "comments_newest_created_utc": self.comments_created_utc,
+            "comments_newest_id": self.comments_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -67,7 +93,10 @@ class PostWork:
 @dataclass(frozen=True)
 class Plan:
     work: tuple[PostWork, ...]
-    deferred: int = 0  # new posts left for the next run (comment-tree budget spent)
+
+    @property
+    def trees(self) -> list[str]:
+        return [w.post.id for w in self.work if w.needs_tree]
 
 
 def is_ignored_author(author: str | None, bots: Iterable[str]) -> bool:
@@ -100,21 +129,23 @@ def plan(
     now: float,
     active_hours: float,
     max_trees: int,
+    min_new_comments: int = 1,
 ) -> Plan:
-    """Decide which listed posts to ingest, in which order, and which need comments.
+    """Decide which listed posts to ingest and which few get a comment tree.
 
-    New posts (not stored yet) come first, oldest first: processing stops at the first
-    failure, so whatever finished is a prefix in time and the cursor can move up to its
-    newest post. Stored posts follow when they are still active (created within
-    ``active_hours`` of ``now`` and their comment count grew): their new comments matter,
-    but they never move the cursor. Comment trees beyond ``max_trees`` are deferred.
+    Every new post (not stored yet) is ingested, oldest first; its comments arrive through
+    the comment listing, so no post waits for a tree. Trees (one request each) go to the
+    busiest young posts: created within ``active_hours`` of ``now`` and at least
+    ``min_new_comments`` comments more than when last stored (all of them for a new post),
+    the most grown first, at most ``max_trees``: their top comments' scores move, and a thread
+    busier than the listing window may have comments the listing no longer reaches.
     Only posts the ``new`` listing showed (ids in ``from_new``) move the cursor: a post
     seen only in ``hot`` says nothing about what ``new`` has not been read yet.
     """
     in_new = set(from_new)
     seen: set[str] = set()
     new: list[RedditItem] = []
-    active: list[RedditItem] = []
+    busy: list[tuple[int, int, RedditItem]] = []
     for listed_post in listed:
         post = listed_post.item
         if post.id in seen or not keep_post(listed_post, bots):
@@ -123,39 +154,20 @@ def plan(
         before = stored.get(post.id)
         if before is None:
             new.append(post)
-        elif post.created_utc >= now - active_hours * 3600 and post.num_comments > before.num_comments:
-            active.append(post)
+        grown = post.num_comments - (before.num_comments if before else 0)
+        if post.created_utc >= now - active_hours * 3600 and grown >= max(min_new_comments, 1):
+            busy.append((grown, post.score, post))
+    busy.sort(key=lambda b: (b[0], b[1], b[2].id), reverse=True)
+    trees = {post.id for _, _, post in busy[: max(max_trees, 0)]}
     new.sort(key=lambda p: (p.created_utc, p.id))
-    active.sort(key=lambda p: p.created_utc, reverse=True)
-    work: list[PostWork] = []
-    trees = 0
-    deferred = 0
-    for post in new:
-        needs_tree = post.num_comments > 0
-        if deferred or (needs_tree and trees >= max_trees):
-            deferred += 1  # keep the prefix property: nothing newer runs before this one
-            continue
-        trees += needs_tree
-        work.append(PostWork(post, needs_tree=needs_tree, is_new=True, from_new=post.id in in_new))
-    for post in active:
-        if trees >= max_trees:
-            break
-        trees += 1
-        work.append(PostWork(post, needs_tree=True, is_new=False, from_new=False))
-    return Plan(tuple(work), deferred)
-
-
-def completed_prefix(work: Sequence[PostWork], succeeded: Sequence[bool]) -> list[PostWork]:
-    """The work that finished before the first new post that did not: only that may be
-    stored and may move the cursor (active refreshes after a failure are harmless)."""
-    done: list[PostWork] = []
-    for unit, ok in zip(work, succeeded, strict=True):
-        if not ok:
-            if unit.is_new:
-                break
-            continue
-        done.append(unit)
-    return done
+    work = [PostWork(p, needs_tree=p.id in trees, is_new=True, from_new=p.id in in_new) for p in new]
+    fresh = {p.id for p in new}
+    work += [
+        PostWork(post, needs_tree=True, is_new=False, from_new=False)
+        for _, _, post in busy[: max(max_trees, 0)]
+        if post.id not in fresh
+    ]
+    return Plan(tuple(work))
 
 
 def advance(cursor: Cursor, done: Iterable[PostWork]) -> Cursor:
@@ -167,7 +179,31 @@ def advance(cursor: Cursor, done: Iterable[PostWork]) -> Cursor:
             and unit.from_new
             and (unit.post.created_utc, unit.post.id) > (newest.newest_created_utc, newest.newest_id)
         ):
-            newest = Cursor(unit.post.created_utc, unit.post.id)
+            newest = replace(newest, newest_created_utc=unit.post.created_utc, newest_id=unit.post.id)
+    return newest
+
+
+def new_comments(listed: Iterable[ListedComment], cursor: Cursor, *, bots: Iterable[str]) -> list[ListedComment]:
+    """Comments of the listing not behind the comment cursor, by people, once each. Those
+    at the cursor's exact second are kept (ids are not ordered in time); the store's
+    existence check drops the ones already ingested."""
+    bots = tuple(bots)
+    chosen: dict[str, ListedComment] = {}
+    for comment in listed:
+        item = comment.item
+        if item.created_utc >= cursor.comments_created_utc and keep_comment(item, bots):
+            chosen.setdefault(item.id, comment)
+    return list(chosen.values())
+
+
+def advance_comments(cursor: Cursor, listed: Iterable[ListedComment]) -> Cursor:
+    """The cursor after a comment listing read back to it: its newest comment, bots
+    included (skipping them is processing them); never moving back."""
+    newest = cursor
+    for comment in listed:
+        key = (comment.item.created_utc, comment.item.id)
+        if key > (newest.comments_created_utc, newest.comments_id):
+            newest = replace(newest, comments_created_utc=key[0], comments_id=key[1])
     return newest
 
 
@@ -280,18 +316,29 @@ class Extracted:
         return out
 
 
-def extract_mentions(items: Sequence[RedditItem], *, known_posts: Mapping[str, RedditItem]) -> Extracted:
+def extract_mentions(
+    items: Sequence[RedditItem],
+    *,
+    known_posts: Mapping[str, RedditItem],
+    thread_titles: Mapping[str, str] | None = None,
+) -> Extracted:
     """Run extraction on every new item. A comment is read in the context of its post's
-    tickers (``thread_symbols``), which is why posts are extracted first."""
+    tickers (``thread_symbols``), which is why posts are extracted first; a post this run
+    did not see is known by the title the comment listing carries (``thread_titles``, post
+    fullname -> title), which costs neither a Reddit request nor a Firestore read."""
     out = Extracted()
+    titles = thread_titles or {}
     post_symbols: dict[str, frozenset[str]] = {}
     ordered = sorted(items, key=lambda i: i.kind != "post")
     for item in ordered:
         thread: frozenset[str] = frozenset()
         if item.kind == "comment" and item.link_id:
-            if item.link_id not in post_symbols and item.link_id in known_posts:
-                context = known_posts[item.link_id]
-                post_symbols[item.link_id] = frozenset(extraction.symbols(item_text(context)))
+            if item.link_id not in post_symbols:
+                if item.link_id in known_posts:
+                    context = item_text(known_posts[item.link_id])
+                    post_symbols[item.link_id] = frozenset(extraction.symbols(context))
+                elif titles.get(item.link_id):
+                    post_symbols[item.link_id] = frozenset(extraction.symbols(titles[item.link_id]))
             thread = post_symbols.get(item.link_id, frozenset())
         found = mentions_from_item(item, thread_symbols=thread)
         symbols = tuple(symbol for symbol, _ in found)

@@ -1,4 +1,9 @@
-"""Reddit through asyncpraw: listings, comment trees and author profiles as plain data.
+"""Reddit through asyncpraw: listings, comment trees and author facts as plain data.
+
+Requests are Reddit's scarce resource (about 100 a minute per OAuth client), so the reads
+are the batched ones: posts and comments by subreddit listing (100 per request), author
+facts by ``/api/user_data_by_account_ids`` (100 accounts per request, asyncpraw's
+``partial_redditors``); comment trees and profiles only where nothing batched says enough.
 
 asyncpraw is asynchronous while a Cloud Function handler is not, so one event loop runs in
 a background thread per instance and keeps the asyncpraw client (its token and its rate
@@ -18,8 +23,8 @@ import asyncio
 import random
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiohttp
@@ -28,7 +33,7 @@ from asyncprawcore import Requestor
 from asyncprawcore import exceptions as praw_errors
 
 from common import log
-from common.ingest import AuthorFacts, ListedPost
+from common.ingest import AuthorFacts, ListedComment, ListedPost
 from common.messages import RedditItem
 
 logger = log.get_logger(__name__)
@@ -127,6 +132,11 @@ def _author(thing: Any) -> str | None:
     return str(name) if name and name != "[deleted]" else None
 
 
+def _author_id(thing: Any) -> str | None:
+    fullname = getattr(thing, "author_fullname", None)
+    return str(fullname) if fullname and str(fullname).startswith("t2_") else None
+
+
 def _subreddit(thing: Any) -> str:
     sub = getattr(thing, "subreddit", "")
     return str(getattr(sub, "display_name", sub))
@@ -149,7 +159,7 @@ def post_from(submission: Any) -> ListedPost:
         num_comments=int(getattr(submission, "num_comments", 0) or 0),
         created_utc=float(submission.created_utc),
     )
-    return ListedPost(item, stickied=bool(getattr(submission, "stickied", False)))
+    return ListedPost(item, stickied=bool(getattr(submission, "stickied", False)), author_id=_author_id(submission))
 
 
 def comment_from(comment: Any) -> RedditItem:
@@ -165,6 +175,12 @@ def comment_from(comment: Any) -> RedditItem:
         parent_id=str(comment.parent_id),
         link_id=str(comment.link_id),
     )
+
+
+def listed_comment_from(comment: Any) -> ListedComment:
+    """A comment of ``/r/{sub}/comments``, with the thread context the listing carries."""
+    title = getattr(comment, "link_title", None)
+    return ListedComment(comment_from(comment), author_id=_author_id(comment), link_title=str(title or ""))
 
 
 # ----------------------------------------------------------------------- the client
@@ -189,6 +205,7 @@ class Thread:
 
     post: ListedPost | None
     comments: tuple[RedditItem, ...]
+    author_ids: Mapping[str, str] = field(default_factory=dict)  # name -> t2 fullname
 
 
 _PARSE_ERRORS = (praw_errors.BadJSON, ValueError, KeyError, TypeError, AttributeError, IndexError, AssertionError)
@@ -279,6 +296,22 @@ class RedditClient:
         )
         return self.run(coroutine)
 
+    async def _comments(self, subreddit: str, newer_than: float, max_items: int) -> list[ListedComment]:
+        sub = await self._client().subreddit(subreddit)
+        comments: list[ListedComment] = []
+        async for thing in sub.comments(limit=max_items, request_limit=100):
+            listed = listed_comment_from(thing)
+            comments.append(listed)
+            if len(comments) % 100 == 0 and listed.item.created_utc < newer_than:
+                break  # a whole page reached the cursor
+        return comments
+
+    def comments(self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000) -> list[ListedComment]:
+        """The newest comments of ``/r/{subreddit}/comments`` (100 per request), paged until
+        a page ends before ``newer_than`` (the comment cursor) or ``max_items``."""
+        coroutine = self._guard(f"r/{subreddit}/comments", self._comments(subreddit, newer_than, max_items))
+        return self.run(coroutine)
+
     # -- comment trees
 
     async def _thread(
@@ -291,12 +324,15 @@ class RedditClient:
             await submission.load()
         except (praw_errors.NotFound, praw_errors.Forbidden):
             return Thread(None, ())
-        comments = [comment_from(c) for c in submission.comments.list() if isinstance(c, asyncpraw.models.Comment)]
+        things = [c for c in submission.comments.list() if isinstance(c, asyncpraw.models.Comment)]
+        comments = [comment_from(c) for c in things]
         has_more = any(isinstance(c, asyncpraw.models.MoreComments) for c in submission.comments.list())
         if replace_more > 0 and has_more and sum(map(usable, comments)) < limit:
             await submission.comments.replace_more(limit=replace_more)
-            comments = [comment_from(c) for c in submission.comments.list() if isinstance(c, asyncpraw.models.Comment)]
-        return Thread(post_from(submission), tuple(comments))
+            things = [c for c in submission.comments.list() if isinstance(c, asyncpraw.models.Comment)]
+            comments = [comment_from(c) for c in things]
+        ids = {c.author: i for c, i in zip(comments, map(_author_id, things), strict=True) if c.author and i}
+        return Thread(post_from(submission), tuple(comments), ids)
 
     def threads(
         self,
@@ -336,42 +372,73 @@ class RedditClient:
 
     # -- authors
 
-    async def _author(self, name: str) -> AuthorFacts:
+    async def _profile(self, name: str) -> AuthorFacts:
         try:
             redditor = await self._client().redditor(name, fetch=True)
         except praw_errors.NotFound:
             return AuthorFacts(name, found=False)
         if getattr(redditor, "is_suspended", False):
             return AuthorFacts(name, suspended=True)
-        created = getattr(redditor, "created_utc", None)
-        link, comment = getattr(redditor, "link_karma", None), getattr(redditor, "comment_karma", None)
-        karma = int(link or 0) + int(comment or 0) if link is not None or comment is not None else None
-        return AuthorFacts(name, created_utc=float(created) if created is not None else None, karma=karma)
+        return _facts(name, redditor)
 
-    def authors(self, names: Sequence[str], *, timeout: float) -> dict[str, AuthorFacts | Exception]:
-        """Account facts per author; a missing account is ``found=False``, a suspended one
-        ``suspended=True``; a failed lookup is an exception (not cached, retried later)."""
+    async def _batch(self, fullnames: Mapping[str, str]) -> dict[str, AuthorFacts]:
+        """One ``/api/user_data_by_account_ids`` request for up to 100 accounts (fullname ->
+        name); accounts missing from the answer are missing from the result."""
+        found: dict[str, AuthorFacts] = {}
+        async for partial in self._client().redditors.partial_redditors(list(fullnames)):
+            name = fullnames.get(str(getattr(partial, "fullname", "")))
+            if name is not None:
+                found[name] = _facts(name, partial)
+        return found
+
+    def authors(self, names: Mapping[str, str | None], *, timeout: float) -> dict[str, AuthorFacts | Exception]:
+        """Account facts per author name (mapped to its ``t2_`` fullname when a listing gave
+        one). Known fullnames are looked up 100 per request; an account the batch leaves out
+        (suspended or deleted) or without a fullname costs one profile request, which tells
+        the two apart: ``suspended=True`` or ``found=False``. A failed lookup is an exception
+        (not cached, retried by a later run)."""
+        with_id = {fullname: name for name, fullname in names.items() if fullname}
+        chunks = [dict(list(with_id.items())[i : i + BATCH_IDS]) for i in range(0, len(with_id), BATCH_IDS)]
 
         async def all_authors() -> dict[str, AuthorFacts | Exception]:
             gate = asyncio.Semaphore(self.config.concurrency)
+            out: dict[str, AuthorFacts | Exception] = {}
 
-            async def one(name: str) -> AuthorFacts | Exception:
+            async def batch(chunk: dict[str, str]) -> None:
                 async with gate:
                     try:
-                        return await self._guard(f"user/{name}/about", self._author(name))
+                        found = await self._guard("api/user_data_by_account_ids", self._batch(chunk))
                     except (RedditUnavailable, MalformedListing) as exc:
-                        return exc
+                        out.update({name: exc for name in chunk.values()})
+                        return
+                out.update(found)
 
-            tasks = [asyncio.ensure_future(one(n)) for n in names]
-            done, pending = await asyncio.wait(tasks, timeout=max(timeout, 0.0)) if tasks else (set(), set())
-            for task in pending:
-                task.cancel()
-            return {
-                n: t.result() if t in done else RedditUnavailable(f"user/{n}/about: fetch deadline")
-                for t, n in zip(tasks, names, strict=True)
-            }
+            async def profile(name: str) -> None:
+                async with gate:
+                    try:
+                        out[name] = await self._guard(f"user/{name}/about", self._profile(name))
+                    except (RedditUnavailable, MalformedListing) as exc:
+                        out[name] = exc
+
+            async def everything() -> None:
+                await asyncio.gather(*(batch(c) for c in chunks))
+                await asyncio.gather(*(profile(n) for n in names if n not in out))
+
+            with suppress(TimeoutError):
+                await asyncio.wait_for(everything(), timeout=max(timeout, 0.0))
+            return {n: out.get(n) or RedditUnavailable(f"author {n}: fetch deadline") for n in names}
 
         return self.run(all_authors())
+
+
+BATCH_IDS = 100  # accounts per /api/user_data_by_account_ids request (Reddit's maximum)
+
+
+def _facts(name: str, thing: Any) -> AuthorFacts:
+    created = getattr(thing, "created_utc", None)
+    link, comment = getattr(thing, "link_karma", None), getattr(thing, "comment_karma", None)
+    karma = int(link or 0) + int(comment or 0) if link is not None or comment is not None else None
+    return AuthorFacts(name, created_utc=float(created) if created is not None else None, karma=karma)
 
 
 _lock = threading.Lock()

@@ -6,9 +6,9 @@ a socket.
 """
 
 import gzip
+import hashlib
 import json
 import math
-import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +37,24 @@ def _short(fullname: str) -> str:
     return fullname.split("_", 1)[1] if "_" in fullname else fullname
 
 
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if not number:
+            return out
+
+
+def account_fullname(name: str) -> str:
+    """A stable ``t2_`` fullname for an author of a replay without one: base36 of a hash of
+    the lower-cased name (Reddit names are case-insensitive), so every listing, the batched
+    lookup and every run agree on it."""
+    digest = hashlib.blake2b(name.lower().encode(), digest_size=8).digest()
+    return f"t2_{_base36(int.from_bytes(digest[:6], 'big'))}"
+
+
 def hot_rank(score: int, created_utc: float) -> float:
     """Reddit's published hot formula: log of the score plus a bonus for recency."""
     order = math.log10(max(abs(score), 1))
@@ -53,6 +71,8 @@ class Corpus:
     by_subreddit: dict[str, list[Json]] = field(default_factory=lambda: defaultdict(list))  # newest first
     children: dict[str, list[Json]] = field(default_factory=lambda: defaultdict(list))  # parent fullname -> items
     authors: dict[str, Json] = field(default_factory=dict)  # lower-case name -> author
+    by_account: dict[str, Json] = field(default_factory=dict)  # t2 fullname -> author
+    comments_by_subreddit: dict[str, list[Json]] = field(default_factory=lambda: defaultdict(list))  # newest first
 
     @classmethod
     def load(cls, directory: str | Path) -> "Corpus":
@@ -72,11 +92,19 @@ class Corpus:
             else:
                 corpus.comments[short] = item
                 corpus.children[str(item["parent_id"])].append(item)
-        for posts in corpus.by_subreddit.values():
-            posts.sort(key=lambda p: (p["created_utc"], p["id"]), reverse=True)
+                corpus.comments_by_subreddit[str(item["subreddit"]).lower()].append(item)
+        for things in (*corpus.by_subreddit.values(), *corpus.comments_by_subreddit.values()):
+            things.sort(key=lambda p: (p["created_utc"], p["id"]), reverse=True)
         for author in authors:
             corpus.authors[str(author["name"]).lower()] = author
+            corpus.by_account[corpus.fullname_of(str(author["name"]))] = author
         return corpus
+
+    def fullname_of(self, name: str) -> str:
+        """The account's ``t2_`` fullname: the ``id`` of its authors.jsonl line, else derived."""
+        author = self.authors.get(name.lower())
+        given = author.get("id") if author else None
+        return str(given) if given else account_fullname(name)
 
     @property
     def size(self) -> int:
@@ -104,6 +132,16 @@ class Corpus:
             visible.reverse()
         return visible
 
+    def listing_comments(self, subreddit: str, now: float) -> list[Json]:
+        """``/r/{sub}/comments``: the subreddit's visible comments, newest first."""
+        return [c for c in self.comments_by_subreddit.get(subreddit.lower(), ()) if c["created_utc"] <= now]
+
+    def _author_fields(self, thing: Json) -> Json:
+        author = thing.get("author")
+        if not author:
+            return {"author": "[deleted]"}
+        return {"author": author, "author_fullname": self.fullname_of(author)}
+
     # ------------------------------------------------------------------ Reddit JSON
 
     def post_thing(self, post: Json, now: float) -> Json:
@@ -117,7 +155,7 @@ class Corpus:
                 "name": post["id"],
                 "subreddit": post["subreddit"],
                 "subreddit_name_prefixed": f"r/{post['subreddit']}",
-                "author": post.get("author") or "[deleted]",
+                **self._author_fields(post),
                 "title": post.get("title") or "",
                 "selftext": body,
                 "is_self": not post.get("url"),
@@ -141,7 +179,7 @@ class Corpus:
                 "id": _short(comment["id"]),
                 "name": comment["id"],
                 "subreddit": comment["subreddit"],
-                "author": comment.get("author") or "[deleted]",
+                **self._author_fields(comment),
                 "body": comment.get("body") or "",
                 "permalink": comment["permalink"],
                 "score": int(comment.get("score", 0)),
@@ -155,6 +193,21 @@ class Corpus:
                 "replies": replies,
             },
         }
+
+    def listed_comment_thing(self, comment: Json) -> Json:
+        """A comment as ``/r/{sub}/comments`` shows it: with its post's title, permalink and
+        author, which is all the thread context a reader gets without asking for the post."""
+        thing = self.comment_thing(comment, 0)
+        post = self.posts.get(_short(comment["link_id"]))
+        if post is not None:
+            thing["data"].update(
+                {
+                    "link_title": post.get("title") or "",
+                    "link_permalink": f"https://www.reddit.com{post['permalink']}",
+                    "link_author": post.get("author") or "[deleted]",
+                }
+            )
+        return thing
 
     def sorted_children(self, parent: str, sort: str, now: float) -> list[Json]:
         found = self.visible_children(parent, now)
@@ -223,6 +276,25 @@ class Corpus:
             queue[0:0] = self.sorted_children(comment["id"], sort, now)
         return out
 
+    def user_data(self, fullnames: list[str]) -> Json:
+        """``/api/user_data_by_account_ids``: fullname -> summary for each known, active
+        account; suspended and unknown (deleted) accounts are left out, as Reddit does."""
+        out: Json = {}
+        for fullname in fullnames:
+            author = self.by_account.get(fullname)
+            if author is None or author.get("suspended"):
+                continue
+            out[fullname] = {
+                "name": author["name"],
+                "created_utc": float(author["created_utc"]),
+                "link_karma": int(author.get("link_karma", 0)),
+                "comment_karma": int(author.get("comment_karma", 0)),
+                "profile_img": "https://www.redditstatic.com/avatars/defaults/v2/avatar_default_1.png",
+                "profile_color": "",
+                "profile_over_18": False,
+            }
+        return out
+
     def author_about(self, name: str) -> Json | None:
         author = self.authors.get(name.lower())
         if author is None:
@@ -234,7 +306,7 @@ class Corpus:
             "kind": "t2",
             "data": {
                 "name": author["name"],
-                "id": f"u{zlib.crc32(author['name'].encode()):x}",
+                "id": self.fullname_of(author["name"]).removeprefix("t2_"),
                 "created_utc": float(author["created_utc"]),
                 "link_karma": link,
                 "comment_karma": comment,

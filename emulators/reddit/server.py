@@ -1,8 +1,9 @@
 """A local Reddit: the part of Reddit's API that asyncpraw uses, over a replay corpus.
 
 Reddit endpoints (what ``fetch`` calls through asyncpraw): ``POST /api/v1/access_token``,
-``GET /r/{sub}/new|hot``, ``GET /comments/{id}`` (and ``/comments/{id}/_/{comment}``),
-``POST /api/morechildren``, ``GET /user/{name}/about``. Admin endpoints (tests, demo,
+``GET /r/{sub}/new|hot``, ``GET /r/{sub}/comments``, ``GET /comments/{id}`` (and
+``/comments/{id}/_/{comment}``), ``POST /api/morechildren``, ``GET /user/{name}/about``,
+``GET /api/user_data_by_account_ids``. Admin endpoints (tests, demo,
 benchmark): ``/_replay/clock``, ``/_replay/load``, ``/_replay/faults``, ``/_replay/stats``.
 Only items created at or before the server's "now" exist, so moving the clock forward
 makes successive fetches see new posts and comments as they would have appeared.
@@ -125,6 +126,25 @@ async def _listing(request: web.Request, replay: Replay, m: re.Match[str]) -> we
     return web.json_response(listing([replay.corpus.post_thing(p, replay.now) for p in chosen], after=after))
 
 
+async def _comment_listing(request: web.Request, replay: Replay, m: re.Match[str]) -> web.StreamResponse:
+    replay.stats["listing_comments"] += 1
+    comments = replay.corpus.listing_comments(m.group("sub"), replay.now)
+    limit = _int(request.query.get("limit"), 25, 1, 100)
+    chosen, after = page(comments, limit=limit, after=request.query.get("after"), before=request.query.get("before"))
+    return web.json_response(listing([replay.corpus.listed_comment_thing(c) for c in chosen], after=after))
+
+
+async def _user_data(request: web.Request, replay: Replay, _m: re.Match[str]) -> web.StreamResponse:
+    replay.stats["user_data"] += 1
+    ids = [i for i in request.query.get("ids", "").split(",") if i]
+    if len(ids) > 100:
+        return web.json_response({"message": "Bad Request", "error": 400}, status=400)
+    found = replay.corpus.user_data(ids)
+    if not found:  # Reddit answers 404 when none of the ids is an active account
+        return web.json_response({"message": "Not Found", "error": 404}, status=404)
+    return web.json_response(found)
+
+
 async def _comments(request: web.Request, replay: Replay, m: re.Match[str]) -> web.StreamResponse:
     replay.stats["comments"] += 1
     corpus, now = replay.corpus, replay.now
@@ -167,6 +187,8 @@ async def _user_about(_request: web.Request, replay: Replay, m: re.Match[str]) -
 REDDIT_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("POST", re.compile(r"^/api/v1/access_token/?$"), _token),
     ("GET", re.compile(r"^/r/(?P<sub>[A-Za-z0-9_]+)/(?P<sort>new|hot)(?:\.json)?/?$"), _listing),
+    ("GET", re.compile(r"^/r/(?P<sub>[A-Za-z0-9_]+)/comments(?:\.json)?/?$"), _comment_listing),
+    ("GET", re.compile(r"^/api/user_data_by_account_ids(?:\.json)?/?$"), _user_data),
     ("GET", re.compile(r"^/comments/(?P<id>[a-z0-9]+)(?:/[^/]*)?(?:/_/(?P<comment>[a-z0-9]+))?/?$"), _comments),
     ("POST", re.compile(r"^/api/morechildren/?$"), _morechildren),
     ("GET", re.compile(r"^/api/morechildren/?$"), _morechildren),

@@ -1,12 +1,16 @@
 """fetch: one ``subreddit-fetches`` message in; new posts and comments stored, archived and
 turned into per-ticker mention batches out.
 
+Reddit requests are the scarce resource, so everything comes from batched reads: posts
+from ``new``/``hot``, comments from ``/r/{sub}/comments`` (both 100 per request, read back
+to the subreddit's cursors), account facts 100 per request; comment trees only for the few
+busiest young posts (``FETCH_COMMENT_TREES_PER_RUN``).
+
 Order matters for at-least-once: everything is published first, then stored, then the
-cursor moves. A crash before the store re-reads and re-emits the same items next time
+cursors move. A crash before the store re-reads and re-emits the same items next time
 (the aggregator and the archive dedupe per item); nothing is ever stored unpublished. A
-Reddit failure midway (after the retries) ends the run early but keeps what finished: the
-work is ordered oldest first and only its finished prefix is stored and moves the cursor,
-so the next run continues exactly there.
+listing Reddit fails to serve (after the retries) leaves its cursor where it was, so the
+next run reads that stretch again; a failed tree or author lookup only loses its extra.
 """
 
 import contextlib
@@ -30,7 +34,6 @@ from common.settings import Settings, get_settings
 from functions.fetch import store
 
 logger = log.get_logger(__name__)
-AUTHOR_CLAIM_S = 120.0  # how long a run may hold an author's lookup before others may retry
 
 
 @dataclass
@@ -47,7 +50,7 @@ class Report:
     batches: int = 0
     trees: int = 0
     failed_trees: int = 0
-    deferred: int = 0
+    listed_comments: int = 0
     authors_looked_up: int = 0
     authors_failed: int = 0
     malformed_listings: list[str] = field(default_factory=list)
@@ -123,6 +126,30 @@ def _read_listings(
     return listed, from_new
 
 
+def _read_comments(
+    job: SubredditFetch, settings: Settings, reddit: RedditClient, cursor: ingest.Cursor, report: Report
+) -> list[ingest.ListedComment] | None:
+    """The comment listing back to the comment cursor, or None when Reddit did not serve it
+    whole (the cursor then stays, and the next run reads the stretch again)."""
+    try:
+        with report.timing("reddit"):
+            return reddit.comments(
+                job.subreddit, newer_than=cursor.comments_created_utc, max_items=settings.fetch_max_posts
+            )
+    except (MalformedListing, RedditUnavailable) as exc:
+        bad = isinstance(exc, MalformedListing)
+        (report.malformed_listings if bad else report.unavailable).append("comments")
+        log_at = logger.error if bad else logger.warning
+        log_at(
+            "%s comments listing of r/%s skipped: %s",
+            "malformed" if bad else "unavailable",
+            job.subreddit,
+            exc,
+            extra={"json_fields": {"subreddit": job.subreddit, "listing": "comments", "reason": str(exc)}},
+        )
+        return None
+
+
 def ingest_subreddit(
     job: SubredditFetch,
     *,
@@ -139,7 +166,9 @@ def ingest_subreddit(
     with report.timing("storage_read"):
         cursor = store.read_cursor(db, job.subreddit)
     listed, from_new = _read_listings(job, settings, reddit, cursor, report)
+    listed_comments = _read_comments(job, settings, reddit, cursor, report)
     report.listed = len(listed)
+    report.listed_comments = len(listed_comments or ())
     with report.timing("storage_read"):
         stored = store.stored_posts(db, (p.item.id for p in listed if ingest.keep_post(p, bots)))
     work_plan = ingest.plan(
@@ -149,24 +178,36 @@ def ingest_subreddit(
         bots=bots,
         now=ingest.data_now(listed),
         active_hours=settings.active_post_hours,
-        max_trees=settings.comment_trees_per_run,
+        max_trees=settings.fetch_comment_trees_per_run,
+        min_new_comments=settings.fetch_tree_min_new_comments,
     )
-    report.deferred = work_plan.deferred
-
-    done, posts, comments = _read_threads(
+    posts, tree_comments, tree_authors = _read_threads(
         job, work_plan, settings=settings, reddit=reddit, report=report, deadline=deadline
     )
+    from_listing = ingest.new_comments(listed_comments or (), cursor, bots=bots)
+    # A comment both listed and in a tree: the tree's copy has the fresher score.
+    comments = list({c.id: c for c in [*(c.item for c in from_listing), *tree_comments]}.values())
     with report.timing("storage_read"):
         known_comments = store.existing_ids(db, (c.id for c in comments))
     new_items, seen_again = ingest.split_sightings(
-        done, posts, comments, known_comments=known_comments, listed=listed, stored=stored
+        work_plan.work, posts, comments, known_comments=known_comments, listed=listed, stored=stored
     )
 
     with report.timing("extraction"):
-        extracted = ingest.extract_mentions(new_items, known_posts={p.id: p for p in posts})
+        extracted = ingest.extract_mentions(
+            new_items,
+            known_posts={**{p.item.id: p.item for p in listed}, **{p.id: p for p in posts}},
+            thread_titles={c.item.link_id: c.link_title for c in from_listing if c.item.link_id},
+        )
+    account_ids = {
+        **{p.item.author: p.author_id for p in listed if p.item.author and p.author_id},
+        **{c.item.author: c.author_id for c in from_listing if c.item.author and c.author_id},
+        **tree_authors,
+    }
     facts = _author_facts(
         new_items,
         extracted.mentioning(),
+        account_ids,
         settings=settings,
         db=db,
         reddit=reddit,
@@ -181,7 +222,9 @@ def ingest_subreddit(
             [Outgoing(topics.REDDIT_ITEMS, item) for item in extracted.items]
             + [Outgoing(topics.MENTIONS, batch, ordering_key=batch.ticker) for batch in batches]
         )
-    new_cursor = ingest.advance(cursor, done)
+    new_cursor = ingest.advance(cursor, work_plan.work)
+    if listed_comments is not None:
+        new_cursor = ingest.advance_comments(new_cursor, listed_comments)
     with report.timing("storage_write"):
         report.stored = store.save_items(db, extracted.items, seen_again)
         store.save_cursor(db, job.subreddit, new_cursor, job.run_id)
@@ -202,11 +245,12 @@ def _read_threads(
     reddit: RedditClient,
     report: Report,
     deadline: float,
-) -> tuple[list[ingest.PostWork], list[RedditItem], list[RedditItem]]:
-    """Comment trees of the planned posts; returns the finished prefix of the work with its
-    (fresh) posts and selected comments."""
+) -> tuple[list[RedditItem], list[RedditItem], dict[str, str]]:
+    """The planned posts (fresh from their tree where one was read) and the trees' selected
+    comments, with the account fullnames the trees showed. A failed tree costs nothing but
+    its extra: the post is kept as listed, its comments come from the comment listing."""
     bots = settings.bot_accounts
-    tree_ids = [w.post.id for w in work_plan.work if w.needs_tree]
+    tree_ids = work_plan.trees
     with report.timing("reddit"):
         fetched = reddit.threads(
             tree_ids,
@@ -221,30 +265,32 @@ def _read_threads(
     if failures:
         report.unavailable.append("comments")
         logger.warning(
-            "%d of %d comment trees of r/%s failed; the next run continues from the cursor",
+            "%d of %d comment trees of r/%s failed; their comments still come from the comment listing",
             len(failures),
             len(tree_ids),
             job.subreddit,
             extra={"json_fields": {"subreddit": job.subreddit, "first_error": str(failures[0])}},
         )
-    ok = [not w.needs_tree or isinstance(threads[w.post.id], RedditThread) for w in work_plan.work]
-    done = ingest.completed_prefix(work_plan.work, ok)
-
     posts: list[RedditItem] = []
     comments: list[RedditItem] = []
-    for unit in done:
+    authors: dict[str, str] = {}
+    for unit in work_plan.work:
         thread = threads.get(unit.post.id)
         if isinstance(thread, RedditThread) and thread.post is not None:
             posts.append(thread.post.item)
             comments.extend(ingest.select_comments(thread.comments, limit=settings.comment_limit, bots=bots))
+            authors.update(thread.author_ids)
+            if thread.post.author_id and thread.post.item.author:
+                authors[thread.post.item.author] = thread.post.author_id
         else:
             posts.append(unit.post)
-    return done, posts, comments
+    return posts, comments, authors
 
 
 def _author_facts(
     items: list[RedditItem],
     mentioning: list[RedditItem],
+    account_ids: dict[str, str],
     *,
     settings: Settings,
     db: firestore.Client,
@@ -253,33 +299,30 @@ def _author_facts(
     wall_now: float,
     deadline: float,
 ) -> dict[str, ingest.AuthorFacts]:
-    """Cached facts of every author, plus one lookup per author of a ``mentioning`` item
-    whose cache is missing or expired: account age matters for mentions only, and a profile
-    costs one Reddit request. A failed lookup leaves the author unknown for this run and
-    uncached, so a later run retries."""
+    """Cached facts of every author, plus a lookup of each author of a ``mentioning`` item
+    whose cache is missing or expired (account age matters for mentions only): 100 accounts
+    per request by their fullnames (``account_ids``). A failed lookup leaves the author
+    unknown for this run and uncached, so a later run retries.
+
+    No claim guards the lookup any more: when two concurrent runs meet the same uncached
+    author, both ask for it inside requests they make anyway (at most one extra request per
+    run, against a claim write per author per run) and both write the same facts."""
     names = {i.author for i in items if i.author}
     with report.timing("storage_read"):
         cached = store.cached_authors(db, names)
     facts = {n: c.facts for n, c in cached.items() if c.facts is not None}
-    wanted = ingest.authors_to_look_up(
-        mentioning, {n: c.expires for n, c in cached.items()}, now=wall_now, bots=settings.bot_accounts
-    )[: settings.author_lookups_per_run]
+    expiry = {n: c.expires if c.facts is not None else 0.0 for n, c in cached.items()}
+    wanted = ingest.authors_to_look_up(mentioning, expiry, now=wall_now, bots=settings.bot_accounts)[
+        : settings.author_lookups_per_run
+    ]
     if wanted:
-        with report.timing("storage_write"):
-            claimed = store.claim_authors(db, wanted, cached, now=wall_now, claim_s=AUTHOR_CLAIM_S)
         with report.timing("reddit"):
-            looked = reddit.authors(claimed, timeout=deadline - time.monotonic())
+            looked = reddit.authors({n: account_ids.get(n) for n in wanted}, timeout=deadline - time.monotonic())
         fresh = [f for f in looked.values() if isinstance(f, ingest.AuthorFacts)]
         report.authors_looked_up, report.authors_failed = len(fresh), len(looked) - len(fresh)
         with report.timing("storage_write"):
             store.save_authors(db, fresh, now=wall_now, days=settings.author_cache_days)
         facts.update({f.name: f for f in fresh})
-    # Authors another run was looking up meanwhile: their facts have likely landed by now.
-    waiting = [n for n in dict.fromkeys(i.author for i in mentioning if i.author) if n not in facts]
-    if waiting:
-        with report.timing("storage_read"):
-            again = store.cached_authors(db, waiting)
-        facts.update({n: c.facts for n, c in again.items() if c.facts is not None})
     return facts
 
 

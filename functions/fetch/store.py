@@ -7,7 +7,7 @@ create-if-absent one by one, so concurrent or repeated runs never overwrite an i
 """
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -121,11 +121,11 @@ def _epoch(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class CachedAuthor:
-    """An ``authors/{name}`` document: facts, or None while a run holds the lookup claim."""
+    """An ``authors/{name}`` document: facts, or None for a ``pending`` claim an older
+    version of fetch left (such a document is looked up again)."""
 
     expires: float
     facts: AuthorFacts | None
-    update_time: Any  # the claim's precondition: only one run can take an expired entry
 
 
 def cached_authors(db: firestore.Client, names: Iterable[str]) -> dict[str, CachedAuthor]:
@@ -147,32 +147,8 @@ def cached_authors(db: firestore.Client, names: Iterable[str]) -> dict[str, Cach
             )
             pending = bool(data.get("pending", False))
             expires = _epoch(data.get("expires_at")) or 0.0
-            found[snap.id] = CachedAuthor(expires, None if pending else facts, snap.update_time)
+            found[snap.id] = CachedAuthor(expires, None if pending else facts)
     return found
-
-
-def claim_authors(
-    db: firestore.Client, names: Sequence[str], cached: Mapping[str, CachedAuthor], *, now: float, claim_s: float
-) -> list[str]:
-    """The names this run may look up: concurrent fetches of other subreddits meet the same
-    authors, and only the run whose claim lands (create of a missing document, or update
-    of an expired one with its ``update_time`` as precondition) spends a Reddit request.
-    A claim expires after ``claim_s``, so a run that died while holding it delays nobody long."""
-    at = dt.datetime.fromtimestamp(now, dt.UTC)
-    claim = {"pending": True, "claimed_at": at, "expires_at": at + dt.timedelta(seconds=claim_s)}
-    won: set[str] = set()
-    writer = db.bulk_writer()
-    writer.on_write_result(lambda ref, _result, _writer: won.add(ref.id))
-    writer.on_write_error(lambda _failure, _writer: False)  # a lost claim is not retried
-    for name in names:
-        ref = db.collection(fs.AUTHORS).document(name)
-        entry = cached.get(name)
-        if entry is None:
-            writer.create(ref, claim)
-        else:
-            writer.update(ref, claim, option=db.write_option(last_update_time=entry.update_time))
-    writer.close()  # type: ignore[no-untyped-call]
-    return [n for n in names if n in won]
 
 
 def save_authors(db: firestore.Client, facts: Iterable[AuthorFacts], *, now: float, days: float) -> int:
@@ -190,7 +166,6 @@ def save_authors(db: firestore.Client, facts: Iterable[AuthorFacts], *, now: flo
                     "karma": f.karma,
                     "suspended": f.suspended,
                     "found": f.found,
-                    "pending": False,
                     "fetched_at": fetched_at,
                     "expires_at": expires_at,
                 },

@@ -7,6 +7,9 @@ AutoModerator), a stickied AutoModerator thread, gone1 (deleted author, $TSLA), 
 $PLTR; AutoModerator's top comment, 25 top-level comments and a 12-deep chain).
 One hour later: late1 (erin, $NVDA) with a comment, and a new comment on dd1.
 r/stocks: stk1 with one comment.
+
+Comments arrive through r/{sub}/comments (every new comment, 100 per request); busy, the one
+post with at least FETCH_TREE_MIN_NEW_COMMENTS comments, also gets its comment tree.
 """
 
 import time
@@ -21,15 +24,20 @@ from google.cloud import firestore
 
 from common import topics
 from common.adapters import firestore as fs
+from common.adapters.pubsub import Publisher
+from common.adapters.reddit import RedditClient
+from common.messages import SubredditFetch
+from common.settings import Settings
 from emulators.stack import Stack
-from functions.fetch import store
+from functions.fetch.main import Report, ingest_subreddit, reddit_config
 from tests.support.pubsub import Observer, Received
 from tests.support.reddit import SMALL, T0, LocalReddit
 
 WSB = "wallstreetbets"
 FIRST_POSTS = {"t3_dd1", "t3_gone1", "t3_nsus", "t3_nmis", "t3_busy"}
-FIRST_COMMENTS = {"t1_c1a", "t1_c1b", "t1_c1c"} | {f"t1_b{i:02d}" for i in range(20)}
-FIRST_ITEMS = FIRST_POSTS | FIRST_COMMENTS  # 28: no bots, no stickied, top 20 of busy
+BUSY_COMMENTS = {f"t1_b{i:02d}" for i in range(25)} | {f"t1_deep{i}" for i in range(12)}
+FIRST_COMMENTS = {"t1_c1a", "t1_c1b", "t1_c1c"} | BUSY_COMMENTS  # every comment by people
+FIRST_ITEMS = FIRST_POSTS | FIRST_COMMENTS  # 45: no bots, no stickied
 LATER_ITEMS = {"t3_late1", "t1_l1a", "t1_c1e"}
 
 
@@ -94,7 +102,7 @@ def test_a_tick_stores_and_emits_each_new_item_once_and_an_identical_run_adds_no
 
     assert sorted(m["item_id"] for m in batches["GME"]) == ["t1_c1a", "t3_dd1"]
     assert sorted(m["item_id"] for m in batches["AMC"]) == ["t1_c1c", "t3_dd1"]
-    assert len(batches["PLTR"]) == 21  # the post and its top 20 comments by people
+    assert len(batches["PLTR"]) == 26  # the post and its 25 comments that name it
     [gme_post] = [m for m in batches["GME"] if m["item_id"] == "t3_dd1"]
     assert gme_post["author"] == "alice" and gme_post["is_dd"] and gme_post["subreddit"] == WSB
     assert gme_post["author_created_utc"] == 1_400_000_000.0 and gme_post["author_karma"] == 25_000
@@ -105,13 +113,21 @@ def test_a_tick_stores_and_emits_each_new_item_once_and_an_identical_run_adds_no
     assert not {"AutoModerator", "VisualMod"} & set(authors)
     assert authors["frank"]["suspended"] and authors["frank"]["created_utc"] is None
     assert not authors["ghost_user"]["found"]
-    lookups = local_reddit.stats()["user_about"]
+    requests = local_reddit.stats()
+    # 11 authors of mentions in one batched request; the two it leaves out (suspended frank,
+    # unknown ghost_user) one profile each; one listing request each; busy's tree (+ its more).
+    assert (requests["user_data"], requests["user_about"]) == (1, 2)
+    assert (requests["listing_new"], requests["listing_hot"], requests["listing_comments"]) == (1, 1, 1)
+    assert (requests["comments"], requests["morechildren"]) == (1, 1)  # 8 Reddit requests for 45 items
+    assert (cursor["comments_newest_id"], cursor["comments_newest_created_utc"]) == ("t1_deep11", T0 + 811)
 
     run_2 = tick(emulators, WSB)
     finished(db, WSB, run_2)
     assert items.pull(expected=1, timeout=3) == []
     assert mentions.pull(expected=1, timeout=1) == []
-    assert local_reddit.stats()["user_about"] == lookups  # cached: one lookup per author
+    again = local_reddit.stats()
+    assert (again["user_data"], again["user_about"]) == (1, 2)  # cached: one lookup per author
+    assert again["comments"] == 1  # busy did not grow: no second tree
     assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
 
 
@@ -124,12 +140,16 @@ def test_moving_the_clock_forward_brings_only_the_new_posts_and_comments(
     items, mentions = observe(topics.REDDIT_ITEMS), observe(topics.MENTIONS)
 
     local_reddit.clock(advance=3600)
+    local_reddit.reset()
     cursor = finished(db, WSB, tick(emulators, WSB))
     assert sorted(ids(items.pull(expected=3, timeout=30, settle=1.0))) == sorted(LATER_ITEMS)
     batches = by_ticker(mentions.pull(expected=2, timeout=30, settle=1.0))
     assert sorted(m["item_id"] for m in batches["NVDA"]) == ["t1_l1a", "t3_late1"]
-    assert [m["item_id"] for m in batches["GME"]] == ["t1_c1e"]  # dd1 is young and gained a comment
+    assert [m["item_id"] for m in batches["GME"]] == ["t1_c1e"]  # read in dd1's context
     assert cursor["newest_id"] == "t3_late1"
+    assert cursor["comments_newest_id"] == "t1_c1e"
+    requests = local_reddit.stats()
+    assert requests["listing_comments"] == 1 and "comments" not in requests  # the new comments came listed
     assert db.collection(fs.POSTS).document("t3_dd1").get().get("num_comments") == 5  # refreshed
 
 
@@ -165,53 +185,61 @@ def test_a_429_is_retried_and_the_fetch_completes(
     assert stats["listing_new"] == 1  # ... and the retry served the listing
 
 
-def test_a_server_error_midway_keeps_what_finished_and_the_next_run_resumes_without_loss_or_duplicates(
+def test_a_server_error_on_the_comment_listing_keeps_its_cursor_and_the_next_run_resumes_without_loss_or_duplicates(
     emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
 ) -> None:
     local_reddit.load(SMALL, "start")
-    local_reddit.fault("/comments/busy", status=500, times=10)  # beyond the retry budget
+    local_reddit.fault(f"/r/{WSB}/comments", status=500, times=10)  # beyond the retry budget
     items = observe(topics.REDDIT_ITEMS)
     db = db_client(emulators)
 
     cursor = finished(db, WSB, tick(emulators, WSB))
-    first = ids(items.pull(expected=7, timeout=30, settle=1.5))
-    busy_thread = {"t3_busy"} | {f"t1_b{i:02d}" for i in range(20)}
-    assert sorted(first) == sorted(FIRST_ITEMS - busy_thread)
-    assert cursor["newest_id"] == "t3_nmis"  # the newest post before the failed one
-    assert not db.collection(fs.POSTS).document("t3_busy").get().exists
+    first = ids(items.pull(expected=25, timeout=30, settle=1.5))
+    tree = {f"t1_b{i:02d}" for i in range(20)}  # busy's top 20 still came with its tree
+    assert sorted(first) == sorted(FIRST_POSTS | tree)
+    assert cursor["newest_id"] == "t3_busy" and cursor["comments_newest_created_utc"] == 0.0
 
     local_reddit.reset()  # Reddit recovers
     cursor = finished(db, WSB, tick(emulators, WSB))
-    second = ids(items.pull(expected=len(busy_thread), timeout=30, settle=1.5))
-    assert sorted(second) == sorted(busy_thread)
+    second = ids(items.pull(expected=len(FIRST_ITEMS) - 25, timeout=30, settle=1.5))
     assert Counter(first + second) == Counter(FIRST_ITEMS)  # nothing lost, nothing twice
-    assert cursor["newest_id"] == "t3_busy"
+    assert cursor["comments_newest_id"] == "t1_deep11"
     assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
 
 
-def test_a_reddit_timeout_midway_keeps_what_finished_and_the_next_run_continues(
+def test_a_reddit_timeout_on_the_comment_listing_keeps_its_cursor_and_the_next_run_continues(
     emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
 ) -> None:
     local_reddit.load(SMALL, "start")
-    local_reddit.fault("/comments/busy", status=200, delay=6.0)  # longer than REDDIT_TIMEOUT_S
+    local_reddit.fault(f"/r/{WSB}/comments", status=200, delay=6.0)  # longer than REDDIT_TIMEOUT_S
     items = observe(topics.REDDIT_ITEMS)
     db = db_client(emulators)
 
-    assert finished(db, WSB, tick(emulators, WSB))["newest_id"] == "t3_nmis"
-    busy_thread = {"t3_busy"} | {f"t1_b{i:02d}" for i in range(20)}
-    first = ids(items.pull(expected=7, timeout=30, settle=1.0))
-    assert sorted(first) == sorted(FIRST_ITEMS - busy_thread)
+    assert finished(db, WSB, tick(emulators, WSB))["comments_newest_id"] == ""
+    first = ids(items.pull(expected=25, timeout=30, settle=1.0))
+    assert set(first) >= FIRST_POSTS
 
-    assert finished(db, WSB, tick(emulators, WSB))["newest_id"] == "t3_busy"
-    second = ids(items.pull(expected=len(busy_thread), timeout=30, settle=1.0))
+    assert finished(db, WSB, tick(emulators, WSB))["comments_newest_id"] == "t1_deep11"
+    second = ids(items.pull(expected=len(FIRST_ITEMS) - len(first), timeout=30, settle=1.0))
     assert Counter(first + second) == Counter(FIRST_ITEMS)
+
+
+def test_a_failed_comment_tree_loses_nothing_the_listing_gives(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    local_reddit.fault("/comments/busy", status=500, times=10)
+    items = observe(topics.REDDIT_ITEMS)
+    cursor = finished(db_client(emulators), WSB, tick(emulators, WSB))
+    assert sorted(ids(items.pull(expected=len(FIRST_ITEMS), timeout=30, settle=1.5))) == sorted(FIRST_ITEMS)
+    assert (cursor["newest_id"], cursor["comments_newest_id"]) == ("t3_busy", "t1_deep11")
 
 
 def test_a_malformed_listing_is_logged_and_skipped_without_hurting_other_subreddits(
     emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
 ) -> None:
     local_reddit.load(SMALL, "start")
-    local_reddit.fault(f"/r/{WSB}/(new|hot)", malformed=True, times=2)
+    local_reddit.fault(f"/r/{WSB}/(new|hot|comments)", malformed=True, times=3)
     items = observe(topics.REDDIT_ITEMS)
     dead = observe(topics.dead_letter_topic("subreddit-fetches-fetch"))
     db = db_client(emulators)
@@ -221,21 +249,42 @@ def test_a_malformed_listing_is_logged_and_skipped_without_hurting_other_subredd
     finished(db, "stocks", run_id)
     assert sorted(ids(items.pull(expected=2, timeout=30, settle=1.0))) == ["t1_s1a", "t3_stk1"]
     assert wsb_cursor["newest_created_utc"] == 0.0  # nothing read, nothing skipped for good
+    assert wsb_cursor["comments_newest_created_utc"] == 0.0
     assert dead.pull(expected=1, timeout=1) == []
     log = Path(emulators.log_dir / "fetch.log").read_text()
     assert any("malformed" in line and WSB in line and run_id in line for line in log.splitlines())
 
 
-def test_only_one_of_two_concurrent_runs_may_look_up_an_author(emulators: Stack) -> None:
+def test_the_tree_cap_bounds_tree_requests_per_run_and_comments_still_arrive_by_listing(
+    emulators: Stack, local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    assert emulators.emulators is not None
     db = db_client(emulators)
-    now = time.time()
-    first = store.claim_authors(db, ["alice", "bob"], {}, now=now, claim_s=120)
-    second = store.claim_authors(db, ["alice", "bob"], {}, now=now, claim_s=120)
-    assert (first, second) == (["alice", "bob"], [])
-
-    # Once a claim (or the cached facts) expired, exactly one later run takes it over.
-    cached = store.cached_authors(db, ["alice"])
-    assert cached["alice"].facts is None  # pending: nobody has the facts yet
-    later = now + 121
-    assert store.claim_authors(db, ["alice"], cached, now=later, claim_s=120) == ["alice"]
-    assert store.claim_authors(db, ["alice"], cached, now=later, claim_s=120) == []
+    publisher = Publisher(emulators.emulators.project)
+    reports: dict[int, Report] = {}
+    for cap in (0, 1):
+        emulators.emulators.clear_firestore()
+        local_reddit.reset()
+        settings = Settings(
+            project_id=emulators.emulators.project,
+            reddit_oauth_url=local_reddit.url,
+            reddit_url=local_reddit.url,
+            fetch_comment_trees_per_run=cap,
+            fetch_tree_min_new_comments=1,  # busy (38 comments) and dd1 (4) both qualify
+        )
+        reddit = RedditClient(reddit_config(settings))
+        try:
+            reports[cap] = ingest_subreddit(
+                SubredditFetch(run_id=f"cap-{cap}", subreddit=WSB),
+                settings=settings,
+                db=db,
+                publisher=publisher,
+                reddit=reddit,
+                wall_now=time.time(),
+            )
+        finally:
+            reddit.close()
+        assert local_reddit.stats().get("comments", 0) == cap
+        assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
+    assert (reports[0].trees, reports[1].trees) == (0, 1)

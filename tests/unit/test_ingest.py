@@ -80,28 +80,67 @@ def test_a_stored_post_is_refetched_only_while_young_and_gaining_comments() -> N
     assert [(w.post.id, w.is_new) for w in result.work] == [("t3_young_grew", False)]
 
 
-def test_the_tree_budget_defers_the_newest_posts_so_the_cursor_stays_safe() -> None:
-    posts = listed(*(post(f"p{i}", T0 + i, comments=1) for i in range(5)))
-    result = ingest.plan(
-        posts, {}, from_new={p.item.id for p in posts}, bots=BOTS, now=T0, active_hours=24, max_trees=3
+def test_trees_go_to_the_most_grown_young_posts_up_to_the_cap_and_no_new_post_waits_for_one() -> None:
+    now = T0 + 3600
+    posts = listed(
+        *(post(f"p{i}", T0 + i, comments=5 * i) for i in range(5)),  # new: grown 0, 5, 10, 15, 20
+        post("stored_busy", T0 - 60, comments=40),  # grown 30 since stored
+        post("stored_old", now - 30 * 3600, comments=99),  # grown a lot, but no longer young
     )
-    assert [w.post.id for w in result.work] == ["t3_p0", "t3_p1", "t3_p2"]
-    assert result.deferred == 2
+    stored = {"t3_stored_busy": StoredPost(10, T0 - 60), "t3_stored_old": StoredPost(0, now - 30 * 3600)}
+    result = ingest.plan(
+        posts,
+        stored,
+        from_new={p.item.id for p in posts},
+        bots=BOTS,
+        now=now,
+        active_hours=24,
+        max_trees=2,
+        min_new_comments=10,
+    )
+    assert [w.post.id for w in result.work if w.is_new] == [f"t3_p{i}" for i in range(5)]  # all, oldest first
+    assert result.trees == ["t3_p4", "t3_stored_busy"]
+    assert ingest.advance(Cursor(), result.work) == Cursor(T0 + 4, "t3_p4")
 
 
-def test_a_failure_midway_keeps_the_finished_prefix_and_the_cursor_moves_only_that_far() -> None:
-    work = [PostWork(post(f"p{i}", T0 + i), needs_tree=True, is_new=True) for i in range(4)]
-    done = ingest.completed_prefix(work, [True, True, False, True])
-    assert [w.post.id for w in done] == ["t3_p0", "t3_p1"]
-    assert ingest.advance(Cursor(), done) == Cursor(T0 + 1, "t3_p1")
+def test_no_tree_at_all_when_the_cap_is_zero() -> None:
+    posts = listed(post("a", T0, comments=500))
+    result = ingest.plan(posts, {}, from_new={"t3_a"}, bots=BOTS, now=T0, active_hours=24, max_trees=0)
+    assert [(w.post.id, w.needs_tree) for w in result.work] == [("t3_a", False)]
 
 
-def test_a_failed_refresh_of_an_old_post_does_not_stop_the_new_ones() -> None:
-    work = [
-        PostWork(post("new", T0 + 5), needs_tree=True, is_new=True),
-        PostWork(post("old", T0 - 5), needs_tree=True, is_new=False, from_new=False),
+def listed_comment(cid: str, created: float, *, author: str | None = "bob", title: str = "") -> ingest.ListedComment:
+    item = comment(cid, "p", author=author).model_copy(update={"created_utc": created})
+    return ingest.ListedComment(item, author_id=f"t2_{author}" if author else None, link_title=title)
+
+
+def test_comments_behind_the_comment_cursor_and_by_bots_are_not_taken() -> None:
+    cursor = Cursor(comments_created_utc=T0 + 10, comments_id="t1_m")
+    comments = [
+        listed_comment("n", T0 + 11),
+        listed_comment("bot", T0 + 12, author="AutoModerator"),
+        listed_comment("same_second", T0 + 10),  # kept: the store's check drops it if known
+        listed_comment("old", T0 + 9),
+        listed_comment("n", T0 + 11),
     ]
-    assert [w.post.id for w in ingest.completed_prefix(work, [True, False])] == ["t3_new"]
+    assert [c.item.id for c in ingest.new_comments(comments, cursor, bots=BOTS)] == ["t1_n", "t1_same_second"]
+
+
+def test_the_comment_cursor_moves_to_the_newest_listed_comment_bots_included_and_never_back() -> None:
+    cursor = Cursor(T0 + 5, "t3_x", T0 + 10, "t1_m")
+    moved = ingest.advance_comments(cursor, [listed_comment("old", T0 + 1), listed_comment("bot", T0 + 20, author="x")])
+    assert moved == Cursor(T0 + 5, "t3_x", T0 + 20, "t1_bot")
+    assert ingest.advance_comments(moved, [listed_comment("older", T0 + 15)]) == moved
+    assert Cursor.from_doc(moved.to_doc()) == moved
+    assert Cursor.from_doc({"newest_created_utc": T0, "newest_id": "t3_x"}) == Cursor(T0, "t3_x")  # old documents
+
+
+def test_a_comment_of_a_post_this_run_did_not_see_reads_its_thread_from_the_listed_title() -> None:
+    reply = comment("x", "p", body="I like COST here")  # a bare COST needs the thread's evidence
+    without = ingest.extract_mentions([reply], known_posts={})
+    with_title = ingest.extract_mentions([reply], known_posts={}, thread_titles={"t3_p": "$COST earnings tonight"})
+    assert without.batches(None) == []
+    assert [b.ticker for b in with_title.batches(None)] == ["COST"]
 
 
 def test_the_cursor_never_moves_back_and_ignores_posts_seen_only_in_hot() -> None:

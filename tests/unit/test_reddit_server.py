@@ -19,7 +19,8 @@ from common.adapters.reddit import (
     RetryPolicy,
     Thread,
 )
-from common.ingest import keep_comment
+from common.ingest import AuthorFacts, keep_comment
+from emulators.reddit.corpus import Corpus, account_fullname
 from emulators.reddit.server import Fault, Replay, load_corpus
 from tests.support.reddit import SMALL, T0, serve_in_thread
 
@@ -74,6 +75,7 @@ def test_posts_carry_their_author_flair_stickiness_and_deleted_authors_are_none(
     assert posts["t3_dd1"].item.flair == "DD"
     assert posts["t3_daily"].stickied
     assert posts["t3_gone1"].item.author is None
+    assert posts["t3_dd1"].author_id == account_fullname("alice") and posts["t3_gone1"].author_id is None
 
 
 def test_a_thread_returns_top_comments_and_replace_more_fills_what_bots_took(
@@ -93,13 +95,74 @@ def test_a_thread_that_is_gone_is_empty_rather_than_an_error(client: RedditClien
     assert thread == Thread(None, ())
 
 
-def test_author_profiles_found_suspended_and_missing(client: RedditClient) -> None:
-    facts = client.authors(["bob", "frank", "ghost_user"], timeout=10)
+def test_author_facts_come_a_hundred_accounts_per_request_and_only_the_missing_cost_a_profile(
+    server: tuple[str, Replay], client: RedditClient
+) -> None:
+    _, replay = server
+    names = ["bob", "frank", "ghost_user"]
+    facts = client.authors({n: account_fullname(n) for n in names}, timeout=10)
     bob = facts["bob"]
     assert not isinstance(bob, Exception)
     assert (bob.created_utc, bob.karma) == (T0 - 3 * 86400, 4)
-    assert facts["frank"] == type(bob)("frank", suspended=True)
-    assert facts["ghost_user"] == type(bob)("ghost_user", found=False)
+    assert facts["frank"] == type(bob)("frank", suspended=True)  # left out of the batch ...
+    assert facts["ghost_user"] == type(bob)("ghost_user", found=False)  # ... so told apart by profile
+    assert (replay.stats["user_data"], replay.stats["user_about"]) == (1, 2)
+
+
+def test_two_hundred_fifty_authors_cost_three_batched_requests(
+    server: tuple[str, Replay], client: RedditClient
+) -> None:
+    _, replay = server
+    names = [f"u{i}" for i in range(250)]
+    accounts = [{"name": n, "created_utc": T0 - i, "link_karma": i, "comment_karma": 1} for i, n in enumerate(names)]
+    replay.corpus = Corpus.from_records([], accounts)
+    facts = client.authors({n: account_fullname(n) for n in names}, timeout=10)
+    assert {n: (f.created_utc, f.karma) for n, f in facts.items() if not isinstance(f, Exception)} == {
+        f"u{i}": (T0 - i, i + 1) for i in range(250)
+    }
+    assert (replay.stats["user_data"], replay.stats["user_about"]) == (3, 0)
+
+
+def test_an_author_without_a_fullname_is_looked_up_by_profile(server: tuple[str, Replay], client: RedditClient) -> None:
+    _, replay = server
+    facts = client.authors({"alice": None}, timeout=10)
+    assert facts == {"alice": AuthorFacts("alice", created_utc=1_400_000_000.0, karma=25_000)}
+    assert (replay.stats["user_data"], replay.stats["user_about"]) == (0, 1)
+
+
+def test_the_batched_lookup_answers_like_reddit(server: tuple[str, Replay]) -> None:
+    _, replay = server
+    answer = replay.corpus.user_data([account_fullname("alice"), account_fullname("frank"), "t2_nobody"])
+    assert list(answer) == [account_fullname("alice")]  # suspended and unknown accounts are left out
+    assert answer[account_fullname("alice")]["name"] == "alice"
+    assert {"created_utc", "link_karma", "comment_karma", "profile_img", "profile_over_18"} <= set(
+        answer[account_fullname("alice")]
+    )
+
+
+def test_an_authors_file_may_name_the_fullname_itself() -> None:
+    corpus = Corpus.from_records([], [{"name": "Zed", "id": "t2_abc", "created_utc": T0}])
+    assert corpus.fullname_of("zed") == "t2_abc" and list(corpus.user_data(["t2_abc"])) == ["t2_abc"]
+    assert account_fullname("Bob") == account_fullname("bob") != account_fullname("carol")
+
+
+def test_the_comment_listing_is_newest_first_with_thread_context_and_stops_at_the_cursor(
+    server: tuple[str, Replay], client: RedditClient
+) -> None:
+    _, replay = server
+    comments = client.comments("wallstreetbets")
+    assert [c.item.id for c in comments[:3]] == ["t1_deep11", "t1_deep10", "t1_deep9"]
+    assert len(comments) == 42 and replay.stats["listing_comments"] == 1  # one request per 100
+    by_id = {c.item.id: c for c in comments}
+    assert by_id["t1_c1c"].link_title == "$GME squeeze thesis"
+    assert (by_id["t1_c1c"].item.parent_id, by_id["t1_c1c"].item.link_id) == ("t1_c1a", "t3_dd1")
+    assert by_id["t1_c1a"].author_id == account_fullname("bob")
+    assert by_id["t1_c1b"].item.author is None and by_id["t1_c1b"].author_id is None
+    replay.now = T0 + 7200
+    replay.stats.clear()
+    later = client.comments("wallstreetbets", newer_than=T0 + 1000, max_items=1000)
+    assert [c.item.id for c in later][:2] == ["t1_c1e", "t1_l1a"]
+    assert replay.stats["listing_comments"] == 1
 
 
 def test_reddit_endpoints_refuse_requests_without_a_token(server: tuple[str, Replay]) -> None:
