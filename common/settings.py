@@ -81,10 +81,14 @@ class Settings(BaseSettings):
     hot_limit: int = Field(default=50, ge=1, le=100, validation_alias="HOT_LIMIT")
     comment_limit: int = Field(default=20, ge=1, le=500, validation_alias="COMMENT_LIMIT")
     replace_more_limit: int = Field(default=1, ge=0, validation_alias="REPLACE_MORE_LIMIT")
-    comment_trees_per_run: int = Field(default=100, ge=0, validation_alias="COMMENT_TREES_PER_RUN")
+    # Comments come from /r/{sub}/comments (100 per request); a comment tree (one request each)
+    # only for the busiest young posts: at most this many per run, each needing this many new
+    # comments since the post was last seen.
+    fetch_comment_trees_per_run: int = Field(default=2, ge=0, validation_alias="FETCH_COMMENT_TREES_PER_RUN")
+    fetch_tree_min_new_comments: int = Field(default=10, ge=1, validation_alias="FETCH_TREE_MIN_NEW_COMMENTS")
     active_post_hours: float = Field(default=24.0, ge=0, validation_alias="ACTIVE_POST_HOURS")
     author_cache_days: float = Field(default=7.0, gt=0, validation_alias="AUTHOR_CACHE_DAYS")
-    author_lookups_per_run: int = Field(default=300, ge=0, validation_alias="AUTHOR_LOOKUPS_PER_RUN")
+    author_lookups_per_run: int = Field(default=1000, ge=0, validation_alias="AUTHOR_LOOKUPS_PER_RUN")
     bot_accounts: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("AutoModerator", "VisualMod", "WSBVoteBot", "RemindMeBot", "sneakpeekbot"),
         validation_alias="BOT_ACCOUNTS",
