@@ -7,6 +7,7 @@ wrong raises, the push is answered with an error, and Pub/Sub retries under the
 subscription's bounded retry and dead-letter policy.
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from cloudevents.http import CloudEvent
 
 from common import log, topics
+from common.adapters import firestore as fs
 from common.adapters.pubsub import Publisher
 from common.messages import MalformedMessage, Message, b64decode_data, decode_data
 
@@ -80,4 +82,28 @@ def handle(
                 },
             ).result(timeout=30)
             return
-        process(message, delivery)
+        with fs.counting() as ops:
+            try:
+                process(message, delivery)
+            finally:
+                _log_ops(ops)
+
+
+def _log_ops(ops: fs.OpCounts) -> None:
+    """Firestore operations of this message, and of the process so far (thread pools' work
+    shows only there), so a benchmark can sum them from the logs."""
+    process_total = fs.totals()
+    logger.info(
+        "firestore ops: %d reads, %d writes",
+        ops.reads,
+        ops.writes,
+        extra={
+            "json_fields": {
+                "ops_reads": ops.reads,
+                "ops_writes": ops.writes,
+                "ops_process_reads": process_total.reads,
+                "ops_process_writes": process_total.writes,
+                "pid": os.getpid(),
+            }
+        },
+    )

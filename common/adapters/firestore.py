@@ -1,7 +1,10 @@
 """Firestore access: the collection names in one place, a lazily created client, and the
 create-if-absent primitive that makes redelivered messages harmless."""
 
+import contextlib
 import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,11 +59,103 @@ _clients: dict[str, firestore.Client] = {}
 
 
 def get_client(project_id: str) -> firestore.Client:
-    """The instance-wide Firestore client (honours FIRESTORE_EMULATOR_HOST)."""
+    """The instance-wide Firestore client (honours FIRESTORE_EMULATOR_HOST); every read and
+    write through it is counted (:func:`counting`, :func:`totals`)."""
     with _lock:
         if project_id not in _clients:
-            _clients[project_id] = firestore.Client(project=project_id)
+            client = firestore.Client(project=project_id)
+            client._firestore_api_internal = _CountingApi(client._firestore_api)
+            _clients[project_id] = client
         return _clients[project_id]
+
+
+@dataclass
+class OpCounts:
+    """Firestore operations as billed: a read per document returned or asked for and
+    missing (one per query that returns nothing), a write per document in a commit."""
+
+    reads: int = 0
+    writes: int = 0
+
+
+_totals = OpCounts()
+_totals_lock = threading.Lock()
+_current: ContextVar[OpCounts | None] = ContextVar("firestore_op_counts", default=None)
+
+
+@contextlib.contextmanager
+def counting() -> Iterator[OpCounts]:
+    """Count the operations of this context (one handled message). Work handed to a thread
+    pool runs outside it and shows only in :func:`totals`."""
+    counts = OpCounts()
+    token = _current.set(counts)
+    try:
+        yield counts
+    finally:
+        _current.reset(token)
+
+
+def totals() -> OpCounts:
+    """Every operation of this process so far, whichever thread made it."""
+    with _totals_lock:
+        return OpCounts(_totals.reads, _totals.writes)
+
+
+def _count(reads: int = 0, writes: int = 0) -> None:
+    with _totals_lock:
+        _totals.reads += reads
+        _totals.writes += writes
+    current = _current.get()
+    if current is not None:
+        current.reads += reads
+        current.writes += writes
+
+
+def _request_writes(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    request = kwargs.get("request", args[0] if args else None)
+    writes = request.get("writes") if isinstance(request, dict) else getattr(request, "writes", None)
+    return len(writes or ())
+
+
+class _CountingApi:
+    """The GAPIC Firestore client with a count of what each call reads and writes, so the
+    functions need not count by hand; everything else passes through unchanged."""
+
+    def __init__(self, api: Any) -> None:
+        self._api = api
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
+
+    def batch_get_documents(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for response in self._api.batch_get_documents(*args, **kwargs):
+            if response._pb.WhichOneof("result") is not None:
+                _count(reads=1)
+            yield response
+
+    def run_query(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        documents = 0
+        try:
+            for response in self._api.run_query(*args, **kwargs):
+                if response._pb.HasField("document"):
+                    documents += 1
+                yield response
+        finally:
+            _count(reads=max(1, documents))
+
+    def run_aggregation_query(self, *args: Any, **kwargs: Any) -> Any:
+        _count(reads=1)
+        return self._api.run_aggregation_query(*args, **kwargs)
+
+    def commit(self, *args: Any, **kwargs: Any) -> Any:
+        response = self._api.commit(*args, **kwargs)
+        _count(writes=_request_writes(args, kwargs))
+        return response
+
+    def batch_write(self, *args: Any, **kwargs: Any) -> Any:
+        response = self._api.batch_write(*args, **kwargs)
+        _count(writes=_request_writes(args, kwargs))
+        return response
 
 
 def create_if_absent(ref: firestore.DocumentReference, data: dict[str, Any]) -> bool:
