@@ -32,9 +32,17 @@ def _text(rng: random.Random, symbol: str, words: int) -> str:
 
 
 def write_breakout_corpus(
-    out: Path, *, hours: int = 30, symbol: str = "NTLA", spike_from: int = 20, seed: int = 5
+    out: Path,
+    *,
+    hours: int = 30,
+    symbol: str = "NTLA",
+    spike_from: int = 20,
+    seed: int = 5,
+    also: tuple[str, ...] = (),
 ) -> dict[str, object]:
-    """Write the corpus to ``out``; returns its label (scenario, ticker, start, peak)."""
+    """Write the corpus to ``out``; returns its label (scenario, ticker, start, peak).
+    ``also``: more symbols breaking out the same way at the same hours (labelled too, in
+    labels.json), for benchmarks that want several alerts from one short replay."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     items: list[dict[str, object]] = []
@@ -84,11 +92,13 @@ def write_breakout_corpus(
             )
         if hour >= spike_from:
             n = min(25, 3 * 2 ** (hour - spike_from) if hour - spike_from < 4 else 25)
-            for _ in range(n):
-                author = f"researcher_{rng.randrange(100000):05d}"
-                flair = "DD" if rng.random() < 0.3 else None
-                title = f"{symbol} {rng.choice(WORDS)} {rng.choice(WORDS)} deep dive"
-                post(rng.choice(SUBREDDITS), author, title, _text(rng, symbol, 45), t0 + rng.uniform(0, HOUR), flair)
+            for breaking in (symbol, *also):
+                for _ in range(n):
+                    author = f"researcher_{rng.randrange(100000):05d}"
+                    flair = "DD" if rng.random() < 0.3 else None
+                    title = f"{breaking} {rng.choice(WORDS)} {rng.choice(WORDS)} deep dive"
+                    sub = rng.choice(SUBREDDITS)
+                    post(sub, author, title, _text(rng, breaking, 45), t0 + rng.uniform(0, HOUR), flair)
     items.sort(key=lambda item: float(item["created_utc"]))  # type: ignore[arg-type]
     label = {
         "scenario": "organic_breakout",
@@ -101,7 +111,7 @@ def write_breakout_corpus(
         handle.writelines(json.dumps(item) + "\n" for item in items)
     with (out / "authors.jsonl").open("w") as handle:
         handle.writelines(json.dumps(a) + "\n" for a in authors.values())
-    (out / "labels.json").write_text(json.dumps([label]))
+    (out / "labels.json").write_text(json.dumps([label, *({**label, "ticker": other} for other in also)]))
     manifest = {"seed": seed, "start": START, "end": START + hours * HOUR, "items": len(items)}
     (out / "manifest.json").write_text(json.dumps(manifest))
     return label
