@@ -88,8 +88,12 @@ $(DASHBOARD_STAMP): dashboard/package.json dashboard/package-lock.json
 
 dashboard: $(DASHBOARD_STAMP) ## Install the dashboard's chart library (uPlot, pinned in dashboard/package-lock.json) from npm
 
+# The alert table is due this many seconds after `make demo` was typed (setup included).
+DEMO_BUDGET_S ?= 285
+DEMO_TYPED_AT := $(shell date +%s)
+
 demo: setup $(BQ_STAMP) dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; LIVE=1: real Reddit
-	$(PY) -m demo $(if $(LIVE),--live,) $(DEMO_ARGS)
+	$(PY) -m demo $(if $(LIVE),--live,--deadline $$(( $(DEMO_TYPED_AT) + $(DEMO_BUDGET_S) ))) $(DEMO_ARGS)
 
 eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/results.json
 	$(PY) -m common.detection.eval data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out eval/results.json

@@ -30,6 +30,13 @@ def parse(argv: list[str] | None = None) -> Options:
         metavar="JSON",
         help="thresholds to set through the API before replaying, e.g. '{\"warmup_hours\": 12}'",
     )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        metavar="EPOCH",
+        help="print the alert table by this time (make demo: 5 minutes after it was typed), cutting the wait short",
+    )
     parser.add_argument("--log-dir", type=Path, default=Options.log_dir, help="where the stack's logs go")
     args = parser.parse_args(argv)
     if args.live and not (os.environ.get("REDDIT_CLIENT_ID") and os.environ.get("REDDIT_CLIENT_SECRET")):
@@ -43,6 +50,7 @@ def parse(argv: list[str] | None = None) -> Options:
         interactive=interactive,
         log_dir=args.log_dir.resolve(),
         detection_config=args.detection_config,
+        deadline=args.deadline,
     )
 
 

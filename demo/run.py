@@ -46,12 +46,13 @@ HOUR = 3600.0
 @dataclass
 class Options:
     corpus: Path = DEFAULT_CORPUS
-    step_hours: float = 2.0  # data time per tick (production: 10 minutes)
+    step_hours: float = 6.0  # data time per tick (production: 10 minutes); see the README for why 6
     hours: float | None = None  # play only the first N hours of the corpus (tests)
     live: bool = False
     interactive: bool = False  # keep serving API and dashboard until Ctrl-C
     quiet_s: float = 1.5  # at the end: every update decided and none new for this long = caught up
     settle_timeout_s: float = 120.0
+    deadline: float | None = None  # epoch seconds by which the alert table must be printed
     tick_timeout_s: float = 60.0
     live_period_s: float = 600.0  # the Terraform schedule: every ten minutes
     log_dir: Path = ROOT / ".stack" / "demo" / "logs"
@@ -238,6 +239,9 @@ class Demo:
         self.replay.set(start)
         self.display.total_s = end - start
         for number, now in enumerate(tick_times(start, end, self.options.step_hours * HOUR), 1):
+            if self.remaining_s() < 20:
+                self.display.say(f"time budget spent: replay stopped at data time {data_time(self.played_until)}")
+                break
             began = time.monotonic()
             self.replay.set(now)
             run_id = f"demo-{int(time.time())}-{number:04d}"
@@ -247,13 +251,19 @@ class Demo:
             self.tick_seconds.append(time.monotonic() - began)
             self.played_until = now
             self.display.update(now - start, now, self.counts(), len(self.rows))
-        self.display.say(f"all data fetched; detection is {self.behind()} ticker updates behind, waiting…")
-        if not self.settle(self.options.quiet_s, self.options.settle_timeout_s):
+        self.display.say(f"data fetched; detection is {self.behind()} ticker updates behind, waiting…")
+        wait_s = max(5.0, min(self.options.settle_timeout_s, self.remaining_s() - 10))
+        if not self.settle(self.options.quiet_s, wait_s):
             assert self.detections is not None
             self.display.say(
-                f"stopped waiting after {self.options.settle_timeout_s:g} s: detection is still {self.behind()} "
-                f"ticker updates behind (it has reached data time {data_time(self.detections.newest_as_of)})"
+                f"stopped waiting after {wait_s:.0f} s: detection is still {self.behind()} ticker updates "
+                f"behind (it has reached data time {data_time(self.detections.newest_as_of)}); "
+                "the table shows what was detected by then"
             )
+
+    def remaining_s(self) -> float:
+        """Seconds left before the alert table is due (``--deadline``), or practically forever."""
+        return self.options.deadline - time.time() if self.options.deadline else float("inf")
 
     def play_live(self) -> None:
         """Real Reddit, real clock: a tick now, then one per schedule period while serving."""
