@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import bench
+from bench import targets
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -22,7 +23,21 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 def machine() -> dict[str, Any]:
     import os
 
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    memory_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        0,
+    )
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "memory_gb": round(memory_kb / 1024 / 1024, 1),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # others' work on a shared machine
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -30,7 +45,7 @@ def main(argv: list[str]) -> int:
     results: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     failed = False
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda i: i.name):
-        if info.name == "run" or (only and info.name not in only):
+        if info.name in ("run", "targets") or (only and info.name not in only):
             continue
         module = importlib.import_module(f"bench.{info.name}")
         if not hasattr(module, "run"):
@@ -47,6 +62,10 @@ def main(argv: list[str]) -> int:
         for name, value in figures.items():
             shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
             print(f"  {name:<48} {shown}")
+    results["targets"] = targets.evaluate(results)
+    print("== targets")
+    for name, judged in results["targets"].items():
+        print(f"  {name:<48} {judged['measured']!s:>10} {judged['target']:>8}  {judged['verdict']}")
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {RESULTS}")
     return 1 if failed else 0

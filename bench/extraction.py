@@ -1,0 +1,41 @@
+"""Ticker extraction texts/s beside reticker's in the same run (the ceiling it is compared
+with), measured the way ``make eval-tickers`` measures it: eval/tickers_eval.py's labelled
+texts and its ``best_rate``, both extractors alternating, best round of each."""
+
+from typing import Any
+
+import reticker
+
+from common import extraction
+from eval import tickers_eval
+
+ROUNDS = 10  # eval-tickers runs 25; the bench suite has a time budget
+
+
+def run() -> dict[str, Any]:
+    rows = tickers_eval.load()
+    texts = [r["text"] for r in rows]
+    threads = [frozenset(r["thread_symbols"]) for r in rows]
+    theirs = reticker.TickerExtractor()
+
+    def run_ours() -> None:
+        for text, thread in zip(texts, threads, strict=True):
+            extraction.symbols(text, thread_symbols=thread)
+
+    def run_theirs() -> None:
+        for text in texts:
+            theirs.extract(text)
+
+    ours_rates: list[float] = []
+    theirs_rates: list[float] = []
+    for _ in range(ROUNDS):
+        ours_rates += tickers_eval.best_rate(run_ours, len(texts), 1)
+        theirs_rates += tickers_eval.best_rate(run_theirs, len(texts), 1)
+    ours_tps, theirs_tps = max(ours_rates), max(theirs_rates)
+    return {
+        "texts": len(texts),
+        "rounds": ROUNDS,
+        "texts_per_s": round(ours_tps, 1),
+        "reticker_texts_per_s": round(theirs_tps, 1),
+        "vs_reticker": round(ours_tps / theirs_tps, 3),
+    }

@@ -1,0 +1,62 @@
+"""Issue 9's targets, judged on the figures of one ``make bench`` run (no ``run``: not a
+benchmark itself; bench/run.py calls :func:`evaluate` after every module has run).
+
+A target whose figures were not measured in this run (``make bench ONLY=...``, or a module
+that failed) is ``not measured``, never a pass.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+Figures = dict[str, Any]
+
+
+def _get(results: Figures, module: str, name: str) -> float | None:
+    value = results.get(module, {}).get(name) if isinstance(results.get(module), dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _api_p99_vs_health(r: Figures) -> float | None:
+    ratios = [
+        _ratio(_get(r, "api", f"{name}_p99_ms"), _get(r, "api", "health_p99_ms")) for name in ("alerts", "trending")
+    ]
+    present = [x for x in ratios if x is not None]
+    return max(present) if present else None
+
+
+def _reddit_per_100(r: Figures) -> float | None:
+    """The ingest bench's figure (the bundled corpus's replay) when it ran, else e2e's."""
+    found = _get(r, "ingest", "reddit_requests_per_100_items")
+    return found if found is not None else _get(r, "e2e", "reddit_requests_per_100_items")
+
+
+# name, how it reads, limit, True when at most the limit passes (False: at least)
+TARGETS: list[tuple[str, Callable[[Figures], float | None], float, bool]] = [
+    ("e2e items/s vs no-op ceiling", lambda r: _get(r, "e2e", "e2e_vs_ceiling"), 0.5, False),
+    ("fetch-to-alert p95 (s)", lambda r: _get(r, "e2e", "fetch_to_alert_p95_s"), 5.0, True),
+    ("Firestore operations per item", lambda r: _get(r, "e2e", "firestore_ops_per_item"), 4.0, True),
+    ("Reddit requests per 100 items", _reddit_per_100, 3.0, True),
+    ("API p99 / health p99", _api_p99_vs_health, 3.0, True),
+    ("peak RSS of a function worker (MB)", lambda r: _get(r, "e2e", "rss_peak_mb_max_worker"), 256.0, True),
+    ("memory of a function instance, PSS (MB)", lambda r: _get(r, "e2e", "pss_end_mb_max_tree"), 256.0, True),
+]
+
+
+def evaluate(results: Figures) -> dict[str, Any]:
+    judged: dict[str, Any] = {}
+    for name, read, limit, at_most in TARGETS:
+        value = read(results)
+        if value is None:
+            verdict = "not measured"
+        else:
+            verdict = "PASS" if (value <= limit if at_most else value >= limit) else "MISS"
+        judged[name] = {
+            "measured": None if value is None else round(value, 3),
+            "target": f"{'<=' if at_most else '>='} {limit:g}",
+            "verdict": verdict,
+        }
+    return judged
