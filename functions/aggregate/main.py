@@ -5,8 +5,9 @@ The ``mentions`` subscription is ordered by ticker, so this function is the sing
 ``tickers/{S}`` and everything under it: reading state and then writing it is not a
 contended transaction. Exactly-once effect on at-least-once delivery comes from the
 ``seen`` markers, created in the same atomic commit as the bucket transforms: a redelivered
-message, or an item seen again by a later fetch, finds its markers and adds nothing; a
-concurrent copy makes the commit fail on the create precondition, and one re-read settles it.
+message, or an item seen again by a later fetch, makes the commit fail on a marker's create
+precondition (no marker is read on the happy path); the retry reads the batch's markers and
+counts only the unseen mentions.
 
 A batch whose mentions were all counted before still publishes its ticker's update (with the
 stored ``as_of``): if an earlier attempt committed and then failed to publish, the retry
@@ -61,8 +62,11 @@ def tuning_from(settings: Settings) -> Tuning:
 
 
 def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], tuning: Tuning, result: Result) -> None:
-    for attempt in (1, 2):
-        state = store.read_state(m.item_id for m in chunk)
+    """Optimistic first: commit as if no item had been counted before, the markers' create
+    preconditions being the check (no read per item). A commit that finds a marker (a
+    redelivery, an item fetched again, a concurrent copy) is retried with the markers read."""
+    for attempt in (1, 2, 3):
+        state = store.read_state(m.item_id for m in chunk) if attempt > 1 else store.read_state()
         new = fresh(chunk, state.seen, state.previous_as_of, tuning)
         if not new:
             result.skipped += len(chunk)
@@ -84,9 +88,9 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], tuning: Tuning, r
         try:
             store.write(effect, tuning.seen_ttl_days)
         except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict):
-            if attempt == 2:
+            if attempt == 3:
                 raise
-            logger.info("a concurrent copy counted part of this batch; re-reading", extra={"json_fields": {}})
+            logger.info("part of this batch was counted before; re-reading its markers", extra={"json_fields": {}})
             continue
         result.counted += len(effect.counted)
         result.skipped += len(chunk) - len(effect.counted)

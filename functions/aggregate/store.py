@@ -91,7 +91,10 @@ class TickerStore:
         self.ops.reads += len(refs)
         return {snap.reference.path: snap for snap in self.db.get_all(refs)}
 
-    def read_state(self, item_ids: Iterable[str]) -> TickerState:
+    def read_state(self, item_ids: Iterable[str] = ()) -> TickerState:
+        """The summary and signatures, plus the markers of ``item_ids`` when asked: the
+        happy path asks for none (the commit's create preconditions check them for free);
+        only a commit that found a marker comes back for them."""
         markers = [self.ticker.collection(SEEN).document(i) for i in item_ids]
         signatures_ref = self.ticker.collection(STATE).document(SIGNATURES)
         snaps = self._get_all([*markers, self.ticker, signatures_ref])
