@@ -9,8 +9,6 @@ import reticker
 from common import extraction
 from eval import tickers_eval
 
-ROUNDS = 10  # eval-tickers runs 25; the bench suite has a time budget
-
 
 def run() -> dict[str, Any]:
     rows = tickers_eval.load()
@@ -28,13 +26,13 @@ def run() -> dict[str, Any]:
 
     ours_rates: list[float] = []
     theirs_rates: list[float] = []
-    for _ in range(ROUNDS):
+    for _ in range(tickers_eval.ROUNDS):
         ours_rates += tickers_eval.best_rate(run_ours, len(texts), 1)
         theirs_rates += tickers_eval.best_rate(run_theirs, len(texts), 1)
     ours_tps, theirs_tps = max(ours_rates), max(theirs_rates)
     return {
         "texts": len(texts),
-        "rounds": ROUNDS,
+        "rounds": tickers_eval.ROUNDS,
         "texts_per_s": round(ours_tps, 1),
         "reticker_texts_per_s": round(theirs_tps, 1),
         "vs_reticker": round(ours_tps / theirs_tps, 3),
