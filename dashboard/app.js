@@ -10,7 +10,8 @@
 
 const TOKEN_KEY = "akleao.token";
 const REFRESH_MS = 10000;
-const HISTORY_HOURS = 24 * 14;
+// One week: what the API answers from Firestore (longer ranges come from the BigQuery archive).
+const HISTORY_HOURS = 24 * 7;
 
 const state = {
   api: "",
@@ -247,6 +248,7 @@ function alertMarkers(alerts) {
         (u) => {
           const ctx = u.ctx;
           ctx.save();
+          let row = 0; // stagger labels so close alerts stay readable
           for (const a of alerts) {
             if (a.opened_at === null || a.opened_at === undefined) continue;
             const x = Math.round(u.valToPos(a.opened_at, "x", true));
@@ -263,7 +265,8 @@ function alertMarkers(alerts) {
             const label = ` ${a.kind} · ${a.rule} `;
             const right = x + ctx.measureText(label).width > u.bbox.left + u.bbox.width;
             ctx.textAlign = right ? "right" : "left";
-            ctx.fillText(label, right ? x - 3 : x + 3, u.bbox.top + 12 * devicePixelRatio);
+            ctx.fillText(label, right ? x - 3 : x + 3, u.bbox.top + (12 + 14 * (row % 4)) * devicePixelRatio);
+            row += 1;
           }
           ctx.restore();
         },
