@@ -147,7 +147,9 @@ _ADJACENT_WORDS = frozenset(
     for w in phrase.replace("'", " ").split()
     for v in (w, w.title(), w.upper())
 )
-_NUMBER_CUE = re.compile(r"\d|@|\$")
+# ... and what any _NEXT_NUMBER match must contain ("30c", "12/20", "@ 300", "$5"): without
+# one, no number can be adjacent evidence either, and the window is not read at all.
+_NUMBER_CUE = re.compile(r"\d\s?[cCpP]\b|\d/\d|@|\$\d")
 
 # URLs with a scheme or "www.", and bare domains with a path ("stocktwits.com/symbol/ASTS").
 # Both patterns start with a literal, so the regex engine skips ahead to candidates in C.
@@ -185,9 +187,17 @@ _ASCII_WORDS = bytes(
     c if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c == 36) else 32  # 0-9 A-Z a-z $
     for c in range(256)
 )
-_CASH_AT = re.compile(r"\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![\w.]\w|\w)")
+# A cashtag: "$" not glued to a word or another "$" before it (``\w`` is ``str.isalnum`` plus
+# "_"), a symbol, and nothing word-like after it ("$GME." ends a sentence, "$5k" is money).
+# The look-behind comes after the "$" so that the pattern starts with a literal, which the
+# regex engine finds in C without trying every position.
+_CASHTAG = re.compile(r"\$(?<![\w$]\$)([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![\w.]\w|\w)")
 _PUNCTUATION = b"!\"#$%()*+,./:;<=>?@[\\]^_`{|}~'\n\t\r"
 _SPLIT = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
+
+
+# What a word of the text can be (see ``_Universe.words``).
+_Word = int | str | tuple[tuple[tuple[str, str], ...], str | int | None] | list[tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,12 +205,13 @@ class _Universe:
     names: dict[str, str]  # symbol -> company name
     kinds: dict[str, _Kind]
     aliases: dict[str, str]  # every spelling of a name or alias -> symbol
-    # What each word (as bytes, split like _ascii_words splits) may start: multi-word names
-    # [(spelling, symbol)], longest first, and what the word alone is: a bare symbol (its
-    # policy, an int), an alias (its symbol), the base of class shares ("BRK" -> "."), or None.
-    words: dict[bytes, tuple[list[tuple[str, str]], str | int | None, str]]  # ..., and the word as str
-    word_keys: frozenset[bytes]  # the keys of ``words`` and ``lower_words``
-    lower_words: dict[bytes, list[tuple[str, str]]]  # rarest word -> the lower-case spellings with it
+    # Every word (as bytes, split like _ascii_words splits) that can name a ticker, and what
+    # it is: a bare symbol (its policy, an int), an alias (its symbol, a str), the base of
+    # class shares ("BRK" -> "."), the first word of multi-word names (a tuple: the names
+    # [(spelling, symbol)], longest first, and what the word alone is, or None), or the rarest
+    # word of lower-case names (a list of (spelling, symbol)). One flat table, so that a hit
+    # costs one lookup in memory that the set intersection has just touched.
+    words: dict[bytes, _Word]
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -288,16 +299,14 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
             lower_words.setdefault(rarest, []).append((spelling, symbol))
     for options in lower_words.values():
         options.sort(key=lambda option: -len(option[0]))
-    words: dict[bytes, tuple[list[tuple[str, str]], str | int | None, str]] = {
-        key: ([], what, key.decode()) for key, what in single.items()
-    }
+    words: dict[bytes, _Word] = {key: what for key, what in single.items() if what is not None}
     for first, options in phrases.items():
         options.sort(key=lambda option: -len(option[0]))
-        words[first] = (options, single.get(first), first.decode())
-    if not lower_words.keys().isdisjoint(words):  # a lower-case hit is told apart by not being in ``words``
+        words[first] = (tuple(options), single.get(first))
+    if not lower_words.keys().isdisjoint(words):  # a lower-case hit is told apart by its type
         raise ValueError(f"words both lower-case names and symbols: {set(lower_words) & set(words)}")
-    keys = frozenset(words) | frozenset(lower_words)
-    return _Universe(names, kinds, aliases, words, keys, lower_words)
+    words.update(lower_words)
+    return _Universe(names, kinds, aliases, words)
 
 
 def _ascii_words(text: str) -> list[bytes]:
@@ -353,6 +362,12 @@ def extract(text: str, *, thread_symbols: frozenset[str] = frozenset()) -> list[
 
 def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset()) -> list[str]:
     """Distinct known symbols in ``text``, in order of first appearance."""
+    if "$" in text and not ("`" in text or "    " in text or "\t" in text or "/" in text):
+        # A sixth of all texts name tickers only by cashtag ("$OPFI the chart looks insane"):
+        # then the symbols are the cashtags, in order, which one ``findall`` gives.
+        u = _UNIVERSE or _universe()
+        if u.words.keys().isdisjoint(text.encode().translate(_ASCII_WORDS).split()):
+            return _cashtag_symbols(text, u.names)
     found = _scan(text, thread_symbols)
     if not found:
         return []
@@ -373,7 +388,7 @@ _ADJACENT = 3  # a word: a finance word right next to it, never in a shouting li
 _STRONG = 4  # jargon: "shares of IT"-style naming, never in a shouting line
 
 
-def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: PLR0912 - hot loop, inlined
+def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: PLR0912, PLR0915 - hot loop, inlined
     """The mentions in ``text``. Written for speed, since it runs on every post and comment:
     the words of the text are split and matched against every name and symbol in C
     (:func:`_ascii_words`, one set intersection); Python looks only at the few words that
@@ -385,22 +400,31 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
     else:
         prose = text
     words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
-    hits = u.word_keys.intersection(words)
+    known_words = u.words
+    hits = known_words.keys() & words
     if not hits:
         if "$" in prose:
             _cashtags(prose, u.names, found)
+        elif not found:
+            return []
         if len(found) < 2:
             return list(found.values())
         return [found[k] for k in sorted(found)]
     bare: list[tuple[str, int, int]] = []
-    known_words = u.words
+    least = _STRONG  # the least context any bare symbol in ``bare`` needs
     n = len(prose)
     for word in hits:
-        what = known_words.get(word)
-        if what is None:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
-            _lower_names(prose, u.lower_words[word], found)
+        what = known_words[word]
+        options: tuple[tuple[str, str], ...]
+        alone: str | int | None
+        if isinstance(what, (int, str)):
+            options, alone = (), what
+        elif isinstance(what, tuple):
+            options, alone = what
+        else:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
+            _lower_names(prose, what, found)
             continue
-        options, alone, token = what
+        token = word.decode()
         length = len(token)
         start = prose.find(token)
         while start >= 0:
@@ -425,20 +449,55 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
                     found[start] = (token, start, end, "symbol", 0.85, True)
                 else:
                     bare.append((token, start, alone))
+                    least = min(least, alone)
             elif alone == ".":
                 share = f"{token}.{prose[end + 1 : end + 2]}"
                 if share in u.kinds and not prose[end + 2 : end + 3].isalnum():
-                    bare.append((share, start, _policy(share, u.kinds[share])))
+                    policy = _policy(share, u.kinds[share])
+                    bare.append((share, start, policy))
+                    least = min(least, policy)
             elif alone:
                 found[start] = (alone, start, end, "symbol" if token.upper() == alone else "name", 0.9, True)
             start = prose.find(token, end)
     if "$" in prose:
         _cashtags(prose, u.names, found)
     if bare:
-        _bare_words(prose, words, bare, u, found, thread_symbols)
+        if (
+            least < _ADJACENT
+            or thread_symbols
+            or "(" in prose
+            or not _ADJACENT_WORDS.isdisjoint(words)
+            or _NUMBER_CUE.search(prose) is not None
+        ):
+            _bare_words(prose, words, bare, u, found, thread_symbols)
+        elif found:
+            # Only words and jargon ("IT is what it is"), and nothing in the text could be
+            # evidence right next to them: only the same symbol named elsewhere in the text
+            # makes one the ticker (what _bare_words would decide, without its set-up).
+            seen = [f[0] for f in found.values()]
+            for symbol, start, _ in bare:
+                if symbol in seen:
+                    found.setdefault(start, (symbol, start, start + len(symbol), "symbol", 0.9, True))
     if len(found) < 2:
         return list(found.values())
     return [found[k] for k in sorted(found)]
+
+
+def _cashtag_symbols(prose: str, names: dict[str, str]) -> list[str]:
+    """The distinct known cashtags in ``prose``, in order: what :func:`_cashtags` finds, for
+    :func:`symbols`, without positions."""
+    out: list[str] = []
+    for tag in _CASHTAG.findall(prose):
+        symbol = tag.upper()
+        if symbol not in names:
+            if "." not in symbol:
+                continue
+            symbol = symbol.split(".")[0]  # "$GME.Then": a missing space
+            if symbol not in names:
+                continue
+        if symbol not in out:
+            out.append(symbol)
+    return out
 
 
 def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, _Found]) -> None:
@@ -458,20 +517,16 @@ def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, 
 def _cashtags(prose: str, names: dict[str, str], found: dict[int, _Found]) -> None:
     """Cashtags, listed or not: "$GME", "$gme", "$BRK.B"; "$BBBY" (delisted) is kept as
     unknown; "$5" and "x$Y" are not cashtags."""
-    start = prose.find("$")
-    while start >= 0:
-        m = _CASH_AT.match(prose, start)
-        if m is not None and not (start and (prose[start - 1].isalnum() or prose[start - 1] in "_$")):
-            symbol = m.group(1).upper()
-            if symbol not in names and "." in symbol:
-                symbol = symbol.split(".")[0]  # "$GME.Then": a missing space
-            if "." not in symbol or symbol in names:
-                known = symbol in names
-                found[start] = (symbol, start, start + 1 + len(symbol), "cashtag", 0.99 if known else 0.5, known)
-        start = prose.find("$", start + 1)
+    for m in _CASHTAG.finditer(prose):
+        symbol = m.group(1).upper()
+        if symbol not in names and "." in symbol:
+            symbol = symbol.split(".")[0]  # "$GME.Then": a missing space
+        known = symbol in names
+        start = m.start()
+        found[start] = (symbol, start, start + 1 + len(symbol), "cashtag", 0.99 if known else 0.5, known)
 
 
-def _phrase(prose: str, start: int, options: list[tuple[str, str]], found: dict[int, _Found]) -> bool:
+def _phrase(prose: str, start: int, options: tuple[tuple[str, str], ...], found: dict[int, _Found]) -> bool:
     """The longest multi-word name starting at ``start`` ("Bank of America"), if any."""
     for spelling, symbol in options:
         if prose.startswith(spelling, start) and _ends_word(prose, start + len(spelling)):
@@ -551,7 +606,7 @@ def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read bett
     the company's name next to it ("Allstate (ALL)"). Two passes: the first accepts what
     needs no neighbourhood; the second weighs the rest against finance words *and* the
     tickers found so far, since a list like "JNJ, PG, KO" is its own context."""
-    evidence = thread.union([f[0] for f in found.values()]) if found else thread
+    seen = [f[0] for f in found.values()] if found else ()  # symbols named elsewhere in the text
     parens = "(" in prose
     multiline = "\n" in prose
     cue_words: bool | None = None
@@ -559,17 +614,28 @@ def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read bett
     pending: list[tuple[str, int, int]] = []
     for symbol, start, policy in bare:
         end = start + len(symbol)
-        if (evidence and symbol in evidence) or (
-            parens
-            and (prose[start - 1 : start] == "(" or prose[end : end + 2] == " (")
-            and _named_alongside(prose, start, end, u.names[symbol])
+        if (
+            symbol in thread
+            or symbol in seen
+            or (
+                parens
+                and (prose[start - 1 : start] == "(" or prose[end : end + 2] == " (")
+                and _named_alongside(prose, start, end, u.names[symbol])
+            )
         ):
             found.setdefault(start, (symbol, start, end, "symbol", 0.9, True))
             continue
+        if policy >= _ADJACENT:
+            # A word or jargon needs a finance word right next to it: if the text has none at
+            # all (one C-level check per text, the usual case), there is nothing more to weigh.
+            if cue_words is None:
+                cue_words = not _ADJACENT_WORDS.isdisjoint(words) or _NUMBER_CUE.search(prose) is not None
+            if not cue_words:
+                continue
         if multiline:
             loud = _shouting(prose, start)
         elif shouting is None:
-            loud = shouting = _shouting(prose, start)
+            loud = shouting = len(prose) >= 10 and prose.isupper()  # _shouting, for one line
         else:
             loud = shouting
         if policy == _UNLESS_LOUD:
@@ -581,11 +647,12 @@ def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read bett
             pending.append((symbol, start, end))
         elif loud and policy != _NEARBY:
             continue  # words and jargon in a shouting line: capitals say nothing there
-        else:
-            if cue_words is None:  # could anything be adjacent at all? (one C-level check per text)
-                cue_words = not _ADJACENT_WORDS.isdisjoint(words) or _NUMBER_CUE.search(prose) is not None
-            if not cue_words:
-                continue
+        else:  # a word or jargon in a mixed-case line, or a somewhat word-like symbol in a shouting one
+            if policy == _NEARBY:
+                if cue_words is None:
+                    cue_words = not _ADJACENT_WORDS.isdisjoint(words) or _NUMBER_CUE.search(prose) is not None
+                if not cue_words:
+                    continue
             if policy == _STRONG:
                 if _strong_before(prose, start):
                     found.setdefault(start, (symbol, start, end, "symbol", 0.7, True))

@@ -208,3 +208,46 @@ def test_any_text_gives_well_formed_mentions_in_order(text: str) -> None:
         assert m.method in {"cashtag", "symbol", "name"}
         assert m.symbol == m.symbol.upper()
     assert len(symbols(text)) == len(set(symbols(text)))
+
+
+_TICKER_TALK = st.lists(
+    st.sampled_from(
+        [
+            "$GME",
+            "$gme",
+            "$BRK.B",
+            "$brk.b",
+            "$GME.Then",
+            "$BBBY",
+            "x$TSLA",
+            "$$NVDA",
+            "$5",
+            "GME",
+            "IT",
+            "ON",
+            "calls",
+            "shares of",
+            "Tesla",
+            "gamestop",
+            "(ALL)",
+            "Allstate",
+            "30c",
+            "🚀",
+            "é",
+            "`AMD`",
+            ".",
+            ",",
+            "\n",
+        ]
+    ),
+    max_size=12,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TICKER_TALK)
+def test_symbols_are_the_known_mentions_of_extract_in_order(text: str) -> None:
+    """symbols() takes a shortcut for cashtag-only texts; it must say what extract() says."""
+    for thread in (frozenset(), frozenset({"ON", "IT"})):
+        expected = list(dict.fromkeys(m.symbol for m in extract(text, thread_symbols=thread) if m.known))
+        assert symbols(text, thread_symbols=thread) == expected, text
