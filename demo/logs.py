@@ -2,7 +2,8 @@
 
 These are the JSON lines Cloud Logging keeps in production, read here from the local
 stack's log files. Two facts no topic shows: fetch logs a report when a subreddit's run is
-finished (after publishing everything it found, and also when it found nothing), and
+finished (after publishing everything it found, and also when it found nothing), with the
+number of mention batches it published; aggregate logs one line per batch it has counted;
 detect logs one line per ticker update it has decided (or skipped as stale).
 """
 
@@ -53,6 +54,7 @@ class FetchReports:
     runs: Counter[str] = field(default_factory=Counter)  # run id -> subreddits reported
     items: int = 0
     mentions: int = 0
+    batches: int = 0
 
     def poll(self) -> None:
         for entry in self.log.entries():
@@ -61,6 +63,7 @@ class FetchReports:
                 self.runs[str(entry.get("run_id"))] += 1
                 self.items += int(report.get("new_posts", 0)) + int(report.get("new_comments", 0))
                 self.mentions += int(report.get("mentions", 0))
+                self.batches += int(report.get("batches", 0))
 
     def reported(self, run_id: str) -> int:
         self.poll()
@@ -82,3 +85,15 @@ class DetectDecisions:
                 if isinstance(as_of, int | float):
                     self.newest_as_of = max(self.newest_as_of, float(as_of))
         return self.decided
+
+
+@dataclass
+class AggregateBatches:
+    log: FunctionLog
+    counted: int = 0
+
+    def poll(self) -> int:
+        for entry in self.log.entries():
+            if str(entry.get("message") or "").startswith("aggregated "):
+                self.counted += 1
+        return self.counted

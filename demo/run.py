@@ -6,7 +6,8 @@ publishes one scrape tick (its own run id), exactly what Cloud Scheduler does ev
 minutes. The next tick waits until fetch has reported every subreddit of this one (so two
 runs never read the same listing at once, as in production); aggregation and detection of a
 tick overlap with the next tick's fetch, as they would. At the end the driver waits until
-the aggregator and the detector have been quiet for a while.
+detect has decided every ticker update (bounded by ``--deadline``); while it then serves,
+alerts that detection still finds keep being reported.
 
 Live (``--live``, needs ``REDDIT_CLIENT_ID``/``REDDIT_CLIENT_SECRET``): fetch talks to
 reddit.com and ticks follow the real clock.
@@ -34,7 +35,7 @@ from demo import cpu
 from demo import labels as lbl
 from demo.dashboard import DashboardServer
 from demo.display import AlertRow, Display, data_time
-from demo.logs import DetectDecisions, FetchReports, FunctionLog
+from demo.logs import AggregateBatches, DetectDecisions, FetchReports, FunctionLog
 from demo.observe import Observers
 from emulators.processes import free_port
 from emulators.stack import ROOT, Stack
@@ -107,6 +108,7 @@ class Demo:
     handled_events: int = 0
     fetches: FetchReports | None = None
     detections: DetectDecisions | None = None
+    aggregations: AggregateBatches | None = None
     tick_seconds: list[float] = field(default_factory=list)
     late_ticks: int = 0  # ticks whose fetches did not all report in time
     played_until: float = 0.0  # data time the replay reached
@@ -205,10 +207,19 @@ class Demo:
             time.sleep(0.05)
         return True
 
-    def behind(self) -> int:
-        """Ticker updates published but not yet decided by detect."""
+    def behind(self) -> tuple[int, int]:
+        """(mention batches fetch published that aggregate has not counted yet, ticker updates
+        aggregate published that detect has not decided yet)."""
         assert self.observers is not None and self.detections is not None
-        return max(0, self.observers.seen.ticker_updates - self.detections.poll())
+        assert self.fetches is not None and self.aggregations is not None
+        self.fetches.poll()
+        batches = max(0, self.fetches.batches - self.aggregations.poll())
+        updates = max(0, self.observers.seen.ticker_updates - self.detections.poll())
+        return batches, updates
+
+    def backlog(self) -> str:
+        batches, updates = self.behind()
+        return f"aggregation {batches} mention batches and detection {updates} ticker updates behind"
 
     def settle(self, quiet_s: float, timeout_s: float) -> bool:
         """Until detect has decided every ticker update and nothing new came for ``quiet_s``
@@ -217,10 +228,10 @@ class Demo:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             self.collect_alerts()
-            behind = self.behind()
-            if behind == 0 and self.observers.idle_s() >= quiet_s:
+            batches, updates = self.behind()
+            if batches == updates == 0 and self.observers.idle_s() >= quiet_s:
                 return True
-            self.display.status(f"detection catching up: {behind} updates left")
+            self.display.status(f"catching up: {batches} batches to aggregate, {updates} updates to decide")
             time.sleep(0.2)
         self.collect_alerts()
         return False
@@ -251,14 +262,14 @@ class Demo:
             self.tick_seconds.append(time.monotonic() - began)
             self.played_until = now
             self.display.update(now - start, now, self.counts(), len(self.rows))
-        self.display.say(f"data fetched; detection is {self.behind()} ticker updates behind, waiting…")
+        self.display.say(f"data fetched; {self.backlog()}, waiting…")
         wait_s = max(5.0, min(self.options.settle_timeout_s, self.remaining_s() - 10))
         if not self.settle(self.options.quiet_s, wait_s):
             assert self.detections is not None
             self.display.say(
-                f"stopped waiting after {wait_s:.0f} s: detection is still {self.behind()} ticker updates "
-                f"behind (it has reached data time {data_time(self.detections.newest_as_of)}); "
-                "the table shows what was detected by then"
+                f"stopped waiting after {wait_s:.0f} s: {self.backlog()} (detection has decided updates "
+                f"up to data time {data_time(self.detections.newest_as_of)}); the table shows what was "
+                "detected by then"
             )
 
     def remaining_s(self) -> float:
@@ -317,6 +328,7 @@ class Demo:
             display.say("starting the local stack (emulators, every function, provisioning)…")
             self.fetches = FetchReports(FunctionLog.from_end(self.options.log_dir / "fetch.log"))
             self.detections = DetectDecisions(FunctionLog.from_end(self.options.log_dir / "detect.log"))
+            self.aggregations = AggregateBatches(FunctionLog.from_end(self.options.log_dir / "aggregate.log"))
             self.start_stack()
             assert self.stack is not None and self.dashboard is not None
             display.say(f"stack up in {time.monotonic() - began:.0f} s; dashboard at {self.dashboard.url}")
