@@ -143,7 +143,10 @@ class Decisions:
         for entry in self.log.entries():
             message = str(entry.get("message") or "")
             if message.startswith(("detected ", "stale update ")):
-                key = (str(entry.get("ticker")), float(entry.get("as_of") or 0.0))
+                # detect may evaluate a newer moment than the update's (its ``as_of``); the
+                # update it decided is ``update_as_of`` when logged
+                as_of = entry.get("update_as_of", entry.get("as_of"))
+                key = (str(entry.get("ticker")), float(as_of or 0.0))
                 self.at.setdefault(key, now)
                 self.last = now
 
@@ -368,7 +371,7 @@ def replay(demo: Demo, watch: Watch, log_dir: Path) -> dict[str, Any]:
         "mentions": fetches.mentions,
         "ticker_updates": len(watch.updates),
         "alert_events": len(watch.alerts),
-        "wall_s": wall,
+        "replay_wall_s": wall,
         "alert_latencies": alert_latencies,
         "alerts_unmatched": unreadable,
         "tick_latencies": ticks,
@@ -387,14 +390,15 @@ def figures_from(
     items = max(1, int(played["items"]))
     deliveries = sum(handled.values())
     per_item = deliveries / items
-    items_per_s = played["items"] / played["wall_s"] if played["wall_s"] > 0 else 0.0
+    wall = played["replay_wall_s"]
+    items_per_s = played["items"] / wall if wall > 0 else 0.0
     ceiling_items = ceiling["noop_deliveries_per_s"] / per_item if per_item else 0.0
     reads = sum(r for r, _ in ops.values())
     writes = sum(w for _, w in ops.values())
     figures: dict[str, Any] = {
         "corpus": f"breakout corpus, 30 h, {1 + len(ALSO_BREAKING)} breakouts, {STEP_HOURS:g} h per tick",
         **{k: v for k, v in played.items() if not isinstance(v, list)},
-        "wall_s": round(played["wall_s"], 2),
+        "replay_wall_s": round(played["replay_wall_s"], 2),
         "e2e_items_per_s": round(items_per_s, 2),
         "deliveries": deliveries,
         "deliveries_per_item": round(per_item, 3),
