@@ -1,17 +1,20 @@
 """What one mentions batch changes for its ticker, decided from what was read: pure, no I/O.
 
-``functions/aggregate`` reads the ticker's state (which items were already counted, the
-buckets the windows need, the recent signatures, the previous ``as_of``), calls
-:func:`plan`, and writes the plan in one batched commit: idempotency markers with a create
-precondition, ``Increment`` / ``ArrayUnion`` / ``Maximum`` transforms on the touched
-buckets, the signatures and the summary. Splitting it this way keeps every decision
-testable without a service and makes the writer a straight translation of the plan.
+``functions/aggregate`` reads the ticker's state (the summary with its previous ``as_of``
+and hourly ``series``, the buckets the windows need, the recent signatures; which items
+were already counted only when a commit found out), calls :func:`plan`, and writes the plan
+in one batched commit: idempotency markers with a create precondition, ``Increment`` /
+``ArrayUnion`` / ``Maximum`` transforms on the touched buckets, the signatures and the
+summary with the advanced series (the detector's whole history, so it reads one document).
+Splitting it this way keeps every decision testable without a service and makes the writer a
+straight translation of the plan.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from common import duplicates
+from common.detection_config import DetectionConfig
 from common.duplicates import Signature
 from common.messages import Mention
 from common.metrics import (
@@ -19,6 +22,7 @@ from common.metrics import (
     WINDOWS,
     HourBucket,
     TickerSummary,
+    advance_series,
     bucket_deltas,
     day_key,
     days_back,
@@ -29,6 +33,12 @@ from common.metrics import (
 )
 
 SEEN_TTL_DAYS = 30.0  # markers expire this long after the item was created
+
+# The summary's ``series`` covers the longest history an admin may configure
+# (``DetectionConfig.history_days``' upper bound) plus the detector's query bounds (the hour
+# of ``as_of`` and the one before the first day), so any stored config finds its history.
+HISTORY_DAYS_MAX = next(m.le for m in DetectionConfig.model_fields["history_days"].metadata if hasattr(m, "le"))
+SERIES_HOURS = int(HISTORY_DAYS_MAX) * 24 + 2
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class Plan:
     signatures: tuple[Signature, ...]  # the whole new state of recent signatures
     summary: TickerSummary | None  # None when nothing was ever counted for the ticker
     as_of: float | None
+    series: dict[str, int]  # hour key -> discussion volume over SERIES_HOURS ending at as_of
 
 
 def unique_mentions(mentions: Iterable[Mention]) -> list[Mention]:
@@ -120,21 +131,26 @@ def plan(
     days: Mapping[str, HourBucket],
     recent: Sequence[Signature],
     previous_as_of: float | None,
+    series: Mapping[str, int] | None = None,
     tuning: Tuning = Tuning(),
 ) -> Plan:
     """Decide the effect of ``new`` (already filtered by :func:`fresh`) given the stored
-    ``hours`` and ``days`` (at least the window and touched buckets) and ``recent`` signatures."""
+    ``hours`` and ``days`` (at least the window and touched buckets), ``recent`` signatures
+    and the summary's ``series`` (which this batch's hour deltas advance)."""
     dupes = frozenset(duplicates.find_duplicates(recent, new))
-    hour_writes = _writes(deltas(new, dupes, tuning, daily=False), hours)
+    hour_deltas = deltas(new, dupes, tuning, daily=False)
+    hour_writes = _writes(hour_deltas, hours)
     day_writes = _writes(deltas(new, dupes, tuning, daily=True), days)
     newest = max((m.created_utc for m in new), default=None)
     as_of = newest if previous_as_of is None else max(previous_as_of, newest or previous_as_of)
     signatures: tuple[Signature, ...] = tuple(recent)
     summary = None
+    advanced = dict(series or {})
     if as_of is not None:
+        advanced = advance_series(advanced, hour_deltas, as_of, SERIES_HOURS)
         merged_hours = {**hours, **{w.key: w.after for w in hour_writes}}
         merged_days = {**days, **{w.key: w.after for w in day_writes}}
         summary = summarize(symbol, merged_hours, as_of, days=merged_days)
         remembered = [Signature.of(m) for m in new if m.author and duplicates.comparable(m)]
         signatures = tuple(duplicates.keep_recent([*recent, *remembered], as_of))
-    return Plan(tuple(new), dupes, hour_writes, day_writes, signatures, summary, as_of)
+    return Plan(tuple(new), dupes, hour_writes, day_writes, signatures, summary, as_of, advanced)

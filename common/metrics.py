@@ -231,6 +231,38 @@ def bucket_deltas(
     return {key: merged for key, group in grouped.items() if (merged := merge_many(group)) is not None}
 
 
+def volume(bucket: HourBucket) -> int:
+    """Mentions that are discussion: a ticker listed among five other cashtags is spam's
+    payload, not talk about it (those still count toward the pump risk). What the
+    detector's baseline and spike scores count, and what the summary's ``series`` holds."""
+    return max(0, bucket.mentions - bucket.cashtag_stuffed_mentions)
+
+
+def series_first_key(as_of: float, hours: int) -> str:
+    """The oldest hour a series of ``hours`` hours ending at the hour of ``as_of`` keeps."""
+    return hours_back(hour_key(as_of), hours)[0]
+
+
+def series_of(buckets: Mapping[str, HourBucket], as_of: float, hours: int) -> dict[str, int]:
+    """Hour key -> :func:`volume` of the buckets within ``hours`` hours ending at the hour of
+    ``as_of`` (hours without discussion left out): the recount :func:`advance_series` keeps."""
+    first, last = series_first_key(as_of, hours), hour_key(as_of)
+    return {k: v for k in sorted(buckets) if first <= k <= last and (v := volume(buckets[k])) > 0}
+
+
+def advance_series(
+    series: Mapping[str, int], deltas: Mapping[str, HourBucket], as_of: float, hours: int
+) -> dict[str, int]:
+    """``series`` plus what ``deltas`` (hour key -> bucket delta) add, trimmed to the window
+    ending at ``as_of``. Volume is additive per hour, so applying each counted mention once,
+    in any order, gives :func:`series_of` of the merged buckets."""
+    out = dict(series)
+    for key, delta in deltas.items():
+        out[key] = out.get(key, 0) + volume(delta)
+    first, last = series_first_key(as_of, hours), hour_key(as_of)
+    return {k: v for k in sorted(out) if first <= k <= last and (v := out[k]) > 0}
+
+
 def roll_up_days(hours: Mapping[str, HourBucket]) -> dict[str, HourBucket]:
     """Daily buckets from hourly ones (what the aggregator also keeps in ``days/``)."""
     grouped: dict[str, list[HourBucket]] = {}

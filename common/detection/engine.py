@@ -3,6 +3,9 @@
 Shared by the backtest (fed from replayed items) and the API's config preview (fed from the
 stored hourly buckets), so both decide exactly as ``functions/detect`` does: the same
 baseline fit, the same evaluation, the same lifecycle step, per ticker update.
+:func:`decide` turns buckets into what the ticker's summary document holds (the volume
+series and the 6h/24h windows) and hands it to :func:`decide_summary`, which is what
+``functions/detect`` calls on the stored summary.
 """
 
 from collections import deque
@@ -13,16 +16,23 @@ from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
 from common.detection.lifecycle import Alert, Evidence, step
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DetectionConfig
-from common.metrics import HourBucket, hour_start, merge
+from common.metrics import HourBucket, WindowStats, hour_key, hour_start, merge, volume, window
 
 WEEK_HOURS = 168
 EVIDENCE_KEEP_S = 24 * 3600.0
 
 
-def volume(bucket: HourBucket) -> int:
-    """Mentions that are discussion: a ticker listed among five other cashtags is spam's
-    payload, not talk about it (those still count toward the pump risk)."""
-    return max(0, bucket.mentions - bucket.cashtag_stuffed_mentions)
+def series_counts(series: Mapping[str, int], now_hour: int, config: DetectionConfig) -> dict[int, int]:
+    """The summary's ``series`` (hour key -> volume) as hour index -> volume, limited to what
+    the detector's history covers: ``history_days`` before ``now_hour`` up to it (the range
+    the hourly buckets used to be queried over)."""
+    first = now_hour - config.history_days * 24 - 1
+    out: dict[int, int] = {}
+    for key, n in series.items():
+        index = hour_start(key) // HOUR
+        if first <= index <= now_hour:
+            out[index] = int(n)
+    return out
 
 
 def volumes(buckets: Mapping[str, HourBucket]) -> dict[int, int]:
@@ -76,12 +86,43 @@ def decide(
     config: DetectionConfig,
     config_version: int = 0,
 ) -> Outcome:
-    """One ticker update: fit the baseline, evaluate, step the alert. ``counts`` is
-    :func:`volumes` of ``buckets`` (passed in so the backtest can keep it incrementally)."""
+    """One ticker update from its buckets. ``counts`` is :func:`volumes` of ``buckets``
+    (passed in so the backtest can keep it incrementally)."""
+    last = hour_key(as_of)
+    return decide_summary(
+        symbol,
+        counts,
+        window(buckets, last, 6),
+        window(buckets, last, 24),
+        previous=previous,
+        evidence=evidence,
+        as_of=as_of,
+        stats=stats,
+        config=config,
+        config_version=config_version,
+    )
+
+
+def decide_summary(
+    symbol: str,
+    counts: Mapping[int, int],
+    six: WindowStats,
+    day: WindowStats,
+    *,
+    previous: Alert | None,
+    evidence: Iterable[Evidence],
+    as_of: float,
+    stats: GlobalStats,
+    config: DetectionConfig,
+    config_version: int = 0,
+) -> Outcome:
+    """One ticker update from what its summary holds: fit the baseline on ``counts`` (hour
+    index -> volume), evaluate with the 6h/24h windows ending at the hour of ``as_of``, step
+    the alert. ``evidence`` is only used when the step opens, escalates or reopens."""
     now = int(as_of // HOUR)
     observed = observed_hours(counts, now, config, stats.since)
     base = fit(counts, now, observed_hours=observed, stats=stats, config=config)
-    ev = evaluate(symbol, buckets, counts, base, as_of=as_of, config=config, stats_since=stats.since)
+    ev = evaluate(symbol, six, day, counts, base, as_of=as_of, config=config, stats_since=stats.since)
     alert, events = step(previous, ev, evidence, config, config_version)
     return Outcome(ev, alert, events)
 

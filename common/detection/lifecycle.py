@@ -6,7 +6,9 @@ update rewrites the same document); a score that grows by ``escalation_step`` es
 volume back near the baseline (the one it opened against, or today's, whichever is lower)
 resolves it. A spike within ``cooldown_hours`` of the resolution reopens the same episode
 instead of starting a new one, so a wobble does not page anyone twice. An evaluation older
-than the alert's ``updated_at`` changes nothing: updates may arrive out of order.
+than the alert's ``updated_at`` changes nothing: updates may arrive out of order. Evidence is
+chosen when the alert is opened, escalated or reopened (the announced steps), and kept
+otherwise: the detector queries ``posts`` for it only then.
 """
 
 from collections.abc import Iterable, Mapping
@@ -215,7 +217,6 @@ def _continue(
         peak_score=max(alert.peak_score, ev.score),
         pump_risk=ev.pump_risk,
         metrics=ev.metrics_doc(),
-        evidence=select_evidence((*evidence, *alert.evidence), config.evidence_max),
         updated_at=ev.as_of,
         config_version=config_version,
     )
@@ -230,6 +231,7 @@ def _continue(
             rule=ev.rule if updated.kind == ev.kind else updated.rule,
             reasons=ev.reasons if updated.kind == ev.kind else updated.reasons,
             escalate_at=ev.score * config.escalation_step,
+            evidence=select_evidence((*evidence, *alert.evidence), config.evidence_max),
         )
         updated = _with_history(updated, "escalated")
         events.append("escalated")

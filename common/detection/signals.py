@@ -18,7 +18,7 @@ from scipy.special import betainc
 from common.detection.baseline import HOUR, Baseline
 from common.detection.pump import pump_risk
 from common.detection_config import DetectionConfig
-from common.metrics import HourBucket, WindowStats, hour_key, window
+from common.metrics import WindowStats
 
 SURPRISE_CAP = 50.0
 
@@ -129,7 +129,8 @@ def _signals(stats: WindowStats, day: WindowStats, velocity: float) -> dict[str,
 
 def evaluate(
     symbol: str,
-    buckets: Mapping[str, HourBucket],
+    six: WindowStats,
+    day: WindowStats,
     counts: Mapping[int, int],
     base: Baseline,
     *,
@@ -137,8 +138,9 @@ def evaluate(
     config: DetectionConfig,
     stats_since: float | None = None,
 ) -> Evaluation:
-    """Score ``symbol`` at ``as_of`` against ``base``. ``buckets`` (hour key -> bucket) hold
-    at least the last 24 hours; ``counts`` is the same data as hour index -> mentions."""
+    """Score ``symbol`` at ``as_of`` against ``base``. ``six`` and ``day`` are the 6h and 24h
+    windows ending at the hour of ``as_of`` (the summary's ``windows``, or
+    :func:`common.metrics.window` of the buckets); ``counts`` is hour index -> volume."""
     now = int(as_of // HOUR)
     fraction = max(1 / 60, min(1.0, (as_of - now * HOUR) / HOUR))
     windows = {
@@ -149,9 +151,6 @@ def evaluate(
             counts, base, now, 6, last_fraction=fraction, min_count=config.min_mentions_6h, config=config
         ),
     }
-    last = hour_key(as_of)
-    six = window(buckets, last, 6)
-    day = window(buckets, last, 24)
     quality, quality_window = (six, "6h") if six.mentions >= config.min_mentions_6h else (day, "24h")
     velocity = float(counts.get(now, 0) - counts.get(now - 1, 0))
     signals = _signals(quality, day, velocity)

@@ -25,7 +25,15 @@ from google.cloud import firestore
 from common import log, topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher, get_publisher
-from common.aggregation import Tuning, fresh, plan, unique_mentions, window_day_keys, window_hour_keys
+from common.aggregation import (
+    SERIES_HOURS,
+    Tuning,
+    fresh,
+    plan,
+    unique_mentions,
+    window_day_keys,
+    window_hour_keys,
+)
 from common.entrypoint import Delivery, handle
 from common.messages import Mention, MentionBatch, TickerUpdate
 from common.metrics import day_key, hour_key
@@ -76,6 +84,9 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], tuning: Tuning, r
         target = max([m.created_utc for m in new] + ([state.previous_as_of] if state.previous_as_of else []))
         hours = store.read_buckets(fs.HOURS, window_hour_keys(target), {hour_key(m.created_utc) for m in new})
         days = store.read_buckets(DAYS, window_day_keys(target), {day_key(m.created_utc) for m in new})
+        series = state.series
+        if series is None and state.previous_as_of is not None:
+            series = store.recount_series(state.previous_as_of, SERIES_HOURS)
         effect = plan(
             store.symbol,
             new,
@@ -83,6 +94,7 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], tuning: Tuning, r
             days=days,
             recent=state.signatures,
             previous_as_of=state.previous_as_of,
+            series=series,
             tuning=tuning,
         )
         try:

@@ -18,13 +18,13 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from common.adapters import firestore as fs
 from common.aggregation import BucketWrite, Plan
 from common.duplicates import Signature
-from common.metrics import COUNTERS, HourBucket, bucket_from_doc, hour_key
+from common.metrics import COUNTERS, HourBucket, bucket_from_doc, hour_key, series_first_key, series_of
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
 SEEN = fs.SEEN  # subcollection of tickers/{symbol}: one idempotency marker per counted item (TTL)
 STATE = "state"  # subcollection of tickers/{symbol}: the aggregator's private state
 SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
-SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "acceleration"]
+SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "acceleration", "series"]
 
 
 @dataclass
@@ -73,6 +73,7 @@ class TickerState:
     seen: set[str]
     previous_as_of: float | None
     signatures: list[Signature]
+    series: dict[str, int] | None  # None: a summary written before it had one (recount it)
 
 
 @dataclass
@@ -99,10 +100,22 @@ class TickerStore:
         signatures_ref = self.ticker.collection(STATE).document(SIGNATURES)
         snaps = self._get_all([*markers, self.ticker, signatures_ref])
         seen = {ref.id for ref in markers if snaps[ref.path].exists}
-        summary = snaps[self.ticker.path]
-        as_of = summary.get("as_of") if summary.exists and "as_of" in (summary.to_dict() or {}) else None
+        summary = (snaps[self.ticker.path].to_dict() or {}) if snaps[self.ticker.path].exists else {}
+        as_of = summary.get("as_of")
         signatures = signatures_from_doc(snaps[signatures_ref.path].to_dict() or {})
-        return TickerState(seen, None if as_of is None else float(as_of), signatures)
+        raw = summary.get("series")
+        series = {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else None
+        if as_of is None:
+            series = {}
+        return TickerState(seen, None if as_of is None else float(as_of), signatures, series)
+
+    def recount_series(self, as_of: float, hours: int) -> dict[str, int]:
+        """The series from the hour buckets (one range query): once per ticker whose
+        summary predates the series, after which the commits keep it."""
+        col = self.ticker.collection(fs.HOURS)
+        docs = list(col.where(filter=FieldFilter("hour", ">=", series_first_key(as_of, hours))).stream())
+        self.ops.reads += max(1, len(docs))
+        return series_of({d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}, as_of, hours)
 
     def read_buckets(self, collection: str, window: list[str], touched: Iterable[str]) -> dict[str, HourBucket]:
         """The window's buckets with one range query, plus touched ones older than it."""
@@ -131,7 +144,8 @@ class TickerStore:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
         batch.set(self.ticker.collection(STATE).document(SIGNATURES), signatures_doc(plan.signatures, plan.as_of))
         if plan.summary is not None:
-            batch.set(self.ticker, plan.summary.model_dump(mode="json"), merge=SUMMARY_FIELDS)
+            doc = {**plan.summary.model_dump(mode="json"), "series": plan.series}
+            batch.set(self.ticker, doc, merge=SUMMARY_FIELDS)
         self.ops.writes += len(plan.counted) + len(plan.hours) + len(plan.days) + 1 + int(plan.summary is not None)
         self.ops.commits += 1
         batch.commit()

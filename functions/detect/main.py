@@ -19,7 +19,9 @@ from google.cloud import firestore
 from common import log, topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher, get_publisher
-from common.detection.engine import Outcome, decide, volumes
+from common.detection.baseline import HOUR
+from common.detection.engine import Outcome, decide_summary, series_counts
+from common.detection.lifecycle import ANNOUNCED, step
 from common.entrypoint import Delivery, handle
 from common.messages import AlertEvent, TickerUpdate
 from common.settings import Settings, get_settings
@@ -59,17 +61,26 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     if float(snap.detection.get("as_of") or 0.0) > update.as_of:
         logger.info("stale update for %s ignored", update.ticker, extra={"json_fields": {"as_of": update.as_of}})
         return Result(None, stale=True)
-    outcome = decide(
+    # The summary read describes the newest data (as_of never decreases): evaluate that
+    # moment, so the series, the windows and the hour fraction agree.
+    as_of = max(update.as_of, snap.as_of or update.as_of)
+    outcome = decide_summary(
         update.ticker,
-        snap.buckets,
-        volumes(snap.buckets),
-        snap.alert,
-        snap.evidence,
-        as_of=update.as_of,
+        series_counts(snap.series, int(as_of // HOUR), snap.config),
+        snap.six,
+        snap.day,
+        previous=snap.alert,
+        evidence=(),
+        as_of=as_of,
         stats=snap.stats,
         config=snap.config,
         config_version=snap.config_version,
     )
+    evidence_read = bool(ANNOUNCED.intersection(outcome.events))
+    if evidence_read:  # the same step again, now citing the posts (the decision is pure)
+        evidence = store.read_evidence(db, update.ticker, as_of)
+        alert, events = step(snap.alert, outcome.evaluation, evidence, snap.config, snap.config_version)
+        outcome = Outcome(outcome.evaluation, alert, events)
     alert = outcome.alert
     published = 0
     same_episode = snap.alert is not None and alert is not None and snap.alert.alert_id == alert.alert_id
@@ -100,13 +111,15 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         extra={
             "json_fields": {
                 "ticker": update.ticker,
-                "as_of": update.as_of,
+                "as_of": as_of,
+                "update_as_of": update.as_of,
                 "score": outcome.evaluation.score,
                 "pump_risk": outcome.evaluation.pump_risk,
                 "events": list(outcome.events),
                 "alert_id": alert.alert_id if alert else None,
                 "published": published,
-                "buckets": len(snap.buckets),
+                "series_hours": len(snap.series),
+                "evidence_read": evidence_read,
             }
         },
     )

@@ -1,10 +1,11 @@
 """The detector's Firestore reads and writes, in one place.
 
 Per event: ``config/detection`` (one read, every event: a config change applies to the next
-event), ``stats/global`` (cached per instance for one data hour), ``tickers/{S}`` (the
-previous detection), one range query over ``tickers/{S}/hours`` (the baseline's history),
-the open alert ``alerts/{id}`` when there is one, and one query over ``posts`` for evidence
-(the ticker's items of the last 24 hours, newest first, bounded).
+event), ``stats/global`` (cached per instance for one data hour), ``tickers/{S}`` (one read:
+the aggregator keeps in it the baseline's history as an hourly ``series``, the 6h/24h
+windows, and the previous detection), and the ticker's latest alert ``alerts/{id}`` when
+there is one. Evidence (one bounded query over ``posts``: the ticker's items of the last 24
+hours, newest first) is read only when an alert is opened, escalated or reopened.
 """
 
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ from common.detection.baseline import HOUR, GlobalStats, global_rate
 from common.detection.lifecycle import Alert, Evidence
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, from_document
 from common.features import is_dd
-from common.metrics import HourBucket, bucket_from_doc, hour_key, hour_start
+from common.metrics import WindowStats, hour_key, hour_start
 
 logger = log.get_logger(__name__)
 
@@ -42,12 +43,13 @@ class Snapshot:
     config_version: int
     stats: GlobalStats
     detection: dict[str, Any]
-    buckets: dict[str, HourBucket]
+    as_of: float | None  # the summary's: the newest item the aggregator counted
+    series: dict[str, int]  # hour key -> discussion volume
+    six: WindowStats  # the summary's 6h and 24h windows, ending at the hour of ``as_of``
+    day: WindowStats
     alert: Alert | None
     alert_update_time: Any
     announced_level: int
-    evidence: list[Evidence]
-    reads: int = 0
 
 
 def read_config(db: firestore.Client) -> tuple[DetectionConfig, int]:
@@ -95,21 +97,6 @@ def read_stats(db: firestore.Client, as_of: float) -> GlobalStats:
     return stats
 
 
-def read_buckets(db: firestore.Client, symbol: str, as_of: float, config: DetectionConfig) -> dict[str, HourBucket]:
-    """The ticker's hourly buckets from ``history_days`` before ``as_of`` up to its hour: one
-    range query (sparse tickers have few documents; a busy one at most 24 per day)."""
-    now = int(as_of // HOUR)
-    first = (now - config.history_days * 24 - 1) * HOUR
-    query = (
-        db.collection(fs.TICKERS)
-        .document(symbol)
-        .collection(fs.HOURS)
-        .where(filter=FieldFilter("start_utc", ">=", first))
-        .where(filter=FieldFilter("start_utc", "<=", now * HOUR))
-    )
-    return {b.hour: b for b in (bucket_from_doc(s.to_dict() or {}) for s in query.stream())}
-
-
 def _evidence(doc: Mapping[str, Any]) -> Evidence:
     title, body = str(doc.get("title") or ""), str(doc.get("body") or "")
     kind = str(doc.get("kind") or "post")
@@ -140,20 +127,42 @@ def read_evidence(db: firestore.Client, symbol: str, as_of: float) -> list[Evide
     return [_evidence(s.to_dict() or {}) for s in query.stream() if (s.to_dict() or {}).get("created_utc", 0) <= as_of]
 
 
+def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:
+    doc = windows.get(name)
+    return WindowStats.model_validate(doc) if isinstance(doc, dict) else WindowStats(hours=hours)
+
+
 def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
+    """``as_of``: the update's; ``stats/global`` is read for the summary's when newer (the
+    moment the detector evaluates)."""
     config, version = read_config(db)
-    stats = read_stats(db, as_of)
     ticker = db.collection(fs.TICKERS).document(symbol).get()
-    detection = dict(((ticker.to_dict() or {}).get(DETECTION) or {}) if ticker.exists else {})
+    summary = (ticker.to_dict() or {}) if ticker.exists else {}
+    detection = dict(summary.get(DETECTION) or {})
+    windows = summary.get("windows") or {}
+    raw_series = summary.get("series") or {}
+    series = {str(k): int(v) for k, v in raw_series.items()} if isinstance(raw_series, dict) else {}
+    stored_as_of = summary.get("as_of")
+    stats = read_stats(db, max(as_of, float(stored_as_of or 0.0)))
     alert, update_time, announced = None, None, 0
     if detection.get("alert_id"):
         snap = db.collection(fs.ALERTS).document(str(detection["alert_id"])).get()
         if snap.exists:
             doc = snap.to_dict() or {}
             alert, update_time, announced = Alert.from_doc(doc), snap.update_time, int(doc.get("announced_level") or 0)
-    buckets = read_buckets(db, symbol, as_of, config)
-    evidence = read_evidence(db, symbol, as_of)
-    return Snapshot(config, version, stats, detection, buckets, alert, update_time, announced, evidence)
+    return Snapshot(
+        config,
+        version,
+        stats,
+        detection,
+        None if stored_as_of is None else float(stored_as_of),
+        series,
+        _window(windows, "6h", 6),
+        _window(windows, "24h", 24),
+        alert,
+        update_time,
+        announced,
+    )
 
 
 class Conflict(RuntimeError):

@@ -175,6 +175,15 @@ def snapshot(db: firestore.Client, symbols: list[str]) -> dict[str, Any]:
     return out
 
 
+def series_recount(db: firestore.Client, symbol: str) -> dict[str, int]:
+    """The detector's history recounted from the stored hour buckets: discussion volume
+    (mentions minus cashtag-stuffed ones) per hour that has any (the corpus spans days, well
+    inside the series' window)."""
+    hours = db.collection("tickers").document(symbol).collection("hours").stream()
+    volumes = {d.id: (d.to_dict() or {})["mentions"] - (d.to_dict() or {})["cashtag_stuffed_mentions"] for d in hours}
+    return {hour: n for hour, n in sorted(volumes.items()) if n > 0}
+
+
 def run(stack: Stack, observe: Callable[[str], Observer], messages: list[MentionBatch]) -> list[dict[str, Any]]:
     updates = observe(topics.TICKER_UPDATES)
     publish_all(stack, messages)
@@ -209,6 +218,8 @@ def test_aggregated_buckets_match_an_independent_recount_of_the_input(
         assert summary["windows"]["24h"]["distinct_authors"] == len(
             set().union(*(h["authors"] for h in expected.values()))
         )
+        assert summary["series"] == series_recount(db, symbol)
+        assert sum(summary["series"].values()) <= sum(h["mentions"] for h in expected.values())
         mine = [u for u in updates if u["ticker"] == symbol]
         assert len(mine) == len(per_symbol[symbol])
         assert max(u["as_of"] for u in mine) == newest
@@ -238,3 +249,6 @@ def test_replaying_every_message_twice_out_of_order_across_tickers_gives_identic
 
     assert any(path.endswith("/hours/" + k) for path in once for k in ("2025112416", "2025112417"))
     assert twice == once
+    for symbol in symbols:
+        summary = db.collection("tickers").document(symbol).get().to_dict() or {}
+        assert summary["series"] and summary["series"] == series_recount(db, symbol)

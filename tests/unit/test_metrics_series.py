@@ -1,0 +1,68 @@
+"""The summary's hourly ``series``: advanced batch by batch from the counted deltas, it is
+always the recount of the merged buckets over its window, whatever the arrival order."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from common.aggregation import SERIES_HOURS, plan
+from common.messages import Mention
+from common.metrics import HourBucket, advance_series, bucket_deltas, merge, series_of, volume
+from tests.unit.test_metrics import HOUR, T0, mention_lists, merged
+
+
+@given(st.lists(mention_lists, min_size=1, max_size=5), st.integers(2, 30), st.randoms())
+def test_a_series_advanced_batch_by_batch_equals_the_recount_of_the_buckets(
+    batches: list[list[Mention]], hours: int, rng: object
+) -> None:
+    order = list(batches)
+    rng.shuffle(order)  # type: ignore[attr-defined]
+    series: dict[str, int] = {}
+    as_of: float | None = None
+    for batch in order:
+        if not batch:
+            continue
+        as_of = max(as_of or 0.0, *(m.created_utc for m in batch))
+        series = advance_series(series, bucket_deltas(batch), as_of, hours)
+    if as_of is None:
+        return
+    assert series == series_of(merged([bucket_deltas(b) for b in batches]), as_of, hours)
+
+
+def test_a_series_counts_discussion_not_cashtag_stuffed_mentions_and_drops_hours_out_of_the_window() -> None:
+    def mention(i: int, created: float, cashtags: int) -> Mention:
+        return Mention(
+            item_id=f"t1_{i}",
+            kind="comment",
+            subreddit="stocks",
+            author=f"u{i}",
+            created_utc=created,
+            text_length=10,
+            cashtag_count=cashtags,
+        )
+
+    old = [mention(0, T0, 0)]
+    now = [mention(1, T0 + 5 * HOUR, 0), mention(2, T0 + 5 * HOUR + 60, 7)]
+    series = advance_series({}, bucket_deltas(old), T0, 3)
+    assert series == {"2025112416": 1}
+    series = advance_series(series, bucket_deltas(now), T0 + 5 * HOUR + 60, 3)
+    assert series == {"2025112421": 1}, "the old hour left the 3-hour window; the stuffed mention is not volume"
+    [bucket] = bucket_deltas(now).values()
+    assert volume(bucket) == 1
+
+
+def test_the_plan_advances_the_stored_series_by_the_batch_it_counts() -> None:
+    def mention(item_id: str, created: float) -> Mention:
+        return Mention(
+            item_id=item_id, kind="comment", subreddit="stocks", author=item_id, created_utc=created, text_length=10
+        )
+
+    first = [mention(f"t1_{i}", T0 + i) for i in range(3)]
+    later = [mention("t1_late", T0 - 2 * HOUR)]
+    effect = plan("GME", first, hours={}, days={}, recent=[], previous_as_of=None)
+    assert effect.series == {"2025112416": 3}
+    hours: dict[str, HourBucket] = {w.key: w.after for w in effect.hours}
+    again = plan("GME", later, hours=hours, days={}, recent=[], previous_as_of=effect.as_of, series=effect.series)
+    assert again.series == {"2025112414": 1, "2025112416": 3}, "an out-of-order item lands in its own hour"
+    for w in again.hours:
+        hours[w.key] = merge(hours[w.key], w.delta) if w.key in hours else w.after
+    assert again.series == series_of(hours, T0 + 2, SERIES_HOURS)
