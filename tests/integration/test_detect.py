@@ -13,6 +13,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.pubsub_v1.types import PublisherOptions
 
 from common import topics
+from common.aggregation import plan
 from common.features import text_features
 from common.messages import Mention, MentionBatch, Message, TickerUpdate, encode
 from emulators.stack import Stack
@@ -221,6 +222,27 @@ def test_after_resolution_and_cooldown_a_new_spike_is_a_new_episode(
     assert [(r.json()["alert_id"], r.json()["status"]) for r in received] == [("BEAM-2026011016", "open")]
     statuses = {a["alert_id"]: a["status"] for a in alerts_of(db, "BEAM")}
     assert statuses == {"BEAM-2026010816": "resolved", "BEAM-2026011016": "open"}
+
+
+def test_the_detector_decides_from_the_ticker_summary_alone(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """No hour bucket exists: the summary the aggregator writes (series + windows) is all the
+    detector reads for its decision; ``posts`` is read for the opened alert's evidence."""
+    db = _db(emulators)
+    batch = organic_batch("RXRX")
+    prepare(db, "RXRX", batch)
+    effect = plan("RXRX", batch.mentions, hours={}, days={}, recent=[], previous_as_of=None)
+    assert effect.summary is not None and effect.as_of is not None
+    db.collection("tickers").document("RXRX").set({**effect.summary.model_dump(mode="json"), "series": effect.series})
+    alerts = observe(topics.ALERTS)
+    _publish(emulators, topics.TICKER_UPDATES, [TickerUpdate(ticker="RXRX", as_of=effect.as_of)])
+
+    received = alerts.pull(expected=1, timeout=60, settle=2.0)
+    assert [(r.json()["alert_id"], r.json()["kind"]) for r in received] == [("RXRX-2026010816", "organic")]
+    assert list(db.collection("tickers").document("RXRX").collection("hours").stream()) == []
+    [alert] = alerts_of(db, "RXRX")
+    assert alert["evidence"] and alert["metrics"]["mentions_1h"] >= 20
 
 
 def _wait_for(read: Callable[[], object], want: object, timeout: float = 60.0) -> None:
