@@ -4,13 +4,14 @@ readiness by HTTP probe, logs to files, whole-group shutdown."""
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -22,6 +23,26 @@ def _die_with_parent() -> None:
     """Runs in the child before exec: the kernel kills it if its parent dies, even by SIGKILL."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_SETPRIV = shutil.which("setpriv")
+
+
+def _launch_argv(command: Sequence[str], die_with_parent: bool) -> tuple[list[str], Callable[[], None] | None]:
+    """How to start ``command`` so it dies with us.
+
+    util-linux's ``setpriv --pdeathsig`` sets the signal and execs the command (the signal
+    survives exec), so Python can spawn without running code between fork and exec. A
+    ``preexec_fn`` forces a plain fork instead, and forking a process that holds gRPC
+    channels (the tests' and benchmarks' clients) can abort the child inside gRPC's fork
+    handlers (measured: ``epoll_wait ... Bad file descriptor``). The ``preexec_fn`` is only
+    the fallback where setpriv is missing.
+    """
+    if not die_with_parent:
+        return list(command), None
+    if _SETPRIV:
+        return [_SETPRIV, "--pdeathsig", "KILL", "--", *command], None
+    return list(command), _die_with_parent
 
 
 def free_port() -> int:
@@ -70,15 +91,16 @@ class Service:
     def start(self, ready_timeout: float = 60.0, die_with_parent: bool = True) -> "Service":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
+        argv, preexec = _launch_argv(self.command, die_with_parent)
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            list(self.command),
+            argv,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, **self.env},
             cwd=self.cwd,
             start_new_session=True,
-            preexec_fn=_die_with_parent if die_with_parent else None,  # noqa: PLW1509
+            preexec_fn=preexec,  # noqa: PLW1509
         )
         try:
             self.started_in = wait_http(self.url + self.ready_path, ready_timeout, self.process)

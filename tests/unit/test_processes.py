@@ -8,6 +8,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from emulators.processes import Service, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,13 +37,19 @@ def test_a_service_is_ready_by_http_probe_and_stops_with_its_whole_group(tmp_pat
     assert not _alive(pid)
 
 
-def test_a_service_dies_with_its_parent_even_when_the_parent_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("launcher", ["setpriv", "preexec_fn fallback"])
+def test_a_service_dies_with_its_parent_even_when_the_parent_is_killed(tmp_path: Path, launcher: str) -> None:
     port = free_port()
     script = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
+        from emulators import processes
+        if {launcher == "preexec_fn fallback"!r}:
+            processes._SETPRIV = None
         from emulators.processes import Service
         from pathlib import Path
+
+import pytest
         s = Service("http", [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"],
                     {port}, Path({str(tmp_path)!r}) / "http.log").start(ready_timeout=20)
         print(s.process.pid, flush=True)
