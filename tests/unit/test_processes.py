@@ -48,8 +48,6 @@ def test_a_service_dies_with_its_parent_even_when_the_parent_is_killed(tmp_path:
             processes._SETPRIV = None
         from emulators.processes import Service
         from pathlib import Path
-
-import pytest
         s = Service("http", [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"],
                     {port}, Path({str(tmp_path)!r}) / "http.log").start(ready_timeout=20)
         print(s.process.pid, flush=True)
