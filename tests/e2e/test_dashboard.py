@@ -82,7 +82,8 @@ def test_the_dashboard_shows_the_demo_alert_and_draws_its_chart(served: Served) 
 
         assert driver.current_url == served.url, "the token must leave the address bar"
         cards = driver.find_elements(By.CSS_SELECTOR, "#alerts article.alert")
-        assert [c.get_attribute("data-symbol") for c in cards] == [served.symbol]
+        # one breakout in the corpus; the detector may split it into more than one episode
+        assert cards and {c.get_attribute("data-symbol") for c in cards} == {served.symbol}
         card = cards[0]
         assert "organic" in str(card.get_attribute("class")) and card.find_elements(By.CSS_SELECTOR, ".reasons li")
         links = [a.get_attribute("href") for a in card.find_elements(By.CSS_SELECTOR, ".evidence a")]
