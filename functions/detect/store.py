@@ -115,16 +115,20 @@ def _evidence(doc: Mapping[str, Any]) -> Evidence:
 
 
 def read_evidence(db: firestore.Client, symbol: str, as_of: float) -> list[Evidence]:
-    """The ticker's items of the last day (``posts`` carries each item's ``tickers``)."""
+    """The ticker's items of the day up to ``as_of`` (``posts`` carries each item's
+    ``tickers``). Bounded above in the query, not after it: fetch stores items before they are
+    counted, and a limit spent on items newer than the evaluated moment would leave an alert,
+    whose evidence is chosen only when it opens or escalates, citing nothing."""
     query = (
         db.collection(fs.POSTS)
         .where(filter=FieldFilter("tickers", "array_contains", symbol))
         .where(filter=FieldFilter("created_utc", ">=", as_of - EVIDENCE_WINDOW_S))
+        .where(filter=FieldFilter("created_utc", "<=", as_of))
         .order_by("created_utc", direction=firestore.Query.DESCENDING)
         .limit(EVIDENCE_CANDIDATES)
     )
     query = fs.check_indexed(query)  # production needs posts-ticker-newest (terraform/firestore.tf)
-    return [_evidence(s.to_dict() or {}) for s in query.stream() if (s.to_dict() or {}).get("created_utc", 0) <= as_of]
+    return [_evidence(s.to_dict() or {}) for s in query.stream()]
 
 
 def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:

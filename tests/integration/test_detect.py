@@ -235,6 +235,9 @@ def test_the_detector_decides_from_the_ticker_summary_alone(
     effect = plan("RXRX", batch.mentions, hours={}, days={}, recent=[], previous_as_of=None)
     assert effect.summary is not None and effect.as_of is not None
     db.collection("tickers").document("RXRX").set({**effect.summary.model_dump(mode="json"), "series": effect.series})
+    for i in range(70):  # fetched after the evaluated moment, not yet counted: never the evidence
+        later = {"id": f"t1_later{i}", "kind": "comment", "created_utc": effect.as_of + 60 + i, "tickers": ["RXRX"]}
+        db.collection("posts").document(f"t1_later{i}").set(later)
     alerts = observe(topics.ALERTS)
     _publish(emulators, topics.TICKER_UPDATES, [TickerUpdate(ticker="RXRX", as_of=effect.as_of)])
 
@@ -243,6 +246,7 @@ def test_the_detector_decides_from_the_ticker_summary_alone(
     assert list(db.collection("tickers").document("RXRX").collection("hours").stream()) == []
     [alert] = alerts_of(db, "RXRX")
     assert alert["evidence"] and alert["metrics"]["mentions_1h"] >= 20
+    assert all(e["created_utc"] <= effect.as_of for e in alert["evidence"])
 
 
 def _wait_for(read: Callable[[], object], want: object, timeout: float = 60.0) -> None:
