@@ -220,6 +220,10 @@ def _continue(
         updated_at=ev.as_of,
         config_version=config_version,
     )
+    if not alert.evidence:
+        # fetch publishes before it stores, so an alert can open before its posts are
+        # readable; it cites them on the next update instead of staying without evidence
+        updated = replace(updated, evidence=select_evidence(evidence, config.evidence_max))
     if alert.kind == "organic" and ev.kind == "pump":
         updated = _with_history(replace(updated, kind="pump", rule=ev.rule, reasons=ev.reasons), "reclassified")
         events.append("reclassified")

@@ -76,7 +76,8 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         config=snap.config,
         config_version=snap.config_version,
     )
-    evidence_read = bool(ANNOUNCED.intersection(outcome.events))
+    uncited = outcome.alert is not None and outcome.alert.active and not outcome.alert.evidence
+    evidence_read = bool(ANNOUNCED.intersection(outcome.events)) or uncited
     if evidence_read:  # the same step again, now citing the posts (the decision is pure)
         evidence = store.read_evidence(db, update.ticker, as_of)
         alert, events = step(snap.alert, outcome.evaluation, evidence, snap.config, snap.config_version)

@@ -69,6 +69,18 @@ def test_a_spike_that_does_not_grow_enough_only_updates() -> None:
     assert updated.level == 1
 
 
+def test_an_alert_that_opened_before_its_posts_were_readable_cites_them_on_the_next_update() -> None:
+    alert = opened()  # no evidence given: fetch had published but not yet stored the posts
+    assert alert.evidence == ()
+    post = Evidence("t3_late", "/r/stocks/comments/late/", "CRSP deep dive", "stocks", "a", NOW * HOUR, 5)
+    same = [*SPIKE, *mentions(NOW + 1, 20, prefix="c")]
+    updated, events = run(same, (NOW + 1) * HOUR + 3000, alert, [post])
+    assert updated is not None and events == ("updated",)
+    assert [e.item_id for e in updated.evidence] == ["t3_late"]
+    again, _ = run(same, (NOW + 1) * HOUR + 3500, updated, [])
+    assert again is not None and [e.item_id for e in again.evidence] == ["t3_late"]  # cited evidence is kept
+
+
 def test_volume_back_at_baseline_resolves_the_alert() -> None:
     alert = opened()
     later = [*SPIKE, *mentions(NOW + 8, 1, prefix="q")]
