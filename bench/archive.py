@@ -5,10 +5,8 @@ of the README's cost estimate (README "Deployment").
   in the ``mentions`` table and mentions the aggregator counts.
 - ``mention_batches_per_item``: ``MentionBatch`` messages (one per ticker per subreddit
   per scheduler tick), which is also how many ``ticker-updates`` the detector handles.
-- ``detect_bucket_reads_per_update``: hourly buckets of the ticker that exist in the
-  detector's history window when it handles an update (its range query returns those);
-  ``detect_evidence_reads_per_update``: the ticker's items of the last day it reads as
-  evidence (at most 60).
+  (What detect reads per update is measured, not modelled, by ``bench/e2e.py``: since it
+  reads the ticker's summary instead of its hourly buckets, it no longer scales with history.)
 - ``authors_per_item``: distinct authors per item (author lookups are cached for 7 days).
 - row and message sizes as JSON (what insertAll and Pub/Sub carry), and BigQuery
   streaming bytes as billed (every row counts at least 1 KB).
@@ -24,14 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from common import history
-from common.detection_config import DEFAULT_CONFIG
 from common.mentions import mentions_from_item
 from common.messages import RedditItem, encode
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "replay" / "default"
 TICK_S = 600  # the default scrape schedule: every 10 minutes
 HOUR = 3600
-EVIDENCE_CANDIDATES = 60  # functions/detect/store.py: the detector's evidence query limit
 KB = 1024
 
 
@@ -56,22 +52,9 @@ def run() -> dict[str, Any]:
     billed = sum(max(KB, n) for n in item_bytes) + sum(max(KB, n) for n in mention_bytes)
 
     groups: dict[tuple[str, int], set[str]] = defaultdict(set)
-    hours_of: dict[str, set[int]] = defaultdict(set)
-    times_of: dict[str, list[float]] = defaultdict(list)
     for item in tagged:
         for symbol in item.tickers:
             groups[(item.subreddit, int(item.created_utc // TICK_S))].add(symbol)
-            hours_of[symbol].add(int(item.created_utc // HOUR))
-            times_of[symbol].append(item.created_utc)
-    window_hours = DEFAULT_CONFIG.history_days * 24
-    reads: list[int] = []
-    evidence: list[int] = []
-    for (_, tick), symbols in groups.items():
-        hour, end = tick * TICK_S // HOUR, (tick + 1) * TICK_S
-        reads.extend(sum(1 for h in hours_of[s] if hour - window_hours <= h <= hour) for s in symbols)
-        evidence.extend(
-            min(EVIDENCE_CANDIDATES, sum(1 for t in times_of[s] if end - 86400 <= t < end)) for s in symbols
-        )
     updates = sum(len(s) for s in groups.values())
 
     n = len(items)
@@ -82,8 +65,6 @@ def run() -> dict[str, Any]:
         "mentions_per_item": round(len(mention_bytes) / n, 3),
         "items_with_mentions_share": round(sum(1 for t in tagged if t.tickers) / n, 3),
         "mention_batches_per_item": round(updates / n, 3),
-        "detect_bucket_reads_per_update": round(sum(reads) / max(1, len(reads)), 1),
-        "detect_evidence_reads_per_update": round(sum(evidence) / max(1, len(evidence)), 1),
         "authors_per_item": round(len({i.author for i in items if i.author}) / n, 3),
         "reddit_items_row_bytes": round(sum(item_bytes) / n),
         "mentions_row_bytes": round(sum(mention_bytes) / max(1, len(mention_bytes))),
