@@ -27,7 +27,6 @@ from common.messages import RedditItem, encode
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "replay" / "default"
 TICK_S = 600  # the default scrape schedule: every 10 minutes
-HOUR = 3600
 KB = 1024
 
 
