@@ -45,15 +45,24 @@ class StoredPost:
     score: int = 0
 
 
+RECENT_POSTS = 200  # posts whose last-stored numbers the cursor document keeps
+TREE_COMMENTS_AHEAD = 1000  # tree comments ahead of the comment cursor it remembers
+
+
 @dataclass(frozen=True)
 class Cursor:
     """How far the listings have been read: the newest post and the newest comment fully
-    processed (each listing has its own position)."""
+    processed (each listing has its own position), plus what spares the run reading
+    ``posts/`` back: the stored ``(num_comments, score, created_utc)`` of the most recent
+    posts (``posts``), and the tree comments stored ahead of the comment cursor (``ahead``,
+    id -> created_utc), the only comments newer than it that may already be stored."""
 
     newest_created_utc: float = 0.0
     newest_id: str = ""
     comments_created_utc: float = 0.0
     comments_id: str = ""
+    posts: Mapping[str, tuple[int, int, float]] = field(default_factory=dict)
+    ahead: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, data: Mapping[str, object] | None) -> "Cursor":
@@ -64,11 +73,20 @@ class Cursor:
             value = data.get(key)
             return float(value) if isinstance(value, int | float) else 0.0
 
+        recent = data.get("recent_posts")
+        posts: dict[str, tuple[int, int, float]] = {}
+        if isinstance(recent, Mapping):
+            for pid, entry in recent.items():
+                if isinstance(entry, list | tuple) and len(entry) == 3:
+                    posts[str(pid)] = (int(entry[0]), int(entry[1]), float(entry[2]))
+        ahead = data.get("tree_comments_ahead")
         return cls(
             number("newest_created_utc"),
             str(data.get("newest_id") or ""),
             number("comments_newest_created_utc"),
             str(data.get("comments_newest_id") or ""),
+            posts,
+            {str(k): float(v) for k, v in ahead.items()} if isinstance(ahead, Mapping) else {},
         )
 
     def to_doc(self) -> dict[str, object]:
@@ -77,6 +95,8 @@ class Cursor:
             "newest_id": self.newest_id,
             "comments_newest_created_utc": self.comments_created_utc,
             "comments_newest_id": self.comments_id,
+            "recent_posts": {pid: list(entry) for pid, entry in self.posts.items()},
+            "tree_comments_ahead": dict(self.ahead),
         }
 
 
@@ -183,15 +203,77 @@ def advance(cursor: Cursor, done: Iterable[PostWork]) -> Cursor:
     return newest
 
 
+def known_posts(
+    listed: Sequence[ListedPost], cursor: Cursor, *, from_new: Iterable[str], bots: Iterable[str]
+) -> tuple[dict[str, StoredPost], list[str]]:
+    """What the cursor document already says about the listed posts, and the ids only
+    ``posts/`` can answer for. A post the ``new`` listing showed newer than the post cursor
+    was never stored (the cursor moves only after the store; a post stored from ``hot`` alone
+    is in ``cursor.posts``), so it costs no read; neither does a post the cursor remembers.
+    A cursor that never moved proves nothing: every other post is read."""
+    bots = tuple(bots)
+    in_new = set(from_new)
+    remembered: dict[str, StoredPost] = {}
+    unknown: dict[str, None] = {}
+    for listed_post in listed:
+        post = listed_post.item
+        if not keep_post(listed_post, bots):
+            continue
+        entry = cursor.posts.get(post.id)
+        if entry is not None:
+            remembered[post.id] = StoredPost(entry[0], entry[2], entry[1])
+        elif not (cursor.newest_created_utc > 0 and post.id in in_new and post.created_utc > cursor.newest_created_utc):
+            unknown.setdefault(post.id, None)
+    return remembered, list(unknown)
+
+
+def proven_new_comments(listed: Iterable[ListedComment], cursor: Cursor) -> set[str]:
+    """Listed comments that cannot be stored yet: newer than the comment cursor (which moves
+    only after the store) and not a tree comment stored ahead of it. A cursor that never
+    moved proves nothing."""
+    if cursor.comments_created_utc <= 0:
+        return set()
+    return {
+        c.item.id for c in listed if c.item.created_utc > cursor.comments_created_utc and c.item.id not in cursor.ahead
+    }
+
+
+def remember(
+    cursor: Cursor,
+    stored_before: Mapping[str, StoredPost],
+    written: Iterable[RedditItem],
+    tree_comments: Iterable[RedditItem],
+) -> Cursor:
+    """The cursor carrying what ``posts/`` now holds for the most recent posts: those stored
+    before (as read or remembered) overwritten by the posts this run created or refreshed,
+    ``RECENT_POSTS`` kept (this run's sightings first: ``hot`` shows the same old posts run
+    after run; then the newest); and the tree comments stored ahead of the comment
+    cursor (call after :func:`advance_comments`), those it has passed dropped."""
+    posts = dict(cursor.posts)
+    posts.update({pid: (s.num_comments, s.score, s.created_utc) for pid, s in stored_before.items()})
+    posts.update({p.id: (p.num_comments, p.score, p.created_utc) for p in written if p.kind == "post"})
+    seen_now = set(stored_before) | {p.id for p in written if p.kind == "post"}
+    newest = sorted(posts.items(), key=lambda kv: (kv[0] in seen_now, kv[1][2], kv[0]), reverse=True)[:RECENT_POSTS]
+    ahead = {**cursor.ahead, **{c.id: c.created_utc for c in tree_comments}}
+    kept = sorted(
+        ((cid, at) for cid, at in ahead.items() if at > cursor.comments_created_utc),
+        key=lambda kv: (kv[1], kv[0]),
+        reverse=True,
+    )[:TREE_COMMENTS_AHEAD]
+    return replace(cursor, posts=dict(newest), ahead=dict(kept))
+
+
 def new_comments(listed: Iterable[ListedComment], cursor: Cursor, *, bots: Iterable[str]) -> list[ListedComment]:
     """Comments of the listing not behind the comment cursor, by people, once each. Those
-    at the cursor's exact second are kept (ids are not ordered in time); the store's
-    existence check drops the ones already ingested."""
+    at the cursor's exact second are kept (ids are not ordered in time; the store's
+    existence check drops the ones already ingested), except the cursor's own comment:
+    processed, it would cost a read and a refresh every run."""
     bots = tuple(bots)
     chosen: dict[str, ListedComment] = {}
     for comment in listed:
         item = comment.item
-        if item.created_utc >= cursor.comments_created_utc and keep_comment(item, bots):
+        at_or_after = item.created_utc >= cursor.comments_created_utc and item.id != cursor.comments_id
+        if at_or_after and keep_comment(item, bots):
             chosen.setdefault(item.id, comment)
     return list(chosen.values())
 

@@ -53,6 +53,8 @@ class Report:
     listed_comments: int = 0
     authors_looked_up: int = 0
     authors_failed: int = 0
+    posts_read: int = 0  # listed posts neither the cursor document nor the cursor vouched for
+    comments_read: int = 0  # comments the comment cursor could not prove new
     malformed_listings: list[str] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
     cursor: float = 0.0
@@ -169,8 +171,10 @@ def ingest_subreddit(
     listed_comments = _read_comments(job, settings, reddit, cursor, report)
     report.listed = len(listed)
     report.listed_comments = len(listed_comments or ())
+    remembered, unknown = ingest.known_posts(listed, cursor, from_new=from_new, bots=bots)
     with report.timing("storage_read"):
-        stored = store.stored_posts(db, (p.item.id for p in listed if ingest.keep_post(p, bots)))
+        stored = {**remembered, **store.stored_posts(db, unknown)}
+    report.posts_read = len(unknown)
     work_plan = ingest.plan(
         listed,
         stored,
@@ -187,11 +191,14 @@ def ingest_subreddit(
     from_listing = ingest.new_comments(listed_comments or (), cursor, bots=bots)
     # A comment both listed and in a tree: the tree's copy has the fresher score.
     comments = list({c.id: c for c in [*(c.item for c in from_listing), *tree_comments]}.values())
+    proven = ingest.proven_new_comments(from_listing, cursor)
     with report.timing("storage_read"):
-        known_comments = store.existing_ids(db, (c.id for c in comments))
+        known_comments = store.existing_ids(db, (c.id for c in comments if c.id not in proven))
+    report.comments_read = sum(1 for c in comments if c.id not in proven)
     new_items, seen_again = ingest.split_sightings(
         work_plan.work, posts, comments, known_comments=known_comments, listed=listed, stored=stored
     )
+    new_post_ids = {u.post.id for u in work_plan.work if u.is_new}
 
     with report.timing("extraction"):
         extracted = ingest.extract_mentions(
@@ -225,6 +232,9 @@ def ingest_subreddit(
     new_cursor = ingest.advance(cursor, work_plan.work)
     if listed_comments is not None:
         new_cursor = ingest.advance_comments(new_cursor, listed_comments)
+    new_cursor = ingest.remember(
+        new_cursor, stored, [*(i for i in extracted.items if i.id in new_post_ids), *seen_again], tree_comments
+    )
     with report.timing("storage_write"):
         report.stored = store.save_items(db, extracted.items, seen_again)
         store.save_cursor(db, job.subreddit, new_cursor, job.run_id)

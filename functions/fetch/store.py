@@ -43,10 +43,11 @@ def read_cursor(db: firestore.Client, subreddit: str) -> Cursor:
 
 def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: str) -> None:
     """One document per subreddit, written once at the end of every run, after everything
-    else: ``last_run_id`` says which run finished last (the cursor may not have moved)."""
+    else: ``last_run_id`` says which run finished last (the cursor may not have moved). Written
+    whole, not merged: a merge would merge into the maps (``recent_posts``...) and keep the
+    entries the cursor dropped."""
     cursor_ref(db, subreddit).set(
-        {**cursor.to_doc(), "subreddit": subreddit, "last_run_id": run_id, "updated_at": firestore.SERVER_TIMESTAMP},
-        merge=True,
+        {**cursor.to_doc(), "subreddit": subreddit, "last_run_id": run_id, "updated_at": firestore.SERVER_TIMESTAMP}
     )
 
 

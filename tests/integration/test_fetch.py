@@ -288,3 +288,47 @@ def test_the_tree_cap_bounds_tree_requests_per_run_and_comments_still_arrive_by_
         assert local_reddit.stats().get("comments", 0) == cap
         assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
     assert (reports[0].trees, reports[1].trees) == (0, 1)
+
+
+def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_reads_no_post_or_comment_back(
+    emulators: Stack, local_reddit: LocalReddit
+) -> None:
+    local_reddit.load(SMALL, "start")
+    assert emulators.emulators is not None
+    db = fs.get_client(emulators.emulators.project)  # the counting client the function uses
+    settings = Settings(
+        project_id=emulators.emulators.project, reddit_oauth_url=local_reddit.url, reddit_url=local_reddit.url
+    )
+    publisher = Publisher(emulators.emulators.project)
+    reddit = RedditClient(reddit_config(settings))
+
+    def run(name: str) -> tuple[Report, fs.OpCounts]:
+        before = fs.totals()
+        report = ingest_subreddit(
+            SubredditFetch(run_id=name, subreddit=WSB),
+            settings=settings,
+            db=db,
+            publisher=publisher,
+            reddit=reddit,
+            wall_now=time.time(),
+        )
+        after = fs.totals()
+        return report, fs.OpCounts(after.reads - before.reads, after.writes - before.writes)
+
+    try:
+        first, _ = run("ops-1")
+        assert first.new_items == len(FIRST_ITEMS)
+        again, ops = run("ops-2")
+        assert again.new_items == 0 and again.refreshed == 0
+        assert (ops.reads, ops.writes) == (1, 1)  # the cursor, read and written: nothing else
+        local_reddit.clock(advance=3600)
+        later, _ = run("ops-3")
+    finally:
+        reddit.close()
+    assert later.new_items == len(LATER_ITEMS)
+    assert (later.posts_read, later.comments_read) == (0, 0)  # the cursors prove them new
+    stored = {doc.id: doc.to_dict() or {} for doc in db.collection(fs.POSTS).stream()}
+    assert set(stored) == FIRST_ITEMS | LATER_ITEMS
+    assert stored["t3_dd1"]["num_comments"] == 5  # refreshed from the listing
+    cursor = db.collection(fs.CURSORS).document(WSB).get().to_dict() or {}
+    assert cursor["recent_posts"]["t3_dd1"][0] == 5  # and remembered as refreshed

@@ -120,6 +120,7 @@ def test_comments_behind_the_comment_cursor_and_by_bots_are_not_taken() -> None:
         listed_comment("n", T0 + 11),
         listed_comment("bot", T0 + 12, author="AutoModerator"),
         listed_comment("same_second", T0 + 10),  # kept: the store's check drops it if known
+        listed_comment("m", T0 + 10),  # the cursor's own: processed
         listed_comment("old", T0 + 9),
         listed_comment("n", T0 + 11),
     ]
@@ -231,3 +232,52 @@ def test_only_authors_of_items_that_mention_a_ticker_matter_and_their_facts_reac
     [batch] = enriched.batches("run-3")
     assert (batch.mentions[0].author_created_utc, batch.mentions[0].author_karma) == (T0 - 5 * 86400, 3)
     assert [(i.author_created_utc, i.run_id) for i in enriched.items] == [(T0 - 5 * 86400, "run-3"), (None, "run-3")]
+
+
+def test_posts_the_new_listing_shows_past_the_cursor_or_the_cursor_remembers_cost_no_read() -> None:
+    cursor = Cursor(T0 + 100, "t3_edge", posts={"t3_hot": (7, 30, T0 - 500)})
+    posts = listed(
+        post("fresh", T0 + 200),  # newer than the cursor, from new: never stored
+        post("edge", T0 + 100),  # at the cursor: maybe stored
+        post("hot", T0 - 500, comments=9),  # remembered by the cursor document
+        post("hot_only", T0 + 300),  # newer, but seen only in hot: maybe stored from hot
+        post("old", T0 - 900),  # behind the cursor, forgotten: read
+    )
+    remembered, unknown = ingest.known_posts(posts, cursor, from_new={"t3_fresh", "t3_edge", "t3_old"}, bots=BOTS)
+    assert remembered == {"t3_hot": StoredPost(7, T0 - 500, 30)}
+    assert unknown == ["t3_edge", "t3_hot_only", "t3_old"]
+
+
+def test_a_cursor_that_never_moved_vouches_for_no_post_and_no_comment() -> None:
+    _, unknown = ingest.known_posts(listed(post("a", T0)), Cursor(), from_new={"t3_a"}, bots=BOTS)
+    assert unknown == ["t3_a"]
+    assert ingest.proven_new_comments([listed_comment("n", T0 + 11)], Cursor()) == set()
+
+
+def test_only_comments_past_the_comment_cursor_and_not_stored_ahead_by_a_tree_are_proven_new() -> None:
+    cursor = Cursor(comments_created_utc=T0 + 10, comments_id="t1_m", ahead={"t1_tree": T0 + 30})
+    comments = [
+        listed_comment("n", T0 + 11),
+        listed_comment("same_second", T0 + 10),
+        listed_comment("tree", T0 + 30),
+    ]
+    assert ingest.proven_new_comments(comments, cursor) == {"t1_n"}
+
+
+def test_the_cursor_remembers_what_posts_holds_for_this_runs_posts_first_and_the_tree_comments_ahead() -> None:
+    old = {f"t3_old{i}": (1, 1, T0 + 10_000 + i) for i in range(ingest.RECENT_POSTS)}  # newer, not seen now
+    cursor = Cursor(comments_created_utc=T0 + 50, posts=old, ahead={"t1_passed": T0 + 40, "t1_kept": T0 + 60})
+    refreshed = post("seen", T0, comments=8, score=4)
+    after = ingest.remember(
+        cursor,
+        {"t3_seen": StoredPost(3, T0, 1), "t3_same": StoredPost(2, T0 - 5, 9)},
+        [refreshed, post("made", T0 + 1, comments=1, score=2), comment("x", "made")],
+        [comment("t", "seen").model_copy(update={"created_utc": T0 + 70}), comment("b", "seen")],
+    )
+    assert len(after.posts) == ingest.RECENT_POSTS
+    assert after.posts["t3_seen"] == (8, 4, T0)  # as refreshed, not as stored before
+    assert after.posts["t3_same"] == (2, 9, T0 - 5)
+    assert after.posts["t3_made"] == (1, 2, T0 + 1)
+    assert "t3_old0" not in after.posts and "t1_x" not in after.posts
+    assert after.ahead == {"t1_kept": T0 + 60, "t1_t": T0 + 70}  # T0 + 10 and T0 + 40 are behind it
+    assert Cursor.from_doc(after.to_doc()) == after
