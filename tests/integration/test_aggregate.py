@@ -3,6 +3,7 @@ counted into the real Firestore emulator; checked against a recount written inde
 of ``common.metrics``."""
 
 import random
+import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -151,13 +152,13 @@ def recount(batches: list[MentionBatch]) -> dict[str, dict[str, Any]]:
     return dict(hours)
 
 
-def publish_all(stack: Stack, messages: list[MentionBatch]) -> None:
+def publish_all(stack: Stack, messages: list[MentionBatch]) -> list[str]:
+    """Publish in order per ticker; returns the message ids (what aggregate announces as batch_id)."""
     assert stack.emulators
     client = pubsub_v1.PublisherClient(publisher_options=PublisherOptions(enable_message_ordering=True))
     path = client.topic_path(stack.emulators.project, topics.MENTIONS)
     futures = [client.publish(path, encode(m), ordering_key=m.ticker) for m in messages]
-    for future in futures:
-        future.result(timeout=30)
+    return [str(future.result(timeout=30)) for future in futures]
 
 
 def snapshot(db: firestore.Client, symbols: list[str]) -> dict[str, Any]:
@@ -185,17 +186,30 @@ def series_recount(db: firestore.Client, symbol: str) -> dict[str, int]:
 
 
 def run(stack: Stack, observe: Callable[[str], Observer], messages: list[MentionBatch]) -> list[dict[str, Any]]:
+    """Publish ``messages`` and return one ticker update per published batch.
+
+    Delivery is at least once: a redelivered batch is announced again under the same batch
+    id (its message id), and other tests' updates may still be in flight on the shared
+    topic, so updates are matched by batch id on this test's tickers."""
+    tickers = {m.ticker for m in messages}
     updates = observe(topics.TICKER_UPDATES)
-    publish_all(stack, messages)
-    received = updates.pull(expected=len(messages), timeout=120, settle=1.0)
-    assert len(received) == len(messages)
-    return [r.json() for r in received]
+    published = set(publish_all(stack, messages))
+    mine: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + 120
+    while not published <= set(mine) and time.monotonic() < deadline:
+        for received in updates.pull(expected=1, timeout=5):
+            update = received.json()
+            if update["ticker"] in tickers:
+                mine.setdefault(update["batch_id"], update)
+    assert set(mine) == published, f"batches never announced: {published - set(mine)}"
+    return list(mine.values())
 
 
 def test_aggregated_buckets_match_an_independent_recount_of_the_input(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
-    symbols = ["GME", "AMC"]
+    # tickers of this test only: a late message of another test can't touch its documents
+    symbols = [f"G{uuid.uuid4().hex[:4].upper()}", f"A{uuid.uuid4().hex[:4].upper()}"]
     per_symbol = {s: batches_for(s, seed) for seed, s in enumerate(symbols)}
     updates = run(emulators, observe, [b for s in symbols for b in per_symbol[s]])
     db = firestore.Client(project=emulators.emulators.project if emulators.emulators else "")
