@@ -106,6 +106,9 @@ class Demo:
     labels: list[lbl.Label] = field(default_factory=list)
     rows: dict[str, AlertRow] = field(default_factory=dict)
     handled_events: int = 0
+    announced: set[tuple[str, int]] = field(
+        default_factory=set
+    )  # (alert_id, level): the alerts topic's idempotency key
     fetches: FetchReports | None = None
     detections: DetectDecisions | None = None
     aggregations: AggregateBatches | None = None
@@ -181,6 +184,10 @@ class Demo:
         db = fs.get_client(self.stack.env["GOOGLE_CLOUD_PROJECT"])
         for event in fresh:
             alert_id = str(event.get("alert_id") or "")
+            key = (alert_id, int(event.get("level") or 0))
+            if key in self.announced:  # Pub/Sub delivers at least once; an alert level is shown once
+                continue
+            self.announced.add(key)
             snapshot = db.collection(fs.ALERTS).document(alert_id).get() if alert_id else None
             doc = snapshot.to_dict() if snapshot is not None and snapshot.exists else None
             row = AlertRow.from_doc(doc or {**event, "symbol": event.get("ticker")}, self.labels)
