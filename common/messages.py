@@ -43,7 +43,7 @@ class RedditItem(Message):
     id: str = Field(min_length=1)  # Reddit fullname: t3_... for posts, t1_... for comments
     kind: Literal["post", "comment"]
     subreddit: str
-    author: str | None  # None for [deleted] / unknown authors
+    author: str | None = None  # None for [deleted] / unknown authors
     author_created_utc: float | None = None
     author_karma: int | None = None
     title: str = ""
@@ -66,7 +66,7 @@ class Mention(Message):
     item_id: str = Field(min_length=1)
     kind: Literal["post", "comment"]
     subreddit: str
-    author: str | None
+    author: str | None = None  # None for [deleted] / unknown authors
     author_created_utc: float | None = None
     author_karma: int | None = None
     created_utc: float
@@ -135,7 +135,9 @@ class MalformedMessage(ValueError):
 
 
 def encode(message: Message) -> bytes:
-    return message.model_dump_json(exclude_none=True).encode()
+    """Every field is written, ``None`` included: a required ``str | None`` left out would
+    make the decoder reject the message, and the reader, not the writer, owns the defaults."""
+    return message.model_dump_json().encode()
 
 
 def decode_data(model: type[M], data: bytes) -> M:

@@ -153,19 +153,30 @@ def test_moving_the_clock_forward_brings_only_the_new_posts_and_comments(
     assert db.collection(fs.POSTS).document("t3_dd1").get().get("num_comments") == 5  # refreshed
 
 
-def test_deleted_authors_are_stored_and_emitted_as_unknown(
+def test_items_by_deleted_authors_are_counted_and_archived_downstream_and_nothing_is_dead_lettered(
     emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
 ) -> None:
     local_reddit.load(SMALL, "start")
     items, mentions = observe(topics.REDDIT_ITEMS), observe(topics.MENTIONS)
+    dead = [observe(topics.dead_letter_topic(s)) for s in map(topics.subscription_for, ("archive", "aggregate"))]
     db = db_client(emulators)
     finished(db, WSB, tick(emulators, WSB))
     emitted = {m.json()["id"]: m.json() for m in items.pull(expected=len(FIRST_ITEMS), timeout=30)}
-    assert "author" not in emitted["t1_c1b"] or emitted["t1_c1b"]["author"] is None
+    assert emitted["t1_c1b"]["author"] is None  # written out, so the decoder downstream accepts it
     assert db.collection(fs.POSTS).document("t3_gone1").get().get("author") is None
     [tsla] = by_ticker(mentions.pull(expected=4, timeout=30, settle=1.0))["TSLA"]
     assert tsla["item_id"] == "t3_gone1"
-    assert tsla.get("author") is None and tsla.get("author_created_utc") is None
+    assert tsla["author"] is None and tsla["author_created_utc"] is None
+
+    # aggregate counted the deleted author's mention and archive kept both of their items.
+    counted = db.collection(fs.TICKERS).document("TSLA").collection(fs.SEEN).document("t3_gone1")
+    archived = [db.collection(fs.ARCHIVED).document(i) for i in ("t3_gone1", "t1_c1b")]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (counted.get().exists and all(a.get().exists for a in archived)):
+        time.sleep(0.3)
+    assert counted.get().exists, "aggregate never counted the mention by a deleted author"
+    assert all(a.get().exists for a in archived), "archive never stored the items by a deleted author"
+    assert [m.json() for d in dead for m in d.pull(expected=1, timeout=2)] == []
 
 
 def test_a_429_is_retried_and_the_fetch_completes(

@@ -1,11 +1,19 @@
 import base64
 import json
+import types
+from typing import Any, Literal, Union, get_args, get_origin
 
 import pytest
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
 from common.messages import (
+    MODELS,
     MalformedMessage,
+    Mention,
     MentionBatch,
+    RedditItem,
     ScrapeTick,
     SubredditFetch,
     b64decode_data,
@@ -57,3 +65,63 @@ def test_base64_data_is_decoded_strictly() -> None:
         b64decode_data("!!not base64!!")
     with pytest.raises(MalformedMessage, match="base64 text"):
         b64decode_data(123)
+
+
+# Every message type, every optional field absent, None or set: encode must give back the
+# same message. Values are drawn loosely and kept only when the model itself accepts them,
+# so the property covers whatever a producer can legally build.
+def _value_for(annotation: Any) -> st.SearchStrategy[Any]:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return st.sampled_from(args)
+    if origin in (Union, types.UnionType):
+        return st.one_of(*(_value_for(a) for a in args))
+    if origin is tuple:
+        return st.lists(_value_for(args[0]), max_size=3).map(tuple)
+    if annotation is type(None):
+        return st.none()
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _instances(annotation)
+    simple: dict[Any, st.SearchStrategy[Any]] = {
+        str: st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12),
+        int: st.integers(min_value=0, max_value=2**40),
+        float: st.floats(min_value=0.0, max_value=1.0) | st.floats(min_value=1e9, max_value=2e9),
+        bool: st.booleans(),
+    }
+    return simple[annotation]
+
+
+def _instances(model: type[BaseModel]) -> st.SearchStrategy[Any]:
+    required: dict[str, st.SearchStrategy[Any]] = {}
+    optional: dict[str, st.SearchStrategy[Any]] = {}
+    for name, info in model.model_fields.items():
+        (optional if not info.is_required() else required)[name] = _value_for(info.annotation)
+
+    def build(fields: dict[str, Any]) -> BaseModel:
+        try:
+            return model.model_validate(fields)
+        except ValidationError:
+            reject()
+
+    return st.fixed_dictionaries(required, optional=optional).map(build)
+
+
+@pytest.mark.parametrize("topic", sorted(MODELS))
+@settings(max_examples=150, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_message_round_trips_with_any_optional_field_absent_none_or_set(topic: str, data: st.DataObject) -> None:
+    model = MODELS[topic]
+    message = data.draw(_instances(model))
+    assert decode_data(model, encode(message)) == message
+
+
+def test_an_item_by_a_deleted_author_round_trips() -> None:
+    item = RedditItem(id="t1_x", kind="comment", subreddit="stocks", author=None, permalink="/r/x", created_utc=1.0)
+    assert decode_data(RedditItem, encode(item)).author is None
+    batch = MentionBatch(
+        ticker="GME",
+        mentions=(
+            Mention(item_id="t1_x", kind="comment", subreddit="stocks", author=None, created_utc=1.0, text_length=3),
+        ),
+    )
+    assert decode_data(MentionBatch, encode(batch)) == batch
