@@ -1,0 +1,205 @@
+"""The real labelled extraction set: which Reddit texts it holds, and how to read them back.
+
+Real Reddit text is not ours to commit. The project keeps the ids, the strata, the split and
+the labels (``real_ids.jsonl``, ``real_labels.jsonl``); the texts are read from the corpora in
+``../shared/data`` (or ``--data DIR`` / ``AKLEAO_REAL_DATA``) each time, cut the same way.
+
+The sample was drawn once, before any extractor ran on it, by ``python -m
+eval.tickers.real_set sample``: stratified with regexes of its own (nothing here is shared
+with ``common.extraction``), deterministic, and split by a hash of the id so that the held-out
+part is fixed whatever the labels say.
+"""
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import random
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+IDS = HERE / "real_ids.jsonl"
+LABELS = HERE / "real_labels.jsonl"
+LABELS_HASH = HERE / "real_labels.sha256"
+DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
+
+# Corpus folder -> how many texts to draw from it.
+SOURCES = {"wsb-2020-12-01-pushshift": 420, "wsb-2021-05-07": 300}
+MAX_CHARS = 1200  # longer texts are cut at a space before this: labelling stays tractable
+HELD_OUT_SHARE = 0.4  # of every stratum, chosen by the id's hash: never tuned on
+SEED = 20261201
+
+_URL = re.compile(r"https?://|www\.|\.com/|\bhttps? www\b")
+_CASHTAG = re.compile(r"\$[A-Za-z]{1,5}\b")
+_CAPS_WORD = re.compile(r"\b[A-Z]{2,5}\b")
+# Words a reader could take either way: tickers that are words or jargon, and names of
+# brokers, banks, apps and people that are (or later became) listed companies.
+_AMBIGUOUS = re.compile(
+    r"\b(?:BB|GM|FL|HAS|MAR|PLAY|GE|MAC|SIX|ON|IT|ALL|NOW|AI|OPEN|CAT|LOVE|FUN|DD|CEO|TD|RC|CX|"
+    r"OLED|EV|PT|ATH|GOLD|AG|RH|ARE|CAN|GO|REAL|LOW|NET|SO|BIG|TOP|BEST|KEY|RUN|CASH|WISH|"
+    r"Robinhood|Google|Walmart|Chewy|Ameritrade|Fidelity|Schwab|Webull|Amazon|Apple|Target|"
+    r"Ford|Visa|Square|Palantir|Tesla|Disney)\b"
+)
+
+
+@dataclass(frozen=True)
+class RealText:
+    id: str
+    corpus: str
+    kind: str
+    created_utc: float
+    text: str
+    thread_text: str  # a comment's post title when the corpus has the post, else ""
+
+
+def data_dir(given: str | None = None) -> Path:
+    return Path(given or os.environ.get("AKLEAO_REAL_DATA") or DEFAULT_DATA)
+
+
+def cut(text: str) -> str:
+    if len(text) <= MAX_CHARS:
+        return text
+    head = text[:MAX_CHARS]
+    space = head.rfind(" ")
+    return head[:space] if space > MAX_CHARS // 2 else head
+
+
+def _text_of(row: dict[str, Any]) -> str:
+    body = row.get("body") or ""
+    if body in ("[removed]", "[deleted]"):
+        body = ""
+    title = row.get("title") or ""
+    return cut(f"{title}\n{body}".strip() if title else body.strip())
+
+
+def read_corpus(folder: Path) -> Iterator[RealText]:
+    rows = [json.loads(line) for line in gzip.open(folder / "items.jsonl.gz", "rt", encoding="utf-8")]
+    titles = {r["id"]: r.get("title") or "" for r in rows if r["kind"] == "post"}
+    for r in rows:
+        text = _text_of(r)
+        if text:
+            thread = titles.get(r.get("link_id") or "", "") if r["kind"] == "comment" else ""
+            yield RealText(r["id"], folder.name, r["kind"], float(r["created_utc"]), text, thread)
+
+
+def stratum(t: RealText) -> str:
+    """The first that applies: what the text has that makes extraction hard."""
+    letters = [c for c in t.text if c.isalpha()]
+    caps = set(_CAPS_WORD.findall(t.text))
+    if _URL.search(t.text):
+        return "url"
+    if len(caps) >= 4:
+        return "list"
+    if len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.7 * len(letters):
+        return "all_caps"
+    if _AMBIGUOUS.search(t.text):
+        return "ambiguous"
+    if _CASHTAG.search(t.text):
+        return "cashtag"
+    return "comment" if t.kind == "comment" else "post"
+
+
+def held_out(item_id: str) -> bool:
+    digest = hashlib.sha256(f"akleao-real-split:{item_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < HELD_OUT_SHARE
+
+
+def sample(data: Path) -> list[dict[str, Any]]:
+    rng = random.Random(SEED)
+    chosen: list[dict[str, Any]] = []
+    for corpus, n in SOURCES.items():
+        pool: dict[str, list[RealText]] = {}
+        for t in read_corpus(data / corpus):
+            pool.setdefault(stratum(t), []).append(t)
+        # A third of the draw is plain text (what the product mostly reads); the rest is
+        # shared evenly by the hard strata, a small stratum giving its spare to the others.
+        plain = [s for s in pool if s in ("post", "comment")]
+        hard = sorted(s for s in pool if s not in plain)
+        quotas = {s: n // 3 // len(plain) for s in plain}
+        left, order = n - sum(quotas.values()), sorted(hard, key=lambda s: len(pool[s]))
+        for i, s in enumerate(order):
+            quotas[s] = min(len(pool[s]), left // (len(order) - i))
+            left -= quotas[s]
+        for s in sorted(pool):
+            for t in rng.sample(pool[s], min(quotas[s], len(pool[s]))):
+                chosen.append(
+                    {
+                        "id": t.id,
+                        "corpus": corpus,
+                        "kind": t.kind,
+                        "stratum": s,
+                        "split": "held_out" if held_out(t.id) else "dev",
+                    }
+                )
+    return sorted(chosen, key=lambda r: (r["corpus"], r["id"]))
+
+
+def load_ids() -> list[dict[str, Any]]:
+    with IDS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_labels() -> dict[str, dict[str, Any]]:
+    with LABELS.open(encoding="utf-8") as f:
+        return {row["id"]: row for row in map(json.loads, filter(str.strip, f))}
+
+
+def labels_digest() -> str:
+    return hashlib.sha256(LABELS.read_bytes()).hexdigest()
+
+
+class MissingData(RuntimeError):
+    """The real texts are not on this machine: the real-set figures cannot be computed."""
+
+
+def texts(data: Path, wanted: list[dict[str, Any]]) -> dict[str, RealText]:
+    """The texts of ``wanted`` (rows of ``real_ids.jsonl``), read from ``data``."""
+    out: dict[str, RealText] = {}
+    for corpus in sorted({w["corpus"] for w in wanted}):
+        folder = data / corpus
+        if not (folder / "items.jsonl.gz").exists():
+            raise MissingData(f"{folder} is absent: the real set's texts live there, never in the project")
+        ids = {w["id"] for w in wanted if w["corpus"] == corpus}
+        out.update((t.id, t) for t in read_corpus(folder) if t.id in ids)
+    if missing := {w["id"] for w in wanted} - set(out):
+        raise MissingData(f"{len(missing)} texts of the real set are not in {data}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("sample", "sheet"))
+    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
+    parser.add_argument("--out", help="sheet: where to write the texts to label (keep it outside the project)")
+    args = parser.parse_args(argv)
+    data = data_dir(args.data)
+    if args.command == "sample":
+        rows = sample(data)
+        IDS.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
+        counts = Counter((r["corpus"], r["stratum"], r["split"]) for r in rows)
+        for key, n in sorted(counts.items()):
+            print(*key, n, sep="\t")
+        print(f"{len(rows)} texts -> {IDS}", file=sys.stderr)
+        return
+    rows = load_ids()
+    found = texts(data, rows)
+    out = Path(args.out or "real_sheet.jsonl")
+    with out.open("w", encoding="utf-8") as f:
+        for r in rows:
+            t = found[r["id"]]
+            date = datetime.fromtimestamp(t.created_utc, tz=UTC)
+            sheet = {"id": t.id, "date": date.date().isoformat(), "text": t.text, "thread_title": t.thread_text}
+            f.write(json.dumps(sheet, ensure_ascii=False) + "\n")
+    print(f"{len(rows)} texts to label -> {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
