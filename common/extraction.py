@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.listings import Listing, Listings
+
 _DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -70,9 +72,9 @@ _JARGON = _words(
     CALL PUT PUTS CALLS GAIN LOSS BEAR BULL BULLS BEARS RH WSB SPAC REIT USD EUR BTC ETH DOGE
     NFT OK TV PC GPU CPU API EV EVS LLC INC CO CORP LTD NA TA FA PR HR IT IRS DOJ FTC FBI
     CIA NASA NATO CNBC WSJ CNN BBC NYT ESG ROI ROE EBIT FCF DCF PEG MACD RSI EMA SMA VWAP
-    BB IMF ECB BOJ ETA ASAP RIP GG WW FTW TIL AMA ELI5 PSA NGL TBF IDK SMH FML GTFO HYSA
+    RC IMF ECB BOJ ETA ASAP RIP GG WW FTW TIL AMA ELI5 PSA NGL TBF IDK SMH FML GTFO HYSA
     MAGA GOP DEM POTUS SCOTUS LFG NOT AND THE EST PST CEST UTC AM PM HQ EPA SEO UI UX DTE PDT
-    OCC HF DRS BRRR AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY DYOR DAX APAC CC GPT LLM
+    OCC HF DRS BRRR OG OI ISO FD FDS AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY DYOR DAX APAC CC GPT LLM
     """
 )
 
@@ -100,7 +102,7 @@ _WELL_KNOWN = _words(
 # ("SPY 600 by Christmas", "HOOD is printing").
 _CAPS_SAFE = _words("SPY HOOD COIN PLUG RIOT SNAP SHOP SNOW EBAY SONY")
 
-_ALWAYS_WORD = _words("AI NOW OPEN ON IT ALL GO CAN FOR ARE REAL LOVE FUN LOW CAT NET GOLD BB AG")
+_ALWAYS_WORD = _words("AI NOW OPEN ON IT ALL GO CAN FOR ARE REAL LOVE FUN LOW CAT NET GOLD AG")
 
 # Finance words that make a bare capitalised symbol nearby (about the same clause) a ticker.
 # Matched as whole words through a set: a case-insensitive regex alternation over a window
@@ -126,9 +128,13 @@ _CUE_WINDOW = 48  # characters either side: about the same clause
 _CUE_BYTES = frozenset(v.encode() for w in _CUE_WORDS for v in (w.decode(), w.decode().title(), w.decode().upper()))
 
 # Evidence right next to a word-like symbol: "ON calls", "AI 30c", "IT @ 300", "NOW 12/20 900c".
-_NEXT_WORDS = _words("call calls put puts share shares leaps earnings strike strikes option options")
+_NEXT_WORDS = _words(
+    "call calls put puts share shares leaps earnings strike strikes option options stock stonks gains gang "
+    "holders bagholders squeeze 🚀 🚀🚀 🚀🚀🚀"
+)
 _NEXT_NUMBER = re.compile(
-    r"[\s:,]{1,3}(?:\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d)"
+    r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
+    r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b)"
 )
 # The words just before a word-like symbol that make it a holding: "shares of IT", "long ON".
 _PREV_STRONG = frozenset(("shares of", "calls on", "puts on", "position in", "ticker"))
@@ -136,7 +142,20 @@ _PREV_WORDS = _words(
     "bought buying buy sold selling sell long short shorting ticker tickers holding added loaded trimmed"
 )
 _PREV_PAIRS_EXTRA = frozenset(
-    ("averaged down on", "yolo'd into", "yoloed into", "all in on", "went long", "went short", "down on", "in on")
+    (
+        "averaged down on",
+        "yolo'd into",
+        "yoloed into",
+        "all in on",
+        "all in",
+        "went long",
+        "went short",
+        "down on",
+        "in on",
+        "share of",
+        "shares in",
+        "long on",
+    )
 )
 _PREV_PAIRS = _PREV_STRONG | _PREV_PAIRS_EXTRA
 # Every word that can make a word-like symbol adjacent evidence, as _ascii_words splits it, in
@@ -159,8 +178,8 @@ _DOMAIN_PATH = re.compile(r"\.(?:com|org|net|gov|io|co|ai|app|finance|news|to|gg
 # Quote pages name their symbol: /quote/GME, /symbol/ASTS, /symbols/NASDAQ-NVDA, ?t=PLTR,
 # /market-activity/stocks/gme. Literal-led and case-sensitive (paths are lower case): fast.
 _QUOTE_URL = re.compile(
-    r"(?:/quote/|/symbols?/(?:[A-Z]+-)?|/stocks?/|[?&](?:t|s|symbol|ticker)=|/market-activity/(?:stocks|etf)/)"
-    r"([A-Za-z]{1,5}(?:[.\-][A-Za-z])?)(?![A-Za-z])"
+    r"(?:/quote/|/symbols?/(?:[A-Z]+-)?|/stocks?/|/companies/|/market-activity/(?:stocks|etf)/|/quote\.ashx\?t=)"
+    r"([A-Za-z]{1,5}(?:[.\-][A-Za-z])?)(?=[/?#)\]\s,;:!'\"]|\.(?:\s|$)|$)"
 )
 _CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`|^(?: {4}|\t).*$", re.DOTALL | re.MULTILINE)
 _CODE_STRING = re.compile(r"""['"]\$?([A-Z]{1,5}(?:\.[A-Z])?)['"]""")
@@ -171,6 +190,9 @@ _UPPER_BYTES = _UPPER.encode()
 # A character just before a match that glues it to something else: "x$Y", "AT&T", "sec.gov",
 # "T-Mobile", "#GME", "u/NVDA", "don't".
 _GLUE = frozenset("_$@#/&.-'’")
+# "GME/AMC", "$GLD/IAU": a slash right after a symbol-like word starts the pair's second one
+# ("u/NVDA", "r/GME" and paths stay glued: lower case, or URLs, which are read apart).
+_PAIR_BEFORE = re.compile(r"(?<![\w/.])\$?[A-Z]{2,5}/\Z")
 # ... and just after: the token regex stops at these only when no letter follows ("GME." "T-")
 _TAIL_GLUE = frozenset("_&")
 _ASCII_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -212,6 +234,8 @@ class _Universe:
     # word of lower-case names (a list of (spelling, symbol)). One flat table, so that a hit
     # costs one lookup in memory that the set intersection has just touched.
     words: dict[bytes, _Word]
+    listings: Listings  # when each symbol traded: a text means the symbols of its day
+    everyday: frozenset[str]  # symbols that are very common words (GOOD, BEST, HAS): emphasis, mostly
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -234,6 +258,11 @@ def _universe() -> _Universe:
     if _UNIVERSE is None:
         _UNIVERSE = _load()
     return _UNIVERSE
+
+
+# A word this common (zipf 5.5: "good", "best", "play", "has") written in capitals at the
+# start of a title is emphasis more often than a ticker.
+_EVERYDAY_ZIPF = 5.5
 
 
 def _kind(symbol: str, zipf: float) -> _Kind:
@@ -261,6 +290,9 @@ def _policy(symbol: str, kind: _Kind) -> int:
 
 def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup table
     names = {row["symbol"]: row["name"] for row in _rows(_DATA / "symbols.csv")}
+    listings = Listings.load(_DATA)
+    for symbol, name in listings.names.items():
+        names.setdefault(symbol, name)  # gone before the base list was made: back, with its dates
     zipf = {row["word"]: float(row["zipf"]) for row in _rows(_DATA / "words.csv")}
     kinds: dict[str, _Kind] = {}
     aliases: dict[str, str] = {}
@@ -269,6 +301,7 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
         kinds[symbol] = _kind(symbol, z)
         if symbol in _WELL_KNOWN and z < 2.5 and len(symbol) > 2:
             aliases[symbol.lower()] = symbol  # "picked up some rklb": not a word, so the ticker
+            aliases[symbol.capitalize()] = symbol  # "Clov updated ortex numbers"
     for row in _rows(_DATA / "aliases.csv"):
         if row["symbol"] not in names:
             continue  # delisted since the alias was written; the unit tests flag it
@@ -306,7 +339,8 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
     if not lower_words.keys().isdisjoint(words):  # a lower-case hit is told apart by its type
         raise ValueError(f"words both lower-case names and symbols: {set(lower_words) & set(words)}")
     words.update(lower_words)
-    return _Universe(names, kinds, aliases, words)
+    everyday = frozenset(symbol for symbol in kinds if zipf.get(symbol.lower(), 0.0) >= _EVERYDAY_ZIPF)
+    return _Universe(names, kinds, aliases, words, listings, everyday)
 
 
 def _ascii_words(text: str) -> list[bytes]:
@@ -326,9 +360,16 @@ def company_name(symbol: str) -> str | None:
     return _universe().names.get(symbol.upper())
 
 
-def is_listed(symbol: str) -> bool:
-    """Whether ``symbol`` is in the shipped universe of US-listed stocks and ETFs."""
-    return symbol.upper() in _universe().names
+def is_listed(symbol: str, at: float | None = None) -> bool:
+    """Whether ``symbol`` traded on a US exchange at ``at`` (epoch seconds); None: as shipped."""
+    u = _universe()
+    symbol = symbol.upper()
+    return symbol in u.names and u.listings.valid(symbol, at)
+
+
+def listing(symbol: str) -> Listing | None:
+    """When ``symbol`` traded, and what it became, if the universe knows it changed."""
+    return _universe().listings.windows.get(symbol.upper())
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -353,22 +394,24 @@ def _shouting(text: str, pos: int) -> bool:
     return len(text) >= 10 and text.isupper()
 
 
-def extract(text: str, *, thread_symbols: frozenset[str] = frozenset()) -> list[TickerMention]:
+def extract(text: str, *, thread_symbols: frozenset[str] = frozenset(), at: float | None = None) -> list[TickerMention]:
     """All ticker mentions in ``text``, in order of position (one per place; a symbol may
     appear several times). ``thread_symbols`` are symbols already seen in the same thread
-    (a post's cashtags, for its comments): evidence that a bare word there is the ticker."""
-    return [TickerMention(*found) for found in _scan(text, thread_symbols)]
+    (a post's cashtags, for its comments): evidence that a bare word there is the ticker.
+    ``at`` is when the text was written (epoch seconds): only symbols that traded then count,
+    and a cashtag of one that did not is kept as unknown. None reads the universe as shipped."""
+    return [TickerMention(*found) for found in _in_time(_scan(text, thread_symbols), at)]
 
 
-def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset()) -> list[str]:
-    """Distinct known symbols in ``text``, in order of first appearance."""
+def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset(), at: float | None = None) -> list[str]:
+    """Distinct known symbols in ``text`` at time ``at``, in order of first appearance."""
     if "$" in text and not ("`" in text or "    " in text or "\t" in text or "/" in text):
         # A sixth of all texts name tickers only by cashtag ("$OPFI the chart looks insane"):
         # then the symbols are the cashtags, in order, which one ``findall`` gives.
         u = _UNIVERSE or _universe()
         if u.words.keys().isdisjoint(text.encode().translate(_ASCII_WORDS).split()):
-            return _cashtag_symbols(text, u.names)
-    found = _scan(text, thread_symbols)
+            return [s for s in _cashtag_symbols(text, u.names) if u.listings.valid(s, at)]
+    found = _in_time(_scan(text, thread_symbols), at)
     if not found:
         return []
     if len(found) == 1:
@@ -379,6 +422,23 @@ def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset()) -> list[
 # (symbol, start, end, method, confidence, known): TickerMention's fields, as a plain tuple
 # while scanning (a tuple is several times cheaper to make than a dataclass instance).
 _Found = tuple[str, int, int, str, float, bool]
+
+
+def _in_time(found: list[_Found], at: float | None) -> list[_Found]:
+    """``found`` as read on the day ``at``: a symbol that did not trade then is no mention of
+    it (a cashtag of it stays, as unknown, like any unlisted cashtag)."""
+    windows = (_UNIVERSE or _universe()).listings.windows
+    if not found or windows.keys().isdisjoint([f[0] for f in found]):
+        return found
+    out: list[_Found] = []
+    for f in found:
+        window = windows.get(f[0])
+        if window is None or window.valid(at):
+            out.append(f)
+        elif f[3] == "cashtag":
+            out.append((f[0], f[1], f[2], f[3], 0.5, False))
+    return out
+
 
 # What a bare capitalised symbol needs, by kind (precomputed per symbol, checked in the hot loop).
 _ACCEPT = 0  # well-known and not a word: always
@@ -432,7 +492,7 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
             prev = prose[start - 1] if start else " "
             after = prose[end] if end < n else " "
             if (
-                prev in _BAD_BEFORE
+                (prev in _BAD_BEFORE and not (prev == "/" and _PAIR_BEFORE.search(prose, max(0, start - 8), start)))
                 or after in _BAD_AFTER
                 or (prev > "\x7f" and prev.isalnum())
                 or (after > "\x7f" and after.isalnum())
@@ -461,26 +521,75 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
             start = prose.find(token, end)
     if "$" in prose:
         _cashtags(prose, u.names, found)
-    if bare:
-        if (
-            least < _ADJACENT
-            or thread_symbols
-            or "(" in prose
-            or not _ADJACENT_WORDS.isdisjoint(words)
-            or _NUMBER_CUE.search(prose) is not None
-        ):
-            _bare_words(prose, words, bare, u, found, thread_symbols)
-        elif found:
-            # Only words and jargon ("IT is what it is"), and nothing in the text could be
-            # evidence right next to them: only the same symbol named elsewhere in the text
-            # makes one the ticker (what _bare_words would decide, without its set-up).
-            seen = [f[0] for f in found.values()]
-            for symbol, start, _ in bare:
-                if symbol in seen:
-                    found.setdefault(start, (symbol, start, start + len(symbol), "symbol", 0.9, True))
+    if bare and (least < _ADJACENT or thread_symbols or found or "(" in prose or _may_be_adjacent(prose, words)):
+        _bare_words(prose, words, bare, u, found, thread_symbols)
+    if not _OTHER_SENSE.isdisjoint([f[0] for f in found.values()]):
+        _drop_other_senses(prose, found)
     if len(found) < 2:
         return list(found.values())
     return [found[k] for k in sorted(found)]
+
+
+# Symbols whose name or letters, in some company, mean something else than the security.
+_PLATFORM = frozenset({"HOOD", "SCHW", "IBKR"})  # a broker's name is mostly the app people trade in
+_BANK = frozenset({"GS", "JPM", "MS", "WFC", "C", "BAC", "DB", "UBS", "CS", "BCS", "JEF", "RY", "TD"})
+_NEXT_SENSE: dict[str, frozenset[str]] = {
+    "GOOGL": _words(
+        "it trends search searches searched sheets docs doc maps play translate drive news images home "
+        "assistant pay fi form forms earth chrome scholar finance lens is"
+    ),
+    "GOOG": _words("it trends search sheets docs maps play translate drive news finance is"),
+    "TD": _words("ameritrade waterhouse direct"),
+    "RBC": _words("capital"),
+    "V": _words("card cards application applications system status holders holder issue issues"),
+    "BB": _words("gun guns cream bands band"),
+}
+_NEAR_SENSE: dict[str, frozenset[str]] = {
+    "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
+}
+_OTHER_SENSE = _PLATFORM | _BANK | _NEXT_SENSE.keys() | _NEAR_SENSE.keys()
+_STOCK_NEXT = _words(
+    "stock stocks share shares ipo ipos earnings call calls put puts option options valuation price market "
+    "s-1 listing lockup short shorts bagholders investors 🚀"
+)
+_TRADE_WORDS = _words("buy sell short hold")
+_STOCK_BEFORE = _words("bought buy buying sell selling sold short shorting long own owning invest invested")
+_BANK_ROLE = _words(  # a bank as analyst or underwriter of someone else's stock
+    "analyst analysts upgrade upgrades upgraded downgrade downgrades downgraded target targets rating ratings "
+    "initiates initiated reiterates reiterated overweight underweight outperform underperform coverage pt "
+    "underwriter underwriters underwritten bookrunner bookrunners"
+)
+
+
+def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
+    """Forget mentions that read, in their place, as something else: a broker as the app
+    ("my Robinhood account"), a bank as an analyst ("RBC downgrades BB"), "Google it",
+    "TD Ameritrade", Bollinger Bands. A symbol also named as a cashtag stays."""
+    cashtagged = {f[0] for f in found.values() if f[3] == "cashtag"}
+    for start, f in list(found.items()):
+        symbol, end, method = f[0], f[2], f[3]
+        if method == "cashtag" or symbol in cashtagged:
+            continue
+        after = [
+            w.strip(",.:;!?()'\"’").removesuffix("'s").removesuffix("’s")
+            for w in prose[end : end + 40].lower().split()[:2]
+        ]
+        before = prose[max(0, start - 40) : start].lower().split()[-3:]
+        near = set(_words_of(prose[max(0, start - _CUE_WINDOW) : end + _CUE_WINDOW]))
+        drop = bool(after) and after[0] in _NEXT_SENSE.get(symbol, ())
+        if symbol in _NEAR_SENSE:
+            drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])
+        if symbol in _PLATFORM and method == "name":
+            stock_sense = (
+                (bool(after) and after[0] in _STOCK_NEXT)
+                or (bool(before) and before[-1] in _STOCK_BEFORE)
+                or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
+            )
+            drop = drop or not stock_sense
+        if symbol in _BANK and method == "name":
+            drop = drop or not near.isdisjoint(w.encode() for w in _BANK_ROLE)
+        if drop:
+            del found[start]
 
 
 def _cashtag_symbols(prose: str, names: dict[str, str]) -> list[str]:
@@ -488,6 +597,8 @@ def _cashtag_symbols(prose: str, names: dict[str, str]) -> list[str]:
     :func:`symbols`, without positions."""
     out: list[str] = []
     for tag in _CASHTAG.findall(prose):
+        if len(tag) == 1 and tag.islower():
+            continue  # "$s upon $s": money
         symbol = tag.upper()
         if symbol not in names:
             if "." not in symbol:
@@ -518,6 +629,8 @@ def _cashtags(prose: str, names: dict[str, str], found: dict[int, _Found]) -> No
     """Cashtags, listed or not: "$GME", "$gme", "$BRK.B"; "$BBBY" (delisted) is kept as
     unknown; "$5" and "x$Y" are not cashtags."""
     for m in _CASHTAG.finditer(prose):
+        if len(m.group(1)) == 1 and m.group(1).islower():
+            continue  # "$s upon $s", "$k": money, not a ticker
         symbol = m.group(1).upper()
         if symbol not in names and "." in symbol:
             symbol = symbol.split(".")[0]  # "$GME.Then": a missing space
@@ -592,7 +705,7 @@ def _around(text: str, pos: int) -> tuple[int, int]:
     return start, end
 
 
-def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read better than split apart
+def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side read better than split apart
     prose: str,
     words: list[bytes],
     bare: list[tuple[str, int, int]],
@@ -603,15 +716,18 @@ def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read bett
     """Capitalised words that are listed symbols, accepted on the evidence their policy needs.
 
     Evidence anywhere: the same symbol as a cashtag or name in the text or in the thread, or
-    the company's name next to it ("Allstate (ALL)"). Two passes: the first accepts what
+    the company's name next to it ("Allstate (ALL)"). Evidence by place: the subject that
+    opens a title ("BB today", "VALE TO THE MOON"). Then two passes: the first accepts what
     needs no neighbourhood; the second weighs the rest against finance words *and* the
-    tickers found so far, since a list like "JNJ, PG, KO" is its own context."""
+    tickers found so far, since a list like "JNJ, PG, KO" is its own context; last, a word
+    that stands in a list of tickers ("GME BB NOK", "FUBO, FUTU, FOUR") is one of them."""
     seen = [f[0] for f in found.values()] if found else ()  # symbols named elsewhere in the text
     parens = "(" in prose
     multiline = "\n" in prose
     cue_words: bool | None = None
     shouting: bool | None = None  # for one-line texts (the usual), computed once when needed
     pending: list[tuple[str, int, int]] = []
+    rejected: list[tuple[str, int, int, int]] = []
     for symbol, start, policy in bare:
         end = start + len(symbol)
         if (
@@ -625,12 +741,24 @@ def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read bett
         ):
             found.setdefault(start, (symbol, start, end, "symbol", 0.9, True))
             continue
+        if _opens_title(prose, start) and (
+            policy <= _NEARBY
+            or (
+                policy == _ADJACENT
+                and symbol not in _ALWAYS_WORD
+                and symbol not in u.everyday
+                and not _shouting(prose, start)
+            )
+        ):
+            found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
+            continue
         if policy >= _ADJACENT:
             # A word or jargon needs a finance word right next to it: if the text has none at
-            # all (one C-level check per text, the usual case), there is nothing more to weigh.
+            # all (one C-level check per text, the usual case), only a list can still tell.
             if cue_words is None:
-                cue_words = not _ADJACENT_WORDS.isdisjoint(words) or _NUMBER_CUE.search(prose) is not None
+                cue_words = _may_be_adjacent(prose, words)
             if not cue_words:
+                rejected.append((symbol, start, end, policy))
                 continue
         if multiline:
             loud = _shouting(prose, start)
@@ -646,27 +774,91 @@ def _bare_words(  # noqa: PLR0912, PLR0917 - the policies side by side read bett
         elif policy == _NEARBY and not loud:
             pending.append((symbol, start, end))
         elif loud and policy != _NEARBY:
-            continue  # words and jargon in a shouting line: capitals say nothing there
+            rejected.append((symbol, start, end, policy))  # capitals say nothing in a shouting line
         else:  # a word or jargon in a mixed-case line, or a somewhat word-like symbol in a shouting one
-            if policy == _NEARBY:
-                if cue_words is None:
-                    cue_words = not _ADJACENT_WORDS.isdisjoint(words) or _NUMBER_CUE.search(prose) is not None
-                if not cue_words:
-                    continue
             if policy == _STRONG:
-                if _strong_before(prose, start):
-                    found.setdefault(start, (symbol, start, end, "symbol", 0.7, True))
-            elif _adjacent(prose, start, end):  # a word needs evidence right next to it
-                found.setdefault(start, (symbol, start, end, "symbol", 0.75, True))
+                accepted = _strong_before(prose, start)
+            else:  # a word needs evidence right next to it
+                accepted = (cue_words if cue_words is not None else _may_be_adjacent(prose, words)) and _adjacent(
+                    prose, start, end
+                )
+            if accepted:
+                found.setdefault(start, (symbol, start, end, "symbol", 0.7 if policy == _STRONG else 0.75, True))
+            else:
+                rejected.append((symbol, start, end, policy))
     if pending and len(prose) > 2 * _CUE_WINDOW:
         starts = sorted(found)
         for symbol, start, end in pending:
             if _near(prose, starts, start, end):
                 found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
+            else:
+                rejected.append((symbol, start, end, _NEARBY))
     elif pending and (found or not _CUE_BYTES.isdisjoint(words) or _CUE_NUMBER.search(prose) is not None):
         # a short text is one window: a finance word or another ticker anywhere in it counts
         for symbol, start, end in pending:
             found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
+    else:
+        rejected += [(symbol, start, end, _NEARBY) for symbol, start, end in pending]
+    if rejected and found:
+        _in_lists(prose, rejected, found)
+
+
+# What may separate the symbols of a list: "FUBO, FUTU, FOUR", "GME/AMC", "WISH AND BB",
+# "AMC & BB"; or a bare space after a ticker ("GME BB NOK"), never before one: a word just
+# before a ticker is mostly a preposition ("FOR NIO", "SQUEEZE ON BB"). Jargon needs commas
+# or slashes on both sides.
+_LIST_SEPARATOR = re.compile(r"[ \t]*(?:[,/&|+;]|\band\b|\bAND\b|\bor\b|\bOR\b|\bvs\.?)[ \t]*")
+_LIST_SPACE = re.compile(r"[ \t]+")
+_LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
+
+
+def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict[int, _Found]) -> None:
+    """Accept rejected symbols that stand right beside an accepted ticker in a list, until no
+    more join (a list is read outward from the tickers it surely holds). In a shouting line a
+    space says nothing ("BUYING MORE AMC ON MONDAY"): only a separator makes a list there."""
+    ends = {f[2]: f for f in found.values()}
+    changed = True
+    while changed and rejected:
+        changed = False
+        for item in list(rejected):
+            symbol, start, end, policy = item
+            if policy == _STRONG:
+                left = any(e <= start and _LIST_STRICT.fullmatch(prose, e, start) for e in ends)
+                joined = left and _skip_gap(prose, end, _LIST_STRICT) in found
+            else:
+                spaced = not (policy == _ADJACENT and _shouting(prose, start))
+                after = _skip_gap(prose, end, _LIST_SEPARATOR)
+                joined = (after != end and after in found) or any(
+                    e <= start
+                    and (
+                        _LIST_SEPARATOR.fullmatch(prose, e, start)
+                        or (spaced and _LIST_SPACE.fullmatch(prose, e, start))
+                    )
+                    for e in ends
+                )
+            if not joined:
+                continue
+            found[start] = (symbol, start, end, "symbol", 0.75, True)
+            ends[end] = found[start]
+            rejected.remove(item)
+            changed = True
+
+
+def _skip_gap(prose: str, end: int, gap: re.Pattern[str]) -> int:
+    m = gap.match(prose, end)
+    return m.end() if m else end
+
+
+def _opens_title(prose: str, start: int) -> bool:
+    """Whether the symbol is the first word of the text: on a finance forum, the subject of a
+    title ("BB today", "VALE TO THE MOON", "PTN palatin technologies...")."""
+    return prose[:start].strip(" \t*#>[(\"'") == ""
+
+
+def _may_be_adjacent(prose: str, words: list[bytes]) -> bool:
+    """Whether anything in the text could be evidence right next to a word-like symbol: one
+    set check and one regex over the whole text, so most texts skip the per-symbol look."""
+    return not _ADJACENT_WORDS.isdisjoint(words) or _NUMBER_CUE.search(prose) is not None or "🚀" in prose
 
 
 def _named_alongside(text: str, start: int, end: int, name: str) -> bool:

@@ -417,10 +417,11 @@ def extract_mentions(
         if item.kind == "comment" and item.link_id:
             if item.link_id not in post_symbols:
                 if item.link_id in known_posts:
-                    context = item_text(known_posts[item.link_id])
-                    post_symbols[item.link_id] = frozenset(extraction.symbols(context))
+                    post = known_posts[item.link_id]
+                    post_symbols[item.link_id] = frozenset(extraction.symbols(item_text(post), at=post.created_utc))
                 elif titles.get(item.link_id):
-                    post_symbols[item.link_id] = frozenset(extraction.symbols(titles[item.link_id]))
+                    title = titles[item.link_id]
+                    post_symbols[item.link_id] = frozenset(extraction.symbols(title, at=item.created_utc))
             thread = post_symbols.get(item.link_id, frozenset())
         found = mentions_from_item(item, thread_symbols=thread)
         symbols = tuple(symbol for symbol, _ in found)

@@ -50,7 +50,7 @@ def mentions_from_item(item: RedditItem, *, thread_symbols: frozenset[str] = fro
     appearance. ``thread_symbols`` are the symbols of the post a comment belongs to: they let
     the extractor accept a bare word it would otherwise reject."""
     text = item_text(item)
-    found = [m for m in extraction.extract(text, thread_symbols=thread_symbols) if m.known]
+    found = [m for m in extraction.extract(text, thread_symbols=thread_symbols, at=item.created_utc) if m.known]
     if not found:
         return []
     best: dict[str, extraction.TickerMention] = {}

@@ -130,7 +130,7 @@ HANDWRITTEN: list[tuple[str, list[str], str, str] | tuple[str, list[str], str, s
     ),
     ("Costco membership fee hike incoming, bullish", ["COST"], "names_aliases", "stocks"),
     ("Berkshire is sitting on 300B of cash", ["BRK.B"], "names_aliases", "stocks"),
-    ("Robinhood restricted buying again, same old story", ["HOOD"], "names_aliases", "wallstreetbets"),
+    ("Robinhood restricted buying again, same old story", [], "names_aliases", "wallstreetbets"),  # the broker
     ("Coinbase gets a new lawsuit every quarter", ["COIN"], "names_aliases", "stocks"),
     ("My Ford Bronco has a better return than my portfolio", [], "names_aliases", "wallstreetbets"),
     ("Ford is paying a special dividend again", ["F"], "names_aliases", "stocks"),

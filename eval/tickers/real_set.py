@@ -81,7 +81,8 @@ def _text_of(row: dict[str, Any]) -> str:
 
 
 def read_corpus(folder: Path) -> Iterator[RealText]:
-    rows = [json.loads(line) for line in gzip.open(folder / "items.jsonl.gz", "rt", encoding="utf-8")]
+    with gzip.open(folder / "items.jsonl.gz", "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
     titles = {r["id"]: r.get("title") or "" for r in rows if r["kind"] == "post"}
     for r in rows:
         text = _text_of(r)

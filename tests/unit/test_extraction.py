@@ -2,12 +2,13 @@
 
 import csv
 import json
+from datetime import datetime
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.extraction import TickerMention, company_name, extract, is_listed, symbols
+from common.extraction import TickerMention, company_name, extract, is_listed, listing, symbols
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,7 +175,7 @@ def test_every_alias_points_at_a_listed_symbol() -> None:
     with (ROOT / "common" / "data" / "aliases.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
     assert len(rows) > 150
-    assert [r["alias"] for r in rows if not is_listed(r["symbol"])] == []
+    assert [r["alias"] for r in rows if company_name(r["symbol"]) is None] == []  # listed then or now
     assert {r["match"] for r in rows} == {"any", "exact"}
 
 
@@ -251,3 +252,82 @@ def test_symbols_are_the_known_mentions_of_extract_in_order(text: str) -> None:
     for thread in (frozenset(), frozenset({"ON", "IT"})):
         expected = list(dict.fromkeys(m.symbol for m in extract(text, thread_symbols=thread) if m.known))
         assert symbols(text, thread_symbols=thread) == expected, text
+
+
+# --- point in time ------------------------------------------------------------------------
+
+
+def _at(day: str) -> float:
+    return datetime.fromisoformat(f"{day}T15:00:00+00:00").timestamp()
+
+
+def test_a_text_written_before_a_symbol_listed_never_yields_it() -> None:
+    text = "HOOD calls, LCID shares and ARKX, all bought today"
+    assert symbols(text, at=_at("2021-01-15")) == []
+    assert symbols("Robinhood IPO next week, Robinhood stock will dump", at=_at("2021-07-20")) == []
+    assert symbols(text, at=_at("2021-07-27")) == ["LCID", "ARKX"]  # LCID listed on Jul 26 ...
+    assert symbols(text, at=_at("2021-07-30")) == ["HOOD", "LCID", "ARKX"]  # ... HOOD on Jul 29
+
+
+def test_a_delisted_symbol_is_found_in_texts_from_its_listed_years() -> None:
+    assert symbols("APHA shares and $CCIV calls", at=_at("2020-12-01")) == ["APHA", "CCIV"]
+    assert symbols("$BBBY squeeze, BBBY calls", at=_at("2023-01-10")) == ["BBBY"]
+    assert symbols("$BBBY squeeze, BBBY calls", at=_at("2023-06-10")) == []
+    assert symbols("APHA shares", at=_at("2021-06-01")) == []  # merged into Tilray in May 2021
+
+
+def test_a_cashtag_of_a_symbol_that_did_not_trade_that_day_is_kept_as_unknown() -> None:
+    [mention] = extract("$LCID to the moon", at=_at("2021-02-01"))
+    assert (mention.symbol, mention.known) == ("LCID", False)
+
+
+def test_a_listing_says_when_and_what_it_became() -> None:
+    window = listing("CCIV")
+    assert window is not None and window.successor == "LCID"
+    assert window.valid(_at("2021-02-18")) and not window.valid(_at("2021-08-01"))
+    assert not is_listed("CCIV") and is_listed("CCIV", at=_at("2021-02-18"))
+
+
+# --- context: ambiguous symbols, names that are not securities, URLs, pairs ---------------
+
+
+def test_bb_is_blackberry_in_lists_options_and_positions_but_not_bollinger_bands() -> None:
+    for text in ("GME BB NOK", "BB calls printing", "all in BB", "BB FEB21 23C", "I bought one share of BB"):
+        assert symbols(text, at=_at("2021-06-03")) == [s for s in ("GME", "BB", "NOK") if s in text], text
+    assert symbols("price touched the lower BB, RSI oversold", at=_at("2021-06-03")) == []
+
+
+def test_a_word_in_a_list_of_tickers_is_one_but_a_preposition_before_a_ticker_is_not() -> None:
+    assert symbols("F stocks: FUBO, FUTU, FOUR, FROG") == ["FUBO", "FUTU", "FOUR", "FROG"]
+    assert symbols("ITS TIME FOR NIO TO SHINE") == ["NIO"]
+    assert symbols("AND THE SHORT SQUEEZE ON BB IS HAPPENING") == ["BB"]
+
+
+def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
+    cases = {
+        "I keep 134 shares of AMC on Robinhood": ["AMC"],
+        "Charles Schwab vanguard or fidelity": [],
+        "my TD Ameritrade account is up": [],
+        "RBC Capital downgrades BB to underperform": ["BB"],
+        "the 69 price target came from Wells Fargo": [],
+        "Google is your friend": [],
+        "Google Trends says retail is back": [],
+        "Wells Fargo earnings beat": ["WFC"],
+        "Robinhood stock is dumping after the IPO": ["HOOD"],
+    }
+    for text, expected in cases.items():
+        assert symbols(text, at=_at("2021-09-01")) == expected, text
+
+
+def test_urls_give_quote_pages_by_path_only() -> None:
+    assert symbols("https://preview.redd.it/x1.png?width=640&s=a1b2c3d4e5f6") == []
+    assert symbols("https://finance.yahoo.com/quote/GS2C.F/") == []  # a Frankfurt line, not GS
+    assert symbols("https://example.com/stocks/best-this-week") == []
+    assert symbols("read https://ycharts.com/companies/AAPL/free_cash_flow") == ["AAPL"]
+
+
+def test_slash_pairs_keep_both_symbols() -> None:
+    assert symbols("GME/AMC to the moon") == ["GME", "AMC"]
+    assert symbols("$GLD/IAU ratio") == ["GLD", "IAU"]
+    assert symbols("PLTR/TSLA calls") == ["PLTR", "TSLA"]
+    assert symbols("see r/GME and u/NVDA") == []

@@ -1,0 +1,91 @@
+"""When each symbol meant its security: the point-in-time part of the symbol universe.
+
+A text means the symbols that traded on the day it was written. "HOOD" in May 2021 is a
+word (Robinhood listed on 2021-07-29); "APHA" in December 2020 is Aphria, gone since its
+merger with Tilray. Extraction asks :func:`Listings.valid` with the item's own time, so a
+replay of 2021 reads 2021's universe, and live traffic today's.
+
+Read from ``common/data``: ``symbol_history.csv`` (dates, curated with their precision),
+``listings_since_2022.csv`` (listed from the month given) and ``delisted_since_2022.csv``
+(gone by the end of the year given, unless the history is more precise). A symbol in none
+of them is taken as listed throughout. Pure: files in, lookups out; no clock.
+"""
+
+import csv
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Half-open validity: ``listed <= t < delisted`` (epoch seconds; infinite when open)."""
+
+    listed: float = -math.inf
+    delisted: float = math.inf
+    successor: str | None = None
+
+    def valid(self, at: float | None) -> bool:
+        """``at`` None asks about the universe as shipped: still listed."""
+        if at is None:
+            return self.delisted == math.inf
+        return self.listed <= at < self.delisted
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        yield from csv.DictReader(line for line in f if not line.startswith("#"))
+
+
+def _day(text: str) -> date:
+    parts = [int(p) for p in text.split("-")]
+    return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def _start(text: str) -> float:
+    return datetime.combine(_day(text), datetime.min.time(), tzinfo=UTC).timestamp()
+
+
+def _after(text: str, precision: str) -> float:
+    """The first moment after the last trading day ``text`` (a day, or the end of the month or
+    year it names when that is all that is known)."""
+    day = _day(text)
+    if precision == "year" or text.count("-") == 0:
+        day = date(day.year, 12, 31)
+    elif precision == "month" and text.count("-") == 1:
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return _start(day.isoformat()) + 86400
+
+
+@dataclass(frozen=True)
+class Listings:
+    windows: dict[str, Listing]
+    names: dict[str, str]  # names of symbols that left before the base list was made
+
+    def valid(self, symbol: str, at: float | None) -> bool:
+        window = self.windows.get(symbol)
+        return window is None or window.valid(at)
+
+    @classmethod
+    def load(cls, data: Path = DATA) -> "Listings":
+        windows: dict[str, Listing] = {}
+        names: dict[str, str] = {}
+        for row in _rows(data / "listings_since_2022.csv"):
+            windows[row["symbol"]] = Listing(listed=_start(row["listed"]))
+        for row in _rows(data / "delisted_since_2022.csv"):
+            windows[row["symbol"]] = Listing(delisted=_after(row["year"], "year"))
+            names[row["symbol"]] = row["what happened"].split(":")[0]
+        for row in _rows(data / "symbol_history.csv"):
+            precision = row["precision"] or "day"
+            windows[row["symbol"]] = Listing(
+                listed=_start(row["listed"]) if row["listed"] else -math.inf,
+                delisted=_after(row["delisted"], precision) if row["delisted"] else math.inf,
+                successor=row["successor"] or None,
+            )
+            if row["name"]:
+                names[row["symbol"]] = row["name"]
+        return cls(windows, names)

@@ -1,0 +1,157 @@
+"""Extraction scored on the real labelled set (``real_set.py``): the headline figures.
+
+Each text is read as production reads it: :func:`common.extraction.symbols` with the text's
+own time (the point-in-time universe) and, for a comment, its post's symbols as thread
+context. A labelled symbol marked doubtful, and anything labelled ``other`` (indexes, crypto,
+OTC), is neither a hit nor a miss. The held-out split is the headline; nothing was tuned on it.
+"""
+
+import csv
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import reticker
+
+from common import extraction
+from eval.tickers import real_set
+
+# Symbols that are, before anything else, a broker, a bank, an app or a person's initials on
+# Reddit: a false positive on one of them is a misread name, reported on its own.
+NAME_LIKE = frozenset({"HOOD", "TD", "RBC", "RY", "SCHW", "IBKR", "GOOGL", "GOOG", "RC", "MS", "GS", "JPM", "C", "WMT"})
+
+
+def _counts(got: set[str], want: set[str], ignore: set[str]) -> tuple[int, int, int]:
+    got, want = got - ignore, want - ignore
+    return len(got & want), len(got - want), len(want - got)
+
+
+def _score(rows: list[tuple[set[str], set[str], set[str]]]) -> dict[str, Any]:
+    tp = fp = fn = 0
+    for got, want, ignore in rows:
+        a, b, c = _counts(got, want, ignore)
+        tp, fp, fn = tp + a, fp + b, fn + c
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "tp": tp, "fp": fp,
+            "fn": fn, "texts": len(rows)}  # fmt: skip
+
+
+def word_like(symbol: str) -> bool:
+    """A symbol a reader could take for a word or jargon (BB, GM, PLAY, ON): the ones that need
+    context. Judged from English word frequency, independently of the extractor's lists."""
+    return len(symbol) <= 2 or _zipf().get(symbol.lower(), 0.0) >= 3.0
+
+
+_ZIPF: dict[str, float] = {}
+
+
+def _zipf() -> dict[str, float]:
+    if not _ZIPF:
+        path = real_set.HERE.parents[1] / "common" / "data" / "words.csv"
+        with path.open(encoding="utf-8") as f:
+            rows = csv.DictReader(line for line in f if not line.startswith("#"))
+            _ZIPF.update((r["word"], float(r["zipf"])) for r in rows)
+    return _ZIPF
+
+
+def _rate(run: Callable[[], object], n: int, rounds: int) -> float:
+    best = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        best = max(best, n / (time.perf_counter() - start))
+    return best
+
+
+def evaluate(data: str | None = None, *, rounds: int = 15, verbose: bool = False) -> dict[str, Any]:
+    ids = real_set.load_ids()
+    labels = real_set.load_labels()
+    found = real_set.texts(real_set.data_dir(data), ids)
+    inputs = []
+    for row in ids:
+        t = found[row["id"]]
+        thread = frozenset(extraction.symbols(t.thread_text, at=t.created_utc)) if t.thread_text else frozenset()
+        inputs.append((t.text, thread, t.created_utc))
+    ours = [set(extraction.symbols(text, thread_symbols=th, at=at)) for text, th, at in inputs]
+    their = reticker.TickerExtractor()
+    theirs = [set(their.extract(text)) for text, _, _ in inputs]
+
+    per: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(ids):
+        for key in ("all", row["split"], f"{row['split']}:{row['stratum']}", f"{row['split']}:{row['corpus']}"):
+            per[key].append(i)
+
+    def rows_for(idx: list[int], got: list[set[str]]) -> list[tuple[set[str], set[str], set[str]]]:
+        out = []
+        for i in idx:
+            label = labels[ids[i]["id"]]
+            ignore = set(label["doubtful"]) | set(label["other"])
+            out.append((got[i], set(label["symbols"]), ignore))
+        return out
+
+    result: dict[str, Any] = {}
+    for key, idx in sorted(per.items()):
+        result[key] = {"ours": _score(rows_for(idx, ours)), "reticker": _score(rows_for(idx, theirs))}
+
+    held = per["held_out"]
+    ambiguous_hits = ambiguous_total = 0
+    name_fps: dict[str, int] = defaultdict(int)
+    for i in held:
+        label = labels[ids[i]["id"]]
+        want = set(label["symbols"]) - set(label["doubtful"])
+        for symbol in want:
+            if word_like(symbol):
+                ambiguous_total += 1
+                ambiguous_hits += symbol in ours[i]
+        for symbol in ours[i] - want - set(label["doubtful"]) - set(label["other"]):
+            if symbol in NAME_LIKE:
+                name_fps[symbol] += 1
+    result["held_out_word_like_recall"] = {
+        "recall": round(ambiguous_hits / ambiguous_total, 4) if ambiguous_total else 1.0,
+        "found": ambiguous_hits,
+        "labelled": ambiguous_total,
+    }
+    result["held_out_name_false_positives"] = dict(sorted(name_fps.items()))
+
+    texts = [(text, th, at) for text, th, at in inputs]
+    ours_rate = _rate(
+        lambda: [extraction.symbols(x, thread_symbols=th, at=at) for x, th, at in texts], len(texts), rounds
+    )
+    theirs_rate = _rate(lambda: [their.extract(x) for x, _, _ in texts], len(texts), rounds)
+    result["throughput"] = {
+        "texts_per_s": round(ours_rate, 1),
+        "reticker_texts_per_s": round(theirs_rate, 1),
+        "ratio": round(ours_rate / theirs_rate, 3),
+    }
+    if verbose:
+        for i, row in enumerate(ids):
+            label = labels[row["id"]]
+            ignore = set(label["doubtful"]) | set(label["other"])
+            want = set(label["symbols"]) - ignore
+            if row["split"] == "dev" and (ours[i] - ignore) != want:
+                print(f"{row['id']} [{row['stratum']}] got={sorted(ours[i] - ignore)} want={sorted(want)}")
+    return result
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The keys ``eval/tickers.json`` carries for the real set (held-out split)."""
+    held = result["held_out"]["ours"]
+    return {
+        "real_precision": held["precision"],
+        "real_recall": held["recall"],
+        "real_f1": held["f1"],
+        "real_texts": held["texts"],
+        "real_reticker_f1": result["held_out"]["reticker"]["f1"],
+        "real_dev_f1": result["dev"]["ours"]["f1"],
+        "real_word_like_recall": result["held_out_word_like_recall"]["recall"],
+        "real_name_false_positives": sum(result["held_out_name_false_positives"].values()),
+        "real_throughput_ratio": result["throughput"]["ratio"],
+        "real_by_stratum": {
+            key.split(":", 1)[1]: value["ours"]
+            for key, value in result.items()
+            if key.startswith("held_out:") and isinstance(value, dict) and "ours" in value
+        },
+    }
