@@ -31,11 +31,14 @@ LABELS = HERE / "real_labels.jsonl"
 LABELS_HASH = HERE / "real_labels.sha256"
 DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
 
-# Corpus folder -> how many texts to draw from it.
-SOURCES = {"wsb-2020-12-01-pushshift": 420, "wsb-2021-05-07": 300}
+# Drawing rounds: corpus folder -> how many texts to draw from it, and the seed. A later round
+# never draws a text an earlier one holds; the split rule is the same for every round.
+ROUNDS = {
+    1: ({"wsb-2020-12-01-pushshift": 420, "wsb-2021-05-07": 300}, 20261201),
+    2: ({"wsb-2020-12-01-pushshift": 200, "wsb-2021-05-07": 260}, 20261202),
+}
 MAX_CHARS = 1200  # longer texts are cut at a space before this: labelling stays tractable
 HELD_OUT_SHARE = 0.4  # of every stratum, chosen by the id's hash: never tuned on
-SEED = 20261201
 
 _URL = re.compile(r"https?://|www\.|\.com/|\bhttps? www\b")
 _CASHTAG = re.compile(r"\$[A-Za-z]{1,5}\b")
@@ -113,13 +116,15 @@ def held_out(item_id: str) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < HELD_OUT_SHARE
 
 
-def sample(data: Path) -> list[dict[str, Any]]:
-    rng = random.Random(SEED)
+def sample(data: Path, round_: int, taken: set[str]) -> list[dict[str, Any]]:
+    sources, seed = ROUNDS[round_]
+    rng = random.Random(seed)
     chosen: list[dict[str, Any]] = []
-    for corpus, n in SOURCES.items():
+    for corpus, n in sources.items():
         pool: dict[str, list[RealText]] = {}
         for t in read_corpus(data / corpus):
-            pool.setdefault(stratum(t), []).append(t)
+            if t.id not in taken:
+                pool.setdefault(stratum(t), []).append(t)
         # A third of the draw is plain text (what the product mostly reads); the rest is
         # shared evenly by the hard strata, a small stratum giving its spare to the others.
         plain = [s for s in pool if s in ("post", "comment")]
@@ -138,6 +143,7 @@ def sample(data: Path) -> list[dict[str, Any]]:
                         "kind": t.kind,
                         "stratum": s,
                         "split": "held_out" if held_out(t.id) else "dev",
+                        "round": round_,
                     }
                 )
     return sorted(chosen, key=lambda r: (r["corpus"], r["id"]))
@@ -178,19 +184,22 @@ def texts(data: Path, wanted: list[dict[str, Any]]) -> dict[str, RealText]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("sample", "sheet"))
+    parser.add_argument("--round", type=int, default=1, help="sample: which drawing round to add (see ROUNDS)")
     parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
     parser.add_argument("--out", help="sheet: where to write the texts to label (keep it outside the project)")
     args = parser.parse_args(argv)
     data = data_dir(args.data)
     if args.command == "sample":
-        rows = sample(data)
-        IDS.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
+        earlier = [r for r in load_ids() if r.get("round", 1) < args.round] if IDS.exists() else []
+        rows = sample(data, args.round, {r["id"] for r in earlier})
+        everything = earlier + rows
+        IDS.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in everything), encoding="utf-8")
         counts = Counter((r["corpus"], r["stratum"], r["split"]) for r in rows)
         for key, n in sorted(counts.items()):
             print(*key, n, sep="\t")
         print(f"{len(rows)} texts -> {IDS}", file=sys.stderr)
         return
-    rows = load_ids()
+    rows = [r for r in load_ids() if r.get("round", 1) == args.round]
     found = texts(data, rows)
     out = Path(args.out or "real_sheet.jsonl")
     with out.open("w", encoding="utf-8") as f:
