@@ -98,8 +98,8 @@ demo: setup $(BQ_STAMP) dashboard ## The pipeline on the bundled two-week replay
 eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/results.json
 	$(PY) -m common.detection.eval data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out eval/results.json
 
-eval-tickers: setup ## Ticker extraction: precision/recall/F1 per bucket vs reticker, texts/s of both; writes eval/tickers.json
-	$(PY) -m eval.tickers_eval
+eval-tickers: setup ## Ticker extraction on the real labelled set (held-out split) and the template set vs reticker; REFRESH=1 rewrites eval/tickers.json
+	$(PY) -m eval.tickers_eval $(if $(REFRESH),--refresh,)
 
 bench: setup $(BQ_STAMP) ## Run every benchmark (bench/*.py) and write bench/results.json
 	$(PY) -m bench.run $(ONLY)

@@ -25,10 +25,13 @@ import bisect
 import csv
 import enum
 import functools
+import json
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from common.listings import Listing, Listings
 
@@ -45,6 +48,7 @@ class TickerMention:
     method: str  # "cashtag" | "symbol" | "name"
     confidence: float  # 0..1
     known: bool  # False for a cashtag not in the universe (delisted/unknown: kept but marked)
+    role: str = "primary"  # "secondary": named only as another company's partner, customer or peer
 
 
 class _Kind(enum.Enum):
@@ -74,7 +78,8 @@ _JARGON = _words(
     CIA NASA NATO CNBC WSJ CNN BBC NYT ESG ROI ROE EBIT FCF DCF PEG MACD RSI EMA SMA VWAP
     RC IMF ECB BOJ ETA ASAP RIP GG WW FTW TIL AMA ELI5 PSA NGL TBF IDK SMH FML GTFO HYSA
     MAGA GOP DEM POTUS SCOTUS LFG NOT AND THE EST PST CEST UTC AM PM HQ EPA SEO UI UX DTE PDT
-    OCC HF DRS BRRR OG OI ISO FD FDS AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY DYOR DAX APAC CC GPT LLM
+    OCC HF DRS BRRR OG OI ISO FD FDS ASX TSX TSXV LSE HKEX AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY
+    DYOR DAX APAC CC GPT LLM
     """
 )
 
@@ -130,7 +135,7 @@ _CUE_BYTES = frozenset(v.encode() for w in _CUE_WORDS for v in (w.decode(), w.de
 # Evidence right next to a word-like symbol: "ON calls", "AI 30c", "IT @ 300", "NOW 12/20 900c".
 _NEXT_WORDS = _words(
     "call calls put puts share shares leaps earnings strike strikes option options stock stonks gains gang "
-    "holders bagholders squeeze 🚀 🚀🚀 🚀🚀🚀"
+    "holders bagholders squeeze yolo 🚀 🚀🚀 🚀🚀🚀"
 )
 _NEXT_NUMBER = re.compile(
     r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
@@ -400,7 +405,9 @@ def extract(text: str, *, thread_symbols: frozenset[str] = frozenset(), at: floa
     (a post's cashtags, for its comments): evidence that a bare word there is the ticker.
     ``at`` is when the text was written (epoch seconds): only symbols that traded then count,
     and a cashtag of one that did not is kept as unknown. None reads the universe as shipped."""
-    return [TickerMention(*found) for found in _in_time(_scan(text, thread_symbols), at)]
+    found = _in_time(_scan(text, thread_symbols), at)
+    secondary = _secondary(text, found) if len({f[0] for f in found}) > 1 else frozenset()
+    return [TickerMention(*f, role="secondary" if f[0] in secondary else "primary") for f in found]
 
 
 def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset(), at: float | None = None) -> list[str]:
@@ -417,6 +424,35 @@ def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset(), at: floa
     if len(found) == 1:
         return [found[0][0]] if found[0][5] else []
     return list(dict.fromkeys([f[0] for f in found if f[5]]))
+
+
+# How many texts of one batch (a fetch, an hour of replay) must name a word-like symbol as a
+# ticker, by cashtag or in ticker context, before its bare mentions in the rest of the batch
+# count too: in June 2021 "WISH STONKS" meant ContextLogic because a hundred posts said so.
+COMMUNITY_MIN_TEXTS = 3
+
+
+def community_symbols(texts: Iterable[tuple[str, float | None]]) -> frozenset[str]:
+    """Word-like symbols (WISH, BB, RIDE) that at least :data:`COMMUNITY_MIN_TEXTS` of
+    ``texts`` (text, created_utc) name as tickers: what the community is talking about right
+    now, the context a reader brings to a bare "WISH YOLO PT 2". Callers pass it on as
+    ``thread_symbols``. Jargon and everyday words never qualify."""
+    u = _UNIVERSE or _universe()
+    counts: dict[str, int] = {}
+    for text, at in texts:
+        named = {
+            f[0]
+            for f in _in_time(_scan(text, frozenset()), at)
+            if f[3] != "name" and f[5] and u.kinds.get(f[0]) in _HELPED
+        }
+        for symbol in named:
+            counts[symbol] = counts.get(symbol, 0) + 1
+    return frozenset(
+        s for s, n in counts.items() if n >= COMMUNITY_MIN_TEXTS and s not in _ALWAYS_WORD and s not in u.everyday
+    )
+
+
+_HELPED = frozenset({_Kind.WORD, _Kind.SOMEWHAT, _Kind.LOOSE})
 
 
 # (symbol, start, end, method, confidence, known): TickerMention's fields, as a plain tuple
@@ -438,6 +474,30 @@ def _in_time(found: list[_Found], at: float | None) -> list[_Found]:
         elif f[3] == "cashtag":
             out.append((f[0], f[1], f[2], f[3], 0.5, False))
     return out
+
+
+# Words that make what follows them in the sentence another company's partner, customer,
+# supplier or peer: "BlackBerry expands partnership with Baidu", "partners with Amazon, Dell".
+_RELATION = re.compile(
+    r"\b(?:partner(?:ship|s|ed|ing)?(?:\s+with)?|deal\s+with|contract\s+with|agreement\s+with|customers?|clients?|"
+    r"suppliers?|supplied\s+by|competitors?|rivals?|peers?|competes\s+with|compared\s+to|like|than|vs\.?|versus|"
+    r"such\s+as|acquired\s+by|backed\s+by|invested\s+in\s+by|works\s+with|working\s+with|teams?\s+up\s+with)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?]\s|\n")
+
+
+def _secondary(text: str, found: list[_Found]) -> frozenset[str]:
+    """Symbols every mention of which follows a relation word in its sentence, while some
+    other symbol is named as a subject: what the text is about is not them."""
+    ordered = sorted(found, key=lambda f: f[1])
+    related: dict[str, bool] = {}
+    for f in ordered:
+        sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, f[1])), default=0)
+        is_related = _RELATION.search(text, sentence_start, f[1]) is not None
+        related[f[0]] = related.get(f[0], True) and is_related
+    subjects = [s for s, r in related.items() if not r]
+    return frozenset(s for s, r in related.items() if r) if subjects else frozenset()
 
 
 # What a bare capitalised symbol needs, by kind (precomputed per symbol, checked in the hot loop).
@@ -544,10 +604,11 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "V": _words("card cards application applications system status holders holder issue issues"),
     "BB": _words("gun guns cream bands band"),
 }
+_PREV_SENSE: dict[str, frozenset[str]] = {"GOOGL": _words("on"), "GOOG": _words("on")}  # "top query on Google"
 _NEAR_SENSE: dict[str, frozenset[str]] = {
     "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
 }
-_OTHER_SENSE = _PLATFORM | _BANK | _NEXT_SENSE.keys() | _NEAR_SENSE.keys()
+_OTHER_SENSE = _PLATFORM | _BANK | _NEXT_SENSE.keys() | _PREV_SENSE.keys() | _NEAR_SENSE.keys()
 _STOCK_NEXT = _words(
     "stock stocks share shares ipo ipos earnings call calls put puts option options valuation price market "
     "s-1 listing lockup short shorts bagholders investors 🚀"
@@ -557,7 +618,7 @@ _STOCK_BEFORE = _words("bought buy buying sell selling sold short shorting long 
 _BANK_ROLE = _words(  # a bank as analyst or underwriter of someone else's stock
     "analyst analysts upgrade upgrades upgraded downgrade downgrades downgraded target targets rating ratings "
     "initiates initiated reiterates reiterated overweight underweight outperform underperform coverage pt "
-    "underwriter underwriters underwritten bookrunner bookrunners"
+    "underwriter underwriters underwritten bookrunner bookrunners lowers raises cuts view views"
 )
 
 
@@ -568,7 +629,7 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
     cashtagged = {f[0] for f in found.values() if f[3] == "cashtag"}
     for start, f in list(found.items()):
         symbol, end, method = f[0], f[2], f[3]
-        if method == "cashtag" or symbol in cashtagged:
+        if symbol not in _OTHER_SENSE or method == "cashtag" or symbol in cashtagged:
             continue
         after = [
             w.strip(",.:;!?()'\"’").removesuffix("'s").removesuffix("’s")
@@ -576,7 +637,9 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
         ]
         before = prose[max(0, start - 40) : start].lower().split()[-3:]
         near = set(_words_of(prose[max(0, start - _CUE_WINDOW) : end + _CUE_WINDOW]))
-        drop = bool(after) and after[0] in _NEXT_SENSE.get(symbol, ())
+        drop = (bool(after) and after[0] in _NEXT_SENSE.get(symbol, ())) or (
+            bool(before) and before[-1] in _PREV_SENSE.get(symbol, ())
+        )
         if symbol in _NEAR_SENSE:
             drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])
         if symbol in _PLATFORM and method == "name":
@@ -767,7 +830,7 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
         else:
             loud = shouting
         if policy == _UNLESS_LOUD:
-            if loud:
+            if loud and not _short_line(prose, start):
                 pending.append((symbol, start, end))
             else:
                 found.setdefault(start, (symbol, start, end, "symbol", 0.85, True))
@@ -816,7 +879,8 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
     """Accept rejected symbols that stand right beside an accepted ticker in a list, until no
     more join (a list is read outward from the tickers it surely holds). In a shouting line a
     space says nothing ("BUYING MORE AMC ON MONDAY"): only a separator makes a list there."""
-    ends = {f[2]: f for f in found.values()}
+    ends = {f[2]: f for f in found.values() if f[3] != "name"}  # lists are of symbols ("GME BB NOK")
+    loud = {start: _shouting(prose, start) for _, start, _, _ in rejected}
     changed = True
     while changed and rejected:
         changed = False
@@ -824,11 +888,11 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
             symbol, start, end, policy = item
             if policy == _STRONG:
                 left = any(e <= start and _LIST_STRICT.fullmatch(prose, e, start) for e in ends)
-                joined = left and _skip_gap(prose, end, _LIST_STRICT) in found
+                joined = left and _skip_gap(prose, end, _LIST_STRICT) in _starts(ends)
             else:
-                spaced = not (policy == _ADJACENT and _shouting(prose, start))
+                spaced = not loud.get(start, False)
                 after = _skip_gap(prose, end, _LIST_SEPARATOR)
-                joined = (after != end and after in found) or any(
+                joined = (after != end and after in _starts(ends)) or any(
                     e <= start
                     and (
                         _LIST_SEPARATOR.fullmatch(prose, e, start)
@@ -844,15 +908,27 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
             changed = True
 
 
+def _starts(ends: dict[int, _Found]) -> set[int]:
+    return {f[1] for f in ends.values()}
+
+
 def _skip_gap(prose: str, end: int, gap: re.Pattern[str]) -> int:
     m = gap.match(prose, end)
     return m.end() if m else end
 
 
+def _short_line(prose: str, pos: int) -> bool:
+    """Whether the line around ``pos`` has at most six words: a shouted headline ("URGENT BNGO
+    ANNOUNCEMENT"), where a symbol that is no word at all can only be the subject."""
+    line_start = prose.rfind("\n", 0, pos) + 1
+    line_end = prose.find("\n", pos)
+    return len(prose[line_start : line_end if line_end >= 0 else len(prose)].split()) <= 6
+
+
 def _opens_title(prose: str, start: int) -> bool:
     """Whether the symbol is the first word of the text: on a finance forum, the subject of a
     title ("BB today", "VALE TO THE MOON", "PTN palatin technologies...")."""
-    return prose[:start].strip(" \t*#>[(\"'") == ""
+    return start < 8 and prose[:start].strip(" \t*#>[(\"'") == ""
 
 
 def _may_be_adjacent(prose: str, words: list[bytes]) -> bool:
@@ -907,3 +983,35 @@ def _near(text: str, starts: list[int], start: int, end: int) -> bool:
         return True
     window = text[max(0, lo) : max(0, start)] + " " + text[end:hi]
     return not _CUE_WORDS.isdisjoint(_words_of(window)) or _CUE_NUMBER.search(window) is not None
+
+
+def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    """``python -m common.extraction``: JSON lines ``{"text", "created_utc"?, "thread_text"?}``
+    in, one ``{"symbols": [...], "secondary": [...]}`` line out per input line, in order. A line
+    that is not such an object gets ``{"error": ...}`` and the rest go on; the exit status is 1
+    if any line failed."""
+    failed = False
+    for number, line in enumerate(stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                raise ValueError('expected an object with a "text" string')
+            at = row.get("created_utc")
+            at = None if at is None else float(at)
+            thread_text = row.get("thread_text") or ""
+            thread = frozenset(symbols(thread_text, at=at)) if thread_text else frozenset()
+            found = [m for m in extract(row["text"], thread_symbols=thread, at=at) if m.known]
+            primary = {m.symbol for m in found if m.role == "primary"}
+            ordered = list(dict.fromkeys(m.symbol for m in found))
+            out: dict[str, object] = {"symbols": ordered, "secondary": [s for s in ordered if s not in primary]}
+        except (ValueError, TypeError) as exc:
+            failed = True
+            out = {"error": f"line {number}: {exc}"}
+        stdout.write(json.dumps(out) + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

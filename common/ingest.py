@@ -407,13 +407,16 @@ def extract_mentions(
     """Run extraction on every new item. A comment is read in the context of its post's
     tickers (``thread_symbols``), which is why posts are extracted first; a post this run
     did not see is known by the title the comment listing carries (``thread_titles``, post
-    fullname -> title), which costs neither a Reddit request nor a Firestore read."""
+    fullname -> title), which costs neither a Reddit request nor a Firestore read. Every item
+    is also read in the context of the whole batch: a word-like symbol the batch names as a
+    ticker often enough (:func:`common.extraction.community_symbols`) counts bare too."""
     out = Extracted()
     titles = thread_titles or {}
     post_symbols: dict[str, frozenset[str]] = {}
     ordered = sorted(items, key=lambda i: i.kind != "post")
+    community = extraction.community_symbols((item_text(i), i.created_utc) for i in ordered)
     for item in ordered:
-        thread: frozenset[str] = frozenset()
+        thread: frozenset[str] = community
         if item.kind == "comment" and item.link_id:
             if item.link_id not in post_symbols:
                 if item.link_id in known_posts:
@@ -422,7 +425,7 @@ def extract_mentions(
                 elif titles.get(item.link_id):
                     title = titles[item.link_id]
                     post_symbols[item.link_id] = frozenset(extraction.symbols(title, at=item.created_utc))
-            thread = post_symbols.get(item.link_id, frozenset())
+            thread = community | post_symbols.get(item.link_id, frozenset())
         found = mentions_from_item(item, thread_symbols=thread)
         symbols = tuple(symbol for symbol, _ in found)
         if item.kind == "post":

@@ -58,6 +58,7 @@ def mentions_from_item(item: RedditItem, *, thread_symbols: frozenset[str] = fro
         current = best.get(mention.symbol)
         if current is None or mention.confidence > current.confidence:
             best[mention.symbol] = mention
+    roles = {m.symbol: m.role for m in found if m.role == "primary"}  # primary if named so once
     features = _feature_fields(item)
     cashtags = len({m.symbol for m in found if m.method == "cashtag"})
     features.setdefault("cashtag_count", cashtags)
@@ -78,6 +79,14 @@ def mentions_from_item(item: RedditItem, *, thread_symbols: frozenset[str] = fro
         **features,
     }
     return [
-        (symbol, Mention(**shared, confidence=min(1.0, max(0.0, m.confidence)), method=m.method))
+        (
+            symbol,
+            Mention(
+                **shared,
+                confidence=min(1.0, max(0.0, m.confidence)),
+                method=m.method,
+                role="primary" if symbol in roles else "secondary",
+            ),
+        )
         for symbol, m in best.items()
     ]

@@ -78,6 +78,7 @@ class Mention(Message):
     flair: str | None = None
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     method: str = "cashtag"  # how the extractor found it: cashtag, symbol, name
+    role: Literal["primary", "secondary"] = "primary"  # secondary: only another company's partner or peer
     is_dd: bool = False
     emoji_count: int = Field(default=0, ge=0)
     rocket_count: int = Field(default=0, ge=0)

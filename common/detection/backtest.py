@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import duplicates
+from common import duplicates, extraction
 from common.detection.baseline import HOUR, GlobalStats
 from common.detection.engine import TickerState, WeekVolume, assess, replay_buckets
 from common.detection.lifecycle import Alert, Evidence
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
-from common.mentions import mentions_from_item
+from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, RedditItem
 from common.metrics import HourBucket, bucket_deltas
 
@@ -104,8 +104,9 @@ class Replay:
     def hour(self, items: list[RedditItem]) -> list[AlertEventRecord]:
         """Count one hour of items, then assess every ticker it touched."""
         batches: dict[str, list[Mention]] = {}
+        community = extraction.community_symbols((item_text(i), i.created_utc) for i in items)
         for item in items:
-            context = self.thread_symbols.get(item.link_id or "", frozenset())
+            context = community | self.thread_symbols.get(item.link_id or "", frozenset())
             found = mentions_from_item(item, thread_symbols=context)
             if item.kind == "post":
                 self.thread_symbols[item.id] = frozenset(s for s, _ in found)

@@ -163,6 +163,21 @@ def labels_digest() -> str:
     return hashlib.sha256(LABELS.read_bytes()).hexdigest()
 
 
+def hour_batches(data: Path, wanted: list[dict[str, Any]]) -> dict[tuple[str, int], list[tuple[str, float]]]:
+    """Every text of the corpus hours that ``wanted`` falls in, by (corpus, UTC hour): the
+    batch a reader of that hour saw, as the backtest replays it."""
+    out: dict[tuple[str, int], list[tuple[str, float]]] = {}
+    for corpus in sorted({w["corpus"] for w in wanted}):
+        mine = {w["id"] for w in wanted if w["corpus"] == corpus}
+        rows = list(read_corpus(data / corpus))
+        hours = {int(t.created_utc // 3600) for t in rows if t.id in mine}
+        for t in rows:
+            hour = int(t.created_utc // 3600)
+            if hour in hours:
+                out.setdefault((corpus, hour), []).append((t.text, t.created_utc))
+    return out
+
+
 class MissingData(RuntimeError):
     """The real texts are not on this machine: the real-set figures cannot be computed."""
 

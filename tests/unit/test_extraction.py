@@ -1,6 +1,7 @@
 """Ticker extraction: the hard cases, pinned. Each test name says the behaviour it holds."""
 
 import csv
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common import extraction
 from common.extraction import TickerMention, company_name, extract, is_listed, listing, symbols
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -331,3 +333,23 @@ def test_slash_pairs_keep_both_symbols() -> None:
     assert symbols("$GLD/IAU ratio") == ["GLD", "IAU"]
     assert symbols("PLTR/TSLA calls") == ["PLTR", "TSLA"]
     assert symbols("see r/GME and u/NVDA") == []
+
+
+def test_a_company_named_only_as_a_partner_is_a_secondary_mention() -> None:
+    roles = {m.symbol: m.role for m in extract("BlackBerry expands partnership with Baidu", at=_at("2020-12-01"))}
+    assert roles == {"BB": "primary", "BIDU": "secondary"}
+    assert {m.role for m in extract("BIDU earnings beat, Baidu calls")} == {"primary"}
+
+
+def test_the_command_line_reads_json_lines_and_answers_one_line_each() -> None:
+    lines = [
+        json.dumps({"text": "HOOD calls and $APHA", "created_utc": _at("2020-12-01")}),
+        "not json",
+        json.dumps({"text": "lol BB", "thread_text": "GME BB NOK"}),
+    ]
+    out = io.StringIO()
+    assert extraction.main(io.StringIO("\n".join(lines) + "\n"), out) == 1
+    first, bad, third = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first == {"symbols": ["APHA"], "secondary": []}
+    assert "line 2" in bad["error"]
+    assert third == {"symbols": ["BB"], "secondary": []}
