@@ -95,8 +95,8 @@ DEMO_TYPED_AT := $(shell date +%s)
 demo: setup $(BQ_STAMP) dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; LIVE=1: real Reddit
 	$(PY) -m demo $(if $(LIVE),--live,--deadline $$(( $(DEMO_TYPED_AT) + $(DEMO_BUDGET_S) ))) $(DEMO_ARGS)
 
-eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/results.json
-	$(PY) -m common.detection.eval data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out eval/results.json
+eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/out/ (REFRESH=1: eval/results.json)
+	$(PY) -m common.detection.eval data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out $(if $(REFRESH),eval/results.json,eval/out/results.json)
 
 eval-tickers: setup ## Ticker extraction on the real labelled set (held-out split) and the template set vs reticker; REFRESH=1 rewrites eval/tickers.json
 	$(PY) -m eval.tickers_eval $(if $(REFRESH),--refresh,)

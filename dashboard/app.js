@@ -124,7 +124,7 @@ function renderTrending(trending) {
         onclick: () => select(t.symbol, true),
       },
       el("td", {}, el("span", { class: "sym" }, t.symbol), t.alert_id ? el("span", { class: "dot", title: "open alert" }) : null),
-      el("td", { class: "num" }, t.window.mentions),
+      el("td", { class: "num" }, t.mentions),
       el("td", { class: "num" }, t.window.distinct_authors),
       el("td", { class: "num" }, fmtNum(t.score)),
       el("td", { class: "num" + (risk >= 0.5 ? " risky" : "") }, fmtNum(t.pump_risk)),

@@ -144,8 +144,8 @@ class Demo:
         return devauth.mint(devauth.current_key(directory), sub="demo-user", ttl_s=self.options.token_ttl_s)
 
     def configure_detection(self, overrides: dict[str, Any]) -> None:
-        """Change thresholds the way an admin does: PUT /v1/config/detection with a token that
-        carries the admin role (fields not given keep their defaults)."""
+        """Change thresholds the way an admin does: PATCH /v1/config/detection with a token that
+        carries the admin role (fields not given keep their stored values)."""
         from functions.api import devauth
 
         assert self.stack is not None
@@ -153,8 +153,8 @@ class Demo:
         admin = devauth.mint(devauth.current_key(directory), sub="demo-admin", role="admin", ttl_s=600)
         request = urllib.request.Request(
             self.stack.services["api"].url + "/v1/config/detection",
-            data=json.dumps({"config": overrides}).encode(),
-            method="PUT",
+            data=json.dumps({"changes": overrides}).encode(),
+            method="PATCH",
             headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:

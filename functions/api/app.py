@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from pydantic import BaseModel, ValidationError
 
 from functions.api import config_routes, routes  # noqa: F401 - importing declares the routes
@@ -53,6 +53,16 @@ def _json_body() -> Any:
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
     raw = request.get_data(cache=False)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if (
+        request.content_length is None
+        and limit is not None
+        and len(raw) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
+        # A chunked body has no length to check up front, and the server cuts it at the
+        # limit without a word: what is left unread means it was larger than we accept.
+        raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
     try:
         return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite)
     except (ValueError, UnicodeDecodeError) as exc:

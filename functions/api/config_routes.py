@@ -1,9 +1,12 @@
 """Detection thresholds: everyone may read them, admins change them, and admins can first
 see what a proposed change would have raised on recent stored data."""
 
+from pydantic import ValidationError
+
+from common.detection_config import DetectionConfig
 from functions.api import models as m
 from functions.api.auth import Principal
-from functions.api.errors import ApiError
+from functions.api.errors import ApiError, validation_message
 from functions.api.openapi import API
 from functions.api.services import Services
 
@@ -15,14 +18,13 @@ PREVIEW_MAX_SYMBOLS = 50
 )
 def get_detection_config(svc: Services, user: Principal) -> m.StoredConfig:
     del user
-    config, version, updated_at, updated_by = svc.store.config()
-    return m.StoredConfig(config=config, version=version, updated_at=updated_at, updated_by=updated_by)
+    return _stored(svc)
 
 
 @API.route(
     "PUT",
     "/v1/config/detection",
-    summary="Replace the detection config (admin); the version goes up by one",
+    summary="Replace the whole detection config (admin; every field required); the version goes up by one",
     tag="config",
     body=m.ConfigUpdate,
     response=m.StoredConfig,
@@ -30,7 +32,41 @@ def get_detection_config(svc: Services, user: Principal) -> m.StoredConfig:
     may_409=True,
 )
 def put_detection_config(svc: Services, user: Principal, body: m.ConfigUpdate) -> m.StoredConfig:
+    missing = sorted(set(DetectionConfig.model_fields) - body.config.model_fields_set)
+    if missing:
+        raise ApiError(
+            422,
+            "incomplete_config",
+            f"PUT replaces the whole config; missing: {', '.join(missing)}. PATCH changes only the fields sent.",
+        )
     svc.store.save_config(body.config, body.expected_version, user.sub)
+    return _stored(svc)
+
+
+@API.route(
+    "PATCH",
+    "/v1/config/detection",
+    summary="Change some detection thresholds (admin); the rest stay as stored, the version goes up by one",
+    tag="config",
+    body=m.ConfigPatch,
+    response=m.StoredConfig,
+    admin=True,
+    may_409=True,
+)
+def patch_detection_config(svc: Services, user: Principal, body: m.ConfigPatch) -> m.StoredConfig:
+    changes = body.changes.model_dump(exclude_unset=True)
+
+    def merge(stored: DetectionConfig) -> DetectionConfig:
+        try:
+            return DetectionConfig.model_validate({**stored.model_dump(), **changes})
+        except ValidationError as exc:
+            raise ApiError(422, "invalid_config", validation_message(exc)) from exc
+
+    svc.store.change_config(merge, body.expected_version, user.sub)
+    return _stored(svc)
+
+
+def _stored(svc: Services) -> m.StoredConfig:
     config, version, updated_at, updated_by = svc.store.config()
     return m.StoredConfig(config=config, version=version, updated_at=updated_at, updated_by=updated_by)
 

@@ -3,7 +3,7 @@ document is generated from, so the two cannot disagree."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from common.detection_config import DetectionConfig
 
@@ -196,8 +196,9 @@ class TrendingQuery(Strict):
 
 class TrendingTicker(Strict):
     symbol: str
-    as_of: float | None = None
-    window: WindowMetrics
+    as_of: float | None = Field(default=None, description="the ticker's newest counted mention")
+    mentions: int = Field(description="discussion mentions in the window ending now; what the list is sorted by")
+    window: WindowMetrics = Field(description="the stored window, as of the ticker's newest mention")
     score: float | None = None
     pump_risk: float | None = None
     alert_id: str | None = None
@@ -205,6 +206,7 @@ class TrendingTicker(Strict):
 
 class Trending(Strict):
     window: str
+    now: float | None = Field(default=None, description="the data clock: the newest item counted for any ticker")
     tickers: list[TrendingTicker]
 
 
@@ -250,6 +252,29 @@ class StoredConfig(Strict):
 
 class ConfigUpdate(Strict):
     config: DetectionConfig
+    expected_version: int | None = Field(
+        default=None, ge=0, description="reject with 409 unless the stored version is this one"
+    )
+
+
+# Every threshold optional: what a PATCH sends. The merged whole is validated as a
+# DetectionConfig, so cross-field rules still hold.
+def _optional(annotation: Any) -> Any:
+    return annotation | None
+
+
+DetectionConfigChanges = create_model(
+    "DetectionConfigChanges",
+    __config__=ConfigDict(extra="forbid", frozen=True),
+    **{  # type: ignore[call-overload]
+        name: (_optional(info.annotation), Field(default=None, description=info.description))
+        for name, info in DetectionConfig.model_fields.items()
+    },
+)
+
+
+class ConfigPatch(Strict):
+    changes: DetectionConfigChanges
     expected_version: int | None = Field(
         default=None, ge=0, description="reject with 409 unless the stored version is this one"
     )

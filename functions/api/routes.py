@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from common.extraction import is_listed
-from common.metrics import hll_estimate
+from common.extraction import company_name, is_listed
+from common.metrics import WINDOWS, hll_estimate
+from common.trending import rank
 from functions.api import models as m
 from functions.api.auth import Principal
 from functions.api.errors import ApiError, not_found
@@ -189,33 +190,43 @@ def get_alert(svc: Services, user: Principal, params: m.AlertPath) -> m.Alert:
 @API.route(
     "GET",
     "/v1/tickers/trending",
-    summary="Most mentioned tickers in a window",
+    summary="Most mentioned tickers in the window ending now (the newest data); silent ones drop out",
     tag="tickers",
     query=m.TrendingQuery,
     response=m.Trending,
 )
 def trending(svc: Services, user: Principal, query: m.TrendingQuery) -> m.Trending:
     del user
+    now = svc.store.newest_as_of()
+    if now is None:
+        return m.Trending(window=query.window, tickers=[])
+    since = (int(now // 3600) - WINDOWS[query.window] + 1) * 3600
+    candidates = svc.store.trending_candidates(query.window, since, query.limit)
     tickers = []
-    for doc in svc.store.trending(query.window, query.limit):
+    for ranked in rank(candidates, now, query.window, query.limit):
+        doc = ranked.summary
         detection = m.Detection.model_validate(doc.get("detection") or {})
+        stored = m.WindowMetrics.model_validate((doc.get("windows") or {}).get(query.window) or {})
         tickers.append(
             m.TrendingTicker(
-                symbol=str(doc.get("symbol") or ""),
+                symbol=ranked.symbol,
                 as_of=doc.get("as_of"),
-                window=m.WindowMetrics.model_validate((doc.get("windows") or {}).get(query.window) or {}),
+                mentions=ranked.mentions,
+                window=stored,
                 score=detection.score,
                 pump_risk=detection.pump_risk,
                 alert_id=detection.alert_id,
             )
         )
-    return m.Trending(window=query.window, tickers=tickers)
+    return m.Trending(window=query.window, now=now, tickers=tickers)
 
 
 def _ticker(svc: Services, symbol: str) -> dict[str, Any]:
     doc = svc.store.ticker(symbol)
     if doc is None:
-        raise not_found(f"ticker {symbol}")
+        if company_name(symbol) is None:
+            raise ApiError(404, "unknown_symbol", f"{symbol} is not a US-listed symbol, now or in the past")
+        raise ApiError(404, "no_data_yet", f"{symbol} is listed, but no mention of it has been counted yet")
     return doc
 
 

@@ -7,7 +7,7 @@ import binascii
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from google.cloud import firestore
@@ -22,6 +22,7 @@ from functions.api.errors import ApiError
 DESC = firestore.Query.DESCENDING
 DEFAULT_PREFERENCES = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
+RECENT_CANDIDATES = 300  # most recently mentioned tickers a trending read recounts
 
 
 def _epoch(value: Any) -> float | None:
@@ -168,10 +169,26 @@ class Store:
         snapshot = self.db.collection(fs.TICKERS).document(symbol).get()
         return snapshot.to_dict() if snapshot.exists else None
 
-    def trending(self, window: str, limit: int) -> list[dict[str, Any]]:
+    def trending_candidates(self, window: str, since: float, limit: int) -> list[dict[str, Any]]:
+        """Summaries that may trend in a window starting at ``since``: the most mentioned by
+        their stored window (which may be stale) and the most recently mentioned. The caller
+        recounts them for now (common.trending); bounded reads either way."""
         field = FieldPath("windows", window, "mentions").to_api_repr()
-        query = self.db.collection(fs.TICKERS).order_by(field, direction=DESC).limit(limit)
-        return [d.to_dict() or {} for d in query.stream()]
+        top = self.db.collection(fs.TICKERS).order_by(field, direction=DESC).limit(3 * limit)
+        recent = (
+            self.db.collection(fs.TICKERS)
+            .where(filter=FieldFilter("as_of", ">=", since))
+            .order_by("as_of", direction=DESC)
+            .limit(RECENT_CANDIDATES)
+        )
+        return [d.to_dict() or {} for query in (top, recent) for d in query.stream()]
+
+    def newest_as_of(self) -> float | None:
+        """The data clock: the newest item any ticker has counted."""
+        query = self.db.collection(fs.TICKERS).order_by("as_of", direction=DESC).limit(1)
+        docs = [d.to_dict() or {} for d in query.stream()]
+        value = docs[0].get("as_of") if docs else None
+        return float(value) if isinstance(value, (int, float)) else None
 
     def active_symbols(self, limit: int) -> list[str]:
         """The most mentioned tickers of the last week: what a preview replays by default."""
@@ -212,16 +229,25 @@ class Store:
         return self._parse_config(snapshot.to_dict() if snapshot.exists else None)
 
     def save_config(self, config: DetectionConfig, expected_version: int | None, by: str) -> int:
-        """Write the next version; a stale ``expected_version`` is a 409. A transaction is
-        fine here: admins edit this document a few times a day, nobody contends for it."""
+        """Replace the config with ``config``; see :meth:`change_config`."""
+        return self.change_config(lambda _stored: config, expected_version, by)
+
+    def change_config(
+        self, change: Callable[[DetectionConfig], DetectionConfig], expected_version: int | None, by: str
+    ) -> int:
+        """Write the next version, ``change`` applied to the stored one in the same
+        transaction (so a merge never loses a concurrent edit); a stale ``expected_version``
+        is a 409. A transaction is fine here: admins edit this document a few times a day,
+        nobody contends for it."""
         ref = self._config_ref()
 
         @firestore.transactional
         def write(transaction: firestore.Transaction) -> int:
             snapshot = ref.get(transaction=transaction)
-            current = int((snapshot.to_dict() or {}).get("version") or 0) if snapshot.exists else 0
+            stored, current, _, _ = self._parse_config(snapshot.to_dict() if snapshot.exists else None)
             if expected_version is not None and expected_version != current:
                 raise ApiError(409, "version_conflict", f"stored version is {current}, not {expected_version}")
+            config = change(stored)
             version = current + 1
             transaction.set(
                 ref,

@@ -1,11 +1,13 @@
 """The API against the real Firestore emulator: users, watchlists, alerts with filters and
 pagination, tickers, detection config, rate limits, CORS and error shapes."""
 
+import io
 import string
 from collections.abc import Iterator
 
 import pytest
 
+from common.detection_config import DetectionConfig
 from common.extraction import is_listed
 from emulators.stack import Stack
 from tests.support import api as support
@@ -201,10 +203,16 @@ def test_trending_orders_tickers_by_mentions_in_the_chosen_window(api: ApiClient
     for window, expected in [("1h", ["AMC", "GME", "TSLA"]), ("6h", ["TSLA", "GME", "AMC"])]:
         body = api.call("GET", f"/v1/tickers/trending?window={window}").get_json()
         assert [t["symbol"] for t in body["tickers"]] == expected
-    assert (
-        api.call("GET", "/v1/tickers/trending?window=24h&limit=1").get_json()["tickers"][0]["window"]["mentions"] == 90
-    )
+    assert api.call("GET", "/v1/tickers/trending?window=24h&limit=1").get_json()["tickers"][0]["mentions"] == 90
     assert api.call("GET", "/v1/tickers/trending?window=2h").status_code == 422
+
+
+def test_trending_is_counted_to_now_so_a_ticker_silent_for_a_day_drops_out(api: ApiClient) -> None:
+    put_ticker("OLD", NOW - 30 * 3600, {"1h": 100, "6h": 120, "24h": 146, "7d": 146})
+    put_ticker("AMC", NOW, {"1h": 3, "6h": 8, "24h": 20, "7d": 40})
+    body = api.call("GET", "/v1/tickers/trending?window=24h").get_json()
+    assert body["now"] == NOW  # the data clock: the newest mention counted anywhere
+    assert [(t["symbol"], t["mentions"]) for t in body["tickers"]] == [("AMC", 20)]
 
 
 def test_a_ticker_shows_its_windows_baseline_and_scores(api: ApiClient) -> None:
@@ -214,7 +222,9 @@ def test_a_ticker_shows_its_windows_baseline_and_scores(api: ApiClient) -> None:
     assert body["windows"]["6h"]["mentions"] == 40
     assert body["detection"]["score"] == 1.7
     assert body["detection"]["baseline_1h"] == 2.0
-    assert error_of(api.call("GET", "/v1/tickers/ZZZZ")) == "not_found"
+    unknown, quiet = api.call("GET", "/v1/tickers/ZZZZ"), api.call("GET", "/v1/tickers/AAPL")
+    assert (unknown.status_code, error_of(unknown)) == (404, "unknown_symbol")  # no such security
+    assert (quiet.status_code, error_of(quiet)) == (404, "no_data_yet")  # listed, never mentioned yet
 
 
 def test_history_is_the_hourly_series_ending_at_the_newest_data(api: ApiClient) -> None:
@@ -240,8 +250,12 @@ def test_the_detection_config_defaults_until_an_admin_changes_it(api: ApiClient)
     assert body["config"]["volume_ratio_min"] == 3.0
 
 
+def full_config(**changes: object) -> dict[str, object]:
+    return {**DetectionConfig().model_dump(), **changes}
+
+
 def test_only_admins_change_the_detection_config(api: ApiClient) -> None:
-    proposed = {"config": {"volume_ratio_min": 4.0}}
+    proposed = {"config": full_config(volume_ratio_min=4.0)}
     refused = api.call("PUT", "/v1/config/detection", json=proposed, role="user")
     assert refused.status_code == 403
     assert error_of(refused) == "forbidden"
@@ -253,16 +267,40 @@ def test_only_admins_change_the_detection_config(api: ApiClient) -> None:
     assert stored["volume_ratio_min"] == 4.0 and stored["version"] == 1 and stored["updated_by"] == "admin-1"
 
 
+def test_a_partial_put_is_refused_and_a_patch_merges_onto_the_stored_config(api: ApiClient) -> None:
+    api.call("PUT", "/v1/config/detection", json={"config": full_config(volume_ratio_min=4.0)}, role="admin")
+    partial = api.call("PUT", "/v1/config/detection", json={"config": {"warmup_hours": 24}}, role="admin")
+    assert (partial.status_code, error_of(partial)) == (422, "incomplete_config")
+    assert "volume_ratio_min" in partial.get_json()["error"]["message"]
+
+    patched = api.call(
+        "PATCH", "/v1/config/detection", json={"changes": {"warmup_hours": 24}, "expected_version": 1}, role="admin"
+    )
+    assert patched.status_code == 200
+    body = patched.get_json()
+    assert body["version"] == 2
+    assert body["config"]["warmup_hours"] == 24
+    assert body["config"]["volume_ratio_min"] == 4.0  # kept, not reset to its default
+    stale = api.call("PATCH", "/v1/config/detection", json={"changes": {}, "expected_version": 1}, role="admin")
+    assert (stale.status_code, error_of(stale)) == (409, "version_conflict")
+    invalid = api.call("PATCH", "/v1/config/detection", json={"changes": {"volume_ratio_min": 0.5}}, role="admin")
+    assert (invalid.status_code, error_of(invalid)) == (422, "invalid_config")
+    unknown = api.call("PATCH", "/v1/config/detection", json={"changes": {"no_such_threshold": 1}}, role="admin")
+    assert unknown.status_code == 422
+    assert api.call("PATCH", "/v1/config/detection", json={"changes": {}}, role="user").status_code == 403
+
+
 def test_a_stale_config_version_is_a_409_conflict(api: ApiClient) -> None:
-    first = api.call("PUT", "/v1/config/detection", json={"config": {}, "expected_version": 0}, role="admin")
+    whole = full_config()
+    first = api.call("PUT", "/v1/config/detection", json={"config": whole, "expected_version": 0}, role="admin")
     assert first.get_json()["version"] == 1
-    stale = api.call("PUT", "/v1/config/detection", json={"config": {}, "expected_version": 0}, role="admin")
+    stale = api.call("PUT", "/v1/config/detection", json={"config": whole, "expected_version": 0}, role="admin")
     assert stale.status_code == 409
     assert error_of(stale) == "version_conflict"
 
 
 def test_an_invalid_config_is_422(api: ApiClient) -> None:
-    response = api.call("PUT", "/v1/config/detection", json={"config": {"volume_ratio_min": 0.5}}, role="admin")
+    response = api.call("PUT", "/v1/config/detection", json={"config": full_config(volume_ratio_min=0.5)}, role="admin")
     assert response.status_code == 422
 
 
@@ -353,6 +391,13 @@ def test_bodies_that_are_not_json_too_big_or_malformed_are_client_errors(api: Ap
         headers={**token, "Content-Type": "application/json"},
     )
     assert (huge.status_code, error_of(huge)) == (413, "payload_too_large")
+    chunked = api.http.put(  # no Content-Length: the server cannot refuse it up front
+        "/v1/me/watchlist",
+        input_stream=io.BytesIO(('{"symbols": [' + ",".join(['"GME"'] * 40000) + "]}").encode()),
+        headers={**token, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert (chunked.status_code, error_of(chunked)) == (413, "payload_too_large")
     not_an_object = api.call("PATCH", "/v1/me/preferences", json=[1, 2])
     assert not_an_object.status_code == 422
 

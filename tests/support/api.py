@@ -124,6 +124,18 @@ def window(mentions: int) -> dict[str, Any]:
     }
 
 
+def series_for(as_of: float, mentions: dict[str, int]) -> dict[str, int]:
+    """An hourly series whose window sums ending at ``as_of`` are ``mentions`` (1h, 6h, 24h, 7d)."""
+    edges = [("1h", 0), ("6h", 1), ("24h", 6), ("7d", 24)]
+    out: dict[str, int] = {}
+    previous = 0
+    for name, hours_back in edges:
+        if name in mentions and mentions[name] > previous:
+            out[time.strftime("%Y%m%d%H", time.gmtime(as_of - hours_back * 3600))] = mentions[name] - previous
+            previous = mentions[name]
+    return out
+
+
 def put_ticker(symbol: str, as_of: float, mentions: dict[str, int], score: float = 0.5) -> None:
     db().collection(fs.TICKERS).document(symbol).set(
         {
@@ -131,6 +143,7 @@ def put_ticker(symbol: str, as_of: float, mentions: dict[str, int], score: float
             "as_of": as_of,
             "last_hour": time.strftime("%Y%m%d%H", time.gmtime(as_of)),
             "windows": {w: window(n) for w, n in mentions.items()},
+            "series": series_for(as_of, mentions),
             "velocity": 2.0,
             "acceleration": 0.5,
             "detection": {
