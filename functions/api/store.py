@@ -175,7 +175,7 @@ class Store:
         recounts them for now (common.trending); bounded reads either way."""
         field = FieldPath("windows", window, "mentions").to_api_repr()
         top = self.db.collection(fs.TICKERS).order_by(field, direction=DESC).limit(3 * limit)
-        recent = (
+        recent = fs.check_indexed(
             self.db.collection(fs.TICKERS)
             .where(filter=FieldFilter("as_of", ">=", since))
             .order_by("as_of", direction=DESC)

@@ -131,10 +131,28 @@ def _publisher() -> Publisher:
     return get_publisher(get_settings().project_id)
 
 
+CONFLICT_ATTEMPTS = 3  # fresh reads after another delivery wrote the same alert first
+
+
 def _process(update: TickerUpdate, delivery: Delivery, settings: Settings) -> None:
+    """Run the update; when another delivery wrote the alert between our read and our write
+    (expected under at-least-once delivery), read again and decide again: the decision is
+    pure, so a second look is the whole recovery. Only a conflict that persists is an error."""
     del delivery
     with log.context(ticker=update.ticker):
-        detect_update(update, fs.get_client(settings.project_id), _publisher())
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                detect_update(update, fs.get_client(settings.project_id), _publisher())
+                return
+            except store.Conflict as exc:
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                logger.info(
+                    "concurrent alert write for %s; deciding again (attempt %d)",
+                    update.ticker,
+                    attempt + 1,
+                    extra={"json_fields": {"conflict": str(exc)[:200]}},
+                )
 
 
 @functions_framework.cloud_event
