@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from common.adapters import firestore as fs
 from common.messages import TickerUpdate
 from common.settings import Settings
 from functions.detect import main, store
@@ -20,8 +21,8 @@ def run(monkeypatch: pytest.MonkeyPatch, conflicts: int) -> list[int]:
             raise store.Conflict("alert GME-1 was created concurrently")
 
     monkeypatch.setattr(main, "detect_update", detect_update)
-    monkeypatch.setattr(main.fs, "get_client", lambda project: object())
-    monkeypatch.setattr(main, "_publisher", lambda: object())
+    monkeypatch.setattr(fs, "get_client", lambda project: object())
+    monkeypatch.setattr(main, "_publisher", object)
     main._process(TickerUpdate(ticker="GME", as_of=1.0), None, Settings())  # type: ignore[arg-type]
     return calls
 
