@@ -11,6 +11,7 @@ import functools
 import logging
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from google.cloud.logging.handlers import StructuredLogHandler
@@ -24,6 +25,10 @@ class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         fields = dict(_context.get())
         fields.update(getattr(record, "json_fields", None) or {})
+        # When the line was written (RFC 3339). Cloud Logging stamps each entry itself, and
+        # the handler drops the reserved "time" field, so this one has a name of its own: a
+        # local log read later still says when each line happened.
+        fields.setdefault("logged_at", datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"))
         record.json_fields = fields
         return True
 

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     )
     reddit_oauth_url: str = Field(default="", validation_alias="REDDIT_OAUTH_URL")
     reddit_url: str = Field(default="", validation_alias="REDDIT_URL")
+    # Where an evidence permalink opens: reddit.com, or the local Reddit's page per replayed
+    # item (the stack sets it), since a replayed corpus's ids mean other threads on reddit.com.
+    reddit_web_url: str = Field(default="https://www.reddit.com", validation_alias="REDDIT_WEB_URL")
     reddit_timeout_s: float = Field(default=16.0, gt=0, validation_alias="REDDIT_TIMEOUT_S")
     reddit_max_retries: int = Field(default=4, ge=0, validation_alias="REDDIT_MAX_RETRIES")
     reddit_backoff_s: float = Field(default=0.5, ge=0, validation_alias="REDDIT_BACKOFF_S")

@@ -145,7 +145,7 @@ async function alertDetail(summary) {
 
 function alertCard(alert, index) {
   const evidence = (alert.evidence || []).slice(0, 5).map((e) => {
-    const href = redditUrl(e.permalink);
+    const href = e.url || redditUrl(e.permalink);
     const label = e.title || e.item_id;
     return el(
       "li",
@@ -177,10 +177,14 @@ function alertCard(alert, index) {
     el(
       "div",
       { class: "scores" },
-      el("span", {}, "score ", el("b", {}, fmtNum(alert.score))),
+      el("span", { title: "latest evaluation; 1 = both spike bars just met" }, "score now ", el("b", {}, fmtNum(alert.score))),
+      el("span", { title: "the episode's highest score" }, "peak ", el("b", {}, fmtNum(alert.peak_score ?? alert.score))),
       el("span", { class: alert.pump_risk >= 0.5 ? "risky" : "" }, "pump risk ", el("b", {}, fmtNum(alert.pump_risk))),
       el("span", { class: "muted" }, "opened " + fmtTime(alert.opened_at)),
     ),
+    alert.trigger && alert.trigger.as_of
+      ? el("p", { class: "muted why" }, `why it fired (at ${fmtTime(alert.trigger.as_of)}, score ${fmtNum(alert.trigger.score)}):`)
+      : null,
     el("ul", { class: "reasons" }, (alert.reasons || []).map((r) => el("li", {}, r))),
     evidence.length
       ? el(

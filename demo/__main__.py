@@ -4,9 +4,11 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
-from demo.run import DEFAULT_CORPUS, Options, main
+from demo.run import DEFAULT_CORPUS, DEMO_LOGS, Options, main
+from emulators.stack import fresh_log_dir
 
 
 def parse(argv: list[str] | None = None) -> Options:
@@ -31,13 +33,22 @@ def parse(argv: list[str] | None = None) -> Options:
         help="thresholds to set through the API before replaying, e.g. '{\"warmup_hours\": 12}'",
     )
     parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="print the alert table within this many seconds of the demo's own start (installs excluded)",
+    )
+    parser.add_argument(
         "--deadline",
         type=float,
         default=None,
         metavar="EPOCH",
         help="print the alert table by this time (make demo: 5 minutes after it was typed), cutting the wait short",
     )
-    parser.add_argument("--log-dir", type=Path, default=Options.log_dir, help="where the stack's logs go")
+    parser.add_argument(
+        "--log-dir", type=Path, default=None, help="where the stack's logs go (default: a new folder per run)"
+    )
     args = parser.parse_args(argv)
     if args.live and not (os.environ.get("REDDIT_CLIENT_ID") and os.environ.get("REDDIT_CLIENT_SECRET")):
         parser.error("--live needs REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET in the environment")
@@ -48,9 +59,9 @@ def parse(argv: list[str] | None = None) -> Options:
         hours=args.hours,
         live=args.live,
         interactive=interactive,
-        log_dir=args.log_dir.resolve(),
+        log_dir=args.log_dir.resolve() if args.log_dir else fresh_log_dir(DEMO_LOGS),
         detection_config=args.detection_config,
-        deadline=args.deadline,
+        deadline=args.deadline if args.budget is None else time.time() + args.budget,
     )
 
 

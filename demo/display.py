@@ -30,7 +30,8 @@ class AlertRow:
     status: str
     level: int
     rule: str
-    score: float
+    score: float  # the latest evaluation's, as the API shows it
+    peak_score: float  # the episode's highest
     pump_risk: float
     opened_at: float | None
     label: lbl.Label | None
@@ -50,6 +51,7 @@ class AlertRow:
             level=int(doc.get("level") or 1),
             rule=str(doc.get("rule") or "?"),
             score=float(doc.get("score") or 0.0),
+            peak_score=float(doc.get("peak_score") or doc.get("score") or 0.0),
             pump_risk=float(doc.get("pump_risk") or 0.0),
             opened_at=opened_at,
             label=label,
@@ -90,6 +92,12 @@ class Display:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
+    def start_replay(self, total_s: float) -> None:
+        """The replay's length in data seconds, known once the corpus is read: the bar counts
+        from here, so stack setup is neither in its percentage nor in its clock."""
+        self.total_s = max(total_s, 1.0)
+        self.progress.reset(self.task, total=self.total_s, completed=0)
+
     def say(self, text: str) -> None:
         self.progress.console.print(text)
 
@@ -119,7 +127,8 @@ class Display:
         status = str(event.get("status") or row.status)
         self.say(
             f"[{style}]ALERT[/] {data_time(event.get('as_of') or row.opened_at)}  [bold]{row.symbol:<6}[/] "
-            f"{row.kind:<7} {status:<9} {row.rule:<20} score {row.score:5.2f}  pump risk {row.pump_risk:4.2f}  "
+            f"{row.kind:<7} {status:<9} {row.rule:<20} score now {row.score:5.2f} (peak {row.peak_score:5.2f})  "
+            f"pump risk {row.pump_risk:4.2f}  "
             f"{row.lead_text()}"
         )
 
@@ -130,7 +139,8 @@ class Display:
             ("kind", "left"),
             ("status", "left"),
             ("rule", "left"),
-            ("score", "right"),
+            ("score now", "right"),
+            ("peak", "right"),
             ("pump risk", "right"),
             ("opened (data time)", "left"),
             ("labelled scenario", "left"),
@@ -145,6 +155,7 @@ class Display:
                 f"{r.status} L{r.level}",
                 r.rule,
                 f"{r.score:.2f}",
+                f"{r.peak_score:.2f}",
                 f"{r.pump_risk:.2f}",
                 data_time(r.opened_at),
                 r.label.scenario if r.label else "—",
@@ -155,3 +166,7 @@ class Display:
             names = ", ".join(f"{m.ticker} ({m.scenario})" for m in missed)
             self.console.print(f"labelled but not alerted: {names}")
         self.console.print("lead time: hours between the alert opening and the labelled peak (+ = before the peak)")
+        self.console.print(
+            "score: how far the spike clears both bars (1 = volume ratio and surprise just met); now = latest, "
+            "peak = the episode's highest; pump risk 0..1 (>= the configured limit: flagged as a pump)"
+        )

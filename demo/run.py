@@ -41,6 +41,8 @@ from emulators.processes import free_port
 from emulators.stack import ROOT, Stack
 
 DEFAULT_CORPUS = ROOT / "data" / "replay" / "default"
+DEMO_STATE = ROOT / ".stack" / "demo" / "state.json"  # the running demo's api, for `make token`
+DEMO_LOGS = ROOT / ".stack" / "demo" / "logs"  # one folder per run below it, "latest" the newest
 HOUR = 3600.0
 
 
@@ -56,7 +58,7 @@ class Options:
     deadline: float | None = None  # epoch seconds by which the alert table must be printed
     tick_timeout_s: float = 60.0
     live_period_s: float = 600.0  # the Terraform schedule: every ten minutes
-    log_dir: Path = ROOT / ".stack" / "demo" / "logs"
+    log_dir: Path = DEMO_LOGS / "latest"
     token_ttl_s: int = 12 * 3600
     detection_config: dict[str, Any] | None = None  # thresholds to set through the API first
 
@@ -123,7 +125,10 @@ class Demo:
         dashboard_port = free_port()
         origins = [*Settings().cors_origins, f"http://127.0.0.1:{dashboard_port}"]
         env = {"CORS_ORIGINS": ",".join(origins)}
-        self.stack = Stack(log_dir=self.options.log_dir, extra_env=env)
+        from functions.api import devauth
+
+        # The same development key as `make up`: `make token` then works against either stack.
+        self.stack = Stack(log_dir=self.options.log_dir, extra_env=env, devauth_dir=devauth.DEFAULT_DIR)
         # Replay: the local Reddit serves the corpus, its clock at the corpus's start.
         # Live: no local Reddit, so fetch's asyncpraw talks to reddit.com with the credentials.
         self.stack.local_reddit = not self.options.live
@@ -132,6 +137,8 @@ class Demo:
         self.stack.start()
         os.environ.update(self.stack.env)  # this process's clients talk to the same emulators
         api = self.stack.services["api"].url
+        DEMO_STATE.parent.mkdir(parents=True, exist_ok=True)
+        DEMO_STATE.write_text(json.dumps({"functions": {"api": api}}))  # where `make token` points curl
         self.dashboard = DashboardServer(dashboard_port, api).start()
         self.token = self.mint_token()
         return self.stack
@@ -163,6 +170,7 @@ class Demo:
         self.display.say(f"detection config version {stored['version']}: {json.dumps(overrides)}")
 
     def stop(self) -> None:
+        DEMO_STATE.unlink(missing_ok=True)
         if self.observers is not None:
             with contextlib.suppress(Exception):
                 self.observers.stop()
@@ -255,7 +263,7 @@ class Demo:
             end = min(end, start + self.options.hours * HOUR)
         self.replay = ReplayClock(self.reddit_url())
         self.replay.set(start)
-        self.display.total_s = end - start
+        self.display.start_replay(end - start)
         for number, now in enumerate(tick_times(start, end, self.options.step_hours * HOUR), 1):
             if self.remaining_s() < 20:
                 self.display.say(f"time budget spent: replay stopped at data time {data_time(self.played_until)}")

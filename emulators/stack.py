@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -251,7 +253,12 @@ class Stack:
             cwd=ROOT,
         )
         service.start(ready_timeout=30)
-        self.extra_env = {**self.extra_env, "REDDIT_OAUTH_URL": service.url, "REDDIT_URL": service.url}
+        self.extra_env = {
+            **self.extra_env,
+            "REDDIT_OAUTH_URL": service.url,
+            "REDDIT_URL": service.url,
+            "REDDIT_WEB_URL": f"{service.url}/_replay/page",
+        }
         return service
 
     def stop(self) -> None:
@@ -338,16 +345,30 @@ def read_state() -> dict[str, object] | None:
     return state  # type: ignore[no-any-return]
 
 
+def fresh_log_dir(parent: Path, keep: int = 3) -> Path:
+    """A new folder for this run's logs under ``parent`` (named by the time it started), with
+    ``parent/latest`` pointing at it; only the newest ``keep`` runs are kept."""
+    parent.mkdir(parents=True, exist_ok=True)
+    run = parent / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    run.mkdir(exist_ok=True)
+    latest = parent / "latest"
+    latest.unlink(missing_ok=True)
+    latest.symlink_to(run.name)
+    runs = sorted(p for p in parent.iterdir() if p.is_dir() and not p.is_symlink() and p.name[:8].isdigit())
+    for old in runs[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return run
+
+
 def up(timeout: float = 180.0) -> int:
     if read_state():
         print(f"local stack already running (see {STATE_FILE})")
         return 0
     STATE_DIR.mkdir(exist_ok=True)
-    log_dir = STATE_DIR / "logs"
-    log_dir.mkdir(exist_ok=True)
+    log_dir = fresh_log_dir(STATE_DIR / "logs")
     with (log_dir / "stack.log").open("ab") as log:
-        supervisor = subprocess.Popen(
-            [sys.executable, "-m", "emulators.stack", "serve"],
+        supervisor = subprocess.Popen(  # noqa: S603 - our own module, our own paths
+            [sys.executable, "-m", "emulators.stack", "serve", "--log-dir", str(log_dir)],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -358,7 +379,7 @@ def up(timeout: float = 180.0) -> int:
     while time.monotonic() < deadline:
         state = read_state()
         if state:
-            print(json.dumps(state, indent=2))
+            print(next_steps(state))
             return 0
         if supervisor.poll() is not None:
             print(f"local stack failed to start; see {log_dir}/stack.log", file=sys.stderr)
@@ -367,6 +388,26 @@ def up(timeout: float = 180.0) -> int:
     supervisor.terminate()
     print("local stack did not become ready in time", file=sys.stderr)
     return 1
+
+
+def next_steps(state: Mapping[str, object]) -> str:
+    """What `make up` prints: where things are and what to type next."""
+    functions = state.get("functions")
+    api = functions.get("api", "?") if isinstance(functions, dict) else "?"
+    env = state.get("env")
+    replaying = isinstance(env, dict) and bool(env.get("REDDIT_URL"))
+    source = "the local Reddit replaying the bundled corpus, clock at its start" if replaying else "reddit.com"
+    return "\n".join(
+        [
+            f"local stack up: api {api}; fetch reads {source}; logs in {state.get('logs')}",
+            "next:",
+            "  make tick            # advance the replay clock 1 h (HOURS=6 for more), run the scheduler once",
+            "  make token           # a bearer token for the api, and a curl to try it",
+            "  make logs            # follow every function's log",
+            "  make status          # ports, functions, environment (JSON)",
+            "  make down            # stop everything",
+        ]
+    )
 
 
 def down(timeout: float = 30.0) -> int:
@@ -393,13 +434,14 @@ def down(timeout: float = 30.0) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emulators.stack")
     parser.add_argument("command", choices=["up", "down", "serve", "status"])
+    parser.add_argument("--log-dir", type=Path, default=STATE_DIR / "logs" / "latest", help="serve: where logs go")
     args = parser.parse_args(argv)
     if args.command == "up":
         return up()
     if args.command == "down":
         return down()
     if args.command == "serve":
-        return _serve(STATE_DIR / "logs")
+        return _serve(args.log_dir)
     state = read_state()
     print(json.dumps(state, indent=2) if state else "local stack is not running")
     return 0 if state else 1

@@ -20,7 +20,6 @@ from common.detection_config import DetectionConfig
 from common.metrics import hour_key
 
 HISTORY_MAX = 50
-REDDIT = "https://www.reddit.com"
 
 
 @dataclass(frozen=True)
@@ -42,10 +41,7 @@ class Evidence:
         return (self.is_dd, self.kind == "post", self.score, self.text_length)
 
     def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        if doc["permalink"].startswith("/"):
-            doc["permalink"] = REDDIT + doc["permalink"]
-        return doc
+        return asdict(self)  # the permalink as Reddit gives it: the reader knows which site it is on
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> "Evidence":
@@ -80,6 +76,11 @@ class Alert:
     resolved_at: float | None
     config_version: int
     history: tuple[dict[str, Any], ...] = field(default=())
+    # The evaluation the reasons were written from (when it opened, escalated, reopened or
+    # was reclassified): its time, score, pump risk and metrics, so every number a reason
+    # quotes stands beside it. ``score`` and ``pump_risk`` above are the latest; ``peak_score``
+    # the highest.
+    trigger: dict[str, Any] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -126,6 +127,10 @@ def _entry(event: str, alert: Alert) -> dict[str, Any]:
     }
 
 
+def _trigger(ev: Evaluation) -> dict[str, Any]:
+    return {"as_of": ev.as_of, "score": ev.score, "pump_risk": ev.pump_risk, "metrics": ev.metrics_doc()}
+
+
 def _with_history(alert: Alert, event: str) -> Alert:
     return replace(alert, history=(*alert.history, _entry(event, alert))[-HISTORY_MAX:])
 
@@ -170,6 +175,7 @@ def step(
             level=previous.level + 1,
             rule=ev.rule,
             reasons=ev.reasons,
+            trigger=_trigger(ev),
             score=ev.score,
             peak_score=max(previous.peak_score, ev.score),
             escalate_at=ev.score * config.escalation_step,
@@ -189,6 +195,7 @@ def step(
         level=1,
         rule=ev.rule,
         reasons=ev.reasons,
+        trigger=_trigger(ev),
         score=ev.score,
         peak_score=ev.score,
         escalate_at=ev.score * config.escalation_step,
@@ -225,7 +232,9 @@ def _continue(
         # readable; it cites them on the next update instead of staying without evidence
         updated = replace(updated, evidence=select_evidence(evidence, config.evidence_max))
     if alert.kind == "organic" and ev.kind == "pump":
-        updated = _with_history(replace(updated, kind="pump", rule=ev.rule, reasons=ev.reasons), "reclassified")
+        updated = _with_history(
+            replace(updated, kind="pump", rule=ev.rule, reasons=ev.reasons, trigger=_trigger(ev)), "reclassified"
+        )
         events.append("reclassified")
     if ev.spike and ev.kind is not None and ev.score >= alert.escalate_at:
         updated = replace(
@@ -234,6 +243,7 @@ def _continue(
             level=alert.level + 1,
             rule=ev.rule if updated.kind == ev.kind else updated.rule,
             reasons=ev.reasons if updated.kind == ev.kind else updated.reasons,
+            trigger=_trigger(ev) if updated.kind == ev.kind else updated.trigger,
             escalate_at=ev.score * config.escalation_step,
             evidence=select_evidence((*evidence, *alert.evidence), config.evidence_max),
         )

@@ -10,6 +10,7 @@ makes successive fetches see new posts and comments as they would have appeared.
 """
 
 import asyncio
+import html
 import json
 import re
 import secrets
@@ -17,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -298,6 +300,27 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(dict(replay.stats))
 
 
+async def item_page(request: web.Request) -> web.Response:
+    """A replayed item as a reader sees it: the page an alert's evidence link opens when the
+    corpus is replayed (its ids are the corpus's, so reddit.com would show something else)."""
+    replay: Replay = request.app[REPLAY]
+    wanted = "/" + request.match_info["tail"].strip("/") + "/"
+    for item in [*replay.corpus.posts.values(), *replay.corpus.comments.values()]:
+        if str(item.get("permalink") or "").rstrip("/") + "/" == wanted:
+            when = datetime.fromtimestamp(float(item["created_utc"]), UTC).strftime("%Y-%m-%d %H:%M UTC")
+            title = html.escape(str(item.get("title") or item.get("link_title") or ""))
+            body = html.escape(str(item.get("body") or ""))
+            by = html.escape(str(item.get("author") or "[deleted]"))
+            sub = html.escape(str(item.get("subreddit") or ""))
+            text = (
+                f"<!doctype html><meta charset=utf-8><title>{title or item['id']}</title>"
+                f"<p><small>replayed corpus item {html.escape(str(item['id']))}, not reddit.com</small></p>"
+                f"<h1>{title}</h1><p>r/{sub} · u/{by} · {when}</p><pre style='white-space:pre-wrap'>{body}</pre>"
+            )
+            return web.Response(text=text, content_type="text/html")
+    return web.Response(status=404, text="no such item in the replayed corpus", content_type="text/plain")
+
+
 async def health(_request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
@@ -306,6 +329,7 @@ def make_app(replay: Replay | None = None) -> web.Application:
     app = web.Application()
     app[REPLAY] = replay or Replay()
     app.router.add_get("/_replay/health", health)
+    app.router.add_get("/_replay/page/{tail:.*}", item_page)
     app.router.add_route("*", "/_replay/clock", clock)
     app.router.add_post("/_replay/load", load)
     app.router.add_route("*", "/_replay/faults", faults)

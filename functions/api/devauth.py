@@ -122,12 +122,16 @@ def make_server(port: int, directory: Path = DEFAULT_DIR, host: str = "127.0.0.1
 
 
 def _stack_api_url() -> str | None:
-    try:
-        state = json.loads((ROOT / ".stack" / "state.json").read_text())
-    except (OSError, ValueError):
-        return None
-    url = state.get("functions", {}).get("api")
-    return str(url) if url else None
+    """The api of whichever local stack runs: `make up`'s, else the demo's."""
+    for state_file in (ROOT / ".stack" / "state.json", ROOT / ".stack" / "demo" / "state.json"):
+        try:
+            state = json.loads(state_file.read_text())
+        except (OSError, ValueError):
+            continue
+        url = state.get("functions", {}).get("api")
+        if url:
+            return str(url)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -86,6 +86,7 @@ class SymbolPath(Strict):
 class Evidence(Loose):
     item_id: str
     permalink: str = ""
+    url: str | None = Field(default=None, description="where to read it: reddit.com, or the replayed corpus's page")
     title: str = ""
     subreddit: str = ""
     author: str | None = None
@@ -101,6 +102,13 @@ class AlertChange(Loose):
     pump_risk: float | None = None
 
 
+class AlertTrigger(Loose):
+    as_of: float | None = None
+    score: float | None = None
+    pump_risk: float | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+
 class AlertSummary(Loose):
     alert_id: str
     symbol: str
@@ -108,9 +116,13 @@ class AlertSummary(Loose):
     status: str
     level: int = 1
     rule: str = ""
-    reasons: list[str] = Field(default_factory=list)
-    score: float = 0.0
-    pump_risk: float = 0.0
+    reasons: list[str] = Field(
+        default_factory=list, description="why it fired, in the numbers of `trigger` (the evaluation they came from)"
+    )
+    score: float = Field(default=0.0, description="the latest evaluation's score: 1 = both spike bars just met")
+    peak_score: float | None = Field(default=None, description="the highest score of the episode")
+    pump_risk: float = Field(default=0.0, description="the latest evaluation's pump risk, 0..1")
+    trigger: AlertTrigger | None = Field(default=None, description="the evaluation the reasons were written from")
     opened_at: float | None = None
     updated_at: float | None = None
     resolved_at: float | None = None

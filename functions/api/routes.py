@@ -181,7 +181,12 @@ def get_alert(svc: Services, user: Principal, params: m.AlertPath) -> m.Alert:
     doc = svc.store.alert(params.alert_id)
     if doc is None:
         raise not_found(f"alert {params.alert_id}")
-    return m.Alert.model_validate(doc)
+    alert = m.Alert.model_validate(doc)
+    web = svc.settings.reddit_web_url.rstrip("/")
+    for evidence in alert.evidence:
+        link = evidence.permalink
+        evidence.url = link if link.startswith(("http://", "https://")) else (f"{web}{link}" if link else None)
+    return alert
 
 
 # ---------------------------------------------------------------- tickers

@@ -108,7 +108,10 @@ def test_alerts_the_detector_writes_are_read_back_through_the_api_with_filters_a
     crsp = next(a for a in everything if a["symbol"] == "CRSP")
     detail = api.get(f"/v1/alerts/{crsp['alert_id']}")
     assert detail["evidence"], "the posts behind the alert"
-    assert all(e["permalink"].startswith("https://www.reddit.com/r/") for e in detail["evidence"])
+    assert all(e["permalink"].startswith("/r/") for e in detail["evidence"])
+    # The corpus is replayed, so each link opens the local Reddit's page of the item, not reddit.com.
+    assert emulators.reddit is not None
+    assert all(e["url"] == f"{emulators.reddit.url}/_replay/page{e['permalink']}" for e in detail["evidence"])
     ticker = api.get("/v1/tickers/CRSP")
     assert ticker["detection"]["alert_id"] == crsp["alert_id"]
     assert ticker["windows"]["1h"]["mentions"] > 0

@@ -6,6 +6,7 @@ printed, must show the alert and draw its chart; Ctrl-C then stops everything.
 The screenshot is kept at .stack/artifacts/dashboard.png (CI keeps it as an artifact)."""
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -87,7 +88,10 @@ def test_the_dashboard_shows_the_demo_alert_and_draws_its_chart(served: Served) 
         card = cards[0]
         assert "organic" in str(card.get_attribute("class")) and card.find_elements(By.CSS_SELECTOR, ".reasons li")
         links = [a.get_attribute("href") for a in card.find_elements(By.CSS_SELECTOR, ".evidence a")]
-        assert links and all(str(h).startswith("https://www.reddit.com/r/") for h in links)
+        # a replayed corpus: each link opens the replayed item's page on the local Reddit
+        assert links and all("/_replay/page/r/" in str(h) for h in links)
+        with urllib.request.urlopen(str(links[0]), timeout=10) as page:
+            assert "replayed corpus item" in page.read().decode()
         trending = [r.get_attribute("data-symbol") for r in driver.find_elements(By.CSS_SELECTOR, "#trending-rows tr")]
         assert served.symbol in trending
         assert int(driver.find_element(By.ID, "chart").get_attribute("data-markers") or 0) >= 1

@@ -147,7 +147,7 @@ def test_an_organic_spike_becomes_one_alert_document_and_one_alerts_message(
     assert alert["baseline"]["level"] < 0.1
     assert alert["metrics"]["ratio_1h"] >= 3
     assert alert["evidence"], "an alert cites the posts behind it"
-    assert all(e["permalink"].startswith("https://www.reddit.com/r/") for e in alert["evidence"])
+    assert all(e["permalink"].startswith("/r/") for e in alert["evidence"])
     assert alert["evidence"][0]["kind"] == "post"
     ticker = db.collection("tickers").document("CRSP").get().to_dict() or {}
     assert ticker["detection"]["alert_id"] == alert["alert_id"]

@@ -156,7 +156,7 @@ def test_evidence_puts_dd_first_then_posts_by_score_with_full_permalinks() -> No
         [ev("comment", kind="comment", score=999), ev("post", score=50), ev("dd", is_dd=True), ev("post", score=50)], 2
     )
     assert [e.item_id for e in chosen] == ["dd", "post"]
-    assert chosen[0].to_doc()["permalink"] == "https://www.reddit.com/r/stocks/comments/dd/"
+    assert chosen[0].to_doc()["permalink"] == "/r/stocks/comments/dd/"  # as Reddit gives it; the reader picks the site
 
 
 def test_an_alert_round_trips_through_its_document() -> None:
@@ -164,5 +164,18 @@ def test_an_alert_round_trips_through_its_document() -> None:
     evidence = [Evidence("t3_a", "/r/x/comments/a/", "A", "x", "u", 1.0, 5)]
     with_evidence, _ = run(SPIKE, NOW * HOUR + 3000, None, evidence)
     assert with_evidence is not None
-    assert Alert.from_doc(with_evidence.to_doc()).evidence[0].permalink == "https://www.reddit.com/r/x/comments/a/"
+    assert Alert.from_doc(with_evidence.to_doc()).evidence[0].permalink == "/r/x/comments/a/"
     assert Alert.from_doc(alert.to_doc()) == alert
+
+
+def test_the_reasons_quote_the_numbers_of_the_evaluation_they_came_from() -> None:
+    alert = opened()
+    assert alert.trigger["as_of"] == alert.opened_at and alert.trigger["score"] == alert.score
+    assert f"pump risk {alert.trigger['pump_risk']:.2f}" in " ".join(alert.reasons)
+    assert f"{float(alert.trigger['metrics']['mentions_1h']):.0f} mentions in 1h" in alert.reasons[0]
+    calmer = [*SPIKE, *mentions(NOW + 1, 6, prefix="c")]
+    later, events = run(calmer, (NOW + 1) * HOUR + 3000, alert)
+    assert later is not None and events == ("updated",)
+    assert later.score != alert.score  # the latest evaluation ...
+    assert later.trigger == alert.trigger and later.reasons == alert.reasons  # ... the reasons keep theirs
+    assert later.peak_score == max(alert.score, later.score)

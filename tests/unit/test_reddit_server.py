@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpraw
 import pytest
@@ -255,3 +256,22 @@ def test_without_local_urls_the_same_client_reads_real_reddit() -> None:
         assert client.run(endpoints()) == ("https://oauth.reddit.com", "https://www.reddit.com")
     finally:
         client.close()
+
+
+def test_a_replayed_item_has_a_page_its_evidence_link_opens(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    item = {
+        "id": "t3_abc", "kind": "post", "subreddit": "stocks", "author": None, "title": "NTLA <b>DD</b>",
+        "body": "long thesis", "permalink": "/r/stocks/comments/abc/ntla_dd/", "created_utc": 1767225600.0,
+    }  # fmt: skip
+    (corpus / "items.jsonl").write_text(json.dumps(item) + "\n")
+    (corpus / "authors.jsonl").write_text("")
+    with serve_in_thread() as (url, replay):
+        load_corpus(replay, str(corpus), None)
+        with urllib.request.urlopen(f"{url}/_replay/page/r/stocks/comments/abc/ntla_dd/", timeout=5) as response:
+            page = response.read().decode()
+        assert "NTLA &lt;b&gt;DD&lt;/b&gt;" in page and "long thesis" in page and "[deleted]" in page
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{url}/_replay/page/r/stocks/comments/zzz/", timeout=5)
+        assert missing.value.code == 404

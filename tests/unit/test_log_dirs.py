@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from emulators.stack import fresh_log_dir
+
+
+def test_each_run_logs_to_a_folder_of_its_own_and_only_the_newest_are_kept(tmp_path: Path) -> None:
+    for stamp in ("20260101-000000", "20260102-000000", "20260103-000000"):
+        (tmp_path / stamp).mkdir()
+        (tmp_path / stamp / "fetch.log").write_text("old\n")
+    run = fresh_log_dir(tmp_path, keep=3)
+    assert (tmp_path / "latest").resolve() == run.resolve()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.is_symlink()) == [
+        "20260102-000000",
+        "20260103-000000",
+        run.name,
+    ]
+    assert list(run.iterdir()) == []  # nothing appended to an earlier run's files
