@@ -11,7 +11,7 @@ BQ_STAMP := $(BQ_VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up tick down status logs clean bench eval bq-venv tf-source tf-check browser demo token dashboard
+.PHONY: help setup lint test test-unit test-integration up tick down status logs clean bench eval eval-tickers eval-real bq-venv tf-source tf-check browser demo token dashboard
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -95,14 +95,17 @@ dashboard: $(DASHBOARD_STAMP) ## Install the dashboard's chart library (uPlot, p
 # virtualenv and npm installs come before and are not counted; the demo prints its setup time).
 DEMO_BUDGET_S ?= 240
 
-demo: setup $(BQ_STAMP) dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; LIVE=1: real Reddit
-	$(PY) -m demo $(if $(LIVE),--live,--budget $(DEMO_BUDGET_S)) $(DEMO_ARGS)
+demo: setup $(BQ_STAMP) dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; CORPUS=dir: your own; LIVE=1: real Reddit
+	$(PY) -m demo $(if $(LIVE),--live,--budget $(DEMO_BUDGET_S)) $(if $(CORPUS),--corpus $(CORPUS),) $(DEMO_ARGS)
 
 eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/out/ (REFRESH=1: eval/results.json)
 	$(PY) -m common.detection.eval data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out $(if $(REFRESH),eval/results.json,eval/out/results.json)
 
 eval-tickers: setup ## Ticker extraction on the real labelled set (held-out split) and the template set vs reticker; REFRESH=1 rewrites eval/tickers.json
 	$(PY) -m eval.tickers_eval $(if $(REFRESH),--refresh,)
+
+eval-real: setup ## Backtest real r/wallstreetbets history (../shared/data) against its labelled events; REFRESH=1 writes eval/results.json
+	$(PY) -m eval.real.run $(if $(REFRESH),--refresh,)
 
 bench: setup $(BQ_STAMP) ## Run every benchmark (bench/*.py) and write bench/results.json
 	$(PY) -m bench.run $(ONLY)

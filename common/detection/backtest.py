@@ -41,20 +41,33 @@ class Corpus:
     authors: dict[str, dict[str, Any]]
 
     def items(self) -> Iterator[RedditItem]:
-        with gzip.open(self.path / "items.jsonl.gz", "rt", encoding="utf-8") as lines:
-            for line in lines:
-                raw = json.loads(line)
-                author = self.authors.get(raw.get("author") or "")
-                if author is not None:
-                    raw["author_created_utc"] = author.get("created_utc")
-                    raw["author_karma"] = int(author.get("link_karma") or 0) + int(author.get("comment_karma") or 0)
-                yield RedditItem.model_validate({k: v for k, v in raw.items() if k in ITEM_FIELDS})
+        """Every item in time order (ties by id), whatever the file's order: the format says
+        order does not matter, so the replay must not depend on it."""
+        rows = [json.loads(line) for line in _lines(self.path, "items") if line.strip()]
+        rows.sort(key=lambda raw: (float(raw["created_utc"]), str(raw["id"])))
+        for raw in rows:
+            author = self.authors.get(raw.get("author") or "")
+            if author is not None:
+                raw["author_created_utc"] = author.get("created_utc")
+                raw["author_karma"] = int(author.get("link_karma") or 0) + int(author.get("comment_karma") or 0)
+            yield RedditItem.model_validate({k: v for k, v in raw.items() if k in ITEM_FIELDS})
+
+
+def _lines(path: Path, stem: str) -> Iterator[str]:
+    """``stem.jsonl.gz`` or ``stem.jsonl`` (the gzipped one wins, as for the local Reddit)."""
+    packed = path / f"{stem}.jsonl.gz"
+    with (
+        gzip.open(packed, "rt", encoding="utf-8")
+        if packed.exists()
+        else (path / f"{stem}.jsonl").open(encoding="utf-8") as lines
+    ):
+        yield from lines
 
 
 def load(path: Path) -> Corpus:
     authors: dict[str, dict[str, Any]] = {}
-    with gzip.open(path / "authors.jsonl.gz", "rt", encoding="utf-8") as lines:
-        for line in lines:
+    for line in _lines(path, "authors"):
+        if line.strip():
             row = json.loads(line)
             authors[row["name"]] = row
     labels_path = path / "labels.json"

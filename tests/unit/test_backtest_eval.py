@@ -1,5 +1,7 @@
 """The backtest's replay and the scoring of its alerts against the labels."""
 
+import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from common.detection.eval import passes, score
 from common.detection.lifecycle import Alert
 from common.detection_config import DEFAULT_CONFIG
 from common.replay.generate import generate, write
+from tests.support.corpus import write_breakout_corpus
 from tests.unit.detect_helpers import H0, HOUR, buckets_of, mentions, steady
 
 DAY = 86400.0
@@ -112,3 +115,16 @@ def test_the_backtest_command_prints_alerts_as_json_lines(corpus_dir: Path, caps
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines, "five days with a pump and breakouts raise something"
     assert {"event", "alert_id", "symbol", "kind", "status", "score", "pump_risk", "rule"} <= set(lines[0])
+
+
+def test_a_shuffled_plain_corpus_gives_the_same_alerts(tmp_path: Path) -> None:
+    write_breakout_corpus(tmp_path / "sorted", hours=30, spike_from=20)
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(tmp_path / "sorted", shuffled)
+    lines = (shuffled / "items.jsonl").read_text().splitlines(keepends=True)
+    random.Random(9).shuffle(lines)
+    (shuffled / "items.jsonl").write_text("".join(lines))
+    config = DEFAULT_CONFIG.model_copy(update={"warmup_hours": 12})  # a 30-hour corpus
+    first = [r.to_json() for r in run(load(tmp_path / "sorted"), config).records]
+    assert first, "the breakout must alert, or the comparison proves nothing"
+    assert [r.to_json() for r in run(load(shuffled), config).records] == first

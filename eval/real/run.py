@@ -1,0 +1,144 @@
+"""``make eval-real``: the detector on real Reddit history, the figures that matter.
+
+Backtests the development corpus (``wsb-2021-05-07``: three months of real r/wallstreetbets
+posts, read from ``../shared/data`` or ``AKLEAO_REAL_DATA``, never from the project) with the
+production configuration, and scores it against the events labelled from its own data and
+price files (``events-2021-05-07.json``, made by ``label_events.py``):
+
+- per event: the first organic alert on the ticker against the discussion start, the open and
+  the close of the first session that closed 20 % up, and the discussion peak;
+- overall: false alerts per day (organic alerts on tickers with no labelled event, or outside
+  an event's window), the busiest day's alerts, alerts on symbols that did not trade that
+  day, alerts per 1,000 items.
+
+Writes ``eval/out/real.json``; ``--refresh`` puts the block into ``eval/results.json``.
+"""
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from common import extraction
+from common.detection import backtest
+from common.detection.baseline import HOUR
+from eval.tickers.real_set import data_dir
+
+HERE = Path(__file__).resolve().parent
+EVENTS = HERE / "events-2021-05-07.json"
+RESULTS = HERE.parent / "results.json"
+SCRATCH = HERE.parent / "out" / "real.json"
+DAY = 24 * HOUR
+WINDOW_BEFORE, WINDOW_AFTER = 3 * DAY, 3 * DAY  # an alert this close to an event is about it
+
+
+def score(records: list[dict[str, Any]], events: list[dict[str, Any]], items: int, days: float) -> dict[str, Any]:
+    """The figures, from the alert events the backtest wrote (pure: tested on its own)."""
+    opened = [r for r in records if r["event"] in ("opened", "reopened")]
+    organic = [r for r in opened if r["kind"] == "organic"]
+    by_ticker = {e["ticker"]: e for e in events}
+    per_event = []
+    for event in events:
+        mine = sorted(
+            r["at"]
+            for r in organic
+            if r["symbol"] == event["ticker"]
+            and event["discussion_start"] - WINDOW_BEFORE <= r["at"] <= event["peak"] + WINDOW_AFTER
+        )
+        first = mine[0] if mine else None
+        row: dict[str, Any] = {
+            "ticker": event["ticker"],
+            "first_alert": first,
+            "hours_after_discussion_start": None
+            if first is None
+            else round((first - event["discussion_start"]) / HOUR, 1),
+            "hours_before_peak": None if first is None else round((event["peak"] - first) / HOUR, 1),
+            "first_20pct_session": event["first_20pct_session"],
+        }
+        if event["session_open"] is not None:
+            row["before_session_open"] = first is not None and first < event["session_open"]
+            row["before_session_close"] = first is not None and first < event["session_close"]
+        per_event.append(row)
+
+    def about_an_event(r: dict[str, Any]) -> bool:
+        event = by_ticker.get(r["symbol"])
+        return (
+            event is not None and event["discussion_start"] - WINDOW_BEFORE <= r["at"] <= event["peak"] + WINDOW_AFTER
+        )
+
+    false = [r for r in organic if not about_an_event(r)]
+    per_day = Counter(time.strftime("%Y-%m-%d", time.gmtime(r["at"])) for r in organic)
+    unlisted = [r for r in opened if not extraction.is_listed(r["symbol"], r["at"])]
+    priced = [e for e in per_event if "before_session_close" in e]
+    return {
+        "events": per_event,
+        "events_alerted": sum(e["first_alert"] is not None for e in per_event),
+        "events_labelled": len(per_event),
+        "before_close": sum(e["before_session_close"] for e in priced),
+        "before_open": sum(e["before_session_open"] for e in priced),
+        "events_priced": len(priced),
+        "organic_alerts": len(organic),
+        "pump_alerts": sum(r["kind"] == "pump" for r in opened),
+        "false_alerts": len(false),
+        "false_alerts_per_day": round(len(false) / days, 3) if days else 0.0,
+        "false_alert_symbols": dict(Counter(r["symbol"] for r in false).most_common(15)),
+        "busiest_day": max(per_day.items(), key=lambda kv: kv[1], default=("", 0)),
+        "alerts_on_unlisted_symbols": len(unlisted),
+        "alerts_per_1000_items": round(1000 * len(organic) / items, 3) if items else 0.0,
+        "items": items,
+        "days": round(days, 1),
+    }
+
+
+def run(corpus_dir: Path) -> dict[str, Any]:
+    corpus = backtest.load(corpus_dir)
+    started = time.perf_counter()
+    replay = backtest.run(corpus)
+    seconds = time.perf_counter() - started
+    records = [r.to_json() for r in replay.records]
+    events = json.loads(EVENTS.read_text())["events"]
+    days = (float(corpus.manifest["end"]) - float(corpus.manifest["start"])) / DAY
+    result = score(records, events, replay.items, days)
+    result["backtest_seconds"] = round(seconds, 1)
+    result["corpus"] = corpus_dir.name
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.real.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
+    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
+    args = parser.parse_args(argv)
+    corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
+    if not (corpus_dir / "items.jsonl.gz").exists():
+        print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
+        return 1
+    result = run(corpus_dir)
+    for e in result["events"]:
+        print(
+            f"{e['ticker']:<5} first organic alert {e['hours_after_discussion_start']} h after the discussion started, "
+            f"{e['hours_before_peak']} h before its peak; first +20% session {e['first_20pct_session']}: "
+            f"before open {e.get('before_session_open')}, before close {e.get('before_session_close')}"
+        )
+    print(
+        f"alerted {result['events_alerted']}/{result['events_labelled']} events; before the close of the first "
+        f"+20% session {result['before_close']}/{result['events_priced']}, before its open {result['before_open']}; "
+        f"false alerts {result['false_alerts']} ({result['false_alerts_per_day']}/day); busiest day "
+        f"{result['busiest_day']}; alerts on unlisted symbols {result['alerts_on_unlisted_symbols']}; "
+        f"{result['alerts_per_1000_items']} alerts per 1,000 items; backtest {result['backtest_seconds']} s"
+    )
+    SCRATCH.parent.mkdir(parents=True, exist_ok=True)
+    SCRATCH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.refresh:
+        results = json.loads(RESULTS.read_text())
+        results["real"] = result
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {SCRATCH.relative_to(HERE.parents[1])}" + (" and eval/results.json" if args.refresh else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

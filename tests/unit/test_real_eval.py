@@ -1,0 +1,40 @@
+"""The real-data scoring, on records whose answer is known."""
+
+from eval.real.run import score
+
+H = 3600.0
+EVENT = {
+    "ticker": "BB",
+    "discussion_start": 1000 * H,
+    "peak": 1100 * H,
+    "first_20pct_session": "2021-06-02",
+    "session_open": 1030 * H,
+    "session_close": 1036 * H,
+}
+
+
+def opened(symbol: str, at: float, kind: str = "organic") -> dict[str, object]:
+    return {"event": "opened", "symbol": symbol, "at": at, "kind": kind}
+
+
+def test_the_first_organic_alert_near_an_event_is_timed_against_its_session_and_the_rest_are_false() -> None:
+    records = [
+        opened("BB", 1032 * H),  # after the open, before the close
+        opened("BB", 1040 * H),
+        opened("GME", 1001 * H),  # no labelled event: false
+        opened("BB", 2000 * H),  # long after the event: false
+        opened("AMC", 1002 * H, kind="pump"),  # pumps are not organic alerts
+    ]
+    result = score(records, [EVENT], items=10_000, days=2.0)
+    [bb] = result["events"]
+    assert bb["first_alert"] == 1032 * H and bb["hours_after_discussion_start"] == 32.0
+    assert (bb["before_session_open"], bb["before_session_close"]) == (False, True)
+    assert (result["before_open"], result["before_close"], result["events_priced"]) == (0, 1, 1)
+    assert result["false_alerts"] == 2 and result["false_alerts_per_day"] == 1.0
+    assert result["pump_alerts"] == 1 and result["alerts_per_1000_items"] == 0.4
+
+
+def test_an_event_with_no_alert_is_missed_before_its_open_and_close() -> None:
+    result = score([], [EVENT], items=1, days=1.0)
+    assert result["events_alerted"] == 0 and result["before_close"] == 0
+    assert result["events"][0]["before_session_close"] is False
