@@ -47,6 +47,16 @@ class DetectionConfig(BaseModel):
         default=12, ge=1, description="fewer mentions than this in 6h never alert on the 6h window"
     )
     history_days: int = Field(default=14, ge=1, le=28, description="days of hourly buckets the baseline learns from")
+    market_weight: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=2.0,
+        description="how much of the community's excess activity raises every ticker's expectation (0: ignore it)",
+    )
+    market_window_hours: int = Field(
+        default=6, ge=1, le=48, description="complete hours of community volume compared with the same hours before"
+    )
+    market_days: int = Field(default=7, ge=2, le=14, description="earlier days whose same hours make the normal")
     baseline_gap_hours: int = Field(
         default=6,
         ge=0,

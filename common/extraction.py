@@ -804,15 +804,7 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
         ):
             found.setdefault(start, (symbol, start, end, "symbol", 0.9, True))
             continue
-        if _opens_title(prose, start) and (
-            policy <= _NEARBY
-            or (
-                policy == _ADJACENT
-                and symbol not in _ALWAYS_WORD
-                and symbol not in u.everyday
-                and not _shouting(prose, start)
-            )
-        ):
+        if policy <= _NEARBY and _opens_title(prose, start):
             found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
             continue
         if policy >= _ADJACENT:

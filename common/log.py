@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from google.cloud.logging.handlers import StructuredLogHandler
 
@@ -33,13 +33,18 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+def json_handler(stream: TextIO) -> logging.Handler:
+    """A handler writing Cloud Logging's JSON lines, with the context's ids, to ``stream``."""
+    handler = StructuredLogHandler(stream=stream)  # type: ignore[no-untyped-call]
+    handler.addFilter(_ContextFilter())
+    return handler
+
+
 @functools.cache
 def configure(level: str = "INFO") -> None:
     """Route the root logger to stdout as structured JSON, once per process."""
-    handler = StructuredLogHandler(stream=sys.stdout)  # type: ignore[no-untyped-call]
-    handler.addFilter(_ContextFilter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [json_handler(sys.stdout)]
     root.setLevel(level)
     for noisy in ("google", "urllib3", "grpc", "asyncprawcore", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -130,7 +130,7 @@ class Replay:
             return []
         hour_index = int(items[0].created_utc // HOUR)
         self.week.add(hour_index, {s: len(ms) for s, ms in batches.items()})
-        stats = self.week.stats(hour_index)
+        stats = self.week.stats(hour_index, self.config)
         out: list[AlertEventRecord] = []
         for symbol in sorted(batches):
             mentions = batches[symbol]

@@ -36,6 +36,7 @@ class GlobalStats:
     hour_of_day: tuple[float, ...] = DEFAULT_HOUR_OF_DAY
     day_of_week: tuple[float, ...] = DEFAULT_DAY_OF_WEEK
     since: float | None = None  # when data collection began (epoch s): how much history exists
+    market: float = 1.0  # community volume now over its recent normal (common.detection.market)
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, object] | None) -> "GlobalStats":
@@ -45,7 +46,9 @@ class GlobalStats:
         hod = doc.get("hour_of_day")
         dow = doc.get("day_of_week")
         since = doc.get("since")
+        market = doc.get("market")
         return cls(
+            market=float(market) if isinstance(market, int | float) and market > 0 else 1.0,
             since=float(since) if isinstance(since, int | float) else None,
             rate=float(rate) if isinstance(rate, int | float) else cls.rate,
             hour_of_day=tuple(float(x) for x in hod)

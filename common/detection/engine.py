@@ -14,11 +14,13 @@ from dataclasses import dataclass, field, replace
 
 from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
 from common.detection.lifecycle import Alert, Evidence, step
+from common.detection.market import market_activity
 from common.detection.signals import Evaluation, evaluate
-from common.detection_config import DetectionConfig
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.metrics import HourBucket, WindowStats, hour_key, hour_start, merge, volume, window
 
 WEEK_HOURS = 168
+COMMUNITY_HOURS = 16 * 24  # enough for any configured market_days and window
 EVIDENCE_KEEP_S = 24 * 3600.0
 
 
@@ -122,7 +124,9 @@ def decide_summary(
     now = int(as_of // HOUR)
     observed = observed_hours(counts, now, config, stats.since)
     base = fit(counts, now, observed_hours=observed, stats=stats, config=config)
-    ev = evaluate(symbol, six, day, counts, base, as_of=as_of, config=config, stats_since=stats.since)
+    ev = evaluate(
+        symbol, six, day, counts, base, as_of=as_of, config=config, stats_since=stats.since, market=stats.market
+    )
     alert, events = step(previous, ev, evidence, config, config_version)
     return Outcome(ev, alert, events)
 
@@ -168,10 +172,14 @@ class WeekVolume:
         self.totals: dict[str, int] = {}
         self.seen: set[str] = set()
         self.first: int | None = None
+        self.community: dict[int, int] = {}  # hour index -> every ticker's mentions (market activity)
 
     def add(self, hour: int, per_ticker: Mapping[str, int]) -> None:
         if self.first is None:
             self.first = hour
+        self.community[hour] = self.community.get(hour, 0) + sum(per_ticker.values())
+        for old_hour in [h for h in self.community if h <= hour - COMMUNITY_HOURS]:
+            del self.community[old_hour]
         self.hours.append((hour, dict(per_ticker)))
         for symbol, n in per_ticker.items():
             self.totals[symbol] = self.totals.get(symbol, 0) + n
@@ -181,12 +189,13 @@ class WeekVolume:
             for symbol, n in old.items():
                 self.totals[symbol] -= n
 
-    def stats(self, hour: int) -> GlobalStats:
+    def stats(self, hour: int, config: DetectionConfig = DEFAULT_CONFIG) -> GlobalStats:
         if self.first is None:
             return GlobalStats()
         span = min(WEEK_HOURS, hour - self.first + 1)
         rate = global_rate({s: self.totals.get(s, 0) for s in self.seen}, span)
-        return GlobalStats(rate=rate, since=float(self.first * HOUR))
+        market = market_activity(self.community, hour, window=config.market_window_hours, days=config.market_days)
+        return GlobalStats(rate=rate, since=float(self.first * HOUR), market=market)
 
 
 def replay_buckets(
@@ -208,7 +217,7 @@ def replay_buckets(
     for index in sorted(by_hour):
         touched = by_hour[index]
         week.add(index, {s: b.mentions for s, b in touched.items()})
-        current = week.stats(index)
+        current = week.stats(index, config)
         if isinstance(stats, GlobalStats):
             current = stats if stats.since is not None else replace(stats, since=current.since)
         elif stats is not None:

@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             _print(summary)
             results.append(summary)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"config": config.model_dump(), "corpora": results}, indent=2) + "\n")
+    previous = json.loads(args.out.read_text()) if args.out.exists() else {}  # other blocks (the real corpus) stay
+    args.out.write_text(json.dumps({**previous, "config": config.model_dump(), "corpora": results}, indent=2) + "\n")
     print(f"written {args.out}")
     return 0 if all(r["passes"] for r in results) else 1
 

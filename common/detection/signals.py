@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from scipy.special import betainc
 
 from common.detection.baseline import HOUR, Baseline
+from common.detection.market import expectation_factor
 from common.detection.pump import pump_risk
 from common.detection_config import DetectionConfig
 from common.metrics import WindowStats
@@ -65,13 +66,14 @@ def score_window(
     last_fraction: float,
     min_count: int,
     config: DetectionConfig,
+    market_factor: float = 1.0,
 ) -> WindowScore:
     """The rolling ``hours`` window ending ``last_fraction`` into ``end_hour``. Mentions come
     in threads (a post and its replies), so the tail probability is taken on counts divided
     by ``config.clumping``: twenty replies under one post are not twenty independent voices."""
     whole = sum(counts.get(h, 0) for h in range(end_hour - hours + 1, end_hour + 1))
     observed = whole + counts.get(end_hour - hours, 0) * (1 - last_fraction)
-    expected = base.expected(end_hour, hours, last_fraction=last_fraction)
+    expected = base.expected(end_hour, hours, last_fraction=last_fraction) * market_factor
     ratio = observed / max(expected, 1e-6)
     s = surprise(observed / config.clumping, expected / config.clumping, config.dispersion)
     spiking = whole >= min_count and ratio >= config.volume_ratio_min and s >= config.surprise_min
@@ -137,18 +139,35 @@ def evaluate(
     as_of: float,
     config: DetectionConfig,
     stats_since: float | None = None,
+    market: float = 1.0,
 ) -> Evaluation:
     """Score ``symbol`` at ``as_of`` against ``base``. ``six`` and ``day`` are the 6h and 24h
     windows ending at the hour of ``as_of`` (the summary's ``windows``, or
-    :func:`common.metrics.window` of the buckets); ``counts`` is hour index -> volume."""
+    :func:`common.metrics.window` of the buckets); ``counts`` is hour index -> volume.
+    ``market``: the community's activity against its normal, which raises the expectations."""
     now = int(as_of // HOUR)
+    factor = expectation_factor(market, config.market_weight)
     fraction = max(1 / 60, min(1.0, (as_of - now * HOUR) / HOUR))
     windows = {
         "1h": score_window(
-            counts, base, now, 1, last_fraction=fraction, min_count=config.min_mentions_1h, config=config
+            counts,
+            base,
+            now,
+            1,
+            last_fraction=fraction,
+            min_count=config.min_mentions_1h,
+            config=config,
+            market_factor=factor,
         ),
         "6h": score_window(
-            counts, base, now, 6, last_fraction=fraction, min_count=config.min_mentions_6h, config=config
+            counts,
+            base,
+            now,
+            6,
+            last_fraction=fraction,
+            min_count=config.min_mentions_6h,
+            config=config,
+            market_factor=factor,
         ),
     }
     quality, quality_window = (six, "6h") if six.mentions >= config.min_mentions_6h else (day, "24h")

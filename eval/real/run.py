@@ -25,6 +25,7 @@ from typing import Any
 from common import extraction
 from common.detection import backtest
 from common.detection.baseline import HOUR
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from eval.tickers.real_set import data_dir
 
 HERE = Path(__file__).resolve().parent
@@ -93,10 +94,10 @@ def score(records: list[dict[str, Any]], events: list[dict[str, Any]], items: in
     }
 
 
-def run(corpus_dir: Path) -> dict[str, Any]:
+def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG) -> dict[str, Any]:
     corpus = backtest.load(corpus_dir)
     started = time.perf_counter()
-    replay = backtest.run(corpus)
+    replay = backtest.run(corpus, config)
     seconds = time.perf_counter() - started
     records = [r.to_json() for r in replay.records]
     events = json.loads(EVENTS.read_text())["events"]
@@ -111,12 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.real.run", description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
     parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
+    parser.add_argument("--config", type=Path, help="a DetectionConfig as JSON (default: the production defaults)")
     args = parser.parse_args(argv)
     corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
     if not (corpus_dir / "items.jsonl.gz").exists():
         print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
         return 1
-    result = run(corpus_dir)
+    result = run(corpus_dir, backtest.load_config(args.config))
     for e in result["events"]:
         print(
             f"{e['ticker']:<5} first organic alert {e['hours_after_discussion_start']} h after the discussion started, "

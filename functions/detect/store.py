@@ -21,6 +21,7 @@ from common import log
 from common.adapters import firestore as fs
 from common.detection.baseline import HOUR, GlobalStats, global_rate
 from common.detection.lifecycle import Alert, Evidence
+from common.detection.market import market_activity
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, from_document
 from common.features import is_dd
 from common.metrics import WindowStats, hour_key, hour_start
@@ -67,7 +68,7 @@ def read_config(db: firestore.Client) -> tuple[DetectionConfig, int]:
 _stats_cache: dict[str, tuple[int, GlobalStats]] = {}
 
 
-def read_stats(db: firestore.Client, as_of: float) -> GlobalStats:
+def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> GlobalStats:
     """``stats/global``: when data collection began (created once, by the first event ever)
     and the average ticker's hourly rate, refreshed from the ``tickers/*`` summaries' 7-day
     counts when ``STATS_REFRESH_HOURS`` of data time have passed (it moves slowly; the scan
@@ -84,14 +85,27 @@ def read_stats(db: firestore.Client, as_of: float) -> GlobalStats:
         if not fs.create_if_absent(ref, doc):
             doc = ref.get().to_dict() or doc
     stored = hour_start(str(doc["hour"])) // HOUR if doc.get("hour") else None
-    if stored is None or hour - stored >= STATS_REFRESH_HOURS:
-        weeks = {
-            s.id: int(((s.to_dict() or {}).get("windows") or {}).get("7d", {}).get("mentions") or 0)
-            for s in db.collection(fs.TICKERS).select(["windows"]).stream()
-        }
-        since = float(doc.get("since") or as_of)
-        doc = {**doc, "rate": global_rate(weeks, min(168.0, max(1.0, (as_of - since) / HOUR))), "hour": hour_key(as_of)}
-        ref.set({"rate": doc["rate"], "hour": doc["hour"], "tickers": len(weeks)}, merge=True)
+    if doc.get("market_hour") != hour_key(as_of) or stored is None or hour - stored >= STATS_REFRESH_HOURS:
+        # One scan of the summaries per data hour: the community's hourly volume (the sum of
+        # every ticker's series) for the market activity, and every STATS_REFRESH_HOURS the
+        # average ticker's rate from the 7-day counts.
+        weeks: dict[str, int] = {}
+        community: dict[int, int] = {}
+        for s in db.collection(fs.TICKERS).select(["windows", "series"]).stream():
+            data = s.to_dict() or {}
+            weeks[s.id] = int(((data.get("windows") or {}).get("7d") or {}).get("mentions") or 0)
+            for key, n in (data.get("series") or {}).items():
+                community[hour_start(key) // HOUR] = community.get(hour_start(key) // HOUR, 0) + int(n)
+        market = market_activity(community, hour, window=config.market_window_hours, days=config.market_days)
+        update: dict[str, Any] = {"market": market, "market_hour": hour_key(as_of), "tickers": len(weeks)}
+        if stored is None or hour - stored >= STATS_REFRESH_HOURS:
+            since = float(doc.get("since") or as_of)
+            update |= {
+                "rate": global_rate(weeks, min(168.0, max(1.0, (as_of - since) / HOUR))),
+                "hour": hour_key(as_of),
+            }
+        doc = {**doc, **update}
+        ref.set(update, merge=True)
     stats = GlobalStats.from_doc(doc)
     _stats_cache[db.project] = (hour, stats)
     return stats
@@ -147,7 +161,7 @@ def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
     raw_series = summary.get("series") or {}
     series = {str(k): int(v) for k, v in raw_series.items()} if isinstance(raw_series, dict) else {}
     stored_as_of = summary.get("as_of")
-    stats = read_stats(db, max(as_of, float(stored_as_of or 0.0)))
+    stats = read_stats(db, max(as_of, float(stored_as_of or 0.0)), config)
     alert, update_time, announced = None, None, 0
     if detection.get("alert_id"):
         snap = db.collection(fs.ALERTS).document(str(detection["alert_id"])).get()

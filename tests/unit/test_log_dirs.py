@@ -1,5 +1,10 @@
+import io
+import json
+import logging
+from datetime import datetime
 from pathlib import Path
 
+from common import log
 from emulators.stack import fresh_log_dir
 
 
@@ -15,3 +20,15 @@ def test_each_run_logs_to_a_folder_of_its_own_and_only_the_newest_are_kept(tmp_p
         run.name,
     ]
     assert list(run.iterdir()) == []  # nothing appended to an earlier run's files
+
+
+def test_every_json_log_line_says_when_it_was_written() -> None:
+    out = io.StringIO()
+    logger = logging.getLogger("akleao.test.logged_at")
+    logger.addHandler(log.json_handler(out))
+    logger.propagate = False
+    with log.context(function="fetch"):
+        logger.warning("hello")
+    line = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert line["message"] == "hello" and line["function"] == "fetch" and line["severity"] == "WARNING"
+    assert datetime.fromisoformat(line["logged_at"]).tzinfo is not None
