@@ -265,8 +265,8 @@ def _universe() -> _Universe:
     return _UNIVERSE
 
 
-# A word this common (zipf 5.5: "good", "best", "play", "has") written in capitals at the
-# start of a title is emphasis more often than a ticker.
+# A word this common (zipf 5.5: "good", "best", "play", "has") in capitals is emphasis more
+# often than a ticker: community context never vouches for it.
 _EVERYDAY_ZIPF = 5.5
 
 
@@ -476,25 +476,28 @@ def _in_time(found: list[_Found], at: float | None) -> list[_Found]:
     return out
 
 
-# Words that make what follows them in the sentence another company's partner, customer,
-# supplier or peer: "BlackBerry expands partnership with Baidu", "partners with Amazon, Dell".
+# Words that make the symbol right after them another company's partner, customer, supplier
+# or peer: "BlackBerry expands partnership with Baidu", "partners with Amazon, Dell".
 _RELATION = re.compile(
     r"\b(?:partner(?:ship|s|ed|ing)?(?:\s+with)?|deal\s+with|contract\s+with|agreement\s+with|customers?|clients?|"
-    r"suppliers?|supplied\s+by|competitors?|rivals?|peers?|competes\s+with|compared\s+to|like|than|vs\.?|versus|"
-    r"such\s+as|acquired\s+by|backed\s+by|invested\s+in\s+by|works\s+with|working\s+with|teams?\s+up\s+with)\b",
+    r"suppliers?|supplied\s+by|competitors?|rivals?|peers?|competes\s+with|compared\s+to|vs\.?|versus|"
+    r"such\s+as|acquired\s+by|backed\s+by|works\s+with|working\s+with|teams?\s+up\s+with)\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
+_RELATION_REACH = 60  # characters before a mention a relation word may stand ("partners with Amazon, HP, Dell")
 
 
 def _secondary(text: str, found: list[_Found]) -> frozenset[str]:
-    """Symbols every mention of which follows a relation word in its sentence, while some
-    other symbol is named as a subject: what the text is about is not them."""
-    ordered = sorted(found, key=lambda f: f[1])
+    """Symbols every mention of which follows a relation word in its sentence (within a short
+    reach), while some other symbol is named as a subject: what the text is about is not them.
+    Sentence boundaries are found once per text."""
+    boundaries = [m.end() for m in _SENTENCE_END.finditer(text)]
     related: dict[str, bool] = {}
-    for f in ordered:
-        sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, f[1])), default=0)
-        is_related = _RELATION.search(text, sentence_start, f[1]) is not None
+    for f in sorted(found, key=lambda f: f[1]):
+        i = bisect.bisect_right(boundaries, f[1]) - 1
+        sentence_start = boundaries[i] if i >= 0 else 0
+        is_related = _RELATION.search(text, max(sentence_start, f[1] - _RELATION_REACH), f[1]) is not None
         related[f[0]] = related.get(f[0], True) and is_related
     subjects = [s for s, r in related.items() if not r]
     return frozenset(s for s, r in related.items() if r) if subjects else frozenset()
@@ -804,7 +807,7 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
         ):
             found.setdefault(start, (symbol, start, end, "symbol", 0.9, True))
             continue
-        if policy <= _NEARBY and _opens_title(prose, start):
+        if (policy < _NEARBY or u.kinds.get(symbol) is _Kind.SOMEWHAT) and _opens_title(prose, start):
             found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
             continue
         if policy >= _ADJACENT:
@@ -870,38 +873,52 @@ _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
 def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict[int, _Found]) -> None:
     """Accept rejected symbols that stand right beside an accepted ticker in a list, until no
     more join (a list is read outward from the tickers it surely holds). In a shouting line a
-    space says nothing ("BUYING MORE AMC ON MONDAY"): only a separator makes a list there."""
-    ends = {f[2]: f for f in found.values() if f[3] != "name"}  # lists are of symbols ("GME BB NOK")
-    loud = {start: _shouting(prose, start) for _, start, _, _ in rejected}
-    changed = True
-    while changed and rejected:
-        changed = False
-        for item in list(rejected):
+    space says nothing ("BUYING MORE AMC ON MONDAY"), and an everyday word after a ticker
+    needs a separator ("NVDA AI chips" is not two tickers). Each pass is linear; passes
+    alternate direction, so a list anchored at either end joins in one or two."""
+    ends = {f[2] for f in found.values() if f[3] != "name"}  # lists are of symbols ("GME BB NOK")
+    starts = {f[1] for f in found.values() if f[3] != "name"}
+    pending = sorted(rejected, key=lambda r: r[1])
+    forward = True
+    while pending:
+        joined_any = False
+        left: list[tuple[str, int, int, int]] = []
+        for item in pending if forward else reversed(pending):
             symbol, start, end, policy = item
+            gap = _LIST_GAP_BEFORE.search(prose, max(0, start - 8), start)
+            explicit = gap is not None and _LIST_SEPARATOR_CHARS.search(gap.group(0)) is not None
+            after = _skip_gap(prose, end, _LIST_SEPARATOR)
             if policy == _STRONG:
-                left = any(e <= start and _LIST_STRICT.fullmatch(prose, e, start) for e in ends)
-                joined = left and _skip_gap(prose, end, _LIST_STRICT) in _starts(ends)
-            else:
-                spaced = not loud.get(start, False)
-                after = _skip_gap(prose, end, _LIST_SEPARATOR)
-                joined = (after != end and after in _starts(ends)) or any(
-                    e <= start
-                    and (
-                        _LIST_SEPARATOR.fullmatch(prose, e, start)
-                        or (spaced and _LIST_SPACE.fullmatch(prose, e, start))
-                    )
-                    for e in ends
+                strict_after = _skip_gap(prose, end, _LIST_STRICT)
+                joined = (
+                    gap is not None
+                    and gap.start() in ends
+                    and _LIST_STRICT.fullmatch(prose, gap.start(), start) is not None
+                    and strict_after != end
+                    and strict_after in starts
                 )
-            if not joined:
-                continue
-            found[start] = (symbol, start, end, "symbol", 0.75, True)
-            ends[end] = found[start]
-            rejected.remove(item)
-            changed = True
+            else:
+                spaced_ok = symbol not in _ALWAYS_WORD and not (policy == _ADJACENT and _shouting(prose, start))
+                joined = (after != end and after in starts) or (
+                    gap is not None and gap.start() in ends and (explicit or spaced_ok)
+                )
+            if joined:
+                found[start] = (symbol, start, end, "symbol", 0.75, True)
+                ends.add(end)
+                starts.add(start)
+                joined_any = True
+            else:
+                left.append(item)
+        if not joined_any:
+            break
+        pending = sorted(left, key=lambda r: r[1])
+        forward = not forward
 
 
-def _starts(ends: dict[int, _Found]) -> set[int]:
-    return {f[1] for f in ends.values()}
+# The gap just before a symbol, back to the end of the word before it (searched in a short
+# window ending at the symbol, so it costs the same however long the text).
+_LIST_GAP_BEFORE = re.compile(r"[ \t]*(?:[,/&|+;]|\band\b|\bAND\b|\bor\b|\bOR\b|\bvs\.?)?[ \t]*\Z")
+_LIST_SEPARATOR_CHARS = re.compile(r"[,/&|+;]|and|AND|or|OR|vs")
 
 
 def _skip_gap(prose: str, end: int, gap: re.Pattern[str]) -> int:

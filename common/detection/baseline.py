@@ -11,9 +11,10 @@ must not hide this week's).
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from common.detection.market import Activity
 from common.detection_config import DetectionConfig
 
 HOUR = 3600
@@ -36,7 +37,9 @@ class GlobalStats:
     hour_of_day: tuple[float, ...] = DEFAULT_HOUR_OF_DAY
     day_of_week: tuple[float, ...] = DEFAULT_DAY_OF_WEEK
     since: float | None = None  # when data collection began (epoch s): how much history exists
-    market: float = 1.0  # community volume now over its recent normal (common.detection.market)
+    market: Activity = field(
+        default_factory=Activity
+    )  # the community's recent volume and its normal (common.detection.market)
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, object] | None) -> "GlobalStats":
@@ -48,7 +51,9 @@ class GlobalStats:
         since = doc.get("since")
         market = doc.get("market")
         return cls(
-            market=float(market) if isinstance(market, int | float) and market > 0 else 1.0,
+            market=Activity(float(market.get("observed") or 0.0), float(market.get("expected") or 0.0))
+            if isinstance(market, dict)
+            else Activity(),
             since=float(since) if isinstance(since, int | float) else None,
             rate=float(rate) if isinstance(rate, int | float) else cls.rate,
             hour_of_day=tuple(float(x) for x in hod)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
 from common.detection.lifecycle import Alert, Evidence, step
-from common.detection.market import market_activity
+from common.detection.market import activity
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.metrics import HourBucket, WindowStats, hour_key, hour_start, merge, volume, window
@@ -178,7 +178,7 @@ class WeekVolume:
         if self.first is None:
             self.first = hour
         self.community[hour] = self.community.get(hour, 0) + sum(per_ticker.values())
-        for old_hour in [h for h in self.community if h <= hour - COMMUNITY_HOURS]:
+        for old_hour in [h for h in self.community if h < hour - COMMUNITY_HOURS]:
             del self.community[old_hour]
         self.hours.append((hour, dict(per_ticker)))
         for symbol, n in per_ticker.items():
@@ -194,7 +194,7 @@ class WeekVolume:
             return GlobalStats()
         span = min(WEEK_HOURS, hour - self.first + 1)
         rate = global_rate({s: self.totals.get(s, 0) for s in self.seen}, span)
-        market = market_activity(self.community, hour, window=config.market_window_hours, days=config.market_days)
+        market = activity(self.community, hour, window=config.market_window_hours, days=config.market_days)
         return GlobalStats(rate=rate, since=float(self.first * HOUR), market=market)
 
 

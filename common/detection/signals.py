@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from scipy.special import betainc
 
 from common.detection.baseline import HOUR, Baseline
-from common.detection.market import expectation_factor
+from common.detection.market import Activity, activity, expectation_factor
 from common.detection.pump import pump_risk
 from common.detection_config import DetectionConfig
 from common.metrics import WindowStats
@@ -139,14 +139,18 @@ def evaluate(
     as_of: float,
     config: DetectionConfig,
     stats_since: float | None = None,
-    market: float = 1.0,
+    market: Activity | None = None,
 ) -> Evaluation:
     """Score ``symbol`` at ``as_of`` against ``base``. ``six`` and ``day`` are the 6h and 24h
     windows ending at the hour of ``as_of`` (the summary's ``windows``, or
     :func:`common.metrics.window` of the buckets); ``counts`` is hour index -> volume.
-    ``market``: the community's activity against its normal, which raises the expectations."""
+    ``market``: the community's recent volume and its normal; with this ticker's own counts
+    taken out, its excess raises the expectations."""
     now = int(as_of // HOUR)
-    factor = expectation_factor(market, config.market_weight)
+    factor = 1.0
+    if market is not None and config.market_weight > 0:
+        own = activity(counts, now, window=config.market_window_hours, days=config.market_days)
+        factor = expectation_factor(market.without(own), config.market_weight)
     fraction = max(1 / 60, min(1.0, (as_of - now * HOUR) / HOUR))
     windows = {
         "1h": score_window(

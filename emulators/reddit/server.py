@@ -313,7 +313,7 @@ async def item_page(request: web.Request) -> web.Response:
             by = html.escape(str(item.get("author") or "[deleted]"))
             sub = html.escape(str(item.get("subreddit") or ""))
             text = (
-                f"<!doctype html><meta charset=utf-8><title>{title or item['id']}</title>"
+                f"<!doctype html><meta charset=utf-8><title>{title or html.escape(str(item['id']))}</title>"
                 f"<p><small>replayed corpus item {html.escape(str(item['id']))}, not reddit.com</small></p>"
                 f"<h1>{title}</h1><p>r/{sub} · u/{by} · {when}</p><pre style='white-space:pre-wrap'>{body}</pre>"
             )

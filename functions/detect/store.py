@@ -21,7 +21,7 @@ from common import log
 from common.adapters import firestore as fs
 from common.detection.baseline import HOUR, GlobalStats, global_rate
 from common.detection.lifecycle import Alert, Evidence
-from common.detection.market import market_activity
+from common.detection.market import activity
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, from_document
 from common.features import is_dd
 from common.metrics import WindowStats, hour_key, hour_start
@@ -85,19 +85,25 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
         if not fs.create_if_absent(ref, doc):
             doc = ref.get().to_dict() or doc
     stored = hour_start(str(doc["hour"])) // HOUR if doc.get("hour") else None
-    if doc.get("market_hour") != hour_key(as_of) or stored is None or hour - stored >= STATS_REFRESH_HOURS:
+    market_hour = hour_start(str(doc["market_hour"])) // HOUR if doc.get("market_hour") else None
+    if market_hour is None or hour > market_hour or stored is None or hour - stored >= STATS_REFRESH_HOURS:
         # One scan of the summaries per data hour: the community's hourly volume (the sum of
         # every ticker's series) for the market activity, and every STATS_REFRESH_HOURS the
         # average ticker's rate from the 7-day counts.
         weeks: dict[str, int] = {}
-        community: dict[int, int] = {}
+        by_key: dict[str, int] = {}
         for s in db.collection(fs.TICKERS).select(["windows", "series"]).stream():
             data = s.to_dict() or {}
             weeks[s.id] = int(((data.get("windows") or {}).get("7d") or {}).get("mentions") or 0)
             for key, n in (data.get("series") or {}).items():
-                community[hour_start(key) // HOUR] = community.get(hour_start(key) // HOUR, 0) + int(n)
-        market = market_activity(community, hour, window=config.market_window_hours, days=config.market_days)
-        update: dict[str, Any] = {"market": market, "market_hour": hour_key(as_of), "tickers": len(weeks)}
+                by_key[key] = by_key.get(key, 0) + int(n)
+        community = {hour_start(key) // HOUR: n for key, n in by_key.items()}
+        market = activity(community, hour, window=config.market_window_hours, days=config.market_days)
+        update: dict[str, Any] = {
+            "market": {"observed": market.observed, "expected": market.expected},
+            "market_hour": hour_key(as_of),
+            "tickers": len(weeks),
+        }
         if stored is None or hour - stored >= STATS_REFRESH_HOURS:
             since = float(doc.get("since") or as_of)
             update |= {
