@@ -353,3 +353,15 @@ def test_the_command_line_reads_json_lines_and_answers_one_line_each() -> None:
     assert first == {"symbols": ["APHA"], "secondary": []}
     assert "line 2" in bad["error"]
     assert third == {"symbols": ["BB"], "secondary": []}
+
+
+def test_an_everyday_word_after_a_ticker_needs_a_separator_to_join_its_list() -> None:
+    for text in ("NVDA AI chips", "Bought AMC ON Monday", "TSLA NOW is the time"):
+        assert len(symbols(text)) == 1, text
+    assert symbols("COST of living is crazy") == []
+
+
+def test_a_very_long_list_is_read_whole() -> None:
+    text = "my watchlist: " + ", ".join(["FOUR"] * 2000) + ", GME"
+    assert symbols(text) == ["FOUR", "GME"]
+    assert sum(m.symbol == "FOUR" for m in extract(text)) == 2000
