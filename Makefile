@@ -93,7 +93,7 @@ dashboard: $(DASHBOARD_STAMP) ## Install the dashboard's chart library (uPlot, p
 
 # The alert table is due this many seconds after the demo itself starts (the first run's
 # virtualenv and npm installs come before and are not counted; the demo prints its setup time).
-DEMO_BUDGET_S ?= 240
+DEMO_BUDGET_S ?= 285
 
 demo: setup $(BQ_STAMP) dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; CORPUS=dir: your own; LIVE=1: real Reddit
 	$(PY) -m demo $(if $(LIVE),--live,--budget $(DEMO_BUDGET_S)) $(if $(CORPUS),--corpus $(CORPUS),) $(DEMO_ARGS)
