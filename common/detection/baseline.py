@@ -106,7 +106,10 @@ class Baseline:
 def _shrunk(counts: list[float], exposure: list[float], prior: float, shape: tuple[float, ...]) -> tuple[float, ...]:
     """Per-bin factor: the global shape times the ticker's own ratio to it, that ratio pulled
     to 1 by ``prior`` pseudo-mentions; normalised to mean 1."""
-    factors = [shape[i] * (counts[i] + prior) / (exposure[i] + prior) for i in range(len(shape))]
+    factors = [
+        shape[i] * (counts[i] + prior) / (exposure[i] + prior) if exposure[i] + prior > 0 else shape[i]
+        for i in range(len(shape))
+    ]  # a bin with neither exposure nor prior (an admin may set the prior to 0) keeps the shape
     mean = sum(factors) / len(factors)
     return tuple(f / mean for f in factors) if mean > 0 else shape
 

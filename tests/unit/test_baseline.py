@@ -67,3 +67,9 @@ def test_three_mentions_after_one_is_not_a_spike_for_a_new_ticker() -> None:
 def test_the_global_rate_is_the_average_tickers_hourly_mentions() -> None:
     assert global_rate({"A": 168, "B": 0}) == 0.5
     assert global_rate({}) == GlobalStats.rate
+
+
+def test_priors_of_zero_are_a_valid_config_even_for_a_ticker_with_no_history() -> None:
+    config = DEFAULT_CONFIG.model_copy(update={"seasonality_prior": 0.0, "weekday_prior": 0.0})
+    base = fit({}, H0 + 400, observed_hours=0, stats=GlobalStats(rate=0.2), config=config)
+    assert abs(base.level - 0.2) < 1e-9  # the crowd's shape and rate, not a division by zero
