@@ -864,9 +864,8 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
 # What may separate the symbols of a list: "FUBO, FUTU, FOUR", "GME/AMC", "WISH AND BB",
 # "AMC & BB"; or a bare space after a ticker ("GME BB NOK"), never before one: a word just
 # before a ticker is mostly a preposition ("FOR NIO", "SQUEEZE ON BB"). Jargon needs commas
-# or slashes on both sides.
+# or slashes on both sides (see _in_lists).
 _LIST_SEPARATOR = re.compile(r"[ \t]*(?:[,/&|+;]|\band\b|\bAND\b|\bor\b|\bOR\b|\bvs\.?)[ \t]*")
-_LIST_SPACE = re.compile(r"[ \t]+")
 _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
 
 
