@@ -42,7 +42,9 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     only = set(argv)
-    results: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    # ONLY=...: the named benchmarks replace their own figures; the others' stay as recorded
+    results: dict[str, Any] = json.loads(RESULTS.read_text()) if only and RESULTS.exists() else {}
+    results.update(machine=machine(), started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     failed = False
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda i: i.name):
         if info.name in ("run", "targets") or (only and info.name not in only):
@@ -58,6 +60,7 @@ def main(argv: list[str]) -> int:
             failed = True
             figures = {"error": repr(exc)}
         figures["wall_s"] = round(time.monotonic() - began, 2)
+        figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         results[info.name] = figures
         for name, value in figures.items():
             shown = f"{value:,.3f}" if isinstance(value, float) else str(value)

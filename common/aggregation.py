@@ -24,13 +24,10 @@ from common.metrics import (
     TickerSummary,
     advance_series,
     bucket_deltas,
-    day_key,
-    days_back,
-    hour_key,
-    hours_back,
     merge,
     summarize,
 )
+from common.timekeys import day_key, days_back, hour_key, hours_back
 
 SEEN_TTL_DAYS = 30.0  # markers expire this long after the item was created
 

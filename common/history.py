@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from common.messages import RedditItem
-from common.metrics import hour_key
+from common.timekeys import hour_key
 
 REDDIT_ITEMS: Final = "reddit_items"
 MENTIONS: Final = "mentions"

@@ -15,7 +15,6 @@ tighter for small counts. Both representations merge exactly, in any order.
 
 import warnings
 from collections.abc import Iterable, Mapping, Set
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from common.features import is_emoji_heavy
 from common.messages import Mention
+from common.timekeys import day_key, day_start, days_back, hour_key, hour_start, hours_back
 
 AUTHORS_EXACT_MAX = 1000
 HLL_PRECISION = 12
@@ -33,38 +33,6 @@ BULLISH_MIN = 0.05  # VADER's customary compound thresholds
 BEARISH_MAX = -0.05
 WINDOWS: dict[str, int] = {"1h": 1, "6h": 6, "24h": 24}
 WEEK_DAYS = 7  # "7d": the day of the last hour and the six before it, from daily buckets
-
-_HOUR_FORMAT = "%Y%m%d%H"
-_DAY_FORMAT = "%Y%m%d"
-
-
-def hour_key(created_utc: float) -> str:
-    """ "yyyymmddhh" of the UTC hour ``created_utc`` falls in."""
-    return datetime.fromtimestamp(int(created_utc // 3600) * 3600, UTC).strftime(_HOUR_FORMAT)
-
-
-def hour_start(key: str) -> int:
-    return int(datetime.strptime(key, _HOUR_FORMAT).replace(tzinfo=UTC).timestamp())
-
-
-def day_key(created_utc: float) -> str:
-    """ "yyyymmdd" of the UTC day ``created_utc`` falls in."""
-    return datetime.fromtimestamp(int(created_utc // 86400) * 86400, UTC).strftime(_DAY_FORMAT)
-
-
-def day_start(key: str) -> int:
-    return int(datetime.strptime(key, _DAY_FORMAT).replace(tzinfo=UTC).timestamp())
-
-
-def hours_back(end_hour: str, hours: int) -> list[str]:
-    """The ``hours`` hour keys ending at ``end_hour`` inclusive, oldest first."""
-    end = datetime.strptime(end_hour, _HOUR_FORMAT)
-    return [(end - timedelta(hours=i)).strftime(_HOUR_FORMAT) for i in range(hours - 1, -1, -1)]
-
-
-def days_back(end_day: str, days: int) -> list[str]:
-    end = datetime.strptime(end_day, _DAY_FORMAT)
-    return [(end - timedelta(days=i)).strftime(_DAY_FORMAT) for i in range(days - 1, -1, -1)]
 
 
 def author_register(author: str) -> tuple[str, int]:

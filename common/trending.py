@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from common.metrics import WINDOWS, hour_key, hours_back
+from common.metrics import WINDOWS
+from common.timekeys import hour_key, hours_back
 
 
 @dataclass(frozen=True, slots=True)

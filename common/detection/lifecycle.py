@@ -17,7 +17,7 @@ from typing import Any
 
 from common.detection.signals import Evaluation
 from common.detection_config import DetectionConfig
-from common.metrics import hour_key
+from common.timekeys import hour_key
 
 HISTORY_MAX = 50
 

@@ -36,8 +36,8 @@ from common.aggregation import (
 )
 from common.entrypoint import Delivery, handle
 from common.messages import Mention, MentionBatch, TickerUpdate
-from common.metrics import day_key, hour_key
 from common.settings import Settings, get_settings
+from common.timekeys import day_key, hour_key
 from functions.aggregate.store import DAYS, Ops, TickerStore
 
 logger = log.get_logger(__name__)

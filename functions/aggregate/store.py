@@ -18,7 +18,8 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from common.adapters import firestore as fs
 from common.aggregation import BucketWrite, Plan
 from common.duplicates import Signature
-from common.metrics import COUNTERS, HourBucket, bucket_from_doc, hour_key, series_first_key, series_of
+from common.metrics import COUNTERS, HourBucket, bucket_from_doc, series_first_key, series_of
+from common.timekeys import hour_key
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
 SEEN = fs.SEEN  # subcollection of tickers/{symbol}: one idempotency marker per counted item (TTL)

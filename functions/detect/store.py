@@ -24,7 +24,8 @@ from common.detection.lifecycle import Alert, Evidence
 from common.detection.market import activity
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, from_document
 from common.features import is_dd
-from common.metrics import WindowStats, hour_key, hour_start
+from common.metrics import WindowStats
+from common.timekeys import hour_key, hour_start
 
 logger = log.get_logger(__name__)
 

@@ -11,8 +11,9 @@ from common.adapters.pubsub import get_publisher
 from common.aggregation import Plan, Tuning, fresh, plan, window_day_keys, window_hour_keys
 from common.entrypoint import Delivery
 from common.messages import Mention, MentionBatch
-from common.metrics import AUTHORS_EXACT_MAX, bucket_deltas, bucket_from_doc, day_key, hour_key
+from common.metrics import AUTHORS_EXACT_MAX, bucket_deltas, bucket_from_doc
 from common.settings import Settings
+from common.timekeys import day_key, hour_key
 from emulators.stack import Stack
 from functions.aggregate.main import aggregate_batch
 from functions.aggregate.store import DAYS, TickerStore

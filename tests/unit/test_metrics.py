@@ -2,18 +2,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.messages import Mention
-from common.metrics import (
-    AUTHORS_EXACT_MAX,
-    HourBucket,
-    bucket_deltas,
-    bucket_from_doc,
-    hour_key,
-    hour_start,
-    hours_back,
-    merge,
-    summarize,
-    window,
-)
+from common.metrics import AUTHORS_EXACT_MAX, HourBucket, bucket_deltas, bucket_from_doc, merge, summarize, window
+from common.timekeys import hour_key, hour_start, hours_back
 
 T0 = 1_764_000_000  # 2025-11-24 16:00 UTC
 HOUR = 3600

@@ -4,7 +4,8 @@ from google.cloud import firestore
 
 from common.aggregation import plan
 from common.messages import Mention
-from common.metrics import AUTHORS_EXACT_MAX, bucket_deltas, hour_key
+from common.metrics import AUTHORS_EXACT_MAX, bucket_deltas
+from common.timekeys import hour_key
 from functions.aggregate.store import bucket_transforms
 
 T0 = 1_764_000_000.0

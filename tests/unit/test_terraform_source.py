@@ -31,7 +31,7 @@ def test_every_entry_point_imports_from_the_staged_source_alone(tmp_path: Path) 
     """No entry point may import tests/, emulators/ or anything else left out of the archive."""
     destination = tmp_path / "source"
     _build_source().build(destination)
-    probe = "import json, main; print(json.dumps(sorted(main.__all__)))"
+    probe = "import json, main; print(json.dumps(sorted(n for n in main.__all__ if callable(getattr(main, n)))))"
     result = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(destination)!r}); {probe}"],
         cwd=destination,
@@ -54,3 +54,18 @@ def test_the_archive_is_named_by_its_content_hash_and_deployed_to_every_function
     assert function["for_each"] == "${local.functions}"
     source = function["build_config"][0]["source"][0]["storage_source"][0]
     assert source["object"] == "${google_storage_bucket_object.source.name}"
+
+
+def test_an_instance_loads_only_its_own_function() -> None:
+    """main.py resolves entry points on first access: dispatch's instance never imports the
+    API's Flask app, detect's engine or the sketches' numpy."""
+    probe = (
+        "import json, sys, main; main.dispatch; "
+        "print(json.dumps(sorted(m for m in ('numpy', 'scipy', 'functions.api.app', 'functions.detect.main', "
+        "'functions.fetch.main') if m in sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []

@@ -1,4 +1,4 @@
-from common.metrics import hour_key
+from common.timekeys import hour_key
 from common.trending import rank, window_mentions
 
 NOW = 1_760_000_000.0

@@ -1,0 +1,39 @@
+"""Hour and day keys ("yyyymmddhh", "yyyymmdd", UTC): how every store names its time buckets.
+
+Kept apart from :mod:`common.metrics` so a function that only names buckets (archive, the
+API's history) does not load the sketches, numpy and scipy that metrics needs.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+_HOUR_FORMAT = "%Y%m%d%H"
+_DAY_FORMAT = "%Y%m%d"
+
+
+def hour_key(created_utc: float) -> str:
+    """ "yyyymmddhh" of the UTC hour ``created_utc`` falls in."""
+    return datetime.fromtimestamp(int(created_utc // 3600) * 3600, UTC).strftime(_HOUR_FORMAT)
+
+
+def hour_start(key: str) -> int:
+    return int(datetime.strptime(key, _HOUR_FORMAT).replace(tzinfo=UTC).timestamp())
+
+
+def day_key(created_utc: float) -> str:
+    """ "yyyymmdd" of the UTC day ``created_utc`` falls in."""
+    return datetime.fromtimestamp(int(created_utc // 86400) * 86400, UTC).strftime(_DAY_FORMAT)
+
+
+def day_start(key: str) -> int:
+    return int(datetime.strptime(key, _DAY_FORMAT).replace(tzinfo=UTC).timestamp())
+
+
+def hours_back(end_hour: str, hours: int) -> list[str]:
+    """The ``hours`` hour keys ending at ``end_hour`` inclusive, oldest first."""
+    end = datetime.strptime(end_hour, _HOUR_FORMAT)
+    return [(end - timedelta(hours=i)).strftime(_HOUR_FORMAT) for i in range(hours - 1, -1, -1)]
+
+
+def days_back(end_day: str, days: int) -> list[str]:
+    end = datetime.strptime(end_day, _DAY_FORMAT)
+    return [(end - timedelta(days=i)).strftime(_DAY_FORMAT) for i in range(days - 1, -1, -1)]
