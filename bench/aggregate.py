@@ -3,7 +3,7 @@ mention, and the pure core's rate in the same run as the ceiling.
 
 The emulator figure is end to end: publish every batch on ``mentions`` (ordering key =
 ticker), wait for the matching ``ticker-updates``. Reads and writes are the counts the
-function's store logs per message (``firestore_reads`` / ``firestore_writes``), as billed.
+stack's counter logs per message (``ops_reads`` / ``ops_writes``, devtools/firestore_ops.py), as billed.
 The ceiling runs the same batches through the pure plan (``fresh`` + ``plan``: duplicates,
 ``bucket_deltas``, ``summarize``) with the state kept in memory.
 """
@@ -144,9 +144,9 @@ def _logged_ops(log: Path) -> tuple[int, int, int]:
         except json.JSONDecodeError:
             continue
         fields = entry.get("jsonPayload", entry) if isinstance(entry, dict) else {}
-        if isinstance(fields, dict) and "firestore_reads" in fields:
-            reads += int(fields["firestore_reads"])
-            writes += int(fields["firestore_writes"])
+        if isinstance(fields, dict) and "ops_reads" in fields:
+            reads += int(fields["ops_reads"])
+            writes += int(fields["ops_writes"])
             messages += 1
     return reads, writes, messages
 

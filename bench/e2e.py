@@ -282,16 +282,14 @@ def peak_rss(stack: Stack) -> dict[str, float]:
     return figures
 
 
-def firestore_ops(log_dir: Path, names: Sequence[str]) -> tuple[dict[str, int], dict[str, tuple[int, int]], int]:
-    """Handled messages per function, its processes' final (reads, writes) totals, and the
-    operations aggregate counts by hand in its store (a cross-check of the adapter's count)."""
+def firestore_ops(log_dir: Path, names: Sequence[str]) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
+    """Handled messages per function and its processes' final (reads, writes) totals, as the
+    stack's counter (devtools/firestore_ops.py) logs them."""
     handled: Counter[str] = Counter()
     ops: dict[str, tuple[int, int]] = {}
-    by_hand = 0
     for name in names:
         per_pid: dict[int, tuple[int, int]] = {}
         for entry in FunctionLog(log_dir / f"{name}.log").entries():
-            by_hand += int(entry.get("firestore_reads") or 0) + int(entry.get("firestore_writes") or 0)
             if "ops_process_reads" not in entry:
                 continue
             handled[name] += 1
@@ -299,7 +297,7 @@ def firestore_ops(log_dir: Path, names: Sequence[str]) -> tuple[dict[str, int], 
             seen = (int(entry["ops_process_reads"]), int(entry["ops_process_writes"]))
             per_pid[pid] = max(per_pid.get(pid, (0, 0)), seen)
         ops[name] = (sum(r for r, _ in per_pid.values()), sum(w for _, w in per_pid.values()))
-    return dict(handled), ops, by_hand
+    return dict(handled), ops
 
 
 # ---------------------------------------------------------------- the run
@@ -453,9 +451,8 @@ def run() -> dict[str, Any]:
             watch = Watch(stack.env["GOOGLE_CLOUD_PROJECT"])
             demo.observers = watch.start()
             played = replay(demo, watch, log_dir)
-            handled, ops, by_hand = firestore_ops(log_dir, [n for n in stack.services if n != "api"])
+            handled, ops = firestore_ops(log_dir, [n for n in stack.services if n != "api"])
             figures = figures_from(played, ceiling, handled, ops)
-            figures["aggregate_ops_counted_by_its_store"] = by_hand
             figures["stack_start_attempts"] = attempts
             figures.update(peak_rss(stack))
             workers = [v for k, v in figures.items() if k.startswith("rss_peak_mb_") and k.endswith("_worker")]

@@ -86,7 +86,8 @@ def handle(
             try:
                 process(message, delivery)
             finally:
-                _log_ops(ops)
+                if ops is not None:
+                    _log_ops(ops)
 
 
 def _log_ops(ops: fs.OpCounts) -> None:

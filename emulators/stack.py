@@ -198,7 +198,7 @@ class Stack:
                 "-m",
                 "functions_framework",
                 "--source",
-                str(ROOT / "main.py"),
+                str(ROOT / "devtools" / "stack_main.py"),  # main.py, with Firestore operations counted
                 "--target",
                 name,
                 "--host",

@@ -10,9 +10,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from devtools import firestore_indexes, firestore_ops
 from emulators.stack import Stack
 from tests.support.pubsub import Observer
 from tests.support.reddit import LocalReddit
+
+# Tests that run a function in this process count its Firestore operations as the stack does.
+firestore_ops.install()
+firestore_indexes.install()  # and refuse a query production would refuse for want of an index
 
 # fetch's Reddit retries, shortened so failure tests do not sleep through real backoffs.
 FAST_REDDIT_RETRIES = {"REDDIT_BACKOFF_S": "0.05", "REDDIT_MAX_RETRIES": "3", "REDDIT_TIMEOUT_S": "5"}

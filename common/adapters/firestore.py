@@ -3,7 +3,7 @@ create-if-absent primitive that makes redelivered messages harmless."""
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +44,7 @@ class CompositeIndex:
 
 _NEWEST = (("updated_at", "DESCENDING"), ("alert_id", "DESCENDING"))
 # Every composite index a query in the code needs, named as in terraform/firestore.tf.
-# Build such queries through :func:`check_indexed`, which refuses one no index here serves.
+# Build such queries through :func:`indexed`, which tests check against this registry.
 COMPOSITE_INDEXES: dict[str, CompositeIndex] = {
     "alerts-newest": CompositeIndex(ALERTS, _NEWEST),
     "alerts-symbol-newest": CompositeIndex(ALERTS, (("symbol", "ASCENDING"), *_NEWEST)),
@@ -56,15 +56,24 @@ COMPOSITE_INDEXES: dict[str, CompositeIndex] = {
 
 _lock = threading.Lock()
 _clients: dict[str, firestore.Client] = {}
+# Called with each new client: where dev tooling (devtools/firestore_ops.py) attaches its
+# operation counter. Production installs none.
+_client_hooks: list[Callable[[firestore.Client], None]] = []
+
+
+def on_new_client(hook: Callable[[firestore.Client], None]) -> None:
+    """Run ``hook`` on every client :func:`get_client` creates from now on."""
+    with _lock:
+        _client_hooks.append(hook)
 
 
 def get_client(project_id: str) -> firestore.Client:
-    """The instance-wide Firestore client (honours FIRESTORE_EMULATOR_HOST); every read and
-    write through it is counted (:func:`counting`, :func:`totals`)."""
+    """The instance-wide Firestore client (honours FIRESTORE_EMULATOR_HOST)."""
     with _lock:
         if project_id not in _clients:
             client = firestore.Client(project=project_id)
-            client._firestore_api_internal = _CountingApi(client._firestore_api)
+            for hook in _client_hooks:
+                hook(client)
             _clients[project_id] = client
         return _clients[project_id]
 
@@ -81,12 +90,17 @@ class OpCounts:
 _totals = OpCounts()
 _totals_lock = threading.Lock()
 _current: ContextVar[OpCounts | None] = ContextVar("firestore_op_counts", default=None)
+_recording = False
 
 
 @contextlib.contextmanager
-def counting() -> Iterator[OpCounts]:
-    """Count the operations of this context (one handled message). Work handed to a thread
-    pool runs outside it and shows only in :func:`totals`."""
+def counting() -> Iterator[OpCounts | None]:
+    """The operations of this context (one handled message), or None when nothing records
+    them (production). Work handed to a thread pool runs outside it and shows only in
+    :func:`totals`."""
+    if not _recording:
+        yield None
+        return
     counts = OpCounts()
     token = _current.set(counts)
     try:
@@ -101,7 +115,8 @@ def totals() -> OpCounts:
         return OpCounts(_totals.reads, _totals.writes)
 
 
-def _count(reads: int = 0, writes: int = 0) -> None:
+def record(reads: int = 0, writes: int = 0) -> None:
+    """The seam a counter reports through (the one in devtools/firestore_ops.py)."""
     with _totals_lock:
         _totals.reads += reads
         _totals.writes += writes
@@ -111,51 +126,10 @@ def _count(reads: int = 0, writes: int = 0) -> None:
         current.writes += writes
 
 
-def _request_writes(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
-    request = kwargs.get("request", args[0] if args else None)
-    writes = request.get("writes") if isinstance(request, dict) else getattr(request, "writes", None)
-    return len(writes or ())
-
-
-class _CountingApi:
-    """The GAPIC Firestore client with a count of what each call reads and writes, so the
-    functions need not count by hand; everything else passes through unchanged."""
-
-    def __init__(self, api: Any) -> None:
-        self._api = api
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._api, name)
-
-    def batch_get_documents(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        for response in self._api.batch_get_documents(*args, **kwargs):
-            if response._pb.WhichOneof("result") is not None:
-                _count(reads=1)
-            yield response
-
-    def run_query(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        documents = 0
-        try:
-            for response in self._api.run_query(*args, **kwargs):
-                if response._pb.HasField("document"):
-                    documents += 1
-                yield response
-        finally:
-            _count(reads=max(1, documents))
-
-    def run_aggregation_query(self, *args: Any, **kwargs: Any) -> Any:
-        _count(reads=1)
-        return self._api.run_aggregation_query(*args, **kwargs)
-
-    def commit(self, *args: Any, **kwargs: Any) -> Any:
-        response = self._api.commit(*args, **kwargs)
-        _count(writes=_request_writes(args, kwargs))
-        return response
-
-    def batch_write(self, *args: Any, **kwargs: Any) -> Any:
-        response = self._api.batch_write(*args, **kwargs)
-        _count(writes=_request_writes(args, kwargs))
-        return response
+def start_recording() -> None:
+    """Let :func:`counting` count from now on (a counter calls it when it is installed)."""
+    global _recording  # noqa: PLW0603 - a process-wide switch, set once
+    _recording = True
 
 
 def create_if_absent(ref: firestore.DocumentReference, data: dict[str, Any]) -> bool:
@@ -165,17 +139,6 @@ def create_if_absent(ref: firestore.DocumentReference, data: dict[str, Any]) -> 
     except gexc.AlreadyExists:
         return False
     return True
-
-
-class UnindexedQuery(LookupError):
-    """Production would reject this query for want of a composite index (the emulator would not)."""
-
-
-# StructuredQuery.FieldFilter operators an index serves like equality (==, in) and those an
-# array-contains index entry serves (array-contains, array-contains-any)
-_EQUALITY_OPERATORS = {5, 8}
-_CONTAINS_OPERATORS = {7, 9}
-_RANGE_OPERATORS = {1, 2, 3, 4, 6, 10}  # <, <=, >, >=, !=, not-in
 
 
 def needed_indexes(
@@ -192,22 +155,20 @@ def needed_indexes(
     return {CompositeIndex(collection, (entry, *orders)) for entry in dict.fromkeys(equalities)}
 
 
-def check_indexed(query: Any) -> Any:
-    """``query`` itself, if every composite index it needs is in :data:`COMPOSITE_INDEXES`.
+# Set by dev tooling (devtools/firestore_indexes.py) in tests and the local stack, where the
+# emulator would answer a query production refuses; production sets none.
+_index_checker: Callable[[Any], None] | None = None
 
-    Equality and ``in`` filters are equality fields, array-contains ones ``CONTAINS``
-    entries; a range filter has to be on the first sort field (Firestore requires it) and
-    orders the results by itself when the query names no sort."""
-    equalities = tuple(
-        (f.field.field_path, "CONTAINS" if int(f.op) in _CONTAINS_OPERATORS else "ASCENDING")
-        for f in query._field_filters
-        if hasattr(f, "field") and int(f.op) in _EQUALITY_OPERATORS | _CONTAINS_OPERATORS
-    )
-    orders = tuple((o.field.field_path, o.direction.name) for o in query._orders)
-    ranges = [f.field.field_path for f in query._field_filters if hasattr(f, "field") and int(f.op) in _RANGE_OPERATORS]
-    if not orders and ranges:
-        orders = ((ranges[0], "ASCENDING"),)
-    missing = needed_indexes(query._parent.id, equalities, orders) - set(COMPOSITE_INDEXES.values())
-    if missing:
-        raise UnindexedQuery(f"no composite index for {sorted(map(str, missing))}: add it here and in terraform")
+
+def check_queries_with(checker: Callable[[Any], None]) -> None:
+    global _index_checker  # noqa: PLW0603 - a process-wide switch, set once by dev tooling
+    _index_checker = checker
+
+
+def indexed(query: Any) -> Any:
+    """``query`` itself. Every query that needs a composite index is built through here, so
+    tests and the local stack can check it against :data:`COMPOSITE_INDEXES` (the emulator
+    needs no index, production does); production runs it unchecked."""
+    if _index_checker is not None:
+        _index_checker(query)
     return query

@@ -31,6 +31,7 @@ import aiohttp
 import asyncpraw
 from asyncprawcore import Requestor
 from asyncprawcore import exceptions as praw_errors
+from pydantic import ValidationError
 
 from common import log
 from common.ingest import AuthorFacts, ListedComment, ListedPost
@@ -80,6 +81,14 @@ def retry_wait(policy: RetryPolicy, attempt: int, status: int, headers: Mapping[
     return wait if wait <= policy.max_wait else None
 
 
+@dataclass
+class RetryCount:
+    """Retries made, shared by the client and the requestor asyncpraw builds for it (handed
+    over through ``requestor_kwargs``, so nobody reaches into asyncpraw for its requestor)."""
+
+    retried: int = 0
+
+
 class RetryingRequestor(Requestor):
     """asyncprawcore's HTTP layer with the bounded, header-honouring retry described above."""
 
@@ -88,12 +97,13 @@ class RetryingRequestor(Requestor):
         *,
         policy: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        count: RetryCount | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.policy = policy
         self._sleep = sleep
-        self.retried = 0  # counted for tests and the benchmark
+        self.count = count if count is not None else RetryCount()  # for tests and the benchmark
 
     @asynccontextmanager
     async def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> AsyncIterator[Any]:
@@ -119,7 +129,7 @@ class RetryingRequestor(Requestor):
                     },
                 )
             attempt += 1
-            self.retried += 1
+            self.count.retried += 1
             await self._sleep(wait)
 
 
@@ -155,9 +165,9 @@ def post_from(submission: Any) -> ListedPost:
         url=None if is_self else (getattr(submission, "url", None) or None),
         permalink=str(submission.permalink),
         flair=getattr(submission, "link_flair_text", None) or None,
-        score=int(getattr(submission, "score", 0) or 0),
-        num_comments=int(getattr(submission, "num_comments", 0) or 0),
-        created_utc=float(submission.created_utc),
+        score=getattr(submission, "score", 0) or 0,
+        num_comments=getattr(submission, "num_comments", 0) or 0,
+        created_utc=submission.created_utc,
     )
     return ListedPost(item, stickied=bool(getattr(submission, "stickied", False)), author_id=_author_id(submission))
 
@@ -170,8 +180,8 @@ def comment_from(comment: Any) -> RedditItem:
         author=_author(comment),
         body=str(getattr(comment, "body", "") or ""),
         permalink=str(comment.permalink),
-        score=int(getattr(comment, "score", 0) or 0),
-        created_utc=float(comment.created_utc),
+        score=getattr(comment, "score", 0) or 0,
+        created_utc=comment.created_utc,
         parent_id=str(comment.parent_id),
         link_id=str(comment.link_id),
     )
@@ -208,7 +218,24 @@ class Thread:
     author_ids: Mapping[str, str] = field(default_factory=dict)  # name -> t2 fullname
 
 
-_PARSE_ERRORS = (praw_errors.BadJSON, ValueError, KeyError, TypeError, AttributeError, IndexError, AssertionError)
+# What reading an unexpected answer raises inside asyncpraw (a listing without "data", a
+# thing without "kind"...). Raised in our own code, the same types are bugs and propagate.
+_READING_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError, AssertionError)
+_CLIENT_PACKAGES = frozenset({"asyncpraw", "asyncprawcore"})
+
+
+def _raised_reading_reddit(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by asyncpraw while it read Reddit's answer (the frame that
+    raised it belongs to the client library), not by a mistake in this project's code."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module.split(".", 1)[0] in _CLIENT_PACKAGES
+
+
 _UNAVAILABLE = (praw_errors.TooManyRequests, praw_errors.ServerError, praw_errors.RequestException)
 
 
@@ -221,7 +248,7 @@ class RedditClient:
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="reddit-loop", daemon=True)
         self._loop_thread.start()
         self._reddit: asyncpraw.Reddit | None = None
-        self._requestor: RetryingRequestor | None = None
+        self._retries = RetryCount()
 
     # -- plumbing
 
@@ -238,19 +265,16 @@ class RedditClient:
                 client_secret=self.config.client_secret,
                 user_agent=self.config.user_agent,
                 requestor_class=RetryingRequestor,
-                requestor_kwargs={"policy": self.config.policy, "timeout": self.config.timeout},
+                requestor_kwargs={"policy": self.config.policy, "timeout": self.config.timeout, "count": self._retries},
                 check_for_updates=False,
                 **urls,
             )
             self._reddit.read_only = True
-            core = self._reddit._core
-            assert core is not None
-            self._requestor = core.requestor
         return self._reddit
 
     @property
     def retried(self) -> int:
-        return self._requestor.retried if self._requestor else 0
+        return self._retries.retried
 
     def close(self) -> None:
         if self._reddit is not None:
@@ -266,8 +290,12 @@ class RedditClient:
             raise RedditUnavailable(f"{what}: {exc}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise RedditUnavailable(f"{what}: {exc!r}") from exc
-        except _PARSE_ERRORS as exc:
+        except (praw_errors.BadJSON, ValidationError) as exc:  # not JSON, or not a post or comment
             raise MalformedListing(f"{what}: {exc!r}") from exc
+        except _READING_ERRORS as exc:
+            if _raised_reading_reddit(exc):
+                raise MalformedListing(f"{what}: {exc!r}") from exc
+            raise
 
     # -- listings
 

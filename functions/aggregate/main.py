@@ -38,7 +38,7 @@ from common.entrypoint import Delivery, handle
 from common.messages import Mention, MentionBatch, TickerUpdate
 from common.settings import Settings, get_settings
 from common.timekeys import day_key, hour_key
-from functions.aggregate.store import DAYS, Ops, TickerStore
+from functions.aggregate.store import DAYS, TickerStore
 
 logger = log.get_logger(__name__)
 
@@ -53,7 +53,6 @@ class Result:
     duplicates: int = 0
     hours: set[str] = field(default_factory=set)
     as_of: float | None = None
-    ops: Ops = field(default_factory=Ops)
 
 
 def _chunks(mentions: Sequence[Mention], size: int) -> Iterator[Sequence[Mention]]:
@@ -117,7 +116,7 @@ def aggregate_batch(
 ) -> Result:
     """Count the batch's unseen mentions once, then tell the detector."""
     store = TickerStore(db, batch.ticker)
-    result = Result(ops=store.ops)
+    result = Result()
     tuning = tuning_from(settings)
     for chunk in _chunks(unique_mentions(batch.mentions), CHUNK):
         _apply_chunk(store, chunk, tuning, result)
@@ -141,9 +140,6 @@ def aggregate_batch(
                 "duplicates": result.duplicates,
                 "hours": sorted(result.hours),
                 "as_of": result.as_of,
-                "firestore_reads": store.ops.reads,
-                "firestore_writes": store.ops.writes,
-                "firestore_commits": store.ops.commits,
             }
         },
     )

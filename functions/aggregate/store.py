@@ -1,14 +1,12 @@
 """The aggregator's Firestore documents: reading a ticker's state, writing a plan.
 
-Every read and write goes through :class:`TickerStore`, which counts them (``ops``) so the
-benchmark can report Firestore operations per mention as billed: one read per document
-fetched or per missing document asked for, one per query that returns nothing; one write
-per document in a commit.
+Every read and write goes through :class:`TickerStore`: one batched read of the state, one
+atomic commit of a plan (what the benchmarks count is counted on the client, not here).
 """
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,13 +24,6 @@ SEEN = fs.SEEN  # subcollection of tickers/{symbol}: one idempotency marker per 
 STATE = "state"  # subcollection of tickers/{symbol}: the aggregator's private state
 SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
 SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "acceleration", "series"]
-
-
-@dataclass
-class Ops:
-    reads: int = 0
-    writes: int = 0
-    commits: int = 0
 
 
 def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
@@ -81,7 +72,6 @@ class TickerState:
 class TickerStore:
     db: firestore.Client
     symbol: str
-    ops: Ops = field(default_factory=Ops)
 
     @property
     def ticker(self) -> firestore.DocumentReference:
@@ -90,7 +80,6 @@ class TickerStore:
     def _get_all(self, refs: list[firestore.DocumentReference]) -> dict[str, Any]:
         if not refs:
             return {}
-        self.ops.reads += len(refs)
         return {snap.reference.path: snap for snap in self.db.get_all(refs)}
 
     def read_state(self, item_ids: Iterable[str] = ()) -> TickerState:
@@ -115,14 +104,12 @@ class TickerStore:
         summary predates the series, after which the commits keep it."""
         col = self.ticker.collection(fs.HOURS)
         docs = list(col.where(filter=FieldFilter("hour", ">=", series_first_key(as_of, hours))).stream())
-        self.ops.reads += max(1, len(docs))
         return series_of({d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}, as_of, hours)
 
     def read_buckets(self, collection: str, window: list[str], touched: Iterable[str]) -> dict[str, HourBucket]:
         """The window's buckets with one range query, plus touched ones older than it."""
         col = self.ticker.collection(collection)
         docs = list(col.where(filter=FieldFilter("hour", ">=", window[0])).stream())
-        self.ops.reads += max(1, len(docs))
         out = {d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}
         older = sorted({k for k in touched if k < window[0]})
         for snap in self._get_all([col.document(k) for k in older]).values():
@@ -147,6 +134,4 @@ class TickerStore:
         if plan.summary is not None:
             doc = {**plan.summary.model_dump(mode="json"), "series": plan.series}
             batch.set(self.ticker, doc, merge=SUMMARY_FIELDS)
-        self.ops.writes += len(plan.counted) + len(plan.hours) + len(plan.days) + 1 + int(plan.summary is not None)
-        self.ops.commits += 1
         batch.commit()

@@ -149,7 +149,7 @@ class Store:
             query = query.where(filter=FieldFilter("kind", "==", kind))
         if since is not None:
             query = query.where(filter=FieldFilter("updated_at", ">=", since))
-        query = fs.check_indexed(query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC))
+        query = fs.indexed(query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC))
         wanted = set(symbols) if symbols is not None and len(symbols) > IN_LIMIT else None
         position = after
         while True:
@@ -175,7 +175,7 @@ class Store:
         recounts them for now (common.trending); bounded reads either way."""
         field = FieldPath("windows", window, "mentions").to_api_repr()
         top = self.db.collection(fs.TICKERS).order_by(field, direction=DESC).limit(3 * limit)
-        recent = fs.check_indexed(
+        recent = fs.indexed(
             self.db.collection(fs.TICKERS)
             .where(filter=FieldFilter("as_of", ">=", since))
             .order_by("as_of", direction=DESC)
@@ -205,7 +205,7 @@ class Store:
             .where(filter=FieldFilter("start_utc", "<=", end_utc))
             .order_by("start_utc")
         )
-        return [d.to_dict() or {} for d in fs.check_indexed(query).stream()]
+        return [d.to_dict() or {} for d in fs.indexed(query).stream()]
 
     # ------------------------------------------------------------ detection config
 

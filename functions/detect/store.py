@@ -148,7 +148,7 @@ def read_evidence(db: firestore.Client, symbol: str, as_of: float) -> list[Evide
         .order_by("created_utc", direction=firestore.Query.DESCENDING)
         .limit(EVIDENCE_CANDIDATES)
     )
-    query = fs.check_indexed(query)  # production needs posts-ticker-newest (terraform/firestore.tf)
+    query = fs.indexed(query)  # production needs posts-ticker-newest (terraform/firestore.tf)
     return [_evidence(s.to_dict() or {}) for s in query.stream()]
 
 

@@ -275,3 +275,19 @@ def test_a_replayed_item_has_a_page_its_evidence_link_opens(tmp_path: Path) -> N
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"{url}/_replay/page/r/stocks/comments/zzz/", timeout=5)
         assert missing.value.code == 404
+
+
+def test_a_bug_in_our_own_reading_code_raises_instead_of_passing_for_bad_data(
+    server: tuple[str, Replay], client: RedditClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A malformed answer skips a listing; our own mistake must not, or the cursor would pin
+    on that listing forever with nothing but a 'malformed' line in the log."""
+    from common.adapters import reddit
+
+    def broken(submission: object) -> object:
+        fields: dict[str, object] = {}
+        return fields["a bug"]
+
+    monkeypatch.setattr(reddit, "post_from", broken)
+    with pytest.raises(KeyError):
+        client.listing("wallstreetbets", "new")

@@ -1,5 +1,5 @@
 """Composite indexes: production rejects a query without one, the emulator never does, so
-the code checks its own queries against the registry Terraform deploys."""
+tests and the local stack check the code's queries against the registry Terraform deploys."""
 
 import ast
 from pathlib import Path
@@ -10,6 +10,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from common.adapters import firestore as fs
+from devtools import firestore_indexes
 
 DESC = firestore.Query.DESCENDING
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +56,7 @@ def test_every_alert_listing_the_api_offers_is_served_by_a_registered_index(
     query: firestore.Query = db.collection(fs.ALERTS)  # type: ignore[assignment]
     for field_filter in filters:
         query = query.where(filter=field_filter)
-    assert fs.check_indexed(_newest(query)) is not None
+    firestore_indexes.check(_newest(query))
 
 
 def test_the_detectors_evidence_query_is_served_by_the_array_contains_index(db: firestore.Client) -> None:
@@ -65,20 +66,20 @@ def test_the_detectors_evidence_query_is_served_by_the_array_contains_index(db: 
         .where(filter=FieldFilter("created_utc", ">=", 1.0))
         .order_by("created_utc", direction=DESC)
     )
-    assert fs.check_indexed(query) is not None
+    firestore_indexes.check(query)
 
 
 def test_an_equality_with_a_range_on_another_field_needs_an_index_even_without_a_sort(db: firestore.Client) -> None:
     query = db.collection(fs.ALERTS).where(filter=FieldFilter("rule", "==", "x"))
     query = query.where(filter=FieldFilter("score", ">=", 1.0))
-    with pytest.raises(fs.UnindexedQuery, match="score"):
-        fs.check_indexed(query)
+    with pytest.raises(firestore_indexes.UnindexedQuery, match="score"):
+        firestore_indexes.check(query)
 
 
 def test_a_query_on_an_unregistered_field_combination_is_refused(db: firestore.Client) -> None:
     query = _newest(db.collection(fs.ALERTS).where(filter=FieldFilter("rule", "==", "spike")))
-    with pytest.raises(fs.UnindexedQuery, match="rule"):
-        fs.check_indexed(query)
+    with pytest.raises(firestore_indexes.UnindexedQuery, match="rule"):
+        firestore_indexes.check(query)
 
 
 def _needs_checking(node: ast.FunctionDef) -> bool:
@@ -92,8 +93,8 @@ def _checks(node: ast.FunctionDef) -> bool:
     return any(
         isinstance(n, ast.Call)
         and (
-            (isinstance(n.func, ast.Attribute) and n.func.attr == "check_indexed")
-            or (isinstance(n.func, ast.Name) and n.func.id == "check_indexed")
+            (isinstance(n.func, ast.Attribute) and n.func.attr == "indexed")
+            or (isinstance(n.func, ast.Name) and n.func.id == "indexed")
         )
         for n in ast.walk(node)
     )
@@ -107,3 +108,11 @@ def test_every_function_that_builds_a_filtered_sorted_query_checks_it_against_th
             if isinstance(node, ast.FunctionDef) and _needs_checking(node) and not _checks(node):
                 unchecked.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert unchecked == []
+
+
+def test_tests_and_the_local_stack_check_every_composite_query_production_runs_unchecked(
+    db: firestore.Client,
+) -> None:
+    query = _newest(db.collection(fs.ALERTS).where(filter=FieldFilter("rule", "==", "spike")))
+    with pytest.raises(firestore_indexes.UnindexedQuery):
+        fs.indexed(query)  # tests/conftest.py installs the checker, as devtools/stack_main.py does

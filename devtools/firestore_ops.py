@@ -1,0 +1,78 @@
+"""Count Firestore operations as billed, for the benchmarks and the local stack.
+
+The Firestore client has no public hook for this, so the counter wraps the client's GAPIC
+layer (a private attribute of the client). That is acceptable in a development tool pinned
+to the client version in requirements.txt, and only here: production clients are never
+wrapped. Counts are reported through :func:`common.adapters.firestore.record`, the one seam
+production code exposes for them.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from google.cloud import firestore
+
+from common.adapters import firestore as fs
+
+_installed = False
+
+
+def install() -> None:
+    """Count the operations of every client ``fs.get_client`` creates from now on."""
+    global _installed  # noqa: PLW0603 - install once per process
+    if _installed:
+        return
+    _installed = True
+    fs.on_new_client(wrap)
+    fs.start_recording()
+
+
+def wrap(client: firestore.Client) -> None:
+    client._firestore_api_internal = _CountingApi(client._firestore_api)
+
+
+def _request_writes(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    request = kwargs.get("request", args[0] if args else None)
+    writes = request.get("writes") if isinstance(request, dict) else getattr(request, "writes", None)
+    return len(writes or ())
+
+
+class _CountingApi:
+    """The GAPIC Firestore client with a count of what each call reads and writes;
+    everything else passes through unchanged."""
+
+    def __init__(self, api: Any) -> None:
+        self._api = api
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
+
+    def batch_get_documents(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for response in self._api.batch_get_documents(*args, **kwargs):
+            if response._pb.WhichOneof("result") is not None:
+                fs.record(reads=1)
+            yield response
+
+    def run_query(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        documents = 0
+        try:
+            for response in self._api.run_query(*args, **kwargs):
+                if response._pb.HasField("document"):
+                    documents += 1
+                yield response
+        finally:
+            fs.record(reads=max(1, documents))
+
+    def run_aggregation_query(self, *args: Any, **kwargs: Any) -> Any:
+        fs.record(reads=1)
+        return self._api.run_aggregation_query(*args, **kwargs)
+
+    def commit(self, *args: Any, **kwargs: Any) -> Any:
+        response = self._api.commit(*args, **kwargs)
+        fs.record(writes=_request_writes(args, kwargs))
+        return response
+
+    def batch_write(self, *args: Any, **kwargs: Any) -> Any:
+        response = self._api.batch_write(*args, **kwargs)
+        fs.record(writes=_request_writes(args, kwargs))
+        return response
