@@ -81,7 +81,7 @@ browser: ## Install Debian's chromium + chromedriver for the dashboard's browser
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 
 token: setup ## Print a development API token (signed by the local stack's dev key) and a curl example; ROLE=admin for admin
-	@$(PY) -m functions.api.devauth token $(if $(ROLE),--role $(ROLE),) $(if $(SUB),--sub $(SUB),)
+	@$(PY) -m devtools.devauth token $(if $(ROLE),--role $(ROLE),) $(if $(SUB),--sub $(SUB),)
 
 DASHBOARD_STAMP := dashboard/node_modules/.package-lock.json
 
@@ -99,7 +99,7 @@ demo: setup $(BQ_STAMP) dashboard ## The pipeline on the bundled two-week replay
 	$(PY) -m demo $(if $(LIVE),--live,--budget $(DEMO_BUDGET_S)) $(if $(CORPUS),--corpus $(CORPUS),) $(DEMO_ARGS)
 
 eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/out/ (REFRESH=1: eval/results.json)
-	$(PY) -m common.detection.eval data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out $(if $(REFRESH),eval/results.json,eval/out/results.json)
+	$(PY) -m eval.synthetic data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out $(if $(REFRESH),eval/results.json,eval/out/results.json)
 
 eval-tickers: setup ## Ticker extraction on the real labelled set (held-out split) and the template set vs reticker; REFRESH=1 rewrites eval/tickers.json
 	$(PY) -m eval.tickers_eval $(if $(REFRESH),--refresh,)

@@ -152,8 +152,8 @@ def _logged_ops(log: Path) -> tuple[int, int, int]:
 
 
 def emulator_rate(batches: list[MentionBatch]) -> dict[str, float]:
+    from devtools.pubsub import Observer
     from emulators.stack import Stack
-    from tests.support.pubsub import Observer
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-aggregate-"))
     stack = Stack(log_dir=log_dir)

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from google.cloud import firestore
 
+from devtools import devauth
 from emulators.stack import Stack
-from functions.api import devauth
 
 CONCURRENCY = 8
 REQUESTS = 400  # per endpoint, after WARMUP

@@ -50,9 +50,9 @@ from demo.display import Display
 from demo.logs import FetchReports, FunctionLog
 from demo.observe import Observers
 from demo.run import HOUR, Demo, Options, ReplayClock, tick_times
+from devtools.corpus import write_breakout_corpus
 from emulators.processes import Service, free_port
 from emulators.stack import ROOT, Stack
-from tests.support.corpus import write_breakout_corpus
 
 ALSO_BREAKING = ("CRSP", "RXRX", "IONQ")  # with NTLA: four breakouts, several alert events
 STEP_HOURS = 1.0

@@ -139,11 +139,11 @@ def run() -> dict[str, Any]:
     from common.adapters.reddit import RedditClient
     from common.messages import SubredditFetch
     from common.settings import Settings
+    from devtools.reddit import serve_in_thread
     from emulators import provision
     from emulators.reddit.server import Replay, load_corpus
     from emulators.stack import Emulators
     from functions.fetch.main import Report, ingest_subreddit, reddit_config
-    from tests.support.reddit import serve_in_thread
 
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     corpus_items = make_corpus(work)

@@ -126,7 +126,7 @@ class Demo:
         dashboard_port = free_port()
         origins = [*Settings().cors_origins, f"http://127.0.0.1:{dashboard_port}"]
         env = {"CORS_ORIGINS": ",".join(origins)}
-        from functions.api import devauth
+        from devtools import devauth
 
         # The same development key as `make up`: `make token` then works against either stack.
         self.stack = Stack(log_dir=self.options.log_dir, extra_env=env, devauth_dir=devauth.DEFAULT_DIR)
@@ -145,7 +145,7 @@ class Demo:
         return self.stack
 
     def mint_token(self) -> str:
-        from functions.api import devauth
+        from devtools import devauth
 
         assert self.stack is not None
         directory = Path(self.stack.env.get("DEVAUTH_DIR") or devauth.DEFAULT_DIR)
@@ -154,7 +154,7 @@ class Demo:
     def configure_detection(self, overrides: dict[str, Any]) -> None:
         """Change thresholds the way an admin does: PATCH /v1/config/detection with a token that
         carries the admin role (fields not given keep their stored values)."""
-        from functions.api import devauth
+        from devtools import devauth
 
         assert self.stack is not None
         directory = Path(self.stack.env.get("DEVAUTH_DIR") or devauth.DEFAULT_DIR)

@@ -214,13 +214,13 @@ class Stack:
         return service.start(ready_timeout=60)
 
     def start_jwks(self) -> Service:
-        """Serve the development signing key's JWKS (functions/api/devauth.py) and point the
+        """Serve the development signing key's JWKS (devtools/devauth.py) and point the
         api at it, so `make token` prints tokens the local api accepts."""
         port = free_port()
         directory = self.devauth_dir or self.log_dir.parent / "devauth"
         service = Service(
             "devauth-jwks",
-            [sys.executable, "-m", "functions.api.devauth", "serve", "--port", str(port), "--dir", str(directory)],
+            [sys.executable, "-m", "devtools.devauth", "serve", "--port", str(port), "--dir", str(directory)],
             port,
             self.log_dir / "devauth-jwks.log",
             env={"PYTHONPATH": str(ROOT)},

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from devtools import firestore_indexes, firestore_ops
+from devtools.pubsub import Observer
+from devtools.reddit import LocalReddit
 from emulators.stack import Stack
-from tests.support.pubsub import Observer
-from tests.support.reddit import LocalReddit
 
 # Tests that run a function in this process count its Firestore operations as the stack does.
 firestore_ops.install()

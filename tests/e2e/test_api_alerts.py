@@ -18,10 +18,10 @@ from google.cloud.pubsub_v1.types import PublisherOptions
 
 from common import topics
 from common.messages import MentionBatch, encode
+from devtools import devauth
+from devtools.pubsub import Observer
 from emulators.stack import Stack
-from functions.api import devauth
 from tests.integration.test_detect import organic_batch, prepare, pump_batch
-from tests.support.pubsub import Observer
 
 ORGANIC = ("CRSP", "NTLA", "BEAM")
 PUMP = "SNDL"

@@ -15,9 +15,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from devtools.corpus import write_breakout_corpus
 from emulators.stack import ROOT
 from tests.support.browser import chromium
-from tests.support.corpus import write_breakout_corpus
 from tests.support.demo import DemoProcess, alive
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 """``make demo`` as CI runs it: standard input is not a terminal, so the demo replays, prints
 its alert table, exits 0 and leaves nothing running. On a small corpus with one breakout
-(tests/support/corpus.py) so it takes about a minute, with the detector's warm-up shortened
+(devtools/corpus.py) so it takes about a minute, with the detector's warm-up shortened
 through the API the way an admin would."""
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.corpus import write_breakout_corpus
+from devtools.corpus import write_breakout_corpus
 from tests.support.demo import DemoProcess, alive
 
 pytestmark = pytest.mark.slow

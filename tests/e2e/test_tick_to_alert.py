@@ -16,10 +16,10 @@ import pytest
 from google.cloud import firestore
 
 from common import topics
+from devtools import devauth
+from devtools.corpus import HOUR, START, SUBREDDITS, write_breakout_corpus
+from devtools.reddit import LocalReddit
 from emulators.stack import Stack
-from functions.api import devauth
-from tests.support.corpus import HOUR, START, SUBREDDITS, write_breakout_corpus
-from tests.support.reddit import LocalReddit
 
 pytestmark = pytest.mark.slow
 

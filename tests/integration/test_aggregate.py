@@ -17,8 +17,8 @@ from google.cloud.pubsub_v1.types import PublisherOptions
 from common import topics
 from common.features import text_features
 from common.messages import Mention, MentionBatch, encode
+from devtools.pubsub import Observer
 from emulators.stack import Stack
-from tests.support.pubsub import Observer
 
 T0 = 1_764_000_000.0  # 2025-11-24 16:00 UTC
 WORDS = [

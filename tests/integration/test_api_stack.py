@@ -7,8 +7,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from devtools import devauth
 from emulators.stack import Stack
-from functions.api import devauth
 
 
 def get(url: str, token: str | None = None) -> tuple[int, dict[str, object]]:

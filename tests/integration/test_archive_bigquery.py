@@ -17,8 +17,8 @@ from common.adapters import bigquery as bq
 from common.adapters import firestore as fs
 from common.messages import RedditItem, encode
 from common.settings import Settings
+from devtools.pubsub import Observer
 from emulators.stack import Stack
-from tests.support.pubsub import Observer
 
 CREATED = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 

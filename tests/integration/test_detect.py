@@ -16,8 +16,8 @@ from common import topics
 from common.aggregation import plan
 from common.features import text_features
 from common.messages import Mention, MentionBatch, Message, TickerUpdate, encode
+from devtools.pubsub import Observer
 from emulators.stack import Stack
-from tests.support.pubsub import Observer
 
 T0 = 1_767_888_000.0  # 2026-01-08 16:00 UTC, a Thursday afternoon (busy hours)
 DAY = 86400.0

@@ -7,8 +7,8 @@ import google.cloud.pubsub_v1 as pubsub_v1
 
 from common import topics
 from common.settings import DEFAULT_SUBREDDITS
+from devtools.pubsub import Observer
 from emulators.stack import Stack
-from tests.support.pubsub import Observer
 
 
 def publish(stack: Stack, topic: str, data: bytes) -> str:

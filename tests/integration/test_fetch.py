@@ -28,10 +28,11 @@ from common.adapters.pubsub import Publisher
 from common.adapters.reddit import RedditClient
 from common.messages import SubredditFetch
 from common.settings import Settings
+from devtools.pubsub import Observer, Received
+from devtools.reddit import LocalReddit
 from emulators.stack import Stack
 from functions.fetch.main import Report, ingest_subreddit, reddit_config
-from tests.support.pubsub import Observer, Received
-from tests.support.reddit import SMALL, T0, LocalReddit
+from tests.support.small_corpus import SMALL, T0
 
 WSB = "wallstreetbets"
 FIRST_POSTS = {"t3_dd1", "t3_gone1", "t3_nsus", "t3_nmis", "t3_busy"}

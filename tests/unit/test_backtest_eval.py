@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from common.detection.backtest import hours, load, main, preview, run
-from common.detection.eval import passes, score
 from common.detection.lifecycle import Alert
 from common.detection_config import DEFAULT_CONFIG
-from common.replay.generate import generate, write
-from tests.support.corpus import write_breakout_corpus
+from devtools.corpus import write_breakout_corpus
+from devtools.replay.generate import generate, write
+from eval.synthetic import passes, score
 from tests.unit.detect_helpers import H0, HOUR, buckets_of, mentions, steady
 
 DAY = 86400.0

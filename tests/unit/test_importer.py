@@ -11,7 +11,7 @@ from typing import Any
 import zstandard
 
 from common.detection import backtest
-from common.replay.importer import import_dumps
+from devtools.replay.importer import import_dumps
 from emulators.reddit.corpus import Corpus
 
 T0 = 1_620_000_000  # 2021-05-03, in the development corpus's period

@@ -21,9 +21,10 @@ from common.adapters.reddit import (
     Thread,
 )
 from common.ingest import AuthorFacts, keep_comment
+from devtools.reddit import serve_in_thread
 from emulators.reddit.corpus import Corpus, account_fullname
 from emulators.reddit.server import Fault, Replay, load_corpus
-from tests.support.reddit import SMALL, T0, serve_in_thread
+from tests.support.small_corpus import SMALL, T0
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from common.replay.generate import DEFAULT_START, Corpus, generate, write
+from devtools.replay.generate import DEFAULT_START, Corpus, generate, write
 
 DAYS = 4
 

@@ -27,6 +27,15 @@ def test_the_staged_source_holds_main_functions_common_and_requirements_only(tmp
     assert not [p for p in staged if "__pycache__" in p or p.endswith(".pyc")]
 
 
+def test_the_staged_source_holds_no_development_tooling(tmp_path: Path) -> None:
+    """The corpus generator and importer, the evals, the dev JWKS and token minter, the
+    demo and the benchmarks run on developers' machines only: none is deployed."""
+    staged = _build_source().build(tmp_path / "source")
+    assert [p for p in staged if p.endswith(".py")]  # the check below must see the real archive
+    dev_only = ("replay", "devauth", "devtools", "eval", "demo", "bench", "generate", "importer", "stack_main")
+    assert [p for p in staged if any(part in p for part in dev_only)] == []
+
+
 def test_every_entry_point_imports_from_the_staged_source_alone(tmp_path: Path) -> None:
     """No entry point may import tests/, emulators/ or anything else left out of the archive."""
     destination = tmp_path / "source"

@@ -135,7 +135,7 @@ def _stack_api_url() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m functions.api.devauth")
+    parser = argparse.ArgumentParser(prog="python -m devtools.devauth")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the JWKS at /api/auth/jwks")
     serve.add_argument("--port", type=int, required=True)

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="akleao-eval-") as tmp:
         paths = list(args.corpora)
         if args.generate_seed:
-            from common.replay.generate import generate, write
+            from devtools.replay.generate import generate, write
 
             for seed in args.generate_seed:
                 target = Path(tmp) / f"seed-{seed}"

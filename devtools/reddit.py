@@ -15,10 +15,6 @@ from aiohttp import web
 from emulators.processes import free_port
 from emulators.reddit.server import Replay, make_app
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "replay"
-SMALL = FIXTURES / "small"
-T0 = 1_767_225_600.0  # the small corpus starts here (2026-01-01T00:00:00Z)
-
 
 class LocalReddit:
     """The admin side of a running local Reddit."""

@@ -49,7 +49,7 @@ def write_breakout_corpus(
     authors: dict[str, dict[str, object]] = {}
     counter = 0
 
-    def post(sub: str, author: str, title: str, body: str, created: float, flair: str | None = None) -> None:
+    def post(sub: str, author: str, title: str, body: str, created: float, flair: str | None = None) -> None:  # noqa: PLR0917
         nonlocal counter
         counter += 1
         short = f"b{counter:05d}"

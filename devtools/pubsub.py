@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import google.cloud.pubsub_v1 as pubsub_v1
+from google.cloud import pubsub_v1
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Seeded generator of a realistic Reddit replay corpus with labelled scenarios.
 
-``python -m common.replay.generate --seed 7 --days 14 --out data/replay/default`` writes
+``python -m devtools.replay.generate --seed 7 --days 14 --out data/replay/default`` writes
 ``items.jsonl.gz`` (posts and comments in time order), ``authors.jsonl.gz``, ``labels.json``
 and ``manifest.json`` (format: docs/replay-format.md). Same seed and arguments, same bytes.
 
@@ -30,7 +30,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from common.replay import texts, universe
+from devtools.replay import texts, universe
 
 GENERATOR_VERSION = "1"
 DEFAULT_START = 1767225600.0  # 2026-01-01T00:00:00Z, a Thursday

@@ -1,5 +1,5 @@
 """Import real Reddit dumps into the replay format, so the backtest, the demo and the local
-Reddit can replay real history: ``python -m common.replay.importer OUT INPUT...``.
+Reddit can replay real history: ``python -m devtools.replay.importer OUT INPUT...``.
 
 Inputs: Pushshift / Arctic Shift NDJSON of submissions and comments (``.ndjson``, ``.jsonl``,
 ``.json``, each plain, ``.gz`` or ``.zst``) and CSV exports (``.csv``, ``.csv.gz``). Any order,
@@ -251,7 +251,7 @@ def import_dumps(
             "items": kept,
             "posts": stage.count("id LIKE 't3_%'"),
             "comments": stage.count("id LIKE 't1_%'"),
-            "generator_version": "common.replay.importer",
+            "generator_version": "devtools.replay.importer",
             "sources": [p.name for p in inputs],
             "fidelity": {
                 "rows_read": report.rows_read,
@@ -277,7 +277,7 @@ def _day(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m common.replay.importer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.replay.importer", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the corpus directory to write")
     parser.add_argument("inputs", type=Path, nargs="+", help="NDJSON (.zst/.gz/plain) or CSV files, any order")
     parser.add_argument("--subreddit", action="append", default=[], help="keep only these (repeatable)")
