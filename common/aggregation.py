@@ -67,6 +67,11 @@ class Plan:
     summary: TickerSummary | None  # None when nothing was ever counted for the ticker
     as_of: float | None
     series: dict[str, int]  # hour key -> discussion volume over SERIES_HOURS ending at as_of
+    # The buckets the summary's windows read, as they are after this batch (hours of the
+    # longest hourly window and days of the 7-day one, ending at as_of): kept beside the
+    # signatures so the next batch reads them with its state instead of querying buckets.
+    recent_hours: dict[str, HourBucket]
+    recent_days: dict[str, HourBucket]
 
 
 def unique_mentions(mentions: Iterable[Mention]) -> list[Mention]:
@@ -143,6 +148,8 @@ def plan(
     signatures: tuple[Signature, ...] = tuple(recent)
     summary = None
     advanced = dict(series or {})
+    recent_hours: dict[str, HourBucket] = {}
+    recent_days: dict[str, HourBucket] = {}
     if as_of is not None:
         advanced = advance_series(advanced, hour_deltas, as_of, SERIES_HOURS)
         merged_hours = {**hours, **{w.key: w.after for w in hour_writes}}
@@ -150,4 +157,14 @@ def plan(
         summary = summarize(symbol, merged_hours, as_of, days=merged_days)
         remembered = [Signature.of(m) for m in new if m.author and duplicates.comparable(m)]
         signatures = tuple(duplicates.keep_recent([*recent, *remembered], as_of))
-    return Plan(tuple(new), dupes, hour_writes, day_writes, signatures, summary, as_of, advanced)
+        recent_hours = within(merged_hours, window_hour_keys(as_of))
+        recent_days = within(merged_days, window_day_keys(as_of))
+    return Plan(
+        tuple(new), dupes, hour_writes, day_writes, signatures, summary, as_of, advanced, recent_hours, recent_days
+    )
+
+
+def within(buckets: Mapping[str, HourBucket], window: Sequence[str]) -> dict[str, HourBucket]:
+    """The buckets whose keys fall in ``window`` (consecutive keys, oldest first)."""
+    first, last = window[0], window[-1]
+    return {k: b for k, b in buckets.items() if first <= k <= last}

@@ -81,8 +81,13 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], tuning: Tuning, r
                 result.as_of = max(result.as_of or state.previous_as_of, state.previous_as_of)
             return
         target = max([m.created_utc for m in new] + ([state.previous_as_of] if state.previous_as_of else []))
-        hours = store.read_buckets(fs.HOURS, window_hour_keys(target), {hour_key(m.created_utc) for m in new})
-        days = store.read_buckets(DAYS, window_day_keys(target), {day_key(m.created_utc) for m in new})
+        # The window ending at target holds nothing newer than previous_as_of (it is the
+        # newest item counted), so the state's copy, kept as of then, covers it.
+        kept_hours, kept_days = state.recent if state.recent is not None else (None, None)
+        hours = store.read_buckets(
+            fs.HOURS, window_hour_keys(target), {hour_key(m.created_utc) for m in new}, kept_hours
+        )
+        days = store.read_buckets(DAYS, window_day_keys(target), {day_key(m.created_utc) for m in new}, kept_days)
         series = state.series
         if series is None and state.previous_as_of is not None:
             series = store.recount_series(state.previous_as_of, SERIES_HOURS)
@@ -97,7 +102,7 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], tuning: Tuning, r
             tuning=tuning,
         )
         try:
-            store.write(effect, tuning.seen_ttl_days)
+            store.write(effect, tuning.seen_ttl_days, state.updated)
         except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict):
             if attempt == 3:
                 raise

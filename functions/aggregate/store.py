@@ -5,6 +5,7 @@ atomic commit of a plan (what the benchmarks count is counted on the client, not
 """
 
 import json
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,11 +47,36 @@ def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
     return data
 
 
-def signatures_doc(signatures: Iterable[Signature], as_of: float | None) -> dict[str, Any]:
-    """One JSON string rather than a map of 500 maps: the document is private to this
-    function, and encoding one string costs ~1 ms where the nested map cost ~16 ms."""
+def signatures_doc(
+    signatures: Iterable[Signature],
+    as_of: float | None,
+    recent_hours: Mapping[str, HourBucket] | None = None,
+    recent_days: Mapping[str, HourBucket] | None = None,
+) -> dict[str, Any]:
+    """The aggregator's private state in one document: the recent signatures as one JSON
+    string rather than a map of 500 maps (encoding one string is far cheaper), and the
+    buckets the summary's windows read as compressed JSON bytes (a hot ticker's author sets
+    and sketches, unindexed, well under Firestore's 1 MiB)."""
     rows = [[s.item_id, s.author, s.created_utc, s.text_hash, s.minhash] for s in signatures]
-    return {"as_of": as_of, "count": len(rows), "items": json.dumps(rows, separators=(",", ":"))}
+    doc: dict[str, Any] = {"as_of": as_of, "count": len(rows), "items": json.dumps(rows, separators=(",", ":"))}
+    if recent_hours is not None and recent_days is not None:
+        doc["recent"] = buckets_blob(recent_hours, recent_days)
+    return doc
+
+
+def buckets_blob(hours: Mapping[str, HourBucket], days: Mapping[str, HourBucket]) -> bytes:
+    encoded = {
+        name: {k: b.model_dump(mode="json") for k, b in sorted(buckets.items())}
+        for name, buckets in (("hours", hours), ("days", days))
+    }
+    return zlib.compress(json.dumps(encoded, separators=(",", ":")).encode(), 6)
+
+
+def buckets_from_blob(blob: bytes) -> tuple[dict[str, HourBucket], dict[str, HourBucket]]:
+    decoded = json.loads(zlib.decompress(blob))
+    hours = {k: HourBucket.model_validate(v) for k, v in decoded["hours"].items()}
+    days = {k: HourBucket.model_validate(v) for k, v in decoded["days"].items()}
+    return hours, days
 
 
 def signatures_from_doc(doc: Mapping[str, Any]) -> list[Signature]:
@@ -66,6 +92,11 @@ class TickerState:
     previous_as_of: float | None
     signatures: list[Signature]
     series: dict[str, int] | None  # None: a summary written before it had one (recount it)
+    # The window buckets kept with the state as of ``previous_as_of`` (None: a state written
+    # before it kept them: query the buckets once), and the state document's update time,
+    # the precondition of the next commit (None: no state yet, the commit creates it).
+    recent: tuple[dict[str, HourBucket], dict[str, HourBucket]] | None = None
+    updated: Any = None
 
 
 @dataclass
@@ -92,12 +123,23 @@ class TickerStore:
         seen = {ref.id for ref in markers if snaps[ref.path].exists}
         summary = (snaps[self.ticker.path].to_dict() or {}) if snaps[self.ticker.path].exists else {}
         as_of = summary.get("as_of")
-        signatures = signatures_from_doc(snaps[signatures_ref.path].to_dict() or {})
+        state_snap = snaps[signatures_ref.path]
+        state_doc = (state_snap.to_dict() or {}) if state_snap.exists else {}
+        signatures = signatures_from_doc(state_doc)
         raw = summary.get("series")
         series = {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else None
         if as_of is None:
             series = {}
-        return TickerState(seen, None if as_of is None else float(as_of), signatures, series)
+        blob = state_doc.get("recent")
+        recent = buckets_from_blob(blob) if isinstance(blob, bytes) and as_of is not None else None
+        return TickerState(
+            seen,
+            None if as_of is None else float(as_of),
+            signatures,
+            series,
+            recent,
+            state_snap.update_time if state_snap.exists else None,
+        )
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:
         """The series from the hour buckets (one range query): once per ticker whose
@@ -106,20 +148,32 @@ class TickerStore:
         docs = list(col.where(filter=FieldFilter("hour", ">=", series_first_key(as_of, hours))).stream())
         return series_of({d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}, as_of, hours)
 
-    def read_buckets(self, collection: str, window: list[str], touched: Iterable[str]) -> dict[str, HourBucket]:
-        """The window's buckets with one range query, plus touched ones older than it."""
+    def read_buckets(
+        self,
+        collection: str,
+        window: list[str],
+        touched: Iterable[str],
+        kept: Mapping[str, HourBucket] | None = None,
+    ) -> dict[str, HourBucket]:
+        """The window's buckets, plus touched ones older than it. From ``kept`` (the state's
+        copy: no read) when the state has one, else with one range query."""
         col = self.ticker.collection(collection)
-        docs = list(col.where(filter=FieldFilter("hour", ">=", window[0])).stream())
-        out = {d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}
+        if kept is not None:
+            out = {k: b for k, b in kept.items() if k >= window[0]}
+        else:
+            docs = list(col.where(filter=FieldFilter("hour", ">=", window[0])).stream())
+            out = {d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}
         older = sorted({k for k in touched if k < window[0]})
         for snap in self._get_all([col.document(k) for k in older]).values():
             if snap.exists:
                 out[snap.id] = bucket_from_doc(snap.to_dict() or {})
         return out
 
-    def write(self, plan: Plan, seen_ttl_days: float) -> None:
-        """One atomic commit: markers (create: fails if any exists), bucket transforms,
-        signatures, summary. Raises AlreadyExists/FailedPrecondition on a concurrent copy."""
+    def write(self, plan: Plan, seen_ttl_days: float, updated: Any = None) -> None:
+        """One atomic commit: markers (create: fails if any exists), bucket transforms, the
+        state (signatures and window buckets: created, or updated only if unchanged since
+        ``updated`` was read), summary. Raises AlreadyExists/FailedPrecondition when another
+        copy counted first, so what this one read is stale."""
         batch = self.db.batch()
         for mention in plan.counted:
             expires = datetime.fromtimestamp(mention.created_utc, UTC) + timedelta(days=seen_ttl_days)
@@ -130,7 +184,12 @@ class TickerStore:
         for collection, writes in ((fs.HOURS, plan.hours), (DAYS, plan.days)):
             for w in writes:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
-        batch.set(self.ticker.collection(STATE).document(SIGNATURES), signatures_doc(plan.signatures, plan.as_of))
+        state_ref = self.ticker.collection(STATE).document(SIGNATURES)
+        state = signatures_doc(plan.signatures, plan.as_of, plan.recent_hours, plan.recent_days)
+        if updated is None:
+            batch.create(state_ref, state)
+        else:
+            batch.update(state_ref, state, option=self.db.write_option(last_update_time=updated))
         if plan.summary is not None:
             doc = {**plan.summary.model_dump(mode="json"), "series": plan.series}
             batch.set(self.ticker, doc, merge=SUMMARY_FIELDS)

@@ -2,11 +2,13 @@
 push delivery rarely produces on demand, made to happen."""
 
 import threading
+from typing import Any
 
 import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
+from common.adapters import firestore as fs
 from common.adapters.pubsub import get_publisher
 from common.aggregation import Plan, Tuning, fresh, plan, window_day_keys, window_hour_keys
 from common.entrypoint import Delivery
@@ -14,6 +16,7 @@ from common.messages import Mention, MentionBatch
 from common.metrics import AUTHORS_EXACT_MAX, bucket_deltas, bucket_from_doc
 from common.settings import Settings
 from common.timekeys import day_key, hour_key
+from devtools import firestore_ops
 from emulators.stack import Stack
 from functions.aggregate.main import aggregate_batch
 from functions.aggregate.store import DAYS, TickerStore
@@ -38,18 +41,21 @@ def batch(symbol: str, n: int, offset: int = 0) -> MentionBatch:
     )
 
 
-def _planned(store: TickerStore, b: MentionBatch) -> Plan:
+def _planned(store: TickerStore, b: MentionBatch) -> tuple[Plan, Any]:
+    """The plan of ``b`` and the state's update time it was planned from."""
     state = store.read_state(m.item_id for m in b.mentions)
     new = fresh(b.mentions, state.seen, state.previous_as_of, Tuning())
     as_of = max(m.created_utc for m in new)
-    return plan(
+    kept_hours, kept_days = state.recent if state.recent is not None else (None, None)
+    effect = plan(
         store.symbol,
         new,
-        hours=store.read_buckets("hours", window_hour_keys(as_of), {hour_key(m.created_utc) for m in new}),
-        days=store.read_buckets(DAYS, window_day_keys(as_of), {day_key(m.created_utc) for m in new}),
+        hours=store.read_buckets("hours", window_hour_keys(as_of), {hour_key(m.created_utc) for m in new}, kept_hours),
+        days=store.read_buckets(DAYS, window_day_keys(as_of), {day_key(m.created_utc) for m in new}, kept_days),
         recent=state.signatures,
         previous_as_of=state.previous_as_of,
     )
+    return effect, state.updated
 
 
 def hour_doc(db: firestore.Client, symbol: str) -> dict[str, object]:
@@ -61,11 +67,50 @@ def test_a_concurrent_copy_that_planned_from_the_same_state_fails_on_the_markers
     db = firestore.Client(project=emulators.emulators.project)
     first, second = TickerStore(db, "RACE"), TickerStore(db, "RACE")
     b = batch("RACE", 5)
-    plan_a, plan_b = _planned(first, b), _planned(second, b)
-    first.write(plan_a, 30.0)
+    (plan_a, read_a), (plan_b, read_b) = _planned(first, b), _planned(second, b)
+    first.write(plan_a, 30.0, read_a)
     with pytest.raises((gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict)):
-        second.write(plan_b, 30.0)
+        second.write(plan_b, 30.0, read_b)
     assert hour_doc(db, "RACE")["mentions"] == 5
+
+
+def test_a_batch_planned_from_a_state_another_batch_changed_fails_instead_of_losing_its_counts(
+    emulators: Stack,
+) -> None:
+    """Different items, so no marker collides: the state's update time is what refuses the
+    second commit, whose kept window buckets would otherwise miss the first one's counts."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    store = TickerStore(db, "STALE")
+    effect, read = _planned(store, batch("STALE", 3))
+    store.write(effect, 30.0, read)
+    (plan_a, read_a), (plan_b, read_b) = (
+        _planned(store, batch("STALE", 3, offset=3)),
+        _planned(store, batch("STALE", 3, offset=6)),
+    )
+    store.write(plan_a, 30.0, read_a)
+    with pytest.raises((gexc.FailedPrecondition, gexc.Conflict)):
+        store.write(plan_b, 30.0, read_b)
+    kept_hours, _ = store.read_state().recent or ({}, {})
+    assert kept_hours[hour_key(T0)].mentions == hour_doc(db, "STALE")["mentions"] == 6
+
+
+def test_after_its_first_batch_a_ticker_is_aggregated_without_querying_its_buckets(emulators: Stack) -> None:
+    """The window buckets come with the state: a batch reads the summary and the state
+    document, nothing else, and the summary it writes matches the buckets."""
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    db = firestore.Client(project=emulators.emulators.project)
+    firestore_ops.wrap(db)
+    publisher = get_publisher(settings.project_id)
+    aggregate_batch(batch("ONE", 4), Delivery("first"), settings, db, publisher)
+    before = fs.totals()
+    aggregate_batch(batch("ONE", 4, offset=4), Delivery("second"), settings, db, publisher)
+    after = fs.totals()
+    assert after.reads - before.reads == 2
+    summary = db.collection("tickers").document("ONE").get().to_dict() or {}
+    assert summary["windows"]["1h"]["mentions"] == hour_doc(db, "ONE")["mentions"] == 8
+    assert summary["windows"]["1h"]["distinct_authors"] == 4
 
 
 def test_the_same_batch_processed_by_two_instances_at_once_is_counted_once(emulators: Stack) -> None:
