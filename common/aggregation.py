@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from common import duplicates
-from common.detection_config import DetectionConfig
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.duplicates import Signature
 from common.messages import Mention
 from common.metrics import (
@@ -40,8 +40,7 @@ SERIES_HOURS = int(HISTORY_DAYS_MAX) * 24 + 2
 
 @dataclass(frozen=True)
 class Tuning:
-    new_account_days: float = 30.0
-    cashtag_stuffing_min: int = 5
+    rules: DetectionConfig = DEFAULT_CONFIG  # its counting rules (new accounts, stuffing, emoji, duplicates)
     seen_ttl_days: float = SEEN_TTL_DAYS
 
 
@@ -119,8 +118,7 @@ def deltas(new: Sequence[Mention], dupes: frozenset[str], tuning: Tuning, *, dai
     return bucket_deltas(
         new,
         duplicate_ids=dupes,
-        new_account_days=tuning.new_account_days,
-        cashtag_stuffing_min=tuning.cashtag_stuffing_min,
+        rules=tuning.rules,
         daily=daily,
     )
 
@@ -139,7 +137,7 @@ def plan(
     """Decide the effect of ``new`` (already filtered by :func:`fresh`) given the stored
     ``hours`` and ``days`` (at least the window and touched buckets), ``recent`` signatures
     and the summary's ``series`` (which this batch's hour deltas advance)."""
-    dupes = frozenset(duplicates.find_duplicates(recent, new))
+    dupes = frozenset(duplicates.find_duplicates(recent, new, **duplicates.rules_of(tuning.rules)))
     hour_deltas = deltas(new, dupes, tuning, daily=False)
     hour_writes = _writes(hour_deltas, hours)
     day_writes = _writes(deltas(new, dupes, tuning, daily=True), days)

@@ -9,7 +9,11 @@ length > 100 characters, pump risk < 0.5.
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from common import log
+
+logger = log.get_logger(__name__)
 
 PUMP_COMPONENTS = ("low_author_diversity", "new_accounts", "copy_paste", "emoji_spam", "cashtag_stuffing")
 
@@ -31,7 +35,39 @@ class DetectionConfig(BaseModel):
     avg_length_min: float = Field(default=100.0, ge=0.0, description="average characters per mentioning text")
     min_subreddits: int = Field(default=1, ge=1, description="distinct subreddits in the window")
     pump_risk_max: float = Field(default=0.5, ge=0.0, le=1.0, description="alerts only below this pump risk")
-    new_account_days: float = Field(default=30.0, gt=0.0, description="accounts younger than this are 'new'")
+    # Counting rules: applied when aggregate (or the backtest) counts a mention into its hour
+    # bucket, so a change applies to mentions counted after it, in production and in the
+    # preview (which replays the stored buckets) alike.
+    new_account_days: float = Field(
+        default=30.0, gt=0.0, description="counting: an author younger than this at the item's time is a new account"
+    )
+    cashtag_stuffing_min: int = Field(
+        default=5, ge=2, description="counting: a text with at least this many distinct cashtags is cashtag stuffing"
+    )
+    emoji_heavy_min: int = Field(
+        default=3, ge=1, description="counting: emoji-heavy needs at least this many emoji, dense enough (next)"
+    )
+    emoji_heavy_chars_per_emoji: int = Field(
+        default=30, ge=1, description="counting: ... and at least one emoji per this many characters of text"
+    )
+    emoji_heavy_absolute: int = Field(
+        default=10, ge=1, description="counting: this many emoji make a text emoji-heavy at any length"
+    )
+    rocket_spam_min: int = Field(
+        default=3, ge=1, description="counting: this many rockets make a text emoji-heavy at any length"
+    )
+    near_duplicate_jaccard: float = Field(
+        default=0.7,
+        gt=0.0,
+        le=1.0,
+        description="counting: estimated Jaccard similarity at which a different author's text is a near duplicate",
+    )
+    near_duplicate_window_hours: float = Field(
+        default=24.0,
+        gt=0.0,
+        le=24.0,
+        description="counting: how far back near duplicates are looked for (the aggregator keeps 24 h of signatures)",
+    )
     cooldown_hours: float = Field(default=12.0, ge=0.0, description="quiet time after a resolved episode")
     escalation_step: float = Field(default=1.5, gt=1.0, description="score growth that escalates an open alert")
     shrinkage_prior_hours: float = Field(
@@ -119,6 +155,17 @@ class DetectionConfig(BaseModel):
 DEFAULT_CONFIG = DetectionConfig()
 
 DOCUMENT_ONLY_FIELDS = ("version", "updated_at", "updated_by")
+
+
+def in_force(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:
+    """What the functions run with: the stored config, or the defaults when the stored
+    document does not validate (the API never writes such a thing): logged, rather than
+    failing every event forever."""
+    try:
+        return from_document(doc)
+    except ValidationError as exc:
+        logger.error("config/detection is invalid; using the defaults: %s", exc)
+        return DEFAULT_CONFIG, int((doc or {}).get("version") or 0)
 
 
 def from_document(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.detection_config import DetectionConfig
 from common.features import MINHASH_PERMUTATIONS, signature_values
 from common.messages import Mention
 
-DUPLICATE_WINDOW_S = 24 * 3600.0
-NEAR_DUPLICATE_JACCARD = 0.7  # one word changed in a 20-word comment still matches
+# How long signatures are kept: the longest near-duplicate window an admin may configure
+# (DetectionConfig.near_duplicate_window_hours; the threshold itself lives there).
+SIGNATURES_WINDOW_S = 24 * 3600.0
 MIN_TEXT_LENGTH = 40  # characters of title + body
 MINHASH_WIDTH = MINHASH_PERMUTATIONS
 SIGNATURES_MAX = 500  # recent signatures kept per ticker (the bound of the state document)
@@ -41,12 +43,17 @@ def comparable(mention: Mention) -> bool:
     return mention.text_length >= MIN_TEXT_LENGTH and bool(mention.text_hash or mention.minhash)
 
 
+def rules_of(config: DetectionConfig) -> dict[str, float]:
+    """:func:`find_duplicates`' keyword arguments from the configured counting rules."""
+    return {"window_s": config.near_duplicate_window_hours * 3600.0, "threshold": config.near_duplicate_jaccard}
+
+
 def find_duplicates(
     recent: Iterable[Signature],
     mentions: Sequence[Mention],
     *,
-    window_s: float = DUPLICATE_WINDOW_S,
-    threshold: float = NEAR_DUPLICATE_JACCARD,
+    window_s: float,
+    threshold: float,
 ) -> set[str]:
     """Item ids of ``mentions`` whose text matches (same normalised text, or estimated
     Jaccard >= ``threshold``) a recent signature or an earlier mention of the batch from a
@@ -100,7 +107,7 @@ def find_duplicates(
 
 
 def keep_recent(
-    signatures: Iterable[Signature], newest_utc: float, *, window_s: float = DUPLICATE_WINDOW_S
+    signatures: Iterable[Signature], newest_utc: float, *, window_s: float = SIGNATURES_WINDOW_S
 ) -> list[Signature]:
     """The signatures still worth remembering: within the window of the newest one, at most
     ``SIGNATURES_MAX`` (newest first), so the per-ticker state document stays small."""

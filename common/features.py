@@ -33,10 +33,6 @@ SENTIMENT_TEXT_LIMIT = 1500
 # A mention is emoji heavy when emoji are a large part of what it says (one per ~5 words,
 # i.e. per 30 characters), or there are many, or rockets repeat. Judged from counts a
 # Mention carries, so the aggregator can recount it without the text.
-EMOJI_HEAVY_MIN = 3
-EMOJI_HEAVY_CHARS_PER_EMOJI = 30
-EMOJI_HEAVY_ABSOLUTE = 10
-ROCKET_SPAM_MIN = 3
 
 # A "long structured post": long, and at least two kinds of structure.
 DD_MIN_LENGTH = 1500
@@ -111,7 +107,6 @@ FINANCE_LEXICON: dict[str, float] = {
 class TextFeatures:
     emoji_count: int
     rocket_count: int
-    emoji_heavy: bool
     is_dd: bool
     cashtag_count: int
     text_hash: str  # exact-duplicate key of normalised text (lowercase, urls/numbers/punctuation folded)
@@ -208,14 +203,6 @@ def count_emoji(text: str) -> int:
     return int(emoji.emoji_count(" ".join(_NON_ASCII_RUN.findall(text))))
 
 
-def is_emoji_heavy(emoji_count: int, rocket_count: int, text_length: int) -> bool:
-    return (
-        emoji_count >= EMOJI_HEAVY_ABSOLUTE
-        or rocket_count >= ROCKET_SPAM_MIN
-        or (emoji_count >= EMOJI_HEAVY_MIN and emoji_count * EMOJI_HEAVY_CHARS_PER_EMOJI >= text_length)
-    )
-
-
 def text_features(title: str, body: str, flair: str | None, kind: str) -> TextFeatures:
     text = f"{title}\n{body}" if title else body
     emoji_count = count_emoji(text)
@@ -227,7 +214,6 @@ def text_features(title: str, body: str, flair: str | None, kind: str) -> TextFe
     return TextFeatures(
         emoji_count=emoji_count,
         rocket_count=rocket_count,
-        emoji_heavy=is_emoji_heavy(emoji_count, rocket_count, len(title) + len(body)),
         is_dd=is_dd(text, flair, kind),
         cashtag_count=len({m.group(1).upper() for m in _CASHTAG.finditer(text)}),
         text_hash=text_hash(normalise(text)),

@@ -22,7 +22,7 @@ from datasketch import HyperLogLog
 from datasketch.hashfunc import sha1_hash32
 from pydantic import BaseModel, ConfigDict
 
-from common.features import is_emoji_heavy
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.messages import Mention
 from common.timekeys import day_key, day_start, days_back, hour_key, hour_start, hours_back
 
@@ -135,13 +135,22 @@ def merge(a: HourBucket, b: HourBucket) -> HourBucket:
     )
 
 
+def is_emoji_heavy(emoji_count: int, rocket_count: int, text_length: int, rules: DetectionConfig) -> bool:
+    """Emoji and rockets standing in for words, by the configured counting rules."""
+    return (
+        emoji_count >= rules.emoji_heavy_absolute
+        or rocket_count >= rules.rocket_spam_min
+        or (emoji_count >= rules.emoji_heavy_min and emoji_count * rules.emoji_heavy_chars_per_emoji >= text_length)
+    )
+
+
 def mention_bucket(
-    mention: Mention, key: str, start_utc: int, *, duplicate: bool, new_account_days: float, cashtag_stuffing_min: int
+    mention: Mention, key: str, start_utc: int, *, duplicate: bool, rules: DetectionConfig
 ) -> HourBucket:
-    """The bucket one mention alone would make."""
+    """The bucket one mention alone would make, by the counting rules of ``rules``."""
     new_account = (
         mention.author_created_utc is not None
-        and mention.created_utc - mention.author_created_utc < new_account_days * 86400
+        and mention.created_utc - mention.author_created_utc < rules.new_account_days * 86400
     )
     sentiment = mention.sentiment
     registers: dict[str, int] = {}
@@ -160,8 +169,8 @@ def mention_bucket(
         dd_posts=int(mention.kind == "post" and mention.is_dd),
         new_account_mentions=int(new_account),
         duplicate_mentions=int(duplicate),
-        emoji_heavy_mentions=int(is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length)),
-        cashtag_stuffed_mentions=int(mention.cashtag_count >= cashtag_stuffing_min),
+        emoji_heavy_mentions=int(is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length, rules)),
+        cashtag_stuffed_mentions=int(mention.cashtag_count >= rules.cashtag_stuffing_min),
         bullish=int(sentiment is not None and sentiment >= BULLISH_MIN),
         bearish=int(sentiment is not None and sentiment <= BEARISH_MAX),
         subreddits={mention.subreddit: 1},
@@ -174,8 +183,7 @@ def bucket_deltas(
     mentions: Iterable[Mention],
     *,
     duplicate_ids: Set[str] = frozenset(),
-    new_account_days: float = 30.0,
-    cashtag_stuffing_min: int = 5,
+    rules: DetectionConfig = DEFAULT_CONFIG,
     daily: bool = False,
 ) -> dict[str, HourBucket]:
     """What ``mentions`` add, per hour key (per day key when ``daily``)."""
@@ -192,8 +200,7 @@ def bucket_deltas(
             key,
             start,
             duplicate=mention.item_id in duplicate_ids,
-            new_account_days=new_account_days,
-            cashtag_stuffing_min=cashtag_stuffing_min,
+            rules=rules,
         )
         grouped.setdefault(key, []).append(one)
     return {key: merged for key, group in grouped.items() if (merged := merge_many(group)) is not None}

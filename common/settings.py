@@ -99,8 +99,6 @@ class Settings(BaseSettings):
     fetch_deadline_s: float = Field(default=240.0, gt=0, validation_alias="FETCH_DEADLINE_S")
 
     # --- aggregate: what counts as a new account / cashtag stuffing, how long "seen" markers live.
-    new_account_days: float = Field(default=30.0, gt=0, validation_alias="NEW_ACCOUNT_DAYS")
-    cashtag_stuffing_min: int = Field(default=5, ge=2, validation_alias="CASHTAG_STUFFING_MIN")
     seen_marker_ttl_days: float = Field(default=30.0, ge=8, validation_alias="SEEN_MARKER_TTL_DAYS")
 
     @field_validator("subreddits", "auth_algorithms", "cors_origins", "fetch_listings", "bot_accounts", mode="before")

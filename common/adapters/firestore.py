@@ -18,6 +18,7 @@ HOURS = "hours"  # subcollection of tickers/{symbol}
 ALERTS = "alerts"
 USERS = "users"
 CONFIG = "config"
+DETECTION_CONFIG = "detection"  # config/detection: the detection thresholds in force
 CURSORS = "cursors"
 RUNS = "runs"  # dispatch idempotency: one document per scheduler run
 ARCHIVED = "archived"  # archive idempotency: one marker per item written to BigQuery

@@ -29,7 +29,6 @@ from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, RedditItem
 from common.metrics import HourBucket, bucket_deltas
 
-CASHTAG_STUFFING_MIN = 5  # the aggregator's default (Settings.cashtag_stuffing_min)
 ITEM_FIELDS = set(RedditItem.model_fields)
 
 
@@ -141,16 +140,9 @@ class Replay:
 
     def _ticker(self, symbol: str, mentions: list[Mention], stats: GlobalStats) -> list[AlertEventRecord]:
         recent = self.signatures.get(symbol, [])
-        dupes = duplicates.find_duplicates(recent, mentions)
+        dupes = duplicates.find_duplicates(recent, mentions, **duplicates.rules_of(self.config))
         state = self.tickers.setdefault(symbol, TickerState())
-        state.add(
-            bucket_deltas(
-                mentions,
-                duplicate_ids=dupes,
-                new_account_days=self.config.new_account_days,
-                cashtag_stuffing_min=CASHTAG_STUFFING_MIN,
-            )
-        )
+        state.add(bucket_deltas(mentions, duplicate_ids=dupes, rules=self.config))
         as_of = max(m.created_utc for m in mentions)
         remembered = [duplicates.Signature.of(m) for m in mentions if m.author and duplicates.comparable(m)]
         self.signatures[symbol] = duplicates.keep_recent([*recent, *remembered], as_of)

@@ -60,20 +60,13 @@ def _chunks(mentions: Sequence[Mention], size: int) -> Iterator[Sequence[Mention
         yield mentions[start : start + size]
 
 
-def tuning_from(settings: Settings) -> Tuning:
-    return Tuning(
-        new_account_days=settings.new_account_days,
-        cashtag_stuffing_min=settings.cashtag_stuffing_min,
-        seen_ttl_days=settings.seen_marker_ttl_days,
-    )
-
-
-def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], tuning: Tuning, result: Result) -> None:
+def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], seen_ttl_days: float, result: Result) -> None:
     """Optimistic first: commit as if no item had been counted before, the markers' create
     preconditions being the check (no read per item). A commit that finds a marker (a
     redelivery, an item fetched again, a concurrent copy) is retried with the markers read."""
     for attempt in (1, 2, 3):
         state = store.read_state(m.item_id for m in chunk) if attempt > 1 else store.read_state()
+        tuning = Tuning(rules=state.rules, seen_ttl_days=seen_ttl_days)  # the config read with the state
         new = fresh(chunk, state.seen, state.previous_as_of, tuning)
         if not new:
             result.skipped += len(chunk)
@@ -122,9 +115,8 @@ def aggregate_batch(
     """Count the batch's unseen mentions once, then tell the detector."""
     store = TickerStore(db, batch.ticker)
     result = Result()
-    tuning = tuning_from(settings)
     for chunk in _chunks(unique_mentions(batch.mentions), CHUNK):
-        _apply_chunk(store, chunk, tuning, result)
+        _apply_chunk(store, chunk, settings.seen_marker_ttl_days, result)
     if result.as_of is not None:
         update = TickerUpdate(
             ticker=batch.ticker, hours=tuple(sorted(result.hours)), as_of=result.as_of, batch_id=delivery.message_id

@@ -16,6 +16,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from common.adapters import firestore as fs
 from common.aggregation import BucketWrite, Plan
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig, in_force
 from common.duplicates import Signature
 from common.metrics import COUNTERS, HourBucket, bucket_from_doc, series_first_key, series_of
 from common.timekeys import hour_key
@@ -97,6 +98,7 @@ class TickerState:
     # the precondition of the next commit (None: no state yet, the commit creates it).
     recent: tuple[dict[str, HourBucket], dict[str, HourBucket]] | None = None
     updated: Any = None
+    rules: DetectionConfig = DEFAULT_CONFIG  # the config in force: its counting rules apply
 
 
 @dataclass
@@ -119,7 +121,10 @@ class TickerStore:
         only a commit that found a marker comes back for them."""
         markers = [self.ticker.collection(SEEN).document(i) for i in item_ids]
         signatures_ref = self.ticker.collection(STATE).document(SIGNATURES)
-        snaps = self._get_all([*markers, self.ticker, signatures_ref])
+        config_ref = self.db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
+        snaps = self._get_all([*markers, self.ticker, signatures_ref, config_ref])
+        config_snap = snaps[config_ref.path]
+        rules, _ = in_force(config_snap.to_dict() if config_snap.exists else None)
         seen = {ref.id for ref in markers if snaps[ref.path].exists}
         summary = (snaps[self.ticker.path].to_dict() or {}) if snaps[self.ticker.path].exists else {}
         as_of = summary.get("as_of")
@@ -139,6 +144,7 @@ class TickerStore:
             series,
             recent,
             state_snap.update_time if state_snap.exists else None,
+            rules,
         )
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:

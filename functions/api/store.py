@@ -210,7 +210,7 @@ class Store:
     # ------------------------------------------------------------ detection config
 
     def _config_ref(self) -> firestore.DocumentReference:
-        return self.db.collection(fs.CONFIG).document("detection")
+        return self.db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
 
     @staticmethod
     def _parse_config(data: dict[str, Any] | None) -> tuple[DetectionConfig, int, float | None, str | None]:

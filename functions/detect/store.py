@@ -15,14 +15,13 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
-from pydantic import ValidationError
 
 from common import log
 from common.adapters import firestore as fs
 from common.detection.baseline import HOUR, GlobalStats, global_rate
 from common.detection.lifecycle import Alert, Evidence
 from common.detection.market import activity
-from common.detection_config import DEFAULT_CONFIG, DetectionConfig, from_document
+from common.detection_config import DetectionConfig, in_force
 from common.features import is_dd
 from common.metrics import WindowStats
 from common.timekeys import hour_key, hour_start
@@ -31,7 +30,6 @@ logger = log.get_logger(__name__)
 
 STATS = "stats"
 GLOBAL = "global"
-DETECTION = "detection"
 EVIDENCE_CANDIDATES = 60
 STATS_REFRESH_HOURS = 6
 EVIDENCE_WINDOW_S = 24 * 3600.0
@@ -55,16 +53,12 @@ class Snapshot:
 
 
 def read_config(db: firestore.Client) -> tuple[DetectionConfig, int]:
-    """The stored config; one that does not validate (the API never writes such a thing)
-    is logged and replaced by the defaults rather than failing every event forever."""
-    snap = db.collection(fs.CONFIG).document(DETECTION).get()
-    doc = snap.to_dict() if snap.exists else None
-    try:
-        return from_document(doc)
-    except ValidationError as exc:
-        logger.error("config/detection is invalid; using the defaults: %s", exc)
-        return DEFAULT_CONFIG, int((doc or {}).get("version") or 0)
+    """The config in force (:func:`common.detection_config.in_force`)."""
+    snap = db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG).get()
+    return in_force(snap.to_dict() if snap.exists else None)
 
+
+DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)
 
 _stats_cache: dict[str, tuple[int, GlobalStats]] = {}
 

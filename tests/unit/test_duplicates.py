@@ -1,5 +1,6 @@
 from common.aggregation import Tuning, fresh, plan
-from common.duplicates import SIGNATURES_MAX, Signature, find_duplicates, keep_recent
+from common.detection_config import DEFAULT_CONFIG
+from common.duplicates import SIGNATURES_MAX, Signature, find_duplicates, keep_recent, rules_of
 from common.features import text_features
 from common.messages import Mention
 from functions.aggregate.store import signatures_doc, signatures_from_doc
@@ -7,6 +8,8 @@ from functions.aggregate.store import signatures_doc, signatures_from_doc
 T0 = 1_764_000_000.0
 PUMP = "this stock will explode next week, shorts are trapped and the float is tiny, get in now"
 OTHER = "earnings were fine but the guidance disappointed me, I am trimming my position for now"
+
+RULES = rules_of(DEFAULT_CONFIG)
 
 
 def mention(item: str, author: str | None, text: str, at: float = T0) -> Mention:
@@ -26,33 +29,39 @@ def mention(item: str, author: str | None, text: str, at: float = T0) -> Mention
 
 def test_the_second_copy_from_a_different_author_is_a_duplicate() -> None:
     batch = [mention("t1_b", "bob", PUMP + "!!", T0 + 60), mention("t1_a", "alice", PUMP, T0)]
-    assert find_duplicates([], batch) == {"t1_b"}
+    assert find_duplicates([], batch, **RULES) == {"t1_b"}
 
 
 def test_a_lightly_edited_copy_is_a_near_duplicate() -> None:
     edited = PUMP.replace("next week", "this week")
-    assert find_duplicates([], [mention("t1_a", "alice", PUMP), mention("t1_b", "bob", edited, T0 + 1)]) == {"t1_b"}
+    assert find_duplicates([], [mention("t1_a", "alice", PUMP), mention("t1_b", "bob", edited, T0 + 1)], **RULES) == {
+        "t1_b"
+    }
 
 
 def test_an_author_repeating_themselves_is_not_a_duplicate_campaign() -> None:
-    assert find_duplicates([], [mention("t1_a", "alice", PUMP), mention("t1_b", "alice", PUMP, T0 + 1)]) == set()
+    assert (
+        find_duplicates([], [mention("t1_a", "alice", PUMP), mention("t1_b", "alice", PUMP, T0 + 1)], **RULES) == set()
+    )
 
 
 def test_copies_further_apart_than_the_window_do_not_match() -> None:
     old = Signature.of(mention("t1_a", "alice", PUMP))
-    assert find_duplicates([old], [mention("t1_b", "bob", PUMP, T0 + 25 * 3600)]) == set()
-    assert find_duplicates([old], [mention("t1_b", "bob", PUMP, T0 + 23 * 3600)]) == {"t1_b"}
+    assert find_duplicates([old], [mention("t1_b", "bob", PUMP, T0 + 25 * 3600)], **RULES) == set()
+    assert find_duplicates([old], [mention("t1_b", "bob", PUMP, T0 + 23 * 3600)], **RULES) == {"t1_b"}
 
 
 def test_different_texts_short_texts_and_deleted_authors_never_match() -> None:
-    assert find_duplicates([], [mention("t1_a", "alice", PUMP), mention("t1_b", "bob", OTHER)]) == set()
-    assert find_duplicates([], [mention("t1_a", "alice", "$GME 🚀"), mention("t1_b", "bob", "$GME 🚀")]) == set()
-    assert find_duplicates([], [mention("t1_a", None, PUMP), mention("t1_b", None, PUMP)]) == set()
+    assert find_duplicates([], [mention("t1_a", "alice", PUMP), mention("t1_b", "bob", OTHER)], **RULES) == set()
+    assert (
+        find_duplicates([], [mention("t1_a", "alice", "$GME 🚀"), mention("t1_b", "bob", "$GME 🚀")], **RULES) == set()
+    )
+    assert find_duplicates([], [mention("t1_a", None, PUMP), mention("t1_b", None, PUMP)], **RULES) == set()
 
 
 def test_an_item_already_remembered_is_not_its_own_duplicate() -> None:
     first = mention("t1_a", "alice", PUMP)
-    assert find_duplicates([Signature.of(first)], [first]) == set()
+    assert find_duplicates([Signature.of(first)], [first], **RULES) == set()
 
 
 def test_remembered_signatures_stay_bounded_and_recent() -> None:

@@ -1,12 +1,19 @@
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.features import (
     MINHASH_PERMUTATIONS,
     count_emoji,
-    is_emoji_heavy,
     jaccard,
     normalise,
     signature_values,
     text_features,
 )
+from common.metrics import is_emoji_heavy
+
+
+def _heavy(title: str, body: str, rules: DetectionConfig = DEFAULT_CONFIG) -> bool:
+    f = text_features(title, body, None, "comment")
+    return is_emoji_heavy(f.emoji_count, f.rocket_count, len(title) + len(body), rules)
+
 
 STRUCTURED_DD = (
     "## Thesis\nThe company is undervalued relative to peers.\n"
@@ -22,24 +29,24 @@ def test_emoji_with_skin_tones_and_zwj_sequences_count_once_each() -> None:
 
 
 def test_a_short_comment_made_mostly_of_emoji_is_emoji_heavy() -> None:
-    assert text_features("", "GME 🚀🌕💎🙌🏽", None, "comment").emoji_heavy
+    assert _heavy("", "GME 🚀🌕💎🙌🏽")
 
 
 def test_rocket_spam_is_emoji_heavy_even_in_a_long_text() -> None:
     text = "a long and reasoned paragraph about margins and guidance " * 10 + "🚀🚀🚀"
-    features = text_features("", text, None, "comment")
-    assert features.rocket_count == 3
-    assert features.emoji_heavy
+    assert text_features("", text, None, "comment").rocket_count == 3
+    assert _heavy("", text)
+    assert not _heavy("", text, DEFAULT_CONFIG.model_copy(update={"rocket_spam_min": 4}))
 
 
 def test_one_emoji_in_a_normal_sentence_is_not_emoji_heavy() -> None:
-    assert not text_features("", "I think the earnings call went fine overall, holding 👍", None, "comment").emoji_heavy
+    assert not _heavy("", "I think the earnings call went fine overall, holding 👍")
 
 
 def test_emoji_heaviness_is_decided_from_counts_a_mention_carries() -> None:
-    assert is_emoji_heavy(3, 0, 40)
-    assert not is_emoji_heavy(3, 0, 400)
-    assert is_emoji_heavy(10, 0, 10_000)
+    assert is_emoji_heavy(3, 0, 40, DEFAULT_CONFIG)
+    assert not is_emoji_heavy(3, 0, 400, DEFAULT_CONFIG)
+    assert is_emoji_heavy(10, 0, 10_000, DEFAULT_CONFIG)
 
 
 def test_dd_flair_makes_a_dd_post_whatever_its_length() -> None:
