@@ -124,6 +124,17 @@ def rows_for(item: RedditItem) -> list[TableRows]:
     return out
 
 
+def rows_for_items(items: Iterable[RedditItem]) -> list[TableRows]:
+    """The rows of many items, one :class:`TableRows` per table (one insert call each)."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    ids: dict[str, list[str]] = {}
+    for item in items:
+        for table in rows_for(item):
+            rows.setdefault(table.table, []).extend(table.rows)
+            ids.setdefault(table.table, []).extend(table.row_ids)
+    return [TableRows(name, tuple(rows[name]), tuple(ids[name])) for name in TABLES if name in rows]
+
+
 # Hourly series of one ticker. Rows are first reduced to one per item, so a row that
 # reached BigQuery twice (insertAll de-duplicates only best-effort, for about a minute)
 # is still counted once. ``require_partition_filter`` is met by the created_at range.

@@ -8,6 +8,7 @@ one place to happen and every malformed payload fails the same, clear way.
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -88,6 +89,43 @@ class Mention(Message):
     sentiment: float | None = None
 
 
+class ItemBatch(Message):
+    """New or changed items of one fetch, on ``reddit-items``: many per message, so the
+    archive is invoked once per batch, not once per item (:func:`item_batches` cuts them)."""
+
+    run_id: str | None = None
+    items: tuple[RedditItem, ...] = Field(min_length=1)
+
+
+# Pub/Sub takes messages up to 10 MB; a batch stays far below, whatever its posts' length.
+ITEMS_PER_MESSAGE = 100
+BYTES_PER_MESSAGE = 2_000_000
+
+
+def item_batches(
+    items: Sequence[RedditItem],
+    run_id: str | None,
+    *,
+    max_items: int = ITEMS_PER_MESSAGE,
+    max_bytes: int = BYTES_PER_MESSAGE,
+) -> list[ItemBatch]:
+    """``items`` in order, cut into batches of at most ``max_items`` items and about
+    ``max_bytes`` of JSON (an item larger than that alone travels alone)."""
+    out: list[ItemBatch] = []
+    current: list[RedditItem] = []
+    size = 0
+    for item in items:
+        length = len(item.model_dump_json())
+        if current and (len(current) >= max_items or size + length > max_bytes):
+            out.append(ItemBatch(run_id=run_id, items=tuple(current)))
+            current, size = [], 0
+        current.append(item)
+        size += length
+    if current:
+        out.append(ItemBatch(run_id=run_id, items=tuple(current)))
+    return out
+
+
 class MentionBatch(Message):
     """All mentions of one ticker found by one fetch, on ``mentions`` (ordering key = ticker)."""
 
@@ -122,7 +160,7 @@ class AlertEvent(Message):
 MODELS: dict[str, type[Message]] = {
     topics.SCRAPE_TICKS: ScrapeTick,
     topics.SUBREDDIT_FETCHES: SubredditFetch,
-    topics.REDDIT_ITEMS: RedditItem,
+    topics.REDDIT_ITEMS: ItemBatch,
     topics.MENTIONS: MentionBatch,
     topics.TICKER_UPDATES: TickerUpdate,
     topics.ALERTS: AlertEvent,

@@ -1,7 +1,7 @@
-"""archive: a Reddit item in, its rows in BigQuery (``reddit_items`` and ``mentions``).
+"""archive: a batch of Reddit items in, their rows in BigQuery (``reddit_items`` and ``mentions``).
 
-Exactly once, even on redelivery: ``archived/{item_id}`` is created after the rows are in,
-and an item that has one is skipped. Insert ids alone would not do: production insertAll
+Exactly once, even on redelivery: ``archived/{item_id}`` is written after the item's rows
+are in, and an item that has one is skipped. Insert ids alone would not do: production insertAll
 de-duplicates only best-effort for about a minute and the emulator not at all, while
 Pub/Sub may redeliver much later. The marker expires by a TTL policy once no redelivery
 can come (Firestore TTL on ``expires_at``, terraform/firestore.tf).
@@ -25,7 +25,7 @@ from common.adapters import bigquery as bq
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Publisher, get_publisher
 from common.entrypoint import Delivery, handle
-from common.messages import RedditItem
+from common.messages import ItemBatch, RedditItem
 from common.settings import Settings, get_settings
 
 FUNCTION = "archive"
@@ -39,11 +39,11 @@ logger = log.get_logger(__name__)
 class Archived:
     rows: int
     rejected: int
-    duplicate: bool = False
+    duplicates: int = 0  # items an earlier delivery had archived
 
 
-def archive_item(
-    item: RedditItem,
+def archive_batch(
+    batch: ItemBatch,
     delivery: Delivery,
     *,
     settings: Settings,
@@ -52,51 +52,88 @@ def archive_item(
     publisher: Publisher,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Archived:
-    """Write ``item``'s rows unless an earlier delivery already did."""
-    marker = db.collection(fs.ARCHIVED).document(item.id)
-    if marker.get().exists:
+    """Write the rows of every item of ``batch`` no earlier delivery archived: one read of
+    their markers, one insert per table, one commit of the new markers."""
+    items = list({item.id: item for item in reversed(batch.items)}.values())[::-1]  # one per id, first kept
+    markers = {item.id: db.collection(fs.ARCHIVED).document(item.id) for item in items}
+    done = {snap.id for snap in db.get_all(list(markers.values())) if snap.exists}
+    todo = [item for item in items if item.id not in done]
+    if done:
         logger.info(
-            "item %s already archived; redelivery ignored", item.id, extra={"json_fields": {"item_id": item.id}}
+            "%d of %d items already archived; redelivery ignored for them",
+            len(done),
+            len(items),
+            extra={"json_fields": {"item_ids": sorted(done)[:20]}},
         )
-        return Archived(rows=0, rejected=0, duplicate=True)
-    reason = history.unarchivable(item)
-    if reason is None:
-        batches = history.rows_for(item)
-        rows = sum(len(b.rows) for b in batches)
-        rejected = [row for batch in batches for row in bq.insert(client, settings, batch)]
-    else:  # nothing of it could be stored: the whole item is the rejected row
-        rows = 1
-        rejected = [
-            bq.RejectedRow(
-                history.REDDIT_ITEMS,
-                item.id,
-                item.model_dump(mode="json"),
-                ({"reason": "invalid", "message": reason},),
+    rejected: list[bq.RejectedRow] = []
+    storable: list[RedditItem] = []
+    for item in todo:
+        reason = history.unarchivable(item)
+        if reason is None:
+            storable.append(item)
+        else:  # nothing of it could be stored: the whole item is the rejected row
+            rejected.append(
+                bq.RejectedRow(
+                    history.REDDIT_ITEMS,
+                    item.id,
+                    item.model_dump(mode="json"),
+                    ({"reason": "invalid", "message": reason},),
+                )
             )
-        ]
+    tables = history.rows_for_items(storable)
+    for table in tables:
+        rejected += bq.insert(client, settings, table)
     if rejected:
-        _dead_letter(rejected, item, delivery, publisher)
-    fs.create_if_absent(
-        marker,
-        {
-            "rows": rows - len(rejected),
-            "rejected": len(rejected),
-            "message_id": delivery.message_id,
-            "archived_at": firestore.SERVER_TIMESTAMP,
-            "expires_at": now() + MARKER_TTL,
-        },
-    )
+        _dead_letter(rejected, delivery, publisher)
+    rows = sum(len(t.rows) for t in tables) + len(todo) - len(storable)
+    refused = _per_item(rejected)
+    writes = db.batch()
+    for n, item in enumerate(todo, start=1):
+        writes.set(
+            markers[item.id],
+            {
+                "rejected": refused.get(item.id, 0),
+                "message_id": delivery.message_id,
+                "archived_at": firestore.SERVER_TIMESTAMP,
+                "expires_at": now() + MARKER_TTL,
+            },
+        )
+        if n % MARKERS_PER_COMMIT == 0:
+            writes.commit()
+            writes = db.batch()
+    if len(todo) % MARKERS_PER_COMMIT:
+        writes.commit()
     logger.info(
-        "archived %s: %d rows, %d rejected",
-        item.id,
+        "archived %d items: %d rows, %d rejected",
+        len(todo),
         rows - len(rejected),
         len(rejected),
-        extra={"json_fields": {"item_id": item.id, "rows": rows, "rejected": len(rejected)}},
+        extra={
+            "json_fields": {
+                "items": len(todo),
+                "duplicates": len(done),
+                "rows": rows,
+                "rejected": len(rejected),
+                "run_id": batch.run_id,
+            }
+        },
     )
-    return Archived(rows=rows - len(rejected), rejected=len(rejected))
+    return Archived(rows=rows - len(rejected), rejected=len(rejected), duplicates=len(done))
 
 
-def _dead_letter(rejected: list[bq.RejectedRow], item: RedditItem, delivery: Delivery, publisher: Publisher) -> None:
+MARKERS_PER_COMMIT = 500  # Firestore's limit on writes in one commit
+
+
+def _per_item(rejected: list[bq.RejectedRow]) -> dict[str, int]:
+    """Rejected rows per item id (a mention row's id is ``<item_id>:<symbol>``)."""
+    out: dict[str, int] = {}
+    for row in rejected:
+        item_id = row.row_id.split(":", 1)[0]
+        out[item_id] = out.get(item_id, 0) + 1
+    return out
+
+
+def _dead_letter(rejected: list[bq.RejectedRow], delivery: Delivery, publisher: Publisher) -> None:
     """Rejected rows go to the subscription's dead-letter topic, one message per row, with
     BigQuery's reasons: inspect and replay from ``reddit-items-archive-dead-letter-hold``."""
     subscription = topics.subscription_for(FUNCTION)
@@ -106,7 +143,9 @@ def _dead_letter(rejected: list[bq.RejectedRow], item: RedditItem, delivery: Del
             row.row_id,
             row.table,
             row.errors,
-            extra={"json_fields": {"item_id": item.id, "table": row.table, "errors": list(row.errors)}},
+            extra={
+                "json_fields": {"item_id": row.row_id.split(":", 1)[0], "table": row.table, "errors": list(row.errors)}
+            },
         )
     futures = [
         publisher.publish_raw(
@@ -130,9 +169,9 @@ def _publisher() -> Publisher:
     return get_publisher(get_settings().project_id)
 
 
-def _process(item: RedditItem, delivery: Delivery, settings: Settings) -> None:
-    archive_item(
-        item,
+def _process(batch: ItemBatch, delivery: Delivery, settings: Settings) -> None:
+    archive_batch(
+        batch,
         delivery,
         settings=settings,
         db=fs.get_client(settings.project_id),
@@ -148,7 +187,7 @@ def archive(cloud_event: CloudEvent) -> None:
     handle(
         cloud_event,
         function=FUNCTION,
-        model=RedditItem,
-        process=lambda item, delivery: _process(item, delivery, settings),
+        model=ItemBatch,
+        process=lambda batch, delivery: _process(batch, delivery, settings),
         publisher=_publisher,
     )

@@ -29,7 +29,7 @@ from common.adapters.reddit import MalformedListing, RedditClient, RedditConfig,
 from common.adapters.reddit import Thread as RedditThread
 from common.adapters.reddit import get_client as get_reddit
 from common.entrypoint import Delivery, handle
-from common.messages import RedditItem, SubredditFetch
+from common.messages import RedditItem, SubredditFetch, item_batches
 from common.settings import Settings, get_settings
 from functions.fetch import store
 
@@ -226,7 +226,7 @@ def ingest_subreddit(
     batches = extracted.batches(job.run_id)
     with report.timing("publish"):
         publisher.publish_all(
-            [Outgoing(topics.REDDIT_ITEMS, item) for item in extracted.items]
+            [Outgoing(topics.REDDIT_ITEMS, batch) for batch in item_batches(extracted.items, job.run_id)]
             + [Outgoing(topics.MENTIONS, batch, ordering_key=batch.ticker) for batch in batches]
         )
     new_cursor = ingest.advance(cursor, work_plan.work)

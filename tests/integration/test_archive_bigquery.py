@@ -15,7 +15,7 @@ import pytest
 from common import history, topics
 from common.adapters import bigquery as bq
 from common.adapters import firestore as fs
-from common.messages import RedditItem, encode
+from common.messages import ItemBatch, RedditItem, encode
 from common.settings import Settings
 from devtools.pubsub import Observer
 from emulators.stack import Stack
@@ -44,11 +44,11 @@ def _item(**changes: Any) -> RedditItem:
     return RedditItem(**fields)
 
 
-def _publish(stack: Stack, item: RedditItem) -> str:
+def _publish(stack: Stack, *items: RedditItem) -> str:
     assert stack.emulators
     publisher = pubsub_v1.PublisherClient()
     topic = publisher.topic_path(stack.emulators.project, topics.REDDIT_ITEMS)
-    return str(publisher.publish(topic, encode(item)).result(timeout=10))
+    return str(publisher.publish(topic, encode(ItemBatch(items=items))).result(timeout=10))
 
 
 def _count(stack: Stack, table: str, column: str, value: str) -> int:
@@ -95,7 +95,7 @@ def _push(stack: Stack, item: RedditItem, message_id: str) -> int:
     same message id on every delivery)."""
     envelope = {
         "message": {
-            "data": base64.b64encode(encode(item)).decode(),
+            "data": base64.b64encode(encode(ItemBatch(items=(item,)))).decode(),
             "messageId": message_id,
             "publishTime": "2023-11-14T22:13:21Z",
         },
@@ -173,6 +173,22 @@ def test_an_item_bigquery_could_never_store_is_dead_lettered_with_the_reason_and
     assert message.json()["row_id"] == item.id
     _wait_archived(emulators, item.id)  # acknowledged and recorded: a redelivery changes nothing
     assert _count(emulators, history.REDDIT_ITEMS, "id", item.id) == 0
+
+
+def test_a_batch_stores_its_new_items_skips_the_archived_and_dead_letters_only_the_bad_one(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    dead = observe(topics.dead_letter_topic("reddit-items-archive"))
+    archived, fresh, bad = _item(), _item(tickers=("TSLA",)), _item(author_karma=2**70)
+    _publish(emulators, archived)
+    _wait_archived(emulators, archived.id)
+    _publish(emulators, archived, fresh, bad, fresh)  # one message, the fresh item twice
+    _wait_archived(emulators, fresh.id)
+    _wait_archived(emulators, bad.id)
+    [message] = dead.pull(expected=1, timeout=30, settle=1.0)
+    assert message.json()["row_id"] == bad.id
+    assert [_count(emulators, history.REDDIT_ITEMS, "id", i.id) for i in (archived, fresh, bad)] == [1, 1, 0]
+    assert _count(emulators, history.MENTIONS, "item_id", fresh.id) == 1
 
 
 def test_the_hourly_history_counts_each_item_once_even_if_its_rows_landed_twice(emulators: Stack) -> None:

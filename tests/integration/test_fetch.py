@@ -63,8 +63,22 @@ def finished(db: firestore.Client, subreddit: str, run_id: str, timeout: float =
     raise AssertionError(f"fetch of r/{subreddit} for {run_id} did not finish in {timeout}s")
 
 
-def ids(received: list[Received]) -> list[str]:
-    return [m.json()["id"] for m in received]
+def ids(items: list[dict[str, Any]]) -> list[str]:
+    return [item["id"] for item in items]
+
+
+def pull_items(observer: Observer, expected: int, timeout: float = 30.0, settle: float = 0.0) -> list[dict[str, Any]]:
+    """The items of ``reddit-items`` (many per message): wait until ``expected`` arrived,
+    then ``settle`` seconds for extras."""
+    out: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < expected and time.monotonic() < deadline:
+        for message in observer.pull(expected=1, timeout=max(0.1, deadline - time.monotonic())):
+            out.extend(message.json()["items"])
+    if settle:
+        for message in observer.pull(expected=1_000_000, timeout=settle):
+            out.extend(message.json()["items"])
+    return out
 
 
 def by_ticker(received: list[Received]) -> dict[str, list[dict[str, Any]]]:
@@ -91,7 +105,7 @@ def test_a_tick_stores_and_emits_each_new_item_once_and_an_identical_run_adds_no
 
     run_1 = tick(emulators, WSB)
     cursor = finished(db, WSB, run_1)
-    emitted = items.pull(expected=len(FIRST_ITEMS), timeout=30, settle=1.0)
+    emitted = pull_items(items, len(FIRST_ITEMS), 30, 1.0)
     batches = by_ticker(mentions.pull(expected=4, timeout=30, settle=1.0))
 
     assert sorted(ids(emitted)) == sorted(FIRST_ITEMS)
@@ -124,7 +138,7 @@ def test_a_tick_stores_and_emits_each_new_item_once_and_an_identical_run_adds_no
 
     run_2 = tick(emulators, WSB)
     finished(db, WSB, run_2)
-    assert items.pull(expected=1, timeout=3) == []
+    assert pull_items(items, 1, 3) == []
     assert mentions.pull(expected=1, timeout=1) == []
     again = local_reddit.stats()
     assert (again["user_data"], again["user_about"]) == (1, 2)  # cached: one lookup per author
@@ -143,7 +157,7 @@ def test_moving_the_clock_forward_brings_only_the_new_posts_and_comments(
     local_reddit.clock(advance=3600)
     local_reddit.reset()
     cursor = finished(db, WSB, tick(emulators, WSB))
-    assert sorted(ids(items.pull(expected=3, timeout=30, settle=1.0))) == sorted(LATER_ITEMS)
+    assert sorted(ids(pull_items(items, 3, 30, 1.0))) == sorted(LATER_ITEMS)
     batches = by_ticker(mentions.pull(expected=2, timeout=30, settle=1.0))
     assert sorted(m["item_id"] for m in batches["NVDA"]) == ["t1_l1a", "t3_late1"]
     assert [m["item_id"] for m in batches["GME"]] == ["t1_c1e"]  # read in dd1's context
@@ -162,7 +176,7 @@ def test_items_by_deleted_authors_are_counted_and_archived_downstream_and_nothin
     dead = [observe(topics.dead_letter_topic(s)) for s in map(topics.subscription_for, ("archive", "aggregate"))]
     db = db_client(emulators)
     finished(db, WSB, tick(emulators, WSB))
-    emitted = {m.json()["id"]: m.json() for m in items.pull(expected=len(FIRST_ITEMS), timeout=30)}
+    emitted = {item["id"]: item for item in pull_items(items, len(FIRST_ITEMS), 30)}
     assert emitted["t1_c1b"]["author"] is None  # written out, so the decoder downstream accepts it
     assert db.collection(fs.POSTS).document("t3_gone1").get().get("author") is None
     [tsla] = by_ticker(mentions.pull(expected=4, timeout=30, settle=1.0))["TSLA"]
@@ -191,7 +205,7 @@ def test_a_429_is_retried_and_the_fetch_completes(
     )
     items = observe(topics.REDDIT_ITEMS)
     finished(db_client(emulators), WSB, tick(emulators, WSB))
-    assert sorted(ids(items.pull(expected=len(FIRST_ITEMS), timeout=30, settle=1.0))) == sorted(FIRST_ITEMS)
+    assert sorted(ids(pull_items(items, len(FIRST_ITEMS), 30, 1.0))) == sorted(FIRST_ITEMS)
     stats = local_reddit.stats()
     assert stats["faults_injected"] == 1  # the 429 was answered ...
     assert stats["listing_new"] == 1  # ... and the retry served the listing
@@ -206,14 +220,14 @@ def test_a_server_error_on_the_comment_listing_keeps_its_cursor_and_the_next_run
     db = db_client(emulators)
 
     cursor = finished(db, WSB, tick(emulators, WSB))
-    first = ids(items.pull(expected=25, timeout=30, settle=1.5))
+    first = ids(pull_items(items, 25, 30, 1.5))
     tree = {f"t1_b{i:02d}" for i in range(20)}  # busy's top 20 still came with its tree
     assert sorted(first) == sorted(FIRST_POSTS | tree)
     assert cursor["newest_id"] == "t3_busy" and cursor["comments_newest_created_utc"] == 0.0
 
     local_reddit.reset()  # Reddit recovers
     cursor = finished(db, WSB, tick(emulators, WSB))
-    second = ids(items.pull(expected=len(FIRST_ITEMS) - 25, timeout=30, settle=1.5))
+    second = ids(pull_items(items, len(FIRST_ITEMS) - 25, 30, 1.5))
     assert Counter(first + second) == Counter(FIRST_ITEMS)  # nothing lost, nothing twice
     assert cursor["comments_newest_id"] == "t1_deep11"
     assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
@@ -228,11 +242,11 @@ def test_a_reddit_timeout_on_the_comment_listing_keeps_its_cursor_and_the_next_r
     db = db_client(emulators)
 
     assert finished(db, WSB, tick(emulators, WSB))["comments_newest_id"] == ""
-    first = ids(items.pull(expected=25, timeout=30, settle=1.0))
+    first = ids(pull_items(items, 25, 30, 1.0))
     assert set(first) >= FIRST_POSTS
 
     assert finished(db, WSB, tick(emulators, WSB))["comments_newest_id"] == "t1_deep11"
-    second = ids(items.pull(expected=len(FIRST_ITEMS) - len(first), timeout=30, settle=1.0))
+    second = ids(pull_items(items, len(FIRST_ITEMS) - len(first), 30, 1.0))
     assert Counter(first + second) == Counter(FIRST_ITEMS)
 
 
@@ -243,7 +257,7 @@ def test_a_failed_comment_tree_loses_nothing_the_listing_gives(
     local_reddit.fault("/comments/busy", status=500, times=10)
     items = observe(topics.REDDIT_ITEMS)
     cursor = finished(db_client(emulators), WSB, tick(emulators, WSB))
-    assert sorted(ids(items.pull(expected=len(FIRST_ITEMS), timeout=30, settle=1.5))) == sorted(FIRST_ITEMS)
+    assert sorted(ids(pull_items(items, len(FIRST_ITEMS), 30, 1.5))) == sorted(FIRST_ITEMS)
     assert (cursor["newest_id"], cursor["comments_newest_id"]) == ("t3_busy", "t1_deep11")
 
 
@@ -259,7 +273,7 @@ def test_a_malformed_listing_is_logged_and_skipped_without_hurting_other_subredd
     run_id = tick(emulators, WSB, "stocks")
     wsb_cursor = finished(db, WSB, run_id)
     finished(db, "stocks", run_id)
-    assert sorted(ids(items.pull(expected=2, timeout=30, settle=1.0))) == ["t1_s1a", "t3_stk1"]
+    assert sorted(ids(pull_items(items, 2, 30, 1.0))) == ["t1_s1a", "t3_stk1"]
     assert wsb_cursor["newest_created_utc"] == 0.0  # nothing read, nothing skipped for good
     assert wsb_cursor["comments_newest_created_utc"] == 0.0
     assert dead.pull(expected=1, timeout=1) == []
