@@ -215,7 +215,7 @@ def volume(bucket: HourBucket) -> int:
 
 def series_first_key(as_of: float, hours: int) -> str:
     """The oldest hour a series of ``hours`` hours ending at the hour of ``as_of`` keeps."""
-    return hours_back(hour_key(as_of), hours)[0]
+    return hour_key((int(as_of // 3600) - (hours - 1)) * 3600)
 
 
 def series_of(buckets: Mapping[str, HourBucket], as_of: float, hours: int) -> dict[str, int]:

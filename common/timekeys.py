@@ -16,7 +16,8 @@ def hour_key(created_utc: float) -> str:
 
 
 def hour_start(key: str) -> int:
-    return int(datetime.strptime(key, _HOUR_FORMAT).replace(tzinfo=UTC).timestamp())
+    # int fields, not strptime: this runs for every bucket of every window
+    return int(datetime(int(key[:4]), int(key[4:6]), int(key[6:8]), int(key[8:10]), tzinfo=UTC).timestamp())
 
 
 def day_key(created_utc: float) -> str:
@@ -25,7 +26,7 @@ def day_key(created_utc: float) -> str:
 
 
 def day_start(key: str) -> int:
-    return int(datetime.strptime(key, _DAY_FORMAT).replace(tzinfo=UTC).timestamp())
+    return int(datetime(int(key[:4]), int(key[4:6]), int(key[6:8]), tzinfo=UTC).timestamp())
 
 
 def hours_back(end_hour: str, hours: int) -> list[str]:

@@ -51,6 +51,12 @@ class MalformedListing(Exception):
     """Reddit answered, but not with something that reads as a listing or thread."""
 
 
+class ListingRefused(Exception):
+    """Reddit refuses this listing for good: the subreddit is private, quarantined or banned
+    (403, 451), or gone (404, or a redirect to the subreddit search). Retrying cannot help
+    until its moderators or Reddit change that; the next scheduled run asks again."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     retries: int = 4
@@ -237,6 +243,7 @@ def _raised_reading_reddit(exc: BaseException) -> bool:
 
 
 _UNAVAILABLE = (praw_errors.TooManyRequests, praw_errors.ServerError, praw_errors.RequestException)
+_REFUSED = (praw_errors.Forbidden, praw_errors.NotFound, praw_errors.Redirect, praw_errors.UnavailableForLegalReasons)
 
 
 class RedditClient:
@@ -288,6 +295,8 @@ class RedditClient:
             return await call
         except _UNAVAILABLE as exc:
             raise RedditUnavailable(f"{what}: {exc}") from exc
+        except _REFUSED as exc:
+            raise ListingRefused(f"{what}: {exc}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise RedditUnavailable(f"{what}: {exc!r}") from exc
         except (praw_errors.BadJSON, ValidationError) as exc:  # not JSON, or not a post or comment
@@ -384,7 +393,7 @@ class RedditClient:
                         return await self._guard(
                             f"comments/{post_id}", self._thread(post_id, limit, replace_more, usable)
                         )
-                    except (RedditUnavailable, MalformedListing) as exc:
+                    except (RedditUnavailable, MalformedListing, ListingRefused) as exc:
                         return exc
 
             tasks = [asyncio.ensure_future(one(p)) for p in post_ids]
@@ -436,7 +445,7 @@ class RedditClient:
                 async with gate:
                     try:
                         found = await self._guard("api/user_data_by_account_ids", self._batch(chunk))
-                    except (RedditUnavailable, MalformedListing) as exc:
+                    except (RedditUnavailable, MalformedListing, ListingRefused) as exc:
                         out.update({name: exc for name in chunk.values()})
                         return
                 out.update(found)
@@ -445,7 +454,7 @@ class RedditClient:
                 async with gate:
                     try:
                         out[name] = await self._guard(f"user/{name}/about", self._profile(name))
-                    except (RedditUnavailable, MalformedListing) as exc:
+                    except (RedditUnavailable, MalformedListing, ListingRefused) as exc:
                         out[name] = exc
 
             async def everything() -> None:

@@ -59,6 +59,20 @@ def _roles(claim: object) -> frozenset[str]:
     return frozenset()
 
 
+class JwksClient(PyJWKClient):
+    """PyJWKClient where every way the JWKS can fail to give keys is an outage (503): not
+    JSON (an HTML error page), not a JSON object, an empty or unusable key set. Left to
+    PyJWT these surface as a ValueError (500) or a client error read as a bad token (401)."""
+
+    def fetch_data(self) -> Any:
+        try:
+            return super().fetch_data()
+        except jwt.PyJWKClientConnectionError:
+            raise
+        except (ValueError, jwt.PyJWKClientError, jwt.PyJWKSetError) as exc:
+            raise jwt.PyJWKClientConnectionError(f"the JWKS answered no usable key set: {exc}") from exc
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings, jwks_client: PyJWKClient | None = None) -> None:
         self.issuer = settings.auth_issuer
@@ -67,7 +81,7 @@ class TokenVerifier:
         self.algorithms = frozenset(settings.auth_algorithms) & ASYMMETRIC
         secret = settings.auth_hs256_secret
         self.hs256_secret = secret.get_secret_value() if secret is not None else None
-        self.jwks = jwks_client or PyJWKClient(
+        self.jwks = jwks_client or JwksClient(
             settings.auth_jwks_url,
             cache_jwk_set=True,
             lifespan=settings.auth_jwks_cache_s,

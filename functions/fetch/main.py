@@ -25,7 +25,14 @@ from google.cloud import firestore
 from common import ingest, log, topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher, get_publisher
-from common.adapters.reddit import MalformedListing, RedditClient, RedditConfig, RedditUnavailable, RetryPolicy
+from common.adapters.reddit import (
+    ListingRefused,
+    MalformedListing,
+    RedditClient,
+    RedditConfig,
+    RedditUnavailable,
+    RetryPolicy,
+)
 from common.adapters.reddit import Thread as RedditThread
 from common.adapters.reddit import get_client as get_reddit
 from common.entrypoint import Delivery, handle
@@ -57,6 +64,7 @@ class Report:
     comments_read: int = 0  # comments the comment cursor could not prove new
     malformed_listings: list[str] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # listings Reddit refuses (private, banned, gone)
     cursor: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -112,6 +120,9 @@ def _read_listings(
                 extra={"json_fields": {"subreddit": job.subreddit, "listing": sort, "reason": str(exc)}},
             )
             continue
+        except ListingRefused as exc:
+            _refused(job, sort, exc, report)
+            continue
         except RedditUnavailable as exc:
             report.unavailable.append(f"listing:{sort}")
             logger.warning(
@@ -128,6 +139,21 @@ def _read_listings(
     return listed, from_new
 
 
+def _refused(job: SubredditFetch, listing: str, exc: ListingRefused, report: Report) -> None:
+    """One clear warning; what the other listings returned is kept, and nothing is retried
+    or dead-lettered: the next scheduled run asks again."""
+    report.refused.append(listing)
+    logger.warning(
+        "r/%s/%s refused by Reddit (private, quarantined, banned or gone); skipped this run: %s",
+        job.subreddit,
+        listing,
+        exc,
+        extra={
+            "json_fields": {"subreddit": job.subreddit, "listing": listing, "run_id": job.run_id, "reason": str(exc)}
+        },
+    )
+
+
 def _read_comments(
     job: SubredditFetch, settings: Settings, reddit: RedditClient, cursor: ingest.Cursor, report: Report
 ) -> list[ingest.ListedComment] | None:
@@ -138,6 +164,9 @@ def _read_comments(
             return reddit.comments(
                 job.subreddit, newer_than=cursor.comments_created_utc, max_items=settings.fetch_max_posts
             )
+    except ListingRefused as exc:
+        _refused(job, "comments", exc, report)
+        return None
     except (MalformedListing, RedditUnavailable) as exc:
         bad = isinstance(exc, MalformedListing)
         (report.malformed_listings if bad else report.unavailable).append("comments")

@@ -12,6 +12,7 @@ Comments arrive through r/{sub}/comments (every new comment, 100 per request); b
 post with at least FETCH_TREE_MIN_NEW_COMMENTS comments, also gets its comment tree.
 """
 
+import json
 import time
 import uuid
 from collections import Counter
@@ -279,6 +280,33 @@ def test_a_malformed_listing_is_logged_and_skipped_without_hurting_other_subredd
     assert dead.pull(expected=1, timeout=1) == []
     log = Path(emulators.log_dir / "fetch.log").read_text()
     assert any("malformed" in line and WSB in line and run_id in line for line in log.splitlines())
+
+
+def test_a_listing_reddit_refuses_is_skipped_with_one_warning_and_the_other_listings_are_kept(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    """What real Reddit answers for a private, quarantined or banned subreddit (403) or a
+    listing that is gone (404): not an error to retry, and no reason to drop the rest."""
+    local_reddit.load(SMALL, "start")
+    local_reddit.fault(f"/r/{WSB}/hot", status=403, times=10)
+    local_reddit.fault(f"/r/{WSB}/comments", status=404, times=10)
+    items = observe(topics.REDDIT_ITEMS)
+    dead = observe(topics.dead_letter_topic("subreddit-fetches-fetch"))
+    db = db_client(emulators)
+
+    run_id = tick(emulators, WSB)
+    cursor = finished(db, WSB, run_id)
+    got = ids(pull_items(items, len(FIRST_POSTS), 30, 1.0))
+    assert set(got) >= FIRST_POSTS  # the new listing's posts, stored and published
+    assert cursor["newest_id"] == "t3_busy" and cursor["comments_newest_created_utc"] == 0.0
+    assert dead.pull(expected=1, timeout=1) == []
+    warnings = [
+        json.loads(line)
+        for line in Path(emulators.log_dir / "fetch.log").read_text().splitlines()
+        if "refused by Reddit" in line and run_id in line
+    ]
+    assert sorted(w["listing"] for w in warnings) == ["comments", "hot"]
+    assert all(w["severity"] == "WARNING" and w["subreddit"] == WSB for w in warnings)
 
 
 def test_the_tree_cap_bounds_tree_requests_per_run_and_comments_still_arrive_by_listing(

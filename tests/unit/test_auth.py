@@ -2,8 +2,10 @@
 
 import base64
 import json
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -189,3 +191,41 @@ def test_garbage_is_a_malformed_token(jwks: JwksServer) -> None:
     for garbage in ["", "abc", "a.b.c", "....", "eyJhbGciOiJFZERTQSJ9.e30."]:
         with pytest.raises(AuthError):
             verifier(jwks).verify(garbage)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (502, b"<html><body>Bad gateway</body></html>"),
+        (200, b"<html><body>Sign in</body></html>"),  # a proxy's login page
+        (200, b'{"keys": []}'),
+        (200, b"[]"),
+        (200, b'{"keys": [{"kty": "nonsense", "kid": "x"}]}'),
+        (200, b'"keys"'),
+    ],
+)
+def test_a_jwks_outage_in_any_form_is_a_service_problem_never_a_crash_or_a_bad_token(status: int, body: bytes) -> None:
+    """Better Auth down behind a proxy, a misconfigured route, a deploy with no keys yet:
+    the API answers 503 (KeysUnavailable), not 500 and not 401."""
+
+    class Broken(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json" if body[:1] in b'[{"' else "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        checked = TokenVerifier(Settings(AUTH_JWKS_URL=f"http://127.0.0.1:{server.server_port}/api/auth/jwks"))
+        with pytest.raises(KeysUnavailable):
+            checked.verify(ED.sign(claims(time.time())))
+    finally:
+        server.shutdown()
+        server.server_close()
