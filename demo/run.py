@@ -49,7 +49,7 @@ HOUR = 3600.0
 @dataclass
 class Options:
     corpus: Path = DEFAULT_CORPUS
-    step_hours: float = 6.0  # data time per tick (production: 10 minutes); see the README for why 6
+    step_hours: float = 12.0  # data time per tick (production: 10 minutes); docs/demo.md says why 12
     hours: float | None = None  # play only the first N hours of the corpus (tests)
     live: bool = False
     interactive: bool = False  # keep serving API and dashboard until Ctrl-C
@@ -202,6 +202,16 @@ class Demo:
             row = AlertRow.from_doc(doc or {**event, "symbol": event.get("ticker")}, self.labels)
             self.rows[row.alert_id or alert_id] = row
             self.display.alert_fired(row, event)
+
+    def refresh_rows(self) -> None:
+        """Each alert as stored now: a row is shot when its episode is announced, and an
+        episode's resolution is never announced, so a stale row would show it still open."""
+        assert self.stack is not None
+        db = fs.get_client(self.stack.env["GOOGLE_CLOUD_PROJECT"])
+        for alert_id in list(self.rows):
+            snapshot = db.collection(fs.ALERTS).document(alert_id).get()
+            if snapshot.exists:
+                self.rows[alert_id] = AlertRow.from_doc(snapshot.to_dict() or {}, self.labels)
 
     # ------------------------------------------------------------ ticks
 
@@ -370,6 +380,7 @@ class Demo:
                 display.say(f"replaying {shown} in steps of {self.options.step_hours:g} h of data time")
                 self.play_replay()
             self.collect_alerts()
+            self.refresh_rows()
         alerted = {row.symbol for row in self.rows.values()}
         played = [label for label in self.labels if label.peak <= self.played_until]
         display.table(list(self.rows.values()), lbl.missed(played, alerted))

@@ -88,7 +88,9 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     announced = snap.announced_level if same_episode else 0
     if alert is not None and (alert is not snap.alert or alert.level > announced):
         if alert is not snap.alert:  # a new episode is created; the current one updated if unchanged since read
-            store.write_alert(db, alert, announced, snap.alert_update_time if same_episode else None)
+            store.write_alert(
+                db, alert, announced, snap.alert_update_time if same_episode else None, snap.episode_update_time
+            )
         if alert.active and alert.level > announced:
             event = AlertEvent(
                 alert_id=alert.alert_id,

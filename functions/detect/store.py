@@ -50,15 +50,20 @@ class Snapshot:
     alert: Alert | None
     alert_update_time: Any
     announced_level: int
-
-
-def read_config(db: firestore.Client) -> tuple[DetectionConfig, int]:
-    """The config in force (:func:`common.detection_config.in_force`)."""
-    snap = db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG).get()
-    return in_force(snap.to_dict() if snap.exists else None)
+    episode_update_time: Any = None  # of tickers/{S}/state/episode; None: no pointer yet
 
 
 DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)
+# tickers/{S}/state/episode: the ticker's current episode ({alert_id}), owned by detect. A new
+# episode is created together with this pointer, on the pointer's read time as precondition,
+# so two deliveries that both saw no open episode cannot both open one.
+STATE, EPISODE = "state", "episode"
+
+
+def episode_ref(db: firestore.Client, symbol: str) -> firestore.DocumentReference:
+    ref: firestore.DocumentReference = db.collection(fs.TICKERS).document(symbol).collection(STATE).document(EPISODE)
+    return ref
+
 
 _stats_cache: dict[str, tuple[int, GlobalStats]] = {}
 
@@ -154,8 +159,14 @@ def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:
 def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
     """``as_of``: the update's; ``stats/global`` is read for the summary's when newer (the
     moment the detector evaluates)."""
-    config, version = read_config(db)
-    ticker = db.collection(fs.TICKERS).document(symbol).get()
+    refs = [
+        db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG),
+        db.collection(fs.TICKERS).document(symbol),
+        episode_ref(db, symbol),
+    ]
+    snaps = {snap.reference.path: snap for snap in db.get_all(refs)}
+    config_snap, ticker, episode = (snaps[r.path] for r in refs)
+    config, version = in_force(config_snap.to_dict() if config_snap.exists else None)
     summary = (ticker.to_dict() or {}) if ticker.exists else {}
     detection = dict(summary.get(DETECTION) or {})
     windows = summary.get("windows") or {}
@@ -164,8 +175,10 @@ def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
     stored_as_of = summary.get("as_of")
     stats = read_stats(db, max(as_of, float(stored_as_of or 0.0)), config)
     alert, update_time, announced = None, None, 0
-    if detection.get("alert_id"):
-        snap = db.collection(fs.ALERTS).document(str(detection["alert_id"])).get()
+    # the pointer; before a ticker had one, the summary's record of its last alert
+    alert_id = (episode.to_dict() or {}).get("alert_id") if episode.exists else detection.get("alert_id")
+    if alert_id:
+        snap = db.collection(fs.ALERTS).document(str(alert_id)).get()
         if snap.exists:
             doc = snap.to_dict() or {}
             alert, update_time, announced = Alert.from_doc(doc), snap.update_time, int(doc.get("announced_level") or 0)
@@ -181,6 +194,7 @@ def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
         alert,
         update_time,
         announced,
+        episode.update_time if episode.exists else None,
     )
 
 
@@ -188,19 +202,30 @@ class Conflict(RuntimeError):
     """Another delivery wrote the alert between our read and our write: retry the event."""
 
 
-def write_alert(db: firestore.Client, alert: Alert, announced_level: int, previous_update_time: Any) -> None:
-    """Create the episode's document, or update it only if nobody else did since we read it
-    (an update precondition, not a transaction: nothing waits on a lock)."""
+def write_alert(
+    db: firestore.Client, alert: Alert, announced_level: int, previous_update_time: Any, episode_update_time: Any
+) -> None:
+    """Update the episode's document only if nobody else did since we read it; or create a
+    new episode together with the ticker's episode pointer, only if the pointer is as we
+    read it (preconditions, not a transaction: nothing waits on a lock)."""
     ref = db.collection(fs.ALERTS).document(alert.alert_id)
     doc = {**alert.to_doc(), "announced_level": announced_level}
     try:
-        if previous_update_time is None:
-            if not fs.create_if_absent(ref, doc):
-                raise Conflict(f"alert {alert.alert_id} was created concurrently")
-        else:
+        if previous_update_time is not None:
             ref.update(doc, option=db.write_option(last_update_time=previous_update_time))
-    except (gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound) as exc:
-        raise Conflict(str(exc)) from exc
+            return
+        batch = db.batch()
+        batch.create(ref, doc)
+        pointer = episode_ref(db, alert.symbol)
+        if episode_update_time is None:
+            batch.create(pointer, {"alert_id": alert.alert_id})
+        else:
+            batch.update(
+                pointer, {"alert_id": alert.alert_id}, option=db.write_option(last_update_time=episode_update_time)
+            )
+        batch.commit()
+    except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound, gexc.Conflict) as exc:
+        raise Conflict(f"alert {alert.alert_id}: {exc}") from exc
 
 
 def mark_announced(db: firestore.Client, alert_id: str, level: int) -> None:

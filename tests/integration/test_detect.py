@@ -8,16 +8,21 @@ from collections.abc import Callable
 from typing import Any
 
 import google.cloud.pubsub_v1 as pubsub_v1
+import pytest
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.pubsub_v1.types import PublisherOptions
 
 from common import topics
+from common.adapters.pubsub import get_publisher
 from common.aggregation import plan
 from common.features import text_features
 from common.messages import Mention, MentionBatch, Message, TickerUpdate, encode
+from common.metrics import summarize
 from devtools.pubsub import Observer
 from emulators.stack import Stack
+from functions.detect import store as detect_store
+from functions.detect.main import detect_update
 
 T0 = 1_767_888_000.0  # 2026-01-08 16:00 UTC, a Thursday afternoon (busy hours)
 DAY = 86400.0
@@ -256,3 +261,41 @@ def _wait_for(read: Callable[[], object], want: object, timeout: float = 60.0) -
             return
         time.sleep(0.2)
     assert read() == want
+
+
+def test_two_deliveries_that_both_saw_no_open_episode_cannot_both_open_one(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race that left two open episodes of one ticker: two updates read the ticker
+    before and after the aggregator counted the next hour, so they open episodes with
+    different ids. The episode pointer's precondition refuses the second; deciding again
+    (what the detector does on a conflict) continues the first."""
+    db = _db(emulators)
+    first = organic_batch("ARKG")
+    later = organic_batch("ARKG", start=T0 + 3600, first=100)
+    prepare(db, "ARKG", first)
+    prepare(db, "ARKG", later)
+    ticker = db.collection("tickers").document("ARKG")
+    effect = plan("ARKG", first.mentions, hours={}, days={}, recent=[], previous_as_of=None)
+    assert effect.summary is not None and effect.as_of is not None
+    ticker.set({**effect.summary.model_dump(mode="json"), "series": effect.series})
+    early = detect_store.read(db, "ARKG", effect.as_of)
+    both = plan("ARKG", later.mentions, hours={}, days={}, recent=[], previous_as_of=effect.as_of, series=effect.series)
+    hours = {**{w.key: w.after for w in effect.hours}, **{w.key: w.after for w in both.hours}}
+    summary = summarize("ARKG", hours, both.as_of or 0.0)
+    ticker.set({**summary.model_dump(mode="json"), "series": both.series})
+    late = detect_store.read(db, "ARKG", both.as_of or 0.0)
+    publisher = get_publisher(db.project)
+
+    snapshots = iter([late, early])
+    monkeypatch.setattr(detect_store, "read", lambda *_: next(snapshots))
+    detect_update(TickerUpdate(ticker="ARKG", as_of=both.as_of or 0.0), db, publisher)
+    with pytest.raises(detect_store.Conflict):
+        detect_update(TickerUpdate(ticker="ARKG", as_of=effect.as_of), db, publisher)
+    monkeypatch.undo()
+    detect_update(TickerUpdate(ticker="ARKG", as_of=effect.as_of), db, publisher)  # decided again
+
+    opened = [a for a in alerts_of(db, "ARKG") if a["status"] in ("open", "escalated")]
+    assert len(opened) == 1
+    pointer = detect_store.episode_ref(db, "ARKG").get().to_dict() or {}
+    assert pointer["alert_id"] == opened[0]["alert_id"]
