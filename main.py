@@ -16,8 +16,9 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time nothing is impor
     from functions.detect.main import detect
     from functions.dispatch.main import dispatch
     from functions.fetch.main import fetch
+    from functions.notify.main import notify
 
-__all__ = ["aggregate", "api", "archive", "detect", "dispatch", "fetch"]
+__all__ = ["aggregate", "api", "archive", "detect", "dispatch", "fetch", "notify"]
 
 
 def __getattr__(name: str) -> Any:

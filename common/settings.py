@@ -98,7 +98,25 @@ class Settings(BaseSettings):
     )
     fetch_deadline_s: float = Field(default=240.0, gt=0, validation_alias="FETCH_DEADLINE_S")
 
-    # --- aggregate: what counts as a new account / cashtag stuffing, how long "seen" markers live.
+    # --- notify: where alerts are sent from, and the links they carry.
+    app_url: str = Field(default="http://localhost:3000", validation_alias="APP_URL")  # the web app
+    api_url: str = Field(default="http://localhost:8080", validation_alias="API_URL")  # the unsubscribe link's host
+    smtp_host: str = Field(default="127.0.0.1", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(default=1025, ge=1, le=65535, validation_alias="SMTP_PORT")
+    smtp_starttls: bool = Field(default=False, validation_alias="SMTP_STARTTLS")
+    smtp_username: str | None = Field(default=None, validation_alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
+    smtp_from: str = Field(default="Akleao alerts <alerts@localhost>", validation_alias="SMTP_FROM")
+    # signs unsubscribe links (notify) and checks them (api); production reads it from Secret Manager
+    notify_signing_key: SecretStr = Field(
+        default=SecretStr("local-unsubscribe-key"), validation_alias="NOTIFY_SIGNING_KEY"
+    )
+    webhook_timeout_s: float = Field(default=5.0, gt=0, validation_alias="WEBHOOK_TIMEOUT_S")
+    webhook_attempts: int = Field(default=3, ge=1, le=6, validation_alias="WEBHOOK_ATTEMPTS")
+    webhook_backoff_s: float = Field(default=0.5, ge=0, validation_alias="WEBHOOK_BACKOFF_S")
+    webhook_disable_after: int = Field(default=5, ge=1, validation_alias="WEBHOOK_DISABLE_AFTER")
+
+    # --- aggregate: how long "seen" markers live.
     seen_marker_ttl_days: float = Field(default=30.0, ge=8, validation_alias="SEEN_MARKER_TTL_DAYS")
 
     @field_validator("subreddits", "auth_algorithms", "cors_origins", "fetch_listings", "bot_accounts", mode="before")
@@ -119,7 +137,7 @@ def get_settings() -> Settings:
 # functions (environment or Secret Manager). tests/unit/test_terraform_agreement.py checks
 # terraform/functions.tf sets each one where listed.
 SET_IN_PRODUCTION: dict[str, tuple[str, ...]] = {
-    "GOOGLE_CLOUD_PROJECT": ("dispatch", "fetch", "archive", "aggregate", "detect", "api"),
+    "GOOGLE_CLOUD_PROJECT": ("dispatch", "fetch", "archive", "aggregate", "detect", "api", "notify"),
     "AUTH_JWKS_URL": ("api",),
     "AUTH_ISSUER": ("api",),
     "AUTH_AUDIENCE": ("api",),
@@ -127,4 +145,9 @@ SET_IN_PRODUCTION: dict[str, tuple[str, ...]] = {
     "REDDIT_CLIENT_ID": ("fetch",),  # defaults only work against the local Reddit
     "REDDIT_CLIENT_SECRET": ("fetch",),
     "REDDIT_USER_AGENT": ("fetch",),  # Reddit's rules: identify the app and its operator
+    "APP_URL": ("notify",),
+    "API_URL": ("notify",),
+    "SMTP_HOST": ("notify",),
+    "SMTP_FROM": ("notify",),
+    "NOTIFY_SIGNING_KEY": ("notify", "api"),
 }

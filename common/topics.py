@@ -22,6 +22,7 @@ SUBSCRIPTIONS: Final[dict[str, tuple[str, str]]] = {
     "reddit-items-archive": (REDDIT_ITEMS, "archive"),
     "mentions-aggregate": (MENTIONS, "aggregate"),
     "ticker-updates-detect": (TICKER_UPDATES, "detect"),
+    "alerts-notify": (ALERTS, "notify"),
 }
 
 

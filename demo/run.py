@@ -42,6 +42,7 @@ from emulators.stack import ROOT, Stack
 
 DEFAULT_CORPUS = ROOT / "data" / "replay" / "default"
 DEMO_STATE = ROOT / ".stack" / "demo" / "state.json"  # the running demo's api, for `make token`
+DEMO_USER = "demo-user"  # the subscriber whose notifications the demo prints
 DEMO_LOGS = ROOT / ".stack" / "demo" / "logs"  # one folder per run below it, "latest" the newest
 HOUR = 3600.0
 
@@ -169,6 +170,41 @@ class Demo:
             stored = json.loads(response.read())
         assert self.display is not None
         self.display.say(f"detection config version {stored['version']}: {json.dumps(overrides)}")
+
+    def subscribe_demo_user(self) -> None:
+        """A demo user who takes every organic alert and pump warning by email and webhook,
+        both landing in the local mailbox (devtools/mailbox.py), so the demo can show what
+        notify sent."""
+        assert self.stack is not None
+        mailbox = self.stack.env.get("MAILBOX_URL")
+        if not mailbox:
+            return
+        fs.get_client(self.stack.env["GOOGLE_CLOUD_PROJECT"]).collection(fs.USERS).document(DEMO_USER).set(
+            {
+                "email": f"{DEMO_USER}@example.com",
+                "watchlist": [],
+                "preferences": {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []},
+                "notifications": {
+                    "email": True,
+                    "webhook_url": f"{mailbox}/hooks/{DEMO_USER}",
+                    "kinds": ["organic", "pump"],
+                    "max_per_hour": 100,
+                },
+                "webhook_secret": "demo-webhook-secret",
+            }
+        )
+
+    def notifications(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(emails, webhook calls answered 2xx) the mailbox received."""
+        assert self.stack is not None
+        base = self.stack.env.get("MAILBOX_URL")
+        if not base:
+            return [], []
+        with urllib.request.urlopen(base + "/mail", timeout=10) as response:
+            mail = json.loads(response.read())
+        with urllib.request.urlopen(base + "/hooks", timeout=10) as response:
+            hooks = [h for h in json.loads(response.read()) if int(h.get("answered") or 0) < 300]
+        return mail, hooks
 
     def stop(self) -> None:
         DEMO_STATE.unlink(missing_ok=True)
@@ -372,6 +408,7 @@ class Demo:
             self.observers = Observers(self.stack.env["GOOGLE_CLOUD_PROJECT"]).start()
             if self.options.detection_config:
                 self.configure_detection(self.options.detection_config)
+            self.subscribe_demo_user()
             if self.options.live:
                 self.play_live()
             else:
@@ -390,6 +427,12 @@ class Demo:
             f"{counts['mentions']} mentions, {self.observers.seen.ticker_updates if self.observers else 0} "
             f"ticker updates, {len(self.rows)} alerts"
         )
+        if self.stack is not None:
+            mail, hooks = self.notifications()
+            display.console.print(
+                f"notifications the demo user received: {len(mail)} emails, {len(hooks)} webhook calls"
+                + "".join(f"\n  email: {m['subject']}" for m in mail[:10])
+            )
         if self.stack is not None:
             usage = {**cpu.by_service(self.stack), "demo (this process)": cpu.own_seconds()}
             display.console.print(

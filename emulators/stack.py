@@ -158,6 +158,7 @@ class Stack:
     reddit_corpus: Path | None = None  # None: empty until a test or the demo loads one
     reddit_now: str | None = None  # initial clock: epoch, "start"/"end" of the manifest
     reddit: Service | None = None
+    mailbox: Service | None = None  # where notify's email and the local webhooks land
 
     def start(self) -> "Stack":
         began = time.monotonic()
@@ -171,6 +172,8 @@ class Stack:
                 self.jwks = self.start_jwks()
             if "fetch" in names and self.local_reddit:
                 self.reddit = self.start_reddit()
+            if "notify" in names:
+                self.mailbox = self.start_mailbox()
             for name in names:
                 self.services[name] = self.start_function(name)
             provision.provision(
@@ -235,6 +238,27 @@ class Stack:
         }
         return service
 
+    def start_mailbox(self) -> Service:
+        """The SMTP sink and webhook receiver (devtools/mailbox.py); notify sends email there."""
+        port, smtp_port = free_port(), free_port()
+        service = Service(
+            "mailbox",
+            [sys.executable, "-m", "devtools.mailbox", "--port", str(port), "--smtp-port", str(smtp_port)],
+            port,
+            self.log_dir / "mailbox.log",
+            env={"PYTHONPATH": str(ROOT)},
+            ready_path="/health",
+            cwd=ROOT,
+        )
+        service.start(ready_timeout=30)
+        self.extra_env = {
+            **self.extra_env,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "MAILBOX_URL": service.url,
+        }
+        return service
+
     def start_reddit(self) -> Service:
         """Serve the replay corpus through Reddit's API and point fetch's asyncpraw at it."""
         port = free_port()
@@ -262,7 +286,7 @@ class Stack:
         return service
 
     def stop(self) -> None:
-        everyone = [*self.services.values(), self.reddit, self.jwks]
+        everyone = [*self.services.values(), self.reddit, self.jwks, self.mailbox]
         for service in everyone:  # all at once: a sequential stop costs each one's shutdown in turn
             if service is not None:
                 service.terminate()
@@ -272,6 +296,8 @@ class Stack:
             self.reddit.stop()
         if self.jwks is not None:
             self.jwks.stop()
+        if self.mailbox is not None:
+            self.mailbox.stop()
         if self.emulators is not None:
             self.emulators.stop()
 

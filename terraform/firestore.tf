@@ -56,6 +56,8 @@ locals {
     archived   = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
     seen       = "expires_at" # aggregate idempotency markers (tickers/*/seen): item time + 30 days
     ratelimits = "expires_at" # api rate-limit windows: one document per caller per minute
+    deliveries = "expires_at" # notify idempotency records: outlive Pub/Sub redelivery
+    sent       = "expires_at" # notify hourly counters per user (users/*/sent)
   }
 }
 

@@ -86,6 +86,30 @@ locals {
       firestore     = true
       bigquery      = "none"
     }
+    notify = {
+      entry_point   = "notify"
+      memory        = "256M"
+      timeout       = 120
+      max_instances = 5
+      min_instances = 0
+      public        = false
+      env = {
+        APP_URL       = var.frontend_origin
+        API_URL       = var.api_url
+        SMTP_HOST     = var.smtp_host
+        SMTP_PORT     = var.smtp_port
+        SMTP_STARTTLS = "true"
+        SMTP_USERNAME = var.smtp_username
+        SMTP_FROM     = var.smtp_from
+      }
+      secrets = {
+        SMTP_PASSWORD      = "smtp-password"
+        NOTIFY_SIGNING_KEY = "notify-signing-key"
+      }
+      publishes = []
+      firestore = true
+      bigquery  = "none"
+    }
     api = {
       entry_point   = "api"
       memory        = "256M"
@@ -100,7 +124,9 @@ locals {
         AUTH_AUDIENCE    = var.frontend_origin
         CORS_ORIGINS     = var.frontend_origin
       }
-      secrets   = {}
+      secrets = {
+        NOTIFY_SIGNING_KEY = "notify-signing-key" # checks unsubscribe links
+      }
       publishes = []
       firestore = true
       bigquery  = "read"

@@ -44,6 +44,12 @@ locals {
       ack_deadline_seconds = 120
       message_ordering     = false
     }
+    "alerts-notify" = {
+      topic                = "alerts"
+      function             = "notify"
+      ack_deadline_seconds = 120
+      message_ordering     = false
+    }
   }
 }
 

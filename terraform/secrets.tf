@@ -1,10 +1,13 @@
-# Reddit OAuth credentials. Terraform creates the secrets, never their values: add a
-# version by hand (README "Deployment") so the credentials never enter the state file.
+# Reddit OAuth credentials, the SMTP password and the key that signs unsubscribe links.
+# Terraform creates the secrets, never their values: add a version by hand
+# (docs/operations.md) so the credentials never enter the state file.
 
 locals {
   secrets = toset([
     "reddit-client-id",
     "reddit-client-secret",
+    "smtp-password",
+    "notify-signing-key",
   ])
 }
 

@@ -102,3 +102,34 @@ variable "frontend_origin" {
     error_message = "An origin: scheme and host, no path or trailing slash."
   }
 }
+
+variable "api_url" {
+  type        = string
+  description = "Public URL of the API as users reach it (its custom domain, or the api function's URL once deployed): notify's unsubscribe links point there."
+
+  validation {
+    condition     = can(regex("^https://[^/]+(/.*)?$", var.api_url))
+    error_message = "An https URL."
+  }
+}
+
+variable "smtp_host" {
+  type        = string
+  description = "SMTP relay notify sends email through (STARTTLS on smtp_port); its password is the smtp-password secret."
+}
+
+variable "smtp_port" {
+  type        = string
+  description = "SMTP relay port (submission with STARTTLS)."
+  default     = "587"
+}
+
+variable "smtp_username" {
+  type        = string
+  description = "SMTP relay user name."
+}
+
+variable "smtp_from" {
+  type        = string
+  description = "From address of alert emails (a domain with SPF/DKIM for the relay)."
+}

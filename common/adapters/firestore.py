@@ -24,6 +24,8 @@ RUNS = "runs"  # dispatch idempotency: one document per scheduler run
 ARCHIVED = "archived"  # archive idempotency: one marker per item written to BigQuery
 SEEN = "seen"  # subcollection of tickers/{symbol}: aggregate idempotency, one marker per counted item
 RATELIMITS = "ratelimits"  # api: one counter per caller per minute
+DELIVERIES = "deliveries"  # notify: one record per user, alert, level and channel
+SENT = "sent"  # subcollection of users/{id}: notify's messages per channel per hour
 
 # Collections whose documents Firestore deletes by a TTL policy on this timestamp field.
 # terraform/firestore.tf defines the same policies (tests/unit/test_terraform_agreement.py).
@@ -32,6 +34,8 @@ TTL_FIELDS: dict[str, str] = {
     ARCHIVED: "expires_at",
     SEEN: "expires_at",
     RATELIMITS: "expires_at",
+    DELIVERIES: "expires_at",
+    SENT: "expires_at",
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from pydantic import BaseModel, ValidationError
 
-from functions.api import config_routes, routes  # noqa: F401 - importing declares the routes
+from functions.api import config_routes, notify_routes, routes  # noqa: F401 - importing declares the routes
 from functions.api.auth import AuthError, KeysUnavailable, Principal, bearer_token
 from functions.api.errors import ApiError, error_response, install, validation_message
 from functions.api.openapi import API, Operation, document

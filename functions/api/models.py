@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from common.detection_config import DetectionConfig
+from common.notify import NotificationSettings
 
 Symbol = Annotated[
     str,
@@ -315,3 +316,27 @@ class Preview(Strict):
     proposed: list[PreviewAlert]
     current: list[PreviewAlert]
     current_version: int
+
+
+# ---------------------------------------------------------------- notifications
+
+
+class NotificationState(Loose):
+    settings: NotificationSettings
+    webhook_secret_set: bool = Field(description="a signing secret exists (shown only when made)")
+    webhook_disabled: bool = Field(default=False, description="turned off after repeated failed deliveries")
+    webhook_disabled_reason: str | None = None
+    email: str | None = Field(default=None, description="where email goes: the account's address")
+    email_unsubscribed: bool = Field(default=False, description="the unsubscribe link was used")
+
+
+class WebhookSecret(Loose):
+    secret: str = Field(description="HMAC-SHA256 key of the Akleao-Signature header; shown once")
+
+
+class UnsubscribeQuery(Strict):
+    token: str = Field(min_length=3, max_length=400)
+
+
+class Unsubscribed(Loose):
+    unsubscribed: bool

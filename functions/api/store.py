@@ -120,6 +120,31 @@ class Store:
         self.touch_user(principal)
         self._user_ref(principal.sub).set({"watchlist": firestore.ArrayRemove([symbol])}, merge=True)
 
+    # ------------------------------------------------------------ notifications
+
+    def set_notifications(self, principal: Principal, settings: dict[str, Any]) -> None:
+        """New settings also give a disabled webhook and an unsubscribed address another
+        chance: saving them is the user asking for deliveries again."""
+        self.touch_user(principal)
+        changes: dict[str, Any] = {"notifications": settings, "webhook_disabled": False, "webhook_failures": 0}
+        if settings.get("email"):
+            changes["email_unsubscribed"] = False
+        if principal.email:
+            changes["email"] = principal.email
+        self._user_ref(principal.sub).set(changes, merge=True)
+
+    def set_webhook_secret(self, principal: Principal, secret: str) -> None:
+        self.touch_user(principal)
+        self._user_ref(principal.sub).set({"webhook_secret": secret}, merge=True)
+
+    def unsubscribe(self, user_id: str) -> bool:
+        """Stop email for ``user_id``; False when no such user exists."""
+        ref = self._user_ref(user_id)
+        if not ref.get().exists:
+            return False
+        ref.set({"email_unsubscribed": True}, merge=True)
+        return True
+
     # ------------------------------------------------------------ alerts
 
     def alert(self, alert_id: str) -> dict[str, Any] | None:

@@ -133,13 +133,21 @@ def test_an_environment_variable_renamed_only_in_code_is_reported(model: tfmodel
     assert "archive: BQ_DATASET must be set in production but terraform does not set it" in problems
 
 
-def test_every_secret_is_mounted_by_some_function_and_only_fetch_reads_reddit_credentials(
+def test_every_secret_is_mounted_by_some_function_and_each_only_where_it_is_needed(
     model: tfmodel.TerraformModel,
 ) -> None:
     defined = set(re.findall(r'"([^"]+)"', model.locals["secrets"]))
     mounted = {(name, secret) for name, fn in model.functions.items() for secret in fn.secrets.values()}
     assert {secret for _, secret in mounted} == defined
-    assert {name for name, _ in mounted} == {"fetch"}
+    readers: dict[str, set[str]] = {}
+    for name, secret in mounted:
+        readers.setdefault(secret, set()).add(name)
+    assert readers == {
+        "reddit-client-id": {"fetch"},
+        "reddit-client-secret": {"fetch"},
+        "smtp-password": {"notify"},
+        "notify-signing-key": {"notify", "api"},  # notify signs unsubscribe links, api checks them
+    }
 
 
 def test_functions_may_publish_only_to_topics_terraform_lets_them(model: tfmodel.TerraformModel) -> None:

@@ -1,0 +1,199 @@
+"""Who hears of an alert, and what they receive: pure decisions for the notify function.
+
+A user is told of an alert event when it matches their alert preferences (the same ones
+that filter their dashboard: watchlist only, minimum score, maximum pump risk, subreddits)
+and their notification settings (which kinds, quiet hours, an hourly cap). What they get is
+one delivery per channel, user, alert and level, so a redelivered event never sends twice.
+
+Webhook bodies are signed the way payment providers sign theirs, so receivers can reuse
+what they know: header ``Akleao-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`` over
+``"<t>.<raw body>"`` with the user's webhook secret; a receiver recomputes it, compares in
+constant time and refuses a ``t`` older than a few minutes (replay). :func:`verify` is that
+recipe.
+"""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from email.message import EmailMessage
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from common.messages import AlertEvent
+
+SIGNATURE_HEADER = "Akleao-Signature"
+SIGNATURE_TOLERANCE_S = 300  # a receiver refuses signatures older than this
+MAX_PER_HOUR_LIMIT = 100
+Channel = Literal["webhook", "email"]
+Kind = Literal["organic", "pump"]
+Moment = Literal["open", "escalated", "resolved"]
+
+
+class QuietHours(BaseModel):
+    """UTC hours [start, end) when nothing is sent (wrapping midnight when start > end)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: int = Field(ge=0, le=23)
+    end: int = Field(ge=0, le=23)
+
+    def covers(self, hour: int) -> bool:
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= hour < self.end
+        return hour >= self.start or hour < self.end
+
+
+class NotificationSettings(BaseModel):
+    """What a user asked to be sent (``users/{id}.notifications``); the webhook secret is
+    kept apart, never returned after it is made."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    webhook_url: HttpUrl | None = Field(default=None, description="HTTPS endpoint that receives signed JSON")
+    email: bool = Field(default=False, description="send to the account's email address")
+    kinds: tuple[Kind, ...] = Field(default=("organic",), description="organic breakouts, pump warnings")
+    events: tuple[Moment, ...] = Field(default=("open", "escalated"), description="which moments of an alert")
+    quiet_hours: QuietHours | None = Field(default=None, description="UTC hours when nothing is sent")
+    max_per_hour: int = Field(default=10, ge=1, le=MAX_PER_HOUR_LIMIT, description="messages per hour per channel")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and value.scheme != "https" and value.host not in ("localhost", "127.0.0.1"):
+            raise ValueError("a webhook must be https (http only for localhost)")
+        return value
+
+
+def settings_of(user: Mapping[str, Any]) -> NotificationSettings:
+    raw = user.get("notifications")
+    return NotificationSettings.model_validate(raw) if isinstance(raw, dict) else NotificationSettings()
+
+
+def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any], hour: int) -> bool:
+    """Whether ``user`` should hear of ``event`` (its alert document ``alert``), at UTC ``hour``."""
+    settings = settings_of(user)
+    preferences = user.get("preferences") or {}
+    watchlist = set(user.get("watchlist") or ())
+    if preferences.get("watchlist_only") and event.ticker not in watchlist:
+        return False
+    if event.kind not in settings.kinds or event.status not in settings.events:
+        return False
+    if event.score < float(preferences.get("min_score") or 0.0):
+        return False
+    if event.kind == "organic" and event.pump_risk > float(preferences.get("max_pump_risk", 0.5)):
+        return False
+    wanted = set(preferences.get("subreddits") or ())
+    seen = set(((alert.get("metrics") or {}).get("subreddits_24h") or "").split(",")) - {""}
+    if wanted and seen and not wanted & seen:
+        return False
+    return not (settings.quiet_hours is not None and settings.quiet_hours.covers(hour))
+
+
+def channels(user: Mapping[str, Any]) -> list[Channel]:
+    settings = settings_of(user)
+    out: list[Channel] = []
+    if settings.webhook_url is not None and user.get("webhook_secret") and not user.get("webhook_disabled"):
+        out.append("webhook")
+    if settings.email and user.get("email") and not user.get("email_unsubscribed"):
+        out.append("email")
+    return out
+
+
+def delivery_id(user_id: str, event: AlertEvent, channel: Channel) -> str:
+    """One delivery per user, alert, level, status and channel: the idempotency key."""
+    return f"{user_id}|{event.alert_id}|{event.level}|{event.status}|{channel}".replace("/", "_")
+
+
+def payload(event: AlertEvent, alert: Mapping[str, Any], app_url: str) -> dict[str, Any]:
+    """The documented webhook body (docs/notifications.md)."""
+    evidence = [
+        {k: e.get(k) for k in ("title", "permalink", "subreddit", "created_utc", "kind")}
+        for e in (alert.get("evidence") or [])[:5]
+    ]
+    return {
+        "type": f"alert.{event.status}",
+        "alert_id": event.alert_id,
+        "ticker": event.ticker,
+        "kind": event.kind,
+        "status": event.status,
+        "level": event.level,
+        "score": event.score,
+        "pump_risk": event.pump_risk,
+        "rule": event.rule,
+        "as_of": event.as_of,
+        "reasons": list(alert.get("reasons") or []),
+        "evidence": evidence,
+        "url": f"{app_url.rstrip('/')}/alerts/{event.alert_id}",
+    }
+
+
+def body_bytes(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify(secret: str, header: str, body: bytes, now: float, tolerance_s: int = SIGNATURE_TOLERANCE_S) -> bool:
+    """The receiver's check: the signature matches and is recent."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(now - timestamp) > tolerance_s:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def unsubscribe_token(key: str, user_id: str) -> str:
+    """What the unsubscribe link carries: the user id and its MAC under the service's key,
+    so the link works without signing in and cannot be forged for another user."""
+    mac = hmac.new(key.encode(), f"unsubscribe:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{user_id}.{mac}"
+
+
+def unsubscribed_user(key: str, token: str) -> str | None:
+    user_id, _, _mac = token.rpartition(".")
+    if not user_id or not hmac.compare_digest(unsubscribe_token(key, user_id), token):
+        return None
+    return user_id
+
+
+def email_message(
+    event: AlertEvent, alert: Mapping[str, Any], *, to: str, sender: str, app_url: str, unsubscribe_url: str
+) -> EmailMessage:
+    body = payload(event, alert, app_url)
+    subject = f"[Akleao] {event.ticker} {event.kind} alert {event.status} (level {event.level})"
+    lines = [
+        f"{event.ticker}: {event.kind} alert, {event.status}, level {event.level}",
+        f"score {event.score:.2f}, pump risk {event.pump_risk:.2f} ({event.rule})",
+        "",
+        *[f"- {r}" for r in body["reasons"]],
+        "",
+        *[f"{e['title'] or e['permalink']}: https://www.reddit.com{e['permalink']}" for e in body["evidence"]],
+        "",
+        f"Open: {body['url']}",
+        f"Unsubscribe from these emails: {unsubscribe_url}",
+    ]
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = to
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message.set_content("\n".join(lines))
+    message.add_alternative(_html(lines), subtype="html")
+    return message
+
+
+def _html(lines: Sequence[str]) -> str:
+    from html import escape
+
+    return "<html><body>" + "".join(f"<p>{escape(line)}</p>" for line in lines if line) + "</body></html>"

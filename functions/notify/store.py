@@ -1,0 +1,103 @@
+"""notify's Firestore documents: who might hear of an alert, and one record per delivery.
+
+``deliveries/{user|alert|level|status|channel}`` is the idempotency key: created (create
+precondition) with a short lease before anything is sent, marked ``sent`` after, so a
+redelivered event or a concurrent copy never sends twice; a delivery whose sender died
+mid-way is taken over once its lease expires. ``users/{id}/sent/{channel}-{hour}`` counts
+what a user was sent per hour, against their cap.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from common.adapters import firestore as fs
+
+LEASE_S = 120.0  # longer than one delivery's retries take
+DELIVERY_TTL = timedelta(days=8)  # past any redelivery of the event
+
+
+class Busy(RuntimeError):
+    """Another copy of the event is sending this delivery right now: retry the event later."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    ref: firestore.DocumentReference
+    attempt: int
+
+
+def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
+    """Users who may want ``ticker``'s alert: those watching it, and those who take every
+    alert (not watchlist-only). Both are single-field queries Firestore indexes by itself."""
+    users = db.collection(fs.USERS)
+    watching = fs.indexed(users.where(filter=FieldFilter("watchlist", "array_contains", ticker)))
+    everything = users.where(filter=FieldFilter("preferences.watchlist_only", "==", False))
+    out: dict[str, dict[str, Any]] = {}
+    for query in (watching, everything):
+        for snap in query.stream():
+            out[snap.id] = snap.to_dict() or {}
+    return out
+
+
+def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:
+    """The right to send this delivery, or None when it was sent (or suppressed) before."""
+    ref = db.collection(fs.DELIVERIES).document(delivery_id)
+    lease = {"status": "sending", "lease_until": now + LEASE_S, "expires_at": _expiry(now)}
+    if fs.create_if_absent(ref, {**lease, "attempts": 1}):
+        return Claim(ref, 1)
+    snap = ref.get()
+    doc = snap.to_dict() or {}
+    if doc.get("status") in ("sent", "suppressed"):
+        return None
+    if doc.get("status") == "sending" and float(doc.get("lease_until") or 0.0) > now:
+        raise Busy(f"delivery {delivery_id} is being sent by another copy")
+    attempt = int(doc.get("attempts") or 0) + 1
+    try:
+        ref.update({**lease, "attempts": attempt}, option=db.write_option(last_update_time=snap.update_time))
+    except (gexc.FailedPrecondition, gexc.NotFound) as exc:
+        raise Busy(f"delivery {delivery_id} was taken by another copy") from exc
+    return Claim(ref, attempt)
+
+
+def finish(claim: Claim, status: str, **fields: Any) -> None:
+    claim.ref.update({"status": status, "finished_at": firestore.SERVER_TIMESTAMP, **fields})
+
+
+def sent_this_hour(db: firestore.Client, user_id: str, channel: str, hour: str) -> int:
+    snap = _counter(db, user_id, channel, hour).get()
+    return int((snap.to_dict() or {}).get("count") or 0) if snap.exists else 0
+
+
+def count_sent(db: firestore.Client, user_id: str, channel: str, hour: str, now: float) -> None:
+    _counter(db, user_id, channel, hour).set({"count": firestore.Increment(1), "expires_at": _expiry(now)}, merge=True)
+
+
+def webhook_failed(db: firestore.Client, user_id: str, reason: str, disable_after: int) -> bool:
+    """Count a failed webhook delivery; True when this one disables the webhook."""
+    ref = db.collection(fs.USERS).document(user_id)
+    ref.set({"webhook_failures": firestore.Increment(1), "webhook_last_error": reason[:300]}, merge=True)
+    failures = int((ref.get().to_dict() or {}).get("webhook_failures") or 0)
+    if failures >= disable_after:
+        ref.set({"webhook_disabled": True, "webhook_disabled_reason": reason[:300]}, merge=True)
+        return True
+    return False
+
+
+def webhook_succeeded(db: firestore.Client, user_id: str) -> None:
+    db.collection(fs.USERS).document(user_id).set({"webhook_failures": 0}, merge=True)
+
+
+def _counter(db: firestore.Client, user_id: str, channel: str, hour: str) -> firestore.DocumentReference:
+    ref: firestore.DocumentReference = (
+        db.collection(fs.USERS).document(user_id).collection(fs.SENT).document(f"{channel}-{hour}")
+    )
+    return ref
+
+
+def _expiry(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC) + DELIVERY_TTL

@@ -1,0 +1,136 @@
+"""Alerts reach people: an alert event on ``alerts`` through the running notify function to
+a webhook receiver and an SMTP sink (devtools/mailbox.py), once per user and level however
+often the event is delivered, with a signature the documented recipe verifies."""
+
+import json
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import google.cloud.pubsub_v1 as pubsub_v1
+import pytest
+
+from common import notify, topics
+from common.adapters import firestore as fs
+from common.messages import AlertEvent, encode
+from common.settings import Settings
+from emulators.stack import Stack
+from tests.support.api import ApiClient, db, make_client
+from tests.support.jwks import JwksServer, ed25519_key, serving
+
+KEY = ed25519_key("notify-key")
+SECRET = "whsec-test"
+EVENT = AlertEvent(
+    alert_id="NTLA-2026010823", ticker="NTLA", status="open", level=1, rule="volume_spike_6h", score=2.0,
+    pump_risk=0.1, as_of=1_767_900_000.0, kind="organic",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def jwks() -> Iterator[JwksServer]:
+    with serving(KEY) as server:
+        yield server
+
+
+def _mailbox(stack: Stack, path: str, body: Any = None) -> Any:
+    url = stack.env["MAILBOX_URL"] + path
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def mailbox(emulators: Stack) -> Iterator[Callable[[str], Any]]:
+    _mailbox(emulators, "/_reset", {})
+    yield lambda path: _mailbox(emulators, path)
+    _mailbox(emulators, "/_reset", {})
+
+
+def _user(stack: Stack, user_id: str, **changes: Any) -> None:
+    doc: dict[str, Any] = {
+        "email": f"{user_id}@example.com",
+        "watchlist": ["NTLA"],
+        "preferences": {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": True, "subreddits": []},
+        "notifications": {"email": True, "webhook_url": f"{stack.env['MAILBOX_URL']}/hooks/{user_id}"},
+        "webhook_secret": SECRET,
+        **changes,
+    }
+    db().collection(fs.USERS).document(user_id).set(doc)
+
+
+def _publish(stack: Stack, event: AlertEvent, times: int) -> None:
+    publisher = pubsub_v1.PublisherClient()
+    topic = publisher.topic_path(stack.emulators.project if stack.emulators else "", topics.ALERTS)
+    for _ in range(times):
+        publisher.publish(topic, encode(event)).result(timeout=10)
+
+
+def _wait(read: Callable[[], list[Any]], count: int, timeout: float = 60.0, settle: float = 3.0) -> list[Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(read()) < count:
+        time.sleep(0.3)
+    time.sleep(settle)  # anything extra would arrive now
+    return read()
+
+
+def test_a_watched_alert_reaches_webhook_and_email_once_through_redeliveries_and_a_flaky_webhook(
+    emulators: Stack, mailbox: Callable[[str], Any]
+) -> None:
+    _user(emulators, "ann")
+    _user(emulators, "bob", watchlist=["AAPL"])  # watchlist only, NTLA not on it: nothing
+    db().collection(fs.ALERTS).document(EVENT.alert_id).set({"reasons": ["3x the usual volume"], "evidence": []})
+    _mailbox(emulators, "/_fail", {"status": 500, "times": 2})
+    _publish(emulators, EVENT, times=3)
+
+    delivered = [h for h in _wait(lambda: [h for h in mailbox("/hooks") if h["answered"] == 200], 1)]
+    hooks = mailbox("/hooks")
+    assert [h["answered"] for h in hooks] == [500, 500, 200]  # retried in place, then delivered once
+    assert [h["name"] for h in delivered] == ["ann"]
+    [hook] = delivered
+    assert notify.verify(SECRET, hook["headers"][notify.SIGNATURE_HEADER], hook["body"].encode(), now=time.time())
+    body = json.loads(hook["body"])
+    assert (body["type"], body["ticker"], body["level"], body["reasons"]) == (
+        "alert.open",
+        "NTLA",
+        1,
+        ["3x the usual volume"],
+    )
+
+    mail = _wait(lambda: mailbox("/mail"), 1)
+    assert [m["to"] for m in mail] == [["ann@example.com"]]
+    assert "NTLA" in mail[0]["subject"] and mail[0]["html"]
+    assert "/v1/unsubscribe?token=" in mail[0]["list_unsubscribe"]
+
+
+def test_the_unsubscribe_link_stops_email_without_signing_in(
+    emulators: Stack, mailbox: Callable[[str], Any], jwks: JwksServer
+) -> None:
+    _user(emulators, "cid", notifications={"email": True})
+    _publish(emulators, EVENT, times=1)
+    [mail] = _wait(lambda: mailbox("/mail"), 1)
+    link = mail["list_unsubscribe"].strip("<>")
+    token = link.split("token=", 1)[1]
+
+    api: ApiClient = make_client(jwks, KEY, NOTIFY_SIGNING_KEY=Settings().notify_signing_key.get_secret_value())
+    assert api.http.get(f"/v1/unsubscribe?token={token}").get_json() == {"unsubscribed": True}
+    assert api.http.get(f"/v1/unsubscribe?token=cid.{'0' * 32}").status_code == 400
+    assert (db().collection(fs.USERS).document("cid").get().to_dict() or {})["email_unsubscribed"]
+
+    _publish(emulators, EVENT.model_copy(update={"level": 2, "status": "escalated"}), times=1)
+    assert _wait(lambda: mailbox("/mail"), 2, timeout=8, settle=0) == [mail]  # nothing more
+
+
+def test_notification_settings_round_trip_and_the_secret_is_shown_once(emulators: Stack, jwks: JwksServer) -> None:
+    del emulators
+    api = make_client(jwks, KEY)
+    made = api.call("POST", "/v1/me/notifications/webhook-secret")
+    assert made.status_code == 201 and len(made.get_json()["secret"]) >= 32
+    sent = {"webhook_url": "https://hooks.example.com/a", "email": False, "kinds": ["organic", "pump"]}
+    stored = api.call("PUT", "/v1/me/notifications", json=sent).get_json()
+    assert stored["webhook_secret_set"] and "secret" not in json.dumps(stored).replace("secret_set", "")
+    assert stored["settings"]["kinds"] == ["organic", "pump"]
+    assert api.call("GET", "/v1/me/notifications").get_json() == stored
+    refused = api.call("PUT", "/v1/me/notifications", json={"webhook_url": "http://hooks.example.com/a"})
+    assert refused.status_code == 422
