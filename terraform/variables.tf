@@ -133,3 +133,19 @@ variable "smtp_from" {
   type        = string
   description = "From address of alert emails (a domain with SPF/DKIM for the relay)."
 }
+
+variable "alert_email" {
+  type        = string
+  description = "Where alert policies and the budget page (the on-call address)."
+}
+
+variable "billing_account" {
+  type        = string
+  description = "Billing account id (XXXXXX-XXXXXX-XXXXXX) the budget watches."
+}
+
+variable "daily_budget_usd" {
+  type        = number
+  description = "Spend per day that counts as a cost spike; the monthly budget is 30 times it."
+  default     = 100
+}

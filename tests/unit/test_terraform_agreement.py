@@ -188,3 +188,19 @@ def test_bigquery_tables_partitioning_and_clustering_match_what_the_archive_writ
 def test_every_declared_variable_is_used(model: tfmodel.TerraformModel) -> None:
     text = "\n".join(p.read_text() for p in tfmodel.TERRAFORM_DIR.glob("*.tf"))
     assert [v for v in model.variables if f"var.{v}" not in text] == []
+
+
+def test_every_alert_policy_watches_a_defined_metric_and_has_its_runbook_section(
+    model: tfmodel.TerraformModel,
+) -> None:
+    metrics = tfmodel.unquote(model.locals["log_metrics"])
+    policies = tfmodel.unquote(model.locals["alert_policies"])
+    runbook = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    anchors = {
+        re.sub(r"[^a-z0-9 -]", "", h.strip("# ").lower()).replace(" ", "-")
+        for h in runbook.splitlines()
+        if h.startswith("### ")
+    }
+    assert {p["metric"] for p in policies.values()} <= set(metrics)
+    assert {p["runbook"] for p in policies.values()} | {"api-errors"} <= anchors
+    assert {p["condition"] for p in policies.values()} <= {"above", "absent"}

@@ -1,0 +1,239 @@
+# Operating it: log-based metrics from the JSON lines the functions write, alert policies
+# that page the on-call address, and a budget. Each metric is declared as a structured
+# match (function, severity, message pattern) that this file turns into a Cloud Logging
+# filter and tests/integration/test_log_metrics.py checks against lines the local stack
+# really writes; each policy names the metric it watches (tests/unit/test_terraform_agreement.py).
+# What each alert means and what to do: docs/operations.md "Runbook".
+
+locals {
+  log_metrics = {
+    fetch_runs = {
+      description = "fetch runs finished, per subreddit (absent: ingestion stopped)"
+      function    = "fetch"
+      severity    = "=INFO"
+      message     = "^fetched r/"
+      labels      = { subreddit = "jsonPayload.subreddit" }
+    }
+    reddit_retries = {
+      description = "Reddit answers retried (429 throttling, 5xx), per status"
+      function    = ""
+      severity    = "=WARNING"
+      message     = "^reddit answered "
+      labels      = { status = "jsonPayload.status" }
+    }
+    listings_refused = {
+      description = "listings Reddit refuses (private, quarantined, banned or gone subreddits)"
+      function    = "fetch"
+      severity    = "=WARNING"
+      message     = "refused by Reddit"
+      labels      = { subreddit = "jsonPayload.subreddit" }
+    }
+    dead_lettered = {
+      description = "malformed messages a function dead-lettered, per subscription"
+      function    = ""
+      severity    = "=ERROR"
+      message     = "^malformed message dead-lettered"
+      labels      = { subscription = "jsonPayload.subscription" }
+    }
+    function_errors = {
+      description = "error lines of any function, per function"
+      function    = ""
+      severity    = ">=ERROR"
+      message     = ""
+      labels      = { function = "jsonPayload.function" }
+    }
+    alerts_published = {
+      description = "alerts opened, escalated or reopened (published on the alerts topic)"
+      function    = "detect"
+      severity    = "=INFO"
+      message     = "^detected "
+      labels      = {}
+      extra       = "jsonPayload.published=1"
+    }
+  }
+
+  # policy => the metric it watches, how, and the runbook section that explains it
+  alert_policies = {
+    ingestion_stopped = {
+      metric    = "fetch_runs"
+      condition = "absent"
+      duration  = "1800s"
+      threshold = 0
+      runbook   = "ingestion-stopped"
+    }
+    dead_letters = {
+      metric    = "dead_lettered"
+      condition = "above"
+      duration  = "0s"
+      threshold = 0
+      runbook   = "dead-letters"
+    }
+    function_errors = {
+      metric    = "function_errors"
+      condition = "above"
+      duration  = "300s"
+      threshold = 10
+      runbook   = "function-errors"
+    }
+    reddit_throttling = {
+      metric    = "reddit_retries"
+      condition = "above"
+      duration  = "900s"
+      threshold = 30
+      runbook   = "reddit-throttling"
+    }
+  }
+
+  log_metric_filters = {
+    for name, spec in local.log_metrics : name => join(" AND ", compact([
+      "resource.type=\"cloud_run_revision\"",
+      spec.function == "" ? "" : "jsonPayload.function=\"${spec.function}\"",
+      "severity${spec.severity}",
+      spec.message == "" ? "" : "jsonPayload.message=~\"${spec.message}\"",
+      lookup(spec, "extra", ""),
+    ]))
+  }
+}
+
+resource "google_logging_metric" "metric" {
+  for_each    = local.log_metrics
+  name        = "akleao/${each.key}"
+  description = each.value.description
+  filter      = local.log_metric_filters[each.key]
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+
+    dynamic "labels" {
+      for_each = each.value.labels
+      content {
+        key        = labels.key
+        value_type = "STRING"
+      }
+    }
+  }
+
+  label_extractors = { for key, field in each.value.labels : key => "EXTRACT(${field})" }
+}
+
+resource "google_monitoring_notification_channel" "oncall" {
+  display_name = "Akleao on-call"
+  type         = "email"
+  labels = {
+    email_address = var.alert_email
+  }
+}
+
+resource "google_monitoring_alert_policy" "log_metric" {
+  for_each     = local.alert_policies
+  display_name = "Akleao: ${replace(each.key, "_", " ")}"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "${each.value.metric} ${each.value.condition} ${each.value.threshold}"
+
+    dynamic "condition_threshold" {
+      for_each = each.value.condition == "above" ? [1] : []
+      content {
+        filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[each.value.metric].name}\" AND resource.type=\"cloud_run_revision\""
+        comparison      = "COMPARISON_GT"
+        threshold_value = each.value.threshold
+        duration        = each.value.duration
+        aggregations {
+          alignment_period     = "300s"
+          per_series_aligner   = "ALIGN_SUM"
+          cross_series_reducer = "REDUCE_SUM"
+        }
+      }
+    }
+
+    dynamic "condition_absent" {
+      for_each = each.value.condition == "absent" ? [1] : []
+      content {
+        filter   = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[each.value.metric].name}\" AND resource.type=\"cloud_run_revision\""
+        duration = each.value.duration
+        aggregations {
+          alignment_period     = "300s"
+          per_series_aligner   = "ALIGN_SUM"
+          cross_series_reducer = "REDUCE_SUM"
+        }
+      }
+    }
+  }
+
+  notification_channels = [google_monitoring_notification_channel.oncall.id]
+
+  documentation {
+    content   = "Runbook: docs/operations.md#${each.value.runbook}"
+    mime_type = "text/markdown"
+  }
+}
+
+# API answers 5xx on more than 1 % of requests over 5 minutes (Cloud Run's own request count).
+resource "google_monitoring_alert_policy" "api_errors" {
+  display_name = "Akleao: API 5xx above 1 %"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "api 5xx / all requests > 0.01"
+    condition_threshold {
+      filter             = "metric.type=\"run.googleapis.com/request_count\" AND resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\" AND metric.labels.response_code_class=\"5xx\""
+      denominator_filter = "metric.type=\"run.googleapis.com/request_count\" AND resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\""
+      comparison         = "COMPARISON_GT"
+      threshold_value    = 0.01
+      duration           = "300s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+      denominator_aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  notification_channels = [google_monitoring_notification_channel.oncall.id]
+
+  documentation {
+    content   = "Runbook: docs/operations.md#api-errors"
+    mime_type = "text/markdown"
+  }
+}
+
+# A cost spike: the month's spend (actual and forecast) against daily_budget_usd x 30.
+resource "google_billing_budget" "monthly" {
+  billing_account = var.billing_account
+  display_name    = "Akleao monthly"
+
+  budget_filter {
+    projects = ["projects/${data.google_project.this.number}"]
+  }
+
+  amount {
+    specified_amount {
+      currency_code = "USD"
+      units         = tostring(var.daily_budget_usd * 30)
+    }
+  }
+
+  threshold_rules {
+    threshold_percent = 0.5
+  }
+  threshold_rules {
+    threshold_percent = 0.9
+  }
+  threshold_rules {
+    threshold_percent = 1.0
+    spend_basis       = "FORECASTED_SPEND"
+  }
+
+  all_updates_rule {
+    monitoring_notification_channels = [google_monitoring_notification_channel.oncall.id]
+    disable_default_iam_recipients   = false
+  }
+}

@@ -1,0 +1,90 @@
+"""Each log-based metric Terraform defines (terraform/monitoring.tf) counts lines the
+functions really write: the faults and events behind them are made to happen on the local
+stack, and each metric's structured match is checked against the captured log lines."""
+
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import google.cloud.pubsub_v1 as pubsub_v1
+
+from common import topics
+from devtools.pubsub import Observer
+from devtools.reddit import LocalReddit
+from emulators import tfmodel
+from emulators.stack import Stack
+from tests.integration.test_detect import _db, _publish, organic_batch, prepare
+from tests.integration.test_fetch import WSB, db_client, finished, tick
+from tests.support.small_corpus import SMALL
+
+SEVERITIES = ["DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"]
+
+
+def _lines(log_dir: Path) -> list[dict[str, Any]]:
+    out = []
+    for path in log_dir.glob("*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                out.append(entry)
+    return out
+
+
+def _field(entry: dict[str, Any], path: str) -> Any:
+    value: Any = entry
+    for part in path.removeprefix("jsonPayload.").split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def matches(spec: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """The metric's filter (monitoring.tf log_metric_filters), read the way Cloud Logging reads it."""
+    if spec["function"] and entry.get("function") != spec["function"]:
+        return False
+    op, level = re.fullmatch(r"(>=|=)(\w+)", spec["severity"]).groups()  # type: ignore[union-attr]
+    severity = SEVERITIES.index(str(entry.get("severity", "DEFAULT")).upper()) if entry.get("severity") else -1
+    if (op == "=" and severity != SEVERITIES.index(level)) or (op == ">=" and severity < SEVERITIES.index(level)):
+        return False
+    if spec["message"] and not re.search(spec["message"], str(entry.get("message", ""))):
+        return False
+    extra = spec.get("extra", "")
+    if extra:
+        path, want = extra.split("=", 1)
+        if str(_field(entry, path)) != want:
+            return False
+    return all(_field(entry, field) is not None for field in spec["labels"].values())
+
+
+def test_every_log_metric_counts_lines_the_stack_really_writes(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    # fetch: a run (fetch_runs), a throttled answer (reddit_retries), a refused listing
+    local_reddit.load(SMALL, "start")
+    local_reddit.fault(f"/r/{WSB}/new", status=429, times=1)
+    local_reddit.fault(f"/r/{WSB}/hot", status=403, times=5)
+    finished(db_client(emulators), WSB, tick(emulators, WSB))
+    # a poison message (dead_lettered, function_errors)
+    dead = observe(topics.dead_letter_topic("mentions-aggregate"))
+    publisher = pubsub_v1.PublisherClient()
+    assert emulators.emulators is not None
+    publisher.publish(publisher.topic_path(emulators.emulators.project, topics.MENTIONS), b"not json").result(10)
+    assert dead.pull(expected=1, timeout=30)
+    # an alert (alerts_published)
+    db = _db(emulators)
+    batch = organic_batch("EDIT")
+    prepare(db, "EDIT", batch)
+    alerts = observe(topics.ALERTS)
+    _publish(emulators, topics.MENTIONS, [batch], key="EDIT")
+    assert alerts.pull(expected=1, timeout=90)
+    time.sleep(1.0)  # the lines are written before the acknowledgements that got us here
+
+    metrics = tfmodel.unquote(tfmodel.load().locals["log_metrics"])
+    lines = _lines(emulators.log_dir)
+    unmatched = sorted(name for name, spec in metrics.items() if not any(matches(spec, e) for e in lines))
+    assert unmatched == []
