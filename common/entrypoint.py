@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import functions_framework
 from cloudevents.http import CloudEvent
 
 from common import log, topics
 from common.adapters import firestore as fs
-from common.adapters.pubsub import Publisher
+from common.adapters.pubsub import Publisher, get_publisher
 from common.messages import MalformedMessage, Message, b64decode_data, decode_data
+from common.settings import Settings, get_settings
 
 M = TypeVar("M", bound=Message)
 logger = log.get_logger(__name__)
@@ -108,3 +110,31 @@ def _log_ops(ops: fs.OpCounts) -> None:
             }
         },
     )
+
+
+def publisher_for(settings: Settings) -> Publisher:
+    """The instance's publisher (one per project, batching and ordering set up once)."""
+    return get_publisher(settings.project_id)
+
+
+def pubsub_function(
+    function: str, model: type[M], process: Callable[[M, Delivery, Settings], None]
+) -> Callable[[CloudEvent], None]:
+    """The Cloud Function ``function``: settings read and logging set up once per instance,
+    each push decoded as ``model`` and handed to ``process`` by :func:`handle`. Every
+    Pub/Sub-triggered function is made here, so the scaffold lives in one place."""
+
+    def entry(cloud_event: CloudEvent) -> None:
+        settings = get_settings()
+        log.configure(settings.log_level)
+        handle(
+            cloud_event,
+            function=function,
+            model=model,
+            process=lambda message, delivery: process(message, delivery, settings),
+            publisher=lambda: publisher_for(settings),
+        )
+
+    entry.__name__ = entry.__qualname__ = function
+    registered: Callable[[CloudEvent], None] = functions_framework.cloud_event(entry)
+    return registered

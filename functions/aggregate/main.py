@@ -17,14 +17,12 @@ must not swallow the update, and the detector is idempotent per ``as_of``.
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-import functions_framework
-from cloudevents.http import CloudEvent
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from common import log, topics
 from common.adapters import firestore as fs
-from common.adapters.pubsub import Outgoing, Publisher, get_publisher
+from common.adapters.pubsub import Outgoing, Publisher
 from common.aggregation import (
     SERIES_HOURS,
     Tuning,
@@ -34,9 +32,9 @@ from common.aggregation import (
     window_day_keys,
     window_hour_keys,
 )
-from common.entrypoint import Delivery, handle
+from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import Mention, MentionBatch, TickerUpdate
-from common.settings import Settings, get_settings
+from common.settings import Settings
 from common.timekeys import day_key, hour_key
 from functions.aggregate.store import DAYS, TickerStore
 
@@ -77,6 +75,8 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], seen_ttl_days: fl
         # The window ending at target holds nothing newer than previous_as_of (it is the
         # newest item counted), so the state's copy, kept as of then, covers it.
         kept_hours, kept_days = state.recent if state.recent is not None else (None, None)
+        if state.previous_as_of is None:  # nothing counted yet: no bucket exists to read
+            kept_hours, kept_days = {}, {}
         hours = store.read_buckets(
             fs.HOURS, window_hour_keys(target), {hour_key(m.created_utc) for m in new}, kept_hours
         )
@@ -143,26 +143,12 @@ def aggregate_batch(
     return result
 
 
-def _publisher() -> Publisher:
-    return get_publisher(get_settings().project_id)
-
-
 def _process(batch: MentionBatch, delivery: Delivery, settings: Settings) -> None:
     if "/" in batch.ticker or batch.ticker.strip(".") == "":
         logger.error("unusable ticker %r ignored", batch.ticker, extra={"json_fields": {"ticker": batch.ticker}})
         return
     with log.context(ticker=batch.ticker):
-        aggregate_batch(batch, delivery, settings, fs.get_client(settings.project_id), _publisher())
+        aggregate_batch(batch, delivery, settings, fs.get_client(settings.project_id), publisher_for(settings))
 
 
-@functions_framework.cloud_event
-def aggregate(cloud_event: CloudEvent) -> None:
-    settings = get_settings()
-    log.configure(settings.log_level)
-    handle(
-        cloud_event,
-        function="aggregate",
-        model=MentionBatch,
-        process=lambda batch, delivery: _process(batch, delivery, settings),
-        publisher=_publisher,
-    )
+aggregate = pubsub_function("aggregate", MentionBatch, _process)

@@ -16,17 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import functions_framework
-from cloudevents.http import CloudEvent
 from google.cloud import firestore
 
 from common import history, log, topics
 from common.adapters import bigquery as bq
 from common.adapters import firestore as fs
-from common.adapters.pubsub import Publisher, get_publisher
-from common.entrypoint import Delivery, handle
+from common.adapters.pubsub import Publisher
+from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ItemBatch, RedditItem
-from common.settings import Settings, get_settings
+from common.settings import Settings
 
 FUNCTION = "archive"
 # Pub/Sub keeps a message at most 7 days; the marker outlives any redelivery of it.
@@ -165,10 +163,6 @@ def _dead_letter(rejected: list[bq.RejectedRow], delivery: Delivery, publisher: 
         future.result(timeout=30)
 
 
-def _publisher() -> Publisher:
-    return get_publisher(get_settings().project_id)
-
-
 def _process(batch: ItemBatch, delivery: Delivery, settings: Settings) -> None:
     archive_batch(
         batch,
@@ -176,18 +170,8 @@ def _process(batch: ItemBatch, delivery: Delivery, settings: Settings) -> None:
         settings=settings,
         db=fs.get_client(settings.project_id),
         client=bq.get_client(settings),
-        publisher=_publisher(),
+        publisher=publisher_for(settings),
     )
 
 
-@functions_framework.cloud_event
-def archive(cloud_event: CloudEvent) -> None:
-    settings = get_settings()
-    log.configure(settings.log_level)
-    handle(
-        cloud_event,
-        function=FUNCTION,
-        model=ItemBatch,
-        process=lambda batch, delivery: _process(batch, delivery, settings),
-        publisher=_publisher,
-    )
+archive = pubsub_function("archive", ItemBatch, _process)

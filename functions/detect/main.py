@@ -12,19 +12,17 @@ treat (alert_id, level) as the idempotency key.
 from dataclasses import dataclass
 from typing import Any
 
-import functions_framework
-from cloudevents.http import CloudEvent
 from google.cloud import firestore
 
 from common import log, topics
 from common.adapters import firestore as fs
-from common.adapters.pubsub import Outgoing, Publisher, get_publisher
+from common.adapters.pubsub import Outgoing, Publisher
 from common.detection.baseline import HOUR
 from common.detection.engine import Outcome, decide_summary, series_counts
 from common.detection.lifecycle import ANNOUNCED, step
-from common.entrypoint import Delivery, handle
+from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import AlertEvent, TickerUpdate
-from common.settings import Settings, get_settings
+from common.settings import Settings
 from functions.detect import store
 
 logger = log.get_logger(__name__)
@@ -129,10 +127,6 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     return Result(outcome, published)
 
 
-def _publisher() -> Publisher:
-    return get_publisher(get_settings().project_id)
-
-
 CONFLICT_ATTEMPTS = 3  # fresh reads after another delivery wrote the same alert first
 
 
@@ -144,7 +138,7 @@ def _process(update: TickerUpdate, delivery: Delivery, settings: Settings) -> No
     with log.context(ticker=update.ticker):
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                detect_update(update, fs.get_client(settings.project_id), _publisher())
+                detect_update(update, fs.get_client(settings.project_id), publisher_for(settings))
                 return
             except store.Conflict as exc:
                 if attempt == CONFLICT_ATTEMPTS:
@@ -157,14 +151,4 @@ def _process(update: TickerUpdate, delivery: Delivery, settings: Settings) -> No
                 )
 
 
-@functions_framework.cloud_event
-def detect(cloud_event: CloudEvent) -> None:
-    settings = get_settings()
-    log.configure(settings.log_level)
-    handle(
-        cloud_event,
-        function="detect",
-        model=TickerUpdate,
-        process=lambda update, delivery: _process(update, delivery, settings),
-        publisher=_publisher,
-    )
+detect = pubsub_function("detect", TickerUpdate, _process)

@@ -4,17 +4,15 @@
 that died midway (state still ``dispatching``) fans out again, which the fetch tolerates.
 """
 
-import functions_framework
-from cloudevents.http import CloudEvent
 from google.cloud import firestore
 
 from common import log, topics
 from common.adapters import firestore as fs
-from common.adapters.pubsub import Outgoing, Publisher, get_publisher
+from common.adapters.pubsub import Outgoing, Publisher
 from common.dispatching import plan_fetches, run_id_for
-from common.entrypoint import Delivery, handle
+from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ScrapeTick
-from common.settings import Settings, get_settings
+from common.settings import Settings
 
 logger = log.get_logger(__name__)
 
@@ -43,22 +41,8 @@ def fan_out(
     return len(plan)
 
 
-def _publisher() -> Publisher:
-    return get_publisher(get_settings().project_id)
-
-
 def _process(tick: ScrapeTick, delivery: Delivery, settings: Settings) -> None:
-    fan_out(tick, delivery, settings, fs.get_client(settings.project_id), _publisher())
+    fan_out(tick, delivery, settings, fs.get_client(settings.project_id), publisher_for(settings))
 
 
-@functions_framework.cloud_event
-def dispatch(cloud_event: CloudEvent) -> None:
-    settings = get_settings()
-    log.configure(settings.log_level)
-    handle(
-        cloud_event,
-        function="dispatch",
-        model=ScrapeTick,
-        process=lambda tick, delivery: _process(tick, delivery, settings),
-        publisher=_publisher,
-    )
+dispatch = pubsub_function("dispatch", ScrapeTick, _process)

@@ -18,13 +18,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-import functions_framework
-from cloudevents.http import CloudEvent
 from google.cloud import firestore
 
 from common import ingest, log, topics
 from common.adapters import firestore as fs
-from common.adapters.pubsub import Outgoing, Publisher, get_publisher
+from common.adapters.pubsub import Outgoing, Publisher
 from common.adapters.reddit import (
     ListingRefused,
     MalformedListing,
@@ -35,9 +33,9 @@ from common.adapters.reddit import (
 )
 from common.adapters.reddit import Thread as RedditThread
 from common.adapters.reddit import get_client as get_reddit
-from common.entrypoint import Delivery, handle
+from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import RedditItem, SubredditFetch, item_batches
-from common.settings import Settings, get_settings
+from common.settings import Settings
 from functions.fetch import store
 
 logger = log.get_logger(__name__)
@@ -365,17 +363,13 @@ def _author_facts(
     return facts
 
 
-def _publisher() -> Publisher:
-    return get_publisher(get_settings().project_id)
-
-
 def _process(job: SubredditFetch, delivery: Delivery, settings: Settings) -> None:
     with log.context(subreddit=job.subreddit, run_id=job.run_id):
         report = ingest_subreddit(
             job,
             settings=settings,
             db=fs.get_client(settings.project_id),
-            publisher=_publisher(),
+            publisher=publisher_for(settings),
             reddit=get_reddit(reddit_config(settings)),
             wall_now=time.time(),
         )
@@ -389,14 +383,4 @@ def _process(job: SubredditFetch, delivery: Delivery, settings: Settings) -> Non
         )
 
 
-@functions_framework.cloud_event
-def fetch(cloud_event: CloudEvent) -> None:
-    settings = get_settings()
-    log.configure(settings.log_level)
-    handle(
-        cloud_event,
-        function="fetch",
-        model=SubredditFetch,
-        process=lambda job, delivery: _process(job, delivery, settings),
-        publisher=_publisher,
-    )
+fetch = pubsub_function("fetch", SubredditFetch, _process)

@@ -16,18 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import functions_framework
 import requests
-from cloudevents.http import CloudEvent
 from google.cloud import firestore
 
 from common import log
 from common import notify as rules
 from common.adapters import firestore as fs
-from common.adapters.pubsub import Publisher, get_publisher
-from common.entrypoint import Delivery, handle
+from common.entrypoint import Delivery, pubsub_function
 from common.messages import AlertEvent
-from common.settings import Settings, get_settings
+from common.settings import Settings
 from common.timekeys import hour_key
 from functions.notify import store
 
@@ -189,24 +186,10 @@ def _deliver(  # noqa: PLR0917 - one delivery's whole context, called from one p
     result.sent.append(delivery_id)
 
 
-def _publisher() -> Publisher:
-    return get_publisher(get_settings().project_id)
-
-
 def _process(event: AlertEvent, delivery: Delivery, settings: Settings) -> None:
     del delivery
     with log.context(ticker=event.ticker, alert_id=event.alert_id):
         notify_event(event, settings=settings, db=fs.get_client(settings.project_id), channels=Channels(settings))
 
 
-@functions_framework.cloud_event
-def notify(cloud_event: CloudEvent) -> None:
-    settings = get_settings()
-    log.configure(settings.log_level)
-    handle(
-        cloud_event,
-        function="notify",
-        model=AlertEvent,
-        process=lambda event, delivery: _process(event, delivery, settings),
-        publisher=_publisher,
-    )
+notify = pubsub_function("notify", AlertEvent, _process)
