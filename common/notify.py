@@ -87,10 +87,15 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     if event.kind == "organic" and event.pump_risk > float(preferences.get("max_pump_risk", 0.5)):
         return False
     wanted = set(preferences.get("subreddits") or ())
-    seen = set(((alert.get("metrics") or {}).get("subreddits_24h") or "").split(",")) - {""}
-    if wanted and seen and not wanted & seen:
+    if wanted and not wanted & alert_subreddits(alert):
         return False
     return not (settings.quiet_hours is not None and settings.quiet_hours.covers(hour))
+
+
+def alert_subreddits(alert: Mapping[str, Any]) -> set[str]:
+    """Where an alert's discussion is: the subreddits of its evidence. A user who follows
+    some subreddits sees (and is sent) the alerts citing at least one of them."""
+    return {str(e.get("subreddit")) for e in alert.get("evidence") or () if isinstance(e, Mapping)}
 
 
 def channels(user: Mapping[str, Any]) -> list[Channel]:

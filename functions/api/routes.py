@@ -4,6 +4,7 @@ from typing import Any
 
 from common.extraction import company_name, is_listed
 from common.metrics import WINDOWS, hll_estimate
+from common.notify import alert_subreddits
 from common.trending import rank
 from functions.api import models as m
 from functions.api.auth import Principal
@@ -138,7 +139,7 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
             return False
         if max_pump is not None and float(doc.get("pump_risk") or 0.0) > max_pump:
             return False
-        return not subreddits or any(e.get("subreddit") in subreddits for e in doc.get("evidence") or [])
+        return not subreddits or bool(subreddits & alert_subreddits(doc))
 
     def position(doc: dict[str, Any]) -> tuple[float, str]:
         return float(doc.get("updated_at") or 0.0), str(doc.get("alert_id") or "")

@@ -10,7 +10,11 @@ EVENT = AlertEvent(
     alert_id="NTLA-2026010823", ticker="NTLA", status="open", level=1, rule="volume_spike_6h", score=2.0,
     pump_risk=0.1, as_of=1_767_900_000.0, kind="organic",
 )  # fmt: skip
-ALERT = {"metrics": {"subreddits_24h": "stocks,wallstreetbets"}, "reasons": ["3x the usual volume"], "evidence": []}
+ALERT = {
+    "metrics": {"subreddits_24h": 2.0},
+    "reasons": ["3x the usual volume"],
+    "evidence": [{"subreddit": "stocks", "permalink": "/r/stocks/x"}, {"subreddit": "wallstreetbets"}],
+}
 
 
 def user(**changes: object) -> dict[str, object]:
@@ -35,7 +39,7 @@ def test_a_watcher_hears_of_an_organic_alert_on_both_channels() -> None:
         {"watchlist": ["AAPL"]},  # watchlist only, and not on it
         {"preferences": {"min_score": 5.0, "watchlist_only": False}},
         {"preferences": {"max_pump_risk": 0.05, "watchlist_only": False}},
-        {"preferences": {"subreddits": ["investing"], "watchlist_only": False}},
+        {"preferences": {"subreddits": ["investing"], "watchlist_only": False}},  # cited from elsewhere
         {"notifications": {"email": True, "kinds": ["pump"]}},
         {"notifications": {"email": True, "events": ["escalated"]}},
         {"notifications": {"email": True, "quiet_hours": {"start": 22, "end": 14}}},  # wraps midnight, covers 12
@@ -84,3 +88,9 @@ def test_each_delivery_has_its_own_key_per_user_alert_level_status_and_channel()
     }
     assert len(keys) == 4
     assert "/" not in notify.delivery_id("a/b", EVENT, "email")
+
+
+def test_a_user_following_subreddits_hears_of_alerts_citing_one_of_them() -> None:
+    following = user(preferences={"subreddits": ["wallstreetbets"], "watchlist_only": False})
+    assert notify.matches(following, EVENT, ALERT, hour=12)
+    assert not notify.matches(following, EVENT, {**ALERT, "evidence": []}, hour=12)
