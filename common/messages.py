@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from common import topics
 
@@ -95,6 +95,15 @@ class ItemBatch(Message):
 
     run_id: str | None = None
     items: tuple[RedditItem, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_item(cls, data: Any) -> Any:
+        """A bare item is a batch of one: what fetch published before batches, still in
+        flight (or replayed from a dead-letter hold) while a deploy rolls out."""
+        if isinstance(data, dict) and "items" not in data and "id" in data:
+            return {"run_id": data.get("run_id"), "items": [data]}
+        return data
 
 
 # Pub/Sub takes messages up to 10 MB; a batch stays far below, whatever its posts' length.

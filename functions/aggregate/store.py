@@ -25,6 +25,9 @@ DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as
 SEEN = fs.SEEN  # subcollection of tickers/{symbol}: one idempotency marker per counted item (TTL)
 STATE = "state"  # subcollection of tickers/{symbol}: the aggregator's private state
 SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
+# Past this, the kept window buckets are dropped and the ticker's batches query its buckets:
+# the state document must stay well under Firestore's 1 MiB with the signatures beside it.
+RECENT_MAX_BYTES = 600_000
 SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "acceleration", "series"]
 
 
@@ -192,6 +195,10 @@ class TickerStore:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
         state_ref = self.ticker.collection(STATE).document(SIGNATURES)
         state = signatures_doc(plan.signatures, plan.as_of, plan.recent_hours, plan.recent_days)
+        if len(state["recent"]) > RECENT_MAX_BYTES:  # a very hot ticker: its batches query instead
+            del state["recent"]
+            if updated is not None:
+                state["recent"] = firestore.DELETE_FIELD
         if updated is None:
             batch.create(state_ref, state)
         else:

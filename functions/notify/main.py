@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from pydantic import ValidationError
 
 from common import log
 from common import notify as rules
@@ -38,7 +40,7 @@ class DeliveryFailed(RuntimeError):
 @dataclass
 class Result:
     sent: list[str] = field(default_factory=list)  # delivery ids
-    skipped: int = 0  # sent (or suppressed) before: a redelivery
+    skipped: int = 0  # settled before: a redelivery
     suppressed: int = 0  # over the user's hourly cap
     failed: list[str] = field(default_factory=list)
 
@@ -49,26 +51,34 @@ class Channels:
 
     settings: Settings
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
 
-    def webhook(self, url: str, secret: str, body: bytes, now: float) -> None:
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "akleao-notify/1",
-            rules.SIGNATURE_HEADER: rules.sign(secret, int(now), body),
-        }
+    def webhook(self, url: str, secret: str, body: bytes) -> None:
+        """POST ``body``, signed afresh at each attempt (receivers refuse stale signatures).
+        Redirects are not followed: requests would turn the POST into a GET, and a redirect
+        could point a webhook at hosts it was not registered for."""
         last = ""
         for attempt in range(self.settings.webhook_attempts):
             if attempt:
                 self.sleep(self.settings.webhook_backoff_s * 2 ** (attempt - 1))
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "akleao-notify/1",
+                rules.SIGNATURE_HEADER: rules.sign(secret, int(self.clock()), body),
+            }
             try:
-                response = requests.post(url, data=body, headers=headers, timeout=self.settings.webhook_timeout_s)
+                response = requests.post(
+                    url, data=body, headers=headers, timeout=self.settings.webhook_timeout_s, allow_redirects=False
+                )
             except requests.RequestException as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 continue
             if response.status_code < 300:
                 return
             last = f"HTTP {response.status_code}"
-            if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+            if response.status_code < 400:
+                raise Refused(f"{last}: the webhook redirects; register the final URL")
+            if response.status_code < 500 and response.status_code not in (408, 429):
                 raise Refused(last)
         raise DeliveryFailed(f"webhook {url}: {last}")
 
@@ -86,7 +96,7 @@ class Channels:
 
 
 class Refused(RuntimeError):
-    """The receiver answered 4xx: retrying the same body cannot help."""
+    """The receiver answered 3xx or 4xx: retrying the same body cannot help."""
 
 
 def notify_event(
@@ -95,22 +105,25 @@ def notify_event(
     settings: Settings,
     db: firestore.Client,
     channels: Channels,
-    now: Callable[[], float] = time.time,
 ) -> Result:
+    """Every matching user's deliveries. One user's trouble never stops the others: a
+    delivery that may pass later (failed, busy) is retried with the whole event once the
+    rest are done; a user whose stored settings do not validate is logged and skipped."""
     result = Result()
     alert_snap = db.collection(fs.ALERTS).document(event.alert_id).get()
     alert = (alert_snap.to_dict() or {}) if alert_snap.exists else {}
-    moment = now()
-    hour = datetime.fromtimestamp(moment, UTC).hour
-    failures: list[str] = []
+    hour = datetime.fromtimestamp(channels.clock(), UTC).hour
     for user_id, user in sorted(store.candidates(db, event.ticker).items()):
-        if not rules.matches(user, event, alert, hour):
+        try:
+            wanted = rules.channels(user) if rules.matches(user, event, alert, hour) else []
+        except ValidationError as exc:
+            logger.error("notification settings of %s do not validate; user skipped: %s", user_id, exc)
             continue
-        for channel in rules.channels(user):
+        for channel in wanted:
             try:
-                _deliver(event, alert, user_id, user, channel, settings, db, channels, moment, result)
-            except DeliveryFailed as exc:
-                failures.append(f"{user_id}/{channel}: {exc}")
+                _deliver(event, alert, user_id, user, channel, settings, db, channels, result)
+            except (DeliveryFailed, store.Busy) as exc:
+                result.failed.append(f"{user_id}/{channel}: {exc}")
     logger.info(
         "notified %d deliveries of %s level %d",
         len(result.sent),
@@ -123,12 +136,12 @@ def notify_event(
                 "sent": result.sent,
                 "skipped": result.skipped,
                 "suppressed": result.suppressed,
-                "failed": failures,
+                "failed": result.failed,
             }
         },
     )
-    if failures:
-        raise DeliveryFailed("; ".join(failures))
+    if result.failed:
+        raise DeliveryFailed("; ".join(result.failed))
     return result
 
 
@@ -141,34 +154,57 @@ def _deliver(  # noqa: PLR0917 - one delivery's whole context, called from one p
     settings: Settings,
     db: firestore.Client,
     channels: Channels,
-    moment: float,
     result: Result,
 ) -> None:
     delivery_id = rules.delivery_id(user_id, event, channel)
-    claim = store.claim(db, delivery_id, moment)
+    claim = store.claim(db, delivery_id, channels.clock())
     if claim is None:
         result.skipped += 1
         return
-    hour = hour_key(moment)
+    hour = hour_key(channels.clock())
     if store.sent_this_hour(db, user_id, channel, hour) >= rules.settings_of(user).max_per_hour:
-        store.finish(claim, "suppressed", reason="hourly cap")
+        store.finish(db, claim, "suppressed", reason="hourly cap")
         result.suppressed += 1
         return
+    try:
+        _send(event, alert, user_id, user, channel, settings, channels)
+    except Refused as exc:  # settled: the receiver said no, retrying cannot help
+        store.finish(db, claim, "refused", reason=str(exc)[:300])
+        _webhook_failed(db, user_id, exc, settings)
+        logger.warning("webhook of %s refused %s: %s", user_id, delivery_id, exc)
+        return
+    except DeliveryFailed as exc:
+        store.finish(db, claim, "failed", reason=str(exc)[:300])
+        if channel == "webhook":
+            _webhook_failed(db, user_id, exc, settings)
+        raise
+    # Sent: settle the record first, so nothing after the send can make it go out again.
+    store.finish(db, claim, "sent", attempt=claim.attempt)
+    result.sent.append(delivery_id)
+    try:
+        store.count_sent(db, user_id, channel, hour, channels.clock())
+        if channel == "webhook":
+            store.webhook_succeeded(db, user_id)
+    except gexc.GoogleAPICallError as exc:  # bookkeeping only: the message is out
+        logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
+
+
+def _send(  # noqa: PLR0917 - one message's whole context
+    event: AlertEvent,
+    alert: dict[str, Any],
+    user_id: str,
+    user: dict[str, Any],
+    channel: rules.Channel,
+    settings: Settings,
+    channels: Channels,
+) -> None:
     if channel == "webhook":
         body = rules.body_bytes(rules.payload(event, alert, settings.app_url))
-        try:
-            channels.webhook(str(rules.settings_of(user).webhook_url), str(user["webhook_secret"]), body, moment)
-        except (Refused, DeliveryFailed) as exc:
-            disabled = store.webhook_failed(db, user_id, str(exc), settings.webhook_disable_after)
-            store.finish(claim, "failed", reason=str(exc)[:300], webhook_disabled=disabled)
-            if isinstance(exc, Refused):
-                logger.warning("webhook of %s refused %s: %s", user_id, delivery_id, exc)
-                return
-            raise
-        store.webhook_succeeded(db, user_id)
-    else:
-        token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), user_id)
-        message = rules.email_message(
+        channels.webhook(str(rules.settings_of(user).webhook_url), str(user["webhook_secret"]), body)
+        return
+    token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), user_id)
+    channels.email(
+        rules.email_message(
             event,
             alert,
             to=str(user["email"]),
@@ -176,14 +212,12 @@ def _deliver(  # noqa: PLR0917 - one delivery's whole context, called from one p
             app_url=settings.app_url,
             unsubscribe_url=f"{settings.api_url.rstrip('/')}/v1/unsubscribe?token={token}",
         )
-        try:
-            channels.email(message)
-        except DeliveryFailed as exc:
-            store.finish(claim, "failed", reason=str(exc)[:300])
-            raise
-    store.finish(claim, "sent", attempt=claim.attempt)
-    store.count_sent(db, user_id, channel, hour, moment)
-    result.sent.append(delivery_id)
+    )
+
+
+def _webhook_failed(db: firestore.Client, user_id: str, exc: Exception, settings: Settings) -> None:
+    if store.webhook_failed(db, user_id, str(exc), settings.webhook_disable_after):
+        logger.warning("webhook of %s disabled after repeated failures: %s", user_id, exc)
 
 
 def _process(event: AlertEvent, delivery: Delivery, settings: Settings) -> None:

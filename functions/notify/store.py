@@ -29,6 +29,11 @@ class Busy(RuntimeError):
 class Claim:
     ref: firestore.DocumentReference
     attempt: int
+    updated: Any  # the claim's write time: finishing is conditional on nobody taking over since
+
+
+# A delivery in one of these states is never sent again.
+DONE = frozenset({"sent", "suppressed", "refused"})
 
 
 def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
@@ -45,27 +50,40 @@ def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
 
 
 def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:
-    """The right to send this delivery, or None when it was sent (or suppressed) before."""
+    """The right to send this delivery, or None when it was settled before (sent,
+    suppressed, or refused by the receiver)."""
     ref = db.collection(fs.DELIVERIES).document(delivery_id)
     lease = {"status": "sending", "lease_until": now + LEASE_S, "expires_at": _expiry(now)}
-    if fs.create_if_absent(ref, {**lease, "attempts": 1}):
-        return Claim(ref, 1)
+    try:
+        written = ref.create({**lease, "attempts": 1})
+        return Claim(ref, 1, written.update_time)
+    except gexc.AlreadyExists:
+        pass
     snap = ref.get()
     doc = snap.to_dict() or {}
-    if doc.get("status") in ("sent", "suppressed"):
+    if doc.get("status") in DONE:
         return None
     if doc.get("status") == "sending" and float(doc.get("lease_until") or 0.0) > now:
         raise Busy(f"delivery {delivery_id} is being sent by another copy")
     attempt = int(doc.get("attempts") or 0) + 1
     try:
-        ref.update({**lease, "attempts": attempt}, option=db.write_option(last_update_time=snap.update_time))
+        written = ref.update({**lease, "attempts": attempt}, option=db.write_option(last_update_time=snap.update_time))
     except (gexc.FailedPrecondition, gexc.NotFound) as exc:
         raise Busy(f"delivery {delivery_id} was taken by another copy") from exc
-    return Claim(ref, attempt)
+    return Claim(ref, attempt, written.update_time)
 
 
-def finish(claim: Claim, status: str, **fields: Any) -> None:
-    claim.ref.update({"status": status, "finished_at": firestore.SERVER_TIMESTAMP, **fields})
+def finish(db: firestore.Client, claim: Claim, status: str, **fields: Any) -> bool:
+    """Settle the delivery, unless another copy took it over after our lease ran out (then
+    its outcome stands, and ours is dropped rather than written over it)."""
+    try:
+        claim.ref.update(
+            {"status": status, "finished_at": firestore.SERVER_TIMESTAMP, **fields},
+            option=db.write_option(last_update_time=claim.updated),
+        )
+    except (gexc.FailedPrecondition, gexc.NotFound):
+        return False
+    return True
 
 
 def sent_this_hour(db: firestore.Client, user_id: str, channel: str, hour: str) -> int:

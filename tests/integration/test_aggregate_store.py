@@ -18,6 +18,7 @@ from common.settings import Settings
 from common.timekeys import day_key, hour_key
 from devtools import firestore_ops
 from emulators.stack import Stack
+from functions.aggregate import store as store_module
 from functions.aggregate.main import aggregate_batch
 from functions.aggregate.store import DAYS, TickerStore
 
@@ -182,3 +183,20 @@ def test_a_bucket_past_the_exact_author_bound_is_stored_exactly_as_the_pure_core
     estimate = summary["windows"]["1h"]["distinct_authors"]
     assert not summary["windows"]["1h"]["distinct_authors_exact"]
     assert abs(estimate - len(many.mentions)) <= 0.05 * len(many.mentions)
+
+
+def test_a_state_too_large_to_keep_its_window_falls_back_to_querying_the_buckets(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    db = firestore.Client(project=emulators.emulators.project)
+    publisher = get_publisher(settings.project_id)
+    aggregate_batch(batch("HOT", 4), Delivery("kept"), settings, db, publisher)
+    assert TickerStore(db, "HOT").read_state().recent is not None
+    monkeypatch.setattr(store_module, "RECENT_MAX_BYTES", 10)
+    aggregate_batch(batch("HOT", 4, offset=4), Delivery("dropped"), settings, db, publisher)
+    assert TickerStore(db, "HOT").read_state().recent is None  # the stale copy is gone too
+    aggregate_batch(batch("HOT", 4, offset=8), Delivery("queried"), settings, db, publisher)
+    summary = db.collection("tickers").document("HOT").get().to_dict() or {}
+    assert summary["windows"]["1h"]["mentions"] == hour_doc(db, "HOT")["mentions"] == 12

@@ -134,3 +134,20 @@ def test_notification_settings_round_trip_and_the_secret_is_shown_once(emulators
     assert api.call("GET", "/v1/me/notifications").get_json() == stored
     refused = api.call("PUT", "/v1/me/notifications", json={"webhook_url": "http://hooks.example.com/a"})
     assert refused.status_code == 422
+
+
+def test_a_sender_whose_lease_ran_out_cannot_overwrite_the_copy_that_took_over(emulators: Stack) -> None:
+    from functions.notify import store
+
+    del emulators
+    first = store.claim(db(), "u|A-1|1|open|email", now=1000.0)
+    assert first is not None
+    with pytest.raises(store.Busy):  # within the lease: the other copy waits
+        store.claim(db(), "u|A-1|1|open|email", now=1000.0 + store.LEASE_S / 2)
+    second = store.claim(db(), "u|A-1|1|open|email", now=1000.0 + store.LEASE_S + 1)
+    assert second is not None and second.attempt == 2
+    assert store.finish(db(), second, "sent")
+    assert not store.finish(db(), first, "failed")  # the late first copy is dropped
+    record = db().collection(fs.DELIVERIES).document("u|A-1|1|open|email").get().to_dict() or {}
+    assert record["status"] == "sent"
+    assert store.claim(db(), "u|A-1|1|open|email", now=1e9) is None  # settled for good

@@ -125,3 +125,12 @@ def test_an_item_by_a_deleted_author_round_trips() -> None:
         ),
     )
     assert decode_data(MentionBatch, encode(batch)) == batch
+
+
+def test_a_bare_item_on_reddit_items_is_read_as_a_batch_of_one() -> None:
+    """Messages fetch published before it batched items may still be in flight during a deploy."""
+    from common.messages import ItemBatch, RedditItem, decode_data, encode
+
+    item = RedditItem(id="t3_old", kind="post", subreddit="stocks", permalink="/r/stocks/x", created_utc=1.0)
+    batch = decode_data(ItemBatch, encode(item))
+    assert batch.items == (item,)
