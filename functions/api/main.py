@@ -12,6 +12,7 @@ from common.adapters.bigquery import BigQueryHours
 from common.settings import Settings, get_settings
 from functions.api.app import create_app
 from functions.api.auth import TokenVerifier
+from functions.api.cache import TtlMemo
 from functions.api.history import FirestoreHours, HistoryReader
 from functions.api.ratelimit import RateLimiter
 from functions.api.services import Backtest, Services
@@ -38,6 +39,7 @@ def build_services(settings: Settings) -> Services:
         limiter=RateLimiter(db),
         history=HistoryReader(recent=FirestoreHours(store), archive=BigQueryHours(settings)),
         backtest=_backtest(settings, store),
+        trending=TtlMemo(settings.trending_cache_s),
     )
 
 

@@ -203,6 +203,11 @@ def get_alert(svc: Services, user: Principal, params: m.AlertPath) -> m.Alert:
 )
 def trending(svc: Services, user: Principal, query: m.TrendingQuery) -> m.Trending:
     del user
+    answer: m.Trending = svc.trending.get((query.window, query.limit), lambda: _trending(svc, query))
+    return answer
+
+
+def _trending(svc: Services, query: m.TrendingQuery) -> m.Trending:
     now = svc.store.newest_as_of()
     if now is None:
         return m.Trending(window=query.window, tickers=[])

@@ -2,12 +2,13 @@
 build the same object against the emulators instead of patching modules."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from common.detection_config import DetectionConfig
 from common.settings import Settings
 from functions.api.auth import TokenVerifier
+from functions.api.cache import TtlMemo
 from functions.api.history import HistoryReader
 from functions.api.ratelimit import RateLimiter
 from functions.api.store import Store
@@ -24,3 +25,4 @@ class Services:
     limiter: RateLimiter
     history: HistoryReader
     backtest: Backtest | None = None
+    trending: TtlMemo[Any] = field(default_factory=lambda: TtlMemo(0.0))  # answers per (window, limit)

@@ -10,6 +10,7 @@ import pytest
 from common.detection_config import DetectionConfig
 from common.extraction import is_listed
 from emulators.stack import Stack
+from functions.api.cache import TtlMemo
 from tests.support import api as support
 from tests.support.api import ApiClient, alert_doc, make_client, put_alert, put_hour, put_ticker
 from tests.support.jwks import JwksServer, ed25519_key, serving
@@ -205,6 +206,26 @@ def test_trending_orders_tickers_by_mentions_in_the_chosen_window(api: ApiClient
         assert [t["symbol"] for t in body["tickers"]] == expected
     assert api.call("GET", "/v1/tickers/trending?window=24h&limit=1").get_json()["tickers"][0]["mentions"] == 90
     assert api.call("GET", "/v1/tickers/trending?window=2h").status_code == 422
+
+
+def test_trending_answers_are_shared_for_the_cache_time_then_recounted(emulators: Stack, jwks: JwksServer) -> None:
+    del emulators
+    clock = [0.0]
+    api = make_client(jwks, KEY, trending=TtlMemo(30.0, clock=lambda: clock[0]))
+    put_ticker("AMD", NOW, {"1h": 5, "24h": 50})
+    first = api.call("GET", "/v1/tickers/trending?window=24h").get_json()
+    put_ticker("NVDA", NOW, {"1h": 9, "24h": 90})
+    clock[0] = 29.0
+    assert api.call("GET", "/v1/tickers/trending?window=24h").get_json() == first  # shared
+    assert [t["symbol"] for t in api.call("GET", "/v1/tickers/trending?window=1h").get_json()["tickers"]] == [
+        "NVDA",
+        "AMD",
+    ]  # another window is another answer
+    clock[0] = 31.0
+    assert [t["symbol"] for t in api.call("GET", "/v1/tickers/trending?window=24h").get_json()["tickers"]] == [
+        "NVDA",
+        "AMD",
+    ]
 
 
 def test_trending_is_counted_to_now_so_a_ticker_silent_for_a_day_drops_out(api: ApiClient) -> None:

@@ -15,6 +15,7 @@ from werkzeug.test import TestResponse
 from common.adapters import firestore as fs
 from common.settings import Settings
 from functions.api.app import create_app
+from functions.api.cache import TtlMemo
 from functions.api.main import build_services
 from functions.api.ratelimit import RateLimiter
 from tests.support.jwks import JwksServer, SigningKey, claims
@@ -48,18 +49,25 @@ class ApiClient:
 
 
 def make_client(
-    jwks: JwksServer, key: SigningKey, clock: Callable[[], float] | None = None, **settings: Any
+    jwks: JwksServer,
+    key: SigningKey,
+    clock: Callable[[], float] | None = None,
+    trending: TtlMemo[Any] | None = None,
+    **settings: Any,
 ) -> ApiClient:
     """``clock`` fixes the rate limiter's minute, so a window cannot turn mid-test."""
     options: dict[str, Any] = {
         "AUTH_JWKS_URL": jwks.url,
         "RATE_LIMIT_USER_PER_MINUTE": 100_000,
         "RATE_LIMIT_IP_PER_MINUTE": 100_000,
+        "TRENDING_CACHE_S": 0,  # tests change the data between calls; the cache has its own test
         **settings,
     }
     services = build_services(Settings(**options))
     if clock is not None:
         services.limiter = RateLimiter(services.limiter.db, clock)
+    if trending is not None:
+        services.trending = trending
     return ApiClient(create_app(services), key)
 
 

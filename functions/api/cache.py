@@ -1,0 +1,43 @@
+"""Answers that change once per scheduler tick, kept per instance for a few seconds.
+
+Trending reads up to a few hundred summaries to recount them to now; the data under it
+moves when a fetch run lands (every ten minutes in production), so every caller in the
+same half-minute may share one answer instead of each paying the reads.
+"""
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class TtlMemo(Generic[V]):
+    """``get(key, compute)``: the value computed for ``key`` less than ``ttl_s`` ago, else
+    ``compute()`` now (outside the lock: two callers may both compute, never wait on each
+    other). At most ``max_entries`` keys are kept."""
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 64) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._values: dict[Hashable, tuple[float, V]] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], V]) -> V:
+        if self.ttl_s <= 0:
+            return compute()
+        now = self.clock()
+        with self._lock:
+            hit = self._values.get(key)
+        if hit is not None and now - hit[0] < self.ttl_s:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            if len(self._values) >= self.max_entries:
+                self._values = {k: v for k, v in self._values.items() if now - v[0] < self.ttl_s}
+                if len(self._values) >= self.max_entries:
+                    self._values.clear()
+            self._values[key] = (now, value)
+        return value
