@@ -72,6 +72,16 @@ class JwksClient(PyJWKClient):
         except (ValueError, jwt.PyJWKClientError, jwt.PyJWKSetError) as exc:
             raise jwt.PyJWKClientConnectionError(f"the JWKS answered no usable key set: {exc}") from exc
 
+    def get_signing_keys(self, refresh: bool = False) -> list[jwt.PyJWK]:
+        """A set without one signing key (no ``kid``, or only ``use: enc``) is an outage too;
+        an unknown ``kid`` is still the token's problem (raised by get_signing_key)."""
+        try:
+            return super().get_signing_keys(refresh)
+        except jwt.PyJWKClientConnectionError:
+            raise
+        except jwt.PyJWKClientError as exc:
+            raise jwt.PyJWKClientConnectionError(f"the JWKS holds no signing key: {exc}") from exc
+
 
 class TokenVerifier:
     def __init__(self, settings: Settings, jwks_client: PyJWKClient | None = None) -> None:

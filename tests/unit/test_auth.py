@@ -193,6 +193,9 @@ def test_garbage_is_a_malformed_token(jwks: JwksServer) -> None:
             verifier(jwks).verify(garbage)
 
 
+OKP_X = b'"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"'
+
+
 @pytest.mark.parametrize(
     ("status", "body"),
     [
@@ -202,6 +205,8 @@ def test_garbage_is_a_malformed_token(jwks: JwksServer) -> None:
         (200, b"[]"),
         (200, b'{"keys": [{"kty": "nonsense", "kid": "x"}]}'),
         (200, b'"keys"'),
+        (200, b'{"keys": [{' + OKP_X + b', "use": "enc", "kid": "e"}]}'),  # no signing key
+        (200, b'{"keys": [{' + OKP_X + b"}]}"),  # a key without kid
     ],
 )
 def test_a_jwks_outage_in_any_form_is_a_service_problem_never_a_crash_or_a_bad_token(status: int, body: bytes) -> None:
