@@ -17,6 +17,7 @@ import hmac
 import json
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
+from html import escape
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
@@ -199,6 +200,4 @@ def email_message(
 
 
 def _html(lines: Sequence[str]) -> str:
-    from html import escape
-
     return "<html><body>" + "".join(f"<p>{escape(line)}</p>" for line in lines if line) + "</body></html>"

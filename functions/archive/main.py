@@ -52,7 +52,10 @@ def archive_batch(
 ) -> Archived:
     """Write the rows of every item of ``batch`` no earlier delivery archived: one read of
     their markers, one insert per table, one commit of the new markers."""
-    items = list({item.id: item for item in reversed(batch.items)}.values())[::-1]  # one per id, first kept
+    first: dict[str, RedditItem] = {}
+    for item in batch.items:  # an item listed twice is archived once, as first listed
+        first.setdefault(item.id, item)
+    items = list(first.values())
     markers = {item.id: db.collection(fs.ARCHIVED).document(item.id) for item in items}
     done = {snap.id for snap in db.get_all(list(markers.values())) if snap.exists}
     todo = [item for item in items if item.id not in done]

@@ -2,7 +2,6 @@
 functions really write: the faults and events behind them are made to happen on the local
 stack, and each metric's structured match is checked against the captured log lines."""
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from typing import Any
 import google.cloud.pubsub_v1 as pubsub_v1
 
 from common import topics
+from demo.logs import FunctionLog
 from devtools.pubsub import Observer
 from devtools.reddit import LocalReddit
 from emulators import tfmodel
@@ -24,16 +24,7 @@ SEVERITIES = ["DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT"
 
 
 def _lines(log_dir: Path) -> list[dict[str, Any]]:
-    out = []
-    for path in log_dir.glob("*.log"):
-        for line in path.read_text(errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict):
-                out.append(entry)
-    return out
+    return [entry for path in log_dir.glob("*.log") for entry in FunctionLog(path).entries()]
 
 
 def _field(entry: dict[str, Any], path: str) -> Any:
