@@ -156,7 +156,7 @@ def verify(secret: str, header: str, body: bytes, now: float, tolerance_s: int =
     if abs(now - timestamp) > tolerance_s:
         return False
     expected = sign(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    return hmac.compare_digest(expected.encode(), parts.get("v1", "").encode())
 
 
 def unsubscribe_token(key: str, user_id: str) -> str:
@@ -168,7 +168,7 @@ def unsubscribe_token(key: str, user_id: str) -> str:
 
 def unsubscribed_user(key: str, token: str) -> str | None:
     user_id, _, _mac = token.rpartition(".")
-    if not user_id or not hmac.compare_digest(unsubscribe_token(key, user_id), token):
+    if not user_id or not hmac.compare_digest(unsubscribe_token(key, user_id).encode(), token.encode()):
         return None
     return user_id
 

@@ -69,6 +69,7 @@ def test_the_signature_recipe_verifies_and_refuses_tampering_other_keys_and_repl
     assert not notify.verify("other", header, body, now=1_800_000_060)
     assert not notify.verify("s3cret", header, body, now=1_800_000_000 + notify.SIGNATURE_TOLERANCE_S + 1)
     assert not notify.verify("s3cret", "garbage", body, now=1_800_000_000)
+    assert not notify.verify("s3cret", "t=1800000000,v1=é", body, now=1_800_000_000)
 
 
 def test_an_unsubscribe_token_names_its_user_and_cannot_be_made_for_another() -> None:
@@ -77,6 +78,7 @@ def test_an_unsubscribe_token_names_its_user_and_cannot_be_made_for_another() ->
     forged = "user-2." + token.rsplit(".", 1)[1]
     assert notify.unsubscribed_user("key", forged) is None
     assert notify.unsubscribed_user("other-key", token) is None
+    assert notify.unsubscribed_user("key", "usér-1.é") is None
 
 
 def test_each_delivery_has_its_own_key_per_user_alert_level_status_and_channel() -> None:
