@@ -36,6 +36,7 @@ DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
 ROUNDS = {
     1: ({"wsb-2020-12-01-pushshift": 420, "wsb-2021-05-07": 300}, 20261201),
     2: ({"wsb-2020-12-01-pushshift": 200, "wsb-2021-05-07": 260}, 20261202),
+    3: ({"wsb-2020-12-01-pushshift": 200, "wsb-2021-05-07": 200}, 20261203),
 }
 MAX_CHARS = 1200  # longer texts are cut at a space before this: labelling stays tractable
 HELD_OUT_SHARE = 0.4  # of every stratum, chosen by the id's hash: never tuned on
