@@ -13,7 +13,8 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from pydantic import BaseModel, ValidationError
 
-from functions.api import config_routes, notify_routes, routes  # noqa: F401 - importing declares the routes
+from common import log
+from functions.api import config_routes, feedback_routes, notify_routes, routes  # noqa: F401 - importing declares the routes
 from functions.api.auth import AuthError, KeysUnavailable, Principal, bearer_token
 from functions.api.errors import ApiError, error_response, install, validation_message
 from functions.api.openapi import API, Operation, document
@@ -82,6 +83,10 @@ def _authenticate(svc: Services) -> Principal:
 
 def _view(op: Operation, svc: Services) -> Callable[..., Response]:
     def view(**path: str) -> Response:
+        with log.context(function=svc.settings.function_name, route=op.operation_id):
+            return handle(**path)
+
+    def handle(**path: str) -> Response:
         kwargs: dict[str, Any] = {}
         principal = _authenticate(svc) if op.auth else None
         if principal is not None:

@@ -1,11 +1,13 @@
 """Request and response models: what the routes validate and return, and what the OpenAPI
 document is generated from, so the two cannot disagree."""
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from common.detection_config import DetectionConfig
+from common.feedback import Bucket, Verdict
 from common.notify import NotificationSettings
 
 Symbol = Annotated[
@@ -340,3 +342,61 @@ class UnsubscribeQuery(Strict):
 
 class Unsubscribed(Loose):
     unsubscribed: bool
+
+
+# ---------------------------------------------------------------- feedback and detection stats
+
+
+class FeedbackBody(Strict):
+    verdict: Verdict = Field(
+        description="useful: a real organic signal; not_useful: noise; pump: a pump campaign (docs/api.md)"
+    )
+
+
+class FeedbackGiven(Strict):
+    alert_id: str
+    verdict: Verdict
+    previous: Verdict | None = Field(default=None, description="the caller's verdict before this one")
+    changed: bool = Field(description="false when the caller had already given this verdict: nothing was counted")
+
+
+FIRST_STATS_DAY = date(2000, 1, 1)
+LAST_STATS_DAY = date(2999, 12, 31)
+MAX_STATS_DAYS = 366
+
+
+class StatsQuery(Strict):
+    since: date | None = Field(
+        default=None,
+        ge=FIRST_STATS_DAY,
+        le=LAST_STATS_DAY,
+        description="first UTC day of alert openings counted (default: 29 days before `until`)",
+    )
+    until: date | None = Field(
+        default=None,
+        ge=FIRST_STATS_DAY,
+        le=LAST_STATS_DAY,
+        description="last UTC day counted, inclusive (default: the day of the newest data)",
+    )
+    bucket: Bucket = Field(default="day", description="group by the day the alert opened, or its ISO week (Monday)")
+
+
+class PrecisionRow(Strict):
+    period: date | None = Field(description="first day of the day or week; null in totals (the whole range)")
+    kind: str
+    rule: str | None = Field(description="the rule that fired; null in totals (every rule)")
+    alerts: int = Field(description="alerts with at least one verdict")
+    useful: int
+    not_useful: int
+    pump: int
+    correct: int = Field(description="verdicts agreeing with the kind: useful for organic, pump for pump")
+    precision: float | None = Field(description="correct / all verdicts; null without verdicts")
+
+
+class DetectionStats(Strict):
+    since: date
+    until: date
+    bucket: Bucket
+    rows: list[PrecisionRow] = Field(description="per period, kind and rule, oldest first")
+    totals: list[PrecisionRow] = Field(description="per kind over the whole range")
+    complete: bool = Field(description="false when more alerts had feedback than one answer reads (narrow the range)")

@@ -8,14 +8,17 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from common.adapters import firestore as fs
 from common.detection_config import DetectionConfig
+from common.feedback import VERDICTS, AlertVerdicts, Tally, Verdict, counter_changes
 from functions.api.auth import Principal
 from functions.api.errors import ApiError
 
@@ -23,6 +26,10 @@ DESC = firestore.Query.DESCENDING
 DEFAULT_PREFERENCES = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
 RECENT_CANDIDATES = 300  # most recently mentioned tickers a trending read recounts
+# Written and read by the api only (docs/api.md "Feedback"):
+FEEDBACK = "feedback"  # subcollection of alerts/{id}: one verdict per user, keyed by user id
+FEEDBACK_COUNTS = "feedback_counts"  # one document per judged alert: its verdict counters
+FEEDBACK_ATTEMPTS = 5  # fresh reads after a concurrent change of the same user's verdict
 
 
 def _epoch(value: Any) -> float | None:
@@ -281,3 +288,109 @@ class Store:
             return version
 
         return int(write(self.db.transaction()))
+
+    # ------------------------------------------------------------ feedback
+
+    def set_feedback(self, alert_id: str, user: str, verdict: Verdict | None) -> "FeedbackChange | None":
+        """Record ``user``'s verdict on an alert (None withdraws it); None when no such alert.
+
+        The verdict document and the alert's counters change in one atomic commit, guarded by
+        a precondition on the verdict document as read (created if absent, else unchanged
+        since read): a concurrent change by the same user makes the commit fail and the
+        change is decided again from a fresh read, so the counters always equal the verdicts.
+        A verdict equal to the stored one writes nothing (a retried or repeated request).
+        Counters are ``Increment`` transforms on their own document, never read-modify-write,
+        and never the alert itself (detect guards its writes by the alert's update time)."""
+        alert_ref = self.db.collection(fs.ALERTS).document(alert_id)
+        vote_ref = alert_ref.collection(FEEDBACK).document(user)
+        counts_ref = self.db.collection(FEEDBACK_COUNTS).document(alert_id)
+        for _ in range(FEEDBACK_ATTEMPTS):
+            snapshots = {s.reference.path: s for s in self.db.get_all([alert_ref, vote_ref])}
+            alert_snap, vote_snap = snapshots[alert_ref.path], snapshots[vote_ref.path]
+            if not alert_snap.exists:
+                return None
+            alert = alert_snap.to_dict() or {}
+            stored = (vote_snap.to_dict() or {}).get("verdict") if vote_snap.exists else None
+            previous = next((v for v in VERDICTS if v == stored), None)
+            change = FeedbackChange(
+                alert_id=alert_id,
+                kind=str(alert.get("kind") or "organic"),
+                rule=str(alert.get("rule") or ""),
+                previous=previous,
+                verdict=verdict,
+            )
+            deltas = counter_changes(previous, verdict)
+            if not deltas:
+                return change
+            batch = self.db.batch()
+            if not vote_snap.exists:
+                batch.create(vote_ref, {"user": user, "alert_id": alert_id, "verdict": verdict, "given_at": _NOW})
+            elif verdict is None:
+                batch.delete(vote_ref, option=self.db.write_option(last_update_time=vote_snap.update_time))
+            else:
+                unchanged = self.db.write_option(last_update_time=vote_snap.update_time)
+                batch.update(vote_ref, {"verdict": verdict, "given_at": _NOW}, option=unchanged)
+            counters: dict[str, Any] = {v: firestore.Increment(d) for v, d in deltas.items()}
+            batch.set(
+                counts_ref,
+                {
+                    "alert_id": alert_id,
+                    "symbol": alert.get("symbol"),
+                    "opened_at": float(alert.get("opened_at") or 0.0),
+                    "kind": change.kind,
+                    "rule": change.rule,
+                    "updated_at": _NOW,
+                    **counters,
+                },
+                merge=True,
+            )
+            try:
+                batch.commit()
+            except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict, gexc.Aborted):
+                continue  # the same user changed it meanwhile: decide again on a fresh read
+            return change
+        raise ApiError(409, "feedback_conflict", "this verdict kept changing concurrently; send it again")
+
+    def judged_alerts(self, start_utc: int, end_utc: int, limit: int) -> list[AlertVerdicts]:
+        """The counters of alerts opened in ``[start_utc, end_utc)`` that have feedback, oldest
+        first, at most ``limit``, each with its alert's current kind and rule (an organic
+        alert may have become a pump since the verdicts): two reads per judged alert."""
+        query = fs.indexed(
+            self.db.collection(FEEDBACK_COUNTS)
+            .where(filter=FieldFilter("opened_at", ">=", start_utc))
+            .where(filter=FieldFilter("opened_at", "<", end_utc))
+            .order_by("opened_at")
+            .limit(limit)
+        )
+        counts = [d.to_dict() or {} for d in query.stream()]
+        refs = [self.db.collection(fs.ALERTS).document(str(c["alert_id"])) for c in counts if c.get("alert_id")]
+        current = {s.id: s.to_dict() or {} for s in self.db.get_all(refs) if s.exists} if refs else {}
+        out = []
+        for doc in counts:
+            alert = current.get(str(doc.get("alert_id")), doc)
+            out.append(
+                AlertVerdicts(
+                    alert_id=str(doc.get("alert_id")),
+                    kind=str(alert.get("kind") or "organic"),
+                    rule=str(alert.get("rule") or ""),
+                    opened_at=float(doc.get("opened_at") or 0.0),
+                    tally=Tally(**{v: int(doc.get(v) or 0) for v in VERDICTS}),
+                )
+            )
+        return out
+
+
+_NOW = firestore.SERVER_TIMESTAMP
+
+
+@dataclass(frozen=True)
+class FeedbackChange:
+    alert_id: str
+    kind: str  # the alert's, when the verdict was given
+    rule: str
+    previous: Verdict | None
+    verdict: Verdict | None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous != self.verdict
