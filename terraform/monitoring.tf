@@ -50,6 +50,46 @@ locals {
       labels      = {}
       extra       = "jsonPayload.published=1"
     }
+    feedback_verdicts = {
+      description = "verdicts users give on alerts (the detection-accuracy metric): per kind, rule, verdict and whether it agrees with the kind"
+      function    = "api"
+      severity    = "=INFO"
+      message     = "^feedback recorded"
+      labels = {
+        kind    = "jsonPayload.kind"
+        rule    = "jsonPayload.rule"
+        verdict = "jsonPayload.verdict"
+        correct = "jsonPayload.correct"
+      }
+    }
+    # Distributions: `value` names the numeric field each line contributes.
+    fetch_items = {
+      description = "items one fetch run stored (new posts and comments), per subreddit"
+      function    = "fetch"
+      severity    = "=INFO"
+      message     = "^fetched r/"
+      labels      = { subreddit = "jsonPayload.subreddit" }
+      value       = "jsonPayload.report.stored"
+      unit        = "1"
+    }
+    aggregate_lag = {
+      description = "seconds from the data time of a ticker's newest counted mention to the wall clock, per aggregated batch"
+      function    = "aggregate"
+      severity    = "=INFO"
+      message     = "^aggregated "
+      labels      = {}
+      value       = "jsonPayload.lag_s"
+      unit        = "s"
+    }
+    detect_lag = {
+      description = "seconds from the data time of a decided ticker update to the wall clock"
+      function    = "detect"
+      severity    = "=INFO"
+      message     = "^detected "
+      labels      = {}
+      value       = "jsonPayload.lag_s"
+      unit        = "s"
+    }
   }
 
   # policy => the metric it watches, how, and the runbook section that explains it
@@ -82,6 +122,16 @@ locals {
       threshold = 30
       runbook   = "reddit-throttling"
     }
+    # the median lag of the decided updates (a distribution), not a count of lines
+    detect_lag = {
+      metric    = "detect_lag"
+      condition = "above"
+      duration  = "900s"
+      threshold = 900
+      aligner   = "ALIGN_PERCENTILE_50"
+      reducer   = "REDUCE_MAX"
+      runbook   = "detect-lag"
+    }
   }
 
   log_metric_filters = {
@@ -103,8 +153,8 @@ resource "google_logging_metric" "metric" {
 
   metric_descriptor {
     metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
+    value_type  = lookup(each.value, "value", "") == "" ? "INT64" : "DISTRIBUTION"
+    unit        = lookup(each.value, "unit", "1")
 
     dynamic "labels" {
       for_each = each.value.labels
@@ -116,6 +166,18 @@ resource "google_logging_metric" "metric" {
   }
 
   label_extractors = { for key, field in each.value.labels : key => "EXTRACT(${field})" }
+  value_extractor  = lookup(each.value, "value", "") == "" ? null : "EXTRACT(${lookup(each.value, "value", "")})"
+
+  dynamic "bucket_options" {
+    for_each = lookup(each.value, "value", "") == "" ? [] : [1]
+    content {
+      exponential_buckets { # 1, 2, 4, ... 2^23 (about 97 days): lags from a second to a stalled replay
+        num_finite_buckets = 24
+        growth_factor      = 2
+        scale              = 1
+      }
+    }
+  }
 }
 
 resource "google_monitoring_notification_channel" "oncall" {
@@ -143,8 +205,8 @@ resource "google_monitoring_alert_policy" "log_metric" {
         duration        = each.value.duration
         aggregations {
           alignment_period     = "300s"
-          per_series_aligner   = "ALIGN_SUM"
-          cross_series_reducer = "REDUCE_SUM"
+          per_series_aligner   = lookup(each.value, "aligner", "ALIGN_SUM")
+          cross_series_reducer = lookup(each.value, "reducer", "REDUCE_SUM")
         }
       }
     }

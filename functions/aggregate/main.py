@@ -14,6 +14,7 @@ stored ``as_of``): if an earlier attempt committed and then failed to publish, t
 must not swallow the update, and the detector is idempotent per ``as_of``.
 """
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -137,6 +138,8 @@ def aggregate_batch(
                 "duplicates": result.duplicates,
                 "hours": sorted(result.hours),
                 "as_of": result.as_of,
+                # the ticker's newest counted data time vs the wall clock: the lag metric
+                "lag_s": None if result.as_of is None else round(time.time() - result.as_of, 1),
             }
         },
     )

@@ -9,6 +9,7 @@ it after the publish, so a redelivery that crashed in between publishes again â€
 treat (alert_id, level) as the idempotency key.
 """
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +122,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
                 "published": published,
                 "series_hours": len(snap.series),
                 "evidence_read": evidence_read,
+                "lag_s": round(time.time() - as_of, 1),  # data time vs the wall clock: the lag metric
             }
         },
     )

@@ -1,9 +1,13 @@
 """Each log-based metric Terraform defines (terraform/monitoring.tf) counts lines the
 functions really write: the faults and events behind them are made to happen on the local
-stack, and each metric's structured match is checked against the captured log lines."""
+stack, and each metric's structured match is checked against the captured log lines (and a
+distribution's value field is a number there)."""
 
+import json
+import os
 import re
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +15,9 @@ from typing import Any
 import google.cloud.pubsub_v1 as pubsub_v1
 
 from common import topics
+from common.messages import AlertEvent
 from demo.logs import FunctionLog
+from devtools import devauth
 from devtools.pubsub import Observer
 from devtools.reddit import LocalReddit
 from emulators import tfmodel
@@ -49,7 +55,23 @@ def matches(spec: dict[str, Any], entry: dict[str, Any]) -> bool:
         path, want = extra.split("=", 1)
         if str(_field(entry, path)) != want:
             return False
+    value = spec.get("value")
+    if value and not (isinstance(_field(entry, value), int | float) and not isinstance(_field(entry, value), bool)):
+        return False
     return all(_field(entry, field) is not None for field in spec["labels"].values())
+
+
+def _judge(emulators: Stack, alert_id: str, verdict: str) -> int:
+    """A user's verdict through the stack's own api process (its lines land in api.log)."""
+    token = devauth.mint(devauth.current_key(Path(os.environ["DEVAUTH_DIR"])), sub="judge")
+    request = urllib.request.Request(
+        f"{emulators.services['api'].url}/v1/alerts/{alert_id}/feedback",
+        data=json.dumps({"verdict": verdict}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
 
 
 def test_every_log_metric_counts_lines_the_stack_really_writes(
@@ -72,7 +94,10 @@ def test_every_log_metric_counts_lines_the_stack_really_writes(
     prepare(db, "EDIT", batch)
     alerts = observe(topics.ALERTS)
     _publish(emulators, topics.MENTIONS, [batch], key="EDIT")
-    assert alerts.pull(expected=1, timeout=90)
+    published = alerts.pull(expected=1, timeout=90)
+    assert published
+    # a user's verdict on it (feedback_verdicts)
+    assert _judge(emulators, AlertEvent.model_validate_json(published[0].data).alert_id, "useful") == 200
     time.sleep(1.0)  # the lines are written before the acknowledgements that got us here
 
     metrics = tfmodel.unquote(tfmodel.load().locals["log_metrics"])

@@ -204,3 +204,13 @@ def test_every_alert_policy_watches_a_defined_metric_and_has_its_runbook_section
     assert {p["metric"] for p in policies.values()} <= set(metrics)
     assert {p["runbook"] for p in policies.values()} | {"api-errors"} <= anchors
     assert {p["condition"] for p in policies.values()} <= {"above", "absent"}
+
+
+def test_a_policy_reads_a_distribution_by_percentile_and_a_count_by_sum(model: tfmodel.TerraformModel) -> None:
+    metrics = tfmodel.unquote(model.locals["log_metrics"])
+    policies = tfmodel.unquote(model.locals["alert_policies"])
+    for name, policy in policies.items():
+        distribution = bool(metrics[policy["metric"]].get("value"))
+        aligner = policy.get("aligner", "ALIGN_SUM")
+        assert aligner.startswith("ALIGN_PERCENTILE_") == distribution, name
+    assert policies["detect_lag"]["threshold"] == 15 * 60  # the "detect lag above 15 minutes"
