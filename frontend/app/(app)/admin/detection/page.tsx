@@ -1,0 +1,190 @@
+"use client";
+
+import { useState } from "react";
+
+import { asApiError, useApi, useGet } from "@/components/api-context";
+import { isAdmin } from "@/components/shell";
+import { Empty, ErrorBox, Loading } from "@/components/states";
+import { type ApiError, type DetectionConfig, num, type Preview, type PreviewAlert, type StoredConfig, when } from "@/lib/api";
+import { authClient } from "@/lib/auth-client";
+
+/**
+ * Admins: edit the thresholds, preview them against recent stored data (the detector's own
+ * backtest core, POST /v1/config/detection/preview), then save with the version they started
+ * from, so a save after someone else's is a 409 shown here rather than a silent overwrite.
+ */
+export default function DetectionPage() {
+  const { data: session } = authClient.useSession();
+  const [loaded, reload] = useGet<StoredConfig>("/v1/config/detection");
+  if (!isAdmin(session?.user.role)) return <ErrorBox error="Only admins can change the detection thresholds." />;
+  if (loaded.state === "loading") return <Loading what="the thresholds" />;
+  if (loaded.state === "error") return <ErrorBox error={loaded.error} retry={reload} />;
+  return <Editor key={loaded.data.version} stored={loaded.data} reload={reload} />;
+}
+
+type Draft = Record<string, string | boolean>;
+
+function toDraft(config: DetectionConfig): Draft {
+  return Object.fromEntries(
+    Object.entries(config).map(([name, value]) => [name, typeof value === "boolean" ? value : typeof value === "number" ? String(value) : JSON.stringify(value)]),
+  );
+}
+
+function fromDraft(draft: Draft, stored: DetectionConfig): DetectionConfig {
+  return Object.fromEntries(
+    Object.entries(draft).map(([name, value]) => {
+      const original = stored[name];
+      if (typeof original === "boolean") return [name, value];
+      if (typeof original === "number") return [name, Number(value)];
+      try {
+        return [name, JSON.parse(String(value))];
+      } catch {
+        return [name, value];
+      }
+    }),
+  );
+}
+
+const alertKey = (a: PreviewAlert) => `${a.symbol}@${a.opened_at ?? ""}@${a.kind ?? ""}`;
+
+function Editor({ stored, reload }: { stored: StoredConfig; reload: () => void }) {
+  const api = useApi();
+  const [draft, setDraft] = useState<Draft>(() => toDraft(stored.config));
+  const [hours, setHours] = useState("72");
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [busy, setBusy] = useState<"preview" | "save" | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState<StoredConfig | null>(null);
+  const initial = toDraft(stored.config);
+  const changed = Object.keys(draft).filter((name) => draft[name] !== initial[name]);
+
+  function edit(name: string, value: string | boolean) {
+    setDraft((d) => ({ ...d, [name]: value }));
+    setPreview(null);
+    setSaved(null);
+  }
+
+  async function run(kind: "preview" | "save") {
+    setBusy(kind);
+    setError(null);
+    const config = fromDraft(draft, stored.config);
+    try {
+      if (kind === "preview") {
+        setPreview(await api<Preview>("POST", "/v1/config/detection/preview", { config, hours: Number(hours) }));
+      } else {
+        setSaved(await api<StoredConfig>("PUT", "/v1/config/detection", { config, expected_version: stored.version }));
+      }
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const current = new Set(preview?.current.map(alertKey));
+  const proposed = new Set(preview?.proposed.map(alertKey));
+  const gained = preview?.proposed.filter((a) => !current.has(alertKey(a))) ?? [];
+  const lost = preview?.current.filter((a) => !proposed.has(alertKey(a))) ?? [];
+
+  return (
+    <>
+      <h1>Detection thresholds</h1>
+      <p className="numbers" id="config-version" data-version={saved?.version ?? stored.version}>
+        version {stored.version}
+        {stored.updated_by ? ` · saved by ${stored.updated_by} ${when(stored.updated_at)}` : " · defaults"}
+      </p>
+      <form className="card" id="config-form" onSubmit={(e) => e.preventDefault()}>
+        <div className="grid-config">
+          {Object.entries(draft).map(([name, value]) => (
+            <label key={name} className={changed.includes(name) ? "changed" : undefined}>
+              {name}
+              {typeof value === "boolean" ? (
+                <input name={name} type="checkbox" checked={value} onChange={(e) => edit(name, e.target.checked)} />
+              ) : (
+                <input name={name} value={value} inputMode={typeof stored.config[name] === "number" ? "decimal" : "text"} onChange={(e) => edit(name, e.target.value)} />
+              )}
+            </label>
+          ))}
+        </div>
+        <div className="row" style={{ marginTop: "0.8rem" }}>
+          <label>
+            Replay the last
+            <input name="preview_hours" type="number" min="1" max="336" value={hours} onChange={(e) => setHours(e.target.value)} />
+          </label>
+          <span className="numbers">hours</span>
+          <button type="button" id="preview" disabled={!!busy} onClick={() => run("preview")}>
+            {busy === "preview" ? "Replaying…" : "Preview"}
+          </button>
+          <button type="button" id="save" disabled={!!busy || changed.length === 0} onClick={() => run("save")}>
+            {busy === "save" ? "Saving…" : `Save ${changed.length} change${changed.length === 1 ? "" : "s"}`}
+          </button>
+        </div>
+      </form>
+      {error ? (
+        <ErrorBox error={error.status === 409 ? `${error.message} Someone saved the thresholds after you loaded them: load theirs and redo your change.` : error} />
+      ) : null}
+      {error?.status === 409 ? (
+        <button type="button" className="secondary" id="load-latest" onClick={reload}>
+          Load the latest version
+        </button>
+      ) : null}
+      {saved ? (
+        <p className="ok" id="config-saved">
+          Saved as version {saved.version}.{" "}
+          <button type="button" className="secondary" onClick={reload}>
+            Continue editing
+          </button>
+        </p>
+      ) : null}
+      {busy === "preview" ? <Loading what="the backtest preview" /> : null}
+      {preview ? (
+        <section id="preview-result" data-gained={gained.length} data-lost={lost.length}>
+          <h2>Preview over {preview.hours} h, {preview.symbols} symbols</h2>
+          <p>
+            Current thresholds (v{preview.current_version}): <strong>{preview.current.length}</strong> alerts · proposed:{" "}
+            <strong>{preview.proposed.length}</strong> · gained <strong className="ok">{gained.length}</strong> · lost{" "}
+            <strong className="lost">{lost.length}</strong>
+          </p>
+          <PreviewList title="Gained" id="gained" alerts={gained} />
+          <PreviewList title="Lost" id="lost" alerts={lost} />
+        </section>
+      ) : null}
+    </>
+  );
+}
+
+function PreviewList({ title, id, alerts }: { title: string; id: string; alerts: PreviewAlert[] }) {
+  return (
+    <>
+      <h2>{title}</h2>
+      {alerts.length === 0 ? (
+        <Empty>None.</Empty>
+      ) : (
+        <div className="scroll">
+          <table id={id}>
+            <thead>
+              <tr>
+                <th>symbol</th>
+                <th>kind</th>
+                <th>opened</th>
+                <th>score</th>
+                <th>pump risk</th>
+              </tr>
+            </thead>
+            <tbody>
+              {alerts.map((a) => (
+                <tr key={alertKey(a)} data-symbol={a.symbol}>
+                  <td>{a.symbol}</td>
+                  <td>{a.kind ?? "—"}</td>
+                  <td>{when(a.opened_at)}</td>
+                  <td>{num(a.score)}</td>
+                  <td>{num(a.pump_risk)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

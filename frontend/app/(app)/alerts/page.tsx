@@ -1,0 +1,99 @@
+"use client";
+
+import { useState } from "react";
+
+import { AlertCard } from "@/components/alert-card";
+import { asApiError, useApi, useGet } from "@/components/api-context";
+import { Empty, ErrorBox, Loading } from "@/components/states";
+import type { AlertPage, AlertSummary, ApiError, Query } from "@/lib/api";
+
+interface Filters {
+  kind: string;
+  status: string;
+  min_score: string;
+  max_pump_risk: string;
+  watchlist_only: boolean;
+}
+
+const NO_FILTERS: Filters = { kind: "", status: "", min_score: "", max_pump_risk: "", watchlist_only: false };
+
+export default function AlertsPage() {
+  const api = useApi();
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const query: Query = { ...filters, watchlist_only: filters.watchlist_only || undefined, limit: 20 };
+  const [first, reload] = useGet<AlertPage>("/v1/alerts", query);
+  // Pages fetched with "More alerts", for the first page they follow.
+  const [later, setLater] = useState<{ after: AlertPage; pages: AlertPage[] } | null>(null);
+  const [moreError, setMoreError] = useState<ApiError | null>(null);
+  const firstPage = first.state === "ready" ? first.data : null;
+  const pages = firstPage ? [firstPage, ...(later && later.after === firstPage ? later.pages : [])] : [];
+  const alerts: AlertSummary[] | null = firstPage ? pages.flatMap((p) => p.alerts) : null;
+  const cursor = pages.length ? (pages[pages.length - 1].next_cursor ?? null) : null;
+  const error = first.state === "error" ? first.error : moreError;
+
+  async function more() {
+    if (!cursor || !firstPage) return;
+    try {
+      const page = await api<AlertPage>("GET", "/v1/alerts", undefined, { ...query, cursor });
+      setLater({ after: firstPage, pages: [...pages.slice(1), page] });
+      setMoreError(null);
+    } catch (e) {
+      setMoreError(asApiError(e));
+    }
+  }
+
+  function set<K extends keyof Filters>(name: K, value: Filters[K]) {
+    setFilters((current) => ({ ...current, [name]: value }));
+  }
+
+  return (
+    <>
+      <h1>Alerts</h1>
+      <form className="filters card" id="alert-filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Kind
+          <select name="kind" value={filters.kind} onChange={(e) => set("kind", e.target.value)}>
+            <option value="">any</option>
+            <option value="organic">organic</option>
+            <option value="pump">pump warning</option>
+          </select>
+        </label>
+        <label>
+          Status
+          <select name="status" value={filters.status} onChange={(e) => set("status", e.target.value)}>
+            <option value="">any</option>
+            <option value="open">open</option>
+            <option value="escalated">escalated</option>
+            <option value="resolved">resolved</option>
+          </select>
+        </label>
+        <label>
+          Min score
+          <input name="min_score" type="number" min="0" step="0.1" value={filters.min_score} onChange={(e) => set("min_score", e.target.value)} />
+        </label>
+        <label>
+          Max pump risk
+          <input name="max_pump_risk" type="number" min="0" max="1" step="0.05" value={filters.max_pump_risk} onChange={(e) => set("max_pump_risk", e.target.value)} />
+        </label>
+        <label className="check">
+          <input name="watchlist_only" type="checkbox" checked={filters.watchlist_only} onChange={(e) => set("watchlist_only", e.target.checked)} />
+          Watchlist only
+        </label>
+        <button type="button" className="secondary" onClick={() => setFilters(NO_FILTERS)}>
+          Clear
+        </button>
+      </form>
+      {error ? <ErrorBox error={error} retry={reload} /> : null}
+      {!error && alerts === null ? <Loading what="alerts" /> : null}
+      {alerts && alerts.length === 0 ? <Empty>No alerts match these filters.</Empty> : null}
+      <section id="alerts" data-count={alerts?.length ?? ""}>
+        {alerts?.map((alert) => <AlertCard key={alert.alert_id} alert={alert} />)}
+      </section>
+      {cursor ? (
+        <button type="button" className="secondary" onClick={more}>
+          More alerts
+        </button>
+      ) : null}
+    </>
+  );
+}

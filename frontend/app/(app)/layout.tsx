@@ -1,0 +1,5 @@
+import { Shell } from "@/components/shell";
+
+export default function SignedInLayout({ children }: { children: React.ReactNode }) {
+  return <Shell>{children}</Shell>;
+}

@@ -1,0 +1,76 @@
+"use client";
+
+import { useState } from "react";
+
+import { asApiError, useApi, useGet } from "@/components/api-context";
+import { ErrorBox, Loading } from "@/components/states";
+import type { ApiError, Me, Preferences } from "@/lib/api";
+
+/** The saved alert filters (PATCH /v1/me/preferences): what "apply my preferences" and notifications use. */
+export default function PreferencesPage() {
+  const [loaded, reload] = useGet<Me>("/v1/me");
+  if (loaded.state === "loading") return <Loading what="your preferences" />;
+  if (loaded.state === "error") return <ErrorBox error={loaded.error} retry={reload} />;
+  return <PreferencesForm initial={loaded.data.preferences} />;
+}
+
+function PreferencesForm({ initial }: { initial: Preferences }) {
+  const api = useApi();
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  async function save(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const body: Preferences = {
+      min_score: Number(form.get("min_score")),
+      max_pump_risk: Number(form.get("max_pump_risk")),
+      watchlist_only: form.get("watchlist_only") === "on",
+      subreddits: String(form.get("subreddits") ?? "")
+        .split(/[\s,]+/)
+        .map((s) => s.replace(/^r\//, ""))
+        .filter(Boolean),
+    };
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      await api<Preferences>("PATCH", "/v1/me/preferences", body);
+      setSaved(true);
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <>
+      <h1>Preferences</h1>
+      <form className="stack card" id="preferences-form" onSubmit={save}>
+        <label>
+          Hide alerts scoring below
+          <input name="min_score" type="number" min="0" step="0.1" defaultValue={initial.min_score} required />
+        </label>
+        <label>
+          Hide alerts with pump risk above (0–1)
+          <input name="max_pump_risk" type="number" min="0" max="1" step="0.05" defaultValue={initial.max_pump_risk} required />
+        </label>
+        <label className="check">
+          <input name="watchlist_only" type="checkbox" defaultChecked={initial.watchlist_only} />
+          Only symbols on my watchlist
+        </label>
+        <label>
+          Subreddits (empty: all)
+          <input name="subreddits" defaultValue={initial.subreddits.join(", ")} placeholder="wallstreetbets, stocks" />
+        </label>
+        <button type="submit" disabled={busy}>
+          Save preferences
+        </button>
+      </form>
+      {saved ? <p className="ok" id="preferences-saved">Saved.</p> : null}
+      {error ? <ErrorBox error={error} /> : null}
+    </>
+  );
+}

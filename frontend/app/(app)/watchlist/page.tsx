@@ -1,0 +1,81 @@
+"use client";
+
+import Link from "next/link";
+import { useState } from "react";
+
+import { asApiError, useApi, useGet } from "@/components/api-context";
+import { Empty, ErrorBox, Loading } from "@/components/states";
+import type { ApiError } from "@/lib/api";
+
+interface Watchlist {
+  symbols: string[];
+}
+
+/** Add and remove symbols; the API decides what a symbol is (404 unknown, 422 malformed) and we show its word. */
+export default function WatchlistPage() {
+  const api = useApi();
+  const [loaded, reload] = useGet<Watchlist>("/v1/me/watchlist");
+  const [symbols, setSymbols] = useState<string[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const shown = symbols ?? (loaded.state === "ready" ? loaded.data.symbols : null);
+
+  async function change(method: "PUT" | "DELETE", symbol: string): Promise<boolean> {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await api<Watchlist>(method, `/v1/me/watchlist/${encodeURIComponent(symbol)}`);
+      setSymbols(result.symbols);
+      return true;
+    } catch (e) {
+      setError(asApiError(e));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function add(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const symbol = String(new FormData(form).get("symbol") ?? "").trim().replace(/^\$/, "").toUpperCase();
+    if (!symbol) return;
+    if (await change("PUT", symbol)) form.reset();
+  }
+
+  return (
+    <>
+      <h1>Watchlist</h1>
+      <form className="row card" id="watch-form" onSubmit={add}>
+        <label>
+          Symbol
+          <input name="symbol" placeholder="e.g. CRSP" autoCapitalize="characters" maxLength={12} required />
+        </label>
+        <button type="submit" disabled={busy}>
+          Watch
+        </button>
+      </form>
+      {error ? <ErrorBox error={error} /> : null}
+      {loaded.state === "loading" && !symbols ? <Loading what="your watchlist" /> : null}
+      {loaded.state === "error" && !symbols ? <ErrorBox error={loaded.error} retry={reload} /> : null}
+      {shown && shown.length === 0 ? <Empty>You watch no symbol yet.</Empty> : null}
+      {shown && shown.length > 0 ? (
+        <ul className="watch-list" id="watchlist">
+          {shown.map((symbol) => (
+            <li key={symbol} data-symbol={symbol}>
+              <Link href={`/tickers/${symbol}`}>{symbol}</Link>
+              <button type="button" className="secondary" aria-label={`Remove ${symbol}`} disabled={busy} onClick={() => change("DELETE", symbol)}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {shown && shown.length > 0 ? (
+        <p>
+          <Link href="/alerts">Alerts</Link> can show only these symbols (“Watchlist only”).
+        </p>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,21 @@
+import type { Metadata, Viewport } from "next";
+import { connection } from "next/server";
+
+import { ApiProvider } from "@/components/api-context";
+import { settings } from "@/lib/settings";
+
+import "./globals.css";
+
+export const metadata: Metadata = { title: "Akleao Finance", description: "Early signals in stock discussions" };
+export const viewport: Viewport = { width: "device-width", initialScale: 1 };
+
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  await connection(); // render per request: the API's address comes from the server's environment
+  return (
+    <html lang="en">
+      <body>
+        <ApiProvider url={settings().apiURL}>{children}</ApiProvider>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,108 @@
+"use client";
+
+import Link from "next/link";
+import { useState } from "react";
+
+import { useApi, asApiError } from "@/components/api-context";
+import { ErrorBox, Loading } from "@/components/states";
+import { type Alert, type AlertSummary, type ApiError, num, when } from "@/lib/api";
+
+/** One alert; "Evidence and history" loads GET /v1/alerts/{id} for its posts and its changes. */
+export function AlertCard({ alert }: { alert: AlertSummary }) {
+  const api = useApi();
+  const [detail, setDetail] = useState<Alert | ApiError | "loading" | null>(null);
+
+  async function toggle() {
+    if (detail && detail !== "loading") return setDetail(null);
+    setDetail("loading");
+    try {
+      setDetail(await api<Alert>("GET", `/v1/alerts/${encodeURIComponent(alert.alert_id)}`));
+    } catch (error) {
+      setDetail(asApiError(error));
+    }
+  }
+
+  return (
+    <article className="card alert-card" data-symbol={alert.symbol} data-kind={alert.kind} data-alert-id={alert.alert_id}>
+      <div className="head">
+        <Link className="symbol" href={`/tickers/${alert.symbol}`}>
+          {alert.symbol}
+        </Link>
+        <span className={`badge ${alert.kind}`}>{alert.kind === "pump" ? "pump warning" : "organic"}</span>
+        <span className="badge status">
+          {alert.status}
+          {alert.level > 1 ? ` · level ${alert.level}` : ""}
+        </span>
+        <span className="numbers">
+          score {num(alert.score)} · pump risk {num(alert.pump_risk)} · opened {when(alert.opened_at)}
+        </span>
+      </div>
+      {alert.reasons.length ? (
+        <ul className="reasons">
+          {alert.reasons.map((reason) => (
+            <li key={reason}>{reason}</li>
+          ))}
+        </ul>
+      ) : null}
+      <button type="button" className="secondary details" onClick={toggle} aria-expanded={!!detail}>
+        {detail && detail !== "loading" ? "Hide details" : "Evidence and history"}
+      </button>
+      {detail === "loading" ? <Loading what="the evidence" /> : null}
+      {detail instanceof Error ? <ErrorBox error={detail} retry={toggle} /> : null}
+      {detail && detail !== "loading" && !(detail instanceof Error) ? <AlertDetail alert={detail} /> : null}
+    </article>
+  );
+}
+
+function AlertDetail({ alert }: { alert: Alert }) {
+  return (
+    <div className="detail">
+      <h2>Evidence</h2>
+      {alert.evidence.length ? (
+        <ul className="evidence">
+          {alert.evidence.map((item) => (
+            <li key={item.item_id}>
+              <a href={item.url || `https://www.reddit.com${item.permalink}`} target="_blank" rel="noreferrer noopener">
+                {item.title || item.item_id}
+              </a>{" "}
+              <span className="numbers">
+                r/{item.subreddit}
+                {item.author ? ` · u/${item.author}` : ""} · {when(item.created_utc)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="numbers">No posts cited.</p>
+      )}
+      <h2>History</h2>
+      <div className="scroll">
+        <table className="history">
+          <thead>
+            <tr>
+              <th>when</th>
+              <th>status</th>
+              <th>level</th>
+              <th>score</th>
+              <th>pump risk</th>
+            </tr>
+          </thead>
+          <tbody>
+            {alert.history.map((change, i) => (
+              <tr key={i}>
+                <td>{when(change.at)}</td>
+                <td>{change.status}</td>
+                <td>{change.level ?? "—"}</td>
+                <td>{num(change.score)}</td>
+                <td>{num(change.pump_risk)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="numbers">
+        rule {alert.rule || "—"} · config version {alert.config_version ?? "—"} · updated {when(alert.updated_at)}
+      </p>
+    </div>
+  );
+}

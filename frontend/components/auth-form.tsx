@@ -1,0 +1,84 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter, useSearchParams } from "next/navigation";
+import { useState } from "react";
+
+import { ErrorBox } from "@/components/states";
+import { forgetToken } from "@/lib/api";
+import { authClient } from "@/lib/auth-client";
+
+/** Sign-in and sign-up: the same form, Better Auth's email + password endpoints. */
+export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
+  const router = useRouter();
+  const params = useSearchParams();
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(params.get("created") ? "Account created: sign in." : null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const email = String(form.get("email") ?? "");
+    const password = String(form.get("password") ?? "");
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    forgetToken();
+    const result =
+      mode === "sign-up"
+        ? await authClient.signUp.email({ email, password, name: String(form.get("name") ?? "") || email })
+        : await authClient.signIn.email({ email, password });
+    setBusy(false);
+    if (result.error) {
+      setError(result.error.message ?? result.error.statusText ?? "It did not work.");
+      return;
+    }
+    const next = params.get("next");
+    router.replace(mode === "sign-up" ? "/sign-in?created=1" : next && next.startsWith("/") ? next : "/alerts");
+  }
+
+  return (
+    <main className="auth-box">
+      <h1>{mode === "sign-up" ? "Create an account" : "Sign in to Akleao"}</h1>
+      <form className="stack card" id={`${mode}-form`} onSubmit={submit}>
+        {mode === "sign-up" ? (
+          <label>
+            Name
+            <input name="name" autoComplete="name" />
+          </label>
+        ) : null}
+        <label>
+          Email
+          <input name="email" type="email" required autoComplete="email" />
+        </label>
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            required
+            minLength={8}
+            autoComplete={mode === "sign-up" ? "new-password" : "current-password"}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? "…" : mode === "sign-up" ? "Create account" : "Sign in"}
+        </button>
+      </form>
+      {done ? <p className="ok" id="auth-notice">{done}</p> : null}
+      {error ? <ErrorBox error={error} /> : null}
+      <p>
+        {mode === "sign-up" ? (
+          <>
+            Have an account? <Link href="/sign-in">Sign in</Link>
+          </>
+        ) : (
+          <>
+            New here? <Link href="/sign-up">Create an account</Link>
+          </>
+        )}
+      </p>
+    </main>
+  );
+}

@@ -1,0 +1,57 @@
+"use client";
+
+import Link from "next/link";
+import { usePathname, useRouter } from "next/navigation";
+import { useEffect } from "react";
+
+import { Loading } from "@/components/states";
+import { forgetToken } from "@/lib/api";
+import { authClient } from "@/lib/auth-client";
+
+export function isAdmin(role: string | null | undefined): boolean {
+  return (role ?? "").split(",").some((r) => r.trim() === "admin");
+}
+
+/** Every signed-in page: the navigation, who is signed in, sign-out; no session → sign-in page. */
+export function Shell({ children }: { children: React.ReactNode }) {
+  const { data: session, isPending } = authClient.useSession();
+  const router = useRouter();
+  const path = usePathname();
+  useEffect(() => {
+    if (!isPending && !session) router.replace(`/sign-in?next=${encodeURIComponent(path)}`);
+  }, [isPending, session, router, path]);
+  if (!session) return <main>{<Loading what="your session" />}</main>;
+  const admin = isAdmin(session.user.role);
+  const links = [
+    ["/alerts", "Alerts"],
+    ["/watchlist", "Watchlist"],
+    ["/preferences", "Preferences"],
+    ...(admin ? [["/admin/detection", "Thresholds"]] : []),
+  ];
+  async function signOut() {
+    forgetToken();
+    await authClient.signOut();
+    router.replace("/sign-in");
+  }
+  return (
+    <>
+      <header className="top">
+        <span className="brand">Akleao</span>
+        <nav>
+          {links.map(([href, label]) => (
+            <Link key={href} href={href} aria-current={path.startsWith(href) ? "page" : undefined}>
+              {label}
+            </Link>
+          ))}
+        </nav>
+        <span className="who" id="who" data-role={session.user.role ?? "user"}>
+          {session.user.email}
+        </span>
+        <button type="button" className="secondary" id="sign-out" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <main>{children}</main>
+    </>
+  );
+}

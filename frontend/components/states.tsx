@@ -1,0 +1,33 @@
+import type { ApiError } from "@/lib/api";
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="state loading" role="status" data-state="loading">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: React.ReactNode }) {
+  return (
+    <p className="state empty" data-state="empty">
+      {children}
+    </p>
+  );
+}
+
+export function ErrorBox({ error, retry }: { error: ApiError | string; retry?: () => void }) {
+  const message = typeof error === "string" ? error : error.message;
+  const code = typeof error === "string" ? "" : `${error.status || ""} ${error.code}`.trim();
+  return (
+    <div className="state error" role="alert" data-state="error" data-code={typeof error === "string" ? "" : error.code}>
+      <strong>{code ? `${code}: ` : ""}</strong>
+      {message}
+      {retry ? (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      ) : null}
+    </div>
+  );
+}

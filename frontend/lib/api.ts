@@ -1,0 +1,234 @@
+"use client";
+
+/**
+ * The browser's way to the API: a Bearer JWT from Better Auth's jwt plugin (GET /api/auth/token,
+ * same origin, session cookie), cached until shortly before it expires, then a direct call to
+ * the API (its CORS allow-list names this app's origin). Errors keep the API's shape,
+ * {"error": {"code", "message"}}, so pages can show what the API said.
+ */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let cached: { token: string; exp: number } | null = null;
+
+export function forgetToken(): void {
+  cached = null;
+}
+
+function expiry(token: string): number {
+  try {
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: number };
+    return typeof payload.exp === "number" ? payload.exp : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function bearer(fresh: boolean): Promise<string> {
+  if (!fresh && cached && cached.exp - 60 > Date.now() / 1000) return cached.token;
+  const response = await fetch("/api/auth/token", { credentials: "same-origin", cache: "no-store" });
+  if (!response.ok) throw new ApiError(response.status, "signed_out", "Your session has ended: sign in again.");
+  const { token } = (await response.json()) as { token: string };
+  cached = { token, exp: expiry(token) };
+  return token;
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+export async function apiCall<T>(base: string, method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+  const url = base + withQuery(path, query);
+  for (const fresh of [false, true]) {
+    const token = await bearer(fresh);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError(0, "unreachable", `The API at ${base} cannot be reached.`);
+    }
+    if (response.status === 401 && !fresh) continue; // an expired token: fetch a new one once
+    const text = await response.text();
+    const data: unknown = text ? JSON.parse(text) : null;
+    if (!response.ok) {
+      const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+      throw new ApiError(response.status, error?.code ?? "error", error?.message ?? `HTTP ${response.status}`);
+    }
+    return data as T;
+  }
+  throw new ApiError(401, "unauthorized", "The API refused the token.");
+}
+
+// ---------------------------------------------------------------- what the API returns (docs/api.md)
+
+export interface Preferences {
+  min_score: number;
+  max_pump_risk: number;
+  watchlist_only: boolean;
+  subreddits: string[];
+}
+
+export interface Me {
+  id: string;
+  email?: string | null;
+  name?: string | null;
+  role?: string | null;
+  preferences: Preferences;
+  watchlist: string[];
+}
+
+export interface AlertSummary {
+  alert_id: string;
+  symbol: string;
+  kind: string;
+  status: string;
+  level: number;
+  rule: string;
+  reasons: string[];
+  score: number;
+  peak_score?: number | null;
+  pump_risk: number;
+  opened_at?: number | null;
+  updated_at?: number | null;
+  resolved_at?: number | null;
+  config_version?: number | null;
+}
+
+export interface Evidence {
+  item_id: string;
+  permalink: string;
+  url?: string | null;
+  title: string;
+  subreddit: string;
+  author?: string | null;
+  created_utc?: number | null;
+  score?: number | null;
+}
+
+export interface AlertChange {
+  at?: number | null;
+  status: string;
+  level?: number | null;
+  score?: number | null;
+  pump_risk?: number | null;
+}
+
+export interface Alert extends AlertSummary {
+  metrics: Record<string, unknown>;
+  baseline: Record<string, unknown>;
+  evidence: Evidence[];
+  history: AlertChange[];
+}
+
+export interface AlertPage {
+  alerts: AlertSummary[];
+  next_cursor?: string | null;
+}
+
+export interface WindowMetrics {
+  mentions: number;
+  posts: number;
+  comments: number;
+  distinct_authors: number;
+  distinct_subreddits: number;
+  author_diversity: number;
+  new_account_share: number;
+  duplicate_share: number;
+}
+
+export interface Detection {
+  as_of?: number | null;
+  score?: number | null;
+  pump_risk?: number | null;
+  ratio?: number | null;
+  surprise?: number | null;
+  baseline_1h?: number | null;
+  status?: string | null;
+  alert_id?: string | null;
+  config_version?: number | null;
+}
+
+export interface Ticker {
+  symbol: string;
+  as_of?: number | null;
+  windows: Record<string, WindowMetrics>;
+  velocity?: number | null;
+  acceleration?: number | null;
+  detection?: Detection | null;
+}
+
+export interface HourPoint {
+  hour: string;
+  start_utc: number;
+  mentions: number;
+  distinct_authors: number;
+}
+
+export interface History {
+  symbol: string;
+  start_utc: number;
+  end_utc: number;
+  source: string;
+  complete: boolean;
+  hours: HourPoint[];
+}
+
+export type DetectionConfig = Record<string, unknown>;
+
+export interface StoredConfig {
+  config: DetectionConfig;
+  version: number;
+  updated_at?: number | null;
+  updated_by?: string | null;
+}
+
+export interface PreviewAlert {
+  symbol: string;
+  alert_id?: string | null;
+  kind?: string | null;
+  rule?: string | null;
+  opened_at?: number | null;
+  score?: number | null;
+  pump_risk?: number | null;
+  reasons: string[];
+}
+
+export interface Preview {
+  hours: number;
+  symbols: number;
+  proposed: PreviewAlert[];
+  current: PreviewAlert[];
+  current_version: number;
+}
+
+// ---------------------------------------------------------------- formatting
+
+export function when(epoch?: number | null): string {
+  if (!epoch) return "—";
+  return new Date(epoch * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
+export function num(value: unknown, digits = 2): string {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "—";
+}

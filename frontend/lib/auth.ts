@@ -1,0 +1,35 @@
+/**
+ * Better Auth, server side: email + password accounts in SQLite, the `jwt` plugin issuing the
+ * API's Bearer tokens (EdDSA, `kid` in the header, JWKS at /api/auth/jwks) and the `admin`
+ * plugin's `role`. The API (functions/api/auth.py) checks `iss`, `aud`, `exp`, `sub` and reads
+ * `role`: issuer and audience are this app's base URL, the same value the stack gives the API
+ * as AUTH_ISSUER / AUTH_AUDIENCE.
+ */
+import Database from "better-sqlite3";
+import { betterAuth } from "better-auth";
+import { admin, jwt } from "better-auth/plugins";
+
+import { settings } from "@/lib/settings";
+
+const { baseURL, database, secret } = settings();
+
+export const auth = betterAuth({
+  baseURL,
+  secret,
+  database: new Database(database),
+  emailAndPassword: { enabled: true, minPasswordLength: 8, autoSignIn: false },
+  trustedOrigins: [baseURL, baseURL.replace("127.0.0.1", "localhost")],
+  telemetry: { enabled: false },
+  plugins: [
+    jwt({
+      jwt: {
+        issuer: baseURL,
+        audience: baseURL,
+        expirationTime: "15m",
+        // What the API reads; the whole user row (the default) would also carry timestamps.
+        definePayload: ({ user }) => ({ email: user.email, name: user.name, role: user.role ?? "user" }),
+      },
+    }),
+    admin(),
+  ],
+});
