@@ -1,8 +1,9 @@
 # Operating it: log-based metrics from the JSON lines the functions write, alert policies
-# that page the on-call address, and a budget. Each metric is declared as a structured
-# match (function, severity, message pattern) that this file turns into a Cloud Logging
-# filter and tests/integration/test_log_metrics.py checks against lines the local stack
-# really writes; each policy names the metric it watches (tests/unit/test_terraform_agreement.py).
+# that page the on-call address, a budget and a dashboard. Each metric is declared as a
+# structured match (function, severity, message pattern; a distribution also names its
+# numeric `value` field) that this file turns into a Cloud Logging filter and
+# tests/integration/test_log_metrics.py checks against lines the local stack really writes;
+# each policy and each chart names the metric it reads (tests/unit/test_terraform_agreement.py).
 # What each alert means and what to do: docs/operations.md "Runbook".
 
 locals {
@@ -298,4 +299,103 @@ resource "google_billing_budget" "monthly" {
     monitoring_notification_channels = [google_monitoring_notification_channel.oncall.id]
     disable_default_iam_recipients   = false
   }
+}
+
+# The operations dashboard. Each chart reads a metric defined above (`metric`: a key of
+# log_metrics) or a built-in one (`builtin`: a Cloud Run or Pub/Sub metric type); the
+# agreement test checks both (tests/unit/test_terraform_agreement.py).
+locals {
+  dashboard_charts = [
+    { title = "Ingestion: fetch runs per subreddit", metric = "fetch_runs", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subreddit"], period = "600s" },
+    { title = "Ingestion: items stored per run (mean), per subreddit", metric = "fetch_items", builtin = "", where = "", aligner = "ALIGN_MEAN", reducer = "REDUCE_MEAN", group_by = ["metric.label.subreddit"], period = "600s" },
+    { title = "Ingestion: Reddit answers retried, per status", metric = "reddit_retries", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.status"], period = "300s" },
+    { title = "Ingestion: listings Reddit refuses, per subreddit", metric = "listings_refused", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subreddit"], period = "600s" },
+    { title = "Lag: aggregate, p95 (s)", metric = "aggregate_lag", builtin = "", where = "", aligner = "ALIGN_PERCENTILE_95", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
+    { title = "Lag: detect, median (s), as the detect-lag policy reads it", metric = "detect_lag", builtin = "", where = "", aligner = "ALIGN_PERCENTILE_50", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
+    { title = "Lag: oldest unacked message, per subscription (s)", metric = "", builtin = "pubsub.googleapis.com/subscription/oldest_unacked_message_age", where = "resource.type=\"pubsub_subscription\"", aligner = "ALIGN_MAX", reducer = "REDUCE_MAX", group_by = ["resource.label.subscription_id"], period = "300s" },
+    { title = "API: requests per response class", metric = "", builtin = "run.googleapis.com/request_count", where = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\"", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.response_code_class"], period = "300s" },
+    { title = "API: latency p95 (ms; per service, no per-route metric)", metric = "", builtin = "run.googleapis.com/request_latencies", where = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\"", aligner = "ALIGN_PERCENTILE_95", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
+    { title = "Alerts opened, escalated or reopened", metric = "alerts_published", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = [], period = "3600s" },
+    { title = "Dead letters: malformed messages, per subscription", metric = "dead_lettered", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subscription"], period = "300s" },
+    { title = "Dead letters: messages held", metric = "", builtin = "pubsub.googleapis.com/subscription/num_undelivered_messages", where = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=monitoring.regex.full_match(\".*-dead-letter-hold\")", aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = ["resource.label.subscription_id"], period = "300s" },
+    { title = "Errors: error lines per function", metric = "function_errors", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.function"], period = "300s" },
+    { title = "Feedback: verdicts per kind and verdict", metric = "feedback_verdicts", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.kind", "metric.label.verdict"], period = "86400s" },
+  ]
+
+  # Ratio charts: `numerator` narrows the metric's lines to those counted above the line.
+  dashboard_ratios = [
+    { title = "Feedback: precision per kind (verdicts agreeing with the kind / all; per day)", metric = "feedback_verdicts", numerator = "metric.labels.correct=\"true\"", group_by = ["metric.label.kind"], period = "86400s" },
+  ]
+
+  chart_filters = [
+    for i, chart in local.dashboard_charts : join(" AND ", compact([
+      chart.metric == "" ? "metric.type=\"${chart.builtin}\"" : "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[chart.metric].name}\" AND resource.type=\"cloud_run_revision\"",
+      chart.where,
+    ]))
+  ]
+
+  dashboard_tiles = concat(
+    [for i, chart in local.dashboard_charts : {
+      title = chart.title
+      xyChart = {
+        dataSets = [{
+          plotType = "LINE"
+          timeSeriesQuery = {
+            timeSeriesFilter = {
+              filter = local.chart_filters[i]
+              aggregation = {
+                alignmentPeriod    = chart.period
+                perSeriesAligner   = chart.aligner
+                crossSeriesReducer = chart.reducer
+                groupByFields      = chart.group_by
+              }
+            }
+          }
+        }]
+      }
+    }],
+    [for chart in local.dashboard_ratios : {
+      title = chart.title
+      xyChart = {
+        dataSets = [{
+          plotType = "LINE"
+          timeSeriesQuery = {
+            timeSeriesFilterRatio = {
+              numerator = {
+                filter      = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[chart.metric].name}\" AND resource.type=\"cloud_run_revision\" AND ${chart.numerator}"
+                aggregation = { alignmentPeriod = chart.period, perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = chart.group_by }
+              }
+              denominator = {
+                filter      = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[chart.metric].name}\" AND resource.type=\"cloud_run_revision\""
+                aggregation = { alignmentPeriod = chart.period, perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = chart.group_by }
+              }
+            }
+          }
+        }]
+      }
+    }],
+    [{
+      title = "Cost"
+      text = {
+        format  = "MARKDOWN"
+        content = "Spend is in Billing, not in Monitoring: the budget **Akleao monthly** (30 × ${var.daily_budget_usd} USD) mails the on-call address at 50 % and 90 % of it and at a forecast over it. The usual driver: Firestore operations per item (docs/operations.md, \"What it costs\")."
+      }
+    }],
+  )
+}
+
+resource "google_monitoring_dashboard" "operations" {
+  dashboard_json = jsonencode({
+    displayName = "Akleao operations"
+    mosaicLayout = {
+      columns = 12
+      tiles = [for i, widget in local.dashboard_tiles : {
+        xPos   = (i % 2) * 6
+        yPos   = floor(i / 2) * 4
+        width  = 6
+        height = 4
+        widget = widget
+      }]
+    }
+  })
 }

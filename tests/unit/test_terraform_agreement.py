@@ -7,6 +7,7 @@ passes on the real code is shown to fail on a rename made only in code.
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic_settings import BaseSettings
@@ -214,3 +215,73 @@ def test_a_policy_reads_a_distribution_by_percentile_and_a_count_by_sum(model: t
         aligner = policy.get("aligner", "ALIGN_SUM")
         assert aligner.startswith("ALIGN_PERCENTILE_") == distribution, name
     assert policies["detect_lag"]["threshold"] == 15 * 60  # the issue's "detect lag above 15 minutes"
+
+
+# Built-in metric types the dashboard may chart, with whether each is a distribution.
+BUILTIN_METRICS = {
+    "run.googleapis.com/request_count": False,
+    "run.googleapis.com/request_latencies": True,
+    "pubsub.googleapis.com/subscription/num_undelivered_messages": False,
+    "pubsub.googleapis.com/subscription/oldest_unacked_message_age": False,
+}
+DISTRIBUTION_ALIGNERS = ("ALIGN_PERCENTILE_", "ALIGN_MEAN")
+
+
+def dashboard_problems(metrics: Mapping[str, dict[str, Any]], charts: Iterable[dict[str, Any]]) -> list[str]:
+    """Every chart reads a log metric monitoring.tf defines (grouped by its labels) or a
+    built-in metric type, with an aligner its kind of value allows; every metric is charted."""
+    problems: list[str] = []
+    charted: set[str] = set()
+    for chart in charts:
+        title, name, builtin = chart["title"], str(chart.get("metric") or ""), str(chart.get("builtin") or "")
+        if name:
+            if name not in metrics:
+                problems.append(f"chart {title!r} reads metric {name!r}, which monitoring.tf does not define")
+                continue
+            charted.add(name)
+            distribution = bool(metrics[name].get("value"))
+            labels = set(metrics[name]["labels"])
+            used = {f.split(".", 2)[2] for f in chart["group_by"] if str(f).startswith("metric.label.")}
+            used |= set(re.findall(r"metric\.labels\.(\w+)", str(chart.get("numerator") or "")))
+            problems += [
+                f"chart {title!r} uses label {label!r} that {name!r} does not extract" for label in used - labels
+            ]
+        elif builtin in BUILTIN_METRICS:
+            distribution = BUILTIN_METRICS[builtin]
+        else:
+            problems.append(
+                f"chart {title!r} reads {builtin!r}, neither a metric of monitoring.tf nor a known built-in"
+            )
+            continue
+        aligner = str(chart.get("aligner", "ALIGN_SUM"))
+        if aligner.startswith(DISTRIBUTION_ALIGNERS) != distribution:
+            problems.append(f"chart {title!r} aligns {'a distribution' if distribution else 'a count'} with {aligner}")
+    problems += [f"metric {name!r} is on no chart" for name in sorted(set(metrics) - charted)]
+    return problems
+
+
+def _charts(model: tfmodel.TerraformModel) -> list[dict[str, Any]]:
+    return [*tfmodel.unquote(model.locals["dashboard_charts"]), *tfmodel.unquote(model.locals["dashboard_ratios"])]
+
+
+def test_every_dashboard_chart_reads_a_defined_or_built_in_metric_and_every_metric_is_charted(
+    model: tfmodel.TerraformModel,
+) -> None:
+    metrics = tfmodel.unquote(model.locals["log_metrics"])
+    charts = _charts(model)
+    assert dashboard_problems(metrics, charts) == []
+    assert any(c.get("builtin") == "run.googleapis.com/request_count" for c in charts)  # the API's requests and 5xx
+    rendered = str(model.resources("google_monitoring_dashboard")["operations"]["dashboard_json"])
+    assert "local.dashboard_tiles" in rendered
+    tiles = str(model.locals["dashboard_tiles"])
+    assert "local.dashboard_charts" in tiles and "local.dashboard_ratios" in tiles
+
+
+def test_a_chart_of_a_metric_renamed_only_in_the_dashboard_is_reported(model: tfmodel.TerraformModel) -> None:
+    metrics = tfmodel.unquote(model.locals["log_metrics"])
+    charts = [{**c, "metric": "detect_delay"} if c.get("metric") == "detect_lag" else c for c in _charts(model)]
+    assert dashboard_problems(metrics, charts) == [
+        "chart 'Lag: detect, median (s), as the detect-lag policy reads it' reads metric 'detect_delay',"
+        " which monitoring.tf does not define",
+        "metric 'detect_lag' is on no chart",
+    ]
