@@ -8,15 +8,18 @@ come from terraform/ (see provision.py).
 
 import argparse
 import contextlib
+import dataclasses
+import http.cookiejar
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,6 +137,59 @@ def bigquery_service(log_dir: Path, project: str) -> Service:
     )
 
 
+WEB_APP = ROOT / "frontend"
+WEB_APP_BUILD = WEB_APP / ".next" / "BUILD_ID"  # written by `next build` (make frontend)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A Better Auth account the stack seeds in the web app's database."""
+
+    email: str
+    password: str
+    name: str
+    role: str = "user"
+
+
+# Local accounts with printed passwords: what `make up` and `make demo` seed (never deployed).
+DEMO_ACCOUNTS = (
+    Account("demo@example.com", "demo-password-1", "Demo user"),
+    Account("admin@example.com", "admin-password-1", "Demo admin", role="admin"),
+)
+
+
+class WebAppClient:
+    """Better Auth's HTTP API, as a browser uses it: email sign-in sets the session cookie,
+    then the jwt plugin's ``/api/auth/token`` answers the Bearer token the api accepts."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def _call(self, path: str, body: Mapping[str, object] | None = None) -> dict[str, object]:
+        request = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            method="POST" if body is not None else "GET",
+            headers={"Content-Type": "application/json", "Origin": self.url},
+        )
+        with self.opener.open(request, timeout=30) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    def sign_in(self, email: str, password: str) -> dict[str, object]:
+        return self._call("/api/auth/sign-in/email", {"email": email, "password": password})
+
+    def token(self) -> str:
+        return str(self._call("/api/auth/token")["token"])
+
+
+def signed_in_token(url: str, account: Account) -> str:
+    client = WebAppClient(url)
+    client.sign_in(account.email, account.password)
+    return client.token()
+
+
 def function_names() -> list[str]:
     """Every entry point the deployable archive exports (main.py's ``__all__``)."""
     import main
@@ -159,6 +215,12 @@ class Stack:
     reddit_now: str | None = None  # initial clock: epoch, "start"/"end" of the manifest
     reddit: Service | None = None
     mailbox: Service | None = None  # where notify's email and the local webhooks land
+    # The web app (frontend/, Better Auth) as the api's token issuer instead of devauth's key:
+    # `make up` and `make demo`; the tests that mint development tokens leave it off.
+    web_app: bool = False
+    web_app_dir: Path | None = None  # its SQLite database and secret (default: .stack/webapp)
+    web_accounts: Sequence[Account] = DEMO_ACCOUNTS
+    web: Service | None = None
 
     def start(self) -> "Stack":
         began = time.monotonic()
@@ -168,7 +230,10 @@ class Stack:
         self.timings["firestore_emulator_s"] = self.emulators.firestore.started_in
         try:
             names = list(self.functions) if self.functions is not None else function_names()
-            if "api" in names:
+            web_port = free_port()
+            if "api" in names and self.web_app:
+                self.trust_web_app(f"http://127.0.0.1:{web_port}")
+            elif "api" in names:
                 self.jwks = self.start_jwks()
             if "fetch" in names and self.local_reddit:
                 self.reddit = self.start_reddit()
@@ -176,6 +241,9 @@ class Stack:
                 self.mailbox = self.start_mailbox()
             for name in names:
                 self.services[name] = self.start_function(name)
+            if self.web_app:
+                self.web = self.start_web_app(web_port)
+                self.timings["web_app_s"] = self.web.started_in
             provision.provision(
                 self.emulators.env["PUBSUB_EMULATOR_HOST"],
                 self.emulators.project,
@@ -238,6 +306,54 @@ class Stack:
         }
         return service
 
+    def trust_web_app(self, url: str) -> None:
+        """Point the api at the web app: its JWKS, its issuer and audience (Better Auth's jwt
+        plugin uses the app's base URL for both), and its origin in the CORS allow-list, since
+        the browser calls the api directly. The app starts after the api: the api fetches the
+        JWKS on its first authenticated request, not at start."""
+        origins = self.extra_env.get("CORS_ORIGINS") or os.environ.get("CORS_ORIGINS") or ""
+        self.extra_env = {
+            **self.extra_env,
+            "AUTH_JWKS_URL": f"{url}/api/auth/jwks",
+            "AUTH_ISSUER": url,
+            "AUTH_AUDIENCE": url,
+            "CORS_ORIGINS": ",".join([o for o in origins.split(",") if o.strip()] + [url]),
+        }
+
+    def start_web_app(self, port: int) -> Service:
+        """``next start`` on the build `make frontend` made; at start the app runs Better Auth's
+        migrations on its SQLite file, seeds ``web_accounts`` and makes its first signing key
+        (frontend/lib/setup.ts), so the JWKS answering is the readiness probe."""
+        if not WEB_APP_BUILD.exists():
+            raise RuntimeError(f"{WEB_APP_BUILD} is missing: run `make frontend` (npm ci and next build)")
+        directory = self.web_app_dir or STATE_DIR / "webapp"
+        directory.mkdir(parents=True, exist_ok=True)
+        secret_file = directory / "secret"
+        if not secret_file.exists():  # encrypts the JWKS private keys in the database: kept with it
+            secret_file.touch(mode=0o600)
+            secret_file.write_text(secrets.token_urlsafe(32))
+        url = f"http://127.0.0.1:{port}"
+        accounts = [dataclasses.asdict(a) for a in self.web_accounts]
+        next_bin = WEB_APP / "node_modules" / "next" / "dist" / "bin" / "next"
+        service = Service(
+            "web-app",
+            ["node", str(next_bin), "start", "--hostname", "127.0.0.1", "--port", str(port)],
+            port,
+            self.log_dir / "web-app.log",
+            env={
+                "NODE_ENV": "production",
+                "NEXT_TELEMETRY_DISABLED": "1",
+                "BETTER_AUTH_URL": url,
+                "BETTER_AUTH_SECRET": secret_file.read_text().strip(),
+                "AKLEAO_AUTH_DB": str(directory / "auth.sqlite"),
+                "AKLEAO_API_URL": self.services["api"].url if "api" in self.services else "",
+                "AKLEAO_SEED_ACCOUNTS": json.dumps(accounts),
+            },
+            ready_path="/api/auth/jwks",
+            cwd=WEB_APP,
+        )
+        return service.start(ready_timeout=60)
+
     def start_mailbox(self) -> Service:
         """The SMTP sink and webhook receiver (devtools/mailbox.py); notify sends email there."""
         port, smtp_port = free_port(), free_port()
@@ -286,10 +402,12 @@ class Stack:
         return service
 
     def stop(self) -> None:
-        everyone = [*self.services.values(), self.reddit, self.jwks, self.mailbox]
+        everyone = [self.web, *self.services.values(), self.reddit, self.jwks, self.mailbox]
         for service in everyone:  # all at once: a sequential stop costs each one's shutdown in turn
             if service is not None:
                 service.terminate()
+        if self.web is not None:
+            self.web.stop()
         for service in self.services.values():
             service.stop()
         if self.reddit is not None:
@@ -301,11 +419,18 @@ class Stack:
         if self.emulators is not None:
             self.emulators.stop()
 
+    def web_app_state(self) -> dict[str, object] | None:
+        """Where the web app is and the seeded accounts (local, printed passwords)."""
+        if self.web is None:
+            return None
+        return {"url": self.web.url, "accounts": [dataclasses.asdict(a) for a in self.web_accounts]}
+
     def describe(self) -> dict[str, object]:
         return {
             "pid": os.getpid(),
             "env": self.env,
             "functions": {name: service.url for name, service in self.services.items()},
+            "web_app": self.web_app_state(),
             "logs": str(self.log_dir),
             "timings": self.timings,
         }
@@ -337,9 +462,16 @@ def with_local_reddit_options(stack: Stack) -> Stack:
     return stack
 
 
+def with_auth_option(stack: Stack) -> Stack:
+    """``make up``: the web app signs the api's tokens; ``STACK_AUTH=devauth`` keeps the
+    development key instead (no Node needed)."""
+    stack.web_app = os.environ.get("STACK_AUTH", "web-app") != "devauth"
+    return stack
+
+
 def _serve(log_dir: Path) -> int:
     """Run the stack in the foreground until SIGTERM/SIGINT; write its state for others."""
-    stack = with_local_reddit_options(Stack(log_dir=log_dir))
+    stack = with_auth_option(with_local_reddit_options(Stack(log_dir=log_dir)))
     stopping = False
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -426,6 +558,7 @@ def next_steps(state: Mapping[str, object]) -> str:
     return "\n".join(
         [
             f"local stack up: api {api}; fetch reads {source}; logs in {state.get('logs')}",
+            *web_app_lines(state),
             "next:",
             "  make tick            # advance the replay clock 1 h (HOURS=6 for more), run the scheduler once",
             "  make token           # a bearer token for the api, and a curl to try it",
@@ -434,6 +567,50 @@ def next_steps(state: Mapping[str, object]) -> str:
             "  make down            # stop everything",
         ]
     )
+
+
+def web_app_lines(state: Mapping[str, object]) -> list[str]:
+    """The web app's address and the seeded accounts, for a person to sign in with."""
+    web = state.get("web_app")
+    if not isinstance(web, dict):
+        return []
+    lines = [f"web app    {web['url']}"]
+    for account in web.get("accounts", []):
+        lines.append(f"  sign in as {account['email']} / {account['password']} ({account['role']})")
+    return lines
+
+
+def running_state() -> dict[str, object] | None:
+    """The state of whichever local stack runs: `make up`'s, else the demo's."""
+    state = read_state()
+    if state:
+        return state
+    try:
+        return json.loads((STATE_DIR / "demo" / "state.json").read_text())  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
+
+
+def token(role: str | None) -> int:
+    """`make token`: with the web app running, sign the seeded account of that role in and
+    print the JWT Better Auth issues; otherwise a development token (devtools/devauth.py)."""
+    state = running_state()
+    web = state.get("web_app") if state else None
+    if not isinstance(web, dict):
+        from devtools import devauth
+
+        return devauth.main(["token", *(["--role", role] if role else [])])
+    wanted = role or "user"
+    account = next((Account(**a) for a in web["accounts"] if a["role"] == wanted), None)
+    if account is None:
+        print(f"no seeded account with role {wanted!r}", file=sys.stderr)
+        return 1
+    signed = signed_in_token(str(web["url"]), account)
+    print(signed)
+    functions = state.get("functions") if state else None
+    api = functions.get("api") if isinstance(functions, dict) else None
+    print(f'\n({account.email}, 15 minutes) curl -s -H "Authorization: Bearer {signed}" {api}/v1/me', file=sys.stderr)
+    return 0
 
 
 def down(timeout: float = 30.0) -> int:
@@ -459,9 +636,12 @@ def down(timeout: float = 30.0) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emulators.stack")
-    parser.add_argument("command", choices=["up", "down", "serve", "status"])
+    parser.add_argument("command", choices=["up", "down", "serve", "status", "token"])
     parser.add_argument("--log-dir", type=Path, default=STATE_DIR / "logs" / "latest", help="serve: where logs go")
+    parser.add_argument("--role", default=None, help="token: e.g. admin")
     args = parser.parse_args(argv)
+    if args.command == "token":
+        return token(args.role)
     if args.command == "up":
         return up()
     if args.command == "down":
