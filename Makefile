@@ -11,7 +11,7 @@ BQ_STAMP := $(BQ_VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up tick down status logs clean bench eval eval-tickers eval-real bq-venv tf-source tf-check browser demo token dashboard
+.PHONY: help setup lint test test-unit test-integration up tick down status logs clean bench eval eval-tickers train-disambiguator eval-real bq-venv tf-source tf-check browser demo token dashboard
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -103,6 +103,10 @@ eval: setup ## Backtest the bundled replay corpus and one generated with another
 
 eval-tickers: setup ## Ticker extraction on the real labelled set (held-out split) and the template set vs reticker; REFRESH=1 rewrites eval/tickers.json
 	$(PY) -m eval.tickers_eval $(if $(REFRESH),--refresh,)
+
+train-disambiguator: setup ## Retrain the learned ticker disambiguator on the real set's dev split (scikit-learn, requirements-train.txt); writes eval/tickers/disambiguator.json
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-train.txt
+	$(PY) -m eval.tickers.train_disambiguator
 
 eval-real: setup ## Backtest real r/wallstreetbets history (../shared/data) against its labelled events; REFRESH=1 writes eval/results.json
 	$(PY) -m eval.real.run $(if $(REFRESH),--refresh,)

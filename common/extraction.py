@@ -28,7 +28,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -478,6 +478,46 @@ def _in_time(found: list[_Found], at: float | None) -> list[_Found]:
 
 # Words that make the symbol right after them another company's partner, customer, supplier
 # or peer: "BlackBerry expands partnership with Baidu", "partners with Amazon, Dell".
+_POLICY_NAMES = ("accept", "unless_loud", "nearby", "adjacent", "strong")  # by policy value, below
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A bare word-like symbol as the rules judged it, with the text it stands in: what a
+    learned second opinion (``eval/tickers/disambiguation.py``) is trained on and measured by."""
+
+    symbol: str
+    start: int
+    end: int
+    rule: str  # the context the rules asked for and how word-like the symbol is: "adjacent/word"
+    refused: bool  # by the rules
+    named: bool  # the rules found the same symbol elsewhere in the text: refusing this one changes nothing
+    prose: str  # the text as the rules read it (URLs and code blanked)
+    others: tuple[str, ...]  # the symbols the rules found in the text
+
+
+def candidates(text: str, *, thread_symbols: frozenset[str] = frozenset(), at: float | None = None) -> list[Candidate]:
+    """The bare word-like symbols of ``text`` (listed at ``at``), each accepted or refused by
+    the rules."""
+    out: list[Candidate] = []
+    u = _UNIVERSE or _universe()
+
+    def collect(
+        prose: str, bare: list[tuple[str, int, int]], refused: list[tuple[str, int, int, int]], found: dict[int, _Found]
+    ) -> None:
+        refused_at = {r[1] for r in refused}
+        others = tuple(f[0] for f in found.values())
+        for symbol, start, policy in bare:
+            if u.listings.valid(symbol, at):
+                kind = u.kinds.get(symbol)
+                rule = f"{_POLICY_NAMES[policy]}/{kind.name.lower() if kind else 'unknown'}"
+                end = start + len(symbol)
+                out.append(Candidate(symbol, start, end, rule, start in refused_at, symbol in others, prose, others))
+
+    _scan(text, thread_symbols, collect)
+    return out
+
+
 _RELATION = re.compile(
     r"\b(?:partner(?:ship|s|ed|ing)?(?:\s+with)?|deal\s+with|contract\s+with|agreement\s+with|customers?|clients?|"
     r"suppliers?|supplied\s+by|competitors?|rivals?|peers?|competes\s+with|compared\s+to|vs\.?|versus|"
@@ -511,7 +551,14 @@ _ADJACENT = 3  # a word: a finance word right next to it, never in a shouting li
 _STRONG = 4  # jargon: "shares of IT"-style naming, never in a shouting line
 
 
-def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: PLR0912, PLR0915 - hot loop, inlined
+# Who is shown the bare symbols once the rules have judged them: (prose, bare, refused, found);
+# :func:`candidates` collects them for measuring a learned second opinion.
+_Weigh = Callable[[str, list[tuple[str, int, int]], list[tuple[str, int, int, int]], dict[int, _Found]], None]
+
+
+def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
+    text: str, thread_symbols: frozenset[str], weigh: "_Weigh | None" = None
+) -> list[_Found]:
     """The mentions in ``text``. Written for speed, since it runs on every post and comment:
     the words of the text are split and matched against every name and symbol in C
     (:func:`_ascii_words`, one set intersection); Python looks only at the few words that
@@ -585,7 +632,11 @@ def _scan(text: str, thread_symbols: frozenset[str]) -> list[_Found]:  # noqa: P
     if "$" in prose:
         _cashtags(prose, u.names, found)
     if bare and (least < _ADJACENT or thread_symbols or found or "(" in prose or _may_be_adjacent(prose, words)):
-        _bare_words(prose, words, bare, u, found, thread_symbols)
+        refused = _bare_words(prose, words, bare, u, found, thread_symbols)
+    else:
+        refused = [(symbol, start, start + len(symbol), policy) for symbol, start, policy in bare]
+    if bare and weigh is not None:
+        weigh(prose, bare, refused, found)
     if not _OTHER_SENSE.isdisjoint([f[0] for f in found.values()]):
         _drop_other_senses(prose, found)
     if len(found) < 2:
@@ -778,8 +829,9 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
     u: _Universe,
     found: dict[int, _Found],
     thread: frozenset[str],
-) -> None:
-    """Capitalised words that are listed symbols, accepted on the evidence their policy needs.
+) -> list[tuple[str, int, int, int]]:
+    """Capitalised words that are listed symbols, accepted on the evidence their policy needs;
+    returns those refused.
 
     Evidence anywhere: the same symbol as a cashtag or name in the text or in the thread, or
     the company's name next to it ("Allstate (ALL)"). Evidence by place: the subject that
@@ -859,6 +911,8 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
         rejected += [(symbol, start, end, _NEARBY) for symbol, start, end in pending]
     if rejected and found:
         _in_lists(prose, rejected, found)
+        return [r for r in rejected if r[1] not in found]
+    return rejected
 
 
 # What may separate the symbols of a list: "FUBO, FUTU, FOUR", "GME/AMC", "WISH AND BB",

@@ -166,10 +166,13 @@ def _real() -> dict[str, Any]:
         return {}
     figures = real_eval.summary(result)
     print(f"\nreal labelled set ({real_set.LABELS.name}, sha256 {real_set.labels_digest()[:12]}):")
-    print(f"{'split / stratum':<34}{'texts':>6}  {'P':>6}{'R':>7}{'F1':>7}   {'reticker F1':>11}")
+    print(f"{'split / stratum':<34}{'texts':>6}  {'P':>6}{'R':>7}{'F1':>7}   {'+learned F1':>13}{'reticker F1':>12}")
     for key in sorted(k for k in result if k in ("dev", "held_out") or k.startswith("held_out:")):
-        o, t = result[key]["ours"], result[key]["reticker"]
-        print(f"{key:<34}{o['texts']:>6}  {o['precision']:>6.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}   {t['f1']:>11.3f}")
+        o, r, t = result[key]["ours"], result[key]["learned"], result[key]["reticker"]
+        print(
+            f"{key:<34}{o['texts']:>6}  {o['precision']:>6.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}"
+            f"   {r['f1']:>13.3f}{t['f1']:>12.3f}"
+        )
     word_like = result["held_out_word_like_recall"]
     print(f"held-out word-like tickers found: {word_like['found']}/{word_like['labelled']}")
     print(f"held-out false positives from broker/bank/app/person names: {result['held_out_name_false_positives']}")
