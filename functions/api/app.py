@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 
 from common import log
@@ -83,10 +83,6 @@ def _authenticate(svc: Services) -> Principal:
 
 def _view(op: Operation, svc: Services) -> Callable[..., Response]:
     def view(**path: str) -> Response:
-        with log.context(function=svc.settings.function_name, route=op.operation_id):
-            return handle(**path)
-
-    def handle(**path: str) -> Response:
         kwargs: dict[str, Any] = {}
         principal = _authenticate(svc) if op.auth else None
         if principal is not None:
@@ -139,10 +135,29 @@ def _install_cors(app: Flask, origins: frozenset[str]) -> None:
         return response
 
 
+def _install_log_context(app: Flask, function: str) -> None:
+    """Every line written while a request is handled, its error handlers' included, names the
+    function and the route, as the Pub/Sub functions' lines name theirs."""
+
+    @app.before_request
+    def _enter() -> None:
+        context = log.context(function=function, route=request.endpoint)
+        context.__enter__()
+        g.log_context = context
+
+    @app.teardown_request
+    def _leave(exc: BaseException | None) -> None:
+        del exc
+        context = g.pop("log_context", None)
+        if context is not None:
+            context.__exit__(None, None, None)
+
+
 def create_app(svc: Services) -> Flask:
     app = Flask("akleao-api")
     app.config["MAX_CONTENT_LENGTH"] = svc.settings.api_max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    _install_log_context(app, svc.settings.function_name)
     install(app)
     _install_cors(app, frozenset(svc.settings.cors_origins))
     for op in API.operations:

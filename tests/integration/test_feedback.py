@@ -2,6 +2,9 @@
 Firestore emulator: one verdict per user per alert, changeable, counted once whatever the
 retries, and the admins' precision equal to a count by hand."""
 
+import contextlib
+import io
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -14,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
+from common import log
 from common.feedback import day_start
 from emulators.stack import Stack
 from functions.api.store import FEEDBACK, FEEDBACK_COUNTS
@@ -217,6 +221,30 @@ def test_each_recorded_verdict_is_one_info_line_with_kind_rule_and_verdict(
     assert all(r.levelname == "INFO" for r in caplog.records if r.getMessage().startswith("feedback"))
 
 
+def test_the_line_as_cloud_logging_reads_it_names_the_function_and_the_route(api: ApiClient) -> None:
+    gme = opened("GME", MONDAY + 3600)
+    stream = io.StringIO()
+    handler = log.json_handler(stream)
+    logger = logging.getLogger("functions.api.feedback_routes")
+    logger.addHandler(handler)
+    try:
+        with caplog_level(logger, logging.INFO):
+            judge(api, gme, "ann", "pump")
+    finally:
+        logger.removeHandler(handler)
+    (line,) = [
+        e for e in map(json.loads, stream.getvalue().splitlines()) if str(e.get("message")).startswith("feedback")
+    ]
+    assert line["severity"] == "INFO" and line["message"].startswith("feedback recorded")
+    assert (line["function"], line["route"]) == ("local", "give_feedback")  # K_SERVICE names it in production
+    assert (line["kind"], line["rule"], line["verdict"], line["correct"]) == (
+        "organic",
+        "volume_spike_6h",
+        "pump",
+        False,
+    )
+
+
 def test_the_stats_read_only_the_alerts_opened_in_the_period(api: ApiClient) -> None:
     before = opened("GME", MONDAY - 1)
     inside = opened("AMC", MONDAY)
@@ -257,3 +285,13 @@ def test_generated_verdicts_on_a_real_alert_and_generated_periods_get_only_docum
     final = stored_verdicts(gme)
     assert sum(counters(gme).values()) == len(final)
     assert counters(gme) == {v: list(final.values()).count(v) for v in ("useful", "not_useful", "pump")}
+
+
+@contextlib.contextmanager
+def caplog_level(logger: logging.Logger, level: int) -> Iterator[None]:
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
