@@ -61,6 +61,21 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
         raise ApiError(400, "bad_cursor", "cursor is not one this API issued") from exc
 
 
+@dataclass(frozen=True)
+class FeedbackChange:
+    """A user's verdict on an alert before and after a request, with the alert's kind and rule then."""
+
+    alert_id: str
+    kind: str
+    rule: str
+    previous: Verdict | None
+    verdict: Verdict | None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous != self.verdict
+
+
 class Store:
     def __init__(self, db: firestore.Client, known_users: int = 10_000) -> None:
         self.db = db
@@ -291,7 +306,7 @@ class Store:
 
     # ------------------------------------------------------------ feedback
 
-    def set_feedback(self, alert_id: str, user: str, verdict: Verdict | None) -> "FeedbackChange | None":
+    def set_feedback(self, alert_id: str, user: str, verdict: Verdict | None) -> FeedbackChange | None:
         """Record ``user``'s verdict on an alert (None withdraws it); None when no such alert.
 
         The verdict document and the alert's counters change in one atomic commit, guarded by
@@ -324,12 +339,15 @@ class Store:
                 return change
             batch = self.db.batch()
             if not vote_snap.exists:
-                batch.create(vote_ref, {"user": user, "alert_id": alert_id, "verdict": verdict, "given_at": _NOW})
+                batch.create(
+                    vote_ref,
+                    {"user": user, "alert_id": alert_id, "verdict": verdict, "given_at": firestore.SERVER_TIMESTAMP},
+                )
             elif verdict is None:
                 batch.delete(vote_ref, option=self.db.write_option(last_update_time=vote_snap.update_time))
             else:
                 unchanged = self.db.write_option(last_update_time=vote_snap.update_time)
-                batch.update(vote_ref, {"verdict": verdict, "given_at": _NOW}, option=unchanged)
+                batch.update(vote_ref, {"verdict": verdict, "given_at": firestore.SERVER_TIMESTAMP}, option=unchanged)
             counters: dict[str, Any] = {v: firestore.Increment(d) for v, d in deltas.items()}
             batch.set(
                 counts_ref,
@@ -339,7 +357,7 @@ class Store:
                     "opened_at": float(alert.get("opened_at") or 0.0),
                     "kind": change.kind,
                     "rule": change.rule,
-                    "updated_at": _NOW,
+                    "updated_at": firestore.SERVER_TIMESTAMP,
                     **counters,
                 },
                 merge=True,
@@ -378,19 +396,3 @@ class Store:
                 )
             )
         return out
-
-
-_NOW = firestore.SERVER_TIMESTAMP
-
-
-@dataclass(frozen=True)
-class FeedbackChange:
-    alert_id: str
-    kind: str  # the alert's, when the verdict was given
-    rule: str
-    previous: Verdict | None
-    verdict: Verdict | None
-
-    @property
-    def changed(self) -> bool:
-        return self.previous != self.verdict
