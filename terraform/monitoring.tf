@@ -324,11 +324,13 @@ locals {
 
   # Ratio charts: `numerator` narrows the metric's lines to those counted above the line.
   dashboard_ratios = [
-    { title = "Feedback: precision per kind (verdicts agreeing with the kind / all; per day)", metric = "feedback_verdicts", numerator = "metric.labels.correct=\"true\"", group_by = ["metric.label.kind"], period = "86400s" },
+    { title = "API: share of requests answered 5xx (the api-errors policy's figure)", metric = "", builtin = "run.googleapis.com/request_count", where = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\"", numerator = "metric.labels.response_code_class=\"5xx\"", group_by = [], period = "300s" },
+    { title = "Feedback: precision per kind (verdicts agreeing with the kind / all; per day)", metric = "feedback_verdicts", builtin = "", where = "", numerator = "metric.labels.correct=\"true\"", group_by = ["metric.label.kind"], period = "86400s" },
   ]
 
+  # Each chart's filter, the charts' then the ratios' (a ratio's numerator narrows it further).
   chart_filters = [
-    for i, chart in local.dashboard_charts : join(" AND ", compact([
+    for chart in concat(local.dashboard_charts, local.dashboard_ratios) : join(" AND ", compact([
       chart.metric == "" ? "metric.type=\"${chart.builtin}\"" : "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[chart.metric].name}\" AND resource.type=\"cloud_run_revision\"",
       chart.where,
     ]))
@@ -354,7 +356,7 @@ locals {
         }]
       }
     }],
-    [for chart in local.dashboard_ratios : {
+    [for i, chart in local.dashboard_ratios : {
       title = chart.title
       xyChart = {
         dataSets = [{
@@ -362,11 +364,11 @@ locals {
           timeSeriesQuery = {
             timeSeriesFilterRatio = {
               numerator = {
-                filter      = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[chart.metric].name}\" AND resource.type=\"cloud_run_revision\" AND ${chart.numerator}"
+                filter      = "${local.chart_filters[length(local.dashboard_charts) + i]} AND ${chart.numerator}"
                 aggregation = { alignmentPeriod = chart.period, perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = chart.group_by }
               }
               denominator = {
-                filter      = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[chart.metric].name}\" AND resource.type=\"cloud_run_revision\""
+                filter      = local.chart_filters[length(local.dashboard_charts) + i]
                 aggregation = { alignmentPeriod = chart.period, perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = chart.group_by }
               }
             }
