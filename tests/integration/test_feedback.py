@@ -7,20 +7,21 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import schemathesis
+from google.cloud import firestore
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
 from common import log
-from common.feedback import day_start
+from common.feedback import Verdict, day_start
 from emulators.stack import Stack
-from functions.api.store import FEEDBACK, FEEDBACK_COUNTS
+from functions.api.store import FEEDBACK, FEEDBACK_COUNTS, Store
 from tests.integration.test_api_fuzz import CHECKS
 from tests.support import api as support
 from tests.support.api import ApiClient, alert_doc, make_client, put_alert, put_ticker
@@ -164,6 +165,40 @@ def test_concurrent_changes_by_one_user_leave_counters_equal_to_the_stored_verdi
     assert set(statuses) <= {200, 409} and 200 in statuses
     final = stored_verdicts(gme)["ann"]
     assert counters(gme) == {v: int(v == final) for v in ("useful", "not_useful", "pump")}
+
+
+class Interleaved:
+    """The store's Firestore client, except that before its first batch another request
+    changes the same user's verdict: the moment between our read and our commit."""
+
+    def __init__(self, db: firestore.Client, meanwhile: Callable[[], object]) -> None:
+        self.db, self.meanwhile, self.batches = db, meanwhile, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+    def batch(self) -> Any:
+        self.batches += 1
+        if self.batches == 1:
+            self.meanwhile()
+        return self.db.batch()
+
+
+@pytest.mark.parametrize("before", [None, "useful"], ids=["first verdict", "changed verdict"])
+def test_a_verdict_changed_between_our_read_and_our_commit_is_decided_again(
+    emulators: Stack, before: Verdict | None
+) -> None:
+    del emulators
+    gme = opened("GME", MONDAY + 3600)
+    db = support.db()
+    if before is not None:
+        Store(db).set_feedback(gme, "ann", before)
+    racing = Interleaved(db, lambda: Store(db).set_feedback(gme, "ann", "pump"))
+    change = Store(cast(firestore.Client, racing)).set_feedback(gme, "ann", "not_useful")
+    assert racing.batches == 2  # the first commit failed on its precondition, the second read saw "pump"
+    assert change is not None and (change.previous, change.verdict) == ("pump", "not_useful")
+    assert counters(gme) == {"useful": 0, "not_useful": 1, "pump": 0}
+    assert stored_verdicts(gme) == {"ann": "not_useful"}
 
 
 def test_feedback_on_an_unknown_alert_is_404_and_a_bad_verdict_is_422(api: ApiClient) -> None:
