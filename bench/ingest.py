@@ -144,6 +144,7 @@ def run() -> dict[str, Any]:
     from emulators.reddit.server import Replay, load_corpus
     from emulators.stack import Emulators
     from functions.fetch.main import Report, ingest_subreddit, reddit_config
+    from functions.fetch.store import FirestoreStore
 
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     corpus_items = make_corpus(work)
@@ -181,7 +182,7 @@ def run() -> dict[str, Any]:
             ingest_subreddit(
                 SubredditFetch(run_id="bench-warmup", subreddit=WARMUP),
                 settings=settings,
-                db=db,
+                store=FirestoreStore(db),
                 publisher=publisher,
                 reddit=client,
                 wall_now=time.time(),
@@ -193,7 +194,12 @@ def run() -> dict[str, Any]:
                 job = SubredditFetch(run_id=f"bench-{uuid.uuid4().hex[:6]}", subreddit=sub)
                 reports.append(
                     ingest_subreddit(
-                        job, settings=settings, db=db, publisher=publisher, reddit=client, wall_now=time.time()
+                        job,
+                        settings=settings,
+                        store=FirestoreStore(db),
+                        publisher=publisher,
+                        reddit=client,
+                        wall_now=time.time(),
                     )
                 )
             fetch_s = time.perf_counter() - began
@@ -203,7 +209,12 @@ def run() -> dict[str, Any]:
             for sub in SUBREDDITS:
                 job = SubredditFetch(run_id=f"bench-{uuid.uuid4().hex[:6]}", subreddit=sub)
                 idle = ingest_subreddit(
-                    job, settings=settings, db=db, publisher=publisher, reddit=client, wall_now=time.time()
+                    job,
+                    settings=settings,
+                    store=FirestoreStore(db),
+                    publisher=publisher,
+                    reddit=client,
+                    wall_now=time.time(),
                 )
                 assert idle.new_items == 0, "a repeated fetch must add nothing"
             idle_s = (time.perf_counter() - began) / len(SUBREDDITS)
@@ -234,7 +245,7 @@ def run() -> dict[str, Any]:
                     ingest_subreddit(
                         SubredditFetch(run_id=f"bench-{uuid.uuid4().hex[:6]}", subreddit=sub),
                         settings=settings,
-                        db=db,
+                        store=FirestoreStore(db),
                         publisher=publisher,
                         reddit=client,
                         wall_now=time.time(),

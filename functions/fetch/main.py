@@ -15,18 +15,16 @@ next run reads that stretch again; a failed tree or author lookup only loses its
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-
-from google.cloud import firestore
+from typing import Protocol
 
 from common import ingest, log, topics
 from common.adapters import firestore as fs
-from common.adapters.pubsub import Outgoing, Publisher
+from common.adapters.pubsub import Outgoing
 from common.adapters.reddit import (
     ListingRefused,
     MalformedListing,
-    RedditClient,
     RedditConfig,
     RedditUnavailable,
     RetryPolicy,
@@ -36,7 +34,7 @@ from common.adapters.reddit import get_client as get_reddit
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import RedditItem, SubredditFetch, item_batches
 from common.settings import Settings
-from functions.fetch import store
+from functions.fetch.store import FetchStore, FirestoreStore
 
 logger = log.get_logger(__name__)
 
@@ -79,6 +77,33 @@ class Report:
         return self.new_posts + self.new_comments
 
 
+class Reddit(Protocol):
+    """The Reddit reads a run makes (:class:`common.adapters.reddit.RedditClient`)."""
+
+    def listing(
+        self, subreddit: str, sort: str, *, newer_than: float = 0.0, max_items: int = 1000, page_size: int = 100
+    ) -> list[ingest.ListedPost]: ...
+    def comments(
+        self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000
+    ) -> list[ingest.ListedComment]: ...
+    def threads(
+        self,
+        post_ids: Sequence[str],
+        *,
+        limit: int,
+        replace_more: int,
+        usable: Callable[[RedditItem], bool],
+        timeout: float,
+    ) -> list[RedditThread | Exception]: ...
+    def authors(
+        self, names: Mapping[str, str | None], *, timeout: float
+    ) -> dict[str, ingest.AuthorFacts | Exception]: ...
+
+
+class Publishes(Protocol):
+    def publish_all(self, outgoing: Iterable[Outgoing], timeout: float = 60.0) -> list[str]: ...
+
+
 def reddit_config(settings: Settings) -> RedditConfig:
     return RedditConfig(
         client_id=settings.reddit_client_id,
@@ -93,7 +118,7 @@ def reddit_config(settings: Settings) -> RedditConfig:
 
 
 def _read_listings(
-    job: SubredditFetch, settings: Settings, reddit: RedditClient, cursor: ingest.Cursor, report: Report
+    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: Report
 ) -> tuple[list[ingest.ListedPost], set[str]]:
     listed: list[ingest.ListedPost] = []
     from_new: set[str] = set()
@@ -153,7 +178,7 @@ def _refused(job: SubredditFetch, listing: str, exc: ListingRefused, report: Rep
 
 
 def _read_comments(
-    job: SubredditFetch, settings: Settings, reddit: RedditClient, cursor: ingest.Cursor, report: Report
+    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: Report
 ) -> list[ingest.ListedComment] | None:
     """The comment listing back to the comment cursor, or None when Reddit did not serve it
     whole (the cursor then stays, and the next run reads the stretch again)."""
@@ -179,99 +204,165 @@ def _read_comments(
         return None
 
 
+@dataclass
+class Run:
+    """One run's context, handed to each phase."""
+
+    job: SubredditFetch
+    settings: Settings
+    store: FetchStore
+    reddit: Reddit
+    wall_now: float
+    deadline: float
+    report: Report
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the listings showed, against the cursor they were read back to."""
+
+    cursor: ingest.Cursor
+    listed: list[ingest.ListedPost]
+    from_new: set[str]
+    listed_comments: list[ingest.ListedComment] | None  # None: not served whole this run
+    new_from_listing: list[ingest.ListedComment]
+
+
+@dataclass(frozen=True)
+class Work:
+    stored: dict[str, ingest.StoredPost]  # the listed posts already stored, by id
+    plan: ingest.Plan
+
+
+@dataclass(frozen=True)
+class Sightings:
+    posts: list[RedditItem]
+    tree_comments: list[RedditItem]
+    tree_authors: dict[str, str]
+    new_items: list[RedditItem]
+    seen_again: list[RedditItem]
+
+
 def ingest_subreddit(
     job: SubredditFetch,
     *,
     settings: Settings,
-    db: firestore.Client,
-    publisher: Publisher,
-    reddit: RedditClient,
+    store: FetchStore,
+    publisher: Publishes,
+    reddit: Reddit,
     wall_now: float,
 ) -> Report:
-    """The whole run for one subreddit (see the module docstring for the order)."""
-    report = Report(job.subreddit)
-    deadline = time.monotonic() + settings.fetch_deadline_s
-    bots = settings.bot_accounts
-    with report.timing("storage_read"):
-        cursor = store.read_cursor(db, job.subreddit)
-    listed, from_new = _read_listings(job, settings, reddit, cursor, report)
-    listed_comments = _read_comments(job, settings, reddit, cursor, report)
-    report.listed = len(listed)
-    report.listed_comments = len(listed_comments or ())
-    remembered, unknown = ingest.known_posts(listed, cursor, from_new=from_new, bots=bots)
-    with report.timing("storage_read"):
-        stored = {**remembered, **store.stored_posts(db, unknown)}
-    report.posts_read = len(unknown)
-    work_plan = ingest.plan(
-        listed,
-        stored,
-        from_new=from_new,
-        bots=bots,
-        now=ingest.data_now(listed),
-        active_hours=settings.active_post_hours,
-        max_trees=settings.fetch_comment_trees_per_run,
-        min_new_comments=settings.fetch_tree_min_new_comments,
+    """The whole run for one subreddit, phase by phase (the module docstring says why in
+    this order): read the listings, plan the work, collect what is new, extract mentions,
+    publish, then store and move the cursor."""
+    run = Run(
+        job, settings, store, reddit, wall_now, time.monotonic() + settings.fetch_deadline_s, Report(job.subreddit)
     )
-    posts, tree_comments, tree_authors = _read_threads(
-        job, work_plan, settings=settings, reddit=reddit, report=report, deadline=deadline
-    )
-    from_listing = ingest.new_comments(listed_comments or (), cursor, bots=bots)
-    # A comment both listed and in a tree: the tree's copy has the fresher score.
-    comments = list({c.id: c for c in [*(c.item for c in from_listing), *tree_comments]}.values())
-    proven = ingest.proven_new_comments(from_listing, cursor)
-    with report.timing("storage_read"):
-        known_comments = store.existing_ids(db, (c.id for c in comments if c.id not in proven))
-    report.comments_read = sum(1 for c in comments if c.id not in proven)
-    new_items, seen_again = ingest.split_sightings(
-        work_plan.work, posts, comments, known_comments=known_comments, listed=listed, stored=stored
-    )
-    new_post_ids = {u.post.id for u in work_plan.work if u.is_new}
-
-    with report.timing("extraction"):
-        extracted = ingest.extract_mentions(
-            new_items,
-            known_posts={**{p.item.id: p.item for p in listed}, **{p.id: p for p in posts}},
-            thread_titles={c.item.link_id: c.link_title for c in from_listing if c.item.link_id},
-        )
-    account_ids = {
-        **{p.item.author: p.author_id for p in listed if p.item.author and p.author_id},
-        **{c.item.author: c.author_id for c in from_listing if c.item.author and c.author_id},
-        **tree_authors,
-    }
-    facts = _author_facts(
-        new_items,
-        extracted.mentioning(),
-        account_ids,
-        settings=settings,
-        db=db,
-        reddit=reddit,
-        report=report,
-        wall_now=wall_now,
-        deadline=deadline,
-    )
-    extracted = extracted.with_authors(facts, job.run_id)
+    seen = _read(run)
+    work = _plan(run, seen)
+    sightings = _collect(run, seen, work)
+    extracted = _extract(run, seen, sightings)
     batches = extracted.batches(job.run_id)
-    with report.timing("publish"):
+    with run.report.timing("publish"):
         publisher.publish_all(
             [Outgoing(topics.REDDIT_ITEMS, batch) for batch in item_batches(extracted.items, job.run_id)]
             + [Outgoing(topics.MENTIONS, batch, ordering_key=batch.ticker) for batch in batches]
         )
-    new_cursor = ingest.advance(cursor, work_plan.work)
-    if listed_comments is not None:
-        new_cursor = ingest.advance_comments(new_cursor, listed_comments)
-    new_cursor = ingest.remember(
-        new_cursor, stored, [*(i for i in extracted.items if i.id in new_post_ids), *seen_again], tree_comments
-    )
-    with report.timing("storage_write"):
-        report.stored = store.save_items(db, extracted.items, seen_again)
-        store.save_cursor(db, job.subreddit, new_cursor, job.run_id)
-    report.new_posts = sum(1 for i in new_items if i.kind == "post")
-    report.new_comments = len(new_items) - report.new_posts
-    report.refreshed = len(seen_again)
+    _commit(run, seen, work, sightings, extracted)
+    report = run.report
+    report.new_posts = sum(1 for i in sightings.new_items if i.kind == "post")
+    report.new_comments = len(sightings.new_items) - report.new_posts
+    report.refreshed = len(sightings.seen_again)
     report.mentions = sum(len(b.mentions) for b in batches)
     report.batches = len(batches)
-    report.cursor = new_cursor.newest_created_utc
     return report
+
+
+def _read(run: Run) -> Seen:
+    with run.report.timing("storage_read"):
+        cursor = run.store.read_cursor(run.job.subreddit)
+    listed, from_new = _read_listings(run.job, run.settings, run.reddit, cursor, run.report)
+    listed_comments = _read_comments(run.job, run.settings, run.reddit, cursor, run.report)
+    run.report.listed = len(listed)
+    run.report.listed_comments = len(listed_comments or ())
+    new_from_listing = ingest.new_comments(listed_comments or (), cursor, bots=run.settings.bot_accounts)
+    return Seen(cursor, listed, from_new, listed_comments, new_from_listing)
+
+
+def _plan(run: Run, seen: Seen) -> Work:
+    """Which listed posts are new or worth a refresh, and which get their comment tree read:
+    the posts the cursor does not vouch for are read from the store first."""
+    settings = run.settings
+    remembered, unknown = ingest.known_posts(
+        seen.listed, seen.cursor, from_new=seen.from_new, bots=settings.bot_accounts
+    )
+    with run.report.timing("storage_read"):
+        stored = {**remembered, **run.store.stored_posts(unknown)}
+    run.report.posts_read = len(unknown)
+    plan = ingest.plan(
+        seen.listed,
+        stored,
+        from_new=seen.from_new,
+        bots=settings.bot_accounts,
+        now=ingest.data_now(seen.listed),
+        active_hours=settings.active_post_hours,
+        max_trees=settings.fetch_comment_trees_per_run,
+        min_new_comments=settings.fetch_tree_min_new_comments,
+    )
+    return Work(stored, plan)
+
+
+def _collect(run: Run, seen: Seen, work: Work) -> Sightings:
+    """The planned posts and comments, split into never seen (stored and published) and seen
+    again (their score and comment count refreshed)."""
+    posts, tree_comments, tree_authors = _read_threads(
+        run.job, work.plan, settings=run.settings, reddit=run.reddit, report=run.report, deadline=run.deadline
+    )
+    # A comment both listed and in a tree: the tree's copy has the fresher score.
+    comments = list({c.id: c for c in [*(c.item for c in seen.new_from_listing), *tree_comments]}.values())
+    proven = ingest.proven_new_comments(seen.new_from_listing, seen.cursor)
+    with run.report.timing("storage_read"):
+        known_comments = run.store.existing_ids(c.id for c in comments if c.id not in proven)
+    run.report.comments_read = sum(1 for c in comments if c.id not in proven)
+    new_items, seen_again = ingest.split_sightings(
+        work.plan.work, posts, comments, known_comments=known_comments, listed=seen.listed, stored=work.stored
+    )
+    return Sightings(posts, tree_comments, tree_authors, new_items, seen_again)
+
+
+def _extract(run: Run, seen: Seen, sightings: Sightings) -> ingest.Extracted:
+    """The new items' mentions, each with its author's account facts."""
+    with run.report.timing("extraction"):
+        extracted = ingest.extract_mentions(
+            sightings.new_items,
+            known_posts={**{p.item.id: p.item for p in seen.listed}, **{p.id: p for p in sightings.posts}},
+            thread_titles={c.item.link_id: c.link_title for c in seen.new_from_listing if c.item.link_id},
+        )
+    account_ids = {
+        **{p.item.author: p.author_id for p in seen.listed if p.item.author and p.author_id},
+        **{c.item.author: c.author_id for c in seen.new_from_listing if c.item.author and c.author_id},
+        **sightings.tree_authors,
+    }
+    facts = _author_facts(sightings.new_items, extracted.mentioning(), account_ids, run)
+    return extracted.with_authors(facts, run.job.run_id)
+
+
+def _commit(run: Run, seen: Seen, work: Work, sightings: Sightings, extracted: ingest.Extracted) -> None:
+    """After publishing: store the items, then move the cursor past them."""
+    new_post_ids = {u.post.id for u in work.plan.work if u.is_new}
+    cursor = ingest.advance(seen.cursor, work.plan.work)
+    if seen.listed_comments is not None:
+        cursor = ingest.advance_comments(cursor, seen.listed_comments)
+    cursor = ingest.remember(
+        cursor,
+        work.stored,
+        [*(i for i in extracted.items if i.id in new_post_ids), *sightings.seen_again],
+        sightings.tree_comments,
+    )
+    with run.report.timing("storage_write"):
+        run.report.stored = run.store.save_items(extracted.items, sightings.seen_again)
+        run.store.save_cursor(run.job.subreddit, cursor, run.job.run_id)
+    run.report.cursor = cursor.newest_created_utc
 
 
 def _read_threads(
@@ -279,7 +370,7 @@ def _read_threads(
     work_plan: ingest.Plan,
     *,
     settings: Settings,
-    reddit: RedditClient,
+    reddit: Reddit,
     report: Report,
     deadline: float,
 ) -> tuple[list[RedditItem], list[RedditItem], dict[str, str]]:
@@ -325,16 +416,7 @@ def _read_threads(
 
 
 def _author_facts(
-    items: list[RedditItem],
-    mentioning: list[RedditItem],
-    account_ids: dict[str, str],
-    *,
-    settings: Settings,
-    db: firestore.Client,
-    reddit: RedditClient,
-    report: Report,
-    wall_now: float,
-    deadline: float,
+    items: list[RedditItem], mentioning: list[RedditItem], account_ids: dict[str, str], run: Run
 ) -> dict[str, ingest.AuthorFacts]:
     """Cached facts of every author, plus a lookup of each author of a ``mentioning`` item
     whose cache is missing or expired (account age matters for mentions only): 100 accounts
@@ -344,21 +426,24 @@ def _author_facts(
     No claim guards the lookup any more: when two concurrent runs meet the same uncached
     author, both ask for it inside requests they make anyway (at most one extra request per
     run, against a claim write per author per run) and both write the same facts."""
+    settings, report = run.settings, run.report
     names = {i.author for i in items if i.author}
     with report.timing("storage_read"):
-        cached = store.cached_authors(db, names)
+        cached = run.store.cached_authors(names)
     facts = {n: c.facts for n, c in cached.items() if c.facts is not None}
     expiry = {n: c.expires if c.facts is not None else 0.0 for n, c in cached.items()}
-    wanted = ingest.authors_to_look_up(mentioning, expiry, now=wall_now, bots=settings.bot_accounts)[
+    wanted = ingest.authors_to_look_up(mentioning, expiry, now=run.wall_now, bots=settings.bot_accounts)[
         : settings.author_lookups_per_run
     ]
     if wanted:
         with report.timing("reddit"):
-            looked = reddit.authors({n: account_ids.get(n) for n in wanted}, timeout=deadline - time.monotonic())
+            looked = run.reddit.authors(
+                {n: account_ids.get(n) for n in wanted}, timeout=run.deadline - time.monotonic()
+            )
         fresh = [f for f in looked.values() if isinstance(f, ingest.AuthorFacts)]
         report.authors_looked_up, report.authors_failed = len(fresh), len(looked) - len(fresh)
         with report.timing("storage_write"):
-            store.save_authors(db, fresh, now=wall_now, days=settings.author_cache_days)
+            run.store.save_authors(fresh, now=run.wall_now, days=settings.author_cache_days)
         facts.update({f.name: f for f in fresh})
     return facts
 
@@ -368,7 +453,7 @@ def _process(job: SubredditFetch, delivery: Delivery, settings: Settings) -> Non
         report = ingest_subreddit(
             job,
             settings=settings,
-            db=fs.get_client(settings.project_id),
+            store=FirestoreStore(fs.get_client(settings.project_id)),
             publisher=publisher_for(settings),
             reddit=get_reddit(reddit_config(settings)),
             wall_now=time.time(),

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -174,3 +174,43 @@ def save_authors(db: firestore.Client, facts: Iterable[AuthorFacts], *, now: flo
         batch.commit()
         written += len(chunk)
     return written
+
+
+class FetchStore(Protocol):
+    """What a fetch run reads and writes, by meaning: a unit test can keep it in a dict."""
+
+    def read_cursor(self, subreddit: str) -> Cursor: ...
+    def save_cursor(self, subreddit: str, cursor: Cursor, run_id: str) -> None: ...
+    def stored_posts(self, ids: Iterable[str]) -> dict[str, StoredPost]: ...
+    def existing_ids(self, ids: Iterable[str]) -> set[str]: ...
+    def save_items(self, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int: ...
+    def cached_authors(self, names: Iterable[str]) -> dict[str, CachedAuthor]: ...
+    def save_authors(self, facts: Iterable[AuthorFacts], *, now: float, days: float) -> int: ...
+
+
+@dataclass(frozen=True)
+class FirestoreStore:
+    """:class:`FetchStore` on Firestore: the functions above, bound to one client."""
+
+    db: firestore.Client
+
+    def read_cursor(self, subreddit: str) -> Cursor:
+        return read_cursor(self.db, subreddit)
+
+    def save_cursor(self, subreddit: str, cursor: Cursor, run_id: str) -> None:
+        save_cursor(self.db, subreddit, cursor, run_id)
+
+    def stored_posts(self, ids: Iterable[str]) -> dict[str, StoredPost]:
+        return stored_posts(self.db, ids)
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        return existing_ids(self.db, ids)
+
+    def save_items(self, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int:
+        return save_items(self.db, new, seen_again)
+
+    def cached_authors(self, names: Iterable[str]) -> dict[str, CachedAuthor]:
+        return cached_authors(self.db, names)
+
+    def save_authors(self, facts: Iterable[AuthorFacts], *, now: float, days: float) -> int:
+        return save_authors(self.db, facts, now=now, days=days)

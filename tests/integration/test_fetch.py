@@ -33,6 +33,7 @@ from devtools.pubsub import Observer, Received
 from devtools.reddit import LocalReddit
 from emulators.stack import Stack
 from functions.fetch.main import Report, ingest_subreddit, reddit_config
+from functions.fetch.store import FirestoreStore
 from tests.support.small_corpus import SMALL, T0
 
 WSB = "wallstreetbets"
@@ -332,7 +333,7 @@ def test_the_tree_cap_bounds_tree_requests_per_run_and_comments_still_arrive_by_
             reports[cap] = ingest_subreddit(
                 SubredditFetch(run_id=f"cap-{cap}", subreddit=WSB),
                 settings=settings,
-                db=db,
+                store=FirestoreStore(db),
                 publisher=publisher,
                 reddit=reddit,
                 wall_now=time.time(),
@@ -361,7 +362,7 @@ def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_reads_no_post_or
         report = ingest_subreddit(
             SubredditFetch(run_id=name, subreddit=WSB),
             settings=settings,
-            db=db,
+            store=FirestoreStore(db),
             publisher=publisher,
             reddit=reddit,
             wall_now=time.time(),

@@ -1,0 +1,179 @@
+"""fetch's decisions without services: the run against a store kept in dicts and a Reddit
+that answers from lists. What crosses the function's boundary (Firestore, Pub/Sub, Reddit's
+API) is tested through the emulators in tests/integration/test_fetch.py; here, the phases'
+order and bookkeeping: what is published, what is stored, where the cursor goes."""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from common import ingest, topics
+from common.adapters.pubsub import Outgoing
+from common.adapters.reddit import ListingRefused, Thread
+from common.messages import ItemBatch, MentionBatch, RedditItem, SubredditFetch
+from common.settings import Settings
+from functions.fetch.main import ingest_subreddit
+from functions.fetch.store import CachedAuthor
+
+T0 = 1_767_225_600.0  # 2026-01-01
+
+
+def post(n: int, text: str, at: float) -> RedditItem:
+    return RedditItem(
+        id=f"t3_p{n}",
+        kind="post",
+        subreddit="stocks",
+        author=f"author{n}",
+        title=text,
+        body="A long enough body about the company and its quarter, nothing more.",
+        permalink=f"/r/stocks/comments/p{n}/",
+        created_utc=at,
+        num_comments=0,
+    )
+
+
+@dataclass
+class MemoryStore:
+    cursors: dict[str, ingest.Cursor] = field(default_factory=dict)
+    items: dict[str, RedditItem] = field(default_factory=dict)
+    authors: dict[str, ingest.AuthorFacts] = field(default_factory=dict)
+
+    def read_cursor(self, subreddit: str) -> ingest.Cursor:
+        return self.cursors.get(subreddit, ingest.Cursor())
+
+    def save_cursor(self, subreddit: str, cursor: ingest.Cursor, run_id: str) -> None:
+        self.cursors[subreddit] = cursor
+
+    def stored_posts(self, ids: Iterable[str]) -> dict[str, ingest.StoredPost]:
+        return {
+            i: ingest.StoredPost(self.items[i].num_comments, self.items[i].created_utc, self.items[i].score)
+            for i in ids
+            if i in self.items
+        }
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        return {i for i in ids if i in self.items}
+
+    def save_items(self, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int:
+        created = [i for i in new if i.id not in self.items]
+        self.items.update({i.id: i for i in created})
+        return len(created)
+
+    def cached_authors(self, names: Iterable[str]) -> dict[str, CachedAuthor]:
+        return {n: CachedAuthor(T0 + 86400 * 30, self.authors[n]) for n in names if n in self.authors}
+
+    def save_authors(self, facts: Iterable[ingest.AuthorFacts], *, now: float, days: float) -> int:
+        written = list(facts)
+        self.authors.update({f.name: f for f in written})
+        return len(written)
+
+
+@dataclass
+class ListReddit:
+    posts: list[RedditItem]
+    refuse_comments: bool = False
+    author_lookups: int = 0
+
+    def listing(
+        self, subreddit: str, sort: str, *, newer_than: float = 0.0, max_items: int = 1000, page_size: int = 100
+    ) -> list[ingest.ListedPost]:
+        shown = [p for p in self.posts if sort != "new" or p.created_utc > newer_than]
+        return [ingest.ListedPost(p) for p in sorted(shown, key=lambda p: -p.created_utc)]
+
+    def comments(self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000) -> list[ingest.ListedComment]:
+        if self.refuse_comments:
+            raise ListingRefused("403 private")
+        return []
+
+    def threads(
+        self,
+        post_ids: Sequence[str],
+        *,
+        limit: int,
+        replace_more: int,
+        usable: Callable[[RedditItem], bool],
+        timeout: float,
+    ) -> list[Thread | Exception]:
+        return [Thread(None, ()) for _ in post_ids]
+
+    def authors(self, names: Mapping[str, str | None], *, timeout: float) -> dict[str, ingest.AuthorFacts | Exception]:
+        self.author_lookups += len(names)
+        return {n: ingest.AuthorFacts(n, created_utc=T0 - 86400 * 400, karma=10) for n in names}
+
+
+@dataclass
+class Recorder:
+    published: list[Outgoing] = field(default_factory=list)
+    fail: bool = False
+
+    def publish_all(self, outgoing: Iterable[Outgoing], timeout: float = 60.0) -> list[str]:
+        if self.fail:
+            raise RuntimeError("pubsub down")
+        sent = list(outgoing)
+        self.published.extend(sent)
+        return [str(i) for i in range(len(sent))]
+
+
+SETTINGS = Settings(project_id="unit", fetch_listings=["new"], fetch_comment_trees_per_run=0)
+
+
+def run(reddit: ListReddit, store: MemoryStore, publisher: Recorder, n: int = 1) -> None:
+    ingest_subreddit(
+        SubredditFetch(run_id=f"run-{n}", subreddit="stocks"),
+        settings=SETTINGS,
+        store=store,
+        publisher=publisher,
+        reddit=reddit,
+        wall_now=T0 + 3600,
+    )
+
+
+def mentioned(publisher: Recorder) -> dict[str, int]:
+    return {
+        o.message.ticker: len(o.message.mentions)
+        for o in publisher.published
+        if o.topic == topics.MENTIONS and isinstance(o.message, MentionBatch)
+    }
+
+
+def test_a_run_publishes_the_new_items_and_their_mentions_then_stores_them_and_moves_the_cursor() -> None:
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0), post(2, "Thoughts on $AMD?", T0 + 60)])
+    store, publisher = MemoryStore(), Recorder()
+    run(reddit, store, publisher)
+    assert mentioned(publisher) == {"NVDA": 1, "AMD": 1}
+    archived = [i.id for o in publisher.published if isinstance(o.message, ItemBatch) for i in o.message.items]
+    assert sorted(archived) == ["t3_p1", "t3_p2"]
+    assert set(store.items) == {"t3_p1", "t3_p2"}
+    assert store.cursors["stocks"].newest_created_utc == T0 + 60
+    assert reddit.author_lookups == 2  # the mentioning authors' ages, once
+
+
+def test_a_repeated_run_publishes_nothing_and_looks_up_no_author_again() -> None:
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0)])
+    store, publisher = MemoryStore(), Recorder()
+    run(reddit, store, publisher)
+    again = Recorder()
+    run(reddit, store, again, n=2)
+    assert again.published == []
+    assert reddit.author_lookups == 1
+
+
+def test_nothing_is_stored_and_the_cursor_stays_when_publishing_fails() -> None:
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0)])
+    store = MemoryStore()
+    with pytest.raises(RuntimeError):
+        run(reddit, store, Recorder(fail=True))
+    assert store.items == {}
+    assert "stocks" not in store.cursors
+    publisher = Recorder()
+    run(reddit, store, publisher, n=2)  # the next run sends what the failed one could not
+    assert mentioned(publisher) == {"NVDA": 1}
+
+
+def test_a_refused_comment_listing_keeps_the_posts_and_the_comment_cursor() -> None:
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0)], refuse_comments=True)
+    store, publisher = MemoryStore(), Recorder()
+    run(reddit, store, publisher)
+    assert mentioned(publisher) == {"NVDA": 1}
+    assert store.cursors["stocks"].comments_created_utc == 0.0
