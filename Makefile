@@ -50,7 +50,7 @@ lint: setup ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-test: setup lint tf-check $(BQ_STAMP) browser dashboard ## Everything CI runs: lint, tf-check, then unit, integration and e2e tests (starts its own emulators)
+test: setup lint frontend-check tf-check $(BQ_STAMP) browser dashboard frontend ## Everything CI runs: lint (Python and frontend), tf-check, then unit, integration and e2e tests (starts its own emulators)
 	$(PY) -m pytest tests
 
 test-unit: setup ## Unit tests only (no services)
@@ -59,7 +59,7 @@ test-unit: setup ## Unit tests only (no services)
 test-integration: setup $(BQ_STAMP) ## Integration and end-to-end tests (start their own emulators)
 	$(PY) -m pytest tests/integration tests/e2e
 
-up: setup $(BQ_STAMP) ## Start the whole local stack in the background (emulators, every function, provisioning)
+up: setup $(BQ_STAMP) frontend ## Start the whole local stack in the background (emulators, every function, provisioning, the web app; STACK_AUTH=devauth: no web app)
 	$(PY) -m emulators.stack up
 
 tick: setup ## Advance the local Reddit's replay clock HOURS (default 1), then publish one scheduler tick to the running stack
@@ -80,8 +80,8 @@ browser: ## Install Debian's chromium + chromedriver for the dashboard's browser
 	echo "installing Debian's chromium and chromium-driver (once)"; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 
-token: setup ## Print a development API token (signed by the local stack's dev key) and a curl example; ROLE=admin for admin
-	@$(PY) -m devtools.devauth token $(if $(ROLE),--role $(ROLE),) $(if $(SUB),--sub $(SUB),)
+token: setup ## Print an API token for the running stack (the web app's seeded account, or the dev key's) and a curl example; ROLE=admin for admin
+	@$(PY) -m emulators.stack token $(if $(ROLE),--role $(ROLE),) $(if $(SUB),--sub $(SUB),)
 
 DASHBOARD_STAMP := dashboard/node_modules/.package-lock.json
 
@@ -91,12 +91,34 @@ $(DASHBOARD_STAMP): dashboard/package.json dashboard/package-lock.json
 
 dashboard: $(DASHBOARD_STAMP) ## Install the dashboard's chart library (uPlot, pinned in dashboard/package-lock.json) from npm
 
+.PHONY: frontend frontend-check
+FRONTEND_DEPS := frontend/node_modules/.package-lock.json
+FRONTEND_BUILD := frontend/.next/BUILD_ID
+FRONTEND_SRC := $(shell find frontend/app frontend/components frontend/lib -type f 2>/dev/null) \
+	frontend/instrumentation.ts frontend/next.config.ts frontend/tsconfig.json
+# better-sqlite3 compiles from source (its prebuilt binaries are not on npm): node-gyp gets
+# the running node's own headers instead of downloading them.
+NODE_DIR := $(abspath $(dir $(shell readlink -f $$(command -v node)))/..)
+
+$(FRONTEND_DEPS): frontend/package.json frontend/package-lock.json
+	npm_config_nodedir=$(NODE_DIR) npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(FRONTEND_BUILD): $(FRONTEND_DEPS) $(FRONTEND_SRC)
+	cd frontend && NEXT_TELEMETRY_DISABLED=1 node node_modules/next/dist/bin/next build
+	@touch $@
+
+frontend: $(FRONTEND_BUILD) ## The web app (frontend/, Next.js + Better Auth): npm ci from its lockfile, then next build (each only when its inputs changed)
+
+frontend-check: $(FRONTEND_DEPS) ## Type check (tsc --noEmit) and lint (eslint) the web app
+	cd frontend && node node_modules/typescript/bin/tsc --noEmit && node node_modules/eslint/bin/eslint.js --max-warnings=0 .
+
 # The alert table is due this many seconds after the demo itself starts (the first run's
 # virtualenv and npm installs come before and are not counted; the demo prints its setup time).
 DEMO_BUDGET_S ?= 285
 
-demo: setup $(BQ_STAMP) dashboard ## The pipeline on the bundled two-week replay in a few minutes, then API + dashboard until Ctrl-C; CORPUS=dir: your own; LIVE=1: real Reddit
-	$(PY) -m demo $(if $(LIVE),--live,--budget $(DEMO_BUDGET_S)) $(if $(CORPUS),--corpus $(CORPUS),) $(DEMO_ARGS)
+demo: setup $(BQ_STAMP) dashboard frontend ## The pipeline on the bundled two-week replay in a few minutes, then the web app + API + dashboard until Ctrl-C; CORPUS=dir: your own; LIVE=1: real Reddit
+	$(PY) -m demo --web-app yes $(if $(LIVE),--live,--budget $(DEMO_BUDGET_S)) $(if $(CORPUS),--corpus $(CORPUS),) $(DEMO_ARGS)
 
 eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/out/ (REFRESH=1: eval/results.json)
 	$(PY) -m eval.synthetic data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out $(if $(REFRESH),eval/results.json,eval/out/results.json)
@@ -115,4 +137,4 @@ bench: setup $(BQ_STAMP) ## Run every benchmark (bench/*.py) and write bench/res
 	$(PY) -m bench.run $(ONLY)
 
 clean: down ## Remove the virtualenvs, stack state and caches
-	rm -rf $(VENV) .venv-* .stack dashboard/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-* .stack dashboard/node_modules frontend/node_modules frontend/.next .mypy_cache .ruff_cache .pytest_cache
