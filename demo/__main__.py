@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from demo.run import DEFAULT_CORPUS, DEMO_LOGS, Options, main
+from demo.run import DEFAULT_CORPUS, DEMO_LOGS, DEMO_WEB_APP, Options, main
 from emulators.stack import fresh_log_dir
 
 
@@ -49,6 +49,16 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--log-dir", type=Path, default=None, help="where the stack's logs go (default: a new folder per run)"
     )
+    parser.add_argument(
+        "--web-app",
+        choices=("yes", "no"),
+        default="no",
+        help="serve the web app (frontend/, built by `make frontend`) and let it issue the api's tokens "
+        "(make demo: yes); no: the development key signs them",
+    )
+    parser.add_argument(
+        "--web-app-dir", type=Path, default=DEMO_WEB_APP, help="the web app's accounts database and secret"
+    )
     args = parser.parse_args(argv)
     if args.live and not (os.environ.get("REDDIT_CLIENT_ID") and os.environ.get("REDDIT_CLIENT_SECRET")):
         parser.error("--live needs REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET in the environment")
@@ -61,6 +71,8 @@ def parse(argv: list[str] | None = None) -> Options:
         interactive=interactive,
         log_dir=args.log_dir.resolve() if args.log_dir else fresh_log_dir(DEMO_LOGS),
         detection_config=args.detection_config,
+        web_app=args.web_app == "yes",
+        web_app_dir=args.web_app_dir.resolve(),
         deadline=args.deadline if args.budget is None else time.time() + args.budget,
     )
 

@@ -38,12 +38,13 @@ from demo.display import AlertRow, Display, data_time
 from demo.logs import AggregateBatches, DetectDecisions, FetchReports, FunctionLog
 from demo.observe import Observers
 from emulators.processes import free_port
-from emulators.stack import ROOT, Stack
+from emulators.stack import DEMO_ACCOUNTS, ROOT, Stack, signed_in_token, web_app_lines
 
 DEFAULT_CORPUS = ROOT / "data" / "replay" / "default"
 DEMO_STATE = ROOT / ".stack" / "demo" / "state.json"  # the running demo's api, for `make token`
 DEMO_USER = "demo-user"  # the subscriber whose notifications the demo prints
 DEMO_LOGS = ROOT / ".stack" / "demo" / "logs"  # one folder per run below it, "latest" the newest
+DEMO_WEB_APP = ROOT / ".stack" / "demo" / "webapp"  # the web app's accounts database, kept between runs
 HOUR = 3600.0
 
 
@@ -63,6 +64,8 @@ class Options:
     log_dir: Path = DEMO_LOGS / "latest"
     token_ttl_s: int = 12 * 3600
     detection_config: dict[str, Any] | None = None  # thresholds to set through the API first
+    web_app: bool = False  # the web app (frontend/) issues the api's tokens; else the development key
+    web_app_dir: Path = DEMO_WEB_APP
 
 
 def tick_times(start: float, end: float, step_s: float) -> list[float]:
@@ -131,6 +134,8 @@ class Demo:
 
         # The same development key as `make up`: `make token` then works against either stack.
         self.stack = Stack(log_dir=self.options.log_dir, extra_env=env, devauth_dir=devauth.DEFAULT_DIR)
+        self.stack.web_app = self.options.web_app
+        self.stack.web_app_dir = self.options.web_app_dir
         # Replay: the local Reddit serves the corpus, its clock at the corpus's start.
         # Live: no local Reddit, so fetch's asyncpraw talks to reddit.com with the credentials.
         self.stack.local_reddit = not self.options.live
@@ -140,7 +145,8 @@ class Demo:
         os.environ.update(self.stack.env)  # this process's clients talk to the same emulators
         api = self.stack.services["api"].url
         DEMO_STATE.parent.mkdir(parents=True, exist_ok=True)
-        DEMO_STATE.write_text(json.dumps({"functions": {"api": api}}))  # where `make token` points curl
+        # where `make token` points curl, and which accounts it signs in with
+        DEMO_STATE.write_text(json.dumps({"functions": {"api": api}, "web_app": self.stack.web_app_state()}))
         self.dashboard = DashboardServer(dashboard_port, api).start()
         self.token = self.mint_token()
         return self.stack
@@ -149,6 +155,8 @@ class Demo:
         from devtools import devauth
 
         assert self.stack is not None
+        if self.stack.web is not None:  # the demo account, signed in through Better Auth
+            return signed_in_token(self.stack.web.url, DEMO_ACCOUNTS[0])
         directory = Path(self.stack.env.get("DEVAUTH_DIR") or devauth.DEFAULT_DIR)
         return devauth.mint(devauth.current_key(directory), sub="demo-user", ttl_s=self.options.token_ttl_s)
 
@@ -158,8 +166,11 @@ class Demo:
         from devtools import devauth
 
         assert self.stack is not None
-        directory = Path(self.stack.env.get("DEVAUTH_DIR") or devauth.DEFAULT_DIR)
-        admin = devauth.mint(devauth.current_key(directory), sub="demo-admin", role="admin", ttl_s=600)
+        if self.stack.web is not None:
+            admin = signed_in_token(self.stack.web.url, next(a for a in DEMO_ACCOUNTS if a.role == "admin"))
+        else:
+            directory = Path(self.stack.env.get("DEVAUTH_DIR") or devauth.DEFAULT_DIR)
+            admin = devauth.mint(devauth.current_key(directory), sub="demo-admin", role="admin", ttl_s=600)
         request = urllib.request.Request(
             self.stack.services["api"].url + "/v1/config/detection",
             data=json.dumps({"changes": overrides}).encode(),
@@ -379,9 +390,12 @@ class Demo:
     def access_help(self) -> str:
         assert self.stack is not None and self.dashboard is not None
         api = self.stack.services["api"].url
+        web = self.stack.web_app_state()
         return "\n".join(
             [
-                f"dashboard  {self.dashboard.url}#token={self.token}",
+                *(web_app_lines({"web_app": web}) if web else []),
+                f"dashboard  {self.dashboard.url}#token={self.token}"
+                + ("  (the token lasts 15 minutes: `make token` for another)" if web else ""),
                 f"api        {api}",
                 f"token      {self.token}",
                 "",
@@ -404,7 +418,8 @@ class Demo:
             self.aggregations = AggregateBatches(FunctionLog.from_end(self.options.log_dir / "aggregate.log"))
             self.start_stack()
             assert self.stack is not None and self.dashboard is not None
-            display.say(f"stack up in {time.monotonic() - began:.0f} s; dashboard at {self.dashboard.url}")
+            web = f"web app at {self.stack.web.url}; " if self.stack.web is not None else ""
+            display.say(f"stack up in {time.monotonic() - began:.0f} s; {web}dashboard at {self.dashboard.url}")
             self.observers = Observers(self.stack.env["GOOGLE_CLOUD_PROJECT"]).start()
             if self.options.detection_config:
                 self.configure_detection(self.options.detection_config)
