@@ -591,7 +591,7 @@ def running_state() -> dict[str, object] | None:
         return None
 
 
-def token(role: str | None) -> int:
+def token(role: str | None, sub: str | None = None) -> int:
     """`make token`: with the web app running, sign the seeded account of that role in and
     print the JWT Better Auth issues; otherwise a development token (devtools/devauth.py)."""
     state = running_state()
@@ -599,7 +599,7 @@ def token(role: str | None) -> int:
     if not isinstance(web, dict):
         from devtools import devauth
 
-        return devauth.main(["token", *(["--role", role] if role else [])])
+        return devauth.main(["token", *(["--role", role] if role else []), *(["--sub", sub] if sub else [])])
     wanted = role or "user"
     account = next((Account(**a) for a in web["accounts"] if a["role"] == wanted), None)
     if account is None:
@@ -639,9 +639,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down", "serve", "status", "token"])
     parser.add_argument("--log-dir", type=Path, default=STATE_DIR / "logs" / "latest", help="serve: where logs go")
     parser.add_argument("--role", default=None, help="token: e.g. admin")
+    parser.add_argument("--sub", default=None, help="token: the subject of a development token")
     args = parser.parse_args(argv)
     if args.command == "token":
-        return token(args.role)
+        return token(args.role, args.sub)
     if args.command == "up":
         return up()
     if args.command == "down":
