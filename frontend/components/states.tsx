@@ -16,13 +16,14 @@ export function Empty({ children }: { children: React.ReactNode }) {
   );
 }
 
-export function ErrorBox({ error, retry }: { error: ApiError | string; retry?: () => void }) {
+export function ErrorBox({ error, retry, hint }: { error: ApiError | string; retry?: () => void; hint?: string }) {
   const message = typeof error === "string" ? error : error.message;
   const code = typeof error === "string" ? "" : `${error.status || ""} ${error.code}`.trim();
   return (
     <div className="state error" role="alert" data-state="error" data-code={typeof error === "string" ? "" : error.code}>
       <strong>{code ? `${code}: ` : ""}</strong>
       {message}
+      {hint ? <span className="hint">{hint}</span> : null}
       {retry ? (
         <button type="button" onClick={retry}>
           Try again

@@ -93,35 +93,24 @@ function Editor({ stored, reload }: { stored: StoredConfig; reload: () => void }
         version {stored.version}
         {stored.updated_by ? ` · saved by ${stored.updated_by} ${when(stored.updated_at)}` : " · defaults"}
       </p>
-      <form className="card" id="config-form" onSubmit={(e) => e.preventDefault()}>
-        <div className="grid-config">
-          {Object.entries(draft).map(([name, value]) => (
-            <label key={name} className={changed.includes(name) ? "changed" : undefined}>
-              {name}
-              {typeof value === "boolean" ? (
-                <input name={name} type="checkbox" checked={value} onChange={(e) => edit(name, e.target.checked)} />
-              ) : (
-                <input name={name} value={value} inputMode={typeof stored.config[name] === "number" ? "decimal" : "text"} onChange={(e) => edit(name, e.target.value)} />
-              )}
-            </label>
-          ))}
-        </div>
-        <div className="row" style={{ marginTop: "0.8rem" }}>
-          <label>
-            Replay the last
-            <input name="preview_hours" type="number" min="1" max="336" value={hours} onChange={(e) => setHours(e.target.value)} />
-          </label>
-          <span className="numbers">hours</span>
-          <button type="button" id="preview" disabled={!!busy} onClick={() => run("preview")}>
-            {busy === "preview" ? "Replaying…" : "Preview"}
-          </button>
-          <button type="button" id="save" disabled={!!busy || changed.length === 0} onClick={() => run("save")}>
-            {busy === "save" ? "Saving…" : `Save ${changed.length} change${changed.length === 1 ? "" : "s"}`}
-          </button>
-        </div>
-      </form>
+      <div className="row card actions">
+        <label>
+          Replay the last
+          <input name="preview_hours" type="number" min="1" max="336" value={hours} onChange={(e) => setHours(e.target.value)} />
+        </label>
+        <span className="numbers">hours</span>
+        <button type="button" id="preview" disabled={!!busy} onClick={() => run("preview")}>
+          {busy === "preview" ? "Replaying…" : "Preview"}
+        </button>
+        <button type="button" id="save" disabled={!!busy || changed.length === 0} onClick={() => run("save")}>
+          {busy === "save" ? "Saving…" : `Save ${changed.length} change${changed.length === 1 ? "" : "s"}`}
+        </button>
+      </div>
       {error ? (
-        <ErrorBox error={error.status === 409 ? `${error.message} Someone saved the thresholds after you loaded them: load theirs and redo your change.` : error} />
+        <ErrorBox
+          error={error}
+          hint={error.status === 409 ? "Someone saved the thresholds after you loaded them: load theirs and redo your change." : undefined}
+        />
       ) : null}
       {error?.status === 409 ? (
         <button type="button" className="secondary" id="load-latest" onClick={reload}>
@@ -149,6 +138,20 @@ function Editor({ stored, reload }: { stored: StoredConfig; reload: () => void }
           <PreviewList title="Lost" id="lost" alerts={lost} />
         </section>
       ) : null}
+      <form className="card" id="config-form" onSubmit={(e) => e.preventDefault()}>
+        <div className="grid-config">
+          {Object.entries(draft).map(([name, value]) => (
+            <label key={name} className={changed.includes(name) ? "changed" : undefined}>
+              {name}
+              {typeof value === "boolean" ? (
+                <input name={name} type="checkbox" checked={value} onChange={(e) => edit(name, e.target.checked)} />
+              ) : (
+                <input name={name} value={value} inputMode={typeof stored.config[name] === "number" ? "decimal" : "text"} onChange={(e) => edit(name, e.target.value)} />
+              )}
+            </label>
+          ))}
+        </div>
+      </form>
     </>
   );
 }
