@@ -1,0 +1,267 @@
+"""The web app (frontend/: Next.js + Better Auth) in real headless Chromium against a demo run
+that serves it: the demo replays a small breakout corpus with the app as the api's token
+issuer, as `make demo` does. A newcomer signs up, signs in, watches the breakout's symbol,
+reads its alert and the evidence behind it; the seeded admin previews a threshold change
+against stored data, meets the version conflict of a save someone made meanwhile, saves, and
+signs out. Every step is the browser talking to Better Auth (SQLite) and to the api with the
+JWT the app issued.
+
+Screenshots are kept under .stack/artifacts/web-app-*.png."""
+
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from common.extraction import is_listed
+from devtools.corpus import write_breakout_corpus
+from emulators.stack import ROOT, WEB_APP_BUILD, Account, WebAppClient
+from tests.support.browser import chromium
+from tests.support.demo import DemoProcess, alive
+
+pytestmark = pytest.mark.slow
+ARTIFACTS = ROOT / ".stack" / "artifacts"
+UNLISTED = "ZZZZZ"  # well formed, never listed: the api answers 404
+MALFORMED = "TOOLONGX"  # not a symbol at all: the api answers 422
+PHONE = (390, 844)
+
+
+@dataclass
+class Served:
+    demo: DemoProcess
+    web: str
+    api: str
+    admin: Account
+    symbol: str
+    # "Someone else": the admin signed in once outside the browser (Better Auth limits
+    # sign-ins to 3 per 10 s per address, and the browser signs in too).
+    other_admin: WebAppClient
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    assert WEB_APP_BUILD.exists(), "the web app is not built: `make frontend` (a dependency of `make test`)"
+    work = tmp_path_factory.mktemp("web-app")
+    label = write_breakout_corpus(work / "corpus")
+    demo = DemoProcess(
+        "--corpus",
+        str(work / "corpus"),
+        "--step-hours",
+        "3",
+        "--serve",
+        "yes",
+        "--detection-config",
+        json.dumps({"warmup_hours": 12}),
+        "--web-app",
+        "yes",
+        "--web-app-dir",
+        str(work / "webapp"),
+        log_dir=work / "logs",
+    )
+    try:
+        demo.wait_for(r"stack up in", timeout=180)
+        demo.note_children()
+        demo.wait_for(r"serving until Ctrl-C", timeout=240)
+        web = demo.wait_for(r"^web app +(http://\S+)", timeout=1).group(1)
+        api = demo.wait_for(r"^api +(http://\S+)", timeout=1).group(1)
+        seeded = demo.wait_for(r"sign in as (\S+) / (\S+) \(admin\)", timeout=1)
+        admin = Account(seeded.group(1), seeded.group(2), "admin", "admin")
+        other = WebAppClient(web)
+        other.sign_in(admin.email, admin.password)
+        yield Served(demo, web, api, admin, str(label["ticker"]), other)
+    finally:
+        demo.kill()
+
+
+def _until(driver: WebDriver, script: str, timeout: float = 30) -> object:
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(script))
+
+
+def _element(driver: WebDriver, css: str, timeout: float = 30) -> WebElement:
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
+
+
+def _link(driver: WebDriver, text: str, timeout: float = 30) -> WebElement:
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.find_element(By.LINK_TEXT, text))
+
+
+def _type(field: WebElement, text: str) -> None:
+    """Replace a (React-controlled) input's value the way a person does: select all, type."""
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(text)
+
+
+def _shot(driver: WebDriver, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"web-app-{name}.png"))
+
+
+def _sign_in(driver: WebDriver, web: str, email: str, password: str) -> None:
+    driver.get(f"{web}/sign-in")
+    form = _element(driver, "#sign-in-form")
+    form.find_element(By.NAME, "email").send_keys(email)
+    form.find_element(By.NAME, "password").send_keys(password)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _until(driver, f"return document.getElementById('who')?.textContent === {json.dumps(email)}")
+
+
+def _sign_out(driver: WebDriver, web: str) -> None:
+    driver.find_element(By.ID, "sign-out").click()
+    _until(driver, "return location.pathname === '/sign-in'")
+    driver.get(f"{web}/watchlist")  # a signed-in page sends the signed-out browser back
+    _until(driver, "return location.pathname === '/sign-in'")
+    status = driver.execute_script("return fetch('/api/auth/token').then(r => r.status)")
+    assert status == 401, "after sign-out Better Auth must issue no token"
+
+
+def _watch(driver: WebDriver, symbol: str) -> None:
+    field = driver.find_element(By.CSS_SELECTOR, "#watch-form input[name=symbol]")
+    _type(field, symbol)
+    driver.find_element(By.CSS_SELECTOR, "#watch-form button[type=submit]").click()
+
+
+def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(served: Served) -> None:
+    assert not is_listed(UNLISTED), "the test's unlisted symbol got listed: pick another"
+    email, password = f"e2e-{uuid.uuid4().hex[:8]}@example.com", "e2e-password-1"
+    with chromium() as driver:
+        driver.get(f"{served.web}/alerts")
+        _until(driver, "return location.pathname === '/sign-in'")  # no session: sent to sign in
+        _link(driver, "Create an account").click()
+        form = _element(driver, "#sign-up-form")
+        form.find_element(By.NAME, "name").send_keys("E2E Newcomer")
+        form.find_element(By.NAME, "email").send_keys(email)
+        form.find_element(By.NAME, "password").send_keys(password)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _until(driver, "return location.pathname === '/sign-in' && location.search.includes('created')")
+
+        _sign_in(driver, served.web, email, password)
+        assert driver.find_element(By.ID, "who").get_attribute("data-role") == "user"
+        assert not driver.find_elements(By.LINK_TEXT, "Thresholds"), "a plain user sees no admin page"
+
+        _link(driver, "Watchlist").click()
+        _element(driver, "#watch-form")
+        _until(driver, "return !!document.querySelector('[data-state=empty]')")
+        _watch(driver, UNLISTED)
+        _until(driver, "return document.querySelector('[data-state=error]')?.dataset.code === 'not_found'")
+        _watch(driver, MALFORMED)
+        _until(driver, "return document.querySelector('[data-state=error]')?.dataset.code === 'invalid_request'")
+        _watch(driver, served.symbol)
+        _element(driver, f"#watchlist li[data-symbol='{served.symbol}']")
+        assert not driver.find_elements(By.CSS_SELECTOR, "[data-state=error]")
+        _shot(driver, "watchlist")
+
+        _link(driver, "Alerts").click()
+        _element(driver, "#alert-filters input[name=watchlist_only]").click()
+        _until(driver, "return Number(document.getElementById('alerts')?.dataset.count) > 0")
+        cards = driver.find_elements(By.CSS_SELECTOR, "#alerts article.alert-card")
+        assert {c.get_attribute("data-symbol") for c in cards} == {served.symbol}
+        card = cards[0]
+        assert card.get_attribute("data-kind") == "organic" and card.find_elements(By.CSS_SELECTOR, ".reasons li")
+        card.find_element(By.CSS_SELECTOR, "button.details").click()
+        _until(driver, "return document.querySelectorAll('#alerts ul.evidence a').length > 0")
+        links = [a.get_attribute("href") for a in card.find_elements(By.CSS_SELECTOR, "ul.evidence a")]
+        # a replayed corpus: each link opens the replayed item's page on the local Reddit
+        assert links and all("/_replay/page/r/" in str(h) for h in links)
+        with urllib.request.urlopen(str(links[0]), timeout=10) as page:
+            assert "replayed corpus item" in page.read().decode()
+        assert card.find_elements(By.CSS_SELECTOR, "table.history tbody tr"), "the alert's history is shown"
+        _shot(driver, "alert")
+
+        driver.set_window_size(*PHONE)
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        _shot(driver, "alert-phone")
+        assert overflow <= 0, f"on a phone-sized screen the page scrolls sideways by {overflow}px"
+        driver.set_window_size(1400, 1100)
+
+        card.find_element(By.CSS_SELECTOR, "a.symbol").click()
+        _until(driver, f"return document.getElementById('ticker-symbol')?.textContent === '{served.symbol}'")
+        chart = _element(driver, "#mentions-chart")
+        _shot(driver, "ticker")
+        assert int(chart.get_attribute("data-points") or 0) >= 2, "an hourly line, not a dot"
+        assert int(chart.get_attribute("data-marks") or 0) >= 1, "the alert is marked on the chart"
+        assert driver.find_elements(By.CSS_SELECTOR, "#windows tbody tr"), "the windows are shown"
+        _sign_out(driver, served.web)
+
+
+def _api_patch_as_admin(served: Served, changes: dict[str, object], expected_version: int) -> int:
+    """Someone else saves through the api meanwhile (their own token from the app)."""
+    request = urllib.request.Request(
+        f"{served.api}/v1/config/detection",
+        data=json.dumps({"changes": changes, "expected_version": expected_version}).encode(),
+        method="PATCH",
+        headers={"Authorization": f"Bearer {served.other_admin.token()}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(json.loads(response.read())["version"])
+
+
+def test_the_admin_previews_a_threshold_change_meets_a_conflict_saves_and_signs_out(served: Served) -> None:
+    with chromium() as driver:
+        _sign_in(driver, served.web, served.admin.email, served.admin.password)
+        assert driver.find_element(By.ID, "who").get_attribute("data-role") == "admin"
+        _link(driver, "Thresholds").click()
+        version = int(str(_element(driver, "#config-version").get_attribute("data-version")))
+        assert version >= 1, "the demo set warmup_hours through the api: a saved version"
+
+        # A bar no breakout can clear: the preview must show the breakout's alert lost.
+        _type(_element(driver, "#config-form input[name=volume_ratio_min]"), "1000")
+        driver.find_element(By.ID, "preview").click()
+        result = _element(driver, "#preview-result", timeout=90)
+        assert int(str(result.get_attribute("data-lost"))) >= 1
+        assert int(str(result.get_attribute("data-gained"))) == 0
+        lost = {r.get_attribute("data-symbol") for r in driver.find_elements(By.CSS_SELECTOR, "#lost tbody tr")}
+        assert served.symbol in lost
+        _shot(driver, "preview")
+
+        newer = _api_patch_as_admin(served, {"cooldown_hours": 13}, expected_version=version)
+        assert newer == version + 1
+        driver.find_element(By.ID, "save").click()
+        _until(driver, "return document.querySelector('[data-state=error]')?.dataset.code === 'version_conflict'")
+        _shot(driver, "conflict")
+
+        driver.find_element(By.ID, "load-latest").click()
+        _until(driver, f"return document.getElementById('config-version')?.dataset.version === '{newer}'")
+        _type(_element(driver, "#config-form input[name=volume_ratio_min]"), "1000")
+        driver.find_element(By.ID, "save").click()
+        saved = _element(driver, "#config-saved")
+        assert re.search(rf"version {newer + 1}\b", saved.text), saved.text
+        _shot(driver, "saved")
+
+        request = urllib.request.Request(
+            f"{served.api}/v1/config/detection", headers={"Authorization": f"Bearer {served.other_admin.token()}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            stored = json.loads(response.read())
+        assert stored["version"] == newer + 1
+        assert stored["config"]["volume_ratio_min"] == 1000 and stored["config"]["cooldown_hours"] == 13
+
+        _sign_out(driver, served.web)
+
+
+def test_a_forged_token_is_refused_by_the_api_the_app_points_at(served: Served) -> None:
+    token = served.other_admin.token()
+    forged = token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB")
+    for bearer, expected in ((token, 200), (forged, 401)):
+        request = urllib.request.Request(f"{served.api}/v1/me", headers={"Authorization": f"Bearer {bearer}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == expected
+
+
+def test_ctrl_c_stops_the_demo_and_the_web_app(served: Served) -> None:
+    served.demo.interrupt()
+    assert served.demo.wait(timeout=60) == 0
+    assert alive(served.demo.children) == set()
