@@ -119,6 +119,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
                 "pump_risk": outcome.evaluation.pump_risk,
                 "events": list(outcome.events),
                 "alert_id": alert.alert_id if alert else None,
+                "kind": alert.kind if alert else None,
                 "published": published,
                 "series_hours": len(snap.series),
                 "evidence_read": evidence_read,
