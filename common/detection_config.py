@@ -35,6 +35,13 @@ class DetectionConfig(BaseModel):
     avg_length_min: float = Field(default=100.0, ge=0.0, description="average characters per mentioning text")
     min_subreddits: int = Field(default=1, ge=1, description="distinct subreddits in the window")
     pump_risk_max: float = Field(default=0.5, ge=0.0, le=1.0, description="alerts only below this pump risk")
+    organic_pump_risk_max: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="an organic alert needs pump risk below this; a spike between it and pump_risk_max is held as "
+        "suspicious, neither organic nor pump, until more of it is seen",
+    )
     # Counting rules: applied when aggregate (or the backtest) counts a mention into its hour
     # bucket, so a change applies to mentions counted after it, in production and in the
     # preview (which replays the stored buckets) alike.

@@ -185,6 +185,35 @@ def evaluate(
     kind: str | None = None
     rule = "none"
     warming = stats_since is not None and as_of < stats_since + config.warmup_hours * HOUR
+    if not spiking and not warming:
+        # Promotion spread thin (a post an hour for two days) never spikes an hour or six; a
+        # day of it, made of the pump signals, is a pump all the same. Never organic.
+        slow = score_window(
+            counts,
+            base,
+            now,
+            24,
+            last_fraction=fraction,
+            min_count=config.min_mentions_6h,
+            config=config,
+            market_factor=factor,
+        )
+        day_risk = pump_risk(day, config)
+        if slow.spiking and day_risk.risk >= config.pump_risk_max:
+            kind, rule, risk, quality, quality_window = (
+                "pump",
+                f"pump_risk>={config.pump_risk_max:g} on volume_24h",
+                day_risk,
+                day,
+                "24h",
+            )
+            score = slow.strength(config)
+            top = sorted(risk.components.items(), key=lambda kv: -kv[1] * config.pump_weights.get(kv[0], 0))[:3]
+            reasons += [
+                f"{slow.mentions:.0f} mentions in 24h vs {slow.expected:.1f} expected "
+                f"({slow.ratio:.1f}x, surprise {slow.surprise:.1f})",
+                f"pump risk {risk.risk:.2f}: " + ", ".join(f"{k} {v:.2f}" for k, v in top),
+            ]
     if spiking and warming:
         rule = "warming_up"
     elif spiking:
@@ -196,6 +225,9 @@ def evaluate(
             kind, rule = "pump", f"pump_risk>={config.pump_risk_max:g} on volume_spike_{best.hours}h"
             top = sorted(risk.components.items(), key=lambda kv: -kv[1] * config.pump_weights.get(kv[0], 0))[:3]
             reasons.append(f"pump risk {risk.risk:.2f}: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
+        elif risk.risk >= config.organic_pump_risk_max:
+            rule = f"suspicious: pump risk {risk.risk:.2f}"
+            reasons.append(rule)
         else:
             gates = {
                 "author_diversity": quality.author_diversity >= config.author_diversity_min,

@@ -116,3 +116,28 @@ def test_the_one_hour_window_rolls_over_the_hour_boundary() -> None:
 
 def test_the_start_constant_is_a_utc_midnight() -> None:
     assert START % 86400 == 0
+
+
+def test_a_spike_with_some_pump_signals_is_held_as_suspicious_not_called_organic() -> None:
+    # Half the authors are new: pump risk between the organic bar and the pump bar.
+    burst = [*mentions(NOW, 12, age_days=900, prefix="old"), *mentions(NOW, 12, age_days=3, prefix="new")]
+    ev = evaluate_at(state_of(burst), at_end_of(NOW))
+    assert ev.spike
+    assert DEFAULT_CONFIG.organic_pump_risk_max <= ev.pump_risk < DEFAULT_CONFIG.pump_risk_max
+    assert ev.kind is None
+    assert ev.rule.startswith("suspicious")
+
+
+def test_a_day_of_thin_promotion_is_a_pump_though_no_hour_spikes() -> None:
+    # One copy-pasted post an hour from new accounts for a day: no 1h or 6h window spikes.
+    thin = [m for h in range(NOW - 23, NOW + 1) for m in mentions(h, 1, age_days=3, duplicate=True, prefix="p")]
+    ev = evaluate_at(state_of(thin, duplicates=True), at_end_of(NOW))
+    assert not ev.spike
+    assert ev.kind == "pump"
+    assert ev.rule.endswith("on volume_24h")
+
+
+def test_a_day_of_thin_organic_talk_raises_nothing() -> None:
+    thin = [m for h in range(NOW - 23, NOW + 1) for m in mentions(h, 1, prefix="o")]
+    ev = evaluate_at(state_of(thin), at_end_of(NOW))
+    assert ev.kind is None

@@ -1,0 +1,278 @@
+"""``make eval-pumps``: pump campaigns injected into real Reddit history, the detector's pump
+figures on a real background.
+
+The development corpus (``wsb-2021-05-07``) carries no pump campaign we know of, no account
+ages and no emoji. So campaigns are written into it: each promotes a quiet, listed symbol
+(never mentioned in the window) through a few to a few dozen accounts over hours to days, in
+posts that mix copy-paste, emoji and cashtag stuffing in doses drawn independently per
+campaign. Every range below was set before reading the detector's thresholds, wide enough to
+hold subtle campaigns as well as blatant ones, and this module imports nothing from the
+detector's configuration (a test checks): the campaigns are not written to be caught.
+
+    accounts per campaign        3 – 40          posts per account      1 – 6
+    share of new accounts        0.2 – 1.0       new account's age      0 – 60 days
+    aged account's age           1 – 8 years     campaign length        6 – 72 hours
+    share of copy-paste posts    0.2 – 0.9       emoji per post         0 – 12
+    share of cashtag-stuffed     0.0 – 0.6       cashtags when stuffed  3 – 8
+
+The backtest then replays the window with the production configuration and scores, per
+campaign: flagged as a pump (a pump alert on its symbol from its start to two days after its
+end), and alerted as organic (any organic alert announced on it in that time: a user told a
+pump was organic growth). The real events labelled in the window are scored too: a pump alert
+on one is an organic surge called a pump.
+
+Injected texts keep their punctuation and emoji (live Reddit does) although the background's
+source stripped them: read the figures as "campaigns as they are posted, inside real
+activity", not as an imitation of that corpus.
+"""
+
+import argparse
+import csv
+import json
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from common import extraction
+from common.detection import backtest
+from common.messages import RedditItem
+from eval.real.run import EVENTS, RESULTS
+from eval.tickers.real_set import data_dir
+
+HERE = Path(__file__).resolve().parent
+SCRATCH = HERE.parent / "out" / "pumps.json"
+SYMBOLS = HERE.parents[1] / "common" / "data" / "symbols.csv"
+WORDS = HERE.parents[1] / "common" / "data" / "words.csv"
+HOUR = 3600.0
+DAY = 24 * HOUR
+WINDOW_DAYS = 35  # of the corpus, from its start: five weeks, the meme-stock frenzy of June included
+FIRST_DAY, LAST_DAY = 8, 31  # campaigns start in these days of the window (after the baseline has data)
+AFTER = 2 * DAY  # how long after a campaign its pump alert still counts
+CAMPAIGNS = 24
+# Two draws: the development seed is the one looked at while changing the detector; the test
+# seed's figures are the ones reported, and were first measured before any such change.
+DEV_SEED, TEST_SEED = 1, 20261202
+
+HYPE = (
+    "{t} is about to explode, get in before it's too late",
+    "{t} short squeeze incoming, this is the next big one",
+    "Loading up on {t} today, 10x is easy from here",
+    "Insiders are buying {t}, huge announcement next week",
+    "Don't miss {t}: tiny float, massive news coming",
+    "{t} to the moon, price target $12 by Friday",
+    "Why nobody is talking about {t}?? Undervalued gem",
+    "{t} breakout confirmed, last chance to buy cheap",
+    "Just went all in on {t}, who's with me",
+    "{t} partnership leak!! This will run hard",
+)
+BODY = (
+    "Do your own research but the chart speaks for itself.",
+    "Shorts are trapped and the float is tiny. Hold the line.",
+    "I've been following this for weeks and the volume is insane.",
+    "Not financial advice, but I'm buying more on Monday.",
+    "This is the easiest money you'll ever make. Get in now.",
+    "Big players are accumulating quietly. When it pops it pops.",
+    "",
+)
+EMOJI = ("🚀", "💎", "🙌", "🔥", "💰", "🌕", "📈")
+OTHER_CASHTAGS = ("AMC", "GME", "TSLA", "AAPL", "PLTR", "NIO", "BB", "SNDL", "SPY", "AMD")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    symbol: str
+    start: float
+    hours: float
+    accounts: int
+    posts_per_account: int
+    new_share: float
+    copy_share: float
+    emoji_max: int
+    stuffed_share: float
+
+    @property
+    def end(self) -> float:
+        return self.start + self.hours * HOUR
+
+
+def _quiet_symbols(window_items: list[RedditItem], at: float) -> list[str]:
+    """Listed, distinct-looking symbols (3–4 letters, no English word) never mentioned in the
+    window: what a promoter picks, a name nobody here talks about."""
+    with WORDS.open(encoding="utf-8") as f:
+        words = {r["word"].upper() for r in csv.DictReader(line for line in f if not line.startswith("#"))}
+    with SYMBOLS.open(encoding="utf-8") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        listed = sorted(
+            r["symbol"]
+            for r in rows
+            if 3 <= len(r["symbol"]) <= 4 and r["symbol"].isalpha() and r["symbol"] not in words
+        )
+    named = {s for i in window_items for s in extraction.symbols(f"{i.title}\n{i.body}", at=i.created_utc)}
+    return [s for s in listed if s not in named and extraction.is_listed(s, at)]
+
+
+def draw(rng: random.Random, quiet: list[str], window_start: float) -> list[Campaign]:
+    symbols = rng.sample(quiet, CAMPAIGNS)
+    return [
+        Campaign(
+            symbol=symbol,
+            start=window_start + rng.uniform(FIRST_DAY, LAST_DAY) * DAY,
+            hours=rng.uniform(6, 72),
+            accounts=rng.randint(3, 40),
+            posts_per_account=rng.randint(1, 6),
+            new_share=rng.uniform(0.2, 1.0),
+            copy_share=rng.uniform(0.2, 0.9),
+            emoji_max=rng.randint(0, 12),
+            stuffed_share=rng.uniform(0.0, 0.6),
+        )
+        for symbol in symbols
+    ]
+
+
+def write(rng: random.Random, c: Campaign, index: int) -> tuple[list[RedditItem], list[dict[str, Any]]]:
+    """The campaign's posts and its accounts (``authors.jsonl`` rows)."""
+    authors = []
+    for a in range(c.accounts):
+        new = rng.random() < c.new_share
+        age = rng.uniform(0, 60) * DAY if new else rng.uniform(365, 8 * 365) * DAY
+        karma = rng.randint(0, 200) if new else rng.randint(100, 20_000)
+        authors.append({"name": f"pump{index}_{a}", "created_utc": c.start - age, "karma": karma})
+    master_title = rng.choice(HYPE).format(t=f"${c.symbol}")
+    master_body = rng.choice(BODY)
+    items = []
+    for a, author in enumerate(authors):
+        for p in range(c.posts_per_account):
+            if rng.random() < c.copy_share:
+                title, body = master_title, master_body
+            else:
+                title, body = rng.choice(HYPE).format(t=rng.choice((f"${c.symbol}", c.symbol))), rng.choice(BODY)
+            title += " " + "".join(rng.choice(EMOJI) for _ in range(rng.randint(0, c.emoji_max)))
+            if rng.random() < c.stuffed_share:
+                body += " " + " ".join(f"${s}" for s in rng.sample(OTHER_CASHTAGS, rng.randint(3, 8)))
+            at = c.start + rng.uniform(0, c.hours) * HOUR
+            post_id = f"t3_pump{index}x{a}x{p}"
+            items.append(
+                RedditItem(
+                    id=post_id,
+                    kind="post",
+                    subreddit="wallstreetbets",
+                    author=author["name"],
+                    author_created_utc=author["created_utc"],
+                    author_karma=author["karma"],
+                    title=title.strip(),
+                    body=body.strip(),
+                    permalink=f"/r/wallstreetbets/comments/{post_id[3:]}/",
+                    created_utc=at,
+                )
+            )
+    return items, authors
+
+
+def score(records: list[dict[str, Any]], campaigns: list[Campaign], events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per campaign: flagged as pump, alerted as organic; per real event in the window: called a
+    pump (pure: tested on its own)."""
+    announced = [r for r in records if r["event"] in ("opened", "reopened", "escalated", "reclassified")]
+    rows = []
+    for c in campaigns:
+        mine = [r for r in announced if r["symbol"] == c.symbol and c.start <= r["at"] <= c.end + AFTER]
+        flagged = [r["at"] for r in mine if r["kind"] == "pump"]
+        organic = [r for r in mine if r["kind"] == "organic" and r["event"] != "reclassified"]
+        rows.append(
+            {
+                **asdict(c),
+                "flagged": bool(flagged),
+                "hours_to_flag": round((min(flagged) - c.start) / HOUR, 1) if flagged else None,
+                "alerted_as_organic": bool(organic),
+                "organic_alert": {k: organic[0].get(k) for k in ("at", "score", "pump_risk", "reasons")}
+                if organic
+                else None,
+            }
+        )
+    called_pump = sorted(
+        {
+            e["ticker"]
+            for e in events
+            for r in announced
+            if r["symbol"] == e["ticker"]
+            and r["kind"] == "pump"
+            and e["discussion_start"] - 3 * DAY <= r["at"]
+            and r["at"] <= e["peak"] + 3 * DAY
+        }
+    )
+    return {
+        "campaigns": rows,
+        "pumps_total": len(rows),
+        "pumps_flagged": sum(r["flagged"] for r in rows),
+        "pump_recall": round(sum(r["flagged"] for r in rows) / len(rows), 3) if rows else 0.0,
+        "pumps_alerted_as_organic": sum(r["alerted_as_organic"] for r in rows),
+        "real_events_in_window": len(events),
+        "real_events_called_pump": called_pump,
+    }
+
+
+def run(corpus_dir: Path, seed: int = TEST_SEED) -> dict[str, Any]:
+    corpus = backtest.load(corpus_dir)
+    start = float(corpus.manifest["start"])
+    end = start + WINDOW_DAYS * DAY
+    background = [i for i in corpus.items() if i.created_utc < end]
+    rng = random.Random(seed)
+    campaigns = draw(rng, _quiet_symbols(background, start + FIRST_DAY * DAY), start)
+    injected: list[RedditItem] = []
+    for index, campaign in enumerate(campaigns):
+        injected.extend(write(rng, campaign, index)[0])
+    items = sorted([*background, *injected], key=lambda i: (i.created_utc, i.id))
+    replay = backtest.Replay()  # the production configuration
+    started = time.perf_counter()
+    for batch in backtest.hours(iter(items)):
+        replay.hour(batch)
+    seconds = time.perf_counter() - started
+    events = [e for e in json.loads(EVENTS.read_text())["events"] if e["discussion_start"] < end]
+    result = score([r.to_json() for r in replay.records], campaigns, events)
+    result.update(
+        corpus=corpus_dir.name,
+        window_days=WINDOW_DAYS,
+        seed=seed,
+        background_items=len(background),
+        injected_items=len(injected),
+        backtest_seconds=round(seconds, 1),
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.real.pumps", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
+    parser.add_argument("--seed", type=int, default=TEST_SEED, help=f"campaign draw (development: {DEV_SEED})")
+    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
+    args = parser.parse_args(argv)
+    corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
+    if not (corpus_dir / "items.jsonl.gz").exists():
+        print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
+        return 1
+    result = run(corpus_dir, args.seed)
+    for c in result["campaigns"]:
+        print(
+            f"{c['symbol']:<5} {c['accounts']:>2} accounts x {c['posts_per_account']} posts, new {c['new_share']:.2f}, "
+            f"copy {c['copy_share']:.2f}, emoji <= {c['emoji_max']:>2}, stuffed {c['stuffed_share']:.2f}, "
+            f"{c['hours']:.0f} h: flagged {c['flagged']} ({c['hours_to_flag']} h), organic {c['alerted_as_organic']}"
+        )
+    print(
+        f"pumps flagged {result['pumps_flagged']}/{result['pumps_total']}, alerted as organic "
+        f"{result['pumps_alerted_as_organic']}; real events called pump {result['real_events_called_pump']} of "
+        f"{result['real_events_in_window']}; {result['injected_items']} posts injected into "
+        f"{result['background_items']:,} real ones; backtest {result['backtest_seconds']} s"
+    )
+    SCRATCH.parent.mkdir(parents=True, exist_ok=True)
+    SCRATCH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.refresh:
+        results = json.loads(RESULTS.read_text())
+        results.setdefault("real_injected_pumps", {})["dev" if args.seed == DEV_SEED else "test"] = result
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The injected-pump evaluation: campaigns are drawn in their documented ranges, written as
+posts the extractor reads, scored the way the docstring says, and drawn without any of the
+detector's constants."""
+
+import ast
+import random
+from pathlib import Path
+
+from common import extraction
+from eval.real import pumps
+
+MAY_2021 = 1_619_827_200.0
+HOUR = 3600.0
+
+
+def test_campaigns_stay_in_their_documented_ranges() -> None:
+    campaigns = pumps.draw(random.Random(3), [f"Q{i:03d}" for i in range(100)], MAY_2021)
+    assert len(campaigns) == pumps.CAMPAIGNS
+    assert len({c.symbol for c in campaigns}) == pumps.CAMPAIGNS
+    for c in campaigns:
+        assert 3 <= c.accounts <= 40 and 1 <= c.posts_per_account <= 6
+        assert 0.2 <= c.new_share <= 1.0 and 0.2 <= c.copy_share <= 0.9 and 0.0 <= c.stuffed_share <= 0.6
+        assert 0 <= c.emoji_max <= 12 and 6 <= c.hours <= 72
+        assert MAY_2021 + pumps.FIRST_DAY * 86400 <= c.start <= MAY_2021 + pumps.LAST_DAY * 86400
+
+
+def test_a_campaigns_posts_name_its_symbol_from_its_accounts_within_its_hours() -> None:
+    campaign = pumps.Campaign("ODP", MAY_2021 + 10 * 86400, 12.0, 5, 3, 1.0, 0.5, 4, 0.5)
+    items, authors = pumps.write(random.Random(5), campaign, 0)
+    assert len(items) == 15 and len(authors) == 5
+    assert {i.author for i in items} == {a["name"] for a in authors}
+    assert all(campaign.start <= i.created_utc <= campaign.end for i in items)
+    assert all(a["created_utc"] >= campaign.start - 60 * 86400 for a in authors)  # all new
+    found = [extraction.symbols(f"{i.title}\n{i.body}", at=i.created_utc) for i in items]
+    assert all("ODP" in symbols for symbols in found)
+
+
+def _record(symbol: str, at: float, kind: str, event: str = "opened") -> dict[str, object]:
+    return {"symbol": symbol, "at": at, "kind": kind, "event": event}
+
+
+def test_scoring_counts_flags_organic_announcements_and_real_events_called_pumps() -> None:
+    start = MAY_2021 + 10 * 86400
+    a = pumps.Campaign("AAA", start, 10.0, 5, 1, 0.5, 0.5, 0, 0.0)
+    b = pumps.Campaign("BBB", start, 10.0, 5, 1, 0.5, 0.5, 0, 0.0)
+    c = pumps.Campaign("CCC", start, 10.0, 5, 1, 0.5, 0.5, 0, 0.0)
+    records = [
+        _record("AAA", start + 2 * HOUR, "pump"),
+        _record("BBB", start + HOUR, "organic"),
+        _record("BBB", start + 3 * HOUR, "pump", "reclassified"),
+        _record("CCC", start + 20 * 86400, "pump"),  # long after the campaign: not its flag
+        _record("GME", start, "pump"),
+    ]
+    events = [{"ticker": "GME", "discussion_start": start - 86400, "peak": start + 86400}]
+    result = pumps.score(records, [a, b, c], events)
+    assert [r["flagged"] for r in result["campaigns"]] == [True, True, False]
+    assert [r["alerted_as_organic"] for r in result["campaigns"]] == [False, True, False]
+    assert result["campaigns"][0]["hours_to_flag"] == 2.0
+    assert (result["pumps_flagged"], result["pumps_alerted_as_organic"]) == (2, 1)
+    assert result["real_events_called_pump"] == ["GME"]
+
+
+def test_the_campaigns_share_no_constant_with_the_detector() -> None:
+    tree = ast.parse(Path(pumps.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m and (m.startswith("common.detection_config") or m.startswith("common.metrics")) for m in imported)
+    assert not any(m and m.startswith("common.detection.") and m != "common.detection.backtest" for m in imported)
