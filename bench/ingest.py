@@ -138,12 +138,13 @@ def run() -> dict[str, Any]:
     from common.adapters.pubsub import Publisher
     from common.adapters.reddit import RedditClient
     from common.messages import SubredditFetch
+    from common.reports import FetchReport
     from common.settings import Settings
     from devtools.reddit import serve_in_thread
     from emulators import provision
     from emulators.reddit.server import Replay, load_corpus
     from emulators.stack import Emulators
-    from functions.fetch.main import Report, ingest_subreddit, reddit_config
+    from functions.fetch.main import ingest_subreddit, reddit_config
     from functions.fetch.store import FirestoreStore
 
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
@@ -188,7 +189,7 @@ def run() -> dict[str, Any]:
                 wall_now=time.time(),
             )
             replay.stats.clear()
-            reports: list[Report] = []
+            reports: list[FetchReport] = []
             began = time.perf_counter()
             for sub in SUBREDDITS:
                 job = SubredditFetch(run_id=f"bench-{uuid.uuid4().hex[:6]}", subreddit=sub)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.reports import FetchReport
+
 
 @dataclass
 class FunctionLog:
@@ -58,12 +60,12 @@ class FetchReports:
 
     def poll(self) -> None:
         for entry in self.log.entries():
-            report = entry.get("report")
-            if isinstance(report, dict):
+            if isinstance(entry.get("report"), dict):
+                report = FetchReport.model_validate(entry["report"])
                 self.runs[str(entry.get("run_id"))] += 1
-                self.items += int(report.get("new_posts", 0)) + int(report.get("new_comments", 0))
-                self.mentions += int(report.get("mentions", 0))
-                self.batches += int(report.get("batches", 0))
+                self.items += report.new_items
+                self.mentions += report.mentions
+                self.batches += report.batches
 
     def reported(self, run_id: str) -> int:
         self.poll()

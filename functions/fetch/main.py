@@ -13,10 +13,9 @@ listing Reddit fails to serve (after the retries) leaves its cursor where it was
 next run reads that stretch again; a failed tree or author lookup only loses its extra.
 """
 
-import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from common import ingest, log, topics
@@ -33,48 +32,11 @@ from common.adapters.reddit import Thread as RedditThread
 from common.adapters.reddit import get_client as get_reddit
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import RedditItem, SubredditFetch, item_batches
+from common.reports import FetchReport
 from common.settings import Settings
 from functions.fetch.store import FetchStore, FirestoreStore
 
 logger = log.get_logger(__name__)
-
-
-@dataclass
-class Report:
-    """What one run did; logged, and read by the benchmark."""
-
-    subreddit: str
-    listed: int = 0
-    new_posts: int = 0
-    new_comments: int = 0
-    refreshed: int = 0
-    stored: int = 0
-    mentions: int = 0
-    batches: int = 0
-    trees: int = 0
-    failed_trees: int = 0
-    listed_comments: int = 0
-    authors_looked_up: int = 0
-    authors_failed: int = 0
-    posts_read: int = 0  # listed posts neither the cursor document nor the cursor vouched for
-    comments_read: int = 0  # comments the comment cursor could not prove new
-    malformed_listings: list[str] = field(default_factory=list)
-    unavailable: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)  # listings Reddit refuses (private, banned, gone)
-    cursor: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @contextlib.contextmanager
-    def timing(self, part: str) -> Iterator[None]:
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[part] = self.timings.get(part, 0.0) + time.perf_counter() - began
-
-    @property
-    def new_items(self) -> int:
-        return self.new_posts + self.new_comments
 
 
 class Reddit(Protocol):
@@ -118,7 +80,7 @@ def reddit_config(settings: Settings) -> RedditConfig:
 
 
 def _read_listings(
-    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: Report
+    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: FetchReport
 ) -> tuple[list[ingest.ListedPost], set[str]]:
     listed: list[ingest.ListedPost] = []
     from_new: set[str] = set()
@@ -162,7 +124,7 @@ def _read_listings(
     return listed, from_new
 
 
-def _refused(job: SubredditFetch, listing: str, exc: ListingRefused, report: Report) -> None:
+def _refused(job: SubredditFetch, listing: str, exc: ListingRefused, report: FetchReport) -> None:
     """One clear warning; what the other listings returned is kept, and nothing is retried
     or dead-lettered: the next scheduled run asks again."""
     report.refused.append(listing)
@@ -178,7 +140,7 @@ def _refused(job: SubredditFetch, listing: str, exc: ListingRefused, report: Rep
 
 
 def _read_comments(
-    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: Report
+    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: FetchReport
 ) -> list[ingest.ListedComment] | None:
     """The comment listing back to the comment cursor, or None when Reddit did not serve it
     whole (the cursor then stays, and the next run reads the stretch again)."""
@@ -214,7 +176,7 @@ class Run:
     reddit: Reddit
     wall_now: float
     deadline: float
-    report: Report
+    report: FetchReport
 
 
 @dataclass(frozen=True)
@@ -251,12 +213,18 @@ def ingest_subreddit(
     publisher: Publishes,
     reddit: Reddit,
     wall_now: float,
-) -> Report:
+) -> FetchReport:
     """The whole run for one subreddit, phase by phase (the module docstring says why in
     this order): read the listings, plan the work, collect what is new, extract mentions,
     publish, then store and move the cursor."""
     run = Run(
-        job, settings, store, reddit, wall_now, time.monotonic() + settings.fetch_deadline_s, Report(job.subreddit)
+        job,
+        settings,
+        store,
+        reddit,
+        wall_now,
+        time.monotonic() + settings.fetch_deadline_s,
+        FetchReport(subreddit=job.subreddit),
     )
     seen = _read(run)
     work = _plan(run, seen)
@@ -371,7 +339,7 @@ def _read_threads(
     *,
     settings: Settings,
     reddit: Reddit,
-    report: Report,
+    report: FetchReport,
     deadline: float,
 ) -> tuple[list[RedditItem], list[RedditItem], dict[str, str]]:
     """The planned posts (fresh from their tree where one was read) and the trees' selected
@@ -464,7 +432,7 @@ def _process(job: SubredditFetch, delivery: Delivery, settings: Settings) -> Non
             report.new_posts,
             report.new_comments,
             report.batches,
-            extra={"json_fields": {"report": asdict(report), "message_id": delivery.message_id}},
+            extra={"json_fields": {"report": report.model_dump(), "message_id": delivery.message_id}},
         )
 
 

@@ -28,11 +28,12 @@ from common.adapters import firestore as fs
 from common.adapters.pubsub import Publisher
 from common.adapters.reddit import RedditClient
 from common.messages import SubredditFetch
+from common.reports import FetchReport
 from common.settings import Settings
 from devtools.pubsub import Observer, Received
 from devtools.reddit import LocalReddit
 from emulators.stack import Stack
-from functions.fetch.main import Report, ingest_subreddit, reddit_config
+from functions.fetch.main import ingest_subreddit, reddit_config
 from functions.fetch.store import FirestoreStore
 from tests.support.small_corpus import SMALL, T0
 
@@ -317,7 +318,7 @@ def test_the_tree_cap_bounds_tree_requests_per_run_and_comments_still_arrive_by_
     assert emulators.emulators is not None
     db = db_client(emulators)
     publisher = Publisher(emulators.emulators.project)
-    reports: dict[int, Report] = {}
+    reports: dict[int, FetchReport] = {}
     for cap in (0, 1):
         emulators.emulators.clear_firestore()
         local_reddit.reset()
@@ -357,7 +358,7 @@ def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_reads_no_post_or
     publisher = Publisher(emulators.emulators.project)
     reddit = RedditClient(reddit_config(settings))
 
-    def run(name: str) -> tuple[Report, fs.OpCounts]:
+    def run(name: str) -> tuple[FetchReport, fs.OpCounts]:
         before = fs.totals()
         report = ingest_subreddit(
             SubredditFetch(run_id=name, subreddit=WSB),
