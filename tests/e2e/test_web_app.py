@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from common.extraction import is_listed
 from devtools.corpus import write_breakout_corpus
@@ -83,15 +83,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         demo.kill()
 
 
-def _until(driver: WebDriver, script: str, timeout: float = 30) -> object:
+def _until(driver: WebDriver, script: str, timeout: float = 60) -> object:
     return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(script))
 
 
-def _element(driver: WebDriver, css: str, timeout: float = 30) -> WebElement:
+def _element(driver: WebDriver, css: str, timeout: float = 60) -> WebElement:
     return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
 
 
-def _link(driver: WebDriver, text: str, timeout: float = 30) -> WebElement:
+def _link(driver: WebDriver, text: str, timeout: float = 60) -> WebElement:
     return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.find_element(By.LINK_TEXT, text))
 
 
@@ -160,8 +160,20 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         assert not driver.find_elements(By.CSS_SELECTOR, "[data-state=error]")
         _shot(driver, "watchlist")
 
+        _link(driver, "Preferences").click()
+        form = _element(driver, "#preferences-form")
+        _type(form.find_element(By.NAME, "max_pump_risk"), "0.4")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _element(driver, "#preferences-saved")
+        driver.refresh()  # what the api stored, not what the form kept
+        field = _element(driver, "#preferences-form input[name=max_pump_risk]")
+        assert float(str(field.get_attribute("value"))) == 0.4
+
         _link(driver, "Alerts").click()
         _element(driver, "#alert-filters input[name=watchlist_only]").click()
+        Select(driver.find_element(By.CSS_SELECTOR, "#alert-filters select[name=kind]")).select_by_value("pump")
+        _until(driver, "return !!document.querySelector('[data-state=empty]')")  # the breakout is no pump
+        Select(driver.find_element(By.CSS_SELECTOR, "#alert-filters select[name=kind]")).select_by_value("")
         _until(driver, "return Number(document.getElementById('alerts')?.dataset.count) > 0")
         cards = driver.find_elements(By.CSS_SELECTOR, "#alerts article.alert-card")
         assert {c.get_attribute("data-symbol") for c in cards} == {served.symbol}
