@@ -1,12 +1,16 @@
 """Ticker extraction texts/s beside reticker's in the same run (the ceiling it is compared
 with), measured the way ``make eval-tickers`` measures it: eval/tickers_eval.py's labelled
-texts and its ``best_rate``, both extractors alternating, best round of each."""
+texts and its ``best_rate``, both extractors alternating, best round of each. Then what a
+whole item's mentions cost (extraction plus text features) with and without the VADER
+sentiment, which the backtest skips: no detection decision reads it."""
 
 from typing import Any
 
 import reticker
 
 from common import extraction
+from common.mentions import mentions_from_item
+from common.messages import RedditItem
 from eval import tickers_eval
 
 
@@ -30,10 +34,30 @@ def run() -> dict[str, Any]:
         ours_rates += tickers_eval.best_rate(run_ours, len(texts), 1)
         theirs_rates += tickers_eval.best_rate(run_theirs, len(texts), 1)
     ours_tps, theirs_tps = max(ours_rates), max(theirs_rates)
+    items = [
+        RedditItem(id=f"t3_b{n}", kind="post", subreddit="stocks", body=t, permalink=f"/b{n}", created_utc=0.0)
+        for n, t in enumerate(texts)
+    ]
+    def with_sentiment() -> None:
+        for item in items:
+            mentions_from_item(item)
+
+    def without_sentiment() -> None:
+        for item in items:
+            mentions_from_item(item, sentiment=False)
+
+    with_rates: list[float] = []
+    without_rates: list[float] = []
+    for _ in range(3):
+        with_rates += tickers_eval.best_rate(with_sentiment, len(items), 1)
+        without_rates += tickers_eval.best_rate(without_sentiment, len(items), 1)
     return {
         "texts": len(texts),
         "rounds": tickers_eval.ROUNDS,
         "texts_per_s": round(ours_tps, 1),
         "reticker_texts_per_s": round(theirs_tps, 1),
         "vs_reticker": round(ours_tps / theirs_tps, 3),
+        "items_per_s_with_sentiment": round(max(with_rates), 1),
+        "items_per_s_without_sentiment": round(max(without_rates), 1),
+        "without_sentiment_speedup": round(max(without_rates) / max(with_rates), 3),
     }

@@ -203,14 +203,16 @@ def count_emoji(text: str) -> int:
     return int(emoji.emoji_count(" ".join(_NON_ASCII_RUN.findall(text))))
 
 
-def text_features(title: str, body: str, flair: str | None, kind: str) -> TextFeatures:
+def text_features(title: str, body: str, flair: str | None, kind: str, *, sentiment: bool = True) -> TextFeatures:
     text = f"{title}\n{body}" if title else body
     emoji_count = count_emoji(text)
     rocket_count = text.count(_ROCKET)
     cut = text[:FEATURE_TEXT_LIMIT]
     normalised = normalise(cut)
     opening = cut[:SENTIMENT_TEXT_LIMIT]
-    sentiment = round(float(_analyzer().polarity_scores(opening)["compound"]), 4) if opening.strip() else None
+    polarity = (
+        round(float(_analyzer().polarity_scores(opening)["compound"]), 4) if sentiment and opening.strip() else None
+    )
     return TextFeatures(
         emoji_count=emoji_count,
         rocket_count=rocket_count,
@@ -218,5 +220,5 @@ def text_features(title: str, body: str, flair: str | None, kind: str) -> TextFe
         cashtag_count=len({m.group(1).upper() for m in _CASHTAG.finditer(text)}),
         text_hash=text_hash(normalise(text)),
         minhash=minhash_signature(normalised),
-        sentiment=sentiment,
+        sentiment=polarity,
     )

@@ -1,28 +1,14 @@
 """From one stored Reddit item to the mentions the aggregator counts: pure, no I/O.
 
 Shared by ``fetch`` (live) and the backtest (replay), so both count exactly the same
-mentions with the same features. Text features come from ``common.features`` (owned by the
-aggregator); until that module exists the feature fields keep their neutral defaults.
+mentions with the same features (``common.features``).
 """
 
-import importlib
-from collections.abc import Callable
 from typing import Any
 
 from common import extraction
+from common.features import text_features
 from common.messages import Mention, RedditItem
-
-
-def _load_text_features() -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module("common.features")
-    except ImportError:
-        return None
-    found = getattr(module, "text_features", None)
-    return found if callable(found) else None
-
-
-_text_features = _load_text_features()
 
 
 def item_text(item: RedditItem) -> str:
@@ -30,10 +16,8 @@ def item_text(item: RedditItem) -> str:
     return f"{item.title}\n{item.body}" if item.title else item.body
 
 
-def _feature_fields(item: RedditItem) -> dict[str, Any]:
-    if _text_features is None:
-        return {"is_dd": (item.flair or "").strip().upper() == "DD"}
-    features = _text_features(item.title, item.body, item.flair, item.kind)
+def _feature_fields(item: RedditItem, *, sentiment: bool) -> dict[str, Any]:
+    features = text_features(item.title, item.body, item.flair, item.kind, sentiment=sentiment)
     return {
         "is_dd": bool(features.is_dd),
         "emoji_count": int(features.emoji_count),
@@ -45,10 +29,14 @@ def _feature_fields(item: RedditItem) -> dict[str, Any]:
     }
 
 
-def mentions_from_item(item: RedditItem, *, thread_symbols: frozenset[str] = frozenset()) -> list[tuple[str, Mention]]:
+def mentions_from_item(
+    item: RedditItem, *, thread_symbols: frozenset[str] = frozenset(), sentiment: bool = True
+) -> list[tuple[str, Mention]]:
     """One ``(symbol, Mention)`` per distinct known symbol in the item, in order of first
     appearance. ``thread_symbols`` are the symbols of the post a comment belongs to: they let
-    the extractor accept a bare word it would otherwise reject."""
+    the extractor accept a bare word it would otherwise reject. ``sentiment=False`` leaves the
+    mentions' sentiment unset: users read it, no detection decision does, and it is the
+    costliest feature (the backtest skips it)."""
     text = item_text(item)
     found = [m for m in extraction.extract(text, thread_symbols=thread_symbols, at=item.created_utc) if m.known]
     if not found:
@@ -59,7 +47,7 @@ def mentions_from_item(item: RedditItem, *, thread_symbols: frozenset[str] = fro
         if current is None or mention.confidence > current.confidence:
             best[mention.symbol] = mention
     roles = {m.symbol: m.role for m in found if m.role == "primary"}  # primary if named so once
-    features = _feature_fields(item)
+    features = _feature_fields(item, sentiment=sentiment)
     cashtags = len({m.symbol for m in found if m.method == "cashtag"})
     features.setdefault("cashtag_count", cashtags)
     shared = {

@@ -119,7 +119,7 @@ class Replay:
         community = extraction.community_symbols((item_text(i), i.created_utc) for i in items)
         for item in items:
             context = community | self.thread_symbols.get(item.link_id or "", frozenset())
-            found = mentions_from_item(item, thread_symbols=context)
+            found = mentions_from_item(item, thread_symbols=context, sentiment=False)  # no decision reads it
             if item.kind == "post":
                 self.thread_symbols[item.id] = frozenset(s for s, _ in found)
             for symbol, mention in found:
