@@ -190,6 +190,14 @@ def signed_in_token(url: str, account: Account) -> str:
     return client.token()
 
 
+def _two_free_ports() -> tuple[int, int]:
+    first = free_port()
+    second = free_port()
+    while second == first:
+        second = free_port()
+    return first, second
+
+
 def function_names() -> list[str]:
     """Every entry point the deployable archive exports (main.py's ``__all__``)."""
     import main
@@ -230,20 +238,24 @@ class Stack:
         self.timings["firestore_emulator_s"] = self.emulators.firestore.started_in
         try:
             names = list(self.functions) if self.functions is not None else function_names()
-            web_port = free_port()
-            if "api" in names and self.web_app:
-                self.trust_web_app(f"http://127.0.0.1:{web_port}")
-            elif "api" in names:
-                self.jwks = self.start_jwks()
             if "fetch" in names and self.local_reddit:
                 self.reddit = self.start_reddit()
             if "notify" in names:
                 self.mailbox = self.start_mailbox()
-            for name in names:
-                self.services[name] = self.start_function(name)
-            if self.web_app:
-                self.web = self.start_web_app(web_port)
+            ports: dict[str, int] = {}
+            if "api" in names and self.web_app:
+                # The api must know the app's URL and the app the api's: the app starts now on
+                # its port, then the api first of the functions on the one chosen for it here,
+                # so no other service can be handed either port in between.
+                web_port, ports["api"] = _two_free_ports()
+                self.trust_web_app(f"http://127.0.0.1:{web_port}")
+                self.web = self.start_web_app(web_port, f"http://127.0.0.1:{ports['api']}")
                 self.timings["web_app_s"] = self.web.started_in
+                names.sort(key=lambda name: name != "api")
+            elif "api" in names:
+                self.jwks = self.start_jwks()
+            for name in names:
+                self.services[name] = self.start_function(name, ports.get(name))
             provision.provision(
                 self.emulators.env["PUBSUB_EMULATOR_HOST"],
                 self.emulators.project,
@@ -260,8 +272,8 @@ class Stack:
         assert self.emulators
         return {**self.emulators.env, **self.extra_env}
 
-    def start_function(self, name: str) -> Service:
-        port = free_port()
+    def start_function(self, name: str, port: int | None = None) -> Service:
+        port = port or free_port()
         service = Service(
             name,
             [
@@ -309,8 +321,7 @@ class Stack:
     def trust_web_app(self, url: str) -> None:
         """Point the api at the web app: its JWKS, its issuer and audience (Better Auth's jwt
         plugin uses the app's base URL for both), and its origin in the CORS allow-list, since
-        the browser calls the api directly. The app starts after the api: the api fetches the
-        JWKS on its first authenticated request, not at start."""
+        the browser calls the api directly."""
         origins = self.extra_env.get("CORS_ORIGINS") or os.environ.get("CORS_ORIGINS") or ""
         self.extra_env = {
             **self.extra_env,
@@ -320,7 +331,7 @@ class Stack:
             "CORS_ORIGINS": ",".join([o for o in origins.split(",") if o.strip()] + [url]),
         }
 
-    def start_web_app(self, port: int) -> Service:
+    def start_web_app(self, port: int, api_url: str) -> Service:
         """``next start`` on the build `make frontend` made; at start the app runs Better Auth's
         migrations on its SQLite file, seeds ``web_accounts`` and makes its first signing key
         (frontend/lib/setup.ts), so the JWKS answering is the readiness probe."""
@@ -346,7 +357,7 @@ class Stack:
                 "BETTER_AUTH_URL": url,
                 "BETTER_AUTH_SECRET": secret_file.read_text().strip(),
                 "AKLEAO_AUTH_DB": str(directory / "auth.sqlite"),
-                "AKLEAO_API_URL": self.services["api"].url if "api" in self.services else "",
+                "AKLEAO_API_URL": api_url,
                 "AKLEAO_SEED_ACCOUNTS": json.dumps(accounts),
             },
             ready_path="/api/auth/jwks",
