@@ -3,7 +3,6 @@ pagination, tickers, detection config, rate limits, CORS and error shapes."""
 
 import io
 import string
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,24 +11,12 @@ from common.extraction import is_listed
 from emulators.stack import Stack
 from functions.api.cache import TtlMemo
 from tests.support import api as support
-from tests.support.api import ApiClient, alert_doc, make_client, put_alert, put_hour, put_ticker
-from tests.support.jwks import JwksServer, ed25519_key, serving
+from tests.support.api import API_KEY, ApiClient, alert_doc, make_client, put_alert, put_hour, put_ticker
+from tests.support.jwks import JwksServer
 
-KEY = ed25519_key("it-key")
+KEY = API_KEY
 NOW = 1_760_000_000.0  # data time, not the wall clock
 MINUTE = NOW - NOW % 60
-
-
-@pytest.fixture(scope="module")
-def jwks() -> Iterator[JwksServer]:
-    with serving(KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def api(emulators: Stack, jwks: JwksServer) -> ApiClient:
-    del emulators
-    return make_client(jwks, KEY)
 
 
 def error_of(response: object) -> str:

@@ -2,30 +2,15 @@
 backtest core with a proposed config, beside the config in force."""
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from common.adapters import firestore as fs
-from emulators.stack import Stack
-from tests.support.api import ApiClient, db, make_client, put_ticker
-from tests.support.jwks import JwksServer, ed25519_key, serving
+from tests.support.api import API_KEY, ApiClient, db, put_ticker
 
-KEY = ed25519_key("preview-key")
+KEY = API_KEY
 END = (1_760_000_000 // 3600) * 3600  # the newest stored hour (data time)
-
-
-@pytest.fixture(scope="module")
-def jwks() -> Iterator[JwksServer]:
-    with serving(KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def api(emulators: Stack, jwks: JwksServer) -> ApiClient:
-    del emulators
-    return make_client(jwks, KEY)
 
 
 def bucket(symbol: str, start: int, mentions: int) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 counts exactly as it changes what the backtest counts, and the preview, which replays the
 buckets production stored, sees production's counts."""
 
-from collections.abc import Iterator
-
 import pytest
 
 from common.adapters import firestore as fs
@@ -16,26 +14,12 @@ from common.messages import MentionBatch, RedditItem
 from common.metrics import bucket_from_doc
 from common.settings import Settings
 from common.timekeys import hour_key
-from emulators.stack import Stack
 from functions.aggregate.main import aggregate_batch
-from tests.support.api import ApiClient, db, make_client
-from tests.support.jwks import JwksServer, ed25519_key, serving
+from tests.support.api import API_KEY, ApiClient, db
 
-KEY = ed25519_key("ownership-key")
+KEY = API_KEY
 T0 = 1_764_000_000.0
 DAY = 86400.0
-
-
-@pytest.fixture(scope="module")
-def jwks() -> Iterator[JwksServer]:
-    with serving(KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def api(emulators: Stack, jwks: JwksServer) -> ApiClient:
-    del emulators
-    return make_client(jwks, KEY)
 
 
 def _items(tag: str, n: int, *, account_age_days: float, cashtags: int) -> list[RedditItem]:

@@ -24,25 +24,13 @@ from emulators.stack import Stack
 from functions.api.store import FEEDBACK, FEEDBACK_COUNTS, Store
 from tests.integration.test_api_fuzz import CHECKS
 from tests.support import api as support
-from tests.support.api import ApiClient, alert_doc, make_client, put_alert, put_ticker
-from tests.support.jwks import JwksServer, ed25519_key, serving
+from tests.support.api import API_KEY, ApiClient, alert_doc, make_client, put_alert, put_ticker
+from tests.support.jwks import JwksServer
 
-KEY = ed25519_key("feedback-key")
+KEY = API_KEY
 DAY = 86400
 MONDAY = 1_772_409_600  # 2026-03-02 00:00 UTC, data time
 ADMIN_SUB = "admin-1"
-
-
-@pytest.fixture(scope="module")
-def jwks() -> Iterator[JwksServer]:
-    with serving(KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def api(emulators: Stack, jwks: JwksServer) -> ApiClient:
-    del emulators
-    return make_client(jwks, KEY)
 
 
 def opened(symbol: str, at: float, kind: str = "organic", rule: str = "volume_spike_6h") -> str:

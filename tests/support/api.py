@@ -18,7 +18,9 @@ from functions.api.app import create_app
 from functions.api.cache import TtlMemo
 from functions.api.main import build_services
 from functions.api.ratelimit import RateLimiter
-from tests.support.jwks import JwksServer, SigningKey, claims
+from tests.support.jwks import JwksServer, SigningKey, claims, ed25519_key
+
+API_KEY = ed25519_key("integration-api")  # the key tests/integration/conftest.py serves
 
 
 @dataclass
