@@ -38,6 +38,7 @@ def run() -> dict[str, Any]:
         RedditItem(id=f"t3_b{n}", kind="post", subreddit="stocks", body=t, permalink=f"/b{n}", created_utc=0.0)
         for n, t in enumerate(texts)
     ]
+
     def with_sentiment() -> None:
         for item in items:
             mentions_from_item(item)
