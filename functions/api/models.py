@@ -336,6 +336,20 @@ class WebhookSecret(Loose):
     secret: str = Field(description="HMAC-SHA256 key of the Akleao-Signature header; shown once")
 
 
+class ChannelTest(Loose):
+    outcome: Literal["sent", "refused", "failed", "not_configured"] = Field(
+        description="sent: the receiver took it; refused: it answered 3xx/4xx; failed: 5xx, timeout or "
+        "no connection; not_configured: no such channel is set up"
+    )
+    status: int | None = Field(default=None, description="the webhook's HTTP answer, when there was one")
+    detail: str | None = None
+
+
+class NotificationTest(Loose):
+    webhook: ChannelTest
+    email: ChannelTest
+
+
 class UnsubscribeQuery(Strict):
     token: str = Field(min_length=3, max_length=400)
 

@@ -1,9 +1,13 @@
-"""Notification settings (``/v1/me/notifications``) and the unsubscribe link emails carry,
-which works without signing in: its token is the user id MACed with the service's key."""
+"""Notification settings (``/v1/me/notifications``), a test message to the configured
+channels, and the unsubscribe link emails carry, which works without signing in: its token
+is the user id MACed with the service's key."""
 
 import secrets
+import time
+from typing import Any
 
 from common import notify
+from common.adapters.channels import Channels, DeliveryFailed, Refused
 from functions.api import models as m
 from functions.api.auth import Principal
 from functions.api.errors import ApiError
@@ -61,6 +65,57 @@ def rotate_webhook_secret(svc: Services, user: Principal) -> m.WebhookSecret:
     secret = secrets.token_urlsafe(32)
     svc.store.set_webhook_secret(user, secret)
     return m.WebhookSecret(secret=secret)
+
+
+@API.route(
+    "POST",
+    "/v1/me/notifications/test",
+    summary="Send a test message to the caller's channels now; what each receiver answered",
+    tag="me",
+    response=m.NotificationTest,
+)
+def test_notifications(svc: Services, user: Principal) -> m.NotificationTest:
+    stored = svc.store.user(user)
+    settings = notify.settings_of(stored)
+    channels = Channels(svc.settings)
+    return m.NotificationTest(
+        webhook=_test_webhook(channels, settings, stored, svc), email=_test_email(channels, settings, stored, user, svc)
+    )
+
+
+def _test_webhook(
+    channels: Channels, settings: notify.NotificationSettings, stored: dict[str, Any], svc: Services
+) -> m.ChannelTest:
+    if settings.webhook_url is None or not stored.get("webhook_secret"):
+        return m.ChannelTest(outcome="not_configured", detail="set a webhook URL and make a secret first")
+    body = notify.body_bytes(notify.ping_payload(time.time(), svc.settings.app_url))
+    try:  # one attempt: the caller is waiting, and can simply try again
+        channels.webhook(str(settings.webhook_url), str(stored["webhook_secret"]), body, attempts=1)
+    except Refused as exc:
+        return m.ChannelTest(outcome="refused", status=exc.status, detail=str(exc)[:300])
+    except DeliveryFailed as exc:
+        return m.ChannelTest(outcome="failed", status=exc.status, detail=str(exc)[:300])
+    return m.ChannelTest(outcome="sent")
+
+
+def _test_email(
+    channels: Channels, settings: notify.NotificationSettings, stored: dict[str, Any], user: Principal, svc: Services
+) -> m.ChannelTest:
+    address = user.email or stored.get("email")
+    if not settings.email or not address or stored.get("email_unsubscribed"):
+        return m.ChannelTest(outcome="not_configured", detail="email is off, unsubscribed, or the account has none")
+    token = notify.unsubscribe_token(svc.settings.notify_signing_key.get_secret_value(), user.sub)
+    message = notify.ping_email(
+        to=str(address),
+        sender=svc.settings.smtp_from,
+        app_url=svc.settings.app_url,
+        unsubscribe_url=f"{svc.settings.api_url.rstrip('/')}/v1/unsubscribe?token={token}",
+    )
+    try:
+        channels.email(message)
+    except DeliveryFailed as exc:
+        return m.ChannelTest(outcome="failed", detail=str(exc)[:300])
+    return m.ChannelTest(outcome="sent")
 
 
 @API.route(

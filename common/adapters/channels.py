@@ -1,0 +1,86 @@
+"""How messages leave: a signed webhook POST and an SMTP email. Shared by notify (alerts and
+digests) and the api (test sends), so the three send the same way.
+
+A webhook is POSTed with the body signed afresh at each attempt (receivers refuse stale
+signatures) and retried in place with exponential backoff on 5xx, 408, 429 and timeouts.
+A 4xx is the receiver's refusal (:class:`Refused`, retrying the same body cannot help), and
+so is a redirect, which is not followed: requests would turn the POST into a GET, and a
+redirect could point a webhook at hosts it was not registered for. A message still not taken
+after its attempts raises :class:`DeliveryFailed`.
+"""
+
+import smtplib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import requests
+
+from common import notify as rules
+from common.settings import Settings
+
+
+class DeliveryFailed(RuntimeError):
+    """A channel did not take the message in its attempts: the caller may retry later.
+    ``status`` is the receiver's last HTTP answer, None when there was none (timeout, SMTP)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Refused(RuntimeError):
+    """The receiver answered 3xx or 4xx: retrying the same body cannot help."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Channels:
+    """The two ways out, configured by settings; tests point them at the local mailbox."""
+
+    settings: Settings
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+
+    def webhook(self, url: str, secret: str, body: bytes, attempts: int | None = None) -> None:
+        last, status = "", None
+        for attempt in range(attempts or self.settings.webhook_attempts):
+            if attempt:
+                self.sleep(self.settings.webhook_backoff_s * 2 ** (attempt - 1))
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "akleao-notify/1",
+                rules.SIGNATURE_HEADER: rules.sign(secret, int(self.clock()), body),
+            }
+            try:
+                response = requests.post(
+                    url, data=body, headers=headers, timeout=self.settings.webhook_timeout_s, allow_redirects=False
+                )
+            except requests.RequestException as exc:
+                last, status = f"{type(exc).__name__}: {exc}", None
+                continue
+            status = response.status_code
+            if status < 300:
+                return
+            last = f"HTTP {status}"
+            if status < 400:
+                raise Refused(f"{last}: the webhook redirects; register the final URL", status)
+            if status < 500 and status not in (408, 429):
+                raise Refused(last, status)
+        raise DeliveryFailed(f"webhook {url}: {last}", status)
+
+    def email(self, message: EmailMessage) -> None:
+        s = self.settings
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
+                if s.smtp_starttls:
+                    smtp.starttls()
+                if s.smtp_username and s.smtp_password is not None:
+                    smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryFailed(f"email: {exc}") from exc
