@@ -5,11 +5,15 @@ lock: an update older than the ticker's stored ``detection.as_of`` changes nothi
 is created with a create precondition or updated with a last-update-time precondition (a
 concurrent delivery makes it fail, and the retry re-reads). A new, escalated or reopened
 alert is announced once per (alert_id, level): the document's ``announced_level`` records
-it after the publish, so a redelivery that crashed in between publishes again — consumers
-treat (alert_id, level) as the idempotency key.
+it after the publish. A reclassification (organic became pump) and a resolution are
+announced once too, recorded in ``announced.<moment>`` (the level they happened at). What
+is announced is read from the alert's state, not from this update's events, so a
+redelivery that crashed between the write and the record publishes again — consumers
+treat (alert_id, level, moment) as the idempotency key.
 """
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +24,38 @@ from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher
 from common.detection.baseline import HOUR
 from common.detection.engine import Outcome, decide_summary, series_counts
-from common.detection.lifecycle import ANNOUNCED, step
+from common.detection.lifecycle import ANNOUNCED, Alert, step
 from common.entrypoint import Delivery, publisher_for, pubsub_function
-from common.messages import AlertEvent, TickerUpdate
+from common.messages import AlertEvent, AlertMoment, TickerUpdate
 from common.settings import Settings
 from functions.detect import store
 
 logger = log.get_logger(__name__)
+
+
+# A reclassification or resolution is announced only while this recent (data time): enough
+# for any redelivery, and alerts that changed before these moments were announced stay quiet.
+ANNOUNCE_WITHIN_S = 6 * HOUR
+
+
+def pending_announcements(
+    alert: Alert | None, announced_level: int, announced: Mapping[str, int], as_of: float
+) -> list[AlertMoment]:
+    """The moments of ``alert`` not announced yet: its level (opened, escalated or reopened,
+    as its history names the step that reached it), its reclassification, its resolution."""
+    if alert is None:
+        return []
+    out: list[AlertMoment] = []
+    if alert.active and alert.level > announced_level:
+        reached = [e["event"] for e in alert.history if e.get("level") == alert.level and e.get("event") in ANNOUNCED]
+        out.append(reached[-1] if reached else "opened" if alert.status == "open" else "escalated")
+    reclassified = [float(e.get("at") or 0.0) for e in alert.history if e.get("event") == "reclassified"]
+    if reclassified and "reclassified" not in announced and reclassified[-1] >= as_of - ANNOUNCE_WITHIN_S:
+        out.append("reclassified")
+    resolved_at = alert.resolved_at or 0.0
+    if not alert.active and announced.get("resolved", 0) < alert.level and resolved_at >= as_of - ANNOUNCE_WITHIN_S:
+        out.append("resolved")
+    return out
 
 
 @dataclass
@@ -85,26 +114,18 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     published = 0
     same_episode = snap.alert is not None and alert is not None and snap.alert.alert_id == alert.alert_id
     announced = snap.announced_level if same_episode else 0
-    if alert is not None and (alert is not snap.alert or alert.level > announced):
+    pending = pending_announcements(alert, announced, snap.announced if same_episode else {}, as_of)
+    if alert is not None and (alert is not snap.alert or pending):
         if alert is not snap.alert:  # a new episode is created; the current one updated if unchanged since read
             store.write_alert(
                 db, alert, announced, snap.alert_update_time if same_episode else None, snap.episode_update_time
             )
-        if alert.active and alert.level > announced:
-            event = AlertEvent(
-                alert_id=alert.alert_id,
-                ticker=alert.symbol,
-                status=alert.status,
-                level=alert.level,
-                rule=alert.rule,
-                score=alert.score,
-                pump_risk=alert.pump_risk,
-                as_of=alert.updated_at,
-                kind=alert.kind,
-            )
-            publisher.publish_all([Outgoing(topics.ALERTS, event)])
-            store.mark_announced(db, alert.alert_id, alert.level)
-            published = 1
+        if pending:
+            publisher.publish_all([Outgoing(topics.ALERTS, alert_event(alert, moment)) for moment in pending])
+            level_moment = any(m not in ("reclassified", "resolved") for m in pending)
+            moments: dict[str, int] = {m: alert.level for m in pending if m in ("reclassified", "resolved")}
+            store.mark_announced(db, alert.alert_id, alert.level if level_moment else None, moments)
+            published = len(pending)
     store.write_detection(db, update.ticker, detection_doc(outcome, snap.config_version))
     logger.info(
         "detected %s: %s",
@@ -128,6 +149,21 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         },
     )
     return Result(outcome, published)
+
+
+def alert_event(alert: Alert, moment: AlertMoment) -> AlertEvent:
+    return AlertEvent(
+        alert_id=alert.alert_id,
+        ticker=alert.symbol,
+        status=alert.status,
+        level=alert.level,
+        rule=alert.rule,
+        score=alert.score,
+        pump_risk=alert.pump_risk,
+        as_of=alert.updated_at,
+        kind=alert.kind,
+        event=moment,
+    )
 
 
 CONFLICT_ATTEMPTS = 3  # fresh reads after another delivery wrote the same alert first

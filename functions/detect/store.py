@@ -9,7 +9,7 @@ hours, newest first) is read only when an alert is opened, escalated or reopened
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -51,6 +51,8 @@ class Snapshot:
     alert_update_time: Any
     announced_level: int
     episode_update_time: Any = None  # of tickers/{S}/state/episode; None: no pointer yet
+    # the alert's ``announced`` map: moment ("reclassified", "resolved") -> level it was announced at
+    announced: dict[str, int] = field(default_factory=dict)
 
 
 DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)
@@ -174,7 +176,7 @@ def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
     series = {str(k): int(v) for k, v in raw_series.items()} if isinstance(raw_series, dict) else {}
     stored_as_of = summary.get("as_of")
     stats = read_stats(db, max(as_of, float(stored_as_of or 0.0)), config)
-    alert, update_time, announced = None, None, 0
+    alert, update_time, announced, moments = None, None, 0, {}
     # the pointer; before a ticker had one, the summary's record of its last alert
     alert_id = (episode.to_dict() or {}).get("alert_id") if episode.exists else detection.get("alert_id")
     if alert_id:
@@ -182,6 +184,7 @@ def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
         if snap.exists:
             doc = snap.to_dict() or {}
             alert, update_time, announced = Alert.from_doc(doc), snap.update_time, int(doc.get("announced_level") or 0)
+            moments = {str(k): int(v) for k, v in (doc.get("announced") or {}).items()}
     return Snapshot(
         config,
         version,
@@ -195,6 +198,7 @@ def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
         update_time,
         announced,
         episode.update_time if episode.exists else None,
+        moments,
     )
 
 
@@ -228,8 +232,14 @@ def write_alert(
         raise Conflict(f"alert {alert.alert_id}: {exc}") from exc
 
 
-def mark_announced(db: firestore.Client, alert_id: str, level: int) -> None:
-    db.collection(fs.ALERTS).document(alert_id).update({"announced_level": level})
+def mark_announced(db: firestore.Client, alert_id: str, level: int | None, moments: Mapping[str, int]) -> None:
+    """Record what was published: the level (opened, escalated, reopened) and the other
+    moments (``announced.<moment>``), so a redelivered update does not publish them again."""
+    fields: dict[str, Any] = {f"announced.{moment}": at for moment, at in moments.items()}
+    if level is not None:
+        fields["announced_level"] = level
+    if fields:
+        db.collection(fs.ALERTS).document(alert_id).update(fields)
 
 
 def write_detection(db: firestore.Client, symbol: str, detection: dict[str, Any]) -> None:

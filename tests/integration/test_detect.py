@@ -223,8 +223,11 @@ def test_after_resolution_and_cooldown_a_new_spike_is_a_new_episode(
     )
     _publish(emulators, topics.MENTIONS, [second], key="BEAM")
 
-    received = alerts.pull(expected=1, timeout=90, settle=2.0)
-    assert [(r.json()["alert_id"], r.json()["status"]) for r in received] == [("BEAM-2026011016", "open")]
+    received = alerts.pull(expected=2, timeout=90, settle=2.0)  # the first episode's resolution, the new one
+    assert sorted((r.json()["alert_id"], r.json()["status"], r.json()["event"]) for r in received) == [
+        ("BEAM-2026010816", "resolved", "resolved"),
+        ("BEAM-2026011016", "open", "opened"),
+    ]
     statuses = {a["alert_id"]: a["status"] for a in alerts_of(db, "BEAM")}
     assert statuses == {"BEAM-2026010816": "resolved", "BEAM-2026011016": "open"}
 
