@@ -16,15 +16,18 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time nothing is impor
     from functions.detect.main import detect
     from functions.dispatch.main import dispatch
     from functions.fetch.main import fetch
+    from functions.notify.digest import notify_digest
     from functions.notify.main import notify
 
-__all__ = ["aggregate", "api", "archive", "detect", "dispatch", "fetch", "notify"]
+__all__ = ["aggregate", "api", "archive", "detect", "dispatch", "fetch", "notify", "notify_digest"]
+# Where an entry point lives, when not in functions/<name>/main.py.
+MODULES = {"notify_digest": "functions.notify.digest"}
 
 
 def __getattr__(name: str) -> Any:
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    entry = getattr(import_module(f"functions.{name}.main"), name)
+    entry = getattr(import_module(MODULES.get(name, f"functions.{name}.main")), name)
     globals()[name] = entry  # the next access is a plain attribute read
     return entry
 

@@ -152,8 +152,16 @@ class TickerUpdate(Message):
     batch_id: str = ""
 
 
+AlertMoment = Literal["opened", "escalated", "reopened", "reclassified", "resolved"]
+
+
 class AlertEvent(Message):
-    """A new or escalated alert, on ``alerts``; the full alert lives in Firestore."""
+    """A moment of an alert's life, on ``alerts``; the full alert lives in Firestore.
+
+    ``event`` says what happened: opened, escalated, reopened (``status`` is then open or
+    escalated), reclassified (an organic alert became a pump: ``kind`` is now pump, ``status``
+    unchanged) or resolved. Without it (messages published before it existed) the moment is
+    read from ``status``. Consumers key on (alert_id, level, moment)."""
 
     alert_id: str
     ticker: str
@@ -164,6 +172,15 @@ class AlertEvent(Message):
     pump_risk: float
     as_of: float
     kind: str = "organic"  # "organic" | "pump": pumps are announced too, flagged as such
+    event: AlertMoment | None = None
+
+
+class DigestTick(Message):
+    """Published hourly by Cloud Scheduler on ``digest-ticks`` (payload ``{}``): send every
+    user's digest of the hours that are over. ``hour`` (``yyyymmddhh``) limits it to one hour
+    (the local stack's ``make tick`` and the demo name the hour they mean)."""
+
+    hour: str | None = Field(default=None, pattern=r"^\d{10}$")
 
 
 MODELS: dict[str, type[Message]] = {
@@ -173,6 +190,7 @@ MODELS: dict[str, type[Message]] = {
     topics.MENTIONS: MentionBatch,
     topics.TICKER_UPDATES: TickerUpdate,
     topics.ALERTS: AlertEvent,
+    topics.DIGEST_TICKS: DigestTick,
 }
 
 M = TypeVar("M", bound=Message)

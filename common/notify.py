@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html import escape
 from typing import Any, Literal
@@ -23,13 +24,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from common.messages import AlertEvent
+from common.timekeys import hour_key, hour_start
 
 SIGNATURE_HEADER = "Akleao-Signature"
 SIGNATURE_TOLERANCE_S = 300  # a receiver refuses signatures older than this
 MAX_PER_HOUR_LIMIT = 100
 Channel = Literal["webhook", "email"]
 Kind = Literal["organic", "pump"]
-Moment = Literal["open", "escalated", "resolved"]
+Moment = Literal["open", "escalated", "reclassified", "resolved"]
+DIGEST_LOOKBACK_HOURS = 3  # an hourly tick sends the hours this far back that are still unsent
 
 
 class QuietHours(BaseModel):
@@ -59,7 +62,10 @@ class NotificationSettings(BaseModel):
     kinds: tuple[Kind, ...] = Field(default=("organic",), description="organic breakouts, pump warnings")
     events: tuple[Moment, ...] = Field(default=("open", "escalated"), description="which moments of an alert")
     quiet_hours: QuietHours | None = Field(default=None, description="UTC hours when nothing is sent")
-    max_per_hour: int = Field(default=10, ge=1, le=MAX_PER_HOUR_LIMIT, description="messages per hour per channel")
+    max_per_hour: int = Field(
+        default=10, ge=1, le=MAX_PER_HOUR_LIMIT, description="messages per hour per channel; the rest go in the digest"
+    )
+    digest: bool = Field(default=False, description="one message per hour listing the hour's events, not one each")
 
     @field_validator("webhook_url")
     @classmethod
@@ -81,11 +87,20 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     watchlist = set(user.get("watchlist") or ())
     if preferences.get("watchlist_only") and event.ticker not in watchlist:
         return False
-    if event.kind not in settings.kinds or event.status not in settings.events:
+    moment = moment_of(event)
+    # A reclassification is news to whoever heard of the organic alert, and to pump watchers.
+    kinds = {"organic", "pump"} if moment == "reclassified" else {event.kind}
+    if moment not in settings.events or not kinds & set(settings.kinds):
         return False
-    if event.score < float(preferences.get("min_score") or 0.0):
+    # A resolution is measured by the alert it ends (its peak), not by the quiet that ended it.
+    score = float(alert.get("peak_score") or event.score) if moment == "resolved" else event.score
+    if score < float(preferences.get("min_score") or 0.0):
         return False
-    if event.kind == "organic" and event.pump_risk > float(preferences.get("max_pump_risk", 0.5)):
+    if (
+        moment != "resolved"
+        and event.kind == "organic"
+        and event.pump_risk > float(preferences.get("max_pump_risk", 0.5))
+    ):
         return False
     wanted = set(preferences.get("subreddits") or ())
     if wanted and not wanted & alert_subreddits(alert):
@@ -109,9 +124,18 @@ def channels(user: Mapping[str, Any]) -> list[Channel]:
     return out
 
 
+def moment_of(event: AlertEvent) -> Moment:
+    """Which moment of its alert an event is; an event without ``event`` (published before
+    it existed) is the moment its status names."""
+    if event.event in ("reclassified", "resolved"):
+        return event.event
+    return "resolved" if event.status == "resolved" else "escalated" if event.status == "escalated" else "open"
+
+
 def delivery_id(user_id: str, event: AlertEvent, channel: Channel) -> str:
-    """One delivery per user, alert, level, status and channel: the idempotency key."""
-    return f"{user_id}|{event.alert_id}|{event.level}|{event.status}|{channel}".replace("/", "_")
+    """One delivery per user, alert, level, moment and channel: the idempotency key. The
+    moment is the status for opened and escalated alerts, so those keys are as they were."""
+    return f"{user_id}|{event.alert_id}|{event.level}|{moment_of(event)}|{channel}".replace("/", "_")
 
 
 def payload(event: AlertEvent, alert: Mapping[str, Any], app_url: str) -> dict[str, Any]:
@@ -121,7 +145,7 @@ def payload(event: AlertEvent, alert: Mapping[str, Any], app_url: str) -> dict[s
         for e in (alert.get("evidence") or [])[:5]
     ]
     return {
-        "type": f"alert.{event.status}",
+        "type": f"alert.{moment_of(event)}",
         "alert_id": event.alert_id,
         "ticker": event.ticker,
         "kind": event.kind,
@@ -177,9 +201,10 @@ def email_message(
     event: AlertEvent, alert: Mapping[str, Any], *, to: str, sender: str, app_url: str, unsubscribe_url: str
 ) -> EmailMessage:
     body = payload(event, alert, app_url)
-    subject = f"[Akleao] {event.ticker} {event.kind} alert {event.status} (level {event.level})"
+    moment = moment_of(event)
+    subject = f"[Akleao] {event.ticker} {event.kind} alert {moment} (level {event.level})"
     lines = [
-        f"{event.ticker}: {event.kind} alert, {event.status}, level {event.level}",
+        f"{event.ticker}: {event.kind} alert, {moment}, level {event.level}",
         f"score {event.score:.2f}, pump risk {event.pump_risk:.2f} ({event.rule})",
         "",
         *[f"- {r}" for r in body["reasons"]],
@@ -189,6 +214,10 @@ def email_message(
         f"Open: {body['url']}",
         f"Unsubscribe from these emails: {unsubscribe_url}",
     ]
+    return _email(subject, lines, to=to, sender=sender, unsubscribe_url=unsubscribe_url)
+
+
+def _email(subject: str, lines: Sequence[str], *, to: str, sender: str, unsubscribe_url: str) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
@@ -201,3 +230,67 @@ def email_message(
 
 def _html(lines: Sequence[str]) -> str:
     return "<html><body>" + "".join(f"<p>{escape(line)}</p>" for line in lines if line) + "</body></html>"
+
+
+# ---------------------------------------------------------------- digests
+
+
+def digest_hours(now: float, lookback: int = DIGEST_LOOKBACK_HOURS) -> list[str]:
+    """The hours (``yyyymmddhh``, oldest first) an hourly tick at ``now`` sends: the last
+    ``lookback`` that are over, so a missed tick is made up by the next ones."""
+    return [hour_key(now - 3600 * back) for back in range(lookback, 0, -1)]
+
+
+def next_hour(hour: str) -> str:
+    """The hour after ``hour``: where an event goes once its own hour's digest was sent."""
+    return hour_key(hour_start(hour) + 3600)
+
+
+def digest_payload(hour: str, entries: Sequence[Mapping[str, Any]], app_url: str) -> dict[str, Any]:
+    """The documented digest body: the hour's event bodies (as :func:`payload` makes them),
+    oldest first, one alert moment each."""
+    events = sorted((dict(e) for e in entries), key=lambda e: (float(e.get("as_of") or 0.0), str(e.get("alert_id"))))
+    return {
+        "type": "digest",
+        "hour": hour,
+        "count": len(events),
+        "events": events,
+        "url": f"{app_url.rstrip('/')}/alerts",
+    }
+
+
+def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe_url: str) -> EmailMessage:
+    hour = datetime.fromtimestamp(hour_start(str(body["hour"])), UTC)
+    lines = [
+        f"{body['count']} alert events between {hour:%Y-%m-%d %H:00} and {hour + timedelta(hours=1):%H:00} UTC",
+        "",
+        *[
+            f"- {e['ticker']}: {e['kind']} alert {str(e['type']).removeprefix('alert.')}, level {e['level']}, "
+            f"score {float(e['score']):.2f}: {e['url']}"
+            for e in body["events"]
+        ],
+        "",
+        f"All alerts: {body['url']}",
+        f"Unsubscribe from these emails: {unsubscribe_url}",
+    ]
+    return _email(
+        f"[Akleao] digest: {body['count']} alert events", lines, to=to, sender=sender, unsubscribe_url=unsubscribe_url
+    )
+
+
+# ---------------------------------------------------------------- test sends
+
+
+def ping_payload(now: float, app_url: str) -> dict[str, Any]:
+    """What ``POST /v1/me/notifications/test`` sends a webhook: signed like every message."""
+    return {"type": "test", "sent_at": now, "url": app_url.rstrip("/")}
+
+
+def ping_email(*, to: str, sender: str, app_url: str, unsubscribe_url: str) -> EmailMessage:
+    lines = [
+        "This is a test message: alerts will reach this address.",
+        "",
+        f"Open: {app_url.rstrip('/')}",
+        f"Unsubscribe from these emails: {unsubscribe_url}",
+    ]
+    return _email("[Akleao] test message", lines, to=to, sender=sender, unsubscribe_url=unsubscribe_url)

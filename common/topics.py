@@ -12,8 +12,9 @@ REDDIT_ITEMS: Final = "reddit-items"
 MENTIONS: Final = "mentions"
 TICKER_UPDATES: Final = "ticker-updates"
 ALERTS: Final = "alerts"
+DIGEST_TICKS: Final = "digest-ticks"
 
-TOPICS: Final = (SCRAPE_TICKS, SUBREDDIT_FETCHES, REDDIT_ITEMS, MENTIONS, TICKER_UPDATES, ALERTS)
+TOPICS: Final = (SCRAPE_TICKS, SUBREDDIT_FETCHES, REDDIT_ITEMS, MENTIONS, TICKER_UPDATES, ALERTS, DIGEST_TICKS)
 
 # Which function consumes which topic: subscription name -> (topic, function).
 SUBSCRIPTIONS: Final[dict[str, tuple[str, str]]] = {
@@ -23,6 +24,7 @@ SUBSCRIPTIONS: Final[dict[str, tuple[str, str]]] = {
     "mentions-aggregate": (MENTIONS, "aggregate"),
     "ticker-updates-detect": (TICKER_UPDATES, "detect"),
     "alerts-notify": (ALERTS, "notify"),
+    "digest-ticks-notify-digest": (DIGEST_TICKS, "notify_digest"),
 }
 
 

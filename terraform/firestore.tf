@@ -52,12 +52,14 @@ locals {
   # collection => timestamp field after which Firestore deletes the document; equal to
   # TTL_FIELDS in code (tested).
   firestore_ttl = {
-    authors    = "expires_at" # author profile cache: refetched after expiry anyway
-    archived   = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
-    seen       = "expires_at" # aggregate idempotency markers (tickers/*/seen): item time + 30 days
-    ratelimits = "expires_at" # api rate-limit windows: one document per caller per minute
-    deliveries = "expires_at" # notify idempotency records: outlive Pub/Sub redelivery
-    sent       = "expires_at" # notify hourly counters per user (users/*/sent)
+    authors        = "expires_at" # author profile cache: refetched after expiry anyway
+    archived       = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
+    seen           = "expires_at" # aggregate idempotency markers (tickers/*/seen): item time + 30 days
+    ratelimits     = "expires_at" # api rate-limit windows: one document per caller per minute
+    deliveries     = "expires_at" # notify idempotency records: outlive Pub/Sub redelivery
+    sent           = "expires_at" # notify hourly counters per user (users/*/sent)
+    digests        = "expires_at" # notify hourly digests per user, once sent or abandoned
+    digest_entries = "expires_at" # their events (digests/*/digest_entries)
   }
 }
 

@@ -110,6 +110,30 @@ locals {
       firestore = true
       bigquery  = "none"
     }
+    notify_digest = {
+      entry_point   = "notify_digest"
+      memory        = "256M"
+      timeout       = 300
+      max_instances = 1 # one hourly tick; a second instance would only wait on the first's claims
+      min_instances = 0
+      public        = false
+      env = {
+        APP_URL       = var.frontend_origin
+        API_URL       = var.api_url
+        SMTP_HOST     = var.smtp_host
+        SMTP_PORT     = var.smtp_port
+        SMTP_STARTTLS = "true"
+        SMTP_USERNAME = var.smtp_username
+        SMTP_FROM     = var.smtp_from
+      }
+      secrets = {
+        SMTP_PASSWORD      = "smtp-password"
+        NOTIFY_SIGNING_KEY = "notify-signing-key"
+      }
+      publishes = []
+      firestore = true
+      bigquery  = "none"
+    }
     api = {
       entry_point   = "api"
       memory        = "256M"
@@ -123,9 +147,17 @@ locals {
         AUTH_ISSUER      = var.frontend_origin
         AUTH_AUDIENCE    = var.frontend_origin
         CORS_ORIGINS     = var.frontend_origin
+        APP_URL          = var.frontend_origin # test sends (POST /v1/me/notifications/test)
+        API_URL          = var.api_url
+        SMTP_HOST        = var.smtp_host
+        SMTP_PORT        = var.smtp_port
+        SMTP_STARTTLS    = "true"
+        SMTP_USERNAME    = var.smtp_username
+        SMTP_FROM        = var.smtp_from
       }
       secrets = {
-        NOTIFY_SIGNING_KEY = "notify-signing-key" # checks unsubscribe links
+        NOTIFY_SIGNING_KEY = "notify-signing-key" # checks unsubscribe links, signs the test email's
+        SMTP_PASSWORD      = "smtp-password"      # test sends
       }
       publishes = []
       firestore = true

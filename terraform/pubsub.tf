@@ -10,6 +10,7 @@ locals {
     "mentions",
     "ticker-updates",
     "alerts",
+    "digest-ticks",
   ])
 
   # subscription name => what it carries and which function it pushes to
@@ -48,6 +49,12 @@ locals {
       topic                = "alerts"
       function             = "notify"
       ack_deadline_seconds = 120
+      message_ordering     = false
+    }
+    "digest-ticks-notify-digest" = {
+      topic                = "digest-ticks"
+      function             = "notify_digest"
+      ack_deadline_seconds = 300
       message_ordering     = false
     }
   }

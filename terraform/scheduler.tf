@@ -19,3 +19,25 @@ resource "google_cloud_scheduler_job" "scrape_tick" {
 
   depends_on = [google_project_service.service]
 }
+
+# The digests' clock: at minute 5 of every hour (a few minutes' grace for events of the hour
+# still being recorded), notify_digest sends each user's digest of the hours that are over.
+# The payload "{}" is a valid DigestTick: no hour named, the last ones over are sent.
+resource "google_cloud_scheduler_job" "digest_tick" {
+  name        = "digest-tick"
+  description = "Publishes a digest tick; notify_digest sends each user's hourly digest."
+  schedule    = var.digest_schedule
+  time_zone   = "Etc/UTC"
+  region      = var.region
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["digest-ticks"].id
+    data       = base64encode("{}")
+  }
+
+  retry_config {
+    retry_count = 1
+  }
+
+  depends_on = [google_project_service.service]
+}

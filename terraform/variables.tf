@@ -44,6 +44,12 @@ variable "scrape_schedule" {
   default     = "*/10 * * * *"
 }
 
+variable "digest_schedule" {
+  type        = string
+  description = "Cron schedule (UTC) of the digest tick on digest-ticks: hourly, a few minutes after the hour."
+  default     = "5 * * * *"
+}
+
 variable "subreddits" {
   type        = string
   description = "Comma-separated subreddits dispatch fans out to (SUBREDDITS)."

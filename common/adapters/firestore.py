@@ -26,6 +26,8 @@ SEEN = "seen"  # subcollection of tickers/{symbol}: aggregate idempotency, one m
 RATELIMITS = "ratelimits"  # api: one counter per caller per minute
 DELIVERIES = "deliveries"  # notify: one record per user, alert, level and channel
 SENT = "sent"  # subcollection of users/{id}: notify's messages per channel per hour
+DIGESTS = "digests"  # notify: one per user and hour, {user|hour}, the hour's events in its entries
+DIGEST_ENTRIES = "digest_entries"  # subcollection of digests/{id}: one per delivery id
 
 # Collections whose documents Firestore deletes by a TTL policy on this timestamp field.
 # terraform/firestore.tf defines the same policies (tests/unit/test_terraform_agreement.py).
@@ -36,6 +38,8 @@ TTL_FIELDS: dict[str, str] = {
     RATELIMITS: "expires_at",
     DELIVERIES: "expires_at",
     SENT: "expires_at",
+    DIGESTS: "expires_at",
+    DIGEST_ENTRIES: "expires_at",
 }
 
 

@@ -6,17 +6,15 @@ retried in place with backoff on 5xx and timeouts; a 4xx is the receiver's refus
 retried; a webhook failing ``WEBHOOK_DISABLE_AFTER`` deliveries in a row is disabled, with
 the reason kept for the user. A delivery still failing after its attempts raises, so
 Pub/Sub redelivers the event (what was sent stays sent) and, past its retry policy,
-dead-letters it. A user over their hourly cap gets that delivery recorded as suppressed.
+dead-letters it. A user in digest mode, or over their hourly cap, gets the event recorded in
+their digest of the hour instead (store.add_to_digest), which notify_digest sends once the
+hour is over (digest.py).
 """
 
-import smtplib
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from pydantic import ValidationError
@@ -24,6 +22,7 @@ from pydantic import ValidationError
 from common import log
 from common import notify as rules
 from common.adapters import firestore as fs
+from common.adapters.channels import Channels, DeliveryFailed, Refused
 from common.entrypoint import Delivery, pubsub_function
 from common.messages import AlertEvent
 from common.settings import Settings
@@ -33,70 +32,12 @@ from functions.notify import store
 logger = log.get_logger(__name__)
 
 
-class DeliveryFailed(RuntimeError):
-    """A channel did not take the message in its attempts: Pub/Sub retries the event."""
-
-
 @dataclass
 class Result:
     sent: list[str] = field(default_factory=list)  # delivery ids
     skipped: int = 0  # settled before: a redelivery
-    suppressed: int = 0  # over the user's hourly cap
+    digested: int = 0  # recorded for the hour's digest (digest mode, or over the hourly cap)
     failed: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Channels:
-    """How messages leave: replaced in tests only by the same classes pointed elsewhere."""
-
-    settings: Settings
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.time
-
-    def webhook(self, url: str, secret: str, body: bytes) -> None:
-        """POST ``body``, signed afresh at each attempt (receivers refuse stale signatures).
-        Redirects are not followed: requests would turn the POST into a GET, and a redirect
-        could point a webhook at hosts it was not registered for."""
-        last = ""
-        for attempt in range(self.settings.webhook_attempts):
-            if attempt:
-                self.sleep(self.settings.webhook_backoff_s * 2 ** (attempt - 1))
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": "akleao-notify/1",
-                rules.SIGNATURE_HEADER: rules.sign(secret, int(self.clock()), body),
-            }
-            try:
-                response = requests.post(
-                    url, data=body, headers=headers, timeout=self.settings.webhook_timeout_s, allow_redirects=False
-                )
-            except requests.RequestException as exc:
-                last = f"{type(exc).__name__}: {exc}"
-                continue
-            if response.status_code < 300:
-                return
-            last = f"HTTP {response.status_code}"
-            if response.status_code < 400:
-                raise Refused(f"{last}: the webhook redirects; register the final URL")
-            if response.status_code < 500 and response.status_code not in (408, 429):
-                raise Refused(last)
-        raise DeliveryFailed(f"webhook {url}: {last}")
-
-    def email(self, message: Any) -> None:
-        s = self.settings
-        try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
-                if s.smtp_starttls:
-                    smtp.starttls()
-                if s.smtp_username and s.smtp_password is not None:
-                    smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
-                smtp.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryFailed(f"email: {exc}") from exc
-
-
-class Refused(RuntimeError):
-    """The receiver answered 3xx or 4xx: retrying the same body cannot help."""
 
 
 def notify_event(
@@ -135,7 +76,7 @@ def notify_event(
                 "ticker": event.ticker,
                 "sent": result.sent,
                 "skipped": result.skipped,
-                "suppressed": result.suppressed,
+                "digested": result.digested,
                 "failed": result.failed,
             }
         },
@@ -157,14 +98,23 @@ def _deliver(  # noqa: PLR0917 - one delivery's whole context, called from one p
     result: Result,
 ) -> None:
     delivery_id = rules.delivery_id(user_id, event, channel)
+    hour = hour_key(channels.clock())
+    entry = rules.payload(event, alert, settings.app_url)
+    if rules.settings_of(user).digest:
+        if store.add_to_digest(db, user_id, hour, delivery_id, channel, entry, channels.clock()):
+            result.digested += 1
+        else:
+            result.skipped += 1
+        return
     claim = store.claim(db, delivery_id, channels.clock())
     if claim is None:
         result.skipped += 1
         return
-    hour = hour_key(channels.clock())
     if store.sent_this_hour(db, user_id, channel, hour) >= rules.settings_of(user).max_per_hour:
-        store.finish(db, claim, "suppressed", reason="hourly cap")
-        result.suppressed += 1
+        # a flood becomes a digest: recorded first, so a crash before settling re-records (once)
+        store.add_to_digest(db, user_id, hour, delivery_id, channel, entry, channels.clock())
+        store.finish(db, claim, "digested", reason="hourly cap")
+        result.digested += 1
         return
     try:
         _send(event, alert, user_id, user, channel, settings, channels)

@@ -5,6 +5,11 @@ precondition) with a short lease before anything is sent, marked ``sent`` after,
 redelivered event or a concurrent copy never sends twice; a delivery whose sender died
 mid-way is taken over once its lease expires. ``users/{id}/sent/{channel}-{hour}`` counts
 what a user was sent per hour, against their cap.
+
+``digests/{user|hour}`` gathers the events a user gets once an hour (digest mode, and what
+went over the hourly cap): one entry per delivery id in its ``digest_entries``, created with
+a create precondition, so a redelivered event is recorded once. The digest sender closes the
+document before reading its entries; an event that finds its hour closed goes to the next.
 """
 
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from common import notify as rules
 from common.adapters import firestore as fs
 
 LEASE_S = 120.0  # longer than one delivery's retries take
@@ -32,8 +38,8 @@ class Claim:
     updated: Any  # the claim's write time: finishing is conditional on nobody taking over since
 
 
-# A delivery in one of these states is never sent again.
-DONE = frozenset({"sent", "suppressed", "refused"})
+# A delivery in one of these states is never sent again ("digested": it went in the digest).
+DONE = frozenset({"sent", "suppressed", "refused", "digested"})
 
 
 def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
@@ -119,3 +125,48 @@ def _counter(db: firestore.Client, user_id: str, channel: str, hour: str) -> fir
 
 def _expiry(now: float) -> datetime:
     return datetime.fromtimestamp(now, UTC) + DELIVERY_TTL
+
+
+def add_to_digest(  # noqa: PLR0917 - one entry's whole identity
+    db: firestore.Client, user_id: str, hour: str, delivery_id: str, channel: str, body: dict[str, Any], now: float
+) -> bool:
+    """Record one event in the user's digest of ``hour`` (or of the first later hour whose
+    digest is still open); False when it was recorded before (a redelivery)."""
+    digests = db.collection(fs.DIGESTS)
+    for _ in range(24):
+        ref = digests.document(f"{user_id}|{hour}")
+        snap = ref.get()
+        if not snap.exists:
+            try:
+                ref.create({"user_id": user_id, "hour": hour, "status": "open", "expires_at": _expiry(now)})
+            except gexc.AlreadyExists:
+                snap = ref.get()
+        if snap.exists and (snap.to_dict() or {}).get("status") != "open":
+            hour = rules.next_hour(hour)
+            continue
+        entry = ref.collection(fs.DIGEST_ENTRIES).document(delivery_id)
+        try:
+            entry.create({"channel": channel, "body": body, "expires_at": _expiry(now)})
+        except gexc.AlreadyExists:
+            return False
+        return True
+    raise Busy(f"no open digest for {user_id} within a day of {hour}")
+
+
+def digests_of(db: firestore.Client, hour: str) -> list[str]:
+    """The user ids with a digest for ``hour`` (open, or closed but perhaps not all sent)."""
+    query = db.collection(fs.DIGESTS).where(filter=FieldFilter("hour", "==", hour))
+    return sorted(str((snap.to_dict() or {}).get("user_id")) for snap in query.stream())
+
+
+def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str, Any]]:
+    """Close the user's digest of ``hour`` (later events go to the next hour) and return its
+    entries: ``{"channel", "body", "id"}`` each."""
+    ref = db.collection(fs.DIGESTS).document(f"{user_id}|{hour}")
+    ref.set({"status": "closed"}, merge=True)
+    return [{**(e.to_dict() or {}), "id": e.id} for e in ref.collection(fs.DIGEST_ENTRIES).stream()]
+
+
+def user(db: firestore.Client, user_id: str) -> dict[str, Any] | None:
+    snap = db.collection(fs.USERS).document(user_id).get()
+    return (snap.to_dict() or {}) if snap.exists else None

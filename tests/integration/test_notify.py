@@ -13,8 +13,9 @@ import pytest
 
 from common import notify, topics
 from common.adapters import firestore as fs
-from common.messages import AlertEvent, encode
+from common.messages import AlertEvent, DigestTick, encode
 from common.settings import Settings
+from common.timekeys import hour_key
 from emulators.stack import Stack
 from tests.support.api import ApiClient, db, make_client
 from tests.support.jwks import JwksServer, ed25519_key, serving
@@ -151,3 +152,121 @@ def test_a_sender_whose_lease_ran_out_cannot_overwrite_the_copy_that_took_over(e
     record = db().collection(fs.DELIVERIES).document("u|A-1|1|open|email").get().to_dict() or {}
     assert record["status"] == "sent"
     assert store.claim(db(), "u|A-1|1|open|email", now=1e9) is None  # settled for good
+
+
+def test_reclassified_and_resolved_events_reach_a_user_who_asked_for_them_and_not_one_who_did_not(
+    emulators: Stack, mailbox: Callable[[str], Any]
+) -> None:
+    moments = ["open", "escalated", "reclassified", "resolved"]
+    _user(emulators, "dee", notifications={"email": True, "events": moments})
+    _user(emulators, "eve", notifications={"email": True})  # the defaults: open and escalated
+    db().collection(fs.ALERTS).document(EVENT.alert_id).set({"reasons": [], "evidence": [], "peak_score": 2.0})
+    _publish(emulators, EVENT.model_copy(update={"kind": "pump", "event": "reclassified"}), times=2)
+    _publish(emulators, EVENT.model_copy(update={"status": "resolved", "event": "resolved", "score": 0.1}), times=2)
+
+    mail = _wait(lambda: mailbox("/mail"), 2)
+    assert sorted((m["to"][0], m["subject"].split(" (level")[0]) for m in mail) == [
+        ("dee@example.com", "[Akleao] NTLA organic alert resolved"),
+        ("dee@example.com", "[Akleao] NTLA pump alert reclassified"),
+    ]
+
+
+def _one_hour_ahead(margin_s: float = 90.0) -> str:
+    """The current UTC hour, waiting for the next one first if it would turn mid-test."""
+    left = 3600 - time.time() % 3600
+    if left < margin_s:
+        time.sleep(left + 1)
+    return hour_key(time.time())
+
+
+def _entries(user_id: str, hour: str) -> list[Any]:
+    digest = db().collection(fs.DIGESTS).document(f"{user_id}|{hour}")
+    return list(digest.collection(fs.DIGEST_ENTRIES).stream())
+
+
+def _tick(stack: Stack, hour: str, times: int) -> None:
+    publisher = pubsub_v1.PublisherClient()
+    topic = publisher.topic_path(stack.emulators.project if stack.emulators else "", topics.DIGEST_TICKS)
+    for _ in range(times):
+        publisher.publish(topic, encode(DigestTick(hour=hour))).result(timeout=10)
+
+
+def _events(count: int) -> list[AlertEvent]:
+    return [
+        EVENT.model_copy(update={"alert_id": f"NTLA-20260108{10 + i}", "as_of": EVENT.as_of + i}) for i in range(count)
+    ]
+
+
+def test_a_digest_user_gets_one_digest_of_the_hours_three_events_through_duplicated_events_and_ticks(
+    emulators: Stack, mailbox: Callable[[str], Any]
+) -> None:
+    hour = _one_hour_ahead()
+    _user(emulators, "fay", notifications={"email": True, "digest": True, "webhook_url": _hook(emulators, "fay")})
+    for event in _events(3):
+        _publish(emulators, event, times=2)
+    assert len(_wait(lambda: _entries("fay", hour), 6, settle=1.0)) == 6  # three events, two channels
+    assert mailbox("/mail") == [] and mailbox("/hooks") == []  # nothing sent one by one
+
+    _tick(emulators, hour, times=2)
+    hooks = _wait(lambda: mailbox("/hooks"), 1)
+    mail = _wait(lambda: mailbox("/mail"), 1)
+    assert [h["name"] for h in hooks] == ["fay"] and [m["to"] for m in mail] == [["fay@example.com"]]
+    body = json.loads(hooks[0]["body"])
+    assert (body["type"], body["hour"], body["count"]) == ("digest", hour, 3)
+    assert sorted(e["alert_id"] for e in body["events"]) == sorted(e.alert_id for e in _events(3))
+    assert notify.verify(SECRET, hooks[0]["headers"][notify.SIGNATURE_HEADER], hooks[0]["body"].encode(), time.time())
+    assert "3 alert events" in mail[0]["subject"]
+
+    _tick(emulators, hour, times=1)  # a later tick for the same hour: already sent
+    assert len(_wait(lambda: mailbox("/mail") + mailbox("/hooks"), 3, timeout=6, settle=0)) == 2
+
+
+def test_a_user_over_the_hourly_cap_gets_the_overflow_in_the_digest_not_silence(
+    emulators: Stack, mailbox: Callable[[str], Any]
+) -> None:
+    hour = _one_hour_ahead()
+    _user(emulators, "gus", notifications={"email": True, "max_per_hour": 1})
+    first, *flood = _events(3)
+    _publish(emulators, first, times=1)
+    [single] = _wait(lambda: mailbox("/mail"), 1, settle=0)
+    assert "digest" not in single["subject"]
+    counter = db().collection(fs.USERS).document("gus").collection(fs.SENT).document(f"email-{hour}")
+    _wait(lambda: [1] * int((counter.get().to_dict() or {}).get("count") or 0), 1, settle=0)  # the cap is no lock
+    for event in flood:
+        _publish(emulators, event, times=1)
+    assert len(_wait(lambda: _entries("gus", hour), 2, settle=1.0)) == 2
+    assert mailbox("/mail") == [single]
+
+    _tick(emulators, hour, times=1)
+    mail = _wait(lambda: mailbox("/mail"), 2)
+    assert len(mail) == 2 and "2 alert events" in mail[1]["subject"]
+
+
+def _hook(stack: Stack, name: str) -> str:
+    return f"{stack.env['MAILBOX_URL']}/hooks/{name}"
+
+
+def test_a_test_send_reaches_the_webhook_and_the_mailbox_and_reports_a_refusal(
+    emulators: Stack, mailbox: Callable[[str], Any], jwks: JwksServer
+) -> None:
+    api = make_client(jwks, KEY)
+    _user(emulators, "user-1", notifications={"email": True, "webhook_url": _hook(emulators, "tester")})
+
+    sent = api.call("POST", "/v1/me/notifications/test")
+    assert sent.status_code == 200, sent.get_json()
+    assert sent.get_json() == {
+        "webhook": {"outcome": "sent", "status": None, "detail": None},
+        "email": {"outcome": "sent", "status": None, "detail": None},
+    }
+    [hook] = mailbox("/hooks")
+    assert hook["name"] == "tester" and json.loads(hook["body"])["type"] == "test"
+    assert notify.verify(SECRET, hook["headers"][notify.SIGNATURE_HEADER], hook["body"].encode(), time.time())
+    [mail] = mailbox("/mail")
+    assert mail["to"] == ["u1@example.com"] and "test" in mail["subject"]  # the account's address
+
+    _mailbox(emulators, "/_fail", {"status": 410, "times": 1})
+    refused = api.call("POST", "/v1/me/notifications/test").get_json()
+    assert (refused["webhook"]["outcome"], refused["webhook"]["status"]) == ("refused", 410)
+
+    nothing = api.call("POST", "/v1/me/notifications/test", sub="user-2").get_json()
+    assert [nothing["webhook"]["outcome"], nothing["email"]["outcome"]] == ["not_configured", "not_configured"]

@@ -96,3 +96,57 @@ def test_a_user_following_subreddits_hears_of_alerts_citing_one_of_them() -> Non
     following = user(preferences={"subreddits": ["wallstreetbets"], "watchlist_only": False})
     assert notify.matches(following, EVENT, ALERT, hour=12)
     assert not notify.matches(following, EVENT, {**ALERT, "evidence": []}, hour=12)
+
+
+def test_reclassified_and_resolved_reach_only_users_who_asked_for_those_moments() -> None:
+    reclassified = EVENT.model_copy(update={"kind": "pump", "event": "reclassified"})
+    resolved = EVENT.model_copy(update={"status": "resolved", "event": "resolved", "score": 0.2})
+    asked = user(notifications={"email": True, "events": ["open", "reclassified", "resolved"]})
+    assert notify.matches(asked, reclassified, ALERT, hour=12)  # an organic watcher hears its alert is a pump
+    assert notify.matches(asked, resolved, {**ALERT, "peak_score": 2.0}, hour=12)  # judged by its peak
+    strict = {**asked, "preferences": {"min_score": 1.0, "watchlist_only": True}}
+    assert not notify.matches(strict, resolved, {**ALERT, "peak_score": 0.5}, hour=12)
+    assert notify.matches(strict, resolved, {**ALERT, "peak_score": 2.0}, hour=12)
+    assert not notify.matches(user(), reclassified, ALERT, hour=12)  # the defaults: open, escalated
+    assert not notify.matches(user(), resolved, ALERT, hour=12)
+    assert notify.NotificationSettings().events == ("open", "escalated")
+
+
+def test_every_moment_of_an_alert_is_its_own_delivery_and_old_keys_are_unchanged() -> None:
+    moments = [
+        EVENT,
+        EVENT.model_copy(update={"event": "opened"}),
+        EVENT.model_copy(update={"kind": "pump", "event": "reclassified"}),
+        EVENT.model_copy(update={"status": "resolved", "event": "resolved"}),
+    ]
+    ids = [notify.delivery_id("ann", e, "email") for e in moments]
+    assert ids[0] == ids[1] == "ann|NTLA-2026010823|1|open|email"  # as before events were named
+    assert len(set(ids)) == 3
+    assert notify.payload(moments[2], ALERT, "https://app")["type"] == "alert.reclassified"
+
+
+def test_a_digest_lists_the_hours_events_oldest_first_in_one_body_and_one_email() -> None:
+    later = EVENT.model_copy(update={"alert_id": "BEAM-2026010823", "ticker": "BEAM", "as_of": EVENT.as_of + 60})
+    entries = [notify.payload(later, ALERT, "https://app"), notify.payload(EVENT, ALERT, "https://app")]
+    body = notify.digest_payload("2026010823", entries, "https://app")
+    assert (body["type"], body["hour"], body["count"]) == ("digest", "2026010823", 2)
+    assert [e["ticker"] for e in body["events"]] == ["NTLA", "BEAM"]
+    message = notify.digest_email(body, to="ann@example.com", sender="a@b", unsubscribe_url="https://api/u")
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None and "NTLA" in text.get_content() and "BEAM" in text.get_content()
+    assert "2 alert events" in str(message["Subject"])
+
+
+def test_an_hourly_tick_sends_the_last_hours_that_are_over_and_late_events_go_to_the_next_hour() -> None:
+    now = 1_767_909_000.0  # 2026-01-08 21:50 UTC
+    assert notify.digest_hours(now, lookback=2) == ["2026010819", "2026010820"]
+    assert notify.next_hour("2026010823") == "2026010900"
+
+
+def test_digest_mode_is_a_validated_setting_off_by_default() -> None:
+    assert notify.NotificationSettings().digest is False
+    assert notify.NotificationSettings(digest=True).digest is True
+    with pytest.raises(ValidationError):
+        notify.NotificationSettings.model_validate({"digest": "sometimes"})
+    with pytest.raises(ValidationError):
+        notify.NotificationSettings.model_validate({"events": ["reopened"]})

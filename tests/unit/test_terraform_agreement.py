@@ -146,8 +146,9 @@ def test_every_secret_is_mounted_by_some_function_and_each_only_where_it_is_need
     assert readers == {
         "reddit-client-id": {"fetch"},
         "reddit-client-secret": {"fetch"},
-        "smtp-password": {"notify"},
-        "notify-signing-key": {"notify", "api"},  # notify signs unsubscribe links, api checks them
+        "smtp-password": {"notify", "notify_digest", "api"},  # the api sends test messages
+        # notify and notify_digest sign unsubscribe links, api checks them
+        "notify-signing-key": {"notify", "notify_digest", "api"},
     }
 
 
@@ -157,7 +158,9 @@ def test_functions_may_publish_only_to_topics_terraform_lets_them(model: tfmodel
     consumed = {s.function: s.topic for s in model.subscriptions.values()}
     for name, fn in model.functions.items():
         assert set(fn.publishes) <= set(topics.TOPICS), name
-        source = "\n".join(p.read_text() for p in (ROOT / "functions" / name).glob("*.py"))
+        package = (ROOT / Path(*main.MODULES.get(name, f"functions.{name}.main").split("."))).parent
+        source = "\n".join(p.read_text() for p in package.glob("*.py"))
+        assert source, name
         referenced = {by_constant[c] for c in re.findall(r"topics\.([A-Z_]+)\b", source) if c in by_constant}
         assert referenced - {consumed.get(name)} <= set(fn.publishes), name
 

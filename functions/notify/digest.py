@@ -1,0 +1,115 @@
+"""notify_digest: a digest tick in (hourly, Cloud Scheduler), each user's digest of the hours
+that are over out, as ONE email and ONE webhook POST per user and hour.
+
+For each hour due (the tick's, or the last few by the clock, so a missed tick is made up),
+each user's digest is closed (an event arriving after goes to the next hour) and its entries
+are sent per channel, claimed like every delivery (``deliveries/digest|{user}|{hour}|{channel}``,
+create precondition and lease, marked sent after): a redelivered or duplicated tick, or two
+ticks naming the same hour, send it once. A channel still failing raises after the others
+are done, so Pub/Sub redelivers the tick (what was sent stays sent).
+"""
+
+from dataclasses import dataclass, field
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+from pydantic import ValidationError
+
+from common import log
+from common import notify as rules
+from common.adapters import firestore as fs
+from common.adapters.channels import Channels, DeliveryFailed, Refused
+from common.entrypoint import Delivery, pubsub_function
+from common.messages import DigestTick
+from common.settings import Settings
+from common.timekeys import hour_key
+from functions.notify import store
+
+logger = log.get_logger(__name__)
+
+
+@dataclass
+class Result:
+    sent: list[str] = field(default_factory=list)  # delivery ids of the digests sent
+    skipped: int = 0  # sent before: a redelivered tick
+    failed: list[str] = field(default_factory=list)
+
+
+def send_digests(tick: DigestTick, *, settings: Settings, db: firestore.Client, channels: Channels) -> Result:
+    result = Result()
+    hours = [tick.hour] if tick.hour else rules.digest_hours(channels.clock())
+    for hour in hours:
+        for user_id in store.digests_of(db, hour):
+            try:
+                _send_user(user_id, hour, settings, db, channels, result)
+            except (DeliveryFailed, store.Busy) as exc:
+                result.failed.append(f"{user_id}/{hour}: {exc}")
+    logger.info(
+        "sent %d digests",
+        len(result.sent),
+        extra={
+            "json_fields": {"hours": hours, "sent": result.sent, "skipped": result.skipped, "failed": result.failed}
+        },
+    )
+    if result.failed:
+        raise DeliveryFailed("; ".join(result.failed))
+    return result
+
+
+def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
+    user_id: str, hour: str, settings: Settings, db: firestore.Client, channels: Channels, result: Result
+) -> None:
+    entries = store.close_digest(db, user_id, hour)
+    user = store.user(db, user_id)
+    if user is None:
+        return
+    try:
+        wanted = rules.channels(user)
+    except ValidationError as exc:
+        logger.error("notification settings of %s do not validate; digest skipped: %s", user_id, exc)
+        return
+    for channel in wanted:
+        bodies = [e["body"] for e in entries if e.get("channel") == channel and isinstance(e.get("body"), dict)]
+        if not bodies:
+            continue
+        delivery_id = f"digest|{user_id}|{hour}|{channel}"
+        claim = store.claim(db, delivery_id, channels.clock())
+        if claim is None:
+            result.skipped += 1
+            continue
+        body = rules.digest_payload(hour, bodies, settings.app_url)
+        try:
+            if channel == "webhook":
+                secret = str(user["webhook_secret"])
+                channels.webhook(str(rules.settings_of(user).webhook_url), secret, rules.body_bytes(body))
+            else:
+                token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), user_id)
+                channels.email(
+                    rules.digest_email(
+                        body,
+                        to=str(user["email"]),
+                        sender=settings.smtp_from,
+                        unsubscribe_url=f"{settings.api_url.rstrip('/')}/v1/unsubscribe?token={token}",
+                    )
+                )
+        except Refused as exc:
+            store.finish(db, claim, "refused", reason=str(exc)[:300])
+            logger.warning("webhook of %s refused digest %s: %s", user_id, delivery_id, exc)
+            continue
+        except DeliveryFailed as exc:
+            store.finish(db, claim, "failed", reason=str(exc)[:300])
+            raise
+        store.finish(db, claim, "sent", attempt=claim.attempt, events=len(bodies))
+        result.sent.append(delivery_id)
+        try:
+            store.count_sent(db, user_id, channel, hour_key(channels.clock()), channels.clock())
+        except gexc.GoogleAPICallError as exc:  # bookkeeping only: the digest is out
+            logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
+
+
+def _process(tick: DigestTick, delivery: Delivery, settings: Settings) -> None:
+    del delivery
+    send_digests(tick, settings=settings, db=fs.get_client(settings.project_id), channels=Channels(settings))
+
+
+notify_digest = pubsub_function("notify_digest", DigestTick, _process)
