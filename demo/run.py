@@ -30,7 +30,9 @@ from google.cloud.pubsub_v1 import PublisherClient
 
 from common import topics
 from common.adapters import firestore as fs
+from common.messages import DigestTick, encode
 from common.settings import Settings
+from common.timekeys import hour_key
 from demo import cpu
 from demo import labels as lbl
 from demo.dashboard import DashboardServer
@@ -204,6 +206,21 @@ class Demo:
                 "webhook_secret": "demo-webhook-secret",
             }
         )
+
+    def send_digests(self, wait_s: float = 15.0) -> None:
+        """Send this hour's digests now (Cloud Scheduler sends each hour's once it is over),
+        and wait for the demo user's if it has one (digest mode, or over its hourly cap)."""
+        assert self.stack is not None
+        project = self.stack.env["GOOGLE_CLOUD_PROJECT"]
+        hour = hour_key(time.time())
+        publisher = PublisherClient()
+        path = publisher.topic_path(project, topics.DIGEST_TICKS)
+        publisher.publish(path, encode(DigestTick(hour=hour))).result(timeout=30)
+        if not fs.get_client(project).collection(fs.DIGESTS).document(f"{DEMO_USER}|{hour}").get().exists:
+            return
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and not any("digest" in m["subject"] for m in self.notifications()[0]):
+            time.sleep(0.2)
 
     def notifications(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(emails, webhook calls answered 2xx) the mailbox received."""
@@ -442,6 +459,8 @@ class Demo:
             f"{counts['mentions']} mentions, {self.observers.seen.ticker_updates if self.observers else 0} "
             f"ticker updates, {len(self.rows)} alerts"
         )
+        if self.stack is not None and self.stack.env.get("MAILBOX_URL"):
+            self.send_digests()
         if self.stack is not None:
             mail, hooks = self.notifications()
             display.console.print(

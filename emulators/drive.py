@@ -3,17 +3,20 @@ clock, then publish one scheduler tick, as Cloud Scheduler does every ten minute
 
 The replay clock starts at the corpus's start, where nothing is visible yet: a tick there
 fetches nothing. Each ``make tick`` moves the clock ``HOURS`` forward first (default 1), so
-every tick brings the next slice of the corpus through the whole pipeline.
+every tick brings the next slice of the corpus through the whole pipeline. Each also
+publishes a digest tick for the previous (wall-clock) hour, as Cloud Scheduler does hourly.
 """
 
 import argparse
 import json
 import os
 import sys
+import time
 import urllib.request
 import uuid
 from datetime import UTC, datetime
 
+from common.timekeys import hour_key
 from emulators.stack import read_state
 
 
@@ -43,6 +46,19 @@ def publish_tick(env: dict[str, str]) -> str:
     return run_id
 
 
+def publish_digest_tick(env: dict[str, str], hour: str) -> None:
+    """One digest tick on ``digest-ticks``, naming ``hour``: notify_digest sends its digests."""
+    os.environ.update({k: v for k, v in env.items() if k.endswith("_EMULATOR_HOST") or k == "GOOGLE_CLOUD_PROJECT"})
+    from google.cloud import pubsub_v1
+
+    from common import topics
+    from common.messages import DigestTick, encode
+
+    publisher = pubsub_v1.PublisherClient()
+    topic = publisher.topic_path(env["GOOGLE_CLOUD_PROJECT"], topics.DIGEST_TICKS)
+    publisher.publish(topic, encode(DigestTick(hour=hour))).result(timeout=30)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emulators.drive")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replay clock +{args.hours:g} h -> {datetime.fromtimestamp(now, UTC):%Y-%m-%d %H:%M} UTC (data time)")
     run_id = publish_tick(env)
     print(f"tick {run_id} published: dispatch -> fetch -> aggregate -> detect; `make logs` to watch")
+    hour = hour_key(time.time() - 3600)  # notify files digests by the wall clock, as production does
+    publish_digest_tick(env, hour)
+    print(f"digest tick for {hour} published: notify_digest sends that hour's digests")
     return 0
 
 
