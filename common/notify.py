@@ -261,8 +261,9 @@ def digest_payload(hour: str, entries: Sequence[Mapping[str, Any]], app_url: str
 
 def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe_url: str) -> EmailMessage:
     hour = datetime.fromtimestamp(hour_start(str(body["hour"])), UTC)
+    events = f"{body['count']} alert event{'' if body['count'] == 1 else 's'}"
     lines = [
-        f"{body['count']} alert events between {hour:%Y-%m-%d %H:00} and {hour + timedelta(hours=1):%H:00} UTC",
+        f"{events} between {hour:%Y-%m-%d %H:00} and {hour + timedelta(hours=1):%H:00} UTC",
         "",
         *[
             f"- {e['ticker']}: {e['kind']} alert {str(e['type']).removeprefix('alert.')}, level {e['level']}, "
@@ -273,9 +274,7 @@ def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe_u
         f"All alerts: {body['url']}",
         f"Unsubscribe from these emails: {unsubscribe_url}",
     ]
-    return _email(
-        f"[Akleao] digest: {body['count']} alert events", lines, to=to, sender=sender, unsubscribe_url=unsubscribe_url
-    )
+    return _email(f"[Akleao] digest: {events}", lines, to=to, sender=sender, unsubscribe_url=unsubscribe_url)
 
 
 # ---------------------------------------------------------------- test sends

@@ -38,7 +38,8 @@ class Claim:
     updated: Any  # the claim's write time: finishing is conditional on nobody taking over since
 
 
-# A delivery in one of these states is never sent again ("digested": it went in the digest).
+# A delivery in one of these states is never sent again ("digested": it went in the digest;
+# "suppressed": over the cap before digests existed).
 DONE = frozenset({"sent", "suppressed", "refused", "digested"})
 
 
