@@ -171,7 +171,7 @@ def test_reclassified_and_resolved_events_reach_a_user_who_asked_for_them_and_no
     ]
 
 
-def _one_hour_ahead(margin_s: float = 90.0) -> str:
+def _one_hour_ahead(margin_s: float = 120.0) -> str:
     """The current UTC hour, waiting for the next one first if it would turn mid-test."""
     left = 3600 - time.time() % 3600
     if left < margin_s:
@@ -240,6 +240,27 @@ def test_a_user_over_the_hourly_cap_gets_the_overflow_in_the_digest_not_silence(
     _tick(emulators, hour, times=1)
     mail = _wait(lambda: mailbox("/mail"), 2)
     assert len(mail) == 2 and "2 alert events" in mail[1]["subject"]
+
+
+def test_the_schedulers_empty_tick_sends_the_digests_of_the_hours_that_are_over_and_not_the_current_one(
+    emulators: Stack, mailbox: Callable[[str], Any]
+) -> None:
+    from functions.notify import store
+
+    hour = _one_hour_ahead()
+    _user(emulators, "hal", notifications={"email": True, "digest": True})
+    [done, current] = [hour_key(time.time() - 3600), hour]
+    for key in (done, current):
+        body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{key}"}), {}, "https://app")
+        assert store.add_to_digest(db(), "hal", key, f"hal|NTLA-{key}|1|open|email", "email", body, time.time())
+    publisher = pubsub_v1.PublisherClient()
+    project = emulators.emulators.project if emulators.emulators else ""
+    publisher.publish(publisher.topic_path(project, topics.DIGEST_TICKS), b"{}").result(timeout=10)
+
+    [mail] = _wait(lambda: mailbox("/mail"), 1)
+    assert "1 alert event" in mail["subject"] and f"NTLA-{done}" in mail["text"]
+    assert f"NTLA-{current}" not in mail["text"]  # this hour is not over: still open
+    assert (db().collection(fs.DIGESTS).document(f"hal|{current}").get().to_dict() or {})["status"] == "open"
 
 
 def _hook(stack: Stack, name: str) -> str:
