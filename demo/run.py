@@ -268,8 +268,9 @@ class Demo:
             self.display.alert_fired(row, event)
 
     def refresh_rows(self) -> None:
-        """Each alert as stored now: a row is shot when its episode is announced, and an
-        episode's resolution is never announced, so a stale row would show it still open."""
+        """Each alert as stored now: a row is shot when its episode opens or escalates, and
+        the demo does not follow later moments (a resolution, say) row by row, so a stale row
+        would show it still open."""
         assert self.stack is not None
         db = fs.get_client(self.stack.env["GOOGLE_CLOUD_PROJECT"])
         for alert_id in list(self.rows):

@@ -44,12 +44,12 @@ locals {
       labels      = { function = "jsonPayload.function" }
     }
     alerts_published = {
-      description = "alerts opened, escalated or reopened (published on the alerts topic), per kind"
+      description = "detect decisions that published alert events (opened, escalated, reopened, reclassified, resolved), per kind"
       function    = "detect"
       severity    = "=INFO"
       message     = "^detected "
       labels      = { kind = "jsonPayload.kind" }
-      extra       = "jsonPayload.published=1"
+      extra       = "jsonPayload.published>=1"
     }
     feedback_verdicts = {
       description = "verdicts users give on alerts (the detection-accuracy metric): per kind, rule, verdict and whether it agrees with the kind"
@@ -315,7 +315,7 @@ locals {
     { title = "Lag: oldest unacked message, per subscription (s)", metric = "", builtin = "pubsub.googleapis.com/subscription/oldest_unacked_message_age", where = "resource.type=\"pubsub_subscription\"", aligner = "ALIGN_MAX", reducer = "REDUCE_MAX", group_by = ["resource.label.subscription_id"], period = "300s" },
     { title = "API: requests per response class", metric = "", builtin = "run.googleapis.com/request_count", where = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\"", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.response_code_class"], period = "300s" },
     { title = "API: latency p95 (ms; per service, no per-route metric)", metric = "", builtin = "run.googleapis.com/request_latencies", where = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\"", aligner = "ALIGN_PERCENTILE_95", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
-    { title = "Alerts opened, escalated or reopened, per kind", metric = "alerts_published", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.kind"], period = "3600s" },
+    { title = "Alert events published, per kind", metric = "alerts_published", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.kind"], period = "3600s" },
     { title = "Dead letters: malformed messages, per subscription", metric = "dead_lettered", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subscription"], period = "300s" },
     { title = "Dead letters: messages held", metric = "", builtin = "pubsub.googleapis.com/subscription/num_undelivered_messages", where = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=monitoring.regex.full_match(\".*-dead-letter-hold\")", aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = ["resource.label.subscription_id"], period = "300s" },
     { title = "Errors: error lines per function", metric = "function_errors", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.function"], period = "300s" },

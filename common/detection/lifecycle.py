@@ -158,8 +158,8 @@ def step(
     config_version: int = 0,
 ) -> tuple[Alert | None, tuple[str, ...]]:
     """The alert after ``ev`` and what happened: () or some of "opened", "escalated",
-    "reopened", "reclassified", "updated", "resolved". Only "opened", "escalated" and
-    "reopened" are announced on the ``alerts`` topic."""
+    "reopened", "reclassified", "updated", "resolved". Every one but "updated" is announced
+    on the ``alerts`` topic (``ANNOUNCED`` names the steps that raise an alert's level)."""
     if previous is not None and ev.as_of < previous.updated_at:
         return previous, ()  # stale: a newer evaluation already wrote this alert
     if previous is not None and previous.active:

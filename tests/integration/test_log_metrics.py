@@ -52,8 +52,11 @@ def matches(spec: dict[str, Any], entry: dict[str, Any]) -> bool:
         return False
     extra = spec.get("extra", "")
     if extra:
-        path, want = extra.split("=", 1)
-        if str(_field(entry, path)) != want:
+        path, op, want = re.fullmatch(r"(.+?)(>=|=)(.+)", extra).groups()  # type: ignore[union-attr]
+        got = _field(entry, path)
+        if (op == "=" and str(got) != want) or (
+            op == ">=" and not (isinstance(got, int | float) and got >= float(want))
+        ):
             return False
     value = spec.get("value")
     if value and not (isinstance(_field(entry, value), int | float) and not isinstance(_field(entry, value), bool)):
