@@ -26,6 +26,7 @@ export function Shell({ children }: { children: React.ReactNode }) {
     ["/alerts", "Alerts"],
     ["/watchlist", "Watchlist"],
     ["/preferences", "Preferences"],
+    ["/notifications", "Notifications"],
     ...(admin ? [["/admin/detection", "Thresholds"]] : []),
   ];
   async function signOut() {

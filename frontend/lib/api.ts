@@ -222,6 +222,39 @@ export interface Preview {
   current_version: number;
 }
 
+export type AlertKind = "organic" | "pump";
+export type Moment = "open" | "escalated" | "reclassified" | "resolved";
+
+export interface NotificationSettings {
+  webhook_url: string | null;
+  email: boolean;
+  kinds: AlertKind[];
+  events: Moment[];
+  quiet_hours: { start: number | null; end: number | null } | null;
+  max_per_hour: number;
+  digest: boolean;
+}
+
+export interface NotificationState {
+  settings: NotificationSettings;
+  webhook_secret_set: boolean;
+  webhook_disabled?: boolean;
+  webhook_disabled_reason?: string | null;
+  email?: string | null;
+  email_unsubscribed?: boolean;
+}
+
+export interface ChannelTest {
+  outcome: "sent" | "refused" | "failed" | "not_configured";
+  status?: number | null;
+  detail?: string | null;
+}
+
+export interface NotificationTest {
+  webhook: ChannelTest;
+  email: ChannelTest;
+}
+
 // ---------------------------------------------------------------- formatting
 
 export function when(epoch?: number | null): string {

@@ -1,0 +1,261 @@
+"use client";
+
+import { useState } from "react";
+
+import { asApiError, useApi, useGet } from "@/components/api-context";
+import { Empty, ErrorBox, Loading } from "@/components/states";
+import type { AlertKind, ApiError, ChannelTest, Moment, NotificationSettings, NotificationState, NotificationTest } from "@/lib/api";
+
+const KINDS: [AlertKind, string][] = [
+  ["organic", "Organic breakouts"],
+  ["pump", "Pump warnings"],
+];
+
+const MOMENTS: [Moment, string][] = [
+  ["open", "Opened"],
+  ["escalated", "Escalated"],
+  ["reclassified", "Reclassified as a pump"],
+  ["resolved", "Resolved"],
+];
+
+type Action = "save" | "secret" | "test";
+
+const OUTCOMES: Record<ChannelTest["outcome"], string> = {
+  sent: "sent",
+  refused: "refused",
+  failed: "failed",
+  not_configured: "not set up",
+};
+
+/** Where and when alerts are sent (GET/PUT /v1/me/notifications), the webhook's secret, a test send. */
+export default function NotificationsPage() {
+  const [loaded, reload] = useGet<NotificationState>("/v1/me/notifications");
+  if (loaded.state === "loading") return <Loading what="your notification settings" />;
+  if (loaded.state === "error") return <ErrorBox error={loaded.error} retry={reload} />;
+  return <Notifications initial={loaded.data} />;
+}
+
+function read(form: FormData): NotificationSettings {
+  const hour = (name: string) => {
+    const text = String(form.get(name) ?? "").trim();
+    return text === "" ? null : Number(text);
+  };
+  const start = hour("quiet_start");
+  const end = hour("quiet_end");
+  const url = String(form.get("webhook_url") ?? "").trim();
+  return {
+    webhook_url: url || null,
+    email: form.get("email") === "on",
+    kinds: KINDS.map(([kind]) => kind).filter((kind) => form.get(`kind_${kind}`) === "on"),
+    events: MOMENTS.map(([moment]) => moment).filter((moment) => form.get(`event_${moment}`) === "on"),
+    // Both empty: no quiet hours; one empty: sent as is, and the API says what is missing.
+    quiet_hours: start === null && end === null ? null : { start, end },
+    max_per_hour: Number(form.get("max_per_hour")),
+    digest: form.get("digest") === "on",
+  };
+}
+
+function Notifications({ initial }: { initial: NotificationState }) {
+  const api = useApi();
+  const [state, setState] = useState(initial);
+  const [round, setRound] = useState(0); // remounts the form on the saved values
+  const [busy, setBusy] = useState<Action | null>(null);
+  const [error, setError] = useState<{ action: Action; error: ApiError } | null>(null);
+  const [saved, setSaved] = useState(false);
+  const [secret, setSecret] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [test, setTest] = useState<NotificationTest | null>(null);
+  const s = state.settings;
+
+  async function run<T>(action: Action, call: () => Promise<T>): Promise<T | null> {
+    setBusy(action);
+    setError(null);
+    setSaved(false);
+    try {
+      return await call();
+    } catch (e) {
+      setError({ action, error: asApiError(e) });
+      return null;
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function save(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const body = read(new FormData(event.currentTarget));
+    const result = await run("save", () => api<NotificationState>("PUT", "/v1/me/notifications", body));
+    if (result) {
+      setState(result);
+      setRound((n) => n + 1);
+      setSaved(true);
+      setTest(null);
+    }
+  }
+
+  async function makeSecret() {
+    if (state.webhook_secret_set && !window.confirm("Make a new secret? The current one stops working at once.")) return;
+    const result = await run("secret", () => api<{ secret: string }>("POST", "/v1/me/notifications/webhook-secret"));
+    if (result) {
+      setSecret(result.secret);
+      setCopied(false);
+      setState((current) => ({ ...current, webhook_secret_set: true }));
+    }
+  }
+
+  async function copy() {
+    if (!secret) return;
+    try {
+      await navigator.clipboard.writeText(secret);
+      setCopied(true);
+    } catch {
+      // no clipboard (an http page not on localhost): the field is selected, copy it by hand
+      (document.getElementById("webhook-secret") as HTMLInputElement | null)?.select();
+    }
+  }
+
+  async function sendTest() {
+    setTest(null);
+    const result = await run("test", () => api<NotificationTest>("POST", "/v1/me/notifications/test"));
+    if (result) setTest(result);
+  }
+
+  return (
+    <>
+      <h1>Notifications</h1>
+      {!s.webhook_url && !s.email ? <Empty>Nothing is sent to you yet: add a webhook or turn on email.</Empty> : null}
+      {state.webhook_disabled ? (
+        <ErrorBox error={`The webhook was turned off after failed deliveries${state.webhook_disabled_reason ? `: ${state.webhook_disabled_reason}` : "."}`} hint="Saving the settings turns it back on." />
+      ) : null}
+
+      <form key={round} className="stack card" id="notifications-form" onSubmit={save}>
+        <label>
+          Webhook URL (https; empty: none)
+          <input name="webhook_url" type="text" inputMode="url" autoComplete="off" defaultValue={s.webhook_url ?? ""} placeholder="https://example.com/hooks/akleao" />
+        </label>
+        <label className="check">
+          <input name="email" type="checkbox" defaultChecked={s.email} />
+          Email to {state.email ?? "my address"}
+        </label>
+        {!state.email ? <p className="numbers">Your account has no email address to send to.</p> : null}
+        {state.email_unsubscribed ? <p className="numbers">You used the unsubscribe link in an email: no email is sent.</p> : null}
+        <fieldset>
+          <legend>Alerts</legend>
+          {KINDS.map(([kind, label]) => (
+            <label key={kind} className="check">
+              <input name={`kind_${kind}`} type="checkbox" defaultChecked={s.kinds.includes(kind)} />
+              {label}
+            </label>
+          ))}
+        </fieldset>
+        <fieldset>
+          <legend>When an alert is</legend>
+          {MOMENTS.map(([moment, label]) => (
+            <label key={moment} className="check">
+              <input name={`event_${moment}`} type="checkbox" defaultChecked={s.events.includes(moment)} />
+              {label}
+            </label>
+          ))}
+        </fieldset>
+        <fieldset>
+          <legend>Quiet hours, UTC (both empty: none)</legend>
+          <div className="row">
+            <label>
+              From hour
+              <input name="quiet_start" type="number" min="0" max="23" step="1" defaultValue={s.quiet_hours?.start ?? ""} />
+            </label>
+            <label>
+              until hour
+              <input name="quiet_end" type="number" min="0" max="23" step="1" defaultValue={s.quiet_hours?.end ?? ""} />
+            </label>
+          </div>
+        </fieldset>
+        <label>
+          At most this many messages per hour and channel (the rest go in an hourly digest)
+          <input name="max_per_hour" type="number" min="1" max="100" step="1" defaultValue={s.max_per_hour} required />
+        </label>
+        <label className="check">
+          <input name="digest" type="checkbox" defaultChecked={s.digest} />
+          One digest per hour instead of a message per alert
+        </label>
+        <button type="submit" disabled={!!busy}>
+          {busy === "save" ? "Saving…" : "Save notifications"}
+        </button>
+      </form>
+      {saved ? (
+        <p className="ok" id="notifications-saved">
+          Saved.
+        </p>
+      ) : null}
+      {error?.action === "save" ? <ErrorBox error={error.error} /> : null}
+
+      <h2>Webhook secret</h2>
+      <div className="card stack" id="webhook-secret-box">
+        <p className="numbers">
+          Each webhook is signed with this secret (header <code>Akleao-Signature</code>, HMAC-SHA256).{" "}
+          {state.webhook_secret_set ? "A secret is set." : "No secret yet: webhooks are not sent without one."}
+        </p>
+        {secret ? (
+          <div className="secret" role="status">
+            <strong>Copy it now: you won&apos;t see this secret again.</strong>
+            <div className="row">
+              <input id="webhook-secret" readOnly value={secret} spellCheck={false} onFocus={(e) => e.currentTarget.select()} aria-label="Webhook secret" />
+              <button type="button" className="secondary" onClick={copy}>
+                {copied ? "Copied" : "Copy"}
+              </button>
+              <button type="button" className="secondary" onClick={() => setSecret(null)}>
+                Done
+              </button>
+            </div>
+          </div>
+        ) : null}
+        <div className="row">
+          <button type="button" id="make-secret" disabled={!!busy} onClick={makeSecret}>
+            {busy === "secret" ? "Making…" : state.webhook_secret_set ? "Rotate secret" : "Make a secret"}
+          </button>
+          {state.webhook_secret_set ? <span className="numbers">The old secret stops working at once.</span> : null}
+        </div>
+        {error?.action === "secret" ? <ErrorBox error={error.error} /> : null}
+      </div>
+
+      <h2>Test</h2>
+      <div className="card stack">
+        <p className="numbers">Sends a test message now to each channel as saved.</p>
+        <div className="row">
+          <button type="button" id="send-test" disabled={!!busy} onClick={sendTest}>
+            {busy === "test" ? "Sending…" : "Send a test"}
+          </button>
+        </div>
+        {error?.action === "test" ? <ErrorBox error={error.error} /> : null}
+        {test ? (
+          <div className="scroll">
+            <table id="test-result">
+              <thead>
+                <tr>
+                  <th>channel</th>
+                  <th>outcome</th>
+                  <th>detail</th>
+                </tr>
+              </thead>
+              <tbody>
+                {(["webhook", "email"] as const).map((channel) => {
+                  const r = test[channel];
+                  return (
+                    <tr key={channel} data-channel={channel} data-outcome={r.outcome}>
+                      <td>{channel}</td>
+                      <td className={`outcome ${r.outcome}`}>
+                        {OUTCOMES[r.outcome]}
+                        {r.status ? ` (HTTP ${r.status})` : ""}
+                      </td>
+                      <td className="detail">{r.detail ?? ""}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </div>
+    </>
+  );
+}
