@@ -6,7 +6,7 @@ running locally is created as a pull subscription so its messages wait instead o
 
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from google.api_core import exceptions as gexc
 from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
@@ -15,11 +15,27 @@ from google.protobuf import duration_pb2
 from emulators import tfmodel
 
 
+@contextlib.contextmanager
+def _emulator_host(host: str) -> Iterator[None]:
+    """The Pub/Sub clients find the emulator through the environment; point them at this
+    stack's only while they are made, so a stack started in a test process does not leave the
+    process pointing at it once it stops."""
+    before = os.environ.get("PUBSUB_EMULATOR_HOST")
+    os.environ["PUBSUB_EMULATOR_HOST"] = host
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PUBSUB_EMULATOR_HOST"]
+        else:
+            os.environ["PUBSUB_EMULATOR_HOST"] = before
+
+
 def provision(pubsub_host: str, project: str, endpoints: Mapping[str, str]) -> None:
-    os.environ["PUBSUB_EMULATOR_HOST"] = pubsub_host
     model = tfmodel.load()
-    publisher = PublisherClient()
-    subscriber = SubscriberClient()
+    with _emulator_host(pubsub_host):
+        publisher = PublisherClient()
+        subscriber = SubscriberClient()
     dead_letter_topics = {s.dead_letter_topic for s in model.subscriptions.values()}
     for topic in [*model.topics, *sorted(dead_letter_topics)]:
         with contextlib.suppress(gexc.AlreadyExists):
