@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from common.detection.signals import Evaluation
+from common.detection.signals import SLOW_RULE, Evaluation
 from common.detection_config import DetectionConfig
 from common.timekeys import hour_key
 
@@ -141,6 +141,11 @@ def back_to_baseline(alert: Alert, ev: Evaluation, config: DetectionConfig) -> b
     (fewer mentions in six hours than one spiking hour needs)."""
     if ev.spike:
         return False
+    if alert.rule.endswith(SLOW_RULE) and ev.day is not None:
+        # Opened on a day of thin promotion, which no six hours would keep open: it lasts
+        # while the day still clears the bars, so a steady campaign is one episode, not a
+        # resolution and a reopening every hour.
+        return not ev.day.spiking
     six = ev.windows["6h"]
     if six.mentions < config.min_mentions_1h:
         return True

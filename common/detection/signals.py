@@ -57,6 +57,9 @@ class WindowScore:
         }
 
 
+SLOW_RULE = "volume_24h"  # ends the rule of a pump read from a day of thin promotion
+
+
 def score_window(
     counts: Mapping[int, int],
     base: Baseline,
@@ -99,6 +102,9 @@ class Evaluation:
     rule: str
     score: float
     reasons: tuple[str, ...] = field(default=())
+    # The day window a thin promotion is judged on (``SLOW_RULE``): computed when no hour or
+    # six spiked; what keeps an alert it opened open, since no six hours of it would.
+    day: WindowScore | None = None
 
     def metrics_doc(self) -> dict[str, float | str]:
         """Flat name -> number: what the API shows as the alert's metrics."""
@@ -185,6 +191,7 @@ def evaluate(
     kind: str | None = None
     rule = "none"
     warming = stats_since is not None and as_of < stats_since + config.warmup_hours * HOUR
+    slow: WindowScore | None = None
     if not spiking and not warming:
         # Promotion spread thin (a post an hour for two days) never spikes an hour or six; a
         # day of it, made of the pump signals, is a pump all the same. Never organic.
@@ -202,7 +209,7 @@ def evaluate(
         if slow.spiking and day_risk.risk >= config.pump_risk_max:
             kind, rule, risk, quality, quality_window = (
                 "pump",
-                f"pump_risk>={config.pump_risk_max:g} on volume_24h",
+                f"pump_risk>={config.pump_risk_max:g} on {SLOW_RULE}",
                 day_risk,
                 day,
                 "24h",
@@ -262,4 +269,5 @@ def evaluate(
         rule=rule,
         score=round(score, 6),
         reasons=tuple(reasons),
+        day=slow,
     )

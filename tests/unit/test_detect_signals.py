@@ -7,12 +7,14 @@ import pytest
 from scipy.stats import nbinom
 
 from common.detection.baseline import GlobalStats
+from common.detection.engine import TickerState, decide
 from common.detection.signals import surprise
 from common.detection_config import DEFAULT_CONFIG
-from tests.unit.detect_helpers import H0, HOUR, START, evaluate_at, mentions, state_of, steady
+from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, evaluate_at, mentions, state_of, steady
 
 NOW = H0 + 24 * 10  # ten days of data collected
 QUIET = range(NOW - 24 * 9, NOW - 1)
+STATS = GlobalStats(rate=0.05, since=float(START))
 
 
 def at_end_of(hour: int) -> float:
@@ -141,3 +143,21 @@ def test_a_day_of_thin_organic_talk_raises_nothing() -> None:
     thin = [m for h in range(NOW - 23, NOW + 1) for m in mentions(h, 1, prefix="o")]
     ev = evaluate_at(state_of(thin), at_end_of(NOW))
     assert ev.kind is None
+
+
+def test_a_steady_thin_campaign_is_one_pump_episode_not_an_alert_reopened_every_hour() -> None:
+    state = TickerState()
+    alert = None
+    happened: list[str] = []
+    for h in range(NOW - 30, NOW + 30):  # a copied post two hours in three, from new accounts
+        state.add(buckets_of(mentions(h, 1 if h % 3 else 0, age_days=3, duplicate=True, prefix=f"p{h}"), True))
+        out = decide(
+            "TEST", state.buckets, state.counts, alert, [], as_of=at_end_of(h), stats=STATS, config=DEFAULT_CONFIG
+        )
+        alert = out.alert or alert
+        happened += [e for e in out.events if e != "updated"]
+    # One episode: opened once, at most resolved once the baseline has learnt the campaign,
+    # never resolved and reopened hour after hour (no six hours of it would keep it open).
+    assert happened[0] == "opened"
+    assert "reopened" not in happened and happened.count("resolved") <= 1
+    assert alert is not None and alert.kind == "pump" and alert.level == 1
