@@ -14,6 +14,8 @@ from functions.api.errors import ApiError
 from functions.api.openapi import API
 from functions.api.services import Services
 
+TESTS_PER_MINUTE = 3  # test sends one user may make a minute
+
 
 def _state(svc: Services, user: Principal) -> m.NotificationState:
     stored = svc.store.user(user)
@@ -75,6 +77,9 @@ def rotate_webhook_secret(svc: Services, user: Principal) -> m.WebhookSecret:
     response=m.NotificationTest,
 )
 def test_notifications(svc: Services, user: Principal) -> m.NotificationTest:
+    # Each test waits on the user's own receivers: a few a minute, so nobody can hold the
+    # api's instances with them.
+    svc.limiter.check(f"notify-test:{user.sub}", TESTS_PER_MINUTE)
     stored = svc.store.user(user)
     settings = notify.settings_of(stored)
     channels = Channels(svc.settings)

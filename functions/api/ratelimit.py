@@ -3,7 +3,7 @@ Firestore (``ratelimits/{key}-{minute}``) with an ``Increment`` transform.
 
 The commit response carries the transform's result, so one write both counts and tells us
 the new count: no read, no transaction. An instance does not write per request: it claims a
-slice of the window's count at a time (:func:`lease_size`, a tenth of the limit, at most 20)
+slice of the window's count at a time (:func:`lease_size`, a fiftieth of the limit, at most 20)
 and hands out those positions from memory; a request whose position is past the limit is
 refused. Across instances the limit still holds; what an instance claimed and did not use
 can refuse callers early by at most its slice. ``expires_at`` lets a TTL policy sweep old
@@ -34,9 +34,10 @@ def _doc_id(key: str, window: int) -> str:
 
 
 def lease_size(limit: int) -> int:
-    """Positions one instance claims at once: a tenth of the limit (at most 20), so unused
-    claims cost a caller at most a tenth of the limit per instance."""
-    return max(1, min(20, limit // 10))
+    """Positions one instance claims at once: a fiftieth of the limit (at most 20). The api
+    runs up to ten instances, so what they claim and leave unused costs a caller at most a
+    fifth of the limit; small limits are counted one request per write."""
+    return max(1, min(20, limit // 50))
 
 
 @dataclass

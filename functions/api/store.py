@@ -364,7 +364,7 @@ class Store:
             )
             try:
                 batch.commit()
-            except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict, gexc.Aborted):
+            except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict, gexc.Aborted, gexc.NotFound):
                 continue  # the same user changed it meanwhile: decide again on a fresh read
             return change
         raise ApiError(409, "feedback_conflict", "this verdict kept changing concurrently; send it again")

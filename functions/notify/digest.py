@@ -96,9 +96,10 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
             store.finish(db, claim, "refused", reason=str(exc)[:300])
             logger.warning("webhook of %s refused digest %s: %s", user_id, delivery_id, exc)
             continue
-        except DeliveryFailed as exc:
+        except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
             store.finish(db, claim, "failed", reason=str(exc)[:300])
-            raise
+            result.failed.append(f"{user_id}/{hour}/{channel}: {exc}")
+            continue
         store.finish(db, claim, "sent", attempt=claim.attempt, events=len(bodies))
         result.sent.append(delivery_id)
         try:

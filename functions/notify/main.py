@@ -100,15 +100,15 @@ def _deliver(  # noqa: PLR0917 - one delivery's whole context, called from one p
     delivery_id = rules.delivery_id(user_id, event, channel)
     hour = hour_key(channels.clock())
     entry = rules.payload(event, alert, settings.app_url)
-    if rules.settings_of(user).digest:
-        if store.add_to_digest(db, user_id, hour, delivery_id, channel, entry, channels.clock()):
-            result.digested += 1
-        else:
-            result.skipped += 1
-        return
     claim = store.claim(db, delivery_id, channels.clock())
-    if claim is None:
+    if claim is None:  # settled before: sent, refused, or already in a digest
         result.skipped += 1
+        return
+    if rules.settings_of(user).digest:
+        # claimed like any delivery, so a redelivery in a later hour is not digested twice
+        store.add_to_digest(db, user_id, hour, delivery_id, channel, entry, channels.clock())
+        store.finish(db, claim, "digested", reason="digest")
+        result.digested += 1
         return
     if store.sent_this_hour(db, user_id, channel, hour) >= rules.settings_of(user).max_per_hour:
         # a flood becomes a digest: recorded first, so a crash before settling re-records (once)
