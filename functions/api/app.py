@@ -7,6 +7,7 @@ rate limit (per user, or per client IP on routes without auth), then input valid
 
 import json
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from functions.api.auth import AuthError, KeysUnavailable, Principal, bearer_tok
 from functions.api.errors import ApiError, error_response, install, validation_message
 from functions.api.openapi import API, Operation, document
 from functions.api.services import Services
+
+logger = log.get_logger(__name__)
 
 CORS_METHODS = "GET, PUT, PATCH, POST, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type"
@@ -135,15 +138,57 @@ def _install_cors(app: Flask, origins: frozenset[str]) -> None:
         return response
 
 
+UNMATCHED = "unmatched"  # the route of a request no rule matched (a 404, or a 405's method)
+
+
+def _route() -> str:
+    """The rule's template (``/v1/alerts/<alert_id>``), never the raw path: a bounded label."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else UNMATCHED
+
+
 def _install_log_context(app: Flask, function: str) -> None:
     """Every line written while a request is handled, its error handlers' included, names the
-    function and the route, as the Pub/Sub functions' lines name theirs."""
+    function, the route (the rule's template) and the operation, as the Pub/Sub functions'
+    lines name theirs; when the response is ready, one line per request says how it went.
+
+    That line is the contract of the ``api_requests`` and ``api_latency`` metrics
+    (terraform/monitoring.tf): message ``served <method> <route> <status> ...``, severity
+    INFO whatever the status (a 5xx's cause is logged as an error where it happens), fields
+    ``route``, ``method``, ``status`` (int) and ``latency_ms`` (float), and Cloud Logging's
+    ``httpRequest`` with the status and latency, so Logs Explorer shows it as a request."""
 
     @app.before_request
     def _enter() -> None:
-        context = log.context(function=function, route=request.endpoint)
+        g.started = time.perf_counter()
+        context = log.context(function=function, route=_route(), operation=request.endpoint)
         context.__enter__()
         g.log_context = context
+
+    @app.after_request
+    def _served(response: Response) -> Response:
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        route, status = _route(), response.status_code
+        http_request = {
+            "requestMethod": request.method,
+            "requestUrl": request.url,
+            "status": status,
+            "latency": f"{seconds:.6f}s",
+            "userAgent": request.user_agent.string,
+            "protocol": request.environ.get("SERVER_PROTOCOL"),
+        }
+        if response.content_length is not None:
+            http_request["responseSize"] = str(response.content_length)
+        fields = {"route": route, "method": request.method, "status": status, "latency_ms": round(seconds * 1000, 1)}
+        logger.info(
+            "served %s %s %d in %.1f ms",
+            request.method,
+            route,
+            status,
+            seconds * 1000,
+            extra={"json_fields": fields, "http_request": http_request},
+        )
+        return response
 
     @app.teardown_request
     def _leave(exc: BaseException | None) -> None:

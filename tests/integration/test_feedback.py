@@ -259,7 +259,11 @@ def test_the_line_as_cloud_logging_reads_it_names_the_function_and_the_route(api
         e for e in map(json.loads, stream.getvalue().splitlines()) if str(e.get("message")).startswith("feedback")
     ]
     assert line["severity"] == "INFO" and line["message"].startswith("feedback recorded")
-    assert (line["function"], line["route"]) == ("local", "give_feedback")  # K_SERVICE names it in production
+    assert (line["function"], line["route"], line["operation"]) == (  # K_SERVICE names the function in production
+        "local",
+        "/v1/alerts/<alert_id>/feedback",
+        "give_feedback",
+    )
     assert (line["kind"], line["rule"], line["verdict"], line["correct"]) == (
         "organic",
         "volume_spike_6h",
