@@ -63,7 +63,31 @@ locals {
         correct = "jsonPayload.correct"
       }
     }
+    api_requests = {
+      description = "API requests answered, per route (the rule's template, not the path), method and status"
+      function    = "api"
+      severity    = "=INFO"
+      message     = "^served "
+      labels = {
+        route  = "jsonPayload.route"
+        method = "jsonPayload.method"
+        status = "jsonPayload.status"
+      }
+    }
     # Distributions: `value` names the numeric field each line contributes.
+    api_latency = {
+      description = "milliseconds the api took to answer, per route (the rule's template), method and status"
+      function    = "api"
+      severity    = "=INFO"
+      message     = "^served "
+      labels = {
+        route  = "jsonPayload.route"
+        method = "jsonPayload.method"
+        status = "jsonPayload.status"
+      }
+      value = "jsonPayload.latency_ms"
+      unit  = "ms"
+    }
     fetch_items = {
       description = "items one fetch run stored (new posts and comments), per subreddit"
       function    = "fetch"
@@ -102,6 +126,16 @@ locals {
       threshold = 0
       runbook   = "ingestion-stopped"
     }
+    # runs finish but store nothing: no subreddit's mean items per run reached 1 in 30 minutes
+    ingestion_stale = {
+      metric    = "fetch_items"
+      condition = "below"
+      duration  = "1800s"
+      threshold = 1
+      aligner   = "ALIGN_MEAN"
+      reducer   = "REDUCE_MAX"
+      runbook   = "ingestion-stale"
+    }
     dead_letters = {
       metric    = "dead_lettered"
       condition = "above"
@@ -109,11 +143,13 @@ locals {
       threshold = 0
       runbook   = "dead-letters"
     }
+    # per function: one noisy function pages even while the others are quiet
     function_errors = {
       metric    = "function_errors"
       condition = "above"
       duration  = "300s"
       threshold = 10
+      group_by  = ["metric.label.function"]
       runbook   = "function-errors"
     }
     reddit_throttling = {
@@ -133,6 +169,17 @@ locals {
       reducer   = "REDUCE_MAX"
       runbook   = "detect-lag"
     }
+    # the p95 of the alert list (the web app's main page) in ms; `where` narrows the series
+    api_latency = {
+      metric    = "api_latency"
+      condition = "above"
+      duration  = "600s"
+      threshold = 1000
+      aligner   = "ALIGN_PERCENTILE_95"
+      reducer   = "REDUCE_MAX"
+      where     = "metric.labels.route=\"/v1/alerts\" AND metric.labels.method=\"GET\""
+      runbook   = "api-latency"
+    }
   }
 
   log_metric_filters = {
@@ -142,6 +189,15 @@ locals {
       "severity${spec.severity}",
       spec.message == "" ? "" : "jsonPayload.message=~\"${spec.message}\"",
       lookup(spec, "extra", ""),
+    ]))
+  }
+
+  # Each policy's time-series filter: its metric, narrowed by `where` (labels the metric extracts).
+  alert_policy_filters = {
+    for name, policy in local.alert_policies : name => join(" AND ", compact([
+      "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[policy.metric].name}\"",
+      "resource.type=\"cloud_run_revision\"",
+      lookup(policy, "where", ""),
     ]))
   }
 }
@@ -198,16 +254,17 @@ resource "google_monitoring_alert_policy" "log_metric" {
     display_name = "${each.value.metric} ${each.value.condition} ${each.value.threshold}"
 
     dynamic "condition_threshold" {
-      for_each = each.value.condition == "above" ? [1] : []
+      for_each = contains(["above", "below"], each.value.condition) ? [1] : []
       content {
-        filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[each.value.metric].name}\" AND resource.type=\"cloud_run_revision\""
-        comparison      = "COMPARISON_GT"
+        filter          = local.alert_policy_filters[each.key]
+        comparison      = each.value.condition == "below" ? "COMPARISON_LT" : "COMPARISON_GT"
         threshold_value = each.value.threshold
         duration        = each.value.duration
         aggregations {
           alignment_period     = "300s"
           per_series_aligner   = lookup(each.value, "aligner", "ALIGN_SUM")
           cross_series_reducer = lookup(each.value, "reducer", "REDUCE_SUM")
+          group_by_fields      = lookup(each.value, "group_by", [])
         }
       }
     }
@@ -215,7 +272,7 @@ resource "google_monitoring_alert_policy" "log_metric" {
     dynamic "condition_absent" {
       for_each = each.value.condition == "absent" ? [1] : []
       content {
-        filter   = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.metric[each.value.metric].name}\" AND resource.type=\"cloud_run_revision\""
+        filter   = local.alert_policy_filters[each.key]
         duration = each.value.duration
         aggregations {
           alignment_period     = "300s"
@@ -268,6 +325,41 @@ resource "google_monitoring_alert_policy" "api_errors" {
   }
 }
 
+# A scheduler job's attempt failed: the tick was not published, so nothing downstream ran.
+# Cloud Scheduler writes these lines itself (one per attempt, severity ERROR when it failed),
+# not our code, so this policy matches the log directly instead of a log-based metric; the
+# job ids are the jobs of scheduler.tf.
+locals {
+  scheduler_jobs = [google_cloud_scheduler_job.scrape_tick.name, google_cloud_scheduler_job.digest_tick.name]
+}
+
+resource "google_monitoring_alert_policy" "scheduler_failures" {
+  display_name = "Akleao: scheduler job failures"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "a scheduler job attempt failed"
+    condition_matched_log {
+      filter           = "resource.type=\"cloud_scheduler_job\" AND resource.labels.job_id=(${join(" OR ", [for job in local.scheduler_jobs : "\"${job}\""])}) AND severity>=ERROR"
+      label_extractors = { job = "EXTRACT(resource.labels.job_id)" }
+    }
+  }
+
+  alert_strategy {
+    notification_rate_limit {
+      period = "3600s" # one mail an hour while a job keeps failing
+    }
+    auto_close = "1800s"
+  }
+
+  notification_channels = [google_monitoring_notification_channel.oncall.id]
+
+  documentation {
+    content   = "Runbook: docs/operations.md#scheduler-failures"
+    mime_type = "text/markdown"
+  }
+}
+
 # A cost spike: the month's spend (actual and forecast) against daily_budget_usd x 30.
 resource "google_billing_budget" "monthly" {
   billing_account = var.billing_account
@@ -314,7 +406,11 @@ locals {
     { title = "Lag: detect, median (s), as the detect-lag policy reads it", metric = "detect_lag", builtin = "", where = "", aligner = "ALIGN_PERCENTILE_50", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
     { title = "Lag: oldest unacked message, per subscription (s)", metric = "", builtin = "pubsub.googleapis.com/subscription/oldest_unacked_message_age", where = "resource.type=\"pubsub_subscription\"", aligner = "ALIGN_MAX", reducer = "REDUCE_MAX", group_by = ["resource.label.subscription_id"], period = "300s" },
     { title = "API: requests per response class", metric = "", builtin = "run.googleapis.com/request_count", where = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\"", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.response_code_class"], period = "300s" },
-    { title = "API: latency p95 (ms; per service, no per-route metric)", metric = "", builtin = "run.googleapis.com/request_latencies", where = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\"", aligner = "ALIGN_PERCENTILE_95", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
+    { title = "API: latency p95, all routes, as Cloud Run measures it (ms)", metric = "", builtin = "run.googleapis.com/request_latencies", where = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\"", aligner = "ALIGN_PERCENTILE_95", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
+    { title = "API: requests per route and status", metric = "api_requests", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.route", "metric.label.status"], period = "300s" },
+    { title = "API: latency p95 per route (ms; the api-latency policy reads GET /v1/alerts)", metric = "api_latency", builtin = "", where = "", aligner = "ALIGN_PERCENTILE_95", reducer = "REDUCE_MAX", group_by = ["metric.label.route", "metric.label.method"], period = "300s" },
+    { title = "Cost: Firestore document reads per hour (whole database)", metric = "", builtin = "firestore.googleapis.com/document/read_count", where = "resource.type=\"firestore_instance\"", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = [], period = "3600s" },
+    { title = "Cost: Firestore document writes per hour (whole database)", metric = "", builtin = "firestore.googleapis.com/document/write_count", where = "resource.type=\"firestore_instance\"", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = [], period = "3600s" },
     { title = "Alert events published, per kind", metric = "alerts_published", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.kind"], period = "3600s" },
     { title = "Dead letters: malformed messages, per subscription", metric = "dead_lettered", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subscription"], period = "300s" },
     { title = "Dead letters: messages held", metric = "", builtin = "pubsub.googleapis.com/subscription/num_undelivered_messages", where = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=monitoring.regex.full_match(\".*-dead-letter-hold\")", aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = ["resource.label.subscription_id"], period = "300s" },

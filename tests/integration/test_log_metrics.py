@@ -5,7 +5,6 @@ distribution's value field is a number there)."""
 
 import json
 import os
-import re
 import time
 import urllib.request
 from collections.abc import Callable
@@ -20,48 +19,15 @@ from demo.logs import FunctionLog
 from devtools import devauth
 from devtools.pubsub import Observer
 from devtools.reddit import LocalReddit
-from emulators import tfmodel
 from emulators.stack import Stack
 from tests.integration.test_detect import _db, _publish, organic_batch, prepare
 from tests.integration.test_fetch import WSB, db_client, finished, tick
+from tests.support.log_metrics import log_metrics, matches
 from tests.support.small_corpus import SMALL
-
-SEVERITIES = ["DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"]
 
 
 def _lines(log_dir: Path) -> list[dict[str, Any]]:
     return [entry for path in log_dir.glob("*.log") for entry in FunctionLog(path).entries()]
-
-
-def _field(entry: dict[str, Any], path: str) -> Any:
-    value: Any = entry
-    for part in path.removeprefix("jsonPayload.").split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
-def matches(spec: dict[str, Any], entry: dict[str, Any]) -> bool:
-    """The metric's filter (monitoring.tf log_metric_filters), read the way Cloud Logging reads it."""
-    if spec["function"] and entry.get("function") != spec["function"]:
-        return False
-    op, level = re.fullmatch(r"(>=|=)(\w+)", spec["severity"]).groups()  # type: ignore[union-attr]
-    severity = SEVERITIES.index(str(entry.get("severity", "DEFAULT")).upper()) if entry.get("severity") else -1
-    if (op == "=" and severity != SEVERITIES.index(level)) or (op == ">=" and severity < SEVERITIES.index(level)):
-        return False
-    if spec["message"] and not re.search(spec["message"], str(entry.get("message", ""))):
-        return False
-    extra = spec.get("extra", "")
-    if extra:
-        path, op, want = re.fullmatch(r"(.+?)(>=|=)(.+)", extra).groups()  # type: ignore[union-attr]
-        got = _field(entry, path)
-        if (op == "=" and str(got) != want) or (
-            op == ">=" and not (isinstance(got, int | float) and got >= float(want))
-        ):
-            return False
-    value = spec.get("value")
-    if value and not (isinstance(_field(entry, value), int | float) and not isinstance(_field(entry, value), bool)):
-        return False
-    return all(_field(entry, field) is not None for field in spec["labels"].values())
 
 
 def _judge(emulators: Stack, alert_id: str, verdict: str) -> int:
@@ -103,7 +69,10 @@ def test_every_log_metric_counts_lines_the_stack_really_writes(
     assert _judge(emulators, AlertEvent.model_validate_json(published[0].data).alert_id, "useful") == 200
     time.sleep(1.0)  # the lines are written before the acknowledgements that got us here
 
-    metrics = tfmodel.unquote(tfmodel.load().locals["log_metrics"])
+    metrics = log_metrics()
     lines = _lines(emulators.log_dir)
     unmatched = sorted(name for name, spec in metrics.items() if not any(matches(spec, e) for e in lines))
     assert unmatched == []
+    # the verdict's request, counted by route template and status, not by its raw path
+    requests = [e for e in lines if matches(metrics["api_requests"], e)]
+    assert ("/v1/alerts/<alert_id>/feedback", "POST", 200) in {(e["route"], e["method"], e["status"]) for e in requests}

@@ -17,6 +17,8 @@ from common import history, topics
 from common.adapters import firestore as fs
 from common.settings import SET_IN_PRODUCTION, Settings
 from emulators import tfmodel
+from functions.api import app  # noqa: F401 - importing it declares the routes
+from functions.api.openapi import API
 
 ROOT = Path(__file__).resolve().parents[2]
 # Set by Cloud Run itself, not by Terraform, yet read by Settings.
@@ -206,17 +208,40 @@ def test_every_alert_policy_watches_a_defined_metric_and_has_its_runbook_section
         if h.startswith("### ")
     }
     assert {p["metric"] for p in policies.values()} <= set(metrics)
-    assert {p["runbook"] for p in policies.values()} | {"api-errors"} <= anchors
-    assert {p["condition"] for p in policies.values()} <= {"above", "absent"}
+    assert {p["runbook"] for p in policies.values()} | {"api-errors", "scheduler-failures"} <= anchors
+    assert {p["condition"] for p in policies.values()} <= {"above", "below", "absent"}
+    for name, policy in policies.items():  # a policy narrows or groups only by labels its metric extracts
+        used = set(re.findall(r"metric\.labels\.(\w+)", str(policy.get("where") or "")))
+        used |= {str(f).split(".", 2)[2] for f in policy.get("group_by") or []}
+        assert used <= set(metrics[policy["metric"]]["labels"]), name
 
 
-def test_a_policy_reads_a_distribution_by_percentile_and_a_count_by_sum(model: tfmodel.TerraformModel) -> None:
+def test_the_api_latency_policy_reads_a_route_by_the_template_the_api_logs(model: tfmodel.TerraformModel) -> None:
+    policy = tfmodel.unquote(model.locals["alert_policies"])["api_latency"]
+    where = str(policy["where"]).replace('\\"', '"')
+    found = re.fullmatch(r'metric\.labels\.route="(.+)" AND metric\.labels\.method="(\w+)"', where)
+    assert found is not None, where
+    route, method = found.groups()
+    assert (method, route) in {(op.method, op.rule) for op in API.operations}  # a rule, not a path
+    assert policy["aligner"] == "ALIGN_PERCENTILE_95"
+
+
+def test_the_scheduler_failure_policy_watches_every_scheduler_job(model: tfmodel.TerraformModel) -> None:
+    jobs = {f"${{google_cloud_scheduler_job.{name}.name}}" for name in model.resources("google_cloud_scheduler_job")}
+    assert jobs and set(tfmodel.unquote(model.locals["scheduler_jobs"])) == jobs
+    (condition,) = model.resources("google_monitoring_alert_policy")["scheduler_failures"]["conditions"]
+    log_filter = tfmodel.unquote(condition["condition_matched_log"][0]["filter"])
+    assert 'resource.type=\\"cloud_scheduler_job\\"' in log_filter and "local.scheduler_jobs" in log_filter
+    assert "severity>=ERROR" in log_filter
+
+
+def test_a_policy_reads_a_distribution_by_percentile_or_mean_and_a_count_by_sum(model: tfmodel.TerraformModel) -> None:
     metrics = tfmodel.unquote(model.locals["log_metrics"])
     policies = tfmodel.unquote(model.locals["alert_policies"])
     for name, policy in policies.items():
         distribution = bool(metrics[policy["metric"]].get("value"))
         aligner = policy.get("aligner", "ALIGN_SUM")
-        assert aligner.startswith("ALIGN_PERCENTILE_") == distribution, name
+        assert aligner.startswith(DISTRIBUTION_ALIGNERS) == distribution, name
     assert policies["detect_lag"]["threshold"] == 15 * 60  # the issue's "detect lag above 15 minutes"
 
 
@@ -226,6 +251,8 @@ BUILTIN_METRICS = {
     "run.googleapis.com/request_latencies": True,
     "pubsub.googleapis.com/subscription/num_undelivered_messages": False,
     "pubsub.googleapis.com/subscription/oldest_unacked_message_age": False,
+    "firestore.googleapis.com/document/read_count": False,
+    "firestore.googleapis.com/document/write_count": False,
 }
 DISTRIBUTION_ALIGNERS = ("ALIGN_PERCENTILE_", "ALIGN_MEAN")
 
