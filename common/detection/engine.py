@@ -38,6 +38,13 @@ def series_counts(series: Mapping[str, int], now_hour: int, config: DetectionCon
     return out
 
 
+def in_history(counts: Mapping[int, int], now_hour: int, config: DetectionConfig) -> dict[int, int]:
+    """``counts`` (hour index -> volume) over the range :func:`series_counts` keeps, so a
+    decision from buckets sees the history a decision from the summary sees."""
+    first = now_hour - config.history_days * 24 - 1
+    return {h: counts[h] for h in range(first, now_hour + 1) if h in counts}
+
+
 def volumes(buckets: Mapping[str, HourBucket]) -> dict[int, int]:
     """Hour index -> discussion volume: what the baseline and the spike scores count."""
     return {hour_start(key) // HOUR: volume(b) for key, b in buckets.items()}
@@ -94,7 +101,7 @@ def decide(
     last = hour_key(as_of)
     return decide_summary(
         symbol,
-        counts,
+        in_history(counts, int(as_of // HOUR), config),
         window(buckets, last, 6),
         window(buckets, last, 24),
         previous=previous,
@@ -175,10 +182,14 @@ class WeekVolume:
         self.first: int | None = None
         self.community: dict[int, int] = {}  # hour index -> every ticker's mentions (market activity)
 
-    def add(self, hour: int, per_ticker: Mapping[str, int]) -> None:
+    def add(self, hour: int, per_ticker: Mapping[str, int], discussion: Mapping[str, int] | None = None) -> None:
+        """``per_ticker``: the hour's mentions (the global rate counts them, as the summaries'
+        7-day windows do); ``discussion``: their :func:`volume` (the market activity counts
+        it, as ``functions/detect`` sums the summaries' series), the mentions when not given."""
         if self.first is None:
             self.first = hour
-        self.community[hour] = self.community.get(hour, 0) + sum(per_ticker.values())
+        talk = per_ticker if discussion is None else discussion
+        self.community[hour] = self.community.get(hour, 0) + sum(talk.values())
         for old_hour in [h for h in self.community if h < hour - COMMUNITY_HOURS]:
             del self.community[old_hour]
         self.hours.append((hour, dict(per_ticker)))
@@ -217,7 +228,7 @@ def replay_buckets(
     week = WeekVolume()
     for index in sorted(by_hour):
         touched = by_hour[index]
-        week.add(index, {s: b.mentions for s, b in touched.items()})
+        week.add(index, {s: b.mentions for s, b in touched.items()}, {s: volume(b) for s, b in touched.items()})
         current = week.stats(index, config)
         if isinstance(stats, GlobalStats):
             current = stats if stats.since is not None else replace(stats, since=current.since)
