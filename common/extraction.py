@@ -312,6 +312,14 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
             continue  # delisted since the alias was written; the unit tests flag it
         for spelling in _spellings(row["alias"]) if row["match"] == "any" else {row["alias"]}:
             aliases[spelling] = row["symbol"]
+    # Distinctive forms of every company's name, derived by scripts/build_names.py: the curated
+    # aliases win, and a form never shadows a symbol written in capitals.
+    for row in _rows(_DATA / "name_forms.csv"):
+        if row["symbol"] not in names:
+            continue
+        for spelling in _spellings(row["form"]) if row["match"] == "any" else {row["form"]}:
+            if spelling not in names:
+                aliases.setdefault(spelling, row["symbol"])
     capital = {a: sym for a, sym in aliases.items() if not a[0].islower()}
     lower = {a: sym for a, sym in aliases.items() if a[0].islower()}
     single: dict[bytes, str | int | None] = {}
