@@ -43,7 +43,7 @@ tf-check: setup $(CHECKOV_STAMP) ## Terraform, offline: parse every file, fmt, c
 	@if command -v terraform >/dev/null; then terraform fmt -check -recursive terraform && echo "terraform fmt: clean"; \
 	 else echo "terraform not installed: fmt check skipped"; fi
 	$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --quiet --compact --skip-download
-	$(PY) -m pytest -q tests/unit/test_terraform_agreement.py tests/unit/test_terraform_source.py tests/unit/test_terraform_indexes.py
+	$(PY) -m pytest -q tests/unit/test_terraform_agreement.py tests/unit/test_terraform_source.py tests/unit/test_terraform_indexes.py tests/unit/test_tfmodel.py
 
 lint: setup ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check .

@@ -33,6 +33,22 @@ def _string_list(expression: str) -> list[str]:
     return re.findall(r'"([^"]*)"', expression)
 
 
+def _top_level_arguments(arguments: str) -> list[str]:
+    """Split a call's argument text at the commas outside brackets and strings."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, char in enumerate(arguments):
+        if char == '"' and arguments[i - 1 : i] != "\\":
+            quoted = not quoted
+        elif not quoted and char in "([{":
+            depth += 1
+        elif not quoted and char in ")]}":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(arguments[start:i].strip())
+            start = i + 1
+    return [*parts, arguments[start:].strip()]
+
+
 @dataclass(frozen=True)
 class Subscription:
     name: str
@@ -151,6 +167,26 @@ class TerraformModel:
             sub.dead_letter_topic: template.replace("${each.key}", name) for name, sub in self.subscriptions.items()
         }
 
+    def mapping(self, expression: Any) -> dict[str, Any]:
+        """A map argument as Terraform builds it: a literal map, ``local.<name>``, or
+        ``merge(...)`` of those (later arguments win). Its values are left unresolved."""
+        if isinstance(expression, dict):
+            return {unquote(k): v for k, v in expression.items() if not str(k).startswith("__")}
+        text = str(expression).strip()
+        if text.startswith("${") and text.endswith("}"):
+            text = text[2:-1].strip()
+        if re.fullmatch(r"local\.[A-Za-z0-9_]+", text):
+            return self.mapping(self.locals[text.removeprefix("local.")])
+        if text.startswith("{"):
+            return self.mapping(hcl2.loads(f"value = {text}")["value"])
+        call = re.fullmatch(r"merge\((.*)\)", text, re.DOTALL)
+        if call:
+            merged: dict[str, Any] = {}
+            for argument in _top_level_arguments(call.group(1)):
+                merged.update(self.mapping(argument))
+            return merged
+        raise ValueError(f"cannot read {expression!r} as a map: tfmodel reads literals, local.<name> and merge()")
+
     def _env_value(self, expression: Any) -> str:
         """A variable's default, or the expression itself when it has none (``var.project_id``)."""
         value = self.resolve(expression)
@@ -158,9 +194,10 @@ class TerraformModel:
 
     @property
     def functions(self) -> dict[str, Function]:
-        common = {k: self._env_value(v) for k, v in self.locals.get("common_env", {}).items()}
+        common = {k: self._env_value(v) for k, v in self.mapping(self.locals.get("common_env", {})).items()}
         out: dict[str, Function] = {}
-        for name, spec in unquote(self.locals["functions"]).items():
+        for name, raw in self.mapping(self.locals["functions"]).items():
+            spec = unquote(raw)
             out[name] = Function(
                 name=name,
                 entry_point=spec["entry_point"],
@@ -168,8 +205,8 @@ class TerraformModel:
                 timeout_seconds=int(spec["timeout"]),
                 max_instances=int(spec["max_instances"]),
                 public=bool(spec["public"]),
-                env={**common, **{k: self._env_value(v) for k, v in spec["env"].items()}},
-                secrets=dict(spec["secrets"]),
+                env={**common, **{k: self._env_value(v) for k, v in self.mapping(raw["env"]).items()}},
+                secrets={k: unquote(v) for k, v in self.mapping(raw["secrets"]).items()},
                 publishes=tuple(spec["publishes"]),
                 firestore=bool(spec["firestore"]),
                 bigquery=spec["bigquery"],

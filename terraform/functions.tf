@@ -11,6 +11,23 @@ locals {
     LOG_LEVEL            = var.log_level
   }
 
+  # What sending email needs, for notify, notify_digest and the api's test sends: the SMTP
+  # relay, the links an email carries, and the key that signs its unsubscribe links (the api
+  # also checks them).
+  mail_env = {
+    APP_URL       = var.frontend_origin
+    API_URL       = var.api_url
+    SMTP_HOST     = var.smtp_host
+    SMTP_PORT     = var.smtp_port
+    SMTP_STARTTLS = "true"
+    SMTP_USERNAME = var.smtp_username
+    SMTP_FROM     = var.smtp_from
+  }
+  mail_secrets = {
+    SMTP_PASSWORD      = "smtp-password"
+    NOTIFY_SIGNING_KEY = "notify-signing-key"
+  }
+
   functions = {
     dispatch = {
       entry_point   = "dispatch"
@@ -93,22 +110,11 @@ locals {
       max_instances = 5
       min_instances = 0
       public        = false
-      env = {
-        APP_URL       = var.frontend_origin
-        API_URL       = var.api_url
-        SMTP_HOST     = var.smtp_host
-        SMTP_PORT     = var.smtp_port
-        SMTP_STARTTLS = "true"
-        SMTP_USERNAME = var.smtp_username
-        SMTP_FROM     = var.smtp_from
-      }
-      secrets = {
-        SMTP_PASSWORD      = "smtp-password"
-        NOTIFY_SIGNING_KEY = "notify-signing-key"
-      }
-      publishes = []
-      firestore = true
-      bigquery  = "none"
+      env           = local.mail_env
+      secrets       = local.mail_secrets
+      publishes     = []
+      firestore     = true
+      bigquery      = "none"
     }
     notify_digest = {
       entry_point   = "notify_digest"
@@ -117,22 +123,11 @@ locals {
       max_instances = 1 # one hourly tick; a second instance would only wait on the first's claims
       min_instances = 0
       public        = false
-      env = {
-        APP_URL       = var.frontend_origin
-        API_URL       = var.api_url
-        SMTP_HOST     = var.smtp_host
-        SMTP_PORT     = var.smtp_port
-        SMTP_STARTTLS = "true"
-        SMTP_USERNAME = var.smtp_username
-        SMTP_FROM     = var.smtp_from
-      }
-      secrets = {
-        SMTP_PASSWORD      = "smtp-password"
-        NOTIFY_SIGNING_KEY = "notify-signing-key"
-      }
-      publishes = []
-      firestore = true
-      bigquery  = "none"
+      env           = local.mail_env
+      secrets       = local.mail_secrets
+      publishes     = []
+      firestore     = true
+      bigquery      = "none"
     }
     api = {
       entry_point   = "api"
@@ -141,24 +136,15 @@ locals {
       max_instances = 10
       min_instances = var.api_min_instances
       public        = true # the frontend calls it; it checks Better Auth JWTs itself
-      env = {
+      # mail: test sends (POST /v1/me/notifications/test) and unsubscribe links
+      env = merge(local.mail_env, {
         BIGQUERY_DATASET = var.bigquery_dataset
         AUTH_JWKS_URL    = "${var.frontend_origin}/api/auth/jwks"
         AUTH_ISSUER      = var.frontend_origin
         AUTH_AUDIENCE    = var.frontend_origin
         CORS_ORIGINS     = var.frontend_origin
-        APP_URL          = var.frontend_origin # test sends (POST /v1/me/notifications/test)
-        API_URL          = var.api_url
-        SMTP_HOST        = var.smtp_host
-        SMTP_PORT        = var.smtp_port
-        SMTP_STARTTLS    = "true"
-        SMTP_USERNAME    = var.smtp_username
-        SMTP_FROM        = var.smtp_from
-      }
-      secrets = {
-        NOTIFY_SIGNING_KEY = "notify-signing-key" # checks unsubscribe links, signs the test email's
-        SMTP_PASSWORD      = "smtp-password"      # test sends
-      }
+      })
+      secrets   = local.mail_secrets
       publishes = []
       firestore = true
       bigquery  = "read"
