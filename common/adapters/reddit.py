@@ -224,6 +224,16 @@ class Thread:
     author_ids: Mapping[str, str] = field(default_factory=dict)  # name -> t2 fullname
 
 
+@dataclass(frozen=True)
+class TreeRequest:
+    """What a comment-tree read asks for: sort ``top``, ``limit`` comments, and at most
+    ``replace_more`` extra requests when fewer than ``limit`` of them are ``usable``."""
+
+    limit: int
+    replace_more: int
+    usable: Callable[[RedditItem], bool]
+
+
 # What reading an unexpected answer raises inside asyncpraw (a listing without "data", a
 # thing without "kind"...). Raised in our own code, the same types are bugs and propagate.
 _READING_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError, AssertionError)
@@ -351,12 +361,10 @@ class RedditClient:
 
     # -- comment trees
 
-    async def _thread(
-        self, post_id: str, limit: int, replace_more: int, usable: Callable[[RedditItem], bool]
-    ) -> Thread:
+    async def _thread(self, post_id: str, wanted: TreeRequest) -> Thread:
         submission = await self._client().submission(post_id.removeprefix("t3_"), fetch=False)
         submission.comment_sort = "top"
-        submission.comment_limit = limit
+        submission.comment_limit = wanted.limit
         try:
             await submission.load()
         except (praw_errors.NotFound, praw_errors.Forbidden):
@@ -364,25 +372,17 @@ class RedditClient:
         things = [c for c in submission.comments.list() if isinstance(c, asyncpraw.models.Comment)]
         comments = [comment_from(c) for c in things]
         has_more = any(isinstance(c, asyncpraw.models.MoreComments) for c in submission.comments.list())
-        if replace_more > 0 and has_more and sum(map(usable, comments)) < limit:
-            await submission.comments.replace_more(limit=replace_more)
+        if wanted.replace_more > 0 and has_more and sum(map(wanted.usable, comments)) < wanted.limit:
+            await submission.comments.replace_more(limit=wanted.replace_more)
             things = [c for c in submission.comments.list() if isinstance(c, asyncpraw.models.Comment)]
             comments = [comment_from(c) for c in things]
         ids = {c.author: i for c, i in zip(comments, map(_author_id, things), strict=True) if c.author and i}
         return Thread(post_from(submission), tuple(comments), ids)
 
-    def threads(
-        self,
-        post_ids: Sequence[str],
-        *,
-        limit: int,
-        replace_more: int,
-        usable: Callable[[RedditItem], bool],
-        timeout: float,
-    ) -> list[Thread | Exception]:
-        """Each post's comment tree (sort ``top``, ``limit`` comments, at most
-        ``replace_more`` extra requests when bots and nesting leave too few), fetched with
-        bounded concurrency. A failed or unfinished post is an exception in its slot."""
+    def threads(self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float) -> list[Thread | Exception]:
+        """Each post's comment tree as ``wanted`` says (extra requests only when bots and
+        nesting leave too few usable comments), fetched with bounded concurrency. A failed
+        or unfinished post is an exception in its slot."""
 
         async def all_threads() -> list[Thread | Exception]:
             gate = asyncio.Semaphore(self.config.concurrency)
@@ -390,9 +390,7 @@ class RedditClient:
             async def one(post_id: str) -> Thread | Exception:
                 async with gate:
                     try:
-                        return await self._guard(
-                            f"comments/{post_id}", self._thread(post_id, limit, replace_more, usable)
-                        )
+                        return await self._guard(f"comments/{post_id}", self._thread(post_id, wanted))
                     except (RedditUnavailable, MalformedListing, ListingRefused) as exc:
                         return exc
 

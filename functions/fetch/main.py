@@ -14,7 +14,7 @@ next run reads that stretch again; a failed tree or author lookup only loses its
 """
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,6 +27,7 @@ from common.adapters.reddit import (
     RedditConfig,
     RedditUnavailable,
     RetryPolicy,
+    TreeRequest,
 )
 from common.adapters.reddit import Thread as RedditThread
 from common.adapters.reddit import get_client as get_reddit
@@ -49,13 +50,7 @@ class Reddit(Protocol):
         self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000
     ) -> list[ingest.ListedComment]: ...
     def threads(
-        self,
-        post_ids: Sequence[str],
-        *,
-        limit: int,
-        replace_more: int,
-        usable: Callable[[RedditItem], bool],
-        timeout: float,
+        self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float
     ) -> list[RedditThread | Exception]: ...
     def authors(
         self, names: Mapping[str, str | None], *, timeout: float
@@ -347,14 +342,13 @@ def _read_threads(
     its extra: the post is kept as listed, its comments come from the comment listing."""
     bots = settings.bot_accounts
     tree_ids = work_plan.trees
+    wanted = TreeRequest(
+        limit=settings.comment_limit,
+        replace_more=settings.replace_more_limit,
+        usable=lambda c: ingest.keep_comment(c, bots),
+    )
     with report.timing("reddit"):
-        fetched = reddit.threads(
-            tree_ids,
-            limit=settings.comment_limit,
-            replace_more=settings.replace_more_limit,
-            usable=lambda c: ingest.keep_comment(c, bots),
-            timeout=deadline - time.monotonic(),
-        )
+        fetched = reddit.threads(tree_ids, wanted, timeout=deadline - time.monotonic())
     threads = dict(zip(tree_ids, fetched, strict=True))
     failures = [t for t in fetched if isinstance(t, Exception)]
     report.trees, report.failed_trees = len(tree_ids) - len(failures), len(failures)

@@ -3,14 +3,14 @@ that answers from lists. What crosses the function's boundary (Firestore, Pub/Su
 API) is tested through the emulators in tests/integration/test_fetch.py; here, the phases'
 order and bookkeeping: what is published, what is stored, where the cursor goes."""
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pytest
 
 from common import ingest, topics
 from common.adapters.pubsub import Outgoing
-from common.adapters.reddit import ListingRefused, Thread
+from common.adapters.reddit import ListingRefused, Thread, TreeRequest
 from common.messages import ItemBatch, MentionBatch, RedditItem, SubredditFetch
 from common.settings import Settings
 from functions.fetch.main import ingest_subreddit
@@ -86,15 +86,7 @@ class ListReddit:
             raise ListingRefused("403 private")
         return []
 
-    def threads(
-        self,
-        post_ids: Sequence[str],
-        *,
-        limit: int,
-        replace_more: int,
-        usable: Callable[[RedditItem], bool],
-        timeout: float,
-    ) -> list[Thread | Exception]:
+    def threads(self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float) -> list[Thread | Exception]:
         return [Thread(None, ()) for _ in post_ids]
 
     def authors(self, names: Mapping[str, str | None], *, timeout: float) -> dict[str, ingest.AuthorFacts | Exception]:

@@ -19,6 +19,7 @@ from common.adapters.reddit import (
     RetryingRequestor,
     RetryPolicy,
     Thread,
+    TreeRequest,
 )
 from common.ingest import AuthorFacts, keep_comment
 from devtools.reddit import serve_in_thread
@@ -84,7 +85,7 @@ def test_a_thread_returns_top_comments_and_replace_more_fills_what_bots_took(
     server: tuple[str, Replay], client: RedditClient
 ) -> None:
     _, replay = server
-    [thread] = client.threads(["t3_busy"], limit=20, replace_more=1, usable=lambda c: keep_comment(c, ()), timeout=10)
+    [thread] = client.threads(["t3_busy"], TreeRequest(20, 1, lambda c: keep_comment(c, ())), timeout=10)
     assert isinstance(thread, Thread)
     assert thread.post is not None and thread.post.item.num_comments == 38
     assert thread.comments[0].author == "AutoModerator"  # score 1000: first under sort=top
@@ -93,7 +94,7 @@ def test_a_thread_returns_top_comments_and_replace_more_fills_what_bots_took(
 
 
 def test_a_thread_that_is_gone_is_empty_rather_than_an_error(client: RedditClient) -> None:
-    [thread] = client.threads(["t3_nothere"], limit=20, replace_more=0, usable=lambda c: True, timeout=10)
+    [thread] = client.threads(["t3_nothere"], TreeRequest(20, 0, lambda c: True), timeout=10)
     assert thread == Thread(None, ())
 
 
@@ -213,7 +214,7 @@ def test_server_errors_beyond_the_retry_budget_become_reddit_unavailable(
 ) -> None:
     _, replay = server
     replay.faults.append(Fault("/comments/busy", status=503, times=10))
-    results = client.threads(["t3_busy", "t3_dd1"], limit=20, replace_more=0, usable=lambda c: True, timeout=10)
+    results = client.threads(["t3_busy", "t3_dd1"], TreeRequest(20, 0, lambda c: True), timeout=10)
     assert isinstance(results[0], RedditUnavailable)
     assert isinstance(results[1], Thread)
     assert client.retried == 2
