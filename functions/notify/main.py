@@ -40,6 +40,17 @@ class Result:
     failed: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Message:
+    """One event for one user on one channel: what a delivery claims, sends and settles."""
+
+    event: AlertEvent
+    alert: dict[str, Any]  # the stored alert the event is about ({} when it is gone)
+    user_id: str
+    user: dict[str, Any]
+    channel: rules.Channel
+
+
 def notify_event(
     event: AlertEvent,
     *,
@@ -62,7 +73,7 @@ def notify_event(
             continue
         for channel in wanted:
             try:
-                _deliver(event, alert, user_id, user, channel, settings, db, channels, result)
+                _deliver(Message(event, alert, user_id, user, channel), settings, db, channels, result)
             except (DeliveryFailed, store.Busy) as exc:
                 result.failed.append(f"{user_id}/{channel}: {exc}")
     logger.info(
@@ -86,20 +97,11 @@ def notify_event(
     return result
 
 
-def _deliver(  # noqa: PLR0917 - one delivery's whole context, called from one place
-    event: AlertEvent,
-    alert: dict[str, Any],
-    user_id: str,
-    user: dict[str, Any],
-    channel: rules.Channel,
-    settings: Settings,
-    db: firestore.Client,
-    channels: Channels,
-    result: Result,
-) -> None:
-    delivery_id = rules.delivery_id(user_id, event, channel)
+def _deliver(message: Message, settings: Settings, db: firestore.Client, channels: Channels, result: Result) -> None:
+    user_id, user, channel = message.user_id, message.user, message.channel
+    delivery_id = rules.delivery_id(user_id, message.event, channel)
     hour = hour_key(channels.clock())
-    entry = rules.payload(event, alert, settings.app_url)
+    entry = rules.payload(message.event, message.alert, settings.app_url)
     claim = store.claim(db, delivery_id, channels.clock())
     if claim is None:  # settled before: sent, refused, or already in a digest
         result.skipped += 1
@@ -117,7 +119,7 @@ def _deliver(  # noqa: PLR0917 - one delivery's whole context, called from one p
         result.digested += 1
         return
     try:
-        _send(event, alert, user_id, user, channel, settings, channels)
+        _send(message, settings, channels)
     except Refused as exc:  # settled: the receiver said no, retrying cannot help
         store.finish(db, claim, "refused", reason=str(exc)[:300])
         _webhook_failed(db, user_id, exc, settings)
@@ -139,24 +141,17 @@ def _deliver(  # noqa: PLR0917 - one delivery's whole context, called from one p
         logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
 
 
-def _send(  # noqa: PLR0917 - one message's whole context
-    event: AlertEvent,
-    alert: dict[str, Any],
-    user_id: str,
-    user: dict[str, Any],
-    channel: rules.Channel,
-    settings: Settings,
-    channels: Channels,
-) -> None:
-    if channel == "webhook":
-        body = rules.body_bytes(rules.payload(event, alert, settings.app_url))
+def _send(message: Message, settings: Settings, channels: Channels) -> None:
+    user = message.user
+    if message.channel == "webhook":
+        body = rules.body_bytes(rules.payload(message.event, message.alert, settings.app_url))
         channels.webhook(str(rules.settings_of(user).webhook_url), str(user["webhook_secret"]), body)
         return
-    token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), user_id)
+    token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), message.user_id)
     channels.email(
         rules.email_message(
-            event,
-            alert,
+            message.event,
+            message.alert,
             to=str(user["email"]),
             sender=settings.smtp_from,
             app_url=settings.app_url,
