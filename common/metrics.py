@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.messages import Mention
 from common.timekeys import day_key, day_start, days_back, hour_key, hour_start, hours_back
+from common.windows import WindowStats
 
 AUTHORS_EXACT_MAX = 1000
 HLL_PRECISION = 12
@@ -245,31 +246,6 @@ def roll_up_days(hours: Mapping[str, HourBucket]) -> dict[str, HourBucket]:
         key = day_key(bucket.start_utc)
         grouped.setdefault(key, []).append(bucket.model_copy(update={"hour": key, "start_utc": day_start(key)}))
     return {key: merged for key, group in grouped.items() if (merged := merge_many(group)) is not None}
-
-
-class WindowStats(BaseModel):
-    """Sums over a window of buckets, and the ratios the detector compares."""
-
-    model_config = ConfigDict(frozen=True)
-
-    hours: int  # span of the window in hours (the rate denominator)
-    mentions: int = 0
-    posts: int = 0
-    comments: int = 0
-    distinct_authors: int = 0
-    distinct_authors_exact: bool = True  # False: a HyperLogLog estimate (~1.6 % error)
-    distinct_subreddits: int = 0
-    author_diversity: float = 0.0  # distinct authors / mentions
-    avg_text_length: float = 0.0
-    engagement_rate: float = 0.0  # (score + num_comments) / mentions
-    dd_posts: int = 0
-    new_account_share: float = 0.0
-    duplicate_share: float = 0.0
-    emoji_share: float = 0.0
-    bullish_share: float = 0.0
-    bearish_share: float = 0.0
-    cashtag_stuffed_share: float = 0.0
-    subreddits: dict[str, int] = {}
 
 
 def _share(part: int, whole: int) -> float:

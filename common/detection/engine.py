@@ -17,8 +17,9 @@ from common.detection.lifecycle import Alert, Evidence, step
 from common.detection.market import activity
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
-from common.metrics import HourBucket, WindowStats, merge, volume, window
+from common.metrics import HourBucket, merge, volume, window
 from common.timekeys import hour_key, hour_start
+from common.windows import WindowStats
 
 WEEK_HOURS = 168
 COMMUNITY_HOURS = 16 * 24  # enough for any configured market_days and window

@@ -8,7 +8,7 @@ so a user can see *why* a ticker was flagged.
 from dataclasses import dataclass
 
 from common.detection_config import DetectionConfig
-from common.metrics import WindowStats
+from common.windows import WindowStats
 
 
 @dataclass(frozen=True)

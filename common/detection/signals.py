@@ -19,7 +19,7 @@ from common.detection.baseline import HOUR, Baseline
 from common.detection.market import Activity, activity, expectation_factor
 from common.detection.pump import pump_risk
 from common.detection_config import DetectionConfig
-from common.metrics import WindowStats
+from common.windows import WindowStats
 
 SURPRISE_CAP = 50.0
 

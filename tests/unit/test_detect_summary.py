@@ -6,7 +6,8 @@ from common.detection.baseline import GlobalStats
 from common.detection.engine import decide, decide_summary, series_counts
 from common.detection.lifecycle import Evidence
 from common.detection_config import DEFAULT_CONFIG
-from common.metrics import WindowStats, series_of, summarize
+from common.metrics import series_of, summarize
+from common.windows import WindowStats
 from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, mentions, steady
 
 STATS = GlobalStats(rate=0.05, since=float(START))

@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from common.detection.pump import low_diversity, pump_risk
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, from_document
-from common.metrics import WindowStats
+from common.windows import WindowStats
 
 
 def stats(**shares: float) -> WindowStats:
