@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from common import duplicates
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.duplicates import Signature
-from common.messages import Mention
+from common.messages import Counted, Mention
 from common.metrics import (
     WEEK_DAYS,
     WINDOWS,
@@ -25,6 +25,7 @@ from common.metrics import (
     advance_series,
     bucket_deltas,
     merge,
+    series_first_key,
     summarize,
 )
 from common.timekeys import day_key, days_back, hour_key, hours_back
@@ -166,3 +167,15 @@ def within(buckets: Mapping[str, HourBucket], window: Sequence[str]) -> dict[str
     """The buckets whose keys fall in ``window`` (consecutive keys, oldest first)."""
     first, last = window[0], window[-1]
     return {k: b for k, b in buckets.items() if first <= k <= last}
+
+
+def counted(summary: TickerSummary, series: Mapping[str, int], rules: DetectionConfig) -> Counted:
+    """What the ticker's update carries: the series over the history ``rules`` ask the
+    baseline to learn from (one more hour than the detector reads, as its query bounds
+    always had) and the 6h and 24h windows, as of the summary's ``as_of``."""
+    first = series_first_key(summary.as_of, rules.history_days * 24 + 2)
+    return Counted(
+        series={k: int(n) for k, n in series.items() if k >= first},
+        six=summary.windows["6h"],
+        day=summary.windows["24h"],
+    )

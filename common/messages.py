@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from common import topics
+from common.windows import WindowStats
 
 
 class Message(BaseModel):
@@ -143,13 +144,28 @@ class MentionBatch(Message):
     mentions: tuple[Mention, ...] = Field(min_length=1)
 
 
+class Counted(BaseModel):
+    """What the aggregator had counted for a ticker at an update's ``as_of``: the volume
+    series the baseline learns from and the 6h and 24h windows ending at that hour. The
+    detector decides from this alone, so its decision depends on the message and not on
+    when it reads the summary, which later batches may already have moved on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    series: dict[str, int]  # hour key -> discussion volume, over the configured history
+    six: WindowStats
+    day: WindowStats
+
+
 class TickerUpdate(Message):
-    """The aggregator changed a ticker's metrics; published on ``ticker-updates``."""
+    """The aggregator changed a ticker's metrics; published on ``ticker-updates`` with the
+    ticker as ordering key, so a ticker's updates reach the detector in the order counted."""
 
     ticker: str = Field(min_length=1, max_length=12)
     hours: tuple[str, ...] = ()  # yyyymmddhh buckets touched
     as_of: float  # newest created_utc counted: the detector's notion of "now"
     batch_id: str = ""
+    counted: Counted | None = None  # None from an older aggregator: the detector reads the summary
 
 
 AlertMoment = Literal["opened", "escalated", "reopened", "reclassified", "resolved"]

@@ -27,6 +27,10 @@ SUBSCRIPTIONS: Final[dict[str, tuple[str, str]]] = {
     "digest-ticks-notify-digest": (DIGEST_TICKS, "notify_digest"),
 }
 
+# Topics published with the ticker as ordering key, whose subscriptions deliver in order: a
+# ticker's mentions are counted, and its updates decided, in the order they were produced.
+ORDERED: Final = frozenset({MENTIONS, TICKER_UPDATES})
+
 
 def dead_letter_topic(subscription: str) -> str:
     """Every subscription has its own dead-letter topic, named after it."""

@@ -43,7 +43,7 @@ locals {
       topic                = "ticker-updates"
       function             = "detect"
       ack_deadline_seconds = 120
-      message_ordering     = false
+      message_ordering     = true # ordering key = ticker: decided in the order counted
     }
     "alerts-notify" = {
       topic                = "alerts"

@@ -27,6 +27,7 @@ from common.adapters.pubsub import Outgoing, Publisher
 from common.aggregation import (
     SERIES_HOURS,
     Tuning,
+    counted,
     fresh,
     plan,
     unique_mentions,
@@ -34,7 +35,7 @@ from common.aggregation import (
     window_hour_keys,
 )
 from common.entrypoint import Delivery, publisher_for, pubsub_function
-from common.messages import Mention, MentionBatch, TickerUpdate
+from common.messages import Counted, Mention, MentionBatch, TickerUpdate
 from common.settings import Settings
 from common.timekeys import day_key, hour_key
 from functions.aggregate.store import DAYS, TickerStore
@@ -52,6 +53,7 @@ class Result:
     duplicates: int = 0
     hours: set[str] = field(default_factory=set)
     as_of: float | None = None
+    latest: Counted | None = None  # as of ``as_of``: what the update tells the detector
 
 
 def _chunks(mentions: Sequence[Mention], size: int) -> Iterator[Sequence[Mention]]:
@@ -69,8 +71,9 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], seen_ttl_days: fl
         new = fresh(chunk, state.seen, state.previous_as_of, tuning)
         if not new:
             result.skipped += len(chunk)
-            if state.previous_as_of is not None:
-                result.as_of = max(result.as_of or state.previous_as_of, state.previous_as_of)
+            if state.previous_as_of is not None and (result.as_of is None or state.previous_as_of >= result.as_of):
+                result.as_of = state.previous_as_of
+                result.latest = state.counted
             return
         target = max([m.created_utc for m in new] + ([state.previous_as_of] if state.previous_as_of else []))
         # The window ending at target holds nothing newer than previous_as_of (it is the
@@ -107,6 +110,7 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], seen_ttl_days: fl
         result.duplicates += len(effect.duplicates)
         result.hours.update(w.key for w in effect.hours)
         result.as_of = effect.as_of
+        result.latest = None if effect.summary is None else counted(effect.summary, effect.series, tuning.rules)
         return
 
 
@@ -120,9 +124,13 @@ def aggregate_batch(
         _apply_chunk(store, chunk, settings.seen_marker_ttl_days, result)
     if result.as_of is not None:
         update = TickerUpdate(
-            ticker=batch.ticker, hours=tuple(sorted(result.hours)), as_of=result.as_of, batch_id=delivery.message_id
+            ticker=batch.ticker,
+            hours=tuple(sorted(result.hours)),
+            as_of=result.as_of,
+            batch_id=delivery.message_id,
+            counted=result.latest,
         )
-        publisher.publish_all([Outgoing(topics.TICKER_UPDATES, update)])
+        publisher.publish_all([Outgoing(topics.TICKER_UPDATES, update, ordering_key=batch.ticker)])
     mentions = len(batch.mentions)
     logger.info(
         "aggregated %d of %d mentions of %s",

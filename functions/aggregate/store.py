@@ -15,10 +15,11 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from common.adapters import firestore as fs
-from common.aggregation import BucketWrite, Plan
+from common.aggregation import BucketWrite, Plan, counted
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, in_force
 from common.duplicates import Signature
-from common.metrics import COUNTERS, HourBucket, bucket_from_doc, series_first_key, series_of
+from common.messages import Counted
+from common.metrics import COUNTERS, HourBucket, TickerSummary, bucket_from_doc, series_first_key, series_of
 from common.timekeys import hour_key
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
@@ -102,6 +103,7 @@ class TickerState:
     recent: tuple[dict[str, HourBucket], dict[str, HourBucket]] | None = None
     updated: Any = None
     rules: DetectionConfig = DEFAULT_CONFIG  # the config in force: its counting rules apply
+    counted: Counted | None = None  # the stored summary's, as of ``previous_as_of``
 
 
 @dataclass
@@ -140,6 +142,7 @@ class TickerStore:
             series = {}
         blob = state_doc.get("recent")
         recent = buckets_from_blob(blob) if isinstance(blob, bytes) and as_of is not None else None
+        stored = TickerSummary.model_validate(summary) if as_of is not None and "windows" in summary else None
         return TickerState(
             seen,
             None if as_of is None else float(as_of),
@@ -148,6 +151,7 @@ class TickerStore:
             recent,
             state_snap.update_time if state_snap.exists else None,
             rules,
+            None if stored is None else counted(stored, series or {}, rules),
         )
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:

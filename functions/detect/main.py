@@ -1,7 +1,9 @@
 """detect: a ticker update in; its detection, its alert and an ``alerts`` message out.
 
-``ticker-updates`` is not ordered, so every write is guarded by data time instead of by a
-lock: an update older than the ticker's stored ``detection.as_of`` changes nothing; the alert
+``ticker-updates`` is ordered by ticker and each update carries what was counted at its
+``as_of``, so a ticker's decisions are the same whenever and wherever they run. Redelivery
+and a slow instance's copy still happen, so every write is guarded by data time instead of by
+a lock: an update older than the ticker's stored ``detection.as_of`` changes nothing; the alert
 is created with a create precondition or updated with a last-update-time precondition (a
 concurrent delivery makes it fail, and the retry re-reads). A new, escalated or reopened
 alert is announced once per (alert_id, level): the document's ``announced_level`` records
@@ -85,18 +87,19 @@ def detection_doc(outcome: Outcome, version: int) -> dict[str, Any]:
 
 
 def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
-    snap = store.read(db, update.ticker, update.as_of)
+    snap = store.read(db, update.ticker, update.as_of, latest=update.counted is None)
     if float(snap.detection.get("as_of") or 0.0) > update.as_of:
         logger.info("stale update for %s ignored", update.ticker, extra={"json_fields": {"as_of": update.as_of}})
         return Result(None, stale=True)
-    # The summary read describes the newest data (as_of never decreases): evaluate that
-    # moment, so the series, the windows and the hour fraction agree.
-    as_of = max(update.as_of, snap.as_of or update.as_of)
+    if update.counted is not None:  # the update's own moment, as counted: the same whenever it is read
+        as_of, series, six, day = update.as_of, update.counted.series, update.counted.six, update.counted.day
+    else:  # the summary read describes the newest data (as_of never decreases): evaluate that moment
+        as_of, series, six, day = max(update.as_of, snap.as_of or update.as_of), snap.series, snap.six, snap.day
     outcome = decide_summary(
         update.ticker,
-        series_counts(snap.series, int(as_of // HOUR), snap.config),
-        snap.six,
-        snap.day,
+        series_counts(series, int(as_of // HOUR), snap.config),
+        six,
+        day,
         previous=snap.alert,
         evidence=(),
         as_of=as_of,
@@ -142,7 +145,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
                 "alert_id": alert.alert_id if alert else None,
                 "kind": alert.kind if alert else None,
                 "published": published,
-                "series_hours": len(snap.series),
+                "series_hours": len(series),
                 "evidence_read": evidence_read,
                 "lag_s": round(time.time() - as_of, 1),  # data time vs the wall clock: the lag metric
             }
@@ -169,25 +172,29 @@ def alert_event(alert: Alert, moment: AlertMoment) -> AlertEvent:
 CONFLICT_ATTEMPTS = 3  # fresh reads after another delivery wrote the same alert first
 
 
-def _process(update: TickerUpdate, delivery: Delivery, settings: Settings) -> None:
+def decide(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
     """Run the update; when another delivery wrote the alert between our read and our write
     (expected under at-least-once delivery), read again and decide again: the decision is
     pure, so a second look is the whole recovery. Only a conflict that persists is an error."""
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return detect_update(update, db, publisher)
+        except store.Conflict as exc:
+            if attempt == CONFLICT_ATTEMPTS:
+                raise
+            logger.info(
+                "concurrent alert write for %s; deciding again (attempt %d)",
+                update.ticker,
+                attempt + 1,
+                extra={"json_fields": {"conflict": str(exc)[:200]}},
+            )
+    raise AssertionError("unreachable")
+
+
+def _process(update: TickerUpdate, delivery: Delivery, settings: Settings) -> None:
     del delivery
     with log.context(ticker=update.ticker):
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                detect_update(update, fs.get_client(settings.project_id), publisher_for(settings))
-                return
-            except store.Conflict as exc:
-                if attempt == CONFLICT_ATTEMPTS:
-                    raise
-                logger.info(
-                    "concurrent alert write for %s; deciding again (attempt %d)",
-                    update.ticker,
-                    attempt + 1,
-                    extra={"json_fields": {"conflict": str(exc)[:200]}},
-                )
+        decide(update, fs.get_client(settings.project_id), publisher_for(settings))
 
 
 detect = pubsub_function("detect", TickerUpdate, _process)

@@ -1,11 +1,12 @@
 """The detector's Firestore reads and writes, in one place.
 
 Per event: ``config/detection`` (one read, every event: a config change applies to the next
-event), ``stats/global`` (cached per instance for one data hour), ``tickers/{S}`` (one read:
-the aggregator keeps in it the baseline's history as an hourly ``series``, the 6h/24h
-windows, and the previous detection), and the ticker's latest alert ``alerts/{id}`` when
-there is one. Evidence (one bounded query over ``posts``: the ticker's items of the last 24
-hours, newest first) is read only when an alert is opened, escalated or reopened.
+event), the crowd of the data hour (``stats/global`` and ``stats/global/hours/{hour}``, cached
+per instance), ``tickers/{S}`` (one read: the previous detection, and for an update that
+carries no counts the aggregator's hourly ``series`` and 6h/24h windows), the episode
+pointer, and the ticker's latest alert ``alerts/{id}`` when there is one. Evidence (one
+bounded query over ``posts``: the ticker's items of the last 24 hours, newest first) is read
+only when an alert is opened, escalated or reopened.
 """
 
 from collections.abc import Mapping
@@ -23,15 +24,16 @@ from common.detection.lifecycle import Alert, Evidence
 from common.detection.market import activity
 from common.detection_config import DetectionConfig, in_force
 from common.features import is_dd
-from common.metrics import WindowStats
 from common.timekeys import hour_key, hour_start
+from common.windows import WindowStats
 
 logger = log.get_logger(__name__)
 
 STATS = "stats"
 GLOBAL = "global"
 EVIDENCE_CANDIDATES = 60
-STATS_REFRESH_HOURS = 6
+HOURS = "hours"  # stats/global/hours/{yyyymmddhh}: the crowd as first seen in that data hour
+STATS_CACHE_HOURS = 48  # data hours an instance remembers (updates of a few hours interleave)
 EVIDENCE_WINDOW_S = 24 * 3600.0
 
 
@@ -67,31 +69,32 @@ def episode_ref(db: firestore.Client, symbol: str) -> firestore.DocumentReferenc
     return ref
 
 
-_stats_cache: dict[str, tuple[int, GlobalStats]] = {}
+_stats_cache: dict[tuple[str, int], GlobalStats] = {}
 
 
 def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> GlobalStats:
-    """``stats/global``: when data collection began (created once, by the first event ever)
-    and the average ticker's hourly rate, refreshed from the ``tickers/*`` summaries' 7-day
-    counts when ``STATS_REFRESH_HOURS`` of data time have passed (it moves slowly; the scan
-    reads every ticker's summary). Cached per instance for the data hour."""
+    """The crowd a ticker is compared with at the data hour of ``as_of``: when data
+    collection began (``stats/global``, created once, by the first event ever), and the
+    average ticker's hourly rate with the community's activity (``stats/global/hours/{hour}``),
+    computed from the ``tickers/*`` summaries by the first event of that data hour and fixed
+    from then on. Every ticker decided in that hour, in whatever order and on whichever
+    instance, compares itself with the same crowd. Cached per instance."""
     hour = int(as_of // HOUR)
-    cached = _stats_cache.get(db.project)
-    if cached is not None and cached[0] == hour:
-        return cached[1]
+    cached = _stats_cache.get((db.project, hour))
+    if cached is not None:
+        return cached
     ref = db.collection(STATS).document(GLOBAL)
-    snap = ref.get()
-    doc = snap.to_dict() if snap.exists else None
+    crowd_ref = ref.collection(HOURS).document(hour_key(as_of))
+    snaps = {snap.reference.path: snap for snap in db.get_all([ref, crowd_ref])}
+    doc = snaps[ref.path].to_dict() if snaps[ref.path].exists else None
     if doc is None:
-        doc = {"since": float(hour * HOUR), "rate": GlobalStats.rate, "hour": hour_key(as_of)}
+        doc = {"since": float(hour * HOUR)}
         if not fs.create_if_absent(ref, doc):
             doc = ref.get().to_dict() or doc
-    stored = hour_start(str(doc["hour"])) // HOUR if doc.get("hour") else None
-    market_hour = hour_start(str(doc["market_hour"])) // HOUR if doc.get("market_hour") else None
-    if market_hour is None or hour > market_hour or stored is None or hour - stored >= STATS_REFRESH_HOURS:
-        # One scan of the summaries per data hour: the community's hourly volume (the sum of
-        # every ticker's series) for the market activity, and every STATS_REFRESH_HOURS the
-        # average ticker's rate from the 7-day counts.
+    crowd = snaps[crowd_ref.path].to_dict() if snaps[crowd_ref.path].exists else None
+    if crowd is None:
+        # One scan of the summaries per data hour: the community's hourly volume (the sum
+        # of every ticker's series) for the market activity, the 7-day counts for the rate.
         weeks: dict[str, int] = {}
         by_key: dict[str, int] = {}
         for s in db.collection(fs.TICKERS).select(["windows", "series"]).stream():
@@ -101,21 +104,19 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
                 by_key[key] = by_key.get(key, 0) + int(n)
         community = {hour_start(key) // HOUR: n for key, n in by_key.items()}
         market = activity(community, hour, window=config.market_window_hours, days=config.market_days)
-        update: dict[str, Any] = {
+        since = float(doc.get("since") or as_of)
+        crowd = {
             "market": {"observed": market.observed, "expected": market.expected},
-            "market_hour": hour_key(as_of),
+            "rate": global_rate(weeks, min(168.0, max(1.0, (as_of - since) / HOUR))),
             "tickers": len(weeks),
+            "hour": hour_key(as_of),
         }
-        if stored is None or hour - stored >= STATS_REFRESH_HOURS:
-            since = float(doc.get("since") or as_of)
-            update |= {
-                "rate": global_rate(weeks, min(168.0, max(1.0, (as_of - since) / HOUR))),
-                "hour": hour_key(as_of),
-            }
-        doc = {**doc, **update}
-        ref.set(update, merge=True)
-    stats = GlobalStats.from_doc(doc)
-    _stats_cache[db.project] = (hour, stats)
+        if not fs.create_if_absent(crowd_ref, crowd):  # another event of this hour was first
+            crowd = crowd_ref.get().to_dict() or crowd
+    stats = GlobalStats.from_doc({**doc, **crowd})
+    if len(_stats_cache) >= STATS_CACHE_HOURS:
+        _stats_cache.clear()
+    _stats_cache[(db.project, hour)] = stats
     return stats
 
 
@@ -158,9 +159,9 @@ def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:
     return WindowStats.model_validate(doc) if isinstance(doc, dict) else WindowStats(hours=hours)
 
 
-def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
-    """``as_of``: the update's; ``stats/global`` is read for the summary's when newer (the
-    moment the detector evaluates)."""
+def read(db: firestore.Client, symbol: str, as_of: float, *, latest: bool = True) -> Snapshot:
+    """``as_of``: the update's. ``latest``: the detector evaluates the summary's newest moment
+    (an update that carries no counts), so the crowd is read for that hour when newer."""
     refs = [
         db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG),
         db.collection(fs.TICKERS).document(symbol),
@@ -175,7 +176,7 @@ def read(db: firestore.Client, symbol: str, as_of: float) -> Snapshot:
     raw_series = summary.get("series") or {}
     series = {str(k): int(v) for k, v in raw_series.items()} if isinstance(raw_series, dict) else {}
     stored_as_of = summary.get("as_of")
-    stats = read_stats(db, max(as_of, float(stored_as_of or 0.0)), config)
+    stats = read_stats(db, max(as_of, float(stored_as_of or 0.0)) if latest else as_of, config)
     alert, update_time, announced, moments = None, None, 0, {}
     # the pointer; before a ticker had one, the summary's record of its last alert
     alert_id = (episode.to_dict() or {}).get("alert_id") if episode.exists else detection.get("alert_id")

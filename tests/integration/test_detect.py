@@ -291,7 +291,7 @@ def test_two_deliveries_that_both_saw_no_open_episode_cannot_both_open_one(
     publisher = get_publisher(db.project)
 
     snapshots = iter([late, early])
-    monkeypatch.setattr(detect_store, "read", lambda *_: next(snapshots))
+    monkeypatch.setattr(detect_store, "read", lambda *_, **__: next(snapshots))
     detect_update(TickerUpdate(ticker="ARKG", as_of=both.as_of or 0.0), db, publisher)
     with pytest.raises(detect_store.Conflict):
         detect_update(TickerUpdate(ticker="ARKG", as_of=effect.as_of), db, publisher)

@@ -78,6 +78,8 @@ def _value_for(annotation: Any) -> st.SearchStrategy[Any]:
         return st.one_of(*(_value_for(a) for a in args))
     if origin is tuple:
         return st.lists(_value_for(args[0]), max_size=3).map(tuple)
+    if origin is dict:
+        return st.dictionaries(_value_for(args[0]), _value_for(args[1]), max_size=3)
     if annotation is type(None):
         return st.none()
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

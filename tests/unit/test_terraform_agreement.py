@@ -90,11 +90,9 @@ def test_every_subscription_has_its_own_dead_letter_topic_and_bounded_retries(mo
         assert 0 < sub.minimum_backoff_seconds <= sub.maximum_backoff_seconds <= 600
 
 
-def test_only_the_mentions_subscription_is_ordered_so_each_ticker_is_one_mailbox(
-    model: tfmodel.TerraformModel,
-) -> None:
-    ordered = {name for name, s in model.subscriptions.items() if s.message_ordering}
-    assert ordered == {"mentions-aggregate"}
+def test_exactly_the_ticker_keyed_topics_are_delivered_in_order(model: tfmodel.TerraformModel) -> None:
+    ordered = {topics.SUBSCRIPTIONS[name][0] for name, s in model.subscriptions.items() if s.message_ordering}
+    assert ordered == topics.ORDERED
 
 
 def test_terraform_deploys_exactly_the_functions_main_exports_with_matching_entry_points(
