@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import bench
-from bench import targets
+from bench import cost, targets
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
     results.update(machine=machine(), started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     failed = False
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda i: i.name):
-        if info.name in ("run", "targets") or (only and info.name not in only):
+        if info.name in ("run", "targets", "cost") or (only and info.name not in only):
             continue
         module = importlib.import_module(f"bench.{info.name}")
         if not hasattr(module, "run"):
@@ -65,6 +65,10 @@ def main(argv: list[str]) -> int:
         for name, value in figures.items():
             shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
             print(f"  {name:<48} {shown}")
+    try:
+        results["cost"] = cost.model(results)  # the monthly bill priced from this run's per-item figures
+    except KeyError as exc:
+        results["cost"] = {"error": str(exc)}
     results["targets"] = targets.evaluate(results)
     print("== targets")
     for name, judged in results["targets"].items():

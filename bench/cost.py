@@ -1,0 +1,93 @@
+"""What a day of Reddit items costs, from the per-item figures this run measured.
+
+Not a benchmark: :func:`model` reads the other modules' figures (``e2e`` and ``archive``)
+after they ran and prices them with :data:`PRICES`, so the monthly bill at 10k, 100k and 1M
+items a day moves whenever the measured operations per item do. Prices are list prices in
+USD, written down with the page they were read from and when; Google changes them, so
+check the current price list before budgeting with these figures. What is not measured per
+item (Cloud Run CPU and memory time, TTL deletes, Firestore storage growth) is left out of
+the total and named in ``not_priced``.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+DAYS_PER_MONTH = 30
+VOLUMES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}  # items a day
+
+# Read 2026-12-02 from stored copies of cloud.google.com/firestore/pricing (free quota) and
+# third-party summaries of its per-location table; cloud.google.com/pubsub/pricing and
+# cloud.google.com/bigquery/pricing (legacy streaming inserts). Firestore in a multi-region
+# location such as nam5 (terraform's default ``firestore_location``) costs twice the regional.
+PRICES: dict[str, float] = {
+    "firestore_read_per_100k": 0.06,  # nam5; a US region: 0.03
+    "firestore_write_per_100k": 0.18,  # nam5; a US region: 0.09
+    "firestore_free_reads_per_day": 50_000,
+    "firestore_free_writes_per_day": 20_000,
+    "pubsub_per_tib": 40.0,  # throughput, publish and delivery each, at least 1 KB a message
+    "pubsub_free_gib_per_month": 10.0,
+    "pubsub_min_kb": 1.0,
+    "bigquery_streaming_per_200mb": 0.01,  # legacy streaming inserts, at least 1 KB a row
+    "functions_per_million_invocations": 0.40,
+    "functions_free_invocations_per_month": 2_000_000,
+}
+NOT_PRICED = (
+    "Cloud Run CPU and memory time (not measured per item)",
+    "Firestore TTL deletes of markers, authors and rate-limit slices",
+    "Firestore and BigQuery storage growth",
+    "network egress",
+)
+
+
+def _figure(results: Mapping[str, Any], module: str, name: str) -> float:
+    value = (results.get(module) or {}).get(name)
+    if not isinstance(value, int | float):
+        raise KeyError(f"{module}.{name} is not in this run's results")
+    return float(value)
+
+
+def monthly(results: Mapping[str, Any], items_per_day: int) -> dict[str, float]:
+    """USD a month at ``items_per_day``, by service, after the free tiers."""
+    p = PRICES
+    day = float(items_per_day)
+    reads = max(0.0, day * _figure(results, "e2e", "firestore_reads_per_item") - p["firestore_free_reads_per_day"])
+    writes = max(0.0, day * _figure(results, "e2e", "firestore_writes_per_item") - p["firestore_free_writes_per_day"])
+    firestore = DAYS_PER_MONTH * (
+        reads / 100_000 * p["firestore_read_per_100k"] + writes / 100_000 * p["firestore_write_per_100k"]
+    )
+    deliveries = day * _figure(results, "e2e", "deliveries_per_item")
+    message_kb = max(p["pubsub_min_kb"], _figure(results, "archive", "reddit_items_message_bytes") / 1000)
+    # each delivery was published once and delivered once: two billed passes of its bytes
+    pubsub_gib = DAYS_PER_MONTH * deliveries * 2 * message_kb / 1024 / 1024
+    pubsub = max(0.0, pubsub_gib - p["pubsub_free_gib_per_month"]) / 1024 * p["pubsub_per_tib"]
+    streamed_mb = DAYS_PER_MONTH * day * _figure(results, "archive", "bigquery_streaming_billed_kb_per_item") / 1000
+    bigquery = streamed_mb / 200 * p["bigquery_streaming_per_200mb"]
+    invocations = max(0.0, DAYS_PER_MONTH * deliveries - p["functions_free_invocations_per_month"])
+    functions = invocations / 1_000_000 * p["functions_per_million_invocations"]
+    out = {"firestore": firestore, "pubsub": pubsub, "bigquery_streaming": bigquery, "function_invocations": functions}
+    return {k: round(v, 2) for k, v in {**out, "total": sum(out.values())}.items()}
+
+
+def model(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``cost`` block of ``bench/results.json``: per volume, USD a month by service."""
+    figures: dict[str, Any] = {f"usd_per_month_{name}_items_a_day": monthly(results, n) for name, n in VOLUMES.items()}
+    figures["prices"] = dict(PRICES)
+    figures["not_priced"] = list(NOT_PRICED)
+    figures["inputs"] = {
+        "firestore_reads_per_item": _figure(results, "e2e", "firestore_reads_per_item"),
+        "firestore_writes_per_item": _figure(results, "e2e", "firestore_writes_per_item"),
+        "deliveries_per_item": _figure(results, "e2e", "deliveries_per_item"),
+        "bigquery_streaming_billed_kb_per_item": _figure(results, "archive", "bigquery_streaming_billed_kb_per_item"),
+    }
+    return figures
+
+
+if __name__ == "__main__":  # price the recorded results without running a benchmark
+    import json
+
+    from bench.run import RESULTS
+
+    recorded = json.loads(RESULTS.read_text())
+    recorded["cost"] = model(recorded)
+    RESULTS.write_text(json.dumps(recorded, indent=2) + "\n")
+    print(json.dumps(recorded["cost"], indent=2))
