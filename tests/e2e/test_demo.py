@@ -4,6 +4,8 @@ its alert table, exits 0 and leaves nothing running. On a small corpus with one 
 through the API the way an admin would."""
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -38,5 +40,9 @@ def test_the_demo_replays_a_breakout_prints_its_alert_and_leaves_nothing_running
         summary = demo.wait_for(r"(\d+) items, (\d+) mentions, (\d+) ticker updates, (\d+) alerts", timeout=1)
         assert all(int(n) > 0 for n in summary.groups()), summary.string
         assert "labelled but not alerted" not in output
+        rows = re.findall(r"│\s*([A-Z][A-Z0-9.]*)\s*│\s*(?:organic|pump)\s*│\s*(open|escalated|resolved) L\d", output)
+        assert label["ticker"] in {symbol for symbol, _ in rows}, "the alert table was not read"
+        active = Counter(symbol for symbol, status in rows if status != "resolved")
+        assert all(n == 1 for n in active.values()), f"a ticker with two open episodes in the table: {active}"
     finally:
         demo.kill()
