@@ -156,6 +156,12 @@ class Counted(BaseModel):
     six: WindowStats
     day: WindowStats
 
+    @property
+    def volume(self) -> int:
+        """The series' total: of two updates with the same ``as_of`` (a later batch of older
+        items), the one counted later has the larger, so it tells a stale copy apart."""
+        return sum(self.series.values())
+
 
 class TickerUpdate(Message):
     """The aggregator changed a ticker's metrics; published on ``ticker-updates`` with the

@@ -4,6 +4,7 @@ Each awaited publish costs a full batch latency, so callers hand over everything
 to emit and :meth:`Publisher.publish_all` waits for all futures together.
 """
 
+import contextlib
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
@@ -62,8 +63,9 @@ class Publisher:
                 ids.append(future.result(timeout=timeout))
             except Exception as exc:
                 error = error or exc
-                if out.ordering_key:
-                    self._client.resume_publish(self.topic_path(out.topic), out.ordering_key)
+                if out.ordering_key and future.done():  # a wait that timed out paused nothing
+                    with contextlib.suppress(RuntimeError):  # resumed already, for an earlier failure of its key
+                        self._client.resume_publish(self.topic_path(out.topic), out.ordering_key)
         if error is not None:
             raise error
         return ids

@@ -10,8 +10,8 @@ precondition (no marker is read on the happy path); the retry reads the batch's 
 counts only the unseen mentions.
 
 A batch whose mentions were all counted before still publishes its ticker's update (with the
-stored ``as_of``): if an earlier attempt committed and then failed to publish, the retry
-must not swallow the update, and the detector is idempotent per ``as_of``.
+stored ``as_of`` and counts): if an earlier attempt committed and then failed to publish, the
+retry must not swallow the update, and the detector decides a copy the same way.
 """
 
 import time

@@ -13,6 +13,7 @@ from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from pydantic import ValidationError
 
 from common.adapters import firestore as fs
 from common.aggregation import BucketWrite, Plan, counted
@@ -142,7 +143,10 @@ class TickerStore:
             series = {}
         blob = state_doc.get("recent")
         recent = buckets_from_blob(blob) if isinstance(blob, bytes) and as_of is not None else None
-        stored = TickerSummary.model_validate(summary) if as_of is not None and "windows" in summary else None
+        try:  # what a batch of items all counted before re-announces; a summary it cannot read announces none
+            stored = TickerSummary.model_validate(summary) if as_of is not None and series is not None else None
+        except ValidationError:
+            stored = None
         return TickerState(
             seen,
             None if as_of is None else float(as_of),
@@ -151,7 +155,7 @@ class TickerStore:
             recent,
             state_snap.update_time if state_snap.exists else None,
             rules,
-            None if stored is None else counted(stored, series or {}, rules),
+            None if stored is None or series is None else counted(stored, series, rules),
         )
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:

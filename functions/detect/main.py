@@ -2,10 +2,11 @@
 
 ``ticker-updates`` is ordered by ticker and each update carries what was counted at its
 ``as_of``, so a ticker's decisions are the same whenever and wherever they run. Redelivery
-and a slow instance's copy still happen, so every write is guarded by data time instead of by
-a lock: an update older than the ticker's stored ``detection.as_of`` changes nothing; the alert
-is created with a create precondition or updated with a last-update-time precondition (a
-concurrent delivery makes it fail, and the retry re-reads). A new, escalated or reopened
+and a slow instance's copy still happen, so every decision is guarded instead of locked: an
+update older than the newest decided (an earlier ``as_of``, or the same one with a smaller
+counted volume) changes nothing; the alert, the episode pointer and ``detection`` are
+committed together on the pointer's and the alert's read times as preconditions (a
+concurrent delivery makes the commit fail, and the retry re-reads). A new, escalated or reopened
 alert is announced once per (alert_id, level): the document's ``announced_level`` records
 it after the publish. A reclassification (organic became pump) and a resolution are
 announced once too, recorded in ``announced.<moment>`` (the level they happened at). What
@@ -87,8 +88,9 @@ def detection_doc(outcome: Outcome, version: int) -> dict[str, Any]:
 
 
 def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
-    snap = store.read(db, update.ticker, update.as_of, latest=update.counted is None)
-    if float(snap.detection.get("as_of") or 0.0) > update.as_of:
+    snap = store.read(db, update.ticker, latest=update.counted is None)
+    volume = update.counted.volume if update.counted is not None else None
+    if snap.stale(update.as_of, volume):
         logger.info("stale update for %s ignored", update.ticker, extra={"json_fields": {"as_of": update.as_of}})
         return Result(None, stale=True)
     if update.counted is not None:  # the update's own moment, as counted: the same whenever it is read
@@ -103,7 +105,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         previous=snap.alert,
         evidence=(),
         as_of=as_of,
-        stats=snap.stats,
+        stats=store.read_stats(db, as_of, snap.config),  # after the stale check: a stale copy scans nothing
         config=snap.config,
         config_version=snap.config_version,
     )
@@ -118,18 +120,22 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     same_episode = snap.alert is not None and alert is not None and snap.alert.alert_id == alert.alert_id
     announced = snap.announced_level if same_episode else 0
     pending = pending_announcements(alert, announced, snap.announced if same_episode else {}, as_of)
-    if alert is not None and (alert is not snap.alert or pending):
-        if alert is not snap.alert:  # a new episode is created; the current one updated if unchanged since read
-            store.write_alert(
-                db, alert, announced, snap.alert_update_time if same_episode else None, snap.episode_update_time
-            )
-        if pending:
-            publisher.publish_all([Outgoing(topics.ALERTS, alert_event(alert, moment)) for moment in pending])
-            level_moment = any(m not in ("reclassified", "resolved") for m in pending)
-            moments: dict[str, int] = {m: alert.level for m in pending if m in ("reclassified", "resolved")}
-            store.mark_announced(db, alert.alert_id, alert.level if level_moment else None, moments)
-            published = len(pending)
-    store.write_detection(db, update.ticker, detection_doc(outcome, snap.config_version))
+    decided = (as_of, volume) if update.counted is not None else (as_of, None)
+    store.commit(
+        db,
+        update.ticker,
+        snap,
+        alert=alert,
+        announced_level=announced,
+        decided=decided,
+        detection=detection_doc(outcome, snap.config_version),
+    )
+    if alert is not None and pending:  # published after the commit, recorded after the publish
+        publisher.publish_all([Outgoing(topics.ALERTS, alert_event(alert, moment)) for moment in pending])
+        level_moment = any(m not in ("reclassified", "resolved") for m in pending)
+        moments: dict[str, int] = {m: alert.level for m in pending if m in ("reclassified", "resolved")}
+        store.mark_announced(db, alert.alert_id, alert.level if level_moment else None, moments)
+        published = len(pending)
     logger.info(
         "detected %s: %s",
         update.ticker,

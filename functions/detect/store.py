@@ -43,7 +43,6 @@ class Snapshot:
 
     config: DetectionConfig
     config_version: int
-    stats: GlobalStats
     detection: dict[str, Any]
     as_of: float | None  # the summary's: the newest item the aggregator counted
     series: dict[str, int]  # hour key -> discussion volume
@@ -55,12 +54,24 @@ class Snapshot:
     episode_update_time: Any = None  # of tickers/{S}/state/episode; None: no pointer yet
     # the alert's ``announced`` map: moment ("reclassified", "resolved") -> level it was announced at
     announced: dict[str, int] = field(default_factory=dict)
+    # the newest update decided: its as_of and counted volume (None: unknown), from the pointer
+    decided_as_of: float = 0.0
+    decided_volume: int | None = None
+
+    def stale(self, as_of: float, volume: int | None) -> bool:
+        """Older than what was decided: an earlier moment, or the same moment counted before a
+        later batch of older items (a smaller volume)."""
+        if as_of != self.decided_as_of or volume is None or self.decided_volume is None:
+            return as_of < self.decided_as_of
+        return volume < self.decided_volume
 
 
 DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)
-# tickers/{S}/state/episode: the ticker's current episode ({alert_id}), owned by detect. A new
-# episode is created together with this pointer, on the pointer's read time as precondition,
-# so two deliveries that both saw no open episode cannot both open one.
+# tickers/{S}/state/episode: owned by detect, the ticker's current episode and the newest
+# update decided ({alert_id, as_of, volume}). Every decision commits it on its read time as
+# precondition, together with the alert and the summary's ``detection``: two deliveries that
+# both saw no open episode cannot both open one, and a stale copy decided beside a newer
+# update cannot write its older detection over the newer one.
 STATE, EPISODE = "state", "episode"
 
 
@@ -159,27 +170,26 @@ def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:
     return WindowStats.model_validate(doc) if isinstance(doc, dict) else WindowStats(hours=hours)
 
 
-def read(db: firestore.Client, symbol: str, as_of: float, *, latest: bool = True) -> Snapshot:
-    """``as_of``: the update's. ``latest``: the detector evaluates the summary's newest moment
-    (an update that carries no counts), so the crowd is read for that hour when newer."""
-    refs = [
-        db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG),
-        db.collection(fs.TICKERS).document(symbol),
-        episode_ref(db, symbol),
-    ]
+def read(db: firestore.Client, symbol: str, *, latest: bool = True) -> Snapshot:
+    """What one decision reads in one round trip. ``latest``: the update carries no counts, so
+    the detector evaluates the summary's newest moment and the summary is read too."""
+    refs = [db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG), episode_ref(db, symbol)]
+    if latest:  # the summary is read only for an update that carries no counts
+        refs.append(db.collection(fs.TICKERS).document(symbol))
     snaps = {snap.reference.path: snap for snap in db.get_all(refs)}
-    config_snap, ticker, episode = (snaps[r.path] for r in refs)
+    config_snap, episode = snaps[refs[0].path], snaps[refs[1].path]
+    ticker = snaps[refs[2].path] if latest else None
     config, version = in_force(config_snap.to_dict() if config_snap.exists else None)
-    summary = (ticker.to_dict() or {}) if ticker.exists else {}
+    summary = (ticker.to_dict() or {}) if ticker is not None and ticker.exists else {}
     detection = dict(summary.get(DETECTION) or {})
     windows = summary.get("windows") or {}
     raw_series = summary.get("series") or {}
     series = {str(k): int(v) for k, v in raw_series.items()} if isinstance(raw_series, dict) else {}
     stored_as_of = summary.get("as_of")
-    stats = read_stats(db, max(as_of, float(stored_as_of or 0.0)) if latest else as_of, config)
     alert, update_time, announced, moments = None, None, 0, {}
+    pointer = (episode.to_dict() or {}) if episode.exists else {}
     # the pointer; before a ticker had one, the summary's record of its last alert
-    alert_id = (episode.to_dict() or {}).get("alert_id") if episode.exists else detection.get("alert_id")
+    alert_id = pointer.get("alert_id") if episode.exists else detection.get("alert_id")
     if alert_id:
         snap = db.collection(fs.ALERTS).document(str(alert_id)).get()
         if snap.exists:
@@ -189,7 +199,6 @@ def read(db: firestore.Client, symbol: str, as_of: float, *, latest: bool = True
     return Snapshot(
         config,
         version,
-        stats,
         detection,
         None if stored_as_of is None else float(stored_as_of),
         series,
@@ -200,6 +209,8 @@ def read(db: firestore.Client, symbol: str, as_of: float, *, latest: bool = True
         announced,
         episode.update_time if episode.exists else None,
         moments,
+        float(pointer.get("as_of") or detection.get("as_of") or 0.0),
+        int(pointer["volume"]) if isinstance(pointer.get("volume"), int) else None,
     )
 
 
@@ -207,30 +218,42 @@ class Conflict(RuntimeError):
     """Another delivery wrote the alert between our read and our write: retry the event."""
 
 
-def write_alert(
-    db: firestore.Client, alert: Alert, announced_level: int, previous_update_time: Any, episode_update_time: Any
+def commit(
+    db: firestore.Client,
+    symbol: str,
+    snap: Snapshot,
+    *,
+    alert: Alert | None,
+    announced_level: int,
+    decided: tuple[float, int | None],
+    detection: dict[str, Any],
 ) -> None:
-    """Update the episode's document only if nobody else did since we read it; or create a
-    new episode together with the ticker's episode pointer, only if the pointer is as we
-    read it (preconditions, not a transaction: nothing waits on a lock)."""
-    ref = db.collection(fs.ALERTS).document(alert.alert_id)
-    doc = {**alert.to_doc(), "announced_level": announced_level}
-    try:
-        if previous_update_time is not None:
-            ref.update(doc, option=db.write_option(last_update_time=previous_update_time))
-            return
-        batch = db.batch()
-        batch.create(ref, doc)
-        pointer = episode_ref(db, alert.symbol)
-        if episode_update_time is None:
-            batch.create(pointer, {"alert_id": alert.alert_id})
+    """One atomic commit of a decision: the alert when it changed (created, or updated only if
+    nobody wrote it since ``snap`` read it), the episode pointer with the decided update
+    (created, or updated only if unchanged since read) and the summary's ``detection``.
+    Preconditions, not a transaction: nothing waits on a lock; a loser decides again."""
+    batch = db.batch()
+    pointer_id = alert.alert_id if alert is not None else (snap.alert.alert_id if snap.alert is not None else None)
+    if alert is not None and alert is not snap.alert:
+        ref = db.collection(fs.ALERTS).document(alert.alert_id)
+        doc = {**alert.to_doc(), "announced_level": announced_level}
+        same = snap.alert is not None and snap.alert.alert_id == alert.alert_id and snap.alert_update_time is not None
+        if same:
+            batch.update(ref, doc, option=db.write_option(last_update_time=snap.alert_update_time))
         else:
-            batch.update(
-                pointer, {"alert_id": alert.alert_id}, option=db.write_option(last_update_time=episode_update_time)
-            )
+            batch.create(ref, doc)
+    pointer = {"alert_id": pointer_id, "as_of": decided[0], "volume": decided[1]}
+    if snap.episode_update_time is None:
+        batch.create(episode_ref(db, symbol), pointer)
+    else:
+        batch.update(
+            episode_ref(db, symbol), pointer, option=db.write_option(last_update_time=snap.episode_update_time)
+        )
+    batch.set(db.collection(fs.TICKERS).document(symbol), {DETECTION: detection}, merge=True)
+    try:
         batch.commit()
     except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound, gexc.Conflict) as exc:
-        raise Conflict(f"alert {alert.alert_id}: {exc}") from exc
+        raise Conflict(f"{symbol}: {exc}") from exc
 
 
 def mark_announced(db: firestore.Client, alert_id: str, level: int | None, moments: Mapping[str, int]) -> None:
@@ -241,7 +264,3 @@ def mark_announced(db: firestore.Client, alert_id: str, level: int | None, momen
         fields["announced_level"] = level
     if fields:
         db.collection(fs.ALERTS).document(alert_id).update(fields)
-
-
-def write_detection(db: firestore.Client, symbol: str, detection: dict[str, Any]) -> None:
-    db.collection(fs.TICKERS).document(symbol).set({DETECTION: detection}, merge=True)

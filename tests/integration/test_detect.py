@@ -282,12 +282,12 @@ def test_two_deliveries_that_both_saw_no_open_episode_cannot_both_open_one(
     effect = plan("ARKG", first.mentions, hours={}, days={}, recent=[], previous_as_of=None)
     assert effect.summary is not None and effect.as_of is not None
     ticker.set({**effect.summary.model_dump(mode="json"), "series": effect.series})
-    early = detect_store.read(db, "ARKG", effect.as_of)
+    early = detect_store.read(db, "ARKG")
     both = plan("ARKG", later.mentions, hours={}, days={}, recent=[], previous_as_of=effect.as_of, series=effect.series)
     hours = {**{w.key: w.after for w in effect.hours}, **{w.key: w.after for w in both.hours}}
     summary = summarize("ARKG", hours, both.as_of or 0.0)
     ticker.set({**summary.model_dump(mode="json"), "series": both.series})
-    late = detect_store.read(db, "ARKG", both.as_of or 0.0)
+    late = detect_store.read(db, "ARKG")
     publisher = get_publisher(db.project)
 
     snapshots = iter([late, early])

@@ -12,6 +12,7 @@ import random
 import threading
 import uuid
 from collections import deque
+from itertools import pairwise
 from typing import Any
 
 import google.cloud.pubsub_v1 as pubsub_v1
@@ -51,18 +52,22 @@ def _episode(symbol: str, sizes: list[int], *, pump: bool = False) -> list[list[
             continue
         source = pump_batch(symbol, n) if pump else organic_batch(symbol, n, first=100 * (hour + 1))
         mentions = _shifted(source, T0 + hour * HOUR, f"h{hour}")
-        out.extend([mentions[: n // 2], mentions[n // 2 :]] if n > 1 else [mentions])
+        # the newer half fetched first (another subreddit's run): the older half then leaves
+        # as_of where it was and raises the counts, two updates of one moment
+        out.extend([mentions[n // 2 :], mentions[: n // 2]] if n > 1 else [mentions])
     return [m for m in out if m]
 
 
-def _updates(symbol: str, batches: list[list[Mention]]) -> list[TickerUpdate]:
-    """What the aggregator publishes for ``batches`` counted in order (the pure plan it runs)."""
+def _updates(symbol: str, batches: list[list[Mention]]) -> tuple[list[TickerUpdate], dict[str, Any]]:
+    """What the aggregator publishes for ``batches`` counted in order (the pure plan it runs),
+    and the summary it leaves."""
     hours: dict[str, HourBucket] = {}
     days: dict[str, HourBucket] = {}
     recent: tuple[Any, ...] = ()
     series: dict[str, int] = {}
     as_of: float | None = None
     out = []
+    summary: dict[str, Any] = {}
     for i, mentions in enumerate(batches):
         effect = plan(symbol, mentions, hours=hours, days=days, recent=recent, previous_as_of=as_of, series=series)
         assert effect.summary is not None and effect.as_of is not None
@@ -71,15 +76,19 @@ def _updates(symbol: str, batches: list[list[Mention]]) -> list[TickerUpdate]:
         recent, series, as_of = effect.signatures, effect.series, effect.as_of
         snapshot = counted(effect.summary, series, DEFAULT_CONFIG)
         out.append(TickerUpdate(ticker=symbol, as_of=as_of, batch_id=f"{symbol}-{i}", counted=snapshot))
-    return out
+        summary = {**effect.summary.model_dump(mode="json"), "series": series}
+    return out, summary
 
 
-def _seed(db: firestore.Client, batches: dict[str, list[list[Mention]]]) -> None:
-    """What fetch and the first events would have stored: collection began ten days ago,
-    and the items (the alerts' evidence) are in ``posts``; the project's ``alerts`` topic."""
+def _seed(db: firestore.Client, batches: dict[str, list[list[Mention]]], summaries: dict[str, Any]) -> None:
+    """What the rest of the system would have stored: collection began ten days ago, the
+    items (the alerts' evidence) are in ``posts``, the summaries the crowd is computed from
+    are in ``tickers``; the project's ``alerts`` topic."""
     admin = pubsub_v1.PublisherClient()
     admin.create_topic(name=admin.topic_path(db.project, topics.ALERTS))
     db.collection("stats").document("global").set({"since": T0 - 10 * DAY})
+    for symbol, summary in summaries.items():
+        db.collection("tickers").document(symbol).set(summary)
     batch = db.batch()
     for symbol, chunks in batches.items():
         for m in (m for chunk in chunks for m in chunk):
@@ -94,8 +103,15 @@ def _seed(db: firestore.Client, batches: dict[str, list[list[Mention]]]) -> None
     batch.commit()
 
 
-def _alerts(db: firestore.Client) -> dict[str, dict[str, Any]]:
-    return {d.id: d.to_dict() or {} for d in db.collection("alerts").stream()}
+def _decided(db: firestore.Client) -> dict[str, Any]:
+    """Every alert, and each ticker's ``detection`` and episode pointer."""
+    tickers = {d.id: (d.to_dict() or {}).get("detection") for d in db.collection("tickers").stream()}
+    pointers = {s: (db.document(f"tickers/{s}/state/episode").get().to_dict() or {}) for s in tickers}
+    return {
+        "alerts": {d.id: d.to_dict() or {} for d in db.collection("alerts").stream()},
+        "detection": tickers,
+        "pointers": pointers,
+    }
 
 
 def _disordered(db: firestore.Client, streams: dict[str, list[TickerUpdate]], seed: int) -> int:
@@ -161,26 +177,35 @@ def _disordered(db: firestore.Client, streams: dict[str, list[TickerUpdate]], se
 def test_disordered_duplicated_concurrent_delivery_leaves_the_in_order_alerts(emulators: Stack) -> None:
     assert emulators.emulators is not None
     batches = {
-        "ORGX": _episode("ORGX", [4, 12, 30, 36, 20, 6, 2, *[1, 0, 0] * 4, 10, 28, 30, 8, *[1, 0, 0] * 3]),
-        "PMPX": _episode("PMPX", [0, 0, 8, 24, 24, 4, *[1, 0, 0] * 3], pump=True),
+        "ORGX": _episode("ORGX", [4, 12, 30, 36, 20, 6, 2, *[1, 0, 0] * 4, 10, 28, 30, 8, *[1, 0, 0] * 3, 2]),
+        "PMPX": _episode("PMPX", [0, 0, 8, 24, 24, 4, *[1, 0, 0] * 3, 2], pump=True),
         "QUIX": _episode("QUIX", [1, 2, 1, 0, 2, 1, 1, 0, 1, 2]),
     }
-    streams = {symbol: _updates(symbol, chunks) for symbol, chunks in batches.items()}
+    made = {symbol: _updates(symbol, chunks) for symbol, chunks in batches.items()}
+    streams = {symbol: updates for symbol, (updates, _) in made.items()}
     run = uuid.uuid4().hex[:8]
     in_order = firestore.Client(project=f"replay-in-order-{run}")
     disordered = firestore.Client(project=f"replay-disordered-{run}")
     for db in (in_order, disordered):
-        _seed(db, batches)
+        _seed(db, batches, {symbol: summary for symbol, (_, summary) in made.items()})
 
     publisher = get_publisher(in_order.project)
     for update in sorted((u for us in streams.values() for u in us), key=lambda u: (u.as_of, u.ticker)):
         decide(update, in_order, publisher)
-    expected = _alerts(in_order)
+    decided = _decided(in_order)
+    expected = decided["alerts"]
     deliveries = _disordered(disordered, streams, seed=20261202)
+    # and, after everything, a late copy of the newest moment as first counted (fewer items)
+    late = [us[-2] for us in streams.values() if us[-2].as_of == us[-1].as_of]
+    assert len(late) == len(streams)
+    for update in late:
+        decide(update, disordered, get_publisher(disordered.project))
 
     # the replay is worth comparing: an organic episode that escalated and resolved, a pump
     assert {(a["symbol"], a["kind"]) for a in expected.values()} >= {("ORGX", "organic"), ("PMPX", "pump")}
     assert any(a["level"] >= 2 for a in expected.values() if a["symbol"] == "ORGX")
     assert any(a["status"] == "resolved" for a in expected.values())
     assert deliveries >= 2 * sum(len(u) for u in streams.values())
-    assert _alerts(disordered) == expected
+    same_moment = [(a, b) for us in streams.values() for a, b in pairwise(us) if a.as_of == b.as_of]
+    assert same_moment, "the replay holds updates of one moment with growing counts"
+    assert _decided(disordered) == decided
