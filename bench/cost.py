@@ -36,6 +36,7 @@ NOT_PRICED = (
     "Firestore TTL deletes of markers, authors and rate-limit slices",
     "Firestore and BigQuery storage growth",
     "network egress",
+    "ticker-updates' own size (they carry the counted series, several KB): priced as reddit-items",
 )
 
 
