@@ -28,8 +28,8 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -434,30 +434,71 @@ def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset(), at: floa
     return list(dict.fromkeys([f[0] for f in found if f[5]]))
 
 
-# How many texts of one batch (a fetch, an hour of replay) must name a word-like symbol as a
-# ticker, by cashtag or in ticker context, before its bare mentions in the rest of the batch
-# count too: in June 2021 "WISH STONKS" meant ContextLogic because a hundred posts said so.
+# How many texts of the community's last COMMUNITY_HOURS must name a word-like symbol as a
+# ticker, by cashtag or in ticker context, before its bare mentions count too: in June 2021
+# "WISH STONKS" meant ContextLogic because a hundred posts that week said so.
 COMMUNITY_MIN_TEXTS = 3
+COMMUNITY_HOURS = 24  # a day: a meme ticker is talked about for days, a fetch sees minutes
 
 
-def community_symbols(texts: Iterable[tuple[str, float | None]]) -> frozenset[str]:
-    """Word-like symbols (WISH, BB, RIDE) that at least :data:`COMMUNITY_MIN_TEXTS` of
-    ``texts`` (text, created_utc) name as tickers: what the community is talking about right
-    now, the context a reader brings to a bare "WISH YOLO PT 2". Callers pass it on as
-    ``thread_symbols``. Jargon and everyday words never qualify."""
+def community_counts(texts: Iterable[tuple[str, float | None]]) -> dict[int, dict[str, int]]:
+    """Per UTC hour index, how many of ``texts`` (text, created_utc) name each word-like
+    symbol (WISH, BB, RIDE) as a ticker. Jargon and everyday words never qualify."""
     u = _UNIVERSE or _universe()
-    counts: dict[str, int] = {}
+    out: dict[int, dict[str, int]] = {}
     for text, at in texts:
         named = {
             f[0]
             for f in _in_time(_scan(text, frozenset()), at)
             if f[3] != "name" and f[5] and u.kinds.get(f[0]) in _HELPED
         }
-        for symbol in named:
-            counts[symbol] = counts.get(symbol, 0) + 1
-    return frozenset(
-        s for s, n in counts.items() if n >= COMMUNITY_MIN_TEXTS and s not in _ALWAYS_WORD and s not in u.everyday
-    )
+        if named:
+            counts = out.setdefault(int((at or 0.0) // 3600), {})
+            for symbol in named:
+                counts[symbol] = counts.get(symbol, 0) + 1
+    return out
+
+
+@dataclass
+class Community:
+    """What a community (a subreddit) has been naming as tickers over the last
+    :data:`COMMUNITY_HOURS`, by hour: the context a reader brings to a bare "WISH YOLO PT 2".
+    Fetch keeps one per subreddit in its cursor, the backtest one per replay; both ask it,
+    after adding what they read, which word-like symbols count bare (``thread_symbols``)."""
+
+    hours: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, counts: Mapping[int, Mapping[str, int]]) -> None:
+        for hour, named in counts.items():
+            into = self.hours.setdefault(hour, {})
+            for symbol, n in named.items():
+                into[symbol] = into.get(symbol, 0) + n
+
+    def symbols(self, at: float) -> frozenset[str]:
+        """The word-like symbols named often enough in the day up to the hour of ``at``."""
+        u = _UNIVERSE or _universe()
+        last = int(at // 3600)
+        total: dict[str, int] = {}
+        for hour in range(last - COMMUNITY_HOURS + 1, last + 1):
+            for symbol, n in self.hours.get(hour, {}).items():
+                total[symbol] = total.get(symbol, 0) + n
+        return frozenset(
+            s for s, n in total.items() if n >= COMMUNITY_MIN_TEXTS and s not in _ALWAYS_WORD and s not in u.everyday
+        )
+
+    def since(self, at: float) -> "Community":
+        """Only the hours :meth:`symbols` can still read at ``at`` or later: what to keep."""
+        first = int(at // 3600) - COMMUNITY_HOURS + 1
+        return Community({h: dict(c) for h, c in self.hours.items() if h >= first})
+
+
+def community_symbols(texts: Iterable[tuple[str, float | None]]) -> frozenset[str]:
+    """The word-like symbols one batch of ``texts`` names as tickers often enough, with no
+    earlier history: :class:`Community` over just these texts, asked at the newest."""
+    rows = list(texts)
+    community = Community()
+    community.add(community_counts(rows))
+    return community.symbols(max((at or 0.0 for _, at in rows), default=0.0))
 
 
 _HELPED = frozenset({_Kind.WORD, _Kind.SOMEWHAT, _Kind.LOOSE})

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from common import extraction
 from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, MentionBatch, RedditItem
+from common.timekeys import hour_key, hour_start
 
 DEFAULT_BOTS = ("AutoModerator", "VisualMod", "WSBVoteBot", "RemindMeBot", "sneakpeekbot")
 
@@ -63,6 +64,8 @@ class Cursor:
     comments_id: str = ""
     posts: Mapping[str, tuple[int, int, float]] = field(default_factory=dict)
     ahead: Mapping[str, float] = field(default_factory=dict)
+    # what the subreddit named as tickers in its last day, by hour key (extraction.Community)
+    community: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, data: Mapping[str, object] | None) -> "Cursor":
@@ -80,6 +83,12 @@ class Cursor:
                 if isinstance(entry, list | tuple) and len(entry) == 3:
                     posts[str(pid)] = (int(entry[0]), int(entry[1]), float(entry[2]))
         ahead = data.get("tree_comments_ahead")
+        named = data.get("community")
+        community = {
+            str(hour): {str(k): int(v) for k, v in counts.items() if isinstance(v, int)}
+            for hour, counts in (named.items() if isinstance(named, Mapping) else ())
+            if isinstance(counts, Mapping)
+        }
         return cls(
             number("newest_created_utc"),
             str(data.get("newest_id") or ""),
@@ -87,6 +96,7 @@ class Cursor:
             str(data.get("comments_newest_id") or ""),
             posts,
             {str(k): float(v) for k, v in ahead.items()} if isinstance(ahead, Mapping) else {},
+            community,
         )
 
     def to_doc(self) -> dict[str, object]:
@@ -97,7 +107,17 @@ class Cursor:
             "comments_newest_id": self.comments_id,
             "recent_posts": {pid: list(entry) for pid, entry in self.posts.items()},
             "tree_comments_ahead": dict(self.ahead),
+            "community": {hour: dict(counts) for hour, counts in self.community.items()},
         }
+
+    def named(self) -> extraction.Community:
+        """The subreddit's :class:`common.extraction.Community`, to add a run to."""
+        return extraction.Community({hour_start(k) // 3600: dict(v) for k, v in self.community.items()})
+
+    def with_named(self, community: extraction.Community, at: float) -> "Cursor":
+        """This cursor keeping ``community``'s hours still read at ``at`` or later."""
+        kept = community.since(at).hours
+        return replace(self, community={hour_key(h * 3600.0): counts for h, counts in sorted(kept.items())})
 
 
 @dataclass(frozen=True)
@@ -403,20 +423,24 @@ def extract_mentions(
     *,
     known_posts: Mapping[str, RedditItem],
     thread_titles: Mapping[str, str] | None = None,
+    community: extraction.Community | None = None,
 ) -> Extracted:
     """Run extraction on every new item. A comment is read in the context of its post's
     tickers (``thread_symbols``), which is why posts are extracted first; a post this run
     did not see is known by the title the comment listing carries (``thread_titles``, post
     fullname -> title), which costs neither a Reddit request nor a Firestore read. Every item
-    is also read in the context of the whole batch: a word-like symbol the batch names as a
-    ticker often enough (:func:`common.extraction.community_symbols`) counts bare too."""
+    is also read in the context of its community: a word-like symbol the subreddit named as a
+    ticker often enough in its last day (``community``, to which this batch is added; a batch
+    alone when none is given) counts bare too."""
     out = Extracted()
     titles = thread_titles or {}
     post_symbols: dict[str, frozenset[str]] = {}
     ordered = sorted(items, key=lambda i: i.kind != "post")
-    community = extraction.community_symbols((item_text(i), i.created_utc) for i in ordered)
+    community = extraction.Community() if community is None else community
+    community.add(extraction.community_counts((item_text(i), i.created_utc) for i in ordered))
+    named = community.symbols(max((i.created_utc for i in ordered), default=0.0))
     for item in ordered:
-        thread: frozenset[str] = community
+        thread: frozenset[str] = named
         if item.kind == "comment" and item.link_id:
             if item.link_id not in post_symbols:
                 if item.link_id in known_posts:
@@ -425,7 +449,7 @@ def extract_mentions(
                 elif titles.get(item.link_id):
                     title = titles[item.link_id]
                     post_symbols[item.link_id] = frozenset(extraction.symbols(title, at=item.created_utc))
-            thread = community | post_symbols.get(item.link_id, frozenset())
+            thread = named | post_symbols.get(item.link_id, frozenset())
         found = mentions_from_item(item, thread_symbols=thread)
         symbols = tuple(symbol for symbol, _ in found)
         if item.kind == "post":

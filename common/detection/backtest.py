@@ -107,6 +107,7 @@ class Replay:
     tickers: dict[str, TickerState] = field(default_factory=dict)
     signatures: dict[str, list[duplicates.Signature]] = field(default_factory=dict)
     thread_symbols: dict[str, frozenset[str]] = field(default_factory=dict)
+    community: extraction.Community = field(default_factory=extraction.Community)
     week: WeekVolume = field(default_factory=WeekVolume)
     records: list[AlertEventRecord] = field(default_factory=list)
     items: int = 0
@@ -116,9 +117,12 @@ class Replay:
     def hour(self, items: list[RedditItem]) -> list[AlertEventRecord]:
         """Count one hour of items, then assess every ticker it touched."""
         batches: dict[str, list[Mention]] = {}
-        community = extraction.community_symbols((item_text(i), i.created_utc) for i in items)
+        newest = max(i.created_utc for i in items)
+        self.community = self.community.since(newest)  # what fetch's cursor keeps
+        self.community.add(extraction.community_counts((item_text(i), i.created_utc) for i in items))
+        named = self.community.symbols(newest)
         for item in items:
-            context = community | self.thread_symbols.get(item.link_id or "", frozenset())
+            context = named | self.thread_symbols.get(item.link_id or "", frozenset())
             found = mentions_from_item(item, thread_symbols=context, sentiment=False)  # no decision reads it
             if item.kind == "post":
                 self.thread_symbols[item.id] = frozenset(s for s, _ in found)

@@ -71,16 +71,17 @@ Input = tuple[str, frozenset[str], float]  # text, thread and community symbols,
 
 
 def read_inputs(data: str | None, ids: list[dict[str, Any]]) -> list[Input]:
-    """Each labelled text as production reads it: its thread's symbols and its hour's
-    community symbols beside it."""
+    """Each labelled text as production reads it: its thread's symbols and what its
+    community named as tickers in the day up to its hour beside it."""
     found = real_set.texts(real_set.data_dir(data), ids)
-    batches = real_set.hour_batches(real_set.data_dir(data), ids)
-    community = {key: extraction.community_symbols(texts) for key, texts in batches.items()}
+    communities: dict[str, extraction.Community] = {}
+    for (corpus, _hour), texts in real_set.hour_batches(real_set.data_dir(data), ids).items():
+        communities.setdefault(corpus, extraction.Community()).add(extraction.community_counts(texts))
     out = []
     for row in ids:
         t = found[row["id"]]
         thread = frozenset(extraction.symbols(t.thread_text, at=t.created_utc)) if t.thread_text else frozenset()
-        out.append((t.text, thread | community[(row["corpus"], int(t.created_utc // 3600))], t.created_utc))
+        out.append((t.text, thread | communities[row["corpus"]].symbols(t.created_utc), t.created_utc))
     return out
 
 

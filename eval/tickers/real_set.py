@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from common import extraction
+
 HERE = Path(__file__).resolve().parent
 IDS = HERE / "real_ids.jsonl"
 LABELS = HERE / "real_labels.jsonl"
@@ -167,13 +169,15 @@ def labels_digest() -> str:
 
 
 def hour_batches(data: Path, wanted: list[dict[str, Any]]) -> dict[tuple[str, int], list[tuple[str, float]]]:
-    """Every text of the corpus hours that ``wanted`` falls in, by (corpus, UTC hour): the
-    batch a reader of that hour saw, as the backtest replays it."""
+    """Every text of the corpus hours that ``wanted`` falls in, and of the day before each
+    (what a community names as tickers lasts ``extraction.COMMUNITY_HOURS``), by (corpus,
+    UTC hour): the batches a reader of that hour had seen, as the backtest replays them."""
     out: dict[tuple[str, int], list[tuple[str, float]]] = {}
     for corpus in sorted({w["corpus"] for w in wanted}):
         mine = {w["id"] for w in wanted if w["corpus"] == corpus}
         rows = list(read_corpus(data / corpus))
-        hours = {int(t.created_utc // 3600) for t in rows if t.id in mine}
+        ends = {int(t.created_utc // 3600) for t in rows if t.id in mine}
+        hours = {end - back for end in ends for back in range(extraction.COMMUNITY_HOURS)}
         for t in rows:
             hour = int(t.created_utc // 3600)
             if hour in hours:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from common import ingest, log, topics
+from common import extraction, ingest, log, topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing
 from common.adapters.reddit import (
@@ -224,14 +224,14 @@ def ingest_subreddit(
     seen = _read(run)
     work = _plan(run, seen)
     sightings = _collect(run, seen, work)
-    extracted = _extract(run, seen, sightings)
+    extracted, named = _extract(run, seen, sightings)
     batches = extracted.batches(job.run_id)
     with run.report.timing("publish"):
         publisher.publish_all(
             [Outgoing(topics.REDDIT_ITEMS, batch) for batch in item_batches(extracted.items, job.run_id)]
             + [Outgoing(topics.MENTIONS, batch, ordering_key=batch.ticker) for batch in batches]
         )
-    _commit(run, seen, work, sightings, extracted)
+    _commit(run, seen, work, sightings, extracted, named=named)
     report = run.report
     report.new_posts = sum(1 for i in sightings.new_items if i.kind == "post")
     report.new_comments = len(sightings.new_items) - report.new_posts
@@ -293,13 +293,16 @@ def _collect(run: Run, seen: Seen, work: Work) -> Sightings:
     return Sightings(posts, tree_comments, tree_authors, new_items, seen_again)
 
 
-def _extract(run: Run, seen: Seen, sightings: Sightings) -> ingest.Extracted:
-    """The new items' mentions, each with its author's account facts."""
+def _extract(run: Run, seen: Seen, sightings: Sightings) -> tuple[ingest.Extracted, extraction.Community]:
+    """The new items' mentions, each with its author's account facts, read in the context of
+    what the subreddit has been naming (the cursor's community, this run added to it)."""
+    named = seen.cursor.named()
     with run.report.timing("extraction"):
         extracted = ingest.extract_mentions(
             sightings.new_items,
             known_posts={**{p.item.id: p.item for p in seen.listed}, **{p.id: p for p in sightings.posts}},
             thread_titles={c.item.link_id: c.link_title for c in seen.new_from_listing if c.item.link_id},
+            community=named,
         )
     account_ids = {
         **{p.item.author: p.author_id for p in seen.listed if p.item.author and p.author_id},
@@ -307,10 +310,18 @@ def _extract(run: Run, seen: Seen, sightings: Sightings) -> ingest.Extracted:
         **sightings.tree_authors,
     }
     facts = _author_facts(sightings.new_items, extracted.mentioning(), account_ids, run)
-    return extracted.with_authors(facts, run.job.run_id)
+    return extracted.with_authors(facts, run.job.run_id), named
 
 
-def _commit(run: Run, seen: Seen, work: Work, sightings: Sightings, extracted: ingest.Extracted) -> None:
+def _commit(
+    run: Run,
+    seen: Seen,
+    work: Work,
+    sightings: Sightings,
+    extracted: ingest.Extracted,
+    *,
+    named: extraction.Community,
+) -> None:
     """After publishing: store the items, then move the cursor past them."""
     new_post_ids = {u.post.id for u in work.plan.work if u.is_new}
     cursor = ingest.advance(seen.cursor, work.plan.work)
@@ -322,6 +333,7 @@ def _commit(run: Run, seen: Seen, work: Work, sightings: Sightings, extracted: i
         [*(i for i in extracted.items if i.id in new_post_ids), *sightings.seen_again],
         sightings.tree_comments,
     )
+    cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc))
     with run.report.timing("storage_write"):
         run.report.stored = run.store.save_items(extracted.items, sightings.seen_again)
         run.store.save_cursor(run.job.subreddit, cursor, run.job.run_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common import extraction
+from common import extraction, ingest
 from common.extraction import TickerMention, company_name, extract, is_listed, listing, symbols
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -365,3 +365,25 @@ def test_a_very_long_list_is_read_whole() -> None:
     text = "my watchlist: " + ", ".join(["FOUR"] * 2000) + ", GME"
     assert symbols(text) == ["FOUR", "GME"]
     assert sum(m.symbol == "FOUR" for m in extract(text)) == 2000
+
+
+def test_what_a_community_named_as_a_ticker_lasts_a_day() -> None:
+    day = extraction.COMMUNITY_HOURS * 3600.0
+    t0 = 1_622_505_600.0  # 2021-06-01, when WISH was a meme stock
+    community = extraction.Community()
+    community.add(extraction.community_counts([(f"$WISH position {i}", t0 + i) for i in range(3)]))
+    assert "WISH" in community.symbols(t0 + day - 3600)
+    assert "WISH" not in community.symbols(t0 + day + 3600)
+    assert community.since(t0 + day + 3600).hours == {}
+    one = extraction.Community()
+    one.add(extraction.community_counts([("$WISH position", t0)]))
+    assert "WISH" not in one.symbols(t0)  # one text is not a community
+
+
+def test_a_cursor_keeps_the_community_hours_still_read() -> None:
+    t0 = 1_622_505_600.0
+    community = extraction.Community()
+    community.add({int(t0 // 3600): {"WISH": 3}, int(t0 // 3600) - 48: {"BB": 5}})
+    cursor = ingest.Cursor().with_named(community, t0)
+    again = ingest.Cursor.from_doc(cursor.to_doc())
+    assert again.named().hours == {int(t0 // 3600): {"WISH": 3}}

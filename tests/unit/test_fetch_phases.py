@@ -169,3 +169,18 @@ def test_a_refused_comment_listing_keeps_the_posts_and_the_comment_cursor() -> N
     run(reddit, store, publisher)
     assert mentioned(publisher) == {"NVDA": 1}
     assert store.cursors["stocks"].comments_created_utc == 0.0
+
+
+def test_a_word_like_ticker_the_subreddit_named_in_earlier_runs_counts_bare_in_a_later_one() -> None:
+    june_2021 = 1_622_505_600.0  # WISH was listed then, and a meme
+    named = [post(i, "$WISH is my biggest position, loading more", june_2021 + i * 60) for i in range(1, 4)]
+    bare = post(9, "WISH to the moon", june_2021 + 1800)
+    alone = Recorder()
+    run(ListReddit([bare]), MemoryStore(), alone)
+    assert mentioned(alone) == {}  # a bare "WISH" is a word to a reader who knows nothing else
+    store, publisher = MemoryStore(), Recorder()
+    run(ListReddit(named), store, publisher)
+    later = Recorder()
+    run(ListReddit([*named, bare]), store, later, n=2)
+    assert mentioned(later) == {"WISH": 1}
+    assert store.cursors["stocks"].community  # what the subreddit named is kept with the cursor
