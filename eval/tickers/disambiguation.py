@@ -121,6 +121,8 @@ class Model:
         if not path.exists():
             return None
         doc = json.loads(path.read_text(encoding="utf-8"))
+        if not doc.get("weights"):  # trained on today's labels and no better than the rules
+            return None
         return cls(weights=doc["weights"], bias=float(doc["bias"]), threshold=float(doc["threshold"]))
 
 

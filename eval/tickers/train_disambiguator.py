@@ -117,25 +117,29 @@ def train(data: str | None) -> dict[str, Any]:
         "cv_dev_f1": round(cv_f1, 4),
         "cv_dev_precision": round(cv_precision, 4),
     }
-    if cv_f1 - base_f1 < MIN_GAIN:
-        report["written"] = False
-        return report
-    vec, model = _fit(texts, strength)
-    weights = {name: round(float(w), 4) for name, w in zip(vec.get_feature_names_out(), model.coef_[0], strict=True)}
-    doc = {
+    doc: dict[str, Any] = {
         "about": "eval/tickers/disambiguation.py; trained by train_disambiguator.py on the dev split only",
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "labels_sha256": real_set.labels_digest(),
         "dev_ids_sha256": hashlib.sha256("\n".join(r["id"] for r in ids).encode()).hexdigest(),
         "sklearn": sklearn.__version__,
-        "C": strength,
         **report,
-        "bias": round(float(model.intercept_[0]), 4),
-        "threshold": threshold,
-        "weights": dict(sorted((k, v) for k, v in weights.items() if abs(v) >= 1e-4)),
     }
+    if cv_f1 - base_f1 < MIN_GAIN:  # no weights: the record says it was tried on today's labels and lost
+        report["written"] = False
+        doc["weights"] = None
+    else:
+        vec, model = _fit(texts, strength)
+        names = vec.get_feature_names_out()
+        weights = {name: round(float(w), 4) for name, w in zip(names, model.coef_[0], strict=True)}
+        doc |= {
+            "C": strength,
+            "bias": round(float(model.intercept_[0]), 4),
+            "threshold": threshold,
+            "weights": dict(sorted((k, v) for k, v in weights.items() if abs(v) >= 1e-4)),
+        }
+        report.update(written=True, C=strength, threshold=threshold, features=len(doc["weights"]))
     disambiguation.MODEL_PATH.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    report.update(written=True, C=strength, threshold=threshold, features=len(doc["weights"]))
     return report
 
 
