@@ -43,8 +43,11 @@ class LocalReddit:
     def stats(self) -> dict[str, int]:
         return dict(self._call("GET", "/_replay/stats"))
 
-    def reset(self) -> None:
+    def clear_faults(self) -> None:
         self._call("DELETE", "/_replay/faults")
+
+    def reset(self) -> None:
+        self.clear_faults()
         self._call("DELETE", "/_replay/stats")
 
 

@@ -43,6 +43,8 @@ class Emulators:
     pubsub: Service | None = None
     firestore: Service | None = None
     bigquery: Service | None = None
+    # Where Firestore exports its data when it stops (None: it does not): what a restart keeps.
+    firestore_export: Path | None = None
 
     def start(self) -> "Emulators":
         pubsub_port, firestore_port = free_port(), free_port()
@@ -52,22 +54,7 @@ class Emulators:
             pubsub_port,
             self.log_dir / "pubsub-emulator.log",
         )
-        self.firestore = Service(
-            "firestore-emulator",
-            [
-                "java",
-                "-Duser.language=en",
-                "-cp",
-                str(jars.find_firestore_jar()),
-                "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
-                "start",
-                "--host=127.0.0.1",
-                f"--port={firestore_port}",
-                "--database-mode=firestore-native",
-            ],
-            firestore_port,
-            self.log_dir / "firestore-emulator.log",
-        )
+        self.firestore = self.firestore_service(firestore_port)
         self.bigquery = bigquery_service(self.log_dir, self.project)
         try:
             self.pubsub.start(ready_timeout=60)
@@ -78,6 +65,38 @@ class Emulators:
             self.stop()
             raise
         return self
+
+    def firestore_service(self, port: int, *options: str) -> Service:
+        """The Firestore emulator on ``port``; ``options`` such as ``--export-on-exit``."""
+        return Service(
+            "firestore-emulator",
+            [
+                "java",
+                "-Duser.language=en",
+                "-cp",
+                str(jars.find_firestore_jar()),
+                "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
+                "start",
+                "--host=127.0.0.1",
+                f"--port={port}",
+                "--database-mode=firestore-native",
+                *options,
+                *([f"--export-on-exit={self.firestore_export}"] if self.firestore_export else []),
+            ],
+            port,
+            self.log_dir / "firestore-emulator.log",
+        )
+
+    def restart_firestore(self, grace: float = 60.0) -> None:
+        """Stop the Firestore emulator as a production restart would stop the database, its
+        data kept: SIGTERM makes it export on the way out (``--export-on-exit``, so every
+        write it acknowledged is in), then a new one on the same port (the clients' address
+        does not change) imports that export."""
+        assert self.firestore and self.firestore_export is not None
+        port = self.firestore.port
+        self.firestore.stop(grace=grace)
+        self.firestore = self.firestore_service(port, f"--import-data={self.firestore_export}")
+        self.firestore.start(ready_timeout=60)
 
     @property
     def bigquery_host(self) -> str:
@@ -229,10 +248,11 @@ class Stack:
     web_app_dir: Path | None = None  # its SQLite database and secret (default: .stack/webapp)
     web_accounts: Sequence[Account] = DEMO_ACCOUNTS
     web: Service | None = None
+    firestore_export: Path | None = None  # see Emulators.firestore_export
 
     def start(self) -> "Stack":
         began = time.monotonic()
-        self.emulators = Emulators(self.log_dir).start()
+        self.emulators = Emulators(self.log_dir, firestore_export=self.firestore_export).start()
         assert self.emulators.pubsub and self.emulators.firestore
         self.timings["pubsub_emulator_s"] = self.emulators.pubsub.started_in
         self.timings["firestore_emulator_s"] = self.emulators.firestore.started_in
@@ -295,6 +315,25 @@ class Stack:
             cwd=ROOT,
         )
         return service.start(ready_timeout=60)
+
+    def kill_function(self, name: str) -> None:
+        """SIGKILL the function's whole process group (functions-framework and its workers),
+        as a crashed instance dies: no shutdown, no acknowledgement of what it was handling."""
+        service = self.services[name]
+        assert service.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(service.process.pid, signal.SIGKILL)
+        service.process.wait(10)
+        service.stop()  # closes its log file
+
+    def restart_function(self, name: str) -> Service:
+        """Start the function again on its port, so its push subscription reaches it again
+        (as Cloud Run brings up a new instance behind the same URL); stopping it first if
+        it still runs."""
+        old = self.services[name]
+        old.stop()
+        self.services[name] = self.start_function(name, old.port)
+        return self.services[name]
 
     def start_jwks(self) -> Service:
         """Serve the development signing key's JWKS (devtools/devauth.py) and point the
