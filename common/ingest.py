@@ -64,8 +64,9 @@ class Cursor:
     comments_id: str = ""
     posts: Mapping[str, tuple[int, int, float]] = field(default_factory=dict)
     ahead: Mapping[str, float] = field(default_factory=dict)
-    # what the subreddit named as tickers in its last day, by hour key (extraction.Community)
-    community: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    # who in the subreddit named which word-like tickers in its last day, by hour key
+    # (extraction.Community: author stand-ins, at most COMMUNITY_MIN_AUTHORS per symbol)
+    community: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, data: Mapping[str, object] | None) -> "Cursor":
@@ -85,9 +86,9 @@ class Cursor:
         ahead = data.get("tree_comments_ahead")
         named = data.get("community")
         community = {
-            str(hour): {str(k): int(v) for k, v in counts.items() if isinstance(v, int)}
+            str(hour): {str(k): [str(a) for a in v] for k, v in counts.items() if isinstance(v, list)}
             for hour, counts in (named.items() if isinstance(named, Mapping) else ())
-            if isinstance(counts, Mapping)
+            if isinstance(counts, Mapping) and isinstance(hour, str) and len(hour) == 10 and hour.isdigit()
         }
         return cls(
             number("newest_created_utc"),
@@ -107,12 +108,14 @@ class Cursor:
             "comments_newest_id": self.comments_id,
             "recent_posts": {pid: list(entry) for pid, entry in self.posts.items()},
             "tree_comments_ahead": dict(self.ahead),
-            "community": {hour: dict(counts) for hour, counts in self.community.items()},
+            "community": {hour: {s: list(a) for s, a in counts.items()} for hour, counts in self.community.items()},
         }
 
     def named(self) -> extraction.Community:
         """The subreddit's :class:`common.extraction.Community`, to add a run to."""
-        return extraction.Community({hour_start(k) // 3600: dict(v) for k, v in self.community.items()})
+        return extraction.Community(
+            {hour_start(k) // 3600: {s: list(a) for s, a in v.items()} for k, v in self.community.items()}
+        )
 
     def with_named(self, community: extraction.Community, at: float) -> "Cursor":
         """This cursor keeping ``community``'s hours still read at ``at`` or later."""
@@ -437,7 +440,7 @@ def extract_mentions(
     post_symbols: dict[str, frozenset[str]] = {}
     ordered = sorted(items, key=lambda i: i.kind != "post")
     community = extraction.Community() if community is None else community
-    community.add(extraction.community_counts((item_text(i), i.created_utc) for i in ordered))
+    community.add(extraction.community_counts((item_text(i), i.created_utc, i.author) for i in ordered))
     named = community.symbols(max((i.created_utc for i in ordered), default=0.0))
     for item in ordered:
         thread: frozenset[str] = named

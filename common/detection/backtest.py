@@ -107,7 +107,7 @@ class Replay:
     tickers: dict[str, TickerState] = field(default_factory=dict)
     signatures: dict[str, list[duplicates.Signature]] = field(default_factory=dict)
     thread_symbols: dict[str, frozenset[str]] = field(default_factory=dict)
-    community: extraction.Community = field(default_factory=extraction.Community)
+    communities: dict[str, extraction.Community] = field(default_factory=dict)  # by subreddit, as fetch keeps them
     week: WeekVolume = field(default_factory=WeekVolume)
     records: list[AlertEventRecord] = field(default_factory=list)
     items: int = 0
@@ -118,11 +118,15 @@ class Replay:
         """Count one hour of items, then assess every ticker it touched."""
         batches: dict[str, list[Mention]] = {}
         newest = max(i.created_utc for i in items)
-        self.community = self.community.since(newest)  # what fetch's cursor keeps
-        self.community.add(extraction.community_counts((item_text(i), i.created_utc) for i in items))
-        named = self.community.symbols(newest)
+        named: dict[str, frozenset[str]] = {}
+        for subreddit in {i.subreddit.lower() for i in items}:
+            mine = [i for i in items if i.subreddit.lower() == subreddit]
+            community = self.communities.get(subreddit, extraction.Community()).since(newest)  # what a cursor keeps
+            community.add(extraction.community_counts((item_text(i), i.created_utc, i.author) for i in mine))
+            self.communities[subreddit] = community
+            named[subreddit] = community.symbols(newest)
         for item in items:
-            context = named | self.thread_symbols.get(item.link_id or "", frozenset())
+            context = named[item.subreddit.lower()] | self.thread_symbols.get(item.link_id or "", frozenset())
             found = mentions_from_item(item, thread_symbols=context, sentiment=False)  # no decision reads it
             if item.kind == "post":
                 self.thread_symbols[item.id] = frozenset(s for s, _ in found)

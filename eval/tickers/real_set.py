@@ -66,6 +66,7 @@ class RealText:
     created_utc: float
     text: str
     thread_text: str  # a comment's post title when the corpus has the post, else ""
+    author: str | None = None
 
 
 def data_dir(given: str | None = None) -> Path:
@@ -96,7 +97,7 @@ def read_corpus(folder: Path) -> Iterator[RealText]:
         text = _text_of(r)
         if text:
             thread = titles.get(r.get("link_id") or "", "") if r["kind"] == "comment" else ""
-            yield RealText(r["id"], folder.name, r["kind"], float(r["created_utc"]), text, thread)
+            yield RealText(r["id"], folder.name, r["kind"], float(r["created_utc"]), text, thread, r.get("author"))
 
 
 def stratum(t: RealText) -> str:
@@ -168,11 +169,13 @@ def labels_digest() -> str:
     return hashlib.sha256(LABELS.read_bytes()).hexdigest()
 
 
-def hour_batches(data: Path, wanted: list[dict[str, Any]]) -> dict[tuple[str, int], list[tuple[str, float]]]:
+def hour_batches(
+    data: Path, wanted: list[dict[str, Any]]
+) -> dict[tuple[str, int], list[tuple[str, float, str | None]]]:
     """Every text of the corpus hours that ``wanted`` falls in, and of the day before each
     (what a community names as tickers lasts ``extraction.COMMUNITY_HOURS``), by (corpus,
     UTC hour): the batches a reader of that hour had seen, as the backtest replays them."""
-    out: dict[tuple[str, int], list[tuple[str, float]]] = {}
+    out: dict[tuple[str, int], list[tuple[str, float, str | None]]] = {}
     for corpus in sorted({w["corpus"] for w in wanted}):
         mine = {w["id"] for w in wanted if w["corpus"] == corpus}
         rows = list(read_corpus(data / corpus))
@@ -181,7 +184,7 @@ def hour_batches(data: Path, wanted: list[dict[str, Any]]) -> dict[tuple[str, in
         for t in rows:
             hour = int(t.created_utc // 3600)
             if hour in hours:
-                out.setdefault((corpus, hour), []).append((t.text, t.created_utc))
+                out.setdefault((corpus, hour), []).append((t.text, t.created_utc, t.author))
     return out
 
 

@@ -333,7 +333,7 @@ def _commit(
         [*(i for i in extracted.items if i.id in new_post_ids), *sightings.seen_again],
         sightings.tree_comments,
     )
-    cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc))
+    cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc) or run.wall_now)
     with run.report.timing("storage_write"):
         run.report.stored = run.store.save_items(extracted.items, sightings.seen_again)
         run.store.save_cursor(run.job.subreddit, cursor, run.job.run_id)

@@ -368,22 +368,30 @@ def test_a_very_long_list_is_read_whole() -> None:
 
 
 def test_what_a_community_named_as_a_ticker_lasts_a_day() -> None:
-    day = extraction.COMMUNITY_HOURS * 3600.0
-    t0 = 1_622_505_600.0  # 2021-06-01, when WISH was a meme stock
+    t0 = 1_622_505_600.0  # 2021-06-01 00:00 UTC, when WISH was a meme stock
+    hour = int(t0 // 3600)
     community = extraction.Community()
-    community.add(extraction.community_counts([(f"$WISH position {i}", t0 + i) for i in range(3)]))
-    assert "WISH" in community.symbols(t0 + day - 3600)
-    assert "WISH" not in community.symbols(t0 + day + 3600)
-    assert community.since(t0 + day + 3600).hours == {}
-    one = extraction.Community()
-    one.add(extraction.community_counts([("$WISH position", t0)]))
-    assert "WISH" not in one.symbols(t0)  # one text is not a community
+    community.add(extraction.community_counts([(f"$WISH position {i}", t0 + i, f"u{i}") for i in range(3)]))
+    last = (hour + extraction.COMMUNITY_HOURS - 1) * 3600.0  # the day's last hour still reads t0's
+    assert "WISH" in community.symbols(t0) and "WISH" in community.symbols(last)
+    assert "WISH" not in community.symbols(last + 3600)
+    assert community.since(last).hours and community.since(last + 3600).hours == {}
+    assert community.since(t0 - 3600).hours == {}  # nothing after the moment it is kept for
+
+
+def test_one_author_repeating_a_cashtag_is_not_a_community() -> None:
+    t0 = 1_622_505_600.0
+    community = extraction.Community()
+    community.add(extraction.community_counts([(f"$WISH position {i}", t0 + i, "same") for i in range(5)]))
+    assert "WISH" not in community.symbols(t0)
+    community.add(extraction.community_counts([("$WISH again", t0 + 7200, "other"), ("$WISH", t0 + 9000, "third")]))
+    assert "WISH" in community.symbols(t0 + 9000)  # three authors over the day
 
 
 def test_a_cursor_keeps_the_community_hours_still_read() -> None:
     t0 = 1_622_505_600.0
     community = extraction.Community()
-    community.add({int(t0 // 3600): {"WISH": 3}, int(t0 // 3600) - 48: {"BB": 5}})
+    community.add({int(t0 // 3600): {"WISH": ["a", "b", "c"]}, int(t0 // 3600) - 48: {"BB": ["a"]}})
     cursor = ingest.Cursor().with_named(community, t0)
-    again = ingest.Cursor.from_doc(cursor.to_doc())
-    assert again.named().hours == {int(t0 // 3600): {"WISH": 3}}
+    again = ingest.Cursor.from_doc({**cursor.to_doc(), "community": {**cursor.to_doc()["community"], "bad": {}}})
+    assert again.named().hours == {int(t0 // 3600): {"WISH": ["a", "b", "c"]}}

@@ -11,6 +11,7 @@ import pytest
 from common import ingest, topics
 from common.adapters.pubsub import Outgoing
 from common.adapters.reddit import ListingRefused, Thread, TreeRequest
+from common.detection.backtest import Replay
 from common.messages import ItemBatch, MentionBatch, RedditItem, SubredditFetch
 from common.settings import Settings
 from functions.fetch.main import ingest_subreddit
@@ -174,7 +175,7 @@ def test_a_refused_comment_listing_keeps_the_posts_and_the_comment_cursor() -> N
 def test_a_word_like_ticker_the_subreddit_named_in_earlier_runs_counts_bare_in_a_later_one() -> None:
     june_2021 = 1_622_505_600.0  # WISH was listed then, and a meme
     named = [post(i, "$WISH is my biggest position, loading more", june_2021 + i * 60) for i in range(1, 4)]
-    bare = post(9, "WISH to the moon", june_2021 + 1800)
+    bare = post(9, "WISH to the moon", june_2021 + 5 * 3600)  # hours later, in another run
     alone = Recorder()
     run(ListReddit([bare]), MemoryStore(), alone)
     assert mentioned(alone) == {}  # a bare "WISH" is a word to a reader who knows nothing else
@@ -184,3 +185,19 @@ def test_a_word_like_ticker_the_subreddit_named_in_earlier_runs_counts_bare_in_a
     run(ListReddit([*named, bare]), store, later, n=2)
     assert mentioned(later) == {"WISH": 1}
     assert store.cursors["stocks"].community  # what the subreddit named is kept with the cursor
+    a_day_later = post(10, "WISH to the moon", june_2021 + 25 * 3600)
+    after = Recorder()
+    run(ListReddit([*named, bare, a_day_later]), store, after, n=3)
+    assert mentioned(after) == {}  # the day has passed: a word again
+
+
+def test_the_backtest_remembers_what_each_subreddit_named_across_hours_as_fetch_does() -> None:
+    june_2021 = 1_622_505_600.0
+    named = [post(i, "$WISH is my biggest position, loading more", june_2021 + i * 60) for i in range(1, 4)]
+    bare = post(9, "WISH to the moon", june_2021 + 5 * 3600)
+    elsewhere = bare.model_copy(update={"id": "t3_p10", "subreddit": "investing"})
+    replay = Replay()
+    replay.hour(named)
+    before = replay.mentions
+    replay.hour([bare, elsewhere])
+    assert replay.mentions == before + 1  # r/stocks named it; r/investing did not
