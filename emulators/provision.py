@@ -31,7 +31,11 @@ def _emulator_host(host: str) -> Iterator[None]:
             os.environ["PUBSUB_EMULATOR_HOST"] = before
 
 
-def provision(pubsub_host: str, project: str, endpoints: Mapping[str, str]) -> None:
+def provision(
+    pubsub_host: str, project: str, endpoints: Mapping[str, str], max_delivery_attempts: int | None = None
+) -> None:
+    """Topics and subscriptions as Terraform defines them; ``max_delivery_attempts``
+    overrides that Terraform variable (5 to 100), as ``terraform apply -var`` would."""
     model = tfmodel.load()
     with _emulator_host(pubsub_host):
         publisher = PublisherClient()
@@ -56,7 +60,7 @@ def provision(pubsub_host: str, project: str, endpoints: Mapping[str, str]) -> N
             "enable_message_ordering": sub.message_ordering,
             "dead_letter_policy": {
                 "dead_letter_topic": publisher.topic_path(project, sub.dead_letter_topic),
-                "max_delivery_attempts": sub.max_delivery_attempts,
+                "max_delivery_attempts": max_delivery_attempts or sub.max_delivery_attempts,
             },
             "retry_policy": {
                 "minimum_backoff": duration_pb2.Duration(seconds=int(sub.minimum_backoff_seconds)),

@@ -249,6 +249,7 @@ class Stack:
     web_accounts: Sequence[Account] = DEMO_ACCOUNTS
     web: Service | None = None
     firestore_export: Path | None = None  # see Emulators.firestore_export
+    max_delivery_attempts: int | None = None  # the Terraform variable, overridden (provision.py)
 
     def start(self) -> "Stack":
         began = time.monotonic()
@@ -280,6 +281,7 @@ class Stack:
                 self.emulators.env["PUBSUB_EMULATOR_HOST"],
                 self.emulators.project,
                 {name: service.url for name, service in self.services.items()},
+                self.max_delivery_attempts,
             )
         except Exception:
             self.stop()
