@@ -43,8 +43,6 @@ class Emulators:
     pubsub: Service | None = None
     firestore: Service | None = None
     bigquery: Service | None = None
-    # Where Firestore exports its data when it stops (None: it does not): what a restart keeps.
-    firestore_export: Path | None = None
 
     def start(self) -> "Emulators":
         pubsub_port, firestore_port = free_port(), free_port()
@@ -67,7 +65,7 @@ class Emulators:
         return self
 
     def firestore_service(self, port: int, *options: str) -> Service:
-        """The Firestore emulator on ``port``; ``options`` such as ``--export-on-exit``."""
+        """The Firestore emulator on ``port``; ``options`` such as ``--import-data``."""
         return Service(
             "firestore-emulator",
             [
@@ -81,21 +79,34 @@ class Emulators:
                 f"--port={port}",
                 "--database-mode=firestore-native",
                 *options,
-                *([f"--export-on-exit={self.firestore_export}"] if self.firestore_export else []),
             ],
             port,
             self.log_dir / "firestore-emulator.log",
         )
 
-    def restart_firestore(self, grace: float = 60.0) -> None:
-        """Stop the Firestore emulator as a production restart would stop the database, its
-        data kept: SIGTERM makes it export on the way out (``--export-on-exit``, so every
-        write it acknowledged is in), then a new one on the same port (the clients' address
-        does not change) imports that export."""
-        assert self.firestore and self.firestore_export is not None
+    def restart_firestore(self, export_dir: Path) -> None:
+        """Restart the Firestore emulator with its data, as a production restart keeps it:
+        export every document (the emulator's export endpoint; the jar's own
+        ``--export-on-exit`` writes nothing when it is stopped by a signal), stop it, start a
+        new one on the same port (the clients' address does not change) importing that
+        export. Writes acknowledged between the export and the stop would be lost: the
+        caller keeps the writers paused meanwhile."""
+        assert self.firestore
+        export_dir.mkdir(parents=True, exist_ok=True)  # the endpoint exports into a folder below it
+        request = urllib.request.Request(
+            f"{self.firestore.url}/emulator/v1/projects/{self.project}:export",
+            data=json.dumps(
+                {"database": f"projects/{self.project}/databases/(default)", "export_directory": str(export_dir)}
+            ).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60):
+            pass
+        [metadata] = export_dir.glob("*/*.overall_export_metadata")
         port = self.firestore.port
-        self.firestore.stop(grace=grace)
-        self.firestore = self.firestore_service(port, f"--import-data={self.firestore_export}")
+        self.firestore.stop()
+        self.firestore = self.firestore_service(port, f"--import-data={metadata}")
         self.firestore.start(ready_timeout=60)
 
     @property
@@ -248,12 +259,11 @@ class Stack:
     web_app_dir: Path | None = None  # its SQLite database and secret (default: .stack/webapp)
     web_accounts: Sequence[Account] = DEMO_ACCOUNTS
     web: Service | None = None
-    firestore_export: Path | None = None  # see Emulators.firestore_export
     max_delivery_attempts: int | None = None  # the Terraform variable, overridden (provision.py)
 
     def start(self) -> "Stack":
         began = time.monotonic()
-        self.emulators = Emulators(self.log_dir, firestore_export=self.firestore_export).start()
+        self.emulators = Emulators(self.log_dir).start()
         assert self.emulators.pubsub and self.emulators.firestore
         self.timings["pubsub_emulator_s"] = self.emulators.pubsub.started_in
         self.timings["firestore_emulator_s"] = self.emulators.firestore.started_in
