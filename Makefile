@@ -11,7 +11,7 @@ BQ_STAMP := $(BQ_VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up tick down status logs clean bench eval eval-tickers train-disambiguator eval-real eval-pumps bq-venv tf-source tf-check browser demo token dashboard
+.PHONY: help setup lint test test-unit test-integration up tick down status logs clean bench eval eval-tickers train-disambiguator eval-real eval-pumps bq-venv tf-source tf-check browser demo token dashboard chaos
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -136,6 +136,9 @@ eval-real: setup ## Backtest real r/wallstreetbets history (../shared/data) agai
 eval-pumps: setup ## Pump campaigns injected into five weeks of real Reddit history (../shared/data), backtested; REFRESH=1 writes eval/results.json
 	$(PY) -m eval.real.pumps $(if $(REFRESH),--refresh,)
 	$(PY) -m eval.real.pumps --seed 1 $(if $(REFRESH),--refresh,)
+
+chaos: setup $(BQ_STAMP) ## Fault suite on the real local stack: kills, duplicate ticks, poison, Reddit and Firestore outages, each compared with a clean run (ONLY=words: some cases)
+	$(PY) -m devtools.chaos $(if $(ONLY),--only "$(ONLY)",)
 
 bench: setup $(BQ_STAMP) ## Run every benchmark (bench/*.py) and write bench/results.json
 	$(PY) -m bench.run $(ONLY)
