@@ -392,6 +392,8 @@ def test_a_cursor_keeps_the_community_hours_still_read() -> None:
     t0 = 1_622_505_600.0
     community = extraction.Community()
     community.add({int(t0 // 3600): {"WISH": ["a", "b", "c"]}, int(t0 // 3600) - 48: {"BB": ["a"]}})
-    cursor = ingest.Cursor().with_named(community, t0)
-    again = ingest.Cursor.from_doc({**cursor.to_doc(), "community": {**cursor.to_doc()["community"], "bad": {}}})
+    doc = ingest.Cursor().with_named(community, t0).to_doc()
+    named = doc["community"]
+    assert isinstance(named, dict)
+    again = ingest.Cursor.from_doc({**doc, "community": {**named, "bad": {}}})  # a key that is no hour: skipped
     assert again.named().hours == {int(t0 // 3600): {"WISH": ["a", "b", "c"]}}
