@@ -679,30 +679,12 @@ def play(
 def check_poison(ticker: str) -> None:
     """The poison payloads really are refused by each topic's decoder (or the case proves
     nothing)."""
-    from common.messages import (
-        AlertEvent,
-        DigestTick,
-        ItemBatch,
-        MentionBatch,
-        Message,
-        ScrapeTick,
-        SubredditFetch,
-        TickerUpdate,
-    )
+    from common.messages import MODELS
 
-    models: dict[str, type[Message]] = {
-        topics.SCRAPE_TICKS: ScrapeTick,
-        topics.SUBREDDIT_FETCHES: SubredditFetch,
-        topics.REDDIT_ITEMS: ItemBatch,
-        topics.MENTIONS: MentionBatch,
-        topics.TICKER_UPDATES: TickerUpdate,
-        topics.ALERTS: AlertEvent,
-        topics.DIGEST_TICKS: DigestTick,
-    }
     for topic, messages in poison_payloads(ticker).items():
         for data, _ in messages:
             try:
-                decode_data(models[topic], data)
+                decode_data(MODELS[topic], data)
             except MalformedMessage:
                 continue
             raise AssertionError(f"poison for {topic} decodes: {data!r}")
