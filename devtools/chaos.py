@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -70,18 +71,27 @@ SETTLE_TIMEOUT_S = 420.0
 FETCH_TIMEOUT_S = 300.0  # a killed fetch's jobs come back after Pub/Sub's backoff
 LOG_ROOT = STATE_DIR / "chaos"
 
-# The line each function logs once a message's work is done (its writes and publishes
-# made); a malformed message's line is common to all (common/entrypoint.py).
-DONE: Mapping[str, tuple[str, ...]] = {
-    "dispatch": ("dispatched ", "already dispatched"),
-    "fetch": ("fetched r/",),
-    "archive": ("archived ",),
-    "aggregate": ("aggregated ", "unusable ticker"),
-    "detect": ("detected ", "stale update"),
-    "notify": ("notified ",),
-    "notify_digest": ("sent ",),
+# How each line a function logs once a message's work is done (its writes and publishes
+# made) begins, as a pattern: a duplicate tick's line names its run first ("run chaos-07
+# already dispatched; ..."), which a fixed prefix cannot match. A malformed message's line
+# is common to all (common/entrypoint.py). tests/unit/test_chaos.py holds these to the
+# lines the functions really log.
+DONE: Mapping[str, re.Pattern[str]] = {
+    "dispatch": re.compile(r"dispatched \d+ subreddit fetches|run \S+ already dispatched"),
+    "fetch": re.compile(r"fetched r/"),
+    "archive": re.compile(r"archived \d+ items"),
+    "aggregate": re.compile(r"aggregated |unusable ticker"),
+    "detect": re.compile(r"detected |stale update"),
+    "notify": re.compile(r"notified "),
+    "notify_digest": re.compile(r"sent \d+ digests"),
 }
 DEAD_LETTERED = "malformed message dead-lettered"
+
+
+def finished(function: str, message: str) -> bool:
+    """Whether ``message``, logged by ``function``, says a message's work is done."""
+    return DONE[function].match(message) is not None
+
 
 # ---------------------------------------------------------------- what is compared
 
@@ -328,7 +338,7 @@ class Run:
 
     def _note(self, function: str, entry: Mapping[str, Any]) -> None:
         message = str(entry.get("message") or "")
-        if message.startswith(DONE[function]) or message.startswith(DEAD_LETTERED):
+        if finished(function, message) or message.startswith(DEAD_LETTERED):
             self.handled.setdefault(function, set()).add(str(entry.get("message_id")))
         if function == "fetch" and isinstance(entry.get("report"), dict):
             self.fetched.setdefault(str(entry.get("run_id")), set()).add(str(entry["report"].get("subreddit")))
@@ -384,7 +394,7 @@ class Run:
         def watch() -> None:
             deadline = time.monotonic() + FETCH_TIMEOUT_S
             while time.monotonic() < deadline and not struck.is_set():
-                if any(str(e.get("message") or "").startswith(DONE[function]) for e in log.entries()):
+                if any(finished(function, str(e.get("message") or "")) for e in log.entries()):
                     action()
                     struck.set()
                 time.sleep(0.05)

@@ -1,8 +1,17 @@
 """The fault suite's comparison (devtools/chaos.py): what it calls equal and what it reports."""
 
+import logging
 from collections import Counter
+from typing import Any
 
-from devtools.chaos import Snapshot, bucket, canonical, differences
+import pytest
+from google.api_core import exceptions as gexc
+
+from common.entrypoint import Delivery
+from common.messages import ScrapeTick
+from common.settings import Settings
+from devtools.chaos import Snapshot, bucket, canonical, differences, finished
+from functions.dispatch.main import fan_out
 
 
 def snapshot(
@@ -47,3 +56,55 @@ def test_dead_letters_must_be_exactly_the_poison() -> None:
     assert differences(clean, snapshot(dead={"alerts-notify": {"m9"}}), {}) == [
         "alerts-notify: 1 messages dead-lettered unexpectedly"
     ]
+
+
+class RunDoc:
+    """``runs/{run_id}`` in memory, reached through any collection and document path: what
+    dispatch's fan-out reads and writes."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] | None = None
+
+    def collection(self, name: str) -> "RunDoc":
+        return self
+
+    def document(self, name: str) -> "RunDoc":
+        return self
+
+    def create(self, data: dict[str, Any]) -> None:
+        if self.data is not None:
+            raise gexc.AlreadyExists("run exists")  # type: ignore[no-untyped-call]
+        self.data = dict(data)
+
+    def update(self, data: dict[str, Any]) -> None:
+        assert self.data is not None
+        self.data.update(data)
+
+    def get(self) -> "RunSnapshot":
+        return RunSnapshot(self.data)
+
+
+class RunSnapshot:
+    def __init__(self, data: dict[str, Any] | None) -> None:
+        self.exists, self.data = data is not None, dict(data or {})
+
+    def get(self, field: str) -> Any:
+        return self.data[field]
+
+
+class Publisher:
+    def publish_all(self, outgoing: Any) -> list[str]:
+        return [str(n) for n, _ in enumerate(outgoing)]
+
+
+def test_the_harness_sees_dispatch_finish_a_tick_and_its_late_duplicate(caplog: pytest.LogCaptureFixture) -> None:
+    """The suite waits for each tick's "done" line; one it does not recognise leaves the tick
+    outstanding forever, and the late copy of a duplicated tick is never sent."""
+    run, tick = RunDoc(), ScrapeTick(run_id="chaos-07", subreddits=["stocks", "investing"])
+    with caplog.at_level(logging.INFO, logger="functions.dispatch.main"):
+        fan_out(tick, Delivery("161"), Settings(project_id="p"), run, Publisher())  # type: ignore[arg-type]
+        fan_out(tick, Delivery("162"), Settings(project_id="p"), run, Publisher())  # type: ignore[arg-type]
+    lines = [r.getMessage() for r in caplog.records if r.name == "functions.dispatch.main"]
+    assert len(lines) == 2 and "already dispatched" in lines[1]
+    assert all(finished("dispatch", line) for line in lines)
+    assert not finished("dispatch", "firestore ops: 1 reads, 0 writes")
