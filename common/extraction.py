@@ -68,7 +68,9 @@ def _words(spaced: str) -> frozenset[str]:
 
 
 # Jargon and abbreviations that are listed symbols (or could become one) but, written bare,
-# mean the jargon. Only a cashtag turns them into tickers.
+# mean the jargon. Only a cashtag turns them into tickers. The last line are finance terms
+# (yield, transfers, returns, net asset value, an indicator, hot-rolled coil) that were
+# symbols in 2020-22 (gone_before_2022.csv), when a bare one is the term far more often.
 _JARGON = _words(
     """
     DD YOLO CEO CFO CTO COO CIO EPS ATH ATL IMO IMHO USA US UK EU IPO ETF SEC FDA GDP CPI PPI
@@ -81,6 +83,7 @@ _JARGON = _words(
     MAGA GOP DEM POTUS SCOTUS LFG NOT AND THE EST PST CEST UTC AM PM HQ EPA SEO UI UX DTE PDT
     OCC HF DRS BRRR OG OI ISO FD FDS ASX TSX TSXV LSE HKEX AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY
     DYOR DAX APAC CC GPT LLM
+    APY ACH IRR CMO NAV RVI HRC
     """
 )
 

@@ -6,9 +6,11 @@ merger with Tilray. Extraction asks :func:`Listings.valid` with the item's own t
 replay of 2021 reads 2021's universe, and live traffic today's.
 
 Read from ``common/data``: ``symbol_history.csv`` (dates, curated with their precision),
-``listings_since_2022.csv`` (listed from the month given) and ``delisted_since_2022.csv``
-(gone by the end of the year given, unless the history is more precise). A symbol in none
-of them is taken as listed throughout. Pure: files in, lookups out; no clock.
+``listings_since_2022.csv`` (listed from the month given), ``delisted_since_2022.csv``
+(gone by the end of the year given, unless the history is more precise) and
+``gone_before_2022.csv`` (in a 2020 snapshot, gone from the 2022 base list: valid until that
+list's date; every curated file wins over it). A symbol in none of them is taken as listed
+throughout. Pure: files in, lookups out; no clock.
 """
 
 import csv
@@ -74,6 +76,16 @@ class Listings:
     def load(cls, data: Path = DATA) -> "Listings":
         windows: dict[str, Listing] = {}
         names: dict[str, str] = {}
+        # Listed before the snapshot as far as anyone here knows (its listing day is unknown,
+        # as for the base list's symbols), and gone by the day the base list was made: the
+        # exact delisting day is unknown too, so texts up to then keep the symbol. A symbol
+        # that symbols.csv lists again (a universe refreshed from the exchanges, where a new
+        # company took it) is today's company: one window per symbol, and the live one wins.
+        current = {row["symbol"] for row in _rows(data / "symbols.csv")}
+        for row in _rows(data / "gone_before_2022.csv"):
+            if row["symbol"] not in current:
+                windows[row["symbol"]] = Listing(delisted=_start(row["gone_by"]))
+                names[row["symbol"]] = row["name"]
         for row in _rows(data / "listings_since_2022.csv"):
             windows[row["symbol"]] = Listing(listed=_start(row["listed"]))
         for row in _rows(data / "delisted_since_2022.csv"):

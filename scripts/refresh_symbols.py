@@ -13,7 +13,10 @@ from the directory (the screener has no ETFs). Kept: common stocks, ADRs and ETF
 Dropped: test issues, warrants, rights, units, preferreds, notes.
 
 Without internet access, ``scripts/build_universe.py`` builds a thinner universe from registry
-packages and the curated lists in ``common/data`` instead.
+packages and the curated lists in ``common/data`` instead. It also writes
+``gone_before_2022.csv`` (symbols of a 2020 snapshot gone by 2022-12, for texts of those
+years); this script leaves that file alone, and a symbol it lists again wins over it
+(``common/listings.py``).
 
 Usage (with internet)::
 

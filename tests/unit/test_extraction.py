@@ -278,6 +278,28 @@ def test_a_delisted_symbol_is_found_in_texts_from_its_listed_years() -> None:
     assert symbols("APHA shares", at=_at("2021-06-01")) == []  # merged into Tilray in May 2021
 
 
+def test_a_symbol_gone_in_2022_and_missing_from_the_2022_list_is_found_in_its_2021_texts() -> None:
+    # ChemoCentryx (bought by Amgen, Oct 2022) and Sanderson Farms (Jul 2022) left before the
+    # 2022-12-01 base list; the 2020 snapshot (gone_before_2022.csv) brings them back.
+    text = "Loading up on CCXI and SAFM before earnings"
+    assert symbols(text, at=_at("2021-06-01")) == ["CCXI", "SAFM"]
+    assert symbols(text, at=_at("2023-03-01")) == []
+    assert symbols(text) == []  # the universe as shipped: gone
+    assert company_name("CCXI") is not None and not is_listed("CCXI")
+    window = listing("CCXI")
+    assert window is not None and window.valid(_at("2020-04-01")) and not window.valid(_at("2022-12-01"))
+
+
+def test_a_word_like_symbol_from_the_2020_snapshot_is_gated_like_any_word() -> None:
+    # Zendesk (ZEN, taken private Nov 2022) is also a word: it needs the context any
+    # somewhat word-like symbol needs, and a finance abbreviation that was briefly a symbol
+    # (APY, Apergy until 2020) stays jargon.
+    assert symbols("ZEN calls printing after earnings", at=_at("2021-06-01")) == ["ZEN"]
+    assert symbols("ZEN calls printing after earnings", at=_at("2023-06-01")) == []
+    assert symbols("Stay ZEN and hodl, my friends", at=_at("2021-06-01")) == []
+    assert symbols("High yield savings at 0.5% APY", at=_at("2020-06-01")) == []
+
+
 def test_a_cashtag_of_a_symbol_that_did_not_trade_that_day_is_kept_as_unknown() -> None:
     [mention] = extract("$LCID to the moon", at=_at("2021-02-01"))
     assert (mention.symbol, mention.known) == ("LCID", False)
