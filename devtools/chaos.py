@@ -149,6 +149,12 @@ class Snapshot:
     # The crowd detect compared each data hour with (stats/global and its hours), as stored:
     # pinned in the runs that follow (see pin_crowd), never compared.
     crowd: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The sizes of the breakout ticker's mention batches in the order aggregate counted them
+    # (one batch per subreddit and run): never compared, told when the alerts differ. Detect
+    # escalates an alert when its score grows by ``escalation_step`` over the score it last
+    # announced, and it decides on the ticker as counted after each batch, so the order the
+    # subreddits' batches arrive in (timing, not a fault) can change the alert's levels.
+    batches: tuple[int, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """For a person to diff two runs (each run's log folder keeps its own)."""
@@ -156,6 +162,7 @@ class Snapshot:
             "firestore": self.firestore,
             "rows": {table: dict(rows) for table, rows in self.rows.items()},
             "dead_letters": {name: sorted(ids) for name, ids in self.dead_letters.items()},
+            "batches": list(self.batches),
         }
 
 
@@ -312,6 +319,7 @@ class Run:
     logs: dict[str, FunctionLog]
     handled: dict[str, set[str]] = field(default_factory=dict)  # function -> message ids done
     fetched: dict[str, set[str]] = field(default_factory=dict)  # run id -> subreddits reported
+    batches: list[int] = field(default_factory=list)  # see Snapshot.batches
     log_bytes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     ending: threading.Event = field(default_factory=threading.Event)  # set as the stack stops
@@ -340,6 +348,9 @@ class Run:
         message = str(entry.get("message") or "")
         if finished(function, message) or message.startswith(DEAD_LETTERED):
             self.handled.setdefault(function, set()).add(str(entry.get("message_id")))
+        counted = int(entry.get("counted") or 0) if message.startswith("aggregated ") else 0  # 0: a redelivery
+        if function == "aggregate" and counted and entry.get("ticker") == self.replay.ticker:
+            self.batches.append(int(entry.get("mentions") or 0))
         if function == "fetch" and isinstance(entry.get("report"), dict):
             self.fetched.setdefault(str(entry.get("run_id")), set()).add(str(entry["report"].get("subreddit")))
 
@@ -417,7 +428,10 @@ class Run:
     def snapshot(self) -> Snapshot:
         settings = Settings(project_id=self.project, bigquery_emulator_host=self.stack.env["BIGQUERY_EMULATOR_HOST"])
         db = firestore.Client(project=self.project)
-        return Snapshot(read_firestore(db), read_rows(settings), self.dead_letters(), read_crowd(db))
+        self.poll()
+        return Snapshot(
+            read_firestore(db), read_rows(settings), self.dead_letters(), read_crowd(db), tuple(self.batches)
+        )
 
 
 # ---------------------------------------------------------------- the cases
@@ -706,10 +720,16 @@ def outcome(clean: Snapshot, got: Snapshot | None, case: Case, notes: list[str])
         return False, "; ".join(notes)
     diffs = differences(clean, got, case.dead_letters)
     fault_missed = [n for n in notes if n.startswith("never")]
+    if diffs and got.batches != clean.batches:
+        diffs.append(f"breakout batches counted as {_sizes(got.batches)}, clean run {_sizes(clean.batches)}")
     if diffs or fault_missed:
         return False, "; ".join([*fault_missed, *diffs])
     extra = f" ({'; '.join(notes)})" if notes else ""
     return True, "recovered, equal" + extra
+
+
+def _sizes(batches: tuple[int, ...]) -> str:
+    return ",".join(str(n) for n in batches)
 
 
 def print_table(rows: list[tuple[str, bool, str, float]]) -> None:

@@ -10,7 +10,7 @@ from google.api_core import exceptions as gexc
 from common.entrypoint import Delivery
 from common.messages import ScrapeTick
 from common.settings import Settings
-from devtools.chaos import Snapshot, bucket, canonical, differences, finished
+from devtools.chaos import Case, Snapshot, bucket, canonical, differences, finished, outcome
 from functions.dispatch.main import fan_out
 
 
@@ -18,8 +18,11 @@ def snapshot(
     docs: dict[str, object] | None = None,
     rows: list[str] | None = None,
     dead: dict[str, set[str]] | None = None,
+    batches: tuple[int, ...] = (),
 ) -> Snapshot:
-    return Snapshot(docs or {}, {"reddit_items": Counter(rows or []), "mentions": Counter()}, dead or {})
+    return Snapshot(
+        docs or {}, {"reddit_items": Counter(rows or []), "mentions": Counter()}, dead or {}, batches=batches
+    )
 
 
 def test_a_bucket_filled_in_another_order_is_the_same_bucket() -> None:
@@ -56,6 +59,16 @@ def test_dead_letters_must_be_exactly_the_poison() -> None:
     assert differences(clean, snapshot(dead={"alerts-notify": {"m9"}}), {}) == [
         "alerts-notify: 1 messages dead-lettered unexpectedly"
     ]
+
+
+def test_alerts_that_differ_say_when_the_breakout_was_counted_in_another_order() -> None:
+    """The order is not compared (it is timing), but a reader of a differing row is told."""
+    clean = snapshot({"alerts/X": {"level": 2}}, batches=(14, 16, 12))
+    ok, text = outcome(clean, snapshot({"alerts/X": {"level": 3}}, batches=(16, 14, 12)), Case(), [])
+    assert not ok
+    assert text == "1 docs differ (e.g. alerts/X: level); breakout batches counted as 16,14,12, clean run 14,16,12"
+    ok, text = outcome(clean, snapshot({"alerts/X": {"level": 2}}, batches=(16, 14, 12)), Case(), [])
+    assert ok and text == "recovered, equal"
 
 
 class RunDoc:
