@@ -34,6 +34,14 @@ class DetectionConfig(BaseModel):
     author_diversity_min: float = Field(default=0.6, ge=0.0, le=1.0, description="distinct authors / mentions")
     avg_length_min: float = Field(default=100.0, ge=0.0, description="average characters per mentioning text")
     min_subreddits: int = Field(default=1, ge=1, description="distinct subreddits in the window")
+    extreme_surprise: float = Field(
+        default=10.0,
+        gt=0.0,
+        description="a spike this surprising is organic even when its texts are shorter or its authors fewer than "
+        "the organic bars (the shortfall lowers its score instead): breaking news arrives as short posts, and a gate "
+        "must not hold back the very surge the product exists to catch; pump risk still decides pump against organic, "
+        "and min_subreddits still applies",
+    )
     pump_risk_max: float = Field(default=0.5, ge=0.0, le=1.0, description="alerts only below this pump risk")
     organic_pump_risk_max: float = Field(
         default=0.25,
@@ -91,13 +99,17 @@ class DetectionConfig(BaseModel):
     )
     history_days: int = Field(default=14, ge=1, le=28, description="days of hourly buckets the baseline learns from")
     market_weight: float = Field(
-        default=0.5,
+        default=1.0,
         ge=0.0,
         le=2.0,
         description="how much of the community's excess activity raises every ticker's expectation (0: ignore it)",
     )
     market_window_hours: int = Field(
-        default=6, ge=1, le=48, description="complete hours of community volume compared with the same hours before"
+        default=24,
+        ge=1,
+        le=48,
+        description="complete hours of community volume compared with the same hours before (a frenzy lasts days, "
+        "so a day: six hours would compare the night before the open with other nights)",
     )
     market_days: int = Field(default=7, ge=2, le=14, description="earlier days whose same hours make the normal")
     baseline_gap_hours: int = Field(

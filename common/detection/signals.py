@@ -70,17 +70,59 @@ def score_window(
     min_count: int,
     config: DetectionConfig,
     market_factor: float = 1.0,
+    payload: float = 0.0,
 ) -> WindowScore:
     """The rolling ``hours`` window ending ``last_fraction`` into ``end_hour``. Mentions come
     in threads (a post and its replies), so the tail probability is taken on counts divided
-    by ``config.clumping``: twenty replies under one post are not twenty independent voices."""
-    whole = sum(counts.get(h, 0) for h in range(end_hour - hours + 1, end_hour + 1))
+    by ``config.clumping``: twenty replies under one post are not twenty independent voices.
+    ``payload``: mentions the volume leaves out that count all the same here (a campaign's
+    cashtag-stuffed posts, when the window is judged as promotion)."""
+    whole = sum(counts.get(h, 0) for h in range(end_hour - hours + 1, end_hour + 1)) + round(payload)
     observed = whole + counts.get(end_hour - hours, 0) * (1 - last_fraction)
     expected = base.expected(end_hour, hours, last_fraction=last_fraction) * market_factor
     ratio = observed / max(expected, 1e-6)
     s = surprise(observed / config.clumping, expected / config.clumping, config.dispersion)
     spiking = whole >= min_count and ratio >= config.volume_ratio_min and s >= config.surprise_min
     return WindowScore(hours, round(observed, 3), expected, ratio, s, spiking)
+
+
+def _organic(
+    best: WindowScore, quality: WindowStats, day: WindowStats, risk: float, config: DetectionConfig
+) -> tuple[str | None, str, float, list[str]]:
+    """A clean spike (pump risk under the organic limit) judged on its quality bars: its kind,
+    rule, what its score is multiplied by, and the reasons to add."""
+    gates = {
+        "author_diversity": quality.author_diversity >= config.author_diversity_min,
+        "avg_text_length": quality.avg_text_length >= config.avg_length_min,
+        "subreddits": quality.distinct_subreddits >= config.min_subreddits,
+    }
+    short = [k for k, ok in gates.items() if not ok]
+    extreme = best.surprise >= config.extreme_surprise and "subreddits" not in short  # spread is policy
+    if short and not extreme:
+        rule = "spike_without_quality: " + ",".join(short)
+        return None, rule, 1.0, [rule]
+    reasons = [
+        f"{quality.distinct_authors} authors (diversity {quality.author_diversity:.2f}), "
+        f"avg {quality.avg_text_length:.0f} chars, {quality.distinct_subreddits} subreddits, pump risk {risk:.2f}"
+    ]
+    factor = 1.0
+    if short:
+        factor = quality_shortfall(quality, config)
+        reasons.append(f"below the quality bars ({', '.join(short)}), alerted for an extreme surge")
+    if day.dd_posts:
+        reasons.append(f"{day.dd_posts} DD posts in 24h")
+    return "organic", f"volume_spike_{best.hours}h", factor, reasons
+
+
+def quality_shortfall(quality: WindowStats, config: DetectionConfig) -> float:
+    """What an extreme surge's score is multiplied by when its texts are shorter or its
+    authors fewer than the organic bars ask: the product of the met fractions, so a surge
+    at half the length bar ranks below an equal one that meets it."""
+    length = min(1.0, quality.avg_text_length / config.avg_length_min) if config.avg_length_min > 0 else 1.0
+    diversity = (
+        min(1.0, quality.author_diversity / config.author_diversity_min) if config.author_diversity_min > 0 else 1.0
+    )
+    return length * diversity
 
 
 @dataclass(frozen=True)
@@ -194,7 +236,8 @@ def evaluate(
     slow: WindowScore | None = None
     if not spiking and not warming:
         # Promotion spread thin (a post an hour for two days) never spikes an hour or six; a
-        # day of it, made of the pump signals, is a pump all the same. Never organic.
+        # day of it, made of the pump signals, is a pump all the same. Never organic. Its
+        # cashtag-stuffed posts are its volume here: the payload is what a campaign posts.
         slow = score_window(
             counts,
             base,
@@ -204,6 +247,7 @@ def evaluate(
             min_count=config.min_mentions_6h,
             config=config,
             market_factor=factor,
+            payload=day.mentions * day.cashtag_stuffed_share,
         )
         day_risk = pump_risk(day, config)
         if slow.spiking and day_risk.risk >= config.pump_risk_max:
@@ -236,23 +280,9 @@ def evaluate(
             rule = f"suspicious: pump risk {risk.risk:.2f}"
             reasons.append(rule)
         else:
-            gates = {
-                "author_diversity": quality.author_diversity >= config.author_diversity_min,
-                "avg_text_length": quality.avg_text_length >= config.avg_length_min,
-                "subreddits": quality.distinct_subreddits >= config.min_subreddits,
-            }
-            if all(gates.values()):
-                kind, rule = "organic", f"volume_spike_{best.hours}h"
-                reasons.append(
-                    f"{quality.distinct_authors} authors (diversity {quality.author_diversity:.2f}), "
-                    f"avg {quality.avg_text_length:.0f} chars, {quality.distinct_subreddits} subreddits, "
-                    f"pump risk {risk.risk:.2f}"
-                )
-                if day.dd_posts:
-                    reasons.append(f"{day.dd_posts} DD posts in 24h")
-            else:
-                rule = "spike_without_quality: " + ",".join(k for k, ok in gates.items() if not ok)
-                reasons.append(rule)
+            kind, rule, factor_met, said = _organic(best, quality, day, risk.risk, config)
+            score *= factor_met
+            reasons += said
     return Evaluation(
         symbol=symbol,
         as_of=as_of,

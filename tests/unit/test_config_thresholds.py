@@ -6,9 +6,9 @@ Production, here, is the pure path the functions run on each event: aggregate's
 :func:`common.detection.engine.decide_summary` on the summary it stored, with the market
 activity read from the summaries' series as ``functions/detect/store.read_stats`` reads it.
 The preview is :func:`common.detection.backtest.preview` over the hour buckets production
-stored, as ``POST /v1/config/detection/preview`` runs it. Three tickers over a week: CROWD
+stored, as ``POST /v1/config/detection/preview`` runs it. Four tickers over a week: CROWD
 chatters every six hours and surges, TEST is pumped (new accounts, copies, emoji, stuffed
-cashtags), ORGA spikes organically twice.
+cashtags), ORGA spikes organically twice, NEWS bursts in short posts.
 """
 
 from collections.abc import Mapping
@@ -46,6 +46,7 @@ CHANGES: dict[str, Any] = {
     "author_diversity_min": 0.99,
     "avg_length_min": 250.0,
     "min_subreddits": 4,
+    "extreme_surprise": 50.0,
     "pump_risk_max": 0.9,
     "organic_pump_risk_max": 0.0,
     "new_account_days": 5.0,
@@ -161,6 +162,8 @@ def week() -> dict[int, dict[str, list[Mention]]]:
         add("CROWD", hour, 20, "c")
     for hour, n in ((SPIKE + 1, 24), (SPIKE + 2, 30), (SPIKE + 20, 26), (SPIKE + 21, 30)):
         add("ORGA", hour, n, "o", text_length=240)
+    add("ORGA", SPIKE + 12, 1, "o", text_length=240)  # a quiet hour between: the first episode resolves
+    add("NEWS", SPIKE + 10, 30, "n", text_length=60)  # breaking news in short posts: extreme, below the length bar
     for hour in range(SPIKE + 3, SPIKE + 30):
         if hour % 2 == 0:
             add("TEST", hour, 3, "d")

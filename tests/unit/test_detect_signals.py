@@ -8,8 +8,9 @@ from scipy.stats import nbinom
 
 from common.detection.baseline import GlobalStats
 from common.detection.engine import TickerState, decide
-from common.detection.signals import surprise
+from common.detection.signals import SURPRISE_CAP, surprise
 from common.detection_config import DEFAULT_CONFIG
+from common.messages import Mention
 from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, evaluate_at, mentions, state_of, steady
 
 NOW = H0 + 24 * 10  # ten days of data collected
@@ -58,10 +59,22 @@ def test_detector_ignores_spike_from_three_authors() -> None:
 
 
 def test_short_comments_do_not_make_an_organic_alert() -> None:
-    ev = evaluate_at(state_of(mentions(NOW, 30, text="to the moon")), at_end_of(NOW))
+    surge = state_of(mentions(NOW, 30, text="to the moon"))
+    ordinary = DEFAULT_CONFIG.model_copy(update={"extreme_surprise": SURPRISE_CAP + 1})  # no surge is extreme
+    ev = evaluate_at(surge, at_end_of(NOW), config=ordinary)
     assert ev.spike
     assert ev.kind is None
     assert "avg_text_length" in ev.rule
+
+
+def test_an_extreme_surge_of_short_posts_is_organic_with_a_lowered_score() -> None:
+    surge = state_of(mentions(NOW, 30, text="to the moon"))
+    ev = evaluate_at(surge, at_end_of(NOW))
+    lenient = evaluate_at(surge, at_end_of(NOW), config=DEFAULT_CONFIG.model_copy(update={"avg_length_min": 0.0}))
+    assert ev.windows["1h"].surprise >= DEFAULT_CONFIG.extreme_surprise
+    assert ev.kind == "organic" and lenient.kind == "organic"
+    assert ev.score < lenient.score  # the shortfall ranks it below the same surge in long posts
+    assert any("below the quality bars (avg_text_length)" in r for r in ev.reasons)
 
 
 def test_an_organic_alert_can_require_several_subreddits() -> None:
@@ -137,6 +150,23 @@ def test_a_day_of_thin_promotion_is_a_pump_though_no_hour_spikes() -> None:
     assert not ev.spike
     assert ev.kind == "pump"
     assert ev.rule.endswith("on volume_24h")
+
+
+def test_a_thin_campaigns_cashtag_stuffed_posts_are_its_volume_when_judged_as_promotion() -> None:
+    # Sixteen posts in a day, every other one stuffed with six cashtags: the eight plain ones
+    # alone are too few for a day to count, the campaign's payload included they are not.
+    def campaign(stuffed: int) -> list[Mention]:
+        return [
+            m
+            for i, h in enumerate(range(NOW - 15, NOW + 1))
+            for m in mentions(h, 1, age_days=3, duplicate=True, prefix="p", cashtags=stuffed if i % 2 else 1)
+        ]
+
+    stuffed = evaluate_at(state_of(campaign(6), duplicates=True), at_end_of(NOW))
+    plain_half = evaluate_at(state_of(campaign(1)[::2], duplicates=True), at_end_of(NOW))
+    assert stuffed.windows["6h"].mentions < DEFAULT_CONFIG.min_mentions_6h  # no volume window spikes
+    assert stuffed.kind == "pump" and stuffed.rule.endswith("on volume_24h")
+    assert plain_half.kind is None
 
 
 def test_a_day_of_thin_organic_talk_raises_nothing() -> None:

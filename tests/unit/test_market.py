@@ -50,4 +50,6 @@ def test_the_backtest_measures_the_market_from_every_ticker_it_counted() -> None
         week.add(h, {"GME": 60, "AMC": 40})
     for h in range(NOW - 6, NOW):
         week.add(h, {"GME": 300, "AMC": 200, "BB": 100})
-    assert week.stats(NOW, DEFAULT_CONFIG).market.without(NOBODY) == 6.0
+    six_hours = DEFAULT_CONFIG.model_copy(update={"market_window_hours": 6})
+    assert week.stats(NOW, six_hours).market.without(NOBODY) == 6.0  # the last six hours at 6x
+    assert week.stats(NOW, DEFAULT_CONFIG).market.without(NOBODY) == (18 * 100 + 6 * 600) / (24 * 100)
