@@ -71,6 +71,7 @@ class HourBucket(BaseModel):
     duplicate_mentions: int = 0
     emoji_heavy_mentions: int = 0
     cashtag_stuffed_mentions: int = 0
+    secondary_mentions: int = 0  # named only as another company's partner or peer (not stuffed)
     bullish: int = 0
     bearish: int = 0
     subreddits: dict[str, int] = {}
@@ -91,6 +92,7 @@ COUNTERS: tuple[str, ...] = (
     "duplicate_mentions",
     "emoji_heavy_mentions",
     "cashtag_stuffed_mentions",
+    "secondary_mentions",
     "bullish",
     "bearish",
 )
@@ -154,6 +156,7 @@ def mention_bucket(
         and mention.created_utc - mention.author_created_utc < rules.new_account_days * 86400
     )
     sentiment = mention.sentiment
+    stuffed = mention.cashtag_count >= rules.cashtag_stuffing_min
     registers: dict[str, int] = {}
     if mention.author:
         index, rank = author_register(mention.author)
@@ -171,7 +174,8 @@ def mention_bucket(
         new_account_mentions=int(new_account),
         duplicate_mentions=int(duplicate),
         emoji_heavy_mentions=int(is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length, rules)),
-        cashtag_stuffed_mentions=int(mention.cashtag_count >= rules.cashtag_stuffing_min),
+        cashtag_stuffed_mentions=int(stuffed),
+        secondary_mentions=int(mention.role == "secondary" and not stuffed),
         bullish=int(sentiment is not None and sentiment >= BULLISH_MIN),
         bearish=int(sentiment is not None and sentiment <= BEARISH_MAX),
         subreddits={mention.subreddit: 1},
@@ -209,9 +213,11 @@ def bucket_deltas(
 
 def volume(bucket: HourBucket) -> int:
     """Mentions that are discussion: a ticker listed among five other cashtags is spam's
-    payload, not talk about it (those still count toward the pump risk). What the
-    detector's baseline and spike scores count, and what the summary's ``series`` holds."""
-    return max(0, bucket.mentions - bucket.cashtag_stuffed_mentions)
+    payload, not talk about it (those still count toward the pump risk), and a company named
+    only as another's partner or peer is not what its post is about (so a surge of such
+    mentions alone opens nothing). What the detector's baseline and spike scores count, and
+    what the summary's ``series`` holds."""
+    return max(0, bucket.mentions - bucket.cashtag_stuffed_mentions - bucket.secondary_mentions)
 
 
 def series_first_key(as_of: float, hours: int) -> str:

@@ -1,6 +1,7 @@
 """Synthetic tickers for the detector's unit tests: hour by hour, who wrote how much."""
 
 from collections.abc import Iterable
+from typing import Literal
 
 from common.detection.baseline import HOUR, GlobalStats, fit
 from common.detection.engine import TickerState, decide, volumes
@@ -26,6 +27,7 @@ def mentions(
     cashtags: int = 1,
     emoji: int = 0,
     subreddits: tuple[str, ...] = ("stocks", "investing", "wallstreetbets"),
+    role: Literal["primary", "secondary"] = "primary",
 ) -> list[Mention]:
     """``n`` mentions spread over the hour index ``hour`` (``H0 + k``)."""
     names = list(authors) if authors is not None else [f"{prefix}{hour}_{k}" for k in range(n)]
@@ -47,6 +49,7 @@ def mentions(
                 emoji_count=emoji,
                 rocket_count=emoji,
                 text_hash="same" if duplicate else "",
+                role=role,
             )
         )
     return out

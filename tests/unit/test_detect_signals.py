@@ -11,6 +11,7 @@ from common.detection.engine import TickerState, decide
 from common.detection.signals import SURPRISE_CAP, surprise
 from common.detection_config import DEFAULT_CONFIG
 from common.messages import Mention
+from common.metrics import volume
 from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, evaluate_at, mentions, state_of, steady
 
 NOW = H0 + 24 * 10  # ten days of data collected
@@ -101,6 +102,20 @@ def test_cashtag_stuffed_mentions_do_not_count_as_volume() -> None:
     assert not ev.spike
     assert ev.windows["1h"].mentions == 0
     assert ev.signals["cashtag_stuffed_share"] == 1.0
+
+
+def test_a_surge_of_secondary_mentions_alone_opens_nothing() -> None:
+    # "BlackBerry expands partnership with Baidu", thirty times: the talk is about BlackBerry.
+    partner_only = evaluate_at(state_of(mentions(NOW, 30, role="secondary")), at_end_of(NOW))
+    assert not partner_only.spike and partner_only.windows["1h"].mentions == 0
+    both = evaluate_at(state_of([*mentions(NOW, 30), *mentions(NOW, 30, role="secondary", prefix="p")]), at_end_of(NOW))
+    assert both.spike and both.windows["1h"].mentions == 30
+
+
+def test_a_stuffed_secondary_mention_is_left_out_of_volume_once() -> None:
+    bucket = next(iter(state_of(mentions(NOW, 4, cashtags=6, role="secondary")).buckets.values()))
+    assert (bucket.mentions, bucket.cashtag_stuffed_mentions, bucket.secondary_mentions) == (4, 4, 0)
+    assert volume(bucket) == 0
 
 
 def test_nothing_alerts_during_the_warm_up() -> None:
