@@ -70,14 +70,11 @@ def score_window(
     min_count: int,
     config: DetectionConfig,
     market_factor: float = 1.0,
-    payload: float = 0.0,
 ) -> WindowScore:
     """The rolling ``hours`` window ending ``last_fraction`` into ``end_hour``. Mentions come
     in threads (a post and its replies), so the tail probability is taken on counts divided
-    by ``config.clumping``: twenty replies under one post are not twenty independent voices.
-    ``payload``: mentions the volume leaves out that count all the same here (a campaign's
-    cashtag-stuffed posts, when the window is judged as promotion)."""
-    whole = sum(counts.get(h, 0) for h in range(end_hour - hours + 1, end_hour + 1)) + round(payload)
+    by ``config.clumping``: twenty replies under one post are not twenty independent voices."""
+    whole = sum(counts.get(h, 0) for h in range(end_hour - hours + 1, end_hour + 1))
     observed = whole + counts.get(end_hour - hours, 0) * (1 - last_fraction)
     expected = base.expected(end_hour, hours, last_fraction=last_fraction) * market_factor
     ratio = observed / max(expected, 1e-6)
@@ -236,8 +233,7 @@ def evaluate(
     slow: WindowScore | None = None
     if not spiking and not warming:
         # Promotion spread thin (a post an hour for two days) never spikes an hour or six; a
-        # day of it, made of the pump signals, is a pump all the same. Never organic. Its
-        # cashtag-stuffed posts are its volume here: the payload is what a campaign posts.
+        # day of it, made of the pump signals, is a pump all the same. Never organic.
         slow = score_window(
             counts,
             base,
@@ -247,7 +243,6 @@ def evaluate(
             min_count=config.min_mentions_6h,
             config=config,
             market_factor=factor,
-            payload=day.mentions * day.cashtag_stuffed_share,
         )
         day_risk = pump_risk(day, config)
         if slow.spiking and day_risk.risk >= config.pump_risk_max:

@@ -11,7 +11,7 @@ from common.detection.lifecycle import Alert
 from common.detection_config import DEFAULT_CONFIG
 from devtools.corpus import write_breakout_corpus
 from devtools.replay.generate import generate, write
-from eval.synthetic import passes, score
+from eval.synthetic import evaluate_corpus, passes, score
 from tests.unit.detect_helpers import H0, HOUR, buckets_of, mentions, steady
 
 DAY = 86400.0
@@ -128,3 +128,10 @@ def test_a_shuffled_plain_corpus_gives_the_same_alerts(tmp_path: Path) -> None:
     first = [r.to_json() for r in run(load(tmp_path / "sorted"), config).records]
     assert first, "the breakout must alert, or the comparison proves nothing"
     assert [r.to_json() for r in run(load(shuffled), config).records] == first
+
+
+def test_the_bundled_corpus_clears_the_synthetic_bars_with_the_defaults() -> None:
+    """``make eval``'s bars in ``make test``: every breakout a day early, every pump flagged and
+    none organic, at most one false alert a day, the always-popular ticker left alone."""
+    summary = evaluate_corpus(Path(__file__).resolve().parents[2] / "data" / "replay" / "default", DEFAULT_CONFIG)
+    assert summary["passes"], {k: v for k, v in summary.items() if k != "scenarios"}

@@ -10,7 +10,6 @@ from common.detection.baseline import GlobalStats
 from common.detection.engine import TickerState, decide
 from common.detection.signals import SURPRISE_CAP, surprise
 from common.detection_config import DEFAULT_CONFIG
-from common.messages import Mention
 from common.metrics import volume
 from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, evaluate_at, mentions, state_of, steady
 
@@ -165,23 +164,6 @@ def test_a_day_of_thin_promotion_is_a_pump_though_no_hour_spikes() -> None:
     assert not ev.spike
     assert ev.kind == "pump"
     assert ev.rule.endswith("on volume_24h")
-
-
-def test_a_thin_campaigns_cashtag_stuffed_posts_are_its_volume_when_judged_as_promotion() -> None:
-    # Sixteen posts in a day, every other one stuffed with six cashtags: the eight plain ones
-    # alone are too few for a day to count, the campaign's payload included they are not.
-    def campaign(stuffed: int) -> list[Mention]:
-        return [
-            m
-            for i, h in enumerate(range(NOW - 15, NOW + 1))
-            for m in mentions(h, 1, age_days=3, duplicate=True, prefix="p", cashtags=stuffed if i % 2 else 1)
-        ]
-
-    stuffed = evaluate_at(state_of(campaign(6), duplicates=True), at_end_of(NOW))
-    plain_half = evaluate_at(state_of(campaign(1)[::2], duplicates=True), at_end_of(NOW))
-    assert stuffed.windows["6h"].mentions < DEFAULT_CONFIG.min_mentions_6h  # no volume window spikes
-    assert stuffed.kind == "pump" and stuffed.rule.endswith("on volume_24h")
-    assert plain_half.kind is None
 
 
 def test_a_day_of_thin_organic_talk_raises_nothing() -> None:
