@@ -269,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     SCRATCH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.refresh:
         results = json.loads(RESULTS.read_text())
-        results.setdefault("real_injected_pumps", {})["dev" if args.seed == DEV_SEED else "test"] = result
+        key = {DEV_SEED: "dev", TEST_SEED: "test"}.get(args.seed, f"seed_{args.seed}")  # another draw: its own
+        results.setdefault("real_injected_pumps", {})[key] = result
         RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
 
