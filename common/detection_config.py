@@ -34,6 +34,12 @@ class DetectionConfig(BaseModel):
     author_diversity_min: float = Field(default=0.6, ge=0.0, le=1.0, description="distinct authors / mentions")
     avg_length_min: float = Field(default=100.0, ge=0.0, description="average characters per mentioning text")
     min_subreddits: int = Field(default=1, ge=1, description="distinct subreddits in the window")
+    min_authors: int = Field(
+        default=8,
+        ge=1,
+        description="distinct authors an organic alert needs in its window, however extreme the surge: a handful of "
+        "people is not traction, and a campaign's first posts come from a handful of accounts",
+    )
     extreme_surprise: float = Field(
         default=10.0,
         gt=0.0,

@@ -92,9 +92,11 @@ def _organic(
         "author_diversity": quality.author_diversity >= config.author_diversity_min,
         "avg_text_length": quality.avg_text_length >= config.avg_length_min,
         "subreddits": quality.distinct_subreddits >= config.min_subreddits,
+        "authors": quality.distinct_authors >= config.min_authors,
     }
     short = [k for k, ok in gates.items() if not ok]
-    extreme = best.surprise >= config.extreme_surprise and "subreddits" not in short  # spread is policy
+    floors = {"subreddits", "authors"}  # policy, not quality: no surge is extreme enough to skip them
+    extreme = best.surprise >= config.extreme_surprise and not floors & set(short)
     if short and not extreme:
         rule = "spike_without_quality: " + ",".join(short)
         return None, rule, 1.0, [rule]

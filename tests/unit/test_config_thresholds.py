@@ -46,6 +46,7 @@ CHANGES: dict[str, Any] = {
     "author_diversity_min": 0.99,
     "avg_length_min": 250.0,
     "min_subreddits": 4,
+    "min_authors": 28,
     "extreme_surprise": 50.0,
     "pump_risk_max": 0.9,
     "organic_pump_risk_max": 0.0,
