@@ -50,14 +50,14 @@ def test_preview_shows_what_a_proposed_config_would_raise_beside_the_current_one
     response = api.call(
         "POST",
         "/v1/config/detection/preview",
-        json={"config": {"avg_length_min": 1000.0}, "hours": 72},
+        json={"config": {"min_authors": 1000}, "hours": 72},
         role="admin",
     )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["symbols"] == 4 and body["current_version"] == 0
     assert [a["symbol"] for a in body["current"]] == ["GME"]
-    assert body["proposed"] == []  # nobody here writes 1000-character posts
+    assert body["proposed"] == []  # no surge here has a thousand authors
 
 
 def test_preview_can_be_limited_to_some_symbols(api: ApiClient, spike: None) -> None:
