@@ -46,7 +46,7 @@ class DetectionConfig(BaseModel):
         description="a spike this surprising is organic even when its texts are shorter or its authors fewer than "
         "the organic bars (the shortfall lowers its score instead): breaking news arrives as short posts, and a gate "
         "must not hold back the very surge the product exists to catch; pump risk still decides pump against organic, "
-        "and min_subreddits still applies",
+        "and min_subreddits and min_authors still apply (above 50, the surprise's cap, nothing is extreme)",
     )
     pump_risk_max: float = Field(default=0.5, ge=0.0, le=1.0, description="alerts only below this pump risk")
     organic_pump_risk_max: float = Field(
@@ -115,7 +115,7 @@ class DetectionConfig(BaseModel):
         ge=1,
         le=48,
         description="complete hours of community volume compared with the same hours before (a frenzy lasts days, "
-        "so a day: six hours would compare the night before the open with other nights)",
+        "so a day: a few hours before the open would compare one night with other nights)",
     )
     market_days: int = Field(default=7, ge=2, le=14, description="earlier days whose same hours make the normal")
     baseline_gap_hours: int = Field(

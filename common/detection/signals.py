@@ -4,8 +4,9 @@ A window spikes when its count clears three bars at once: a minimum count (a han
 mentions is never news), the volume ratio over the seasonal baseline (the design's 3x), and
 a count-aware surprise, -log10 of the negative-binomial tail probability of seeing at least
 that many (which a popular ticker's ordinary drift does not clear, and three mentions of a
-quiet one do not either). A spike alerts as *organic* only when many distinct authors write
-substantial posts and the pump risk stays under the limit; a spike with a high pump risk is
+quiet one do not either). A spike alerts as *organic* only when enough distinct authors write
+substantial posts and the pump risk stays under the limit (an extreme surge of short posts
+passes with its score lowered: news breaks in short posts); a spike with a high pump risk is
 flagged as a *pump*, so users see it without it ever counting as a breakout.
 """
 
@@ -84,10 +85,11 @@ def score_window(
 
 
 def _organic(
-    best: WindowScore, quality: WindowStats, day: WindowStats, risk: float, config: DetectionConfig
+    best: WindowScore, *, surprise: float, quality: WindowStats, day: WindowStats, risk: float, config: DetectionConfig
 ) -> tuple[str | None, str, float, list[str]]:
     """A clean spike (pump risk under the organic limit) judged on its quality bars: its kind,
-    rule, what its score is multiplied by, and the reasons to add."""
+    rule, what its score is multiplied by, and the reasons to add. ``surprise``: the most
+    surprising spiking window's (a surge is extreme in whichever window shows it)."""
     gates = {
         "author_diversity": quality.author_diversity >= config.author_diversity_min,
         "avg_text_length": quality.avg_text_length >= config.avg_length_min,
@@ -96,10 +98,10 @@ def _organic(
     }
     short = [k for k, ok in gates.items() if not ok]
     floors = {"subreddits", "authors"}  # policy, not quality: no surge is extreme enough to skip them
-    extreme = best.surprise >= config.extreme_surprise and not floors & set(short)
+    extreme = surprise >= config.extreme_surprise and not floors & set(short)
     if short and not extreme:
         rule = "spike_without_quality: " + ",".join(short)
-        return None, rule, 1.0, [rule]
+        return None, rule, quality_shortfall(quality, config), [rule]
     reasons = [
         f"{quality.distinct_authors} authors (diversity {quality.author_diversity:.2f}), "
         f"avg {quality.avg_text_length:.0f} chars, {quality.distinct_subreddits} subreddits, pump risk {risk:.2f}"
@@ -114,8 +116,8 @@ def _organic(
 
 
 def quality_shortfall(quality: WindowStats, config: DetectionConfig) -> float:
-    """What an extreme surge's score is multiplied by when its texts are shorter or its
-    authors fewer than the organic bars ask: the product of the met fractions, so a surge
+    """What a spike's score is multiplied by when its texts are shorter or its author
+    diversity lower than the organic bars ask: the product of the met fractions, so a surge
     at half the length bar ranks below an equal one that meets it."""
     length = min(1.0, quality.avg_text_length / config.avg_length_min) if config.avg_length_min > 0 else 1.0
     diversity = (
@@ -141,11 +143,18 @@ class Evaluation:
     spike: bool
     kind: str | None  # "organic" | "pump" | None (no alert-worthy spike)
     rule: str
-    score: float
+    score: float  # ``strength`` lowered by a quality shortfall: what alerts are ranked and filtered by
     reasons: tuple[str, ...] = field(default=())
     # The day window a thin promotion is judged on (``SLOW_RULE``): computed when no hour or
     # six spiked; what keeps an alert it opened open, since no six hours of it would.
     day: WindowScore | None = None
+    # The surge's size alone (the score before any quality shortfall): what escalation
+    # compares, so longer posts on the same volume never announce an escalation.
+    strength: float | None = None
+
+    @property
+    def size(self) -> float:
+        return self.score if self.strength is None else self.strength
 
     def metrics_doc(self) -> dict[str, float | str]:
         """Flat name -> number: what the API shows as the alert's metrics."""
@@ -228,6 +237,7 @@ def evaluate(
     spiking = [w for w in windows.values() if w.spiking]
     best = max(spiking or windows.values(), key=lambda w: w.strength(config))
     score = best.strength(config)
+    strength: float | None = None
     reasons: list[str] = []
     kind: str | None = None
     rule = "none"
@@ -277,8 +287,11 @@ def evaluate(
             rule = f"suspicious: pump risk {risk.risk:.2f}"
             reasons.append(rule)
         else:
-            kind, rule, factor_met, said = _organic(best, quality, day, risk.risk, config)
-            score *= factor_met
+            surprising = max(w.surprise for w in spiking)
+            kind, rule, factor_met, said = _organic(
+                best, surprise=surprising, quality=quality, day=day, risk=risk.risk, config=config
+            )
+            strength, score = score, score * factor_met
             reasons += said
     return Evaluation(
         symbol=symbol,
@@ -295,6 +308,7 @@ def evaluate(
         kind=kind,
         rule=rule,
         score=round(score, 6),
+        strength=None if strength is None else round(strength, 6),
         reasons=tuple(reasons),
         day=slow,
     )

@@ -112,9 +112,42 @@ def test_a_surge_of_secondary_mentions_alone_opens_nothing() -> None:
 
 
 def test_a_stuffed_secondary_mention_is_left_out_of_volume_once() -> None:
-    bucket = next(iter(state_of(mentions(NOW, 4, cashtags=6, role="secondary")).buckets.values()))
-    assert (bucket.mentions, bucket.cashtag_stuffed_mentions, bucket.secondary_mentions) == (4, 4, 0)
-    assert volume(bucket) == 0
+    talk = [*mentions(NOW, 6), *mentions(NOW, 4, cashtags=6, role="secondary", prefix="p")]
+    bucket = next(iter(state_of(talk).buckets.values()))
+    assert (bucket.mentions, bucket.cashtag_stuffed_mentions, bucket.secondary_mentions) == (10, 4, 0)
+    assert volume(bucket) == 6
+
+
+def test_a_handful_of_authors_is_never_organic_however_extreme_the_surge() -> None:
+    few = state_of(mentions(NOW, 7))  # seven authors, from nothing: surprise far past the extreme bar
+    ev = evaluate_at(few, at_end_of(NOW))
+    assert ev.windows["1h"].surprise >= DEFAULT_CONFIG.extreme_surprise
+    assert ev.kind is None and "authors" in ev.rule
+    assert evaluate_at(few, at_end_of(NOW), config=DEFAULT_CONFIG.model_copy(update={"min_authors": 7})).kind == (
+        "organic"
+    )
+
+
+def test_longer_posts_on_the_same_surge_do_not_escalate_it() -> None:
+    short = mentions(NOW, 30, text="to the moon")
+    first = state_of(short)
+    opened = decide(
+        "TEST", first.buckets, first.counts, None, [], as_of=at_end_of(NOW) - 60, stats=STATS, config=DEFAULT_CONFIG
+    )
+    assert opened.alert is not None and opened.evaluation.score < opened.evaluation.size
+    longer = state_of([*short, *mentions(NOW, 3, prefix="l")])  # 10 % more volume, now long on average
+    later = decide(
+        "TEST",
+        longer.buckets,
+        longer.counts,
+        opened.alert,
+        [],
+        as_of=at_end_of(NOW),
+        stats=STATS,
+        config=DEFAULT_CONFIG,
+    )
+    assert later.evaluation.score > opened.evaluation.score * DEFAULT_CONFIG.escalation_step  # quality rose
+    assert "escalated" not in later.events  # the surge did not
 
 
 def test_nothing_alerts_during_the_warm_up() -> None:
