@@ -27,7 +27,7 @@ from common.detection.lifecycle import Alert, Evidence
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, RedditItem
-from common.metrics import HourBucket, bucket_deltas
+from common.metrics import HourBucket, bucket_deltas, volume
 
 ITEM_FIELDS = set(RedditItem.model_fields)
 
@@ -136,7 +136,10 @@ class Replay:
         if not batches:
             return []
         hour_index = int(items[0].created_utc // HOUR)
-        self.week.add(hour_index, {s: len(ms) for s, ms in batches.items()})
+        discussion = {
+            s: sum(volume(b) for b in bucket_deltas(ms, rules=self.config).values()) for s, ms in batches.items()
+        }  # the market activity counts what production's series hold: discussion, not every mention
+        self.week.add(hour_index, {s: len(ms) for s, ms in batches.items()}, discussion)
         stats = self.week.stats(hour_index, self.config)
         out: list[AlertEventRecord] = []
         for symbol in sorted(batches):

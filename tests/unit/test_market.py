@@ -1,8 +1,10 @@
 """The community's activity against its normal: what a ticker's expectation is raised by."""
 
+from common.detection.backtest import Replay
 from common.detection.engine import WeekVolume
 from common.detection.market import Activity, activity, expectation_factor
 from common.detection_config import DEFAULT_CONFIG
+from common.messages import RedditItem
 
 NOW = 10_000  # hour index
 NOBODY = Activity()
@@ -53,3 +55,28 @@ def test_the_backtest_measures_the_market_from_every_ticker_it_counted() -> None
     six_hours = DEFAULT_CONFIG.model_copy(update={"market_window_hours": 6})
     assert week.stats(NOW, six_hours).market.without(NOBODY) == 6.0  # the last six hours at 6x
     assert week.stats(NOW, DEFAULT_CONFIG).market.without(NOBODY) == (18 * 100 + 6 * 600) / (24 * 100)
+
+
+def test_the_backtests_market_counts_discussion_as_productions_series_do() -> None:
+    """Production's crowd sums the summaries' series (discussion volume); the backtest's must
+    count the same, or a week of cashtag spam makes the replayed community look busier."""
+    at = 1_767_225_600.0
+    talk = [
+        RedditItem(
+            id=f"t3_{n}",
+            kind="post",
+            subreddit="stocks",
+            author=f"a{n}",
+            title="$NVDA earnings look strong" if n < 3 else "$NVDA $AMD $TSLA $PLTR $SOFI $GME to the moon",
+            body="",
+            permalink=f"/r/stocks/comments/{n}/",
+            created_utc=at + n,
+            num_comments=0,
+        )
+        for n in range(5)
+    ]
+    replay = Replay()
+    replay.hour(talk)
+    hour = int(at // 3600)
+    assert replay.mentions == 3 + 2 * 6  # every mention is counted for the pump signals
+    assert replay.week.community[hour] == 3  # only NVDA's three plain posts are discussion
