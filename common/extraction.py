@@ -128,6 +128,7 @@ _CUE_WORDS = frozenset(
     ath eps chart support resistance breakout ripping rip moon bullish bearish undervalued
     overvalued invest invested investing portfolio trade trading traded entry exit filing 10-k
     10-q 8-k offering dilution split ceo fda buyout merger acquisition stake
+    yolo profit profits gains
     """
     )
 )
@@ -297,6 +298,9 @@ def _policy(symbol: str, kind: _Kind) -> int:
     return _NEARBY
 
 
+_POSSESSIVE = re.compile(r"['’]s\b")
+
+
 def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup table
     names = {row["symbol"]: row["name"] for row in _rows(_DATA / "symbols.csv")}
     listings = Listings.load(_DATA)
@@ -324,6 +328,11 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
         for spelling in _spellings(row["form"]) if row["match"] == "any" else {row["form"]}:
             if spelling not in names:
                 aliases.setdefault(spelling, row["symbol"])
+    # Dumps that strip punctuation (the 2021-05/07 one does) turn "Wendy's" into "Wendy s":
+    # the same name, and a spelling no other text produces.
+    for spelling, symbol in list(aliases.items()):
+        if (stripped := _POSSESSIVE.sub(" s", spelling)) != spelling:
+            aliases.setdefault(stripped, symbol)
     capital = {a: sym for a, sym in aliases.items() if not a[0].islower()}
     lower = {a: sym for a, sym in aliases.items() if a[0].islower()}
     single: dict[bytes, str | int | None] = {}
@@ -634,6 +643,8 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
     known_words = u.words
     hits = known_words.keys() & words
+    if not _LONE_CAPITALS.isdisjoint(words) and _SPACED.search(prose) is not None:
+        _spelled_out(prose, u, found)
     if not hits:
         if "$" in prose:
             _cashtags(prose, u.names, found)
@@ -804,6 +815,23 @@ def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, 
             start = prose.find(spelling, end)
 
 
+# A run of single capitals: "G M E", "A M C".
+_SPACED = re.compile(r"(?<![\w$])[A-Z](?: [A-Z]){2,4}(?!\w)")
+# Capitals that stand alone as words, bar "I" and "A": a text with none (most) has no such run,
+# and one set check (in C) spares the regex over it.
+_LONE_CAPITALS = frozenset(bytes([c]) for c in b"BCDEFGHJKLMNOPQRSTUVWXYZ")
+
+
+def _spelled_out(prose: str, u: _Universe, found: dict[int, _Found]) -> None:
+    """A well-known ticker spelled letter by letter is how posters write around the bots and
+    filters that react to the symbol itself; only a whole run counts ("I M A" is no ticker),
+    and only a symbol that is no word, so a spelled abbreviation ("U S A") stays one."""
+    for m in _SPACED.finditer(prose):
+        symbol = m.group(0).replace(" ", "")
+        if symbol in _WELL_KNOWN and u.kinds.get(symbol) is _Kind.DISTINCT:
+            found.setdefault(m.start(), (symbol, m.start(), m.end(), "symbol", 0.8, True))
+
+
 def _cashtags(prose: str, names: dict[str, str], found: dict[int, _Found]) -> None:
     """Cashtags, listed or not: "$GME", "$gme", "$BRK.B"; "$BBBY" (delisted) is kept as
     unknown; "$5" and "x$Y" are not cashtags."""
@@ -918,6 +946,7 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
                 and (prose[start - 1 : start] == "(" or prose[end : end + 2] == " (")
                 and _named_alongside(prose, start, end, u.names[symbol])
             )
+            or (prose[start - 1 : start] == " " and _named_before(prose, start, symbol, u.names[symbol]))
         ):
             found.setdefault(start, (symbol, start, end, "symbol", 0.9, True))
             continue
@@ -1071,6 +1100,36 @@ def _named_alongside(text: str, start: int, end: int, name: str) -> bool:
         first = _first_name_word(name)
         return bool(first) and text[end + 2 : end + 2 + len(first)].lower() == first
     return False
+
+
+# What may stand between a company's name and its symbol once punctuation is gone: the rest
+# of the name ("Central Garden amp Pet Company CENT", "Dave amp Buster s PLAY").
+_NAME_GLUE = frozenset(("amp", "&", "and", "of", "the", "s"))
+
+
+def _named_before(text: str, start: int, symbol: str, name: str) -> bool:
+    """Whether the company's name, capitalised, runs right up to the symbol ("Dana Incorporated
+    DAN"): it is "Name (SYMBOL)" in a dump that strips punctuation, and the row of every ranked
+    list ("Company Ticker Price Change"). The name's first word must be written as in the name,
+    and every word after it be part of a name."""
+    first = _name_head(symbol, name)
+    window = text[max(0, start - 60) : start]
+    if not first or first not in window:
+        return False
+    for word in reversed(window.split()[-6:]):
+        if word == first:
+            return True
+        if not (word[:1].isupper() or word in _NAME_GLUE):
+            return False
+    return False
+
+
+@functools.cache
+def _name_head(symbol: str, name: str) -> str:
+    """The name's first word as written, or "" when it is too short or is the symbol itself
+    ("Ally Financial ALLY" says nothing a bare "Ally ALLY" would not)."""
+    words = [w.strip(",.") for w in name.split() if w != "The"]
+    return words[0] if words and len(words[0]) >= 3 and words[0].upper() != symbol else ""
 
 
 @functools.cache

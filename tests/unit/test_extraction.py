@@ -419,3 +419,33 @@ def test_a_cursor_keeps_the_community_hours_still_read() -> None:
     assert isinstance(named, dict)
     again = ingest.Cursor.from_doc({**doc, "community": {**named, "bad": {}}})  # a key that is no hour: skipped
     assert again.named().hours == {int(t0 // 3600): {"WISH": ["a", "b", "c"]}}
+
+
+def test_a_well_known_ticker_spelled_letter_by_letter_is_the_ticker() -> None:
+    assert symbols("G M E to the moon") == ["GME"]
+    assert symbols("A M C EXPLODING AGAIN TODAY") == ["AMC"]
+    assert symbols("I M A bit lost here") == []  # a run of capitals that spells no well-known ticker
+    assert symbols("made in the U S A") == []  # a spelled abbreviation stays one
+    assert symbols("X G M E Y") == []  # only a whole run counts
+
+
+def test_a_yolo_or_a_profit_beside_a_somewhat_word_like_ticker_is_ticker_context() -> None:
+    # BA, UWMC: one needs a finance word in its clause, the other one in a long shouting line
+    assert symbols("made 300 profit from a small BA gamble") == ["BA"]
+    assert symbols("50K UWMC YOLO AAAAAAAAAAAAH LETS SEE IF IT GOES") == ["UWMC"]
+    assert symbols("this BA thing was a gamble") == []
+
+
+def test_a_name_that_lost_its_apostrophe_is_still_the_company() -> None:
+    # punctuation-stripping dumps (May-July 2021) write "Wendy's" as "Wendy s"
+    assert symbols("Wendy s earnings beat", at=_at("2021-06-10")) == ["WEN"]
+    assert symbols("mcdonald s is boring but pays", at=_at("2021-06-10")) == ["MCD"]
+    assert symbols("Wendy said she sold", at=_at("2021-06-10")) == []
+
+
+def test_a_word_like_symbol_right_after_its_company_name_is_the_ticker() -> None:
+    # "Name (SYMBOL)" once the parentheses are stripped, and every ranked list's row
+    at = _at("2021-07-07")
+    assert symbols("Winners Central Garden amp Pet Company CENT 2 80 and GME", at=at) == ["CENT", "GME"]
+    assert symbols("Losers Dana Incorporated DAN 1 10 and GME", at=at) == ["DAN", "GME"]
+    assert symbols("Central banks say CENT 2 80 and GME", at=at) == ["GME"]  # the name must run up to it
