@@ -146,6 +146,9 @@ _NEXT_NUMBER = re.compile(
     r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
     r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b)"
 )
+# What a company does, right after a word-like symbol: "the GM partnership", "XYZ merger".
+# Not for the words that are always words: "AI partnership" is about the technology.
+_NEXT_EVENTS = _words("partnership partnerships agreement deal lawsuit merger acquisition buyout")
 # The words just before a word-like symbol that make it a holding: "shares of IT", "long ON".
 _PREV_STRONG = frozenset(("shares of", "calls on", "puts on", "position in", "ticker"))
 _PREV_WORDS = _words(
@@ -172,7 +175,7 @@ _PREV_PAIRS = _PREV_STRONG | _PREV_PAIRS_EXTRA
 # the usual cases: if a text has none of them (and no number), no such symbol in it can pass.
 _ADJACENT_WORDS = frozenset(
     v.encode()
-    for phrase in (*_NEXT_WORDS, *_PREV_WORDS, *_PREV_PAIRS)
+    for phrase in (*_NEXT_WORDS, *_NEXT_EVENTS, *_PREV_WORDS, *_PREV_PAIRS)
     for w in phrase.replace("'", " ").split()
     for v in (w, w.title(), w.upper())
 )
@@ -1141,8 +1144,10 @@ def _first_name_word(name: str) -> str:
 def _adjacent(text: str, start: int, end: int) -> bool:
     """Evidence right next to the word: a following "calls"/"30c"/"shares", or a preceding
     "bought"/"shares of"/"calls on"."""
-    after = text[end : end + 12].lower().split(None, 1)
+    after = text[end : end + 14].lower().split(None, 1)
     if (after and after[0].strip(",.:;!?") in _NEXT_WORDS) or _NEXT_NUMBER.match(text, end):
+        return True
+    if after and after[0].strip(",.:;!?") in _NEXT_EVENTS and text[start:end] not in _ALWAYS_WORD:
         return True
     words = text[max(0, start - 30) : start].lower().split()
     return bool(words) and (

@@ -449,3 +449,10 @@ def test_a_word_like_symbol_right_after_its_company_name_is_the_ticker() -> None
     assert symbols("Winners Central Garden amp Pet Company CENT 2 80 and GME", at=at) == ["CENT", "GME"]
     assert symbols("Losers Dana Incorporated DAN 1 10 and GME", at=at) == ["DAN", "GME"]
     assert symbols("Central banks say CENT 2 80 and GME", at=at) == ["GME"]  # the name must run up to it
+
+
+def test_a_word_like_symbol_before_a_deal_word_is_the_company() -> None:
+    assert symbols("the GM partnership with them is the key", at=_at("2020-12-01")) == ["GM"]
+    assert symbols("everyone waits for the UPS deal", at=_at("2020-12-01")) == ["UPS"]
+    assert symbols("the AI partnership is all hype", at=_at("2020-12-01")) == []  # a word that is always a word
+    assert symbols("GM everyone, good deal today", at=_at("2020-12-01")) == []
