@@ -147,6 +147,12 @@ def is_emoji_heavy(emoji_count: int, rocket_count: int, text_length: int, rules:
     )
 
 
+def is_discussion(mention: Mention, rules: DetectionConfig) -> bool:
+    """Whether one mention counts toward its ticker's :func:`volume`: neither stuffed among
+    other cashtags nor only another company's partner or peer."""
+    return mention.cashtag_count < rules.cashtag_stuffing_min and mention.role != "secondary"
+
+
 def mention_bucket(
     mention: Mention, key: str, start_utc: int, *, duplicate: bool, rules: DetectionConfig
 ) -> HourBucket:
@@ -175,7 +181,7 @@ def mention_bucket(
         duplicate_mentions=int(duplicate),
         emoji_heavy_mentions=int(is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length, rules)),
         cashtag_stuffed_mentions=int(stuffed),
-        secondary_mentions=int(mention.role == "secondary" and not stuffed),
+        secondary_mentions=int(not stuffed and not is_discussion(mention, rules)),
         bullish=int(sentiment is not None and sentiment >= BULLISH_MIN),
         bearish=int(sentiment is not None and sentiment <= BEARISH_MAX),
         subreddits={mention.subreddit: 1},

@@ -27,7 +27,7 @@ from common.detection.lifecycle import Alert, Evidence
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, RedditItem
-from common.metrics import HourBucket, bucket_deltas, volume
+from common.metrics import HourBucket, bucket_deltas, is_discussion
 
 ITEM_FIELDS = set(RedditItem.model_fields)
 
@@ -136,9 +136,9 @@ class Replay:
         if not batches:
             return []
         hour_index = int(items[0].created_utc // HOUR)
-        discussion = {
-            s: sum(volume(b) for b in bucket_deltas(ms, rules=self.config).values()) for s, ms in batches.items()
-        }  # the market activity counts what production's series hold: discussion, not every mention
+        discussion = {  # the market activity counts what production's series hold: discussion
+            s: sum(is_discussion(m, self.config) for m in ms) for s, ms in batches.items()
+        }
         self.week.add(hour_index, {s: len(ms) for s, ms in batches.items()}, discussion)
         stats = self.week.stats(hour_index, self.config)
         out: list[AlertEventRecord] = []

@@ -184,7 +184,7 @@ def step(
             trigger=_trigger(ev),
             score=ev.score,
             peak_score=max(previous.peak_score, ev.score),
-            escalate_at=ev.size * config.escalation_step,
+            escalate_at=ev.strength * config.escalation_step,
             pump_risk=ev.pump_risk,
             metrics=ev.metrics_doc(),
             evidence=select_evidence((*chosen, *previous.evidence), config.evidence_max),
@@ -204,7 +204,7 @@ def step(
         trigger=_trigger(ev),
         score=ev.score,
         peak_score=ev.score,
-        escalate_at=ev.size * config.escalation_step,
+        escalate_at=ev.strength * config.escalation_step,
         pump_risk=ev.pump_risk,
         metrics=ev.metrics_doc(),
         baseline=_baseline_doc(ev),
@@ -242,7 +242,7 @@ def _continue(
             replace(updated, kind="pump", rule=ev.rule, reasons=ev.reasons, trigger=_trigger(ev)), "reclassified"
         )
         events.append("reclassified")
-    if ev.spike and ev.kind is not None and ev.size >= alert.escalate_at:
+    if ev.spike and ev.kind is not None and ev.strength >= alert.escalate_at:
         updated = replace(
             updated,
             status="escalated",
@@ -250,7 +250,7 @@ def _continue(
             rule=ev.rule if updated.kind == ev.kind else updated.rule,
             reasons=ev.reasons if updated.kind == ev.kind else updated.reasons,
             trigger=_trigger(ev) if updated.kind == ev.kind else updated.trigger,
-            escalate_at=ev.size * config.escalation_step,
+            escalate_at=ev.strength * config.escalation_step,
             evidence=select_evidence((*evidence, *alert.evidence), config.evidence_max),
         )
         updated = _with_history(updated, "escalated")

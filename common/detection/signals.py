@@ -144,17 +144,13 @@ class Evaluation:
     kind: str | None  # "organic" | "pump" | None (no alert-worthy spike)
     rule: str
     score: float  # ``strength`` lowered by a quality shortfall: what alerts are ranked and filtered by
+    # The surge's size alone (the score before any quality shortfall): what escalation
+    # compares, so longer posts on the same volume never announce an escalation.
+    strength: float
     reasons: tuple[str, ...] = field(default=())
     # The day window a thin promotion is judged on (``SLOW_RULE``): computed when no hour or
     # six spiked; what keeps an alert it opened open, since no six hours of it would.
     day: WindowScore | None = None
-    # The surge's size alone (the score before any quality shortfall): what escalation
-    # compares, so longer posts on the same volume never announce an escalation.
-    strength: float | None = None
-
-    @property
-    def size(self) -> float:
-        return self.score if self.strength is None else self.strength
 
     def metrics_doc(self) -> dict[str, float | str]:
         """Flat name -> number: what the API shows as the alert's metrics."""
@@ -237,7 +233,7 @@ def evaluate(
     spiking = [w for w in windows.values() if w.spiking]
     best = max(spiking or windows.values(), key=lambda w: w.strength(config))
     score = best.strength(config)
-    strength: float | None = None
+    shortfall = 1.0
     reasons: list[str] = []
     kind: str | None = None
     rule = "none"
@@ -288,10 +284,9 @@ def evaluate(
             reasons.append(rule)
         else:
             surprising = max(w.surprise for w in spiking)
-            kind, rule, factor_met, said = _organic(
+            kind, rule, shortfall, said = _organic(
                 best, surprise=surprising, quality=quality, day=day, risk=risk.risk, config=config
             )
-            strength, score = score, score * factor_met
             reasons += said
     return Evaluation(
         symbol=symbol,
@@ -307,8 +302,8 @@ def evaluate(
         spike=bool(spiking),
         kind=kind,
         rule=rule,
-        score=round(score, 6),
-        strength=None if strength is None else round(strength, 6),
+        score=round(score * shortfall, 6),
+        strength=round(score, 6),
         reasons=tuple(reasons),
         day=slow,
     )

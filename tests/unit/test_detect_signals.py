@@ -134,7 +134,7 @@ def test_longer_posts_on_the_same_surge_do_not_escalate_it() -> None:
     opened = decide(
         "TEST", first.buckets, first.counts, None, [], as_of=at_end_of(NOW) - 60, stats=STATS, config=DEFAULT_CONFIG
     )
-    assert opened.alert is not None and opened.evaluation.score < opened.evaluation.size
+    assert opened.alert is not None and opened.evaluation.score < opened.evaluation.strength
     longer = state_of([*short, *mentions(NOW, 3, prefix="l")])  # 10 % more volume, now long on average
     later = decide(
         "TEST",
