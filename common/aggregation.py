@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from common import duplicates
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.duplicates import Signature
+from common.evidence import Evidence, citable, keep_candidates, select_evidence
 from common.messages import Counted, Mention
 from common.metrics import (
     WEEK_DAYS,
@@ -72,6 +73,7 @@ class Plan:
     # signatures so the next batch reads them with its state instead of querying buckets.
     recent_hours: dict[str, HourBucket]
     recent_days: dict[str, HourBucket]
+    evidence: tuple[Evidence, ...] = ()  # the candidates kept after this batch (common.evidence)
 
 
 def unique_mentions(mentions: Iterable[Mention]) -> list[Mention]:
@@ -134,10 +136,12 @@ def plan(
     previous_as_of: float | None,
     series: Mapping[str, int] | None = None,
     tuning: Tuning = Tuning(),
+    evidence: Sequence[Evidence] = (),
 ) -> Plan:
     """Decide the effect of ``new`` (already filtered by :func:`fresh`) given the stored
     ``hours`` and ``days`` (at least the window and touched buckets), ``recent`` signatures
-    and the summary's ``series`` (which this batch's hour deltas advance)."""
+    and the summary's ``series`` (which this batch's hour deltas advance), and the ``evidence``
+    candidates kept so far."""
     dupes = frozenset(duplicates.find_duplicates(recent, new, **duplicates.rules_of(tuning.rules)))
     hour_deltas = deltas(new, dupes, tuning, daily=False)
     hour_writes = _writes(hour_deltas, hours)
@@ -149,6 +153,7 @@ def plan(
     advanced = dict(series or {})
     recent_hours: dict[str, HourBucket] = {}
     recent_days: dict[str, HourBucket] = {}
+    kept = tuple(evidence)
     if as_of is not None:
         advanced = advance_series(advanced, hour_deltas, as_of, SERIES_HOURS)
         merged_hours = {**hours, **{w.key: w.after for w in hour_writes}}
@@ -158,8 +163,19 @@ def plan(
         signatures = tuple(duplicates.keep_recent([*recent, *remembered], as_of))
         recent_hours = within(merged_hours, window_hour_keys(as_of))
         recent_days = within(merged_days, window_day_keys(as_of))
+        kept = keep_candidates([*evidence, *citable(new)], as_of)
     return Plan(
-        tuple(new), dupes, hour_writes, day_writes, signatures, summary, as_of, advanced, recent_hours, recent_days
+        tuple(new),
+        dupes,
+        hour_writes,
+        day_writes,
+        signatures,
+        summary,
+        as_of,
+        advanced,
+        recent_hours,
+        recent_days,
+        kept,
     )
 
 
@@ -169,13 +185,17 @@ def within(buckets: Mapping[str, HourBucket], window: Sequence[str]) -> dict[str
     return {k: b for k, b in buckets.items() if first <= k <= last}
 
 
-def counted(summary: TickerSummary, series: Mapping[str, int], rules: DetectionConfig) -> Counted:
+def counted(
+    summary: TickerSummary, series: Mapping[str, int], rules: DetectionConfig, evidence: Iterable[Evidence] = ()
+) -> Counted:
     """What the ticker's update carries: the series over the history ``rules`` ask the
     baseline to learn from (one more hour than the detector reads, as its query bounds
-    always had) and the 6h and 24h windows, as of the summary's ``as_of``."""
+    always had), the 6h and 24h windows, and the ``evidence_max`` best candidates, as of the
+    summary's ``as_of``."""
     first = series_first_key(summary.as_of, rules.history_days * 24 + 2)
     return Counted(
         series={k: int(n) for k, n in series.items() if k >= first},
         six=summary.windows["6h"],
         day=summary.windows["24h"],
+        evidence=select_evidence(keep_candidates(evidence, summary.as_of), rules.evidence_max),
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from common import log
+from common import evidence, log
 
 logger = log.get_logger(__name__)
 
@@ -139,7 +139,7 @@ class DetectionConfig(BaseModel):
     resolve_ratio: float = Field(
         default=1.5, ge=0.0, description="an episode resolves when its 6h volume is at most this multiple of baseline"
     )
-    evidence_max: int = Field(default=5, ge=0, le=20, description="posts cited as evidence per alert")
+    evidence_max: int = Field(default=5, ge=0, le=evidence.KEPT, description="posts cited as evidence per alert")
     pump_diversity_low: float = Field(
         default=0.3, ge=0.0, le=1.0, description="author diversity at or below this counts fully toward pump risk"
     )

@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from common import topics
+from common.evidence import Evidence
 from common.windows import WindowStats
 
 
@@ -155,6 +156,8 @@ class Counted(BaseModel):
     series: dict[str, int]  # hour key -> discussion volume, over the configured history
     six: WindowStats
     day: WindowStats
+    # the best items of the day up to ``as_of`` (common.evidence): what a new or grown alert cites
+    evidence: tuple[Evidence, ...] = ()
 
     @property
     def volume(self) -> int:

@@ -39,14 +39,6 @@ locals {
         { field = "alert_id", order = "DESCENDING" },
       ]
     }
-    # detect: a ticker's evidence, the newest items whose tickers contain it
-    "posts-ticker-newest" = {
-      collection = "posts"
-      fields = [
-        { field = "tickers", order = "CONTAINS" },
-        { field = "created_utc", order = "DESCENDING" },
-      ]
-    }
   }
 
   # collection => timestamp field after which Firestore deletes the document; equal to

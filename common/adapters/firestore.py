@@ -59,8 +59,6 @@ COMPOSITE_INDEXES: dict[str, CompositeIndex] = {
     "alerts-symbol-newest": CompositeIndex(ALERTS, (("symbol", "ASCENDING"), *_NEWEST)),
     "alerts-status-newest": CompositeIndex(ALERTS, (("status", "ASCENDING"), *_NEWEST)),
     "alerts-kind-newest": CompositeIndex(ALERTS, (("kind", "ASCENDING"), *_NEWEST)),
-    # detect: a ticker's evidence, the newest items whose tickers contain it
-    "posts-ticker-newest": CompositeIndex(POSTS, (("tickers", "CONTAINS"), ("created_utc", "DESCENDING"))),
 }
 
 _lock = threading.Lock()

@@ -23,8 +23,9 @@ from typing import Any
 from common import duplicates, extraction
 from common.detection.baseline import HOUR, GlobalStats
 from common.detection.engine import TickerState, WeekVolume, assess, replay_buckets
-from common.detection.lifecycle import Alert, Evidence
+from common.detection.lifecycle import Alert
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
+from common.evidence import citable, keep_candidates
 from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, RedditItem
 from common.metrics import HourBucket, bucket_deltas, is_discussion
@@ -157,21 +158,7 @@ class Replay:
         as_of = max(m.created_utc for m in mentions)
         remembered = [duplicates.Signature.of(m) for m in mentions if m.author and duplicates.comparable(m)]
         self.signatures[symbol] = duplicates.keep_recent([*recent, *remembered], as_of)
-        for m in mentions:
-            state.evidence.append(
-                Evidence(
-                    item_id=m.item_id,
-                    permalink=m.permalink,
-                    title=m.title,
-                    subreddit=m.subreddit,
-                    author=m.author,
-                    created_utc=m.created_utc,
-                    score=m.score,
-                    kind=m.kind,
-                    is_dd=m.is_dd,
-                    text_length=m.text_length,
-                )
-            )
+        state.evidence = keep_candidates([*state.evidence, *citable(mentions)], as_of)
         outcome = assess(symbol, state, as_of, stats=stats, config=self.config)
         self.evaluations += 1
         if outcome.alert is None:

@@ -13,17 +13,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
-from common.detection.lifecycle import Alert, Evidence, step
+from common.detection.lifecycle import Alert, step
 from common.detection.market import activity
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
+from common.evidence import Evidence, keep_candidates
 from common.metrics import HourBucket, merge, volume, window
 from common.timekeys import hour_key, hour_start
 from common.windows import WindowStats
 
 WEEK_HOURS = 168
 COMMUNITY_HOURS = 16 * 24  # enough for any configured market_days and window
-EVIDENCE_KEEP_S = 24 * 3600.0
 
 
 def series_counts(series: Mapping[str, int], now_hour: int, config: DetectionConfig) -> dict[int, int]:
@@ -55,7 +55,7 @@ def volumes(buckets: Mapping[str, HourBucket]) -> dict[int, int]:
 class TickerState:
     buckets: dict[str, HourBucket] = field(default_factory=dict)
     counts: dict[int, int] = field(default_factory=dict)
-    evidence: deque[Evidence] = field(default_factory=lambda: deque(maxlen=300))
+    evidence: tuple[Evidence, ...] = ()  # the best candidates of the last day (common.evidence)
     alert: Alert | None = None
     alerts: list[Alert] = field(default_factory=list)  # every episode, newest state each
 
@@ -150,7 +150,7 @@ def assess(
     config_version: int = 0,
 ) -> Outcome:
     """Evaluate ``symbol`` at ``as_of`` and move its alert one step, in memory."""
-    recent = [e for e in state.evidence if e.created_utc >= as_of - EVIDENCE_KEEP_S]
+    recent = keep_candidates(state.evidence, as_of)
     outcome = decide(
         symbol,
         state.buckets,

@@ -9,7 +9,8 @@ resolves it. A spike within ``cooldown_hours`` of the resolution reopens the sam
 instead of starting a new one, so a wobble does not page anyone twice. An evaluation older
 than the alert's ``updated_at`` changes nothing: updates may arrive out of order. Evidence is
 chosen when the alert is opened, escalated or reopened (the announced steps), and kept
-otherwise: the detector queries ``posts`` for it only then.
+otherwise: the candidates come with the update, kept by the aggregator
+(:mod:`common.evidence`).
 """
 
 from collections.abc import Iterable, Mapping
@@ -18,42 +19,10 @@ from typing import Any
 
 from common.detection.signals import SLOW_RULE, Evaluation
 from common.detection_config import DetectionConfig
+from common.evidence import Evidence, select_evidence
 from common.timekeys import hour_key
 
 HISTORY_MAX = 50
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A post or comment that drove the alert, with its permalink."""
-
-    item_id: str
-    permalink: str
-    title: str
-    subreddit: str
-    author: str | None
-    created_utc: float
-    score: int
-    kind: str = "post"
-    is_dd: bool = False
-    text_length: int = 0
-
-    def rank(self) -> tuple[bool, bool, int, int]:
-        return (self.is_dd, self.kind == "post", self.score, self.text_length)
-
-    def to_doc(self) -> dict[str, Any]:
-        return asdict(self)  # the permalink as Reddit gives it: the reader knows which site it is on
-
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> "Evidence":
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in doc.items() if k in names})
-
-
-def select_evidence(candidates: Iterable[Evidence], limit: int) -> tuple[Evidence, ...]:
-    """DD first, then posts, then by score and length: what a reader should open first."""
-    unique = {e.item_id: e for e in candidates}
-    return tuple(sorted(unique.values(), key=lambda e: (e.rank(), e.item_id), reverse=True)[:limit])
 
 
 @dataclass(frozen=True)
@@ -234,8 +203,8 @@ def _continue(
         config_version=config_version,
     )
     if not alert.evidence:
-        # fetch publishes before it stores, so an alert can open before its posts are
-        # readable; it cites them on the next update instead of staying without evidence
+        # an update without candidates (an older aggregator's) opens an alert uncited; it
+        # cites the next update's instead of staying without evidence
         updated = replace(updated, evidence=select_evidence(evidence, config.evidence_max))
     if alert.kind == "organic" and ev.kind == "pump":
         updated = _with_history(

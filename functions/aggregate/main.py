@@ -97,6 +97,7 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], seen_ttl_days: fl
             previous_as_of=state.previous_as_of,
             series=series,
             tuning=tuning,
+            evidence=state.evidence,
         )
         try:
             store.write(effect, tuning.seen_ttl_days, state.updated)
@@ -110,7 +111,9 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], seen_ttl_days: fl
         result.duplicates += len(effect.duplicates)
         result.hours.update(w.key for w in effect.hours)
         result.as_of = effect.as_of
-        result.latest = None if effect.summary is None else counted(effect.summary, effect.series, tuning.rules)
+        result.latest = (
+            None if effect.summary is None else counted(effect.summary, effect.series, tuning.rules, effect.evidence)
+        )
         return
 
 

@@ -19,6 +19,7 @@ from common.adapters import firestore as fs
 from common.aggregation import BucketWrite, Plan, counted
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, in_force
 from common.duplicates import Signature
+from common.evidence import Evidence
 from common.messages import Counted
 from common.metrics import COUNTERS, HourBucket, TickerSummary, bucket_from_doc, series_first_key, series_of
 from common.timekeys import hour_key
@@ -58,13 +59,19 @@ def signatures_doc(
     as_of: float | None,
     recent_hours: Mapping[str, HourBucket] | None = None,
     recent_days: Mapping[str, HourBucket] | None = None,
+    evidence: Iterable[Evidence] = (),
 ) -> dict[str, Any]:
-    """The aggregator's private state in one document: the recent signatures as one JSON
-    string rather than a map of 500 maps (encoding one string is far cheaper), and the
-    buckets the summary's windows read as compressed JSON bytes (a hot ticker's author sets
-    and sketches, unindexed, well under Firestore's 1 MiB)."""
+    """The aggregator's private state in one document: the recent signatures and the
+    evidence candidates as JSON strings rather than maps of maps (encoding one string is far
+    cheaper), and the buckets the summary's windows read as compressed JSON bytes (a hot
+    ticker's author sets and sketches, unindexed, well under Firestore's 1 MiB)."""
     rows = [[s.item_id, s.author, s.created_utc, s.text_hash, s.minhash] for s in signatures]
-    doc: dict[str, Any] = {"as_of": as_of, "count": len(rows), "items": json.dumps(rows, separators=(",", ":"))}
+    doc: dict[str, Any] = {
+        "as_of": as_of,
+        "count": len(rows),
+        "items": json.dumps(rows, separators=(",", ":")),
+        "evidence": json.dumps([e.to_doc() for e in evidence], separators=(",", ":")),
+    }
     if recent_hours is not None and recent_days is not None:
         doc["recent"] = buckets_blob(recent_hours, recent_days)
     return doc
@@ -83,6 +90,11 @@ def buckets_from_blob(blob: bytes) -> tuple[dict[str, HourBucket], dict[str, Hou
     hours = {k: HourBucket.model_validate(v) for k, v in decoded["hours"].items()}
     days = {k: HourBucket.model_validate(v) for k, v in decoded["days"].items()}
     return hours, days
+
+
+def evidence_from_doc(doc: Mapping[str, Any]) -> tuple[Evidence, ...]:
+    raw = doc.get("evidence")
+    return tuple(Evidence.from_doc(e) for e in json.loads(raw)) if isinstance(raw, str) and raw else ()
 
 
 def signatures_from_doc(doc: Mapping[str, Any]) -> list[Signature]:
@@ -105,6 +117,7 @@ class TickerState:
     updated: Any = None
     rules: DetectionConfig = DEFAULT_CONFIG  # the config in force: its counting rules apply
     counted: Counted | None = None  # the stored summary's, as of ``previous_as_of``
+    evidence: tuple[Evidence, ...] = ()  # the candidates kept, as of ``previous_as_of``
 
 
 @dataclass
@@ -137,6 +150,7 @@ class TickerStore:
         state_snap = snaps[signatures_ref.path]
         state_doc = (state_snap.to_dict() or {}) if state_snap.exists else {}
         signatures = signatures_from_doc(state_doc)
+        evidence = evidence_from_doc(state_doc)
         raw = summary.get("series")
         series = {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else None
         if as_of is None:
@@ -155,7 +169,8 @@ class TickerStore:
             recent,
             state_snap.update_time if state_snap.exists else None,
             rules,
-            None if stored is None or series is None else counted(stored, series, rules),
+            None if stored is None or series is None else counted(stored, series, rules, evidence),
+            evidence,
         )
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:
@@ -202,7 +217,7 @@ class TickerStore:
             for w in writes:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
         state_ref = self.ticker.collection(STATE).document(SIGNATURES)
-        state = signatures_doc(plan.signatures, plan.as_of, plan.recent_hours, plan.recent_days)
+        state = signatures_doc(plan.signatures, plan.as_of, plan.recent_hours, plan.recent_days, plan.evidence)
         if len(state["recent"]) > RECENT_MAX_BYTES:  # a very hot ticker: its batches query instead
             del state["recent"]
             if updated is not None:

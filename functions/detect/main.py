@@ -27,7 +27,7 @@ from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher
 from common.detection.baseline import HOUR
 from common.detection.engine import Outcome, decide_summary, series_counts
-from common.detection.lifecycle import ANNOUNCED, Alert, step
+from common.detection.lifecycle import ANNOUNCED, Alert
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import AlertEvent, AlertMoment, TickerUpdate
 from common.settings import Settings
@@ -95,26 +95,22 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         return Result(None, stale=True)
     if update.counted is not None:  # the update's own moment, as counted: the same whenever it is read
         as_of, series, six, day = update.as_of, update.counted.series, update.counted.six, update.counted.day
+        evidence = update.counted.evidence  # what was counted up to as_of: no posts query, no race with fetch
     else:  # the summary read describes the newest data (as_of never decreases): evaluate that moment
         as_of, series, six, day = max(update.as_of, snap.as_of or update.as_of), snap.series, snap.six, snap.day
+        evidence = ()  # an alert opened uncited cites the next update's candidates
     outcome = decide_summary(
         update.ticker,
         series_counts(series, int(as_of // HOUR), snap.config),
         six,
         day,
         previous=snap.alert,
-        evidence=(),
+        evidence=evidence,
         as_of=as_of,
         stats=store.read_stats(db, as_of, snap.config),  # after the stale check: a stale copy scans nothing
         config=snap.config,
         config_version=snap.config_version,
     )
-    uncited = outcome.alert is not None and outcome.alert.active and not outcome.alert.evidence
-    evidence_read = bool(ANNOUNCED.intersection(outcome.events)) or uncited
-    if evidence_read:  # the same step again, now citing the posts (the decision is pure)
-        evidence = store.read_evidence(db, update.ticker, as_of)
-        alert, events = step(snap.alert, outcome.evaluation, evidence, snap.config, snap.config_version)
-        outcome = Outcome(outcome.evaluation, alert, events)
     alert = outcome.alert
     published = 0
     same_episode = snap.alert is not None and alert is not None and snap.alert.alert_id == alert.alert_id
@@ -152,7 +148,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
                 "kind": alert.kind if alert else None,
                 "published": published,
                 "series_hours": len(series),
-                "evidence_read": evidence_read,
+                "evidence": len(evidence),
                 "lag_s": round(time.time() - as_of, 1),  # data time vs the wall clock: the lag metric
             }
         },

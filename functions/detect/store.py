@@ -4,9 +4,8 @@ Per event: ``config/detection`` (one read, every event: a config change applies 
 event), the crowd of the data hour (``stats/global`` and ``stats/global/hours/{hour}``, cached
 per instance), ``tickers/{S}`` (one read: the previous detection, and for an update that
 carries no counts the aggregator's hourly ``series`` and 6h/24h windows), the episode
-pointer, and the ticker's latest alert ``alerts/{id}`` when there is one. Evidence (one
-bounded query over ``posts``: the ticker's items of the last 24 hours, newest first) is read
-only when an alert is opened, escalated or reopened.
+pointer, and the ticker's latest alert ``alerts/{id}`` when there is one. Evidence comes
+with the update (the aggregator keeps each ticker's candidates): no ``posts`` query.
 """
 
 from collections.abc import Mapping
@@ -15,15 +14,13 @@ from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
 
 from common import log
 from common.adapters import firestore as fs
 from common.detection.baseline import HOUR, GlobalStats, global_rate
-from common.detection.lifecycle import Alert, Evidence
+from common.detection.lifecycle import Alert
 from common.detection.market import activity
 from common.detection_config import DetectionConfig, in_force
-from common.features import is_dd
 from common.timekeys import hour_key, hour_start
 from common.windows import WindowStats
 
@@ -31,10 +28,8 @@ logger = log.get_logger(__name__)
 
 STATS = "stats"
 GLOBAL = "global"
-EVIDENCE_CANDIDATES = 60
 HOURS = "hours"  # stats/global/hours/{yyyymmddhh}: the crowd as first seen in that data hour
 STATS_CACHE_HOURS = 48  # data hours an instance remembers (updates of a few hours interleave)
-EVIDENCE_WINDOW_S = 24 * 3600.0
 
 
 @dataclass
@@ -129,40 +124,6 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
         _stats_cache.clear()
     _stats_cache[(db.project, hour)] = stats
     return stats
-
-
-def _evidence(doc: Mapping[str, Any]) -> Evidence:
-    title, body = str(doc.get("title") or ""), str(doc.get("body") or "")
-    kind = str(doc.get("kind") or "post")
-    return Evidence(
-        item_id=str(doc.get("id") or ""),
-        permalink=str(doc.get("permalink") or ""),
-        title=title,
-        subreddit=str(doc.get("subreddit") or ""),
-        author=doc.get("author"),
-        created_utc=float(doc.get("created_utc") or 0.0),
-        score=int(doc.get("score") or 0),
-        kind=kind,
-        is_dd=is_dd(f"{title}\n{body}", doc.get("flair"), kind),
-        text_length=len(title) + len(body),
-    )
-
-
-def read_evidence(db: firestore.Client, symbol: str, as_of: float) -> list[Evidence]:
-    """The ticker's items of the day up to ``as_of`` (``posts`` carries each item's
-    ``tickers``). Bounded above in the query, not after it: fetch stores items before they are
-    counted, and a limit spent on items newer than the evaluated moment would leave an alert,
-    whose evidence is chosen only when it opens or escalates, citing nothing."""
-    query = (
-        db.collection(fs.POSTS)
-        .where(filter=FieldFilter("tickers", "array_contains", symbol))
-        .where(filter=FieldFilter("created_utc", ">=", as_of - EVIDENCE_WINDOW_S))
-        .where(filter=FieldFilter("created_utc", "<=", as_of))
-        .order_by("created_utc", direction=firestore.Query.DESCENDING)
-        .limit(EVIDENCE_CANDIDATES)
-    )
-    query = fs.indexed(query)  # production needs posts-ticker-newest (terraform/firestore.tf)
-    return [_evidence(s.to_dict() or {}) for s in query.stream()]
 
 
 def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:

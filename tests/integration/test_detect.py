@@ -15,7 +15,8 @@ from google.cloud.pubsub_v1.types import PublisherOptions
 
 from common import topics
 from common.adapters.pubsub import get_publisher
-from common.aggregation import plan
+from common.aggregation import counted, plan
+from common.detection_config import DEFAULT_CONFIG
 from common.features import text_features
 from common.messages import Mention, MentionBatch, Message, TickerUpdate, encode
 from common.metrics import summarize
@@ -104,23 +105,10 @@ def pump_batch(symbol: str, n: int = 24) -> MentionBatch:
 
 def prepare(db: firestore.Client, symbol: str, batch: MentionBatch) -> None:
     """What the rest of the system would already hold: data collected for ten days (past the
-    detector's warm-up) and the items themselves in ``posts`` (the alert's evidence)."""
+    detector's warm-up). Not the items in ``posts``: the alert cites what the aggregator
+    counted, carried by the update."""
+    del symbol, batch
     db.collection("stats").document("global").set({"since": T0 - 10 * DAY, "rate": 0.05})
-    for m in batch.mentions:
-        db.collection("posts").document(m.item_id).set(
-            {
-                "id": m.item_id,
-                "kind": m.kind,
-                "subreddit": m.subreddit,
-                "author": m.author,
-                "title": m.title,
-                "body": "",
-                "permalink": m.permalink,
-                "score": m.score,
-                "created_utc": m.created_utc,
-                "tickers": [symbol],
-            }
-        )
 
 
 def alerts_of(db: firestore.Client, symbol: str) -> list[dict[str, Any]]:
@@ -235,8 +223,10 @@ def test_after_resolution_and_cooldown_a_new_spike_is_a_new_episode(
 def test_the_detector_decides_from_the_ticker_summary_alone(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
-    """No hour bucket exists: the summary the aggregator writes (series + windows) is all the
-    detector reads for its decision; ``posts`` is read for the opened alert's evidence."""
+    """No hour bucket exists: for an update without counts (an older aggregator's), the
+    summary the aggregator writes (series + windows) is all the detector reads. Such an
+    update carries no evidence and ``posts`` is not queried: the alert opens uncited and
+    cites the candidates of the ticker's next update that carries them."""
     db = _db(emulators)
     batch = organic_batch("RXRX")
     prepare(db, "RXRX", batch)
@@ -246,6 +236,7 @@ def test_the_detector_decides_from_the_ticker_summary_alone(
     for i in range(70):  # fetched after the evaluated moment, not yet counted: never the evidence
         later = {"id": f"t1_later{i}", "kind": "comment", "created_utc": effect.as_of + 60 + i, "tickers": ["RXRX"]}
         db.collection("posts").document(f"t1_later{i}").set(later)
+    cited = counted(effect.summary, effect.series, DEFAULT_CONFIG, effect.evidence)
     alerts = observe(topics.ALERTS)
     _publish(emulators, topics.TICKER_UPDATES, [TickerUpdate(ticker="RXRX", as_of=effect.as_of)])
 
@@ -253,7 +244,13 @@ def test_the_detector_decides_from_the_ticker_summary_alone(
     assert [(r.json()["alert_id"], r.json()["kind"]) for r in received] == [("RXRX-2026010816", "organic")]
     assert list(db.collection("tickers").document("RXRX").collection("hours").stream()) == []
     [alert] = alerts_of(db, "RXRX")
-    assert alert["evidence"] and alert["metrics"]["mentions_1h"] >= 20
+    assert alert["evidence"] == [] and alert["metrics"]["mentions_1h"] >= 20
+
+    next_update = TickerUpdate(ticker="RXRX", as_of=effect.as_of, batch_id="next", counted=cited)
+    _publish(emulators, topics.TICKER_UPDATES, [next_update])
+    _wait_for(lambda: [len(a["evidence"]) for a in alerts_of(db, "RXRX")], [DEFAULT_CONFIG.evidence_max])
+    [alert] = alerts_of(db, "RXRX")
+    assert [e["item_id"] for e in alert["evidence"]] == [e.item_id for e in cited.evidence]
     assert all(e["created_utc"] <= effect.as_of for e in alert["evidence"])
 
 

@@ -64,43 +64,41 @@ def _updates(symbol: str, batches: list[list[Mention]]) -> tuple[list[TickerUpda
     hours: dict[str, HourBucket] = {}
     days: dict[str, HourBucket] = {}
     recent: tuple[Any, ...] = ()
+    evidence: tuple[Any, ...] = ()
     series: dict[str, int] = {}
     as_of: float | None = None
     out = []
     summary: dict[str, Any] = {}
     for i, mentions in enumerate(batches):
-        effect = plan(symbol, mentions, hours=hours, days=days, recent=recent, previous_as_of=as_of, series=series)
+        effect = plan(
+            symbol,
+            mentions,
+            hours=hours,
+            days=days,
+            recent=recent,
+            previous_as_of=as_of,
+            series=series,
+            evidence=evidence,
+        )
         assert effect.summary is not None and effect.as_of is not None
         hours |= {w.key: w.after for w in effect.hours}
         days |= {w.key: w.after for w in effect.days}
-        recent, series, as_of = effect.signatures, effect.series, effect.as_of
-        snapshot = counted(effect.summary, series, DEFAULT_CONFIG)
+        recent, series, as_of, evidence = effect.signatures, effect.series, effect.as_of, effect.evidence
+        snapshot = counted(effect.summary, series, DEFAULT_CONFIG, evidence)
         out.append(TickerUpdate(ticker=symbol, as_of=as_of, batch_id=f"{symbol}-{i}", counted=snapshot))
         summary = {**effect.summary.model_dump(mode="json"), "series": series}
     return out, summary
 
 
-def _seed(db: firestore.Client, batches: dict[str, list[list[Mention]]], summaries: dict[str, Any]) -> None:
+def _seed(db: firestore.Client, summaries: dict[str, Any]) -> None:
     """What the rest of the system would have stored: collection began ten days ago, the
-    items (the alerts' evidence) are in ``posts``, the summaries the crowd is computed from
-    are in ``tickers``; the project's ``alerts`` topic."""
+    summaries the crowd is computed from are in ``tickers``; the project's ``alerts`` topic.
+    (The alerts' evidence comes with the updates.)"""
     admin = pubsub_v1.PublisherClient()
     admin.create_topic(name=admin.topic_path(db.project, topics.ALERTS))
     db.collection("stats").document("global").set({"since": T0 - 10 * DAY})
     for symbol, summary in summaries.items():
         db.collection("tickers").document(symbol).set(summary)
-    batch = db.batch()
-    for symbol, chunks in batches.items():
-        for m in (m for chunk in chunks for m in chunk):
-            doc = {
-                **{k: getattr(m, k) for k in ("kind", "subreddit", "author", "title", "permalink", "score")},
-                **{"id": m.item_id, "body": "", "created_utc": m.created_utc, "tickers": [symbol]},
-            }
-            batch.set(db.collection("posts").document(m.item_id), doc)
-            if len(batch) >= 400:
-                batch.commit()
-                batch = db.batch()
-    batch.commit()
 
 
 def _decided(db: firestore.Client) -> dict[str, Any]:
@@ -187,7 +185,7 @@ def test_disordered_duplicated_concurrent_delivery_leaves_the_in_order_alerts(em
     in_order = firestore.Client(project=f"replay-in-order-{run}")
     disordered = firestore.Client(project=f"replay-disordered-{run}")
     for db in (in_order, disordered):
-        _seed(db, batches, {symbol: summary for symbol, (_, summary) in made.items()})
+        _seed(db, {symbol: summary for symbol, (_, summary) in made.items()})
 
     publisher = get_publisher(in_order.project)
     for update in sorted((u for us in streams.values() for u in us), key=lambda u: (u.as_of, u.ticker)):

@@ -1,7 +1,8 @@
 import base64
+import dataclasses
 import json
 import types
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
@@ -84,6 +85,8 @@ def _value_for(annotation: Any) -> st.SearchStrategy[Any]:
         return st.none()
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return _instances(annotation)
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+        return st.builds(annotation, **{name: _value_for(t) for name, t in get_type_hints(annotation).items()})
     simple: dict[Any, st.SearchStrategy[Any]] = {
         str: st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12),
         int: st.integers(min_value=0, max_value=2**40),
