@@ -1,11 +1,12 @@
 """What one mentions batch changes for its ticker, decided from what was read: pure, no I/O.
 
 ``functions/aggregate`` reads the ticker's state (the summary with its previous ``as_of``
-and hourly ``series``, the buckets the windows need, the recent signatures; which items
-were already counted only when a commit found out), calls :func:`plan`, and writes the plan
-in one batched commit: idempotency markers with a create precondition, ``Increment`` /
-``ArrayUnion`` / ``Maximum`` transforms on the touched buckets, the signatures and the
-summary with the advanced series (the detector's whole history, so it reads one document).
+and hourly ``series``, the buckets the windows need, the recent signatures, and the hour
+buckets the batch's items fall in, whose ``items`` say which were counted), calls
+:func:`plan`, and writes the plan in one batched commit: ``Increment`` / ``ArrayUnion`` /
+``Maximum`` transforms on the touched buckets (the hours' naming the items they add), the
+signatures and the summary with the advanced series (the detector's whole history, so it
+reads one document).
 Splitting it this way keeps every decision testable without a service and makes the writer a
 straight translation of the plan.
 """
@@ -31,7 +32,7 @@ from common.metrics import (
 )
 from common.timekeys import day_key, days_back, hour_key, hours_back
 
-SEEN_TTL_DAYS = 30.0  # markers expire this long after the item was created
+MAX_ITEM_AGE_DAYS = 30.0  # an item older than this (before the ticker's as_of) is not counted
 
 # The summary's ``series`` covers the longest history an admin may configure
 # (``DetectionConfig.history_days``' upper bound) plus the detector's query bounds (the hour
@@ -43,19 +44,21 @@ SERIES_HOURS = int(HISTORY_DAYS_MAX) * 24 + 2
 @dataclass(frozen=True)
 class Tuning:
     rules: DetectionConfig = DEFAULT_CONFIG  # its counting rules (new accounts, stuffing, emoji, duplicates)
-    seen_ttl_days: float = SEEN_TTL_DAYS
+    max_item_age_days: float = MAX_ITEM_AGE_DAYS
 
 
 @dataclass(frozen=True)
 class BucketWrite:
     """One bucket document's change: ``delta`` to add with transforms; ``overflow`` when
-    this write pushes the bucket past the exact author bound (its set is then dropped)."""
+    this write pushes the bucket past the exact author bound (its set is then dropped);
+    ``items``: the ids it counts (hour buckets: their record of what was counted)."""
 
     key: str
     delta: HourBucket
     after: HourBucket
     overflow_now: bool
     overflowed_before: bool
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,24 +99,37 @@ def window_day_keys(as_of: float) -> list[str]:
 def fresh(
     mentions: Sequence[Mention], seen: Iterable[str], previous_as_of: float | None, tuning: Tuning
 ) -> list[Mention]:
-    """The mentions not yet counted. Items older than the marker lifetime (measured from the
-    newest counted item) are dropped: their markers may be gone, and counting them again
-    would change an old bucket twice."""
+    """The mentions not yet counted. Items older than ``max_item_age_days`` before the newest
+    counted item are dropped: a month-old item arriving now is a re-fetch, not news, and
+    would only rewrite an old bucket."""
     already = set(seen)
-    floor = None if previous_as_of is None else previous_as_of - tuning.seen_ttl_days * 86400
+    floor = None if previous_as_of is None else previous_as_of - tuning.max_item_age_days * 86400
     return [
         m for m in unique_mentions(mentions) if m.item_id not in already and (floor is None or m.created_utc >= floor)
     ]
 
 
-def _writes(deltas: Mapping[str, HourBucket], stored: Mapping[str, HourBucket]) -> tuple[BucketWrite, ...]:
+def _writes(
+    deltas: Mapping[str, HourBucket],
+    stored: Mapping[str, HourBucket],
+    items: Mapping[str, tuple[str, ...]] | None = None,
+) -> tuple[BucketWrite, ...]:
     out = []
     for key in sorted(deltas):
         delta = deltas[key]
         before = stored.get(key)
         after = delta if before is None else merge(before, delta)
         overflowed_before = before is not None and before.authors_overflow
-        out.append(BucketWrite(key, delta, after, after.authors_overflow and not overflowed_before, overflowed_before))
+        out.append(
+            BucketWrite(
+                key,
+                delta,
+                after,
+                after.authors_overflow and not overflowed_before,
+                overflowed_before,
+                (items or {}).get(key, ()),
+            )
+        )
     return tuple(out)
 
 
@@ -144,7 +160,11 @@ def plan(
     candidates kept so far."""
     dupes = frozenset(duplicates.find_duplicates(recent, new, **duplicates.rules_of(tuning.rules)))
     hour_deltas = deltas(new, dupes, tuning, daily=False)
-    hour_writes = _writes(hour_deltas, hours)
+    by_hour: dict[str, tuple[str, ...]] = {}
+    for m in new:
+        key = hour_key(m.created_utc)
+        by_hour[key] = (*by_hour.get(key, ()), m.item_id)
+    hour_writes = _writes(hour_deltas, hours, by_hour)
     day_writes = _writes(deltas(new, dupes, tuning, daily=True), days)
     newest = max((m.created_utc for m in new), default=None)
     as_of = newest if previous_as_of is None else max(previous_as_of, newest or previous_as_of)

@@ -118,9 +118,6 @@ class Settings(BaseSettings):
     webhook_backoff_s: float = Field(default=0.5, ge=0, validation_alias="WEBHOOK_BACKOFF_S")
     webhook_disable_after: int = Field(default=5, ge=1, validation_alias="WEBHOOK_DISABLE_AFTER")
 
-    # --- aggregate: how long "seen" markers live.
-    seen_marker_ttl_days: float = Field(default=30.0, ge=8, validation_alias="SEEN_MARKER_TTL_DAYS")
-
     @field_validator("subreddits", "auth_algorithms", "cors_origins", "fetch_listings", "bot_accounts", mode="before")
     @classmethod
     def _split_subreddits(cls, value: object) -> object:

@@ -221,6 +221,11 @@ class TerraformModel:
         }
 
     @property
+    def firestore_unindexed(self) -> dict[str, str]:
+        """Collection group -> field exempt from single-field indexes."""
+        return dict(unquote(self.locals["firestore_unindexed"]))
+
+    @property
     def firestore_ttl(self) -> dict[str, str]:
         """Collection -> the timestamp field its TTL policy expires documents by."""
         return dict(unquote(self.locals["firestore_ttl"]))

@@ -46,12 +46,17 @@ locals {
   firestore_ttl = {
     authors        = "expires_at" # author profile cache: refetched after expiry anyway
     archived       = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
-    seen           = "expires_at" # aggregate idempotency markers (tickers/*/seen): item time + 30 days
     ratelimits     = "expires_at" # api rate-limit windows: one document per caller per minute
     deliveries     = "expires_at" # notify idempotency records: outlive Pub/Sub redelivery
     sent           = "expires_at" # notify hourly counters per user (users/*/sent)
     digests        = "expires_at" # notify hourly digests per user, once sent or abandoned
     digest_entries = "expires_at" # their events (digests/*/digest_entries)
+  }
+
+  # collection => field never queried and too wide to index (one entry per key); equal to
+  # UNINDEXED_FIELDS in code (tested).
+  firestore_unindexed = {
+    hours = "items" # the items an hour bucket counted (tickers/*/hours): aggregate's idempotency record
   }
 }
 
@@ -92,5 +97,16 @@ resource "google_firestore_field" "ttl" {
   ttl_config {}
 
   # No single-field indexes on an expiry timestamp nobody queries (avoids write hotspots).
+  index_config {}
+}
+
+resource "google_firestore_field" "unindexed" {
+  for_each   = local.firestore_unindexed
+  database   = google_firestore_database.default.name
+  collection = each.key
+  field      = each.value
+
+  # A map of thousands of item ids: indexing each key would cost every write thousands of
+  # index entries and can pass Firestore's per-document index entry limit.
   index_config {}
 }

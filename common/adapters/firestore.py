@@ -22,19 +22,21 @@ DETECTION_CONFIG = "detection"  # config/detection: the detection thresholds in 
 CURSORS = "cursors"
 RUNS = "runs"  # dispatch idempotency: one document per scheduler run
 ARCHIVED = "archived"  # archive idempotency: one marker per item written to BigQuery
-SEEN = "seen"  # subcollection of tickers/{symbol}: aggregate idempotency, one marker per counted item
 RATELIMITS = "ratelimits"  # api: one counter per caller per minute
 DELIVERIES = "deliveries"  # notify: one record per user, alert, level and channel
 SENT = "sent"  # subcollection of users/{id}: notify's messages per channel per hour
 DIGESTS = "digests"  # notify: one per user and hour, {user|hour}, the hour's events in its entries
 DIGEST_ENTRIES = "digest_entries"  # subcollection of digests/{id}: one per delivery id
 
+# Fields exempt from single-field indexing (collection group -> field): never queried, and one
+# index entry per key would pass Firestore's limits. terraform/firestore.tf exempts the same.
+UNINDEXED_FIELDS: dict[str, str] = {HOURS: "items"}
+
 # Collections whose documents Firestore deletes by a TTL policy on this timestamp field.
 # terraform/firestore.tf defines the same policies (tests/unit/test_terraform_agreement.py).
 TTL_FIELDS: dict[str, str] = {
     AUTHORS: "expires_at",
     ARCHIVED: "expires_at",
-    SEEN: "expires_at",
     RATELIMITS: "expires_at",
     DELIVERIES: "expires_at",
     SENT: "expires_at",

@@ -3,11 +3,12 @@
 
 The ``mentions`` subscription is ordered by ticker, so this function is the single writer of
 ``tickers/{S}`` and everything under it: reading state and then writing it is not a
-contended transaction. Exactly-once effect on at-least-once delivery comes from the
-``seen`` markers, created in the same atomic commit as the bucket transforms: a redelivered
-message, or an item seen again by a later fetch, makes the commit fail on a marker's create
-precondition (no marker is read on the happy path); the retry reads the batch's markers and
-counts only the unseen mentions.
+contended transaction. Exactly-once effect on at-least-once delivery comes from the hour
+buckets themselves: each names the items it counts (``items``), written by the same
+transform that counts them, and a batch reads the buckets its items fall in with its state
+(no document per item), so a redelivered message, or an item seen again by a later fetch,
+counts nothing twice. A concurrent copy is caught by the state document's precondition: the
+commit that loses re-reads and counts only what is still unseen.
 
 A batch whose mentions were all counted before still publishes its ticker's update (with the
 stored ``as_of`` and counts): if an earlier attempt committed and then failed to publish, the
@@ -42,8 +43,8 @@ from functions.aggregate.store import DAYS, TickerStore
 
 logger = log.get_logger(__name__)
 
-# Mentions per commit: markers + hour and day buckets + 2 stay well under Firestore's 500.
-CHUNK = 150
+# Mentions per commit: their hour and day buckets + 2 stay well under Firestore's 500 writes.
+CHUNK = 400
 
 
 @dataclass
@@ -61,13 +62,12 @@ def _chunks(mentions: Sequence[Mention], size: int) -> Iterator[Sequence[Mention
         yield mentions[start : start + size]
 
 
-def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], seen_ttl_days: float, result: Result) -> None:
-    """Optimistic first: commit as if no item had been counted before, the markers' create
-    preconditions being the check (no read per item). A commit that finds a marker (a
-    redelivery, an item fetched again, a concurrent copy) is retried with the markers read."""
+def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result) -> None:
+    """Read, plan, commit on the state's read time; a commit that finds the state changed (a
+    concurrent copy) reads again."""
     for attempt in (1, 2, 3):
-        state = store.read_state(m.item_id for m in chunk) if attempt > 1 else store.read_state()
-        tuning = Tuning(rules=state.rules, seen_ttl_days=seen_ttl_days)  # the config read with the state
+        state = store.read_state(hour_key(m.created_utc) for m in chunk)
+        tuning = Tuning(rules=state.rules)  # the config read with the state
         new = fresh(chunk, state.seen, state.previous_as_of, tuning)
         if not new:
             result.skipped += len(chunk)
@@ -82,7 +82,7 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], seen_ttl_days: fl
         if state.previous_as_of is None:  # nothing counted yet: no bucket exists to read
             kept_hours, kept_days = {}, {}
         hours = store.read_buckets(
-            fs.HOURS, window_hour_keys(target), {hour_key(m.created_utc) for m in new}, kept_hours
+            fs.HOURS, window_hour_keys(target), {hour_key(m.created_utc) for m in new}, kept_hours, state.touched
         )
         days = store.read_buckets(DAYS, window_day_keys(target), {day_key(m.created_utc) for m in new}, kept_days)
         series = state.series
@@ -100,11 +100,11 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], seen_ttl_days: fl
             evidence=state.evidence,
         )
         try:
-            store.write(effect, tuning.seen_ttl_days, state.updated)
+            store.write(effect, state.updated)
         except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict):
             if attempt == 3:
                 raise
-            logger.info("part of this batch was counted before; re-reading its markers", extra={"json_fields": {}})
+            logger.info("another copy committed first; reading the state again", extra={"json_fields": {}})
             continue
         result.counted += len(effect.counted)
         result.skipped += len(chunk) - len(effect.counted)
@@ -124,7 +124,7 @@ def aggregate_batch(
     store = TickerStore(db, batch.ticker)
     result = Result()
     for chunk in _chunks(unique_mentions(batch.mentions), CHUNK):
-        _apply_chunk(store, chunk, settings.seen_marker_ttl_days, result)
+        _apply_chunk(store, chunk, result)
     if result.as_of is not None:
         update = TickerUpdate(
             ticker=batch.ticker,

@@ -7,8 +7,7 @@ atomic commit of a plan (what the benchmarks count is counted on the client, not
 import json
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.cloud import firestore
@@ -22,10 +21,12 @@ from common.duplicates import Signature
 from common.evidence import Evidence
 from common.messages import Counted
 from common.metrics import COUNTERS, HourBucket, TickerSummary, bucket_from_doc, series_first_key, series_of
-from common.timekeys import hour_key
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
-SEEN = fs.SEEN  # subcollection of tickers/{symbol}: one idempotency marker per counted item (TTL)
+# The field of an hour bucket naming the items counted in it ({item_id: true}): the
+# idempotency record, written by the same transform that counts them. A map, not an array:
+# its content does not depend on the order batches arrived in.
+ITEMS = "items"
 STATE = "state"  # subcollection of tickers/{symbol}: the aggregator's private state
 SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
 # Past this, the kept window buckets are dropped and the ticker's batches query its buckets:
@@ -46,6 +47,8 @@ def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
     }
     if delta.hll:
         data["hll"] = {index: firestore.Maximum(rank) for index, rank in delta.hll.items()}
+    if write.items:
+        data[ITEMS] = dict.fromkeys(write.items, True)
     if write.overflow_now:
         data["authors"] = []
         data["authors_overflow"] = True
@@ -118,6 +121,7 @@ class TickerState:
     rules: DetectionConfig = DEFAULT_CONFIG  # the config in force: its counting rules apply
     counted: Counted | None = None  # the stored summary's, as of ``previous_as_of``
     evidence: tuple[Evidence, ...] = ()  # the candidates kept, as of ``previous_as_of``
+    touched: dict[str, HourBucket] = field(default_factory=dict)  # the batch's hour buckets, as read
 
 
 @dataclass
@@ -134,17 +138,23 @@ class TickerStore:
             return {}
         return {snap.reference.path: snap for snap in self.db.get_all(refs)}
 
-    def read_state(self, item_ids: Iterable[str] = ()) -> TickerState:
-        """The summary and signatures, plus the markers of ``item_ids`` when asked: the
-        happy path asks for none (the commit's create preconditions check them for free);
-        only a commit that found a marker comes back for them."""
-        markers = [self.ticker.collection(SEEN).document(i) for i in item_ids]
+    def read_state(self, hour_keys: Iterable[str] = ()) -> TickerState:
+        """The summary, the state, the config, and the hour buckets ``hour_keys`` (those the
+        batch's items fall in), in one round trip: which of the items were counted before is
+        in those buckets' ``items``."""
+        touched = [self.ticker.collection(fs.HOURS).document(k) for k in sorted(set(hour_keys))]
         signatures_ref = self.ticker.collection(STATE).document(SIGNATURES)
         config_ref = self.db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
-        snaps = self._get_all([*markers, self.ticker, signatures_ref, config_ref])
+        snaps = self._get_all([*touched, self.ticker, signatures_ref, config_ref])
         config_snap = snaps[config_ref.path]
         rules, _ = in_force(config_snap.to_dict() if config_snap.exists else None)
-        seen = {ref.id for ref in markers if snaps[ref.path].exists}
+        seen: set[str] = set()
+        hours: dict[str, HourBucket] = {}
+        for ref in touched:
+            doc = snaps[ref.path].to_dict() if snaps[ref.path].exists else None
+            if doc:
+                seen.update((doc.get(ITEMS) or {}).keys())
+                hours[ref.id] = bucket_from_doc(doc)
         summary = (snaps[self.ticker.path].to_dict() or {}) if snaps[self.ticker.path].exists else {}
         as_of = summary.get("as_of")
         state_snap = snaps[signatures_ref.path]
@@ -171,6 +181,7 @@ class TickerStore:
             rules,
             None if stored is None or series is None else counted(stored, series, rules, evidence),
             evidence,
+            hours,
         )
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:
@@ -186,33 +197,31 @@ class TickerStore:
         window: list[str],
         touched: Iterable[str],
         kept: Mapping[str, HourBucket] | None = None,
+        known: Mapping[str, HourBucket] | None = None,
     ) -> dict[str, HourBucket]:
         """The window's buckets, plus touched ones older than it. From ``kept`` (the state's
-        copy: no read) when the state has one, else with one range query."""
+        copy: no read) when the state has one, else with one range query; an older touched
+        bucket from ``known`` (read with the state) when there, else read by key."""
         col = self.ticker.collection(collection)
         if kept is not None:
             out = {k: b for k, b in kept.items() if k >= window[0]}
         else:
             docs = list(col.where(filter=FieldFilter("hour", ">=", window[0])).stream())
             out = {d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}
-        older = sorted({k for k in touched if k < window[0]})
+        known = known or {}
+        out |= {k: b for k, b in known.items() if k < window[0]}
+        older = sorted({k for k in touched if k < window[0] and k not in known})
         for snap in self._get_all([col.document(k) for k in older]).values():
             if snap.exists:
                 out[snap.id] = bucket_from_doc(snap.to_dict() or {})
         return out
 
-    def write(self, plan: Plan, seen_ttl_days: float, updated: Any = None) -> None:
-        """One atomic commit: markers (create: fails if any exists), bucket transforms, the
+    def write(self, plan: Plan, updated: Any = None) -> None:
+        """One atomic commit: bucket transforms (the hours' naming the items they count), the
         state (signatures and window buckets: created, or updated only if unchanged since
         ``updated`` was read), summary. Raises AlreadyExists/FailedPrecondition when another
-        copy counted first, so what this one read is stale."""
+        copy committed first, so what this one read is stale."""
         batch = self.db.batch()
-        for mention in plan.counted:
-            expires = datetime.fromtimestamp(mention.created_utc, UTC) + timedelta(days=seen_ttl_days)
-            batch.create(
-                self.ticker.collection(SEEN).document(mention.item_id),
-                {"hour": hour_key(mention.created_utc), "expires_at": expires},
-            )
         for collection, writes in ((fs.HOURS, plan.hours), (DAYS, plan.days)):
             for w in writes:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)

@@ -170,7 +170,7 @@ def snapshot(db: firestore.Client, symbols: list[str]) -> dict[str, Any]:
         summary = ticker.get().to_dict() or {}
         summary.pop("detection", None)
         out[ticker.path] = summary
-        for name in ("hours", "days", "seen", "state"):
+        for name in ("hours", "days", "state"):
             for doc in ticker.collection(name).stream():
                 out[doc.reference.path] = doc.to_dict()
     return out

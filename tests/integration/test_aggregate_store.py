@@ -44,7 +44,7 @@ def batch(symbol: str, n: int, offset: int = 0) -> MentionBatch:
 
 def _planned(store: TickerStore, b: MentionBatch) -> tuple[Plan, Any]:
     """The plan of ``b`` and the state's update time it was planned from."""
-    state = store.read_state(m.item_id for m in b.mentions)
+    state = store.read_state(hour_key(m.created_utc) for m in b.mentions)
     new = fresh(b.mentions, state.seen, state.previous_as_of, Tuning())
     as_of = max(m.created_utc for m in new)
     kept_hours, kept_days = state.recent if state.recent is not None else (None, None)
@@ -63,43 +63,44 @@ def hour_doc(db: firestore.Client, symbol: str) -> dict[str, object]:
     return db.collection("tickers").document(symbol).collection("hours").document(hour_key(T0)).get().to_dict() or {}
 
 
-def test_a_concurrent_copy_that_planned_from_the_same_state_fails_on_the_markers(emulators: Stack) -> None:
+def test_a_concurrent_copy_that_planned_from_the_same_state_fails_on_the_states_precondition(emulators: Stack) -> None:
     assert emulators.emulators
     db = firestore.Client(project=emulators.emulators.project)
     first, second = TickerStore(db, "RACE"), TickerStore(db, "RACE")
     b = batch("RACE", 5)
     (plan_a, read_a), (plan_b, read_b) = _planned(first, b), _planned(second, b)
-    first.write(plan_a, 30.0, read_a)
+    first.write(plan_a, read_a)
     with pytest.raises((gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict)):
-        second.write(plan_b, 30.0, read_b)
+        second.write(plan_b, read_b)
     assert hour_doc(db, "RACE")["mentions"] == 5
 
 
 def test_a_batch_planned_from_a_state_another_batch_changed_fails_instead_of_losing_its_counts(
     emulators: Stack,
 ) -> None:
-    """Different items, so no marker collides: the state's update time is what refuses the
-    second commit, whose kept window buckets would otherwise miss the first one's counts."""
+    """Different items: the state's update time is what refuses the second commit, whose
+    kept window buckets would otherwise miss the first one's counts."""
     assert emulators.emulators
     db = firestore.Client(project=emulators.emulators.project)
     store = TickerStore(db, "STALE")
     effect, read = _planned(store, batch("STALE", 3))
-    store.write(effect, 30.0, read)
+    store.write(effect, read)
     (plan_a, read_a), (plan_b, read_b) = (
         _planned(store, batch("STALE", 3, offset=3)),
         _planned(store, batch("STALE", 3, offset=6)),
     )
-    store.write(plan_a, 30.0, read_a)
+    store.write(plan_a, read_a)
     with pytest.raises((gexc.FailedPrecondition, gexc.Conflict)):
-        store.write(plan_b, 30.0, read_b)
+        store.write(plan_b, read_b)
     kept_hours, _ = store.read_state().recent or ({}, {})
     assert kept_hours[hour_key(T0)].mentions == hour_doc(db, "STALE")["mentions"] == 6
 
 
 def test_after_its_first_batch_a_ticker_is_aggregated_without_querying_its_buckets(emulators: Stack) -> None:
-    """The window buckets come with the state: a batch reads the summary, the state document
-    and the config in force, in one batched get, nothing else; the summary it writes matches
-    the buckets."""
+    """The window buckets come with the state: a batch reads the summary, the state document,
+    the config in force and the one hour bucket its items fall in (which of them it counted),
+    in one batched get, nothing else, and writes no document per item; the summary it writes
+    matches the buckets."""
     assert emulators.emulators
     settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
     db = firestore.Client(project=emulators.emulators.project)
@@ -109,7 +110,8 @@ def test_after_its_first_batch_a_ticker_is_aggregated_without_querying_its_bucke
     before = fs.totals()
     aggregate_batch(batch("ONE", 4, offset=4), Delivery("second"), settings, db, publisher)
     after = fs.totals()
-    assert after.reads - before.reads == 3
+    assert after.reads - before.reads == 4
+    assert after.writes - before.writes == 4  # hour, day, state, summary
     summary = db.collection("tickers").document("ONE").get().to_dict() or {}
     assert summary["windows"]["1h"]["mentions"] == hour_doc(db, "ONE")["mentions"] == 8
     assert summary["windows"]["1h"]["distinct_authors"] == 4

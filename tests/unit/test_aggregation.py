@@ -1,7 +1,8 @@
 """What a ticker update carries from the aggregator to the detector (pure, no services)."""
 
-from common.aggregation import counted
+from common.aggregation import Tuning, counted, fresh, plan
 from common.detection_config import DEFAULT_CONFIG
+from common.messages import Mention
 from common.metrics import summarize
 from common.timekeys import hour_key
 
@@ -18,3 +19,30 @@ def test_an_update_carries_the_windows_and_the_configured_history_as_of_its_mome
     assert got.six == summary.windows["6h"] and got.day == summary.windows["24h"]
     assert sorted(got.series) == sorted(hour_key(now - h * 3600) for h in range(3 * 24 + 2))
     assert got.series[hour_key(now)] == 1
+
+
+def test_each_hour_bucket_write_names_the_items_it_counts_and_those_are_not_counted_again() -> None:
+    """The hour buckets are the aggregator's idempotency record: a plan's hour writes carry
+    the ids they add, and an item found in them is not fresh on a later delivery."""
+    now = 1_767_888_000.0
+    mentions = [
+        Mention(
+            item_id=f"t1_{i}",
+            kind="comment",
+            subreddit="stocks",
+            author=f"a{i}",
+            created_utc=now + i * 1800,
+            text_length=50,
+        )
+        for i in range(3)
+    ]
+    effect = plan("ABC", mentions, hours={}, days={}, recent=[], previous_as_of=None)
+    assert {w.key: w.items for w in effect.hours} == {
+        hour_key(now): ("t1_0", "t1_1"),
+        hour_key(now + 3600): ("t1_2",),
+    }
+    assert all(w.items == () for w in effect.days)
+    seen = {i for w in effect.hours for i in w.items}
+    assert fresh([*mentions, mentions[0].model_copy(update={"item_id": "t1_new"})], seen, effect.as_of, Tuning()) == [
+        mentions[0].model_copy(update={"item_id": "t1_new"})
+    ]

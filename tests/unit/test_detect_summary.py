@@ -4,8 +4,8 @@ backtest decides from the hour buckets: one pure path, two feeds."""
 from common.aggregation import SERIES_HOURS
 from common.detection.baseline import GlobalStats
 from common.detection.engine import decide, decide_summary, series_counts
-from common.detection.lifecycle import Evidence
 from common.detection_config import DEFAULT_CONFIG
+from common.evidence import Evidence
 from common.metrics import series_of, summarize
 from common.windows import WindowStats
 from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, mentions, steady

@@ -2,8 +2,9 @@
 
 from common.detection.baseline import GlobalStats
 from common.detection.engine import TickerState, decide
-from common.detection.lifecycle import ANNOUNCED, Alert, Evidence, select_evidence
+from common.detection.lifecycle import ANNOUNCED, Alert
 from common.detection_config import DEFAULT_CONFIG
+from common.evidence import Evidence, select_evidence
 from common.messages import Mention
 from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, mentions, steady
 

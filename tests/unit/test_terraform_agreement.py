@@ -177,6 +177,10 @@ def test_every_ttl_policy_matches_the_collections_the_code_expires(model: tfmode
     assert _diff("ttl policy", fs.TTL_FIELDS.items(), model.firestore_ttl.items()) == []
 
 
+def test_every_field_the_code_leaves_unindexed_is_exempt_in_terraform(model: tfmodel.TerraformModel) -> None:
+    assert _diff("index exemption", fs.UNINDEXED_FIELDS.items(), model.firestore_unindexed.items()) == []
+
+
 def test_bigquery_tables_partitioning_and_clustering_match_what_the_archive_writes(
     model: tfmodel.TerraformModel,
 ) -> None:
