@@ -1,10 +1,19 @@
 """archive: a batch of Reddit items in, their rows in BigQuery (``reddit_items`` and ``mentions``).
 
-Exactly once, even on redelivery: ``archived/{item_id}`` is written after the item's rows
-are in, and an item that has one is skipped. Insert ids alone would not do: production insertAll
-de-duplicates only best-effort for about a minute and the emulator not at all, while
-Pub/Sub may redeliver much later. The marker expires by a TTL policy once no redelivery
-can come (Firestore TTL on ``expires_at``, terraform/firestore.tf).
+Exactly once, even on redelivery: an item's id is recorded in ``archived/`` after its rows
+are in, and an item recorded there is skipped. Insert ids alone would not do: production
+insertAll de-duplicates only best-effort for about a minute and the emulator not at all,
+while Pub/Sub may redeliver much later. The records expire by a TTL policy once no
+redelivery can come (Firestore TTL on ``expires_at``, terraform/firestore.tf).
+
+Ids are recorded by group, one document per subreddit and hour of ``created_utc``
+(functions/archive/markers.py, which also bounds a group), so a delivery reads its few
+groups in one ``get_all`` and writes them in one commit, whatever its number of items. Each
+document is written only if unchanged since it was read (created only if absent); when
+another delivery wrote one in between, the groups are read again and the ids not yet
+recorded are written again, without inserting their rows again. Two deliveries of the same
+item at the same moment can both insert its rows; production's insert ids de-duplicate
+those, and the history query counts distinct items.
 
 A row BigQuery rejects can never succeed: it is logged and published to this
 subscription's dead-letter topic with BigQuery's errors, and the message is acknowledged.
@@ -12,10 +21,14 @@ A failure that may pass (BigQuery unavailable) raises, and Pub/Sub retries.
 """
 
 import json
-from collections.abc import Callable
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from common import history, log, topics
@@ -25,10 +38,15 @@ from common.adapters.pubsub import Publisher
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ItemBatch, RedditItem
 from common.settings import Settings
+from functions.archive import markers
 
 FUNCTION = "archive"
-# Pub/Sub keeps a message at most 7 days; the marker outlives any redelivery of it.
+# Pub/Sub keeps a message at most 7 days; the record outlives any redelivery of it.
 MARKER_TTL = timedelta(days=8)
+MARKERS_PER_COMMIT = 500  # Firestore's limit on writes in one commit
+# Items archived per commit: each writes at most its shard document and its group's head.
+ITEMS_PER_COMMIT = MARKERS_PER_COMMIT // 2
+COMMIT_ATTEMPTS = 8  # deliveries racing for one group: each conflict lets one through
 
 logger = log.get_logger(__name__)
 
@@ -51,13 +69,56 @@ def archive_batch(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Archived:
     """Write the rows of every item of ``batch`` no earlier delivery archived: one read of
-    their markers, one insert per table, one commit of the new markers."""
+    their groups, one insert per table, one commit of the groups with the new ids."""
     first: dict[str, RedditItem] = {}
     for item in batch.items:  # an item listed twice is archived once, as first listed
         first.setdefault(item.id, item)
     items = list(first.values())
-    markers = {item.id: db.collection(fs.ARCHIVED).document(item.id) for item in items}
-    done = {snap.id for snap in db.get_all(list(markers.values())) if snap.exists}
+    expires_at = now() + MARKER_TTL
+    parts = [
+        _archive(
+            items[start : start + ITEMS_PER_COMMIT],
+            delivery,
+            settings=settings,
+            db=db,
+            client=client,
+            publisher=publisher,
+            expires_at=expires_at,
+        )
+        for start in range(0, len(items), ITEMS_PER_COMMIT)
+    ]
+    done = Archived(sum(p.rows for p in parts), sum(p.rejected for p in parts), sum(p.duplicates for p in parts))
+    logger.info(
+        "archived %d items: %d rows, %d rejected",
+        len(items) - done.duplicates,
+        done.rows,
+        done.rejected,
+        extra={
+            "json_fields": {
+                "items": len(items) - done.duplicates,
+                "duplicates": done.duplicates,
+                "rows": done.rows + done.rejected,
+                "rejected": done.rejected,
+                "run_id": batch.run_id,
+            }
+        },
+    )
+    return done
+
+
+def _archive(
+    items: list[RedditItem],
+    delivery: Delivery,
+    *,
+    settings: Settings,
+    db: firestore.Client,
+    client: bq.Client,
+    publisher: Publisher,
+    expires_at: datetime,
+) -> Archived:
+    """Archive ``items`` (at most :data:`ITEMS_PER_COMMIT`, each once) not recorded yet."""
+    read = _read(db, _entries(items, _most_rejected))
+    done = _recorded(read, items)
     todo = [item for item in items if item.id not in done]
     if done:
         logger.info(
@@ -66,6 +127,9 @@ def archive_batch(
             len(items),
             extra={"json_fields": {"item_ids": sorted(done)[:20]}},
         )
+    if not todo:
+        return Archived(rows=0, rejected=0, duplicates=len(done))
+    markers.plan(read.docs, _entries(todo, _most_rejected), expires_at)  # a full group raises before any insert
     rejected: list[bq.RejectedRow] = []
     storable: list[RedditItem] = []
     for item in todo:
@@ -88,41 +152,96 @@ def archive_batch(
         _dead_letter(rejected, delivery, publisher)
     rows = sum(len(t.rows) for t in tables) + len(todo) - len(storable)
     refused = _per_item(rejected)
-    writes = db.batch()
-    for n, item in enumerate(todo, start=1):
-        writes.set(
-            markers[item.id],
-            {
-                "rejected": refused.get(item.id, 0),
-                "message_id": delivery.message_id,
-                "archived_at": firestore.SERVER_TIMESTAMP,
-                "expires_at": now() + MARKER_TTL,
-            },
-        )
-        if n % MARKERS_PER_COMMIT == 0:
-            writes.commit()
-            writes = db.batch()
-    if len(todo) % MARKERS_PER_COMMIT:
-        writes.commit()
-    logger.info(
-        "archived %d items: %d rows, %d rejected",
-        len(todo),
-        rows - len(rejected),
-        len(rejected),
-        extra={
-            "json_fields": {
-                "items": len(todo),
-                "duplicates": len(done),
-                "rows": rows,
-                "rejected": len(rejected),
-                "run_id": batch.run_id,
-            }
-        },
-    )
+    _record(db, read, _entries(todo, lambda item: refused.get(item.id, 0)), expires_at)
     return Archived(rows=rows - len(rejected), rejected=len(rejected), duplicates=len(done))
 
 
-MARKERS_PER_COMMIT = 500  # Firestore's limit on writes in one commit
+def archived_ids(db: firestore.Client, items: Iterable[RedditItem]) -> set[str]:
+    """The ids of ``items`` recorded as archived."""
+    items = list(items)
+    return _recorded(_read(db, _entries(items, lambda _: 0)), items)
+
+
+def _recorded(read: "_Read", items: Iterable[RedditItem]) -> set[str]:
+    return {item.id for item in items if markers.recorded(read.docs, markers.group_of(item), item.id)}
+
+
+def _most_rejected(item: RedditItem) -> int:
+    """The most rows of ``item`` BigQuery can reject: its own and one per ticker."""
+    return 1 + len(item.tickers)
+
+
+def _entries(items: Iterable[RedditItem], rejected: Callable[[RedditItem], int]) -> dict[str, dict[str, int]]:
+    """Group -> {item id: rows rejected}."""
+    out: dict[str, dict[str, int]] = {}
+    for item in items:
+        out.setdefault(markers.group_of(item), {})[item.id] = rejected(item)
+    return out
+
+
+@dataclass(frozen=True)
+class _Read:
+    docs: dict[str, markers.Marker | None]  # document id -> its marker, None if absent
+    updated: dict[str, Any]  # document id -> update time, for the documents that exist
+
+
+def _read(db: firestore.Client, entries: Mapping[str, Mapping[str, int]]) -> _Read:
+    """The head of every group of ``entries`` and the shard documents they need (only for
+    a split group, or one they would split): one ``get_all``, two for those."""
+    read = _get(db, list(entries))
+    shards: set[str] = set()
+    for group, part in entries.items():
+        shards |= markers.shards_to_read(group, read.docs[group], part)
+    if not shards:
+        return read
+    more = _get(db, sorted(shards))
+    return _Read({**read.docs, **more.docs}, {**read.updated, **more.updated})
+
+
+def _get(db: firestore.Client, ids: list[str]) -> _Read:
+    collection = db.collection(fs.ARCHIVED)
+    found: dict[str, markers.Marker | None] = {}
+    updated: dict[str, Any] = {}
+    for snap in db.get_all([collection.document(i) for i in ids]):
+        found[snap.id] = markers.from_doc(snap.to_dict() or {}) if snap.exists else None
+        if snap.exists:
+            updated[snap.id] = snap.update_time
+    return _Read(found, updated)
+
+
+def _record(db: firestore.Client, read: _Read, new: dict[str, dict[str, int]], expires_at: datetime) -> None:
+    """Record ``new`` (group -> {item id: rows rejected}) in one commit, every document
+    updated only if unchanged since ``read`` or created only if absent. On a conflict, read
+    the groups again and record what is still unrecorded: the rows are in, so an id another
+    delivery recorded meanwhile (the same item, archived by both) is left as it is."""
+    collection = db.collection(fs.ARCHIVED)
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        writes = db.batch()
+        for key, marker in markers.plan(read.docs, new, expires_at).items():
+            if key in read.updated:
+                option = db.write_option(last_update_time=read.updated[key])
+                writes.update(collection.document(key), markers.to_doc(marker), option=option)
+            else:
+                writes.create(collection.document(key), markers.to_doc(marker))
+        try:
+            writes.commit()
+            return
+        except (gexc.Conflict, gexc.FailedPrecondition, gexc.NotFound):  # Conflict: AlreadyExists, Aborted
+            if attempt == COMMIT_ATTEMPTS:
+                raise
+        time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+        read = _read(db, new)
+        both = {i for group, part in new.items() for i in part if markers.recorded(read.docs, group, i)}
+        if both:
+            logger.warning(
+                "%d items were archived by another delivery at the same time: their rows are in twice "
+                "unless insert ids de-duplicated them",
+                len(both),
+                extra={"json_fields": {"item_ids": sorted(both)[:20]}},
+            )
+        new = {group: left for group, part in new.items() if (left := {i: n for i, n in part.items() if i not in both})}
+        if not new:
+            return
 
 
 def _per_item(rejected: list[bq.RejectedRow]) -> dict[str, int]:

@@ -19,6 +19,7 @@ from common.messages import ItemBatch, RedditItem, encode
 from common.settings import Settings
 from devtools.pubsub import Observer
 from emulators.stack import Stack
+from functions.archive.main import archived_ids
 
 CREATED = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
@@ -58,21 +59,21 @@ def _count(stack: Stack, table: str, column: str, value: str) -> int:
     return int(next(iter(bq.get_client(settings).query(sql, job_config=config).result()))["n"])
 
 
-def _wait_archived(stack: Stack, item_id: str, timeout: float = 30.0) -> None:
-    """The archive records its marker after the rows are in: wait for that."""
+def _wait_archived(stack: Stack, item: RedditItem, timeout: float = 30.0) -> None:
+    """The archive records the item after its rows are in: wait for that."""
     assert stack.emulators
-    marker = fs.get_client(stack.emulators.project).collection(fs.ARCHIVED).document(item_id)
+    db = fs.get_client(stack.emulators.project)
     deadline = time.monotonic() + timeout
-    while not marker.get().exists:
+    while item.id not in archived_ids(db, [item]):
         if time.monotonic() > deadline:
-            pytest.fail(f"{item_id} was not archived within {timeout:.0f}s")
+            pytest.fail(f"{item.id} was not archived within {timeout:.0f}s")
         time.sleep(0.2)
 
 
 def test_an_item_lands_once_in_reddit_items_and_once_per_ticker_in_mentions(emulators: Stack) -> None:
     item = _item()
     _publish(emulators, item)
-    _wait_archived(emulators, item.id)
+    _wait_archived(emulators, item)
     assert _count(emulators, history.REDDIT_ITEMS, "id", item.id) == 1
     assert _count(emulators, history.MENTIONS, "item_id", item.id) == 2
 
@@ -80,7 +81,7 @@ def test_an_item_lands_once_in_reddit_items_and_once_per_ticker_in_mentions(emul
 def test_an_item_published_again_after_it_was_archived_is_not_written_twice(emulators: Stack) -> None:
     item = _item()
     _publish(emulators, item)
-    _wait_archived(emulators, item.id)
+    _wait_archived(emulators, item)
     duplicate_id = _publish(emulators, item)  # what a retried fetch or a redelivery produces
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not _ignored(emulators, duplicate_id):
@@ -135,7 +136,7 @@ def _ignored(stack: Stack, message_id: str) -> bool:
 def test_the_emulator_keeps_both_rows_of_a_repeated_insert_id_so_the_marker_is_what_dedupes(
     emulators: Stack,
 ) -> None:
-    """Measured, and the reason for archived/{item_id}: bqemulator ignores insert ids, and
+    """Measured, and the reason for the archived/ records: bqemulator ignores insert ids, and
     production insertAll de-duplicates them only best-effort for about a minute."""
     settings = _settings(emulators)
     [rows, *_] = history.rows_for(_item(tickers=()))
@@ -171,7 +172,7 @@ def test_an_item_bigquery_could_never_store_is_dead_lettered_with_the_reason_and
     assert message.attributes["function"] == "archive"
     assert "author_karma" in message.attributes["error"]
     assert message.json()["row_id"] == item.id
-    _wait_archived(emulators, item.id)  # acknowledged and recorded: a redelivery changes nothing
+    _wait_archived(emulators, item)  # acknowledged and recorded: a redelivery changes nothing
     assert _count(emulators, history.REDDIT_ITEMS, "id", item.id) == 0
 
 
@@ -181,10 +182,10 @@ def test_a_batch_stores_its_new_items_skips_the_archived_and_dead_letters_only_t
     dead = observe(topics.dead_letter_topic("reddit-items-archive"))
     archived, fresh, bad = _item(), _item(tickers=("TSLA",)), _item(author_karma=2**70)
     _publish(emulators, archived)
-    _wait_archived(emulators, archived.id)
+    _wait_archived(emulators, archived)
     _publish(emulators, archived, fresh, bad, fresh)  # one message, the fresh item twice
-    _wait_archived(emulators, fresh.id)
-    _wait_archived(emulators, bad.id)
+    _wait_archived(emulators, fresh)
+    _wait_archived(emulators, bad)
     [message] = dead.pull(expected=1, timeout=30, settle=1.0)
     assert message.json()["row_id"] == bad.id
     assert [_count(emulators, history.REDDIT_ITEMS, "id", i.id) for i in (archived, fresh, bad)] == [1, 1, 0]

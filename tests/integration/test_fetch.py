@@ -27,12 +27,13 @@ from common import topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Publisher
 from common.adapters.reddit import RedditClient
-from common.messages import SubredditFetch
+from common.messages import RedditItem, SubredditFetch
 from common.reports import FetchReport
 from common.settings import Settings
 from devtools.pubsub import Observer, Received
 from devtools.reddit import LocalReddit
 from emulators.stack import Stack
+from functions.archive.main import archived_ids
 from functions.fetch.main import ingest_subreddit, reddit_config
 from functions.fetch.store import FirestoreStore
 from tests.support.small_corpus import SMALL, T0
@@ -188,12 +189,16 @@ def test_items_by_deleted_authors_are_counted_and_archived_downstream_and_nothin
 
     # aggregate counted the deleted author's mention and archive kept both of their items.
     counted = db.collection(fs.TICKERS).document("TSLA").collection(fs.SEEN).document("t3_gone1")
-    archived = [db.collection(fs.ARCHIVED).document(i) for i in ("t3_gone1", "t1_c1b")]
+    gone = [RedditItem.model_validate(emitted[i]) for i in ("t3_gone1", "t1_c1b")]
+
+    def archived() -> bool:
+        return archived_ids(db, gone) == {"t3_gone1", "t1_c1b"}
+
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (counted.get().exists and all(a.get().exists for a in archived)):
+    while time.monotonic() < deadline and not (counted.get().exists and archived()):
         time.sleep(0.3)
     assert counted.get().exists, "aggregate never counted the mention by a deleted author"
-    assert all(a.get().exists for a in archived), "archive never stored the items by a deleted author"
+    assert archived(), "archive never stored the items by a deleted author"
     assert [m.json() for d in dead for m in d.pull(expected=1, timeout=2)] == []
 
 
