@@ -48,6 +48,18 @@ class StoredPost:
 
 RECENT_POSTS = 200  # posts whose last-stored numbers the cursor document keeps
 TREE_COMMENTS_AHEAD = 1000  # tree comments ahead of the comment cursor it remembers
+AUTHORS_REMEMBERED = 2000  # authors whose looked-up account facts it keeps
+
+
+@dataclass(frozen=True)
+class AuthorFacts:
+    """What Reddit says about an account; all None when unknown (missing, failed)."""
+
+    name: str
+    created_utc: float | None = None
+    karma: int | None = None
+    suspended: bool = False
+    found: bool = True
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,9 @@ class Cursor:
     processed (each listing has its own position), plus what spares the run reading
     ``posts/`` back: the stored ``(num_comments, score, created_utc)`` of the most recent
     posts (``posts``), and the tree comments stored ahead of the comment cursor (``ahead``,
-    id -> created_utc), the only comments newer than it that may already be stored."""
+    id -> created_utc), the only comments newer than it that may already be stored; and the
+    account facts of the subreddit's authors looked up lately (``authors``, name -> (facts,
+    expiry in epoch seconds)), so no author costs a read or a write of its own."""
 
     newest_created_utc: float = 0.0
     newest_id: str = ""
@@ -67,6 +81,7 @@ class Cursor:
     # who in the subreddit named which word-like tickers in its last day, by hour key
     # (extraction.Community: author stand-ins, at most COMMUNITY_MIN_AUTHORS per symbol)
     community: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
+    authors: Mapping[str, tuple[AuthorFacts, float]] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, data: Mapping[str, object] | None) -> "Cursor":
@@ -90,6 +105,7 @@ class Cursor:
             for hour, counts in (named.items() if isinstance(named, Mapping) else ())
             if isinstance(counts, Mapping) and isinstance(hour, str) and len(hour) == 10 and hour.isdigit()
         }
+        authors = data.get("authors")
         return cls(
             number("newest_created_utc"),
             str(data.get("newest_id") or ""),
@@ -98,6 +114,11 @@ class Cursor:
             posts,
             {str(k): float(v) for k, v in ahead.items()} if isinstance(ahead, Mapping) else {},
             community,
+            {
+                str(name): _cached_author(str(name), entry)
+                for name, entry in (authors.items() if isinstance(authors, Mapping) else ())
+                if isinstance(entry, list | tuple) and len(entry) == 5
+            },
         )
 
     def to_doc(self) -> dict[str, object]:
@@ -109,6 +130,10 @@ class Cursor:
             "recent_posts": {pid: list(entry) for pid, entry in self.posts.items()},
             "tree_comments_ahead": dict(self.ahead),
             "community": {hour: {s: list(a) for s, a in counts.items()} for hour, counts in self.community.items()},
+            "authors": {
+                name: [f.created_utc, f.karma, f.suspended, f.found, expires]
+                for name, (f, expires) in self.authors.items()
+            },
         }
 
     def named(self) -> extraction.Community:
@@ -121,6 +146,25 @@ class Cursor:
         """This cursor keeping ``community``'s hours still read at ``at`` or later."""
         kept = community.since(at).hours
         return replace(self, community={hour_key(h * 3600.0): counts for h, counts in sorted(kept.items())})
+
+
+def _cached_author(name: str, entry: Sequence[object]) -> tuple[AuthorFacts, float]:
+    """One ``authors`` entry of a cursor document: ``[created_utc, karma, suspended, found,
+    expires]``."""
+
+    def number(value: object) -> float | None:
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    created, karma, suspended, found, expires = entry
+    karma_number = number(karma)
+    facts = AuthorFacts(
+        name,
+        created_utc=number(created),
+        karma=None if karma_number is None else int(karma_number),
+        suspended=bool(suspended),
+        found=bool(found),
+    )
+    return facts, number(expires) or 0.0
 
 
 @dataclass(frozen=True)
@@ -286,6 +330,23 @@ def remember(
     return replace(cursor, posts=dict(newest), ahead=dict(kept))
 
 
+def remember_authors(cursor: Cursor, looked_up: Iterable[AuthorFacts], *, now: float, days: float) -> Cursor:
+    """The cursor caching the facts ``looked_up`` at ``now`` (epoch seconds) until ``days``
+    later, beside those it holds that have not expired; ``AUTHORS_REMEMBERED`` kept, the
+    soonest to expire dropped first. A name Firestore reserves as a field name (``__x__``)
+    is not cached: it is looked up every time."""
+    kept = {name: entry for name, entry in cursor.authors.items() if entry[1] > now}
+    kept.update(
+        {
+            f.name: (f, now + days * 86400)
+            for f in looked_up
+            if f.name and not (f.name.startswith("__") and f.name.endswith("__"))
+        }
+    )
+    newest = sorted(kept.items(), key=lambda kv: (kv[1][1], kv[0]), reverse=True)[:AUTHORS_REMEMBERED]
+    return replace(cursor, authors=dict(newest))
+
+
 def new_comments(listed: Iterable[ListedComment], cursor: Cursor, *, bots: Iterable[str]) -> list[ListedComment]:
     """Comments of the listing not behind the comment cursor, by people, once each. Those
     at the cursor's exact second are kept (ids are not ordered in time; the store's
@@ -355,17 +416,6 @@ def split_sightings(
         ):
             again.append(item)
     return new, list({i.id: i for i in again}.values())
-
-
-@dataclass(frozen=True)
-class AuthorFacts:
-    """What Reddit says about an account; all None when unknown (missing, failed)."""
-
-    name: str
-    created_utc: float | None = None
-    karma: int | None = None
-    suspended: bool = False
-    found: bool = True
 
 
 def authors_to_look_up(

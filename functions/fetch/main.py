@@ -4,13 +4,17 @@ turned into per-ticker mention batches out.
 Reddit requests are the scarce resource, so everything comes from batched reads: posts
 from ``new``/``hot``, comments from ``/r/{sub}/comments`` (both 100 per request, read back
 to the subreddit's cursors), account facts 100 per request; comment trees only for the few
-busiest young posts (``FETCH_COMMENT_TREES_PER_RUN``).
+busiest young posts (``FETCH_COMMENT_TREES_PER_RUN``). Firestore operations are the other
+cost, so a run reads and writes its cursor document once and creates each new item once:
+the cursor vouches for what is new without reading it back, remembers the recent posts'
+numbers, and caches the authors' account facts.
 
 Order matters for at-least-once: everything is published first, then stored, then the
 cursors move. A crash before the store re-reads and re-emits the same items next time
 (the aggregator and the archive dedupe per item); nothing is ever stored unpublished. A
 listing Reddit fails to serve (after the retries) leaves its cursor where it was, so the
-next run reads that stretch again; a failed tree or author lookup only loses its extra.
+next run reads that stretch again; a failed tree or author lookup only loses its extra
+(and facts looked up by a run that fails before its cursor moves are looked up again).
 """
 
 import time
@@ -224,14 +228,14 @@ def ingest_subreddit(
     seen = _read(run)
     work = _plan(run, seen)
     sightings = _collect(run, seen, work)
-    extracted, named = _extract(run, seen, sightings)
+    extracted, named, looked_up = _extract(run, seen, sightings)
     batches = extracted.batches(job.run_id)
     with run.report.timing("publish"):
         publisher.publish_all(
             [Outgoing(topics.REDDIT_ITEMS, batch) for batch in item_batches(extracted.items, job.run_id)]
             + [Outgoing(topics.MENTIONS, batch, ordering_key=batch.ticker) for batch in batches]
         )
-    _commit(run, seen, work, sightings, extracted, named=named)
+    _commit(run, seen, work, sightings, extracted, named=named, looked_up=looked_up)
     report = run.report
     report.new_posts = sum(1 for i in sightings.new_items if i.kind == "post")
     report.new_comments = len(sightings.new_items) - report.new_posts
@@ -293,9 +297,12 @@ def _collect(run: Run, seen: Seen, work: Work) -> Sightings:
     return Sightings(posts, tree_comments, tree_authors, new_items, seen_again)
 
 
-def _extract(run: Run, seen: Seen, sightings: Sightings) -> tuple[ingest.Extracted, extraction.Community]:
+def _extract(
+    run: Run, seen: Seen, sightings: Sightings
+) -> tuple[ingest.Extracted, extraction.Community, list[ingest.AuthorFacts]]:
     """The new items' mentions, each with its author's account facts, read in the context of
-    what the subreddit has been naming (the cursor's community, this run added to it)."""
+    what the subreddit has been naming (the cursor's community, this run added to it); and
+    the facts this run looked up, for the cursor to cache."""
     named = seen.cursor.named()
     with run.report.timing("extraction"):
         extracted = ingest.extract_mentions(
@@ -309,8 +316,8 @@ def _extract(run: Run, seen: Seen, sightings: Sightings) -> tuple[ingest.Extract
         **{c.item.author: c.author_id for c in seen.new_from_listing if c.item.author and c.author_id},
         **sightings.tree_authors,
     }
-    facts = _author_facts(sightings.new_items, extracted.mentioning(), account_ids, run)
-    return extracted.with_authors(facts, run.job.run_id), named
+    facts, looked_up = _author_facts(extracted.mentioning(), account_ids, seen.cursor, run)
+    return extracted.with_authors(facts, run.job.run_id), named, looked_up
 
 
 def _commit(
@@ -321,8 +328,10 @@ def _commit(
     extracted: ingest.Extracted,
     *,
     named: extraction.Community,
+    looked_up: list[ingest.AuthorFacts],
 ) -> None:
-    """After publishing: store the items, then move the cursor past them."""
+    """After publishing: store the items, then move the cursor past them (with the recent
+    posts' numbers, what the subreddit named and the authors' facts it carries)."""
     new_post_ids = {u.post.id for u in work.plan.work if u.is_new}
     cursor = ingest.advance(seen.cursor, work.plan.work)
     if seen.listed_comments is not None:
@@ -334,6 +343,7 @@ def _commit(
         sightings.tree_comments,
     )
     cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc) or run.wall_now)
+    cursor = ingest.remember_authors(cursor, looked_up, now=run.wall_now, days=run.settings.author_cache_days)
     with run.report.timing("storage_write"):
         run.report.stored = run.store.save_items(extracted.items, sightings.seen_again)
         run.store.save_cursor(run.job.subreddit, cursor, run.job.run_id)
@@ -390,36 +400,32 @@ def _read_threads(
 
 
 def _author_facts(
-    items: list[RedditItem], mentioning: list[RedditItem], account_ids: dict[str, str], run: Run
-) -> dict[str, ingest.AuthorFacts]:
-    """Cached facts of every author, plus a lookup of each author of a ``mentioning`` item
-    whose cache is missing or expired (account age matters for mentions only): 100 accounts
-    per request by their fullnames (``account_ids``). A failed lookup leaves the author
-    unknown for this run and uncached, so a later run retries.
+    mentioning: list[RedditItem], account_ids: dict[str, str], cursor: ingest.Cursor, run: Run
+) -> tuple[dict[str, ingest.AuthorFacts], list[ingest.AuthorFacts]]:
+    """The facts the cursor caches for the subreddit's authors, plus a lookup of each author
+    of a ``mentioning`` item whose facts are missing or expired (account age matters for
+    mentions only): 100 accounts per request by their fullnames (``account_ids``); and what
+    the lookup found. A failed lookup leaves the author as the cursor had it (unknown when
+    not cached) for this run; a later run retries.
 
-    No claim guards the lookup any more: when two concurrent runs meet the same uncached
-    author, both ask for it inside requests they make anyway (at most one extra request per
-    run, against a claim write per author per run) and both write the same facts."""
+    The cache lives in the cursor document, read and written by every run anyway: an author
+    costs no Firestore operation. The price: an author active in several subreddits is
+    looked up once for each, and of two concurrent runs of one subreddit the last writer's
+    cache wins (the other's lookups are made again later)."""
     settings, report = run.settings, run.report
-    names = {i.author for i in items if i.author}
-    with report.timing("storage_read"):
-        cached = run.store.cached_authors(names)
-    facts = {n: c.facts for n, c in cached.items() if c.facts is not None}
-    expiry = {n: c.expires if c.facts is not None else 0.0 for n, c in cached.items()}
+    facts = {name: f for name, (f, _) in cursor.authors.items()}
+    expiry = {name: expires for name, (_, expires) in cursor.authors.items()}
     wanted = ingest.authors_to_look_up(mentioning, expiry, now=run.wall_now, bots=settings.bot_accounts)[
         : settings.author_lookups_per_run
     ]
-    if wanted:
-        with report.timing("reddit"):
-            looked = run.reddit.authors(
-                {n: account_ids.get(n) for n in wanted}, timeout=run.deadline - time.monotonic()
-            )
-        fresh = [f for f in looked.values() if isinstance(f, ingest.AuthorFacts)]
-        report.authors_looked_up, report.authors_failed = len(fresh), len(looked) - len(fresh)
-        with report.timing("storage_write"):
-            run.store.save_authors(fresh, now=run.wall_now, days=settings.author_cache_days)
-        facts.update({f.name: f for f in fresh})
-    return facts
+    if not wanted:
+        return facts, []
+    with report.timing("reddit"):
+        looked = run.reddit.authors({n: account_ids.get(n) for n in wanted}, timeout=run.deadline - time.monotonic())
+    fresh = [f for f in looked.values() if isinstance(f, ingest.AuthorFacts)]
+    report.authors_looked_up, report.authors_failed = len(fresh), len(looked) - len(fresh)
+    facts.update({f.name: f for f in fresh})
+    return facts, fresh
 
 
 def _process(job: SubredditFetch, delivery: Delivery, settings: Settings) -> None:

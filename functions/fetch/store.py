@@ -1,4 +1,5 @@
-"""fetch's Firestore state: ``posts``, ``authors`` and ``cursors`` (docs/data-model.md).
+"""fetch's Firestore state: ``posts`` and ``cursors`` (docs/data-model.md); the cursor
+document also caches the authors' account facts (``common.ingest.Cursor``).
 
 Reads are batched (``get_all``) and writes go in write batches: one fetch touches hundreds
 of documents, and one round trip per document would dominate its time. Posts are created
@@ -6,7 +7,6 @@ once; a batch that hits a document another delivery created meanwhile falls back
 create-if-absent one by one, so concurrent or repeated runs never overwrite an item.
 """
 
-import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from common.adapters import firestore as fs
-from common.ingest import AuthorFacts, Cursor, StoredPost
+from common.ingest import Cursor, StoredPost
 from common.messages import RedditItem
 
 # Firestore allows 500 writes per batch, but commit time grows faster than batch size:
@@ -114,68 +114,6 @@ def _item_doc(item: RedditItem) -> dict[str, Any]:
     }
 
 
-def _epoch(value: Any) -> float | None:
-    if isinstance(value, dt.datetime):
-        return value.timestamp()
-    return float(value) if isinstance(value, int | float) else None
-
-
-@dataclass(frozen=True)
-class CachedAuthor:
-    """An ``authors/{name}`` document: facts, or None for a ``pending`` claim an older
-    version of fetch left (such a document is looked up again)."""
-
-    expires: float
-    facts: AuthorFacts | None
-
-
-def cached_authors(db: firestore.Client, names: Iterable[str]) -> dict[str, CachedAuthor]:
-    """Every author of ``names`` with a cache document (facts or a pending claim)."""
-    refs = [db.collection(fs.AUTHORS).document(n) for n in dict.fromkeys(names)]
-    found: dict[str, CachedAuthor] = {}
-    for chunk in _chunks(refs, READ_CHUNK):
-        for snap in db.get_all(list(chunk)):
-            if not snap.exists:
-                continue
-            data = snap.to_dict() or {}
-            karma = data.get("karma")
-            facts = AuthorFacts(
-                snap.id,
-                created_utc=_epoch(data.get("created_utc")),
-                karma=int(karma) if isinstance(karma, int | float) else None,
-                suspended=bool(data.get("suspended", False)),
-                found=bool(data.get("found", True)),
-            )
-            pending = bool(data.get("pending", False))
-            expires = _epoch(data.get("expires_at")) or 0.0
-            found[snap.id] = CachedAuthor(expires, None if pending else facts)
-    return found
-
-
-def save_authors(db: firestore.Client, facts: Iterable[AuthorFacts], *, now: float, days: float) -> int:
-    """Cache the looked-up facts until ``now + days`` (``expires_at`` also drives the TTL)."""
-    fetched_at = dt.datetime.fromtimestamp(now, dt.UTC)
-    expires_at = fetched_at + dt.timedelta(days=days)
-    written = 0
-    for chunk in _chunks(list(facts), BATCH):
-        batch = db.batch()
-        for f in chunk:
-            batch.set(
-                db.collection(fs.AUTHORS).document(f.name),
-                {
-                    "created_utc": f.created_utc,
-                    "karma": f.karma,
-                    "suspended": f.suspended,
-                    "found": f.found,
-                    "fetched_at": fetched_at,
-                    "expires_at": expires_at,
-                },
-            )
-        batch.commit()
-        written += len(chunk)
-    return written
-
-
 class FetchStore(Protocol):
     """What a fetch run reads and writes, by meaning: a unit test can keep it in a dict."""
 
@@ -184,8 +122,6 @@ class FetchStore(Protocol):
     def stored_posts(self, ids: Iterable[str]) -> dict[str, StoredPost]: ...
     def existing_ids(self, ids: Iterable[str]) -> set[str]: ...
     def save_items(self, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int: ...
-    def cached_authors(self, names: Iterable[str]) -> dict[str, CachedAuthor]: ...
-    def save_authors(self, facts: Iterable[AuthorFacts], *, now: float, days: float) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -208,9 +144,3 @@ class FirestoreStore:
 
     def save_items(self, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int:
         return save_items(self.db, new, seen_again)
-
-    def cached_authors(self, names: Iterable[str]) -> dict[str, CachedAuthor]:
-        return cached_authors(self.db, names)
-
-    def save_authors(self, facts: Iterable[AuthorFacts], *, now: float, days: float) -> int:
-        return save_authors(self.db, facts, now=now, days=days)

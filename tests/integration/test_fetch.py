@@ -30,6 +30,7 @@ from common.adapters.reddit import RedditClient
 from common.messages import RedditItem, SubredditFetch
 from common.reports import FetchReport
 from common.settings import Settings
+from common.timekeys import hour_key
 from devtools.pubsub import Observer, Received
 from devtools.reddit import LocalReddit
 from emulators.stack import Stack
@@ -127,11 +128,13 @@ def test_a_tick_stores_and_emits_each_new_item_once_and_an_identical_run_adds_no
     assert gme_post["author_created_utc"] == 1_400_000_000.0 and gme_post["author_karma"] == 25_000
     assert gme_post["text_length"] > 0 and gme_post["created_utc"] == T0 + 60
 
-    authors = {doc.id: doc.to_dict() or {} for doc in db.collection(fs.AUTHORS).stream()}
+    authors = cursor["authors"]  # [created_utc, karma, suspended, found, expires], cached with the cursor
     assert {"alice", "bob", "carol", "dave", "frank", "ghost_user"} <= set(authors)
     assert not {"AutoModerator", "VisualMod"} & set(authors)
-    assert authors["frank"]["suspended"] and authors["frank"]["created_utc"] is None
-    assert not authors["ghost_user"]["found"]
+    assert authors["frank"][:3] == [None, None, True]  # suspended: no age, no karma
+    assert authors["ghost_user"][3] is False  # unknown to Reddit
+    assert authors["alice"][:2] == [1_400_000_000.0, 25_000] and authors["alice"][4] > time.time()
+    assert list(db.collection(fs.AUTHORS).stream()) == []  # no document of its own
     requests = local_reddit.stats()
     # 11 authors of mentions in one batched request; the two it leaves out (suspended frank,
     # unknown ghost_user) one profile each; one listing request each; busy's tree (+ its more).
@@ -188,16 +191,19 @@ def test_items_by_deleted_authors_are_counted_and_archived_downstream_and_nothin
     assert tsla["author"] is None and tsla["author_created_utc"] is None
 
     # aggregate counted the deleted author's mention and archive kept both of their items.
-    counted = db.collection(fs.TICKERS).document("TSLA").collection(fs.SEEN).document("t3_gone1")
+    bucket = db.collection(fs.TICKERS).document("TSLA").collection(fs.HOURS).document(hour_key(tsla["created_utc"]))
     gone = [RedditItem.model_validate(emitted[i]) for i in ("t3_gone1", "t1_c1b")]
 
     def archived() -> bool:
         return archived_ids(db, gone) == {"t3_gone1", "t1_c1b"}
 
+    def counted() -> bool:
+        return "t3_gone1" in ((bucket.get().to_dict() or {}).get("items") or {})
+
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (counted.get().exists and archived()):
+    while time.monotonic() < deadline and not (counted() and archived()):
         time.sleep(0.3)
-    assert counted.get().exists, "aggregate never counted the mention by a deleted author"
+    assert counted(), "aggregate never counted the mention by a deleted author"
     assert archived(), "archive never stored the items by a deleted author"
     assert [m.json() for d in dead for m in d.pull(expected=1, timeout=2)] == []
 
@@ -351,7 +357,7 @@ def test_the_tree_cap_bounds_tree_requests_per_run_and_comments_still_arrive_by_
     assert (reports[0].trees, reports[1].trees) == (0, 1)
 
 
-def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_reads_no_post_or_comment_back(
+def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_costs_its_cursor_and_one_write_per_item(
     emulators: Stack, local_reddit: LocalReddit
 ) -> None:
     local_reddit.load(SMALL, "start")
@@ -377,17 +383,23 @@ def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_reads_no_post_or
         return report, fs.OpCounts(after.reads - before.reads, after.writes - before.writes)
 
     try:
-        first, _ = run("ops-1")
+        first, ops = run("ops-1")
         assert first.new_items == len(FIRST_ITEMS)
+        # a cursor that never moved vouches for nothing: the cursor, the 5 listed posts by people and
+        # the 40 comments read; the 45 items and the cursor written; no author document
+        assert (first.posts_read, first.comments_read) == (5, 40)
+        assert (ops.reads, ops.writes) == (1 + 5 + 40, len(FIRST_ITEMS) + 1)
         again, ops = run("ops-2")
         assert again.new_items == 0 and again.refreshed == 0
         assert (ops.reads, ops.writes) == (1, 1)  # the cursor, read and written: nothing else
         local_reddit.clock(advance=3600)
-        later, _ = run("ops-3")
+        later, ops = run("ops-3")
     finally:
         reddit.close()
-    assert later.new_items == len(LATER_ITEMS)
+    assert later.new_items == len(LATER_ITEMS) and later.authors_looked_up == 1  # erin, new
     assert (later.posts_read, later.comments_read) == (0, 0)  # the cursors prove them new
+    # the cursor read; the 3 new items created, dd1 refreshed and the cursor written
+    assert (ops.reads, ops.writes) == (1, len(LATER_ITEMS) + 1 + 1)
     stored = {doc.id: doc.to_dict() or {} for doc in db.collection(fs.POSTS).stream()}
     assert set(stored) == FIRST_ITEMS | LATER_ITEMS
     assert stored["t3_dd1"]["num_comments"] == 5  # refreshed from the listing

@@ -15,7 +15,6 @@ from common.detection.backtest import Replay
 from common.messages import ItemBatch, MentionBatch, RedditItem, SubredditFetch
 from common.settings import Settings
 from functions.fetch.main import ingest_subreddit
-from functions.fetch.store import CachedAuthor
 
 T0 = 1_767_225_600.0  # 2026-01-01
 
@@ -38,7 +37,6 @@ def post(n: int, text: str, at: float) -> RedditItem:
 class MemoryStore:
     cursors: dict[str, ingest.Cursor] = field(default_factory=dict)
     items: dict[str, RedditItem] = field(default_factory=dict)
-    authors: dict[str, ingest.AuthorFacts] = field(default_factory=dict)
 
     def read_cursor(self, subreddit: str) -> ingest.Cursor:
         return self.cursors.get(subreddit, ingest.Cursor())
@@ -60,14 +58,6 @@ class MemoryStore:
         created = [i for i in new if i.id not in self.items]
         self.items.update({i.id: i for i in created})
         return len(created)
-
-    def cached_authors(self, names: Iterable[str]) -> dict[str, CachedAuthor]:
-        return {n: CachedAuthor(T0 + 86400 * 30, self.authors[n]) for n in names if n in self.authors}
-
-    def save_authors(self, facts: Iterable[ingest.AuthorFacts], *, now: float, days: float) -> int:
-        written = list(facts)
-        self.authors.update({f.name: f for f in written})
-        return len(written)
 
 
 @dataclass
@@ -111,14 +101,14 @@ class Recorder:
 SETTINGS = Settings(project_id="unit", fetch_listings=["new"], fetch_comment_trees_per_run=0)
 
 
-def run(reddit: ListReddit, store: MemoryStore, publisher: Recorder, n: int = 1) -> None:
+def run(reddit: ListReddit, store: MemoryStore, publisher: Recorder, n: int = 1, *, days_later: float = 0.0) -> None:
     ingest_subreddit(
         SubredditFetch(run_id=f"run-{n}", subreddit="stocks"),
         settings=SETTINGS,
         store=store,
         publisher=publisher,
         reddit=reddit,
-        wall_now=T0 + 3600,
+        wall_now=T0 + 3600 + days_later * 86400,
     )
 
 
@@ -150,6 +140,23 @@ def test_a_repeated_run_publishes_nothing_and_looks_up_no_author_again() -> None
     run(reddit, store, again, n=2)
     assert again.published == []
     assert reddit.author_lookups == 1
+
+
+def test_the_cursor_caches_the_looked_up_facts_until_they_expire_and_they_reach_later_mentions() -> None:
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0)])
+    store = MemoryStore()
+    run(reddit, store, Recorder())
+    facts, expires = store.cursors["stocks"].authors["author1"]
+    assert facts.karma == 10 and expires == T0 + 3600 + SETTINGS.author_cache_days * 86400
+    reddit.posts.append(post(2, "NVDA again, same author", T0 + 60).model_copy(update={"author": "author1"}))
+    publisher = Recorder()
+    run(reddit, store, publisher, n=2)
+    [batch] = [o.message for o in publisher.published if isinstance(o.message, MentionBatch)]
+    assert batch.mentions[0].author_karma == 10 and reddit.author_lookups == 1  # from the cache
+    reddit.posts.append(post(3, "NVDA a week on", T0 + 120).model_copy(update={"author": "author1"}))
+    run(reddit, store, Recorder(), n=3, days_later=SETTINGS.author_cache_days)
+    assert reddit.author_lookups == 2  # expired: looked up again, and cached again
+    assert store.cursors["stocks"].authors["author1"][1] > expires
 
 
 def test_nothing_is_stored_and_the_cursor_stays_when_publishing_fails() -> None:

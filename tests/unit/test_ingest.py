@@ -1,7 +1,7 @@
 """The pure decisions of one fetch: filtering, planning, resuming, authors, mention batches."""
 
 from common import ingest
-from common.ingest import Cursor, ListedPost, PostWork, StoredPost
+from common.ingest import AuthorFacts, Cursor, ListedPost, PostWork, StoredPost
 from common.messages import RedditItem
 
 T0 = 1_767_225_600.0
@@ -281,3 +281,23 @@ def test_the_cursor_remembers_what_posts_holds_for_this_runs_posts_first_and_the
     assert "t3_old0" not in after.posts and "t1_x" not in after.posts
     assert after.ahead == {"t1_kept": T0 + 60, "t1_t": T0 + 70}  # T0 + 10 and T0 + 40 are behind it
     assert Cursor.from_doc(after.to_doc()) == after
+
+
+def test_the_cursor_caches_looked_up_authors_until_they_expire_the_soonest_to_expire_dropped_first() -> None:
+    day = 86400.0
+    held = {f"a{i}": (AuthorFacts(f"a{i}", karma=i), T0 + 2 * day + i) for i in range(ingest.AUTHORS_REMEMBERED)}
+    cursor = Cursor(authors={**held, "gone": (AuthorFacts("gone"), T0 - 1)})
+    looked_up = [
+        AuthorFacts("new-name", created_utc=T0 - 400 * day, karma=12),
+        AuthorFacts("frank", suspended=True),
+        AuthorFacts("ghost", found=False),
+        AuthorFacts("__reserved__", karma=1),  # a field name Firestore refuses
+    ]
+    after = ingest.remember_authors(cursor, looked_up, now=T0, days=7)
+    assert len(after.authors) == ingest.AUTHORS_REMEMBERED
+    assert after.authors["new-name"] == (looked_up[0], T0 + 7 * day)
+    assert after.authors["frank"][0].suspended and not after.authors["ghost"][0].found
+    assert "gone" not in after.authors and "__reserved__" not in after.authors  # expired; refused
+    assert {"a0", "a1", "a2"}.isdisjoint(after.authors) and "a3" in after.authors  # soonest to expire
+    assert Cursor.from_doc(after.to_doc()) == after
+    assert Cursor.from_doc({"authors": {"x": "junk", "y": [1, 2], "z": None}}).authors == {}  # unreadable: not cached
