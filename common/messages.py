@@ -175,6 +175,9 @@ class TickerUpdate(Message):
     as_of: float  # newest created_utc counted: the detector's notion of "now"
     batch_id: str = ""
     counted: Counted | None = None  # None from an older aggregator: the detector reads the summary
+    # The detection config version the counts were made with: the detector decides with the
+    # same one (kept per instance by version, so it reads the config only when it changed).
+    config_version: int | None = None
 
 
 AlertMoment = Literal["opened", "escalated", "reopened", "reclassified", "resolved"]

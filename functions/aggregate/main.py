@@ -55,6 +55,7 @@ class Result:
     hours: set[str] = field(default_factory=set)
     as_of: float | None = None
     latest: Counted | None = None  # as of ``as_of``: what the update tells the detector
+    config_version: int | None = None  # the config the counts were made with
 
 
 def _chunks(mentions: Sequence[Mention], size: int) -> Iterator[Sequence[Mention]]:
@@ -68,6 +69,7 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result) -
     for attempt in (1, 2, 3):
         state = store.read_state(hour_key(m.created_utc) for m in chunk)
         tuning = Tuning(rules=state.rules)  # the config read with the state
+        result.config_version = state.config_version
         new = fresh(chunk, state.seen, state.previous_as_of, tuning)
         if not new:
             result.skipped += len(chunk)
@@ -132,6 +134,7 @@ def aggregate_batch(
             as_of=result.as_of,
             batch_id=delivery.message_id,
             counted=result.latest,
+            config_version=result.config_version,
         )
         publisher.publish_all([Outgoing(topics.TICKER_UPDATES, update, ordering_key=batch.ticker)])
     mentions = len(batch.mentions)

@@ -122,6 +122,7 @@ class TickerState:
     counted: Counted | None = None  # the stored summary's, as of ``previous_as_of``
     evidence: tuple[Evidence, ...] = ()  # the candidates kept, as of ``previous_as_of``
     touched: dict[str, HourBucket] = field(default_factory=dict)  # the batch's hour buckets, as read
+    config_version: int = 0  # of ``rules``: the update tells the detector which config counted it
 
 
 @dataclass
@@ -147,7 +148,7 @@ class TickerStore:
         config_ref = self.db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
         snaps = self._get_all([*touched, self.ticker, signatures_ref, config_ref])
         config_snap = snaps[config_ref.path]
-        rules, _ = in_force(config_snap.to_dict() if config_snap.exists else None)
+        rules, version = in_force(config_snap.to_dict() if config_snap.exists else None)
         seen: set[str] = set()
         hours: dict[str, HourBucket] = {}
         for ref in touched:
@@ -182,6 +183,7 @@ class TickerStore:
             None if stored is None or series is None else counted(stored, series, rules, evidence),
             evidence,
             hours,
+            version,
         )
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:

@@ -88,7 +88,7 @@ def detection_doc(outcome: Outcome, version: int) -> dict[str, Any]:
 
 
 def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
-    snap = store.read(db, update.ticker, latest=update.counted is None)
+    snap = store.read(db, update.ticker, latest=update.counted is None, config_version=update.config_version)
     volume = update.counted.volume if update.counted is not None else None
     if snap.stale(update.as_of, volume):
         logger.info("stale update for %s ignored", update.ticker, extra={"json_fields": {"as_of": update.as_of}})

@@ -1,10 +1,11 @@
 """The detector's Firestore reads and writes, in one place.
 
-Per event: ``config/detection`` (one read, every event: a config change applies to the next
-event), the crowd of the data hour (``stats/global`` and ``stats/global/hours/{hour}``, cached
-per instance), ``tickers/{S}`` (one read: the previous detection, and for an update that
-carries no counts the aggregator's hourly ``series`` and 6h/24h windows), the episode
-pointer, and the ticker's latest alert ``alerts/{id}`` when there is one. Evidence comes
+Per event: the episode pointer; ``config/detection`` only when the update's config version
+(the one the aggregator counted with, read on every batch, so a change applies to the next
+event) is not yet known to this instance; the crowd of the data hour (``stats/global`` and
+``stats/global/hours/{hour}``, cached per instance); ``tickers/{S}`` only for an update that
+carries no counts (the aggregator's hourly ``series`` and 6h/24h windows); and the ticker's
+latest alert ``alerts/{id}`` when there is one. Evidence comes
 with the update (the aggregator keeps each ticker's candidates): no ``posts`` query.
 """
 
@@ -131,16 +132,36 @@ def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:
     return WindowStats.model_validate(doc) if isinstance(doc, dict) else WindowStats(hours=hours)
 
 
-def read(db: firestore.Client, symbol: str, *, latest: bool = True) -> Snapshot:
-    """What one decision reads in one round trip. ``latest``: the update carries no counts, so
-    the detector evaluates the summary's newest moment and the summary is read too."""
-    refs = [db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG), episode_ref(db, symbol)]
+# Config versions seen by this instance: a version's thresholds never change (every change
+# is a new version), so an update that names the version it was counted with needs no read.
+_configs: dict[tuple[str, int], DetectionConfig] = {}
+CONFIGS_KEPT = 16
+
+
+def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_version: int | None = None) -> Snapshot:
+    """What one decision reads in one round trip: the episode pointer; ``config/detection``
+    unless ``config_version`` (the one the update was counted with) is known here; and for
+    ``latest`` (an update that carries no counts: the detector evaluates the summary's newest
+    moment) the summary."""
+    known = None if config_version is None else _configs.get((db.project, config_version))
+    config_ref = db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
+    refs = [episode_ref(db, symbol)]
+    if known is None:
+        refs.append(config_ref)
+    ticker_ref = db.collection(fs.TICKERS).document(symbol)
     if latest:  # the summary is read only for an update that carries no counts
-        refs.append(db.collection(fs.TICKERS).document(symbol))
+        refs.append(ticker_ref)
     snaps = {snap.reference.path: snap for snap in db.get_all(refs)}
-    config_snap, episode = snaps[refs[0].path], snaps[refs[1].path]
-    ticker = snaps[refs[2].path] if latest else None
-    config, version = in_force(config_snap.to_dict() if config_snap.exists else None)
+    episode = snaps[refs[0].path]
+    ticker = snaps[ticker_ref.path] if latest else None
+    if known is not None and config_version is not None:
+        config, version = known, config_version
+    else:
+        config_snap = snaps[config_ref.path]
+        config, version = in_force(config_snap.to_dict() if config_snap.exists else None)
+        if len(_configs) >= CONFIGS_KEPT:
+            _configs.clear()
+        _configs[(db.project, version)] = config
     summary = (ticker.to_dict() or {}) if ticker is not None and ticker.exists else {}
     detection = dict(summary.get(DETECTION) or {})
     windows = summary.get("windows") or {}

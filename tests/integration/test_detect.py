@@ -14,12 +14,14 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.pubsub_v1.types import PublisherOptions
 
 from common import topics
+from common.adapters import firestore as fs
 from common.adapters.pubsub import get_publisher
 from common.aggregation import counted, plan
 from common.detection_config import DEFAULT_CONFIG
 from common.features import text_features
 from common.messages import Mention, MentionBatch, Message, TickerUpdate, encode
 from common.metrics import summarize
+from devtools import firestore_ops
 from devtools.pubsub import Observer
 from emulators.stack import Stack
 from functions.detect import store as detect_store
@@ -299,3 +301,28 @@ def test_two_deliveries_that_both_saw_no_open_episode_cannot_both_open_one(
     assert len(opened) == 1
     pointer = detect_store.episode_ref(db, "ARKG").get().to_dict() or {}
     assert pointer["alert_id"] == opened[0]["alert_id"]
+
+
+def test_an_update_naming_a_config_version_this_instance_knows_reads_no_config(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every change of the config is a new version, so a version's thresholds are fixed: the
+    detector reads ``config/detection`` once per version it meets, not once per update; an
+    update counted with a version it does not know yet reads it (and whatever is stored
+    now is what it decides with)."""
+    db = _db(emulators)
+    firestore_ops.wrap(db)
+    monkeypatch.setattr(detect_store, "_configs", {})
+    db.collection("config").document("detection").set({"volume_ratio_min": 7.0, "version": 7})
+
+    def reads(version: int | None) -> tuple[int, float, int]:
+        before = fs.totals().reads
+        snap = detect_store.read(db, "CFG", latest=False, config_version=version)
+        return fs.totals().reads - before, snap.config.volume_ratio_min, snap.config_version
+
+    assert reads(7) == (2, 7.0, 7)  # the pointer and the config, first met
+    assert reads(7) == (1, 7.0, 7)  # the pointer alone
+    assert reads(None) == (2, 7.0, 7)  # an update that names no version reads it
+    db.collection("config").document("detection").set({"volume_ratio_min": 9.0, "version": 8})
+    assert reads(8) == (2, 9.0, 8)
+    assert reads(7) == (1, 7.0, 7)  # a late update counted with 7 is decided with 7
