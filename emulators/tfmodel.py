@@ -221,9 +221,12 @@ class TerraformModel:
         }
 
     @property
-    def firestore_unindexed(self) -> dict[str, str]:
-        """Collection group -> field exempt from single-field indexes."""
-        return dict(unquote(self.locals["firestore_unindexed"]))
+    def firestore_unindexed(self) -> dict[str, tuple[str, str]]:
+        """Name -> (collection group, field) exempt from single-field indexes."""
+        return {
+            name: (str(spec["collection"]), str(spec["field"]))
+            for name, spec in unquote(self.locals["firestore_unindexed"]).items()
+        }
 
     @property
     def firestore_ttl(self) -> dict[str, str]:

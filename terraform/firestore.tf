@@ -53,10 +53,15 @@ locals {
     digest_entries = "expires_at" # their events (digests/*/digest_entries)
   }
 
-  # collection => field never queried and too wide to index (one entry per key); equal to
-  # UNINDEXED_FIELDS in code (tested).
+  # name => collection group and field never queried and too wide to index (one entry per
+  # key or element); equal to UNINDEXED_FIELDS in code (tested).
   firestore_unindexed = {
-    hours = "items" # the items an hour bucket counted (tickers/*/hours): aggregate's idempotency record
+    "hours-items"            = { collection = "hours", field = "items" }          # aggregate's record of what each hour counted
+    "archived-ids"           = { collection = "archived", field = "ids" }         # archive's record, one JSON string per group
+    "cursors-recent-posts"   = { collection = "cursors", field = "recent_posts" } # fetch's cursor maps
+    "cursors-comments-ahead" = { collection = "cursors", field = "tree_comments_ahead" }
+    "cursors-community"      = { collection = "cursors", field = "community" }
+    "cursors-authors"        = { collection = "cursors", field = "authors" }
   }
 }
 
@@ -103,10 +108,10 @@ resource "google_firestore_field" "ttl" {
 resource "google_firestore_field" "unindexed" {
   for_each   = local.firestore_unindexed
   database   = google_firestore_database.default.name
-  collection = each.key
-  field      = each.value
+  collection = each.value.collection
+  field      = each.value.field
 
-  # A map of thousands of item ids: indexing each key would cost every write thousands of
-  # index entries and can pass Firestore's per-document index entry limit.
+  # Maps of thousands of keys and long strings nobody queries: indexing them would cost
+  # every write thousands of index entries and can pass the per-document entry limit.
   index_config {}
 }

@@ -21,16 +21,24 @@ CONFIG = "config"
 DETECTION_CONFIG = "detection"  # config/detection: the detection thresholds in force
 CURSORS = "cursors"
 RUNS = "runs"  # dispatch idempotency: one document per scheduler run
-ARCHIVED = "archived"  # archive idempotency: one marker per item written to BigQuery
+ARCHIVED = "archived"  # archive idempotency: the items archived, per subreddit and hour
 RATELIMITS = "ratelimits"  # api: one counter per caller per minute
 DELIVERIES = "deliveries"  # notify: one record per user, alert, level and channel
 SENT = "sent"  # subcollection of users/{id}: notify's messages per channel per hour
 DIGESTS = "digests"  # notify: one per user and hour, {user|hour}, the hour's events in its entries
 DIGEST_ENTRIES = "digest_entries"  # subcollection of digests/{id}: one per delivery id
 
-# Fields exempt from single-field indexing (collection group -> field): never queried, and one
-# index entry per key would pass Firestore's limits. terraform/firestore.tf exempts the same.
-UNINDEXED_FIELDS: dict[str, str] = {HOURS: "items"}
+# Fields exempt from single-field indexing (name -> collection group, field): never queried,
+# and wide (one index entry per key or element would cost every write thousands of them, and
+# can pass Firestore's 40,000 per document). terraform/firestore.tf exempts the same.
+UNINDEXED_FIELDS: dict[str, tuple[str, str]] = {
+    "hours-items": (HOURS, "items"),  # the items an hour bucket counted
+    "archived-ids": (ARCHIVED, "ids"),  # the items a group archived (one long JSON string)
+    "cursors-recent-posts": (CURSORS, "recent_posts"),
+    "cursors-comments-ahead": (CURSORS, "tree_comments_ahead"),
+    "cursors-community": (CURSORS, "community"),
+    "cursors-authors": (CURSORS, "authors"),
+}
 
 # Collections whose documents Firestore deletes by a TTL policy on this timestamp field.
 # terraform/firestore.tf defines the same policies (tests/unit/test_terraform_agreement.py).
