@@ -199,6 +199,29 @@ def plan(
     )
 
 
+# The hours, ending at the hour of ``as_of``, whose counted item ids the state keeps: new items
+# almost always fall in them, so a batch learns what was counted there without reading them.
+RECENT_ID_HOURS = 2
+
+
+def recent_ids(
+    known: Mapping[str, Iterable[str]], new: Sequence[Mention], previous_as_of: float | None, as_of: float
+) -> dict[str, list[str]]:
+    """Every id counted in each of the ``RECENT_ID_HOURS`` hours ending at ``as_of``'s, for
+    the hours whose whole list is known: one after ``previous_as_of``'s held nothing before
+    this batch; an earlier one only if ``known`` (read with the state, or from its bucket)
+    holds it."""
+    before = None if previous_as_of is None else hour_key(previous_as_of)
+    out: dict[str, list[str]] = {}
+    for key in hours_back(hour_key(as_of), RECENT_ID_HOURS):
+        added = {m.item_id for m in new if hour_key(m.created_utc) == key}
+        if before is None or key > before:
+            out[key] = sorted(added)
+        elif key in known:
+            out[key] = sorted(set(known[key]) | added)
+    return out
+
+
 def within(buckets: Mapping[str, HourBucket], window: Sequence[str]) -> dict[str, HourBucket]:
     """The buckets whose keys fall in ``window`` (consecutive keys, oldest first)."""
     first, last = window[0], window[-1]

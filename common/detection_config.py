@@ -182,6 +182,24 @@ DEFAULT_CONFIG = DetectionConfig()
 DOCUMENT_ONLY_FIELDS = ("version", "updated_at", "updated_by")
 
 
+class Versions:
+    """The thresholds of each config version a process has read. A version never changes
+    (every change is a new version), so a message that names the version it was made with
+    needs no read of ``config/detection`` once its version is known here."""
+
+    def __init__(self, kept: int = 16) -> None:
+        self._known: dict[tuple[str, int], DetectionConfig] = {}
+        self._kept = kept
+
+    def get(self, scope: str, version: int | None) -> DetectionConfig | None:
+        return None if version is None else self._known.get((scope, version))
+
+    def put(self, scope: str, version: int, config: DetectionConfig) -> None:
+        if len(self._known) >= self._kept:
+            self._known.clear()
+        self._known[(scope, version)] = config
+
+
 def in_force(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:
     """What the functions run with: the stored config, or the defaults when the stored
     document does not validate (the API never writes such a thing): logged, rather than

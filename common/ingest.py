@@ -448,8 +448,11 @@ class Extracted:
     items: list[RedditItem] = field(default_factory=list)
     by_ticker: dict[str, list[Mention]] = field(default_factory=lambda: defaultdict(list))
 
-    def batches(self, run_id: str | None) -> list[MentionBatch]:
-        return [MentionBatch(ticker=t, run_id=run_id, mentions=tuple(m)) for t, m in sorted(self.by_ticker.items())]
+    def batches(self, run_id: str | None, config_version: int | None = None) -> list[MentionBatch]:
+        return [
+            MentionBatch(ticker=t, run_id=run_id, mentions=tuple(m), config_version=config_version)
+            for t, m in sorted(self.by_ticker.items())
+        ]
 
     def mentioning(self) -> list[RedditItem]:
         """The items that mention a ticker: only their authors' age matters downstream."""

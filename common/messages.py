@@ -38,6 +38,9 @@ class SubredditFetch(Message):
 
     run_id: str = Field(min_length=1)
     subreddit: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")
+    # The detection config version in force when the run was dispatched: its mentions are
+    # counted with it (a change applies from the next tick), so aggregate need not read it.
+    config_version: int | None = None
 
 
 class RedditItem(Message):
@@ -143,6 +146,7 @@ class MentionBatch(Message):
     ticker: str = Field(min_length=1, max_length=12)
     run_id: str | None = None
     mentions: tuple[Mention, ...] = Field(min_length=1)
+    config_version: int | None = None  # the run's (SubredditFetch.config_version); None: read it
 
 
 class Counted(BaseModel):

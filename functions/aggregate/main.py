@@ -5,10 +5,11 @@ The ``mentions`` subscription is ordered by ticker, so this function is the sing
 ``tickers/{S}`` and everything under it: reading state and then writing it is not a
 contended transaction. Exactly-once effect on at-least-once delivery comes from the hour
 buckets themselves: each names the items it counts (``items``), written by the same
-transform that counts them, and a batch reads the buckets its items fall in with its state
-(no document per item), so a redelivered message, or an item seen again by a later fetch,
-counts nothing twice. A concurrent copy is caught by the state document's precondition: the
-commit that loses re-reads and counts only what is still unseen.
+transform that counts them. The state document keeps those of the two latest hours, so a
+batch reads its state alone (an item of an older hour costs a read of its bucket), and a
+redelivered message, or an item seen again by a later fetch, counts nothing twice. A
+concurrent copy is caught by the state document's precondition: the commit that loses
+re-reads and counts only what is still unseen.
 
 A batch whose mentions were all counted before still publishes its ticker's update (with the
 stored ``as_of`` and counts): if an earlier attempt committed and then failed to publish, the
@@ -31,6 +32,7 @@ from common.aggregation import (
     counted,
     fresh,
     plan,
+    recent_ids,
     unique_mentions,
     window_day_keys,
     window_hour_keys,
@@ -63,11 +65,11 @@ def _chunks(mentions: Sequence[Mention], size: int) -> Iterator[Sequence[Mention
         yield mentions[start : start + size]
 
 
-def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result) -> None:
+def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result, config_version: int | None) -> None:
     """Read, plan, commit on the state's read time; a commit that finds the state changed (a
     concurrent copy) reads again."""
     for attempt in (1, 2, 3):
-        state = store.read_state(hour_key(m.created_utc) for m in chunk)
+        state = store.read_state((hour_key(m.created_utc) for m in chunk), config_version)
         tuning = Tuning(rules=state.rules)  # the config read with the state
         result.config_version = state.config_version
         new = fresh(chunk, state.seen, state.previous_as_of, tuning)
@@ -102,7 +104,8 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result) -
             evidence=state.evidence,
         )
         try:
-            store.write(effect, state.updated)
+            ids = None if effect.as_of is None else recent_ids(state.known, new, state.previous_as_of, effect.as_of)
+            store.write(effect, state.updated, ids)
         except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict):
             if attempt == 3:
                 raise
@@ -126,7 +129,7 @@ def aggregate_batch(
     store = TickerStore(db, batch.ticker)
     result = Result()
     for chunk in _chunks(unique_mentions(batch.mentions), CHUNK):
-        _apply_chunk(store, chunk, result)
+        _apply_chunk(store, chunk, result, batch.config_version)
     if result.as_of is not None:
         update = TickerUpdate(
             ticker=batch.ticker,

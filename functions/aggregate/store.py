@@ -16,11 +16,12 @@ from pydantic import ValidationError
 
 from common.adapters import firestore as fs
 from common.aggregation import BucketWrite, Plan, counted
-from common.detection_config import DEFAULT_CONFIG, DetectionConfig, in_force
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig, Versions, in_force
 from common.duplicates import Signature
 from common.evidence import Evidence
 from common.messages import Counted
 from common.metrics import COUNTERS, HourBucket, TickerSummary, bucket_from_doc, series_first_key, series_of
+from common.timekeys import hour_key
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
 # The field of an hour bucket naming the items counted in it ({item_id: true}): the
@@ -32,6 +33,8 @@ SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
 # Past this, the kept window buckets are dropped and the ticker's batches query its buckets:
 # the state document must stay well under Firestore's 1 MiB with the signatures beside it.
 RECENT_MAX_BYTES = 600_000
+RECENT_IDS_MAX_BYTES = 200_000  # the latest hours' counted ids kept beside them
+_configs = Versions()  # the config versions this instance has read
 SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "acceleration", "series"]
 
 
@@ -95,6 +98,24 @@ def buckets_from_blob(blob: bytes) -> tuple[dict[str, HourBucket], dict[str, Hou
     return hours, days
 
 
+def ids_doc(ids: Mapping[str, list[str]]) -> str:
+    """The latest hours' counted ids as one JSON string, oldest hours dropped first past
+    ``RECENT_IDS_MAX_BYTES`` (an hour left out is read from its bucket when a batch needs it)."""
+    kept = dict(sorted(ids.items()))
+    while True:
+        text = json.dumps(kept, separators=(",", ":"))
+        if len(text) <= RECENT_IDS_MAX_BYTES or not kept:
+            return text
+        del kept[min(kept)]
+
+
+def ids_from_doc(doc: Mapping[str, Any]) -> dict[str, set[str]]:
+    raw = doc.get("counted_ids")
+    if not isinstance(raw, str) or not raw:
+        return {}
+    return {str(k): {str(i) for i in v} for k, v in json.loads(raw).items()}
+
+
 def evidence_from_doc(doc: Mapping[str, Any]) -> tuple[Evidence, ...]:
     raw = doc.get("evidence")
     return tuple(Evidence.from_doc(e) for e in json.loads(raw)) if isinstance(raw, str) and raw else ()
@@ -123,6 +144,7 @@ class TickerState:
     evidence: tuple[Evidence, ...] = ()  # the candidates kept, as of ``previous_as_of``
     touched: dict[str, HourBucket] = field(default_factory=dict)  # the batch's hour buckets, as read
     config_version: int = 0  # of ``rules``: the update tells the detector which config counted it
+    known: dict[str, set[str]] = field(default_factory=dict)  # hour -> every id counted in it, where known
 
 
 @dataclass
@@ -139,27 +161,37 @@ class TickerStore:
             return {}
         return {snap.reference.path: snap for snap in self.db.get_all(refs)}
 
-    def read_state(self, hour_keys: Iterable[str] = ()) -> TickerState:
-        """The summary, the state, the config, and the hour buckets ``hour_keys`` (those the
-        batch's items fall in), in one round trip: which of the items were counted before is
-        in those buckets' ``items``."""
-        touched = [self.ticker.collection(fs.HOURS).document(k) for k in sorted(set(hour_keys))]
-        signatures_ref = self.ticker.collection(STATE).document(SIGNATURES)
+    def read_state(self, hour_keys: Iterable[str] = (), config_version: int | None = None) -> TickerState:
+        """The state document (with the summary, the series and the ids counted in the latest
+        hours), and the config unless the batch names a version known here: one round trip.
+        Then only the hour buckets of ``hour_keys`` (those the batch's items fall in) whose ids
+        the state does not hold, by key: which of the items were counted is in their ``items``."""
+        touched = set(hour_keys)
+        state_ref = self.ticker.collection(STATE).document(SIGNATURES)
         config_ref = self.db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
-        snaps = self._get_all([*touched, self.ticker, signatures_ref, config_ref])
-        config_snap = snaps[config_ref.path]
-        rules, version = in_force(config_snap.to_dict() if config_snap.exists else None)
-        seen: set[str] = set()
-        hours: dict[str, HourBucket] = {}
-        for ref in touched:
-            doc = snaps[ref.path].to_dict() if snaps[ref.path].exists else None
-            if doc:
-                seen.update((doc.get(ITEMS) or {}).keys())
-                hours[ref.id] = bucket_from_doc(doc)
-        summary = (snaps[self.ticker.path].to_dict() or {}) if snaps[self.ticker.path].exists else {}
-        as_of = summary.get("as_of")
-        state_snap = snaps[signatures_ref.path]
+        known_rules = _configs.get(self.db.project, config_version)
+        snaps = self._get_all([state_ref] if known_rules is not None else [state_ref, config_ref])
+        if known_rules is not None and config_version is not None:
+            rules, version = known_rules, config_version
+        else:
+            config_snap = snaps[config_ref.path]
+            rules, version = in_force(config_snap.to_dict() if config_snap.exists else None)
+            _configs.put(self.db.project, version, rules)
+        state_snap = snaps[state_ref.path]
         state_doc = (state_snap.to_dict() or {}) if state_snap.exists else {}
+        raw_as_of = state_doc.get("as_of")
+        as_of = float(raw_as_of) if isinstance(raw_as_of, int | float) else None
+        summary = self._summary(state_doc) if as_of is not None else {}
+        known = ids_from_doc(state_doc)
+        # An hour after the newest counted item's holds nothing counted: never read.
+        unknown = sorted(k for k in touched if as_of is not None and k not in known and k <= hour_key(as_of))
+        hours: dict[str, HourBucket] = {}
+        for snap in self._get_all([self.ticker.collection(fs.HOURS).document(k) for k in unknown]).values():
+            doc = snap.to_dict() if snap.exists else None
+            known[snap.id] = set((doc or {}).get(ITEMS) or {})
+            if doc:
+                hours[snap.id] = bucket_from_doc(doc)
+        seen = set().union(*(known.get(k, set()) for k in touched))
         signatures = signatures_from_doc(state_doc)
         evidence = evidence_from_doc(state_doc)
         raw = summary.get("series")
@@ -174,7 +206,7 @@ class TickerStore:
             stored = None
         return TickerState(
             seen,
-            None if as_of is None else float(as_of),
+            as_of,
             signatures,
             series,
             recent,
@@ -184,7 +216,18 @@ class TickerStore:
             evidence,
             hours,
             version,
+            known,
         )
+
+    def _summary(self, state_doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The summary as the state keeps it; from ``tickers/{S}`` for a state written
+        without it (one read, once: the next commit keeps it)."""
+        raw = state_doc.get("summary")
+        if isinstance(raw, str) and raw:
+            decoded: dict[str, Any] = json.loads(raw)
+            return decoded
+        snap = self.ticker.get()
+        return (snap.to_dict() or {}) if snap.exists else {}
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:
         """The series from the hour buckets (one range query): once per ticker whose
@@ -218,7 +261,7 @@ class TickerStore:
                 out[snap.id] = bucket_from_doc(snap.to_dict() or {})
         return out
 
-    def write(self, plan: Plan, updated: Any = None) -> None:
+    def write(self, plan: Plan, updated: Any = None, ids: Mapping[str, list[str]] | None = None) -> None:
         """One atomic commit: bucket transforms (the hours' naming the items they count), the
         state (signatures and window buckets: created, or updated only if unchanged since
         ``updated`` was read), summary. Raises AlreadyExists/FailedPrecondition when another
@@ -229,6 +272,10 @@ class TickerStore:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
         state_ref = self.ticker.collection(STATE).document(SIGNATURES)
         state = signatures_doc(plan.signatures, plan.as_of, plan.recent_hours, plan.recent_days, plan.evidence)
+        summary = None if plan.summary is None else {**plan.summary.model_dump(mode="json"), "series": plan.series}
+        if summary is not None:
+            state["summary"] = json.dumps(summary, separators=(",", ":"))
+            state["counted_ids"] = ids_doc(ids or {})
         if len(state["recent"]) > RECENT_MAX_BYTES:  # a very hot ticker: its batches query instead
             del state["recent"]
             if updated is not None:
@@ -237,7 +284,6 @@ class TickerStore:
             batch.create(state_ref, state)
         else:
             batch.update(state_ref, state, option=self.db.write_option(last_update_time=updated))
-        if plan.summary is not None:
-            doc = {**plan.summary.model_dump(mode="json"), "series": plan.series}
-            batch.set(self.ticker, doc, merge=SUMMARY_FIELDS)
+        if summary is not None:
+            batch.set(self.ticker, summary, merge=SUMMARY_FIELDS)
         batch.commit()

@@ -1,12 +1,12 @@
 """The detector's Firestore reads and writes, in one place.
 
 Per event: the episode pointer; ``config/detection`` only when the update's config version
-(the one the aggregator counted with, read on every batch, so a change applies to the next
-event) is not yet known to this instance; the crowd of the data hour (``stats/global`` and
-``stats/global/hours/{hour}``, cached per instance); ``tickers/{S}`` only for an update that
-carries no counts (the aggregator's hourly ``series`` and 6h/24h windows); and the ticker's
-latest alert ``alerts/{id}`` when there is one. Evidence comes
-with the update (the aggregator keeps each ticker's candidates): no ``posts`` query.
+(the one its tick named and the aggregator counted with) is not yet known to this
+instance; the crowd of the data hour (``stats/global`` and ``stats/global/hours/{hour}``,
+cached per instance); ``tickers/{S}`` only for an update that carries no counts (the
+aggregator's hourly ``series`` and 6h/24h windows); and the ticker's latest alert
+``alerts/{id}`` when there is one. Evidence comes with the update (the aggregator keeps
+each ticker's candidates): no ``posts`` query.
 """
 
 from collections.abc import Mapping
@@ -21,7 +21,7 @@ from common.adapters import firestore as fs
 from common.detection.baseline import HOUR, GlobalStats, global_rate
 from common.detection.lifecycle import Alert
 from common.detection.market import activity
-from common.detection_config import DetectionConfig, in_force
+from common.detection_config import DetectionConfig, Versions, in_force
 from common.timekeys import hour_key, hour_start
 from common.windows import WindowStats
 
@@ -132,10 +132,7 @@ def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:
     return WindowStats.model_validate(doc) if isinstance(doc, dict) else WindowStats(hours=hours)
 
 
-# Config versions seen by this instance: a version's thresholds never change (every change
-# is a new version), so an update that names the version it was counted with needs no read.
-_configs: dict[tuple[str, int], DetectionConfig] = {}
-CONFIGS_KEPT = 16
+_configs = Versions()  # the config versions this instance has read
 
 
 def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_version: int | None = None) -> Snapshot:
@@ -143,7 +140,7 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
     unless ``config_version`` (the one the update was counted with) is known here; and for
     ``latest`` (an update that carries no counts: the detector evaluates the summary's newest
     moment) the summary."""
-    known = None if config_version is None else _configs.get((db.project, config_version))
+    known = _configs.get(db.project, config_version)
     config_ref = db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
     refs = [episode_ref(db, symbol)]
     if known is None:
@@ -159,9 +156,7 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
     else:
         config_snap = snaps[config_ref.path]
         config, version = in_force(config_snap.to_dict() if config_snap.exists else None)
-        if len(_configs) >= CONFIGS_KEPT:
-            _configs.clear()
-        _configs[(db.project, version)] = config
+        _configs.put(db.project, version, config)
     summary = (ticker.to_dict() or {}) if ticker is not None and ticker.exists else {}
     detection = dict(summary.get(DETECTION) or {})
     windows = summary.get("windows") or {}

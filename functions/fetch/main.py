@@ -229,7 +229,7 @@ def ingest_subreddit(
     work = _plan(run, seen)
     sightings = _collect(run, seen, work)
     extracted, named, looked_up = _extract(run, seen, sightings)
-    batches = extracted.batches(job.run_id)
+    batches = extracted.batches(job.run_id, job.config_version)
     with run.report.timing("publish"):
         publisher.publish_all(
             [Outgoing(topics.REDDIT_ITEMS, batch) for batch in item_batches(extracted.items, job.run_id)]

@@ -96,11 +96,11 @@ def test_a_batch_planned_from_a_state_another_batch_changed_fails_instead_of_los
     assert kept_hours[hour_key(T0)].mentions == hour_doc(db, "STALE")["mentions"] == 6
 
 
-def test_after_its_first_batch_a_ticker_is_aggregated_without_querying_its_buckets(emulators: Stack) -> None:
-    """The window buckets come with the state: a batch reads the summary, the state document,
-    the config in force and the one hour bucket its items fall in (which of them it counted),
-    in one batched get, nothing else, and writes no document per item; the summary it writes
-    matches the buckets."""
+def test_after_its_first_batch_a_ticker_is_aggregated_from_its_state_document_alone(emulators: Stack) -> None:
+    """The summary, the window buckets and the ids counted in the latest hours come with the
+    state: a batch reads the state document and the config in force (not even that when it
+    names a config version this instance knows), nothing else, and writes no document per
+    item; the summary it writes matches the buckets. A redelivery counts nothing."""
     assert emulators.emulators
     settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
     db = firestore.Client(project=emulators.emulators.project)
@@ -110,11 +110,42 @@ def test_after_its_first_batch_a_ticker_is_aggregated_without_querying_its_bucke
     before = fs.totals()
     aggregate_batch(batch("ONE", 4, offset=4), Delivery("second"), settings, db, publisher)
     after = fs.totals()
-    assert after.reads - before.reads == 4
+    assert after.reads - before.reads == 2  # the state and the config
     assert after.writes - before.writes == 4  # hour, day, state, summary
+    versioned = batch("ONE", 4, offset=8).model_copy(update={"config_version": 0})
+    aggregate_batch(versioned, Delivery("third"), settings, db, publisher)
+    assert fs.totals().reads - after.reads == 1  # version 0 was read with the state: known
+    again = fs.totals()
+    assert aggregate_batch(versioned, Delivery("third"), settings, db, publisher).counted == 0
+    assert fs.totals().reads - again.reads == 1 and fs.totals().writes == again.writes
     summary = db.collection("tickers").document("ONE").get().to_dict() or {}
-    assert summary["windows"]["1h"]["mentions"] == hour_doc(db, "ONE")["mentions"] == 8
+    assert summary["windows"]["1h"]["mentions"] == hour_doc(db, "ONE")["mentions"] == 12
     assert summary["windows"]["1h"]["distinct_authors"] == 4
+
+
+def test_a_late_item_in_an_hour_the_state_keeps_no_ids_of_is_checked_against_its_bucket(emulators: Stack) -> None:
+    """Ids of the latest hours only travel with the state: an item of an older hour costs a
+    read of that hour's bucket, and is still counted once."""
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    db = firestore.Client(project=emulators.emulators.project)
+    firestore_ops.wrap(db)
+    publisher = get_publisher(settings.project_id)
+    aggregate_batch(batch("LATE", 3), Delivery("early"), settings, db, publisher)
+    later = batch("LATE", 3, offset=3)
+    later = later.model_copy(
+        update={
+            "mentions": tuple(
+                m.model_copy(update={"created_utc": T0 + 5 * 3600 + i}) for i, m in enumerate(later.mentions)
+            )
+        }
+    )
+    aggregate_batch(later, Delivery("later"), settings, db, publisher)
+    before = fs.totals()
+    redelivered = aggregate_batch(batch("LATE", 3), Delivery("early-again"), settings, db, publisher)
+    assert redelivered.counted == 0
+    assert fs.totals().reads - before.reads == 3  # the state, the config, the old hour's bucket
+    assert hour_doc(db, "LATE")["mentions"] == 3
 
 
 def test_the_same_batch_processed_by_two_instances_at_once_is_counted_once(emulators: Stack) -> None:

@@ -17,7 +17,7 @@ from common import topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import get_publisher
 from common.aggregation import counted, plan
-from common.detection_config import DEFAULT_CONFIG
+from common.detection_config import DEFAULT_CONFIG, Versions
 from common.features import text_features
 from common.messages import Mention, MentionBatch, Message, TickerUpdate, encode
 from common.metrics import summarize
@@ -312,7 +312,7 @@ def test_an_update_naming_a_config_version_this_instance_knows_reads_no_config(
     now is what it decides with)."""
     db = _db(emulators)
     firestore_ops.wrap(db)
-    monkeypatch.setattr(detect_store, "_configs", {})
+    monkeypatch.setattr(detect_store, "_configs", Versions())
     db.collection("config").document("detection").set({"volume_ratio_min": 7.0, "version": 7})
 
     def reads(version: int | None) -> tuple[int, float, int]:

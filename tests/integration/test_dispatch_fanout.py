@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Callable
 
 import google.cloud.pubsub_v1 as pubsub_v1
+from google.cloud import firestore
 
 from common import topics
 from common.settings import DEFAULT_SUBREDDITS
@@ -51,3 +52,19 @@ def test_a_malformed_tick_is_dead_lettered_and_does_not_block_the_next(
     assert dead_lettered.attributes["source_message_id"] == bad_id
     assert "not JSON" in dead_lettered.attributes["error"]
     assert [m.json()["subreddit"] for m in fetches.pull(expected=1, timeout=30)] == ["pennystocks"]
+
+
+def test_each_fetch_names_the_config_version_in_force_when_the_tick_fanned_out(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """Downstream counts and decides the run with that version, reading the config only when
+    the version is new to it: a change applies from the next tick."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    fetches = observe(topics.SUBREDDIT_FETCHES)
+    db.collection("config").document("detection").set({"warmup_hours": 12, "version": 5})
+    publish(emulators, topics.SCRAPE_TICKS, b'{"subreddits": ["stocks"]}')
+    assert [m.json()["config_version"] for m in fetches.pull(expected=1, timeout=30)] == [5]
+    db.collection("config").document("detection").set({"warmup_hours": 24, "version": 6})
+    publish(emulators, topics.SCRAPE_TICKS, b'{"subreddits": ["stocks"]}')
+    assert [m.json()["config_version"] for m in fetches.pull(expected=1, timeout=30)] == [6]

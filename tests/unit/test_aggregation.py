@@ -1,6 +1,6 @@
 """What a ticker update carries from the aggregator to the detector (pure, no services)."""
 
-from common.aggregation import Tuning, counted, fresh, plan
+from common.aggregation import Tuning, counted, fresh, plan, recent_ids
 from common.detection_config import DEFAULT_CONFIG
 from common.messages import Mention
 from common.metrics import summarize
@@ -46,3 +46,20 @@ def test_each_hour_bucket_write_names_the_items_it_counts_and_those_are_not_coun
     assert fresh([*mentions, mentions[0].model_copy(update={"item_id": "t1_new"})], seen, effect.as_of, Tuning()) == [
         mentions[0].model_copy(update={"item_id": "t1_new"})
     ]
+
+
+def test_the_state_keeps_the_latest_hours_ids_only_where_it_knows_all_of_them() -> None:
+    """An hour after the previous newest item's held nothing before: its list is this batch's.
+    An earlier hour is kept only when its whole list was known (from the state or its bucket);
+    otherwise leaving it out makes the next batch read its bucket rather than miss an id."""
+    now = 1_767_888_000.0  # an hour's start
+
+    def m(i: int, t: float) -> Mention:
+        return Mention(item_id=f"t1_{i}", kind="comment", subreddit="s", author="a", created_utc=t, text_length=5)
+
+    first = recent_ids({}, [m(1, now + 10), m(2, now + 3700)], None, now + 3700)
+    assert first == {hour_key(now): ["t1_1"], hour_key(now + 3600): ["t1_2"]}
+    later = recent_ids(first, [m(3, now + 3800), m(4, now + 7300)], now + 3700, now + 7300)
+    assert later == {hour_key(now + 3600): ["t1_2", "t1_3"], hour_key(now + 7200): ["t1_4"]}
+    unknown = recent_ids({}, [m(5, now + 3800)], now + 3700, now + 3800)
+    assert unknown == {}  # the previous newest item's hour, whose other ids are not known here

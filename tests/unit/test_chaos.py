@@ -72,14 +72,14 @@ def test_alerts_that_differ_say_when_the_breakout_was_counted_in_another_order()
 
 
 class RunDoc:
-    """``runs/{run_id}`` in memory, reached through any collection and document path: what
-    dispatch's fan-out reads and writes."""
+    """``runs/{run_id}`` in memory, reached through any collection and document path but
+    ``config`` (absent: the defaults): what dispatch's fan-out reads and writes."""
 
     def __init__(self) -> None:
         self.data: dict[str, Any] | None = None
 
     def collection(self, name: str) -> "RunDoc":
-        return self
+        return RunDoc() if name == "config" else self
 
     def document(self, name: str) -> "RunDoc":
         return self
@@ -103,6 +103,9 @@ class RunSnapshot:
 
     def get(self, field: str) -> Any:
         return self.data[field]
+
+    def to_dict(self) -> dict[str, Any] | None:
+        return self.data if self.exists else None
 
 
 class Publisher:
