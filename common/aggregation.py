@@ -1,8 +1,9 @@
 """What one mentions batch changes for its ticker, decided from what was read: pure, no I/O.
 
 ``functions/aggregate`` reads the ticker's state (the summary with its previous ``as_of``
-and hourly ``series``, the buckets the windows need, the recent signatures, and the hour
-buckets the batch's items fall in, whose ``items`` say which were counted), calls
+and hourly ``series``, the buckets the windows need, the recent signatures, the ids counted
+in the latest hours; an older hour's bucket, whose ``items`` say which were counted, only
+when the batch has an item there), calls
 :func:`plan`, and writes the plan in one batched commit: ``Increment`` / ``ArrayUnion`` /
 ``Maximum`` transforms on the touched buckets (the hours' naming the items they add), the
 signatures and the summary with the advanced series (the detector's whole history, so it

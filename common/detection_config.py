@@ -183,9 +183,11 @@ DOCUMENT_ONLY_FIELDS = ("version", "updated_at", "updated_by")
 
 
 class Versions:
-    """The thresholds of each config version a process has read. A version never changes
-    (every change is a new version), so a message that names the version it was made with
-    needs no read of ``config/detection`` once its version is known here."""
+    """The thresholds of each config version a process has read. A version the API wrote
+    never changes (every change is a new version), so a message that names the version it
+    was made with needs no read of ``config/detection`` once that version is known here.
+    Version 0 (no document, or one without a version) is never kept: it names no fixed
+    thresholds. Versions must not repeat: the API never deletes the document."""
 
     def __init__(self, kept: int = 16) -> None:
         self._known: dict[tuple[str, int], DetectionConfig] = {}
@@ -195,6 +197,8 @@ class Versions:
         return None if version is None else self._known.get((scope, version))
 
     def put(self, scope: str, version: int, config: DetectionConfig) -> None:
+        if version < 1:
+            return
         if len(self._known) >= self._kept:
             self._known.clear()
         self._known[(scope, version)] = config

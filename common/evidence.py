@@ -1,7 +1,7 @@
 """The posts and comments an alert cites, and the few a ticker keeps as candidates.
 
-The aggregator keeps each ticker's best candidates of the last day in its state and sends
-them with every update, so the detector cites what was counted up to the update's moment
+The aggregator keeps each ticker's best and newest candidates of the last day in its state
+and sends the best with every update, so the detector cites what was counted up to the update's moment
 without querying ``posts`` (where fetch may already have stored newer items, or not yet
 the ones counted). The backtest keeps them the same way.
 """
@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 WINDOW_S = 24 * 3600.0  # an alert cites what was said in the day before it
-# Candidates a ticker keeps: the upper bound of ``evidence_max`` (DetectionConfig), so any
-# configured number of citations can be chosen from them.
+# Candidates a ticker keeps, twice (the best and the newest): the upper bound of
+# ``evidence_max`` (DetectionConfig), so any configured number of citations can be chosen.
 KEPT = 20
 
 
@@ -77,9 +77,12 @@ def select_evidence(candidates: Iterable[Evidence], limit: int) -> tuple[Evidenc
 
 
 def keep_candidates(candidates: Iterable[Evidence], as_of: float) -> tuple[Evidence, ...]:
-    """The best ``KEPT`` of the day ending at ``as_of``: whatever the alert later chooses
-    (the best ``evidence_max`` of them) is among these, as long as they stay in the day."""
-    return select_evidence((e for e in candidates if as_of - WINDOW_S <= e.created_utc <= as_of), KEPT)
+    """The best ``KEPT`` of the day ending at ``as_of`` and the newest ``KEPT``: an alert
+    chooses the best ``evidence_max`` of them; the newest outlast the best in the window,
+    so a day that had citable items always leaves some when the best have aged out."""
+    day = [e for e in candidates if as_of - WINDOW_S <= e.created_utc <= as_of]
+    newest = sorted(day, key=lambda e: (e.created_utc, e.item_id), reverse=True)[:KEPT]
+    return select_evidence([*select_evidence(day, KEPT), *newest], 2 * KEPT)
 
 
 def citable(mentions: Iterable[Citable]) -> list[Evidence]:

@@ -38,8 +38,9 @@ class SubredditFetch(Message):
 
     run_id: str = Field(min_length=1)
     subreddit: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")
-    # The detection config version in force when the run was dispatched: its mentions are
-    # counted with it (a change applies from the next tick), so aggregate need not read it.
+    # The detection config version in force when the run was dispatched: where an instance
+    # knows that version, the run's mentions are counted and decided with it without a read
+    # (a change applies from the next tick); otherwise the config stored now is read.
     config_version: int | None = None
 
 
@@ -179,8 +180,8 @@ class TickerUpdate(Message):
     as_of: float  # newest created_utc counted: the detector's notion of "now"
     batch_id: str = ""
     counted: Counted | None = None  # None from an older aggregator: the detector reads the summary
-    # The detection config version the counts were made with: the detector decides with the
-    # same one (kept per instance by version, so it reads the config only when it changed).
+    # The detection config version the counts were made with: the detector decides with it
+    # when it knows that version (kept per instance), else with the config stored now.
     config_version: int | None = None
 
 

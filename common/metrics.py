@@ -98,6 +98,11 @@ COUNTERS: tuple[str, ...] = (
 )
 
 
+# A stored bucket's fields but the ``items`` record aggregate keeps beside them: what range
+# queries ask for (a busy hour names thousands of items nobody else reads).
+BUCKET_FIELDS = ["hour", "start_utc", *COUNTERS, "subreddits", "authors", "authors_overflow", "hll"]
+
+
 def bucket_from_doc(doc: Mapping[str, Any]) -> HourBucket:
     """A stored hour or day document as a bucket (what the detector and the API read)."""
     return HourBucket(

@@ -46,6 +46,7 @@ locals {
   firestore_ttl = {
     authors        = "expires_at" # author profile cache: refetched after expiry anyway
     archived       = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
+    seen           = "expires_at" # aggregate's per-item markers (tickers/*/seen), of buckets that do not name their items
     ratelimits     = "expires_at" # api rate-limit windows: one document per caller per minute
     deliveries     = "expires_at" # notify idempotency records: outlive Pub/Sub redelivery
     sent           = "expires_at" # notify hourly counters per user (users/*/sent)

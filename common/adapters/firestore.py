@@ -22,6 +22,7 @@ DETECTION_CONFIG = "detection"  # config/detection: the detection thresholds in 
 CURSORS = "cursors"
 RUNS = "runs"  # dispatch idempotency: one document per scheduler run
 ARCHIVED = "archived"  # archive idempotency: the items archived, per subreddit and hour
+SEEN = "seen"  # tickers/{symbol}/seen/{item_id}: aggregate's per-item markers, for buckets that do not name their items
 RATELIMITS = "ratelimits"  # api: one counter per caller per minute
 DELIVERIES = "deliveries"  # notify: one record per user, alert, level and channel
 SENT = "sent"  # subcollection of users/{id}: notify's messages per channel per hour
@@ -45,6 +46,7 @@ UNINDEXED_FIELDS: dict[str, tuple[str, str]] = {
 TTL_FIELDS: dict[str, str] = {
     AUTHORS: "expires_at",
     ARCHIVED: "expires_at",
+    SEEN: "expires_at",
     RATELIMITS: "expires_at",
     DELIVERIES: "expires_at",
     SENT: "expires_at",

@@ -45,8 +45,9 @@ from functions.aggregate.store import DAYS, TickerStore
 
 logger = log.get_logger(__name__)
 
-# Mentions per commit: their hour and day buckets + 2 stay well under Firestore's 500 writes.
-CHUNK = 400
+# Mentions per commit: at most one hour and one day bucket write each, + state and summary,
+# stay under the 500 writes a Firestore batch may hold.
+CHUNK = 240
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result, c
     """Read, plan, commit on the state's read time; a commit that finds the state changed (a
     concurrent copy) reads again."""
     for attempt in (1, 2, 3):
-        state = store.read_state((hour_key(m.created_utc) for m in chunk), config_version)
+        state = store.read_state(chunk, config_version)
         tuning = Tuning(rules=state.rules)  # the config read with the state
         result.config_version = state.config_version
         new = fresh(chunk, state.seen, state.previous_as_of, tuning)

@@ -1,7 +1,8 @@
 """The aggregator's Firestore documents: reading a ticker's state, writing a plan.
 
-Every read and write goes through :class:`TickerStore`: one batched read of the state, one
-atomic commit of a plan (what the benchmarks count is counted on the client, not here).
+Every read and write goes through :class:`TickerStore`: a batched read of the state (and an
+hour bucket only for an item of an older hour), one atomic commit of a plan (what the
+benchmarks count is counted on the client, not here).
 """
 
 import json
@@ -19,8 +20,16 @@ from common.aggregation import BucketWrite, Plan, counted
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, Versions, in_force
 from common.duplicates import Signature
 from common.evidence import Evidence
-from common.messages import Counted
-from common.metrics import COUNTERS, HourBucket, TickerSummary, bucket_from_doc, series_first_key, series_of
+from common.messages import Counted, Mention
+from common.metrics import (
+    BUCKET_FIELDS,
+    COUNTERS,
+    HourBucket,
+    TickerSummary,
+    bucket_from_doc,
+    series_first_key,
+    series_of,
+)
 from common.timekeys import hour_key
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
@@ -28,18 +37,22 @@ DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as
 # idempotency record, written by the same transform that counts them. A map, not an array:
 # its content does not depend on the order batches arrived in.
 ITEMS = "items"
+# Per-item markers of items counted before hour buckets named them (their hour's ``items``
+# then holds fewer ids than its ``mentions``): read only for such a bucket; TTL-deleted.
+SEEN = fs.SEEN
 STATE = "state"  # subcollection of tickers/{symbol}: the aggregator's private state
 SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
 # Past this, the kept window buckets are dropped and the ticker's batches query its buckets:
 # the state document must stay well under Firestore's 1 MiB with the signatures beside it.
 RECENT_MAX_BYTES = 600_000
 RECENT_IDS_MAX_BYTES = 200_000  # the latest hours' counted ids kept beside them
+STATE_MAX_BYTES = 900_000  # the whole state document, under Firestore's 1 MiB with room to spare
 _configs = Versions()  # the config versions this instance has read
 SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "acceleration", "series"]
 
 
 def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
-    """The merge-set that adds ``write.delta``: commutative and, behind the markers,
+    """The merge-set that adds ``write.delta``: commutative and, behind the ``items`` record,
     applied once. Authors: ArrayUnion while exact; emptied once, when the bound is crossed."""
     delta = write.delta
     data: dict[str, Any] = {
@@ -98,6 +111,11 @@ def buckets_from_blob(blob: bytes) -> tuple[dict[str, HourBucket], dict[str, Hou
     return hours, days
 
 
+def _size(doc: Mapping[str, Any]) -> int:
+    """About what the document weighs: its strings and bytes (the rest is small)."""
+    return sum(len(v) for v in doc.values() if isinstance(v, str | bytes))
+
+
 def ids_doc(ids: Mapping[str, list[str]]) -> str:
     """The latest hours' counted ids as one JSON string, oldest hours dropped first past
     ``RECENT_IDS_MAX_BYTES`` (an hour left out is read from its bucket when a batch needs it)."""
@@ -142,7 +160,8 @@ class TickerState:
     rules: DetectionConfig = DEFAULT_CONFIG  # the config in force: its counting rules apply
     counted: Counted | None = None  # the stored summary's, as of ``previous_as_of``
     evidence: tuple[Evidence, ...] = ()  # the candidates kept, as of ``previous_as_of``
-    touched: dict[str, HourBucket] = field(default_factory=dict)  # the batch's hour buckets, as read
+    # the batch's hour buckets read with the state (None: read, absent): not read again
+    touched: dict[str, HourBucket | None] = field(default_factory=dict)
     config_version: int = 0  # of ``rules``: the update tells the detector which config counted it
     known: dict[str, set[str]] = field(default_factory=dict)  # hour -> every id counted in it, where known
 
@@ -161,12 +180,17 @@ class TickerStore:
             return {}
         return {snap.reference.path: snap for snap in self.db.get_all(refs)}
 
-    def read_state(self, hour_keys: Iterable[str] = (), config_version: int | None = None) -> TickerState:
+    def read_state(self, mentions: Iterable[Mention] = (), config_version: int | None = None) -> TickerState:
         """The state document (with the summary, the series and the ids counted in the latest
         hours), and the config unless the batch names a version known here: one round trip.
-        Then only the hour buckets of ``hour_keys`` (those the batch's items fall in) whose ids
-        the state does not hold, by key: which of the items were counted is in their ``items``."""
-        touched = set(hour_keys)
+        Then only the hour buckets ``mentions`` fall in whose ids the state does not hold, by
+        key: which of the items were counted is in their ``items``. A bucket whose ``items``
+        name fewer items than it counted (counted before buckets named them) is checked
+        against the per-item ``seen`` markers of that time, and never called complete."""
+        by_hour: dict[str, set[str]] = {}
+        for m in mentions:
+            by_hour.setdefault(hour_key(m.created_utc), set()).add(m.item_id)
+        touched = set(by_hour)
         state_ref = self.ticker.collection(STATE).document(SIGNATURES)
         config_ref = self.db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
         known_rules = _configs.get(self.db.project, config_version)
@@ -185,13 +209,20 @@ class TickerStore:
         known = ids_from_doc(state_doc)
         # An hour after the newest counted item's holds nothing counted: never read.
         unknown = sorted(k for k in touched if as_of is not None and k not in known and k <= hour_key(as_of))
-        hours: dict[str, HourBucket] = {}
+        hours: dict[str, HourBucket | None] = {}
+        seen: set[str] = set()
+        markers: list[firestore.DocumentReference] = []
         for snap in self._get_all([self.ticker.collection(fs.HOURS).document(k) for k in unknown]).values():
             doc = snap.to_dict() if snap.exists else None
-            known[snap.id] = set((doc or {}).get(ITEMS) or {})
-            if doc:
-                hours[snap.id] = bucket_from_doc(doc)
-        seen = set().union(*(known.get(k, set()) for k in touched))
+            named = set((doc or {}).get(ITEMS) or {})
+            hours[snap.id] = None if doc is None else bucket_from_doc(doc)
+            if doc is None or len(named) >= int(doc.get("mentions") or 0):
+                known[snap.id] = named
+            else:
+                seen |= named
+                markers += [self.ticker.collection(SEEN).document(i) for i in sorted(by_hour[snap.id] - named)]
+        seen |= {snap.id for snap in self._get_all(markers).values() if snap.exists}
+        seen |= set().union(*(known.get(k, set()) for k in touched))
         signatures = signatures_from_doc(state_doc)
         evidence = evidence_from_doc(state_doc)
         raw = summary.get("series")
@@ -233,7 +264,8 @@ class TickerStore:
         """The series from the hour buckets (one range query): once per ticker whose
         summary predates the series, after which the commits keep it."""
         col = self.ticker.collection(fs.HOURS)
-        docs = list(col.where(filter=FieldFilter("hour", ">=", series_first_key(as_of, hours))).stream())
+        query = col.where(filter=FieldFilter("hour", ">=", series_first_key(as_of, hours))).select(BUCKET_FIELDS)
+        docs = list(query.stream())
         return series_of({d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}, as_of, hours)
 
     def read_buckets(
@@ -242,19 +274,20 @@ class TickerStore:
         window: list[str],
         touched: Iterable[str],
         kept: Mapping[str, HourBucket] | None = None,
-        known: Mapping[str, HourBucket] | None = None,
+        known: Mapping[str, HourBucket | None] | None = None,
     ) -> dict[str, HourBucket]:
         """The window's buckets, plus touched ones older than it. From ``kept`` (the state's
-        copy: no read) when the state has one, else with one range query; an older touched
-        bucket from ``known`` (read with the state) when there, else read by key."""
+        copy: no read) when the state has one, else with one range query (the counters only,
+        not the ``items`` maps); an older touched bucket from ``known`` (read with the state)
+        when there, else read by key."""
         col = self.ticker.collection(collection)
         if kept is not None:
             out = {k: b for k, b in kept.items() if k >= window[0]}
         else:
-            docs = list(col.where(filter=FieldFilter("hour", ">=", window[0])).stream())
-            out = {d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}
+            query = col.where(filter=FieldFilter("hour", ">=", window[0])).select(BUCKET_FIELDS)
+            out = {d.id: bucket_from_doc(d.to_dict() or {}) for d in query.stream()}
         known = known or {}
-        out |= {k: b for k, b in known.items() if k < window[0]}
+        out |= {k: b for k, b in known.items() if k < window[0] and b is not None}
         older = sorted({k for k in touched if k < window[0] and k not in known})
         for snap in self._get_all([col.document(k) for k in older]).values():
             if snap.exists:
@@ -276,8 +309,10 @@ class TickerStore:
         if summary is not None:
             state["summary"] = json.dumps(summary, separators=(",", ":"))
             state["counted_ids"] = ids_doc(ids or {})
-        if len(state["recent"]) > RECENT_MAX_BYTES:  # a very hot ticker: its batches query instead
-            del state["recent"]
+        if _size(state) > STATE_MAX_BYTES and "counted_ids" in state:
+            state["counted_ids"] = ids_doc({})  # its batches read their hours' buckets instead
+        if len(state["recent"]) > RECENT_MAX_BYTES or _size(state) > STATE_MAX_BYTES:
+            del state["recent"]  # a very hot ticker: its batches query instead
             if updated is not None:
                 state["recent"] = firestore.DELETE_FIELD
         if updated is None:

@@ -19,6 +19,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from common.adapters import firestore as fs
 from common.detection_config import DetectionConfig
 from common.feedback import VERDICTS, AlertVerdicts, Tally, Verdict, counter_changes
+from common.metrics import BUCKET_FIELDS
 from functions.api.auth import Principal
 from functions.api.errors import ApiError
 
@@ -251,6 +252,7 @@ class Store:
             .where(filter=FieldFilter("start_utc", ">=", start_utc))
             .where(filter=FieldFilter("start_utc", "<=", end_utc))
             .order_by("start_utc")
+            .select(BUCKET_FIELDS)
         )
         return [d.to_dict() or {} for d in fs.indexed(query).stream()]
 

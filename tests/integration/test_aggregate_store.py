@@ -1,6 +1,7 @@
 """The aggregator's store against the real Firestore emulator, in process: the races that
 push delivery rarely produces on demand, made to happen."""
 
+import json
 import threading
 from typing import Any
 
@@ -44,7 +45,7 @@ def batch(symbol: str, n: int, offset: int = 0) -> MentionBatch:
 
 def _planned(store: TickerStore, b: MentionBatch) -> tuple[Plan, Any]:
     """The plan of ``b`` and the state's update time it was planned from."""
-    state = store.read_state(hour_key(m.created_utc) for m in b.mentions)
+    state = store.read_state(b.mentions)
     new = fresh(b.mentions, state.seen, state.previous_as_of, Tuning())
     as_of = max(m.created_utc for m in new)
     kept_hours, kept_days = state.recent if state.recent is not None else (None, None)
@@ -106,15 +107,17 @@ def test_after_its_first_batch_a_ticker_is_aggregated_from_its_state_document_al
     db = firestore.Client(project=emulators.emulators.project)
     firestore_ops.wrap(db)
     publisher = get_publisher(settings.project_id)
+    db.collection("config").document("detection").set({"version": 3})
     aggregate_batch(batch("ONE", 4), Delivery("first"), settings, db, publisher)
     before = fs.totals()
     aggregate_batch(batch("ONE", 4, offset=4), Delivery("second"), settings, db, publisher)
     after = fs.totals()
     assert after.reads - before.reads == 2  # the state and the config
     assert after.writes - before.writes == 4  # hour, day, state, summary
-    versioned = batch("ONE", 4, offset=8).model_copy(update={"config_version": 0})
-    aggregate_batch(versioned, Delivery("third"), settings, db, publisher)
-    assert fs.totals().reads - after.reads == 1  # version 0 was read with the state: known
+    versioned = batch("ONE", 4, offset=8).model_copy(update={"config_version": 3})
+    named = aggregate_batch(versioned, Delivery("third"), settings, db, publisher).config_version
+    assert named == 3  # the ticker update names it
+    assert fs.totals().reads - after.reads == 1  # version 3 was read with the state: known
     again = fs.totals()
     assert aggregate_batch(versioned, Delivery("third"), settings, db, publisher).counted == 0
     assert fs.totals().reads - again.reads == 1 and fs.totals().writes == again.writes
@@ -233,3 +236,28 @@ def test_a_state_too_large_to_keep_its_window_falls_back_to_querying_the_buckets
     aggregate_batch(batch("HOT", 4, offset=8), Delivery("queried"), settings, db, publisher)
     summary = db.collection("tickers").document("HOT").get().to_dict() or {}
     assert summary["windows"]["1h"]["mentions"] == hour_doc(db, "HOT")["mentions"] == 12
+
+
+def test_a_bucket_counted_before_buckets_named_their_items_is_checked_against_its_markers(emulators: Stack) -> None:
+    """Data of the per-item marker era: the hour's bucket counts items its ``items`` map does
+    not name, and the state keeps no ids. A redelivery of those items is found in their
+    ``seen`` markers and counted nothing; the hour is never called complete from it."""
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    db = firestore.Client(project=emulators.emulators.project)
+    publisher = get_publisher(settings.project_id)
+    old = batch("OLD", 3)
+    aggregate_batch(old, Delivery("before"), settings, db, publisher)
+    ticker = db.collection("tickers").document("OLD")
+    ticker.collection("hours").document(hour_key(T0)).update({"items": firestore.DELETE_FIELD})
+    state = ticker.collection("state").document("signatures")
+    state.update({"counted_ids": firestore.DELETE_FIELD})
+    for m in old.mentions:
+        ticker.collection("seen").document(m.item_id).set({"hour": hour_key(T0)})
+
+    again = aggregate_batch(old, Delivery("redelivered"), settings, db, publisher)
+    assert again.counted == 0 and hour_doc(db, "OLD")["mentions"] == 3
+    newer = aggregate_batch(batch("OLD", 2, offset=3), Delivery("after"), settings, db, publisher)
+    assert newer.counted == 2 and hour_doc(db, "OLD")["mentions"] == 5
+    assert hour_key(T0) not in json.loads((state.get().to_dict() or {})["counted_ids"])
+    assert aggregate_batch(old, Delivery("once more"), settings, db, publisher).counted == 0

@@ -42,7 +42,7 @@ def test_the_best_of_the_day_are_kept_and_nothing_older_or_secondary() -> None:
     ]
     kept = evidence.keep_candidates(evidence.citable(items), T0)
     ids = [e.item_id for e in kept]
-    assert len(kept) == evidence.KEPT
+    assert evidence.KEPT < len(kept) <= 2 * evidence.KEPT  # the best and the newest
     assert ids[:3] == ["t1_2", "t1_3", "t1_4"]  # DD first, then posts, then comments by score
     assert "t1_1" not in ids and "t1_5" not in ids
 
@@ -84,3 +84,26 @@ def test_the_configured_number_of_citations_cannot_exceed_what_is_kept() -> None
     DetectionConfig.model_validate({"evidence_max": evidence.KEPT})
     with pytest.raises(ValidationError):
         DetectionConfig.model_validate({"evidence_max": evidence.KEPT + 1})
+
+
+def test_when_the_best_of_the_day_age_out_the_newest_are_still_there_to_cite() -> None:
+    """Twenty DD posts, then a day of comments: once the posts leave the window, the update
+    still cites comments of the day, not nothing."""
+    posts = [mention(i, T0 + i, dd=True, kind="post", score=100) for i in range(evidence.KEPT)]
+    effect = plan("ABC", posts, hours={}, days={}, recent=[], previous_as_of=None)
+    for hour in range(1, 23):
+        later = [mention(1000 + 2 * hour + j, T0 + hour * HOUR + j, score=1) for j in range(2)]
+        effect = plan("ABC", later, hours={}, days={}, recent=[], previous_as_of=effect.as_of, evidence=effect.evidence)
+    late = plan(
+        "ABC",
+        [mention(5000, T0 + 24.5 * HOUR)],
+        hours={},
+        days={},
+        recent=[],
+        previous_as_of=effect.as_of,
+        evidence=effect.evidence,
+    )
+    assert late.summary is not None
+    update = counted(late.summary, late.series, DEFAULT_CONFIG, late.evidence)
+    assert len(update.evidence) == DEFAULT_CONFIG.evidence_max
+    assert all(e.created_utc >= T0 + 0.5 * HOUR for e in update.evidence)

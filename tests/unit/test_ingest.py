@@ -209,6 +209,7 @@ def test_mentions_are_grouped_into_one_batch_per_ticker() -> None:
     ]
     assert all(b.run_id == "run-1" for b in batches)
     assert {i.id: i.tickers for i in extracted.items}["t3_a"] == ("GME", "AMC")
+    assert {b.config_version for b in extracted.batches("run-1", 7)} == {7}  # the run's config version travels on
 
 
 def test_author_facts_travel_with_the_item_into_its_mentions() -> None:
