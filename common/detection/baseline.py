@@ -68,9 +68,15 @@ class GlobalStats:
 def global_rate(week_mentions: Mapping[str, int], hours: float = 168.0) -> float:
     """Mentions per hour of the average ticker, from each known ticker's 7-day count (what the
     ``tickers/*`` summaries hold, and what the backtest keeps in memory)."""
-    if not week_mentions:
+    return mean_rate(sum(week_mentions.values()), len(week_mentions), hours)
+
+
+def mean_rate(week_total: int, tickers: int, hours: float = 168.0) -> float:
+    """:func:`global_rate` from the total and the number of tickers (what an aggregation
+    query over the summaries gives)."""
+    if tickers <= 0:
         return GlobalStats.rate
-    return sum(week_mentions.values()) / len(week_mentions) / max(1.0, hours)
+    return week_total / tickers / max(1.0, hours)
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,13 @@ from google.cloud import firestore
 
 from common import log
 from common.adapters import firestore as fs
-from common.detection.baseline import HOUR, GlobalStats, global_rate
+from common.detection.baseline import HOUR, GlobalStats, mean_rate
 from common.detection.lifecycle import Alert
 from common.detection.market import activity
 from common.detection_config import DetectionConfig, Versions, in_force
-from common.timekeys import hour_key, hour_start
+from common.timekeys import hour_key
 from common.windows import WindowStats
+from functions.detect import crowd as crowd_of
 
 logger = log.get_logger(__name__)
 
@@ -100,23 +101,20 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
             doc = ref.get().to_dict() or doc
     crowd = snaps[crowd_ref.path].to_dict() if snaps[crowd_ref.path].exists else None
     if crowd is None:
-        # One scan of the summaries per data hour: the community's hourly volume (the sum
-        # of every ticker's series) for the market activity, the 7-day counts for the rate.
-        weeks: dict[str, int] = {}
-        by_key: dict[str, int] = {}
-        for s in db.collection(fs.TICKERS).select(["windows", "series"]).stream():
-            data = s.to_dict() or {}
-            weeks[s.id] = int(((data.get("windows") or {}).get("7d") or {}).get("mentions") or 0)
-            for key, n in (data.get("series") or {}).items():
-                by_key[key] = by_key.get(key, 0) + int(n)
-        community = {hour_start(key) // HOUR: n for key, n in by_key.items()}
-        market = activity(community, hour, window=config.market_window_hours, days=config.market_days)
+        # Once per data hour: the community's hourly volume for the market activity (kept
+        # hour to hour, the latest recounted) and the 7-day counts for the rate, by
+        # aggregation queries over the summaries (functions/detect/crowd.py).
+        previous = ref.collection(HOURS).document(hour_key((hour - 1) * HOUR)).get()
+        volumes = crowd_of.community(db, hour, config, previous.to_dict() if previous.exists else None)
+        market = activity(volumes, hour, window=config.market_window_hours, days=config.market_days)
+        tickers, week_total = crowd_of.week_counts(db)
         since = float(doc.get("since") or as_of)
         crowd = {
             "market": {"observed": market.observed, "expected": market.expected},
-            "rate": global_rate(weeks, min(168.0, max(1.0, (as_of - since) / HOUR))),
-            "tickers": len(weeks),
+            "rate": mean_rate(week_total, tickers, min(168.0, max(1.0, (as_of - since) / HOUR))),
+            "tickers": tickers,
             "hour": hour_key(as_of),
+            "community": {str(h): n for h, n in sorted(volumes.items())},
         }
         if not fs.create_if_absent(crowd_ref, crowd):  # another event of this hour was first
             crowd = crowd_ref.get().to_dict() or crowd

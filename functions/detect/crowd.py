@@ -1,0 +1,73 @@
+"""The crowd of a data hour, from Firestore aggregation queries rather than a scan.
+
+What a ticker is compared with (``common.detection.baseline.global_rate`` and
+``common.detection.market.activity``) needs every ticker's 7-day count and the community's
+hourly volume over the market window. Reading every ``tickers/*`` summary for that costs
+one read per ticker per data hour; a ``count`` and a ``sum`` over the summaries cost one
+read per thousand tickers. The community's volumes are kept in each hour's crowd document,
+so the next hour recounts only the latest ``RECOUNT_HOURS`` (items of those may still be
+arriving) and takes the older ones from the hour before; with no such document (the first
+hour, or a quiet one) it scans the summaries once.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.field_path import FieldPath
+
+from common.adapters import firestore as fs
+from common.detection.baseline import HOUR
+from common.detection_config import DetectionConfig
+from common.timekeys import hour_key, hour_start
+
+RECOUNT_HOURS = 2  # the latest hours recounted at each new hour: later items may still land there
+SEVEN_DAYS = FieldPath("windows", "7d", "mentions")
+
+
+def span(hour: int, config: DetectionConfig) -> range:
+    """The hours (indexes) the market term reads before ``hour``: its window, and the same
+    window on each of the previous ``market_days`` days."""
+    return range(hour - config.market_window_hours - 24 * config.market_days, hour)
+
+
+def week_counts(db: firestore.Client) -> tuple[int, int]:
+    """How many tickers have a summary, and their 7-day mentions summed: one query."""
+    query = db.collection(fs.TICKERS).sum(SEVEN_DAYS, alias="mentions").count(alias="tickers")
+    values = {r.alias: r.value for row in query.get() for r in row}
+    return int(values.get("tickers") or 0), int(values.get("mentions") or 0)
+
+
+def hour_volume(db: firestore.Client, hour: int) -> int:
+    """The community's discussion volume in the hour ``hour``: every summary's ``series``
+    entry for it, summed by Firestore."""
+    field = FieldPath("series", hour_key(hour * HOUR))
+    rows = db.collection(fs.TICKERS).sum(field, alias="volume").get()
+    return int(next((r.value for row in rows for r in row if r.alias == "volume"), 0) or 0)
+
+
+def scanned(db: firestore.Client, hours: range) -> dict[int, int]:
+    """The community's volume per hour of ``hours`` from every summary's series: the fallback
+    when no earlier hour's crowd holds them (one read per ticker)."""
+    by_hour: dict[int, int] = {}
+    for snap in db.collection(fs.TICKERS).select(["series"]).stream():
+        for key, n in ((snap.to_dict() or {}).get("series") or {}).items():
+            index = hour_start(key) // HOUR
+            if index in hours:
+                by_hour[index] = by_hour.get(index, 0) + int(n)
+    return by_hour
+
+
+def community(
+    db: firestore.Client, hour: int, config: DetectionConfig, before: Mapping[str, Any] | None
+) -> dict[int, int]:
+    """The community's volume for every hour of :func:`span` (0 included): the older ones
+    from ``before`` (the previous hour's crowd document) when it holds them all, the latest
+    ``RECOUNT_HOURS`` counted now."""
+    hours = span(hour, config)
+    recount = range(max(hours.start, hour - RECOUNT_HOURS), hour)
+    kept = (before or {}).get("community")
+    older = {int(k): int(v) for k, v in kept.items()} if isinstance(kept, dict) else {}
+    if any(h not in older for h in hours if h not in recount):  # none kept, or another span
+        return {h: 0 for h in hours} | scanned(db, hours)
+    return {h: older[h] for h in hours if h not in recount} | {h: hour_volume(db, h) for h in recount}

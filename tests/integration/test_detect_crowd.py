@@ -1,0 +1,56 @@
+"""The crowd of a data hour from aggregation queries, against the real Firestore emulator:
+the same figures a scan of every summary gives, at a cost that does not grow with the
+number of tickers."""
+
+from google.cloud import firestore
+
+from common.adapters import firestore as fs
+from common.detection.baseline import HOUR, global_rate, mean_rate
+from common.detection_config import DEFAULT_CONFIG
+from common.timekeys import hour_key
+from devtools import firestore_ops
+from emulators.stack import Stack
+from functions.detect import crowd
+
+NOW = 1_767_888_000 // 3600  # an hour index
+
+
+def seed(db: firestore.Client, tickers: int) -> dict[str, int]:
+    """``tickers`` summaries with series over the last ten days and 7-day counts."""
+    weeks: dict[str, int] = {}
+    for t in range(tickers):
+        series = {hour_key((NOW - h) * HOUR): (t + h) % 5 for h in range(1, 240) if (t + h) % 5}
+        weeks[f"T{t}"] = sum(n for k, n in series.items() if k >= hour_key((NOW - 168) * HOUR))
+        db.collection(fs.TICKERS).document(f"T{t}").set(
+            {"series": series, "windows": {"7d": {"mentions": weeks[f"T{t}"]}}, "as_of": float(NOW * HOUR)}
+        )
+    return weeks
+
+
+def test_aggregation_queries_give_what_a_scan_of_every_summary_gives(emulators: Stack) -> None:
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    weeks = seed(db, 30)
+    hours = crowd.span(NOW, DEFAULT_CONFIG)
+    scan = crowd.scanned(db, hours)
+    assert crowd.hour_volume(db, NOW - 1) == scan.get(NOW - 1, 0) > 0
+    tickers, total = crowd.week_counts(db)
+    assert (tickers, total) == (30, sum(weeks.values()))
+    assert mean_rate(total, tickers, 100.0) == global_rate(weeks, 100.0)
+    first = crowd.community(db, NOW, DEFAULT_CONFIG, None)
+    assert set(first) == set(hours) and {h: n for h, n in first.items() if n} == scan
+
+
+def test_the_next_hour_recounts_only_the_latest_hours_and_keeps_the_rest(emulators: Stack) -> None:
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    firestore_ops.wrap(db)
+    seed(db, 30)
+    before = {"community": {str(h): n for h, n in crowd.community(db, NOW - 1, DEFAULT_CONFIG, None).items()}}
+    reads = fs.totals().reads
+    after = crowd.community(db, NOW, DEFAULT_CONFIG, before)
+    assert fs.totals().reads - reads == crowd.RECOUNT_HOURS  # one aggregation query each, not 30 reads
+    scan = crowd.scanned(db, crowd.span(NOW, DEFAULT_CONFIG))
+    assert {h: n for h, n in after.items() if n} == scan
+    wider = DEFAULT_CONFIG.model_copy(update={"market_days": DEFAULT_CONFIG.market_days + 1})
+    assert set(crowd.community(db, NOW, wider, before)) == set(crowd.span(NOW, wider))  # another span: scanned
