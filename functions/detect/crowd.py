@@ -5,15 +5,16 @@ What a ticker is compared with (``common.detection.baseline.global_rate`` and
 hourly volume over the market window. Reading every ``tickers/*`` summary for that costs
 one read per ticker per data hour; a ``count`` and a ``sum`` over the summaries cost one
 read per thousand tickers. The community's volumes are kept in each hour's crowd document,
-so the next hour recounts only the latest ``RECOUNT_HOURS`` (items of those may still be
-arriving) and takes the older ones from the hour before; with no such document (the first
-hour, or a quiet one) it scans the summaries once.
+so a new hour recounts only the hours since the newest earlier crowd's latest
+``RECOUNT_HOURS`` (items of those may still be arriving) and takes the older ones from it;
+with no such document (the first hour) it scans the summaries once.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from common.adapters import firestore as fs
@@ -22,6 +23,7 @@ from common.detection_config import DetectionConfig
 from common.timekeys import hour_key, hour_start
 
 RECOUNT_HOURS = 2  # the latest hours recounted at each new hour: later items may still land there
+MAX_RECOUNT = 48  # hours to recount one by one before a single scan of the summaries is cheaper
 SEVEN_DAYS = FieldPath("windows", "7d", "mentions")
 
 
@@ -58,16 +60,26 @@ def scanned(db: firestore.Client, hours: range) -> dict[int, int]:
     return by_hour
 
 
+def latest_before(crowds: firestore.CollectionReference, hour: int) -> Mapping[str, Any] | None:
+    """The newest crowd document of an hour before ``hour`` (one read): hours without any
+    decision have none."""
+    query = crowds.where(filter=FieldFilter("hour", "<", hour_key(hour * HOUR)))
+    query = fs.indexed(query.order_by("hour", direction=firestore.Query.DESCENDING).limit(1))
+    return next((snap.to_dict() for snap in query.stream()), None)
+
+
 def community(
     db: firestore.Client, hour: int, config: DetectionConfig, before: Mapping[str, Any] | None
 ) -> dict[int, int]:
     """The community's volume for every hour of :func:`span` (0 included): the older ones
-    from ``before`` (the previous hour's crowd document) when it holds them all, the latest
-    ``RECOUNT_HOURS`` counted now."""
+    from ``before`` (the newest earlier crowd document) when it holds them all, and the
+    hours since its own latest ``RECOUNT_HOURS`` counted now; a scan of the summaries when
+    ``before`` is missing, of another span, or more than ``MAX_RECOUNT`` hours back."""
     hours = span(hour, config)
-    recount = range(max(hours.start, hour - RECOUNT_HOURS), hour)
     kept = (before or {}).get("community")
     older = {int(k): int(v) for k, v in kept.items()} if isinstance(kept, dict) else {}
-    if any(h not in older for h in hours if h not in recount):  # none kept, or another span
+    then = hour_start(str((before or {}).get("hour") or hour_key(0))) // HOUR
+    recount = range(max(hours.start, then - RECOUNT_HOURS), hour)
+    if len(recount) > MAX_RECOUNT or any(h not in older for h in hours if h not in recount):
         return {h: 0 for h in hours} | scanned(db, hours)
     return {h: older[h] for h in hours if h not in recount} | {h: hour_volume(db, h) for h in recount}

@@ -104,8 +104,8 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
         # Once per data hour: the community's hourly volume for the market activity (kept
         # hour to hour, the latest recounted) and the 7-day counts for the rate, by
         # aggregation queries over the summaries (functions/detect/crowd.py).
-        previous = ref.collection(HOURS).document(hour_key((hour - 1) * HOUR)).get()
-        volumes = crowd_of.community(db, hour, config, previous.to_dict() if previous.exists else None)
+        previous = crowd_of.latest_before(ref.collection(HOURS), hour)
+        volumes = crowd_of.community(db, hour, config, previous)
         market = activity(volumes, hour, window=config.market_window_hours, days=config.market_days)
         tickers, week_total = crowd_of.week_counts(db)
         since = float(doc.get("since") or as_of)

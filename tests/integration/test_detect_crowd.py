@@ -41,15 +41,24 @@ def test_aggregation_queries_give_what_a_scan_of_every_summary_gives(emulators: 
     assert set(first) == set(hours) and {h: n for h, n in first.items() if n} == scan
 
 
-def test_the_next_hour_recounts_only_the_latest_hours_and_keeps_the_rest(emulators: Stack) -> None:
+def test_a_later_hour_recounts_only_the_hours_since_the_last_crowd_and_keeps_the_rest(emulators: Stack) -> None:
+    """The crowd of hour NOW - 5 (hours without decisions in between have none): NOW's
+    recounts the hours from its latest RECOUNT_HOURS on, one aggregation query each."""
     assert emulators.emulators
     db = firestore.Client(project=emulators.emulators.project)
     firestore_ops.wrap(db)
     seed(db, 30)
-    before = {"community": {str(h): n for h, n in crowd.community(db, NOW - 1, DEFAULT_CONFIG, None).items()}}
+    crowds = db.collection("stats").document("global").collection("hours")
+    earlier = crowd.community(db, NOW - 5, DEFAULT_CONFIG, None)
+    crowds.document(hour_key((NOW - 5) * HOUR)).set(
+        {"hour": hour_key((NOW - 5) * HOUR), "community": {str(h): n for h, n in earlier.items()}}
+    )
+    crowds.document(hour_key((NOW + 3) * HOUR)).set({"hour": hour_key((NOW + 3) * HOUR)})  # a later hour's
     reads = fs.totals().reads
+    before = crowd.latest_before(crowds, NOW)
+    assert before is not None and before["hour"] == hour_key((NOW - 5) * HOUR)
     after = crowd.community(db, NOW, DEFAULT_CONFIG, before)
-    assert fs.totals().reads - reads == crowd.RECOUNT_HOURS  # one aggregation query each, not 30 reads
+    assert fs.totals().reads - reads == 1 + 5 + crowd.RECOUNT_HOURS  # not 30 summaries
     scan = crowd.scanned(db, crowd.span(NOW, DEFAULT_CONFIG))
     assert {h: n for h, n in after.items() if n} == scan
     wider = DEFAULT_CONFIG.model_copy(update={"market_days": DEFAULT_CONFIG.market_days + 1})
