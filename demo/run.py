@@ -425,20 +425,25 @@ class Demo:
             ]
         )
 
+    def start_watched(self) -> None:
+        """The stack, with the logs and topics the replay watches to know what is behind."""
+        self.fetches = FetchReports(FunctionLog.from_end(self.options.log_dir / "fetch.log"))
+        self.detections = DetectDecisions(FunctionLog.from_end(self.options.log_dir / "detect.log"))
+        self.aggregations = AggregateBatches(FunctionLog.from_end(self.options.log_dir / "aggregate.log"))
+        self.start_stack()
+        assert self.stack is not None
+        self.observers = Observers(self.stack.env["GOOGLE_CLOUD_PROJECT"]).start()
+
     def run(self) -> int:
         began = time.monotonic()
         self.labels = lbl.load(self.options.corpus) if not self.options.live else []
         with Display(total_s=1.0) as display:
             self.display = display
             display.say("starting the local stack (emulators, every function, provisioning)…")
-            self.fetches = FetchReports(FunctionLog.from_end(self.options.log_dir / "fetch.log"))
-            self.detections = DetectDecisions(FunctionLog.from_end(self.options.log_dir / "detect.log"))
-            self.aggregations = AggregateBatches(FunctionLog.from_end(self.options.log_dir / "aggregate.log"))
-            self.start_stack()
+            self.start_watched()
             assert self.stack is not None and self.dashboard is not None
             web = f"web app at {self.stack.web.url}; " if self.stack.web is not None else ""
             display.say(f"stack up in {time.monotonic() - began:.0f} s; {web}dashboard at {self.dashboard.url}")
-            self.observers = Observers(self.stack.env["GOOGLE_CLOUD_PROJECT"]).start()
             if self.options.detection_config:
                 self.configure_detection(self.options.detection_config)
             self.subscribe_demo_user()
