@@ -163,7 +163,8 @@ def publish_all(stack: Stack, messages: list[MentionBatch]) -> list[str]:
 
 def snapshot(db: firestore.Client, symbols: list[str]) -> dict[str, Any]:
     """Every document the aggregator wrote for ``symbols``, by path (the summary without the
-    ``detection`` field, which the running ``detect`` owns)."""
+    ``detection`` field and ``state/`` without the episode pointer, which the running
+    ``detect`` owns and writes when it gets to them)."""
     out: dict[str, Any] = {}
     for symbol in symbols:
         ticker = db.collection("tickers").document(symbol)
@@ -172,7 +173,8 @@ def snapshot(db: firestore.Client, symbols: list[str]) -> dict[str, Any]:
         out[ticker.path] = summary
         for name in ("hours", "days", "state"):
             for doc in ticker.collection(name).stream():
-                out[doc.reference.path] = doc.to_dict()
+                if not (name == "state" and doc.id == "episode"):
+                    out[doc.reference.path] = doc.to_dict()
     return out
 
 
