@@ -63,6 +63,7 @@ locals {
     "cursors-comments-ahead" = { collection = "cursors", field = "tree_comments_ahead" }
     "cursors-community"      = { collection = "cursors", field = "community" }
     "cursors-authors"        = { collection = "cursors", field = "authors" }
+    "state-before"           = { collection = "state", field = "before" } # detect's alert before a data hour
   }
 }
 

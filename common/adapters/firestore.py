@@ -27,6 +27,7 @@ RATELIMITS = "ratelimits"  # api: one counter per caller per minute
 DELIVERIES = "deliveries"  # notify: one record per user, alert, level and channel
 SENT = "sent"  # subcollection of users/{id}: notify's messages per channel per hour
 DIGESTS = "digests"  # notify: one per user and hour, {user|hour}, the hour's events in its entries
+STATE = "state"  # subcollection of tickers/{symbol}: aggregate's and detect's private state
 DIGEST_ENTRIES = "digest_entries"  # subcollection of digests/{id}: one per delivery id
 
 # Fields exempt from single-field indexing (name -> collection group, field): never queried,
@@ -39,6 +40,7 @@ UNINDEXED_FIELDS: dict[str, tuple[str, str]] = {
     "cursors-comments-ahead": (CURSORS, "tree_comments_ahead"),
     "cursors-community": (CURSORS, "community"),
     "cursors-authors": (CURSORS, "authors"),
+    "state-before": (STATE, "before"),  # detect's copy of an alert as it stood before a data hour
 }
 
 # Collections whose documents Firestore deletes by a TTL policy on this timestamp field.

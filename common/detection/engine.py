@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
-from common.detection.lifecycle import Alert, step
+from common.detection.lifecycle import Alert, Redo, redecide, step
 from common.detection.market import activity
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
@@ -96,6 +96,7 @@ def decide(
     stats: GlobalStats,
     config: DetectionConfig,
     config_version: int = 0,
+    redo: Redo | None = None,
 ) -> Outcome:
     """One ticker update from its buckets. ``counts`` is :func:`volumes` of ``buckets``
     (passed in so the backtest can keep it incrementally)."""
@@ -111,6 +112,7 @@ def decide(
         stats=stats,
         config=config,
         config_version=config_version,
+        redo=redo,
     )
 
 
@@ -126,17 +128,22 @@ def decide_summary(
     stats: GlobalStats,
     config: DetectionConfig,
     config_version: int = 0,
+    redo: Redo | None = None,
 ) -> Outcome:
     """One ticker update from what its summary holds: fit the baseline on ``counts`` (hour
     index -> volume), evaluate with the 6h/24h windows ending at the hour of ``as_of``, step
-    the alert. ``evidence`` is only used when the step opens, escalates or reopens."""
+    the alert (or, with ``redo``, decide its data hour again). ``evidence`` is only used when
+    the step opens, escalates or reopens."""
     now = int(as_of // HOUR)
     observed = observed_hours(counts, now, config, stats.since)
     base = fit(counts, now, observed_hours=observed, stats=stats, config=config)
     ev = evaluate(
         symbol, six, day, counts, base, as_of=as_of, config=config, stats_since=stats.since, market=stats.market
     )
-    alert, events = step(previous, ev, evidence, config, config_version)
+    if redo is not None:  # the hour was decided already: again, from the alert before it
+        alert, events = redecide(redo.before, previous, ev, evidence, config=config, config_version=config_version)
+    else:
+        alert, events = step(previous, ev, evidence, config, config_version)
     return Outcome(ev, alert, events)
 
 

@@ -228,3 +228,44 @@ def _continue(
 
 
 ANNOUNCED = frozenset({"opened", "escalated", "reopened"})
+
+
+@dataclass(frozen=True)
+class Redo:
+    """The update's data hour was decided already; ``before`` is the alert as it stood
+    before that hour's first decision (None: there was none)."""
+
+    before: Alert | None
+
+
+def redecide(
+    before: Alert | None,
+    current: Alert | None,
+    ev: Evaluation,
+    evidence: Iterable[Evidence],
+    *,
+    config: DetectionConfig,
+    config_version: int = 0,
+) -> tuple[Alert | None, tuple[str, ...]]:
+    """A later update of a data hour already decided: the hour is decided again from the
+    alert as it stood before that hour (``before``), so the hour's last counts decide it,
+    whichever of its batches (one per subreddit) came first. The backtest decides each hour
+    once, on its full counts; this is the same decision reached in steps.
+
+    An alert the hour opened or raised is never taken back: when deciding from ``before``
+    would drop the open alert ``current``, resolve it, lower its level or call a pump organic
+    again, the hour goes on from ``current`` instead (the one case where the order of batches
+    still shows). A resolution on the hour's first batches is taken back by its later ones."""
+    alert, events = step(before, ev, evidence, config, config_version)
+    if current is None or not current.active:
+        return alert, events
+    withdrawn = (
+        alert is None
+        or alert.alert_id != current.alert_id
+        or not alert.active
+        or alert.level < current.level
+        or (current.kind == "pump" and alert.kind != "pump")
+    )
+    if withdrawn:
+        return step(current, ev, evidence, config, config_version)
+    return alert, events

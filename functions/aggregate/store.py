@@ -40,7 +40,7 @@ ITEMS = "items"
 # Per-item markers of items counted before hour buckets named them (their hour's ``items``
 # then holds fewer ids than its ``mentions``): read only for such a bucket; TTL-deleted.
 SEEN = fs.SEEN
-STATE = "state"  # subcollection of tickers/{symbol}: the aggregator's private state
+STATE = fs.STATE
 SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
 # Past this, the kept window buckets are dropped and the ticker's batches query its buckets:
 # the state document must stay well under Firestore's 1 MiB with the signatures beside it.

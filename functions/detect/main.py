@@ -110,6 +110,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         stats=store.read_stats(db, as_of, snap.config),  # after the stale check: a stale copy scans nothing
         config=snap.config,
         config_version=snap.config_version,
+        redo=snap.redo(as_of),  # a later batch of a data hour already decided
     )
     alert = outcome.alert
     published = 0

@@ -19,7 +19,7 @@ from google.cloud import firestore
 from common import log
 from common.adapters import firestore as fs
 from common.detection.baseline import HOUR, GlobalStats, mean_rate
-from common.detection.lifecycle import Alert
+from common.detection.lifecycle import Alert, Redo
 from common.detection.market import activity
 from common.detection_config import DetectionConfig, Versions, in_force
 from common.timekeys import hour_key
@@ -54,6 +54,18 @@ class Snapshot:
     # the newest update decided: its as_of and counted volume (None: unknown), from the pointer
     decided_as_of: float = 0.0
     decided_volume: int | None = None
+    # the data hour of that decision and the alert as it stood before that hour's first
+    # decision: a later update of the same hour is decided again from it (lifecycle.redecide)
+    decided_hour: int | None = None
+    before: Alert | None = None
+
+    def redo(self, as_of: float) -> Redo | None:
+        """Decide ``as_of``'s data hour again (from ``before``), or None: its first decision."""
+        return Redo(self.before) if self.decided_hour == int(as_of // HOUR) else None
+
+    def before_hour(self, as_of: float) -> Alert | None:
+        """What the pointer keeps as ``before`` after deciding ``as_of``."""
+        return self.before if self.decided_hour == int(as_of // HOUR) else self.alert
 
     def stale(self, as_of: float, volume: int | None) -> bool:
         """Older than what was decided: an earlier moment, or the same moment counted before a
@@ -65,11 +77,13 @@ class Snapshot:
 
 DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)
 # tickers/{S}/state/episode: owned by detect, the ticker's current episode and the newest
-# update decided ({alert_id, as_of, volume}). Every decision commits it on its read time as
-# precondition, together with the alert and the summary's ``detection``: two deliveries that
+# update decided ({alert_id, as_of, volume, hour, before}: ``before`` is the alert as it stood
+# before that data hour, so a later batch of the hour decides it again from there). Every
+# decision commits it on its read time as precondition, together with the alert and the
+# summary's ``detection``: two deliveries that
 # both saw no open episode cannot both open one, and a stale copy decided beside a newer
 # update cannot write its older detection over the newer one.
-STATE, EPISODE = "state", "episode"
+STATE, EPISODE = fs.STATE, "episode"
 
 
 def episode_ref(db: firestore.Client, symbol: str) -> firestore.DocumentReference:
@@ -186,6 +200,8 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
         moments,
         float(pointer.get("as_of") or detection.get("as_of") or 0.0),
         int(pointer["volume"]) if isinstance(pointer.get("volume"), int) else None,
+        int(pointer["hour"]) if isinstance(pointer.get("hour"), int) else None,
+        Alert.from_doc(pointer["before"]) if isinstance(pointer.get("before"), dict) else None,
     )
 
 
@@ -217,7 +233,14 @@ def commit(
             batch.update(ref, doc, option=db.write_option(last_update_time=snap.alert_update_time))
         else:
             batch.create(ref, doc)
-    pointer = {"alert_id": pointer_id, "as_of": decided[0], "volume": decided[1]}
+    before = snap.before_hour(decided[0])
+    pointer = {
+        "alert_id": pointer_id,
+        "as_of": decided[0],
+        "volume": decided[1],
+        "hour": int(decided[0] // HOUR),
+        "before": before.to_doc() if before is not None else None,
+    }
     if snap.episode_update_time is None:
         batch.create(episode_ref(db, symbol), pointer)
     else:

@@ -2,7 +2,7 @@
 
 from common.detection.baseline import GlobalStats
 from common.detection.engine import TickerState, decide
-from common.detection.lifecycle import ANNOUNCED, Alert
+from common.detection.lifecycle import ANNOUNCED, Alert, Redo
 from common.detection_config import DEFAULT_CONFIG
 from common.evidence import Evidence, select_evidence
 from common.messages import Mention
@@ -180,3 +180,33 @@ def test_the_reasons_quote_the_numbers_of_the_evaluation_they_came_from() -> Non
     assert later.score != alert.score  # the latest evaluation ...
     assert later.trigger == alert.trigger and later.reasons == alert.reasons  # ... the reasons keep theirs
     assert later.peak_score == max(alert.score, later.score)
+
+
+def decide_hour(ms: list[Mention], as_of: float, previous: Alert | None, redo: Redo | None) -> Alert | None:
+    state = TickerState()
+    state.add(buckets_of(ms))
+    outcome = decide(
+        "CRSP", state.buckets, state.counts, previous, [], as_of=as_of, stats=STATS, config=DEFAULT_CONFIG, redo=redo
+    )
+    return outcome.alert
+
+
+def test_an_hours_later_batch_decides_the_hour_again_from_the_alert_before_it() -> None:
+    # the hour's first batch (one subreddit) just opens; the whole hour is a far bigger spike
+    first = [*HISTORY, *mentions(NOW, 12, prefix="s")]
+    whole = [*first, *mentions(NOW, 60, prefix="t")]
+    partial = decide_hour(first, NOW * HOUR + 3000, None, None)
+    assert partial is not None and partial.level == 1
+    at_once = decide_hour(whole, NOW * HOUR + 3100, None, None)
+    in_steps = decide_hour(whole, NOW * HOUR + 3100, partial, Redo(None))
+    stepped_on = decide_hour(whole, NOW * HOUR + 3100, partial, None)
+    assert stepped_on is not None and stepped_on.level == 2  # what growth since the first batch would say
+    assert in_steps == at_once  # the hour's full counts decide it: opened once, level 1
+
+
+def test_an_alert_the_hours_first_batch_opened_is_not_taken_back() -> None:
+    partial = decide_hour(SPIKE, NOW * HOUR + 3000, None, None)
+    assert partial is not None
+    # a later batch of the hour that would not open anything from scratch (here: a quiet count)
+    kept = decide_hour(HISTORY, NOW * HOUR + 3100, partial, Redo(None))
+    assert kept is not None and kept.alert_id == partial.alert_id
