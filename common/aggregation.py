@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from common import duplicates
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.duplicates import Signature
-from common.evidence import Evidence, citable, keep_candidates, select_evidence
+from common.evidence import Evidence, keep_candidates, select_evidence
 from common.messages import Counted, Mention
 from common.metrics import (
     WEEK_DAYS,
@@ -78,6 +78,13 @@ class Plan:
     recent_hours: dict[str, HourBucket]
     recent_days: dict[str, HourBucket]
     evidence: tuple[Evidence, ...] = ()  # the candidates kept after this batch (common.evidence)
+
+
+def citable(mentions: Iterable[Mention]) -> list[Evidence]:
+    """The mentions an alert may cite (:mod:`common.evidence`): not those naming the ticker
+    only as another company's partner or peer (the post is about the other company)."""
+    names = Evidence.__dataclass_fields__
+    return [Evidence(**{name: getattr(m, name) for name in names}) for m in mentions if m.role == "primary"]
 
 
 def unique_mentions(mentions: Iterable[Mention]) -> list[Mention]:

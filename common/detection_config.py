@@ -193,15 +193,20 @@ class Versions:
         self._known: dict[tuple[str, int], DetectionConfig] = {}
         self._kept = kept
 
-    def get(self, scope: str, version: int | None) -> DetectionConfig | None:
-        return None if version is None else self._known.get((scope, version))
+    def known(self, scope: str, version: int | None) -> tuple[DetectionConfig, int] | None:
+        """``version``'s thresholds when this process has read them: no read needed."""
+        config = None if version is None else self._known.get((scope, version))
+        return None if config is None or version is None else (config, version)
 
-    def put(self, scope: str, version: int, config: DetectionConfig) -> None:
-        if version < 1:
-            return
-        if len(self._known) >= self._kept:
-            self._known.clear()
-        self._known[(scope, version)] = config
+    def read(self, scope: str, doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:
+        """The config in force in ``doc`` (``config/detection`` as just read), kept for the
+        next message that names its version."""
+        config, version = in_force(doc)
+        if version >= 1:
+            if len(self._known) >= self._kept:
+                self._known.clear()
+            self._known[(scope, version)] = config
+        return config, version
 
 
 def in_force(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:

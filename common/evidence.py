@@ -8,39 +8,12 @@ the ones counted). The backtest keeps them the same way.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any
 
 WINDOW_S = 24 * 3600.0  # an alert cites what was said in the day before it
 # Candidates a ticker keeps, twice (the best and the newest): the upper bound of
 # ``evidence_max`` (DetectionConfig), so any configured number of citations can be chosen.
 KEPT = 20
-
-
-class Citable(Protocol):
-    """What a mention (common.messages.Mention) gives an alert to cite."""
-
-    @property
-    def item_id(self) -> str: ...
-    @property
-    def permalink(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def subreddit(self) -> str: ...
-    @property
-    def author(self) -> str | None: ...
-    @property
-    def created_utc(self) -> float: ...
-    @property
-    def score(self) -> int: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def is_dd(self) -> bool: ...
-    @property
-    def text_length(self) -> int: ...
-    @property
-    def role(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -83,10 +56,3 @@ def keep_candidates(candidates: Iterable[Evidence], as_of: float) -> tuple[Evide
     day = [e for e in candidates if as_of - WINDOW_S <= e.created_utc <= as_of]
     newest = sorted(day, key=lambda e: (e.created_utc, e.item_id), reverse=True)[:KEPT]
     return select_evidence([*select_evidence(day, KEPT), *newest], 2 * KEPT)
-
-
-def citable(mentions: Iterable[Citable]) -> list[Evidence]:
-    """The mentions an alert may cite: not those naming the ticker only as another
-    company's partner or peer (the post is about the other company)."""
-    names = Evidence.__dataclass_fields__
-    return [Evidence(**{name: getattr(m, name) for name in names}) for m in mentions if m.role == "primary"]

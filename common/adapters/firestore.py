@@ -153,6 +153,11 @@ def start_recording() -> None:
     _recording = True
 
 
+def doc_of(snap: "firestore.DocumentSnapshot[Any]") -> dict[str, Any] | None:
+    """A read document's fields, or None when it does not exist."""
+    return (snap.to_dict() or {}) if snap.exists else None
+
+
 def create_if_absent(ref: firestore.DocumentReference, data: dict[str, Any]) -> bool:
     """Create ``ref`` with ``data``; False (and no change) when it already exists."""
     try:

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from common import duplicates, extraction
+from common.aggregation import citable
 from common.detection.baseline import HOUR, GlobalStats
 from common.detection.engine import TickerState, WeekVolume, assess, replay_buckets
 from common.detection.lifecycle import Alert
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
-from common.evidence import citable, keep_candidates
+from common.evidence import keep_candidates
 from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, RedditItem
 from common.metrics import HourBucket, bucket_deltas, is_discussion

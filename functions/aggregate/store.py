@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from common.adapters import firestore as fs
 from common.aggregation import BucketWrite, Plan, counted
-from common.detection_config import DEFAULT_CONFIG, DetectionConfig, Versions, in_force
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig, Versions
 from common.duplicates import Signature
 from common.evidence import Evidence
 from common.messages import Counted, Mention
@@ -193,14 +193,9 @@ class TickerStore:
         touched = set(by_hour)
         state_ref = self.ticker.collection(STATE).document(SIGNATURES)
         config_ref = self.db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
-        known_rules = _configs.get(self.db.project, config_version)
+        known_rules = _configs.known(self.db.project, config_version)
         snaps = self._get_all([state_ref] if known_rules is not None else [state_ref, config_ref])
-        if known_rules is not None and config_version is not None:
-            rules, version = known_rules, config_version
-        else:
-            config_snap = snaps[config_ref.path]
-            rules, version = in_force(config_snap.to_dict() if config_snap.exists else None)
-            _configs.put(self.db.project, version, rules)
+        rules, version = known_rules or _configs.read(self.db.project, fs.doc_of(snaps[config_ref.path]))
         state_snap = snaps[state_ref.path]
         state_doc = (state_snap.to_dict() or {}) if state_snap.exists else {}
         raw_as_of = state_doc.get("as_of")

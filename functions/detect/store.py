@@ -21,7 +21,7 @@ from common.adapters import firestore as fs
 from common.detection.baseline import HOUR, GlobalStats, mean_rate
 from common.detection.lifecycle import Alert, Redo
 from common.detection.market import activity
-from common.detection_config import DetectionConfig, Versions, in_force
+from common.detection_config import DetectionConfig, Versions
 from common.timekeys import hour_key
 from common.windows import WindowStats
 from functions.detect import crowd as crowd_of
@@ -152,7 +152,7 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
     unless ``config_version`` (the one the update was counted with) is known here; and for
     ``latest`` (an update that carries no counts: the detector evaluates the summary's newest
     moment) the summary."""
-    known = _configs.get(db.project, config_version)
+    known = _configs.known(db.project, config_version)
     config_ref = db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
     refs = [episode_ref(db, symbol)]
     if known is None:
@@ -163,12 +163,7 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
     snaps = {snap.reference.path: snap for snap in db.get_all(refs)}
     episode = snaps[refs[0].path]
     ticker = snaps[ticker_ref.path] if latest else None
-    if known is not None and config_version is not None:
-        config, version = known, config_version
-    else:
-        config_snap = snaps[config_ref.path]
-        config, version = in_force(config_snap.to_dict() if config_snap.exists else None)
-        _configs.put(db.project, version, config)
+    config, version = known or _configs.read(db.project, fs.doc_of(snaps[config_ref.path]))
     summary = (ticker.to_dict() or {}) if ticker is not None and ticker.exists else {}
     detection = dict(summary.get(DETECTION) or {})
     windows = summary.get("windows") or {}

@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from common import evidence
-from common.aggregation import counted, plan
+from common.aggregation import citable, counted, plan
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.messages import Counted, Mention
 
@@ -40,7 +40,7 @@ def test_the_best_of_the_day_are_kept_and_nothing_older_or_secondary() -> None:
         mention(5, T0, dd=True, kind="post", score=9999, role="secondary"),  # about another company
         *(mention(100 + i, T0 - i * 60, score=i) for i in range(40)),
     ]
-    kept = evidence.keep_candidates(evidence.citable(items), T0)
+    kept = evidence.keep_candidates(citable(items), T0)
     ids = [e.item_id for e in kept]
     assert evidence.KEPT < len(kept) <= 2 * evidence.KEPT  # the best and the newest
     assert ids[:3] == ["t1_2", "t1_3", "t1_4"]  # DD first, then posts, then comments by score

@@ -1,0 +1,25 @@
+"""A process reads each config version once: versions are fixed, version 0 is not."""
+
+from common.detection_config import DEFAULT_CONFIG, Versions
+
+
+def test_a_version_read_once_is_known_after() -> None:
+    versions = Versions()
+    assert versions.known("p", 7) is None
+    config, version = versions.read("p", {"volume_ratio_min": 7.0, "version": 7})
+    assert (config.volume_ratio_min, version) == (7.0, 7)
+    assert versions.known("p", 7) == (config, 7)
+    assert versions.known("other-project", 7) is None
+    assert versions.known("p", None) is None  # a message that names no version reads
+
+
+def test_version_0_names_no_fixed_thresholds_and_is_never_kept() -> None:
+    versions = Versions()
+    assert versions.read("p", None) == (DEFAULT_CONFIG, 0)
+    assert versions.read("p", {"volume_ratio_min": 9.0})[1] == 0
+    assert versions.known("p", 0) is None
+
+
+def test_an_invalid_document_runs_the_defaults_rather_than_failing_every_event() -> None:
+    config, version = Versions().read("p", {"volume_ratio_min": "high", "version": 3})
+    assert (config, version) == (DEFAULT_CONFIG, 3)
