@@ -135,6 +135,23 @@ def rows_for_items(items: Iterable[RedditItem]) -> list[TableRows]:
     return [TableRows(name, tuple(rows[name]), tuple(ids[name])) for name in TABLES if name in rows]
 
 
+# The insert ids (TableRows.row_ids) among ``@ids`` whose rows a table already holds, for a
+# redelivered message whose earlier attempt may have inserted them before it could record
+# them. The created_at range meets ``require_partition_filter`` and prunes partitions.
+STORED_ROW_IDS_SQL: Final = {
+    REDDIT_ITEMS: "SELECT DISTINCT id AS row_id FROM `{table}` "
+    "WHERE created_at >= @start AND created_at <= @end AND id IN UNNEST(@ids)",
+    MENTIONS: "SELECT DISTINCT CONCAT(item_id, ':', symbol) AS row_id FROM `{table}` "
+    "WHERE created_at >= @start AND created_at <= @end AND item_id IN UNNEST(@ids)",
+}
+
+
+def without(batch: TableRows, stored: set[str]) -> TableRows:
+    """``batch`` less the rows whose insert id is in ``stored``."""
+    keep = [i for i, row_id in enumerate(batch.row_ids) if row_id not in stored]
+    return TableRows(batch.table, tuple(batch.rows[i] for i in keep), tuple(batch.row_ids[i] for i in keep))
+
+
 # Hourly series of one ticker. Rows are first reduced to one per item, so a row that
 # reached BigQuery twice (insertAll de-duplicates only best-effort, for about a minute)
 # is still counted once. ``require_partition_filter`` is met by the created_at range.

@@ -44,14 +44,15 @@ locals {
   # collection => timestamp field after which Firestore deletes the document; equal to
   # TTL_FIELDS in code (tested).
   firestore_ttl = {
-    authors        = "expires_at" # author profile cache: refetched after expiry anyway
-    archived       = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
-    seen           = "expires_at" # aggregate's per-item markers (tickers/*/seen), of buckets that do not name their items
-    ratelimits     = "expires_at" # api rate-limit windows: one document per caller per minute
-    deliveries     = "expires_at" # notify idempotency records: outlive Pub/Sub redelivery
-    sent           = "expires_at" # notify hourly counters per user (users/*/sent)
-    digests        = "expires_at" # notify hourly digests per user, once sent or abandoned
-    digest_entries = "expires_at" # their events (digests/*/digest_entries)
+    authors          = "expires_at" # author profile cache: refetched after expiry anyway
+    archived         = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
+    archive_attempts = "expires_at" # archive: messages worked on, so a redelivery checks BigQuery first
+    seen             = "expires_at" # aggregate's per-item markers (tickers/*/seen), of buckets that do not name their items
+    ratelimits       = "expires_at" # api rate-limit windows: one document per caller per minute
+    deliveries       = "expires_at" # notify idempotency records: outlive Pub/Sub redelivery
+    sent             = "expires_at" # notify hourly counters per user (users/*/sent)
+    digests          = "expires_at" # notify hourly digests per user, once sent or abandoned
+    digest_entries   = "expires_at" # their events (digests/*/digest_entries)
   }
 
   # name => collection group and field never queried and too wide to index (one entry per

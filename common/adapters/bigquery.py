@@ -4,8 +4,9 @@ history query the API uses beyond what Firestore keeps."""
 
 import importlib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.api_core.client_options import ClientOptions
@@ -13,6 +14,7 @@ from google.auth.credentials import AnonymousCredentials
 
 from common import history
 from common.history import TableRows
+from common.messages import RedditItem
 from common.settings import Settings
 
 # Imported at run time on purpose: once mypy follows google-cloud-bigquery's inline types it
@@ -82,6 +84,25 @@ def insert(client: Client, settings: Settings, batch: TableRows) -> list[Rejecte
         index = int(error["index"])
         rejected.append(RejectedRow(batch.table, batch.row_ids[index], batch.rows[index], tuple(error["errors"])))
     return rejected
+
+
+def stored_row_ids(client: Client, settings: Settings, table: str, items: Sequence[RedditItem]) -> set[str]:
+    """The insert ids of ``items``' rows that ``table`` already holds (one query)."""
+    if not items:
+        return set()
+    times = [datetime.fromtimestamp(i.created_utc, UTC) for i in items]
+    job_config = bigquery.QueryJobConfig(
+        query_parameters=[
+            bigquery.ArrayQueryParameter("ids", "STRING", sorted({i.id for i in items})),
+            bigquery.ScalarQueryParameter("start", "TIMESTAMP", min(times) - timedelta(seconds=1)),
+            bigquery.ScalarQueryParameter("end", "TIMESTAMP", max(times) + timedelta(seconds=1)),
+        ]
+    )
+    sql = history.STORED_ROW_IDS_SQL[table].format(table=table_ref(settings, table))
+    rows = client.query(sql, job_config=job_config, retry=RETRY, timeout=REQUEST_TIMEOUT_S).result(
+        timeout=REQUEST_TIMEOUT_S
+    )
+    return {str(row["row_id"]) for row in rows}
 
 
 @dataclass

@@ -22,6 +22,7 @@ DETECTION_CONFIG = "detection"  # config/detection: the detection thresholds in 
 CURSORS = "cursors"
 RUNS = "runs"  # dispatch idempotency: one document per scheduler run
 ARCHIVED = "archived"  # archive idempotency: the items archived, per subreddit and hour
+ARCHIVE_ATTEMPTS = "archive_attempts"  # archive: one per message worked on, so a redelivery knows it is one
 SEEN = "seen"  # tickers/{symbol}/seen/{item_id}: aggregate's per-item markers, for buckets that do not name their items
 RATELIMITS = "ratelimits"  # api: one counter per caller per minute
 DELIVERIES = "deliveries"  # notify: one record per user, alert, level and channel
@@ -48,6 +49,7 @@ UNINDEXED_FIELDS: dict[str, tuple[str, str]] = {
 TTL_FIELDS: dict[str, str] = {
     AUTHORS: "expires_at",
     ARCHIVED: "expires_at",
+    ARCHIVE_ATTEMPTS: "expires_at",
     SEEN: "expires_at",
     RATELIMITS: "expires_at",
     DELIVERIES: "expires_at",

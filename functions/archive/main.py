@@ -11,9 +11,14 @@ Ids are recorded by group, one document per subreddit and hour of ``created_utc`
 groups in one ``get_all`` and writes them in one commit, whatever its number of items. Each
 document is written only if unchanged since it was read (created only if absent); when
 another delivery wrote one in between, the groups are read again and the ids not yet
-recorded are written again, without inserting their rows again. Two deliveries of the same
-item at the same moment can both insert its rows; production's insert ids de-duplicate
-those, and the history query counts distinct items.
+recorded are written again, without inserting their rows again.
+
+An attempt can die between its insert and its record (killed, timed out). Each message
+worked on is noted in ``archive_attempts/{message_id}`` (one write per delivery), so its
+redelivery knows it is one and asks BigQuery which of its rows are in already (one query a
+table, on redelivery only) before inserting the rest. Two different messages carrying the
+same item at the same moment can still both insert its rows; production's insert ids
+de-duplicate those, and the history query counts distinct items.
 
 A row BigQuery rejects can never succeed: it is logged and published to this
 subscription's dead-letter topic with BigQuery's errors, and the message is acknowledged.
@@ -75,6 +80,11 @@ def archive_batch(
         first.setdefault(item.id, item)
     items = list(first.values())
     expires_at = now() + MARKER_TTL
+    # A message worked on before may have had its rows inserted by an attempt that died
+    # before recording them: that redelivery asks BigQuery which rows are in already.
+    retried = not fs.create_if_absent(
+        db.collection(fs.ARCHIVE_ATTEMPTS).document(delivery.message_id), {"expires_at": expires_at}
+    )
     parts = [
         _archive(
             items[start : start + ITEMS_PER_COMMIT],
@@ -84,6 +94,7 @@ def archive_batch(
             client=client,
             publisher=publisher,
             expires_at=expires_at,
+            retried=retried,
         )
         for start in range(0, len(items), ITEMS_PER_COMMIT)
     ]
@@ -115,8 +126,10 @@ def _archive(
     client: bq.Client,
     publisher: Publisher,
     expires_at: datetime,
+    retried: bool = False,
 ) -> Archived:
-    """Archive ``items`` (at most :data:`ITEMS_PER_COMMIT`, each once) not recorded yet."""
+    """Archive ``items`` (at most :data:`ITEMS_PER_COMMIT`, each once) not recorded yet;
+    when ``retried``, only the rows BigQuery does not hold yet."""
     read = _read(db, _entries(items, _most_rejected))
     done = _recorded(read, items)
     todo = [item for item in items if item.id not in done]
@@ -146,6 +159,8 @@ def _archive(
                 )
             )
     tables = history.rows_for_items(storable)
+    if retried:
+        tables = [_not_stored(client, settings, table, storable) for table in tables]
     for table in tables:
         rejected += bq.insert(client, settings, table)
     if rejected:
@@ -154,6 +169,22 @@ def _archive(
     refused = _per_item(rejected)
     _record(db, read, _entries(todo, lambda item: refused.get(item.id, 0)), expires_at)
     return Archived(rows=rows - len(rejected), rejected=len(rejected), duplicates=len(done))
+
+
+def _not_stored(
+    client: bq.Client, settings: Settings, table: history.TableRows, items: list[RedditItem]
+) -> history.TableRows:
+    """``table`` less the rows an earlier attempt of this message inserted without living
+    to record them (killed, timed out): one query, on redelivery only."""
+    stored = bq.stored_row_ids(client, settings, table.table, items)
+    if stored:
+        logger.warning(
+            "%d rows of %s were inserted by an earlier attempt that did not record them; not inserted again",
+            len(stored),
+            table.table,
+            extra={"json_fields": {"row_ids": sorted(stored)[:20]}},
+        )
+    return history.without(table, stored)
 
 
 def archived_ids(db: firestore.Client, items: Iterable[RedditItem]) -> set[str]:

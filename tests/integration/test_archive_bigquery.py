@@ -206,3 +206,27 @@ def test_the_hourly_history_counts_each_item_once_even_if_its_rows_landed_twice(
         ("2023111422", 1, 1, 0, 10),
         ("2023111423", 1, 0, 1, 0),
     ]
+
+
+def test_a_redelivery_after_an_attempt_died_between_its_insert_and_its_record_inserts_nothing_again(
+    emulators: Stack,
+) -> None:
+    """What a kill -9 (or a timeout) between the insert and the record leaves: the rows in
+    BigQuery, the message noted as worked on, the item not recorded. Its redelivery asks
+    BigQuery first and inserts only what is missing (here: one of the two mention rows)."""
+    assert emulators.emulators is not None
+    settings = _settings(emulators)
+    item, message_id = _item(), f"died-{uuid.uuid4().hex[:8]}"
+    items_rows, mention_rows = history.rows_for(item)
+    client = bq.get_client(settings)
+    assert bq.insert(client, settings, items_rows) == []
+    first_mention = history.TableRows(history.MENTIONS, mention_rows.rows[:1], mention_rows.row_ids[:1])
+    assert bq.insert(client, settings, first_mention) == []  # died midway through its inserts
+    db = fs.get_client(emulators.emulators.project)
+    db.collection(fs.ARCHIVE_ATTEMPTS).document(message_id).set({"expires_at": None})
+    assert item.id not in archived_ids(db, [item])
+
+    assert _push(emulators, item, message_id) == 200
+    assert _count(emulators, history.REDDIT_ITEMS, "id", item.id) == 1
+    assert _count(emulators, history.MENTIONS, "item_id", item.id) == 2
+    assert item.id in archived_ids(db, [item])

@@ -96,7 +96,8 @@ def test_a_fetch_runs_batch_costs_one_read_and_one_write_per_hour_and_its_redeli
     items = [archive.item() for _ in range(9)] + [archive.item(hours=-1) for _ in range(2)]
     before = archive.ops()
     assert archive.run(items, "m1") == Archived(rows=22, rejected=0)  # an item row and a mention row each
-    assert _spent(archive, before) == (2, 2)  # two hours: two groups read, two written
+    # two hours: two groups read, two written; and the message noted as worked on
+    assert _spent(archive, before) == (2, 3)
     before = archive.ops()
     assert archive.run(items, "m1") == Archived(rows=0, rejected=0, duplicates=11)
     assert _spent(archive, before) == (2, 0)
@@ -139,7 +140,8 @@ def test_two_batches_of_one_group_both_land_when_one_commits_between_the_others_
     racing = _InsertingFirst(bq.get_client(archive.settings), lambda: archive.run(two, "two"))
     assert archive.run(one, "one", client=racing) == Archived(rows=4, rejected=0)
     # one read, then two's read and commit, then one's commit refused, its re-read, its commit
-    assert _spent(archive, before) == (3, 2)
+    # (and each message noted as worked on)
+    assert _spent(archive, before) == (3, 4)
     assert archived_ids(archive.db, one + two) == {i.id for i in one + two}
     assert archive.rows(one + two) == [1, 1, 1, 1]
     assert archive.run(one + two) == Archived(rows=0, rejected=0, duplicates=4)
