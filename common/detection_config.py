@@ -140,6 +140,18 @@ class DetectionConfig(BaseModel):
         default=1.5, ge=0.0, description="an episode resolves when its 6h volume is at most this multiple of baseline"
     )
     evidence_max: int = Field(default=5, ge=0, le=evidence.KEPT, description="posts cited as evidence per alert")
+    pump_min_mentions_24h: int = Field(
+        default=6,
+        ge=1,
+        description="a day of promotion too thin to spike an hour or six is a pump from this many mentions in 24h "
+        "(with pump risk at pump_risk_max): the pump signals carry the evidence, so the volume bars are lower",
+    )
+    pump_surprise_min: float = Field(
+        default=3.0,
+        gt=0.0,
+        description="the 24h surprise that day needs (the organic bar, surprise_min, guards against chance among "
+        "hundreds of tickers on volume alone; a pump flag also needs its pump risk)",
+    )
     pump_diversity_low: float = Field(
         default=0.3, ge=0.0, le=1.0, description="author diversity at or below this counts fully toward pump risk"
     )

@@ -71,6 +71,7 @@ def score_window(
     min_count: int,
     config: DetectionConfig,
     market_factor: float = 1.0,
+    surprise_min: float | None = None,
 ) -> WindowScore:
     """The rolling ``hours`` window ending ``last_fraction`` into ``end_hour``. Mentions come
     in threads (a post and its replies), so the tail probability is taken on counts divided
@@ -80,7 +81,8 @@ def score_window(
     expected = base.expected(end_hour, hours, last_fraction=last_fraction) * market_factor
     ratio = observed / max(expected, 1e-6)
     s = surprise(observed / config.clumping, expected / config.clumping, config.dispersion)
-    spiking = whole >= min_count and ratio >= config.volume_ratio_min and s >= config.surprise_min
+    bar = config.surprise_min if surprise_min is None else surprise_min
+    spiking = whole >= min_count and ratio >= config.volume_ratio_min and s >= bar
     return WindowScore(hours, round(observed, 3), expected, ratio, s, spiking)
 
 
@@ -242,15 +244,16 @@ def evaluate(
     if not spiking and not warming:
         # Promotion spread thin (a post an hour for two days) never spikes an hour or six; a
         # day of it, made of the pump signals, is a pump all the same. Never organic.
-        slow = score_window(
+        slow = score_window(  # pump bars: the pump signals must also be there, so less volume will do
             counts,
             base,
             now,
             24,
             last_fraction=fraction,
-            min_count=config.min_mentions_6h,
+            min_count=config.pump_min_mentions_24h,
             config=config,
             market_factor=factor,
+            surprise_min=config.pump_surprise_min,
         )
         day_risk = pump_risk(day, config)
         if slow.spiking and day_risk.risk >= config.pump_risk_max:

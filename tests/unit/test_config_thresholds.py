@@ -6,9 +6,10 @@ Production, here, is the pure path the functions run on each event: aggregate's
 :func:`common.detection.engine.decide_summary` on the summary it stored, with the market
 activity read from the summaries' series as ``functions/detect/store.read_stats`` reads it.
 The preview is :func:`common.detection.backtest.preview` over the hour buckets production
-stored, as ``POST /v1/config/detection/preview`` runs it. Four tickers over a week: CROWD
+stored, as ``POST /v1/config/detection/preview`` runs it. Five tickers over a week: CROWD
 chatters every six hours and surges, TEST is pumped (new accounts, copies, emoji, stuffed
-cashtags), ORGA spikes organically twice, NEWS bursts in short posts.
+cashtags), ORGA spikes organically twice, NEWS bursts in short posts, THIN is promoted a post
+every three hours.
 """
 
 from collections.abc import Mapping
@@ -74,6 +75,8 @@ CHANGES: dict[str, Any] = {
     "weekday_prior": 0.0,
     "dispersion": 0.5,
     "resolve_ratio": 0.1,
+    "pump_min_mentions_24h": 40,
+    "pump_surprise_min": 40.0,
     "pump_diversity_low": 0.9,
     "pump_new_account_share_full": 1.0,
     "pump_copy_paste_share_full": 1.0,
@@ -165,6 +168,8 @@ def week() -> dict[int, dict[str, list[Mention]]]:
         add("ORGA", hour, n, "o", text_length=240)
     add("ORGA", SPIKE + 12, 1, "o", text_length=240)  # a quiet hour between: the first episode resolves
     add("NEWS", SPIKE + 10, 30, "n", text_length=60)  # breaking news in short posts: extreme, below the length bar
+    for hour in range(SPIKE - 72, SPIKE - 62):  # promotion too thin to spike an hour or six
+        add("THIN", hour, 1, f"p{hour}_", age_days=3.0, emoji=8, text=COPY + "thin")
     for hour in range(SPIKE + 3, SPIKE + 30):
         if hour % 2 == 0:
             add("TEST", hour, 3, "d")
