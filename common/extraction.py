@@ -644,6 +644,8 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     else:
         prose = text
     words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
+    if thread_symbols:
+        _named_in_context(prose, words, thread_symbols, u, found)
     known_words = u.words
     hits = known_words.keys() & words
     if not _LONE_CAPITALS.isdisjoint(words) and _SPACED.search(prose) is not None:
@@ -802,6 +804,25 @@ def _cashtag_symbols(prose: str, names: dict[str, str]) -> list[str]:
         if symbol not in out:
             out.append(symbol)
     return out
+
+
+def _named_in_context(
+    prose: str, words: list[bytes], thread_symbols: frozenset[str], u: _Universe, found: dict[int, _Found]
+) -> None:
+    """A symbol its thread or its community names, written here in lower case or as a name
+    ("negg puts", "Negg DD") where it is no English word: the ticker, as its own readers write
+    it. Word-like symbols ("wish", "ride") stay words: context alone does not make them."""
+    present: set[bytes] | None = None
+    for symbol in thread_symbols:
+        if len(symbol) < 3 or not symbol.isalpha() or u.kinds.get(symbol) is not _Kind.DISTINCT:
+            continue
+        for form in (symbol.lower(), symbol.capitalize()):
+            if present is None:
+                present = set(words)
+            if form.encode() not in present:
+                continue
+            for m in re.finditer(rf"(?<![\w$/]){form}(?!\w)", prose):
+                found.setdefault(m.start(), (symbol, m.start(), m.end(), "name", 0.75, True))
 
 
 def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, _Found]) -> None:

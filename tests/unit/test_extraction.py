@@ -456,3 +456,11 @@ def test_a_word_like_symbol_before_a_deal_word_is_the_company() -> None:
     assert symbols("everyone waits for the UPS deal", at=_at("2020-12-01")) == ["UPS"]
     assert symbols("the AI partnership is all hype", at=_at("2020-12-01")) == []  # a word that is always a word
     assert symbols("GM everyone, good deal today", at=_at("2020-12-01")) == []
+
+
+def test_a_symbol_its_thread_names_counts_in_lower_case_where_it_is_no_word() -> None:
+    thread = frozenset({"NEGG", "WISH"})
+    assert extraction.symbols("negg puts", thread_symbols=thread) == ["NEGG"]
+    assert extraction.symbols("Negg to the moon", thread_symbols=thread) == ["NEGG"]
+    assert extraction.symbols("negg puts") == []  # no thread naming it: a stray word
+    assert extraction.symbols("I wish I had bought", thread_symbols=thread) == []  # a word stays a word
