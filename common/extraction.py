@@ -249,6 +249,7 @@ class _Universe:
     words: dict[bytes, _Word]
     listings: Listings  # when each symbol traded: a text means the symbols of its day
     everyday: frozenset[str]  # symbols that are very common words (GOOD, BEST, HAS): emphasis, mostly
+    wordlike: frozenset[str]  # symbols that are English words at all (zipf >= 2.5: SHOP, COIN, PLUG)
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -369,7 +370,8 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
         raise ValueError(f"words both lower-case names and symbols: {set(lower_words) & set(words)}")
     words.update(lower_words)
     everyday = frozenset(symbol for symbol in kinds if zipf.get(symbol.lower(), 0.0) >= _EVERYDAY_ZIPF)
-    return _Universe(names, kinds, aliases, words, listings, everyday)
+    wordlike = frozenset(symbol for symbol in kinds if symbol.lower() in zipf)
+    return _Universe(names, kinds, aliases, words, listings, everyday, wordlike)
 
 
 def _ascii_words(text: str) -> list[bytes]:
@@ -809,12 +811,13 @@ def _cashtag_symbols(prose: str, names: dict[str, str]) -> list[str]:
 def _named_in_context(
     prose: str, words: list[bytes], thread_symbols: frozenset[str], u: _Universe, found: dict[int, _Found]
 ) -> None:
-    """A symbol its thread or its community names, written here in lower case or as a name
-    ("negg puts", "Negg DD") where it is no English word: the ticker, as its own readers write
-    it. Word-like symbols ("wish", "ride") stay words: context alone does not make them."""
+    """A symbol its thread names (the post's symbols, for a comment), written here in lower
+    case or as a name ("negg puts", "Negg DD") where it is no English word at all: the ticker,
+    as its own readers write it. Any word stays a word ("wish", "shop", "pull the plug"):
+    context alone does not make it a ticker."""
     present: set[bytes] | None = None
     for symbol in thread_symbols:
-        if len(symbol) < 3 or not symbol.isalpha() or u.kinds.get(symbol) is not _Kind.DISTINCT:
+        if len(symbol) < 3 or not symbol.isalpha() or symbol in u.wordlike or u.kinds.get(symbol) is not _Kind.DISTINCT:
             continue
         for form in (symbol.lower(), symbol.capitalize()):
             if present is None:

@@ -252,20 +252,25 @@ def redecide(
     whichever of its batches (one per subreddit) came first. The backtest decides each hour
     once, on its full counts; this is the same decision reached in steps.
 
-    An alert the hour opened or raised is never taken back: when deciding from ``before``
-    would drop the open alert ``current``, resolve it, lower its level or call a pump organic
-    again, the hour goes on from ``current`` instead (the one case where the order of batches
-    still shows). A resolution on the hour's first batches is taken back by its later ones."""
+    What the hour's earlier batches announced is never taken back: when deciding from
+    ``before`` would drop the open alert ``current``, resolve it, lower its level or give it
+    another kind (a pump called organic again, or an organic alert turned pump without the
+    reclassification being announced), or would revive an alert those batches resolved, the
+    hour goes on from ``current`` instead: the one case where the order of batches still
+    shows."""
     alert, events = step(before, ev, evidence, config, config_version)
-    if current is None or not current.active:
+    if current is None or current == before:  # the hour's earlier batches changed nothing
         return alert, events
-    withdrawn = (
-        alert is None
-        or alert.alert_id != current.alert_id
-        or not alert.active
-        or alert.level < current.level
-        or (current.kind == "pump" and alert.kind != "pump")
-    )
+    if current.active:
+        withdrawn = (
+            alert is None
+            or alert.alert_id != current.alert_id
+            or not alert.active
+            or alert.level < current.level
+            or alert.kind != current.kind  # either way: a pump called organic, or a pump not announced as one
+        )
+    else:  # the hour's earlier batches resolved it, and that was announced
+        withdrawn = before is not None and before.active
     if withdrawn:
         return step(current, ev, evidence, config, config_version)
     return alert, events

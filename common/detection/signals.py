@@ -45,9 +45,11 @@ class WindowScore:
     surprise: float
     spiking: bool
 
-    def strength(self, config: DetectionConfig) -> float:
-        """1 where both bars are just met; grows with the geometric mean of the margins."""
-        return math.sqrt(max(0.0, self.ratio / config.volume_ratio_min) * max(0.0, self.surprise / config.surprise_min))
+    def strength(self, config: DetectionConfig, surprise_min: float | None = None) -> float:
+        """1 where both bars are just met (the surprise bar: ``surprise_min``, the config's
+        organic one unless given); grows with the geometric mean of the margins."""
+        bar = config.surprise_min if surprise_min is None else surprise_min
+        return math.sqrt(max(0.0, self.ratio / config.volume_ratio_min) * max(0.0, self.surprise / bar))
 
     def to_doc(self) -> dict[str, float]:
         return {
@@ -264,7 +266,7 @@ def evaluate(
                 day,
                 "24h",
             )
-            score = slow.strength(config)
+            score = slow.strength(config, config.pump_surprise_min)  # 1 at the pump's own bars
             top = sorted(risk.components.items(), key=lambda kv: -kv[1] * config.pump_weights.get(kv[0], 0))[:3]
             reasons += [
                 f"{slow.mentions:.0f} mentions in 24h vs {slow.expected:.1f} expected "

@@ -13,12 +13,14 @@ document is written only if unchanged since it was read (created only if absent)
 another delivery wrote one in between, the groups are read again and the ids not yet
 recorded are written again, without inserting their rows again.
 
-An attempt can die between its insert and its record (killed, timed out). Each message
-worked on is noted in ``archive_attempts/{message_id}`` (one write per delivery), so its
-redelivery knows it is one and asks BigQuery which of its rows are in already (one query a
-table, on redelivery only) before inserting the rest. Two different messages carrying the
-same item at the same moment can still both insert its rows; production's insert ids
-de-duplicate those, and the history query counts distinct items.
+An attempt can die between its insert and its record (killed). Each message worked on is
+noted in ``archive_attempts/{message_id}`` (one write per delivery), so its redelivery knows
+it is one and asks BigQuery which of its rows are in already (a query per table and chunk of
+:data:`ITEMS_PER_COMMIT` items, on redelivery only) before inserting the rest. Two
+deliveries working at the same moment can still both insert an item's rows: a redelivery
+while the first attempt is still running (past its ack deadline), or two messages carrying
+the same item (a fetch retried after publishing); production's insert ids de-duplicate
+those within their window, and the history query counts distinct items.
 
 A row BigQuery rejects can never succeed: it is logged and published to this
 subscription's dead-letter topic with BigQuery's errors, and the message is acknowledged.

@@ -464,3 +464,9 @@ def test_a_symbol_its_thread_names_counts_in_lower_case_where_it_is_no_word() ->
     assert extraction.symbols("Negg to the moon", thread_symbols=thread) == ["NEGG"]
     assert extraction.symbols("negg puts") == []  # no thread naming it: a stray word
     assert extraction.symbols("I wish I had bought", thread_symbols=thread) == []  # a word stays a word
+
+
+def test_a_word_stays_a_word_in_lower_case_even_when_the_thread_names_its_ticker() -> None:
+    thread = frozenset({"SHOP", "COIN", "PLUG", "SPY"})
+    for text in ("I went to the shop", "flip a coin", "pull the plug", "he is a spy"):
+        assert extraction.symbols(text, thread_symbols=thread) == [], text

@@ -182,9 +182,11 @@ def test_the_reasons_quote_the_numbers_of_the_evaluation_they_came_from() -> Non
     assert later.peak_score == max(alert.score, later.score)
 
 
-def decide_hour(ms: list[Mention], as_of: float, previous: Alert | None, redo: Redo | None) -> Alert | None:
+def decide_hour(
+    ms: list[Mention], as_of: float, previous: Alert | None, redo: Redo | None, *, duplicates: bool = False
+) -> Alert | None:
     state = TickerState()
-    state.add(buckets_of(ms))
+    state.add(buckets_of(ms, duplicates))
     outcome = decide(
         "CRSP", state.buckets, state.counts, previous, [], as_of=as_of, stats=STATS, config=DEFAULT_CONFIG, redo=redo
     )
@@ -210,3 +212,22 @@ def test_an_alert_the_hours_first_batch_opened_is_not_taken_back() -> None:
     # a later batch of the hour that would not open anything from scratch (here: a quiet count)
     kept = decide_hour(HISTORY, NOW * HOUR + 3100, partial, Redo(None))
     assert kept is not None and kept.alert_id == partial.alert_id
+
+
+def test_a_later_batch_that_shows_a_pump_announces_the_reclassification() -> None:
+    partial = decide_hour(SPIKE, NOW * HOUR + 3000, None, None)
+    assert partial is not None and partial.kind == "organic"
+    pumped = [*SPIKE, *mentions(NOW, 80, age_days=3, duplicate=True, prefix="p")]
+    whole = decide_hour(pumped, NOW * HOUR + 3100, partial, Redo(None), duplicates=True)
+    assert whole is not None and whole.kind == "pump"
+    assert "reclassified" in [e["event"] for e in whole.history]  # told, not silently a pump
+
+
+def test_a_resolution_the_hours_first_batch_announced_is_not_taken_back() -> None:
+    alert = opened()
+    resolved = decide_hour([*SPIKE, *mentions(NOW + 8, 1, prefix="q")], (NOW + 8) * HOUR + 3000, alert, None)
+    assert resolved is not None and resolved.status == "resolved"
+    later = [*SPIKE, *mentions(NOW + 8, 1, prefix="q"), *mentions(NOW + 8, 20, prefix="r")]
+    after = decide_hour(later, (NOW + 8) * HOUR + 3100, resolved, Redo(alert))
+    assert after is not None
+    assert "resolved" in [e["event"] for e in after.history]
