@@ -80,9 +80,9 @@ DETECTION = "detection"  # the summary field detect owns (aggregate writes the r
 # update decided ({alert_id, as_of, volume, hour, before}: ``before`` is the alert as it stood
 # before that data hour, so a later batch of the hour decides it again from there). Every
 # decision commits it on its read time as precondition, together with the alert and the
-# summary's ``detection``: two deliveries that
-# both saw no open episode cannot both open one, and a stale copy decided beside a newer
-# update cannot write its older detection over the newer one.
+# summary's ``detection``: two deliveries that both saw no open episode cannot both open one,
+# and a stale copy decided beside a newer update cannot write its older detection over the
+# newer one.
 STATE, EPISODE = fs.STATE, "episode"
 
 
