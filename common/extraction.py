@@ -232,7 +232,14 @@ _SPLIT = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
 
 
 # What a word of the text can be (see ``_Universe.words``).
-_Word = int | str | tuple[tuple[tuple[str, str], ...], str | int | None] | list[tuple[str, str]]
+@dataclass(frozen=True, slots=True)
+class _Plain:
+    """A symbol that is no English word, as typed in lower case or capitalised ("negg")."""
+
+    symbol: str
+
+
+_Word = int | str | tuple[tuple[tuple[str, str], ...], str | int | None] | list[tuple[str, str]] | _Plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +250,9 @@ class _Universe:
     # Every word (as bytes, split like _ascii_words splits) that can name a ticker, and what
     # it is: a bare symbol (its policy, an int), an alias (its symbol, a str), the base of
     # class shares ("BRK" -> "."), the first word of multi-word names (a tuple: the names
-    # [(spelling, symbol)], longest first, and what the word alone is, or None), or the rarest
-    # word of lower-case names (a list of (spelling, symbol)). One flat table, so that a hit
+    # [(spelling, symbol)], longest first, and what the word alone is, or None), the rarest
+    # word of lower-case names (a list of (spelling, symbol)), or a symbol that is no word,
+    # typed in lower case (a _Plain). One flat table, so that a hit
     # costs one lookup in memory that the set intersection has just touched.
     words: dict[bytes, _Word]
     listings: Listings  # when each symbol traded: a text means the symbols of its day
@@ -371,6 +379,10 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
     words.update(lower_words)
     everyday = frozenset(symbol for symbol in kinds if zipf.get(symbol.lower(), 0.0) >= _EVERYDAY_ZIPF)
     wordlike = frozenset(symbol for symbol in kinds if symbol.lower() in zipf)
+    for symbol, kind in kinds.items():
+        if kind is _Kind.DISTINCT and len(symbol) > 2 and symbol.isalpha() and symbol not in wordlike:
+            for form in (symbol.lower(), symbol.capitalize()):
+                words.setdefault(form.encode(), _Plain(symbol))
     return _Universe(names, kinds, aliases, words, listings, everyday, wordlike)
 
 
@@ -647,7 +659,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         prose = text
     words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
     if thread_symbols:
-        _named_in_context(prose, words, thread_symbols, u, found)
+        _named_in_context(prose, words, thread_symbols, found)
     known_words = u.words
     hits = known_words.keys() & words
     if not _LONE_CAPITALS.isdisjoint(words) and _SPACED.search(prose) is not None:
@@ -662,6 +674,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         return [found[k] for k in sorted(found)]
     bare: list[tuple[str, int, int]] = []
     least = _STRONG  # the least context any bare symbol in ``bare`` needs
+    adjacent: bool | None = None  # whether the text has any word that can be evidence next to a symbol
     n = len(prose)
     for word in hits:
         what = known_words[word]
@@ -671,6 +684,12 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             options, alone = (), what
         elif isinstance(what, tuple):
             options, alone = what
+        elif isinstance(what, _Plain):
+            if adjacent is None:
+                adjacent = _may_be_adjacent(prose, words)
+            if adjacent:
+                _plain_written(prose, word.decode(), what.symbol, found)
+            continue
         else:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
             _lower_names(prose, what, found)
             continue
@@ -808,24 +827,55 @@ def _cashtag_symbols(prose: str, names: dict[str, str]) -> list[str]:
     return out
 
 
-def _named_in_context(
-    prose: str, words: list[bytes], thread_symbols: frozenset[str], u: _Universe, found: dict[int, _Found]
-) -> None:
-    """A symbol its thread names (the post's symbols, for a comment), written here in lower
-    case or as a name ("negg puts", "Negg DD") where it is no English word at all: the ticker,
-    as its own readers write it. Any word stays a word ("wish", "shop", "pull the plug"):
-    context alone does not make it a ticker."""
+def _named_in_context(prose: str, words: list[bytes], thread_symbols: frozenset[str], found: dict[int, _Found]) -> None:
+    """A symbol its thread or community names (the post's symbols, for a comment; what enough
+    authors called a ticker today), written here in lower case or as a name: the ticker, as
+    its own readers write it. Where it is no English word at all ("negg", "Clov") that is
+    enough; a word ("wish", "Plug") also needs a trade right next to it ("buying Wish",
+    "wish calls"), so "I wish" and "pull the plug" stay words."""
+    adjacent: bool | None = None
     present: set[bytes] | None = None
-    for symbol in thread_symbols:
-        if len(symbol) < 3 or not symbol.isalpha() or symbol in u.wordlike or u.kinds.get(symbol) is not _Kind.DISTINCT:
+    for form, symbol, word in _context_forms(thread_symbols):
+        if form not in prose:  # one C-level search: the form is seldom there at all
             continue
-        for form in (symbol.lower(), symbol.capitalize()):
-            if present is None:
-                present = set(words)
-            if form.encode() not in present:
-                continue
-            for m in re.finditer(rf"(?<![\w$/]){form}(?!\w)", prose):
-                found.setdefault(m.start(), (symbol, m.start(), m.end(), "name", 0.75, True))
+        if present is None:
+            present = set(words)
+        if form.encode() not in present:  # inside a longer word: "override", "pride"
+            continue
+        if word and adjacent is None:
+            adjacent = _may_be_adjacent(prose, words)
+        if word and not adjacent:
+            continue
+        for m in re.finditer(rf"(?<![\w$/]){form}(?!\w)", prose):
+            if not word or _adjacent(prose, m.start(), m.end()):
+                found.setdefault(m.start(), (symbol, m.start(), m.end(), "name", 0.7 if word else 0.75, True))
+
+
+@functools.lru_cache(maxsize=256)
+def _context_forms(thread_symbols: frozenset[str]) -> tuple[tuple[str, str, bool], ...]:
+    """The lower-case and capitalised forms :func:`_named_in_context` looks for, and whether
+    each is an English word: worked out once per thread (a community's set lasts an hour)."""
+    u = _UNIVERSE or _universe()
+    out: list[tuple[str, str, bool]] = []
+    for symbol in sorted(thread_symbols):
+        if len(symbol) < 3 or not symbol.isalpha():
+            continue
+        kind = u.kinds.get(symbol)
+        word = symbol in u.wordlike
+        if word and (kind is _Kind.JARGON or symbol in u.everyday or symbol in _ALWAYS_WORD):
+            continue
+        if word or kind is _Kind.DISTINCT:
+            out += [(symbol.lower(), symbol, word), (symbol.capitalize(), symbol, word)]
+    return tuple(out)
+
+
+def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
+    """A symbol that is no English word, written in lower case or capitalised with a trade
+    right next to it ("negg YOLO", "Negg puts", "bought clne"): how people type a ticker on a
+    phone. Jargon and words never: "itm calls" is no ETF."""
+    for m in re.finditer(rf"(?<![\w$/]){token}(?!\w)", prose):
+        if _adjacent(prose, m.start(), m.end()):
+            found.setdefault(m.start(), (symbol, m.start(), m.end(), "name", 0.7, True))
 
 
 def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, _Found]) -> None:

@@ -462,8 +462,26 @@ def test_a_symbol_its_thread_names_counts_in_lower_case_where_it_is_no_word() ->
     thread = frozenset({"NEGG", "WISH"})
     assert extraction.symbols("negg puts", thread_symbols=thread) == ["NEGG"]
     assert extraction.symbols("Negg to the moon", thread_symbols=thread) == ["NEGG"]
-    assert extraction.symbols("negg puts") == []  # no thread naming it: a stray word
+    assert extraction.symbols("negg is a funny word") == []  # no thread naming it, no trade: a stray word
     assert extraction.symbols("I wish I had bought", thread_symbols=thread) == []  # a word stays a word
+
+
+def test_a_word_its_community_names_counts_in_lower_case_next_to_a_trade() -> None:
+    community, june = frozenset({"WISH", "PLUG"}), _at("2021-06-08")
+    assert extraction.symbols("Is it too late to buy wish today", thread_symbols=community, at=june) == ["WISH"]
+    assert extraction.symbols("why aren't people buying Wish", thread_symbols=community, at=june) == ["WISH"]
+    assert extraction.symbols("Plug calls printing", thread_symbols=community, at=june) == ["PLUG"]
+    assert extraction.symbols("buy wish today", at=june) == []  # nobody around calls it a ticker: a word
+    for text in ("I wish I had sold", "make a wish", "pull the plug on it", "Wish me luck"):
+        assert extraction.symbols(text, thread_symbols=community, at=june) == [], text
+
+
+def test_a_symbol_that_is_no_word_counts_in_lower_case_next_to_a_trade() -> None:
+    assert extraction.symbols("1M loss in a day negg YOLO") == ["NEGG"]
+    assert extraction.symbols("Negg puts it is") == ["NEGG"]
+    assert extraction.symbols("bought clne at the dip") == ["CLNE"]
+    for text in ("itm calls only", "bought some lmao", "negg is a funny word", "idk calls"):
+        assert extraction.symbols(text) == [], text
 
 
 def test_a_word_stays_a_word_in_lower_case_even_when_the_thread_names_its_ticker() -> None:
