@@ -140,6 +140,18 @@ class DetectionConfig(BaseModel):
         default=1.5, ge=0.0, description="an episode resolves when its 6h volume is at most this multiple of baseline"
     )
     evidence_max: int = Field(default=5, ge=0, le=evidence.KEPT, description="posts cited as evidence per alert")
+    alert_budget_24h: int = Field(
+        default=3,
+        ge=0,
+        description="alerts the community may have opened in the 24 hours before an hour with no effect; past it a "
+        "new organic alert must be stronger (a frenzy lifts a dozen tickers at once; a reader wants the strongest)",
+    )
+    alert_budget_score: float = Field(
+        default=2.0, gt=0.0, description="the score a new organic alert needs once that budget is spent"
+    )
+    alert_budget_growth: float = Field(
+        default=1.5, ge=1.0, description="how much that score grows with each further alert of those 24 hours"
+    )
     pump_min_mentions_24h: int = Field(
         default=6,
         ge=1,

@@ -40,6 +40,7 @@ class GlobalStats:
     market: Activity = field(
         default_factory=Activity
     )  # the community's recent volume and its normal (common.detection.market)
+    alerts_24h: int = 0  # alerts opened in the 24 hours before the hour (the alert budget spent)
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, object] | None) -> "GlobalStats":
@@ -50,7 +51,9 @@ class GlobalStats:
         dow = doc.get("day_of_week")
         since = doc.get("since")
         market = doc.get("market")
+        alerts = doc.get("alerts_24h")
         return cls(
+            alerts_24h=int(alerts) if isinstance(alerts, int | float) else 0,
             market=Activity(float(market.get("observed") or 0.0), float(market.get("expected") or 0.0))
             if isinstance(market, dict)
             else Activity(),

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
-from common.detection.lifecycle import Alert, Redo, redecide, step
+from common.detection.lifecycle import Alert, Redo, budget_bar, redecide, step
 from common.detection.market import activity
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
@@ -140,10 +140,13 @@ def decide_summary(
     ev = evaluate(
         symbol, six, day, counts, base, as_of=as_of, config=config, stats_since=stats.since, market=stats.market
     )
+    bar = budget_bar(stats.alerts_24h, config)
     if redo is not None:  # the hour was decided already: again, from the alert before it
-        alert, events = redecide(redo.before, previous, ev, evidence, config=config, config_version=config_version)
+        alert, events = redecide(
+            redo.before, previous, ev, evidence, config=config, config_version=config_version, bar=bar
+        )
     else:
-        alert, events = step(previous, ev, evidence, config, config_version)
+        alert, events = step(previous, ev, evidence, config, config_version, bar=bar)
     return Outcome(ev, alert, events)
 
 
@@ -189,6 +192,11 @@ class WeekVolume:
         self.seen: set[str] = set()
         self.first: int | None = None
         self.community: dict[int, int] = {}  # hour index -> every ticker's mentions (market activity)
+        self.opened: deque[int] = deque()  # hour index of each alert opened, oldest first (the alert budget)
+
+    def note_opened(self, hour: int) -> None:
+        """An alert opened in ``hour``: it counts against the next 24 hours' budget."""
+        self.opened.append(hour)
 
     def add(self, hour: int, per_ticker: Mapping[str, int], discussion: Mapping[str, int] | None = None) -> None:
         """``per_ticker``: the hour's mentions (the global rate counts them, as the summaries'
@@ -215,7 +223,10 @@ class WeekVolume:
         span = min(WEEK_HOURS, hour - self.first + 1)
         rate = global_rate({s: self.totals.get(s, 0) for s in self.seen}, span)
         market = activity(self.community, hour, window=config.market_window_hours, days=config.market_days)
-        return GlobalStats(rate=rate, since=float(self.first * HOUR), market=market)
+        while self.opened and self.opened[0] < hour - 24:
+            self.opened.popleft()
+        recent = sum(1 for h in self.opened if h < hour)
+        return GlobalStats(rate=rate, since=float(self.first * HOUR), market=market, alerts_24h=recent)
 
 
 def replay_buckets(
@@ -239,11 +250,14 @@ def replay_buckets(
         week.add(index, {s: b.mentions for s, b in touched.items()}, {s: volume(b) for s, b in touched.items()})
         current = week.stats(index, config)
         if isinstance(stats, GlobalStats):
-            current = stats if stats.since is not None else replace(stats, since=current.since)
+            fixed = stats if stats.since is not None else replace(stats, since=current.since)
+            current = replace(fixed, alerts_24h=current.alerts_24h)  # the budget is the replay's own
         elif stats is not None:
             current = replace(current, rate=float(stats))
         for symbol, bucket in touched.items():
             state = states.setdefault(symbol, TickerState())
             state.add({bucket.hour: bucket})
-            assess(symbol, state, min(as_of, (index + 1) * HOUR - 1), stats=current, config=config)
+            outcome = assess(symbol, state, min(as_of, (index + 1) * HOUR - 1), stats=current, config=config)
+            if "opened" in outcome.events:
+                week.note_opened(index)
     return [a for s in states.values() for a in s.alerts]

@@ -125,21 +125,34 @@ def back_to_baseline(alert: Alert, ev: Evaluation, config: DetectionConfig) -> b
     return min(ratio_then, six.ratio) <= config.resolve_ratio
 
 
+def budget_bar(recent: int, config: DetectionConfig) -> float:
+    """The score a new organic alert needs when the community has had ``recent`` alerts
+    opened in the 24 hours before its hour: none within ``alert_budget_24h``, then
+    ``alert_budget_score``, growing by ``alert_budget_growth`` with each further one. On a
+    frenzy day every meme ticker clears its own bars; a reader asked for early signals wants
+    the strongest few, not a dozen. Pump flags are never held back: they protect."""
+    over = recent - config.alert_budget_24h
+    return 0.0 if over < 0 else float(config.alert_budget_score * config.alert_budget_growth**over)
+
+
 def step(
     previous: Alert | None,
     ev: Evaluation,
     evidence: Iterable[Evidence],
     config: DetectionConfig,
     config_version: int = 0,
+    *,
+    bar: float = 0.0,
 ) -> tuple[Alert | None, tuple[str, ...]]:
     """The alert after ``ev`` and what happened: () or some of "opened", "escalated",
     "reopened", "reclassified", "updated", "resolved". Every one but "updated" is announced
-    on the ``alerts`` topic (``ANNOUNCED`` names the steps that raise an alert's level)."""
+    on the ``alerts`` topic (``ANNOUNCED`` names the steps that raise an alert's level).
+    ``bar`` (:func:`budget_bar`) is the score a new or reopened organic alert needs."""
     if previous is not None and ev.as_of < previous.updated_at:
         return previous, ()  # stale: a newer evaluation already wrote this alert
     if previous is not None and previous.active:
         return _continue(previous, ev, evidence, config, config_version)
-    if ev.kind is None:
+    if ev.kind is None or (ev.kind == "organic" and ev.score < bar):
         return previous, ()
     chosen = select_evidence(evidence, config.evidence_max)
     if previous is not None and ev.as_of < (previous.resolved_at or 0.0) + config.cooldown_hours * 3600:
@@ -246,6 +259,7 @@ def redecide(
     *,
     config: DetectionConfig,
     config_version: int = 0,
+    bar: float = 0.0,
 ) -> tuple[Alert | None, tuple[str, ...]]:
     """A later update of a data hour already decided: the hour is decided again from the
     alert as it stood before that hour (``before``), so the hour's last counts decide it,
@@ -258,7 +272,7 @@ def redecide(
     reclassification being announced), or would revive an alert those batches resolved, the
     hour goes on from ``current`` instead: the one case where the order of batches still
     shows."""
-    alert, events = step(before, ev, evidence, config, config_version)
+    alert, events = step(before, ev, evidence, config, config_version, bar=bar)
     if current is None or current == before:  # the hour's earlier batches changed nothing
         return alert, events
     if current.active:
@@ -272,5 +286,5 @@ def redecide(
     else:  # the hour's earlier batches resolved it, and that was announced
         withdrawn = before is not None and before.active
     if withdrawn:
-        return step(current, ev, evidence, config, config_version)
+        return step(current, ev, evidence, config, config_version, bar=bar)
     return alert, events

@@ -4,16 +4,18 @@ What a ticker is compared with (``common.detection.baseline.global_rate`` and
 ``common.detection.market.activity``) needs every ticker's 7-day count and the community's
 hourly volume over the market window. Reading every ``tickers/*`` summary for that costs
 one read per ticker per data hour; a ``count`` and a ``sum`` over the summaries cost one
-read per thousand tickers. The community's volumes are kept in each hour's crowd document,
-so a new hour recounts only the hours since the newest earlier crowd's latest
-``RECOUNT_HOURS`` (items of those may still be arriving) and takes the older ones from it;
-with no such document (the first hour) it scans the summaries once.
+read per thousand tickers, and the alerts opened in the day before one ``count``. The
+community's volumes are kept in each hour's crowd document, so a new hour recounts only the
+hours since the newest earlier crowd's latest ``RECOUNT_HOURS`` (items of those may still be
+arriving) and takes the older ones from it; with no such document (the first hour) it scans
+the summaries once.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from google.cloud import firestore
+from google.cloud.firestore_v1.aggregation import AggregationQuery
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
@@ -38,6 +40,17 @@ def week_counts(db: firestore.Client) -> tuple[int, int]:
     query = db.collection(fs.TICKERS).sum(SEVEN_DAYS, alias="mentions").count(alias="tickers")
     values = {r.alias: r.value for row in query.get() for r in row}
     return int(values.get("tickers") or 0), int(values.get("mentions") or 0)
+
+
+def alerts_opened(db: firestore.Client, hour: int) -> int:
+    """Alerts opened in the 24 hours before ``hour`` (data time): what the alert budget
+    (``common.detection.lifecycle.budget_bar``) has spent. One count query."""
+    alerts = db.collection(fs.ALERTS)
+    query = alerts.where(filter=FieldFilter("opened_at", ">=", float((hour - 24) * HOUR))).where(
+        filter=FieldFilter("opened_at", "<", float(hour * HOUR))
+    )
+    rows = AggregationQuery(query).count(alias="opened").get()
+    return int(next((r.value for row in rows for r in row if r.alias == "opened"), 0) or 0)
 
 
 def hour_volume(db: firestore.Client, hour: int) -> int:

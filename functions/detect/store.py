@@ -97,7 +97,8 @@ _stats_cache: dict[tuple[str, int], GlobalStats] = {}
 def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> GlobalStats:
     """The crowd a ticker is compared with at the data hour of ``as_of``: when data
     collection began (``stats/global``, created once, by the first event ever), and the
-    average ticker's hourly rate with the community's activity (``stats/global/hours/{hour}``),
+    average ticker's hourly rate with the community's activity and the alerts of the day before
+    (``stats/global/hours/{hour}``),
     computed from the ``tickers/*`` summaries by the first event of that data hour and fixed
     from then on. Every ticker decided in that hour, in whatever order and on whichever
     instance, compares itself with the same crowd. Cached per instance."""
@@ -129,6 +130,7 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
             "tickers": tickers,
             "hour": hour_key(as_of),
             "community": {str(h): n for h, n in sorted(volumes.items())},
+            "alerts_24h": crowd_of.alerts_opened(db, hour),
         }
         if not fs.create_if_absent(crowd_ref, crowd):  # another event of this hour was first
             crowd = crowd_ref.get().to_dict() or crowd

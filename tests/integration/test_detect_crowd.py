@@ -63,3 +63,16 @@ def test_a_later_hour_recounts_only_the_hours_since_the_last_crowd_and_keeps_the
     assert {h: n for h, n in after.items() if n} == scan
     wider = DEFAULT_CONFIG.model_copy(update={"market_days": DEFAULT_CONFIG.market_days + 1})
     assert set(crowd.community(db, NOW, wider, before)) == set(crowd.span(NOW, wider))  # another span: scanned
+
+
+def test_the_alert_budget_counts_the_alerts_opened_in_the_day_before_the_hour(emulators: Stack) -> None:
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    alerts = db.collection(fs.ALERTS)
+    opened = {"OLD": NOW - 25, "DAY": NOW - 24, "EVE": NOW - 3, "LAST": NOW - 1, "NOW": NOW, "LATER": NOW + 2}
+    for symbol, hour in opened.items():
+        alerts.document(f"{symbol}-{hour_key(hour * HOUR)}").set(
+            {"symbol": symbol, "kind": "organic", "opened_at": float(hour * HOUR + 1800)}
+        )
+    # the day before NOW: not the alert opened 25 hours back, nor NOW's own, nor a later one
+    assert crowd.alerts_opened(db, NOW) == 3

@@ -83,6 +83,9 @@ CHANGES: dict[str, Any] = {
     "pump_emoji_share_full": 1.0,
     "pump_cashtag_share_full": 1.0,
     "pump_weights": {"low_author_diversity": 1.0},
+    "alert_budget_24h": 0,
+    "alert_budget_score": 50.0,
+    "alert_budget_growth": 10.0,
 }
 # What an alert cites, not whether or how it fires: the preview's buckets name no posts.
 NOT_PREVIEWED = {"evidence_max": "the posts an alert cites (the preview has no posts to cite)"}
@@ -168,6 +171,8 @@ def week() -> dict[int, dict[str, list[Mention]]]:
         add("ORGA", hour, n, "o", text_length=240)
     add("ORGA", SPIKE + 12, 1, "o", text_length=240)  # a quiet hour between: the first episode resolves
     add("NEWS", SPIKE + 10, 30, "n", text_length=60)  # breaking news in short posts: extreme, below the length bar
+    for i, symbol in enumerate(("ALFA", "BETA", "GAMA", "DELT")):  # a busy day: the alert budget is spent
+        add(symbol, SPIKE + 23 + i, 30, symbol.lower(), text_length=240)
     for hour in range(SPIKE - 72, SPIKE - 62):  # promotion too thin to spike an hour or six
         add("THIN", hour, 1, f"p{hour}_", age_days=3.0, emoji=8, text=COPY + "thin")
     for hour in range(SPIKE + 3, SPIKE + 30):
@@ -209,7 +214,10 @@ def production(config: DetectionConfig) -> tuple[list[dict[str, Any]], dict[str,
             for key, n in volumes.items():
                 community[hour_start(key) // HOUR] = community.get(hour_start(key) // HOUR, 0) + n
         market = activity(community, hour, window=config.market_window_hours, days=config.market_days)
-        stats = GlobalStats(rate=RATE, since=float(START), market=market)
+        opened = sum(  # read_stats: the alerts opened in the 24 hours before the hour, one count
+            1 for episodes in alerts.values() for a in episodes if hour - 24 <= int(a.opened_at // HOUR) < hour
+        )
+        stats = GlobalStats(rate=RATE, since=float(START), market=market, alerts_24h=opened)
         for symbol in sorted(batches):
             summary, episodes = summaries[symbol], alerts.setdefault(symbol, [])
             previous = episodes[-1] if episodes else None

@@ -1,8 +1,10 @@
 """The alert lifecycle: open, escalate, resolve, cooldown, deterministic ids, stale updates."""
 
+from dataclasses import replace
+
 from common.detection.baseline import GlobalStats
 from common.detection.engine import TickerState, decide
-from common.detection.lifecycle import ANNOUNCED, Alert, Redo
+from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, step
 from common.detection_config import DEFAULT_CONFIG
 from common.evidence import Evidence, select_evidence
 from common.messages import Mention
@@ -231,3 +233,44 @@ def test_a_resolution_the_hours_first_batch_announced_is_not_taken_back() -> Non
     after = decide_hour(later, (NOW + 8) * HOUR + 3100, resolved, Redo(alert))
     assert after is not None
     assert "resolved" in [e["event"] for e in after.history]
+
+
+def test_a_spent_alert_budget_holds_back_a_weaker_organic_alert_but_not_a_stronger_one() -> None:
+    alert = opened()
+    state = TickerState()
+    state.add(buckets_of(SPIKE))
+
+    def with_recent(recent: int) -> tuple[Alert | None, tuple[str, ...]]:
+        stats = GlobalStats(rate=0.05, since=float(START), alerts_24h=recent)
+        outcome = decide(
+            "CRSP", state.buckets, state.counts, None, [], as_of=NOW * HOUR + 3000, stats=stats, config=DEFAULT_CONFIG
+        )
+        return outcome.alert, outcome.events
+
+    budget = DEFAULT_CONFIG.alert_budget_24h
+    assert with_recent(budget - 1) == (alert, ("opened",))  # within the budget: as before
+    bar = budget_bar(budget + 20, DEFAULT_CONFIG)
+    assert alert.score < bar
+    assert with_recent(budget + 20) == (None, ())  # a frenzy day: this surge is not among the strongest
+    strong = DEFAULT_CONFIG.model_copy(update={"alert_budget_score": alert.score / 2, "alert_budget_growth": 1.0})
+    assert budget_bar(budget + 20, strong) < alert.score
+
+
+def test_the_alert_budget_grows_with_each_alert_past_it() -> None:
+    config = DEFAULT_CONFIG.model_copy(
+        update={"alert_budget_24h": 3, "alert_budget_score": 2.0, "alert_budget_growth": 1.5}
+    )
+    assert [budget_bar(n, config) for n in range(6)] == [0.0, 0.0, 0.0, 2.0, 3.0, 4.5]
+
+
+def test_the_alert_budget_never_holds_back_a_pump_flag() -> None:
+    # A pump flag protects the reader; the budget is about how many organic signals to show.
+    state = TickerState()
+    state.add(buckets_of(SPIKE))
+    organic = decide(
+        "CRSP", state.buckets, state.counts, None, [], as_of=NOW * HOUR + 3000, stats=STATS, config=DEFAULT_CONFIG
+    ).evaluation
+    assert organic.kind == "organic"
+    assert step(None, organic, [], DEFAULT_CONFIG, bar=1e9) == (None, ())
+    flagged, events = step(None, replace(organic, kind="pump"), [], DEFAULT_CONFIG, bar=1e9)
+    assert flagged is not None and events == ("opened",) and flagged.kind == "pump"

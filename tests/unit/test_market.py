@@ -80,3 +80,14 @@ def test_the_backtests_market_counts_discussion_as_productions_series_do() -> No
     hour = int(at // 3600)
     assert replay.mentions == 3 + 2 * 6  # every mention is counted for the pump signals
     assert replay.week.community[hour] == 3  # only NVDA's three plain posts are discussion
+
+
+def test_the_alert_budget_counts_the_alerts_opened_in_the_day_before_the_hour() -> None:
+    week = WeekVolume()
+    week.add(100, {"GME": 5})
+    for hour in (90, 100, 110, 110):
+        week.note_opened(hour)
+    assert week.stats(110).alerts_24h == 2  # hours 90 and 100: the hour's own alerts count from the next
+    assert week.stats(114).alerts_24h == 4
+    assert week.stats(115).alerts_24h == 3  # hour 90 is more than a day back
+    assert week.stats(135).alerts_24h == 0
