@@ -176,6 +176,11 @@ def _real() -> dict[str, Any]:
     word_like = result["held_out_word_like_recall"]
     print(f"held-out word-like tickers found: {word_like['found']}/{word_like['labelled']}")
     print(f"held-out false positives from broker/bank/app/person names: {result['held_out_name_false_positives']}")
+    misses = result["held_out_misses"]
+    print(
+        f"held-out misses: {misses['missed']}, {misses['most_in_one_text']} of them in one text; "
+        f"recall per text {misses['text_recall']}"
+    )
     print(f"held-out roles right: {result['held_out_roles']}")
     rate = result["throughput"]
     print(
