@@ -68,9 +68,12 @@ def _words(spaced: str) -> frozenset[str]:
 
 
 # Jargon and abbreviations that are listed symbols (or could become one) but, written bare,
-# mean the jargon. Only a cashtag turns them into tickers. The last line are finance terms
-# (yield, transfers, returns, net asset value, an indicator, hot-rolled coil) that were
-# symbols in 2020-22 (gone_before_2022.csv), when a bare one is the term far more often.
+# mean the jargon. Only a cashtag turns them into tickers. The line before the last are finance
+# terms (yield, transfers, returns, net asset value, an indicator, hot-rolled coil) that were
+# symbols in 2020-22 (gone_before_2022.csv), when a bare one is the term far more often; the
+# last, what a squeeze post abbreviates (short interest, trailing twelve months, cost to
+# borrow, annual recurring revenue, the Depository Trust Company, Regulation SHO, an annual
+# general meeting, machine learning).
 _JARGON = _words(
     """
     DD YOLO CEO CFO CTO COO CIO EPS ATH ATL IMO IMHO USA US UK EU IPO ETF SEC FDA GDP CPI PPI
@@ -84,6 +87,7 @@ _JARGON = _words(
     OCC HF DRS BRRR OG OI ISO FD FDS ASX TSX TSXV LSE HKEX AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY
     DYOR DAX APAC CC GPT LLM
     APY ACH IRR CMO NAV RVI HRC
+    SI TTM CTB ARR DTC SHO AGM ML
     """
 )
 

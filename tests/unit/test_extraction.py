@@ -488,3 +488,12 @@ def test_a_word_stays_a_word_in_lower_case_even_when_the_thread_names_its_ticker
     thread = frozenset({"SHOP", "COIN", "PLUG", "SPY"})
     for text in ("I went to the shop", "flip a coin", "pull the plug", "he is a spy"):
         assert extraction.symbols(text, thread_symbols=thread) == [], text
+
+
+def test_squeeze_jargon_is_no_ticker_unless_cashtagged() -> None:
+    june = _at("2021-06-09")
+    assert symbols("WKHS has 40 SI of the float and the CTB is 46", at=june) == ["WKHS"]
+    assert symbols("TTM revenue growth is 23 and ARR ended the quarter at 388 million", at=june) == []
+    july = _at("2021-07-15")  # MMAT traded from 2021-06-28
+    assert symbols("MMAT is still on the SHO threshold list, DTC is at an all time low", at=july) == ["MMAT"]
+    assert symbols("$SI calls are cheap", at=june) == ["SI"]
