@@ -208,7 +208,7 @@ class TickerStore:
         seen: set[str] = set()
         markers: list[firestore.DocumentReference] = []
         for snap in self._get_all([self.ticker.collection(fs.HOURS).document(k) for k in unknown]).values():
-            doc = snap.to_dict() if snap.exists else None
+            doc = fs.doc_of(snap)
             named = set((doc or {}).get(ITEMS) or {})
             hours[snap.id] = None if doc is None else bucket_from_doc(doc)
             if doc is None or len(named) >= int(doc.get("mentions") or 0):

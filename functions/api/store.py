@@ -172,7 +172,7 @@ class Store:
 
     def alert(self, alert_id: str) -> dict[str, Any] | None:
         snapshot = self.db.collection(fs.ALERTS).document(alert_id).get()
-        return snapshot.to_dict() if snapshot.exists else None
+        return fs.doc_of(snapshot)
 
     def scan_alerts(
         self,
@@ -215,7 +215,7 @@ class Store:
 
     def ticker(self, symbol: str) -> dict[str, Any] | None:
         snapshot = self.db.collection(fs.TICKERS).document(symbol).get()
-        return snapshot.to_dict() if snapshot.exists else None
+        return fs.doc_of(snapshot)
 
     def trending_candidates(self, window: str, since: float, limit: int) -> list[dict[str, Any]]:
         """Summaries that may trend in a window starting at ``since``: the most mentioned by
@@ -275,7 +275,7 @@ class Store:
 
     def config(self) -> tuple[DetectionConfig, int, float | None, str | None]:
         snapshot = self._config_ref().get()
-        return self._parse_config(snapshot.to_dict() if snapshot.exists else None)
+        return self._parse_config(fs.doc_of(snapshot))
 
     def save_config(self, config: DetectionConfig, expected_version: int | None, by: str) -> int:
         """Replace the config with ``config``; see :meth:`change_config`."""
@@ -293,7 +293,7 @@ class Store:
         @firestore.transactional
         def write(transaction: firestore.Transaction) -> int:
             snapshot = ref.get(transaction=transaction)
-            stored, current, _, _ = self._parse_config(snapshot.to_dict() if snapshot.exists else None)
+            stored, current, _, _ = self._parse_config(fs.doc_of(snapshot))
             if expected_version is not None and expected_version != current:
                 raise ApiError(409, "version_conflict", f"stored version is {current}, not {expected_version}")
             config = change(stored)

@@ -109,12 +109,12 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
     ref = db.collection(STATS).document(GLOBAL)
     crowd_ref = ref.collection(HOURS).document(hour_key(as_of))
     snaps = {snap.reference.path: snap for snap in db.get_all([ref, crowd_ref])}
-    doc = snaps[ref.path].to_dict() if snaps[ref.path].exists else None
+    doc = fs.doc_of(snaps[ref.path])
     if doc is None:
         doc = {"since": float(hour * HOUR)}
         if not fs.create_if_absent(ref, doc):
             doc = ref.get().to_dict() or doc
-    crowd = snaps[crowd_ref.path].to_dict() if snaps[crowd_ref.path].exists else None
+    crowd = fs.doc_of(snaps[crowd_ref.path])
     if crowd is None:
         # Once per data hour: the community's hourly volume for the market activity (kept
         # hour to hour, the latest recounted) and the 7-day counts for the rate, by

@@ -36,8 +36,7 @@ def fan_out(
                 "run %s already dispatched; duplicate tick ignored", run_id, extra={"json_fields": {"run_id": run_id}}
             )
             return 0
-    config = db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG).get()
-    _, version = in_force(config.to_dict() if config.exists else None)
+    _, version = in_force(fs.doc_of(db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG).get()))
     plan = plan_fetches(run_id, subreddits, version)
     publisher.publish_all(Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan)
     run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})

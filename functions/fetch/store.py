@@ -38,7 +38,7 @@ def cursor_ref(db: firestore.Client, subreddit: str) -> firestore.DocumentRefere
 
 def read_cursor(db: firestore.Client, subreddit: str) -> Cursor:
     snapshot = cursor_ref(db, subreddit).get()
-    return Cursor.from_doc(snapshot.to_dict() if snapshot.exists else None)
+    return Cursor.from_doc(fs.doc_of(snapshot))
 
 
 def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: str) -> None:
