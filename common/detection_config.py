@@ -143,8 +143,9 @@ class DetectionConfig(BaseModel):
     alert_budget_24h: int = Field(
         default=3,
         ge=0,
-        description="alerts the community may have opened in the 24 hours before an hour with no effect; past it a "
-        "new organic alert must be stronger (a frenzy lifts a dozen tickers at once; a reader wants the strongest)",
+        description="alerts opened in the day before an hour (pump flags included) below which a new organic alert "
+        "needs nothing more; from this many on it needs alert_budget_score (a frenzy lifts a dozen tickers at once; "
+        "a reader wants the strongest)",
     )
     alert_budget_score: float = Field(
         default=2.0, gt=0.0, description="the score a new organic alert needs once that budget is spent"

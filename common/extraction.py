@@ -851,8 +851,17 @@ def _named_in_context(prose: str, words: list[bytes], thread_symbols: frozenset[
         if word and not adjacent:
             continue
         for m in re.finditer(rf"(?<![\w$/]){form}(?!\w)", prose):
-            if not word or _adjacent(prose, m.start(), m.end()):
+            if not word or (_adjacent(prose, m.start(), m.end()) and not _after_subject(prose, m.start())):
                 found.setdefault(m.start(), (symbol, m.start(), m.end(), "name", 0.7 if word else 0.75, True))
+
+
+_SUBJECTS = _words("i we you they he she who")
+
+
+def _after_subject(prose: str, start: int) -> bool:
+    """Whether a pronoun comes right before: "I wish calls were cheaper" is the verb."""
+    before = prose[max(0, start - 8) : start].split()
+    return bool(before) and before[-1].lower() in _SUBJECTS
 
 
 @functools.lru_cache(maxsize=256)
@@ -877,9 +886,13 @@ def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]
     """A symbol that is no English word, written in lower case or capitalised with a trade
     right next to it ("negg YOLO", "Negg puts", "bought clne"): how people type a ticker on a
     phone. Jargon and words never: "itm calls" is no ETF."""
-    for m in re.finditer(rf"(?<![\w$/]){token}(?!\w)", prose):
-        if _adjacent(prose, m.start(), m.end()):
-            found.setdefault(m.start(), (symbol, m.start(), m.end(), "name", 0.7, True))
+    start = prose.find(token)
+    while start >= 0:
+        end = start + len(token)
+        prev = prose[start - 1] if start else " "
+        if not (prev.isalnum() or prev in "_$/") and _ends_word(prose, end) and _adjacent(prose, start, end):
+            found.setdefault(start, (symbol, start, end, "name", 0.7, True))
+        start = prose.find(token, end)
 
 
 def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, _Found]) -> None:

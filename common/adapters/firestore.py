@@ -30,6 +30,8 @@ SENT = "sent"  # subcollection of users/{id}: notify's messages per channel per 
 DIGESTS = "digests"  # notify: one per user and hour, {user|hour}, the hour's events in its entries
 STATE = "state"  # subcollection of tickers/{symbol}: aggregate's and detect's private state
 DIGEST_ENTRIES = "digest_entries"  # subcollection of digests/{id}: one per delivery id
+STATS = "stats"  # stats/global: when collection began; stats/global/hours/{yyyymmddhh}: detect's crowd of that hour
+GLOBAL = "global"
 
 # Fields exempt from single-field indexing (name -> collection group, field): never queried,
 # and wide (one index entry per key or element would cost every write thousands of them, and

@@ -196,12 +196,15 @@ def preview(
     config: DetectionConfig,
     global_rate: float | None,
     as_of: float,
+    budgets: Mapping[int, int] | None = None,
 ) -> list[Alert]:
     """The alerts ``config`` would have raised on stored hourly buckets (``tickers/{S}/hours``
     documents as :class:`HourBucket`, per symbol) up to ``as_of``. ``global_rate`` None means
-    "learn it from these buckets as the backtest does". Evidence is empty: buckets do not
-    name posts."""
-    return replay_buckets(buckets_by_ticker, config, global_rate, as_of)
+    "learn it from these buckets as the backtest does". ``budgets`` (hour index -> alerts
+    counted against that hour's alert budget, as detect stored them) stand in for the alerts
+    of the tickers not replayed; an hour without one counts the replay's own. Evidence is
+    empty: buckets do not name posts."""
+    return replay_buckets(buckets_by_ticker, config, global_rate, as_of, budgets)
 
 
 def load_config(path: Path | None) -> DetectionConfig:

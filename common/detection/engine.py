@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
-from common.detection.lifecycle import Alert, Redo, budget_bar, redecide, step
+from common.detection.lifecycle import Alert, Redo, budget_bar, budget_window, redecide, step
 from common.detection.market import activity
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
@@ -195,7 +195,7 @@ class WeekVolume:
         self.opened: deque[int] = deque()  # hour index of each alert opened, oldest first (the alert budget)
 
     def note_opened(self, hour: int) -> None:
-        """An alert opened in ``hour``: it counts against the next 24 hours' budget."""
+        """An alert opened in ``hour``: it spends the budget of the hours :func:`budget_window` says."""
         self.opened.append(hour)
 
     def add(self, hour: int, per_ticker: Mapping[str, int], discussion: Mapping[str, int] | None = None) -> None:
@@ -223,9 +223,10 @@ class WeekVolume:
         span = min(WEEK_HOURS, hour - self.first + 1)
         rate = global_rate({s: self.totals.get(s, 0) for s in self.seen}, span)
         market = activity(self.community, hour, window=config.market_window_hours, days=config.market_days)
-        while self.opened and self.opened[0] < hour - 24:
+        window = budget_window(hour)
+        while self.opened and self.opened[0] < window.start:
             self.opened.popleft()
-        recent = sum(1 for h in self.opened if h < hour)
+        recent = sum(1 for h in self.opened if h in window)
         return GlobalStats(rate=rate, since=float(self.first * HOUR), market=market, alerts_24h=recent)
 
 
@@ -234,6 +235,7 @@ def replay_buckets(
     config: DetectionConfig,
     stats: GlobalStats | float | None,
     as_of: float,
+    budgets: Mapping[int, int] | None = None,
 ) -> list[Alert]:
     """Walk stored hourly buckets hour by hour, evaluating each ticker at every hour it has
     mentions (as the aggregator would have announced), and return the alerts raised."""
@@ -248,12 +250,13 @@ def replay_buckets(
     for index in sorted(by_hour):
         touched = by_hour[index]
         week.add(index, {s: b.mentions for s, b in touched.items()}, {s: volume(b) for s, b in touched.items()})
-        current = week.stats(index, config)
+        own = current = week.stats(index, config)
         if isinstance(stats, GlobalStats):
-            fixed = stats if stats.since is not None else replace(stats, since=current.since)
-            current = replace(fixed, alerts_24h=current.alerts_24h)  # the budget is the replay's own
+            current = stats if stats.since is not None else replace(stats, since=current.since)
         elif stats is not None:
             current = replace(current, rate=float(stats))
+        # the budget: as detect counted it for the whole community where stored, else the replay's own
+        current = replace(current, alerts_24h=(budgets or {}).get(index, own.alerts_24h))
         for symbol, bucket in touched.items():
             state = states.setdefault(symbol, TickerState())
             state.add({bucket.hour: bucket})

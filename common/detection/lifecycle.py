@@ -125,9 +125,16 @@ def back_to_baseline(alert: Alert, ev: Evaluation, config: DetectionConfig) -> b
     return min(ratio_then, six.ratio) <= config.resolve_ratio
 
 
+def budget_window(hour: int) -> range:
+    """The hours whose opened alerts spend the alert budget of ``hour``: the 24 before the
+    hour before it (that latest hour may still be taking late items, in production)."""
+    return range(hour - 25, hour - 1)
+
+
 def budget_bar(recent: int, config: DetectionConfig) -> float:
     """The score a new organic alert needs when the community has had ``recent`` alerts
-    opened in the 24 hours before its hour: none within ``alert_budget_24h``, then
+    opened in the day before its hour (:func:`budget_window`; pump flags among them): none
+    below ``alert_budget_24h``, then
     ``alert_budget_score``, growing by ``alert_budget_growth`` with each further one. On a
     frenzy day every meme ticker clears its own bars; a reader asked for early signals wants
     the strongest few, not a dozen. Pump flags are never held back: they protect."""

@@ -20,7 +20,7 @@ def make_backtest(settings: Settings, store: Store) -> Backtest | None:
             symbol: {str(doc["hour"]): bucket_from_doc(doc) for doc in store.hours(symbol, start_utc, end_utc)}
             for symbol in symbols
         }
-        alerts = preview(buckets, config, None, float(end_utc + 3599))
+        alerts = preview(buckets, config, None, float(end_utc + 3599), store.spent_budgets(start_utc, end_utc))
         return [alert.to_doc() for alert in alerts]
 
     return backtest

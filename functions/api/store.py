@@ -20,6 +20,7 @@ from common.adapters import firestore as fs
 from common.detection_config import DetectionConfig
 from common.feedback import VERDICTS, AlertVerdicts, Tally, Verdict, counter_changes
 from common.metrics import BUCKET_FIELDS
+from common.timekeys import hour_key, hour_start
 from functions.api.auth import Principal
 from functions.api.errors import ApiError
 
@@ -255,6 +256,22 @@ class Store:
             .select(BUCKET_FIELDS)
         )
         return [d.to_dict() or {} for d in fs.indexed(query).stream()]
+
+    def spent_budgets(self, start_utc: int, end_utc: int) -> dict[int, int]:
+        """Hour index -> the alerts detect counted against that hour's alert budget, from the
+        crowd documents it fixed (``stats/global/hours``); hours it never decided are absent."""
+        crowds = self.db.collection(fs.STATS).document(fs.GLOBAL).collection(fs.HOURS)
+        query = (
+            crowds.where(filter=FieldFilter("hour", ">=", hour_key(start_utc)))
+            .where(filter=FieldFilter("hour", "<=", hour_key(end_utc)))
+            .select(["hour", "alerts_24h"])
+        )
+        out: dict[int, int] = {}
+        for snap in query.stream():
+            doc = snap.to_dict() or {}
+            if isinstance(doc.get("alerts_24h"), int) and isinstance(doc.get("hour"), str):
+                out[hour_start(doc["hour"]) // 3600] = int(doc["alerts_24h"])
+        return out
 
     # ------------------------------------------------------------ detection config
 

@@ -21,6 +21,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 
 from common.adapters import firestore as fs
 from common.detection.baseline import HOUR
+from common.detection.lifecycle import budget_window
 from common.detection_config import DetectionConfig
 from common.timekeys import hour_key, hour_start
 
@@ -43,11 +44,14 @@ def week_counts(db: firestore.Client) -> tuple[int, int]:
 
 
 def alerts_opened(db: firestore.Client, hour: int) -> int:
-    """Alerts opened in the 24 hours before ``hour`` (data time): what the alert budget
-    (``common.detection.lifecycle.budget_bar``) has spent. One count query."""
+    """Alerts opened in the 24 hours before the hour before ``hour`` (data time): what the
+    alert budget (``common.detection.lifecycle.budget_bar``) has spent. The latest hour is
+    left out because its items may still be arriving (as ``RECOUNT_HOURS`` says), and an
+    alert opened late for it must count the same here as in the backtest. One count query."""
+    window = budget_window(hour)
     alerts = db.collection(fs.ALERTS)
-    query = alerts.where(filter=FieldFilter("opened_at", ">=", float((hour - 24) * HOUR))).where(
-        filter=FieldFilter("opened_at", "<", float(hour * HOUR))
+    query = alerts.where(filter=FieldFilter("opened_at", ">=", float(window.start * HOUR))).where(
+        filter=FieldFilter("opened_at", "<", float(window.stop * HOUR))
     )
     rows = AggregationQuery(query).count(alias="opened").get()
     return int(next((r.value for row in rows for r in row if r.alias == "opened"), 0) or 0)

@@ -28,8 +28,7 @@ from functions.detect import crowd as crowd_of
 
 logger = log.get_logger(__name__)
 
-STATS = "stats"
-GLOBAL = "global"
+STATS, GLOBAL = fs.STATS, fs.GLOBAL
 HOURS = "hours"  # stats/global/hours/{yyyymmddhh}: the crowd as first seen in that data hour
 STATS_CACHE_HOURS = 48  # data hours an instance remembers (updates of a few hours interleave)
 

@@ -69,5 +69,20 @@ def test_preview_can_be_limited_to_some_symbols(api: ApiClient, spike: None) -> 
     assert body["proposed"] == [] and body["current"] == []
 
 
+def test_preview_spends_the_alert_budget_detect_counted_for_the_whole_community(api: ApiClient, spike: None) -> None:
+    """Other tickers' alerts are not replayed: the budget detect stored for each hour stands
+    in for them, so a frenzy day production held a surge back on is held back here too."""
+    del spike
+    crowds = db().collection(fs.STATS).document(fs.GLOBAL).collection(fs.HOURS)
+    for h in range(69, 72):  # GME's surge hours: detect had counted a frenzy's worth of alerts
+        key = time.strftime("%Y%m%d%H", time.gmtime(END - (71 - h) * 3600))
+        crowds.document(key).set({"hour": key, "alerts_24h": 40})
+    body = api.call("POST", "/v1/config/detection/preview", json={"config": {}, "hours": 72}, role="admin").get_json()
+    assert body["current"] == [] and body["proposed"] == []
+    calm = {"alert_budget_24h": 100}  # a budget a frenzy of 40 does not spend
+    body = api.call("POST", "/v1/config/detection/preview", json={"config": calm, "hours": 72}, role="admin").get_json()
+    assert [a["symbol"] for a in body["proposed"]] == ["GME"]
+
+
 def test_preview_is_for_admins(api: ApiClient) -> None:
     assert api.call("POST", "/v1/config/detection/preview", json={"config": {}}).status_code == 403

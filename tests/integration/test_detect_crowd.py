@@ -69,10 +69,10 @@ def test_the_alert_budget_counts_the_alerts_opened_in_the_day_before_the_hour(em
     assert emulators.emulators
     db = firestore.Client(project=emulators.emulators.project)
     alerts = db.collection(fs.ALERTS)
-    opened = {"OLD": NOW - 25, "DAY": NOW - 24, "EVE": NOW - 3, "LAST": NOW - 1, "NOW": NOW, "LATER": NOW + 2}
+    opened = {"OLD": NOW - 26, "DAY": NOW - 25, "EVE": NOW - 3, "LATE": NOW - 2, "LAST": NOW - 1, "NOW": NOW}
     for symbol, hour in opened.items():
         alerts.document(f"{symbol}-{hour_key(hour * HOUR)}").set(
             {"symbol": symbol, "kind": "organic", "opened_at": float(hour * HOUR + 1800)}
         )
-    # the day before NOW: not the alert opened 25 hours back, nor NOW's own, nor a later one
+    # the day before the hour before NOW: not 26 hours back, nor the latest hour's, nor NOW's own
     assert crowd.alerts_opened(db, NOW) == 3

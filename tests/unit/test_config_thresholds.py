@@ -23,7 +23,7 @@ from common.aggregation import Tuning, plan
 from common.detection.backtest import preview
 from common.detection.baseline import HOUR, GlobalStats
 from common.detection.engine import decide_summary, series_counts
-from common.detection.lifecycle import Alert
+from common.detection.lifecycle import Alert, budget_window
 from common.detection.market import activity
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.duplicates import Signature
@@ -214,8 +214,8 @@ def production(config: DetectionConfig) -> tuple[list[dict[str, Any]], dict[str,
             for key, n in volumes.items():
                 community[hour_start(key) // HOUR] = community.get(hour_start(key) // HOUR, 0) + n
         market = activity(community, hour, window=config.market_window_hours, days=config.market_days)
-        opened = sum(  # read_stats: the alerts opened in the 24 hours before the hour, one count
-            1 for episodes in alerts.values() for a in episodes if hour - 24 <= int(a.opened_at // HOUR) < hour
+        opened = sum(  # read_stats: the alerts opened in the day before the hour before, one count
+            1 for episodes in alerts.values() for a in episodes if int(a.opened_at // HOUR) in budget_window(hour)
         )
         stats = GlobalStats(rate=RATE, since=float(START), market=market, alerts_24h=opened)
         for symbol in sorted(batches):

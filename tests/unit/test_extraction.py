@@ -472,7 +472,13 @@ def test_a_word_its_community_names_counts_in_lower_case_next_to_a_trade() -> No
     assert extraction.symbols("why aren't people buying Wish", thread_symbols=community, at=june) == ["WISH"]
     assert extraction.symbols("Plug calls printing", thread_symbols=community, at=june) == ["PLUG"]
     assert extraction.symbols("buy wish today", at=june) == []  # nobody around calls it a ticker: a word
-    for text in ("I wish I had sold", "make a wish", "pull the plug on it", "Wish me luck"):
+    for text in (
+        "I wish I had sold",
+        "make a wish",
+        "pull the plug on it",
+        "Wish me luck",
+        "I wish calls were cheaper",
+    ):
         assert extraction.symbols(text, thread_symbols=community, at=june) == [], text
 
 

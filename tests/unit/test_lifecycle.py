@@ -5,7 +5,7 @@ from dataclasses import replace
 from common.detection.baseline import GlobalStats
 from common.detection.engine import TickerState, decide
 from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, step
-from common.detection_config import DEFAULT_CONFIG
+from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, select_evidence
 from common.messages import Mention
 from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, mentions, steady
@@ -235,25 +235,35 @@ def test_a_resolution_the_hours_first_batch_announced_is_not_taken_back() -> Non
     assert "resolved" in [e["event"] for e in after.history]
 
 
+def _with_recent(
+    ms: list[Mention], as_of: float, previous: Alert | None, recent: int, config: DetectionConfig = DEFAULT_CONFIG
+) -> tuple[Alert | None, tuple[str, ...]]:
+    """``run`` on a day the community already had ``recent`` alerts opened."""
+    state = TickerState()
+    state.add(buckets_of(ms))
+    stats = GlobalStats(rate=0.05, since=float(START), alerts_24h=recent)
+    outcome = decide("CRSP", state.buckets, state.counts, previous, [], as_of=as_of, stats=stats, config=config)
+    return outcome.alert, outcome.events
+
+
 def test_a_spent_alert_budget_holds_back_a_weaker_organic_alert_but_not_a_stronger_one() -> None:
     alert = opened()
-    state = TickerState()
-    state.add(buckets_of(SPIKE))
-
-    def with_recent(recent: int) -> tuple[Alert | None, tuple[str, ...]]:
-        stats = GlobalStats(rate=0.05, since=float(START), alerts_24h=recent)
-        outcome = decide(
-            "CRSP", state.buckets, state.counts, None, [], as_of=NOW * HOUR + 3000, stats=stats, config=DEFAULT_CONFIG
-        )
-        return outcome.alert, outcome.events
-
-    budget = DEFAULT_CONFIG.alert_budget_24h
-    assert with_recent(budget - 1) == (alert, ("opened",))  # within the budget: as before
-    bar = budget_bar(budget + 20, DEFAULT_CONFIG)
-    assert alert.score < bar
-    assert with_recent(budget + 20) == (None, ())  # a frenzy day: this surge is not among the strongest
+    as_of, busy = NOW * HOUR + 3000, DEFAULT_CONFIG.alert_budget_24h + 20
+    assert _with_recent(SPIKE, as_of, None, busy - 21) == (alert, ("opened",))  # within the budget: as before
+    assert alert.score < budget_bar(busy, DEFAULT_CONFIG)
+    assert _with_recent(SPIKE, as_of, None, busy) == (None, ())  # a frenzy day: this surge is not among the strongest
     strong = DEFAULT_CONFIG.model_copy(update={"alert_budget_score": alert.score / 2, "alert_budget_growth": 1.0})
-    assert budget_bar(budget + 20, strong) < alert.score
+    assert _with_recent(SPIKE, as_of, None, busy, strong)[1] == ("opened",)  # a strong enough one still opens
+
+
+def test_a_spent_alert_budget_holds_back_a_reopening_but_never_an_escalation() -> None:
+    busy = DEFAULT_CONFIG.alert_budget_24h + 20
+    again = [*SPIKE, *mentions(NOW + 10, 25, prefix="r")]
+    assert _with_recent(again, (NOW + 10) * HOUR + 3000, resolved_alert(), busy)[1] == ()
+    alert = opened()
+    bigger = [*SPIKE, *mentions(NOW + 1, 120, prefix="b")]
+    escalated, events = _with_recent(bigger, (NOW + 1) * HOUR + 3000, alert, busy)
+    assert events == ("escalated",) and escalated is not None and escalated.level == 2
 
 
 def test_the_alert_budget_grows_with_each_alert_past_it() -> None:

@@ -82,12 +82,12 @@ def test_the_backtests_market_counts_discussion_as_productions_series_do() -> No
     assert replay.week.community[hour] == 3  # only NVDA's three plain posts are discussion
 
 
-def test_the_alert_budget_counts_the_alerts_opened_in_the_day_before_the_hour() -> None:
+def test_the_alert_budget_counts_the_alerts_opened_in_the_day_before_the_hour_before() -> None:
     week = WeekVolume()
     week.add(100, {"GME": 5})
     for hour in (90, 100, 110, 110):
         week.note_opened(hour)
-    assert week.stats(110).alerts_24h == 2  # hours 90 and 100: the hour's own alerts count from the next
-    assert week.stats(114).alerts_24h == 4
-    assert week.stats(115).alerts_24h == 3  # hour 90 is more than a day back
-    assert week.stats(135).alerts_24h == 0
+    assert week.stats(111).alerts_24h == 2  # hours 90 and 100: an hour's alerts count from the hour after next
+    assert week.stats(115).alerts_24h == 4
+    assert week.stats(116).alerts_24h == 3  # hour 90 is more than a day before hour 115
+    assert week.stats(136).alerts_24h == 0
