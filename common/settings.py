@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     rate_limit_ip_per_minute: int = Field(default=60, ge=1, validation_alias="RATE_LIMIT_IP_PER_MINUTE")
     # api: how long one instance reuses a trending answer (the data moves once per fetch run)
     trending_cache_s: float = Field(default=30.0, ge=0, le=600, validation_alias="TRENDING_CACHE_S")
+    # api: how long one instance reuses the first page of an alert listing (alerts change when
+    # detect decides a fetch run's counts, minutes apart; a few seconds of sharing is unseen)
+    alerts_cache_s: float = Field(default=5.0, ge=0, le=60, validation_alias="ALERTS_CACHE_S")
     api_max_body_bytes: int = Field(default=64 * 1024, ge=1024, validation_alias="API_MAX_BODY_BYTES")
 
     # --- archive + api history: BigQuery (the local stack points BIGQUERY_EMULATOR_HOST at bqemulator).

@@ -15,8 +15,10 @@ V = TypeVar("V")
 
 class TtlMemo(Generic[V]):
     """``get(key, compute)``: the value computed for ``key`` less than ``ttl_s`` ago, else
-    ``compute()`` now (outside the lock: two callers may both compute, never wait on each
-    other). At most ``max_entries`` keys are kept."""
+    ``compute()`` now (outside the lock: callers never wait on each other). While one caller
+    recomputes an expired value the others get the expired one, so an expiry costs one slow
+    request, not one per concurrent caller; with no value yet, each caller computes. At most
+    ``max_entries`` keys are kept."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 64) -> None:
         self.ttl_s = ttl_s
@@ -24,6 +26,7 @@ class TtlMemo(Generic[V]):
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._values: dict[Hashable, tuple[float, V]] = {}
+        self._refreshing: set[Hashable] = set()
 
     def get(self, key: Hashable, compute: Callable[[], V]) -> V:
         if self.ttl_s <= 0:
@@ -31,9 +34,14 @@ class TtlMemo(Generic[V]):
         now = self.clock()
         with self._lock:
             hit = self._values.get(key)
-        if hit is not None and now - hit[0] < self.ttl_s:
-            return hit[1]
-        value = compute()
+            if hit is not None and (now - hit[0] < self.ttl_s or key in self._refreshing):
+                return hit[1]  # fresh, or being recomputed by another caller right now
+            self._refreshing.add(key)
+        try:
+            value = compute()
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
         with self._lock:
             if len(self._values) >= self.max_entries:
                 self._values = {k: v for k, v in self._values.items() if now - v[0] < self.ttl_s}

@@ -40,6 +40,7 @@ def build_services(settings: Settings) -> Services:
         history=HistoryReader(recent=FirestoreHours(store), archive=BigQueryHours(settings)),
         backtest=_backtest(settings, store),
         trending=TtlMemo(settings.trending_cache_s),
+        alerts=TtlMemo(settings.alerts_cache_s),
     )
 
 

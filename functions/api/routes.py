@@ -1,5 +1,7 @@
 """The routes: each declares its models once (see openapi.py) and reads like its contract."""
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 from common.extraction import company_name, is_listed
@@ -148,10 +150,7 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
     scanned, last_scanned, more = 0, after, False
     filtered = min_score is not None or max_pump is not None or bool(subreddits)
     batch = min(100, max(25, 2 * (query.limit + 1))) if filtered else query.limit + 1
-    scan = svc.store.scan_alerts(
-        symbols=symbols, status=query.status, kind=query.kind, since=query.since, after=after, batch=batch
-    )
-    for doc in scan:
+    for doc in _scan_alerts(svc, symbols, query, after, batch):
         if keep(doc):
             if len(page) == query.limit:
                 more = True  # one more match exists: the page is full and there is a next one
@@ -166,6 +165,29 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
         resume = position(page[-1]) if len(page) == query.limit else last_scanned
         cursor = encode_cursor(*resume) if resume else None
     return m.AlertPage(alerts=[m.AlertSummary.model_validate(d) for d in page], next_cursor=cursor)
+
+
+def _scan_alerts(
+    svc: Services, symbols: list[str] | None, query: m.AlertQuery, after: tuple[float, str] | None, batch: int
+) -> Iterator[dict[str, Any]]:
+    """The alerts ``list_alerts`` filters, newest first. The first batch of a listing from the
+    top (no cursor) is shared per instance for ``ALERTS_CACHE_S``: every client polling the
+    same view reads it once; later batches and cursors always read."""
+
+    def scan(start: tuple[float, str] | None) -> Iterator[dict[str, Any]]:
+        return svc.store.scan_alerts(
+            symbols=symbols, status=query.status, kind=query.kind, since=query.since, after=start, batch=batch
+        )
+
+    if after is not None:
+        yield from scan(after)
+        return
+    key = (tuple(symbols) if symbols is not None else None, query.status, query.kind, query.since, batch)
+    first: list[dict[str, Any]] = svc.alerts.get(key, lambda: list(itertools.islice(scan(None), batch)))
+    yield from first
+    if len(first) == batch:
+        last = first[-1]
+        yield from scan((float(last.get("updated_at") or 0.0), str(last.get("alert_id") or "")))
 
 
 @API.route(

@@ -26,3 +26,4 @@ class Services:
     history: HistoryReader
     backtest: Backtest | None = None
     trending: TtlMemo[Any] = field(default_factory=lambda: TtlMemo(0.0))  # answers per (window, limit)
+    alerts: TtlMemo[Any] = field(default_factory=lambda: TtlMemo(0.0))  # first pages of alert listings, per filter

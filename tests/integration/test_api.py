@@ -215,6 +215,31 @@ def test_trending_answers_are_shared_for_the_cache_time_then_recounted(emulators
     ]
 
 
+def test_an_alert_listing_from_the_top_is_shared_for_the_cache_time_and_pages_always_read(
+    emulators: Stack, jwks: JwksServer
+) -> None:
+    del emulators
+    clock = [0.0]
+    api = make_client(jwks, KEY, alerts=TtlMemo(5.0, clock=lambda: clock[0]))
+    for i, symbol in enumerate(["AAA", "BBB", "CCC"]):
+        put_alert(alert_doc(symbol, 2026010100 + i, updated_at=NOW - 100 + i))
+    first = api.call("GET", "/v1/alerts?limit=2").get_json()
+    assert [a["symbol"] for a in first["alerts"]] == ["CCC", "BBB"]
+    put_alert(alert_doc("DDD", 2026010105, updated_at=NOW))
+    clock[0] = 4.0
+    assert api.call("GET", "/v1/alerts?limit=2").get_json() == first  # shared
+    rest = api.call("GET", f"/v1/alerts?limit=2&cursor={first['next_cursor']}").get_json()
+    assert [a["symbol"] for a in rest["alerts"]] == ["AAA"]  # a page after the first reads now
+    assert [a["symbol"] for a in api.call("GET", "/v1/alerts?limit=5").get_json()["alerts"]] == [
+        "DDD",
+        "CCC",
+        "BBB",
+        "AAA",
+    ]  # another view is another answer
+    clock[0] = 6.0
+    assert [a["symbol"] for a in api.call("GET", "/v1/alerts?limit=2").get_json()["alerts"]] == ["DDD", "CCC"]
+
+
 def test_trending_is_counted_to_now_so_a_ticker_silent_for_a_day_drops_out(api: ApiClient) -> None:
     put_ticker("OLD", NOW - 30 * 3600, {"1h": 100, "6h": 120, "24h": 146, "7d": 146})
     put_ticker("AMC", NOW, {"1h": 3, "6h": 8, "24h": 20, "7d": 40})
@@ -349,8 +374,13 @@ def test_an_instance_writes_the_rate_limit_once_per_slice_not_per_request(emulat
     del emulators
     client = make_client(jwks, KEY, clock=lambda: MINUTE + 15, RATE_LIMIT_USER_PER_MINUTE=500)  # slices of 10
     assert {client.call("GET", "/v1/me/watchlist", sub="thrifty").status_code for _ in range(25)} == {200}
+    assert client.services is not None
+    client.services.limiter.settle()
     window = support.db().collection("ratelimits").document(f"user:thrifty-{int(MINUTE // 60)}").get()
-    assert window.get("count") == 30  # three slices claimed, three writes for 25 requests
+    # four slices, four writes for 25 requests: the first when the first request came, each
+    # next one in the background once half the slice before it was handed out (the fourth at
+    # the 25th request), so no request but the first waited on a write
+    assert window.get("count") == 40
 
 
 def test_a_new_minute_starts_a_new_window(emulators: Stack, jwks: JwksServer) -> None:

@@ -18,6 +18,7 @@ from functions.api.app import create_app
 from functions.api.cache import TtlMemo
 from functions.api.main import build_services
 from functions.api.ratelimit import RateLimiter
+from functions.api.services import Services
 from tests.support.jwks import JwksServer, SigningKey, claims, ed25519_key
 
 API_KEY = ed25519_key("integration-api")  # the key tests/integration/conftest.py serves
@@ -27,6 +28,7 @@ API_KEY = ed25519_key("integration-api")  # the key tests/integration/conftest.p
 class ApiClient:
     app: Flask
     key: SigningKey
+    services: Services | None = None  # what the app was built on, when a test needs to reach in
 
     @property
     def http(self) -> FlaskClient:
@@ -55,6 +57,7 @@ def make_client(
     key: SigningKey,
     clock: Callable[[], float] | None = None,
     trending: TtlMemo[Any] | None = None,
+    alerts: TtlMemo[Any] | None = None,
     **settings: Any,
 ) -> ApiClient:
     """``clock`` fixes the rate limiter's minute, so a window cannot turn mid-test."""
@@ -62,7 +65,8 @@ def make_client(
         "AUTH_JWKS_URL": jwks.url,
         "RATE_LIMIT_USER_PER_MINUTE": 100_000,
         "RATE_LIMIT_IP_PER_MINUTE": 100_000,
-        "TRENDING_CACHE_S": 0,  # tests change the data between calls; the cache has its own test
+        "TRENDING_CACHE_S": 0,  # tests change the data between calls; the caches have their own tests
+        "ALERTS_CACHE_S": 0,
         **settings,
     }
     services = build_services(Settings(**options))
@@ -70,7 +74,9 @@ def make_client(
         services.limiter = RateLimiter(services.limiter.db, clock)
     if trending is not None:
         services.trending = trending
-    return ApiClient(create_app(services), key)
+    if alerts is not None:
+        services.alerts = alerts
+    return ApiClient(create_app(services), key, services)
 
 
 def db() -> firestore.Client:
