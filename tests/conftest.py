@@ -21,12 +21,15 @@ firestore_indexes.install()  # and refuse a query production would refuse for wa
 
 # fetch's Reddit retries, shortened so failure tests do not sleep through real backoffs.
 FAST_REDDIT_RETRIES = {"REDDIT_BACKOFF_S": "0.05", "REDDIT_MAX_RETRIES": "3", "REDDIT_TIMEOUT_S": "5"}
+# The api process outlives each test's Firestore: a listing one test shared must not answer the
+# next test's (the listing cache has its own test, tests/integration/test_api.py).
+TEST_ENV = {**FAST_REDDIT_RETRIES, "ALERTS_CACHE_S": "0"}
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     log_dir = tmp_path_factory.mktemp("stack-logs")
-    running = Stack(log_dir=log_dir, extra_env=FAST_REDDIT_RETRIES)
+    running = Stack(log_dir=log_dir, extra_env=TEST_ENV)
     running.start()
     saved = dict(os.environ)
     os.environ.update(running.env)  # the test process talks to the same emulators
