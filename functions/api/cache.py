@@ -39,10 +39,12 @@ class TtlMemo(Generic[V]):
             self._refreshing.add(key)
         try:
             value = compute()
-        finally:
+        except BaseException:
             with self._lock:
                 self._refreshing.discard(key)
-        with self._lock:
+            raise
+        with self._lock:  # stored and released together: no caller starts a second recomputation between
+            self._refreshing.discard(key)
             if len(self._values) >= self.max_entries:
                 self._values = {k: v for k, v in self._values.items() if now - v[0] < self.ttl_s}
                 if len(self._values) >= self.max_entries:

@@ -5,10 +5,9 @@ The commit response carries the transform's result, so one write both counts and
 the new count: no read, no transaction. An instance does not write per request: it claims a
 slice of the window's count at a time (:func:`lease_size`, a fiftieth of the limit, at most 20)
 and hands out those positions from memory; a request whose position is past the limit is
-refused. When half a slice of two or more is used, the next one is claimed in the background,
-so a request seldom waits on the write. Across instances the limit still holds; what an
-instance claimed and did not use can refuse callers early by at most two slices.
-``expires_at`` lets a TTL policy sweep old windows.
+refused. Across instances the limit still holds; what an instance claimed and did not use
+can refuse callers early by at most its slice. ``expires_at`` lets a TTL policy sweep old
+windows.
 """
 
 import datetime as dt
@@ -26,7 +25,6 @@ from common.adapters.firestore import RATELIMITS
 from functions.api.errors import ApiError
 
 WINDOW_S = 60
-CLAIM_WAIT_S = 5.0  # how long a request waits for a slice claimed in the background before claiming one itself
 logger = log.get_logger(__name__)
 
 
@@ -45,9 +43,7 @@ def lease_size(limit: int) -> int:
 @dataclass
 class _Lease:
     next: int  # the next position in the window's count this instance hands out
-    last: int  # the last position of the slice in use
-    ahead: tuple[int, int] | None = None  # a slice claimed in the background, not yet in use
-    claiming: threading.Event | None = None  # set when the background claim under way ends
+    last: int  # the last position it claimed
 
 
 class RateLimiter:
@@ -56,7 +52,6 @@ class RateLimiter:
         self.clock = clock
         self._leases: dict[tuple[str, int], _Lease] = {}
         self._lock = threading.Lock()
-        self._claims: list[threading.Thread] = []  # background claims, for settle()
 
     def position(self, key: str, limit: int) -> tuple[int, float]:
         """This request's position in ``key``'s window (1 for the window's first request) and
@@ -64,57 +59,18 @@ class RateLimiter:
         now = self.clock()
         window = int(now // WINDOW_S)
         left = (window + 1) * WINDOW_S - now
+        with self._lock:
+            lease = self._leases.get((key, window))
+            if lease is not None and lease.next <= lease.last:
+                lease.next += 1
+                return lease.next - 1, left
         size = lease_size(limit)
-        for _ in range(2):  # at most one wait for a background claim, then claim here
-            with self._lock:
-                lease = self._leases.get((key, window))
-                if lease is not None and lease.next > lease.last and lease.ahead is not None:
-                    (lease.next, lease.last), lease.ahead = lease.ahead, None
-                if lease is not None and lease.next <= lease.last:
-                    position = lease.next
-                    lease.next += 1
-                    ahead = size > 1 and lease.ahead is None and lease.claiming is None
-                    if ahead and lease.last - lease.next < size // 2:
-                        lease.claiming = threading.Event()
-                        self._claim_ahead(key, window, size, lease, lease.claiming)
-                    return position, left
-                under_way = lease.claiming if lease is not None else None
-            if under_way is None or not under_way.wait(timeout=CLAIM_WAIT_S):
-                break
         last = self._claim(key, window, size)
         with self._lock:
             for stale in [k for k in self._leases if k[1] < window]:
                 del self._leases[stale]
             self._leases[(key, window)] = _Lease(next=last - size + 2, last=last)
         return last - size + 1, left
-
-    def _claim_ahead(self, key: str, window: int, size: int, lease: _Lease, done: threading.Event) -> None:
-        """Claim ``lease``'s next slice on a thread of its own (called under the lock); a
-        failure leaves the next request to claim it itself."""
-
-        def claim() -> None:
-            last: int | None = None
-            try:
-                last = self._claim(key, window, size)
-            except gexc.GoogleAPICallError as exc:
-                logger.warning("rate limit slice not claimed ahead for %s: %s", key, exc)
-            finally:
-                with self._lock:
-                    lease.claiming = None
-                    if last is not None:
-                        lease.ahead = (last - size + 1, last)
-                done.set()
-
-        thread = threading.Thread(target=claim, daemon=True)
-        self._claims = [t for t in self._claims if t.is_alive()] + [thread]
-        thread.start()
-
-    def settle(self) -> None:
-        """Wait for the background claims under way (tests read the count after them)."""
-        with self._lock:
-            claims = list(self._claims)
-        for thread in claims:
-            thread.join()
 
     def _claim(self, key: str, window: int, size: int) -> int:
         """Add ``size`` to the window's count; returns the count after."""

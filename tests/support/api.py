@@ -18,7 +18,6 @@ from functions.api.app import create_app
 from functions.api.cache import TtlMemo
 from functions.api.main import build_services
 from functions.api.ratelimit import RateLimiter
-from functions.api.services import Services
 from tests.support.jwks import JwksServer, SigningKey, claims, ed25519_key
 
 API_KEY = ed25519_key("integration-api")  # the key tests/integration/conftest.py serves
@@ -28,7 +27,6 @@ API_KEY = ed25519_key("integration-api")  # the key tests/integration/conftest.p
 class ApiClient:
     app: Flask
     key: SigningKey
-    services: Services | None = None  # what the app was built on, when a test needs to reach in
 
     @property
     def http(self) -> FlaskClient:
@@ -76,7 +74,7 @@ def make_client(
         services.trending = trending
     if alerts is not None:
         services.alerts = alerts
-    return ApiClient(create_app(services), key, services)
+    return ApiClient(create_app(services), key)
 
 
 def db() -> firestore.Client:
