@@ -22,6 +22,7 @@ import pytest
 
 from devtools import devauth
 from emulators.stack import Stack
+from functions.api.ratelimit import slice_size
 
 pytestmark = pytest.mark.slow
 
@@ -147,9 +148,10 @@ def test_bursts_abuse_and_a_slow_client_get_no_5xx_and_the_limit_holds_across_in
     assert not [s for s in everything if s >= 500], Counter(everything)
     for n, counted in answers.items():
         assert set(counted) <= {200, 429}, (n, counted)
-        assert counted[200] <= USER_LIMIT, (n, counted)  # across both instances
-        assert counted[200] >= USER_LIMIT - 2 * 9, (n, counted)  # at most each instance's unused slice lost
-    assert unauthenticated[200] <= IP_LIMIT and unauthenticated[429] >= 15, unauthenticated
+        # Across both instances: never refused early (users 0-3 also spent one or two of their
+        # requests on the malformed ones below); over by at most two unreported slices each.
+        assert USER_LIMIT - 2 <= counted[200] <= USER_LIMIT + 2 * 2 * slice_size(USER_LIMIT), (n, counted)
+    assert IP_LIMIT <= unauthenticated[200] <= IP_LIMIT + 2 * 2 * slice_size(IP_LIMIT), unauthenticated
     assert refusals and all(h.get("retry-after", "").isdigit() and error_code(b) == "rate_limited" for h, b in refusals)
     # Oversized, malformed, mistyped: each its documented 4xx (the user may also be past their limit by now).
     assert big[0] in (413, 429) and error_code(big[2]) in ("payload_too_large", "rate_limited")

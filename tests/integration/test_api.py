@@ -3,6 +3,7 @@ pagination, tickers, detection config, rate limits, CORS and error shapes."""
 
 import io
 import string
+import time
 
 import pytest
 
@@ -370,12 +371,17 @@ def test_the_user_rate_limit_holds_across_instances_and_says_when_to_retry(emula
     assert first.call("GET", "/v1/me/watchlist", sub="calm").status_code == 200
 
 
-def test_an_instance_writes_the_rate_limit_once_per_slice_not_per_request(emulators: Stack, jwks: JwksServer) -> None:
+def test_an_instance_reports_what_it_admitted_beside_the_requests_not_ahead_of_them(
+    emulators: Stack, jwks: JwksServer
+) -> None:
     del emulators
-    client = make_client(jwks, KEY, clock=lambda: MINUTE + 15, RATE_LIMIT_USER_PER_MINUTE=500)  # slices of 10
+    client = make_client(jwks, KEY, clock=lambda: MINUTE + 15, RATE_LIMIT_USER_PER_MINUTE=500)  # slices of 5
     assert {client.call("GET", "/v1/me/watchlist", sub="thrifty").status_code for _ in range(25)} == {200}
-    window = support.db().collection("ratelimits").document(f"user:thrifty-{int(MINUTE // 60)}").get()
-    assert window.get("count") == 30  # three slices claimed, three writes for 25 requests
+    window = support.db().collection("ratelimits").document(f"user:thrifty-{int(MINUTE // 60)}")
+    deadline = time.monotonic() + 10
+    while (window.get().get("count") if window.get().exists else 0) < 25 - 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert 25 - 5 <= window.get().get("count") <= 25  # what was admitted, less at most one unreported slice
 
 
 def test_a_new_minute_starts_a_new_window(emulators: Stack, jwks: JwksServer) -> None:
