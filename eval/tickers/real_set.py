@@ -45,6 +45,7 @@ ROUNDS = {
     7: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261207),
     8: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261208),
     9: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261209),
+    10: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261210),
 }
 MAX_CHARS = 1200  # longer texts are cut at a space before this: labelling stays tractable
 HELD_OUT_SHARE = 0.4  # of every stratum, chosen by the id's hash: never tuned on
