@@ -111,8 +111,10 @@ class RateLimiter:
             return
         state.report, carried, state.flying = None, state.flying, 0
         failure = report.exception()
-        if failure is not None:
+        if isinstance(failure, gexc.GoogleAPICallError):
             logger.warning("rate limit: %d requests for %s not counted: %s", carried, key, failure)
+        elif failure is not None:  # a bug, not an outage: Error Reporting should see it
+            logger.error("rate limit: %d requests for %s not counted", carried, key, exc_info=failure)
         else:
             state.shared = max(state.shared, report.result())
 
