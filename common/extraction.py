@@ -87,7 +87,7 @@ _JARGON = _words(
     OCC HF DRS BRRR OG OI ISO FD FDS ASX TSX TSXV LSE HKEX AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY
     DYOR DAX APAC CC GPT LLM
     APY ACH IRR CMO NAV RVI HRC
-    SI TTM CTB ARR DTC SHO AGM ML
+    SI TTM CTB ARR DTC SHO AGM ML ATR
     """
 )
 
@@ -668,6 +668,8 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     hits = known_words.keys() & words
     if not _LONE_CAPITALS.isdisjoint(words) and _SPACED.search(prose) is not None:
         _spelled_out(prose, u, found)
+    if _ODD_CASE.search(prose) is not None:
+        _odd_case(prose, u, found)
     if not hits:
         if "$" in prose:
             _cashtags(prose, u.names, found)
@@ -760,8 +762,13 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "RBC": _words("capital"),
     "V": _words("card cards application applications system status holders holder issue issues"),
     "BB": _words("gun guns cream bands band"),
+    "DM": _words("me for s"),  # a direct message: "DM me", "DM for info"
 }
-_PREV_SENSE: dict[str, frozenset[str]] = {"GOOGL": _words("on"), "GOOG": _words("on")}  # "top query on Google"
+_PREV_SENSE: dict[str, frozenset[str]] = {
+    "GOOGL": _words("on"),  # "top query on Google"
+    "GOOG": _words("on"),
+    "DM": _words("a my me your the via can pls please or"),  # "send me a DM", "DM or comment"
+}
 _NEAR_SENSE: dict[str, frozenset[str]] = {
     "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
 }
@@ -914,6 +921,23 @@ _SPACED = re.compile(r"(?<![\w$])[A-Z](?: [A-Z]){2,4}(?!\w)")
 # Capitals that stand alone as words, bar "I" and "A": a text with none (most) has no such run,
 # and one set check (in C) spares the regex over it.
 _LONE_CAPITALS = frozenset(bytes([c]) for c in b"BCDEFGHJKLMNOPQRSTUVWXYZ")
+
+
+# A word whose letters change case where no English word does ("xPev", "NiO", "AmC", "CLOv",
+# "SNdL", "eXpi"): typed that way on purpose, or mocking; either way a ticker when its letters
+# are a symbol that is no word. Plurals of acronyms ("DDs", "ETFs") are not odd.
+_ODD_CASE = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-rt-z]|[A-Z]{3}s[A-Za-z]")
+_ODD_TOKEN = re.compile(r"(?<![\w$/@#.'-])[A-Za-z]{2,6}(?![\w/@'-])")
+
+
+def _odd_case(prose: str, u: _Universe, found: dict[int, _Found]) -> None:
+    for m in _ODD_TOKEN.finditer(prose):
+        token = m.group(0)
+        if token.islower() or token.isupper() or token.istitle() or _ODD_CASE.search(token) is None:
+            continue
+        symbol = token.upper()
+        if u.kinds.get(symbol) is _Kind.DISTINCT and symbol not in _ALWAYS_WORD and symbol not in u.wordlike:
+            found.setdefault(m.start(), (symbol, m.start(), m.end(), "symbol", 0.7, True))
 
 
 def _spelled_out(prose: str, u: _Universe, found: dict[int, _Found]) -> None:

@@ -503,3 +503,34 @@ def test_squeeze_jargon_is_no_ticker_unless_cashtagged() -> None:
     july = _at("2021-07-15")  # MMAT traded from 2021-06-28
     assert symbols("MMAT is still on the SHO threshold list, DTC is at an all time low", at=july) == ["MMAT"]
     assert symbols("$SI calls are cheap", at=june) == ["SI"]
+
+
+def test_a_spac_successor_is_no_ticker_before_the_merger_closed() -> None:
+    assert symbols("Momentus to the moon, vote your SRAC shares", at=_at("2021-06-20")) == ["SRAC"]
+    assert symbols("MNTS calls and $EVGO shares", at=_at("2021-05-20")) == []
+    assert symbols("MNTS calls and $EVGO shares", at=_at("2021-09-01")) == ["MNTS", "EVGO"]
+
+
+def test_every_successor_has_a_listing_date_unless_it_traded_before_or_after_the_data() -> None:
+    history = Path(extraction.__file__).parent / "data" / "symbol_history.csv"
+    with history.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    known = {r["symbol"] for r in rows}
+    traded_before = {"TLRY", "AMC"}  # the merger's other side, trading long before
+    after_2022 = {"FFAI", "GAP", "ASAP", "SPRU", "POL", "ERNA", "ML"}  # renames after the data's years
+    missing = {r["successor"] for r in rows if r["successor"]} - known - traded_before - after_2022
+    assert not missing
+
+
+def test_odd_capitals_spell_a_ticker_only_where_the_letters_are_no_word() -> None:
+    june = _at("2021-06-02")
+    assert symbols("mIsSeD oUt TiMe foR Bb aNd NiO", at=june) == ["NIO"]
+    assert symbols("xPev, CLOv and SNdL", at=june) == ["XPEV", "CLOV", "SNDL"]
+    assert symbols("read the DDs on those ETFs, the MMs and OGs know", at=june) == []
+
+
+def test_a_direct_message_and_a_volatility_range_are_no_tickers() -> None:
+    june = _at("2021-06-02")
+    assert symbols("Send me a DM for more info, or DM me", at=june) == []
+    assert symbols("All in DM and UONE", at=june) == ["DM", "UONE"]
+    assert symbols("the ATR is 3.5 and RSI is low", at=june) == []
