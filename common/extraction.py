@@ -26,6 +26,7 @@ import csv
 import enum
 import functools
 import hashlib
+import itertools
 import json
 import re
 import sys
@@ -387,7 +388,24 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
         if kind is _Kind.DISTINCT and len(symbol) > 2 and symbol.isalpha() and symbol not in wordlike:
             for form in (symbol.lower(), symbol.capitalize()):
                 words.setdefault(form.encode(), _Plain(symbol))
+    for odd, symbol in _odd_capitals(kinds, wordlike):
+        words.setdefault(odd, symbol)
     return _Universe(names, kinds, aliases, words, listings, everyday, wordlike)
+
+
+def _odd_capitals(kinds: Mapping[str, _Kind], wordlike: frozenset[str]) -> Iterator[tuple[bytes, str]]:
+    """A well-known ticker typed with odd capitals, on purpose or mocking ("xPev", "NiO",
+    "CLOv", "SNdL"): where its letters are no word, every such spelling is the ticker. Kept to
+    the well-known ones, so the forms stay a few thousand and cost nothing per text."""
+    for symbol in sorted(_WELL_KNOWN):
+        if not (3 <= len(symbol) <= 5 and symbol.isalpha() and kinds.get(symbol) is _Kind.DISTINCT):
+            continue
+        if symbol in wordlike or symbol in _ALWAYS_WORD:
+            continue
+        for letters in itertools.product(*((c.lower(), c) for c in symbol)):
+            form = "".join(letters)
+            if form not in (symbol, symbol.lower(), symbol.capitalize(), "PaaS"):  # platform as a service
+                yield form.encode(), symbol
 
 
 def _ascii_words(text: str) -> list[bytes]:
@@ -668,8 +686,6 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     hits = known_words.keys() & words
     if not _LONE_CAPITALS.isdisjoint(words) and _SPACED.search(prose) is not None:
         _spelled_out(prose, u, found)
-    if _ODD_CASE.search(prose) is not None:
-        _odd_case(prose, u, found)
     if not hits:
         if "$" in prose:
             _cashtags(prose, u.names, found)
@@ -921,23 +937,6 @@ _SPACED = re.compile(r"(?<![\w$])[A-Z](?: [A-Z]){2,4}(?!\w)")
 # Capitals that stand alone as words, bar "I" and "A": a text with none (most) has no such run,
 # and one set check (in C) spares the regex over it.
 _LONE_CAPITALS = frozenset(bytes([c]) for c in b"BCDEFGHJKLMNOPQRSTUVWXYZ")
-
-
-# A word whose letters change case where no English word does ("xPev", "NiO", "AmC", "CLOv",
-# "SNdL", "eXpi"): typed that way on purpose, or mocking; either way a ticker when its letters
-# are a symbol that is no word. Plurals of acronyms ("DDs", "ETFs") are not odd.
-_ODD_CASE = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-rt-z]|[A-Z]{3}s[A-Za-z]")
-_ODD_TOKEN = re.compile(r"(?<![\w$/@#.'-])[A-Za-z]{2,6}(?![\w/@'-])")
-
-
-def _odd_case(prose: str, u: _Universe, found: dict[int, _Found]) -> None:
-    for m in _ODD_TOKEN.finditer(prose):
-        token = m.group(0)
-        if token.islower() or token.isupper() or token.istitle() or _ODD_CASE.search(token) is None:
-            continue
-        symbol = token.upper()
-        if u.kinds.get(symbol) is _Kind.DISTINCT and symbol not in _ALWAYS_WORD and symbol not in u.wordlike:
-            found.setdefault(m.start(), (symbol, m.start(), m.end(), "symbol", 0.7, True))
 
 
 def _spelled_out(prose: str, u: _Universe, found: dict[int, _Found]) -> None:

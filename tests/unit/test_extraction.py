@@ -522,11 +522,11 @@ def test_every_successor_has_a_listing_date_unless_it_traded_before_or_after_the
     assert not missing
 
 
-def test_odd_capitals_spell_a_ticker_only_where_the_letters_are_no_word() -> None:
+def test_odd_capitals_spell_a_well_known_ticker_only_where_its_letters_are_no_word() -> None:
     june = _at("2021-06-02")
     assert symbols("mIsSeD oUt TiMe foR Bb aNd NiO", at=june) == ["NIO"]
     assert symbols("xPev, CLOv and SNdL", at=june) == ["XPEV", "CLOV", "SNDL"]
-    assert symbols("read the DDs on those ETFs, the MMs and OGs know", at=june) == []
+    assert symbols("read the DDs on those ETFs, the MMs and OGs know, PaaS and SaaS", at=june) == []
 
 
 def test_a_direct_message_and_a_volatility_range_are_no_tickers() -> None:
