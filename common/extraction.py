@@ -345,11 +345,8 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
         for spelling in _spellings(row["form"]) if row["match"] == "any" else {row["form"]}:
             if spelling not in names:
                 aliases.setdefault(spelling, row["symbol"])
-    # Dumps that strip punctuation (the 2021-05/07 one does) turn "Wendy's" into "Wendy s":
-    # the same name, and a spelling no other text produces.
-    for spelling, symbol in list(aliases.items()):
-        if (stripped := _POSSESSIVE.sub(" s", spelling)) != spelling:
-            aliases.setdefault(stripped, symbol)
+    for spelling, symbol in _stripped_spellings(aliases):
+        aliases.setdefault(spelling, symbol)
     capital = {a: sym for a, sym in aliases.items() if not a[0].islower()}
     lower = {a: sym for a, sym in aliases.items() if a[0].islower()}
     single: dict[bytes, str | int | None] = {}
@@ -391,6 +388,19 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
     for odd, symbol in _odd_capitals(kinds, wordlike):
         words.setdefault(odd, symbol)
     return _Universe(names, kinds, aliases, words, listings, everyday, wordlike)
+
+
+def _stripped_spellings(aliases: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Dumps that strip punctuation (the 2021-05/07 one does) turn "Wendy's" into "Wendy s"
+    and "AT&T" into "AT amp T" (the HTML entity's letters stay): the same names, in spellings
+    no other text produces."""
+    out: list[tuple[str, str]] = []
+    for spelling, symbol in aliases.items():
+        if (stripped := _POSSESSIVE.sub(" s", spelling)) != spelling:
+            out.append((stripped, symbol))
+        if "&" in stripped:
+            out.append((" ".join(stripped.replace("&", " amp ").split()), symbol))
+    return out
 
 
 def _odd_capitals(kinds: Mapping[str, _Kind], wordlike: frozenset[str]) -> Iterator[tuple[bytes, str]]:
@@ -722,17 +732,18 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             end = start + length
             prev = prose[start - 1] if start else " "
             after = prose[end] if end < n else " "
-            if (
-                (prev in _BAD_BEFORE and not (prev == "/" and _PAIR_BEFORE.search(prose, max(0, start - 8), start)))
-                or after in _BAD_AFTER
-                or (prev > "\x7f" and prev.isalnum())
+            if (prev in _BAD_BEFORE and not (prev == "/" and _PAIR_BEFORE.search(prose, max(0, start - 8), start))) or (
+                prev > "\x7f" and prev.isalnum()
+            ):
+                pass  # glued ("x$Y", "sec.gov/GME", "u/NVDA") or the end of a longer word
+            elif options and _phrase(prose, start, options, found):
+                pass  # a name, which may go on past a glue the symbol alone may not ("AT&T")
+            elif (
+                after in _BAD_AFTER
                 or (after > "\x7f" and after.isalnum())
                 or (after == "-" and prose[end + 1 : end + 2].isdigit())
             ):
-                pass  # glued ("x$Y", "sec.gov/GME", "u/NVDA"), part of a longer word ("GMEX", "AT&T")
-                # or a model or drug name ("GLP-1", "F-150")
-            elif options and _phrase(prose, start, options, found):
-                pass
+                pass  # part of a longer word ("GMEX", "AT&T" as AT) or a model or drug name ("GLP-1", "F-150")
             elif isinstance(alone, int):
                 if after == "." and prose[end + 1 : end + 2].isalpha():
                     pass  # "NVDA.com", "GME.Then"

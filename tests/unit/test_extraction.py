@@ -534,3 +534,16 @@ def test_a_direct_message_and_a_volatility_range_are_no_tickers() -> None:
     assert symbols("Send me a DM for more info, or DM me", at=june) == []
     assert symbols("All in DM and UONE", at=june) == ["DM", "UONE"]
     assert symbols("the ATR is 3.5 and RSI is low", at=june) == []
+
+
+def test_a_name_with_an_ampersand_is_read_whole_and_as_a_dump_strips_it() -> None:
+    june = _at("2021-06-02")
+    assert symbols("AT&T is cheap", at=june) == ["T"]
+    assert symbols("a deal with AT amp T to merge WarnerMedia", at=june) == ["T"]  # "&amp;" stripped
+    assert symbols("Johnson amp Johnson vaccine news", at=june) == ["JNJ"]
+
+
+def test_spacs_of_2020_and_nyse_american_names_missing_from_the_base_lists_are_known() -> None:
+    assert symbols("VACQ shares before the Rocket Lab vote", at=_at("2021-06-02")) == ["VACQ"]
+    assert symbols("CRTD next squeeze, 66% of the float shorted", at=_at("2021-06-02")) == ["CRTD"]
+    assert symbols("Mask housing play: Alpha Pro Tech", at=_at("2021-06-02")) == ["APT"]
