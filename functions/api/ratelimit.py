@@ -10,16 +10,20 @@ the write only when
 - the instance holds a full slice (:func:`slice_size`) of unreported requests while its
   last report is still out (on Cloud Functions the CPU is throttled between requests, so a
   report may stall until the next request arrives), or
-- the shared count is within :data:`INSTANCES` slices of the limit: there every request is
-  counted with its own write, so the last stretch of a window is exact.
+- the count the instance last heard is within :data:`INSTANCES` slices of the limit: from
+  there it counts every request with its own write (an instance that has not heard lately
+  learns it at its next report, within a slice).
 
-What an instance has admitted but not reported is at most two slices; instances that have
-not heard of each other's traffic can together overshoot the limit by that much each, and
-never refuse early. Reporting what was used, rather than claiming ahead, wastes nothing.
+What an instance has admitted but not reported is at most two slices (one out, one
+pending); instances that have not heard of each other's traffic can together overshoot the
+limit by that much each, and nobody is refused early. Reporting what was used, rather than
+claiming ahead, wastes nothing. A write gets one try of :data:`WRITE_TIMEOUT_S`: a Firestore
+outage lets requests through uncounted (logged) instead of holding them.
 ``expires_at`` lets a TTL policy sweep old windows.
 """
 
 import datetime as dt
+import functools
 import re
 import threading
 import time
@@ -35,8 +39,17 @@ from common.adapters.firestore import RATELIMITS
 from functions.api.errors import ApiError
 
 WINDOW_S = 60
-INSTANCES = 10  # the api's max_instances in terraform/functions.tf
+INSTANCES = 10  # the api's max_instances in terraform/functions.tf (an agreement test checks)
+WRITE_TIMEOUT_S = 2.0
 logger = log.get_logger(__name__)
+
+
+def _log_failure(key: str, carried: int, report: "Future[int]") -> None:
+    failure = report.exception()
+    if isinstance(failure, gexc.GoogleAPIError):
+        logger.warning("rate limit: %d requests for %s not counted: %s", carried, key, failure)
+    elif failure is not None:  # a bug, not an outage: Error Reporting should see it
+        logger.error("rate limit: %d requests for %s not counted", carried, key, exc_info=failure)
 
 
 def _doc_id(key: str, window: int) -> str:
@@ -46,8 +59,9 @@ def _doc_id(key: str, window: int) -> str:
 
 def slice_size(limit: int) -> int:
     """Requests an instance may admit before the others hear of them: a hundredth of the
-    limit, at most 10. With up to :data:`INSTANCES` instances each holding at most two
-    slices, a caller who spreads over all of them gets at most a fifth over the limit."""
+    limit, between 1 and 10. With up to :data:`INSTANCES` instances each holding at most two
+    slices, a caller served by all of them at once passes the limit by at most 20 requests
+    (a fifth of limits from 1,000 up, a sixth of the default user limit of 120)."""
     return max(1, min(10, limit // 100))
 
 
@@ -67,60 +81,67 @@ class RateLimiter:
         self.db = db
         self.clock = clock
         self._windows: dict[tuple[str, int], _Window] = {}
+        self._newest = 0  # the newest window any key has opened: older ones are dropped once
         self._lock = threading.Lock()
         self._reports = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ratelimit")
 
     def position(self, key: str, limit: int) -> tuple[int, float]:
         """This request's position in ``key``'s window (1 for the window's first request) as
         far as this instance knows it, and the seconds left in the window."""
-        now = self.clock()
-        window = int(now // WINDOW_S)
-        left = (window + 1) * WINDOW_S - now
         size = slice_size(limit)
         while True:
+            now = self.clock()  # again after a wait: the minute may have turned meanwhile
+            window = int(now // WINDOW_S)
+            left = (window + 1) * WINDOW_S - now
             with self._lock:
                 state = self._window(key, window)
-                self._settle(key, state)
+                self._settle(state)
                 seen = state.seen()
                 if seen >= limit:
-                    return seen + 1, left  # refused: a refusal is not counted
+                    return seen + 1, left  # refused without a write
                 report = state.report
+                if report is None and state.pending >= size:
+                    self._send(key, window, state)  # a full slice goes out before more join it
+                    report = state.report
                 exact = limit - state.shared <= INSTANCES * size
-                if report is None or not (exact or state.pending >= size):
-                    if exact:
-                        break  # counted below with its own write
+                if exact and report is None:
+                    break  # counted below with its own write
+                if not exact and state.pending < size:
                     state.pending += 1
                     if report is None and state.pending * 2 >= size:
                         self._send(key, window, state)
                     return seen + 1, left
-            report.exception()  # wait for the report that is out, then look again
+            assert report is not None
+            report.exception()  # the report that is out ends within WRITE_TIMEOUT_S; look again
         return self._count_now(key, window, state), left
 
     def _window(self, key: str, window: int) -> _Window:
+        """``key``'s state in ``window`` (called under the lock). The states of older windows
+        are dropped when a newer window first opens, once per minute, not per new key."""
+        if window > self._newest:
+            self._windows = {k: v for k, v in self._windows.items() if k[1] >= window}
+            self._newest = window
         state = self._windows.get((key, window))
         if state is None:
-            for stale in [k for k in self._windows if k[1] < window]:
-                del self._windows[stale]
             state = self._windows[(key, window)] = _Window()
         return state
 
-    def _settle(self, key: str, state: _Window) -> None:
-        """Fold a finished report into the window's view (called under the lock)."""
+    @staticmethod
+    def _settle(state: _Window) -> None:
+        """Fold a finished report into the window's view (called under the lock); a failed
+        one was logged when it failed, and its requests stay uncounted."""
         report = state.report
         if report is None or not report.done():
             return
-        state.report, carried, state.flying = None, state.flying, 0
-        failure = report.exception()
-        if isinstance(failure, gexc.GoogleAPICallError):
-            logger.warning("rate limit: %d requests for %s not counted: %s", carried, key, failure)
-        elif failure is not None:  # a bug, not an outage: Error Reporting should see it
-            logger.error("rate limit: %d requests for %s not counted", carried, key, exc_info=failure)
-        else:
+        state.report, state.flying = None, 0
+        if report.exception() is None:
             state.shared = max(state.shared, report.result())
 
     def _send(self, key: str, window: int, state: _Window) -> None:
         state.flying, state.pending = state.pending, 0
-        state.report = self._reports.submit(self._add, key, window, state.flying)
+        report = self._reports.submit(self._add, key, window, state.flying)
+        report.add_done_callback(functools.partial(_log_failure, key, state.flying))
+        state.report = report
 
     def _count_now(self, key: str, window: int, state: _Window) -> int:
         """Report the pending requests and this one with one write, and wait for it."""
@@ -135,7 +156,9 @@ class RateLimiter:
         """Add ``count`` to the window's shared count; returns the count after."""
         ref = self.db.collection(RATELIMITS).document(_doc_id(key, window))
         expires = dt.datetime.fromtimestamp((window + 2) * WINDOW_S, tz=dt.UTC)
-        result = ref.set({"count": firestore.Increment(count), "key": key, "expires_at": expires}, merge=True)
+        fields = {"count": firestore.Increment(count), "key": key, "expires_at": expires}
+        # One try, briefly: a request may wait on this, and a lost count costs less than a stall.
+        result = ref.set(fields, merge=True, retry=None, timeout=WRITE_TIMEOUT_S)
         transforms = getattr(result, "transform_results", None)
         return int(transforms[0].integer_value) if transforms else self._read(ref)
 
@@ -151,7 +174,7 @@ class RateLimiter:
         hiccup should cost us a minute of unmetered traffic, not every caller a 500."""
         try:
             count, left = self.position(key, limit)
-        except gexc.GoogleAPICallError as exc:
+        except gexc.GoogleAPIError as exc:
             logger.warning("rate limit not counted for %s: %s", key, exc)
             return
         if count > limit:

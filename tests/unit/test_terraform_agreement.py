@@ -17,7 +17,10 @@ from common import history, topics
 from common.adapters import firestore as fs
 from common.settings import SET_IN_PRODUCTION, Settings
 from emulators import tfmodel
-from functions.api import app  # noqa: F401 - importing it declares the routes
+from functions.api import (
+    app,  # noqa: F401 - importing it declares the routes
+    ratelimit,
+)
 from functions.api.openapi import API
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -317,3 +320,9 @@ def test_a_chart_of_a_metric_renamed_only_in_the_dashboard_is_reported(model: tf
         " which monitoring.tf does not define",
         "metric 'detect_lag' is on no chart",
     ]
+
+
+def test_the_rate_limiters_overshoot_bound_counts_every_api_instance_terraform_allows(
+    model: tfmodel.TerraformModel,
+) -> None:
+    assert model.functions["api"].max_instances == ratelimit.INSTANCES
