@@ -59,10 +59,10 @@ def _doc_id(key: str, window: int) -> str:
 
 def slice_size(limit: int) -> int:
     """Requests an instance may admit before the others hear of them: a hundredth of the
-    limit, between 1 and 10. With up to :data:`INSTANCES` instances each holding at most two
-    slices, a caller served by all of them at once passes the limit by at most 20 requests
-    (a fifth of limits from 1,000 up, a sixth of the default user limit of 120)."""
-    return max(1, min(10, limit // 100))
+    limit, at least 1 and at most 50. With up to :data:`INSTANCES` instances each holding at
+    most two slices, a caller served by all of them at once passes the limit by at most a
+    fifth of it, or by 20 requests where that is more (limits under 100)."""
+    return max(1, min(50, limit // 100))
 
 
 @dataclass
@@ -108,7 +108,7 @@ class RateLimiter:
                     break  # counted below with its own write
                 if not exact and state.pending < size:
                     state.pending += 1
-                    if report is None and state.pending * 2 >= size:
+                    if report is None and state.pending >= size:
                         self._send(key, window, state)
                     return seen + 1, left
             assert report is not None
