@@ -74,7 +74,8 @@ def _words(spaced: str) -> frozenset[str]:
 # symbols in 2020-22 (gone_before_2022.csv), when a bare one is the term far more often; the
 # last, what a squeeze post abbreviates (short interest, trailing twelve months, cost to
 # borrow, annual recurring revenue, the Depository Trust Company, Regulation SHO, an annual
-# general meeting, machine learning).
+# general meeting, machine learning, average true range), and two that are mostly something
+# else (an apartment, a hacking group or a crypto token; Silicon Valley).
 _JARGON = _words(
     """
     DD YOLO CEO CFO CTO COO CIO EPS ATH ATL IMO IMHO USA US UK EU IPO ETF SEC FDA GDP CPI PPI
@@ -88,7 +89,7 @@ _JARGON = _words(
     OCC HF DRS BRRR OG OI ISO FD FDS ASX TSX TSXV LSE HKEX AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY
     DYOR DAX APAC CC GPT LLM
     APY ACH IRR CMO NAV RVI HRC
-    SI TTM CTB ARR DTC SHO AGM ML ATR
+    SI TTM CTB ARR DTC SHO AGM ML ATR APT SV
     """
 )
 
@@ -732,18 +733,19 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             end = start + length
             prev = prose[start - 1] if start else " "
             after = prose[end] if end < n else " "
-            if (prev in _BAD_BEFORE and not (prev == "/" and _PAIR_BEFORE.search(prose, max(0, start - 8), start))) or (
-                prev > "\x7f" and prev.isalnum()
-            ):
-                pass  # glued ("x$Y", "sec.gov/GME", "u/NVDA") or the end of a longer word
-            elif options and _phrase(prose, start, options, found):
-                pass  # a name, which may go on past a glue the symbol alone may not ("AT&T")
-            elif (
-                after in _BAD_AFTER
+            if (
+                (prev in _BAD_BEFORE and not (prev == "/" and _PAIR_BEFORE.search(prose, max(0, start - 8), start)))
+                or after in _BAD_AFTER
+                or (prev > "\x7f" and prev.isalnum())
                 or (after > "\x7f" and after.isalnum())
                 or (after == "-" and prose[end + 1 : end + 2].isdigit())
             ):
-                pass  # part of a longer word ("GMEX", "AT&T" as AT) or a model or drug name ("GLP-1", "F-150")
+                # Glued ("x$Y", "sec.gov/GME", "u/NVDA"), part of a longer word ("GMEX") or a model
+                # or drug name ("GLP-1", "F-150"); a name may go on past an ampersand ("AT&T").
+                if after == "&" and options and prev not in _BAD_BEFORE:
+                    _phrase(prose, start, options, found)
+            elif options and _phrase(prose, start, options, found):
+                pass
             elif isinstance(alone, int):
                 if after == "." and prose[end + 1 : end + 2].isalpha():
                     pass  # "NVDA.com", "GME.Then"
@@ -789,13 +791,16 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "RBC": _words("capital"),
     "V": _words("card cards application applications system status holders holder issue issues"),
     "BB": _words("gun guns cream bands band"),
-    "DM": _words("me for s"),  # a direct message: "DM me", "DM for info"
+    "DM": _words("me you for s d ed or"),  # a direct message: "DM me", "DM for info", "DM'd you"
+    "SPGI": _words("manufacturing market ratings rating pmi platts composite services"),  # a data vendor
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on"),  # "top query on Google"
     "GOOG": _words("on"),
-    "DM": _words("a my me your the via can pls please or"),  # "send me a DM", "DM or comment"
+    "DM": _words("a my me your the via can pls please"),  # "send me a DM", "you can DM"
 }
+_WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it ("my DM shares")
+_LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
 _NEAR_SENSE: dict[str, frozenset[str]] = {
     "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
 }
@@ -833,13 +838,15 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
         )
         if symbol in _NEAR_SENSE:
             drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])
+        stock_sense = (
+            (bool(after) and after[0] in _STOCK_NEXT)
+            or (bool(before) and before[-1] in _STOCK_BEFORE)
+            or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
+        )
         if symbol in _PLATFORM and method == "name":
-            stock_sense = (
-                (bool(after) and after[0] in _STOCK_NEXT)
-                or (bool(before) and before[-1] in _STOCK_BEFORE)
-                or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
-            )
             drop = drop or not stock_sense
+        if symbol in _WORD_SENSE:
+            drop = drop and not stock_sense and not (bool(before) and before[-1] in _LIST_WORDS)
         if symbol in _BANK and method == "name":
             drop = drop or not near.isdisjoint(w.encode() for w in _BANK_ROLE)
         if drop:

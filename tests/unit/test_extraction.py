@@ -505,6 +505,12 @@ def test_squeeze_jargon_is_no_ticker_unless_cashtagged() -> None:
     assert symbols("$SI calls are cheap", at=june) == ["SI"]
 
 
+def test_a_spac_is_its_own_ticker_until_its_merger_closed_and_the_successor_after() -> None:
+    assert symbols("$SOAC to the moon", at=_at("2021-03-01")) == ["SOAC"]  # TMC only from 2021-09
+    assert symbols("DM calls", at=_at("2020-11-02")) == []  # Trine until December 2020
+    assert symbols("DM calls", at=_at("2021-01-05")) == ["DM"]
+
+
 def test_a_spac_successor_is_no_ticker_before_the_merger_closed() -> None:
     assert symbols("Momentus to the moon, vote your SRAC shares", at=_at("2021-06-20")) == ["SRAC"]
     assert symbols("MNTS calls and $EVGO shares", at=_at("2021-05-20")) == []
@@ -527,13 +533,24 @@ def test_odd_capitals_spell_a_well_known_ticker_only_where_its_letters_are_no_wo
     assert symbols("mIsSeD oUt TiMe foR Bb aNd NiO", at=june) == ["NIO"]
     assert symbols("xPev, CLOv and SNdL", at=june) == ["XPEV", "CLOV", "SNDL"]
     assert symbols("read the DDs on those ETFs, the MMs and OGs know, PaaS and SaaS", at=june) == []
+    assert symbols("mRNA vaccines work", at=june) == []
 
 
 def test_a_direct_message_and_a_volatility_range_are_no_tickers() -> None:
     june = _at("2021-06-02")
-    assert symbols("Send me a DM for more info, or DM me", at=june) == []
-    assert symbols("All in DM and UONE", at=june) == ["DM", "UONE"]
+    for text in ("Send me a DM for more info", "DM me if you want the DD", "I will DM you the ticker"):
+        assert symbols(text, at=june) == [], text
+    for text in ("All in DM and UONE", "my DM shares are up 20%", "Should I buy MVIS or DM?"):
+        assert "DM" in symbols(text, at=june), text
     assert symbols("the ATR is 3.5 and RSI is low", at=june) == []
+
+
+def test_sp_global_as_a_data_vendor_and_apt_as_a_word_are_no_tickers() -> None:
+    june = _at("2021-06-02")
+    assert symbols("S&P Global Manufacturing PMI came in at 47", at=june) == []
+    assert symbols("S&P Global earnings beat", at=june) == ["SPGI"]
+    assert symbols("rent for my APT went up 10%", at=june) == []
+    assert symbols("Schrödinger's cat: this squeeze is both on and off", at=june) == []
 
 
 def test_a_name_with_an_ampersand_is_read_whole_and_as_a_dump_strips_it() -> None:
