@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from common import extraction, ingest
 from common.extraction import TickerMention, company_name, extract, is_listed, listing, symbols
+from common.listings import Listings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -518,14 +520,12 @@ def test_a_spac_successor_is_no_ticker_before_the_merger_closed() -> None:
 
 
 def test_every_successor_has_a_listing_date_unless_it_traded_before_or_after_the_data() -> None:
-    history = Path(extraction.__file__).parent / "data" / "symbol_history.csv"
-    with history.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
-    known = {r["symbol"] for r in rows}
+    windows = Listings.load().windows
+    successors = {w.successor for w in windows.values() if w.successor}
+    dated = {s for s in successors if s in windows and windows[s].listed > -math.inf}
     traded_before = {"TLRY", "AMC"}  # the merger's other side, trading long before
     after_2022 = {"FFAI", "GAP", "ASAP", "SPRU", "POL", "ERNA", "ML"}  # renames after the data's years
-    missing = {r["successor"] for r in rows if r["successor"]} - known - traded_before - after_2022
-    assert not missing
+    assert not successors - dated - traded_before - after_2022
 
 
 def test_odd_capitals_spell_a_well_known_ticker_only_where_its_letters_are_no_word() -> None:
