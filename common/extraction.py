@@ -152,6 +152,8 @@ _NEXT_NUMBER = re.compile(
     r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
     r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b)"
 )
+# The forum's own way of saying "buy this": "Hexo to the moon", "wish to the mooooon".
+_TO_THE_MOON = re.compile(r"\s+(?:to|2)\s+(?:the\s+)?m[o0]{2,}n", re.IGNORECASE)
 # What a company does, right after a word-like symbol: "the GM partnership", "XYZ merger".
 # Not for the words that are always words: "AI partnership" is about the technology.
 _NEXT_EVENTS = _words("partnership partnerships agreement deal lawsuit merger acquisition buyout")
@@ -181,7 +183,7 @@ _PREV_PAIRS = _PREV_STRONG | _PREV_PAIRS_EXTRA
 # the usual cases: if a text has none of them (and no number), no such symbol in it can pass.
 _ADJACENT_WORDS = frozenset(
     v.encode()
-    for phrase in (*_NEXT_WORDS, *_NEXT_EVENTS, *_PREV_WORDS, *_PREV_PAIRS)
+    for phrase in (*_NEXT_WORDS, *_NEXT_EVENTS, *_PREV_WORDS, *_PREV_PAIRS, "moon")
     for w in phrase.replace("'", " ").split()
     for v in (w, w.title(), w.upper())
 )
@@ -245,7 +247,16 @@ class _Plain:
     symbol: str
 
 
-_Word = int | str | tuple[tuple[tuple[str, str], ...], str | int | None] | list[tuple[str, str]] | _Plain
+@dataclass(frozen=True, slots=True)
+class _Shouted:
+    """A company's one-word name in capitals ("NOKIA", "WORKHORSE"): the name only where the
+    whole line shouts, since there capitals say nothing; elsewhere a word in capitals is
+    emphasis or a symbol."""
+
+    symbol: str
+
+
+_Word = int | str | tuple[tuple[tuple[str, str], ...], str | int | None] | list[tuple[str, str]] | _Plain | _Shouted
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +269,7 @@ class _Universe:
     # class shares ("BRK" -> "."), the first word of multi-word names (a tuple: the names
     # [(spelling, symbol)], longest first, and what the word alone is, or None), the rarest
     # word of lower-case names (a list of (spelling, symbol)), or a symbol that is no word,
-    # typed in lower case (a _Plain). One flat table, so that a hit
+    # typed in lower case (a _Plain), or a name in capitals (a _Shouted). One flat table, so that a hit
     # costs one lookup in memory that the set intersection has just touched.
     words: dict[bytes, _Word]
     listings: Listings  # when each symbol traded: a text means the symbols of its day
@@ -388,7 +399,20 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
                 words.setdefault(form.encode(), _Plain(symbol))
     for odd, symbol in _odd_capitals(kinds, wordlike):
         words.setdefault(odd, symbol)
+    for shouted, symbol in _shouted_names(capital, zipf):
+        words.setdefault(shouted, _Shouted(symbol))
     return _Universe(names, kinds, aliases, words, listings, everyday, wordlike)
+
+
+_SHOUTED_LETTERS = 5  # "NOKIA": shorter names in capitals are symbols or acronyms
+_SHOUTED_ZIPF = 4.0  # a name this common as a word ("DELTA", "APPLE") is the word in a shouted line
+
+
+def _shouted_names(capital: Mapping[str, str], zipf: Mapping[str, float]) -> Iterator[tuple[bytes, str]]:
+    """Each one-word name in capitals ("NOKIA", "SPLUNK") that is no common word."""
+    for spelling, symbol in capital.items():
+        if len(spelling) >= _SHOUTED_LETTERS and spelling.isalpha() and zipf.get(spelling.lower(), 0.0) < _SHOUTED_ZIPF:
+            yield spelling.upper().encode(), symbol
 
 
 def _stripped_spellings(aliases: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -717,6 +741,9 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             options, alone = (), what
         elif isinstance(what, tuple):
             options, alone = what
+        elif isinstance(what, _Shouted):
+            _shouted_name(prose, word.decode(), what.symbol, found)
+            continue
         elif isinstance(what, _Plain):
             if adjacent is None:
                 adjacent = _may_be_adjacent(prose, words)
@@ -774,7 +801,10 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     if not _OTHER_SENSE.isdisjoint([f[0] for f in found.values()]):
         _drop_other_senses(prose, found)
     if len(found) < 2:
+        if found and _spelled_before(prose, next(iter(found.values())), u):
+            return []
         return list(found.values())
+    _drop_parts_and_acronyms(prose, found, u)
     return [found[k] for k in sorted(found)]
 
 
@@ -850,6 +880,46 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
         if symbol in _BANK and method == "name":
             drop = drop or not near.isdisjoint(w.encode() for w in _BANK_ROLE)
         if drop:
+            del found[start]
+
+
+_INITIALS = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+def _spelled_before(prose: str, f: _Found, u: _Universe) -> bool:
+    """Whether a bare symbol only abbreviates the words right before it ("Renewable Natural
+    Gas (RNG)", "Exchange Traded Fund ETF"): a term being defined, not the company, unless
+    those words are the company's own name ("Advanced Micro Devices AMD")."""
+    symbol, start, method = f[0], f[1], f[3]
+    if method != "symbol" or not 3 <= len(symbol) <= 5 or not symbol.isalpha():
+        return False  # two initials match by chance too often ("Bananas Buy BB")
+    before = _INITIALS.findall(prose, max(0, start - 16 * len(symbol)), start)[-len(symbol) :]
+    if len(before) < len(symbol) or "".join(w[0] for w in before).upper() != symbol:
+        return False
+    if not all(w[0].isupper() and not w.isupper() and w.lower().encode() not in _CUE_WORDS for w in before):
+        return False  # "APE MAKING CAKE AMC", "Short Buy SB": in capitals or trades, initials are chance
+    if u.aliases.get(" ".join(before)) == symbol:
+        return False
+    name = re.sub(r"[^a-z]", "", u.names.get(symbol, "").lower())
+    return not name.startswith(re.sub(r"[^a-z]", "", "".join(before).lower()))
+
+
+def _drop_parts_and_acronyms(prose: str, found: dict[int, _Found], u: _Universe) -> None:
+    """Forget a bare symbol inside a name already found ("Sirius XM" is SIRI, not XM too) or
+    spelled out by the words before it (:func:`_spelled_before`), unless those words named
+    it ("Advanced Micro Devices AMD"). A term once spelled out is that term all through the
+    text ("... Renewable Natural Gas RNG ... using RNG as a fuel")."""
+    names = [f for f in found.values() if f[3] == "name"]
+    terms: set[str] = set()
+    for start, f in list(found.items()):
+        if f[3] != "symbol":
+            continue
+        if any(n[1] < start and f[2] <= n[2] for n in names):
+            del found[start]
+        elif not any(n[0] == f[0] and 0 <= start - n[2] <= 2 for n in names) and _spelled_before(prose, f, u):
+            terms.add(f[0])
+    for start, f in list(found.items()):
+        if f[0] in terms and f[3] == "symbol":
             del found[start]
 
 
@@ -933,6 +1003,15 @@ def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]
         prev = prose[start - 1] if start else " "
         if not (prev.isalnum() or prev in "_$/") and _ends_word(prose, end) and _adjacent(prose, start, end):
             found.setdefault(start, (symbol, start, end, "name", 0.7, True))
+        start = prose.find(token, end)
+
+
+def _shouted_name(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
+    start = prose.find(token)
+    while start >= 0:
+        end = start + len(token)
+        if _ends_word(prose, end) and (start == 0 or not prose[start - 1].isalnum()) and _shouting(prose, start):
+            found.setdefault(start, (symbol, start, end, "name", 0.8, True))
         start = prose.find(token, end)
 
 
@@ -1278,6 +1357,8 @@ def _adjacent(text: str, start: int, end: int) -> bool:
     "bought"/"shares of"/"calls on"."""
     after = text[end : end + 14].lower().split(None, 1)
     if (after and after[0].strip(",.:;!?") in _NEXT_WORDS) or _NEXT_NUMBER.match(text, end):
+        return True
+    if _TO_THE_MOON.match(text, end):
         return True
     if after and after[0].strip(",.:;!?") in _NEXT_EVENTS and text[start:end] not in _ALWAYS_WORD:
         return True

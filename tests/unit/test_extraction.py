@@ -564,3 +564,41 @@ def test_spacs_of_2020_and_nyse_american_names_missing_from_the_base_lists_are_k
     assert symbols("VACQ shares before the Rocket Lab vote", at=_at("2021-06-02")) == ["VACQ"]
     assert symbols("CRTD next squeeze, 66% of the float shorted", at=_at("2021-06-02")) == ["CRTD"]
     assert symbols("Mask housing play: Alpha Pro Tech", at=_at("2021-06-02")) == ["APT"]
+
+
+def test_a_name_in_capitals_counts_only_where_the_line_shouts() -> None:
+    june = _at("2021-06-02")
+    assert symbols("NOKIA THE INDESTRUCTIBLE", at=june) == ["NOK"]
+    assert symbols("WORKHORSE SHORTED 48% START SQUEEZING", at=june) == ["WKHS"]
+    assert symbols("my old NOKIA phone still works, unlike my portfolio", at=june) == []
+    assert symbols("DELTA VARIANT IS HERE", at=june) == []  # a common word stays one
+
+
+def test_a_symbol_that_abbreviates_the_words_before_it_is_a_term_not_a_ticker() -> None:
+    june = _at("2021-06-02")
+    text = "Amazon buys Renewable Natural Gas RNG from Clean Energy, and RNG is a cheap fuel"
+    assert "RNG" not in symbols(text, at=june)
+    assert symbols("Advanced Micro Devices AMD is up", at=june) == ["AMD"]  # its own name
+    assert "BB" in symbols("different Bananas Buy BB now", at=june)  # two letters: chance
+    assert "AMC" in symbols("APE MAKING CAKE AMC", at=june)
+
+
+def test_a_symbol_inside_a_name_already_found_is_not_a_second_company() -> None:
+    assert symbols("Sirius XM is in every car", at=_at("2021-06-02")) == ["SIRI"]
+
+
+def test_to_the_moon_is_ticker_context_for_a_symbol_typed_as_a_word() -> None:
+    june = _at("2021-06-02")
+    assert symbols("Hexo to the moon", at=june) == ["HEXO"]
+    assert symbols("hexo is a word nobody knows", at=june) == []
+    named = frozenset({"WISH"})  # what the community called a ticker that day
+    assert symbols("the game starts in wish to the mooooon", thread_symbols=named, at=june) == ["WISH"]
+    assert symbols("the game starts in wish to the mooooon", at=june) == []
+    assert symbols("I wish we could go to the moon", thread_symbols=named, at=june) == []
+
+
+def test_brand_names_that_are_no_dictionary_word_are_their_company() -> None:
+    june = _at("2021-06-02")
+    assert symbols("GoPro is our next move", at=june) == ["GPRO"]
+    assert symbols("Are CVS and Walgreens in trouble", at=june) == ["CVS", "WBA"]
+    assert symbols("SPLUNK TO THA MOOOOOON", at=june) == ["SPLK"]

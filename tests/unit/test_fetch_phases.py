@@ -182,7 +182,7 @@ def test_a_refused_comment_listing_keeps_the_posts_and_the_comment_cursor() -> N
 def test_a_word_like_ticker_the_subreddit_named_in_earlier_runs_counts_bare_in_a_later_one() -> None:
     june_2021 = 1_622_505_600.0  # WISH was listed then, and a meme
     named = [post(i, "$WISH is my biggest position, loading more", june_2021 + i * 60) for i in range(1, 4)]
-    bare = post(9, "WISH to the moon", june_2021 + 5 * 3600)  # hours later, in another run
+    bare = post(9, "WISH is looking good today", june_2021 + 5 * 3600)  # hours later, in another run
     alone = Recorder()
     run(ListReddit([bare]), MemoryStore(), alone)
     assert mentioned(alone) == {}  # a bare "WISH" is a word to a reader who knows nothing else
@@ -192,7 +192,7 @@ def test_a_word_like_ticker_the_subreddit_named_in_earlier_runs_counts_bare_in_a
     run(ListReddit([*named, bare]), store, later, n=2)
     assert mentioned(later) == {"WISH": 1}
     assert store.cursors["stocks"].community  # what the subreddit named is kept with the cursor
-    a_day_later = post(10, "WISH to the moon", june_2021 + 25 * 3600)
+    a_day_later = post(10, "WISH is looking good today", june_2021 + 25 * 3600)
     after = Recorder()
     run(ListReddit([*named, bare, a_day_later]), store, after, n=3)
     assert mentioned(after) == {}  # the day has passed: a word again
@@ -201,7 +201,7 @@ def test_a_word_like_ticker_the_subreddit_named_in_earlier_runs_counts_bare_in_a
 def test_the_backtest_remembers_what_each_subreddit_named_across_hours_as_fetch_does() -> None:
     june_2021 = 1_622_505_600.0
     named = [post(i, "$WISH is my biggest position, loading more", june_2021 + i * 60) for i in range(1, 4)]
-    bare = post(9, "WISH to the moon", june_2021 + 5 * 3600)
+    bare = post(9, "WISH is looking good today", june_2021 + 5 * 3600)
     elsewhere = bare.model_copy(update={"id": "t3_p10", "subreddit": "investing"})
     replay = Replay()
     replay.hour(named)
