@@ -810,6 +810,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
 
 # Symbols whose name or letters, in some company, mean something else than the security.
 _PLATFORM = frozenset({"HOOD", "SCHW", "IBKR"})  # a broker's name is mostly the app people trade in
+_BROKER_LETTERS = frozenset({"TD"})  # on the forum, bare "TD" is TD Ameritrade ("TD said I can trade options")
 _BANK = frozenset({"GS", "JPM", "MS", "WFC", "C", "BAC", "DB", "UBS", "CS", "BCS", "JEF", "RY", "TD"})
 _NEXT_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words(
@@ -844,7 +845,8 @@ _STOCK_BEFORE = _words("bought buy buying sell selling sold short shorting long 
 _BANK_ROLE = _words(  # a bank as analyst or underwriter of someone else's stock
     "analyst analysts upgrade upgrades upgraded downgrade downgrades downgraded target targets rating ratings "
     "initiates initiated reiterates reiterated overweight underweight outperform underperform coverage pt "
-    "underwriter underwriters underwritten bookrunner bookrunners lowers raises cuts view views"
+    "underwriter underwriters underwritten bookrunner bookrunners lowers raises cuts view views "
+    "expects expected forecasts predicts estimates strategist strategists economist economists maker makers"
 )
 
 
@@ -873,7 +875,7 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             or (bool(before) and before[-1] in _STOCK_BEFORE)
             or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
         )
-        if symbol in _PLATFORM and method == "name":
+        if (symbol in _PLATFORM and method == "name") or symbol in _BROKER_LETTERS:
             drop = drop or not stock_sense
         if symbol in _WORD_SENSE:
             drop = drop and not stock_sense and not (bool(before) and before[-1] in _LIST_WORDS)

@@ -340,6 +340,10 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         "Google Trends says retail is back": [],
         "Wells Fargo earnings beat": ["WFC"],
         "Robinhood stock is dumping after the IPO": ["HOOD"],
+        "TD said I'm smart enough to trade options now": [],
+        "TD HALTED TRADING ON AMC": ["AMC"],
+        "bought TD shares for the dividend": ["TD"],
+        "JP Morgan expects a 21% rise in apparel revenue": [],
     }
     for text, expected in cases.items():
         assert symbols(text, at=_at("2021-09-01")) == expected, text
