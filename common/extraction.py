@@ -1196,8 +1196,9 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
             if policy == _STRONG:
                 accepted = _strong_before(prose, start)
             else:  # a word needs evidence right next to it
+                # An everyday word ("sell LOW", "long LIVE", "all in ON") is read by what follows it.
                 accepted = (cue_words if cue_words is not None else _may_be_adjacent(prose, words)) and _adjacent(
-                    prose, start, end
+                    prose, start, end, before=symbol not in u.everyday
                 )
             if accepted:
                 found.setdefault(start, (symbol, start, end, "symbol", 0.7 if policy == _STRONG else 0.75, True))
@@ -1354,9 +1355,9 @@ def _first_name_word(name: str) -> str:
     return words[0].lower().rstrip(".") if words else ""
 
 
-def _adjacent(text: str, start: int, end: int) -> bool:
-    """Evidence right next to the word: a following "calls"/"30c"/"shares", or a preceding
-    "bought"/"shares of"/"calls on"."""
+def _adjacent(text: str, start: int, end: int, *, before: bool = True) -> bool:
+    """Evidence right next to the word: a following "calls"/"30c"/"shares", or (``before``)
+    a preceding "bought"/"shares of"/"calls on"."""
     after = text[end : end + 14].lower().split(None, 1)
     if (after and after[0].strip(",.:;!?") in _NEXT_WORDS) or _NEXT_NUMBER.match(text, end):
         return True
@@ -1364,6 +1365,8 @@ def _adjacent(text: str, start: int, end: int) -> bool:
         return True
     if after and after[0].strip(",.:;!?") in _NEXT_EVENTS and text[start:end] not in _ALWAYS_WORD:
         return True
+    if not before:
+        return False
     words = text[max(0, start - 30) : start].lower().split()
     return bool(words) and (
         words[-1] in _PREV_WORDS

@@ -606,3 +606,10 @@ def test_brand_names_that_are_no_dictionary_word_are_their_company() -> None:
     assert symbols("GoPro is our next move", at=june) == ["GPRO"]
     assert symbols("Are CVS and Walgreens in trouble", at=june) == ["CVS", "WBA"]
     assert symbols("SPLUNK TO THA MOOOOOON", at=june) == ["SPLK"]
+
+
+def test_an_everyday_word_is_read_by_what_follows_it_not_by_a_trade_before_it() -> None:
+    june = _at("2021-06-02")
+    assert symbols("TOGETHER WE HOLD LONG LIVE AMC", at=june) == ["AMC"]
+    assert symbols("ALL IN ON BB to the moon", at=june) == ["BB"]
+    assert "ON" in symbols("ON calls are printing", at=june)
