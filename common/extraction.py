@@ -801,7 +801,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     if not _OTHER_SENSE.isdisjoint([f[0] for f in found.values()]):
         _drop_other_senses(prose, found)
     if len(found) < 2:
-        if found and _spelled_before(prose, next(iter(found.values())), u):
+        if found and _not_the_company(prose, next(iter(found.values())), u):
             return []
         return list(found.values())
     _drop_parts_and_acronyms(prose, found, u)
@@ -824,11 +824,15 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "BB": _words("gun guns cream bands band"),
     "DM": _words("me you for s d ed or"),  # a direct message: "DM me", "DM for info", "DM'd you"
     "SPGI": _words("manufacturing market ratings rating pmi platts composite services"),  # a data vendor
+    "WEN": _words("lambo lambos moon tendies"),  # "WEN LAMBO": when, the forum's oldest joke
+    "SPOT": _words("gamma"),  # SpotGamma, an options-data service
+    "BK": _words("filing court protection"),  # bankruptcy
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on"),  # "top query on Google"
     "GOOG": _words("on"),
     "DM": _words("a my me your the via can pls please"),  # "send me a DM", "you can DM"
+    "BK": _words("post pre declare declared declaring file filed filing chapter"),  # "post BK": bankruptcy
 }
 _WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it ("my DM shares")
 _LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
@@ -906,11 +910,32 @@ def _spelled_before(prose: str, f: _Found, u: _Universe) -> bool:
     return not name.startswith(re.sub(r"[^a-z]", "", "".join(before).lower()))
 
 
+# A capitalised word after a symbol that makes it a firm of its own: "HIG Capital", "JMP
+# Securities", "BTIG Research" are investors and analysts, not the listed company.
+_FIRM_AFTER = re.compile(r"[ \t]+(?:Capital|CAPITAL|Securities|Partners|Advisors|Research|Ventures)\b")
+# Currency codes: after an amount ("raised 7B NOK") they are money, not Nokia.
+_CURRENCIES = frozenset({"NOK", "SEK", "DKK", "CHF", "EUR", "GBP", "JPY", "AUD", "HKD", "CNY", "INR", "BRL", "MXN"})
+_AMOUNT_BEFORE = re.compile(r"\d\s?(?:[KMBkmb]n?|million|billion)\s\Z")  # "7B NOK"; a bare "9 NOK" may be a table
+
+
+def _not_the_company(prose: str, f: _Found, u: _Universe) -> bool:
+    """Whether a bare symbol reads, in its place, as something other than its company: a term
+    spelled out before it, a firm named after it, or a currency after an amount."""
+    symbol, start, end = f[0], f[1], f[2]
+    if f[3] != "symbol":
+        return False
+    if _FIRM_AFTER.match(prose, end):
+        return True
+    if symbol in _CURRENCIES and _AMOUNT_BEFORE.search(prose, max(0, start - 16), start):
+        return True
+    return _spelled_before(prose, f, u)
+
+
 def _drop_parts_and_acronyms(prose: str, found: dict[int, _Found], u: _Universe) -> None:
     """Forget a bare symbol inside a name already found ("Sirius XM" is SIRI, not XM too) or
-    spelled out by the words before it (:func:`_spelled_before`), unless those words named
-    it ("Advanced Micro Devices AMD"). A term once spelled out is that term all through the
-    text ("... Renewable Natural Gas RNG ... using RNG as a fuel")."""
+    that is something else where it stands (:func:`_not_the_company`) and not right after its
+    own name ("Advanced Micro Devices AMD"). What is once something else is that all through
+    the text ("... Renewable Natural Gas RNG ... using RNG as a fuel", "7B NOK ... NOK")."""
     names = [f for f in found.values() if f[3] == "name"]
     terms: set[str] = set()
     for start, f in list(found.items()):
@@ -918,7 +943,7 @@ def _drop_parts_and_acronyms(prose: str, found: dict[int, _Found], u: _Universe)
             continue
         if any(n[1] < start and f[2] <= n[2] for n in names):
             del found[start]
-        elif not any(n[0] == f[0] and 0 <= start - n[2] <= 2 for n in names) and _spelled_before(prose, f, u):
+        elif not any(n[0] == f[0] and 0 <= start - n[2] <= 2 for n in names) and _not_the_company(prose, f, u):
             terms.add(f[0])
     for start, f in list(found.items()):
         if f[0] in terms and f[3] == "symbol":

@@ -613,3 +613,20 @@ def test_an_everyday_word_is_read_by_what_follows_it_not_by_a_trade_before_it() 
     assert symbols("TOGETHER WE HOLD LONG LIVE AMC", at=june) == ["AMC"]
     assert symbols("ALL IN ON BB to the moon", at=june) == ["BB"]
     assert "ON" in symbols("ON calls are printing", at=june)
+
+
+def test_a_symbol_that_names_a_firm_a_currency_or_slang_where_it_stands_is_no_ticker() -> None:
+    june = _at("2021-06-02")
+    assert symbols("Speculate that HIG Capital is pushing EHTH down", at=june) == ["EHTH"]
+    assert symbols("raised cash from 2.7B NOK to 7B NOK, AAL next", at=june) == ["AAL"]
+    assert symbols("NOK 0.75 BB 9.50", at=june) == ["NOK", "BB"]
+    assert symbols("WEN LAMBO", at=june) == []
+    assert symbols("post BK people were selling HTZZ", at=june) == []
+    assert symbols("CEL SCI Corporation Issues Letter to Shareholders", at=june) == ["CVM"]
+
+
+def test_symbols_listed_in_2021_and_2022_are_not_found_before_their_listing() -> None:
+    assert symbols("they own Mobileye, a self driving company", at=_at("2020-12-02")) == []
+    assert symbols("Mobileye IPO pops", at=_at("2022-11-02")) == ["MBLY"]
+    assert symbols("Weedmaps is now public MAPS", at=_at("2021-06-16")) == ["MAPS"]
+    assert "MAPS" not in symbols("MAPS calls", at=_at("2021-05-02"))
