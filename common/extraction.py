@@ -899,6 +899,9 @@ def _spelled_before(prose: str, f: _Found, u: _Universe) -> bool:
     symbol, start, method = f[0], f[1], f[3]
     if method != "symbol" or not 3 <= len(symbol) <= 5 or not symbol.isalpha():
         return False  # two initials match by chance too often ("Bananas Buy BB")
+    last = prose.rfind(" ", 0, max(0, start - 2)) + 1  # the word before: "Gas " or "Gas ("
+    if prose[last : last + 1] != symbol[-1]:
+        return False  # the usual case, decided without a regex
     before = _INITIALS.findall(prose, max(0, start - 16 * len(symbol)), start)[-len(symbol) :]
     if len(before) < len(symbol) or "".join(w[0] for w in before).upper() != symbol:
         return False
