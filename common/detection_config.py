@@ -141,7 +141,7 @@ class DetectionConfig(BaseModel):
     )
     evidence_max: int = Field(default=5, ge=0, le=evidence.KEPT, description="posts cited as evidence per alert")
     alert_budget_24h: int = Field(
-        default=3,
+        default=2,
         ge=0,
         description="alerts opened in the day before an hour (pump flags included) below which a new organic alert "
         "needs nothing more; from this many on it needs alert_budget_score (a frenzy lifts a dozen tickers at once; "
@@ -151,7 +151,7 @@ class DetectionConfig(BaseModel):
         default=2.0, gt=0.0, description="the score a new organic alert needs once that budget is spent"
     )
     alert_budget_growth: float = Field(
-        default=1.5, ge=1.0, description="how much that score grows with each further alert of those 24 hours"
+        default=2.0, ge=1.0, description="how much that score grows with each further alert of those 24 hours"
     )
     pump_min_mentions_24h: int = Field(
         default=6,

@@ -167,7 +167,8 @@ def week() -> dict[int, dict[str, list[Mention]]]:
             for k in range(n)
         ]
         add("CROWD", hour, 20, "c")
-    for hour, n in ((SPIKE + 1, 24), (SPIKE + 2, 30), (SPIKE + 20, 26), (SPIKE + 21, 30)):
+    # ORGA twice: the second surge strong enough to clear the alert budget the day has spent
+    for hour, n in ((SPIKE + 1, 24), (SPIKE + 2, 30), (SPIKE + 20, 60), (SPIKE + 21, 80)):
         add("ORGA", hour, n, "o", text_length=240)
     add("ORGA", SPIKE + 12, 1, "o", text_length=240)  # a quiet hour between: the first episode resolves
     add("NEWS", SPIKE + 10, 30, "n", text_length=60)  # breaking news in short posts: extreme, below the length bar
