@@ -9,6 +9,7 @@ aggregator's hourly ``series`` and 6h/24h windows); and the ticker's latest aler
 each ticker's candidates): no ``posts`` query.
 """
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,11 @@ def episode_ref(db: firestore.Client, symbol: str) -> firestore.DocumentReferenc
 
 
 _stats_cache: dict[tuple[str, int], GlobalStats] = {}
+# One reader per data hour on an instance: the updates of a new hour arrive together on
+# several threads, and each would otherwise count the whole crowd again (and all but one
+# lose the create and read it back), a third of detect's Firestore operations.
+_stats_locks: dict[tuple[str, int], threading.Lock] = {}
+_stats_locks_guard = threading.Lock()
 
 
 def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> GlobalStats:
@@ -101,10 +107,27 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
     computed from the ``tickers/*`` summaries by the first event of that data hour and fixed
     from then on. Every ticker decided in that hour, in whatever order and on whichever
     instance, compares itself with the same crowd. Cached per instance."""
-    hour = int(as_of // HOUR)
-    cached = _stats_cache.get((db.project, hour))
+    key = (db.project, int(as_of // HOUR))
+    cached = _stats_cache.get(key)
     if cached is not None:
         return cached
+    with _stats_locks_guard:
+        lock = _stats_locks.setdefault(key, threading.Lock())
+    with lock:
+        cached = _stats_cache.get(key)  # read while this thread waited
+        if cached is not None:
+            return cached
+        stats = _read_stats(db, as_of, config)
+        with _stats_locks_guard:
+            if len(_stats_cache) >= STATS_CACHE_HOURS:
+                _stats_cache.clear()
+                _stats_locks.clear()
+            _stats_cache[key] = stats
+        return stats
+
+
+def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> GlobalStats:
+    hour = int(as_of // HOUR)
     ref = db.collection(STATS).document(GLOBAL)
     crowd_ref = ref.collection(HOURS).document(hour_key(as_of))
     snaps = {snap.reference.path: snap for snap in db.get_all([ref, crowd_ref])}
@@ -133,11 +156,7 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
         }
         if not fs.create_if_absent(crowd_ref, crowd):  # another event of this hour was first
             crowd = crowd_ref.get().to_dict() or crowd
-    stats = GlobalStats.from_doc({**doc, **crowd})
-    if len(_stats_cache) >= STATS_CACHE_HOURS:
-        _stats_cache.clear()
-    _stats_cache[(db.project, hour)] = stats
-    return stats
+    return GlobalStats.from_doc({**doc, **crowd})
 
 
 def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:

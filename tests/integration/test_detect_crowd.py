@@ -2,6 +2,9 @@
 the same figures a scan of every summary gives, at a cost that does not grow with the
 number of tickers."""
 
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 from google.cloud import firestore
 
 from common.adapters import firestore as fs
@@ -10,7 +13,7 @@ from common.detection_config import DEFAULT_CONFIG
 from common.timekeys import hour_key
 from devtools import firestore_ops
 from emulators.stack import Stack
-from functions.detect import crowd
+from functions.detect import crowd, store
 
 NOW = 1_767_888_000 // 3600  # an hour index
 
@@ -76,3 +79,24 @@ def test_the_alert_budget_counts_the_alerts_opened_in_the_day_before_the_hour(em
         )
     # the day before the hour before NOW: not 26 hours back, nor the latest hour's, nor NOW's own
     assert crowd.alerts_opened(db, NOW) == 3
+
+
+def test_the_updates_of_a_new_hour_on_one_instance_count_its_crowd_once(emulators: Stack, monkeypatch: Any) -> None:
+    """Several threads decide tickers of the same new hour at once: one counts the crowd, the
+    others wait for it and read what it found (the aggregation queries are the cost)."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    seed(db, 10)
+    counted: list[int] = []
+    week_counts = crowd.week_counts
+
+    def counting(client: firestore.Client) -> tuple[int, int]:
+        counted.append(1)
+        return week_counts(client)
+
+    monkeypatch.setattr(crowd, "week_counts", counting)
+    as_of = float((NOW + 7) * HOUR + 60)  # an hour no other test reads
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        stats = list(pool.map(lambda _: store.read_stats(db, as_of, DEFAULT_CONFIG), range(6)))
+    assert len(counted) == 1
+    assert all(s == stats[0] for s in stats)
