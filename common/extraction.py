@@ -405,7 +405,7 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
 
 
 _SHOUTED_LETTERS = 5  # "NOKIA": shorter names in capitals are symbols or acronyms
-_SHOUTED_ZIPF = 4.0  # a name this common as a word ("DELTA", "APPLE") is the word in a shouted line
+_SHOUTED_ZIPF = 4.0  # a name this common as a word ("DELTA", "APPLE") is the word in a shouted line (2-5 letters)
 
 
 def _shouted_names(capital: Mapping[str, str], zipf: Mapping[str, float]) -> Iterator[tuple[bytes, str]]:
@@ -811,6 +811,11 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
 # Symbols whose name or letters, in some company, mean something else than the security.
 _PLATFORM = frozenset({"HOOD", "SCHW", "IBKR"})  # a broker's name is mostly the app people trade in
 _BROKER_LETTERS = frozenset({"TD"})  # on the forum, bare "TD" is TD Ameritrade ("TD said I can trade options")
+_BANK_SENSE = frozenset(  # ... unless the bank's business is the subject ("TD Bank beat estimates")
+    v.encode()
+    for w in ("bank", "earnings", "dividend", "dividends", "eps", "revenue")
+    for v in (w, w.title(), w.upper())
+)
 _BANK = frozenset({"GS", "JPM", "MS", "WFC", "C", "BAC", "DB", "UBS", "CS", "BCS", "JEF", "RY", "TD"})
 _NEXT_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words(
@@ -850,7 +855,7 @@ _BANK_ROLE = _words(  # a bank as analyst or underwriter of someone else's stock
     "analyst analysts upgrade upgrades upgraded downgrade downgrades downgraded target targets rating ratings "
     "initiates initiated reiterates reiterated overweight underweight outperform underperform coverage pt "
     "underwriter underwriters underwritten bookrunner bookrunners lowers raises cuts view views "
-    "expects expected forecasts predicts estimates strategist strategists economist economists maker makers"
+    "expects forecasts predicts strategist strategists economist economists maker makers"
 )
 
 
@@ -879,12 +884,14 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             or (bool(before) and before[-1] in _STOCK_BEFORE)
             or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
         )
-        if (symbol in _PLATFORM and method == "name") or symbol in _BROKER_LETTERS:
+        if symbol in _PLATFORM and method == "name":
             drop = drop or not stock_sense
+        if symbol in _BROKER_LETTERS and method == "symbol":
+            drop = drop or not (stock_sense or not near.isdisjoint(_BANK_SENSE))
         if symbol in _WORD_SENSE:
             drop = drop and not stock_sense and not (bool(before) and before[-1] in _LIST_WORDS)
         if symbol in _BANK and method == "name":
-            drop = drop or not near.isdisjoint(w.encode() for w in _BANK_ROLE)
+            drop = drop or (not stock_sense and not near.isdisjoint(w.encode() for w in _BANK_ROLE))
         if drop:
             del found[start]
 
@@ -899,7 +906,8 @@ def _spelled_before(prose: str, f: _Found, u: _Universe) -> bool:
     symbol, start, method = f[0], f[1], f[3]
     if method != "symbol" or not 3 <= len(symbol) <= 5 or not symbol.isalpha():
         return False  # two initials match by chance too often ("Bananas Buy BB")
-    last = prose.rfind(" ", 0, max(0, start - 2)) + 1  # the word before: "Gas " or "Gas ("
+    cut = max(0, start - 2)
+    last = max(prose.rfind(" ", 0, cut), prose.rfind("\n", 0, cut)) + 1  # the word before: "Gas " or "Gas ("
     if prose[last : last + 1] != symbol[-1]:
         return False  # the usual case, decided without a regex
     before = _INITIALS.findall(prose, max(0, start - 16 * len(symbol)), start)[-len(symbol) :]
@@ -913,40 +921,46 @@ def _spelled_before(prose: str, f: _Found, u: _Universe) -> bool:
     return not name.startswith(re.sub(r"[^a-z]", "", "".join(before).lower()))
 
 
-# A capitalised word after a symbol that makes it a firm of its own: "HIG Capital", "JMP
-# Securities", "BTIG Research" are investors and analysts, not the listed company.
-_FIRM_AFTER = re.compile(r"[ \t]+(?:Capital|CAPITAL|Securities|Partners|Advisors|Research|Ventures)\b")
+# A capitalised word after a lesser-known symbol that makes it a firm of its own: "HIG
+# Capital", "JMP Securities" are investors and analysts, not the listed company. Not for the
+# well-known tickers ("PLTR Partners With IBM", "GME Research") nor before a verb.
+_FIRM_AFTER = re.compile(r"[ \t]+(?:Capital|Securities|Research)\b(?![ \t]+(?:[Ww]ith|[Ss]ays?|[Ii]nto|[Tt]hread)\b)")
 # Currency codes: after an amount ("raised 7B NOK") they are money, not Nokia.
 _CURRENCIES = frozenset({"NOK", "SEK", "DKK", "CHF", "EUR", "GBP", "JPY", "AUD", "HKD", "CNY", "INR", "BRL", "MXN"})
-_AMOUNT_BEFORE = re.compile(r"\d\s?(?:[KMBkmb]n?|million|billion)\s\Z")  # "7B NOK"; a bare "9 NOK" may be a table
+# "7B NOK", "2 billion NOK"; "5k NOK" is a share count and a bare "9 NOK" may be a table
+_AMOUNT_BEFORE = re.compile(r"\d\s?(?:[Bb]n?|mn|million|billion)\s\Z")
 
 
-def _not_the_company(prose: str, f: _Found, u: _Universe) -> bool:
-    """Whether a bare symbol reads, in its place, as something other than its company: a term
-    spelled out before it, a firm named after it, or a currency after an amount."""
+def _not_here(prose: str, f: _Found) -> bool:
+    """Whether a bare symbol reads, in this place only, as something other than its company:
+    a firm named after it or a currency after an amount ("NOK calls" later is Nokia again)."""
     symbol, start, end = f[0], f[1], f[2]
     if f[3] != "symbol":
         return False
-    if _FIRM_AFTER.match(prose, end):
+    if symbol not in _WELL_KNOWN and _FIRM_AFTER.match(prose, end):
         return True
-    if symbol in _CURRENCIES and _AMOUNT_BEFORE.search(prose, max(0, start - 16), start):
-        return True
-    return _spelled_before(prose, f, u)
+    return symbol in _CURRENCIES and _AMOUNT_BEFORE.search(prose, max(0, start - 16), start) is not None
+
+
+def _not_the_company(prose: str, f: _Found, u: _Universe) -> bool:
+    """Whether a lone bare symbol is something else where it stands (:func:`_not_here`) or a
+    term spelled out before it (:func:`_spelled_before`)."""
+    return _not_here(prose, f) or _spelled_before(prose, f, u)
 
 
 def _drop_parts_and_acronyms(prose: str, found: dict[int, _Found], u: _Universe) -> None:
     """Forget a bare symbol inside a name already found ("Sirius XM" is SIRI, not XM too) or
     that is something else where it stands (:func:`_not_the_company`) and not right after its
-    own name ("Advanced Micro Devices AMD"). What is once something else is that all through
-    the text ("... Renewable Natural Gas RNG ... using RNG as a fuel", "7B NOK ... NOK")."""
+    own name ("Advanced Micro Devices AMD"). A term once spelled out is that term all through
+    the text ("... Renewable Natural Gas RNG ... using RNG as a fuel")."""
     names = [f for f in found.values() if f[3] == "name"]
     terms: set[str] = set()
     for start, f in list(found.items()):
         if f[3] != "symbol":
             continue
-        if any(n[1] < start and f[2] <= n[2] for n in names):
+        if any(n[1] < start and f[2] <= n[2] for n in names) or _not_here(prose, f):
             del found[start]
-        elif not any(n[0] == f[0] and 0 <= start - n[2] <= 2 for n in names) and _not_the_company(prose, f, u):
+        elif not any(n[0] == f[0] and 0 <= start - n[2] <= 2 for n in names) and _spelled_before(prose, f, u):
             terms.add(f[0])
     for start, f in list(found.items()):
         if f[0] in terms and f[3] == "symbol":
@@ -992,7 +1006,7 @@ def _named_in_context(prose: str, words: list[bytes], thread_symbols: frozenset[
         if word and not adjacent:
             continue
         for m in re.finditer(rf"(?<![\w$/]){form}(?!\w)", prose):
-            if not word or (_adjacent(prose, m.start(), m.end()) and not _after_subject(prose, m.start())):
+            if not word or (_adjacent(prose, m.start(), m.end(), moon=True) and not _after_subject(prose, m.start())):
                 found.setdefault(m.start(), (symbol, m.start(), m.end(), "name", 0.7 if word else 0.75, True))
 
 
@@ -1031,16 +1045,24 @@ def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]
     while start >= 0:
         end = start + len(token)
         prev = prose[start - 1] if start else " "
-        if not (prev.isalnum() or prev in "_$/") and _ends_word(prose, end) and _adjacent(prose, start, end):
+        if not (prev.isalnum() or prev in "_$/") and _ends_word(prose, end) and _adjacent(prose, start, end, moon=True):
             found.setdefault(start, (symbol, start, end, "name", 0.7, True))
         start = prose.find(token, end)
 
 
 def _shouted_name(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
+    """A name in capitals where the line shouts, with a finance word or number beside it, as a
+    bare symbol in such a line needs: many names are words too ("AFFIRM", "SNOWFLAKE"), and
+    the names that are none already match in any case (``aliases.csv`` "any")."""
     start = prose.find(token)
     while start >= 0:
         end = start + len(token)
-        if _ends_word(prose, end) and (start == 0 or not prose[start - 1].isalnum()) and _shouting(prose, start):
+        if (
+            _ends_word(prose, end)
+            and (start == 0 or not prose[start - 1].isalnum())
+            and _shouting(prose, start)
+            and _near(prose, [], start, end)
+        ):
             found.setdefault(start, (symbol, start, end, "name", 0.8, True))
         start = prose.find(token, end)
 
@@ -1332,7 +1354,13 @@ def _opens_title(prose: str, start: int) -> bool:
 def _may_be_adjacent(prose: str, words: list[bytes]) -> bool:
     """Whether anything in the text could be evidence right next to a word-like symbol: one
     set check and one regex over the whole text, so most texts skip the per-symbol look."""
-    return not _ADJACENT_WORDS.isdisjoint(words) or _NUMBER_CUE.search(prose) is not None or "🚀" in prose
+    return (
+        not _ADJACENT_WORDS.isdisjoint(words)
+        or _NUMBER_CUE.search(prose) is not None
+        or "🚀" in prose
+        or "moo" in prose
+        or "m00" in prose
+    )
 
 
 def _named_alongside(text: str, start: int, end: int, name: str) -> bool:
@@ -1383,18 +1411,19 @@ def _first_name_word(name: str) -> str:
     return words[0].lower().rstrip(".") if words else ""
 
 
-def _adjacent(text: str, start: int, end: int, *, before: bool = True) -> bool:
-    """Evidence right next to the word: a following "calls"/"30c"/"shares", or (``before``)
-    a preceding "bought"/"shares of"/"calls on"."""
+def _adjacent(text: str, start: int, end: int, *, before: bool = True, moon: bool = False) -> bool:
+    """Evidence right next to the word: a following "calls"/"30c"/"shares", "to the moon" (with
+    ``moon``), or a preceding "bought"/"shares of"/"calls on" (only "shares of"-like pairs
+    without ``before``)."""
     after = text[end : end + 14].lower().split(None, 1)
     if (after and after[0].strip(",.:;!?") in _NEXT_WORDS) or _NEXT_NUMBER.match(text, end):
         return True
-    if _TO_THE_MOON.match(text, end):
+    if moon and _TO_THE_MOON.match(text, end):
         return True
     if after and after[0].strip(",.:;!?") in _NEXT_EVENTS and text[start:end] not in _ALWAYS_WORD:
         return True
     if not before:
-        return False
+        return " ".join(text[max(0, start - 30) : start].lower().split()[-2:]) in _PREV_STRONG
     words = text[max(0, start - 30) : start].lower().split()
     return bool(words) and (
         words[-1] in _PREV_WORDS

@@ -343,7 +343,10 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         "TD said I'm smart enough to trade options now": [],
         "TD HALTED TRADING ON AMC": ["AMC"],
         "bought TD shares for the dividend": ["TD"],
+        "TD Bank reported Q2 earnings": ["TD"],
         "JP Morgan expects a 21% rise in apparel revenue": [],
+        "Bank of America beat earnings estimates": ["BAC"],
+        "Morgan Stanley shares jumped after earnings": ["MS"],
     }
     for text, expected in cases.items():
         assert symbols(text, at=_at("2021-09-01")) == expected, text
@@ -572,9 +575,11 @@ def test_spacs_of_2020_and_nyse_american_names_missing_from_the_base_lists_are_k
 
 def test_a_name_in_capitals_counts_only_where_the_line_shouts() -> None:
     june = _at("2021-06-02")
-    assert symbols("NOKIA THE INDESTRUCTIBLE", at=june) == ["NOK"]
+    assert symbols("NOKIA CALLS ARE CHEAP", at=june) == ["NOK"]
     assert symbols("WORKHORSE SHORTED 48% START SQUEEZING", at=june) == ["WKHS"]
+    assert symbols("NOKIA THE INDESTRUCTIBLE", at=june) == []  # no finance word: a phone, maybe
     assert symbols("my old NOKIA phone still works, unlike my portfolio", at=june) == []
+    assert symbols("AFFIRM YOUR CONVICTION APES", at=june) == []
     assert symbols("DELTA VARIANT IS HERE", at=june) == []  # a common word stays one
 
 
@@ -583,7 +588,8 @@ def test_a_symbol_that_abbreviates_the_words_before_it_is_a_term_not_a_ticker() 
     text = "Amazon buys Renewable Natural Gas RNG from Clean Energy, and RNG is a cheap fuel"
     assert "RNG" not in symbols(text, at=june)
     assert symbols("Advanced Micro Devices AMD is up", at=june) == ["AMD"]  # its own name
-    assert "BB" in symbols("different Bananas Buy BB now", at=june)  # two letters: chance
+    assert "BB" in symbols("Big Brother BB is watching", at=june)  # two letters: chance
+    assert "RNG" not in symbols("Renewable Natural\nGas RNG is a cheap fuel", at=june)
     assert "AMC" in symbols("APE MAKING CAKE AMC", at=june)
 
 
@@ -594,6 +600,8 @@ def test_a_symbol_inside_a_name_already_found_is_not_a_second_company() -> None:
 def test_to_the_moon_is_ticker_context_for_a_symbol_typed_as_a_word() -> None:
     june = _at("2021-06-02")
     assert symbols("Hexo to the moon", at=june) == ["HEXO"]
+    assert symbols("We RIDE to the moon", at=june) == []  # a word in capitals needs more
+    assert symbols("Lets GO to the moon!", at=june) == []
     assert symbols("hexo is a word nobody knows", at=june) == []
     named = frozenset({"WISH"})  # what the community called a ticker that day
     assert symbols("the game starts in wish to the mooooon", thread_symbols=named, at=june) == ["WISH"]
@@ -606,12 +614,14 @@ def test_brand_names_that_are_no_dictionary_word_are_their_company() -> None:
     assert symbols("GoPro is our next move", at=june) == ["GPRO"]
     assert symbols("Are CVS and Walgreens in trouble", at=june) == ["CVS", "WBA"]
     assert symbols("SPLUNK TO THA MOOOOOON", at=june) == ["SPLK"]
+    assert symbols("PLTR Partners With IBM. PLTR calls printing", at=june) == ["PLTR", "IBM"]
 
 
 def test_an_everyday_word_is_read_by_what_follows_it_not_by_a_trade_before_it() -> None:
     june = _at("2021-06-02")
     assert symbols("TOGETHER WE HOLD LONG LIVE AMC", at=june) == ["AMC"]
     assert symbols("ALL IN ON BB to the moon", at=june) == ["BB"]
+    assert symbols("Loaded up on shares of NOW before earnings", at=june) == ["NOW"]
     assert "ON" in symbols("ON calls are printing", at=june)
 
 
@@ -620,6 +630,8 @@ def test_a_symbol_that_names_a_firm_a_currency_or_slang_where_it_stands_is_no_ti
     assert symbols("Speculate that HIG Capital is pushing EHTH down", at=june) == ["EHTH"]
     assert symbols("raised cash from 2.7B NOK to 7B NOK, AAL next", at=june) == ["AAL"]
     assert symbols("NOK 0.75 BB 9.50", at=june) == ["NOK", "BB"]
+    assert symbols("I bought 5k NOK at 4.20", at=june) == ["NOK"]  # a share count
+    assert symbols("earned 5 billion NOK last year. NOK calls are cheap", at=june) == ["NOK"]
     assert symbols("WEN LAMBO", at=june) == []
     assert symbols("post BK people were selling HTZZ", at=june) == []
     assert symbols("CEL SCI Corporation Issues Letter to Shareholders", at=june) == ["CVM"]
