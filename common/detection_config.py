@@ -174,6 +174,14 @@ class DetectionConfig(BaseModel):
     pump_copy_paste_share_full: float = Field(
         default=0.3, gt=0.0, le=1.0, description="share of near-duplicate mentions that counts fully toward pump risk"
     )
+    pump_copy_paste_decisive: float = Field(
+        default=0.6,
+        gt=0.0,
+        le=1.0,
+        description="a share of near-duplicate mentions this high is a campaign on its own: pump risk at least "
+        "pump_risk_max whatever the other signals (people who talk about a stock do not paste the same post; "
+        "promoters with aged accounts do)",
+    )
     pump_emoji_share_full: float = Field(
         default=0.3, gt=0.0, le=1.0, description="share of emoji/rocket-heavy mentions that counts fully"
     )

@@ -1,8 +1,9 @@
 """Pump risk, 0..1: how much a burst of talk looks manufactured rather than grown.
 
 Each component maps one window share to 0..1 (0 = nothing suspicious, 1 = as bad as the
-config says it gets) and the config's weights combine them. Every number lands in the alert,
-so a user can see *why* a ticker was flagged.
+config says it gets) and the config's weights combine them. Copy-paste far past its full
+share is decisive alone: a weighted sum would let aged accounts pasting one post hide it.
+Every number lands in the alert, so a user can see *why* a ticker was flagged.
 """
 
 from dataclasses import dataclass
@@ -47,4 +48,6 @@ def pump_risk(stats: WindowStats, config: DetectionConfig) -> PumpRisk:
     weights = config.pump_weights
     total = sum(weights.values())
     risk = sum(weights.get(name, 0.0) * value for name, value in parts.items()) / total if total else 0.0
+    if stats.duplicate_share >= config.pump_copy_paste_decisive:
+        risk = max(risk, config.pump_risk_max)
     return PumpRisk(round(min(1.0, max(0.0, risk)), 6), {k: round(v, 6) for k, v in parts.items()})

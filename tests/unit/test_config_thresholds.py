@@ -80,6 +80,7 @@ CHANGES: dict[str, Any] = {
     "pump_diversity_low": 0.9,
     "pump_new_account_share_full": 1.0,
     "pump_copy_paste_share_full": 1.0,
+    "pump_copy_paste_decisive": 1.0,
     "pump_emoji_share_full": 1.0,
     "pump_cashtag_share_full": 1.0,
     "pump_weights": {"low_author_diversity": 1.0},
@@ -172,6 +173,12 @@ def week() -> dict[int, dict[str, list[Mention]]]:
         add("ORGA", hour, n, "o", text_length=240)
     add("ORGA", SPIKE + 12, 1, "o", text_length=240)  # a quiet hour between: the first episode resolves
     add("NEWS", SPIKE + 10, 30, "n", text_length=60)  # breaking news in short posts: extreme, below the length bar
+    for hour in (SPIKE - 40, SPIKE - 39):  # aged accounts, each pasting the same post: a campaign on copies alone
+        for k in range(30):
+            text = COPY + "copy" if k % 5 else f"own words about COPY number {hour} {k}"
+            out.setdefault(hour, {}).setdefault("COPY", []).append(
+                _mention("COPY", hour, k, 30, f"y{hour}_{k}", text_length=240, text=text)
+            )
     for i, symbol in enumerate(("ALFA", "BETA", "GAMA", "DELT")):  # a busy day: the alert budget is spent
         add(symbol, SPIKE + 23 + i, 30, symbol.lower(), text_length=240)
     for hour in range(SPIKE - 72, SPIKE - 62):  # promotion too thin to spike an hour or six

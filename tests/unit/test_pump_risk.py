@@ -33,11 +33,18 @@ def test_low_author_diversity_counts_fully_at_or_below_the_low_mark() -> None:
 )
 def test_each_share_ramps_its_component_up_to_full(component: str, field: str, full: float) -> None:
     half = pump_risk(stats(**{field: full / 2}), DEFAULT_CONFIG)
-    beyond = pump_risk(stats(**{field: min(1.0, full * 3)}), DEFAULT_CONFIG)
+    beyond = pump_risk(stats(**{field: full * 1.5}), DEFAULT_CONFIG)  # past full, short of decisive
     assert half.components[component] == pytest.approx(0.5)
     assert beyond.components[component] == 1.0
     weight = DEFAULT_CONFIG.pump_weights[component] / sum(DEFAULT_CONFIG.pump_weights.values())
     assert beyond.risk == pytest.approx(weight)
+
+
+def test_copy_paste_far_past_its_full_share_is_a_pump_on_its_own() -> None:
+    decisive = DEFAULT_CONFIG.pump_copy_paste_decisive
+    assert pump_risk(stats(duplicate_share=decisive), DEFAULT_CONFIG).risk == DEFAULT_CONFIG.pump_risk_max
+    below = pump_risk(stats(duplicate_share=decisive - 0.01), DEFAULT_CONFIG).risk
+    assert below < DEFAULT_CONFIG.pump_risk_max
 
 
 def test_everything_suspicious_at_once_is_a_risk_of_one() -> None:
