@@ -250,8 +250,8 @@ class _Plain:
 @dataclass(frozen=True, slots=True)
 class _Shouted:
     """A company's one-word name in capitals ("NOKIA", "WORKHORSE"): the name only where the
-    whole line shouts, since there capitals say nothing; elsewhere a word in capitals is
-    emphasis or a symbol."""
+    whole line shouts and a finance word stands near (:func:`_shouted_name`); elsewhere a word
+    in capitals is emphasis or a symbol."""
 
     symbol: str
 
@@ -409,7 +409,7 @@ _SHOUTED_ZIPF = 4.0  # a name this common as a word ("DELTA", "APPLE") is the wo
 
 
 def _shouted_names(capital: Mapping[str, str], zipf: Mapping[str, float]) -> Iterator[tuple[bytes, str]]:
-    """Each one-word name in capitals ("NOKIA", "SPLUNK") that is no common word."""
+    """Each one-word name in capitals ("NOKIA", "WORKHORSE") that is no common word."""
     for spelling, symbol in capital.items():
         if len(spelling) >= _SHOUTED_LETTERS and spelling.isalpha() and zipf.get(spelling.lower(), 0.0) < _SHOUTED_ZIPF:
             yield spelling.upper().encode(), symbol
@@ -950,9 +950,10 @@ def _not_the_company(prose: str, f: _Found, u: _Universe) -> bool:
 
 def _drop_parts_and_acronyms(prose: str, found: dict[int, _Found], u: _Universe) -> None:
     """Forget a bare symbol inside a name already found ("Sirius XM" is SIRI, not XM too) or
-    that is something else where it stands (:func:`_not_the_company`) and not right after its
-    own name ("Advanced Micro Devices AMD"). A term once spelled out is that term all through
-    the text ("... Renewable Natural Gas RNG ... using RNG as a fuel")."""
+    something else where it stands (:func:`_not_here`), and every bare one of a symbol that
+    abbreviates the words before it (:func:`_spelled_before`) unless those words are its own
+    name ("Advanced Micro Devices AMD"): a term once spelled out is that term all through the
+    text ("... Renewable Natural Gas RNG ... using RNG as a fuel")."""
     names = [f for f in found.values() if f[3] == "name"]
     terms: set[str] = set()
     for start, f in list(found.items()):
