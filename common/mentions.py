@@ -7,7 +7,7 @@ mentions with the same features (``common.features``).
 from typing import Any
 
 from common import extraction
-from common.features import text_features
+from common.features import listed_cashtags, text_features
 from common.messages import Mention, RedditItem
 
 
@@ -47,6 +47,8 @@ def mentions_from_item(
         if current is None or mention.confidence > current.confidence:
             best[mention.symbol] = mention
     roles = {m.symbol: m.role for m in found if m.role == "primary"}  # primary if named so once
+    lists = listed_cashtags(text)
+    spoken = {m.symbol for m in found if not any(start <= m.start < end for start, end in lists)}
     features = _feature_fields(item, sentiment=sentiment)
     cashtags = len({m.symbol for m in found if m.method == "cashtag"})
     features.setdefault("cashtag_count", cashtags)
@@ -74,6 +76,7 @@ def mentions_from_item(
                 confidence=min(1.0, max(0.0, m.confidence)),
                 method=m.method,
                 role="primary" if symbol in roles else "secondary",
+                listed_only=symbol not in spoken,
             ),
         )
         for symbol, m in best.items()

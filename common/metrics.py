@@ -71,6 +71,9 @@ class HourBucket(BaseModel):
     duplicate_mentions: int = 0
     emoji_heavy_mentions: int = 0
     cashtag_stuffed_mentions: int = 0
+    # stuffed texts that name the ticker outside their list of cashtags too: what the stuffing
+    # promotes, so discussion volume all the same (and pump evidence, as stuffed)
+    stuffed_subject_mentions: int = 0
     secondary_mentions: int = 0  # named only as another company's partner or peer (not stuffed)
     bullish: int = 0
     bearish: int = 0
@@ -92,6 +95,7 @@ COUNTERS: tuple[str, ...] = (
     "duplicate_mentions",
     "emoji_heavy_mentions",
     "cashtag_stuffed_mentions",
+    "stuffed_subject_mentions",
     "secondary_mentions",
     "bullish",
     "bearish",
@@ -153,9 +157,10 @@ def is_emoji_heavy(emoji_count: int, rocket_count: int, text_length: int, rules:
 
 
 def is_discussion(mention: Mention, rules: DetectionConfig) -> bool:
-    """Whether one mention counts toward its ticker's :func:`volume`: neither stuffed among
-    other cashtags nor only another company's partner or peer."""
-    return mention.cashtag_count < rules.cashtag_stuffing_min and mention.role != "secondary"
+    """Whether one mention counts toward its ticker's :func:`volume`: neither only a name in
+    the list of a stuffed text (its payload) nor only another company's partner or peer."""
+    payload = mention.cashtag_count >= rules.cashtag_stuffing_min and mention.listed_only
+    return not payload and mention.role != "secondary"
 
 
 def mention_bucket(
@@ -186,6 +191,7 @@ def mention_bucket(
         duplicate_mentions=int(duplicate),
         emoji_heavy_mentions=int(is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length, rules)),
         cashtag_stuffed_mentions=int(stuffed),
+        stuffed_subject_mentions=int(stuffed and not mention.listed_only and mention.role != "secondary"),
         secondary_mentions=int(not stuffed and not is_discussion(mention, rules)),
         bullish=int(sentiment is not None and sentiment >= BULLISH_MIN),
         bearish=int(sentiment is not None and sentiment <= BEARISH_MAX),
@@ -223,12 +229,14 @@ def bucket_deltas(
 
 
 def volume(bucket: HourBucket) -> int:
-    """Mentions that are discussion: a ticker listed among five other cashtags is spam's
-    payload, not talk about it (those still count toward the pump risk), and a company named
-    only as another's partner or peer is not what its post is about (so a surge of such
-    mentions alone opens nothing). What the detector's baseline and spike scores count, and
-    what the summary's ``series`` holds."""
-    return max(0, bucket.mentions - bucket.cashtag_stuffed_mentions - bucket.secondary_mentions)
+    """Mentions that are discussion: a ticker only listed among five other cashtags is spam's
+    payload, not talk about it, while the ticker the stuffed text is about is talked about
+    (both still count toward the pump risk: a day of thin promotion is a pump by its volume
+    too), and a company named only as another's partner or peer is not what its post is about
+    (so a surge of such mentions alone opens nothing). What the detector's baseline and spike
+    scores count, and what the summary's ``series`` holds."""
+    payload = bucket.cashtag_stuffed_mentions - bucket.stuffed_subject_mentions
+    return max(0, bucket.mentions - payload - bucket.secondary_mentions)
 
 
 def series_first_key(as_of: float, hours: int) -> str:

@@ -52,3 +52,15 @@ def test_a_deleted_author_is_kept_as_unknown() -> None:
     [(_, mention)] = mentions_from_item(_post(author=None, author_created_utc=None, body="", title="$TSLA"))
     assert mention.author is None
     assert mention.author_created_utc is None
+
+
+def test_in_a_stuffed_post_the_promoted_ticker_is_spoken_and_the_list_is_payload() -> None:
+    post = _post(title="$KYCH is about to explode", body="Hold the line. $AMC $GME, $TSLA / $NIO $BB")
+    listed = {symbol: m.listed_only for symbol, m in mentions_from_item(post)}
+    assert listed == {"KYCH": False, "AMC": True, "GME": True, "TSLA": True, "NIO": True, "BB": True}
+
+
+def test_a_ticker_named_in_the_words_and_again_in_the_list_is_spoken() -> None:
+    post = _post(title="Why I hold GME", body="$GME $AMC $BB")
+    listed = {symbol: m.listed_only for symbol, m in mentions_from_item(post)}
+    assert listed == {"GME": False, "AMC": True, "BB": True}

@@ -50,6 +50,27 @@ def test_a_series_counts_discussion_not_cashtag_stuffed_mentions_and_drops_hours
     assert volume(bucket) == 1
 
 
+def test_the_ticker_a_stuffed_text_promotes_is_volume_and_its_payload_is_not() -> None:
+    def mention(i: int, *, listed_only: bool) -> Mention:
+        return Mention(
+            item_id=f"t3_{i}",
+            kind="post",
+            subreddit="pennystocks",
+            author=f"u{i}",
+            created_utc=T0,
+            text_length=80,
+            cashtag_count=6,
+            listed_only=listed_only,
+        )
+
+    [promoted] = bucket_deltas([mention(1, listed_only=False), mention(2, listed_only=False)]).values()
+    [payload] = bucket_deltas([mention(3, listed_only=True)]).values()
+    assert (promoted.cashtag_stuffed_mentions, volume(promoted)) == (2, 2), "stuffed, and talked about"
+    assert (payload.cashtag_stuffed_mentions, volume(payload)) == (1, 0)
+    stored_before = HourBucket(hour=promoted.hour, start_utc=promoted.start_utc, mentions=2, cashtag_stuffed_mentions=2)
+    assert volume(stored_before) == 0, "an hour stored before subjects were told apart reads as it did"
+
+
 def test_the_plan_advances_the_stored_series_by_the_batch_it_counts() -> None:
     def mention(item_id: str, created: float) -> Mention:
         return Mention(
