@@ -46,7 +46,6 @@ _SPACE = re.compile(r"\s+")
 _HEADING = re.compile(r"^\s*(#{1,6}\s+\S|\*\*[^*\n]{3,80}\*\*\s*:?\s*$|[A-Z][A-Z0-9 &/-]{4,60}:?\s*$)", re.MULTILINE)
 _BULLET = re.compile(r"^\s*([-*•+]|\d{1,2}[.)])\s+\S", re.MULTILINE)
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z]{1,5}(?:\.[A-Za-z])?)(?![\w.])")
-_LIST_GAP = re.compile(r"[\s,;/|&+]*")  # what separates the cashtags of a list ("$AMC, $GME / $BB")
 _ROCKET = "\U0001f680"
 # Every emoji has a non-ASCII code point; a keycap ("1️⃣") starts with one ASCII character.
 _NON_ASCII_RUN = re.compile(r"[#*0-9]?[^\x00-\x7f]+")
@@ -102,18 +101,6 @@ FINANCE_LEXICON: dict[str, float] = {
     "bankrupt": -3.0,
     "shorting": -1.2,
 }
-
-
-def listed_cashtags(text: str) -> list[tuple[int, int]]:
-    """The spans of the cashtags that stand in a list (next to another cashtag with only
-    spaces or list punctuation between): where stuffing puts its payload, as opposed to a
-    cashtag the text's own words are about ("$KYCH is about to explode ... $AMC $GME $TSLA")."""
-    spans = [m.span() for m in _CASHTAG.finditer(text)]
-    listed: set[int] = set()
-    for i in range(1, len(spans)):
-        if _LIST_GAP.fullmatch(text, spans[i - 1][1], spans[i][0]):
-            listed.update((i - 1, i))
-    return [spans[i] for i in sorted(listed)]
 
 
 @dataclass(frozen=True, slots=True)

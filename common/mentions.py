@@ -4,16 +4,43 @@ Shared by ``fetch`` (live) and the backtest (replay), so both count exactly the 
 mentions with the same features (``common.features``).
 """
 
+import re
+from itertools import pairwise
 from typing import Any
 
 from common import extraction
-from common.features import listed_cashtags, text_features
+from common.features import text_features
 from common.messages import Mention, RedditItem
 
 
 def item_text(item: RedditItem) -> str:
     """The text extraction reads: title and body, separated so words never fuse."""
     return f"{item.title}\n{item.body}" if item.title else item.body
+
+
+# What may stand between two cashtags of one list: spaces, punctuation, bullets and numbering,
+# "and"/"or" ("$AMC, $GME - $TSLA\n- $NIO and $BB"), but no word of the text's own.
+_LIST_GAP = re.compile(r"(?:[^\w$]|\band\b|\bor\b|\b\d{1,2}[.)])*", re.IGNORECASE)
+_LIST_GAP_MAX = 12
+
+
+def _spoken(text: str, found: list[extraction.TickerMention], title_end: int) -> set[str]:
+    """The symbols the text's words name somewhere: all but those only met inside a list of
+    cashtags, where stuffing puts its payload ("$KYCH is about to explode ... $AMC $GME
+    $TSLA"). A list joins different symbols within the title or within the body, so a title
+    "$KYCH" over a body opening on the list, or "$KYCH $KYCH $KYCH", keeps its subject."""
+    tags = sorted((m for m in found if m.method == "cashtag"), key=lambda m: m.start)
+    listed: set[tuple[str, int]] = set()
+    for a, b in pairwise(tags):
+        gap = text[a.end : b.start]
+        if (
+            a.symbol != b.symbol
+            and len(gap) <= _LIST_GAP_MAX
+            and not a.end <= title_end < b.start
+            and _LIST_GAP.fullmatch(gap)
+        ):
+            listed.update(((a.symbol, a.start), (b.symbol, b.start)))
+    return {m.symbol for m in found if (m.symbol, m.start) not in listed}
 
 
 def _feature_fields(item: RedditItem, *, sentiment: bool) -> dict[str, Any]:
@@ -38,7 +65,8 @@ def mentions_from_item(
     mentions' sentiment unset: users read it, no detection decision does, and it is the
     costliest feature (the backtest skips it)."""
     text = item_text(item)
-    found = [m for m in extraction.extract(text, thread_symbols=thread_symbols, at=item.created_utc) if m.known]
+    everything = extraction.extract(text, thread_symbols=thread_symbols, at=item.created_utc)
+    found = [m for m in everything if m.known]
     if not found:
         return []
     best: dict[str, extraction.TickerMention] = {}
@@ -47,8 +75,7 @@ def mentions_from_item(
         if current is None or mention.confidence > current.confidence:
             best[mention.symbol] = mention
     roles = {m.symbol: m.role for m in found if m.role == "primary"}  # primary if named so once
-    lists = listed_cashtags(text)
-    spoken = {m.symbol for m in found if not any(start <= m.start < end for start, end in lists)}
+    spoken = _spoken(text, everything, len(item.title) if item.title else -1)
     features = _feature_fields(item, sentiment=sentiment)
     cashtags = len({m.symbol for m in found if m.method == "cashtag"})
     features.setdefault("cashtag_count", cashtags)

@@ -71,8 +71,9 @@ class HourBucket(BaseModel):
     duplicate_mentions: int = 0
     emoji_heavy_mentions: int = 0
     cashtag_stuffed_mentions: int = 0
-    # stuffed texts that name the ticker outside their list of cashtags too: what the stuffing
-    # promotes, so discussion volume all the same (and pump evidence, as stuffed)
+    # stuffed texts that name the ticker outside their list of cashtags too, not only as a
+    # partner or peer: what the stuffing promotes, so discussion volume all the same (and pump
+    # evidence, as stuffed)
     stuffed_subject_mentions: int = 0
     secondary_mentions: int = 0  # named only as another company's partner or peer (not stuffed)
     bullish: int = 0

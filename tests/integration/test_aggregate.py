@@ -17,6 +17,7 @@ from google.cloud.pubsub_v1.types import PublisherOptions
 from common import topics
 from common.features import text_features
 from common.messages import Mention, MentionBatch, encode
+from common.metrics import bucket_from_doc, volume
 from devtools.pubsub import Observer
 from emulators.stack import Stack
 
@@ -180,10 +181,10 @@ def snapshot(db: firestore.Client, symbols: list[str]) -> dict[str, Any]:
 
 def series_recount(db: firestore.Client, symbol: str) -> dict[str, int]:
     """The detector's history recounted from the stored hour buckets: discussion volume
-    (mentions minus cashtag-stuffed ones) per hour that has any (the corpus spans days, well
-    inside the series' window)."""
+    (:func:`common.metrics.volume`) per hour that has any (the corpus spans days, well inside
+    the series' window)."""
     hours = db.collection("tickers").document(symbol).collection("hours").stream()
-    volumes = {d.id: (d.to_dict() or {})["mentions"] - (d.to_dict() or {})["cashtag_stuffed_mentions"] for d in hours}
+    volumes = {d.id: volume(bucket_from_doc(d.to_dict() or {})) for d in hours}
     return {hour: n for hour, n in sorted(volumes.items()) if n > 0}
 
 

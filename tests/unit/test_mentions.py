@@ -64,3 +64,17 @@ def test_a_ticker_named_in_the_words_and_again_in_the_list_is_spoken() -> None:
     post = _post(title="Why I hold GME", body="$GME $AMC $BB")
     listed = {symbol: m.listed_only for symbol, m in mentions_from_item(post)}
     assert listed == {"GME": False, "AMC": True, "BB": True}
+
+
+def test_a_list_is_read_whatever_separates_its_cashtags_but_never_joins_title_and_body() -> None:
+    bulleted = _post(title="$KYCH is about to explode", body="Also: $AMC. $GME - $TSLA\n- $NIO and $BB")
+    assert {s: m.listed_only for s, m in mentions_from_item(bulleted)} == {
+        "KYCH": False,
+        "AMC": True,
+        "GME": True,
+        "TSLA": True,
+        "NIO": True,
+        "BB": True,
+    }
+    titled = _post(title="$KOSS $KOSS $KOSS", body="$AMC $GME $TSLA $NIO $BB")
+    assert {s: m.listed_only for s, m in mentions_from_item(titled)}["KOSS"] is False
