@@ -90,9 +90,9 @@ class Mention(Message):
     emoji_count: int = Field(default=0, ge=0)
     rocket_count: int = Field(default=0, ge=0)
     cashtag_count: int = Field(default=0, ge=0)  # distinct cashtags in the same text
-    # named only inside a list of cashtags (common.features.listed_cashtags): in a stuffed text,
-    # the payload rather than what the text promotes; True for messages that predate it, as
-    # every stuffed mention was read then
+    # named only inside a list of cashtags (common.mentions): in a stuffed text, the payload
+    # rather than what the text promotes; True for messages that predate it, as every stuffed
+    # mention was read then
     listed_only: bool = True
     text_hash: str = ""  # exact-duplicate key of the normalised text
     minhash: str = ""  # near-duplicate signature (common.features.minhash_signature)
