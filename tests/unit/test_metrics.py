@@ -26,6 +26,7 @@ def mentions(draw: st.DrawFn, hours: int = 30) -> Mention:
         emoji_count=draw(st.integers(0, 12)),
         rocket_count=draw(st.integers(0, 4)),
         cashtag_count=draw(st.integers(0, 8)),
+        listed_only=draw(st.booleans()),
         sentiment=draw(st.one_of(st.none(), st.floats(-1, 1))),
     )
 

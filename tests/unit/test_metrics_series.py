@@ -10,6 +10,21 @@ from common.metrics import HourBucket, advance_series, bucket_deltas, merge, ser
 from tests.unit.test_metrics import HOUR, T0, mention_lists, merged
 
 
+def mention(
+    item_id: str, created: float = T0, *, cashtags: int = 0, listed_only: bool = True, kind: str = "comment"
+) -> Mention:
+    return Mention(
+        item_id=item_id,
+        kind=kind,
+        subreddit="stocks",
+        author=f"u_{item_id}",
+        created_utc=created,
+        text_length=10,
+        cashtag_count=cashtags,
+        listed_only=listed_only,
+    )
+
+
 @given(st.lists(mention_lists, min_size=1, max_size=5), st.integers(2, 30), st.randoms())
 def test_a_series_advanced_batch_by_batch_equals_the_recount_of_the_buckets(
     batches: list[list[Mention]], hours: int, rng: object
@@ -29,19 +44,8 @@ def test_a_series_advanced_batch_by_batch_equals_the_recount_of_the_buckets(
 
 
 def test_a_series_counts_discussion_not_cashtag_stuffed_mentions_and_drops_hours_out_of_the_window() -> None:
-    def mention(i: int, created: float, cashtags: int) -> Mention:
-        return Mention(
-            item_id=f"t1_{i}",
-            kind="comment",
-            subreddit="stocks",
-            author=f"u{i}",
-            created_utc=created,
-            text_length=10,
-            cashtag_count=cashtags,
-        )
-
-    old = [mention(0, T0, 0)]
-    now = [mention(1, T0 + 5 * HOUR, 0), mention(2, T0 + 5 * HOUR + 60, 7)]
+    old = [mention("t1_0", T0)]
+    now = [mention("t1_1", T0 + 5 * HOUR), mention("t1_2", T0 + 5 * HOUR + 60, cashtags=7)]
     series = advance_series({}, bucket_deltas(old), T0, 3)
     assert series == {"2025112416": 1}
     series = advance_series(series, bucket_deltas(now), T0 + 5 * HOUR + 60, 3)
@@ -51,20 +55,11 @@ def test_a_series_counts_discussion_not_cashtag_stuffed_mentions_and_drops_hours
 
 
 def test_the_ticker_a_stuffed_text_promotes_is_volume_and_its_payload_is_not() -> None:
-    def mention(i: int, *, listed_only: bool) -> Mention:
-        return Mention(
-            item_id=f"t3_{i}",
-            kind="post",
-            subreddit="pennystocks",
-            author=f"u{i}",
-            created_utc=T0,
-            text_length=80,
-            cashtag_count=6,
-            listed_only=listed_only,
-        )
+    def stuffed(item_id: str, *, listed_only: bool) -> Mention:
+        return mention(item_id, cashtags=6, listed_only=listed_only, kind="post")
 
-    [promoted] = bucket_deltas([mention(1, listed_only=False), mention(2, listed_only=False)]).values()
-    [payload] = bucket_deltas([mention(3, listed_only=True)]).values()
+    [promoted] = bucket_deltas([stuffed("t3_1", listed_only=False), stuffed("t3_2", listed_only=False)]).values()
+    [payload] = bucket_deltas([stuffed("t3_3", listed_only=True)]).values()
     assert (promoted.cashtag_stuffed_mentions, volume(promoted)) == (2, 2), "stuffed, and talked about"
     assert (payload.cashtag_stuffed_mentions, volume(payload)) == (1, 0)
     stored_before = HourBucket(hour=promoted.hour, start_utc=promoted.start_utc, mentions=2, cashtag_stuffed_mentions=2)
@@ -72,11 +67,6 @@ def test_the_ticker_a_stuffed_text_promotes_is_volume_and_its_payload_is_not() -
 
 
 def test_the_plan_advances_the_stored_series_by_the_batch_it_counts() -> None:
-    def mention(item_id: str, created: float) -> Mention:
-        return Mention(
-            item_id=item_id, kind="comment", subreddit="stocks", author=item_id, created_utc=created, text_length=10
-        )
-
     first = [mention(f"t1_{i}", T0 + i) for i in range(3)]
     later = [mention("t1_late", T0 - 2 * HOUR)]
     effect = plan("GME", first, hours={}, days={}, recent=[], previous_as_of=None)
