@@ -45,7 +45,8 @@ _NON_WORD = re.compile(r"[^\w\s]+|_")
 _SPACE = re.compile(r"\s+")
 _HEADING = re.compile(r"^\s*(#{1,6}\s+\S|\*\*[^*\n]{3,80}\*\*\s*:?\s*$|[A-Z][A-Z0-9 &/-]{4,60}:?\s*$)", re.MULTILINE)
 _BULLET = re.compile(r"^\s*([-*•+]|\d{1,2}[.)])\s+\S", re.MULTILINE)
-_CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z]{1,5}(?:\.[A-Za-z])?)(?![\w.])")
+# Cashtags as extraction reads them: a full stop after one ends the sentence ("I bought $GME.")
+_CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![\w.]\w|\w)")
 _ROCKET = "\U0001f680"
 # Every emoji has a non-ASCII code point; a keycap ("1️⃣") starts with one ASCII character.
 _NON_ASCII_RUN = re.compile(r"[#*0-9]?[^\x00-\x7f]+")

@@ -65,6 +65,11 @@ def test_cashtags_are_counted_once_per_symbol() -> None:
     assert text_features("$GME $AMC", "$gme and $BB, price $5", None, "post").cashtag_count == 3
 
 
+def test_a_cashtag_ending_a_sentence_counts_and_a_domain_does_not() -> None:
+    assert text_features("", "$AMC. $GME. $TSLA. $NIO. $BB...", None, "comment").cashtag_count == 5
+    assert text_features("", "$BRK.B and $BB.TO, not $GME.com", None, "comment").cashtag_count == 2
+
+
 def test_reposts_that_change_numbers_links_and_punctuation_share_the_exact_hash() -> None:
     a = text_features("", "GME to $420!!! see https://a.example/x", None, "comment")
     b = text_features("", "gme to $69 ... see http://b.example/y", None, "comment")
