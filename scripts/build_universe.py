@@ -156,7 +156,7 @@ def _pytickersymbols(wheel: Path) -> dict[str, Listing]:
     return out
 
 
-def _snapshot_2020(wheel: Path) -> dict[str, Listing]:
+def snapshot_2020(wheel: Path) -> dict[str, Listing]:
     """Shares and funds of the 2020 snapshot, read from the wheel's SQLite file (the package's
     code is not run). It lists warrants, units, rights, preferreds and notes beside the shares;
     they are dropped as for the 2022 list, since nobody writes them as the company's ticker."""
@@ -289,7 +289,7 @@ def main() -> None:
         else:
             tgz, wheel, snapshot_wheel = _fetch(Path(tmp))
         listings, counts = build(tgz, wheel)
-        snapshot = _snapshot_2020(snapshot_wheel)
+        snapshot = snapshot_2020(snapshot_wheel)
     gone = gone_before_2022(snapshot, known_symbols(listings))
     write(listings, counts, DATA / "symbols.csv")
     write_gone(gone, len(snapshot), DATA / "gone_before_2022.csv")

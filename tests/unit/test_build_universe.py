@@ -55,7 +55,7 @@ def test_only_shares_of_companies_gone_before_2022_are_kept(tmp_path: Path) -> N
             ("AGM-A", "Federal Agricultural Mortgage Corp [Agm/Pa]"),
         ],
     )
-    snapshot = build._snapshot_2020(wheel)
+    snapshot = build.snapshot_2020(wheel)
     assert set(snapshot) == {"CCXI", "GME", "ACAM", "AAXJ", "TDS", "TDA"}
     assert snapshot["AAXJ"].kind == "etf" and snapshot["CCXI"].name == "Chemocentryx Inc"
     gone = build.gone_before_2022(snapshot, known={"GME", "TDS"})

@@ -26,6 +26,19 @@ def test_a_name_that_is_no_english_word_is_found_in_any_case() -> None:
     assert symbols("loaded up on microvision before lidar day") == ["MVIS"]
 
 
+def test_small_caps_no_package_names_are_named_by_the_2020_snapshot_and_the_gone_list() -> None:
+    may_2021 = datetime(2021, 5, 20, tzinfo=UTC).timestamp()
+    assert symbols("merger with E Sports giant Super League Gaming", at=may_2021) == ["SLGG"]  # the snapshot
+    assert symbols("Evofem the only non hormonal birth control pill", at=may_2021) == ["EVFM"]  # gone since
+
+
+def test_the_second_tier_is_held_to_stricter_word_filters() -> None:
+    forms = {row["form"].lower() for row in _forms()}
+    # a broker (no industry in the snapshot to say so), a word as common as "fintech", and a
+    # name the snapshot cut to two common words ("Renewable Energy Group")
+    assert not forms & {"nomura", "fintech", "renewable energy", "credit suisse"}
+
+
 def test_a_derived_name_means_nothing_after_its_symbol_stopped_trading() -> None:
     assert symbols("Why aren't you buying Stable Road acquisition company?", at=SEP_2021) == []
 
