@@ -59,6 +59,7 @@ locals {
   # key or element); equal to UNINDEXED_FIELDS in code (tested).
   firestore_unindexed = {
     "hours-items"            = { collection = "hours", field = "items" }          # aggregate's record of what each hour counted
+    "posts-items"            = { collection = "posts", field = "items" }          # fetch's items, per subreddit and hour
     "archived-ids"           = { collection = "archived", field = "ids" }         # archive's record, one JSON string per group
     "cursors-recent-posts"   = { collection = "cursors", field = "recent_posts" } # fetch's cursor maps
     "cursors-comments-ahead" = { collection = "cursors", field = "tree_comments_ahead" }

@@ -38,6 +38,7 @@ GLOBAL = "global"
 # can pass Firestore's 40,000 per document). terraform/firestore.tf exempts the same.
 UNINDEXED_FIELDS: dict[str, tuple[str, str]] = {
     "hours-items": (HOURS, "items"),  # the items an hour bucket counted
+    "posts-items": (POSTS, "items"),  # the items fetch stored, per subreddit and hour
     "archived-ids": (ARCHIVED, "ids"),  # the items a group archived (one long JSON string)
     "cursors-recent-posts": (CURSORS, "recent_posts"),
     "cursors-comments-ahead": (CURSORS, "tree_comments_ahead"),

@@ -264,7 +264,8 @@ def _plan(run: Run, seen: Seen) -> Work:
         seen.listed, seen.cursor, from_new=seen.from_new, bots=settings.bot_accounts
     )
     with run.report.timing("storage_read"):
-        stored = {**remembered, **run.store.stored_posts(unknown)}
+        by_id = {p.item.id: p.item for p in seen.listed}
+        stored = {**remembered, **run.store.stored_posts(by_id[i] for i in unknown)}
     run.report.posts_read = len(unknown)
     plan = ingest.plan(
         seen.listed,
@@ -289,7 +290,7 @@ def _collect(run: Run, seen: Seen, work: Work) -> Sightings:
     comments = list({c.id: c for c in [*(c.item for c in seen.new_from_listing), *tree_comments]}.values())
     proven = ingest.proven_new_comments(seen.new_from_listing, seen.cursor)
     with run.report.timing("storage_read"):
-        known_comments = run.store.existing_ids(c.id for c in comments if c.id not in proven)
+        known_comments = run.store.existing_ids(c for c in comments if c.id not in proven)
     run.report.comments_read = sum(1 for c in comments if c.id not in proven)
     new_items, seen_again = ingest.split_sightings(
         work.plan.work, posts, comments, known_comments=known_comments, listed=seen.listed, stored=work.stored

@@ -1,13 +1,16 @@
 """fetch's Firestore state: ``posts`` and ``cursors`` (docs/data-model.md); the cursor
 document also caches the authors' account facts (``common.ingest.Cursor``).
 
-Reads are batched (``get_all``) and writes go in write batches: one fetch touches hundreds
-of documents, and one round trip per document would dominate its time. Posts are created
-once; a batch that hits a document another delivery created meanwhile falls back to
-create-if-absent one by one, so concurrent or repeated runs never overwrite an item.
+``posts`` holds one document per subreddit and hour of creation, naming every item stored
+from it with the numbers fetch plans by (``{id: [created_utc, score, num_comments]}``): a run
+writes one document per hour its items were created in, not one per item, and reads them
+back the same way. The items themselves go to BigQuery through ``reddit-items``; nothing
+reads their text from Firestore. A repeated or concurrent run writes the same entries again
+(merged, never replaced), so nothing is lost or counted twice downstream (consumers dedupe).
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -15,21 +18,19 @@ from typing import Any, Protocol
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
+from common import log
 from common.adapters import firestore as fs
 from common.ingest import Cursor, StoredPost
 from common.messages import RedditItem
+from common.timekeys import hour_key
 
-# Firestore allows 500 writes per batch, but commit time grows faster than batch size:
-# measured on the emulator, 2000 creates take 5.0 s in batches of 400, 2.4 s in batches of
-# 100, 1.9 s with those committed four at a time.
-BATCH = 100
-PARALLEL_COMMITS = 4
+logger = log.get_logger(__name__)
+ITEMS = "items"  # posts/{subreddit}_{yyyymmddhh}.items: {item id: [created_utc, score, num_comments]}
 READ_CHUNK = 300
-
-
-def _chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(seq), size):
-        yield seq[start : start + size]
+PARALLEL_COMMITS = 4
+# A run's documents go in write batches of at most this many (Firestore allows 500; a batch
+# of merged maps costs more to commit than plain creates).
+BATCH = 100
 
 
 def cursor_ref(db: firestore.Client, subreddit: str) -> firestore.DocumentReference:
@@ -51,67 +52,80 @@ def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: st
     )
 
 
-def stored_posts(db: firestore.Client, ids: Iterable[str]) -> dict[str, StoredPost]:
-    found: dict[str, StoredPost] = {}
-    refs = [db.collection(fs.POSTS).document(i) for i in dict.fromkeys(ids)]
-    for chunk in _chunks(refs, READ_CHUNK):
-        for snap in db.get_all(list(chunk), field_paths=["num_comments", "created_utc", "score"]):
-            if snap.exists:
-                data = snap.to_dict() or {}
-                found[snap.id] = StoredPost(
-                    int(data.get("num_comments") or 0),
-                    float(data.get("created_utc") or 0.0),
-                    int(data.get("score") or 0),
-                )
+def bucket_id(item: RedditItem) -> str:
+    """The ``posts`` document that names ``item``: its subreddit and the hour it was created."""
+    return f"{item.subreddit.lower()}_{hour_key(item.created_utc)}"
+
+
+def _entries(db: firestore.Client, items: Iterable[RedditItem]) -> dict[str, list[Any]]:
+    """The stored entries of ``items`` that exist: one read per document, not per item."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for item in items:
+        wanted[bucket_id(item)].add(item.id)
+    refs = [db.collection(fs.POSTS).document(key) for key in sorted(wanted)]
+    found: dict[str, list[Any]] = {}
+    for start in range(0, len(refs), READ_CHUNK):
+        for snap in db.get_all(refs[start : start + READ_CHUNK]):
+            stored = (snap.to_dict() or {}).get(ITEMS) if snap.exists else None
+            if isinstance(stored, dict):
+                found.update((i, stored[i]) for i in wanted[snap.id] if isinstance(stored.get(i), list))
     return found
 
 
-def existing_ids(db: firestore.Client, ids: Iterable[str]) -> set[str]:
-    refs = [db.collection(fs.POSTS).document(i) for i in dict.fromkeys(ids)]
-    found: set[str] = set()
-    for chunk in _chunks(refs, READ_CHUNK):
-        found.update(s.id for s in db.get_all(list(chunk), field_paths=["created_utc"]) if s.exists)
-    return found
+def stored_posts(db: firestore.Client, posts: Iterable[RedditItem]) -> dict[str, StoredPost]:
+    return {
+        i: StoredPost(int(entry[2] or 0), float(entry[0] or 0.0), int(entry[1] or 0))
+        for i, entry in _entries(db, posts).items()
+        if len(entry) == 3
+    }
+
+
+def existing_ids(db: firestore.Client, items: Iterable[RedditItem]) -> set[str]:
+    return set(_entries(db, items))
+
+
+def entry(item: RedditItem) -> list[Any]:
+    return [item.created_utc, item.score, item.num_comments]
 
 
 def save_items(db: firestore.Client, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int:
-    """Create ``new`` items and refresh score and comment count of ``seen_again``; returns
-    how many were actually created."""
+    """Name ``new`` items and refresh the numbers of ``seen_again`` ones: one merged write per
+    subreddit-hour document. Returns how many new items were named."""
+    by_bucket: dict[str, dict[str, list[Any]]] = defaultdict(dict)
+    for item in [*new, *seen_again]:
+        by_bucket[bucket_id(item)][item.id] = entry(item)
     posts = db.collection(fs.POSTS)
+    keys = sorted(by_bucket)
 
-    def create(chunk: Sequence[RedditItem]) -> int:
+    def write(batch: Any, key: str) -> None:
+        subreddit, hour = key.rsplit("_", 1)
+        batch.set(posts.document(key), {"subreddit": subreddit, "hour": hour, ITEMS: by_bucket[key]}, merge=True)
+
+    def commit(chunk: Sequence[str]) -> None:
         batch = db.batch()
-        for item in chunk:
-            batch.create(posts.document(item.id), _item_doc(item))
+        for key in chunk:
+            write(batch, key)
         try:
             batch.commit()
-        except gexc.AlreadyExists:  # another delivery created some of them: one by one
-            return sum(fs.create_if_absent(posts.document(i.id), _item_doc(i)) for i in chunk)
-        return len(chunk)
+        except gexc.InvalidArgument:  # a document past Firestore's size or field limits
+            for key in chunk:
+                one = db.batch()
+                write(one, key)
+                try:
+                    one.commit()
+                except gexc.InvalidArgument as exc:
+                    # Its items go unnamed: a later sighting reads as new and is re-emitted
+                    # (consumers dedupe). Failing the run would redo it forever instead.
+                    logger.error("posts/%s is full: %d items not recorded: %s", key, len(by_bucket[key]), exc)
 
-    def refresh(chunk: Sequence[RedditItem]) -> int:
-        batch = db.batch()
-        for item in chunk:
-            batch.update(
-                posts.document(item.id),
-                {"score": item.score, "num_comments": item.num_comments, "last_seen_at": firestore.SERVER_TIMESTAMP},
-            )
-        batch.commit()
-        return 0
-
-    work = [(create, c) for c in _chunks(new, BATCH)] + [(refresh, c) for c in _chunks(seen_again, BATCH)]
-    if len(work) <= 1:
-        return sum(step(chunk) for step, chunk in work)
-    with ThreadPoolExecutor(PARALLEL_COMMITS) as pool:
-        return sum(pool.map(lambda job: job[0](job[1]), work))
-
-
-def _item_doc(item: RedditItem) -> dict[str, Any]:
-    return {
-        **item.model_dump(mode="json"),
-        "first_seen_at": firestore.SERVER_TIMESTAMP,
-        "last_seen_at": firestore.SERVER_TIMESTAMP,
-    }
+    chunks = [keys[i : i + BATCH] for i in range(0, len(keys), BATCH)]
+    if len(chunks) <= 1:
+        for chunk in chunks:
+            commit(chunk)
+    else:
+        with ThreadPoolExecutor(PARALLEL_COMMITS) as pool:
+            list(pool.map(commit, chunks))
+    return len(new)
 
 
 class FetchStore(Protocol):
@@ -119,8 +133,8 @@ class FetchStore(Protocol):
 
     def read_cursor(self, subreddit: str) -> Cursor: ...
     def save_cursor(self, subreddit: str, cursor: Cursor, run_id: str) -> None: ...
-    def stored_posts(self, ids: Iterable[str]) -> dict[str, StoredPost]: ...
-    def existing_ids(self, ids: Iterable[str]) -> set[str]: ...
+    def stored_posts(self, posts: Iterable[RedditItem]) -> dict[str, StoredPost]: ...
+    def existing_ids(self, items: Iterable[RedditItem]) -> set[str]: ...
     def save_items(self, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int: ...
 
 
@@ -136,11 +150,11 @@ class FirestoreStore:
     def save_cursor(self, subreddit: str, cursor: Cursor, run_id: str) -> None:
         save_cursor(self.db, subreddit, cursor, run_id)
 
-    def stored_posts(self, ids: Iterable[str]) -> dict[str, StoredPost]:
-        return stored_posts(self.db, ids)
+    def stored_posts(self, posts: Iterable[RedditItem]) -> dict[str, StoredPost]:
+        return stored_posts(self.db, posts)
 
-    def existing_ids(self, ids: Iterable[str]) -> set[str]:
-        return existing_ids(self.db, ids)
+    def existing_ids(self, items: Iterable[RedditItem]) -> set[str]:
+        return existing_ids(self.db, items)
 
     def save_items(self, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int:
         return save_items(self.db, new, seen_again)

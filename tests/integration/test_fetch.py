@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import google.cloud.pubsub_v1 as pubsub_v1
+import pytest
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from common import topics
@@ -96,6 +98,20 @@ def by_ticker(received: list[Received]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def stored(db: firestore.Client) -> dict[str, list[Any]]:
+    """Every item ``posts`` names, from its subreddit-hour documents: id -> [created_utc,
+    score, num_comments]."""
+    out: dict[str, list[Any]] = {}
+    for doc in db.collection(fs.POSTS).stream():
+        out.update((doc.to_dict() or {}).get("items") or {})
+    return out
+
+
+def documents(entries: dict[str, list[Any]], item_ids: set[str]) -> int:
+    """How many subreddit-hour documents name ``item_ids`` (all of WSB here)."""
+    return len({hour_key(entries[i][0]) for i in item_ids})
+
+
 def db_client(stack: Stack) -> firestore.Client:
     assert stack.emulators
     return firestore.Client(project=stack.emulators.project)
@@ -115,10 +131,12 @@ def test_a_tick_stores_and_emits_each_new_item_once_and_an_identical_run_adds_no
 
     assert sorted(ids(emitted)) == sorted(FIRST_ITEMS)
     assert (cursor["newest_id"], cursor["newest_created_utc"]) == ("t3_busy", T0 + 600)
-    stored = {doc.id: doc.to_dict() or {} for doc in db.collection(fs.POSTS).stream()}
-    assert set(stored) == FIRST_ITEMS
-    assert stored["t3_dd1"]["flair"] == "DD" and stored["t3_dd1"]["run_id"] == run_1
-    assert stored["t1_c1a"]["author_created_utc"] == T0 - 3 * 86400  # bob's account age travels along
+    entries = stored(db)
+    assert set(entries) == FIRST_ITEMS
+    assert entries["t3_dd1"][0] == next(i for i in emitted if i["id"] == "t3_dd1")["created_utc"]
+    emitted_by_id = {i["id"]: i for i in emitted}
+    assert emitted_by_id["t3_dd1"]["flair"] == "DD" and emitted_by_id["t3_dd1"]["run_id"] == run_1
+    assert emitted_by_id["t1_c1a"]["author_created_utc"] == T0 - 3 * 86400  # bob's account age travels along
 
     assert sorted(m["item_id"] for m in batches["GME"]) == ["t1_c1a", "t3_dd1"]
     assert sorted(m["item_id"] for m in batches["AMC"]) == ["t1_c1c", "t3_dd1"]
@@ -150,7 +168,7 @@ def test_a_tick_stores_and_emits_each_new_item_once_and_an_identical_run_adds_no
     again = local_reddit.stats()
     assert (again["user_data"], again["user_about"]) == (1, 2)  # cached: one lookup per author
     assert again["comments"] == 1  # busy did not grow: no second tree
-    assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
+    assert set(stored(db)) == FIRST_ITEMS
 
 
 def test_moving_the_clock_forward_brings_only_the_new_posts_and_comments(
@@ -172,7 +190,7 @@ def test_moving_the_clock_forward_brings_only_the_new_posts_and_comments(
     assert cursor["comments_newest_id"] == "t1_c1e"
     requests = local_reddit.stats()
     assert requests["listing_comments"] == 1 and "comments" not in requests  # the new comments came listed
-    assert db.collection(fs.POSTS).document("t3_dd1").get().get("num_comments") == 5  # refreshed
+    assert stored(db)["t3_dd1"][2] == 5  # num_comments refreshed
 
 
 def test_items_by_deleted_authors_are_counted_and_archived_downstream_and_nothing_is_dead_lettered(
@@ -185,7 +203,6 @@ def test_items_by_deleted_authors_are_counted_and_archived_downstream_and_nothin
     finished(db, WSB, tick(emulators, WSB))
     emitted = {item["id"]: item for item in pull_items(items, len(FIRST_ITEMS), 30)}
     assert emitted["t1_c1b"]["author"] is None  # written out, so the decoder downstream accepts it
-    assert db.collection(fs.POSTS).document("t3_gone1").get().get("author") is None
     [tsla] = by_ticker(mentions.pull(expected=4, timeout=30, settle=1.0))["TSLA"]
     assert tsla["item_id"] == "t3_gone1"
     assert tsla["author"] is None and tsla["author_created_utc"] is None
@@ -244,7 +261,7 @@ def test_a_server_error_on_the_comment_listing_keeps_its_cursor_and_the_next_run
     second = ids(pull_items(items, len(FIRST_ITEMS) - 25, 30, 1.5))
     assert Counter(first + second) == Counter(FIRST_ITEMS)  # nothing lost, nothing twice
     assert cursor["comments_newest_id"] == "t1_deep11"
-    assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
+    assert set(stored(db)) == FIRST_ITEMS
 
 
 def test_a_reddit_timeout_on_the_comment_listing_keeps_its_cursor_and_the_next_run_continues(
@@ -353,11 +370,11 @@ def test_the_tree_cap_bounds_tree_requests_per_run_and_comments_still_arrive_by_
         finally:
             reddit.close()
         assert local_reddit.stats().get("comments", 0) == cap
-        assert {doc.id for doc in db.collection(fs.POSTS).stream()} == FIRST_ITEMS
+        assert set(stored(db)) == FIRST_ITEMS
     assert (reports[0].trees, reports[1].trees) == (0, 1)
 
 
-def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_costs_its_cursor_and_one_write_per_item(
+def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_costs_its_cursor_and_a_write_per_hour_of_items(
     emulators: Stack, local_reddit: LocalReddit
 ) -> None:
     local_reddit.load(SMALL, "start")
@@ -386,9 +403,13 @@ def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_costs_its_cursor
         first, ops = run("ops-1")
         assert first.new_items == len(FIRST_ITEMS)
         # a cursor that never moved vouches for nothing: the cursor, the 5 listed posts by people and
-        # the 40 comments read; the 45 items and the cursor written; no author document
+        # the 40 comments looked up, a read per subreddit-hour document naming them; a write per
+        # such document and the cursor's; no author document
         assert (first.posts_read, first.comments_read) == (5, 40)
-        assert (ops.reads, ops.writes) == (1 + 5 + 40, len(FIRST_ITEMS) + 1)
+        entries = stored(db)
+        posts, comments = documents(entries, FIRST_POSTS), documents(entries, FIRST_COMMENTS)
+        assert (ops.reads, ops.writes) == (1 + posts + comments, documents(entries, FIRST_ITEMS) + 1)
+        assert documents(entries, FIRST_ITEMS) < len(FIRST_ITEMS) / 10
         again, ops = run("ops-2")
         assert again.new_items == 0 and again.refreshed == 0
         assert (ops.reads, ops.writes) == (1, 1)  # the cursor, read and written: nothing else
@@ -398,10 +419,47 @@ def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_costs_its_cursor
         reddit.close()
     assert later.new_items == len(LATER_ITEMS) and later.authors_looked_up == 1  # erin, new
     assert (later.posts_read, later.comments_read) == (0, 0)  # the cursors prove them new
-    # the cursor read; the 3 new items created, dd1 refreshed and the cursor written
-    assert (ops.reads, ops.writes) == (1, len(LATER_ITEMS) + 1 + 1)
-    stored = {doc.id: doc.to_dict() or {} for doc in db.collection(fs.POSTS).stream()}
-    assert set(stored) == FIRST_ITEMS | LATER_ITEMS
-    assert stored["t3_dd1"]["num_comments"] == 5  # refreshed from the listing
+    # the cursor read; the documents naming the 3 new items and dd1 (refreshed) written, and the cursor
+    entries = stored(db)
+    assert (ops.reads, ops.writes) == (1, documents(entries, LATER_ITEMS | {"t3_dd1"}) + 1)
+    assert set(entries) == FIRST_ITEMS | LATER_ITEMS
+    assert entries["t3_dd1"][2] == 5  # num_comments refreshed from the listing
     cursor = db.collection(fs.CURSORS).document(WSB).get().to_dict() or {}
     assert cursor["recent_posts"]["t3_dd1"][0] == 5  # and remembered as refreshed
+
+
+def test_a_full_posts_document_is_logged_and_skipped_and_the_others_are_written(
+    emulators: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past Firestore's document limits a subreddit-hour cannot name more items: the run
+    must go on (failing it would redo the same commit forever), the other hours are written
+    and the loss is logged (those items read as new if seen again; consumers dedupe)."""
+    from functions.fetch.store import bucket_id, save_items
+
+    db = db_client(emulators)
+    full, fine = _item("t3_full", T0), _item("t3_fine", T0 + 3 * 3600)
+    ref = db.collection(fs.POSTS).document(bucket_id(full))
+    for pad in range(1_048_576, 1_040_000, -16):  # the largest document Firestore takes: full
+        try:
+            ref.set({"pad": "x" * pad})
+            break
+        except gexc.InvalidArgument:
+            continue
+    else:
+        pytest.fail("Firestore took no document near 1 MiB")
+    with caplog.at_level("ERROR", logger="functions.fetch.store"):
+        assert save_items(db, [full, fine], []) == 2
+    assert set(stored(db)) == {"t3_fine"}
+    assert any("is full" in r.getMessage() for r in caplog.records)
+
+
+def _item(item_id: str, created_utc: float) -> RedditItem:
+    return RedditItem(
+        id=item_id,
+        kind="post",
+        subreddit="WallStreetBets",
+        author="someone",
+        title="a title",
+        permalink=f"/r/wallstreetbets/comments/{item_id}/",
+        created_utc=created_utc,
+    )

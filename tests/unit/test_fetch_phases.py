@@ -44,15 +44,15 @@ class MemoryStore:
     def save_cursor(self, subreddit: str, cursor: ingest.Cursor, run_id: str) -> None:
         self.cursors[subreddit] = cursor
 
-    def stored_posts(self, ids: Iterable[str]) -> dict[str, ingest.StoredPost]:
+    def stored_posts(self, posts: Iterable[RedditItem]) -> dict[str, ingest.StoredPost]:
         return {
-            i: ingest.StoredPost(self.items[i].num_comments, self.items[i].created_utc, self.items[i].score)
-            for i in ids
-            if i in self.items
+            p.id: ingest.StoredPost(self.items[p.id].num_comments, self.items[p.id].created_utc, self.items[p.id].score)
+            for p in posts
+            if p.id in self.items
         }
 
-    def existing_ids(self, ids: Iterable[str]) -> set[str]:
-        return {i for i in ids if i in self.items}
+    def existing_ids(self, items: Iterable[RedditItem]) -> set[str]:
+        return {i.id for i in items if i.id in self.items}
 
     def save_items(self, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int:
         created = [i for i in new if i.id not in self.items]
