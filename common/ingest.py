@@ -39,7 +39,7 @@ class ListedComment:
 
 @dataclass(frozen=True)
 class StoredPost:
-    """What ``posts/{id}`` already says about a post (the planning needs no more)."""
+    """What ``posts/`` already says about a post (the planning needs no more)."""
 
     num_comments: int
     created_utc: float

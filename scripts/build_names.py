@@ -88,8 +88,9 @@ _BROKER = re.compile(r"Brokerage|Investment Bank|Money Center")  # industries of
 # A second-tier name that is a bank's or a broker's (its source has no industry to say so):
 # Reddit names those as the app it trades in or as analysts ("TD Ameritrade", "Oppenheimer").
 _BANKISH = re.compile(
-    r"\b(?:Bank|Banc|Bancorp|Bancshares|Bankshares|Banking|Financial|Securities|Brokerage|Ameritrade|E\*?Trade|"
-    r"Schwab|Brokers|Oppenheimer|Nomura|Credit Suisse|Jefferies|Cowen|Stifel|Lazard|Evercore|Houlihan|Piper)\b",
+    r"\b(?:Bank|Banc|Banco|Bancs|Bncp|Bnkshr|Bancorp|Bancshares|Bankshares|Banking|Financial|Financl|Fin|Securities|"
+    r"Brokerage|Ameritrade|E\*?Trade|Schwab|Brokers|Oppenheimer|Nomura|Credit Suisse|Jefferies|Cowen|Stifel|Lazard|"
+    r"Evercore|Houlihan|Piper|Moelis|Keycorp|Comerica|Morgan)\b",
     re.IGNORECASE,
 )
 # The second tier's names are older and less curated: its forms must be rarer as words.
@@ -263,7 +264,7 @@ def tiers(wheel: Path, snapshot_wheel: Path, counts: dict[str, int]) -> tuple[Na
     second: Names = defaultdict(set)
     for source, named in (("gone before 2022", gone), ("the 2020 snapshot", snapshot)):
         for symbol, name in named:
-            if symbol in first or symbol in second:
+            if symbol in first or symbol in second or symbol in brokers:  # the first tier refused brokers
                 continue
             if _BANKISH.search(name):
                 counts[f"refused bank ({source})"] += 1

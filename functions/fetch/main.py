@@ -5,8 +5,8 @@ Reddit requests are the scarce resource, so everything comes from batched reads:
 from ``new``/``hot``, comments from ``/r/{sub}/comments`` (both 100 per request, read back
 to the subreddit's cursors), account facts 100 per request; comment trees only for the few
 busiest young posts (``FETCH_COMMENT_TREES_PER_RUN``). Firestore operations are the other
-cost, so a run reads and writes its cursor document once and creates each new item once:
-the cursor vouches for what is new without reading it back, remembers the recent posts'
+cost, so a run reads and writes its cursor document once and names its items in one
+``posts/`` document per subreddit and hour they were created in: the cursor vouches for what is new without reading it back, remembers the recent posts'
 numbers, and caches the authors' account facts.
 
 Order matters for at-least-once: everything is published first, then stored, then the

@@ -2,13 +2,14 @@
 document also caches the authors' account facts (``common.ingest.Cursor``).
 
 ``posts`` holds one document per subreddit and hour of creation, naming every item stored
-from it with the numbers fetch plans by (``{id: [created_utc, score, num_comments]}``): a run
+from it with the numbers fetch plans by (``{id: "created_utc,score,num_comments"}``, one field per item): a run
 writes one document per hour its items were created in, not one per item, and reads them
 back the same way. The items themselves go to BigQuery through ``reddit-items``; nothing
 reads their text from Firestore. A repeated or concurrent run writes the same entries again
 (merged, never replaced), so nothing is lost or counted twice downstream (consumers dedupe).
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from common import log
 from common.adapters import firestore as fs
@@ -25,8 +27,8 @@ from common.messages import RedditItem
 from common.timekeys import hour_key
 
 logger = log.get_logger(__name__)
-ITEMS = "items"  # posts/{subreddit}_{yyyymmddhh}.items: {item id: [created_utc, score, num_comments]}
-READ_CHUNK = 300
+ITEMS = "items"  # posts/{subreddit}_{yyyymmddhh}.items: {item id: "created_utc,score,num_comments"}
+READ_CHUNK = 100  # documents per get_all, each projected to the entries asked for
 PARALLEL_COMMITS = 4
 # A run's documents go in write batches of at most this many (Firestore allows 500; a batch
 # of merged maps costs more to commit than plain creates).
@@ -57,45 +59,59 @@ def bucket_id(item: RedditItem) -> str:
     return f"{item.subreddit.lower()}_{hour_key(item.created_utc)}"
 
 
-def _entries(db: firestore.Client, items: Iterable[RedditItem]) -> dict[str, list[Any]]:
-    """The stored entries of ``items`` that exist: one read per document, not per item."""
+def _entries(db: firestore.Client, items: Iterable[RedditItem]) -> dict[str, str]:
+    """The stored entries of ``items`` that exist: one read per document, not per item, and
+    only the entries asked for (a busy hour's document holds thousands)."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for item in items:
         wanted[bucket_id(item)].add(item.id)
-    refs = [db.collection(fs.POSTS).document(key) for key in sorted(wanted)]
-    found: dict[str, list[Any]] = {}
-    for start in range(0, len(refs), READ_CHUNK):
-        for snap in db.get_all(refs[start : start + READ_CHUNK]):
+    keys = sorted(wanted)
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), READ_CHUNK):
+        chunk = keys[start : start + READ_CHUNK]
+        refs = [db.collection(fs.POSTS).document(key) for key in chunk]
+        fields = [FieldPath(ITEMS, i).to_api_repr() for key in chunk for i in sorted(wanted[key])]
+        for snap in db.get_all(refs, field_paths=fields):
             stored = (snap.to_dict() or {}).get(ITEMS) if snap.exists else None
             if isinstance(stored, dict):
-                found.update((i, stored[i]) for i in wanted[snap.id] if isinstance(stored.get(i), list))
+                found.update((i, stored[i]) for i in wanted[snap.id] if isinstance(stored.get(i), str))
     return found
 
 
+def entry(item: RedditItem) -> str:
+    """One string, so an item costs one field of the document's 20,000."""
+    return f"{item.created_utc!r},{item.score},{item.num_comments}"
+
+
+def _stored_post(value: str) -> StoredPost | None:
+    try:
+        created_utc, score, num_comments = value.split(",")
+        return StoredPost(int(num_comments), float(created_utc), int(score))
+    except ValueError:
+        return None
+
+
 def stored_posts(db: firestore.Client, posts: Iterable[RedditItem]) -> dict[str, StoredPost]:
-    return {
-        i: StoredPost(int(entry[2] or 0), float(entry[0] or 0.0), int(entry[1] or 0))
-        for i, entry in _entries(db, posts).items()
-        if len(entry) == 3
-    }
+    parsed = {i: _stored_post(value) for i, value in _entries(db, posts).items()}
+    return {i: post for i, post in parsed.items() if post is not None}
 
 
 def existing_ids(db: firestore.Client, items: Iterable[RedditItem]) -> set[str]:
     return set(_entries(db, items))
 
 
-def entry(item: RedditItem) -> list[Any]:
-    return [item.created_utc, item.score, item.num_comments]
+_FULL = re.compile(r"exceed|too many|maximum|too large", re.IGNORECASE)  # size and field-count limits
 
 
 def save_items(db: firestore.Client, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int:
     """Name ``new`` items and refresh the numbers of ``seen_again`` ones: one merged write per
     subreddit-hour document. Returns how many new items were named."""
-    by_bucket: dict[str, dict[str, list[Any]]] = defaultdict(dict)
+    by_bucket: dict[str, dict[str, str]] = defaultdict(dict)
     for item in [*new, *seen_again]:
         by_bucket[bucket_id(item)][item.id] = entry(item)
     posts = db.collection(fs.POSTS)
     keys = sorted(by_bucket)
+    full: list[str] = []
 
     def write(batch: Any, key: str) -> None:
         subreddit, hour = key.rsplit("_", 1)
@@ -107,16 +123,21 @@ def save_items(db: firestore.Client, new: Sequence[RedditItem], seen_again: Sequ
             write(batch, key)
         try:
             batch.commit()
-        except gexc.InvalidArgument:  # a document past Firestore's size or field limits
-            for key in chunk:
+        except gexc.InvalidArgument as exc:
+            if not _FULL.search(str(exc)):
+                raise
+            for key in chunk:  # which document is full: the others are written
                 one = db.batch()
                 write(one, key)
                 try:
                     one.commit()
-                except gexc.InvalidArgument as exc:
+                except gexc.InvalidArgument as one_exc:
+                    if not _FULL.search(str(one_exc)):
+                        raise
                     # Its items go unnamed: a later sighting reads as new and is re-emitted
                     # (consumers dedupe). Failing the run would redo it forever instead.
-                    logger.error("posts/%s is full: %d items not recorded: %s", key, len(by_bucket[key]), exc)
+                    logger.error("posts/%s is full: %d items not recorded: %s", key, len(by_bucket[key]), one_exc)
+                    full.append(key)
 
     chunks = [keys[i : i + BATCH] for i in range(0, len(keys), BATCH)]
     if len(chunks) <= 1:
@@ -125,7 +146,8 @@ def save_items(db: firestore.Client, new: Sequence[RedditItem], seen_again: Sequ
     else:
         with ThreadPoolExecutor(PARALLEL_COMMITS) as pool:
             list(pool.map(commit, chunks))
-    return len(new)
+    skipped = {i for key in full for i in by_bucket[key]}
+    return sum(1 for item in new if item.id not in skipped)
 
 
 class FetchStore(Protocol):

@@ -98,16 +98,17 @@ def by_ticker(received: list[Received]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def stored(db: firestore.Client) -> dict[str, list[Any]]:
+def stored(db: firestore.Client) -> dict[str, list[float]]:
     """Every item ``posts`` names, from its subreddit-hour documents: id -> [created_utc,
     score, num_comments]."""
-    out: dict[str, list[Any]] = {}
+    out: dict[str, list[float]] = {}
     for doc in db.collection(fs.POSTS).stream():
-        out.update((doc.to_dict() or {}).get("items") or {})
+        for item_id, value in ((doc.to_dict() or {}).get("items") or {}).items():
+            out[item_id] = [float(v) for v in value.split(",")]
     return out
 
 
-def documents(entries: dict[str, list[Any]], item_ids: set[str]) -> int:
+def documents(entries: dict[str, list[float]], item_ids: set[str]) -> int:
     """How many subreddit-hour documents name ``item_ids`` (all of WSB here)."""
     return len({hour_key(entries[i][0]) for i in item_ids})
 
@@ -448,7 +449,7 @@ def test_a_full_posts_document_is_logged_and_skipped_and_the_others_are_written(
     else:
         pytest.fail("Firestore took no document near 1 MiB")
     with caplog.at_level("ERROR", logger="functions.fetch.store"):
-        assert save_items(db, [full, fine], []) == 2
+        assert save_items(db, [full, fine], []) == 1  # named: the other is not
     assert set(stored(db)) == {"t3_fine"}
     assert any("is full" in r.getMessage() for r in caplog.records)
 
