@@ -6,8 +6,9 @@ from ``new``/``hot``, comments from ``/r/{sub}/comments`` (both 100 per request,
 to the subreddit's cursors), account facts 100 per request; comment trees only for the few
 busiest young posts (``FETCH_COMMENT_TREES_PER_RUN``). Firestore operations are the other
 cost, so a run reads and writes its cursor document once and names its items in one
-``posts/`` document per subreddit and hour they were created in: the cursor vouches for what is new without reading it back, remembers the recent posts'
-numbers, and caches the authors' account facts.
+``posts/`` document per subreddit and hour they were created in: the cursor vouches for
+what is new without reading it back, remembers the recent posts' numbers, and caches the
+authors' account facts.
 
 Order matters for at-least-once: everything is published first, then stored, then the
 cursors move. A crash before the store re-reads and re-emits the same items next time
