@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -113,31 +113,27 @@ def save_items(db: firestore.Client, new: Sequence[RedditItem], seen_again: Sequ
     keys = sorted(by_bucket)
     full: list[str] = []
 
-    def write(batch: Any, key: str) -> None:
-        subreddit, hour = key.rsplit("_", 1)
-        batch.set(posts.document(key), {"subreddit": subreddit, "hour": hour, ITEMS: by_bucket[key]}, merge=True)
-
-    def commit(chunk: Sequence[str]) -> None:
+    def write(chunk: Sequence[str]) -> None:
         batch = db.batch()
         for key in chunk:
-            write(batch, key)
+            subreddit, hour = key.rsplit("_", 1)
+            batch.set(posts.document(key), {"subreddit": subreddit, "hour": hour, ITEMS: by_bucket[key]}, merge=True)
+        batch.commit()
+
+    def commit(chunk: Sequence[str]) -> None:
         try:
-            batch.commit()
+            write(chunk)
         except gexc.InvalidArgument as exc:
             if not _FULL.search(str(exc)):
                 raise
-            for key in chunk:  # which document is full: the others are written
-                one = db.batch()
-                write(one, key)
-                try:
-                    one.commit()
-                except gexc.InvalidArgument as one_exc:
-                    if not _FULL.search(str(one_exc)):
-                        raise
-                    # Its items go unnamed: a later sighting reads as new and is re-emitted
-                    # (consumers dedupe). Failing the run would redo it forever instead.
-                    logger.error("posts/%s is full: %d items not recorded: %s", key, len(by_bucket[key]), one_exc)
-                    full.append(key)
+            if len(chunk) > 1:
+                for key in chunk:  # which document is full: the others are written
+                    commit([key])
+                return
+            # Its items go unnamed: a later sighting reads as new and is re-emitted (consumers
+            # dedupe). Failing the run would redo it forever instead.
+            logger.error("posts/%s is full: %d items not recorded: %s", chunk[0], len(by_bucket[chunk[0]]), exc)
+            full.append(chunk[0])
 
     chunks = [keys[i : i + BATCH] for i in range(0, len(keys), BATCH)]
     if len(chunks) <= 1:
