@@ -2,9 +2,9 @@
 document also caches the authors' account facts (``common.ingest.Cursor``).
 
 ``posts`` holds one document per subreddit and hour of creation, naming every item stored
-from it with the numbers fetch plans by (``{id: "created_utc,score,num_comments"}``, one field per item): a run
-writes one document per hour its items were created in, not one per item, and reads them
-back the same way. The items themselves go to BigQuery through ``reddit-items``; nothing
+from it with the numbers fetch plans by (``{id: "created_utc,score,num_comments"}``, one
+field per item): a run writes one document per hour its items were created in, not one per
+item, and reads them back the same way. The items themselves go to BigQuery through ``reddit-items``; nothing
 reads their text from Firestore. A repeated or concurrent run writes the same entries again
 (merged, never replaced), so nothing is lost or counted twice downstream (consumers dedupe).
 """
