@@ -39,6 +39,7 @@ from emulators.stack import Stack
 from functions.archive.main import archived_ids
 from functions.fetch.main import ingest_subreddit, reddit_config
 from functions.fetch.store import FirestoreStore
+from tests.support.items import post
 from tests.support.small_corpus import SMALL, T0
 
 WSB = "wallstreetbets"
@@ -438,7 +439,7 @@ def test_a_full_posts_document_is_logged_and_skipped_and_the_others_are_written(
     from functions.fetch.store import bucket_id, save_items
 
     db = db_client(emulators)
-    full, fine = _item("t3_full", T0), _item("t3_fine", T0 + 3 * 3600)
+    full, fine = post("t3_full", T0), post("t3_fine", T0 + 3 * 3600)
     ref = db.collection(fs.POSTS).document(bucket_id(full))
     for pad in range(1_048_576, 1_040_000, -16):  # the largest document Firestore takes: full
         try:
@@ -452,15 +453,3 @@ def test_a_full_posts_document_is_logged_and_skipped_and_the_others_are_written(
         assert save_items(db, [full, fine], []) == 1  # named: the other is not
     assert set(stored(db)) == {"t3_fine"}
     assert any("is full" in r.getMessage() for r in caplog.records)
-
-
-def _item(item_id: str, created_utc: float) -> RedditItem:
-    return RedditItem(
-        id=item_id,
-        kind="post",
-        subreddit="WallStreetBets",
-        author="someone",
-        title="a title",
-        permalink=f"/r/wallstreetbets/comments/{item_id}/",
-        created_utc=created_utc,
-    )

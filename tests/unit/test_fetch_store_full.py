@@ -8,22 +8,10 @@ from typing import Any
 import pytest
 from google.api_core import exceptions as gexc
 
-from common.messages import RedditItem
 from functions.fetch.store import bucket_id, save_items
+from tests.support.items import post
 
 T0 = 1_767_225_600.0
-
-
-def _item(item_id: str, created_utc: float) -> RedditItem:
-    return RedditItem(
-        id=item_id,
-        kind="post",
-        subreddit="WallStreetBets",
-        author="someone",
-        title="a title",
-        permalink=f"/r/wallstreetbets/comments/{item_id}/",
-        created_utc=created_utc,
-    )
 
 
 @dataclass
@@ -62,14 +50,14 @@ class RefusingDb:
 
 
 def test_a_full_document_is_skipped_and_its_neighbours_are_written() -> None:
-    full, fine = _item("t3_full", T0), _item("t3_fine", T0 + 3 * 3600)
+    full, fine = post("t3_full", T0), post("t3_fine", T0 + 3 * 3600)
     db = RefusingDb({bucket_id(full): "Document exceeds the maximum allowed size"})
     assert save_items(db, [full, fine], []) == 1  # type: ignore[arg-type]
     assert db.written == [bucket_id(fine)]
 
 
 def test_any_other_refusal_fails_the_run() -> None:
-    bad, fine = _item("t3_bad", T0), _item("t3_fine", T0 + 3 * 3600)
+    bad, fine = post("t3_bad", T0), post("t3_fine", T0 + 3 * 3600)
     db = RefusingDb({bucket_id(bad): "Property items contains an invalid nested entity"})
     with pytest.raises(gexc.InvalidArgument):
         save_items(db, [bad, fine], [])  # type: ignore[arg-type]
