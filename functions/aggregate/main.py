@@ -106,7 +106,7 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result, c
         )
         try:
             ids = None if effect.as_of is None else recent_ids(state.known, new, state.previous_as_of, effect.as_of)
-            store.write(effect, state.updated, ids)
+            store.write(effect, state.updated, ids, stored_series=state.series)
         except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict):
             if attempt == 3:
                 raise

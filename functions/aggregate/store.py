@@ -13,6 +13,7 @@ from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
 from pydantic import ValidationError
 
 from common.adapters import firestore as fs
@@ -53,14 +54,18 @@ SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "accele
 
 def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
     """The merge-set that adds ``write.delta``: commutative and, behind the ``items`` record,
-    applied once. Authors: ArrayUnion while exact; emptied once, when the bound is crossed."""
+    applied once. Authors: ArrayUnion while exact; emptied once, when the bound is crossed.
+    A counter the delta leaves at zero gets no transform (readers take an absent counter as
+    0): each transform costs the client an encoding and the server an application, and most
+    counters of a small batch are zero."""
     delta = write.delta
     data: dict[str, Any] = {
         "hour": write.key,
         "start_utc": delta.start_utc,
-        **{name: firestore.Increment(getattr(delta, name)) for name in COUNTERS},
-        "subreddits": {name: firestore.Increment(n) for name, n in delta.subreddits.items()},
+        **{name: firestore.Increment(n) for name in COUNTERS if (n := getattr(delta, name))},
     }
+    if delta.subreddits:
+        data["subreddits"] = {name: firestore.Increment(n) for name, n in delta.subreddits.items()}
     if delta.hll:
         data["hll"] = {index: firestore.Maximum(rank) for index, rank in delta.hll.items()}
     if write.items:
@@ -109,6 +114,23 @@ def buckets_from_blob(blob: bytes) -> tuple[dict[str, HourBucket], dict[str, Hou
     hours = {k: HourBucket.model_validate(v) for k, v in decoded["hours"].items()}
     days = {k: HourBucket.model_validate(v) for k, v in decoded["days"].items()}
     return hours, days
+
+
+def summary_write(
+    summary: Mapping[str, Any], stored_series: Mapping[str, int] | None
+) -> tuple[dict[str, Any], list[str]]:
+    """The summary's merge-set: its fields whole, but of the series only the hours that
+    changed since ``stored_series`` (and the deletion of those that left it), since a busy
+    ticker's series holds hundreds of hours and each value costs an encoding on the client
+    and an application on the server. ``stored_series`` None: the series whole."""
+    if stored_series is None:
+        return dict(summary), SUMMARY_FIELDS
+    series: Mapping[str, int] = summary["series"]
+    changes: dict[str, Any] = {k: n for k, n in series.items() if stored_series.get(k) != n}
+    changes |= {k: firestore.DELETE_FIELD for k in stored_series.keys() - series.keys()}
+    fields = [f for f in SUMMARY_FIELDS if f != "series"]
+    fields += [FieldPath("series", k).to_api_repr() for k in sorted(changes)]
+    return {**summary, "series": changes}, fields
 
 
 def _size(doc: Mapping[str, Any]) -> int:
@@ -289,11 +311,19 @@ class TickerStore:
                 out[snap.id] = bucket_from_doc(snap.to_dict() or {})
         return out
 
-    def write(self, plan: Plan, updated: Any = None, ids: Mapping[str, list[str]] | None = None) -> None:
+    def write(
+        self,
+        plan: Plan,
+        updated: Any = None,
+        ids: Mapping[str, list[str]] | None = None,
+        stored_series: Mapping[str, int] | None = None,
+    ) -> None:
         """One atomic commit: bucket transforms (the hours' naming the items they count), the
         state (signatures and window buckets: created, or updated only if unchanged since
-        ``updated`` was read), summary. Raises AlreadyExists/FailedPrecondition when another
-        copy committed first, so what this one read is stale."""
+        ``updated`` was read), summary (its series as changed from ``stored_series``, the
+        state's copy of what the summary holds; None: written whole). Raises
+        AlreadyExists/FailedPrecondition when another copy committed first, so what this one
+        read is stale."""
         batch = self.db.batch()
         for collection, writes in ((fs.HOURS, plan.hours), (DAYS, plan.days)):
             for w in writes:
@@ -315,5 +345,5 @@ class TickerStore:
         else:
             batch.update(state_ref, state, option=self.db.write_option(last_update_time=updated))
         if summary is not None:
-            batch.set(self.ticker, summary, merge=SUMMARY_FIELDS)
+            batch.set(self.ticker, *summary_write(summary, stored_series))
         batch.commit()
