@@ -39,6 +39,7 @@ from common.adapters import bigquery as bq
 from common.adapters import firestore as fs
 from common.detection_config import DetectionConfig
 from common.messages import MalformedMessage, decode_data
+from common.metrics import COUNTERS
 from common.settings import Settings
 from demo.logs import FunctionLog
 from devtools.corpus import HOUR, START, SUBREDDITS, write_breakout_corpus
@@ -132,8 +133,9 @@ def canonical(value: Any) -> Any:
 
 
 def bucket(doc: Mapping[str, Any]) -> Any:
-    """An hour or day bucket; its ``authors`` is a set kept as an array."""
-    out = dict(doc)
+    """An hour or day bucket; its ``authors`` is a set kept as an array, and a counter no
+    batch added to is absent (0), so runs batched differently compare equal."""
+    out = {**dict.fromkeys(COUNTERS, 0), **doc}
     if isinstance(out.get("authors"), list):
         out["authors"] = sorted(out["authors"])
     return canonical(out)

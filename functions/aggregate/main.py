@@ -106,7 +106,10 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result, c
         )
         try:
             ids = None if effect.as_of is None else recent_ids(state.known, new, state.previous_as_of, effect.as_of)
-            store.write(effect, state.updated, ids, stored_series=state.series)
+            # the summary's series is written as a change to the state's copy of it; no copy yet
+            # (a new ticker's state), whole, so nothing a stray document held survives
+            stored = state.series if state.previous_as_of is not None else None
+            store.write(effect, state.updated, ids, stored_series=stored)
         except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Conflict):
             if attempt == 3:
                 raise

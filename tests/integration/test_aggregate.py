@@ -296,3 +296,17 @@ def test_an_hour_that_left_the_series_window_leaves_the_stored_summary(
     recounted = series_recount(db, symbol)
     assert set(recounted) == {hour_key(T0), hour_key(late)}
     assert summary["series"] == {hour_key(late): recounted[hour_key(late)]}
+
+
+def test_a_new_tickers_series_replaces_whatever_its_summary_document_held(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """With no state (so no copy of the stored series to diff against) the series is written
+    whole: an hour a stray summary document held does not survive into the crowd's sums."""
+    assert emulators.emulators
+    symbol = f"N{uuid.uuid4().hex[:4].upper()}"
+    db = firestore.Client(project=emulators.emulators.project)
+    db.collection("tickers").document(symbol).set({"series": {"2025112300": 9}})
+    run(emulators, observe, batches_for(symbol, seed=21, n_batches=1))
+    summary = db.collection("tickers").document(symbol).get().to_dict() or {}
+    assert summary["series"] and summary["series"] == series_recount(db, symbol)

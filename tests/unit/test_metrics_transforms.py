@@ -41,16 +41,14 @@ def test_crossing_the_exact_bound_empties_the_author_set_once_and_never_adds_aga
 
 
 def test_the_summary_writes_only_the_series_hours_that_changed_and_deletes_those_that_left() -> None:
-    summary = {
-        "symbol": "GME",
-        "as_of": T0,
-        "windows": {},
-        "series": {"2025112416": 2, "2025112417": 5, "2025112418": 1},
-    }
+    made = plan("GME", mentions(3), hours={}, days={}, recent=[], previous_as_of=None).summary
+    assert made is not None
+    summary = {**made.model_dump(mode="json"), "series": {"2025112416": 2, "2025112417": 5, "2025112418": 1}}
     stored = {"2025112415": 4, "2025112416": 2, "2025112417": 3}
     data, fields = summary_write(summary, stored)
     assert data["series"] == {"2025112417": 5, "2025112418": 1, "2025112415": firestore.DELETE_FIELD}
-    assert "series" not in fields and {"symbol", "as_of", "windows"} <= set(fields)
+    assert "series" not in fields and set(SUMMARY_FIELDS) - {"series"} <= set(fields)
+    assert {k: v for k, v in data.items() if k != "series"} == made.model_dump(mode="json")  # the rest whole
     assert sorted(f for f in fields if f.startswith("series.")) == [
         "series.`2025112415`",
         "series.`2025112417`",
