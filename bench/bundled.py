@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from bench.e2e import firestore_ops
+from demo import cpu
 from demo import labels as lbl
 from demo.display import Display
 from demo.run import DEFAULT_CORPUS, Demo, Options
@@ -38,6 +39,7 @@ def run() -> dict[str, Any]:
             code = _play(demo, console)
             seconds = time.monotonic() - began
             handled, ops = firestore_ops(log_dir, FUNCTIONS)
+            used = cpu.by_service(demo.stack) if demo.stack is not None else {}
         finally:
             demo.stop()
             os.environ.clear()
@@ -65,6 +67,12 @@ def run() -> dict[str, Any]:
     }
     for name in sorted(ops):
         figures[f"firestore_ops_per_item_{name}"] = round(sum(ops[name]) / items, 3)
+    # CPU seconds per service: on two cores the demo's pace is the stack's CPU, so these say
+    # where a slow run went, and per handled message what a change to one function saved
+    figures.update({f"cpu_s_{name}": round(s, 1) for name, s in used.items() if s >= 0.5})
+    for name in ("aggregate", "detect"):
+        if handled.get(name) and name in used:
+            figures[f"cpu_ms_per_message_{name}"] = round(1000 * used[name] / handled[name], 1)
     return figures
 
 
