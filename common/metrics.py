@@ -76,6 +76,13 @@ class HourBucket(BaseModel):
     # evidence, as stuffed)
     stuffed_subject_mentions: int = 0
     secondary_mentions: int = 0  # named only as another company's partner or peer (not stuffed)
+    # named only inside the list of a stuffed text (its payload), and which of the pump
+    # signals those carried: a campaign listing $BB beside the ticker it promotes says nothing
+    # about BB's own talk, so the pump shares leave them out (see :func:`stats`)
+    payload_mentions: int = 0
+    payload_new_account_mentions: int = 0
+    payload_duplicate_mentions: int = 0
+    payload_emoji_heavy_mentions: int = 0
     bullish: int = 0
     bearish: int = 0
     subreddits: dict[str, int] = {}
@@ -98,6 +105,10 @@ COUNTERS: tuple[str, ...] = (
     "cashtag_stuffed_mentions",
     "stuffed_subject_mentions",
     "secondary_mentions",
+    "payload_mentions",
+    "payload_new_account_mentions",
+    "payload_duplicate_mentions",
+    "payload_emoji_heavy_mentions",
     "bullish",
     "bearish",
 )
@@ -174,6 +185,8 @@ def mention_bucket(
     )
     sentiment = mention.sentiment
     stuffed = mention.cashtag_count >= rules.cashtag_stuffing_min
+    payload = stuffed and mention.listed_only
+    emoji_heavy = is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length, rules)
     registers: dict[str, int] = {}
     if mention.author:
         index, rank = author_register(mention.author)
@@ -190,10 +203,14 @@ def mention_bucket(
         dd_posts=int(mention.kind == "post" and mention.is_dd),
         new_account_mentions=int(new_account),
         duplicate_mentions=int(duplicate),
-        emoji_heavy_mentions=int(is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length, rules)),
+        emoji_heavy_mentions=int(emoji_heavy),
         cashtag_stuffed_mentions=int(stuffed),
         stuffed_subject_mentions=int(stuffed and not mention.listed_only and mention.role != "secondary"),
         secondary_mentions=int(not stuffed and not is_discussion(mention, rules)),
+        payload_mentions=int(payload),
+        payload_new_account_mentions=int(payload and new_account),
+        payload_duplicate_mentions=int(payload and duplicate),
+        payload_emoji_heavy_mentions=int(payload and emoji_heavy),
         bullish=int(sentiment is not None and sentiment >= BULLISH_MIN),
         bearish=int(sentiment is not None and sentiment <= BEARISH_MAX),
         subreddits={mention.subreddit: 1},
@@ -231,8 +248,8 @@ def bucket_deltas(
 
 def volume(bucket: HourBucket) -> int:
     """Mentions that are discussion: a ticker only listed among five other cashtags is spam's
-    payload, not talk about it, while the ticker the stuffed text is about is talked about
-    (both still count toward the pump risk: a day of thin promotion is a pump by its volume
+    payload, not talk about it (nor evidence of its pump: :func:`stats`), while the ticker the
+    stuffed text is about is talked about (a day of thin promotion is a pump by its volume
     too), and a company named only as another's partner or peer is not what its post is about
     (so a surge of such mentions alone opens nothing). What the detector's baseline and spike
     scores count, and what the summary's ``series`` holds."""
@@ -279,11 +296,17 @@ def _share(part: int, whole: int) -> float:
 
 
 def stats(total: HourBucket | None, hours: int) -> WindowStats:
+    """The window's sums and shares. The pump shares (new accounts, copy-paste, emoji,
+    stuffing) are of the mentions a text makes about the ticker: a stuffed text that only
+    lists it among its cashtags promotes another one, and its new accounts and pasted copies
+    must not make this ticker look pumped (an hour stored without payload counters reads as
+    before)."""
     if total is None or total.mentions == 0:
         return WindowStats(hours=hours)
     exact = not total.authors_overflow
     distinct = len(total.authors) if exact else round(hll_estimate(total.hll))
     n = total.mentions
+    own = n - total.payload_mentions
     return WindowStats(
         hours=hours,
         mentions=n,
@@ -296,12 +319,12 @@ def stats(total: HourBucket | None, hours: int) -> WindowStats:
         avg_text_length=round(total.text_length / n, 3),
         engagement_rate=round((total.score + total.num_comments) / n, 6),
         dd_posts=total.dd_posts,
-        new_account_share=_share(total.new_account_mentions, n),
-        duplicate_share=_share(total.duplicate_mentions, n),
-        emoji_share=_share(total.emoji_heavy_mentions, n),
+        new_account_share=_share(total.new_account_mentions - total.payload_new_account_mentions, own),
+        duplicate_share=_share(total.duplicate_mentions - total.payload_duplicate_mentions, own),
+        emoji_share=_share(total.emoji_heavy_mentions - total.payload_emoji_heavy_mentions, own),
         bullish_share=_share(total.bullish, n),
         bearish_share=_share(total.bearish, n),
-        cashtag_stuffed_share=_share(total.cashtag_stuffed_mentions, n),
+        cashtag_stuffed_share=_share(total.cashtag_stuffed_mentions - total.payload_mentions, own),
         subreddits=dict(sorted(total.subreddits.items())),
     )
 

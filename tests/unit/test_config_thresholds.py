@@ -127,6 +127,7 @@ def _mention(
         permalink=f"/r/stocks/comments/{symbol}{hour}x{k}/",
         title="t",
         cashtag_count=cashtags,
+        listed_only=False,  # each text here is about its ticker: a stuffed one promotes it
         emoji_count=emoji,
         rocket_count=rockets,
         text_hash=text_hash,

@@ -100,7 +100,9 @@ def test_cashtag_stuffed_mentions_do_not_count_as_volume() -> None:
     ev = evaluate_at(state_of(mentions(NOW, 30, cashtags=6)), at_end_of(NOW))
     assert not ev.spike
     assert ev.windows["1h"].mentions == 0
-    assert ev.signals["cashtag_stuffed_share"] == 1.0
+    assert ev.signals["cashtag_stuffed_share"] == 0.0, "only listed: the stuffing promotes another ticker"
+    promoted = [m.model_copy(update={"listed_only": False}) for m in mentions(NOW, 30, cashtags=6)]
+    assert evaluate_at(state_of(promoted), at_end_of(NOW)).signals["cashtag_stuffed_share"] == 1.0
 
 
 def test_a_surge_of_secondary_mentions_alone_opens_nothing() -> None:
