@@ -76,8 +76,9 @@ class HourBucket(BaseModel):
     # evidence, as stuffed)
     stuffed_subject_mentions: int = 0
     secondary_mentions: int = 0  # named only as another company's partner or peer (not stuffed)
-    # named only inside the list of a stuffed text (its payload), and which of the pump
-    # signals those carried: a campaign listing $BB beside the ticker it promotes says nothing
+    # stuffed texts that are not about the ticker (it is only in their list of cashtags, or
+    # only another company's partner or peer there): their payload, and which of the pump
+    # signals those carried. A campaign listing $BB beside the ticker it promotes says nothing
     # about BB's own talk, so the pump shares leave them out (see :func:`stats`)
     payload_mentions: int = 0
     payload_new_account_mentions: int = 0
@@ -185,7 +186,8 @@ def mention_bucket(
     )
     sentiment = mention.sentiment
     stuffed = mention.cashtag_count >= rules.cashtag_stuffing_min
-    payload = stuffed and mention.listed_only
+    subject = stuffed and not mention.listed_only and mention.role != "secondary"
+    payload = stuffed and not subject  # what volume() leaves out of a stuffed text, too
     emoji_heavy = is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length, rules)
     registers: dict[str, int] = {}
     if mention.author:
@@ -205,7 +207,7 @@ def mention_bucket(
         duplicate_mentions=int(duplicate),
         emoji_heavy_mentions=int(emoji_heavy),
         cashtag_stuffed_mentions=int(stuffed),
-        stuffed_subject_mentions=int(stuffed and not mention.listed_only and mention.role != "secondary"),
+        stuffed_subject_mentions=int(subject),
         secondary_mentions=int(not stuffed and not is_discussion(mention, rules)),
         payload_mentions=int(payload),
         payload_new_account_mentions=int(payload and new_account),
@@ -253,8 +255,9 @@ def volume(bucket: HourBucket) -> int:
     too), and a company named only as another's partner or peer is not what its post is about
     (so a surge of such mentions alone opens nothing). What the detector's baseline and spike
     scores count, and what the summary's ``series`` holds."""
-    payload = bucket.cashtag_stuffed_mentions - bucket.stuffed_subject_mentions
-    return max(0, bucket.mentions - payload - bucket.secondary_mentions)
+    # derived, not payload_mentions: hours stored before that counter existed read the same
+    stuffed_not_subject = bucket.cashtag_stuffed_mentions - bucket.stuffed_subject_mentions
+    return max(0, bucket.mentions - stuffed_not_subject - bucket.secondary_mentions)
 
 
 def series_first_key(as_of: float, hours: int) -> str:
@@ -298,9 +301,10 @@ def _share(part: int, whole: int) -> float:
 def stats(total: HourBucket | None, hours: int) -> WindowStats:
     """The window's sums and shares. The pump shares (new accounts, copy-paste, emoji,
     stuffing) are of the mentions a text makes about the ticker: a stuffed text that only
-    lists it among its cashtags promotes another one, and its new accounts and pasted copies
-    must not make this ticker look pumped (an hour stored without payload counters reads as
-    before)."""
+    lists it among its cashtags, or names it as a partner, promotes another one, and its new
+    accounts and pasted copies must not make this ticker look pumped (an hour stored without
+    payload counters reads as before). Author diversity still counts every mention: the
+    authors' sketch cannot take payload authors back out."""
     if total is None or total.mentions == 0:
         return WindowStats(hours=hours)
     exact = not total.authors_overflow

@@ -108,6 +108,7 @@ def _mention(
     text_length: int = 180,
     age_days: float = 900.0,
     cashtags: int = 1,
+    listed_only: bool = False,
     emoji: int = 0,
     rockets: int = 0,
     text: str = "",
@@ -127,7 +128,7 @@ def _mention(
         permalink=f"/r/stocks/comments/{symbol}{hour}x{k}/",
         title="t",
         cashtag_count=cashtags,
-        listed_only=False,  # each text here is about its ticker: a stuffed one promotes it
+        listed_only=listed_only,
         emoji_count=emoji,
         rocket_count=rockets,
         text_hash=text_hash,
@@ -162,6 +163,7 @@ def week() -> dict[int, dict[str, list[Mention]]]:
                 text_length=260 if k % 2 else 120,
                 age_days=12.0 if k % 4 == 0 else 900.0,
                 cashtags=6 if k % 7 == 0 else 1,
+                listed_only=k % 14 == 0,  # half the stuffed texts only list TEST: payload, the rest promote it
                 emoji=4 if k % 5 == 0 else 0,
                 rockets=2 if k % 9 == 0 else 0,
                 text=COPY + ENDINGS[k // 6 % 5] if k % 6 == 0 else f"own words about the company number {hour} {k}",

@@ -1,8 +1,18 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.detection_config import DEFAULT_CONFIG
 from common.messages import Mention
-from common.metrics import AUTHORS_EXACT_MAX, HourBucket, bucket_deltas, bucket_from_doc, merge, summarize, window
+from common.metrics import (
+    AUTHORS_EXACT_MAX,
+    HourBucket,
+    bucket_deltas,
+    bucket_from_doc,
+    is_emoji_heavy,
+    merge,
+    summarize,
+    window,
+)
 from common.timekeys import hour_key, hour_start, hours_back
 
 T0 = 1_764_000_000  # 2025-11-24 16:00 UTC
@@ -27,6 +37,7 @@ def mentions(draw: st.DrawFn, hours: int = 30) -> Mention:
         rocket_count=draw(st.integers(0, 4)),
         cashtag_count=draw(st.integers(0, 8)),
         listed_only=draw(st.booleans()),
+        role=draw(st.sampled_from(["primary", "secondary"])),
         sentiment=draw(st.one_of(st.none(), st.floats(-1, 1))),
     )
 
@@ -69,21 +80,43 @@ def test_merge_is_commutative_and_associative(a: list[Mention], b: list[Mention]
     assert merge(merge(x, y), z) == merge(x, merge(y, z))
 
 
-@given(mention_lists, st.integers(0, 29), st.sampled_from([1, 6, 24]))
+@given(mention_lists, st.integers(0, 29), st.sampled_from([1, 6, 24]), st.sets(st.integers(0, 39)))
 def test_window_counts_equal_a_plain_recount_of_the_mentions_in_range(
-    batch: list[Mention], end: int, hours: int
+    batch: list[Mention], end: int, hours: int, copied: set[int]
 ) -> None:
     end_start = T0 + end * HOUR
+    duplicates = {m.item_id for i, m in enumerate(batch) if i in copied}
     inside = [m for m in batch if end_start - (hours - 1) * HOUR <= m.created_utc < end_start + HOUR]
-    stats = window(bucket_deltas(batch), hour_key(end_start), hours)
+    stats = window(bucket_deltas(batch, duplicate_ids=duplicates), hour_key(end_start), hours)
     assert stats.mentions == len(inside)
     assert stats.posts == sum(m.kind == "post" for m in inside)
     assert stats.distinct_authors == len({m.author for m in inside if m.author})
     assert stats.distinct_subreddits == len({m.subreddit for m in inside})
     assert stats.dd_posts == sum(m.kind == "post" and m.is_dd for m in inside)
-    own = [m for m in inside if not (m.cashtag_count >= 5 and m.listed_only)]  # a stuffed text's payload left out
-    new = sum(m.author_created_utc is not None and m.created_utc - m.author_created_utc < 30 * 86400 for m in own)
-    assert stats.new_account_share == (round(new / len(own), 6) if own else 0.0)
+
+    # The pump shares are of the mentions about the ticker: a stuffed text's payload (the
+    # ticker only in its list, or only a partner there) is left out of them.
+    rules = DEFAULT_CONFIG
+
+    def stuffed(m: Mention) -> bool:
+        return m.cashtag_count >= rules.cashtag_stuffing_min
+
+    own = [m for m in inside if not stuffed(m) or (not m.listed_only and m.role != "secondary")]
+
+    def share(hits: int) -> float:
+        return round(hits / len(own), 6) if own else 0.0
+
+    new = sum(
+        m.author_created_utc is not None and m.created_utc - m.author_created_utc < rules.new_account_days * 86400
+        for m in own
+    )
+    heavy = sum(is_emoji_heavy(m.emoji_count, m.rocket_count, m.text_length, rules) for m in own)
+    assert stats.new_account_share == share(new)
+    assert stats.duplicate_share == share(sum(m.item_id in duplicates for m in own))
+    assert stats.emoji_share == share(heavy)
+    assert stats.cashtag_stuffed_share == share(sum(stuffed(m) for m in own))
+    shares = (stats.new_account_share, stats.duplicate_share, stats.emoji_share, stats.cashtag_stuffed_share)
+    assert all(0.0 <= x <= 1.0 for x in shares)
 
 
 @given(mention_lists)

@@ -67,31 +67,43 @@ def test_the_ticker_a_stuffed_text_promotes_is_volume_and_its_payload_is_not() -
 
 
 def test_a_campaign_listing_a_ticker_in_its_stuffed_posts_does_not_make_that_ticker_look_pumped() -> None:
-    """BB talked about by three aged accounts, and listed in two pasted, rocket-stuffed posts
-    of new accounts promoting another ticker: BB's pump shares are those of its own talk."""
-    talk = [mention(f"t1_{i}", T0 + i) for i in range(3)]
-    campaign = [
-        mention(f"t3_{i}", T0 + 10 + i, cashtags=6, kind="post").model_copy(
-            update={"author_created_utc": T0 - 86400, "emoji_count": 12, "rocket_count": 6}
-        )
-        for i in range(2)
+    """BB talked about by three accounts (one of them new), and named in three pasted,
+    rocket-stuffed posts of new accounts promoting another ticker (two list BB, one calls it
+    a partner): BB's pump shares are those of its own talk."""
+    talk = [
+        mention(f"t1_{i}", T0 + i).model_copy(update={"author_created_utc": T0 - (86400 if i == 0 else 9e7)})
+        for i in range(3)
     ]
-    [bucket] = bucket_deltas(talk + campaign, duplicate_ids={"t3_0", "t3_1"}).values()
-    assert (bucket.mentions, bucket.payload_mentions, bucket.new_account_mentions) == (5, 2, 2)
+    campaign = [
+        mention(f"t3_{i}", T0 + 10 + i, cashtags=6, kind="post", listed_only=i < 2).model_copy(
+            update={
+                "author_created_utc": T0 - 86400,
+                "emoji_count": 12,
+                "rocket_count": 6,
+                "role": "primary" if i < 2 else "secondary",
+            }
+        )
+        for i in range(3)
+    ]
+    copies = {"t3_0", "t3_1", "t3_2"}
+    [bucket] = bucket_deltas(talk + campaign, duplicate_ids=copies).values()
+    assert (bucket.mentions, bucket.payload_mentions, bucket.new_account_mentions, volume(bucket)) == (6, 3, 4, 3)
     window = stats(bucket, 1)
-    assert (window.new_account_share, window.duplicate_share, window.emoji_share) == (0.0, 0.0, 0.0)
-    assert (window.cashtag_stuffed_share, window.mentions) == (0.0, 5)
+    assert (window.new_account_share, window.duplicate_share, window.emoji_share) == (0.333333, 0.0, 0.0)
+    assert (window.cashtag_stuffed_share, window.mentions) == (0.0, 6)
 
-    subject = [c.model_copy(update={"listed_only": False}) for c in campaign]
-    [promoted] = bucket_deltas(talk + subject, duplicate_ids={"t3_0", "t3_1"}).values()
+    subject = [c.model_copy(update={"listed_only": False, "role": "primary"}) for c in campaign]
+    [promoted] = bucket_deltas(talk + subject, duplicate_ids=copies).values()
     shares = stats(promoted, 1)
-    assert (shares.new_account_share, shares.duplicate_share, shares.emoji_share) == (0.4, 0.4, 0.4)
-    assert shares.cashtag_stuffed_share == 0.4, "the ticker the campaign promotes keeps every pump signal"
+    assert (shares.new_account_share, shares.duplicate_share, shares.emoji_share) == (0.666667, 0.5, 0.5)
+    assert shares.cashtag_stuffed_share == 0.5, "the ticker the campaign promotes keeps every pump signal"
 
     stored_before = HourBucket(
-        hour=bucket.hour, start_utc=bucket.start_utc, mentions=5, new_account_mentions=2, cashtag_stuffed_mentions=2
+        hour=bucket.hour, start_utc=bucket.start_utc, mentions=6, new_account_mentions=4, cashtag_stuffed_mentions=3
     )
-    assert stats(stored_before, 1).new_account_share == 0.4, "an hour stored before payload was counted reads as it did"
+    assert stats(stored_before, 1).new_account_share == 0.666667, (
+        "an hour stored before payload counters reads as it did"
+    )
 
 
 def test_the_plan_advances_the_stored_series_by_the_batch_it_counts() -> None:
