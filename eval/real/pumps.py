@@ -242,6 +242,22 @@ def run(corpus_dir: Path, seed: int = TEST_SEED) -> dict[str, Any]:
     return result
 
 
+def pooled(draws: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every recorded draw together: what a draw nobody has seen can expect, beside the one
+    reported (a single draw of 24 campaigns moves by a campaign or two)."""
+    total = sum(d["pumps_total"] for d in draws.values())
+    flagged = sum(d["pumps_flagged"] for d in draws.values())
+    return {
+        "draws": len(draws),
+        "pumps_total": total,
+        "pumps_flagged": flagged,
+        "pump_recall": round(flagged / total, 3) if total else 0.0,
+        "pumps_alerted_as_organic": sum(d["pumps_alerted_as_organic"] for d in draws.values()),
+        "draws_flagging_90_percent": sum(d["pumps_flagged"] >= 0.9 * d["pumps_total"] for d in draws.values()),
+        "real_events_called_pump": sum(len(d["real_events_called_pump"]) for d in draws.values()),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.real.pumps", description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
@@ -271,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads(RESULTS.read_text())
         key = {DEV_SEED: "dev", TEST_SEED: "test"}.get(args.seed, f"seed_{args.seed}")  # another draw: its own
         results.setdefault("real_injected_pumps", {})[key] = result
+        results["real_injected_pumps_pooled"] = pooled(results["real_injected_pumps"])
         RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
 

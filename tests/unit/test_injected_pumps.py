@@ -66,3 +66,20 @@ def test_the_campaigns_share_no_constant_with_the_detector() -> None:
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not any(m and (m.startswith("common.detection_config") or m.startswith("common.metrics")) for m in imported)
     assert not any(m and m.startswith("common.detection.") and m != "common.detection.backtest" for m in imported)
+
+
+def test_the_pooled_figures_add_every_draw_and_count_the_draws_at_90_percent() -> None:
+    def draw(flagged: int, organic: int, called: list[str]) -> dict[str, object]:
+        return {"pumps_total": 24, "pumps_flagged": flagged, "pumps_alerted_as_organic": organic,
+                "real_events_called_pump": called}  # fmt: skip
+
+    pooled = pumps.pooled({"test": draw(24, 0, []), "seed_1": draw(21, 1, ["BB"]), "seed_2": draw(22, 0, [])})
+    assert pooled == {
+        "draws": 3,
+        "pumps_total": 72,
+        "pumps_flagged": 67,
+        "pump_recall": 0.931,
+        "pumps_alerted_as_organic": 1,
+        "draws_flagging_90_percent": 2,
+        "real_events_called_pump": 1,
+    }
