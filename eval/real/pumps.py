@@ -52,8 +52,9 @@ WINDOW_DAYS = 35  # of the corpus, from its start: five weeks, the meme-stock fr
 FIRST_DAY, LAST_DAY = 8, 31  # campaigns start in these days of the window (after the baseline has data)
 AFTER = 2 * DAY  # how long after a campaign its pump alert still counts
 CAMPAIGNS = 24
-# Two draws: the development seed is the one looked at while changing the detector; the test
-# seed's figures are the ones reported, and were first measured before any such change.
+# The development seed is the one looked at while changing the detector; the test seed's
+# figures are the ones reported, first measured before any such change. Any other seed is a
+# draw of its own (``--seed``), pooled with the rest in ``pooled``.
 DEV_SEED, TEST_SEED = 1, 20261202
 
 HYPE = (
@@ -242,19 +243,29 @@ def run(corpus_dir: Path, seed: int = TEST_SEED) -> dict[str, Any]:
     return result
 
 
-def pooled(draws: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Every recorded draw together: what a draw nobody has seen can expect, beside the one
-    reported (a single draw of 24 campaigns moves by a campaign or two)."""
-    total = sum(d["pumps_total"] for d in draws.values())
-    flagged = sum(d["pumps_flagged"] for d in draws.values())
+def _pool(draws: list[dict[str, Any]]) -> dict[str, Any]:
+    total = sum(d["pumps_total"] for d in draws)
+    flagged = sum(d["pumps_flagged"] for d in draws)
     return {
         "draws": len(draws),
         "pumps_total": total,
         "pumps_flagged": flagged,
         "pump_recall": round(flagged / total, 3) if total else 0.0,
-        "pumps_alerted_as_organic": sum(d["pumps_alerted_as_organic"] for d in draws.values()),
-        "draws_flagging_90_percent": sum(d["pumps_flagged"] >= 0.9 * d["pumps_total"] for d in draws.values()),
-        "real_events_called_pump": sum(len(d["real_events_called_pump"]) for d in draws.values()),
+        "pumps_alerted_as_organic": sum(d["pumps_alerted_as_organic"] for d in draws),
+        "draws_flagging_90_percent": sum(10 * d["pumps_flagged"] >= 9 * d["pumps_total"] for d in draws),
+        "real_event_pump_calls": sum(len(d["real_events_called_pump"]) for d in draws),
+    }
+
+
+def pooled(draws: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every recorded draw together (``all``), and without the development and test draws the
+    detector was changed and reported on (``others``): one draw of 24 campaigns moves by a
+    campaign or two, so a single draw says little. Each block is pooled as recorded, so a
+    block measured by older code counts as it was then; a seed recorded twice counts once."""
+    by_seed = {d["seed"]: d for d in draws.values()}
+    return {
+        "all": _pool(list(by_seed.values())),
+        "others": _pool([d for seed, d in by_seed.items() if seed not in (DEV_SEED, TEST_SEED)]),
     }
 
 
@@ -262,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.real.pumps", description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
     parser.add_argument("--seed", type=int, default=TEST_SEED, help=f"campaign draw (development: {DEV_SEED})")
-    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
+    parser.add_argument(
+        "--refresh", action="store_true", help="write the block (and the pooled figures) into eval/results.json"
+    )
     args = parser.parse_args(argv)
     corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
     if not (corpus_dir / "items.jsonl.gz").exists():

@@ -3,11 +3,13 @@ posts the extractor reads, scored the way the docstring says, and drawn without 
 detector's constants."""
 
 import ast
+import json
 import random
 from pathlib import Path
 
 from common import extraction
 from eval.real import pumps
+from eval.real.run import RESULTS
 
 MAY_2021 = 1_619_827_200.0
 HOUR = 3600.0
@@ -68,18 +70,26 @@ def test_the_campaigns_share_no_constant_with_the_detector() -> None:
     assert not any(m and m.startswith("common.detection.") and m != "common.detection.backtest" for m in imported)
 
 
-def test_the_pooled_figures_add_every_draw_and_count_the_draws_at_90_percent() -> None:
-    def draw(flagged: int, organic: int, called: list[str]) -> dict[str, object]:
-        return {"pumps_total": 24, "pumps_flagged": flagged, "pumps_alerted_as_organic": organic,
+def test_the_pooled_figures_add_every_draw_once_and_count_the_draws_at_90_percent() -> None:
+    def draw(seed: int, flagged: int, organic: int, called: list[str], total: int = 24) -> dict[str, object]:
+        return {"seed": seed, "pumps_total": total, "pumps_flagged": flagged, "pumps_alerted_as_organic": organic,
                 "real_events_called_pump": called}  # fmt: skip
 
-    pooled = pumps.pooled({"test": draw(24, 0, []), "seed_1": draw(21, 1, ["BB"]), "seed_2": draw(22, 0, [])})
-    assert pooled == {
+    test = draw(pumps.TEST_SEED, 24, 0, [])
+    draws = {"test": test, "seed_20261202": test, "seed_1": draw(7, 21, 1, ["BB"]), "seed_2": draw(8, 9, 0, [], 10)}
+    pooled = pumps.pooled(draws)
+    assert pooled["all"] == {
         "draws": 3,
-        "pumps_total": 72,
-        "pumps_flagged": 67,
+        "pumps_total": 58,
+        "pumps_flagged": 54,
         "pump_recall": 0.931,
         "pumps_alerted_as_organic": 1,
         "draws_flagging_90_percent": 2,
-        "real_events_called_pump": 1,
-    }
+        "real_event_pump_calls": 1,
+    }, "the test draw recorded twice counts once; 9 of 10 is 90 %"
+    assert (pooled["others"]["draws"], pooled["others"]["pumps_flagged"]) == (2, 30)
+
+
+def test_the_committed_pooled_figures_are_those_of_the_committed_draws() -> None:
+    results = json.loads(RESULTS.read_text())
+    assert results["real_injected_pumps_pooled"] == pumps.pooled(results["real_injected_pumps"])
