@@ -8,9 +8,11 @@ from common.metrics import (
     HourBucket,
     bucket_deltas,
     bucket_from_doc,
+    is_discussion,
     is_emoji_heavy,
     merge,
     summarize,
+    volume,
     window,
 )
 from common.timekeys import hour_key, hour_start, hours_back
@@ -117,6 +119,18 @@ def test_window_counts_equal_a_plain_recount_of_the_mentions_in_range(
     assert stats.cashtag_stuffed_share == share(sum(stuffed(m) for m in own))
     shares = (stats.new_account_share, stats.duplicate_share, stats.emoji_share, stats.cashtag_stuffed_share)
     assert all(0.0 <= x <= 1.0 for x in shares)
+
+
+@given(mention_lists)
+def test_volume_and_the_pump_shares_leave_out_the_same_stuffed_mentions_discussion_does(batch: list[Mention]) -> None:
+    """One reading of a stuffed text, three places: what is not discussion (is_discussion) is
+    left out of volume, and a stuffed text's part of it is the payload the pump shares skip."""
+    rules = DEFAULT_CONFIG
+    for key, bucket in bucket_deltas(batch).items():
+        here = [m for m in batch if hour_key(m.created_utc) == key]
+        stuffed = [m for m in here if m.cashtag_count >= rules.cashtag_stuffing_min]
+        assert volume(bucket) == sum(is_discussion(m, rules) for m in here)
+        assert bucket.payload_mentions == sum(not is_discussion(m, rules) for m in stuffed)
 
 
 @given(mention_lists)
