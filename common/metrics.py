@@ -186,8 +186,9 @@ def mention_bucket(
     )
     sentiment = mention.sentiment
     stuffed = mention.cashtag_count >= rules.cashtag_stuffing_min
-    subject = stuffed and not mention.listed_only and mention.role != "secondary"
-    payload = stuffed and not subject  # what volume() leaves out of a stuffed text, too
+    discussion = is_discussion(mention, rules)
+    subject = stuffed and discussion  # what the stuffed text promotes
+    payload = stuffed and not discussion  # what it only lists, or names as a partner
     emoji_heavy = is_emoji_heavy(mention.emoji_count, mention.rocket_count, mention.text_length, rules)
     registers: dict[str, int] = {}
     if mention.author:
@@ -208,7 +209,7 @@ def mention_bucket(
         emoji_heavy_mentions=int(emoji_heavy),
         cashtag_stuffed_mentions=int(stuffed),
         stuffed_subject_mentions=int(subject),
-        secondary_mentions=int(not stuffed and not is_discussion(mention, rules)),
+        secondary_mentions=int(not stuffed and not discussion),
         payload_mentions=int(payload),
         payload_new_account_mentions=int(payload and new_account),
         payload_duplicate_mentions=int(payload and duplicate),
