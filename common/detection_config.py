@@ -143,9 +143,9 @@ class DetectionConfig(BaseModel):
     alert_budget_24h: int = Field(
         default=2,
         ge=0,
-        description="alerts opened in the day before an hour (pump flags included) below which a new organic alert "
-        "needs nothing more; from this many on it needs alert_budget_score (a frenzy lifts a dozen tickers at once; "
-        "a reader wants the strongest)",
+        description="organic alerts opened in the day before an hour (pump flags spend none) below which a new "
+        "organic alert needs nothing more; from this many on it needs alert_budget_score (a frenzy lifts a dozen "
+        "tickers at once; a reader wants the strongest)",
     )
     alert_budget_score: float = Field(
         default=2.0, gt=0.0, description="the score a new organic alert needs once that budget is spent"

@@ -39,6 +39,14 @@ locals {
         { field = "alert_id", order = "DESCENDING" },
       ]
     }
+    # detect: organic alerts opened in a day (the alert budget), one count query an hour
+    "alerts-kind-opened" = {
+      collection = "alerts"
+      fields = [
+        { field = "kind", order = "ASCENDING" },
+        { field = "opened_at", order = "ASCENDING" },
+      ]
+    }
   }
 
   # collection => timestamp field after which Firestore deletes the document; equal to

@@ -162,8 +162,7 @@ class Replay:
         state.evidence = keep_candidates([*state.evidence, *citable(mentions)], as_of)
         outcome = assess(symbol, state, as_of, stats=stats, config=self.config)
         self.evaluations += 1
-        if "opened" in outcome.events:
-            self.week.note_opened(int(as_of // HOUR))
+        self.week.note(outcome.alert, outcome.events, int(as_of // HOUR))
         if outcome.alert is None:
             return []
         return [AlertEventRecord(e, outcome.alert) for e in outcome.events if e != "updated"]

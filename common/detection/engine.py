@@ -192,11 +192,30 @@ class WeekVolume:
         self.seen: set[str] = set()
         self.first: int | None = None
         self.community: dict[int, int] = {}  # hour index -> every ticker's mentions (market activity)
-        self.opened: deque[int] = deque()  # hour index of each alert opened, oldest first (the alert budget)
+        # The alert budget: each alert opened, oldest first (alert id, hour index), and its kind now.
+        self.opened: deque[tuple[str, int]] = deque()
+        self.kinds: dict[str, str] = {}
 
-    def note_opened(self, hour: int) -> None:
-        """An alert opened in ``hour``: it spends the budget of the hours :func:`budget_window` says."""
-        self.opened.append(hour)
+    def note_opened(self, alert: Alert, hour: int) -> None:
+        """``alert`` opened in ``hour``: if organic, it spends the budget of the hours
+        :func:`budget_window` says."""
+        self.opened.append((alert.alert_id, hour))
+        self.kinds[alert.alert_id] = alert.kind
+
+    def note_kind(self, alert: Alert) -> None:
+        """``alert`` was reclassified: a pump flag spends no organic budget (detect counts
+        alerts by their kind at the time it counts)."""
+        if alert.alert_id in self.kinds:
+            self.kinds[alert.alert_id] = alert.kind
+
+    def note(self, alert: Alert | None, events: Iterable[str], hour: int) -> None:
+        """What an assessment's events mean for the budget."""
+        if alert is None:
+            return
+        if "opened" in events:
+            self.note_opened(alert, hour)
+        elif "reclassified" in events:
+            self.note_kind(alert)
 
     def add(self, hour: int, per_ticker: Mapping[str, int], discussion: Mapping[str, int] | None = None) -> None:
         """``per_ticker``: the hour's mentions (the global rate counts them, as the summaries'
@@ -224,9 +243,9 @@ class WeekVolume:
         rate = global_rate({s: self.totals.get(s, 0) for s in self.seen}, span)
         market = activity(self.community, hour, window=config.market_window_hours, days=config.market_days)
         window = budget_window(hour)
-        while self.opened and self.opened[0] < window.start:
-            self.opened.popleft()
-        recent = sum(1 for h in self.opened if h in window)
+        while self.opened and self.opened[0][1] < window.start:
+            self.kinds.pop(self.opened.popleft()[0], None)
+        recent = sum(1 for alert_id, h in self.opened if h in window and self.kinds.get(alert_id) == "organic")
         return GlobalStats(rate=rate, since=float(self.first * HOUR), market=market, alerts_24h=recent)
 
 
@@ -261,6 +280,5 @@ def replay_buckets(
             state = states.setdefault(symbol, TickerState())
             state.add({bucket.hour: bucket})
             outcome = assess(symbol, state, min(as_of, (index + 1) * HOUR - 1), stats=current, config=config)
-            if "opened" in outcome.events:
-                week.note_opened(index)
+            week.note(outcome.alert, outcome.events, index)
     return [a for s in states.values() for a in s.alerts]

@@ -132,8 +132,8 @@ def budget_window(hour: int) -> range:
 
 
 def budget_bar(recent: int, config: DetectionConfig) -> float:
-    """The score a new organic alert needs when the community has had ``recent`` alerts
-    opened in the day before its hour (:func:`budget_window`; pump flags among them): none
+    """The score a new organic alert needs when the community has had ``recent`` organic
+    alerts opened in the day before its hour (:func:`budget_window`; pump flags spend none): none
     below ``alert_budget_24h``, then
     ``alert_budget_score``, growing by ``alert_budget_growth`` with each further one. On a
     frenzy day every meme ticker clears its own bars; a reader asked for early signals wants

@@ -77,7 +77,11 @@ def test_the_alert_budget_counts_the_alerts_opened_in_the_day_before_the_hour(em
         alerts.document(f"{symbol}-{hour_key(hour * HOUR)}").set(
             {"symbol": symbol, "kind": "organic", "opened_at": float(hour * HOUR + 1800)}
         )
-    # the day before the hour before NOW: not 26 hours back, nor the latest hour's, nor NOW's own
+    alerts.document(f"PUMP-{hour_key((NOW - 3) * HOUR)}").set(
+        {"symbol": "PUMP", "kind": "pump", "opened_at": float((NOW - 3) * HOUR + 900)}
+    )
+    # organic alerts of the day before the hour before NOW: not 26 hours back, nor the latest
+    # hour's, nor NOW's own, nor a pump flag
     assert crowd.alerts_opened(db, NOW) == 3
 
 

@@ -5,6 +5,7 @@ from common.detection.engine import WeekVolume
 from common.detection.market import Activity, activity, expectation_factor
 from common.detection_config import DEFAULT_CONFIG
 from common.messages import RedditItem
+from tests.unit.test_backtest_eval import alert
 
 NOW = 10_000  # hour index
 NOBODY = Activity()
@@ -85,9 +86,22 @@ def test_the_backtests_market_counts_discussion_as_productions_series_do() -> No
 def test_the_alert_budget_counts_the_alerts_opened_in_the_day_before_the_hour_before() -> None:
     week = WeekVolume()
     week.add(100, {"GME": 5})
-    for hour in (90, 100, 110, 110):
-        week.note_opened(hour)
+    for n, hour in enumerate((90, 100, 110, 110)):
+        week.note(alert(f"T{n}", hour * 3600.0), ("opened",), hour)
     assert week.stats(111).alerts_24h == 2  # hours 90 and 100: an hour's alerts count from the hour after next
     assert week.stats(115).alerts_24h == 4
     assert week.stats(116).alerts_24h == 3  # hour 90 is more than a day before hour 115
     assert week.stats(136).alerts_24h == 0
+
+
+def test_pump_flags_spend_no_alert_budget_and_a_reclassified_alert_stops_spending_it() -> None:
+    week = WeekVolume()
+    week.add(100, {"GME": 5})
+    week.note(alert("PUMP", 100 * 3600.0, kind="pump"), ("opened",), 100)
+    week.note(alert("ORG", 100 * 3600.0), ("opened",), 100)
+    week.note(alert("LATER", 101 * 3600.0), ("updated",), 101)  # nothing opened
+    assert week.stats(105).alerts_24h == 1
+    week.note(alert("ORG", 100 * 3600.0, kind="pump"), ("reclassified",), 103)
+    assert week.stats(105).alerts_24h == 0  # detect counts by the kind an alert has when it counts
+    week.note(None, ("opened",), 104)
+    assert week.stats(105).alerts_24h == 0
