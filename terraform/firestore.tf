@@ -40,10 +40,10 @@ locals {
       ]
     }
     # detect: organic alerts opened in a day (the alert budget), one count query an hour
-    "alerts-kind-opened" = {
+    "alerts-opened-kind" = {
       collection = "alerts"
       fields = [
-        { field = "kind", order = "ASCENDING" },
+        { field = "opened_kind", order = "ASCENDING" },
         { field = "opened_at", order = "ASCENDING" },
       ]
     }

@@ -232,6 +232,7 @@ resource "google_cloudfunctions2_function" "function" {
   depends_on = [
     google_project_service.service,
     google_secret_manager_secret_iam_member.function,
+    google_firestore_index.composite, # the api and detect query through them: a missing index fails every such query
   ]
 
   #checkov:skip=CKV_GCP_124:Only the api (public = true) allows all ingress: browsers call it and it verifies a Better Auth JWT on every request; every other function is ALLOW_INTERNAL_ONLY.

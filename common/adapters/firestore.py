@@ -78,7 +78,7 @@ COMPOSITE_INDEXES: dict[str, CompositeIndex] = {
     "alerts-symbol-newest": CompositeIndex(ALERTS, (("symbol", "ASCENDING"), *_NEWEST)),
     "alerts-status-newest": CompositeIndex(ALERTS, (("status", "ASCENDING"), *_NEWEST)),
     "alerts-kind-newest": CompositeIndex(ALERTS, (("kind", "ASCENDING"), *_NEWEST)),
-    "alerts-kind-opened": CompositeIndex(ALERTS, (("kind", "ASCENDING"), ("opened_at", "ASCENDING"))),
+    "alerts-opened-kind": CompositeIndex(ALERTS, (("opened_kind", "ASCENDING"), ("opened_at", "ASCENDING"))),
 }
 
 _lock = threading.Lock()

@@ -40,7 +40,7 @@ class GlobalStats:
     market: Activity = field(
         default_factory=Activity
     )  # the community's recent volume and its normal (common.detection.market)
-    alerts_24h: int = 0  # alerts opened in the day before (engine.budget_window): the alert budget spent
+    alerts_24h: int = 0  # alerts opened organic in the day before (lifecycle.budget_window): the alert budget spent
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, object] | None) -> "GlobalStats":

@@ -9,7 +9,7 @@ series and the 6h/24h windows) and hands it to :func:`decide_summary`, which is 
 """
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
@@ -192,30 +192,15 @@ class WeekVolume:
         self.seen: set[str] = set()
         self.first: int | None = None
         self.community: dict[int, int] = {}  # hour index -> every ticker's mentions (market activity)
-        # The alert budget: each alert opened, oldest first (alert id, hour index), and its kind now.
-        self.opened: deque[tuple[str, int]] = deque()
-        self.kinds: dict[str, str] = {}
+        self.opened: deque[int] = deque()  # hour index of each organic alert opened, oldest first (the alert budget)
 
-    def note_opened(self, alert: Alert, hour: int) -> None:
-        """``alert`` opened in ``hour``: if organic, it spends the budget of the hours
-        :func:`budget_window` says."""
-        self.opened.append((alert.alert_id, hour))
-        self.kinds[alert.alert_id] = alert.kind
-
-    def note_kind(self, alert: Alert) -> None:
-        """``alert`` was reclassified: a pump flag spends no organic budget (detect counts
-        alerts by their kind at the time it counts)."""
-        if alert.alert_id in self.kinds:
-            self.kinds[alert.alert_id] = alert.kind
-
-    def note(self, alert: Alert | None, events: Iterable[str], hour: int) -> None:
-        """What an assessment's events mean for the budget."""
-        if alert is None:
-            return
-        if "opened" in events:
-            self.note_opened(alert, hour)
-        elif "reclassified" in events:
-            self.note_kind(alert)
+    def note(self, alert: Alert | None, events: Collection[str], hour: int) -> None:
+        """An assessment's events: an alert that opened organic in ``hour`` spends the budget
+        of the hours :func:`budget_window` says. Its kind at opening decides, as detect's
+        count reads ``opened_kind``: pump flags spend none, and a later reclassification
+        changes nothing already counted."""
+        if alert is not None and "opened" in events and alert.opened_kind == "organic":
+            self.opened.append(hour)
 
     def add(self, hour: int, per_ticker: Mapping[str, int], discussion: Mapping[str, int] | None = None) -> None:
         """``per_ticker``: the hour's mentions (the global rate counts them, as the summaries'
@@ -243,9 +228,9 @@ class WeekVolume:
         rate = global_rate({s: self.totals.get(s, 0) for s in self.seen}, span)
         market = activity(self.community, hour, window=config.market_window_hours, days=config.market_days)
         window = budget_window(hour)
-        while self.opened and self.opened[0][1] < window.start:
-            self.kinds.pop(self.opened.popleft()[0], None)
-        recent = sum(1 for alert_id, h in self.opened if h in window and self.kinds.get(alert_id) == "organic")
+        while self.opened and self.opened[0] < window.start:
+            self.opened.popleft()
+        recent = sum(1 for h in self.opened if h in window)
         return GlobalStats(rate=rate, since=float(self.first * HOUR), market=market, alerts_24h=recent)
 
 

@@ -51,6 +51,9 @@ class Alert:
     # quotes stands beside it. ``score`` and ``pump_risk`` above are the latest; ``peak_score``
     # the highest.
     trigger: dict[str, Any] = field(default_factory=dict)
+    # The kind it opened as, never changed after: what the alert budget counts, so a later
+    # reclassification (or a reopening as a pump) cannot change an hour's count after it was taken.
+    opened_kind: str = ""
 
     @property
     def active(self) -> bool:
@@ -70,6 +73,9 @@ class Alert:
         data["reasons"] = tuple(doc.get("reasons") or ())
         data["evidence"] = tuple(Evidence.from_doc(e) for e in doc.get("evidence") or ())
         data["history"] = tuple(doc.get("history") or ())
+        if not data.get("opened_kind"):  # stored before the field existed: its first step says
+            first = data["history"][0] if data["history"] else {}
+            data["opened_kind"] = first.get("kind") if first.get("event") == "opened" else doc.get("kind", "")
         return cls(**data)
 
 
@@ -202,6 +208,7 @@ def step(
         updated_at=ev.as_of,
         resolved_at=None,
         config_version=config_version,
+        opened_kind=ev.kind,
     )
     return _with_history(opened, "opened"), ("opened",)
 

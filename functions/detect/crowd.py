@@ -46,14 +46,15 @@ def week_counts(db: firestore.Client) -> tuple[int, int]:
 def alerts_opened(db: firestore.Client, hour: int) -> int:
     """Organic alerts opened in the 24 hours before the hour before ``hour`` (data time): what
     the alert budget (``common.detection.lifecycle.budget_bar``) has spent. Pump flags spend
-    none (one promoter's flag says nothing about how crowded the organic alerts are), and an
-    alert counts by its kind now, as the backtest's ``WeekVolume`` does. The latest hour is
+    none (one promoter's flag says nothing about how crowded the organic alerts are). The
+    kind is the one an alert opened as (``opened_kind``, never changed), as the backtest's
+    ``WeekVolume`` counts it: a reclassification arriving after the count changes nothing. The latest hour is
     left out because its items may still be arriving (as ``RECOUNT_HOURS`` says), and an
     alert opened late for it must count the same here as in the backtest. One count query."""
     window = budget_window(hour)
     alerts = db.collection(fs.ALERTS)
     query = (
-        alerts.where(filter=FieldFilter("kind", "==", "organic"))
+        alerts.where(filter=FieldFilter("opened_kind", "==", "organic"))
         .where(filter=FieldFilter("opened_at", ">=", float(window.start * HOUR)))
         .where(filter=FieldFilter("opened_at", "<", float(window.stop * HOUR)))
     )

@@ -75,14 +75,17 @@ def test_the_alert_budget_counts_the_alerts_opened_in_the_day_before_the_hour(em
     opened = {"OLD": NOW - 26, "DAY": NOW - 25, "EVE": NOW - 3, "LATE": NOW - 2, "LAST": NOW - 1, "NOW": NOW}
     for symbol, hour in opened.items():
         alerts.document(f"{symbol}-{hour_key(hour * HOUR)}").set(
-            {"symbol": symbol, "kind": "organic", "opened_at": float(hour * HOUR + 1800)}
+            {"symbol": symbol, "kind": "organic", "opened_kind": "organic", "opened_at": float(hour * HOUR + 1800)}
         )
     alerts.document(f"PUMP-{hour_key((NOW - 3) * HOUR)}").set(
-        {"symbol": "PUMP", "kind": "pump", "opened_at": float((NOW - 3) * HOUR + 900)}
+        {"symbol": "PUMP", "kind": "pump", "opened_kind": "pump", "opened_at": float((NOW - 3) * HOUR + 900)}
     )
-    # organic alerts of the day before the hour before NOW: not 26 hours back, nor the latest
-    # hour's, nor NOW's own, nor a pump flag
-    assert crowd.alerts_opened(db, NOW) == 3
+    alerts.document(f"FLIP-{hour_key((NOW - 4) * HOUR)}").set(  # opened organic, reclassified since
+        {"symbol": "FLIP", "kind": "pump", "opened_kind": "organic", "opened_at": float((NOW - 4) * HOUR + 900)}
+    )
+    # alerts opened organic in the day before the hour before NOW: not 26 hours back, nor the
+    # latest hour's, nor NOW's own, nor a pump flag
+    assert crowd.alerts_opened(db, NOW) == 4
 
 
 def test_the_updates_of_a_new_hour_on_one_instance_count_its_crowd_once(emulators: Stack, monkeypatch: Any) -> None:

@@ -5,6 +5,7 @@ from typing import Literal
 
 from common.detection.baseline import HOUR, GlobalStats, fit
 from common.detection.engine import TickerState, decide, volumes
+from common.detection.lifecycle import Alert
 from common.detection.signals import Evaluation
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.messages import Mention
@@ -90,3 +91,28 @@ def level_of(counts: dict[int, int], now: int, observed: int, rate: float = 0.05
 
 
 __all__ = ["H0", "HOUR", "START", "buckets_of", "evaluate_at", "level_of", "mentions", "state_of", "steady", "volumes"]
+
+
+def alert(symbol: str, opened_at: float, kind: str = "organic") -> Alert:
+    return Alert(
+        alert_id=f"{symbol}-{int(opened_at)}",
+        symbol=symbol,
+        kind=kind,
+        status="open",
+        level=1,
+        rule="volume_spike_6h",
+        reasons=(),
+        score=1.0,
+        peak_score=1.0,
+        escalate_at=1.5,
+        pump_risk=0.1,
+        metrics={},
+        baseline={},
+        evidence=(),
+        opened_at=opened_at,
+        updated_at=opened_at,
+        resolved_at=None,
+        config_version=0,
+        history=({"at": opened_at, "event": "opened", "kind": kind, "status": "open"},),
+        opened_kind=kind,
+    )

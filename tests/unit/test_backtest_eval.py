@@ -7,39 +7,14 @@ from pathlib import Path
 import pytest
 
 from common.detection.backtest import hours, load, main, preview, run
-from common.detection.lifecycle import Alert
 from common.detection_config import DEFAULT_CONFIG
 from devtools.corpus import write_breakout_corpus
 from devtools.replay.generate import generate, write
 from eval.synthetic import evaluate_corpus, passes, score
-from tests.unit.detect_helpers import H0, HOUR, buckets_of, mentions, steady
+from tests.unit.detect_helpers import H0, HOUR, alert, buckets_of, mentions, steady
 
 DAY = 86400.0
 MANIFEST = {"start": 0.0, "end": 10 * DAY}
-
-
-def alert(symbol: str, opened_at: float, kind: str = "organic") -> Alert:
-    return Alert(
-        alert_id=f"{symbol}-{int(opened_at)}",
-        symbol=symbol,
-        kind=kind,
-        status="open",
-        level=1,
-        rule="volume_spike_6h",
-        reasons=(),
-        score=1.0,
-        peak_score=1.0,
-        escalate_at=1.5,
-        pump_risk=0.1,
-        metrics={},
-        baseline={},
-        evidence=(),
-        opened_at=opened_at,
-        updated_at=opened_at,
-        resolved_at=None,
-        config_version=0,
-        history=({"at": opened_at, "event": "opened", "kind": kind, "status": "open"},),
-    )
 
 
 LABELS = [

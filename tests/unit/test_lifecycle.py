@@ -148,6 +148,15 @@ def test_an_organic_alert_that_turns_out_to_be_a_pump_is_reclassified() -> None:
     assert outcome.alert is not None
     assert outcome.alert.kind == "pump"
     assert "reclassified" in outcome.events
+    assert alert.opened_kind == outcome.alert.opened_kind == "organic"  # what the alert budget counts
+
+
+def test_an_alert_stored_before_opened_kind_existed_reads_it_from_its_first_step() -> None:
+    doc = opened().to_doc()
+    doc.pop("opened_kind")
+    assert Alert.from_doc({**doc, "kind": "pump"}).opened_kind == "organic"  # history[0] says how it opened
+    assert Alert.from_doc({**doc, "kind": "pump", "history": []}).opened_kind == "pump"  # nothing else to go by
+    assert Alert.from_doc(opened().to_doc()).opened_kind == "organic"
 
 
 def test_evidence_puts_dd_first_then_posts_by_score_with_full_permalinks() -> None:
