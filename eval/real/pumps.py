@@ -39,6 +39,7 @@ from typing import Any
 from common import extraction
 from common.detection import backtest
 from common.messages import RedditItem
+from eval.real import ages
 from eval.real.run import EVENTS, RESULTS
 from eval.tickers.real_set import data_dir
 
@@ -214,8 +215,10 @@ def score(records: list[dict[str, Any]], campaigns: list[Campaign], events: list
     }
 
 
-def run(corpus_dir: Path, seed: int = TEST_SEED) -> dict[str, Any]:
+def run(corpus_dir: Path, seed: int = TEST_SEED, *, estimated_ages: bool = True) -> dict[str, Any]:
     corpus = backtest.load(corpus_dir)
+    if estimated_ages:
+        corpus = ages.with_estimated_ages(corpus, ages.corpus_model(corpus))
     start = float(corpus.manifest["start"])
     end = start + WINDOW_DAYS * DAY
     background = [i for i in corpus.items() if i.created_utc < end]
@@ -239,6 +242,7 @@ def run(corpus_dir: Path, seed: int = TEST_SEED) -> dict[str, Any]:
         background_items=len(background),
         injected_items=len(injected),
         backtest_seconds=round(seconds, 1),
+        account_ages="estimated" if estimated_ages else "neutral",
     )
     return result
 
@@ -276,12 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--refresh", action="store_true", help="write the block (and the pooled figures) into eval/results.json"
     )
+    parser.add_argument(
+        "--neutral-ages", action="store_true", help="background accounts two years old, as the corpus stores them"
+    )
     args = parser.parse_args(argv)
     corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
     if not (corpus_dir / "items.jsonl.gz").exists():
         print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
         return 1
-    result = run(corpus_dir, args.seed)
+    result = run(corpus_dir, args.seed, estimated_ages=not args.neutral_ages)
     for c in result["campaigns"]:
         print(
             f"{c['symbol']:<5} {c['accounts']:>2} accounts x {c['posts_per_account']} posts, new {c['new_share']:.2f}, "

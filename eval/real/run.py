@@ -26,6 +26,7 @@ from common import extraction
 from common.detection import backtest
 from common.detection.baseline import HOUR
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
+from eval.real import ages, alert_review
 from eval.tickers.real_set import data_dir
 
 HERE = Path(__file__).resolve().parent
@@ -94,8 +95,10 @@ def score(records: list[dict[str, Any]], events: list[dict[str, Any]], items: in
     }
 
 
-def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG) -> dict[str, Any]:
+def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG, *, estimated_ages: bool = True) -> dict[str, Any]:
     corpus = backtest.load(corpus_dir)
+    if estimated_ages:
+        corpus = ages.with_estimated_ages(corpus, ages.corpus_model(corpus))
     started = time.perf_counter()
     replay = backtest.run(corpus, config)
     seconds = time.perf_counter() - started
@@ -105,6 +108,10 @@ def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG) -> dict[str,
     result = score(records, events, replay.items, days)
     result["backtest_seconds"] = round(seconds, 1)
     result["corpus"] = corpus_dir.name
+    result["account_ages"] = "estimated" if estimated_ages else "neutral"
+    result["blind_review"] = alert_review.coverage(
+        (r["symbol"], r["at"], r["kind"]) for r in records if r["event"] in ("opened", "reopened")
+    )
     return result
 
 
@@ -113,12 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
     parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
     parser.add_argument("--config", type=Path, help="a DetectionConfig as JSON (default: the production defaults)")
+    parser.add_argument(
+        "--neutral-ages",
+        action="store_true",
+        help="every account two years old, as the corpus stores them (default: estimated from account ids, "
+        "eval.real.ages)",
+    )
     args = parser.parse_args(argv)
     corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
     if not (corpus_dir / "items.jsonl.gz").exists():
         print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
         return 1
-    result = run(corpus_dir, backtest.load_config(args.config))
+    result = run(corpus_dir, backtest.load_config(args.config), estimated_ages=not args.neutral_ages)
     for e in result["events"]:
         print(
             f"{e['ticker']:<5} first organic alert {e['hours_after_discussion_start']} h after the discussion started, "

@@ -1,0 +1,203 @@
+"""Every alert the detector opens on real history, judged by a reader who does not know which
+kind it is: how many pump flags are promotion, and how many organic alerts are.
+
+The injected-pump eval measures campaigns we wrote; this measures what the detector calls a
+pump, and what it calls organic, in real posts. ``export`` backtests the development corpus
+(with account ages estimated from account ids, ``eval.real.ages``, so the new-account signal
+works as in production) and writes, outside the project, one window per opened alert: the
+posts naming its symbol in the 24 hours before it opened, shuffled under opaque ids, with
+authors as per-window pseudonyms and nothing the detector computed (no kind, no score, no
+account age, no moderator removal). The reader labels each window by ``GUIDE``.
+``python -m eval.real.alert_review score`` then joins the labels (kept in the project as
+ids and labels only, ``alert_review_labels.json``, with their hash) to the key, and writes
+the ``real_alert_review`` block. Moderator removals, which the reader never saw, are
+reported beside it as a second opinion nobody here chose.
+"""
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from common import extraction
+from common.detection import backtest
+from common.messages import RedditItem
+from eval.real import ages
+from eval.tickers.real_set import data_dir
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE.parent / "results.json"
+KEY = HERE / "alert_review_key.json"
+LABELS = HERE / "alert_review_labels.json"
+SHOWN = 15  # posts shown per window (a seeded sample when there are more)
+BODY_CHARS = 400
+SEED = 20261203
+REMOVED = ("[removed]", "[deleted]")
+LABEL_VALUES = ("promotion", "organic", "unclear", "misread")
+GUIDE = """Each window is the posts that named one stock symbol in one day of r/wallstreetbets
+(May-July 2021; the source stripped punctuation, so "$AMC" reads "AMC"). Authors are
+pseudonyms within the window (A1, A2...): the same pseudonym is the same account.
+Label each window with one of:
+  promotion - the talk about this symbol is driven by one or a few accounts pushing it:
+              the same or near-same post repeated, hype or calls to buy with little
+              substance from a handful of accounts, what self-promotion or a pump
+              campaign looks like;
+  organic   - several independent people talk about it (news, DD, questions, gains,
+              losses, jokes), however hyped;
+  unclear   - you cannot tell;
+  misread   - the symbol is not meant as this stock in most posts (a word, a name).
+Judge only from what is shown. Add a short note for anything not obvious."""
+
+
+def _windows(corpus: backtest.Corpus) -> list[dict[str, Any]]:
+    items = list(corpus.items())
+    replay = backtest.run(corpus)
+    opened = [r.to_json() for r in replay.records if r.event in ("opened", "reopened")]
+    wanted = {r["symbol"] for r in opened}
+    by_symbol: dict[str, list[RedditItem]] = defaultdict(list)
+    for item in items:
+        for symbol in set(extraction.symbols(f"{item.title}\n{item.body}", at=item.created_utc)) & wanted:
+            by_symbol[symbol].append(item)
+    windows = []
+    for r in opened:
+        posts = [i for i in by_symbol[r["symbol"]] if r["at"] - 86400 <= i.created_utc <= r["at"]]
+        windows.append({"symbol": r["symbol"], "at": r["at"], "kind": r["kind"], "posts": posts})
+    return windows
+
+
+def window_id(symbol: str, at: float) -> str:
+    """Opaque and stable: the same alert keeps its id (and its label) when the sheet is made
+    again, and the id says nothing of its kind."""
+    return "W" + hashlib.sha256(f"{symbol}|{at:.3f}".encode()).hexdigest()[:8]
+
+
+def render(wid: str, symbol: str, posts: list[RedditItem], rng: random.Random) -> str:
+    """One window as the reader sees it: time, pseudonym, title and body, and nothing else
+    (a moderator's removal shows as a missing body, like a link post's)."""
+    shown = sorted(rng.sample(posts, SHOWN), key=lambda i: (i.created_utc, i.id)) if len(posts) > SHOWN else posts
+    names: dict[str, str] = {}
+    lines = []
+    for i in shown:
+        who = names.setdefault(i.author or f"deleted {i.id}", f"A{len(names) + 1}")
+        body = "" if i.body in REMOVED else i.body[:BODY_CHARS]
+        stamp = time.strftime("%m-%d %H:%M", time.gmtime(i.created_utc))
+        lines.append(f"  [{stamp}] {who}: {i.title}" + (f"\n      {body}" if body else ""))
+    authors = len({i.author for i in posts})
+    head = f"== {wid}  symbol {symbol}  {len(posts)} posts by {authors} accounts in the day"
+    return head + (f" ({SHOWN} shown at random)" if len(posts) > SHOWN else "") + "\n" + "\n".join(lines)
+
+
+def export(corpus_dir: Path, out: Path, *, unlabelled_only: bool = False) -> dict[str, Any]:
+    corpus = backtest.load(corpus_dir)
+    corpus = ages.with_estimated_ages(corpus, ages.corpus_model(corpus))
+    windows = _windows(corpus)
+    rng = random.Random(SEED)
+    rng.shuffle(windows)
+    labelled = set(json.loads(LABELS.read_text())["labels"]) if LABELS.exists() else set()
+    key, sheet = [], []
+    for w in windows:
+        wid = window_id(w["symbol"], w["at"])
+        posts = sorted(w["posts"], key=lambda i: (i.created_utc, i.id))
+        page = render(wid, w["symbol"], posts, rng)  # drawn for every window, so a sample never depends on the labels
+        if not (unlabelled_only and wid in labelled):
+            sheet.append(page)
+        key.append(
+            {
+                "window": wid,
+                "symbol": w["symbol"],
+                "at": w["at"],
+                "kind": w["kind"],
+                "posts": len(posts),
+                "removed": sum(i.body in REMOVED for i in posts),
+                "item_ids": [i.id for i in posts],
+            }
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "windows.txt").write_text(GUIDE + "\n\n" + "\n\n".join(sheet) + "\n", encoding="utf-8")
+    KEY.write_text(json.dumps({"corpus": corpus_dir.name, "windows": key}, indent=1) + "\n", encoding="utf-8")
+    removed_all = sum(1 for i in corpus.items() if i.body in REMOVED)
+    return {
+        "windows": len(key),
+        "on_the_sheet": len(sheet),
+        "unlabelled": sum(w["window"] not in labelled for w in key),
+        "sheet": str(out / "windows.txt"),
+        "corpus_removed": removed_all,
+    }
+
+
+def coverage(opened: Iterable[tuple[str, float, str]]) -> dict[str, int]:
+    """How many of the alerts a backtest opened ((symbol, at, kind)) the committed key holds
+    as they are: when the detector changes, the review says how much of it is stale."""
+    alerts = {(symbol, round(at, 3), kind) for symbol, at, kind in opened}
+    key = json.loads(KEY.read_text())["windows"] if KEY.exists() else []
+    reviewed = {(w["symbol"], round(w["at"], 3), w["kind"]) for w in key}
+    return {"alerts_opened": len(alerts), "in_review": len(alerts & reviewed), "review_windows": len(reviewed)}
+
+
+def labels_hash(labels: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(labels["labels"], sort_keys=True).encode()).hexdigest()
+
+
+def score(key: list[dict[str, Any]], labels: dict[str, dict[str, str]], corpus_removed_share: float) -> dict[str, Any]:
+    """Per kind: the reader's labels, the promotion share among windows labelled promotion or
+    organic, and the moderators' removal share (pure: tested on its own)."""
+    out: dict[str, Any] = {}
+    for kind in ("pump", "organic"):
+        mine = [w for w in key if w["kind"] == kind]
+        counts = Counter(labels[w["window"]]["label"] for w in mine if w["window"] in labels)
+        decided = counts["promotion"] + counts["organic"]
+        posts = sum(w["posts"] for w in mine)
+        out[kind] = {
+            "windows": len(mine),
+            "labelled": sum(counts.values()),
+            **{label: counts[label] for label in LABEL_VALUES},
+            "promotion_share_of_decided": round(counts["promotion"] / decided, 3) if decided else None,
+            "promotion_symbols": sorted(
+                w["symbol"] for w in mine if labels.get(w["window"], {}).get("label") == "promotion"
+            ),
+            "moderator_removed_share": round(sum(w["removed"] for w in mine) / posts, 3) if posts else None,
+        }
+    out["unlabelled_windows"] = sum(w["window"] not in labels for w in key)
+    out["corpus_moderator_removed_share"] = round(corpus_removed_share, 3)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.real.alert_review", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("export", "score"))
+    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
+    parser.add_argument("--out", type=Path, default=HERE.parent / "out" / "alert_review", help="where the sheet goes")
+    parser.add_argument("--refresh", action="store_true", help="score: write the block into eval/results.json")
+    parser.add_argument("--unlabelled", action="store_true", help="export: only windows the labels do not cover yet")
+    args = parser.parse_args(argv)
+    corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
+    if not (corpus_dir / "items.jsonl.gz").exists():
+        print(f"NOT RUN: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
+        return 1
+    if args.command == "export":
+        print(json.dumps(export(corpus_dir, args.out, unlabelled_only=args.unlabelled), indent=2))
+        return 0
+    key = json.loads(KEY.read_text())
+    labels = json.loads(LABELS.read_text())
+    if labels.get("sha256") != labels_hash(labels):
+        print("the labels changed after their hash was recorded", file=sys.stderr)
+        return 1
+    items = list(backtest.load(corpus_dir).items())
+    result = score(key["windows"], labels["labels"], sum(i.body in REMOVED for i in items) / len(items))
+    result.update(labels_sha256=labels["sha256"], labeller=labels.get("labeller"), account_ages="estimated")
+    print(json.dumps(result, indent=2))
+    if args.refresh:
+        results = json.loads(RESULTS.read_text())
+        results["real_alert_review"] = result
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

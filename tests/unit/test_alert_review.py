@@ -1,0 +1,96 @@
+"""The blind review of real alerts: its sheet hides what the detector decided, its labels are
+held to their recorded hash, and its score counts each kind's labels as the docstring says."""
+
+import json
+
+from eval.real import alert_review
+
+
+def _window(wid: str, kind: str, posts: int = 4, removed: int = 1) -> dict[str, object]:
+    return {"window": wid, "symbol": f"S{wid}", "at": 0.0, "kind": kind, "posts": posts, "removed": removed}
+
+
+def test_score_counts_each_kinds_labels_and_the_promotion_share_of_decided_windows() -> None:
+    key = [
+        _window("W1", "pump", 10, 8),
+        _window("W2", "pump", 5, 1),
+        _window("W3", "pump"),
+        _window("W4", "organic", 20, 2),
+        _window("W5", "organic", 10, 3),
+        _window("W6", "organic"),
+    ]
+    labels = {
+        "W1": {"label": "promotion"},
+        "W2": {"label": "organic"},
+        "W3": {"label": "promotion"},
+        "W4": {"label": "organic"},
+        "W5": {"label": "misread"},
+        # W6 not labelled
+    }
+    out = alert_review.score(key, labels, 0.3)
+    assert out["pump"]["promotion"] == 2 and out["pump"]["organic"] == 1
+    assert out["pump"]["promotion_share_of_decided"] == round(2 / 3, 3)
+    assert out["pump"]["promotion_symbols"] == ["SW1", "SW3"]
+    assert out["pump"]["moderator_removed_share"] == round(10 / 19, 3)
+    assert out["organic"]["labelled"] == 2 and out["organic"]["misread"] == 1
+    assert out["organic"]["promotion_share_of_decided"] == 0.0
+    assert out["corpus_moderator_removed_share"] == 0.3
+
+
+def test_the_sheet_guide_names_every_label_and_nothing_the_detector_decides() -> None:
+    for label in alert_review.LABEL_VALUES:
+        assert label in alert_review.GUIDE
+    for hidden in ("pump risk", "score", "new account", "removed by"):
+        assert hidden not in alert_review.GUIDE.lower()
+
+
+def test_the_committed_labels_cover_the_committed_key_and_match_their_hash() -> None:
+    key = json.loads(alert_review.KEY.read_text())["windows"]
+    labels = json.loads(alert_review.LABELS.read_text())
+    assert labels["sha256"] == alert_review.labels_hash(labels)
+    assert set(labels["labels"]) == {w["window"] for w in key}
+    assert {v["label"] for v in labels["labels"].values()} <= set(alert_review.LABEL_VALUES)
+    assert all("title" not in w and "body" not in w for w in key)  # ids only: the texts stay outside
+
+
+def test_a_window_shows_pseudonyms_titles_and_bodies_but_no_removal_age_or_author_name() -> None:
+    import random
+
+    from common.messages import RedditItem
+
+    def post(n: int, author: str | None, body: str) -> RedditItem:
+        return RedditItem(
+            id=f"t3_{n}",
+            kind="post",
+            subreddit="wallstreetbets",
+            author=author,
+            author_created_utc=1_600_000_000.0,
+            title=f"title {n}",
+            body=body,
+            permalink=f"/r/wallstreetbets/comments/{n}/",
+            created_utc=1_622_000_000.0 + n,
+        )
+
+    posts = [
+        post(1, "t2_alice", "first body"),
+        post(2, "t2_bob", "[removed]"),
+        post(3, "t2_alice", "again"),
+        post(4, None, ""),
+    ]
+    text = alert_review.render("W007", "XYZ", posts, random.Random(0))
+    assert text.startswith("== W007  symbol XYZ  4 posts by 3 accounts in the day\n")
+    assert "A1: title 1" in text and "A2: title 2" in text and "A1: title 3" in text and "A3: title 4" in text
+    assert "first body" in text and "again" in text
+    assert "removed" not in text and "t2_" not in text and "1600000000" not in text
+    many = [post(n, f"t2_{n}", "") for n in range(alert_review.SHOWN + 5)]
+    assert alert_review.render("W008", "XYZ", many, random.Random(0)).count("\n  [") == alert_review.SHOWN
+
+
+def test_coverage_says_how_much_of_a_backtests_alerts_the_review_holds() -> None:
+    key = json.loads(alert_review.KEY.read_text())["windows"]
+    first = key[0]
+    opened = [(first["symbol"], first["at"], first["kind"]), ("NEW", 1.0, "organic")]
+    out = alert_review.coverage(opened)
+    assert out == {"alerts_opened": 2, "in_review": 1, "review_windows": len(key)}
+    other = "pump" if first["kind"] == "organic" else "organic"
+    assert alert_review.coverage([(first["symbol"], first["at"], other)])["in_review"] == 0  # a kind changed
