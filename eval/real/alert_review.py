@@ -52,6 +52,8 @@ Label each window with one of:
               losses, jokes), however hyped;
   unclear   - you cannot tell;
   misread   - the symbol is not meant as this stock in most posts (a word, a name).
+Under each window's heading: every account that posted more than once that day, with its
+count (A3 8 = the account A3 posted 8 times), even when only a sample of the posts is shown.
 Judge only from what is shown. Add a short note for anything not obvious."""
 
 
@@ -79,24 +81,51 @@ def window_id(symbol: str, at: float) -> str:
 
 def render(wid: str, symbol: str, posts: list[RedditItem], rng: random.Random) -> str:
     """One window as the reader sees it: time, pseudonym, title and body, and nothing else
-    (a moderator's removal shows as a missing body, like a link post's)."""
-    shown = sorted(rng.sample(posts, SHOWN), key=lambda i: (i.created_utc, i.id)) if len(posts) > SHOWN else posts
+    (a moderator's removal shows as a missing body, like a link post's). Pseudonyms number
+    every account of the day, and the header counts each one's posts, so an account
+    repeating itself shows even when only a sample of a busy day is shown."""
     names: dict[str, str] = {}
+    for i in posts:
+        names.setdefault(_account(i), f"A{len(names) + 1}")
+    per_account = Counter(names[_account(i)] for i in posts)
+    repeats = ", ".join(f"{a} {n}" for a, n in sorted(per_account.items(), key=lambda kv: (-kv[1], kv[0])) if n > 1)
+    shown = sorted(rng.sample(posts, SHOWN), key=lambda i: (i.created_utc, i.id)) if len(posts) > SHOWN else posts
     lines = []
     for i in shown:
-        who = names.setdefault(i.author or f"deleted {i.id}", f"A{len(names) + 1}")
         body = "" if i.body in REMOVED else i.body[:BODY_CHARS]
         stamp = time.strftime("%m-%d %H:%M", time.gmtime(i.created_utc))
-        lines.append(f"  [{stamp}] {who}: {i.title}" + (f"\n      {body}" if body else ""))
-    authors = len({i.author for i in posts})
-    head = f"== {wid}  symbol {symbol}  {len(posts)} posts by {authors} accounts in the day"
-    return head + (f" ({SHOWN} shown at random)" if len(posts) > SHOWN else "") + "\n" + "\n".join(lines)
+        lines.append(f"  [{stamp}] {names[_account(i)]}: {i.title}" + (f"\n      {body}" if body else ""))
+    head = (
+        f"== {wid}  symbol {symbol}  {len(posts)} posts by {len(per_account)} accounts in the day"
+        + (f" ({SHOWN} shown at random)" if len(posts) > SHOWN else "")
+        + f"\n   accounts with more than one post that day: {repeats or 'none'}"
+    )
+    return head + "\n" + "\n".join(lines)
 
 
-def export(corpus_dir: Path, out: Path, *, unlabelled_only: bool = False) -> dict[str, Any]:
+def _account(item: RedditItem) -> str:
+    return item.author or f"deleted {item.id}"  # a deleted author may be anyone: each post its own
+
+
+def _windows_of_key(corpus: backtest.Corpus) -> list[dict[str, Any]]:
+    """The committed key's windows with their posts: the sheet again, without a backtest."""
+    wanted = {i for w in json.loads(KEY.read_text())["windows"] for i in w["item_ids"]}
+    items = {i.id: i for i in corpus.items() if i.id in wanted}
+    return [
+        {"symbol": w["symbol"], "at": w["at"], "kind": w["kind"], "posts": [items[i] for i in w["item_ids"]]}
+        for w in json.loads(KEY.read_text())["windows"]
+    ]
+
+
+def export(corpus_dir: Path, out: Path, *, unlabelled_only: bool = False, from_key: bool = False) -> dict[str, Any]:
+    """The sheet (outside the project) and the key. ``from_key``: the committed key's alerts
+    rather than a new backtest's, so a second reader sees the same windows."""
     corpus = backtest.load(corpus_dir)
-    corpus = ages.with_estimated_ages(corpus, ages.corpus_model(corpus))
-    windows = _windows(corpus)
+    if from_key:
+        windows = _windows_of_key(corpus)
+        windows.sort(key=lambda w: (w["at"], w["symbol"]))  # the backtest's order, whatever the key's
+    else:
+        windows = _windows(ages.with_estimated_ages(corpus, ages.corpus_model(corpus)))
     rng = random.Random(SEED)
     rng.shuffle(windows)
     labelled = set(json.loads(LABELS.read_text())["labels"]) if LABELS.exists() else set()
@@ -120,7 +149,8 @@ def export(corpus_dir: Path, out: Path, *, unlabelled_only: bool = False) -> dic
         )
     out.mkdir(parents=True, exist_ok=True)
     (out / "windows.txt").write_text(GUIDE + "\n\n" + "\n\n".join(sheet) + "\n", encoding="utf-8")
-    KEY.write_text(json.dumps({"corpus": corpus_dir.name, "windows": key}, indent=1) + "\n", encoding="utf-8")
+    if not from_key:
+        KEY.write_text(json.dumps({"corpus": corpus_dir.name, "windows": key}, indent=1) + "\n", encoding="utf-8")
     removed_all = sum(1 for i in corpus.items() if i.body in REMOVED)
     return {
         "windows": len(key),
@@ -140,8 +170,27 @@ def coverage(opened: Iterable[tuple[str, float, str]]) -> dict[str, int]:
     return {"alerts_opened": len(alerts), "in_review": len(alerts & reviewed), "review_windows": len(reviewed)}
 
 
-def labels_hash(labels: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(labels["labels"], sort_keys=True).encode()).hexdigest()
+def labels_hash(read: dict[str, Any]) -> str:
+    """The hash of one read's labels (recorded before they were scored)."""
+    return hashlib.sha256(json.dumps(read["labels"], sort_keys=True).encode()).hexdigest()
+
+
+def reads(labels: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each read in the labels file: ``first`` (the top level) and ``second`` when there is one."""
+    found = {"first": labels}
+    if "second_read" in labels:
+        found["second"] = labels["second_read"]
+    return found
+
+
+def agreement(key: list[dict[str, Any]], a: dict[str, dict[str, str]], b: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """How often two reads gave a window the same label, per kind (pure)."""
+    out: dict[str, Any] = {}
+    for kind in ("pump", "organic"):
+        both = [w["window"] for w in key if w["kind"] == kind and w["window"] in a and w["window"] in b]
+        same = sum(a[w]["label"] == b[w]["label"] for w in both)
+        out[kind] = {"windows": len(both), "same_label": same, "share": round(same / len(both), 3) if both else None}
+    return out
 
 
 def score(key: list[dict[str, Any]], labels: dict[str, dict[str, str]], corpus_removed_share: float) -> dict[str, Any]:
@@ -175,22 +224,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE.parent / "out" / "alert_review", help="where the sheet goes")
     parser.add_argument("--refresh", action="store_true", help="score: write the block into eval/results.json")
     parser.add_argument("--unlabelled", action="store_true", help="export: only windows the labels do not cover yet")
+    parser.add_argument("--from-key", action="store_true", help="export: the committed key's alerts, no backtest")
     args = parser.parse_args(argv)
     corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
     if not (corpus_dir / "items.jsonl.gz").exists():
         print(f"NOT RUN: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
         return 1
     if args.command == "export":
-        print(json.dumps(export(corpus_dir, args.out, unlabelled_only=args.unlabelled), indent=2))
+        print(
+            json.dumps(export(corpus_dir, args.out, unlabelled_only=args.unlabelled, from_key=args.from_key), indent=2)
+        )
         return 0
-    key = json.loads(KEY.read_text())
+    key = json.loads(KEY.read_text())["windows"]
     labels = json.loads(LABELS.read_text())
-    if labels.get("sha256") != labels_hash(labels):
-        print("the labels changed after their hash was recorded", file=sys.stderr)
-        return 1
+    found = reads(labels)
+    for name, read in found.items():
+        if read.get("sha256") != labels_hash(read):
+            print(f"the {name} read's labels changed after their hash was recorded", file=sys.stderr)
+            return 1
     items = list(backtest.load(corpus_dir).items())
-    result = score(key["windows"], labels["labels"], sum(i.body in REMOVED for i in items) / len(items))
-    result.update(labels_sha256=labels["sha256"], labeller=labels.get("labeller"), account_ages="estimated")
+    removed = sum(i.body in REMOVED for i in items) / len(items)
+    result: dict[str, Any] = {
+        name: {
+            **score(key, read["labels"], removed),
+            "labels_sha256": read["sha256"],
+            "labeller": read.get("labeller"),
+            "sheet_version": read.get("sheet_version", 1),
+        }
+        for name, read in found.items()
+    }
+    if "second" in found:
+        result["agreement"] = agreement(key, found["first"]["labels"], found["second"]["labels"])
+    result["account_ages"] = "estimated"
     print(json.dumps(result, indent=2))
     if args.refresh:
         results = json.loads(RESULTS.read_text())

@@ -46,10 +46,20 @@ def test_the_sheet_guide_names_every_label_and_nothing_the_detector_decides() ->
 
 def test_the_committed_labels_cover_the_committed_key_and_match_their_hash() -> None:
     key = json.loads(alert_review.KEY.read_text())["windows"]
-    labels = json.loads(alert_review.LABELS.read_text())
-    assert labels["sha256"] == alert_review.labels_hash(labels)
-    assert set(labels["labels"]) == {w["window"] for w in key}
-    assert {v["label"] for v in labels["labels"].values()} <= set(alert_review.LABEL_VALUES)
+    for read in alert_review.reads(json.loads(alert_review.LABELS.read_text())).values():
+        assert read["sha256"] == alert_review.labels_hash(read)
+        assert set(read["labels"]) == {w["window"] for w in key}
+        assert {v["label"] for v in read["labels"].values()} <= set(alert_review.LABEL_VALUES)
+
+
+def test_agreement_counts_windows_both_reads_labelled_alike_per_kind() -> None:
+    key = [_window("W1", "pump"), _window("W2", "pump"), _window("W3", "organic"), _window("W4", "organic")]
+    a = {w: {"label": "promotion"} for w in ("W1", "W2")} | {"W3": {"label": "organic"}, "W4": {"label": "organic"}}
+    b = {"W1": {"label": "promotion"}, "W2": {"label": "unclear"}, "W3": {"label": "organic"}}
+    assert alert_review.agreement(key, a, b) == {
+        "pump": {"windows": 2, "same_label": 1, "share": 0.5},
+        "organic": {"windows": 1, "same_label": 1, "share": 1.0},
+    }
     assert all("title" not in w and "body" not in w for w in key)  # ids only: the texts stay outside
 
 
@@ -79,11 +89,14 @@ def test_a_window_shows_pseudonyms_titles_and_bodies_but_no_removal_age_or_autho
     ]
     text = alert_review.render("W007", "XYZ", posts, random.Random(0))
     assert text.startswith("== W007  symbol XYZ  4 posts by 3 accounts in the day\n")
+    assert "accounts with more than one post that day: A1 2\n" in text
     assert "A1: title 1" in text and "A2: title 2" in text and "A1: title 3" in text and "A3: title 4" in text
     assert "first body" in text and "again" in text
     assert "removed" not in text and "t2_" not in text and "1600000000" not in text
-    many = [post(n, f"t2_{n}", "") for n in range(alert_review.SHOWN + 5)]
-    assert alert_review.render("W008", "XYZ", many, random.Random(0)).count("\n  [") == alert_review.SHOWN
+    many = [post(n, f"t2_{n % 4}" if n < 12 else f"t2_{n}", "") for n in range(alert_review.SHOWN + 5)]
+    busy = alert_review.render("W008", "XYZ", many, random.Random(0))
+    assert busy.count("\n  [") == alert_review.SHOWN
+    assert "(15 shown at random)" in busy and "that day: A1 3, A2 3, A3 3, A4 3\n" in busy  # counted over the whole day
 
 
 def test_coverage_says_how_much_of_a_backtests_alerts_the_review_holds() -> None:
