@@ -225,8 +225,11 @@ def production(config: DetectionConfig) -> tuple[list[dict[str, Any]], dict[str,
             for key, n in volumes.items():
                 community[hour_start(key) // HOUR] = community.get(hour_start(key) // HOUR, 0) + n
         market = activity(community, hour, window=config.market_window_hours, days=config.market_days)
-        opened = sum(  # read_stats: the alerts opened in the day before the hour before, one count
-            1 for episodes in alerts.values() for a in episodes if int(a.opened_at // HOUR) in budget_window(hour)
+        opened = sum(  # read_stats: the alerts opened organic in the day before the hour before, one count
+            1
+            for episodes in alerts.values()
+            for a in episodes
+            if int(a.opened_at // HOUR) in budget_window(hour) and a.opened_kind == "organic"
         )
         stats = GlobalStats(rate=RATE, since=float(START), market=market, alerts_24h=opened)
         for symbol in sorted(batches):
