@@ -73,7 +73,7 @@ class Alert:
         data["reasons"] = tuple(doc.get("reasons") or ())
         data["evidence"] = tuple(Evidence.from_doc(e) for e in doc.get("evidence") or ())
         data["history"] = tuple(doc.get("history") or ())
-        if not data.get("opened_kind"):  # stored before the field existed: its first step says
+        if not data.get("opened_kind"):  # a document without it: its first step says
             first = data["history"][0] if data["history"] else {}
             data["opened_kind"] = first.get("kind") if first.get("event") == "opened" else doc.get("kind", "")
         return cls(**data)

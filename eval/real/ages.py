@@ -62,7 +62,9 @@ class AgeModel:
         """Estimated creation time of the account numbered ``number``: never after the first
         post of any account numbered at least as high (its own included)."""
         i = bisect.bisect_left(self.numbers, number)
-        bound = self.bounds[i] if i < len(self.bounds) else self.bounds[-1]
+        if i == len(self.bounds):
+            raise ValueError(f"account {number} is newer than every account seen: no bound dates it")
+        bound = self.bounds[i]
         if number < self.pivot_number:
             return min(bound, self.pivot_time - (self.pivot_number - number) / self.rate)
         return bound
@@ -103,9 +105,10 @@ def first_posts(items: Iterable[tuple[str | None, float]]) -> dict[int, float]:
 def with_estimated_ages(corpus: backtest.Corpus, model: AgeModel) -> backtest.Corpus:
     """The corpus with each ``t2_`` author's creation date replaced by the model's."""
     authors = dict(corpus.authors)
+    newest = model.numbers[-1]
     for name, row in authors.items():
         n = account_number(row.get("id") or name)
-        if n is not None:
+        if n is not None and n <= newest:  # one newer than every poster never posted: left as stored
             authors[name] = {**row, "created_utc": model.created(n)}
     return dataclasses.replace(corpus, authors=authors)
 

@@ -4,20 +4,22 @@ kind it is: how many pump flags are promotion, and how many organic alerts are.
 The injected-pump eval measures campaigns we wrote; this measures what the detector calls a
 pump, and what it calls organic, in real posts. ``export`` backtests the development corpus
 (with account ages estimated from account ids, ``eval.real.ages``, so the new-account signal
-works as in production) and writes, outside the project, one window per opened alert: the
-posts naming its symbol in the 24 hours before it opened, shuffled under opaque ids, with
-authors as per-window pseudonyms and nothing the detector computed (no kind, no score, no
-account age, no moderator removal). The reader labels each window by ``GUIDE``.
-``python -m eval.real.alert_review score`` then joins the labels (kept in the project as
-ids and labels only, ``alert_review_labels.json``, with their hash) to the key, and writes
-the ``real_alert_review`` block. Moderator removals, which the reader never saw, are
-reported beside it as a second opinion nobody here chose.
+works as in production; ``--from-key`` takes the committed key's alerts instead) and writes,
+outside the project, one window per opened alert: the posts naming its symbol in the 24
+hours before it opened, shuffled, under ids salted for that sheet (``ids.json`` beside it
+maps them back, so nothing in the project joins a sheet id to a kind), with authors as
+per-window pseudonyms and nothing the detector computed (no kind, no score, no account age,
+no removal). The reader labels each window by ``GUIDE``; ``import`` turns those labels into
+a read of ``alert_review_labels.json`` (ids and labels only, hashed); ``score`` writes the
+``real_alert_review`` block. Posts removed by moderators or deleted by their authors, which
+the reader never saw as such, are reported beside it.
 """
 
 import argparse
 import hashlib
 import json
 import random
+import secrets
 import sys
 import time
 from collections import Counter, defaultdict
@@ -38,7 +40,8 @@ LABELS = HERE / "alert_review_labels.json"
 SHOWN = 15  # posts shown per window (a seeded sample when there are more)
 BODY_CHARS = 400
 SEED = 20261203
-REMOVED = ("[removed]", "[deleted]")
+REMOVED = ("[removed]", "[deleted]")  # removed by moderators, or deleted by their authors
+SHEET_VERSION = 2  # 1: no per-account counts under the heading (the first read)
 LABEL_VALUES = ("promotion", "organic", "unclear", "misread")
 GUIDE = """Each window is the posts that named one stock symbol in one day of r/wallstreetbets
 (May-July 2021; the source stripped punctuation, so "$AMC" reads "AMC"). Authors are
@@ -129,11 +132,14 @@ def export(corpus_dir: Path, out: Path, *, unlabelled_only: bool = False, from_k
     rng = random.Random(SEED)
     rng.shuffle(windows)
     labelled = set(json.loads(LABELS.read_text())["labels"]) if LABELS.exists() else set()
-    key, sheet = [], []
+    salt = secrets.token_hex(8)  # the sheet's ids join nothing in the project: the reader cannot look a kind up
+    key, sheet, sheet_ids = [], [], {}
     for w in windows:
         wid = window_id(w["symbol"], w["at"])
+        sid = "S" + hashlib.sha256(f"{salt}|{wid}".encode()).hexdigest()[:8]
+        sheet_ids[sid] = wid
         posts = sorted(w["posts"], key=lambda i: (i.created_utc, i.id))
-        page = render(wid, w["symbol"], posts, rng)  # drawn for every window, so a sample never depends on the labels
+        page = render(sid, w["symbol"], posts, rng)  # drawn for every window, so a sample never depends on the labels
         if not (unlabelled_only and wid in labelled):
             sheet.append(page)
         key.append(
@@ -149,6 +155,7 @@ def export(corpus_dir: Path, out: Path, *, unlabelled_only: bool = False, from_k
         )
     out.mkdir(parents=True, exist_ok=True)
     (out / "windows.txt").write_text(GUIDE + "\n\n" + "\n\n".join(sheet) + "\n", encoding="utf-8")
+    (out / "ids.json").write_text(json.dumps(sheet_ids, indent=1) + "\n", encoding="utf-8")  # for ``import``
     if not from_key:
         KEY.write_text(json.dumps({"corpus": corpus_dir.name, "windows": key}, indent=1) + "\n", encoding="utf-8")
     removed_all = sum(1 for i in corpus.items() if i.body in REMOVED)
@@ -176,11 +183,32 @@ def labels_hash(read: dict[str, Any]) -> str:
 
 
 def reads(labels: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each read in the labels file: ``first`` (the top level) and ``second`` when there is one."""
+    """Each read in the labels file: ``first`` (the top level), ``second`` when there is one,
+    then any imported since (``more_reads``)."""
     found = {"first": labels}
     if "second_read" in labels:
         found["second"] = labels["second_read"]
+    found.update(labels.get("more_reads", {}))
     return found
+
+
+def import_read(read: dict[str, Any], sheet_ids: dict[str, str], sheet_sha256: str) -> dict[str, Any]:
+    """A reader's labels, keyed by the sheet's salted ids, as a read of the labels file: keyed
+    by the key's window ids and hashed (pure)."""
+    unknown = set(read["labels"]) - set(sheet_ids)
+    if unknown:
+        raise ValueError(f"labels for windows the sheet did not have: {sorted(unknown)[:5]}")
+    bad = {v.get("label") for v in read["labels"].values()} - set(LABEL_VALUES)
+    if bad:
+        raise ValueError(f"labels outside {LABEL_VALUES}: {sorted(map(str, bad))}")
+    out = {
+        "labeller": read.get("labeller"),
+        "sheet_version": SHEET_VERSION,
+        "sheet_sha256": sheet_sha256,
+        "labels": {sheet_ids[s]: v for s, v in read["labels"].items()},
+    }
+    out["sha256"] = labels_hash(out)
+    return out
 
 
 def agreement(key: list[dict[str, Any]], a: dict[str, dict[str, str]], b: dict[str, dict[str, str]]) -> dict[str, Any]:
@@ -195,13 +223,13 @@ def agreement(key: list[dict[str, Any]], a: dict[str, dict[str, str]], b: dict[s
 
 def score(key: list[dict[str, Any]], labels: dict[str, dict[str, str]], corpus_removed_share: float) -> dict[str, Any]:
     """Per kind: the reader's labels, the promotion share among windows labelled promotion or
-    organic, and the moderators' removal share (pure: tested on its own)."""
+    organic, and the share of the windows' posts removed by moderators or deleted by their
+    authors; per label, that share over the windows given it (pure: tested on its own)."""
     out: dict[str, Any] = {}
     for kind in ("pump", "organic"):
         mine = [w for w in key if w["kind"] == kind]
         counts = Counter(labels[w["window"]]["label"] for w in mine if w["window"] in labels)
         decided = counts["promotion"] + counts["organic"]
-        posts = sum(w["posts"] for w in mine)
         out[kind] = {
             "windows": len(mine),
             "labelled": sum(counts.values()),
@@ -210,22 +238,46 @@ def score(key: list[dict[str, Any]], labels: dict[str, dict[str, str]], corpus_r
             "promotion_symbols": sorted(
                 w["symbol"] for w in mine if labels.get(w["window"], {}).get("label") == "promotion"
             ),
-            "moderator_removed_share": round(sum(w["removed"] for w in mine) / posts, 3) if posts else None,
+            "removed_or_deleted_share": _removed(mine),
         }
+    out["removed_or_deleted_share_by_label"] = {
+        label: _removed([w for w in key if labels.get(w["window"], {}).get("label") == label]) for label in LABEL_VALUES
+    }
     out["unlabelled_windows"] = sum(w["window"] not in labels for w in key)
-    out["corpus_moderator_removed_share"] = round(corpus_removed_share, 3)
+    out["corpus_removed_or_deleted_share"] = round(corpus_removed_share, 3)
     return out
+
+
+def _removed(windows: list[dict[str, Any]]) -> float | None:
+    posts = sum(w["posts"] for w in windows)
+    return round(sum(w["removed"] for w in windows) / posts, 3) if posts else None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.real.alert_review", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("export", "score"))
+    parser.add_argument("command", choices=("export", "import", "score"))
     parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
     parser.add_argument("--out", type=Path, default=HERE.parent / "out" / "alert_review", help="where the sheet goes")
     parser.add_argument("--refresh", action="store_true", help="score: write the block into eval/results.json")
     parser.add_argument("--unlabelled", action="store_true", help="export: only windows the labels do not cover yet")
     parser.add_argument("--from-key", action="store_true", help="export: the committed key's alerts, no backtest")
+    parser.add_argument("--labels", type=Path, help="import: the reader's labels, keyed by the sheet's ids")
+    parser.add_argument("--name", help="import: what to call the read in the labels file (e.g. third)")
     args = parser.parse_args(argv)
+    if args.command == "import":
+        if args.labels is None or not args.name or args.name in ("first", "second"):
+            parser.error("import needs --labels and a new --name")
+        sheet = (args.out / "windows.txt").read_bytes()
+        read = import_read(
+            json.loads(args.labels.read_text()),
+            json.loads((args.out / "ids.json").read_text()),
+            hashlib.sha256(sheet).hexdigest(),
+        )
+        labels = json.loads(LABELS.read_text())
+        labels.setdefault("more_reads", {})[args.name] = read
+        LABELS.write_text(json.dumps(labels, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"{len(read['labels'])} labels imported as the {args.name} read, sha256 {read['sha256']}")
+        return 0
     corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
     if not (corpus_dir / "items.jsonl.gz").exists():
         print(f"NOT RUN: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
@@ -256,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     if "second" in found:
         result["agreement"] = agreement(key, found["first"]["labels"], found["second"]["labels"])
     result["account_ages"] = "estimated"
+    review = json.loads(RESULTS.read_text()).get("real", {}).get("blind_review", {})
+    result["key_current"] = review.get("in_review") == review.get("alerts_opened") == len(key)
+    if not result["key_current"]:
+        print(f"the key no longer matches the alerts eval-real opened ({review}): export again", file=sys.stderr)
     print(json.dumps(result, indent=2))
     if args.refresh:
         results = json.loads(RESULTS.read_text())

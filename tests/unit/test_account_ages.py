@@ -57,6 +57,13 @@ def test_estimates_track_true_creation_in_and_before_the_window_and_never_run_ea
     assert before and all(model.created(n) < START for n in before)  # made before the window: dated before it
 
 
+def test_an_account_newer_than_every_poster_has_no_date() -> None:
+    first, _ = _world(4)
+    model = ages.fit(first)
+    with pytest.raises(ValueError, match="newer"):
+        model.created(max(first) + 1)
+
+
 def test_a_window_too_short_for_a_rate_is_refused() -> None:
     with pytest.raises(ValueError):
         ages.fit({1: START, 2: START + 3600})
@@ -80,9 +87,11 @@ def test_only_numbered_authors_get_an_estimated_age(tmp_path: Path) -> None:
         {
             fullname: {"name": fullname, "id": fullname, "created_utc": 0.0},
             "pump0_1": {"name": "pump0_1", "created_utc": 42.0},
+            "t2_zzzzzzzzzz": {"name": "t2_zzzzzzzzzz", "created_utc": 7.0},  # newer than every poster
         },
     )
     out = ages.with_estimated_ages(corpus, model)
     assert out.authors[fullname]["created_utc"] == model.created(number)
     assert out.authors["pump0_1"]["created_utc"] == 42.0
+    assert out.authors["t2_zzzzzzzzzz"]["created_utc"] == 7.0
     assert corpus.authors[fullname]["created_utc"] == 0.0  # the loaded corpus is left as it was

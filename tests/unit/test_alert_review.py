@@ -3,6 +3,8 @@ held to their recorded hash, and its score counts each kind's labels as the docs
 
 import json
 
+import pytest
+
 from eval.real import alert_review
 
 
@@ -31,10 +33,12 @@ def test_score_counts_each_kinds_labels_and_the_promotion_share_of_decided_windo
     assert out["pump"]["promotion"] == 2 and out["pump"]["organic"] == 1
     assert out["pump"]["promotion_share_of_decided"] == round(2 / 3, 3)
     assert out["pump"]["promotion_symbols"] == ["SW1", "SW3"]
-    assert out["pump"]["moderator_removed_share"] == round(10 / 19, 3)
+    assert out["pump"]["removed_or_deleted_share"] == round(10 / 19, 3)
+    assert out["removed_or_deleted_share_by_label"]["promotion"] == round(9 / 14, 3)  # W1 and W3
+    assert out["removed_or_deleted_share_by_label"]["unclear"] is None
     assert out["organic"]["labelled"] == 2 and out["organic"]["misread"] == 1
     assert out["organic"]["promotion_share_of_decided"] == 0.0
-    assert out["corpus_moderator_removed_share"] == 0.3
+    assert out["corpus_removed_or_deleted_share"] == 0.3
 
 
 def test_the_sheet_guide_names_every_label_and_nothing_the_detector_decides() -> None:
@@ -50,6 +54,7 @@ def test_the_committed_labels_cover_the_committed_key_and_match_their_hash() -> 
         assert read["sha256"] == alert_review.labels_hash(read)
         assert set(read["labels"]) == {w["window"] for w in key}
         assert {v["label"] for v in read["labels"].values()} <= set(alert_review.LABEL_VALUES)
+    assert all(set(w) == {"window", "symbol", "at", "kind", "posts", "removed", "item_ids"} for w in key)  # no text
 
 
 def test_agreement_counts_windows_both_reads_labelled_alike_per_kind() -> None:
@@ -60,7 +65,18 @@ def test_agreement_counts_windows_both_reads_labelled_alike_per_kind() -> None:
         "pump": {"windows": 2, "same_label": 1, "share": 0.5},
         "organic": {"windows": 1, "same_label": 1, "share": 1.0},
     }
-    assert all("title" not in w and "body" not in w for w in key)  # ids only: the texts stay outside
+
+
+def test_a_readers_labels_are_imported_under_the_keys_ids_and_hashed() -> None:
+    sheet_ids = {"Sabc": "W1", "Sdef": "W2"}
+    read = {"labeller": "r", "labels": {"Sabc": {"label": "promotion"}, "Sdef": {"label": "organic", "note": "n"}}}
+    out = alert_review.import_read(read, sheet_ids, "f00")
+    assert out["labels"] == {"W1": {"label": "promotion"}, "W2": {"label": "organic", "note": "n"}}
+    assert out["sha256"] == alert_review.labels_hash(out) and out["sheet_sha256"] == "f00"
+    with pytest.raises(ValueError, match="did not have"):
+        alert_review.import_read({"labels": {"Sxyz": {"label": "organic"}}}, sheet_ids, "f00")
+    with pytest.raises(ValueError, match="outside"):
+        alert_review.import_read({"labels": {"Sabc": {"label": "pump"}}}, sheet_ids, "f00")
 
 
 def test_a_window_shows_pseudonyms_titles_and_bodies_but_no_removal_age_or_author_name() -> None:

@@ -110,3 +110,6 @@ def test_pump_flags_spend_no_alert_budget_and_an_alert_counts_by_the_kind_it_ope
     assert week.stats(105).alerts_24h == 1  # detect's count, taken at any hour, would not move either
     week.note(None, ("opened",), 104)
     assert week.stats(106).alerts_24h == 1
+    odd = replace(alert("ODD", 105 * 3600.0, kind="pump"), opened_kind="organic")
+    week.note(odd, ("opened",), 105)  # the kind it opened as decides, whatever its kind says
+    assert week.stats(107).alerts_24h == 2
