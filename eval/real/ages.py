@@ -30,13 +30,13 @@ from typing import Any
 import numpy as np
 
 from common.detection import backtest
+from eval.real import results
 from eval.tickers.real_set import data_dir
 
 DAY = 86400.0
 SETTLE_S = 3 * DAY  # the window's first days: numbers below their frontier may predate the window
 NEW_DAYS = 30.0  # what the measurement calls new (the detector's own bar is its config's business)
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE.parent / "results.json"
 SCRATCH = HERE.parent / "out" / "ages.json"
 
 
@@ -217,9 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     SCRATCH.parent.mkdir(parents=True, exist_ok=True)
     SCRATCH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.refresh:
-        results = json.loads(RESULTS.read_text())
-        results["real_account_ages"] = result
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        results.record("real_account_ages", result)
     return 0
 
 

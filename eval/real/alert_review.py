@@ -30,11 +30,10 @@ from typing import Any
 from common import extraction
 from common.detection import backtest
 from common.messages import RedditItem
-from eval.real import ages
+from eval.real import ages, results
 from eval.tickers.real_set import data_dir
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE.parent / "results.json"
 KEY = HERE / "alert_review_key.json"
 LABELS = HERE / "alert_review_labels.json"
 SHOWN = 15  # posts shown per window (a seeded sample when there are more)
@@ -308,15 +307,13 @@ def main(argv: list[str] | None = None) -> int:
     if "second" in found:
         result["agreement"] = agreement(key, found["first"]["labels"], found["second"]["labels"])
     result["account_ages"] = "estimated"
-    review = json.loads(RESULTS.read_text()).get("real", {}).get("blind_review", {})
+    review = json.loads(results.RESULTS.read_text()).get("real", {}).get("blind_review", {})
     result["key_current"] = review.get("in_review") == review.get("alerts_opened") == len(key)
     if not result["key_current"]:
         print(f"the key no longer matches the alerts eval-real opened ({review}): export again", file=sys.stderr)
     print(json.dumps(result, indent=2))
     if args.refresh:
-        results = json.loads(RESULTS.read_text())
-        results["real_alert_review"] = result
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        results.record("real_alert_review", result)
     return 0
 
 

@@ -39,8 +39,8 @@ from typing import Any
 from common import extraction
 from common.detection import backtest
 from common.messages import RedditItem
-from eval.real import ages
-from eval.real.run import EVENTS, RESULTS
+from eval.real import ages, results
+from eval.real.run import EVENTS
 from eval.tickers.real_set import data_dir
 
 HERE = Path(__file__).resolve().parent
@@ -304,11 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     SCRATCH.parent.mkdir(parents=True, exist_ok=True)
     SCRATCH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.refresh:
-        results = json.loads(RESULTS.read_text())
-        key = {DEV_SEED: "dev", TEST_SEED: "test"}.get(args.seed, f"seed_{args.seed}")  # another draw: its own
-        results.setdefault("real_injected_pumps", {})[key] = result
-        results["real_injected_pumps_pooled"] = pooled(results["real_injected_pumps"])
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        draws = json.loads(results.RESULTS.read_text()).get("real_injected_pumps", {})
+        draws[{DEV_SEED: "dev", TEST_SEED: "test"}.get(args.seed, f"seed_{args.seed}")] = (
+            result  # another draw: its own
+        )
+        results.record("real_injected_pumps", draws)
+        results.record("real_injected_pumps_pooled", pooled(draws))
     return 0
 
 

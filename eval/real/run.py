@@ -26,12 +26,11 @@ from common import extraction
 from common.detection import backtest
 from common.detection.baseline import HOUR
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
-from eval.real import ages, alert_review
+from eval.real import ages, alert_review, results
 from eval.tickers.real_set import data_dir
 
 HERE = Path(__file__).resolve().parent
 EVENTS = HERE / "events-2021-05-07.json"
-RESULTS = HERE.parent / "results.json"
 SCRATCH = HERE.parent / "out" / "real.json"
 DAY = 24 * HOUR
 WINDOW_BEFORE, WINDOW_AFTER = 3 * DAY, 3 * DAY  # an alert this close to an event is about it
@@ -148,9 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     SCRATCH.parent.mkdir(parents=True, exist_ok=True)
     SCRATCH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.refresh:
-        results = json.loads(RESULTS.read_text())
-        results["real"] = result
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        results.record("real", result)
     print(f"wrote {SCRATCH.relative_to(HERE.parents[1])}" + (" and eval/results.json" if args.refresh else ""))
     return 0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from common import extraction
 from eval.real import pumps
-from eval.real.run import RESULTS
+from eval.real.results import RESULTS
 
 MAY_2021 = 1_619_827_200.0
 HOUR = 3600.0
