@@ -5,8 +5,9 @@ mentions is never news), the volume ratio over the seasonal baseline (the design
 a count-aware surprise, -log10 of the negative-binomial tail probability of seeing at least
 that many (which a popular ticker's ordinary drift does not clear, and three mentions of a
 quiet one do not either). A spike alerts as *organic* only when enough distinct authors write
-substantial posts and the pump risk stays under the limit (an extreme surge of short posts
-passes with its score lowered: news breaks in short posts); a spike with a high pump risk is
+substantial posts and the pump risk stays under the limit with no single pump signal at its
+full share (an extreme surge of short posts passes with its score lowered: news breaks in
+short posts); a spike with a high pump risk is
 flagged as a *pump*, so users see it without it ever counting as a breakout.
 """
 
@@ -58,6 +59,12 @@ class WindowScore:
             "ratio": round(self.ratio, 4),
             "surprise": round(self.surprise, 4),
         }
+
+
+def at_full(components: Mapping[str, float], config: DetectionConfig) -> list[str]:
+    """The weighted pump-risk components at or above ``organic_signal_max``: one signal at its
+    full share keeps a spike from being called organic, however low the weighted sum."""
+    return [k for k, v in components.items() if v >= config.organic_signal_max and config.pump_weights.get(k, 0.0) > 0]
 
 
 SLOW_RULE = "volume_24h"  # ends the rule of a pump read from a day of thin promotion
@@ -284,8 +291,9 @@ def evaluate(
             kind, rule = "pump", f"pump_risk>={config.pump_risk_max:g} on volume_spike_{best.hours}h"
             top = sorted(risk.components.items(), key=lambda kv: -kv[1] * config.pump_weights.get(kv[0], 0))[:3]
             reasons.append(f"pump risk {risk.risk:.2f}: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
-        elif risk.risk >= config.organic_pump_risk_max:
-            rule = f"suspicious: pump risk {risk.risk:.2f}"
+        elif risk.risk >= config.organic_pump_risk_max or at_full(risk.components, config):
+            full = at_full(risk.components, config)
+            rule = f"suspicious: pump risk {risk.risk:.2f}" + "".join(f", {k} at full" for k in full)
             reasons.append(rule)
         else:
             surprising = max(w.surprise for w in spiking)
