@@ -19,13 +19,15 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from common import extraction
 from common.detection import backtest
 from common.detection.baseline import HOUR
-from common.detection_config import DEFAULT_CONFIG, DetectionConfig
+from common.detection.lifecycle import Alert
+from common.detection_config import DEFAULT_CONFIG, PUMP_COMPONENTS, DetectionConfig
 from eval.real import ages, alert_review, results
 from eval.tickers.real_set import data_dir
 
@@ -94,6 +96,26 @@ def score(records: list[dict[str, Any]], events: list[dict[str, Any]], items: in
     }
 
 
+def organic_pump_signals(announced: Iterable[tuple[str, Alert]], config: DetectionConfig) -> dict[str, Any]:
+    """The pump-risk components organic alerts were announced with (opened, reopened,
+    escalated; the ``trigger`` each event wrote): how many had one at ``organic_signal_max``
+    or over, and the highest (pure: tested on its own)."""
+    rows = [
+        (alert.symbol, {n: float(alert.trigger.get("metrics", {}).get(f"pump_{n}", 0.0)) for n in PUMP_COMPONENTS})
+        for event, alert in announced
+        if alert.kind == "organic" and event in ("opened", "reopened", "escalated")
+    ]
+    peaks = [(value, name, symbol) for symbol, parts in rows for name, value in parts.items()]
+    value, name, symbol = max(peaks, default=(0.0, "", ""))
+    return {
+        "announcements": len(rows),
+        "with_a_component_at_organic_signal_max": sum(
+            any(v >= config.organic_signal_max for v in parts.values()) for _, parts in rows
+        ),
+        "highest": {"value": round(value, 4), "component": name, "symbol": symbol} if value > 0 else None,
+    }
+
+
 def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG, *, estimated_ages: bool = True) -> dict[str, Any]:
     corpus = backtest.load(corpus_dir)
     if estimated_ages:
@@ -107,6 +129,7 @@ def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG, *, estimated
     result = score(records, events, replay.items, days)
     result["backtest_seconds"] = round(seconds, 1)
     result["corpus"] = corpus_dir.name
+    result["organic_pump_signals"] = organic_pump_signals(((r.event, r.alert) for r in replay.records), config)
     result["account_ages"] = "estimated" if estimated_ages else "neutral"
     result["blind_review"] = alert_review.coverage(
         (r["symbol"], r["at"], r["kind"]) for r in records if r["event"] in ("opened", "reopened")

@@ -1,6 +1,13 @@
 """The real-data scoring, on records whose answer is known."""
 
-from eval.real.run import score
+from dataclasses import replace
+
+from common.detection.lifecycle import Alert
+from common.detection_config import DEFAULT_CONFIG
+from common.windows import WindowStats
+from eval.real.run import organic_pump_signals, score
+from eval.real.signal_shares import summarise
+from tests.unit.detect_helpers import alert
 
 H = 3600.0
 EVENT = {
@@ -38,3 +45,37 @@ def test_an_event_with_no_alert_is_missed_before_its_open_and_close() -> None:
     result = score([], [EVENT], items=1, days=1.0)
     assert result["events_alerted"] == 0 and result["before_close"] == 0
     assert result["events"][0]["before_session_close"] is False
+
+
+def test_organic_announcements_are_summarised_by_the_pump_signals_they_carried() -> None:
+    def announced(symbol: str, kind: str = "organic", **parts: float) -> Alert:
+        return replace(alert(symbol, 0.0, kind), trigger={"metrics": {f"pump_{k}": v for k, v in parts.items()}})
+
+    result = organic_pump_signals(
+        [
+            ("opened", announced("BNGO", copy_paste=0.73)),
+            ("escalated", announced("UWMC", emoji_spam=1.0, new_accounts=0.2)),
+            ("updated", announced("AMC", emoji_spam=1.0)),  # not announced
+            ("opened", announced("EDU", "pump", copy_paste=1.0)),  # a pump flag, not organic
+        ],
+        DEFAULT_CONFIG,
+    )
+    assert result == {
+        "announcements": 2,
+        "with_a_component_at_organic_signal_max": 1,
+        "highest": {"value": 1.0, "component": "emoji_spam", "symbol": "UWMC"},
+    }
+    assert organic_pump_signals([], DEFAULT_CONFIG)["highest"] is None
+
+
+def test_signal_shares_name_the_tickers_with_a_signal_at_its_full_share() -> None:
+    calm = WindowStats(hours=24, mentions=20, distinct_authors=20, author_diversity=1.0, emoji_share=0.15)
+    spam = WindowStats(hours=24, mentions=20, distinct_authors=20, author_diversity=1.0, emoji_share=0.3)
+    result = summarise({"CALM": calm, "SPAM": spam}, DEFAULT_CONFIG)
+    assert result["tickers"] == 2
+    assert result["components"]["emoji_spam"] == {
+        "at_or_over_organic_signal_max": ["SPAM"],
+        "highest": 1.0,
+        "highest_ticker": "SPAM",
+    }
+    assert result["components"]["copy_paste"]["highest_ticker"] is None
