@@ -1,0 +1,184 @@
+"""``python -m eval.real.slow_burn``: a slow-burn alert measured on real history before it is
+built.
+
+The detection issue asks for "sustained growth of distinct authors and DD over days, before
+any spike, as its own alert kind". Whether such a signal comes earlier than the spike alerts,
+and how often it fires on tickers with no event, is a question for the real corpus, so this
+study replays it (``wsb-2021-05-07``, the backtest with the production configuration) and
+reads every ticker's distinct authors per UTC day from the hour buckets the
+detector keeps. A day *fires* when the ticker's distinct authors grew on each of the last
+``run`` days, reached ``min_authors`` (the organic alert's floor, read from the config) and
+``lift`` times its daily average of the week before; variants also ask that its share of the
+community's authors grew (a frenzy lifts every ticker). DD cannot be asked: the corpus lost
+its flairs, so it holds no DD post.
+
+Per variant: fires per day that are about no labelled event (the cost, against the spike
+alerts' false alerts per day), and per event the hours a firing came before the event's
+first organic alert. The grid was written before the figures were read, and nothing is tuned
+on it: it informs whether to build the kind at all.
+"""
+
+import argparse
+import itertools
+import json
+import statistics
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from common.detection import backtest
+from common.detection.baseline import HOUR
+from common.detection_config import DEFAULT_CONFIG
+from common.metrics import window
+from common.timekeys import hour_key
+from eval.real import ages, results
+from eval.real.run import EVENTS, WINDOW_AFTER, WINDOW_BEFORE
+from eval.tickers.real_set import data_dir
+
+DAY = 24 * HOUR
+WEEK = 7
+RUNS, LIFTS = (3, 4), (2.0, 3.0)
+LOOK_BACK = 7 * DAY  # a firing this long before the discussion started counts as early for it
+
+
+def fires(
+    authors: Mapping[int, int],
+    community: Mapping[int, int],
+    day: int,
+    *,
+    run: int,
+    lift: float,
+    min_authors: int,
+    shares: bool,
+) -> bool:
+    """Whether the slow burn fires at the end of UTC day ``day`` (pure: tested on its own)."""
+    days = range(day - run + 1, day + 1)
+    seen = [authors.get(d, 0) for d in days]
+    if seen[-1] < min_authors or any(a >= b for a, b in itertools.pairwise(seen)):
+        return False
+    if shares:
+        share = [authors.get(d, 0) / max(1, community.get(d, 0)) for d in days]
+        if any(a >= b for a, b in itertools.pairwise(share)):
+            return False
+    before = sum(authors.get(d, 0) for d in range(day - run - WEEK + 1, day - run + 1)) / WEEK
+    return seen[-1] >= lift * max(1.0, before)
+
+
+def score(
+    daily: Mapping[str, Mapping[int, int]],
+    community: Mapping[int, int],
+    events: list[dict[str, Any]],
+    first_alerts: Mapping[str, float | None],
+    *,
+    days: range,
+    **variant: Any,
+) -> dict[str, Any]:
+    """One variant over every ticker and each of ``days`` (pure: tested on its own)."""
+    firings = [
+        (symbol, day)
+        for symbol, authors in daily.items()
+        for day in days
+        if fires(authors, community, day, min_authors=DEFAULT_CONFIG.min_authors, **variant)
+    ]
+    by_ticker = {e["ticker"]: e for e in events}
+
+    def about_an_event(symbol: str, at: float) -> bool:
+        e = by_ticker.get(symbol)
+        return e is not None and e["discussion_start"] - WINDOW_BEFORE <= at <= e["peak"] + WINDOW_AFTER
+
+    leads = {}
+    for e in events:
+        first = first_alerts.get(e["ticker"])
+        early = [
+            (day + 1) * DAY
+            for symbol, day in firings
+            if symbol == e["ticker"]
+            and e["discussion_start"] - LOOK_BACK <= (day + 1) * DAY
+            and (first is None or (day + 1) * DAY < first)
+        ]
+        leads[e["ticker"]] = None if not early or first is None else round((first - min(early)) / HOUR, 1)
+    unrelated = [f for f in firings if not about_an_event(f[0], (f[1] + 1) * DAY)]
+    gained = [v for v in leads.values() if v is not None]
+    return {
+        **variant,
+        "firings": len(firings),
+        "firings_about_no_event_per_day": round(len(unrelated) / len(days), 3) if days else 0.0,
+        "tickers": len({s for s, _ in firings}),
+        "events_earlier_than_their_first_alert": len(gained),
+        "median_hours_earlier": statistics.median(gained) if gained else None,
+        "hours_earlier": leads,
+    }
+
+
+def run(corpus_dir: Path) -> dict[str, Any]:
+    corpus = backtest.load(corpus_dir)
+    corpus = ages.with_estimated_ages(corpus, ages.corpus_model(corpus))
+    community_authors: dict[int, set[str]] = {}
+    for item in corpus.items():
+        if item.author:
+            community_authors.setdefault(int(item.created_utc // DAY), set()).add(item.author)
+    replay = backtest.run(corpus)
+    first_day, last_day = min(community_authors), max(community_authors) - 1  # the last day may be partial
+    daily = {
+        symbol: {
+            d: window(state.buckets, hour_key((d + 1) * DAY - 1), 24).distinct_authors
+            for d in {int(h // 24) for h in state.counts}
+        }
+        for symbol, state in replay.tickers.items()
+    }
+    organic = [r.to_json() for r in replay.records if r.event in ("opened", "reopened") and r.alert.kind == "organic"]
+    events = json.loads(EVENTS.read_text())["events"]
+    first_alerts = {
+        e["ticker"]: min(
+            (
+                r["at"]
+                for r in organic
+                if r["symbol"] == e["ticker"]
+                and e["discussion_start"] - WINDOW_BEFORE <= r["at"] <= e["peak"] + WINDOW_AFTER
+            ),
+            default=None,
+        )
+        for e in events
+    }
+    community = {d: len(a) for d, a in community_authors.items()}
+    variants = [
+        score(
+            daily,
+            community,
+            events,
+            first_alerts,
+            days=range(first_day + WEEK + max(RUNS), last_day + 1),  # a week before the longest run
+            run=r,
+            lift=lift,
+            shares=shares,
+        )
+        for r, lift, shares in itertools.product(RUNS, LIFTS, (True, False))
+    ]
+    return {"corpus": corpus_dir.name, "min_authors": DEFAULT_CONFIG.min_authors, "variants": variants}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.real.slow_burn", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
+    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
+    args = parser.parse_args(argv)
+    corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
+    if not (corpus_dir / "items.jsonl.gz").exists():
+        print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
+        return 1
+    result = run(corpus_dir)
+    for v in result["variants"]:
+        print(
+            f"run {v['run']} lift {v['lift']:g} shares {v['shares']!s:<5}: "
+            f"{v['firings_about_no_event_per_day']:.2f} a day about no event, {v['tickers']} tickers; "
+            f"earlier than the first alert on {v['events_earlier_than_their_first_alert']} of "
+            f"{len(v['hours_earlier'])} events (median {v['median_hours_earlier']} h)"
+        )
+    if args.refresh:
+        results.record("real_slow_burn_study", result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
