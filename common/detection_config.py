@@ -56,14 +56,6 @@ class DetectionConfig(BaseModel):
         description="an organic alert needs pump risk below this; a spike between it and pump_risk_max is held as "
         "suspicious, neither organic nor pump, until more of it is seen",
     )
-    organic_signal_max: float = Field(
-        default=1.0,
-        gt=0.0,
-        le=1.0,
-        description="an organic alert also needs every weighted pump-risk component below this (1: none at its full "
-        "share); a spike with one at or above it is held as suspicious: a third of the posts emoji spam, or a fifth "
-        "cashtag lists, is not organic growth however clean the rest, though the weighted risk alone stays low",
-    )
     # Counting rules: applied when aggregate (or the backtest) counts a mention into its hour
     # bucket, so a change applies to mentions counted after it, in production and in the
     # preview (which replays the stored buckets) alike.

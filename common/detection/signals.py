@@ -5,9 +5,8 @@ mentions is never news), the volume ratio over the seasonal baseline (the design
 a count-aware surprise, -log10 of the negative-binomial tail probability of seeing at least
 that many (which a popular ticker's ordinary drift does not clear, and three mentions of a
 quiet one do not either). A spike alerts as *organic* only when enough distinct authors write
-substantial posts and the pump risk stays under the limit with no single pump signal at its
-full share (an extreme surge of short posts passes with its score lowered: news breaks in
-short posts); a spike with a high pump risk is
+substantial posts and the pump risk stays under the limit (an extreme surge of short posts
+passes with its score lowered: news breaks in short posts); a spike with a high pump risk is
 flagged as a *pump*, so users see it without it ever counting as a breakout.
 """
 
@@ -59,12 +58,6 @@ class WindowScore:
             "ratio": round(self.ratio, 4),
             "surprise": round(self.surprise, 4),
         }
-
-
-def at_full(components: Mapping[str, float], config: DetectionConfig) -> list[str]:
-    """The weighted pump-risk components at or above ``organic_signal_max``: one signal at its
-    full share keeps a spike from being called organic, however low the weighted sum."""
-    return [k for k, v in components.items() if v >= config.organic_signal_max and config.pump_weights.get(k, 0.0) > 0]
 
 
 SLOW_RULE = "volume_24h"  # ends the rule of a pump read from a day of thin promotion
@@ -174,6 +167,12 @@ class Evaluation:
         return doc
 
 
+def read_from(six: WindowStats, day: WindowStats, config: DetectionConfig) -> tuple[WindowStats, str]:
+    """The window the organic and pump signals are read from, and its name: the last six
+    hours once they hold enough mentions to say something, else the day."""
+    return (six, "6h") if six.mentions >= config.min_mentions_6h else (day, "24h")
+
+
 def _signals(stats: WindowStats, day: WindowStats, velocity: float) -> dict[str, float]:
     posts = max(1, day.posts)
     return {
@@ -237,7 +236,7 @@ def evaluate(
             market_factor=factor,
         ),
     }
-    quality, quality_window = (six, "6h") if six.mentions >= config.min_mentions_6h else (day, "24h")
+    quality, quality_window = read_from(six, day, config)
     velocity = float(counts.get(now, 0) - counts.get(now - 1, 0))
     signals = _signals(quality, day, velocity)
     risk = pump_risk(quality, config)
@@ -291,9 +290,8 @@ def evaluate(
             kind, rule = "pump", f"pump_risk>={config.pump_risk_max:g} on volume_spike_{best.hours}h"
             top = sorted(risk.components.items(), key=lambda kv: -kv[1] * config.pump_weights.get(kv[0], 0))[:3]
             reasons.append(f"pump risk {risk.risk:.2f}: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
-        elif risk.risk >= config.organic_pump_risk_max or at_full(risk.components, config):
-            full = at_full(risk.components, config)
-            rule = f"suspicious: pump risk {risk.risk:.2f}" + "".join(f", {k} at full" for k in full)
+        elif risk.risk >= config.organic_pump_risk_max:
+            rule = f"suspicious: pump risk {risk.risk:.2f}"
             reasons.append(rule)
         else:
             surprising = max(w.surprise for w in spiking)

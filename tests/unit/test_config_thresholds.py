@@ -51,7 +51,6 @@ CHANGES: dict[str, Any] = {
     "extreme_surprise": 50.0,
     "pump_risk_max": 0.9,
     "organic_pump_risk_max": 0.0,
-    "organic_signal_max": 0.5,
     "new_account_days": 5.0,
     "cashtag_stuffing_min": 7,
     "emoji_heavy_min": 5,
@@ -183,10 +182,6 @@ def week() -> dict[int, dict[str, list[Mention]]]:
             out.setdefault(hour, {}).setdefault("COPY", []).append(
                 _mention("COPY", hour, k, 30, f"y{hour}_{k}", text_length=240, text=text)
             )
-    # organic talk where a fifth of the posts carry emoji spam: under that signal's full share
-    out.setdefault(SPIKE - 30, {})["EMOJ"] = [
-        _mention("EMOJ", SPIKE - 30, k, 30, f"e{k}", text_length=240, emoji=10 if k % 5 == 0 else 0) for k in range(30)
-    ]
     for i, symbol in enumerate(("ALFA", "BETA", "GAMA", "DELT")):  # a busy day: the alert budget is spent
         add(symbol, SPIKE + 23 + i, 30, symbol.lower(), text_length=240)
     for hour in range(SPIKE - 72, SPIKE - 62):  # promotion too thin to spike an hour or six
