@@ -96,10 +96,12 @@ def score(records: list[dict[str, Any]], events: list[dict[str, Any]], items: in
     }
 
 
-def organic_pump_signals(announced: Iterable[tuple[str, Alert]], config: DetectionConfig) -> dict[str, Any]:
+def organic_pump_signals(announced: Iterable[tuple[str, Alert]]) -> dict[str, Any]:
     """The pump-risk components organic alerts were announced with (opened, reopened,
-    escalated; the ``trigger`` each event wrote): how many had one at ``organic_signal_max``
-    or over, and the highest (pure: tested on its own)."""
+    escalated; the ``trigger`` each event wrote): how many carried one at its full share, and
+    the highest (pure: tested on its own). Under the default weights a component at full
+    from low diversity, new accounts or copy-paste already reaches the organic bar alone;
+    emoji and stuffing do not."""
     rows = [
         (alert.symbol, {n: float(alert.trigger.get("metrics", {}).get(f"pump_{n}", 0.0)) for n in PUMP_COMPONENTS})
         for event, alert in announced
@@ -109,9 +111,7 @@ def organic_pump_signals(announced: Iterable[tuple[str, Alert]], config: Detecti
     value, name, symbol = max(peaks, default=(0.0, "", ""))
     return {
         "announcements": len(rows),
-        "with_a_component_at_organic_signal_max": sum(
-            any(v >= config.organic_signal_max for v in parts.values()) for _, parts in rows
-        ),
+        "with_a_component_at_full": sum(any(v >= 1.0 for v in parts.values()) for _, parts in rows),
         "highest": {"value": round(value, 4), "component": name, "symbol": symbol} if value > 0 else None,
     }
 
@@ -129,7 +129,7 @@ def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG, *, estimated
     result = score(records, events, replay.items, days)
     result["backtest_seconds"] = round(seconds, 1)
     result["corpus"] = corpus_dir.name
-    result["organic_pump_signals"] = organic_pump_signals(((r.event, r.alert) for r in replay.records), config)
+    result["organic_pump_signals"] = organic_pump_signals((r.event, r.alert) for r in replay.records)
     result["account_ages"] = "estimated" if estimated_ages else "neutral"
     result["blind_review"] = alert_review.coverage(
         (r["symbol"], r["at"], r["kind"]) for r in records if r["event"] in ("opened", "reopened")

@@ -1,24 +1,30 @@
 """``python -m eval.real.signal_shares``: how strong each pump signal runs in real talk that
-nobody is pumping, read exactly as the detector reads a window.
+nobody is pumping, read as the detector reads it.
 
-The development corpus (``wsb-2021-05-07``) lost its punctuation and emoji, so the emoji
-and cashtag signals, and ``organic_signal_max`` (an organic alert is held when one
-pump-risk component is at its full share), cannot be measured on it. The December 2020 sample
+The development corpus (``wsb-2021-05-07``) lost its punctuation and emoji, so the emoji and
+cashtag signals cannot be measured on it. The December 2020 sample
 (``wsb-2020-12-01-pushshift``: 16.5 hours of posts and 15 minutes of comments, text as
 posted) can. It is replayed through the backtest (the production counting rules, duplicates
-included); every ticker with the distinct authors an organic alert needs (``min_authors``)
-gets its 24-hour window's pump-risk components. Account ages are neutral in that sample, so
-the new-account component reads 0 there. One quiet day of one community: what ordinary talk
-looks like, not a frenzy's worst.
+included), and at every hour a ticker was evaluated its pump-risk components are read from
+the window the detector reads them from (:func:`common.detection.signals.read_from`). Only
+evaluations with the distinct authors an organic alert needs (``min_authors``) count: the
+others could never be called organic. A rule that let one component at its full share hold
+an organic alert would hold the ones reported at full here. Account ages are neutral in that
+sample, so the new-account component reads 0. One day of one community: ordinary talk, not
+a frenzy's worst.
 """
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from common.detection import backtest
+from common.detection.baseline import HOUR
+from common.detection.engine import TickerState
 from common.detection.pump import components
+from common.detection.signals import read_from
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.metrics import window
 from common.timekeys import hour_key
@@ -29,37 +35,47 @@ from eval.tickers.real_set import data_dir
 CORPUS = "wsb-2020-12-01-pushshift"
 
 
-def summarise(windows: dict[str, WindowStats], config: DetectionConfig) -> dict[str, Any]:
-    """Per component: the tickers at or over ``organic_signal_max``, and the highest value
-    with its ticker (pure: tested on its own)."""
-    rows = {symbol: components(stats, config) for symbol, stats in windows.items()}
-    out: dict[str, Any] = {"tickers": len(rows), "components": {}}
-    for name in sorted(next(iter(rows.values()), {})):
-        top = max(rows, key=lambda s: (rows[s][name], s))
+def summarise(evaluations: list[tuple[str, str, WindowStats]], config: DetectionConfig) -> dict[str, Any]:
+    """Per component: the evaluations (ticker, hour) with it at its full share, and the
+    highest value with its ticker (pure: tested on its own)."""
+    rows = [(symbol, hour, components(stats, config)) for symbol, hour, stats in evaluations]
+    out: dict[str, Any] = {"evaluations": len(rows), "tickers": len({s for s, _, _ in rows}), "components": {}}
+    for name in sorted(rows[0][2] if rows else {}):
+        value, symbol = max((parts[name], s) for s, _, parts in rows)
+        at_full = [(s, hour) for s, hour, parts in rows if parts[name] >= 1.0]
         out["components"][name] = {
-            "at_or_over_organic_signal_max": sorted(s for s in rows if rows[s][name] >= config.organic_signal_max),
-            "highest": round(rows[top][name], 4),
-            "highest_ticker": top if rows[top][name] > 0 else None,
+            "evaluations_at_full": len(at_full),
+            "at_full": [f"{s} {hour}" for s, hour in at_full],
+            "highest": round(value, 4),
+            "highest_ticker": symbol if value > 0 else None,
         }
+    return out
+
+
+def evaluations(tickers: Mapping[str, TickerState], config: DetectionConfig) -> list[tuple[str, str, WindowStats]]:
+    """Each ticker at the end of every hour it had mentions (when the replay evaluated it),
+    read from the window the detector reads, when it had ``min_authors`` distinct authors."""
+    out = []
+    for symbol, state in sorted(tickers.items()):
+        for index in sorted(state.counts):
+            last = hour_key(float(index * HOUR))
+            stats, _ = read_from(window(state.buckets, last, 6), window(state.buckets, last, 24), config)
+            if stats.distinct_authors >= config.min_authors:
+                out.append((symbol, last, stats))
     return out
 
 
 def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG) -> dict[str, Any]:
     corpus = backtest.load(corpus_dir)
     replay = backtest.run(corpus, config)
-    end = hour_key(max(i.created_utc for i in corpus.items()))
-    every = {symbol: window(state.buckets, end, 24) for symbol, state in replay.tickers.items()}
-    windows = {symbol: stats for symbol, stats in every.items() if stats.distinct_authors >= config.min_authors}
     buckets = [b for state in replay.tickers.values() for b in state.buckets.values()]
     mentions = sum(b.mentions for b in buckets)
-    emoji = sum(b.emoji_heavy_mentions for b in buckets)
-    result = summarise(windows, config)
+    result = summarise(evaluations(replay.tickers, config), config)
     result.update(
         corpus=corpus_dir.name,
         items=replay.items,
         mentions=mentions,
-        emoji_heavy_share=round(emoji / mentions, 4) if mentions else 0.0,
-        organic_signal_max=config.organic_signal_max,
+        emoji_heavy_share=round(sum(b.emoji_heavy_mentions for b in buckets) / mentions, 4) if mentions else 0.0,
         account_ages="neutral (the sample has none)",
     )
     return result
@@ -77,12 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     result = run(corpus_dir)
     print(
         f"{result['mentions']} mentions in {result['items']} items, {result['emoji_heavy_share']:.1%} emoji-heavy; "
-        f"{result['tickers']} tickers with {DEFAULT_CONFIG.min_authors} authors or more"
+        f"{result['evaluations']} evaluations of {result['tickers']} tickers with "
+        f"{DEFAULT_CONFIG.min_authors} authors or more"
     )
     for name, row in result["components"].items():
         print(
-            f"  {name:<22} highest {row['highest']:.2f} ({row['highest_ticker'] or '-'}), at full: "
-            f"{row['at_or_over_organic_signal_max'] or 'none'}"
+            f"  {name:<22} highest {row['highest']:.2f} ({row['highest_ticker'] or '-'}), "
+            f"at full in {row['evaluations_at_full']}: {', '.join(row['at_full']) or 'none'}"
         )
     if args.refresh:
         results.record("real_signal_shares", result)

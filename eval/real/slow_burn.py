@@ -6,15 +6,16 @@ any spike, as its own alert kind". Whether such a signal comes earlier than the 
 and how often it fires on tickers with no event, is a question for the real corpus, so this
 study replays it (``wsb-2021-05-07``, the backtest with the production configuration) and
 reads every ticker's distinct authors per UTC day from the hour buckets the
-detector keeps. A day *fires* when the ticker's distinct authors grew on each of the last
-``run`` days, reached ``min_authors`` (the organic alert's floor, read from the config) and
+detector keeps. A day *fires* when the ticker's distinct authors rose day over day across the
+last ``run`` days (``run - 1`` rises), reached ``min_authors`` (the organic alert's floor, read from the config) and
 ``lift`` times its daily average of the week before; variants also ask that its share of the
 community's authors grew (a frenzy lifts every ticker). DD cannot be asked: the corpus lost
 its flairs, so it holds no DD post.
 
-Per variant: fires per day that are about no labelled event (the cost, against the spike
-alerts' false alerts per day), and per event the hours a firing came before the event's
-first organic alert. The grid was written before the figures were read, and nothing is tuned
+Per variant: firings (ticker-days) per day that are about no labelled event (the cost; the
+spike alerts' false alerts count episodes, so the units differ), and per event the hours a
+firing came before the event's first organic alert, within the same window that makes a
+firing about the event. The grid was written before the figures were read, and nothing is tuned
 on it: it informs whether to build the kind at all.
 """
 
@@ -39,7 +40,6 @@ from eval.tickers.real_set import data_dir
 DAY = 24 * HOUR
 WEEK = 7
 RUNS, LIFTS = (3, 4), (2.0, 3.0)
-LOOK_BACK = 7 * DAY  # a firing this long before the discussion started counts as early for it
 
 
 def fires(
@@ -94,7 +94,7 @@ def score(
             (day + 1) * DAY
             for symbol, day in firings
             if symbol == e["ticker"]
-            and e["discussion_start"] - LOOK_BACK <= (day + 1) * DAY
+            and e["discussion_start"] - WINDOW_BEFORE <= (day + 1) * DAY
             and (first is None or (day + 1) * DAY < first)
         ]
         leads[e["ticker"]] = None if not early or first is None else round((first - min(early)) / HOUR, 1)

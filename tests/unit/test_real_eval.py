@@ -3,11 +3,13 @@
 from dataclasses import replace
 
 from common.detection.lifecycle import Alert
+from common.detection.pump import components
 from common.detection_config import DEFAULT_CONFIG
+from common.timekeys import hour_key
 from common.windows import WindowStats
 from eval.real.run import organic_pump_signals, score
-from eval.real.signal_shares import summarise
-from tests.unit.detect_helpers import alert
+from eval.real.signal_shares import evaluations, summarise
+from tests.unit.detect_helpers import H0, HOUR, alert, mentions, state_of
 
 H = 3600.0
 EVENT = {
@@ -57,25 +59,41 @@ def test_organic_announcements_are_summarised_by_the_pump_signals_they_carried()
             ("escalated", announced("UWMC", emoji_spam=1.0, new_accounts=0.2)),
             ("updated", announced("AMC", emoji_spam=1.0)),  # not announced
             ("opened", announced("EDU", "pump", copy_paste=1.0)),  # a pump flag, not organic
-        ],
-        DEFAULT_CONFIG,
+        ]
     )
     assert result == {
         "announcements": 2,
-        "with_a_component_at_organic_signal_max": 1,
+        "with_a_component_at_full": 1,
         "highest": {"value": 1.0, "component": "emoji_spam", "symbol": "UWMC"},
     }
-    assert organic_pump_signals([], DEFAULT_CONFIG)["highest"] is None
+    assert organic_pump_signals([])["highest"] is None
 
 
-def test_signal_shares_name_the_tickers_with_a_signal_at_its_full_share() -> None:
-    calm = WindowStats(hours=24, mentions=20, distinct_authors=20, author_diversity=1.0, emoji_share=0.15)
-    spam = WindowStats(hours=24, mentions=20, distinct_authors=20, author_diversity=1.0, emoji_share=0.3)
-    result = summarise({"CALM": calm, "SPAM": spam}, DEFAULT_CONFIG)
-    assert result["tickers"] == 2
+def test_signal_shares_count_the_evaluations_with_a_signal_at_its_full_share() -> None:
+    calm = WindowStats(hours=6, mentions=20, distinct_authors=20, author_diversity=1.0, emoji_share=0.15)
+    spam = WindowStats(hours=6, mentions=20, distinct_authors=20, author_diversity=1.0, emoji_share=0.3)
+    result = summarise(
+        [("NIO", "2020120112", spam), ("NIO", "2020120113", calm), ("GME", "2020120113", calm)], DEFAULT_CONFIG
+    )
+    assert (result["evaluations"], result["tickers"]) == (3, 2)
     assert result["components"]["emoji_spam"] == {
-        "at_or_over_organic_signal_max": ["SPAM"],
+        "evaluations_at_full": 1,
+        "at_full": ["NIO 2020120112"],
         "highest": 1.0,
-        "highest_ticker": "SPAM",
+        "highest_ticker": "NIO",
     }
     assert result["components"]["copy_paste"]["highest_ticker"] is None
+    assert summarise([], DEFAULT_CONFIG)["components"] == {}
+
+
+def test_signal_shares_read_each_hour_from_the_window_the_detector_reads() -> None:
+    # An hour of 14 emoji-spam posts after a quiet day of 20 plain ones: the detector reads the
+    # last six hours (12 mentions or more), where emoji is at full; the day would dilute it.
+    quiet = [m for h in range(H0, H0 + 20) for m in mentions(h, 1, prefix=f"q{h}_")]
+    state = state_of([*quiet, *mentions(H0 + 22, 14, emoji=12)])
+    read = {hour: stats for _, hour, stats in evaluations({"NIO": state}, DEFAULT_CONFIG)}
+    assert hour_key(float((H0 + 6) * HOUR)) not in read  # 7 authors in the day: never organic
+    assert read[hour_key(float((H0 + 19) * HOUR))].hours == 24
+    spam = read[hour_key(float((H0 + 22) * HOUR))]
+    assert spam.hours == 6
+    assert components(spam, DEFAULT_CONFIG)["emoji_spam"] == 1.0

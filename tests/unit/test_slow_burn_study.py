@@ -32,3 +32,11 @@ def test_a_firing_before_an_events_first_alert_is_early_and_one_elsewhere_is_a_c
     assert result["firings_about_no_event_per_day"] == round(1 / 30, 3)
     late = score(daily, COMMUNITY, [event], {"BB": 22 * DAY}, days=range(10, 40), run=3, lift=3.0, shares=True)
     assert late["hours_earlier"] == {"BB": None}
+
+
+def test_a_firing_days_before_the_discussion_began_is_a_cost_not_a_lead() -> None:
+    daily = {"BB": {**QUIET, 20: 4, 21: 6, 22: 9}}
+    event = {"ticker": "BB", "discussion_start": 28 * DAY, "peak": 30 * DAY}  # five days after the firing
+    result = score(daily, COMMUNITY, [event], {"BB": 29 * DAY}, days=range(10, 40), run=3, lift=3.0, shares=True)
+    assert result["hours_earlier"] == {"BB": None}
+    assert result["firings_about_no_event_per_day"] == round(1 / 30, 3)
