@@ -23,7 +23,7 @@ from typing import Any
 from common.detection import backtest
 from common.detection.baseline import HOUR
 from common.detection.engine import TickerState
-from common.detection.pump import components
+from common.detection.pump import components, pump_risk
 from common.detection.signals import read_from
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.metrics import window
@@ -35,17 +35,27 @@ from eval.tickers.real_set import data_dir
 CORPUS = "wsb-2020-12-01-pushshift"
 
 
-def summarise(evaluations: list[tuple[str, str, WindowStats]], config: DetectionConfig) -> dict[str, Any]:
+def summarise(read: list[tuple[str, str, WindowStats]], config: DetectionConfig) -> dict[str, Any]:
     """Per component: the evaluations (ticker, hour) with it at its full share, and the
     highest value with its ticker (pure: tested on its own)."""
-    rows = [(symbol, hour, components(stats, config)) for symbol, hour, stats in evaluations]
+    rows = [(symbol, hour, components(stats, config)) for symbol, hour, stats in read]
     out: dict[str, Any] = {"evaluations": len(rows), "tickers": len({s for s, _, _ in rows}), "components": {}}
     for name in sorted(rows[0][2] if rows else {}):
         value, symbol = max((parts[name], s) for s, _, parts in rows)
-        at_full = [(s, hour) for s, hour, parts in rows if parts[name] >= 1.0]
+        at_full = [
+            {
+                "ticker": s,
+                "hour": hour,
+                "authors": stats.distinct_authors,
+                "avg_text_length": round(stats.avg_text_length),
+                "pump_risk": pump_risk(stats, config).risk,
+            }
+            for (s, hour, parts), (_, _, stats) in zip(rows, read, strict=True)
+            if parts[name] >= 1.0
+        ]
         out["components"][name] = {
             "evaluations_at_full": len(at_full),
-            "at_full": [f"{s} {hour}" for s, hour in at_full],
+            "at_full": at_full,
             "highest": round(value, 4),
             "highest_ticker": symbol if value > 0 else None,
         }
@@ -99,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in result["components"].items():
         print(
             f"  {name:<22} highest {row['highest']:.2f} ({row['highest_ticker'] or '-'}), "
-            f"at full in {row['evaluations_at_full']}: {', '.join(row['at_full']) or 'none'}"
+            f"at full in {row['evaluations_at_full']}: "
+            + (", ".join(f"{e['ticker']} {e['hour']} ({e['authors']} authors)" for e in row["at_full"]) or "none")
         )
     if args.refresh:
         results.record("real_signal_shares", result)

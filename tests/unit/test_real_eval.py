@@ -9,7 +9,7 @@ from common.timekeys import hour_key
 from common.windows import WindowStats
 from eval.real.run import organic_pump_signals, score
 from eval.real.signal_shares import evaluations, summarise
-from tests.unit.detect_helpers import H0, HOUR, alert, mentions, state_of
+from tests.unit.detect_helpers import H0, HOUR, alert, evaluate_at, mentions, state_of
 
 H = 3600.0
 EVENT = {
@@ -69,6 +69,16 @@ def test_organic_announcements_are_summarised_by_the_pump_signals_they_carried()
     assert organic_pump_signals([])["highest"] is None
 
 
+def test_organic_pump_signals_read_the_metrics_the_detector_writes() -> None:
+    spam = evaluate_at(state_of(mentions(H0 + 240, 30, emoji=12)), (H0 + 240) * HOUR + 3599.0)
+    stored = replace(alert("NIO", 0.0), trigger={"metrics": spam.metrics_doc()})
+    assert organic_pump_signals([("opened", stored)])["highest"] == {
+        "value": 1.0,
+        "component": "emoji_spam",
+        "symbol": "NIO",
+    }
+
+
 def test_signal_shares_count_the_evaluations_with_a_signal_at_its_full_share() -> None:
     calm = WindowStats(hours=6, mentions=20, distinct_authors=20, author_diversity=1.0, emoji_share=0.15)
     spam = WindowStats(hours=6, mentions=20, distinct_authors=20, author_diversity=1.0, emoji_share=0.3)
@@ -78,7 +88,7 @@ def test_signal_shares_count_the_evaluations_with_a_signal_at_its_full_share() -
     assert (result["evaluations"], result["tickers"]) == (3, 2)
     assert result["components"]["emoji_spam"] == {
         "evaluations_at_full": 1,
-        "at_full": ["NIO 2020120112"],
+        "at_full": [{"ticker": "NIO", "hour": "2020120112", "authors": 20, "avg_text_length": 0, "pump_risk": 0.1}],
         "highest": 1.0,
         "highest_ticker": "NIO",
     }
@@ -94,6 +104,7 @@ def test_signal_shares_read_each_hour_from_the_window_the_detector_reads() -> No
     read = {hour: stats for _, hour, stats in evaluations({"NIO": state}, DEFAULT_CONFIG)}
     assert hour_key(float((H0 + 6) * HOUR)) not in read  # 7 authors in the day: never organic
     assert read[hour_key(float((H0 + 19) * HOUR))].hours == 24
+    assert hour_key(float((H0 + 21) * HOUR)) not in read  # no mention that hour: no evaluation
     spam = read[hour_key(float((H0 + 22) * HOUR))]
-    assert spam.hours == 6
+    assert (spam.hours, spam.mentions) == (6, 17)  # hours 17 to 22: three quiet ones and the burst
     assert components(spam, DEFAULT_CONFIG)["emoji_spam"] == 1.0

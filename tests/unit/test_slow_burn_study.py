@@ -40,3 +40,11 @@ def test_a_firing_days_before_the_discussion_began_is_a_cost_not_a_lead() -> Non
     result = score(daily, COMMUNITY, [event], {"BB": 29 * DAY}, days=range(10, 40), run=3, lift=3.0, shares=True)
     assert result["hours_earlier"] == {"BB": None}
     assert result["firings_about_no_event_per_day"] == round(1 / 30, 3)
+
+
+def test_the_lift_is_over_the_seven_days_just_before_the_run() -> None:
+    # Days 13 to 19 at 2 authors; day 12 busy (outside that week); the run is days 20 to 22.
+    authors = {**QUIET, 12: 100, 20: 4, 21: 6, 22: 9}
+    assert fires(authors, COMMUNITY, 22, run=3, lift=4.2, min_authors=8, shares=True)  # 9 >= 4.2 x 2
+    # a week a day earlier would hold day 12's 100; a day later, day 20's 4 (9 < 4.2 x 2.29)
+    assert not fires({**authors, 19: 4}, COMMUNITY, 22, run=3, lift=4.2, min_authors=8, shares=True)
