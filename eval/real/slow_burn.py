@@ -34,6 +34,7 @@ from common.detection_config import DEFAULT_CONFIG
 from common.metrics import window
 from common.timekeys import hour_key
 from eval.real import ages, results
+from eval.real import run as real
 from eval.real.run import EVENTS, WINDOW_AFTER, WINDOW_BEFORE
 from eval.tickers.real_set import data_dir
 
@@ -127,20 +128,9 @@ def run(corpus_dir: Path) -> dict[str, Any]:
         }
         for symbol, state in replay.tickers.items()
     }
-    organic = [r.to_json() for r in replay.records if r.event in ("opened", "reopened") and r.alert.kind == "organic"]
     events = json.loads(EVENTS.read_text())["events"]
-    first_alerts = {
-        e["ticker"]: min(
-            (
-                r["at"]
-                for r in organic
-                if r["symbol"] == e["ticker"]
-                and e["discussion_start"] - WINDOW_BEFORE <= r["at"] <= e["peak"] + WINDOW_AFTER
-            ),
-            default=None,
-        )
-        for e in events
-    }
+    scored = real.score([r.to_json() for r in replay.records], events, replay.items, float(last_day - first_day))
+    first_alerts = {e["ticker"]: e["first_alert"] for e in scored["events"]}  # as eval-real times them
     community = {d: len(a) for d, a in community_authors.items()}
     variants = [
         score(
