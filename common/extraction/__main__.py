@@ -1,0 +1,5 @@
+import sys
+
+from common.extraction.cli import main
+
+sys.exit(main())

@@ -1,0 +1,396 @@
+"""The hot loop: one pass over a text finds its cashtags, names and capitalised symbols, and
+weighs each bare symbol against the context its kind needs (``lexicon``). Written for
+speed, since it runs on every post and comment."""
+
+import functools
+import re
+from collections.abc import Callable
+
+from common.extraction.evidence import (
+    _adjacent,
+    _after_subject,
+    _ends_word,
+    _may_be_adjacent,
+    _named_alongside,
+    _named_before,
+    _near,
+    _opens_title,
+    _short_line,
+    _shouting,
+    _strong_before,
+)
+from common.extraction.lexicon import (
+    _ACCEPT,
+    _ADJACENT,
+    _ALWAYS_WORD,
+    _ASCII_WORDS,
+    _BAD_AFTER,
+    _BAD_BEFORE,
+    _CASHTAG,
+    _CUE_BYTES,
+    _CUE_NUMBER,
+    _CUE_WINDOW,
+    _GLUE,
+    _NEARBY,
+    _PAIR_BEFORE,
+    _STRONG,
+    _UNLESS_LOUD,
+    _WELL_KNOWN,
+    _Found,
+    _Kind,
+)
+from common.extraction.lists import _in_lists
+from common.extraction.prose import _URLISH, _not_prose
+from common.extraction.senses import _OTHER_SENSE, _drop_other_senses, _drop_parts_and_acronyms, _not_the_company
+from common.extraction.universe import _Plain, _policy, _Shouted, _Universe, _universe
+
+# Who is shown the bare symbols once the rules have judged them: (prose, bare, refused, found);
+# :func:`candidates` collects them for measuring a learned second opinion.
+_Weigh = Callable[[str, list[tuple[str, int, int]], list[tuple[str, int, int, int]], dict[int, _Found]], None]
+
+
+def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
+    text: str, thread_symbols: frozenset[str], weigh: "_Weigh | None" = None
+) -> list[_Found]:
+    """The mentions in ``text``. Written for speed, since it runs on every post and comment:
+    the words of the text are split and matched against every name and symbol in C
+    (:func:`_ascii_words`, one set intersection); Python looks only at the few words that
+    can be tickers, and only there finds positions and weighs context."""
+    u = _universe()
+    found: dict[int, _Found] = {}  # start -> mention
+    if "`" in text or "    " in text or "\t" in text or ("/" in text and _URLISH.search(text) is not None):
+        prose = _not_prose(text, u, found)
+    else:
+        prose = text
+    words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
+    if thread_symbols:
+        _named_in_context(prose, words, thread_symbols, found)
+    known_words = u.words
+    hits = known_words.keys() & words
+    if not _LONE_CAPITALS.isdisjoint(words) and _SPACED.search(prose) is not None:
+        _spelled_out(prose, u, found)
+    if not hits:
+        if "$" in prose:
+            _cashtags(prose, u.names, found)
+        elif not found:
+            return []
+        if len(found) < 2:
+            return list(found.values())
+        return [found[k] for k in sorted(found)]
+    bare: list[tuple[str, int, int]] = []
+    least = _STRONG  # the least context any bare symbol in ``bare`` needs
+    adjacent: bool | None = None  # whether the text has any word that can be evidence next to a symbol
+    n = len(prose)
+    for word in hits:
+        what = known_words[word]
+        options: tuple[tuple[str, str], ...]
+        alone: str | int | None
+        if isinstance(what, (int, str)):
+            options, alone = (), what
+        elif isinstance(what, tuple):
+            options, alone = what
+        elif isinstance(what, _Shouted):
+            _shouted_name(prose, word.decode(), what.symbol, found)
+            continue
+        elif isinstance(what, _Plain):
+            if adjacent is None:
+                adjacent = _may_be_adjacent(prose, words)
+            if adjacent:
+                _plain_written(prose, word.decode(), what.symbol, found)
+            continue
+        else:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
+            _lower_names(prose, what, found)
+            continue
+        token = word.decode()
+        length = len(token)
+        start = prose.find(token)
+        while start >= 0:
+            end = start + length
+            prev = prose[start - 1] if start else " "
+            after = prose[end] if end < n else " "
+            if (
+                (prev in _BAD_BEFORE and not (prev == "/" and _PAIR_BEFORE.search(prose, max(0, start - 8), start)))
+                or after in _BAD_AFTER
+                or (prev > "\x7f" and prev.isalnum())
+                or (after > "\x7f" and after.isalnum())
+                or (after == "-" and prose[end + 1 : end + 2].isdigit())
+            ):
+                # Glued ("x$Y", "sec.gov/GME", "u/NVDA"), part of a longer word ("GMEX") or a model
+                # or drug name ("GLP-1", "F-150"); a name may go on past an ampersand ("AT&T").
+                if after == "&" and options and prev not in _BAD_BEFORE:
+                    _phrase(prose, start, options, found)
+            elif options and _phrase(prose, start, options, found):
+                pass
+            elif isinstance(alone, int):
+                if after == "." and prose[end + 1 : end + 2].isalpha():
+                    pass  # "NVDA.com", "GME.Then"
+                elif alone == _ACCEPT:  # a well-known ticker that is no word: no context needed
+                    found[start] = (token, start, end, "symbol", 0.85, True)
+                else:
+                    bare.append((token, start, alone))
+                    least = min(least, alone)
+            elif alone == ".":
+                share = f"{token}.{prose[end + 1 : end + 2]}"
+                if share in u.kinds and not prose[end + 2 : end + 3].isalnum():
+                    policy = _policy(share, u.kinds[share])
+                    bare.append((share, start, policy))
+                    least = min(least, policy)
+            elif alone:
+                found[start] = (alone, start, end, "symbol" if token.upper() == alone else "name", 0.9, True)
+            start = prose.find(token, end)
+    if "$" in prose:
+        _cashtags(prose, u.names, found)
+    if bare and (least < _ADJACENT or thread_symbols or found or "(" in prose or _may_be_adjacent(prose, words)):
+        refused = _bare_words(prose, words, bare, u, found, thread_symbols)
+    else:
+        refused = [(symbol, start, start + len(symbol), policy) for symbol, start, policy in bare]
+    if bare and weigh is not None:
+        weigh(prose, bare, refused, found)
+    if not _OTHER_SENSE.isdisjoint([f[0] for f in found.values()]):
+        _drop_other_senses(prose, found)
+    if len(found) < 2:
+        if found and _not_the_company(prose, next(iter(found.values())), u):
+            return []
+        return list(found.values())
+    _drop_parts_and_acronyms(prose, found, u)
+    return [found[k] for k in sorted(found)]
+
+
+def _cashtag_symbols(prose: str, names: dict[str, str]) -> list[str]:
+    """The distinct known cashtags in ``prose``, in order: what :func:`_cashtags` finds, for
+    :func:`symbols`, without positions."""
+    out: list[str] = []
+    for tag in _CASHTAG.findall(prose):
+        if len(tag) == 1 and tag.islower():
+            continue  # "$s upon $s": money
+        symbol = tag.upper()
+        if symbol not in names:
+            if "." not in symbol:
+                continue
+            symbol = symbol.split(".")[0]  # "$GME.Then": a missing space
+            if symbol not in names:
+                continue
+        if symbol not in out:
+            out.append(symbol)
+    return out
+
+
+def _named_in_context(prose: str, words: list[bytes], thread_symbols: frozenset[str], found: dict[int, _Found]) -> None:
+    """A symbol its thread or community names (the post's symbols, for a comment; what enough
+    authors called a ticker today), written here in lower case or as a name: the ticker, as
+    its own readers write it. Where it is no English word at all ("negg", "Clov") that is
+    enough; a word ("wish", "Plug") also needs a trade right next to it ("buying Wish",
+    "wish calls"), so "I wish" and "pull the plug" stay words."""
+    adjacent: bool | None = None
+    present: set[bytes] | None = None
+    for form, symbol, word in _context_forms(thread_symbols):
+        if form not in prose:  # one C-level search: the form is seldom there at all
+            continue
+        if present is None:
+            present = set(words)
+        if form.encode() not in present:  # inside a longer word: "override", "pride"
+            continue
+        if word and adjacent is None:
+            adjacent = _may_be_adjacent(prose, words)
+        if word and not adjacent:
+            continue
+        for m in re.finditer(rf"(?<![\w$/]){form}(?!\w)", prose):
+            if not word or (_adjacent(prose, m.start(), m.end(), moon=True) and not _after_subject(prose, m.start())):
+                found.setdefault(m.start(), (symbol, m.start(), m.end(), "name", 0.7 if word else 0.75, True))
+
+
+@functools.lru_cache(maxsize=256)
+def _context_forms(thread_symbols: frozenset[str]) -> tuple[tuple[str, str, bool], ...]:
+    """The lower-case and capitalised forms :func:`_named_in_context` looks for, and whether
+    each is an English word: worked out once per thread (a community's set lasts an hour)."""
+    u = _universe()
+    out: list[tuple[str, str, bool]] = []
+    for symbol in sorted(thread_symbols):
+        if len(symbol) < 3 or not symbol.isalpha():
+            continue
+        kind = u.kinds.get(symbol)
+        word = symbol in u.wordlike
+        if word and (kind is _Kind.JARGON or symbol in u.everyday or symbol in _ALWAYS_WORD):
+            continue
+        if word or kind is _Kind.DISTINCT:
+            out += [(symbol.lower(), symbol, word), (symbol.capitalize(), symbol, word)]
+    return tuple(out)
+
+
+def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
+    """A symbol that is no English word, written in lower case or capitalised with a trade
+    right next to it ("negg YOLO", "Negg puts", "bought clne"): how people type a ticker on a
+    phone. Jargon and words never: "itm calls" is no ETF."""
+    start = prose.find(token)
+    while start >= 0:
+        end = start + len(token)
+        prev = prose[start - 1] if start else " "
+        if not (prev.isalnum() or prev in "_$/") and _ends_word(prose, end) and _adjacent(prose, start, end, moon=True):
+            found.setdefault(start, (symbol, start, end, "name", 0.7, True))
+        start = prose.find(token, end)
+
+
+def _shouted_name(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
+    """A name in capitals where the line shouts, with a finance word or number beside it, as a
+    bare symbol in such a line needs: many names are words too ("AFFIRM", "SNOWFLAKE"), and
+    the names that are none already match in any case (``aliases.csv`` "any")."""
+    start = prose.find(token)
+    while start >= 0:
+        end = start + len(token)
+        if (
+            _ends_word(prose, end)
+            and (start == 0 or not prose[start - 1].isalnum())
+            and _shouting(prose, start)
+            and _near(prose, [], start, end)
+        ):
+            found.setdefault(start, (symbol, start, end, "name", 0.8, True))
+        start = prose.find(token, end)
+
+
+def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, _Found]) -> None:
+    """Lower-case names and tickers ("gamestop", "tsla", "bank of america") where they stand
+    as words of their own."""
+    for spelling, symbol in spellings:
+        start = prose.find(spelling)
+        while start >= 0:
+            end = start + len(spelling)
+            prev = prose[start - 1] if start else " "
+            if not (prev.isalnum() or prev in _GLUE) and _ends_word(prose, end):
+                method = "symbol" if spelling.upper() == symbol else "name"
+                found.setdefault(start, (symbol, start, end, method, 0.85, True))
+            start = prose.find(spelling, end)
+
+
+# A run of single capitals: "G M E", "A M C".
+_SPACED = re.compile(r"(?<![\w$])[A-Z](?: [A-Z]){2,4}(?!\w)")
+# Capitals that stand alone as words, bar "I" and "A": a text with none (most) has no such run,
+# and one set check (in C) spares the regex over it.
+_LONE_CAPITALS = frozenset(bytes([c]) for c in b"BCDEFGHJKLMNOPQRSTUVWXYZ")
+
+
+def _spelled_out(prose: str, u: _Universe, found: dict[int, _Found]) -> None:
+    """A well-known ticker spelled letter by letter is how posters write around the bots and
+    filters that react to the symbol itself; only a whole run counts ("I M A" is no ticker),
+    and only a symbol that is no word, so a spelled abbreviation ("U S A") stays one."""
+    for m in _SPACED.finditer(prose):
+        symbol = m.group(0).replace(" ", "")
+        if symbol in _WELL_KNOWN and u.kinds.get(symbol) is _Kind.DISTINCT:
+            found.setdefault(m.start(), (symbol, m.start(), m.end(), "symbol", 0.8, True))
+
+
+def _cashtags(prose: str, names: dict[str, str], found: dict[int, _Found]) -> None:
+    """Cashtags, listed or not: "$GME", "$gme", "$BRK.B"; "$BBBY" (delisted) is kept as
+    unknown; "$5" and "x$Y" are not cashtags."""
+    for m in _CASHTAG.finditer(prose):
+        if len(m.group(1)) == 1 and m.group(1).islower():
+            continue  # "$s upon $s", "$k": money, not a ticker
+        symbol = m.group(1).upper()
+        if symbol not in names and "." in symbol:
+            symbol = symbol.split(".")[0]  # "$GME.Then": a missing space
+        known = symbol in names
+        start = m.start()
+        found[start] = (symbol, start, start + 1 + len(symbol), "cashtag", 0.99 if known else 0.5, known)
+
+
+def _phrase(prose: str, start: int, options: tuple[tuple[str, str], ...], found: dict[int, _Found]) -> bool:
+    """The longest multi-word name starting at ``start`` ("Bank of America"), if any."""
+    for spelling, symbol in options:
+        if prose.startswith(spelling, start) and _ends_word(prose, start + len(spelling)):
+            found[start] = (symbol, start, start + len(spelling), "name", 0.9, True)
+            return True
+    return False
+
+
+def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side read better than split apart
+    prose: str,
+    words: list[bytes],
+    bare: list[tuple[str, int, int]],
+    u: _Universe,
+    found: dict[int, _Found],
+    thread: frozenset[str],
+) -> list[tuple[str, int, int, int]]:
+    """Capitalised words that are listed symbols, accepted on the evidence their policy needs;
+    returns those refused.
+
+    Evidence anywhere: the same symbol as a cashtag or name in the text or in the thread, or
+    the company's name next to it ("Allstate (ALL)"). Evidence by place: the subject that
+    opens a title ("BB today", "VALE TO THE MOON"). Then two passes: the first accepts what
+    needs no neighbourhood; the second weighs the rest against finance words *and* the
+    tickers found so far, since a list like "JNJ, PG, KO" is its own context; last, a word
+    that stands in a list of tickers ("GME BB NOK", "FUBO, FUTU, FOUR") is one of them."""
+    seen = [f[0] for f in found.values()] if found else ()  # symbols named elsewhere in the text
+    parens = "(" in prose
+    multiline = "\n" in prose
+    cue_words: bool | None = None
+    shouting: bool | None = None  # for one-line texts (the usual), computed once when needed
+    pending: list[tuple[str, int, int]] = []
+    rejected: list[tuple[str, int, int, int]] = []
+    for symbol, start, policy in bare:
+        end = start + len(symbol)
+        if (
+            symbol in thread
+            or symbol in seen
+            or (
+                parens
+                and (prose[start - 1 : start] == "(" or prose[end : end + 2] == " (")
+                and _named_alongside(prose, start, end, u.names[symbol])
+            )
+            or (prose[start - 1 : start] == " " and _named_before(prose, start, symbol, u.names[symbol]))
+        ):
+            found.setdefault(start, (symbol, start, end, "symbol", 0.9, True))
+            continue
+        if (policy < _NEARBY or u.kinds.get(symbol) is _Kind.SOMEWHAT) and _opens_title(prose, start):
+            found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
+            continue
+        if policy >= _ADJACENT:
+            # A word or jargon needs a finance word right next to it: if the text has none at
+            # all (one C-level check per text, the usual case), only a list can still tell.
+            if cue_words is None:
+                cue_words = _may_be_adjacent(prose, words)
+            if not cue_words:
+                rejected.append((symbol, start, end, policy))
+                continue
+        if multiline:
+            loud = _shouting(prose, start)
+        elif shouting is None:
+            loud = shouting = len(prose) >= 10 and prose.isupper()  # _shouting, for one line
+        else:
+            loud = shouting
+        if policy == _UNLESS_LOUD:
+            if loud and not _short_line(prose, start):
+                pending.append((symbol, start, end))
+            else:
+                found.setdefault(start, (symbol, start, end, "symbol", 0.85, True))
+        elif policy == _NEARBY and not loud:
+            pending.append((symbol, start, end))
+        elif loud and policy != _NEARBY:
+            rejected.append((symbol, start, end, policy))  # capitals say nothing in a shouting line
+        else:  # a word or jargon in a mixed-case line, or a somewhat word-like symbol in a shouting one
+            if policy == _STRONG:
+                accepted = _strong_before(prose, start)
+            else:  # a word needs evidence right next to it
+                # An everyday word ("sell LOW", "long LIVE", "all in ON") is read by what follows it.
+                accepted = (cue_words if cue_words is not None else _may_be_adjacent(prose, words)) and _adjacent(
+                    prose, start, end, before=symbol not in u.everyday
+                )
+            if accepted:
+                found.setdefault(start, (symbol, start, end, "symbol", 0.7 if policy == _STRONG else 0.75, True))
+            else:
+                rejected.append((symbol, start, end, policy))
+    if pending and len(prose) > 2 * _CUE_WINDOW:
+        starts = sorted(found)
+        for symbol, start, end in pending:
+            if _near(prose, starts, start, end):
+                found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
+            else:
+                rejected.append((symbol, start, end, _NEARBY))
+    elif pending and (found or not _CUE_BYTES.isdisjoint(words) or _CUE_NUMBER.search(prose) is not None):
+        # a short text is one window: a finance word or another ticker anywhere in it counts
+        for symbol, start, end in pending:
+            found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
+    else:
+        rejected += [(symbol, start, end, _NEARBY) for symbol, start, end in pending]
+    if rejected and found:
+        _in_lists(prose, rejected, found)
+        return [r for r in rejected if r[1] not in found]
+    return rejected

@@ -1,0 +1,167 @@
+"""The other things a found symbol can be where it stands: a broker's app, a bank as analyst,
+"Google it", Bollinger Bands, a firm named after the letters, a currency after an amount,
+a term spelled out before its initials. Applied after the rules found a symbol."""
+
+import re
+
+from common.extraction.lexicon import _CUE_WINDOW, _CUE_WORDS, _WELL_KNOWN, _Found, _words
+from common.extraction.universe import _Universe, _words_of
+
+# Symbols whose name or letters, in some company, mean something else than the security.
+_PLATFORM = frozenset({"HOOD", "SCHW", "IBKR"})  # a broker's name is mostly the app people trade in
+_BROKER_LETTERS = frozenset({"TD"})  # on the forum, bare "TD" is TD Ameritrade ("TD said I can trade options")
+_BANK_SENSE = frozenset(  # ... unless the bank's business is the subject ("TD Bank beat estimates")
+    v.encode()
+    for w in ("bank", "earnings", "dividend", "dividends", "eps", "revenue")
+    for v in (w, w.title(), w.upper())
+)
+_BANK = frozenset({"GS", "JPM", "MS", "WFC", "C", "BAC", "DB", "UBS", "CS", "BCS", "JEF", "RY", "TD"})
+_NEXT_SENSE: dict[str, frozenset[str]] = {
+    "GOOGL": _words(
+        "it trends search searches searched sheets docs doc maps play translate drive news images home "
+        "assistant pay fi form forms earth chrome scholar finance lens is"
+    ),
+    "GOOG": _words("it trends search sheets docs maps play translate drive news finance is"),
+    "TD": _words("ameritrade waterhouse direct"),
+    "RBC": _words("capital"),
+    "V": _words("card cards application applications system status holders holder issue issues"),
+    "BB": _words("gun guns cream bands band"),
+    "DM": _words("me you for s d ed or"),  # a direct message: "DM me", "DM for info", "DM'd you"
+    "SPGI": _words("manufacturing market ratings rating pmi platts composite services"),  # a data vendor
+    "WEN": _words("lambo lambos moon tendies"),  # "WEN LAMBO": when, the forum's oldest joke
+    "SPOT": _words("gamma"),  # SpotGamma, an options-data service
+    "BK": _words("filing court protection"),  # bankruptcy
+}
+_PREV_SENSE: dict[str, frozenset[str]] = {
+    "GOOGL": _words("on"),  # "top query on Google"
+    "GOOG": _words("on"),
+    "DM": _words("a my me your the via can pls please"),  # "send me a DM", "you can DM"
+    "BK": _words("post pre declare declared declaring file filed filing chapter"),  # "post BK": bankruptcy
+}
+_WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it ("my DM shares")
+_LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
+_NEAR_SENSE: dict[str, frozenset[str]] = {
+    "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
+}
+_OTHER_SENSE = _PLATFORM | _BANK | _NEXT_SENSE.keys() | _PREV_SENSE.keys() | _NEAR_SENSE.keys()
+_STOCK_NEXT = _words(
+    "stock stocks share shares ipo ipos earnings call calls put puts option options valuation price market "
+    "s-1 listing lockup short shorts bagholders investors 🚀"
+)
+_TRADE_WORDS = _words("buy sell short hold")
+_STOCK_BEFORE = _words("bought buy buying sell selling sold short shorting long own owning invest invested")
+_BANK_ROLE = _words(  # a bank as analyst or underwriter of someone else's stock
+    "analyst analysts upgrade upgrades upgraded downgrade downgrades downgraded target targets rating ratings "
+    "initiates initiated reiterates reiterated overweight underweight outperform underperform coverage pt "
+    "underwriter underwriters underwritten bookrunner bookrunners lowers raises cuts view views "
+    "expects forecasts predicts strategist strategists economist economists maker makers"
+)
+
+
+def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
+    """Forget mentions that read, in their place, as something else: a broker as the app
+    ("my Robinhood account"), a bank as an analyst ("RBC downgrades BB"), "Google it",
+    "TD Ameritrade", Bollinger Bands. A symbol also named as a cashtag stays."""
+    cashtagged = {f[0] for f in found.values() if f[3] == "cashtag"}
+    for start, f in list(found.items()):
+        symbol, end, method = f[0], f[2], f[3]
+        if symbol not in _OTHER_SENSE or method == "cashtag" or symbol in cashtagged:
+            continue
+        after = [
+            w.strip(",.:;!?()'\"’").removesuffix("'s").removesuffix("’s")
+            for w in prose[end : end + 40].lower().split()[:2]
+        ]
+        before = prose[max(0, start - 40) : start].lower().split()[-3:]
+        near = set(_words_of(prose[max(0, start - _CUE_WINDOW) : end + _CUE_WINDOW]))
+        drop = (bool(after) and after[0] in _NEXT_SENSE.get(symbol, ())) or (
+            bool(before) and before[-1] in _PREV_SENSE.get(symbol, ())
+        )
+        if symbol in _NEAR_SENSE:
+            drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])
+        stock_sense = (
+            (bool(after) and after[0] in _STOCK_NEXT)
+            or (bool(before) and before[-1] in _STOCK_BEFORE)
+            or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
+        )
+        if symbol in _PLATFORM and method == "name":
+            drop = drop or not stock_sense
+        if symbol in _BROKER_LETTERS and method == "symbol":
+            drop = drop or not (stock_sense or not near.isdisjoint(_BANK_SENSE))
+        if symbol in _WORD_SENSE:
+            drop = drop and not stock_sense and not (bool(before) and before[-1] in _LIST_WORDS)
+        if symbol in _BANK and method == "name":
+            drop = drop or (not stock_sense and not near.isdisjoint(w.encode() for w in _BANK_ROLE))
+        if drop:
+            del found[start]
+
+
+_INITIALS = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+def _spelled_before(prose: str, f: _Found, u: _Universe) -> bool:
+    """Whether a bare symbol only abbreviates the words right before it ("Renewable Natural
+    Gas (RNG)", "Exchange Traded Fund ETF"): a term being defined, not the company, unless
+    those words are the company's own name ("Advanced Micro Devices AMD")."""
+    symbol, start, method = f[0], f[1], f[3]
+    if method != "symbol" or not 3 <= len(symbol) <= 5 or not symbol.isalpha():
+        return False  # two initials match by chance too often ("Bananas Buy BB")
+    cut = max(0, start - 2)
+    last = max(prose.rfind(" ", 0, cut), prose.rfind("\n", 0, cut)) + 1  # the word before: "Gas " or "Gas ("
+    if prose[last : last + 1] != symbol[-1]:
+        return False  # the usual case, decided without a regex
+    before = _INITIALS.findall(prose, max(0, start - 16 * len(symbol)), start)[-len(symbol) :]
+    if len(before) < len(symbol) or "".join(w[0] for w in before).upper() != symbol:
+        return False
+    if not all(w[0].isupper() and not w.isupper() and w.lower().encode() not in _CUE_WORDS for w in before):
+        return False  # "APE MAKING CAKE AMC", "Short Buy SB": in capitals or trades, initials are chance
+    if u.aliases.get(" ".join(before)) == symbol:
+        return False
+    name = re.sub(r"[^a-z]", "", u.names.get(symbol, "").lower())
+    return not name.startswith(re.sub(r"[^a-z]", "", "".join(before).lower()))
+
+
+# A capitalised word after a lesser-known symbol that makes it a firm of its own: "HIG
+# Capital", "JMP Securities" are investors and analysts, not the listed company. Not for the
+# well-known tickers ("PLTR Partners With IBM", "GME Research") nor before a verb.
+_FIRM_AFTER = re.compile(r"[ \t]+(?:Capital|Securities|Research)\b(?![ \t]+(?:[Ww]ith|[Ss]ays?|[Ii]nto|[Tt]hread)\b)")
+# Currency codes: after an amount ("raised 7B NOK") they are money, not Nokia.
+_CURRENCIES = frozenset({"NOK", "SEK", "DKK", "CHF", "EUR", "GBP", "JPY", "AUD", "HKD", "CNY", "INR", "BRL", "MXN"})
+# "7B NOK", "2 billion NOK"; "5k NOK" is a share count and a bare "9 NOK" may be a table
+_AMOUNT_BEFORE = re.compile(r"\d\s?(?:[Bb]n?|mn|million|billion)\s\Z")
+
+
+def _not_here(prose: str, f: _Found) -> bool:
+    """Whether a bare symbol reads, in this place only, as something other than its company:
+    a firm named after it or a currency after an amount ("NOK calls" later is Nokia again)."""
+    symbol, start, end = f[0], f[1], f[2]
+    if f[3] != "symbol":
+        return False
+    if symbol not in _WELL_KNOWN and _FIRM_AFTER.match(prose, end):
+        return True
+    return symbol in _CURRENCIES and _AMOUNT_BEFORE.search(prose, max(0, start - 16), start) is not None
+
+
+def _not_the_company(prose: str, f: _Found, u: _Universe) -> bool:
+    """Whether a lone bare symbol is something else where it stands (:func:`_not_here`) or a
+    term spelled out before it (:func:`_spelled_before`)."""
+    return _not_here(prose, f) or _spelled_before(prose, f, u)
+
+
+def _drop_parts_and_acronyms(prose: str, found: dict[int, _Found], u: _Universe) -> None:
+    """Forget a bare symbol inside a name already found ("Sirius XM" is SIRI, not XM too) or
+    something else where it stands (:func:`_not_here`), and every bare one of a symbol that
+    abbreviates the words before it (:func:`_spelled_before`) unless those words are its own
+    name ("Advanced Micro Devices AMD"): a term once spelled out is that term all through the
+    text ("... Renewable Natural Gas RNG ... using RNG as a fuel")."""
+    names = [f for f in found.values() if f[3] == "name"]
+    terms: set[str] = set()
+    for start, f in list(found.items()):
+        if f[3] != "symbol":
+            continue
+        if any(n[1] < start and f[2] <= n[2] for n in names) or _not_here(prose, f):
+            del found[start]
+        elif not any(n[0] == f[0] and 0 <= start - n[2] <= 2 for n in names) and _spelled_before(prose, f, u):
+            terms.add(f[0])
+    for start, f in list(found.items()):
+        if f[0] in terms and f[3] == "symbol":
+            del found[start]
