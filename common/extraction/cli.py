@@ -4,32 +4,50 @@ import json
 import sys
 from typing import TextIO
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from common.extraction.reading import extract, symbols
+
+
+class Line(BaseModel):
+    """One input line. Strict, so a number is no text and ``true`` is no time; a time must be
+    finite (epoch seconds)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    text: str
+    created_utc: float | None = Field(default=None, allow_inf_nan=False)
+    thread_text: str | None = None
+
+
+def answer(line: str) -> dict[str, object]:
+    """What one input line gets: its symbols and which are secondary, or ``{"error": ...}``."""
+    try:
+        row = Line.model_validate(json.loads(line))
+    except json.JSONDecodeError as exc:
+        return {"error": f"not JSON: {exc.msg} at column {exc.colno}"}
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
+        return {"error": f"not a valid line: {problems}"}
+    at = row.created_utc
+    thread = frozenset(symbols(row.thread_text, at=at)) if row.thread_text else frozenset()
+    found = [m for m in extract(row.text, thread_symbols=thread, at=at) if m.known]
+    primary = {m.symbol for m in found if m.role == "primary"}
+    ordered = list(dict.fromkeys(m.symbol for m in found))
+    return {"symbols": ordered, "secondary": [s for s in ordered if s not in primary]}
 
 
 def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     """``python -m common.extraction``: JSON lines ``{"text", "created_utc"?, "thread_text"?}``
-    in, one ``{"symbols": [...], "secondary": [...]}`` line out per input line, in order. A line
-    that is not such an object gets ``{"error": ...}`` and the rest go on; the exit status is 1
-    if any line failed."""
+    in, one ``{"symbols": [...], "secondary": [...]}`` line out per input line, in order, so
+    the n-th answer is the n-th line's. A line that is not such an object (a blank one
+    included) gets ``{"error": "line N: ..."}`` and the rest go on; the exit status is 1 if
+    any line failed."""
     failed = False
     for number, line in enumerate(stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                raise ValueError('expected an object with a "text" string')
-            at = row.get("created_utc")
-            at = None if at is None else float(at)
-            thread_text = row.get("thread_text") or ""
-            thread = frozenset(symbols(thread_text, at=at)) if thread_text else frozenset()
-            found = [m for m in extract(row["text"], thread_symbols=thread, at=at) if m.known]
-            primary = {m.symbol for m in found if m.role == "primary"}
-            ordered = list(dict.fromkeys(m.symbol for m in found))
-            out: dict[str, object] = {"symbols": ordered, "secondary": [s for s in ordered if s not in primary]}
-        except (ValueError, TypeError) as exc:
+        out = answer(line.strip()) if line.strip() else {"error": "a blank line"}
+        if "error" in out:
             failed = True
-            out = {"error": f"line {number}: {exc}"}
+            out = {"error": f"line {number}: {out['error']}"}
         stdout.write(json.dumps(out) + "\n")
     return 1 if failed else 0

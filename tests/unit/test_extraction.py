@@ -386,6 +386,25 @@ def test_the_command_line_reads_json_lines_and_answers_one_line_each() -> None:
     assert third == {"symbols": ["BB"], "secondary": []}
 
 
+def test_the_command_line_answers_a_bad_field_or_a_blank_line_in_its_place_and_goes_on() -> None:
+    lines = [
+        json.dumps({"text": "GME calls", "thread_text": ["x"]}),  # not a string
+        "",
+        '{"text": "$AAPL", "created_utc": 1e400}',  # infinite
+        json.dumps({"text": "$AAPL", "created_utc": True}),
+        json.dumps({"text": 5}),
+        json.dumps({"text": "$TSLA", "created_utc": _at("2020-12-01")}),
+    ]
+    out = io.StringIO()
+    assert extraction.main(io.StringIO("\n".join(lines) + "\n"), out) == 1
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(answers) == len(lines)
+    for number, bad in enumerate(answers[:5], start=1):
+        assert bad["error"].startswith(f"line {number}: "), bad
+    assert "thread_text" in answers[0]["error"] and "created_utc" in answers[2]["error"]
+    assert answers[5] == {"symbols": ["TSLA"], "secondary": []}
+
+
 def test_an_everyday_word_after_a_ticker_needs_a_separator_to_join_its_list() -> None:
     for text in ("NVDA AI chips", "Bought AMC ON Monday", "TSLA NOW is the time"):
         assert len(symbols(text)) == 1, text
