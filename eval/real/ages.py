@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from common.detection import backtest
+from eval.real import corpus as corpus_of
 from eval.real import results
-from eval.tickers.real_set import data_dir
 
 DAY = 86400.0
 SETTLE_S = 3 * DAY  # the window's first days: numbers below their frontier may predate the window
@@ -183,12 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
     parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
     args = parser.parse_args(argv)
-    root = data_dir(args.data)
-    corpus_dir = root / "wsb-2021-05-07"
-    if not (corpus_dir / "items.jsonl.gz").exists():
-        print(
-            f"NOT MEASURED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr
-        )
+    corpus_dir = corpus_of.find(args.data, not_done="NOT MEASURED")
+    if corpus_dir is None:
         return 1
     corpus = backtest.load(corpus_dir)
     items = list(corpus.items())
@@ -211,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         "new_account_post_share_dated_1_day_earlier": new_share(1.0),
         "new_account_post_share_dated_3_days_earlier": new_share(3.0),
         "extrapolation_checks": [backtest_check(first, posts, d) for d in (15.0, 30.0, 45.0)],
-        "anchor": anchor_check(model, root / "wsb-2020-12-01-pushshift"),
+        "anchor": anchor_check(model, corpus_dir.parent / "wsb-2020-12-01-pushshift"),
     }
     print(json.dumps(result, indent=2))
     SCRATCH.parent.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ from common import extraction
 from common.detection import backtest
 from common.messages import RedditItem
 from eval.real import ages, results
-from eval.tickers.real_set import data_dir
+from eval.real import corpus as corpus_of
 
 HERE = Path(__file__).resolve().parent
 KEY = HERE / "alert_review_key.json"
@@ -277,9 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         LABELS.write_text(json.dumps(labels, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"{len(read['labels'])} labels imported as the {args.name} read, sha256 {read['sha256']}")
         return 0
-    corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
-    if not (corpus_dir / "items.jsonl.gz").exists():
-        print(f"NOT RUN: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
+    corpus_dir = corpus_of.find(args.data, not_done="NOT RUN")
+    if corpus_dir is None:
         return 1
     if args.command == "export":
         print(

@@ -16,7 +16,6 @@ before this one recorded them: read the result as "what such a bar does here", n
 held-out measure. Nothing in production reads it.
 """
 
-import argparse
 import json
 import math
 import statistics
@@ -33,10 +32,9 @@ from common.detection.backtest import AlertEventRecord
 from common.detection.baseline import HOUR, GlobalStats
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.messages import Mention, RedditItem
-from eval.real import ages, results
+from eval.real import ages, corpus
 from eval.real import run as real
 from eval.real.run import EVENTS
-from eval.tickers.real_set import data_dir
 
 WINDOW_HOURS = 7 * 24
 MIN_SAMPLE = 200  # mention lengths behind the hour before a relative bar is set
@@ -126,25 +124,18 @@ def run(corpus_dir: Path, workers: int = 2) -> dict[str, Any]:
     }
 
 
+def describe(v: dict[str, Any]) -> str:
+    return (
+        f"{v['statistic']:<9} x{v['factor']:<4g} bar {v['bar_p10_p50_p90']}: {v['events_alerted']} events, "
+        f"{v['before_close']} before close, {v['before_open']} before open, {v['organic_alerts']} organic, "
+        f"{v['false_alerts']} false, busiest {v['busiest_day']}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.real.length_bar", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
-    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
-    args = parser.parse_args(argv)
-    corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
-    if not (corpus_dir / "items.jsonl.gz").exists():
-        print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
-        return 1
-    result = run(corpus_dir)
-    for v in result["variants"]:
-        print(
-            f"{v['statistic']:<9} x{v['factor']:<4g} bar {v['bar_p10_p50_p90']}: {v['events_alerted']} events, "
-            f"{v['before_close']} before close, {v['before_open']} before open, {v['organic_alerts']} organic, "
-            f"{v['false_alerts']} false, busiest {v['busiest_day']}"
-        )
-    if args.refresh:
-        results.record("real_length_bar_study", result)
-    return 0
+    return corpus.study(
+        argv, "python -m eval.real.length_bar", __doc__, run=run, key="real_length_bar_study", line=describe
+    )
 
 
 if __name__ == "__main__":

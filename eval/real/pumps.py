@@ -39,9 +39,8 @@ from typing import Any
 from common import extraction
 from common.detection import backtest
 from common.messages import RedditItem
-from eval.real import ages, results
+from eval.real import ages, corpus, results
 from eval.real.run import EVENTS
-from eval.tickers.real_set import data_dir
 
 HERE = Path(__file__).resolve().parent
 SCRATCH = HERE.parent / "out" / "pumps.json"
@@ -284,9 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         "--neutral-ages", action="store_true", help="background accounts two years old, as the corpus stores them"
     )
     args = parser.parse_args(argv)
-    corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
-    if not (corpus_dir / "items.jsonl.gz").exists():
-        print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
+    corpus_dir = corpus.find(args.data)
+    if corpus_dir is None:
         return 1
     result = run(corpus_dir, args.seed, estimated_ages=not args.neutral_ages)
     for c in result["campaigns"]:

@@ -28,8 +28,7 @@ from common.detection import backtest
 from common.detection.baseline import HOUR
 from common.detection.lifecycle import Alert
 from common.detection_config import DEFAULT_CONFIG, PUMP_COMPONENTS, DetectionConfig
-from eval.real import ages, alert_review, results
-from eval.tickers.real_set import data_dir
+from eval.real import ages, alert_review, corpus, results
 
 HERE = Path(__file__).resolve().parent
 EVENTS = HERE / "events-2021-05-07.json"
@@ -149,9 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         "eval.real.ages)",
     )
     args = parser.parse_args(argv)
-    corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
-    if not (corpus_dir / "items.jsonl.gz").exists():
-        print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
+    corpus_dir = corpus.find(args.data)
+    if corpus_dir is None:
         return 1
     result = run(corpus_dir, backtest.load_config(args.config), estimated_ages=not args.neutral_ages)
     for e in result["events"]:

@@ -29,8 +29,7 @@ from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.metrics import window
 from common.timekeys import hour_key
 from common.windows import WindowStats
-from eval.real import results
-from eval.tickers.real_set import data_dir
+from eval.real import corpus, results
 
 CORPUS = "wsb-2020-12-01-pushshift"
 
@@ -96,9 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
     parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
     args = parser.parse_args(argv)
-    corpus_dir = data_dir(args.data) / CORPUS
-    if not (corpus_dir / "items.jsonl.gz").exists():
-        print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
+    corpus_dir = corpus.find(args.data, CORPUS)
+    if corpus_dir is None:
         return 1
     result = run(corpus_dir)
     print(

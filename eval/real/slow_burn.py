@@ -19,7 +19,6 @@ firing about the event. The grid was written before the figures were read, and n
 on it: it informs whether to build the kind at all.
 """
 
-import argparse
 import itertools
 import json
 import statistics
@@ -33,10 +32,9 @@ from common.detection.baseline import HOUR
 from common.detection_config import DEFAULT_CONFIG
 from common.metrics import window
 from common.timekeys import hour_key
-from eval.real import ages, results
+from eval.real import ages, corpus
 from eval.real import run as real
 from eval.real.run import EVENTS, WINDOW_AFTER, WINDOW_BEFORE
-from eval.tickers.real_set import data_dir
 
 DAY = 24 * HOUR
 WEEK = 7
@@ -148,26 +146,19 @@ def run(corpus_dir: Path) -> dict[str, Any]:
     return {"corpus": corpus_dir.name, "min_authors": DEFAULT_CONFIG.min_authors, "variants": variants}
 
 
+def describe(v: dict[str, Any]) -> str:
+    return (
+        f"run {v['run']} lift {v['lift']:g} shares {v['shares']!s:<5}: "
+        f"{v['firings_about_no_event_per_day']:.2f} a day about no event, {v['tickers']} tickers; "
+        f"earlier than the first alert on {v['events_earlier_than_their_first_alert']} of "
+        f"{len(v['hours_earlier'])} events (median {v['median_hours_earlier']} h)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.real.slow_burn", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
-    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
-    args = parser.parse_args(argv)
-    corpus_dir = data_dir(args.data) / "wsb-2021-05-07"
-    if not (corpus_dir / "items.jsonl.gz").exists():
-        print(f"NOT SCORED: {corpus_dir} is absent (real Reddit history is never part of the project)", file=sys.stderr)
-        return 1
-    result = run(corpus_dir)
-    for v in result["variants"]:
-        print(
-            f"run {v['run']} lift {v['lift']:g} shares {v['shares']!s:<5}: "
-            f"{v['firings_about_no_event_per_day']:.2f} a day about no event, {v['tickers']} tickers; "
-            f"earlier than the first alert on {v['events_earlier_than_their_first_alert']} of "
-            f"{len(v['hours_earlier'])} events (median {v['median_hours_earlier']} h)"
-        )
-    if args.refresh:
-        results.record("real_slow_burn_study", result)
-    return 0
+    return corpus.study(
+        argv, "python -m eval.real.slow_burn", __doc__, run=run, key="real_slow_burn_study", line=describe
+    )
 
 
 if __name__ == "__main__":
