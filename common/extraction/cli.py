@@ -30,8 +30,11 @@ def answer(line: str) -> dict[str, object]:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
         return {"error": f"not a valid line: {problems}"}
     at = row.created_utc
-    thread = frozenset(symbols(row.thread_text, at=at)) if row.thread_text else frozenset()
-    found = [m for m in extract(row.text, thread_symbols=thread, at=at) if m.known]
+    try:
+        thread = frozenset(symbols(row.thread_text, at=at)) if row.thread_text else frozenset()
+        found = [m for m in extract(row.text, thread_symbols=thread, at=at) if m.known]
+    except UnicodeEncodeError as exc:  # valid JSON can still hold a lone surrogate ("\\ud800")
+        return {"error": f"not readable text: {exc.reason}"}
     primary = {m.symbol for m in found if m.role == "primary"}
     ordered = list(dict.fromkeys(m.symbol for m in found))
     return {"symbols": ordered, "secondary": [s for s in ordered if s not in primary]}

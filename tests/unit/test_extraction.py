@@ -393,16 +393,17 @@ def test_the_command_line_answers_a_bad_field_or_a_blank_line_in_its_place_and_g
         '{"text": "$AAPL", "created_utc": 1e400}',  # infinite
         json.dumps({"text": "$AAPL", "created_utc": True}),
         json.dumps({"text": 5}),
+        '{"text": "$AAPL \\ud800"}',  # valid JSON, but a lone surrogate is no text
         json.dumps({"text": "$TSLA", "created_utc": _at("2020-12-01")}),
     ]
     out = io.StringIO()
     assert extraction.main(io.StringIO("\n".join(lines) + "\n"), out) == 1
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(answers) == len(lines)
-    for number, bad in enumerate(answers[:5], start=1):
+    for number, bad in enumerate(answers[:6], start=1):
         assert bad["error"].startswith(f"line {number}: "), bad
     assert "thread_text" in answers[0]["error"] and "created_utc" in answers[2]["error"]
-    assert answers[5] == {"symbols": ["TSLA"], "secondary": []}
+    assert answers[6] == {"symbols": ["TSLA"], "secondary": []}
 
 
 def test_an_everyday_word_after_a_ticker_needs_a_separator_to_join_its_list() -> None:
