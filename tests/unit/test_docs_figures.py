@@ -1,0 +1,76 @@
+"""Every figure the README and docs/ quote by its results key agrees with the results file.
+
+The docs name their figures as `` `key.path` 0.123 `` in prose, or as a table row's
+`` | `key.path` | 0.123 | ``: a key path from the root of ``eval/tickers.json``,
+``eval/results.json`` or ``bench/results.json``, then the number.
+A results file refreshed without its prose leaves the old number in the docs; this finds it.
+A name that resolves to no number in any file (a config field, a nested key quoted in its
+section's paragraph) is not checked here.
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ("eval/tickers.json", "eval/results.json", "bench/results.json")
+DOCS = ("README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")))
+NUMBER = r"(-?\d[\d,]*(?:\.\d+)?)"
+QUOTED = (
+    re.compile(r"`([A-Za-z_][\w.]*)`\s+" + NUMBER),  # prose
+    # a table row whose last cell is the number of the one key before it
+    re.compile(r"\|\s*`([A-Za-z_][\w.]*)`\s*\|\s*" + NUMBER + r"\s*\|\s*$"),
+)
+
+
+def _resolve(data: Any, path: str) -> float | None:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return float(data) if isinstance(data, int | float) and not isinstance(data, bool) else None
+
+
+def agrees(quoted: str, value: float) -> bool:
+    """``quoted`` is ``value`` rounded to the decimals it shows."""
+    decimals = len(quoted.split(".")[1]) if "." in quoted else 0
+    return abs(round(value, decimals) - float(quoted)) < 10.0 ** -(decimals + 3)
+
+
+def quoted_figures(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line, key, number) of every `` `key` number `` in ``text``."""
+    for number, line in enumerate(text.splitlines(), 1):
+        for pattern in QUOTED:
+            for m in pattern.finditer(line):
+                yield number, m.group(1), m.group(2).replace(",", "")
+
+
+def _results() -> dict[str, Any]:
+    return {name: json.loads((ROOT / name).read_text(encoding="utf-8")) for name in RESULTS}
+
+
+def test_rounding_is_read_from_the_quoted_number() -> None:
+    assert agrees("0.947", 0.94721) and agrees("1570", 1570) and agrees("27.27", 27.2713)
+    assert not agrees("0.078", 0.1327) and not agrees("1461", 1570) and not agrees("0.94", 0.9472)
+    assert list(quoted_figures("a `x.y` 1,570 and `z` 0.5.")) == [(1, "x.y", "1570"), (1, "z", "0.5")]
+    assert list(quoted_figures("| ratio | `a.b` | 0.133 |")) == [(1, "a.b", "0.133")]
+    assert list(quoted_figures("| two | `a`, `b` | 60, 0.652 |\n| pair | `c` / `d` | 3 / 4 |")) == []
+    assert list(quoted_figures("| then and now | `e` | 4 | 0 |")) == []
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_quoted_figure_is_the_results_files(doc: str) -> None:
+    results = _results()
+    stale, checked = [], 0
+    for line, key, number in quoted_figures((ROOT / doc).read_text(encoding="utf-8")):
+        values = {name: v for name, data in results.items() if (v := _resolve(data, key)) is not None}
+        if not values:
+            continue
+        checked += 1
+        if not any(agrees(number, v) for v in values.values()):
+            stale.append(f"{doc}:{line}: `{key}` {number}, but {values}")
+    assert not stale, "\n".join(stale)
