@@ -27,6 +27,7 @@ from common.messages import AlertEvent
 from common.timekeys import hour_key, hour_start
 
 SIGNATURE_HEADER = "Akleao-Signature"
+DELIVERY_HEADER = "Akleao-Delivery"  # the delivery id: the same on every retry of one message
 SIGNATURE_TOLERANCE_S = 300  # a receiver refuses signatures older than this
 MAX_PER_HOUR_LIMIT = 100
 Channel = Literal["webhook", "email"]

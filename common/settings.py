@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(default=3, ge=1, le=6, validation_alias="WEBHOOK_ATTEMPTS")
     webhook_backoff_s: float = Field(default=0.5, ge=0, validation_alias="WEBHOOK_BACKOFF_S")
     webhook_disable_after: int = Field(default=5, ge=1, validation_alias="WEBHOOK_DISABLE_AFTER")
+    # deliveries of one event sent side by side: a dead receiver costs its attempts' deadlines
+    # (``webhook_attempts`` x ``webhook_timeout_s`` and the backoff) to its own delivery only
+    notify_concurrency: int = Field(default=16, ge=1, le=64, validation_alias="NOTIFY_CONCURRENCY")
 
     @field_validator("subreddits", "auth_algorithms", "cors_origins", "fetch_listings", "bot_accounts", mode="before")
     @classmethod

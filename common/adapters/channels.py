@@ -3,19 +3,23 @@ digests) and the api (test sends), so the three send the same way.
 
 A webhook is POSTed with the body signed afresh at each attempt (receivers refuse stale
 signatures) and retried in place with exponential backoff on 5xx, 408, 429 and timeouts.
+Each attempt has a deadline for the whole exchange (aiohttp's ``total`` timeout), not per
+socket read: a receiver that answers a byte at a time cannot hold a delivery, and the users
+after it, past ``webhook_timeout_s``. Its answer's body is never read.
 A 4xx is the receiver's refusal (:class:`Refused`, retrying the same body cannot help), and
-so is a redirect, which is not followed: requests would turn the POST into a GET, and a
+so is a redirect, which is not followed: following it would turn the POST into a GET, and a
 redirect could point a webhook at hosts it was not registered for. A message still not taken
 after its attempts raises :class:`DeliveryFailed`.
 """
 
+import asyncio
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-import requests
+import aiohttp
 
 from common import notify as rules
 from common.settings import Settings
@@ -46,7 +50,11 @@ class Channels:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
 
-    def webhook(self, url: str, secret: str, body: bytes, attempts: int | None = None) -> None:
+    def webhook(
+        self, url: str, secret: str, body: bytes, attempts: int | None = None, *, delivery_id: str | None = None
+    ) -> None:
+        """POST ``body``; ``delivery_id`` goes in the ``Akleao-Delivery`` header, the same on
+        every attempt and redelivery, so a receiver can drop a message it already has."""
         last, status = "", None
         for attempt in range(attempts or self.settings.webhook_attempts):
             if attempt:
@@ -56,14 +64,13 @@ class Channels:
                 "User-Agent": "akleao-notify/1",
                 rules.SIGNATURE_HEADER: rules.sign(secret, int(self.clock()), body),
             }
+            if delivery_id is not None:
+                headers[rules.DELIVERY_HEADER] = delivery_id
             try:
-                response = requests.post(
-                    url, data=body, headers=headers, timeout=self.settings.webhook_timeout_s, allow_redirects=False
-                )
-            except requests.RequestException as exc:
-                last, status = f"{type(exc).__name__}: {exc}", None
+                status = asyncio.run(_post(url, body, headers, self.settings.webhook_timeout_s))
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                last, status = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, None
                 continue
-            status = response.status_code
             if status < 300:
                 return
             last = f"HTTP {status}"
@@ -84,3 +91,13 @@ class Channels:
                 smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryFailed(f"email: {exc}") from exc
+
+
+async def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> int:
+    """The receiver's status, within ``timeout_s`` for connecting, sending and its answer's
+    headers together."""
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as session,
+        session.post(url, data=body, headers=dict(headers), allow_redirects=False) as response,
+    ):
+        return response.status

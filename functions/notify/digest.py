@@ -81,7 +81,9 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         try:
             if channel == "webhook":
                 secret = str(user["webhook_secret"])
-                channels.webhook(str(rules.settings_of(user).webhook_url), secret, rules.body_bytes(body))
+                channels.webhook(
+                    str(rules.settings_of(user).webhook_url), secret, rules.body_bytes(body), delivery_id=delivery_id
+                )
             else:
                 token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), user_id)
                 channels.email(

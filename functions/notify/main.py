@@ -11,6 +11,7 @@ their digest of the hour instead (store.add_to_digest), which notify_digest send
 hour is over (digest.py).
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -65,17 +66,22 @@ def notify_event(
     alert_snap = db.collection(fs.ALERTS).document(event.alert_id).get()
     alert = (alert_snap.to_dict() or {}) if alert_snap.exists else {}
     hour = datetime.fromtimestamp(channels.clock(), UTC).hour
+    messages: list[Message] = []
     for user_id, user in sorted(store.candidates(db, event.ticker).items()):
         try:
             wanted = rules.channels(user) if rules.matches(user, event, alert, hour) else []
         except ValidationError as exc:
             logger.error("notification settings of %s do not validate; user skipped: %s", user_id, exc)
             continue
-        for channel in wanted:
-            try:
-                _deliver(Message(event, alert, user_id, user, channel), settings, db, channels, result)
-            except (DeliveryFailed, store.Busy) as exc:
-                result.failed.append(f"{user_id}/{channel}: {exc}")
+        messages.extend(Message(event, alert, user_id, user, channel) for channel in wanted)
+    # Side by side, so a slow or dead receiver holds its own delivery, not everyone's after it.
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.notify_concurrency, len(messages)))) as pool:
+        outcomes = list(pool.map(lambda m: _outcome(m, settings, db, channels), messages))
+    for outcome in outcomes:
+        result.sent += outcome.sent
+        result.skipped += outcome.skipped
+        result.digested += outcome.digested
+        result.failed += outcome.failed
     logger.info(
         "notified %d deliveries of %s level %d",
         len(result.sent),
@@ -94,6 +100,16 @@ def notify_event(
     )
     if result.failed:
         raise DeliveryFailed("; ".join(result.failed))
+    return result
+
+
+def _outcome(message: Message, settings: Settings, db: firestore.Client, channels: Channels) -> Result:
+    """One delivery's own result: what it sent, skipped, digested or failed."""
+    result = Result()
+    try:
+        _deliver(message, settings, db, channels, result)
+    except (DeliveryFailed, store.Busy) as exc:
+        result.failed.append(f"{message.user_id}/{message.channel}: {exc}")
     return result
 
 
@@ -119,7 +135,7 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
         result.digested += 1
         return
     try:
-        _send(message, settings, channels)
+        _send(message, delivery_id, settings, channels)
     except Refused as exc:  # settled: the receiver said no, retrying cannot help
         store.finish(db, claim, "refused", reason=str(exc)[:300])
         _webhook_failed(db, user_id, exc, settings)
@@ -141,11 +157,12 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
         logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
 
 
-def _send(message: Message, settings: Settings, channels: Channels) -> None:
+def _send(message: Message, delivery_id: str, settings: Settings, channels: Channels) -> None:
     user = message.user
     if message.channel == "webhook":
         body = rules.body_bytes(rules.payload(message.event, message.alert, settings.app_url))
-        channels.webhook(str(rules.settings_of(user).webhook_url), str(user["webhook_secret"]), body)
+        url, secret = str(rules.settings_of(user).webhook_url), str(user["webhook_secret"])
+        channels.webhook(url, secret, body, delivery_id=delivery_id)
         return
     token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), message.user_id)
     channels.email(

@@ -88,6 +88,8 @@ def test_a_watched_alert_reaches_webhook_and_email_once_through_redeliveries_and
     delivered = [h for h in _wait(lambda: [h for h in mailbox("/hooks") if h["answered"] == 200], 1)]
     hooks = mailbox("/hooks")
     assert [h["answered"] for h in hooks] == [500, 500, 200]  # retried in place, then delivered once
+    # one delivery id on every attempt, for a receiver to drop a copy it already has
+    assert {h["headers"][notify.DELIVERY_HEADER] for h in hooks} == {notify.delivery_id("ann", EVENT, "webhook")}
     assert [h["name"] for h in delivered] == ["ann"]
     [hook] = delivered
     assert notify.verify(SECRET, hook["headers"][notify.SIGNATURE_HEADER], hook["body"].encode(), now=time.time())
@@ -121,6 +123,17 @@ def test_the_unsubscribe_link_stops_email_without_signing_in(
 
     _publish(emulators, EVENT.model_copy(update={"level": 2, "status": "escalated"}), times=1)
     assert _wait(lambda: mailbox("/mail"), 2, timeout=8, settle=0) == [mail]  # nothing more
+
+    # The settings page, saved for something else, shows email off and keeps it off ...
+    shown = api.call("GET", "/v1/me/notifications", sub="cid").get_json()
+    assert shown["settings"]["email"] is False and shown["email_unsubscribed"]
+    quiet = {**shown["settings"], "quiet_hours": {"start": 1, "end": 2}}
+    assert api.call("PUT", "/v1/me/notifications", json=quiet, sub="cid").status_code == 200
+    _publish(emulators, EVENT.model_copy(update={"level": 3, "status": "escalated"}), times=1)
+    assert _wait(lambda: mailbox("/mail"), 2, timeout=8, settle=0) == [mail]
+    # ... until the user turns email back on
+    again = {**quiet, "email": True}
+    assert api.call("PUT", "/v1/me/notifications", json=again, sub="cid").get_json()["email_unsubscribed"] is False
 
 
 def test_notification_settings_round_trip_and_the_secret_is_shown_once(emulators: Stack, jwks: JwksServer) -> None:

@@ -1,0 +1,97 @@
+"""The webhook channel against a receiver on this machine: one deadline per attempt for the
+whole exchange, the delivery id on every attempt, refusals and failures told apart."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from common import notify
+from common.adapters.channels import Channels, DeliveryFailed, Refused
+from common.settings import Settings
+
+SEEN: list[dict[str, str]] = []
+ANSWERS: list[int] = []
+
+
+class Receiver(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        SEEN.append({k: v for k, v in self.headers.items()})
+        if self.path == "/drip":
+            # a whole, successful answer, a byte every 0.2 s: each read is quick, the
+            # exchange is not
+            answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            for byte in answer:
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:
+                    return  # the sender gave up: what the deadline is for
+                time.sleep(0.2)
+            return
+        status = ANSWERS.pop(0) if ANSWERS else 200
+        self.send_response(status)
+        if status in (301, 302, 307):
+            self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        del args
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    SEEN.clear()
+    ANSWERS.clear()
+
+
+def channels(**settings: float) -> Channels:
+    return Channels(Settings(**{"WEBHOOK_BACKOFF_S": 0.0, **settings}), sleep=lambda _: None)  # type: ignore[arg-type]
+
+
+def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_deadline(receiver: str) -> None:
+    # Its answer would be a 200 after about 12 s; each byte comes far within any read timeout.
+    with pytest.raises(DeliveryFailed) as failed:
+        channels(WEBHOOK_TIMEOUT_S=1.0).webhook(f"{receiver}/drip", "s", b"{}", attempts=1)
+    assert failed.value.status is None and "Timeout" in str(failed.value)
+
+
+def test_every_attempt_carries_the_signature_and_the_same_delivery_id(receiver: str) -> None:
+    ANSWERS.extend([503, 500])
+    channels().webhook(f"{receiver}/hook", "secret", b'{"a":1}', attempts=3, delivery_id="ann|X-1|1|open|webhook")
+    assert len(SEEN) == 3
+    assert {h[notify.DELIVERY_HEADER] for h in SEEN} == {"ann|X-1|1|open|webhook"}
+    assert all(notify.verify("secret", h[notify.SIGNATURE_HEADER], b'{"a":1}', now=time.time()) for h in SEEN)
+
+
+def test_a_refusal_or_a_redirect_is_not_retried_and_a_dead_receiver_fails(receiver: str) -> None:
+    for status in (404, 302):
+        ANSWERS[:] = [status]
+        with pytest.raises(Refused) as refused:
+            channels().webhook(f"{receiver}/hook", "s", b"{}", attempts=3)
+        assert refused.value.status == status
+    assert len(SEEN) == 2  # one attempt each
+    ANSWERS[:] = [503, 503]
+    with pytest.raises(DeliveryFailed) as failed:
+        channels().webhook(f"{receiver}/hook", "s", b"{}", attempts=2)
+    assert failed.value.status == 503
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with pytest.raises(DeliveryFailed) as unreachable:
+        channels().webhook(f"http://127.0.0.1:{port}/hook", "s", b"{}", attempts=1)
+    assert unreachable.value.status is None
