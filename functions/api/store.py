@@ -147,11 +147,14 @@ class Store:
     # ------------------------------------------------------------ notifications
 
     def set_notifications(self, principal: Principal, settings: dict[str, Any]) -> None:
-        """New settings also give a disabled webhook and an unsubscribed address another
-        chance: saving them is the user asking for deliveries again."""
+        """New settings also give a disabled webhook another chance: saving them is the user
+        asking for deliveries again. An unsubscribed address gets email again only when email
+        is turned back on (the unsubscribe link turned it off): saving the form for anything
+        else keeps it unsubscribed."""
         self.touch_user(principal)
+        stored = self._user_ref(principal.sub).get().to_dict() or {}
         changes: dict[str, Any] = {"notifications": settings, "webhook_disabled": False, "webhook_failures": 0}
-        if settings.get("email"):
+        if settings.get("email") and not (stored.get("notifications") or {}).get("email"):
             changes["email_unsubscribed"] = False
         if principal.email:
             changes["email"] = principal.email
@@ -166,7 +169,7 @@ class Store:
         ref = self._user_ref(user_id)
         if not ref.get().exists:
             return False
-        ref.set({"email_unsubscribed": True}, merge=True)
+        ref.set({"email_unsubscribed": True, "notifications": {"email": False}}, merge=True)
         return True
 
     # ------------------------------------------------------------ alerts
