@@ -200,15 +200,19 @@ class AlertEvent(Message):
     unchanged) or resolved. Without it (messages published before it existed) the moment is
     read from ``status``. Consumers key on (alert_id, level, moment)."""
 
-    alert_id: str
+    # A NaN or infinite score is malformed: it passes every bar a user's filters compare it with.
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+
+    # a Firestore document id: no slash, never "." or ".." (a bad one is malformed, not retried)
+    alert_id: str = Field(min_length=1, max_length=200, pattern=r"^[^/]*[^/.][^/]*$")
     ticker: str
-    status: str
+    status: Literal["open", "escalated", "resolved"]
     level: int = 1
     rule: str
     score: float
     pump_risk: float
     as_of: float
-    kind: str = "organic"  # "organic" | "pump": pumps are announced too, flagged as such
+    kind: Literal["organic", "pump"] = "organic"  # pumps are announced too, flagged as such
     event: AlertMoment | None = None
 
 

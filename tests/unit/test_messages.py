@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from common.messages import (
     MODELS,
+    AlertEvent,
     MalformedMessage,
     Mention,
     MentionBatch,
@@ -52,6 +53,30 @@ def test_unknown_fields_are_tolerated_so_producers_can_add_fields_first() -> Non
 def test_a_malformed_fetch_is_rejected_with_a_reason_that_names_the_problem(payload: bytes, reason: str) -> None:
     with pytest.raises(MalformedMessage, match=reason):
         decode_data(SubredditFetch, payload)
+
+
+ALERT_EVENT = {"alert_id": "NTLA-2026010823", "ticker": "NTLA", "status": "open", "rule": "volume_spike_6h",
+               "score": 2.0, "pump_risk": 0.1, "as_of": 1.7e9}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"score": float("nan")}, "score: Input should be a finite number"),
+        ({"pump_risk": float("inf")}, "pump_risk: Input should be a finite number"),
+        ({"alert_id": "NTLA/2026010823"}, "alert_id: String should match pattern"),
+        ({"alert_id": ".."}, "alert_id: String should match pattern"),
+        ({"kind": "meme"}, "kind: Input should be 'organic' or 'pump'"),
+        ({"status": "closed"}, "status: Input should be 'open', 'escalated' or 'resolved'"),
+    ],
+)
+def test_an_alert_event_that_would_pass_every_filter_or_break_a_document_id_is_malformed(
+    change: dict[str, object], reason: str
+) -> None:
+    # NaN compares false with every bar, so it would slip past min_score and max_pump_risk
+    assert decode_data(AlertEvent, json.dumps(ALERT_EVENT).encode()).alert_id == "NTLA-2026010823"
+    with pytest.raises(MalformedMessage, match=reason):
+        decode_data(AlertEvent, json.dumps({**ALERT_EVENT, **change}).encode())
 
 
 def test_a_mention_batch_without_mentions_is_malformed() -> None:
