@@ -199,6 +199,15 @@ class DetectionConfig(BaseModel):
         description="weights of the pump-risk components (normalised to sum 1)",
     )
 
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Every whole number fits Firestore's 64-bit integers: the stored config is the
+        one every function reads, so a value it cannot hold must be refused, not saved."""
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            raise ValueError("a whole number this large cannot be stored (64-bit integers)")
+        return value
+
     @field_validator("pump_weights")
     @classmethod
     def _known_components(cls, value: dict[str, float]) -> dict[str, float]:

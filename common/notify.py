@@ -103,16 +103,17 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
         and event.pump_risk > float(preferences.get("max_pump_risk", 0.5))
     ):
         return False
-    wanted = set(preferences.get("subreddits") or ())
+    wanted = {str(name).lower() for name in preferences.get("subreddits") or ()}
     if wanted and not wanted & alert_subreddits(alert):
         return False
     return not (settings.quiet_hours is not None and settings.quiet_hours.covers(hour))
 
 
 def alert_subreddits(alert: Mapping[str, Any]) -> set[str]:
-    """Where an alert's discussion is: the subreddits of its evidence. A user who follows
-    some subreddits sees (and is sent) the alerts citing at least one of them."""
-    return {str(e.get("subreddit")) for e in alert.get("evidence") or () if isinstance(e, Mapping)}
+    """Where an alert's discussion is: the subreddits of its evidence, in lower case (Reddit's
+    names are case-insensitive). A user who follows some subreddits sees (and is sent) the
+    alerts citing at least one of them."""
+    return {str(e.get("subreddit")).lower() for e in alert.get("evidence") or () if isinstance(e, Mapping)}
 
 
 def channels(user: Mapping[str, Any]) -> list[Channel]:

@@ -71,6 +71,17 @@ def _json_body() -> Any:
         return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "bad_json", f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # "[[[[..." a few thousand deep: no body this API takes
+        raise ApiError(400, "bad_json", "body is not valid JSON: nested too deeply") from exc
+
+
+def _query_args() -> dict[str, str]:
+    """The query string, each parameter once: ``?limit=1&limit=abc`` is ambiguous, and taking
+    either value silently would answer a question the client may not have asked."""
+    repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        raise ApiError(422, "invalid_request", f"query parameter given more than once: {', '.join(repeated)}")
+    return request.args.to_dict(flat=True)
 
 
 def _authenticate(svc: Services) -> Principal:
@@ -100,7 +111,7 @@ def _view(op: Operation, svc: Services) -> Callable[..., Response]:
         if op.params:
             kwargs["params"] = _validate(op.params, path)
         if op.query:
-            kwargs["query"] = _validate(op.query, request.args.to_dict(flat=True))
+            kwargs["query"] = _validate(op.query, _query_args())
         if op.body:
             kwargs["body"] = _validate(op.body, _json_body())
         result = op.handler(svc, **kwargs)

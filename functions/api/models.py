@@ -4,7 +4,7 @@ document is generated from, so the two cannot disagree."""
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 from common.detection_config import DetectionConfig
 from common.feedback import Bucket, Verdict
@@ -15,7 +15,9 @@ Symbol = Annotated[
     StringConstraints(pattern=r"^[A-Za-z]{1,5}(\.[A-Za-z])?$"),
     AfterValidator(str.upper),
 ]
-Subreddit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,21}$")]
+# Reddit's names are case-insensitive: kept in lower case, each once
+Subreddit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,21}$", to_lower=True)]
+Subreddits = Annotated[list[Subreddit], AfterValidator(lambda names: list(dict.fromkeys(names)))]
 Window = Literal["1h", "6h", "24h", "7d"]
 AlertStatus = Literal["open", "escalated", "resolved"]
 MAX_WATCHLIST = 100
@@ -54,7 +56,7 @@ class Preferences(Strict):
     min_score: float = Field(default=0.0, ge=0.0, description="hide alerts scoring below this")
     max_pump_risk: float = Field(default=0.5, ge=0.0, le=1.0, description="hide alerts riskier than this")
     watchlist_only: bool = Field(default=False, description="only alerts for watched symbols")
-    subreddits: list[Subreddit] = Field(default_factory=list, max_length=50, description="empty = every subreddit")
+    subreddits: Subreddits = Field(default_factory=list, max_length=50, description="empty = every subreddit")
 
 
 class PreferencesPatch(Strict):
@@ -63,7 +65,7 @@ class PreferencesPatch(Strict):
     min_score: float | None = Field(default=None, ge=0.0)
     max_pump_risk: float | None = Field(default=None, ge=0.0, le=1.0)
     watchlist_only: bool | None = None
-    subreddits: list[Subreddit] | None = Field(default=None, max_length=50)
+    subreddits: Subreddits | None = Field(default=None, max_length=50)
 
 
 class Me(Strict):
@@ -161,6 +163,14 @@ class AlertPage(Strict):
 
 class AlertPath(Strict):
     alert_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+
+    @field_validator("alert_id")
+    @classmethod
+    def _a_document_id(cls, value: str) -> str:
+        """One Firestore accepts: not "." or "..", not reserved ("__x__")."""
+        if value in (".", "..") or (value.startswith("__") and value.endswith("__")):
+            raise ValueError("no alert has that id")
+        return value
 
 
 # ---------------------------------------------------------------- tickers

@@ -259,6 +259,8 @@ def _ticker(svc: Services, symbol: str) -> dict[str, Any]:
     if doc is None:
         if company_name(symbol) is None:
             raise ApiError(404, "unknown_symbol", f"{symbol} is not a US-listed symbol, now or in the past")
+        if not is_listed(symbol):
+            raise ApiError(404, "no_data_yet", f"{symbol} is no longer listed, and no mention of it has been counted")
         raise ApiError(404, "no_data_yet", f"{symbol} is listed, but no mention of it has been counted yet")
     return doc
 

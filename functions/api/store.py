@@ -5,6 +5,7 @@ detect). One place to change a query."""
 import base64
 import binascii
 import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -46,6 +47,9 @@ def _epoch(value: Any) -> float | None:
 # ---------------------------------------------------------------- cursors
 
 
+MAX_TIME = 32503680000.0  # 3000-01-01: no alert was updated later
+
+
 def encode_cursor(updated_at: float, alert_id: str) -> str:
     raw = json.dumps({"u": updated_at, "i": alert_id}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -58,8 +62,11 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
         updated_at, alert_id = data["u"], data["i"]
         if isinstance(updated_at, bool) or not isinstance(updated_at, int | float) or not isinstance(alert_id, str):
             raise TypeError("wrong types")
+        if not math.isfinite(updated_at) or not 0 <= updated_at < MAX_TIME:
+            raise ValueError("no time an alert was updated at")
+        alert_id.encode()  # a lone surrogate ("\ud800") is no text Firestore can hold
         return float(updated_at), alert_id
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeError, RecursionError) as exc:
         raise ApiError(400, "bad_cursor", "cursor is not one this API issued") from exc
 
 

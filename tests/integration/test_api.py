@@ -137,6 +137,29 @@ def test_watchlist_only_shows_watched_symbols(api: ApiClient, alerts: list[dict[
     assert ids(api.call("GET", "/v1/alerts?watchlist_only=true&symbol=GME")) == []
 
 
+def test_subreddits_in_preferences_are_case_insensitive_and_kept_once(api: ApiClient) -> None:
+    sent = api.call("PATCH", "/v1/me/preferences", json={"subreddits": ["Stocks", "stocks", "STOCKS", "PennyStocks"]})
+    assert sent.get_json()["subreddits"] == ["stocks", "pennystocks"]
+
+
+def test_a_query_parameter_given_twice_is_422_whichever_comes_first(api: ApiClient) -> None:
+    for query in ("limit=1&limit=abc", "limit=abc&limit=1", "limit=1&limit=1"):
+        response = api.call("GET", f"/v1/alerts?{query}")
+        assert (response.status_code, error_of(response)) == (422, "invalid_request")
+        assert "limit" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("alert_id", ["__x__", "__reserved__", ".", ".."])
+def test_an_alert_id_firestore_cannot_hold_is_a_client_error_on_every_route(api: ApiClient, alert_id: str) -> None:
+    for method, path, body in [
+        ("GET", f"/v1/alerts/{alert_id}", None),
+        ("POST", f"/v1/alerts/{alert_id}/feedback", {"verdict": "useful"}),
+        ("DELETE", f"/v1/alerts/{alert_id}/feedback", None),
+    ]:
+        response = api.call(method, path, json=body)
+        assert 400 <= response.status_code < 500, (method, path, response.status_code)
+
+
 def test_saved_preferences_filter_alerts_when_asked(api: ApiClient, alerts: list[dict[str, object]]) -> None:
     del alerts
     api.call("PATCH", "/v1/me/preferences", json={"min_score": 1.0, "max_pump_risk": 0.5})
@@ -164,7 +187,19 @@ def test_cursor_pages_cover_every_alert_once_in_order(
     del alerts
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "e30", "eyJ1IjogIngiLCAiaSI6IDF9", "%%%"])
+@pytest.mark.parametrize(
+    "cursor",
+    # garbage; {}; wrong types; a lone surrogate as the id; a NaN time; a time past any update
+    [
+        "garbage",
+        "e30",
+        "eyJ1IjogIngiLCAiaSI6IDF9",
+        "%%%",
+        "eyJ1IjoxNzY4MzQ3MDQyLjAsImkiOiJcdWQ4MDAifQ",
+        "eyJ1IjpOYU4sImkiOiJHTUUtMSJ9",
+        "eyJ1IjoxZTMwOCwiaSI6IkdNRS0xIn0",
+    ],
+)
 def test_a_cursor_the_api_did_not_issue_is_400(api: ApiClient, cursor: str) -> None:
     response = api.call("GET", f"/v1/alerts?cursor={cursor}")
     assert response.status_code == 400
@@ -259,6 +294,10 @@ def test_a_ticker_shows_its_windows_baseline_and_scores(api: ApiClient) -> None:
     unknown, quiet = api.call("GET", "/v1/tickers/ZZZZ"), api.call("GET", "/v1/tickers/AAPL")
     assert (unknown.status_code, error_of(unknown)) == (404, "unknown_symbol")  # no such security
     assert (quiet.status_code, error_of(quiet)) == (404, "no_data_yet")  # listed, never mentioned yet
+    assert "is listed" in quiet.get_json()["error"]["message"]
+    gone = api.call("GET", "/v1/tickers/TWTR")  # delisted in 2022: not "listed"
+    assert (gone.status_code, error_of(gone)) == (404, "no_data_yet")
+    assert "no longer listed" in gone.get_json()["error"]["message"]
 
 
 def test_history_is_the_hourly_series_ending_at_the_newest_data(api: ApiClient) -> None:
@@ -336,6 +375,12 @@ def test_a_stale_config_version_is_a_409_conflict(api: ApiClient) -> None:
 def test_an_invalid_config_is_422(api: ApiClient) -> None:
     response = api.call("PUT", "/v1/config/detection", json={"config": full_config(volume_ratio_min=0.5)}, role="admin")
     assert response.status_code == 422
+    # whole numbers Firestore cannot store (64-bit) are refused, not a 500 on the write
+    for changes in ({"min_mentions_1h": 10**23}, {"min_authors": 2**63}):
+        patched = api.call("PATCH", "/v1/config/detection", json={"changes": changes}, role="admin")
+        assert (patched.status_code, error_of(patched)) == (422, "invalid_config")
+    put = api.call("PUT", "/v1/config/detection", json={"config": full_config(min_authors=2**63)}, role="admin")
+    assert put.status_code == 422
 
 
 # ---------------------------------------------------------------- auth, limits, CORS, errors
@@ -447,6 +492,12 @@ def test_bodies_that_are_not_json_too_big_or_malformed_are_client_errors(api: Ap
     assert (chunked.status_code, error_of(chunked)) == (413, "payload_too_large")
     not_an_object = api.call("PATCH", "/v1/me/preferences", json=[1, 2])
     assert not_an_object.status_code == 422
+    deep = api.http.post(  # small, but nested past the parser's recursion limit
+        "/v1/alerts/GME-1/feedback",
+        data="[" * 5000 + "]" * 5000,
+        headers={**token, "Content-Type": "application/json"},
+    )
+    assert (deep.status_code, error_of(deep)) == (400, "bad_json")
 
 
 def test_unknown_routes_and_methods_are_json_errors(api: ApiClient) -> None:

@@ -96,6 +96,11 @@ def test_a_user_following_subreddits_hears_of_alerts_citing_one_of_them() -> Non
     following = user(preferences={"subreddits": ["wallstreetbets"], "watchlist_only": False})
     assert notify.matches(following, EVENT, ALERT, hour=12)
     assert not notify.matches(following, EVENT, {**ALERT, "evidence": []}, hour=12)
+    # Reddit's names are case-insensitive, and settings saved before they were kept in lower case
+    shouting = user(preferences={"subreddits": ["WallStreetBets"], "watchlist_only": False})
+    assert notify.matches(shouting, EVENT, ALERT, hour=12)
+    upper = {**ALERT, "evidence": [{"subreddit": "WALLSTREETBETS"}]}
+    assert notify.matches(following, EVENT, upper, hour=12)
 
 
 def test_reclassified_and_resolved_reach_only_users_who_asked_for_those_moments() -> None:
