@@ -282,9 +282,13 @@ class Stack:
                 self.trust_web_app(f"http://127.0.0.1:{web_port}")
                 self.web = self.start_web_app(web_port, f"http://127.0.0.1:{ports['api']}")
                 self.timings["web_app_s"] = self.web.started_in
-                names.sort(key=lambda name: name != "api")
             elif "api" in names:
                 self.jwks = self.start_jwks()
+                ports["api"] = free_port()
+            if "api" in names:
+                # the links notify's emails carry (unsubscribe) lead to this api, not the default
+                self.extra_env = {"API_URL": f"http://127.0.0.1:{ports['api']}", **self.extra_env}
+                names.sort(key=lambda name: name != "api")
             for name in names:
                 self.services[name] = self.start_function(name, ports.get(name))
             provision.provision(
@@ -375,6 +379,7 @@ class Stack:
         the browser calls the api directly."""
         origins = self.extra_env.get("CORS_ORIGINS") or os.environ.get("CORS_ORIGINS") or ""
         self.extra_env = {
+            "APP_URL": url,  # where notify's messages and the api's links send a reader
             **self.extra_env,
             "AUTH_JWKS_URL": f"{url}/api/auth/jwks",
             "AUTH_ISSUER": url,
