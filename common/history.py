@@ -180,9 +180,38 @@ ORDER BY start_utc
 """
 
 
-def hourly_buckets(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+# Where the same ticker's mentions of each hour were, one row per (hour, subreddit): the
+# buckets' ``subreddits`` counts.
+HOURLY_SUBREDDITS_SQL: Final = """
+WITH items AS (
+  SELECT item_id,
+         ANY_VALUE(subreddit) AS subreddit,
+         ANY_VALUE(created_at) AS created_at
+  FROM `{table}`
+  WHERE symbol = @symbol AND created_at >= @start AND created_at < @end
+  GROUP BY item_id
+)
+SELECT UNIX_SECONDS(TIMESTAMP_TRUNC(created_at, HOUR)) AS start_utc,
+       subreddit,
+       COUNT(*) AS mentions
+FROM items
+GROUP BY start_utc, subreddit
+"""
+
+# Bucket counters aggregate derives from what fetch read about each text and its author (DD,
+# the account's age then, near-duplicates, sentiment); the archive keeps the items, not
+# those readings, so its hours answer None for them: unknown, not zero.
+NOT_ARCHIVED: Final = ("dd_posts", "new_account_mentions", "duplicate_mentions", "bullish", "bearish")
+
+
+def hourly_buckets(
+    rows: Iterable[Mapping[str, Any]], subreddit_rows: Iterable[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """Query rows as the API's hourly dicts (``hour``, ``start_utc`` and the counters the
-    Firestore buckets also have), oldest first."""
+    Firestore buckets also have, None for the ones the archive cannot rebuild), oldest first."""
+    where: dict[int, dict[str, int]] = {}
+    for row in subreddit_rows:
+        where.setdefault(int(row["start_utc"]), {})[str(row["subreddit"])] = int(row["mentions"])
     out = []
     for row in rows:
         start = int(row["start_utc"])
@@ -196,6 +225,8 @@ def hourly_buckets(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "distinct_authors": int(row["distinct_authors"]),
                 "score": int(row["score"] or 0),
                 "num_comments": int(row["num_comments"] or 0),
+                "subreddits": where.get(start, {}),
+                **dict.fromkeys(NOT_ARCHIVED),
             }
         )
     return sorted(out, key=lambda b: b["start_utc"])

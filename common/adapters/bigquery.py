@@ -133,8 +133,10 @@ def hourly_mentions(
             bigquery.ScalarQueryParameter("end", "TIMESTAMP", datetime.fromtimestamp(end_exclusive, UTC)),
         ]
     )
-    sql = history.HOURLY_MENTIONS_SQL.format(table=table_ref(settings, history.MENTIONS))
-    rows = client.query(sql, job_config=job_config, retry=RETRY, timeout=REQUEST_TIMEOUT_S).result(
-        timeout=REQUEST_TIMEOUT_S
-    )
-    return history.hourly_buckets(dict(row.items()) for row in rows)
+    table = table_ref(settings, history.MENTIONS)
+
+    def run(sql: str) -> list[dict[str, Any]]:
+        job = client.query(sql.format(table=table), job_config=job_config, retry=RETRY, timeout=REQUEST_TIMEOUT_S)
+        return [dict(row.items()) for row in job.result(timeout=REQUEST_TIMEOUT_S)]
+
+    return history.hourly_buckets(run(history.HOURLY_MENTIONS_SQL), run(history.HOURLY_SUBREDDITS_SQL))

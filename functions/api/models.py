@@ -248,11 +248,12 @@ class HourPoint(Loose):
     distinct_authors: int = 0
     score: int = 0
     num_comments: int = 0
-    dd_posts: int = 0
-    new_account_mentions: int = 0
-    duplicate_mentions: int = 0
-    bullish: int = 0
-    bearish: int = 0
+    # null: the source that answered (the archive) does not keep what this is counted from
+    dd_posts: int | None = 0
+    new_account_mentions: int | None = 0
+    duplicate_mentions: int | None = 0
+    bullish: int | None = 0
+    bearish: int | None = 0
     subreddits: dict[str, int] = Field(default_factory=dict)
 
 

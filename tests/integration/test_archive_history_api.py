@@ -68,3 +68,6 @@ def test_a_range_longer_than_firestore_keeps_comes_from_bigquery_each_item_once(
         (thirty_days_ago, 2, 1, 1),
         (NEWEST_HOUR, 1, 1, 0),
     ]
+    assert [h["subreddits"] for h in body["hours"]] == [{"stocks": 2}, {"stocks": 1}]
+    # counted from readings the archive does not keep: null (unknown), not 0
+    assert all(h[name] is None for h in body["hours"] for name in history.NOT_ARCHIVED)

@@ -76,10 +76,17 @@ def test_hourly_buckets_carry_the_hour_key_and_come_oldest_first() -> None:
             "num_comments": 3,
         },
     ]
-    buckets = history.hourly_buckets(rows)
+    where = [
+        {"start_utc": 1_699_999_200, "subreddit": "stocks", "mentions": 1},
+        {"start_utc": 1_699_999_200, "subreddit": "wallstreetbets", "mentions": 1},
+    ]
+    buckets = history.hourly_buckets(rows, where)
     assert [b["hour"] for b in buckets] == ["2023111422", "2023111423"]
     assert buckets[1]["score"] == 0
     assert buckets[0]["mentions"] == 2
+    assert buckets[0]["subreddits"] == {"stocks": 1, "wallstreetbets": 1} and buckets[1]["subreddits"] == {}
+    # what the archive cannot rebuild is unknown, never a zero that reads as "no pump signal"
+    assert all(b[name] is None for b in buckets for name in history.NOT_ARCHIVED)
 
 
 def test_values_the_message_accepts_but_bigquery_cannot_hold_make_an_item_unarchivable() -> None:
