@@ -62,7 +62,9 @@ class NotificationSettings(BaseModel):
     email: bool = Field(default=False, description="send to the account's email address")
     kinds: tuple[Kind, ...] = Field(default=("organic",), description="organic breakouts, pump warnings")
     events: tuple[Moment, ...] = Field(default=("open", "escalated"), description="which moments of an alert")
-    quiet_hours: QuietHours | None = Field(default=None, description="UTC hours when nothing is sent")
+    quiet_hours: QuietHours | None = Field(
+        default=None, description="UTC hours when nothing is sent: their events come in one digest after"
+    )
     max_per_hour: int = Field(
         default=10, ge=1, le=MAX_PER_HOUR_LIMIT, description="messages per hour per channel; the rest go in the digest"
     )
@@ -81,8 +83,9 @@ def settings_of(user: Mapping[str, Any]) -> NotificationSettings:
     return NotificationSettings.model_validate(raw) if isinstance(raw, dict) else NotificationSettings()
 
 
-def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any], hour: int) -> bool:
-    """Whether ``user`` should hear of ``event`` (its alert document ``alert``), at UTC ``hour``."""
+def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]) -> bool:
+    """Whether ``user`` should hear of ``event`` (its alert document ``alert``); when is
+    :func:`quiet`'s to say."""
     settings = settings_of(user)
     preferences = user.get("preferences") or {}
     watchlist = set(user.get("watchlist") or ())
@@ -104,9 +107,14 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     ):
         return False
     wanted = {str(name).lower() for name in preferences.get("subreddits") or ()}
-    if wanted and not wanted & alert_subreddits(alert):
-        return False
-    return not (settings.quiet_hours is not None and settings.quiet_hours.covers(hour))
+    return not wanted or bool(wanted & alert_subreddits(alert))
+
+
+def quiet(user: Mapping[str, Any], hour: int) -> bool:
+    """Whether UTC ``hour`` is in the user's quiet hours: nothing is sent then; what they
+    would have been sent waits in their digest, sent once the quiet hours are over."""
+    settings = settings_of(user)
+    return settings.quiet_hours is not None and settings.quiet_hours.covers(hour)
 
 
 def alert_subreddits(alert: Mapping[str, Any]) -> set[str]:
@@ -263,9 +271,15 @@ def digest_payload(hour: str, entries: Sequence[Mapping[str, Any]], app_url: str
 
 def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe_url: str) -> EmailMessage:
     hour = datetime.fromtimestamp(hour_start(str(body["hour"])), UTC)
+    # a digest held through quiet hours holds the earlier hours' events too
+    first = min([float(e.get("as_of") or hour.timestamp()) for e in body["events"]] + [hour.timestamp()])
+    since = datetime.fromtimestamp(first - first % 3600, UTC)
+    end = hour + timedelta(hours=1)
     events = f"{body['count']} alert event{'' if body['count'] == 1 else 's'}"
     lines = [
-        f"{events} between {hour:%Y-%m-%d %H:00} and {hour + timedelta(hours=1):%H:00} UTC",
+        f"{events} between {since:%Y-%m-%d %H:00} and {end:%H:00 on %Y-%m-%d} UTC"
+        if since.date() != hour.date()
+        else f"{events} between {since:%Y-%m-%d %H:00} and {end:%H:00} UTC",
         "",
         *[
             f"- {e['ticker']}: {e['kind']} alert {str(e['type']).removeprefix('alert.')}, level {e['level']}, "

@@ -3,13 +3,15 @@ that are over out, as ONE email and ONE webhook POST per user and hour.
 
 For each hour due (the tick's, or the last few by the clock, so a missed tick is made up),
 each user's digest is closed (an event arriving after goes to the next hour) and its entries
-are sent per channel, claimed like every delivery (``deliveries/digest|{user}|{hour}|{channel}``,
+are sent per channel (a user in their quiet hours has the entries carried to a later digest
+instead, sent by the first tick after them), claimed like every delivery (``deliveries/digest|{user}|{hour}|{channel}``,
 create precondition and lease, marked sent after): a redelivered or duplicated tick, or two
 ticks naming the same hour, send it once. A channel still failing raises after the others
 are done, so Pub/Sub redelivers the tick (what was sent stays sent).
 """
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -32,6 +34,7 @@ logger = log.get_logger(__name__)
 class Result:
     sent: list[str] = field(default_factory=list)  # delivery ids of the digests sent
     skipped: int = 0  # sent before: a redelivered tick
+    held: int = 0  # digests carried past the user's quiet hours
     failed: list[str] = field(default_factory=list)
 
 
@@ -48,7 +51,13 @@ def send_digests(tick: DigestTick, *, settings: Settings, db: firestore.Client, 
         "sent %d digests",
         len(result.sent),
         extra={
-            "json_fields": {"hours": hours, "sent": result.sent, "skipped": result.skipped, "failed": result.failed}
+            "json_fields": {
+                "hours": hours,
+                "sent": result.sent,
+                "skipped": result.skipped,
+                "held": result.held,
+                "failed": result.failed,
+            }
         },
     )
     if result.failed:
@@ -59,14 +68,19 @@ def send_digests(tick: DigestTick, *, settings: Settings, db: firestore.Client, 
 def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
     user_id: str, hour: str, settings: Settings, db: firestore.Client, channels: Channels, result: Result
 ) -> None:
-    entries = store.close_digest(db, user_id, hour)
-    user = store.user(db, user_id)
-    if user is None:
-        return
+    user = store.user(db, user_id) or {}  # a deleted user's digest is closed, and nothing sent
     try:
-        wanted = rules.channels(user)
+        held = bool(user) and rules.quiet(user, datetime.fromtimestamp(channels.clock(), UTC).hour)
+        wanted = rules.channels(user) if user else []
     except ValidationError as exc:
         logger.error("notification settings of %s do not validate; digest skipped: %s", user_id, exc)
+        return
+    entries = store.close_digest(db, user_id, hour)
+    if held:  # quiet hours: the entries wait in a later digest, sent once they are over
+        later = max(rules.next_hour(hour), hour_key(channels.clock()))
+        for e in entries:
+            store.add_to_digest(db, user_id, later, str(e["id"]), str(e["channel"]), e["body"], channels.clock())
+        result.held += 1
         return
     for channel in wanted:
         bodies = [e["body"] for e in entries if e.get("channel") == channel and isinstance(e.get("body"), dict)]

@@ -6,9 +6,9 @@ retried in place with backoff on 5xx and timeouts; a 4xx is the receiver's refus
 retried; a webhook failing ``WEBHOOK_DISABLE_AFTER`` deliveries in a row is disabled, with
 the reason kept for the user. A delivery still failing after its attempts raises, so
 Pub/Sub redelivers the event (what was sent stays sent) and, past its retry policy,
-dead-letters it. A user in digest mode, or over their hourly cap, gets the event recorded in
-their digest of the hour instead (store.add_to_digest), which notify_digest sends once the
-hour is over (digest.py).
+dead-letters it. A user in digest mode, in their quiet hours or over their hourly cap gets
+the event recorded in their digest of the hour instead (store.add_to_digest), which
+notify_digest sends once the hour (and the quiet hours) are over (digest.py).
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +50,7 @@ class Message:
     user_id: str
     user: dict[str, Any]
     channel: rules.Channel
+    held: bool = False  # the user's quiet hours: into the digest, sent when they are over
 
 
 def notify_event(
@@ -69,11 +70,12 @@ def notify_event(
     messages: list[Message] = []
     for user_id, user in sorted(store.candidates(db, event.ticker).items()):
         try:
-            wanted = rules.channels(user) if rules.matches(user, event, alert, hour) else []
+            wanted = rules.channels(user) if rules.matches(user, event, alert) else []
+            held = rules.quiet(user, hour)
         except ValidationError as exc:
             logger.error("notification settings of %s do not validate; user skipped: %s", user_id, exc)
             continue
-        messages.extend(Message(event, alert, user_id, user, channel) for channel in wanted)
+        messages.extend(Message(event, alert, user_id, user, channel, held) for channel in wanted)
     # Side by side, so a slow or dead receiver holds its own delivery, not everyone's after it.
     with ThreadPoolExecutor(max_workers=max(1, min(settings.notify_concurrency, len(messages)))) as pool:
         outcomes = list(pool.map(lambda m: _outcome(m, settings, db, channels), messages))
@@ -122,10 +124,10 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
     if claim is None:  # settled before: sent, refused, or already in a digest
         result.skipped += 1
         return
-    if rules.settings_of(user).digest:
+    if rules.settings_of(user).digest or message.held:
         # claimed like any delivery, so a redelivery in a later hour is not digested twice
         store.add_to_digest(db, user_id, hour, delivery_id, channel, entry, channels.clock())
-        store.finish(db, claim, "digested", reason="digest")
+        store.finish(db, claim, "digested", reason="quiet hours" if message.held else "digest")
         result.digested += 1
         return
     if store.sent_this_hour(db, user_id, channel, hour) >= rules.settings_of(user).max_per_hour:

@@ -255,6 +255,30 @@ def test_a_user_over_the_hourly_cap_gets_the_overflow_in_the_digest_not_silence(
     assert len(mail) == 2 and "2 alert events" in mail[1]["subject"]
 
 
+def test_events_in_quiet_hours_wait_in_a_digest_sent_once_the_quiet_hours_are_over(
+    emulators: Stack, mailbox: Callable[[str], Any]
+) -> None:
+    hour = _one_hour_ahead()
+    now = int(hour[-2:])
+    quiet = {"start": (now - 1) % 24, "end": (now + 2) % 24}  # this hour, with margin either side
+    _user(emulators, "ida", notifications={"email": True, "quiet_hours": quiet, "webhook_url": _hook(emulators, "ida")})
+    for event in _events(2):
+        _publish(emulators, event, times=2)
+    assert len(_wait(lambda: _entries("ida", hour), 4, settle=1.0)) == 4  # two events, two channels: held
+    assert mailbox("/mail") == [] and mailbox("/hooks") == []
+
+    _tick(emulators, hour, times=2)  # the hour is done, the quiet hours are not: carried on
+    later = notify.next_hour(hour)
+    assert len(_wait(lambda: _entries("ida", later), 4, settle=1.0)) == 4
+    assert mailbox("/mail") == [] and mailbox("/hooks") == []
+
+    _user(emulators, "ida", notifications={"email": True, "webhook_url": _hook(emulators, "ida")})  # quiet over
+    _tick(emulators, later, times=2)
+    [mail] = _wait(lambda: mailbox("/mail"), 1)
+    [hook] = _wait(lambda: mailbox("/hooks"), 1)
+    assert "2 alert events" in mail["subject"] and json.loads(hook["body"])["count"] == 2
+
+
 def test_the_schedulers_empty_tick_sends_the_digests_of_the_hours_that_are_over_and_not_the_current_one(
     emulators: Stack, mailbox: Callable[[str], Any]
 ) -> None:

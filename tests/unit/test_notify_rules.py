@@ -29,7 +29,7 @@ def user(**changes: object) -> dict[str, object]:
 
 
 def test_a_watcher_hears_of_an_organic_alert_on_both_channels() -> None:
-    assert notify.matches(user(), EVENT, ALERT, hour=12)
+    assert notify.matches(user(), EVENT, ALERT)
     assert notify.channels(user()) == ["webhook", "email"]
 
 
@@ -42,11 +42,17 @@ def test_a_watcher_hears_of_an_organic_alert_on_both_channels() -> None:
         {"preferences": {"subreddits": ["investing"], "watchlist_only": False}},  # cited from elsewhere
         {"notifications": {"email": True, "kinds": ["pump"]}},
         {"notifications": {"email": True, "events": ["escalated"]}},
-        {"notifications": {"email": True, "quiet_hours": {"start": 22, "end": 14}}},  # wraps midnight, covers 12
     ],
 )
 def test_preferences_and_settings_that_do_not_match_keep_a_user_out(changes: dict[str, object]) -> None:
-    assert not notify.matches(user(**changes), EVENT, ALERT, hour=12)
+    assert not notify.matches(user(**changes), EVENT, ALERT)
+
+
+def test_quiet_hours_hold_messages_back_without_keeping_the_user_from_the_event() -> None:
+    sleeper = user(notifications={"email": True, "quiet_hours": {"start": 22, "end": 14}})  # wraps midnight
+    assert notify.matches(sleeper, EVENT, ALERT)  # told later, in the digest ...
+    assert notify.quiet(sleeper, 12) and notify.quiet(sleeper, 23) and notify.quiet(sleeper, 0)  # ... not now
+    assert not notify.quiet(sleeper, 14) and not notify.quiet(sleeper, 21) and not notify.quiet(user(), 12)
 
 
 def test_a_disabled_webhook_an_unsubscribed_address_or_no_secret_are_not_channels() -> None:
@@ -94,26 +100,26 @@ def test_each_delivery_has_its_own_key_per_user_alert_level_status_and_channel()
 
 def test_a_user_following_subreddits_hears_of_alerts_citing_one_of_them() -> None:
     following = user(preferences={"subreddits": ["wallstreetbets"], "watchlist_only": False})
-    assert notify.matches(following, EVENT, ALERT, hour=12)
-    assert not notify.matches(following, EVENT, {**ALERT, "evidence": []}, hour=12)
+    assert notify.matches(following, EVENT, ALERT)
+    assert not notify.matches(following, EVENT, {**ALERT, "evidence": []})
     # Reddit's names are case-insensitive, and settings saved before they were kept in lower case
     shouting = user(preferences={"subreddits": ["WallStreetBets"], "watchlist_only": False})
-    assert notify.matches(shouting, EVENT, ALERT, hour=12)
+    assert notify.matches(shouting, EVENT, ALERT)
     upper = {**ALERT, "evidence": [{"subreddit": "WALLSTREETBETS"}]}
-    assert notify.matches(following, EVENT, upper, hour=12)
+    assert notify.matches(following, EVENT, upper)
 
 
 def test_reclassified_and_resolved_reach_only_users_who_asked_for_those_moments() -> None:
     reclassified = EVENT.model_copy(update={"kind": "pump", "event": "reclassified"})
     resolved = EVENT.model_copy(update={"status": "resolved", "event": "resolved", "score": 0.2})
     asked = user(notifications={"email": True, "events": ["open", "reclassified", "resolved"]})
-    assert notify.matches(asked, reclassified, ALERT, hour=12)  # an organic watcher hears its alert is a pump
-    assert notify.matches(asked, resolved, {**ALERT, "peak_score": 2.0}, hour=12)  # judged by its peak
+    assert notify.matches(asked, reclassified, ALERT)  # an organic watcher hears its alert is a pump
+    assert notify.matches(asked, resolved, {**ALERT, "peak_score": 2.0})  # judged by its peak
     strict = {**asked, "preferences": {"min_score": 1.0, "watchlist_only": True}}
-    assert not notify.matches(strict, resolved, {**ALERT, "peak_score": 0.5}, hour=12)
-    assert notify.matches(strict, resolved, {**ALERT, "peak_score": 2.0}, hour=12)
-    assert not notify.matches(user(), reclassified, ALERT, hour=12)  # the defaults: open, escalated
-    assert not notify.matches(user(), resolved, ALERT, hour=12)
+    assert not notify.matches(strict, resolved, {**ALERT, "peak_score": 0.5})
+    assert notify.matches(strict, resolved, {**ALERT, "peak_score": 2.0})
+    assert not notify.matches(user(), reclassified, ALERT)  # the defaults: open, escalated
+    assert not notify.matches(user(), resolved, ALERT)
     assert notify.NotificationSettings().events == ("open", "escalated")
 
 
