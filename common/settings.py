@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # deliveries of one event sent side by side: a dead receiver costs its attempts' deadlines
     # (``webhook_attempts`` x ``webhook_timeout_s`` and the backoff) to its own delivery only
     notify_concurrency: int = Field(default=16, ge=1, le=64, validation_alias="NOTIFY_CONCURRENCY")
+    # webhooks to loopback or private addresses: only where the receiver is on this machine
+    # (the local stack's); in production a user's URL reaches the public internet only
+    webhook_allow_private: bool = Field(default=False, validation_alias="WEBHOOK_ALLOW_PRIVATE")
 
     @field_validator("subreddits", "auth_algorithms", "cors_origins", "fetch_listings", "bot_accounts", mode="before")
     @classmethod

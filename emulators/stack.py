@@ -439,6 +439,7 @@ class Stack:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(smtp_port),
             "MAILBOX_URL": service.url,
+            "WEBHOOK_ALLOW_PRIVATE": "1",  # the local webhooks land here, on this machine
         }
         return service
 

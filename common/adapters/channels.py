@@ -6,6 +6,13 @@ signatures) and retried in place with exponential backoff on 5xx, 408, 429 and t
 Each attempt has a deadline for the whole exchange (aiohttp's ``total`` timeout), not per
 socket read: a receiver that answers a byte at a time cannot hold a delivery, and the users
 after it, past ``webhook_timeout_s``. Its answer's body is never read.
+
+A webhook is the user's URL, so it reaches only public addresses: a host that is, or
+resolves to, a loopback, private, link-local or otherwise non-global address is refused
+before any connection (checked on the addresses actually connected to, so a DNS answer
+cannot point it inside). Otherwise a user could have the service POST to its own network
+and read the outcome back from the test send. ``WEBHOOK_ALLOW_PRIVATE`` lifts this for the
+local stack, whose receiver is on this machine.
 A 4xx is the receiver's refusal (:class:`Refused`, retrying the same body cannot help), and
 so is a redirect, which is not followed: following it would turn the POST into a GET, and a
 redirect could point a webhook at hosts it was not registered for. A message still not taken
@@ -13,13 +20,18 @@ after its attempts raises :class:`DeliveryFailed`.
 """
 
 import asyncio
+import ipaddress
 import smtplib
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from common import notify as rules
 from common.settings import Settings
@@ -67,7 +79,10 @@ class Channels:
             if delivery_id is not None:
                 headers[rules.DELIVERY_HEADER] = delivery_id
             try:
-                status = asyncio.run(_post(url, body, headers, self.settings.webhook_timeout_s))
+                public_only = not self.settings.webhook_allow_private
+                status = asyncio.run(_post(url, body, headers, self.settings.webhook_timeout_s, public_only))
+            except NotPublic as exc:  # the same answer on every attempt: not the receiver's fault, no retry
+                raise DeliveryFailed(f"webhook {url}: {exc}") from exc
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 last, status = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, None
                 continue
@@ -93,11 +108,56 @@ class Channels:
             raise DeliveryFailed(f"email: {exc}") from exc
 
 
-async def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> int:
+class NotPublic(OSError):
+    """A webhook host that is, or resolves only to, an address outside the public internet."""
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone ("fe80::1%eth0") is link-local anyway
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class PublicResolver(AbstractResolver):
+    """The system resolver, keeping only public addresses (none: :class:`NotPublic`)."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        public = [r for r in found if is_public(r["host"])]
+        if not public:
+            raise NotPublic(f"{host} resolves to no public address")
+        return public
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+async def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float, public_only: bool) -> int:
     """The receiver's status, within ``timeout_s`` for connecting, sending and its answer's
     headers together."""
-    async with (
-        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as session,
-        session.post(url, data=body, headers=dict(headers), allow_redirects=False) as response,
-    ):
-        return response.status
+    connector: dict[str, Any] = {}
+    if public_only:
+        host = urlsplit(url).hostname or ""
+        try:
+            literal = is_public(host)
+        except ValueError:  # a name: the resolver keeps its public addresses only
+            connector["connector"] = aiohttp.TCPConnector(resolver=PublicResolver())
+        else:
+            if not literal:
+                raise NotPublic(f"{host} is not a public address")
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s), **connector) as session,
+            session.post(url, data=body, headers=dict(headers), allow_redirects=False) as response,
+        ):
+            return response.status
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, NotPublic):
+            raise exc.os_error from exc
+        raise

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from common import notify
-from common.adapters.channels import Channels, DeliveryFailed, Refused
+from common.adapters.channels import Channels, DeliveryFailed, Refused, is_public
 from common.settings import Settings
 
 SEEN: list[dict[str, str]] = []
@@ -60,7 +60,27 @@ def _fresh() -> None:
 
 
 def channels(**settings: float) -> Channels:
-    return Channels(Settings(**{"WEBHOOK_BACKOFF_S": 0.0, **settings}), sleep=lambda _: None)  # type: ignore[arg-type]
+    """Channels whose webhooks may reach this machine's receiver (the local stack's setting)."""
+    options = {"WEBHOOK_BACKOFF_S": 0.0, "WEBHOOK_ALLOW_PRIVATE": True, **settings}
+    return Channels(Settings(**options), sleep=lambda _: None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "localhost", "[::1]", "10.1.2.3", "169.254.169.254", "[::ffff:127.0.0.1]"],
+)
+def test_a_webhook_never_reaches_a_private_address_unless_allowed(receiver: str, host: str) -> None:
+    port = receiver.rsplit(":", 1)[1]
+    with pytest.raises(DeliveryFailed, match="public address"):
+        channels(WEBHOOK_ALLOW_PRIVATE=False).webhook(f"http://{host}:{port}/hook", "s", b"{}", attempts=3)
+    assert SEEN == []  # refused before connecting: no probe of what listens there
+
+
+def test_public_addresses_are_told_from_the_others() -> None:
+    assert is_public("8.8.8.8") and is_public("2606:4700:4700::1111")
+    for address in ("127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "::1",
+                    "fe80::1%eth0", "fc00::1", "::ffff:10.0.0.1", "0.0.0.0", "224.0.0.1"):  # fmt: skip
+        assert not is_public(address), address
 
 
 def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_deadline(receiver: str) -> None:
