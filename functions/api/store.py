@@ -160,7 +160,12 @@ class Store:
         else keeps it unsubscribed."""
         self.touch_user(principal)
         stored = self._user_ref(principal.sub).get().to_dict() or {}
-        changes: dict[str, Any] = {"notifications": settings, "webhook_disabled": False, "webhook_failures": 0}
+        changes: dict[str, Any] = {
+            "notifications": settings,
+            "webhook_disabled": False,
+            "webhook_failures": 0,
+            "webhook_failed_deliveries": [],
+        }
         if settings.get("email") and not (stored.get("notifications") or {}).get("email"):
             changes["email_unsubscribed"] = False
         if principal.email:

@@ -12,6 +12,7 @@ are done, so Pub/Sub redelivers the tick (what was sent stays sent).
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -93,35 +94,50 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
             continue
         body = rules.digest_payload(hour, bodies, settings.app_url)
         try:
-            if channel == "webhook":
-                secret = str(user["webhook_secret"])
-                channels.webhook(
-                    str(rules.settings_of(user).webhook_url), secret, rules.body_bytes(body), delivery_id=delivery_id
-                )
-            else:
-                token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), user_id)
-                channels.email(
-                    rules.digest_email(
-                        body,
-                        to=str(user["email"]),
-                        sender=settings.smtp_from,
-                        unsubscribe_url=f"{settings.api_url.rstrip('/')}/v1/unsubscribe?token={token}",
-                    )
-                )
+            _send(user_id, user, channel, body, delivery_id, settings, channels)
         except Refused as exc:
             store.finish(db, claim, "refused", reason=str(exc)[:300])
+            store.webhook_failed(db, user_id, delivery_id, str(exc), settings.webhook_disable_after)
             logger.warning("webhook of %s refused digest %s: %s", user_id, delivery_id, exc)
             continue
         except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
             store.finish(db, claim, "failed", reason=str(exc)[:300])
+            if channel == "webhook":
+                store.webhook_failed(db, user_id, delivery_id, str(exc), settings.webhook_disable_after)
             result.failed.append(f"{user_id}/{hour}/{channel}: {exc}")
             continue
         store.finish(db, claim, "sent", attempt=claim.attempt, events=len(bodies))
         result.sent.append(delivery_id)
         try:
             store.count_sent(db, user_id, channel, hour_key(channels.clock()), channels.clock())
+            if channel == "webhook":
+                store.webhook_succeeded(db, user_id)
         except gexc.GoogleAPICallError as exc:  # bookkeeping only: the digest is out
             logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
+
+
+def _send(  # noqa: PLR0917 - one digest on one channel
+    user_id: str,
+    user: dict[str, Any],
+    channel: str,
+    body: dict[str, Any],
+    delivery_id: str,
+    settings: Settings,
+    channels: Channels,
+) -> None:
+    if channel == "webhook":
+        url, secret = str(rules.settings_of(user).webhook_url), str(user["webhook_secret"])
+        channels.webhook(url, secret, rules.body_bytes(body), delivery_id=delivery_id)
+        return
+    token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), user_id)
+    channels.email(
+        rules.digest_email(
+            body,
+            to=str(user["email"]),
+            sender=settings.smtp_from,
+            unsubscribe_url=f"{settings.api_url.rstrip('/')}/v1/unsubscribe?token={token}",
+        )
+    )
 
 
 def _process(tick: DigestTick, delivery: Delivery, settings: Settings) -> None:

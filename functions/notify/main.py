@@ -140,13 +140,13 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
         _send(message, delivery_id, settings, channels)
     except Refused as exc:  # settled: the receiver said no, retrying cannot help
         store.finish(db, claim, "refused", reason=str(exc)[:300])
-        _webhook_failed(db, user_id, exc, settings)
+        _webhook_failed(db, user_id, delivery_id, exc, settings)
         logger.warning("webhook of %s refused %s: %s", user_id, delivery_id, exc)
         return
     except DeliveryFailed as exc:
         store.finish(db, claim, "failed", reason=str(exc)[:300])
         if channel == "webhook":
-            _webhook_failed(db, user_id, exc, settings)
+            _webhook_failed(db, user_id, delivery_id, exc, settings)
         raise
     # Sent: settle the record first, so nothing after the send can make it go out again.
     store.finish(db, claim, "sent", attempt=claim.attempt)
@@ -179,8 +179,8 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
     )
 
 
-def _webhook_failed(db: firestore.Client, user_id: str, exc: Exception, settings: Settings) -> None:
-    if store.webhook_failed(db, user_id, str(exc), settings.webhook_disable_after):
+def _webhook_failed(db: firestore.Client, user_id: str, delivery_id: str, exc: Exception, settings: Settings) -> None:
+    if store.webhook_failed(db, user_id, delivery_id, str(exc), settings.webhook_disable_after):
         logger.warning("webhook of %s disabled after repeated failures: %s", user_id, exc)
 
 

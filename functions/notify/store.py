@@ -102,11 +102,14 @@ def count_sent(db: firestore.Client, user_id: str, channel: str, hour: str, now:
     _counter(db, user_id, channel, hour).set({"count": firestore.Increment(1), "expires_at": _expiry(now)}, merge=True)
 
 
-def webhook_failed(db: firestore.Client, user_id: str, reason: str, disable_after: int) -> bool:
-    """Count a failed webhook delivery; True when this one disables the webhook."""
+def webhook_failed(db: firestore.Client, user_id: str, delivery_id: str, reason: str, disable_after: int) -> bool:
+    """Count a failed webhook delivery; True when this one disables the webhook. Deliveries
+    are counted, not attempts: an event Pub/Sub redelivers fails the same delivery again,
+    and a receiver down for a few minutes must not be disabled by one alert's retries."""
     ref = db.collection(fs.USERS).document(user_id)
-    ref.set({"webhook_failures": firestore.Increment(1), "webhook_last_error": reason[:300]}, merge=True)
-    failures = int((ref.get().to_dict() or {}).get("webhook_failures") or 0)
+    ref.set({FAILED: firestore.ArrayUnion([delivery_id]), "webhook_last_error": reason[:300]}, merge=True)
+    failures = len((ref.get().to_dict() or {}).get(FAILED) or ())
+    ref.set({"webhook_failures": failures}, merge=True)
     if failures >= disable_after:
         ref.set({"webhook_disabled": True, "webhook_disabled_reason": reason[:300]}, merge=True)
         return True
@@ -114,7 +117,11 @@ def webhook_failed(db: firestore.Client, user_id: str, reason: str, disable_afte
 
 
 def webhook_succeeded(db: firestore.Client, user_id: str) -> None:
-    db.collection(fs.USERS).document(user_id).set({"webhook_failures": 0}, merge=True)
+    db.collection(fs.USERS).document(user_id).set(WEBHOOK_HEALTHY, merge=True)
+
+
+FAILED = "webhook_failed_deliveries"  # the distinct deliveries failed in a row (their ids)
+WEBHOOK_HEALTHY: dict[str, Any] = {"webhook_failures": 0, FAILED: []}  # after a success, or re-enabled
 
 
 def _counter(db: firestore.Client, user_id: str, channel: str, hour: str) -> firestore.DocumentReference:

@@ -328,3 +328,19 @@ def test_a_test_send_reaches_the_webhook_and_the_mailbox_and_reports_a_refusal(
 
     nothing = api.call("POST", "/v1/me/notifications/test", sub="user-2").get_json()
     assert [nothing["webhook"]["outcome"], nothing["email"]["outcome"]] == ["not_configured", "not_configured"]
+
+
+def test_a_webhook_is_disabled_by_failed_deliveries_not_by_one_deliverys_retries(emulators: Stack) -> None:
+    from functions.notify import store
+
+    del emulators
+    users = db().collection(fs.USERS)
+    users.document("jo").set({"watchlist": ["NTLA"]})
+    for _ in range(8):  # one alert's delivery, failing through every redelivery of its event
+        assert not store.webhook_failed(db(), "jo", "jo|NTLA-1|1|open|webhook", "HTTP 503", disable_after=5)
+    assert (users.document("jo").get().to_dict() or {})["webhook_failures"] == 1
+    store.webhook_succeeded(db(), "jo")
+    disabled = [store.webhook_failed(db(), "jo", f"jo|NTLA-{i}|1|open|webhook", "HTTP 503", 5) for i in range(5)]
+    assert disabled == [False, False, False, False, True]  # five deliveries in a row
+    doc = users.document("jo").get().to_dict() or {}
+    assert doc["webhook_disabled"] and doc["webhook_failures"] == 5 and doc["webhook_disabled_reason"] == "HTTP 503"
