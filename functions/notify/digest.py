@@ -39,9 +39,13 @@ class Result:
     failed: list[str] = field(default_factory=list)
 
 
-def send_digests(tick: DigestTick, *, settings: Settings, db: firestore.Client, channels: Channels) -> Result:
+def send_digests(
+    tick: DigestTick, *, settings: Settings, db: firestore.Client, channels: Channels, published: float | None = None
+) -> Result:
+    """``published``: the tick's Pub/Sub publish time, which names the hours due (see
+    :func:`common.notify.hours_due`); without it, the clock's."""
     result = Result()
-    hours = [tick.hour] if tick.hour else rules.digest_hours(channels.clock())
+    hours = rules.hours_due(tick.hour, published, channels.clock())
     for hour in hours:
         for user_id in store.digests_of(db, hour):
             try:
@@ -141,8 +145,8 @@ def _send(  # noqa: PLR0917 - one digest on one channel
 
 
 def _process(tick: DigestTick, delivery: Delivery, settings: Settings) -> None:
-    del delivery
-    send_digests(tick, settings=settings, db=fs.get_client(settings.project_id), channels=Channels(settings))
+    db, channels = fs.get_client(settings.project_id), Channels(settings)
+    send_digests(tick, settings=settings, db=db, channels=channels, published=rules.published_at(delivery.publish_time))
 
 
 notify_digest = pubsub_function("notify_digest", DigestTick, _process)
