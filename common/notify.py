@@ -118,6 +118,16 @@ def quiet(user: Mapping[str, Any], hour: int) -> bool:
     return settings.quiet_hours is not None and settings.quiet_hours.covers(hour)
 
 
+def last_quiet_hour(user: Mapping[str, Any], now: float) -> str:
+    """The hour (``yyyymmddhh``) that ends the quiet hours ``now`` is in: where everything
+    held in them is gathered, so the first tick after sends it in one digest."""
+    start = now - now % 3600
+    for ahead in range(1, 25):
+        if not quiet(user, (int(start // 3600) + ahead) % 24):
+            return hour_key(start + (ahead - 1) * 3600)
+    return hour_key(start)
+
+
 def alert_subreddits(alert: Mapping[str, Any]) -> set[str]:
     """Where an alert's discussion is: the subreddits of its evidence, in lower case (Reddit's
     names are case-insensitive). A user who follows some subreddits sees (and is sent) the
@@ -274,13 +284,17 @@ def next_hour(hour: str) -> str:
     return hour_key(hour_start(hour) + 3600)
 
 
-def digest_payload(hour: str, entries: Sequence[Mapping[str, Any]], app_url: str) -> dict[str, Any]:
+def digest_payload(
+    hour: str, entries: Sequence[Mapping[str, Any]], app_url: str, since: str | None = None
+) -> dict[str, Any]:
     """The documented digest body: the hour's event bodies (as :func:`payload` makes them),
-    oldest first, one alert moment each."""
+    oldest first, one alert moment each. ``since``: the first hour they come from (earlier
+    than ``hour`` when quiet hours held them)."""
     events = sorted((dict(e) for e in entries), key=lambda e: (float(e.get("as_of") or 0.0), str(e.get("alert_id"))))
     return {
         "type": "digest",
         "hour": hour,
+        "since": min(since or hour, hour),
         "count": len(events),
         "events": events,
         "url": f"{app_url.rstrip('/')}/alerts",
@@ -289,9 +303,7 @@ def digest_payload(hour: str, entries: Sequence[Mapping[str, Any]], app_url: str
 
 def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe_url: str) -> EmailMessage:
     hour = datetime.fromtimestamp(hour_start(str(body["hour"])), UTC)
-    # a digest held through quiet hours holds the earlier hours' events too
-    first = min([float(e.get("as_of") or hour.timestamp()) for e in body["events"]] + [hour.timestamp()])
-    since = datetime.fromtimestamp(first - first % 3600, UTC)
+    since = datetime.fromtimestamp(hour_start(str(body.get("since") or body["hour"])), UTC)  # quiet hours held
     end = hour + timedelta(hours=1)
     events = f"{body['count']} alert event{'' if body['count'] == 1 else 's'}"
     lines = [

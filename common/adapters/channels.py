@@ -20,14 +20,15 @@ after its attempts raises :class:`DeliveryFailed`.
 """
 
 import asyncio
+import functools
 import ipaddress
 import smtplib
 import socket
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -47,9 +48,10 @@ class DeliveryFailed(RuntimeError):
 
 
 class Refused(RuntimeError):
-    """The receiver answered 3xx or 4xx: retrying the same body cannot help."""
+    """The receiver answered 3xx or 4xx, or the webhook's host is no public address:
+    retrying the same body cannot help. ``status`` is None when nothing answered."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int | None) -> None:
         super().__init__(message)
         self.status = status
 
@@ -81,8 +83,8 @@ class Channels:
             try:
                 public_only = not self.settings.webhook_allow_private
                 status = asyncio.run(_post(url, body, headers, self.settings.webhook_timeout_s, public_only))
-            except NotPublic as exc:  # the same answer on every attempt: not the receiver's fault, no retry
-                raise DeliveryFailed(f"webhook {url}: {exc}") from exc
+            except NotPublic as exc:  # the same answer on every attempt and every redelivery
+                raise Refused(f"webhook {url}: {exc}", None) from exc
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 last, status = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, None
                 continue
@@ -119,41 +121,57 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-class PublicResolver(AbstractResolver):
-    """The system resolver, keeping only public addresses (none: :class:`NotPublic`)."""
+# Name lookups run here, not in the event loop's default executor, which ``asyncio.run``
+# waits for when it ends: a nameserver that never answers would hold a send past its
+# deadline. A lookup cut off by the deadline finishes in this pool, on its own.
+_LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-dns")
+_NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
 
-    def __init__(self) -> None:
-        self._inner = aiohttp.ThreadedResolver()
+
+class WebhookResolver(AbstractResolver):
+    """The system resolver in :data:`_LOOKUPS`, keeping only public addresses when asked
+    (none left: :class:`NotPublic`)."""
+
+    def __init__(self, public_only: bool) -> None:
+        self.public_only = public_only
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        found = await self._inner.resolve(host, port, family)
-        public = [r for r in found if is_public(r["host"])]
-        if not public:
-            raise NotPublic(f"{host} resolves to no public address")
-        return public
+        lookup = functools.partial(socket.getaddrinfo, host, port, family, socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().run_in_executor(_LOOKUPS, lookup)
+        found = [
+            ResolveResult(
+                hostname=host, host=str(address[0]), port=int(address[1]), family=fam, proto=proto, flags=_NUMERIC
+            )
+            for fam, _, proto, _, address in infos
+        ]
+        if self.public_only:
+            found = [r for r in found if is_public(r["host"])]
+            if not found:
+                raise NotPublic(f"{host} resolves to no public address")
+        return found
 
     async def close(self) -> None:
-        await self._inner.close()
+        return None
 
 
 async def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float, public_only: bool) -> int:
     """The receiver's status, within ``timeout_s`` for connecting, sending and its answer's
     headers together."""
-    connector: dict[str, Any] = {}
     if public_only:
         host = urlsplit(url).hostname or ""
         try:
             literal = is_public(host)
         except ValueError:  # a name: the resolver keeps its public addresses only
-            connector["connector"] = aiohttp.TCPConnector(resolver=PublicResolver())
+            pass
         else:
             if not literal:
                 raise NotPublic(f"{host} is not a public address")
+    connector = aiohttp.TCPConnector(resolver=WebhookResolver(public_only))
     try:
         async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s), **connector) as session,
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s), connector=connector) as session,
             session.post(url, data=body, headers=dict(headers), allow_redirects=False) as response,
         ):
             return response.status

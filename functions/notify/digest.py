@@ -81,10 +81,15 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         logger.error("notification settings of %s do not validate; digest skipped: %s", user_id, exc)
         return
     entries = store.close_digest(db, user_id, hour)
-    if held:  # quiet hours: the entries wait in a later digest, sent once they are over
-        later = max(rules.next_hour(hour), hour_key(channels.clock()))
+    if entries is None:  # carried to the digest that ends the quiet hours it fell due in
+        return
+    if held:  # quiet hours: the entries wait in the digest of their last hour, sent after them
+        now = channels.clock()
+        target = max(rules.last_quiet_hour(user, now), rules.next_hour(hour))
         for e in entries:
-            store.add_to_digest(db, user_id, later, str(e["id"]), str(e["channel"]), e["body"], channels.clock())
+            first = str(e.get("hour") or hour)
+            store.add_to_digest(db, user_id, target, str(e["id"]), str(e["channel"]), e["body"], now, first)
+        store.mark_carried(db, user_id, hour)  # after the copies: a crash before it carries again, the same
         result.held += 1
         return
     for channel in wanted:
@@ -96,7 +101,8 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         if claim is None:
             result.skipped += 1
             continue
-        body = rules.digest_payload(hour, bodies, settings.app_url)
+        first = min([str(e.get("hour") or hour) for e in entries if e.get("channel") == channel] + [hour])
+        body = rules.digest_payload(hour, bodies, settings.app_url, since=first)
         try:
             _send(user_id, user, channel, body, delivery_id, settings, channels)
         except Refused as exc:

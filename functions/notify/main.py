@@ -125,8 +125,10 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
         result.skipped += 1
         return
     if rules.settings_of(user).digest or message.held:
-        # claimed like any delivery, so a redelivery in a later hour is not digested twice
-        store.add_to_digest(db, user_id, hour, delivery_id, channel, entry, channels.clock())
+        # claimed like any delivery, so a redelivery in a later hour is not digested twice;
+        # held by quiet hours: in the digest of their last hour, sent once they are over
+        target = rules.last_quiet_hour(user, channels.clock()) if message.held else hour
+        store.add_to_digest(db, user_id, target, delivery_id, channel, entry, channels.clock(), hour)
         store.finish(db, claim, "digested", reason="quiet hours" if message.held else "digest")
         result.digested += 1
         return

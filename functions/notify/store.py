@@ -136,10 +136,19 @@ def _expiry(now: float) -> datetime:
 
 
 def add_to_digest(  # noqa: PLR0917 - one entry's whole identity
-    db: firestore.Client, user_id: str, hour: str, delivery_id: str, channel: str, body: dict[str, Any], now: float
+    db: firestore.Client,
+    user_id: str,
+    hour: str,
+    delivery_id: str,
+    channel: str,
+    body: dict[str, Any],
+    now: float,
+    first_hour: str | None = None,
 ) -> bool:
     """Record one event in the user's digest of ``hour`` (or of the first later hour whose
-    digest is still open); False when it was recorded before (a redelivery)."""
+    digest is still open); False when it was recorded before (a redelivery). ``first_hour``:
+    the hour it was first recorded for (a carried entry's), else ``hour``."""
+    first_hour = first_hour or hour
     digests = db.collection(fs.DIGESTS)
     for _ in range(24):
         ref = digests.document(f"{user_id}|{hour}")
@@ -154,7 +163,7 @@ def add_to_digest(  # noqa: PLR0917 - one entry's whole identity
             continue
         entry = ref.collection(fs.DIGEST_ENTRIES).document(delivery_id)
         try:
-            entry.create({"channel": channel, "body": body, "expires_at": _expiry(now)})
+            entry.create({"channel": channel, "body": body, "hour": first_hour, "expires_at": _expiry(now)})
         except gexc.AlreadyExists:
             return False
         return True
@@ -167,12 +176,22 @@ def digests_of(db: firestore.Client, hour: str) -> list[str]:
     return sorted(str((snap.to_dict() or {}).get("user_id")) for snap in query.stream())
 
 
-def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str, Any]]:
+def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str, Any]] | None:
     """Close the user's digest of ``hour`` (later events go to the next hour) and return its
-    entries: ``{"channel", "body", "id"}`` each."""
+    entries: ``{"channel", "body", "hour", "id"}`` each; None when they were carried to a
+    later digest (quiet hours), which sends them instead."""
     ref = db.collection(fs.DIGESTS).document(f"{user_id}|{hour}")
+    if (ref.get().to_dict() or {}).get("status") == CARRIED:
+        return None
     ref.set({"status": "closed"}, merge=True)
     return [{**(e.to_dict() or {}), "id": e.id} for e in ref.collection(fs.DIGEST_ENTRIES).stream()]
+
+
+CARRIED = "carried"  # a digest whose entries went to a later one: never sent itself
+
+
+def mark_carried(db: firestore.Client, user_id: str, hour: str) -> None:
+    db.collection(fs.DIGESTS).document(f"{user_id}|{hour}").set({"status": CARRIED}, merge=True)
 
 
 def user(db: firestore.Client, user_id: str) -> dict[str, Any] | None:

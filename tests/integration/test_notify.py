@@ -255,28 +255,44 @@ def test_a_user_over_the_hourly_cap_gets_the_overflow_in_the_digest_not_silence(
     assert len(mail) == 2 and "2 alert events" in mail[1]["subject"]
 
 
-def test_events_in_quiet_hours_wait_in_a_digest_sent_once_the_quiet_hours_are_over(
+def test_events_in_quiet_hours_wait_in_one_digest_sent_once_the_quiet_hours_are_over(
     emulators: Stack, mailbox: Callable[[str], Any]
 ) -> None:
+    from functions.notify import store
+
     hour = _one_hour_ahead()
     now = int(hour[-2:])
-    quiet = {"start": (now - 1) % 24, "end": (now + 2) % 24}  # this hour, with margin either side
-    _user(emulators, "ida", notifications={"email": True, "quiet_hours": quiet, "webhook_url": _hook(emulators, "ida")})
+    quiet = {"start": (now - 1) % 24, "end": (now + 2) % 24}  # this hour and the next, with margin
+    last = notify.next_hour(hour)  # the quiet hours' last hour: where they gather
+    hook = _hook(emulators, "ida")
+    _user(emulators, "ida", notifications={"email": True, "quiet_hours": quiet, "webhook_url": hook})
+    _user(emulators, "jan", notifications={"email": True, "quiet_hours": quiet, "digest": True})
     for event in _events(2):
         _publish(emulators, event, times=2)
-    assert len(_wait(lambda: _entries("ida", hour), 4, settle=1.0)) == 4  # two events, two channels: held
+    assert len(_wait(lambda: _entries("ida", last), 4, settle=1.0)) == 4  # two events, two channels: held
+    assert len(_wait(lambda: _entries("jan", last), 2, settle=0.5)) == 2
     assert mailbox("/mail") == [] and mailbox("/hooks") == []
+    # jan's digest of this hour, holding an event recorded before the quiet hours began
+    early = notify.payload(EVENT.model_copy(update={"alert_id": "NTLA-2026010701"}), {}, "https://app")
+    assert store.add_to_digest(db(), "jan", hour, "jan|NTLA-2026010701|1|open|email", "email", early, time.time())
 
-    _tick(emulators, hour, times=2)  # the hour is done, the quiet hours are not: carried on
-    later = notify.next_hour(hour)
-    assert len(_wait(lambda: _entries("ida", later), 4, settle=1.0)) == 4
-    assert mailbox("/mail") == [] and mailbox("/hooks") == []
+    _tick(emulators, hour, times=2)  # jan's digest falls due in the quiet hours: carried to their last hour
+    assert len(_wait(lambda: _entries("jan", last), 3, settle=1.0)) == 3
+    _tick(emulators, hour, times=1)  # the carried digest is never sent itself
+    assert _wait(lambda: mailbox("/mail") + mailbox("/hooks"), 1, timeout=6, settle=0) == []
 
-    _user(emulators, "ida", notifications={"email": True, "webhook_url": _hook(emulators, "ida")})  # quiet over
-    _tick(emulators, later, times=2)
-    [mail] = _wait(lambda: mailbox("/mail"), 1)
-    [hook] = _wait(lambda: mailbox("/hooks"), 1)
-    assert "2 alert events" in mail["subject"] and json.loads(hook["body"])["count"] == 2
+    for name in ("ida", "jan"):  # the quiet hours are over
+        db().collection(fs.USERS).document(name).update({"notifications.quiet_hours": None})
+    _tick(emulators, last, times=2)
+    _tick(emulators, hour, times=1)
+    mail = _wait(lambda: mailbox("/mail"), 2)
+    hooks = _wait(lambda: mailbox("/hooks"), 1)
+    assert sorted(m["to"][0] for m in mail) == ["ida@example.com", "jan@example.com"]  # one digest each
+    subjects = {m["to"][0]: m["subject"] for m in mail}
+    assert "2 alert events" in subjects["ida@example.com"] and "3 alert events" in subjects["jan@example.com"]
+    assert len(hooks) == 1
+    body = json.loads(hooks[0]["body"])
+    assert (body["count"], body["hour"], body["since"]) == (2, last, hour)
 
 
 def test_the_schedulers_empty_tick_sends_the_digests_of_the_hours_that_are_over_and_not_the_current_one(

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -71,9 +72,28 @@ def channels(**settings: float) -> Channels:
 )
 def test_a_webhook_never_reaches_a_private_address_unless_allowed(receiver: str, host: str) -> None:
     port = receiver.rsplit(":", 1)[1]
-    with pytest.raises(DeliveryFailed, match="public address"):
+    with pytest.raises(Refused, match="public address") as refused:  # settled: no retry can change it
         channels(WEBHOOK_ALLOW_PRIVATE=False).webhook(f"http://{host}:{port}/hook", "s", b"{}", attempts=3)
+    assert refused.value.status is None
     assert SEEN == []  # refused before connecting: no probe of what listens there
+
+
+def test_a_name_lookup_that_hangs_ends_with_the_attempts_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    released, finished = threading.Event(), threading.Event()
+    real = socket.getaddrinfo
+
+    def hanging(*args: Any, **kwargs: Any) -> Any:
+        released.wait(20)  # a nameserver that does not answer
+        finished.set()
+        return real("127.0.0.1", *args[1:], **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    try:
+        with pytest.raises(DeliveryFailed, match="Timeout"):
+            channels(WEBHOOK_TIMEOUT_S=0.5).webhook("http://hook.example.invalid/hook", "s", b"{}", attempts=1)
+        assert not finished.is_set()  # the send did not wait for the lookup to end
+    finally:
+        released.set()
 
 
 def test_public_addresses_are_told_from_the_others() -> None:

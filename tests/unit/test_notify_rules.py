@@ -171,3 +171,14 @@ def test_a_tick_sends_the_hours_due_when_it_was_published_so_a_retried_one_keeps
     assert notify.hours_due(None, None, five_hours_later) == notify.digest_hours(five_hours_later)  # no time: now
     assert notify.hours_due("2026010100", published, five_hours_later) == ["2026010100"]
     assert notify.published_at("") is None and notify.published_at("yesterday") is None
+
+
+def test_quiet_hours_gather_in_their_last_hour_and_the_digest_says_since_when() -> None:
+    sleeper = user(notifications={"email": True, "quiet_hours": {"start": 22, "end": 6}})
+    at_2330 = 1_767_915_000.0  # 2026-01-08 23:30 UTC
+    assert notify.last_quiet_hour(sleeper, at_2330) == "2026010905"  # 05:00-06:00, over midnight
+    assert notify.last_quiet_hour(sleeper, at_2330 + 6 * 3600) == "2026010905"  # from 05:30 too
+    body = notify.digest_payload("2026010905", [], "https://app", since="2026010822")
+    message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe_url="https://api/u")
+    assert "between 2026-01-08 22:00 and 06:00 on 2026-01-09 UTC" in str(message.get_body(("plain",)))
+    assert notify.digest_payload("2026010905", [], "https://app")["since"] == "2026010905"
