@@ -19,8 +19,12 @@ TESTS_PER_MINUTE = 3  # test sends one user may make a minute
 
 def _state(svc: Services, user: Principal) -> m.NotificationState:
     stored = svc.store.user(user)
+    settings = notify.settings_of(stored)
+    if stored.get("email_unsubscribed") and settings.email:
+        # unsubscribed before the link turned email off in the settings: shown (and saved) off
+        settings = settings.model_copy(update={"email": False})
     return m.NotificationState(
-        settings=notify.settings_of(stored),
+        settings=settings,
         webhook_secret_set=bool(stored.get("webhook_secret")),
         webhook_disabled=bool(stored.get("webhook_disabled")),
         webhook_disabled_reason=stored.get("webhook_disabled_reason"),

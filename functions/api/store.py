@@ -166,7 +166,8 @@ class Store:
             "webhook_failures": 0,
             "webhook_failed_deliveries": [],
         }
-        if settings.get("email") and not (stored.get("notifications") or {}).get("email"):
+        was_on = (stored.get("notifications") or {}).get("email") and not stored.get("email_unsubscribed")
+        if settings.get("email") and not was_on:
             changes["email_unsubscribed"] = False
         if principal.email:
             changes["email"] = principal.email

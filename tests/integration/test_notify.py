@@ -136,6 +136,19 @@ def test_the_unsubscribe_link_stops_email_without_signing_in(
     assert api.call("PUT", "/v1/me/notifications", json=again, sub="cid").get_json()["email_unsubscribed"] is False
 
 
+def test_an_address_unsubscribed_before_the_link_turned_email_off_shows_it_off_until_turned_on(
+    emulators: Stack, jwks: JwksServer
+) -> None:
+    _user(emulators, "old", notifications={"email": True}, email_unsubscribed=True)  # as the link used to leave it
+    api: ApiClient = make_client(jwks, KEY)
+    shown = api.call("GET", "/v1/me/notifications", sub="old").get_json()
+    assert shown["settings"]["email"] is False and shown["email_unsubscribed"]
+    kept = api.call("PUT", "/v1/me/notifications", json={**shown["settings"], "max_per_hour": 3}, sub="old")
+    assert kept.get_json()["email_unsubscribed"] is True
+    on = api.call("PUT", "/v1/me/notifications", json={**shown["settings"], "email": True}, sub="old")
+    assert on.get_json()["email_unsubscribed"] is False and on.get_json()["settings"]["email"] is True
+
+
 def test_notification_settings_round_trip_and_the_secret_is_shown_once(emulators: Stack, jwks: JwksServer) -> None:
     del emulators
     api = make_client(jwks, KEY)
