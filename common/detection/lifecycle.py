@@ -265,17 +265,6 @@ class Redo:
     before: Alert | None
 
 
-def _opened_when_announced(alert: Alert | None, current: Alert) -> Alert | None:
-    """``alert`` with the opening time of ``current``, the same alert opened earlier."""
-    if alert is None or alert.alert_id != current.alert_id or current.opened_at >= alert.opened_at:
-        return alert
-    history = tuple(
-        {**h, "at": current.opened_at} if h.get("event") == "opened" and h.get("at") == alert.opened_at else h
-        for h in alert.history
-    )
-    return replace(alert, opened_at=current.opened_at, history=history)
-
-
 def redecide(
     before: Alert | None,
     current: Alert | None,
@@ -289,22 +278,17 @@ def redecide(
     """A later update of a data hour already decided: the hour is decided again from the
     alert as it stood before that hour (``before``), so the hour's last counts decide it,
     whichever of its batches (one per subreddit) came first. The backtest decides each hour
-    once, on its full counts; this is the same decision reached in steps (opened at the
-    earlier batch's time, below).
+    once, on its full counts; this is the same decision reached in steps.
 
     What the hour's earlier batches announced is never taken back: when deciding from
     ``before`` would drop the open alert ``current``, resolve it, lower its level or give it
     another kind (a pump called organic again, or an organic alert turned pump without the
     reclassification being announced), or would revive an alert those batches resolved, the
     hour goes on from ``current`` instead: the one case where the order of batches still
-    shows.
-
-    An alert the hour's earlier batches opened keeps the time it was opened at (and announced):
-    the hour's fuller counts may rewrite its reasons, never move when a reader was told."""
+    shows."""
     alert, events = step(before, ev, evidence, config, config_version, bar=bar)
     if current is None or current == before:  # the hour's earlier batches changed nothing
         return alert, events
-    alert = _opened_when_announced(alert, current)
     if current.active:
         withdrawn = (
             alert is None

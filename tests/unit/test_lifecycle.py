@@ -214,20 +214,7 @@ def test_an_hours_later_batch_decides_the_hour_again_from_the_alert_before_it() 
     in_steps = decide_hour(whole, NOW * HOUR + 3100, partial, Redo(None))
     stepped_on = decide_hour(whole, NOW * HOUR + 3100, partial, None)
     assert stepped_on is not None and stepped_on.level == 2  # what growth since the first batch would say
-    assert in_steps is not None and at_once is not None
-    # the hour's full counts decide it: opened once, level 1, with the full hour's reasons ...
-    assert replace(in_steps, opened_at=at_once.opened_at, history=at_once.history) == at_once
-    # ... at the time the first batch opened (and announced) it
-    assert in_steps.opened_at == partial.opened_at == NOW * HOUR + 3000
-    assert [(h["event"], h["at"]) for h in in_steps.history] == [("opened", partial.opened_at)]
-
-
-def test_an_alert_keeps_the_time_it_was_announced_when_a_later_batch_confirms_it() -> None:
-    partial = decide_hour(SPIKE, NOW * HOUR + 1200, None, None)
-    assert partial is not None
-    confirmed = decide_hour([*SPIKE, *mentions(NOW, 3, prefix="u")], NOW * HOUR + 3300, partial, Redo(None))
-    assert confirmed is not None and confirmed.alert_id == partial.alert_id
-    assert confirmed.opened_at == partial.opened_at and confirmed.updated_at == NOW * HOUR + 3300
+    assert in_steps == at_once  # the hour's full counts decide it: opened once, level 1
 
 
 def test_an_alert_the_hours_first_batch_opened_is_not_taken_back() -> None:
