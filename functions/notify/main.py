@@ -142,8 +142,9 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
         _send(message, delivery_id, settings, channels)
     except Refused as exc:  # settled: the receiver said no, retrying cannot help
         store.finish(db, claim, "refused", reason=str(exc)[:300])
-        _webhook_failed(db, user_id, delivery_id, exc, settings)
-        logger.warning("webhook of %s refused %s: %s", user_id, delivery_id, exc)
+        if channel == "webhook":
+            _webhook_failed(db, user_id, delivery_id, exc, settings)
+        logger.warning("%s of %s refused %s: %s", channel, user_id, delivery_id, exc)
         return
     except DeliveryFailed as exc:
         store.finish(db, claim, "failed", reason=str(exc)[:300])

@@ -5,10 +5,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from common import notify
 from common.adapters.channels import Channels, DeliveryFailed, Refused, is_public
@@ -135,3 +137,47 @@ def test_a_refusal_or_a_redirect_is_not_retried_and_a_dead_receiver_fails(receiv
     with pytest.raises(DeliveryFailed) as unreachable:
         channels().webhook(f"http://127.0.0.1:{port}/hook", "s", b"{}", attempts=1)
     assert unreachable.value.status is None
+
+
+class Relay:
+    """An SMTP relay answering each recipient with the code its local part names."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        del server, session, options
+        code = address.split("@", 1)[0]
+        if code.isdigit():
+            return f"{code} refused here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        del server, session, envelope
+        return "250 Message accepted"
+
+
+@pytest.fixture(scope="module")
+def relay() -> Iterator[int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(Relay(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port
+    controller.stop()
+
+
+def _mail(to: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "alerts@example.com", to, "x"
+    message.set_content("x")
+    return message
+
+
+def test_an_address_the_relay_refuses_for_good_is_settled_and_a_busy_one_may_pass_later(relay: int) -> None:
+    email = Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=relay)).email
+    email(_mail("ann@example.com"))
+    with pytest.raises(Refused) as refused:  # "550 no such user": retrying cannot help
+        email(_mail("550@example.com"))
+    assert refused.value.status == 550
+    with pytest.raises(DeliveryFailed):  # "451 try again later": it may
+        email(_mail("451@example.com"))
