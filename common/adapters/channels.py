@@ -98,10 +98,10 @@ class Channels:
         raise DeliveryFailed(f"webhook {url}: {last}", status)
 
     def email(self, message: EmailMessage) -> None:
-        """Send through the relay. A permanent refusal of the message (a 5xx for the
-        recipient, the sender or the data: "550 no such user") is :class:`Refused`, settled,
-        so an address that can never take mail does not fail every event it matches until
-        Pub/Sub dead-letters them; anything else may pass later (:class:`DeliveryFailed`)."""
+        """Send through the relay. The recipient refused for good (a 5xx to RCPT: "550 no
+        such user") is :class:`Refused`, settled, so an address that can never take mail does
+        not fail every event it matches until Pub/Sub dead-letters them; anything else, the
+        relay refusing the sender or the message included, may pass later (:class:`DeliveryFailed`)."""
         s = self.settings
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
@@ -115,11 +115,8 @@ class Channels:
             if codes and all(500 <= code < 600 for code in codes):
                 raise Refused(f"email: {exc.recipients}", codes[0]) from exc
             raise DeliveryFailed(f"email: {exc}") from exc
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            if 500 <= exc.smtp_code < 600:
-                raise Refused(f"email: {exc.smtp_code} {exc.smtp_error!r}", exc.smtp_code) from exc
-            raise DeliveryFailed(f"email: {exc}") from exc
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException) as exc:  # the sender or the message refused: every
+            # email would be, a relay's setting (an unverified From, auth), not this address's
             raise DeliveryFailed(f"email: {exc}") from exc
 
 

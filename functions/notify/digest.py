@@ -86,7 +86,9 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
     if held:  # quiet hours: the entries wait in the digest of their last hour, sent after them
         now = channels.clock()
         target = max(rules.last_quiet_hour(user, now), rules.next_hour(hour))
-        for e in entries:
+        # a channel whose digest of this hour went out before (an earlier tick) is not sent again
+        gone = {c for c in {str(e.get("channel")) for e in entries} if store.settled(db, _digest_id(user_id, hour, c))}
+        for e in (e for e in entries if str(e.get("channel")) not in gone):
             first = str(e.get("hour") or hour)
             store.add_to_digest(db, user_id, target, str(e["id"]), str(e["channel"]), e["body"], now, first)
         store.mark_carried(db, user_id, hour)  # after the copies: a crash before it carries again, the same
@@ -96,7 +98,7 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         bodies = [e["body"] for e in entries if e.get("channel") == channel and isinstance(e.get("body"), dict)]
         if not bodies:
             continue
-        delivery_id = f"digest|{user_id}|{hour}|{channel}"
+        delivery_id = _digest_id(user_id, hour, channel)
         claim = store.claim(db, delivery_id, channels.clock())
         if claim is None:
             result.skipped += 1
@@ -123,6 +125,10 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
                 store.webhook_succeeded(db, user_id)
         except gexc.GoogleAPICallError as exc:  # bookkeeping only: the digest is out
             logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
+
+
+def _digest_id(user_id: str, hour: str, channel: str) -> str:
+    return f"digest|{user_id}|{hour}|{channel}"
 
 
 def _count_failure(  # noqa: PLR0917 - one failed digest's whole identity

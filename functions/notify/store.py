@@ -56,6 +56,12 @@ def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def settled(db: firestore.Client, delivery_id: str) -> bool:
+    """Whether the delivery was settled (sent, refused...): what :func:`claim` would refuse."""
+    snap = db.collection(fs.DELIVERIES).document(delivery_id).get()
+    return snap.exists and (snap.to_dict() or {}).get("status") in DONE
+
+
 def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:
     """The right to send this delivery, or None when it was settled before (sent,
     suppressed, or refused by the receiver)."""

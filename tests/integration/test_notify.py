@@ -288,9 +288,14 @@ def test_events_in_quiet_hours_wait_in_one_digest_sent_once_the_quiet_hours_are_
     # jan's digest of this hour, holding an event recorded before the quiet hours began
     early = notify.payload(EVENT.model_copy(update={"alert_id": "NTLA-2026010701"}), {}, "https://app")
     assert store.add_to_digest(db(), "jan", hour, "jan|NTLA-2026010701|1|open|email", "email", early, time.time())
+    # kay's digest of this hour went out before (an earlier tick): never carried nor sent again
+    _user(emulators, "kay", notifications={"email": True, "quiet_hours": quiet, "digest": True})
+    assert store.add_to_digest(db(), "kay", hour, "kay|NTLA-2026010701|1|open|email", "email", early, time.time())
+    db().collection(fs.DELIVERIES).document(f"digest|kay|{hour}|email").set({"status": "sent"})
 
     _tick(emulators, hour, times=2)  # jan's digest falls due in the quiet hours: carried to their last hour
     assert len(_wait(lambda: _entries("jan", last), 3, settle=1.0)) == 3
+    assert _entries("kay", last) == []
     _tick(emulators, hour, times=1)  # the carried digest is never sent itself
     assert _wait(lambda: mailbox("/mail") + mailbox("/hooks"), 1, timeout=6, settle=0) == []
 

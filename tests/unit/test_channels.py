@@ -150,6 +150,13 @@ class Relay:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        del server, session, options
+        if address.startswith("unverified"):
+            return "554 sender address not verified"
+        envelope.mail_from = address
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         del server, session, envelope
         return "250 Message accepted"
@@ -181,3 +188,7 @@ def test_an_address_the_relay_refuses_for_good_is_settled_and_a_busy_one_may_pas
     assert refused.value.status == 550
     with pytest.raises(DeliveryFailed):  # "451 try again later": it may
         email(_mail("451@example.com"))
+    unverified = _mail("ann@example.com")
+    unverified.replace_header("From", "unverified@example.com")
+    with pytest.raises(DeliveryFailed):  # the relay refusing our sender refuses every email: not settled
+        email(unverified)
