@@ -88,10 +88,7 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         target = max(rules.last_quiet_hour(user, now), rules.next_hour(hour))
         # a channel whose digest of this hour went out before (an earlier tick) is not sent again
         gone = {c for c in {str(e.get("channel")) for e in entries} if store.settled(db, _digest_id(user_id, hour, c))}
-        for e in (e for e in entries if str(e.get("channel")) not in gone):
-            first = str(e.get("hour") or hour)
-            store.add_to_digest(db, user_id, target, str(e["id"]), str(e["channel"]), e["body"], now, first)
-        store.mark_carried(db, user_id, hour)  # after the copies: a crash before it carries again, the same
+        store.carry_digest(db, user_id, hour, target, gone, now)
         result.held += 1
         return
     for channel in wanted:

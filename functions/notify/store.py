@@ -184,20 +184,75 @@ def digests_of(db: firestore.Client, hour: str) -> list[str]:
 
 def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str, Any]] | None:
     """Close the user's digest of ``hour`` (later events go to the next hour) and return its
-    entries: ``{"channel", "body", "hour", "id"}`` each; None when they were carried to a
-    later digest (quiet hours), which sends them instead."""
+    entries, with those of the digests carried into it: ``{"channel", "body", "hour", "id"}``
+    each; None when it was itself carried to a later digest (quiet hours), which sends them."""
     ref = db.collection(fs.DIGESTS).document(f"{user_id}|{hour}")
     if (ref.get().to_dict() or {}).get("status") == CARRIED:
         return None
     ref.set({"status": "closed"}, merge=True)
-    return [{**(e.to_dict() or {}), "id": e.id} for e in ref.collection(fs.DIGEST_ENTRIES).stream()]
+    return _entries(db, user_id, hour, set())
+
+
+def _entries(db: firestore.Client, user_id: str, hour: str, seen: set[str]) -> list[dict[str, Any]]:
+    """The digest's own entries, then those of every digest carried into it (and into those),
+    less the channels each carried digest had already sent; one entry per delivery id."""
+    seen.add(hour)
+    ref = db.collection(fs.DIGESTS).document(f"{user_id}|{hour}")
+    doc = ref.get().to_dict() or {}
+    out = {e.id: {**(e.to_dict() or {}), "id": e.id} for e in ref.collection(fs.DIGEST_ENTRIES).stream()}
+    for entry in out.values():
+        entry.setdefault("hour", hour)
+    for source in sorted(str(h) for h in doc.get("carried_from") or []):
+        if source in seen:
+            continue
+        gone = set((db.collection(fs.DIGESTS).document(f"{user_id}|{source}").get().to_dict() or {}).get("gone") or [])
+        for entry in _entries(db, user_id, source, seen):
+            if str(entry.get("channel")) not in gone:
+                out.setdefault(str(entry["id"]), entry)
+    return list(out.values())
 
 
 CARRIED = "carried"  # a digest whose entries went to a later one: never sent itself
 
 
-def mark_carried(db: firestore.Client, user_id: str, hour: str) -> None:
-    db.collection(fs.DIGESTS).document(f"{user_id}|{hour}").set({"status": CARRIED}, merge=True)
+def carry_digest(  # noqa: PLR0917 - the carry's whole identity
+    db: firestore.Client, user_id: str, hour: str, target: str, gone: set[str], now: float
+) -> str:
+    """Carry the user's digest of ``hour`` to the first open digest from ``target`` on, less
+    the channels in ``gone`` (sent before); returns the hour it went to. One transaction marks
+    the source carried and names it in the target's ``carried_from``, so a crash or a second
+    copy of the tick carries it once or not at all, however many entries it holds (they stay
+    where they are and are read when the target closes)."""
+    digests = db.collection(fs.DIGESTS)
+    source = digests.document(f"{user_id}|{hour}")
+
+    @firestore.transactional
+    def carry(transaction: firestore.Transaction) -> str:
+        doc = source.get(transaction=transaction).to_dict() or {}
+        if doc.get("status") == CARRIED:
+            return str(doc.get("carried_to"))
+        at = target
+        for _ in range(24):
+            ref = digests.document(f"{user_id}|{at}")
+            snap = ref.get(transaction=transaction)
+            if snap.exists and (snap.to_dict() or {}).get("status") != "open":
+                at = rules.next_hour(at)
+                continue
+            if snap.exists:
+                transaction.update(ref, {"carried_from": firestore.ArrayUnion([hour])})
+            else:
+                opened = {"user_id": user_id, "hour": at, "status": "open", "expires_at": _expiry(now)}
+                transaction.create(ref, {**opened, "carried_from": [hour]})
+            # the source outlives the target it waits in: read when the target is sent
+            transaction.set(
+                source,
+                {"status": CARRIED, "carried_to": at, "gone": sorted(gone), "expires_at": _expiry(now)},
+                merge=True,
+            )
+            return at
+        raise Busy(f"no open digest for {user_id} within a day of {target}")
+
+    return str(carry(db.transaction()))
 
 
 def user(db: firestore.Client, user_id: str) -> dict[str, Any] | None:
