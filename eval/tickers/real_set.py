@@ -48,6 +48,7 @@ ROUNDS = {
     10: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261210),
     11: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261211),
     12: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261212),
+    13: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261213),
 }
 MAX_CHARS = 1200  # longer texts are cut at a space before this: labelling stays tractable
 HELD_OUT_SHARE = 0.4  # of every stratum, chosen by the id's hash: never tuned on
