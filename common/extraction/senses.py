@@ -124,6 +124,9 @@ def _spelled_before(prose: str, f: _Found, u: _Universe) -> bool:
 # Capital", "JMP Securities" are investors and analysts, not the listed company. Not for the
 # well-known tickers ("PLTR Partners With IBM", "GME Research") nor before a verb.
 _FIRM_AFTER = re.compile(r"[ \t]+(?:Capital|Securities|Research)\b(?![ \t]+(?:[Ww]ith|[Ss]ays?|[Ii]nto|[Tt]hread)\b)")
+# A word after a company's name that makes it a place or an institution named after it:
+# "Kellogg School of Management", "Ford Foundation", "Toyota Stadium".
+_INSTITUTION_AFTER = re.compile(r"[ \t]+(?:School|University|College|Foundation|Institute|Hospital|Stadium|Arena)\b")
 # Currency codes: after an amount ("raised 7B NOK") they are money, not Nokia.
 _CURRENCIES = frozenset({"NOK", "SEK", "DKK", "CHF", "EUR", "GBP", "JPY", "AUD", "HKD", "CNY", "INR", "BRL", "MXN"})
 # "7B NOK", "2 billion NOK"; "5k NOK" is a share count and a bare "9 NOK" may be a table
@@ -132,8 +135,11 @@ _AMOUNT_BEFORE = re.compile(r"\d\s?(?:[Bb]n?|mn|million|billion)\s\Z")
 
 def _not_here(prose: str, f: _Found) -> bool:
     """Whether a bare symbol reads, in this place only, as something other than its company:
-    a firm named after it or a currency after an amount ("NOK calls" later is Nokia again)."""
+    a firm or an institution named after it or a currency after an amount ("NOK calls" later
+    is Nokia again)."""
     symbol, start, end = f[0], f[1], f[2]
+    if f[3] == "name":
+        return _INSTITUTION_AFTER.match(prose, end) is not None
     if f[3] != "symbol":
         return False
     if symbol not in _WELL_KNOWN and _FIRM_AFTER.match(prose, end):
@@ -148,14 +154,17 @@ def _not_the_company(prose: str, f: _Found, u: _Universe) -> bool:
 
 
 def _drop_parts_and_acronyms(prose: str, found: dict[int, _Found], u: _Universe) -> None:
-    """Forget a bare symbol inside a name already found ("Sirius XM" is SIRI, not XM too) or
-    something else where it stands (:func:`_not_here`), and every bare one of a symbol that
+    """Forget a name that names an institution ("Kellogg School"), a bare symbol inside a
+    name already found ("Sirius XM" is SIRI, not XM too) or something else where it stands
+    (:func:`_not_here`), and every bare one of a symbol that
     abbreviates the words before it (:func:`_spelled_before`) unless those words are its own
     name ("Advanced Micro Devices AMD"): a term once spelled out is that term all through the
     text ("... Renewable Natural Gas RNG ... using RNG as a fuel")."""
     names = [f for f in found.values() if f[3] == "name"]
     terms: set[str] = set()
     for start, f in list(found.items()):
+        if f[3] == "name" and _not_here(prose, f):
+            del found[start]
         if f[3] != "symbol":
             continue
         if any(n[1] < start and f[2] <= n[2] for n in names) or _not_here(prose, f):

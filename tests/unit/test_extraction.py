@@ -655,6 +655,9 @@ def test_a_symbol_that_names_a_firm_a_currency_or_slang_where_it_stands_is_no_ti
     assert symbols("WEN LAMBO", at=june) == []
     assert symbols("post BK people were selling HTZZ", at=june) == []
     assert symbols("CEL SCI Corporation Issues Letter to Shareholders", at=june) == ["CVM"]
+    assert symbols("He earned an MBA from Kellogg School of Management", at=june) == []  # an institution
+    assert symbols("Kellogg beat earnings; its CEO went to Kellogg School", at=june) == ["K"]
+    assert symbols("people buy their own LTC insurance", at=june) == []  # long-term care (or Litecoin)
 
 
 def test_symbols_listed_in_2021_and_2022_are_not_found_before_their_listing() -> None:
@@ -662,3 +665,6 @@ def test_symbols_listed_in_2021_and_2022_are_not_found_before_their_listing() ->
     assert symbols("Mobileye IPO pops", at=_at("2022-11-02")) == ["MBLY"]
     assert symbols("Weedmaps is now public MAPS", at=_at("2021-06-16")) == ["MAPS"]
     assert "MAPS" not in symbols("MAPS calls", at=_at("2021-05-02"))
+    assert symbols("QS rival Solid Power raises 130M", at=_at("2021-05-03")) == ["QS"]  # private until Dec 2021
+    assert symbols("BlackSky going public via NavSight Holdings NYSE NSH", at=_at("2021-05-20")) == ["NSH"]
+    assert symbols("BlackSky stock and Spire Global shares", at=_at("2021-10-01")) == ["BKSY", "SPIR"]
