@@ -101,6 +101,8 @@ class TokenVerifier:
 
     def _key(self, header: dict[str, Any]) -> Any:
         alg = header.get("alg")
+        if not isinstance(alg, str):  # a list or an object is no algorithm (and no set member)
+            raise AuthError("token algorithm is not accepted")
         if alg == "HS256" and self.hs256_secret:
             return self.hs256_secret
         if alg not in self.algorithms:

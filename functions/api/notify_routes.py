@@ -122,6 +122,8 @@ def _test_email(
     )
     try:
         channels.email(message)
+    except Refused as exc:  # the relay refuses the address for good: say so, it is no server error
+        return m.ChannelTest(outcome="refused", status=exc.status, detail=str(exc)[:300])
     except DeliveryFailed as exc:
         return m.ChannelTest(outcome="failed", detail=str(exc)[:300])
     return m.ChannelTest(outcome="sent")

@@ -110,3 +110,23 @@ def test_an_archive_outage_degrades_long_history_to_what_firestore_has() -> None
     source, complete, rows = reader.read("GME", 0, 90 * 3600)
     assert (source, complete) == ("firestore", False)
     assert rows == [{"hour": "x", "start_utc": 0}]
+
+
+def test_a_test_email_the_relay_refuses_for_good_is_reported_as_refused_not_a_500() -> None:
+    from types import SimpleNamespace
+
+    from common import notify
+    from common.adapters.channels import Refused
+    from common.settings import Settings
+    from functions.api.auth import Principal
+    from functions.api.notify_routes import _test_email
+
+    class Relay:
+        def email(self, message: Any) -> None:
+            raise Refused("550 no such user", status=550)
+
+    svc: Any = SimpleNamespace(settings=Settings())
+    settings = notify.NotificationSettings(email=True)
+    user = Principal(sub="u1", email="nobody@example.com")
+    outcome = _test_email(Relay(), settings, {}, user, svc)  # type: ignore[arg-type]
+    assert (outcome.outcome, outcome.status) == ("refused", 550)

@@ -90,6 +90,13 @@ def test_an_unsigned_alg_none_token_is_rejected(jwks: JwksServer) -> None:
         verifier(jwks, AUTH_HS256_SECRET="dev-secret-dev-secret-dev-secret-32").verify(unsigned)
 
 
+@pytest.mark.parametrize("alg", [["EdDSA"], {"EdDSA": 1}, None, 7])
+def test_a_header_whose_algorithm_is_no_string_is_a_client_error(jwks: JwksServer, alg: object) -> None:
+    token = f"{b64({'alg': alg, 'typ': 'JWT', 'kid': ED.kid})}.{b64(claims(time.time()))}.AAAA"
+    with pytest.raises(AuthError, match="not accepted"):
+        verifier(jwks).verify(token)
+
+
 def test_a_token_signed_by_an_unknown_key_is_rejected(jwks: JwksServer) -> None:
     stranger = ed25519_key("not-published")
     with pytest.raises(AuthError, match="unknown key"):
