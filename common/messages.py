@@ -15,13 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from common import topics
 from common.evidence import Evidence
+from common.fields import DataTime, HourKey, Subreddit, Ticker
 from common.windows import WindowStats
 
 
 class Message(BaseModel):
-    """Base of every topic payload: strict about shape, tolerant of added fields."""
+    """Base of every topic payload: strict about shape, tolerant of added fields. No NaN or
+    infinity anywhere: JSON decoding lets them in, and a time or a score of NaN decodes
+    fine and then fails every retry downstream (a malformed message must fail here)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
 
 class ScrapeTick(Message):
@@ -30,14 +33,14 @@ class ScrapeTick(Message):
     message id, which becomes the run id when none is given."""
 
     run_id: str | None = None
-    subreddits: tuple[str, ...] | None = None
+    subreddits: tuple[Subreddit, ...] | None = None
 
 
 class SubredditFetch(Message):
     """One unit of fetch work on ``subreddit-fetches``."""
 
     run_id: str = Field(min_length=1)
-    subreddit: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")
+    subreddit: Subreddit
     # The detection config version in force when the run was dispatched: where an instance
     # knows that version, the run's mentions are counted and decided with it without a read
     # (a change applies from the next tick); otherwise the config stored now is read.
@@ -60,7 +63,7 @@ class RedditItem(Message):
     flair: str | None = None
     score: int = 0
     num_comments: int = 0
-    created_utc: float
+    created_utc: DataTime
     parent_id: str | None = None  # comments: the fullname they answer
     link_id: str | None = None  # comments: the post they belong to
     tickers: tuple[str, ...] = ()
@@ -76,7 +79,7 @@ class Mention(Message):
     author: str | None = None  # None for [deleted] / unknown authors
     author_created_utc: float | None = None
     author_karma: int | None = None
-    created_utc: float
+    created_utc: DataTime
     text_length: int = Field(ge=0)
     score: int = 0
     num_comments: int = 0
@@ -148,7 +151,7 @@ def item_batches(
 class MentionBatch(Message):
     """All mentions of one ticker found by one fetch, on ``mentions`` (ordering key = ticker)."""
 
-    ticker: str = Field(min_length=1, max_length=12)
+    ticker: Ticker
     run_id: str | None = None
     mentions: tuple[Mention, ...] = Field(min_length=1)
     config_version: int | None = None  # the run's (SubredditFetch.config_version); None: read it
@@ -160,9 +163,9 @@ class Counted(BaseModel):
     detector decides from this alone, so its decision depends on the message and not on
     when it reads the summary, which later batches may already have moved on."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
-    series: dict[str, int]  # hour key -> discussion volume, over the configured history
+    series: dict[HourKey, int]  # hour key -> discussion volume, over the configured history
     six: WindowStats
     day: WindowStats
     # the best items of the day up to ``as_of`` (common.evidence): what a new or grown alert cites
@@ -179,9 +182,9 @@ class TickerUpdate(Message):
     """The aggregator changed a ticker's metrics; published on ``ticker-updates`` with the
     ticker as ordering key, so a ticker's updates reach the detector in the order counted."""
 
-    ticker: str = Field(min_length=1, max_length=12)
-    hours: tuple[str, ...] = ()  # yyyymmddhh buckets touched
-    as_of: float  # newest created_utc counted: the detector's notion of "now"
+    ticker: Ticker
+    hours: tuple[HourKey, ...] = ()  # yyyymmddhh buckets touched
+    as_of: DataTime  # newest created_utc counted: the detector's notion of "now"
     batch_id: str = ""
     counted: Counted | None = None  # None from an older aggregator: the detector reads the summary
     # The detection config version the counts were made with: the detector decides with it

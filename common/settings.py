@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from common.fields import Subreddit
+
 DEFAULT_SUBREDDITS = (
     "wallstreetbets",
     "stocks",
@@ -34,7 +36,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
 
     # Which subreddits the dispatcher fans out to (comma separated in the environment).
-    subreddits: Annotated[tuple[str, ...], NoDecode] = Field(default=DEFAULT_SUBREDDITS, validation_alias="SUBREDDITS")
+    # A name no fetch can take ("r/stocks") fails the deploy's first start, not every tick.
+    subreddits: Annotated[tuple[Subreddit, ...], NoDecode] = Field(
+        default=DEFAULT_SUBREDDITS, validation_alias="SUBREDDITS"
+    )
 
     # --- api: Better Auth JWTs (jwt plugin), CORS, rate limits, request limits.
     auth_jwks_url: str = Field(default="http://localhost:3000/api/auth/jwks", validation_alias="AUTH_JWKS_URL")

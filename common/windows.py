@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 class WindowStats(BaseModel):
     """Sums over a window of buckets, and the ratios the detector compares."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     hours: int  # span of the window in hours (the rate denominator)
     mentions: int = 0

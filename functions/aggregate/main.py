@@ -168,9 +168,6 @@ def aggregate_batch(
 
 
 def _process(batch: MentionBatch, delivery: Delivery, settings: Settings) -> None:
-    if "/" in batch.ticker or batch.ticker.strip(".") == "":
-        logger.error("unusable ticker %r ignored", batch.ticker, extra={"json_fields": {"ticker": batch.ticker}})
-        return
     with log.context(ticker=batch.ticker):
         aggregate_batch(batch, delivery, settings, fs.get_client(settings.project_id), publisher_for(settings))
 

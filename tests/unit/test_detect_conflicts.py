@@ -23,7 +23,7 @@ def run(monkeypatch: pytest.MonkeyPatch, conflicts: int) -> list[int]:
     monkeypatch.setattr(main, "detect_update", detect_update)
     monkeypatch.setattr(fs, "get_client", lambda project: object())
     monkeypatch.setattr(main, "publisher_for", lambda settings: object())
-    main._process(TickerUpdate(ticker="GME", as_of=1.0), None, Settings())  # type: ignore[arg-type]
+    main._process(TickerUpdate(ticker="GME", as_of=1.7e9), None, Settings())  # type: ignore[arg-type]
     return calls
 
 

@@ -2,13 +2,14 @@ import base64
 import dataclasses
 import json
 import types
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
+from common.fields import HourKey
 from common.messages import (
     MODELS,
     AlertEvent,
@@ -18,10 +19,12 @@ from common.messages import (
     RedditItem,
     ScrapeTick,
     SubredditFetch,
+    TickerUpdate,
     b64decode_data,
     decode_data,
     encode,
 )
+from common.timekeys import hour_key
 
 
 def test_an_empty_scheduler_payload_is_a_valid_tick() -> None:
@@ -96,8 +99,15 @@ def test_base64_data_is_decoded_strictly() -> None:
 # Every message type, every optional field absent, None or set: encode must give back the
 # same message. Values are drawn loosely and kept only when the model itself accepts them,
 # so the property covers whatever a producer can legally build.
-def _value_for(annotation: Any) -> st.SearchStrategy[Any]:
+def _value_for(annotation: Any, metadata: tuple[Any, ...] = ()) -> st.SearchStrategy[Any]:
     origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:  # a constrained value (common.fields): drawn to fit, or near it
+        return _value_for(args[0], tuple(args[1:]))
+    if annotation is HourKey or any(isinstance(m, AfterValidator) for m in metadata):
+        return st.integers(min_value=1_200_000_000, max_value=4_000_000_000).map(hour_key)
+    for pattern in (getattr(m, "pattern", None) for m in metadata):
+        if isinstance(pattern, str):
+            return st.from_regex(pattern, fullmatch=True).filter(lambda v: 0 < len(v) <= 12)
     if origin is Literal:
         return st.sampled_from(args)
     if origin in (Union, types.UnionType):
@@ -125,7 +135,7 @@ def _instances(model: type[BaseModel]) -> st.SearchStrategy[Any]:
     required: dict[str, st.SearchStrategy[Any]] = {}
     optional: dict[str, st.SearchStrategy[Any]] = {}
     for name, info in model.model_fields.items():
-        (optional if not info.is_required() else required)[name] = _value_for(info.annotation)
+        (optional if not info.is_required() else required)[name] = _value_for(info.annotation, tuple(info.metadata))
 
     def build(fields: dict[str, Any]) -> BaseModel:
         try:
@@ -146,12 +156,12 @@ def test_every_message_round_trips_with_any_optional_field_absent_none_or_set(to
 
 
 def test_an_item_by_a_deleted_author_round_trips() -> None:
-    item = RedditItem(id="t1_x", kind="comment", subreddit="stocks", author=None, permalink="/r/x", created_utc=1.0)
+    item = RedditItem(id="t1_x", kind="comment", subreddit="stocks", author=None, permalink="/r/x", created_utc=1.7e9)
     assert decode_data(RedditItem, encode(item)).author is None
     batch = MentionBatch(
         ticker="GME",
         mentions=(
-            Mention(item_id="t1_x", kind="comment", subreddit="stocks", author=None, created_utc=1.0, text_length=3),
+            Mention(item_id="t1_x", kind="comment", subreddit="stocks", author=None, created_utc=1.7e9, text_length=3),
         ),
     )
     assert decode_data(MentionBatch, encode(batch)) == batch
@@ -161,6 +171,49 @@ def test_a_bare_item_on_reddit_items_is_read_as_a_batch_of_one() -> None:
     """Messages fetch published before it batched items may still be in flight during a deploy."""
     from common.messages import ItemBatch, RedditItem, decode_data, encode
 
-    item = RedditItem(id="t3_old", kind="post", subreddit="stocks", permalink="/r/stocks/x", created_utc=1.0)
+    item = RedditItem(id="t3_old", kind="post", subreddit="stocks", permalink="/r/stocks/x", created_utc=1.7e9)
     batch = decode_data(ItemBatch, encode(item))
     assert batch.items == (item,)
+
+
+COUNTED = {"series": {"2021022812": 3}, "six": {"hours": 6}, "day": {"hours": 24}}
+MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created_utc": 1.7e9, "text_length": 3}
+
+
+@pytest.mark.parametrize(
+    ("model", "payload"),
+    [
+        (ScrapeTick, {"subreddits": ["wallstreetbets", "r/stocks"]}),  # would fail every retry of the fan-out
+        (MentionBatch, {"ticker": "__GME__", "mentions": [MENTION]}),  # a reserved Firestore id
+        (MentionBatch, {"ticker": "AB/C", "mentions": [MENTION]}),
+        (MentionBatch, {"ticker": "..", "mentions": [MENTION]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "created_utc": 1e20}]}),  # no hour key holds it
+        (
+            MentionBatch,
+            {"ticker": "GME", "mentions": [{**MENTION, "created_utc": 4102444800.0}]},
+        ),  # 2100: stops the ticker
+        (TickerUpdate, {"ticker": "GME", "as_of": 1.7e9, "hours": ["2026"]}),
+        (TickerUpdate, {"ticker": "GME", "as_of": 1.7e9, "counted": {**COUNTED, "series": {"2021023112": 3}}}),
+        (
+            TickerUpdate,
+            {"ticker": "GME", "as_of": 1.7e9, "counted": {**COUNTED, "six": {"hours": 6, "emoji_share": "NaN"}}},
+        ),
+    ],
+)
+def test_values_that_would_fail_every_retry_downstream_are_malformed_at_decode(
+    model: type[BaseModel], payload: dict[str, Any]
+) -> None:
+    with pytest.raises(MalformedMessage):
+        decode_data(model, json.dumps(payload).encode())
+
+
+def test_nan_and_infinity_are_malformed_in_every_message() -> None:
+    for raw in (b'{"ticker": "GME", "as_of": NaN}', b'{"ticker": "GME", "as_of": Infinity}'):
+        with pytest.raises(MalformedMessage, match="finite"):
+            decode_data(TickerUpdate, raw)
+    bad = json.dumps({"ticker": "GME", "mentions": [{**MENTION, "confidence": float("nan")}]}).encode()
+    with pytest.raises(MalformedMessage):
+        decode_data(MentionBatch, bad)
+    assert decode_data(ScrapeTick, b'{"subreddits": [" stocks "]}').subreddits == ("stocks",)
+    good = {"ticker": "BRK.B", "as_of": 1.7e9, "hours": ["2021022812"], "counted": COUNTED}
+    assert decode_data(TickerUpdate, json.dumps(good).encode()).counted is not None  # the cases above, made right

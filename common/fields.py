@@ -1,0 +1,26 @@
+"""The values messages and settings share, checked where they enter. A value outside these
+would fail later, where the failure is retried instead of dead-lettered: a path separator or
+a reserved id ("__x__", "..") as a Firestore document id, a time no hour key can hold, or a
+future no real item has, which would stop a ticker from counting for good."""
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from common.timekeys import hour_start
+
+Subreddit = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")
+]
+Ticker = Annotated[str, StringConstraints(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]*$")]
+REDDIT_BEGAN = 1117584000.0  # 2005-06-01: no Reddit item is older
+DATA_TIME_LIMIT = 4102444800.0  # 2100-01-01
+DataTime = Annotated[float, Field(ge=REDDIT_BEGAN, lt=DATA_TIME_LIMIT)]
+
+
+def _an_hour(key: str) -> str:
+    hour_start(key)  # raises ValueError for "2021023112": pydantic reports it as invalid
+    return key
+
+
+HourKey = Annotated[str, StringConstraints(pattern=r"^\d{10}$"), AfterValidator(_an_hour)]
