@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     auth_jwks_cache_s: float = Field(default=300.0, gt=0, validation_alias="AUTH_JWKS_CACHE_S")
     # Minimum seconds between JWKS refetches forced by an unknown ``kid``.
     auth_jwks_refetch_cooldown_s: float = Field(default=30.0, ge=0, validation_alias="AUTH_JWKS_REFETCH_COOLDOWN_S")
+    # While the JWKS cannot be fetched, the keys last fetched keep verifying tokens for this
+    # long, and a failed fetch is not tried again for AUTH_JWKS_RETRY_S: a blip at the web app
+    # is no API outage, and the API does not hit a failing endpoint once per request.
+    auth_jwks_stale_s: float = Field(default=3600.0, ge=0, validation_alias="AUTH_JWKS_STALE_S")
+    auth_jwks_retry_s: float = Field(default=5.0, ge=0, validation_alias="AUTH_JWKS_RETRY_S")
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("http://localhost:3000", "http://127.0.0.1:3000"), validation_alias="CORS_ORIGINS"
     )

@@ -13,6 +13,7 @@ used as an HMAC secret), and HS256 is only possible when a development secret is
 explicitly configured, and then only against that secret.
 """
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +63,40 @@ def _roles(claim: object) -> frozenset[str]:
 class JwksClient(PyJWKClient):
     """PyJWKClient where every way the JWKS can fail to give keys is an outage (503): not
     JSON (an HTML error page), not a JSON object, an empty or unusable key set. Left to
-    PyJWT these surface as a ValueError (500) or a client error read as a bad token (401)."""
+    PyJWT these surface as a ValueError (500) or a client error read as a bad token (401).
+
+    When the cached set expires and the fetch fails, the last good set keeps serving for
+    ``stale_s`` (a restart of the web app is no API outage), and a failed fetch is retried
+    after ``retry_s`` at the soonest instead of on every request (with no set to fall back
+    on, the requests between are refused as an outage at once). A refresh forced by an
+    unknown ``kid`` that fails is still an outage."""
+
+    def __init__(self, uri: str, *, stale_s: float, retry_s: float, **options: Any) -> None:
+        super().__init__(uri, **options)
+        self.stale_s = stale_s
+        self.retry_s = retry_s
+        self.last_good: tuple[float, jwt.PyJWKSet] | None = None
+        self.failed_at: float | None = None
+
+    def get_jwk_set(self, refresh: bool = False) -> jwt.PyJWKSet:
+        now = time.monotonic()
+        fallback = self.last_good[1] if self.last_good and now - self.last_good[0] <= self.stale_s else None
+        if not refresh and self.failed_at is not None and now - self.failed_at < self.retry_s:
+            if fallback is None:
+                raise jwt.PyJWKClientConnectionError("the JWKS failed a moment ago; not fetched again yet")
+            return fallback
+        try:
+            keys = super().get_jwk_set(refresh)
+        except jwt.PyJWKClientConnectionError as exc:
+            self.failed_at = now
+            if refresh or fallback is None:
+                raise
+            logger.warning("JWKS unavailable, verifying with the keys fetched before: %s", exc)
+            return fallback
+        self.failed_at = None
+        if self.last_good is None or self.last_good[1] is not keys:
+            self.last_good = (now, keys)
+        return keys
 
     def fetch_data(self) -> Any:
         try:
@@ -93,6 +127,8 @@ class TokenVerifier:
         self.hs256_secret = secret.get_secret_value() if secret is not None else None
         self.jwks = jwks_client or JwksClient(
             settings.auth_jwks_url,
+            stale_s=settings.auth_jwks_stale_s,
+            retry_s=settings.auth_jwks_retry_s,
             cache_jwk_set=True,
             lifespan=settings.auth_jwks_cache_s,
             cooldown_duration=settings.auth_jwks_refetch_cooldown_s,

@@ -55,6 +55,8 @@ class JwksServer:
     keys: list[SigningKey] = field(default_factory=list)
     fetches: int = 0
     url: str = ""
+    down: bool = False  # answer 503, as a web app restarting would
+    attempts: int = 0  # every GET, answered or not
 
     def publish(self, key: SigningKey) -> None:
         self.keys.append(key)
@@ -70,6 +72,10 @@ def serving(*keys: SigningKey) -> Iterator[JwksServer]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            state.attempts += 1
+            if state.down:
+                self.send_error(503)
+                return
             body = state.body()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

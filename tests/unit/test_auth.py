@@ -175,6 +175,26 @@ def test_known_keys_are_served_from_cache(jwks: JwksServer) -> None:
     assert jwks.fetches == 1
 
 
+def test_a_jwks_outage_after_the_cache_expired_verifies_with_the_keys_fetched_before(jwks: JwksServer) -> None:
+    checked = verifier(jwks, AUTH_JWKS_CACHE_S=0.2, AUTH_JWKS_RETRY_S=60)
+    assert checked.verify(ED.sign(claims(time.time()))).sub == "user-1"
+    time.sleep(0.3)  # the cached set has expired...
+    jwks.down = True  # ... and the web app is restarting
+    for _ in range(20):
+        assert checked.verify(ED.sign(claims(time.time()))).sub == "user-1"
+    assert jwks.attempts == 2  # one fetch that failed, then none until the retry delay
+
+
+def test_without_keys_fetched_before_a_failed_fetch_is_not_repeated_per_request() -> None:
+    with serving(ED) as server:
+        server.down = True
+        checked = verifier(server, AUTH_JWKS_RETRY_S=60)
+        for _ in range(5):
+            with pytest.raises(KeysUnavailable):
+                checked.verify(ED.sign(claims(time.time())))
+        assert server.attempts == 1
+
+
 def test_an_unreachable_jwks_is_a_service_problem_not_a_bad_token() -> None:
     with serving(ED) as server:
         url = server.url
