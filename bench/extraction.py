@@ -35,7 +35,7 @@ def run() -> dict[str, Any]:
         theirs_rates += tickers_eval.best_rate(run_theirs, len(texts), 1)
     ours_tps, theirs_tps = max(ours_rates), max(theirs_rates)
     items = [
-        RedditItem(id=f"t3_b{n}", kind="post", subreddit="stocks", body=t, permalink=f"/b{n}", created_utc=0.0)
+        RedditItem(id=f"t3_b{n}", kind="post", subreddit="stocks", body=t, permalink=f"/b{n}", created_utc=1.7e9)
         for n, t in enumerate(texts)
     ]
 

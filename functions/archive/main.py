@@ -13,20 +13,23 @@ document is written only if unchanged since it was read (created only if absent)
 another delivery wrote one in between, the groups are read again and the ids not yet
 recorded are written again, without inserting their rows again.
 
-An attempt can die between its insert and its record (killed). Each message worked on is
-noted in ``archive_attempts/{message_id}`` (one write per delivery), so its redelivery knows
-it is one and asks BigQuery which of its rows are in already (a query per table and chunk of
-:data:`ITEMS_PER_COMMIT` items, on redelivery only) before inserting the rest. Two
-deliveries working at the same moment can still both insert an item's rows: a redelivery
-while the first attempt is still running (past its ack deadline), or two messages carrying
-the same item (a fetch retried after publishing); production's insert ids de-duplicate
-those within their window, and the history query counts distinct items.
+An attempt can die between its insert and its record (killed). Each batch worked on is
+noted in ``archive_attempts/{hash of its item ids}`` (one write per delivery, :func:`attempt_key`),
+so another delivery of the same items knows it is one and asks BigQuery which of their rows
+are in already (a query per table and chunk of :data:`ITEMS_PER_COMMIT` items, then only)
+before inserting the rest: a redelivery, and also a copy with a new message id (held
+messages replayed from the dead-letter hold, or a fetch that published again). Two
+deliveries working at the same moment can still both insert an item's rows (a redelivery
+while the first attempt is still running, past its ack deadline), and so can two messages
+that share some items but not all; production's insert ids de-duplicate those within their
+window, and the history query counts distinct items.
 
 A row BigQuery rejects can never succeed: it is logged and published to this
 subscription's dead-letter topic with BigQuery's errors, and the message is acknowledged.
 A failure that may pass (BigQuery unavailable) raises, and Pub/Sub retries.
 """
 
+import hashlib
 import json
 import random
 import time
@@ -82,10 +85,10 @@ def archive_batch(
         first.setdefault(item.id, item)
     items = list(first.values())
     expires_at = now() + MARKER_TTL
-    # A message worked on before may have had its rows inserted by an attempt that died
-    # before recording them: that redelivery asks BigQuery which rows are in already.
+    # A batch worked on before may have had its rows inserted by an attempt that died
+    # before recording them: another delivery of it asks BigQuery which rows are in already.
     retried = not fs.create_if_absent(
-        db.collection(fs.ARCHIVE_ATTEMPTS).document(delivery.message_id), {"expires_at": expires_at}
+        db.collection(fs.ARCHIVE_ATTEMPTS).document(attempt_key(items)), {"expires_at": expires_at}
     )
     parts = [
         _archive(
@@ -117,6 +120,12 @@ def archive_batch(
         },
     )
     return done
+
+
+def attempt_key(items: Iterable[RedditItem]) -> str:
+    """The batch's identity whatever message carries it: its distinct item ids, hashed."""
+    ids = "\n".join(sorted({item.id for item in items}))
+    return f"items-{hashlib.sha256(ids.encode()).hexdigest()[:40]}"
 
 
 def _archive(

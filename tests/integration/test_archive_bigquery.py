@@ -19,7 +19,7 @@ from common.messages import ItemBatch, RedditItem, encode
 from common.settings import Settings
 from devtools.pubsub import Observer
 from emulators.stack import Stack
-from functions.archive.main import archived_ids
+from functions.archive.main import archived_ids, attempt_key
 
 CREATED = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
@@ -212,8 +212,9 @@ def test_a_redelivery_after_an_attempt_died_between_its_insert_and_its_record_in
     emulators: Stack,
 ) -> None:
     """What a kill -9 (or a timeout) between the insert and the record leaves: the rows in
-    BigQuery, the message noted as worked on, the item not recorded. Its redelivery asks
-    BigQuery first and inserts only what is missing (here: one of the two mention rows)."""
+    BigQuery, the batch noted as worked on, the item not recorded. Its redelivery asks
+    BigQuery first and inserts only what is missing (here: one of the two mention rows), and
+    so does a copy under a new message id (replayed from the dead-letter hold)."""
     assert emulators.emulators is not None
     settings = _settings(emulators)
     item, message_id = _item(), f"died-{uuid.uuid4().hex[:8]}"
@@ -223,7 +224,7 @@ def test_a_redelivery_after_an_attempt_died_between_its_insert_and_its_record_in
     first_mention = history.TableRows(history.MENTIONS, mention_rows.rows[:1], mention_rows.row_ids[:1])
     assert bq.insert(client, settings, first_mention) == []  # died midway through its inserts
     db = fs.get_client(emulators.emulators.project)
-    db.collection(fs.ARCHIVE_ATTEMPTS).document(message_id).set({"expires_at": None})
+    db.collection(fs.ARCHIVE_ATTEMPTS).document(attempt_key([item])).set({"expires_at": None})
     assert item.id not in archived_ids(db, [item])
 
     assert _push(emulators, item, message_id) == 200
