@@ -270,6 +270,18 @@ def advance(cursor: Cursor, done: Iterable[PostWork]) -> Cursor:
     return newest
 
 
+def unread_span(oldest_listed: float | None, cursor_time: float) -> tuple[float, float] | None:
+    """The data time a newest-first listing may have lost: from the cursor to the oldest item
+    it gave, when it stopped before reaching back to the cursor (Reddit serves about 1,000
+    items per listing, fewer than a busy subreddit writes during a long outage). The cursor
+    moves past that span all the same, since no listing can page further back, so the loss
+    is reported, never silent. None when the listing reached the cursor, gave nothing, or
+    there was no cursor yet (a first run reads what there is)."""
+    if cursor_time <= 0 or oldest_listed is None or oldest_listed <= cursor_time:
+        return None
+    return (cursor_time, oldest_listed)
+
+
 def known_posts(
     listed: Sequence[ListedPost], cursor: Cursor, *, from_new: Iterable[str], bots: Iterable[str]
 ) -> tuple[dict[str, StoredPost], list[str]]:

@@ -30,6 +30,7 @@ class FetchReport(BaseModel):
     malformed_listings: list[str] = Field(default_factory=list)
     unavailable: list[str] = Field(default_factory=list)
     refused: list[str] = Field(default_factory=list)  # listings Reddit refuses (private, banned, gone)
+    unread_s: dict[str, float] = Field(default_factory=dict)  # listing -> seconds it could not reach back to
     cursor: float = 0.0
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per part: reddit, storage_read...
 

@@ -325,6 +325,37 @@ resource "google_monitoring_alert_policy" "api_errors" {
   }
 }
 
+# Messages wait in a dead-letter hold: a function failed on them through every delivery
+# attempt (an outage longer than the retries, or a bug), or dead-lettered them as malformed.
+# Nothing replays them by itself, so they page until someone does (or drops them).
+resource "google_monitoring_alert_policy" "held_messages" {
+  display_name = "Akleao: messages held in a dead-letter subscription"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "undelivered messages in a -dead-letter-hold subscription > 0"
+    condition_threshold {
+      filter          = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=ends_with(\"-dead-letter-hold\")"
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_MAX"
+        cross_series_reducer = "REDUCE_MAX"
+        group_by_fields      = ["resource.label.subscription_id"]
+      }
+    }
+  }
+
+  notification_channels = [google_monitoring_notification_channel.oncall.id]
+
+  documentation {
+    content   = "Runbook: docs/operations.md#held-messages"
+    mime_type = "text/markdown"
+  }
+}
+
 # A scheduler job's attempt failed: the tick was not published, so nothing downstream ran.
 # Cloud Scheduler writes these lines itself (one per attempt, severity ERROR when it failed),
 # not our code, so this policy matches the log directly instead of a log-based metric; the

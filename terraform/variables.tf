@@ -9,10 +9,14 @@ variable "region" {
   default     = "us-central1"
 }
 
+# A malformed message is dead-lettered by the function at once; these attempts are for the
+# failures that may pass (Firestore, BigQuery or Pub/Sub unavailable). With the backoff below
+# (10 s doubling to 600 s) 20 attempts span about two and a half hours: an outage shorter than
+# that delays messages instead of moving them to the dead-letter hold.
 variable "max_delivery_attempts" {
   type        = number
   description = "Deliveries of one message before Pub/Sub moves it to the subscription's dead-letter topic (5 to 100)."
-  default     = 5
+  default     = 20
 
   validation {
     condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100

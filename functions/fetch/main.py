@@ -253,8 +253,34 @@ def _read(run: Run) -> Seen:
     listed_comments = _read_comments(run.job, run.settings, run.reddit, cursor, run.report)
     run.report.listed = len(listed)
     run.report.listed_comments = len(listed_comments or ())
+    oldest_new = min((p.item.created_utc for p in listed if p.item.id in from_new and not p.stickied), default=None)
+    _unread(run, "new", ingest.unread_span(oldest_new, cursor.newest_created_utc))
+    oldest_comment = min((c.item.created_utc for c in listed_comments or ()), default=None)
+    _unread(run, "comments", ingest.unread_span(oldest_comment, cursor.comments_created_utc))
     new_from_listing = ingest.new_comments(listed_comments or (), cursor, bots=run.settings.bot_accounts)
     return Seen(cursor, listed, from_new, listed_comments, new_from_listing)
+
+
+def _unread(run: Run, listing: str, span: tuple[float, float] | None) -> None:
+    if span is None:
+        return
+    seconds = round(span[1] - span[0], 1)
+    run.report.unread_s[listing] = seconds
+    logger.error(
+        "r/%s/%s did not reach back to the cursor: %.0f s of data time may be unread",
+        run.job.subreddit,
+        listing,
+        seconds,
+        extra={
+            "json_fields": {
+                "subreddit": run.job.subreddit,
+                "listing": listing,
+                "unread_from": span[0],
+                "unread_to": span[1],
+                "unread_s": seconds,
+            }
+        },
+    )
 
 
 def _plan(run: Run, seen: Seen) -> Work:

@@ -65,12 +65,18 @@ class ListReddit:
     posts: list[RedditItem]
     refuse_comments: bool = False
     author_lookups: int = 0
+    cap: int = 1000
 
     def listing(
         self, subreddit: str, sort: str, *, newer_than: float = 0.0, max_items: int = 1000, page_size: int = 100
     ) -> list[ingest.ListedPost]:
-        shown = [p for p in self.posts if sort != "new" or p.created_utc > newer_than]
-        return [ingest.ListedPost(p) for p in sorted(shown, key=lambda p: -p.created_utc)]
+        """Newest first, as Reddit pages them: the new listing ends with the first post at or
+        behind the cursor (its page's end), or after ``cap`` posts, Reddit's own limit."""
+        ordered = sorted(self.posts, key=lambda p: -p.created_utc)
+        if sort == "new":
+            newer = [p for p in ordered if p.created_utc > newer_than]
+            ordered = (newer + [p for p in ordered if p.created_utc <= newer_than][:1])[: self.cap]
+        return [ingest.ListedPost(p) for p in ordered]
 
     def comments(self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000) -> list[ingest.ListedComment]:
         if self.refuse_comments:
@@ -208,3 +214,39 @@ def test_the_backtest_remembers_what_each_subreddit_named_across_hours_as_fetch_
     before = replay.mentions
     replay.hour([bare, elsewhere])
     assert replay.mentions == before + 1  # r/stocks named it; r/investing did not
+
+
+def test_a_listing_that_cannot_reach_back_to_the_cursor_reports_what_may_be_unread() -> None:
+    """After an outage more was written than Reddit lists (about 1,000): the cursor moves on,
+    since no listing pages further back, and the span it could not read is reported."""
+    store, publisher = MemoryStore(), Recorder()
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0)], cap=3)
+    first = ingest_subreddit(
+        SubredditFetch(run_id="run-1", subreddit="stocks"),
+        settings=SETTINGS,
+        store=store,
+        publisher=publisher,
+        reddit=reddit,
+        wall_now=T0 + 3600,
+    )
+    assert first.unread_s == {}  # a first run reads what there is
+    reddit.posts += [post(n, f"post {n} about $AMD", T0 + 60 * n) for n in range(2, 8)]
+    later = ingest_subreddit(
+        SubredditFetch(run_id="run-2", subreddit="stocks"),
+        settings=SETTINGS,
+        store=store,
+        publisher=publisher,
+        reddit=reddit,
+        wall_now=T0 + 7200,
+    )
+    assert later.unread_s == {"new": 300.0}  # posts 2 to 4 were never listed: T0 to T0 + 300 s
+    reddit.posts.append(post(8, "one more", T0 + 480))
+    caught_up = ingest_subreddit(
+        SubredditFetch(run_id="run-3", subreddit="stocks"),
+        settings=SETTINGS,
+        store=store,
+        publisher=publisher,
+        reddit=reddit,
+        wall_now=T0 + 7300,
+    )
+    assert caught_up.unread_s == {}
