@@ -360,16 +360,17 @@ def remember_authors(cursor: Cursor, looked_up: Iterable[AuthorFacts], *, now: f
 
 
 def new_comments(listed: Iterable[ListedComment], cursor: Cursor, *, bots: Iterable[str]) -> list[ListedComment]:
-    """Comments of the listing not behind the comment cursor, by people, once each. Those
-    at the cursor's exact second are kept (ids are not ordered in time; the store's
-    existence check drops the ones already ingested), except the cursor's own comment:
-    processed, it would cost a read and a refresh every run."""
+    """Comments of the listing by people, once each, except the cursor's own (processed, it
+    would cost a read and a refresh every run). Those behind the cursor are kept too: a
+    comment can reach the listing after the cursor passed its time (a moderator approves a
+    held comment, often a new account's; the listing lags), and only the store can tell it
+    from one ingested before. :func:`proven_new_comments` spares the check for those newer
+    than the cursor; the listing's last page is all the rest."""
     bots = tuple(bots)
     chosen: dict[str, ListedComment] = {}
     for comment in listed:
         item = comment.item
-        at_or_after = item.created_utc >= cursor.comments_created_utc and item.id != cursor.comments_id
-        if at_or_after and keep_comment(item, bots):
+        if item.id != cursor.comments_id and keep_comment(item, bots):
             chosen.setdefault(item.id, comment)
     return list(chosen.values())
 

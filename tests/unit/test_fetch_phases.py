@@ -66,6 +66,7 @@ class ListReddit:
     refuse_comments: bool = False
     author_lookups: int = 0
     cap: int = 1000
+    listed_comments: list[RedditItem] = field(default_factory=list)  # one page, newest first
 
     def listing(
         self, subreddit: str, sort: str, *, newer_than: float = 0.0, max_items: int = 1000, page_size: int = 100
@@ -81,7 +82,7 @@ class ListReddit:
     def comments(self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000) -> list[ingest.ListedComment]:
         if self.refuse_comments:
             raise ListingRefused("403 private")
-        return []
+        return [ingest.ListedComment(c) for c in sorted(self.listed_comments, key=lambda c: -c.created_utc)]
 
     def threads(self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float) -> list[Thread | Exception]:
         return [Thread(None, ()) for _ in post_ids]
@@ -250,3 +251,36 @@ def test_a_listing_that_cannot_reach_back_to_the_cursor_reports_what_may_be_unre
         wall_now=T0 + 7300,
     )
     assert caught_up.unread_s == {}
+
+
+def reply(n: int, at: float) -> RedditItem:
+    return RedditItem(
+        id=f"t1_c{n}",
+        kind="comment",
+        subreddit="stocks",
+        author=f"replier{n}",
+        body=f"reply {n}: $NVDA looks strong into earnings, long here",
+        permalink=f"/r/stocks/comments/p1/x/c{n}/",
+        created_utc=at,
+        parent_id="t3_p1",
+        link_id="t3_p1",
+    )
+
+
+def test_a_comment_listed_after_the_cursor_passed_its_time_is_ingested_once() -> None:
+    """A moderator approves a held comment: it reaches the listing behind the comment cursor.
+    The store, not the cursor, says it was never ingested; those ingested before stay out."""
+    store, publisher = MemoryStore(), Recorder()
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0)], listed_comments=[reply(1, T0 + 10), reply(2, T0 + 20)])
+    run(reddit, store, publisher, 1)
+    assert {"t1_c1", "t1_c2"} <= set(store.items)
+    reddit.listed_comments += [reply(3, T0 + 5), reply(4, T0 + 30)]  # c3 approved late, c4 new
+    before = len(publisher.published)
+    run(reddit, store, publisher, 2)
+    published = {
+        i.id
+        for o in publisher.published[before:]
+        if o.topic == topics.REDDIT_ITEMS and isinstance(o.message, ItemBatch)
+        for i in o.message.items
+    }
+    assert published == {"t1_c3", "t1_c4"}

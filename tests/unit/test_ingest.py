@@ -114,17 +114,19 @@ def listed_comment(cid: str, created: float, *, author: str | None = "bob", titl
     return ingest.ListedComment(item, author_id=f"t2_{author}" if author else None, link_title=title)
 
 
-def test_comments_behind_the_comment_cursor_and_by_bots_are_not_taken() -> None:
+def test_comments_by_bots_and_the_cursors_own_are_not_taken_and_only_newer_ones_skip_the_store_check() -> None:
     cursor = Cursor(comments_created_utc=T0 + 10, comments_id="t1_m")
     comments = [
         listed_comment("n", T0 + 11),
         listed_comment("bot", T0 + 12, author="AutoModerator"),
         listed_comment("same_second", T0 + 10),  # kept: the store's check drops it if known
         listed_comment("m", T0 + 10),  # the cursor's own: processed
-        listed_comment("old", T0 + 9),
+        listed_comment("late", T0 + 9),  # behind the cursor, listed late (approved): the store decides
         listed_comment("n", T0 + 11),
     ]
-    assert [c.item.id for c in ingest.new_comments(comments, cursor, bots=BOTS)] == ["t1_n", "t1_same_second"]
+    taken = ingest.new_comments(comments, cursor, bots=BOTS)
+    assert [c.item.id for c in taken] == ["t1_n", "t1_same_second", "t1_late"]
+    assert ingest.proven_new_comments(taken, cursor) == {"t1_n"}
 
 
 def test_the_comment_cursor_moves_to_the_newest_listed_comment_bots_included_and_never_back() -> None:
