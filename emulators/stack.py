@@ -415,6 +415,8 @@ class Stack:
                 "AKLEAO_AUTH_DB": str(directory / "auth.sqlite"),
                 "AKLEAO_API_URL": api_url,
                 "AKLEAO_SEED_ACCOUNTS": json.dumps(accounts),
+                # address-confirmation links go to the mailbox, as notify's mail does
+                **{k: v for k, v in self.extra_env.items() if k in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM")},
             },
             ready_path="/api/auth/jwks",
             cwd=WEB_APP,

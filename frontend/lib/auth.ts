@@ -4,11 +4,16 @@
  * plugin's `role`. The API (functions/api/auth.py) checks `iss`, `aud`, `exp`, `sub` and reads
  * `role`: issuer and audience are this app's base URL, the same value the stack gives the API
  * as AUTH_ISSUER / AUTH_AUDIENCE.
+ *
+ * Addresses are verified by a link mailed at sign-up (or asked for again from the notifications
+ * page); the token says `email_verified`, and the API mails only a verified address, so an
+ * account made in someone else's name cannot send them alerts.
  */
 import Database from "better-sqlite3";
 import { betterAuth } from "better-auth";
 import { admin, jwt } from "better-auth/plugins";
 
+import { sendMail } from "@/lib/mail";
 import { settings } from "@/lib/settings";
 
 const { baseURL, database, secret } = settings();
@@ -18,6 +23,16 @@ export const auth = betterAuth({
   secret,
   database: new Database(database),
   emailAndPassword: { enabled: true, minPasswordLength: 8, autoSignIn: false },
+  emailVerification: {
+    sendOnSignUp: true,
+    sendVerificationEmail: async ({ user, url }) => {
+      await sendMail(
+        user.email,
+        "Confirm your address for Akleao alerts",
+        `Open this link to confirm ${user.email} and receive Akleao alerts by email:\n\n${url}\n\nNot you? Ignore this message: nothing is sent to an address nobody confirmed.`,
+      );
+    },
+  },
   trustedOrigins: [baseURL, baseURL.replace("127.0.0.1", "localhost")],
   telemetry: { enabled: false },
   plugins: [
@@ -27,7 +42,12 @@ export const auth = betterAuth({
         audience: baseURL,
         expirationTime: "15m",
         // What the API reads; the whole user row (the default) would also carry timestamps.
-        definePayload: ({ user }) => ({ email: user.email, name: user.name, role: user.role ?? "user" }),
+        definePayload: ({ user }) => ({
+          email: user.email,
+          email_verified: user.emailVerified === true,
+          name: user.name,
+          role: user.role ?? "user",
+        }),
       },
     }),
     admin(),

@@ -8,6 +8,8 @@ export interface Settings {
   secret: string | undefined;
   /** The API the browser calls with the Bearer token. */
   apiURL: string;
+  /** Where address-verification mail goes out (the same relay notify uses); unset: logged only. */
+  smtp: { host: string; port: number; from: string; secure: boolean; user?: string; password?: string } | null;
 }
 
 // `next build` loads the route modules to collect page data: nothing is stored then, so no file
@@ -20,5 +22,15 @@ export function settings(): Settings {
     database: BUILDING ? ":memory:" : (process.env.AKLEAO_AUTH_DB ?? "auth.sqlite"),
     secret: BUILDING ? "next-build-only-never-signs-anything-0123456789" : process.env.BETTER_AUTH_SECRET,
     apiURL: (process.env.AKLEAO_API_URL ?? "http://127.0.0.1:8080").replace(/\/$/, ""),
+    smtp: process.env.SMTP_HOST
+      ? {
+          host: process.env.SMTP_HOST,
+          port: Number(process.env.SMTP_PORT ?? "587"),
+          from: process.env.SMTP_FROM ?? "Akleao <alerts@localhost>",
+          secure: process.env.SMTP_STARTTLS === "1" || process.env.SMTP_STARTTLS === "true",
+          user: process.env.SMTP_USERNAME,
+          password: process.env.SMTP_PASSWORD,
+        }
+      : null,
   };
 }

@@ -41,7 +41,7 @@ class Principal:
     """Who is calling, as the token says."""
 
     sub: str
-    email: str | None = None
+    email: str | None = None  # only a confirmed one (the token's email_verified)
     name: str | None = None
     roles: frozenset[str] = frozenset()
     claims: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -187,7 +187,8 @@ class TokenVerifier:
         email, name = claims.get("email"), claims.get("name")
         return Principal(
             sub=sub,
-            email=email if isinstance(email, str) else None,
+            # an address nobody confirmed is no address: anyone can sign up with someone else's
+            email=email if isinstance(email, str) and claims.get("email_verified") is True else None,
             name=name if isinstance(name, str) else None,
             roles=_roles(claims.get("role")),
             claims=claims,

@@ -28,7 +28,7 @@ def _state(svc: Services, user: Principal) -> m.NotificationState:
         webhook_secret_set=bool(stored.get("webhook_secret")),
         webhook_disabled=bool(stored.get("webhook_disabled")),
         webhook_disabled_reason=stored.get("webhook_disabled_reason"),
-        email=user.email or stored.get("email"),
+        email=user.email,
         email_unsubscribed=bool(stored.get("email_unsubscribed")),
     )
 
@@ -53,8 +53,8 @@ def get_notifications(svc: Services, user: Principal) -> m.NotificationState:
     response=m.NotificationState,
 )
 def put_notifications(svc: Services, user: Principal, body: notify.NotificationSettings) -> m.NotificationState:
-    if body.email and not (user.email or svc.store.user(user).get("email")):
-        raise ApiError(422, "no_email", "the account has no email address to send to")
+    if body.email and not user.email:
+        raise ApiError(422, "no_email", "the account has no confirmed email address to send to")
     svc.store.set_notifications(user, body.model_dump(mode="json"))
     return _state(svc, user)
 
@@ -110,7 +110,7 @@ def _test_webhook(
 def _test_email(
     channels: Channels, settings: notify.NotificationSettings, stored: dict[str, Any], user: Principal, svc: Services
 ) -> m.ChannelTest:
-    address = user.email or stored.get("email")
+    address = user.email
     if not settings.email or not address or stored.get("email_unsubscribed"):
         return m.ChannelTest(outcome="not_configured", detail="email is off, unsubscribed, or the account has none")
     token = notify.unsubscribe_token(svc.settings.notify_signing_key.get_secret_value(), user.sub)

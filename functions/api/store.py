@@ -169,8 +169,9 @@ class Store:
         was_on = (stored.get("notifications") or {}).get("email") and not stored.get("email_unsubscribed")
         if settings.get("email") and not was_on:
             changes["email_unsubscribed"] = False
-        if principal.email:
-            changes["email"] = principal.email
+        # the confirmed address or none: an address stored before confirmation was required
+        # stops receiving mail once its account saves its settings unconfirmed
+        changes["email"] = principal.email
         self._user_ref(principal.sub).set(changes, merge=True)
 
     def set_webhook_secret(self, principal: Principal, secret: str) -> None:

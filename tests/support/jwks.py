@@ -105,6 +105,7 @@ def claims(now: float, **overrides: Any) -> dict[str, Any]:
         "iat": int(now),
         "exp": int(now) + 600,
         "email": "u1@example.com",
+        "email_verified": True,
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}

@@ -203,6 +203,15 @@ def test_an_unreachable_jwks_is_a_service_problem_not_a_bad_token() -> None:
         checked.verify(ED.sign(claims(time.time())))
 
 
+@pytest.mark.parametrize("verified", [False, None, "true", 1])
+def test_an_address_the_token_does_not_say_was_confirmed_is_no_address(jwks: JwksServer, verified: object) -> None:
+    """Anyone can sign up as someone else: only a confirmed address may receive alerts."""
+    token = ED.sign(claims(time.time(), email="victim@example.com", email_verified=verified))
+    assert verifier(jwks).verify(token).email is None
+    confirmed = ED.sign(claims(time.time(), email="victim@example.com", email_verified=True))
+    assert verifier(jwks).verify(confirmed).email == "victim@example.com"
+
+
 def test_several_roles_in_one_claim_are_understood(jwks: JwksServer) -> None:
     assert verifier(jwks).verify(ED.sign(claims(time.time(), role="user,admin"))).is_admin
     assert not verifier(jwks).verify(ED.sign(claims(time.time(), role="user"))).is_admin

@@ -16,6 +16,7 @@ from common.messages import (
     MalformedMessage,
     Mention,
     MentionBatch,
+    Message,
     RedditItem,
     ScrapeTick,
     SubredditFetch,
@@ -201,7 +202,7 @@ MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created
     ],
 )
 def test_values_that_would_fail_every_retry_downstream_are_malformed_at_decode(
-    model: type[BaseModel], payload: dict[str, Any]
+    model: type[Message], payload: dict[str, Any]
 ) -> None:
     with pytest.raises(MalformedMessage):
         decode_data(model, json.dumps(payload).encode())

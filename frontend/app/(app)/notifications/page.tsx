@@ -3,6 +3,7 @@
 import { useState } from "react";
 
 import { asApiError, useApi, useGet } from "@/components/api-context";
+import { authClient } from "@/lib/auth-client";
 import { Empty, ErrorBox, Loading } from "@/components/states";
 import type { AlertKind, ApiError, ChannelTest, Moment, NotificationSettings, NotificationState, NotificationTest } from "@/lib/api";
 
@@ -137,7 +138,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
           <input name="email" type="checkbox" defaultChecked={s.email} />
           Email to {state.email ?? "my address"}
         </label>
-        {!state.email ? <p className="numbers">Your account has no email address to send to.</p> : null}
+        {!state.email ? <VerifyAddress /> : null}
         {state.email_unsubscribed ? <p className="numbers">You used the unsubscribe link in an email: no email is sent.</p> : null}
         <fieldset>
           <legend>Alerts</legend>
@@ -257,5 +258,38 @@ function Notifications({ initial }: { initial: NotificationState }) {
         ) : null}
       </div>
     </>
+  );
+}
+
+/** Email goes only to a confirmed address (the API reads `email_verified` in the token): the
+ * link mailed at sign-up, or a new one from here. Reloading after confirming fetches a token
+ * that says so. */
+function VerifyAddress() {
+  const { data: session } = authClient.useSession();
+  const [sent, setSent] = useState<"idle" | "sending" | "sent" | "failed">("idle");
+  const address = session?.user.email;
+  if (!address) return <p className="numbers">Your account has no email address to send to.</p>;
+  if (session.user.emailVerified) {
+    return <p className="numbers">{address} is confirmed: reload this page to use it.</p>;
+  }
+
+  async function resend() {
+    setSent("sending");
+    const { error } = await authClient.sendVerificationEmail({ email: address as string, callbackURL: "/notifications" });
+    setSent(error ? "failed" : "sent");
+  }
+
+  return (
+    <div className="numbers" id="verify-address">
+      <p>
+        Email is sent only to a confirmed address: open the link mailed to {address} when you signed up, then reload this
+        page.
+      </p>
+      <button type="button" className="secondary" onClick={resend} disabled={sent === "sending"}>
+        {sent === "sending" ? "Sending…" : "Send me a new link"}
+      </button>
+      {sent === "sent" ? <span> Sent: check your inbox.</span> : null}
+      {sent === "failed" ? <span> The link could not be sent: try again later.</span> : null}
+    </div>
   );
 }
