@@ -82,6 +82,10 @@ class Cursor:
     # (extraction.Community: author stand-ins, at most COMMUNITY_MIN_AUTHORS per symbol)
     community: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
     authors: Mapping[str, tuple[AuthorFacts, float]] = field(default_factory=dict)
+    # the newest comments the last run listed (all ingested or skipped by then): a comment
+    # behind the comment cursor among them needs no store check; one not among them was
+    # listed late (a held comment approved) and is checked (:func:`new_comments`)
+    listed: frozenset[str] = frozenset()
 
     @classmethod
     def from_doc(cls, data: Mapping[str, object] | None) -> "Cursor":
@@ -106,6 +110,7 @@ class Cursor:
             if isinstance(counts, Mapping) and isinstance(hour, str) and len(hour) == 10 and hour.isdigit()
         }
         authors = data.get("authors")
+        listed = data.get("comments_listed")
         return cls(
             number("newest_created_utc"),
             str(data.get("newest_id") or ""),
@@ -119,6 +124,7 @@ class Cursor:
                 for name, entry in (authors.items() if isinstance(authors, Mapping) else ())
                 if isinstance(entry, list | tuple) and len(entry) == 5
             },
+            frozenset(str(i) for i in listed) if isinstance(listed, list | tuple) else frozenset(),
         )
 
     def to_doc(self) -> dict[str, object]:
@@ -134,6 +140,7 @@ class Cursor:
                 name: [f.created_utc, f.karma, f.suspended, f.found, expires]
                 for name, (f, expires) in self.authors.items()
             },
+            "comments_listed": sorted(self.listed),
         }
 
     def named(self) -> extraction.Community:
@@ -361,29 +368,43 @@ def remember_authors(cursor: Cursor, looked_up: Iterable[AuthorFacts], *, now: f
 
 def new_comments(listed: Iterable[ListedComment], cursor: Cursor, *, bots: Iterable[str]) -> list[ListedComment]:
     """Comments of the listing by people, once each, except the cursor's own (processed, it
-    would cost a read and a refresh every run). Those behind the cursor are kept too: a
-    comment can reach the listing after the cursor passed its time (a moderator approves a
-    held comment, often a new account's; the listing lags), and only the store can tell it
-    from one ingested before. :func:`proven_new_comments` spares the check for those newer
-    than the cursor; the listing's last page is all the rest."""
+    would cost a read and a refresh every run) and those behind the cursor that the last run
+    listed too (``cursor.listed``: ingested or skipped then). One behind the cursor that it
+    did not list reached the listing late (a moderator approved a held comment, often a new
+    account's) and is kept for the store to tell it from one ingested before;
+    :func:`proven_new_comments` spares that check for those newer than the cursor."""
     bots = tuple(bots)
     chosen: dict[str, ListedComment] = {}
     for comment in listed:
         item = comment.item
-        if item.id != cursor.comments_id and keep_comment(item, bots):
+        behind = item.created_utc < cursor.comments_created_utc
+        if item.id == cursor.comments_id or (behind and item.id in cursor.listed):
+            continue
+        if keep_comment(item, bots):
             chosen.setdefault(item.id, comment)
     return list(chosen.values())
 
 
+LISTED_KEPT = 300  # newest listed comment ids the cursor keeps: three pages
+
+
+def behind_cursor(listed: Iterable[ListedComment], cursor: Cursor) -> set[str]:
+    """Ids of listed comments older than the comment cursor."""
+    return {c.item.id for c in listed if c.item.created_utc < cursor.comments_created_utc}
+
+
 def advance_comments(cursor: Cursor, listed: Iterable[ListedComment]) -> Cursor:
     """The cursor after a comment listing read back to it: its newest comment, bots
-    included (skipping them is processing them); never moving back."""
+    included (skipping them is processing them), never moving back; and the listing's
+    newest :data:`LISTED_KEPT` ids, which the next run need not check again."""
+    listed = list(listed)
     newest = cursor
     for comment in listed:
         key = (comment.item.created_utc, comment.item.id)
         if key > (newest.comments_created_utc, newest.comments_id):
             newest = replace(newest, comments_created_utc=key[0], comments_id=key[1])
-    return newest
+    ordered = sorted(listed, key=lambda c: (c.item.created_utc, c.item.id), reverse=True)
+    return replace(newest, listed=frozenset(c.item.id for c in ordered[:LISTED_KEPT]))
 
 
 def select_comments(comments: Iterable[RedditItem], *, limit: int, bots: Iterable[str]) -> list[RedditItem]:

@@ -319,6 +319,10 @@ def _collect(run: Run, seen: Seen, work: Work) -> Sightings:
     with run.report.timing("storage_read"):
         known_comments = run.store.existing_ids(c for c in comments if c.id not in proven)
     run.report.comments_read = sum(1 for c in comments if c.id not in proven)
+    # listed behind the cursor and stored already: nothing to refresh every run (a tree's copy still is)
+    late = ingest.behind_cursor(seen.new_from_listing, seen.cursor) & known_comments
+    late -= {c.id for c in tree_comments}
+    comments = [c for c in comments if c.id not in late]
     new_items, seen_again = ingest.split_sightings(
         work.plan.work, posts, comments, known_comments=known_comments, listed=seen.listed, stored=work.stored
     )

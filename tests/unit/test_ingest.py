@@ -1,5 +1,7 @@
 """The pure decisions of one fetch: filtering, planning, resuming, authors, mention batches."""
 
+from dataclasses import replace
+
 from common import ingest
 from common.ingest import AuthorFacts, Cursor, ListedPost, PostWork, StoredPost
 from common.messages import RedditItem
@@ -127,13 +129,16 @@ def test_comments_by_bots_and_the_cursors_own_are_not_taken_and_only_newer_ones_
     taken = ingest.new_comments(comments, cursor, bots=BOTS)
     assert [c.item.id for c in taken] == ["t1_n", "t1_same_second", "t1_late"]
     assert ingest.proven_new_comments(taken, cursor) == {"t1_n"}
+    listed_before = replace(cursor, listed=frozenset({"t1_late"}))  # the last run listed it: handled then
+    assert [c.item.id for c in ingest.new_comments(comments, listed_before, bots=BOTS)] == ["t1_n", "t1_same_second"]
 
 
 def test_the_comment_cursor_moves_to_the_newest_listed_comment_bots_included_and_never_back() -> None:
     cursor = Cursor(T0 + 5, "t3_x", T0 + 10, "t1_m")
     moved = ingest.advance_comments(cursor, [listed_comment("old", T0 + 1), listed_comment("bot", T0 + 20, author="x")])
-    assert moved == Cursor(T0 + 5, "t3_x", T0 + 20, "t1_bot")
-    assert ingest.advance_comments(moved, [listed_comment("older", T0 + 15)]) == moved
+    assert moved == Cursor(T0 + 5, "t3_x", T0 + 20, "t1_bot", listed=frozenset({"t1_old", "t1_bot"}))
+    again = ingest.advance_comments(moved, [listed_comment("older", T0 + 15)])
+    assert (again.comments_created_utc, again.comments_id) == (T0 + 20, "t1_bot")
     assert Cursor.from_doc(moved.to_doc()) == moved
     assert Cursor.from_doc({"newest_created_utc": T0, "newest_id": "t3_x"}) == Cursor(T0, "t3_x")  # old documents
 
