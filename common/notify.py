@@ -140,7 +140,14 @@ def channels(user: Mapping[str, Any]) -> list[Channel]:
     out: list[Channel] = []
     if settings.webhook_url is not None and user.get("webhook_secret") and not user.get("webhook_disabled"):
         out.append("webhook")
-    if settings.email and user.get("email") and not user.get("email_unsubscribed"):
+    # a confirmed address only: one stored before confirmation was required waits for its
+    # account's next confirmed sign-in (functions/api/store.py) and is not mailed meanwhile
+    if (
+        settings.email
+        and user.get("email")
+        and user.get("email_verified") is True
+        and not user.get("email_unsubscribed")
+    ):
         out.append("email")
     return out
 

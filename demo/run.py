@@ -195,6 +195,7 @@ class Demo:
         fs.get_client(self.stack.env["GOOGLE_CLOUD_PROJECT"]).collection(fs.USERS).document(DEMO_USER).set(
             {
                 "email": f"{DEMO_USER}@example.com",
+                "email_verified": True,
                 "watchlist": [],
                 "preferences": {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []},
                 "notifications": {

@@ -66,14 +66,15 @@ locals {
   # name => collection group and field never queried and too wide to index (one entry per
   # key or element); equal to UNINDEXED_FIELDS in code (tested).
   firestore_unindexed = {
-    "hours-items"            = { collection = "hours", field = "items" }          # aggregate's record of what each hour counted
-    "posts-items"            = { collection = "posts", field = "items" }          # fetch's items, per subreddit and hour
-    "archived-ids"           = { collection = "archived", field = "ids" }         # archive's record, one JSON string per group
-    "cursors-recent-posts"   = { collection = "cursors", field = "recent_posts" } # fetch's cursor maps
-    "cursors-comments-ahead" = { collection = "cursors", field = "tree_comments_ahead" }
-    "cursors-community"      = { collection = "cursors", field = "community" }
-    "cursors-authors"        = { collection = "cursors", field = "authors" }
-    "state-before"           = { collection = "state", field = "before" } # detect's alert before a data hour
+    "hours-items"             = { collection = "hours", field = "items" }          # aggregate's record of what each hour counted
+    "posts-items"             = { collection = "posts", field = "items" }          # fetch's items, per subreddit and hour
+    "archived-ids"            = { collection = "archived", field = "ids" }         # archive's record, one JSON string per group
+    "cursors-recent-posts"    = { collection = "cursors", field = "recent_posts" } # fetch's cursor maps
+    "cursors-comments-ahead"  = { collection = "cursors", field = "tree_comments_ahead" }
+    "cursors-community"       = { collection = "cursors", field = "community" }
+    "cursors-authors"         = { collection = "cursors", field = "authors" }
+    "cursors-comments-listed" = { collection = "cursors", field = "comments_listed" }
+    "state-before"            = { collection = "state", field = "before" } # detect's alert before a data hour
   }
 }
 

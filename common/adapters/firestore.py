@@ -44,6 +44,7 @@ UNINDEXED_FIELDS: dict[str, tuple[str, str]] = {
     "cursors-comments-ahead": (CURSORS, "tree_comments_ahead"),
     "cursors-community": (CURSORS, "community"),
     "cursors-authors": (CURSORS, "authors"),
+    "cursors-comments-listed": (CURSORS, "comments_listed"),
     "state-before": (STATE, "before"),  # detect's copy of an alert as it stood before a data hour
 }
 

@@ -1,7 +1,8 @@
 /**
  * Mail from the web app (address verification), through the SMTP relay notify uses. Without a
- * relay configured the message is logged instead, so a local run without one still shows the
- * link; a send that fails is logged and thrown, and Better Auth reports it to the caller.
+ * relay configured a development server logs the message instead (the link is in its log); a
+ * production one refuses, since nobody could confirm an address. A send that fails is logged
+ * and thrown, and Better Auth reports it to the caller.
  */
 import nodemailer from "nodemailer";
 
@@ -10,6 +11,10 @@ import { settings } from "@/lib/settings";
 export async function sendMail(to: string, subject: string, text: string): Promise<void> {
   const { smtp } = settings();
   if (!smtp) {
+    if (process.env.NODE_ENV === "production") {
+      console.error(JSON.stringify({ severity: "ERROR", message: `mail to ${to} not sent: SMTP_HOST is not set` }));
+      throw new Error("no mail relay is configured (SMTP_HOST)");
+    }
     console.log(JSON.stringify({ severity: "INFO", message: `mail not sent (no SMTP_HOST): ${subject}`, to, text }));
     return;
   }

@@ -25,9 +25,9 @@ export function settings(): Settings {
     smtp: process.env.SMTP_HOST
       ? {
           host: process.env.SMTP_HOST,
-          port: Number(process.env.SMTP_PORT ?? "587"),
-          from: process.env.SMTP_FROM ?? "Akleao <alerts@localhost>",
-          secure: process.env.SMTP_STARTTLS === "1" || process.env.SMTP_STARTTLS === "true",
+          port: Number(process.env.SMTP_PORT ?? "1025"), // the defaults of notify's settings
+          from: process.env.SMTP_FROM ?? "Akleao alerts <alerts@localhost>",
+          secure: ["1", "true", "yes", "on"].includes((process.env.SMTP_STARTTLS ?? "").trim().toLowerCase()),
           user: process.env.SMTP_USERNAME,
           password: process.env.SMTP_PASSWORD,
         }

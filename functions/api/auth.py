@@ -81,14 +81,14 @@ class JwksClient(PyJWKClient):
     def get_jwk_set(self, refresh: bool = False) -> jwt.PyJWKSet:
         now = time.monotonic()
         fallback = self.last_good[1] if self.last_good and now - self.last_good[0] <= self.stale_s else None
-        if not refresh and self.failed_at is not None and now - self.failed_at < self.retry_s:
-            if fallback is None:
+        if self.failed_at is not None and now - self.failed_at < self.retry_s:
+            if refresh or fallback is None:  # an unknown kid cannot force a fetch during the pause either
                 raise jwt.PyJWKClientConnectionError("the JWKS failed a moment ago; not fetched again yet")
             return fallback
         try:
             keys = super().get_jwk_set(refresh)
         except jwt.PyJWKClientConnectionError as exc:
-            self.failed_at = now
+            self.failed_at = time.monotonic()  # when it failed: a fetch that hung its whole timeout counts from its end
             if refresh or fallback is None:
                 raise
             logger.warning("JWKS unavailable, verifying with the keys fetched before: %s", exc)

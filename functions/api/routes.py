@@ -29,7 +29,7 @@ def health(svc: Services) -> m.Health:
 def _me(principal: Principal, user: dict[str, Any]) -> m.Me:
     return m.Me(
         id=principal.sub,
-        email=principal.email or user.get("email"),
+        email=principal.email,
         name=principal.name or user.get("name"),
         role=",".join(sorted(principal.roles)) or None,
         preferences=m.Preferences.model_validate(user["preferences"]),

@@ -98,22 +98,28 @@ class Store:
         return self.db.collection(fs.USERS).document(sub)
 
     def touch_user(self, principal: Principal) -> None:
-        """Create ``users/{sub}`` on first use; remembered per instance so it costs one write once."""
+        """Create ``users/{sub}`` on first use, or record the token's confirmed address on an
+        existing one (an account made before addresses were confirmed gets mail again once it
+        signs in confirmed); remembered per instance so it costs one write once."""
         with self._lock:
             if principal.sub in self._known:
                 self._known.move_to_end(principal.sub)
                 return
-        fs.create_if_absent(
-            self._user_ref(principal.sub),
+        ref = self._user_ref(principal.sub)
+        created = fs.create_if_absent(
+            ref,
             {
                 "created_at": firestore.SERVER_TIMESTAMP,
                 "email": principal.email,
+                "email_verified": principal.email is not None,
                 "name": principal.name,
                 "role": ",".join(sorted(principal.roles)) or None,
                 "preferences": dict(DEFAULT_PREFERENCES),
                 "watchlist": [],
             },
         )
+        if not created and principal.email is not None:  # once per instance: the address as confirmed now
+            ref.set({"email": principal.email, "email_verified": True}, merge=True)
         with self._lock:
             self._known[principal.sub] = None
             while len(self._known) > self._known_max:
@@ -169,9 +175,8 @@ class Store:
         was_on = (stored.get("notifications") or {}).get("email") and not stored.get("email_unsubscribed")
         if settings.get("email") and not was_on:
             changes["email_unsubscribed"] = False
-        # the confirmed address or none: an address stored before confirmation was required
-        # stops receiving mail once its account saves its settings unconfirmed
-        changes["email"] = principal.email
+        # the confirmed address or none (notify mails only an address marked confirmed)
+        changes.update(email=principal.email, email_verified=principal.email is not None)
         self._user_ref(principal.sub).set(changes, merge=True)
 
     def set_webhook_secret(self, principal: Principal, secret: str) -> None:

@@ -52,6 +52,7 @@ def mailbox(emulators: Stack) -> Iterator[Callable[[str], Any]]:
 def _user(stack: Stack, user_id: str, **changes: Any) -> None:
     doc: dict[str, Any] = {
         "email": f"{user_id}@example.com",
+        "email_verified": True,
         "watchlist": ["NTLA"],
         "preferences": {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": True, "subreddits": []},
         "notifications": {"email": True, "webhook_url": f"{stack.env['MAILBOX_URL']}/hooks/{user_id}"},

@@ -183,6 +183,11 @@ def test_a_jwks_outage_after_the_cache_expired_verifies_with_the_keys_fetched_be
     for _ in range(20):
         assert checked.verify(ED.sign(claims(time.time()))).sub == "user-1"
     assert jwks.attempts == 2  # one fetch that failed, then none until the retry delay
+    stranger = ed25519_key("made-up")  # an unknown kid cannot force a fetch during the pause
+    for _ in range(3):
+        with pytest.raises((AuthError, KeysUnavailable)):
+            checked.verify(stranger.sign(claims(time.time())))
+    assert jwks.attempts == 2
 
 
 def test_without_keys_fetched_before_a_failed_fetch_is_not_repeated_per_request() -> None:

@@ -20,6 +20,7 @@ ALERT = {
 def user(**changes: object) -> dict[str, object]:
     base: dict[str, object] = {
         "email": "ann@example.com",
+        "email_verified": True,
         "watchlist": ["NTLA"],
         "preferences": {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": True, "subreddits": []},
         "notifications": {"email": True, "webhook_url": "https://hooks.example.com/akleao"},
@@ -59,6 +60,9 @@ def test_a_disabled_webhook_an_unsubscribed_address_or_no_secret_are_not_channel
     assert notify.channels(user(webhook_disabled=True)) == ["email"]
     assert notify.channels(user(email_unsubscribed=True)) == ["webhook"]
     assert notify.channels(user(webhook_secret=None, email=None)) == []
+    # stored before addresses were confirmed, or confirmed by nobody: not mailed
+    assert notify.channels(user(email_verified=None)) == ["webhook"]
+    assert notify.channels(user(email_verified=False)) == ["webhook"]
 
 
 def test_a_webhook_must_be_https_except_on_this_machine() -> None:
