@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from google.cloud import pubsub_v1
+from google.cloud.pubsub_v1 import PublisherClient
 from google.cloud.pubsub_v1.types import BatchSettings, PublisherOptions
 
 from common.messages import Message, encode
@@ -27,9 +27,9 @@ class Outgoing:
 
 
 class Publisher:
-    def __init__(self, project_id: str, client: pubsub_v1.PublisherClient | None = None) -> None:
+    def __init__(self, project_id: str, client: PublisherClient | None = None) -> None:
         self.project_id = project_id
-        self._client = client or pubsub_v1.PublisherClient(
+        self._client = client or PublisherClient(
             batch_settings=BatchSettings(max_messages=500, max_latency=0.005),
             publisher_options=PublisherOptions(enable_message_ordering=True),
         )

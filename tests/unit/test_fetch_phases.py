@@ -13,6 +13,7 @@ from common.adapters.pubsub import Outgoing
 from common.adapters.reddit import ListingRefused, Thread, TreeRequest
 from common.detection.backtest import Replay
 from common.messages import ItemBatch, MentionBatch, RedditItem, SubredditFetch
+from common.reports import FetchReport
 from common.settings import Settings
 from functions.fetch.main import ingest_subreddit
 
@@ -108,8 +109,10 @@ class Recorder:
 SETTINGS = Settings(project_id="unit", fetch_listings=["new"], fetch_comment_trees_per_run=0)
 
 
-def run(reddit: ListReddit, store: MemoryStore, publisher: Recorder, n: int = 1, *, days_later: float = 0.0) -> None:
-    ingest_subreddit(
+def run(
+    reddit: ListReddit, store: MemoryStore, publisher: Recorder, n: int = 1, *, days_later: float = 0.0
+) -> FetchReport:
+    return ingest_subreddit(
         SubredditFetch(run_id=f"run-{n}", subreddit="stocks"),
         settings=SETTINGS,
         store=store,
@@ -222,35 +225,11 @@ def test_a_listing_that_cannot_reach_back_to_the_cursor_reports_what_may_be_unre
     since no listing pages further back, and the span it could not read is reported."""
     store, publisher = MemoryStore(), Recorder()
     reddit = ListReddit([post(1, "NVDA earnings beat", T0)], cap=3)
-    first = ingest_subreddit(
-        SubredditFetch(run_id="run-1", subreddit="stocks"),
-        settings=SETTINGS,
-        store=store,
-        publisher=publisher,
-        reddit=reddit,
-        wall_now=T0 + 3600,
-    )
-    assert first.unread_s == {}  # a first run reads what there is
+    assert run(reddit, store, publisher, 1).unread_s == {}  # a first run reads what there is
     reddit.posts += [post(n, f"post {n} about $AMD", T0 + 60 * n) for n in range(2, 8)]
-    later = ingest_subreddit(
-        SubredditFetch(run_id="run-2", subreddit="stocks"),
-        settings=SETTINGS,
-        store=store,
-        publisher=publisher,
-        reddit=reddit,
-        wall_now=T0 + 7200,
-    )
-    assert later.unread_s == {"new": 300.0}  # posts 2 to 4 were never listed: T0 to T0 + 300 s
+    assert run(reddit, store, publisher, 2).unread_s == {"new": 300.0}  # posts 2 to 4 never listed: T0 to T0 + 300
     reddit.posts.append(post(8, "one more", T0 + 480))
-    caught_up = ingest_subreddit(
-        SubredditFetch(run_id="run-3", subreddit="stocks"),
-        settings=SETTINGS,
-        store=store,
-        publisher=publisher,
-        reddit=reddit,
-        wall_now=T0 + 7300,
-    )
-    assert caught_up.unread_s == {}
+    assert run(reddit, store, publisher, 3).unread_s == {}
 
 
 def reply(n: int, at: float) -> RedditItem:
