@@ -140,8 +140,8 @@ def channels(user: Mapping[str, Any]) -> list[Channel]:
     out: list[Channel] = []
     if settings.webhook_url is not None and user.get("webhook_secret") and not user.get("webhook_disabled"):
         out.append("webhook")
-    # a confirmed address only: one stored before confirmation was required waits for its
-    # account's next confirmed sign-in (functions/api/store.py) and is not mailed meanwhile
+    # a confirmed address only: one stored before confirmation was required waits for a
+    # request of its account with a confirmed token (functions/api/store.py)
     if (
         settings.email
         and user.get("email")

@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     # long, and a failed fetch is not tried again for AUTH_JWKS_RETRY_S: a blip at the web app
     # is no API outage, and the API does not hit a failing endpoint once per request.
     auth_jwks_stale_s: float = Field(default=3600.0, ge=0, validation_alias="AUTH_JWKS_STALE_S")
-    auth_jwks_retry_s: float = Field(default=5.0, ge=0, validation_alias="AUTH_JWKS_RETRY_S")
+    # (a fetch that hangs holds PyJWT's lock for its whole timeout, so the pause is long)
+    auth_jwks_retry_s: float = Field(default=30.0, ge=0, validation_alias="AUTH_JWKS_RETRY_S")
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("http://localhost:3000", "http://127.0.0.1:3000"), validation_alias="CORS_ORIGINS"
     )

@@ -415,8 +415,10 @@ class Stack:
                 "AKLEAO_AUTH_DB": str(directory / "auth.sqlite"),
                 "AKLEAO_API_URL": api_url,
                 "AKLEAO_SEED_ACCOUNTS": json.dumps(accounts),
-                # address-confirmation links go to the mailbox, as notify's mail does
+                # address-confirmation links go to the mailbox, as notify's mail does; a stack
+                # without one (no notify) logs them
                 **{k: v for k, v in self.extra_env.items() if k in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM")},
+                **({} if "SMTP_HOST" in self.extra_env else {"AKLEAO_MAIL_LOG_ONLY": "1"}),
             },
             ready_path="/api/auth/jwks",
             cwd=WEB_APP,

@@ -1,8 +1,10 @@
 /**
  * Mail from the web app (address verification), through the SMTP relay notify uses. Without a
- * relay configured a development server logs the message instead (the link is in its log); a
- * production one refuses, since nobody could confirm an address. A send that fails is logged
- * and thrown, and Better Auth reports it to the caller.
+ * relay the message is logged instead when AKLEAO_MAIL_LOG_ONLY is set (a local stack without
+ * a mailbox: the link is in its log), else refused, since nobody could confirm an address. A
+ * send that fails is logged and thrown: the resend button says so; at sign-up Better Auth logs
+ * it and the account is created all the same (a new link can be asked for). Each send gives
+ * up after about 10 s, so a slow relay cannot hold a sign-up for minutes.
  */
 import nodemailer from "nodemailer";
 
@@ -11,7 +13,7 @@ import { settings } from "@/lib/settings";
 export async function sendMail(to: string, subject: string, text: string): Promise<void> {
   const { smtp } = settings();
   if (!smtp) {
-    if (process.env.NODE_ENV === "production") {
+    if (!process.env.AKLEAO_MAIL_LOG_ONLY) {
       console.error(JSON.stringify({ severity: "ERROR", message: `mail to ${to} not sent: SMTP_HOST is not set` }));
       throw new Error("no mail relay is configured (SMTP_HOST)");
     }
@@ -25,6 +27,9 @@ export async function sendMail(to: string, subject: string, text: string): Promi
     requireTLS: smtp.secure,
     ignoreTLS: !smtp.secure,
     auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? "" } : undefined,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 10_000,
   });
   try {
     await transport.sendMail({ from: smtp.from, to, subject, text });

@@ -30,6 +30,7 @@ export async function seed(accounts: SeedAccount[]): Promise<void> {
   for (const account of accounts) {
     const existing = await ctx.internalAdapter.findUserByEmail(account.email);
     if (existing) {
+      if (!existing.user.emailVerified) await ctx.internalAdapter.updateUser(existing.user.id, { emailVerified: true });
       console.log(`seed: ${account.email} exists`);
       continue;
     }

@@ -13,6 +13,7 @@ used as an HMAC secret), and HS256 is only possible when a development secret is
 explicitly configured, and then only against that secret.
 """
 
+import http.client
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,8 @@ class JwksClient(PyJWKClient):
             raise
         except (ValueError, jwt.PyJWKClientError, jwt.PyJWKSetError) as exc:
             raise jwt.PyJWKClientConnectionError(f"the JWKS answered no usable key set: {exc}") from exc
+        except (OSError, http.client.HTTPException, RecursionError) as exc:  # cut off mid-answer
+            raise jwt.PyJWKClientConnectionError(f"the JWKS answer broke off: {exc!r}") from exc
 
     def get_signing_keys(self, refresh: bool = False) -> list[jwt.PyJWK]:
         """A set without one signing key (no ``kid``, or only ``use: enc``) is an outage too;

@@ -339,7 +339,7 @@ class NotificationState(Loose):
     webhook_secret_set: bool = Field(description="a signing secret exists (shown only when made)")
     webhook_disabled: bool = Field(default=False, description="turned off after repeated failed deliveries")
     webhook_disabled_reason: str | None = None
-    email: str | None = Field(default=None, description="where email goes: the account's address")
+    email: str | None = Field(default=None, description="where email goes: the account's confirmed address, else none")
     email_unsubscribed: bool = Field(default=False, description="the unsubscribe link was used")
 
 

@@ -20,8 +20,9 @@ TESTS_PER_MINUTE = 3  # test sends one user may make a minute
 def _state(svc: Services, user: Principal) -> m.NotificationState:
     stored = svc.store.user(user)
     settings = notify.settings_of(stored)
-    if stored.get("email_unsubscribed") and settings.email:
-        # unsubscribed before the link turned email off in the settings: shown (and saved) off
+    if settings.email and (stored.get("email_unsubscribed") or user.email is None):
+        # unsubscribed before the link turned email off in the settings, or no confirmed
+        # address to send to: shown (and saved) off, so saving anything else is no 422
         settings = settings.model_copy(update={"email": False})
     return m.NotificationState(
         settings=settings,

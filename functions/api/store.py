@@ -88,7 +88,7 @@ class FeedbackChange:
 class Store:
     def __init__(self, db: firestore.Client, known_users: int = 10_000) -> None:
         self.db = db
-        self._known: OrderedDict[str, None] = OrderedDict()
+        self._known: OrderedDict[str, str | None] = OrderedDict()
         self._known_max = known_users
         self._lock = threading.Lock()
 
@@ -101,8 +101,8 @@ class Store:
         """Create ``users/{sub}`` on first use, or record the token's confirmed address on an
         existing one (an account made before addresses were confirmed gets mail again once it
         signs in confirmed); remembered per instance so it costs one write once."""
-        with self._lock:
-            if principal.sub in self._known:
+        with self._lock:  # known with the same address: nothing to write (a newly confirmed one is)
+            if principal.sub in self._known and self._known[principal.sub] == principal.email:
                 self._known.move_to_end(principal.sub)
                 return
         ref = self._user_ref(principal.sub)
@@ -121,7 +121,8 @@ class Store:
         if not created and principal.email is not None:  # once per instance: the address as confirmed now
             ref.set({"email": principal.email, "email_verified": True}, merge=True)
         with self._lock:
-            self._known[principal.sub] = None
+            self._known[principal.sub] = principal.email
+            self._known.move_to_end(principal.sub)
             while len(self._known) > self._known_max:
                 self._known.popitem(last=False)
 

@@ -130,3 +130,37 @@ def test_a_test_email_the_relay_refuses_for_good_is_reported_as_refused_not_a_50
     user = Principal(sub="u1", email="nobody@example.com")
     outcome = _test_email(Relay(), settings, {}, user, svc)  # type: ignore[arg-type]
     assert (outcome.outcome, outcome.status) == ("refused", 550)
+
+
+def test_an_account_that_confirms_its_address_is_marked_confirmed_on_the_same_instance() -> None:
+    """touch_user remembers each user per instance: a newly confirmed address still gets written."""
+    from functions.api.auth import Principal
+    from functions.api.store import Store
+
+    class Doc:
+        def __init__(self) -> None:
+            self.data: dict[str, Any] = {"email": "old@example.com"}  # made before confirmation existed
+            self.writes: list[dict[str, Any]] = []
+
+        def create(self, data: dict[str, Any]) -> None:
+            raise gexc.AlreadyExists("exists")  # type: ignore[no-untyped-call]
+
+        def set(self, data: dict[str, Any], merge: bool = False) -> None:
+            self.writes.append(data)
+
+    doc = Doc()
+
+    class Db:
+        def collection(self, name: str) -> Any:
+            return self
+
+        def document(self, name: str) -> Doc:
+            return doc
+
+    store = Store(Db())  # type: ignore[arg-type]
+    store.touch_user(Principal(sub="u1"))  # signed in unconfirmed: nothing to record
+    store.touch_user(Principal(sub="u1"))
+    assert doc.writes == []
+    store.touch_user(Principal(sub="u1", email="old@example.com"))  # confirmed, same instance
+    store.touch_user(Principal(sub="u1", email="old@example.com"))
+    assert doc.writes == [{"email": "old@example.com", "email_verified": True}]

@@ -200,6 +200,29 @@ def test_without_keys_fetched_before_a_failed_fetch_is_not_repeated_per_request(
         assert server.attempts == 1
 
 
+def test_a_jwks_answer_cut_off_mid_body_is_an_outage_not_a_crash() -> None:
+    class Cut(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "5000")
+            self.end_headers()
+            self.wfile.write(b'{"keys": [')  # and the connection closes: the web app restarted
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Cut)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        checked = TokenVerifier(Settings(AUTH_JWKS_URL=f"http://127.0.0.1:{server.server_port}/api/auth/jwks"))
+        with pytest.raises(KeysUnavailable):
+            checked.verify(ED.sign(claims(time.time())))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_an_unreachable_jwks_is_a_service_problem_not_a_bad_token() -> None:
     with serving(ED) as server:
         url = server.url
