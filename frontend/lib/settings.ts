@@ -8,8 +8,8 @@ export interface Settings {
   secret: string | undefined;
   /** The API the browser calls with the Bearer token. */
   apiURL: string;
-  /** Where address-verification mail goes out (the same relay notify uses); unset: logged only. */
-  smtp: { host: string; port: number; from: string; secure: boolean; user?: string; password?: string } | null;
+  /** Where address-verification mail goes out (the same relay notify uses); unset: refused, or logged with AKLEAO_MAIL_LOG_ONLY. */
+  smtp: { host: string; port: number; from: string; starttls: boolean; user?: string; password?: string } | null;
 }
 
 // `next build` loads the route modules to collect page data: nothing is stored then, so no file
@@ -27,7 +27,7 @@ export function settings(): Settings {
           host: process.env.SMTP_HOST,
           port: Number(process.env.SMTP_PORT ?? "1025"), // the defaults of notify's settings
           from: process.env.SMTP_FROM ?? "Akleao alerts <alerts@localhost>",
-          secure: ["1", "true", "yes", "on"].includes((process.env.SMTP_STARTTLS ?? "").trim().toLowerCase()),
+          starttls: ["1", "true", "yes", "on"].includes((process.env.SMTP_STARTTLS ?? "").trim().toLowerCase()),
           user: process.env.SMTP_USERNAME,
           password: process.env.SMTP_PASSWORD,
         }

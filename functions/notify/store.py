@@ -194,8 +194,9 @@ def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str
 
 
 def _entries(db: firestore.Client, user_id: str, hour: str, seen: set[str]) -> list[dict[str, Any]]:
-    """The digest's own entries, then those of every digest carried into it (and into those),
-    less the channels each carried digest had already sent; one entry per delivery id."""
+    """The digest's own entries and those of every digest carried into it (and into those),
+    less the channels it had already sent itself (``gone``, a carried digest's); one entry
+    per delivery id. Each digest document is read once."""
     seen.add(hour)
     ref = db.collection(fs.DIGESTS).document(f"{user_id}|{hour}")
     doc = ref.get().to_dict() or {}
@@ -203,13 +204,11 @@ def _entries(db: firestore.Client, user_id: str, hour: str, seen: set[str]) -> l
     for entry in out.values():
         entry.setdefault("hour", hour)
     for source in sorted(str(h) for h in doc.get("carried_from") or []):
-        if source in seen:
-            continue
-        gone = set((db.collection(fs.DIGESTS).document(f"{user_id}|{source}").get().to_dict() or {}).get("gone") or [])
-        for entry in _entries(db, user_id, source, seen):
-            if str(entry.get("channel")) not in gone:
+        if source not in seen:
+            for entry in _entries(db, user_id, source, seen):
                 out.setdefault(str(entry["id"]), entry)
-    return list(out.values())
+    gone = set(doc.get("gone") or [])
+    return [e for e in out.values() if str(e.get("channel")) not in gone]
 
 
 CARRIED = "carried"  # a digest whose entries went to a later one: never sent itself
