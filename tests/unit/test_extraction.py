@@ -665,6 +665,6 @@ def test_symbols_listed_in_2021_and_2022_are_not_found_before_their_listing() ->
     assert symbols("Mobileye IPO pops", at=_at("2022-11-02")) == ["MBLY"]
     assert symbols("Weedmaps is now public MAPS", at=_at("2021-06-16")) == ["MAPS"]
     assert "MAPS" not in symbols("MAPS calls", at=_at("2021-05-02"))
-    assert symbols("QS rival Solid Power raises 130M", at=_at("2021-05-03")) == ["QS"]  # private until Dec 2021
-    assert symbols("BlackSky going public via NavSight Holdings NYSE NSH", at=_at("2021-05-20")) == ["NSH"]
+    assert symbols("Solid Power, a competitor of QS, got new funding", at=_at("2021-05-03")) == ["QS"]  # private then
+    assert symbols("SPAC NSH (NavSight) plans to merge with BlackSky", at=_at("2021-05-20")) == ["NSH"]
     assert symbols("BlackSky stock and Spire Global shares", at=_at("2021-10-01")) == ["BKSY", "SPIR"]
