@@ -24,6 +24,7 @@ import functools
 import ipaddress
 import smtplib
 import socket
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -84,9 +85,10 @@ class Channels:
                 public_only = not self.settings.webhook_allow_private
                 status = asyncio.run(_post(url, body, headers, self.settings.webhook_timeout_s, public_only))
             except NotPublic as exc:  # the same answer on every attempt and every redelivery
-                raise Refused(f"webhook {url}: {exc}", None) from exc
+                raise Refused(f"webhook {_where(url)}: {_hidden(str(exc), url)}", None) from exc
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
-                last, status = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, None
+                said = _hidden(str(exc), url)
+                last, status = f"{type(exc).__name__}: {said}" if said else type(exc).__name__, None
                 continue
             if status < 300:
                 return
@@ -95,7 +97,7 @@ class Channels:
                 raise Refused(f"{last}: the webhook redirects; register the final URL", status)
             if status < 500 and status not in (408, 429):
                 raise Refused(last, status)
-        raise DeliveryFailed(f"webhook {url}: {last}", status)
+        raise DeliveryFailed(f"webhook {_where(url)}: {last}", status)
 
     def email(self, message: EmailMessage) -> None:
         """Send through the relay. The recipient refused for good (a 5xx to RCPT: "550 no
@@ -106,7 +108,9 @@ class Channels:
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
                 if s.smtp_starttls:
-                    smtp.starttls()
+                    # the default context checks the relay's certificate and name: the
+                    # password below must not go to whoever answers on the way
+                    smtp.starttls(context=ssl.create_default_context())
                 if s.smtp_username and s.smtp_password is not None:
                     smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
                 smtp.send_message(message)
@@ -164,6 +168,21 @@ class WebhookResolver(AbstractResolver):
 
     async def close(self) -> None:
         return None
+
+
+def _where(url: str) -> str:
+    """The receiver as logs and stored reasons may show it: scheme and host. The path and
+    query of a chat webhook are its credential (whoever holds them posts as the user)."""
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{parts.hostname or '?'}{port}/…"
+
+
+def _hidden(text: str, url: str) -> str:
+    return text.replace(url, _where(url))
 
 
 async def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float, public_only: bool) -> int:

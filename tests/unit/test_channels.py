@@ -1,16 +1,25 @@
 """The webhook channel against a receiver on this machine: one deadline per attempt for the
 whole exchange, the delivery id on every attempt, refusals and failures told apart."""
 
+import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from common import notify
 from common.adapters.channels import Channels, DeliveryFailed, Refused, is_public
@@ -129,14 +138,16 @@ def test_a_refusal_or_a_redirect_is_not_retried_and_a_dead_receiver_fails(receiv
     assert len(SEEN) == 2  # one attempt each
     ANSWERS[:] = [503, 503]
     with pytest.raises(DeliveryFailed) as failed:
-        channels().webhook(f"{receiver}/hook", "s", b"{}", attempts=2)
+        channels().webhook(f"{receiver}/hook/T0001/B0002/XXsecretXX", "s", b"{}", attempts=2)
     assert failed.value.status == 503
+    # what is logged and stored names the receiver, never the path that lets anyone post to it
+    assert "127.0.0.1" in str(failed.value) and "secret" not in str(failed.value)
     with socket.socket() as closed:  # a port nothing listens on
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     with pytest.raises(DeliveryFailed) as unreachable:
-        channels().webhook(f"http://127.0.0.1:{port}/hook", "s", b"{}", attempts=1)
-    assert unreachable.value.status is None
+        channels().webhook(f"http://127.0.0.1:{port}/hook?token=XXsecretXX", "s", b"{}", attempts=1)
+    assert unreachable.value.status is None and "secret" not in str(unreachable.value)
 
 
 class Relay:
@@ -192,3 +203,59 @@ def test_an_address_the_relay_refuses_for_good_is_settled_and_a_busy_one_may_pas
     unverified.replace_header("From", "unverified@example.com")
     with pytest.raises(DeliveryFailed):  # the relay refusing our sender refuses every email: not settled
         email(unverified)
+
+
+def _self_signed(directory: Path) -> ssl.SSLContext:
+    """A server context whose certificate no trust store vouches for: what a machine in the
+    way presents when it answers for the relay."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context
+
+
+def test_the_password_never_goes_to_a_relay_whose_certificate_is_not_trusted(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    logins: list[str] = []
+
+    class Recording(Relay):
+        async def auth_LOGIN(self, server: Any, args: list[str]) -> Any:
+            logins.append("LOGIN")
+            return AuthResult(success=True)
+
+        async def auth_PLAIN(self, server: Any, args: list[str]) -> Any:
+            logins.append("PLAIN")
+            return AuthResult(success=True)
+
+    controller = Controller(
+        Recording(), hostname="127.0.0.1", port=port, tls_context=_self_signed(tmp_path), require_starttls=True
+    )
+    controller.start()
+    try:
+        settings = Settings(
+            SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=True, SMTP_USERNAME="alerts", SMTP_PASSWORD="s3cret"
+        )
+        with pytest.raises(DeliveryFailed, match="CERTIFICATE_VERIFY_FAILED"):
+            Channels(settings).email(_mail("ann@example.com"))
+    finally:
+        controller.stop()
+    assert logins == []
