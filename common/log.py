@@ -10,12 +10,14 @@ import contextvars
 import functools
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from google.cloud.logging.handlers import StructuredLogHandler
 
+T = TypeVar("T")
+R = TypeVar("R")
 _context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})  # noqa: B039
 
 
@@ -58,6 +60,22 @@ def context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+def carried(fn: Callable[[T], R]) -> Callable[[T], R]:
+    """``fn`` as a pool thread should run it: inside the log context of the thread that
+    called ``carried`` (its function, message id...), which a new thread does not inherit.
+    Each call runs in its own copy, so calls may overlap."""
+    fields = _context.get()
+
+    def run(item: T) -> R:
+        token = _context.set(fields)
+        try:
+            return fn(item)
+        finally:
+            _context.reset(token)
+
+    return run
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -78,7 +78,7 @@ def notify_event(
         messages.extend(Message(event, alert, user_id, user, channel, held) for channel in wanted)
     # Side by side, so a slow or dead receiver holds its own delivery, not everyone's after it.
     with ThreadPoolExecutor(max_workers=max(1, min(settings.notify_concurrency, len(messages)))) as pool:
-        outcomes = list(pool.map(lambda m: _outcome(m, settings, db, channels), messages))
+        outcomes = list(pool.map(log.carried(lambda m: _outcome(m, settings, db, channels)), messages))
     for outcome in outcomes:
         result.sent += outcome.sent
         result.skipped += outcome.skipped
