@@ -1,6 +1,7 @@
 import io
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -32,3 +33,17 @@ def test_every_json_log_line_says_when_it_was_written() -> None:
     line = json.loads(out.getvalue().strip().splitlines()[-1])
     assert line["message"] == "hello" and line["function"] == "fetch" and line["severity"] == "WARNING"
     assert datetime.fromisoformat(line["logged_at"]).tzinfo is not None
+
+
+def test_work_on_pool_threads_logs_with_the_message_it_belongs_to() -> None:
+    out = io.StringIO()
+    logger = logging.getLogger("akleao.test.carried")
+    logger.addHandler(log.json_handler(out))
+    logger.propagate = False
+    with log.context(function="notify", message_id="m-1"), ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(log.carried(lambda n: logger.warning("user %d", n)), range(4)))
+        list(pool.map(lambda n: logger.warning("bare %d", n), range(2)))  # what a thread gets alone
+    lines = [json.loads(x) for x in out.getvalue().strip().splitlines()]
+    carried = [x for x in lines if x["message"].startswith("user")]
+    assert len(carried) == 4 and all(x["function"] == "notify" and x["message_id"] == "m-1" for x in carried)
+    assert all("message_id" not in x for x in lines if x["message"].startswith("bare"))
