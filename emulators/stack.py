@@ -384,7 +384,11 @@ class Stack:
             "AUTH_JWKS_URL": f"{url}/api/auth/jwks",
             "AUTH_ISSUER": url,
             "AUTH_AUDIENCE": url,
-            "CORS_ORIGINS": ",".join([o for o in origins.split(",") if o.strip()] + [url]),
+            # the app trusts its localhost spelling too (frontend/lib/auth.ts): so does the api
+            "CORS_ORIGINS": ",".join(
+                [o for o in origins.split(",") if o.strip()]
+                + list(dict.fromkeys([url, url.replace("127.0.0.1", "localhost")]))
+            ),
         }
 
     def start_web_app(self, port: int, api_url: str) -> Service:

@@ -27,15 +27,14 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
     forgetToken();
     const result =
       mode === "sign-up"
-        ? await authClient.signUp.email({ email, password, name: String(form.get("name") ?? "") || email })
+        ? await authClient.signUp.email({ email, password, name: String(form.get("name") ?? "") || email, callbackURL: "/notifications" })
         : await authClient.signIn.email({ email, password });
     setBusy(false);
     if (result.error) {
       setError(result.error.message ?? result.error.statusText ?? "It did not work.");
       return;
     }
-    const next = params.get("next");
-    router.replace(mode === "sign-up" ? "/sign-in?created=1" : next && next.startsWith("/") ? next : "/alerts");
+    router.replace(mode === "sign-up" ? "/sign-in?created=1" : (sameSite(params.get("next")) ?? "/alerts"));
   }
 
   return (
@@ -63,10 +62,10 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
           />
         </label>
         <button type="submit" disabled={busy}>
-          {busy ? "…" : mode === "sign-up" ? "Create account" : "Sign in"}
+          {busy ? (mode === "sign-up" ? "Creating account…" : "Signing in…") : mode === "sign-up" ? "Create account" : "Sign in"}
         </button>
       </form>
-      {done ? <p className="ok" id="auth-notice">{done}</p> : null}
+      {done ? <p className="ok" id="auth-notice" role="status">{done}</p> : null}
       {error ? <ErrorBox error={error} /> : null}
       <p>
         {mode === "sign-up" ? (
@@ -81,4 +80,17 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
       </p>
     </main>
   );
+}
+
+/** A page of this site to go back to after signing in, or null: "//evil.example" and
+ * "/\\evil.example" start with a slash too, and a browser reads both as another host. */
+export function sameSite(next: string | null): string | null {
+  if (!next || !next.startsWith("/")) return null;
+  const base = "http://akleao.invalid";
+  try {
+    const url = new URL(next, base);
+    return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : null;
+  } catch {
+    return null;
+  }
 }

@@ -16,7 +16,7 @@ import { admin, jwt } from "better-auth/plugins";
 import { sendMail } from "@/lib/mail";
 import { settings } from "@/lib/settings";
 
-const { baseURL, database, secret } = settings();
+const { baseURL, database, secret, trustedProxies } = settings();
 
 export const auth = betterAuth({
   baseURL,
@@ -35,6 +35,10 @@ export const auth = betterAuth({
   },
   trustedOrigins: [baseURL, baseURL.replace("127.0.0.1", "localhost")],
   telemetry: { enabled: false },
+  // Sign-in and mail limits are per client address. X-Forwarded-For is read from the right,
+  // past the proxies named here: its left end is whatever the client wrote. With none named,
+  // only a header of one address counts, which a client reaching the app directly can set.
+  advanced: { ipAddress: { trustedProxies } },
   plugins: [
     jwt({
       jwt: {

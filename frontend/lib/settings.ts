@@ -10,6 +10,8 @@ export interface Settings {
   apiURL: string;
   /** Where address-verification mail goes out (the same relay notify uses); unset: refused, or logged with AKLEAO_MAIL_LOG_ONLY. */
   smtp: { host: string; port: number; from: string; starttls: boolean; user?: string; password?: string } | null;
+  /** Proxies (IPs or CIDR ranges) in front of the app whose X-Forwarded-For entries are trusted. */
+  trustedProxies: string[];
 }
 
 // `next build` loads the route modules to collect page data: nothing is stored then, so no file
@@ -32,5 +34,9 @@ export function settings(): Settings {
           password: process.env.SMTP_PASSWORD,
         }
       : null,
+    trustedProxies: (process.env.AKLEAO_TRUSTED_PROXIES ?? "")
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean),
   };
 }

@@ -98,7 +98,7 @@ def _link(driver: WebDriver, text: str, timeout: float = 60) -> WebElement:
 def _type(field: WebElement, text: str) -> None:
     """Replace a (React-controlled) input's value the way a person does: select all, type."""
     field.send_keys(Keys.CONTROL, "a")
-    field.send_keys(text)
+    field.send_keys(text or Keys.BACKSPACE)  # nothing typed: the field cleared
 
 
 def _shot(driver: WebDriver, name: str) -> None:
@@ -106,8 +106,8 @@ def _shot(driver: WebDriver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"web-app-{name}.png"))
 
 
-def _sign_in(driver: WebDriver, web: str, email: str, password: str) -> None:
-    driver.get(f"{web}/sign-in")
+def _sign_in(driver: WebDriver, web: str, email: str, password: str, page: str = "/sign-in") -> None:
+    driver.get(f"{web}{page}")
     form = _element(driver, "#sign-in-form")
     form.find_element(By.NAME, "email").send_keys(email)
     form.find_element(By.NAME, "password").send_keys(password)
@@ -144,7 +144,9 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         _until(driver, "return location.pathname === '/sign-in' && location.search.includes('created')")
 
-        _sign_in(driver, served.web, email, password)
+        # a link that would send someone signing in to another site lands on this one
+        _sign_in(driver, served.web, email, password, page="/sign-in?next=//evil.invalid/phish")
+        assert driver.execute_script("return location.origin + location.pathname") == f"{served.web}/alerts"
         assert driver.find_element(By.ID, "who").get_attribute("data-role") == "user"
         assert not driver.find_elements(By.LINK_TEXT, "Thresholds"), "a plain user sees no admin page"
 
@@ -248,14 +250,25 @@ def test_the_admin_previews_a_threshold_change_meets_a_conflict_saves_and_signs_
         saved = _element(driver, "#config-saved")
         assert re.search(rf"version {newer + 1}\b", saved.text), saved.text
         _shot(driver, "saved")
+        # a cleared number is no 0: refused by name, nothing saved
+        _type(_element(driver, "#config-form input[name=cooldown_hours]"), "")
+        driver.find_element(By.ID, "save").click()
+        _until(driver, "return document.querySelector('[data-state=error]')?.dataset.code === 'invalid_request'")
+        # the next save starts from the version this page saved: no conflict with itself
+        _type(_element(driver, "#config-form input[name=cooldown_hours]"), "13")
+        _type(_element(driver, "#config-form input[name=volume_ratio_min]"), "999")
+        driver.find_element(By.ID, "save").click()
+        _until(
+            driver, f"return /version {newer + 2}\\b/.test(document.getElementById('config-saved')?.textContent ?? '')"
+        )
 
         request = urllib.request.Request(
             f"{served.api}/v1/config/detection", headers={"Authorization": f"Bearer {served.other_admin.token()}"}
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             stored = json.loads(response.read())
-        assert stored["version"] == newer + 1
-        assert stored["config"]["volume_ratio_min"] == 1000 and stored["config"]["cooldown_hours"] == 13
+        assert stored["version"] == newer + 2
+        assert stored["config"]["volume_ratio_min"] == 999 and stored["config"]["cooldown_hours"] == 13
 
         _sign_out(driver, served.web)
 

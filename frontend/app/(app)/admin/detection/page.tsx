@@ -35,7 +35,11 @@ function fromDraft(draft: Draft, stored: DetectionConfig): DetectionConfig {
     Object.entries(draft).map(([name, value]) => {
       const original = stored[name];
       if (typeof original === "boolean") return [name, value];
-      if (typeof original === "number") return [name, Number(value)];
+      if (typeof original === "number") {
+        // "" is no number (Number("") is 0): sent as typed, the api refuses it by name
+        const n = String(value).trim() === "" ? Number.NaN : Number(value);
+        return [name, Number.isFinite(n) ? n : value];
+      }
       try {
         return [name, JSON.parse(String(value))];
       } catch {
@@ -47,8 +51,10 @@ function fromDraft(draft: Draft, stored: DetectionConfig): DetectionConfig {
 
 const alertKey = (a: PreviewAlert) => `${a.symbol}@${a.opened_at ?? ""}@${a.kind ?? ""}`;
 
-function Editor({ stored, reload }: { stored: StoredConfig; reload: () => void }) {
+function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () => void }) {
   const api = useApi();
+  // what the next save starts from: the loaded version, then each version saved here
+  const [stored, setStored] = useState<StoredConfig>(loaded);
   const [draft, setDraft] = useState<Draft>(() => toDraft(stored.config));
   const [hours, setHours] = useState("72");
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -72,7 +78,10 @@ function Editor({ stored, reload }: { stored: StoredConfig; reload: () => void }
       if (kind === "preview") {
         setPreview(await api<Preview>("POST", "/v1/config/detection/preview", { config, hours: Number(hours) }));
       } else {
-        setSaved(await api<StoredConfig>("PUT", "/v1/config/detection", { config, expected_version: stored.version }));
+        const result = await api<StoredConfig>("PUT", "/v1/config/detection", { config, expected_version: stored.version });
+        setStored(result);
+        setDraft(toDraft(result.config));
+        setSaved(result);
       }
     } catch (e) {
       setError(asApiError(e));
@@ -89,7 +98,7 @@ function Editor({ stored, reload }: { stored: StoredConfig; reload: () => void }
   return (
     <>
       <h1>Detection thresholds</h1>
-      <p className="numbers" id="config-version" data-version={saved?.version ?? stored.version}>
+      <p className="numbers" id="config-version" data-version={stored.version}>
         version {stored.version}
         {stored.updated_by ? ` · saved by ${stored.updated_by} ${when(stored.updated_at)}` : " · defaults"}
       </p>
@@ -118,11 +127,8 @@ function Editor({ stored, reload }: { stored: StoredConfig; reload: () => void }
         </button>
       ) : null}
       {saved ? (
-        <p className="ok" id="config-saved">
-          Saved as version {saved.version}.{" "}
-          <button type="button" className="secondary" onClick={reload}>
-            Continue editing
-          </button>
+        <p className="ok" id="config-saved" role="status">
+          Saved as version {saved.version}.
         </p>
       ) : null}
       {busy === "preview" ? <Loading what="the backtest preview" /> : null}
