@@ -14,6 +14,10 @@ export function AlertCard({ alert }: { alert: AlertSummary }) {
 
   async function toggle() {
     if (detail && detail !== "loading") return setDetail(null);
+    await load();
+  }
+
+  async function load() {
     setDetail("loading");
     try {
       setDetail(await api<Alert>("GET", `/v1/alerts/${encodeURIComponent(alert.alert_id)}`));
@@ -48,7 +52,7 @@ export function AlertCard({ alert }: { alert: AlertSummary }) {
         {detail && detail !== "loading" ? "Hide details" : "Evidence and history"}
       </button>
       {detail === "loading" ? <Loading what="the evidence" /> : null}
-      {detail instanceof Error ? <ErrorBox error={detail} retry={toggle} /> : null}
+      {detail instanceof Error ? <ErrorBox error={detail} retry={load} /> : null}
       {detail && detail !== "loading" && !(detail instanceof Error) ? <AlertDetail alert={detail} /> : null}
     </article>
   );

@@ -35,7 +35,10 @@ function expiry(token: string): number {
 async function bearer(fresh: boolean): Promise<string> {
   if (!fresh && cached && cached.exp - 60 > Date.now() / 1000) return cached.token;
   const response = await fetch("/api/auth/token", { credentials: "same-origin", cache: "no-store" });
-  if (!response.ok) throw new ApiError(response.status, "signed_out", "Your session has ended: sign in again.");
+  if (response.status === 401 || response.status === 403) {
+    throw new ApiError(response.status, "signed_out", "Your session has ended: sign in again.");
+  }
+  if (!response.ok) throw new ApiError(response.status, "token_unavailable", `No token for the API now (HTTP ${response.status}): try again shortly.`);
   const { token } = (await response.json()) as { token: string };
   cached = { token, exp: expiry(token) };
   return token;
@@ -70,7 +73,13 @@ export async function apiCall<T>(base: string, method: string, path: string, bod
     }
     if (response.status === 401 && !fresh) continue; // an expired token: fetch a new one once
     const text = await response.text();
-    const data: unknown = text ? JSON.parse(text) : null;
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      // a proxy's HTML error page, not the API's JSON: say the status, not the parser's complaint
+      throw new ApiError(response.status, "error", `HTTP ${response.status}: the answer was not the API's JSON.`);
+    }
     if (!response.ok) {
       const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
       throw new ApiError(response.status, error?.code ?? "error", error?.message ?? `HTTP ${response.status}`);

@@ -44,6 +44,7 @@ export default function AlertsPage() {
 
   function set<K extends keyof Filters>(name: K, value: Filters[K]) {
     setFilters((current) => ({ ...current, [name]: value }));
+    setMoreError(null); // a failed "More alerts" of the old filters says nothing of the new
   }
 
   return (
@@ -79,11 +80,14 @@ export default function AlertsPage() {
           <input name="watchlist_only" type="checkbox" checked={filters.watchlist_only} onChange={(e) => set("watchlist_only", e.target.checked)} />
           Watchlist only
         </label>
-        <button type="button" className="secondary" onClick={() => setFilters(NO_FILTERS)}>
+        <button type="button" className="secondary" onClick={() => {
+            setFilters(NO_FILTERS);
+            setMoreError(null);
+          }}>
           Clear
         </button>
       </form>
-      {error ? <ErrorBox error={error} retry={reload} /> : null}
+      {error ? <ErrorBox error={error} retry={first.state === "error" ? reload : more} /> : null}
       {!error && alerts === null ? <Loading what="alerts" /> : null}
       {alerts && alerts.length === 0 ? <Empty>No alerts match these filters.</Empty> : null}
       <section id="alerts" data-count={alerts?.length ?? ""}>

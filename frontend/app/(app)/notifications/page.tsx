@@ -135,7 +135,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
           <input name="webhook_url" type="text" inputMode="url" autoComplete="off" defaultValue={s.webhook_url ?? ""} placeholder="https://example.com/hooks/akleao" />
         </label>
         <label className="check">
-          <input name="email" type="checkbox" defaultChecked={s.email} />
+          <input name="email" type="checkbox" defaultChecked={s.email && !!state.email} disabled={!state.email} />
           Email to {state.email ?? "my address"}
         </label>
         {!state.email ? <VerifyAddress /> : null}
@@ -184,7 +184,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
         </button>
       </form>
       {saved ? (
-        <p className="ok" id="notifications-saved">
+        <p className="ok" id="notifications-saved" role="status">
           Saved.
         </p>
       ) : null}
@@ -267,6 +267,9 @@ function Notifications({ initial }: { initial: NotificationState }) {
 function VerifyAddress() {
   const { data: session } = authClient.useSession();
   const [sent, setSent] = useState<"idle" | "sending" | "sent" | "failed">("idle");
+  // A confirmation link that did not work comes back here with Better Auth's ?error=
+  // (rendered only in the browser, after the settings loaded).
+  const [linkError] = useState(() => new URLSearchParams(window.location.search).get("error"));
   const address = session?.user.email;
   if (!address) return <p className="numbers">Your account has no email address to send to.</p>;
   if (session.user.emailVerified) {
@@ -281,6 +284,11 @@ function VerifyAddress() {
 
   return (
     <div className="numbers" id="verify-address">
+      {linkError ? (
+        <p role="alert" id="verify-link-error">
+          That confirmation link {linkError === "TOKEN_EXPIRED" ? "has expired" : "did not work"}: send yourself a new one.
+        </p>
+      ) : null}
       <p>
         Email is sent only to a confirmed address: open the link mailed to {address} when you signed up, then reload this
         page.

@@ -48,13 +48,16 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
   return (
     <>
       <h1>Preferences</h1>
+      <p>
+        What you are notified of (channels, quiet hours: Notifications). The Alerts page shows everything, with filters of its own.
+      </p>
       <form className="stack card" id="preferences-form" onSubmit={save}>
         <label>
-          Hide alerts scoring below
+          Notify of alerts scoring at least
           <input name="min_score" type="number" min="0" step="0.1" defaultValue={initial.min_score} required />
         </label>
         <label>
-          Hide alerts with pump risk above (0–1)
+          Skip organic alerts with pump risk above (0–1)
           <input name="max_pump_risk" type="number" min="0" max="1" step="0.05" defaultValue={initial.max_pump_risk} required />
         </label>
         <label className="check">
@@ -62,14 +65,14 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
           Only symbols on my watchlist
         </label>
         <label>
-          Subreddits (empty: all)
+          Only alerts from subreddits (empty: all)
           <input name="subreddits" defaultValue={initial.subreddits.join(", ")} placeholder="wallstreetbets, stocks" />
         </label>
         <button type="submit" disabled={busy}>
           Save preferences
         </button>
       </form>
-      {saved ? <p className="ok" id="preferences-saved">Saved.</p> : null}
+      {saved ? <p className="ok" id="preferences-saved" role="status">Saved.</p> : null}
       {error ? <ErrorBox error={error} /> : null}
     </>
   );
