@@ -182,7 +182,12 @@ def _where(url: str) -> str:
 
 
 def _hidden(text: str, url: str) -> str:
-    return text.replace(url, _where(url))
+    """``text`` without the URL's path and query, however the library spelled the URL."""
+    parts = urlsplit(url)
+    for part in (url, parts.path, parts.query):
+        if part and part != "/":
+            text = text.replace(part, "…")
+    return text
 
 
 async def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float, public_only: bool) -> int:

@@ -83,13 +83,15 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
 }
 
 /** A page of this site to go back to after signing in, or null: "//evil.example" and
- * "/\\evil.example" start with a slash too, and a browser reads both as another host. */
+ * "/\\evil.example" start with a slash too, and a browser reads both as another host; so does
+ * what "/.//evil.example" becomes once the dots are resolved. */
 export function sameSite(next: string | null): string | null {
   if (!next || !next.startsWith("/")) return null;
   const base = "http://akleao.invalid";
   try {
     const url = new URL(next, base);
-    return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : null;
+    const path = `${url.pathname}${url.search}${url.hash}`;
+    return url.origin === base && !/^\/[\/\\]/.test(path) ? path : null;
   } catch {
     return null;
   }

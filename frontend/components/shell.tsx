@@ -18,7 +18,8 @@ export function Shell({ children }: { children: React.ReactNode }) {
   const router = useRouter();
   const path = usePathname();
   useEffect(() => {
-    if (!isPending && !session) router.replace(`/sign-in?next=${encodeURIComponent(path)}`);
+    // the query comes along: a confirmation link's ?error= must still be there after signing in
+    if (!isPending && !session) router.replace(`/sign-in?next=${encodeURIComponent(path + window.location.search)}`);
   }, [isPending, session, router, path]);
   if (!session) return <main>{<Loading what="your session" />}</main>;
   const admin = isAdmin(session.user.role);

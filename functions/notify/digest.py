@@ -55,6 +55,10 @@ def send_digests(
             _send_user(user_id, hour, settings, db, channels, mine)
         except (DeliveryFailed, store.Busy) as exc:
             mine.failed.append(f"{user_id}/{hour}: {exc}")
+        except Exception as exc:  # one user's trouble (a Firestore error, a bad document) must not
+            # cancel the digests queued behind it: logged, and the tick still fails
+            logger.exception("digest of %s for %s failed", user_id, hour)
+            mine.failed.append(f"{user_id}/{hour}: {type(exc).__name__}: {exc}")
         return mine
 
     for hour in hours:  # oldest first: an hour's digests go out before the next hour's

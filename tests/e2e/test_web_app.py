@@ -145,7 +145,7 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         _until(driver, "return location.pathname === '/sign-in' && location.search.includes('created')")
 
         # a link that would send someone signing in to another site lands on this one
-        _sign_in(driver, served.web, email, password, page="/sign-in?next=//evil.invalid/phish")
+        _sign_in(driver, served.web, email, password, page="/sign-in?next=/.//evil.invalid/phish")
         assert driver.execute_script("return location.origin + location.pathname") == f"{served.web}/alerts"
         assert driver.find_element(By.ID, "who").get_attribute("data-role") == "user"
         assert not driver.find_elements(By.LINK_TEXT, "Thresholds"), "a plain user sees no admin page"

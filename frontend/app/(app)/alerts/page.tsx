@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { AlertCard } from "@/components/alert-card";
 import { asApiError, useApi, useGet } from "@/components/api-context";
@@ -30,15 +30,20 @@ export default function AlertsPage() {
   const alerts: AlertSummary[] | null = firstPage ? pages.flatMap((p) => p.alerts) : null;
   const cursor = pages.length ? (pages[pages.length - 1].next_cursor ?? null) : null;
   const error = first.state === "error" ? first.error : moreError;
+  const latest = useRef<AlertPage | null>(null); // the first page now shown, for answers arriving late
+  useEffect(() => {
+    latest.current = firstPage;
+  }, [firstPage]);
 
   async function more() {
     if (!cursor || !firstPage) return;
     try {
       const page = await api<AlertPage>("GET", "/v1/alerts", undefined, { ...query, cursor });
+      if (latest.current !== firstPage) return; // the filters changed meanwhile: not their page
       setLater({ after: firstPage, pages: [...pages.slice(1), page] });
       setMoreError(null);
     } catch (e) {
-      setMoreError(asApiError(e));
+      if (latest.current === firstPage) setMoreError(asApiError(e));
     }
   }
 

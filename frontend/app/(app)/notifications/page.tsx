@@ -269,7 +269,7 @@ function VerifyAddress() {
   const [sent, setSent] = useState<"idle" | "sending" | "sent" | "failed">("idle");
   // A confirmation link that did not work comes back here with Better Auth's ?error=
   // (rendered only in the browser, after the settings loaded).
-  const [linkError] = useState(() => new URLSearchParams(window.location.search).get("error"));
+  const [linkError, setLinkError] = useState(() => new URLSearchParams(window.location.search).get("error"));
   const address = session?.user.email;
   if (!address) return <p className="numbers">Your account has no email address to send to.</p>;
   if (session.user.emailVerified) {
@@ -280,6 +280,7 @@ function VerifyAddress() {
     setSent("sending");
     const { error } = await authClient.sendVerificationEmail({ email: address as string, callbackURL: "/notifications" });
     setSent(error ? "failed" : "sent");
+    if (!error) setLinkError(null); // the new link replaces the one that failed
   }
 
   return (

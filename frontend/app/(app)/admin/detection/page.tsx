@@ -150,9 +150,9 @@ function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () =
             <label key={name} className={changed.includes(name) ? "changed" : undefined}>
               {name}
               {typeof value === "boolean" ? (
-                <input name={name} type="checkbox" checked={value} onChange={(e) => edit(name, e.target.checked)} />
+                <input name={name} type="checkbox" checked={value} disabled={!!busy} onChange={(e) => edit(name, e.target.checked)} />
               ) : (
-                <input name={name} value={value} inputMode={typeof stored.config[name] === "number" ? "decimal" : "text"} onChange={(e) => edit(name, e.target.value)} />
+                <input name={name} value={value} readOnly={!!busy} inputMode={typeof stored.config[name] === "number" ? "decimal" : "text"} onChange={(e) => edit(name, e.target.value)} />
               )}
             </label>
           ))}
