@@ -187,9 +187,19 @@ def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str
     entries, with those of the digests carried into it: ``{"channel", "body", "hour", "id"}``
     each; None when it was itself carried to a later digest (quiet hours), which sends them."""
     ref = db.collection(fs.DIGESTS).document(f"{user_id}|{hour}")
-    if (ref.get().to_dict() or {}).get("status") == CARRIED:
+
+    # In one transaction: a second copy of the tick closing after the first carried the
+    # digest must see it carried, not mark it closed again and carry it a second time
+    # without the channels it had sent (``gone``), which would send them twice.
+    @firestore.transactional
+    def close(transaction: firestore.Transaction) -> bool:
+        if (ref.get(transaction=transaction).to_dict() or {}).get("status") == CARRIED:
+            return False
+        transaction.set(ref, {"status": "closed"}, merge=True)
+        return True
+
+    if not bool(close(db.transaction())):
         return None
-    ref.set({"status": "closed"}, merge=True)
     return _entries(db, user_id, hour, set())
 
 

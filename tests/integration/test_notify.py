@@ -290,10 +290,19 @@ def test_events_in_quiet_hours_wait_in_one_digest_sent_once_the_quiet_hours_are_
     early = notify.payload(EVENT.model_copy(update={"alert_id": "NTLA-2026010701"}), {}, "https://app")
     assert store.add_to_digest(db(), "jan", hour, "jan|NTLA-2026010701|1|open|email", "email", early, time.time())
     # kay's digest of this hour went out before (an earlier tick): never carried nor sent again
-    # (sent first, as it was: a tick still retrying from an earlier test may close kay's digest at any time)
+    # (sent first, as it was, and the digest written with its entry in one batch: a tick still
+    # retrying from an earlier test may close kay's digest at any moment, even between the two
+    # writes add_to_digest makes)
     db().collection(fs.DELIVERIES).document(f"digest|kay|{hour}|email").set({"status": "sent"})
     _user(emulators, "kay", notifications={"email": True, "quiet_hours": quiet, "digest": True})
-    assert store.add_to_digest(db(), "kay", hour, "kay|NTLA-2026010701|1|open|email", "email", early, time.time())
+    kay = db().collection(fs.DIGESTS).document(f"kay|{hour}")
+    batch = db().batch()
+    batch.create(kay, {"user_id": "kay", "hour": hour, "status": "open"})
+    batch.create(
+        kay.collection(fs.DIGEST_ENTRIES).document("kay|NTLA-2026010701|1|open|email"),
+        {"channel": "email", "body": early, "hour": hour},
+    )
+    batch.commit()
 
     _tick(emulators, hour, times=2)  # jan's digest falls due in the quiet hours: carried to their last hour
     _wait(lambda: [u for u in ("jan", "kay") if _digest(u, hour).get("status") == "carried"], 2, settle=1.0)
