@@ -22,6 +22,7 @@ after its attempts raises :class:`DeliveryFailed`.
 import asyncio
 import functools
 import ipaddress
+import re
 import smtplib
 import socket
 import ssl
@@ -30,7 +31,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -181,11 +182,16 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or '?'}{port}/…"
 
 
+_ANY_URL = re.compile(r"(?i)\b(https?://[^/?#\s'\"]+)[^\s'\"]*")
+
+
 def _hidden(text: str, url: str) -> str:
-    """``text`` without the URL's path and query, however the library spelled the URL."""
+    """``text`` without the URL's path and query, however the library spelled the URL (yarl
+    drops ``:443`` and decodes ``%2F``, so the text may not hold ``url`` as given)."""
+    text = _ANY_URL.sub(r"\1/…", text)
     parts = urlsplit(url)
-    for part in (url, parts.path, parts.query):
-        if part and part != "/":
+    for part in (parts.path, "?" + parts.query, unquote(parts.path), "?" + unquote(parts.query)):
+        if len(part) > 3:
             text = text.replace(part, "…")
     return text
 

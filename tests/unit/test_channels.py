@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yarl
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from cryptography import x509
@@ -23,6 +24,7 @@ from cryptography.x509.oid import NameOID
 
 from common import notify
 from common.adapters.channels import Channels, DeliveryFailed, Refused, is_public
+from common.adapters.channels import _hidden as channels_hidden
 from common.settings import Settings
 
 SEEN: list[dict[str, str]] = []
@@ -259,3 +261,9 @@ def test_the_password_never_goes_to_a_relay_whose_certificate_is_not_trusted(tmp
     finally:
         controller.stop()
     assert logins == []
+
+
+def test_a_failure_message_holds_no_webhook_path_however_the_library_spelled_the_url() -> None:
+    url = "https://prod-00.example.com:443/workflows/abc/invoke?sp=%2Ftriggers%2Frun&sig=XXsecretXX"
+    said = f"Connection timeout to host {yarl.URL(url)}"  # aiohttp's words: yarl drops :443, decodes %2F
+    assert "secret" not in channels_hidden(said, url) and "prod-00.example.com" in channels_hidden(said, url)
