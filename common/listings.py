@@ -30,6 +30,7 @@ class Listing:
     listed: float = -math.inf
     delisted: float = math.inf
     successor: str | None = None
+    renamed: bool = False  # the successor is this company under a new symbol, not another one
 
     def valid(self, at: float | None) -> bool:
         """``at`` None asks about the universe as shipped: still listed."""
@@ -97,6 +98,7 @@ class Listings:
                 listed=_start(row["listed"]) if row["listed"] else -math.inf,
                 delisted=_after(row["delisted"], precision) if row["delisted"] else math.inf,
                 successor=row["successor"] or None,
+                renamed=row.get("change") == "rename",
             )
             if row["name"]:
                 names[row["symbol"]] = row["name"]

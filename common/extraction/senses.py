@@ -31,13 +31,19 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "WEN": _words("lambo lambos moon tendies"),  # "WEN LAMBO": when, the forum's oldest joke
     "SPOT": _words("gamma"),  # SpotGamma, an options-data service
     "BK": _words("filing court protection"),  # bankruptcy
+    "FB": _words(  # the site, not the company: "the Facebook group", "Facebook ads"
+        "group groups page pages post posts ad ads marketplace friend friends account accounts messenger feed "
+        "live dating login profile"
+    ),
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on"),  # "top query on Google"
     "GOOG": _words("on"),
+    "FB": _words("on"),  # "advertise on Facebook"
     "DM": _words("a my me your the via can pls please"),  # "send me a DM", "you can DM"
     "BK": _words("post pre declare declared declaring file filed filing chapter"),  # "post BK": bankruptcy
 }
+_STANCE = _words("bullish bearish long short calls puts call put position positions")  # "bullish on Google"
 _WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it ("my DM shares")
 _LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
 _NEAR_SENSE: dict[str, frozenset[str]] = {
@@ -74,7 +80,9 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
         before = prose[max(0, start - 40) : start].lower().split()[-3:]
         near = set(_words_of(prose[max(0, start - _CUE_WINDOW) : end + _CUE_WINDOW]))
         drop = (bool(after) and after[0] in _NEXT_SENSE.get(symbol, ())) or (
-            bool(before) and before[-1] in _PREV_SENSE.get(symbol, ())
+            bool(before)
+            and before[-1] in _PREV_SENSE.get(symbol, ())
+            and (len(before) < 2 or before[-2] not in _STANCE)
         )
         if symbol in _NEAR_SENSE:
             drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])

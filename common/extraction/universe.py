@@ -260,7 +260,8 @@ def listing(symbol: str) -> Listing | None:
 
 def _in_time(found: list[_Found], at: float | None) -> list[_Found]:
     """``found`` as read on the day ``at``: a symbol that did not trade then is no mention of
-    it (a cashtag of it stays, as unknown, like any unlisted cashtag)."""
+    it (a cashtag of it stays, as unknown, like any unlisted cashtag). A company's name
+    outlives its symbol: "Facebook" after the rename is the company under its new symbol."""
     windows = _universe().listings.windows
     if not found or windows.keys().isdisjoint([f[0] for f in found]):
         return found
@@ -269,6 +270,26 @@ def _in_time(found: list[_Found], at: float | None) -> list[_Found]:
         window = windows.get(f[0])
         if window is None or window.valid(at):
             out.append(f)
+        elif f[3] == "name" and (now := _renamed_to(f[0], at)) is not None:
+            out.append((now, *f[1:]))
         elif f[3] == "cashtag":
             out.append((f[0], f[1], f[2], f[3], 0.5, False))
     return out
+
+
+def _renamed_to(symbol: str, at: float | None) -> str | None:
+    """The symbol that ``symbol``'s company traded under at ``at``, once the company itself
+    moved to a new symbol (FB -> META); None before it listed, or when another company took
+    its place (a SPAC's target: "Stable Road" after the merger names no company that trades)."""
+    windows = _universe().listings.windows
+    seen = {symbol}
+    window = windows.get(symbol)
+    while window is not None and window.renamed and window.successor and (at is None or at >= window.delisted):
+        symbol = window.successor
+        if symbol in seen:
+            return None
+        seen.add(symbol)
+        window = windows.get(symbol)
+        if window is None or window.valid(at):
+            return symbol
+    return None

@@ -84,7 +84,7 @@ def test_a_symbol_listed_again_today_is_todays_company(tmp_path: Path) -> None:
         "ZEN,Zendesk Inc,stock,2020-04-01,2022-12-01\nCCXI,Chemocentryx Inc,stock,2020-04-01,2022-12-01\n",
         "listings_since_2022.csv": "symbol,name,kind,exchange,listed\n",
         "delisted_since_2022.csv": "symbol,what happened,year\n",
-        "symbol_history.csv": "symbol,name,listed,delisted,successor,precision\n",
+        "symbol_history.csv": "symbol,name,listed,delisted,successor,precision,change\n",
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")

@@ -280,6 +280,16 @@ def test_a_delisted_symbol_is_found_in_texts_from_its_listed_years() -> None:
     assert symbols("APHA shares", at=_at("2021-06-01")) == []  # merged into Tilray in May 2021
 
 
+def test_a_company_name_follows_its_company_through_a_symbol_change() -> None:
+    # Facebook traded as FB until 2022-06-08 and as META from 2022-06-09; its old name still
+    # names the company, while "Meta" named no company of ours before the rename.
+    assert symbols("Facebook earnings beat", at=_at("2021-06-01")) == ["FB"]
+    assert symbols("Facebook earnings beat", at=_at("2023-03-01")) == ["META"]
+    assert symbols("Facebook earnings beat") == ["META"]  # the universe as shipped
+    assert symbols("Meta Platforms earnings beat", at=_at("2021-06-01")) == []
+    assert symbols("FB calls printing", at=_at("2023-03-01")) == []  # a symbol is its day's
+
+
 def test_a_symbol_gone_in_2022_and_missing_from_the_2022_list_is_found_in_its_2021_texts() -> None:
     # ChemoCentryx (bought by Amgen, Oct 2022) and Sanderson Farms (Jul 2022) left before the
     # 2022-12-01 base list; the 2020 snapshot (gone_before_2022.csv) brings them back.
@@ -338,6 +348,10 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         "the 69 price target came from Wells Fargo": [],
         "Google is your friend": [],
         "Google Trends says retail is back": [],
+        "they advertise on Facebook": [],
+        "the Facebook group says to buy": [],
+        "Facebook earnings beat": ["FB"],
+        "bullish on Facebook and Google": ["FB", "GOOGL"],
         "Wells Fargo earnings beat": ["WFC"],
         "Robinhood stock is dumping after the IPO": ["HOOD"],
         "TD said I'm smart enough to trade options now": [],
