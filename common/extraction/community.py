@@ -31,7 +31,7 @@ def community_counts(texts: Iterable[tuple[str, float | None, str | None]]) -> d
     for text, at, author in texts:
         named = {
             f[0]
-            for f in _in_time(_scan(text, frozenset()), at)
+            for f in _in_time(_scan(text, frozenset()), at, text)
             if f[3] != "name" and f[5] and u.kinds.get(f[0]) in _HELPED
         }
         if named:

@@ -28,7 +28,7 @@ def extract(text: str, *, thread_symbols: frozenset[str] = frozenset(), at: floa
     (a post's cashtags, for its comments): evidence that a bare word there is the ticker.
     ``at`` is when the text was written (epoch seconds): only symbols that traded then count,
     and a cashtag of one that did not is kept as unknown. None reads the universe as shipped."""
-    found = _in_time(_scan(text, thread_symbols), at)
+    found = _in_time(_scan(text, thread_symbols), at, text)
     secondary = _secondary(text, found) if len({f[0] for f in found}) > 1 else frozenset()
     return [TickerMention(*f, role="secondary" if f[0] in secondary else "primary") for f in found]
 
@@ -41,7 +41,7 @@ def symbols(text: str, *, thread_symbols: frozenset[str] = frozenset(), at: floa
         u = _universe()
         if u.words.keys().isdisjoint(text.encode().translate(_ASCII_WORDS).split()):
             return [s for s in _cashtag_symbols(text, u.names) if u.listings.valid(s, at)]
-    found = _in_time(_scan(text, thread_symbols), at)
+    found = _in_time(_scan(text, thread_symbols), at, text)
     if not found:
         return []
     if len(found) == 1:

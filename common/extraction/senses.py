@@ -32,8 +32,7 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "SPOT": _words("gamma"),  # SpotGamma, an options-data service
     "BK": _words("filing court protection"),  # bankruptcy
     "FB": _words(  # the site, not the company: "the Facebook group", "Facebook ads"
-        "group groups page pages post posts ad ads marketplace friend friends account accounts messenger feed "
-        "live dating login profile"
+        "group groups page pages ad ads marketplace friends messenger feed dating login profile"
     ),
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
@@ -43,7 +42,8 @@ _PREV_SENSE: dict[str, frozenset[str]] = {
     "DM": _words("a my me your the via can pls please"),  # "send me a DM", "you can DM"
     "BK": _words("post pre declare declared declaring file filed filing chapter"),  # "post BK": bankruptcy
 }
-_STANCE = _words("bullish bearish long short calls puts call put position positions")  # "bullish on Google"
+_SITE = frozenset({"FB", "GOOGL", "GOOG"})  # names that are also a website, only as named, never as the symbol
+_STANCE = _words("bullish bearish calls puts positions position")  # "bullish on Google": the stock after all
 _WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it ("my DM shares")
 _LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
 _NEAR_SENSE: dict[str, frozenset[str]] = {
@@ -82,8 +82,10 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
         drop = (bool(after) and after[0] in _NEXT_SENSE.get(symbol, ())) or (
             bool(before)
             and before[-1] in _PREV_SENSE.get(symbol, ())
-            and (len(before) < 2 or before[-2] not in _STANCE)
+            and not (symbol in _SITE and len(before) > 1 and before[-2] in _STANCE)
         )
+        if symbol in _SITE and method != "name":
+            drop = False  # "FB post earnings dump": the symbol is the stock
         if symbol in _NEAR_SENSE:
             drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])
         stock_sense = (

@@ -258,10 +258,11 @@ def listing(symbol: str) -> Listing | None:
     return _universe().listings.windows.get(symbol.upper())
 
 
-def _in_time(found: list[_Found], at: float | None) -> list[_Found]:
-    """``found`` as read on the day ``at``: a symbol that did not trade then is no mention of
-    it (a cashtag of it stays, as unknown, like any unlisted cashtag). A company's name
-    outlives its symbol: "Facebook" after the rename is the company under its new symbol."""
+def _in_time(found: list[_Found], at: float | None, text: str) -> list[_Found]:
+    """``found`` (in ``text``) as read on the day ``at``: a symbol that did not trade then is
+    no mention of it (a cashtag of it stays, as unknown, like any unlisted cashtag). A
+    company's name outlives its symbol: "Facebook" after the rename is the company under its
+    new symbol; the old symbol itself, in any case ("fb calls"), is no mention of it."""
     windows = _universe().listings.windows
     if not found or windows.keys().isdisjoint([f[0] for f in found]):
         return found
@@ -270,26 +271,37 @@ def _in_time(found: list[_Found], at: float | None) -> list[_Found]:
         window = windows.get(f[0])
         if window is None or window.valid(at):
             out.append(f)
-        elif f[3] == "name" and (now := _renamed_to(f[0], at)) is not None:
+        elif f[3] == "name" and text[f[1] : f[2]].upper() != f[0] and (now := _renamed_to(f[0], at)):
             out.append((now, *f[1:]))
         elif f[3] == "cashtag":
             out.append((f[0], f[1], f[2], f[3], 0.5, False))
     return out
 
 
+_RENAME_GAP_S = 45 * 86400.0  # a successor symbol starts when the old one stops (month precision: either side)
+
+
 def _renamed_to(symbol: str, at: float | None) -> str | None:
     """The symbol that ``symbol``'s company traded under at ``at``, once the company itself
-    moved to a new symbol (FB -> META); None before it listed, or when another company took
-    its place (a SPAC's target: "Stable Road" after the merger names no company that trades)."""
-    windows = _universe().listings.windows
+    moved to a new symbol (FB -> META); None before it listed, when another company took
+    its place (a SPAC's target: "Stable Road" after the merger names no company that trades),
+    or when the universe's holder of the new symbol did not start trading at the change
+    (then it is another company's, or the universe does not know the new listing)."""
+    u = _universe()
+    windows = u.listings.windows
     seen = {symbol}
     window = windows.get(symbol)
     while window is not None and window.renamed and window.successor and (at is None or at >= window.delisted):
-        symbol = window.successor
-        if symbol in seen:
+        after = windows.get(window.successor)
+        if (
+            window.successor in seen
+            or window.successor not in u.names
+            or after is None
+            or abs(after.listed - window.delisted) > _RENAME_GAP_S
+        ):
             return None
+        symbol, window = window.successor, after
         seen.add(symbol)
-        window = windows.get(symbol)
-        if window is None or window.valid(at):
+        if window.valid(at):
             return symbol
     return None

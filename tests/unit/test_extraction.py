@@ -288,6 +288,10 @@ def test_a_company_name_follows_its_company_through_a_symbol_change() -> None:
     assert symbols("Facebook earnings beat") == ["META"]  # the universe as shipped
     assert symbols("Meta Platforms earnings beat", at=_at("2021-06-01")) == []
     assert symbols("FB calls printing", at=_at("2023-03-01")) == []  # a symbol is its day's
+    assert symbols("fb calls printing", at=_at("2023-03-01")) == []  # in any case
+    assert symbols("FB post earnings dump was brutal", at=_at("2021-06-01")) == ["FB"]  # the symbol is no site
+    # a new symbol the universe does not date from the change is another company's, or unknown
+    assert symbols("Faraday Future stock") == []
 
 
 def test_a_symbol_gone_in_2022_and_missing_from_the_2022_list_is_found_in_its_2021_texts() -> None:
@@ -352,6 +356,10 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         "the Facebook group says to buy": [],
         "Facebook earnings beat": ["FB"],
         "bullish on Facebook and Google": ["FB", "GOOGL"],
+        "I spent way too long on Facebook": [],
+        "GOOGL is up 5% after earnings": ["GOOGL"],
+        "what happens to my puts post BK?": [],
+        "Happy to share my positions via DM": [],
         "Wells Fargo earnings beat": ["WFC"],
         "Robinhood stock is dumping after the IPO": ["HOOD"],
         "TD said I'm smart enough to trade options now": [],
