@@ -9,9 +9,13 @@ what a user was sent per hour, against their cap.
 ``digests/{user|hour}`` gathers the events a user gets once an hour (digest mode, and what
 went over the hourly cap): one entry per delivery id in its ``digest_entries``, created with
 a create precondition, so a redelivered event is recorded once. The digest sender closes the
-document before reading its entries; an event that finds its hour closed goes to the next.
+document before reading its entries; an event that finds its hour closed goes to the next,
+and an entry is written only if its digest is still as it was read open.
 """
 
+import contextlib
+import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,27 +157,52 @@ def add_to_digest(  # noqa: PLR0917 - one entry's whole identity
 ) -> bool:
     """Record one event in the user's digest of ``hour`` (or of the first later hour whose
     digest is still open); False when it was recorded before (a redelivery). ``first_hour``:
-    the hour it was first recorded for (a carried entry's), else ``hour``."""
+    the hour it was first recorded for (a carried entry's), else ``hour``.
+
+    The entry is written together with a touch of the digest, on condition that the digest
+    is unchanged since it was read open: a tick closing it in between (close_digest reads
+    the entries only after closing) fails the write, and the entry goes to the next hour
+    instead of into a digest already sent."""
     first_hour = first_hour or hour
     digests = db.collection(fs.DIGESTS)
-    for _ in range(24):
+    hours = lost = 0
+    for _ in range(_DIGEST_TRIES):
         ref = digests.document(f"{user_id}|{hour}")
+        entry = ref.collection(fs.DIGEST_ENTRIES).document(delivery_id)
         snap = ref.get()
         if not snap.exists:
-            try:
+            with contextlib.suppress(gexc.AlreadyExists):
                 ref.create({"user_id": user_id, "hour": hour, "status": "open", "expires_at": _expiry(now)})
-            except gexc.AlreadyExists:
-                snap = ref.get()
-        if snap.exists and (snap.to_dict() or {}).get("status") != "open":
+            continue  # read it back: its update time guards the entry's write
+        if (snap.to_dict() or {}).get("status") != "open":
+            if entry.get().exists:
+                return False  # recorded before this digest closed
+            hours += 1
+            if hours > _DIGEST_HOURS:
+                break
             hour = rules.next_hour(hour)
             continue
-        entry = ref.collection(fs.DIGEST_ENTRIES).document(delivery_id)
+        batch = db.batch()
+        batch.create(entry, {"channel": channel, "body": body, "hour": first_hour, "expires_at": _expiry(now)})
+        batch.update(
+            ref, {"entries": firestore.Increment(1)}, option=db.write_option(last_update_time=snap.update_time)
+        )
         try:
-            entry.create({"channel": channel, "body": body, "hour": first_hour, "expires_at": _expiry(now)})
+            batch.commit()
         except gexc.AlreadyExists:
             return False
+        except gexc.FailedPrecondition:
+            # the digest changed since it was read (closed, or another entry of this user's,
+            # say the other channel's): read again, after a pause that spreads the writers out
+            lost += 1
+            time.sleep(random.uniform(0.0, 0.02 * min(lost, 10)))
+            continue
         return True
-    raise Busy(f"no open digest for {user_id} within a day of {hour}")
+    raise Busy(f"no open digest for {user_id} from {first_hour} on (after {_DIGEST_TRIES} tries)")
+
+
+_DIGEST_HOURS = 24  # how far an event may be pushed past closed digests
+_DIGEST_TRIES = 60  # reads of digests, for those hours and for writes lost to a concurrent one
 
 
 def digests_of(db: firestore.Client, hour: str) -> list[str]:

@@ -347,6 +347,55 @@ def test_the_schedulers_empty_tick_sends_the_digests_of_the_hours_that_are_over_
     assert (db().collection(fs.DIGESTS).document(f"hal|{current}").get().to_dict() or {})["status"] == "open"
 
 
+def test_an_event_recorded_while_its_digest_closes_goes_to_the_next_hour_not_into_the_closed_one(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from google.cloud.firestore_v1.document import DocumentReference
+
+    from functions.notify import store
+
+    user = f"mia{time.time_ns()}"
+    hour = hour_key(time.time() + 30 * 86400)  # no tick sends it: only this test closes it
+    client = db()
+    digest = client.collection(fs.DIGESTS).document(f"{user}|{hour}")
+    digest.create({"user_id": user, "hour": hour, "status": "open"})
+    read = DocumentReference.get
+    sent: list[list[dict[str, Any]] | None] = []
+
+    def read_then_close(self: DocumentReference, *args: Any, **kwargs: Any) -> Any:
+        snap = read(self, *args, **kwargs)
+        if self.path == digest.path and not sent:  # the tick closes it right after the event read it open
+            sent.append(None)
+            sent[0] = store.close_digest(client, user, hour)
+        return snap
+
+    monkeypatch.setattr(DocumentReference, "get", read_then_close)
+    body = notify.payload(EVENT, {}, "https://app")
+    delivery = f"{user}|NTLA|1|open|email"
+    assert store.add_to_digest(client, user, hour, delivery, "email", body, time.time())
+    assert sent == [[]]  # the closing tick found nothing to send ...
+    later = client.collection(fs.DIGESTS).document(f"{user}|{notify.next_hour(hour)}")
+    assert [e.id for e in later.collection(fs.DIGEST_ENTRIES).stream()] == [delivery]  # ... so the next hour has it
+    assert [e.id for e in digest.collection(fs.DIGEST_ENTRIES).stream()] == []
+    assert not store.add_to_digest(client, user, hour, delivery, "email", body, time.time())  # a redelivery: once
+    assert len(list(later.collection(fs.DIGEST_ENTRIES).stream())) == 1
+
+
+def test_events_recorded_side_by_side_in_one_digest_are_all_kept(emulators: Stack) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from functions.notify import store
+
+    user, hour = f"ned{time.time_ns()}", hour_key(time.time() + 30 * 86400)
+    body = notify.payload(EVENT, {}, "https://app")
+    ids = [f"{user}|NTLA-{n}|1|open|{channel}" for n in range(6) for channel in ("email", "webhook")]
+    with ThreadPoolExecutor(len(ids)) as pool:  # every write but one per round finds the digest changed
+        added = list(pool.map(lambda d: store.add_to_digest(db(), user, hour, d, "email", body, time.time()), ids))
+    assert added == [True] * len(ids)
+    entries = db().collection(fs.DIGESTS).document(f"{user}|{hour}").collection(fs.DIGEST_ENTRIES).stream()
+    assert sorted(e.id for e in entries) == sorted(ids)
+
+
 def _digest(user: str, hour: str) -> dict[str, Any]:
     return db().collection(fs.DIGESTS).document(f"{user}|{hour}").get().to_dict() or {}
 
