@@ -4,7 +4,7 @@ history query the API uses beyond what Firestore keeps."""
 
 import importlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,11 +63,20 @@ class RejectedRow:
     errors: tuple[dict[str, Any], ...]
 
 
+class RowsNotStored(RuntimeError):
+    """BigQuery skipped rows for a reason that may pass (``backendError``, ``timeout``,
+    ``stopped``): the message must be redelivered, not its rows dead-lettered."""
+
+
+PERMANENT = frozenset({"invalid"})  # the row itself is wrong: no retry can store it
+
+
 def insert(client: Client, settings: Settings, batch: TableRows) -> list[RejectedRow]:
     """Stream ``batch`` in one insertAll call; the rows BigQuery refused come back.
 
     ``skip_invalid_rows`` lets the valid rows land even when one is bad. Transport and
-    server failures raise (after the client's own retries), so the message is redelivered.
+    server failures raise (after the client's own retries), so the message is redelivered;
+    so does a row skipped for any reason but its own invalidity (:func:`refused`).
     """
     if not batch.rows:
         return []
@@ -79,10 +88,24 @@ def insert(client: Client, settings: Settings, batch: TableRows) -> list[Rejecte
         retry=RETRY,
         timeout=REQUEST_TIMEOUT_S,
     )
+    return refused(batch, errors)
+
+
+def refused(batch: TableRows, errors: Sequence[Mapping[str, Any]]) -> list[RejectedRow]:
+    """The rows of ``batch`` that insertAll's per-row ``errors`` say can never be stored.
+    Raises :class:`RowsNotStored` when a row was skipped for a passing reason: the rows
+    that did land are found and left out on redelivery (``stored_row_ids``)."""
     rejected = []
+    passing = []
     for error in errors:
         index = int(error["index"])
-        rejected.append(RejectedRow(batch.table, batch.row_ids[index], batch.rows[index], tuple(error["errors"])))
+        reasons = {str(e.get("reason") or "") for e in error.get("errors") or ()}
+        if reasons & PERMANENT:
+            rejected.append(RejectedRow(batch.table, batch.row_ids[index], batch.rows[index], tuple(error["errors"])))
+        else:
+            passing.append(f"{batch.row_ids[index]}: {sorted(reasons)}")
+    if passing:
+        raise RowsNotStored(f"{len(passing)} rows of {batch.table} not stored, for now: {passing[:5]}")
     return rejected
 
 

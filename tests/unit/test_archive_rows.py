@@ -2,7 +2,10 @@
 
 from typing import Any
 
+import pytest
+
 from common import history
+from common.adapters import bigquery as bq
 from common.messages import RedditItem
 from emulators import tfmodel
 
@@ -95,3 +98,14 @@ def test_values_the_message_accepts_but_bigquery_cannot_hold_make_an_item_unarch
     assert "created_utc" in str(history.unarchivable(ITEM.model_copy(update={"created_utc": float("nan")})))
     assert "created_utc" in str(history.unarchivable(ITEM.model_copy(update={"created_utc": 1e12})))
     assert history.unarchivable(ITEM.model_copy(update={"score": -(2**63)})) is None
+
+
+def test_only_a_row_invalid_in_itself_is_refused_and_a_row_skipped_for_a_passing_reason_is_retried() -> None:
+    rows = history.rows_for_items([ITEM])[0]
+    invalid = [{"index": 0, "errors": [{"reason": "invalid", "message": "no such field"}]}]
+    [refused] = bq.refused(rows, invalid)
+    assert (refused.table, refused.row_id, refused.errors[0]["reason"]) == (rows.table, rows.row_ids[0], "invalid")
+    assert bq.refused(rows, []) == []
+    for reason in ("backendError", "timeout", "stopped", ""):  # BigQuery skipped it; the row is fine
+        with pytest.raises(bq.RowsNotStored, match=rows.table):
+            bq.refused(rows, [{"index": 0, "errors": [{"reason": reason}]}])
