@@ -12,6 +12,8 @@ from common.timekeys import hour_start
 Subreddit = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")
 ]
+# A run's id names its ``runs/`` document: no path separator, no reserved or dotted id.
+RunId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Ticker = Annotated[str, StringConstraints(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]*$")]
 REDDIT_BEGAN = 1117584000.0  # 2005-06-01: no Reddit item is older
 DATA_TIME_LIMIT = 4102444800.0  # 2100-01-01

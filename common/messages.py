@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from common import topics
 from common.evidence import Evidence
-from common.fields import DataTime, HourKey, Subreddit, Ticker
+from common.fields import DataTime, HourKey, RunId, Subreddit, Ticker
 from common.windows import WindowStats
 
 
@@ -32,14 +32,14 @@ class ScrapeTick(Message):
     scheduler's fixed payload ``{}`` is a valid tick; a redelivered tick keeps its Pub/Sub
     message id, which becomes the run id when none is given."""
 
-    run_id: str | None = None
+    run_id: RunId | None = None
     subreddits: tuple[Subreddit, ...] | None = None
 
 
 class SubredditFetch(Message):
     """One unit of fetch work on ``subreddit-fetches``."""
 
-    run_id: str = Field(min_length=1)
+    run_id: RunId
     subreddit: Subreddit
     # The detection config version in force when the run was dispatched: where an instance
     # knows that version, the run's mentions are counted and decided with it without a read

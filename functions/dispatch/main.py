@@ -4,10 +4,15 @@ Each fetch names the detection config version in force (one read per tick): the 
 mentions are counted and decided with it, so downstream reads the config only when a
 version is new to it, and a change applies from the next tick.
 
-``runs/{run_id}`` records the fan-out, so a redelivered tick does not fan out twice; a tick
-that died midway (state still ``dispatching``) fans out again, which the fetch tolerates.
+``runs/{run_id}`` records the fan-out, so a redelivered tick does not fan out twice. A copy
+finding the run still ``dispatching`` waits (raises, and Pub/Sub redelivers it) while the
+other copy may be alive, since two live fan-outs would fetch every subreddit twice; once
+that copy's time is up it died midway, and this one fans out again, which fetch tolerates.
 """
 
+import time
+
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from common import log, topics
@@ -21,6 +26,12 @@ from common.settings import Settings
 
 logger = log.get_logger(__name__)
 
+LEASE_S = 60.0  # the function's timeout (terraform/functions.tf): a copy dispatching longer is dead
+
+
+class StillDispatching(RuntimeError):
+    """Another copy of the tick is fanning the run out: retry later, when it is done or dead."""
+
 
 def fan_out(
     tick: ScrapeTick, delivery: Delivery, settings: Settings, db: firestore.Client, publisher: Publisher
@@ -29,13 +40,21 @@ def fan_out(
     run_id = run_id_for(tick, delivery.message_id)
     subreddits = [f.subreddit for f in plan_fetches(run_id, tick.subreddits or settings.subreddits)]
     run = db.collection(fs.RUNS).document(run_id)
-    if not fs.create_if_absent(run, {"state": "dispatching", "subreddits": subreddits}):
+    now = time.time()
+    if not fs.create_if_absent(run, {"state": "dispatching", "subreddits": subreddits, "dispatching_at": now}):
         snapshot = run.get()
-        if snapshot.exists and snapshot.get("state") == "dispatched":
+        doc = snapshot.to_dict() or {}
+        if doc.get("state") == "dispatched":
             logger.info(
                 "run %s already dispatched; duplicate tick ignored", run_id, extra={"json_fields": {"run_id": run_id}}
             )
             return 0
+        if now - float(doc.get("dispatching_at") or 0.0) < LEASE_S:
+            raise StillDispatching(f"run {run_id} is being dispatched by another copy of its tick")
+        try:  # the other copy died midway: take over, unless a third copy just did
+            run.update({"dispatching_at": now}, option=db.write_option(last_update_time=snapshot.update_time))
+        except (gexc.FailedPrecondition, gexc.NotFound) as exc:
+            raise StillDispatching(f"run {run_id} was taken over by another copy of its tick") from exc
     _, version = in_force(fs.doc_of(db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG).get()))
     plan = plan_fetches(run_id, subreddits, version)
     publisher.publish_all(Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan)

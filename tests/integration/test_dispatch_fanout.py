@@ -1,5 +1,6 @@
 """A scheduler tick through the real Pub/Sub emulator, pushed to the running dispatch."""
 
+import time
 import uuid
 from collections.abc import Callable
 
@@ -68,3 +69,22 @@ def test_each_fetch_names_the_config_version_in_force_when_the_tick_fanned_out(
     db.collection("config").document("detection").set({"warmup_hours": 24, "version": 6})
     publish(emulators, topics.SCRAPE_TICKS, b'{"subreddits": ["stocks"]}')
     assert [m.json()["config_version"] for m in fetches.pull(expected=1, timeout=30)] == [6]
+
+
+def test_a_copy_of_a_tick_waits_while_another_copy_dispatches_and_takes_over_once_that_one_is_dead(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """Two live fan-outs would fetch every subreddit twice against Reddit's request budget."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    fetches = observe(topics.SUBREDDIT_FETCHES)
+    alive, dead = (f"run-{uuid.uuid4().hex[:6]}" for _ in range(2))
+    db.collection("runs").document(alive).set({"state": "dispatching", "dispatching_at": time.time()})
+    db.collection("runs").document(dead).set({"state": "dispatching", "dispatching_at": time.time() - 600})
+    publish(emulators, topics.SCRAPE_TICKS, f'{{"run_id": "{alive}", "subreddits": ["stocks"]}}'.encode())
+    publish(emulators, topics.SCRAPE_TICKS, f'{{"run_id": "{dead}", "subreddits": ["options"]}}'.encode())
+    received = fetches.pull(expected=2, timeout=6, settle=2.0)
+    assert [(m.json()["run_id"], m.json()["subreddit"]) for m in received] == [(dead, "options")]
+    assert db.collection("runs").document(dead).get().get("state") == "dispatched"
+    # the live copy finishing: the waiting tick's redeliveries then see the run done
+    db.collection("runs").document(alive).set({"state": "dispatched"})

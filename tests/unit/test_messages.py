@@ -52,6 +52,7 @@ def test_unknown_fields_are_tolerated_so_producers_can_add_fields_first() -> Non
         (b'{"run_id": "r", "subreddit": 5}', "subreddit: Input should be a valid string"),
         (b'{"run_id": "r", "subreddit": "../etc"}', "subreddit: String should match pattern"),
         (b'{"run_id": "", "subreddit": "stocks"}', "run_id: String should have at least 1 character"),
+        (b'{"run_id": "a/b", "subreddit": "stocks"}', "run_id: String should match pattern"),
     ],
 )
 def test_a_malformed_fetch_is_rejected_with_a_reason_that_names_the_problem(payload: bytes, reason: str) -> None:
@@ -218,3 +219,9 @@ def test_nan_and_infinity_are_malformed_in_every_message() -> None:
     assert decode_data(ScrapeTick, b'{"subreddits": [" stocks "]}').subreddits == ("stocks",)
     good = {"ticker": "BRK.B", "as_of": 1.7e9, "hours": ["2021022812"], "counted": COUNTED}
     assert decode_data(TickerUpdate, json.dumps(good).encode()).counted is not None  # the cases above, made right
+
+
+@pytest.mark.parametrize("run_id", ["a/b", "__x__", "..", "x" * 129])
+def test_a_tick_whose_run_id_cannot_name_its_run_document_is_malformed(run_id: str) -> None:
+    with pytest.raises(MalformedMessage, match="run_id"):
+        decode_data(ScrapeTick, json.dumps({"run_id": run_id}).encode())
