@@ -83,11 +83,8 @@ def put_watchlist(svc: Services, user: Principal, body: m.Watchlist) -> m.Watchl
 def watch_symbol(svc: Services, user: Principal, params: m.SymbolPath) -> m.Watchlist:
     if not is_listed(params.symbol):
         raise not_found(f"symbol {params.symbol}")
-    current = svc.store.user(user)["watchlist"]
-    if params.symbol not in current:
-        if len(current) >= m.MAX_WATCHLIST:
-            raise ApiError(409, "watchlist_full", f"a watchlist holds at most {m.MAX_WATCHLIST} symbols")
-        svc.store.watch(user, params.symbol)
+    if not svc.store.watch(user, params.symbol, m.MAX_WATCHLIST):
+        raise ApiError(409, "watchlist_full", f"a watchlist holds at most {m.MAX_WATCHLIST} symbols")
     return m.Watchlist(symbols=svc.store.user(user)["watchlist"])
 
 

@@ -4,6 +4,7 @@ detect). One place to change a query."""
 
 import base64
 import binascii
+import heapq
 import json
 import math
 import threading
@@ -28,6 +29,7 @@ from functions.api.errors import ApiError
 DESC = firestore.Query.DESCENDING
 DEFAULT_PREFERENCES = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
+WATCH_TRIES = 8  # reads of a user's watchlist while other writes keep changing it
 RECENT_CANDIDATES = 300  # most recently mentioned tickers a trending read recounts
 # Written and read by the api only (docs/api.md "Feedback"):
 FEEDBACK = "feedback"  # subcollection of alerts/{id}: one verdict per user, keyed by user id
@@ -66,7 +68,7 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
             raise ValueError("no time an alert was updated at")
         alert_id.encode()  # a lone surrogate ("\ud800") is no text Firestore can hold
         return float(updated_at), alert_id
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeError, RecursionError) as exc:
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeError, RecursionError, OverflowError) as exc:
         raise ApiError(400, "bad_cursor", "cursor is not one this API issued") from exc
 
 
@@ -150,9 +152,27 @@ class Store:
         self.touch_user(principal)
         self._user_ref(principal.sub).set({"watchlist": symbols}, merge=True)
 
-    def watch(self, principal: Principal, symbol: str) -> None:
+    def watch(self, principal: Principal, symbol: str, most: int) -> bool:
+        """Add ``symbol`` unless the watchlist holds ``most`` already (then False). The add is
+        conditional on the list as read: two adds racing at the cap cannot both pass it."""
         self.touch_user(principal)
-        self._user_ref(principal.sub).set({"watchlist": firestore.ArrayUnion([symbol])}, merge=True)
+        ref = self._user_ref(principal.sub)
+        for _ in range(WATCH_TRIES):
+            snapshot = ref.get()
+            current = (snapshot.to_dict() or {}).get("watchlist") or []
+            if symbol in current:
+                return True
+            if len(current) >= most:
+                return False
+            try:
+                ref.update(
+                    {"watchlist": firestore.ArrayUnion([symbol])},
+                    option=self.db.write_option(last_update_time=snapshot.update_time),
+                )
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                continue  # changed since read (another add, a preference saved): read again
+            return True
+        raise ApiError(409, "watchlist_busy", "the watchlist is being changed by another request; try again")
 
     def unwatch(self, principal: Principal, symbol: str) -> None:
         self.touch_user(principal)
@@ -209,31 +229,34 @@ class Store:
         batch: int,
     ) -> Iterator[dict[str, Any]]:
         """Alerts newest first (``updated_at`` desc, then id), filtered by what Firestore
-        can filter; fetched in batches so the caller can stop at any point."""
+        can filter; fetched in batches so the caller can stop at any point. More symbols
+        than one ``in`` filter takes are read as several queries, merged in the same order:
+        filtering a scan of every alert instead read the whole collection for a long
+        watchlist whose symbols had few alerts."""
         query: Any = self.db.collection(fs.ALERTS)
-        if symbols is not None and len(symbols) == 1:
-            query = query.where(filter=FieldFilter("symbol", "==", symbols[0]))
-        elif symbols is not None and len(symbols) <= IN_LIMIT:
-            query = query.where(filter=FieldFilter("symbol", "in", symbols))
         if status:
             query = query.where(filter=FieldFilter("status", "==", status))
         if kind:
             query = query.where(filter=FieldFilter("kind", "==", kind))
         if since is not None:
             query = query.where(filter=FieldFilter("updated_at", ">=", since))
-        query = fs.indexed(query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC))
-        wanted = set(symbols) if symbols is not None and len(symbols) > IN_LIMIT else None
-        position = after
-        while True:
-            page = query.start_after({"updated_at": position[0], "alert_id": position[1]}) if position else query
-            docs = [d.to_dict() or {} for d in page.limit(batch).stream()]
-            for doc in docs:
-                if wanted is None or doc.get("symbol") in wanted:
-                    yield doc
-            if len(docs) < batch:
-                return
-            last = docs[-1]
-            position = (float(last.get("updated_at") or 0.0), str(last.get("alert_id") or ""))
+        if symbols is None:
+            yield from _paged(query, after, batch)
+            return
+        if not symbols:
+            return
+        chunks = [symbols[i : i + IN_LIMIT] for i in range(0, len(symbols), IN_LIMIT)]
+        scans = [
+            _paged(
+                query.where(filter=FieldFilter("symbol", "==", chunk[0]))
+                if len(chunk) == 1
+                else query.where(filter=FieldFilter("symbol", "in", chunk)),
+                after,
+                batch,
+            )
+            for chunk in chunks
+        ]
+        yield from heapq.merge(*scans, key=_newest_first, reverse=True) if len(scans) > 1 else scans[0]
 
     # ------------------------------------------------------------ tickers
 
@@ -438,3 +461,20 @@ class Store:
                 )
             )
         return out
+
+
+def _newest_first(doc: dict[str, Any]) -> tuple[float, str]:
+    return float(doc.get("updated_at") or 0.0), str(doc.get("alert_id") or "")
+
+
+def _paged(query: Any, after: tuple[float, str] | None, batch: int) -> Iterator[dict[str, Any]]:
+    """``query``'s alerts newest first from after ``after``, read ``batch`` at a time."""
+    query = fs.indexed(query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC))
+    position = after
+    while True:
+        page = query.start_after({"updated_at": position[0], "alert_id": position[1]}) if position else query
+        docs = [d.to_dict() or {} for d in page.limit(batch).stream()]
+        yield from docs
+        if len(docs) < batch:
+            return
+        position = _newest_first(docs[-1])

@@ -92,6 +92,19 @@ def test_a_full_watchlist_refuses_one_more_symbol_with_409(api: ApiClient) -> No
     assert api.call("PUT", f"/v1/me/watchlist/{full[0]}").status_code == 200  # already there: fine
 
 
+def test_adds_racing_for_the_last_place_on_a_watchlist_let_one_in(api: ApiClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    letters = string.ascii_uppercase
+    listed = [a + b for a in letters for b in letters if is_listed(a + b)]
+    assert api.call("PUT", "/v1/me/watchlist", json={"symbols": listed[:99]}).status_code == 200
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda s: api.call("PUT", f"/v1/me/watchlist/{s}"), listed[99:105]))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409, 409]
+    assert {error_of(a) for a in answers if a.status_code == 409} == {"watchlist_full"}
+    assert len(api.call("GET", "/v1/me/watchlist").get_json()["symbols"]) == 100
+
+
 # ---------------------------------------------------------------- alerts
 
 
@@ -135,6 +148,26 @@ def test_watchlist_only_shows_watched_symbols(api: ApiClient, alerts: list[dict[
     api.call("PUT", "/v1/me/watchlist", json={"symbols": ["TSLA", "PLTR"]})
     assert ids(api.call("GET", "/v1/alerts?watchlist_only=true")) == ["TSLA-4", "PLTR-7"]
     assert ids(api.call("GET", "/v1/alerts?watchlist_only=true&symbol=GME")) == []
+
+
+def test_a_long_watchlist_lists_its_alerts_newest_first_across_pages(
+    api: ApiClient, alerts: list[dict[str, object]]
+) -> None:
+    """More symbols than one Firestore "in" filter holds: read as several queries, merged."""
+    del alerts
+    letters = string.ascii_uppercase
+    fillers = [a + b for a in letters for b in letters if is_listed(a + b)][:92]
+    watched = ["GME", *fillers[:30], "TSLA", *fillers[30:60], "AAPL", *fillers[60:], "PLTR"]
+    assert api.call("PUT", "/v1/me/watchlist", json={"symbols": watched}).status_code == 200
+    assert ids(api.call("GET", "/v1/alerts?watchlist_only=true")) == ["GME-1", "GME-2", "TSLA-4", "AAPL-5", "PLTR-7"]
+    pages, cursor = [], ""
+    while True:
+        body = api.call("GET", f"/v1/alerts?watchlist_only=true&limit=2{cursor}").get_json()
+        pages.append([a["alert_id"] for a in body["alerts"]])
+        if not body["next_cursor"]:
+            break
+        cursor = f"&cursor={body['next_cursor']}"
+    assert pages == [["GME-1", "GME-2"], ["TSLA-4", "AAPL-5"], ["PLTR-7"]]
 
 
 def test_subreddits_in_preferences_are_case_insensitive_and_kept_once(api: ApiClient) -> None:

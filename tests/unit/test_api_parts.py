@@ -1,6 +1,8 @@
 """The API's pure parts: the generated OpenAPI document, cursors, the history seam, the
 trusted client address."""
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -58,7 +60,8 @@ def test_authenticated_routes_document_401_and_429_with_retry_after() -> None:
 
 def test_a_cursor_round_trips_and_anything_else_is_a_400() -> None:
     assert decode_cursor(encode_cursor(1_760_000_000.5, "GME-4")) == (1_760_000_000.5, "GME-4")
-    for bad in ["", "!!!", "bnVsbA", "eyJ1IjogdHJ1ZSwgImkiOiAieCJ9", "W10"]:
+    huge = base64.urlsafe_b64encode(json.dumps({"u": 10**309, "i": "x"}).encode()).decode()  # no float holds it
+    for bad in ["", "!!!", "bnVsbA", "eyJ1IjogdHJ1ZSwgImkiOiAieCJ9", "W10", huge]:
         with pytest.raises(ApiError) as caught:
             decode_cursor(bad)
         assert caught.value.status == 400
