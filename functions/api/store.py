@@ -19,7 +19,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from common.adapters import firestore as fs
-from common.detection_config import DetectionConfig
+from common.detection_config import DetectionConfig, in_force
 from common.feedback import VERDICTS, AlertVerdicts, Tally, Verdict, counter_changes
 from common.metrics import BUCKET_FIELDS
 from common.timekeys import hour_key, hour_start
@@ -326,15 +326,13 @@ class Store:
 
     @staticmethod
     def _parse_config(data: dict[str, Any] | None) -> tuple[DetectionConfig, int, float | None, str | None]:
+        """The config as the functions read it (``in_force``): a stored document that no
+        longer validates (a field a release retired) shows, and is changed from, the
+        defaults they run with, so an admin sees the truth and a save repairs it."""
         if not data:
             return DetectionConfig(), 0, None, None
-        fields = {k: v for k, v in data.items() if k in DetectionConfig.model_fields}
-        return (
-            DetectionConfig.model_validate(fields),
-            int(data.get("version") or 0),
-            _epoch(data.get("updated_at")),
-            data.get("updated_by"),
-        )
+        config, version = in_force(data)
+        return config, version, _epoch(data.get("updated_at")), data.get("updated_by")
 
     def config(self) -> tuple[DetectionConfig, int, float | None, str | None]:
         snapshot = self._config_ref().get()

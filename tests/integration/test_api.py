@@ -416,6 +416,22 @@ def test_an_invalid_config_is_422(api: ApiClient) -> None:
     assert put.status_code == 422
 
 
+def test_a_stored_config_that_no_longer_validates_shows_the_defaults_in_force_and_a_save_repairs_it(
+    api: ApiClient,
+) -> None:
+    """A field a release retired: the functions run on the defaults, and the API says so."""
+    stored = {**full_config(volume_ratio_min=4.0), "retired_threshold": 1, "version": 3}
+    support.db().collection("config").document("detection").set(stored)
+    shown = api.call("GET", "/v1/config/detection").get_json()
+    assert (shown["version"], shown["config"]["volume_ratio_min"]) == (3, 3.0)
+    patched = api.call(
+        "PATCH", "/v1/config/detection", json={"changes": {"warmup_hours": 24}, "expected_version": 3}, role="admin"
+    )
+    assert patched.status_code == 200 and patched.get_json()["version"] == 4
+    repaired = support.db().collection("config").document("detection").get().to_dict() or {}
+    assert "retired_threshold" not in repaired and repaired["warmup_hours"] == 24
+
+
 # ---------------------------------------------------------------- auth, limits, CORS, errors
 
 
