@@ -252,8 +252,8 @@ class Versions:
 
 
 def in_force(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:
-    """What the functions run with: the stored config, or the defaults when the stored
-    document does not validate (the API never writes such a thing): logged, rather than
+    """What the functions and the API run with: the stored config, or the defaults when a
+    stored value does not validate (the API never writes such a thing): logged, rather than
     failing every event forever."""
     try:
         return from_document(doc)
@@ -264,8 +264,13 @@ def in_force(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:
 
 def from_document(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:
     """The config stored at ``config/detection`` and its version; a missing document means
-    the defaults at version 0. Bookkeeping fields are not thresholds and are set aside."""
+    the defaults at version 0. Bookkeeping fields are not thresholds and are set aside, and
+    so is a field no threshold of this release has (one a release retired, logged): it must
+    not cost the admin every other threshold stored beside it."""
     if not doc:
         return DEFAULT_CONFIG, 0
     fields = {k: v for k, v in doc.items() if k not in DOCUMENT_ONLY_FIELDS}
+    if retired := sorted(k for k in fields if k not in DetectionConfig.model_fields):
+        logger.warning("config/detection holds fields this release has no threshold for: %s", retired)
+        fields = {k: v for k, v in fields.items() if k in DetectionConfig.model_fields}
     return DetectionConfig.model_validate(fields), int(doc.get("version") or 0)

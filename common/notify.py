@@ -17,6 +17,7 @@ import hmac
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html import escape
@@ -225,8 +226,27 @@ def unsubscribed_user(key: str, token: str) -> str | None:
     return user_id
 
 
+@dataclass(frozen=True)
+class UnsubscribeLinks:
+    """Where an email's reader stops alert emails. The body's link opens a page of the web
+    app that asks first: mail scanners open every link in a body, and must not unsubscribe
+    anyone. The ``List-Unsubscribe`` header's link is the API's one-click POST (RFC 8058),
+    which mail clients send only when the reader asks."""
+
+    page: str
+    one_click: str
+
+
+def unsubscribe_links(key: str, user_id: str, *, api_url: str, app_url: str) -> UnsubscribeLinks:
+    token = unsubscribe_token(key, user_id)
+    return UnsubscribeLinks(
+        page=f"{app_url.rstrip('/')}/unsubscribe?token={token}",
+        one_click=f"{api_url.rstrip('/')}/v1/unsubscribe?token={token}",
+    )
+
+
 def email_message(
-    event: AlertEvent, alert: Mapping[str, Any], *, to: str, sender: str, app_url: str, unsubscribe_url: str
+    event: AlertEvent, alert: Mapping[str, Any], *, to: str, sender: str, app_url: str, unsubscribe: UnsubscribeLinks
 ) -> EmailMessage:
     body = payload(event, alert, app_url)
     moment = moment_of(event)
@@ -240,17 +260,18 @@ def email_message(
         *[f"{e['title'] or e['permalink']}: https://www.reddit.com{e['permalink']}" for e in body["evidence"]],
         "",
         f"Open: {body['url']}",
-        f"Unsubscribe from these emails: {unsubscribe_url}",
+        f"Unsubscribe from these emails: {unsubscribe.page}",
     ]
-    return _email(subject, lines, to=to, sender=sender, unsubscribe_url=unsubscribe_url)
+    return _email(subject, lines, to=to, sender=sender, unsubscribe=unsubscribe)
 
 
-def _email(subject: str, lines: Sequence[str], *, to: str, sender: str, unsubscribe_url: str) -> EmailMessage:
+def _email(subject: str, lines: Sequence[str], *, to: str, sender: str, unsubscribe: UnsubscribeLinks) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = to
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe"] = f"<{unsubscribe.one_click}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content("\n".join(lines))
     message.add_alternative(_html(lines), subtype="html")
     return message
@@ -308,7 +329,7 @@ def digest_payload(
     }
 
 
-def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe_url: str) -> EmailMessage:
+def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe: UnsubscribeLinks) -> EmailMessage:
     hour = datetime.fromtimestamp(hour_start(str(body["hour"])), UTC)
     since = datetime.fromtimestamp(hour_start(str(body.get("since") or body["hour"])), UTC)  # quiet hours held
     end = hour + timedelta(hours=1)
@@ -325,9 +346,9 @@ def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe_u
         ],
         "",
         f"All alerts: {body['url']}",
-        f"Unsubscribe from these emails: {unsubscribe_url}",
+        f"Unsubscribe from these emails: {unsubscribe.page}",
     ]
-    return _email(f"[Akleao] digest: {events}", lines, to=to, sender=sender, unsubscribe_url=unsubscribe_url)
+    return _email(f"[Akleao] digest: {events}", lines, to=to, sender=sender, unsubscribe=unsubscribe)
 
 
 # ---------------------------------------------------------------- test sends
@@ -338,11 +359,11 @@ def ping_payload(now: float, app_url: str) -> dict[str, Any]:
     return {"type": "test", "sent_at": now, "url": app_url.rstrip("/")}
 
 
-def ping_email(*, to: str, sender: str, app_url: str, unsubscribe_url: str) -> EmailMessage:
+def ping_email(*, to: str, sender: str, app_url: str, unsubscribe: UnsubscribeLinks) -> EmailMessage:
     lines = [
         "This is a test message: alerts will reach this address.",
         "",
         f"Open: {app_url.rstrip('/')}",
-        f"Unsubscribe from these emails: {unsubscribe_url}",
+        f"Unsubscribe from these emails: {unsubscribe.page}",
     ]
-    return _email("[Akleao] test message", lines, to=to, sender=sender, unsubscribe_url=unsubscribe_url)
+    return _email("[Akleao] test message", lines, to=to, sender=sender, unsubscribe=unsubscribe)

@@ -37,6 +37,7 @@ class Mailbox:
                     "to": list(envelope.rcpt_tos),
                     "subject": str(message["Subject"]),
                     "list_unsubscribe": str(message["List-Unsubscribe"] or ""),
+                    "list_unsubscribe_post": str(message["List-Unsubscribe-Post"] or ""),
                     "text": plain.get_content() if plain is not None else "",
                     "html": message.get_body(preferencelist=("html",)) is not None,
                 }

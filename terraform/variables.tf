@@ -115,7 +115,7 @@ variable "frontend_origin" {
 
 variable "api_url" {
   type        = string
-  description = "Public URL of the API as users reach it (its custom domain, or the api function's URL once deployed): notify's unsubscribe links point there."
+  description = "Public URL of the API as users reach it (its custom domain, or the api function's URL once deployed): emails' one-click unsubscribe (List-Unsubscribe) points there."
 
   validation {
     condition     = can(regex("^https://[^/]+(/.*)?$", var.api_url))

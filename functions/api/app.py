@@ -10,9 +10,11 @@ import math
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, redirect, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.wrappers import Response as ResponseBase
 
 from common import log
 from functions.api import config_routes, feedback_routes, notify_routes, routes  # noqa: F401 - importing declares the routes
@@ -225,4 +227,12 @@ def create_app(svc: Services) -> Flask:
         return Response(spec, mimetype="application/json")
 
     app.add_url_rule("/v1/openapi.json", endpoint="openapi", view_func=openapi, methods=["GET"])
+
+    def unsubscribe_page() -> ResponseBase:
+        """An email's unsubscribe URL opened in a browser (a mail client without one-click
+        opens the header's link): the app's page, which asks before it acts."""
+        token = request.args.get("token", "")
+        return redirect(f"{svc.settings.app_url.rstrip('/')}/unsubscribe?{urlencode({'token': token})}", code=303)
+
+    app.add_url_rule("/v1/unsubscribe", endpoint="unsubscribe_page", view_func=unsubscribe_page, methods=["GET"])
     return app

@@ -114,12 +114,17 @@ def _test_email(
     address = user.email
     if not settings.email or not address or stored.get("email_unsubscribed"):
         return m.ChannelTest(outcome="not_configured", detail="email is off, unsubscribed, or the account has none")
-    token = notify.unsubscribe_token(svc.settings.notify_signing_key.get_secret_value(), user.sub)
+    unsubscribe = notify.unsubscribe_links(
+        svc.settings.notify_signing_key.get_secret_value(),
+        user.sub,
+        api_url=svc.settings.api_url,
+        app_url=svc.settings.app_url,
+    )
     message = notify.ping_email(
         to=str(address),
         sender=svc.settings.smtp_from,
         app_url=svc.settings.app_url,
-        unsubscribe_url=f"{svc.settings.api_url.rstrip('/')}/v1/unsubscribe?token={token}",
+        unsubscribe=unsubscribe,
     )
     try:
         channels.email(message)
@@ -131,17 +136,22 @@ def _test_email(
 
 
 @API.route(
-    "GET",
+    "POST",
     "/v1/unsubscribe",
-    summary="Stop alert emails (the link in every email; no sign-in needed)",
+    summary="Stop alert emails (the app's unsubscribe page and mail clients' one-click; no sign-in needed)",
     tag="me",
     query=m.UnsubscribeQuery,
     response=m.Unsubscribed,
     auth=False,
+    rate_limited=False,  # the app's page posts from one address: a shared bucket anyone could drain
     may_400=True,
     may_404=True,
 )
 def unsubscribe(svc: Services, query: m.UnsubscribeQuery) -> m.Unsubscribed:
+    """POST only: a GET is what mail scanners and link previews send, and must change nothing
+    (RFC 8058; a one-click client's form body is not read). A GET of this URL (a client
+    without one-click opens the header's link in a browser) goes to the app's page, which
+    asks (app.py). Not rate-limited: the token's MAC is checked before anything is read."""
     user_id = notify.unsubscribed_user(svc.settings.notify_signing_key.get_secret_value(), query.token)
     if user_id is None:
         raise ApiError(400, "bad_token", "this unsubscribe link is not valid")

@@ -240,17 +240,23 @@ class Store:
             query = query.where(filter=FieldFilter("kind", "==", kind))
         if since is not None:
             query = query.where(filter=FieldFilter("updated_at", ">=", since))
+
+        def newest_first(query: Any) -> Any:
+            return fs.indexed(query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC))
+
         if symbols is None:
-            yield from _paged(query, after, batch)
+            yield from _paged(newest_first(query), after, batch)
             return
         if not symbols:
             return
         chunks = [symbols[i : i + IN_LIMIT] for i in range(0, len(symbols), IN_LIMIT)]
         scans = [
             _paged(
-                query.where(filter=FieldFilter("symbol", "==", chunk[0]))
-                if len(chunk) == 1
-                else query.where(filter=FieldFilter("symbol", "in", chunk)),
+                newest_first(
+                    query.where(filter=FieldFilter("symbol", "==", chunk[0]))
+                    if len(chunk) == 1
+                    else query.where(filter=FieldFilter("symbol", "in", chunk))
+                ),
                 after,
                 batch,
             )
@@ -466,8 +472,7 @@ def _newest_first(doc: dict[str, Any]) -> tuple[float, str]:
 
 
 def _paged(query: Any, after: tuple[float, str] | None, batch: int) -> Iterator[dict[str, Any]]:
-    """``query``'s alerts newest first from after ``after``, read ``batch`` at a time."""
-    query = fs.indexed(query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC))
+    """``query``'s alerts (ordered newest first) from after ``after``, read ``batch`` at a time."""
     position = after
     while True:
         page = query.start_after({"updated_at": position[0], "alert_id": position[1]}) if position else query

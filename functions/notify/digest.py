@@ -168,13 +168,15 @@ def _send(  # noqa: PLR0917 - one digest on one channel
         url, secret = str(rules.settings_of(user).webhook_url), str(user["webhook_secret"])
         channels.webhook(url, secret, rules.body_bytes(body), delivery_id=delivery_id)
         return
-    token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), user_id)
+    unsubscribe = rules.unsubscribe_links(
+        settings.notify_signing_key.get_secret_value(), user_id, api_url=settings.api_url, app_url=settings.app_url
+    )
     channels.email(
         rules.digest_email(
             body,
             to=str(user["email"]),
             sender=settings.smtp_from,
-            unsubscribe_url=f"{settings.api_url.rstrip('/')}/v1/unsubscribe?token={token}",
+            unsubscribe=unsubscribe,
         )
     )
 

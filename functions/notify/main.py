@@ -169,7 +169,12 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
         url, secret = str(rules.settings_of(user).webhook_url), str(user["webhook_secret"])
         channels.webhook(url, secret, body, delivery_id=delivery_id)
         return
-    token = rules.unsubscribe_token(settings.notify_signing_key.get_secret_value(), message.user_id)
+    unsubscribe = rules.unsubscribe_links(
+        settings.notify_signing_key.get_secret_value(),
+        message.user_id,
+        api_url=settings.api_url,
+        app_url=settings.app_url,
+    )
     channels.email(
         rules.email_message(
             message.event,
@@ -177,7 +182,7 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
             to=str(user["email"]),
             sender=settings.smtp_from,
             app_url=settings.app_url,
-            unsubscribe_url=f"{settings.api_url.rstrip('/')}/v1/unsubscribe?token={token}",
+            unsubscribe=unsubscribe,
         )
     )
 

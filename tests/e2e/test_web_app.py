@@ -8,6 +8,7 @@ JWT the app issued.
 
 Screenshots are kept under .stack/artifacts/web-app-*.png."""
 
+import base64
 import json
 import re
 import urllib.error
@@ -23,7 +24,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from common import notify
 from common.extraction import is_listed
+from common.settings import Settings
 from devtools.corpus import write_breakout_corpus
 from emulators.stack import ROOT, WEB_APP_BUILD, Account, WebAppClient
 from tests.support.browser import chromium
@@ -284,6 +287,32 @@ def test_a_forged_token_is_refused_by_the_api_the_app_points_at(served: Served) 
         except urllib.error.HTTPError as exc:
             status = exc.code
         assert status == expected
+
+
+def _email_unsubscribed(served: Served, bearer: str) -> bool:
+    request = urllib.request.Request(f"{served.api}/v1/me/notifications", headers={"Authorization": f"Bearer {bearer}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return bool(json.loads(response.read())["email_unsubscribed"])
+
+
+def test_the_unsubscribe_link_of_an_email_asks_before_it_turns_email_off(served: Served) -> None:
+    """Mail scanners open every link in an email: opening the page changes nothing."""
+    bearer = served.other_admin.token()
+    claims = bearer.split(".")[1]
+    sub = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["sub"]
+    assert not _email_unsubscribed(served, bearer)
+    key = Settings().notify_signing_key.get_secret_value()  # the stack's, as notify signs links
+    link = notify.unsubscribe_links(key, sub, api_url=served.api, app_url=served.web).page
+    with chromium() as driver:
+        driver.get(link)
+        button = _element(driver, "#unsubscribe-form button")
+        assert not _email_unsubscribed(served, bearer)  # the visit alone
+        button.click()
+        assert "are off" in _element(driver, "#unsubscribe-notice").text
+        assert _email_unsubscribed(served, bearer)
+        driver.get(f"{served.web}/unsubscribe?token={sub}.{'0' * 32}")
+        _element(driver, "#unsubscribe-form button").click()
+        assert "not valid" in _element(driver, "#unsubscribe-notice").text
 
 
 def test_ctrl_c_stops_the_demo_and_the_web_app(served: Served) -> None:

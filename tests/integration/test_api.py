@@ -419,17 +419,21 @@ def test_an_invalid_config_is_422(api: ApiClient) -> None:
 def test_a_stored_config_that_no_longer_validates_shows_the_defaults_in_force_and_a_save_repairs_it(
     api: ApiClient,
 ) -> None:
-    """A field a release retired: the functions run on the defaults, and the API says so."""
-    stored = {**full_config(volume_ratio_min=4.0), "retired_threshold": 1, "version": 3}
-    support.db().collection("config").document("detection").set(stored)
+    """A field a release retired is set aside, the other thresholds kept; a value a release
+    no longer accepts: the functions run on the defaults, and the API says so."""
+    config = support.db().collection("config").document("detection")
+    config.set({**full_config(volume_ratio_min=4.0), "retired_threshold": 1, "version": 3})
     shown = api.call("GET", "/v1/config/detection").get_json()
-    assert (shown["version"], shown["config"]["volume_ratio_min"]) == (3, 3.0)
+    assert (shown["version"], shown["config"]["volume_ratio_min"]) == (3, 4.0)
+    config.set({**full_config(volume_ratio_min=0.5), "warmup_hours": 12, "version": 3})
+    shown = api.call("GET", "/v1/config/detection").get_json()
+    assert (shown["version"], shown["config"]["volume_ratio_min"], shown["config"]["warmup_hours"]) == (3, 3.0, 48.0)
     patched = api.call(
-        "PATCH", "/v1/config/detection", json={"changes": {"warmup_hours": 24}, "expected_version": 3}, role="admin"
+        "PATCH", "/v1/config/detection", json={"changes": {"warmup_hours": 36}, "expected_version": 3}, role="admin"
     )
     assert patched.status_code == 200 and patched.get_json()["version"] == 4
-    repaired = support.db().collection("config").document("detection").get().to_dict() or {}
-    assert "retired_threshold" not in repaired and repaired["warmup_hours"] == 24
+    repaired = config.get().to_dict() or {}
+    assert (repaired["volume_ratio_min"], repaired["warmup_hours"]) == (3.0, 36)
 
 
 # ---------------------------------------------------------------- auth, limits, CORS, errors

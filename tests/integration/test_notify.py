@@ -116,10 +116,20 @@ def test_the_unsubscribe_link_stops_email_without_signing_in(
     [mail] = _wait(lambda: mailbox("/mail"), 1)
     link = mail["list_unsubscribe"].strip("<>")
     token = link.split("token=", 1)[1]
+    assert mail["list_unsubscribe_post"] == "List-Unsubscribe=One-Click"  # RFC 8058: mail clients POST it
+    assert f"{Settings().app_url}/unsubscribe?token={token}" in mail["text"]  # the body's link asks first
 
     api: ApiClient = make_client(jwks, KEY, NOTIFY_SIGNING_KEY=Settings().notify_signing_key.get_secret_value())
-    assert api.http.get(f"/v1/unsubscribe?token={token}").get_json() == {"unsubscribed": True}
-    assert api.http.get(f"/v1/unsubscribe?token=cid.{'0' * 32}").status_code == 400
+    opened = api.http.get(f"/v1/unsubscribe?token={token}")  # a browser (or a mail scanner) opening the link
+    assert (opened.status_code, opened.headers["Location"]) == (303, f"{Settings().app_url}/unsubscribe?token={token}")
+    assert not (db().collection(fs.USERS).document("cid").get().to_dict() or {}).get("email_unsubscribed")
+    one_click = api.http.post(
+        f"/v1/unsubscribe?token={token}",
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert one_click.get_json() == {"unsubscribed": True}
+    assert api.http.post(f"/v1/unsubscribe?token=cid.{'0' * 32}").status_code == 400
     assert (db().collection(fs.USERS).document("cid").get().to_dict() or {})["email_unsubscribed"]
 
     _publish(emulators, EVENT.model_copy(update={"level": 2, "status": "escalated"}), times=1)

@@ -146,7 +146,12 @@ def test_a_digest_lists_the_hours_events_oldest_first_in_one_body_and_one_email(
     body = notify.digest_payload("2026010823", entries, "https://app")
     assert (body["type"], body["hour"], body["count"]) == ("digest", "2026010823", 2)
     assert [e["ticker"] for e in body["events"]] == ["NTLA", "BEAM"]
-    message = notify.digest_email(body, to="ann@example.com", sender="a@b", unsubscribe_url="https://api/u")
+    message = notify.digest_email(
+        body,
+        to="ann@example.com",
+        sender="a@b",
+        unsubscribe=notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u"),
+    )
     text = message.get_body(preferencelist=("plain",))
     assert text is not None and "NTLA" in text.get_content() and "BEAM" in text.get_content()
     assert "2 alert events" in str(message["Subject"])
@@ -183,6 +188,8 @@ def test_quiet_hours_gather_in_their_last_hour_and_the_digest_says_since_when() 
     assert notify.last_quiet_hour(sleeper, at_2330) == "2026010905"  # 05:00-06:00, over midnight
     assert notify.last_quiet_hour(sleeper, at_2330 + 6 * 3600) == "2026010905"  # from 05:30 too
     body = notify.digest_payload("2026010905", [], "https://app", since="2026010822")
-    message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe_url="https://api/u")
+    message = notify.digest_email(
+        body, to="a@b.c", sender="a@b", unsubscribe=notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u")
+    )
     assert "between 2026-01-08 22:00 and 06:00 on 2026-01-09 UTC" in str(message.get_body(("plain",)))
     assert notify.digest_payload("2026010905", [], "https://app")["since"] == "2026010905"

@@ -68,3 +68,8 @@ def test_a_stored_config_sets_aside_its_bookkeeping_fields() -> None:
     assert config.volume_ratio_min == 4.0
     assert version == 7
     assert from_document(None) == (DEFAULT_CONFIG, 0)
+
+
+def test_a_stored_field_no_threshold_of_this_release_has_is_set_aside_and_the_rest_kept() -> None:
+    config, version = from_document({"volume_ratio_min": 4.0, "retired_threshold": 1, "version": 3})
+    assert (config.volume_ratio_min, version) == (4.0, 3)
