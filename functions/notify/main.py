@@ -128,13 +128,15 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
         # claimed like any delivery, so a redelivery in a later hour is not digested twice;
         # held by quiet hours: in the digest of their last hour, sent once they are over
         target = rules.last_quiet_hour(user, channels.clock()) if message.held else hour
+        claim, target = store.remember_digest(db, claim, target)
         store.add_to_digest(db, user_id, target, delivery_id, channel, entry, channels.clock(), hour)
         store.finish(db, claim, "digested", reason="quiet hours" if message.held else "digest")
         result.digested += 1
         return
     if store.sent_this_hour(db, user_id, channel, hour) >= rules.settings_of(user).max_per_hour:
         # a flood becomes a digest: recorded first, so a crash before settling re-records (once)
-        store.add_to_digest(db, user_id, hour, delivery_id, channel, entry, channels.clock())
+        claim, target = store.remember_digest(db, claim, hour)
+        store.add_to_digest(db, user_id, target, delivery_id, channel, entry, channels.clock())
         store.finish(db, claim, "digested", reason="hourly cap")
         result.digested += 1
         return

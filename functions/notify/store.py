@@ -14,6 +14,7 @@ and an entry is written only if its digest is still as it was read open.
 """
 
 import contextlib
+import dataclasses
 import random
 import time
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ class Claim:
     ref: firestore.DocumentReference
     attempt: int
     updated: Any  # the claim's write time: finishing is conditional on nobody taking over since
+    digest_hour: str | None = None  # the digest an earlier attempt put it in (remember_digest)
 
 
 # A delivery in one of these states is never sent again ("digested": it went in the digest;
@@ -87,7 +89,20 @@ def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:
         written = ref.update({**lease, "attempts": attempt}, option=db.write_option(last_update_time=snap.update_time))
     except (gexc.FailedPrecondition, gexc.NotFound) as exc:
         raise Busy(f"delivery {delivery_id} was taken by another copy") from exc
-    return Claim(ref, attempt, written.update_time)
+    return Claim(ref, attempt, written.update_time, doc.get("digest_hour"))
+
+
+def remember_digest(db: firestore.Client, claim: Claim, hour: str) -> tuple[Claim, str]:
+    """The digest hour this delivery goes to: the one an earlier attempt chose, else ``hour``,
+    written on the delivery before the entry is. A redelivery in a later hour must look for
+    its entry where that attempt put it, not record it again in its own hour's digest."""
+    if claim.digest_hour:
+        return claim, claim.digest_hour
+    try:
+        written = claim.ref.update({"digest_hour": hour}, option=db.write_option(last_update_time=claim.updated))
+    except (gexc.FailedPrecondition, gexc.NotFound) as exc:
+        raise Busy(f"delivery {claim.ref.id} was taken by another copy") from exc
+    return dataclasses.replace(claim, updated=written.update_time, digest_hour=hour), hour
 
 
 def finish(db: firestore.Client, claim: Claim, status: str, **fields: Any) -> bool:

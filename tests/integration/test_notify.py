@@ -391,6 +391,29 @@ def test_an_event_recorded_while_its_digest_closes_goes_to_the_next_hour_not_int
     assert len(list(later.collection(fs.DIGEST_ENTRIES).stream())) == 1
 
 
+def test_an_event_redelivered_after_its_digest_was_sent_is_not_recorded_again_in_a_later_hour(emulators: Stack) -> None:
+    """Recorded in one hour's digest, then the sender died before settling the delivery: the
+    redelivery, an hour on, must find the entry where it went, not digest the event twice."""
+    from functions.notify import store
+
+    user, hour = f"oda{time.time_ns()}", hour_key(time.time() + 30 * 86400)
+    later = notify.next_hour(hour)
+    delivery, body, now = f"{user}|NTLA|1|open|email", notify.payload(EVENT, {}, "https://app"), time.time()
+    claim = store.claim(db(), delivery, now)
+    assert claim is not None
+    claim, target = store.remember_digest(db(), claim, hour)
+    assert target == hour and store.add_to_digest(db(), user, target, delivery, "email", body, now)
+    assert [e["id"] for e in store.close_digest(db(), user, hour) or []] == [delivery]  # sent with the hour
+    again = store.claim(db(), delivery, now + store.LEASE_S + 1)  # the lease ran out: the redelivery takes it
+    assert again is not None
+    again, target = store.remember_digest(db(), again, later)  # its own hour is the next one ...
+    assert target == hour  # ... but it looks where the first attempt put it
+    assert not store.add_to_digest(db(), user, target, delivery, "email", body, now)
+    entries = db().collection(fs.DIGESTS).document(f"{user}|{later}").collection(fs.DIGEST_ENTRIES).stream()
+    assert list(entries) == []
+    assert store.finish(db(), again, "digested")
+
+
 def test_events_recorded_side_by_side_in_one_digest_are_all_kept(emulators: Stack) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
