@@ -168,7 +168,10 @@ def step(
     if ev.kind is None or (ev.kind == "organic" and ev.score < bar):
         return previous, ()
     chosen = select_evidence(evidence, config.evidence_max)
-    if previous is not None and ev.as_of < (previous.resolved_at or 0.0) + config.cooldown_hours * 3600:
+    if previous is not None and (
+        ev.as_of < (previous.resolved_at or 0.0) + config.cooldown_hours * 3600
+        or alert_id(ev.symbol, ev.as_of) == previous.alert_id  # no cooldown: one hour, one alert id
+    ):
         reopened = replace(
             previous,
             kind="pump" if "pump" in (ev.kind, previous.kind) else ev.kind,
@@ -297,8 +300,10 @@ def redecide(
             or alert.level < current.level
             or alert.kind != current.kind  # either way: a pump called organic, or a pump not announced as one
         )
-    else:  # the hour's earlier batches resolved it, and that was announced
-        withdrawn = before is not None and before.active
+    else:  # the hour's earlier batches resolved it, and that was announced: an alert active
+        # again from ``before`` (kept open, or opened anew under the same hour's id) would
+        # revive it silently, its level announced already; from ``current`` it is reopened
+        withdrawn = (before is not None and before.active) or (alert is not None and alert.active)
     if withdrawn:
         return step(current, ev, evidence, config, config_version, bar=bar)
     return alert, events

@@ -293,3 +293,27 @@ def test_the_alert_budget_never_holds_back_a_pump_flag() -> None:
     assert step(None, organic, [], DEFAULT_CONFIG, bar=1e9) == (None, ())
     flagged, events = step(None, replace(organic, kind="pump"), [], DEFAULT_CONFIG, bar=1e9)
     assert flagged is not None and events == ("opened",) and flagged.kind == "pump"
+
+
+def test_a_spike_after_a_resolution_in_the_same_hour_reopens_the_alert_and_announces_it() -> None:
+    # the hour's first batch opened it, a second resolved it (both announced), a third spikes:
+    # decided from before the hour, it would open again under the same id, its level 1 told
+    alert = opened()
+    resolved = replace(alert, status="resolved", resolved_at=NOW * HOUR + 3050, updated_at=NOW * HOUR + 3050)
+    resolved = replace(resolved, history=(*alert.history, {"event": "resolved", "at": NOW * HOUR + 3050}))
+    again = decide_hour(SPIKE, NOW * HOUR + 3100, resolved, Redo(None))
+    assert again is not None and again.alert_id == alert.alert_id
+    assert (again.status, again.level) == ("escalated", 2)
+    assert [e["event"] for e in again.history] == ["opened", "resolved", "reopened"]
+
+
+def test_with_no_cooldown_a_spike_after_a_resolution_in_the_same_hour_reopens_rather_than_reuses_the_id() -> None:
+    alert = opened()
+    resolved = replace(alert, status="resolved", resolved_at=NOW * HOUR + 3050, updated_at=NOW * HOUR + 3050)
+    state = TickerState()
+    state.add(buckets_of(SPIKE))
+    config = DEFAULT_CONFIG.model_copy(update={"cooldown_hours": 0})
+    outcome = decide(
+        "CRSP", state.buckets, state.counts, resolved, [], as_of=NOW * HOUR + 3100, stats=STATS, config=config
+    )
+    assert outcome.events == ("reopened",) and outcome.alert is not None and outcome.alert.level == 2
