@@ -27,6 +27,7 @@ from common.metrics import (
     TickerSummary,
     advance_series,
     bucket_deltas,
+    is_discussion,
     merge,
     series_first_key,
     summarize,
@@ -80,11 +81,12 @@ class Plan:
     evidence: tuple[Evidence, ...] = ()  # the candidates kept after this batch (common.evidence)
 
 
-def citable(mentions: Iterable[Mention]) -> list[Evidence]:
-    """The mentions an alert may cite (:mod:`common.evidence`): not those naming the ticker
-    only as another company's partner or peer (the post is about the other company)."""
+def citable(mentions: Iterable[Mention], rules: DetectionConfig) -> list[Evidence]:
+    """The mentions an alert may cite (:mod:`common.evidence`): those its volume counts
+    (:func:`common.metrics.is_discussion`), not a name only in another company's partner
+    list or only in the cashtag list of a text stuffed to promote something else."""
     names = Evidence.__dataclass_fields__
-    return [Evidence(**{name: getattr(m, name) for name in names}) for m in mentions if m.role == "primary"]
+    return [Evidence(**{name: getattr(m, name) for name in names}) for m in mentions if is_discussion(m, rules)]
 
 
 def unique_mentions(mentions: Iterable[Mention]) -> list[Mention]:
@@ -191,7 +193,7 @@ def plan(
         signatures = tuple(duplicates.keep_recent([*recent, *remembered], as_of))
         recent_hours = within(merged_hours, window_hour_keys(as_of))
         recent_days = within(merged_days, window_day_keys(as_of))
-        kept = keep_candidates([*evidence, *citable(new)], as_of)
+        kept = keep_candidates([*evidence, *citable(new, tuning.rules)], as_of)
     return Plan(
         tuple(new),
         dupes,

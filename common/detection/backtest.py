@@ -159,7 +159,7 @@ class Replay:
         as_of = max(m.created_utc for m in mentions)
         remembered = [duplicates.Signature.of(m) for m in mentions if m.author and duplicates.comparable(m)]
         self.signatures[symbol] = duplicates.keep_recent([*recent, *remembered], as_of)
-        state.evidence = keep_candidates([*state.evidence, *citable(mentions)], as_of)
+        state.evidence = keep_candidates([*state.evidence, *citable(mentions, self.config)], as_of)
         outcome = assess(symbol, state, as_of, stats=stats, config=self.config)
         self.evaluations += 1
         self.week.note(outcome.alert, outcome.events, int(as_of // HOUR))

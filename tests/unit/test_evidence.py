@@ -14,7 +14,14 @@ HOUR = 3600.0
 
 
 def mention(
-    i: int, t: float, *, score: int = 1, dd: bool = False, kind: str = "comment", role: str = "primary"
+    i: int,
+    t: float,
+    *,
+    score: int = 1,
+    dd: bool = False,
+    kind: str = "comment",
+    role: str = "primary",
+    stuffed: bool = False,
 ) -> Mention:
     return Mention(
         item_id=f"t1_{i}",
@@ -28,6 +35,8 @@ def mention(
         title=f"title {i}",
         is_dd=dd,
         role="secondary" if role == "secondary" else "primary",
+        cashtag_count=8 if stuffed else 1,
+        listed_only=stuffed,
     )
 
 
@@ -38,13 +47,14 @@ def test_the_best_of_the_day_are_kept_and_nothing_older_or_secondary() -> None:
         mention(3, T0 - HOUR, kind="post", score=50),
         mention(4, T0, score=1000),
         mention(5, T0, dd=True, kind="post", score=9999, role="secondary"),  # about another company
+        mention(6, T0, kind="post", score=9999, stuffed=True),  # only in the list of a text promoting another
         *(mention(100 + i, T0 - i * 60, score=i) for i in range(40)),
     ]
-    kept = evidence.keep_candidates(citable(items), T0)
+    kept = evidence.keep_candidates(citable(items, DEFAULT_CONFIG), T0)
     ids = [e.item_id for e in kept]
     assert evidence.KEPT < len(kept) <= 2 * evidence.KEPT  # the best and the newest
     assert ids[:3] == ["t1_2", "t1_3", "t1_4"]  # DD first, then posts, then comments by score
-    assert "t1_1" not in ids and "t1_5" not in ids
+    assert "t1_1" not in ids and "t1_5" not in ids and "t1_6" not in ids
 
 
 def test_candidates_survive_later_batches_until_they_leave_the_day() -> None:
