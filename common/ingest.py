@@ -10,6 +10,7 @@ authors need a lookup, and how mentions are grouped into one message per ticker.
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from common import extraction
 from common.mentions import item_text, mentions_from_item
@@ -207,6 +208,20 @@ def keep_post(listed: ListedPost, bots: Iterable[str]) -> bool:
 
 def keep_comment(comment: RedditItem, bots: Iterable[str]) -> bool:
     return not is_ignored_author(comment.author, bots)
+
+
+FUTURE_SKEW_S = 86400.0  # how far past the fetch's own clock an item may claim to be written
+
+
+_Listed = TypeVar("_Listed", ListedPost, ListedComment)
+
+
+def from_the_future(listed: Sequence[_Listed], now: float) -> tuple[list[_Listed], list[str]]:
+    """``listed`` less the items dated after ``now`` (and a day's skew), and those ids. One
+    such item (a broken dump replayed, a bad clock) would set its tickers' data clock
+    decades ahead, after which every real item reads as a month old and is never counted."""
+    kept = [entry for entry in listed if entry.item.created_utc <= now + FUTURE_SKEW_S]
+    return kept, [entry.item.id for entry in listed if entry.item.created_utc > now + FUTURE_SKEW_S]
 
 
 def data_now(posts: Iterable[ListedPost]) -> float:

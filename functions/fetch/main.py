@@ -251,6 +251,17 @@ def _read(run: Run) -> Seen:
         cursor = run.store.read_cursor(run.job.subreddit)
     listed, from_new = _read_listings(run.job, run.settings, run.reddit, cursor, run.report)
     listed_comments = _read_comments(run.job, run.settings, run.reddit, cursor, run.report)
+    listed, future = ingest.from_the_future(listed, run.wall_now)
+    if listed_comments is not None:
+        listed_comments, future_comments = ingest.from_the_future(listed_comments, run.wall_now)
+        future += future_comments
+    if future:
+        logger.warning(
+            "%d items of r/%s are dated after now; not read",
+            len(future),
+            run.job.subreddit,
+            extra={"json_fields": {"item_ids": future[:20], "subreddit": run.job.subreddit}},
+        )
     run.report.listed = len(listed)
     run.report.listed_comments = len(listed_comments or ())
     oldest_new = min((p.item.created_utc for p in listed if p.item.id in from_new and not p.stickied), default=None)
