@@ -241,11 +241,12 @@ def within(buckets: Mapping[str, HourBucket], window: Sequence[str]) -> dict[str
 def counted(
     summary: TickerSummary, series: Mapping[str, int], rules: DetectionConfig, evidence: Iterable[Evidence] = ()
 ) -> Counted:
-    """What the ticker's update carries: the series over the history ``rules`` ask the
-    baseline to learn from (one more hour than the detector reads, as its query bounds
-    always had), the 6h and 24h windows, and the ``evidence_max`` best candidates, as of the
-    summary's ``as_of``."""
-    first = series_first_key(summary.as_of, rules.history_days * 24 + 2)
+    """What the ticker's update carries: the whole series the summary keeps (the longest
+    history any config may ask for), the 6h and 24h windows, and the ``evidence_max`` best
+    candidates, as of the summary's ``as_of``. The whole series, not the history of the
+    config this batch was counted with: a detector deciding with a newer config asking for
+    more days would read the missing ones as silence, a lower baseline and false alerts."""
+    first = series_first_key(summary.as_of, SERIES_HOURS)
     return Counted(
         series={k: int(n) for k, n in series.items() if k >= first},
         six=summary.windows["6h"],
