@@ -332,9 +332,9 @@ class Store:
 
     @staticmethod
     def _parse_config(data: dict[str, Any] | None) -> tuple[DetectionConfig, int, float | None, str | None]:
-        """The config as the functions read it (``in_force``): a stored document that no
-        longer validates (a field a release retired) shows, and is changed from, the
-        defaults they run with, so an admin sees the truth and a save repairs it."""
+        """The config as the functions read it (``in_force``): a stored document holding a
+        value a release no longer accepts shows, and is changed from, the defaults they run
+        with, so an admin sees the truth and a save repairs it."""
         if not data:
             return DetectionConfig(), 0, None, None
         config, version = in_force(data)
