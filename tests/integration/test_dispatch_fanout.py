@@ -74,17 +74,23 @@ def test_each_fetch_names_the_config_version_in_force_when_the_tick_fanned_out(
 def test_a_copy_of_a_tick_waits_while_another_copy_dispatches_and_takes_over_once_that_one_is_dead(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
-    """Two live fan-outs would fetch every subreddit twice against Reddit's request budget."""
+    """Two live fan-outs would fetch every subreddit twice against Reddit's request budget.
+    The live copy's time runs out within the test, so its waiting tick ends here too."""
+    from functions.dispatch.main import LEASE_S
+
     assert emulators.emulators
     db = firestore.Client(project=emulators.emulators.project)
     fetches = observe(topics.SUBREDDIT_FETCHES)
     alive, dead = (f"run-{uuid.uuid4().hex[:6]}" for _ in range(2))
-    db.collection("runs").document(alive).set({"state": "dispatching", "dispatching_at": time.time()})
-    db.collection("runs").document(dead).set({"state": "dispatching", "dispatching_at": time.time() - 600})
-    publish(emulators, topics.SCRAPE_TICKS, f'{{"run_id": "{alive}", "subreddits": ["stocks"]}}'.encode())
-    publish(emulators, topics.SCRAPE_TICKS, f'{{"run_id": "{dead}", "subreddits": ["options"]}}'.encode())
-    received = fetches.pull(expected=2, timeout=6, settle=2.0)
-    assert [(m.json()["run_id"], m.json()["subreddit"]) for m in received] == [(dead, "options")]
-    assert db.collection("runs").document(dead).get().get("state") == "dispatched"
-    # the live copy finishing: the waiting tick's redeliveries then see the run done
-    db.collection("runs").document(alive).set({"state": "dispatched"})
+    now = time.time()
+    db.collection("runs").document(alive).set({"state": "dispatching", "dispatching_at": now - LEASE_S + 10})
+    db.collection("runs").document(dead).set({"state": "dispatching", "dispatching_at": now - 600})
+    # subreddits no corpus holds: the fetches they start find nothing to emit
+    publish(emulators, topics.SCRAPE_TICKS, f'{{"run_id": "{alive}", "subreddits": ["akleaoquieta"]}}'.encode())
+    publish(emulators, topics.SCRAPE_TICKS, f'{{"run_id": "{dead}", "subreddits": ["akleaoquietb"]}}'.encode())
+    first = fetches.pull(expected=1, timeout=8, settle=0.5)
+    assert time.time() < now + 10  # still within the live copy's time
+    assert [(m.json()["run_id"], m.json()["subreddit"]) for m in first] == [(dead, "akleaoquietb")]
+    later = fetches.pull(expected=1, timeout=60, settle=3.0)  # its time up, the waiting tick takes over, once
+    assert [(m.json()["run_id"], m.json()["subreddit"]) for m in later] == [(alive, "akleaoquieta")]
+    assert {db.collection("runs").document(r).get().get("state") for r in (alive, dead)} == {"dispatched"}
