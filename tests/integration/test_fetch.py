@@ -178,12 +178,8 @@ def test_moving_the_clock_forward_brings_only_the_new_posts_and_comments(
 ) -> None:
     local_reddit.load(SMALL, "start")
     db = db_client(emulators)
-    # subscribed before the first run and drained of it: a subscription made just after a
-    # publish may still receive some of it on the emulator
-    items, mentions = observe(topics.REDDIT_ITEMS), observe(topics.MENTIONS)
     finished(db, WSB, tick(emulators, WSB))
-    assert len(pull_items(items, len(FIRST_ITEMS), 30, 1.0)) == len(FIRST_ITEMS)
-    assert mentions.pull(expected=1, timeout=30, settle=1.5)
+    items, mentions = observe(topics.REDDIT_ITEMS), observe(topics.MENTIONS)
 
     local_reddit.clock(advance=3600)
     local_reddit.reset()
