@@ -13,7 +13,7 @@ from functions.api.auth import Principal
 from functions.api.errors import ApiError, not_found
 from functions.api.openapi import API
 from functions.api.services import Services
-from functions.api.store import decode_cursor, encode_cursor
+from functions.api.store import alert_position, decode_cursor, encode_cursor
 
 MAX_SCAN = 1000  # alerts examined per page when in-memory filters reject most of them
 
@@ -140,9 +140,6 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
             return False
         return not subreddits or bool(subreddits & alert_subreddits(doc))
 
-    def position(doc: dict[str, Any]) -> tuple[float, str]:
-        return float(doc.get("updated_at") or 0.0), str(doc.get("alert_id") or "")
-
     page: list[dict[str, Any]] = []
     scanned, last_scanned, more = 0, after, False
     filtered = min_score is not None or max_pump is not None or bool(subreddits)
@@ -153,13 +150,13 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
                 more = True  # one more match exists: the page is full and there is a next one
                 break
             page.append(doc)
-        scanned, last_scanned = scanned + 1, position(doc)
+        scanned, last_scanned = scanned + 1, alert_position(doc)
         if scanned >= MAX_SCAN:
             more = True  # stop scanning; the client continues from here
             break
     cursor = None
     if more:
-        resume = position(page[-1]) if len(page) == query.limit else last_scanned
+        resume = alert_position(page[-1]) if len(page) == query.limit else last_scanned
         cursor = encode_cursor(*resume) if resume else None
     return m.AlertPage(alerts=[m.AlertSummary.model_validate(d) for d in page], next_cursor=cursor)
 
@@ -183,8 +180,7 @@ def _scan_alerts(
     first: list[dict[str, Any]] = svc.alerts.get(key, lambda: list(itertools.islice(scan(None), batch)))
     yield from first
     if len(first) == batch:
-        last = first[-1]
-        yield from scan((float(last.get("updated_at") or 0.0), str(last.get("alert_id") or "")))
+        yield from scan(alert_position(first[-1]))
 
 
 @API.route(

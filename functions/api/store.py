@@ -262,7 +262,7 @@ class Store:
             )
             for chunk in chunks
         ]
-        yield from heapq.merge(*scans, key=_newest_first, reverse=True) if len(scans) > 1 else scans[0]
+        yield from heapq.merge(*scans, key=alert_position, reverse=True) if len(scans) > 1 else scans[0]
 
     # ------------------------------------------------------------ tickers
 
@@ -467,7 +467,8 @@ class Store:
         return out
 
 
-def _newest_first(doc: dict[str, Any]) -> tuple[float, str]:
+def alert_position(doc: dict[str, Any]) -> tuple[float, str]:
+    """Where an alert stands in the newest-first order (and in a cursor)."""
     return float(doc.get("updated_at") or 0.0), str(doc.get("alert_id") or "")
 
 
@@ -480,4 +481,4 @@ def _paged(query: Any, after: tuple[float, str] | None, batch: int) -> Iterator[
         yield from docs
         if len(docs) < batch:
             return
-        position = _newest_first(docs[-1])
+        position = alert_position(docs[-1])

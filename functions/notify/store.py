@@ -14,10 +14,9 @@ and an entry is written only if its digest is still as it was read open.
 """
 
 import contextlib
-import dataclasses
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -102,7 +101,7 @@ def remember_digest(db: firestore.Client, claim: Claim, hour: str) -> tuple[Clai
         written = claim.ref.update({"digest_hour": hour}, option=db.write_option(last_update_time=claim.updated))
     except (gexc.FailedPrecondition, gexc.NotFound) as exc:
         raise Busy(f"delivery {claim.ref.id} was taken by another copy") from exc
-    return dataclasses.replace(claim, updated=written.update_time, digest_hour=hour), hour
+    return replace(claim, updated=written.update_time, digest_hour=hour), hour
 
 
 def finish(db: firestore.Client, claim: Claim, status: str, **fields: Any) -> bool:
