@@ -1,4 +1,5 @@
-"""Count Firestore operations as billed, for the benchmarks and the local stack.
+"""Count Firestore operations as billed, for the benchmarks and the local stack, and refuse
+a commit past production's limits, which the emulator does not enforce.
 
 The Firestore client has no public hook for this, so the counter wraps the client's GAPIC
 layer (a private attribute of the client). That is acceptable in a development tool pinned
@@ -10,6 +11,7 @@ production code exposes for them.
 from collections.abc import Iterator
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from common.adapters import firestore as fs
@@ -31,10 +33,37 @@ def wrap(client: firestore.Client) -> None:
     client._firestore_api_internal = _CountingApi(client._firestore_api)
 
 
-def _request_writes(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+_ARRAY_TRANSFORMS = {"append_missing_elements", "remove_all_from_array"}
+
+
+def _writes(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
     request = kwargs.get("request", args[0] if args else None)
     writes = request.get("writes") if isinstance(request, dict) else getattr(request, "writes", None)
-    return len(writes or ())
+    return list(writes or ())
+
+
+def field_transforms(write: Any) -> int:
+    """What one write costs against ``fs.FIELD_TRANSFORMS_MAX``."""
+    pb = getattr(write, "_pb", write)
+    alone = pb.transform.field_transforms if pb.WhichOneof("operation") == "transform" else []
+    total = 0
+    for transform in [*pb.update_transforms, *alone]:
+        kind = transform.WhichOneof("transform_type")
+        total += len(getattr(transform, kind).values) if kind in _ARRAY_TRANSFORMS else 1
+    return total
+
+
+def refuse_past_limits(writes: list[Any]) -> None:
+    """Raise what production answers a commit past its limits with (the emulator applies it)."""
+    if len(writes) > fs.WRITES_MAX:
+        refused = f"{len(writes)} writes in one commit; Firestore allows {fs.WRITES_MAX}"
+        raise gexc.InvalidArgument(refused)  # type: ignore[no-untyped-call]
+    for write in writes:
+        if (n := field_transforms(write)) > fs.FIELD_TRANSFORMS_MAX:
+            pb = getattr(write, "_pb", write)
+            name = pb.update.name or pb.transform.document or "a document"
+            refused = f"{n} field transforms on {name}; Firestore allows {fs.FIELD_TRANSFORMS_MAX}"
+            raise gexc.InvalidArgument(refused)  # type: ignore[no-untyped-call]
 
 
 class _CountingApi:
@@ -68,11 +97,15 @@ class _CountingApi:
         return self._api.run_aggregation_query(*args, **kwargs)
 
     def commit(self, *args: Any, **kwargs: Any) -> Any:
+        writes = _writes(args, kwargs)
+        refuse_past_limits(writes)
         response = self._api.commit(*args, **kwargs)
-        fs.record(writes=_request_writes(args, kwargs))
+        fs.record(writes=len(writes))
         return response
 
     def batch_write(self, *args: Any, **kwargs: Any) -> Any:
+        writes = _writes(args, kwargs)
+        refuse_past_limits(writes)
         response = self._api.batch_write(*args, **kwargs)
-        fs.record(writes=_request_writes(args, kwargs))
+        fs.record(writes=len(writes))
         return response

@@ -33,6 +33,13 @@ DIGEST_ENTRIES = "digest_entries"  # subcollection of digests/{id}: one per deli
 STATS = "stats"  # stats/global: when collection began; stats/global/hours/{yyyymmddhh}: detect's crowd of that hour
 GLOBAL = "global"
 
+# Firestore's hard limits on one commit, which the emulator does not enforce (the local stack's
+# client refuses past them: devtools/firestore_ops.py): writes, and field transforms on one
+# document, each element of an array union or removal counted (as the limits page says of
+# Datastore mode; counting them keeps a writer safe either way).
+WRITES_MAX = 500
+FIELD_TRANSFORMS_MAX = 500
+
 # Fields exempt from single-field indexing (name -> collection group, field): never queried,
 # and wide (one index entry per key or element would cost every write thousands of them, and
 # can pass Firestore's 40,000 per document). terraform/firestore.tf exempts the same.

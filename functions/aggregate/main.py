@@ -41,12 +41,12 @@ from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import Counted, Mention, MentionBatch, TickerUpdate
 from common.settings import Settings
 from common.timekeys import day_key, hour_key
-from functions.aggregate.store import DAYS, TickerStore
+from functions.aggregate.store import DAYS, TickerStore, transforms_at_most
 
 logger = log.get_logger(__name__)
 
 # Mentions per commit: at most one hour and one day bucket write each, + state and summary,
-# stay under the 500 writes a Firestore batch may hold.
+# stay under the writes a Firestore commit may hold (fs.WRITES_MAX).
 CHUNK = 240
 
 
@@ -61,9 +61,27 @@ class Result:
     config_version: int | None = None  # the config the counts were made with
 
 
-def _chunks(mentions: Sequence[Mention], size: int) -> Iterator[Sequence[Mention]]:
-    for start in range(0, len(mentions), size):
-        yield mentions[start : start + size]
+def chunks(mentions: Sequence[Mention], size: int = CHUNK) -> Iterator[list[Mention]]:
+    """The commits a batch is counted in, in order: at most ``size`` mentions, and no more
+    distinct authors and subreddits than one bucket's transforms may take (a day bucket takes
+    every author of a commit), which a busy ticker's batch of many authors reaches first."""
+    chunk: list[Mention] = []
+    authors: set[str] = set()
+    subreddits: set[str] = set()
+    for m in mentions:
+        with_it = transforms_at_most(
+            len(authors) + bool(m.author and m.author not in authors),
+            len(subreddits) + (m.subreddit not in subreddits),
+        )
+        if chunk and (len(chunk) == size or with_it > fs.FIELD_TRANSFORMS_MAX):
+            yield chunk
+            chunk, authors, subreddits = [], set(), set()
+        chunk.append(m)
+        subreddits.add(m.subreddit)
+        if m.author:
+            authors.add(m.author)
+    if chunk:
+        yield chunk
 
 
 def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result, config_version: int | None) -> None:
@@ -132,7 +150,7 @@ def aggregate_batch(
     """Count the batch's unseen mentions once, then tell the detector."""
     store = TickerStore(db, batch.ticker)
     result = Result()
-    for chunk in _chunks(unique_mentions(batch.mentions), CHUNK):
+    for chunk in chunks(unique_mentions(batch.mentions)):
         _apply_chunk(store, chunk, result, batch.config_version)
     if result.as_of is not None:
         update = TickerUpdate(

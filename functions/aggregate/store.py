@@ -52,6 +52,14 @@ _configs = Versions()  # the config versions this instance has read
 SUMMARY_FIELDS = ["symbol", "as_of", "last_hour", "windows", "velocity", "acceleration", "series"]
 
 
+def transforms_at_most(authors: int, subreddits: int) -> int:
+    """The most field transforms :func:`bucket_transforms` puts on one bucket for mentions of
+    this many distinct authors and subreddits: an Increment per counter and per subreddit, a
+    Maximum per HLL register and an ArrayUnion element per author. A commit stays within
+    ``fs.FIELD_TRANSFORMS_MAX`` by it."""
+    return len(COUNTERS) + subreddits + 2 * authors
+
+
 def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
     """The merge-set that adds ``write.delta``: commutative and, behind the ``items`` record,
     applied once. Authors: ArrayUnion while exact; emptied once, when the bound is crossed.

@@ -53,7 +53,7 @@ from functions.archive import markers
 FUNCTION = "archive"
 # Pub/Sub keeps a message at most 7 days; the record outlives any redelivery of it.
 MARKER_TTL = timedelta(days=8)
-MARKERS_PER_COMMIT = 500  # Firestore's limit on writes in one commit
+MARKERS_PER_COMMIT = fs.WRITES_MAX
 # Items archived per commit: each writes at most its shard document and its group's head.
 ITEMS_PER_COMMIT = MARKERS_PER_COMMIT // 2
 COMMIT_ATTEMPTS = 8  # deliveries racing for one group: each conflict lets one through

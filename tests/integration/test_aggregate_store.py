@@ -261,3 +261,31 @@ def test_a_bucket_counted_before_buckets_named_their_items_is_checked_against_it
     assert newer.counted == 2 and hour_doc(db, "OLD")["mentions"] == 5
     assert hour_key(T0) not in json.loads((state.get().to_dict() or {})["counted_ids"])
     assert aggregate_batch(old, Delivery("once more"), settings, db, publisher).counted == 0
+
+
+def test_a_batch_of_many_authors_over_many_subreddits_commits_within_firestores_limits(emulators: Stack) -> None:
+    """The emulator applies a commit production refuses (more than 500 field transforms on
+    one document); the local stack's client refuses it as production does, and the batch is
+    committed in chunks that stay within it."""
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    db = firestore.Client(project=emulators.emulators.project)
+    firestore_ops.wrap(db)
+    with pytest.raises(gexc.InvalidArgument):  # what production answers
+        db.collection("limits").document("d").set({"n": {str(i): firestore.Increment(1) for i in range(501)}})
+    wide = MentionBatch(
+        ticker="WIDE",
+        mentions=tuple(
+            Mention(
+                item_id=f"t1_wide{i}",
+                kind="comment",
+                subreddit=f"sub{i % 30}",
+                author=f"author{i}",
+                created_utc=T0 + i,
+                text_length=10,
+            )
+            for i in range(600)
+        ),
+    )
+    aggregate_batch(wide, Delivery("wide"), settings, db, get_publisher(settings.project_id))
+    assert bucket_from_doc(hour_doc(db, "WIDE")) == bucket_deltas(wide.mentions)[hour_key(T0)]
