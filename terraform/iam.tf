@@ -27,8 +27,9 @@ locals {
 }
 
 resource "google_service_account" "function" {
-  for_each     = local.functions
-  account_id   = "fn-${each.key}"
+  for_each = local.functions
+  # An account id is [a-z][-a-z0-9]{4,28}[a-z0-9]: no underscore, which a function name may hold.
+  account_id   = "fn-${replace(each.key, "_", "-")}"
   display_name = "Cloud Function ${each.key}"
 }
 
@@ -65,9 +66,10 @@ resource "google_bigquery_dataset_iam_member" "function" {
   member     = google_service_account.function[each.key].member
 }
 
-# Queries run as jobs billed to the project; only readers query.
+# Queries run as jobs billed to the project. Readers query history; the writer (archive) queries
+# which of a redelivered batch's rows are in already (common/adapters/bigquery.stored_row_ids).
 resource "google_project_iam_member" "bigquery_job_user" {
-  for_each = { for fn, spec in local.functions : fn => spec if spec.bigquery == "read" }
+  for_each = { for fn, spec in local.functions : fn => spec if spec.bigquery != "none" }
   project  = var.project_id
   role     = "roles/bigquery.jobUser"
   member   = google_service_account.function[each.key].member

@@ -17,7 +17,9 @@ resource "google_cloud_scheduler_job" "scrape_tick" {
     retry_count = 1
   }
 
-  depends_on = [google_project_service.service]
+  # Not before every push subscription exists: a message reaches only the subscriptions that
+  # existed when it was published, and fetch moves its cursors past what it published.
+  depends_on = [google_project_service.service, google_pubsub_subscription.push]
 }
 
 # The digests' clock: at minute 5 of every hour (a few minutes' grace for events of the hour
@@ -39,5 +41,7 @@ resource "google_cloud_scheduler_job" "digest_tick" {
     retry_count = 1
   }
 
-  depends_on = [google_project_service.service]
+  # Not before every push subscription exists: a message reaches only the subscriptions that
+  # existed when it was published, and fetch moves its cursors past what it published.
+  depends_on = [google_project_service.service, google_pubsub_subscription.push]
 }

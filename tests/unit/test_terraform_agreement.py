@@ -326,3 +326,55 @@ def test_the_rate_limiters_overshoot_bound_counts_every_api_instance_terraform_a
     model: tfmodel.TerraformModel,
 ) -> None:
     assert model.functions["api"].max_instances == ratelimit.INSTANCES
+
+
+def _filtered_functions(model: tfmodel.TerraformModel, for_each: str) -> set[str]:
+    """The functions a ``for fn, spec in local.functions : fn => spec if spec.<field> <op> "<v>"``
+    grant reaches (the one form of filter these grants use)."""
+    match = re.fullmatch(
+        r'\$\{\{for fn, spec in local\.functions : fn => spec if spec\.(\w+) (==|!=) "(\w+)"\}\}', for_each
+    )
+    assert match, f"a grant filter this test cannot read: {for_each}"
+    field, op, value = match.groups()
+    return {n for n, fn in model.functions.items() if (getattr(fn, field) == value) == (op == "==")}
+
+
+def test_every_function_account_id_is_one_google_accepts(model: tfmodel.TerraformModel) -> None:
+    """The provider refuses an account id outside [a-z][-a-z0-9]{4,28}[a-z0-9] before any plan,
+    and a function name may hold an underscore (notify_digest)."""
+    template = tfmodel.unquote(model.resources("google_service_account")["function"]["account_id"])
+    forms = {
+        "fn-${each.key}": lambda name: f"fn-{name}",
+        'fn-${replace(each.key, "_", "-")}': lambda name: "fn-" + name.replace("_", "-"),
+    }
+    assert template in forms, f"an account id template this test cannot evaluate: {template}"
+    ids = {forms[template](name) for name in model.functions}
+    assert len(ids) == len(model.functions)
+    assert [i for i in sorted(ids) if not re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", i)] == []
+
+
+def test_a_function_that_runs_bigquery_queries_may_create_query_jobs(model: tfmodel.TerraformModel) -> None:
+    """A query is a job billed to the project (roles/bigquery.jobUser); dataset roles do not
+    include it, and the emulator checks no IAM: archive's redelivery path queries too."""
+    adapter = (ROOT / "common" / "adapters" / "bigquery.py").read_text()
+    querying = {
+        name
+        for name, body in re.findall(r"\ndef (\w+)\((.*?)(?=\ndef |\Z)", adapter, re.S)
+        if "client.query(" in body or ".query(" in body
+    }
+    assert {"stored_row_ids", "hourly_mentions"} <= querying
+    job_users = _filtered_functions(
+        model, model.resources("google_project_iam_member")["bigquery_job_user"]["for_each"]
+    )
+    for name in model.functions:
+        package = (ROOT / Path(*main.MODULES.get(name, f"functions.{name}.main").split("."))).parent
+        source = "\n".join(p.read_text() for p in package.glob("*.py"))
+        calls = {q for q in querying if re.search(rf"\b{q}\(", source)}
+        assert not calls or name in job_users, f"{name} calls {sorted(calls)} without roles/bigquery.jobUser"
+
+
+def test_the_scheduler_starts_only_once_every_push_subscription_exists(model: tfmodel.TerraformModel) -> None:
+    """A tick published before a subscription exists never reaches it, while fetch moves its
+    cursors past what it published: that run's items would never be archived or counted."""
+    for name, job in model.resources("google_cloud_scheduler_job").items():
+        assert "${google_pubsub_subscription.push}" in job.get("depends_on", []), name
