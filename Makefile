@@ -145,7 +145,7 @@ eval-pumps: setup ## Pump campaigns injected into five weeks of real Reddit hist
 chaos: setup $(BQ_STAMP) ## Fault suite on the real local stack: kills, duplicate ticks, poison, Reddit and Firestore outages, each compared with a clean run (ONLY=words: some cases)
 	$(PY) -m devtools.chaos $(if $(ONLY),--only "$(ONLY)",)
 
-bench: setup $(BQ_STAMP) ## Run every benchmark (bench/*.py) and write bench/results.json
+bench: setup $(BQ_STAMP) dashboard ## Run every benchmark (bench/*.py) and write bench/results.json
 	$(PY) -m bench.run $(ONLY)
 
 clean: down ## Remove the virtualenvs, stack state and caches
