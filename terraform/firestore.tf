@@ -61,6 +61,7 @@ locals {
     sent             = "expires_at" # notify hourly counters per user (users/*/sent)
     digests          = "expires_at" # notify hourly digests per user, once sent or abandoned
     digest_entries   = "expires_at" # their events (digests/*/digest_entries)
+    runs             = "expires_at" # dispatch idempotency: one per scheduler tick, outlives its redelivery
   }
 
   # name => collection group and field never queried and too wide to index (one entry per

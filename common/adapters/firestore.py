@@ -67,6 +67,7 @@ TTL_FIELDS: dict[str, str] = {
     SENT: "expires_at",
     DIGESTS: "expires_at",
     DIGEST_ENTRIES: "expires_at",
+    RUNS: "expires_at",
 }
 
 

@@ -11,6 +11,7 @@ that copy's time is up it died midway, and this one fans out again, which fetch 
 """
 
 import time
+from datetime import UTC, datetime, timedelta
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -27,6 +28,9 @@ from common.settings import Settings
 logger = log.get_logger(__name__)
 
 LEASE_S = 60.0  # the function's timeout (terraform/functions.tf): a copy dispatching longer is dead
+# Pub/Sub keeps a tick at most 7 days: the run's record outlives any redelivery of it, then goes
+# (Firestore TTL on ``expires_at``), so one record per tick does not pile up for ever.
+RUN_TTL = timedelta(days=8)
 
 
 class StillDispatching(RuntimeError):
@@ -41,7 +45,13 @@ def fan_out(
     subreddits = [f.subreddit for f in plan_fetches(run_id, tick.subreddits or settings.subreddits)]
     run = db.collection(fs.RUNS).document(run_id)
     now = time.time()
-    if not fs.create_if_absent(run, {"state": "dispatching", "subreddits": subreddits, "dispatching_at": now}):
+    record = {
+        "state": "dispatching",
+        "subreddits": subreddits,
+        "dispatching_at": now,
+        "expires_at": datetime.fromtimestamp(now, UTC) + RUN_TTL,
+    }
+    if not fs.create_if_absent(run, record):
         snapshot = run.get()
         doc = snapshot.to_dict() or {}
         if doc.get("state") == "dispatched":

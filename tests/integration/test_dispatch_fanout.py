@@ -3,6 +3,7 @@
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import google.cloud.pubsub_v1 as pubsub_v1
 from google.cloud import firestore
@@ -30,6 +31,9 @@ def test_a_tick_fans_out_one_fetch_per_configured_subreddit(
 
 
 def test_a_duplicated_tick_does_not_double_the_fan_out(emulators: Stack, observe: Callable[[str], Observer]) -> None:
+    from functions.dispatch.main import RUN_TTL
+
+    assert emulators.emulators
     fetches = observe(topics.SUBREDDIT_FETCHES)
     run_id = f"run-{uuid.uuid4().hex[:6]}"
     tick = f'{{"run_id": "{run_id}", "subreddits": ["stocks", "options"]}}'.encode()
@@ -39,6 +43,9 @@ def test_a_duplicated_tick_does_not_double_the_fan_out(emulators: Stack, observe
     later = fetches.pull(expected=1, timeout=4)
     assert sorted(m.json()["subreddit"] for m in first) == ["options", "stocks"]
     assert later == []
+    # the run's record outlives Pub/Sub's 7-day retention of the tick, then its TTL ends it
+    record = firestore.Client(project=emulators.emulators.project).collection("runs").document(run_id).get()
+    assert timedelta(days=7) < record.get("expires_at") - datetime.now(UTC) <= RUN_TTL
 
 
 def test_a_malformed_tick_is_dead_lettered_and_does_not_block_the_next(
