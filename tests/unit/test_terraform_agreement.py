@@ -5,7 +5,7 @@ passes on the real code is shown to fail on a rename made only in code.
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -343,7 +343,7 @@ def test_every_function_account_id_is_one_google_accepts(model: tfmodel.Terrafor
     """The provider refuses an account id outside [a-z][-a-z0-9]{4,28}[a-z0-9] before any plan,
     and a function name may hold an underscore (notify_digest)."""
     template = tfmodel.unquote(model.resources("google_service_account")["function"]["account_id"])
-    forms = {
+    forms: dict[str, Callable[[str], str]] = {
         "fn-${each.key}": lambda name: f"fn-{name}",
         'fn-${replace(each.key, "_", "-")}': lambda name: "fn-" + name.replace("_", "-"),
     }
