@@ -2,10 +2,10 @@
 
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
-import { useEffect } from "react";
+import { useEffect, useLayoutEffect } from "react";
 
 import { Loading } from "@/components/states";
-import { forgetToken } from "@/lib/api";
+import { forgetToken, tokenOwner } from "@/lib/api";
 import { authClient } from "@/lib/auth-client";
 
 export function isAdmin(role: string | null | undefined): boolean {
@@ -17,6 +17,12 @@ export function Shell({ children }: { children: React.ReactNode }) {
   const { data: session, isPending } = authClient.useSession();
   const router = useRouter();
   const path = usePathname();
+  const userId = session?.user.id;
+  // Before the pages' own effects call the API: a user signed in from another tab gets their
+  // own token, never the previous one's (the pages remount for them: the key below).
+  useLayoutEffect(() => {
+    if (userId) tokenOwner(userId);
+  }, [userId]);
   useEffect(() => {
     // the query comes along: a confirmation link's ?error= must still be there after signing in
     if (!isPending && !session) router.replace(`/sign-in?next=${encodeURIComponent(path + window.location.search)}`);
@@ -53,7 +59,7 @@ export function Shell({ children }: { children: React.ReactNode }) {
           Sign out
         </button>
       </header>
-      <main>{children}</main>
+      <main key={session.user.id}>{children}</main>
     </>
   );
 }

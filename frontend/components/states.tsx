@@ -1,3 +1,7 @@
+"use client";
+
+import { usePathname } from "next/navigation";
+
 import type { ApiError } from "@/lib/api";
 
 export function Loading({ what }: { what: string }) {
@@ -24,11 +28,23 @@ export function ErrorBox({ error, retry, hint }: { error: ApiError | string; ret
       <strong>{code ? `${code}: ` : ""}</strong>
       {message}
       {hint ? <span className="hint">{hint}</span> : null}
-      {retry ? (
+      {typeof error !== "string" && error.code === "signed_out" ? (
+        <SignInAgain />
+      ) : retry ? (
         <button type="button" onClick={retry}>
           Try again
         </button>
       ) : null}
     </div>
+  );
+}
+
+/** A session that ended stays ended: trying again cannot help, signing in again can. */
+function SignInAgain() {
+  const path = usePathname();
+  return (
+    <a className="button" href={`/sign-in?next=${encodeURIComponent(path)}`}>
+      Sign in again
+    </a>
   );
 }

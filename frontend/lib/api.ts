@@ -17,10 +17,21 @@ export class ApiError extends Error {
   }
 }
 
-let cached: { token: string; exp: number } | null = null;
+// The token is the signed-in user's: another account signed in from another tab must not be
+// served the previous account's token (the page says who it is for: tokenOwner).
+let cached: { token: string; exp: number; owner: string | null } | null = null;
+let owner: string | null = null;
 
 export function forgetToken(): void {
   cached = null;
+}
+
+/** The user this tab now calls the API for: a token cached for anyone else is dropped. */
+export function tokenOwner(userId: string): void {
+  if (owner !== userId) {
+    owner = userId;
+    cached = null;
+  }
 }
 
 function expiry(token: string): number {
@@ -33,14 +44,15 @@ function expiry(token: string): number {
 }
 
 async function bearer(fresh: boolean): Promise<string> {
-  if (!fresh && cached && cached.exp - 60 > Date.now() / 1000) return cached.token;
+  if (!fresh && cached && cached.owner === owner && cached.exp - 60 > Date.now() / 1000) return cached.token;
+  const asked = owner;
   const response = await fetch("/api/auth/token", { credentials: "same-origin", cache: "no-store" });
   if (response.status === 401 || response.status === 403) {
     throw new ApiError(response.status, "signed_out", "Your session has ended: sign in again.");
   }
   if (!response.ok) throw new ApiError(response.status, "token_unavailable", `No token for the API now (HTTP ${response.status}): try again shortly.`);
   const { token } = (await response.json()) as { token: string };
-  cached = { token, exp: expiry(token) };
+  if (owner === asked) cached = { token, exp: expiry(token), owner: asked }; // not if the user changed meanwhile
   return token;
 }
 

@@ -94,7 +94,9 @@ export default function AlertsPage() {
       </form>
       {error ? <ErrorBox error={error} retry={first.state === "error" ? reload : more} /> : null}
       {!error && alerts === null ? <Loading what="alerts" /> : null}
-      {alerts && alerts.length === 0 ? <Empty>No alerts match these filters.</Empty> : null}
+      {alerts && alerts.length === 0 ? (
+        <Empty>{cursor ? "None of the alerts looked at so far match these filters: More alerts looks further back." : "No alerts match these filters."}</Empty>
+      ) : null}
       <section id="alerts" data-count={alerts?.length ?? ""}>
         {alerts?.map((alert) => <AlertCard key={alert.alert_id} alert={alert} />)}
       </section>

@@ -54,11 +54,11 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
       <form className="stack card" id="preferences-form" onSubmit={save}>
         <label>
           Notify of alerts scoring at least
-          <input name="min_score" type="number" min="0" step="0.1" defaultValue={initial.min_score} required />
+          <input name="min_score" type="number" min="0" step="any" defaultValue={initial.min_score} required />
         </label>
         <label>
           Skip organic alerts with pump risk above (0–1)
-          <input name="max_pump_risk" type="number" min="0" max="1" step="0.05" defaultValue={initial.max_pump_risk} required />
+          <input name="max_pump_risk" type="number" min="0" max="1" step="any" defaultValue={initial.max_pump_risk} required />
         </label>
         <label className="check">
           <input name="watchlist_only" type="checkbox" defaultChecked={initial.watchlist_only} />
