@@ -404,6 +404,8 @@ def figures_from(
         "ceiling_items_per_s": round(ceiling_items, 2),
         "e2e_vs_ceiling": round(items_per_s / ceiling_items, 3) if ceiling_items else "n/a",
         "fetch_to_alert_samples": len(played["alert_latencies"]),
+        # each sample, so a p95 of a few samples (nearest rank: their slowest) can be read
+        "fetch_to_alert_each_s": sorted(round(v, 3) for v in played["alert_latencies"]),
         "fetch_to_alert_p50_s": _round(percentile(played["alert_latencies"], 50)),
         "fetch_to_alert_p95_s": _round(percentile(played["alert_latencies"], 95)),
         "tick_to_decided_samples": len(played["tick_latencies"]),
