@@ -58,10 +58,13 @@ def refuse_past_limits(writes: list[Any]) -> None:
     if len(writes) > fs.WRITES_MAX:
         refused = f"{len(writes)} writes in one commit; Firestore allows {fs.WRITES_MAX}"
         raise gexc.InvalidArgument(refused)  # type: ignore[no-untyped-call]
+    per_document: dict[str, int] = {}  # the limit is per document and commit, not per write
     for write in writes:
-        if (n := field_transforms(write)) > fs.FIELD_TRANSFORMS_MAX:
-            pb = getattr(write, "_pb", write)
-            name = pb.update.name or pb.transform.document or "a document"
+        pb = getattr(write, "_pb", write)
+        name = pb.update.name or pb.transform.document or pb.delete or "a document"
+        per_document[name] = per_document.get(name, 0) + field_transforms(write)
+    for name, n in per_document.items():
+        if n > fs.FIELD_TRANSFORMS_MAX:
             refused = f"{n} field transforms on {name}; Firestore allows {fs.FIELD_TRANSFORMS_MAX}"
             raise gexc.InvalidArgument(refused)  # type: ignore[no-untyped-call]
 

@@ -41,7 +41,6 @@ resource "google_cloud_scheduler_job" "digest_tick" {
     retry_count = 1
   }
 
-  # Not before every push subscription exists: a message reaches only the subscriptions that
-  # existed when it was published, and fetch moves its cursors past what it published.
+  # Not before notify_digest's subscription exists: a tick published earlier reaches none.
   depends_on = [google_project_service.service, google_pubsub_subscription.push]
 }

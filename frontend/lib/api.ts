@@ -7,6 +7,8 @@
  * {"error": {"code", "message"}}, so pages can show what the API said.
  */
 
+import { authClient } from "@/lib/auth-client";
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -34,12 +36,12 @@ export function tokenOwner(userId: string): void {
   }
 }
 
-function expiry(token: string): number {
+function claims(token: string): { exp: number; sub: string | null } {
   try {
-    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: number };
-    return typeof payload.exp === "number" ? payload.exp : 0;
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: number; sub?: string };
+    return { exp: typeof payload.exp === "number" ? payload.exp : 0, sub: typeof payload.sub === "string" ? payload.sub : null };
   } catch {
-    return 0;
+    return { exp: 0, sub: null };
   }
 }
 
@@ -52,7 +54,15 @@ async function bearer(fresh: boolean): Promise<string> {
   }
   if (!response.ok) throw new ApiError(response.status, "token_unavailable", `No token for the API now (HTTP ${response.status}): try again shortly.`);
   const { token } = (await response.json()) as { token: string };
-  if (owner === asked) cached = { token, exp: expiry(token), owner: asked }; // not if the user changed meanwhile
+  const { exp, sub } = claims(token);
+  if (asked !== null && sub !== asked) {
+    // The session cookie is someone else's now (signed in from another tab, which tells this
+    // one nothing): have the page follow it (Shell then names the new owner and remounts the
+    // page) rather than show one account's name over another's data.
+    authClient.$store.notify("$sessionSignal");
+    throw new ApiError(401, "session_changed", "Someone else signed in from another tab: this page is switching to that account.");
+  }
+  if (owner === asked) cached = { token, exp, owner: asked }; // not if the user changed meanwhile
   return token;
 }
 

@@ -52,7 +52,7 @@ export default function TickerPage() {
       {history.state === "ready" ? (
         history.data.hours.length ? (
           <>
-            <MentionsChart stored={history.data.hours} start={history.data.complete ? history.data.start_utc : undefined} end={history.data.end_utc} baseline={d.baseline_1h} alerts={alertList} />
+            <MentionsChart stored={history.data.hours} end={history.data.end_utc} baseline={d.baseline_1h} alerts={alertList} />
             {!history.data.complete ? <p className="numbers">Older hours are not available from {history.data.source}.</p> : null}
           </>
         ) : (
