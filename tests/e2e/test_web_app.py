@@ -137,6 +137,16 @@ def _sign_out(driver: WebDriver, web: str) -> None:
     assert status == 401, "after sign-out Better Auth must issue no token"
 
 
+def _sign_up(driver: WebDriver, name: str, email: str, password: str) -> None:
+    """Fill in the sign-up page the browser is on; the app sends the new account to sign in."""
+    form = _element(driver, "#sign-up-form")
+    form.find_element(By.NAME, "name").send_keys(name)
+    form.find_element(By.NAME, "email").send_keys(email)
+    form.find_element(By.NAME, "password").send_keys(password)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _until(driver, "return location.pathname === '/sign-in' && location.search.includes('created')")
+
+
 def _watch(driver: WebDriver, symbol: str) -> None:
     field = driver.find_element(By.CSS_SELECTOR, "#watch-form input[name=symbol]")
     _type(field, symbol)
@@ -150,12 +160,7 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         driver.get(f"{served.web}/alerts")
         _until(driver, "return location.pathname === '/sign-in'")  # no session: sent to sign in
         _link(driver, "Create an account").click()
-        form = _element(driver, "#sign-up-form")
-        form.find_element(By.NAME, "name").send_keys("E2E Newcomer")
-        form.find_element(By.NAME, "email").send_keys(email)
-        form.find_element(By.NAME, "password").send_keys(password)
-        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        _until(driver, "return location.pathname === '/sign-in' && location.search.includes('created')")
+        _sign_up(driver, "E2E Newcomer", email, password)
 
         # a link that would send someone signing in to another site lands on this one
         _sign_in(driver, served.web, email, password, page="/sign-in?next=/.//evil.invalid/phish")
@@ -325,22 +330,13 @@ def test_the_unsubscribe_link_of_an_email_asks_before_it_turns_email_off(served:
         assert "not valid" in _element(driver, "#unsubscribe-notice").text
 
 
-def _sign_up(driver: WebDriver, web: str, email: str, password: str) -> None:
-    driver.get(f"{web}/sign-up")
-    form = _element(driver, "#sign-up-form")
-    form.find_element(By.NAME, "name").send_keys("E2E Tabs")
-    form.find_element(By.NAME, "email").send_keys(email)
-    form.find_element(By.NAME, "password").send_keys(password)
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    _until(driver, "return location.pathname === '/sign-in' && location.search.includes('created')")
-
-
 def test_a_tab_shows_and_calls_the_api_as_the_account_signed_in_from_another_tab(served: Served) -> None:
     """Someone signs in as another account in a second tab: back in the first, the header and
     the page's data are both that account's, never one's name over the other's watchlist."""
     email, password = f"e2e-{uuid.uuid4().hex[:8]}@example.com", "e2e-password-2"
     with chromium() as driver:
-        _sign_up(driver, served.web, email, password)
+        driver.get(f"{served.web}/sign-up")
+        _sign_up(driver, "E2E Tabs", email, password)
         _sign_in(driver, served.web, email, password)
         _link(driver, "Watchlist").click()
         _element(driver, "#watch-form")
