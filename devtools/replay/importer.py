@@ -4,7 +4,10 @@ Reddit can replay real history: ``python -m devtools.replay.importer OUT INPUT..
 Inputs: Pushshift / Arctic Shift NDJSON of submissions and comments (``.ndjson``, ``.jsonl``,
 ``.json``, each plain, ``.gz`` or ``.zst``) and CSV exports (``.csv``, ``.csv.gz``). Any order,
 any mix, duplicates allowed: every row is staged in an on-disk SQLite table keyed by Reddit
-id (the copy retrieved last wins), then written out sorted by time. Memory stays flat however
+id, then written out sorted by time. Of two copies of an item the one retrieved last gives
+the numbers, but a body, title or author it lost to moderation or deletion is kept from the
+other (a re-scrape must not erase the text a month's dump kept); equal retrieval times are
+settled by content, never by file order. Memory stays flat however
 large the month; the disk holds the stage.
 
 The manifest carries a fidelity report: how many rows were read and skipped (and why), how
@@ -17,6 +20,7 @@ import csv
 import gzip
 import io
 import json
+import math
 import sqlite3
 import sys
 import tempfile
@@ -29,17 +33,27 @@ from typing import IO, Any
 
 import zstandard
 
-DEFAULT_ACCOUNT_CREATED = "2019-01-01"  # what an unknown account age becomes: old enough to be neutral
-# Fields the replay format uses, and the source field each one usually comes from.
+from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN
+
+# An account whose age the source never gave is taken as created this long before the
+# corpus's first item: far older than a new-account window (30 days by default) at every
+# item, so no author looks new without the data saying so (a fixed date would make every
+# author of a dump older than it new).
+ASSUMED_ACCOUNT_AGE_DAYS = 365
+# Fields the replay format uses, per kind, and the source field each comes from (a post's
+# flair is legitimately empty, a comment has no url or comment count: not counted missing).
 SOURCE_FIELDS = {
-    "author_created_utc": "author_created_utc",
-    "flair": "link_flair_text",
-    "num_comments": "num_comments",
-    "score": "score",
-    "permalink": "permalink",
-    "url": "url",
-    "stickied": "stickied",
+    "post": {
+        "author_created_utc": "author_created_utc",
+        "num_comments": "num_comments",
+        "score": "score",
+        "permalink": "permalink",
+        "url": "url",
+        "stickied": "stickied",
+    },
+    "comment": {"author_created_utc": "author_created_utc", "score": "score", "permalink": "permalink"},
 }
+GONE = ("[removed]", "[deleted]")  # what Reddit leaves of a body or author moderation or its owner took
 
 
 @dataclass
@@ -53,10 +67,12 @@ def _open_text(path: Path) -> IO[str]:
     name = path.name.lower()
     if name.endswith(".zst"):
         reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(path.open("rb"))
-        return io.TextIOWrapper(reader, encoding="utf-8", errors="replace")
+        return io.TextIOWrapper(reader, encoding="utf-8-sig", errors="replace")
     if name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return path.open(encoding="utf-8", errors="replace", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace")
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" begins with a byte-order mark, which would
+    # otherwise stick to the first column's name (every row then lacks an id)
+    return path.open(encoding="utf-8-sig", errors="replace", newline="")
 
 
 def _rows(path: Path, report: Report) -> Iterator[dict[str, Any]]:
@@ -80,10 +96,12 @@ def _rows(path: Path, report: Report) -> Iterator[dict[str, Any]]:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number, or None (a spreadsheet's "nan" is no score)."""
     try:
-        return float(value) if value not in (None, "") else None
+        number = float(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _epoch(value: Any) -> float | None:
@@ -110,17 +128,18 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
     if not raw_id or created is None:
         report.skipped["no id or time"] += 1
         return None
-    is_comment = raw_id.startswith("t1_") or (
-        not raw_id.startswith("t3_") and "body" in row and "title" not in row and bool(row.get("link_id"))
-    )
+    if not REDDIT_BEGAN <= created < DATA_TIME_LIMIT:
+        report.skipped["time not in Reddit's years (milliseconds?)"] += 1
+        return None
+    is_comment = raw_id.startswith("t1_") or (not raw_id.startswith("t3_") and "body" in row and "title" not in row)
+    if is_comment and not row.get("link_id"):
+        report.skipped["comment without link_id (its post unknown)"] += 1
+        return None
     subreddit = str(row.get("subreddit") or "").strip() or "unknown"
     author = str(row.get("author") or "").strip() or None
     if author in ("[deleted]", "[removed]"):
         author = None
     short = raw_id.split("_", 1)[-1]
-    for target, source in SOURCE_FIELDS.items():
-        if row.get(source) in (None, ""):
-            report.missing[target] += 1
     if is_comment:
         body = str(row.get("body") or "")
         link_id = str(row.get("link_id") or "")
@@ -160,8 +179,30 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
     return item
 
 
+def count_missing(row: dict[str, Any], kind: str, report: Report) -> None:
+    for target, source in SOURCE_FIELDS[kind].items():
+        if row.get(source) in (None, ""):
+            report.missing[target] += 1
+
+
+def _lost(value: Any) -> bool:
+    return value in (None, "", *GONE)
+
+
+def merge(a: tuple[float, dict[str, Any]], b: tuple[float, dict[str, Any]]) -> dict[str, Any]:
+    """Two copies of one item (retrieval time, item) as one, whatever order they came in: the
+    later retrieval's (on a tie, the larger by content), with the text and author it lost kept
+    from the other."""
+    (_, first), (_, second) = sorted((a, b), key=lambda c: (c[0], json.dumps(c[1], sort_keys=True)))
+    merged = dict(second)
+    for name in ("body", "title", "author"):
+        if name in first and _lost(merged.get(name)) and not _lost(first[name]):
+            merged[name] = first[name]
+    return merged
+
+
 class Stage:
-    """Rows keyed by id on disk: the newest retrieval of each wins, output comes out sorted."""
+    """Rows keyed by id on disk, copies merged (:func:`merge`); output comes out sorted."""
 
     def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(path)
@@ -174,12 +215,17 @@ class Stage:
     def add(self, item: dict[str, Any], retrieved: float) -> None:
         self.offered += 1
         account = item.pop("_author_created_utc", None)
-        self.db.execute(
-            "INSERT INTO items VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-            "created=excluded.created, retrieved=excluded.retrieved, row=excluded.row "
-            "WHERE excluded.retrieved >= items.retrieved",
-            (item["id"], item["created_utc"], retrieved, json.dumps(item, ensure_ascii=False)),
-        )
+        row = (item["id"], item["created_utc"], retrieved, json.dumps(item, ensure_ascii=False))
+        if self.db.execute("INSERT OR IGNORE INTO items VALUES (?, ?, ?, ?)", row).rowcount == 0:
+            stored_retrieved, stored = self.db.execute(
+                "SELECT retrieved, row FROM items WHERE id = ?", (item["id"],)
+            ).fetchone()
+            merged = merge((float(stored_retrieved), json.loads(stored)), (retrieved, item))
+            self.db.execute(
+                "UPDATE items SET created = ?, retrieved = ?, row = ? WHERE id = ?",
+                (merged["created_utc"], max(retrieved, float(stored_retrieved)),
+                 json.dumps(merged, ensure_ascii=False), item["id"]),
+            )  # fmt: skip
         if item["author"]:
             self.db.execute(
                 "INSERT INTO accounts VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
@@ -199,7 +245,12 @@ class Stage:
         return float(low or 0.0), float(high or 0.0)
 
     def accounts(self) -> Iterator[tuple[str, float | None]]:
-        yield from self.db.execute("SELECT name, created FROM accounts ORDER BY name")
+        """The authors of the items kept (not of a copy merged away), with the earliest age
+        any row gave."""
+        yield from self.db.execute(
+            "SELECT DISTINCT a.name, a.created FROM items i JOIN accounts a "
+            "ON a.name = json_extract(i.row, '$.author') ORDER BY a.name"
+        )
 
 
 def import_dumps(
@@ -209,7 +260,7 @@ def import_dumps(
     subreddits: frozenset[str] = frozenset(),
     since: float | None = None,
     until: float | None = None,
-    account_created: float = datetime.fromisoformat(DEFAULT_ACCOUNT_CREATED).replace(tzinfo=UTC).timestamp(),
+    account_created: float | None = None,
 ) -> dict[str, Any]:
     """Write the corpus for ``inputs`` to ``out``; returns its manifest."""
     report = Report()
@@ -230,11 +281,15 @@ def import_dumps(
                 ):
                     report.skipped["outside the period"] += 1
                     continue
+                count_missing(row, item["kind"], report)
                 retrieved = _epoch(row.get("retrieved_on") or row.get("retrieved_utc")) or 0.0
                 stage.add(item, retrieved)
         with gzip.open(out / "items.jsonl.gz", "wt", encoding="utf-8") as f:
             for line in stage.items():
                 f.write(line + "\n")
+        start, end = stage.span()
+        if account_created is None:
+            account_created = start - ASSUMED_ACCOUNT_AGE_DAYS * 86400
         unknown_age = accounts = 0
         with gzip.open(out / "authors.jsonl.gz", "wt", encoding="utf-8") as f:
             for name, created in stage.accounts():
@@ -242,7 +297,6 @@ def import_dumps(
                 unknown_age += created is None
                 account = {"name": name, "created_utc": created if created is not None else account_created}
                 f.write(json.dumps({**account, "link_karma": 0, "comment_karma": 0, "suspended": False}) + "\n")
-        start, end = stage.span()
         kept = stage.count()
         manifest = {
             "seed": 0,
@@ -257,12 +311,15 @@ def import_dumps(
                 "rows_read": report.rows_read,
                 "rows_skipped": dict(report.skipped),
                 "duplicates_dropped": stage.offered - kept,
-                "fields_missing": {k: v for k, v in report.missing.items() if v},
+                "fields_missing": {k: v for k, v in report.missing.items() if v},  # of the rows kept, copies included
                 "removed_or_deleted_bodies": stage.count("json_extract(row, '$.body') IN ('[removed]', '[deleted]')"),
                 "deleted_authors": stage.count("json_extract(row, '$.author') IS NULL"),
                 "accounts": accounts,
                 "assumed": {
-                    "account_created_utc": f"{account_created} for {unknown_age} accounts the source gave no age",
+                    "account_created_utc": (
+                        f"{account_created} ({ASSUMED_ACCOUNT_AGE_DAYS} days before the first item) "
+                        f"for {unknown_age} accounts the source gave no age"
+                    ),
                     "karma": "0 (the detector does not read it)",
                 },
             },

@@ -106,3 +106,66 @@ def test_a_csv_export_with_stripped_columns_imports_and_says_what_it_lacked(tmp_
     assert manifest["fidelity"]["fields_missing"]["author_created_utc"] == 5
     assert "5 accounts" in manifest["fidelity"]["assumed"]["account_created_utc"]
     assert len(list(backtest.load(tmp_path / "csv").items())) == 5
+
+
+def _ndjson(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_rescrape_that_lost_a_posts_text_keeps_it_whatever_the_file_order(tmp_path: Path) -> None:
+    """An early dump and a later re-scrape: the numbers are the later's, the text and author
+    moderation removed since are the early one's (the posts a pump campaign leaves)."""
+    early = _ndjson(tmp_path / "early.ndjson", [submission(1, score=2)])
+    late = _ndjson(
+        tmp_path / "late.ndjson",
+        [submission(1, author="[deleted]", selftext="[removed]", score=40, retrieved_on=T0 + 90_000)],
+    )
+    outputs: list[list[dict[str, Any]]] = []
+    for order in ([early, late], [late, early]):
+        out = tmp_path / f"corpus-{len(outputs)}"
+        manifest = import_dumps(order, out)
+        outputs.append(read_jsonl(out / "items.jsonl.gz"))
+        assert manifest["fidelity"]["duplicates_dropped"] == 1 and manifest["fidelity"]["accounts"] == 1
+    assert outputs[0] == outputs[1]
+    [post] = outputs[0]
+    assert (post["author"], post["body"], post["score"]) == ("user1", "long thesis about $GME and its float", 40)
+
+
+def test_copies_retrieved_at_the_same_time_merge_the_same_in_any_file_order(tmp_path: Path) -> None:
+    header = "id,title,selftext,author,created_utc,subreddit\n"
+    one = tmp_path / "one.csv"
+    one.write_text(header + f"q1,AMC,first text,alice,{T0},wallstreetbets\n")
+    two = tmp_path / "two.csv"
+    two.write_text(header + f"q1,AMC,second text,alice,{T0},wallstreetbets\n")
+    import_dumps([one, two], tmp_path / "a")
+    import_dumps([two, one], tmp_path / "b")
+    assert read_jsonl(tmp_path / "a" / "items.jsonl.gz") == read_jsonl(tmp_path / "b" / "items.jsonl.gz")
+
+
+def test_an_old_dump_does_not_make_every_author_a_new_account(tmp_path: Path) -> None:
+    old = 1_500_000_000  # 2017: no comment row of a dump carries its author's age
+    rows = [{**comment(i, 0), "created_utc": old + i, "author": "bob"} for i in range(1, 4)]
+    manifest = import_dumps([_ndjson(tmp_path / "RC_2017.ndjson", rows)], tmp_path / "old")
+    [bob] = read_jsonl(tmp_path / "old" / "authors.jsonl.gz")
+    assert bob["created_utc"] <= manifest["start"] - 365 * 86400  # older than any new-account window
+
+
+def test_spreadsheet_exports_bad_times_and_orphan_comments_are_read_or_refused_by_name(tmp_path: Path) -> None:
+    export = tmp_path / "excel.csv"  # Excel's "CSV UTF-8" starts with a byte-order mark
+    export.write_bytes(
+        b"\xef\xbb\xbfid,title,selftext,author,created_utc,subreddit,score\n"
+        + f"q1,GME,text,alice,{T0},wallstreetbets,nan\n".encode()
+        + f"q2,GME,text,alice,{T0 * 1000},wallstreetbets,1\n".encode()
+    )
+    orphans = tmp_path / "comments.csv"  # comments exported without their post's id
+    orphans.write_text(f"id,body,author,created_utc,subreddit,score\nc1,$GME yes,bob,{T0},wallstreetbets,3\n")
+    filtered = _ndjson(tmp_path / "other.ndjson", [{**submission(5), "subreddit": "stocks"}])
+    manifest = import_dumps([export, orphans, filtered], tmp_path / "out", subreddits=frozenset({"wallstreetbets"}))
+    [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    assert (post["id"], post["kind"], post["score"]) == ("t3_q1", "post", 0)  # "nan" is no score
+    skipped = manifest["fidelity"]["rows_skipped"]
+    assert skipped["time not in Reddit's years (milliseconds?)"] == 1  # 1.6e12: milliseconds
+    assert skipped["comment without link_id (its post unknown)"] == 1  # not a post either
+    assert manifest["fidelity"]["fields_missing"] == {"author_created_utc": 1, "num_comments": 1, "permalink": 1,
+                                                      "url": 1, "stickied": 1}  # fmt: skip
