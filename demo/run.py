@@ -20,7 +20,8 @@ import signal
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -30,8 +31,9 @@ from google.cloud.pubsub_v1 import PublisherClient
 
 from common import topics
 from common.adapters import firestore as fs
+from common.detection.backtest import corpus_lines
 from common.messages import DigestTick, encode
-from common.settings import Settings
+from common.settings import DEFAULT_SUBREDDITS, Settings
 from common.timekeys import hour_key
 from demo import cpu
 from demo import labels as lbl
@@ -48,6 +50,29 @@ DEMO_USER = "demo-user"  # the subscriber whose notifications the demo prints
 DEMO_LOGS = ROOT / ".stack" / "demo" / "logs"  # one folder per run below it, "latest" the newest
 DEMO_WEB_APP = ROOT / ".stack" / "demo" / "webapp"  # the web app's accounts database, kept between runs
 HOUR = 3600.0
+
+
+def corpus_subreddits(corpus: Path) -> list[str]:
+    """The subreddits a corpus holds items of, busiest first (one streaming pass)."""
+    counts: Counter[str] = Counter()
+    for line in corpus_lines(corpus, "items"):
+        if line.strip():
+            counts[str(json.loads(line).get("subreddit") or "")] += 1
+    return [name for name, _ in counts.most_common() if name]
+
+
+def subreddits_env(corpus: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """What a replay of ``corpus`` fetches: its own subreddits when the default list lacks
+    some of them, so an imported dump of r/Superstonk is not replayed into silence. Nothing
+    changes when SUBREDDITS is set, or when the defaults hold every subreddit of the corpus
+    (the bundled and generated corpora: a default one it lacks is fetched and found empty,
+    as in production)."""
+    if "SUBREDDITS" in environ:
+        return {}
+    held = corpus_subreddits(corpus)
+    if {s.lower() for s in held} <= {s.lower() for s in DEFAULT_SUBREDDITS}:
+        return {}
+    return {"SUBREDDITS": ",".join(held)}
 
 
 @dataclass
@@ -132,6 +157,10 @@ class Demo:
         dashboard_port = free_port()
         origins = [*Settings().cors_origins, f"http://127.0.0.1:{dashboard_port}"]
         env = {"CORS_ORIGINS": ",".join(origins)}
+        if not self.options.live:
+            env |= subreddits_env(self.options.corpus, os.environ)
+            if "SUBREDDITS" in env and self.display is not None:
+                self.display.say(f"fetching the corpus's subreddits: {env['SUBREDDITS']}")
         from devtools import devauth
 
         # The same development key as `make up`: `make token` then works against either stack.

@@ -44,7 +44,7 @@ class Corpus:
     def items(self) -> Iterator[RedditItem]:
         """Every item in time order (ties by id), whatever the file's order: the format says
         order does not matter, so the replay must not depend on it."""
-        rows = [json.loads(line) for line in _lines(self.path, "items") if line.strip()]
+        rows = [json.loads(line) for line in corpus_lines(self.path, "items") if line.strip()]
         rows.sort(key=lambda raw: (float(raw["created_utc"]), str(raw["id"])))
         for raw in rows:
             author = self.authors.get(raw.get("author") or "")
@@ -54,7 +54,7 @@ class Corpus:
             yield RedditItem.model_validate({k: v for k, v in raw.items() if k in ITEM_FIELDS})
 
 
-def _lines(path: Path, stem: str) -> Iterator[str]:
+def corpus_lines(path: Path, stem: str) -> Iterator[str]:
     """``stem.jsonl.gz`` or ``stem.jsonl`` (the gzipped one wins, as for the local Reddit)."""
     packed = path / f"{stem}.jsonl.gz"
     with (
@@ -67,7 +67,7 @@ def _lines(path: Path, stem: str) -> Iterator[str]:
 
 def load(path: Path) -> Corpus:
     authors: dict[str, dict[str, Any]] = {}
-    for line in _lines(path, "authors"):
+    for line in corpus_lines(path, "authors"):
         if line.strip():
             row = json.loads(line)
             authors[row["name"]] = row

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from demo import labels as lbl
 from demo.display import AlertRow
-from demo.run import tick_times
+from demo.run import DEFAULT_CORPUS, corpus_subreddits, subreddits_env, tick_times
 
 H = 3600.0
 PUMP = lbl.Label("pump", "SPCE", start=100 * H, peak=110 * H)
@@ -64,3 +64,15 @@ def test_an_alert_row_reads_the_stored_alert_and_credits_its_scenario() -> None:
     row = AlertRow.from_doc(doc, [PUMP])
     assert (row.symbol, row.kind, row.label, row.lead_h) == ("SPCE", "pump", PUMP, 2.0)
     assert row.lead_text() == "2.0 h before peak (pump)"
+
+
+def test_a_replay_fetches_the_subreddits_its_corpus_holds_unless_told_otherwise(tmp_path: Path) -> None:
+    """An imported dump of r/Superstonk replayed with the default list would fetch nothing."""
+    items = [{"id": f"t3_{i}", "subreddit": "Superstonk" if i % 3 else "GME", "created_utc": 1.0} for i in range(9)]
+    (tmp_path / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
+    assert corpus_subreddits(tmp_path) == ["Superstonk", "GME"]  # busiest first
+    assert subreddits_env(tmp_path, {}) == {"SUBREDDITS": "Superstonk,GME"}
+    assert subreddits_env(tmp_path, {"SUBREDDITS": "stocks"}) == {}  # the user's choice stands
+    assert subreddits_env(DEFAULT_CORPUS, {}) == {}  # the bundled corpus holds the default ones
+    (tmp_path / "items.jsonl").write_text(json.dumps({**items[0], "subreddit": "stocks"}) + "\n")
+    assert subreddits_env(tmp_path, {}) == {}  # some of the defaults: they stay, as configured
