@@ -16,6 +16,7 @@ reddit.com and ticks follow the real clock.
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -52,27 +53,40 @@ DEMO_WEB_APP = ROOT / ".stack" / "demo" / "webapp"  # the web app's accounts dat
 HOUR = 3600.0
 
 
-def corpus_subreddits(corpus: Path) -> list[str]:
-    """The subreddits a corpus holds items of, busiest first (one streaming pass)."""
+SUBREDDIT_NAME = re.compile(r"[A-Za-z0-9_]+")  # what Settings accepts (common.fields.Subreddit)
+CORPUS_SUBREDDITS_MAX = 20  # a dump imported unfiltered can hold hundreds: the busiest are fetched
+
+
+def corpus_subreddits(corpus: Path) -> tuple[list[str], list[str]]:
+    """The subreddits a corpus holds items of, busiest first, one spelling each (Reddit's
+    names are case-insensitive), ``r/`` dropped; and the names no subreddit can have."""
     counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
     for line in corpus_lines(corpus, "items"):
         if line.strip():
-            counts[str(json.loads(line).get("subreddit") or "")] += 1
-    return [name for name, _ in counts.most_common() if name]
+            name = str(json.loads(line).get("subreddit") or "").strip().removeprefix("r/")
+            counts[name.lower()] += 1
+            spellings.setdefault(name.lower(), Counter())[name] += 1
+    names = [spellings[key].most_common(1)[0][0] for key, _ in counts.most_common() if key]
+    return [n for n in names if SUBREDDIT_NAME.fullmatch(n)], [n for n in names if not SUBREDDIT_NAME.fullmatch(n)]
 
 
-def subreddits_env(corpus: Path, environ: Mapping[str, str]) -> dict[str, str]:
-    """What a replay of ``corpus`` fetches: its own subreddits when the default list lacks
-    some of them, so an imported dump of r/Superstonk is not replayed into silence. Nothing
-    changes when SUBREDDITS is set, or when the defaults hold every subreddit of the corpus
-    (the bundled and generated corpora: a default one it lacks is fetched and found empty,
-    as in production)."""
+def subreddits_env(corpus: Path, environ: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """What a replay of ``corpus`` fetches, and what to say about it: its own subreddits
+    when the default list lacks some of them, so an imported dump of r/Superstonk is not
+    replayed into silence. Nothing changes when SUBREDDITS is set, or when the defaults hold
+    every subreddit of the corpus (the bundled and generated corpora: a default one it lacks
+    is fetched and found empty, as in production)."""
     if "SUBREDDITS" in environ:
-        return {}
-    held = corpus_subreddits(corpus)
+        return {}, []
+    held, unnamed = corpus_subreddits(corpus)
+    notes = [f"not fetched, not a subreddit name: {', '.join(unnamed)}"] if unnamed else []
     if {s.lower() for s in held} <= {s.lower() for s in DEFAULT_SUBREDDITS}:
-        return {}
-    return {"SUBREDDITS": ",".join(held)}
+        return {}, notes
+    if len(held) > CORPUS_SUBREDDITS_MAX:
+        notes.append(f"the {CORPUS_SUBREDDITS_MAX} busiest of {len(held)} subreddits fetched (SUBREDDITS to choose)")
+    chosen = held[:CORPUS_SUBREDDITS_MAX]
+    return {"SUBREDDITS": ",".join(chosen)}, [f"fetching the corpus's subreddits: {', '.join(chosen)}", *notes]
 
 
 @dataclass
@@ -158,9 +172,11 @@ class Demo:
         origins = [*Settings().cors_origins, f"http://127.0.0.1:{dashboard_port}"]
         env = {"CORS_ORIGINS": ",".join(origins)}
         if not self.options.live:
-            env |= subreddits_env(self.options.corpus, os.environ)
-            if "SUBREDDITS" in env and self.display is not None:
-                self.display.say(f"fetching the corpus's subreddits: {env['SUBREDDITS']}")
+            chosen, notes = subreddits_env(self.options.corpus, os.environ)
+            env |= chosen
+            for note in notes:
+                if self.display is not None:
+                    self.display.say(note)
         from devtools import devauth
 
         # The same development key as `make up`: `make token` then works against either stack.

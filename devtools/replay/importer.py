@@ -19,6 +19,7 @@ import argparse
 import csv
 import gzip
 import io
+import itertools
 import json
 import math
 import sqlite3
@@ -131,7 +132,11 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
     if not REDDIT_BEGAN <= created < DATA_TIME_LIMIT:
         report.skipped["time not in Reddit's years (milliseconds?)"] += 1
         return None
-    is_comment = raw_id.startswith("t1_") or (not raw_id.startswith("t3_") and "body" in row and "title" not in row)
+    # a row with a thread column (even empty) and no title is a comment; one with neither is a post
+    threaded = "link_id" in row or "parent_id" in row
+    is_comment = raw_id.startswith("t1_") or (
+        not raw_id.startswith("t3_") and "body" in row and "title" not in row and threaded
+    )
     if is_comment and not row.get("link_id"):
         report.skipped["comment without link_id (its post unknown)"] += 1
         return None
@@ -189,49 +194,60 @@ def _lost(value: Any) -> bool:
     return value in (None, "", *GONE)
 
 
-def merge(a: tuple[float, dict[str, Any]], b: tuple[float, dict[str, Any]]) -> dict[str, Any]:
-    """Two copies of one item (retrieval time, item) as one, whatever order they came in: the
-    later retrieval's (on a tie, the larger by content), with the text and author it lost kept
-    from the other."""
-    (_, first), (_, second) = sorted((a, b), key=lambda c: (c[0], json.dumps(c[1], sort_keys=True)))
-    merged = dict(second)
-    for name in ("body", "title", "author"):
-        if name in first and _lost(merged.get(name)) and not _lost(first[name]):
-            merged[name] = first[name]
+def fold(copies: list[tuple[float, str]]) -> dict[str, Any]:
+    """Every copy of one item (retrieval time, JSON) as one, whatever order they came in:
+    taken oldest retrieval first (equal times by content), each later copy's fields win, but
+    a body, title or author it lost keeps the last one a copy had."""
+    merged: dict[str, Any] = {}
+    for _, row in sorted(copies):
+        later = json.loads(row)
+        for name in ("body", "title", "author"):
+            if name in merged and _lost(later.get(name)) and not _lost(merged[name]):
+                later[name] = merged[name]
+        merged = later
     return merged
 
 
 class Stage:
-    """Rows keyed by id on disk, copies merged (:func:`merge`); output comes out sorted."""
+    """Every copy on disk; :meth:`settle` folds each item's copies into one (:func:`fold`),
+    and the output comes out sorted."""
 
     def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("CREATE TABLE items (id TEXT PRIMARY KEY, created REAL, retrieved REAL, row TEXT)")
+        self.db.execute("CREATE TABLE copies (id TEXT, retrieved REAL, row TEXT)")
+        self.db.execute("CREATE TABLE items (id TEXT PRIMARY KEY, created REAL, row TEXT)")
         self.db.execute("CREATE TABLE accounts (name TEXT PRIMARY KEY, created REAL)")
         self.offered = 0
 
     def add(self, item: dict[str, Any], retrieved: float) -> None:
         self.offered += 1
         account = item.pop("_author_created_utc", None)
-        row = (item["id"], item["created_utc"], retrieved, json.dumps(item, ensure_ascii=False))
-        if self.db.execute("INSERT OR IGNORE INTO items VALUES (?, ?, ?, ?)", row).rowcount == 0:
-            stored_retrieved, stored = self.db.execute(
-                "SELECT retrieved, row FROM items WHERE id = ?", (item["id"],)
-            ).fetchone()
-            merged = merge((float(stored_retrieved), json.loads(stored)), (retrieved, item))
-            self.db.execute(
-                "UPDATE items SET created = ?, retrieved = ?, row = ? WHERE id = ?",
-                (merged["created_utc"], max(retrieved, float(stored_retrieved)),
-                 json.dumps(merged, ensure_ascii=False), item["id"]),
-            )  # fmt: skip
+        self.db.execute("INSERT INTO copies VALUES (?, ?, ?)", (item["id"], retrieved, json.dumps(item)))
         if item["author"]:
             self.db.execute(
                 "INSERT INTO accounts VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
                 "created=COALESCE(MIN(excluded.created, accounts.created), excluded.created, accounts.created)",
                 (item["author"], account),
             )
+
+    def settle(self) -> None:
+        """One item per id from its copies, read in id order (SQLite sorts on disk)."""
+        group: list[tuple[float, str]] = []
+        current = None
+        query = self.db.execute("SELECT id, retrieved, row FROM copies ORDER BY id")
+        for item_id, retrieved, row in itertools.chain(query, [(None, 0.0, "")]):  # the end closes the last
+            if item_id != current and group:
+                merged = fold(group)
+                self.db.execute(
+                    "INSERT INTO items VALUES (?, ?, ?)",
+                    (current, merged["created_utc"], json.dumps(merged, ensure_ascii=False)),
+                )
+                group = []
+            current = item_id
+            group.append((float(retrieved), row))
+        self.db.execute("DROP TABLE copies")
 
     def items(self) -> Iterator[str]:
         for (row,) in self.db.execute("SELECT row FROM items ORDER BY created, id"):
@@ -284,6 +300,7 @@ def import_dumps(
                 count_missing(row, item["kind"], report)
                 retrieved = _epoch(row.get("retrieved_on") or row.get("retrieved_utc")) or 0.0
                 stage.add(item, retrieved)
+        stage.settle()
         with gzip.open(out / "items.jsonl.gz", "wt", encoding="utf-8") as f:
             for line in stage.items():
                 f.write(line + "\n")

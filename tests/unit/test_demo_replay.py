@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from common.settings import Settings
 from demo import labels as lbl
 from demo.display import AlertRow
 from demo.run import DEFAULT_CORPUS, corpus_subreddits, subreddits_env, tick_times
@@ -68,11 +69,15 @@ def test_an_alert_row_reads_the_stored_alert_and_credits_its_scenario() -> None:
 
 def test_a_replay_fetches_the_subreddits_its_corpus_holds_unless_told_otherwise(tmp_path: Path) -> None:
     """An imported dump of r/Superstonk replayed with the default list would fetch nothing."""
-    items = [{"id": f"t3_{i}", "subreddit": "Superstonk" if i % 3 else "GME", "created_utc": 1.0} for i in range(9)]
+    names = ["Superstonk", "superstonk", "r/GME", "Superstonk", "GME", "r/x y", "GME", "Superstonk"]
+    items = [{"id": f"t3_{i}", "subreddit": name, "created_utc": 1.0} for i, name in enumerate(names)]
     (tmp_path / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
-    assert corpus_subreddits(tmp_path) == ["Superstonk", "GME"]  # busiest first
-    assert subreddits_env(tmp_path, {}) == {"SUBREDDITS": "Superstonk,GME"}
-    assert subreddits_env(tmp_path, {"SUBREDDITS": "stocks"}) == {}  # the user's choice stands
-    assert subreddits_env(DEFAULT_CORPUS, {}) == {}  # the bundled corpus holds the default ones
+    # busiest first, one spelling each (Reddit's names ignore case), r/ dropped, non-names apart
+    assert corpus_subreddits(tmp_path) == (["Superstonk", "GME"], ["x y"])
+    env, notes = subreddits_env(tmp_path, {})
+    assert env == {"SUBREDDITS": "Superstonk,GME"} and any("x y" in n for n in notes)
+    assert Settings.model_validate(env).subreddits == ("Superstonk", "GME")  # what the functions will read
+    assert subreddits_env(tmp_path, {"SUBREDDITS": "stocks"}) == ({}, [])  # the user's choice stands
+    assert subreddits_env(DEFAULT_CORPUS, {}) == ({}, [])  # the bundled corpus holds the default ones
     (tmp_path / "items.jsonl").write_text(json.dumps({**items[0], "subreddit": "stocks"}) + "\n")
-    assert subreddits_env(tmp_path, {}) == {}  # some of the defaults: they stay, as configured
+    assert subreddits_env(tmp_path, {}) == ({}, [])  # some of the defaults: they stay, as configured

@@ -3,6 +3,7 @@ duplicates) and a CSV export become corpora the backtest and the local Reddit bo
 
 import csv
 import gzip
+import itertools
 import json
 import random
 from pathlib import Path
@@ -159,13 +160,35 @@ def test_spreadsheet_exports_bad_times_and_orphan_comments_are_read_or_refused_b
         + f"q2,GME,text,alice,{T0 * 1000},wallstreetbets,1\n".encode()
     )
     orphans = tmp_path / "comments.csv"  # comments exported without their post's id
-    orphans.write_text(f"id,body,author,created_utc,subreddit,score\nc1,$GME yes,bob,{T0},wallstreetbets,3\n")
+    orphans.write_text(f"id,body,link_id,author,created_utc,subreddit,score\nc1,$GME yes,,bob,{T0},wallstreetbets,3\n")
     filtered = _ndjson(tmp_path / "other.ndjson", [{**submission(5), "subreddit": "stocks"}])
-    manifest = import_dumps([export, orphans, filtered], tmp_path / "out", subreddits=frozenset({"wallstreetbets"}))
-    [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    bodies = tmp_path / "posts.csv"  # posts exported with a body column and no title: posts still
+    bodies.write_text(f"id,body,author,created_utc,subreddit,score\nq3,GME to the moon,carol,{T0},wallstreetbets,5\n")
+    manifest = import_dumps(
+        [export, orphans, filtered, bodies], tmp_path / "out", subreddits=frozenset({"wallstreetbets"})
+    )
+    post, other = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
     assert (post["id"], post["kind"], post["score"]) == ("t3_q1", "post", 0)  # "nan" is no score
+    assert (other["id"], other["kind"], other["body"]) == ("t3_q3", "post", "GME to the moon")
     skipped = manifest["fidelity"]["rows_skipped"]
     assert skipped["time not in Reddit's years (milliseconds?)"] == 1  # 1.6e12: milliseconds
     assert skipped["comment without link_id (its post unknown)"] == 1  # not a post either
-    assert manifest["fidelity"]["fields_missing"] == {"author_created_utc": 1, "num_comments": 1, "permalink": 1,
-                                                      "url": 1, "stickied": 1}  # fmt: skip
+    assert manifest["fidelity"]["fields_missing"] == {"author_created_utc": 2, "num_comments": 2, "permalink": 2,
+                                                      "url": 2, "stickied": 2}  # fmt: skip
+
+
+def test_three_copies_fold_the_same_in_every_order(tmp_path: Path) -> None:
+    """An edit retrieved second and a removal retrieved last: the edit survives, whatever order
+    the files come in (a pairwise merge let the first dump's text win in some orders)."""
+    copies = [
+        submission(1, selftext="v1", retrieved_on=T0 + 1_000),
+        submission(1, selftext="v2 edited", retrieved_on=T0 + 2_000),
+        submission(1, selftext="[removed]", author="[deleted]", score=9, retrieved_on=T0 + 3_000),
+    ]
+    seen = set()
+    for n, order in enumerate(itertools.permutations(copies)):
+        paths = [_ndjson(tmp_path / f"{n}-{i}.ndjson", [row]) for i, row in enumerate(order)]
+        import_dumps(paths, tmp_path / f"out{n}")
+        [post] = read_jsonl(tmp_path / f"out{n}" / "items.jsonl.gz")
+        seen.add((post["body"], post["author"], post["score"]))
+    assert seen == {("v2 edited", "user1", 9)}
