@@ -16,7 +16,6 @@ reddit.com and ticks follow the real clock.
 import contextlib
 import json
 import os
-import re
 import signal
 import sys
 import time
@@ -29,10 +28,12 @@ from types import FrameType
 from typing import Any
 
 from google.cloud.pubsub_v1 import PublisherClient
+from pydantic import TypeAdapter, ValidationError
 
 from common import topics
 from common.adapters import firestore as fs
 from common.detection.backtest import corpus_lines
+from common.fields import Subreddit
 from common.messages import DigestTick, encode
 from common.settings import DEFAULT_SUBREDDITS, Settings
 from common.timekeys import hour_key
@@ -53,7 +54,17 @@ DEMO_WEB_APP = ROOT / ".stack" / "demo" / "webapp"  # the web app's accounts dat
 HOUR = 3600.0
 
 
-SUBREDDIT_NAME = re.compile(r"[A-Za-z0-9_]+")  # what Settings accepts (common.fields.Subreddit)
+_SUBREDDIT: TypeAdapter[str] = TypeAdapter(Subreddit)  # what Settings accepts for a name
+
+
+def is_subreddit(name: str) -> bool:
+    try:
+        _SUBREDDIT.validate_python(name)
+    except ValidationError:
+        return False
+    return True
+
+
 CORPUS_SUBREDDITS_MAX = 20  # a dump imported unfiltered can hold hundreds: the busiest are fetched
 
 
@@ -68,7 +79,7 @@ def corpus_subreddits(corpus: Path) -> tuple[list[str], list[str]]:
             counts[name.lower()] += 1
             spellings.setdefault(name.lower(), Counter())[name] += 1
     names = [spellings[key].most_common(1)[0][0] for key, _ in counts.most_common() if key]
-    return [n for n in names if SUBREDDIT_NAME.fullmatch(n)], [n for n in names if not SUBREDDIT_NAME.fullmatch(n)]
+    return [n for n in names if is_subreddit(n)], [n for n in names if not is_subreddit(n)]
 
 
 def subreddits_env(corpus: Path, environ: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
