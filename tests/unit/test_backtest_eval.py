@@ -1,7 +1,9 @@
 """The backtest's replay and the scoring of its alerts against the labels."""
 
+import json
 import random
 import shutil
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,29 @@ def test_the_bundled_corpus_clears_the_synthetic_bars_with_the_defaults() -> Non
     none organic, at most one false alert a day, the always-popular ticker left alone."""
     summary = evaluate_corpus(Path(__file__).resolve().parents[2] / "data" / "replay" / "default", DEFAULT_CONFIG)
     assert summary["passes"], {k: v for k, v in summary.items() if k != "scenarios"}
+
+
+def test_a_corpus_in_time_order_streams_through_the_backtest(tmp_path: Path) -> None:
+    """The importer writes a month sorted; reading it must not hold it all (the in-memory sort
+    is only for a corpus out of order). Peak memory while every item is read, against the
+    file's own size: a whole copy in memory is several times that."""
+    corpus = tmp_path / "month"
+    corpus.mkdir()
+    (corpus / "manifest.json").write_text(json.dumps({"start": 0.0, "end": 1.0}))
+    (corpus / "authors.jsonl").write_text("")
+    body = "long thesis about $GME and its float " * 60
+    with (corpus / "items.jsonl").open("w") as f:
+        for i in range(3000):
+            item = {"id": f"t3_{i:05d}", "kind": "post", "subreddit": "wallstreetbets", "author": f"u{i % 50}",
+                    "title": "GME", "body": body, "created_utc": 1_620_000_000.0 + i, "score": 1,
+                    "permalink": f"/r/wallstreetbets/comments/{i:05d}/"}  # fmt: skip
+            f.write(json.dumps(item) + "\n")
+    size = (corpus / "items.jsonl").stat().st_size
+    tracemalloc.start()
+    try:
+        read = sum(1 for _ in load(corpus).items())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert read == 3000
+    assert peak < size / 4, f"peak {peak} bytes for a {size}-byte corpus"
