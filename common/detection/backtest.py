@@ -44,8 +44,9 @@ class Corpus:
     def items(self) -> Iterator[RedditItem]:
         """Every item in time order (ties by id), whatever the file's order: the format says
         order does not matter, so the replay must not depend on it. A file already in that
-        order (the importer and the generator write it so) is read twice, streaming, so a
-        month of a busy subreddit fits in memory; any other is sorted in memory."""
+        order (the importer writes it so) is read twice, streaming, so a month of a busy
+        subreddit fits in memory; any other (the generator's puts a post before a comment
+        of the same second) is sorted in memory."""
         rows: Iterable[dict[str, Any]] = (json.loads(line) for line in corpus_lines(self.path, "items") if line.strip())
         if not _in_order(corpus_lines(self.path, "items")):
             rows = sorted(rows, key=_order)
