@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -39,6 +40,11 @@ GLOBAL = "global"
 # Datastore mode; counting them keeps a writer safe either way).
 WRITES_MAX = 500
 FIELD_TRANSFORMS_MAX = 500
+
+# Pub/Sub keeps a message at most 7 days (terraform: subscriptions' default, the dead-letter
+# holds' retention): an idempotency record that lives longer sees every redelivery and replay
+# of its message, then goes (TTL_FIELDS).
+REDELIVERY_TTL = timedelta(days=8)
 
 # Fields exempt from single-field indexing (name -> collection group, field): never queried,
 # and wide (one index entry per key or element would cost every write thousands of them, and

@@ -35,7 +35,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -51,8 +51,6 @@ from common.settings import Settings
 from functions.archive import markers
 
 FUNCTION = "archive"
-# Pub/Sub keeps a message at most 7 days; the record outlives any redelivery of it.
-MARKER_TTL = timedelta(days=8)
 MARKERS_PER_COMMIT = fs.WRITES_MAX
 # Items archived per commit: each writes at most its shard document and its group's head.
 ITEMS_PER_COMMIT = MARKERS_PER_COMMIT // 2
@@ -84,7 +82,7 @@ def archive_batch(
     for item in batch.items:  # an item listed twice is archived once, as first listed
         first.setdefault(item.id, item)
     items = list(first.values())
-    expires_at = now() + MARKER_TTL
+    expires_at = now() + fs.REDELIVERY_TTL
     # A batch worked on before may have had its rows inserted by an attempt that died
     # before recording them: another delivery of it asks BigQuery which rows are in already.
     retried = not fs.create_if_absent(

@@ -11,7 +11,7 @@ that copy's time is up it died midway, and this one fans out again, which fetch 
 """
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -28,9 +28,6 @@ from common.settings import Settings
 logger = log.get_logger(__name__)
 
 LEASE_S = 60.0  # the function's timeout (terraform/functions.tf): a copy dispatching longer is dead
-# Pub/Sub keeps a tick at most 7 days: the run's record outlives any redelivery of it, then goes
-# (Firestore TTL on ``expires_at``), so one record per tick does not pile up for ever.
-RUN_TTL = timedelta(days=8)
 
 
 class StillDispatching(RuntimeError):
@@ -49,7 +46,7 @@ def fan_out(
         "state": "dispatching",
         "subreddits": subreddits,
         "dispatching_at": now,
-        "expires_at": datetime.fromtimestamp(now, UTC) + RUN_TTL,
+        "expires_at": datetime.fromtimestamp(now, UTC) + fs.REDELIVERY_TTL,  # not one per tick for ever
     }
     if not fs.create_if_absent(run, record):
         snapshot = run.get()

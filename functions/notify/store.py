@@ -17,7 +17,7 @@ import contextlib
 import random
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -28,7 +28,6 @@ from common import notify as rules
 from common.adapters import firestore as fs
 
 LEASE_S = 120.0  # longer than one delivery's retries take
-DELIVERY_TTL = timedelta(days=8)  # past any redelivery of the event
 
 
 class Busy(RuntimeError):
@@ -156,7 +155,7 @@ def _counter(db: firestore.Client, user_id: str, channel: str, hour: str) -> fir
 
 
 def _expiry(now: float) -> datetime:
-    return datetime.fromtimestamp(now, UTC) + DELIVERY_TTL
+    return datetime.fromtimestamp(now, UTC) + fs.REDELIVERY_TTL
 
 
 def add_to_digest(  # noqa: PLR0917 - one entry's whole identity

@@ -9,6 +9,7 @@ import google.cloud.pubsub_v1 as pubsub_v1
 from google.cloud import firestore
 
 from common import topics
+from common.adapters import firestore as fs
 from common.settings import DEFAULT_SUBREDDITS
 from devtools.pubsub import Observer
 from emulators.stack import Stack
@@ -31,8 +32,6 @@ def test_a_tick_fans_out_one_fetch_per_configured_subreddit(
 
 
 def test_a_duplicated_tick_does_not_double_the_fan_out(emulators: Stack, observe: Callable[[str], Observer]) -> None:
-    from functions.dispatch.main import RUN_TTL
-
     assert emulators.emulators
     fetches = observe(topics.SUBREDDIT_FETCHES)
     run_id = f"run-{uuid.uuid4().hex[:6]}"
@@ -45,7 +44,7 @@ def test_a_duplicated_tick_does_not_double_the_fan_out(emulators: Stack, observe
     assert later == []
     # the run's record outlives Pub/Sub's 7-day retention of the tick, then its TTL ends it
     record = firestore.Client(project=emulators.emulators.project).collection("runs").document(run_id).get()
-    assert timedelta(days=7) < record.get("expires_at") - datetime.now(UTC) <= RUN_TTL
+    assert timedelta(days=7) < record.get("expires_at") - datetime.now(UTC) <= fs.REDELIVERY_TTL
 
 
 def test_a_malformed_tick_is_dead_lettered_and_does_not_block_the_next(
