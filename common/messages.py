@@ -33,7 +33,9 @@ class ScrapeTick(Message):
     message id, which becomes the run id when none is given."""
 
     run_id: RunId | None = None
-    subreddits: tuple[Subreddit, ...] | None = None
+    # Absent: the configured subreddits. Empty is refused: a tick that names none is a
+    # mistake, not a wish to fetch everything.
+    subreddits: tuple[Subreddit, ...] | None = Field(default=None, min_length=1)
 
 
 class SubredditFetch(Message):

@@ -186,6 +186,7 @@ MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created
     ("model", "payload"),
     [
         (ScrapeTick, {"subreddits": ["wallstreetbets", "r/stocks"]}),  # would fail every retry of the fan-out
+        (ScrapeTick, {"subreddits": []}),  # names none: would have fanned out to every configured one
         (MentionBatch, {"ticker": "__GME__", "mentions": [MENTION]}),  # a reserved Firestore id
         (MentionBatch, {"ticker": "AB/C", "mentions": [MENTION]}),
         (MentionBatch, {"ticker": "..", "mentions": [MENTION]}),
