@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = ROOT / ".stack" / "devauth"
 BASE_URL = "http://localhost:3000"  # Better Auth's default issuer and audience: the app's base URL
 JWKS_PATH = "/api/auth/jwks"

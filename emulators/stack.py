@@ -245,7 +245,7 @@ class Stack:
     emulators: Emulators | None = None
     services: dict[str, Service] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    devauth_dir: Path | None = None  # the api's local signing key (default: beside log_dir)
+    devauth_dir: Path | None = None  # the api's local signing key (default: in log_dir, this run's own)
     jwks: Service | None = None
     # The local Reddit (emulators/reddit) that fetch reads; off when real credentials are set.
     local_reddit: bool = True
@@ -355,7 +355,7 @@ class Stack:
         """Serve the development signing key's JWKS (devtools/devauth.py) and point the
         api at it, so `make token` prints tokens the local api accepts."""
         port = free_port()
-        directory = self.devauth_dir or self.log_dir.parent / "devauth"
+        directory = self.devauth_dir or self.log_dir / "devauth"
         service = Service(
             "devauth-jwks",
             [sys.executable, "-m", "devtools.devauth", "serve", "--port", str(port), "--dir", str(directory)],
@@ -547,7 +547,9 @@ def with_auth_option(stack: Stack) -> Stack:
 
 def _serve(log_dir: Path) -> int:
     """Run the stack in the foreground until SIGTERM/SIGINT; write its state for others."""
-    stack = with_auth_option(with_local_reddit_options(Stack(log_dir=log_dir)))
+    # The development key is kept between runs (devtools/devauth.py), so a token minted for
+    # one `make up` still signs in after the next.
+    stack = with_auth_option(with_local_reddit_options(Stack(log_dir=log_dir, devauth_dir=STATE_DIR / "devauth")))
     stopping = False
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -675,7 +677,16 @@ def token(role: str | None, sub: str | None = None) -> int:
     if not isinstance(web, dict):
         from devtools import devauth
 
-        return devauth.main(["token", *(["--role", role] if role else []), *(["--sub", sub] if sub else [])])
+        env = state.get("env") if state else None
+        served = env.get("DEVAUTH_DIR") if isinstance(env, dict) else None  # the key the running api trusts
+        return devauth.main(
+            [
+                "token",
+                *(["--role", role] if role else []),
+                *(["--sub", sub] if sub else []),
+                *(["--dir", str(served)] if served else []),
+            ]
+        )
     wanted = role or "user"
     account = next((Account(**a) for a in web["accounts"] if a["role"] == wanted), None)
     if account is None:
