@@ -124,9 +124,11 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
     if claim is None:  # settled before: sent, refused, or already in a digest
         result.skipped += 1
         return
-    if rules.settings_of(user).digest or message.held:
+    if claim.digest_hour or rules.settings_of(user).digest or message.held:
         # claimed like any delivery, so a redelivery in a later hour is not digested twice;
-        # held by quiet hours: in the digest of their last hour, sent once they are over
+        # held by quiet hours: in the digest of their last hour, sent once they are over. An
+        # earlier attempt that chose a digest (and died before settling) decided for good: its
+        # entry may be in a digest already, and sending it now as well would deliver it twice.
         target = rules.last_quiet_hour(user, channels.clock()) if message.held else hour
         claim, target = store.remember_digest(db, claim, target)
         store.add_to_digest(db, user_id, target, delivery_id, channel, entry, channels.clock(), hour)

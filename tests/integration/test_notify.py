@@ -414,6 +414,43 @@ def test_an_event_redelivered_after_its_digest_was_sent_is_not_recorded_again_in
     assert store.finish(db(), again, "digested")
 
 
+def test_a_delivery_an_earlier_attempt_put_in_a_digest_is_never_also_sent_directly(emulators: Stack) -> None:
+    """An attempt held the event for a digest (quiet hours), recorded it, and died before
+    settling. The redelivery comes after the quiet hours, when the user would get it
+    directly: the digest it is in already decides, or the user gets it twice."""
+    from dataclasses import dataclass, field
+
+    from common.adapters.channels import Channels
+    from functions.notify import main, store
+
+    @dataclass(frozen=True)
+    class Recorded(Channels):
+        calls: list[str] = field(default_factory=list)
+
+        def webhook(self, *args: Any, **kwargs: Any) -> None:
+            self.calls.append("webhook")
+
+        def email(self, *args: Any, **kwargs: Any) -> None:
+            self.calls.append("email")
+
+    user = f"qed{time.time_ns()}"
+    _user(emulators, user, notifications={"email": True})
+    event = EVENT.model_copy(update={"alert_id": f"NTLA-{user}"})
+    delivery, now = notify.delivery_id(user, event, "email"), time.time()
+    hour = hour_key(now)
+    claim = store.claim(db(), delivery, now)  # the first attempt: held, recorded, then died
+    assert claim is not None
+    claim, target = store.remember_digest(db(), claim, hour)
+    assert store.add_to_digest(db(), user, target, delivery, "email", notify.payload(event, {}, "https://app"), now)
+
+    later = now + store.LEASE_S + 1  # the lease ran out; no quiet hours, no digest mode, under the cap
+    channels = Recorded(Settings(), clock=lambda: later)
+    result = main.notify_event(event, settings=Settings(), db=db(), channels=channels)
+    assert channels.calls == [] and result.digested == 1 and result.sent == []
+    assert [e.id for e in _entries(user, hour)] == [delivery]
+    assert (db().collection(fs.DELIVERIES).document(delivery).get().to_dict() or {})["status"] == "digested"
+
+
 def test_events_recorded_side_by_side_in_one_digest_are_all_kept(emulators: Stack) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
