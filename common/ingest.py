@@ -10,6 +10,7 @@ authors need a lookup, and how mentions are grouped into one message per ticker.
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TypeVar
 
 from common import extraction
@@ -87,6 +88,9 @@ class Cursor:
     # behind the comment cursor among them needs no store check; one not among them was
     # listed late (a held comment approved) and is checked (:func:`new_comments`)
     listed: frozenset[str] = frozenset()
+    # The update time of the stored cursor this one was read from (None: there was none): a
+    # save finding another there knows another run of the subreddit saved in between.
+    version: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def from_doc(cls, data: Mapping[str, object] | None) -> "Cursor":
@@ -401,6 +405,50 @@ def new_comments(listed: Iterable[ListedComment], cursor: Cursor, *, bots: Itera
 
 
 LISTED_KEPT = 300  # newest listed comment ids the cursor keeps: three pages
+
+
+def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
+    """What a run saves when another run of the subreddit saved ``saved`` after this one read
+    its cursor (a duplicated or retried fetch overlapping the next tick). Each listing's
+    position is the further of the two: each run read its listings back to a position at or
+    behind the one both started from, so together they cover everything up to the further
+    one. What spares reads comes from both, bounded as one run bounds it. Saved whole, the
+    slower run would move the cursor back and drop the other's lookups: nothing lost, but the
+    next run would re-read and re-emit everything between the two positions."""
+    newest = max((saved.newest_created_utc, saved.newest_id), (ours.newest_created_utc, ours.newest_id))
+    comments = max((saved.comments_created_utc, saved.comments_id), (ours.comments_created_utc, ours.comments_id))
+    posts = dict(saved.posts)
+    for pid, numbers in ours.posts.items():  # the larger count: either run wrote it to posts/
+        posts[pid] = max(numbers, posts.get(pid, numbers))
+    recent = sorted(posts.items(), key=lambda kv: (kv[1][2], kv[0]), reverse=True)[:RECENT_POSTS]
+    ahead = sorted(
+        ((cid, at) for cid, at in {**saved.ahead, **ours.ahead}.items() if at > comments[0]),
+        key=lambda kv: (kv[1], kv[0]),
+        reverse=True,
+    )[:TREE_COMMENTS_AHEAD]
+    authors = dict(saved.authors)
+    for name, entry in ours.authors.items():
+        if name not in authors or entry[1] > authors[name][1]:
+            authors[name] = entry
+    kept_authors = sorted(authors.items(), key=lambda kv: (kv[1][1], kv[0]), reverse=True)[:AUTHORS_REMEMBERED]
+    community = saved.named()
+    community.add(ours.named().hours)
+    merged = replace(
+        ours,
+        newest_created_utc=newest[0],
+        newest_id=newest[1],
+        comments_created_utc=comments[0],
+        comments_id=comments[1],
+        posts=dict(recent),
+        ahead=dict(ahead),
+        authors=dict(kept_authors),
+        listed=saved.listed | ours.listed,  # each id was ingested or skipped by one of them
+        version=saved.version,
+    )
+    at = max(newest[0], comments[0])
+    if not at and community.hours:  # no listing has a position yet: the hours both named
+        at = (max(community.hours) + 1) * 3600.0 - 1
+    return merged.with_named(community, at)
 
 
 def behind_cursor(listed: Iterable[ListedComment], cursor: Cursor) -> set[str]:

@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from google.api_core import exceptions as gexc
@@ -22,7 +22,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 
 from common import log
 from common.adapters import firestore as fs
-from common.ingest import Cursor, StoredPost
+from common.ingest import Cursor, StoredPost, reconcile
 from common.messages import RedditItem
 from common.timekeys import hour_key
 
@@ -41,17 +41,56 @@ def cursor_ref(db: firestore.Client, subreddit: str) -> firestore.DocumentRefere
 
 def read_cursor(db: firestore.Client, subreddit: str) -> Cursor:
     snapshot = cursor_ref(db, subreddit).get()
-    return Cursor.from_doc(fs.doc_of(snapshot))
+    return replace(Cursor.from_doc(fs.doc_of(snapshot)), version=snapshot.update_time if snapshot.exists else None)
+
+
+SAVE_TRIES = 5  # saves of one run's cursor racing other runs of its subreddit
+
+
+class CursorContended(RuntimeError):
+    """Other runs kept saving the cursor: this run is retried (what it emitted is deduped)."""
 
 
 def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: str) -> None:
     """One document per subreddit, written once at the end of every run, after everything
-    else: ``last_run_id`` says which run finished last (the cursor may not have moved). Written
-    whole, not merged: a merge would merge into the maps (``recent_posts``...) and keep the
-    entries the cursor dropped."""
-    cursor_ref(db, subreddit).set(
-        {**cursor.to_doc(), "subreddit": subreddit, "last_run_id": run_id, "updated_at": firestore.SERVER_TIMESTAMP}
-    )
+    else: ``last_run_id`` says which run finished last (the cursor may not have moved). Every
+    field is written whole, not merged: a merge would merge into the maps (``recent_posts``...)
+    and keep the entries the cursor dropped. Written only over the version the run read: when
+    another run of the subreddit saved in between (a duplicated or retried fetch overlapping
+    the next tick), the two are reconciled (:func:`common.ingest.reconcile`) instead of the
+    slower one moving the cursor back."""
+    ref = cursor_ref(db, subreddit)
+    for _ in range(SAVE_TRIES):
+        doc = {
+            **cursor.to_doc(),
+            "subreddit": subreddit,
+            "last_run_id": run_id,
+            "updated_at": firestore.SERVER_TIMESTAMP,
+        }
+        try:
+            if cursor.version is None:
+                ref.create(doc)
+            else:
+                ref.update(doc, option=db.write_option(last_update_time=cursor.version))
+            return
+        except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.NotFound):
+            snapshot = ref.get()
+            saved = replace(
+                Cursor.from_doc(fs.doc_of(snapshot)), version=snapshot.update_time if snapshot.exists else None
+            )
+            logger.warning(
+                "another run of r/%s saved its cursor since this one read it: reconciled",
+                subreddit,
+                extra={
+                    "json_fields": {
+                        "run_id": run_id,
+                        "subreddit": subreddit,
+                        "saved_by": (snapshot.to_dict() or {}).get("last_run_id"),
+                    }
+                },
+            )
+            cursor = reconcile(saved, cursor)
+    raise CursorContended(f"the cursor of r/{subreddit} kept changing under {SAVE_TRIES} saves")
 
 
 def bucket_id(item: RedditItem) -> str:

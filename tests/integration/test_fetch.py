@@ -453,3 +453,29 @@ def test_a_full_posts_document_is_logged_and_skipped_and_the_others_are_written(
         assert save_items(db, [full, fine], []) == 1  # named: the other is not
     assert set(stored(db)) == {"t3_fine"}
     assert any("is full" in r.getMessage() for r in caplog.records)
+
+
+def test_a_run_saving_after_an_overlapping_run_of_its_subreddit_never_moves_the_cursor_back(emulators: Stack) -> None:
+    """A duplicated or retried fetch overlaps the next tick's: both read one cursor, the
+    faster saves first. The slower one's save must not move the cursor back (the next run
+    would re-read and re-emit everything in between) nor drop what the faster one cached."""
+    from dataclasses import replace
+
+    from common.ingest import AuthorFacts, Cursor
+
+    store = FirestoreStore(db_client(emulators))
+    for first in (None, Cursor(T0, "t3_a")):  # a subreddit's first runs, then later ones
+        sub = f"overlap{uuid.uuid4().hex[:6]}"
+        if first is not None:
+            store.save_cursor(sub, first, "run-0")
+        slow, fast = store.read_cursor(sub), store.read_cursor(sub)
+        fay = (AuthorFacts("fay", created_utc=T0 - 86400), T0 + 86400)
+        store.save_cursor(
+            sub, replace(fast, newest_created_utc=T0 + 600, newest_id="t3_f", authors={"fay": fay}), "fast"
+        )
+        store.save_cursor(sub, replace(slow, newest_created_utc=T0 + 300, newest_id="t3_s"), "slow")
+        saved = store.read_cursor(sub)
+        assert (saved.newest_created_utc, saved.newest_id) == (T0 + 600, "t3_f")
+        assert saved.authors == {"fay": fay}
+        store.save_cursor(sub, replace(saved, authors={}), "next")  # no overlap: written whole, as it is
+        assert store.read_cursor(sub).authors == {}

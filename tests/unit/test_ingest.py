@@ -5,6 +5,7 @@ from dataclasses import replace
 from common import ingest
 from common.ingest import AuthorFacts, Cursor, ListedPost, PostWork, StoredPost
 from common.messages import RedditItem
+from common.timekeys import hour_key
 
 T0 = 1_767_225_600.0
 BOTS = ("VisualMod",)
@@ -318,3 +319,53 @@ def test_an_item_dated_after_the_fetch_is_not_read_since_it_would_stop_its_ticke
     assert [p.item.id for p in kept] == ["t3_ok", "t3_skewed"] and dropped == ["t3_broken"]
     comments, dropped = ingest.from_the_future([listed_comment("c", 4.0e9)], now)
     assert comments == [] and dropped == ["t1_c"]
+
+
+def test_two_overlapping_runs_reconcile_to_the_further_position_of_each_listing_and_both_runs_lookups() -> None:
+    """Both read the same cursor; the faster saved first. The slower one must not move the
+    cursor back, nor drop what the faster one cached."""
+    start = Cursor(T0, "t3_a", T0, "t1_a", posts={"t3_a": (1, 1, T0)})
+    fast = replace(
+        start,
+        newest_created_utc=T0 + 600,
+        newest_id="t3_f",
+        comments_created_utc=T0 + 50,
+        comments_id="t1_f",
+        posts={"t3_a": (9, 2, T0), "t3_f": (0, 1, T0 + 600)},
+        ahead={"t1_tree_old": T0 + 40, "t1_tree_new": T0 + 900},
+        authors={"fay": (AuthorFacts("fay", created_utc=T0 - 86400), T0 + 10)},
+        listed=frozenset({"t1_f"}),
+    )
+    slow = replace(
+        start,
+        newest_created_utc=T0 + 300,
+        newest_id="t3_s",
+        comments_created_utc=T0 + 200,
+        comments_id="t1_s",
+        posts={"t3_a": (3, 5, T0), "t3_s": (0, 1, T0 + 300)},
+        authors={"fay": (AuthorFacts("fay", created_utc=T0 - 86400), T0 + 20), "sam": (AuthorFacts("sam"), T0 + 5)},
+        listed=frozenset({"t1_s"}),
+    )
+    saved = ingest.reconcile(fast, slow)
+    assert (saved.newest_created_utc, saved.newest_id) == (T0 + 600, "t3_f")  # posts: the faster run's
+    assert (saved.comments_created_utc, saved.comments_id) == (T0 + 200, "t1_s")  # comments: the slower one's
+    assert saved.posts == {"t3_a": (9, 2, T0), "t3_f": (0, 1, T0 + 600), "t3_s": (0, 1, T0 + 300)}
+    assert saved.ahead == {"t1_tree_new": T0 + 900}  # behind the comment cursor now: not ahead
+    assert saved.authors["fay"][1] == T0 + 20 and set(saved.authors) == {"fay", "sam"}
+    assert saved.listed == {"t1_f", "t1_s"}
+    assert ingest.reconcile(slow, fast) == saved  # whichever saved first
+
+
+def test_reconciled_cursors_keep_the_community_both_runs_saw_within_its_day() -> None:
+    hour = int(T0 // 3600)
+    one = Cursor(T0, "t3_a", community={hour_key(hour * 3600.0): {"WISH": ["a1"]}})
+    other = Cursor(
+        T0 + 60,
+        "t3_b",
+        community={
+            hour_key(hour * 3600.0): {"WISH": ["b1", "a1"]},
+            hour_key((hour - 30) * 3600.0): {"BB": ["old"]},  # a day and more before: dropped
+        },
+    )
+    saved = ingest.reconcile(one, other)
+    assert saved.community == {hour_key(hour * 3600.0): {"WISH": ["a1", "b1"]}}
