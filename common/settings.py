@@ -36,9 +36,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
 
     # Which subreddits the dispatcher fans out to (comma separated in the environment).
-    # A name no fetch can take ("r/stocks") fails the deploy's first start, not every tick.
+    # A name no fetch can take ("r/stocks"), or none at all (every tick would fetch nothing,
+    # silently), fails the deploy's first start, not every tick.
     subreddits: Annotated[tuple[Subreddit, ...], NoDecode] = Field(
-        default=DEFAULT_SUBREDDITS, validation_alias="SUBREDDITS"
+        default=DEFAULT_SUBREDDITS, validation_alias="SUBREDDITS", min_length=1
     )
 
     # --- api: Better Auth JWTs (jwt plugin), CORS, rate limits, request limits.

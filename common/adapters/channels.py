@@ -129,10 +129,25 @@ class NotPublic(OSError):
     """A webhook host that is, or resolves only to, an address outside the public internet."""
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: NAT64's well-known prefix
+# and the deprecated IPv4-compatible form. Where a network translates them, "64:ff9b::7f00:1"
+# is 127.0.0.1; Python calls them global.
+_CARRY_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: a network's own translation
+
+
 def is_public(address: str) -> bool:
+    """Whether ``address`` is on the public internet, judging an IPv6 address that carries an
+    IPv4 one (mapped, 6to4, Teredo, NAT64) by the IPv4 address it reaches."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone ("fe80::1%eth0") is link-local anyway
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            return False
+        carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if carried is None and any(ip in net for net in _CARRY_IPV4):
+            carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if carried is not None:
+            return carried.is_global and not carried.is_multicast
     return ip.is_global and not ip.is_multicast
 
 

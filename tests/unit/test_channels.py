@@ -112,8 +112,13 @@ def test_a_name_lookup_that_hangs_ends_with_the_attempts_deadline(monkeypatch: p
 def test_public_addresses_are_told_from_the_others() -> None:
     assert is_public("8.8.8.8") and is_public("2606:4700:4700::1111")
     for address in ("127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "::1",
-                    "fe80::1%eth0", "fc00::1", "::ffff:10.0.0.1", "0.0.0.0", "224.0.0.1"):  # fmt: skip
+                    "fe80::1%eth0", "fc00::1", "::ffff:10.0.0.1", "0.0.0.0", "224.0.0.1",
+                    # IPv6 carrying an internal IPv4 address: NAT64, 6to4, IPv4-compatible, Teredo
+                    "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::7f00:1", "64:ff9b:1::1",
+                    "2001:0:4136:e378:8000:63bf:f5ff:fffe"):  # fmt: skip
         assert not is_public(address), address
+    for address in ("64:ff9b::808:808", "2002:808:808::"):  # the same forms reaching a public one
+        assert is_public(address), address
 
 
 def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_deadline(receiver: str) -> None:
