@@ -56,7 +56,7 @@ test: setup lint frontend-check tf-check $(BQ_STAMP) browser dashboard frontend 
 test-unit: setup ## Unit tests only (no services)
 	$(PY) -m pytest tests/unit
 
-test-integration: setup $(BQ_STAMP) ## Integration and end-to-end tests (start their own emulators)
+test-integration: setup $(BQ_STAMP) dashboard frontend browser ## Integration and end-to-end tests (start their own emulators; the e2e tests drive the web app and the dashboard)
 	$(PY) -m pytest tests/integration tests/e2e
 
 up: setup $(BQ_STAMP) frontend ## Start the whole local stack in the background (emulators, every function, provisioning, the web app; STACK_AUTH=devauth: no web app)

@@ -11,6 +11,7 @@ The ceiling runs the same batches through the pure plan (``fresh`` + ``plan``: d
 import json
 import os
 import random
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -187,6 +188,7 @@ def emulator_rate(batches: list[MentionBatch]) -> dict[str, float]:
         stack.stop()
         os.environ.clear()
         os.environ.update(saved)
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def run() -> dict[str, Any]:

@@ -13,6 +13,7 @@ listings and author batches (nothing stored), and extraction alone over the same
 import json
 import os
 import random
+import shutil
 import tempfile
 import time
 import uuid
@@ -283,6 +284,7 @@ def run() -> dict[str, Any]:
         emulators.stop()
         os.environ.clear()
         os.environ.update(saved)
+        shutil.rmtree(work, ignore_errors=True)
 
     new_items = sum(r.new_items for r in reports)
     kinds = ("reddit", "storage_read", "storage_write", "extraction", "publish")

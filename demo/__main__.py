@@ -44,7 +44,7 @@ def parse(argv: list[str] | None = None) -> Options:
         type=float,
         default=None,
         metavar="EPOCH",
-        help="print the alert table by this time (make demo: 5 minutes after it was typed), cutting the wait short",
+        help="print the alert table by this time (epoch seconds), cutting the wait short (make demo uses --budget)",
     )
     parser.add_argument(
         "--log-dir", type=Path, default=None, help="where the stack's logs go (default: a new folder per run)"

@@ -58,9 +58,9 @@ DETECTION = {"warmup_hours": 12}  # as the e2e test: a 30-hour corpus can alert
 FUNCTIONS = ("dispatch", "fetch", "archive", "aggregate", "detect", "notify", "notify_digest")
 RESTART_AFTER_S = 2.0  # a killed function is down this long: pushes to it fail meanwhile
 # Terraform's max_delivery_attempts for the chaos stack: its largest allowed value instead of
-# 5. The emulator retries a push on an *ordered* subscription at once, without the retry
-# policy's backoff (measured: 30 refused pushes to a killed aggregate within 5 s, where the
-# unordered fetch saw 4 in a minute), so a function down for two seconds uses up five
+# the default 20. The emulator retries a push on an *ordered* subscription at once, without the
+# retry policy's backoff (measured: 30 refused pushes to a killed aggregate within 5 s, where
+# the unordered fetch saw 4 in a minute), so a function down for two seconds uses up the
 # attempts, and the emulator's dead-letter forwarding then throws (NullPointerException in
 # MessageBacklog.pull) and the subscription's push loop never delivers again. Production
 # waits at least 10 s between attempts; 100 attempts cover a few seconds of immediate ones.
@@ -582,7 +582,7 @@ class RedditOutage(Case):
         run.tick(run_id)
         run.wait_fetched(run_id)
         injected = reddit.stats().get("faults_injected", 0)
-        self.notes.append(f"{injected} Reddit answers faulted")
+        self.notes.append(f"{injected} Reddit answers faulted" if injected else "never faulted a Reddit answer")
         return None
 
     def outage(self, reddit: LocalReddit, struck: threading.Event) -> None:
@@ -752,6 +752,9 @@ def main(argv: list[str] | None = None) -> int:
         replay = Replay.write(Path(tmp) / "corpus")
         check_poison(replay.ticker)
         cases = [c for c in all_cases(replay.ticker) if not args.only or any(w in c.name for w in args.only.split(","))]
+        if not cases:  # a typo must not pass as a suite that recovered from everything
+            print(f"no fault case matches {args.only!r}", file=sys.stderr)
+            return 2
         began = time.monotonic()
         clean, notes = play(Case(name="clean"), replay)
         if clean is None:
