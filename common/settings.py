@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     webhook_attempts: int = Field(default=3, ge=1, le=6, validation_alias="WEBHOOK_ATTEMPTS")
     webhook_backoff_s: float = Field(default=0.5, ge=0, validation_alias="WEBHOOK_BACKOFF_S")
     webhook_disable_after: int = Field(default=5, ge=1, validation_alias="WEBHOOK_DISABLE_AFTER")
+    # ... and failing for at least this long: a receiver down for a few minutes while a burst of
+    # alerts fires is not dead, and disabling it would drop every alert until the user noticed
+    webhook_disable_after_s: float = Field(default=3600.0, ge=0, validation_alias="WEBHOOK_DISABLE_AFTER_S")
     # deliveries of one event sent side by side: a dead receiver costs its attempts' deadlines
     # (``webhook_attempts`` x ``webhook_timeout_s`` and the backoff) to its own delivery only
     notify_concurrency: int = Field(default=16, ge=1, le=64, validation_alias="NOTIFY_CONCURRENCY")

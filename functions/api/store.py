@@ -192,6 +192,7 @@ class Store:
             "webhook_disabled": False,
             "webhook_failures": 0,
             "webhook_failed_deliveries": [],
+            "webhook_failing_since": firestore.DELETE_FIELD,
         }
         was_on = (stored.get("notifications") or {}).get("email") and not stored.get("email_unsubscribed")
         if settings.get("email") and not was_on:

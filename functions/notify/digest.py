@@ -125,12 +125,12 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
             _send(user_id, user, channel, body, delivery_id, settings, channels)
         except Refused as exc:
             store.finish(db, claim, "refused", reason=str(exc)[:300])
-            _count_failure(db, user_id, channel, delivery_id, exc, settings)
+            _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
             logger.warning("%s of %s refused digest %s: %s", channel, user_id, delivery_id, exc)
             continue
         except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
             store.finish(db, claim, "failed", reason=str(exc)[:300])
-            _count_failure(db, user_id, channel, delivery_id, exc, settings)
+            _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
             result.failed.append(f"{user_id}/{hour}/{channel}: {exc}")
             continue
         store.finish(db, claim, "sent", attempt=claim.attempt, events=len(bodies))
@@ -148,11 +148,13 @@ def _digest_id(user_id: str, hour: str, channel: str) -> str:
 
 
 def _count_failure(  # noqa: PLR0917 - one failed digest's whole identity
-    db: firestore.Client, user_id: str, channel: str, delivery_id: str, exc: Exception, settings: Settings
+    db: firestore.Client, user_id: str, channel: str, delivery_id: str, exc: Exception, settings: Settings, now: float
 ) -> None:
     """A failed or refused webhook counts towards disabling it (email has no such count)."""
     if channel == "webhook":
-        store.webhook_failed(db, user_id, delivery_id, str(exc), settings.webhook_disable_after)
+        store.webhook_failed(
+            db, user_id, delivery_id, str(exc), settings.webhook_disable_after, now, settings.webhook_disable_after_s
+        )
 
 
 def _send(  # noqa: PLR0917 - one digest on one channel

@@ -147,13 +147,13 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
     except Refused as exc:  # settled: the receiver said no, retrying cannot help
         store.finish(db, claim, "refused", reason=str(exc)[:300])
         if channel == "webhook":
-            _webhook_failed(db, user_id, delivery_id, exc, settings)
+            _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())
         logger.warning("%s of %s refused %s: %s", channel, user_id, delivery_id, exc)
         return
     except DeliveryFailed as exc:
         store.finish(db, claim, "failed", reason=str(exc)[:300])
         if channel == "webhook":
-            _webhook_failed(db, user_id, delivery_id, exc, settings)
+            _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())
         raise
     # Sent: settle the record first, so nothing after the send can make it go out again.
     store.finish(db, claim, "sent", attempt=claim.attempt)
@@ -191,8 +191,12 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
     )
 
 
-def _webhook_failed(db: firestore.Client, user_id: str, delivery_id: str, exc: Exception, settings: Settings) -> None:
-    if store.webhook_failed(db, user_id, delivery_id, str(exc), settings.webhook_disable_after):
+def _webhook_failed(  # noqa: PLR0917 - one failed delivery's whole identity
+    db: firestore.Client, user_id: str, delivery_id: str, exc: Exception, settings: Settings, now: float
+) -> None:
+    if store.webhook_failed(
+        db, user_id, delivery_id, str(exc), settings.webhook_disable_after, now, settings.webhook_disable_after_s
+    ):
         logger.warning("webhook of %s disabled after repeated failures: %s", user_id, exc)
 
 

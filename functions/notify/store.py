@@ -125,15 +125,24 @@ def count_sent(db: firestore.Client, user_id: str, channel: str, hour: str, now:
     _counter(db, user_id, channel, hour).set({"count": firestore.Increment(1), "expires_at": _expiry(now)}, merge=True)
 
 
-def webhook_failed(db: firestore.Client, user_id: str, delivery_id: str, reason: str, disable_after: int) -> bool:
-    """Count a failed webhook delivery; True when this one disables the webhook. Deliveries
-    are counted, not attempts: an event Pub/Sub redelivers fails the same delivery again,
-    and a receiver down for a few minutes must not be disabled by one alert's retries."""
+def webhook_failed(  # noqa: PLR0917 - one failed delivery and the policy it meets
+    db: firestore.Client, user_id: str, delivery_id: str, reason: str, disable_after: int, now: float, span_s: float
+) -> bool:
+    """Count a failed webhook delivery; True when this one disables the webhook: at least
+    ``disable_after`` deliveries in a row failed, over at least ``span_s`` since the first.
+    Deliveries are counted, not attempts: an event Pub/Sub redelivers fails the same delivery
+    again, and a receiver down for a few minutes must be disabled neither by one alert's
+    retries nor by a burst of alerts."""
     ref = db.collection(fs.USERS).document(user_id)
     ref.set({FAILED: firestore.ArrayUnion([delivery_id]), "webhook_last_error": reason[:300]}, merge=True)
-    failures = len((ref.get().to_dict() or {}).get(FAILED) or ())
+    doc = ref.get().to_dict() or {}
+    failures = len(doc.get(FAILED) or ())
+    since = doc.get(FAILING_SINCE)
+    if not isinstance(since, int | float):  # the first failure of a run of them
+        since = now
+        ref.set({FAILING_SINCE: since}, merge=True)
     ref.set({"webhook_failures": failures}, merge=True)
-    if failures >= disable_after:
+    if failures >= disable_after and now - float(since) >= span_s:
         ref.set({"webhook_disabled": True, "webhook_disabled_reason": reason[:300]}, merge=True)
         return True
     return False
@@ -144,7 +153,9 @@ def webhook_succeeded(db: firestore.Client, user_id: str) -> None:
 
 
 FAILED = "webhook_failed_deliveries"  # the distinct deliveries failed in a row (their ids)
-WEBHOOK_HEALTHY: dict[str, Any] = {"webhook_failures": 0, FAILED: []}  # after a success, or re-enabled
+FAILING_SINCE = "webhook_failing_since"  # when the first of them failed (epoch seconds)
+# after a success, or re-enabled
+WEBHOOK_HEALTHY: dict[str, Any] = {"webhook_failures": 0, FAILED: [], FAILING_SINCE: firestore.DELETE_FIELD}
 
 
 def _counter(db: firestore.Client, user_id: str, channel: str, hour: str) -> firestore.DocumentReference:

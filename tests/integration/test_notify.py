@@ -500,17 +500,24 @@ def test_a_test_send_reaches_the_webhook_and_the_mailbox_and_reports_a_refusal(
     assert [nothing["webhook"]["outcome"], nothing["email"]["outcome"]] == ["not_configured", "not_configured"]
 
 
-def test_a_webhook_is_disabled_by_failed_deliveries_not_by_one_deliverys_retries(emulators: Stack) -> None:
+def test_a_webhook_is_disabled_by_failed_deliveries_over_an_hour_not_by_retries_or_a_burst(emulators: Stack) -> None:
     from functions.notify import store
 
     del emulators
-    users = db().collection(fs.USERS)
+    users, now, hour = db().collection(fs.USERS), time.time(), 3600.0
     users.document("jo").set({"watchlist": ["NTLA"]})
     for _ in range(8):  # one alert's delivery, failing through every redelivery of its event
-        assert not store.webhook_failed(db(), "jo", "jo|NTLA-1|1|open|webhook", "HTTP 503", disable_after=5)
+        assert not store.webhook_failed(db(), "jo", "jo|NTLA-1|1|open|webhook", "HTTP 503", 5, now, hour)
     assert (users.document("jo").get().to_dict() or {})["webhook_failures"] == 1
     store.webhook_succeeded(db(), "jo")
-    disabled = [store.webhook_failed(db(), "jo", f"jo|NTLA-{i}|1|open|webhook", "HTTP 503", 5) for i in range(5)]
-    assert disabled == [False, False, False, False, True]  # five deliveries in a row
+
+    def failed(i: int, at: float, after: int = 5) -> bool:
+        return store.webhook_failed(db(), "jo", f"jo|NTLA-{i}|1|open|webhook", "503", after, at, hour)
+
+    burst = [failed(i, now + i) for i in range(8)]
+    assert not any(burst)  # eight alerts in minutes while the receiver was down: not dead yet
+    assert failed(9, now + hour)
     doc = users.document("jo").get().to_dict() or {}
-    assert doc["webhook_disabled"] and doc["webhook_failures"] == 5 and doc["webhook_disabled_reason"] == "HTTP 503"
+    assert doc["webhook_disabled"] and doc["webhook_failures"] == 9 and doc["webhook_disabled_reason"] == "503"
+    store.webhook_succeeded(db(), "jo")  # a success starts the count and the hour afresh
+    assert not failed(10, now + 2 * hour, after=1)
