@@ -407,6 +407,18 @@ def new_comments(listed: Iterable[ListedComment], cursor: Cursor, *, bots: Itera
 LISTED_KEPT = 300  # newest listed comment ids the cursor keeps: three pages
 
 
+def _newest_ids(ids: Iterable[str], keep: int) -> frozenset[str]:
+    """The ``keep`` newest of these Reddit ids (base 36, in the order Reddit made them)."""
+
+    def made(fullname: str) -> int:
+        try:
+            return int(fullname.rpartition("_")[2], 36)
+        except ValueError:
+            return -1
+
+    return frozenset(sorted(ids, key=lambda i: (made(i), i), reverse=True)[:keep])
+
+
 def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
     """What a run saves when another run of the subreddit saved ``saved`` after this one read
     its cursor (a duplicated or retried fetch overlapping the next tick). Each listing's
@@ -420,7 +432,12 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
     posts = dict(saved.posts)
     for pid, numbers in ours.posts.items():  # the larger count: either run wrote it to posts/
         posts[pid] = max(numbers, posts.get(pid, numbers))
-    recent = sorted(posts.items(), key=lambda kv: (kv[1][2], kv[0]), reverse=True)[:RECENT_POSTS]
+    # Each run kept its posts in :func:`remember`'s order (its sightings first): the merge
+    # keeps the posts either ranks highest, so neither run's hot posts are pushed out.
+    rank = {pid: i for i, pid in enumerate(saved.posts)}
+    for i, pid in enumerate(ours.posts):
+        rank[pid] = min(i, rank.get(pid, i))
+    recent = sorted(posts.items(), key=lambda kv: (rank[kv[0]], kv[0]))[:RECENT_POSTS]
     ahead = sorted(
         ((cid, at) for cid, at in {**saved.ahead, **ours.ahead}.items() if at > comments[0]),
         key=lambda kv: (kv[1], kv[0]),
@@ -442,7 +459,7 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
         posts=dict(recent),
         ahead=dict(ahead),
         authors=dict(kept_authors),
-        listed=saved.listed | ours.listed,  # each id was ingested or skipped by one of them
+        listed=_newest_ids(saved.listed | ours.listed, LISTED_KEPT),  # each was ingested or skipped by one
         version=saved.version,
     )
     at = max(newest[0], comments[0])

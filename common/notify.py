@@ -80,6 +80,18 @@ class NotificationSettings(BaseModel):
         return value
 
 
+# users/{id}.receives: whether the user asked for any message at all (email on, or a webhook),
+# kept beside ``notifications`` by everyone who writes them, so notify reads, of the users
+# who take every alert, only those it may message, not every account.
+RECEIVES = "receives"
+
+
+def receives(notifications: Mapping[str, Any] | None) -> bool:
+    """What ``users/{id}.receives`` says for these stored notification settings."""
+    chosen = notifications or {}
+    return bool(chosen.get("email") or chosen.get("webhook_url"))
+
+
 def settings_of(user: Mapping[str, Any]) -> NotificationSettings:
     raw = user.get("notifications")
     return NotificationSettings.model_validate(raw) if isinstance(raw, dict) else NotificationSettings()

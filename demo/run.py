@@ -30,7 +30,7 @@ from typing import Any
 from google.cloud.pubsub_v1 import PublisherClient
 from pydantic import TypeAdapter, ValidationError
 
-from common import topics
+from common import notify, topics
 from common.adapters import firestore as fs
 from common.detection.backtest import corpus_lines
 from common.fields import Subreddit
@@ -248,18 +248,20 @@ class Demo:
         mailbox = self.stack.env.get("MAILBOX_URL")
         if not mailbox:
             return
+        notifications = {
+            "email": True,
+            "webhook_url": f"{mailbox}/hooks/{DEMO_USER}",
+            "kinds": ["organic", "pump"],
+            "max_per_hour": 100,
+        }
         fs.get_client(self.stack.env["GOOGLE_CLOUD_PROJECT"]).collection(fs.USERS).document(DEMO_USER).set(
             {
                 "email": f"{DEMO_USER}@example.com",
                 "email_verified": True,
                 "watchlist": [],
                 "preferences": {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []},
-                "notifications": {
-                    "email": True,
-                    "webhook_url": f"{mailbox}/hooks/{DEMO_USER}",
-                    "kinds": ["organic", "pump"],
-                    "max_per_hour": 100,
-                },
+                "notifications": notifications,
+                notify.RECEIVES: notify.receives(notifications),
                 "webhook_secret": "demo-webhook-secret",
             }
         )

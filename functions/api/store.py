@@ -18,6 +18,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
+from common import notify
 from common.adapters import firestore as fs
 from common.detection_config import DetectionConfig, in_force
 from common.feedback import VERDICTS, AlertVerdicts, Tally, Verdict, counter_changes
@@ -193,6 +194,7 @@ class Store:
             "webhook_failures": 0,
             "webhook_failed_deliveries": [],
             "webhook_failing_since": firestore.DELETE_FIELD,
+            notify.RECEIVES: notify.receives(settings),
         }
         was_on = (stored.get("notifications") or {}).get("email") and not stored.get("email_unsubscribed")
         if settings.get("email") and not was_on:
@@ -208,9 +210,14 @@ class Store:
     def unsubscribe(self, user_id: str) -> bool:
         """Stop email for ``user_id``; False when no such user exists."""
         ref = self._user_ref(user_id)
-        if not ref.get().exists:
+        snapshot = ref.get()
+        if not snapshot.exists:
             return False
-        ref.set({"email_unsubscribed": True, "notifications": {"email": False}}, merge=True)
+        left = {**((snapshot.to_dict() or {}).get("notifications") or {}), "email": False}
+        ref.set(
+            {"email_unsubscribed": True, "notifications": {"email": False}, notify.RECEIVES: notify.receives(left)},
+            merge=True,
+        )
         return True
 
     # ------------------------------------------------------------ alerts

@@ -453,8 +453,7 @@ def _author_facts(
 
     The cache lives in the cursor document, read and written by every run anyway: an author
     costs no Firestore operation. The price: an author active in several subreddits is
-    looked up once for each, and of two concurrent runs of one subreddit the last writer's
-    cache wins (the other's lookups are made again later)."""
+    looked up once for each (two overlapping runs of one subreddit keep both caches)."""
     settings, report = run.settings, run.report
     facts = {name: f for name, (f, _) in cursor.authors.items()}
     expiry = {name: expires for name, (_, expires) in cursor.authors.items()}

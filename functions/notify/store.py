@@ -49,10 +49,16 @@ DONE = frozenset({"sent", "suppressed", "refused", "digested"})
 
 def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
     """Users who may want ``ticker``'s alert: those watching it, and those who take every
-    alert (not watchlist-only). Both are single-field queries Firestore indexes by itself."""
+    alert (not watchlist-only) and asked for messages at all (most accounts keep the
+    defaults: every alert, no channel). Equalities and one array filter, which Firestore
+    serves from its single-field indexes."""
     users = db.collection(fs.USERS)
     watching = fs.indexed(users.where(filter=FieldFilter("watchlist", "array_contains", ticker)))
-    everything = users.where(filter=FieldFilter("preferences.watchlist_only", "==", False))
+    everything = fs.indexed(
+        users.where(filter=FieldFilter("preferences.watchlist_only", "==", False)).where(
+            filter=FieldFilter(rules.RECEIVES, "==", True)
+        )
+    )
     out: dict[str, dict[str, Any]] = {}
     for query in (watching, everything):
         for snap in query.stream():

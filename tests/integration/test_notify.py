@@ -59,7 +59,7 @@ def _user(stack: Stack, user_id: str, **changes: Any) -> None:
         "webhook_secret": SECRET,
         **changes,
     }
-    db().collection(fs.USERS).document(user_id).set(doc)
+    db().collection(fs.USERS).document(user_id).set({**doc, notify.RECEIVES: notify.receives(doc["notifications"])})
 
 
 def _publish(stack: Stack, event: AlertEvent, times: int) -> None:
@@ -130,7 +130,8 @@ def test_the_unsubscribe_link_stops_email_without_signing_in(
     )
     assert one_click.get_json() == {"unsubscribed": True}
     assert api.http.post(f"/v1/unsubscribe?token=cid.{'0' * 32}").status_code == 400
-    assert (db().collection(fs.USERS).document("cid").get().to_dict() or {})["email_unsubscribed"]
+    after = db().collection(fs.USERS).document("cid").get().to_dict() or {}
+    assert after["email_unsubscribed"] and after[notify.RECEIVES] is False  # no channel left: not read for alerts
 
     _publish(emulators, EVENT.model_copy(update={"level": 2, "status": "escalated"}), times=1)
     assert _wait(lambda: mailbox("/mail"), 2, timeout=8, settle=0) == [mail]  # nothing more
@@ -145,6 +146,7 @@ def test_the_unsubscribe_link_stops_email_without_signing_in(
     # ... until the user turns email back on
     again = {**quiet, "email": True}
     assert api.call("PUT", "/v1/me/notifications", json=again, sub="cid").get_json()["email_unsubscribed"] is False
+    assert (db().collection(fs.USERS).document("cid").get().to_dict() or {})[notify.RECEIVES] is True
 
 
 def test_an_address_unsubscribed_before_the_link_turned_email_off_shows_it_off_until_turned_on(
@@ -449,6 +451,27 @@ def test_a_delivery_an_earlier_attempt_put_in_a_digest_is_never_also_sent_direct
     assert channels.calls == [] and result.digested == 1 and result.sent == []
     assert [e.id for e in _entries(user, hour)] == [delivery]
     assert (db().collection(fs.DELIVERIES).document(delivery).get().to_dict() or {})["status"] == "digested"
+
+
+def test_of_the_users_who_take_every_alert_notify_reads_only_those_who_asked_for_messages(emulators: Stack) -> None:
+    """Every account takes every alert by default and most never set a channel: an alert
+    must not read them all."""
+    from functions.notify import store
+
+    tag = f"c{time.time_ns()}"
+    everything = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
+    _user(emulators, f"{tag}-mail", watchlist=[], preferences=everything, notifications={"email": True})
+    _user(
+        emulators,
+        f"{tag}-hook",
+        watchlist=[],
+        preferences=everything,
+        notifications={"webhook_url": "https://h.example/x"},
+    )
+    _user(emulators, f"{tag}-none", watchlist=[], preferences=everything, notifications={"email": False})
+    _user(emulators, f"{tag}-watch", watchlist=[tag.upper()], notifications={"email": False})  # watchers: always read
+    found = {u for u in store.candidates(db(), tag.upper()) if u.startswith(tag)}
+    assert found == {f"{tag}-mail", f"{tag}-hook", f"{tag}-watch"}
 
 
 def test_events_recorded_side_by_side_in_one_digest_are_all_kept(emulators: Stack) -> None:

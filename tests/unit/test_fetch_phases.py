@@ -4,7 +4,8 @@ API) is tested through the emulators in tests/integration/test_fetch.py; here, t
 order and bookkeeping: what is published, what is stored, where the cursor goes."""
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -39,11 +40,19 @@ class MemoryStore:
     cursors: dict[str, ingest.Cursor] = field(default_factory=dict)
     items: dict[str, RedditItem] = field(default_factory=dict)
 
+    versions: dict[str, datetime] = field(default_factory=dict)
+    saves: int = 0
+
     def read_cursor(self, subreddit: str) -> ingest.Cursor:
-        return self.cursors.get(subreddit, ingest.Cursor())
+        return replace(self.cursors.get(subreddit, ingest.Cursor()), version=self.versions.get(subreddit))
 
     def save_cursor(self, subreddit: str, cursor: ingest.Cursor, run_id: str) -> None:
+        # As Firestore's conditional save: a run saves over the version it read. One that lost
+        # it on the way would reconcile with its own start and bring back what it dropped.
+        assert cursor.version == self.versions.get(subreddit), f"run {run_id} lost the version of its cursor"
         self.cursors[subreddit] = cursor
+        self.saves += 1
+        self.versions[subreddit] = datetime.fromtimestamp(self.saves, UTC)
 
     def stored_posts(self, posts: Iterable[RedditItem]) -> dict[str, ingest.StoredPost]:
         return {

@@ -369,3 +369,21 @@ def test_reconciled_cursors_keep_the_community_both_runs_saw_within_its_day() ->
     )
     saved = ingest.reconcile(one, other)
     assert saved.community == {hour_key(hour * 3600.0): {"WISH": ["a1", "b1"]}}
+
+
+def test_a_reconciled_cursor_keeps_each_runs_first_ranked_posts_the_newest_listed_ids_and_the_saved_version() -> None:
+    """Bounded as one run's cursor: hot posts a run saw first are not pushed out by the other
+    run's newer ones, and the listed ids stay the newest 300. It carries the version it was
+    merged with, so the next save is conditional on that one."""
+    from datetime import UTC, datetime
+
+    hot = {f"t3_hot{i}": (1, 1, T0 - 86400 + i) for i in range(150)}  # old posts this run saw in hot
+    newer = {f"t3_new{i}": (0, 1, T0 + i) for i in range(ingest.RECENT_POSTS)}
+    ours = Cursor(T0, "t3_a", posts=hot, listed=frozenset(f"t1_{n}" for n in range(300, 600)))
+    saved = Cursor(T0, "t3_a", posts=newer, listed=frozenset(f"t1_{n}" for n in range(300)))
+    saved = replace(saved, version=datetime(2026, 12, 1, tzinfo=UTC))
+    merged = ingest.reconcile(saved, ours)
+    assert len(merged.posts) == ingest.RECENT_POSTS
+    assert {f"t3_hot{i}" for i in range(100)} <= set(merged.posts)  # each run's top hundred
+    assert merged.listed == {f"t1_{n}" for n in range(300, 600)}
+    assert merged.version == saved.version
