@@ -113,6 +113,9 @@ class Settings(BaseSettings):
         default=("AutoModerator", "VisualMod", "WSBVoteBot", "RemindMeBot", "sneakpeekbot"),
         validation_alias="BOT_ACCOUNTS",
     )
+    # A run's Reddit reads (listings, trees, author lookups) end by this long after it began,
+    # well inside the function's 540 s timeout: a listing still waiting then (asyncprawcore
+    # waits out a spent rate-limit window) is unavailable, and its cursor stays.
     fetch_deadline_s: float = Field(default=240.0, gt=0, validation_alias="FETCH_DEADLINE_S")
 
     # --- notify: where alerts are sent from, and the links they carry.

@@ -334,14 +334,21 @@ class RedditClient:
         return posts
 
     def listing(
-        self, subreddit: str, sort: str, *, newer_than: float = 0.0, max_items: int = 1000, page_size: int = 100
+        self,
+        subreddit: str,
+        sort: str,
+        *,
+        newer_than: float = 0.0,
+        max_items: int = 1000,
+        page_size: int = 100,
+        timeout: float | None = None,
     ) -> list[ListedPost]:
         """Posts of ``/r/{subreddit}/{sort}``, newest first; ``new`` is paged until a page
-        ends at or before ``newer_than`` (the cursor) or ``max_items``."""
-        coroutine = self._guard(
-            f"r/{subreddit}/{sort}", self._listing(subreddit, sort, newer_than, max_items, page_size)
-        )
-        return self.run(coroutine)
+        ends at or before ``newer_than`` (the cursor) or ``max_items``. Not served whole within
+        ``timeout`` (asyncprawcore waits out a spent rate-limit window, up to ten minutes):
+        :class:`RedditUnavailable`."""
+        reading = asyncio.wait_for(self._listing(subreddit, sort, newer_than, max_items, page_size), timeout)
+        return self.run(self._guard(f"r/{subreddit}/{sort}", reading))
 
     async def _comments(self, subreddit: str, newer_than: float, max_items: int) -> list[ListedComment]:
         sub = await self._client().subreddit(subreddit)
@@ -353,11 +360,14 @@ class RedditClient:
                 break  # a whole page reached the cursor
         return comments
 
-    def comments(self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000) -> list[ListedComment]:
+    def comments(
+        self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000, timeout: float | None = None
+    ) -> list[ListedComment]:
         """The newest comments of ``/r/{subreddit}/comments`` (100 per request), paged until
-        a page ends before ``newer_than`` (the comment cursor) or ``max_items``."""
-        coroutine = self._guard(f"r/{subreddit}/comments", self._comments(subreddit, newer_than, max_items))
-        return self.run(coroutine)
+        a page ends before ``newer_than`` (the comment cursor) or ``max_items``; within
+        ``timeout`` as :meth:`listing`."""
+        reading = asyncio.wait_for(self._comments(subreddit, newer_than, max_items), timeout)
+        return self.run(self._guard(f"r/{subreddit}/comments", reading))
 
     # -- comment trees
 

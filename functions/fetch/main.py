@@ -13,7 +13,7 @@ authors' account facts.
 Order matters for at-least-once: everything is published first, then stored, then the
 cursors move. A crash before the store re-reads and re-emits the same items next time
 (the aggregator and the archive dedupe per item); nothing is ever stored unpublished. A
-listing Reddit fails to serve (after the retries) leaves its cursor where it was, so the
+listing Reddit fails to serve (after the retries, or by the run's deadline) leaves its cursor where it was, so the
 next run reads that stretch again; a failed tree or author lookup only loses its extra
 (and facts looked up by a run that fails before its cursor moves are looked up again).
 """
@@ -49,10 +49,17 @@ class Reddit(Protocol):
     """The Reddit reads a run makes (:class:`common.adapters.reddit.RedditClient`)."""
 
     def listing(
-        self, subreddit: str, sort: str, *, newer_than: float = 0.0, max_items: int = 1000, page_size: int = 100
+        self,
+        subreddit: str,
+        sort: str,
+        *,
+        newer_than: float = 0.0,
+        max_items: int = 1000,
+        page_size: int = 100,
+        timeout: float | None = None,
     ) -> list[ingest.ListedPost]: ...
     def comments(
-        self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000
+        self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000, timeout: float | None = None
     ) -> list[ingest.ListedComment]: ...
     def threads(
         self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float
@@ -79,8 +86,8 @@ def reddit_config(settings: Settings) -> RedditConfig:
     )
 
 
-def _read_listings(
-    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: FetchReport
+def _read_listings(  # noqa: PLR0917 - the run's parts a listing needs
+    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: FetchReport, deadline: float
 ) -> tuple[list[ingest.ListedPost], set[str]]:
     listed: list[ingest.ListedPost] = []
     from_new: set[str] = set()
@@ -94,6 +101,7 @@ def _read_listings(
                     newer_than=cursor.newest_created_utc if newest_first else 0.0,
                     max_items=settings.fetch_max_posts if newest_first else settings.hot_limit,
                     page_size=100 if newest_first else settings.hot_limit,
+                    timeout=max(0.0, deadline - time.monotonic()),
                 )
         except MalformedListing as exc:
             report.malformed_listings.append(sort)
@@ -139,15 +147,18 @@ def _refused(job: SubredditFetch, listing: str, exc: ListingRefused, report: Fet
     )
 
 
-def _read_comments(
-    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: FetchReport
+def _read_comments(  # noqa: PLR0917 - the run's parts a listing needs
+    job: SubredditFetch, settings: Settings, reddit: Reddit, cursor: ingest.Cursor, report: FetchReport, deadline: float
 ) -> list[ingest.ListedComment] | None:
     """The comment listing back to the comment cursor, or None when Reddit did not serve it
     whole (the cursor then stays, and the next run reads the stretch again)."""
     try:
         with report.timing("reddit"):
             return reddit.comments(
-                job.subreddit, newer_than=cursor.comments_created_utc, max_items=settings.fetch_max_posts
+                job.subreddit,
+                newer_than=cursor.comments_created_utc,
+                max_items=settings.fetch_max_posts,
+                timeout=max(0.0, deadline - time.monotonic()),
             )
     except ListingRefused as exc:
         _refused(job, "comments", exc, report)
@@ -249,8 +260,8 @@ def ingest_subreddit(
 def _read(run: Run) -> Seen:
     with run.report.timing("storage_read"):
         cursor = run.store.read_cursor(run.job.subreddit)
-    listed, from_new = _read_listings(run.job, run.settings, run.reddit, cursor, run.report)
-    listed_comments = _read_comments(run.job, run.settings, run.reddit, cursor, run.report)
+    listed, from_new = _read_listings(run.job, run.settings, run.reddit, cursor, run.report, run.deadline)
+    listed_comments = _read_comments(run.job, run.settings, run.reddit, cursor, run.report, run.deadline)
     listed, future = ingest.from_the_future(listed, run.wall_now)
     if listed_comments is not None:
         listed_comments, future_comments = ingest.from_the_future(listed_comments, run.wall_now)

@@ -79,7 +79,14 @@ class ListReddit:
     listed_comments: list[RedditItem] = field(default_factory=list)  # one page, newest first
 
     def listing(
-        self, subreddit: str, sort: str, *, newer_than: float = 0.0, max_items: int = 1000, page_size: int = 100
+        self,
+        subreddit: str,
+        sort: str,
+        *,
+        newer_than: float = 0.0,
+        max_items: int = 1000,
+        page_size: int = 100,
+        timeout: float | None = None,
     ) -> list[ingest.ListedPost]:
         """Newest first, as Reddit pages them: the new listing ends with the first post at or
         behind the cursor (its page's end), or after ``cap`` posts, Reddit's own limit."""
@@ -89,7 +96,9 @@ class ListReddit:
             ordered = (newer + [p for p in ordered if p.created_utc <= newer_than][:1])[: self.cap]
         return [ingest.ListedPost(p) for p in ordered]
 
-    def comments(self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000) -> list[ingest.ListedComment]:
+    def comments(
+        self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000, timeout: float | None = None
+    ) -> list[ingest.ListedComment]:
         if self.refuse_comments:
             raise ListingRefused("403 private")
         return [ingest.ListedComment(c) for c in sorted(self.listed_comments, key=lambda c: -c.created_utc)]
