@@ -6,6 +6,7 @@ to emit and :meth:`Publisher.publish_all` waits for all futures together.
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -48,7 +49,9 @@ class Publisher:
         return future
 
     def publish_all(self, outgoing: Iterable[Outgoing], timeout: float = 60.0) -> list[str]:
-        """Publish every message, then wait for all of them; returns the message ids.
+        """Publish every message, then wait for all of them, ``timeout`` in all (not per
+        message: a slow Pub/Sub must not hold a run of thirty messages for thirty minutes);
+        returns the message ids.
 
         If one fails, its ordering key is resumed (the client pauses a key after an error)
         and the error is raised, so the triggering message is redelivered and retried whole.
@@ -56,11 +59,12 @@ class Publisher:
         pending: list[tuple[Outgoing, Future[str]]] = [
             (o, self.publish_raw(o.topic, encode(o.message), o.ordering_key, o.attributes)) for o in outgoing
         ]
+        deadline = time.monotonic() + timeout
         ids: list[str] = []
         error: BaseException | None = None
         for out, future in pending:
             try:
-                ids.append(future.result(timeout=timeout))
+                ids.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
             except Exception as exc:
                 error = error or exc
                 if out.ordering_key and future.done():  # a wait that timed out paused nothing
