@@ -51,12 +51,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Straight to the local port: through an http_proxy from the environment, the proxy's own
+# error page would read as the service answering before it listens.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def wait_http(url: str, timeout: float, process: "subprocess.Popen[bytes] | None" = None) -> float:
     """Poll ``url`` until any HTTP answer arrives; returns the seconds it took."""
     start = time.monotonic()
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=1):
+            with _DIRECT.open(url, timeout=1):
                 return time.monotonic() - start
         except urllib.error.HTTPError:
             return time.monotonic() - start  # it answered: it is listening
