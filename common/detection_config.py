@@ -6,6 +6,7 @@ The defaults are the design's: volume 3x baseline, author diversity > 0.6, avera
 length > 100 characters, pump risk < 0.5.
 """
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +20,9 @@ PUMP_COMPONENTS = ("low_author_diversity", "new_accounts", "copy_paste", "emoji_
 
 
 class DetectionConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity ("Infinity" arrives as a string in JSON): stored, it would read back
+    # as null, and a NaN pump weight turns every pump risk into 0.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     volume_ratio_min: float = Field(
         default=3.0, gt=1.0, description="1h/6h volume over baseline that counts as a spike"
@@ -216,6 +219,8 @@ class DetectionConfig(BaseModel):
             raise ValueError(f"unknown pump-risk components {unknown}; known: {list(PUMP_COMPONENTS)}")
         if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
             raise ValueError("pump weights must be non-negative and not all zero")
+        if not math.isfinite(sum(value.values())):  # each finite, and so large they still overflow together
+            raise ValueError("pump weights must add up to a finite number")
         return value
 
 

@@ -54,6 +54,9 @@ class QuietHours(BaseModel):
         return hour >= self.start or hour < self.end
 
 
+WEBHOOK_URL_MAX = 2000  # characters, percent-encoded: under HttpUrl's 2083
+
+
 class NotificationSettings(BaseModel):
     """What a user asked to be sent (``users/{id}.notifications``); the webhook secret is
     kept apart, never returned after it is made."""
@@ -77,6 +80,10 @@ class NotificationSettings(BaseModel):
     def _https(cls, value: HttpUrl | None) -> HttpUrl | None:
         if value is not None and value.scheme != "https" and value.host not in ("localhost", "127.0.0.1"):
             raise ValueError("a webhook must be https (http only for localhost)")
+        if value is not None and len(str(value)) > WEBHOOK_URL_MAX:
+            # checked as stored (percent-encoded, often longer than sent): a stored URL past
+            # the URL type's own limit would fail every later read of the settings
+            raise ValueError(f"a webhook URL must be at most {WEBHOOK_URL_MAX} characters once encoded")
         return value
 
 

@@ -184,7 +184,7 @@ def _install_log_context(app: Flask, function: str) -> None:
         route, status = _route(), response.status_code
         http_request = {
             "requestMethod": request.method,
-            "requestUrl": request.url,
+            "requestUrl": _logged_url(),
             "status": status,
             "latency": f"{seconds:.6f}s",
             "userAgent": request.user_agent.string,
@@ -209,6 +209,18 @@ def _install_log_context(app: Flask, function: str) -> None:
         context = g.pop("log_context", None)
         if context is not None:
             context.__exit__(None, None, None)
+
+
+# Query parameters that are credentials: the unsubscribe link's token unsubscribes whoever
+# holds it, so the request log names that it was there, not what it was.
+_SECRET_PARAMS = frozenset({"token"})
+
+
+def _logged_url() -> str:
+    if _SECRET_PARAMS.isdisjoint(request.args.keys()):
+        return request.url
+    kept = [(k, "redacted" if k in _SECRET_PARAMS else v) for k, v in request.args.items(multi=True)]
+    return f"{request.base_url}?{urlencode(kept)}"
 
 
 def create_app(svc: Services) -> Flask:

@@ -54,7 +54,9 @@ class Health(Strict):
 
 class Preferences(Strict):
     min_score: float = Field(default=0.0, ge=0.0, description="hide alerts scoring below this")
-    max_pump_risk: float = Field(default=0.5, ge=0.0, le=1.0, description="hide alerts riskier than this")
+    max_pump_risk: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="hide organic alerts riskier than this (pump warnings always show)"
+    )
     watchlist_only: bool = Field(default=False, description="only alerts for watched symbols")
     subreddits: Subreddits = Field(default_factory=list, max_length=50, description="empty = every subreddit")
 

@@ -116,6 +116,7 @@ def unwatch_symbol(svc: Services, user: Principal, params: m.SymbolPath) -> m.Wa
 def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertPage:
     after = decode_cursor(query.cursor) if query.cursor else None
     min_score, max_pump, watch_only = query.min_score, query.max_pump_risk, query.watchlist_only
+    organic_max_pump: float | None = None  # the preference: as notify reads it, pump warnings always pass
     subreddits: set[str] = set()
     watchlist: list[str] = []
     if query.apply_preferences or watch_only:
@@ -124,7 +125,7 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
         if query.apply_preferences:
             prefs = m.Preferences.model_validate(stored["preferences"])
             min_score = prefs.min_score if min_score is None else min_score
-            max_pump = prefs.max_pump_risk if max_pump is None else max_pump
+            organic_max_pump = prefs.max_pump_risk if max_pump is None else None
             watch_only = watch_only or prefs.watchlist_only
             subreddits = set(prefs.subreddits)
     symbols = [query.symbol] if query.symbol else None
@@ -138,11 +139,17 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
             return False
         if max_pump is not None and float(doc.get("pump_risk") or 0.0) > max_pump:
             return False
+        if (
+            organic_max_pump is not None
+            and doc.get("kind") == "organic"
+            and float(doc.get("pump_risk") or 0.0) > organic_max_pump
+        ):
+            return False
         return not subreddits or bool(subreddits & alert_subreddits(doc))
 
     page: list[dict[str, Any]] = []
     scanned, last_scanned, more = 0, after, False
-    filtered = min_score is not None or max_pump is not None or bool(subreddits)
+    filtered = min_score is not None or max_pump is not None or organic_max_pump is not None or bool(subreddits)
     batch = min(100, max(25, 2 * (query.limit + 1))) if filtered else query.limit + 1
     for doc in _scan_alerts(svc, symbols, query, after, batch):
         if keep(doc):

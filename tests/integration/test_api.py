@@ -196,8 +196,12 @@ def test_an_alert_id_firestore_cannot_hold_is_a_client_error_on_every_route(api:
 def test_saved_preferences_filter_alerts_when_asked(api: ApiClient, alerts: list[dict[str, object]]) -> None:
     del alerts
     api.call("PATCH", "/v1/me/preferences", json={"min_score": 1.0, "max_pump_risk": 0.5})
-    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == ["GME-1", "TSLA-4", "AAPL-5", "PLTR-7"]
+    # the pump-risk preference skips risky organic alerts, as notify does: a pump warning always shows
+    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == ["GME-1", "AMC-3", "TSLA-4", "AAPL-5", "PLTR-7"]
     assert ids(api.call("GET", "/v1/alerts?apply_preferences=true&min_score=2")) == ["GME-1", "AAPL-5"]
+    assert "AMC-3" not in ids(api.call("GET", "/v1/alerts?apply_preferences=true&max_pump_risk=0.5"))  # asked for
+    api.call("PATCH", "/v1/me/preferences", json={"max_pump_risk": 0.05})  # below every organic alert's 0.1
+    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == ["AMC-3"]
 
 
 @pytest.mark.parametrize("query", ["", "min_score=1.0", "symbol=GME"])
@@ -414,6 +418,17 @@ def test_an_invalid_config_is_422(api: ApiClient) -> None:
         assert (patched.status_code, error_of(patched)) == (422, "invalid_config")
     put = api.call("PUT", "/v1/config/detection", json={"config": full_config(min_authors=2**63)}, role="admin")
     assert put.status_code == 422
+    # no NaN or infinity, written as strings JSON lets through: stored they read back as null,
+    # and a NaN pump weight turns every pump risk into 0
+    non_finite: tuple[dict[str, object], ...] = (
+        {"cooldown_hours": "Infinity"},
+        {"volume_ratio_min": "1e999"},
+        {"pump_weights": {"copy_paste": "nan"}},
+        {"pump_weights": {"copy_paste": 1e308, "new_accounts": 1e308}},
+    )
+    for bad in non_finite:
+        patched = api.call("PATCH", "/v1/config/detection", json={"changes": bad}, role="admin")
+        assert (patched.status_code, error_of(patched)) == (422, "invalid_config"), bad
 
 
 def test_a_stored_config_that_no_longer_validates_shows_the_defaults_in_force_and_a_save_repairs_it(

@@ -103,3 +103,12 @@ def test_the_api_metrics_count_exactly_the_request_lines_the_app_writes(
         assert [line for line in lines if matches(spec, line)] == served, name
     # the other lines of the same requests (the 500's traceback) are not counted as requests
     assert any(line["severity"] == "ERROR" and line["route"] == "/v1/openapi.json" for line in lines)
+
+
+def test_the_unsubscribe_links_token_is_never_written_to_the_request_log(
+    client: FlaskClient, written: io.StringIO
+) -> None:
+    client.get("/v1/unsubscribe?token=ann.0123456789abcdef&x=1")
+    assert "0123456789abcdef" not in written.getvalue()
+    [served] = [json.loads(line) for line in written.getvalue().splitlines() if '"served ' in line]
+    assert served["httpRequest"]["requestUrl"].endswith("/v1/unsubscribe?token=redacted&x=1")
