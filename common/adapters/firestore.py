@@ -46,6 +46,18 @@ FIELD_TRANSFORMS_MAX = 500
 # of its message, then goes (TTL_FIELDS).
 REDELIVERY_TTL = timedelta(days=8)
 
+# users/{id}: a webhook's health, written by notify (each failed delivery) and reset by a
+# delivered one (notify) or by the user saving the settings again (api).
+WEBHOOK_FAILED = "webhook_failed_deliveries"  # the distinct deliveries failed in a row (their ids)
+WEBHOOK_FAILING_SINCE = "webhook_failing_since"  # when the first of them failed (epoch seconds)
+WEBHOOK_LAST_FAILURE = "webhook_last_failure"  # when the latest of them did
+WEBHOOK_HEALTHY: dict[str, Any] = {
+    "webhook_failures": 0,
+    WEBHOOK_FAILED: [],
+    WEBHOOK_FAILING_SINCE: firestore.DELETE_FIELD,
+    WEBHOOK_LAST_FAILURE: firestore.DELETE_FIELD,
+}
+
 # Fields exempt from single-field indexing (name -> collection group, field): never queried,
 # and wide (one index entry per key or element would cost every write thousands of them, and
 # can pass Firestore's 40,000 per document). terraform/firestore.tf exempts the same.

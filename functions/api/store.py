@@ -191,9 +191,7 @@ class Store:
         changes: dict[str, Any] = {
             "notifications": settings,
             "webhook_disabled": False,
-            "webhook_failures": 0,
-            "webhook_failed_deliveries": [],
-            "webhook_failing_since": firestore.DELETE_FIELD,
+            **fs.WEBHOOK_HEALTHY,
             notify.RECEIVES: notify.receives(settings),
         }
         was_on = (stored.get("notifications") or {}).get("email") and not stored.get("email_unsubscribed")

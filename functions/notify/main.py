@@ -3,12 +3,13 @@
 Each delivery is claimed in ``deliveries/`` before it is sent and marked after, so the
 event's redeliveries, retries and concurrent copies send it once (store.py). A webhook is
 retried in place with backoff on 5xx and timeouts; a 4xx is the receiver's refusal, not
-retried; a webhook failing ``WEBHOOK_DISABLE_AFTER`` deliveries in a row is disabled, with
-the reason kept for the user. A delivery still failing after its attempts raises, so
-Pub/Sub redelivers the event (what was sent stays sent) and, past its retry policy,
-dead-letters it. A user in digest mode, in their quiet hours or over their hourly cap gets
-the event recorded in their digest of the hour instead (store.add_to_digest), which
-notify_digest sends once the hour (and the quiet hours) are over (digest.py).
+retried; a webhook failing ``WEBHOOK_DISABLE_AFTER`` deliveries in a row over at least
+``WEBHOOK_DISABLE_AFTER_S`` is disabled, with the reason kept for the user. A delivery
+still failing after its attempts raises, so Pub/Sub redelivers the event (what was sent
+stays sent) and, past its retry policy, dead-letters it. A user in digest mode, in their
+quiet hours or over their hourly cap gets the event recorded in their digest of the hour
+instead (store.add_to_digest), which notify_digest sends once the hour (and the quiet
+hours) are over (digest.py).
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -131,37 +131,52 @@ def count_sent(db: firestore.Client, user_id: str, channel: str, hour: str, now:
     _counter(db, user_id, channel, hour).set({"count": firestore.Increment(1), "expires_at": _expiry(now)}, merge=True)
 
 
+# A failure this long after the run's previous one starts a new run: with no delivery in
+# between to say otherwise, the receiver may have been fine all along (one refusal two days
+# ago and a burst during a three-minute outage now are not a dead webhook).
+FAILURE_GAP_S = 86400.0
+
+
 def webhook_failed(  # noqa: PLR0917 - one failed delivery and the policy it meets
     db: firestore.Client, user_id: str, delivery_id: str, reason: str, disable_after: int, now: float, span_s: float
 ) -> bool:
     """Count a failed webhook delivery; True when this one disables the webhook: at least
-    ``disable_after`` deliveries in a row failed, over at least ``span_s`` since the first.
-    Deliveries are counted, not attempts: an event Pub/Sub redelivers fails the same delivery
-    again, and a receiver down for a few minutes must be disabled neither by one alert's
-    retries nor by a burst of alerts."""
+    ``disable_after`` deliveries in a row failed, over at least ``span_s`` since the first of
+    the run (:data:`FAILURE_GAP_S` apart at most). Deliveries are counted, not attempts: an
+    event Pub/Sub redelivers fails the same delivery again, and a receiver down for a few
+    minutes must be disabled neither by one alert's retries nor by a burst of alerts. In a
+    transaction, so a success written meanwhile is never overwritten by a run it ended."""
     ref = db.collection(fs.USERS).document(user_id)
-    ref.set({FAILED: firestore.ArrayUnion([delivery_id]), "webhook_last_error": reason[:300]}, merge=True)
-    doc = ref.get().to_dict() or {}
-    failures = len(doc.get(FAILED) or ())
-    since = doc.get(FAILING_SINCE)
-    if not isinstance(since, int | float):  # the first failure of a run of them
-        since = now
-        ref.set({FAILING_SINCE: since}, merge=True)
-    ref.set({"webhook_failures": failures}, merge=True)
-    if failures >= disable_after and now - float(since) >= span_s:
-        ref.set({"webhook_disabled": True, "webhook_disabled_reason": reason[:300]}, merge=True)
-        return True
-    return False
+
+    @firestore.transactional
+    def count(transaction: firestore.Transaction) -> bool:
+        doc = ref.get(transaction=transaction).to_dict() or {}
+        failed = [str(i) for i in doc.get(fs.WEBHOOK_FAILED) or ()]
+        raw_since, raw_last = doc.get(fs.WEBHOOK_FAILING_SINCE), doc.get(fs.WEBHOOK_LAST_FAILURE)
+        since = float(raw_since) if isinstance(raw_since, int | float) else now
+        last = float(raw_last) if isinstance(raw_last, int | float) else now
+        if not failed or not isinstance(raw_since, int | float) or now - last > FAILURE_GAP_S:  # a new run
+            failed, since, last = [], now, now
+        if delivery_id not in failed:
+            failed.append(delivery_id)
+        disable = len(failed) >= disable_after and now - since >= span_s
+        changes: dict[str, Any] = {
+            fs.WEBHOOK_FAILED: failed,
+            fs.WEBHOOK_FAILING_SINCE: since,
+            fs.WEBHOOK_LAST_FAILURE: max(now, last),
+            "webhook_failures": len(failed),
+            "webhook_last_error": reason[:300],
+        }
+        if disable:
+            changes |= {"webhook_disabled": True, "webhook_disabled_reason": reason[:300]}
+        transaction.set(ref, changes, merge=True)
+        return disable
+
+    return bool(count(db.transaction()))
 
 
 def webhook_succeeded(db: firestore.Client, user_id: str) -> None:
-    db.collection(fs.USERS).document(user_id).set(WEBHOOK_HEALTHY, merge=True)
-
-
-FAILED = "webhook_failed_deliveries"  # the distinct deliveries failed in a row (their ids)
-FAILING_SINCE = "webhook_failing_since"  # when the first of them failed (epoch seconds)
-# after a success, or re-enabled
-WEBHOOK_HEALTHY: dict[str, Any] = {"webhook_failures": 0, FAILED: [], FAILING_SINCE: firestore.DELETE_FIELD}
+    db.collection(fs.USERS).document(user_id).set(fs.WEBHOOK_HEALTHY, merge=True)
 
 
 def _counter(db: firestore.Client, user_id: str, channel: str, hour: str) -> firestore.DocumentReference:

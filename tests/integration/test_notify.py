@@ -6,6 +6,7 @@ import json
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import google.cloud.pubsub_v1 as pubsub_v1
@@ -20,6 +21,7 @@ from emulators.stack import Stack
 from tests.support.api import ApiClient, db, make_client
 from tests.support.jwks import JwksServer, ed25519_key, serving
 
+ROOT = Path(__file__).resolve().parents[2]
 KEY = ed25519_key("notify-key")
 SECRET = "whsec-test"
 EVENT = AlertEvent(
@@ -479,6 +481,27 @@ def test_of_the_users_who_take_every_alert_notify_reads_only_those_who_asked_for
     assert found == {f"{tag}-mail", f"{tag}-hook", f"{tag}-watch"}
 
 
+def test_the_backfill_gives_accounts_saved_before_receives_existed_the_field_notify_reads(emulators: Stack) -> None:
+    import importlib.util
+
+    from functions.notify import store
+
+    spec = importlib.util.spec_from_file_location("backfill", ROOT / "scripts" / "backfill_receives.py")
+    assert spec is not None and spec.loader is not None
+    backfill = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(backfill)
+
+    tag = f"b{time.time_ns()}"
+    everything = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
+    for name, chosen in (("mail", {"email": True}), ("none", {"email": False})):
+        doc = {"watchlist": [], "preferences": everything, "notifications": chosen, "email": "a@example.com"}
+        db().collection(fs.USERS).document(f"{tag}-{name}").set({**doc, "email_verified": True})  # as saved before
+    assert not {u for u in store.candidates(db(), tag.upper()) if u.startswith(tag)}  # unheard until backfilled
+    assert backfill.backfill(db()) >= 2
+    assert {u for u in store.candidates(db(), tag.upper()) if u.startswith(tag)} == {f"{tag}-mail"}
+    assert backfill.backfill(db()) == 0  # again: nothing to write
+
+
 def test_events_recorded_side_by_side_in_one_digest_are_all_kept(emulators: Stack) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -549,3 +572,7 @@ def test_a_webhook_is_disabled_by_failed_deliveries_over_an_hour_not_by_retries_
     assert doc["webhook_disabled"] and doc["webhook_failures"] == 9 and doc["webhook_disabled_reason"] == "503"
     store.webhook_succeeded(db(), "jo")  # a success starts the count and the hour afresh
     assert not failed(10, now + 2 * hour, after=1)
+    # one refusal, no delivery for two days, then a burst during a short outage: a new run
+    later = now + 2 * hour + 2 * 86400
+    assert not any(failed(11 + i, later + i) for i in range(8))
+    assert (users.document("jo").get().to_dict() or {})["webhook_failures"] == 8
