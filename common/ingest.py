@@ -432,9 +432,11 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
     posts = dict(saved.posts)
     for pid, numbers in ours.posts.items():  # the larger count: either run wrote it to posts/
         posts[pid] = max(numbers, posts.get(pid, numbers))
-    # Each run kept its posts in :func:`remember`'s order (its sightings first): the merge
-    # keeps the posts either ranks highest, so neither run's hot posts are pushed out.
-    rank = {pid: i for i, pid in enumerate(saved.posts)}
+    # This run's posts are in :func:`remember`'s order (its sightings first); the stored
+    # cursor's came back from a Firestore map, in no order, so newest first. The merge keeps
+    # the posts either ranks highest, so neither run's are all pushed out by the other's.
+    stored_order = sorted(saved.posts, key=lambda pid: (saved.posts[pid][2], pid), reverse=True)
+    rank = {pid: i for i, pid in enumerate(stored_order)}
     for i, pid in enumerate(ours.posts):
         rank[pid] = min(i, rank.get(pid, i))
     recent = sorted(posts.items(), key=lambda kv: (rank[kv[0]], kv[0]))[:RECENT_POSTS]

@@ -54,7 +54,7 @@ class QuietHours(BaseModel):
         return hour >= self.start or hour < self.end
 
 
-WEBHOOK_URL_MAX = 2000  # characters, percent-encoded: under HttpUrl's 2083
+WEBHOOK_URL_MAX = 2083  # characters, percent-encoded: HttpUrl's own limit, which a stored URL must pass
 
 
 class NotificationSettings(BaseModel):

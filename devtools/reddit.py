@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulators.processes import free_port
+from emulators.processes import free_port, open_local
 from emulators.reddit.server import Replay, make_app
 
 
@@ -26,7 +26,7 @@ class LocalReddit:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
         request.add_header("content-type", "application/json")
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with open_local(request, timeout=10) as response:
             return json.loads(response.read())
 
     def load(self, path: Path | str, now: float | str | None = None) -> Any:

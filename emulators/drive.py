@@ -17,6 +17,7 @@ import uuid
 from datetime import UTC, datetime
 
 from common.timekeys import hour_key
+from emulators.processes import open_local
 from emulators.stack import read_state
 
 
@@ -28,7 +29,7 @@ def advance(reddit_url: str, hours: float) -> float:
         method="POST",
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with open_local(request, timeout=10) as response:
         return float(json.loads(response.read())["now"])
 
 

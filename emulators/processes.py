@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -52,8 +52,14 @@ def free_port() -> int:
 
 
 # Straight to the local port: through an http_proxy from the environment, the proxy's own
-# error page would read as the service answering before it listens.
+# error page would read as the service answering before it listens, and calls to the local
+# services would leave the machine. Every request to the stack's own ports goes through it.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def open_local(request: "str | urllib.request.Request", timeout: float) -> Any:
+    """``urllib.request.urlopen`` for the stack's own services, ignoring proxy settings."""
+    return _DIRECT.open(request, timeout=timeout)
 
 
 def wait_http(url: str, timeout: float, process: "subprocess.Popen[bytes] | None" = None) -> float:
@@ -61,7 +67,7 @@ def wait_http(url: str, timeout: float, process: "subprocess.Popen[bytes] | None
     start = time.monotonic()
     while True:
         try:
-            with _DIRECT.open(url, timeout=1):
+            with open_local(url, timeout=1):
                 return time.monotonic() - start
         except urllib.error.HTTPError:
             return time.monotonic() - start  # it answered: it is listening

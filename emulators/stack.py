@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from emulators import bq_provision, jars, provision
-from emulators.processes import Service, free_port
+from emulators.processes import Service, free_port, open_local
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".stack"
@@ -101,7 +101,7 @@ class Emulators:
             method="POST",
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=60):
+        with open_local(request, timeout=60):
             pass
         [metadata] = export_dir.glob("*/*.overall_export_metadata")
         port = self.firestore.port
@@ -131,7 +131,7 @@ class Emulators:
             f"{self.firestore.url}/emulator/v1/projects/{self.project}/databases/(default)/documents",
             method="DELETE",
         )
-        with urllib.request.urlopen(request, timeout=10):
+        with open_local(request, timeout=10):
             pass
 
     def stop(self) -> None:
@@ -351,11 +351,16 @@ class Stack:
         self.services[name] = self.start_function(name, old.port)
         return self.services[name]
 
+    @property
+    def devauth_directory(self) -> Path:
+        """Where the development key the api trusts lives: the one given, else this run's own."""
+        return self.devauth_dir or self.log_dir / "devauth"
+
     def start_jwks(self) -> Service:
         """Serve the development signing key's JWKS (devtools/devauth.py) and point the
         api at it, so `make token` prints tokens the local api accepts."""
         port = free_port()
-        directory = self.devauth_dir or self.log_dir / "devauth"
+        directory = self.devauth_directory
         service = Service(
             "devauth-jwks",
             [sys.executable, "-m", "devtools.devauth", "serve", "--port", str(port), "--dir", str(directory)],

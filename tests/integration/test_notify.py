@@ -176,7 +176,7 @@ def test_notification_settings_round_trip_and_the_secret_is_shown_once(emulators
     assert api.call("GET", "/v1/me/notifications").get_json() == stored
     refused = api.call("PUT", "/v1/me/notifications", json={"webhook_url": "http://hooks.example.com/a"})
     assert refused.status_code == 422
-    # 800 bytes sent, over 2,000 characters once percent-encoded as stored: refused, not saved
+    # 800 bytes sent, over 2,083 characters once percent-encoded as stored: refused, not saved
     # to fail every later read of the settings
     long = api.call("PUT", "/v1/me/notifications", json={"webhook_url": "https://hooks.example.com/" + "é" * 350})
     assert long.status_code == 422

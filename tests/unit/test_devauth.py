@@ -17,7 +17,8 @@ def test_the_development_key_lives_in_the_projects_own_stack_folder() -> None:
 
 def test_a_stack_without_a_key_folder_keeps_its_key_in_its_own_logs(tmp_path: Path) -> None:
     """Two stacks with their own log folders (benchmarks, tests) never share a key in a parent."""
-    assert stack.Stack(log_dir=tmp_path / "run").devauth_dir is None  # start_jwks then uses run/devauth
+    assert stack.Stack(log_dir=tmp_path / "run").devauth_directory == tmp_path / "run" / "devauth"
+    assert stack.Stack(log_dir=tmp_path / "run", devauth_dir=tmp_path / "key").devauth_directory == tmp_path / "key"
 
 
 def test_token_signs_with_the_key_the_running_stack_serves(
