@@ -51,7 +51,7 @@ from demo.logs import FetchReports, FunctionLog
 from demo.observe import Observers
 from demo.run import HOUR, Demo, Options, ReplayClock, tick_times
 from devtools.corpus import write_breakout_corpus
-from emulators.processes import Service, free_port
+from emulators.processes import Service, free_port, open_local
 from emulators.stack import ROOT, Stack
 
 ALSO_BREAKING = ("CRSP", "RXRX", "IONQ")  # with NTLA: four breakouts, several alert events
@@ -157,7 +157,7 @@ def readable_at(api: str, alert_id: str, token: str, timeout_s: float = 10.0) ->
     while time.monotonic() < deadline:
         request = urllib.request.Request(f"{api}/v1/alerts/{alert_id}", headers={"Authorization": f"Bearer {token}"})
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:
+            with open_local(request, timeout=5) as response:
                 if response.status == 200:
                     return time.monotonic()
         except urllib.error.HTTPError as exc:

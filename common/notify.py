@@ -93,10 +93,12 @@ class NotificationSettings(BaseModel):
 RECEIVES = "receives"
 
 
-def receives(notifications: Mapping[str, Any] | None) -> bool:
-    """What ``users/{id}.receives`` says for these stored notification settings."""
-    chosen = notifications or {}
-    return bool(chosen.get("email") or chosen.get("webhook_url"))
+def receives(notifications: object) -> bool:
+    """What ``users/{id}.receives`` says for these stored notification settings (anything
+    but a mapping asks for nothing, as :func:`settings_of` reads it)."""
+    if not isinstance(notifications, Mapping):
+        return False
+    return bool(notifications.get("email") or notifications.get("webhook_url"))
 
 
 def settings_of(user: Mapping[str, Any]) -> NotificationSettings:

@@ -43,7 +43,7 @@ from demo.dashboard import DashboardServer
 from demo.display import AlertRow, Display, data_time
 from demo.logs import AggregateBatches, DetectDecisions, FetchReports, FunctionLog
 from demo.observe import Observers
-from emulators.processes import free_port
+from emulators.processes import free_port, open_local
 from emulators.stack import DEMO_ACCOUNTS, ROOT, Stack, signed_in_token, web_app_lines
 
 DEFAULT_CORPUS = ROOT / "data" / "replay" / "default"
@@ -141,7 +141,7 @@ class ReplayClock:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method="POST" if body is not None else "GET")
         request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with open_local(request, timeout=60) as response:
             return json.loads(response.read())  # type: ignore[no-any-return]
 
     def load(self, corpus: Path, now: float) -> dict[str, Any]:
@@ -235,7 +235,7 @@ class Demo:
             method="PATCH",
             headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with open_local(request, timeout=30) as response:
             stored = json.loads(response.read())
         assert self.display is not None
         self.display.say(f"detection config version {stored['version']}: {json.dumps(overrides)}")
@@ -287,9 +287,9 @@ class Demo:
         base = self.stack.env.get("MAILBOX_URL")
         if not base:
             return [], []
-        with urllib.request.urlopen(base + "/mail", timeout=10) as response:
+        with open_local(base + "/mail", timeout=10) as response:
             mail = json.loads(response.read())
-        with urllib.request.urlopen(base + "/hooks", timeout=10) as response:
+        with open_local(base + "/hooks", timeout=10) as response:
             hooks = [h for h in json.loads(response.read()) if int(h.get("answered") or 0) < 300]
         return mail, hooks
 

@@ -53,7 +53,8 @@ def free_port() -> int:
 
 # Straight to the local port: through an http_proxy from the environment, the proxy's own
 # error page would read as the service answering before it listens, and calls to the local
-# services would leave the machine. Every request to the stack's own ports goes through it.
+# services would leave the machine. The stack's, the demo's and the benchmarks' own calls
+# to its ports go through it.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 

@@ -195,7 +195,9 @@ class WebAppClient:
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
         self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        self.opener = urllib.request.build_opener(  # straight to the local web app (no proxy)
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies)
+        )
 
     def _call(self, path: str, body: Mapping[str, object] | None = None) -> dict[str, object]:
         request = urllib.request.Request(

@@ -5,37 +5,34 @@ on or a webhook: ``common.notify.receives``). An account whose notification sett
 saved before the field existed has none, and would hear nothing until it saved them again.
 Run once before deploying such a notify (``PYTHONPATH=. python scripts/backfill_receives.py``,
 with ``GOOGLE_CLOUD_PROJECT`` set, or ``FIRESTORE_EMULATOR_HOST`` for the local stack); it
-writes only the accounts whose field is missing or disagrees, so running it again changes
-nothing.
+writes only the accounts whose field is wrong, so running it again changes nothing.
 """
 
 import sys
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from common import notify
 from common.adapters import firestore as fs
 from common.settings import Settings
 
-BATCH = 400  # writes per commit, under Firestore's 500
-
 
 def backfill(db: firestore.Client) -> int:
-    """How many accounts were written."""
-    written, batch = 0, db.batch()
-    pending = 0
+    """How many accounts were written. Each write holds only if the account is unchanged
+    since it was read: one that saved its settings meanwhile got the field from the api. An
+    account without the field that asks for nothing needs none (notify reads ``== true``)."""
+    written = 0
     for snap in db.collection(fs.USERS).select(["notifications", notify.RECEIVES]).stream():
         doc = snap.to_dict() or {}
-        wanted = notify.receives(doc.get("notifications"))
-        if doc.get(notify.RECEIVES) is wanted:
+        wanted, stored = notify.receives(doc.get("notifications")), doc.get(notify.RECEIVES)
+        if stored is wanted or (stored is None and not wanted):
             continue
-        batch.set(snap.reference, {notify.RECEIVES: wanted}, merge=True)
-        written, pending = written + 1, pending + 1
-        if pending == BATCH:
-            batch.commit()
-            batch, pending = db.batch(), 0
-    if pending:
-        batch.commit()
+        try:
+            snap.reference.update({notify.RECEIVES: wanted}, option=db.write_option(last_update_time=snap.update_time))
+        except (gexc.FailedPrecondition, gexc.NotFound):
+            continue  # saved or deleted meanwhile: what the api wrote stands
+        written += 1
     return written
 
 
