@@ -153,8 +153,10 @@ def is_public(address: str) -> bool:
 
 # Name lookups run here, not in the event loop's default executor, which ``asyncio.run``
 # waits for when it ends: a nameserver that never answers would hold a send past its
-# deadline. A lookup cut off by the deadline finishes in this pool, on its own.
-_LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-dns")
+# deadline. A lookup cut off by the deadline finishes in this pool, on its own. Wider than
+# the most deliveries notify sends side by side (NOTIFY_CONCURRENCY, at most 64), twice: a
+# few domains whose nameservers hang must not queue everyone else's lookups past their deadline.
+_LOOKUPS = ThreadPoolExecutor(max_workers=128, thread_name_prefix="webhook-dns")
 _NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
 
 

@@ -551,6 +551,22 @@ def test_a_test_send_reaches_the_webhook_and_the_mailbox_and_reports_a_refusal(
     assert [nothing["webhook"]["outcome"], nothing["email"]["outcome"]] == ["not_configured", "not_configured"]
 
 
+def test_test_sends_are_bounded_for_everyone_together_not_only_per_user(
+    emulators: Stack, jwks: JwksServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test send may wait out a silent receiver: many accounts must not hold every api
+    instance with them."""
+    from functions.api import notify_routes
+
+    del emulators
+    monkeypatch.setattr(notify_routes, "TESTS_PER_MINUTE_ALL", 2)
+    api = make_client(jwks, KEY)
+    tag = f"t{time.time_ns()}"
+    answers = [api.call("POST", "/v1/me/notifications/test", sub=f"{tag}-{i}") for i in range(3)]
+    refused = [a for a in answers if a.status_code == 429]
+    assert refused and all(a.headers.get("Retry-After") for a in refused)  # three users, one each
+
+
 def test_a_webhook_is_disabled_by_failed_deliveries_over_an_hour_not_by_retries_or_a_burst(emulators: Stack) -> None:
     from functions.notify import store
 
