@@ -17,22 +17,35 @@ from common import notify
 from common.adapters import firestore as fs
 from common.settings import Settings
 
+TRIES = 5  # reads of one account changed (a watchlist saved, a sign-in) while it was written
+
 
 def backfill(db: firestore.Client) -> int:
     """How many accounts were written. Each write holds only if the account is unchanged
-    since it was read: one that saved its settings meanwhile got the field from the api. An
-    account without the field that asks for nothing needs none (notify reads ``== true``)."""
+    since it was read, else it is read again: an account that saved its notification
+    settings meanwhile got the field from the api. One without the field that asks for
+    nothing needs none (notify reads ``== true``)."""
     written = 0
-    for snap in db.collection(fs.USERS).select(["notifications", notify.RECEIVES]).stream():
-        doc = snap.to_dict() or {}
-        wanted, stored = notify.receives(doc.get("notifications")), doc.get(notify.RECEIVES)
-        if stored is wanted or (stored is None and not wanted):
-            continue
-        try:
-            snap.reference.update({notify.RECEIVES: wanted}, option=db.write_option(last_update_time=snap.update_time))
-        except (gexc.FailedPrecondition, gexc.NotFound):
-            continue  # saved or deleted meanwhile: what the api wrote stands
-        written += 1
+    for listed in db.collection(fs.USERS).select(["notifications", notify.RECEIVES]).stream():
+        snap = listed
+        for _ in range(TRIES):
+            doc = snap.to_dict() or {}
+            wanted, stored = notify.receives(doc.get("notifications")), doc.get(notify.RECEIVES)
+            if stored is wanted or (stored is None and not wanted):
+                break
+            try:
+                snap.reference.update(
+                    {notify.RECEIVES: wanted}, option=db.write_option(last_update_time=snap.update_time)
+                )
+            except gexc.NotFound:
+                break  # deleted meanwhile
+            except gexc.FailedPrecondition:
+                snap = snap.reference.get(["notifications", notify.RECEIVES])
+                continue
+            written += 1
+            break
+        else:
+            raise RuntimeError(f"users/{listed.id} kept changing: run the backfill again")
     return written
 
 

@@ -167,8 +167,9 @@ class RateLimiter:
         snapshot = ref.get()
         return int(snapshot.get("count")) if snapshot.exists else 0
 
-    def check(self, key: str, limit: int) -> None:
-        """Raise 429 with ``Retry-After`` when ``key`` went over ``limit`` this minute.
+    def check(self, key: str, limit: int, what: str = "requests") -> None:
+        """Raise 429 with ``Retry-After`` when ``key`` went over ``limit`` this minute
+        (``what``: what the message says were too many).
 
         If the counter cannot be written the request goes through (logged): a Firestore
         hiccup should cost us a minute of unmetered traffic, not every caller a 500."""
@@ -179,4 +180,4 @@ class RateLimiter:
             return
         if count > limit:
             retry = max(1, int(left + 0.999))
-            raise ApiError(429, "rate_limited", f"more than {limit} requests this minute", {"Retry-After": str(retry)})
+            raise ApiError(429, "rate_limited", f"more than {limit} {what} this minute", {"Retry-After": str(retry)})

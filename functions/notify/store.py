@@ -176,8 +176,10 @@ def webhook_failed(  # noqa: PLR0917 - one failed delivery and the policy it mee
 
     try:
         return bool(count(db.transaction()))
-    except (ValueError, gexc.GoogleAPICallError) as exc:  # contention past the retries: bookkeeping only
-        logger.warning("failed webhook delivery of %s not counted: %s", user_id, exc)
+    except (ValueError, gexc.GoogleAPIError) as exc:
+        if isinstance(exc, ValueError) and not isinstance(exc.__cause__, gexc.Aborted):
+            raise  # not the transaction's contention past its retries: a bug to see
+        logger.warning("failed webhook delivery of %s not counted: %s", user_id, exc)  # bookkeeping only
         return False
 
 
