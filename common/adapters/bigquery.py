@@ -3,6 +3,7 @@
 history query the API uses beyond what Firestore keeps."""
 
 import importlib
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -69,25 +70,62 @@ class RowsNotStored(RuntimeError):
 
 
 PERMANENT = frozenset({"invalid"})  # the row itself is wrong: no retry can store it
+# ... except a field the table does not have yet: after a deploy that adds a column, streaming
+# keeps refusing it for minutes. Retried (and, past the retries, held whole for a replay),
+# never dead-lettered row by row as if the row were wrong.
+NOT_YET = "no such field"
+
+
+# insertAll refuses a request over 10 MB, as the client encodes it: JSON with every non-ASCII
+# character escaped (an emoji takes 12 bytes), so a batch Pub/Sub carries whole (2,000,000
+# characters) can be several times that. Requests are cut below it, room left for the envelope.
+REQUEST_BYTES_MAX = 9_000_000
+
+
+def _encoded_size(row: Mapping[str, Any], row_id: str) -> int:
+    return len(json.dumps(row)) + len(row_id) + 64  # the row, its insertId and their wrapping
+
+
+def requests(batch: TableRows) -> list[range]:
+    """``batch``'s rows cut into insertAll requests under :data:`REQUEST_BYTES_MAX`, in order;
+    a row over it alone is a request of its own."""
+    out: list[range] = []
+    start = size = 0
+    for i, (row, row_id) in enumerate(zip(batch.rows, batch.row_ids, strict=True)):
+        n = _encoded_size(row, row_id)
+        if i > start and size + n > REQUEST_BYTES_MAX:
+            out.append(range(start, i))
+            start, size = i, 0
+        size += n
+    if start < len(batch.rows):
+        out.append(range(start, len(batch.rows)))
+    return out
 
 
 def insert(client: Client, settings: Settings, batch: TableRows) -> list[RejectedRow]:
-    """Stream ``batch`` in one insertAll call; the rows BigQuery refused come back.
+    """Stream ``batch`` in as few insertAll calls as its size allows; the rows BigQuery
+    refused come back.
 
     ``skip_invalid_rows`` lets the valid rows land even when one is bad. Transport and
     server failures raise (after the client's own retries), so the message is redelivered;
-    so does a row skipped for any reason but its own invalidity (:func:`refused`).
+    so does a row skipped for any reason but its own invalidity (:func:`refused`). A row too
+    big for any request can never be streamed: it is refused as invalid, not sent.
     """
-    if not batch.rows:
-        return []
-    errors = client.insert_rows_json(
-        table_ref(settings, batch.table),
-        list(batch.rows),
-        row_ids=list(batch.row_ids),
-        skip_invalid_rows=True,
-        retry=RETRY,
-        timeout=REQUEST_TIMEOUT_S,
-    )
+    errors: list[Mapping[str, Any]] = []
+    for part in requests(batch):
+        if len(part) == 1 and _encoded_size(batch.rows[part.start], batch.row_ids[part.start]) > REQUEST_BYTES_MAX:
+            too_big = f"over insertAll's 10 MB request limit once encoded ({REQUEST_BYTES_MAX} bytes kept)"
+            errors.append({"index": part.start, "errors": [{"reason": "invalid", "message": too_big}]})
+            continue
+        answered = client.insert_rows_json(
+            table_ref(settings, batch.table),
+            [batch.rows[i] for i in part],
+            row_ids=[batch.row_ids[i] for i in part],
+            skip_invalid_rows=True,
+            retry=RETRY,
+            timeout=REQUEST_TIMEOUT_S,
+        )
+        errors.extend({**e, "index": part.start + int(e["index"])} for e in answered)
     return refused(batch, errors)
 
 
@@ -100,7 +138,8 @@ def refused(batch: TableRows, errors: Sequence[Mapping[str, Any]]) -> list[Rejec
     for error in errors:
         index = int(error["index"])
         reasons = {str(e.get("reason") or "") for e in error.get("errors") or ()}
-        if reasons & PERMANENT:
+        not_yet = any(NOT_YET in str(e.get("message") or "").lower() for e in error.get("errors") or ())
+        if reasons & PERMANENT and not not_yet:
             rejected.append(RejectedRow(batch.table, batch.row_ids[index], batch.rows[index], tuple(error["errors"])))
         else:
             passing.append(f"{batch.row_ids[index]}: {sorted(reasons)}")
