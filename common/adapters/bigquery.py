@@ -114,7 +114,7 @@ def insert(client: Client, settings: Settings, batch: TableRows) -> list[Rejecte
     errors: list[Mapping[str, Any]] = []
     for part in requests(batch):
         if len(part) == 1 and _encoded_size(batch.rows[part.start], batch.row_ids[part.start]) > REQUEST_BYTES_MAX:
-            too_big = f"over insertAll's 10 MB request limit once encoded ({REQUEST_BYTES_MAX} bytes kept)"
+            too_big = f"over {REQUEST_BYTES_MAX} bytes once encoded: no insertAll request (10 MB at most) can carry it"
             errors.append({"index": part.start, "errors": [{"reason": "invalid", "message": too_big}]})
             continue
         answered = client.insert_rows_json(
@@ -141,8 +141,11 @@ def refused(batch: TableRows, errors: Sequence[Mapping[str, Any]]) -> list[Rejec
         not_yet = any(NOT_YET in str(e.get("message") or "").lower() for e in error.get("errors") or ())
         if reasons & PERMANENT and not not_yet:
             rejected.append(RejectedRow(batch.table, batch.row_ids[index], batch.rows[index], tuple(error["errors"])))
-        else:
-            passing.append(f"{batch.row_ids[index]}: {sorted(reasons)}")
+        else:  # what BigQuery said, so an operator can tell a missing column from an outage
+            said = sorted(
+                {f"{e.get('location') or ''} {e.get('message') or ''}".strip() for e in error.get("errors") or ()}
+            )
+            passing.append(f"{batch.row_ids[index]}: {sorted(reasons)} {said}")
     if passing:
         raise RowsNotStored(f"{len(passing)} rows of {batch.table} not stored, for now: {passing[:5]}")
     return rejected

@@ -112,7 +112,7 @@ def test_only_a_row_invalid_in_itself_is_refused_and_a_row_skipped_for_a_passing
         with pytest.raises(bq.RowsNotStored, match=rows.table):
             bq.refused(rows, [{"index": 0, "errors": [{"reason": reason}]}])
     # a column added by the deploy that streaming does not know yet: retried, not thrown away
-    with pytest.raises(bq.RowsNotStored, match=rows.table):
+    with pytest.raises(bq.RowsNotStored, match="no such field: flair"):  # the log says which column
         bq.refused(rows, [{"index": 0, "errors": [{"reason": "invalid", "message": "no such field: flair."}]}])
 
 
@@ -143,4 +143,4 @@ def test_a_batch_too_big_for_one_request_as_encoded_goes_in_several_and_refusals
     assert refused.row_id == rows.row_ids[4] and refused.row["id"] == "t3_big4"
     too_big = ITEM.model_copy(update={"id": "t3_huge", "body": "🚀" * 800_000})
     [alone] = bq.insert(Recording(refuse=""), Settings(), history.rows_for_items([too_big])[0])
-    assert "10 MB" in alone.errors[0]["message"]
+    assert "insertAll" in alone.errors[0]["message"]
