@@ -86,7 +86,7 @@ def _encoded_size(row: Mapping[str, Any], row_id: str) -> int:
     return len(json.dumps(row)) + len(row_id) + 64  # the row, its insertId and their wrapping
 
 
-def requests(batch: TableRows) -> list[range]:
+def _requests(batch: TableRows) -> list[range]:
     """``batch``'s rows cut into insertAll requests under :data:`REQUEST_BYTES_MAX`, in order;
     a row over it alone is a request of its own."""
     out: list[range] = []
@@ -112,7 +112,7 @@ def insert(client: Client, settings: Settings, batch: TableRows) -> list[Rejecte
     big for any request can never be streamed: it is refused as invalid, not sent.
     """
     errors: list[Mapping[str, Any]] = []
-    for part in requests(batch):
+    for part in _requests(batch):
         if len(part) == 1 and _encoded_size(batch.rows[part.start], batch.row_ids[part.start]) > REQUEST_BYTES_MAX:
             too_big = f"over {REQUEST_BYTES_MAX} bytes once encoded: no insertAll request (10 MB at most) can carry it"
             errors.append({"index": part.start, "errors": [{"reason": "invalid", "message": too_big}]})

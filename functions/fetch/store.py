@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -39,9 +39,13 @@ def cursor_ref(db: firestore.Client, subreddit: str) -> firestore.DocumentRefere
     return db.collection(fs.CURSORS).document(subreddit.lower())
 
 
-def read_cursor(db: firestore.Client, subreddit: str) -> Cursor:
-    snapshot = cursor_ref(db, subreddit).get()
+def _cursor_of(snapshot: "firestore.DocumentSnapshot[Any]") -> Cursor:
+    """The stored cursor, carrying the version it was read at (None when there is none)."""
     return replace(Cursor.from_doc(fs.doc_of(snapshot)), version=snapshot.update_time if snapshot.exists else None)
+
+
+def read_cursor(db: firestore.Client, subreddit: str) -> Cursor:
+    return _cursor_of(cursor_ref(db, subreddit).get())
 
 
 SAVE_TRIES = 5  # saves of one run's cursor racing other runs of its subreddit
@@ -67,29 +71,28 @@ def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: st
             "last_run_id": run_id,
             "updated_at": firestore.SERVER_TIMESTAMP,
         }
-        try:
-            if cursor.version is None:
-                ref.create(doc)
-            else:
+        if cursor.version is None:
+            if fs.create_if_absent(ref, doc):
+                return
+        else:
+            try:
                 ref.update(doc, option=db.write_option(last_update_time=cursor.version))
-            return
-        except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.NotFound):
-            snapshot = ref.get()
-            saved = replace(
-                Cursor.from_doc(fs.doc_of(snapshot)), version=snapshot.update_time if snapshot.exists else None
-            )
-            logger.warning(
-                "another run of r/%s saved its cursor since this one read it: reconciled",
-                subreddit,
-                extra={
-                    "json_fields": {
-                        "run_id": run_id,
-                        "subreddit": subreddit,
-                        "saved_by": (snapshot.to_dict() or {}).get("last_run_id"),
-                    }
-                },
-            )
-            cursor = reconcile(saved, cursor)
+                return
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                pass  # saved (or deleted) by another run since this one read it
+        snapshot = ref.get()
+        logger.warning(
+            "another run of r/%s saved its cursor since this one read it: reconciled",
+            subreddit,
+            extra={
+                "json_fields": {
+                    "run_id": run_id,
+                    "subreddit": subreddit,
+                    "saved_by": (snapshot.to_dict() or {}).get("last_run_id"),
+                }
+            },
+        )
+        cursor = reconcile(_cursor_of(snapshot), cursor)
     raise CursorContended(f"the cursor of r/{subreddit} kept changing under {SAVE_TRIES} saves")
 
 
