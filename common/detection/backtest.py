@@ -182,9 +182,12 @@ class Replay:
         outcome = assess(symbol, state, as_of, stats=stats, config=self.config)
         self.evaluations += 1
         self.week.note(outcome.alert, outcome.events, int(as_of // HOUR))
+        ended = [AlertEventRecord("resolved", outcome.ended)] if outcome.ended is not None else []
         if outcome.alert is None:
-            return []
-        return [AlertEventRecord(e, outcome.alert) for e in outcome.events if e != "updated"]
+            return ended
+        # a resolution the same step reopened is in the alert's history, not a record of its own
+        kept = [e for e in outcome.events if e != "updated" and not (e == "resolved" and outcome.alert.active)]
+        return [*ended, *(AlertEventRecord(e, outcome.alert) for e in kept)]
 
 
 def hours(items: Iterator[RedditItem]) -> Iterator[list[RedditItem]]:

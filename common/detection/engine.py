@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
-from common.detection.lifecycle import Alert, Redo, budget_bar, budget_window, redecide, step
+from common.detection.lifecycle import Alert, Redo, budget_bar, budget_window, ended_by_silence, redecide, step
 from common.detection.market import activity
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
@@ -83,6 +83,8 @@ class Outcome:
     evaluation: Evaluation
     alert: Alert | None
     events: tuple[str, ...]
+    # the previous alert, resolved by its ticker's silence, when ``alert`` is a new episode
+    ended: Alert | None = None
 
 
 def decide(
@@ -141,13 +143,14 @@ def decide_summary(
         symbol, six, day, counts, base, as_of=as_of, config=config, stats_since=stats.since, market=stats.market
     )
     bar = budget_bar(stats.alerts_24h, config)
+    heard = sorted(h for h, n in counts.items() if n > 0 and h < now)
     if redo is not None:  # the hour was decided already: again, from the alert before it
         alert, events = redecide(
-            redo.before, previous, ev, evidence, config=config, config_version=config_version, bar=bar
+            redo.before, previous, ev, evidence, config=config, config_version=config_version, heard=heard, bar=bar
         )
     else:
-        alert, events = step(previous, ev, evidence, config, config_version, bar=bar)
-    return Outcome(ev, alert, events)
+        alert, events = step(previous, ev, evidence, config, config_version, heard=heard, bar=bar)
+    return Outcome(ev, alert, events, ended_by_silence(previous, alert, as_of, heard))
 
 
 def assess(
@@ -173,6 +176,8 @@ def assess(
         config_version=config_version,
     )
     alert = outcome.alert
+    if outcome.ended is not None and state.alerts and state.alerts[-1].alert_id == outcome.ended.alert_id:
+        state.alerts[-1] = outcome.ended
     if alert is not None and alert is not state.alert:
         if state.alerts and state.alerts[-1].alert_id == alert.alert_id:
             state.alerts[-1] = alert

@@ -6,20 +6,24 @@ update rewrites the same document); a surge whose size (its score before any qua
 shortfall) grows by ``escalation_step`` escalates it;
 volume back near the baseline (the one it opened against, or today's, whichever is lower)
 resolves it. A spike within ``cooldown_hours`` of the resolution reopens the same episode
-instead of starting a new one, so a wobble does not page anyone twice. An evaluation older
+instead of starting a new one, so a wobble does not page anyone twice. A ticker is only
+evaluated when it is mentioned, so an alert whose ticker fell silent is resolved by the
+next update instead, at the hour its window emptied (:func:`quiet_from`), before that update
+is decided: a spike weeks later is a new episode, against today's baseline and budget. An evaluation older
 than the alert's ``updated_at`` changes nothing: updates may arrive out of order. Evidence is
 chosen when the alert is opened, escalated or reopened (the announced steps), and kept
 otherwise: the candidates come with the update, kept by the aggregator
 (:mod:`common.evidence`).
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from common.detection.signals import SLOW_RULE, Evaluation
 from common.detection_config import DetectionConfig
 from common.evidence import Evidence, select_evidence
+from common.metrics import WINDOWS
 from common.timekeys import hour_key
 
 HISTORY_MAX = 50
@@ -131,6 +135,40 @@ def back_to_baseline(alert: Alert, ev: Evaluation, config: DetectionConfig) -> b
     return min(ratio_then, six.ratio) <= config.resolve_ratio
 
 
+def quiet_from(alert: Alert, heard: Sequence[int]) -> float:
+    """When an alert whose ticker fell silent resolved: the moment its window (the six hours
+    :func:`back_to_baseline` reads, the day for an alert on the day rule; rolling, so it holds
+    part of the hour before them) first held none of its discussion, where an evaluation would
+    have found fewer than ``min_mentions_1h`` (at least 1) and resolved it. ``heard`` are the
+    hours before the update's own with discussion, in order. Silence is read from them, not
+    from the gap since the last update: one update may carry many hours (a catch-up after a
+    stalled fetch), and the first gap among them ends the episode as hourly updates would.
+    The day rule can end sooner; the day is the latest it lasts."""
+    span = (WINDOWS["24h"] if alert.rule.endswith(SLOW_RULE) else WINDOWS["6h"]) + 1
+    last = int(alert.updated_at // 3600)
+    for hour in heard:
+        if hour <= last:
+            continue
+        if hour >= last + span:
+            break  # the window emptied before this hour's discussion
+        last = hour
+    return float((last + span) * 3600)
+
+
+def silenced(alert: Alert, heard: Sequence[int]) -> Alert:
+    """``alert`` resolved at :func:`quiet_from`."""
+    at = quiet_from(alert, heard)
+    return _with_history(replace(alert, status="resolved", resolved_at=at, updated_at=at), "resolved")
+
+
+def ended_by_silence(previous: Alert | None, alert: Alert | None, as_of: float, heard: Sequence[int]) -> Alert | None:
+    """The stored alert resolved by silence, when the update at ``as_of`` moved on to
+    another episode (``alert``): the caller writes both."""
+    if previous is None or alert is None or not previous.active or alert.alert_id == previous.alert_id:
+        return None
+    return silenced(previous, heard) if as_of >= quiet_from(previous, heard) else None
+
+
 def budget_window(hour: int) -> range:
     """The hours whose opened alerts spend the alert budget of ``hour``: the 24 before the
     hour before it (that latest hour may still be taking late items, in production)."""
@@ -155,18 +193,26 @@ def step(
     config: DetectionConfig,
     config_version: int = 0,
     *,
+    heard: Sequence[int],
     bar: float = 0.0,
 ) -> tuple[Alert | None, tuple[str, ...]]:
     """The alert after ``ev`` and what happened: () or some of "opened", "escalated",
     "reopened", "reclassified", "updated", "resolved". Every one but "updated" is announced
     on the ``alerts`` topic (``ANNOUNCED`` names the steps that raise an alert's level).
-    ``bar`` (:func:`budget_bar`) is the score a new or reopened organic alert needs."""
+    "resolved" before "reopened" is the silent ticker's episode ended and reopened (see
+    :func:`quiet_from`); when the update opens a new episode instead, the ended one is not
+    returned: :func:`ended_by_silence` gives it back to the caller, which writes both.
+    ``bar`` (:func:`budget_bar`) is the score a new or reopened organic alert needs;
+    ``heard`` the hours before ``ev``'s with discussion, in order (:func:`quiet_from`)."""
     if previous is not None and ev.as_of < previous.updated_at:
         return previous, ()  # stale: a newer evaluation already wrote this alert
+    ended: tuple[str, ...] = ()
+    if previous is not None and previous.active and ev.as_of >= quiet_from(previous, heard):
+        previous, ended = silenced(previous, heard), ("resolved",)
     if previous is not None and previous.active:
         return _continue(previous, ev, evidence, config, config_version)
     if ev.kind is None or (ev.kind == "organic" and ev.score < bar):
-        return previous, ()
+        return previous, ended
     chosen = select_evidence(evidence, config.evidence_max)
     if previous is not None and (
         ev.as_of < (previous.resolved_at or 0.0) + config.cooldown_hours * 3600
@@ -190,7 +236,7 @@ def step(
             resolved_at=None,
             config_version=config_version,
         )
-        return _with_history(reopened, "reopened"), ("reopened",)
+        return _with_history(reopened, "reopened"), (*ended, "reopened")
     opened = Alert(
         alert_id=alert_id(ev.symbol, ev.as_of),
         symbol=ev.symbol,
@@ -276,6 +322,7 @@ def redecide(
     *,
     config: DetectionConfig,
     config_version: int = 0,
+    heard: Sequence[int],
     bar: float = 0.0,
 ) -> tuple[Alert | None, tuple[str, ...]]:
     """A later update of a data hour already decided: the hour is decided again from the
@@ -287,9 +334,10 @@ def redecide(
     ``before`` would drop the open alert ``current``, resolve it, lower its level or give it
     another kind (a pump called organic again, or an organic alert turned pump without the
     reclassification being announced), or would revive an alert those batches resolved, the
-    hour goes on from ``current`` instead: the one case where the order of batches still
-    shows."""
-    alert, events = step(before, ev, evidence, config, config_version, bar=bar)
+    hour goes on from ``current`` instead: where the order of batches still shows. So does
+    a silence: an earlier batch that ended the episode for one keeps it ended when a later
+    batch brings items from inside that silence."""
+    alert, events = step(before, ev, evidence, config, config_version, heard=heard, bar=bar)
     if current is None or current == before:  # the hour's earlier batches changed nothing
         return alert, events
     if current.active:
@@ -305,5 +353,5 @@ def redecide(
         # revive it silently, its level announced already; from ``current`` it is reopened
         withdrawn = (before is not None and before.active) or (alert is not None and alert.active)
     if withdrawn:
-        return step(current, ev, evidence, config, config_version, bar=bar)
+        return step(current, ev, evidence, config, config_version, heard=heard, bar=bar)
     return alert, events

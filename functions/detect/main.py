@@ -42,10 +42,12 @@ ANNOUNCE_WITHIN_S = 6 * HOUR
 
 
 def pending_announcements(
-    alert: Alert | None, announced_level: int, announced: Mapping[str, int], as_of: float
+    alert: Alert | None, announced_level: int, announced: Mapping[str, int], as_of: float, *, resolved_now: bool
 ) -> list[AlertMoment]:
     """The moments of ``alert`` not announced yet: its level (opened, escalated or reopened,
-    as its history names the step that reached it), its reclassification, its resolution."""
+    as its history names the step that reached it), its reclassification, its resolution
+    (recent, or ``resolved_now``: found by this update, however long ago its ticker fell
+    silent)."""
     if alert is None:
         return []
     out: list[AlertMoment] = []
@@ -56,7 +58,8 @@ def pending_announcements(
     if reclassified and "reclassified" not in announced and reclassified[-1] >= as_of - ANNOUNCE_WITHIN_S:
         out.append("reclassified")
     resolved_at = alert.resolved_at or 0.0
-    if not alert.active and announced.get("resolved", 0) < alert.level and resolved_at >= as_of - ANNOUNCE_WITHIN_S:
+    recent = resolved_now or resolved_at >= as_of - ANNOUNCE_WITHIN_S
+    if not alert.active and announced.get("resolved", 0) < alert.level and recent:
         out.append("resolved")
     return out
 
@@ -112,11 +115,12 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         config_version=snap.config_version,
         redo=snap.redo(as_of),  # a later batch of a data hour already decided
     )
-    alert = outcome.alert
-    published = 0
+    alert, ended = outcome.alert, outcome.ended
     same_episode = snap.alert is not None and alert is not None and snap.alert.alert_id == alert.alert_id
     announced = snap.announced_level if same_episode else 0
-    pending = pending_announcements(alert, announced, snap.announced if same_episode else {}, as_of)
+    pending = pending_announcements(
+        alert, announced, snap.announced if same_episode else {}, as_of, resolved_now="resolved" in outcome.events
+    )
     decided = (as_of, volume) if update.counted is not None else (as_of, None)
     store.commit(
         db,
@@ -126,13 +130,14 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         announced_level=announced,
         decided=decided,
         detection=detection_doc(outcome, snap.config_version),
+        ended=ended,
     )
-    if alert is not None and pending:  # published after the commit, recorded after the publish
-        publisher.publish_all([Outgoing(topics.ALERTS, alert_event(alert, moment)) for moment in pending])
-        level_moment = any(m not in ("reclassified", "resolved") for m in pending)
-        moments: dict[str, int] = {m: alert.level for m in pending if m in ("reclassified", "resolved")}
-        store.mark_announced(db, alert.alert_id, alert.level if level_moment else None, moments)
-        published = len(pending)
+    published = 0
+    if ended is not None:  # its resolution, as any other: announced while recent
+        closing = pending_announcements(ended, snap.announced_level, snap.announced, as_of, resolved_now=True)
+        published += announce(db, publisher, ended, closing)
+    if alert is not None:
+        published += announce(db, publisher, alert, pending)
     logger.info(
         "detected %s: %s",
         update.ticker,
@@ -155,6 +160,20 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         },
     )
     return Result(outcome, published)
+
+
+def announce(db: firestore.Client, publisher: Publisher, alert: Alert, pending: list[AlertMoment]) -> int:
+    """Publish ``pending`` after the commit, then record it, so a crash in between publishes
+    again on redelivery rather than never. Not so for an episode its ticker's silence ended:
+    the redelivery finds the new episode written and leaves the old one's resolution
+    unannounced (its document says it)."""
+    if not pending:
+        return 0
+    publisher.publish_all([Outgoing(topics.ALERTS, alert_event(alert, moment)) for moment in pending])
+    level_moment = any(m not in ("reclassified", "resolved") for m in pending)
+    moments: dict[str, int] = {m: alert.level for m in pending if m in ("reclassified", "resolved")}
+    store.mark_announced(db, alert.alert_id, alert.level if level_moment else None, moments)
+    return len(pending)
 
 
 def alert_event(alert: Alert, moment: AlertMoment) -> AlertEvent:

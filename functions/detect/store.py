@@ -233,13 +233,23 @@ def commit(
     announced_level: int,
     decided: tuple[float, int | None],
     detection: dict[str, Any],
+    ended: Alert | None = None,
 ) -> None:
     """One atomic commit of a decision: the alert when it changed (created, or updated only if
     nobody wrote it since ``snap`` read it), the episode pointer with the decided update
-    (created, or updated only if unchanged since read) and the summary's ``detection``.
+    (created, or updated only if unchanged since read) and the summary's ``detection``; and
+    ``ended``, the alert ``snap`` read resolved by its ticker's silence, when ``alert`` is a
+    new episode (updated only if unchanged since read).
     Preconditions, not a transaction: nothing waits on a lock; a loser decides again."""
     batch = db.batch()
     pointer_id = alert.alert_id if alert is not None else (snap.alert.alert_id if snap.alert is not None else None)
+    if ended is not None:
+        kept = {**ended.to_doc(), "announced_level": snap.announced_level}
+        if snap.alert_update_time is not None:
+            option = db.write_option(last_update_time=snap.alert_update_time)
+            batch.update(db.collection(fs.ALERTS).document(ended.alert_id), kept, option=option)
+        else:
+            batch.update(db.collection(fs.ALERTS).document(ended.alert_id), kept)
     if alert is not None and alert is not snap.alert:
         ref = db.collection(fs.ALERTS).document(alert.alert_id)
         doc = {**alert.to_doc(), "announced_level": announced_level}

@@ -200,7 +200,9 @@ def test_after_resolution_and_cooldown_a_new_spike_is_a_new_episode(
 ) -> None:
     db = _db(emulators)
     first = organic_batch("BEAM")
-    trickle = organic_batch("BEAM", 1, start=T0 + 20 * 3600, first=1000)
+    # nine quiet hours on: the alert resolved as of the moment its rolling six hours emptied
+    # (23:00), and announced
+    trickle = organic_batch("BEAM", 1, start=T0 + 9 * 3600, first=1000)
     second = organic_batch("BEAM", start=T0 + 2 * DAY, first=2000)
     prepare(db, "BEAM", first)
     alerts = observe(topics.ALERTS)
@@ -220,6 +222,34 @@ def test_after_resolution_and_cooldown_a_new_spike_is_a_new_episode(
     ]
     statuses = {a["alert_id"]: a["status"] for a in alerts_of(db, "BEAM")}
     assert statuses == {"BEAM-2026010816": "resolved", "BEAM-2026011016": "open"}
+
+
+def test_a_spike_days_after_its_ticker_fell_silent_opens_a_new_episode_and_ends_the_old_one(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """No update came between: the old alert is resolved (as of the moment its six hours
+    emptied) in the same commit that opens the new one, and both are announced."""
+    db = _db(emulators)
+    first = organic_batch("EDIT")
+    second = organic_batch("EDIT", start=T0 + 3 * DAY, first=2000)
+    prepare(db, "EDIT", first)
+    alerts = observe(topics.ALERTS)
+
+    _publish(emulators, topics.MENTIONS, [first], key="EDIT")
+    assert [r.json()["alert_id"] for r in alerts.pull(expected=1, timeout=90)] == ["EDIT-2026010816"]
+    _publish(emulators, topics.MENTIONS, [second], key="EDIT")
+
+    received = alerts.pull(expected=2, timeout=90, settle=3.0)
+    assert sorted((r.json()["alert_id"], r.json()["event"]) for r in received) == [
+        ("EDIT-2026010816", "resolved"),
+        ("EDIT-2026011116", "opened"),
+    ]
+    stored = {a["alert_id"]: a for a in alerts_of(db, "EDIT")}
+    assert {k: a["status"] for k, a in stored.items()} == {"EDIT-2026010816": "resolved", "EDIT-2026011116": "open"}
+    assert stored["EDIT-2026010816"]["resolved_at"] == T0 + 7 * 3600
+    assert stored["EDIT-2026010816"]["announced_level"] == 1
+    assert stored["EDIT-2026010816"]["announced"] == {"resolved": 1}
+    assert stored["EDIT-2026011116"]["level"] == 1
 
 
 def test_the_detector_decides_from_the_ticker_summary_alone(

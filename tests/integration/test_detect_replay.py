@@ -172,12 +172,26 @@ def _disordered(db: firestore.Client, streams: dict[str, list[TickerUpdate]], se
     return made
 
 
+# a surge, twenty silent hours (no update), a surge: the update that brings the second ends
+# the first episode as of seven hours after its last surging hour and opens another, in one commit
+SILENT_TWICE = [*[0] * 6, 20, 30, *[0] * 20, 24, 30]
+
+
+def _silent_ended(alerts: dict[str, dict[str, Any]]) -> bool:
+    """SILX's two episodes: the first resolved by silence, the second open."""
+    episodes = sorted((a for a in alerts.values() if a["symbol"] == "SILX"), key=lambda a: a["opened_at"])
+    return [a["status"] != "resolved" for a in episodes] == [False, True] and episodes[0][
+        "resolved_at"
+    ] == T0 + 14 * HOUR
+
+
 def test_disordered_duplicated_concurrent_delivery_leaves_the_in_order_alerts(emulators: Stack) -> None:
     assert emulators.emulators is not None
     batches = {
         "ORGX": _episode("ORGX", [4, 12, 30, 36, 20, 6, 2, *[1, 0, 0] * 4, 10, 28, 30, 8, *[1, 0, 0] * 3, 2]),
         "PMPX": _episode("PMPX", [0, 0, 8, 24, 24, 4, *[1, 0, 0] * 3, 2], pump=True),
         "QUIX": _episode("QUIX", [1, 2, 1, 0, 2, 1, 1, 0, 1, 2]),
+        "SILX": _episode("SILX", SILENT_TWICE),
     }
     made = {symbol: _updates(symbol, chunks) for symbol, chunks in batches.items()}
     streams = {symbol: updates for symbol, (updates, _) in made.items()}
@@ -203,6 +217,7 @@ def test_disordered_duplicated_concurrent_delivery_leaves_the_in_order_alerts(em
     assert {(a["symbol"], a["kind"]) for a in expected.values()} >= {("ORGX", "organic"), ("PMPX", "pump")}
     assert any(a["level"] >= 2 for a in expected.values() if a["symbol"] == "ORGX")
     assert any(a["status"] == "resolved" for a in expected.values())
+    assert _silent_ended(expected)
     assert deliveries >= 2 * sum(len(u) for u in streams.values())
     same_moment = [(a, b) for us in streams.values() for a, b in pairwise(us) if a.as_of == b.as_of]
     assert same_moment, "the replay holds updates of one moment with growing counts"
@@ -236,6 +251,7 @@ def test_an_hours_batches_in_either_order_leave_the_same_alerts(emulators: Stack
     batches = {
         "ORGX": _episode("ORGX", [4, 12, 30, 36, 20, 6, 2, *[1, 0, 0] * 4, 10, 28, 30, 8, *[1, 0, 0] * 3, 2]),
         "PMPX": _episode("PMPX", [0, 0, 8, 24, 24, 4, *[1, 0, 0] * 3, 2], pump=True),
+        "SILX": _episode("SILX", SILENT_TWICE),
     }
     run = uuid.uuid4().hex[:8]
     decided = []
@@ -252,5 +268,6 @@ def test_an_hours_batches_in_either_order_leave_the_same_alerts(emulators: Stack
         decided.append(_decided(db))
     in_order, swapped = decided
     assert any(a["level"] >= 2 for a in in_order["alerts"].values() if a["symbol"] == "ORGX")
+    assert _silent_ended(in_order["alerts"])
     assert swapped["alerts"] == in_order["alerts"]
     assert swapped["detection"] == in_order["detection"]

@@ -174,7 +174,8 @@ def week() -> dict[int, dict[str, list[Mention]]]:
     # ORGA twice: the second surge strong enough to clear the alert budget the day has spent
     for hour, n in ((SPIKE + 1, 24), (SPIKE + 2, 30), (SPIKE + 20, 60), (SPIKE + 21, 80)):
         add("ORGA", hour, n, "o", text_length=240)
-    add("ORGA", SPIKE + 12, 1, "o", text_length=240)  # a quiet hour between: the first episode resolves
+    for hour in (SPIKE + 7, SPIKE + 9):  # quiet hours between: the first episode resolves (not by silence)
+        add("ORGA", hour, 1, "o", text_length=240)
     add("NEWS", SPIKE + 10, 30, "n", text_length=60)  # breaking news in short posts: extreme, below the length bar
     for hour in (SPIKE - 40, SPIKE - 39):  # aged accounts, each pasting the same post: a campaign on copies alone
         for k in range(30):
@@ -184,6 +185,10 @@ def week() -> dict[int, dict[str, list[Mention]]]:
             )
     for i, symbol in enumerate(("ALFA", "BETA", "GAMA", "DELT")):  # a busy day: the alert budget is spent
         add(symbol, SPIKE + 23 + i, 30, symbol.lower(), text_length=240)
+    # QUIE falls silent after a surge and surges again: its first episode ends as of six hours
+    # after (no update between), and the second surge reopens it within the cooldown
+    for hour in (SPIKE - 34, SPIKE - 18):
+        add("QUIE", hour, 30, "z", text_length=240)
     for hour in range(SPIKE - 72, SPIKE - 62):  # promotion too thin to spike an hour or six
         add("THIN", hour, 1, f"p{hour}_", age_days=3.0, emoji=8, text=COPY + "thin")
     for hour in range(SPIKE + 3, SPIKE + 30):
@@ -246,6 +251,8 @@ def production(config: DetectionConfig) -> tuple[list[dict[str, Any]], dict[str,
                 stats=stats,
                 config=config,
             )
+            if outcome.ended is not None:  # detect writes the silent episode's end beside the new one
+                episodes[-1] = outcome.ended
             if outcome.alert is not None and outcome.alert is not previous:
                 if previous is not None and previous.alert_id == outcome.alert.alert_id:
                     episodes[-1] = outcome.alert
@@ -268,6 +275,16 @@ def decided(name: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]
         config = DetectionConfig.model_validate({**DEFAULT_CONFIG.model_dump(), name: CHANGES[name]})
     alerts, stored = production(config)
     return alerts, previewed(config, stored)
+
+
+def test_a_ticker_silent_between_two_surges_takes_the_silence_path_in_production_and_preview() -> None:
+    def quie(alerts: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+        return [(a["status"], [h["event"] for h in a["history"]]) for a in alerts if a["symbol"] == "QUIE"]
+
+    for alerts in decided(None):  # reopened within the cooldown of where the silence ended it
+        assert quie(alerts) == [("escalated", ["opened", "resolved", "reopened"])]
+    for alerts in decided("cooldown_hours"):  # no cooldown: two episodes, the first ended by silence
+        assert quie(alerts) == [("resolved", ["opened", "resolved"]), ("open", ["opened"])]
 
 
 def test_every_threshold_is_either_changed_below_or_named_as_not_previewed() -> None:

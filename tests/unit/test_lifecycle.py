@@ -2,26 +2,36 @@
 
 from dataclasses import replace
 
+from common.detection import backtest
 from common.detection.baseline import GlobalStats
-from common.detection.engine import TickerState, decide
-from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, step
+from common.detection.engine import Outcome, TickerState, assess, decide
+from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, quiet_from, step
+from common.detection.signals import SLOW_RULE
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, select_evidence
-from common.messages import Mention
+from common.messages import Mention, RedditItem
+from common.timekeys import hour_key
 from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, mentions, steady
 
 NOW = H0 + 24 * 10
 STATS = GlobalStats(rate=0.05, since=float(START))
 
 
+def decide_at(
+    ms: list[Mention], as_of: float, previous: Alert | None, evidence: list[Evidence] | None = None
+) -> Outcome:
+    """One update at ``as_of`` of the counts of ``ms`` (hours past its own are not read)."""
+    state = TickerState()
+    state.add(buckets_of(ms))
+    return decide(
+        "CRSP", state.buckets, state.counts, previous, evidence or [], as_of=as_of, stats=STATS, config=DEFAULT_CONFIG
+    )
+
+
 def run(
     ms: list[Mention], as_of: float, previous: Alert | None, evidence: list[Evidence] | None = None
 ) -> tuple[Alert | None, tuple[str, ...]]:
-    state = TickerState()
-    state.add(buckets_of(ms))
-    outcome = decide(
-        "CRSP", state.buckets, state.counts, previous, evidence or [], as_of=as_of, stats=STATS, config=DEFAULT_CONFIG
-    )
+    outcome = decide_at(ms, as_of, previous, evidence)
     return outcome.alert, outcome.events
 
 
@@ -84,10 +94,19 @@ def test_an_alert_that_opened_before_its_posts_were_readable_cites_them_on_the_n
     assert again is not None and [e.item_id for e in again.evidence] == ["t3_late"]  # cited evidence is kept
 
 
+# a mention four hours after the spike and another four later: an update each
+CALMER = [*SPIKE, *mentions(NOW + 4, 1, prefix="q"), *mentions(NOW + 8, 1, prefix="p")]
+
+
+def followed() -> Alert:
+    """The alert after an update four hours on, its six hours still holding the spike."""
+    alert, events = run(CALMER, (NOW + 4) * HOUR + 3000, opened())
+    assert alert is not None and events == ("updated",)
+    return alert
+
+
 def test_volume_back_at_baseline_resolves_the_alert() -> None:
-    alert = opened()
-    later = [*SPIKE, *mentions(NOW + 8, 1, prefix="q")]
-    resolved, events = run(later, (NOW + 8) * HOUR + 3000, alert)
+    resolved, events = run(CALMER, (NOW + 8) * HOUR + 3000, followed())
     assert resolved is not None
     assert events == ("resolved",)
     assert resolved.status == "resolved"
@@ -95,10 +114,99 @@ def test_volume_back_at_baseline_resolves_the_alert() -> None:
 
 
 def resolved_alert() -> Alert:
-    later = [*SPIKE, *mentions(NOW + 8, 1, prefix="q")]
-    alert, _ = run(later, (NOW + 8) * HOUR + 3000, opened())
+    alert, _ = run(CALMER, (NOW + 8) * HOUR + 3000, followed())
     assert alert is not None and alert.status == "resolved"
     return alert
+
+
+def test_an_alert_whose_ticker_fell_silent_resolves_when_its_six_hours_emptied() -> None:
+    """Nothing evaluates a ticker nobody mentions: the next update, a mention 30 hours on,
+    resolves the alert as of the moment its rolling six hours (part of a seventh) emptied."""
+    later = [*SPIKE, *mentions(NOW + 30, 1, prefix="q")]
+    resolved, events = run(later, (NOW + 30) * HOUR + 3000, opened())
+    assert resolved is not None
+    assert events == ("resolved",)
+    assert resolved.status == "resolved"
+    assert resolved.resolved_at == resolved.updated_at == (NOW + 7) * HOUR
+    assert [e["event"] for e in resolved.history] == ["opened", "resolved"]
+
+
+def test_a_spike_weeks_after_a_silent_alert_is_a_new_episode_and_the_old_one_ends() -> None:
+    """It used to be filed as an escalation of the old alert: no "opened", no alert budget
+    spent, and the old alert open for weeks. Now the old episode ends where the silence
+    began and the spike opens its own, against today's baseline."""
+    old = opened()
+    hour = NOW + 24 * 3
+    state = TickerState()
+    state.add(buckets_of([*SPIKE, *mentions(hour, 25, prefix="w")]))
+    outcome = decide(
+        "CRSP", state.buckets, state.counts, old, [], as_of=hour * HOUR + 3000, stats=STATS, config=DEFAULT_CONFIG
+    )
+    assert outcome.alert is not None and outcome.events == ("opened",)
+    assert outcome.alert.alert_id != old.alert_id
+    assert (outcome.alert.status, outcome.alert.level) == ("open", 1)
+    assert outcome.ended is not None
+    assert outcome.ended.alert_id == old.alert_id
+    assert (outcome.ended.status, outcome.ended.resolved_at) == ("resolved", (NOW + 7) * HOUR)
+
+
+def test_the_backtest_keeps_the_silent_episode_resolved_beside_the_new_one() -> None:
+    state = TickerState()
+    state.add(buckets_of(SPIKE))
+    assess("CRSP", state, NOW * HOUR + 3000, stats=STATS, config=DEFAULT_CONFIG)
+    hour = NOW + 24 * 3
+    state.add(buckets_of(mentions(hour, 25, prefix="w")))
+    outcome = assess("CRSP", state, hour * HOUR + 3000, stats=STATS, config=DEFAULT_CONFIG)
+    assert outcome.ended is not None
+    assert [(a.alert_id, a.status) for a in state.alerts] == [
+        ("CRSP-2026011100", "resolved"),
+        (f"CRSP-{hour_key(hour * HOUR)}", "open"),
+    ]
+    assert state.alert is state.alerts[-1]
+
+
+def test_a_spike_soon_after_a_silent_alert_ended_reopens_it() -> None:
+    """Within ``cooldown_hours`` of where the silence resolved it, as after any resolution."""
+    hour = NOW + 7 + int(DEFAULT_CONFIG.cooldown_hours) - 2
+    again = [*SPIKE, *mentions(hour, 25, prefix="r")]
+    reopened, events = run(again, hour * HOUR + 3000, opened())
+    assert reopened is not None
+    assert events == ("resolved", "reopened")
+    assert (reopened.alert_id, reopened.status, reopened.level) == ("CRSP-2026011100", "escalated", 2)
+    assert [e["event"] for e in reopened.history] == ["opened", "resolved", "reopened"]
+
+
+def test_one_update_carrying_hours_of_discussion_is_not_silence() -> None:
+    """A catch-up after a stalled fetch: one update, twelve hours of steady talk. Its counts
+    say the ticker was never silent, whatever the gap since the last update."""
+    talk = [*SPIKE, *steady(range(NOW + 1, NOW + 13), 20, prefix="t")]
+    kept, events = run(talk, (NOW + 12) * HOUR + 3000, opened())
+    assert kept is not None
+    assert "resolved" not in events and "reopened" not in events
+    assert kept.status in ("open", "escalated") and kept.resolved_at is None
+    assert [e["event"] for e in kept.history if e["event"] == "resolved"] == []
+
+
+def test_a_silence_inside_one_update_ends_the_episode_as_hourly_updates_would() -> None:
+    """Nothing for sixteen hours after the alert, two mentions, then a surge: delivered hour
+    by hour or as one catch-up update of the same counts, the first episode ends as of the
+    silence and the surge opens its own."""
+    talk = [*SPIKE, *mentions(NOW + 17, 2, prefix="l"), *mentions(NOW + 20, 25, prefix="w")]
+    step_by_step, _ = run(talk, (NOW + 17) * HOUR + 3000, opened())
+    assert step_by_step is not None and step_by_step.status == "resolved"
+    hourly = decide_at(talk, (NOW + 20) * HOUR + 3000, step_by_step)
+    at_once = decide_at(talk, (NOW + 20) * HOUR + 3000, opened())
+    assert at_once.alert is not None and at_once.events == ("opened",) == hourly.events
+    assert at_once.alert == hourly.alert
+    assert at_once.ended is not None and at_once.ended.resolved_at == step_by_step.resolved_at == (NOW + 7) * HOUR
+
+
+def test_an_alert_on_a_day_of_thin_promotion_lasts_the_day_before_silence_ends_it() -> None:
+    alert = replace(opened(), rule=f"pump_risk>=0.5 on {SLOW_RULE}")
+    assert quiet_from(alert, []) == (NOW + 25) * HOUR
+    assert quiet_from(opened(), []) == (NOW + 7) * HOUR
+    assert quiet_from(opened(), [NOW + 3, NOW + 9]) == (NOW + 16) * HOUR  # discussion heard after its last update
+    assert quiet_from(opened(), [NOW + 3, NOW + 10]) == (NOW + 10) * HOUR  # the first gap ends it
 
 
 def test_a_new_spike_within_the_cooldown_reopens_the_same_episode() -> None:
@@ -290,8 +398,8 @@ def test_the_alert_budget_never_holds_back_a_pump_flag() -> None:
         "CRSP", state.buckets, state.counts, None, [], as_of=NOW * HOUR + 3000, stats=STATS, config=DEFAULT_CONFIG
     ).evaluation
     assert organic.kind == "organic"
-    assert step(None, organic, [], DEFAULT_CONFIG, bar=1e9) == (None, ())
-    flagged, events = step(None, replace(organic, kind="pump"), [], DEFAULT_CONFIG, bar=1e9)
+    assert step(None, organic, [], DEFAULT_CONFIG, heard=[], bar=1e9) == (None, ())
+    flagged, events = step(None, replace(organic, kind="pump"), [], DEFAULT_CONFIG, heard=[], bar=1e9)
     assert flagged is not None and events == ("opened",) and flagged.kind == "pump"
 
 
@@ -317,3 +425,37 @@ def test_with_no_cooldown_a_spike_after_a_resolution_in_the_same_hour_reopens_ra
         "CRSP", state.buckets, state.counts, resolved, [], as_of=NOW * HOUR + 3100, stats=STATS, config=config
     )
     assert outcome.events == ("reopened",) and outcome.alert is not None and outcome.alert.level == 2
+
+
+def _posts(hour: int, n: int, tag: str) -> list[RedditItem]:
+    return [
+        RedditItem(
+            id=f"t3_{tag}{hour}x{k}",
+            kind="post",
+            subreddit="stocks",
+            author=f"{tag}{hour}x{k}",
+            author_created_utc=(hour - 24 * 900) * HOUR,
+            title=f"$CRSP thoughts {tag} {hour} {k}",
+            body=f"Long read on $CRSP number {k}: pipeline, cash runway, trial readouts, what the market misses. " * 2,
+            permalink=f"/r/stocks/comments/{tag}{hour}x{k}/p/",
+            created_utc=hour * HOUR + 60 * k,
+        )
+        for k in range(n)
+    ]
+
+
+def test_the_backtest_records_the_silent_episodes_end_and_no_resolution_a_reopening_undid() -> None:
+    replay = backtest.Replay()
+    quiet = [_posts(h, 1, "q") for h in range(NOW - 24 * 4, NOW, 6)]
+    surges = {NOW: 20, NOW + 12: 20, NOW + 60: 25}  # reopened within the cooldown, then a new episode
+    for batch in [*quiet, *(_posts(h, n, f"s{h}") for h, n in surges.items())]:
+        replay.hour(batch)
+    events = [(r.event, r.alert.alert_id, r.alert.status) for r in replay.records]
+    first, second = f"CRSP-{hour_key(NOW * HOUR)}", f"CRSP-{hour_key((NOW + 60) * HOUR)}"
+    assert events == [
+        ("opened", first, "open"),
+        ("reopened", first, "escalated"),  # its silent end is in the history, not a record of its own
+        ("resolved", first, "resolved"),
+        ("opened", second, "open"),
+    ]
+    assert [e["event"] for e in replay.records[2].alert.history] == ["opened", "resolved", "reopened", "resolved"]
