@@ -192,10 +192,6 @@ class TickerUpdate(Message):
     # The detection config version the counts were made with: the detector decides with it
     # when it knows that version (kept per instance), else with the config stored now.
     config_version: int | None = None
-    # From dispatch, not the aggregator: the ticker's alert may have outlived its discussion.
-    # ``as_of`` is the data time the pipeline has settled up to; the detector resolves the
-    # alert if the ticker's counts say it fell silent before then, and does nothing else.
-    silence_check: bool = False
 
 
 AlertMoment = Literal["opened", "escalated", "reopened", "reclassified", "resolved"]

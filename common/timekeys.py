@@ -6,10 +6,6 @@ API's history) does not load the sketches, numpy and scipy that metrics needs.
 
 from datetime import UTC, datetime, timedelta
 
-# The latest data hours whose items may still be arriving (a slow fetch, a late approval):
-# what detect's crowd recounts, and what dispatch's silence checks leave to the next tick.
-LATE_HOURS = 2
-
 _HOUR_FORMAT = "%Y%m%d%H"
 _DAY_FORMAT = "%Y%m%d"
 

@@ -6,8 +6,6 @@ reader loading what computed it.
 
 from pydantic import BaseModel, ConfigDict
 
-WINDOWS: dict[str, int] = {"1h": 1, "6h": 6, "24h": 24}  # a summary's rolling windows, in hours
-
 
 class WindowStats(BaseModel):
     """Sums over a window of buckets, and the ratios the detector compares."""

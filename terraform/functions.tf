@@ -40,7 +40,7 @@ locals {
         SUBREDDITS = var.subreddits
       }
       secrets   = {}
-      publishes = ["subreddit-fetches", "ticker-updates"] # silence checks go to detect in ticker order
+      publishes = ["subreddit-fetches"]
       firestore = true
       bigquery  = "none"
     }

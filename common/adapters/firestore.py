@@ -33,7 +33,6 @@ STATE = "state"  # subcollection of tickers/{symbol}: aggregate's and detect's p
 DIGEST_ENTRIES = "digest_entries"  # subcollection of digests/{id}: one per delivery id
 STATS = "stats"  # stats/global: when collection began; stats/global/hours/{yyyymmddhh}: detect's crowd of that hour
 GLOBAL = "global"
-CROWD_HOURS = "hours"  # stats/global/hours/{yyyymmddhh}: detect's crowd as first seen in that data hour
 
 # Firestore's hard limits on one commit, which the emulator does not enforce (the local stack's
 # client refuses past them: devtools/firestore_ops.py): writes, and field transforms on one

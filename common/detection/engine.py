@@ -46,12 +46,6 @@ def in_history(counts: Mapping[int, int], now_hour: int, config: DetectionConfig
     return {h: counts[h] for h in range(first, now_hour + 1) if h in counts}
 
 
-def heard_before(counts: Mapping[int, int], now_hour: int) -> list[int]:
-    """The hours before ``now_hour`` with discussion, in order: where a silence is read
-    (:func:`common.detection.lifecycle.quiet_from`)."""
-    return sorted(h for h, n in counts.items() if n > 0 and h < now_hour)
-
-
 def volumes(buckets: Mapping[str, HourBucket]) -> dict[int, int]:
     """Hour index -> discussion volume: what the baseline and the spike scores count."""
     return {hour_start(key) // HOUR: volume(b) for key, b in buckets.items()}
@@ -149,7 +143,7 @@ def decide_summary(
         symbol, six, day, counts, base, as_of=as_of, config=config, stats_since=stats.since, market=stats.market
     )
     bar = budget_bar(stats.alerts_24h, config)
-    heard = heard_before(counts, now)
+    heard = sorted(h for h, n in counts.items() if n > 0 and h < now)
     if redo is not None:  # the hour was decided already: again, from the alert before it
         alert, events = redecide(
             redo.before, previous, ev, evidence, config=config, config_version=config_version, heard=heard, bar=bar

@@ -20,10 +20,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from common.detection import silence
 from common.detection.signals import SLOW_RULE, Evaluation
 from common.detection_config import DetectionConfig
 from common.evidence import Evidence, select_evidence
+from common.metrics import WINDOWS
 from common.timekeys import hour_key
 
 HISTORY_MAX = 50
@@ -136,8 +136,23 @@ def back_to_baseline(alert: Alert, ev: Evaluation, config: DetectionConfig) -> b
 
 
 def quiet_from(alert: Alert, heard: Sequence[int]) -> float:
-    """When ``alert`` resolved if its ticker fell silent (:func:`common.detection.silence.quiet_from`)."""
-    return silence.quiet_from(alert.updated_at, alert.rule, heard)
+    """When an alert whose ticker fell silent resolved: the moment its window (the six hours
+    :func:`back_to_baseline` reads, the day for an alert on the day rule; rolling, so it holds
+    part of the hour before them) first held none of its discussion, where an evaluation would
+    have found fewer than ``min_mentions_1h`` (at least 1) and resolved it. ``heard`` are the
+    hours before the update's own with discussion, in order. Silence is read from them, not
+    from the gap since the last update: one update may carry many hours (a catch-up after a
+    stalled fetch), and the first gap among them ends the episode as hourly updates would.
+    The day rule can end sooner; the day is the latest it lasts."""
+    span = (WINDOWS["24h"] if alert.rule.endswith(SLOW_RULE) else WINDOWS["6h"]) + 1
+    last = int(alert.updated_at // 3600)
+    for hour in heard:
+        if hour <= last:
+            continue
+        if hour >= last + span:
+            break  # the window emptied before this hour's discussion
+        last = hour
+    return float((last + span) * 3600)
 
 
 def silenced(alert: Alert, heard: Sequence[int]) -> Alert:
@@ -152,15 +167,6 @@ def ended_by_silence(previous: Alert | None, alert: Alert | None, as_of: float, 
     if previous is None or alert is None or not previous.active or alert.alert_id == previous.alert_id:
         return None
     return silenced(previous, heard) if as_of >= quiet_from(previous, heard) else None
-
-
-def silence_ends(alert: Alert | None, as_of: float, heard: Sequence[int]) -> Alert | None:
-    """``alert`` resolved by its ticker's silence when the data time ``as_of`` is past
-    :func:`quiet_from`, else None: what a silence check decides for a ticker no mention has
-    brought an update for (nothing else about the alert changes)."""
-    if alert is None or not alert.active or as_of < quiet_from(alert, heard):
-        return None
-    return silenced(alert, heard)
 
 
 def budget_window(hour: int) -> range:

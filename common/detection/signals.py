@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from scipy.special import betainc
 
-from common.detection import silence
 from common.detection.baseline import HOUR, Baseline
 from common.detection.market import Activity, activity, expectation_factor
 from common.detection.pump import pump_risk
@@ -61,7 +60,7 @@ class WindowScore:
         }
 
 
-SLOW_RULE = silence.SLOW_RULE
+SLOW_RULE = "volume_24h"  # ends the rule of a pump read from a day of thin promotion
 
 
 def score_window(

@@ -23,9 +23,9 @@ from common.adapters import firestore as fs
 from common.detection.baseline import HOUR
 from common.detection.lifecycle import budget_window
 from common.detection_config import DetectionConfig
-from common.timekeys import LATE_HOURS, hour_key, hour_start
+from common.timekeys import hour_key, hour_start
 
-RECOUNT_HOURS = LATE_HOURS  # the latest hours recounted at each new hour: later items may still land there
+RECOUNT_HOURS = 2  # the latest hours recounted at each new hour: later items may still land there
 MAX_RECOUNT = 48  # hours to recount one by one before a single scan of the summaries is cheaper
 SEVEN_DAYS = FieldPath("windows", "7d", "mentions")
 

@@ -26,8 +26,8 @@ from common import log, topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher
 from common.detection.baseline import HOUR
-from common.detection.engine import Outcome, decide_summary, heard_before, series_counts
-from common.detection.lifecycle import ANNOUNCED, Alert, silence_ends
+from common.detection.engine import Outcome, decide_summary, series_counts
+from common.detection.lifecycle import ANNOUNCED, Alert
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import AlertEvent, AlertMoment, TickerUpdate
 from common.settings import Settings
@@ -90,37 +90,7 @@ def detection_doc(outcome: Outcome, version: int) -> dict[str, Any]:
     }
 
 
-def close_if_silent(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
-    """A silence check (from dispatch): the ticker's alert resolved if its counts say it fell
-    silent before ``as_of``, and that resolution announced; nothing else is decided."""
-    snap = store.read(db, update.ticker, latest=True, config_version=update.config_version)
-    now = int(update.as_of // HOUR)
-    ended = silence_ends(snap.alert, update.as_of, heard_before(series_counts(snap.series, now, snap.config), now))
-    published = 0
-    if ended is not None:
-        store.commit_silenced(db, update.ticker, snap, ended)
-        closing = pending_announcements(ended, snap.announced_level, snap.announced, update.as_of, resolved_now=True)
-        published = announce(db, publisher, ended, closing)
-    logger.info(
-        "silence check of %s: %s",
-        update.ticker,
-        "resolved" if ended is not None else "nothing to resolve",
-        extra={
-            "json_fields": {
-                "ticker": update.ticker,
-                "as_of": update.as_of,
-                "alert_id": ended.alert_id if ended is not None else None,
-                "resolved_at": ended.resolved_at if ended is not None else None,
-                "published": published,
-            }
-        },
-    )
-    return Result(None, published)
-
-
 def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
-    if update.silence_check:
-        return close_if_silent(update, db, publisher)
     snap = store.read(db, update.ticker, latest=update.counted is None, config_version=update.config_version)
     volume = update.counted.volume if update.counted is not None else None
     if snap.stale(update.as_of, volume):

@@ -30,7 +30,7 @@ from functions.detect import crowd as crowd_of
 logger = log.get_logger(__name__)
 
 STATS, GLOBAL = fs.STATS, fs.GLOBAL
-HOURS = fs.CROWD_HOURS
+HOURS = "hours"  # stats/global/hours/{yyyymmddhh}: the crowd as first seen in that data hour
 STATS_CACHE_HOURS = 48  # data hours an instance remembers (updates of a few hours interleave)
 
 
@@ -276,21 +276,6 @@ def commit(
     try:
         batch.commit()
     except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound, gexc.Conflict) as exc:
-        raise Conflict(f"{symbol}: {exc}") from exc
-
-
-def commit_silenced(db: firestore.Client, symbol: str, snap: Snapshot, ended: Alert) -> None:
-    """A silence check's decision: the alert ``snap`` read, resolved, written only if nobody
-    wrote it since (the episode pointer is left alone: the next mention's update decides
-    from the resolved alert)."""
-    ref = db.collection(fs.ALERTS).document(ended.alert_id)
-    doc = {**ended.to_doc(), "announced_level": snap.announced_level}
-    try:
-        if snap.alert_update_time is not None:
-            ref.update(doc, option=db.write_option(last_update_time=snap.alert_update_time))
-        else:
-            ref.update(doc)
-    except (gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound, gexc.Conflict) as exc:
         raise Conflict(f"{symbol}: {exc}") from exc
 
 

@@ -1,6 +1,4 @@
-"""dispatch: a scheduler tick in, one ``subreddit-fetches`` message per subreddit out, and a
-silence check on ``ticker-updates`` for each alert that may have outlived its discussion
-(:mod:`functions.dispatch.silence`).
+"""dispatch: a scheduler tick in, one ``subreddit-fetches`` message per subreddit out.
 
 Each fetch names the detection config version in force (one read per tick): the run's
 mentions are counted and decided with it, so downstream reads the config only when a
@@ -26,7 +24,6 @@ from common.dispatching import plan_fetches, run_id_for
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ScrapeTick
 from common.settings import Settings
-from functions.dispatch.silence import check_silence
 
 logger = log.get_logger(__name__)
 
@@ -78,9 +75,7 @@ def fan_out(
 
 
 def _process(tick: ScrapeTick, delivery: Delivery, settings: Settings) -> None:
-    db, publisher = fs.get_client(settings.project_id), publisher_for(settings)
-    fan_out(tick, delivery, settings, db, publisher)
-    check_silence(db, publisher)  # also on a duplicate tick: a failed check is retried with it
+    fan_out(tick, delivery, settings, fs.get_client(settings.project_id), publisher_for(settings))
 
 
 dispatch = pubsub_function("dispatch", ScrapeTick, _process)

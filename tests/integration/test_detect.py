@@ -26,7 +26,6 @@ from devtools.pubsub import Observer
 from emulators.stack import Stack
 from functions.detect import store as detect_store
 from functions.detect.main import detect_update
-from functions.dispatch import silence
 
 T0 = 1_767_888_000.0  # 2026-01-08 16:00 UTC, a Thursday afternoon (busy hours)
 DAY = 86400.0
@@ -251,33 +250,6 @@ def test_a_spike_days_after_its_ticker_fell_silent_opens_a_new_episode_and_ends_
     assert stored["EDIT-2026010816"]["announced_level"] == 1
     assert stored["EDIT-2026010816"]["announced"] == {"resolved": 1}
     assert stored["EDIT-2026011116"]["level"] == 1
-
-
-def test_a_silence_check_resolves_an_alert_whose_ticker_fell_silent_and_only_then(
-    emulators: Stack, observe: Callable[[str], Observer]
-) -> None:
-    """Nobody mentions the ticker again, so no update would ever resolve its alert: dispatch's
-    check does, once the counts say the ticker fell silent before the settled data time."""
-    db = _db(emulators)
-    first = organic_batch("VERV")
-    prepare(db, "VERV", first)
-    alerts = observe(topics.ALERTS)
-    _publish(emulators, topics.MENTIONS, [first], key="VERV")
-    assert [r.json()["alert_id"] for r in alerts.pull(expected=1, timeout=90)] == ["VERV-2026010816"]
-
-    early = TickerUpdate(ticker="VERV", as_of=T0 + 5 * 3600, batch_id="silence-a", silence_check=True)
-    _publish(emulators, topics.TICKER_UPDATES, [early], key="VERV")
-    assert alerts.pull(expected=1, timeout=8) == []  # six quiet hours are not over yet
-    assert [a["status"] for a in alerts_of(db, "VERV")] == ["open"]
-
-    # as dispatch sends it: the newest decided data hour, less the hours still arriving
-    db.collection("stats").document("global").collection("hours").document("2026010902").set({"hour": "2026010902"})
-    assert silence.check_silence(db, get_publisher(db.project)) == 1
-    received = alerts.pull(expected=1, timeout=60, settle=2.0)
-    assert [(r.json()["alert_id"], r.json()["event"]) for r in received] == [("VERV-2026010816", "resolved")]
-    [alert] = alerts_of(db, "VERV")
-    assert (alert["status"], alert["resolved_at"]) == ("resolved", T0 + 7 * 3600)
-    assert silence.check_silence(db, get_publisher(db.project)) == 0  # nothing left to check
 
 
 def test_the_detector_decides_from_the_ticker_summary_alone(

@@ -5,7 +5,7 @@ from dataclasses import replace
 from common.detection import backtest
 from common.detection.baseline import GlobalStats
 from common.detection.engine import Outcome, TickerState, assess, decide
-from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, quiet_from, silence_ends, step
+from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, quiet_from, step
 from common.detection.signals import SLOW_RULE
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, select_evidence
@@ -459,13 +459,3 @@ def test_the_backtest_records_the_silent_episodes_end_and_no_resolution_a_reopen
         ("opened", second, "open"),
     ]
     assert [e["event"] for e in replay.records[2].alert.history] == ["opened", "resolved", "reopened", "resolved"]
-
-
-def test_a_silence_check_resolves_only_an_active_alert_whose_ticker_fell_silent() -> None:
-    alert = opened()
-    assert silence_ends(alert, (NOW + 6) * HOUR + 3599, []) is None  # its six hours still hold the spike
-    ended = silence_ends(alert, (NOW + 9) * HOUR, [])
-    assert ended is not None and (ended.status, ended.resolved_at) == ("resolved", (NOW + 7) * HOUR)
-    assert silence_ends(alert, (NOW + 9) * HOUR, [NOW + 4]) is None  # discussed since its last update
-    assert silence_ends(ended, (NOW + 30) * HOUR, []) is None  # resolved already
-    assert silence_ends(None, (NOW + 30) * HOUR, []) is None
