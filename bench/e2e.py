@@ -54,6 +54,7 @@ from devtools.corpus import write_breakout_corpus
 from emulators.processes import Service, free_port, open_local
 from emulators.stack import ROOT, Stack
 
+TIMED_EVENTS = ("opened", "escalated", "reopened")  # what fetch-to-alert times: news the data brought
 ALSO_BREAKING = ("CRSP", "RXRX", "IONQ")  # with NTLA: four breakouts, several alert events
 STEP_HOURS = 1.0
 DETECTION = {"warmup_hours": 12}  # as the demo's tests: alerts within a 30-hour corpus
@@ -123,7 +124,7 @@ class Watch(Observers):
                 payload = json.loads(message.data or b"{}")
                 if isinstance(payload, dict) and topic == topics.TICKER_UPDATES:
                     self.updates.append((str(payload.get("ticker")), float(payload.get("as_of") or 0.0)))
-                elif isinstance(payload, dict):
+                elif isinstance(payload, dict) and payload.get("event") in TIMED_EVENTS:
                     self.alerts.append((arrived, payload))
             inner(message)
 
