@@ -113,6 +113,20 @@ def prepare(db: firestore.Client, symbol: str, batch: MentionBatch) -> None:
     db.collection("stats").document("global").set({"since": T0 - 10 * DAY, "rate": 0.05})
 
 
+def opened_alert(
+    emulators: Stack, observe: Callable[[str], Observer], symbol: str
+) -> tuple[firestore.Client, Observer]:
+    """``symbol``'s first organic surge at T0 through the pipeline, its alert opened and
+    announced; the database and the ``alerts`` observer, for what the test does next."""
+    db = _db(emulators)
+    first = organic_batch(symbol)
+    prepare(db, symbol, first)
+    alerts = observe(topics.ALERTS)
+    _publish(emulators, topics.MENTIONS, [first], key=symbol)
+    assert [r.json()["alert_id"] for r in alerts.pull(expected=1, timeout=90)] == [f"{symbol}-2026010816"]
+    return db, alerts
+
+
 def alerts_of(db: firestore.Client, symbol: str) -> list[dict[str, Any]]:
     query = db.collection("alerts").where(filter=FieldFilter("symbol", "==", symbol))
     return [d.to_dict() or {} for d in query.stream()]
@@ -198,17 +212,11 @@ def test_a_config_change_applies_to_the_next_event_without_a_redeploy(
 def test_after_resolution_and_cooldown_a_new_spike_is_a_new_episode(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
-    db = _db(emulators)
-    first = organic_batch("BEAM")
+    db, alerts = opened_alert(emulators, observe, "BEAM")
     # nine quiet hours on: the alert resolved as of the moment its rolling six hours emptied
     # (23:00), and announced
     trickle = organic_batch("BEAM", 1, start=T0 + 9 * 3600, first=1000)
     second = organic_batch("BEAM", start=T0 + 2 * DAY, first=2000)
-    prepare(db, "BEAM", first)
-    alerts = observe(topics.ALERTS)
-
-    _publish(emulators, topics.MENTIONS, [first], key="BEAM")
-    assert [r.json()["alert_id"] for r in alerts.pull(expected=1, timeout=90)] == ["BEAM-2026010816"]
     _publish(emulators, topics.MENTIONS, [trickle], key="BEAM")
     _wait_for(
         lambda: (db.collection("alerts").document("BEAM-2026010816").get().to_dict() or {}).get("status"), "resolved"
@@ -229,14 +237,8 @@ def test_a_spike_days_after_its_ticker_fell_silent_opens_a_new_episode_and_ends_
 ) -> None:
     """No update came between: the old alert is resolved (as of the moment its six hours
     emptied) in the same commit that opens the new one, and both are announced."""
-    db = _db(emulators)
-    first = organic_batch("EDIT")
+    db, alerts = opened_alert(emulators, observe, "EDIT")
     second = organic_batch("EDIT", start=T0 + 3 * DAY, first=2000)
-    prepare(db, "EDIT", first)
-    alerts = observe(topics.ALERTS)
-
-    _publish(emulators, topics.MENTIONS, [first], key="EDIT")
-    assert [r.json()["alert_id"] for r in alerts.pull(expected=1, timeout=90)] == ["EDIT-2026010816"]
     _publish(emulators, topics.MENTIONS, [second], key="EDIT")
 
     received = alerts.pull(expected=2, timeout=90, settle=3.0)
