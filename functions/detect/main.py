@@ -64,6 +64,20 @@ def pending_announcements(
     return out
 
 
+def resolved_this_hour(before: Alert | None, alert: Alert | None) -> bool:
+    """Whether this update's data hour resolved ``alert``: active before the hour, resolved
+    now. A redelivery after a crash between the commit and the publish decides the hour again
+    from the resolved alert and finds no "resolved" step of its own; the resolution is still
+    this hour's news, however long ago the ticker fell silent."""
+    return (
+        before is not None
+        and alert is not None
+        and before.alert_id == alert.alert_id
+        and before.active
+        and not alert.active
+    )
+
+
 @dataclass
 class Result:
     outcome: Outcome | None
@@ -119,7 +133,11 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     same_episode = snap.alert is not None and alert is not None and snap.alert.alert_id == alert.alert_id
     announced = snap.announced_level if same_episode else 0
     pending = pending_announcements(
-        alert, announced, snap.announced if same_episode else {}, as_of, resolved_now="resolved" in outcome.events
+        alert,
+        announced,
+        snap.announced if same_episode else {},
+        as_of,
+        resolved_now="resolved" in outcome.events or resolved_this_hour(snap.before_hour(as_of), alert),
     )
     decided = (as_of, volume) if update.counted is not None else (as_of, None)
     store.commit(
@@ -133,7 +151,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         ended=ended,
     )
     published = 0
-    if ended is not None:  # its resolution, as any other: announced while recent
+    if ended is not None:  # its resolution: found by this update, announced however old
         closing = pending_announcements(ended, snap.announced_level, snap.announced, as_of, resolved_now=True)
         published += announce(db, publisher, ended, closing)
     if alert is not None:

@@ -254,6 +254,33 @@ def test_a_spike_days_after_its_ticker_fell_silent_opens_a_new_episode_and_ends_
     assert stored["EDIT-2026011116"]["level"] == 1
 
 
+def test_a_silence_resolution_lost_to_a_crash_before_its_publish_is_announced_on_redelivery(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """The mention that ends a silent alert comes 20 hours on: its resolution (as of 23:00)
+    is older than any recent announcement, and announced because this update found it. An
+    instance that died after the commit and before recording the publish leaves it
+    unrecorded; the redelivered update decides the hour again from the resolved alert, and
+    must announce it still."""
+    db, alerts = opened_alert(emulators, observe, "NTLA")
+    updates = observe(topics.TICKER_UPDATES)
+    late = organic_batch("NTLA", 1, start=T0 + 20 * 3600, first=1000)
+    _publish(emulators, topics.MENTIONS, [late], key="NTLA")
+    assert [(r.json()["alert_id"], r.json()["event"]) for r in alerts.pull(expected=1, timeout=90)] == [
+        ("NTLA-2026010816", "resolved")
+    ]
+    [update] = [r for r in updates.pull(expected=1, timeout=30) if r.json().get("ticker") == "NTLA"]
+
+    ref = db.collection("alerts").document("NTLA-2026010816")
+    assert (ref.get().to_dict() or {})["announced"] == {"resolved": 1}
+    ref.update({"announced": firestore.DELETE_FIELD})  # the crash: published, never recorded
+    _publish(emulators, topics.TICKER_UPDATES, [TickerUpdate.model_validate(update.json())], key="NTLA")
+    assert [(r.json()["alert_id"], r.json()["event"]) for r in alerts.pull(expected=1, timeout=60)] == [
+        ("NTLA-2026010816", "resolved")
+    ]
+    _wait_for(lambda: (ref.get().to_dict() or {}).get("announced"), {"resolved": 1})
+
+
 def test_the_detector_decides_from_the_ticker_summary_alone(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:

@@ -185,8 +185,8 @@ def week() -> dict[int, dict[str, list[Mention]]]:
             )
     for i, symbol in enumerate(("ALFA", "BETA", "GAMA", "DELT")):  # a busy day: the alert budget is spent
         add(symbol, SPIKE + 23 + i, 30, symbol.lower(), text_length=240)
-    # QUIE falls silent after a surge and surges again: its first episode ends as of six hours
-    # after (no update between), and the second surge reopens it within the cooldown
+    # QUIE falls silent after a surge and surges again: its first episode ends as of seven hours
+    # after the start of its surging hour (no update between); the second surge reopens it within the cooldown
     for hour in (SPIKE - 34, SPIKE - 18):
         add("QUIE", hour, 30, "z", text_length=240)
     for hour in range(SPIKE - 72, SPIKE - 62):  # promotion too thin to spike an hour or six
