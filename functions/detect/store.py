@@ -245,11 +245,9 @@ def commit(
     pointer_id = alert.alert_id if alert is not None else (snap.alert.alert_id if snap.alert is not None else None)
     if ended is not None:
         kept = {**ended.to_doc(), "announced_level": snap.announced_level}
-        if snap.alert_update_time is not None:
-            option = db.write_option(last_update_time=snap.alert_update_time)
-            batch.update(db.collection(fs.ALERTS).document(ended.alert_id), kept, option=option)
-        else:
-            batch.update(db.collection(fs.ALERTS).document(ended.alert_id), kept)
+        # ended is always the alert snap read from its document, so its read time is known
+        option = db.write_option(last_update_time=snap.alert_update_time)
+        batch.update(db.collection(fs.ALERTS).document(ended.alert_id), kept, option=option)
     if alert is not None and alert is not snap.alert:
         ref = db.collection(fs.ALERTS).document(alert.alert_id)
         doc = {**alert.to_doc(), "announced_level": announced_level}
