@@ -22,7 +22,6 @@ from common.evidence import Evidence, keep_candidates, select_evidence
 from common.messages import Counted, Mention
 from common.metrics import (
     WEEK_DAYS,
-    WINDOWS,
     HourBucket,
     TickerSummary,
     advance_series,
@@ -33,6 +32,7 @@ from common.metrics import (
     summarize,
 )
 from common.timekeys import day_key, days_back, hour_key, hours_back
+from common.windows import WINDOWS
 
 MAX_ITEM_AGE_DAYS = 30.0  # an item older than this (before the ticker's as_of) is not counted
 

@@ -25,14 +25,13 @@ from pydantic import BaseModel, ConfigDict
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.messages import Mention
 from common.timekeys import day_key, day_start, days_back, hour_key, hour_start, hours_back
-from common.windows import WindowStats
+from common.windows import WINDOWS, WindowStats
 
 AUTHORS_EXACT_MAX = 1000
 HLL_PRECISION = 12
 HLL_REGISTERS = 1 << HLL_PRECISION
 BULLISH_MIN = 0.05  # VADER's customary compound thresholds
 BEARISH_MAX = -0.05
-WINDOWS: dict[str, int] = {"1h": 1, "6h": 6, "24h": 24}
 WEEK_DAYS = 7  # "7d": the day of the last hour and the six before it, from daily buckets
 
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from common.metrics import WINDOWS
 from common.timekeys import hour_key, hours_back
+from common.windows import WINDOWS
 
 
 @dataclass(frozen=True, slots=True)

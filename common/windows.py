@@ -6,6 +6,8 @@ reader loading what computed it.
 
 from pydantic import BaseModel, ConfigDict
 
+WINDOWS: dict[str, int] = {"1h": 1, "6h": 6, "24h": 24}  # the rolling windows, in hours
+
 
 class WindowStats(BaseModel):
     """Sums over a window of buckets, and the ratios the detector compares."""

@@ -39,6 +39,12 @@ def series_counts(series: Mapping[str, int], now_hour: int, config: DetectionCon
     return out
 
 
+def heard_before(counts: Mapping[int, int], hour: int) -> list[int]:
+    """The hours before ``hour`` with discussion, in order: what a silence is read from
+    (:func:`common.detection.lifecycle.quiet_from`)."""
+    return sorted(h for h, n in counts.items() if n > 0 and h < hour)
+
+
 def in_history(counts: Mapping[int, int], now_hour: int, config: DetectionConfig) -> dict[int, int]:
     """``counts`` (hour index -> volume) over the range :func:`series_counts` keeps, so a
     decision from buckets sees the history a decision from the summary sees."""
@@ -143,7 +149,7 @@ def decide_summary(
         symbol, six, day, counts, base, as_of=as_of, config=config, stats_since=stats.since, market=stats.market
     )
     bar = budget_bar(stats.alerts_24h, config)
-    heard = sorted(h for h, n in counts.items() if n > 0 and h < now)
+    heard = heard_before(counts, now)
     if redo is not None:  # the hour was decided already: again, from the alert before it
         alert, events = redecide(
             redo.before, previous, ev, evidence, config=config, config_version=config_version, heard=heard, bar=bar

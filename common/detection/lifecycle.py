@@ -20,10 +20,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from common.detection.signals import SLOW_RULE, Evaluation
+from common.detection import silence
+from common.detection.signals import Evaluation
+from common.detection.silence import SLOW_RULE
 from common.detection_config import DetectionConfig
 from common.evidence import Evidence, select_evidence
-from common.metrics import WINDOWS
 from common.timekeys import hour_key
 
 HISTORY_MAX = 50
@@ -136,23 +137,8 @@ def back_to_baseline(alert: Alert, ev: Evaluation, config: DetectionConfig) -> b
 
 
 def quiet_from(alert: Alert, heard: Sequence[int]) -> float:
-    """When an alert whose ticker fell silent resolved: the moment its window (the six hours
-    :func:`back_to_baseline` reads, the day for an alert on the day rule; rolling, so it holds
-    part of the hour before them) first held none of its discussion, where an evaluation would
-    have found fewer than ``min_mentions_1h`` (at least 1) and resolved it. ``heard`` are the
-    hours before the update's own with discussion, in order. Silence is read from them, not
-    from the gap since the last update: one update may carry many hours (a catch-up after a
-    stalled fetch), and the first gap among them ends the episode as hourly updates would.
-    The day rule can end sooner; the day is the latest it lasts."""
-    span = (WINDOWS["24h"] if alert.rule.endswith(SLOW_RULE) else WINDOWS["6h"]) + 1
-    last = int(alert.updated_at // 3600)
-    for hour in heard:
-        if hour <= last:
-            continue
-        if hour >= last + span:
-            break  # the window emptied before this hour's discussion
-        last = hour
-    return float((last + span) * 3600)
+    """When ``alert`` resolved if its ticker fell silent (:func:`common.detection.silence.quiet_from`)."""
+    return silence.quiet_from(alert.updated_at, alert.rule, heard)
 
 
 def silenced(alert: Alert, heard: Sequence[int]) -> Alert:

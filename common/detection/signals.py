@@ -19,6 +19,7 @@ from scipy.special import betainc
 from common.detection.baseline import HOUR, Baseline
 from common.detection.market import Activity, activity, expectation_factor
 from common.detection.pump import pump_risk
+from common.detection.silence import SLOW_RULE
 from common.detection_config import DetectionConfig
 from common.windows import WindowStats
 
@@ -58,9 +59,6 @@ class WindowScore:
             "ratio": round(self.ratio, 4),
             "surprise": round(self.surprise, 4),
         }
-
-
-SLOW_RULE = "volume_24h"  # ends the rule of a pump read from a day of thin promotion
 
 
 def score_window(

@@ -5,9 +5,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from common.extraction import company_name, is_listed
-from common.metrics import WINDOWS, hll_estimate
+from common.metrics import hll_estimate
 from common.notify import alert_subreddits
 from common.trending import rank
+from common.windows import WINDOWS
 from functions.api import models as m
 from functions.api.auth import Principal
 from functions.api.errors import ApiError, not_found

@@ -6,7 +6,7 @@ from common.detection import backtest
 from common.detection.baseline import GlobalStats
 from common.detection.engine import Outcome, TickerState, assess, decide
 from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, quiet_from, step
-from common.detection.signals import SLOW_RULE
+from common.detection.silence import SLOW_RULE
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, select_evidence
 from common.messages import Mention, RedditItem
