@@ -88,6 +88,12 @@ class Cursor:
     # behind the comment cursor among them needs no store check; one not among them was
     # listed late (a held comment approved) and is checked (:func:`new_comments`)
     listed: frozenset[str] = frozenset()
+    # Every item the listings will show created before this data time has been read and its
+    # mentions published: the further of the two positions, moved only by a run that read both
+    # the new posts and the comments whole (a late item aside: one approved or re-read later).
+    # None: no run has; 0.0: runs have, and the subreddit showed nothing. Dispatch's silence
+    # checks wait for the slowest subreddit's (functions/dispatch/silence.py).
+    read_through: float | None = None
     # The update time of the stored cursor this one was read from (None: there was none): a
     # save finding another there knows another run of the subreddit saved in between.
     version: datetime | None = field(default=None, compare=False)
@@ -130,6 +136,7 @@ class Cursor:
                 if isinstance(entry, list | tuple) and len(entry) == 5
             },
             frozenset(str(i) for i in listed) if isinstance(listed, list | tuple) else frozenset(),
+            read_through=float(through) if isinstance(through := data.get("read_through"), int | float) else None,
         )
 
     def to_doc(self) -> dict[str, object]:
@@ -146,6 +153,7 @@ class Cursor:
                 for name, (f, expires) in self.authors.items()
             },
             "comments_listed": sorted(self.listed),
+            "read_through": self.read_through,
         }
 
     def named(self) -> extraction.Community:
@@ -462,12 +470,20 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
         ahead=dict(ahead),
         authors=dict(kept_authors),
         listed=_newest_ids(saved.listed | ours.listed, LISTED_KEPT),  # each was ingested or skipped by one
+        read_through=max((t for t in (saved.read_through, ours.read_through) if t is not None), default=None),
         version=saved.version,
     )
     at = max(newest[0], comments[0])
     if not at and community.hours:  # no listing has a position yet: the hours both named
         at = (max(community.hours) + 1) * 3600.0 - 1
     return merged.with_named(community, at)
+
+
+def read_whole(cursor: Cursor) -> Cursor:
+    """``cursor`` after a run that read the new posts and the comments whole: everything the
+    listings show is read up to the further of its two positions."""
+    through = max(cursor.read_through or 0.0, cursor.newest_created_utc, cursor.comments_created_utc)
+    return replace(cursor, read_through=through)
 
 
 def behind_cursor(listed: Iterable[ListedComment], cursor: Cursor) -> set[str]:

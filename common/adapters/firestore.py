@@ -20,7 +20,7 @@ ALERTS = "alerts"
 USERS = "users"
 CONFIG = "config"
 DETECTION_CONFIG = "detection"  # config/detection: the detection thresholds in force
-CURSORS = "cursors"
+CURSORS = "cursors"  # cursors/{subreddit, lower case}: how far fetch has read each subreddit
 RUNS = "runs"  # dispatch idempotency: one document per scheduler run
 ARCHIVED = "archived"  # archive idempotency: the items archived, per subreddit and hour
 ARCHIVE_ATTEMPTS = "archive_attempts"  # archive: one per message worked on, so a redelivery knows it is one
@@ -231,3 +231,8 @@ def indexed(query: Any) -> Any:
     if _index_checker is not None:
         _index_checker(query)
     return query
+
+
+def cursor_id(subreddit: str) -> str:
+    """``cursors/`` document of a subreddit: Reddit names are case-insensitive."""
+    return subreddit.lower()

@@ -398,10 +398,22 @@ def _commit(
     )
     cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc) or run.wall_now)
     cursor = ingest.remember_authors(cursor, looked_up, now=run.wall_now, days=run.settings.author_cache_days)
+    if _read_whole(run, seen):
+        cursor = ingest.read_whole(cursor)
     with run.report.timing("storage_write"):
         run.report.stored = run.store.save_items(extracted.items, sightings.seen_again)
         run.store.save_cursor(run.job.subreddit, cursor, run.job.run_id)
     run.report.cursor = cursor.newest_created_utc
+
+
+def _read_whole(run: Run, seen: Seen) -> bool:
+    """Whether this run read the new posts and the comments whole: what moves the cursor's
+    ``read_through``. A listing Reddit refuses (private, banned) shows nothing to be late."""
+    report = run.report
+    new_whole = "new" in run.settings.fetch_listings and not (
+        "listing:new" in report.unavailable or "new" in report.malformed_listings
+    )
+    return new_whole and (seen.listed_comments is not None or "comments" in report.refused)
 
 
 def _read_threads(

@@ -36,7 +36,7 @@ BATCH = 100
 
 
 def cursor_ref(db: firestore.Client, subreddit: str) -> firestore.DocumentReference:
-    return db.collection(fs.CURSORS).document(subreddit.lower())
+    return db.collection(fs.CURSORS).document(fs.cursor_id(subreddit))
 
 
 def _cursor_of(snapshot: "firestore.DocumentSnapshot[Any]") -> Cursor:

@@ -11,7 +11,7 @@ import pytest
 
 from common import ingest, topics
 from common.adapters.pubsub import Outgoing
-from common.adapters.reddit import ListingRefused, Thread, TreeRequest
+from common.adapters.reddit import ListingRefused, RedditUnavailable, Thread, TreeRequest
 from common.detection.backtest import Replay
 from common.messages import ItemBatch, MentionBatch, RedditItem, SubredditFetch
 from common.reports import FetchReport
@@ -74,6 +74,7 @@ class MemoryStore:
 class ListReddit:
     posts: list[RedditItem]
     refuse_comments: bool = False
+    comments_down: bool = False  # Reddit does not serve the comment listing this run
     author_lookups: int = 0
     cap: int = 1000
     listed_comments: list[RedditItem] = field(default_factory=list)  # one page, newest first
@@ -101,6 +102,8 @@ class ListReddit:
     ) -> list[ingest.ListedComment]:
         if self.refuse_comments:
             raise ListingRefused("403 private")
+        if self.comments_down:
+            raise RedditUnavailable("503 after retries")
         return [ingest.ListedComment(c) for c in sorted(self.listed_comments, key=lambda c: -c.created_utc)]
 
     def threads(self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float) -> list[Thread | Exception]:
@@ -281,3 +284,27 @@ def test_a_comment_listed_after_the_cursor_passed_its_time_is_ingested_once() ->
         for i in o.message.items
     }
     assert published == {"t1_c3", "t1_c4"}
+
+
+def test_the_cursor_vouches_for_a_time_only_after_a_run_read_both_posts_and_comments_whole() -> None:
+    """What dispatch's silence checks wait for: a run whose comment listing Reddit did not
+    serve leaves comments unread behind it, so it moves ``read_through`` not at all."""
+    store = MemoryStore()
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0)], listed_comments=[reply(1, T0 + 120)], comments_down=True)
+    run(reddit, store, Recorder(), 1)
+    assert store.cursors["stocks"].newest_created_utc == T0 and store.cursors["stocks"].read_through is None
+    reddit.comments_down = False
+    run(reddit, store, Recorder(), 2)
+    assert store.cursors["stocks"].read_through == T0 + 120
+    reddit.posts.append(post(2, "AMD next", T0 + 600))
+    reddit.comments_down = True
+    run(reddit, store, Recorder(), 3)
+    assert store.cursors["stocks"].newest_created_utc == T0 + 600
+    assert store.cursors["stocks"].read_through == T0 + 120  # the comments since are not read yet
+    assert ingest.Cursor.from_doc(store.cursors["stocks"].to_doc()).read_through == T0 + 120
+
+
+def test_a_subreddit_read_whole_that_showed_nothing_says_so() -> None:
+    store = MemoryStore()
+    run(ListReddit([]), store, Recorder())
+    assert store.cursors["stocks"].read_through == 0.0
