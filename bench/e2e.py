@@ -122,7 +122,9 @@ class Watch(Observers):
             arrived = time.monotonic()
             with contextlib.suppress(ValueError):
                 payload = json.loads(message.data or b"{}")
-                if isinstance(payload, dict) and topic == topics.TICKER_UPDATES:
+                # a silence check passed on repeats the (ticker, as_of) of an update decided
+                # before it: the data's updates are what the timings follow
+                if isinstance(payload, dict) and topic == topics.TICKER_UPDATES and not payload.get("silence_check"):
                     self.updates.append((str(payload.get("ticker")), float(payload.get("as_of") or 0.0)))
                 elif isinstance(payload, dict) and payload.get("event") in TIMED_EVENTS:
                     self.alerts.append((arrived, payload))

@@ -1,8 +1,13 @@
-"""Fan-out planning for the scheduler tick: pure, so it is tested without services."""
+"""Fan-out planning for the scheduler tick, and its silence checks: pure, so they are tested
+without services."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from common.messages import ScrapeTick, SubredditFetch
+from common.detection.silence import quiet_from
+from common.messages import MentionBatch, ScrapeTick, SubredditFetch
+
+ACTIVE = ("open", "escalated")  # the alert statuses a silence may end
 
 
 def run_id_for(tick: ScrapeTick, message_id: str) -> str:
@@ -21,3 +26,37 @@ def plan_fetches(run_id: str, subreddits: Iterable[str], config_version: int | N
             seen.add(key)
             plan.append(SubredditFetch(run_id=run_id, subreddit=name.strip(), config_version=config_version))
     return plan
+
+
+# Items may reach a subreddit's listings this long after their creation and still be read
+# (a comment held for approval, a tree re-read); a silence check trusts the counts only
+# this far behind the slowest subreddit's cursor.
+SETTLE_S = 3600.0
+
+
+def settled_until(read_through: Mapping[str, float | None], margin_s: float = SETTLE_S) -> float | None:
+    """The data time before which every subreddit's items have been read and their mentions
+    published: the slowest subreddit's ``read_through`` (its cursor's: subreddit -> data
+    time), less ``margin_s``. None while any subreddit has not been read whole yet (a silence
+    there would be no silence) or none has shown an item; a subreddit that has shown nothing
+    (0.0) holds nothing back."""
+    if any(t is None for t in read_through.values()):
+        return None
+    shown = [t for t in read_through.values() if t]
+    return min(shown) - margin_s if shown else None
+
+
+def silence_checks(
+    alerts: Iterable[Mapping[str, Any]], settled: float, *, config_version: int | None = None
+) -> list[MentionBatch]:
+    """One silence check per ticker whose active alert would have ended by ``settled`` if its
+    ticker fell silent after the alert's last update (the check's counts then say whether it
+    did), named by ``settled``: a redelivered tick sends the same checks, decided the same."""
+    due = {
+        str(a["symbol"])
+        for a in alerts
+        if a.get("symbol")
+        and a.get("status") in ACTIVE
+        and quiet_from(float(a.get("updated_at") or 0.0), str(a.get("rule") or ""), ()) <= settled
+    }
+    return [MentionBatch(ticker=t, silence_check=settled, config_version=config_version) for t in sorted(due)]

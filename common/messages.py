@@ -151,12 +151,26 @@ def item_batches(
 
 
 class MentionBatch(Message):
-    """All mentions of one ticker found by one fetch, on ``mentions`` (ordering key = ticker)."""
+    """All mentions of one ticker found by one fetch, on ``mentions`` (ordering key = ticker);
+    or, from dispatch, a silence check and no mentions."""
 
     ticker: Ticker
     run_id: str | None = None
-    mentions: tuple[Mention, ...] = Field(min_length=1)
+    mentions: tuple[Mention, ...] = ()
     config_version: int | None = None  # the run's (SubredditFetch.config_version); None: read it
+    # A silence check: every subreddit has been read up to this data time, so this ticker's
+    # mentions before it are on ``mentions`` ahead of the check (same ordering key). The
+    # aggregator passes it on with the ticker's counts; the detector resolves an alert they
+    # show fell silent before then (functions/dispatch/silence.py).
+    silence_check: DataTime | None = None
+
+    @model_validator(mode="after")
+    def _mentions_or_check(self) -> "MentionBatch":
+        if not self.mentions and self.silence_check is None:
+            raise ValueError("mentions: none, and the batch is no silence check")
+        if self.mentions and self.silence_check is not None:
+            raise ValueError("mentions: a silence check carries none")
+        return self
 
 
 class Counted(BaseModel):
@@ -192,6 +206,11 @@ class TickerUpdate(Message):
     # The detection config version the counts were made with: the detector decides with it
     # when it knows that version (kept per instance), else with the config stored now.
     config_version: int | None = None
+    # A silence check passed on (MentionBatch.silence_check): ``counted`` is everything counted
+    # so far, and the detector only resolves an alert those counts show fell silent before
+    # this data time. A detector that predates the field reads the update as a copy of the
+    # last one it decided, which changes nothing.
+    silence_check: DataTime | None = None
 
 
 AlertMoment = Literal["opened", "escalated", "reopened", "reclassified", "resolved"]

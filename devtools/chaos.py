@@ -81,7 +81,7 @@ DONE: Mapping[str, re.Pattern[str]] = {
     "dispatch": re.compile(r"dispatched \d+ subreddit fetches|run \S+ already dispatched"),
     "fetch": re.compile(r"fetched r/"),
     "archive": re.compile(r"archived \d+ items"),
-    "aggregate": re.compile(r"aggregated |unusable ticker"),
+    "aggregate": re.compile(r"aggregated |unusable ticker|silence check of "),
     "detect": re.compile(r"detected |stale update"),
     "notify": re.compile(r"notified "),
     "notify_digest": re.compile(r"sent \d+ digests"),

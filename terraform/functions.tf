@@ -40,7 +40,7 @@ locals {
         SUBREDDITS = var.subreddits
       }
       secrets   = {}
-      publishes = ["subreddit-fetches"]
+      publishes = ["subreddit-fetches", "mentions"] # mentions: silence checks
       firestore = true
       bigquery  = "none"
     }

@@ -13,7 +13,8 @@ re-reads and counts only what is still unseen.
 
 A batch whose mentions were all counted before still publishes its ticker's update (with the
 stored ``as_of`` and counts): if an earlier attempt committed and then failed to publish, the
-retry must not swallow the update, and the detector decides a copy the same way.
+retry must not swallow the update, and the detector decides a copy the same way. A silence
+check from dispatch (no mentions) is passed on the same way, counting nothing.
 """
 
 import time
@@ -144,6 +145,34 @@ def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result, c
         return
 
 
+def forward_check(batch: MentionBatch, delivery: Delivery, db: firestore.Client, publisher: Publisher) -> bool:
+    """Pass a silence check on to the detector with the ticker's counts: the ordering key put
+    it behind every batch of the ticker's mentions it is about, so the counts are complete up
+    to its time. Nothing is written. False: the ticker has nothing counted (no alert either)."""
+    state = TickerStore(db, batch.ticker).read_state((), batch.config_version)
+    as_of, counts = state.previous_as_of, state.counted
+    if as_of is not None and counts is not None:
+        update = TickerUpdate(
+            ticker=batch.ticker,
+            as_of=as_of,
+            batch_id=delivery.message_id,
+            counted=counts,
+            config_version=state.config_version,
+            silence_check=batch.silence_check,
+        )
+        publisher.publish_all([Outgoing(topics.TICKER_UPDATES, update, ordering_key=batch.ticker)])
+    forwarded = as_of is not None and counts is not None
+    logger.info(
+        "silence check of %s %s",
+        batch.ticker,
+        "forwarded" if forwarded else "dropped: nothing counted",
+        extra={
+            "json_fields": {"ticker": batch.ticker, "silence_check": batch.silence_check, "as_of": state.previous_as_of}
+        },
+    )
+    return forwarded
+
+
 def aggregate_batch(
     batch: MentionBatch, delivery: Delivery, settings: Settings, db: firestore.Client, publisher: Publisher
 ) -> Result:
@@ -187,6 +216,9 @@ def aggregate_batch(
 
 def _process(batch: MentionBatch, delivery: Delivery, settings: Settings) -> None:
     with log.context(ticker=batch.ticker):
+        if batch.silence_check is not None:
+            forward_check(batch, delivery, fs.get_client(settings.project_id), publisher_for(settings))
+            return
         aggregate_batch(batch, delivery, settings, fs.get_client(settings.project_id), publisher_for(settings))
 
 

@@ -26,8 +26,8 @@ from common import log, topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher
 from common.detection.baseline import HOUR
-from common.detection.engine import Outcome, decide_summary, series_counts
-from common.detection.lifecycle import ANNOUNCED, Alert
+from common.detection.engine import Outcome, decide_summary, heard_before, series_counts
+from common.detection.lifecycle import ANNOUNCED, Alert, quiet_from, silenced
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import AlertEvent, AlertMoment, TickerUpdate
 from common.settings import Settings
@@ -104,7 +104,60 @@ def detection_doc(outcome: Outcome, version: int) -> dict[str, Any]:
     }
 
 
+def close_if_silent(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
+    """A silence check (from dispatch, through the aggregator with the ticker's counts): the
+    ticker's active alert resolved, at :func:`quiet_from`, if those counts show its ticker fell
+    silent before the check's time, and that announced; nothing else is decided. Counts older
+    than an update already decided decide nothing; so does a ticker heard after the silence
+    (its update resolved the alert or will). A redelivery after a crash between the commit
+    and the publish announces the resolution it finds (its hour's, as for an update)."""
+    settled, counted = update.silence_check, update.counted
+    snap = store.read(db, update.ticker, latest=False, config_version=update.config_version)
+    hour = int((settled or 0.0) // HOUR)
+    alert, ended, pending = snap.alert, None, []
+    if settled is None or counted is None or snap.stale(update.as_of, counted.volume):
+        outcome = "stale"
+    elif alert is not None and alert.active:
+        heard = heard_before(series_counts(counted.series, hour, snap.config), hour + 1)
+        at = quiet_from(alert, heard)
+        if at > settled:
+            outcome = "not silent long enough"
+        elif max(update.as_of, snap.decided_as_of) >= at:
+            outcome = "heard after the silence"  # that update ends the episode (lifecycle.step)
+        else:
+            ended, outcome = silenced(alert, heard), "resolved"
+            store.commit_silence(db, update.ticker, snap, ended, hour)
+            pending = pending_announcements(ended, snap.announced_level, snap.announced, settled, resolved_now=True)
+    elif resolved_this_hour(snap.before_hour(float(settled)), alert):
+        ended, outcome = alert, "resolved before"
+        pending = pending_announcements(alert, snap.announced_level, snap.announced, settled, resolved_now=True)
+    else:
+        outcome = "no active alert"
+    published = announce(db, publisher, ended, pending) if ended is not None else 0
+    logger.info(
+        "detected %s: silence check, %s",
+        update.ticker,
+        outcome,
+        extra={
+            "json_fields": {
+                "ticker": update.ticker,
+                "as_of": update.as_of,
+                "update_as_of": update.as_of,
+                "silence_check": settled,
+                "events": ["resolved"] if outcome == "resolved" else [],
+                "alert_id": alert.alert_id if alert else None,
+                "kind": alert.kind if alert else None,
+                "resolved_at": ended.resolved_at if ended is not None else None,
+                "published": published,
+            }
+        },
+    )
+    return Result(None, published, stale=outcome == "stale")
+
+
 def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
+    if update.silence_check is not None:
+        return close_if_silent(update, db, publisher)
     snap = store.read(db, update.ticker, latest=update.counted is None, config_version=update.config_version)
     volume = update.counted.volume if update.counted is not None else None
     if snap.stale(update.as_of, volume):

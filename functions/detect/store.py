@@ -277,6 +277,38 @@ def commit(
         raise Conflict(f"{symbol}: {exc}") from exc
 
 
+def commit_silence(db: firestore.Client, symbol: str, snap: Snapshot, ended: Alert, hour: int) -> None:
+    """A silence check's decision, in one commit on the read times of what it read: the alert
+    ``snap`` read, resolved; the summary's ``detection`` quiet; and the episode pointer's data
+    hour moved to the check's (``hour``), with the alert as it stood before it, so a later
+    update of that hour is decided from there, as any hour is (:func:`lifecycle.redecide`),
+    and a redelivered check finds its resolution this hour's. The decided update (as of, volume)
+    stays: the check decided no counts."""
+    if snap.alert is None or snap.alert_update_time is None:
+        raise ValueError(f"{symbol}: a silence ends an alert read from its document")
+    batch = db.batch()
+    doc = {**ended.to_doc(), "announced_level": snap.announced_level}
+    ref = db.collection(fs.ALERTS).document(ended.alert_id)
+    batch.update(ref, doc, option=db.write_option(last_update_time=snap.alert_update_time))
+    pointer = {
+        "alert_id": ended.alert_id,
+        "as_of": snap.decided_as_of,
+        "volume": snap.decided_volume,
+        "hour": hour,
+        "before": snap.alert.to_doc(),
+    }
+    if snap.episode_update_time is None:
+        batch.create(episode_ref(db, symbol), pointer)
+    else:
+        option = db.write_option(last_update_time=snap.episode_update_time)
+        batch.update(episode_ref(db, symbol), pointer, option=option)
+    batch.set(db.collection(fs.TICKERS).document(symbol), {DETECTION: {"status": "quiet"}}, merge=True)
+    try:
+        batch.commit()
+    except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound, gexc.Conflict) as exc:
+        raise Conflict(f"{symbol}: {exc}") from exc
+
+
 def mark_announced(db: firestore.Client, alert_id: str, level: int | None, moments: Mapping[str, int]) -> None:
     """Record what was published: the level (opened, escalated, reopened) and the other
     moments (``announced.<moment>``), so a redelivered update does not publish them again."""

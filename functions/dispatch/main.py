@@ -1,4 +1,6 @@
-"""dispatch: a scheduler tick in, one ``subreddit-fetches`` message per subreddit out.
+"""dispatch: a scheduler tick in, one ``subreddit-fetches`` message per subreddit out, and a
+silence check on ``mentions`` per active alert whose ticker may have fallen silent
+(functions/dispatch/silence.py).
 
 Each fetch names the detection config version in force (one read per tick): the run's
 mentions are counted and decided with it, so downstream reads the config only when a
@@ -24,6 +26,7 @@ from common.dispatching import plan_fetches, run_id_for
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ScrapeTick
 from common.settings import Settings
+from functions.dispatch.silence import check_silence
 
 logger = log.get_logger(__name__)
 
@@ -66,6 +69,11 @@ def fan_out(
     plan = plan_fetches(run_id, subreddits, version)
     publisher.publish_all(Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan)
     run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
+    try:  # after the run is marked: a failed check must not send the tick's fetches again
+        # every subreddit read, not only the tick's: a silence is one only where nobody was heard
+        check_silence(db, publisher, [*settings.subreddits, *subreddits], version)
+    except Exception as exc:  # any failure: the next tick sends the checks again
+        logger.warning("silence checks not sent: %s", exc, extra={"json_fields": {"run_id": run_id}})
     logger.info(
         "dispatched %d subreddit fetches",
         len(plan),

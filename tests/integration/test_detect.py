@@ -21,7 +21,8 @@ from common.detection_config import DEFAULT_CONFIG, Versions
 from common.features import text_features
 from common.messages import Mention, MentionBatch, Message, TickerUpdate, encode
 from common.metrics import summarize
-from devtools import firestore_ops
+from demo.logs import FunctionLog
+from devtools import chaos, firestore_ops
 from devtools.pubsub import Observer
 from emulators.stack import Stack
 from functions.detect import store as detect_store
@@ -279,6 +280,101 @@ def test_a_silence_resolution_lost_to_a_crash_before_its_publish_is_announced_on
         ("NTLA-2026010816", "resolved")
     ]
     _wait_for(lambda: (ref.get().to_dict() or {}).get("announced"), {"resolved": 1})
+
+
+def _check(emulators: Stack, symbol: str, settled: float) -> None:
+    """What dispatch sends when every subreddit was read up to ``settled``."""
+    _publish(emulators, topics.MENTIONS, [MentionBatch(ticker=symbol, silence_check=settled)], key=symbol)
+
+
+def _check_lines(emulators: Stack, symbol: str) -> list[tuple[str, str]]:
+    """(function, message) of each check line aggregate and detect logged for ``symbol``, each
+    one a line the chaos suite reads as the end of its message's work."""
+    lines = [
+        (str(entry.get("function") or path.stem), str(entry.get("message")))
+        for path in sorted(emulators.log_dir.glob("*.log"))
+        for entry in FunctionLog(path).entries()
+        if entry.get("ticker") == symbol and entry.get("silence_check") is not None
+    ]
+    assert all(chaos.finished(function, message) for function, message in lines), lines
+    return lines
+
+
+def _decided(emulators: Stack, symbol: str, checks: int, timeout: float = 60.0) -> str:
+    """Detect's line for the ``checks``-th check of ``symbol``, once it is logged."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        decided = [m for f, m in _check_lines(emulators, symbol) if f == "detect"]
+        if len(decided) >= checks:
+            return decided[checks - 1]
+        time.sleep(0.2)
+    raise AssertionError(f"check {checks} of {symbol} not decided in {timeout} s")
+
+
+def test_an_alert_whose_ticker_is_never_named_again_ends_at_a_silence_check(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """Dispatch's check rides behind the ticker's mentions through the aggregator, which adds
+    the counts: too early it changes nothing; once every subreddit has been read past the
+    hour the six-hour window emptied, the alert ends as of then and that is announced, once,
+    even when the instance died before recording the publish."""
+    db, alerts = opened_alert(emulators, observe, "QUIE")
+    ref = db.collection("alerts").document("QUIE-2026010816")
+    _check(emulators, "QUIE", T0 + 6.5 * 3600)  # the window may still hold the last discussion
+    assert _decided(emulators, "QUIE", 1) == "detected QUIE: silence check, not silent long enough"
+    assert (ref.get().to_dict() or {})["status"] == "open"
+
+    _check(emulators, "QUIE", T0 + 30 * 3600)
+    [resolved] = alerts.pull(expected=1, timeout=60)
+    assert (resolved.json()["alert_id"], resolved.json()["event"], resolved.json()["as_of"]) == (
+        "QUIE-2026010816",
+        "resolved",
+        T0 + 7 * 3600,
+    )
+    assert _decided(emulators, "QUIE", 2) == "detected QUIE: silence check, resolved"
+    stored = ref.get().to_dict() or {}
+    assert (stored["status"], stored["resolved_at"]) == ("resolved", T0 + 7 * 3600)
+    _wait_for(lambda: (ref.get().to_dict() or {}).get("announced"), {"resolved": 1})  # recorded after the publish
+    assert db.collection("tickers").document("QUIE").get().get("detection.status") == "quiet"
+
+    _check(emulators, "QUIE", T0 + 30 * 3600)  # the same tick's check again: announced already
+    assert _decided(emulators, "QUIE", 3) == "detected QUIE: silence check, resolved before"
+    ref.update({"announced": firestore.DELETE_FIELD})  # the crash: published, never recorded
+    _check(emulators, "QUIE", T0 + 30 * 3600)
+    assert [(r.json()["alert_id"], r.json()["event"]) for r in alerts.pull(expected=2, timeout=60, settle=3.0)] == [
+        ("QUIE-2026010816", "resolved")  # the third check published nothing, the fourth once
+    ]
+    _wait_for(lambda: (ref.get().to_dict() or {}).get("announced"), {"resolved": 1})
+    assert {f for f, _ in _check_lines(emulators, "QUIE")} == {"aggregate", "detect"}
+
+
+def test_after_a_silence_check_late_items_do_not_revive_the_episode_and_a_new_surge_opens_alone(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """The check ended the episode as of 23:00 and decided in the data hour it names: a late
+    item from the alert's last hour, or one in the check's own hour (decided again from the
+    alert as it stood before the check), does not revive it; the surge days later is a new
+    episode whose opening is the only thing announced."""
+    db, alerts = opened_alert(emulators, observe, "LATR")
+    pointer = db.collection("tickers").document("LATR").collection("state").document("episode")
+    _check(emulators, "LATR", T0 + 30 * 3600)
+    assert [r.json()["event"] for r in alerts.pull(expected=1, timeout=60)] == ["resolved"]
+    assert (pointer.get().to_dict() or {})["hour"] == int((T0 + 30 * 3600) // 3600)
+
+    def volume() -> object:
+        return (pointer.get().to_dict() or {}).get("volume")
+
+    for at, first in ((T0 + 1800, 1000), (T0 + 30 * 3600 + 60, 3000)):  # 16:30 that day; the check's hour
+        decided = volume()
+        _publish(emulators, topics.MENTIONS, [organic_batch("LATR", 1, start=at, first=first)], key="LATR")
+        _wait_for(lambda: volume() != decided, True)  # noqa: B023 - called before the loop moves on
+    assert alerts.pull(expected=1, timeout=3) == []  # decided above: nothing announced
+    assert {a["alert_id"]: a["status"] for a in alerts_of(db, "LATR")} == {"LATR-2026010816": "resolved"}
+
+    _publish(emulators, topics.MENTIONS, [organic_batch("LATR", start=T0 + 3 * DAY, first=2000)], key="LATR")
+    assert [(r.json()["alert_id"], r.json()["event"]) for r in alerts.pull(expected=2, timeout=60, settle=3.0)] == [
+        ("LATR-2026011116", "opened")
+    ]
 
 
 def test_the_detector_decides_from_the_ticker_summary_alone(

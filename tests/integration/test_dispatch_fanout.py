@@ -11,6 +11,7 @@ from google.cloud import firestore
 from common import topics
 from common.adapters import firestore as fs
 from common.settings import DEFAULT_SUBREDDITS
+from demo.logs import FunctionLog
 from devtools.pubsub import Observer
 from emulators.stack import Stack
 
@@ -100,3 +101,43 @@ def test_a_copy_of_a_tick_waits_while_another_copy_dispatches_and_takes_over_onc
     later = fetches.pull(expected=1, timeout=60, settle=3.0)  # its time up, the waiting tick takes over, once
     assert [(m.json()["run_id"], m.json()["subreddit"]) for m in later] == [(alive, "akleaoquieta")]
     assert {db.collection("runs").document(r).get().get("state") for r in (alive, dead)} == {"dispatched"}
+
+
+def test_a_tick_sends_a_silence_check_behind_the_mentions_of_each_ticker_whose_alert_may_have_outlived_them(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """The slowest configured subreddit's ``read_through``, less an hour for late items, is the
+    check's time (one that never showed an item holds nothing back; one never read whole holds
+    every check back); a ticker whose alert's window emptied before it gets one, on
+    ``mentions`` with the ticker as ordering key, and one whose alert is recent none."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    now = 1_767_888_000.0
+    through = {s.lower(): now - 600 * i for i, s in enumerate(DEFAULT_SUBREDDITS)}
+    [empty, *_, slowest] = sorted(through)
+    through[empty] = 0.0
+    for subreddit, at in through.items():
+        db.collection("cursors").document(subreddit).set({"read_through": at, "newest_created_utc": now})
+    for symbol, updated_at, status in (
+        ("QUIE", now - 30 * 3600, "escalated"),
+        ("BUSY", now - 2 * 3600, "open"),
+        ("GONE", now - 30 * 3600, "resolved"),
+    ):
+        alert = {"alert_id": f"{symbol}-1", "symbol": symbol, "status": status, "updated_at": updated_at}
+        db.collection("alerts").document(f"{symbol}-1").set({**alert, "rule": "volume_6h"})
+    mentions = observe(topics.MENTIONS)
+    db.collection("cursors").document(slowest).update({"read_through": None})  # its comments never served
+    log = FunctionLog.from_end(emulators.log_dir / "dispatch.log")
+    publish(emulators, topics.SCRAPE_TICKS, b'{"subreddits": ["stocks"]}')
+    deadline, held = time.monotonic() + 30, list[dict[str, object]]()
+    while not held and time.monotonic() < deadline:
+        held = [e for e in log.entries() if str(e.get("message")).startswith("sent 0 silence checks")]
+        time.sleep(0.2)
+    assert [e.get("unread") for e in held] == [[slowest]]
+    assert mentions.pull(expected=1, timeout=3) == []
+    db.collection("cursors").document(slowest).update({"read_through": through[slowest]})
+    publish(emulators, topics.SCRAPE_TICKS, b'{"subreddits": ["stocks"]}')
+    [check] = mentions.pull(expected=2, timeout=30, settle=2.0)
+    assert check.json()["ticker"] == "QUIE" and check.json()["mentions"] == []
+    assert check.json()["silence_check"] == min(t for t in through.values() if t) - 3600
+    assert check.ordering_key == "QUIE"

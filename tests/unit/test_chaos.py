@@ -73,7 +73,7 @@ def test_alerts_that_differ_say_when_the_breakout_was_counted_in_another_order()
 
 class RunDoc:
     """``runs/{run_id}`` in memory, reached through any collection and document path but
-    ``config`` (absent: the defaults): what dispatch's fan-out reads and writes."""
+    ``config`` (absent: the defaults) and ``cursors``: what dispatch's fan-out reads and writes."""
 
     def __init__(self) -> None:
         self.data: dict[str, Any] | None = None
@@ -83,6 +83,9 @@ class RunDoc:
 
     def document(self, name: str) -> "RunDoc":
         return self
+
+    def get_all(self, refs: Any, field_paths: Any = None) -> list[Any]:
+        return []  # the cursors: no subreddit read yet, so no silence checks
 
     def create(self, data: dict[str, Any]) -> None:
         if self.data is not None:

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from common.dispatching import plan_fetches, run_id_for
+from common.dispatching import SETTLE_S, plan_fetches, run_id_for, settled_until, silence_checks
 from common.messages import ScrapeTick
 from common.settings import Settings
 
@@ -21,3 +21,45 @@ def test_a_redelivered_tick_maps_to_the_same_run() -> None:
 def test_a_subreddits_setting_naming_none_or_a_name_no_fetch_can_take_fails_at_start(value: str) -> None:
     with pytest.raises(ValidationError):
         Settings(SUBREDDITS=value)
+
+
+HOUR = 3600.0
+T = 1_700_000_000.0
+
+
+def test_the_settled_time_is_the_slowest_subreddits_read_less_the_items_still_arriving() -> None:
+    assert settled_until({"stocks": T, "options": T - 5 * HOUR}) == T - 5 * HOUR - SETTLE_S
+    # a subreddit never read whole: nobody can say its tickers fell silent
+    assert settled_until({"stocks": T, "options": None}) is None
+    # one read whole that never showed an item hides nothing
+    assert settled_until({"stocks": T, "options": 0.0}) == T - SETTLE_S
+    assert settled_until({"stocks": 0.0}) is None
+    assert settled_until({}) is None
+
+
+def _alert(symbol: str, updated_at: float, *, rule: str = "volume_6h", status: str = "open") -> dict[str, object]:
+    return {"symbol": symbol, "updated_at": updated_at, "rule": rule, "status": status}
+
+
+def test_a_check_goes_to_each_ticker_whose_active_alert_a_silence_would_have_ended_by_then() -> None:
+    settled = T + 7 * HOUR  # T starts an hour: its window empties seven hours on
+    checks = silence_checks(
+        [
+            _alert("QUIE", T),  # six hours and the hour before them, both over
+            _alert("QUIE", T - 2 * HOUR),  # named once
+            _alert("BUSY", T + 1),  # in the same hour: due as well
+            _alert("RECE", T + HOUR),  # its window may still hold discussion
+            _alert("SLOW", T, rule="pump_risk>=0.5 on volume_24h"),  # the day rule's day is not over
+            _alert("DONE", T, status="resolved"),
+            _alert("", T),
+        ],
+        settled,
+        config_version=4,
+    )
+    assert [(c.ticker, c.silence_check, c.mentions, c.config_version) for c in checks] == [
+        ("BUSY", settled, (), 4),
+        ("QUIE", settled, (), 4),
+    ]
+    assert [
+        c.ticker for c in silence_checks([_alert("SLOW", T, rule="pump_risk>=0.5 on volume_24h")], T + 25 * HOUR)
+    ] == ["SLOW"]

@@ -226,3 +226,10 @@ def test_nan_and_infinity_are_malformed_in_every_message() -> None:
 def test_a_tick_whose_run_id_cannot_name_its_run_document_is_malformed(run_id: str) -> None:
     with pytest.raises(MalformedMessage, match="run_id"):
         decode_data(ScrapeTick, json.dumps({"run_id": run_id}).encode())
+
+
+def test_a_silence_check_is_a_mention_batch_without_mentions_and_only_that() -> None:
+    check = decode_data(MentionBatch, json.dumps({"ticker": "GME", "silence_check": 1_700_000_000.0}).encode())
+    assert check.mentions == () and check.silence_check == 1_700_000_000.0
+    with pytest.raises(MalformedMessage, match="mentions"):
+        decode_data(MentionBatch, json.dumps({"ticker": "GME", "silence_check": 1.7e9, "mentions": [MENTION]}).encode())

@@ -1,0 +1,90 @@
+"""Silence checks: an alert only moves when its ticker's mentions bring an update, so an
+alert on a ticker nobody names any more would stay open. Each tick, dispatch asks for a
+look at the active alerts that may have outlived their discussion.
+
+Data time, not the clock: the pipeline has read every subreddit up to the slowest cursor
+(:func:`common.dispatching.settled_until`), so in production that is about now and in a
+replay the replay's time. Fetch publishes a run's mentions before it moves its cursor, so
+the check, put on ``mentions`` with the ticker as ordering key, reaches the aggregator
+behind every batch of the ticker's mentions before that time. The aggregator passes it on
+with the ticker's counts, and the detector resolves the alert only if those counts say the
+ticker fell silent (functions/detect/main.py).
+"""
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from common import log, topics
+from common.adapters import firestore as fs
+from common.adapters.pubsub import Outgoing, Publisher
+from common.detection.silence import span_hours
+from common.dispatching import ACTIVE, settled_until, silence_checks
+
+logger = log.get_logger(__name__)
+
+HOUR = 3600.0
+MAX_CHECKS = 500  # alerts looked at per status and tick; the rest wait for the next (each resolved one leaves)
+READ_THROUGH = "read_through"  # the one field of fetch's cursor read here (common.ingest.Cursor)
+ALERT_FIELDS = ["symbol", "status", "updated_at", "rule"]  # not the evidence and history
+
+
+def read_through(db: firestore.Client, subreddits: Iterable[str]) -> dict[str, float | None]:
+    """How far each subreddit has been read whole (None: never), from its cursor's one field:
+    the rest of the document is fetch's, and large."""
+    ids = sorted({fs.cursor_id(s) for s in subreddits})
+    refs = [db.collection(fs.CURSORS).document(i) for i in ids]
+    found: dict[str, float | None] = dict.fromkeys(ids)
+    for snap in db.get_all(refs, field_paths=[READ_THROUGH]):
+        value = (fs.doc_of(snap) or {}).get(READ_THROUGH)
+        found[snap.id] = float(value) if isinstance(value, int | float) else None
+    return found
+
+
+def quiet_alerts(db: firestore.Client, settled: float) -> list[dict[str, Any]]:
+    """The active alerts not updated in the shortest silence that ends one before ``settled``
+    (the pure filter reads each one's own span)."""
+    before = settled - span_hours("") * HOUR
+    found: list[dict[str, Any]] = []
+    for status in ACTIVE:
+        query = (
+            db.collection(fs.ALERTS)
+            .where(filter=FieldFilter("status", "==", status))
+            .where(filter=FieldFilter("updated_at", "<", before))
+            .order_by("updated_at", direction=firestore.Query.DESCENDING)
+            .order_by("alert_id", direction=firestore.Query.DESCENDING)
+        )
+        found += [snap.to_dict() or {} for snap in fs.indexed(query).select(ALERT_FIELDS).limit(MAX_CHECKS).stream()]
+    return found
+
+
+def check_silence(
+    db: firestore.Client, publisher: Publisher, subreddits: Iterable[str], config_version: int | None
+) -> int:
+    """Send this tick's silence checks; returns how many. A redelivered tick sends them again,
+    and they are decided the same."""
+    read = read_through(db, subreddits)
+    settled = settled_until(read)
+    checks = (
+        [] if settled is None else silence_checks(quiet_alerts(db, settled), settled, config_version=config_version)
+    )
+    publisher.publish_all(Outgoing(topics.MENTIONS, c, ordering_key=c.ticker) for c in checks)
+    slowest = min((t, s) for s, t in read.items() if t) if any(read.values()) else None
+    logger.info(
+        "sent %d silence checks",
+        len(checks),
+        extra={
+            "json_fields": {
+                "settled_until": settled,
+                # what holds the checks back: subreddits never read whole, else the slowest
+                "unread": sorted(s for s, t in read.items() if t is None),
+                "slowest": slowest[1] if slowest else None,
+                "lag_s": None if settled is None else round(time.time() - settled, 1),
+                "tickers": [c.ticker for c in checks][:50],
+            }
+        },
+    )
+    return len(checks)
