@@ -62,8 +62,18 @@ def test_scheduler_ticks_become_an_organic_alert_readable_through_the_api(
     admin, reader = devauth.mint(key, sub="e2e-admin", role="admin"), devauth.mint(key, sub="e2e-reader")
 
     # An admin shortens the warm-up for a 30-hour corpus, through the API, as in production.
+    # Each function instance keeps the thresholds of every config version it has read, for
+    # good: in production a version number never comes back, but the suite empties Firestore
+    # between tests and numbers start again at 1. A version no earlier test can have stored
+    # keeps a stale copy (an earlier test's version 1, met by a late message) out of this one.
+    assert emulators.emulators is not None
+    seeded = 1_000_000 + int(time.time())
+    firestore.Client(project=emulators.emulators.project).collection("config").document("detection").set(
+        {"version": seeded}
+    )
     status, current = call("GET", f"{api}/v1/config/detection", admin)
     assert status == 200, current
+    assert current["version"] == seeded
     proposed = {"config": {**current["config"], "warmup_hours": 12}, "expected_version": current["version"]}
     status, updated = call("PUT", f"{api}/v1/config/detection", admin, proposed)
     assert status == 200, updated
