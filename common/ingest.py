@@ -90,8 +90,9 @@ class Cursor:
     listed: frozenset[str] = frozenset()
     # Every item the listings will show created before this data time has been read and its
     # mentions published: the further of the two positions, moved only by a run that read both
-    # the new posts and the comments whole (a late item aside: one approved or re-read later).
-    # None: no run has; 0.0: runs have, and the subreddit showed nothing. Dispatch's silence
+    # the new posts and the comments whole (a late item aside: one approved or re-read later;
+    # and a listing cut at Reddit's limit leaves a gap no run reads). None: no run has; 0.0:
+    # the subreddit has shown nothing, or Reddit refuses its listings. Dispatch's silence
     # checks wait for the slowest subreddit's (functions/dispatch/silence.py).
     read_through: float | None = None
     # The update time of the stored cursor this one was read from (None: there was none): a

@@ -7,9 +7,10 @@ shortfall) grows by ``escalation_step`` escalates it;
 volume back near the baseline (the one it opened against, or today's, whichever is lower)
 resolves it. A spike within ``cooldown_hours`` of the resolution reopens the same episode
 instead of starting a new one, so a wobble does not page anyone twice. A ticker is only
-evaluated when it is mentioned, so an alert whose ticker fell silent is resolved by the
-next update instead, at the hour its window emptied (:func:`quiet_from`), before that update
-is decided: a spike weeks later is a new episode, against today's baseline and budget. An evaluation older
+evaluated when it is mentioned (or checked: functions/dispatch/silence.py), so an alert
+whose ticker fell silent is resolved by the next update or check instead, at the hour its
+window emptied (:func:`quiet_from`), before that update is decided: a spike weeks later is a
+new episode, against today's baseline and budget. An evaluation older
 than the alert's ``updated_at`` changes nothing: updates may arrive out of order. Evidence is
 chosen when the alert is opened, escalated or reopened (the announced steps), and kept
 otherwise: the candidates come with the update, kept by the aggregator

@@ -225,6 +225,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
                 "kind": alert.kind if alert else None,
                 "published": published,
                 "series_hours": len(series),
+                "config_version": snap.config_version,  # which thresholds decided it
                 "evidence": len(evidence),
                 "lag_s": round(time.time() - as_of, 1),  # data time vs the wall clock: the lag metric
             }

@@ -71,7 +71,7 @@ def fan_out(
     run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
     try:  # after the run is marked: a failed check must not send the tick's fetches again
         # every subreddit read, not only the tick's: a silence is one only where nobody was heard
-        check_silence(db, publisher, [*settings.subreddits, *subreddits], version)
+        check_silence(db, publisher, [*settings.subreddits, *subreddits], version, now=time.time())
     except Exception as exc:  # any failure: the next tick sends the checks again
         logger.warning("silence checks not sent: %s", exc, extra={"json_fields": {"run_id": run_id}})
     logger.info(

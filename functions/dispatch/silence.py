@@ -11,7 +11,6 @@ with the ticker's counts, and the detector resolves the alert only if those coun
 ticker fell silent (functions/detect/main.py).
 """
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,10 +43,10 @@ def read_through(db: firestore.Client, subreddits: Iterable[str]) -> dict[str, f
     return found
 
 
-def quiet_alerts(db: firestore.Client, settled: float) -> list[dict[str, Any]]:
-    """The active alerts not updated in the shortest silence that ends one before ``settled``
-    (the pure filter reads each one's own span)."""
-    before = settled - span_hours("") * HOUR
+def quiet_alerts(db: firestore.Client, until: float) -> list[dict[str, Any]]:
+    """The active alerts last updated early enough for the shortest silence to have ended them
+    by ``until`` (the pure filter then reads each one's own span)."""
+    before = (int(until // HOUR) - span_hours("") + 1) * HOUR  # quiet_from <= until, to the hour
     found: list[dict[str, Any]] = []
     for status in ACTIVE:
         query = (
@@ -62,15 +61,16 @@ def quiet_alerts(db: firestore.Client, settled: float) -> list[dict[str, Any]]:
 
 
 def check_silence(
-    db: firestore.Client, publisher: Publisher, subreddits: Iterable[str], config_version: int | None
+    db: firestore.Client, publisher: Publisher, subreddits: Iterable[str], config_version: int | None, *, now: float
 ) -> int:
     """Send this tick's silence checks; returns how many. A redelivered tick sends them again,
-    and they are decided the same."""
-    read = read_through(db, subreddits)
+    and they are decided the same. The clock only bounds the data time from above (nothing
+    is written in the future): the alerts it rules out cannot be due yet, and while none is
+    left, which is most ticks, no cursor is read."""
+    alerts = quiet_alerts(db, now)
+    read = read_through(db, subreddits) if alerts else {}
     settled = settled_until(read)
-    checks = (
-        [] if settled is None else silence_checks(quiet_alerts(db, settled), settled, config_version=config_version)
-    )
+    checks = [] if settled is None else silence_checks(alerts, settled, config_version=config_version)
     publisher.publish_all(Outgoing(topics.MENTIONS, c, ordering_key=c.ticker) for c in checks)
     slowest = min((t, s) for s, t in read.items() if t) if any(read.values()) else None
     logger.info(
@@ -82,7 +82,7 @@ def check_silence(
                 # what holds the checks back: subreddits never read whole, else the slowest
                 "unread": sorted(s for s, t in read.items() if t is None),
                 "slowest": slowest[1] if slowest else None,
-                "lag_s": None if settled is None else round(time.time() - settled, 1),
+                "lag_s": None if settled is None else round(now - settled, 1),
                 "tickers": [c.ticker for c in checks][:50],
             }
         },

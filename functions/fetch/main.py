@@ -20,8 +20,8 @@ next run reads that stretch again; a failed tree or author lookup only loses its
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
 
 from common import extraction, ingest, log, topics
 from common.adapters import firestore as fs
@@ -398,7 +398,10 @@ def _commit(
     )
     cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc) or run.wall_now)
     cursor = ingest.remember_authors(cursor, looked_up, now=run.wall_now, days=run.settings.author_cache_days)
-    if _read_whole(run, seen):
+    read = _read_whole(run, seen)
+    if read == "refused":  # private or banned: nothing it shows can be late; it holds no check back
+        cursor = replace(cursor, read_through=0.0)
+    elif read == "whole":
         cursor = ingest.read_whole(cursor)
     with run.report.timing("storage_write"):
         run.report.stored = run.store.save_items(extracted.items, sightings.seen_again)
@@ -406,14 +409,18 @@ def _commit(
     run.report.cursor = cursor.newest_created_utc
 
 
-def _read_whole(run: Run, seen: Seen) -> bool:
-    """Whether this run read the new posts and the comments whole: what moves the cursor's
-    ``read_through``. A listing Reddit refuses (private, banned) shows nothing to be late."""
+def _read_whole(run: Run, seen: Seen) -> Literal["whole", "refused", "partial"]:
+    """How this run read the new posts and the comments, which moves the cursor's
+    ``read_through``: whole (a listing Reddit refuses counts: it shows nothing), both refused
+    (the subreddit is private or banned: it shows nothing at all), or partial."""
     report = run.report
+    refused = {"new", "comments"} <= set(report.refused)
     new_whole = "new" in run.settings.fetch_listings and not (
         "listing:new" in report.unavailable or "new" in report.malformed_listings
     )
-    return new_whole and (seen.listed_comments is not None or "comments" in report.refused)
+    if refused:
+        return "refused"
+    return "whole" if new_whole and (seen.listed_comments is not None or "comments" in report.refused) else "partial"
 
 
 def _read_threads(

@@ -73,7 +73,8 @@ def test_alerts_that_differ_say_when_the_breakout_was_counted_in_another_order()
 
 class RunDoc:
     """``runs/{run_id}`` in memory, reached through any collection and document path but
-    ``config`` (absent: the defaults) and ``cursors``: what dispatch's fan-out reads and writes."""
+    ``config`` (absent: the defaults): what dispatch's fan-out reads and writes (its silence
+    checks are left out: tests/integration/test_dispatch_fanout.py)."""
 
     def __init__(self) -> None:
         self.data: dict[str, Any] | None = None
@@ -83,9 +84,6 @@ class RunDoc:
 
     def document(self, name: str) -> "RunDoc":
         return self
-
-    def get_all(self, refs: Any, field_paths: Any = None) -> list[Any]:
-        return []  # the cursors: no subreddit read yet, so no silence checks
 
     def create(self, data: dict[str, Any]) -> None:
         if self.data is not None:
@@ -116,9 +114,12 @@ class Publisher:
         return [str(n) for n, _ in enumerate(outgoing)]
 
 
-def test_the_harness_sees_dispatch_finish_a_tick_and_its_late_duplicate(caplog: pytest.LogCaptureFixture) -> None:
+def test_the_harness_sees_dispatch_finish_a_tick_and_its_late_duplicate(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The suite waits for each tick's "done" line; one it does not recognise leaves the tick
     outstanding forever, and the late copy of a duplicated tick is never sent."""
+    monkeypatch.setattr("functions.dispatch.main.check_silence", lambda *args, **kwargs: 0)
     run, tick = RunDoc(), ScrapeTick(run_id="chaos-07", subreddits=["stocks", "investing"])
     with caplog.at_level(logging.INFO, logger="functions.dispatch.main"):
         fan_out(tick, Delivery("161"), Settings(project_id="p"), run, Publisher())  # type: ignore[arg-type]

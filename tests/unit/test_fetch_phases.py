@@ -75,6 +75,7 @@ class ListReddit:
     posts: list[RedditItem]
     refuse_comments: bool = False
     comments_down: bool = False  # Reddit does not serve the comment listing this run
+    refuse_posts: bool = False  # with refuse_comments: the subreddit went private
     author_lookups: int = 0
     cap: int = 1000
     listed_comments: list[RedditItem] = field(default_factory=list)  # one page, newest first
@@ -91,6 +92,8 @@ class ListReddit:
     ) -> list[ingest.ListedPost]:
         """Newest first, as Reddit pages them: the new listing ends with the first post at or
         behind the cursor (its page's end), or after ``cap`` posts, Reddit's own limit."""
+        if self.refuse_comments and self.refuse_posts:
+            raise ListingRefused("403 private")
         ordered = sorted(self.posts, key=lambda p: -p.created_utc)
         if sort == "new":
             newer = [p for p in ordered if p.created_utc > newer_than]
@@ -308,3 +311,15 @@ def test_a_subreddit_read_whole_that_showed_nothing_says_so() -> None:
     store = MemoryStore()
     run(ListReddit([]), store, Recorder())
     assert store.cursors["stocks"].read_through == 0.0
+
+
+def test_a_subreddit_gone_private_holds_no_silence_check_back() -> None:
+    """Its last items stay its positions, but nothing it shows can be late any more."""
+    store = MemoryStore()
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0)], listed_comments=[reply(1, T0 + 120)])
+    run(reddit, store, Recorder(), 1)
+    assert store.cursors["stocks"].read_through == T0 + 120
+    reddit.refuse_comments = reddit.refuse_posts = True
+    run(reddit, store, Recorder(), 2)
+    assert store.cursors["stocks"].read_through == 0.0
+    assert store.cursors["stocks"].newest_created_utc == T0  # where the next readable run goes on from
