@@ -51,7 +51,7 @@ def silence_checks(
 ) -> list[MentionBatch]:
     """One silence check per ticker whose active alert would have ended by ``settled`` if its
     ticker fell silent after the alert's last update (the check's counts then say whether it
-    did), named by ``settled``: a redelivered tick sends the same checks, decided the same."""
+    did), named by ``settled``: a check delivered twice is decided the same."""
     due = {
         str(a["symbol"])
         for a in alerts

@@ -63,10 +63,11 @@ def quiet_alerts(db: firestore.Client, until: float) -> list[dict[str, Any]]:
 def check_silence(
     db: firestore.Client, publisher: Publisher, subreddits: Iterable[str], config_version: int | None, *, now: float
 ) -> int:
-    """Send this tick's silence checks; returns how many. A redelivered tick sends them again,
-    and they are decided the same. The clock only bounds the data time from above (nothing
-    is written in the future): the alerts it rules out cannot be due yet, and while none is
-    left, which is most ticks, no cursor is read."""
+    """Send this tick's silence checks; returns how many. A redelivered tick sends none (its
+    run is dispatched already); a check a failed tick lost is sent by the next one. The clock
+    only bounds the data time from above (nothing is written in the future): the alerts it
+    rules out cannot be due yet, and while none is left, which is most ticks, no cursor is
+    read."""
     alerts = quiet_alerts(db, now)
     read = read_through(db, subreddits) if alerts else {}
     settled = settled_until(read)

@@ -403,6 +403,8 @@ def _commit(
         cursor = replace(cursor, read_through=0.0)
     elif read == "whole":
         cursor = ingest.read_whole(cursor)
+    elif cursor.read_through == 0.0:  # shown nothing so far, and not read whole now: unknown
+        cursor = replace(cursor, read_through=None)
     with run.report.timing("storage_write"):
         run.report.stored = run.store.save_items(extracted.items, sightings.seen_again)
         run.store.save_cursor(run.job.subreddit, cursor, run.job.run_id)

@@ -142,7 +142,7 @@ def test_a_tick_sends_a_silence_check_behind_the_mentions_of_each_ticker_whose_a
     assert mentions.pull(expected=1, timeout=3) == []
     db.collection("cursors").document(slowest).update({"read_through": through[slowest]})
     publish(emulators, topics.SCRAPE_TICKS, json.dumps({"subreddits": [QUIET]}).encode())
-    [check] = mentions.pull(expected=2, timeout=30, settle=2.0)
+    [check] = mentions.pull(expected=1, timeout=30, settle=3.0)
     assert check.json()["ticker"] == "QUIE" and check.json()["mentions"] == []
     assert check.json()["silence_check"] == min(t for t in through.values() if t) - 3600
     assert check.ordering_key == "QUIE"

@@ -42,7 +42,7 @@ def _alert(symbol: str, updated_at: float, *, rule: str = "volume_6h", status: s
 
 
 def test_a_check_goes_to_each_ticker_whose_active_alert_a_silence_would_have_ended_by_then() -> None:
-    settled = T + 7 * HOUR  # T starts an hour: its window empties seven hours on
+    settled = T + 7 * HOUR  # an alert updated in T's hour ends seven hours after that hour began
     checks = silence_checks(
         [
             _alert("QUIE", T),  # six hours and the hour before them, both over

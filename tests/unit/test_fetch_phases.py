@@ -307,10 +307,15 @@ def test_the_cursor_vouches_for_a_time_only_after_a_run_read_both_posts_and_comm
     assert ingest.Cursor.from_doc(store.cursors["stocks"].to_doc()).read_through == T0 + 120
 
 
-def test_a_subreddit_read_whole_that_showed_nothing_says_so() -> None:
+def test_a_subreddit_read_whole_that_showed_nothing_says_so_until_a_run_is_not_read_whole() -> None:
     store = MemoryStore()
-    run(ListReddit([]), store, Recorder())
+    reddit = ListReddit([])
+    run(reddit, store, Recorder())
     assert store.cursors["stocks"].read_through == 0.0
+    reddit.posts.append(post(1, "NVDA earnings beat", T0))
+    reddit.comments_down = True  # its first items, and its comments unread
+    run(reddit, store, Recorder(), 2)
+    assert store.cursors["stocks"].read_through is None
 
 
 def test_a_subreddit_gone_private_holds_no_silence_check_back() -> None:
