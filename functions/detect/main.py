@@ -104,18 +104,18 @@ def detection_doc(outcome: Outcome, version: int) -> dict[str, Any]:
     }
 
 
-def close_if_silent(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
+def close_if_silent(update: TickerUpdate, settled: float, db: firestore.Client, publisher: Publisher) -> Result:
     """A silence check (from dispatch, through the aggregator with the ticker's counts): the
     ticker's active alert resolved, at :func:`quiet_from`, if those counts show its ticker fell
     silent before the check's time, and that announced; nothing else is decided. Counts older
     than an update already decided decide nothing; so does a ticker heard after the silence
     (its update resolved the alert or will). A redelivery after a crash between the commit
     and the publish announces the resolution it finds (its hour's, as for an update)."""
-    settled, counted = update.silence_check, update.counted
+    counted = update.counted
     snap = store.read(db, update.ticker, latest=False, config_version=update.config_version)
-    hour = int((settled or 0.0) // HOUR)
+    hour = int(settled // HOUR)
     alert, ended, pending = snap.alert, None, []
-    if settled is None or counted is None or snap.stale(update.as_of, counted.volume):
+    if counted is None or snap.stale(update.as_of, counted.volume):
         outcome = "stale"
     elif alert is not None and alert.active:
         heard = heard_before(series_counts(counted.series, hour, snap.config), hour + 1)
@@ -128,7 +128,7 @@ def close_if_silent(update: TickerUpdate, db: firestore.Client, publisher: Publi
             ended, outcome = silenced(alert, heard), "resolved"
             store.commit_silence(db, update.ticker, snap, ended, hour)
             pending = pending_announcements(ended, snap.announced_level, snap.announced, settled, resolved_now=True)
-    elif resolved_this_hour(snap.before_hour(float(settled)), alert):
+    elif resolved_this_hour(snap.before_hour(settled), alert):
         ended, outcome = alert, "resolved before"
         pending = pending_announcements(alert, snap.announced_level, snap.announced, settled, resolved_now=True)
     else:
@@ -142,7 +142,6 @@ def close_if_silent(update: TickerUpdate, db: firestore.Client, publisher: Publi
             "json_fields": {
                 "ticker": update.ticker,
                 "as_of": update.as_of,
-                "update_as_of": update.as_of,
                 "silence_check": settled,
                 "events": ["resolved"] if outcome == "resolved" else [],
                 "alert_id": alert.alert_id if alert else None,
@@ -157,7 +156,7 @@ def close_if_silent(update: TickerUpdate, db: firestore.Client, publisher: Publi
 
 def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
     if update.silence_check is not None:
-        return close_if_silent(update, db, publisher)
+        return close_if_silent(update, update.silence_check, db, publisher)
     snap = store.read(db, update.ticker, latest=update.counted is None, config_version=update.config_version)
     volume = update.counted.volume if update.counted is not None else None
     if snap.stale(update.as_of, volume):

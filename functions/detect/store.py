@@ -244,10 +244,7 @@ def commit(
     batch = db.batch()
     pointer_id = alert.alert_id if alert is not None else (snap.alert.alert_id if snap.alert is not None else None)
     if ended is not None:
-        kept = {**ended.to_doc(), "announced_level": snap.announced_level}
-        # ended is always the alert snap read from its document, so its read time is known
-        option = db.write_option(last_update_time=snap.alert_update_time)
-        batch.update(db.collection(fs.ALERTS).document(ended.alert_id), kept, option=option)
+        _end(batch, db, snap, ended)
     if alert is not None and alert is not snap.alert:
         ref = db.collection(fs.ALERTS).document(alert.alert_id)
         doc = {**alert.to_doc(), "announced_level": announced_level}
@@ -264,12 +261,27 @@ def commit(
         "hour": int(decided[0] // HOUR),
         "before": before.to_doc() if before is not None else None,
     }
+    _close(batch, db, symbol, snap, pointer=pointer, detection=detection)
+
+
+def _end(batch: Any, db: firestore.Client, snap: Snapshot, ended: Alert) -> None:
+    """``ended``, the alert ``snap`` read from its document, written on that read time."""
+    doc = {**ended.to_doc(), "announced_level": snap.announced_level}
+    option = db.write_option(last_update_time=snap.alert_update_time)
+    batch.update(db.collection(fs.ALERTS).document(ended.alert_id), doc, option=option)
+
+
+def _close(
+    batch: Any, db: firestore.Client, symbol: str, snap: Snapshot, *, pointer: dict[str, Any], detection: dict[str, Any]
+) -> None:
+    """The episode pointer (created, or updated only if unchanged since read) and the
+    summary's ``detection`` added to ``batch``, then the commit; a lost precondition is a
+    :class:`Conflict`."""
     if snap.episode_update_time is None:
         batch.create(episode_ref(db, symbol), pointer)
     else:
-        batch.update(
-            episode_ref(db, symbol), pointer, option=db.write_option(last_update_time=snap.episode_update_time)
-        )
+        option = db.write_option(last_update_time=snap.episode_update_time)
+        batch.update(episode_ref(db, symbol), pointer, option=option)
     batch.set(db.collection(fs.TICKERS).document(symbol), {DETECTION: detection}, merge=True)
     try:
         batch.commit()
@@ -287,9 +299,7 @@ def commit_silence(db: firestore.Client, symbol: str, snap: Snapshot, ended: Ale
     if snap.alert is None or snap.alert_update_time is None:
         raise ValueError(f"{symbol}: a silence ends an alert read from its document")
     batch = db.batch()
-    doc = {**ended.to_doc(), "announced_level": snap.announced_level}
-    ref = db.collection(fs.ALERTS).document(ended.alert_id)
-    batch.update(ref, doc, option=db.write_option(last_update_time=snap.alert_update_time))
+    _end(batch, db, snap, ended)
     pointer = {
         "alert_id": ended.alert_id,
         "as_of": snap.decided_as_of,
@@ -297,16 +307,7 @@ def commit_silence(db: firestore.Client, symbol: str, snap: Snapshot, ended: Ale
         "hour": hour,
         "before": snap.alert.to_doc(),
     }
-    if snap.episode_update_time is None:
-        batch.create(episode_ref(db, symbol), pointer)
-    else:
-        option = db.write_option(last_update_time=snap.episode_update_time)
-        batch.update(episode_ref(db, symbol), pointer, option=option)
-    batch.set(db.collection(fs.TICKERS).document(symbol), {DETECTION: {"status": "quiet"}}, merge=True)
-    try:
-        batch.commit()
-    except (gexc.AlreadyExists, gexc.FailedPrecondition, gexc.Aborted, gexc.NotFound, gexc.Conflict) as exc:
-        raise Conflict(f"{symbol}: {exc}") from exc
+    _close(batch, db, symbol, snap, pointer=pointer, detection={"status": "quiet"})
 
 
 def mark_announced(db: firestore.Client, alert_id: str, level: int | None, moments: Mapping[str, int]) -> None:
