@@ -1,7 +1,8 @@
-"""Fan-out planning for the scheduler tick, and its silence checks: pure, so they are tested
-without services."""
+"""Fan-out planning for the scheduler tick (which subreddits, and when each is due), and its
+silence checks: pure, so they are tested without services."""
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from common.detection.silence import quiet_from
@@ -26,6 +27,50 @@ def plan_fetches(run_id: str, subreddits: Iterable[str], config_version: int | N
             seen.add(key)
             plan.append(SubredditFetch(run_id=run_id, subreddit=name.strip(), config_version=config_version))
     return plan
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often each subreddit is fetched (common.settings: FETCH_LISTING_FILL,
+    FETCH_MIN_INTERVAL_S, FETCH_MAX_INTERVAL_S; the listing's cap is FETCH_MAX_POSTS).
+    Reddit shows about 1,000 items of a listing; what a subreddit writes beyond that between
+    two runs is lost for good (fetch reports it as unread), so a busy subreddit is fetched as
+    often as its pace needs, and a quiet one no less often than the longest interval."""
+
+    listing_cap: int
+    fill: float
+    shortest_s: float
+    longest_s: float
+
+    def interval(self, pace: float) -> float:
+        """Seconds between two fetches of a subreddit writing ``pace`` items a second (0.0:
+        not measured yet, or too quiet to say)."""
+        if pace <= 0:
+            return self.longest_s
+        return min(self.longest_s, max(self.shortest_s, self.fill * self.listing_cap / pace))
+
+
+# Cloud Scheduler publishes a tick a few seconds either side of its minute: a subreddit due
+# within half a tick of now is fetched by this tick, not held back a whole one.
+TICK_SLACK_S = 30.0
+
+
+def due(
+    subreddits: Iterable[str],
+    cadence: Cadence,
+    *,
+    paces: Mapping[str, float],
+    dispatched_at: Mapping[str, float],
+    now: float,
+) -> list[str]:
+    """The subreddits a tick at ``now`` fetches: each one never dispatched, or whose interval
+    at its pace (``paces``: lower-case name -> items per second) has passed since it last was
+    (``dispatched_at``: lower-case name -> epoch seconds), in the order given."""
+
+    def waited(name: str) -> float:
+        return now - dispatched_at.get(name.lower(), float("-inf"))
+
+    return [s for s in subreddits if waited(s) >= cadence.interval(paces.get(s.lower(), 0.0)) - TICK_SLACK_S]
 
 
 # Items may reach a subreddit's listings this long after their creation and still be read

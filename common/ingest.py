@@ -95,6 +95,11 @@ class Cursor:
     # the subreddit has shown nothing, or Reddit refuses its listings. Dispatch's silence
     # checks wait for the slowest subreddit's (functions/dispatch/silence.py).
     read_through: float | None = None
+    # How fast the subreddit writes, in items per second of data time: the faster of its two
+    # newest-first listings (posts, comments) as the last runs saw it (:func:`with_pace`).
+    # Each listing shows about 1,000 items, so dispatch fetches a busy subreddit often enough
+    # that they hold everything written between two runs (common.dispatching.fetch_interval).
+    pace: float = 0.0
     # The update time of the stored cursor this one was read from (None: there was none): a
     # save finding another there knows another run of the subreddit saved in between.
     version: datetime | None = field(default=None, compare=False)
@@ -138,6 +143,7 @@ class Cursor:
             },
             frozenset(str(i) for i in listed) if isinstance(listed, list | tuple) else frozenset(),
             read_through=float(through) if isinstance(through := data.get("read_through"), int | float) else None,
+            pace=number("pace"),
         )
 
     def to_doc(self) -> dict[str, object]:
@@ -155,6 +161,7 @@ class Cursor:
             },
             "comments_listed": sorted(self.listed),
             "read_through": self.read_through,
+            "pace": self.pace,
         }
 
     def named(self) -> extraction.Community:
@@ -317,6 +324,28 @@ def unread_span(oldest_listed: float | None, cursor_time: float) -> tuple[float,
     return (cursor_time, oldest_listed)
 
 
+PACE_MEMORY = 0.5  # the share of the last pace a run keeps: a burst counts at once, a lull over a few runs
+
+
+def listing_pace(created: Iterable[float], since: float, *, cut: bool) -> float:
+    """Items per second of data time a newest-first listing showed, read back to ``since``
+    (its cursor's position): those newer than it over the span from it to the newest. A
+    listing ``cut`` short of the cursor (:func:`unread_span`), or read with no cursor yet, is
+    measured over its own span, which shows how fast items came while it held the cap. 0.0
+    when it shows too little to say (fewer than two items)."""
+    times = sorted(t for t in created if t > since)
+    if len(times) < 2:
+        return 0.0
+    span = times[-1] - (times[0] if cut or since <= 0 else since)
+    return len(times) / span if span > 0 else 0.0
+
+
+def with_pace(cursor: Cursor, *observed: float) -> Cursor:
+    """``cursor`` after a run that measured its listings at ``observed`` (items per second):
+    the fastest of them, or what is kept of the last pace if that was faster."""
+    return replace(cursor, pace=max(*observed, cursor.pace * PACE_MEMORY, 0.0))
+
+
 def known_posts(
     listed: Sequence[ListedPost], cursor: Cursor, *, from_new: Iterable[str], bots: Iterable[str]
 ) -> tuple[dict[str, StoredPost], list[str]]:
@@ -472,6 +501,7 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
         authors=dict(kept_authors),
         listed=_newest_ids(saved.listed | ours.listed, LISTED_KEPT),  # each was ingested or skipped by one
         read_through=max((t for t in (saved.read_through, ours.read_through) if t is not None), default=None),
+        pace=max(saved.pace, ours.pace),
         version=saved.version,
     )
     at = max(newest[0], comments[0])

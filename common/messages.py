@@ -36,6 +36,9 @@ class ScrapeTick(Message):
     # Absent: the configured subreddits. Empty is refused: a tick that names none is a
     # mistake, not a wish to fetch everything.
     subreddits: tuple[Subreddit, ...] | None = Field(default=None, min_length=1)
+    # Only the subreddits due by their pace (common.dispatching.due): the scheduler's tick,
+    # every minute. Absent: every subreddit now (a manual run, a replay's tick).
+    due_only: bool = False
 
 
 class SubredditFetch(Message):

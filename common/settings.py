@@ -7,7 +7,7 @@ so nothing needs patching.
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from common.fields import Subreddit
@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     # well inside the function's 540 s timeout: a listing still waiting then (asyncprawcore
     # waits out a spent rate-limit window) is unavailable, and its cursor stays.
     fetch_deadline_s: float = Field(default=240.0, gt=0, validation_alias="FETCH_DEADLINE_S")
+    # How often a tick that fetches only the due subreddits (the scheduler's, every minute:
+    # ScrapeTick.due_only) fetches each: often enough that a listing, filled to this share of
+    # its FETCH_MAX_POSTS at the subreddit's measured pace, holds everything written between
+    # two runs; never more often than the shortest interval, never less than the longest.
+    fetch_listing_fill: float = Field(default=0.5, gt=0, le=1, validation_alias="FETCH_LISTING_FILL")
+    fetch_min_interval_s: float = Field(default=60.0, gt=0, validation_alias="FETCH_MIN_INTERVAL_S")
+    fetch_max_interval_s: float = Field(default=600.0, gt=0, validation_alias="FETCH_MAX_INTERVAL_S")
 
     # --- notify: where alerts are sent from, and the links they carry.
     app_url: str = Field(default="http://localhost:3000", validation_alias="APP_URL")  # the web app
@@ -151,6 +158,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(s.strip() for s in value.split(",") if s.strip())
         return value
+
+    @model_validator(mode="after")
+    def _intervals_in_order(self) -> "Settings":
+        if self.fetch_min_interval_s > self.fetch_max_interval_s:
+            raise ValueError("FETCH_MIN_INTERVAL_S must not exceed FETCH_MAX_INTERVAL_S")
+        return self
 
 
 @lru_cache(maxsize=1)

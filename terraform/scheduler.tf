@@ -1,16 +1,18 @@
-# The clock of the pipeline: one tick on scrape-ticks per schedule period; dispatch fans
-# it out. The payload "{}" is a valid ScrapeTick (common/messages.py): every field optional.
+# The clock of the pipeline: one tick on scrape-ticks per schedule period; dispatch fans it
+# out to the subreddits due at their own pace (ScrapeTick.due_only, common/messages.py; the
+# cadence is FETCH_MIN_INTERVAL_S to FETCH_MAX_INTERVAL_S, common/dispatching.py), so the
+# period is the shortest interval a busy subreddit may need.
 
 resource "google_cloud_scheduler_job" "scrape_tick" {
   name        = "scrape-tick"
-  description = "Publishes a scrape tick; dispatch fans it out to one fetch per subreddit."
+  description = "Publishes a scrape tick; dispatch fans it out to one fetch per subreddit due."
   schedule    = var.scrape_schedule
   time_zone   = "Etc/UTC"
   region      = var.region
 
   pubsub_target {
     topic_name = google_pubsub_topic.topic["scrape-ticks"].id
-    data       = base64encode("{}")
+    data       = base64encode("{\"due_only\": true}")
   }
 
   retry_config {

@@ -44,8 +44,8 @@ variable "dead_letter_retention" {
 
 variable "scrape_schedule" {
   type        = string
-  description = "Cron schedule (UTC) of the scrape tick Cloud Scheduler publishes on scrape-ticks."
-  default     = "*/10 * * * *"
+  description = "Cron schedule (UTC) of the scrape tick on scrape-ticks: every minute; each subreddit is fetched when due at its pace (FETCH_MIN_INTERVAL_S to FETCH_MAX_INTERVAL_S)."
+  default     = "* * * * *"
 }
 
 variable "digest_schedule" {

@@ -1,5 +1,6 @@
-"""dispatch: a scheduler tick in, one ``subreddit-fetches`` message per subreddit out, and a
-silence check on ``mentions`` per active alert whose ticker may have fallen silent
+"""dispatch: a scheduler tick in, one ``subreddit-fetches`` message per subreddit out (the
+scheduler's tick, every minute: per subreddit due at its pace, functions/dispatch/schedule.py),
+and a silence check on ``mentions`` per active alert whose ticker may have fallen silent
 (functions/dispatch/silence.py).
 
 Each fetch names the detection config version in force (one read per tick): the run's
@@ -26,6 +27,7 @@ from common.dispatching import plan_fetches, run_id_for
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ScrapeTick
 from common.settings import Settings
+from functions.dispatch.schedule import due_now, record_dispatched
 from functions.dispatch.silence import check_silence
 
 logger = log.get_logger(__name__)
@@ -45,6 +47,8 @@ def fan_out(
     subreddits = [f.subreddit for f in plan_fetches(run_id, tick.subreddits or settings.subreddits)]
     run = db.collection(fs.RUNS).document(run_id)
     now = time.time()
+    if tick.due_only:
+        subreddits = due_now(db, subreddits, settings, now=now)
     record = {
         "state": "dispatching",
         "subreddits": subreddits,
@@ -69,6 +73,11 @@ def fan_out(
     plan = plan_fetches(run_id, subreddits, version)
     publisher.publish_all(Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan)
     run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
+    if tick.due_only:
+        try:  # lost, it costs each subreddit one fetch sooner than due on the next tick
+            record_dispatched(db, subreddits, now=now)
+        except Exception as exc:
+            logger.warning("fetch schedule not recorded: %s", exc, extra={"json_fields": {"run_id": run_id}})
     try:  # after the run is marked: a failed check must not send the tick's fetches again
         # every subreddit read, not only the tick's: a silence is one only where nobody was heard
         check_silence(db, publisher, [*settings.subreddits, *subreddits], version, now=time.time())

@@ -275,12 +275,17 @@ def _read(run: Run) -> Seen:
         )
     run.report.listed = len(listed)
     run.report.listed_comments = len(listed_comments or ())
-    oldest_new = min((p.item.created_utc for p in listed if p.item.id in from_new and not p.stickied), default=None)
+    oldest_new = min(_from_new(listed, from_new), default=None)
     _unread(run, "new", ingest.unread_span(oldest_new, cursor.newest_created_utc))
     oldest_comment = min((c.item.created_utc for c in listed_comments or ()), default=None)
     _unread(run, "comments", ingest.unread_span(oldest_comment, cursor.comments_created_utc))
     new_from_listing = ingest.new_comments(listed_comments or (), cursor, bots=run.settings.bot_accounts)
     return Seen(cursor, listed, from_new, listed_comments, new_from_listing)
+
+
+def _from_new(listed: Iterable[ingest.ListedPost], from_new: set[str]) -> list[float]:
+    """The creation times of the posts the ``new`` listing showed (a stickied one is old)."""
+    return [p.item.created_utc for p in listed if p.item.id in from_new and not p.stickied]
 
 
 def _unread(run: Run, listing: str, span: tuple[float, float] | None) -> None:
@@ -398,6 +403,7 @@ def _commit(
     )
     cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc) or run.wall_now)
     cursor = ingest.remember_authors(cursor, looked_up, now=run.wall_now, days=run.settings.author_cache_days)
+    cursor = ingest.with_pace(cursor, *_paces(seen))
     read = _read_whole(run, seen)
     if read == "refused":  # private or banned: nothing it shows can be late; it holds no check back
         cursor = replace(cursor, read_through=0.0)
@@ -409,6 +415,20 @@ def _commit(
         run.report.stored = run.store.save_items(extracted.items, sightings.seen_again)
         run.store.save_cursor(run.job.subreddit, cursor, run.job.run_id)
     run.report.cursor = cursor.newest_created_utc
+
+
+def _paces(seen: Seen) -> list[float]:
+    """How fast each newest-first listing this run read shows items (a listing not served
+    whole shows nothing of it)."""
+
+    def pace(created: list[float], since: float) -> float:
+        cut = ingest.unread_span(min(created, default=None), since) is not None
+        return ingest.listing_pace(created, since, cut=cut)
+
+    paces = [pace(_from_new(seen.listed, seen.from_new), seen.cursor.newest_created_utc)]
+    if seen.listed_comments is not None:
+        paces.append(pace([c.item.created_utc for c in seen.listed_comments], seen.cursor.comments_created_utc))
+    return paces
 
 
 def _read_whole(run: Run, seen: Seen) -> Literal["whole", "refused", "partial"]:

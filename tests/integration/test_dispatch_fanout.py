@@ -146,3 +146,28 @@ def test_a_tick_sends_a_silence_check_behind_the_mentions_of_each_ticker_whose_a
     assert check.json()["ticker"] == "QUIE" and check.json()["mentions"] == []
     assert check.json()["silence_check"] == min(t for t in through.values() if t) - 3600
     assert check.ordering_key == "QUIE"
+
+
+def test_the_scheduler_tick_fetches_each_subreddit_when_its_pace_makes_it_due_and_records_when(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """A busy subreddit (its cursor's pace) is due a minute after its last fetch, a quiet one
+    ten minutes after, one never sent at once; a second tick right after sends none of them.
+    The names are subreddits no corpus holds: the fetches they start find nothing to emit."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    fetches = observe(topics.SUBREDDIT_FETCHES)
+    busy, quiet, new = "akleaobusy", "akleaoquietc", "akleaonew"
+    db.collection("cursors").document(busy).set({"pace": 10.0, "newest_created_utc": 1.0})
+    db.collection("cursors").document(quiet).set({"pace": 0.01, "newest_created_utc": 1.0})
+    before = time.time()
+    db.collection("schedule").document("fetches").set({"dispatched_at": {busy: before - 90, quiet: before - 90}})
+    tick = json.dumps({"due_only": True, "subreddits": [busy, quiet, new]}).encode()
+    publish(emulators, topics.SCRAPE_TICKS, tick)
+    sent = fetches.pull(expected=2, timeout=30, settle=2.0)
+    assert sorted(m.json()["subreddit"] for m in sent) == [busy, new]
+    recorded = db.collection("schedule").document("fetches").get().get("dispatched_at")
+    assert recorded[quiet] == before - 90
+    assert before <= recorded[busy] == recorded[new] <= time.time()
+    publish(emulators, topics.SCRAPE_TICKS, tick)
+    assert fetches.pull(expected=1, timeout=5) == []

@@ -428,6 +428,7 @@ def test_a_repeated_run_reads_only_its_cursor_and_the_next_hour_costs_its_cursor
     assert entries["t3_dd1"][2] == 5  # num_comments refreshed from the listing
     cursor = db.collection(fs.CURSORS).document(WSB).get().to_dict() or {}
     assert cursor["recent_posts"]["t3_dd1"][0] == 5  # and remembered as refreshed
+    assert cursor["pace"] > 0  # how fast the subreddit writes: dispatch reads it (functions/dispatch/schedule.py)
 
 
 def test_a_full_posts_document_is_logged_and_skipped_and_the_others_are_written(

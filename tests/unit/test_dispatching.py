@@ -1,7 +1,16 @@
 import pytest
 from pydantic import ValidationError
 
-from common.dispatching import SETTLE_S, plan_fetches, run_id_for, settled_until, silence_checks
+from common.dispatching import (
+    SETTLE_S,
+    TICK_SLACK_S,
+    Cadence,
+    due,
+    plan_fetches,
+    run_id_for,
+    settled_until,
+    silence_checks,
+)
 from common.messages import ScrapeTick
 from common.settings import Settings
 
@@ -63,3 +72,29 @@ def test_a_check_goes_to_each_ticker_whose_active_alert_a_silence_would_have_end
     assert [
         c.ticker for c in silence_checks([_alert("SLOW", T, rule="pump_risk>=0.5 on volume_24h")], T + 25 * HOUR)
     ] == ["SLOW"]
+
+
+CADENCE = Cadence(listing_cap=1000, fill=0.5, shortest_s=60.0, longest_s=600.0)
+
+
+def test_a_subreddit_is_fetched_before_its_listing_half_fills_within_the_shortest_and_longest_intervals() -> None:
+    assert CADENCE.interval(0.0) == 600.0  # never measured, or too quiet to say
+    assert CADENCE.interval(0.01) == 600.0  # 36 items an hour: the longest interval
+    assert CADENCE.interval(2.0) == 250.0  # 500 items at 2 a second
+    assert CADENCE.interval(100.0) == 60.0  # faster than any interval may follow
+
+
+def test_a_tick_fetches_the_subreddits_never_sent_and_those_whose_interval_has_passed() -> None:
+    now = 1_767_225_600.0
+    paces = {"wallstreetbets": 2.0, "stocks": 0.05}  # due every 250 s and every 600 s
+    dispatched_at = {"wallstreetbets": now - 240.0, "stocks": now - 240.0, "options": now - 10.0}
+    names = ["WallStreetBets", "stocks", "options", "investing"]
+    assert due(names, CADENCE, paces=paces, dispatched_at=dispatched_at, now=now) == ["WallStreetBets", "investing"]
+    later = now + 600.0 - 240.0 - TICK_SLACK_S  # the tick that comes half a tick early still fetches it
+    assert "stocks" in due(names, CADENCE, paces=paces, dispatched_at=dispatched_at, now=later)
+    assert "stocks" not in due(names, CADENCE, paces=paces, dispatched_at=dispatched_at, now=later - 1.0)
+
+
+def test_fetch_intervals_out_of_order_fail_at_start() -> None:
+    with pytest.raises(ValidationError, match="FETCH_MIN_INTERVAL_S"):
+        Settings(fetch_min_interval_s=900.0, fetch_max_interval_s=600.0)

@@ -328,3 +328,21 @@ def test_a_subreddit_gone_private_holds_no_silence_check_back() -> None:
     run(reddit, store, Recorder(), 2)
     assert store.cursors["stocks"].read_through == 0.0
     assert store.cursors["stocks"].newest_created_utc == T0  # where the next readable run goes on from
+
+
+def test_a_run_measures_the_pace_of_its_busiest_listing_and_a_cut_one_over_its_own_span() -> None:
+    """The cursor carries how fast the subreddit writes, which sets how soon dispatch fetches
+    it again: the comments here (4 a minute) outpace the posts; a listing Reddit cut at its cap
+    shows its pace over the span it holds, not over the gap back to the cursor."""
+    store, publisher = MemoryStore(), Recorder()
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0), post(2, "a second post", T0 + 600)])
+    reddit.listed_comments = [reply(n, T0 + 15 * n) for n in range(1, 41)]  # 40 over 585 s
+    run(reddit, store, publisher, 1)
+    assert store.cursors["stocks"].pace == pytest.approx(40 / 585)
+    reddit = replace(reddit, cap=3, listed_comments=[])
+    reddit.posts += [post(n, f"post {n} about $AMD", T0 + 600 + 10 * n) for n in range(3, 13)]
+    run(reddit, store, publisher, 2)  # new posts every 10 s, three listed: 3 over 20 s
+    assert store.cursors["stocks"].pace == pytest.approx(3 / 20)
+    reddit = replace(reddit, cap=1000)
+    run(reddit, store, publisher, 3)  # nothing new: the pace fades by half a run
+    assert store.cursors["stocks"].pace == pytest.approx(3 / 20 / 2)

@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+import pytest
+
 from common import ingest
 from common.ingest import AuthorFacts, Cursor, ListedPost, PostWork, StoredPost
 from common.messages import RedditItem
@@ -391,3 +393,24 @@ def test_a_reconciled_cursor_keeps_each_runs_first_ranked_posts_the_newest_liste
     assert {f"t3_hot{i}" for i in range(100)} <= set(merged.posts)  # each run's top hundred
     assert merged.listed == {f"t1_{n}" for n in range(300, 600)}
     assert merged.version == saved.version
+
+
+def test_a_listing_pace_counts_what_came_since_the_cursor_or_over_its_own_span_when_cut() -> None:
+    times = [T0 + 60 * n for n in range(1, 11)]  # ten items, one a minute
+    assert ingest.listing_pace(times, T0, cut=False) == pytest.approx(10 / 600)
+    assert ingest.listing_pace(times, T0 - 3000, cut=True) == pytest.approx(10 / 540)  # held the cap
+    assert ingest.listing_pace(times, 0.0, cut=False) == pytest.approx(10 / 540)  # no cursor yet
+    assert ingest.listing_pace([*times, T0 - 5], T0, cut=False) == pytest.approx(10 / 600)  # the cursor's own
+    assert ingest.listing_pace([T0 + 60], T0, cut=False) == 0.0  # one item says nothing of a pace
+    assert ingest.listing_pace([T0 + 60, T0 + 60], 0.0, cut=False) == 0.0
+
+
+def test_a_cursors_pace_takes_a_burst_at_once_and_a_lull_by_halves_and_survives_storage_and_reconciling() -> None:
+    cursor = ingest.with_pace(Cursor(), 0.5, 2.0)
+    assert cursor.pace == 2.0
+    assert ingest.with_pace(cursor, 0.1).pace == 1.0
+    assert ingest.with_pace(cursor).pace == 1.0
+    assert Cursor.from_doc(cursor.to_doc()) == cursor
+    assert Cursor.from_doc({"pace": "fast"}).pace == 0.0
+    assert ingest.reconcile(replace(cursor, pace=3.0), cursor).pace == 3.0
+    assert ingest.reconcile(Cursor(), cursor).pace == 2.0

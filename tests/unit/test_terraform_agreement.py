@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings
 import main
 from common import history, topics
 from common.adapters import firestore as fs
+from common.messages import DigestTick, ScrapeTick, decode_data
 from common.settings import SET_IN_PRODUCTION, Settings
 from emulators import tfmodel
 from functions.api import (
@@ -380,3 +381,17 @@ def test_the_scheduler_starts_only_once_every_push_subscription_exists(model: tf
     then moves its cursors past items no archive or aggregate got, a digest tick is lost."""
     for name, job in model.resources("google_cloud_scheduler_job").items():
         assert "${google_pubsub_subscription.push}" in job.get("depends_on", []), name
+
+
+def test_each_scheduler_job_publishes_a_tick_its_function_decodes(model: tfmodel.TerraformModel) -> None:
+    """The scrape tick asks for the subreddits due at their pace: a ``{}`` tick would fetch
+    every subreddit every minute."""
+    jobs = model.resources("google_cloud_scheduler_job")
+    payloads = {}
+    for name, job in jobs.items():
+        [target] = job["pubsub_target"]
+        literal = re.fullmatch(r'\$\{base64encode\((".*")\)\}', target["data"])
+        assert literal, f"{name}: the payload is not a literal the test can read"
+        payloads[name] = ast.literal_eval(literal.group(1)).encode()
+    assert decode_data(ScrapeTick, payloads["scrape_tick"]).due_only
+    assert decode_data(DigestTick, payloads["digest_tick"]) == DigestTick()
