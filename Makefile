@@ -130,13 +130,14 @@ train-disambiguator: setup ## Retrain the learned ticker disambiguator on the re
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-train.txt
 	$(PY) -m eval.tickers.train_disambiguator
 
-eval-real: setup ## Backtest real r/wallstreetbets history (../shared/data) against its labelled events, with account ages, the blind review of its alerts, a slow-burn study, a community-relative length bar study and pump signals in unstripped talk (its December 2020 sample); REFRESH=1 writes eval/results.json
+eval-real: setup ## Backtest real r/wallstreetbets history (../shared/data) against its labelled events, with account ages, the blind review of its alerts, a slow-burn study, a community-relative length bar study, and pump signals and the fetch cadence's losses in unstripped talk (its December 2020 sample); REFRESH=1 writes eval/results.json
 	$(PY) -m eval.real.ages $(if $(REFRESH),--refresh,)
 	$(PY) -m eval.real.run $(if $(REFRESH),--refresh,)
 	$(PY) -m eval.real.alert_review score $(if $(REFRESH),--refresh,)
 	$(PY) -m eval.real.slow_burn $(if $(REFRESH),--refresh,)
 	$(PY) -m eval.real.length_bar $(if $(REFRESH),--refresh,)
 	$(PY) -m eval.real.signal_shares $(if $(REFRESH),--refresh,)
+	$(PY) -m eval.real.cadence $(if $(REFRESH),--refresh,)
 
 eval-pumps: setup ## Pump campaigns injected into five weeks of real Reddit history (../shared/data), backtested; REFRESH=1 writes eval/results.json
 	$(PY) -m eval.real.pumps $(if $(REFRESH),--refresh,)
