@@ -14,7 +14,6 @@ between two fetches beyond the listing's cap. Nothing is tuned on it: the cadenc
 settings are production's.
 """
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -107,11 +106,7 @@ def run(corpus_dir: Path, settings: Settings | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.real.cadence", description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
-    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
-    args = parser.parse_args(argv)
-    corpus_dir = corpus.find(args.data, CORPUS)
+    corpus_dir, refresh = corpus.command_line(argv, "python -m eval.real.cadence", __doc__, CORPUS)
     if corpus_dir is None:
         return 1
     result = run(corpus_dir)
@@ -122,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             f"fixed: {v['fixed']['lost_share']:.1%} lost, {v['fixed']['fetches_per_hour']} fetches/h  "
             f"cadence: {v['cadence']['lost_share']:.1%} lost, {v['cadence']['fetches_per_hour']} fetches/h"
         )
-    if args.refresh:
+    if refresh:
         results.record("real_fetch_cadence", result)
     return 0
 

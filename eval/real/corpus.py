@@ -24,6 +24,18 @@ def find(data: str | None, name: str = DEVELOPMENT, *, not_done: str = "NOT SCOR
     return None
 
 
+def command_line(
+    argv: list[str] | None, prog: str, doc: str | None, name: str = DEVELOPMENT
+) -> tuple[Path | None, bool]:
+    """A real eval's command line: the corpus folder ``name`` (None, said on stderr, when
+    absent) and whether ``--refresh`` asks for the block in ``eval/results.json``."""
+    parser = argparse.ArgumentParser(prog=prog, description=(doc or "").splitlines()[0] if doc else None)
+    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
+    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
+    args = parser.parse_args(argv)
+    return find(args.data, name), args.refresh
+
+
 def study(
     argv: list[str] | None,
     prog: str,
@@ -36,16 +48,12 @@ def study(
     """The command line of a real study that measures ``variants`` of something not built:
     ``run`` over the development corpus, one ``line`` per variant, and ``--refresh`` puts the
     result under ``key`` in ``eval/results.json``."""
-    parser = argparse.ArgumentParser(prog=prog, description=(doc or "").splitlines()[0] if doc else None)
-    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
-    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
-    args = parser.parse_args(argv)
-    corpus_dir = find(args.data)
+    corpus_dir, refresh = command_line(argv, prog, doc)
     if corpus_dir is None:
         return 1
     result = run(corpus_dir)
     for variant in result["variants"]:
         print(line(variant))
-    if args.refresh:
+    if refresh:
         results.record(key, result)
     return 0

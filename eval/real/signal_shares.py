@@ -14,7 +14,6 @@ sample, so the new-account component reads 0. One day of one community: ordinary
 a frenzy's worst.
 """
 
-import argparse
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -91,11 +90,7 @@ def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG) -> dict[str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.real.signal_shares", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="folder holding the corpora (default ../shared/data)")
-    parser.add_argument("--refresh", action="store_true", help="write the block into eval/results.json")
-    args = parser.parse_args(argv)
-    corpus_dir = corpus.find(args.data, CORPUS)
+    corpus_dir, refresh = corpus.command_line(argv, "python -m eval.real.signal_shares", __doc__, CORPUS)
     if corpus_dir is None:
         return 1
     result = run(corpus_dir)
@@ -110,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             f"at full in {row['evaluations_at_full']}: "
             + (", ".join(f"{e['ticker']} {e['hour']} ({e['authors']} authors)" for e in row["at_full"]) or "none")
         )
-    if args.refresh:
+    if refresh:
         results.record("real_signal_shares", result)
     return 0
 
