@@ -35,12 +35,16 @@ class Cadence:
     FETCH_MIN_INTERVAL_S, FETCH_MAX_INTERVAL_S; the listing's cap is FETCH_MAX_POSTS).
     Reddit shows about 1,000 items of a listing; what a subreddit writes beyond that between
     two runs is lost for good (fetch reports it as unread), so a busy subreddit is fetched as
-    often as its pace needs, and a quiet one no less often than the longest interval."""
+    often as its pace needs, and a quiet one no less often than the longest interval. A run
+    still going is not doubled (``hold_s``: the fetch function's timeout, past which it is
+    dead): two runs of a subreddit read the same listings twice, and a run slowed by Reddit's
+    rate limit would only be slowed more."""
 
     listing_cap: int
     fill: float
     shortest_s: float
     longest_s: float
+    hold_s: float
 
     def interval(self, pace: float) -> float:
         """Seconds between two fetches of a subreddit writing ``pace`` items a second (0.0:
@@ -50,27 +54,36 @@ class Cadence:
         return min(self.longest_s, max(self.shortest_s, self.fill * self.listing_cap / pace))
 
 
+@dataclass(frozen=True)
+class FetchState:
+    """What dispatch knows of a subreddit's fetches: its pace and the last runs that saved its
+    cursor (fetch's cursor), and when and in which run dispatch last sent it."""
+
+    pace: float = 0.0
+    saved_runs: frozenset[str] = frozenset()
+    sent_at: float | None = None
+    sent_run: str = ""
+
+
 # Cloud Scheduler publishes a tick a few seconds either side of its minute: a subreddit due
 # within half a tick of now is fetched by this tick, not held back a whole one.
 TICK_SLACK_S = 30.0
 
 
-def due(
-    subreddits: Iterable[str],
-    cadence: Cadence,
-    *,
-    paces: Mapping[str, float],
-    dispatched_at: Mapping[str, float],
-    now: float,
-) -> list[str]:
-    """The subreddits a tick at ``now`` fetches: each one never dispatched, or whose interval
-    at its pace (``paces``: lower-case name -> items per second) has passed since it last was
-    (``dispatched_at``: lower-case name -> epoch seconds), in the order given."""
+def due(subreddits: Iterable[str], cadence: Cadence, states: Mapping[str, FetchState], *, now: float) -> list[str]:
+    """The subreddits a tick at ``now`` fetches, in the order given: each one never sent, and
+    each whose interval at its pace has passed since it was, unless the run sent then has not
+    saved its cursor yet and may still be going. ``states``: by lower-case name."""
 
-    def waited(name: str) -> float:
-        return now - dispatched_at.get(name.lower(), float("-inf"))
+    def is_due(name: str) -> bool:
+        state = states.get(name.lower(), FetchState())
+        if state.sent_at is None:
+            return True
+        waited = now - state.sent_at
+        going = bool(state.sent_run) and state.sent_run not in state.saved_runs and waited < cadence.hold_s
+        return not going and waited >= cadence.interval(state.pace) - TICK_SLACK_S
 
-    return [s for s in subreddits if waited(s) >= cadence.interval(paces.get(s.lower(), 0.0)) - TICK_SLACK_S]
+    return [s for s in subreddits if is_due(s)]
 
 
 # Items may reach a subreddit's listings this long after their creation and still be read

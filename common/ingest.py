@@ -98,8 +98,11 @@ class Cursor:
     # How fast the subreddit writes, in items per second of data time: the faster of its two
     # newest-first listings (posts, comments) as the last runs saw it (:func:`with_pace`).
     # Each listing shows about 1,000 items, so dispatch fetches a busy subreddit often enough
-    # that they hold everything written between two runs (common.dispatching.fetch_interval).
+    # that they hold everything written between two runs (common.dispatching.Cadence).
     pace: float = 0.0
+    # The ids of the last runs that saved it, newest first (:func:`ran`): dispatch holds a
+    # subreddit back while the run it sent last is not among them (common.dispatching.due).
+    runs: tuple[str, ...] = ()
     # The update time of the stored cursor this one was read from (None: there was none): a
     # save finding another there knows another run of the subreddit saved in between.
     version: datetime | None = field(default=None, compare=False)
@@ -144,6 +147,7 @@ class Cursor:
             frozenset(str(i) for i in listed) if isinstance(listed, list | tuple) else frozenset(),
             read_through=float(through) if isinstance(through := data.get("read_through"), int | float) else None,
             pace=number("pace"),
+            runs=tuple(str(r) for r in runs) if isinstance(runs := data.get("runs"), list | tuple) else (),
         )
 
     def to_doc(self) -> dict[str, object]:
@@ -162,6 +166,7 @@ class Cursor:
             "comments_listed": sorted(self.listed),
             "read_through": self.read_through,
             "pace": self.pace,
+            "runs": list(self.runs),
         }
 
     def named(self) -> extraction.Community:
@@ -324,26 +329,49 @@ def unread_span(oldest_listed: float | None, cursor_time: float) -> tuple[float,
     return (cursor_time, oldest_listed)
 
 
-PACE_MEMORY = 0.5  # the share of the last pace a run keeps: a burst counts at once, a lull over a few runs
+PACE_MEMORY = 0.5  # the share of the last pace a run keeps: a burst counts at once, a lull halves it each run
+PACE_WINDOW = 100  # the newest items a listing's latest pace is read from
+PACE_SAMPLE = 20  # the fewest items that say anything of a latest pace
 
 
 def listing_pace(created: Iterable[float], since: float, *, cut: bool) -> float:
     """Items per second of data time a newest-first listing showed, read back to ``since``
-    (its cursor's position): those newer than it over the span from it to the newest. A
-    listing ``cut`` short of the cursor (:func:`unread_span`), or read with no cursor yet, is
-    measured over its own span, which shows how fast items came while it held the cap. 0.0
-    when it shows too little to say (fewer than two items)."""
+    (its cursor's position): the faster of its pace since the cursor and its latest pace
+    (its newest :data:`PACE_WINDOW` items over their own span, from :data:`PACE_SAMPLE` on), so
+    a burst after a quiet spell counts at once. A listing ``cut`` short of the cursor
+    (:func:`unread_span`), or read with no cursor yet, is measured over its own span. 0.0 when
+    it shows too little to say (fewer than two items)."""
     times = sorted(t for t in created if t > since)
     if len(times) < 2:
         return 0.0
-    span = times[-1] - (times[0] if cut or since <= 0 else since)
-    return len(times) / span if span > 0 else 0.0
+    own = cut or since <= 0
+    span = times[-1] - (times[0] if own else since)
+    paces = [(len(times) - 1 if own else len(times)) / span] if span > 0 else []
+    latest = times[-PACE_WINDOW:]
+    if len(latest) >= PACE_SAMPLE and latest[-1] > latest[0]:
+        paces.append((len(latest) - 1) / (latest[-1] - latest[0]))
+    return max(paces, default=0.0)
 
 
-def with_pace(cursor: Cursor, *observed: float) -> Cursor:
+RUNS_KEPT = 8  # run ids a cursor remembers: more than the runs of a subreddit that overlap
+
+
+def _runs(*ids: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(ids))[:RUNS_KEPT]
+
+
+def ran(cursor: Cursor, run_id: str) -> Cursor:
+    """``cursor`` as run ``run_id`` saves it."""
+    return replace(cursor, runs=_runs(run_id, *cursor.runs))
+
+
+def with_pace(cursor: Cursor, *observed: float, partial: bool = False) -> Cursor:
     """``cursor`` after a run that measured its listings at ``observed`` (items per second):
-    the fastest of them, or what is kept of the last pace if that was faster."""
-    return replace(cursor, pace=max(*observed, cursor.pace * PACE_MEMORY, 0.0))
+    the fastest of them, or what is kept of the last pace if that was faster. A run that did
+    not read every listing (``partial``: one failed, or its deadline came) keeps the last pace
+    whole: the listing it missed may be the busy one."""
+    kept = cursor.pace if partial else cursor.pace * PACE_MEMORY
+    return replace(cursor, pace=max(*observed, kept, 0.0))
 
 
 def known_posts(
@@ -502,6 +530,7 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
         listed=_newest_ids(saved.listed | ours.listed, LISTED_KEPT),  # each was ingested or skipped by one
         read_through=max((t for t in (saved.read_through, ours.read_through) if t is not None), default=None),
         pace=max(saved.pace, ours.pace),
+        runs=_runs(*ours.runs, *saved.runs),
         version=saved.version,
     )
     at = max(newest[0], comments[0])

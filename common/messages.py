@@ -28,9 +28,10 @@ class Message(BaseModel):
 
 
 class ScrapeTick(Message):
-    """Published by Cloud Scheduler on ``scrape-ticks``. Every field is optional so the
-    scheduler's fixed payload ``{}`` is a valid tick; a redelivered tick keeps its Pub/Sub
-    message id, which becomes the run id when none is given."""
+    """Published by Cloud Scheduler on ``scrape-ticks`` (``{"due_only": true}``) and by hand
+    (``make tick``, replays). Every field is optional, so ``{}`` is a valid tick (every
+    subreddit now); a redelivered tick keeps its Pub/Sub message id, which becomes the run id
+    when none is given."""
 
     run_id: RunId | None = None
     # Absent: the configured subreddits. Empty is refused: a tick that names none is a

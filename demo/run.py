@@ -103,7 +103,7 @@ def subreddits_env(corpus: Path, environ: Mapping[str, str]) -> tuple[dict[str, 
 @dataclass
 class Options:
     corpus: Path = DEFAULT_CORPUS
-    step_hours: float = 12.0  # data time per tick (production: 10 minutes); docs/demo.md says why 12
+    step_hours: float = 12.0  # data time per tick (production: 1 to 10 minutes per subreddit); docs/demo.md says why 12
     hours: float | None = None  # play only the first N hours of the corpus (tests)
     live: bool = False
     interactive: bool = False  # keep serving API and dashboard until Ctrl-C
@@ -112,7 +112,7 @@ class Options:
     deadline: float | None = None  # epoch seconds by which the alert table must be printed
     tick_timeout_s: float = 60.0
     max_backlog: int = 300  # mention batches aggregation may lag before the next tick waits for it
-    live_period_s: float = 600.0  # the Terraform schedule: every ten minutes
+    live_period_s: float = 600.0  # every subreddit, at production's longest interval (FETCH_MAX_INTERVAL_S)
     log_dir: Path = DEMO_LOGS / "latest"
     token_ttl_s: int = 12 * 3600
     detection_config: dict[str, Any] | None = None  # thresholds to set through the API first

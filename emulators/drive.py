@@ -1,5 +1,6 @@
 """Drive the running local stack by hand (``make tick``): advance the local Reddit's replay
-clock, then publish one scheduler tick, as Cloud Scheduler does every ten minutes.
+clock, then publish one tick that fetches every subreddit (Cloud Scheduler's, every minute,
+fetches only those due at their pace).
 
 The replay clock starts at the corpus's start, where nothing is visible yet: a tick there
 fetches nothing. Each ``make tick`` moves the clock ``HOURS`` forward first (default 1), so

@@ -21,7 +21,7 @@ from typing import Any
 
 from common import ingest
 from common.detection import backtest
-from common.dispatching import Cadence, due
+from common.dispatching import Cadence, FetchState, due
 from common.settings import Settings
 from eval.real import corpus, results
 from functions.dispatch.schedule import cadence
@@ -57,8 +57,8 @@ def simulate(times: Sequence[float], schedule: Cadence | None, cap: int, hours: 
         if schedule is None:
             is_due = last_sent is None or now - last_sent >= FIXED_S
         else:
-            sent: dict[str, float] = {} if last_sent is None else {"s": last_sent}
-            is_due = bool(due(["s"], schedule, paces={"s": pace}, dispatched_at=sent, now=now))
+            # each simulated run saves at once: none is ever still going
+            is_due = bool(due(["s"], schedule, {"s": FetchState(pace=pace, sent_at=last_sent)}, now=now))
         if not is_due:
             continue
         j = i

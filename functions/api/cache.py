@@ -1,7 +1,7 @@
 """Answers that change once per scheduler tick, kept per instance for a few seconds.
 
 Trending reads up to a few hundred summaries to recount them to now; the data under it
-moves when a fetch run lands (every ten minutes in production), so every caller in the
+moves when a fetch run lands (every one to ten minutes per subreddit in production), so every caller in the
 same half-minute may share one answer instead of each paying the reads.
 """
 

@@ -69,15 +69,16 @@ def fan_out(
             run.update({"dispatching_at": now}, option=db.write_option(last_update_time=snapshot.update_time))
         except (gexc.FailedPrecondition, gexc.NotFound) as exc:
             raise StillDispatching(f"run {run_id} was taken over by another copy of its tick") from exc
+        if isinstance(recorded := doc.get("subreddits"), list):  # the run's, as its first copy chose them
+            subreddits = [str(s) for s in recorded]
     _, version = in_force(fs.doc_of(db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG).get()))
     plan = plan_fetches(run_id, subreddits, version)
     publisher.publish_all(Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan)
     run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
-    if tick.due_only:
-        try:  # lost, it costs each subreddit one fetch sooner than due on the next tick
-            record_dispatched(db, subreddits, now=now)
-        except Exception as exc:
-            logger.warning("fetch schedule not recorded: %s", exc, extra={"json_fields": {"run_id": run_id}})
+    try:  # lost, it costs each subreddit one fetch sooner than due on the next tick
+        record_dispatched(db, subreddits, run_id, now=now)
+    except Exception as exc:
+        logger.warning("fetch schedule not recorded: %s", exc, extra={"json_fields": {"run_id": run_id}})
     try:  # after the run is marked: a failed check must not send the tick's fetches again
         # every subreddit read, not only the tick's: a silence is one only where nobody was heard
         check_silence(db, publisher, [*settings.subreddits, *subreddits], version, now=time.time())

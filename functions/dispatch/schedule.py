@@ -1,21 +1,27 @@
 """Which subreddits the scheduler's tick fetches: each at its own cadence
-(:class:`common.dispatching.Cadence`), from the pace fetch measured (its cursor's ``pace``)
-and from when dispatch last sent it (``schedule/fetches``, written by dispatch alone).
+(:class:`common.dispatching.Cadence`), from what fetch's cursor says (the pace it measured,
+the runs that saved it) and from when and in which run dispatch last sent it
+(``schedule/fetches``, written by dispatch alone).
 
 The record is written after the fetches are published: a tick that fails in between sends
 them again next time, which fetch tolerates, rather than holding a subreddit back unread.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from google.cloud import firestore
 
 from common.adapters import firestore as fs
-from common.dispatching import Cadence, due
+from common.dispatching import Cadence, FetchState, due
 from common.settings import Settings
 
-PACE = "pace"  # the one field of fetch's cursor read here (common.ingest.Cursor)
+# The two fields of fetch's cursor read here (common.ingest.Cursor; not imported: it would
+# load extraction into dispatch's instance).
+PACE, RUNS = "pace", "runs"
 DISPATCHED_AT = "dispatched_at"  # schedule/fetches: lower-case subreddit -> epoch seconds
+RUN_IDS = "run_ids"  # schedule/fetches: lower-case subreddit -> the run that sent it
+FETCH_TIMEOUT_S = 540.0  # fetch's timeout (terraform/functions.tf): a run sent longer ago is over
 
 
 def cadence(settings: Settings) -> Cadence:
@@ -24,6 +30,7 @@ def cadence(settings: Settings) -> Cadence:
         fill=settings.fetch_listing_fill,
         shortest_s=settings.fetch_min_interval_s,
         longest_s=settings.fetch_max_interval_s,
+        hold_s=FETCH_TIMEOUT_S,
     )
 
 
@@ -31,22 +38,36 @@ def _record(db: firestore.Client) -> firestore.DocumentReference:
     return db.collection(fs.SCHEDULE).document(fs.FETCH_SCHEDULE)
 
 
+def _map(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key)
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
 def due_now(db: firestore.Client, subreddits: Iterable[str], settings: Settings, *, now: float) -> list[str]:
-    """The subreddits due at ``now``: one read of the record and one batched read of the
-    cursors' pace (the rest of a cursor is fetch's, and large)."""
+    """The subreddits due at ``now``: one read of the record and one batched read of two
+    fields of the cursors (the rest of a cursor is fetch's, and large)."""
     names = list(subreddits)
     refs = [db.collection(fs.CURSORS).document(fs.cursor_id(s)) for s in names]
-    paces: dict[str, float] = {}
-    for snap in db.get_all(refs, field_paths=[PACE]):
-        value = (fs.doc_of(snap) or {}).get(PACE)
-        paces[snap.id] = float(value) if isinstance(value, int | float) else 0.0
-    sent = (fs.doc_of(_record(db).get()) or {}).get(DISPATCHED_AT)
-    dispatched_at = {str(k): float(v) for k, v in (sent or {}).items() if isinstance(v, int | float)}
-    return due(names, cadence(settings), paces=paces, dispatched_at=dispatched_at, now=now)
+    cursors = {snap.id: fs.doc_of(snap) or {} for snap in db.get_all(refs, field_paths=[PACE, RUNS])}
+    record = fs.doc_of(_record(db).get()) or {}
+    sent_at, sent_run = _map(record, DISPATCHED_AT), _map(record, RUN_IDS)
+    states = {}
+    for name in names:
+        key = fs.cursor_id(name)
+        cursor, at = cursors.get(key, {}), sent_at.get(key)
+        pace, runs = cursor.get(PACE), cursor.get(RUNS)
+        states[key] = FetchState(
+            pace=float(pace) if isinstance(pace, int | float) else 0.0,
+            saved_runs=frozenset(str(r) for r in runs) if isinstance(runs, list) else frozenset(),
+            sent_at=float(at) if isinstance(at, int | float) else None,
+            sent_run=str(sent_run.get(key) or ""),
+        )
+    return due(names, cadence(settings), states, now=now)
 
 
-def record_dispatched(db: firestore.Client, subreddits: Iterable[str], *, now: float) -> None:
-    """Remember that ``subreddits`` were sent at ``now`` (merged: the others keep theirs)."""
-    sent = {fs.cursor_id(s): now for s in subreddits}
-    if sent:
-        _record(db).set({DISPATCHED_AT: sent}, merge=True)
+def record_dispatched(db: firestore.Client, subreddits: Iterable[str], run_id: str, *, now: float) -> None:
+    """Remember that run ``run_id`` sent ``subreddits`` at ``now`` (merged: the others keep
+    theirs)."""
+    keys = [fs.cursor_id(s) for s in subreddits]
+    if keys:
+        _record(db).set({DISPATCHED_AT: dict.fromkeys(keys, now), RUN_IDS: dict.fromkeys(keys, run_id)}, merge=True)

@@ -26,7 +26,7 @@ from common.dispatching import ACTIVE, settled_until, silence_checks
 logger = log.get_logger(__name__)
 
 HOUR = 3600.0
-MAX_CHECKS = 500  # alerts looked at per status and tick; the rest wait for the next (each resolved one leaves)
+MAX_CHECKS = 500  # alerts looked at per status and tick; the rest wait for a later settled time
 READ_THROUGH = "read_through"  # the one field of fetch's cursor read here (common.ingest.Cursor)
 ALERT_FIELDS = ["symbol", "status", "updated_at", "rule"]  # not the evidence and history
 
@@ -41,6 +41,20 @@ def read_through(db: firestore.Client, subreddits: Iterable[str]) -> dict[str, f
         value = (fs.doc_of(snap) or {}).get(READ_THROUGH)
         found[snap.id] = float(value) if isinstance(value, int | float) else None
     return found
+
+
+SETTLED_UNTIL = "settled_until"  # schedule/silence: the time the last checks were sent as of
+
+
+def _sent(db: firestore.Client) -> firestore.DocumentReference:
+    return db.collection(fs.SCHEDULE).document(fs.SILENCE_SCHEDULE)
+
+
+def _last_settled(db: firestore.Client) -> float | None:
+    """The settled time of the last checks sent: the scheduler ticks every minute, and the
+    settled time moves only when the slowest subreddit is read again."""
+    value = (fs.doc_of(_sent(db).get()) or {}).get(SETTLED_UNTIL)
+    return float(value) if isinstance(value, int | float) else None
 
 
 def quiet_alerts(db: firestore.Client, until: float) -> list[dict[str, Any]]:
@@ -64,15 +78,22 @@ def check_silence(
     db: firestore.Client, publisher: Publisher, subreddits: Iterable[str], config_version: int | None, *, now: float
 ) -> int:
     """Send this tick's silence checks; returns how many. A redelivered tick sends none (its
-    run is dispatched already); a check a failed tick lost is sent by the next one. The clock
+    run is dispatched already), nor does a tick whose settled time has not moved since the
+    last checks were sent; a check a failed tick lost is sent by the next one. The clock
     only bounds the data time from above (nothing is written in the future): the alerts it
     rules out cannot be due yet, and while none is left, which is most ticks, no cursor is
     read."""
     alerts = quiet_alerts(db, now)
     read = read_through(db, subreddits) if alerts else {}
     settled = settled_until(read)
-    checks = [] if settled is None else silence_checks(alerts, settled, config_version=config_version)
+    last = _last_settled(db) if settled is not None else None
+    if settled is None or (last is not None and settled <= last):
+        checks = []  # held back, or sent already: a check as of the same time decides the same
+    else:
+        checks = silence_checks(alerts, settled, config_version=config_version)
     publisher.publish_all(Outgoing(topics.MENTIONS, c, ordering_key=c.ticker) for c in checks)
+    if checks:
+        _sent(db).set({SETTLED_UNTIL: settled})
     slowest = min((t, s) for s, t in read.items() if t) if any(read.values()) else None
     logger.info(
         "sent %d silence checks",
@@ -80,6 +101,7 @@ def check_silence(
         extra={
             "json_fields": {
                 "settled_until": settled,
+                "last_sent_as_of": last,  # checks as of a time not later than this were sent
                 # what holds the checks back: subreddits never read whole, else the slowest
                 "unread": sorted(s for s, t in read.items() if t is None),
                 "slowest": slowest[1] if slowest else None,

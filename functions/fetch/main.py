@@ -284,8 +284,9 @@ def _read(run: Run) -> Seen:
 
 
 def _from_new(listed: Iterable[ingest.ListedPost], from_new: set[str]) -> list[float]:
-    """The creation times of the posts the ``new`` listing showed (a stickied one is old)."""
-    return [p.item.created_utc for p in listed if p.item.id in from_new and not p.stickied]
+    """The creation times of the posts the ``new`` listing showed, each once (``hot`` may list
+    it too; a stickied one is old)."""
+    return list({p.item.id: p.item.created_utc for p in listed if p.item.id in from_new and not p.stickied}.values())
 
 
 def _unread(run: Run, listing: str, span: tuple[float, float] | None) -> None:
@@ -403,8 +404,9 @@ def _commit(
     )
     cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc) or run.wall_now)
     cursor = ingest.remember_authors(cursor, looked_up, now=run.wall_now, days=run.settings.author_cache_days)
-    cursor = ingest.with_pace(cursor, *_paces(seen))
     read = _read_whole(run, seen)
+    cursor = ingest.with_pace(cursor, *_paces(seen), partial=read == "partial")
+    cursor = ingest.ran(cursor, run.job.run_id)
     if read == "refused":  # private or banned: nothing it shows can be late; it holds no check back
         cursor = replace(cursor, read_through=0.0)
     elif read == "whole":

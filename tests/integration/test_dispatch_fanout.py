@@ -146,6 +146,8 @@ def test_a_tick_sends_a_silence_check_behind_the_mentions_of_each_ticker_whose_a
     assert check.json()["ticker"] == "QUIE" and check.json()["mentions"] == []
     assert check.json()["silence_check"] == min(t for t in through.values() if t) - 3600
     assert check.ordering_key == "QUIE"
+    publish(emulators, topics.SCRAPE_TICKS, json.dumps({"subreddits": [QUIET]}).encode())
+    assert mentions.pull(expected=1, timeout=5) == []  # nothing read since: sent already
 
 
 def test_the_scheduler_tick_fetches_each_subreddit_when_its_pace_makes_it_due_and_records_when(
@@ -166,8 +168,20 @@ def test_the_scheduler_tick_fetches_each_subreddit_when_its_pace_makes_it_due_an
     publish(emulators, topics.SCRAPE_TICKS, tick)
     sent = fetches.pull(expected=2, timeout=30, settle=2.0)
     assert sorted(m.json()["subreddit"] for m in sent) == [busy, new]
-    recorded = db.collection("schedule").document("fetches").get().get("dispatched_at")
+    record = db.collection("schedule").document("fetches").get()
+    recorded = record.get("dispatched_at")
     assert recorded[quiet] == before - 90
     assert before <= recorded[busy] == recorded[new] <= time.time()
+    [run_id] = {m.json()["run_id"] for m in sent}
+    assert record.get("run_ids") == {busy: run_id, new: run_id}
     publish(emulators, topics.SCRAPE_TICKS, tick)
     assert fetches.pull(expected=1, timeout=5) == []
+    # once its run has saved the cursor, the busy one is due again after its minute
+    deadline = time.monotonic() + 30
+    while run_id not in (db.collection("cursors").document(busy).get().to_dict() or {}).get("runs", []):
+        assert time.monotonic() < deadline, "the fetch never saved its cursor"
+        time.sleep(0.2)
+    db.collection("cursors").document(busy).update({"pace": 10.0})  # the run measured nothing here
+    db.collection("schedule").document("fetches").update({f"dispatched_at.{busy}": time.time() - 61})
+    publish(emulators, topics.SCRAPE_TICKS, tick)
+    assert [m.json()["subreddit"] for m in fetches.pull(expected=1, timeout=30, settle=2.0)] == [busy]

@@ -3,7 +3,7 @@
 from common.dispatching import Cadence
 from eval.real.cadence import simulate, stream
 
-CADENCE = Cadence(listing_cap=100, fill=0.5, shortest_s=60.0, longest_s=600.0)
+CADENCE = Cadence(listing_cap=100, fill=0.5, shortest_s=60.0, longest_s=600.0, hold_s=540.0)
 
 
 def test_a_fixed_ten_minute_fetch_loses_what_a_listing_cannot_hold_and_the_cadence_keeps_up() -> None:

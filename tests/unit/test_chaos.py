@@ -120,6 +120,7 @@ def test_the_harness_sees_dispatch_finish_a_tick_and_its_late_duplicate(
     """The suite waits for each tick's "done" line; one it does not recognise leaves the tick
     outstanding forever, and the late copy of a duplicated tick is never sent."""
     monkeypatch.setattr("functions.dispatch.main.check_silence", lambda *args, **kwargs: 0)
+    monkeypatch.setattr("functions.dispatch.main.record_dispatched", lambda *args, **kwargs: None)
     run, tick = RunDoc(), ScrapeTick(run_id="chaos-07", subreddits=["stocks", "investing"])
     with caplog.at_level(logging.INFO, logger="functions.dispatch.main"):
         fan_out(tick, Delivery("161"), Settings(project_id="p"), run, Publisher())  # type: ignore[arg-type]

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 from pydantic import ValidationError
 
@@ -5,6 +7,7 @@ from common.dispatching import (
     SETTLE_S,
     TICK_SLACK_S,
     Cadence,
+    FetchState,
     due,
     plan_fetches,
     run_id_for,
@@ -74,7 +77,7 @@ def test_a_check_goes_to_each_ticker_whose_active_alert_a_silence_would_have_end
     ] == ["SLOW"]
 
 
-CADENCE = Cadence(listing_cap=1000, fill=0.5, shortest_s=60.0, longest_s=600.0)
+CADENCE = Cadence(listing_cap=1000, fill=0.5, shortest_s=60.0, longest_s=600.0, hold_s=540.0)
 
 
 def test_a_subreddit_is_fetched_before_its_listing_half_fills_within_the_shortest_and_longest_intervals() -> None:
@@ -86,13 +89,26 @@ def test_a_subreddit_is_fetched_before_its_listing_half_fills_within_the_shortes
 
 def test_a_tick_fetches_the_subreddits_never_sent_and_those_whose_interval_has_passed() -> None:
     now = 1_767_225_600.0
-    paces = {"wallstreetbets": 2.0, "stocks": 0.05}  # due every 250 s and every 600 s
-    dispatched_at = {"wallstreetbets": now - 240.0, "stocks": now - 240.0, "options": now - 10.0}
+    states = {
+        "wallstreetbets": FetchState(pace=2.0, sent_at=now - 240.0),  # due every 250 s
+        "stocks": FetchState(pace=0.05, sent_at=now - 240.0),  # every 600 s
+        "options": FetchState(sent_at=now - 10.0),
+    }
     names = ["WallStreetBets", "stocks", "options", "investing"]
-    assert due(names, CADENCE, paces=paces, dispatched_at=dispatched_at, now=now) == ["WallStreetBets", "investing"]
+    assert due(names, CADENCE, states, now=now) == ["WallStreetBets", "investing"]
     later = now + 600.0 - 240.0 - TICK_SLACK_S  # the tick that comes half a tick early still fetches it
-    assert "stocks" in due(names, CADENCE, paces=paces, dispatched_at=dispatched_at, now=later)
-    assert "stocks" not in due(names, CADENCE, paces=paces, dispatched_at=dispatched_at, now=later - 1.0)
+    assert "stocks" in due(names, CADENCE, states, now=later)
+    assert "stocks" not in due(names, CADENCE, states, now=later - 1.0)
+
+
+def test_a_subreddit_whose_last_run_may_still_be_going_waits_for_it_to_save_or_time_out() -> None:
+    now = 1_767_225_600.0
+    sent = FetchState(pace=100.0, sent_at=now - 120.0, sent_run="tick-2", saved_runs=frozenset({"tick-1"}))
+    assert due(["wallstreetbets"], CADENCE, {"wallstreetbets": sent}, now=now) == []
+    saved = replace(sent, saved_runs=frozenset({"tick-1", "tick-2"}))  # saved, then overtaken or not
+    assert due(["wallstreetbets"], CADENCE, {"wallstreetbets": saved}, now=now) == ["wallstreetbets"]
+    timed_out = replace(sent, sent_at=now - 540.0)  # past fetch's timeout: that run is over
+    assert due(["wallstreetbets"], CADENCE, {"wallstreetbets": timed_out}, now=now) == ["wallstreetbets"]
 
 
 def test_fetch_intervals_out_of_order_fail_at_start() -> None:

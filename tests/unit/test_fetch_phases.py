@@ -333,16 +333,40 @@ def test_a_subreddit_gone_private_holds_no_silence_check_back() -> None:
 def test_a_run_measures_the_pace_of_its_busiest_listing_and_a_cut_one_over_its_own_span() -> None:
     """The cursor carries how fast the subreddit writes, which sets how soon dispatch fetches
     it again: the comments here (4 a minute) outpace the posts; a listing Reddit cut at its cap
-    shows its pace over the span it holds, not over the gap back to the cursor."""
+    shows its pace over the span it holds, not over the gap back to the cursor; a run that
+    missed a listing keeps the pace, since the busy listing may be the one it missed."""
     store, publisher = MemoryStore(), Recorder()
     reddit = ListReddit([post(1, "NVDA earnings beat", T0), post(2, "a second post", T0 + 600)])
-    reddit.listed_comments = [reply(n, T0 + 15 * n) for n in range(1, 41)]  # 40 over 585 s
+    reddit.listed_comments = [reply(n, T0 + 15 * n) for n in range(1, 41)]  # 39 gaps over 585 s
     run(reddit, store, publisher, 1)
-    assert store.cursors["stocks"].pace == pytest.approx(40 / 585)
+    assert store.cursors["stocks"].pace == pytest.approx(39 / 585)
+    assert store.cursors["stocks"].runs == ("run-1",)
     reddit = replace(reddit, cap=3, listed_comments=[])
     reddit.posts += [post(n, f"post {n} about $AMD", T0 + 600 + 10 * n) for n in range(3, 13)]
-    run(reddit, store, publisher, 2)  # new posts every 10 s, three listed: 3 over 20 s
-    assert store.cursors["stocks"].pace == pytest.approx(3 / 20)
+    run(reddit, store, publisher, 2)  # new posts every 10 s, three listed: 2 gaps over 20 s
+    assert store.cursors["stocks"].pace == pytest.approx(2 / 20)
     reddit = replace(reddit, cap=1000)
-    run(reddit, store, publisher, 3)  # nothing new: the pace fades by half a run
-    assert store.cursors["stocks"].pace == pytest.approx(3 / 20 / 2)
+    run(reddit, store, publisher, 3)  # nothing new: the pace halves
+    assert store.cursors["stocks"].pace == pytest.approx(2 / 20 / 2)
+    reddit = replace(reddit, comments_down=True)
+    run(reddit, store, publisher, 4)  # the comments not served: kept whole
+    assert store.cursors["stocks"].pace == pytest.approx(2 / 20 / 2)
+    assert list(store.cursors["stocks"].runs) == ["run-4", "run-3", "run-2", "run-1"]
+
+
+def test_a_post_both_new_and_hot_list_counts_once_in_the_pace() -> None:
+    store, publisher = MemoryStore(), Recorder()
+    reddit = ListReddit([post(n, f"post {n}", T0 + 60 * n) for n in range(1, 11)])  # 9 gaps over 540 s
+    ingest_subreddit(
+        SubredditFetch(run_id="run-1", subreddit="stocks"),
+        settings=replace_settings(fetch_listings=["new", "hot"]),
+        store=store,
+        publisher=publisher,
+        reddit=reddit,
+        wall_now=T0 + 3600,
+    )
+    assert store.cursors["stocks"].pace == pytest.approx(9 / 540)
+
+
+def replace_settings(**changes: object) -> Settings:
+    return SETTINGS.model_copy(update=changes)

@@ -398,11 +398,20 @@ def test_a_reconciled_cursor_keeps_each_runs_first_ranked_posts_the_newest_liste
 def test_a_listing_pace_counts_what_came_since_the_cursor_or_over_its_own_span_when_cut() -> None:
     times = [T0 + 60 * n for n in range(1, 11)]  # ten items, one a minute
     assert ingest.listing_pace(times, T0, cut=False) == pytest.approx(10 / 600)
-    assert ingest.listing_pace(times, T0 - 3000, cut=True) == pytest.approx(10 / 540)  # held the cap
-    assert ingest.listing_pace(times, 0.0, cut=False) == pytest.approx(10 / 540)  # no cursor yet
+    assert ingest.listing_pace(times, T0 - 3000, cut=True) == pytest.approx(9 / 540)  # held the cap
+    assert ingest.listing_pace(times, 0.0, cut=False) == pytest.approx(9 / 540)  # no cursor yet
     assert ingest.listing_pace([*times, T0 - 5], T0, cut=False) == pytest.approx(10 / 600)  # the cursor's own
     assert ingest.listing_pace([T0 + 60], T0, cut=False) == 0.0  # one item says nothing of a pace
     assert ingest.listing_pace([T0 + 60, T0 + 60], 0.0, cut=False) == 0.0
+
+
+def test_a_burst_after_a_quiet_spell_counts_at_once() -> None:
+    """Two quiet hours, then 500 comments in the last five minutes: over the whole gap that is
+    a quiet pace; the newest hundred items show the burst."""
+    burst = [T0 + 7200 + 0.6 * n for n in range(500)]
+    assert ingest.listing_pace(burst, T0, cut=False) == pytest.approx(99 / 59.4)
+    few = [T0 + 7200 + n for n in range(ingest.PACE_SAMPLE - 1)]  # too few to read a latest pace from
+    assert ingest.listing_pace(few, T0, cut=False) == pytest.approx(len(few) / (few[-1] - T0))
 
 
 def test_a_cursors_pace_takes_a_burst_at_once_and_a_lull_by_halves_and_survives_storage_and_reconciling() -> None:
@@ -410,7 +419,13 @@ def test_a_cursors_pace_takes_a_burst_at_once_and_a_lull_by_halves_and_survives_
     assert cursor.pace == 2.0
     assert ingest.with_pace(cursor, 0.1).pace == 1.0
     assert ingest.with_pace(cursor).pace == 1.0
+    assert ingest.with_pace(cursor, 0.1, partial=True).pace == 2.0  # a listing missed: kept whole
+    cursor = ingest.ran(ingest.ran(cursor, "run-1"), "run-2")
     assert Cursor.from_doc(cursor.to_doc()) == cursor
-    assert Cursor.from_doc({"pace": "fast"}).pace == 0.0
+    assert Cursor.from_doc({"pace": "fast", "runs": "run-1"}) == Cursor()
     assert ingest.reconcile(replace(cursor, pace=3.0), cursor).pace == 3.0
     assert ingest.reconcile(Cursor(), cursor).pace == 2.0
+    other = ingest.ran(Cursor(), "run-3")
+    assert ingest.reconcile(cursor, other).runs == ("run-3", "run-2", "run-1")
+    many = [f"run-{n}" for n in range(20)]
+    assert ingest.ran(replace(cursor, runs=tuple(many)), "new").runs == ("new", *many[: ingest.RUNS_KEPT - 1])

@@ -24,6 +24,7 @@ from functions.api import (
     ratelimit,
 )
 from functions.api.openapi import API
+from functions.dispatch import schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 # Set by Cloud Run itself, not by Terraform, yet read by Settings.
@@ -381,6 +382,10 @@ def test_the_scheduler_starts_only_once_every_push_subscription_exists(model: tf
     then moves its cursors past items no archive or aggregate got, a digest tick is lost."""
     for name, job in model.resources("google_cloud_scheduler_job").items():
         assert "${google_pubsub_subscription.push}" in job.get("depends_on", []), name
+
+
+def test_dispatch_holds_a_subreddit_back_while_its_last_fetch_may_run(model: tfmodel.TerraformModel) -> None:
+    assert model.functions["fetch"].timeout_seconds == schedule.FETCH_TIMEOUT_S
 
 
 def test_each_scheduler_job_publishes_a_tick_its_function_decodes(model: tfmodel.TerraformModel) -> None:
