@@ -330,6 +330,7 @@ def unread_span(oldest_listed: float | None, cursor_time: float) -> tuple[float,
 
 
 PACE_MEMORY = 0.5  # the share of the last pace a run keeps: a burst counts at once, a lull halves it each run
+PACE_MEMORY_MISSED = 0.9  # ... and a run that missed a listing, which may be the busy one
 PACE_WINDOW = 100  # the newest items a listing's latest pace is read from
 PACE_SAMPLE = 20  # the fewest items that say anything of a latest pace
 
@@ -365,12 +366,13 @@ def ran(cursor: Cursor, run_id: str) -> Cursor:
     return replace(cursor, runs=_runs(run_id, *cursor.runs))
 
 
-def with_pace(cursor: Cursor, *observed: float, partial: bool = False) -> Cursor:
+def with_pace(cursor: Cursor, *observed: float, missed: bool = False) -> Cursor:
     """``cursor`` after a run that measured its listings at ``observed`` (items per second):
-    the fastest of them, or what is kept of the last pace if that was faster. A run that did
-    not read every listing (``partial``: one failed, or its deadline came) keeps the last pace
-    whole: the listing it missed may be the busy one."""
-    kept = cursor.pace if partial else cursor.pace * PACE_MEMORY
+    the fastest of them, or what is kept of the last pace if that was faster. A run that
+    ``missed`` a listing (Reddit did not serve it, or its deadline came) keeps more of the
+    last pace, since the listing it missed may be the busy one, but not all of it: runs that
+    keep missing (throttled for long) must not pin a subreddit to its busiest pace for good."""
+    kept = cursor.pace * (PACE_MEMORY_MISSED if missed else PACE_MEMORY)
     return replace(cursor, pace=max(*observed, kept, 0.0))
 
 

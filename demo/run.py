@@ -2,8 +2,8 @@
 
 Replay (the default): the local Reddit serves the bundled corpus and only shows what was
 created before its clock. Each tick moves that clock forward by ``step`` of data time and
-publishes one scrape tick (its own run id), exactly what Cloud Scheduler does every ten
-minutes. The next tick waits until fetch has reported every subreddit of this one (so two
+publishes one scrape tick (its own run id) that fetches every subreddit, as Cloud Scheduler's
+tick does for the subreddits due. The next tick waits until fetch has reported every subreddit of this one (so two
 runs never read the same listing at once, as in production); aggregation and detection of a
 tick overlap with the next tick's fetch, as they would. At the end the driver waits until
 detect has decided every ticker update (bounded by ``--deadline``); while it then serves,

@@ -48,29 +48,32 @@ def stream(times: Sequence[float], speedup: float, hours: float) -> list[float]:
 
 def simulate(times: Sequence[float], schedule: Cadence | None, cap: int, hours: float) -> dict[str, float]:
     """Fetches of one subreddit writing ``times`` over ``hours``: a tick every minute, due per
-    ``schedule`` (None: every ``FIXED_S``)."""
+    ``schedule`` (None: every ``FIXED_S``), and a last read at the end, not counted as a
+    fetch, so what either schedule had not read yet is judged too."""
     cursor, last_sent, pace = 0.0, None, 0.0
     fetches = lost = 0
     i = 0
-    for k in range(1, int(hours * 3600 / TICK_S) + 1):  # the first fetch lists a minute written
+    end = int(hours * 3600 / TICK_S)
+    for k in range(1, end + 1):  # the first fetch lists a minute written
         now = k * TICK_S
         if schedule is None:
             is_due = last_sent is None or now - last_sent >= FIXED_S
         else:
             # each simulated run saves at once: none is ever still going
             is_due = bool(due(["s"], schedule, {"s": FetchState(pace=pace, sent_at=last_sent)}, now=now))
-        if not is_due:
+        if not is_due and k < end:
             continue
         j = i
         while j < len(times) and times[j] <= now:
             j += 1
         written = times[i:j]
-        shown = written[-cap:]
+        shown = written[-cap:]  # newest first, as Reddit lists them, up to the cap
         lost += len(written) - len(shown)
-        cut = len(written) > cap
+        cut = len(written) > len(shown)  # the listing stopped short of the cursor (ingest.unread_span)
         pace = ingest.with_pace(ingest.Cursor(pace=pace), ingest.listing_pace(shown, cursor, cut=cut)).pace
-        cursor, last_sent, i = now, now, j
-        fetches += 1
+        cursor = shown[-1] if shown else cursor  # the newest item read, as fetch's cursor
+        last_sent, i = now, j
+        fetches += is_due
     return {
         "fetches_per_hour": round(fetches / hours, 2),
         "lost_share": round(lost / len(times), 4) if times else 0.0,

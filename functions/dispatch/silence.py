@@ -26,7 +26,9 @@ from common.dispatching import ACTIVE, settled_until, silence_checks
 logger = log.get_logger(__name__)
 
 HOUR = 3600.0
-MAX_CHECKS = 500  # alerts looked at per status and tick; the rest wait for a later settled time
+# Alerts looked at per status and tick: the most recently updated. More active alerts due at
+# once than that would leave the older ones to their next mention.
+MAX_CHECKS = 500
 READ_THROUGH = "read_through"  # the one field of fetch's cursor read here (common.ingest.Cursor)
 ALERT_FIELDS = ["symbol", "status", "updated_at", "rule"]  # not the evidence and history
 
@@ -43,18 +45,22 @@ def read_through(db: firestore.Client, subreddits: Iterable[str]) -> dict[str, f
     return found
 
 
-SETTLED_UNTIL = "settled_until"  # schedule/silence: the time the last checks were sent as of
+# schedule/silence: the time the last checks were sent as of, and the config they named
+SETTLED_UNTIL, CONFIG_VERSION = "settled_until", "config_version"
 
 
 def _sent(db: firestore.Client) -> firestore.DocumentReference:
     return db.collection(fs.SCHEDULE).document(fs.SILENCE_SCHEDULE)
 
 
-def _last_settled(db: firestore.Client) -> float | None:
-    """The settled time of the last checks sent: the scheduler ticks every minute, and the
-    settled time moves only when the slowest subreddit is read again."""
-    value = (fs.doc_of(_sent(db).get()) or {}).get(SETTLED_UNTIL)
-    return float(value) if isinstance(value, int | float) else None
+def _last_sent(db: firestore.Client, config_version: int | None) -> float | None:
+    """The settled time of the last checks sent under ``config_version`` (None: none were):
+    the scheduler ticks every minute, and the settled time moves only when the slowest
+    subreddit is read again; a new config may end other alerts, so it sends them again."""
+    sent = fs.doc_of(_sent(db).get()) or {}
+    value = sent.get(SETTLED_UNTIL)
+    same = sent.get(CONFIG_VERSION) == config_version
+    return float(value) if same and isinstance(value, int | float) else None
 
 
 def quiet_alerts(db: firestore.Client, until: float) -> list[dict[str, Any]]:
@@ -86,14 +92,14 @@ def check_silence(
     alerts = quiet_alerts(db, now)
     read = read_through(db, subreddits) if alerts else {}
     settled = settled_until(read)
-    last = _last_settled(db) if settled is not None else None
+    last = _last_sent(db, config_version) if settled is not None else None
     if settled is None or (last is not None and settled <= last):
-        checks = []  # held back, or sent already: a check as of the same time decides the same
+        checks = []  # held back, or sent already: a check as of the same time and config decides the same
     else:
         checks = silence_checks(alerts, settled, config_version=config_version)
     publisher.publish_all(Outgoing(topics.MENTIONS, c, ordering_key=c.ticker) for c in checks)
     if checks:
-        _sent(db).set({SETTLED_UNTIL: settled})
+        _sent(db).set({SETTLED_UNTIL: settled, CONFIG_VERSION: config_version})
     slowest = min((t, s) for s, t in read.items() if t) if any(read.values()) else None
     logger.info(
         "sent %d silence checks",

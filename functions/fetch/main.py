@@ -404,8 +404,8 @@ def _commit(
     )
     cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc) or run.wall_now)
     cursor = ingest.remember_authors(cursor, looked_up, now=run.wall_now, days=run.settings.author_cache_days)
+    cursor = ingest.with_pace(cursor, *_paces(seen), missed=bool(_missed(run, seen)))
     read = _read_whole(run, seen)
-    cursor = ingest.with_pace(cursor, *_paces(seen), partial=read == "partial")
     cursor = ingest.ran(cursor, run.job.run_id)
     if read == "refused":  # private or banned: nothing it shows can be late; it holds no check back
         cursor = replace(cursor, read_through=0.0)
@@ -433,18 +433,26 @@ def _paces(seen: Seen) -> list[float]:
     return paces
 
 
+def _missed(run: Run, seen: Seen) -> set[str]:
+    """Which of the newest-first listings this run asked for were not served (unavailable,
+    malformed, past the deadline); one Reddit refuses shows nothing, and is not missed."""
+    report = run.report
+    missed = set()
+    if seen.listed_comments is None and "comments" not in report.refused:
+        missed.add("comments")
+    if "listing:new" in report.unavailable or "new" in report.malformed_listings:
+        missed.add("new")
+    return missed
+
+
 def _read_whole(run: Run, seen: Seen) -> Literal["whole", "refused", "partial"]:
     """How this run read the new posts and the comments, which moves the cursor's
     ``read_through``: whole (a listing Reddit refuses counts: it shows nothing), both refused
-    (the subreddit is private or banned: it shows nothing at all), or partial."""
-    report = run.report
-    refused = {"new", "comments"} <= set(report.refused)
-    new_whole = "new" in run.settings.fetch_listings and not (
-        "listing:new" in report.unavailable or "new" in report.malformed_listings
-    )
-    if refused:
+    (the subreddit is private or banned: it shows nothing at all), or partial (one missed,
+    or ``new`` not configured)."""
+    if {"new", "comments"} <= set(run.report.refused):
         return "refused"
-    return "whole" if new_whole and (seen.listed_comments is not None or "comments" in report.refused) else "partial"
+    return "whole" if "new" in run.settings.fetch_listings and not _missed(run, seen) else "partial"
 
 
 def _read_threads(

@@ -92,13 +92,16 @@ def test_a_copy_of_a_tick_waits_while_another_copy_dispatches_and_takes_over_onc
     alive, dead = (f"run-{uuid.uuid4().hex[:6]}" for _ in range(2))
     now = time.time()
     db.collection("runs").document(alive).set({"state": "dispatching", "dispatching_at": now - LEASE_S + 10})
-    db.collection("runs").document(dead).set({"state": "dispatching", "dispatching_at": now - 600})
+    # the dead copy chose its subreddits: the copy that takes over sends those, not its own
+    db.collection("runs").document(dead).set(
+        {"state": "dispatching", "dispatching_at": now - 600, "subreddits": ["akleaoquietd"]}
+    )
     # subreddits no corpus holds: the fetches they start find nothing to emit
     publish(emulators, topics.SCRAPE_TICKS, f'{{"run_id": "{alive}", "subreddits": ["akleaoquieta"]}}'.encode())
     publish(emulators, topics.SCRAPE_TICKS, f'{{"run_id": "{dead}", "subreddits": ["akleaoquietb"]}}'.encode())
     first = fetches.pull(expected=1, timeout=8, settle=0.5)
     assert time.time() < now + 10  # still within the live copy's time
-    assert [(m.json()["run_id"], m.json()["subreddit"]) for m in first] == [(dead, "akleaoquietb")]
+    assert [(m.json()["run_id"], m.json()["subreddit"]) for m in first] == [(dead, "akleaoquietd")]
     later = fetches.pull(expected=1, timeout=60, settle=3.0)  # its time up, the waiting tick takes over, once
     assert [(m.json()["run_id"], m.json()["subreddit"]) for m in later] == [(alive, "akleaoquieta")]
     assert {db.collection("runs").document(r).get().get("state") for r in (alive, dead)} == {"dispatched"}
@@ -148,32 +151,40 @@ def test_a_tick_sends_a_silence_check_behind_the_mentions_of_each_ticker_whose_a
     assert check.ordering_key == "QUIE"
     publish(emulators, topics.SCRAPE_TICKS, json.dumps({"subreddits": [QUIET]}).encode())
     assert mentions.pull(expected=1, timeout=5) == []  # nothing read since: sent already
+    db.collection("config").document("detection").set({"warmup_hours": 24, "version": 2_000_077})
+    publish(emulators, topics.SCRAPE_TICKS, json.dumps({"subreddits": [QUIET]}).encode())
+    [again] = mentions.pull(expected=1, timeout=30, settle=3.0)  # a new config may decide it otherwise
+    assert (again.json()["ticker"], again.json()["config_version"]) == ("QUIE", 2_000_077)
 
 
 def test_the_scheduler_tick_fetches_each_subreddit_when_its_pace_makes_it_due_and_records_when(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
     """A busy subreddit (its cursor's pace) is due a minute after its last fetch, a quiet one
-    ten minutes after, one never sent at once; a second tick right after sends none of them.
-    The names are subreddits no corpus holds: the fetches they start find nothing to emit."""
+    ten minutes after, one never sent at once, and a busy one whose last run has not saved its
+    cursor waits for it; a second tick right after sends none of them. The names are
+    subreddits no corpus holds: the fetches they start find nothing to emit."""
     assert emulators.emulators
     db = firestore.Client(project=emulators.emulators.project)
     fetches = observe(topics.SUBREDDIT_FETCHES)
-    busy, quiet, new = "akleaobusy", "akleaoquietc", "akleaonew"
-    db.collection("cursors").document(busy).set({"pace": 10.0, "newest_created_utc": 1.0})
-    db.collection("cursors").document(quiet).set({"pace": 0.01, "newest_created_utc": 1.0})
+    busy, quiet, new, held = "akleaobusy", "akleaoquietc", "akleaonew", "akleaoheld"
+    for name, pace in ((busy, 10.0), (quiet, 0.01), (held, 10.0)):
+        db.collection("cursors").document(name).set({"pace": pace, "runs": ["tick-0"], "newest_created_utc": 1.0})
     before = time.time()
-    db.collection("schedule").document("fetches").set({"dispatched_at": {busy: before - 90, quiet: before - 90}})
-    tick = json.dumps({"due_only": True, "subreddits": [busy, quiet, new]}).encode()
+    sent = {busy: before - 90, quiet: before - 90, held: before - 90}
+    db.collection("schedule").document("fetches").set(
+        {"dispatched_at": sent, "run_ids": {busy: "tick-0", quiet: "tick-0", held: "tick-1"}}
+    )
+    tick = json.dumps({"due_only": True, "subreddits": ["AkleaoBusy", quiet, new, held]}).encode()
     publish(emulators, topics.SCRAPE_TICKS, tick)
-    sent = fetches.pull(expected=2, timeout=30, settle=2.0)
-    assert sorted(m.json()["subreddit"] for m in sent) == [busy, new]
+    sent_now = fetches.pull(expected=2, timeout=30, settle=2.0)
+    assert sorted(m.json()["subreddit"] for m in sent_now) == ["AkleaoBusy", new]
     record = db.collection("schedule").document("fetches").get()
     recorded = record.get("dispatched_at")
-    assert recorded[quiet] == before - 90
+    assert recorded[quiet] == recorded[held] == before - 90
     assert before <= recorded[busy] == recorded[new] <= time.time()
-    [run_id] = {m.json()["run_id"] for m in sent}
-    assert record.get("run_ids") == {busy: run_id, new: run_id}
+    [run_id] = {m.json()["run_id"] for m in sent_now}
+    assert record.get("run_ids") == {busy: run_id, new: run_id, quiet: "tick-0", held: "tick-1"}
     publish(emulators, topics.SCRAPE_TICKS, tick)
     assert fetches.pull(expected=1, timeout=5) == []
     # once its run has saved the cursor, the busy one is due again after its minute
@@ -184,4 +195,4 @@ def test_the_scheduler_tick_fetches_each_subreddit_when_its_pace_makes_it_due_an
     db.collection("cursors").document(busy).update({"pace": 10.0})  # the run measured nothing here
     db.collection("schedule").document("fetches").update({f"dispatched_at.{busy}": time.time() - 61})
     publish(emulators, topics.SCRAPE_TICKS, tick)
-    assert [m.json()["subreddit"] for m in fetches.pull(expected=1, timeout=30, settle=2.0)] == [busy]
+    assert [m.json()["subreddit"] for m in fetches.pull(expected=1, timeout=30, settle=2.0)] == ["AkleaoBusy"]

@@ -9,8 +9,9 @@ CADENCE = Cadence(listing_cap=100, fill=0.5, shortest_s=60.0, longest_s=600.0, h
 def test_a_fixed_ten_minute_fetch_loses_what_a_listing_cannot_hold_and_the_cadence_keeps_up() -> None:
     times = [float(t) for t in range(1, 3601)]  # one item a second for an hour
     fixed = simulate(times, None, cap=100, hours=1.0)
-    # fetches at 60 s (60 items), then every 600 s to 3,060 s, each of 600 items losing 500
-    assert fixed == {"fetches_per_hour": 6.0, "lost_share": round(5 * 500 / 3600, 4)}
+    # fetches at 60 s (60 items), then every 600 s to 3,060 s, each of 600 items losing 500;
+    # the last read, at 3,600 s, finds 540 and loses 440
+    assert fixed == {"fetches_per_hour": 6.0, "lost_share": round((5 * 500 + 440) / 3600, 4)}
     kept = simulate(times, CADENCE, cap=100, hours=1.0)
     assert kept["fetches_per_hour"] == 60.0 and kept["lost_share"] == 0.0  # 60 a minute: the shortest interval
 

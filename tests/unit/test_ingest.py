@@ -419,7 +419,7 @@ def test_a_cursors_pace_takes_a_burst_at_once_and_a_lull_by_halves_and_survives_
     assert cursor.pace == 2.0
     assert ingest.with_pace(cursor, 0.1).pace == 1.0
     assert ingest.with_pace(cursor).pace == 1.0
-    assert ingest.with_pace(cursor, 0.1, partial=True).pace == 2.0  # a listing missed: kept whole
+    assert ingest.with_pace(cursor, 0.1, missed=True).pace == 2.0 * ingest.PACE_MEMORY_MISSED  # most of it kept
     cursor = ingest.ran(ingest.ran(cursor, "run-1"), "run-2")
     assert Cursor.from_doc(cursor.to_doc()) == cursor
     assert Cursor.from_doc({"pace": "fast", "runs": "run-1"}) == Cursor()
