@@ -65,6 +65,29 @@ class FetchState:
     sent_run: str = ""
 
 
+def known_state(sent_at: float | None, sent_run: str, paced: Mapping[str, Any] | None) -> FetchState | None:
+    """A subreddit's state as dispatch's own record tells it, without reading its cursor: never
+    sent (due at once), or sent by a run that has saved it since (``paced``: the run and the
+    pace its cursor showed then, see :func:`learned`). None: only the cursor can tell.
+
+    Only a run of the subreddit moves its pace, and dispatch starts those: between a run
+    saving and the next send, the pace read once holds, so a tick need not read it again."""
+    if sent_at is None:
+        return FetchState()
+    pace = (paced or {}).get("pace")
+    if not sent_run or (paced or {}).get("run") != sent_run or not isinstance(pace, int | float):
+        return None
+    return FetchState(pace=float(pace), saved_runs=frozenset({sent_run}), sent_at=sent_at, sent_run=sent_run)
+
+
+def learned(sent_run: str, state: FetchState) -> dict[str, Any] | None:
+    """What to keep of a cursor just read (``state``: its pace and runs) for :func:`known_state`:
+    the pace, once the run that was sent has saved it. None: nothing final yet."""
+    if sent_run and sent_run in state.saved_runs:
+        return {"run": sent_run, "pace": state.pace}
+    return None
+
+
 # Cloud Scheduler publishes a tick a few seconds either side of its minute: a subreddit due
 # within half a tick of now is fetched by this tick, not held back a whole one.
 TICK_SLACK_S = 30.0

@@ -3,7 +3,7 @@ scheduler's tick, every minute: per subreddit due at its pace, functions/dispatc
 and a silence check on ``mentions`` per active alert whose ticker may have fallen silent
 (functions/dispatch/silence.py).
 
-Each fetch names the detection config version in force (one read per tick): the run's
+Each fetch names the detection config version in force (one read per tick that sends any): the run's
 mentions are counted and decided with it, so downstream reads the config only when a
 version is new to it, and a change applies from the next tick.
 
@@ -40,15 +40,48 @@ class StillDispatching(RuntimeError):
 
 
 def fan_out(
-    tick: ScrapeTick, delivery: Delivery, settings: Settings, db: firestore.Client, publisher: Publisher
+    tick: ScrapeTick, delivery: Delivery, settings: Settings, db: firestore.Client, publisher: Publisher, *, now: float
 ) -> int:
-    """Publish the run's fetches unless this run already did; returns how many were sent."""
+    """Publish the run's fetches unless this run already did; returns how many were sent.
+
+    A scheduler tick with no subreddit due (most of them) reads the schedule's record and
+    nothing else, and writes nothing: no run to record, since a copy of it finds the same
+    subreddits sent; no silence to look for, since the time up to which every subreddit has
+    been read moves only when a run this dispatch sent saves its cursor. The checks wait for
+    the next tick that sends (at most ``FETCH_MAX_INTERVAL_S``)."""
     run_id = run_id_for(tick, delivery.message_id)
     subreddits = [f.subreddit for f in plan_fetches(run_id, tick.subreddits or settings.subreddits)]
-    run = db.collection(fs.RUNS).document(run_id)
-    now = time.time()
     if tick.due_only:
         subreddits = due_now(db, subreddits, settings, now=now)
+    if subreddits:
+        sent = _send(run_id, subreddits, db, publisher, now=now)
+        if sent is None:
+            return 0
+        subreddits, version = sent
+        try:  # after the run is marked: a failed check must not send the tick's fetches again
+            # every subreddit read, not only the tick's: a silence is one only where nobody was heard
+            check_silence(db, publisher, [*settings.subreddits, *subreddits], version, now=now)
+        except Exception as exc:  # any failure: the next tick that sends sends the checks again
+            logger.warning("silence checks not sent: %s", exc, extra={"json_fields": {"run_id": run_id}})
+    logger.info(
+        "dispatched %d subreddit fetches",
+        len(subreddits),
+        extra={"json_fields": {"run_id": run_id, "subreddits": subreddits}},
+    )
+    return len(subreddits)
+
+
+def _version_in_force(db: firestore.Client) -> int | None:
+    _, version = in_force(fs.doc_of(db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG).get()))
+    return version
+
+
+def _send(
+    run_id: str, subreddits: list[str], db: firestore.Client, publisher: Publisher, *, now: float
+) -> tuple[list[str], int | None] | None:
+    """Record the run, publish its fetches and mark it dispatched; returns the subreddits sent
+    and the config version they name, or None when a copy of the tick sent them already."""
+    run = db.collection(fs.RUNS).document(run_id)
     record = {
         "state": "dispatching",
         "subreddits": subreddits,
@@ -62,7 +95,7 @@ def fan_out(
             logger.info(
                 "run %s already dispatched; duplicate tick ignored", run_id, extra={"json_fields": {"run_id": run_id}}
             )
-            return 0
+            return None
         if now - float(doc.get("dispatching_at") or 0.0) < LEASE_S:
             raise StillDispatching(f"run {run_id} is being dispatched by another copy of its tick")
         try:  # the other copy died midway: take over, unless a third copy just did
@@ -71,7 +104,7 @@ def fan_out(
             raise StillDispatching(f"run {run_id} was taken over by another copy of its tick") from exc
         if isinstance(recorded := doc.get("subreddits"), list):  # the run's, as its first copy chose them
             subreddits = [str(s) for s in recorded]
-    _, version = in_force(fs.doc_of(db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG).get()))
+    version = _version_in_force(db)
     plan = plan_fetches(run_id, subreddits, version)
     publisher.publish_all(Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan)
     run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
@@ -79,21 +112,11 @@ def fan_out(
         record_dispatched(db, subreddits, run_id, now=now)
     except Exception as exc:
         logger.warning("fetch schedule not recorded: %s", exc, extra={"json_fields": {"run_id": run_id}})
-    try:  # after the run is marked: a failed check must not send the tick's fetches again
-        # every subreddit read, not only the tick's: a silence is one only where nobody was heard
-        check_silence(db, publisher, [*settings.subreddits, *subreddits], version, now=time.time())
-    except Exception as exc:  # any failure: the next tick sends the checks again
-        logger.warning("silence checks not sent: %s", exc, extra={"json_fields": {"run_id": run_id}})
-    logger.info(
-        "dispatched %d subreddit fetches",
-        len(plan),
-        extra={"json_fields": {"run_id": run_id, "subreddits": [f.subreddit for f in plan]}},
-    )
-    return len(plan)
+    return [f.subreddit for f in plan], version
 
 
 def _process(tick: ScrapeTick, delivery: Delivery, settings: Settings) -> None:
-    fan_out(tick, delivery, settings, fs.get_client(settings.project_id), publisher_for(settings))
+    fan_out(tick, delivery, settings, fs.get_client(settings.project_id), publisher_for(settings), now=time.time())
 
 
 dispatch = pubsub_function("dispatch", ScrapeTick, _process)

@@ -1,7 +1,9 @@
 """Which subreddits the scheduler's tick fetches: each at its own cadence
 (:class:`common.dispatching.Cadence`), from what fetch's cursor says (the pace it measured,
 the runs that saved it) and from when and in which run dispatch last sent it
-(``schedule/fetches``, written by dispatch alone).
+(``schedule/fetches``, written by dispatch alone, which also keeps the pace each cursor
+showed once the run sent had saved it: the scheduler ticks every minute, and most ticks
+need no cursor read).
 
 The record is written after the fetches are published: a tick that fails in between sends
 them again next time, which fetch tolerates, rather than holding a subreddit back unread.
@@ -13,7 +15,7 @@ from typing import Any
 from google.cloud import firestore
 
 from common.adapters import firestore as fs
-from common.dispatching import Cadence, FetchState, due
+from common.dispatching import Cadence, FetchState, due, known_state, learned
 from common.settings import Settings
 
 # The two fields of fetch's cursor read here (common.ingest.Cursor; not imported: it would
@@ -21,6 +23,7 @@ from common.settings import Settings
 PACE, RUNS = "pace", "runs"
 DISPATCHED_AT = "dispatched_at"  # schedule/fetches: lower-case subreddit -> epoch seconds
 RUN_IDS = "run_ids"  # schedule/fetches: lower-case subreddit -> the run that sent it
+PACED = "paced"  # schedule/fetches: lower-case subreddit -> {"run", "pace"} once that run saved it
 FETCH_TIMEOUT_S = 540.0  # fetch's timeout (terraform/functions.tf): a run sent longer ago is over
 
 
@@ -44,25 +47,46 @@ def _map(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
 
 
 def due_now(db: firestore.Client, subreddits: Iterable[str], settings: Settings, *, now: float) -> list[str]:
-    """The subreddits due at ``now``: one read of the record and one batched read of two
-    fields of the cursors (the rest of a cursor is fetch's, and large)."""
+    """The subreddits due at ``now``: one read of the record, and a batched read of two fields
+    of the cursors it cannot speak for (the rest of a cursor is fetch's, and large). Most
+    ticks send nothing and read the record alone; a pace read once its run saved is kept in
+    the record (``paced``), one write on the tick that learns it, unless that tick sends the
+    subreddit again."""
     names = list(subreddits)
-    refs = [db.collection(fs.CURSORS).document(fs.cursor_id(s)) for s in names]
-    cursors = {snap.id: fs.doc_of(snap) or {} for snap in db.get_all(refs, field_paths=[PACE, RUNS])}
     record = fs.doc_of(_record(db).get()) or {}
-    sent_at, sent_run = _map(record, DISPATCHED_AT), _map(record, RUN_IDS)
-    states = {}
+    sent_at, sent_run, paced = _map(record, DISPATCHED_AT), _map(record, RUN_IDS), _map(record, PACED)
+    states: dict[str, FetchState] = {}
+    unknown: dict[str, tuple[float, str]] = {}
+    learnt: dict[str, Any] = {}
     for name in names:
         key = fs.cursor_id(name)
-        cursor, at = cursors.get(key, {}), sent_at.get(key)
-        pace, runs = cursor.get(PACE), cursor.get(RUNS)
-        states[key] = FetchState(
-            pace=float(pace) if isinstance(pace, int | float) else 0.0,
-            saved_runs=frozenset(str(r) for r in runs) if isinstance(runs, list) else frozenset(),
-            sent_at=float(at) if isinstance(at, int | float) else None,
-            sent_run=str(sent_run.get(key) or ""),
-        )
-    return due(names, cadence(settings), states, now=now)
+        raw_at, run, kept = sent_at.get(key), str(sent_run.get(key) or ""), paced.get(key)
+        at = float(raw_at) if isinstance(raw_at, int | float) else None
+        state = known_state(at, run, kept if isinstance(kept, Mapping) else None)
+        if state is not None:
+            states[key] = state
+        elif at is not None:
+            unknown[key] = (at, run)
+    if unknown:
+        refs = [db.collection(fs.CURSORS).document(k) for k in sorted(unknown)]
+        cursors = {snap.id: fs.doc_of(snap) or {} for snap in db.get_all(refs, field_paths=[PACE, RUNS])}
+        for key, (at, run) in unknown.items():
+            cursor = cursors.get(key, {})
+            pace, runs = cursor.get(PACE), cursor.get(RUNS)
+            states[key] = FetchState(
+                pace=float(pace) if isinstance(pace, int | float) else 0.0,
+                saved_runs=frozenset(str(r) for r in runs) if isinstance(runs, list) else frozenset(),
+                sent_at=at,
+                sent_run=run,
+            )
+            if (final := learned(run, states[key])) is not None:
+                learnt[key] = final
+    sent = due(names, cadence(settings), states, now=now)
+    # what a subreddit sent now learnt is its last run's: the next read is of the new one's
+    keep = {k: v for k, v in learnt.items() if k not in {fs.cursor_id(s) for s in sent}}
+    if keep:  # lost, the next tick reads those cursors again
+        _record(db).set({PACED: keep}, merge=True)
+    return sent
 
 
 def record_dispatched(db: firestore.Client, subreddits: Iterable[str], run_id: str, *, now: float) -> None:

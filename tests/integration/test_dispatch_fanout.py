@@ -192,7 +192,60 @@ def test_the_scheduler_tick_fetches_each_subreddit_when_its_pace_makes_it_due_an
     while run_id not in (db.collection("cursors").document(busy).get().to_dict() or {}).get("runs", []):
         assert time.monotonic() < deadline, "the fetch never saved its cursor"
         time.sleep(0.2)
-    db.collection("cursors").document(busy).update({"pace": 10.0})  # the run measured nothing here
-    db.collection("schedule").document("fetches").update({f"dispatched_at.{busy}": time.time() - 61})
+    # the run measured nothing here: say it measured 10 a second (in its cursor, and not in
+    # what dispatch may have kept of the cursor since)
+    db.collection("cursors").document(busy).update({"pace": 10.0})
+    db.collection("schedule").document("fetches").update(
+        {f"dispatched_at.{busy}": time.time() - 61, f"paced.{busy}": firestore.DELETE_FIELD}
+    )
     publish(emulators, topics.SCRAPE_TICKS, tick)
     assert [m.json()["subreddit"] for m in fetches.pull(expected=1, timeout=30, settle=2.0)] == ["AkleaoBusy"]
+
+
+def test_a_scheduler_tick_with_nothing_due_writes_nothing_and_reads_no_cursor_whose_pace_it_kept(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """Most minute ticks send nothing. A pace the record kept for the run that saved it stands
+    (the cursor now says busier: not read); a cursor read once its run saved is kept for the
+    next ticks; the tick records no run and looks for no silence (nothing was read since the
+    last tick that sent)."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    fetches = observe(topics.SUBREDDIT_FETCHES)
+    kept, saved, others = "akleaokept", "akleaosaved", [f"akleaoidle{i}" for i in range(4)]
+    now = time.time()
+    for name in (kept, saved, *others):  # every cursor says busy: a tick reading one sends it
+        db.collection("cursors").document(name).set({"pace": 10.0, "runs": ["tick-0"], "newest_created_utc": 1.0})
+    db.collection("cursors").document(saved).update({"pace": 0.01})
+    names = [kept, saved, *others]
+    db.collection("schedule").document("fetches").set(
+        {
+            "dispatched_at": dict.fromkeys(names, now - 90),
+            "run_ids": dict.fromkeys(names, "tick-0"),
+            "paced": {n: {"run": "tick-0", "pace": 0.01} for n in (kept, *others)},
+        }
+    )
+    log = FunctionLog.from_end(emulators.log_dir / "dispatch.log")
+    run_id = f"idle-{uuid.uuid4().hex[:8]}"
+    tick = {"run_id": run_id, "due_only": True, "subreddits": names}
+    publish(emulators, topics.SCRAPE_TICKS, json.dumps(tick).encode())
+    seen: list[dict[str, object]] = []
+
+    def ops_line() -> dict[str, object] | None:  # the count dispatch logs after the tick's last line
+        ids = {e.get("message_id") for e in seen if e.get("run_id") == run_id}
+        return next((e for e in seen if e.get("message_id") in ids and "ops_reads" in e), None)
+
+    deadline = time.monotonic() + 30
+    while ops_line() is None and time.monotonic() < deadline:
+        seen += log.entries()
+        time.sleep(0.2)
+    assert [e.get("message") for e in seen if e.get("run_id") == run_id] == ["dispatched 0 subreddit fetches"]
+    assert fetches.pull(expected=1, timeout=3) == []
+    assert not db.collection("runs").document(run_id).get().exists
+    paced = db.collection("schedule").document("fetches").get().get("paced")
+    assert paced[saved] == {"run": "tick-0", "pace": 0.01}  # learnt: the next tick reads no cursor
+    assert paced[kept] == {"run": "tick-0", "pace": 0.01}
+    ops = ops_line()
+    assert ops is not None, "dispatch logged no operation count"
+    assert ops["ops_writes"] == 1  # the pace it learnt, and nothing else
+    assert ops["ops_reads"] == 2  # the record and the one cursor it could not speak for: no silence to look for

@@ -123,8 +123,8 @@ def test_the_harness_sees_dispatch_finish_a_tick_and_its_late_duplicate(
     monkeypatch.setattr("functions.dispatch.main.record_dispatched", lambda *args, **kwargs: None)
     run, tick = RunDoc(), ScrapeTick(run_id="chaos-07", subreddits=["stocks", "investing"])
     with caplog.at_level(logging.INFO, logger="functions.dispatch.main"):
-        fan_out(tick, Delivery("161"), Settings(project_id="p"), run, Publisher())  # type: ignore[arg-type]
-        fan_out(tick, Delivery("162"), Settings(project_id="p"), run, Publisher())  # type: ignore[arg-type]
+        fan_out(tick, Delivery("161"), Settings(project_id="p"), run, Publisher(), now=1.0)  # type: ignore[arg-type]
+        fan_out(tick, Delivery("162"), Settings(project_id="p"), run, Publisher(), now=2.0)  # type: ignore[arg-type]
     lines = [r.getMessage() for r in caplog.records if r.name == "functions.dispatch.main"]
     assert len(lines) == 2 and "already dispatched" in lines[1]
     assert all(finished("dispatch", line) for line in lines)

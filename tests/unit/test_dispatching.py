@@ -9,6 +9,8 @@ from common.dispatching import (
     Cadence,
     FetchState,
     due,
+    known_state,
+    learned,
     plan_fetches,
     run_id_for,
     settled_until,
@@ -114,3 +116,19 @@ def test_a_subreddit_whose_last_run_may_still_be_going_waits_for_it_to_save_or_t
 def test_fetch_intervals_out_of_order_fail_at_start() -> None:
     with pytest.raises(ValidationError, match="FETCH_MIN_INTERVAL_S"):
         Settings(fetch_min_interval_s=900.0, fetch_max_interval_s=600.0)
+
+
+def test_a_pace_read_once_its_run_saved_stands_until_the_next_send_without_reading_the_cursor() -> None:
+    now = 1_767_225_600.0
+    assert known_state(None, "", None) == FetchState()  # never sent: due at once, nothing to read
+    assert known_state(now, "tick-2", None) is None  # nothing kept: read the cursor
+    read = FetchState(pace=2.0, saved_runs=frozenset({"tick-1"}), sent_at=now, sent_run="tick-2")
+    assert learned("tick-2", read) is None  # its run has not saved yet: the pace may still move
+    saved = replace(read, saved_runs=frozenset({"tick-2", "tick-1"}))
+    kept = learned("tick-2", saved)
+    assert kept == {"run": "tick-2", "pace": 2.0}
+    known = known_state(now, "tick-2", kept)
+    assert known is not None and due(["stocks"], CADENCE, {"stocks": known}, now=now + 220.0) == ["stocks"]
+    assert due(["stocks"], CADENCE, {"stocks": known}, now=now + 200.0) == []
+    assert known_state(now + 250.0, "tick-3", kept) is None  # sent again: that pace is the old run's
+    assert known_state(now, "", {"run": "", "pace": 2.0}) is None  # a record without run ids
