@@ -71,7 +71,10 @@ def known_state(sent_at: float | None, sent_run: str, paced: Mapping[str, Any] |
     pace its cursor showed then, see :func:`learned`). None: only the cursor can tell.
 
     Only a run of the subreddit moves its pace, and dispatch starts those: between a run
-    saving and the next send, the pace read once holds, so a tick need not read it again."""
+    saving and the next send, the pace read once holds, so a tick need not read it again.
+    A second save of that run (a redelivered copy of its fetch) goes unseen until the next
+    send, at most the longest interval later, as does a burst that begins just after a
+    run: the cadence learns a pace only by fetching."""
     if sent_at is None:
         return FetchState()
     pace = (paced or {}).get("pace")

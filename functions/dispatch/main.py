@@ -10,7 +10,9 @@ version is new to it, and a change applies from the next tick.
 ``runs/{run_id}`` records the fan-out, so a redelivered tick does not fan out twice. A copy
 finding the run still ``dispatching`` waits (raises, and Pub/Sub redelivers it) while the
 other copy may be alive, since two live fan-outs would fetch every subreddit twice; once
-that copy's time is up it died midway, and this one fans out again, which fetch tolerates.
+that copy's time is up it died midway, and this one fans out again, which fetch tolerates
+(a scheduler tick finding nothing due then leaves the run as it is: the dead copy recorded
+none of its subreddits as sent, so the next tick sends them).
 """
 
 import time
@@ -45,10 +47,12 @@ def fan_out(
     """Publish the run's fetches unless this run already did; returns how many were sent.
 
     A scheduler tick with no subreddit due (most of them) reads the schedule's record and
-    nothing else, and writes nothing: no run to record, since a copy of it finds the same
-    subreddits sent; no silence to look for, since the time up to which every subreddit has
-    been read moves only when a run this dispatch sent saves its cursor. The checks wait for
-    the next tick that sends (at most ``FETCH_MAX_INTERVAL_S``)."""
+    the cursors it cannot speak for (functions/dispatch/schedule.py), writes at most what it
+    learnt of them, and records no run, since a copy of it finds the same subreddits sent.
+    Nor does it send silence checks: the time up to which every subreddit has been read
+    moves only when a run saves its cursor, and only a tick that sends starts one. The
+    checks wait for the next tick that sends (at most ``FETCH_MAX_INTERVAL_S``), those a
+    new config version or a late alert makes due too: delayed, never lost."""
     run_id = run_id_for(tick, delivery.message_id)
     subreddits = [f.subreddit for f in plan_fetches(run_id, tick.subreddits or settings.subreddits)]
     if tick.due_only:

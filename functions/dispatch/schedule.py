@@ -14,9 +14,12 @@ from typing import Any
 
 from google.cloud import firestore
 
+from common import log
 from common.adapters import firestore as fs
 from common.dispatching import Cadence, FetchState, due, known_state, learned
 from common.settings import Settings
+
+logger = log.get_logger(__name__)
 
 # The two fields of fetch's cursor read here (common.ingest.Cursor; not imported: it would
 # load extraction into dispatch's instance).
@@ -84,8 +87,11 @@ def due_now(db: firestore.Client, subreddits: Iterable[str], settings: Settings,
     sent = due(names, cadence(settings), states, now=now)
     # what a subreddit sent now learnt is its last run's: the next read is of the new one's
     keep = {k: v for k, v in learnt.items() if k not in {fs.cursor_id(s) for s in sent}}
-    if keep:  # lost, the next tick reads those cursors again
-        _record(db).set({PACED: keep}, merge=True)
+    if keep:
+        try:  # lost, the next tick reads those cursors again
+            _record(db).set({PACED: keep}, merge=True)
+        except Exception as exc:
+            logger.warning("fetch paces not kept: %s", exc)
     return sent
 
 

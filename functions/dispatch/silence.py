@@ -1,6 +1,6 @@
 """Silence checks: an alert only moves when its ticker's mentions bring an update, so an
-alert on a ticker nobody names any more would stay open. Each tick, dispatch asks for a
-look at the active alerts that may have outlived their discussion.
+alert on a ticker nobody names any more would stay open. Each tick that sends a fetch,
+dispatch asks for a look at the active alerts that may have outlived their discussion.
 
 Data time, not the clock: the pipeline has read every subreddit up to the slowest cursor
 (:func:`common.dispatching.settled_until`), so in production that is about now and in a
@@ -85,7 +85,7 @@ def check_silence(
 ) -> int:
     """Send this tick's silence checks; returns how many. A redelivered tick sends none (its
     run is dispatched already), nor does a tick whose settled time has not moved since the
-    last checks were sent; a check a failed tick lost is sent by the next one. The clock
+    last checks were sent; a check a failed tick lost is sent by the next that sends. The clock
     only bounds the data time from above (nothing is written in the future): the alerts it
     rules out cannot be due yet, and while none is left, which is most ticks, no cursor is
     read."""

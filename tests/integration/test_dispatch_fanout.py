@@ -202,7 +202,7 @@ def test_the_scheduler_tick_fetches_each_subreddit_when_its_pace_makes_it_due_an
     assert [m.json()["subreddit"] for m in fetches.pull(expected=1, timeout=30, settle=2.0)] == ["AkleaoBusy"]
 
 
-def test_a_scheduler_tick_with_nothing_due_writes_nothing_and_reads_no_cursor_whose_pace_it_kept(
+def test_a_scheduler_tick_with_nothing_due_records_no_run_and_reads_no_cursor_whose_pace_it_kept(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
     """Most minute ticks send nothing. A pace the record kept for the run that saved it stands
