@@ -1,8 +1,11 @@
 """What a day of Reddit items costs, from the per-item figures this run measured.
 
-Not a benchmark: :func:`model` reads the other modules' figures (``e2e`` and ``archive``)
-after they ran and prices them with :data:`PRICES`, so the monthly bill at 10k, 100k and 1M
-items a day moves whenever the measured operations per item do. Prices are list prices in
+Not a benchmark: :func:`model` reads the other modules' figures (``e2e``, ``archive`` and
+``schedule``) after they ran and prices them with :data:`PRICES`, so the monthly bill at
+10k, 100k and 1M items a day moves whenever the measured operations do. Firestore is priced
+per item from the e2e corpus, but for dispatch: the e2e bench replays whole ticks, so
+dispatch is priced as the schedule bench's day of minute ticks at each volume, a cost per
+day whatever the volume. Prices are list prices in
 USD, written down with the page they were read from and when; Google changes them, so
 check the current price list before budgeting with these figures. What is not measured per
 item (Cloud Run CPU and memory time, TTL deletes, Firestore storage growth) is left out of
@@ -37,6 +40,8 @@ NOT_PRICED = (
     "Firestore and BigQuery storage growth",
     "network egress",
     "ticker-updates' own size (they carry the counted series, several KB): priced as reddit-items",
+    "fetch's runs at the schedule's rate: priced per item at the e2e corpus's runs per item, more than "
+    "the schedule starts at these volumes (schedule.fetch_runs_per_day_*), so an overestimate",
 )
 
 
@@ -47,12 +52,30 @@ def _figure(results: Mapping[str, Any], module: str, name: str) -> float:
     return float(value)
 
 
-def monthly(results: Mapping[str, Any], items_per_day: int) -> dict[str, float]:
-    """USD a month at ``items_per_day``, by service, after the free tiers."""
+def firestore_per_day(results: Mapping[str, Any], volume: str) -> tuple[float, float]:
+    """(reads, writes) a day at ``volume`` (a key of :data:`VOLUMES`): every function's per item
+    on the e2e corpus but dispatch's, which replays whole ticks there, plus the day of minute
+    ticks the schedule bench counted at that volume."""
+    day = float(VOLUMES[volume])
+    reads = _figure(results, "e2e", "firestore_reads_per_item") - _figure(
+        results, "e2e", "firestore_reads_per_item_dispatch"
+    )
+    writes = _figure(results, "e2e", "firestore_writes_per_item") - _figure(
+        results, "e2e", "firestore_writes_per_item_dispatch"
+    )
+    return (
+        day * reads + _figure(results, "schedule", f"dispatch_reads_per_day_{volume}"),
+        day * writes + _figure(results, "schedule", f"dispatch_writes_per_day_{volume}"),
+    )
+
+
+def monthly(results: Mapping[str, Any], volume: str) -> dict[str, float]:
+    """USD a month at ``volume`` (a key of :data:`VOLUMES`), by service, after the free tiers."""
     p = PRICES
-    day = float(items_per_day)
-    reads = max(0.0, day * _figure(results, "e2e", "firestore_reads_per_item") - p["firestore_free_reads_per_day"])
-    writes = max(0.0, day * _figure(results, "e2e", "firestore_writes_per_item") - p["firestore_free_writes_per_day"])
+    day = float(VOLUMES[volume])
+    day_reads, day_writes = firestore_per_day(results, volume)
+    reads = max(0.0, day_reads - p["firestore_free_reads_per_day"])
+    writes = max(0.0, day_writes - p["firestore_free_writes_per_day"])
     firestore = DAYS_PER_MONTH * (
         reads / 100_000 * p["firestore_read_per_100k"] + writes / 100_000 * p["firestore_write_per_100k"]
     )
@@ -70,13 +93,23 @@ def monthly(results: Mapping[str, Any], items_per_day: int) -> dict[str, float]:
 
 
 def model(results: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``cost`` block of ``bench/results.json``: per volume, USD a month by service."""
-    figures: dict[str, Any] = {f"usd_per_month_{name}_items_a_day": monthly(results, n) for name, n in VOLUMES.items()}
+    """The ``cost`` block of ``bench/results.json``: per volume, USD a month by service, and
+    the Firestore operations per item the schedule's fixed cost makes at that volume."""
+    figures: dict[str, Any] = {f"usd_per_month_{name}_items_a_day": monthly(results, name) for name in VOLUMES}
+    for name, n in VOLUMES.items():
+        figures[f"firestore_ops_per_item_{name}_items_a_day"] = round(sum(firestore_per_day(results, name)) / n, 3)
     figures["prices"] = dict(PRICES)
     figures["not_priced"] = list(NOT_PRICED)
     figures["inputs"] = {
         "firestore_reads_per_item": _figure(results, "e2e", "firestore_reads_per_item"),
         "firestore_writes_per_item": _figure(results, "e2e", "firestore_writes_per_item"),
+        "firestore_reads_per_item_dispatch": _figure(results, "e2e", "firestore_reads_per_item_dispatch"),
+        "firestore_writes_per_item_dispatch": _figure(results, "e2e", "firestore_writes_per_item_dispatch"),
+        **{
+            f"dispatch_{kind}_per_day_{name}": _figure(results, "schedule", f"dispatch_{kind}_per_day_{name}")
+            for name in VOLUMES
+            for kind in ("reads", "writes")
+        },
         "deliveries_per_item": _figure(results, "e2e", "deliveries_per_item"),
         "bigquery_streaming_billed_kb_per_item": _figure(results, "archive", "bigquery_streaming_billed_kb_per_item"),
     }

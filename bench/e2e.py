@@ -421,6 +421,8 @@ def figures_from(
     }
     for name in sorted(ops):
         figures[f"firestore_ops_per_item_{name}"] = round(sum(ops[name]) / items, 3)
+        figures[f"firestore_reads_per_item_{name}"] = round(ops[name][0] / items, 4)
+        figures[f"firestore_writes_per_item_{name}"] = round(ops[name][1] / items, 4)
         figures[f"firestore_ops_{name}"] = sum(ops[name])
         figures[f"deliveries_{name}"] = handled.get(name, 0)
     return figures
