@@ -1,0 +1,189 @@
+"""A labelled set from another period and source: r/wallstreetbets posts and comments of 18
+to 21 January 2022, from a public dump (``reddit_wsb.csv`` of the GitHub repository
+jcp650/wsb_pipeline-sentiment: title, body, id, created; original punctuation). Every other
+labelled text is from December 2020 or May to July 2021, and the rules were tuned on those
+periods' dev split. This set is held out whole: drawn, labelled blind and hashed before the
+extractor ran on it, and no rule is tuned on it. Its figures say how the extractor does on a
+period it has never seen.
+
+The project keeps the ids and labels (``other_period_ids.jsonl``,
+``other_period_labels.jsonl``, ``other_period_labels.sha256``); the texts are read from the
+dump each time (``--csv`` or ``AKLEAO_WSB_2022_CSV``), never committed.
+"""
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from eval.tickers.real_set import RealText, cut, stratum
+
+HERE = Path(__file__).resolve().parent
+IDS = HERE / "other_period_ids.jsonl"
+LABELS = HERE / "other_period_labels.jsonl"
+LABELS_HASH = HERE / "other_period_labels.sha256"
+CORPUS = "wsb-2022-01"
+ENV = "AKLEAO_WSB_2022_CSV"
+SEED = 20261205
+# Texts drawn per stratum (real_set.stratum, regexes of its own): the hard strata first, a
+# short one's spare going to plain posts and comments.
+QUOTAS = {"url": 50, "list": 60, "all_caps": 30, "ambiguous": 60, "cashtag": 40, "post": 40, "comment": 40}
+
+
+class MissingDump(RuntimeError):
+    """The dump is not on this machine: the other period's figures cannot be computed."""
+
+
+def csv_path(given: str | None = None) -> Path:
+    path = given or os.environ.get(ENV)
+    if not path:
+        raise MissingDump(f"set {ENV} (or --csv) to the 2022 dump's reddit_wsb.csv; its texts are never in the project")
+    if not Path(path).exists():
+        raise MissingDump(f"{path} is absent")
+    return Path(path)
+
+
+def read_dump(path: Path) -> dict[str, RealText]:
+    """Every post and comment with text, by fullname (a row repeated in the dump is kept
+    once). The dump gives a comment the title "Comment" and no thread."""
+    out: dict[str, RealText] = {}
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            body = (row.get("body") or "").strip()
+            title = (row.get("title") or "").strip()
+            if not row.get("id") or not row.get("created"):
+                continue
+            comment = title == "Comment"
+            text = cut(body if comment else f"{title}\n{body}".strip())
+            key = f"{'t1' if comment else 't3'}_{row['id']}"
+            if text:
+                kind = "comment" if comment else "post"
+                out.setdefault(key, RealText(key, CORPUS, kind, float(row["created"]), text, ""))
+    return out
+
+
+def sample(posts: dict[str, RealText]) -> list[dict[str, Any]]:
+    rng = random.Random(SEED)
+    pool: dict[str, list[RealText]] = {}
+    for t in sorted(posts.values(), key=lambda t: t.id):
+        pool.setdefault(stratum(t), []).append(t)
+    quotas = dict(QUOTAS)
+    spare = sum(max(0, n - len(pool.get(s, []))) for s, n in quotas.items())
+    quotas["post"] += spare - spare // 2
+    quotas["comment"] += spare // 2
+    chosen = []
+    for s in sorted(pool):
+        for t in rng.sample(pool[s], min(quotas.get(s, 0), len(pool[s]))):
+            chosen.append({"id": t.id, "corpus": CORPUS, "kind": t.kind, "stratum": s, "split": "held_out"})
+    return sorted(chosen, key=lambda r: r["id"])
+
+
+def load_ids() -> list[dict[str, Any]]:
+    with IDS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_labels() -> dict[str, dict[str, Any]]:
+    with LABELS.open(encoding="utf-8") as f:
+        return {row["id"]: row for row in map(json.loads, filter(str.strip, f))}
+
+
+def labels_digest() -> str:
+    return hashlib.sha256(LABELS.read_bytes()).hexdigest()
+
+
+def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
+    """The whole set scored as the held-out split is (``real_eval``): a ``doubtful`` or
+    ``other`` symbol found is neither a hit nor a false positive. Each text is read alone with
+    its time: the dump has no authors (the community context counts authors) and no threads."""
+    import reticker
+
+    from common import extraction
+    from eval.tickers import real_eval
+
+    posts, labels = read_dump(path), load_labels()
+    ids = [r for r in load_ids() if r["id"] in labels]
+    if missing := [r["id"] for r in ids if r["id"] not in posts]:
+        raise MissingDump(f"{len(missing)} texts of the set are not in {path}")
+    texts = [posts[r["id"]] for r in ids]
+    ours = [set(extraction.symbols(t.text, at=t.created_utc)) for t in texts]
+    their = reticker.TickerExtractor()
+    theirs = [set(their.extract(t.text)) for t in texts]
+
+    def rows(got: list[set[str]], which: list[int]) -> list[tuple[set[str], set[str], set[str]]]:
+        out = []
+        for i in which:
+            label = labels[ids[i]["id"]]
+            out.append((got[i], set(label["symbols"]), set(label["doubtful"]) | set(label["other"])))
+        return out
+
+    everything = list(range(len(ids)))
+    by_stratum: dict[str, list[int]] = {}
+    for i, r in enumerate(ids):
+        by_stratum.setdefault(r["stratum"], []).append(i)
+    word_found = word_total = 0
+    name_fps: Counter[str] = Counter()
+    for i in everything:
+        label = labels[ids[i]["id"]]
+        want = set(label["symbols"]) - set(label["doubtful"])
+        for symbol in want:
+            if real_eval.word_like(symbol):
+                word_total += 1
+                word_found += symbol in ours[i]
+        for symbol in ours[i] - want - set(label["doubtful"]) - set(label["other"]):
+            if symbol in real_eval.NAME_LIKE:
+                name_fps[symbol] += 1
+    read = [(t.text, t.created_utc) for t in texts]
+    ours_rate = real_eval._rate(lambda: [extraction.symbols(x, at=at) for x, at in read], len(texts), rounds)
+    theirs_rate = real_eval._rate(lambda: [their.extract(t.text) for t in texts], len(texts), rounds)
+    return {
+        "corpus": CORPUS,
+        **real_eval._score(rows(ours, everything)),
+        "reticker": real_eval._score(rows(theirs, everything)),
+        "word_like_recall": round(word_found / word_total, 4) if word_total else 1.0,
+        "word_like_labelled": word_total,
+        "name_false_positives": dict(sorted(name_fps.items())),
+        "misses": real_eval._misses(everything, ids, labels, ours),
+        "by_stratum": {s: real_eval._score(rows(ours, which)) for s, which in sorted(by_stratum.items())},
+        "throughput_ratio": round(ours_rate / theirs_rate, 3),
+        "labels_sha256": labels_digest(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("sample", "sheet"))
+    parser.add_argument("--csv", help=f"the dump's reddit_wsb.csv (default ${ENV})")
+    parser.add_argument("--out", help="sheet: a folder for the labellers' parts (keep it outside the project)")
+    parser.add_argument("--parts", type=int, default=3, help="sheet: how many labellers")
+    args = parser.parse_args(argv)
+    posts = read_dump(csv_path(args.csv))
+    if args.command == "sample":
+        rows = sample(posts)
+        IDS.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
+        for key, n in sorted(Counter(r["stratum"] for r in rows).items()):
+            print(key, n, sep="\t")
+        print(f"{len(rows)} texts -> {IDS}", file=sys.stderr)
+        return
+    from datetime import UTC, datetime
+
+    out = Path(args.out or "other_period_sheet")
+    out.mkdir(parents=True, exist_ok=True)
+    rows = load_ids()
+    for part in range(args.parts):
+        with (out / f"part{part + 1}.jsonl").open("w", encoding="utf-8") as f:
+            for r in rows[part :: args.parts]:
+                t = posts[r["id"]]
+                day = datetime.fromtimestamp(t.created_utc, UTC).strftime("%Y-%m-%d")
+                f.write(json.dumps({"id": t.id, "date": day, "text": t.text, "thread_title": ""}) + "\n")
+    print(f"{len(rows)} texts in {args.parts} parts -> {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

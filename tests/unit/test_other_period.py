@@ -1,0 +1,60 @@
+"""The other period's set: the dump read as the labellers saw it (a comment row is its body
+alone), drawn the same way every time, and scored only from a dump that is there."""
+
+import csv
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from eval.tickers import other_period
+
+ROWS = [  # our own words, in the dump's columns
+    {"title": "Comment", "id": "abcdefg", "created": "1642791000.0", "body": "holding my calls into earnings"},
+    {"title": "Thoughts on the Fed", "id": "abcdef", "created": "1642792000.0", "body": ""},
+    {"title": "Comment", "id": "bcdefgh", "created": "1642793000.0", "body": ""},  # nothing to read
+    {"title": "Thoughts on the Fed", "id": "abcdef", "created": "1642792000.0", "body": "a copy"},
+]
+
+
+def write(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.DictWriter(f, fieldnames=["title", "score", "id", "url", "comms_num", "created", "body", "timestamp"])
+        out.writeheader()
+        out.writerows({"score": "1", "url": "", "comms_num": "0", "timestamp": "", **r} for r in rows)
+    return path
+
+
+def test_a_comment_is_its_body_and_a_post_its_title_then_body_each_once(tmp_path: Path) -> None:
+    read = other_period.read_dump(write(tmp_path / "d.csv", ROWS))
+    assert sorted(read) == ["t1_abcdefg", "t3_abcdef"]
+    assert read["t1_abcdefg"].text == "holding my calls into earnings" and read["t1_abcdefg"].kind == "comment"
+    assert read["t3_abcdef"].text == "Thoughts on the Fed" and read["t3_abcdef"].created_utc == 1642792000.0
+
+
+def test_the_draw_is_the_same_every_time_and_takes_each_stratum_s_quota(tmp_path: Path) -> None:
+    rows = [
+        {"title": "Comment", "id": f"c{i:06d}", "created": f"{1642791000 + i}.0", "body": f"plain words number {i}"}
+        for i in range(200)
+    ]
+    lists = [f"GME AMC NOK BB PLTR {i}" for i in range(80)]
+    rows += [{"title": t, "id": f"p{i:05d}", "created": "1642791000.0", "body": ""} for i, t in enumerate(lists)]
+    posts = other_period.read_dump(write(tmp_path / "d.csv", rows))
+    drawn = other_period.sample(posts)
+    assert drawn == other_period.sample(posts)
+    strata = {r["stratum"] for r in drawn}
+    assert strata == {"comment", "list"} and all(r["split"] == "held_out" for r in drawn)
+    assert sum(r["stratum"] == "list" for r in drawn) == other_period.QUOTAS["list"]
+
+
+def test_without_the_dump_nothing_is_scored_and_the_reason_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(other_period.ENV, raising=False)
+    with pytest.raises(other_period.MissingDump, match=other_period.ENV):
+        other_period.csv_path()
+    with pytest.raises(other_period.MissingDump, match="absent"):
+        other_period.csv_path("/nowhere/reddit_wsb.csv")
+
+
+def test_the_labels_are_the_ones_hashed_before_the_extractor_ran() -> None:
+    recorded = other_period.LABELS_HASH.read_text(encoding="utf-8").split()[0]
+    assert hashlib.sha256(other_period.LABELS.read_bytes()).hexdigest() == recorded
