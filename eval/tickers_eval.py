@@ -2,8 +2,9 @@
 its held-out split, see ``eval/tickers/real_eval.py``) and on the template set (a regression
 check), each against ``reticker`` on the same texts in the same run, with throughput.
 
-The real texts are read from ``../shared/data`` (or ``AKLEAO_REAL_DATA``); when they are
-absent the run says so and scores the template set only. Results go to ``eval/out/`` (not
+The real texts are read from ``../shared/data`` (or ``AKLEAO_REAL_DATA``), the other
+period's from its public dump (``AKLEAO_WSB_2022_CSV``); when they are absent the run says
+so and scores what it has. Results go to ``eval/out/`` (not
 tracked); ``--refresh`` writes the committed ``eval/tickers.json`` that the README quotes.
 
 Scoring is per text and per symbol (micro-averaged): a symbol the extractor reports that
@@ -28,7 +29,7 @@ from typing import Any
 import reticker
 
 from common import extraction
-from eval.tickers import real_eval, real_set
+from eval.tickers import other_period, real_eval, real_set
 
 ROOT = Path(__file__).resolve().parent
 TEXTS = ROOT / "tickers" / "texts.jsonl"
@@ -151,6 +152,7 @@ def main() -> None:
         },
     }
     result.update(_real())
+    result.update(_other_period())
     out = COMMITTED if "--refresh" in sys.argv else SCRATCH
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -189,6 +191,25 @@ def _real() -> dict[str, Any]:
     )
     figures["real_labels_sha256"] = real_set.labels_digest()
     return figures
+
+
+def _other_period() -> dict[str, Any]:
+    """The other period's figures (``eval/tickers/other_period.py``), or an empty dict (and a
+    clear message) without its dump."""
+    try:
+        figures = other_period.evaluate(other_period.csv_path())
+    except other_period.MissingDump as exc:
+        print(f"\nother period ({other_period.CORPUS}): NOT SCORED: {exc}", file=sys.stderr)
+        return {}
+    print(
+        f"\nother period ({other_period.CORPUS}, all held out, sha256 {figures['labels_sha256'][:12]}): "
+        f"{figures['texts']} texts  P {figures['precision']:.3f}  R {figures['recall']:.3f}  F1 {figures['f1']:.3f}"
+        f"   reticker F1 {figures['reticker']['f1']:.3f}"
+    )
+    for name, row in figures["by_stratum"].items():
+        print(f"  {name:<12}{row['texts']:>5}  P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}")
+    print(f"  word-like recall {figures['word_like_recall']}, name false positives {figures['name_false_positives']}")
+    return {"real_other_period": figures}
 
 
 if __name__ == "__main__":
