@@ -2,10 +2,11 @@
 
 Not a benchmark: :func:`model` reads the other modules' figures (``e2e``, ``archive`` and
 ``schedule``) after they ran and prices them with :data:`PRICES`, so the monthly bill at
-10k, 100k and 1M items a day moves whenever the measured operations do. Firestore is priced
-per item from the e2e corpus, but for dispatch: the e2e bench replays whole ticks, so
-dispatch is priced as the schedule bench's day of minute ticks at each volume, a cost per
-day whatever the volume. Prices are list prices in
+10k, 100k and 1M items a day moves whenever the measured operations do. Everything is
+priced per item from the e2e corpus but the schedule: the e2e bench replays whole ticks, so
+dispatch's Firestore operations, and dispatch's and fetch's deliveries, are priced as the
+schedule bench's day of minute ticks at each volume (its ticks, and the fetch runs they
+start), a cost per day whatever the volume. Prices are list prices in
 USD, written down with the page they were read from and when; Google changes them, so
 check the current price list before budgeting with these figures. What is not measured per
 item (Cloud Run CPU and memory time, TTL deletes, Firestore storage growth) is left out of
@@ -40,8 +41,10 @@ NOT_PRICED = (
     "Firestore and BigQuery storage growth",
     "network egress",
     "ticker-updates' own size (they carry the counted series, several KB): priced as reddit-items",
-    "fetch's runs at the schedule's rate: priced per item at the e2e corpus's runs per item, more than "
-    "the schedule starts at these volumes (schedule.fetch_runs_per_day_*), so an overestimate",
+    "fetch's Firestore operations at the schedule's rate: priced per item at the e2e corpus's runs per "
+    "item, more than the schedule starts at these volumes (schedule.fetch_runs_per_day_*), so an overestimate",
+    "silence checks while alerts are due (the schedule bench has none active): two alert queries and "
+    "a cursor read per subreddit on a tick that sends",
 )
 
 
@@ -69,6 +72,19 @@ def firestore_per_day(results: Mapping[str, Any], volume: str) -> tuple[float, f
     )
 
 
+def deliveries_per_day(results: Mapping[str, Any], volume: str) -> float:
+    """Push deliveries a day at ``volume``: every function's per item on the e2e corpus but
+    dispatch's and fetch's (the replay's ticks and runs), plus the schedule's: a tick a
+    minute, and the fetch runs they start at that volume."""
+    items = _figure(results, "e2e", "items")
+    replayed = (_figure(results, "e2e", "deliveries_dispatch") + _figure(results, "e2e", "deliveries_fetch")) / items
+    per_item = _figure(results, "e2e", "deliveries_per_item") - replayed
+    scheduled = _figure(results, "schedule", "ticks_per_day") + _figure(
+        results, "schedule", f"fetch_runs_per_day_{volume}"
+    )
+    return VOLUMES[volume] * per_item + scheduled
+
+
 def monthly(results: Mapping[str, Any], volume: str) -> dict[str, float]:
     """USD a month at ``volume`` (a key of :data:`VOLUMES`), by service, after the free tiers."""
     p = PRICES
@@ -79,7 +95,7 @@ def monthly(results: Mapping[str, Any], volume: str) -> dict[str, float]:
     firestore = DAYS_PER_MONTH * (
         reads / 100_000 * p["firestore_read_per_100k"] + writes / 100_000 * p["firestore_write_per_100k"]
     )
-    deliveries = day * _figure(results, "e2e", "deliveries_per_item")
+    deliveries = deliveries_per_day(results, volume)
     message_kb = max(p["pubsub_min_kb"], _figure(results, "archive", "reddit_items_message_bytes") / 1000)
     # each delivery was published once and delivered once: two billed passes of its bytes
     pubsub_gib = DAYS_PER_MONTH * deliveries * 2 * message_kb / 1024 / 1024
@@ -94,7 +110,7 @@ def monthly(results: Mapping[str, Any], volume: str) -> dict[str, float]:
 
 def model(results: Mapping[str, Any]) -> dict[str, Any]:
     """The ``cost`` block of ``bench/results.json``: per volume, USD a month by service, and
-    the Firestore operations per item the schedule's fixed cost makes at that volume."""
+    Firestore operations per item (every function's, dispatch's from the schedule's day)."""
     figures: dict[str, Any] = {f"usd_per_month_{name}_items_a_day": monthly(results, name) for name in VOLUMES}
     for name, n in VOLUMES.items():
         figures[f"firestore_ops_per_item_{name}_items_a_day"] = round(sum(firestore_per_day(results, name)) / n, 3)
@@ -111,6 +127,7 @@ def model(results: Mapping[str, Any]) -> dict[str, Any]:
             for kind in ("reads", "writes")
         },
         "deliveries_per_item": _figure(results, "e2e", "deliveries_per_item"),
+        **{f"deliveries_per_day_{name}": round(deliveries_per_day(results, name), 1) for name in VOLUMES},
         "bigquery_streaming_billed_kb_per_item": _figure(results, "archive", "bigquery_streaming_billed_kb_per_item"),
     }
     return figures

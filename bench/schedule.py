@@ -4,15 +4,17 @@ bench cannot say: it replays whole ticks, every subreddit each.
 
 How: dispatch's ``fan_out`` runs in this process against the Firestore and Pub/Sub emulators,
 the tick's time passed in, so 1,440 ticks take a minute rather than a day. After each tick
-every subreddit it sent is saved the way its fetch run would (the run's id and a pace in the
-cursor), through a client the counter does not see; the run takes no time. Counted:
-dispatch's reads and writes as billed (devtools/firestore_ops.py).
+every subreddit it sent has the two fields dispatch reads of its cursor saved as its fetch
+run would save them (the run's id first among the last ``RUNS_KEPT``, and a pace), through
+a client the counter does not see. Counted: dispatch's reads and writes as billed
+(devtools/firestore_ops.py).
 
-Assumed, not measured: each subreddit writes at a steady pace all day; ``SHARES`` splits a
-volume between the configured subreddits, the first (r/wallstreetbets) half of it; a
-cursor's pace is the subreddit's whole item rate (fetch measures the faster of its two
-listings, so real paces are lower and runs fewer); no alert is active, so the silence
-checks cost their two empty queries a tick.
+Assumed, not measured: each subreddit writes at a steady pace all day; :func:`shares` splits
+a volume between the configured subreddits, the first (r/wallstreetbets) ``BUSIEST_SHARE``
+of it; a cursor's pace is the subreddit's whole item rate (fetch measures the faster of its
+two listings, so real paces are lower and runs fewer); a run saves before the next tick (a
+run still going makes each tick read its cursor again: the reads are a floor); no alert is
+active, so the silence checks of a tick that sends cost their two empty queries.
 """
 
 import os
@@ -27,6 +29,7 @@ from google.cloud import firestore
 from bench.cost import VOLUMES
 from common.adapters import firestore as fs
 from common.entrypoint import Delivery, publisher_for
+from common.ingest import RUNS_KEPT
 from common.messages import ScrapeTick
 from common.settings import DEFAULT_SUBREDDITS, Settings
 
@@ -57,8 +60,10 @@ def a_day(db: firestore.Client, plain: firestore.Client, settings: Settings, ite
             continue
         record = plain.collection(fs.SCHEDULE).document(fs.FETCH_SCHEDULE).get().to_dict() or {}
         for key, run in (record.get("run_ids") or {}).items():
-            if run == run_id:  # fetch saves its cursor: the run's id among its last, and the pace
-                plain.collection(fs.CURSORS).document(key).set({"pace": paces[key], "runs": [run_id]}, merge=True)
+            if run == run_id:  # fetch saves its cursor: the run's id first among its last, and the pace
+                cursor = plain.collection(fs.CURSORS).document(key)
+                last = list((cursor.get().to_dict() or {}).get("runs") or [])
+                cursor.set({"pace": paces[key], "runs": [run_id, *last][:RUNS_KEPT]}, merge=True)
                 runs += 1
     after = fs.totals()
     reads, writes = after.reads - before.reads, after.writes - before.writes
