@@ -1,14 +1,17 @@
-"""A labelled set from another period and source: r/wallstreetbets posts and comments of 18
-to 21 January 2022, from a public dump (``reddit_wsb.csv`` of the GitHub repository
-jcp650/wsb_pipeline-sentiment: title, body, id, created; original punctuation). Every other
+"""A labelled set from another period and source: r/wallstreetbets posts of 18 to 21 January
+2022 and comments of a quarter of an hour on the 21st, from a public dump (``reddit_wsb.csv``
+of the GitHub repository jcp650/wsb_pipeline-sentiment, as of its commit 079b7ef, sha256
+4cb1b9ab…: title, body, id, created, which its scraper took from PRAW's ``created``;
+original punctuation; no authors, no threads). Every other
 labelled text is from December 2020 or May to July 2021, and the rules were tuned on those
 periods' dev split. This set is held out whole: drawn, labelled blind and hashed before the
 extractor ran on it, and no rule is tuned on it. Its figures say how the extractor does on a
 period it has never seen.
 
-The project keeps the ids and labels (``other_period_ids.jsonl``,
-``other_period_labels.jsonl``, ``other_period_labels.sha256``); the texts are read from the
-dump each time (``--csv`` or ``AKLEAO_WSB_2022_CSV``), never committed.
+The project keeps the ids and labels (``other_period_ids.jsonl``, with a hash of each text
+as the labellers read it, ``other_period_labels.jsonl``, ``other_period_labels.sha256``); the
+texts are read from the dump each time (``--csv`` or ``AKLEAO_WSB_2022_CSV``), never
+committed, and a text that is not the one labelled stops the scoring.
 """
 
 import argparse
@@ -44,28 +47,40 @@ def csv_path(given: str | None = None) -> Path:
     path = given or os.environ.get(ENV)
     if not path:
         raise MissingDump(f"set {ENV} (or --csv) to the 2022 dump's reddit_wsb.csv; its texts are never in the project")
-    if not Path(path).exists():
+    if not Path(path).is_file():
         raise MissingDump(f"{path} is absent")
     return Path(path)
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def read_dump(path: Path) -> dict[str, RealText]:
     """Every post and comment with text, by fullname (a row repeated in the dump is kept
     once). The dump gives a comment the title "Comment" and no thread."""
     out: dict[str, RealText] = {}
-    with path.open(newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            body = (row.get("body") or "").strip()
-            title = (row.get("title") or "").strip()
-            if not row.get("id") or not row.get("created"):
-                continue
-            comment = title == "Comment"
-            text = cut(body if comment else f"{title}\n{body}".strip())
-            key = f"{'t1' if comment else 't3'}_{row['id']}"
-            if text:
-                kind = "comment" if comment else "post"
-                out.setdefault(key, RealText(key, CORPUS, kind, float(row["created"]), text, ""))
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                _read_row(row, out)
+    except (UnicodeDecodeError, csv.Error, ValueError) as exc:
+        raise MissingDump(f"{path} is not the dump: {exc}") from exc
     return out
+
+
+def _read_row(row: dict[str, str], out: dict[str, RealText]) -> None:
+    """A row as the labellers read it. Bodies Reddit removed are kept as written (none of the
+    drawn texts has one)."""
+    body = (row.get("body") or "").strip()
+    title = (row.get("title") or "").strip()
+    if row.get("id") and row.get("created"):
+        comment = title == "Comment" and len(row["id"]) == 7  # a post's id has 6 characters
+        text = cut(body if comment else f"{title}\n{body}".strip())
+        key = f"{'t1' if comment else 't3'}_{row['id']}"
+        if text:
+            kind = "comment" if comment else "post"
+            out.setdefault(key, RealText(key, CORPUS, kind, float(row["created"]), text, ""))
 
 
 def sample(posts: dict[str, RealText]) -> list[dict[str, Any]]:
@@ -80,7 +95,16 @@ def sample(posts: dict[str, RealText]) -> list[dict[str, Any]]:
     chosen = []
     for s in sorted(pool):
         for t in rng.sample(pool[s], min(quotas.get(s, 0), len(pool[s]))):
-            chosen.append({"id": t.id, "corpus": CORPUS, "kind": t.kind, "stratum": s, "split": "held_out"})
+            chosen.append(
+                {
+                    "id": t.id,
+                    "corpus": CORPUS,
+                    "kind": t.kind,
+                    "stratum": s,
+                    "split": "held_out",
+                    "text_sha256": text_digest(t.text),
+                }
+            )
     return sorted(chosen, key=lambda r: r["id"])
 
 
@@ -107,10 +131,13 @@ def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
     from common import extraction
     from eval.tickers import real_eval
 
-    posts, labels = read_dump(path), load_labels()
-    ids = [r for r in load_ids() if r["id"] in labels]
+    posts, labels, ids = read_dump(path), load_labels(), load_ids()
+    if unlabelled := [r["id"] for r in ids if r["id"] not in labels]:
+        raise ValueError(f"{len(unlabelled)} texts of the set have no label: the set is scored whole")
     if missing := [r["id"] for r in ids if r["id"] not in posts]:
         raise MissingDump(f"{len(missing)} texts of the set are not in {path}")
+    if changed := [r["id"] for r in ids if text_digest(posts[r["id"]].text) != r["text_sha256"]]:
+        raise MissingDump(f"{len(changed)} texts in {path} are not the ones labelled (e.g. {changed[0]})")
     texts = [posts[r["id"]] for r in ids]
     ours = [set(extraction.symbols(t.text, at=t.created_utc)) for t in texts]
     their = reticker.TickerExtractor()
@@ -140,17 +167,17 @@ def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
             if symbol in real_eval.NAME_LIKE:
                 name_fps[symbol] += 1
     read = [(t.text, t.created_utc) for t in texts]
-    ours_rate = real_eval._rate(lambda: [extraction.symbols(x, at=at) for x, at in read], len(texts), rounds)
-    theirs_rate = real_eval._rate(lambda: [their.extract(t.text) for t in texts], len(texts), rounds)
+    ours_rate = real_eval.fastest_rate(lambda: [extraction.symbols(x, at=at) for x, at in read], len(texts), rounds)
+    theirs_rate = real_eval.fastest_rate(lambda: [their.extract(t.text) for t in texts], len(texts), rounds)
     return {
         "corpus": CORPUS,
-        **real_eval._score(rows(ours, everything)),
-        "reticker": real_eval._score(rows(theirs, everything)),
+        **real_eval.score_rows(rows(ours, everything)),
+        "reticker": real_eval.score_rows(rows(theirs, everything)),
         "word_like_recall": round(word_found / word_total, 4) if word_total else 1.0,
         "word_like_labelled": word_total,
         "name_false_positives": dict(sorted(name_fps.items())),
-        "misses": real_eval._misses(everything, ids, labels, ours),
-        "by_stratum": {s: real_eval._score(rows(ours, which)) for s, which in sorted(by_stratum.items())},
+        "misses": real_eval.spread_of_misses(everything, ids, labels, ours),
+        "by_stratum": {s: real_eval.score_rows(rows(ours, which)) for s, which in sorted(by_stratum.items())},
         "throughput_ratio": round(ours_rate / theirs_rate, 3),
         "labels_sha256": labels_digest(),
     }

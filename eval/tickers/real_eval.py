@@ -28,7 +28,7 @@ def _counts(got: set[str], want: set[str], ignore: set[str]) -> tuple[int, int, 
     return len(got & want), len(got - want), len(want - got)
 
 
-def _score(rows: list[tuple[set[str], set[str], set[str]]]) -> dict[str, Any]:
+def score_rows(rows: list[tuple[set[str], set[str], set[str]]]) -> dict[str, Any]:
     tp = fp = fn = 0
     for got, want, ignore in rows:
         a, b, c = _counts(got, want, ignore)
@@ -58,7 +58,7 @@ def _zipf() -> dict[str, float]:
     return _ZIPF
 
 
-def _rate(run: Callable[[], object], n: int, rounds: int) -> float:
+def fastest_rate(run: Callable[[], object], n: int, rounds: int) -> float:
     best = 0.0
     for _ in range(rounds):
         start = time.perf_counter()
@@ -119,9 +119,9 @@ def evaluate(data: str | None = None, *, rounds: int = 15, verbose: bool = False
     result: dict[str, Any] = {}
     for key, idx in sorted(per.items()):
         result[key] = {
-            "ours": _score(rows_for(idx, ours)),
-            "learned": _score(rows_for(idx, learned)),
-            "reticker": _score(rows_for(idx, theirs)),
+            "ours": score_rows(rows_for(idx, ours)),
+            "learned": score_rows(rows_for(idx, learned)),
+            "reticker": score_rows(rows_for(idx, theirs)),
         }
 
     held = per["held_out"]
@@ -143,14 +143,14 @@ def evaluate(data: str | None = None, *, rounds: int = 15, verbose: bool = False
         "labelled": ambiguous_total,
     }
     result["held_out_name_false_positives"] = dict(sorted(name_fps.items()))
-    result["held_out_misses"] = _misses(held, ids, labels, ours)
+    result["held_out_misses"] = spread_of_misses(held, ids, labels, ours)
     result["held_out_roles"] = _roles(held, ids, labels, inputs)
 
     texts = [(text, th, at) for text, th, at in inputs]
-    ours_rate = _rate(
+    ours_rate = fastest_rate(
         lambda: [extraction.symbols(x, thread_symbols=th, at=at) for x, th, at in texts], len(texts), rounds
     )
-    theirs_rate = _rate(lambda: [their.extract(x) for x, _, _ in texts], len(texts), rounds)
+    theirs_rate = fastest_rate(lambda: [their.extract(x) for x, _, _ in texts], len(texts), rounds)
     result["throughput"] = {
         "texts_per_s": round(ours_rate, 1),
         "reticker_texts_per_s": round(theirs_rate, 1),
@@ -192,7 +192,7 @@ def _roles(
     return {k: {"right": right[k], "of": total[k]} for k in total}
 
 
-def _misses(
+def spread_of_misses(
     held: list[int], ids: list[dict[str, Any]], labels: dict[str, dict[str, Any]], ours: list[set[str]]
 ) -> dict[str, Any]:
     """How the held-out misses spread over texts: one long list a reader labelled forty

@@ -3,6 +3,7 @@ alone), drawn the same way every time, and scored only from a dump that is there
 
 import csv
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ ROWS = [  # our own words, in the dump's columns
     {"title": "Thoughts on the Fed", "id": "abcdef", "created": "1642792000.0", "body": ""},
     {"title": "Comment", "id": "bcdefgh", "created": "1642793000.0", "body": ""},  # nothing to read
     {"title": "Thoughts on the Fed", "id": "abcdef", "created": "1642792000.0", "body": "a copy"},
+    {"title": "Comment", "id": "cdefgh", "created": "1642794000.0", "body": "a post so titled"},  # a post's id
 ]
 
 
@@ -27,7 +29,8 @@ def write(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def test_a_comment_is_its_body_and_a_post_its_title_then_body_each_once(tmp_path: Path) -> None:
     read = other_period.read_dump(write(tmp_path / "d.csv", ROWS))
-    assert sorted(read) == ["t1_abcdefg", "t3_abcdef"]
+    assert sorted(read) == ["t1_abcdefg", "t3_abcdef", "t3_cdefgh"]
+    assert read["t3_cdefgh"].text == "Comment\na post so titled"
     assert read["t1_abcdefg"].text == "holding my calls into earnings" and read["t1_abcdefg"].kind == "comment"
     assert read["t3_abcdef"].text == "Thoughts on the Fed" and read["t3_abcdef"].created_utc == 1642792000.0
 
@@ -58,3 +61,49 @@ def test_without_the_dump_nothing_is_scored_and_the_reason_is_given(monkeypatch:
 def test_the_labels_are_the_ones_hashed_before_the_extractor_ran() -> None:
     recorded = other_period.LABELS_HASH.read_text(encoding="utf-8").split()[0]
     assert hashlib.sha256(other_period.LABELS.read_bytes()).hexdigest() == recorded
+
+
+def test_the_set_is_scored_as_the_main_one_and_only_on_the_texts_labelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        {"title": "Comment", "id": "aaaaaaa", "created": "1642791000.0", "body": "Loading up on $GME and $AMC calls"},
+        {"title": "Comment", "id": "bbbbbbb", "created": "1642791000.0", "body": "sold my $TSLA today"},
+    ]
+    dump = write(tmp_path / "d.csv", rows)
+    posts = other_period.read_dump(dump)
+    ids = [
+        {"id": key, "stratum": "cashtag", "split": "held_out", "text_sha256": other_period.text_digest(t.text)}
+        for key, t in sorted(posts.items())
+    ]
+    labels = [  # AMC left out: a miss; TSLA doubtful: neither a hit nor a false positive
+        {"id": "t1_aaaaaaa", "symbols": ["GME", "NOK"], "secondary": [], "doubtful": [], "other": []},
+        {"id": "t1_bbbbbbb", "symbols": ["TSLA"], "secondary": [], "doubtful": ["TSLA"], "other": []},
+    ]
+    (tmp_path / "ids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ids), encoding="utf-8")
+    (tmp_path / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in labels), encoding="utf-8")
+    monkeypatch.setattr(other_period, "IDS", tmp_path / "ids.jsonl")
+    monkeypatch.setattr(other_period, "LABELS", tmp_path / "labels.jsonl")
+    scored = other_period.evaluate(dump, rounds=1)
+    assert (scored["tp"], scored["fp"], scored["fn"]) == (1, 1, 1)  # GME; AMC found unlabelled; NOK missed
+    assert scored["by_stratum"]["cashtag"]["texts"] == 2
+    ids[1]["text_sha256"] = other_period.text_digest("another text")
+    (tmp_path / "ids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ids), encoding="utf-8")
+    with pytest.raises(other_period.MissingDump, match="not the ones labelled"):
+        other_period.evaluate(dump, rounds=1)
+
+
+def test_make_eval_tickers_says_the_set_was_not_scored_without_its_dump(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eval import tickers_eval
+
+    monkeypatch.delenv(other_period.ENV, raising=False)
+    assert tickers_eval._other_period() == {}
+    assert "NOT SCORED" in capsys.readouterr().err
+
+
+def test_the_recorded_figures_are_of_the_labels_committed() -> None:
+    recorded = json.loads((other_period.HERE.parent / "tickers.json").read_text(encoding="utf-8"))
+    assert recorded["real_other_period"]["labels_sha256"] == other_period.labels_digest()
+    assert recorded["real_other_period"]["texts"] == len(other_period.load_ids())
