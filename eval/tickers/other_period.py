@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from eval.tickers.real_set import RealText, cut, stratum
+from eval.tickers.real_set import RealText, cut, file_digest, read_rows, stratum
 
 HERE = Path(__file__).resolve().parent
 IDS = HERE / "other_period_ids.jsonl"
@@ -108,20 +108,6 @@ def sample(posts: dict[str, RealText]) -> list[dict[str, Any]]:
     return sorted(chosen, key=lambda r: r["id"])
 
 
-def load_ids() -> list[dict[str, Any]]:
-    with IDS.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def load_labels() -> dict[str, dict[str, Any]]:
-    with LABELS.open(encoding="utf-8") as f:
-        return {row["id"]: row for row in map(json.loads, filter(str.strip, f))}
-
-
-def labels_digest() -> str:
-    return hashlib.sha256(LABELS.read_bytes()).hexdigest()
-
-
 def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
     """The whole set scored as the held-out split is (``real_eval``): a ``doubtful`` or
     ``other`` symbol found is neither a hit nor a false positive. Each text is read alone with
@@ -131,7 +117,8 @@ def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
     from common import extraction
     from eval.tickers import real_eval
 
-    posts, labels, ids = read_dump(path), load_labels(), load_ids()
+    posts, ids = read_dump(path), read_rows(IDS)
+    labels = {row["id"]: row for row in read_rows(LABELS)}
     if unlabelled := [r["id"] for r in ids if r["id"] not in labels]:
         raise ValueError(f"{len(unlabelled)} texts of the set have no label: the set is scored whole")
     if missing := [r["id"] for r in ids if r["id"] not in posts]:
@@ -179,7 +166,7 @@ def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
         "misses": real_eval.spread_of_misses(everything, ids, labels, ours),
         "by_stratum": {s: real_eval.score_rows(rows(ours, which)) for s, which in sorted(by_stratum.items())},
         "throughput_ratio": round(ours_rate / theirs_rate, 3),
-        "labels_sha256": labels_digest(),
+        "labels_sha256": file_digest(LABELS),
     }
 
 
@@ -202,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
 
     out = Path(args.out or "other_period_sheet")
     out.mkdir(parents=True, exist_ok=True)
-    rows = load_ids()
+    rows = read_rows(IDS)
     for part in range(args.parts):
         with (out / f"part{part + 1}.jsonl").open("w", encoding="utf-8") as f:
             for r in rows[part :: args.parts]:

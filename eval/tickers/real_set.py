@@ -163,18 +163,26 @@ def sample(data: Path, round_: int, taken: set[str]) -> list[dict[str, Any]]:
     return sorted(chosen, key=lambda r: (r["corpus"], r["id"]))
 
 
-def load_ids() -> list[dict[str, Any]]:
-    with IDS.open(encoding="utf-8") as f:
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """A JSON-lines file of the set (ids or labels), in order."""
+    with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_ids() -> list[dict[str, Any]]:
+    return read_rows(IDS)
+
+
 def load_labels() -> dict[str, dict[str, Any]]:
-    with LABELS.open(encoding="utf-8") as f:
-        return {row["id"]: row for row in map(json.loads, filter(str.strip, f))}
+    return {row["id"]: row for row in read_rows(LABELS)}
 
 
 def labels_digest() -> str:
-    return hashlib.sha256(LABELS.read_bytes()).hexdigest()
+    return file_digest(LABELS)
 
 
 def hour_batches(

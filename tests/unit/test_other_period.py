@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.tickers import other_period
+from eval.tickers import other_period, real_set
 
 ROWS = [  # our own words, in the dump's columns
     {"title": "Comment", "id": "abcdefg", "created": "1642791000.0", "body": "holding my calls into earnings"},
@@ -105,5 +105,5 @@ def test_make_eval_tickers_says_the_set_was_not_scored_without_its_dump(
 
 def test_the_recorded_figures_are_of_the_labels_committed() -> None:
     recorded = json.loads((other_period.HERE.parent / "tickers.json").read_text(encoding="utf-8"))
-    assert recorded["real_other_period"]["labels_sha256"] == other_period.labels_digest()
-    assert recorded["real_other_period"]["texts"] == len(other_period.load_ids())
+    assert recorded["real_other_period"]["labels_sha256"] == real_set.file_digest(other_period.LABELS)
+    assert recorded["real_other_period"]["texts"] == len(real_set.read_rows(other_period.IDS))
