@@ -43,6 +43,11 @@ class MissingDump(RuntimeError):
     """The dump is not on this machine: the other period's figures cannot be computed."""
 
 
+class WrongDump(ValueError):
+    """The file given is not the dump the set was labelled from: scoring it would measure
+    other texts than the labels describe."""
+
+
 def csv_path(given: str | None = None) -> Path:
     path = given or os.environ.get(ENV)
     if not path:
@@ -64,23 +69,24 @@ def read_dump(path: Path) -> dict[str, RealText]:
         with path.open(newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 _read_row(row, out)
-    except (UnicodeDecodeError, csv.Error, ValueError) as exc:
-        raise MissingDump(f"{path} is not the dump: {exc}") from exc
+    except (csv.Error, ValueError) as exc:
+        raise WrongDump(f"{path} is not the dump: {exc}") from exc
     return out
 
 
-def _read_row(row: dict[str, str], out: dict[str, RealText]) -> None:
+def _read_row(row: dict[str, str | None], out: dict[str, RealText]) -> None:
     """A row as the labellers read it. Bodies Reddit removed are kept as written (none of the
     drawn texts has one)."""
     body = (row.get("body") or "").strip()
     title = (row.get("title") or "").strip()
-    if row.get("id") and row.get("created"):
-        comment = title == "Comment" and len(row["id"]) == 7  # a post's id has 6 characters
+    item_id, created = row.get("id") or "", row.get("created") or ""
+    if item_id and created:
+        comment = title == "Comment" and len(item_id) == 7  # a post's id has 6 characters
         text = cut(body if comment else f"{title}\n{body}".strip())
-        key = f"{'t1' if comment else 't3'}_{row['id']}"
+        key = f"{'t1' if comment else 't3'}_{item_id}"
         if text:
             kind = "comment" if comment else "post"
-            out.setdefault(key, RealText(key, CORPUS, kind, float(row["created"]), text, ""))
+            out.setdefault(key, RealText(key, CORPUS, kind, float(created), text, ""))
 
 
 def sample(posts: dict[str, RealText]) -> list[dict[str, Any]]:
@@ -122,9 +128,9 @@ def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
     if unlabelled := [r["id"] for r in ids if r["id"] not in labels]:
         raise ValueError(f"{len(unlabelled)} texts of the set have no label: the set is scored whole")
     if missing := [r["id"] for r in ids if r["id"] not in posts]:
-        raise MissingDump(f"{len(missing)} texts of the set are not in {path}")
+        raise WrongDump(f"{len(missing)} texts of the set are not in {path}")
     if changed := [r["id"] for r in ids if text_digest(posts[r["id"]].text) != r["text_sha256"]]:
-        raise MissingDump(f"{len(changed)} texts in {path} are not the ones labelled (e.g. {changed[0]})")
+        raise WrongDump(f"{len(changed)} texts in {path} are not the ones labelled (e.g. {changed[0]})")
     texts = [posts[r["id"]] for r in ids]
     ours = [set(extraction.symbols(t.text, at=t.created_utc)) for t in texts]
     their = reticker.TickerExtractor()
@@ -179,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     posts = read_dump(csv_path(args.csv))
     if args.command == "sample":
+        if IDS.exists():
+            raise SystemExit(f"{IDS} holds the labelled draw already: a new draw would not match its labels")
         rows = sample(posts)
         IDS.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
         for key, n in sorted(Counter(r["stratum"] for r in rows).items()):

@@ -63,7 +63,7 @@ def test_the_labels_are_the_ones_hashed_before_the_extractor_ran() -> None:
     assert hashlib.sha256(other_period.LABELS.read_bytes()).hexdigest() == recorded
 
 
-def test_the_set_is_scored_as_the_main_one_and_only_on_the_texts_labelled(
+def test_the_set_is_scored_as_the_main_one_and_only_from_the_texts_labelled(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [
@@ -76,7 +76,7 @@ def test_the_set_is_scored_as_the_main_one_and_only_on_the_texts_labelled(
         {"id": key, "stratum": "cashtag", "split": "held_out", "text_sha256": other_period.text_digest(t.text)}
         for key, t in sorted(posts.items())
     ]
-    labels = [  # AMC left out: a miss; TSLA doubtful: neither a hit nor a false positive
+    labels = [  # AMC not labelled: a false positive; NOK labelled: a miss; TSLA doubtful: neither
         {"id": "t1_aaaaaaa", "symbols": ["GME", "NOK"], "secondary": [], "doubtful": [], "other": []},
         {"id": "t1_bbbbbbb", "symbols": ["TSLA"], "secondary": [], "doubtful": ["TSLA"], "other": []},
     ]
@@ -87,9 +87,15 @@ def test_the_set_is_scored_as_the_main_one_and_only_on_the_texts_labelled(
     scored = other_period.evaluate(dump, rounds=1)
     assert (scored["tp"], scored["fp"], scored["fn"]) == (1, 1, 1)  # GME; AMC found unlabelled; NOK missed
     assert scored["by_stratum"]["cashtag"]["texts"] == 2
-    ids[1]["text_sha256"] = other_period.text_digest("another text")
+    with pytest.raises(other_period.WrongDump, match="are not in"):
+        other_period.evaluate(write(tmp_path / "short.csv", rows[:1]), rounds=1)
+    changed = [*ids[:1], {**ids[1], "text_sha256": other_period.text_digest("another text")}]
+    (tmp_path / "ids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in changed), encoding="utf-8")
+    with pytest.raises(other_period.WrongDump, match="not the ones labelled"):
+        other_period.evaluate(dump, rounds=1)
     (tmp_path / "ids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ids), encoding="utf-8")
-    with pytest.raises(other_period.MissingDump, match="not the ones labelled"):
+    (tmp_path / "labels.jsonl").write_text(json.dumps(labels[0]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no label"):
         other_period.evaluate(dump, rounds=1)
 
 
