@@ -34,6 +34,13 @@ LABELS_HASH = HERE / "other_period_labels.sha256"
 CORPUS = "wsb-2022-01"
 ENV = "AKLEAO_WSB_2022_CSV"
 SEED = 20261205
+# A dev draw, from the texts the held-out one left: what rules may be tuned on. The dump's
+# lists were all drawn for the held-out set, and most of its hard strata.
+DEV_IDS = HERE / "other_period_dev_ids.jsonl"
+DEV_LABELS = HERE / "other_period_dev_labels.jsonl"
+DEV_LABELS_HASH = HERE / "other_period_dev_labels.sha256"
+DEV_SEED = 20261206
+DEV_QUOTAS = {"url": 40, "ambiguous": 27, "cashtag": 35, "post": 100, "comment": 100}
 # Texts drawn per stratum (real_set.stratum, regexes of its own): the hard strata first, a
 # short one's spare going to plain posts and comments.
 QUOTAS = {"url": 50, "list": 60, "all_caps": 30, "ambiguous": 60, "cashtag": 40, "post": 40, "comment": 40}
@@ -89,12 +96,20 @@ def _read_row(row: dict[str, str | None], out: dict[str, RealText]) -> None:
             out.setdefault(key, RealText(key, CORPUS, kind, float(created), text, ""))
 
 
-def sample(posts: dict[str, RealText]) -> list[dict[str, Any]]:
-    rng = random.Random(SEED)
+def paths(split: str) -> tuple[Path, Path]:
+    """(ids, labels) of a draw: ``held_out`` or ``dev``."""
+    return (IDS, LABELS) if split == "held_out" else (DEV_IDS, DEV_LABELS)
+
+
+def sample(
+    posts: dict[str, RealText], split: str = "held_out", taken: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    rng = random.Random(SEED if split == "held_out" else DEV_SEED)
     pool: dict[str, list[RealText]] = {}
     for t in sorted(posts.values(), key=lambda t: t.id):
-        pool.setdefault(stratum(t), []).append(t)
-    quotas = dict(QUOTAS)
+        if t.id not in taken:
+            pool.setdefault(stratum(t), []).append(t)
+    quotas = dict(QUOTAS if split == "held_out" else DEV_QUOTAS)
     spare = sum(max(0, n - len(pool.get(s, []))) for s, n in quotas.items())
     quotas["post"] += spare - spare // 2
     quotas["comment"] += spare // 2
@@ -107,14 +122,14 @@ def sample(posts: dict[str, RealText]) -> list[dict[str, Any]]:
                     "corpus": CORPUS,
                     "kind": t.kind,
                     "stratum": s,
-                    "split": "held_out",
+                    "split": split,
                     "text_sha256": text_digest(t.text),
                 }
             )
     return sorted(chosen, key=lambda r: r["id"])
 
 
-def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
+def evaluate(path: Path, *, split: str = "held_out", rounds: int = 15) -> dict[str, Any]:
     """The whole set scored as the held-out split is (``real_eval``): a ``doubtful`` or
     ``other`` symbol found is neither a hit nor a false positive. Each text is read alone with
     its time: the dump has no authors (the community context counts authors) and no threads."""
@@ -123,8 +138,9 @@ def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
     from common import extraction
     from eval.tickers import real_eval
 
-    posts, ids = read_dump(path), read_rows(IDS)
-    labels = {row["id"]: row for row in read_rows(LABELS)}
+    ids_path, labels_path = paths(split)
+    posts, ids = read_dump(path), read_rows(ids_path)
+    labels = {row["id"]: row for row in read_rows(labels_path)}
     if unlabelled := [r["id"] for r in ids if r["id"] not in labels]:
         raise ValueError(f"{len(unlabelled)} texts of the set have no label: the set is scored whole")
     if missing := [r["id"] for r in ids if r["id"] not in posts]:
@@ -172,7 +188,7 @@ def evaluate(path: Path, *, rounds: int = 15) -> dict[str, Any]:
         "misses": real_eval.spread_of_misses(everything, ids, labels, ours),
         "by_stratum": {s: real_eval.score_rows(rows(ours, which)) for s, which in sorted(by_stratum.items())},
         "throughput_ratio": round(ours_rate / theirs_rate, 3),
-        "labels_sha256": file_digest(LABELS),
+        "labels_sha256": file_digest(labels_path),
     }
 
 
@@ -182,22 +198,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--csv", help=f"the dump's reddit_wsb.csv (default ${ENV})")
     parser.add_argument("--out", help="sheet: a folder for the labellers' parts (keep it outside the project)")
     parser.add_argument("--parts", type=int, default=3, help="sheet: how many labellers")
+    parser.add_argument("--split", choices=("held_out", "dev"), default="held_out", help="which draw")
     args = parser.parse_args(argv)
     posts = read_dump(csv_path(args.csv))
+    ids_path, _ = paths(args.split)
     if args.command == "sample":
-        if IDS.exists():
-            raise SystemExit(f"{IDS} holds the labelled draw already: a new draw would not match its labels")
-        rows = sample(posts)
-        IDS.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
+        if ids_path.exists():
+            raise SystemExit(f"{ids_path} holds a labelled draw already: a new draw would not match its labels")
+        taken = frozenset(r["id"] for r in read_rows(IDS)) if args.split == "dev" else frozenset()
+        rows = sample(posts, args.split, taken)
+        ids_path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
         for key, n in sorted(Counter(r["stratum"] for r in rows).items()):
             print(key, n, sep="\t")
-        print(f"{len(rows)} texts -> {IDS}", file=sys.stderr)
+        print(f"{len(rows)} texts -> {ids_path}", file=sys.stderr)
         return
     from datetime import UTC, datetime
 
     out = Path(args.out or "other_period_sheet")
     out.mkdir(parents=True, exist_ok=True)
-    rows = read_rows(IDS)
+    rows = read_rows(ids_path)
     for part in range(args.parts):
         with (out / f"part{part + 1}.jsonl").open("w", encoding="utf-8") as f:
             for r in rows[part :: args.parts]:

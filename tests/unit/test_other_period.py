@@ -113,3 +113,15 @@ def test_the_recorded_figures_are_of_the_labels_committed() -> None:
     recorded = json.loads((other_period.HERE.parent / "tickers.json").read_text(encoding="utf-8"))
     assert recorded["real_other_period"]["labels_sha256"] == real_set.file_digest(other_period.LABELS)
     assert recorded["real_other_period"]["texts"] == len(real_set.read_rows(other_period.IDS))
+
+
+def test_the_dev_draw_takes_none_of_the_held_out_texts(tmp_path: Path) -> None:
+    rows = [
+        {"title": "Comment", "id": f"c{i:06d}", "created": f"{1642791000 + i}.0", "body": f"plain words number {i}"}
+        for i in range(300)
+    ]
+    posts = other_period.read_dump(write(tmp_path / "d.csv", rows))
+    held = other_period.sample(posts)
+    dev = other_period.sample(posts, "dev", frozenset(r["id"] for r in held))
+    assert {r["split"] for r in dev} == {"dev"} and not {r["id"] for r in held} & {r["id"] for r in dev}
+    assert dev == other_period.sample(posts, "dev", frozenset(r["id"] for r in held))
