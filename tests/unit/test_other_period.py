@@ -113,6 +113,7 @@ def test_the_recorded_figures_are_of_the_labels_committed() -> None:
     recorded = json.loads((other_period.HERE.parent / "tickers.json").read_text(encoding="utf-8"))
     assert recorded["real_other_period"]["labels_sha256"] == real_set.file_digest(other_period.LABELS)
     assert recorded["real_other_period"]["texts"] == len(real_set.read_rows(other_period.IDS))
+    assert recorded["real_other_period_dev"]["labels_sha256"] == real_set.file_digest(other_period.DEV_LABELS)
 
 
 def test_the_dev_draw_takes_none_of_the_held_out_texts(tmp_path: Path) -> None:
