@@ -4,14 +4,16 @@ of the GitHub repository jcp650/wsb_pipeline-sentiment, as of its commit 079b7ef
 4cb1b9ab…: title, body, id, created, which its scraper took from PRAW's ``created``;
 original punctuation; no authors, no threads). Every other
 labelled text is from December 2020 or May to July 2021, and the rules were tuned on those
-periods' dev split. This set is held out whole: drawn, labelled blind and hashed before the
-extractor ran on it, and no rule is tuned on it. Its figures say how the extractor does on a
-period it has never seen.
+periods' dev split. Its held-out draw (320 texts) is drawn, labelled blind and hashed
+before the extractor ran on it, and no rule is tuned on it: its figures say how the
+extractor does on a period it has never seen. A dev draw (302 texts it left, ``--split
+dev``, labelled the same way) is what rules for this period may be tuned on.
 
 The project keeps the ids and labels (``other_period_ids.jsonl``, with a hash of each text
-as the labellers read it, ``other_period_labels.jsonl``, ``other_period_labels.sha256``); the
-texts are read from the dump each time (``--csv`` or ``AKLEAO_WSB_2022_CSV``), never
-committed, and a text that is not the one labelled stops the scoring.
+as the labellers read it, ``other_period_labels.jsonl``, ``other_period_labels.sha256``, and
+the same ``other_period_dev_*``); the texts are read from the dump each time (``--csv`` or
+``AKLEAO_WSB_2022_CSV``), never committed, and a text that is not the one labelled stops the
+scoring.
 """
 
 import argparse

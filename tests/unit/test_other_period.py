@@ -59,8 +59,12 @@ def test_without_the_dump_nothing_is_scored_and_the_reason_is_given(monkeypatch:
 
 
 def test_the_labels_are_the_ones_hashed_before_the_extractor_ran() -> None:
-    recorded = other_period.LABELS_HASH.read_text(encoding="utf-8").split()[0]
-    assert hashlib.sha256(other_period.LABELS.read_bytes()).hexdigest() == recorded
+    for labels, digest in (
+        (other_period.LABELS, other_period.LABELS_HASH),
+        (other_period.DEV_LABELS, other_period.DEV_LABELS_HASH),
+    ):
+        recorded = digest.read_text(encoding="utf-8").split()[0]
+        assert hashlib.sha256(labels.read_bytes()).hexdigest() == recorded
 
 
 def test_the_set_is_scored_as_the_main_one_and_only_from_the_texts_labelled(
