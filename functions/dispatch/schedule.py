@@ -86,7 +86,8 @@ def due_now(db: firestore.Client, subreddits: Iterable[str], settings: Settings,
                 learnt[key] = final
     sent = due(names, cadence(settings), states, now=now)
     # what a subreddit sent now learnt is its last run's: the next read is of the new one's
-    keep = {k: v for k, v in learnt.items() if k not in {fs.cursor_id(s) for s in sent}}
+    sent_now = {fs.cursor_id(s) for s in sent}
+    keep = {k: v for k, v in learnt.items() if k not in sent_now}
     if keep:
         try:  # lost, the next tick reads those cursors again
             _record(db).set({PACED: keep}, merge=True)
