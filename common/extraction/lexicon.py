@@ -70,7 +70,34 @@ _WELL_KNOWN = _words(
 # ("SPY 600 by Christmas", "HOOD is printing").
 _CAPS_SAFE = _words("SPY HOOD COIN PLUG RIOT SNAP SHOP SNOW EBAY SONY")
 
+# Forum slang that is a listed symbol but no dictionary word, so nothing else marks it as a
+# word in lower case: "fat gainz", "a mortgage refi".
+_SLANG = _words("gainz refi")
+
 _ALWAYS_WORD = _words("AI NOW OPEN ON IT ALL GO CAN FOR ARE REAL LOVE FUN LOW CAT NET GOLD AG")
+
+# Words that are also the market's index fund, as posters type it on a phone ("spy wants to
+# drop so bad", "buy back in spy"): the fund where the market moves right after it, or a
+# trade right next to it; the word ("I spy", "a spy", "spy on them") otherwise.
+_INDEX_WORDS = {"spy": "SPY"}
+# How a post says the market moved, within a few words after the index: "spy is climbing",
+# "spy had moved a dollar", "spy futures just drop".
+_MARKET_MOVES = _words(
+    """
+    drop drops dropped dropping dump dumps dumped dumping climb climbs climbed climbing rise
+    rises rising rose rally rallies rallied rallying moon mooning pump pumps pumped pumping
+    move moves moved moving crash crashes crashed crashing tank tanks tanked tanking rip rips
+    ripped ripping bleed bleeds bleeding dip dips dipped dipping fall falls fell falling futures
+    red green recover recovers recovered bounce bounces bounced gap gapped gaps ath close
+    closed closes open opened opens puts calls
+    """
+)
+_MOVES_WINDOW = 6  # words after the index: "Spy will give us another small rise"
+# Words right before the index that make it the word: "I spy", "a spy", "to spy".
+_SPY_BEFORE = _words("i a an to the russian chinese")
+# ... and right after it: "spy on them", "spy movies".
+_SPY_AFTER = _words("on movie movies film films novel novels thriller game games agency agencies balloon camera plane")
+_INTO = _words("in into")  # "buy back in spy": a position in the fund
 
 # Finance words that make a bare capitalised symbol nearby (about the same clause) a ticker.
 # Matched as whole words through a set: a case-insensitive regex alternation over a window

@@ -31,8 +31,13 @@ from common.extraction.lexicon import (
     _CUE_NUMBER,
     _CUE_WINDOW,
     _GLUE,
+    _INTO,
+    _MARKET_MOVES,
+    _MOVES_WINDOW,
     _NEARBY,
     _PAIR_BEFORE,
+    _SPY_AFTER,
+    _SPY_BEFORE,
     _STRONG,
     _UNLESS_LOUD,
     _WELL_KNOWN,
@@ -95,7 +100,9 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         elif isinstance(what, _Plain):
             if adjacent is None:
                 adjacent = _may_be_adjacent(prose, words)
-            if adjacent:
+            if what.moves:
+                _index_written(prose, word.decode(), what.symbol, found)
+            elif adjacent:
                 _plain_written(prose, word.decode(), what.symbol, found)
             continue
         else:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
@@ -119,6 +126,11 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
                 # or drug name ("GLP-1", "F-150"); a name may go on past an ampersand ("AT&T").
                 if after == "&" and options and prev not in _BAD_BEFORE:
                     _phrase(prose, start, options, found)
+                elif prev == "#" and _hashtag(prose, start, end):
+                    if isinstance(alone, str) and alone != ".":
+                        found[start - 1] = (alone, start - 1, end, "cashtag", 0.9, True)
+                    elif isinstance(alone, int) and alone <= _NEARBY:
+                        found[start - 1] = (token, start - 1, end, "cashtag", 0.9, True)
             elif options and _phrase(prose, start, options, found):
                 pass
             elif isinstance(alone, int):
@@ -154,6 +166,16 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         return list(found.values())
     _drop_parts_and_acronyms(prose, found, u)
     return [found[k] for k in sorted(found)]
+
+
+def _hashtag(prose: str, start: int, end: int) -> bool:
+    """Whether ``#`` before the capitals at ``start`` makes a hashtag of a symbol ("#SRNE get it
+    while it's cheap"), which r/wallstreetbets writes as it writes a cashtag: the "#" stands
+    alone, and the tag ends with the symbol ("#GMEARMY" is some other tag). Only symbols that
+    are no common word: "#WIN" or "#LOVE" says nothing."""
+    before = prose[start - 2] if start >= 2 else " "
+    after = prose[end] if end < len(prose) else " "
+    return not (before.isalnum() or before in "#&/") and not (after.isalnum() or after == "_")
 
 
 def _cashtag_symbols(prose: str, names: dict[str, str]) -> list[str]:
@@ -225,8 +247,38 @@ def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]
     while start >= 0:
         end = start + len(token)
         prev = prose[start - 1] if start else " "
-        if not (prev.isalnum() or prev in "_$/") and _ends_word(prose, end) and _adjacent(prose, start, end, moon=True):
+        if (
+            not (prev.isalnum() or prev in "_$/")
+            and _ends_word(prose, end)
+            and (_adjacent(prose, start, end, moon=True) or (len(token) >= 4 and _near(prose, [], start, end)))
+        ):
             found.setdefault(start, (symbol, start, end, "name", 0.7, True))
+        start = prose.find(token, end)
+
+
+def _index_written(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
+    """The market's index fund typed as the word it also is ("spy wants to drop so bad", "buy
+    back in spy"): the fund where the market moves within a few words after it, or a trade
+    stands right next to it ("in spy": a position); never after "I", "a" or "to", nor
+    before "on" or "movie"."""
+    start = prose.find(token)
+    while start >= 0:
+        end = start + len(token)
+        prev = prose[start - 1] if start else " "
+        if not (prev.isalnum() or prev in _GLUE) and _ends_word(prose, end):
+            before = prose[max(0, start - 12) : start].lower().split()
+            after = prose[end : end + 60].lower().split()[:_MOVES_WINDOW]
+            after = [w.strip(",.:;!?()\"'") for w in after]
+            if (
+                not (before and before[-1] in _SPY_BEFORE)
+                and not (after and after[0] in _SPY_AFTER)
+                and (
+                    not _MARKET_MOVES.isdisjoint(after)
+                    or (before and before[-1] in _INTO)
+                    or _adjacent(prose, start, end)
+                )
+            ):
+                found.setdefault(start, (symbol, start, end, "name", 0.7, True))
         start = prose.find(token, end)
 
 
@@ -255,10 +307,30 @@ def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, 
         while start >= 0:
             end = start + len(spelling)
             prev = prose[start - 1] if start else " "
-            if not (prev.isalnum() or prev in _GLUE) and _ends_word(prose, end):
+            if (
+                not (prev.isalnum() or prev in _GLUE)
+                and _ends_word(prose, end)
+                and not _stripped_url(prose, start, end)
+            ):
                 method = "symbol" if spelling.upper() == symbol else "name"
                 found.setdefault(start, (symbol, start, end, method, 0.85, True))
             start = prose.find(spelling, end)
+
+
+_SQUEEZE = re.compile(r"\s+(?:[A-Za-z]+\s+)?(?:short(?:s|ed)?|sq[ue]{2,}z)", re.IGNORECASE)
+
+
+def _squeeze_next(prose: str, end: int, symbol: str, u: _Universe) -> bool:
+    """Whether a title's first word, a word-like symbol, is the subject of a squeeze ("ROOT
+    SHORT SQEEZE COMING", "BODY SHORT BORROW RATE", "ROOT PERFECT SQUEEEEEZE"): a word that is
+    no everyday one ("BIG SHORT SQUEEZE" is a size)."""
+    return symbol not in u.everyday and symbol not in _ALWAYS_WORD and _SQUEEZE.match(prose, end) is not None
+
+
+def _stripped_url(prose: str, start: int, end: int) -> bool:
+    """Whether the word is a site's domain in a dump that stripped a URL's punctuation
+    ("https www airbnb com h ..."): the link's address, not a mention."""
+    return prose[max(0, start - 4) : start] == "www " or prose.startswith(" com", end)
 
 
 # A run of single capitals: "G M E", "A M C".
@@ -341,6 +413,9 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
             continue
         if (policy < _NEARBY or u.kinds.get(symbol) is _Kind.SOMEWHAT) and _opens_title(prose, start):
             found.setdefault(start, (symbol, start, end, "symbol", 0.8, True))
+            continue
+        if policy == _ADJACENT and _opens_title(prose, start) and _squeeze_next(prose, end, symbol, u):
+            found.setdefault(start, (symbol, start, end, "symbol", 0.75, True))
             continue
         if policy >= _ADJACENT:
             # A word or jargon needs a finance word right next to it: if the text has none at

@@ -34,6 +34,7 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "FB": _words(  # the site, not the company: "the Facebook group", "Facebook ads"
         "group groups page pages ad ads marketplace friends messenger feed dating login profile"
     ),
+    "PYPL": _words("me transfer transfers account accounts payment payments balance"),  # the way to pay
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on"),  # "top query on Google"
@@ -41,7 +42,17 @@ _PREV_SENSE: dict[str, frozenset[str]] = {
     "FB": _words("on"),  # "advertise on Facebook"
     "DM": _words("a my me your the via can pls please"),  # "send me a DM", "you can DM"
     "BK": _words("post pre declare declared declaring file filed filing chapter"),  # "post BK": bankruptcy
+    "IQ": _words("capital"),  # S&P's Capital IQ, a data service
+    "PYPL": _words("via through"),  # "paid via PayPal"
 }
+# Stores and restaurants, named as the place rather than the company: "behind Wendy's", "went
+# to Walmart", "the Walmart parking lot" (the forum's jokes are about working there).
+_PLACE = frozenset({"WEN", "MCD", "WMT", "TGT", "COST", "SBUX", "CMG", "HD", "LOW", "BBY", "KSS", "JWN", "DRI"})
+_PLACE_BEFORE = _words("behind at outside inside into to from in")
+_PLACE_AFTER = _words("dumpster dumpsters parking lot employee employees cashier cashiers manager shift job uniform")
+# Data services cited as a source ("Article from the Morningstar", "according to Morningstar"):
+# named, they are where a figure came from, not the company talked about.
+_SOURCE = frozenset({"MORN", "FDS"})
 _SITE = frozenset({"FB", "GOOGL", "GOOG"})  # names that are also a website, only as named, never as the symbol
 _STANCE = _words("bullish bearish calls puts positions position")  # "bullish on Google": the stock after all
 _WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it ("my DM shares")
@@ -49,7 +60,7 @@ _LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
 _NEAR_SENSE: dict[str, frozenset[str]] = {
     "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
 }
-_OTHER_SENSE = _PLATFORM | _BANK | _NEXT_SENSE.keys() | _PREV_SENSE.keys() | _NEAR_SENSE.keys()
+_OTHER_SENSE = _PLATFORM | _BANK | _PLACE | _SOURCE | _NEXT_SENSE.keys() | _PREV_SENSE.keys() | _NEAR_SENSE.keys()
 _STOCK_NEXT = _words(
     "stock stocks share shares ipo ipos earnings call calls put puts option options valuation price market "
     "s-1 listing lockup short shorts bagholders investors 🚀"
@@ -66,7 +77,8 @@ _BANK_ROLE = _words(  # a bank as analyst or underwriter of someone else's stock
 
 def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
     """Forget mentions that read, in their place, as something else: a broker as the app
-    ("my Robinhood account"), a bank as an analyst ("RBC downgrades BB"), "Google it",
+    ("my Robinhood account"), a bank as an analyst ("RBC downgrades BB"), a store as the place
+    ("behind Wendy's"), a data service as the source ("per Morningstar"), "Google it",
     "TD Ameritrade", Bollinger Bands. A symbol also named as a cashtag stays."""
     cashtagged = {f[0] for f in found.values() if f[3] == "cashtag"}
     for start, f in list(found.items()):
@@ -93,8 +105,10 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             or (bool(before) and before[-1] in _STOCK_BEFORE)
             or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
         )
-        if symbol in _PLATFORM and method == "name":
+        if symbol in (_PLATFORM | _SOURCE) and method == "name":
             drop = drop or not stock_sense
+        if symbol in _PLACE and method == "name" and not stock_sense:
+            drop = drop or (bool(before) and before[-1] in _PLACE_BEFORE) or (bool(after) and after[0] in _PLACE_AFTER)
         if symbol in _BROKER_LETTERS and method == "symbol":
             drop = drop or not (stock_sense or not near.isdisjoint(_BANK_SENSE))
         if symbol in _WORD_SENSE:

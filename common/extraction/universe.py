@@ -16,8 +16,10 @@ from common.extraction.lexicon import (
     _ALWAYS_WORD,
     _ASCII_WORDS,
     _CAPS_SAFE,
+    _INDEX_WORDS,
     _JARGON,
     _NEARBY,
+    _SLANG,
     _SPLIT,
     _STRONG,
     _UNLESS_LOUD,
@@ -33,9 +35,12 @@ _DATA = Path(__file__).resolve().parents[1] / "data"
 # What a word of the text can be (see ``_Universe.words``).
 @dataclass(frozen=True, slots=True)
 class _Plain:
-    """A symbol that is no English word, as typed in lower case or capitalised ("negg")."""
+    """A symbol that is no English word, as typed in lower case or capitalised ("negg"); or,
+    with ``moves``, a word that is also the market's index fund ("spy"), read as the fund
+    where the market moves around it."""
 
     symbol: str
+    moves: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +121,7 @@ def _policy(symbol: str, kind: _Kind) -> int:
 _POSSESSIVE = re.compile(r"['’]s\b")
 
 
-def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup table
+def _load() -> _Universe:  # noqa: PLR0912, PLR0915 - one pass building every lookup table
     names = {row["symbol"]: row["name"] for row in _rows(_DATA / "symbols.csv")}
     listings = Listings.load(_DATA)
     for symbol, name in listings.names.items():
@@ -180,9 +185,17 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
     everyday = frozenset(symbol for symbol in kinds if zipf.get(symbol.lower(), 0.0) >= _EVERYDAY_ZIPF)
     wordlike = frozenset(symbol for symbol in kinds if symbol.lower() in zipf)
     for symbol, kind in kinds.items():
-        if kind is _Kind.DISTINCT and len(symbol) > 2 and symbol.isalpha() and symbol not in wordlike:
+        if (
+            kind is _Kind.DISTINCT
+            and len(symbol) > 2
+            and symbol.isalpha()
+            and symbol not in wordlike
+            and symbol.lower() not in _SLANG
+        ):
             for form in (symbol.lower(), symbol.capitalize()):
                 words.setdefault(form.encode(), _Plain(symbol))
+    for index_form, index in _index_words(kinds):
+        words.setdefault(index_form, index)
     for odd, symbol in _odd_capitals(kinds, wordlike):
         words.setdefault(odd, symbol)
     for shouted, symbol in _shouted_names(capital, zipf):
@@ -192,6 +205,14 @@ def _load() -> _Universe:  # noqa: PLR0912 - one pass building every lookup tabl
 
 _SHOUTED_LETTERS = 5  # "NOKIA": shorter names in capitals are symbols or acronyms
 _SHOUTED_ZIPF = 4.0  # a name this common as a word ("DELTA", "APPLE") is the word in a shouted line (2-5 letters)
+
+
+def _index_words(kinds: Mapping[str, _Kind]) -> Iterator[tuple[bytes, _Plain]]:
+    """The index fund's word in lower case and capitalised ("spy", "Spy")."""
+    for form, symbol in _INDEX_WORDS.items():
+        if symbol in kinds:
+            for spelling in (form, form.capitalize()):
+                yield spelling.encode(), _Plain(symbol, moves=True)
 
 
 def _shouted_names(capital: Mapping[str, str], zipf: Mapping[str, float]) -> Iterator[tuple[bytes, str]]:

@@ -690,3 +690,60 @@ def test_symbols_listed_in_2021_and_2022_are_not_found_before_their_listing() ->
     assert symbols("Solid Power, a competitor of QS, got new funding", at=_at("2021-05-03")) == ["QS"]  # private then
     assert symbols("SPAC NSH (NavSight) plans to merge with BlackSky", at=_at("2021-05-20")) == ["NSH"]
     assert symbols("BlackSky stock and Spire Global shares", at=_at("2021-10-01")) == ["BKSY", "SPIR"]
+    assert symbols("space startups like Planet Labs", at=_at("2021-07-20")) == []  # listed 2021-12
+    assert symbols("Planet Labs shares are cheap", at=_at("2022-03-01")) == ["PL"]
+
+
+def test_a_hashtag_of_a_symbol_is_read_as_a_cashtag() -> None:
+    jan = _at("2022-01-20")
+    assert symbols("#SRNE get it while it's cheap", at=jan) == ["SRNE"]
+    assert symbols("Buy #GME and #Tesla!", at=jan) == ["GME", "TSLA"]
+    assert symbols("#GMEARMY forever", at=jan) == []  # another tag
+    assert symbols("we #WIN, issue#AMD, ##PLTR", at=jan) == []  # a word, glued, doubled
+
+
+def test_spy_typed_as_the_word_is_the_fund_where_the_market_moves() -> None:
+    jan = _at("2022-01-21")
+    assert symbols("Spy wants to drop so bad. Just let it happen", at=jan) == ["SPY"]
+    assert symbols("Spy will give us another small rise MAYBE before it drills", at=jan) == ["SPY"]
+    assert symbols("buy back in spy or whatever", at=jan) == ["SPY"]
+    assert symbols("FD spy puts", at=jan) == ["SPY"]
+    assert symbols("I spy with my little eye something red", at=jan) == []
+    assert symbols("they spy on us while stocks drop", at=jan) == []
+    assert symbols("interested in spy movies that rise above the rest", at=jan) == []
+
+
+def test_popular_etfs_beyond_the_index_funds_are_known() -> None:
+    jan = _at("2022-01-19")
+    assert symbols("IWO PUTS: IWO (Ishares Russell 2000 Growth ETF) holds 1200+ small caps", at=jan) == ["IWO"]
+    assert symbols("All aboard the Silver Bullet $SILJ", at=jan) == ["SILJ"]
+
+
+def test_a_lower_case_symbol_that_is_no_word_needs_a_finance_word_nearby() -> None:
+    june = _at("2021-06-02")
+    assert symbols("Can squeeze like blnk when it got shorted to 6", at=june) == ["BLNK"]
+    assert symbols("blnk blnk, said the cursor", at=june) == []
+    assert symbols("juicy fat gainz and green candles for our portfolio", at=june) == []  # slang
+
+
+def test_a_store_named_as_the_place_and_a_data_service_as_the_source_are_not_the_company() -> None:
+    jan = _at("2022-01-21")
+    assert symbols("bears who live in boxes behind Wendy's", at=jan) == []
+    assert symbols("I got a job at Walmart and bought more GME", at=jan) == ["GME"]
+    assert symbols("Wendy's shares are up after earnings", at=jan) == ["WEN"]
+    assert symbols("only 34 calls were bought, according to Morningstar", at=jan) == []
+    assert symbols("short interest per Capital IQ is 40%", at=jan) == []
+    assert symbols("VENDOR PAYPAL TRANSFERS AVAILABLE", at=jan) == []
+    assert symbols("PayPal stock tanked after earnings", at=jan) == ["PYPL"]
+
+
+def test_a_site_in_a_url_a_dump_stripped_of_punctuation_is_no_mention() -> None:
+    assert symbols("my listing https www airbnb com h xlapt2", at=_at("2021-07-10")) == []
+
+
+def test_a_word_like_symbol_opening_a_squeeze_title_is_its_subject() -> None:
+    june = _at("2021-06-02")
+    assert symbols("ROOT SHORT SQEEZE COMING", at=june) == ["ROOT"]
+    assert symbols("WISH SHORT SQUEEZERS ASSEMBLE", at=june) == ["WISH"]
+    assert symbols("BIG SHORT SQUEEZE INCOMING", at=june) == []  # an everyday word
+    assert symbols("ALL SHORTS MUST COVER", at=june) == []
