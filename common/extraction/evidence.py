@@ -16,6 +16,7 @@ from common.extraction.lexicon import (
     _NEXT_NUMBER,
     _NEXT_WORDS,
     _NUMBER_CUE,
+    _PREV_DEALINGS,
     _PREV_PAIRS,
     _PREV_STRONG,
     _PREV_WORDS,
@@ -123,8 +124,8 @@ def _first_name_word(name: str) -> str:
 
 def _adjacent(text: str, start: int, end: int, *, before: bool = True, moon: bool = False) -> bool:
     """Evidence right next to the word: a following "calls"/"30c"/"shares", "to the moon" (with
-    ``moon``), or a preceding "bought"/"shares of"/"calls on" (only "shares of"-like pairs
-    without ``before``)."""
+    ``moon``), or a preceding "bought"/"shares of"/"calls on"/"deals with" (only "shares
+    of"-like pairs without ``before``)."""
     after = text[end : end + 14].lower().split(None, 1)
     if (after and after[0].strip(",.:;!?") in _NEXT_WORDS) or _NEXT_NUMBER.match(text, end):
         return True
@@ -139,6 +140,7 @@ def _adjacent(text: str, start: int, end: int, *, before: bool = True, moon: boo
         words[-1] in _PREV_WORDS
         or " ".join(words[-2:]) in _PREV_PAIRS
         or (len(words) > 2 and " ".join(words[-3:]) in _PREV_PAIRS)
+        or (" ".join(words[-2:]) in _PREV_DEALINGS and text[start:end] not in _ALWAYS_WORD)
     )
 
 

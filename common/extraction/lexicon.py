@@ -61,6 +61,7 @@ _WELL_KNOWN = _words(
     UVXY SOXL SOXS ARKK TLT GLD SLV USO XLF XLE SMH SOXX IBIT TNA TZA SPXL SPXS SVXY VXX
     BITO MSTU TSLL NVDL CHPT NKLA WKHS GEVO SNDL OCGN ATER BBIG MULN FFIE GNS HKD DWAC CLF
     AG PAAS NEM GOLD SIRI RIG
+    BBBY KOSS NAKD EXPR RKT UWMC CLNE MVIS CRSR SKLZ XELA BNGO CTRM ZOM
     """
 )
 
@@ -158,12 +159,27 @@ _PREV_PAIRS_EXTRA = frozenset(
         "long on",
     )
 )
+# A company's dealings name the other company: "deals with UPS", "our partner GM". Not for the
+# words that are always words: "a partnership with AI companies" is about the technology.
+_PREV_DEALINGS = frozenset(
+    (
+        "deal with",
+        "deals with",
+        "partnership with",
+        "partnered with",
+        "contract with",
+        "contracts with",
+        "agreement with",
+        "merger with",
+        "our partner",
+    )
+)
 _PREV_PAIRS = _PREV_STRONG | _PREV_PAIRS_EXTRA
 # Every word that can make a word-like symbol adjacent evidence, as _ascii_words splits it, in
 # the usual cases: if a text has none of them (and no number), no such symbol in it can pass.
 _ADJACENT_WORDS = frozenset(
     v.encode()
-    for phrase in (*_NEXT_WORDS, *_NEXT_EVENTS, *_PREV_WORDS, *_PREV_PAIRS, "moon")
+    for phrase in (*_NEXT_WORDS, *_NEXT_EVENTS, *_PREV_WORDS, *_PREV_PAIRS, *_PREV_DEALINGS, "moon")
     for w in phrase.replace("'", " ").split()
     for v in (w, w.title(), w.upper())
 )

@@ -747,3 +747,15 @@ def test_a_word_like_symbol_opening_a_squeeze_title_is_its_subject() -> None:
     assert symbols("WISH SHORT SQUEEZERS ASSEMBLE", at=june) == ["WISH"]
     assert symbols("BIG SHORT SQUEEZE INCOMING", at=june) == []  # an everyday word
     assert symbols("ALL SHORTS MUST COVER", at=june) == []
+
+
+def test_a_company_named_in_another_companys_dealings_is_a_ticker() -> None:
+    june = _at("2021-06-02")
+    assert symbols("orders pending and deals with UPS and Ryder on the books", at=june) == ["UPS"]
+    assert symbols("Did our partner GM persuade him?", at=june) == ["GM"]
+    assert symbols("a partnership with AI companies", at=june) == []  # always a word
+    assert symbols("Consumer Discretionary Penn National Gaming Inc PENN 4 31", at=june) == ["PENN"]  # its old name
+
+
+def test_the_meme_stocks_of_2021_count_bare_in_a_shouting_title() -> None:
+    assert symbols("A STORY ABOUT BBBY AS TOLD BY BILLIONS", at=_at("2021-06-20")) == ["BBBY"]
