@@ -27,8 +27,8 @@ def _words(spaced: str) -> frozenset[str]:
 # symbols in 2020-22 (gone_before_2022.csv), when a bare one is the term far more often; the
 # last, what a squeeze post abbreviates (short interest, trailing twelve months, cost to
 # borrow, annual recurring revenue, the Depository Trust Company, Regulation SHO, an annual
-# general meeting, machine learning, average true range), and two that are mostly something
-# else (an apartment, a hacking group or a crypto token; Silicon Valley).
+# general meeting, machine learning, average true range), and three that are mostly something
+# else (an apartment, a hacking group or a crypto token; Silicon Valley; the mainstream media).
 _JARGON = _words(
     """
     DD YOLO CEO CFO CTO COO CIO EPS ATH ATL IMO IMHO USA US UK EU IPO ETF SEC FDA GDP CPI PPI
@@ -42,7 +42,7 @@ _JARGON = _words(
     OCC HF DRS BRRR OG OI ISO FD FDS ASX TSX TSXV LSE HKEX AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY
     DYOR DAX APAC CC GPT LLM
     APY ACH IRR CMO NAV RVI HRC
-    SI TTM CTB ARR DTC SHO AGM ML ATR APT SV
+    SI TTM CTB ARR DTC SHO AGM ML ATR APT SV MSM
     """
 )
 

@@ -35,6 +35,9 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
         "group groups page pages ad ads marketplace friends messenger feed dating login profile"
     ),
     "PYPL": _words("me transfer transfers account accounts payment payments balance"),  # the way to pay
+    "OLED": _words("display displays tv tvs screen screens panel panels"),  # the technology: "LG CX OLED TV"
+    "RTX": _words("card cards gpu gpus graphics acceleration 2060 2070 2080 3060 3070 3080 3090 4070 4080 4090"),
+    "IR": _words("day days event events department team website page contact"),  # investor relations
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on"),  # "top query on Google"
@@ -59,6 +62,8 @@ _WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it
 _LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
 _NEAR_SENSE: dict[str, frozenset[str]] = {
     "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
+    # BYD the Chinese carmaker (traded over the counter as BYDDF), not Boyd Gaming
+    "BYD": _words("vehicle vehicles ev evs car cars electric china chinese buffett battery batteries automaker"),
 }
 _OTHER_SENSE = _PLATFORM | _BANK | _PLACE | _SOURCE | _NEXT_SENSE.keys() | _PREV_SENSE.keys() | _NEAR_SENSE.keys()
 _STOCK_NEXT = _words(

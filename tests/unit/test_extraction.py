@@ -759,3 +759,13 @@ def test_a_company_named_in_another_companys_dealings_is_a_ticker() -> None:
 
 def test_the_meme_stocks_of_2021_count_bare_in_a_shouting_title() -> None:
     assert symbols("A STORY ABOUT BBBY AS TOLD BY BILLIONS", at=_at("2021-06-20")) == ["BBBY"]
+
+
+def test_a_symbol_naming_a_technology_or_a_term_where_it_stands_is_not_the_company() -> None:
+    june = _at("2021-06-02")
+    assert symbols("the second largest share for OLED display driver chips", at=june) == []
+    assert symbols("game creation with rtx acceleration", at=june) == []
+    assert symbols("IR day for PRPL on 06 29", at=june) == ["PRPL"]
+    assert symbols("BYD makes electric vehicles in China", at=june) == []  # the carmaker, not Boyd Gaming
+    assert symbols("if the vaccine does hit the MSM we squeeze", at=june) == []  # the mainstream media
+    assert symbols("OLED calls are cheap", at=june) == ["OLED"]
