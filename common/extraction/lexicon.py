@@ -4,6 +4,8 @@ Data, not logic: the rules that read these live beside it in the package."""
 
 import enum
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 
 class _Kind(enum.Enum):
@@ -73,14 +75,14 @@ _CAPS_SAFE = _words("SPY HOOD COIN PLUG RIOT SNAP SHOP SNOW EBAY SONY")
 
 # Forum slang that is a listed symbol but no dictionary word, so nothing else marks it as a
 # word in lower case: "fat gainz", "a mortgage refi".
-_SLANG = _words("gainz refi")
+_SLANG = _words("gainz refi stim vaxx")
 
 _ALWAYS_WORD = _words("AI NOW OPEN ON IT ALL GO CAN FOR ARE REAL LOVE FUN LOW CAT NET GOLD AG")
 
 # Words that are also the market's index fund, as posters type it on a phone ("spy wants to
 # drop so bad", "buy back in spy"): the fund where the market moves right after it, or a
 # trade right next to it; the word ("I spy", "a spy", "spy on them") otherwise.
-_INDEX_WORDS = {"spy": "SPY"}
+_INDEX_WORDS: Mapping[str, str] = MappingProxyType({"spy": "SPY"})
 # How a post says the market moved, within a few words after the index: "spy is climbing",
 # "spy had moved a dollar", "spy futures just drop".
 _MARKET_MOVES = _words(
@@ -97,7 +99,12 @@ _MOVES_WINDOW = 6  # words after the index: "Spy will give us another small rise
 # Words right before the index that make it the word: "I spy", "a spy", "to spy".
 _SPY_BEFORE = _words("i a an to the russian chinese")
 # ... and right after it: "spy on them", "spy movies".
-_SPY_AFTER = _words("on movie movies film films novel novels thriller game games agency agencies balloon camera plane")
+_SPY_AFTER = _words(
+    "on movie movies film films novel novels thriller thrillers game games show shows series kids agency agencies "
+    "balloon balloons camera cameras plane planes satellite satellites ring rings"
+)
+# Where the words after the index stop counting: the clause ends.
+_CLAUSE_END = re.compile(r"[.,;!?]")
 _INTO = _words("in into")  # "buy back in spy": a position in the fund
 
 # Finance words that make a bare capitalised symbol nearby (about the same clause) a ticker.
@@ -161,19 +168,13 @@ _PREV_PAIRS_EXTRA = frozenset(
 )
 # A company's dealings name the other company: "deals with UPS", "our partner GM". Not for the
 # words that are always words: "a partnership with AI companies" is about the technology.
+# Not "contract with": a government agency is named so too ("a contract with ICE").
 _PREV_DEALINGS = frozenset(
-    (
-        "deal with",
-        "deals with",
-        "partnership with",
-        "partnered with",
-        "contract with",
-        "contracts with",
-        "agreement with",
-        "merger with",
-        "our partner",
-    )
+    ("deal with", "deals with", "partnership with", "partnered with", "agreement with", "merger with", "our partner")
 )
+# Words that size a squeeze rather than name what is squeezed ("HUGE SHORT SQUEEZE"), when
+# they are symbols too.
+_SQUEEZE_SIZES = _words("HUGE BIG RARE TRUE REAL NEXT GREAT MEGA EPIC MAJOR GIANT MASSIVE INSANE CRAZY NEW FIRST LAST")
 _PREV_PAIRS = _PREV_STRONG | _PREV_PAIRS_EXTRA
 # Every word that can make a word-like symbol adjacent evidence, as _ascii_words splits it, in
 # the usual cases: if a text has none of them (and no number), no such symbol in it can pass.

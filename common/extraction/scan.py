@@ -27,6 +27,7 @@ from common.extraction.lexicon import (
     _BAD_AFTER,
     _BAD_BEFORE,
     _CASHTAG,
+    _CLAUSE_END,
     _CUE_BYTES,
     _CUE_NUMBER,
     _CUE_WINDOW,
@@ -38,6 +39,7 @@ from common.extraction.lexicon import (
     _PAIR_BEFORE,
     _SPY_AFTER,
     _SPY_BEFORE,
+    _SQUEEZE_SIZES,
     _STRONG,
     _UNLESS_LOUD,
     _WELL_KNOWN,
@@ -98,11 +100,12 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             _shouted_name(prose, word.decode(), what.symbol, found)
             continue
         elif isinstance(what, _Plain):
-            if adjacent is None:
-                adjacent = _may_be_adjacent(prose, words)
             if what.moves:
                 _index_written(prose, word.decode(), what.symbol, found)
-            elif adjacent:
+                continue
+            if adjacent is None:
+                adjacent = _may_be_adjacent(prose, words)
+            if adjacent:
                 _plain_written(prose, word.decode(), what.symbol, found)
             continue
         else:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
@@ -127,9 +130,10 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
                 if after == "&" and options and prev not in _BAD_BEFORE:
                     _phrase(prose, start, options, found)
                 elif prev == "#" and _hashtag(prose, start, end):
-                    if isinstance(alone, str) and alone != ".":
-                        found[start - 1] = (alone, start - 1, end, "cashtag", 0.9, True)
-                    elif isinstance(alone, int) and alone <= _NEARBY:
+                    if isinstance(alone, str) and alone != ".":  # "#GME", "#Tesla": as the bare word is read
+                        method = "symbol" if token.upper() == alone else "name"
+                        found[start - 1] = (alone, start - 1, end, method, 0.9, True)
+                    elif isinstance(alone, int) and alone <= _UNLESS_LOUD:
                         found[start - 1] = (token, start - 1, end, "cashtag", 0.9, True)
             elif options and _phrase(prose, start, options, found):
                 pass
@@ -172,7 +176,7 @@ def _hashtag(prose: str, start: int, end: int) -> bool:
     """Whether ``#`` before the capitals at ``start`` makes a hashtag of a symbol ("#SRNE get it
     while it's cheap"), which r/wallstreetbets writes as it writes a cashtag: the "#" stands
     alone, and the tag ends with the symbol ("#GMEARMY" is some other tag). Only symbols that
-    are no common word: "#WIN" or "#LOVE" says nothing."""
+    are no word at all, and names: "#WIN" or "#LOVE" says nothing."""
     before = prose[start - 2] if start >= 2 else " "
     after = prose[end] if end < len(prose) else " "
     return not (before.isalnum() or before in "#&/") and not (after.isalnum() or after == "_")
@@ -241,8 +245,9 @@ def _context_forms(thread_symbols: frozenset[str]) -> tuple[tuple[str, str, bool
 
 def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
     """A symbol that is no English word, written in lower case or capitalised with a trade
-    right next to it ("negg YOLO", "Negg puts", "bought clne"): how people type a ticker on a
-    phone. Jargon and words never: "itm calls" is no ETF."""
+    right next to it ("negg YOLO", "Negg puts", "bought clne") or, from four letters, a
+    finance word nearby ("squeeze like blnk when it got shorted"): how people type a ticker
+    on a phone. Jargon and words never: "itm calls" is no ETF."""
     start = prose.find(token)
     while start >= 0:
         end = start + len(token)
@@ -267,8 +272,8 @@ def _index_written(prose: str, token: str, symbol: str, found: dict[int, _Found]
         prev = prose[start - 1] if start else " "
         if not (prev.isalnum() or prev in _GLUE) and _ends_word(prose, end):
             before = prose[max(0, start - 12) : start].lower().split()
-            after = prose[end : end + 60].lower().split()[:_MOVES_WINDOW]
-            after = [w.strip(",.:;!?()\"'") for w in after]
+            clause = _CLAUSE_END.split(prose[end : end + 60], maxsplit=1)[0]  # "a spy got caught, stocks dropped"
+            after = [w.strip(":()\"'") for w in clause.lower().split()[:_MOVES_WINDOW]]
             if (
                 not (before and before[-1] in _SPY_BEFORE)
                 and not (after and after[0] in _SPY_AFTER)
@@ -317,20 +322,27 @@ def _lower_names(prose: str, spellings: list[tuple[str, str]], found: dict[int, 
             start = prose.find(spelling, end)
 
 
-_SQUEEZE = re.compile(r"\s+(?:[A-Za-z]+\s+)?(?:short(?:s|ed)?|sq[ue]{2,}z)", re.IGNORECASE)
+_SQUEEZE = re.compile(r"\s+(?:[A-Za-z]+\s+)?(?:short(?:s|ed)?\b|sq[ue]{2,}z)", re.IGNORECASE)
 
 
 def _squeeze_next(prose: str, end: int, symbol: str, u: _Universe) -> bool:
     """Whether a title's first word, a word-like symbol, is the subject of a squeeze ("ROOT
-    SHORT SQEEZE COMING", "BODY SHORT BORROW RATE", "ROOT PERFECT SQUEEEEEZE"): a word that is
-    no everyday one ("BIG SHORT SQUEEZE" is a size)."""
-    return symbol not in u.everyday and symbol not in _ALWAYS_WORD and _SQUEEZE.match(prose, end) is not None
+    SHORT SQEEZE COMING", "BODY SHORT BORROW RATE", "ROOT PERFECT SQUEEEEEZE"): not an everyday
+    word, nor a word that sizes the squeeze ("BIG SHORT SQUEEZE", "HUGE SHORT SQUEEZE")."""
+    return (
+        symbol not in u.everyday
+        and symbol not in _ALWAYS_WORD
+        and symbol not in _SQUEEZE_SIZES
+        and _SQUEEZE.match(prose, end) is not None
+    )
 
 
 def _stripped_url(prose: str, start: int, end: int) -> bool:
     """Whether the word is a site's domain in a dump that stripped a URL's punctuation
-    ("https www airbnb com h ..."): the link's address, not a mention."""
-    return prose[max(0, start - 4) : start] == "www " or prose.startswith(" com", end)
+    ("https www airbnb com h ..."): the link's address, not a mention ("gme community" is)."""
+    return prose[max(0, start - 4) : start] == "www " or (
+        prose.startswith(" com", end) and not prose[end + 4 : end + 5].isalnum()
+    )
 
 
 # A run of single capitals: "G M E", "A M C".

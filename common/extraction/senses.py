@@ -34,9 +34,12 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "FB": _words(  # the site, not the company: "the Facebook group", "Facebook ads"
         "group groups page pages ad ads marketplace friends messenger feed dating login profile"
     ),
-    "PYPL": _words("me transfer transfers account accounts payment payments balance"),  # the way to pay
+    "PYPL": _words("me transfer transfers account accounts payment payments"),  # the way to pay
     "OLED": _words("display displays tv tvs screen screens panel panels"),  # the technology: "LG CX OLED TV"
-    "RTX": _words("card cards gpu gpus graphics acceleration 2060 2070 2080 3060 3070 3080 3090 4070 4080 4090"),
+    "RTX": _words(
+        "card cards gpu gpus graphics acceleration 2060 2070 2080 2080ti 3060 3060ti 3070 3070ti 3080 3080ti "
+        "3090 4060 4060ti 4070 4070ti 4080 4090 5070 5080 5090"
+    ),
     "IR": _words("day days event events department team website page contact"),  # investor relations
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
@@ -51,11 +54,17 @@ _PREV_SENSE: dict[str, frozenset[str]] = {
 # Stores and restaurants, named as the place rather than the company: "behind Wendy's", "went
 # to Walmart", "the Walmart parking lot" (the forum's jokes are about working there).
 _PLACE = frozenset({"WEN", "MCD", "WMT", "TGT", "COST", "SBUX", "CMG", "HD", "LOW", "BBY", "KSS", "JWN", "DRI"})
-_PLACE_BEFORE = _words("behind at outside inside into to from in")
+_PLACE_BEFORE = _words("behind outside inside")
+_PLACE_PAIRS = frozenset(
+    ("job at", "work at", "works at", "working at", "worked at", "shift at", "apply at", "applied at", "went to",
+     "go to", "going to", "drove to", "line at", "shopping at", "shop at")
+)  # fmt: skip
 _PLACE_AFTER = _words("dumpster dumpsters parking lot employee employees cashier cashiers manager shift job uniform")
-# Data services cited as a source ("Article from the Morningstar", "according to Morningstar"):
-# named, they are where a figure came from, not the company talked about.
+# Data services cited as a source ("Article from the Morningstar", "according to Morningstar",
+# a credit on a line of its own): there they are where a figure came from, not the company.
 _SOURCE = frozenset({"MORN", "FDS"})
+_SOURCE_BEFORE = _words("per from according via source sources by the")
+_SOURCE_AFTER = _words("data rating ratings analyst analysts report reports says said estimates")
 _SITE = frozenset({"FB", "GOOGL", "GOOG"})  # names that are also a website, only as named, never as the symbol
 _STANCE = _words("bullish bearish calls puts positions position")  # "bullish on Google": the stock after all
 _WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it ("my DM shares")
@@ -110,10 +119,12 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             or (bool(before) and before[-1] in _STOCK_BEFORE)
             or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
         )
-        if symbol in (_PLATFORM | _SOURCE) and method == "name":
+        if symbol in _PLATFORM and method == "name":
             drop = drop or not stock_sense
+        if symbol in _SOURCE and method == "name" and not stock_sense:
+            drop = drop or _cited(prose, start, end, before, after)
         if symbol in _PLACE and method == "name" and not stock_sense:
-            drop = drop or (bool(before) and before[-1] in _PLACE_BEFORE) or (bool(after) and after[0] in _PLACE_AFTER)
+            drop = drop or _a_place(before, after)
         if symbol in _BROKER_LETTERS and method == "symbol":
             drop = drop or not (stock_sense or not near.isdisjoint(_BANK_SENSE))
         if symbol in _WORD_SENSE:
@@ -122,6 +133,25 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             drop = drop or (not stock_sense and not near.isdisjoint(w.encode() for w in _BANK_ROLE))
         if drop:
             del found[start]
+
+
+def _a_place(before: list[str], after: list[str]) -> bool:
+    """Whether a store's name reads as the place: "behind Wendy's", "a job at Walmart", "the
+    Walmart parking lot" (not "invested in Walmart")."""
+    return (
+        (bool(before) and before[-1] in _PLACE_BEFORE)
+        or " ".join(before[-2:]) in _PLACE_PAIRS
+        or (bool(after) and after[0] in _PLACE_AFTER)
+    )
+
+
+def _cited(prose: str, start: int, end: int, before: list[str], after: list[str]) -> bool:
+    """Whether a data service is named as a source: "according to Morningstar", "per
+    FactSet", "Morningstar analysts", or alone on its line as a credit."""
+    line_start = prose.rfind("\n", 0, start) + 1
+    line_end = prose.find("\n", end)
+    alone = not prose[line_start:start].strip() and not prose[end : line_end if line_end >= 0 else len(prose)].strip()
+    return alone or not _SOURCE_BEFORE.isdisjoint(before[-2:]) or (bool(after) and after[0] in _SOURCE_AFTER)
 
 
 _INITIALS = re.compile(r"[A-Za-z][\w'’-]*")

@@ -769,3 +769,22 @@ def test_a_symbol_naming_a_technology_or_a_term_where_it_stands_is_not_the_compa
     assert symbols("BYD makes electric vehicles in China", at=june) == []  # the carmaker, not Boyd Gaming
     assert symbols("if the vaccine does hit the MSM we squeeze", at=june) == []  # the mainstream media
     assert symbols("OLED calls are cheap", at=june) == ["OLED"]
+
+
+def test_the_new_rules_leave_ordinary_sentences_alone() -> None:
+    june = _at("2021-06-10")
+    assert symbols("tsla coming back, gme community is strong", at=june) == ["TSLA", "GME"]  # no URL
+    assert symbols("I invested in Walmart", at=june) == ["WMT"]  # an investment, not the place
+    assert symbols("guidance from Walmart was weak", at=june) == ["WMT"]
+    assert symbols("HUGE SHORT SQUEEZE INCOMING", at=june) == []  # sizes the squeeze
+    assert symbols("CAR SHORTAGE IS HERE", at=june) == []
+    assert symbols("#LUNA to zero", at=june) == []  # a word-like symbol: some other tag
+    assert symbols("#Robinhood sucks", at=june) == []  # the app, read as the name is
+    assert symbols("got my stim, gonna buy calls", at=june) == []  # slang
+    assert symbols("Palantir has a contract with ICE", at=june) == ["PLTR"]  # an agency
+    assert symbols("A corporate spy got caught, stock dropped 5%", at=june) == []  # another clause
+    assert symbols("spy balloons falling", at=june) == []
+    assert symbols("PYPL balance sheet is solid", at=june) == ["PYPL"]
+    assert symbols("Morningstar raised its dividend", at=june) == ["MORN"]  # the company, not a citation
+    assert symbols("LiveWire Ergogenics approval for cannabis cultivation", at=june) == []  # LVWR listed 2022-09
+    assert symbols("EXPR to the moon", at=_at("2025-03-01")) == []  # Express was delisted in 2024
