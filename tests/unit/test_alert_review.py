@@ -50,10 +50,14 @@ def test_the_sheet_guide_names_every_label_and_nothing_the_detector_decides() ->
 
 def test_the_committed_labels_cover_the_committed_key_and_match_their_hash() -> None:
     key = json.loads(alert_review.KEY.read_text())["windows"]
+    read_somewhere: set[str] = set()
     for read in alert_review.reads(json.loads(alert_review.LABELS.read_text())).values():
         assert read["sha256"] == alert_review.labels_hash(read)
-        assert set(read["labels"]) == {w["window"] for w in key}
         assert {v["label"] for v in read["labels"].values()} <= set(alert_review.LABEL_VALUES)
+        read_somewhere |= set(read["labels"])
+    # A read is never edited once hashed: alerts the detector no longer opens keep their
+    # labels, and alerts it opens since are read in a read of their own.
+    assert {w["window"] for w in key} <= read_somewhere
     assert all(set(w) == {"window", "symbol", "at", "kind", "posts", "removed", "item_ids"} for w in key)  # no text
 
 
