@@ -130,11 +130,13 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
                 if after == "&" and options and prev not in _BAD_BEFORE:
                     _phrase(prose, start, options, found)
                 elif prev == "#" and _hashtag(prose, start, end):
-                    if isinstance(alone, str) and alone != ".":  # "#GME", "#Tesla": as the bare word is read
+                    # "#GME", "#SRNE", "#Tesla": read as the bare word would be, never as a cashtag
+                    # (a tag counts in no cashtag stuffing, and an unlisted one is no ticker)
+                    if isinstance(alone, str) and alone != ".":
                         method = "symbol" if token.upper() == alone else "name"
                         found[start - 1] = (alone, start - 1, end, method, 0.9, True)
                     elif isinstance(alone, int) and alone <= _UNLESS_LOUD:
-                        found[start - 1] = (token, start - 1, end, "cashtag", 0.9, True)
+                        found[start - 1] = (token, start - 1, end, "symbol", 0.9, True)
             elif options and _phrase(prose, start, options, found):
                 pass
             elif isinstance(alone, int):
@@ -247,7 +249,8 @@ def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]
     """A symbol that is no English word, written in lower case or capitalised with a trade
     right next to it ("negg YOLO", "Negg puts", "bought clne") or, from four letters, a
     finance word nearby ("squeeze like blnk when it got shorted"): how people type a ticker
-    on a phone. Jargon and words never: "itm calls" is no ETF."""
+    on a phone. Jargon and words never: "itm calls" is no ETF. Called only for a text with
+    some trade word or options number in it (``_may_be_adjacent``)."""
     start = prose.find(token)
     while start >= 0:
         end = start + len(token)

@@ -63,7 +63,7 @@ _PLACE_AFTER = _words("dumpster dumpsters parking lot employee employees cashier
 # Data services cited as a source ("Article from the Morningstar", "according to Morningstar",
 # a credit on a line of its own): there they are where a figure came from, not the company.
 _SOURCE = frozenset({"MORN", "FDS"})
-_SOURCE_BEFORE = _words("per from according via source sources by the")
+_SOURCE_BEFORE = _words("per from according via source sources by")
 _SOURCE_AFTER = _words("data rating ratings analyst analysts report reports says said estimates")
 _SITE = frozenset({"FB", "GOOGL", "GOOG"})  # names that are also a website, only as named, never as the symbol
 _STANCE = _words("bullish bearish calls puts positions position")  # "bullish on Google": the stock after all

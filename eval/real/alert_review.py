@@ -130,7 +130,9 @@ def export(corpus_dir: Path, out: Path, *, unlabelled_only: bool = False, from_k
         windows = _windows(ages.with_estimated_ages(corpus, ages.corpus_model(corpus)))
     rng = random.Random(SEED)
     rng.shuffle(windows)
-    labelled = set(json.loads(LABELS.read_text())["labels"]) if LABELS.exists() else set()
+    # every read's windows: a window read once is not sent out again
+    found = reads(json.loads(LABELS.read_text())) if LABELS.exists() else {}
+    labelled = {w for read in found.values() for w in read["labels"]}
     salt = secrets.token_hex(8)  # the sheet's ids join nothing in the project: the reader cannot look a kind up
     key, sheet, sheet_ids = [], [], {}
     for w in windows:

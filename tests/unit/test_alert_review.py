@@ -58,7 +58,17 @@ def test_the_committed_labels_cover_the_committed_key_and_match_their_hash() -> 
     # A read is never edited once hashed: alerts the detector no longer opens keep their
     # labels, and alerts it opens since are read in a read of their own.
     assert {w["window"] for w in key} <= read_somewhere
+    labels = json.loads(alert_review.LABELS.read_text())
+    hashes = {name: read["sha256"] for name, read in alert_review.reads(labels).items()}
+    assert {name: hashes.get(name) for name in READS} == READS  # as recorded when each read was imported
     assert all(set(w) == {"window", "symbol", "at", "kind", "posts", "removed", "item_ids"} for w in key)  # no text
+
+
+READS = {  # each read's hash as imported; a new read is added here, an old one never changes
+    "first": "da9a9e156387a13009382e1ecd405e5cce71f198e6cf63ffcf8f0d2f10083019",
+    "second": "ecdb1b8700a680941bbec77efc25dc2afcdbde3448fa02a3ea3755aa3c505842",
+    "third": "051c696e4a316c468dd9c32406dfb7b91e672255ee8136bc9e27d8276a0bd4a7",
+}
 
 
 def test_agreement_counts_windows_both_reads_labelled_alike_per_kind() -> None:

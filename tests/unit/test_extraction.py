@@ -694,9 +694,10 @@ def test_symbols_listed_in_2021_and_2022_are_not_found_before_their_listing() ->
     assert symbols("Planet Labs shares are cheap", at=_at("2022-03-01")) == ["PL"]
 
 
-def test_a_hashtag_of_a_symbol_is_read_as_a_cashtag() -> None:
+def test_a_hashtag_of_a_symbol_is_read_as_the_bare_symbol() -> None:
     jan = _at("2022-01-20")
     assert symbols("#SRNE get it while it's cheap", at=jan) == ["SRNE"]
+    assert [m.method for m in extract("#SRNE and #Tesla", at=jan)] == ["symbol", "name"]  # no cashtag
     assert symbols("Buy #GME and #Tesla!", at=jan) == ["GME", "TSLA"]
     assert symbols("#GMEARMY forever", at=jan) == []  # another tag
     assert symbols("we #WIN, issue#AMD, ##PLTR", at=jan) == []  # a word, glued, doubled
