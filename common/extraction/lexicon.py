@@ -80,11 +80,11 @@ _SLANG = _words("gainz refi stim vaxx")
 _ALWAYS_WORD = _words("AI NOW OPEN ON IT ALL GO CAN FOR ARE REAL LOVE FUN LOW CAT NET GOLD AG")
 
 # Words that are also the market's index fund, as posters type it on a phone ("spy wants to
-# drop so bad", "buy back in spy"): the fund where the market moves right after it, or a
+# dump today", "back in spy next week"): the fund where the market moves right after it, or a
 # trade right next to it; the word ("I spy", "a spy", "spy on them") otherwise.
 _INDEX_WORDS: Mapping[str, str] = MappingProxyType({"spy": "SPY"})
-# How a post says the market moved, within a few words after the index: "spy is climbing",
-# "spy had moved a dollar", "spy futures just drop".
+# How a post says the market moved, within a few words after the index: "spy keeps rising",
+# "spy barely moved", "spy futures dropped".
 _MARKET_MOVES = _words(
     """
     drop drops dropped dropping dump dumps dumped dumping climb climbs climbed climbing rise
@@ -95,7 +95,7 @@ _MARKET_MOVES = _words(
     closed closes open opened opens puts calls
     """
 )
-_MOVES_WINDOW = 6  # words after the index: "Spy will give us another small rise"
+_MOVES_WINDOW = 6  # words after the index: "spy may give us one more rally"
 # Words right before the index that make it the word: "I spy", "a spy", "to spy".
 _SPY_BEFORE = _words("i a an to the russian chinese")
 # ... and right after it: "spy on them", "spy movies".

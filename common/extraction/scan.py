@@ -175,8 +175,8 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
 
 
 def _hashtag(prose: str, start: int, end: int) -> bool:
-    """Whether ``#`` before the capitals at ``start`` makes a hashtag of a symbol ("#SRNE get it
-    while it's cheap"), which r/wallstreetbets writes as it writes a cashtag: the "#" stands
+    """Whether ``#`` before the capitals at ``start`` makes a hashtag of a symbol ("#SRNE looks
+    cheap"), which r/wallstreetbets writes as it writes a cashtag: the "#" stands
     alone, and the tag ends with the symbol ("#GMEARMY" is some other tag). Only symbols that
     are no word at all, and names: "#WIN" or "#LOVE" says nothing."""
     before = prose[start - 2] if start >= 2 else " "
@@ -248,7 +248,7 @@ def _context_forms(thread_symbols: frozenset[str]) -> tuple[tuple[str, str, bool
 def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
     """A symbol that is no English word, written in lower case or capitalised with a trade
     right next to it ("negg YOLO", "Negg puts", "bought clne") or, from four letters, a
-    finance word nearby ("squeeze like blnk when it got shorted"): how people type a ticker
+    finance word nearby ("could squeeze like blnk did once shorted"): how people type a ticker
     on a phone. Jargon and words never: "itm calls" is no ETF. Called only for a text with
     some trade word or options number in it (``_may_be_adjacent``)."""
     start = prose.find(token)
@@ -265,8 +265,8 @@ def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]
 
 
 def _index_written(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
-    """The market's index fund typed as the word it also is ("spy wants to drop so bad", "buy
-    back in spy"): the fund where the market moves within a few words after it, or a trade
+    """The market's index fund typed as the word it also is ("spy wants to dump today", "back
+    in spy next week"): the fund where the market moves within a few words after it, or a trade
     stands right next to it ("in spy": a position); never after "I", "a" or "to", nor
     before "on" or "movie"."""
     start = prose.find(token)
@@ -330,7 +330,7 @@ _SQUEEZE = re.compile(r"\s+(?:[A-Za-z]+\s+)?(?:short(?:s|ed)?\b|sq[ue]{2,}z)", r
 
 def _squeeze_next(prose: str, end: int, symbol: str, u: _Universe) -> bool:
     """Whether a title's first word, a word-like symbol, is the subject of a squeeze ("ROOT
-    SHORT SQEEZE COMING", "BODY SHORT BORROW RATE", "ROOT PERFECT SQUEEEEEZE"): not an everyday
+    SHORT SQUEEZE SOON", "BODY SHORT SELLERS TRAPPED", "ROOT BIGGEST SQUEEZE"): not an everyday
     word, nor a word that sizes the squeeze ("BIG SHORT SQUEEZE", "HUGE SHORT SQUEEZE")."""
     return (
         symbol not in u.everyday
@@ -342,7 +342,7 @@ def _squeeze_next(prose: str, end: int, symbol: str, u: _Universe) -> bool:
 
 def _stripped_url(prose: str, start: int, end: int) -> bool:
     """Whether the word is a site's domain in a dump that stripped a URL's punctuation
-    ("https www airbnb com h ..."): the link's address, not a mention ("gme community" is)."""
+    ("https www airbnb com rooms ..."): the link's address, not a mention ("gme community" is)."""
     return prose[max(0, start - 4) : start] == "www " or (
         prose.startswith(" com", end) and not prose[end + 4 : end + 5].isalnum()
     )

@@ -60,7 +60,7 @@ _PLACE_PAIRS = frozenset(
      "go to", "going to", "drove to", "line at", "shopping at", "shop at")
 )  # fmt: skip
 _PLACE_AFTER = _words("dumpster dumpsters parking lot employee employees cashier cashiers manager shift job uniform")
-# Data services cited as a source ("Article from the Morningstar", "according to Morningstar",
+# Data services cited as a source ("a chart from Morningstar", "according to Morningstar",
 # a credit on a line of its own): there they are where a figure came from, not the company.
 _SOURCE = frozenset({"MORN", "FDS"})
 _SOURCE_BEFORE = _words("per from according via source sources by")

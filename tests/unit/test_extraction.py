@@ -696,7 +696,7 @@ def test_symbols_listed_in_2021_and_2022_are_not_found_before_their_listing() ->
 
 def test_a_hashtag_of_a_symbol_is_read_as_the_bare_symbol() -> None:
     jan = _at("2022-01-20")
-    assert symbols("#SRNE get it while it's cheap", at=jan) == ["SRNE"]
+    assert symbols("#SRNE looks cheap here", at=jan) == ["SRNE"]
     assert [m.method for m in extract("#SRNE and #Tesla", at=jan)] == ["symbol", "name"]  # no cashtag
     assert symbols("Buy #GME and #Tesla!", at=jan) == ["GME", "TSLA"]
     assert symbols("#GMEARMY forever", at=jan) == []  # another tag
@@ -705,10 +705,10 @@ def test_a_hashtag_of_a_symbol_is_read_as_the_bare_symbol() -> None:
 
 def test_spy_typed_as_the_word_is_the_fund_where_the_market_moves() -> None:
     jan = _at("2022-01-21")
-    assert symbols("Spy wants to drop so bad. Just let it happen", at=jan) == ["SPY"]
-    assert symbols("Spy will give us another small rise MAYBE before it drills", at=jan) == ["SPY"]
-    assert symbols("buy back in spy or whatever", at=jan) == ["SPY"]
-    assert symbols("FD spy puts", at=jan) == ["SPY"]
+    assert symbols("Spy wants to dump today, let it", at=jan) == ["SPY"]
+    assert symbols("Spy may give us one more rally before it fades", at=jan) == ["SPY"]
+    assert symbols("I will get back in spy next week", at=jan) == ["SPY"]
+    assert symbols("weekly spy puts", at=jan) == ["SPY"]
     assert symbols("I spy with my little eye something red", at=jan) == []
     assert symbols("they spy on us while stocks drop", at=jan) == []
     assert symbols("interested in spy movies that rise above the rest", at=jan) == []
@@ -716,59 +716,59 @@ def test_spy_typed_as_the_word_is_the_fund_where_the_market_moves() -> None:
 
 def test_popular_etfs_beyond_the_index_funds_are_known() -> None:
     jan = _at("2022-01-19")
-    assert symbols("IWO PUTS: IWO (Ishares Russell 2000 Growth ETF) holds 1200+ small caps", at=jan) == ["IWO"]
-    assert symbols("All aboard the Silver Bullet $SILJ", at=jan) == ["SILJ"]
+    assert symbols("Small caps look weak, so IWO (the Russell 2000 growth fund) is my hedge", at=jan) == ["IWO"]
+    assert symbols("loading $SILJ for the silver move", at=jan) == ["SILJ"]
 
 
 def test_a_lower_case_symbol_that_is_no_word_needs_a_finance_word_nearby() -> None:
     june = _at("2021-06-02")
-    assert symbols("Can squeeze like blnk when it got shorted to 6", at=june) == ["BLNK"]
+    assert symbols("this could squeeze like blnk did once heavily shorted", at=june) == ["BLNK"]
     assert symbols("blnk blnk, said the cursor", at=june) == []
     assert symbols("juicy fat gainz and green candles for our portfolio", at=june) == []  # slang
 
 
 def test_a_store_named_as_the_place_and_a_data_service_as_the_source_are_not_the_company() -> None:
     jan = _at("2022-01-21")
-    assert symbols("bears who live in boxes behind Wendy's", at=jan) == []
+    assert symbols("my cousin sleeps behind Wendy's", at=jan) == []
     assert symbols("I got a job at Walmart and bought more GME", at=jan) == ["GME"]
     assert symbols("Wendy's shares are up after earnings", at=jan) == ["WEN"]
-    assert symbols("only 34 calls were bought, according to Morningstar", at=jan) == []
+    assert symbols("volume was thin, according to Morningstar", at=jan) == []
     assert symbols("short interest per Capital IQ is 40%", at=jan) == []
-    assert symbols("VENDOR PAYPAL TRANSFERS AVAILABLE", at=jan) == []
+    assert symbols("SELLER TAKES PAYPAL TRANSFERS ONLY", at=jan) == []
     assert symbols("PayPal stock tanked after earnings", at=jan) == ["PYPL"]
 
 
 def test_a_site_in_a_url_a_dump_stripped_of_punctuation_is_no_mention() -> None:
-    assert symbols("my listing https www airbnb com h xlapt2", at=_at("2021-07-10")) == []
+    assert symbols("see https www airbnb com rooms 123", at=_at("2021-07-10")) == []
 
 
 def test_a_word_like_symbol_opening_a_squeeze_title_is_its_subject() -> None:
     june = _at("2021-06-02")
-    assert symbols("ROOT SHORT SQEEZE COMING", at=june) == ["ROOT"]
-    assert symbols("WISH SHORT SQUEEZERS ASSEMBLE", at=june) == ["WISH"]
+    assert symbols("ROOT SHORT SQUEEZE SOON", at=june) == ["ROOT"]
+    assert symbols("WISH SHORT SELLERS GET SQUEEZED", at=june) == ["WISH"]
     assert symbols("BIG SHORT SQUEEZE INCOMING", at=june) == []  # an everyday word
     assert symbols("ALL SHORTS MUST COVER", at=june) == []
 
 
 def test_a_company_named_in_another_companys_dealings_is_a_ticker() -> None:
     june = _at("2021-06-02")
-    assert symbols("orders pending and deals with UPS and Ryder on the books", at=june) == ["UPS"]
-    assert symbols("Did our partner GM persuade him?", at=june) == ["GM"]
+    assert symbols("the startup signed deals with UPS last year", at=june) == ["UPS"]
+    assert symbols("our partner GM will build the trucks", at=june) == ["GM"]
     assert symbols("a partnership with AI companies", at=june) == []  # always a word
-    assert symbols("Consumer Discretionary Penn National Gaming Inc PENN 4 31", at=june) == ["PENN"]  # its old name
+    assert symbols("sector table Penn National Gaming Inc PENN 4 31", at=june) == ["PENN"]  # its old name
 
 
 def test_the_meme_stocks_of_2021_count_bare_in_a_shouting_title() -> None:
-    assert symbols("A STORY ABOUT BBBY AS TOLD BY BILLIONS", at=_at("2021-06-20")) == ["BBBY"]
+    assert symbols("THE WHOLE STORY OF BBBY THIS WEEK IN ONE CHART", at=_at("2021-06-20")) == ["BBBY"]
 
 
 def test_a_symbol_naming_a_technology_or_a_term_where_it_stands_is_not_the_company() -> None:
     june = _at("2021-06-02")
-    assert symbols("the second largest share for OLED display driver chips", at=june) == []
-    assert symbols("game creation with rtx acceleration", at=june) == []
-    assert symbols("IR day for PRPL on 06 29", at=june) == ["PRPL"]
+    assert symbols("they make OLED display panels", at=june) == []
+    assert symbols("gaming laptops with rtx acceleration", at=june) == []
+    assert symbols("PRPL holds its IR day next week", at=june) == ["PRPL"]
     assert symbols("BYD makes electric vehicles in China", at=june) == []  # the carmaker, not Boyd Gaming
-    assert symbols("if the vaccine does hit the MSM we squeeze", at=june) == []  # the mainstream media
+    assert symbols("once the MSM picks this up we squeeze", at=june) == []  # the mainstream media
     assert symbols("OLED calls are cheap", at=june) == ["OLED"]
 
 
@@ -787,5 +787,5 @@ def test_the_new_rules_leave_ordinary_sentences_alone() -> None:
     assert symbols("spy balloons falling", at=june) == []
     assert symbols("PYPL balance sheet is solid", at=june) == ["PYPL"]
     assert symbols("Morningstar raised its dividend", at=june) == ["MORN"]  # the company, not a citation
-    assert symbols("LiveWire Ergogenics approval for cannabis cultivation", at=june) == []  # LVWR listed 2022-09
+    assert symbols("LiveWire Ergogenics gets a cannabis license", at=june) == []  # LVWR listed 2022-09
     assert symbols("EXPR to the moon", at=_at("2025-03-01")) == []  # Express was delisted in 2024
