@@ -9,6 +9,7 @@ import re
 from common.extraction.lexicon import (
     _ADJACENT_WORDS,
     _ALWAYS_WORD,
+    _CUE_BYTES,
     _CUE_NUMBER,
     _CUE_WINDOW,
     _CUE_WORDS,
@@ -72,6 +73,13 @@ def _may_be_adjacent(prose: str, words: list[bytes]) -> bool:
         or "moo" in prose
         or "m00" in prose
     )
+
+
+def _may_be_cued(prose: str, words: list[bytes]) -> bool:
+    """Whether anything in the text could be evidence for a word-like symbol anywhere: a trade
+    right next to it (:func:`_may_be_adjacent`) or a finance word or number in its clause
+    (:func:`_near`), which the squeeze of a title and a lower-case symbol read too."""
+    return _may_be_adjacent(prose, words) or not _CUE_BYTES.isdisjoint(words) or _CUE_NUMBER.search(prose) is not None
 
 
 def _named_alongside(text: str, start: int, end: int, name: str) -> bool:

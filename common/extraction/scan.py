@@ -11,6 +11,7 @@ from common.extraction.evidence import (
     _after_subject,
     _ends_word,
     _may_be_adjacent,
+    _may_be_cued,
     _named_alongside,
     _named_before,
     _near,
@@ -86,7 +87,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         return [found[k] for k in sorted(found)]
     bare: list[tuple[str, int, int]] = []
     least = _STRONG  # the least context any bare symbol in ``bare`` needs
-    adjacent: bool | None = None  # whether the text has any word that can be evidence next to a symbol
+    cued: bool | None = None  # whether the text has any word that can be evidence for a word-like symbol
     n = len(prose)
     for word in hits:
         what = known_words[word]
@@ -103,9 +104,9 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             if what.moves:
                 _index_written(prose, word.decode(), what.symbol, found)
                 continue
-            if adjacent is None:
-                adjacent = _may_be_adjacent(prose, words)
-            if adjacent:
+            if cued is None:
+                cued = _may_be_cued(prose, words)
+            if cued:
                 _plain_written(prose, word.decode(), what.symbol, found)
             continue
         else:  # the rarest word of a lower-case name ("gamestop", "tsla", "bank of america")
@@ -158,7 +159,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             start = prose.find(token, end)
     if "$" in prose:
         _cashtags(prose, u.names, found)
-    if bare and (least < _ADJACENT or thread_symbols or found or "(" in prose or _may_be_adjacent(prose, words)):
+    if bare and (least < _ADJACENT or thread_symbols or found or "(" in prose or _may_be_cued(prose, words)):
         refused = _bare_words(prose, words, bare, u, found, thread_symbols)
     else:
         refused = [(symbol, start, start + len(symbol), policy) for symbol, start, policy in bare]

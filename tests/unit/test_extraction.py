@@ -725,6 +725,8 @@ def test_a_lower_case_symbol_that_is_no_word_needs_a_finance_word_nearby() -> No
     assert symbols("this could squeeze like blnk did once heavily shorted", at=june) == ["BLNK"]
     assert symbols("blnk blnk, said the cursor", at=june) == []
     assert symbols("juicy fat gainz and green candles for our portfolio", at=june) == []  # slang
+    # a finance word alone, with no trade word or option beside any symbol, is evidence too
+    assert symbols("blnk revenue grew a lot this quarter", at=june) == ["BLNK"]
 
 
 def test_a_store_named_as_the_place_and_a_data_service_as_the_source_are_not_the_company() -> None:
@@ -748,6 +750,7 @@ def test_a_word_like_symbol_opening_a_squeeze_title_is_its_subject() -> None:
     assert symbols("WISH SHORT SELLERS GET SQUEEZED", at=june) == ["WISH"]
     assert symbols("BIG SHORT SQUEEZE INCOMING", at=june) == []  # an everyday word
     assert symbols("ALL SHORTS MUST COVER", at=june) == []
+    assert symbols("BODY SHORTS TRAPPED", at=_at("2021-07-10")) == ["BODY"]  # no trade word beside it
 
 
 def test_a_company_named_in_another_companys_dealings_is_a_ticker() -> None:
