@@ -123,7 +123,7 @@ demo: setup $(BQ_STAMP) dashboard frontend ## The pipeline on the bundled two-we
 eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/out/ (REFRESH=1: eval/results.json)
 	$(PY) -m eval.synthetic data/replay/default --generate-seed $(or $(EVAL_SEED),11) --out $(if $(REFRESH),eval/results.json,eval/out/results.json)
 
-eval-tickers: setup ## Ticker extraction on the real labelled set (held-out split) and the template set vs reticker (AKLEAO_WSB_2022_CSV: also the January 2022 set); REFRESH=1 rewrites eval/tickers.json
+eval-tickers: setup ## Ticker extraction on the real labelled set (held-out split) and the template set vs reticker (AKLEAO_WSB_2022_CSV, AKLEAO_FINANCE_2024_DIR: also the 2022 and 2024 sets); REFRESH=1 rewrites eval/tickers.json
 	$(PY) -m eval.tickers_eval $(if $(REFRESH),--refresh,)
 
 train-disambiguator: setup ## Retrain the learned ticker disambiguator on the real set's dev split (scikit-learn, requirements-train.txt); writes eval/tickers/disambiguator.json

@@ -3,8 +3,8 @@ its held-out split, see ``eval/tickers/real_eval.py``) and on the template set (
 check), each against ``reticker`` on the same texts in the same run, with throughput.
 
 The real texts are read from ``../shared/data`` (or ``AKLEAO_REAL_DATA``), the other
-period's from its public dump (``AKLEAO_WSB_2022_CSV``); when they are absent the run says
-so and scores what it has. Results go to ``eval/out/`` (not
+periods' from their public dumps (``AKLEAO_WSB_2022_CSV``, ``AKLEAO_FINANCE_2024_DIR``); when
+they are absent the run says so and scores what it has. Results go to ``eval/out/`` (not
 tracked); ``--refresh`` writes the committed ``eval/tickers.json`` that the README quotes.
 
 Scoring is per text and per symbol (micro-averaged): a symbol the extractor reports that
@@ -29,7 +29,7 @@ from typing import Any
 import reticker
 
 from common import extraction
-from eval.tickers import other_period, real_eval, real_set
+from eval.tickers import finance_2024, other_period, real_eval, real_set
 
 ROOT = Path(__file__).resolve().parent
 TEXTS = ROOT / "tickers" / "texts.jsonl"
@@ -152,7 +152,7 @@ def main() -> None:
         },
     }
     result.update(_real())
-    result.update(_other_period() or _recorded_other_period())
+    result.update(_other_periods())
     out = COMMITTED if "--refresh" in sys.argv else SCRATCH
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -193,38 +193,50 @@ def _real() -> dict[str, Any]:
     return figures
 
 
-def _recorded_other_period() -> dict[str, Any]:
-    """On ``--refresh`` without the 2022 dump, the figures recorded before: that set needs a
-    dump few machines have, and a refresh of the others must not drop it unseen."""
+# The dumps from outside the development corpora, each with its key in eval/tickers.json.
+DUMPS = (("real_other_period", other_period.WSB_2022), ("real_finance_2024", finance_2024.FINANCE_2024))
+
+
+def _recorded(key: str, dump: other_period.Dump) -> dict[str, Any]:
+    """On ``--refresh`` without a dump, the figures recorded before: such a set needs a dump
+    few machines have, and a refresh of the others must not drop it unseen."""
     if "--refresh" not in sys.argv or not COMMITTED.exists():
         return {}
     recorded = json.loads(COMMITTED.read_text(encoding="utf-8"))
-    kept = {k: recorded[k] for k in ("real_other_period", "real_other_period_dev") if k in recorded}
+    kept = {k: recorded[k] for k in (key, f"{key}_dev") if k in recorded}
     if kept:
-        print(f"other period ({other_period.CORPUS}): the recorded figures are kept", file=sys.stderr)
+        print(f"{dump.corpus}: the recorded figures are kept", file=sys.stderr)
     return kept
 
 
-def _other_period() -> dict[str, Any]:
-    """The other period's figures (``eval/tickers/other_period.py``), or an empty dict (and a
-    clear message) without its dump."""
+def _other_periods() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, dump in DUMPS:
+        out.update(_scored(key, dump) or _recorded(key, dump))
+    return out
+
+
+def _scored(key: str, dump: other_period.Dump) -> dict[str, Any]:
+    """A dump's figures (``eval/tickers/other_period.py``), or an empty dict (and a clear
+    message) without its dump."""
     try:
-        figures = other_period.evaluate(other_period.csv_path())
+        path = other_period.csv_path(dump=dump)
     except other_period.MissingDump as exc:
-        print(f"\nother period ({other_period.CORPUS}): NOT SCORED: {exc}", file=sys.stderr)
+        print(f"\n{dump.corpus}: NOT SCORED: {exc}", file=sys.stderr)
         return {}
+    figures = other_period.evaluate(path, dump=dump)
     print(
-        f"\nother period ({other_period.CORPUS}, all held out, sha256 {figures['labels_sha256'][:12]}): "
+        f"\n{dump.corpus} (all held out, sha256 {figures['labels_sha256'][:12]}): "
         f"{figures['texts']} texts  P {figures['precision']:.3f}  R {figures['recall']:.3f}  F1 {figures['f1']:.3f}"
         f"   reticker F1 {figures['reticker']['f1']:.3f}"
     )
-    for name, row in figures["by_stratum"].items():
-        print(f"  {name:<12}{row['texts']:>5}  P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}")
+    for name, row in {**figures["by_stratum"], **figures.get("by_corpus", {})}.items():
+        print(f"  {name:<28}{row['texts']:>5}  P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}")
     print(f"  word-like recall {figures['word_like_recall']}, name false positives {figures['name_false_positives']}")
-    dev = other_period.evaluate(other_period.csv_path(), split="dev", rounds=1)
+    dev = other_period.evaluate(path, split="dev", rounds=1, dump=dump)
     print(f"  its dev draw (tuned on): {dev['texts']} texts  P {dev['precision']:.3f}  R {dev['recall']:.3f}")
     keys = ("precision", "recall", "f1", "tp", "fp", "fn", "texts", "labels_sha256")
-    return {"real_other_period": figures, "real_other_period_dev": {k: dev[k] for k in keys}}
+    return {key: figures, f"{key}_dev": {k: dev[k] for k in keys}}
 
 
 if __name__ == "__main__":

@@ -24,27 +24,53 @@ import os
 import random
 import sys
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eval.tickers.real_set import RealText, cut, file_digest, read_rows, stratum
 
 HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Dump:
+    """A public dump from outside the development corpora and how its labelled draws were
+    made: where its texts are read from, the draws' files, seeds and quotas."""
+
+    corpus: str
+    env: str  # names the dump's path on this machine
+    what: str  # the path the variable must name, for the message when it is unset
+    read: Callable[[Path], dict[str, RealText]]
+    ids: Path
+    labels: Path
+    labels_hash: Path
+    dev_ids: Path
+    dev_labels: Path
+    dev_labels_hash: Path
+    seed: int
+    dev_seed: int
+    # Texts drawn per stratum (real_set.stratum, regexes of its own): the hard strata first, a
+    # short one's spare going to plain posts and comments.
+    quotas: dict[str, int] = field(default_factory=dict)
+    dev_quotas: dict[str, int] = field(default_factory=dict)
+
+    def paths(self, split: str) -> tuple[Path, Path]:
+        """(ids, labels) of a draw: ``held_out`` or ``dev``."""
+        return (self.ids, self.labels) if split == "held_out" else (self.dev_ids, self.dev_labels)
+
+
 IDS = HERE / "other_period_ids.jsonl"
 LABELS = HERE / "other_period_labels.jsonl"
 LABELS_HASH = HERE / "other_period_labels.sha256"
 CORPUS = "wsb-2022-01"
 ENV = "AKLEAO_WSB_2022_CSV"
-SEED = 20261205
 # A dev draw, from the texts the held-out one left: what rules may be tuned on. The dump's
 # lists were all drawn for the held-out set, and most of its hard strata.
 DEV_IDS = HERE / "other_period_dev_ids.jsonl"
 DEV_LABELS = HERE / "other_period_dev_labels.jsonl"
 DEV_LABELS_HASH = HERE / "other_period_dev_labels.sha256"
-DEV_SEED = 20261206
-DEV_QUOTAS = {"url": 40, "ambiguous": 27, "cashtag": 35, "post": 100, "comment": 100}
-# Texts drawn per stratum (real_set.stratum, regexes of its own): the hard strata first, a
-# short one's spare going to plain posts and comments.
 QUOTAS = {"url": 50, "list": 60, "all_caps": 30, "ambiguous": 60, "cashtag": 40, "post": 40, "comment": 40}
 
 
@@ -57,11 +83,13 @@ class WrongDump(ValueError):
     other texts than the labels describe."""
 
 
-def csv_path(given: str | None = None) -> Path:
-    path = given or os.environ.get(ENV)
+def csv_path(given: str | None = None, dump: "Dump | None" = None) -> Path:
+    """Where the dump is on this machine: ``given``, else its variable's path."""
+    env, what = (dump.env, dump.what) if dump else (ENV, "the 2022 dump's reddit_wsb.csv")
+    path = given or os.environ.get(env)
     if not path:
-        raise MissingDump(f"set {ENV} (or --csv) to the 2022 dump's reddit_wsb.csv; its texts are never in the project")
-    if not Path(path).is_file():
+        raise MissingDump(f"set {env} (or --csv) to {what}; its texts are never in the project")
+    if not Path(path).exists():
         raise MissingDump(f"{path} is absent")
     return Path(path)
 
@@ -98,20 +126,38 @@ def _read_row(row: dict[str, str | None], out: dict[str, RealText]) -> None:
             out.setdefault(key, RealText(key, CORPUS, kind, float(created), text, ""))
 
 
+WSB_2022 = Dump(
+    corpus=CORPUS,
+    env=ENV,
+    what="the 2022 dump's reddit_wsb.csv",
+    read=read_dump,
+    ids=IDS,
+    labels=LABELS,
+    labels_hash=LABELS_HASH,
+    dev_ids=DEV_IDS,
+    dev_labels=DEV_LABELS,
+    dev_labels_hash=DEV_LABELS_HASH,
+    seed=20261205,
+    dev_seed=20261206,
+    quotas=QUOTAS,
+    dev_quotas={"url": 40, "ambiguous": 27, "cashtag": 35, "post": 100, "comment": 100},
+)
+
+
 def paths(split: str) -> tuple[Path, Path]:
-    """(ids, labels) of a draw: ``held_out`` or ``dev``."""
-    return (IDS, LABELS) if split == "held_out" else (DEV_IDS, DEV_LABELS)
+    """(ids, labels) of the 2022 dump's draw: ``held_out`` or ``dev``."""
+    return WSB_2022.paths(split)
 
 
 def sample(
-    posts: dict[str, RealText], split: str = "held_out", taken: frozenset[str] = frozenset()
+    posts: dict[str, RealText], split: str = "held_out", taken: frozenset[str] = frozenset(), dump: Dump = WSB_2022
 ) -> list[dict[str, Any]]:
-    rng = random.Random(SEED if split == "held_out" else DEV_SEED)
+    rng = random.Random(dump.seed if split == "held_out" else dump.dev_seed)
     pool: dict[str, list[RealText]] = {}
     for t in sorted(posts.values(), key=lambda t: t.id):
         if t.id not in taken:
             pool.setdefault(stratum(t), []).append(t)
-    quotas = dict(QUOTAS if split == "held_out" else DEV_QUOTAS)
+    quotas = dict(dump.quotas if split == "held_out" else dump.dev_quotas)
     spare = sum(max(0, n - len(pool.get(s, []))) for s, n in quotas.items())
     quotas["post"] += spare - spare // 2
     quotas["comment"] += spare // 2
@@ -121,7 +167,7 @@ def sample(
             chosen.append(
                 {
                     "id": t.id,
-                    "corpus": CORPUS,
+                    "corpus": t.corpus,
                     "kind": t.kind,
                     "stratum": s,
                     "split": split,
@@ -131,7 +177,7 @@ def sample(
     return sorted(chosen, key=lambda r: r["id"])
 
 
-def evaluate(path: Path, *, split: str = "held_out", rounds: int = 15) -> dict[str, Any]:
+def evaluate(path: Path, *, split: str = "held_out", rounds: int = 15, dump: Dump = WSB_2022) -> dict[str, Any]:
     """The whole set scored as the held-out split is (``real_eval``): a ``doubtful`` or
     ``other`` symbol found is neither a hit nor a false positive. Each text is read alone with
     its time: the dump has no authors (the community context counts authors) and no threads."""
@@ -140,8 +186,8 @@ def evaluate(path: Path, *, split: str = "held_out", rounds: int = 15) -> dict[s
     from common import extraction
     from eval.tickers import real_eval
 
-    ids_path, labels_path = paths(split)
-    posts, ids = read_dump(path), read_rows(ids_path)
+    ids_path, labels_path = dump.paths(split)
+    posts, ids = dump.read(path), read_rows(ids_path)
     labels = {row["id"]: row for row in read_rows(labels_path)}
     if unlabelled := [r["id"] for r in ids if r["id"] not in labels]:
         raise ValueError(f"{len(unlabelled)} texts of the set have no label: the set is scored whole")
@@ -163,8 +209,10 @@ def evaluate(path: Path, *, split: str = "held_out", rounds: int = 15) -> dict[s
 
     everything = list(range(len(ids)))
     by_stratum: dict[str, list[int]] = {}
+    by_corpus: dict[str, list[int]] = {}
     for i, r in enumerate(ids):
         by_stratum.setdefault(r["stratum"], []).append(i)
+        by_corpus.setdefault(r.get("corpus", dump.corpus), []).append(i)
     word_found = word_total = 0
     name_fps: Counter[str] = Counter()
     for i in everything:
@@ -181,7 +229,7 @@ def evaluate(path: Path, *, split: str = "held_out", rounds: int = 15) -> dict[s
     ours_rate = real_eval.fastest_rate(lambda: [extraction.symbols(x, at=at) for x, at in read], len(texts), rounds)
     theirs_rate = real_eval.fastest_rate(lambda: [their.extract(t.text) for t in texts], len(texts), rounds)
     return {
-        "corpus": CORPUS,
+        "corpus": dump.corpus,
         **real_eval.score_rows(rows(ours, everything)),
         "reticker": real_eval.score_rows(rows(theirs, everything)),
         "word_like_recall": round(word_found / word_total, 4) if word_total else 1.0,
@@ -189,26 +237,31 @@ def evaluate(path: Path, *, split: str = "held_out", rounds: int = 15) -> dict[s
         "name_false_positives": dict(sorted(name_fps.items())),
         "misses": real_eval.spread_of_misses(everything, ids, labels, ours),
         "by_stratum": {s: real_eval.score_rows(rows(ours, which)) for s, which in sorted(by_stratum.items())},
+        **(
+            {"by_corpus": {c: real_eval.score_rows(rows(ours, which)) for c, which in sorted(by_corpus.items())}}
+            if len(by_corpus) > 1
+            else {}
+        ),
         "throughput_ratio": round(ours_rate / theirs_rate, 3),
         "labels_sha256": file_digest(labels_path),
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, dump: Dump = WSB_2022, description: str = __doc__ or "") -> None:
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("command", choices=("sample", "sheet"))
-    parser.add_argument("--csv", help=f"the dump's reddit_wsb.csv (default ${ENV})")
+    parser.add_argument("--csv", help=f"{dump.what} (default ${dump.env})")
     parser.add_argument("--out", help="sheet: a folder for the labellers' parts (keep it outside the project)")
     parser.add_argument("--parts", type=int, default=3, help="sheet: how many labellers")
     parser.add_argument("--split", choices=("held_out", "dev"), default="held_out", help="which draw")
     args = parser.parse_args(argv)
-    posts = read_dump(csv_path(args.csv))
-    ids_path, _ = paths(args.split)
+    posts = dump.read(csv_path(args.csv, dump))
+    ids_path, _ = dump.paths(args.split)
     if args.command == "sample":
         if ids_path.exists():
             raise SystemExit(f"{ids_path} holds a labelled draw already: a new draw would not match its labels")
-        taken = frozenset(r["id"] for r in read_rows(IDS)) if args.split == "dev" else frozenset()
-        rows = sample(posts, args.split, taken)
+        taken = frozenset(r["id"] for r in read_rows(dump.ids)) if args.split == "dev" else frozenset()
+        rows = sample(posts, args.split, taken, dump)
         ids_path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
         for key, n in sorted(Counter(r["stratum"] for r in rows).items()):
             print(key, n, sep="\t")
@@ -216,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     from datetime import UTC, datetime
 
-    out = Path(args.out or "other_period_sheet")
+    out = Path(args.out or f"{dump.corpus}_sheet")
     out.mkdir(parents=True, exist_ok=True)
     rows = read_rows(ids_path)
     for part in range(args.parts):

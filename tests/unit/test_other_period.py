@@ -2,6 +2,7 @@
 alone), drawn the same way every time, and scored only from a dump that is there."""
 
 import csv
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -86,21 +87,20 @@ def test_the_set_is_scored_as_the_main_one_and_only_from_the_texts_labelled(
     ]
     (tmp_path / "ids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ids), encoding="utf-8")
     (tmp_path / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in labels), encoding="utf-8")
-    monkeypatch.setattr(other_period, "IDS", tmp_path / "ids.jsonl")
-    monkeypatch.setattr(other_period, "LABELS", tmp_path / "labels.jsonl")
-    scored = other_period.evaluate(dump, rounds=1)
+    drawn = dataclasses.replace(other_period.WSB_2022, ids=tmp_path / "ids.jsonl", labels=tmp_path / "labels.jsonl")
+    scored = other_period.evaluate(dump, rounds=1, dump=drawn)
     assert (scored["tp"], scored["fp"], scored["fn"]) == (1, 1, 1)  # GME; AMC found unlabelled; NOK missed
     assert scored["by_stratum"]["cashtag"]["texts"] == 2
     with pytest.raises(other_period.WrongDump, match="are not in"):
-        other_period.evaluate(write(tmp_path / "short.csv", rows[:1]), rounds=1)
+        other_period.evaluate(write(tmp_path / "short.csv", rows[:1]), rounds=1, dump=drawn)
     changed = [*ids[:1], {**ids[1], "text_sha256": other_period.text_digest("another text")}]
     (tmp_path / "ids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in changed), encoding="utf-8")
     with pytest.raises(other_period.WrongDump, match="not the ones labelled"):
-        other_period.evaluate(dump, rounds=1)
+        other_period.evaluate(dump, rounds=1, dump=drawn)
     (tmp_path / "ids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ids), encoding="utf-8")
     (tmp_path / "labels.jsonl").write_text(json.dumps(labels[0]) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no label"):
-        other_period.evaluate(dump, rounds=1)
+        other_period.evaluate(dump, rounds=1, dump=drawn)
 
 
 def test_make_eval_tickers_says_the_set_was_not_scored_without_its_dump(
@@ -108,9 +108,11 @@ def test_make_eval_tickers_says_the_set_was_not_scored_without_its_dump(
 ) -> None:
     from eval import tickers_eval
 
-    monkeypatch.delenv(other_period.ENV, raising=False)
-    assert tickers_eval._other_period() == {}
-    assert "NOT SCORED" in capsys.readouterr().err
+    for _, dump in tickers_eval.DUMPS:
+        monkeypatch.delenv(dump.env, raising=False)
+    assert tickers_eval._other_periods() == {}
+    err = capsys.readouterr().err
+    assert all(f"{dump.corpus}: NOT SCORED" in err for _, dump in tickers_eval.DUMPS)
 
 
 def test_the_recorded_figures_are_of_the_labels_committed() -> None:
