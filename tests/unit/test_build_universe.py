@@ -1,11 +1,13 @@
-"""The 2020 snapshot step of ``scripts/build_universe.py``: only shares of companies that left
-before the 2022 base list become ``gone_before_2022.csv`` rows, so a warrant, a fund or a
-surviving issuer's note never turns into a symbol of 2020-22 texts."""
+"""Steps of ``scripts/build_universe.py``: only shares of companies that left before the 2022
+base list become ``gone_before_2022.csv`` rows, so a warrant, a fund or a surviving issuer's
+note never turns into a symbol of 2020-22 texts; the ETFs read from a package are US-listed
+and no English word."""
 
 import csv
 import importlib.util
 import sqlite3
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -92,3 +94,24 @@ def test_a_symbol_listed_again_today_is_todays_company(tmp_path: Path) -> None:
     assert listings.valid("ZEN", None) and listings.valid("ZEN", 1.9e9)
     assert not listings.valid("CCXI", None) and listings.valid("CCXI", 1.62e9)  # 2021-05
     assert listings.names == {"CCXI": "Chemocentryx Inc"}
+
+
+def test_etfs_of_the_package_are_us_listed_funds_whose_symbols_are_no_word(tmp_path: Path) -> None:
+    build = _build_universe()
+    rows = [  # made-up funds, in the package's columns
+        ("united states", "Alpha Sector Fund", "ZQXA", "NYSE"),
+        ("united states", "Beta Moon Fund", "MOON", "NYSE Arca"),  # a word: curated or nothing
+        ("united states", "Gamma Fund", "ZQXB", "OTC Markets"),  # not an exchange
+        ("australia", "Delta Fund", "ZQXC", "Sydney"),
+    ]
+    source = tmp_path / "etfs.csv"
+    with source.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["country", "name", "full_name", "symbol", "stock_exchange"])
+        out.writerows((country, name, name, symbol, exchange) for country, name, symbol, exchange in rows)
+    sdist = tmp_path / "investpy-1.0.8.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        tar.add(source, "investpy-1.0.8/investpy/resources/etfs.csv")
+    etfs = build._investpy_etfs(sdist)
+    assert list(etfs) == ["ZQXA"]
+    assert (etfs["ZQXA"].name, etfs["ZQXA"].kind, etfs["ZQXA"].exchange) == ("Alpha Sector Fund", "etf", "NYSE")
