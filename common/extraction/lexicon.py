@@ -43,7 +43,7 @@ _JARGON = _words(
     MAGA GOP DEM POTUS SCOTUS LFG NOT AND THE EST PST CEST UTC AM PM HQ EPA SEO UI UX DTE PDT
     OCC HF DRS BRRR OG OI ISO FD FDS ASX TSX TSXV LSE HKEX AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY
     DYOR DAX APAC CC GPT LLM
-    APY ACH IRR CMO NAV RVI HRC
+    APY ACH IRR CMO NAV RVI HRC FUD FSD TSP FFR OC
     SI TTM CTB ARR DTC SHO AGM ML ATR APT SV MSM
     """
 )
@@ -194,8 +194,8 @@ _GLUE = frozenset("_$@#/&.-'’")
 # "GME/AMC", "$GLD/IAU": a slash right after a symbol-like word starts the pair's second one
 # ("u/NVDA", "r/GME" and paths stay glued: lower case, or URLs, which are read apart).
 _PAIR_BEFORE = re.compile(r"(?<![\w/.])\$?[A-Z]{2,5}/\Z")
-# ... and just after a match: "GME_YOLO", "AT&T"
-_TAIL_GLUE = frozenset("_&")
+# ... and just after a match: "GME_YOLO", "AT&T", a brand's mark ("VLN®": the product)
+_TAIL_GLUE = frozenset("_&®™")
 _ASCII_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _BAD_BEFORE = frozenset(_ASCII_ALNUM) | _GLUE
 _BAD_AFTER = frozenset(_ASCII_ALNUM) | _TAIL_GLUE

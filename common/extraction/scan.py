@@ -70,6 +70,8 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         prose = _not_prose(text, u, found)
     else:
         prose = text
+    if "icker" in text or "ymbol" in text or "ICKER" in text or "YMBOL" in text:
+        _labelled(text, u, found)
     words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
     if thread_symbols:
         _named_in_context(prose, words, thread_symbols, found)
@@ -152,8 +154,11 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
                 share = f"{token}.{prose[end + 1 : end + 2]}"
                 if share in u.kinds and not prose[end + 2 : end + 3].isalnum():
                     policy = _policy(share, u.kinds[share])
-                    bare.append((share, start, policy))
-                    least = min(least, policy)
+                    if policy == _ACCEPT:  # "BRK.B", "BRK-B": well known, no word
+                        found[start] = (share, start, end + 2, "symbol", 0.85, True)
+                    else:
+                        bare.append((share, start, policy))
+                        least = min(least, policy)
             elif alone:
                 found[start] = (alone, start, end, "symbol" if token.upper() == alone else "name", 0.9, True)
             start = prose.find(token, end)
@@ -173,6 +178,21 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         return list(found.values())
     _drop_parts_and_acronyms(prose, found, u)
     return [found[k] for k in sorted(found)]
+
+
+# "Ticker: M", "Ticker Symbol: APEI", "symbol = TSM": a symbol its writer labels as one.
+_LABELLED = re.compile(
+    r"\b(?:[Tt]icker(?: [Ss]ymbol)?|TICKER(?: SYMBOL)?|[Ss]ymbol|SYMBOL)\s*[:=]\s*\$?([A-Z]{1,5}(?:\.[A-Z])?)(?![\w.])"
+)
+
+
+def _labelled(text: str, u: _Universe, found: dict[int, _Found]) -> None:
+    """A listed symbol right after a label that says it is one, whatever word it also is and
+    even in a code block (a screener's output pasted as code): no other context is needed."""
+    for m in _LABELLED.finditer(text):
+        symbol = m.group(1)
+        if symbol in u.names:
+            found[m.start(1)] = (symbol, m.start(1), m.end(1), "symbol", 0.95, True)
 
 
 def _hashtag(prose: str, start: int, end: int) -> bool:

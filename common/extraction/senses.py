@@ -41,6 +41,7 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
         "3090 4060 4060ti 4070 4070ti 4080 4090 5070 5080 5090"
     ),
     "IR": _words("day days event events department team website page contact"),  # investor relations
+    "AMZN": _words("prime"),  # the subscription: "gym, Amazon Prime and snacks"
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on"),  # "top query on Google"
@@ -71,10 +72,25 @@ _WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it
 _LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
 _NEAR_SENSE: dict[str, frozenset[str]] = {
     "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
-    # BYD the Chinese carmaker (traded over the counter as BYDDF), not Boyd Gaming
-    "BYD": _words("vehicle vehicles ev evs car cars electric china chinese buffett battery batteries automaker"),
 }
-_OTHER_SENSE = _PLATFORM | _BANK | _PLACE | _SOURCE | _NEXT_SENSE.keys() | _PREV_SENSE.keys() | _NEAR_SENSE.keys()
+# ... and anywhere in the text: BYD the Chinese carmaker (traded over the counter as BYDDY),
+# not Boyd Gaming, wherever cars come up ("BYD set up shop here; the lot is full of cars").
+_TEXT_SENSE: dict[str, frozenset[str]] = {
+    "BYD": _words(
+        "vehicle vehicles ev evs car cars electric china chinese buffett battery batteries automaker automakers "
+        "automotive tesla truck trucks pickup byddy byddf"
+    ),
+}
+_OTHER_SENSE = (
+    _PLATFORM
+    | _BANK
+    | _PLACE
+    | _SOURCE
+    | _NEXT_SENSE.keys()
+    | _PREV_SENSE.keys()
+    | _NEAR_SENSE.keys()
+    | _TEXT_SENSE.keys()
+)
 _STOCK_NEXT = _words(
     "stock stocks share shares ipo ipos earnings call calls put puts option options valuation price market "
     "s-1 listing lockup short shorts bagholders investors 🚀"
@@ -114,6 +130,8 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             drop = False  # "FB post earnings dump": the symbol is the stock
         if symbol in _NEAR_SENSE:
             drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])
+        if symbol in _TEXT_SENSE:
+            drop = drop or not _TEXT_SENSE[symbol].isdisjoint(w.decode() for w in _words_of(prose))
         stock_sense = (
             (bool(after) and after[0] in _STOCK_NEXT)
             or (bool(before) and before[-1] in _STOCK_BEFORE)

@@ -792,3 +792,40 @@ def test_the_new_rules_leave_ordinary_sentences_alone() -> None:
     assert symbols("Morningstar raised its dividend", at=june) == ["MORN"]  # the company, not a citation
     assert symbols("LiveWire Ergogenics gets a cannabis license", at=june) == []  # LVWR listed 2022-09
     assert symbols("EXPR to the moon", at=_at("2025-03-01")) == []  # Express was delisted in 2024
+
+
+def test_a_list_written_one_ticker_a_line_or_with_weights_is_its_own_context() -> None:
+    may = _at("2024-05-10")
+    column = "Which of these should I keep?\nNVO (Novo Nordisk)\nDIS\nHAS\nSHOP - 5%\nSONY"
+    assert symbols(column, at=may) == ["NVO", "DIS", "HAS", "SHOP", "SONY"]
+    assert symbols("NVDA\nGET more cash first", at=may) == ["NVDA"]  # a sentence, not a list line
+    weights = "my portfolio: MMYT 4% MO 3% CL 2% UBER 4% COST 1% UPS 3%"
+    assert symbols(weights, at=may) == ["MMYT", "MO", "CL", "UBER", "COST", "UPS"]
+
+
+def test_a_symbol_its_writer_labels_as_one_counts_even_in_a_code_block() -> None:
+    may = _at("2024-05-10")
+    assert symbols("Results:\n\n\tTicker Symbol: M\n\tP/E: 51.5\n\n\tTicker: TSM\n", at=may) == ["M", "TSM"]
+
+
+def test_a_share_class_written_with_a_hyphen_is_the_share() -> None:
+    july = _at("2024-07-31")
+    assert symbols("Why recommend VOO over BRK-B?", at=july) == ["VOO", "BRK.B"]
+
+
+def test_etfs_beyond_the_curated_list_and_new_funds_in_their_time() -> None:
+    july = _at("2024-07-26")
+    assert symbols("I hold AVUV, AVDV and IXN", at=july) == ["AVUV", "AVDV", "IXN"]
+    assert symbols("thoughts on $NANC?", at=july) == ["NANC"]
+    assert symbols("thoughts on $NANC?", at=_at("2021-06-02")) == []  # launched in 2023
+
+
+def test_slang_plans_products_and_brands_are_not_tickers() -> None:
+    june = _at("2024-06-10")
+    assert symbols("the FUD about this stock is wild", at=june) == []
+    assert symbols("I put 5% into my TSP and the rest into VOO", at=june) == ["VOO"]
+    assert symbols("Tesla FSD is not there yet", at=june) == ["TSLA"]
+    assert symbols("my costs are rent, gym, Amazon Prime and snacks", at=june) == []
+    assert symbols("its VLN® cigarettes hold less nicotine", at=june) == []
+    assert symbols("BYD set up shop in my town. The lot is full of their cars", at=june) == []
+    assert symbols("BYD shares rose after the casino reopened", at=june) == ["BYD"]  # Boyd Gaming
