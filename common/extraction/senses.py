@@ -67,20 +67,24 @@ _SOURCE = frozenset({"MORN", "FDS"})
 _SOURCE_BEFORE = _words("per from according via source sources by")
 _SOURCE_AFTER = _words("data rating ratings analyst analysts report reports says said estimates")
 _SITE = frozenset({"FB", "GOOGL", "GOOG"})  # names that are also a website, only as named, never as the symbol
+_PRODUCT_NAMES = frozenset({"AMZN"})  # a product only as named: "Amazon Prime", not "AMZN prime"
 _STANCE = _words("bullish bearish calls puts positions position")  # "bullish on Google": the stock after all
 _WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it ("my DM shares")
 _LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
 _NEAR_SENSE: dict[str, frozenset[str]] = {
     "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
+    # BYD the Chinese carmaker (traded over the counter as BYDDY), not Boyd Gaming
+    "BYD": _words("vehicle vehicles ev evs car cars electric china chinese buffett battery batteries automaker"),
 }
-# ... and anywhere in the text: BYD the Chinese carmaker (traded over the counter as BYDDY),
-# not Boyd Gaming, wherever cars come up ("BYD set up shop here; the lot is full of cars").
+# ... and anywhere in the text, for the carmaker: cars come up a sentence away ("BYD set up
+# shop here; the lot is full of their cars"). Boyd's own words keep the casino company.
 _TEXT_SENSE: dict[str, frozenset[str]] = {
     "BYD": _words(
-        "vehicle vehicles ev evs car cars electric china chinese buffett battery batteries automaker automakers "
-        "automotive tesla truck trucks pickup byddy byddf"
+        "vehicle vehicles evs car cars buffett battery batteries automaker automakers automotive tesla truck trucks "
+        "pickup byddy byddf"
     ),
 }
+_TEXT_KEEPS: dict[str, frozenset[str]] = {"BYD": _words("boyd casino casinos gaming resort resorts")}
 _OTHER_SENSE = (
     _PLATFORM
     | _BANK
@@ -121,22 +125,16 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
         ]
         before = prose[max(0, start - 40) : start].lower().split()[-3:]
         near = set(_words_of(prose[max(0, start - _CUE_WINDOW) : end + _CUE_WINDOW]))
-        drop = (bool(after) and after[0] in _NEXT_SENSE.get(symbol, ())) or (
-            bool(before)
-            and before[-1] in _PREV_SENSE.get(symbol, ())
-            and not (symbol in _SITE and len(before) > 1 and before[-2] in _STANCE)
-        )
-        if symbol in _SITE and method != "name":
-            drop = False  # "FB post earnings dump": the symbol is the stock
-        if symbol in _NEAR_SENSE:
-            drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])
-        if symbol in _TEXT_SENSE:
-            drop = drop or not _TEXT_SENSE[symbol].isdisjoint(w.decode() for w in _words_of(prose))
+        drop = _by_the_words(prose, symbol, method, before, after, near)
         stock_sense = (
             (bool(after) and after[0] in _STOCK_NEXT)
             or (bool(before) and before[-1] in _STOCK_BEFORE)
             or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
         )
+        if (symbol in _PRODUCT_NAMES or symbol in _TEXT_SENSE) and (
+            (bool(after) and after[0] in _STOCK_NEXT) or (bool(before) and before[-1] in _STOCK_BEFORE)
+        ):
+            drop = False  # "BYD shares", "bought Amazon": the stock after all ("BYD to sell cars" is not)
         if symbol in _PLATFORM and method == "name":
             drop = drop or not stock_sense
         if symbol in _SOURCE and method == "name" and not stock_sense:
@@ -151,6 +149,28 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             drop = drop or (not stock_sense and not near.isdisjoint(w.encode() for w in _BANK_ROLE))
         if drop:
             del found[start]
+
+
+def _by_the_words(  # noqa: PLR0917 - the words around the mention, as _drop_other_senses read them
+    prose: str, symbol: str, method: str, before: list[str], after: list[str], near: set[bytes]
+) -> bool:
+    """Whether the words right before or after, near, or (for a few) anywhere in the text say
+    the other sense: "Google it", "Amazon Prime", Bollinger Bands, BYD's cars."""
+    drop = (bool(after) and after[0] in _NEXT_SENSE.get(symbol, ())) or (
+        bool(before)
+        and before[-1] in _PREV_SENSE.get(symbol, ())
+        and not (symbol in _SITE and len(before) > 1 and before[-2] in _STANCE)
+    )
+    if symbol in _SITE and method != "name":
+        drop = False  # "FB post earnings dump": the symbol is the stock
+    if symbol in _PRODUCT_NAMES and (method != "name" or after[1:2] == ["day"]):
+        drop = False  # "AMZN prime day numbers", "Amazon Prime Day sales": the company's
+    if symbol in _NEAR_SENSE:
+        drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])
+    if symbol in _TEXT_SENSE:
+        everywhere = {w.decode() for w in _words_of(prose)}
+        drop = (drop or not _TEXT_SENSE[symbol].isdisjoint(everywhere)) and _TEXT_KEEPS[symbol].isdisjoint(everywhere)
+    return drop
 
 
 def _a_place(before: list[str], after: list[str]) -> bool:

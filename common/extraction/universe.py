@@ -122,7 +122,12 @@ _POSSESSIVE = re.compile(r"['’]s\b")
 
 
 def _load() -> _Universe:  # noqa: PLR0912, PLR0915 - one pass building every lookup table
-    names = {row["symbol"]: row["name"] for row in _rows(_DATA / "symbols.csv")}
+    rows = list(_rows(_DATA / "symbols.csv"))
+    names = {row["symbol"]: row["name"] for row in rows}
+    # An ETF only a package lists ("fund"): nobody vetted it against the forum's acronyms
+    # ("CMBS", "RTH"), so it needs a finance word or another ticker nearby, as a somewhat
+    # word-like symbol does, and is never read in lower case.
+    unvetted = {row["symbol"] for row in rows if row.get("kind") == "fund"}
     listings = Listings.load(_DATA)
     for symbol, name in listings.names.items():
         names.setdefault(symbol, name)  # gone before the base list was made: back, with its dates
@@ -132,6 +137,8 @@ def _load() -> _Universe:  # noqa: PLR0912, PLR0915 - one pass building every lo
     for symbol in names:
         z = zipf.get(symbol.lower(), 0.0)
         kinds[symbol] = _kind(symbol, z)
+        if symbol in unvetted and kinds[symbol] is _Kind.DISTINCT:
+            kinds[symbol] = _Kind.SOMEWHAT
         if symbol in _WELL_KNOWN and z < 2.5 and len(symbol) > 2:
             aliases[symbol.lower()] = symbol  # "picked up some rklb": not a word, so the ticker
             aliases[symbol.capitalize()] = symbol  # "Clov updated ortex numbers"

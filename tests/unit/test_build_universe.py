@@ -103,6 +103,7 @@ def test_etfs_of_the_package_are_us_listed_funds_whose_symbols_are_no_word(tmp_p
         ("united states", "Beta Moon Fund", "MOON", "NYSE Arca"),  # a word: curated or nothing
         ("united states", "Gamma Fund", "ZQXB", "OTC Markets"),  # not an exchange
         ("australia", "Delta Fund", "ZQXC", "Sydney"),
+        ("united states", "VS 2X VIX Short Term", "TVIX", "NASDAQ"),  # closed in 2020
     ]
     source = tmp_path / "etfs.csv"
     with source.open("w", newline="", encoding="utf-8") as f:
@@ -114,4 +115,4 @@ def test_etfs_of_the_package_are_us_listed_funds_whose_symbols_are_no_word(tmp_p
         tar.add(source, "investpy-1.0.8/investpy/resources/etfs.csv")
     etfs = build._investpy_etfs(sdist)
     assert list(etfs) == ["ZQXA"]
-    assert (etfs["ZQXA"].name, etfs["ZQXA"].kind, etfs["ZQXA"].exchange) == ("Alpha Sector Fund", "etf", "NYSE")
+    assert (etfs["ZQXA"].name, etfs["ZQXA"].kind, etfs["ZQXA"].exchange) == ("Alpha Sector Fund", "fund", "NYSE")

@@ -796,16 +796,28 @@ def test_the_new_rules_leave_ordinary_sentences_alone() -> None:
 
 def test_a_list_written_one_ticker_a_line_or_with_weights_is_its_own_context() -> None:
     may = _at("2024-05-10")
-    column = "Which of these should I keep?\nNVO (Novo Nordisk)\nDIS\nHAS\nSHOP - 5%\nSONY"
+    column = "Which of these should I keep?\nNVO (Novo Nordisk)\nDIS\nHAS\nSHOP - 5%\n\nSONY"
     assert symbols(column, at=may) == ["NVO", "DIS", "HAS", "SHOP", "SONY"]
-    assert symbols("NVDA\nGET more cash first", at=may) == ["NVDA"]  # a sentence, not a list line
     weights = "my portfolio: MMYT 4% MO 3% CL 2% UBER 4% COST 1% UPS 3%"
     assert symbols(weights, at=may) == ["MMYT", "MO", "CL", "UBER", "COST", "UPS"]
+
+
+def test_a_line_of_words_or_a_lone_weight_is_no_list() -> None:
+    may = _at("2024-05-10")
+    assert symbols("NVDA\nGET more cash first", at=may) == ["NVDA"]
+    assert symbols("NVDA is my biggest position\nEDIT: thanks all", at=may) == ["NVDA"]
+    assert symbols("NVDA to 200\nNEXT 2 weeks are key", at=may) == ["NVDA"]
+    assert symbols("TOP 3 picks for 2025\nNVDA\nAMD", at=may) == ["NVDA", "AMD"]
+    assert symbols("VOO 60% QQQ 30% CASH 10%", at=may) == ["VOO", "QQQ"]  # an allocation's cash
+    assert symbols("Today NVDA is UP 5% AMD is flat", at=may) == ["NVDA", "AMD"]
 
 
 def test_a_symbol_its_writer_labels_as_one_counts_even_in_a_code_block() -> None:
     may = _at("2024-05-10")
     assert symbols("Results:\n\n\tTicker Symbol: M\n\tP/E: 51.5\n\n\tTicker: TSM\n", at=may) == ["M", "TSM"]
+    assert symbols("Ticker: M. Cheap on sales.", at=may) == ["M"]
+    assert symbols("ticker: A lot of people ask", at=may) == []  # the article
+    assert symbols("Ticker:\nA few thoughts", at=may) == []  # the label's line ends
 
 
 def test_a_share_class_written_with_a_hyphen_is_the_share() -> None:
@@ -818,14 +830,32 @@ def test_etfs_beyond_the_curated_list_and_new_funds_in_their_time() -> None:
     assert symbols("I hold AVUV, AVDV and IXN", at=july) == ["AVUV", "AVDV", "IXN"]
     assert symbols("thoughts on $NANC?", at=july) == ["NANC"]
     assert symbols("thoughts on $NANC?", at=_at("2021-06-02")) == []  # launched in 2023
+    assert symbols("I hold TSLY and VOO", at=_at("2021-06-02")) == ["VOO"]  # TSLY launched in 2022
+    assert symbols("I sold my TVIX a long time ago", at=july) == []  # closed in 2020
+
+
+def test_a_fund_only_a_package_lists_needs_context_and_acronyms_stay_words() -> None:
+    july = _at("2024-07-26")
+    assert symbols("the IXN fund is up 30% this year", at=july) == ["IXN"]
+    assert symbols("I only trade during RTH", at=july) == []
+    assert symbols("landlords are drowning and CMBS delinquencies keep climbing", at=july) == []
+    assert symbols("most of my alts are down", at=july) == []  # a fund never read in lower case
 
 
 def test_slang_plans_products_and_brands_are_not_tickers() -> None:
     june = _at("2024-06-10")
     assert symbols("the FUD about this stock is wild", at=june) == []
     assert symbols("I put 5% into my TSP and the rest into VOO", at=june) == ["VOO"]
+    assert symbols("TSP calls printed", at=_at("2021-06-02")) == ["TSP"]  # TuSimple, with a trade beside it
     assert symbols("Tesla FSD is not there yet", at=june) == ["TSLA"]
     assert symbols("my costs are rent, gym, Amazon Prime and snacks", at=june) == []
+    assert symbols("Amazon Prime Day sales lifted the stock", at=june) == ["AMZN"]
     assert symbols("its VLN® cigarettes hold less nicotine", at=june) == []
+
+
+def test_byd_is_the_carmaker_where_cars_come_up_and_boyd_gaming_where_casinos_do() -> None:
+    june = _at("2024-06-10")
     assert symbols("BYD set up shop in my town. The lot is full of their cars", at=june) == []
-    assert symbols("BYD shares rose after the casino reopened", at=june) == ["BYD"]  # Boyd Gaming
+    assert symbols("BYD to sell it in Europe at that price? Their cars cost more there", at=june) == []
+    assert symbols("bought BYD shares, their cars are great", at=june) == ["BYD"]  # the stock a reader can trade
+    assert symbols("Boyd Gaming (BYD) is my favorite casino stock, cheap on EV/EBITDA", at=june) == ["BYD"]
