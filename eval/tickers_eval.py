@@ -210,9 +210,14 @@ def _recorded(key: str, dump: other_period.Dump) -> dict[str, Any]:
 
 
 def _other_periods() -> dict[str, Any]:
+    """Each dump's figures, and its first measurement (``{key}_first``: the extractor of the
+    day its labels were frozen, before any rule was tuned on its dev draw), kept as recorded."""
     out: dict[str, Any] = {}
+    recorded = json.loads(COMMITTED.read_text(encoding="utf-8")) if COMMITTED.exists() else {}
     for key, dump in DUMPS:
         out.update(_scored(key, dump) or _recorded(key, dump))
+        if f"{key}_first" in recorded:
+            out[f"{key}_first"] = recorded[f"{key}_first"]
     return out
 
 

@@ -212,7 +212,7 @@ def evaluate(path: Path, *, split: str = "held_out", rounds: int = 15, dump: Dum
     by_corpus: dict[str, list[int]] = {}
     for i, r in enumerate(ids):
         by_stratum.setdefault(r["stratum"], []).append(i)
-        by_corpus.setdefault(r.get("corpus", dump.corpus), []).append(i)
+        by_corpus.setdefault(r.get("corpus", dump.corpus).removeprefix(f"{dump.corpus}/"), []).append(i)  # a subreddit
     word_found = word_total = 0
     name_fps: Counter[str] = Counter()
     for i in everything:

@@ -4,6 +4,7 @@ the text's corpus."""
 
 import csv
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,13 @@ def test_the_labels_are_the_ones_hashed_before_the_extractor_ran() -> None:
     for labels, digest in ((dump.labels, dump.labels_hash), (dump.dev_labels, dump.dev_labels_hash)):
         recorded = digest.read_text(encoding="utf-8").split()[0]
         assert hashlib.sha256(labels.read_bytes()).hexdigest() == recorded
+
+
+def test_the_recorded_figures_are_of_the_labels_committed() -> None:
+    dump = finance_2024.FINANCE_2024
+    recorded = json.loads((finance_2024.HERE.parent / "tickers.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256(dump.labels.read_bytes()).hexdigest()
+    assert recorded["real_finance_2024"]["labels_sha256"] == digest
+    assert recorded["real_finance_2024_first"]["labels_sha256"] == digest  # measured on the same frozen labels
+    assert recorded["real_finance_2024"]["texts"] == sum(1 for _ in dump.ids.open(encoding="utf-8"))
+    assert set(recorded["real_finance_2024"]["by_corpus"]) == {"investing", "stocks", "ValueInvesting"}
