@@ -2,7 +2,7 @@
 figures on a real background.
 
 The development corpus (``wsb-2021-05-07``) carries no pump campaign we know of, no account
-ages and no emoji. So campaigns are written into it: each promotes a quiet, listed symbol
+ages and no emoji. So campaigns are written into it: each promotes a quiet, listed stock
 (never mentioned in the window) through a few to a few dozen accounts over hours to days, in
 posts that mix copy-paste, emoji and cashtag stuffing in doses drawn independently per
 campaign. Every range below was set before reading the detector's thresholds, wide enough to
@@ -100,8 +100,9 @@ class Campaign:
 
 
 def _quiet_symbols(window_items: list[RedditItem], at: float) -> list[str]:
-    """Listed, distinct-looking symbols (3–4 letters, no English word) never mentioned in the
-    window: what a promoter picks, a name nobody here talks about."""
+    """Listed, distinct-looking stocks (3–4 letters, no English word) never mentioned in the
+    window: what a promoter picks, a small company nobody here talks about (not a fund: an
+    ETF's price follows its holdings, so nobody pumps one)."""
     with WORDS.open(encoding="utf-8") as f:
         words = {r["word"].upper() for r in csv.DictReader(line for line in f if not line.startswith("#"))}
     with SYMBOLS.open(encoding="utf-8") as f:
@@ -109,7 +110,10 @@ def _quiet_symbols(window_items: list[RedditItem], at: float) -> list[str]:
         listed = sorted(
             r["symbol"]
             for r in rows
-            if 3 <= len(r["symbol"]) <= 4 and r["symbol"].isalpha() and r["symbol"] not in words
+            if r["kind"] == "stock"
+            and 3 <= len(r["symbol"]) <= 4
+            and r["symbol"].isalpha()
+            and r["symbol"] not in words
         )
     named = {s for i in window_items for s in extraction.symbols(f"{i.title}\n{i.body}", at=i.created_utc)}
     return [s for s in listed if s not in named and extraction.is_listed(s, at)]

@@ -68,6 +68,7 @@ READS = {  # each read's hash as kept (quotes left out of its notes: its frozen 
     "first": "da9a9e156387a13009382e1ecd405e5cce71f198e6cf63ffcf8f0d2f10083019",
     "second": "ecdb1b8700a680941bbec77efc25dc2afcdbde3448fa02a3ea3755aa3c505842",
     "third": "ea1a57634fa601cbc16b5600f97fe123ceb47ac66c3110cc08fe0e59688e5837",  # its notes with quotes left out
+    "fourth": "e5a91785be1e73609a06e87ebdef564811405f0cdb453320d20e2d53bac32d13",
 }
 
 
