@@ -198,7 +198,7 @@ _GLUE = frozenset("_$@#/&.-'’")
 # "GME/AMC", "$GLD/IAU": a slash right after a symbol-like word starts the pair's second one
 # ("u/NVDA", "r/GME" and paths stay glued: lower case, or URLs, which are read apart).
 _PAIR_BEFORE = re.compile(r"(?<![\w/.])\$?[A-Z]{2,5}/\Z")
-# ... and just after a match: "GME_YOLO", "AT&T", a brand's mark ("VLN®": the product)
+# ... and just after a match: "GME_YOLO", "AT&T", a brand's mark ("VLN®": a product)
 _TAIL_GLUE = frozenset("_&®™")
 _ASCII_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _BAD_BEFORE = frozenset(_ASCII_ALNUM) | _GLUE

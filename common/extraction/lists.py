@@ -1,5 +1,5 @@
 """Lists of tickers are their own context: "GME BB NOK", "FUBO, FUTU, FOUR", "GME/AMC",
-"MO 3% KO 2%", or one ticker a line. A refused word that stands in a list beside an accepted
+"ABNB 5% KO 4%", or one ticker a line. A refused word that stands in a list beside an accepted
 ticker is one of them."""
 
 import bisect
@@ -19,7 +19,7 @@ _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
 # The gap just before a symbol, back to the end of the word before it (searched in a short
 # window ending at the symbol, so it costs the same however long the text).
 _LIST_GAP_BEFORE = re.compile(rf"[ \t]*(?:{_SEPARATOR})?[ \t]*\Z")
-# A holding's weight right after its symbol ("MO 3%", "VOO - 45%"), and the same weight seen
+# A holding's weight right after its symbol ("KO 4%", "PEP - 20%"), and the same weight seen
 # from the next symbol, with what may separate the two ("MO 3%, KO").
 _WEIGHT = re.compile(r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%")
 _WEIGHT_BEFORE = re.compile(r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%[ \t]*[,;|]?[ \t]*\Z")
@@ -122,8 +122,8 @@ def _skip_gap(prose: str, end: int, gap: re.Pattern[str]) -> int:
 
 
 # What may open a line of a column list before its ticker (a bullet or a number: "1.", "4)"),
-# and all that may follow it: a note in brackets, a weight or a price ("U (Unity)", "VOO -
-# 45%", "SCHG (Large Cap Growth) - 15%"), never words ("EDIT: thanks", "NEXT 2 weeks").
+# and all that may follow it: a note in brackets, a weight or a price ("AMD (chips)", "KO -
+# 20%", "PEP (drinks) - 5%"), never words ("EDIT: thanks", "NEXT 2 weeks").
 _LINE_HEAD = re.compile(r"[ \t]*(?:[-*•>+]+|\d{1,2}[.)]|#+)?[ \t]*\**")
 _LINE_NOTE = re.compile(r"[ \t*]*(?:\([^)\n]{0,60}\))?[ \t]*(?:[-–—:=|][ \t]*)?(?:\$?\d[\d.,]*[ \t]?%?)?[ \t*]*\r?")
 

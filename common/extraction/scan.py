@@ -186,7 +186,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     return [found[k] for k in sorted(found)]
 
 
-# "Ticker: M", "Ticker Symbol: APEI", "symbol = TSM": a symbol its writer labels as one (on
+# "Ticker: M", "Ticker Symbol: F", "symbol = TSM": a symbol its writer labels as one (on
 # the same line; a sentence's full stop may follow, a lower-case word after one letter may not:
 # "ticker: A lot of people ask").
 _LABELLED = re.compile(

@@ -76,8 +76,8 @@ _NEAR_SENSE: dict[str, frozenset[str]] = {
     # BYD the Chinese carmaker (traded over the counter as BYDDY), not Boyd Gaming
     "BYD": _words("vehicle vehicles ev evs car cars electric china chinese buffett battery batteries automaker"),
 }
-# ... and anywhere in the text, for the carmaker: cars come up a sentence away ("BYD set up
-# shop here; the lot is full of their cars"). Boyd's own words keep the casino company.
+# ... and anywhere in the text, for the carmaker: cars come up a sentence away ("BYD opened
+# a showroom here. The cars look nice"). Boyd's own words keep the casino company.
 _TEXT_SENSE: dict[str, frozenset[str]] = {
     "BYD": _words(
         "vehicle vehicles evs car cars buffett battery batteries automaker automakers automotive tesla truck trucks "

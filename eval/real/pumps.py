@@ -101,8 +101,9 @@ class Campaign:
 
 def _quiet_symbols(window_items: list[RedditItem], at: float) -> list[str]:
     """Listed, distinct-looking stocks (3–4 letters, no English word) never mentioned in the
-    window: what a promoter picks, a small company nobody here talks about (not a fund: an
-    ETF's price follows its holdings, so nobody pumps one)."""
+    window: what a promoter picks, a small company nobody here talks about (never an ETF: its
+    price follows its holdings, so nobody pumps one; closed-end funds stay, as the list of
+    stocks holds them)."""
     with WORDS.open(encoding="utf-8") as f:
         words = {r["word"].upper() for r in csv.DictReader(line for line in f if not line.startswith("#"))}
     with SYMBOLS.open(encoding="utf-8") as f:

@@ -32,7 +32,6 @@ def read_folder(path: Path) -> dict[str, RealText]:
     """Every post (title, then body unless Reddit removed it) and comment with text, by
     fullname; a bot's comment is left out. A text's corpus names its subreddit."""
     out: dict[str, RealText] = {}
-    csv.field_size_limit(1 << 24)  # a body of 4,000 characters in quotes: the default limit holds, a bad file may not
     try:
         for name, kind, prefix in (("reddit_posts.csv", "post", "t3"), ("reddit_comments.csv", "comment", "t1")):
             with (path / name).open(newline="", encoding="utf-8") as f:

@@ -106,7 +106,7 @@ def read_dump(path: Path) -> dict[str, RealText]:
         with path.open(newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 _read_row(row, out)
-    except (csv.Error, ValueError) as exc:
+    except (OSError, csv.Error, ValueError) as exc:
         raise WrongDump(f"{path} is not the dump: {exc}") from exc
     return out
 
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None, dump: Dump = WSB_2022, description: str 
     parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("command", choices=("sample", "sheet"))
     parser.add_argument("--csv", help=f"{dump.what} (default ${dump.env})")
-    parser.add_argument("--out", help="sheet: a folder for the labellers' parts (keep it outside the project)")
+    parser.add_argument("--out", help="sheet: a folder for the labellers' parts, outside the project (required)")
     parser.add_argument("--parts", type=int, default=3, help="sheet: how many labellers")
     parser.add_argument("--split", choices=("held_out", "dev"), default="held_out", help="which draw")
     args = parser.parse_args(argv)
@@ -269,7 +269,9 @@ def main(argv: list[str] | None = None, dump: Dump = WSB_2022, description: str 
         return
     from datetime import UTC, datetime
 
-    out = Path(args.out or f"{dump.corpus}_sheet")
+    if not args.out:
+        parser.error("sheet needs --out: a folder outside the project (the sheet holds Reddit's texts)")
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = read_rows(ids_path)
     for part in range(args.parts):

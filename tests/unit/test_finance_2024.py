@@ -121,5 +121,7 @@ def test_the_recorded_figures_are_of_the_labels_committed() -> None:
     digest = hashlib.sha256(dump.labels.read_bytes()).hexdigest()
     assert recorded["real_finance_2024"]["labels_sha256"] == digest
     assert recorded["real_finance_2024_first"]["labels_sha256"] == digest  # measured on the same frozen labels
+    dev_digest = hashlib.sha256(dump.dev_labels.read_bytes()).hexdigest()
+    assert recorded["real_finance_2024_dev"]["labels_sha256"] == dev_digest
     assert recorded["real_finance_2024"]["texts"] == sum(1 for _ in dump.ids.open(encoding="utf-8"))
     assert set(recorded["real_finance_2024"]["by_corpus"]) == {"investing", "stocks", "ValueInvesting"}

@@ -5,6 +5,7 @@ import csv
 import dataclasses
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,8 +111,9 @@ def test_make_eval_tickers_says_the_set_was_not_scored_without_its_dump(
 
     for _, dump in tickers_eval.DUMPS:
         monkeypatch.delenv(dump.env, raising=False)
-    kept = tickers_eval._other_periods()
-    assert set(kept) <= {f"{key}_first" for key, _ in tickers_eval.DUMPS}  # a first measurement stays as recorded
+    recorded = json.loads(tickers_eval.COMMITTED.read_text(encoding="utf-8"))
+    firsts = {f"{key}_first" for key, _ in tickers_eval.DUMPS} & set(recorded)
+    assert tickers_eval._other_periods() == {k: recorded[k] for k in firsts}  # a first measurement stays as recorded
     err = capsys.readouterr().err
     assert all(f"{dump.corpus}: NOT SCORED" in err for _, dump in tickers_eval.DUMPS)
 
@@ -133,3 +135,45 @@ def test_the_dev_draw_takes_none_of_the_held_out_texts(tmp_path: Path) -> None:
     dev = other_period.sample(posts, "dev", frozenset(r["id"] for r in held))
     assert {r["split"] for r in dev} == {"dev"} and not {r["id"] for r in held} & {r["id"] for r in dev}
     assert dev == other_period.sample(posts, "dev", frozenset(r["id"] for r in held))
+
+
+def test_a_refresh_without_a_dump_keeps_its_recorded_figures_and_the_first_measurement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eval import tickers_eval
+
+    recorded = {
+        "real_other_period": {"f1": 0.5},
+        "real_other_period_dev": {"f1": 0.6},
+        "real_finance_2024_first": {"f1": 0.7},
+    }
+    committed = tmp_path / "tickers.json"
+    committed.write_text(json.dumps(recorded), encoding="utf-8")
+    monkeypatch.setattr(tickers_eval, "COMMITTED", committed)
+    monkeypatch.setattr(sys, "argv", ["eval.tickers_eval", "--refresh"])
+    for _, dump in tickers_eval.DUMPS:
+        monkeypatch.delenv(dump.env, raising=False)
+    assert tickers_eval._other_periods() == recorded
+
+
+def test_the_2022_draw_is_made_as_it_was_labelled() -> None:
+    dump = other_period.WSB_2022
+    assert (dump.corpus, dump.seed, dump.dev_seed) == ("wsb-2022-01", 20261205, 20261206)
+    assert dump.quotas == {
+        "url": 50,
+        "list": 60,
+        "all_caps": 30,
+        "ambiguous": 60,
+        "cashtag": 40,
+        "post": 40,
+        "comment": 40,
+    }
+    assert dump.dev_quotas == {"url": 40, "ambiguous": 27, "cashtag": 35, "post": 100, "comment": 100}
+
+
+def test_a_sheet_needs_a_folder_outside_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dump = write(tmp_path / "d.csv", ROWS)
+    with pytest.raises(SystemExit):
+        other_period.main(["sheet", "--csv", str(dump)])
+    with pytest.raises(other_period.WrongDump, match="not the dump"):
+        other_period.read_dump(tmp_path)  # a folder, not the CSV
