@@ -20,7 +20,7 @@ _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
 # window ending at the symbol, so it costs the same however long the text).
 _LIST_GAP_BEFORE = re.compile(rf"[ \t]*(?:{_SEPARATOR})?[ \t]*\Z")
 # A holding's weight right after its symbol ("KO 4%", "PEP - 20%"), and the same weight seen
-# from the next symbol, with what may separate the two ("MO 3%, KO").
+# from the next symbol, with what may separate the two ("KO 4%, PEP").
 _WEIGHT = re.compile(r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%")
 _WEIGHT_BEFORE = re.compile(r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%[ \t]*[,;|]?[ \t]*\Z")
 _AFTER_WEIGHT = re.compile(r"[ \t]*[,;|]?[ \t]*")
@@ -104,7 +104,7 @@ def _beside(
 
 def _weighted(prose: str, start: int, end: int, ends: dict[int, int], starts: dict[int, int]) -> bool:
     """A holding in a list of weights: its own weight after it, and a ticker with its weight
-    just before it or just after ("MO 3% CL 2% UBER 4%"); one weight alone joins nothing
+    just before it or just after ("ABNB 5% KO 4% CL 6%"); one weight alone joins nothing
     ("NVDA is UP 5% today")."""
     weight = _WEIGHT.match(prose, end)
     if weight is None:

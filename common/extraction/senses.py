@@ -41,7 +41,7 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
         "3090 4060 4060ti 4070 4070ti 4080 4090 5070 5080 5090"
     ),
     "IR": _words("day days event events department team website page contact"),  # investor relations
-    "AMZN": _words("prime"),  # the subscription: "gym, Amazon Prime and snacks"
+    "AMZN": _words("prime"),  # the subscription: "cancelled my Amazon Prime"
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on"),  # "top query on Google"
