@@ -21,9 +21,11 @@ _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
 _LIST_GAP_BEFORE = re.compile(rf"[ \t]*(?:{_SEPARATOR})?[ \t]*\Z")
 # A holding's weight right after its symbol ("KO 4%", "PEP - 20%"), and the same weight seen
 # from the next symbol, with what may separate the two ("KO 4%, PEP").
-_WEIGHT = re.compile(r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%")
-_WEIGHT_BEFORE = re.compile(r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%[ \t]*[,;|]?[ \t]*\Z")
-_AFTER_WEIGHT = re.compile(r"[ \t]*[,;|]?[ \t]*")
+_WEIGHT_TEXT = r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%"
+_AFTER_WEIGHT_TEXT = r"[ \t]*[,;|]?[ \t]*"
+_WEIGHT = re.compile(_WEIGHT_TEXT)
+_WEIGHT_BEFORE = re.compile(rf"{_WEIGHT_TEXT}{_AFTER_WEIGHT_TEXT}\Z")
+_AFTER_WEIGHT = re.compile(_AFTER_WEIGHT_TEXT)
 # What an allocation names beside its tickers: cash, emerging markets, international.
 _ALLOCATION = frozenset(("CASH", "EM", "INTL"))
 
@@ -140,15 +142,15 @@ class _Column:
         for start, end in starts.items():
             self.add(start, end)
 
-    def _bounds(self, pos: int) -> tuple[int, int, int]:
-        """(line number, its first character, its end) of the line holding ``pos``."""
-        line = bisect.bisect_left(self.breaks, pos)
+    def _span(self, line: int) -> tuple[int, int]:
+        """Where line number ``line`` begins and ends."""
         begin = self.breaks[line - 1] + 1 if line else 0
-        return line, begin, self.breaks[line] if line < len(self.breaks) else len(self.prose)
+        return begin, self.breaks[line] if line < len(self.breaks) else len(self.prose)
 
     def _listed(self, start: int, end: int) -> tuple[int, bool] | None:
         """The line number, and whether the symbol is alone there, if its line is a list line."""
-        line, begin, stop = self._bounds(start)
+        line = bisect.bisect_left(self.breaks, start)
+        begin, stop = self._span(line)
         if (
             _LINE_HEAD.fullmatch(self.prose, begin, start) is None
             or _LINE_NOTE.fullmatch(self.prose, end, stop) is None
@@ -157,8 +159,7 @@ class _Column:
         return line, self.prose[end:stop].strip(" \t*\r") == ""
 
     def _blank(self, line: int) -> bool:
-        begin = self.breaks[line - 1] + 1 if line else 0
-        stop = self.breaks[line] if line < len(self.breaks) else len(self.prose)
+        begin, stop = self._span(line)
         return not self.prose[begin:stop].strip()
 
     def beside(self, start: int, end: int, policy: int) -> bool:
