@@ -195,9 +195,11 @@ _NUMBER_CUE = re.compile(r"\d\s?[cCpP]\b|\d/\d|@|\$\d")
 # A character just before a match that glues it to something else: "x$Y", "AT&T", "sec.gov",
 # "T-Mobile", "#GME", "u/NVDA", "don't".
 _GLUE = frozenset("_$@#/&.-'’")
-# "GME/AMC", "$GLD/IAU": a slash right after a symbol-like word starts the pair's second one
-# ("u/NVDA", "r/GME" and paths stay glued: lower case, or URLs, which are read apart).
-_PAIR_BEFORE = re.compile(r"(?<![\w/.])\$?[A-Z]{2,5}/\Z")
+# "GME/AMC", "$GLD/IAU", "GME/AMC/BB/NOK": a slash right after a chain of symbol-like words
+# starts the next one ("u/NVDA", "r/GME/new" and paths stay glued: lower case, or URLs, which
+# are read apart). Searched in a window of _PAIR_REACH characters before the symbol.
+_PAIR_BEFORE = re.compile(r"(?<![\w/.])\$?[A-Z]{2,5}(?:/\$?[A-Z]{1,5}(?:\.[A-Z])?)*/\Z")
+_PAIR_REACH = 40
 # ... and just after a match: "GME_YOLO", "AT&T", a brand's mark ("VLN®": a product)
 _TAIL_GLUE = frozenset("_&®™")
 _ASCII_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -128,17 +128,25 @@ def _skip_gap(prose: str, end: int, gap: re.Pattern[str]) -> int:
 # 20%", "PEP (drinks) - 5%"), never words ("EDIT: thanks", "NEXT 2 weeks").
 _LINE_HEAD = re.compile(r"[ \t]*(?:[-*•>+]+|\d{1,2}[.)]|#+)?[ \t]*\**")
 _LINE_NOTE = re.compile(r"[ \t*]*(?:\([^)\n]{0,60}\))?[ \t]*(?:[-–—:=|][ \t]*)?(?:\$?\d[\d.,]*[ \t]?%?)?[ \t*]*\r?")
+# A table's cells: Markdown pipes, or tabs as a spreadsheet pastes them. A cell holding a
+# symbol holds nothing else but emphasis or a "$"; a row of dashes and colons only separates
+# a table's header from its body.
+_CELLS = re.compile(r"[|\t]")
+_CELL_PADDING = " *$\r"
+_TABLE_RULE = re.compile(r"[ \t|:\-]*\r?")
 
 
 class _Column:
     """Lists written one ticker a line: a line that holds a symbol and at most a note
     joins the list when the line before or after it (a blank line between allowed) holds a
-    ticker the same way. A word ("HAS", "SONY") joins only alone on its line."""
+    ticker the same way. A word ("HAS", "SONY") joins only alone on its line. In a table, a
+    cell that holds only a symbol joins when the same column holds a ticker in the row above
+    or below (the header's rule between them allowed)."""
 
     def __init__(self, prose: str, starts: dict[int, int]) -> None:
         self.prose = prose
         self.breaks = [m.start() for m in re.finditer("\n", prose)]
-        self.lines: set[int] = set()
+        self.lines: set[tuple[int, int]] = set()  # (line, table column; -1 outside tables)
         for start, end in starts.items():
             self.add(start, end)
 
@@ -147,35 +155,52 @@ class _Column:
         begin = self.breaks[line - 1] + 1 if line else 0
         return begin, self.breaks[line] if line < len(self.breaks) else len(self.prose)
 
-    def _listed(self, start: int, end: int) -> tuple[int, bool] | None:
-        """The line number, and whether the symbol is alone there, if its line is a list line."""
+    def _listed(self, start: int, end: int) -> tuple[int, int, bool] | None:
+        """The line number, the table column (-1 outside a table) and whether the symbol is
+        alone there, if its line is a list line or its cell a table's."""
         line = bisect.bisect_left(self.breaks, start)
         begin, stop = self._span(line)
+        cell = self._cell(begin, stop, start, end)
+        if cell is not None:
+            return line, cell, True
         if (
             _LINE_HEAD.fullmatch(self.prose, begin, start) is None
             or _LINE_NOTE.fullmatch(self.prose, end, stop) is None
         ):
             return None
-        return line, self.prose[end:stop].strip(" \t*\r") == ""
+        return line, -1, self.prose[end:stop].strip(" \t*\r") == ""
 
-    def _blank(self, line: int) -> bool:
+    def _cell(self, begin: int, stop: int, start: int, end: int) -> int | None:
+        """The symbol's column, if a table row's cell holds it and nothing more."""
+        row = self.prose[begin:stop]
+        if row.count("|") < 2 and "\t" not in row:  # one pipe is an inline list's ("AMD | KO")
+            return None
+        at, edge = start - begin, 0
+        for column, cell in enumerate(_CELLS.split(row)):
+            if edge <= at < edge + len(cell):
+                return column if cell.strip(_CELL_PADDING) == self.prose[start:end] else None
+            edge += len(cell) + 1
+        return None
+
+    def _gap(self, line: int) -> bool:
+        """Whether a line may stand between two list lines: blank, or a table's header rule."""
         begin, stop = self._span(line)
-        return not self.prose[begin:stop].strip()
+        return _TABLE_RULE.fullmatch(self.prose, begin, stop) is not None
 
     def beside(self, start: int, end: int, policy: int) -> bool:
         listed = self._listed(start, end)
-        if listed is None or (policy >= _ADJACENT and not listed[1]):
+        if listed is None or (policy >= _ADJACENT and not listed[2]):
             return False
-        line = listed[0]
+        line, column, _ = listed
         for step in (-1, 1):
             near = line + step
-            if 0 <= near <= len(self.breaks) and self._blank(near):
+            if 0 <= near <= len(self.breaks) and self._gap(near):
                 near += step  # one blank line between list lines, as Markdown needs them
-            if near in self.lines:
+            if (near, column) in self.lines:
                 return True
         return False
 
     def add(self, start: int, end: int) -> None:
         listed = self._listed(start, end)
         if listed is not None:
-            self.lines.add(listed[0])
+            self.lines.add(listed[:2])

@@ -38,6 +38,7 @@ from common.extraction.lexicon import (
     _MOVES_WINDOW,
     _NEARBY,
     _PAIR_BEFORE,
+    _PAIR_REACH,
     _SPY_AFTER,
     _SPY_BEFORE,
     _SQUEEZE_SIZES,
@@ -70,7 +71,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         prose = _not_prose(text, u, found)
     else:
         prose = text
-    if "icker" in text or "ymbol" in text or "ICKER" in text or "YMBOL" in text:
+    if any(label in text for label in _LABEL_HINTS):
         _labelled(text, u, found)
     words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
     if thread_symbols:
@@ -122,7 +123,10 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             prev = prose[start - 1] if start else " "
             after = prose[end] if end < n else " "
             if (
-                (prev in _BAD_BEFORE and not (prev == "/" and _PAIR_BEFORE.search(prose, max(0, start - 8), start)))
+                (
+                    prev in _BAD_BEFORE
+                    and not (prev == "/" and _PAIR_BEFORE.search(prose, max(0, start - _PAIR_REACH), start))
+                )
                 or after in _BAD_AFTER
                 or (prev > "\x7f" and prev.isalnum())
                 or (after > "\x7f" and after.isalnum())
@@ -188,9 +192,13 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
 
 # "Ticker: M", "Ticker Symbol: F", "symbol = TSM": a symbol its writer labels as one (on
 # the same line; a sentence's full stop may follow, a lower-case word after one letter may not:
-# "ticker: A lot of people ask").
+# "ticker: A lot of people ask"). A US exchange labels it too, written as press releases and
+# charts write it: "(NYSE: KEY)", "NASDAQ:AMD" (not "NASDAQ: UP 2%").
+_EXCHANGE = r"\b(?:NYSE|NASDAQ|Nasdaq(?:GS|GM|CM)?|NYSEARCA|NYSE ?(?:Arca|American|MKT)|AMEX)"
+_LABEL_HINTS = ("icker", "ymbol", "ICKER", "YMBOL", "NYSE", "NASDAQ", "Nasdaq", "AMEX")  # before the regex
 _LABELLED = re.compile(
-    r"\b(?:[Tt]icker(?: [Ss]ymbol)?|TICKER(?: SYMBOL)?|[Ss]ymbol|SYMBOL)[ \t]*[:=][ \t]*\$?"
+    r"(?:\b(?:[Tt]icker(?: [Ss]ymbol)?|TICKER(?: SYMBOL)?|[Ss]ymbol|SYMBOL)[ \t]*[:=][ \t]*\$?"
+    rf"|(?<=\(){_EXCHANGE}[ \t]*:[ \t]*(?=[A-Z]{{1,5}}(?:\.[A-Z])?[ \t]*\))|{_EXCHANGE}:)"
     r"([A-Z]{1,5}(?:\.[A-Z])?)(?!\w|\.\w)"
 )
 

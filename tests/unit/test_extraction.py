@@ -386,6 +386,9 @@ def test_slash_pairs_keep_both_symbols() -> None:
     assert symbols("$GLD/IAU ratio") == ["GLD", "IAU"]
     assert symbols("PLTR/TSLA calls") == ["PLTR", "TSLA"]
     assert symbols("see r/GME and u/NVDA") == []
+    assert symbols("GME/AMC/BB/NOK gang") == ["GME", "AMC", "BB", "NOK"]
+    assert symbols("VOO/VXUS/BND three-fund portfolio", at=_at("2024-05-10")) == ["VOO", "VXUS", "BND"]
+    assert symbols("see r/GME/comments") == []
 
 
 def test_a_company_named_only_as_a_partner_is_a_secondary_mention() -> None:
@@ -802,6 +805,15 @@ def test_a_list_written_one_ticker_a_line_or_with_weights_is_its_own_context() -
     assert symbols(weights, at=may) == ["ABNB", "MO", "KO", "CL", "COST", "UPS"]
 
 
+def test_a_table_column_of_tickers_holds_the_words_in_it() -> None:
+    may = _at("2024-05-10")
+    table = "| Ticker | Shares | Cost |\n|:--|--:|--:|\n| AMD | 10 | 200 |\n| KEY | 100 | 20 |\n| **PLTR** | 50 | 38 |"
+    assert symbols(table, at=may) == ["AMD", "KEY", "PLTR"]
+    assert symbols("Ticker\tShares\nAMD\t10\nKEY\t100\nPLTR\t50", at=may) == ["AMD", "KEY", "PLTR"]
+    # a cell with more than the symbol, or the symbol in another column, joins nothing
+    assert symbols("|AMD|chips|\n|KEY points|banks|\n|banks|KEY|", at=may) == ["AMD"]
+
+
 def test_a_line_of_words_or_a_lone_weight_is_no_list() -> None:
     may = _at("2024-05-10")
     assert symbols("NVDA\nGET more cash first", at=may) == ["NVDA"]
@@ -818,6 +830,14 @@ def test_a_symbol_its_writer_labels_as_one_counts_even_in_a_code_block() -> None
     assert symbols("Ticker: M. Cheap on sales.", at=may) == ["M"]
     assert symbols("ticker: A lot of people ask", at=may) == []  # the article
     assert symbols("Ticker:\nA few thoughts", at=may) == []  # the label's line ends
+
+
+def test_a_us_exchange_labels_a_symbol_as_press_releases_and_charts_write_it() -> None:
+    may = _at("2024-05-10")
+    assert symbols("KeyCorp (NYSE: KEY) raised its dividend", at=may) == ["KEY"]
+    assert symbols("chart of NYSE:CAT looks ready", at=may) == ["CAT"]
+    assert symbols("(NASDAQ: AMD, NVDA)", at=may) == ["AMD", "NVDA"]
+    assert symbols("NASDAQ: UP 2% today", at=may) == []  # a label needs its colon glued or brackets
 
 
 def test_a_share_class_written_with_a_hyphen_is_the_share() -> None:
