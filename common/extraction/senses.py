@@ -16,6 +16,19 @@ _BANK_SENSE = frozenset(  # ... unless the bank's business is the subject ("TD B
     for v in (w, w.title(), w.upper())
 )
 _BANK = frozenset({"GS", "JPM", "MS", "WFC", "C", "BAC", "DB", "UBS", "CS", "BCS", "JEF", "RY", "TD"})
+# Banks and brokers are also where people keep their money: "my SoFi account", "savings at
+# Wells Fargo", "the Bank of America app". Named so (not as a symbol in capitals), the bank
+# acts as a bank, which is no mention of its stock.
+_ACCOUNT_HOLDERS = _BANK | _PLATFORM | frozenset({"WFC", "USB", "PNC", "COF", "SOFI", "ALLY", "AXP", "SYF", "HOOD"})
+_ACCOUNT_AFTER = _words(
+    "account accounts app apps checking savings card cards debit brokerage advisor advisors adviser robo "
+    "roboinvesting invest self-directed hysa ira iras roth 401k login branch branches atm platform website"
+)
+_ACCOUNT_BEFORE = _words("through via")
+_ACCOUNT_PAIRS = frozenset(
+    ("savings at", "savings with", "account at", "account with", "accounts at", "accounts with", "bank at",
+     "bank with", "banking with", "banked with")
+)  # fmt: skip
 _NEXT_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words(
         "it trends search searches searched sheets docs doc maps play translate drive news images home "
@@ -44,8 +57,8 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "AMZN": _words("prime"),  # the subscription: "cancelled my Amazon Prime"
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
-    "GOOGL": _words("on"),  # "top query on Google"
-    "GOOG": _words("on"),
+    "GOOGL": _words("on use using used ask asked try tried"),  # "top query on Google", "just use Google"
+    "GOOG": _words("on use using used ask asked try tried"),
     "FB": _words("on"),  # "advertise on Facebook"
     "DM": _words("a my me your the via can pls please"),  # "send me a DM", "you can DM"
     "BK": _words("post pre declare declared declaring file filed filing chapter"),  # "post BK": bankruptcy
@@ -87,6 +100,7 @@ _TEXT_SENSE: dict[str, frozenset[str]] = {
 _TEXT_KEEPS: dict[str, frozenset[str]] = {"BYD": _words("boyd casino casinos gaming resort resorts")}
 _OTHER_SENSE = (
     _PLATFORM
+    | _ACCOUNT_HOLDERS
     | _BANK
     | _PLACE
     | _SOURCE
@@ -145,6 +159,8 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             drop = drop or not (stock_sense or not near.isdisjoint(_BANK_SENSE))
         if symbol in _WORD_SENSE:
             drop = drop and not stock_sense and not (bool(before) and before[-1] in _LIST_WORDS)
+        if symbol in _ACCOUNT_HOLDERS and (method == "name" or not prose[start:end].isupper()) and not stock_sense:
+            drop = drop or _an_account(before, after)
         if symbol in _BANK and method == "name":
             drop = drop or (not stock_sense and not near.isdisjoint(w.encode() for w in _BANK_ROLE))
         if drop:
@@ -180,6 +196,16 @@ def _a_place(before: list[str], after: list[str]) -> bool:
         (bool(before) and before[-1] in _PLACE_BEFORE)
         or " ".join(before[-2:]) in _PLACE_PAIRS
         or (bool(after) and after[0] in _PLACE_AFTER)
+    )
+
+
+def _an_account(before: list[str], after: list[str]) -> bool:
+    """Whether a bank's or broker's name reads as where the money is: "my SoFi account",
+    "savings at Wells Fargo", "through Schwab" (not "SoFi earnings")."""
+    return (
+        (bool(after) and after[0] in _ACCOUNT_AFTER)
+        or (bool(before) and before[-1] in _ACCOUNT_BEFORE)
+        or " ".join(before[-2:]) in _ACCOUNT_PAIRS
     )
 
 

@@ -369,6 +369,12 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         "JP Morgan expects a 21% rise in apparel revenue": [],
         "Bank of America beat earnings estimates": ["BAC"],
         "Morgan Stanley shares jumped after earnings": ["MS"],
+        # a bank or broker where the money is kept, not its stock
+        "my emergency fund sits in savings at Wells Fargo": [],
+        "the Bank of America app logged me out again": [],
+        "thinking of leaving JP Morgan Self-Directed for something cheaper": [],
+        "my SoFi account pays 4.5% and my SoFi shares are up": ["SOFI"],
+        "just use Google, then buy the index": [],
     }
     for text, expected in cases.items():
         assert symbols(text, at=_at("2021-09-01")) == expected, text
