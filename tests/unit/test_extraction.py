@@ -331,6 +331,12 @@ def test_a_listing_says_when_and_what_it_became() -> None:
 # --- context: ambiguous symbols, names that are not securities, URLs, pairs ---------------
 
 
+def test_a_strike_or_contract_count_before_calls_is_options_talk() -> None:
+    may = _at("2021-05-26")
+    assert symbols("thinking about KEY 22 calls for June", at=may) == ["KEY"]
+    assert symbols("rolled my AMC 22c into BB 10c JAN 2022 calls", at=may) == ["AMC", "BB"]  # a year is no strike
+
+
 def test_bb_is_blackberry_in_lists_options_and_positions_but_not_bollinger_bands() -> None:
     for text in ("GME BB NOK", "BB calls printing", "all in BB", "BB FEB21 23C", "I bought one share of BB"):
         assert symbols(text, at=_at("2021-06-03")) == [s for s in ("GME", "BB", "NOK") if s in text], text
