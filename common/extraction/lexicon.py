@@ -136,14 +136,15 @@ _CUE_WINDOW = 48  # characters either side: about the same clause
 _CUE_BYTES = frozenset(v.encode() for w in _CUE_WORDS for v in (w.decode(), w.decode().title(), w.decode().upper()))
 
 # Evidence right next to a word-like symbol: "ON calls", "AI 30c", "IT @ 300", "NOW 12/20 900c",
-# "KEY 22 calls" (a strike or a count of contracts: up to three digits, never a year).
+# "KEY 22 calls" (a strike or a count of contracts: up to three digits, never a year), "KEY
+# 100 shares" (in a line that shouts, "THERE ARE 0 SHARES" says nothing).
 _NEXT_WORDS = _words(
     "call calls put puts share shares leaps earnings strike strikes option options stock stonks gains gang "
     "holders bagholders squeeze yolo 🚀 🚀🚀 🚀🚀🚀"
 )
 _NEXT_NUMBER = re.compile(
     r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
-    r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b|\$?\d{1,3}(?:\.\d+)?\s(?:[cC]alls?|[pP]uts?|CALLS?|PUTS?)\b)"
+    r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b|\$?\d{1,3}(?:\.\d+)?\s(?:[cC]alls?|[pP]uts?|CALLS?|PUTS?)\b|\d[\d,]*(?:\.\d+)?\s[sS]hares?\b)"
 )
 # The forum's own way of saying "buy this": "Hexo to the moon", "wish to the mooooon".
 _TO_THE_MOON = re.compile(r"\s+(?:to|2)\s+(?:the\s+)?m[o0]{2,}n", re.IGNORECASE)
@@ -169,6 +170,8 @@ _PREV_PAIRS_EXTRA = frozenset(
         "share of",
         "shares in",
         "long on",
+        "dd on",
+        "thoughts on",
     )
 )
 # A company's dealings name the other company: "deals with UPS", "our partner GM". Not for the
@@ -191,7 +194,7 @@ _ADJACENT_WORDS = frozenset(
 )
 # ... and what any _NEXT_NUMBER match must contain ("30c", "12/20", "@ 300", "$5"): without
 # one, no number can be adjacent evidence either, and the window is not read at all.
-_NUMBER_CUE = re.compile(r"\d\s?[cCpP]\b|\d/\d|@|\$\d|\d\s(?:[cC]alls?|[pP]uts?|CALLS?|PUTS?)\b")
+_NUMBER_CUE = re.compile(r"\d\s?[cCpP]\b|\d/\d|@|\$\d|\d\s(?:[cC]alls?|[pP]uts?|CALLS?|PUTS?)\b|\d\s[sS]hares?\b")
 
 # A character just before a match that glues it to something else: "x$Y", "AT&T", "sec.gov",
 # "T-Mobile", "#GME", "u/NVDA", "don't".

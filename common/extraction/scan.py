@@ -203,6 +203,12 @@ _LABELLED = re.compile(
 )
 
 
+# "Tickers: KEY, CAT and ON": a label over a list, each symbol followed by a separator or the
+# line's end ("Tickers: A lot of them" holds none).
+_LABELLED_LIST = re.compile(r"\b(?:[Tt]ickers|TICKERS|[Ss]ymbols|SYMBOLS)[ \t]*:[ \t]*")
+_LABELLED_ITEM = re.compile(r"\$?([A-Z]{1,5}(?:\.[A-Z])?)(?:[ \t]*(?:[,/;&|]|\band\b)[ \t]*|[ \t]*(?=\r?\n|\Z))")
+
+
 def _labelled(text: str, u: _Universe, found: dict[int, _Found]) -> None:
     """A listed symbol right after a label that says it is one, whatever word it also is and
     even in a code block (a screener's output pasted as code): no other context is needed."""
@@ -213,6 +219,12 @@ def _labelled(text: str, u: _Universe, found: dict[int, _Found]) -> None:
             continue  # "ticker: A lot of people ask": the article
         if symbol in u.names:
             found[m.start(1)] = (symbol, m.start(1), m.end(1), "symbol", 0.95, True)
+    for m in _LABELLED_LIST.finditer(text):
+        at = m.end()
+        while (item := _LABELLED_ITEM.match(text, at)) is not None and item.end() > at:
+            if item.group(1) in u.names:
+                found[item.start(1)] = (item.group(1), item.start(1), item.end(1), "symbol", 0.95, True)
+            at = item.end()
 
 
 def _hashtag(prose: str, start: int, end: int) -> bool:

@@ -331,9 +331,12 @@ def test_a_listing_says_when_and_what_it_became() -> None:
 # --- context: ambiguous symbols, names that are not securities, URLs, pairs ---------------
 
 
-def test_a_strike_or_contract_count_before_calls_is_options_talk() -> None:
+def test_a_strike_or_a_count_of_contracts_or_shares_and_asking_about_a_symbol_are_ticker_talk() -> None:
     may = _at("2021-05-26")
     assert symbols("thinking about KEY 22 calls for June", at=may) == ["KEY"]
+    assert symbols("Positions: KEY 100 shares, CAT 10 shares", at=may) == ["KEY", "CAT"]
+    assert symbols("THERE ARE 0 SHARES LEFT TO BORROW", at=may) == []  # a line that shouts
+    assert symbols("Any thoughts on RIDE? Or DD on ROOT", at=may) == ["RIDE", "ROOT"]
     assert symbols("rolled my AMC 22c into BB 10c JAN 2022 calls", at=may) == ["AMC", "BB"]  # a year is no strike
 
 
@@ -842,6 +845,8 @@ def test_a_symbol_its_writer_labels_as_one_counts_even_in_a_code_block() -> None
     assert symbols("Ticker: M. Cheap on sales.", at=may) == ["M"]
     assert symbols("ticker: A lot of people ask", at=may) == []  # the article
     assert symbols("Ticker:\nA few thoughts", at=may) == []  # the label's line ends
+    assert symbols("Tickers: KEY, CAT and ON\nmore later", at=may) == ["KEY", "CAT", "ON"]
+    assert symbols("Tickers: A lot of them", at=may) == []
 
 
 def test_a_us_exchange_labels_a_symbol_as_press_releases_and_charts_write_it() -> None:
