@@ -71,8 +71,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         prose = _not_prose(text, u, found)
     else:
         prose = text
-    if any(label in text for label in _LABEL_HINTS):
-        _labelled(text, u, found)
+    _labelled(text, u, found)
     words = prose.encode().translate(_ASCII_WORDS).split()  # _ascii_words, inlined
     if thread_symbols:
         _named_in_context(prose, words, thread_symbols, found)
@@ -192,39 +191,53 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
 
 # "Ticker: M", "Ticker Symbol: F", "symbol = TSM": a symbol its writer labels as one (on
 # the same line; a sentence's full stop may follow, a lower-case word after one letter may not:
-# "ticker: A lot of people ask"). A US exchange labels it too, written as press releases and
-# charts write it: "(NYSE: KEY)", "NASDAQ:AMD" (not "NASDAQ: UP 2%").
-_EXCHANGE = r"\b(?:NYSE|NASDAQ|Nasdaq(?:GS|GM|CM)?|NYSEARCA|NYSE ?(?:Arca|American|MKT)|AMEX)"
-_LABEL_HINTS = ("icker", "ymbol", "ICKER", "YMBOL", "NYSE", "NASDAQ", "Nasdaq", "AMEX")  # before the regex
+# "ticker: A lot of people ask").
 _LABELLED = re.compile(
-    r"(?:\b(?:[Tt]icker(?: [Ss]ymbol)?|TICKER(?: SYMBOL)?|[Ss]ymbol|SYMBOL)[ \t]*[:=][ \t]*\$?"
-    rf"|(?<=\(){_EXCHANGE}[ \t]*:[ \t]*(?=[A-Z]{{1,5}}(?:\.[A-Z])?[ \t]*\))|{_EXCHANGE}:)"
+    r"\b(?:[Tt]icker(?: [Ss]ymbol)?|TICKER(?: SYMBOL)?|[Ss]ymbol|SYMBOL)[ \t]*[:=][ \t]*\$?"
     r"([A-Z]{1,5}(?:\.[A-Z])?)(?!\w|\.\w)"
 )
-
-
 # "Tickers: KEY, CAT and ON": a label over a list, each symbol followed by a separator or the
 # line's end ("Tickers: A lot of them" holds none).
 _LABELLED_LIST = re.compile(r"\b(?:[Tt]ickers|TICKERS|[Ss]ymbols|SYMBOLS)[ \t]*:[ \t]*")
 _LABELLED_ITEM = re.compile(r"\$?([A-Z]{1,5}(?:\.[A-Z])?)(?:[ \t]*(?:[,/;&|]|\band\b)[ \t]*|[ \t]*(?=\r?\n|\Z))")
+# A US exchange labels a symbol too, written as press releases and charts write it: "(NYSE:
+# KEY)", "NASDAQ:AMD" (not "NASDAQ: UP 2%").
+_EXCHANGE = r"\b(?:NYSE|NASDAQ|Nasdaq(?:GS|GM|CM)?|NYSEARCA|NYSE ?(?:Arca|American|MKT))"
+_EXCHANGE_LABEL = re.compile(
+    rf"(?:(?<=\(){_EXCHANGE}[ \t]*:[ \t]*(?=[A-Z]{{1,5}}(?:\.[A-Z])?[ \t]*\))|{_EXCHANGE}:)"
+    r"([A-Z]{1,5}(?:\.[A-Z])?)(?!\w|\.\w)"
+)
 
 
 def _labelled(text: str, u: _Universe, found: dict[int, _Found]) -> None:
     """A listed symbol right after a label that says it is one, whatever word it also is and
-    even in a code block (a screener's output pasted as code): no other context is needed."""
-    for m in _LABELLED.finditer(text):
+    even in a code block (a screener's output pasted as code): no other context is needed.
+    Each pattern runs only where its label's letters are (most texts have none)."""
+    if ":" not in text and "=" not in text:
+        return  # every label ends in one of them
+    labels: list[re.Match[str]] = []
+    if "icker" in text or "ymbol" in text or "ICKER" in text or "YMBOL" in text:
+        labels += _LABELLED.finditer(text)
+        if "ickers" in text or "ymbols" in text or "ICKERS" in text or "YMBOLS" in text:
+            for m in _LABELLED_LIST.finditer(text):
+                labels += _list_items(text, m.end())
+    if "NYSE" in text or "ASDAQ" in text or "asdaq" in text:
+        labels += _EXCHANGE_LABEL.finditer(text)
+    for m in labels:
         symbol = m.group(1)
         after = text[m.end(1) : m.end(1) + 2]
         if len(symbol) == 1 and len(after) == 2 and after[0] == " " and after[1].islower():
             continue  # "ticker: A lot of people ask": the article
         if symbol in u.names:
             found[m.start(1)] = (symbol, m.start(1), m.end(1), "symbol", 0.95, True)
-    for m in _LABELLED_LIST.finditer(text):
-        at = m.end()
-        while (item := _LABELLED_ITEM.match(text, at)) is not None and item.end() > at:
-            if item.group(1) in u.names:
-                found[item.start(1)] = (item.group(1), item.start(1), item.end(1), "symbol", 0.95, True)
-            at = item.end()
+
+
+def _list_items(text: str, at: int) -> list[re.Match[str]]:
+    items = []
+    while (item := _LABELLED_ITEM.match(text, at)) is not None and item.end() > at:
+        items.append(item)
+        at = item.end()
+    return items
 
 
 def _hashtag(prose: str, start: int, end: int) -> bool:
