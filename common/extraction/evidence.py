@@ -17,7 +17,7 @@ from common.extraction.lexicon import (
     _NEXT_NUMBER,
     _NEXT_WORDS,
     _NUMBER_CUE,
-    _PREV_DEALINGS,
+    _PREV_OTHER_COMPANY,
     _PREV_PAIRS,
     _PREV_STRONG,
     _PREV_WORDS,
@@ -148,7 +148,7 @@ def _adjacent(text: str, start: int, end: int, *, before: bool = True, moon: boo
         words[-1] in _PREV_WORDS
         or " ".join(words[-2:]) in _PREV_PAIRS
         or (len(words) > 2 and " ".join(words[-3:]) in _PREV_PAIRS)
-        or (" ".join(words[-2:]) in _PREV_DEALINGS and text[start:end] not in _ALWAYS_WORD)
+        or (" ".join(words[-2:]) in _PREV_OTHER_COMPANY and text[start:end] not in _ALWAYS_WORD)
     )
 
 

@@ -135,16 +135,19 @@ _CUE_NUMBER = re.compile(r"\$\d|\d\s?%|\d[cCpP]\b|\b\d{1,2}/\d{1,2}\b")
 _CUE_WINDOW = 48  # characters either side: about the same clause
 _CUE_BYTES = frozenset(v.encode() for w in _CUE_WORDS for v in (w.decode(), w.decode().title(), w.decode().upper()))
 
-# Evidence right next to a word-like symbol: "ON calls", "AI 30c", "IT @ 300", "NOW 12/20 900c",
-# "KEY 22 calls" (a strike or a count of contracts: up to three digits, never a year), "KEY
-# 100 shares" (in a line that shouts, "THERE ARE 0 SHARES" says nothing).
+# Evidence right next to a word-like symbol: "ON calls", "AI 30c", "IT @ 300", "NOW 12/20 900c".
 _NEXT_WORDS = _words(
     "call calls put puts share shares leaps earnings strike strikes option options stock stonks gains gang "
     "holders bagholders squeeze yolo 🚀 🚀🚀 🚀🚀🚀"
 )
+# Contracts or shares counted right after a symbol, one space between: "KEY 22 calls" (a
+# strike or a count: up to three digits, so never a year), "KEY 1,000 shares"; in lower case,
+# since a line in capitals says nothing by them ("THERE ARE 0 SHARES LEFT").
+_COUNTED = r"(?:\$?\d{1,3}(?:\.\d+)?\s(?:[cC]alls?|[pP]uts?)|(?:\d{1,3}(?:,\d{3})+|\d{1,6})\s[sS]hares?)\b"
 _NEXT_NUMBER = re.compile(
     r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
-    r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b|\$?\d{1,3}(?:\.\d+)?\s(?:[cC]alls?|[pP]uts?|CALLS?|PUTS?)\b|\d[\d,]*(?:\.\d+)?\s[sS]hares?\b)"
+    r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b)"
+    rf"|[ \t]{_COUNTED}"
 )
 # The forum's own way of saying "buy this": "Hexo to the moon", "wish to the mooooon".
 _TO_THE_MOON = re.compile(r"\s+(?:to|2)\s+(?:the\s+)?m[o0]{2,}n", re.IGNORECASE)
@@ -170,8 +173,6 @@ _PREV_PAIRS_EXTRA = frozenset(
         "share of",
         "shares in",
         "long on",
-        "dd on",
-        "thoughts on",
     )
 )
 # A company's dealings name the other company: "deals with UPS", "our partner GM". Not for the
@@ -180,6 +181,10 @@ _PREV_PAIRS_EXTRA = frozenset(
 _PREV_DEALINGS = frozenset(
     ("deal with", "deals with", "partnership with", "partnered with", "agreement with", "merger with", "our partner")
 )
+# Asking about a symbol or researching it: "thoughts on RIDE", "DD on ROOT" (not for the
+# words that are always words either: "thoughts on GOLD" is the metal).
+_PREV_ASKING = frozenset(("thoughts on", "dd on"))
+_PREV_OTHER_COMPANY = _PREV_DEALINGS | _PREV_ASKING
 # Words that size a squeeze rather than name what is squeezed ("HUGE SHORT SQUEEZE"), when
 # they are symbols too.
 _SQUEEZE_SIZES = _words("HUGE BIG RARE TRUE REAL NEXT GREAT MEGA EPIC MAJOR GIANT MASSIVE INSANE CRAZY NEW FIRST LAST")
@@ -188,22 +193,21 @@ _PREV_PAIRS = _PREV_STRONG | _PREV_PAIRS_EXTRA
 # the usual cases: if a text has none of them (and no number), no such symbol in it can pass.
 _ADJACENT_WORDS = frozenset(
     v.encode()
-    for phrase in (*_NEXT_WORDS, *_NEXT_EVENTS, *_PREV_WORDS, *_PREV_PAIRS, *_PREV_DEALINGS, "moon")
+    for phrase in (*_NEXT_WORDS, *_NEXT_EVENTS, *_PREV_WORDS, *_PREV_PAIRS, *_PREV_DEALINGS, *_PREV_ASKING, "moon")
     for w in phrase.replace("'", " ").split()
     for v in (w, w.title(), w.upper())
 )
 # ... and what any _NEXT_NUMBER match must contain ("30c", "12/20", "@ 300", "$5"): without
 # one, no number can be adjacent evidence either, and the window is not read at all.
-_NUMBER_CUE = re.compile(r"\d\s?[cCpP]\b|\d/\d|@|\$\d|\d\s(?:[cC]alls?|[pP]uts?|CALLS?|PUTS?)\b|\d\s[sS]hares?\b")
+_NUMBER_CUE = re.compile(rf"\d\s?[cCpP]\b|\d/\d|@|\$\d|{_COUNTED}")
 
 # A character just before a match that glues it to something else: "x$Y", "AT&T", "sec.gov",
 # "T-Mobile", "#GME", "u/NVDA", "don't".
 _GLUE = frozenset("_$@#/&.-'’")
-# "GME/AMC", "$GLD/IAU", "GME/AMC/BB/NOK": a slash right after a chain of symbol-like words
-# starts the next one ("u/NVDA", "r/GME/new" and paths stay glued: lower case, or URLs, which
-# are read apart). Searched in a window of _PAIR_REACH characters before the symbol.
-_PAIR_BEFORE = re.compile(r"(?<![\w/.])\$?[A-Z]{2,5}(?:/\$?[A-Z]{1,5}(?:\.[A-Z])?)*/\Z")
-_PAIR_REACH = 40
+# "GME/AMC", "$GLD/IAU", "GME/AMC/BB/NOK": a slash after a run of listed symbols starts the
+# run's next one; a link that is jargon ("PE/PS"), unlisted ("MM/DD/YY") or lower case
+# ("u/NVDA", "r/GME/new") keeps it glued (URLs are read apart).
+_SLASH_RUN_OPENERS = "([\"'*"  # what may stand before a run's first symbol in its token
 # ... and just after a match: "GME_YOLO", "AT&T", a brand's mark ("VLN®": a product)
 _TAIL_GLUE = frozenset("_&®™")
 _ASCII_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -16,6 +16,7 @@ from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _STRONG, _Found
 _SEPARATOR = r"[,/&|+;]|\band\b|\bAND\b|\bor\b|\bOR\b|\bvs\.?"
 _LIST_SEPARATOR = re.compile(rf"[ \t]*(?:{_SEPARATOR})[ \t]*")
 _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
+_CLAUSE_ENDS = re.compile(r"[ \t]*(?:[.,;:!?)\]…]|\r?\n|\Z)")
 # The gap just before a symbol, back to the end of the word before it (searched in a short
 # window ending at the symbol, so it costs the same however long the text).
 _LIST_GAP_BEFORE = re.compile(rf"[ \t]*(?:{_SEPARATOR})?[ \t]*\Z")
@@ -96,12 +97,18 @@ def _beside(
     starts: dict[int, int],
     loud: Callable[[int], bool],
 ) -> bool:
-    """Whether a separator (or, after a ticker, a space) joins the symbol to a ticker."""
+    """Whether a separator (or, after a ticker, a space) joins the symbol to a ticker. A word
+    that ends a run of slashes ends its clause too: "GME/AMC/BB/WISH." but not "TSLA/ALL IN"."""
     gap = _LIST_GAP_BEFORE.search(prose, max(0, start - 8), start)
     explicit = gap is not None and gap.group(0).strip() != ""
     after = _skip_gap(prose, end, _LIST_SEPARATOR)
-    spaced_ok = symbol not in _ALWAYS_WORD and not (policy == _ADJACENT and loud(start))
-    return (after != end and after in starts) or (gap is not None and gap.start() in ends and (explicit or spaced_ok))
+    if after != end and after in starts:
+        return True
+    if gap is None or gap.start() not in ends:
+        return False
+    if "/" in gap.group(0) and (policy >= _ADJACENT or symbol in _ALWAYS_WORD):
+        return _CLAUSE_ENDS.match(prose, end) is not None
+    return explicit or (symbol not in _ALWAYS_WORD and not (policy == _ADJACENT and loud(start)))
 
 
 def _weighted(prose: str, start: int, end: int, ends: dict[int, int], starts: dict[int, int]) -> bool:
@@ -128,24 +135,26 @@ def _skip_gap(prose: str, end: int, gap: re.Pattern[str]) -> int:
 # 20%", "PEP (drinks) - 5%"), never words ("EDIT: thanks", "NEXT 2 weeks").
 _LINE_HEAD = re.compile(r"[ \t]*(?:[-*•>+]+|\d{1,2}[.)]|#+)?[ \t]*\**")
 _LINE_NOTE = re.compile(r"[ \t*]*(?:\([^)\n]{0,60}\))?[ \t]*(?:[-–—:=|][ \t]*)?(?:\$?\d[\d.,]*[ \t]?%?)?[ \t*]*\r?")
-# A table's cells: Markdown pipes, or tabs as a spreadsheet pastes them. A cell holding a
-# symbol holds nothing else but emphasis or a "$"; a row of dashes and colons only separates
-# a table's header from its body.
+# A table's cells: Markdown pipes (in a row framed by them, or in a text with a Markdown
+# table's rule line under its header), or tabs as a spreadsheet pastes them. A cell holding a symbol holds nothing else
+# but emphasis or a "$".
 _CELLS = re.compile(r"[|\t]")
-_CELL_PADDING = " *$\r"
-_TABLE_RULE = re.compile(r"[ \t|:\-]*\r?")
+_CELL_PADDING = " \xa0*$\r"
+_TABLE_RULE = re.compile(r"^(?=[^\n]*\|)(?=[^\n]*-)[ \t|:\-]+\r?$", re.MULTILINE)
 
 
 class _Column:
     """Lists written one ticker a line: a line that holds a symbol and at most a note
     joins the list when the line before or after it (a blank line between allowed) holds a
     ticker the same way. A word ("HAS", "SONY") joins only alone on its line. In a table, a
-    cell that holds only a symbol joins when the same column holds a ticker in the row above
-    or below (the header's rule between them allowed)."""
+    cell that holds only a symbol joins when the same column holds a ticker in the body row
+    above or below (never across the header's rule: "| Metric | AAPL |" heads a column of
+    figures, not of tickers)."""
 
     def __init__(self, prose: str, starts: dict[int, int]) -> None:
         self.prose = prose
         self.breaks = [m.start() for m in re.finditer("\n", prose)]
+        self.piped = "|" in prose and _TABLE_RULE.search(prose) is not None
         self.lines: set[tuple[int, int]] = set()  # (line, table column; -1 outside tables)
         for start, end in starts.items():
             self.add(start, end)
@@ -173,19 +182,20 @@ class _Column:
     def _cell(self, begin: int, stop: int, start: int, end: int) -> int | None:
         """The symbol's column, if a table row's cell holds it and nothing more."""
         row = self.prose[begin:stop]
-        if row.count("|") < 2 and "\t" not in row:  # one pipe is an inline list's ("AMD | KO")
+        framed = row.strip(" \r").startswith("|") and row.strip(" \r").endswith("|")
+        if "\t" not in row and not (row.count("|") >= 2 and (self.piped or framed)):  # "AMD | KO": a list
             return None
         at, edge = start - begin, 0
+        lead = 1 if row.lstrip(" ").startswith("|") else 0  # "| AMD | 10 |" and "AMD | 10" alike
         for column, cell in enumerate(_CELLS.split(row)):
             if edge <= at < edge + len(cell):
-                return column if cell.strip(_CELL_PADDING) == self.prose[start:end] else None
+                return column - lead if cell.strip(_CELL_PADDING) == self.prose[start:end] else None
             edge += len(cell) + 1
         return None
 
-    def _gap(self, line: int) -> bool:
-        """Whether a line may stand between two list lines: blank, or a table's header rule."""
+    def _blank(self, line: int) -> bool:
         begin, stop = self._span(line)
-        return _TABLE_RULE.fullmatch(self.prose, begin, stop) is not None
+        return not self.prose[begin:stop].strip()
 
     def beside(self, start: int, end: int, policy: int) -> bool:
         listed = self._listed(start, end)
@@ -194,7 +204,7 @@ class _Column:
         line, column, _ = listed
         for step in (-1, 1):
             near = line + step
-            if 0 <= near <= len(self.breaks) and self._gap(near):
+            if 0 <= near <= len(self.breaks) and self._blank(near):
                 near += step  # one blank line between list lines, as Markdown needs them
             if (near, column) in self.lines:
                 return True

@@ -37,8 +37,7 @@ from common.extraction.lexicon import (
     _MARKET_MOVES,
     _MOVES_WINDOW,
     _NEARBY,
-    _PAIR_BEFORE,
-    _PAIR_REACH,
+    _SLASH_RUN_OPENERS,
     _SPY_AFTER,
     _SPY_BEFORE,
     _SQUEEZE_SIZES,
@@ -48,7 +47,7 @@ from common.extraction.lexicon import (
     _Found,
     _Kind,
 )
-from common.extraction.lists import _in_lists
+from common.extraction.lists import _SEPARATOR, _in_lists
 from common.extraction.prose import _URLISH, _not_prose
 from common.extraction.senses import _OTHER_SENSE, _drop_other_senses, _drop_parts_and_acronyms, _not_the_company
 from common.extraction.universe import _Plain, _policy, _Shouted, _Universe, _universe
@@ -122,10 +121,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             prev = prose[start - 1] if start else " "
             after = prose[end] if end < n else " "
             if (
-                (
-                    prev in _BAD_BEFORE
-                    and not (prev == "/" and _PAIR_BEFORE.search(prose, max(0, start - _PAIR_REACH), start))
-                )
+                (prev in _BAD_BEFORE and not (prev == "/" and _after_slash_run(prose, start, u)))
                 or after in _BAD_AFTER
                 or (prev > "\x7f" and prev.isalnum())
                 or (after > "\x7f" and after.isalnum())
@@ -189,6 +185,21 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     return [found[k] for k in sorted(found)]
 
 
+def _after_slash_run(prose: str, start: int, u: _Universe) -> bool:
+    """Whether the "/" just before ``start`` closes a run of symbol-like links in the same
+    token ("GME/AMC/BB/" before NOK, "FXAIX/" before VOO, "ES/NQ/" before SPY), however long
+    the run; a link of jargon makes a ratio or a format of it ("PE/PS/PB", "MM/DD/YY")."""
+    token = max(prose.rfind(" ", 0, start), prose.rfind("\n", 0, start), prose.rfind("\t", 0, start)) + 1
+    links = prose[token : start - 1].lstrip(_SLASH_RUN_OPENERS).split("/")
+    return all(
+        2 <= len(link := raw.removeprefix("$")) <= 5
+        and link.isascii()
+        and link.isupper()
+        and u.kinds.get(link) is not _Kind.JARGON
+        for raw in links
+    )
+
+
 # "Ticker: M", "Ticker Symbol: F", "symbol = TSM": a symbol its writer labels as one (on
 # the same line; a sentence's full stop may follow, a lower-case word after one letter may not:
 # "ticker: A lot of people ask").
@@ -199,7 +210,7 @@ _LABELLED = re.compile(
 # "Tickers: KEY, CAT and ON": a label over a list, each symbol followed by a separator or the
 # line's end ("Tickers: A lot of them" holds none).
 _LABELLED_LIST = re.compile(r"\b(?:[Tt]ickers|TICKERS|[Ss]ymbols|SYMBOLS)[ \t]*:[ \t]*")
-_LABELLED_ITEM = re.compile(r"\$?([A-Z]{1,5}(?:\.[A-Z])?)(?:[ \t]*(?:[,/;&|]|\band\b)[ \t]*|[ \t]*(?=\r?\n|\Z))")
+_LABELLED_ITEM = re.compile(rf"\$?([A-Z]{{1,5}}(?:\.[A-Z])?)(?:[ \t]*(?:{_SEPARATOR})[ \t]*|[ \t]*(?=\r?\n|\Z))")
 # A US exchange labels a symbol too, written as press releases and charts write it: "(NYSE:
 # KEY)", "NASDAQ:AMD" (not "NASDAQ: UP 2%").
 _EXCHANGE = r"\b(?:NYSE|NASDAQ|Nasdaq(?:GS|GM|CM)?|NYSEARCA|NYSE ?(?:Arca|American|MKT))"
@@ -220,7 +231,7 @@ def _labelled(text: str, u: _Universe, found: dict[int, _Found]) -> None:
         labels += _LABELLED.finditer(text)
         if "ickers" in text or "ymbols" in text or "ICKERS" in text or "YMBOLS" in text:
             for m in _LABELLED_LIST.finditer(text):
-                labels += _list_items(text, m.end())
+                labels += _list_items(text, m.end(), u)
     if "NYSE" in text or "ASDAQ" in text or "asdaq" in text:
         labels += _EXCHANGE_LABEL.finditer(text)
     for m in labels:
@@ -232,9 +243,16 @@ def _labelled(text: str, u: _Universe, found: dict[int, _Found]) -> None:
             found[m.start(1)] = (symbol, m.start(1), m.end(1), "symbol", 0.95, True)
 
 
-def _list_items(text: str, at: int) -> list[re.Match[str]]:
+def _list_items(text: str, at: int, u: _Universe) -> list[re.Match[str]]:
+    """The symbols of a labelled list from ``at`` to its line's end; none if one item is no
+    listed symbol, is jargon or a bare letter ("Tickers: N/A", "Tickers: US, UK"): then the
+    label heads something else."""
     items = []
     while (item := _LABELLED_ITEM.match(text, at)) is not None and item.end() > at:
+        symbol = item.group(1)
+        bare_letter = len(symbol) == 1 and text[item.start()] != "$"
+        if symbol not in u.names or u.kinds.get(symbol) is _Kind.JARGON or bare_letter:
+            return []
         items.append(item)
         at = item.end()
     return items

@@ -17,13 +17,16 @@ _BANK_SENSE = frozenset(  # ... unless the bank's business is the subject ("TD B
 )
 _BANK = frozenset({"GS", "JPM", "MS", "WFC", "C", "BAC", "DB", "UBS", "CS", "BCS", "JEF", "RY", "TD"})
 # Banks and brokers are also where people keep their money: "my SoFi account", "savings at
-# Wells Fargo", "the Bank of America app". Named so (not as a symbol in capitals), the bank
-# acts as a bank, which is no mention of its stock.
-_ACCOUNT_HOLDERS = _BANK | _PLATFORM | frozenset({"WFC", "USB", "PNC", "COF", "SOFI", "ALLY", "AXP", "SYF", "HOOD"})
+# Wells Fargo", "my Bank of America app". Named so (not as a symbol in capitals), the bank
+# acts as a bank, which is no mention of its stock. An app, a card or a branch is that only
+# when someone's own ("my Amex card"): "SoFi app downloads hit a record" is the business.
+_ACCOUNT_HOLDERS = _BANK | _PLATFORM | frozenset({"USB", "PNC", "COF", "SOFI", "ALLY", "AXP", "SYF"})
 _ACCOUNT_AFTER = _words(
-    "account accounts app apps checking savings card cards debit brokerage advisor advisors adviser robo "
-    "roboinvesting invest self-directed hysa ira iras roth 401k login branch branches atm platform website"
+    "account accounts checking savings debit brokerage advisor advisors adviser robo roboinvesting self-directed "
+    "hysa ira iras roth 401k login"
 )
+_OWN_AFTER = _words("app apps card cards branch branches atm platform website invest")
+_OWNERS = _words("my our your his her their")
 _ACCOUNT_BEFORE = _words("through via")
 _ACCOUNT_PAIRS = frozenset(
     ("savings at", "savings with", "account at", "account with", "accounts at", "accounts with", "bank at",
@@ -201,9 +204,10 @@ def _a_place(before: list[str], after: list[str]) -> bool:
 
 def _an_account(before: list[str], after: list[str]) -> bool:
     """Whether a bank's or broker's name reads as where the money is: "my SoFi account",
-    "savings at Wells Fargo", "through Schwab" (not "SoFi earnings")."""
+    "savings at Wells Fargo", "through Schwab", "my Chase app" (not "SoFi earnings")."""
     return (
-        (bool(after) and after[0] in _ACCOUNT_AFTER)
+        not _ACCOUNT_AFTER.isdisjoint(after)  # the two words after: "a SoFi Invest account"
+        or (bool(after) and after[0] in _OWN_AFTER and bool(before) and before[-1] in _OWNERS)
         or (bool(before) and before[-1] in _ACCOUNT_BEFORE)
         or " ".join(before[-2:]) in _ACCOUNT_PAIRS
     )

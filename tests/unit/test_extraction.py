@@ -335,7 +335,8 @@ def test_a_strike_or_a_count_of_contracts_or_shares_and_asking_about_a_symbol_ar
     may = _at("2021-05-26")
     assert symbols("thinking about KEY 22 calls for June", at=may) == ["KEY"]
     assert symbols("Positions: KEY 100 shares, CAT 10 shares", at=may) == ["KEY", "CAT"]
-    assert symbols("THERE ARE 0 SHARES LEFT TO BORROW", at=may) == []  # a line that shouts
+    assert symbols("EDIT: 5 calls expired", at=may) == []  # a count needs the symbol right before it
+    assert symbols("Any thoughts on GOLD?", at=may) == []  # always a word
     assert symbols("Any thoughts on RIDE? Or DD on ROOT", at=may) == ["RIDE", "ROOT"]
     assert symbols("rolled my AMC 22c into BB 10c JAN 2022 calls", at=may) == ["AMC", "BB"]  # a year is no strike
 
@@ -380,13 +381,19 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         "Morgan Stanley shares jumped after earnings": ["MS"],
         # a bank or broker where the money is kept, not its stock
         "my emergency fund sits in savings at Wells Fargo": [],
-        "the Bank of America app logged me out again": [],
+        "my Bank of America app logged me out again": [],
         "thinking of leaving JP Morgan Self-Directed for something cheaper": [],
-        "my SoFi account pays 4.5% and my SoFi shares are up": ["SOFI"],
+        "SoFi app downloads hit a record": ["SOFI"],  # the business
         "just use Google, then buy the index": [],
     }
     for text, expected in cases.items():
         assert symbols(text, at=_at("2021-09-01")) == expected, text
+
+
+def test_an_account_at_a_bank_is_not_its_stock_but_its_shares_are() -> None:
+    text = "my SoFi account pays 4.5% and my SoFi shares are up"
+    found = [(m.symbol, text[m.start : m.end]) for m in extract(text, at=_at("2021-09-01"))]
+    assert found == [("SOFI", "SoFi")] and extract(text, at=_at("2021-09-01"))[0].start == text.rindex("SoFi")
 
 
 def test_urls_give_quote_pages_by_path_only() -> None:
@@ -404,6 +411,11 @@ def test_slash_pairs_keep_both_symbols() -> None:
     assert symbols("GME/AMC/BB/NOK gang") == ["GME", "AMC", "BB", "NOK"]
     assert symbols("VOO/VXUS/BND three-fund portfolio", at=_at("2024-05-10")) == ["VOO", "VXUS", "BND"]
     assert symbols("see r/GME/comments") == []
+    run = "NVDA/AMD/INTC/QCOM/AVGO/MRVL/ASML/TSLA/AAPL/MSFT"
+    assert symbols(run, at=_at("2024-05-10")) == run.split("/")
+    assert symbols("PE/PS/PB ratios for AMD, dates as MM/DD/YY") == ["AMD"]  # jargon, unlisted
+    assert symbols("SP500 (FXAIX/VOO), total market (FZROX/VTI)", at=_at("2024-05-10")) == ["VOO", "VTI"]
+    assert symbols("AMD/NVDA/TSLA/ALL IN") == ["AMD", "NVDA", "TSLA"]  # a word ends a run at its clause's end
 
 
 def test_a_company_named_only_as_a_partner_is_a_secondary_mention() -> None:
@@ -825,8 +837,12 @@ def test_a_table_column_of_tickers_holds_the_words_in_it() -> None:
     table = "| Ticker | Shares | Cost |\n|:--|--:|--:|\n| AMD | 10 | 200 |\n| KEY | 100 | 20 |\n| **PLTR** | 50 | 38 |"
     assert symbols(table, at=may) == ["AMD", "KEY", "PLTR"]
     assert symbols("Ticker\tShares\nAMD\t10\nKEY\t100\nPLTR\t50", at=may) == ["AMD", "KEY", "PLTR"]
-    # a cell with more than the symbol, or the symbol in another column, joins nothing
-    assert symbols("|AMD|chips|\n|KEY points|banks|\n|banks|KEY|", at=may) == ["AMD"]
+    assert symbols("| Ticker | Shares |\n|:--|--:|\n| AMD | 10 |\nKEY | 5 |", at=may) == ["AMD", "KEY"]
+    # a cell with more than the symbol, the symbol in another column, or a header row joins nothing
+    assert symbols("|Ticker|x|\n|-|-|\n|AMD|chips|\n|KEY points|banks|", at=may) == ["AMD"]
+    assert symbols("|Ticker|x|\n|-|-|\n|AMD|chips|\n|banks|KEY|", at=may) == ["AMD"]
+    assert symbols("| Metric | AAPL | MSFT |\n|---|---|---|\n| Verdict | NICE | SAFE |", at=may) == ["AAPL", "MSFT"]
+    assert symbols("TSLA | NVDA | AMD\nALL | ARE | GOOD", at=may) == ["TSLA", "NVDA", "AMD"]  # no table
 
 
 def test_a_line_of_words_or_a_lone_weight_is_no_list() -> None:
@@ -847,13 +863,14 @@ def test_a_symbol_its_writer_labels_as_one_counts_even_in_a_code_block() -> None
     assert symbols("Ticker:\nA few thoughts", at=may) == []  # the label's line ends
     assert symbols("Tickers: KEY, CAT and ON\nmore later", at=may) == ["KEY", "CAT", "ON"]
     assert symbols("Tickers: A lot of them", at=may) == []
+    assert symbols("Tickers: N/A, just funds", at=may) == []  # an item no symbol: no list
 
 
 def test_a_us_exchange_labels_a_symbol_as_press_releases_and_charts_write_it() -> None:
     may = _at("2024-05-10")
     assert symbols("KeyCorp (NYSE: KEY) raised its dividend", at=may) == ["KEY"]
     assert symbols("chart of NYSE:CAT looks ready", at=may) == ["CAT"]
-    assert symbols("(NASDAQ: AMD, NVDA)", at=may) == ["AMD", "NVDA"]
+    assert symbols("ON Semiconductor (Nasdaq: ON) beat estimates", at=may) == ["ON"]
     assert symbols("NASDAQ: UP 2% today", at=may) == []  # a label needs its colon glued or brackets
 
 
