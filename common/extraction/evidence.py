@@ -13,11 +13,14 @@ from common.extraction.lexicon import (
     _CUE_NUMBER,
     _CUE_WINDOW,
     _CUE_WORDS,
+    _NEXT_COUNT,
     _NEXT_EVENTS,
     _NEXT_NUMBER,
     _NEXT_WORDS,
     _NUMBER_CUE,
-    _PREV_OTHER_COMPANY,
+    _PHRASE_GOES_ON,
+    _PREV_ASKING,
+    _PREV_DEALINGS,
     _PREV_PAIRS,
     _PREV_STRONG,
     _PREV_WORDS,
@@ -137,6 +140,8 @@ def _adjacent(text: str, start: int, end: int, *, before: bool = True, moon: boo
     after = text[end : end + 14].lower().split(None, 1)
     if (after and after[0].strip(",.:;!?") in _NEXT_WORDS) or _NEXT_NUMBER.match(text, end):
         return True
+    if _NEXT_COUNT.match(text, end) and text[start:end] not in _ALWAYS_WORD:
+        return True
     if moon and _TO_THE_MOON.match(text, end):
         return True
     if after and after[0].strip(",.:;!?") in _NEXT_EVENTS and text[start:end] not in _ALWAYS_WORD:
@@ -148,7 +153,12 @@ def _adjacent(text: str, start: int, end: int, *, before: bool = True, moon: boo
         words[-1] in _PREV_WORDS
         or " ".join(words[-2:]) in _PREV_PAIRS
         or (len(words) > 2 and " ".join(words[-3:]) in _PREV_PAIRS)
-        or (" ".join(words[-2:]) in _PREV_OTHER_COMPANY and text[start:end] not in _ALWAYS_WORD)
+        or (" ".join(words[-2:]) in _PREV_DEALINGS and text[start:end] not in _ALWAYS_WORD)
+        or (
+            " ".join(words[-2:]) in _PREV_ASKING
+            and text[start:end] not in _ALWAYS_WORD
+            and _PHRASE_GOES_ON.match(text, end) is None
+        )
     )
 
 

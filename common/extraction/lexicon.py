@@ -142,13 +142,14 @@ _NEXT_WORDS = _words(
 )
 # Contracts or shares counted right after a symbol, one space between: "KEY 22 calls" (a
 # strike or a count: up to three digits, so never a year), "KEY 1,000 shares"; in lower case,
-# since a line in capitals says nothing by them ("THERE ARE 0 SHARES LEFT").
+# since a line in capitals says nothing by them ("THERE ARE 0 SHARES LEFT"), and never after
+# a symbol that is always a word ("sold ALL 100 shares").
 _COUNTED = r"(?:\$?\d{1,3}(?:\.\d+)?\s(?:[cC]alls?|[pP]uts?)|(?:\d{1,3}(?:,\d{3})+|\d{1,6})\s[sS]hares?)\b"
 _NEXT_NUMBER = re.compile(
     r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
     r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b)"
-    rf"|[ \t]{_COUNTED}"
 )
+_NEXT_COUNT = re.compile(rf"[ \t]{_COUNTED}")
 # The forum's own way of saying "buy this": "Hexo to the moon", "wish to the mooooon".
 _TO_THE_MOON = re.compile(r"\s+(?:to|2)\s+(?:the\s+)?m[o0]{2,}n", re.IGNORECASE)
 # What a company does, right after a word-like symbol: "the GM partnership", "XYZ merger".
@@ -182,9 +183,13 @@ _PREV_DEALINGS = frozenset(
     ("deal with", "deals with", "partnership with", "partnered with", "agreement with", "merger with", "our partner")
 )
 # Asking about a symbol or researching it: "thoughts on RIDE", "DD on ROOT" (not for the
-# words that are always words either: "thoughts on GOLD" is the metal).
+# words that are always words either: "thoughts on GOLD" is the metal), where the symbol
+# ends the phrase: a lower-case word after it other than these makes it a modifier
+# ("thoughts on FAST food", "DD on MAIN street").
 _PREV_ASKING = frozenset(("thoughts on", "dd on"))
-_PREV_OTHER_COMPANY = _PREV_DEALINGS | _PREV_ASKING
+_PHRASE_GOES_ON = re.compile(
+    r"[ \t]+(?!(?:and|or|at|after|before|for|here|now|today|right|this|since|with|is|are|was|looks?|vs)\b)[a-z]"
+)
 # Words that size a squeeze rather than name what is squeezed ("HUGE SHORT SQUEEZE"), when
 # they are symbols too.
 _SQUEEZE_SIZES = _words("HUGE BIG RARE TRUE REAL NEXT GREAT MEGA EPIC MAJOR GIANT MASSIVE INSANE CRAZY NEW FIRST LAST")
@@ -204,10 +209,6 @@ _NUMBER_CUE = re.compile(rf"\d\s?[cCpP]\b|\d/\d|@|\$\d|{_COUNTED}")
 # A character just before a match that glues it to something else: "x$Y", "AT&T", "sec.gov",
 # "T-Mobile", "#GME", "u/NVDA", "don't".
 _GLUE = frozenset("_$@#/&.-'’")
-# "GME/AMC", "$GLD/IAU", "GME/AMC/BB/NOK": a slash after a run of listed symbols starts the
-# run's next one; a link that is jargon ("PE/PS"), unlisted ("MM/DD/YY") or lower case
-# ("u/NVDA", "r/GME/new") keeps it glued (URLs are read apart).
-_SLASH_RUN_OPENERS = "([\"'*"  # what may stand before a run's first symbol in its token
 # ... and just after a match: "GME_YOLO", "AT&T", a brand's mark ("VLN®": a product)
 _TAIL_GLUE = frozenset("_&®™")
 _ASCII_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from common.extraction.evidence import _shouting
-from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _STRONG, _Found
+from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _CLAUSE_END, _STRONG, _Found
 
 # What may separate the symbols of a list: "FUBO, FUTU, FOUR", "GME/AMC", "WISH AND BB",
 # "AMC & BB"; or a bare space after a ticker ("GME BB NOK"), never before one: a word just
@@ -16,7 +16,8 @@ from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _STRONG, _Found
 _SEPARATOR = r"[,/&|+;]|\band\b|\bAND\b|\bor\b|\bOR\b|\bvs\.?"
 _LIST_SEPARATOR = re.compile(rf"[ \t]*(?:{_SEPARATOR})[ \t]*")
 _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
-_CLAUSE_ENDS = re.compile(r"[ \t]*(?:[.,;:!?)\]…]|\r?\n|\Z)")
+_CLAUSE_ENDS = re.compile(rf"[ \t]*(?:{_CLAUSE_END.pattern}|[:)\]…]|\r?\n|\Z)")
+_CAPITAL_NEXT = re.compile(r"[ \t]+[A-Z]{2,}\b")
 # The gap just before a symbol, back to the end of the word before it (searched in a short
 # window ending at the symbol, so it costs the same however long the text).
 _LIST_GAP_BEFORE = re.compile(rf"[ \t]*(?:{_SEPARATOR})?[ \t]*\Z")
@@ -98,7 +99,9 @@ def _beside(
     loud: Callable[[int], bool],
 ) -> bool:
     """Whether a separator (or, after a ticker, a space) joins the symbol to a ticker. A word
-    that ends a run of slashes ends its clause too: "GME/AMC/BB/WISH." but not "TSLA/ALL IN"."""
+    that ends a run of slashes is not the first of a phrase in capitals ("TSLA/NIO/ANY EV");
+    one that is always a word ends its clause there too ("GME/AMC/ALL." but not "TSLA/ALL
+    IN", "TSLA/ALL time highs")."""
     gap = _LIST_GAP_BEFORE.search(prose, max(0, start - 8), start)
     explicit = gap is not None and gap.group(0).strip() != ""
     after = _skip_gap(prose, end, _LIST_SEPARATOR)
@@ -106,8 +109,10 @@ def _beside(
         return True
     if gap is None or gap.start() not in ends:
         return False
-    if "/" in gap.group(0) and (policy >= _ADJACENT or symbol in _ALWAYS_WORD):
+    if "/" in gap.group(0) and symbol in _ALWAYS_WORD:
         return _CLAUSE_ENDS.match(prose, end) is not None
+    if "/" in gap.group(0) and policy >= _ADJACENT and _CAPITAL_NEXT.match(prose, end):
+        return False  # "TSLA/NIO/ANY EV play": the word opens a phrase in capitals
     return explicit or (symbol not in _ALWAYS_WORD and not (policy == _ADJACENT and loud(start)))
 
 
@@ -183,7 +188,7 @@ class _Column:
         """The symbol's column, if a table row's cell holds it and nothing more."""
         row = self.prose[begin:stop]
         framed = row.strip(" \r").startswith("|") and row.strip(" \r").endswith("|")
-        if "\t" not in row and not (row.count("|") >= 2 and (self.piped or framed)):  # "AMD | KO": a list
+        if "\t" not in row and not ((self.piped and "|" in row) or (framed and row.count("|") >= 2)):
             return None
         at, edge = start - begin, 0
         lead = 1 if row.lstrip(" ").startswith("|") else 0  # "| AMD | 10 |" and "AMD | 10" alike

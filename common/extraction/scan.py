@@ -37,7 +37,6 @@ from common.extraction.lexicon import (
     _MARKET_MOVES,
     _MOVES_WINDOW,
     _NEARBY,
-    _SLASH_RUN_OPENERS,
     _SPY_AFTER,
     _SPY_BEFORE,
     _SQUEEZE_SIZES,
@@ -90,6 +89,7 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     least = _STRONG  # the least context any bare symbol in ``bare`` needs
     cued: bool | None = None  # whether the text has any word that can be evidence for a word-like symbol
     n = len(prose)
+    runs: dict[int, tuple[bool, bool]] = {}  # slash runs read so far: see _after_slash_run
     for word in hits:
         what = known_words[word]
         options: tuple[tuple[str, str], ...]
@@ -121,7 +121,12 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
             prev = prose[start - 1] if start else " "
             after = prose[end] if end < n else " "
             if (
-                (prev in _BAD_BEFORE and not (prev == "/" and _after_slash_run(prose, start, u)))
+                (
+                    prev in _BAD_BEFORE
+                    and not (
+                        prev == "/" and _after_slash_run(prose, start - 1, u, runs, jargon_ok=_needs_no_context(alone))
+                    )
+                )
                 or after in _BAD_AFTER
                 or (prev > "\x7f" and prev.isalnum())
                 or (after > "\x7f" and after.isalnum())
@@ -185,19 +190,44 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     return [found[k] for k in sorted(found)]
 
 
-def _after_slash_run(prose: str, start: int, u: _Universe) -> bool:
-    """Whether the "/" just before ``start`` closes a run of symbol-like links in the same
-    token ("GME/AMC/BB/" before NOK, "FXAIX/" before VOO, "ES/NQ/" before SPY), however long
-    the run; a link of jargon makes a ratio or a format of it ("PE/PS/PB", "MM/DD/YY")."""
-    token = max(prose.rfind(" ", 0, start), prose.rfind("\n", 0, start), prose.rfind("\t", 0, start)) + 1
-    links = prose[token : start - 1].lstrip(_SLASH_RUN_OPENERS).split("/")
-    return all(
-        2 <= len(link := raw.removeprefix("$")) <= 5
-        and link.isascii()
-        and link.isupper()
-        and u.kinds.get(link) is not _Kind.JARGON
-        for raw in links
-    )
+_DATE_FORMATS = frozenset(("MM", "YY", "YYYY", "HH", "MMM"))  # "MM/DD/YY": a date's format, no run
+
+
+def _needs_no_context(alone: str | int | None) -> bool:
+    """Whether a word's reading (a symbol or a name found as it stands, or a policy) needs no
+    context: then no jargon beside it changes what it is."""
+    return (isinstance(alone, str) and alone != ".") or (isinstance(alone, int) and alone <= _UNLESS_LOUD)
+
+
+def _after_slash_run(prose: str, slash: int, u: _Universe, runs: dict[int, tuple[bool, bool]], jargon_ok: bool) -> bool:
+    """Whether the "/" at ``slash`` closes a run of symbol-like links ("GME/AMC/BB/" before
+    NOK, "FXAIX/" before VOO, "ES/NQ/" before SPY), however long the run; lower case or glue
+    before it make a path ("u/NVDA", "r/GME/new", "x_AMD/"). A link of jargon makes a ratio
+    or a format of the run ("PE/PS/PB", "MM/DD/YY"), unless what follows needs no context
+    ("DD/PLTR"). ``runs`` keeps each slash's answer, (symbol-like, free of jargon), so a
+    long run is read once, link by link."""
+    pending: list[tuple[int, bool]] = []  # slashes still to answer, newest first, and whether their link is jargon
+    at = slash
+    while at not in runs:
+        begin = at
+        while begin > 0 and at - begin <= 6 and (prose[begin - 1].isalnum() or prose[begin - 1] in "$."):
+            begin -= 1
+        link = prose[begin:at].removeprefix("$")
+        if not (2 <= len(link) <= 5 and link.isascii() and link.isupper()) or link in _DATE_FORMATS:
+            runs[at] = (False, False)
+            break
+        pending.append((at, u.kinds.get(link) is _Kind.JARGON))
+        before = prose[begin - 1] if begin else " "
+        if before != "/":
+            runs[at] = (before != "_", True)  # the run's first link: its own jargon is counted below
+            break
+        at = begin - 1
+    shaped, clean = runs[at]
+    for where, jargon in reversed(pending):
+        clean = clean and not jargon
+        runs[where] = (shaped, clean)
+    shaped, clean = runs[slash]
+    return shaped and (jargon_ok or clean)
 
 
 # "Ticker: M", "Ticker Symbol: F", "symbol = TSM": a symbol its writer labels as one (on
@@ -210,7 +240,8 @@ _LABELLED = re.compile(
 # "Tickers: KEY, CAT and ON": a label over a list, each symbol followed by a separator or the
 # line's end ("Tickers: A lot of them" holds none).
 _LABELLED_LIST = re.compile(r"\b(?:[Tt]ickers|TICKERS|[Ss]ymbols|SYMBOLS)[ \t]*:[ \t]*")
-_LABELLED_ITEM = re.compile(rf"\$?([A-Z]{{1,5}}(?:\.[A-Z])?)(?:[ \t]*(?:{_SEPARATOR})[ \t]*|[ \t]*(?=\r?\n|\Z))")
+_LIST_END = re.compile(r"[ \t]*(?:[.;!?)]|\r?\n|\Z)")
+_LABELLED_ITEM = re.compile(rf"\$?([A-Z]{{1,5}}(?:\.[A-Z])?)(?:[ \t]*(?:{_SEPARATOR})[ \t]*|(?={_LIST_END.pattern}))")
 # A US exchange labels a symbol too, written as press releases and charts write it: "(NYSE:
 # KEY)", "NASDAQ:AMD" (not "NASDAQ: UP 2%").
 _EXCHANGE = r"\b(?:NYSE|NASDAQ|Nasdaq(?:GS|GM|CM)?|NYSEARCA|NYSE ?(?:Arca|American|MKT))"
@@ -244,9 +275,10 @@ def _labelled(text: str, u: _Universe, found: dict[int, _Found]) -> None:
 
 
 def _list_items(text: str, at: int, u: _Universe) -> list[re.Match[str]]:
-    """The symbols of a labelled list from ``at`` to its line's end; none if one item is no
-    listed symbol, is jargon or a bare letter ("Tickers: N/A", "Tickers: US, UK"): then the
-    label heads something else."""
+    """The symbols of a labelled list from ``at`` to its line's or sentence's end; none if
+    one item is no listed symbol, is jargon or a bare letter, or words follow the last
+    ("Tickers: N/A", "Tickers: US, UK", "Symbols: ALL and nothing else"): then the label
+    heads something else."""
     items = []
     while (item := _LABELLED_ITEM.match(text, at)) is not None and item.end() > at:
         symbol = item.group(1)
@@ -255,7 +287,7 @@ def _list_items(text: str, at: int, u: _Universe) -> list[re.Match[str]]:
             return []
         items.append(item)
         at = item.end()
-    return items
+    return items if _LIST_END.match(text, at) else []  # "Symbols: ALL and nothing else": no list
 
 
 def _hashtag(prose: str, start: int, end: int) -> bool:

@@ -20,7 +20,7 @@ _BANK = frozenset({"GS", "JPM", "MS", "WFC", "C", "BAC", "DB", "UBS", "CS", "BCS
 # Wells Fargo", "my Bank of America app". Named so (not as a symbol in capitals), the bank
 # acts as a bank, which is no mention of its stock. An app, a card or a branch is that only
 # when someone's own ("my Amex card"): "SoFi app downloads hit a record" is the business.
-_ACCOUNT_HOLDERS = _BANK | _PLATFORM | frozenset({"USB", "PNC", "COF", "SOFI", "ALLY", "AXP", "SYF"})
+_ACCOUNT_HOLDERS = _BANK | frozenset({"USB", "PNC", "COF", "SOFI", "ALLY", "AXP", "SYF"})  # brokers: _PLATFORM
 _ACCOUNT_AFTER = _words(
     "account accounts checking savings debit brokerage advisor advisors adviser robo roboinvesting self-directed "
     "hysa ira iras roth 401k login"
@@ -28,6 +28,13 @@ _ACCOUNT_AFTER = _words(
 _OWN_AFTER = _words("app apps card cards branch branches atm platform website invest")
 _OWNERS = _words("my our your his her their")
 _ACCOUNT_BEFORE = _words("through via")
+# ... unless the bank's business is the subject nearby ("SoFi savings accounts grew 40%").
+_BUSINESS = frozenset(
+    v.encode()
+    for w in ("earnings", "dividend", "dividends", "eps", "revenue", "deposits", "quarter", "quarterly", "grew",
+              "growth", "customers", "members", "users")
+    for v in (w, w.title(), w.upper())
+)  # fmt: skip
 _ACCOUNT_PAIRS = frozenset(
     ("savings at", "savings with", "account at", "account with", "accounts at", "accounts with", "bank at",
      "bank with", "banking with", "banked with")
@@ -162,8 +169,13 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             drop = drop or not (stock_sense or not near.isdisjoint(_BANK_SENSE))
         if symbol in _WORD_SENSE:
             drop = drop and not stock_sense and not (bool(before) and before[-1] in _LIST_WORDS)
-        if symbol in _ACCOUNT_HOLDERS and (method == "name" or not prose[start:end].isupper()) and not stock_sense:
-            drop = drop or _an_account(before, after)
+        if (
+            symbol in _ACCOUNT_HOLDERS
+            and (method == "name" or not prose[start:end].isupper())
+            and not stock_sense
+            and near.isdisjoint(_BUSINESS)
+        ):
+            drop = drop or _an_account(before, after, product=prose[end : end + 2].strip()[:1].isupper())
         if symbol in _BANK and method == "name":
             drop = drop or (not stock_sense and not near.isdisjoint(w.encode() for w in _BANK_ROLE))
         if drop:
@@ -202,11 +214,13 @@ def _a_place(before: list[str], after: list[str]) -> bool:
     )
 
 
-def _an_account(before: list[str], after: list[str]) -> bool:
+def _an_account(before: list[str], after: list[str], *, product: bool) -> bool:
     """Whether a bank's or broker's name reads as where the money is: "my SoFi account",
-    "savings at Wells Fargo", "through Schwab", "my Chase app" (not "SoFi earnings")."""
+    "savings at Wells Fargo", "through Schwab", "my Chase app", or a product's name before an
+    account ("a SoFi Invest account", when ``product``: the word after the name is capitalised)."""
     return (
-        not _ACCOUNT_AFTER.isdisjoint(after)  # the two words after: "a SoFi Invest account"
+        (bool(after) and after[0] in _ACCOUNT_AFTER)
+        or (product and len(after) > 1 and after[1] in _ACCOUNT_AFTER)
         or (bool(after) and after[0] in _OWN_AFTER and bool(before) and before[-1] in _OWNERS)
         or (bool(before) and before[-1] in _ACCOUNT_BEFORE)
         or " ".join(before[-2:]) in _ACCOUNT_PAIRS

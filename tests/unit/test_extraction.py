@@ -334,7 +334,9 @@ def test_a_listing_says_when_and_what_it_became() -> None:
 def test_a_strike_or_a_count_of_contracts_or_shares_and_asking_about_a_symbol_are_ticker_talk() -> None:
     may = _at("2021-05-26")
     assert symbols("thinking about KEY 22 calls for June", at=may) == ["KEY"]
-    assert symbols("Positions: KEY 100 shares, CAT 10 shares", at=may) == ["KEY", "CAT"]
+    assert symbols("Positions: KEY 100 shares, WISH 10 shares", at=may) == ["KEY", "WISH"]
+    assert symbols("I sold ALL 100 shares, and my KEY 100 SHARES too", at=may) == []  # always a word; capitals
+    assert symbols("thoughts on FAST food", at=may) == []  # the symbol does not end the phrase
     assert symbols("EDIT: 5 calls expired", at=may) == []  # a count needs the symbol right before it
     assert symbols("Any thoughts on GOLD?", at=may) == []  # always a word
     assert symbols("Any thoughts on RIDE? Or DD on ROOT", at=may) == ["RIDE", "ROOT"]
@@ -384,6 +386,7 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         "my Bank of America app logged me out again": [],
         "thinking of leaving JP Morgan Self-Directed for something cheaper": [],
         "SoFi app downloads hit a record": ["SOFI"],  # the business
+        "SoFi savings accounts grew 40% last quarter": ["SOFI"],
         "just use Google, then buy the index": [],
     }
     for text, expected in cases.items():
@@ -415,7 +418,10 @@ def test_slash_pairs_keep_both_symbols() -> None:
     assert symbols(run, at=_at("2024-05-10")) == run.split("/")
     assert symbols("PE/PS/PB ratios for AMD, dates as MM/DD/YY") == ["AMD"]  # jargon, unlisted
     assert symbols("SP500 (FXAIX/VOO), total market (FZROX/VTI)", at=_at("2024-05-10")) == ["VOO", "VTI"]
-    assert symbols("AMD/NVDA/TSLA/ALL IN") == ["AMD", "NVDA", "TSLA"]  # a word ends a run at its clause's end
+    assert symbols("AMD/NVDA/TSLA/ALL IN") == ["AMD", "NVDA", "TSLA"]  # always a word, mid-clause
+    mixed = "TSLA/NIO/ANY EV play, and I hold GME/WISH and some cash"
+    assert symbols(mixed, at=_at("2021-06-01")) == ["TSLA", "NIO", "GME", "WISH"]
+    assert symbols("DD/PLTR inside, #GOOGL/AMD/TSLA") == ["PLTR", "GOOGL", "AMD", "TSLA"]
 
 
 def test_a_company_named_only_as_a_partner_is_a_secondary_mention() -> None:
@@ -838,6 +844,7 @@ def test_a_table_column_of_tickers_holds_the_words_in_it() -> None:
     assert symbols(table, at=may) == ["AMD", "KEY", "PLTR"]
     assert symbols("Ticker\tShares\nAMD\t10\nKEY\t100\nPLTR\t50", at=may) == ["AMD", "KEY", "PLTR"]
     assert symbols("| Ticker | Shares |\n|:--|--:|\n| AMD | 10 |\nKEY | 5 |", at=may) == ["AMD", "KEY"]
+    assert symbols("Ticker | Shares\n---|---\nAMD | 10\nKEY | 100", at=may) == ["AMD", "KEY"]
     # a cell with more than the symbol, the symbol in another column, or a header row joins nothing
     assert symbols("|Ticker|x|\n|-|-|\n|AMD|chips|\n|KEY points|banks|", at=may) == ["AMD"]
     assert symbols("|Ticker|x|\n|-|-|\n|AMD|chips|\n|banks|KEY|", at=may) == ["AMD"]
@@ -864,6 +871,7 @@ def test_a_symbol_its_writer_labels_as_one_counts_even_in_a_code_block() -> None
     assert symbols("Tickers: KEY, CAT and ON\nmore later", at=may) == ["KEY", "CAT", "ON"]
     assert symbols("Tickers: A lot of them", at=may) == []
     assert symbols("Tickers: N/A, just funds", at=may) == []  # an item no symbol: no list
+    assert symbols("Symbols: ALL and nothing else matters", at=may) == []  # words after it: no list
 
 
 def test_a_us_exchange_labels_a_symbol_as_press_releases_and_charts_write_it() -> None:
