@@ -7,12 +7,14 @@ import functools
 import re
 
 from common.extraction.lexicon import (
+    _A_YEAR,
     _ADJACENT_WORDS,
     _ALWAYS_WORD,
     _CUE_BYTES,
     _CUE_NUMBER,
     _CUE_WINDOW,
     _CUE_WORDS,
+    _MONTHS,
     _NEXT_COUNT,
     _NEXT_EVENTS,
     _NEXT_NUMBER,
@@ -134,13 +136,15 @@ def _first_name_word(name: str) -> str:
 
 
 def _adjacent(text: str, start: int, end: int, *, before: bool = True, moon: bool = False) -> bool:
-    """Evidence right next to the word: a following "calls"/"30c"/"shares", "to the moon" (with
-    ``moon``), or a preceding "bought"/"shares of"/"calls on"/"deals with" (only "shares
-    of"-like pairs without ``before``)."""
+    """Evidence right next to the word: a following "calls"/"30c"/"shares" or count ("22
+    calls", "100 shares"), "to the moon" (with ``moon``), or a preceding "bought"/"shares
+    of"/"calls on"/"deals with"/"thoughts on" (only "shares of"-like pairs without
+    ``before``)."""
     after = text[end : end + 14].lower().split(None, 1)
     if (after and after[0].strip(",.:;!?") in _NEXT_WORDS) or _NEXT_NUMBER.match(text, end):
         return True
-    if _NEXT_COUNT.match(text, end) and text[start:end] not in _ALWAYS_WORD:
+    word = text[start:end]
+    if _NEXT_COUNT.match(text, end) and word not in _ALWAYS_WORD and not (word in _MONTHS and _A_YEAR.match(text, end)):
         return True
     if moon and _TO_THE_MOON.match(text, end):
         return True

@@ -140,16 +140,22 @@ _NEXT_WORDS = _words(
     "call calls put puts share shares leaps earnings strike strikes option options stock stonks gains gang "
     "holders bagholders squeeze yolo 🚀 🚀🚀 🚀🚀🚀"
 )
-# Contracts or shares counted right after a symbol, one space between: "KEY 22 calls" (a
-# strike or a count: up to three digits, so never a year), "KEY 1,000 shares"; in lower case,
-# since a line in capitals says nothing by them ("THERE ARE 0 SHARES LEFT"), and never after
-# a symbol that is always a word ("sold ALL 100 shares").
-_COUNTED = r"(?:\$?\d{1,3}(?:\.\d+)?\s(?:[cC]alls?|[pP]uts?)|(?:\d{1,3}(?:,\d{3})+|\d{1,6})\s[sS]hares?)\b"
+# Contracts or shares counted right after a symbol, one space or tab between: "KEY 22 calls"
+# (a strike or a count: up to three digits, so never a year), "KEY 2000 shares" (a year only
+# after a month: "JAN 2021 shares"); not in capitals, since a line in capitals says nothing
+# by them ("THERE ARE 0 SHARES LEFT"), and never after a symbol that is always a word ("sold
+# ALL 100 shares").
+_COUNTED = (
+    r"(?:\$?\d{1,3}(?:\.\d+)?[ \t](?:[cC]alls?|[pP]uts?)"
+    r"|(?:\d{1,3}(?:,\d{3})+|\d{1,6})[ \t][sS]hares?)\b"
+)
 _NEXT_NUMBER = re.compile(
     r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
     r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b)"
 )
 _NEXT_COUNT = re.compile(rf"[ \t]{_COUNTED}")
+_MONTHS = _words("JAN FEB MAR APR MAY JUN JUL AUG SEP SEPT OCT NOV DEC")
+_A_YEAR = re.compile(r"[ \t](?:19|20)\d\d\b")
 # The forum's own way of saying "buy this": "Hexo to the moon", "wish to the mooooon".
 _TO_THE_MOON = re.compile(r"\s+(?:to|2)\s+(?:the\s+)?m[o0]{2,}n", re.IGNORECASE)
 # What a company does, right after a word-like symbol: "the GM partnership", "XYZ merger".
@@ -203,8 +209,9 @@ _ADJACENT_WORDS = frozenset(
     for v in (w, w.title(), w.upper())
 )
 # ... and what any _NEXT_NUMBER match must contain ("30c", "12/20", "@ 300", "$5"): without
-# one, no number can be adjacent evidence either, and the window is not read at all.
-_NUMBER_CUE = re.compile(rf"\d\s?[cCpP]\b|\d/\d|@|\$\d|{_COUNTED}")
+# one, no number can be adjacent evidence either, and the window is not read at all (a
+# _NEXT_COUNT match holds "calls" or "shares", adjacent words already).
+_NUMBER_CUE = re.compile(r"\d\s?[cCpP]\b|\d/\d|@|\$\d")
 
 # A character just before a match that glues it to something else: "x$Y", "AT&T", "sec.gov",
 # "T-Mobile", "#GME", "u/NVDA", "don't".

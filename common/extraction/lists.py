@@ -17,7 +17,7 @@ _SEPARATOR = r"[,/&|+;]|\band\b|\bAND\b|\bor\b|\bOR\b|\bvs\.?"
 _LIST_SEPARATOR = re.compile(rf"[ \t]*(?:{_SEPARATOR})[ \t]*")
 _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
 _CLAUSE_ENDS = re.compile(rf"[ \t]*(?:{_CLAUSE_END.pattern}|[:)\]…]|\r?\n|\Z)")
-_CAPITAL_NEXT = re.compile(r"[ \t]+[A-Z]{2,}\b")
+_CAPITAL_NEXT = re.compile(r"[ \t]+([A-Z]{2,})\b")
 # The gap just before a symbol, back to the end of the word before it (searched in a short
 # window ending at the symbol, so it costs the same however long the text).
 _LIST_GAP_BEFORE = re.compile(rf"[ \t]*(?:{_SEPARATOR})?[ \t]*\Z")
@@ -99,9 +99,10 @@ def _beside(
     loud: Callable[[int], bool],
 ) -> bool:
     """Whether a separator (or, after a ticker, a space) joins the symbol to a ticker. A word
-    that ends a run of slashes is not the first of a phrase in capitals ("TSLA/NIO/ANY EV");
-    one that is always a word ends its clause there too ("GME/AMC/ALL." but not "TSLA/ALL
-    IN", "TSLA/ALL time highs")."""
+    that ends a run of slashes in a line that does not shout is not the first of a phrase in
+    capitals ("TSLA/NIO/ANY EV", but "AMC/KEY CAT" when CAT is a ticker); one that is always a
+    word ends its clause there too ("GME/AMC/ALL." but not "TSLA/ALL IN", "TSLA/ALL time
+    highs")."""
     gap = _LIST_GAP_BEFORE.search(prose, max(0, start - 8), start)
     explicit = gap is not None and gap.group(0).strip() != ""
     after = _skip_gap(prose, end, _LIST_SEPARATOR)
@@ -111,8 +112,10 @@ def _beside(
         return False
     if "/" in gap.group(0) and symbol in _ALWAYS_WORD:
         return _CLAUSE_ENDS.match(prose, end) is not None
-    if "/" in gap.group(0) and policy >= _ADJACENT and _CAPITAL_NEXT.match(prose, end):
-        return False  # "TSLA/NIO/ANY EV play": the word opens a phrase in capitals
+    if "/" in gap.group(0) and policy >= _ADJACENT and not loud(start):
+        capital = _CAPITAL_NEXT.match(prose, end)
+        if capital is not None and capital.start(1) not in starts:
+            return False  # "TSLA/NIO/ANY EV play": the word opens a phrase in capitals
     return explicit or (symbol not in _ALWAYS_WORD and not (policy == _ADJACENT and loud(start)))
 
 
@@ -141,8 +144,8 @@ def _skip_gap(prose: str, end: int, gap: re.Pattern[str]) -> int:
 _LINE_HEAD = re.compile(r"[ \t]*(?:[-*•>+]+|\d{1,2}[.)]|#+)?[ \t]*\**")
 _LINE_NOTE = re.compile(r"[ \t*]*(?:\([^)\n]{0,60}\))?[ \t]*(?:[-–—:=|][ \t]*)?(?:\$?\d[\d.,]*[ \t]?%?)?[ \t*]*\r?")
 # A table's cells: Markdown pipes (in a row framed by them, or in a text with a Markdown
-# table's rule line under its header), or tabs as a spreadsheet pastes them. A cell holding a symbol holds nothing else
-# but emphasis or a "$".
+# table's rule line under its header), or tabs as a spreadsheet pastes them. A cell holding
+# a symbol holds nothing else but emphasis or a "$".
 _CELLS = re.compile(r"[|\t]")
 _CELL_PADDING = " \xa0*$\r"
 _TABLE_RULE = re.compile(r"^(?=[^\n]*\|)(?=[^\n]*-)[ \t|:\-]+\r?$", re.MULTILINE)

@@ -46,7 +46,7 @@ from common.extraction.lexicon import (
     _Found,
     _Kind,
 )
-from common.extraction.lists import _SEPARATOR, _in_lists
+from common.extraction.lists import _CLAUSE_ENDS, _SEPARATOR, _in_lists
 from common.extraction.prose import _URLISH, _not_prose
 from common.extraction.senses import _OTHER_SENSE, _drop_other_senses, _drop_parts_and_acronyms, _not_the_company
 from common.extraction.universe import _Plain, _policy, _Shouted, _Universe, _universe
@@ -240,8 +240,9 @@ _LABELLED = re.compile(
 # "Tickers: KEY, CAT and ON": a label over a list, each symbol followed by a separator or the
 # line's end ("Tickers: A lot of them" holds none).
 _LABELLED_LIST = re.compile(r"\b(?:[Tt]ickers|TICKERS|[Ss]ymbols|SYMBOLS)[ \t]*:[ \t]*")
-_LIST_END = re.compile(r"[ \t]*(?:[.;!?)]|\r?\n|\Z)")
-_LABELLED_ITEM = re.compile(rf"\$?([A-Z]{{1,5}}(?:\.[A-Z])?)(?:[ \t]*(?:{_SEPARATOR})[ \t]*|(?={_LIST_END.pattern}))")
+_LABELLED_ITEM = re.compile(
+    rf"\$?([A-Z]{{1,5}}(?:\.[A-Z])?)(?:(?:[ \t]*,)?[ \t]*(?:{_SEPARATOR})[ \t]*|(?={_CLAUSE_ENDS.pattern}))"
+)
 # A US exchange labels a symbol too, written as press releases and charts write it: "(NYSE:
 # KEY)", "NASDAQ:AMD" (not "NASDAQ: UP 2%").
 _EXCHANGE = r"\b(?:NYSE|NASDAQ|Nasdaq(?:GS|GM|CM)?|NYSEARCA|NYSE ?(?:Arca|American|MKT))"
@@ -275,19 +276,20 @@ def _labelled(text: str, u: _Universe, found: dict[int, _Found]) -> None:
 
 
 def _list_items(text: str, at: int, u: _Universe) -> list[re.Match[str]]:
-    """The symbols of a labelled list from ``at`` to its line's or sentence's end; none if
-    one item is no listed symbol, is jargon or a bare letter, or words follow the last
-    ("Tickers: N/A", "Tickers: US, UK", "Symbols: ALL and nothing else"): then the label
-    heads something else."""
+    """The symbols of a labelled list from ``at`` to its clause's end; none if an item is no
+    listed symbol or is jargon, if every item is one letter, or if words follow the last
+    ("Tickers: TBD", "Tickers: KEY, CEO", "Tickers: I, A", "Symbols: ALL and nothing else"):
+    then the label heads something else."""
     items = []
-    while (item := _LABELLED_ITEM.match(text, at)) is not None and item.end() > at:
+    while (item := _LABELLED_ITEM.match(text, at)) is not None:
         symbol = item.group(1)
-        bare_letter = len(symbol) == 1 and text[item.start()] != "$"
-        if symbol not in u.names or u.kinds.get(symbol) is _Kind.JARGON or bare_letter:
+        if symbol not in u.names or u.kinds.get(symbol) is _Kind.JARGON:
             return []
         items.append(item)
         at = item.end()
-    return items if _LIST_END.match(text, at) else []  # "Symbols: ALL and nothing else": no list
+    if not _CLAUSE_ENDS.match(text, at) or all(len(item.group(1)) == 1 for item in items):
+        return []  # "Symbols: ALL and nothing else", "Tickers: I, A"
+    return items
 
 
 def _hashtag(prose: str, start: int, end: int) -> bool:

@@ -19,22 +19,21 @@ _BANK = frozenset({"GS", "JPM", "MS", "WFC", "C", "BAC", "DB", "UBS", "CS", "BCS
 # Banks and brokers are also where people keep their money: "my SoFi account", "savings at
 # Wells Fargo", "my Bank of America app". Named so (not as a symbol in capitals), the bank
 # acts as a bank, which is no mention of its stock. An app, a card or a branch is that only
-# when someone's own ("my Amex card"): "SoFi app downloads hit a record" is the business.
-_ACCOUNT_HOLDERS = _BANK | frozenset({"USB", "PNC", "COF", "SOFI", "ALLY", "AXP", "SYF"})  # brokers: _PLATFORM
+# when someone's own ("my Wells Fargo card"): "SoFi app downloads hit a record" is the
+# business. (Brokers named so are _PLATFORM.)
+_ACCOUNT_HOLDERS = _BANK | frozenset({"USB", "PNC", "COF", "SOFI", "ALLY", "AXP", "SYF"})
 _ACCOUNT_AFTER = _words(
     "account accounts checking savings debit brokerage advisor advisors adviser robo roboinvesting self-directed "
     "hysa ira iras roth 401k login"
 )
 _OWN_AFTER = _words("app apps card cards branch branches atm platform website invest")
 _OWNERS = _words("my our your his her their")
-_ACCOUNT_BEFORE = _words("through via")
 # ... unless the bank's business is the subject nearby ("SoFi savings accounts grew 40%").
-_BUSINESS = frozenset(
+_BUSINESS = (_BANK_SENSE - {b"bank", b"Bank", b"BANK"}) | frozenset(
     v.encode()
-    for w in ("earnings", "dividend", "dividends", "eps", "revenue", "deposits", "quarter", "quarterly", "grew",
-              "growth", "customers", "members", "users")
+    for w in ("deposits", "quarter", "quarterly", "grew", "growth", "customers", "members", "users")
     for v in (w, w.title(), w.upper())
-)  # fmt: skip
+)
 _ACCOUNT_PAIRS = frozenset(
     ("savings at", "savings with", "account at", "account with", "accounts at", "accounts with", "bank at",
      "bank with", "banking with", "banked with")
@@ -111,7 +110,6 @@ _TEXT_KEEPS: dict[str, frozenset[str]] = {"BYD": _words("boyd casino casinos gam
 _OTHER_SENSE = (
     _PLATFORM
     | _ACCOUNT_HOLDERS
-    | _BANK
     | _PLACE
     | _SOURCE
     | _NEXT_SENSE.keys()
@@ -175,7 +173,8 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             and not stock_sense
             and near.isdisjoint(_BUSINESS)
         ):
-            drop = drop or _an_account(before, after, product=prose[end : end + 2].strip()[:1].isupper())
+            next_word = prose[end : end + 40].split(None, 1)
+            drop = drop or _an_account(before, after, product=bool(next_word) and next_word[0][:1].isupper())
         if symbol in _BANK and method == "name":
             drop = drop or (not stock_sense and not near.isdisjoint(w.encode() for w in _BANK_ROLE))
         if drop:
@@ -215,14 +214,13 @@ def _a_place(before: list[str], after: list[str]) -> bool:
 
 
 def _an_account(before: list[str], after: list[str], *, product: bool) -> bool:
-    """Whether a bank's or broker's name reads as where the money is: "my SoFi account",
-    "savings at Wells Fargo", "through Schwab", "my Chase app", or a product's name before an
-    account ("a SoFi Invest account", when ``product``: the word after the name is capitalised)."""
+    """Whether a bank's name reads as where the money is: "my SoFi account", "savings at
+    Wells Fargo", "my Wells Fargo app", or a product's name before an account ("a SoFi Invest
+    account", when ``product``: the word after the name is capitalised)."""
     return (
         (bool(after) and after[0] in _ACCOUNT_AFTER)
         or (product and len(after) > 1 and after[1] in _ACCOUNT_AFTER)
         or (bool(after) and after[0] in _OWN_AFTER and bool(before) and before[-1] in _OWNERS)
-        or (bool(before) and before[-1] in _ACCOUNT_BEFORE)
         or " ".join(before[-2:]) in _ACCOUNT_PAIRS
     )
 

@@ -336,6 +336,8 @@ def test_a_strike_or_a_count_of_contracts_or_shares_and_asking_about_a_symbol_ar
     assert symbols("thinking about KEY 22 calls for June", at=may) == ["KEY"]
     assert symbols("Positions: KEY 100 shares, WISH 10 shares", at=may) == ["KEY", "WISH"]
     assert symbols("I sold ALL 100 shares, and my KEY 100 SHARES too", at=may) == []  # always a word; capitals
+    assert symbols("Since JAN 2021 shares of most banks doubled", at=may) == []  # a month's year
+    assert symbols("now I own KEY 2000 shares", at=may) == ["KEY"]
     assert symbols("thoughts on FAST food", at=may) == []  # the symbol does not end the phrase
     assert symbols("EDIT: 5 calls expired", at=may) == []  # a count needs the symbol right before it
     assert symbols("Any thoughts on GOLD?", at=may) == []  # always a word
@@ -395,8 +397,8 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
 
 def test_an_account_at_a_bank_is_not_its_stock_but_its_shares_are() -> None:
     text = "my SoFi account pays 4.5% and my SoFi shares are up"
-    found = [(m.symbol, text[m.start : m.end]) for m in extract(text, at=_at("2021-09-01"))]
-    assert found == [("SOFI", "SoFi")] and extract(text, at=_at("2021-09-01"))[0].start == text.rindex("SoFi")
+    assert [(m.symbol, m.start) for m in extract(text, at=_at("2021-09-01"))] == [("SOFI", text.rindex("SoFi"))]
+    assert symbols("opened a SoFi Invest account", at=_at("2021-09-01")) == []  # a product's name first
 
 
 def test_urls_give_quote_pages_by_path_only() -> None:
@@ -422,6 +424,9 @@ def test_slash_pairs_keep_both_symbols() -> None:
     mixed = "TSLA/NIO/ANY EV play, and I hold GME/WISH and some cash"
     assert symbols(mixed, at=_at("2021-06-01")) == ["TSLA", "NIO", "GME", "WISH"]
     assert symbols("DD/PLTR inside, #GOOGL/AMD/TSLA") == ["PLTR", "GOOGL", "AMD", "TSLA"]
+    assert symbols("AMC/WISH TO THE MOON", at=_at("2021-06-01")) == ["AMC", "WISH"]  # a shouting line
+    assert symbols("my picks: AMC/WISH CLOV", at=_at("2021-06-01")) == ["AMC", "WISH", "CLOV"]  # a ticker follows
+    assert symbols("x_AMD/NVDA") == []  # glued
 
 
 def test_a_company_named_only_as_a_partner_is_a_secondary_mention() -> None:
@@ -870,7 +875,11 @@ def test_a_symbol_its_writer_labels_as_one_counts_even_in_a_code_block() -> None
     assert symbols("Ticker:\nA few thoughts", at=may) == []  # the label's line ends
     assert symbols("Tickers: KEY, CAT and ON\nmore later", at=may) == ["KEY", "CAT", "ON"]
     assert symbols("Tickers: A lot of them", at=may) == []
-    assert symbols("Tickers: N/A, just funds", at=may) == []  # an item no symbol: no list
+    assert symbols("Tickers: N/A, just funds", at=may) == []  # no list after all
+    assert symbols("Tickers: KEY and TBD", at=may) == []  # an item no symbol
+    assert symbols("Tickers: KEY, CEO", at=may) == []  # an item jargon
+    assert symbols("Tickers: KEY, CAT, and ON", at=may) == ["KEY", "CAT", "ON"]
+    assert symbols("Tickers: F, GM and T", at=may) == ["F", "GM", "T"]
     assert symbols("Symbols: ALL and nothing else matters", at=may) == []  # words after it: no list
 
 
@@ -878,7 +887,7 @@ def test_a_us_exchange_labels_a_symbol_as_press_releases_and_charts_write_it() -
     may = _at("2024-05-10")
     assert symbols("KeyCorp (NYSE: KEY) raised its dividend", at=may) == ["KEY"]
     assert symbols("chart of NYSE:CAT looks ready", at=may) == ["CAT"]
-    assert symbols("ON Semiconductor (Nasdaq: ON) beat estimates", at=may) == ["ON"]
+    assert symbols("the chipmaker (Nasdaq: ON) beat estimates", at=may) == ["ON"]
     assert symbols("NASDAQ: UP 2% today", at=may) == []  # a label needs its colon glued or brackets
 
 
