@@ -148,7 +148,7 @@ def _adjacent(text: str, start: int, end: int, *, before: bool = True, moon: boo
         return True
     if moon and _TO_THE_MOON.match(text, end):
         return True
-    if after and after[0].strip(",.:;!?") in _NEXT_EVENTS and text[start:end] not in _ALWAYS_WORD:
+    if after and after[0].strip(",.:;!?") in _NEXT_EVENTS and word not in _ALWAYS_WORD:
         return True
     if not before:
         return " ".join(text[max(0, start - 30) : start].lower().split()[-2:]) in _PREV_STRONG
@@ -157,10 +157,10 @@ def _adjacent(text: str, start: int, end: int, *, before: bool = True, moon: boo
         words[-1] in _PREV_WORDS
         or " ".join(words[-2:]) in _PREV_PAIRS
         or (len(words) > 2 and " ".join(words[-3:]) in _PREV_PAIRS)
-        or (" ".join(words[-2:]) in _PREV_DEALINGS and text[start:end] not in _ALWAYS_WORD)
+        or (" ".join(words[-2:]) in _PREV_DEALINGS and word not in _ALWAYS_WORD)
         or (
             " ".join(words[-2:]) in _PREV_ASKING
-            and text[start:end] not in _ALWAYS_WORD
+            and word not in _ALWAYS_WORD
             and _PHRASE_GOES_ON.match(text, end) is None
         )
     )

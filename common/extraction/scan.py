@@ -238,7 +238,7 @@ _LABELLED = re.compile(
     r"([A-Z]{1,5}(?:\.[A-Z])?)(?!\w|\.\w)"
 )
 # "Tickers: KEY, CAT and ON": a label over a list, each symbol followed by a separator or the
-# line's end ("Tickers: A lot of them" holds none).
+# clause's end ("Tickers: A lot of them" holds none).
 _LABELLED_LIST = re.compile(r"\b(?:[Tt]ickers|TICKERS|[Ss]ymbols|SYMBOLS)[ \t]*:[ \t]*")
 _LABELLED_ITEM = re.compile(
     rf"\$?([A-Z]{{1,5}}(?:\.[A-Z])?)(?:(?:[ \t]*,)?[ \t]*(?:{_SEPARATOR})[ \t]*|(?={_CLAUSE_ENDS.pattern}))"
