@@ -386,7 +386,7 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         # a bank or broker where the money is kept, not its stock
         "my emergency fund sits in savings at Wells Fargo": [],
         "my Bank of America app logged me out again": [],
-        "thinking of leaving JP Morgan Self-Directed for something cheaper": [],
+        "my JP Morgan self-directed fees went up": [],
         "SoFi app downloads hit a record": ["SOFI"],  # the business
         "SoFi savings accounts grew 40% last quarter": ["SOFI"],
         "just use Google, then buy the index": [],
