@@ -419,7 +419,8 @@ def test_slash_pairs_keep_both_symbols() -> None:
     run = "NVDA/AMD/INTC/QCOM/AVGO/MRVL/ASML/TSLA/AAPL/MSFT"
     assert symbols(run, at=_at("2024-05-10")) == run.split("/")
     assert symbols("PE/PS/PB ratios for AMD, dates as MM/DD/YY") == ["AMD"]  # jargon, unlisted
-    assert symbols("SP500 (FXAIX/VOO), total market (FZROX/VTI)", at=_at("2024-05-10")) == ["VOO", "VTI"]
+    funds = "a mix of FSKAX/VTI in one account and FXAIX/VOO in the other"
+    assert symbols(funds, at=_at("2024-05-10")) == ["VTI", "VOO"]  # unlisted mutual funds open the runs
     assert symbols("AMD/NVDA/TSLA/ALL IN") == ["AMD", "NVDA", "TSLA"]  # always a word, mid-clause
     mixed = "TSLA/NIO/ANY EV play, and I hold GME/WISH and some cash"
     assert symbols(mixed, at=_at("2021-06-01")) == ["TSLA", "NIO", "GME", "WISH"]
