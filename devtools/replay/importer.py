@@ -22,6 +22,7 @@ import io
 import itertools
 import json
 import math
+import re
 import sqlite3
 import sys
 import tempfile
@@ -55,6 +56,13 @@ SOURCE_FIELDS = {
     "comment": {"author_created_utc": "author_created_utc", "score": "score", "permalink": "permalink"},
 }
 GONE = ("[removed]", "[deleted]")  # what Reddit leaves of a body or author moderation or its owner took
+# CSV exports name columns their own way; header case is ignored, and these names are read as
+# the field they hold (the Kaggle-style r/wallstreetbets export's comment count; a warehouse
+# export's post of a comment). A column of the field's own name wins over its alias.
+CSV_ALIASES = {"comms_num": "num_comments", "parent_post_id": "link_id"}
+FILE_SUBREDDIT = "_file_subreddit"  # a row's key for its file's one subreddit (_file_subreddit)
+# A thread's link names its subreddit and its post: "/r/wallstreetbets/comments/s9i9bw/...".
+THREAD_LINK = re.compile(r"/r/([A-Za-z0-9_]{2,21})/comments/([a-z0-9]+)", re.IGNORECASE)
 
 
 @dataclass
@@ -62,6 +70,11 @@ class Report:
     rows_read: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     missing: Counter[str] = field(default_factory=Counter)  # source rows lacking a field
+    from_links: int = 0  # kept rows whose subreddit only a thread link gave (theirs or their file's)
+
+
+class NothingImported(ValueError):
+    """No row of the inputs became an item: a corpus of nothing would replay as silence."""
 
 
 def _open_text(path: Path) -> IO[str]:
@@ -80,7 +93,7 @@ def _rows(path: Path, report: Report) -> Iterator[dict[str, Any]]:
     stem = path.name.lower().removesuffix(".zst").removesuffix(".gz")
     with _open_text(path) as text:
         if stem.endswith(".csv"):
-            yield from csv.DictReader(text)
+            yield from _csv_rows(text, _file_subreddit(path))
             return
         for number, line in enumerate(text, start=1):
             if not line.strip():
@@ -94,6 +107,58 @@ def _rows(path: Path, report: Report) -> Iterator[dict[str, Any]]:
                 yield row
             else:
                 report.skipped["not an object"] += 1
+
+
+def _lowered(raw: dict[str | None, Any]) -> dict[str, Any]:
+    """A CSV row keyed by lower-case column names ("AUTHOR", "Created_UTC"), aliases read as
+    their field (:data:`CSV_ALIASES`); cells past the header's columns dropped."""
+    row = {key.strip().lower(): value for key, value in raw.items() if key is not None}
+    for alias, name in CSV_ALIASES.items():
+        if row.get(name) in (None, "") and alias in row:
+            row[name] = row.pop(alias)
+    return row
+
+
+def _csv_rows(text: IO[str], subreddit: str | None) -> Iterator[dict[str, Any]]:
+    """Each row :func:`_lowered`, with ``subreddit``, the file's own, for a row naming none."""
+    for raw in csv.DictReader(text):
+        row = _lowered(raw)
+        if subreddit is not None:
+            row[FILE_SUBREDDIT] = subreddit
+        yield row
+
+
+def _file_subreddit(path: Path) -> str | None:
+    """A CSV export without a subreddit column is one subreddit's when every thread link in
+    it names that one (its link posts name none): read the file once more to know. Without
+    this, its text posts would read as one subreddit and its link posts as "unknown", and
+    the detector would count the two as a ticker's spread across subreddits."""
+    with _open_text(path) as text:
+        rows = csv.DictReader(text)
+        if "subreddit" in (name.strip().lower() for name in rows.fieldnames or ()):
+            return None
+        named: dict[str, str] = {}
+        for raw in rows:
+            if link := _thread_link(_lowered(raw)):
+                named.setdefault(link.group(1).lower(), link.group(1))
+                if len(named) > 1:
+                    return None
+    return next(iter(named.values()), None)
+
+
+def _raw_id(row: dict[str, Any]) -> str:
+    return str(row.get("name") or row.get("id") or row.get("postid") or "").strip()
+
+
+def _thread_link(row: dict[str, Any]) -> re.Match[str] | None:
+    """The item's own thread link: its permalink, or a url to its own thread (a link post's
+    url may be another subreddit's thread: a crosspost)."""
+    if isinstance(permalink := row.get("permalink"), str) and (match := THREAD_LINK.search(permalink)):
+        return match
+    short = _raw_id(row).split("_", 1)[-1].lower()
+    if isinstance(url := row.get("url"), str) and (match := THREAD_LINK.search(url)):
+        return match if match.group(2).lower() == short else None
+    return None
 
 
 def _number(value: Any) -> float | None:
@@ -124,7 +189,7 @@ def _fullname(raw_id: str, prefix: str) -> str:
 
 def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
     """One source row as a replay item, or None (counted in ``report.skipped``)."""
-    raw_id = str(row.get("name") or row.get("id") or row.get("postid") or "").strip()
+    raw_id = _raw_id(row)
     created = _epoch(row.get("created_utc") or row.get("created"))
     if not raw_id or created is None:
         report.skipped["no id or time"] += 1
@@ -140,14 +205,21 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
     if is_comment and not row.get("link_id"):
         report.skipped["comment without link_id (its post unknown)"] += 1
         return None
-    subreddit = str(row.get("subreddit") or "").strip() or "unknown"
+    link = _thread_link(row)
+    subreddit = (
+        str(row.get("subreddit") or "").strip()
+        or (link.group(1) if link else None)
+        or row.get(FILE_SUBREDDIT)
+        or "unknown"
+    )
     author = str(row.get("author") or "").strip() or None
-    if author in ("[deleted]", "[removed]"):
+    gone = author in GONE
+    if gone:
         author = None
     short = raw_id.split("_", 1)[-1]
     if is_comment:
         body = str(row.get("body") or "")
-        link_id = str(row.get("link_id") or "")
+        link_id = _fullname(str(row["link_id"]).strip(), "t3_")  # a bare id names a post
         item: dict[str, Any] = {
             "id": _fullname(raw_id, "t1_"),
             "kind": "comment",
@@ -162,7 +234,9 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
         }
     else:
         body = str(row.get("selftext") or row.get("body") or "")
-        is_self = str(row.get("is_self", "")).lower() in ("true", "1") or not row.get("url")
+        # an export that keeps only a url gives a text post's own thread there
+        own_thread = link is not None and link.group(2).lower() == short.lower() and not row.get("permalink")
+        is_self = str(row.get("is_self", "")).lower() in ("true", "1") or not row.get("url") or own_thread
         item = {
             "id": _fullname(raw_id, "t3_"),
             "kind": "post",
@@ -171,7 +245,8 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
             "title": str(row.get("title") or ""),
             "body": body,
             "url": None if is_self else row.get("url"),
-            "permalink": row.get("permalink") or f"/r/{subreddit}/comments/{short}/",
+            "permalink": row.get("permalink")
+            or (link.group(0) + "/" if own_thread and link else f"/r/{subreddit}/comments/{short}/"),
             "flair": row.get("link_flair_text") or row.get("flair") or None,
             "score": int(_number(row.get("score")) or 0),
             "num_comments": int(_number(row.get("num_comments")) or 0),
@@ -181,13 +256,24 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
     account = _epoch(row.get("author_created_utc"))
     if account is not None:
         item["_author_created_utc"] = account
+    if gone:
+        item["_author_gone"] = True
     return item
 
 
-def count_missing(row: dict[str, Any], kind: str, report: Report) -> None:
-    for target, source in SOURCE_FIELDS[kind].items():
+def count_missing(row: dict[str, Any], item: dict[str, Any], report: Report) -> None:
+    """What a kept row's source lacked. An author the source never had is missing; one
+    Reddit replaced with ``[deleted]`` is not (``deleted_authors`` counts those)."""
+    for target, source in SOURCE_FIELDS[item["kind"]].items():
         if row.get(source) in (None, ""):
             report.missing[target] += 1
+    if row.get("author") in (None, ""):
+        report.missing["author"] += 1
+    if not str(row.get("subreddit") or "").strip():
+        if item["subreddit"] == "unknown":
+            report.missing["subreddit"] += 1
+        else:
+            report.from_links += 1
 
 
 def _lost(value: Any) -> bool:
@@ -219,11 +305,14 @@ class Stage:
         self.db.execute("CREATE TABLE copies (id TEXT, retrieved REAL, row TEXT)")
         self.db.execute("CREATE TABLE items (id TEXT PRIMARY KEY, created REAL, row TEXT)")
         self.db.execute("CREATE TABLE accounts (name TEXT PRIMARY KEY, created REAL)")
+        self.db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY)")  # a copy said [deleted]
         self.offered = 0
 
     def add(self, item: dict[str, Any], retrieved: float) -> None:
         self.offered += 1
         account = item.pop("_author_created_utc", None)
+        if item.pop("_author_gone", False):
+            self.db.execute("INSERT OR IGNORE INTO gone VALUES (?)", (item["id"],))
         self.db.execute("INSERT INTO copies VALUES (?, ?, ?)", (item["id"], retrieved, json.dumps(item)))
         if item["author"]:
             self.db.execute(
@@ -280,7 +369,6 @@ def import_dumps(
 ) -> dict[str, Any]:
     """Write the corpus for ``inputs`` to ``out``; returns its manifest."""
     report = Report()
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="akleao-import-") as work:
         stage = Stage(Path(work) / "stage.sqlite")
         for path in inputs:
@@ -297,10 +385,15 @@ def import_dumps(
                 ):
                     report.skipped["outside the period"] += 1
                     continue
-                count_missing(row, item["kind"], report)
+                count_missing(row, item, report)
                 retrieved = _epoch(row.get("retrieved_on") or row.get("retrieved_utc")) or 0.0
                 stage.add(item, retrieved)
         stage.settle()
+        if not stage.count():
+            stage.db.close()
+            skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.most_common()) or "no rows"
+            raise NothingImported(f"no item in {[p.name for p in inputs]} ({report.rows_read} rows read: {skipped})")
+        out.mkdir(parents=True, exist_ok=True)
         with gzip.open(out / "items.jsonl.gz", "wt", encoding="utf-8") as f:
             for line in stage.items():
                 f.write(line + "\n")
@@ -315,6 +408,15 @@ def import_dumps(
                 account = {"name": name, "created_utc": created if created is not None else account_created}
                 f.write(json.dumps({**account, "link_karma": 0, "comment_karma": 0, "suspended": False}) + "\n")
         kept = stage.count()
+        assumed = {
+            "account_created_utc": (
+                f"{account_created} ({ASSUMED_ACCOUNT_AGE_DAYS} days before the first item) "
+                f"for {unknown_age} accounts the source gave no age"
+            ),
+            "karma": "0 (the detector does not read it)",
+        }
+        if report.from_links:
+            assumed["subreddit"] = f"read from thread links (theirs or their file's one) for {report.from_links} rows"
         manifest = {
             "seed": 0,
             "start": start,
@@ -330,20 +432,25 @@ def import_dumps(
                 "duplicates_dropped": stage.offered - kept,
                 "fields_missing": {k: v for k, v in report.missing.items() if v},  # of the rows kept, copies included
                 "removed_or_deleted_bodies": stage.count("json_extract(row, '$.body') IN ('[removed]', '[deleted]')"),
-                "deleted_authors": stage.count("json_extract(row, '$.author') IS NULL"),
+                "deleted_authors": stage.count("json_extract(row, '$.author') IS NULL AND id IN (SELECT id FROM gone)"),
                 "accounts": accounts,
-                "assumed": {
-                    "account_created_utc": (
-                        f"{account_created} ({ASSUMED_ACCOUNT_AGE_DAYS} days before the first item) "
-                        f"for {unknown_age} accounts the source gave no age"
-                    ),
-                    "karma": "0 (the detector does not read it)",
-                },
+                "assumed": assumed,
+                "limits": limits(kept, stage.count("json_extract(row, '$.author') IS NULL")),
             },
         }
         stage.db.close()
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def limits(items: int, authorless: int) -> list[str]:
+    """What the detector cannot do with this corpus, said where a user reads the import."""
+    if authorless < items:
+        return []
+    return [
+        "no item names its author: the detector counts no distinct authors, so no spike can pass as organic "
+        "(author bars and pump risk read authors)"
+    ]
 
 
 def _day(text: str) -> float:
@@ -358,14 +465,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--since", help="keep items from this UTC day on (YYYY-MM-DD)")
     parser.add_argument("--until", help="keep items before this UTC day (YYYY-MM-DD)")
     args = parser.parse_args(argv)
-    manifest = import_dumps(
-        args.inputs,
-        args.out,
-        subreddits=frozenset(s.lower() for s in args.subreddit),
-        since=_day(args.since) if args.since else None,
-        until=_day(args.until) if args.until else None,
-    )
+    try:
+        manifest = import_dumps(
+            args.inputs,
+            args.out,
+            subreddits=frozenset(s.lower() for s in args.subreddit),
+            since=_day(args.since) if args.since else None,
+            until=_day(args.until) if args.until else None,
+        )
+    except NothingImported as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(manifest, indent=2))
+    for limit in manifest["fidelity"]["limits"]:
+        print(f"warning: {limit}", file=sys.stderr)
     return 0
 
 

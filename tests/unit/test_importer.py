@@ -9,10 +9,12 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 import zstandard
 
 from common.detection import backtest
-from devtools.replay.importer import import_dumps
+from devtools.replay.importer import NothingImported, import_dumps
+from devtools.replay.importer import main as importer_main
 from emulators.reddit.corpus import Corpus
 
 T0 = 1_620_000_000  # 2021-05-03, in the development corpus's period
@@ -192,3 +194,86 @@ def test_three_copies_fold_the_same_in_every_order(tmp_path: Path) -> None:
         [post] = read_jsonl(tmp_path / f"out{n}" / "items.jsonl.gz")
         seen.add((post["body"], post["author"], post["score"]))
     assert seen == {("v2 edited", "user1", 9)}
+
+
+def test_a_warehouse_export_with_capital_headers_and_bare_post_ids_imports_posts_and_comments(tmp_path: Path) -> None:
+    posts = tmp_path / "reddit_posts.csv"
+    posts.write_text(
+        "AUTHOR,TITLE,CREATED_UTC,ID,SCORE,BODY,SUBREDDIT,URL\n"
+        f"alice,Thoughts on KO,{T0},abc1,12,Dividend looks safe to me,investing,"
+        "https://www.reddit.com/r/investing/comments/abc1/thoughts_on_ko/\n"
+    )
+    comments = tmp_path / "reddit_comments.csv"
+    comments.write_text(
+        f"AUTHOR,CREATED_UTC,ID,PARENT_POST_ID,SCORE,BODY,SUBREDDIT\nbob,{T0 + 60},def2,abc1,3,Agreed,investing\n"
+    )
+    manifest = import_dumps([posts, comments], tmp_path / "out")
+    post, reply = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    assert (post["id"], post["author"], post["subreddit"], post["score"]) == ("t3_abc1", "alice", "investing", 12)
+    assert (reply["id"], reply["kind"], reply["link_id"]) == ("t1_def2", "comment", "t3_abc1")
+    assert reply["parent_id"] == "t3_abc1"  # its post: the only parent the export names
+    assert manifest["fidelity"]["rows_skipped"] == {} and manifest["fidelity"]["limits"] == []
+
+
+KAGGLE_STYLE: list[list[object]] = [  # no author, no subreddit column, the comment count as comms_num
+    ["title", "score", "id", "url", "comms_num", "created", "body", "timestamp"],
+    # a text post: its own thread as its url
+    ["NVDA earnings play", 5, "k1", "https://www.reddit.com/r/wallstreetbets/comments/k1/nvda/", 14, T0, "calls", ""],
+    ["Chart of the day", 2, "k2", "https://i.example.com/chart.png", 0, T0 + 60, "", ""],  # a link post
+    # a crosspost: its url is another subreddit's thread
+    ["Seen elsewhere", 1, "k3", "https://www.reddit.com/r/stocks/comments/zz9/other/", 1, T0 + 120, "", ""],
+]
+
+
+def test_an_export_without_authors_or_subreddits_reads_its_links_and_says_what_the_detector_cannot_do(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "reddit_wsb.csv"
+    with export.open("w", newline="") as f:
+        csv.writer(f).writerows(KAGGLE_STYLE)
+    manifest = import_dumps([export], tmp_path / "out")
+    items = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    assert [i["subreddit"] for i in items] == ["wallstreetbets"] * 3  # one subreddit's export, not three
+    text_post = items[0]
+    assert (text_post["url"], text_post["permalink"], text_post["num_comments"]) == (
+        None, "/r/wallstreetbets/comments/k1/", 14
+    )  # fmt: skip
+    assert items[1]["url"] == "https://i.example.com/chart.png" and items[2]["url"].endswith("/other/")
+    fidelity = manifest["fidelity"]
+    assert fidelity["fields_missing"]["author"] == 3 and "subreddit" not in fidelity["fields_missing"]
+    assert fidelity["deleted_authors"] == 0  # never given is not deleted
+    assert "3 rows" in fidelity["assumed"]["subreddit"]
+    assert len(fidelity["limits"]) == 1 and "no item names its author" in fidelity["limits"][0]
+
+
+def test_an_export_of_several_subreddits_without_the_column_leaves_the_unlinked_unknown(tmp_path: Path) -> None:
+    export = tmp_path / "mixed.csv"
+    export.write_text(
+        "id,title,author,created_utc,url\n"
+        f"m1,AMD,ann,{T0},https://www.reddit.com/r/stocks/comments/m1/amd/\n"
+        f"m2,AMD,ben,{T0 + 1},https://www.reddit.com/r/investing/comments/m2/amd/\n"
+        f"m3,AMD,cat,{T0 + 2},https://example.com/amd-news\n"
+    )
+    manifest = import_dumps([export], tmp_path / "out")
+    subreddits = [i["subreddit"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")]
+    assert subreddits == ["stocks", "investing", "unknown"]
+    fidelity = manifest["fidelity"]
+    assert fidelity["fields_missing"]["subreddit"] == 1 and "2 rows" in fidelity["assumed"]["subreddit"]
+
+
+def test_deleted_authors_count_only_what_reddit_deleted(tmp_path: Path) -> None:
+    rows = [submission(1, author="[deleted]"), submission(2, author=""), submission(3)]
+    manifest = import_dumps([_ndjson(tmp_path / "RS.ndjson", rows)], tmp_path / "out")
+    assert manifest["fidelity"]["deleted_authors"] == 1 and manifest["fidelity"]["fields_missing"]["author"] == 1
+    assert manifest["fidelity"]["limits"] == []  # one author named is enough to count authors
+
+
+def test_an_import_that_reads_nothing_fails_by_name_and_writes_nothing(tmp_path: Path, capsys: Any) -> None:
+    export = tmp_path / "wrong.csv"
+    export.write_text("post,when\nq1,yesterday\n")
+    out = tmp_path / "out"
+    with pytest.raises(NothingImported, match="1 no id or time"):
+        import_dumps([export], out)
+    assert not out.exists()
+    assert importer_main([str(out), str(export)]) == 1
+    assert "no item in ['wrong.csv']" in capsys.readouterr().err
