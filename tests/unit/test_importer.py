@@ -242,7 +242,7 @@ def test_an_export_without_authors_or_subreddits_reads_its_links_and_says_what_t
     fidelity = manifest["fidelity"]
     assert fidelity["fields_missing"]["author"] == 3 and "subreddit" not in fidelity["fields_missing"]
     assert fidelity["deleted_authors"] == 0  # never given is not deleted
-    assert "3 rows" in fidelity["assumed"]["subreddit"]
+    assert fidelity["assumed"]["subreddit"] == "their own thread link: 1; their file's one subreddit: 2"
     assert len(fidelity["limits"]) == 1 and "no item names its author" in fidelity["limits"][0]
 
 
@@ -258,14 +258,21 @@ def test_an_export_of_several_subreddits_without_the_column_leaves_the_unlinked_
     subreddits = [i["subreddit"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")]
     assert subreddits == ["stocks", "investing", "unknown"]
     fidelity = manifest["fidelity"]
-    assert fidelity["fields_missing"]["subreddit"] == 1 and "2 rows" in fidelity["assumed"]["subreddit"]
+    assert fidelity["fields_missing"]["subreddit"] == 1
+    assert fidelity["assumed"]["subreddit"] == "their own thread link: 2"  # two subreddits: no file's one
 
 
-def test_deleted_authors_count_only_what_reddit_deleted(tmp_path: Path) -> None:
-    rows = [submission(1, author="[deleted]"), submission(2, author=""), submission(3)]
+def test_deleted_authors_count_only_what_reddit_deleted_and_most_unnamed_is_a_limit(tmp_path: Path) -> None:
+    rows = [submission(1, author="[deleted]"), submission(2, author="  "), submission(3)]
     manifest = import_dumps([_ndjson(tmp_path / "RS.ndjson", rows)], tmp_path / "out")
-    assert manifest["fidelity"]["deleted_authors"] == 1 and manifest["fidelity"]["fields_missing"]["author"] == 1
-    assert manifest["fidelity"]["limits"] == []  # one author named is enough to count authors
+    fidelity = manifest["fidelity"]
+    assert fidelity["deleted_authors"] == 1 and fidelity["fields_missing"]["author"] == 1
+    assert fidelity["limits"] == [
+        "2 of 3 items name no author (deleted or never given): the detector counts only named authors, so "
+        "author diversity reads lower and spikes more suspicious than they are"
+    ]
+    rows.append(submission(4))
+    assert import_dumps([_ndjson(tmp_path / "RS.ndjson", rows)], tmp_path / "out2")["fidelity"]["limits"] == []
 
 
 def test_an_import_that_reads_nothing_fails_by_name_and_writes_nothing(tmp_path: Path, capsys: Any) -> None:
@@ -276,4 +283,74 @@ def test_an_import_that_reads_nothing_fails_by_name_and_writes_nothing(tmp_path:
         import_dumps([export], out)
     assert not out.exists()
     assert importer_main([str(out), str(export)]) == 1
-    assert "no item in ['wrong.csv']" in capsys.readouterr().err
+    assert capsys.readouterr().err == "error: no item kept from ['wrong.csv'] (1 rows read; 1 no id or time)\n"
+
+
+def test_a_copy_without_a_subreddit_or_counts_does_not_erase_another_copys(tmp_path: Path) -> None:
+    """A CSV copy retrieved later (no subreddit, no comment count, no score) beside the dump's
+    copy of the same post: the dump's subreddit, permalink and numbers stay."""
+    dump = _ndjson(tmp_path / "RS.ndjson", [{**submission(1), "retrieved_on": None, "num_comments": 40}])
+    export = tmp_path / "export.csv"
+    export.write_text(f"id,title,created_utc,author,retrieved_on\np1,GME to the moon 1,{T0 + 60},user1,{T0 + 999}\n")
+    for n, order in enumerate(([dump, export], [export, dump])):
+        manifest = import_dumps(order, tmp_path / f"out{n}", subreddits=frozenset({"wallstreetbets"}))
+        [post] = read_jsonl(tmp_path / f"out{n}" / "items.jsonl.gz")
+        assert (post["subreddit"], post["num_comments"], post["score"]) == ("wallstreetbets", 40, 3)
+        assert post["permalink"] == "/r/wallstreetbets/comments/p1/gme_to_the_moon/"
+        assert manifest["fidelity"]["rows_skipped"] == {} and manifest["fidelity"]["duplicates_dropped"] == 1
+
+
+def test_comments_exported_apart_take_their_posts_subreddit_and_bare_parents_their_kind(tmp_path: Path) -> None:
+    posts = tmp_path / "posts.csv"
+    posts.write_text(f"id,title,author,created_utc,permalink\nab1,AMD,ann,{T0},/r/WallStreetBets/comments/ab1/amd/\n")
+    comments = tmp_path / "comments.csv"
+    comments.write_text(
+        "id,body,author,created_utc,link_id,parent_id\n"
+        f"cd1,AMD calls,ben,{T0 + 5},ab1,ab1\n"
+        f"cd2,same,cat,{T0 + 9},ab1,cd1\n"
+        f"cd3,orphan thread,dan,{T0 + 9},zz9,zz9\n"
+    )
+    stocks = _ndjson(tmp_path / "RS.ndjson", [{**submission(7), "subreddit": "wallstreetbets"}])
+    manifest = import_dumps([posts, comments, stocks], tmp_path / "out", subreddits=frozenset({"wallstreetbets"}))
+    items = {i["id"]: i for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")}
+    assert {i["subreddit"] for i in items.values()} == {"WallStreetBets"}  # one spelling: one subreddit
+    assert items["t1_cd1"]["parent_id"] == "t3_ab1" and items["t1_cd2"]["parent_id"] == "t1_cd1"
+    assert items["t1_cd2"]["permalink"] == "/r/WallStreetBets/comments/ab1/_/cd2/"
+    fidelity = manifest["fidelity"]
+    assert "t1_cd3" not in items and fidelity["rows_skipped"] == {"other subreddit, or none named": 1}
+    assert fidelity["duplicates_dropped"] == 0  # what the filter dropped is no duplicate
+    assert fidelity["assumed"]["subreddit"] == "their own thread link: 1; their post's (comments): 2"
+
+
+def test_a_text_posts_own_url_beside_its_permalink_still_makes_it_a_text_post(tmp_path: Path) -> None:
+    row = {**submission(3), "is_self": None, "url": "https://www.reddit.com/r/wallstreetbets/comments/p3/x/"}
+    import_dumps([_ndjson(tmp_path / "RS.ndjson", [row])], tmp_path / "out")
+    [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    assert post["url"] is None
+
+
+def test_compressed_csv_exports_read_like_plain_ones(tmp_path: Path) -> None:
+    text = (
+        "\ufeffID,TITLE,CREATED_UTC,AUTHOR,URL\n" + f"k1,NVDA,{T0},ann,https://www.reddit.com/r/stocks/comments/k1/n/\n"
+    )
+    (tmp_path / "a.csv.gz").write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "b.csv.zst").write_bytes(zstandard.ZstdCompressor().compress(text.replace("k1", "k2").encode()))
+    import_dumps([tmp_path / "a.csv.gz", tmp_path / "b.csv.zst"], tmp_path / "out")
+    items = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    assert [(i["id"], i["subreddit"], i["url"]) for i in items] == [
+        ("t3_k1", "stocks", None),
+        ("t3_k2", "stocks", None),
+    ]
+
+
+def test_a_subreddit_known_from_one_file_survives_a_later_copy_that_names_none(tmp_path: Path) -> None:
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "id,title,created_utc,author,url\n"
+        f"p8,AMD,{T0},ann,https://www.reddit.com/r/stocks/comments/p8/amd/\n"
+        f"p9,Chart,{T0 + 1},ben,https://example.com/chart.png\n"  # its file's one subreddit: stocks
+    )
+    later = tmp_path / "later.csv"
+    later.write_text(f"id,title,created_utc,author,retrieved_on\np9,Chart,{T0 + 1},ben,{T0 + 999}\n")
+    import_dumps([first, later], tmp_path / "out")
+    assert [i["subreddit"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")] == ["stocks", "stocks"]

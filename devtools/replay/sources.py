@@ -1,0 +1,117 @@
+"""The rows of a Reddit dump as dicts, whatever its format: NDJSON (Pushshift, Arctic Shift)
+or a CSV export, plain, ``.gz`` or ``.zst``; and what a row's own links and numbers say.
+
+CSV exports name their columns their own way. Header case is ignored ("AUTHOR",
+"Created_UTC"), and the names in :data:`CSV_ALIASES` are read as the field they hold.
+"""
+
+import csv
+import gzip
+import io
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import zstandard
+
+# The Kaggle-style r/wallstreetbets export's comment count; a warehouse export's post of a
+# comment. A column of the field's own name wins over its alias.
+CSV_ALIASES = {"comms_num": "num_comments", "parent_post_id": "link_id"}
+# A thread's link names its subreddit and its post: "/r/wallstreetbets/comments/s9i9bw/...".
+THREAD_LINK = re.compile(r"/r/([A-Za-z0-9_]{2,21})/comments/([a-z0-9]+)", re.IGNORECASE)
+
+
+def open_text(path: Path) -> IO[str]:
+    name = path.name.lower()
+    if name.endswith(".zst"):
+        reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(path.open("rb"))
+        return io.TextIOWrapper(reader, encoding="utf-8-sig", errors="replace", newline="")
+    if name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" begins with a byte-order mark, which would
+    # otherwise stick to the first column's name (every row then lacks an id); newline="":
+    # a line break inside a quoted CSV field stays as written
+    return path.open(encoding="utf-8-sig", errors="replace", newline="")
+
+
+def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any]]:
+    """Each row of ``path``; a line that is no JSON object is counted in ``skipped``."""
+    stem = path.name.lower().removesuffix(".zst").removesuffix(".gz")
+    with open_text(path) as text:
+        if stem.endswith(".csv"):
+            for raw in csv.DictReader(text):
+                yield lowered(raw)
+            return
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                skipped[f"not JSON ({path.name}:{number})" if skipped.total() < 5 else "not JSON"] += 1
+                continue
+            if isinstance(row, dict):
+                yield row
+            else:
+                skipped["not an object"] += 1
+
+
+def lowered(raw: dict[str | None, Any]) -> dict[str, Any]:
+    """A CSV row keyed by lower-case column names, aliases read as their field; cells past
+    the header's columns dropped."""
+    row = {key.strip().lower(): value for key, value in raw.items() if key is not None}
+    for alias, name in CSV_ALIASES.items():
+        if row.get(name) in (None, "") and alias in row:
+            row[name] = row.pop(alias)
+    return row
+
+
+def raw_id(row: dict[str, Any]) -> str:
+    return str(row.get("name") or row.get("id") or row.get("postid") or "").strip()
+
+
+def short_id(fullname: str) -> str:
+    return fullname.split("_", 1)[-1]
+
+
+def thread_link(row: dict[str, Any], post: str) -> re.Match[str] | None:
+    """The item's own thread link: its permalink, or a url to the thread of ``post`` (its
+    short id). A link post's url to another thread is a crosspost and names nothing of it."""
+    if isinstance(permalink := row.get("permalink"), str) and (match := THREAD_LINK.search(permalink)):
+        return match
+    return own_url(row, post)
+
+
+def own_url(row: dict[str, Any], post: str) -> re.Match[str] | None:
+    """The row's url when it is the thread of ``post``: an export that keeps only a url
+    gives a text post's own thread there."""
+    if isinstance(url := row.get("url"), str) and (match := THREAD_LINK.search(url)):
+        return match if match.group(2).lower() == post.lower() else None
+    return None
+
+
+def number(value: Any) -> float | None:
+    """A finite number, or None (a spreadsheet's "nan" is no score)."""
+    try:
+        found = float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+    return found if found is not None and math.isfinite(found) else None
+
+
+def epoch(value: Any) -> float | None:
+    found = number(value)
+    if found is not None:
+        return found
+    if isinstance(value, str) and value:
+        try:
+            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+    return None
