@@ -4,7 +4,7 @@ ticker is one of them."""
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from common.extraction.evidence import _shouting
 from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _CLAUSE_END, _STRONG, _Found
@@ -85,6 +85,38 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
             break
         pending = sorted(left, key=lambda r: r[1])
         forward = not forward
+
+
+# A one-letter symbol in a list, between two tickers ("HD, V, UNH", "ETSY Z PTON", "VZ/T/TMUS"):
+# alone, one capital is a word, a grade, an option or a variable, never a ticker on its own
+# evidence, so both neighbours must be. "A" and "I" are words too often even there ("GME, I
+# think"); what a dump that strips apostrophes leaves of "'S", "'T", "'D", "'M" ("TSLA S run",
+# "GME DON T") needs a written separator.
+_GAP = r"[ \t]*(?:[,/|;+][ \t]*)?"
+# from a ticker's end: the gap, one capital, the gap to what should be the next ticker
+_NEXT_LETTER = re.compile(rf"({_GAP})([A-Z])(?![\w$.&'’-])({_GAP})")
+_LETTERS = frozenset(letter.encode() for letter in "BCDEFGHJKLMNOPQRSTUVWXYZ")
+_APOSTROPHE_LETTERS = frozenset("DMST")
+
+
+def _letters_between(prose: str, words: list[bytes], names: Mapping[str, str], found: dict[int, _Found]) -> None:
+    """Accept each listed one-letter symbol that a list holds between two accepted tickers,
+    looking only right after each ticker (``words``: the text's words, so that a text with no
+    such letter costs one set test)."""
+    if _LETTERS.isdisjoint(words):
+        return
+    symbols = [f for f in found.values() if f[3] != "name"]
+    starts = {f[1] for f in symbols}
+    for _, _, end, *_ in symbols:
+        m = _NEXT_LETTER.match(prose, end)
+        if m is None or m.end() not in starts or m.start(2) in found:
+            continue
+        letter, gaps = m.group(2), m.group(1) + m.group(3)
+        if letter.encode() not in _LETTERS or letter not in names or not gaps:
+            continue
+        if letter in _APOSTROPHE_LETTERS and not gaps.strip():
+            continue
+        found[m.start(2)] = (letter, m.start(2), m.end(2), "symbol", 0.7, True)
 
 
 def _beside(

@@ -46,7 +46,7 @@ from common.extraction.lexicon import (
     _Found,
     _Kind,
 )
-from common.extraction.lists import _CLAUSE_ENDS, _SEPARATOR, _in_lists
+from common.extraction.lists import _CLAUSE_ENDS, _SEPARATOR, _in_lists, _letters_between
 from common.extraction.prose import _URLISH, _not_prose
 from common.extraction.senses import _OTHER_SENSE, _drop_other_senses, _drop_parts_and_acronyms, _not_the_company
 from common.extraction.universe import _Plain, _policy, _Shouted, _Universe, _universe
@@ -182,6 +182,8 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         weigh(prose, bare, refused, found)
     if not _OTHER_SENSE.isdisjoint([f[0] for f in found.values()]):
         _drop_other_senses(prose, found)
+    if len(found) >= 2:
+        _letters_between(prose, words, u.names, found)
     if len(found) < 2:
         if found and _not_the_company(prose, next(iter(found.values())), u):
             return []
@@ -190,7 +192,8 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     return [found[k] for k in sorted(found)]
 
 
-_DATE_FORMATS = frozenset(("MM", "YY", "YYYY", "HH", "MMM"))  # "MM/DD/YY": a date's format, no run
+# No run of symbols begins with these: a date's format ("MM/DD/YY"), a price ratio ("P/CF").
+_NO_RUN = frozenset(("MM", "YY", "YYYY", "HH", "MMM", "P"))
 
 
 def _needs_no_context(alone: str | int | None) -> bool:
@@ -201,9 +204,10 @@ def _needs_no_context(alone: str | int | None) -> bool:
 
 def _after_slash_run(prose: str, slash: int, u: _Universe, runs: dict[int, tuple[bool, bool]], jargon_ok: bool) -> bool:
     """Whether the "/" at ``slash`` closes a run of symbol-like links ("GME/AMC/BB/" before
-    NOK, "FXAIX/" before VOO, "ES/NQ/" before SPY), however long the run; lower case or glue
-    before it make a path ("u/NVDA", "r/GME/new", "x_AMD/"). A link of jargon makes a ratio
-    or a format of the run ("PE/PS/PB", "MM/DD/YY"), unless what follows needs no context
+    NOK, "VZ/T/" before TMUS, "FXAIX/" before VOO, "ES/NQ/" before SPY), however long the run,
+    or is "w/" (with: "calls w/AMD"); other lower case or glue before it make a path
+    ("u/NVDA", "r/GME/new", "x_AMD/"). A link of jargon makes a ratio
+    or a format of the run ("PE/PS/PB", "MM/DD/YY", "P/CF"), unless what follows needs no context
     ("DD/PLTR"). ``runs`` keeps each slash's answer, (symbol-like, free of jargon), so a
     long run is read once, link by link."""
     pending: list[tuple[int, bool]] = []  # slashes still to answer, newest first, and whether their link is jargon
@@ -213,7 +217,7 @@ def _after_slash_run(prose: str, slash: int, u: _Universe, runs: dict[int, tuple
         while begin > 0 and at - begin <= 6 and (prose[begin - 1].isalnum() or prose[begin - 1] in "$."):
             begin -= 1
         link = prose[begin:at].removeprefix("$")
-        if not (2 <= len(link) <= 5 and link.isascii() and link.isupper()) or link in _DATE_FORMATS:
+        if not ((1 <= len(link) <= 5 and link.isascii() and link.isupper()) or link == "w") or link in _NO_RUN:
             runs[at] = (False, False)
             break
         pending.append((at, u.kinds.get(link) is _Kind.JARGON))

@@ -428,6 +428,20 @@ def test_slash_pairs_keep_both_symbols() -> None:
     assert symbols("AMC/WISH TO THE MOON", at=_at("2021-06-01")) == ["AMC", "WISH"]  # a shouting line
     assert symbols("my picks: AMC/WISH CLOV", at=_at("2021-06-01")) == ["AMC", "WISH", "CLOV"]  # a ticker follows
     assert symbols("x_AMD/NVDA") == []  # glued
+    assert symbols("VZ/T/TMUS are cheap") == ["VZ", "T", "TMUS"]  # a one-letter link
+    assert symbols("10 calls w/AMD, YOLO W/GME") == ["AMD", "GME"]  # w/: with, not a path
+    assert symbols("AMD P/CF is 20") == ["AMD"]  # a price ratio, not CF Industries
+
+
+def test_a_one_letter_symbol_is_a_ticker_only_between_two_in_a_list() -> None:
+    assert symbols("Holding LMT, GDX, HD, V, UNH, PEP") == ["LMT", "GDX", "HD", "V", "UNH", "PEP"]
+    assert symbols("AMC ROKU ETSY Z PTON") == ["AMC", "ROKU", "ETSY", "Z", "PTON"]  # spaces join in a list
+    assert symbols("I hold MSFT, AAPL, V") == ["MSFT", "AAPL"]  # one side only: V could be anything
+    assert symbols("Plan A, B or C") == []
+    assert symbols("GME, I AMC") == ["GME", "AMC"]  # "A" and "I" are words
+    # what a dump stripped of apostrophes leaves of "'S" or "'T" needs a written separator
+    assert symbols("next TSLA S SNDL run") == ["TSLA", "SNDL"]
+    assert symbols("AAPL, T, VZ") == ["AAPL", "T", "VZ"]
 
 
 def test_a_company_named_only_as_a_partner_is_a_secondary_mention() -> None:
