@@ -39,8 +39,9 @@ def open_text(path: Path) -> IO[str]:
     return path.open(encoding="utf-8-sig", errors="replace", newline="")
 
 
-def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any]]:
-    """Each row of ``path``; a line that is no JSON object is counted in ``skipped``."""
+def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
+    """Each row of ``path``; None for a line that is no JSON object (its reason counted in
+    ``skipped``), so that every line read is counted."""
     stem = path.name.lower().removesuffix(".zst").removesuffix(".gz")
     with open_text(path) as text:
         if stem.endswith(".csv"):
@@ -54,11 +55,13 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any]]:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 skipped[f"not JSON ({path.name}:{number})" if skipped.total() < 5 else "not JSON"] += 1
+                yield None
                 continue
             if isinstance(row, dict):
                 yield row
             else:
                 skipped["not an object"] += 1
+                yield None
 
 
 def lowered(raw: dict[str | None, Any]) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def test_a_pushshift_dump_in_any_order_with_duplicates_becomes_a_sorted_corpus(t
 
     assert (manifest["posts"], manifest["comments"]) == (20, 30)
     fidelity = manifest["fidelity"]
-    assert fidelity["duplicates_dropped"] == 1 and fidelity["rows_read"] == 52
+    assert fidelity["duplicates_dropped"] == 1 and fidelity["rows_read"] == 53  # the line of no JSON too
     assert fidelity["rows_skipped"]["other subreddit"] == 1 and sum(fidelity["rows_skipped"].values()) == 2
     assert fidelity["deleted_authors"] == 6 and fidelity["removed_or_deleted_bodies"] == 8
     items = read_jsonl(out / "items.jsonl.gz")
@@ -241,6 +241,7 @@ def test_an_export_without_authors_or_subreddits_reads_its_links_and_says_what_t
     assert items[1]["url"] == "https://i.example.com/chart.png" and items[2]["url"].endswith("/other/")
     fidelity = manifest["fidelity"]
     assert fidelity["fields_missing"]["author"] == 3 and "subreddit" not in fidelity["fields_missing"]
+    assert fidelity["fields_missing"]["permalink"] == 2  # the text post's own url gave its permalink
     assert fidelity["deleted_authors"] == 0  # never given is not deleted
     assert fidelity["assumed"]["subreddit"] == "their own thread link: 1; their file's one subreddit: 2"
     assert len(fidelity["limits"]) == 1 and "no item names its author" in fidelity["limits"][0]
@@ -354,3 +355,68 @@ def test_a_subreddit_known_from_one_file_survives_a_later_copy_that_names_none(t
     later.write_text(f"id,title,created_utc,author,retrieved_on\np9,Chart,{T0 + 1},ben,{T0 + 999}\n")
     import_dumps([first, later], tmp_path / "out")
     assert [i["subreddit"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")] == ["stocks", "stocks"]
+
+
+def test_a_thinner_later_copy_keeps_the_url_parent_and_flags_another_copy_gave(tmp_path: Path) -> None:
+    link_post = {**submission(5), "is_self": False, "url": "https://example.com/news", "stickied": True}
+    reply = comment(1, 5, parent_id="t1_c0", author="ann", body="a reply")
+    dump = _ndjson(tmp_path / "RS.ndjson", [link_post, reply])
+    posts = tmp_path / "posts.csv"  # retrieved later; no url, flair, stickied or parent column
+    posts.write_text(
+        f"id,title,author,created_utc,subreddit,retrieved_on\np5,GME,user5,{T0 + 300},wallstreetbets,{T0 + 9e5}\n"
+    )
+    comments = tmp_path / "comments.csv"
+    comments.write_text(f"id,body,author,created_utc,link_id,retrieved_on\nc1,a reply,ann,{T0 + 306},p5,{T0 + 9e5}\n")
+    import_dumps([dump, posts, comments], tmp_path / "out")
+    items = {i["id"]: i for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")}
+    assert (items["t3_p5"]["url"], items["t3_p5"]["stickied"]) == ("https://example.com/news", True)
+    assert items["t1_c1"]["parent_id"] == "t1_c0"
+    assert not [key for item in items.values() for key in item if key.startswith("_")]  # nothing of the stage
+
+
+def test_a_comment_takes_its_posts_subreddit_before_its_files_guess_and_counts_are_of_what_is_kept(
+    tmp_path: Path,
+) -> None:
+    posts = _ndjson(tmp_path / "RS.ndjson", [{**submission(1), "subreddit": "investing"}, submission(2)])
+    comments = tmp_path / "comments.csv"  # the file's only named subreddit is stocks
+    comments.write_text(
+        "id,body,author,created_utc,link_id,permalink\n"
+        f"c1,named,ann,{T0 + 100},t3_zz,/r/stocks/comments/zz/_/c1/\n"
+        f"c2,in investing,ben,{T0 + 101},t3_p1,\n"
+        f"c3,unplaced,cat,{T0 + 102},t3_yy,\n"
+    )
+    manifest = import_dumps([posts, comments], tmp_path / "out", subreddits=frozenset({"investing"}))
+    items = {i["id"]: i for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")}
+    assert set(items) == {"t3_p1", "t1_c2"} and items["t1_c2"]["subreddit"] == "investing"
+    assert items["t1_c2"]["permalink"] == "/r/investing/comments/p1/_/c2/"
+    fidelity = manifest["fidelity"]
+    assert fidelity["assumed"]["subreddit"] == "their post's (comments): 1"  # c3, named by its file, was dropped
+    assert fidelity["fields_missing"]["permalink"] == 1 and "subreddit" not in fidelity["fields_missing"]
+    assert fidelity["rows_skipped"] == {"other subreddit": 2, "other subreddit, or none named": 1}
+
+
+def test_one_spelling_per_subreddit_whatever_the_input_order_and_a_real_r_unknown_stays(tmp_path: Path) -> None:
+    a = _ndjson(tmp_path / "a.ndjson", [{**submission(1), "subreddit": "WallStreetBets"}])
+    b = _ndjson(tmp_path / "b.ndjson", [submission(2), submission(3)])
+    odd = tmp_path / "odd.csv"
+    odd.write_text(f"id,title,author,created_utc,permalink\nu1,x,ann,{T0},/r/unknown/comments/u1/x/\n")
+    seen = []
+    for n, order in enumerate(([a, b, odd], [odd, b, a])):
+        import_dumps(order, tmp_path / f"out{n}")
+        seen.append(sorted((i["id"], i["subreddit"]) for i in read_jsonl(tmp_path / f"out{n}" / "items.jsonl.gz")))
+    bare = tmp_path / "bare.csv"  # names no subreddit at all: not r/unknown's
+    bare.write_text(f"id,title,author,created_utc\nb1,x,bob,{T0}\n")
+    import_dumps([a, odd, bare], tmp_path / "only", subreddits=frozenset({"unknown"}))
+    assert [i["id"] for i in read_jsonl(tmp_path / "only" / "items.jsonl.gz")] == ["t3_u1"]
+    assert seen[0] == seen[1] == [
+        ("t3_p1", "wallstreetbets"), ("t3_p2", "wallstreetbets"), ("t3_p3", "wallstreetbets"), ("t3_u1", "unknown")
+    ]  # fmt: skip
+
+
+def test_a_subreddit_a_link_named_stays_named_by_it_when_a_later_copy_names_none(tmp_path: Path) -> None:
+    early = tmp_path / "early.csv"
+    early.write_text(f"id,title,author,created_utc,url\nk1,x,ann,{T0},https://www.reddit.com/r/stocks/comments/k1/x/\n")
+    later = tmp_path / "later.csv"
+    later.write_text(f"id,title,author,created_utc,retrieved_on\nk1,x,ann,{T0},{T0 + 999}\n")
+    manifest = import_dumps([early, later], tmp_path / "out")
+    assert manifest["fidelity"]["assumed"]["subreddit"] == "their own thread link: 1"

@@ -1,0 +1,162 @@
+"""The importer's stage: every copy of every item on disk (SQLite), folded into one item per
+Reddit id, then subreddits settled and the corpus read out in time order. Memory stays flat
+however large the month; the disk holds the stage.
+
+An item keeps beside its JSON what the importer must still know about it and the corpus must
+not carry: the fields no copy's source gave (``absent``), what named its subreddit when no
+column did (``named``: a thread link, its file, its post), and, while no copy named one, the
+files its copies came from (``unnamed_in``).
+"""
+
+import itertools
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+# Kept out of the corpus: what the importer marks on an item while staging it.
+ABSENT, NAMED, AUTHOR_AGE, AUTHOR_GONE = "_absent", "_named", "_author_created_utc", "_author_gone"
+UNKNOWN = "unknown"  # written for a subreddit nothing named
+COMMENTS = "id >= 't1_' AND id < 't1`'"  # a range on the key ("`" follows "_"), not a LIKE scan
+POSTS = "id >= 't3_' AND id < 't3`'"
+Fold = Callable[[list[tuple[float, str]]], dict[str, Any]]
+
+
+class Stage:
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE copies (id TEXT, retrieved REAL, file INTEGER, row TEXT)")
+        self.db.execute(
+            "CREATE TABLE items (id TEXT PRIMARY KEY, created REAL, unnamed INTEGER, absent TEXT, named TEXT, row TEXT)"
+        )
+        self.db.execute("CREATE TABLE unnamed_in (file INTEGER, id TEXT)")  # the files of unnamed items' copies
+        self.db.execute("CREATE TABLE accounts (name TEXT PRIMARY KEY, created REAL)")
+        self.db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY)")  # a copy said [deleted]
+        self.offered = 0
+
+    def add(self, item: dict[str, Any], retrieved: float, file: int) -> None:
+        self.offered += 1
+        account = item.pop(AUTHOR_AGE, None)
+        if item.pop(AUTHOR_GONE, False):
+            self.db.execute("INSERT OR IGNORE INTO gone VALUES (?)", (item["id"],))
+        self.db.execute("INSERT INTO copies VALUES (?, ?, ?, ?)", (item["id"], retrieved, file, json.dumps(item)))
+        if item["author"]:
+            self.db.execute(
+                "INSERT INTO accounts VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "created=COALESCE(MIN(excluded.created, accounts.created), excluded.created, accounts.created)",
+                (item["author"], account),
+            )
+
+    def settle(self, fold: Fold) -> int:
+        """One item per id from its copies, read in id order (SQLite sorts on disk); how many.
+        An item no copy named a subreddit for remembers its copies' files."""
+        group: list[tuple[float, str]] = []
+        files: set[int] = set()
+        current = None
+        query = self.db.execute("SELECT id, retrieved, file, row FROM copies ORDER BY id")
+        for item_id, retrieved, file, row in itertools.chain(query, [(None, 0.0, 0, "")]):  # the end closes the last
+            if item_id != current and group:
+                self._settle_one(str(current), fold(group), files)
+                group, files = [], set()
+            current = item_id
+            group.append((float(retrieved), row))
+            files.add(int(file))
+        self.db.execute("DROP TABLE copies")
+        self.db.execute("CREATE INDEX unnamed_by_file ON unnamed_in(file)")
+        return self.count()
+
+    def _settle_one(self, item_id: str, merged: dict[str, Any], files: set[int]) -> None:
+        absent = merged.pop(ABSENT, [])
+        unnamed = "subreddit" in absent
+        self.db.execute(
+            "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                item_id,
+                merged["created_utc"],
+                unnamed,
+                " ".join(absent),
+                merged.pop(NAMED, None),
+                json.dumps(merged, ensure_ascii=False),
+            ),
+        )
+        if unnamed:
+            self.db.executemany("INSERT INTO unnamed_in VALUES (?, ?)", [(file, item_id) for file in files])
+
+    def _name(self, subreddit: str, how: str, where: str, params: dict[str, object] | None = None) -> int:
+        """Give the unnamed items ``where`` selects ``subreddit`` (an SQL expression); the
+        permalink the importer made for them names it too."""
+        return self.db.execute(
+            f"UPDATE items SET unnamed = 0, named = '{how}', row = json_set(row, '$.subreddit', {subreddit}, "  # noqa: S608
+            f"'$.permalink', replace(json_extract(row, '$.permalink'), '/r/{UNKNOWN}/', '/r/' || {subreddit} || '/')) "
+            f"WHERE unnamed AND {where}",
+            params or {},
+        ).rowcount
+
+    def name_from_file(self, file: int, subreddit: str, *, comments: bool) -> int:
+        """The file's one subreddit for its unnamed posts (or comments); how many took it."""
+        where = f"{COMMENTS if comments else POSTS} AND id IN (SELECT id FROM unnamed_in WHERE file = :file)"  # noqa: S608
+        return self._name(":subreddit", "file", where, {"subreddit": subreddit, "file": file})
+
+    def name_from_posts(self) -> int:
+        """A comment that names no subreddit is in its post's; how many took it."""
+        post = (
+            "(SELECT json_extract(p.row, '$.subreddit') FROM items p "
+            "WHERE p.id = json_extract(items.row, '$.link_id') AND NOT p.unnamed)"
+        )
+        return self._name(post, "post", f"{COMMENTS} AND {post} IS NOT NULL")
+
+    def respell(self, spelling: str, variants: list[str]) -> None:
+        """One spelling for a subreddit the rows spelled several ways."""
+        marks = ", ".join("?" * len(variants))
+        self.db.execute(
+            f"UPDATE items SET row = json_set(row, '$.subreddit', ?) "  # noqa: S608
+            f"WHERE json_extract(row, '$.subreddit') IN ({marks})",
+            [spelling, *variants],
+        )
+
+    def keep_subreddits(self, subreddits: frozenset[str]) -> int:
+        """Drop the items of other subreddits, or of none; how many."""
+        marks = ", ".join("?" * len(subreddits))
+        return self.db.execute(
+            f"DELETE FROM items WHERE unnamed OR lower(json_extract(row, '$.subreddit')) NOT IN ({marks})",  # noqa: S608
+            sorted(subreddits),
+        ).rowcount
+
+    def items(self) -> Iterator[str]:
+        for (row,) in self.db.execute("SELECT row FROM items ORDER BY created, id"):
+            yield row
+
+    def count(self, where: str = "1") -> int:
+        return int(self.db.execute(f"SELECT COUNT(*) FROM items WHERE {where}").fetchone()[0])  # noqa: S608
+
+    def absent(self) -> Counter[str]:
+        """How many items no copy's source gave each field."""
+        found: Counter[str] = Counter()
+        for names, unnamed in self.db.execute("SELECT absent, unnamed FROM items WHERE absent != ''"):
+            found.update(name for name in names.split() if name != "subreddit" or unnamed)  # named since
+        return found
+
+    def named(self) -> Counter[str]:
+        """How many items each way named their subreddit, where no column did."""
+        return Counter(
+            dict(self.db.execute("SELECT named, COUNT(*) FROM items WHERE named IS NOT NULL GROUP BY named"))
+        )
+
+    def span(self) -> tuple[float, float]:
+        low, high = self.db.execute("SELECT MIN(created), MAX(created) FROM items").fetchone()
+        return float(low or 0.0), float(high or 0.0)
+
+    def accounts(self) -> Iterator[tuple[str, float | None]]:
+        """The authors of the items kept (not of a copy merged away), with the earliest age
+        any row gave."""
+        yield from self.db.execute(
+            "SELECT DISTINCT a.name, a.created FROM items i JOIN accounts a "
+            "ON a.name = json_extract(i.row, '$.author') ORDER BY a.name"
+        )
+
+    def close(self) -> None:
+        self.db.close()
