@@ -2,24 +2,24 @@
 Reddit can replay real history: ``python -m devtools.replay.importer OUT INPUT...``.
 
 Inputs: Pushshift / Arctic Shift NDJSON of submissions and comments (``.ndjson``, ``.jsonl``,
-``.json``, each plain, ``.gz`` or ``.zst``) and CSV exports (``.csv``, ``.csv.gz``,
-``.csv.zst``), read by :mod:`devtools.replay.sources`. Any order, any mix, duplicates
-allowed: every row is staged in an on-disk SQLite table keyed by Reddit id, then written out
-sorted by time. Of two copies of an item the one retrieved last gives the numbers, but a
-body, title or author it lost to moderation or deletion is kept from the other (a re-scrape
-must not erase the text a month's dump kept), and so is a field its own source lacked;
-equal retrieval times are settled by content, never by file order (:mod:`devtools.replay.stage` holds the copies on
-disk, so memory stays flat however large the month).
+``.json``) and CSV exports (``.csv``), each plain, ``.gz`` or ``.zst``, read by
+:mod:`devtools.replay.sources`. Any order, any mix, duplicates allowed: every row is staged
+on disk (:mod:`devtools.replay.stage`, so memory stays flat however large the month), then
+written out sorted by time. Of two copies of an item the one retrieved last gives the
+numbers, but a body, title or author it lost to moderation or deletion is kept from the
+other (a re-scrape must not erase the text a month's dump kept), and so is a field its own
+source lacked; equal retrieval times are settled by content, never by file order.
 
-A row without its subreddit takes it from its own thread link, else from its file when
-all the file's rows that name one name the same, else a comment from its post. The manifest
-carries a fidelity report: how many rows were read and skipped (and why), how many
-duplicates were dropped, which fields the source lacked and what was assumed instead (an
-account age nobody recorded, a subreddit read from a link), and the limits of what the
-detector can do with such data.
+A row without its subreddit takes it from its own thread link; else a post takes its file's
+one subreddit, and a comment its post's, else its file's. The manifest carries a fidelity
+report: how many rows were read and skipped (and why), how many duplicates were dropped,
+which fields no copy's source gave and what was assumed instead (an account age nobody
+recorded, a subreddit read from a link), and the limits of what the detector can do with
+such data.
 """
 
 import argparse
+import contextlib
 import gzip
 import json
 import sys
@@ -39,26 +39,24 @@ from devtools.replay.stage import ABSENT, AUTHOR_AGE, AUTHOR_GONE, COMMENTS, NAM
 # item, so no author looks new without the data saying so (a fixed date would make every
 # author of a dump older than it new).
 ASSUMED_ACCOUNT_AGE_DAYS = 365
-# Fields the replay format uses, per kind, and the source field each comes from (a post's
-# flair is legitimately empty, a comment has no url or comment count: not counted missing).
+# The fields of the replay format a row's source may lack, per kind, counted missing when it
+# does (a comment has no url or comment count).
 SOURCE_FIELDS = {
-    "post": {
-        "author_created_utc": "author_created_utc",
-        "num_comments": "num_comments",
-        "score": "score",
-        "permalink": "permalink",
-        "url": "url",
-        "stickied": "stickied",
-    },
-    "comment": {"author_created_utc": "author_created_utc", "score": "score", "permalink": "permalink"},
+    "post": ("author_created_utc", "num_comments", "score", "permalink", "url", "stickied"),
+    "comment": ("author_created_utc", "score", "permalink"),
 }
+NUMBERS = ("score", "num_comments")  # a spreadsheet's "nan" is as missing as an empty cell
 GONE = ("[removed]", "[deleted]")  # what Reddit leaves of a body or author moderation or its owner took
-REPORTED_ABSENT = ("flair",)  # absent from a row's source, yet legitimately empty: not reported missing
+# A post's flair is tracked as absent (so a copy without the column cannot erase it) but not
+# reported: most posts have none.
+NOT_REPORTED = ("flair",)
 NAMED_BY = {"link": "their own thread link", "file": "their file's one subreddit", "post": "their post's (comments)"}
 
 
 @dataclass
 class Report:
+    """What the reading saw, beyond the items staged."""
+
     rows_read: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     spellings: dict[str, Counter[str]] = field(default_factory=dict)  # by lower case: how often each
@@ -109,7 +107,11 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
     raw_id, created, is_comment, link_id = placed
     post = sources.short_id(link_id) if is_comment else sources.short_id(raw_id)
     kind = "comment" if is_comment else "post"
-    absent = [target for target, source in SOURCE_FIELDS[kind].items() if row.get(source) in (None, "")]
+    absent = [
+        name
+        for name in SOURCE_FIELDS[kind]
+        if (sources.number(row.get(name)) is None if name in NUMBERS else row.get(name) in (None, ""))
+    ]
     column = str(row.get("subreddit") or "").strip()
     link = None if column else sources.thread_link(row, post)
     subreddit = column or (link.group(1) if link else "")
@@ -204,8 +206,10 @@ def fold(copies: list[tuple[float, str]]) -> dict[str, Any]:
             for name in sorted(guessed - known):
                 if name in merged:
                     later[name] = merged[name]
-                if name == "subreddit":  # and what named it
+                if name == "subreddit":  # and what named it, and the permalink made from it
                     later[NAMED] = merged.get(NAMED)
+                    if "permalink" in guessed:
+                        later["permalink"] = merged["permalink"]
             later[ABSENT] = sorted(guessed & known)
         merged = later
     if merged.get(NAMED) is None:
@@ -237,6 +241,7 @@ def _stage(
                 named.add(subreddit.lower())
             if subreddits and subreddit is not None and subreddit.lower() not in subreddits:
                 report.skipped["other subreddit"] += 1
+                stage.elsewhere(item["id"])  # a copy that names none must not be guessed into one wanted
                 continue
             at = item["created_utc"]
             if (since is not None and at < since) or (until is not None and at >= until):
@@ -250,16 +255,15 @@ def _stage(
 
 
 def _settle_subreddits(stage: Stage, report: Report, ones: dict[int, str], subreddits: frozenset[str]) -> None:
-    """Name what no column or link named: a post from its file, a comment from its post, else
-    from its file; then one spelling per subreddit, then the --subreddit filter."""
-    for comments in (False, True):
-        if comments:
-            stage.name_from_posts()
-        for file, name in ones.items():
-            stage.name_from_file(file, report.spelling(name), comments=comments)
-    for seen in report.spellings.values():
-        if len(seen) > 1:
-            stage.respell(report.spelling(next(iter(seen))), list(seen))
+    """Name what no column or link named: a post from its files (when they agree), a comment
+    from its post, else from its files; then one spelling per subreddit; then drop what the
+    --subreddit filter does not keep."""
+    report.skipped["other subreddit"] += stage.drop_elsewhere()
+    stage.file_subreddits({file: report.spelling(name) for file, name in ones.items()})
+    stage.name_from_files(comments=False)
+    stage.name_from_posts()
+    stage.name_from_files(comments=True)
+    stage.respell({variant: report.spelling(variant) for seen in report.spellings.values() for variant in seen})
     if subreddits:
         report.skipped["other subreddit, or none named"] += stage.keep_subreddits(subreddits)
 
@@ -275,13 +279,14 @@ def import_dumps(
 ) -> dict[str, Any]:
     """Write the corpus for ``inputs`` to ``out``; returns its manifest."""
     report = Report()
-    with tempfile.TemporaryDirectory(prefix="akleao-import-") as work:
-        stage = Stage(Path(work) / "stage.sqlite")
+    with (
+        tempfile.TemporaryDirectory(prefix="akleao-import-") as work,
+        contextlib.closing(Stage(Path(work) / "stage.sqlite")) as stage,
+    ):
         ones = _stage(inputs, stage, report, subreddits=subreddits, since=since, until=until)
         settled = stage.settle(fold)
         _settle_subreddits(stage, report, ones, subreddits)
-        if not (kept := stage.count()):
-            stage.close()
+        if not stage.count():
             skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.most_common() if n) or "none skipped"
             names = [p.name for p in inputs]
             raise NothingImported(f"no item kept from {names} ({report.rows_read} rows read; {skipped})")
@@ -289,9 +294,8 @@ def import_dumps(
         with gzip.open(out / "items.jsonl.gz", "wt", encoding="utf-8") as f:
             for line in stage.items():
                 f.write(line + "\n")
-        start, end = stage.span()
         if account_created is None:
-            account_created = start - ASSUMED_ACCOUNT_AGE_DAYS * 86400
+            account_created = stage.span()[0] - ASSUMED_ACCOUNT_AGE_DAYS * 86400
         unknown_age = accounts = 0
         with gzip.open(out / "authors.jsonl.gz", "wt", encoding="utf-8") as f:
             for name, created in stage.accounts():
@@ -306,34 +310,43 @@ def import_dumps(
             ),
             "karma": "0 (the detector does not read it)",
         }
-        if named := stage.named():
-            assumed["subreddit"] = "; ".join(f"{NAMED_BY[how]}: {named[how]}" for how in NAMED_BY if named[how])
-        absent = stage.absent()
-        manifest = {
-            "seed": 0,
-            "start": start,
-            "end": end,
-            "items": kept,
-            "posts": stage.count(POSTS),
-            "comments": stage.count(COMMENTS),
-            "generator_version": "devtools.replay.importer",
-            "sources": [p.name for p in inputs],
-            "fidelity": {
-                "rows_read": report.rows_read,
-                "rows_skipped": {k: v for k, v in report.skipped.items() if v},
-                "duplicates_dropped": stage.offered - settled,
-                # of the items kept: what no copy's source gave (subreddit: what nothing named)
-                "fields_missing": {k: v for k, v in sorted(absent.items()) if k not in REPORTED_ABSENT},
-                "removed_or_deleted_bodies": stage.count("json_extract(row, '$.body') IN ('[removed]', '[deleted]')"),
-                "deleted_authors": stage.count("json_extract(row, '$.author') IS NULL AND id IN (SELECT id FROM gone)"),
-                "accounts": accounts,
-                "assumed": assumed,
-                "limits": limits(kept, stage.count("json_extract(row, '$.author') IS NULL")),
-            },
-        }
-        stage.close()
+        manifest = _manifest(stage, report, inputs, settled=settled, assumed=assumed, accounts=accounts)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def _manifest(
+    stage: Stage, report: Report, inputs: list[Path], *, settled: int, assumed: dict[str, str], accounts: int
+) -> dict[str, Any]:
+    """The corpus's manifest, its fidelity report counting the items kept (rows_read and
+    rows_skipped count rows, but for "other subreddit, or none named": items dropped once
+    every copy was folded)."""
+    kept, start, end = stage.count(), *stage.span()
+    if named := stage.named():
+        assumed["subreddit"] = "; ".join(f"{NAMED_BY[how]}: {named[how]}" for how in NAMED_BY if named[how])
+    gone = ", ".join(f"'{g}'" for g in GONE)
+    return {
+        "seed": 0,
+        "start": start,
+        "end": end,
+        "items": kept,
+        "posts": stage.count(POSTS),
+        "comments": stage.count(COMMENTS),
+        "generator_version": "devtools.replay.importer",
+        "sources": [p.name for p in inputs],
+        "fidelity": {
+            "rows_read": report.rows_read,
+            "rows_skipped": {k: v for k, v in report.skipped.items() if v},
+            "duplicates_dropped": stage.offered - settled,
+            # of the items kept: what no copy's source gave (subreddit: what nothing named)
+            "fields_missing": {k: v for k, v in sorted(stage.absent().items()) if k not in NOT_REPORTED},
+            "removed_or_deleted_bodies": stage.count(f"json_extract(row, '$.body') IN ({gone})"),
+            "deleted_authors": stage.count("json_extract(row, '$.author') IS NULL AND id IN (SELECT id FROM gone)"),
+            "accounts": accounts,
+            "assumed": assumed,
+            "limits": limits(kept, stage.count("json_extract(row, '$.author') IS NULL")),
+        },
+    }
 
 
 def limits(items: int, authorless: int) -> list[str]:
@@ -355,24 +368,28 @@ def limits(items: int, authorless: int) -> list[str]:
 
 
 def _day(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.replay.importer", description=__doc__.splitlines()[0])
+    summary = " ".join((__doc__ or "").split("\n\n")[0].split())
+    parser = argparse.ArgumentParser(prog="python -m devtools.replay.importer", description=summary)
     parser.add_argument("out", type=Path, help="the corpus directory to write")
     parser.add_argument("inputs", type=Path, nargs="+", help="NDJSON (.zst/.gz/plain) or CSV files, any order")
     parser.add_argument("--subreddit", action="append", default=[], help="keep only these (repeatable)")
-    parser.add_argument("--since", help="keep items from this UTC day on (YYYY-MM-DD)")
-    parser.add_argument("--until", help="keep items before this UTC day (YYYY-MM-DD)")
+    parser.add_argument("--since", type=_day, help="keep items from this UTC day on (YYYY-MM-DD)")
+    parser.add_argument("--until", type=_day, help="keep items before this UTC day (YYYY-MM-DD)")
     args = parser.parse_args(argv)
     try:
         manifest = import_dumps(
             args.inputs,
             args.out,
             subreddits=frozenset(s.lower() for s in args.subreddit),
-            since=_day(args.since) if args.since else None,
-            until=_day(args.until) if args.until else None,
+            since=args.since,
+            until=args.until,
         )
     except NothingImported as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -34,6 +34,8 @@ class Stage:
             "CREATE TABLE items (id TEXT PRIMARY KEY, created REAL, unnamed INTEGER, absent TEXT, named TEXT, row TEXT)"
         )
         self.db.execute("CREATE TABLE unnamed_in (file INTEGER, id TEXT)")  # the files of unnamed items' copies
+        self.db.execute("CREATE TABLE elsewhere (id TEXT PRIMARY KEY)")  # a copy named a subreddit not kept
+        self.db.execute("CREATE TABLE files (file INTEGER PRIMARY KEY, subreddit TEXT)")  # each file's one
         self.db.execute("CREATE TABLE accounts (name TEXT PRIMARY KEY, created REAL)")
         self.db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY)")  # a copy said [deleted]
         self.offered = 0
@@ -66,7 +68,7 @@ class Stage:
             group.append((float(retrieved), row))
             files.add(int(file))
         self.db.execute("DROP TABLE copies")
-        self.db.execute("CREATE INDEX unnamed_by_file ON unnamed_in(file)")
+        self.db.execute("CREATE INDEX unnamed_files ON unnamed_in(id)")
         return self.count()
 
     def _settle_one(self, item_id: str, merged: dict[str, Any], files: set[int]) -> None:
@@ -96,10 +98,26 @@ class Stage:
             params or {},
         ).rowcount
 
-    def name_from_file(self, file: int, subreddit: str, *, comments: bool) -> int:
-        """The file's one subreddit for its unnamed posts (or comments); how many took it."""
-        where = f"{COMMENTS if comments else POSTS} AND id IN (SELECT id FROM unnamed_in WHERE file = :file)"  # noqa: S608
-        return self._name(":subreddit", "file", where, {"subreddit": subreddit, "file": file})
+    def elsewhere(self, item_id: str) -> None:
+        """A copy of the item named a subreddit the import does not keep."""
+        self.db.execute("INSERT OR IGNORE INTO elsewhere VALUES (?)", (item_id,))
+
+    def drop_elsewhere(self) -> int:
+        """Drop the items no kept copy named a subreddit for that a skipped copy placed
+        elsewhere: a guess must not bring them back; how many."""
+        return self.db.execute("DELETE FROM items WHERE unnamed AND id IN (SELECT id FROM elsewhere)").rowcount
+
+    def file_subreddits(self, ones: dict[int, str]) -> None:
+        """Each file's one subreddit, for the files whose rows that name one name the same."""
+        self.db.executemany("INSERT INTO files VALUES (?, ?)", ones.items())
+
+    def name_from_files(self, *, comments: bool) -> int:
+        """An unnamed post (or comment) whose copies' files agree on one subreddit is in it."""
+        agreed = (
+            "(SELECT MIN(f.subreddit) FROM unnamed_in u JOIN files f ON f.file = u.file WHERE u.id = items.id "
+            "HAVING COUNT(DISTINCT f.subreddit) = 1)"
+        )
+        return self._name(agreed, "file", f"{COMMENTS if comments else POSTS} AND {agreed} IS NOT NULL")
 
     def name_from_posts(self) -> int:
         """A comment that names no subreddit is in its post's; how many took it."""
@@ -109,13 +127,18 @@ class Stage:
         )
         return self._name(post, "post", f"{COMMENTS} AND {post} IS NOT NULL")
 
-    def respell(self, spelling: str, variants: list[str]) -> None:
-        """One spelling for a subreddit the rows spelled several ways."""
-        marks = ", ".join("?" * len(variants))
+    def respell(self, spellings: dict[str, str]) -> None:
+        """One spelling per subreddit (``spellings``: each spelling seen -> the one kept), in
+        one pass over the items, only where some subreddit was spelled two ways."""
+        variants = {seen: kept for seen, kept in spellings.items() if seen != kept}
+        if not variants:
+            return
+        self.db.execute("CREATE TEMP TABLE spelling (seen TEXT PRIMARY KEY, kept TEXT)")
+        self.db.executemany("INSERT INTO spelling VALUES (?, ?)", variants.items())
         self.db.execute(
-            f"UPDATE items SET row = json_set(row, '$.subreddit', ?) "  # noqa: S608
-            f"WHERE json_extract(row, '$.subreddit') IN ({marks})",
-            [spelling, *variants],
+            "UPDATE items SET row = json_set(row, '$.subreddit', "
+            "(SELECT kept FROM spelling WHERE seen = json_extract(items.row, '$.subreddit'))) "
+            "WHERE NOT unnamed AND json_extract(row, '$.subreddit') IN (SELECT seen FROM spelling)"
         )
 
     def keep_subreddits(self, subreddits: frozenset[str]) -> int:

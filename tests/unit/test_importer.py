@@ -176,7 +176,7 @@ def test_spreadsheet_exports_bad_times_and_orphan_comments_are_read_or_refused_b
     assert skipped["time not in Reddit's years (milliseconds?)"] == 1  # 1.6e12: milliseconds
     assert skipped["comment without link_id (its post unknown)"] == 1  # not a post either
     assert manifest["fidelity"]["fields_missing"] == {"author_created_utc": 2, "num_comments": 2, "permalink": 2,
-                                                      "url": 2, "stickied": 2}  # fmt: skip
+                                                      "score": 1, "url": 2, "stickied": 2}  # fmt: skip  # "nan"
 
 
 def test_three_copies_fold_the_same_in_every_order(tmp_path: Path) -> None:
@@ -420,3 +420,90 @@ def test_a_subreddit_a_link_named_stays_named_by_it_when_a_later_copy_names_none
     later.write_text(f"id,title,author,created_utc,retrieved_on\nk1,x,ann,{T0},{T0 + 999}\n")
     manifest = import_dumps([early, later], tmp_path / "out")
     assert manifest["fidelity"]["assumed"]["subreddit"] == "their own thread link: 1"
+
+
+def test_a_guess_never_places_an_item_a_real_copy_placed_elsewhere(tmp_path: Path) -> None:
+    """With --subreddit, a copy naming r/stocks is skipped; the export's copy of the same post
+    names none, in a file of r/investing: the post is not r/investing's."""
+    real = _ndjson(tmp_path / "RS.ndjson", [{**submission(9), "subreddit": "stocks"}])
+    export = tmp_path / "investing.csv"
+    export.write_text(
+        "id,title,author,created_utc,url\n"
+        f"p9,GME,user9,{T0},https://example.com/x\n"
+        f"k1,AMD,ann,{T0},https://www.reddit.com/r/investing/comments/k1/a/\n"
+    )
+    for n, order in enumerate(([real, export], [export, real])):
+        manifest = import_dumps(order, tmp_path / f"out{n}", subreddits=frozenset({"investing"}))
+        assert [i["id"] for i in read_jsonl(tmp_path / f"out{n}" / "items.jsonl.gz")] == ["t3_k1"]
+        assert manifest["fidelity"]["rows_skipped"] == {"other subreddit": 2}  # the row, then its item
+
+
+def test_a_permalink_made_for_no_subreddit_follows_the_subreddit_another_copy_gave(tmp_path: Path) -> None:
+    named = tmp_path / "named.csv"
+    named.write_text(f"id,title,author,created_utc,subreddit\nx1,x,ann,{T0},stocks\n")
+    bare = tmp_path / "bare.csv"
+    bare.write_text(f"id,title,author,created_utc,retrieved_on\nx1,x,ann,{T0},{T0 + 999}\n")
+    for n, order in enumerate(([named, bare], [bare, named])):
+        import_dumps(order, tmp_path / f"out{n}")
+        [post] = read_jsonl(tmp_path / f"out{n}" / "items.jsonl.gz")
+        assert (post["subreddit"], post["permalink"]) == ("stocks", "/r/stocks/comments/x1/")
+
+
+def test_files_that_disagree_name_nothing_whatever_their_order(tmp_path: Path) -> None:
+    def export(name: str, subreddit: str) -> Path:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(
+            "id,title,author,created_utc,url\n"
+            f"z1,x,ann,{T0},https://example.com/x\n"
+            f"{name}1,y,bob,{T0},https://www.reddit.com/r/{subreddit}/comments/{name}1/y/\n"
+        )
+        return path
+
+    one, two = export("a", "stocks"), export("b", "investing")
+    for n, order in enumerate(([one, two], [two, one])):
+        import_dumps(order, tmp_path / f"out{n}")
+        items = {i["id"]: i["subreddit"] for i in read_jsonl(tmp_path / f"out{n}" / "items.jsonl.gz")}
+        assert items["t3_z1"] == "unknown"
+
+
+def test_a_nan_score_never_erases_a_real_one(tmp_path: Path) -> None:
+    real = _ndjson(tmp_path / "RS.ndjson", [{**submission(4), "score": 77}])
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        f"id,title,author,created_utc,subreddit,score,retrieved_on\np4,x,user4,{T0},wallstreetbets,nan,{T0 + 9e5}\n"
+    )
+    import_dumps([real, sheet], tmp_path / "out")
+    assert read_jsonl(tmp_path / "out" / "items.jsonl.gz")[0]["score"] == 77
+
+
+def test_the_command_line_writes_the_corpus_and_refuses_a_bad_day(tmp_path: Path, capsys: Any) -> None:
+    rows = [submission(1), {**submission(2), "created_utc": T0 + 5 * 86400}]
+    dump = _ndjson(tmp_path / "RS.ndjson", rows)
+    assert importer_main([str(tmp_path / "out"), str(dump), "--until", "2021-05-05"]) == 0
+    assert json.loads(capsys.readouterr().out)["items"] == 1
+    with pytest.raises(SystemExit):
+        importer_main([str(tmp_path / "out2"), str(dump), "--since", "May 1st"])
+    assert "not a day (YYYY-MM-DD): 'May 1st'" in capsys.readouterr().err
+
+
+def test_a_comment_follows_its_post_once_the_posts_file_named_it(tmp_path: Path) -> None:
+    posts = tmp_path / "posts.csv"
+    posts.write_text(
+        "id,title,author,created_utc,url\n"
+        f"k1,AMD,ann,{T0},https://www.reddit.com/r/stocks/comments/k1/a/\n"
+        f"k2,chart,bob,{T0 + 1},https://example.com/chart.png\n"
+    )
+    comments = tmp_path / "comments.csv"
+    comments.write_text(f"id,body,author,created_utc,link_id\nc1,nice chart,cat,{T0 + 2},k2\n")
+    import_dumps([posts, comments], tmp_path / "out")
+    items = {i["id"]: i["subreddit"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")}
+    assert items == {"t3_k1": "stocks", "t3_k2": "stocks", "t1_c1": "stocks"}
+
+
+def test_one_spelling_for_a_real_r_unknown_leaves_what_nothing_named_as_written(tmp_path: Path) -> None:
+    rows = [{**submission(i), "subreddit": name} for i, name in ((1, "Unknown"), (2, "Unknown"), (3, "unknown"))]
+    bare = tmp_path / "bare.csv"
+    bare.write_text(f"id,title,author,created_utc\nb1,x,bob,{T0}\n")
+    import_dumps([_ndjson(tmp_path / "RS.ndjson", rows), bare], tmp_path / "out")
+    items = {i["id"]: i["subreddit"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")}
+    assert items == {"t3_p1": "Unknown", "t3_p2": "Unknown", "t3_p3": "Unknown", "t3_b1": "unknown"}
