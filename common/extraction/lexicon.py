@@ -247,3 +247,6 @@ _STRONG = 4  # jargon: "shares of IT"-style naming, never in a shouting line
 # (symbol, start, end, method, confidence, known): TickerMention's fields, as a plain tuple
 # while scanning (a tuple is several times cheaper to make than a dataclass instance).
 _Found = tuple[str, int, int, str, float, bool]
+# The confidence that marks a one-letter symbol accepted for its neighbours alone (lists):
+# dropped again when a neighbour did not trade on the text's day (universe._in_time).
+LETTER_CONFIDENCE = 0.69

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from common.extraction.evidence import _shouting
-from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _CLAUSE_END, _STRONG, _Found
+from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _CLAUSE_END, _STRONG, LETTER_CONFIDENCE, _Found
 
 # What may separate the symbols of a list: "FUBO, FUTU, FOUR", "GME/AMC", "WISH AND BB",
 # "AMC & BB"; or a bare space after a ticker ("GME BB NOK"), never before one: a word just
@@ -87,36 +87,72 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
         forward = not forward
 
 
-# A one-letter symbol in a list, between two tickers ("HD, V, UNH", "ETSY Z PTON", "VZ/T/TMUS"):
-# alone, one capital is a word, a grade, an option or a variable, never a ticker on its own
-# evidence, so both neighbours must be. "A" and "I" are words too often even there ("GME, I
-# think"); what a dump that strips apostrophes leaves of "'S", "'T", "'D", "'M" ("TSLA S run",
-# "GME DON T") needs a written separator.
-_GAP = r"[ \t]*(?:[,/|;+][ \t]*)?"
-# from a ticker's end: the gap, one capital, the gap to what should be the next ticker
-_NEXT_LETTER = re.compile(rf"({_GAP})([A-Z])(?![\w$.&'’-])({_GAP})")
+# One-letter symbols in a list, between two tickers ("HD, V, UNH", "ETSY Z PTON", "VZ/T/TMUS",
+# "VZ, T, F and TMUS"): alone, one capital is a word, a grade, an option's side or a
+# variable, never a ticker on its own evidence, so both ends must be tickers, every link
+# joined by the same separator ("NVDA B, AMD C" grades them; "SPY C/QQQ P" names the
+# options). "A" and "I" are words too often even there, and a credit rating is no list of
+# tickers ("CCC/B/BB"). A space alone joins nothing in a line that shouts ("HOLD AMC U
+# GME"), nor a letter the next ticker repeats ("SPY C QQQ P"), nor one that is texting
+# ("GME R AMC") or what a dump that strips apostrophes leaves of "'S", "'T", "'D", "'M"
+# ("TSLA S run").
+_GAP = r"[ \t]*(?:[,/|;+&][ \t]*|(?:and|or)[ \t]+)?"
+_GAP_LETTER = re.compile(rf"({_GAP})([A-Z])(?![\w$.&'’-])")
+_GAP_ONLY = re.compile(_GAP)
+_LONE_CAPITAL = re.compile(r"[ \t]+[A-Z](?![\w$.&'’-])")
 _LETTERS = frozenset(letter.encode() for letter in "BCDEFGHJKLMNOPQRSTUVWXYZ")
-_APOSTROPHE_LETTERS = frozenset("DMST")
+_SPOKEN_LETTERS = frozenset("BCDMRSTUY")  # "B", "C", "R", "U", "Y": be, see, are, you, why
+_RATINGS = frozenset(("AAA", "AA", "BBB", "BB", "CCC", "CC"))
+_LETTERS_MAX = 3  # "VZ, T, F, TMUS"; a longer run of capitals is an enumeration
 
 
 def _letters_between(prose: str, words: list[bytes], names: Mapping[str, str], found: dict[int, _Found]) -> None:
-    """Accept each listed one-letter symbol that a list holds between two accepted tickers,
-    looking only right after each ticker (``words``: the text's words, so that a text with no
-    such letter costs one set test)."""
+    """Accept the listed one-letter symbols that a list holds between two accepted tickers,
+    looking only right after each ticker. ``words``: the text's words, so that a text with no
+    such letter costs one set test."""
     if _LETTERS.isdisjoint(words):
         return
-    symbols = [f for f in found.values() if f[3] != "name"]
-    starts = {f[1] for f in symbols}
-    for _, _, end, *_ in symbols:
-        m = _NEXT_LETTER.match(prose, end)
-        if m is None or m.end() not in starts or m.start(2) in found:
+    symbols = {f[1]: f for f in found.values() if f[3] != "name"}
+    for first in list(symbols.values()):
+        letters: list[tuple[str, int, int]] = []
+        separators: list[str] = []
+        at = first[2]
+        while len(letters) < _LETTERS_MAX and (m := _GAP_LETTER.match(prose, at)) is not None:
+            letters.append((m.group(2), m.start(2), m.end(2)))
+            separators.append(m.group(1).strip())
+            at = m.end()
+        last = _GAP_ONLY.match(prose, at)
+        if not letters or last is None or (after := symbols.get(last.end())) is None:
             continue
-        letter, gaps = m.group(2), m.group(1) + m.group(3)
-        if letter.encode() not in _LETTERS or letter not in names or not gaps:
-            continue
-        if letter in _APOSTROPHE_LETTERS and not gaps.strip():
-            continue
-        found[m.start(2)] = (letter, m.start(2), m.end(2), "symbol", 0.7, True)
+        separators.append(last.group().strip())
+        if _joined(prose, letters, separators, names, (first, after)):
+            for letter, start, end in letters:
+                found[start] = (letter, start, end, "symbol", LETTER_CONFIDENCE, True)
+
+
+def _joined(
+    prose: str,
+    letters: list[tuple[str, int, int]],
+    separators: list[str],
+    names: Mapping[str, str],
+    ends: tuple[_Found, _Found],
+) -> bool:
+    """Whether ``letters`` between the tickers ``ends`` make one list with them."""
+    if any(letter.encode() not in _LETTERS or letter not in names for letter, _, _ in letters):
+        return False
+    head, tail = separators[:-1], separators[-1]
+    if any(s != head[0] for s in head) or not (tail == head[0] or (head[0] == "," and tail in ("and", "or", "&"))):
+        return False
+    if ends[0][0] in _RATINGS and ends[1][0] in _RATINGS:
+        return False
+    if head[0]:
+        return True
+    start = letters[0][1]
+    return not (
+        any(letter in _SPOKEN_LETTERS for letter, _, _ in letters)
+        or _shouting(prose, start)
+        or _LONE_CAPITAL.match(prose, ends[1][2]) is not None
+    )
 
 
 def _beside(

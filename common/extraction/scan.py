@@ -192,8 +192,9 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     return [found[k] for k in sorted(found)]
 
 
-# No run of symbols begins with these: a date's format ("MM/DD/YY"), a price ratio ("P/CF").
-_NO_RUN = frozenset(("MM", "YY", "YYYY", "HH", "MMM", "P"))
+# No run of symbols begins with these: a date's format ("MM/DD/YY"), a price ratio ("P/CF"),
+# Reddit's paths as a phone capitalises them ("R/AMC", "U/NVDA").
+_NO_RUN = frozenset(("MM", "YY", "YYYY", "HH", "MMM", "P", "R", "U"))
 
 
 def _needs_no_context(alone: str | int | None) -> bool:

@@ -428,6 +428,7 @@ def test_slash_pairs_keep_both_symbols() -> None:
     assert symbols("AMC/WISH TO THE MOON", at=_at("2021-06-01")) == ["AMC", "WISH"]  # a shouting line
     assert symbols("my picks: AMC/WISH CLOV", at=_at("2021-06-01")) == ["AMC", "WISH", "CLOV"]  # a ticker follows
     assert symbols("x_AMD/NVDA") == []  # glued
+    assert symbols("a cult on R/AMC and U/NVDA") == []  # Reddit's paths, as a phone capitalises them
     assert symbols("VZ/T/TMUS are cheap") == ["VZ", "T", "TMUS"]  # a one-letter link
     assert symbols("10 calls w/AMD, YOLO W/GME") == ["AMD", "GME"]  # w/: with, not a path
     assert symbols("AMD P/CF is 20") == ["AMD"]  # a price ratio, not CF Industries
@@ -435,13 +436,26 @@ def test_slash_pairs_keep_both_symbols() -> None:
 
 def test_a_one_letter_symbol_is_a_ticker_only_between_two_in_a_list() -> None:
     assert symbols("Holding LMT, GDX, HD, V, UNH, PEP") == ["LMT", "GDX", "HD", "V", "UNH", "PEP"]
-    assert symbols("AMC ROKU ETSY Z PTON") == ["AMC", "ROKU", "ETSY", "Z", "PTON"]  # spaces join in a list
+    assert symbols("Earnings week: AMC ROKU ETSY Z PTON and more") == ["AMC", "ROKU", "ETSY", "Z", "PTON"]
+    assert symbols("VZ, T, F and TMUS") == ["VZ", "T", "F", "TMUS"]  # two letters, "and" closing the list
     assert symbols("I hold MSFT, AAPL, V") == ["MSFT", "AAPL"]  # one side only: V could be anything
-    assert symbols("Plan A, B or C") == []
-    assert symbols("GME, I AMC") == ["GME", "AMC"]  # "A" and "I" are words
-    # what a dump stripped of apostrophes leaves of "'S" or "'T" needs a written separator
+    at = _at("2021-06-01")  # before "I" (Intelsat) was delisted
+    assert symbols("GME, I, AMC", at=at) == symbols("GME, A, AMC", at=at) == ["GME", "AMC"]  # words
+    # grades, tiers and option sides: a letter that belongs to the ticker before it
+    assert symbols("Tier list: NVDA S, AMD A, INTC F, QCOM B, AAPL C") == ["NVDA", "AMD", "INTC", "QCOM", "AAPL"]
+    assert symbols("Bought SPY C, QQQ P") == symbols("SPY C QQQ P") == ["SPY", "QQQ"]
+    assert symbols("HD V, UNH") == ["HD", "UNH"]  # two separators: no list
+    # a space alone: not in a line that shouts, not texting, not a dump's stripped apostrophe
+    assert symbols("HOLD AMC U GME") == ["AMC", "GME"]
+    assert symbols("HOLDING AMC F GME TILL 2022") == ["AMC", "GME"]
+    assert symbols("grades: NVDA F AMD F INTC F") == ["NVDA", "AMD", "INTC"]  # each ticker's own letter
+    assert symbols("GME R AMC") == ["GME", "AMC"]
     assert symbols("next TSLA S SNDL run") == ["TSLA", "SNDL"]
+    assert symbols("TSLA S, AMC S and GME S runs") == ["TSLA", "AMC", "GME"]
     assert symbols("AAPL, T, VZ") == ["AAPL", "T", "VZ"]
+    assert symbols("bonds rated CCC/B/BB are junk", at=at) == ["CCC", "BB"]  # a rating, not Barnes Group
+    assert symbols("BBBY, F, GME", at=at) == ["BBBY", "F", "GME"]
+    assert symbols("BBBY, F, GME", at=_at("2024-06-01")) == ["GME"]  # its neighbour gone, F is a letter again
 
 
 def test_a_company_named_only_as_a_partner_is_a_secondary_mention() -> None:
