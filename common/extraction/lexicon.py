@@ -248,5 +248,19 @@ _STRONG = 4  # jargon: "shares of IT"-style naming, never in a shouting line
 # while scanning (a tuple is several times cheaper to make than a dataclass instance).
 _Found = tuple[str, int, int, str, float, bool]
 # The confidence that marks a one-letter symbol accepted for its neighbours alone (lists):
-# dropped again when a neighbour did not trade on the text's day (universe._in_time).
+# dropped again when a neighbour did not trade on the text's day (universe._in_time), so
+# no other reading may use it.
 LETTER_CONFIDENCE = 0.69
+# What joins the items of a list a one-letter symbol may stand in: a written separator,
+# ", and" closing it ("VZ, T, and TMUS"); never a space alone.
+_SEP = r"[ \t]*(?:,[ \t]*(?:(?:and|or)[ \t]+)?|[/|;+&][ \t]*|(?:and|or)[ \t]+)"
+_SEP_ONLY = re.compile(_SEP)
+_SEP_BEFORE = re.compile(rf"{_SEP}\Z")
+
+
+def letter_kept(prose: str, letter: _Found, starts: set[int], ends: set[int]) -> bool:
+    """Whether a letter accepted for its neighbours still stands between tickers (or letters)
+    starting at ``starts`` and ending at ``ends``."""
+    before = _SEP_BEFORE.search(prose, max(0, letter[1] - 24), letter[1])
+    after = _SEP_ONLY.match(prose, letter[2])
+    return before is not None and after is not None and before.start() in ends and after.end() in starts

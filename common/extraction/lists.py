@@ -3,11 +3,21 @@
 ticker is one of them."""
 
 import bisect
+import itertools
 import re
 from collections.abc import Callable, Mapping
 
 from common.extraction.evidence import _shouting
-from common.extraction.lexicon import _ADJACENT, _ALWAYS_WORD, _CLAUSE_END, _STRONG, LETTER_CONFIDENCE, _Found
+from common.extraction.lexicon import (
+    _ADJACENT,
+    _ALWAYS_WORD,
+    _CLAUSE_END,
+    _SEP,
+    _SEP_ONLY,
+    _STRONG,
+    LETTER_CONFIDENCE,
+    _Found,
+)
 
 # What may separate the symbols of a list: "FUBO, FUTU, FOUR", "GME/AMC", "WISH AND BB",
 # "AMC & BB"; or a bare space after a ticker ("GME BB NOK"), never before one: a word just
@@ -87,23 +97,24 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
         forward = not forward
 
 
-# One-letter symbols in a list, between two tickers ("HD, V, UNH", "ETSY Z PTON", "VZ/T/TMUS",
-# "VZ, T, F and TMUS"): alone, one capital is a word, a grade, an option's side or a
-# variable, never a ticker on its own evidence, so both ends must be tickers, every link
-# joined by the same separator ("NVDA B, AMD C" grades them; "SPY C/QQQ P" names the
-# options). "A" and "I" are words too often even there, and a credit rating is no list of
-# tickers ("CCC/B/BB"). A space alone joins nothing in a line that shouts ("HOLD AMC U
-# GME"), nor a letter the next ticker repeats ("SPY C QQQ P"), nor one that is texting
-# ("GME R AMC") or what a dump that strips apostrophes leaves of "'S", "'T", "'D", "'M"
-# ("TSLA S run").
-_GAP = r"[ \t]*(?:[,/|;+&][ \t]*|(?:and|or)[ \t]+)?"
-_GAP_LETTER = re.compile(rf"({_GAP})([A-Z])(?![\w$.&'’-])")
-_GAP_ONLY = re.compile(_GAP)
-_LONE_CAPITAL = re.compile(r"[ \t]+[A-Z](?![\w$.&'’-])")
+# One-letter symbols in a list, between two tickers ("HD, V, UNH", "VZ, T, F, and TMUS",
+# "VZ/T/TMUS"): alone, one capital is a word, a grade, an option's side, a placeholder or a
+# variable, never a ticker on its own evidence. So both ends must be listed tickers, every
+# link written with the same separator (a space says nothing: "rip TSLA F NIO", "NVDA B, AMD
+# C" grade them, "SPY C/QQQ P" names options), and the list must not go on in pairs ("NVDA,
+# B, AMD, C"). "A" and "I" are words too often even there; letters in alphabetical order are
+# placeholders ("AAPL, X, Y, Z or MSFT"); a credit rating is no list ("CCC/B/BB").
+_SEP_LETTER = re.compile(rf"({_SEP})([A-Z])(?![\w$.&'’-])")
+_LETTER_SEP_BEFORE = re.compile(rf"(?<![\w$.&'’-])([A-Z])({_SEP})\Z")
 _LETTERS = frozenset(letter.encode() for letter in "BCDEFGHJKLMNOPQRSTUVWXYZ")
-_SPOKEN_LETTERS = frozenset("BCDMRSTUY")  # "B", "C", "R", "U", "Y": be, see, are, you, why
 _RATINGS = frozenset(("AAA", "AA", "BBB", "BB", "CCC", "CC"))
 _LETTERS_MAX = 3  # "VZ, T, F, TMUS"; a longer run of capitals is an enumeration
+
+
+def _closing(separator: str) -> str:
+    """A separator as a list reads it: ", and" and "and" close the same list."""
+    words = separator.replace(",", " ").split()
+    return words[0] if words else separator.strip()
 
 
 def _letters_between(prose: str, words: list[bytes], names: Mapping[str, str], found: dict[int, _Found]) -> None:
@@ -112,22 +123,22 @@ def _letters_between(prose: str, words: list[bytes], names: Mapping[str, str], f
     such letter costs one set test."""
     if _LETTERS.isdisjoint(words):
         return
-    symbols = {f[1]: f for f in found.values() if f[3] != "name"}
-    for first in list(symbols.values()):
+    tickers = {f[1]: f for f in found.values() if f[3] != "name" and f[5] and f[0] in names}
+    for first in list(tickers.values()):
         letters: list[tuple[str, int, int]] = []
         separators: list[str] = []
         at = first[2]
-        while len(letters) < _LETTERS_MAX and (m := _GAP_LETTER.match(prose, at)) is not None:
+        while len(letters) <= _LETTERS_MAX and (m := _SEP_LETTER.match(prose, at)) is not None:
             letters.append((m.group(2), m.start(2), m.end(2)))
-            separators.append(m.group(1).strip())
+            separators.append(_closing(m.group(1)))
             at = m.end()
-        last = _GAP_ONLY.match(prose, at)
-        if not letters or last is None or (after := symbols.get(last.end())) is None:
+        last = _SEP_ONLY.match(prose, at)
+        if not letters or last is None or (after := tickers.get(last.end())) is None:
             continue
-        separators.append(last.group().strip())
+        separators.append(_closing(last.group()))
         if _joined(prose, letters, separators, names, (first, after)):
             for letter, start, end in letters:
-                found[start] = (letter, start, end, "symbol", LETTER_CONFIDENCE, True)
+                found.setdefault(start, (letter, start, end, "symbol", LETTER_CONFIDENCE, True))
 
 
 def _joined(
@@ -138,21 +149,24 @@ def _joined(
     ends: tuple[_Found, _Found],
 ) -> bool:
     """Whether ``letters`` between the tickers ``ends`` make one list with them."""
-    if any(letter.encode() not in _LETTERS or letter not in names for letter, _, _ in letters):
+    if len(letters) > _LETTERS_MAX or any(
+        letter.encode() not in _LETTERS or letter not in names for letter, _, _ in letters
+    ):
         return False
+    if any(ord(b[0]) - ord(a[0]) == 1 for a, b in itertools.pairwise(letters)):
+        return False  # "X, Y, Z": placeholders
     head, tail = separators[:-1], separators[-1]
-    if any(s != head[0] for s in head) or not (tail == head[0] or (head[0] == "," and tail in ("and", "or", "&"))):
+    if any(s != head[0] for s in head) or tail not in (head[0], *(("and", "or") if head[0] == "," else ())):
         return False
     if ends[0][0] in _RATINGS and ends[1][0] in _RATINGS:
         return False
-    if head[0]:
-        return True
-    start = letters[0][1]
-    return not (
-        any(letter in _SPOKEN_LETTERS for letter, _, _ in letters)
-        or _shouting(prose, start)
-        or _LONE_CAPITAL.match(prose, ends[1][2]) is not None
-    )
+    # "NVDA, B, AMD, C, INTC": a letter after the last ticker or before the first, each ticker
+    # with its own letter
+    pair = _SEP_LETTER.match(prose, ends[1][2])
+    if pair is not None and pair.group(2) not in "AI" and _closing(pair.group(1)) == head[0]:
+        return False
+    pair = _LETTER_SEP_BEFORE.search(prose, max(0, ends[0][1] - 16), ends[0][1])
+    return pair is None or pair.group(1) in "AI" or _closing(pair.group(2)) != head[0]
 
 
 def _beside(

@@ -182,13 +182,12 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
         weigh(prose, bare, refused, found)
     if not _OTHER_SENSE.isdisjoint([f[0] for f in found.values()]):
         _drop_other_senses(prose, found)
-    if len(found) >= 2:
-        _letters_between(prose, words, u.names, found)
     if len(found) < 2:
         if found and _not_the_company(prose, next(iter(found.values())), u):
             return []
         return list(found.values())
     _drop_parts_and_acronyms(prose, found, u)
+    _letters_between(prose, words, u.names, found)  # beside the tickers that stayed
     return [found[k] for k in sorted(found)]
 
 

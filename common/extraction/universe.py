@@ -27,6 +27,7 @@ from common.extraction.lexicon import (
     LETTER_CONFIDENCE,
     _Found,
     _Kind,
+    letter_kept,
 )
 from common.listings import Listing, Listings
 
@@ -304,31 +305,21 @@ def _in_time(found: list[_Found], at: float | None, text: str) -> list[_Found]:
             out.append((now, *f[1:]))
         elif f[3] == "cashtag":
             out.append((f[0], f[1], f[2], f[3], 0.5, False))
-    if len(out) < len(found) and any(f[4] == LETTER_CONFIDENCE for f in out):
-        out = _letters_with_neighbours(out)
+    if any(f[4] == LETTER_CONFIDENCE for f in out):
+        out = _letters_with_neighbours(out, text)
     return out
 
 
-def _letters_with_neighbours(found: list[_Found]) -> list[_Found]:
-    """Without the letters whose neighbours did not trade that day ("CCC/B/BB" once CCC was
-    gone): a letter is a ticker only between two (``lists._letters_between``)."""
+def _letters_with_neighbours(found: list[_Found], text: str) -> list[_Found]:
+    """Without the letters whose neighbours did not trade that day ("BBBY, F, GME" in 2024):
+    a letter is a ticker only between two (``lists._letters_between``)."""
     while True:
-        ends, starts = [f[2] for f in found], [f[1] for f in found]
-        kept = [
-            f
-            for f in found
-            if f[4] != LETTER_CONFIDENCE
-            or (
-                any(0 < f[1] - end <= _LETTER_REACH for end in ends)
-                and any(0 < start - f[2] <= _LETTER_REACH for start in starts)
-            )
-        ]
+        known = [f for f in found if f[5]]
+        starts, ends = {f[1] for f in known}, {f[2] for f in known}
+        kept = [f for f in found if f[4] != LETTER_CONFIDENCE or letter_kept(text, f, starts, ends)]
         if len(kept) == len(found):
             return kept
         found = kept
-
-
-_LETTER_REACH = 6  # the widest gap lists._GAP spans, as written: " and "
 
 
 _RENAME_GAP_S = 45 * 86400.0  # a successor symbol starts when the old one stops (month precision: either side)

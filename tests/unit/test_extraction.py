@@ -436,26 +436,30 @@ def test_slash_pairs_keep_both_symbols() -> None:
 
 def test_a_one_letter_symbol_is_a_ticker_only_between_two_in_a_list() -> None:
     assert symbols("Holding LMT, GDX, HD, V, UNH, PEP") == ["LMT", "GDX", "HD", "V", "UNH", "PEP"]
-    assert symbols("Earnings week: AMC ROKU ETSY Z PTON and more") == ["AMC", "ROKU", "ETSY", "Z", "PTON"]
-    assert symbols("VZ, T, F and TMUS") == ["VZ", "T", "F", "TMUS"]  # two letters, "and" closing the list
+    assert symbols("I like VZ, T, F, and TMUS") == ["VZ", "T", "F", "TMUS"]  # two letters, ", and" closing
+    assert symbols("HD, V or UNH") == ["HD", "V", "UNH"]
     assert symbols("I hold MSFT, AAPL, V") == ["MSFT", "AAPL"]  # one side only: V could be anything
     at = _at("2021-06-01")  # before "I" (Intelsat) was delisted
     assert symbols("GME, I, AMC", at=at) == symbols("GME, A, AMC", at=at) == ["GME", "AMC"]  # words
-    # grades, tiers and option sides: a letter that belongs to the ticker before it
+    # a space says nothing: grades, tiers, option sides, slang, a dump's stripped apostrophes
     assert symbols("Tier list: NVDA S, AMD A, INTC F, QCOM B, AAPL C") == ["NVDA", "AMD", "INTC", "QCOM", "AAPL"]
     assert symbols("Bought SPY C, QQQ P") == symbols("SPY C QQQ P") == ["SPY", "QQQ"]
-    assert symbols("HD V, UNH") == ["HD", "UNH"]  # two separators: no list
-    # a space alone: not in a line that shouts, not texting, not a dump's stripped apostrophe
-    assert symbols("HOLD AMC U GME") == ["AMC", "GME"]
-    assert symbols("HOLDING AMC F GME TILL 2022") == ["AMC", "GME"]
-    assert symbols("grades: NVDA F AMD F INTC F") == ["NVDA", "AMD", "INTC"]  # each ticker's own letter
-    assert symbols("GME R AMC") == ["GME", "AMC"]
-    assert symbols("next TSLA S SNDL run") == ["TSLA", "SNDL"]
+    assert symbols("rip TSLA F NIO") == ["TSLA", "NIO"]
+    assert symbols("Earnings week: AMC ROKU ETSY Z PTON") == ["AMC", "ROKU", "ETSY", "PTON"]
     assert symbols("TSLA S, AMC S and GME S runs") == ["TSLA", "AMC", "GME"]
-    assert symbols("AAPL, T, VZ") == ["AAPL", "T", "VZ"]
+    assert symbols("HD V, UNH") == ["HD", "UNH"]  # two separators: no list
+    assert symbols("NVDA, B, AMD, C, INTC") == ["NVDA", "AMD", "INTC"]  # pairs: each ticker's letter
+    assert symbols("If you buy AAPL, X, Y and MSFT", at=at) == ["AAPL", "MSFT"]  # placeholders
+    assert symbols("GME, F, T, V, C, AMC") == ["GME", "AMC"]  # a run of capitals: an enumeration
+    assert symbols("Scores: NVDA, B; AMD") == ["NVDA", "AMD"]  # two separators: no list
     assert symbols("bonds rated CCC/B/BB are junk", at=at) == ["CCC", "BB"]  # a rating, not Barnes Group
+    # a neighbour that is no ticker on the text's day, or no ticker at all, holds up no letter
     assert symbols("BBBY, F, GME", at=at) == ["BBBY", "F", "GME"]
-    assert symbols("BBBY, F, GME", at=_at("2024-06-01")) == ["GME"]  # its neighbour gone, F is a letter again
+    assert symbols("BBBY, F, GME", at=_at("2024-06-01")) == symbols("$BBBY, F, $GME", at=_at("2024-06-01")) == ["GME"]
+    assert symbols("$FAKE, T, $MOON") == []
+    assert symbols("Tickers: BBBY, F, GME", at=_at("2024-06-01")) == ["F", "GME"]  # its label says so
+    padded = "| BBBY           | F            | GME |"  # a padded table: the day's check reads it whole
+    assert symbols(padded, at=at) == ["BBBY", "F", "GME"]
 
 
 def test_a_company_named_only_as_a_partner_is_a_secondary_mention() -> None:
