@@ -255,12 +255,14 @@ LETTER_CONFIDENCE = 0.69
 # ", and" closing it ("VZ, T, and TMUS"); never a space alone.
 _SEP = r"[ \t]*(?:,[ \t]*(?:(?:and|or)[ \t]+)?|[/|;+&][ \t]*|(?:and|or)[ \t]+)"
 _SEP_ONLY = re.compile(_SEP)
-_SEP_BEFORE = re.compile(rf"{_SEP}\Z")
 
 
 def letter_kept(prose: str, letter: _Found, starts: set[int], ends: set[int]) -> bool:
     """Whether a letter accepted for its neighbours still stands between tickers (or letters)
-    starting at ``starts`` and ending at ``ends``."""
-    before = _SEP_BEFORE.search(prose, max(0, letter[1] - 24), letter[1])
+    starting at ``starts`` and ending at ``ends``, whatever the padding between them."""
     after = _SEP_ONLY.match(prose, letter[2])
-    return before is not None and after is not None and before.start() in ends and after.end() in starts
+    return (
+        after is not None
+        and after.end() in starts
+        and any(end < letter[1] and _SEP_ONLY.fullmatch(prose, end, letter[1]) for end in ends)
+    )

@@ -111,8 +111,8 @@ _RATINGS = frozenset(("AAA", "AA", "BBB", "BB", "CCC", "CC"))
 _LETTERS_MAX = 3  # "VZ, T, F, TMUS"; a longer run of capitals is an enumeration
 
 
-def _closing(separator: str) -> str:
-    """A separator as a list reads it: ", and" and "and" close the same list."""
+def _list_separator(separator: str) -> str:
+    """A separator as a list reads it: ", and" closes a list of commas as "and" does."""
     words = separator.replace(",", " ").split()
     return words[0] if words else separator.strip()
 
@@ -130,12 +130,12 @@ def _letters_between(prose: str, words: list[bytes], names: Mapping[str, str], f
         at = first[2]
         while len(letters) <= _LETTERS_MAX and (m := _SEP_LETTER.match(prose, at)) is not None:
             letters.append((m.group(2), m.start(2), m.end(2)))
-            separators.append(_closing(m.group(1)))
+            separators.append(_list_separator(m.group(1)))
             at = m.end()
         last = _SEP_ONLY.match(prose, at)
         if not letters or last is None or (after := tickers.get(last.end())) is None:
             continue
-        separators.append(_closing(last.group()))
+        separators.append(_list_separator(last.group()))
         if _joined(prose, letters, separators, names, (first, after)):
             for letter, start, end in letters:
                 found.setdefault(start, (letter, start, end, "symbol", LETTER_CONFIDENCE, True))
@@ -163,10 +163,10 @@ def _joined(
     # "NVDA, B, AMD, C, INTC": a letter after the last ticker or before the first, each ticker
     # with its own letter
     pair = _SEP_LETTER.match(prose, ends[1][2])
-    if pair is not None and pair.group(2) not in "AI" and _closing(pair.group(1)) == head[0]:
+    if pair is not None and pair.group(2) not in "AI" and _list_separator(pair.group(1)) == head[0]:
         return False
-    pair = _LETTER_SEP_BEFORE.search(prose, max(0, ends[0][1] - 16), ends[0][1])
-    return pair is None or pair.group(1) in "AI" or _closing(pair.group(2)) != head[0]
+    pair = _LETTER_SEP_BEFORE.search(prose, max(0, ends[0][1] - 64), ends[0][1])
+    return pair is None or pair.group(1) in "AI" or _list_separator(pair.group(2)) != head[0]
 
 
 def _beside(

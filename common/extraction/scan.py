@@ -191,9 +191,10 @@ def _scan(  # noqa: PLR0912, PLR0915 - hot loop, inlined
     return [found[k] for k in sorted(found)]
 
 
-# No run of symbols begins with these: a date's format ("MM/DD/YY"), a price ratio ("P/CF"),
-# Reddit's paths as a phone capitalises them ("R/AMC", "U/NVDA").
-_NO_RUN = frozenset(("MM", "YY", "YYYY", "HH", "MMM", "P", "R", "U"))
+# No run of symbols holds these: a date's format ("MM/DD/YY"), a price ratio ("P/CF"),
+# Reddit's paths as a phone capitalises them ("R/AMC", "U/NVDA"), a credit rating's or a share
+# class's letter ("CCC/B/BB", "Class A/B"), an option's side ("SPY/C").
+_NO_RUN = frozenset(("MM", "YY", "YYYY", "HH", "MMM", "P", "R", "U", "A", "B", "C", "D"))
 
 
 def _needs_no_context(alone: str | int | None) -> bool:

@@ -10,8 +10,8 @@ numbers, but a body, title or author it lost to moderation or deletion is kept f
 other (a re-scrape must not erase the text a month's dump kept), and so is a field its own
 source lacked; equal retrieval times are settled by content, never by file order.
 
-A row without its subreddit takes it from its own thread link; else a post takes its file's
-one subreddit, and a comment its post's, else its file's. The manifest carries a fidelity
+A row without its subreddit takes it from its own thread link; else a post takes its files'
+one subreddit (when they agree on one), and a comment its post's, else its files'. The manifest carries a fidelity
 report: how many rows were read and skipped (and why), how many duplicates were dropped,
 which fields no copy's source gave and what was assumed instead (an account age nobody
 recorded, a subreddit read from a link), and the limits of what the detector can do with
@@ -258,7 +258,7 @@ def _settle_subreddits(stage: Stage, report: Report, ones: dict[int, str], subre
     """Name what no column or link named: a post from its files (when they agree), a comment
     from its post, else from its files; then one spelling per subreddit; then drop what the
     --subreddit filter does not keep."""
-    report.skipped["other subreddit"] += stage.drop_elsewhere()
+    report.skipped["other subreddit, or none named"] += stage.drop_elsewhere()
     stage.file_subreddits({file: report.spelling(name) for file, name in ones.items()})
     stage.name_from_files(comments=False)
     stage.name_from_posts()

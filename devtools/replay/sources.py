@@ -22,7 +22,7 @@ import zstandard
 # The Kaggle-style r/wallstreetbets export's comment count; a warehouse export's post of a
 # comment. A column of the field's own name wins over its alias.
 CSV_ALIASES = {"comms_num": "num_comments", "parent_post_id": "link_id"}
-# A thread's link names its subreddit and its post: "/r/wallstreetbets/comments/s9i9bw/...".
+# A thread's link names its subreddit and its post: "/r/wallstreetbets/comments/abc123/...".
 THREAD_LINK = re.compile(r"/r/([A-Za-z0-9_]{2,21})/comments/([a-z0-9]+)", re.IGNORECASE)
 
 

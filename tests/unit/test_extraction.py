@@ -452,13 +452,15 @@ def test_a_one_letter_symbol_is_a_ticker_only_between_two_in_a_list() -> None:
     assert symbols("If you buy AAPL, X, Y and MSFT", at=at) == ["AAPL", "MSFT"]  # placeholders
     assert symbols("GME, F, T, V, C, AMC") == ["GME", "AMC"]  # a run of capitals: an enumeration
     assert symbols("Scores: NVDA, B; AMD") == ["NVDA", "AMD"]  # two separators: no list
-    assert symbols("bonds rated CCC/B/BB are junk", at=at) == ["CCC", "BB"]  # a rating, not Barnes Group
+    assert symbols("bonds rated CCC/B/BB are junk", at=at) == []  # a rating, not Barnes Group
+    assert symbols("rated B/BB by the agencies", at=at) == symbols("Class A/B shares") == []
+    assert "B" not in symbols("bonds rated CCC, B, BB", at=at)
     # a neighbour that is no ticker on the text's day, or no ticker at all, holds up no letter
     assert symbols("BBBY, F, GME", at=at) == ["BBBY", "F", "GME"]
     assert symbols("BBBY, F, GME", at=_at("2024-06-01")) == symbols("$BBBY, F, $GME", at=_at("2024-06-01")) == ["GME"]
     assert symbols("$FAKE, T, $MOON") == []
     assert symbols("Tickers: BBBY, F, GME", at=_at("2024-06-01")) == ["F", "GME"]  # its label says so
-    padded = "| BBBY           | F            | GME |"  # a padded table: the day's check reads it whole
+    padded = "| BBBY" + " " * 30 + "| F | GME |"  # a padded table: the day's check reads it whole
     assert symbols(padded, at=at) == ["BBBY", "F", "GME"]
 
 
