@@ -102,7 +102,7 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
 # variable, never a ticker on its own evidence. So both ends must be listed tickers, every
 # link written with the same separator (a space says nothing: "rip TSLA F NIO", "NVDA B, AMD
 # C" grade them, "SPY C/QQQ P" names options), and the list must not go on in pairs ("NVDA,
-# B, AMD, C"). "A" and "I" are words too often even there; letters in alphabetical order are
+# B, AMD, C"). "A" and "I" are words too often even there; consecutive letters are
 # placeholders ("AAPL, X, Y, Z or MSFT"); a credit rating is no list ("CCC/B/BB").
 _SEP_LETTER = re.compile(rf"({_SEP})([A-Z])(?![\w$.&'’-])")
 _LETTER_SEP_BEFORE = re.compile(rf"(?<![\w$.&'’-])([A-Z])({_SEP})\Z")
