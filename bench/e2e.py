@@ -19,6 +19,14 @@ Definitions (the README's Benchmarks section repeats them):
 - **Firestore operations per item**: reads + writes of every Pub/Sub-triggered function
   (each logs its process's running total, common/entrypoint.py) over items stored.
 - **peak RSS**: VmHWM of each function's gunicorn worker and of its whole process tree.
+- **CPU during the replay**: CPU seconds each service of the stack spent from the first
+  tick's publish until the replay settled, over the seconds the machine's cores offered in
+  that time (``cpu_busy_share``). ``cpu_bound_items_per_s`` is the rate if every core were
+  busy at the CPU per item measured; ``stand_ins_only_items_per_s`` the rate if the functions
+  cost nothing and only the stand-ins for Google's and Reddit's services (emulators, local
+  Reddit, the dev JWKS) ran: what this machine allows the pipeline at best.
+  ``firestore_emulator_cpu_ms_per_op`` divides the Firestore emulator's share by the
+  functions' counted operations (the API's few reads are left out of the count).
 """
 
 import bisect
@@ -55,6 +63,7 @@ from emulators.processes import Service, free_port, open_local
 from emulators.stack import ROOT, Stack
 
 TIMED_EVENTS = ("opened", "escalated", "reopened")  # what fetch-to-alert times: news the data brought
+STAND_INS = ("firestore-emulator", "pubsub-emulator", "bigquery-emulator", "reddit", "devauth-jwks")
 ALSO_BREAKING = ("CRSP", "RXRX", "IONQ")  # with NTLA: four breakouts, several alert events
 STEP_HOURS = 1.0
 DETECTION = {"warmup_hours": 12}  # as the demo's tests: alerts within a 30-hour corpus
@@ -303,6 +312,29 @@ def firestore_ops(log_dir: Path, names: Sequence[str]) -> tuple[dict[str, int], 
     return dict(handled), ops
 
 
+def cpu_figures(
+    before: dict[str, float], after: dict[str, float], driver_s: float, wall_s: float, items: int, cores: int
+) -> dict[str, float]:
+    """Where the machine's CPU went while the replay ran (services by name, the benchmark's own
+    process as ``bench_driver``), and the item rates that CPU allows."""
+    spent = {name: max(0.0, after[name] - before.get(name, 0.0)) for name in after}
+    spent["bench_driver"] = max(0.0, driver_s)
+    total = sum(spent.values())
+    stand_ins = sum(s for name, s in spent.items() if name in STAND_INS)
+    figures: dict[str, float] = {f"cpu_s_replay_{name}": round(s, 2) for name, s in spent.items() if s >= 0.05}
+    figures["cpu_s_replay"] = round(total, 2)
+    figures["cpu_s_replay_stand_ins"] = round(stand_ins, 2)
+    figures["cpu_wall_s"] = round(wall_s, 2)
+    figures["cpu_cores"] = cores
+    if wall_s > 0 and cores:
+        figures["cpu_busy_share"] = round(total / (wall_s * cores), 3)
+    if total > 0:
+        figures["cpu_bound_items_per_s"] = round(items * cores / total, 2)
+    if stand_ins > 0:
+        figures["stand_ins_only_items_per_s"] = round(items * cores / stand_ins, 2)
+    return figures
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -457,9 +489,23 @@ def run() -> dict[str, Any]:
             ceiling = noop_ceiling(stack, NOOP_MESSAGES)
             watch = Watch(stack.env["GOOGLE_CLOUD_PROJECT"])
             demo.observers = watch.start()
+            before, driver_before, began = cpu.by_service(stack), cpu.own_seconds(), time.monotonic()
             played = replay(demo, watch, log_dir)
+            cpu_wall = time.monotonic() - began
+            after, driver_s = cpu.by_service(stack), cpu.own_seconds() - driver_before
             handled, ops = firestore_ops(log_dir, [n for n in stack.services if n != "api"])
             figures = figures_from(played, ceiling, handled, ops)
+            cores = len(os.sched_getaffinity(0))
+            figures.update(cpu_figures(before, after, driver_s, cpu_wall, int(played["items"]), cores))
+            firestore_ops_total = sum(r + w for r, w in ops.values())
+            if firestore_ops_total and "cpu_s_replay_firestore-emulator" in figures:
+                figures["firestore_emulator_cpu_ms_per_op"] = round(
+                    1000 * figures["cpu_s_replay_firestore-emulator"] / firestore_ops_total, 2
+                )
+            if figures.get("stand_ins_only_items_per_s") and figures["ceiling_items_per_s"]:
+                figures["stand_ins_only_vs_ceiling"] = round(
+                    figures["stand_ins_only_items_per_s"] / figures["ceiling_items_per_s"], 3
+                )
             figures["stack_start_attempts"] = attempts
             figures.update(peak_rss(stack))
             workers = [v for k, v in figures.items() if k.startswith("rss_peak_mb_") and k.endswith("_worker")]
