@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html import escape
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
@@ -188,6 +189,11 @@ def delivery_id(user_id: str, event: AlertEvent, channel: Channel) -> str:
     return f"{user_id}|{event.alert_id}|{event.level}|{moment_of(event)}|{channel}".replace("/", "_")
 
 
+def alert_page(app_url: str, alert_id: str) -> str:
+    """The web app's page of one alert (``frontend/app/(app)/alerts/[id]``): what "Open" leads to."""
+    return f"{app_url.rstrip('/')}/alerts/{quote(alert_id, safe='')}"
+
+
 def payload(event: AlertEvent, alert: Mapping[str, Any], app_url: str) -> dict[str, Any]:
     """The documented webhook body (docs/notifications.md)."""
     evidence = [
@@ -207,7 +213,7 @@ def payload(event: AlertEvent, alert: Mapping[str, Any], app_url: str) -> dict[s
         "as_of": event.as_of,
         "reasons": list(alert.get("reasons") or []),
         "evidence": evidence,
-        "url": f"{app_url.rstrip('/')}/alerts/{event.alert_id}",
+        "url": alert_page(app_url, event.alert_id),
     }
 
 

@@ -28,6 +28,7 @@ class FetchReport(BaseModel):
     posts_read: int = 0  # listed posts neither the cursor document nor the cursor vouched for
     comments_read: int = 0  # comments the comment cursor could not prove new
     malformed_listings: list[str] = Field(default_factory=list)
+    unreadable_items: list[str] = Field(default_factory=list)  # listed things that read as no post or comment: left out
     unavailable: list[str] = Field(default_factory=list)
     refused: list[str] = Field(default_factory=list)  # listings Reddit refuses (private, banned, gone)
     unread_s: dict[str, float] = Field(default_factory=dict)  # listing -> seconds it could not reach back to

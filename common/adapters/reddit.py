@@ -199,6 +199,35 @@ def listed_comment_from(comment: Any) -> ListedComment:
     return ListedComment(comment_from(comment), author_id=_author_id(comment), link_title=str(title or ""))
 
 
+def _readable(convert: Callable[[Any], T], thing: Any, skipped: list[str] | None) -> T | None:
+    """``convert(thing)``, or None when Reddit's answer for this one thing does not read as a
+    post or comment (logged, and its name added to ``skipped``): one bad item must not cost
+    the rest of its listing, nor hold the listing's cursor behind it run after run. A
+    mistake in this project's own code still raises."""
+    try:
+        return convert(thing)
+    except (ValidationError, *_READING_ERRORS) as exc:
+        if not isinstance(exc, ValidationError) and not _raised_reading_reddit(exc):
+            raise
+        reason = repr(exc)[:300]
+    name = str(getattr(thing, "name", None) or getattr(thing, "id", None) or "an item without an id")
+    logger.error(
+        "unreadable Reddit item %s skipped: %s", name, reason, extra={"json_fields": {"item": name, "reason": reason}}
+    )
+    if skipped is not None:
+        skipped.append(name)
+    return None
+
+
+def _tree_comments(submission: Any) -> list[tuple[RedditItem, str | None]]:
+    """The comments of a loaded thread that read as comments, each with its author's fullname."""
+    read = []
+    for thing in submission.comments.list():
+        if isinstance(thing, asyncpraw.models.Comment) and (item := _readable(comment_from, thing, None)) is not None:
+            read.append((item, _author_id(thing)))
+    return read
+
+
 # ----------------------------------------------------------------------- the client
 
 
@@ -318,18 +347,21 @@ class RedditClient:
 
     # -- listings
 
-    async def _listing(
-        self, subreddit: str, sort: str, newer_than: float, max_items: int, page_size: int
+    async def _listing(  # noqa: PLR0917 - the listing's parameters, as listing() takes them
+        self, subreddit: str, sort: str, newer_than: float, max_items: int, page_size: int, skipped: list[str] | None
     ) -> list[ListedPost]:
         sub = await self._client().subreddit(subreddit)
         generator = getattr(sub, sort)(limit=max_items, request_limit=page_size)
         posts: list[ListedPost] = []
+        seen = 0
         async for submission in generator:
-            listed = post_from(submission)
-            posts.append(listed)
+            seen += 1
+            if (listed := _readable(post_from, submission, skipped)) is not None:
+                posts.append(listed)
             # Pages are newest first: once a whole page reaches the cursor, stop paging.
-            on_page_end = len(posts) % page_size == 0
-            if sort == "new" and on_page_end and listed.item.created_utc < newer_than and not listed.stickied:
+            last = posts[-1] if posts else None
+            on_page_end = seen % page_size == 0
+            if sort == "new" and on_page_end and last and last.item.created_utc < newer_than and not last.stickied:
                 break
         return posts
 
@@ -342,31 +374,43 @@ class RedditClient:
         max_items: int = 1000,
         page_size: int = 100,
         timeout: float | None = None,
+        skipped: list[str] | None = None,
     ) -> list[ListedPost]:
         """Posts of ``/r/{subreddit}/{sort}``, newest first; ``new`` is paged until a page
         ends at or before ``newer_than`` (the cursor) or ``max_items``. Not served whole within
         ``timeout`` (asyncprawcore waits out a spent rate-limit window, up to ten minutes):
-        :class:`RedditUnavailable`."""
-        reading = asyncio.wait_for(self._listing(subreddit, sort, newer_than, max_items, page_size), timeout)
+        :class:`RedditUnavailable`. A post that does not read as one is left out, logged and
+        named in ``skipped``."""
+        reading = asyncio.wait_for(self._listing(subreddit, sort, newer_than, max_items, page_size, skipped), timeout)
         return self.run(self._guard(f"r/{subreddit}/{sort}", reading))
 
-    async def _comments(self, subreddit: str, newer_than: float, max_items: int) -> list[ListedComment]:
+    async def _comments(
+        self, subreddit: str, newer_than: float, max_items: int, skipped: list[str] | None
+    ) -> list[ListedComment]:
         sub = await self._client().subreddit(subreddit)
         comments: list[ListedComment] = []
+        seen = 0
         async for thing in sub.comments(limit=max_items, request_limit=100):
-            listed = listed_comment_from(thing)
-            comments.append(listed)
-            if len(comments) % 100 == 0 and listed.item.created_utc < newer_than:
+            seen += 1
+            if (listed := _readable(listed_comment_from, thing, skipped)) is not None:
+                comments.append(listed)
+            if seen % 100 == 0 and comments and comments[-1].item.created_utc < newer_than:
                 break  # a whole page reached the cursor
         return comments
 
     def comments(
-        self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000, timeout: float | None = None
+        self,
+        subreddit: str,
+        *,
+        newer_than: float = 0.0,
+        max_items: int = 1000,
+        timeout: float | None = None,
+        skipped: list[str] | None = None,
     ) -> list[ListedComment]:
         """The newest comments of ``/r/{subreddit}/comments`` (100 per request), paged until
         a page ends before ``newer_than`` (the comment cursor) or ``max_items``; within
-        ``timeout`` as :meth:`listing`."""
-        reading = asyncio.wait_for(self._comments(subreddit, newer_than, max_items), timeout)
+        ``timeout`` as :meth:`listing`, unreadable comments as there."""
+        reading = asyncio.wait_for(self._comments(subreddit, newer_than, max_items, skipped), timeout)
         return self.run(self._guard(f"r/{subreddit}/comments", reading))
 
     # -- comment trees
@@ -379,15 +423,13 @@ class RedditClient:
             await submission.load()
         except (praw_errors.NotFound, praw_errors.Forbidden):
             return Thread(None, ())
-        things = [c for c in submission.comments.list() if isinstance(c, asyncpraw.models.Comment)]
-        comments = [comment_from(c) for c in things]
+        read = _tree_comments(submission)
         has_more = any(isinstance(c, asyncpraw.models.MoreComments) for c in submission.comments.list())
-        if wanted.replace_more > 0 and has_more and sum(map(wanted.usable, comments)) < wanted.limit:
+        if wanted.replace_more > 0 and has_more and sum(wanted.usable(c) for c, _ in read) < wanted.limit:
             await submission.comments.replace_more(limit=wanted.replace_more)
-            things = [c for c in submission.comments.list() if isinstance(c, asyncpraw.models.Comment)]
-            comments = [comment_from(c) for c in things]
-        ids = {c.author: i for c, i in zip(comments, map(_author_id, things), strict=True) if c.author and i}
-        return Thread(post_from(submission), tuple(comments), ids)
+            read = _tree_comments(submission)
+        ids = {c.author: i for c, i in read if c.author and i}
+        return Thread(post_from(submission), tuple(c for c, _ in read), ids)
 
     def threads(self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float) -> list[Thread | Exception]:
         """Each post's comment tree as ``wanted`` says (extra requests only when bots and

@@ -7,13 +7,14 @@ import { useApi, asApiError } from "@/components/api-context";
 import { ErrorBox, Loading } from "@/components/states";
 import { type Alert, type AlertSummary, type ApiError, num, when } from "@/lib/api";
 
-/** One alert; "Evidence and history" loads GET /v1/alerts/{id} for its posts and its changes. */
-export function AlertCard({ alert }: { alert: AlertSummary }) {
+/** One alert; "Evidence and history" loads GET /v1/alerts/{id} for its posts and its changes
+ * (``shown``: already loaded, on the alert's own page, so they show from the start). */
+export function AlertCard({ alert, shown }: { alert: AlertSummary; shown?: Alert }) {
   const api = useApi();
-  const [detail, setDetail] = useState<Alert | ApiError | "loading" | null>(null);
+  const [detail, setDetail] = useState<Alert | ApiError | "loading" | null>(shown ?? null);
 
   async function toggle() {
-    if (detail && detail !== "loading") return setDetail(null);
+    if (detail && detail !== "loading" && !(detail instanceof Error)) return setDetail(null); // shown: hide
     await load();
   }
 
@@ -38,7 +39,10 @@ export function AlertCard({ alert }: { alert: AlertSummary }) {
           {alert.level > 1 ? ` · level ${alert.level}` : ""}
         </span>
         <span className="numbers">
-          score {num(alert.score)} · pump risk {num(alert.pump_risk)} · opened {when(alert.opened_at)}
+          score {num(alert.score)} · pump risk {num(alert.pump_risk)} ·{" "}
+          <Link className="permalink" href={`/alerts/${encodeURIComponent(alert.alert_id)}`} title="this alert's own page">
+            opened {when(alert.opened_at)}
+          </Link>
         </span>
       </div>
       {alert.reasons.length ? (
@@ -48,8 +52,14 @@ export function AlertCard({ alert }: { alert: AlertSummary }) {
           ))}
         </ul>
       ) : null}
-      <button type="button" className="secondary details" onClick={toggle} aria-expanded={!!detail}>
-        {detail && detail !== "loading" ? "Hide details" : "Evidence and history"}
+      <button
+        type="button"
+        className="secondary details"
+        onClick={toggle}
+        disabled={detail === "loading"}
+        aria-expanded={!!detail && detail !== "loading" && !(detail instanceof Error)}
+      >
+        {detail && detail !== "loading" && !(detail instanceof Error) ? "Hide details" : "Evidence and history"}
       </button>
       {detail === "loading" ? <Loading what="the evidence" /> : null}
       {detail instanceof Error ? <ErrorBox error={detail} retry={load} /> : null}

@@ -110,6 +110,8 @@ def detection_stats(svc: Services, user: Principal, query: m.StatsQuery) -> m.De
     else:  # the data clock, as trending reads it: a replayed past has its own "today"
         newest = svc.store.newest_as_of()
         until = day_of(newest if newest is not None else time.time())
+        if query.since is not None and query.since > until:
+            until = query.since  # asked from a day the data has not reached: an empty answer, not an error
     since = query.since or until.fromordinal(until.toordinal() - (DEFAULT_DAYS - 1))
     if since > until or (until - since).days >= m.MAX_STATS_DAYS:
         raise ApiError(422, "invalid_request", f"since must be on or before until, at most {m.MAX_STATS_DAYS} days")

@@ -152,7 +152,9 @@ class AlertQuery(Strict):
     kind: Literal["organic", "pump"] | None = None
     min_score: float | None = Field(default=None, ge=0.0)
     max_pump_risk: float | None = Field(default=None, ge=0.0, le=1.0)
-    watchlist_only: bool = False
+    watchlist_only: bool | None = Field(
+        default=None, description="only the caller's watchlist; given, it overrides the saved preference"
+    )
     apply_preferences: bool = Field(default=False, description="start from the caller's saved alert filters")
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=512, description="next_cursor of the previous page")

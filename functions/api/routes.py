@@ -116,7 +116,7 @@ def unwatch_symbol(svc: Services, user: Principal, params: m.SymbolPath) -> m.Wa
 )
 def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertPage:
     after = decode_cursor(query.cursor) if query.cursor else None
-    min_score, max_pump, watch_only = query.min_score, query.max_pump_risk, query.watchlist_only
+    min_score, max_pump, watch_only = query.min_score, query.max_pump_risk, bool(query.watchlist_only)
     organic_max_pump: float | None = None  # the preference: as notify reads it, pump warnings always pass
     subreddits: set[str] = set()
     watchlist: list[str] = []
@@ -127,7 +127,7 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
             prefs = m.Preferences.model_validate(stored["preferences"])
             min_score = prefs.min_score if min_score is None else min_score
             organic_max_pump = prefs.max_pump_risk if max_pump is None else None
-            watch_only = watch_only or prefs.watchlist_only
+            watch_only = prefs.watchlist_only if query.watchlist_only is None else query.watchlist_only
             subreddits = set(prefs.subreddits)
     symbols = [query.symbol] if query.symbol else None
     if watch_only:

@@ -57,9 +57,16 @@ class Reddit(Protocol):
         max_items: int = 1000,
         page_size: int = 100,
         timeout: float | None = None,
+        skipped: list[str] | None = None,
     ) -> list[ingest.ListedPost]: ...
     def comments(
-        self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000, timeout: float | None = None
+        self,
+        subreddit: str,
+        *,
+        newer_than: float = 0.0,
+        max_items: int = 1000,
+        timeout: float | None = None,
+        skipped: list[str] | None = None,
     ) -> list[ingest.ListedComment]: ...
     def threads(
         self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float
@@ -102,6 +109,7 @@ def _read_listings(  # noqa: PLR0917 - the run's parts a listing needs
                     max_items=settings.fetch_max_posts if newest_first else settings.hot_limit,
                     page_size=100 if newest_first else settings.hot_limit,
                     timeout=max(0.0, deadline - time.monotonic()),
+                    skipped=report.unreadable_items,
                 )
         except MalformedListing as exc:
             report.malformed_listings.append(sort)
@@ -159,6 +167,7 @@ def _read_comments(  # noqa: PLR0917 - the run's parts a listing needs
                 newer_than=cursor.comments_created_utc,
                 max_items=settings.fetch_max_posts,
                 timeout=max(0.0, deadline - time.monotonic()),
+                skipped=report.unreadable_items,
             )
     except ListingRefused as exc:
         _refused(job, "comments", exc, report)

@@ -198,6 +198,7 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         cards = driver.find_elements(By.CSS_SELECTOR, "#alerts article.alert-card")
         assert {c.get_attribute("data-symbol") for c in cards} == {served.symbol}
         card = cards[0]
+        alert_id = str(card.get_attribute("data-alert-id"))
         assert card.get_attribute("data-kind") == "organic" and card.find_elements(By.CSS_SELECTOR, ".reasons li")
         card.find_element(By.CSS_SELECTOR, "button.details").click()
         _until(driver, "return document.querySelectorAll('#alerts ul.evidence a').length > 0")
@@ -222,6 +223,16 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         assert int(chart.get_attribute("data-points") or 0) >= 2, "an hourly line, not a dot"
         assert int(chart.get_attribute("data-marks") or 0) >= 1, "the alert is marked on the chart"
         assert driver.find_elements(By.CSS_SELECTOR, "#windows tbody tr"), "the windows are shown"
+
+        # the "Open" link of the alert's email or webhook: its page, evidence shown at once
+        driver.get(notify.alert_page(served.web, alert_id))
+        _until(driver, f"return document.querySelector('#alert article')?.dataset.alertId === {json.dumps(alert_id)}")
+        assert driver.find_elements(By.CSS_SELECTOR, "#alert ul.evidence a"), "the evidence without a click"
+        assert driver.find_elements(By.CSS_SELECTOR, "#alert table.history tbody tr")
+        _shot(driver, "alert-page")
+        driver.get(notify.alert_page(served.web, f"{served.symbol}-0"))  # well formed, never stored
+        _until(driver, "return !!document.querySelector('[data-state=empty]')")
+        assert not driver.find_elements(By.CSS_SELECTOR, "[data-state=error]")
         _sign_out(driver, served.web)
 
 

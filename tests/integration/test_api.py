@@ -202,6 +202,11 @@ def test_saved_preferences_filter_alerts_when_asked(api: ApiClient, alerts: list
     assert "AMC-3" not in ids(api.call("GET", "/v1/alerts?apply_preferences=true&max_pump_risk=0.5"))  # asked for
     api.call("PATCH", "/v1/me/preferences", json={"max_pump_risk": 0.05})  # below every organic alert's 0.1
     assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == ["AMC-3"]
+    api.call("PATCH", "/v1/me/preferences", json={"max_pump_risk": 0.5, "watchlist_only": True})  # nothing watched
+    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == []
+    # a filter given overrides the saved one, false as well as a number
+    unwatched = ids(api.call("GET", "/v1/alerts?apply_preferences=true&watchlist_only=false"))
+    assert unwatched == ["GME-1", "AMC-3", "TSLA-4", "AAPL-5", "PLTR-7"]
 
 
 @pytest.mark.parametrize("query", ["", "min_score=1.0", "symbol=GME"])

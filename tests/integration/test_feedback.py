@@ -272,6 +272,12 @@ def test_the_line_as_cloud_logging_reads_it_names_the_function_and_the_route(api
     )
 
 
+def test_stats_from_a_day_the_data_has_not_reached_are_empty_rather_than_an_error(api: ApiClient) -> None:
+    judge(api, opened("GME", MONDAY), "ann", "useful")
+    body = stats(api, "since=2099-01-01")  # until defaults to the data's newest day, long before
+    assert (body["since"], body["until"], body["totals"]) == ("2099-01-01", "2099-01-01", [])
+
+
 def test_the_stats_read_only_the_alerts_opened_in_the_period(api: ApiClient) -> None:
     before = opened("GME", MONDAY - 1)
     inside = opened("AMC", MONDAY)

@@ -79,6 +79,7 @@ class ListReddit:
     author_lookups: int = 0
     cap: int = 1000
     listed_comments: list[RedditItem] = field(default_factory=list)  # one page, newest first
+    unreadable: list[str] = field(default_factory=list)  # listed things the adapter could not read
 
     def listing(
         self,
@@ -89,6 +90,7 @@ class ListReddit:
         max_items: int = 1000,
         page_size: int = 100,
         timeout: float | None = None,
+        skipped: list[str] | None = None,
     ) -> list[ingest.ListedPost]:
         """Newest first, as Reddit pages them: the new listing ends with the first post at or
         behind the cursor (its page's end), or after ``cap`` posts, Reddit's own limit."""
@@ -98,10 +100,18 @@ class ListReddit:
         if sort == "new":
             newer = [p for p in ordered if p.created_utc > newer_than]
             ordered = (newer + [p for p in ordered if p.created_utc <= newer_than][:1])[: self.cap]
+        if skipped is not None:
+            skipped.extend(self.unreadable)
         return [ingest.ListedPost(p) for p in ordered]
 
     def comments(
-        self, subreddit: str, *, newer_than: float = 0.0, max_items: int = 1000, timeout: float | None = None
+        self,
+        subreddit: str,
+        *,
+        newer_than: float = 0.0,
+        max_items: int = 1000,
+        timeout: float | None = None,
+        skipped: list[str] | None = None,
     ) -> list[ingest.ListedComment]:
         if self.refuse_comments:
             raise ListingRefused("403 private")
@@ -164,6 +174,16 @@ def test_a_run_publishes_the_new_items_and_their_mentions_then_stores_them_and_m
     assert set(store.items) == {"t3_p1", "t3_p2"}
     assert store.cursors["stocks"].newest_created_utc == T0 + 60
     assert reddit.author_lookups == 2  # the mentioning authors' ages, once
+
+
+def test_a_listed_thing_the_adapter_could_not_read_is_reported_and_the_run_completes() -> None:
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0), post(2, "Thoughts on $AMD?", T0 + 60)])
+    reddit.unreadable = ["t3_bad"]
+    store, publisher = MemoryStore(), Recorder()
+    report = run(reddit, store, publisher)
+    assert report.unreadable_items == ["t3_bad"] and report.malformed_listings == []
+    assert mentioned(publisher) == {"NVDA": 1, "AMD": 1}
+    assert store.cursors["stocks"].newest_created_utc == T0 + 60  # not held behind the bad one
 
 
 def test_a_repeated_run_publishes_nothing_and_looks_up_no_author_again() -> None:

@@ -71,6 +71,15 @@ def test_a_webhook_must_be_https_except_on_this_machine() -> None:
     assert notify.NotificationSettings(webhook_url="http://127.0.0.1:8025/hooks/a")
 
 
+def test_open_leads_to_the_web_apps_page_of_the_alert() -> None:
+    assert (
+        notify.payload(EVENT, ALERT, "https://app.example.com/")["url"]
+        == "https://app.example.com/alerts/NTLA-2026010823"
+    )
+    # an id is one path segment, whatever it holds
+    assert notify.alert_page("https://app", "A/B C") == "https://app/alerts/A%2FB%20C"
+
+
 def test_the_signature_recipe_verifies_and_refuses_tampering_other_keys_and_replays() -> None:
     body = notify.body_bytes(notify.payload(EVENT, ALERT, "https://app.example.com"))
     header = notify.sign("s3cret", 1_800_000_000, body)

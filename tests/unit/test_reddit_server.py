@@ -8,10 +8,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpraw
 import pytest
 
+from common.adapters import reddit as reddit_adapter
 from common.adapters.reddit import (
     MalformedListing,
     RedditClient,
@@ -23,8 +25,9 @@ from common.adapters.reddit import (
     TreeRequest,
 )
 from common.ingest import AuthorFacts, keep_comment
+from common.messages import RedditItem
 from devtools.reddit import serve_in_thread
-from emulators.reddit.corpus import Corpus, account_fullname
+from emulators.reddit.corpus import Corpus, account_fullname, listing
 from emulators.reddit.server import Fault, Replay, load_corpus
 from tests.support.small_corpus import SMALL, T0
 
@@ -229,6 +232,50 @@ def test_a_malformed_listing_is_reported_as_such(server: tuple[str, Replay], cli
     replay.faults.append(Fault("/r/wallstreetbets/new", status=200, body=json.dumps({"surprise": True})))
     with pytest.raises(MalformedListing):
         client.listing("wallstreetbets", "new")
+
+
+def test_a_post_or_comment_that_reads_as_none_is_left_out_named_and_the_rest_of_its_listing_kept(
+    server: tuple[str, Replay], client: RedditClient
+) -> None:
+    _, replay = server
+    posts = [
+        replay.corpus.post_thing(p, replay.now)
+        for p in replay.corpus.listing_posts("wallstreetbets", "new", replay.now)
+    ]
+    posts[1]["data"]["created_utc"] = "soon"  # no time at all
+    replay.faults.append(Fault("/r/wallstreetbets/new", status=200, body=json.dumps(listing(posts))))
+    skipped: list[str] = []
+    read = client.listing("wallstreetbets", "new", skipped=skipped)
+    assert [p.item.id for p in read] == ["t3_busy", "t3_nsus", "t3_bot1", "t3_gone1", "t3_dd1", "t3_daily"]
+    assert skipped == ["t3_nmis"]
+
+    comments = [
+        replay.corpus.listed_comment_thing(c) for c in replay.corpus.listing_comments("wallstreetbets", replay.now)
+    ]
+    del comments[0]["data"]["permalink"]
+    replay.faults.append(Fault("/r/wallstreetbets/comments", status=200, body=json.dumps(listing(comments))))
+    skipped.clear()
+    kept = client.comments("wallstreetbets", skipped=skipped)
+    assert len(kept) == len(comments) - 1 and skipped == [comments[0]["data"]["name"]]
+
+
+def test_a_comment_of_a_thread_that_reads_as_none_is_left_out_and_the_thread_kept(
+    client: RedditClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = client.threads(["t3_dd1"], TreeRequest(20, 0, lambda c: True), timeout=10)[0]
+    assert isinstance(whole, Thread) and len(whole.comments) >= 2
+    bad = whole.comments[0].id
+    real = reddit_adapter.comment_from
+
+    def strict(comment: Any) -> RedditItem:
+        if f"t1_{comment.id}" == bad:
+            RedditItem.model_validate({})  # as Reddit's answer for it would fail
+        return real(comment)
+
+    monkeypatch.setattr(reddit_adapter, "comment_from", strict)
+    [thread] = client.threads(["t3_dd1"], TreeRequest(20, 0, lambda c: True), timeout=10)
+    assert isinstance(thread, Thread) and thread.post is not None
+    assert [c.id for c in thread.comments] == [c.id for c in whole.comments if c.id != bad]
 
 
 def test_a_reddit_that_does_not_answer_in_time_is_unavailable(server: tuple[str, Replay], client: RedditClient) -> None:

@@ -29,7 +29,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
       watchlist_only: form.get("watchlist_only") === "on",
       subreddits: String(form.get("subreddits") ?? "")
         .split(/[\s,]+/)
-        .map((s) => s.replace(/^r\//, ""))
+        .map((s) => s.replace(/^\/?r\//i, "")) // "r/stocks", "/r/stocks", "R/stocks": as Reddit links them
         .filter(Boolean),
     };
     setBusy(true);
