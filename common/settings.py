@@ -37,7 +37,8 @@ class Settings(BaseSettings):
 
     # Which subreddits the dispatcher fans out to (comma separated in the environment).
     # A name no fetch can take ("r/stocks"), or none at all (every tick would fetch nothing,
-    # silently), fails the deploy's first start, not every tick.
+    # silently), is refused: by terraform's validation of var.subreddits at plan time, and
+    # here by every request until the setting is fixed.
     subreddits: Annotated[tuple[Subreddit, ...], NoDecode] = Field(
         default=DEFAULT_SUBREDDITS, validation_alias="SUBREDDITS", min_length=1
     )

@@ -58,6 +58,13 @@ variable "subreddits" {
   type        = string
   description = "Comma-separated subreddits dispatch fans out to (SUBREDDITS)."
   default     = "wallstreetbets,stocks,investing,StockMarket,pennystocks,Daytrading,options"
+
+  # What Settings reads (common/fields.py's Subreddit, comma separated): refused at plan time,
+  # not by every tick after the apply (tests/unit/test_terraform_agreement.py holds them equal).
+  validation {
+    condition     = can(regex("^[\\s,]*[A-Za-z0-9_]{1,64}(\\s*,[\\s,]*[A-Za-z0-9_]{1,64})*[\\s,]*$", var.subreddits))
+    error_message = "Subreddit names (letters, digits or _, no r/), comma separated."
+  }
 }
 
 variable "reddit_user_agent" {
@@ -132,6 +139,11 @@ variable "smtp_port" {
   type        = string
   description = "SMTP relay port (submission with STARTTLS)."
   default     = "587"
+
+  validation {
+    condition     = can(regex("^([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$", var.smtp_port))
+    error_message = "A TCP port number, 1 to 65535."
+  }
 }
 
 variable "smtp_username" {

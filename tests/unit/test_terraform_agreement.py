@@ -400,3 +400,45 @@ def test_each_scheduler_job_publishes_a_tick_its_function_decodes(model: tfmodel
         payloads[name] = ast.literal_eval(literal.group(1)).encode()
     assert decode_data(ScrapeTick, payloads["scrape_tick"]).due_only
     assert decode_data(DigestTick, payloads["digest_tick"]) == DigestTick()
+
+
+def _validation_regex(model: tfmodel.TerraformModel, variable: str) -> re.Pattern[str]:
+    """The ``regex(...)`` of a variable's validation, as Terraform reads the string."""
+    for block in model.blocks("variable"):
+        for name, body in block.items():
+            if tfmodel.unquote(name) == variable:
+                [rule] = body["validation"]
+                found = re.search(r'regex\("((?:[^"\\]|\\.)*)"', rule["condition"])
+                assert found, rule["condition"]
+                return re.compile(found.group(1).replace("\\\\", "\\"))
+    raise AssertionError(f"no variable {variable}")
+
+
+SUBREDDIT_LISTS = [
+    "wallstreetbets", "stocks, options", " stocks ", "stocks,", ",stocks", "stocks,,options", "a", "x" * 64,
+    "x" * 65, "r/stocks", "two words", "stocks;options", "", " , ",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", SUBREDDIT_LISTS)
+def test_terraform_refuses_at_plan_time_exactly_the_subreddits_settings_refuses(
+    model: tfmodel.TerraformModel, value: str
+) -> None:
+    try:
+        Settings(subreddits=value)
+        read = True
+    except ValueError:
+        read = False
+    assert bool(_validation_regex(model, "subreddits").fullmatch(value)) == read
+
+
+@pytest.mark.parametrize("value", ["587", "25", "1", "65535", "65536", "70000", "0", "smtp", "", "-1", "5 87"])
+def test_terraform_refuses_at_plan_time_a_smtp_port_settings_cannot_read(
+    model: tfmodel.TerraformModel, value: str
+) -> None:
+    accepted = bool(_validation_regex(model, "smtp_port").fullmatch(value))
+    try:
+        read = Settings(smtp_port=value).smtp_port == int(value)
+    except ValueError:
+        read = False
+    assert accepted == read
