@@ -113,6 +113,7 @@ def close_if_silent(update: TickerUpdate, settled: float, db: firestore.Client, 
     and the publish announces the resolution it finds (its hour's, as for an update)."""
     counted = update.counted
     snap = store.read(db, update.ticker, latest=False, config_version=update.config_version)
+    recovered = announce_ended(db, publisher, snap)
     hour = int(settled // HOUR)
     alert, ended, pending = snap.alert, None, []
     if counted is None or snap.stale(update.as_of, counted.volume):
@@ -133,7 +134,7 @@ def close_if_silent(update: TickerUpdate, settled: float, db: firestore.Client, 
         pending = pending_announcements(alert, snap.announced_level, snap.announced, settled, resolved_now=True)
     else:
         outcome = "no active alert"
-    published = announce(db, publisher, ended, pending) if ended is not None else 0
+    published = recovered + (announce(db, publisher, ended, pending) if ended is not None else 0)
     logger.info(
         "detected %s: silence check, %s",
         update.ticker,
@@ -154,14 +155,27 @@ def close_if_silent(update: TickerUpdate, settled: float, db: firestore.Client, 
     return Result(None, published, stale=outcome == "stale")
 
 
+def announce_ended(db: firestore.Client, publisher: Publisher, snap: store.Snapshot) -> int:
+    """The resolution of the episode the last decision ended by opening a new one, if its
+    announcement did not get through (a publish that failed after that commit): the
+    redelivery reads the new episode as current, so only the pointer still names the old."""
+    if snap.ended is None:
+        return 0
+    pending = pending_announcements(
+        snap.ended, snap.ended_announced_level, snap.ended_announced, snap.ended.updated_at, resolved_now=True
+    )
+    return announce(db, publisher, snap.ended, [m for m in pending if m == "resolved"])
+
+
 def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publisher) -> Result:
     if update.silence_check is not None:
         return close_if_silent(update, update.silence_check, db, publisher)
     snap = store.read(db, update.ticker, latest=update.counted is None, config_version=update.config_version)
+    recovered = announce_ended(db, publisher, snap)
     volume = update.counted.volume if update.counted is not None else None
     if snap.stale(update.as_of, volume):
         logger.info("stale update for %s ignored", update.ticker, extra={"json_fields": {"as_of": update.as_of}})
-        return Result(None, stale=True)
+        return Result(None, recovered, stale=True)
     if update.counted is not None:  # the update's own moment, as counted: the same whenever it is read
         as_of, series, six, day = update.as_of, update.counted.series, update.counted.six, update.counted.day
         evidence = update.counted.evidence  # what was counted up to as_of: no posts query, no race with fetch
@@ -202,7 +216,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         detection=detection_doc(outcome, snap.config_version),
         ended=ended,
     )
-    published = 0
+    published = recovered
     if ended is not None:  # its resolution: found by this update, announced however old
         closing = pending_announcements(ended, snap.announced_level, snap.announced, as_of, resolved_now=True)
         published += announce(db, publisher, ended, closing)
@@ -235,9 +249,9 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
 
 def announce(db: firestore.Client, publisher: Publisher, alert: Alert, pending: list[AlertMoment]) -> int:
     """Publish ``pending`` after the commit, then record it, so a crash in between publishes
-    again on redelivery rather than never. Not so for an episode its ticker's silence ended:
-    the redelivery finds the new episode written and leaves the old one's resolution
-    unannounced (its document says it)."""
+    again on redelivery rather than never. An episode a new one ended is named by the episode
+    pointer until the next decision: that one announces its resolution if this could not
+    (:func:`announce_ended`)."""
     if not pending:
         return 0
     publisher.publish_all([Outgoing(topics.ALERTS, alert_event(alert, moment)) for moment in pending])

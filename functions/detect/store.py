@@ -58,6 +58,11 @@ class Snapshot:
     # decision: a later update of the same hour is decided again from it (lifecycle.redecide)
     decided_hour: int | None = None
     before: Alert | None = None
+    # the episode the last new one ended (the pointer's ``ended``), with its announced state:
+    # its resolution is announced after the commit, and a failure there must not lose it
+    ended: Alert | None = None
+    ended_announced_level: int = 0
+    ended_announced: dict[str, int] = field(default_factory=dict)
 
     def redo(self, as_of: float) -> Redo | None:
         """Decide ``as_of``'s data hour again (from ``before``), or None: its first decision."""
@@ -200,6 +205,13 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
             doc = snap.to_dict() or {}
             alert, update_time, announced = Alert.from_doc(doc), snap.update_time, int(doc.get("announced_level") or 0)
             moments = {str(k): int(v) for k, v in (doc.get("announced") or {}).items()}
+    ended, ended_level, ended_moments = None, 0, {}
+    if pointer.get("ended"):  # a read only after a decision that ended an episode
+        ended_snap = db.collection(fs.ALERTS).document(str(pointer["ended"])).get()
+        if ended_snap.exists:
+            doc = ended_snap.to_dict() or {}
+            ended, ended_level = Alert.from_doc(doc), int(doc.get("announced_level") or 0)
+            ended_moments = {str(k): int(v) for k, v in (doc.get("announced") or {}).items()}
     return Snapshot(
         config,
         version,
@@ -217,6 +229,9 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
         int(pointer["volume"]) if isinstance(pointer.get("volume"), int) else None,
         int(pointer["hour"]) if isinstance(pointer.get("hour"), int) else None,
         Alert.from_doc(pointer["before"]) if isinstance(pointer.get("before"), dict) else None,
+        ended,
+        ended_level,
+        ended_moments,
     )
 
 
@@ -260,6 +275,8 @@ def commit(
         "volume": decided[1],
         "hour": int(decided[0] // HOUR),
         "before": before.to_doc() if before is not None else None,
+        # read back by the next decision, which announces its resolution if this one could not
+        "ended": ended.alert_id if ended is not None else None,
     }
     _close(batch, db, symbol, snap, pointer=pointer, detection=detection)
 

@@ -257,6 +257,32 @@ def test_a_spike_days_after_its_ticker_fell_silent_opens_a_new_episode_and_ends_
     assert stored["EDIT-2026011116"]["level"] == 1
 
 
+def test_an_ended_episodes_resolution_whose_publish_failed_is_announced_by_the_redelivery(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """The update that opens a new episode ends the old one in the same commit; if publishing
+    fails after that commit, the redelivery reads the new episode as current, and only the
+    episode pointer still names the old one: its resolution must be announced all the same."""
+    db, alerts = opened_alert(emulators, observe, "EDIT")
+    updates = observe(topics.TICKER_UPDATES)
+    _publish(emulators, topics.MENTIONS, [organic_batch("EDIT", start=T0 + 3 * DAY, first=2000)], key="EDIT")
+    assert len(alerts.pull(expected=2, timeout=90, settle=3.0)) == 2
+    [update] = [r for r in updates.pull(expected=1, timeout=30) if r.json().get("ticker") == "EDIT"]
+
+    old, new = db.collection("alerts").document("EDIT-2026010816"), db.collection("alerts").document("EDIT-2026011116")
+    old.update({"announced": firestore.DELETE_FIELD})  # the publish failed: nothing recorded
+    new.update({"announced_level": 0})
+    _publish(emulators, topics.TICKER_UPDATES, [TickerUpdate.model_validate(update.json())], key="EDIT")
+    received = alerts.pull(expected=2, timeout=60, settle=3.0)
+    assert sorted((r.json()["alert_id"], r.json()["event"]) for r in received) == [
+        ("EDIT-2026010816", "resolved"),
+        ("EDIT-2026011116", "opened"),
+    ]
+    _wait_for(lambda: (old.get().to_dict() or {}).get("announced"), {"resolved": 1})
+    pointer = detect_store.episode_ref(db, "EDIT").get().to_dict() or {}
+    assert pointer["alert_id"] == "EDIT-2026011116"
+
+
 def test_a_silence_resolution_lost_to_a_crash_before_its_publish_is_announced_on_redelivery(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
