@@ -5,7 +5,8 @@ history query the API uses beyond what Firestore keeps."""
 import importlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,10 @@ Client = Any
 # which beats one invocation retrying for the client's default ten minutes.
 RETRY = bigquery.DEFAULT_RETRY.with_deadline(60.0)
 REQUEST_TIMEOUT_S = 30.0
+# All of one API answer's archive reads, retries included: well inside the api's 60 s timeout,
+# so a slow archive degrades the answer to Firestore's hours (complete: false) rather than
+# ending in the platform's 504 with every retry still pending.
+API_READ_BUDGET_S = 20.0
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], Client] = {}
@@ -178,17 +183,28 @@ class BigQueryHours:
     settings: Settings
     client: Client | None = None
     name: str = "archive"  # what History.source reports (functions/api/models.py)
+    budget_s: float = API_READ_BUDGET_S
 
     def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
         """Buckets with ``start_utc`` in [start_utc, end_utc], oldest first; hours without
-        mentions are absent, as in Firestore."""
-        return hourly_mentions(self.client or get_client(self.settings), self.settings, symbol, start_utc, end_utc)
+        mentions are absent, as in Firestore. Not answered within ``budget_s``: TimeoutError."""
+        client = self.client or get_client(self.settings)
+        return hourly_mentions(client, self.settings, symbol, start_utc, end_utc, budget_s=self.budget_s)
 
 
 def hourly_mentions(
-    client: Client, settings: Settings, symbol: str, start_utc: int, end_utc: int
+    client: Client,
+    settings: Settings,
+    symbol: str,
+    start_utc: int,
+    end_utc: int,
+    *,
+    budget_s: float = API_READ_BUDGET_S,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[dict[str, Any]]:
-    """Hourly counters of ``symbol`` for the hours starting in [start_utc, end_utc]."""
+    """Hourly counters of ``symbol`` for the hours starting in [start_utc, end_utc]; both
+    queries, their retries and their waits within ``budget_s`` in all (then TimeoutError)."""
+    ends = clock() + budget_s
     first_hour = -(-start_utc // 3600) * 3600  # an hour starting before start_utc is not in the range
     end_exclusive = (end_utc // 3600 + 1) * 3600
     job_config = bigquery.QueryJobConfig(
@@ -200,8 +216,22 @@ def hourly_mentions(
     )
     table = table_ref(settings, history.MENTIONS)
 
+    def left() -> float:
+        if (remaining := ends - clock()) < 1.0:
+            raise TimeoutError(f"the archive did not answer within {budget_s:g} s")
+        return remaining
+
     def run(sql: str) -> list[dict[str, Any]]:
-        job = client.query(sql.format(table=table), job_config=job_config, retry=RETRY, timeout=REQUEST_TIMEOUT_S)
-        return [dict(row.items()) for row in job.result(timeout=REQUEST_TIMEOUT_S)]
+        wait = left()
+        job = client.query(
+            sql.format(table=table),
+            job_config=job_config,
+            retry=RETRY.with_deadline(wait),
+            timeout=min(REQUEST_TIMEOUT_S, wait),
+            job_retry=None,  # a failed job is not run again: the answer falls back instead
+        )
+        wait = left()
+        rows = job.result(retry=RETRY.with_deadline(wait), timeout=wait, job_retry=None)
+        return [dict(row.items()) for row in rows]
 
     return history.hourly_buckets(run(history.HOURLY_MENTIONS_SQL), run(history.HOURLY_SUBREDDITS_SQL))

@@ -9,6 +9,8 @@ import pytest
 from flask import Flask
 from google.api_core import exceptions as gexc
 
+from common.adapters import bigquery as bq
+from common.settings import Settings
 from functions.api import models as m
 from functions.api.app import client_ip
 from functions.api.errors import ApiError
@@ -167,3 +169,45 @@ def test_an_account_that_confirms_its_address_is_marked_confirmed_on_the_same_in
     store.touch_user(Principal(sub="u1", email="old@example.com"))  # confirmed, same instance
     store.touch_user(Principal(sub="u1", email="old@example.com"))
     assert doc.writes == [{"email": "old@example.com", "email_verified": True}]
+
+
+class SlowArchive:
+    """A BigQuery client whose every query takes ``seconds`` of a fake clock to answer, and
+    which records the waits it was allowed; a wait shorter than that ends in TimeoutError, as
+    the client's own does."""
+
+    def __init__(self, seconds: float) -> None:
+        self.now, self.seconds = 0.0, seconds
+        self.timeouts: list[float] = []
+
+    def query(self, sql: str, **options: Any) -> "SlowArchive":
+        self.timeouts.append(options["timeout"])
+        return self
+
+    def result(self, **options: Any) -> list[Any]:
+        self.timeouts.append(options["timeout"])
+        self.now += min(self.seconds, options["timeout"])
+        if self.seconds > options["timeout"]:
+            raise TimeoutError("no answer in time")
+        return []
+
+
+def test_the_archives_reads_for_one_answer_share_one_time_budget() -> None:
+    slow = SlowArchive(seconds=12.0)
+    with pytest.raises(TimeoutError):  # the first query took 12 s of 20: the second may wait 8
+        bq.hourly_mentions(slow, Settings(project_id="t"), "GME", 0, 7200, budget_s=20.0, clock=lambda: slow.now)
+    assert slow.timeouts == [20.0, 20.0, 8.0, 8.0]  # never more than the budget, where a request alone may wait 30
+    spent = SlowArchive(seconds=19.5)
+    with pytest.raises(TimeoutError):  # half a second left: the second query is not even sent
+        bq.hourly_mentions(spent, Settings(project_id="t"), "GME", 0, 7200, budget_s=20.0, clock=lambda: spent.now)
+    assert spent.timeouts == [20.0, 20.0]
+    quick = SlowArchive(seconds=3.0)
+    bq.hourly_mentions(quick, Settings(project_id="t"), "GME", 0, 7200, budget_s=20.0, clock=lambda: quick.now)
+    assert quick.timeouts == [20.0, 20.0, 17.0, 17.0]  # the second query gets what the first left
+
+
+def test_an_archive_past_its_budget_degrades_long_history_to_what_firestore_has() -> None:
+    slow = SlowArchive(seconds=25.0)
+    archive = bq.BigQueryHours(Settings(project_id="t"), client=slow, budget_s=20.0)
+    reader = HistoryReader(recent=Source("firestore"), archive=archive, recent_hours=48)
+    assert reader.read("GME", 0, 90 * 3600)[:2] == ("firestore", False)
