@@ -14,6 +14,7 @@ explicitly configured, and then only against that secret.
 """
 
 import http.client
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,14 +71,34 @@ class JwksClient(PyJWKClient):
     ``stale_s`` (a restart of the web app is no API outage), and a failed fetch is retried
     after ``retry_s`` at the soonest instead of on every request (with no set to fall back
     on, the requests between are refused as an outage at once). A refresh forced by an
-    unknown ``kid`` that fails is still an outage."""
+    unknown ``kid`` that fails is still an outage.
 
-    def __init__(self, uri: str, *, stale_s: float, retry_s: float, **options: Any) -> None:
+    An unknown ``kid`` forces a refetch at most once per ``refetch_cooldown_s``, counted from
+    the last refetch it forced: PyJWT counts from any fetch, so a key rotated within that
+    time of the cache's own refresh (or of an instance's first request) was refused."""
+
+    def __init__(self, uri: str, *, stale_s: float, retry_s: float, refetch_cooldown_s: float, **options: Any) -> None:
         super().__init__(uri, **options)
         self.stale_s = stale_s
         self.retry_s = retry_s
+        self.refetch_cooldown_s = refetch_cooldown_s
         self.last_good: tuple[float, jwt.PyJWKSet] | None = None
         self.failed_at: float | None = None
+        self.forced_at: float | None = None
+        self._forcing = threading.Lock()
+
+    def get_signing_key(self, kid: str) -> jwt.PyJWK:
+        key = self.match_kid(self.get_signing_keys(), kid)
+        if key is None:
+            with self._forcing:  # one refetch for the requests that meet a new key together
+                key = self.match_kid(self.get_signing_keys(), kid)  # another thread's refetch may have it
+                now = time.monotonic()
+                if key is None and (self.forced_at is None or now - self.forced_at >= self.refetch_cooldown_s):
+                    self.forced_at = now
+                    key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+        if key is None:
+            raise jwt.PyJWKClientError(f"Unable to find a signing key that matches: {kid!r}")
+        return key
 
     def get_jwk_set(self, refresh: bool = False) -> jwt.PyJWKSet:
         now = time.monotonic()
@@ -134,7 +155,7 @@ class TokenVerifier:
             retry_s=settings.auth_jwks_retry_s,
             cache_jwk_set=True,
             lifespan=settings.auth_jwks_cache_s,
-            cooldown_duration=settings.auth_jwks_refetch_cooldown_s,
+            refetch_cooldown_s=settings.auth_jwks_refetch_cooldown_s,
             timeout=5,
         )
 

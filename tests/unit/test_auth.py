@@ -160,13 +160,22 @@ def test_a_rotated_key_is_accepted_without_restarting(jwks: JwksServer) -> None:
     assert checked.verify(ED.sign(claims(time.time()))).sub == "user-1"
 
 
+def test_a_key_rotated_just_after_the_keys_were_fetched_is_accepted_at_once(jwks: JwksServer) -> None:
+    checked = verifier(jwks, AUTH_JWKS_REFETCH_COOLDOWN_S=60)
+    assert checked.verify(ED.sign(claims(time.time()))).sub == "user-1"  # the instance's first fetch
+    rotated = ed25519_key("ed-new")
+    jwks.publish(rotated)  # seconds later: the cooldown spaces forced refetches, not this one
+    assert checked.verify(rotated.sign(claims(time.time(), sub="user-2"))).sub == "user-2"
+    assert jwks.fetches == 2
+
+
 def test_unknown_kids_cannot_make_the_api_hammer_the_jwks_url(jwks: JwksServer) -> None:
     checked = verifier(jwks, AUTH_JWKS_REFETCH_COOLDOWN_S=60)
     checked.verify(ED.sign(claims(time.time())))
     for n in range(25):
         with pytest.raises(AuthError):
             checked.verify(ed25519_key(f"made-up-{n}").sign(claims(time.time())))
-    assert jwks.fetches == 1
+    assert jwks.fetches == 2  # the first unknown kid's refetch; none for the next 24
     assert checked.verify(RSA.sign(claims(time.time()))).sub == "user-1"  # cached set still serves
 
 
