@@ -474,6 +474,11 @@ class Demo:
                 f"dashboard  {self.dashboard.url}#token={self.token}"
                 + ("  (the token lasts 15 minutes: `make token` for another)" if web else ""),
                 f"api        {api}",
+                *(
+                    [f"mailbox    {mail}/mail  (what the stack mailed: address confirmations, password resets, alerts)"]
+                    if (mail := self.stack.env.get("MAILBOX_URL"))
+                    else []
+                ),
                 f"token      {self.token}",
                 "",
                 "try:",

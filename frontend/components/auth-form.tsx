@@ -13,8 +13,15 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
   const router = useRouter();
   const params = useSearchParams();
   const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(params.get("created") ? "Account created: sign in." : null);
+  const [done, setDone] = useState<string | null>(
+    params.get("created")
+      ? "Done: sign in. We mailed that address a link to confirm it (email alerts wait for it), or, if it already had an account, how to get back in."
+      : params.get("reset")
+        ? "Password changed, and every session signed out: sign in with the new one."
+        : null,
+  );
   const [busy, setBusy] = useState(false);
+  const next = sameSite(params.get("next"));
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -34,7 +41,8 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
       setError(result.error.message ?? result.error.statusText ?? "It did not work.");
       return;
     }
-    router.replace(mode === "sign-up" ? "/sign-in?created=1" : (sameSite(params.get("next")) ?? "/alerts"));
+    const created = next ? `/sign-in?created=1&next=${encodeURIComponent(next)}` : "/sign-in?created=1";
+    router.replace(mode === "sign-up" ? created : (next ?? "/alerts"));
   }
 
   return (
@@ -74,7 +82,8 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
           </>
         ) : (
           <>
-            New here? <Link href="/sign-up">Create an account</Link>
+            New here? <Link href={next ? `/sign-up?next=${encodeURIComponent(next)}` : "/sign-up"}>Create an account</Link> ·{" "}
+            <Link href="/forgot-password">Forgot your password?</Link>
           </>
         )}
       </p>

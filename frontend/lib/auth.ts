@@ -8,6 +8,11 @@
  * Addresses are verified by a link mailed at sign-up (or asked for again from the notifications
  * page); the token says `email_verified`, and the API mails only a verified address, so an
  * account made in someone else's name cannot send them alerts.
+ *
+ * A forgotten password is reset by a link mailed to the address (/forgot-password, valid an
+ * hour, once), which signs out every session of the account. Signing up again with an address
+ * that has an account mails its owner how to get back in: the page says the same either way,
+ * so it tells nobody which addresses have accounts.
  */
 import Database from "better-sqlite3";
 import { betterAuth } from "better-auth";
@@ -22,7 +27,27 @@ export const auth = betterAuth({
   baseURL,
   secret,
   database: new Database(database),
-  emailAndPassword: { enabled: true, minPasswordLength: 8, autoSignIn: false },
+  emailAndPassword: {
+    enabled: true,
+    minPasswordLength: 8,
+    autoSignIn: false,
+    resetPasswordTokenExpiresIn: 3600,
+    revokeSessionsOnPasswordReset: true,
+    sendResetPassword: async ({ user, url }) => {
+      await sendMail(
+        user.email,
+        "Reset your Akleao password",
+        `Open this link within an hour to choose a new password for ${user.email}:\n\n${url}\n\nIt signs out every session of the account. Did not ask? Ignore this message: your password stays as it is.`,
+      );
+    },
+    onExistingUserSignUp: async ({ user }) => {
+      await sendMail(
+        user.email,
+        "Your Akleao account already exists",
+        `Someone, perhaps you, tried to create an Akleao account with ${user.email}, which already has one. To get back in, sign in at ${baseURL}/sign-in, or choose a new password at ${baseURL}/forgot-password.\n\nNot you? Nothing changed; you can ignore this message.`,
+      );
+    },
+  },
   emailVerification: {
     sendOnSignUp: true,
     sendVerificationEmail: async ({ user, url }) => {

@@ -47,6 +47,7 @@ class Served:
     api: str
     admin: Account
     symbol: str
+    mailbox: str  # what the stack mailed: devtools/mailbox.py's GET /mail
     # "Someone else": the admin signed in once outside the browser (Better Auth limits
     # sign-ins to 3 per 10 s per address, and the browser signs in too).
     other_admin: WebAppClient
@@ -78,11 +79,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         demo.wait_for(r"serving until Ctrl-C", timeout=240)
         web = demo.wait_for(r"^web app +(http://\S+)", timeout=1).group(1)
         api = demo.wait_for(r"^api +(http://\S+)", timeout=1).group(1)
+        mailbox = demo.wait_for(r"^mailbox +(http://\S+)/mail", timeout=1).group(1)
         seeded = demo.wait_for(r"sign in as (\S+) / (\S+) \(admin\)", timeout=1)
         admin = Account(seeded.group(1), seeded.group(2), "admin", "admin")
         other = WebAppClient(web)
         other.sign_in(admin.email, admin.password)
-        yield Served(demo, web, api, admin, str(label["ticker"]), other)
+        yield Served(demo, web, api, admin, str(label["ticker"]), mailbox, other)
     finally:
         demo.kill()
 
@@ -145,6 +147,18 @@ def _sign_up(driver: WebDriver, name: str, email: str, password: str) -> None:
     form.find_element(By.NAME, "password").send_keys(password)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     _until(driver, "return location.pathname === '/sign-in' && location.search.includes('created')")
+
+
+def _mail_to(served: Served, address: str, subject: str, timeout: float = 30) -> str:
+    """The text of the newest mail to ``address`` whose subject holds ``subject``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{served.mailbox}/mail", timeout=10) as response:
+            for mail in reversed(json.loads(response.read())):
+                if address in mail["to"] and subject in mail["subject"]:
+                    return str(mail["text"])
+        time.sleep(0.3)
+    raise AssertionError(f"no mail {subject!r} to {address} in {timeout} s")
 
 
 def _watch(driver: WebDriver, symbol: str) -> None:
@@ -234,6 +248,48 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         _until(driver, "return !!document.querySelector('[data-state=empty]')")
         assert not driver.find_elements(By.CSS_SELECTOR, "[data-state=error]")
         _sign_out(driver, served.web)
+
+
+def test_a_forgotten_password_is_reset_by_the_mailed_link_once_and_the_old_one_stops_working(served: Served) -> None:
+    email, old, new = f"e2e-{uuid.uuid4().hex[:8]}@example.com", "e2e-password-1", "e2e-password-2"
+    with chromium() as driver:
+        driver.get(f"{served.web}/sign-up")
+        _sign_up(driver, "E2E Forgetful", email, old)
+        driver.get(f"{served.web}/sign-up")  # again, as someone who forgot they have an account
+        _sign_up(driver, "E2E Forgetful", email, "another-password")  # the page says the same
+        assert "/forgot-password" in _mail_to(served, email, "already exists")
+
+        driver.get(f"{served.web}/sign-in")
+        _link(driver, "Forgot your password?").click()
+        form = _element(driver, "#forgot-password-form")
+        form.find_element(By.NAME, "email").send_keys(email)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _element(driver, "#auth-notice")
+        found = re.search(r"https?://\S+/api/auth/reset-password/\S+", _mail_to(served, email, "Reset"))
+        assert found, "the mail carries the reset link"
+        link = found.group(0)
+        driver.get(link)
+        _until(driver, "return location.pathname === '/reset-password' && location.search.includes('token=')")
+        form = _element(driver, "#reset-password-form")
+        form.find_element(By.NAME, "password").send_keys(new)
+        form.find_element(By.NAME, "confirm").send_keys(new)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _until(driver, "return location.pathname === '/sign-in' && location.search.includes('reset')")
+        _shot(driver, "password-reset")
+
+        driver.get(link)  # a link works once
+        _until(driver, "return !!document.querySelector('[data-state=error]')")
+        assert not driver.find_elements(By.ID, "reset-password-form")
+
+        time.sleep(10)  # Better Auth's sign-in limit (3 per 10 s) is shared with the other tests
+        driver.get(f"{served.web}/sign-in")
+        form = _element(driver, "#sign-in-form")
+        form.find_element(By.NAME, "email").send_keys(email)
+        form.find_element(By.NAME, "password").send_keys(old)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        refused = _until(driver, "return document.querySelector('[data-state=error]')?.textContent")
+        assert "invalid" in str(refused).lower(), refused
+        _sign_in(driver, served.web, email, new)
 
 
 def _api_patch_as_admin(served: Served, changes: dict[str, object], expected_version: int) -> int:
