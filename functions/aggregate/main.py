@@ -46,9 +46,10 @@ from functions.aggregate.store import DAYS, TickerStore, transforms_at_most
 
 logger = log.get_logger(__name__)
 
-# Mentions per commit: at most one hour and one day bucket write each, + state and summary,
-# stay under the writes a Firestore commit may hold (fs.WRITES_MAX).
-CHUNK = 240
+# Mentions per commit: at most one hour and one day bucket write and one ``seen`` marker (an
+# item past a hot hour's ITEMS_MAX) each, + state and summary, stay under the writes a
+# Firestore commit may hold (fs.WRITES_MAX).
+CHUNK = (fs.WRITES_MAX - 2) // 3
 
 
 @dataclass

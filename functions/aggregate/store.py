@@ -9,6 +9,7 @@ import json
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
@@ -17,7 +18,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from pydantic import ValidationError
 
 from common.adapters import firestore as fs
-from common.aggregation import BucketWrite, Plan, counted
+from common.aggregation import MAX_ITEM_AGE_DAYS, BucketWrite, Plan, counted
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, Versions
 from common.duplicates import Signature
 from common.evidence import Evidence
@@ -31,16 +32,25 @@ from common.metrics import (
     series_first_key,
     series_of,
 )
-from common.timekeys import hour_key
+from common.timekeys import hour_key, hour_start
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
 # The field of an hour bucket naming the items counted in it ({item_id: true}): the
 # idempotency record, written by the same transform that counts them. A map, not an array:
 # its content does not depend on the order batches arrived in.
 ITEMS = "items"
-# Per-item markers of items counted before hour buckets named them (their hour's ``items``
-# then holds fewer ids than its ``mentions``): read only for such a bucket; TTL-deleted.
+# Per-item markers of items an hour bucket does not name (its ``items`` then holds fewer ids
+# than its ``mentions``): items counted before buckets named them, and those past
+# ``ITEMS_MAX`` in a hot hour. Read only for such a bucket; TTL-deleted.
 SEEN = fs.SEEN
+# Ids an hour bucket names at most: with its 4,096 HLL registers it stays well inside
+# Firestore's 20,000 fields and 1 MiB a document. Past it (a ticker's frenzy hour, the one
+# that matters) each further item gets a ``seen`` marker, a write each, instead of a commit
+# Firestore refuses on every redelivery.
+ITEMS_MAX = 8_000
+# A marker outlives the oldest item a batch may still count (MAX_ITEM_AGE_DAYS before the
+# ticker's newest) and the week a dead-lettered batch may wait to be replayed.
+SEEN_TTL_DAYS = MAX_ITEM_AGE_DAYS + 8
 STATE = fs.STATE
 SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
 # Past this, the kept window buckets are dropped and the ticker's batches query its buckets:
@@ -60,6 +70,13 @@ def transforms_at_most(authors: int, subreddits: int) -> int:
     return len(COUNTERS) + subreddits + 2 * authors
 
 
+def named_and_marked(write: BucketWrite) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids of ``write`` its bucket's ``items`` can still name (up to ``ITEMS_MAX`` in all),
+    and those past it, which get ``seen`` markers."""
+    room = max(0, ITEMS_MAX - (write.after.mentions - len(write.items)))
+    return write.items[:room], write.items[room:]
+
+
 def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
     """The merge-set that adds ``write.delta``: commutative and, behind the ``items`` record,
     applied once. Authors: ArrayUnion while exact; emptied once, when the bound is crossed.
@@ -76,8 +93,8 @@ def bucket_transforms(write: BucketWrite) -> dict[str, Any]:
         data["subreddits"] = {name: firestore.Increment(n) for name, n in delta.subreddits.items()}
     if delta.hll:
         data["hll"] = {index: firestore.Maximum(rank) for index, rank in delta.hll.items()}
-    if write.items:
-        data[ITEMS] = dict.fromkeys(write.items, True)
+    if named := named_and_marked(write)[0]:
+        data[ITEMS] = dict.fromkeys(named, True)
     if write.overflow_now:
         data["authors"] = []
         data["authors_overflow"] = True
@@ -336,6 +353,10 @@ class TickerStore:
         for collection, writes in ((fs.HOURS, plan.hours), (DAYS, plan.days)):
             for w in writes:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
+        for w in plan.hours:  # a hot hour's items past what its bucket names (CHUNK keeps the commit in bounds)
+            expires = datetime.fromtimestamp(hour_start(w.key), UTC) + timedelta(days=SEEN_TTL_DAYS)
+            for item_id in named_and_marked(w)[1]:
+                batch.set(self.ticker.collection(SEEN).document(item_id), {"hour": w.key, "expires_at": expires})
         state_ref = self.ticker.collection(STATE).document(SIGNATURES)
         state = signatures_doc(plan.signatures, plan.as_of, plan.recent_hours, plan.recent_days, plan.evidence)
         summary = None if plan.summary is None else {**plan.summary.model_dump(mode="json"), "series": plan.series}

@@ -263,6 +263,32 @@ def test_a_bucket_counted_before_buckets_named_their_items_is_checked_against_it
     assert aggregate_batch(old, Delivery("once more"), settings, db, publisher).counted == 0
 
 
+def test_a_hot_hours_items_past_what_its_bucket_names_get_markers_and_are_still_counted_once(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frenzy hour would outgrow the bucket's ``items`` record (Firestore refuses a document
+    past 20,000 fields or 1 MiB, and every redelivery would fail the same way): past
+    ``ITEMS_MAX`` its items get ``seen`` markers, and redelivery still counts nothing twice."""
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    db = firestore.Client(project=emulators.emulators.project)
+    publisher = get_publisher(settings.project_id)
+    monkeypatch.setattr(store_module, "ITEMS_MAX", 5)
+    first, second = batch("FRNZ", 4), batch("FRNZ", 4, offset=4)  # all in the hour of T0
+    assert aggregate_batch(first, Delivery("a"), settings, db, publisher).counted == 4
+    assert aggregate_batch(second, Delivery("b"), settings, db, publisher).counted == 4
+    ticker = db.collection("tickers").document("FRNZ")
+    hour = hour_doc(db, "FRNZ")
+    named = set(hour["items"]) if isinstance(hour["items"], dict) else set()
+    assert hour["mentions"] == 8 and len(named) == 5
+    marked = {d.id for d in ticker.collection("seen").stream()}
+    assert marked == {m.item_id for m in second.mentions} - named
+    ticker.collection("state").document("signatures").update({"counted_ids": firestore.DELETE_FIELD})
+    for again in (first, second):  # the hour's ids read from its bucket and its markers alone
+        assert aggregate_batch(again, Delivery("again"), settings, db, publisher).counted == 0
+    assert hour_doc(db, "FRNZ")["mentions"] == 8
+
+
 def test_a_batch_of_many_authors_over_many_subreddits_commits_within_firestores_limits(emulators: Stack) -> None:
     """The emulator applies a commit production refuses (more than 500 field transforms on
     one document); the local stack's client refuses it as production does, and the batch is
