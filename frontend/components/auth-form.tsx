@@ -17,7 +17,7 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
     params.get("created")
       ? "Done: sign in. We mailed that address a link to confirm it (email alerts wait for it), or, if it already had an account, how to get back in."
       : params.get("reset")
-        ? "Password changed, and every session signed out: sign in with the new one."
+        ? "Password changed, and every other session signed out: sign in with the new one."
         : null,
   );
   const [busy, setBusy] = useState(false);

@@ -10,9 +10,10 @@
  * account made in someone else's name cannot send them alerts.
  *
  * A forgotten password is reset by a link mailed to the address (/forgot-password, valid an
- * hour, once), which signs out every session of the account. Signing up again with an address
- * that has an account mails its owner how to get back in: the page says the same either way,
- * so it tells nobody which addresses have accounts.
+ * hour, once), which ends every signed-in session of the account (an API token already issued
+ * lasts its 15 minutes). Signing up again with an address that has an account mails its owner
+ * how to get back in: the page says the same either way, and as fast, since these mails are
+ * sent after the answer, so it tells nobody which addresses have accounts.
  */
 import Database from "better-sqlite3";
 import { betterAuth } from "better-auth";
@@ -22,6 +23,13 @@ import { sendMail } from "@/lib/mail";
 import { settings } from "@/lib/settings";
 
 const { baseURL, database, secret, trustedProxies } = settings();
+
+/** A mail sent without holding the answer: an address without an account gets its answer at
+ * once, so one with an account must too, or the wait would tell them apart. sendMail logs a
+ * failure; the user can ask again. */
+function sendAfter(to: string, subject: string, text: string): void {
+  sendMail(to, subject, text).catch(() => undefined);
+}
 
 export const auth = betterAuth({
   baseURL,
@@ -34,14 +42,14 @@ export const auth = betterAuth({
     resetPasswordTokenExpiresIn: 3600,
     revokeSessionsOnPasswordReset: true,
     sendResetPassword: async ({ user, url }) => {
-      await sendMail(
+      sendAfter(
         user.email,
         "Reset your Akleao password",
-        `Open this link within an hour to choose a new password for ${user.email}:\n\n${url}\n\nIt signs out every session of the account. Did not ask? Ignore this message: your password stays as it is.`,
+        `Open this link within an hour to choose a new password for ${user.email}:\n\n${url}\n\nIt ends every signed-in session of the account. Did not ask? Ignore this message: your password stays as it is.`,
       );
     },
     onExistingUserSignUp: async ({ user }) => {
-      await sendMail(
+      sendAfter(
         user.email,
         "Your Akleao account already exists",
         `Someone, perhaps you, tried to create an Akleao account with ${user.email}, which already has one. To get back in, sign in at ${baseURL}/sign-in, or choose a new password at ${baseURL}/forgot-password.\n\nNot you? Nothing changed; you can ignore this message.`,

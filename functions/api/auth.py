@@ -85,17 +85,17 @@ class JwksClient(PyJWKClient):
         self.last_good: tuple[float, jwt.PyJWKSet] | None = None
         self.failed_at: float | None = None
         self.forced_at: float | None = None
-        self._forcing = threading.Lock()
+        self._lookup = threading.Lock()
 
     def get_signing_key(self, kid: str) -> jwt.PyJWK:
-        key = self.match_kid(self.get_signing_keys(), kid)
-        if key is None:
-            with self._forcing:  # one refetch for the requests that meet a new key together
-                key = self.match_kid(self.get_signing_keys(), kid)  # another thread's refetch may have it
-                now = time.monotonic()
-                if key is None and (self.forced_at is None or now - self.forced_at >= self.refetch_cooldown_s):
-                    self.forced_at = now
-                    key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+        # One lookup at a time, as PyJWT's own: an expired cache is fetched once, not by every
+        # thread, and the fallback bookkeeping (last_good, failed_at) is never raced.
+        with self._lookup:
+            key = self.match_kid(self.get_signing_keys(), kid)
+            now = time.monotonic()
+            if key is None and (self.forced_at is None or now - self.forced_at >= self.refetch_cooldown_s):
+                self.forced_at = now
+                key = self.match_kid(self.get_signing_keys(refresh=True), kid)
         if key is None:
             raise jwt.PyJWKClientError(f"Unable to find a signing key that matches: {kid!r}")
         return key

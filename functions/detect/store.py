@@ -5,8 +5,9 @@ Per event: the episode pointer; ``config/detection`` only when the update's conf
 instance; the crowd of the data hour (``stats/global`` and ``stats/global/hours/{hour}``,
 cached per instance); ``tickers/{S}`` only for an update that carries no counts (the
 aggregator's hourly ``series`` and 6h/24h windows); and the ticker's latest alert
-``alerts/{id}`` when there is one. Evidence comes with the update (the aggregator keeps
-each ticker's candidates): no ``posts`` query.
+``alerts/{id}`` when there is one, and after a decision that ended an episode by opening a
+new one, the ended one (once: the next decision clears the pointer's ``ended``). Evidence
+comes with the update (the aggregator keeps each ticker's candidates): no ``posts`` query.
 """
 
 import threading
@@ -323,6 +324,7 @@ def commit_silence(db: firestore.Client, symbol: str, snap: Snapshot, ended: Ale
         "volume": snap.decided_volume,
         "hour": hour,
         "before": snap.alert.to_doc(),
+        "ended": None,  # announce_ended ran before this check decided: nothing older is pending
     }
     _close(batch, db, symbol, snap, pointer=pointer, detection={"status": "quiet"})
 
