@@ -31,6 +31,7 @@ export function Shell({ children }: { children: React.ReactNode }) {
   const admin = isAdmin(session.user.role);
   const links = [
     ["/alerts", "Alerts"],
+    ["/trending", "Trending"],
     ["/watchlist", "Watchlist"],
     ["/preferences", "Preferences"],
     ["/notifications", "Notifications"],

@@ -177,6 +177,22 @@ export interface AlertPage {
   next_cursor?: string | null;
 }
 
+export interface TrendingTicker {
+  symbol: string;
+  as_of?: number | null;
+  mentions: number;
+  window: WindowMetrics;
+  score?: number | null;
+  pump_risk?: number | null;
+  alert_id?: string | null;
+}
+
+export interface Trending {
+  window: string;
+  now?: number | null;
+  tickers: TrendingTicker[];
+}
+
 export interface WindowMetrics {
   mentions: number;
   posts: number;

@@ -238,6 +238,16 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         assert int(chart.get_attribute("data-marks") or 0) >= 1, "the alert is marked on the chart"
         assert driver.find_elements(By.CSS_SELECTOR, "#windows tbody tr"), "the windows are shown"
 
+        # the market's talk beside the alerts: the breakout leads the last day of data
+        _link(driver, "Trending").click()
+        _until(driver, "return Number(document.getElementById('trending')?.dataset.count) > 0")
+        row = driver.find_element(By.CSS_SELECTOR, f"#trending tr[data-symbol='{served.symbol}']")
+        assert str(row.find_element(By.CSS_SELECTOR, "a").get_attribute("href")).endswith(f"/tickers/{served.symbol}")
+        _shot(driver, "trending")
+        Select(driver.find_element(By.CSS_SELECTOR, "#trending-window select[name=window]")).select_by_value("1h")
+        _until(driver, "return !!document.getElementById('trending') || !!document.querySelector('[data-state=empty]')")
+        assert not driver.find_elements(By.CSS_SELECTOR, "[data-state=error]")
+
         # the "Open" link of the alert's email or webhook: its page, evidence shown at once
         driver.get(notify.alert_page(served.web, alert_id))
         _until(driver, f"return document.querySelector('#alert article')?.dataset.alertId === {json.dumps(alert_id)}")
