@@ -21,10 +21,11 @@ BENCH = "bench/results.json"
 RESULTS = ("eval/tickers.json", "eval/results.json", BENCH)
 DOCS = ("README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")))
 NUMBER = r"(-?\d[\d,]*(?:\.\d+)?)"
+KEY = r"`([A-Za-z_][\w.-]*)`"  # "-" too: a service's name in a key (cpu_s_replay_pubsub-emulator)
 QUOTED = (
-    re.compile(r"`([A-Za-z_][\w.]*)`\s+" + NUMBER),  # prose
+    re.compile(KEY + r"\s+" + NUMBER),  # prose, the number on the key's line or the next
     # a table row whose last cell is the number of the one key before it
-    re.compile(r"\|\s*`([A-Za-z_][\w.]*)`\s*\|\s*" + NUMBER + r"\s*\|\s*$"),
+    re.compile(r"\|\s*" + KEY + r"\s*\|\s*" + NUMBER + r"\s*\|\s*$", re.MULTILINE),
 )
 
 
@@ -43,11 +44,11 @@ def agrees(quoted: str, value: float) -> bool:
 
 
 def quoted_figures(text: str) -> Iterator[tuple[int, str, str]]:
-    """(line, key, number) of every `` `key` number `` in ``text``."""
-    for number, line in enumerate(text.splitlines(), 1):
-        for pattern in QUOTED:
-            for m in pattern.finditer(line):
-                yield number, m.group(1), m.group(2).replace(",", "")
+    """(line, key, number) of every `` `key` number `` in ``text``, a line break between them
+    included (prose is wrapped wherever it falls)."""
+    for pattern in QUOTED:
+        for m in pattern.finditer(text):
+            yield text.count("\n", 0, m.start()) + 1, m.group(1), m.group(2).replace(",", "")
 
 
 def _results() -> dict[str, Any]:
@@ -58,6 +59,7 @@ def test_rounding_is_read_from_the_quoted_number() -> None:
     assert agrees("0.947", 0.94721) and agrees("1570", 1570) and agrees("27.27", 27.2713)
     assert not agrees("0.078", 0.1327) and not agrees("1461", 1570) and not agrees("0.94", 0.9472)
     assert list(quoted_figures("a `x.y` 1,570 and `z` 0.5.")) == [(1, "x.y", "1570"), (1, "z", "0.5")]
+    assert list(quoted_figures("one\nwrapped `a-b`\n  2.5 here")) == [(2, "a-b", "2.5")]
     assert list(quoted_figures("| ratio | `a.b` | 0.133 |")) == [(1, "a.b", "0.133")]
     assert list(quoted_figures("| two | `a`, `b` | 60, 0.652 |\n| pair | `c` / `d` | 3 / 4 |")) == []
     assert list(quoted_figures("| then and now | `e` | 4 | 0 |")) == []
