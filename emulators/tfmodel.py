@@ -7,6 +7,7 @@ production is deployed from, and to test that code and Terraform agree.
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -138,9 +139,24 @@ class TerraformModel:
     def topics(self) -> list[str]:
         return _string_list(self.locals["topics"])
 
+    @staticmethod
+    def _takes(body: Mapping[str, Any], wants: Mapping[str, str], what: str) -> None:
+        """Each argument of ``wants`` is ``each.value.<field>`` in the resource ``body``: the
+        model reads the values from the locals, so a value written into the resource itself
+        would deploy what no agreement test read."""
+        for argument, field_name in wants.items():
+            found = body.get(argument)
+            if (found[0] if isinstance(found, list) and len(found) == 1 else found) != f"${{each.value.{field_name}}}":
+                raise ValueError(f"{what}: {argument} must be each.value.{field_name}, not {found!r}")
+
     @property
     def subscriptions(self) -> dict[str, Subscription]:
         push = self.resources("google_pubsub_subscription")["push"]
+        self._takes(
+            push,
+            {"ack_deadline_seconds": "ack_deadline_seconds", "enable_message_ordering": "message_ordering"},
+            "google_pubsub_subscription.push",
+        )
         dead_letter = push["dead_letter_policy"][0]
         retry = push["retry_policy"][0]
         dl_name_template = unquote(self.resources("google_pubsub_topic")["dead_letter"]["name"])
@@ -194,6 +210,14 @@ class TerraformModel:
 
     @property
     def functions(self) -> dict[str, Function]:
+        resource = self.resources("google_cloudfunctions2_function").get("function")
+        if resource is not None:  # absent only from a directory of locals alone (tests/unit/test_tfmodel.py)
+            self._takes(resource["build_config"][0], {"entry_point": "entry_point"}, "function build_config")
+            self._takes(
+                resource["service_config"][0],
+                {"available_memory": "memory", "timeout_seconds": "timeout", "max_instance_count": "max_instances"},
+                "function service_config",
+            )
         common = {k: self._env_value(v) for k, v in self.mapping(self.locals.get("common_env", {})).items()}
         out: dict[str, Function] = {}
         for name, raw in self.mapping(self.locals["functions"]).items():

@@ -61,3 +61,27 @@ def test_an_env_expression_tfmodel_cannot_read_fails_instead_of_dropping_variabl
 
     with pytest.raises(ValueError, match="cannot read"):
         model.functions  # noqa: B018 - the property does the reading
+
+
+@pytest.mark.parametrize(
+    ("file", "written", "read"),
+    [
+        ("pubsub.tf", "ack_deadline_seconds    = each.value.ack_deadline_seconds", "subscriptions"),
+        ("pubsub.tf", "enable_message_ordering = each.value.message_ordering", "subscriptions"),
+        ("functions.tf", "timeout_seconds                  = each.value.timeout", "functions"),
+        ("functions.tf", "available_memory                 = each.value.memory", "functions"),
+    ],
+)
+def test_a_value_written_into_a_resource_instead_of_its_local_is_refused(
+    tmp_path: Path, file: str, written: str, read: str
+) -> None:
+    """The model reads these from the locals: a literal in the resource would deploy a value
+    no agreement test read (an ack deadline shorter than its function's timeout, ordering off)."""
+    for source in tfmodel.TERRAFORM_DIR.glob("*.tf"):
+        (tmp_path / source.name).write_text(source.read_text())
+    text = (tmp_path / file).read_text()
+    assert written in text, "the resource no longer reads this from its local: update the test"
+    (tmp_path / file).write_text(text.replace(written, written.split("=", maxsplit=1)[0] + "= 30"))
+    assert getattr(tfmodel.load(), read)  # the real directory reads
+    with pytest.raises(ValueError, match=r"must be each\.value"):
+        getattr(tfmodel.load(tmp_path), read)
