@@ -280,6 +280,8 @@ def email_message(
     subject = f"[Akleao] {event.ticker} {event.kind} alert {moment} (level {event.level})"
     lines = [
         f"{event.ticker}: {event.kind} alert, {moment}, level {event.level}",
+        # a retried or replayed event may arrive hours late: say when it is from
+        f"as of {datetime.fromtimestamp(event.as_of, UTC):%Y-%m-%d %H:%M} UTC",
         f"score {event.score:.2f}, pump risk {event.pump_risk:.2f} ({event.rule})",
         "",
         *[f"- {r}" for r in body["reasons"]],

@@ -47,6 +47,14 @@ locals {
         { field = "opened_at", order = "ASCENDING" },
       ]
     }
+    # notify_digest: digests still open from before the hours a tick looks back on
+    "digests-open-hour" = {
+      collection = "digests"
+      fields = [
+        { field = "status", order = "ASCENDING" },
+        { field = "hour", order = "ASCENDING" },
+      ]
+    }
   }
 
   # collection => timestamp field after which Firestore deletes the document; equal to

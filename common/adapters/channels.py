@@ -49,6 +49,12 @@ class DeliveryFailed(RuntimeError):
         self.status = status
 
 
+class RelayDown(DeliveryFailed):
+    """The mail relay itself failed (unreachable, timed out, refused the login or the
+    sender): every email of the moment would fail the same way, so a caller stops trying
+    the rest rather than wait out each one's timeout."""
+
+
 class Refused(RuntimeError):
     """The receiver answered 3xx or 4xx, or the webhook's host is no public address:
     retrying the same body cannot help. ``status`` is None when nothing answered."""
@@ -101,10 +107,13 @@ class Channels:
         raise DeliveryFailed(f"webhook {_where(url)}: {last}", status)
 
     def email(self, message: EmailMessage) -> None:
-        """Send through the relay. The recipient refused for good (a 5xx to RCPT: "550 no
-        such user") is :class:`Refused`, settled, so an address that can never take mail does
-        not fail every event it matches until Pub/Sub dead-letters them; anything else, the
-        relay refusing the sender or the message included, may pass later (:class:`DeliveryFailed`)."""
+        """Send through the relay. A recipient the relay refuses for good (its mailbox does
+        not exist or is disabled: :func:`mailbox_refused`) is :class:`Refused`, settled, so an
+        address that can never take mail does not fail every event it matches until Pub/Sub
+        dead-letters them. A 5xx that is about the relay ("5.7.1 relay access denied": this
+        service is not allowed to send) would refuse every address alike, so it may pass once
+        the relay is fixed (:class:`DeliveryFailed`), as may the message refused; the relay
+        unreachable, or refusing the login or the sender, is :class:`RelayDown`."""
         s = self.settings
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
@@ -116,13 +125,34 @@ class Channels:
                     smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            if codes and all(500 <= code < 600 for code in codes):
-                raise Refused(f"email: {exc.recipients}", codes[0]) from exc
+            answers = list(exc.recipients.values())
+            if answers and all(mailbox_refused(code, text) for code, text in answers):
+                raise Refused(f"email: {exc.recipients}", answers[0][0]) from exc
             raise DeliveryFailed(f"email: {exc}") from exc
-        except (OSError, smtplib.SMTPException) as exc:  # the sender or the message refused: every
-            # email would be, a relay's setting (an unverified From, auth), not this address's
+        except smtplib.SMTPDataError as exc:  # this message refused, perhaps not the next one
             raise DeliveryFailed(f"email: {exc}") from exc
+        except (OSError, smtplib.SMTPException) as exc:  # the relay, the login or the sender: a
+            # relay's state or setting (an unverified From, auth), not this address's
+            raise RelayDown(f"email: {type(exc).__name__}: {exc}") from exc
+
+
+_ENHANCED = re.compile(rb"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def mailbox_refused(code: int, text: bytes | str) -> bool:
+    """Whether an SMTP answer to RCPT refuses this mailbox for good (RFC 3463): the address
+    does not exist or is disabled (5.1.x, 5.2.1). Other 5xx refusals (5.7.x policy, "relay
+    access denied", 5.3.x system) are about the relay and would refuse every recipient, so
+    they are not final for this one. Without an enhanced code, 550, 551 and 553 are the
+    mailbox's ("mailbox unavailable", "user not local", "mailbox name not allowed")."""
+    if not 500 <= code < 600:
+        return False
+    raw = text.encode() if isinstance(text, str) else text
+    enhanced = _ENHANCED.match(raw)
+    if enhanced is None:
+        return code in (550, 551, 553)
+    subject, detail = int(enhanced.group(2)), int(enhanced.group(3))
+    return enhanced.group(1) == b"5" and (subject == 1 or (subject, detail) == (2, 1))
 
 
 class NotPublic(OSError):

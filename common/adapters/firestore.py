@@ -109,6 +109,7 @@ COMPOSITE_INDEXES: dict[str, CompositeIndex] = {
     "alerts-status-newest": CompositeIndex(ALERTS, (("status", "ASCENDING"), *_NEWEST)),
     "alerts-kind-newest": CompositeIndex(ALERTS, (("kind", "ASCENDING"), *_NEWEST)),
     "alerts-opened-kind": CompositeIndex(ALERTS, (("opened_kind", "ASCENDING"), ("opened_at", "ASCENDING"))),
+    "digests-open-hour": CompositeIndex(DIGESTS, (("status", "ASCENDING"), ("hour", "ASCENDING"))),
 }
 
 _lock = threading.Lock()

@@ -59,6 +59,12 @@ def get_notifications(svc: Services, user: Principal) -> m.NotificationState:
 def put_notifications(svc: Services, user: Principal, body: notify.NotificationSettings) -> m.NotificationState:
     if body.email and not user.email:
         raise ApiError(422, "no_email", "the account has no confirmed email address to send to")
+    if body.quiet_hours is not None and body.quiet_hours.start == body.quiet_hours.end:
+        # stored, it would mean none (settings read before this check stay readable): a user
+        # who typed the same hour twice most likely meant a whole day, so ask
+        raise ApiError(
+            422, "empty_quiet_hours", "quiet hours that start and end at the same hour cover nothing; omit them"
+        )
     svc.store.set_notifications(user, body.model_dump(mode="json"))
     return _state(svc, user)
 

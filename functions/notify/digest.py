@@ -1,13 +1,16 @@
 """notify_digest: a digest tick in (hourly, Cloud Scheduler), each user's digest of the hours
 that are over out, as ONE email and ONE webhook POST per user and hour.
 
-For each hour due (the tick's, or the last few by the clock, so a missed tick is made up),
+For each hour due (the tick's, or the last few by the clock, so a missed tick is made up, and
+any older hour whose digest is still open),
 each user's digest is closed (an event arriving after goes to the next hour) and its entries
 are sent per channel (a user in their quiet hours has the entries carried to a later digest
 instead, sent by the first tick after them), claimed like every delivery (``deliveries/digest|{user}|{hour}|{channel}``,
 create precondition and lease, marked sent after): a redelivered or duplicated tick, or two
 ticks naming the same hour, send it once. A channel still failing raises after the others
-are done, so Pub/Sub redelivers the tick (what was sent stays sent).
+are done, so Pub/Sub redelivers the tick (what was sent stays sent), as does a digest not
+begun in the invocation's time or an email not tried once the relay failed in it
+(invocation.py). A digest is the overflow of the hourly cap, so it does not count towards it.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -22,14 +25,16 @@ from pydantic import ValidationError
 from common import log
 from common import notify as rules
 from common.adapters import firestore as fs
-from common.adapters.channels import Channels, DeliveryFailed, Refused
+from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown
 from common.entrypoint import Delivery, pubsub_function
 from common.messages import DigestTick
 from common.settings import Settings
-from common.timekeys import hour_key
 from functions.notify import store
+from functions.notify.invocation import Invocation
 
 logger = log.get_logger(__name__)
+
+TIMEOUT_S = 300  # the function's timeout in terraform (functions.tf; an agreement test checks)
 
 
 @dataclass
@@ -46,13 +51,17 @@ def send_digests(
     """``published``: the tick's Pub/Sub publish time, which names the hours due (see
     :func:`common.notify.hours_due`); without it, the clock's."""
     result = Result()
-    hours = rules.hours_due(tick.hour, published, channels.clock())
+    run = Invocation.of(channels.clock(), TIMEOUT_S)
+    hours = rules.hours_due(tick.hour, published, run.now)
+    if not tick.hour:
+        hours = [*store.open_digest_hours(db, before=hours[0]), *hours]
 
     def one(job: tuple[str, str]) -> Result:
         user_id, hour = job
         mine = Result()
         try:
-            _send_user(user_id, hour, settings, db, channels, mine)
+            run.check_time()
+            _send_user(user_id, hour, settings, db, channels, run, mine)
         except (DeliveryFailed, store.Busy) as exc:
             mine.failed.append(f"{user_id}/{hour}: {exc}")
         except Exception as exc:  # one user's trouble (a Firestore error, a bad document) must not
@@ -90,11 +99,17 @@ def send_digests(
 
 
 def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
-    user_id: str, hour: str, settings: Settings, db: firestore.Client, channels: Channels, result: Result
+    user_id: str,
+    hour: str,
+    settings: Settings,
+    db: firestore.Client,
+    channels: Channels,
+    run: Invocation,
+    result: Result,
 ) -> None:
     user = store.user(db, user_id) or {}  # a deleted user's digest is closed, and nothing sent
     try:
-        held = bool(user) and rules.quiet(user, datetime.fromtimestamp(channels.clock(), UTC).hour)
+        held = bool(user) and rules.quiet(user, datetime.fromtimestamp(run.now, UTC).hour)
         wanted = rules.channels(user) if user else []
     except ValidationError as exc:
         logger.error("notification settings of %s do not validate; digest skipped: %s", user_id, exc)
@@ -103,7 +118,7 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
     if entries is None:  # carried to the digest that ends the quiet hours it fell due in
         return
     if held:  # quiet hours: the entries wait in the digest of their last hour, sent after them
-        now = channels.clock()
+        now = run.now
         target = max(rules.last_quiet_hour(user, now), rules.next_hour(hour))
         # a channel whose digest of this hour went out before (an earlier tick) is not sent again
         gone = {c for c in {str(e.get("channel")) for e in entries} if store.settled(db, _digest_id(user_id, hour, c))}
@@ -122,6 +137,8 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         first = min([str(e.get("hour") or hour) for e in entries if e.get("channel") == channel] + [hour])
         body = rules.digest_payload(hour, bodies, settings.app_url, since=first)
         try:
+            if channel == "email":
+                run.check_relay()
             _send(user_id, user, channel, body, delivery_id, settings, channels)
         except Refused as exc:
             store.finish(db, claim, "refused", reason=str(exc)[:300])
@@ -129,6 +146,8 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
             logger.warning("%s of %s refused digest %s: %s", channel, user_id, delivery_id, exc)
             continue
         except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
+            if isinstance(exc, RelayDown):
+                run.relay_failed()
             store.finish(db, claim, "failed", reason=str(exc)[:300])
             _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
             result.failed.append(f"{user_id}/{hour}/{channel}: {exc}")
@@ -136,7 +155,6 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         store.finish(db, claim, "sent", attempt=claim.attempt, events=len(bodies))
         result.sent.append(delivery_id)
         try:
-            store.count_sent(db, user_id, channel, hour_key(channels.clock()), channels.clock())
             if channel == "webhook":
                 store.webhook_succeeded(db, user_id)
         except gexc.GoogleAPICallError as exc:  # bookkeeping only: the digest is out
@@ -173,14 +191,11 @@ def _send(  # noqa: PLR0917 - one digest on one channel
     unsubscribe = rules.unsubscribe_links(
         settings.notify_signing_key.get_secret_value(), user_id, api_url=settings.api_url, app_url=settings.app_url
     )
-    channels.email(
-        rules.digest_email(
-            body,
-            to=str(user["email"]),
-            sender=settings.smtp_from,
-            unsubscribe=unsubscribe,
-        )
-    )
+    try:
+        email = rules.digest_email(body, to=str(user["email"]), sender=settings.smtp_from, unsubscribe=unsubscribe)
+    except ValueError as exc:  # an address no message can carry (a line break): no retry helps
+        raise Refused(f"email: the stored address cannot be written into a message: {exc}", None) from exc
+    channels.email(email)
 
 
 def _process(tick: DigestTick, delivery: Delivery, settings: Settings) -> None:

@@ -6,12 +6,14 @@ retried in place with backoff on 5xx and timeouts; a 4xx is the receiver's refus
 retried; a webhook failing ``WEBHOOK_DISABLE_AFTER`` deliveries in a row over at least
 ``WEBHOOK_DISABLE_AFTER_S`` is disabled, with the reason kept for the user. A delivery
 still failing after its attempts raises, so Pub/Sub redelivers the event (what was sent
-stays sent) and, past its retry policy, dead-letters it. A user in digest mode, in their
-quiet hours or over their hourly cap gets the event recorded in their digest of the hour
-instead (store.add_to_digest), which notify_digest sends once the hour (and the quiet
-hours) are over (digest.py).
+stays sent) and, past its retry policy, dead-letters it; so does a delivery not started in
+the invocation's time, or an email not tried once the relay failed in it (invocation.py).
+A user in digest mode, in their quiet hours or over their hourly cap gets the event
+recorded in their digest of the hour instead (store.add_to_digest), which notify_digest
+sends once the hour (and the quiet hours) are over (digest.py).
 """
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,14 +26,17 @@ from pydantic import ValidationError
 from common import log
 from common import notify as rules
 from common.adapters import firestore as fs
-from common.adapters.channels import Channels, DeliveryFailed, Refused
+from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown
 from common.entrypoint import Delivery, pubsub_function
 from common.messages import AlertEvent
 from common.settings import Settings
 from common.timekeys import hour_key
 from functions.notify import store
+from functions.notify.invocation import Invocation
 
 logger = log.get_logger(__name__)
+
+TIMEOUT_S = 120  # the function's timeout in terraform (functions.tf; an agreement test checks)
 
 
 @dataclass
@@ -65,9 +70,10 @@ def notify_event(
     delivery that may pass later (failed, busy) is retried with the whole event once the
     rest are done; a user whose stored settings do not validate is logged and skipped."""
     result = Result()
+    run = Invocation.of(channels.clock(), TIMEOUT_S)
     alert_snap = db.collection(fs.ALERTS).document(event.alert_id).get()
     alert = (alert_snap.to_dict() or {}) if alert_snap.exists else {}
-    hour = datetime.fromtimestamp(channels.clock(), UTC).hour
+    hour = datetime.fromtimestamp(run.now, UTC).hour
     messages: list[Message] = []
     for user_id, user in sorted(store.candidates(db, event.ticker).items()):
         try:
@@ -79,7 +85,7 @@ def notify_event(
         messages.extend(Message(event, alert, user_id, user, channel, held) for channel in wanted)
     # Side by side, so a slow or dead receiver holds its own delivery, not everyone's after it.
     with ThreadPoolExecutor(max_workers=max(1, min(settings.notify_concurrency, len(messages)))) as pool:
-        outcomes = list(pool.map(log.carried(lambda m: _outcome(m, settings, db, channels)), messages))
+        outcomes = list(pool.map(log.carried(lambda m: _outcome(m, settings, db, channels, run)), messages))
     for outcome in outcomes:
         result.sent += outcome.sent
         result.skipped += outcome.skipped
@@ -106,31 +112,59 @@ def notify_event(
     return result
 
 
-def _outcome(message: Message, settings: Settings, db: firestore.Client, channels: Channels) -> Result:
+def _outcome(message: Message, settings: Settings, db: firestore.Client, channels: Channels, run: Invocation) -> Result:
     """One delivery's own result: what it sent, skipped, digested or failed."""
     result = Result()
     try:
-        _deliver(message, settings, db, channels, result)
+        _deliver(message, settings, db, channels, run, result)
     except (DeliveryFailed, store.Busy) as exc:
         result.failed.append(f"{message.user_id}/{message.channel}: {exc}")
+    except Exception as exc:  # a Firestore error, a bad document: this delivery fails, the others go on
+        logger.exception("delivery to %s by %s failed", message.user_id, message.channel)
+        result.failed.append(f"{message.user_id}/{message.channel}: {type(exc).__name__}: {exc}")
     return result
 
 
-def _deliver(message: Message, settings: Settings, db: firestore.Client, channels: Channels, result: Result) -> None:
-    user_id, user, channel = message.user_id, message.user, message.channel
-    delivery_id = rules.delivery_id(user_id, message.event, channel)
-    hour = hour_key(channels.clock())
-    entry = rules.payload(message.event, message.alert, settings.app_url)
+def _deliver(  # noqa: PLR0917 - one delivery and the invocation it is part of
+    message: Message, settings: Settings, db: firestore.Client, channels: Channels, run: Invocation, result: Result
+) -> None:
+    run.check_time()
+    delivery_id = rules.delivery_id(message.user_id, message.event, message.channel)
     claim = store.claim(db, delivery_id, channels.clock())
     if claim is None:  # settled before: sent, refused, or already in a digest
         result.skipped += 1
         return
+    try:
+        _settle(message, claim, delivery_id, settings, db, channels, run, result)
+    except (DeliveryFailed, store.Busy):
+        raise
+    except Exception as exc:
+        # unsettled, the claim would hold the delivery "busy" for its whole lease: let the
+        # redelivery try it at once (suppressed: the store may be what failed)
+        with contextlib.suppress(Exception):
+            store.finish(db, claim, "failed", reason=f"{type(exc).__name__}: {exc}"[:300])
+        raise
+
+
+def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
+    message: Message,
+    claim: store.Claim,
+    delivery_id: str,
+    settings: Settings,
+    db: firestore.Client,
+    channels: Channels,
+    run: Invocation,
+    result: Result,
+) -> None:
+    user_id, user, channel = message.user_id, message.user, message.channel
+    hour = hour_key(run.now)
+    entry = rules.payload(message.event, message.alert, settings.app_url)
     if claim.digest_hour or rules.settings_of(user).digest or message.held:
         # claimed like any delivery, so a redelivery in a later hour is not digested twice;
         # held by quiet hours: in the digest of their last hour, sent once they are over. An
         # earlier attempt that chose a digest (and died before settling) decided for good: its
         # entry may be in a digest already, and sending it now as well would deliver it twice.
-        target = rules.last_quiet_hour(user, channels.clock()) if message.held else hour
+        target = rules.last_quiet_hour(user, run.now) if message.held else hour
         claim, target = store.remember_digest(db, claim, target)
         store.add_to_digest(db, user_id, target, delivery_id, channel, entry, channels.clock(), hour)
         store.finish(db, claim, "digested", reason="quiet hours" if message.held else "digest")
@@ -144,6 +178,8 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
         result.digested += 1
         return
     try:
+        if channel == "email":
+            run.check_relay()
         _send(message, delivery_id, settings, channels)
     except Refused as exc:  # settled: the receiver said no, retrying cannot help
         store.finish(db, claim, "refused", reason=str(exc)[:300])
@@ -152,6 +188,8 @@ def _deliver(message: Message, settings: Settings, db: firestore.Client, channel
         logger.warning("%s of %s refused %s: %s", channel, user_id, delivery_id, exc)
         return
     except DeliveryFailed as exc:
+        if isinstance(exc, RelayDown):
+            run.relay_failed()
         store.finish(db, claim, "failed", reason=str(exc)[:300])
         if channel == "webhook":
             _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())
@@ -180,8 +218,8 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
         api_url=settings.api_url,
         app_url=settings.app_url,
     )
-    channels.email(
-        rules.email_message(
+    try:
+        email = rules.email_message(
             message.event,
             message.alert,
             to=str(user["email"]),
@@ -189,7 +227,9 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
             app_url=settings.app_url,
             unsubscribe=unsubscribe,
         )
-    )
+    except ValueError as exc:  # an address no message can carry (a line break): no retry helps
+        raise Refused(f"email: the stored address cannot be written into a message: {exc}", None) from exc
+    channels.email(email)
 
 
 def _webhook_failed(  # noqa: PLR0917 - one failed delivery's whole identity

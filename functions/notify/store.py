@@ -264,6 +264,19 @@ def digests_of(db: firestore.Client, hour: str) -> list[str]:
     return sorted(str((snap.to_dict() or {}).get("user_id")) for snap in query.stream())
 
 
+def open_digest_hours(db: firestore.Client, before: str) -> list[str]:
+    """The hours before ``before`` that still have an open digest, oldest first: left by
+    ticks that never ran (Cloud Scheduler down longer than a tick looks back), or opened by
+    an event replayed after its hour's ticks. Their entries are marked digested, so nothing
+    but a later tick sends them."""
+    query = fs.indexed(
+        db.collection(fs.DIGESTS)
+        .where(filter=FieldFilter("status", "==", "open"))
+        .where(filter=FieldFilter("hour", "<", before))
+    )
+    return sorted({str((snap.to_dict() or {}).get("hour")) for snap in query.stream()})
+
+
 def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str, Any]] | None:
     """Close the user's digest of ``hour`` (later events go to the next hour) and return its
     entries, with those of the digests carried into it: ``{"channel", "body", "hour", "id"}``

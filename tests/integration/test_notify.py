@@ -135,16 +135,30 @@ def test_the_unsubscribe_link_stops_email_without_signing_in(
     after = db().collection(fs.USERS).document("cid").get().to_dict() or {}
     assert after["email_unsubscribed"] and after[notify.RECEIVES] is False  # no channel left: not read for alerts
 
+    # a subscribed user beside: once their copy of an event is in, cid's would be too
+    _user(emulators, "cic", notifications={"email": True})
+
+    def control() -> list[Any]:  # (a copy of an earlier test's open event may reach cic too)
+        return [m for m in mailbox("/mail") if m["to"] == ["cic@example.com"] and "escalated" in m["subject"]]
+
+    def to_cid() -> list[Any]:
+        return [m for m in mailbox("/mail") if m["to"] == ["cid@example.com"]]
+
     _publish(emulators, EVENT.model_copy(update={"level": 2, "status": "escalated"}), times=1)
-    assert _wait(lambda: mailbox("/mail"), 2, timeout=8, settle=0) == [mail]  # nothing more
+    assert len(_wait(control, 1, settle=2.0)) == 1
+    assert to_cid() == [mail]  # nothing more
 
     # The settings page, saved for something else, shows email off and keeps it off ...
     shown = api.call("GET", "/v1/me/notifications", sub="cid").get_json()
     assert shown["settings"]["email"] is False and shown["email_unsubscribed"]
+    empty = {**shown["settings"], "quiet_hours": {"start": 3, "end": 3}}  # covers nothing: asked, not saved
+    refused = api.call("PUT", "/v1/me/notifications", json=empty, sub="cid")
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (422, "empty_quiet_hours")
     quiet = {**shown["settings"], "quiet_hours": {"start": 1, "end": 2}}
     assert api.call("PUT", "/v1/me/notifications", json=quiet, sub="cid").status_code == 200
     _publish(emulators, EVENT.model_copy(update={"level": 3, "status": "escalated"}), times=1)
-    assert _wait(lambda: mailbox("/mail"), 2, timeout=8, settle=0) == [mail]
+    assert len(_wait(control, 2, settle=2.0)) == 2
+    assert to_cid() == [mail]
     # ... until the user turns email back on
     again = {**quiet, "email": True}
     assert api.call("PUT", "/v1/me/notifications", json=again, sub="cid").get_json()["email_unsubscribed"] is False
@@ -204,16 +218,18 @@ def test_reclassified_and_resolved_events_reach_a_user_who_asked_for_them_and_no
     emulators: Stack, mailbox: Callable[[str], Any]
 ) -> None:
     moments = ["open", "escalated", "reclassified", "resolved"]
-    _user(emulators, "dee", notifications={"email": True, "events": moments})
-    _user(emulators, "eve", notifications={"email": True})  # the defaults: open and escalated
-    db().collection(fs.ALERTS).document(EVENT.alert_id).set({"reasons": [], "evidence": [], "peak_score": 2.0})
-    _publish(emulators, EVENT.model_copy(update={"kind": "pump", "event": "reclassified"}), times=2)
-    _publish(emulators, EVENT.model_copy(update={"status": "resolved", "event": "resolved", "score": 0.1}), times=2)
+    # a ticker of its own: copies of earlier tests' NTLA events may still be redelivered
+    event = EVENT.model_copy(update={"ticker": "DEEX", "alert_id": "DEEX-2026010823"})
+    _user(emulators, "dee", watchlist=["DEEX"], notifications={"email": True, "events": moments})
+    _user(emulators, "eve", watchlist=["DEEX"], notifications={"email": True})  # the defaults: open and escalated
+    db().collection(fs.ALERTS).document(event.alert_id).set({"reasons": [], "evidence": [], "peak_score": 2.0})
+    _publish(emulators, event.model_copy(update={"kind": "pump", "event": "reclassified"}), times=2)
+    _publish(emulators, event.model_copy(update={"status": "resolved", "event": "resolved", "score": 0.1}), times=2)
 
     mail = _wait(lambda: mailbox("/mail"), 2)
     assert sorted((m["to"][0], m["subject"].split(" (level")[0]) for m in mail) == [
-        ("dee@example.com", "[Akleao] NTLA organic alert resolved"),
-        ("dee@example.com", "[Akleao] NTLA pump alert reclassified"),
+        ("dee@example.com", "[Akleao] DEEX organic alert resolved"),
+        ("dee@example.com", "[Akleao] DEEX pump alert reclassified"),
     ]
 
 
@@ -286,6 +302,8 @@ def test_a_user_over_the_hourly_cap_gets_the_overflow_in_the_digest_not_silence(
     _tick(emulators, hour, times=1)
     mail = _wait(lambda: mailbox("/mail"), 2)
     assert len(mail) == 2 and "2 alert events" in mail[1]["subject"]
+    # the digest is the cap's overflow, not a message against it: the next event still goes out alone
+    assert (counter.get().to_dict() or {}).get("count") == 1
 
 
 def test_events_in_quiet_hours_wait_in_one_digest_sent_once_the_quiet_hours_are_over(
@@ -352,17 +370,19 @@ def test_the_schedulers_empty_tick_sends_the_digests_of_the_hours_that_are_over_
 
     hour = _one_hour_ahead()
     _user(emulators, "hal", notifications={"email": True, "digest": True})
-    [done, current] = [hour_key(time.time() - 3600), hour]
-    for key in (done, current):
+    # stale: still open from before the hours a tick looks back on (the scheduler was down)
+    [stale, done, current] = [hour_key(time.time() - 6 * 3600), hour_key(time.time() - 3600), hour]
+    for key in (stale, done, current):
         body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{key}"}), {}, "https://app")
         assert store.add_to_digest(db(), "hal", key, f"hal|NTLA-{key}|1|open|email", "email", body, time.time())
     publisher = pubsub_v1.PublisherClient()
     project = emulators.emulators.project if emulators.emulators else ""
     publisher.publish(publisher.topic_path(project, topics.DIGEST_TICKS), b"{}").result(timeout=10)
 
-    [mail] = _wait(lambda: mailbox("/mail"), 1)
+    [old, mail] = _wait(lambda: [m for m in mailbox("/mail") if m["to"] == ["hal@example.com"]], 2)  # oldest first
+    assert f"NTLA-{stale}" in old["text"] and f"NTLA-{done}" not in old["text"]
     assert "1 alert event" in mail["subject"] and f"NTLA-{done}" in mail["text"]
-    assert f"NTLA-{current}" not in mail["text"]  # this hour is not over: still open
+    assert f"NTLA-{current}" not in old["text"] + mail["text"]  # this hour is not over: still open
     assert (db().collection(fs.DIGESTS).document(f"hal|{current}").get().to_dict() or {})["status"] == "open"
 
 
@@ -602,3 +622,86 @@ def test_a_webhook_is_disabled_by_failed_deliveries_over_an_hour_not_by_retries_
         {fs.WEBHOOK_FAILED: ["jo|old|1|open|webhook"], fs.WEBHOOK_FAILING_SINCE: later, "webhook_disabled": False}
     )
     assert not any(failed(20 + i, later + 2 * 86400 + i) for i in range(8))
+
+
+def _recorded(email_error: Exception | None) -> Any:
+    from dataclasses import dataclass, field
+
+    from common.adapters.channels import Channels
+
+    @dataclass(frozen=True)
+    class Recorded(Channels):
+        calls: list[str] = field(default_factory=list)
+
+        def webhook(self, url: str, *args: Any, **kwargs: Any) -> None:
+            self.calls.append(f"webhook {url.rsplit('/', 1)[-1]}")
+
+        def email(self, message: Any) -> None:
+            self.calls.append(f"email {message['To']}")
+            if email_error is not None:
+                raise email_error
+
+    return Recorded(Settings(NOTIFY_CONCURRENCY=1))
+
+
+def _watchers(stack: Stack, tag: str, count: int) -> AlertEvent:
+    for i in range(count):
+        _user(
+            stack,
+            f"{tag}-{i}",
+            watchlist=[tag.upper()],
+            notifications={"email": True, "webhook_url": f"https://hooks.example.com/{tag}-{i}"},
+        )
+    return EVENT.model_copy(update={"ticker": tag.upper(), "alert_id": f"{tag.upper()}-2026010823"})
+
+
+def test_a_relay_that_fails_stops_the_events_emails_and_holds_back_no_webhook(emulators: Stack) -> None:
+    from common.adapters.channels import DeliveryFailed, RelayDown
+    from functions.notify import invocation, main
+
+    tag = f"r{time.time_ns()}"
+    event = _watchers(emulators, tag, 5)
+    channels = _recorded(RelayDown("email: ConnectionRefusedError"))
+    with pytest.raises(DeliveryFailed, match="not tried"):  # redelivered: the emails are tried again then
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+    emails = [c for c in channels.calls if c.startswith("email")]
+    assert len(emails) == invocation.RELAY_DOWN_AFTER  # not a timeout's wait for each of the five
+    assert sorted(c for c in channels.calls if c.startswith("webhook")) == [f"webhook {tag}-{i}" for i in range(5)]
+    records = [
+        db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-{i}", event, "email")).get().to_dict() or {}
+        for i in range(5)
+    ]
+    assert [r["status"] for r in records] == ["failed"] * 5  # none left leased: the redelivery takes them at once
+
+
+def test_deliveries_not_started_in_the_invocations_time_are_left_whole_for_the_redelivery(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from common.adapters.channels import DeliveryFailed
+    from functions.notify import main
+
+    tag = f"t{time.time_ns()}"
+    event = _watchers(emulators, tag, 2)
+    channels = _recorded(None)
+    monkeypatch.setattr(main, "TIMEOUT_S", 0)  # every delivery comes after its start-by time
+    with pytest.raises(DeliveryFailed, match="not started"):
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+    assert channels.calls == []
+    assert not db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-0", event, "email")).get().exists
+    monkeypatch.undo()
+    result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels)  # the redelivery
+    assert len(result.sent) == 4 and len(channels.calls) == 4
+
+
+def test_an_unexpected_error_in_one_delivery_settles_it_as_failed_and_the_others_go_out(emulators: Stack) -> None:
+    from common.adapters.channels import DeliveryFailed
+    from functions.notify import main
+
+    tag = f"u{time.time_ns()}"
+    event = _watchers(emulators, tag, 2)
+    channels = _recorded(KeyError("a bug"))
+    with pytest.raises(DeliveryFailed, match="KeyError"):
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+    assert sorted(c for c in channels.calls if c.startswith("webhook")) == [f"webhook {tag}-0", f"webhook {tag}-1"]
+    record = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-0", event, "email")).get()
+    assert (record.to_dict() or {})["status"] == "failed"  # not leased "sending" until the lease runs out

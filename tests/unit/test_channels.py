@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from common import notify
-from common.adapters.channels import Channels, DeliveryFailed, Refused, is_public
+from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown, is_public
 from common.adapters.channels import _hidden as channels_hidden
 from common.settings import Settings
 
@@ -158,13 +158,14 @@ def test_a_refusal_or_a_redirect_is_not_retried_and_a_dead_receiver_fails(receiv
 
 
 class Relay:
-    """An SMTP relay answering each recipient with the code its local part names."""
+    """An SMTP relay answering each recipient with the code its local part names: "550" or,
+    with an enhanced status code, "554.5.7.1"."""
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         del server, session, options
-        code = address.split("@", 1)[0]
+        code, _, enhanced = address.split("@", 1)[0].partition(".")
         if code.isdigit():
-            return f"{code} refused here"
+            return f"{code} {enhanced} refused here" if enhanced else f"{code} refused here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -208,8 +209,36 @@ def test_an_address_the_relay_refuses_for_good_is_settled_and_a_busy_one_may_pas
         email(_mail("451@example.com"))
     unverified = _mail("ann@example.com")
     unverified.replace_header("From", "unverified@example.com")
-    with pytest.raises(DeliveryFailed):  # the relay refusing our sender refuses every email: not settled
+    with pytest.raises(RelayDown):  # the relay refusing our sender refuses every email: not settled
         email(unverified)
+
+
+@pytest.mark.parametrize(
+    ("local", "final"),
+    [
+        ("550.5.1.1", True),  # no such user
+        ("550.5.2.1", True),  # mailbox disabled
+        ("553", True),  # mailbox name not allowed
+        ("554.5.7.1", False),  # relay access denied: this service may not send through it (yet)
+        ("550.5.7.1", False),  # a policy refusal: every address would get it
+        ("552.5.2.2", False),  # mailbox full: it may empty
+        ("554", False),  # transaction failed, no reason given
+    ],
+)
+def test_only_a_refusal_of_the_mailbox_itself_settles_an_email(relay: int, local: str, final: bool) -> None:
+    email = Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=relay)).email
+    with pytest.raises((Refused, DeliveryFailed)) as refused:
+        email(_mail(f"{local}@example.com"))
+    assert isinstance(refused.value, Refused) is final
+    assert not isinstance(refused.value, RelayDown)  # the relay answered: only this address was refused
+
+
+def test_a_relay_nobody_answers_for_is_down_not_this_address_s_fault() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])  # closed once the probe is: nothing listens there
+    with pytest.raises(RelayDown, match="ConnectionRefusedError"):
+        Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=port)).email(_mail("ann@example.com"))
 
 
 def _self_signed(directory: Path) -> ssl.SSLContext:

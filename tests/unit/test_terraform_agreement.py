@@ -388,6 +388,16 @@ def test_dispatch_holds_a_subreddit_back_while_its_last_fetch_may_run(model: tfm
     assert model.functions["fetch"].timeout_seconds == schedule.FETCH_TIMEOUT_S
 
 
+def test_notify_stops_starting_deliveries_while_its_functions_still_have_time_to_end_them(
+    model: tfmodel.TerraformModel,
+) -> None:
+    from functions.notify import digest
+    from functions.notify import main as notify_main
+
+    assert model.functions["notify"].timeout_seconds == notify_main.TIMEOUT_S
+    assert model.functions["notify_digest"].timeout_seconds == digest.TIMEOUT_S
+
+
 def test_each_scheduler_job_publishes_a_tick_its_function_decodes(model: tfmodel.TerraformModel) -> None:
     """The scrape tick asks for the subreddits due at their pace: a ``{}`` tick would fetch
     every subreddit every minute."""
