@@ -35,18 +35,20 @@ class _ContextFilter(logging.Filter):
         return True
 
 
-def json_handler(stream: TextIO) -> logging.Handler:
-    """A handler writing Cloud Logging's JSON lines, with the context's ids, to ``stream``."""
-    handler = StructuredLogHandler(stream=stream)  # type: ignore[no-untyped-call]
+def json_handler(stream: TextIO, project_id: str | None = None) -> logging.Handler:
+    """A handler writing Cloud Logging's JSON lines, with the context's ids, to ``stream``.
+    With ``project_id``, a request's trace id is written as Cloud Logging links it
+    (``projects/<id>/traces/<trace>``), which nests a function's lines under its request."""
+    handler = StructuredLogHandler(stream=stream, project_id=project_id)  # type: ignore[no-untyped-call]
     handler.addFilter(_ContextFilter())
     return handler
 
 
 @functools.cache
-def configure(level: str = "INFO") -> None:
+def configure(level: str = "INFO", project_id: str | None = None) -> None:
     """Route the root logger to stdout as structured JSON, once per process."""
     root = logging.getLogger()
-    root.handlers[:] = [json_handler(sys.stdout)]
+    root.handlers[:] = [json_handler(sys.stdout, project_id)]
     root.setLevel(level)
     for noisy in ("google", "urllib3", "grpc", "asyncprawcore", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

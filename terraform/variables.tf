@@ -62,7 +62,7 @@ variable "subreddits" {
   # What Settings reads (common/fields.py's Subreddit, comma separated): refused at plan time,
   # not by every tick after the apply (tests/unit/test_terraform_agreement.py holds them equal).
   validation {
-    condition     = can(regex("^[\\s,]*[A-Za-z0-9_]{1,64}(\\s*,[\\s,]*[A-Za-z0-9_]{1,64})*[\\s,]*$", var.subreddits))
+    condition     = can(regex("^[\\s,]*[A-Za-z0-9][A-Za-z0-9_]{0,63}(\\s*,[\\s,]*[A-Za-z0-9][A-Za-z0-9_]{0,63})*[\\s,]*$", var.subreddits))
     error_message = "Subreddit names (letters, digits or _, no r/), comma separated."
   }
 }

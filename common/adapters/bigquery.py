@@ -169,9 +169,10 @@ def stored_row_ids(client: Client, settings: Settings, table: str, items: Sequen
         ]
     )
     sql = history.STORED_ROW_IDS_SQL[table].format(table=table_ref(settings, table))
-    rows = client.query(sql, job_config=job_config, retry=RETRY, timeout=REQUEST_TIMEOUT_S).result(
-        timeout=REQUEST_TIMEOUT_S
-    )
+    # bounded like the inserts: the client's default job retry would rerun a failed job for
+    # up to 40 minutes, long past archive's timeout, while Pub/Sub redelivers the batch
+    job = client.query(sql, job_config=job_config, retry=RETRY, timeout=REQUEST_TIMEOUT_S, job_retry=None)
+    rows = job.result(retry=RETRY, timeout=REQUEST_TIMEOUT_S, job_retry=None)
     return {str(row["row_id"]) for row in rows}
 
 

@@ -14,7 +14,9 @@ retried a bounded number of times, waiting what Reddit asks for (``retry-after``
 ``x-ratelimit-reset`` when the budget is spent) or an exponential backoff, never more than
 ``max_wait`` per wait; then the error is raised as :class:`RedditUnavailable`. asyncprawcore's
 own retry never sees a retryable status, so the two do not multiply. Between successful
-calls asyncprawcore's rate limiter spaces requests by the ``x-ratelimit-*`` headers.
+calls asyncprawcore's rate limiter spaces requests by the ``x-ratelimit-*`` headers; a 429
+given up on never reaches that limiter, so the requestor itself keeps the pause Reddit asked
+for and sends nothing until it is over (each request is :class:`RedditUnavailable` at once).
 
 The same code reads real Reddit when ``oauth_url``/``reddit_url`` are left empty.
 """
@@ -22,6 +24,7 @@ The same code reads real Reddit when ``oauth_url``/``reddit_url`` are left empty
 import asyncio
 import random
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -74,25 +77,33 @@ def retry_wait(policy: RetryPolicy, attempt: int, status: int, headers: Mapping[
     """
     if attempt >= policy.retries:
         return None
-    asked: float | None = None
-    lowered = {k.lower(): v for k, v in headers.items()}
-    try:
-        if "retry-after" in lowered:
-            asked = float(lowered["retry-after"])
-        elif status == 429 and float(lowered.get("x-ratelimit-remaining", "1")) <= 0:
-            asked = float(lowered.get("x-ratelimit-reset", "0"))
-    except ValueError:
-        asked = None
+    asked = asked_wait(status, headers)
     wait = asked if asked is not None else policy.base_delay * 2**attempt * (1 + random.random() / 2)
     return wait if wait <= policy.max_wait else None
 
 
+def asked_wait(status: int, headers: Mapping[str, str]) -> float | None:
+    """The seconds Reddit asked to wait: ``retry-after``, else ``x-ratelimit-reset`` when a
+    429 says the budget is spent; None when it asked nothing (or nothing readable)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    try:
+        if "retry-after" in lowered:
+            return float(lowered["retry-after"])
+        if status == 429 and float(lowered.get("x-ratelimit-remaining", "1")) <= 0:
+            return float(lowered.get("x-ratelimit-reset", "0"))
+    except ValueError:
+        return None
+    return None
+
+
 @dataclass
 class RetryCount:
-    """Retries made, shared by the client and the requestor asyncpraw builds for it (handed
-    over through ``requestor_kwargs``, so nobody reaches into asyncpraw for its requestor)."""
+    """Retries made, and the pause Reddit asked for (``not_before``, monotonic seconds),
+    shared by the client and the requestor asyncpraw builds for it (handed over through
+    ``requestor_kwargs``, so nobody reaches into asyncpraw for its requestor)."""
 
     retried: int = 0
+    not_before: float = 0.0
 
 
 class RetryingRequestor(Requestor):
@@ -104,16 +115,20 @@ class RetryingRequestor(Requestor):
         policy: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         count: RetryCount | None = None,
+        clock: Callable[[], float] = time.monotonic,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.policy = policy
         self._sleep = sleep
+        self._clock = clock
         self.count = count if count is not None else RetryCount()  # for tests and the benchmark
 
     @asynccontextmanager
     async def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         del timeout
+        if (paused := self.count.not_before - self._clock()) > 0:
+            raise RedditUnavailable(f"Reddit asked for a pause: {paused:.0f} s of it left, nothing sent")
         attempt = 0
         while True:
             wait: float | None
@@ -124,6 +139,22 @@ class RetryingRequestor(Requestor):
                     return
                 wait = retry_wait(self.policy, attempt, response.status, response.headers)
                 if wait is None:
+                    asked = asked_wait(response.status, response.headers)
+                    if response.status == 429 and asked is not None:
+                        self.count.not_before = max(self.count.not_before, self._clock() + asked)
+                    logger.warning(
+                        "reddit answered %s, giving up",
+                        response.status,
+                        extra={
+                            "json_fields": {
+                                "status": response.status,
+                                "attempt": attempt + 1,
+                                "url": str(response.url),
+                                "gave_up": True,
+                                "asked_wait_s": asked,
+                            }
+                        },
+                    )
                     error = praw_errors.TooManyRequests if response.status == 429 else praw_errors.ServerError
                     raise error(response)
                 logger.warning(

@@ -7,12 +7,14 @@ Each fetch names the detection config version in force (one read per tick that s
 mentions are counted and decided with it, so downstream reads the config only when a
 version is new to it, and a change applies from the next tick.
 
-``runs/{run_id}`` records the fan-out, so a redelivered tick does not fan out twice. A copy
-finding the run still ``dispatching`` waits (raises, and Pub/Sub redelivers it) while the
-other copy may be alive, since two live fan-outs would fetch every subreddit twice; once
-that copy's time is up it died midway, and this one fans out again, which fetch tolerates
-(a scheduler tick finding nothing due then leaves the run as it is: the dead copy recorded
-none of its subreddits as sent, so the next tick sends them).
+``runs/{run_id}`` records the fan-out, so a redelivered tick does not fan out twice (a
+scheduler tick creates it in the transaction that claims its subreddits: schedule.py). A
+copy finding the run still ``dispatching`` waits (raises, and Pub/Sub redelivers it) while
+the other copy may be alive, since two live fan-outs would fetch every subreddit twice;
+once that copy's lease is up it died midway, and this one sends the run's subreddits again,
+which fetch tolerates. Cloud Run does not stop a handler past its timeout, so a copy
+publishes only within its timeout and for at most ``PUBLISH_BUDGET_S``: past ``LEASE_S`` it
+has sent all it ever will.
 """
 
 import time
@@ -29,12 +31,14 @@ from common.dispatching import plan_fetches, run_id_for
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ScrapeTick
 from common.settings import Settings
-from functions.dispatch.schedule import due_now, record_dispatched
+from functions.dispatch.schedule import claim_due, record_dispatched
 from functions.dispatch.silence import check_silence
 
 logger = log.get_logger(__name__)
 
-LEASE_S = 60.0  # the function's timeout (terraform/functions.tf): a copy dispatching longer is dead
+TIMEOUT_S = 60.0  # the function's timeout (terraform/functions.tf; an agreement test checks)
+PUBLISH_BUDGET_S = 20.0  # how long a copy waits on its publishes
+LEASE_S = TIMEOUT_S + PUBLISH_BUDGET_S + 10.0  # a copy dispatching longer has published all it will
 
 
 class StillDispatching(RuntimeError):
@@ -42,7 +46,14 @@ class StillDispatching(RuntimeError):
 
 
 def fan_out(
-    tick: ScrapeTick, delivery: Delivery, settings: Settings, db: firestore.Client, publisher: Publisher, *, now: float
+    tick: ScrapeTick,
+    delivery: Delivery,
+    settings: Settings,
+    db: firestore.Client,
+    publisher: Publisher,
+    *,
+    now: float,
+    started: float | None = None,
 ) -> int:
     """Publish the run's fetches unless this run already did; returns how many were sent.
 
@@ -52,13 +63,20 @@ def fan_out(
     Nor does it send silence checks: the time up to which every subreddit has been read
     moves only when a run saves its cursor, and only a tick that sends starts one. The
     checks wait for the next tick that sends (at most ``FETCH_MAX_INTERVAL_S``), those a
-    new config version or a late alert makes due too: delayed, never lost."""
+    new config version or a late alert makes due too: delayed, never lost.
+
+    ``started``: ``time.monotonic()`` when the handler began, which bounds when it may still
+    publish (None: no bound, for callers that are not a function's handler)."""
     run_id = run_id_for(tick, delivery.message_id)
     subreddits = [f.subreddit for f in plan_fetches(run_id, tick.subreddits or settings.subreddits)]
+    created = False
     if tick.due_only:
-        subreddits = due_now(db, subreddits, settings, now=now)
+        run = db.collection(fs.RUNS).document(run_id)
+        claimed = claim_due(db, subreddits, settings, run, lambda due: _run_record(due, now), now=now)
+        if claimed is not None:  # else a copy of this tick made the run: _send finds what it named
+            subreddits, created = claimed, True
     if subreddits:
-        sent = _send(run_id, subreddits, db, publisher, now=now)
+        sent = _send(run_id, subreddits, db, publisher, now=now, created=created, started=started)
         if sent is None:
             return 0
         subreddits, version = sent
@@ -80,19 +98,30 @@ def _version_in_force(db: firestore.Client) -> int | None:
     return version
 
 
-def _send(
-    run_id: str, subreddits: list[str], db: firestore.Client, publisher: Publisher, *, now: float
-) -> tuple[list[str], int | None] | None:
-    """Record the run, publish its fetches and mark it dispatched; returns the subreddits sent
-    and the config version they name, or None when a copy of the tick sent them already."""
-    run = db.collection(fs.RUNS).document(run_id)
-    record = {
+def _run_record(subreddits: list[str], now: float) -> dict[str, object]:
+    return {
         "state": "dispatching",
         "subreddits": subreddits,
         "dispatching_at": now,
         "expires_at": datetime.fromtimestamp(now, UTC) + fs.REDELIVERY_TTL,  # not one per tick for ever
     }
-    if not fs.create_if_absent(run, record):
+
+
+def _send(
+    run_id: str,
+    subreddits: list[str],
+    db: firestore.Client,
+    publisher: Publisher,
+    *,
+    now: float,
+    created: bool = False,
+    started: float | None = None,
+) -> tuple[list[str], int | None] | None:
+    """Record the run (unless ``created``: its claim did), publish its fetches and mark it
+    dispatched; returns the subreddits sent and the config version they name, or None when a
+    copy of the tick sent them already."""
+    run = db.collection(fs.RUNS).document(run_id)
+    if not created and not fs.create_if_absent(run, _run_record(subreddits, now)):
         snapshot = run.get()
         doc = snapshot.to_dict() or {}
         if doc.get("state") == "dispatched":
@@ -110,17 +139,24 @@ def _send(
             subreddits = [str(s) for s in recorded]
     version = _version_in_force(db)
     plan = plan_fetches(run_id, subreddits, version)
-    publisher.publish_all(Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan)
+    if started is not None and time.monotonic() - started > TIMEOUT_S:
+        # past its timeout: a copy may take over at any moment, so this one sends nothing
+        raise StillDispatching(f"run {run_id}: {TIMEOUT_S:.0f} s spent before publishing")
+    publisher.publish_all(
+        (Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan), timeout=PUBLISH_BUDGET_S
+    )
     run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
-    try:  # lost, it costs each subreddit one fetch sooner than due on the next tick
-        record_dispatched(db, subreddits, run_id, now=now)
-    except Exception as exc:
-        logger.warning("fetch schedule not recorded: %s", exc, extra={"json_fields": {"run_id": run_id}})
+    if not created:
+        try:  # lost, it costs each subreddit one fetch sooner than due on the next tick
+            record_dispatched(db, subreddits, run_id, now=now)
+        except Exception as exc:
+            logger.warning("fetch schedule not recorded: %s", exc, extra={"json_fields": {"run_id": run_id}})
     return [f.subreddit for f in plan], version
 
 
 def _process(tick: ScrapeTick, delivery: Delivery, settings: Settings) -> None:
-    fan_out(tick, delivery, settings, fs.get_client(settings.project_id), publisher_for(settings), now=time.time())
+    db, publisher = fs.get_client(settings.project_id), publisher_for(settings)
+    fan_out(tick, delivery, settings, db, publisher, now=time.time(), started=time.monotonic())
 
 
 dispatch = pubsub_function("dispatch", ScrapeTick, _process)

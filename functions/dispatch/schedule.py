@@ -5,13 +5,17 @@ the runs that saved it) and from when and in which run dispatch last sent it
 showed once the run sent had saved it: the scheduler ticks every minute, and most ticks
 need no cursor read).
 
-The record is written after the fetches are published: a tick that fails in between sends
-them again next time, which fetch tolerates, rather than holding a subreddit back unread.
+The tick claims what it sends before publishing, in one transaction with the creation of
+its run's record (:func:`claim_due`): two ticks handled at once (a backlog flushing after
+an outage, a slow tick beside the next) cannot both find a subreddit due and fetch it
+twice. A tick that dies after its claim is redelivered as the same run, which finds its
+record and sends what it claimed (functions/dispatch/main.py).
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from common import log
@@ -49,14 +53,57 @@ def _map(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def due_now(db: firestore.Client, subreddits: Iterable[str], settings: Settings, *, now: float) -> list[str]:
-    """The subreddits due at ``now``: one read of the record, and a batched read of two fields
-    of the cursors it cannot speak for (the rest of a cursor is fetch's, and large). Most
-    ticks send nothing and read the record alone; a pace read once its run saved is kept in
-    the record (``paced``), one write on the tick that learns it, unless that tick sends the
-    subreddit again."""
+def claim_due(
+    db: firestore.Client,
+    subreddits: Iterable[str],
+    settings: Settings,
+    run: firestore.DocumentReference,
+    run_record: Callable[[list[str]], dict[str, Any]],
+    *,
+    now: float,
+) -> list[str] | None:
+    """The subreddits due at ``now``, recorded as sent by ``run`` in the same transaction
+    that creates the run's record (``run_record`` of them), so no other tick finds them due;
+    nothing is recorded when none is. None when a copy of this tick claimed before (the
+    record names the run; its run's record says what it claimed)."""
     names = list(subreddits)
-    record = fs.doc_of(_record(db).get()) or {}
+    record_ref = _record(db)
+
+    @firestore.transactional
+    def claim(transaction: firestore.Transaction) -> list[str] | None:
+        record = fs.doc_of(record_ref.get(transaction=transaction)) or {}
+        if run.id in _map(record, RUN_IDS).values():
+            return None
+        sent, learnt = _due(db, names, record, settings, now=now)
+        update: dict[str, Any] = {}
+        if keep := _unsent(learnt, sent):
+            update[PACED] = keep
+        if sent:
+            keys = [fs.cursor_id(s) for s in sent]
+            update |= {DISPATCHED_AT: dict.fromkeys(keys, now), RUN_IDS: dict.fromkeys(keys, run.id)}
+            transaction.create(run, run_record(sent))
+        if update:
+            transaction.set(record_ref, update, merge=True)
+        return sent
+
+    try:
+        return claim(db.transaction())  # type: ignore[no-any-return]
+    except gexc.AlreadyExists:  # a copy of this tick made the run in between
+        return None
+
+
+def _unsent(learnt: Mapping[str, Any], sent: Iterable[str]) -> dict[str, Any]:
+    """What a subreddit sent now learnt is its last run's: the next read is of the new one's."""
+    sent_now = {fs.cursor_id(s) for s in sent}
+    return {k: v for k, v in learnt.items() if k not in sent_now}
+
+
+def _due(
+    db: firestore.Client, names: list[str], record: Mapping[str, Any], settings: Settings, *, now: float
+) -> tuple[list[str], dict[str, Any]]:
+    """The subreddits due by ``record`` (the schedule's), and the paces learnt on the way: a
+    batched read of two fields of the cursors the record cannot speak for (the rest of a
+    cursor is fetch's, and large; read outside any transaction, since only fetch writes it)."""
     sent_at, sent_run, paced = _map(record, DISPATCHED_AT), _map(record, RUN_IDS), _map(record, PACED)
     states: dict[str, FetchState] = {}
     unknown: dict[str, tuple[float, str]] = {}
@@ -84,16 +131,7 @@ def due_now(db: firestore.Client, subreddits: Iterable[str], settings: Settings,
             )
             if (final := learned(run, states[key])) is not None:
                 learnt[key] = final
-    sent = due(names, cadence(settings), states, now=now)
-    # what a subreddit sent now learnt is its last run's: the next read is of the new one's
-    sent_now = {fs.cursor_id(s) for s in sent}
-    keep = {k: v for k, v in learnt.items() if k not in sent_now}
-    if keep:
-        try:  # lost, the next tick reads those cursors again
-            _record(db).set({PACED: keep}, merge=True)
-        except Exception as exc:
-            logger.warning("fetch paces not kept: %s", exc)
-    return sent
+    return due(names, cadence(settings), states, now=now), learnt
 
 
 def record_dispatched(db: firestore.Client, subreddits: Iterable[str], run_id: str, *, now: float) -> None:

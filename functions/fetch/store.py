@@ -183,7 +183,7 @@ def save_items(db: firestore.Client, new: Sequence[RedditItem], seen_again: Sequ
             commit(chunk)
     else:
         with ThreadPoolExecutor(PARALLEL_COMMITS) as pool:
-            list(pool.map(commit, chunks))
+            list(pool.map(log.carried(commit), chunks))  # its lines keep the run's ids
     skipped = {i for key in full for i in by_bucket[key]}
     return sum(1 for item in new if item.id not in skipped)
 

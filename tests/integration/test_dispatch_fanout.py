@@ -5,6 +5,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import google.cloud.pubsub_v1 as pubsub_v1
 from google.cloud import firestore
@@ -40,8 +41,14 @@ def test_a_duplicated_tick_does_not_double_the_fan_out(emulators: Stack, observe
     tick = f'{{"run_id": "{run_id}", "subreddits": ["stocks", "options"]}}'.encode()
     publish(emulators, topics.SCRAPE_TICKS, tick)
     first = fetches.pull(expected=2, timeout=30)
+    log = FunctionLog.from_end(emulators.log_dir / "dispatch.log")
     publish(emulators, topics.SCRAPE_TICKS, tick)  # same run delivered again
-    later = fetches.pull(expected=1, timeout=4)
+    deadline, ignored = time.monotonic() + 30, list[dict[str, object]]()
+    while not ignored and time.monotonic() < deadline:  # handled, not merely slow
+        ignored = [e for e in log.entries() if e.get("run_id") == run_id and "already dispatched" in str(e["message"])]
+        time.sleep(0.2)
+    assert ignored, "dispatch never handled the duplicate tick"
+    later = fetches.pull(expected=1, timeout=2)
     assert sorted(m.json()["subreddit"] for m in first) == ["options", "stocks"]
     assert later == []
     # the run's record outlives Pub/Sub's 7-day retention of the tick, then its TTL ends it
@@ -185,8 +192,14 @@ def test_the_scheduler_tick_fetches_each_subreddit_when_its_pace_makes_it_due_an
     assert before <= recorded[busy] == recorded[new] <= time.time()
     [run_id] = {m.json()["run_id"] for m in sent_now}
     assert record.get("run_ids") == {busy: run_id, new: run_id, quiet: "tick-0", held: "tick-1"}
-    publish(emulators, topics.SCRAPE_TICKS, tick)
-    assert fetches.pull(expected=1, timeout=5) == []
+    log = FunctionLog.from_end(emulators.log_dir / "dispatch.log")
+    again = publish(emulators, topics.SCRAPE_TICKS, tick)
+    deadline, handled = time.monotonic() + 30, list[dict[str, object]]()
+    while not handled and time.monotonic() < deadline:  # handled, not merely slow
+        handled = [e for e in log.entries() if e.get("message_id") == again and "dispatched" in str(e["message"])]
+        time.sleep(0.2)
+    assert [e["message"] for e in handled] == ["dispatched 0 subreddit fetches"]
+    assert fetches.pull(expected=1, timeout=2) == []
     # once its run has saved the cursor, the busy one is due again after its minute
     deadline = time.monotonic() + 30
     while run_id not in (db.collection("cursors").document(busy).get().to_dict() or {}).get("runs", []):
@@ -249,3 +262,46 @@ def test_a_scheduler_tick_with_nothing_due_records_no_run_and_reads_no_cursor_wh
     assert ops is not None, "dispatch logged no operation count"
     assert ops["ops_writes"] == 1  # the pace it learnt, and nothing else
     assert ops["ops_reads"] == 2  # the record and the one cursor it could not speak for: no silence to look for
+
+
+def test_scheduler_ticks_handled_at_once_fetch_each_due_subreddit_once(emulators: Stack) -> None:
+    """A backlog of ticks flushing together after an outage: each finds the same subreddits
+    due, and only the one that claims them first sends them."""
+    import threading
+
+    from common.entrypoint import Delivery
+    from common.messages import ScrapeTick
+    from common.settings import Settings
+    from functions.dispatch.main import fan_out
+
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    names = [f"akleaorace{i}" for i in range(3)]  # never sent: due at once
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    class Recording:
+        def publish_all(self, outgoing: Any, timeout: float = 60.0) -> list[str]:
+            with lock:
+                sent.extend(o.message.subreddit for o in outgoing)
+            return []
+
+    start = threading.Barrier(6)
+
+    def tick(i: int) -> None:
+        start.wait()
+        fan_out(
+            ScrapeTick(run_id=f"race-{uuid.uuid4().hex[:6]}-{i}", due_only=True, subreddits=tuple(names)),
+            Delivery(f"race-{i}"),
+            Settings(),
+            db,
+            Recording(),  # type: ignore[arg-type]
+            now=time.time(),
+        )
+
+    threads = [threading.Thread(target=tick, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(sent) == names

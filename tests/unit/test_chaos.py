@@ -110,7 +110,7 @@ class RunSnapshot:
 
 
 class Publisher:
-    def publish_all(self, outgoing: Any) -> list[str]:
+    def publish_all(self, outgoing: Any, timeout: float = 60.0) -> list[str]:
         return [str(n) for n, _ in enumerate(outgoing)]
 
 

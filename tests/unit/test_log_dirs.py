@@ -47,3 +47,18 @@ def test_work_on_pool_threads_logs_with_the_message_it_belongs_to() -> None:
     carried = [x for x in lines if x["message"].startswith("user")]
     assert len(carried) == 4 and all(x["function"] == "notify" and x["message_id"] == "m-1" for x in carried)
     assert all("message_id" not in x for x in lines if x["message"].startswith("bare"))
+
+
+def test_a_requests_trace_is_written_as_cloud_logging_links_it() -> None:
+    """A bare trace id nests nothing: Cloud Logging groups a request's lines by the full name."""
+    import flask
+
+    out = io.StringIO()
+    logger = logging.getLogger("akleao.test.trace")
+    logger.propagate = False
+    logger.addHandler(log.json_handler(out, "akleao-prod"))
+    app = flask.Flask("trace")
+    with app.test_request_context(headers={"X-Cloud-Trace-Context": "0123456789abcdef0123456789abcdef/1;o=1"}):
+        logger.warning("inside a request")
+    line = json.loads(out.getvalue())
+    assert line["logging.googleapis.com/trace"] == "projects/akleao-prod/traces/0123456789abcdef0123456789abcdef"

@@ -228,6 +228,12 @@ def test_a_tick_whose_run_id_cannot_name_its_run_document_is_malformed(run_id: s
         decode_data(ScrapeTick, json.dumps({"run_id": run_id}).encode())
 
 
+@pytest.mark.parametrize("subreddit", ["__x__", "_x", "a/b", "r/stocks", ""])
+def test_a_fetch_whose_subreddit_cannot_name_its_cursor_document_is_malformed(subreddit: str) -> None:
+    with pytest.raises(MalformedMessage, match="subreddit"):
+        decode_data(ScrapeTick, json.dumps({"subreddits": [subreddit]}).encode())
+
+
 def test_a_silence_check_is_a_mention_batch_without_mentions_and_only_that() -> None:
     check = decode_data(MentionBatch, json.dumps({"ticker": "GME", "silence_check": 1_700_000_000.0}).encode())
     assert check.mentions == () and check.silence_check == 1_700_000_000.0

@@ -213,6 +213,46 @@ def test_a_429_is_retried_after_the_wait_reddit_asks_for() -> None:
     assert waits == [7.0]
 
 
+def test_a_429_given_up_on_pauses_every_request_for_the_time_reddit_asked() -> None:
+    """Given up on (asking longer than a wait may be), the 429 never reaches asyncprawcore's
+    rate limiter: the requestor keeps the pause, and sends nothing until it is over."""
+    now = [1000.0]
+    replay = Replay()
+    load_corpus(replay, str(SMALL), "start")
+    replay.faults.append(Fault("/r/stocks/new", status=429, headers={"retry-after": "120"}, times=1))
+    with serve_in_thread(replay) as (url, _):
+
+        async def read(subreddit: str, reddit: asyncpraw.Reddit) -> list[str]:
+            sub = await reddit.subreddit(subreddit)
+            return [s.id async for s in sub.new(limit=10)]
+
+        async def scenario() -> tuple[type[Exception], type[Exception], list[str], int, int]:
+            reddit = asyncpraw.Reddit(
+                client_id="i", client_secret="s", user_agent="akleao-tests/0.1", oauth_url=url, reddit_url=url,
+                requestor_class=RetryingRequestor,
+                requestor_kwargs={"policy": RetryPolicy(retries=3, max_wait=60), "clock": lambda: now[0]},
+            )  # fmt: skip
+            try:
+                errors: list[type[Exception]] = []
+                counts: list[int] = []
+                for _ in range(2):
+                    try:
+                        await read("stocks", reddit)
+                    except Exception as exc:
+                        errors.append(type(exc))
+                    counts.append(replay.stats["reddit_requests"])
+                assert counts[1] == counts[0]  # the second read sent nothing
+                now[0] += 121  # the pause is over
+                return errors[0], errors[1], await read("stocks", reddit), counts[1], replay.stats["reddit_requests"]
+            finally:
+                await reddit.close()
+
+        first, second, ids, sent, after = asyncio.run(scenario())
+    assert first is not RedditUnavailable  # the 429 itself, as asyncpraw raises it
+    assert second is RedditUnavailable  # the next request, sent nowhere
+    assert ids == ["stk1"] and after > sent
+
+
 def test_server_errors_beyond_the_retry_budget_become_reddit_unavailable(
     server: tuple[str, Replay], client: RedditClient
 ) -> None:

@@ -388,6 +388,13 @@ def test_dispatch_holds_a_subreddit_back_while_its_last_fetch_may_run(model: tfm
     assert model.functions["fetch"].timeout_seconds == schedule.FETCH_TIMEOUT_S
 
 
+def test_dispatch_publishes_only_within_its_functions_timeout(model: tfmodel.TerraformModel) -> None:
+    from functions.dispatch import main as dispatch_main
+
+    assert model.functions["dispatch"].timeout_seconds == dispatch_main.TIMEOUT_S
+    assert dispatch_main.LEASE_S > dispatch_main.TIMEOUT_S + dispatch_main.PUBLISH_BUDGET_S
+
+
 def test_notify_stops_starting_deliveries_while_its_functions_still_have_time_to_end_them(
     model: tfmodel.TerraformModel,
 ) -> None:
@@ -426,7 +433,7 @@ def _validation_regex(model: tfmodel.TerraformModel, variable: str) -> re.Patter
 
 SUBREDDIT_LISTS = [
     "wallstreetbets", "stocks, options", " stocks ", "stocks,", ",stocks", "stocks,,options", "a", "x" * 64,
-    "x" * 65, "r/stocks", "two words", "stocks;options", "", " , ",
+    "x" * 65, "r/stocks", "two words", "stocks;options", "", " , ", "__x__", "stocks,_x", "a_b",
 ]  # fmt: skip
 
 
