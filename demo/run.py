@@ -44,6 +44,7 @@ from demo.display import AlertRow, Display, data_time
 from demo.logs import AggregateBatches, DetectDecisions, FetchReports, FunctionLog
 from demo.observe import Observers
 from emulators.processes import free_port, open_local
+from emulators.reddit.corpus import fits_in_memory, manifest_items
 from emulators.stack import DEMO_ACCOUNTS, ROOT, Stack, signed_in_token, web_app_lines
 
 DEFAULT_CORPUS = ROOT / "data" / "replay" / "default"
@@ -118,6 +119,23 @@ class Options:
     detection_config: dict[str, Any] | None = None  # thresholds to set through the API first
     web_app: bool = False  # the web app (frontend/) issues the api's tokens; else the development key
     web_app_dir: Path = DEMO_WEB_APP
+
+
+def available_memory() -> int | None:
+    """Bytes the kernel says can be given out now (Linux's MemAvailable); None elsewhere."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def corpus_too_big(corpus: Path) -> str | None:
+    """Why ``corpus`` cannot be replayed on this machine, said before minutes of start-up."""
+    items, free = manifest_items(corpus), available_memory()
+    return fits_in_memory(items, free) if items is not None and free is not None else None
 
 
 def tick_times(start: float, end: float, step_s: float) -> list[float]:
@@ -500,6 +518,9 @@ class Demo:
 
     def run(self) -> int:
         began = time.monotonic()
+        if not self.options.live and (too_big := corpus_too_big(self.options.corpus)):
+            print(f"error: {too_big}", file=sys.stderr)
+            return 2
         self.labels = lbl.load(self.options.corpus) if not self.options.live else []
         with Display(total_s=1.0) as display:
             self.display = display

@@ -27,6 +27,7 @@ from types import FrameType
 
 from emulators import bq_provision, jars, provision
 from emulators.processes import Service, free_port, open_local
+from emulators.reddit.corpus import LOAD_ITEMS_PER_S, manifest_items
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".stack"
@@ -475,7 +476,9 @@ class Stack:
             ready_path="/_replay/health",
             cwd=ROOT,
         )
-        service.start(ready_timeout=30)
+        # it answers once its corpus is loaded: an imported month takes longer than the bundled one
+        items = manifest_items(self.reddit_corpus) if self.reddit_corpus is not None else None
+        service.start(ready_timeout=30 + (items or 0) / LOAD_ITEMS_PER_S)
         self.extra_env = {
             **self.extra_env,
             "REDDIT_OAUTH_URL": service.url,

@@ -140,8 +140,10 @@ class Replay:
         batches: dict[str, list[Mention]] = {}
         newest = max(i.created_utc for i in items)
         named: dict[str, frozenset[str]] = {}
-        for subreddit in {i.subreddit.lower() for i in items}:
-            mine = [i for i in items if i.subreddit.lower() == subreddit]
+        by_subreddit: dict[str, list[RedditItem]] = {}
+        for item in items:  # grouped once: an hour of an unfiltered month spans thousands of subreddits
+            by_subreddit.setdefault(item.subreddit.lower(), []).append(item)
+        for subreddit, mine in by_subreddit.items():
             community = self.communities.get(subreddit, extraction.Community()).since(newest)  # what a cursor keeps
             community.add(extraction.community_counts((item_text(i), i.created_utc, i.author) for i in mine))
             self.communities[subreddit] = community

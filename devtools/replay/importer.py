@@ -6,11 +6,15 @@ Inputs: Pushshift / Arctic Shift NDJSON of submissions and comments (``.ndjson``
 :mod:`devtools.replay.sources`. Any order, any mix, duplicates allowed: every row is staged
 on disk (:mod:`devtools.replay.stage`, so memory stays flat however large the month), then
 written out sorted by time. Of two copies of an item the one retrieved last gives the
-numbers, but a body, title or author it lost to moderation or deletion is kept from the
-other (a re-scrape must not erase the text a month's dump kept), and so is a field its own
-source lacked; equal retrieval times are settled by content, never by file order.
+numbers and the author, but the text (body, title) is the first retrieval's, as live
+reading first saw it (an edit made later must not count at the item's own time), an author
+lost to deletion is kept from the other copy, and so is a field its own source lacked;
+equal retrieval times are settled by content, never by file order, and copies whose text
+differs with no retrieval time to tell them apart are counted in the report.
 
-A row without its subreddit takes it from its own thread link; else a post takes its files'
+A row is a comment when its id says so (``t1_``) or, without a title, it names its thread
+(``link_id``, or a ``t3_`` parent); every other row is a post. A subreddit column may say
+``r/stocks``. A row without its subreddit takes it from its own thread link; else a post takes its files'
 one subreddit (when they agree on one), and a comment its post's, else its files'. The manifest carries a fidelity
 report: how many rows were read and skipped (and why), how many duplicates were dropped,
 which fields no copy's source gave and what was assumed instead (an account age nobody
@@ -22,6 +26,7 @@ import argparse
 import contextlib
 import gzip
 import json
+import re
 import sys
 import tempfile
 from collections import Counter
@@ -32,7 +37,17 @@ from typing import Any
 
 from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN
 from devtools.replay import sources
-from devtools.replay.stage import ABSENT, AUTHOR_AGE, AUTHOR_GONE, COMMENTS, NAMED, POSTS, UNKNOWN, Stage
+from devtools.replay.stage import (
+    ABSENT,
+    AUTHOR_AGE,
+    AUTHOR_GONE,
+    COMMENTS,
+    NAMED,
+    POSTS,
+    TEXT_CONFLICT,
+    UNKNOWN,
+    Stage,
+)
 
 # An account whose age the source never gave is taken as created this long before the
 # corpus's first item: far older than a new-account window (30 days by default) at every
@@ -42,11 +57,14 @@ ASSUMED_ACCOUNT_AGE_DAYS = 365
 # The fields of the replay format a row's source may lack, per kind, counted missing when it
 # does (a comment has no url or comment count).
 SOURCE_FIELDS = {
-    "post": ("author_created_utc", "num_comments", "score", "permalink", "url", "stickied"),
-    "comment": ("author_created_utc", "score", "permalink"),
+    "post": ("title", "author_created_utc", "num_comments", "score", "permalink", "url", "stickied"),
+    "comment": ("body", "author_created_utc", "score", "permalink"),
 }
 NUMBERS = ("score", "num_comments")  # a spreadsheet's "nan" is as missing as an empty cell
 GONE = ("[removed]", "[deleted]")  # what Reddit leaves of a body or author moderation or its owner took
+# Its other spellings ("[deleted by user]", "[ Removed by Reddit ]", "[removed by moderator]"),
+# read as the one GONE names by its first word.
+MARKER = re.compile(r"^\s*\[\s*(removed|deleted)\b[^\]]*\]\s*$", re.IGNORECASE)
 # A post's flair is tracked as absent (so a copy without the column cannot erase it) but not
 # reported: most posts have none.
 NOT_REPORTED = ("flair",)
@@ -59,13 +77,14 @@ class Report:
 
     rows_read: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)  # how each row's kind was told
     spellings: dict[str, Counter[str]] = field(default_factory=dict)  # by lower case: how often each
 
     def spelling(self, name: str) -> str:
-        """The subreddit's spelling most rows use (ties: the first in sort order), whatever
-        order the inputs come in."""
-        seen = self.spellings[name.lower()]
-        return min(seen, key=lambda spelling: (-seen[spelling], spelling))
+        """The subreddit's spelling most rows kept use (ties: the first in sort order), whatever
+        order the inputs come in; one no kept row named (a file's, skipped) as given."""
+        seen = self.spellings.get(name.lower())
+        return min(seen, key=lambda spelling: (-seen[spelling], spelling)) if seen else name
 
 
 class NothingImported(ValueError):
@@ -76,9 +95,14 @@ def _fullname(raw: str, prefix: str) -> str:
     return raw if raw.startswith(("t1_", "t3_")) else f"{prefix}{raw}"
 
 
+def _filled(row: dict[str, Any], name: str) -> str:
+    return str(row.get(name) or "").strip()
+
+
 def _placed(row: dict[str, Any], report: Report) -> tuple[str, float, bool, str] | None:
     """The row's id, time, whether it is a comment and its post's id; None if it cannot be
-    placed (counted in ``report.skipped``)."""
+    placed (counted in ``report.skipped``). A CSV row has every column, so a kind is read
+    from what is filled in, not from which keys exist."""
     raw_id = sources.raw_id(row)
     created = sources.epoch(row.get("created_utc") or row.get("created"))
     if not raw_id or created is None:
@@ -87,16 +111,28 @@ def _placed(row: dict[str, Any], report: Report) -> tuple[str, float, bool, str]
     if not REDDIT_BEGAN <= created < DATA_TIME_LIMIT:
         report.skipped["time not in Reddit's years (milliseconds?)"] += 1
         return None
-    # a row with a thread column (even empty) and no title is a comment; one with neither is a post
-    threaded = "link_id" in row or "parent_id" in row
-    is_comment = raw_id.startswith("t1_") or (
-        not raw_id.startswith("t3_") and "body" in row and "title" not in row and threaded
-    )
-    if is_comment and not str(row.get("link_id") or "").strip():
+    parent = _filled(row, "parent_id")
+    link = _filled(row, "link_id") or (parent if parent.startswith("t3_") else "")
+    if raw_id.startswith(("t1_", "t3_")):
+        is_comment, how = raw_id.startswith("t1_"), "its id's prefix"
+    elif link or parent:
+        is_comment, how = not _filled(row, "title"), "a thread named, and a title or none"
+    elif "title" not in row and ("link_id" in row or "parent_id" in row):
+        is_comment, how = True, "a comment export's columns (no title, a thread column)"
+    else:
+        is_comment, how = False, "no thread named: a post"
+    report.kinds[how] += 1
+    if is_comment and not link:
         report.skipped["comment without link_id (its post unknown)"] += 1
         return None
-    link_id = _fullname(str(row.get("link_id") or "").strip(), "t3_") if is_comment else ""  # a bare id names a post
+    link_id = _fullname(link, "t3_") if is_comment else ""  # a bare id names a post
     return raw_id, created, is_comment, link_id
+
+
+def _text(value: Any) -> str:
+    """A body or title as the corpus keeps it: every spelling of a removal as GONE spells it."""
+    text = str(value or "")
+    return f"[{marker.group(1).lower()}]" if (marker := MARKER.match(text)) else text
 
 
 def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
@@ -112,14 +148,12 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
         for name in SOURCE_FIELDS[kind]
         if (sources.number(row.get(name)) is None if name in NUMBERS else row.get(name) in (None, ""))
     ]
-    column = str(row.get("subreddit") or "").strip()
+    column = sources.subreddit(row)
     link = None if column else sources.thread_link(row, post)
     subreddit = column or (link.group(1) if link else "")
-    if subreddit:
-        report.spellings.setdefault(subreddit.lower(), Counter())[subreddit] += 1
-    else:
+    if not subreddit:
         absent.append("subreddit")
-    author = str(row.get("author") or "").strip() or None
+    author = _text(row.get("author")).strip() or None
     gone = author in GONE
     if author is None:
         absent.append("author")
@@ -152,8 +186,8 @@ def _comment(
         "id": fullname,
         "kind": "comment",
         **common,
-        "body": str(row.get("body") or ""),
-        "permalink": row.get("permalink") or f"/r/{common['subreddit']}/comments/{post}/_/{short}/",
+        "body": _text(row.get("body")),
+        "permalink": sources.path_only(row.get("permalink")) or f"/r/{common['subreddit']}/comments/{post}/_/{short}/",
         "created_utc": created,
         "parent_id": parent or link_id,
         "link_id": link_id,
@@ -169,10 +203,10 @@ def _post(row: dict[str, Any], fullname: str, created: float, common: dict[str, 
         "id": fullname,
         "kind": "post",
         **common,
-        "title": str(row.get("title") or ""),
-        "body": str(row.get("selftext") or row.get("body") or ""),
+        "title": _text(row.get("title")),
+        "body": _text(row.get("selftext") or row.get("body")),
         "url": None if is_self else row.get("url"),
-        "permalink": row.get("permalink")
+        "permalink": sources.path_only(row.get("permalink"))
         or (own.group(0) + "/" if own else f"/r/{common['subreddit']}/comments/{short}/"),
         "flair": row.get("link_flair_text") or row.get("flair") or None,
         "num_comments": int(sources.number(row.get("num_comments")) or 0),
@@ -185,18 +219,33 @@ def _lost(value: Any) -> bool:
     return value in (None, "", *GONE)
 
 
+def _first_text(merged: dict[str, Any], later: dict[str, Any]) -> bool:
+    """Give ``later`` the body and title ``merged`` has (the first seen); whether its own
+    differed from them."""
+    differed = False
+    for name in ("body", "title"):
+        if name in merged and not _lost(merged[name]):
+            differed |= not _lost(later.get(name)) and later.get(name) != merged[name]
+            later[name] = merged[name]
+    return differed
+
+
 def fold(copies: list[tuple[float, str]]) -> dict[str, Any]:
     """Every copy of one item (retrieval time, JSON) as one, whatever order they came in:
     taken oldest retrieval first (equal times by content), each later copy's fields win, but
-    a body, title or author it lost keeps the last one a copy had, and a field its own source
+    the body and title are the first copy's that has them (what was first seen, before any
+    later edit), an author a copy lost keeps the one a copy had, and a field its own source
     did not have (no subreddit, no score or url column) keeps the one a copy gave. The
-    result's ``_absent`` is what no copy gave."""
+    result's ``_absent`` is what no copy gave; ``_text_conflict`` marks copies retrieved at
+    the same time (or at none) whose texts differ, where which came first is unknown."""
     merged: dict[str, Any] = {}
-    for _, row in sorted(copies):
+    conflict = False
+    ordered = sorted(copies)
+    for retrieved, row in ordered:
         later = json.loads(row)
-        for name in ("body", "title", "author"):
-            if name in merged and _lost(later.get(name)) and not _lost(merged[name]):
-                later[name] = merged[name]
+        conflict |= _first_text(merged, later) and retrieved == ordered[0][0]
+        if "author" in merged and _lost(later.get("author")) and not _lost(merged["author"]):
+            later["author"] = merged["author"]
         guessed, known = set(later.get(ABSENT, ())), set(merged.get(ABSENT, ())) if merged else None
         if known is not None:
             for name in sorted(guessed - known):
@@ -210,6 +259,8 @@ def fold(copies: list[tuple[float, str]]) -> dict[str, Any]:
         merged = later
     if merged.get(NAMED) is None:
         merged.pop(NAMED, None)
+    if conflict:
+        merged[TEXT_CONFLICT] = True
     return merged
 
 
@@ -229,16 +280,25 @@ def _stage(
         named: set[str] = set()  # the file's subreddits, by lower case (two are enough to know)
         for row in sources.rows(path, report.skipped):
             report.rows_read += 1
-            item = convert(row, report) if row is not None else None
-            if row is None or item is None:
+            if row is None:
+                continue
+            # filtered before anything else is read of it: a month's dump holds millions of
+            # subreddits (and profiles) nobody asked for
+            if subreddits and (column := sources.subreddit(row)) and column.lower() not in subreddits:
+                report.skipped["other subreddit"] += 1
+                if len(named) < 2:
+                    named.add(column.lower())
+                continue
+            if (item := convert(row, report)) is None:
                 continue
             subreddit = item["subreddit"] if "subreddit" not in item.get(ABSENT, ()) else None
             if subreddit is not None and len(named) < 2:
                 named.add(subreddit.lower())
             if subreddits and subreddit is not None and subreddit.lower() not in subreddits:
                 report.skipped["other subreddit"] += 1
-                stage.elsewhere(item["id"])  # a copy that names none must not be guessed into one wanted
                 continue
+            if subreddit is not None:
+                report.spellings.setdefault(subreddit.lower(), Counter())[subreddit] += 1
             at = item["created_utc"]
             if (since is not None and at < since) or (until is not None and at >= until):
                 report.skipped["outside the period"] += 1
@@ -250,10 +310,33 @@ def _stage(
     return ones
 
 
-def _settle_subreddits(stage: Stage, report: Report, ones: dict[int, str], subreddits: frozenset[str]) -> None:
+def _placed_elsewhere(inputs: list[Path], stage: Stage, subreddits: frozenset[str]) -> None:
+    """Mark the staged items no copy named a subreddit for that a skipped copy placed in a
+    subreddit not kept: a guess must not bring them into one kept. A second reading of the
+    inputs, made only when such items exist, so a filtered month remembers nothing of the
+    rows it skipped."""
+    if not subreddits or not stage.count("unnamed"):
+        return
+    ignored = Report()
+    for path in inputs:
+        for row in sources.rows(path, ignored.skipped):
+            if row is None or (placed := _placed(row, ignored)) is None:
+                continue
+            raw_id, _, is_comment, link_id = placed
+            post = sources.short_id(link_id) if is_comment else sources.short_id(raw_id)
+            link = sources.thread_link(row, post)
+            subreddit = sources.subreddit(row) or (link.group(1) if link else "")
+            if subreddit and subreddit.lower() not in subreddits:
+                stage.elsewhere_if_unnamed(_fullname(raw_id, "t1_" if is_comment else "t3_"))
+
+
+def _settle_subreddits(
+    stage: Stage, report: Report, ones: dict[int, str], subreddits: frozenset[str], inputs: list[Path]
+) -> None:
     """Name what no column or link named: a post from its files (when they agree), a comment
     from its post, else from its files; then one spelling per subreddit; then drop what the
     --subreddit filter does not keep."""
+    _placed_elsewhere(inputs, stage, subreddits)
     report.skipped["other subreddit, or none named"] += stage.drop_elsewhere()
     stage.file_subreddits({file: report.spelling(name) for file, name in ones.items()})
     stage.name_from_files(comments=False)
@@ -272,21 +355,27 @@ def import_dumps(
     since: float | None = None,
     until: float | None = None,
     account_created: float | None = None,
+    work_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Write the corpus for ``inputs`` to ``out``; returns its manifest."""
+    """Write the corpus for ``inputs`` to ``out``; returns its manifest. The stage (as large
+    as the rows kept) goes in ``work_dir``, by default beside ``out``: a system's temporary
+    directory may be memory."""
     report = Report()
+    out.parent.mkdir(parents=True, exist_ok=True)
     with (
-        tempfile.TemporaryDirectory(prefix="akleao-import-") as work,
+        tempfile.TemporaryDirectory(prefix="akleao-import-", dir=work_dir or out.parent) as work,
         contextlib.closing(Stage(Path(work) / "stage.sqlite")) as stage,
     ):
         ones = _stage(inputs, stage, report, subreddits=subreddits, since=since, until=until)
         settled = stage.settle(fold)
-        _settle_subreddits(stage, report, ones, subreddits)
+        _settle_subreddits(stage, report, ones, subreddits, inputs)
         if not stage.count():
             skipped = ", ".join(f"{n} {why}" for why, n in report.skipped.most_common() if n) or "none skipped"
             names = [p.name for p in inputs]
             raise NothingImported(f"no item kept from {names} ({report.rows_read} rows read; {skipped})")
         out.mkdir(parents=True, exist_ok=True)
+        # a generated corpus's labels name scenarios this one does not have
+        (out / "labels.json").unlink(missing_ok=True)
         with gzip.open(out / "items.jsonl.gz", "wt", encoding="utf-8") as f:
             for line in stage.items():
                 f.write(line + "\n")
@@ -320,6 +409,7 @@ def _manifest(
     kept, start, end = stage.count(), *stage.span()
     if named := stage.named():
         assumed["subreddit"] = "; ".join(f"{NAMED_BY[how]}: {named[how]}" for how in NAMED_BY if named[how])
+    assumed["kind"] = "; ".join(f"{how}: {n}" for how, n in sorted(report.kinds.items())) + " (rows)"
     gone = ", ".join(f"'{g}'" for g in GONE)
     return {
         "seed": 0,
@@ -334,6 +424,9 @@ def _manifest(
             "rows_read": report.rows_read,
             "rows_skipped": {k: v for k, v in report.skipped.items() if v},
             "duplicates_dropped": stage.offered - settled,
+            # copies of one item whose texts differ with no retrieval time to order them: the
+            # text kept is one of them, not known to be the first seen
+            "text_conflicts": stage.text_conflicts,
             # of the items kept: what no copy's source gave (subreddit: what nothing named)
             "fields_missing": {k: v for k, v in sorted(stage.absent().items()) if k not in NOT_REPORTED},
             "removed_or_deleted_bodies": stage.count(f"json_extract(row, '$.body') IN ({gone})"),
@@ -378,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subreddit", action="append", default=[], help="keep only these (repeatable)")
     parser.add_argument("--since", type=_day, help="keep items from this UTC day on (YYYY-MM-DD)")
     parser.add_argument("--until", type=_day, help="keep items before this UTC day (YYYY-MM-DD)")
+    parser.add_argument(
+        "--work-dir", type=Path, help="where the stage goes (as large as the rows kept; default: beside OUT)"
+    )
     args = parser.parse_args(argv)
     try:
         manifest = import_dumps(
@@ -386,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             subreddits=frozenset(s.lower() for s in args.subreddit),
             since=args.since,
             until=args.until,
+            work_dir=args.work_dir,
         )
     except NothingImported as exc:
         print(f"error: {exc}", file=sys.stderr)

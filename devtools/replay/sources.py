@@ -2,7 +2,9 @@
 or a CSV export, plain, ``.gz`` or ``.zst``; and what a row's own links and numbers say.
 
 CSV exports name their columns their own way. Header case is ignored ("AUTHOR",
-"Created_UTC"), and the names in :data:`CSV_ALIASES` are read as the field they hold.
+"Created_UTC"), and the names in :data:`CSV_ALIASES` are read as the field they hold. A
+CSV row that does not parse (an unterminated quote, which would swallow the rest of the
+file into one field) is counted with its file and line, not read as data.
 """
 
 import csv
@@ -16,12 +18,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import zstandard
 
-# The Kaggle-style r/wallstreetbets export's comment count; a warehouse export's post of a
-# comment. A column of the field's own name wins over its alias.
-CSV_ALIASES = {"comms_num": "num_comments", "parent_post_id": "link_id"}
+# The Kaggle-style r/wallstreetbets export's comment count; a warehouse export's (or PRAW's)
+# post of a comment; a comment export's text. A column of the field's own name wins over its
+# alias.
+CSV_ALIASES = {
+    "comms_num": "num_comments",
+    "parent_post_id": "link_id",
+    "submission_id": "link_id",
+    "comment_body": "body",
+    "text": "body",
+}
+# A field as long as Python's csv module can hold (its default is 128 KiB; a long post is more).
+csv.field_size_limit(2**31 - 1)
 # A thread's link names its subreddit and its post: "/r/wallstreetbets/comments/abc123/...".
 THREAD_LINK = re.compile(r"/r/([A-Za-z0-9_]{2,21})/comments/([a-z0-9]+)", re.IGNORECASE)
 
@@ -45,8 +57,7 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
     stem = path.name.lower().removesuffix(".zst").removesuffix(".gz")
     with open_text(path) as text:
         if stem.endswith(".csv"):
-            for raw in csv.DictReader(text):
-                yield lowered(raw)
+            yield from _csv_rows(text, path.name, skipped)
             return
         for number, line in enumerate(text, start=1):
             if not line.strip():
@@ -64,6 +75,20 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
                 yield None
 
 
+def _csv_rows(text: IO[str], name: str, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
+    reader = csv.DictReader(text, strict=True)
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # reading goes on at the next line
+            skipped[f"not CSV ({name}:{reader.reader.line_num}: {exc})" if skipped.total() < 5 else "not CSV"] += 1
+            yield None
+            continue
+        yield lowered(raw)
+
+
 def lowered(raw: dict[str | None, Any]) -> dict[str, Any]:
     """A CSV row keyed by lower-case column names, aliases read as their field; cells past
     the header's columns dropped."""
@@ -72,6 +97,18 @@ def lowered(raw: dict[str | None, Any]) -> dict[str, Any]:
         if row.get(name) in (None, "") and alias in row:
             row[name] = row.pop(alias)
     return row
+
+
+def subreddit(row: dict[str, Any]) -> str:
+    """The row's subreddit column as a name: ``r/stocks`` and ``/r/stocks`` are ``stocks``."""
+    return re.sub(r"^/?r/", "", str(row.get("subreddit") or "").strip(), flags=re.IGNORECASE).strip("/ ")
+
+
+def path_only(link: Any) -> Any:
+    """A permalink as the path Reddit's own are (``https://www.reddit.com/r/...`` -> ``/r/...``)."""
+    if isinstance(link, str) and link.lower().startswith(("http://", "https://")):
+        return urlsplit(link).path or None
+    return link
 
 
 def raw_id(row: dict[str, Any]) -> str:

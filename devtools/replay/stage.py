@@ -18,6 +18,7 @@ from typing import Any
 
 # Kept out of the corpus: what the importer marks on an item while staging it.
 ABSENT, NAMED, AUTHOR_AGE, AUTHOR_GONE = "_absent", "_named", "_author_created_utc", "_author_gone"
+TEXT_CONFLICT = "_text_conflict"  # its copies' texts differ with nothing to say which came first
 UNKNOWN = "unknown"  # written for a subreddit nothing named
 COMMENTS = "id >= 't1_' AND id < 't1`'"  # a range on the key ("`" follows "_"), not a LIKE scan
 POSTS = "id >= 't3_' AND id < 't3`'"
@@ -39,6 +40,7 @@ class Stage:
         self.db.execute("CREATE TABLE accounts (name TEXT PRIMARY KEY, created REAL)")
         self.db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY)")  # a copy said [deleted]
         self.offered = 0
+        self.text_conflicts = 0
 
     def add(self, item: dict[str, Any], retrieved: float, file: int) -> None:
         self.offered += 1
@@ -73,6 +75,7 @@ class Stage:
 
     def _settle_one(self, item_id: str, merged: dict[str, Any], files: set[int]) -> None:
         absent = merged.pop(ABSENT, [])
+        self.text_conflicts += bool(merged.pop(TEXT_CONFLICT, False))
         unnamed = "subreddit" in absent
         self.db.execute(
             "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?)",
@@ -101,6 +104,11 @@ class Stage:
     def elsewhere(self, item_id: str) -> None:
         """A copy of the item named a subreddit the import does not keep."""
         self.db.execute("INSERT OR IGNORE INTO elsewhere VALUES (?)", (item_id,))
+
+    def elsewhere_if_unnamed(self, item_id: str) -> None:
+        """:meth:`elsewhere`, for an item staged with no subreddit named (the others need not be
+        remembered: nothing guesses theirs)."""
+        self.db.execute("INSERT OR IGNORE INTO elsewhere SELECT id FROM items WHERE id = ? AND unnamed", (item_id,))
 
     def drop_elsewhere(self) -> int:
         """Drop the items no kept copy named a subreddit for that a skipped copy placed

@@ -81,3 +81,15 @@ def test_a_replay_fetches_the_subreddits_its_corpus_holds_unless_told_otherwise(
     assert subreddits_env(DEFAULT_CORPUS, {}) == ({}, [])  # the bundled corpus holds the default ones
     (tmp_path / "items.jsonl").write_text(json.dumps({**items[0], "subreddit": "stocks"}) + "\n")
     assert subreddits_env(tmp_path, {}) == ({}, [])  # some of the defaults: they stay, as configured
+
+
+def test_a_corpus_the_local_reddit_could_not_hold_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    from emulators.reddit.corpus import BYTES_PER_ITEM, fits_in_memory, manifest_items
+
+    (tmp_path / "manifest.json").write_text('{"items": 4000000}')
+    assert manifest_items(tmp_path) == 4_000_000
+    refused = fits_in_memory(4_000_000, 8 * 2**30)  # 9.3 GiB asked of 4 GiB usable
+    assert refused is not None and "--since/--until" in refused
+    assert fits_in_memory(27_218, 2 * 27_218 * BYTES_PER_ITEM) is None  # the bundled corpus on a small machine
+    (tmp_path / "manifest.json").write_text("not json")
+    assert manifest_items(tmp_path) is None  # then nothing is refused on its account

@@ -62,7 +62,7 @@ def comment(i: int, post: int, **extra: object) -> dict[str, object]:
 
 def test_a_pushshift_dump_in_any_order_with_duplicates_becomes_a_sorted_corpus(tmp_path: Path) -> None:
     rows = [submission(i) for i in range(20)] + [comment(i, i % 20) for i in range(30)]
-    rows.append(submission(3, title="edited later", retrieved_on=T0 + 10_000))  # a later copy wins
+    rows.append(submission(3, title="edited later", score=77, retrieved_on=T0 + 10_000))  # its numbers win
     rows.append({"id": "p99", "subreddit": "stocks", "title": "other sub", "created_utc": T0})
     random.Random(4).shuffle(rows)
     plain = tmp_path / "RS_2021-05.ndjson"
@@ -80,7 +80,8 @@ def test_a_pushshift_dump_in_any_order_with_duplicates_becomes_a_sorted_corpus(t
     assert fidelity["deleted_authors"] == 6 and fidelity["removed_or_deleted_bodies"] == 8
     items = read_jsonl(out / "items.jsonl.gz")
     assert [i["created_utc"] for i in items] == sorted(i["created_utc"] for i in items)
-    assert next(i for i in items if i["id"] == "t3_p3")["title"] == "edited later"
+    edited = next(i for i in items if i["id"] == "t3_p3")
+    assert (edited["title"], edited["score"]) == ("GME to the moon 3", 77)  # the text as first seen
     assert {i["author"] for i in items if i["kind"] == "comment"} >= {None}
 
     served = Corpus.load(out)  # the local Reddit reads it
@@ -176,12 +177,13 @@ def test_spreadsheet_exports_bad_times_and_orphan_comments_are_read_or_refused_b
     assert skipped["time not in Reddit's years (milliseconds?)"] == 1  # 1.6e12: milliseconds
     assert skipped["comment without link_id (its post unknown)"] == 1  # not a post either
     assert manifest["fidelity"]["fields_missing"] == {"author_created_utc": 2, "num_comments": 2, "permalink": 2,
-                                                      "score": 1, "url": 2, "stickied": 2}  # fmt: skip  # "nan"
+                                                      "score": 1, "url": 2, "stickied": 2, "title": 1}  # fmt: skip
 
 
 def test_three_copies_fold_the_same_in_every_order(tmp_path: Path) -> None:
-    """An edit retrieved second and a removal retrieved last: the edit survives, whatever order
-    the files come in (a pairwise merge let the first dump's text win in some orders)."""
+    """An edit retrieved second and a removal retrieved last: the text first seen survives (the
+    edit came after the item's time, which the backtest replays it at), with the last copy's
+    numbers, whatever order the files come in."""
     copies = [
         submission(1, selftext="v1", retrieved_on=T0 + 1_000),
         submission(1, selftext="v2 edited", retrieved_on=T0 + 2_000),
@@ -193,7 +195,7 @@ def test_three_copies_fold_the_same_in_every_order(tmp_path: Path) -> None:
         import_dumps(paths, tmp_path / f"out{n}")
         [post] = read_jsonl(tmp_path / f"out{n}" / "items.jsonl.gz")
         seen.add((post["body"], post["author"], post["score"]))
-    assert seen == {("v2 edited", "user1", 9)}
+    assert seen == {("v1", "user1", 9)}
 
 
 def test_a_warehouse_export_with_capital_headers_and_bare_post_ids_imports_posts_and_comments(tmp_path: Path) -> None:
@@ -508,3 +510,87 @@ def test_one_spelling_for_a_real_r_unknown_leaves_what_nothing_named_as_written(
     import_dumps([_ndjson(tmp_path / "RS.ndjson", rows), bare], tmp_path / "out")
     items = {i["id"]: i["subreddit"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")}
     assert items == {"t3_p1": "Unknown", "t3_p2": "Unknown", "t3_p3": "Unknown", "t3_b1": "unknown"}
+
+
+def test_a_csv_of_posts_and_comments_together_tells_them_apart_by_what_is_filled_in(tmp_path: Path) -> None:
+    both = tmp_path / "export.csv"  # every row has every column: a comment's title is empty
+    both.write_text(
+        "id,title,body,author,created_utc,subreddit,link_id,parent_id\n"
+        f"pa,GME DD,thesis,ann,{T0},r/stocks,,\n"
+        f"ca,,agreed on $GME,ben,{T0 + 60},r/stocks,t3_pa,t3_pa\n"
+        f"cb,,and AMC,cat,{T0 + 90},/r/stocks/,,t3_pa\n"  # no link_id: its t3_ parent names the post
+    )
+    praw = tmp_path / "praw_comments.csv"  # PRAW's names for a comment's post and text
+    praw.write_text(f"id,submission_id,text,author,created_utc,subreddit\ncc,pa,holding NOK,dan,{T0 + 99},stocks\n")
+    manifest = import_dumps([both, praw], tmp_path / "out", subreddits=frozenset({"stocks"}))
+    items = {i["id"]: i for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")}
+    assert {k: (v["kind"], v["subreddit"]) for k, v in items.items()} == {
+        "t3_pa": ("post", "stocks"), "t1_ca": ("comment", "stocks"), "t1_cb": ("comment", "stocks"),
+        "t1_cc": ("comment", "stocks"),
+    }  # fmt: skip
+    assert items["t1_cc"]["body"] == "holding NOK" and items["t1_cb"]["link_id"] == "t3_pa"
+    assert items["t1_ca"]["permalink"] == "/r/stocks/comments/pa/_/ca/"  # not /r/r/stocks/
+    assert (manifest["posts"], manifest["comments"]) == (1, 3)
+    assert "a thread named" in manifest["fidelity"]["assumed"]["kind"]
+
+
+def test_every_spelling_of_a_removal_is_one_and_a_rescrapes_marker_never_replaces_the_title(tmp_path: Path) -> None:
+    early = _ndjson(tmp_path / "early.ndjson", [submission(1, retrieved_on=T0 + 10)])
+    later = _ndjson(
+        tmp_path / "later.ndjson",
+        [
+            submission(1, title="[deleted by user]", selftext="[deleted]", author="[deleted]", retrieved_on=T0 + 9e4),
+            {**comment(7, 1), "body": "[ Removed by Reddit ]"},
+            {**comment(8, 1), "body": "[removed by moderator]"},
+        ],
+    )
+    manifest = import_dumps([later, early], tmp_path / "out")
+    items = {i["id"]: i for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")}
+    assert items["t3_p1"]["title"] == "GME to the moon 1" and items["t3_p1"]["author"] == "user1"
+    assert items["t1_c7"]["body"] == items["t1_c8"]["body"] == "[removed]"
+    assert manifest["fidelity"]["removed_or_deleted_bodies"] == 2
+
+
+def test_copies_with_no_order_between_them_and_different_text_are_counted(tmp_path: Path) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text(f"id,title,body,author,created_utc,subreddit,permalink\nq1,GME,first,ann,{T0},stocks,"
+                   "https://www.reddit.com/r/stocks/comments/q1/gme/\n")  # fmt: skip
+    two = tmp_path / "two.csv"
+    two.write_text(f"id,title,body,author,created_utc,subreddit\nq1,GME,second,ann,{T0},stocks\n")
+    manifest = import_dumps([one, two], tmp_path / "out")
+    [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    assert post["permalink"] == "/r/stocks/comments/q1/gme/"  # a path, as Reddit's own permalinks are
+    assert manifest["fidelity"]["text_conflicts"] == 1 and manifest["fidelity"]["duplicates_dropped"] == 1
+
+
+def test_a_csv_row_that_does_not_parse_is_named_not_read_as_the_rest_of_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.csv"
+    lines = [f'q{i},"GME {i},ann,{T0 + i},stocks' if i == 2 else f"q{i},GME {i},ann,{T0 + i},stocks" for i in range(5)]
+    broken.write_text("id,title,author,created_utc,subreddit\n" + "\n".join(lines) + "\n")
+    manifest = import_dumps([broken], tmp_path / "out")
+    assert manifest["items"] == 2  # the two before it; the quote swallowed the rest
+    [(why, count)] = [(k, v) for k, v in manifest["fidelity"]["rows_skipped"].items() if k.startswith("not CSV")]
+    assert "broken.csv:" in why and count == 1
+
+
+def test_a_filtered_import_remembers_nothing_of_the_subreddits_it_skips(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from devtools.replay.importer import Report, _stage
+    from devtools.replay.stage import Stage
+
+    rows = [{**submission(i), "subreddit": f"other{i}"} for i in range(50)] + [submission(99)]
+    dump = _ndjson(tmp_path / "RS.ndjson", rows)
+    report, stage = Report(), Stage(tmp_path / "stage.sqlite")
+    _stage([dump], stage, report, subreddits=frozenset({"wallstreetbets"}), since=None, until=None)
+    assert set(report.spellings) == {"wallstreetbets"} and report.skipped == Counter({"other subreddit": 50})
+    assert stage.db.execute("SELECT COUNT(*) FROM elsewhere").fetchone() == (0,)
+    stage.close()
+
+
+def test_an_import_into_a_generated_corpus_directory_drops_its_labels(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "labels.json").write_text('{"scenarios": []}')
+    import_dumps([_ndjson(tmp_path / "RS.ndjson", [submission(1)])], out)
+    assert not (out / "labels.json").exists()

@@ -396,3 +396,15 @@ def test_a_listing_not_served_within_its_time_is_unavailable_not_waited_for(serv
         assert time.monotonic() - began < 4.0  # the page would have come after 8 s
     finally:
         patient.close()
+
+
+def test_a_reply_chain_thousands_deep_is_counted_not_a_recursion_error() -> None:
+    post = {"id": "t3_deep", "kind": "post", "subreddit": "stocks", "created_utc": T0, "title": "x", "author": "a"}
+    chain = [
+        {"id": f"t1_r{i}", "kind": "comment", "subreddit": "stocks", "created_utc": T0 + i + 1, "author": "a",
+         "parent_id": "t3_deep" if i == 0 else f"t1_r{i - 1}", "link_id": "t3_deep", "body": "y"}
+        for i in range(3000)
+    ]  # fmt: skip
+    corpus = Corpus.from_records([post, *chain], [])
+    assert corpus.num_comments(post, now=T0 + 10_000) == 3000
+    assert corpus.num_comments(post, now=T0 + 100.5) == 100  # only what had been written by then
