@@ -126,7 +126,7 @@ def pubsub_function(
 
     def entry(cloud_event: CloudEvent) -> None:
         settings = get_settings()
-        log.configure(settings.log_level, settings.project_id)
+        log.configure(settings.log_level, settings.project_id, function)
         handle(
             cloud_event,
             function=function,

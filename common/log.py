@@ -19,13 +19,17 @@ from google.cloud.logging.handlers import StructuredLogHandler
 T = TypeVar("T")
 R = TypeVar("R")
 _context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})  # noqa: B039
+# What every line of the process carries, set once by :func:`configure`: the function an
+# instance serves, so a line written outside any message's context (the traceback of a
+# crash, which the framework logs after the handler returned) still names it.
+_process_fields: dict[str, Any] = {}
 
 
 class _ContextFilter(logging.Filter):
     """Copies the current context into the record's ``json_fields`` (what the handler emits)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        fields = dict(_context.get())
+        fields = {**_process_fields, **_context.get()}
         fields.update(getattr(record, "json_fields", None) or {})
         # When the line was written (RFC 3339). Cloud Logging stamps each entry itself, and
         # the handler drops the reserved "time" field, so this one has a name of its own: a
@@ -45,13 +49,24 @@ def json_handler(stream: TextIO, project_id: str | None = None) -> logging.Handl
 
 
 @functools.cache
-def configure(level: str = "INFO", project_id: str | None = None) -> None:
-    """Route the root logger to stdout as structured JSON, once per process."""
+def configure(level: str = "INFO", project_id: str | None = None, function: str | None = None) -> None:
+    """Route the root logger to stdout as structured JSON, once per process; ``function``:
+    the one this process serves, named on every line."""
+    if function is not None:
+        serving(function)
     root = logging.getLogger()
     root.handlers[:] = [json_handler(sys.stdout, project_id)]
     root.setLevel(level)
     for noisy in ("google", "urllib3", "grpc", "asyncprawcore", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def serving(function: str | None) -> None:
+    """Name ``function`` on every line this process writes from now on (None: no more)."""
+    if function is None:
+        _process_fields.pop("function", None)
+    else:
+        _process_fields["function"] = function
 
 
 @contextlib.contextmanager

@@ -19,7 +19,16 @@ locals {
       description = "Reddit answers retried (429 throttling, 5xx), per status"
       function    = ""
       severity    = "=WARNING"
-      message     = "^reddit answered "
+      message     = "^reddit answered [0-9]+, retrying"
+      labels      = { status = "jsonPayload.status" }
+    }
+    # a 429 given up on pauses the instance's Reddit client for what Reddit asked (up to its
+    # ten-minute window): one line, then silence, so retries alone never show it
+    reddit_gave_up = {
+      description = "Reddit answers given up on (429 asking longer than a wait may be, 5xx past the retries), per status"
+      function    = ""
+      severity    = "=WARNING"
+      message     = "^reddit answered [0-9]+, giving up"
       labels      = { status = "jsonPayload.status" }
     }
     listings_refused = {
@@ -159,6 +168,15 @@ locals {
       threshold = 30
       runbook   = "reddit-throttling"
     }
+    # Reddit's allowance spent: fetch sends nothing until the pause ends
+    reddit_paused = {
+      metric    = "reddit_gave_up"
+      condition = "above"
+      duration  = "0s"
+      threshold = 0
+      where     = "metric.labels.status=\"429\""
+      runbook   = "reddit-paused"
+    }
     # the median lag of the decided updates (a distribution), not a count of lines
     detect_lag = {
       metric    = "detect_lag"
@@ -291,10 +309,27 @@ resource "google_monitoring_alert_policy" "log_metric" {
   }
 }
 
-# API answers 5xx on more than 1 % of requests over 5 minutes (Cloud Run's own request count).
+# API answers 5xx on more than 1 % of requests over 5 minutes (Cloud Run's own request count),
+# once there are enough of them for a share to mean something: at a few requests, one 5xx is
+# already past 1 %.
 resource "google_monitoring_alert_policy" "api_errors" {
   display_name = "Akleao: API 5xx above 1 %"
-  combiner     = "OR"
+  combiner     = "AND"
+
+  conditions {
+    display_name = "api requests > 50 in 5 minutes"
+    condition_threshold {
+      filter          = "metric.type=\"run.googleapis.com/request_count\" AND resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"api\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 50
+      duration        = "300s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
 
   conditions {
     display_name = "api 5xx / all requests > 0.01"
@@ -356,7 +391,39 @@ resource "google_monitoring_alert_policy" "held_messages" {
   }
 }
 
-# A scheduler job's attempt failed: the tick was not published, so nothing downstream ran.
+# Messages wait unacknowledged: a function failing on them (an SMTP or BigQuery outage, a bug)
+# or unable to keep up. Pub/Sub retries for hours before it dead-letters (20 attempts, backoff
+# to 600 s), so this pages long before the hold does; the holds themselves are left out.
+resource "google_monitoring_alert_policy" "backlog" {
+  display_name = "Akleao: a subscription's oldest message waits over 15 minutes"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "oldest unacknowledged message > 900 s"
+    condition_threshold {
+      filter          = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND resource.type=\"pubsub_subscription\" AND NOT resource.labels.subscription_id=ends_with(\"-dead-letter-hold\")"
+      comparison      = "COMPARISON_GT"
+      threshold_value = 900
+      duration        = "600s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_MAX"
+        cross_series_reducer = "REDUCE_MAX"
+        group_by_fields      = ["resource.label.subscription_id"]
+      }
+    }
+  }
+
+  notification_channels = [google_monitoring_notification_channel.oncall.id]
+
+  documentation {
+    content   = "Runbook: docs/operations.md#backlog"
+    mime_type = "text/markdown"
+  }
+}
+
+# A scheduler job's attempt failed: its retry may still have published the tick (fetch_runs
+# says whether ingestion went on).
 # Cloud Scheduler writes these lines itself (one per attempt, severity ERROR when it failed),
 # not our code, so this policy matches the log directly instead of a log-based metric; the
 # job ids are the jobs of scheduler.tf.
@@ -407,6 +474,13 @@ resource "google_billing_budget" "monthly" {
     }
   }
 
+  # low rules too: the measured bill is far below the budget, so a runaway crosses these first
+  threshold_rules {
+    threshold_percent = 0.1
+  }
+  threshold_rules {
+    threshold_percent = 0.25
+  }
   threshold_rules {
     threshold_percent = 0.5
   }
@@ -432,6 +506,7 @@ locals {
     { title = "Ingestion: fetch runs per subreddit", metric = "fetch_runs", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subreddit"], period = "600s" },
     { title = "Ingestion: items stored per run (mean), per subreddit", metric = "fetch_items", builtin = "", where = "", aligner = "ALIGN_MEAN", reducer = "REDUCE_MEAN", group_by = ["metric.label.subreddit"], period = "600s" },
     { title = "Ingestion: Reddit answers retried, per status", metric = "reddit_retries", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.status"], period = "300s" },
+    { title = "Ingestion: Reddit answers given up on, per status", metric = "reddit_gave_up", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.status"], period = "300s" },
     { title = "Ingestion: listings Reddit refuses, per subreddit", metric = "listings_refused", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subreddit"], period = "600s" },
     { title = "Lag: aggregate, p95 (s)", metric = "aggregate_lag", builtin = "", where = "", aligner = "ALIGN_PERCENTILE_95", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
     { title = "Lag: detect, median (s), as the detect-lag policy reads it", metric = "detect_lag", builtin = "", where = "", aligner = "ALIGN_PERCENTILE_50", reducer = "REDUCE_MAX", group_by = [], period = "300s" },

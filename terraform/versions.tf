@@ -16,4 +16,8 @@ terraform {
 provider "google" {
   project = var.project_id
   region  = var.region
+  # the Billing Budgets API (the budget in monitoring.tf) refuses user credentials without a
+  # quota project: bill the calls to this one
+  billing_project       = var.project_id
+  user_project_override = true
 }

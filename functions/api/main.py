@@ -49,7 +49,7 @@ def get_app() -> Flask:
     with _lock:
         if _app is None:
             settings = get_settings()
-            log.configure(settings.log_level, settings.project_id)
+            log.configure(settings.log_level, settings.project_id, "api")
             _app = create_app(build_services(settings))
         return _app
 

@@ -46,9 +46,11 @@ def _judge(emulators: Stack, alert_id: str, verdict: str) -> int:
 def test_every_log_metric_counts_lines_the_stack_really_writes(
     emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
 ) -> None:
-    # fetch: a run (fetch_runs), a throttled answer (reddit_retries), a refused listing
+    # fetch: a run (fetch_runs), a throttled answer (reddit_retries), a listing Reddit keeps
+    # failing past the retries (reddit_gave_up: the tests' fetch tries 4 times), a refused listing
     local_reddit.load(SMALL, "start")
     local_reddit.fault(f"/r/{WSB}/new", status=429, times=1)
+    local_reddit.fault(f"/r/{WSB}/comments", status=503, times=4)
     local_reddit.fault(f"/r/{WSB}/hot", status=403, times=5)
     finished(db_client(emulators), WSB, tick(emulators, WSB))
     # a poison message (dead_lettered, function_errors)

@@ -62,3 +62,26 @@ def test_a_requests_trace_is_written_as_cloud_logging_links_it() -> None:
         logger.warning("inside a request")
     line = json.loads(out.getvalue())
     assert line["logging.googleapis.com/trace"] == "projects/akleao-prod/traces/0123456789abcdef0123456789abcdef"
+
+
+def test_a_line_written_after_the_handler_returned_still_names_the_function() -> None:
+    """The framework logs a crash's traceback once the handler's context is gone: the error
+    alert counts it per function, and the runbook's filters find it by function."""
+    out = io.StringIO()
+    logger = logging.getLogger("akleao.test.crash")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(log.json_handler(out))
+    log.serving("notify")
+    try:
+        with log.context(function="notify", message_id="m1"):
+            logger.info("inside")
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logger.exception("Exception on / [POST]")  # as Flask writes it
+    finally:
+        log.serving(None)
+    inside, crash = (json.loads(line) for line in out.getvalue().splitlines())
+    assert inside["function"] == crash["function"] == "notify"
+    assert "message_id" not in crash and crash["severity"] == "ERROR"
