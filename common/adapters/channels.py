@@ -108,12 +108,14 @@ class Channels:
 
     def email(self, message: EmailMessage) -> None:
         """Send through the relay. A recipient the relay refuses for good (its mailbox does
-        not exist or is disabled: :func:`mailbox_refused`) is :class:`Refused`, settled, so an
-        address that can never take mail does not fail every event it matches until Pub/Sub
-        dead-letters them. A 5xx that is about the relay ("5.7.1 relay access denied": this
-        service is not allowed to send) would refuse every address alike, so it may pass once
-        the relay is fixed (:class:`DeliveryFailed`), as may the message refused; the relay
-        unreachable, or refusing the login or the sender, is :class:`RelayDown`."""
+        not exist or is disabled: :func:`mailbox_refused`), or an address this relay cannot
+        carry (non-ASCII without SMTPUTF8), is :class:`Refused`, settled, so an address that
+        can never take mail does not fail every event it matches until Pub/Sub dead-letters
+        them. A refusal that is about the relay or the sender ("5.7.1 relay access denied",
+        "5.1.8 sender domain not found") would refuse every address alike, so it may pass once
+        the relay is fixed (:class:`DeliveryFailed`), as may the message refused or a 4xx
+        (a relay busy for now); the relay unreachable, silent, or refusing the login or the
+        sender for good is :class:`RelayDown`."""
         s = self.settings
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
@@ -129,30 +131,52 @@ class Channels:
             if answers and all(mailbox_refused(code, text) for code, text in answers):
                 raise Refused(f"email: {exc.recipients}", answers[0][0]) from exc
             raise DeliveryFailed(f"email: {exc}") from exc
+        except smtplib.SMTPNotSupportedError as exc:  # this address needs what the relay lacks
+            raise Refused(f"email: the relay cannot carry this address: {exc}", None) from exc
         except smtplib.SMTPDataError as exc:  # this message refused, perhaps not the next one
             raise DeliveryFailed(f"email: {exc}") from exc
-        except (OSError, smtplib.SMTPException) as exc:  # the relay, the login or the sender: a
-            # relay's state or setting (an unverified From, auth), not this address's
+        except smtplib.SMTPResponseException as exc:
+            if 400 <= exc.smtp_code < 500:  # busy or throttling for now: not the relay gone
+                raise DeliveryFailed(f"email: {exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise RelayDown(f"email: {type(exc).__name__}: {exc}") from exc  # login or sender refused
+        except (OSError, smtplib.SMTPException) as exc:  # unreachable, silent, or hung up
             raise RelayDown(f"email: {type(exc).__name__}: {exc}") from exc
 
 
-_ENHANCED = re.compile(rb"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+# Enhanced codes (RFC 3463) that say this mailbox is not there, for good: bad address, bad
+# system, ambiguous, moved, invalid syntax... (5.1.1-5.1.3, 5.1.6, 5.1.10), disabled (5.2.1).
+# 5.1.0, 5.1.7 and 5.1.8 are the sender's; everything else is the relay's or passing.
+_MAILBOX_GONE = {(1, 1), (1, 2), (1, 3), (1, 6), (1, 10), (2, 1)}
+# Without an enhanced code (or behind 5.4.1, which Microsoft gives a recipient it does not
+# have), the words of an answer about the recipient, and those of one about the relay or the
+# sender, which every recipient would get.
+_NO_SUCH_RECIPIENT = re.compile(
+    r"no such (user|mailbox|recipient)|(user|recipient|mailbox) (unknown|not found|does not exist|unavailable)"
+    r"|unknown (user|recipient)|recipient address rejected|doesn'?t have an? .* account|invalid recipient",
+    re.IGNORECASE,
+)
+_NOT_THE_RECIPIENT = re.compile(r"sender|relay|rcpthosts|5\.7\.\d", re.IGNORECASE)
 
 
 def mailbox_refused(code: int, text: bytes | str) -> bool:
-    """Whether an SMTP answer to RCPT refuses this mailbox for good (RFC 3463): the address
-    does not exist or is disabled (5.1.x, 5.2.1). Other 5xx refusals (5.7.x policy, "relay
-    access denied", 5.3.x system) are about the relay and would refuse every recipient, so
-    they are not final for this one. Without an enhanced code, 550, 551 and 553 are the
-    mailbox's ("mailbox unavailable", "user not local", "mailbox name not allowed")."""
+    """Whether an SMTP answer to RCPT refuses this mailbox for good (RFC 3463): an enhanced
+    code naming the mailbox (:data:`_MAILBOX_GONE`), or one whose words say the recipient does
+    not exist (550, 551, 553, 554, or 5.4.1 "recipient address rejected"). An answer about the
+    sender or the relay is never final for this recipient, whatever its code: each recipient
+    would get it (Postfix reports a rejected sender at RCPT)."""
     if not 500 <= code < 600:
         return False
-    raw = text.encode() if isinstance(text, str) else text
-    enhanced = _ENHANCED.match(raw)
-    if enhanced is None:
-        return code in (550, 551, 553)
-    subject, detail = int(enhanced.group(2)), int(enhanced.group(3))
-    return enhanced.group(1) == b"5" and (subject == 1 or (subject, detail) == (2, 1))
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    if _NOT_THE_RECIPIENT.search(said):
+        return False
+    enhanced = _ENHANCED.match(said)
+    if enhanced is not None and enhanced.group(1) == "5":
+        detail = (int(enhanced.group(2)), int(enhanced.group(3)))
+        if detail in _MAILBOX_GONE:
+            return True
+        return detail == (4, 1) and bool(_NO_SUCH_RECIPIENT.search(said))
+    return enhanced is None and code in (550, 551, 553, 554) and bool(_NO_SUCH_RECIPIENT.search(said) or code != 554)
 
 
 class NotPublic(OSError):

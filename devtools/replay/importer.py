@@ -6,11 +6,12 @@ Inputs: Pushshift / Arctic Shift NDJSON of submissions and comments (``.ndjson``
 :mod:`devtools.replay.sources`. Any order, any mix, duplicates allowed: every row is staged
 on disk (:mod:`devtools.replay.stage`, so memory stays flat however large the month), then
 written out sorted by time. Of two copies of an item the one retrieved last gives the
-numbers and the author, but the text (body, title) is the first retrieval's, as live
-reading first saw it (an edit made later must not count at the item's own time), an author
-lost to deletion is kept from the other copy, and so is a field its own source lacked;
-equal retrieval times are settled by content, never by file order, and copies whose text
-differs with no retrieval time to tell them apart are counted in the report.
+numbers and the author, but the text (body, title) is the earliest dated retrieval's that
+has it, as live reading first saw it (an edit made later must not count at the item's own
+time; a copy with no retrieval time gives it only when no dated copy does), an author lost
+to deletion is kept from the other copy, and so is a field its own source lacked; equal
+retrieval times are settled by content, never by file order, and texts that differ where
+nothing says which came first are counted in the report.
 
 A row is a comment when its id says so (``t1_``) or, without a title, it names its thread
 (``link_id``, or a ``t3_`` parent); every other row is a post. A subreddit column may say
@@ -219,31 +220,40 @@ def _lost(value: Any) -> bool:
     return value in (None, "", *GONE)
 
 
-def _first_text(merged: dict[str, Any], later: dict[str, Any]) -> bool:
-    """Give ``later`` the body and title ``merged`` has (the first seen); whether its own
-    differed from them."""
-    differed = False
+def _first_text(copies: list[tuple[float, dict[str, Any]]]) -> tuple[dict[str, Any], bool]:
+    """The body and title to keep, of ``copies`` in retrieval order: the earliest dated copy's
+    that has them (what was first seen, before any later edit; a copy with no retrieval time
+    gives them only when no dated copy does), and whether a copy that cannot be ordered
+    against it (retrieved at the same time, or at no known time) says otherwise."""
+    chosen: dict[str, Any] = {}
+    conflict = False
     for name in ("body", "title"):
-        if name in merged and not _lost(merged[name]):
-            differed |= not _lost(later.get(name)) and later.get(name) != merged[name]
-            later[name] = merged[name]
-    return differed
+        texts = [(at, copy[name]) for at, copy in copies if not _lost(copy.get(name))]
+        dated = [(at, text) for at, text in texts if at > 0]
+        undated = [text for at, text in texts if at <= 0]
+        if dated:
+            first = dated[0][0]
+            value, rivals = dated[0][1], [text for at, text in dated if at == first] + undated
+        elif undated:
+            value, rivals = undated[0], undated
+        else:
+            continue
+        chosen[name] = value
+        conflict |= any(text != value for text in rivals)
+    return chosen, conflict
 
 
 def fold(copies: list[tuple[float, str]]) -> dict[str, Any]:
     """Every copy of one item (retrieval time, JSON) as one, whatever order they came in:
     taken oldest retrieval first (equal times by content), each later copy's fields win, but
-    the body and title are the first copy's that has them (what was first seen, before any
-    later edit), an author a copy lost keeps the one a copy had, and a field its own source
-    did not have (no subreddit, no score or url column) keeps the one a copy gave. The
-    result's ``_absent`` is what no copy gave; ``_text_conflict`` marks copies retrieved at
-    the same time (or at none) whose texts differ, where which came first is unknown."""
+    the body and title are the ones first seen (:func:`_first_text`), an author a copy lost
+    keeps the one a copy had, and a field its own source did not have (no subreddit, no score
+    or url column) keeps the one a copy gave. The result's ``_absent`` is what no copy gave;
+    ``_text_conflict`` marks texts that differ where which came first is unknown."""
+    parsed = [(retrieved, json.loads(row)) for retrieved, row in sorted(copies)]
+    text, conflict = _first_text(parsed)
     merged: dict[str, Any] = {}
-    conflict = False
-    ordered = sorted(copies)
-    for retrieved, row in ordered:
-        later = json.loads(row)
-        conflict |= _first_text(merged, later) and retrieved == ordered[0][0]
+    for _, later in parsed:
         if "author" in merged and _lost(later.get("author")) and not _lost(merged["author"]):
             later["author"] = merged["author"]
         guessed, known = set(later.get(ABSENT, ())), set(merged.get(ABSENT, ())) if merged else None
@@ -257,6 +267,7 @@ def fold(copies: list[tuple[float, str]]) -> dict[str, Any]:
                         later["permalink"] = merged["permalink"]
             later[ABSENT] = sorted(guessed & known)
         merged = later
+    merged |= text
     if merged.get(NAMED) is None:
         merged.pop(NAMED, None)
     if conflict:

@@ -16,7 +16,7 @@ Symbol = Annotated[
     AfterValidator(str.upper),
 ]
 # Reddit's names are case-insensitive: kept in lower case, each once
-Subreddit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$", to_lower=True)]
+Subreddit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,21}$", to_lower=True)]
 Subreddits = Annotated[list[Subreddit], AfterValidator(lambda names: list(dict.fromkeys(names)))]
 Window = Literal["1h", "6h", "24h", "7d"]
 AlertStatus = Literal["open", "escalated", "resolved"]

@@ -12,9 +12,10 @@ scheduler tick creates it in the transaction that claims its subreddits: schedul
 copy finding the run still ``dispatching`` waits (raises, and Pub/Sub redelivers it) while
 the other copy may be alive, since two live fan-outs would fetch every subreddit twice;
 once that copy's lease is up it died midway, and this one sends the run's subreddits again,
-which fetch tolerates. Cloud Run does not stop a handler past its timeout, so a copy
-publishes only within its timeout and for at most ``PUBLISH_BUDGET_S``: past ``LEASE_S`` it
-has sent all it ever will.
+which fetch tolerates. Cloud Run does not stop a handler past its timeout, so a copy starts
+publishing only within its timeout and waits ``PUBLISH_BUDGET_S`` for its publishes, which
+bounds the usual case (a publish the client still completes after that wait is a run sent
+twice, which fetch tolerates).
 """
 
 import time
@@ -38,7 +39,7 @@ logger = log.get_logger(__name__)
 
 TIMEOUT_S = 60.0  # the function's timeout (terraform/functions.tf; an agreement test checks)
 PUBLISH_BUDGET_S = 20.0  # how long a copy waits on its publishes
-LEASE_S = TIMEOUT_S + PUBLISH_BUDGET_S + 10.0  # a copy dispatching longer has published all it will
+LEASE_S = TIMEOUT_S + PUBLISH_BUDGET_S + 10.0  # a copy dispatching longer is taken to be dead
 
 
 class StillDispatching(RuntimeError):
@@ -69,14 +70,16 @@ def fan_out(
     publish (None: no bound, for callers that are not a function's handler)."""
     run_id = run_id_for(tick, delivery.message_id)
     subreddits = [f.subreddit for f in plan_fetches(run_id, tick.subreddits or settings.subreddits)]
-    created = False
+    created = existing = False
     if tick.due_only:
         run = db.collection(fs.RUNS).document(run_id)
         claimed = claim_due(db, subreddits, settings, run, lambda due: _run_record(due, now), now=now)
-        if claimed is not None:  # else a copy of this tick made the run: _send finds what it named
+        if claimed is not None:
             subreddits, created = claimed, True
+        else:  # a copy of this tick made the run: _send sends what it named, or nothing
+            existing = True
     if subreddits:
-        sent = _send(run_id, subreddits, db, publisher, now=now, created=created, started=started)
+        sent = _send(run_id, subreddits, db, publisher, now=now, created=created, existing=existing, started=started)
         if sent is None:
             return 0
         subreddits, version = sent
@@ -115,12 +118,17 @@ def _send(
     *,
     now: float,
     created: bool = False,
+    existing: bool = False,
     started: float | None = None,
 ) -> tuple[list[str], int | None] | None:
-    """Record the run (unless ``created``: its claim did), publish its fetches and mark it
-    dispatched; returns the subreddits sent and the config version they name, or None when a
-    copy of the tick sent them already."""
+    """Record the run (unless ``created``: its claim did; ``existing``: a copy's claim did,
+    and without its record nothing is sent), publish its fetches and mark it dispatched;
+    returns the subreddits sent and the config version they name, or None when a copy of the
+    tick sent them already (or there is no run to take over)."""
     run = db.collection(fs.RUNS).document(run_id)
+    if existing and not run.get().exists:
+        logger.warning("run %s claimed its subreddits but has no record: nothing sent", run_id)
+        return None
     if not created and not fs.create_if_absent(run, _run_record(subreddits, now)):
         snapshot = run.get()
         doc = snapshot.to_dict() or {}

@@ -13,6 +13,7 @@ begun in the invocation's time or an email not tried once the relay failed in it
 (invocation.py). A digest is the overflow of the hourly cap, so it does not count towards it.
 """
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from common.entrypoint import Delivery, pubsub_function
 from common.messages import DigestTick
 from common.settings import Settings
 from functions.notify import store
-from functions.notify.invocation import Invocation
+from functions.notify.invocation import Invocation, order
 
 logger = log.get_logger(__name__)
 
@@ -53,8 +54,8 @@ def send_digests(
     result = Result()
     run = Invocation.of(channels.clock(), TIMEOUT_S)
     hours = rules.hours_due(tick.hour, published, run.now)
-    if not tick.hour:
-        hours = [*store.open_digest_hours(db, before=hours[0]), *hours]
+    # older hours whose digests are still open: only those (their sent ones are done)
+    stale = [] if tick.hour else store.open_digest_hours(db, before=hours[0])
 
     def one(job: tuple[str, str]) -> Result:
         user_id, hour = job
@@ -70,8 +71,11 @@ def send_digests(
             mine.failed.append(f"{user_id}/{hour}: {type(exc).__name__}: {exc}")
         return mine
 
-    for hour in hours:  # oldest first: an hour's digests go out before the next hour's
-        jobs = [(user_id, hour) for user_id in store.digests_of(db, hour)]
+    for hour in [*stale, *hours]:  # oldest first: an hour's digests go out before the next hour's
+        users = store.digests_of(db, hour, open_only=hour in stale)
+        jobs = [
+            (user_id, hour) for user_id in order(users, ident=str, failing=lambda _: False, seed=f"{hour}|{run.now}")
+        ]
         # Side by side, as notify sends: a receiver that never answers holds its own digest
         # for its attempts, not every user's after it until the tick's deadline.
         with ThreadPoolExecutor(max_workers=max(1, min(settings.notify_concurrency, len(jobs)))) as pool:
@@ -85,7 +89,7 @@ def send_digests(
         len(result.sent),
         extra={
             "json_fields": {
-                "hours": hours,
+                "hours": [*stale, *hours],
                 "sent": result.sent,
                 "skipped": result.skipped,
                 "held": result.held,
@@ -112,7 +116,10 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         held = bool(user) and rules.quiet(user, datetime.fromtimestamp(run.now, UTC).hour)
         wanted = rules.channels(user) if user else []
     except ValidationError as exc:
-        logger.error("notification settings of %s do not validate; digest skipped: %s", user_id, exc)
+        # closed unsent: no setting says where it may go, and left open it would be looked
+        # at by every tick until it expires
+        logger.error("notification settings of %s do not validate; digest of %s dropped: %s", user_id, hour, exc)
+        store.close_digest(db, user_id, hour)
         return
     entries = store.close_digest(db, user_id, hour)
     if entries is None:  # carried to the digest that ends the quiet hours it fell due in
@@ -136,29 +143,59 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
             continue
         first = min([str(e.get("hour") or hour) for e in entries if e.get("channel") == channel] + [hour])
         body = rules.digest_payload(hour, bodies, settings.app_url, since=first)
+        job = _Job(user_id, user, hour, channel, delivery_id, claim, body)
         try:
-            if channel == "email":
-                run.check_relay()
-            _send(user_id, user, channel, body, delivery_id, settings, channels)
-        except Refused as exc:
-            store.finish(db, claim, "refused", reason=str(exc)[:300])
-            _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
-            logger.warning("%s of %s refused digest %s: %s", channel, user_id, delivery_id, exc)
-            continue
-        except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
-            if isinstance(exc, RelayDown):
-                run.relay_failed()
-            store.finish(db, claim, "failed", reason=str(exc)[:300])
-            _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
-            result.failed.append(f"{user_id}/{hour}/{channel}: {exc}")
-            continue
-        store.finish(db, claim, "sent", attempt=claim.attempt, events=len(bodies))
-        result.sent.append(delivery_id)
-        try:
-            if channel == "webhook":
-                store.webhook_succeeded(db, user_id)
-        except gexc.GoogleAPICallError as exc:  # bookkeeping only: the digest is out
-            logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
+            _send_claimed(job, settings, db, channels, run, result)
+        except Exception as exc:
+            # unsettled, the claim would hold the digest "busy" for its whole lease: let the
+            # redelivered tick try it at once (suppressed: the store may be what failed)
+            with contextlib.suppress(Exception):
+                store.finish(db, claim, "failed", reason=f"{type(exc).__name__}: {exc}"[:300])
+            raise
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One user's digest of one hour on one channel, claimed."""
+
+    user_id: str
+    user: dict[str, Any]
+    hour: str
+    channel: str
+    delivery_id: str
+    claim: store.Claim
+    body: dict[str, Any]
+
+
+def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it is part of
+    job: _Job, settings: Settings, db: firestore.Client, channels: Channels, run: Invocation, result: Result
+) -> None:
+    user_id, channel, delivery_id, claim = job.user_id, job.channel, job.delivery_id, job.claim
+    try:
+        if channel == "email":
+            run.check_relay()
+        _send(user_id, job.user, channel, job.body, delivery_id, settings, channels)
+    except Refused as exc:
+        store.finish(db, claim, "refused", reason=str(exc)[:300])
+        _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
+        logger.warning("%s of %s refused digest %s: %s", channel, user_id, delivery_id, exc)
+        return
+    except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
+        if isinstance(exc, RelayDown):
+            run.relay_failed()
+        store.finish(db, claim, "failed", reason=str(exc)[:300])
+        _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
+        result.failed.append(f"{user_id}/{job.hour}/{channel}: {exc}")
+        return
+    if channel == "email":
+        run.relay_took()
+    store.finish(db, claim, "sent", attempt=claim.attempt, events=len(job.body.get("events") or ()))
+    result.sent.append(delivery_id)
+    try:
+        if channel == "webhook":
+            store.webhook_succeeded(db, user_id)
+    except gexc.GoogleAPICallError as exc:  # bookkeeping only: the digest is out
+        logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
 
 
 def _digest_id(user_id: str, hour: str, channel: str) -> str:

@@ -1,22 +1,31 @@
 """What one invocation's deliveries share across their threads: when they may still start,
 and whether the mail relay is down for this invocation.
 
-A relay that does not answer costs each email its connect timeout; in a fixed order, the
-users after the first few hundred would never be reached before the function's timeout, on
-any redelivery. So after ``RELAY_DOWN_AFTER`` relay failures the invocation's remaining
-emails fail at once (retried with the event), and no delivery starts once ``start_by_s`` of
-the invocation has passed: what was done stays done, the rest goes with the redelivery,
-and the slowest delivery begun in time still ends before the timeout.
+A relay that does not answer costs each email its connect timeout; the users after the
+first few hundred would never be reached before the function's timeout, on any redelivery.
+So after ``RELAY_DOWN_AFTER`` relay failures in a row (no email taken between them) the
+invocation's remaining emails fail at once (retried with the event), and no delivery starts
+once ``start_by_s`` of the invocation has passed: what was done stays done, the rest goes
+with the redelivery, and a delivery begun in time still ends before the timeout (a webhook's
+attempts and backoff take at most ``SLOWEST_WEBHOOK_S``; an email's SMTP steps each have 10 s,
+and one at the edge of every step is the rare case the timeout cuts, its delivery retried
+once its claim's lease is over). Deliveries are handed out in :func:`order`, so receivers
+that keep failing cannot hold the same users back on every redelivery.
 """
 
+import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from common.adapters.channels import DeliveryFailed
 
-RELAY_DOWN_AFTER = 2  # relay failures (unreachable, timed out, login or sender refused) in one invocation
-START_BY_SHARE = 0.6  # of the function's timeout: the rest is for the deliveries begun before it
+T = TypeVar("T")
+
+RELAY_DOWN_AFTER = 2  # relay failures in a row (unreachable, silent, login or sender refused) in one invocation
+START_BY_SHARE = 0.5  # of the function's timeout: the rest is for the deliveries begun before it
 
 
 @dataclass
@@ -45,3 +54,21 @@ class Invocation:
     def relay_failed(self) -> None:
         with self._lock:
             self.relay_failures += 1
+
+    def relay_took(self) -> None:
+        """An email went out: the relay is up, whatever failed before."""
+        with self._lock:
+            self.relay_failures = 0
+
+
+def slowest_webhook_s(attempts: int, timeout_s: float, backoff_s: float) -> float:
+    """A webhook delivery's longest: every attempt waits out its timeout, with the backoff
+    between them (:meth:`common.adapters.channels.Channels.webhook`: doubling from ``backoff_s``)."""
+    return attempts * timeout_s + sum(backoff_s * float(2**i) for i in range(attempts - 1))
+
+
+def order(items: list[T], *, ident: Callable[[T], str], failing: Callable[[T], bool], seed: str) -> list[T]:
+    """Deliveries in the order they start: those whose receiver is not known to be failing
+    first, each group shuffled by ``seed`` (the message and its attempt), so a slow receiver
+    early in the user list does not hold the same users back on every redelivery."""
+    return sorted(items, key=lambda item: (failing(item), random.Random(f"{seed}|{ident(item)}").random()))

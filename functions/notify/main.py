@@ -32,7 +32,7 @@ from common.messages import AlertEvent
 from common.settings import Settings
 from common.timekeys import hour_key
 from functions.notify import store
-from functions.notify.invocation import Invocation
+from functions.notify.invocation import Invocation, order
 
 logger = log.get_logger(__name__)
 
@@ -83,6 +83,12 @@ def notify_event(
             logger.error("notification settings of %s do not validate; user skipped: %s", user_id, exc)
             continue
         messages.extend(Message(event, alert, user_id, user, channel, held) for channel in wanted)
+    messages = order(
+        messages,
+        ident=lambda m: f"{m.user_id}|{m.channel}",
+        failing=lambda m: m.channel == "webhook" and fs.WEBHOOK_FAILING_SINCE in m.user,
+        seed=f"{event.alert_id}|{event.level}|{run.now}",
+    )
     # Side by side, so a slow or dead receiver holds its own delivery, not everyone's after it.
     with ThreadPoolExecutor(max_workers=max(1, min(settings.notify_concurrency, len(messages)))) as pool:
         outcomes = list(pool.map(log.carried(lambda m: _outcome(m, settings, db, channels, run)), messages))
@@ -194,6 +200,8 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
         if channel == "webhook":
             _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())
         raise
+    if channel == "email":
+        run.relay_took()
     # Sent: settle the record first, so nothing after the send can make it go out again.
     store.finish(db, claim, "sent", attempt=claim.attempt)
     result.sent.append(delivery_id)

@@ -258,9 +258,12 @@ _DIGEST_HOURS = 24  # how far an event may be pushed past closed digests
 _DIGEST_TRIES = 60  # reads of digests, for those hours and for writes lost to a concurrent one
 
 
-def digests_of(db: firestore.Client, hour: str) -> list[str]:
-    """The user ids with a digest for ``hour`` (open, or closed but perhaps not all sent)."""
+def digests_of(db: firestore.Client, hour: str, *, open_only: bool = False) -> list[str]:
+    """The user ids with a digest for ``hour`` (open, or closed but perhaps not all sent;
+    ``open_only``: open)."""
     query = db.collection(fs.DIGESTS).where(filter=FieldFilter("hour", "==", hour))
+    if open_only:
+        query = query.where(filter=FieldFilter("status", "==", "open"))
     return sorted(str((snap.to_dict() or {}).get("user_id")) for snap in query.stream())
 
 

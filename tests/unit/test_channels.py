@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from common import notify
-from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown, is_public
+from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown, is_public, mailbox_refused
 from common.adapters.channels import _hidden as channels_hidden
 from common.settings import Settings
 
@@ -231,6 +231,54 @@ def test_only_a_refusal_of_the_mailbox_itself_settles_an_email(relay: int, local
         email(_mail(f"{local}@example.com"))
     assert isinstance(refused.value, Refused) is final
     assert not isinstance(refused.value, RelayDown)  # the relay answered: only this address was refused
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "final"),
+    [
+        (550, b"5.1.1 <ann@example.com>: Recipient address rejected: User unknown", True),
+        (550, b"5.1.0 <alerts@example.com>: Sender address rejected: not owned by user", False),  # every rcpt gets it
+        (550, b"5.1.8 <alerts@example.com>: Sender address rejected: Domain not found", False),
+        (553, b"sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", False),  # qmail: the relay
+        (550, b"Relaying denied", False),
+        (550, b"5.4.1 Recipient address rejected: Access denied", True),  # Microsoft: no such recipient
+        (554, b"delivery error: dd This user doesn't have a example.com account", True),
+        (554, b"Transaction failed", False),
+        (550, b"Requested action not taken: mailbox unavailable", True),
+        (451, b"4.1.1 try again later", False),
+    ],
+)
+def test_a_refusal_is_final_only_when_its_words_or_code_are_about_this_recipient(
+    code: int, text: bytes, final: bool
+) -> None:
+    assert mailbox_refused(code, text) is final
+
+
+def test_an_address_the_relay_cannot_carry_is_settled_and_a_busy_relay_is_not_down() -> None:
+    class Strict(Relay):
+        async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+            del server, session, options
+            if address.startswith("busy"):
+                return "421 4.7.0 too many connections, try later"
+            envelope.mail_from = address
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(Strict(), hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        email = Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=port)).email
+        with pytest.raises(Refused, match="cannot carry"):
+            email(_mail("josé@example.com"))
+        busy = _mail("ann@example.com")
+        busy.replace_header("From", "busy@example.com")
+        with pytest.raises(DeliveryFailed) as failed:
+            email(busy)
+        assert not isinstance(failed.value, RelayDown)  # throttled for now: no reason to stop the others
+    finally:
+        controller.stop()
 
 
 def test_a_relay_nobody_answers_for_is_down_not_this_address_s_fault() -> None:

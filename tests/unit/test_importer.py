@@ -570,7 +570,7 @@ def test_a_csv_row_that_does_not_parse_is_named_not_read_as_the_rest_of_the_file
     manifest = import_dumps([broken], tmp_path / "out")
     assert manifest["items"] == 2  # the two before it; the quote swallowed the rest
     [(why, count)] = [(k, v) for k, v in manifest["fidelity"]["rows_skipped"].items() if k.startswith("not CSV")]
-    assert "broken.csv:" in why and count == 1
+    assert "broken.csv:4:" in why and count == 1  # the line its quote opened on
 
 
 def test_a_filtered_import_remembers_nothing_of_the_subreddits_it_skips(tmp_path: Path) -> None:
@@ -594,3 +594,16 @@ def test_an_import_into_a_generated_corpus_directory_drops_its_labels(tmp_path: 
     (out / "labels.json").write_text('{"scenarios": []}')
     import_dumps([_ndjson(tmp_path / "RS.ndjson", [submission(1)])], out)
     assert not (out / "labels.json").exists()
+
+
+def test_an_undated_rescrape_never_replaces_the_text_a_dated_copy_first_saw(tmp_path: Path) -> None:
+    dated = _ndjson(tmp_path / "RS.ndjson", [submission(1, selftext="first words", retrieved_on=T0 + 60)])
+    undated = tmp_path / "export.csv"  # no retrieval time: when it was read is unknown
+    undated.write_text(
+        f"id,title,selftext,author,created_utc,subreddit\np1,GME to the moon 1,edited,user1,{T0},wallstreetbets\n"
+    )
+    removed = _ndjson(tmp_path / "later.ndjson", [submission(1, selftext="[removed]", retrieved_on=T0 + 10)])
+    manifest = import_dumps([undated, removed, dated], tmp_path / "out")
+    [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    assert post["body"] == "first words"  # the first dated copy that still had it
+    assert manifest["fidelity"]["text_conflicts"] == 1  # the undated edit differs, and may have come first

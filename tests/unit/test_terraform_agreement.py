@@ -398,11 +398,17 @@ def test_dispatch_publishes_only_within_its_functions_timeout(model: tfmodel.Ter
 def test_notify_stops_starting_deliveries_while_its_functions_still_have_time_to_end_them(
     model: tfmodel.TerraformModel,
 ) -> None:
-    from functions.notify import digest
+    from functions.notify import digest, invocation
     from functions.notify import main as notify_main
 
     assert model.functions["notify"].timeout_seconds == notify_main.TIMEOUT_S
     assert model.functions["notify_digest"].timeout_seconds == digest.TIMEOUT_S
+    settings = Settings()
+    slowest = invocation.slowest_webhook_s(
+        settings.webhook_attempts, settings.webhook_timeout_s, settings.webhook_backoff_s
+    )
+    for timeout in (notify_main.TIMEOUT_S, digest.TIMEOUT_S):  # the last one started still ends in time
+        assert invocation.Invocation.of(0.0, timeout).start_by_s + slowest < timeout
 
 
 def test_each_scheduler_job_publishes_a_tick_its_function_decodes(model: tfmodel.TerraformModel) -> None:
