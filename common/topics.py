@@ -37,6 +37,11 @@ def dead_letter_topic(subscription: str) -> str:
     return f"{subscription}-dead-letter"
 
 
+def dead_letter_hold(subscription: str) -> str:
+    """The subscription that keeps what ``subscription`` dead-letters, for a person to look at."""
+    return f"{dead_letter_topic(subscription)}-hold"
+
+
 def subscription_for(function: str) -> str:
     """The subscription that pushes to ``function`` (each consuming function has one)."""
     for name, (_topic, fn) in SUBSCRIPTIONS.items():

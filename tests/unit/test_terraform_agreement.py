@@ -465,3 +465,8 @@ def test_terraform_refuses_at_plan_time_a_smtp_port_settings_cannot_read(
     except ValueError:
         read = False
     assert accepted == read
+
+
+def test_the_replay_script_reads_the_holds_terraform_makes(model: tfmodel.TerraformModel) -> None:
+    for subscription in topics.SUBSCRIPTIONS:
+        assert model.dead_letter_holds[topics.dead_letter_topic(subscription)] == topics.dead_letter_hold(subscription)

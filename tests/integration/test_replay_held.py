@@ -1,0 +1,50 @@
+"""The held-messages replay through the Pub/Sub emulator: what a hold keeps goes back to its
+topic with its ticker as ordering key, and leaves the hold only once published."""
+
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from google.cloud import pubsub_v1
+
+from common import topics
+from devtools.pubsub import Observer
+from emulators.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("replay_held", ROOT / "scripts" / "replay_held.py")
+assert _spec is not None and _spec.loader is not None
+replay_held = importlib.util.module_from_spec(_spec)
+sys.modules["replay_held"] = replay_held
+_spec.loader.exec_module(replay_held)
+
+
+def test_a_held_batch_goes_back_to_its_topic_in_its_tickers_order_and_leaves_the_hold(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    assert emulators.emulators is not None
+    project = emulators.emulators.project
+    subscription = "mentions-aggregate"
+    publisher = pubsub_v1.PublisherClient()
+    dead_letter = publisher.topic_path(project, topics.dead_letter_topic(subscription))
+    # a silence check of a ticker nobody discusses: aggregate handles it once replayed
+    batch = json.dumps({"ticker": "ZZRH", "silence_check": 1_700_000_000.0}).encode()
+    publisher.publish(dead_letter, batch, error="timed out", source_message_id="m1").result(timeout=10)
+    publisher.publish(dead_letter, b'{"mentions": []}', error="no ticker").result(timeout=10)
+    mentions = observe(topics.MENTIONS)
+
+    replayed, kept = replay_held.replay(
+        subscription, project_id=project, limit=10, dry_run=False, subscriber=pubsub_v1.SubscriberClient()
+    )
+    assert replayed == 1 and len(kept) == 1 and "no ticker" in kept[0]
+    [again] = mentions.pull(expected=1, timeout=30)
+    assert (again.data, again.ordering_key) == (batch, "ZZRH")
+    assert "error" not in again.attributes  # what dead-lettering added stays behind
+
+    # only the one it could not replay is still held
+    replayed, kept = replay_held.replay(
+        subscription, project_id=project, limit=10, dry_run=True, subscriber=pubsub_v1.SubscriberClient()
+    )
+    assert (replayed, len(kept)) == (0, 1)

@@ -1,0 +1,41 @@
+"""What the held-messages replay publishes again, and what it leaves in the hold."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("replay_held", ROOT / "scripts" / "replay_held.py")
+assert _spec is not None and _spec.loader is not None
+replay_held = importlib.util.module_from_spec(_spec)
+sys.modules["replay_held"] = replay_held  # its dataclasses look themselves up there
+_spec.loader.exec_module(replay_held)
+Replay, replay_of = replay_held.Replay, replay_held.replay_of
+
+
+def test_an_ordered_message_goes_back_with_its_ticker_as_ordering_key_and_its_own_attributes() -> None:
+    data = json.dumps({"ticker": "GME", "mentions": []}).encode()
+    held = {"CloudPubSubDeadLetterSourceDeliveryCount": "20", "error": "x", "trace": "t1"}
+    assert replay_of("mentions", data, held) == Replay(data, {"trace": "t1"}, "GME")
+
+
+def test_an_unordered_message_goes_back_without_a_key() -> None:
+    assert replay_of("alerts", b"{}", {}) == Replay(b"{}", {}, "")
+
+
+@pytest.mark.parametrize(
+    ("topic", "data", "attributes", "why"),
+    [
+        ("mentions", b"not json", {}, "no ticker"),
+        ("ticker-updates", b'{"as_of": 1}', {}, "no ticker"),
+        ("reddit-items", b'{"table": "mentions", "row_id": "r1", "row": {}}', {"function": "archive"}, "row_id"),
+    ],
+)
+def test_what_cannot_go_back_as_it_is_stays_in_the_hold_with_the_reason(
+    topic: str, data: bytes, attributes: dict[str, str], why: str
+) -> None:
+    reason = replay_of(topic, data, attributes)
+    assert isinstance(reason, str) and why in reason
