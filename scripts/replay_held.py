@@ -11,8 +11,12 @@ the hold only once its publish is confirmed, so a replay that fails midway loses
 (what went out may go out again, which every consumer tolerates).
 
 Left in the hold, and said so: a digest tick (its hours come from its publish time, so a
-copy would send the wrong ones: publish ``{"hour": ...}`` ticks instead), and a row archive
-dead-lettered (BigQuery refused the row itself: insert it by its ``row_id``, it is no message).
+copy would send the wrong ones: publish ``{"hour": ...}`` ticks instead); a row archive
+dead-lettered (BigQuery refused the row itself: insert it by its ``row_id``, it is no
+message); a message a function dead-lettered as malformed, unless ``--malformed`` says the
+deploy that makes it readable is done (else it would only be dead-lettered again); and what
+reached the hold after the replay began (a replayed message that failed again), so a replay
+never chases its own copies. A ticker's messages of one pull go out oldest first.
 """
 
 import argparse
@@ -20,6 +24,7 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from google.cloud import pubsub_v1
 
@@ -44,15 +49,18 @@ class Replay:
     ordering_key: str
 
 
-def replay_of(topic: str, data: bytes, attributes: Mapping[str, str]) -> Replay | str:
+def replay_of(topic: str, data: bytes, attributes: Mapping[str, str], *, malformed: bool = False) -> Replay | str:
     """What to publish again for one held message, or why it stays in the hold."""
     own = {k: v for k, v in attributes.items() if k not in ADDED and not k.startswith(ADDED_PREFIX)}
     try:
         payload = json.loads(data)
     except ValueError:
         payload = None
-    if attributes.get("function") == "archive" and isinstance(payload, dict) and "row_id" in payload:
+    ours = "error" in attributes and "function" in attributes  # dead-lettered by a function, not by Pub/Sub
+    if ours and attributes["function"] == "archive" and isinstance(payload, dict) and "row_id" in payload:
         return "a row BigQuery refused: insert it by its row_id (docs/operations.md dead-letters)"
+    if ours and not malformed:
+        return f"dead-lettered as malformed ({attributes['error'][:120]}): --malformed once the fix is deployed"
     if topic not in topics.ORDERED:
         return Replay(data, own, "")
     ticker = payload.get("ticker") if isinstance(payload, dict) else None
@@ -62,7 +70,13 @@ def replay_of(topic: str, data: bytes, attributes: Mapping[str, str]) -> Replay 
 
 
 def replay(
-    subscription: str, *, project_id: str, limit: int, dry_run: bool, subscriber: pubsub_v1.SubscriberClient
+    subscription: str,
+    *,
+    project_id: str,
+    limit: int,
+    dry_run: bool,
+    subscriber: pubsub_v1.SubscriberClient,
+    malformed: bool = False,
 ) -> tuple[int, list[str]]:
     """Replay up to ``limit`` held messages of ``subscription``; how many, and why the others stayed."""
     if subscription not in topics.SUBSCRIPTIONS:
@@ -75,6 +89,7 @@ def replay(
         )
     hold = subscriber.subscription_path(project_id, topics.dead_letter_hold(subscription))
     publisher = Publisher(project_id)
+    began = datetime.now(UTC)
     replayed, kept = 0, dict[str, str]()  # message id -> why it stays
     left: list[str] = []  # ack ids of what stays, handed back to the hold at the end
     seen: set[str] = set()  # message ids looked at: one seen again (its lease over) is not counted twice
@@ -86,10 +101,13 @@ def replay(
             seen |= {r.message.message_id for r in fresh}
             if not fresh:  # the hold is empty, or holds only what stays
                 break
-            done: list[str] = []
-            for received in fresh:
+            for received in sorted(fresh, key=lambda r: (r.message.ordering_key, r.message.publish_time)):
                 message = received.message
-                what = replay_of(topic, message.data, dict(message.attributes))
+                what: Replay | str = (
+                    "reached the hold after the replay began"
+                    if message.publish_time >= began
+                    else replay_of(topic, message.data, dict(message.attributes), malformed=malformed)
+                )
                 if isinstance(what, str) or dry_run:
                     left.append(received.ack_id)
                     if isinstance(what, str):
@@ -98,10 +116,8 @@ def replay(
                         replayed += 1
                     continue
                 publisher.publish_raw(topic, what.data, what.ordering_key, what.attributes).result(timeout=30)
-                done.append(received.ack_id)
+                subscriber.acknowledge(subscription=hold, ack_ids=[received.ack_id])  # out: gone from the hold
                 replayed += 1
-            if done:
-                subscriber.acknowledge(subscription=hold, ack_ids=done)
     finally:
         if left:  # back in the hold at once, for whoever looks next
             subscriber.modify_ack_deadline(subscription=hold, ack_ids=left, ack_deadline_seconds=0)
@@ -113,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("subscription", help=f"one of {', '.join(sorted(topics.SUBSCRIPTIONS))}")
     parser.add_argument("--limit", type=int, default=1000, help="at most this many messages (default 1000)")
     parser.add_argument("--dry-run", action="store_true", help="say what would be replayed; publish and ack nothing")
+    parser.add_argument(
+        "--malformed",
+        action="store_true",
+        help="replay messages dead-lettered as malformed too (their fix is deployed)",
+    )
     args = parser.parse_args(argv)
     try:
         count, kept = replay(
@@ -121,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             limit=args.limit,
             dry_run=args.dry_run,
             subscriber=pubsub_v1.SubscriberClient(),
+            malformed=args.malformed,
         )
     except NotReplayable as exc:
         print(f"error: {exc}", file=sys.stderr)

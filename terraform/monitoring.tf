@@ -391,19 +391,35 @@ resource "google_monitoring_alert_policy" "held_messages" {
   }
 }
 
-# Messages wait unacknowledged: a function failing on them (an SMTP or BigQuery outage, a bug)
+# Messages wait unacknowledged: a function failing on them (BigQuery down for archive, a bug)
 # or unable to keep up. Pub/Sub retries for hours before it dead-letters (20 attempts, backoff
-# to 600 s), so this pages long before the hold does; the holds themselves are left out.
+# to 600 s), so this pages long before the hold does; the holds themselves are left out. Notify's
+# subscriptions have a bar of their own: an alert event waits while any one user's webhook
+# fails (until it is disabled, an hour at least), which is that user's, not the on-call's.
+locals {
+  notify_subscriptions = [for name, sub in local.subscriptions : name if contains(["notify", "notify_digest"], sub.function)]
+  backlog_bars = {
+    pipeline = { threshold = 900, scope = "NOT", title = "a subscription's oldest message waits over 15 minutes" }
+    notify   = { threshold = 7200, scope = "", title = "a notify subscription's oldest message waits over 2 hours" }
+  }
+}
+
 resource "google_monitoring_alert_policy" "backlog" {
-  display_name = "Akleao: a subscription's oldest message waits over 15 minutes"
+  for_each     = local.backlog_bars
+  display_name = "Akleao: ${each.value.title}"
   combiner     = "OR"
 
   conditions {
-    display_name = "oldest unacknowledged message > 900 s"
+    display_name = "oldest unacknowledged message > ${each.value.threshold} s"
     condition_threshold {
-      filter          = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND resource.type=\"pubsub_subscription\" AND NOT resource.labels.subscription_id=ends_with(\"-dead-letter-hold\")"
+      filter = join(" AND ", compact([
+        "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\"",
+        "resource.type=\"pubsub_subscription\"",
+        "NOT resource.labels.subscription_id=ends_with(\"-dead-letter-hold\")",
+        "${each.value.scope} resource.labels.subscription_id=one_of(${join(", ", [for name in local.notify_subscriptions : "\"${name}\""])})",
+      ]))
       comparison      = "COMPARISON_GT"
-      threshold_value = 900
+      threshold_value = each.value.threshold
       duration        = "600s"
       aggregations {
         alignment_period     = "300s"
@@ -460,7 +476,9 @@ resource "google_monitoring_alert_policy" "scheduler_failures" {
 
 # A cost spike: the month's spend (actual and forecast) against daily_budget_usd x 30.
 resource "google_billing_budget" "monthly" {
+  provider        = google.billing
   billing_account = var.billing_account
+  depends_on      = [google_project_service.service] # its API, billed to this project
   display_name    = "Akleao monthly"
 
   budget_filter {

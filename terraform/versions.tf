@@ -16,8 +16,15 @@ terraform {
 provider "google" {
   project = var.project_id
   region  = var.region
-  # the Billing Budgets API (the budget in monitoring.tf) refuses user credentials without a
-  # quota project: bill the calls to this one
+}
+
+# The budget's alone (monitoring.tf): the Billing Budgets API refuses user credentials
+# without a quota project, so its calls are billed to this one. Only there: for every call,
+# it would need each API the provider touches enabled here and the caller allowed to use them.
+provider "google" {
+  alias                 = "billing"
+  project               = var.project_id
+  region                = var.region
   billing_project       = var.project_id
   user_project_override = true
 }

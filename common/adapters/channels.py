@@ -119,20 +119,25 @@ class Channels:
         s = self.settings
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
-                if s.smtp_starttls:
-                    # the default context checks the relay's certificate and name: the
-                    # password below must not go to whoever answers on the way
-                    smtp.starttls(context=ssl.create_default_context())
-                if s.smtp_username and s.smtp_password is not None:
-                    smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+                try:
+                    if s.smtp_starttls:
+                        # the default context checks the relay's certificate and name: the
+                        # password below must not go to whoever answers on the way
+                        smtp.starttls(context=ssl.create_default_context())
+                    if s.smtp_username and s.smtp_password is not None:
+                        smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+                except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS or AUTH offered: the relay's
+                    raise RelayDown(f"email: the relay offers no {exc}") from exc
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             answers = list(exc.recipients.values())
             if answers and all(mailbox_refused(code, text) for code, text in answers):
                 raise Refused(f"email: {exc.recipients}", answers[0][0]) from exc
             raise DeliveryFailed(f"email: {exc}") from exc
-        except smtplib.SMTPNotSupportedError as exc:  # this address needs what the relay lacks
-            raise Refused(f"email: the relay cannot carry this address: {exc}", None) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            if not str(message["To"] or "").isascii():  # this address needs SMTPUTF8, which the relay lacks
+                raise Refused(f"email: the relay cannot carry this address: {exc}", None) from exc
+            raise RelayDown(f"email: {exc}") from exc  # our sender's, every email's
         except smtplib.SMTPDataError as exc:  # this message refused, perhaps not the next one
             raise DeliveryFailed(f"email: {exc}") from exc
         except smtplib.SMTPResponseException as exc:
@@ -156,15 +161,19 @@ _NO_SUCH_RECIPIENT = re.compile(
     r"|unknown (user|recipient)|recipient address rejected|doesn'?t have an? .* account|invalid recipient",
     re.IGNORECASE,
 )
-_NOT_THE_RECIPIENT = re.compile(r"sender|relay|rcpthosts|5\.7\.\d", re.IGNORECASE)
+_NOT_THE_RECIPIENT = re.compile(
+    r"sender|relay access denied|unable to relay|relaying denied|relay not permitted|not permitted to relay"
+    r"|rcpthosts|5\.7\.\d|quota|too many|blocked|spam",
+    re.IGNORECASE,
+)
 
 
 def mailbox_refused(code: int, text: bytes | str) -> bool:
     """Whether an SMTP answer to RCPT refuses this mailbox for good (RFC 3463): an enhanced
-    code naming the mailbox (:data:`_MAILBOX_GONE`), or one whose words say the recipient does
-    not exist (550, 551, 553, 554, or 5.4.1 "recipient address rejected"). An answer about the
-    sender or the relay is never final for this recipient, whatever its code: each recipient
-    would get it (Postfix reports a rejected sender at RCPT)."""
+    code naming the mailbox (:data:`_MAILBOX_GONE`), or, without one (or behind 5.4.1), words
+    saying the recipient does not exist (550, 551, 553, 554). An answer about the sender, the
+    relay, a quota or a block is never final for this recipient, whatever its code: each
+    recipient would get it (Postfix reports a rejected sender at RCPT)."""
     if not 500 <= code < 600:
         return False
     said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
@@ -176,7 +185,7 @@ def mailbox_refused(code: int, text: bytes | str) -> bool:
         if detail in _MAILBOX_GONE:
             return True
         return detail == (4, 1) and bool(_NO_SUCH_RECIPIENT.search(said))
-    return enhanced is None and code in (550, 551, 553, 554) and bool(_NO_SUCH_RECIPIENT.search(said) or code != 554)
+    return enhanced is None and code in (550, 551, 553, 554) and bool(_NO_SUCH_RECIPIENT.search(said))
 
 
 class NotPublic(OSError):

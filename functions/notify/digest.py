@@ -62,7 +62,7 @@ def send_digests(
         mine = Result()
         try:
             run.check_time()
-            _send_user(user_id, hour, settings, db, channels, run, mine)
+            _send_user(user_id, hour, settings, db, channels, run, mine, swept=hour in stale)
         except (DeliveryFailed, store.Busy) as exc:
             mine.failed.append(f"{user_id}/{hour}: {exc}")
         except Exception as exc:  # one user's trouble (a Firestore error, a bad document) must not
@@ -110,16 +110,18 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
     channels: Channels,
     run: Invocation,
     result: Result,
+    *,
+    swept: bool = False,
 ) -> None:
+    """``swept``: an hour older than the ticks look back on, found open."""
     user = store.user(db, user_id) or {}  # a deleted user's digest is closed, and nothing sent
     try:
         held = bool(user) and rules.quiet(user, datetime.fromtimestamp(run.now, UTC).hour)
         wanted = rules.channels(user) if user else []
     except ValidationError as exc:
-        # closed unsent: no setting says where it may go, and left open it would be looked
-        # at by every tick until it expires
-        logger.error("notification settings of %s do not validate; digest of %s dropped: %s", user_id, hour, exc)
-        store.close_digest(db, user_id, hour)
+        # left open: sent by the first tick after the settings (or the code reading them) are
+        # fixed, while it lasts; until then each tick's sweep says so once more
+        logger.error("notification settings of %s do not validate; digest of %s waits: %s", user_id, hour, exc)
         return
     entries = store.close_digest(db, user_id, hour)
     if entries is None:  # carried to the digest that ends the quiet hours it fell due in
@@ -144,6 +146,7 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         first = min([str(e.get("hour") or hour) for e in entries if e.get("channel") == channel] + [hour])
         body = rules.digest_payload(hour, bodies, settings.app_url, since=first)
         job = _Job(user_id, user, hour, channel, delivery_id, claim, body)
+        failed = len(result.failed)
         try:
             _send_claimed(job, settings, db, channels, run, result)
         except Exception as exc:
@@ -151,7 +154,13 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
             # redelivered tick try it at once (suppressed: the store may be what failed)
             with contextlib.suppress(Exception):
                 store.finish(db, claim, "failed", reason=f"{type(exc).__name__}: {exc}"[:300])
+            if swept:
+                store.reopen_digest(db, user_id, hour)
             raise
+        if swept and len(result.failed) > failed:
+            # an hour older than the ticks look back on is found again only while open: the
+            # channel that failed is tried again by the next tick (what went out stays sent)
+            store.reopen_digest(db, user_id, hour)
 
 
 @dataclass(frozen=True)

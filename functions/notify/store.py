@@ -301,6 +301,19 @@ def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str
     return _entries(db, user_id, hour, set())
 
 
+def reopen_digest(db: firestore.Client, user_id: str, hour: str) -> None:
+    """Open again the user's closed digest of ``hour`` (one a sweep closed and could not send
+    all of), so the next sweep finds it; a carried or open one is left as it is."""
+    ref = db.collection(fs.DIGESTS).document(f"{user_id}|{hour}")
+
+    @firestore.transactional
+    def reopen(transaction: firestore.Transaction) -> None:
+        if (ref.get(transaction=transaction).to_dict() or {}).get("status") == "closed":
+            transaction.update(ref, {"status": "open"})
+
+    reopen(db.transaction())
+
+
 def _entries(db: firestore.Client, user_id: str, hour: str, seen: set[str]) -> list[dict[str, Any]]:
     """The digest's own entries and those of every digest carried into it (and into those),
     less the channels it had already sent itself (``gone``, a carried digest's); one entry

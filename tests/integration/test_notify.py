@@ -705,3 +705,38 @@ def test_an_unexpected_error_in_one_delivery_settles_it_as_failed_and_the_others
     assert sorted(c for c in channels.calls if c.startswith("webhook")) == [f"webhook {tag}-0", f"webhook {tag}-1"]
     record = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-0", event, "email")).get()
     assert (record.to_dict() or {})["status"] == "failed"  # not leased "sending" until the lease runs out
+
+
+def test_a_swept_digest_whose_sending_failed_is_open_again_for_the_next_tick(emulators: Stack) -> None:
+    """An hour older than the ticks look back on is found only while its digest is open: one
+    the sweep closed and could not send is opened again, and the next tick sends it."""
+    from dataclasses import dataclass, field
+
+    from common.adapters.channels import Channels, DeliveryFailed
+    from common.messages import DigestTick
+    from functions.notify import digest, store
+
+    @dataclass(frozen=True)
+    class Flaky(Channels):
+        sent: list[str] = field(default_factory=list)
+        down: list[bool] = field(default_factory=lambda: [True])
+
+        def webhook(self, url: str, *args: Any, **kwargs: Any) -> None:
+            if self.down[0]:
+                raise DeliveryFailed("webhook: HTTP 503", 503)
+            self.sent.append(url)
+
+    user = f"ivy{time.time_ns()}"
+    _user(emulators, user, notifications={"digest": True, "webhook_url": f"https://hooks.example.com/{user}"})
+    stale = hour_key(time.time() - 7 * 3600)
+    body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
+    assert store.add_to_digest(db(), user, stale, f"{user}|NTLA|1|open|webhook", "webhook", body, time.time())
+    channels = Flaky(Settings())
+    with pytest.raises(DeliveryFailed):
+        digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
+    record = db().collection(fs.DIGESTS).document(f"{user}|{stale}")
+    assert (record.get().to_dict() or {})["status"] == "open"
+    channels.down[0] = False
+    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
+    assert channels.sent.count(f"https://hooks.example.com/{user}") == 1
+    assert (record.get().to_dict() or {})["status"] == "closed"

@@ -31,20 +31,26 @@ def test_a_held_batch_goes_back_to_its_topic_in_its_tickers_order_and_leaves_the
     dead_letter = publisher.topic_path(project, topics.dead_letter_topic(subscription))
     # a silence check of a ticker nobody discusses: aggregate handles it once replayed
     batch = json.dumps({"ticker": "ZZRH", "silence_check": 1_700_000_000.0}).encode()
-    publisher.publish(dead_letter, batch, error="timed out", source_message_id="m1").result(timeout=10)
-    publisher.publish(dead_letter, b'{"mentions": []}', error="no ticker").result(timeout=10)
+    # as Pub/Sub forwards a message it gave up on, and one with no ticker
+    publisher.publish(dead_letter, batch, CloudPubSubDeadLetterSourceDeliveryCount="20").result(timeout=10)
+    publisher.publish(dead_letter, b'{"mentions": []}').result(timeout=10)
+    # and one a function dead-lettered as malformed: only with --malformed
+    publisher.publish(dead_letter, b"not json", error="not JSON", function="aggregate").result(timeout=10)
     mentions = observe(topics.MENTIONS)
 
     replayed, kept = replay_held.replay(
         subscription, project_id=project, limit=10, dry_run=False, subscriber=pubsub_v1.SubscriberClient()
     )
-    assert replayed == 1 and len(kept) == 1 and "no ticker" in kept[0]
+    assert replayed == 1 and sorted(k.split(": ", 1)[1][:20] for k in kept) == [
+        "dead-lettered as mal",
+        "no ticker to order i",
+    ]
     [again] = mentions.pull(expected=1, timeout=30)
     assert (again.data, again.ordering_key) == (batch, "ZZRH")
-    assert "error" not in again.attributes  # what dead-lettering added stays behind
+    assert not any(k.startswith("CloudPubSubDeadLetter") for k in again.attributes)  # dead-lettering's, not its own
 
-    # only the one it could not replay is still held
+    # only the two it could not replay are still held
     replayed, kept = replay_held.replay(
         subscription, project_id=project, limit=10, dry_run=True, subscriber=pubsub_v1.SubscriberClient()
     )
-    assert (replayed, len(kept)) == (0, 1)
+    assert (replayed, len(kept)) == (0, 2)

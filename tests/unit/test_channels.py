@@ -165,7 +165,14 @@ class Relay:
         del server, session, options
         code, _, enhanced = address.split("@", 1)[0].partition(".")
         if code.isdigit():
-            return f"{code} {enhanced} refused here" if enhanced else f"{code} refused here"
+            said = (
+                "try again later" if code.startswith("4")
+                else "relay access denied" if enhanced.startswith("5.7")
+                else "mailbox full" if enhanced == "5.2.2"
+                else "transaction failed" if code == "554"
+                else "no such user here"
+            )  # fmt: skip
+            return f"{code} {enhanced} {said}" if enhanced else f"{code} {said}"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -246,6 +253,11 @@ def test_only_a_refusal_of_the_mailbox_itself_settles_an_email(relay: int, local
         (554, b"Transaction failed", False),
         (550, b"Requested action not taken: mailbox unavailable", True),
         (451, b"4.1.1 try again later", False),
+        (550, b"Daily sending quota exceeded", False),  # every recipient gets these
+        (550, b"Service unavailable; Client host blocked using zen.spamhaus.org", False),
+        (550, b"Too many invalid recipients", False),
+        (550, b"5.1.1 <ann@example.com>: Recipient address rejected: User unknown in relay recipient table", True),
+        (550, b"refused", False),  # a bare 550 says nothing of the recipient: not final
     ],
 )
 def test_a_refusal_is_final_only_when_its_words_or_code_are_about_this_recipient(
@@ -349,3 +361,10 @@ def test_a_failure_message_holds_no_webhook_path_however_the_library_spelled_the
     url = "https://prod-00.example.com:443/workflows/abc/invoke?sp=%2Ftriggers%2Frun&sig=XXsecretXX"
     said = f"Connection timeout to host {yarl.URL(url)}"  # aiohttp's words: yarl drops :443, decodes %2F
     assert "secret" not in channels_hidden(said, url) and "prod-00.example.com" in channels_hidden(said, url)
+
+
+def test_a_relay_that_stops_offering_starttls_is_down_not_every_address_refused(relay: int) -> None:
+    """The relay misconfigured (or STARTTLS stripped on the way): every email would fail
+    alike, so none is settled refused; they wait for the relay."""
+    with pytest.raises(RelayDown, match="STARTTLS"):
+        Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=relay, SMTP_STARTTLS=True)).email(_mail("ann@example.com"))

@@ -18,7 +18,7 @@ Replay, replay_of = replay_held.Replay, replay_held.replay_of
 
 def test_an_ordered_message_goes_back_with_its_ticker_as_ordering_key_and_its_own_attributes() -> None:
     data = json.dumps({"ticker": "GME", "mentions": []}).encode()
-    held = {"CloudPubSubDeadLetterSourceDeliveryCount": "20", "error": "x", "trace": "t1"}
+    held = {"CloudPubSubDeadLetterSourceDeliveryCount": "20", "trace": "t1"}
     assert replay_of("mentions", data, held) == Replay(data, {"trace": "t1"}, "GME")
 
 
@@ -31,7 +31,13 @@ def test_an_unordered_message_goes_back_without_a_key() -> None:
     [
         ("mentions", b"not json", {}, "no ticker"),
         ("ticker-updates", b'{"as_of": 1}', {}, "no ticker"),
-        ("reddit-items", b'{"table": "mentions", "row_id": "r1", "row": {}}', {"function": "archive"}, "row_id"),
+        (
+            "reddit-items",
+            b'{"table": "mentions", "row_id": "r1", "row": {}}',
+            {"function": "archive", "error": "x"},
+            "row_id",
+        ),
+        ("mentions", b'{"ticker": "GME"}', {"function": "aggregate", "error": "not a batch"}, "--malformed"),
     ],
 )
 def test_what_cannot_go_back_as_it_is_stays_in_the_hold_with_the_reason(
