@@ -237,7 +237,9 @@ class WeekVolume:
             return GlobalStats()
         span = min(WEEK_HOURS, hour - self.first + 1)
         rate = global_rate({s: self.totals.get(s, 0) for s in self.seen}, span)
-        market = activity(self.community, hour, window=config.market_window_hours, days=config.market_days)
+        market = activity(
+            self.community, hour, window=config.market_window_hours, days=config.market_days, since_hour=self.first
+        )
         window = budget_window(hour)
         while self.opened and self.opened[0] < window.start:
             self.opened.popleft()

@@ -198,21 +198,26 @@ def step(
         previous, ended = silenced(previous, heard), ("resolved",)
     if previous is not None and previous.active:
         return _continue(previous, ev, evidence, config, config_version)
-    if ev.kind is None or (ev.kind == "organic" and ev.score < bar):
-        return previous, ended
-    chosen = select_evidence(evidence, config.evidence_max)
-    if previous is not None and (
+    reopening = previous is not None and (
         ev.as_of < (previous.resolved_at or 0.0) + config.cooldown_hours * 3600
         or alert_id(ev.symbol, ev.as_of) == previous.alert_id  # no cooldown: one hour, one alert id
-    ):
+    )
+    # a pump episode reopened by an organic-looking spike stays a pump: flagged, never held
+    # back by the organic budget, and still telling why it was flagged
+    kind = "pump" if previous is not None and reopening and "pump" in (ev.kind, previous.kind) else ev.kind
+    if ev.kind is None or kind is None or (kind == "organic" and ev.score < bar):
+        return previous, ended
+    chosen = select_evidence(evidence, config.evidence_max)
+    if previous is not None and reopening:
+        own = kind == ev.kind
         reopened = replace(
             previous,
-            kind="pump" if "pump" in (ev.kind, previous.kind) else ev.kind,
+            kind=kind,
             status="escalated",
             level=previous.level + 1,
-            rule=ev.rule,
-            reasons=ev.reasons,
-            trigger=_trigger(ev),
+            rule=ev.rule if own else previous.rule,
+            reasons=ev.reasons if own else previous.reasons,
+            trigger=_trigger(ev) if own else previous.trigger,
             score=ev.score,
             peak_score=max(previous.peak_score, ev.score),
             escalate_at=ev.strength * config.escalation_step,

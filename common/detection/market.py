@@ -29,13 +29,21 @@ class Activity:
         return max(0.0, self.observed - own.observed) / expected
 
 
-def activity(totals: Mapping[int, int], now_hour: int, *, window: int, days: int) -> Activity:
+def activity(
+    totals: Mapping[int, int], now_hour: int, *, window: int, days: int, since_hour: int | None = None
+) -> Activity:
     """``totals`` (hour index -> mentions) over the ``window`` complete hours before
-    ``now_hour``, against the same hours of each of the previous ``days`` days. No normal
-    (expected 0) unless at least two of those days had any volume."""
+    ``now_hour``, against the same hours of each of the previous ``days`` days that lie wholly
+    after ``since_hour`` (when data collection began: a day before it is no quiet day, and
+    counting it as zero would make the normal a fraction of itself for the first week). No
+    normal (expected 0) unless at least two of those days had any volume."""
     hours = range(now_hour - window, now_hour)
     observed = sum(totals.get(h, 0) for h in hours)
-    earlier = [sum(totals.get(h - 24 * d, 0) for h in hours) for d in range(1, days + 1)]
+    earlier = [
+        sum(totals.get(h - 24 * d, 0) for h in hours)
+        for d in range(1, days + 1)
+        if since_hour is None or now_hour - window - 24 * d >= since_hour
+    ]
     if sum(1 for n in earlier if n > 0) < 2:
         return Activity(float(observed), 0.0)
     return Activity(float(observed), sum(earlier) / len(earlier))

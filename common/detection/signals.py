@@ -209,7 +209,9 @@ def evaluate(
     now = int(as_of // HOUR)
     factor = 1.0
     if market is not None and config.market_weight > 0:
-        own = activity(counts, now, window=config.market_window_hours, days=config.market_days)
+        own = activity(
+            counts, now, window=config.market_window_hours, days=config.market_days, since_hour=_hour_of(stats_since)
+        )
         factor = expectation_factor(market.without(own), config.market_weight)
     fraction = max(1 / 60, min(1.0, (as_of - now * HOUR) / HOUR))
     windows = {
@@ -316,3 +318,7 @@ def evaluate(
         reasons=tuple(reasons),
         day=slow,
     )
+
+
+def _hour_of(since: float | None) -> int | None:
+    return None if since is None else int(since // HOUR)

@@ -149,9 +149,11 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
         # aggregation queries over the summaries (functions/detect/crowd.py).
         previous = crowd_of.latest_before(ref.collection(HOURS), hour)
         volumes = crowd_of.community(db, hour, config, previous)
-        market = activity(volumes, hour, window=config.market_window_hours, days=config.market_days)
-        tickers, week_total = crowd_of.week_counts(db)
         since = float(doc.get("since") or as_of)
+        market = activity(
+            volumes, hour, window=config.market_window_hours, days=config.market_days, since_hour=int(since // HOUR)
+        )
+        tickers, week_total = crowd_of.week_counts(db)
         crowd = {
             "market": {"observed": market.observed, "expected": market.expected},
             "rate": mean_rate(week_total, tickers, min(168.0, max(1.0, (as_of - since) / HOUR))),

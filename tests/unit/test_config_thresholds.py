@@ -68,7 +68,7 @@ CHANGES: dict[str, Any] = {
     "history_days": 3,
     "market_weight": 2.0,
     "market_window_hours": 1,
-    "market_days": 14,
+    "market_days": 2,  # the week is all the history there is: a shorter normal, not a longer one
     "baseline_gap_hours": 0,
     "baseline_cap_factor": 1.1,
     "seasonality_prior": 0.0,
@@ -229,7 +229,9 @@ def production(config: DetectionConfig) -> tuple[list[dict[str, Any]], dict[str,
         for volumes in series.values():
             for key, n in volumes.items():
                 community[hour_start(key) // HOUR] = community.get(hour_start(key) // HOUR, 0) + n
-        market = activity(community, hour, window=config.market_window_hours, days=config.market_days)
+        market = activity(
+            community, hour, window=config.market_window_hours, days=config.market_days, since_hour=START // HOUR
+        )
         opened = sum(  # read_stats: the alerts opened organic in the day before the hour before, one count
             1
             for episodes in alerts.values()

@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+import pytest
+
 from common.detection.backtest import Replay
 from common.detection.engine import WeekVolume
 from common.detection.market import Activity, activity, expectation_factor
@@ -47,6 +49,18 @@ def test_a_quiet_community_never_lowers_the_bar_and_no_history_means_no_change()
     assert expectation_factor(activity(frenzy(100, 10), NOW, window=6, days=7).without(NOBODY), 1.0) == 1.0
     young = {h: 50 for h in range(NOW - 6, NOW)}
     assert activity(young, NOW, window=6, days=7).without(NOBODY) == 1.0
+
+
+def test_days_before_data_collection_began_are_no_quiet_days_in_the_normal() -> None:
+    """A steady community three days into collection is at its normal, not at 7/2 of it."""
+    began = NOW - 3 * 24
+    young = {h: 100 for h in range(began, NOW)}
+    assert activity(young, NOW, window=6, days=7, since_hour=began).without(NOBODY) == 1.0
+    assert activity(young, NOW, window=6, days=7).without(NOBODY) == pytest.approx(3.5)  # counting them as zero
+    # a day lost after collection began is a real quiet day, and counts
+    older = {h: 100 for h in range(NOW - 5 * 24, NOW)}
+    gap = {h: n for h, n in older.items() if not NOW - 30 <= h < NOW - 24}
+    assert activity(gap, NOW, window=6, days=7, since_hour=NOW - 5 * 24).expected == (0 + 3 * 600) / 4
 
 
 def test_the_backtest_measures_the_market_from_every_ticker_it_counted() -> None:
