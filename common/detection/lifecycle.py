@@ -202,22 +202,21 @@ def step(
         ev.as_of < (previous.resolved_at or 0.0) + config.cooldown_hours * 3600
         or alert_id(ev.symbol, ev.as_of) == previous.alert_id  # no cooldown: one hour, one alert id
     )
-    # a pump episode reopened by an organic-looking spike stays a pump: flagged, never held
-    # back by the organic budget, and still telling why it was flagged
+    # a pump episode reopened by an organic-looking spike stays a pump: flagged, and never held
+    # back by the organic budget (its rule is the spike's: the rule sets how it resolves)
     kind = "pump" if previous is not None and reopening and "pump" in (ev.kind, previous.kind) else ev.kind
     if ev.kind is None or kind is None or (kind == "organic" and ev.score < bar):
         return previous, ended
     chosen = select_evidence(evidence, config.evidence_max)
     if previous is not None and reopening:
-        own = kind == ev.kind
         reopened = replace(
             previous,
             kind=kind,
             status="escalated",
             level=previous.level + 1,
-            rule=ev.rule if own else previous.rule,
-            reasons=ev.reasons if own else previous.reasons,
-            trigger=_trigger(ev) if own else previous.trigger,
+            rule=ev.rule,
+            reasons=ev.reasons,
+            trigger=_trigger(ev),
             score=ev.score,
             peak_score=max(previous.peak_score, ev.score),
             escalate_at=ev.strength * config.escalation_step,
