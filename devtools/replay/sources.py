@@ -77,16 +77,20 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
 
 def _csv_rows(text: IO[str], name: str, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
     reader = csv.DictReader(text, strict=True)
-    if reader.fieldnames is None:  # read the header now, so line numbers are the rows'
+    try:
+        if reader.fieldnames is None:  # read the header now, so line numbers are the rows'
+            return
+    except csv.Error as exc:
+        skipped[f"not CSV ({name}: its header: {exc}; nothing of it read)"] += 1
         return
     while True:
-        began = reader.line_num + 1  # the line the next row starts on
+        after = reader.line_num  # the row comes after this line (blank lines may come first)
         try:
             raw = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:  # reading goes on at the next line; an unclosed quote has read to the end
-            said = f"not CSV ({name}:{began}: {exc}; the lines it took in are lost)"
+            said = f"not CSV ({name}: the row after line {after}: {exc}; the lines it took in are lost)"
             skipped[said if skipped.total() < 5 else "not CSV"] += 1
             yield None
             continue

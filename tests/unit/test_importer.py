@@ -570,7 +570,11 @@ def test_a_csv_row_that_does_not_parse_is_named_not_read_as_the_rest_of_the_file
     manifest = import_dumps([broken], tmp_path / "out")
     assert manifest["items"] == 2  # the two before it; the quote swallowed the rest
     [(why, count)] = [(k, v) for k, v in manifest["fidelity"]["rows_skipped"].items() if k.startswith("not CSV")]
-    assert "broken.csv:4:" in why and count == 1  # the line its quote opened on
+    assert "broken.csv: the row after line 3:" in why and count == 1  # its quote opened on line 4
+    header = tmp_path / "header.csv"
+    header.write_text('id,"title"x,body\nq1,GME,text\n')
+    with pytest.raises(NothingImported, match="its header"):  # said, not a traceback
+        import_dumps([header], tmp_path / "none")
 
 
 def test_a_filtered_import_remembers_nothing_of_the_subreddits_it_skips(tmp_path: Path) -> None:
