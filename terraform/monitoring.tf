@@ -360,67 +360,71 @@ resource "google_monitoring_alert_policy" "api_errors" {
   }
 }
 
-# Messages wait in a dead-letter hold: a function failed on them through every delivery
-# attempt (an outage longer than the retries, or a bug), or dead-lettered them as malformed.
-# Nothing replays them by itself, so they page until someone does (or drops them).
-resource "google_monitoring_alert_policy" "held_messages" {
-  display_name = "Akleao: messages held in a dead-letter subscription"
-  combiner     = "OR"
-
-  conditions {
-    display_name = "undelivered messages in a -dead-letter-hold subscription > 0"
-    condition_threshold {
-      filter          = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=ends_with(\"-dead-letter-hold\")"
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_MAX"
-        cross_series_reducer = "REDUCE_MAX"
-        group_by_fields      = ["resource.label.subscription_id"]
-      }
-    }
-  }
-
-  notification_channels = [google_monitoring_notification_channel.oncall.id]
-
-  documentation {
-    content   = "Runbook: docs/operations.md#held-messages"
-    mime_type = "text/markdown"
-  }
-}
-
-# Messages wait unacknowledged: a function failing on them (BigQuery down for archive, a bug)
-# or unable to keep up. Pub/Sub retries for hours before it dead-letters (20 attempts, backoff
-# to 600 s), so this pages long before the hold does; the holds themselves are left out. Notify's
-# subscriptions have a bar of their own: an alert event waits while any one user's webhook
-# fails (until it is disabled, an hour at least), which is that user's, not the on-call's.
+# Policies on Pub/Sub's own subscription metrics, one resource for them all:
+# - held: messages wait in a dead-letter hold: a function failed on them through every
+#   delivery attempt (an outage longer than the retries, or a bug), or dead-lettered them as
+#   malformed. Nothing replays them by itself, so they page until someone does (or drops them).
+# - backlog / notify_backlog: messages wait unacknowledged: a function failing on them
+#   (BigQuery down for archive, a bug) or unable to keep up. Pub/Sub retries for hours before
+#   it dead-letters (20 attempts, backoff to 600 s), so this pages long before the hold does.
+#   Notify's subscriptions have a bar of their own: an alert event waits while any one user's
+#   webhook fails (until it is disabled, an hour at least), which is that user's, not the
+#   on-call's.
 locals {
   notify_subscriptions = [for name, sub in local.subscriptions : name if contains(["notify", "notify_digest"], sub.function)]
-  backlog_bars = {
-    pipeline = { threshold = 900, scope = "NOT", title = "a subscription's oldest message waits over 15 minutes" }
-    notify   = { threshold = 7200, scope = "", title = "a notify subscription's oldest message waits over 2 hours" }
+  notify_one_of        = "resource.labels.subscription_id=one_of(${join(", ", [for name in local.notify_subscriptions : "\"${name}\""])})"
+  hold                 = "resource.labels.subscription_id=ends_with(\"-dead-letter-hold\")"
+  subscription_policies = {
+    held = {
+      title     = "messages held in a dead-letter subscription"
+      condition = "undelivered messages in a -dead-letter-hold subscription > 0"
+      metric    = "num_undelivered_messages"
+      where     = [local.hold]
+      threshold = 0
+      duration  = "0s"
+      runbook   = "held-messages"
+    }
+    backlog = {
+      title     = "a subscription's oldest message waits over 15 minutes"
+      condition = "oldest unacknowledged message > 900 s"
+      metric    = "oldest_unacked_message_age"
+      where     = ["NOT ${local.hold}", "NOT ${local.notify_one_of}"]
+      threshold = 900
+      duration  = "600s"
+      runbook   = "backlog"
+    }
+    notify_backlog = {
+      title     = "a notify subscription's oldest message waits over 2 hours"
+      condition = "oldest unacknowledged message > 7200 s"
+      metric    = "oldest_unacked_message_age"
+      where     = [local.notify_one_of]
+      threshold = 7200
+      duration  = "600s"
+      runbook   = "backlog"
+    }
   }
 }
 
-resource "google_monitoring_alert_policy" "backlog" {
-  for_each     = local.backlog_bars
+moved {
+  from = google_monitoring_alert_policy.held_messages
+  to   = google_monitoring_alert_policy.subscription["held"]
+}
+
+resource "google_monitoring_alert_policy" "subscription" {
+  for_each     = local.subscription_policies
   display_name = "Akleao: ${each.value.title}"
   combiner     = "OR"
 
   conditions {
-    display_name = "oldest unacknowledged message > ${each.value.threshold} s"
+    display_name = each.value.condition
     condition_threshold {
-      filter = join(" AND ", compact([
-        "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\"",
+      filter = join(" AND ", concat([
+        "metric.type=\"pubsub.googleapis.com/subscription/${each.value.metric}\"",
         "resource.type=\"pubsub_subscription\"",
-        "NOT resource.labels.subscription_id=ends_with(\"-dead-letter-hold\")",
-        "${each.value.scope} resource.labels.subscription_id=one_of(${join(", ", [for name in local.notify_subscriptions : "\"${name}\""])})",
-      ]))
+      ], each.value.where))
       comparison      = "COMPARISON_GT"
       threshold_value = each.value.threshold
-      duration        = "600s"
+      duration        = each.value.duration
       aggregations {
         alignment_period     = "300s"
         per_series_aligner   = "ALIGN_MAX"
@@ -433,7 +437,7 @@ resource "google_monitoring_alert_policy" "backlog" {
   notification_channels = [google_monitoring_notification_channel.oncall.id]
 
   documentation {
-    content   = "Runbook: docs/operations.md#backlog"
+    content   = "Runbook: docs/operations.md#${each.value.runbook}"
     mime_type = "text/markdown"
   }
 }

@@ -216,7 +216,11 @@ def test_every_alert_policy_watches_a_defined_metric_and_has_its_runbook_section
         if h.startswith("### ")
     }
     assert {p["metric"] for p in policies.values()} <= set(metrics)
-    assert {p["runbook"] for p in policies.values()} | {"api-errors", "scheduler-failures", "held-messages"} <= anchors
+    on_subscriptions = tfmodel.unquote(model.locals["subscription_policies"])
+    assert {p["runbook"] for p in [*policies.values(), *on_subscriptions.values()]} | {
+        "api-errors",
+        "scheduler-failures",
+    } <= anchors
     assert {p["condition"] for p in policies.values()} <= {"above", "below", "absent"}
     for name, policy in policies.items():  # a policy narrows or groups only by labels its metric extracts
         used = set(re.findall(r"metric\.labels\.(\w+)", str(policy.get("where") or "")))
