@@ -157,7 +157,7 @@ _MAILBOX_GONE = {(1, 1), (1, 2), (1, 3), (1, 6), (1, 10), (2, 1)}
 # have), the words of an answer about the recipient, and those of one about the relay or the
 # sender, which every recipient would get.
 _NO_SUCH_RECIPIENT = re.compile(
-    r"no such (user|mailbox|recipient)|(user|recipient|mailbox) (unknown|not found|does not exist|unavailable)"
+    r"no such (user|mailbox|recipient)|(user|recipient|mailbox) (unknown|not found|does not exist)"
     r"|unknown (user|recipient)|recipient address rejected|doesn'?t have an? .* account|invalid recipient",
     re.IGNORECASE,
 )

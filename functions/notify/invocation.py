@@ -7,7 +7,7 @@ So after ``RELAY_DOWN_AFTER`` relay failures in a row (no email taken between th
 invocation's remaining emails fail at once (retried with the event), and no delivery starts
 once ``start_by_s`` of the invocation has passed: what was done stays done, the rest goes
 with the redelivery, and a delivery begun in time still ends before the timeout (a webhook's
-attempts and backoff take at most ``SLOWEST_WEBHOOK_S``; an email's SMTP steps each have 10 s,
+attempts and backoff take at most :func:`slowest_webhook_s`; an email's SMTP steps each have 10 s,
 and one at the edge of every step is the rare case the timeout cuts, its delivery retried
 once its claim's lease is over). Deliveries are handed out in :func:`order`, so receivers
 that keep failing cannot hold the same users back on every redelivery.
@@ -69,6 +69,6 @@ def slowest_webhook_s(attempts: int, timeout_s: float, backoff_s: float) -> floa
 
 def order(items: list[T], *, ident: Callable[[T], str], failing: Callable[[T], bool], seed: str) -> list[T]:
     """Deliveries in the order they start: those whose receiver is not known to be failing
-    first, each group shuffled by ``seed`` (the message and its attempt), so a slow receiver
+    first, each group shuffled by ``seed`` (the event and the invocation's time), so a slow receiver
     early in the user list does not hold the same users back on every redelivery."""
     return sorted(items, key=lambda item: (failing(item), random.Random(f"{seed}|{ident(item)}").random()))

@@ -21,7 +21,7 @@ sys.modules["replay_held"] = replay_held
 _spec.loader.exec_module(replay_held)
 
 
-def test_a_held_batch_goes_back_to_its_topic_in_its_tickers_order_and_leaves_the_hold(
+def test_a_held_batch_goes_back_to_its_topic_keyed_by_its_ticker_and_leaves_the_hold(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
     assert emulators.emulators is not None

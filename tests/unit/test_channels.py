@@ -251,7 +251,7 @@ def test_only_a_refusal_of_the_mailbox_itself_settles_an_email(relay: int, local
         (550, b"5.4.1 Recipient address rejected: Access denied", True),  # Microsoft: no such recipient
         (554, b"delivery error: dd This user doesn't have a example.com account", True),
         (554, b"Transaction failed", False),
-        (550, b"Requested action not taken: mailbox unavailable", True),
+        (550, b"Requested action not taken: mailbox unavailable", False),  # RFC 5321's text for policy refusals too
         (451, b"4.1.1 try again later", False),
         (550, b"Daily sending quota exceeded", False),  # every recipient gets these
         (550, b"Service unavailable; Client host blocked using zen.spamhaus.org", False),
