@@ -2,30 +2,28 @@
 
 Reddit is strongly diurnal and quieter at weekends, so an expected count is a level times an
 hour-of-day factor times a day-of-week factor. Each factor is the ticker's own ratio pulled
-toward the global shape by pseudo-mentions, and the level is pulled toward the global
+toward the site's shape by pseudo-mentions, and the level is pulled toward the global
 per-ticker rate by pseudo-hours: a new or sparse ticker borrows the crowd's rhythm and rate,
 so three mentions after one is not a 3x spike. The newest hours are left out of the level
 (a spike must not raise its own bar) and hours far above it are capped (last week's spike
 must not hide this week's).
+
+Hours and weekdays are New York's, and the site's shape is measured on real posts
+(:mod:`common.detection.rhythm`).
 """
 
-import math
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from common.detection import rhythm
 from common.detection.market import Activity
+from common.detection.rhythm import market_slot
 from common.detection_config import DetectionConfig
 
-HOUR = 3600
-
-# Mentions per UTC hour across r/wallstreetbets, r/stocks and friends, relative to the daily
-# mean: the US trading day dominates. The prior shape for tickers with too little history.
-DEFAULT_HOUR_OF_DAY: tuple[float, ...] = (
-    0.67, 0.55, 0.46, 0.37, 0.29, 0.24, 0.22, 0.24, 0.30, 0.39, 0.51, 0.67,
-    0.91, 1.16, 1.52, 1.77, 1.83, 1.77, 1.64, 1.52, 1.34, 1.16, 0.97, 0.79,
-)  # fmt: skip
-DEFAULT_DAY_OF_WEEK: tuple[float, ...] = (1.12, 1.12, 1.12, 1.12, 1.07, 0.68, 0.73)  # Monday..Sunday
+HOUR = rhythm.HOUR
+# The prior shape for tickers with too little history (common/detection/rhythm.py).
+DEFAULT_HOUR_OF_DAY, DEFAULT_DAY_OF_WEEK = rhythm.prior()
 
 
 @dataclass(frozen=True)
@@ -94,8 +92,8 @@ class Baseline:
 
     def rate_at(self, hour_index: int) -> float:
         """Expected mentions in the hour starting at ``hour_index * 3600``."""
-        moment = datetime.fromtimestamp(hour_index * HOUR, UTC)
-        return self.level * self.hour_of_day[moment.hour] * self.day_of_week[moment.weekday()]
+        hour, weekday = market_slot(hour_index)
+        return self.level * self.hour_of_day[hour] * self.day_of_week[weekday]
 
     def expected(self, end_hour: int, hours: int, *, last_fraction: float = 1.0) -> float:
         """Expected mentions over the ``hours`` hours up to ``last_fraction`` into
@@ -123,6 +121,23 @@ def _shrunk(counts: list[float], exposure: list[float], prior: float, shape: tup
     return tuple(f / mean for f in factors) if mean > 0 else shape
 
 
+@functools.lru_cache(maxsize=64)
+def _exposure(
+    first: int, span: int, hour_of_day: tuple[float, ...], day_of_week: tuple[float, ...]
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """What the site's shape alone predicts, per hour-of-day and per weekday bin, for the
+    ``span`` hours from ``first`` at a level of one mention an hour: each hour credited to
+    its own bins (a history that starts on a Saturday evening has less Saturday than a whole
+    day of it). The same for every ticker fitted at that hour, hence cached."""
+    hod, dow = [0.0] * 24, [0.0] * 7
+    for h in range(first, first + span):
+        hour, weekday = market_slot(h)
+        expected = hour_of_day[hour] * day_of_week[weekday]
+        hod[hour] += expected
+        dow[weekday] += expected
+    return tuple(hod), tuple(dow)
+
+
 def fit(
     counts: Mapping[int, int],
     now_hour: int,
@@ -148,24 +163,12 @@ def fit(
 
     hod_counts, dow_counts = [0.0] * 24, [0.0] * 7
     for h, c in capped:
-        moment = datetime.fromtimestamp(h * HOUR, UTC)
-        hod_counts[moment.hour] += c
-        dow_counts[moment.weekday()] += c
-    hod_exposure, dow_exposure = [0.0] * 24, [0.0] * 7
-    if span:  # what the global shape alone predicts for the same hours at the own level
-        base = now_hour - config.baseline_gap_hours - span
-        whole_days, rest = divmod(span, 24)
-        for i in range(24):
-            hod_exposure[i] = whole_days * own * stats.hour_of_day[i]
-        for k in range(rest):
-            moment = datetime.fromtimestamp((base + whole_days * 24 + k) * HOUR, UTC)
-            hod_exposure[moment.hour] += own * stats.hour_of_day[moment.hour]
-        weeks, rest_days = divmod(span / 24, 7)
-        for i in range(7):
-            dow_exposure[i] = weeks * 24 * own * stats.day_of_week[i]
-        for k in range(math.ceil(rest_days)):
-            moment = datetime.fromtimestamp((base + int(weeks) * 168 + k * 24) * HOUR, UTC)
-            dow_exposure[moment.weekday()] += 24 * own * stats.day_of_week[moment.weekday()] * min(1.0, rest_days - k)
+        hour, weekday = market_slot(h)
+        hod_counts[hour] += c
+        dow_counts[weekday] += c
+    hod_shape, dow_shape = _exposure(first, span, stats.hour_of_day, stats.day_of_week)
+    hod_exposure = [own * x for x in hod_shape]
+    dow_exposure = [own * x for x in dow_shape]
     return Baseline(
         level=level,
         own_level=own,

@@ -1,9 +1,12 @@
 """The baseline: seasonal, shrunk toward the crowd for sparse tickers, blind to its own spike."""
 
+import json
 from datetime import UTC, datetime
 
-from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
+from common.detection.baseline import DEFAULT_DAY_OF_WEEK, DEFAULT_HOUR_OF_DAY, HOUR, GlobalStats, fit, global_rate
+from common.detection.rhythm import MARKET_TZ, RHYTHM_FILE, market_slot
 from common.detection_config import DEFAULT_CONFIG
+from devtools.replay.generate import DIURNAL, WEEKLY
 from tests.unit.detect_helpers import H0, evaluate_at, mentions, state_of
 
 DAYS14 = 14 * 24
@@ -73,3 +76,52 @@ def test_priors_of_zero_are_a_valid_config_even_for_a_ticker_with_no_history() -
     config = DEFAULT_CONFIG.model_copy(update={"seasonality_prior": 0.0, "weekday_prior": 0.0})
     base = fit({}, H0 + 400, observed_hours=0, stats=GlobalStats(rate=0.2), config=config)
     assert abs(base.level - 0.2) < 1e-9  # the crowd's shape and rate, not a division by zero
+
+
+def _on_the_sites_shape(first: int, stop: int, level: float) -> dict[int, int]:
+    """Hourly counts that follow the site's rhythm exactly (to rounding) at ``level``."""
+    return {
+        h: round(level * DEFAULT_HOUR_OF_DAY[market_slot(h)[0]] * DEFAULT_DAY_OF_WEEK[market_slot(h)[1]])
+        for h in range(first, stop)
+    }
+
+
+def test_a_ticker_on_the_sites_rhythm_learns_the_sites_rhythm_whatever_hour_its_history_starts() -> None:
+    """Each history hour is exposure for its own weekday: a history that begins on a Saturday
+    evening holds a few hours of Saturday, not a whole one (which read a steady ticker's
+    Saturdays as a quarter quieter than the site's)."""
+    saturday_evening = int(datetime(2021, 6, 5, 20, tzinfo=MARKET_TZ).timestamp()) // HOUR
+    now = saturday_evening + DAYS14  # 14 days less the gap: 13 days and 18 hours, from then
+    counts = _on_the_sites_shape(now - 400, now, 1000.0)
+    base = fit(counts, now, observed_hours=400, stats=GlobalStats(), config=DEFAULT_CONFIG)
+    assert market_slot(now - DEFAULT_CONFIG.baseline_gap_hours - base.history_hours) == (20, 5)
+    pairs = [
+        *zip(base.day_of_week, DEFAULT_DAY_OF_WEEK, strict=True),
+        *zip(base.hour_of_day, DEFAULT_HOUR_OF_DAY, strict=True),
+    ]
+    for learned, site in pairs:
+        assert abs(learned / site - 1) < 0.02
+
+
+def test_the_rhythm_is_new_yorks_so_the_open_stays_the_open_across_daylight_saving() -> None:
+    assert market_slot(int(datetime(2021, 7, 1, 13, 30, tzinfo=UTC).timestamp()) // HOUR) == (9, 3)
+    assert market_slot(int(datetime(2021, 1, 7, 13, 30, tzinfo=UTC).timestamp()) // HOUR) == (8, 3)
+    # a ticker talked about at 10:00 New York every day learns that hour, in summer and winter
+    end_of_summer_time = int(datetime(2021, 11, 7, 12, tzinfo=UTC).timestamp()) // HOUR
+    now = end_of_summer_time + 24 * 5
+    counts = {h: (30 if market_slot(h)[0] == 10 else 2) for h in range(now - DAYS14, now)}
+    base = fit(counts, now, observed_hours=DAYS14, stats=GlobalStats(), config=DEFAULT_CONFIG)
+    ten_am = next(h for h in range(now, now + 24) if market_slot(h)[0] == 10)
+    assert datetime.fromtimestamp(ten_am * HOUR, UTC).hour == 15  # 14:00 UTC before the change
+    assert base.rate_at(ten_am) > 4 * max(base.rate_at(ten_am - 1), base.rate_at(ten_am + 1))
+
+
+def test_the_sites_rhythm_is_measured_on_real_posts_not_copied_from_the_generator() -> None:
+    """The synthetic benchmark grades the detector against a generator; a prior drawn from
+    that generator's curves would grade the generator against itself."""
+    doc = json.loads(RHYTHM_FILE.read_text())
+    assert "generate" not in doc["source"] and doc["items"] > 10_000 and doc["weeks"] >= 4
+    assert abs(sum(DEFAULT_HOUR_OF_DAY) / 24 - 1) < 0.01 and abs(sum(DEFAULT_DAY_OF_WEEK) / 7 - 1) < 0.01
+    for shape, generated in [(DEFAULT_HOUR_OF_DAY, DIURNAL), (DEFAULT_DAY_OF_WEEK, WEEKLY)]:
+        ratios = [a / b for a, b in zip(shape, generated, strict=True)]
+        assert max(ratios) / min(ratios) > 1.2  # not the generator's curve rescaled
