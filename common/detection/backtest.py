@@ -14,6 +14,7 @@ message would make ``functions/detect`` do.
 import argparse
 import gzip
 import json
+import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from common import duplicates, extraction
 from common.aggregation import citable
 from common.detection.baseline import HOUR, GlobalStats
 from common.detection.engine import TickerState, WeekVolume, assess, replay_buckets
-from common.detection.lifecycle import Alert
+from common.detection.lifecycle import Alert, budget_window
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import keep_candidates
 from common.mentions import item_text, mentions_from_item
@@ -220,14 +221,31 @@ def preview(
     global_rate: float | None,
     as_of: float,
     budgets: Mapping[int, int] | None = None,
+    *,
+    since: float | None = None,
 ) -> list[Alert]:
     """The alerts ``config`` would have raised on stored hourly buckets (``tickers/{S}/hours``
-    documents as :class:`HourBucket`, per symbol) up to ``as_of``. ``global_rate`` None means
-    "learn it from these buckets as the backtest does". ``budgets`` (hour index -> alerts
-    counted against that hour's alert budget, as detect stored them) stand in for the alerts
-    of the tickers not replayed; an hour without one counts the replay's own. Evidence is
-    empty: buckets do not name posts."""
-    return replay_buckets(buckets_by_ticker, config, global_rate, as_of, budgets)
+    documents as :class:`HourBucket`, per symbol) up to ``as_of``, opened from ``since`` on:
+    the buckets before it (:func:`history_hours` of them) are the history production judged
+    those hours with. ``global_rate`` None means "learn it from these buckets as the
+    backtest does". ``budgets`` (hour index -> alerts counted against that hour's alert
+    budget, as detect stored them) stand in for the alerts of the tickers not replayed; an
+    hour without one counts the replay's own. Evidence is empty: buckets do not name posts."""
+    alerts = replay_buckets(buckets_by_ticker, config, global_rate, as_of, budgets)
+    return alerts if since is None else [a for a in alerts if a.opened_at >= since]
+
+
+def history_hours(config: DetectionConfig) -> int:
+    """Hours of stored data before a preview's window that its first hour is judged with in
+    production: the baseline's history, the market's normal, the warm-up, the alert budget's
+    day. Without them a preview's first two days opened nothing (the warm-up) and its
+    baselines knew only the window."""
+    return max(
+        math.ceil(config.warmup_hours),
+        config.history_days * 24,
+        config.market_days * 24 + config.market_window_hours,
+        -budget_window(0).start,  # the alert budget's day, counted back from an hour
+    )
 
 
 def load_config(path: Path | None) -> DetectionConfig:

@@ -89,8 +89,7 @@ def preview_detection_config(svc: Services, user: Principal, body: m.PreviewRequ
     newest = max((svc.store.ticker(s) or {}).get("as_of") or 0.0 for s in symbols) if symbols else 0.0
     end = int(float(newest) // 3600) * 3600
     start = end - (body.hours - 1) * 3600
-    proposed = svc.backtest(body.config, symbols, start, end)
-    baseline = svc.backtest(current, symbols, start, end)
+    proposed, baseline = svc.backtest([body.config, current], symbols, start, end)
     return m.Preview(
         hours=body.hours,
         symbols=len(symbols),

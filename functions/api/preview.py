@@ -1,10 +1,10 @@
 """The preview's replay: the detector's backtest core (``common.detection.backtest.preview``)
-run over recently stored hourly buckets with a given config. Bound here so the route only
+run over recently stored hourly buckets with the given configs. Bound here so the route only
 sees "config, symbols, range in; alert documents out"."""
 
 from typing import Any
 
-from common.detection.backtest import preview
+from common.detection.backtest import history_hours, preview
 from common.detection_config import DetectionConfig
 from common.metrics import bucket_from_doc
 from common.settings import Settings
@@ -15,12 +15,23 @@ from functions.api.store import Store
 def make_backtest(settings: Settings, store: Store) -> Backtest | None:
     del settings
 
-    def backtest(config: DetectionConfig, symbols: list[str], start_utc: int, end_utc: int) -> list[dict[str, Any]]:
+    def backtest(
+        configs: list[DetectionConfig], symbols: list[str], start_utc: int, end_utc: int
+    ) -> list[list[dict[str, Any]]]:
+        """Each config's alerts opened in [start, end], replayed from the history production
+        judged those hours with (read once for every config)."""
+        first = start_utc - max(history_hours(c) for c in configs) * 3600
         buckets = {
-            symbol: {str(doc["hour"]): bucket_from_doc(doc) for doc in store.hours(symbol, start_utc, end_utc)}
+            symbol: {str(doc["hour"]): bucket_from_doc(doc) for doc in store.hours(symbol, first, end_utc)}
             for symbol in symbols
         }
-        alerts = preview(buckets, config, None, float(end_utc + 3599), store.spent_budgets(start_utc, end_utc))
-        return [alert.to_doc() for alert in alerts]
+        budgets = store.spent_budgets(first, end_utc)
+        return [
+            [
+                alert.to_doc()
+                for alert in preview(buckets, config, None, float(end_utc + 3599), budgets, since=float(start_utc))
+            ]
+            for config in configs
+        ]
 
     return backtest

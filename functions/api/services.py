@@ -14,7 +14,7 @@ from functions.api.ratelimit import RateLimiter
 from functions.api.store import Store
 
 # (config, symbols, start_utc, end_utc) -> alerts it would have raised, as dicts.
-Backtest = Callable[[DetectionConfig, list[str], int, int], list[dict[str, Any]]]
+Backtest = Callable[[list[DetectionConfig], list[str], int, int], list[list[dict[str, Any]]]]  # configs' alerts
 
 
 @dataclass

@@ -60,6 +60,18 @@ def test_preview_shows_what_a_proposed_config_would_raise_beside_the_current_one
     assert body["proposed"] == []  # no surge here has a thousand authors
 
 
+def test_a_short_preview_judges_its_hours_with_the_history_before_them(api: ApiClient, spike: None) -> None:
+    """Three hours previewed are judged as detect judged them, with the days before as the
+    baselines' history: not as the first hours of a system just started (which opens nothing
+    during its warm-up and knows no baseline)."""
+    del spike
+    body = api.call("POST", "/v1/config/detection/preview", json={"config": {}, "hours": 3}, role="admin").get_json()
+    assert [a["symbol"] for a in body["current"]] == ["GME"] == [a["symbol"] for a in body["proposed"]]
+    assert all(a["opened_at"] >= END - 2 * 3600 for a in body["current"])
+    body = api.call("POST", "/v1/config/detection/preview", json={"config": {}, "hours": 1}, role="admin").get_json()
+    assert body["current"] == []  # GME's alert opened before the newest hour: not this window's
+
+
 def test_preview_can_be_limited_to_some_symbols(api: ApiClient, spike: None) -> None:
     del spike
     body = api.call(

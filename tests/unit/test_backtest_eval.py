@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from common.detection.backtest import hours, load, main, preview, run
+from common.detection.backtest import history_hours, hours, load, main, preview, run
 from common.detection_config import DEFAULT_CONFIG
+from common.timekeys import hour_start
 from devtools.corpus import write_breakout_corpus
 from devtools.replay.generate import generate, write
 from eval.synthetic import evaluate_corpus, passes, score
@@ -66,6 +67,17 @@ def test_preview_replays_stored_buckets_with_a_config() -> None:
     assert [(a.symbol, a.kind) for a in raised] == [("CRSP", "organic")]
     strict = DEFAULT_CONFIG.model_copy(update={"volume_ratio_min": 1000.0})
     assert preview(stored, strict, 0.05, now * HOUR + 3599) == []
+
+
+def test_a_preview_reports_the_alerts_of_its_window_judged_with_the_history_before_it() -> None:
+    now = H0 + 24 * 5
+    stored = {"CRSP": buckets_of([*steady(range(H0, now - 1), 1, prefix="h"), *mentions(now, 30)])}
+    assert [a.symbol for a in preview(stored, DEFAULT_CONFIG, None, now * HOUR + 3599, since=now * HOUR)] == ["CRSP"]
+    assert preview(stored, DEFAULT_CONFIG, None, now * HOUR + 3599, since=now * HOUR + HOUR) == []
+    window_only = {"CRSP": {k: b for k, b in stored["CRSP"].items() if hour_start(k) >= (now - 2) * HOUR}}
+    assert preview(window_only, DEFAULT_CONFIG, None, now * HOUR + 3599) == []  # a warm-up, with no history
+    assert history_hours(DEFAULT_CONFIG) == DEFAULT_CONFIG.history_days * 24  # the longest look back, by default
+    assert history_hours(DEFAULT_CONFIG.model_copy(update={"warmup_hours": 500.5})) == 501
 
 
 @pytest.fixture(scope="module")
