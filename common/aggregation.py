@@ -97,6 +97,20 @@ def unique_mentions(mentions: Iterable[Mention]) -> list[Mention]:
     return list(seen.values())
 
 
+FUTURE_SKEW_S = 3600.0  # how far past its message's publish time an item may be dated (clocks disagree)
+
+
+def dated_by(mentions: Sequence[Mention], published: float | None) -> tuple[list[Mention], list[Mention]]:
+    """(kept, refused): a mention dated later than its message was published (give or take
+    ``FUTURE_SKEW_S``) names a time no real item has, and counting it would move the ticker's
+    newest data time there, past which every real mention is too old to count (``fresh``).
+    ``published`` None (a message without a publish time): every mention is kept."""
+    if published is None:
+        return list(mentions), []
+    limit = published + FUTURE_SKEW_S
+    return [m for m in mentions if m.created_utc <= limit], [m for m in mentions if m.created_utc > limit]
+
+
 def window_hour_keys(as_of: float) -> list[str]:
     """Hour buckets the summary needs: the longest hourly window ending at ``as_of``."""
     return hours_back(hour_key(as_of), max(WINDOWS.values()))

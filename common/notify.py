@@ -15,7 +15,6 @@ recipe.
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -317,14 +316,6 @@ def digest_hours(now: float, lookback: int = DIGEST_LOOKBACK_HOURS) -> list[str]
     """The hours (``yyyymmddhh``, oldest first) an hourly tick at ``now`` sends: the last
     ``lookback`` that are over, so a missed tick is made up by the next ones."""
     return [hour_key(now - 3600 * back) for back in range(lookback, 0, -1)]
-
-
-def published_at(publish_time: str) -> float | None:
-    """Epoch seconds of a Pub/Sub ``publishTime`` (RFC 3339, up to nanoseconds), or None."""
-    try:
-        return datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", publish_time)).timestamp()
-    except ValueError:
-        return None
 
 
 def hours_due(tick_hour: str | None, published: float | None, now: float) -> list[str]:

@@ -4,6 +4,7 @@ Kept apart from :mod:`common.metrics` so a function that only names buckets (arc
 API's history) does not load the sketches, numpy and scipy that metrics needs.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 
 _HOUR_FORMAT = "%Y%m%d%H"
@@ -38,3 +39,11 @@ def hours_back(end_hour: str, hours: int) -> list[str]:
 def days_back(end_day: str, days: int) -> list[str]:
     end = datetime.strptime(end_day, _DAY_FORMAT)
     return [(end - timedelta(days=i)).strftime(_DAY_FORMAT) for i in range(days - 1, -1, -1)]
+
+
+def published_at(publish_time: str) -> float | None:
+    """Epoch seconds of a Pub/Sub ``publishTime`` (RFC 3339, up to nanoseconds), or None."""
+    try:
+        return datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", publish_time)).timestamp()
+    except ValueError:
+        return None

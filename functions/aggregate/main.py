@@ -31,6 +31,7 @@ from common.aggregation import (
     SERIES_HOURS,
     Tuning,
     counted,
+    dated_by,
     fresh,
     plan,
     recent_ids,
@@ -41,7 +42,7 @@ from common.aggregation import (
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import Counted, Mention, MentionBatch, TickerUpdate
 from common.settings import Settings
-from common.timekeys import day_key, hour_key
+from common.timekeys import day_key, hour_key, published_at
 from functions.aggregate.store import DAYS, TickerStore, transforms_at_most
 
 logger = log.get_logger(__name__)
@@ -177,21 +178,33 @@ def forward_check(batch: MentionBatch, delivery: Delivery, db: firestore.Client,
 def aggregate_batch(
     batch: MentionBatch, delivery: Delivery, settings: Settings, db: firestore.Client, publisher: Publisher
 ) -> Result:
-    """Count the batch's unseen mentions once, then tell the detector."""
+    """Count the batch's unseen mentions once, then tell the detector (also of the chunks
+    counted before one failed: the retry finds them counted, and a message dead-lettered
+    after them would otherwise leave them unannounced until the ticker's next batch)."""
     store = TickerStore(db, batch.ticker)
     result = Result()
-    for chunk in chunks(unique_mentions(batch.mentions)):
-        _apply_chunk(store, chunk, result, batch.config_version)
-    if result.as_of is not None:
-        update = TickerUpdate(
-            ticker=batch.ticker,
-            hours=tuple(sorted(result.hours)),
-            as_of=result.as_of,
-            batch_id=delivery.message_id,
-            counted=result.latest,
-            config_version=result.config_version,
+    mentions_in, future = dated_by(unique_mentions(batch.mentions), published_at(delivery.publish_time))
+    if future:
+        logger.warning(
+            "refused %d mentions of %s dated after their message was published",
+            len(future),
+            batch.ticker,
+            extra={"json_fields": {"ticker": batch.ticker, "items": [m.item_id for m in future[:10]]}},
         )
-        publisher.publish_all([Outgoing(topics.TICKER_UPDATES, update, ordering_key=batch.ticker)])
+    try:
+        for chunk in chunks(mentions_in):
+            _apply_chunk(store, chunk, result, batch.config_version)
+    finally:
+        if result.as_of is not None:
+            update = TickerUpdate(
+                ticker=batch.ticker,
+                hours=tuple(sorted(result.hours)),
+                as_of=result.as_of,
+                batch_id=delivery.message_id,
+                counted=result.latest,
+                config_version=result.config_version,
+            )
+            publisher.publish_all([Outgoing(topics.TICKER_UPDATES, update, ordering_key=batch.ticker)])
     mentions = len(batch.mentions)
     logger.info(
         "aggregated %d of %d mentions of %s",
@@ -205,6 +218,7 @@ def aggregate_batch(
                 "counted": result.counted,
                 "skipped": result.skipped,
                 "duplicates": result.duplicates,
+                "future": len(future),
                 "hours": sorted(result.hours),
                 "as_of": result.as_of,
                 # the ticker's newest counted data time vs the wall clock: the lag metric

@@ -30,6 +30,7 @@ from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDow
 from common.entrypoint import Delivery, pubsub_function
 from common.messages import DigestTick
 from common.settings import Settings
+from common.timekeys import published_at
 from functions.notify import store
 from functions.notify.invocation import Invocation, order
 
@@ -246,7 +247,7 @@ def _send(  # noqa: PLR0917 - one digest on one channel
 
 def _process(tick: DigestTick, delivery: Delivery, settings: Settings) -> None:
     db, channels = fs.get_client(settings.project_id), Channels(settings)
-    send_digests(tick, settings=settings, db=db, channels=channels, published=rules.published_at(delivery.publish_time))
+    send_digests(tick, settings=settings, db=db, channels=channels, published=published_at(delivery.publish_time))
 
 
 notify_digest = pubsub_function("notify_digest", DigestTick, _process)

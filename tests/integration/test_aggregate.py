@@ -310,3 +310,26 @@ def test_a_new_tickers_series_replaces_whatever_its_summary_document_held(
     run(emulators, observe, batches_for(symbol, seed=21, n_batches=1))
     summary = db.collection("tickers").document(symbol).get().to_dict() or {}
     assert summary["series"] and summary["series"] == series_recount(db, symbol)
+
+
+def test_a_mention_dated_after_its_message_was_published_is_refused_and_stops_nothing(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """An item dated in 2099 would make 2099 the ticker's newest data time, and every real
+    mention after it a month too old to count: it is refused (and logged), the rest counted."""
+    assert emulators.emulators
+    symbol = f"F{uuid.uuid4().hex[:4].upper()}"
+    rng = random.Random(12)
+    future = datetime(2099, 1, 1, tzinfo=UTC).timestamp()
+    mentions = [
+        _mention(rng, 0, symbol, T0, "ann", random_text(rng)),
+        _mention(rng, 1, symbol, future, "bob", random_text(rng)),
+    ]
+    db = firestore.Client(project=emulators.emulators.project)
+    updates = run(emulators, observe, [MentionBatch(ticker=symbol, run_id="run0", mentions=tuple(mentions))])
+    assert [u["as_of"] for u in updates] == [T0]
+    later = _mention(rng, 2, symbol, T0 + 3600, "cat", random_text(rng))
+    run(emulators, observe, [MentionBatch(ticker=symbol, run_id="run1", mentions=(later,))])
+    summary = db.collection("tickers").document(symbol).get().to_dict() or {}
+    hours = db.collection("tickers").document(symbol).collection("hours").stream()
+    assert summary["as_of"] == T0 + 3600 and sum((d.to_dict() or {})["mentions"] for d in hours) == 2

@@ -1,6 +1,6 @@
 """What a ticker update carries from the aggregator to the detector (pure, no services)."""
 
-from common.aggregation import SERIES_HOURS, Tuning, counted, fresh, plan, recent_ids
+from common.aggregation import FUTURE_SKEW_S, SERIES_HOURS, Tuning, counted, dated_by, fresh, plan, recent_ids
 from common.detection_config import DEFAULT_CONFIG
 from common.messages import Mention
 from common.metrics import summarize
@@ -64,3 +64,13 @@ def test_the_state_keeps_the_latest_hours_ids_only_where_it_knows_all_of_them() 
     assert later == {hour_key(now + 3600): ["t1_2", "t1_3"], hour_key(now + 7200): ["t1_4"]}
     unknown = recent_ids({}, [m(5, now + 3800)], now + 3700, now + 3800)
     assert unknown == {}  # the previous newest item's hour, whose other ids are not known here
+
+
+def test_a_mention_dated_after_its_message_was_published_is_refused() -> None:
+    published = 1_764_000_000.0
+    ok, skewed, future = (
+        Mention(item_id=f"t1_{i}", kind="comment", subreddit="stocks", author="a", created_utc=t, text_length=50)
+        for i, t in enumerate((published - 60, published + FUTURE_SKEW_S, published + FUTURE_SKEW_S + 1))
+    )
+    assert dated_by([ok, skewed, future], published) == ([ok, skewed], [future])
+    assert dated_by([future], None) == ([future], [])  # no publish time: nothing to judge by

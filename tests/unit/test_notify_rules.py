@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from common import notify
 from common.messages import AlertEvent
+from common.timekeys import published_at
 
 EVENT = AlertEvent(
     alert_id="NTLA-2026010823", ticker="NTLA", status="open", level=1, rule="volume_spike_6h", score=2.0,
@@ -182,13 +183,13 @@ def test_digest_mode_is_a_validated_setting_off_by_default() -> None:
 
 
 def test_a_tick_sends_the_hours_due_when_it_was_published_so_a_retried_one_keeps_its_hours() -> None:
-    published = notify.published_at("2026-01-08T23:05:00.123456789Z")
+    published = published_at("2026-01-08T23:05:00.123456789Z")
     assert published == 1_767_913_500.123456
     five_hours_later = published + 5 * 3600
     assert notify.hours_due(None, published, five_hours_later) == ["2026010820", "2026010821", "2026010822"]
     assert notify.hours_due(None, None, five_hours_later) == notify.digest_hours(five_hours_later)  # no time: now
     assert notify.hours_due("2026010100", published, five_hours_later) == ["2026010100"]
-    assert notify.published_at("") is None and notify.published_at("yesterday") is None
+    assert published_at("") is None and published_at("yesterday") is None
 
 
 def test_quiet_hours_gather_in_their_last_hour_and_the_digest_says_since_when() -> None:

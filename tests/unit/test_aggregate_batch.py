@@ -1,0 +1,63 @@
+"""functions/aggregate's control flow around its commits (the commits themselves are tested
+on the Firestore emulator, tests/integration/test_aggregate.py)."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+import pytest
+
+from common.adapters.pubsub import Outgoing
+from common.entrypoint import Delivery
+from common.messages import Mention, MentionBatch, TickerUpdate
+from common.settings import Settings
+from functions.aggregate import main as aggregate
+
+T0 = 1_764_000_000.0
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+
+    def publish_all(self, outgoing: Iterable[Outgoing], timeout: float = 60.0) -> list[str]:
+        del timeout
+        self.sent.extend(outgoing)
+        return [str(i) for i, _ in enumerate(self.sent)]
+
+
+def test_the_chunks_committed_before_one_failed_are_announced_and_the_failure_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A message dead-lettered after its second chunk kept failing must not leave its first,
+    committed, unknown to the detector until the ticker's next batch."""
+    committed: list[int] = []
+
+    def apply_chunk(store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None) -> None:
+        del store, version
+        if committed:
+            raise RuntimeError("the commit was refused")
+        committed.append(len(chunk))
+        result.as_of = max(m.created_utc for m in chunk)
+        result.hours.add("2025112416")
+
+    monkeypatch.setattr(aggregate, "_apply_chunk", apply_chunk)
+    monkeypatch.setattr(aggregate, "TickerStore", lambda db, ticker: None)
+    mentions = tuple(
+        Mention(
+            item_id=f"t1_{i}", kind="comment", subreddit="stocks", author=f"a{i}", created_utc=T0 + i, text_length=50
+        )
+        for i in range(aggregate.CHUNK + 5)
+    )
+    publisher, db = Recording(), cast(Any, None)  # no Firestore: the commits are replaced above
+    with pytest.raises(RuntimeError):
+        aggregate.aggregate_batch(
+            MentionBatch(ticker="ABC", run_id="r", mentions=mentions),
+            Delivery("m1"),
+            Settings(),
+            db,
+            cast(Any, publisher),
+        )
+    assert committed == [aggregate.CHUNK]
+    [sent] = publisher.sent
+    assert isinstance(sent.message, TickerUpdate) and sent.message.as_of == T0 + aggregate.CHUNK - 1
+    assert sent.ordering_key == "ABC"
