@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     def _intervals_in_order(self) -> "Settings":
         if self.fetch_min_interval_s > self.fetch_max_interval_s:
             raise ValueError("FETCH_MIN_INTERVAL_S must not exceed FETCH_MAX_INTERVAL_S")
+        if self.smtp_username and not self.smtp_starttls:
+            # smtplib would send the password to whoever answers, in the clear
+            raise ValueError("SMTP_USERNAME needs SMTP_STARTTLS: the relay password must not cross in the clear")
         return self
 
 

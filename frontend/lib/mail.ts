@@ -24,8 +24,9 @@ export async function sendMail(to: string, subject: string, text: string): Promi
     host: smtp.host,
     port: smtp.port,
     secure: false,
-    requireTLS: smtp.starttls,
-    ignoreTLS: !smtp.starttls,
+    // STARTTLS whenever the relay offers it, and required when asked or when there is a
+    // password to send: a login must never cross in the clear
+    requireTLS: smtp.starttls || Boolean(smtp.user),
     auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? "" } : undefined,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,

@@ -357,6 +357,13 @@ def test_the_password_never_goes_to_a_relay_whose_certificate_is_not_trusted(tmp
     assert logins == []
 
 
+def test_a_relay_login_without_starttls_is_refused_when_the_settings_are_read() -> None:
+    """smtplib would send the password to whoever answers, in the clear."""
+    with pytest.raises(ValueError, match="SMTP_USERNAME needs SMTP_STARTTLS"):
+        Settings(SMTP_HOST="relay.example.com", SMTP_USERNAME="alerts", SMTP_PASSWORD="s3cret")
+    assert Settings(SMTP_HOST="relay.example.com", SMTP_USERNAME="alerts", SMTP_STARTTLS=True).smtp_starttls
+
+
 def test_a_failure_message_holds_no_webhook_path_however_the_library_spelled_the_url() -> None:
     url = "https://prod-00.example.com:443/workflows/abc/invoke?sp=%2Ftriggers%2Frun&sig=XXsecretXX"
     said = f"Connection timeout to host {yarl.URL(url)}"  # aiohttp's words: yarl drops :443, decodes %2F
