@@ -1,5 +1,5 @@
 output "api_url" {
-  description = "Base URL of the public API (the frontend's API_URL)."
+  description = "Base URL of the public API (the web app's AKLEAO_API_URL)."
   value       = google_cloudfunctions2_function.function["api"].service_config[0].uri
 }
 

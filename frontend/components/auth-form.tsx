@@ -6,7 +6,7 @@ import { useState } from "react";
 
 import { ErrorBox } from "@/components/states";
 import { forgetToken } from "@/lib/api";
-import { authClient } from "@/lib/auth-client";
+import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
 
 /** Sign-in and sign-up: the same form, Better Auth's email + password endpoints. */
 export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
@@ -32,13 +32,20 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
     setError(null);
     setDone(null);
     forgetToken();
-    const result =
-      mode === "sign-up"
-        ? await authClient.signUp.email({ email, password, name: String(form.get("name") ?? "") || email, callbackURL: "/notifications" })
-        : await authClient.signIn.email({ email, password });
-    setBusy(false);
+    let result;
+    try {
+      result =
+        mode === "sign-up"
+          ? await authClient.signUp.email({ email, password, name: String(form.get("name") ?? "") || email, callbackURL: "/notifications" })
+          : await authClient.signIn.email({ email, password });
+    } catch {
+      setError(UNREACHABLE);
+      return;
+    } finally {
+      setBusy(false);
+    }
     if (result.error) {
-      setError(result.error.message ?? result.error.statusText ?? "It did not work.");
+      setError(authMessage(result.error));
       return;
     }
     const created = next ? `/sign-in?created=1&next=${encodeURIComponent(next)}` : "/sign-in?created=1";

@@ -1,10 +1,11 @@
 import type { AlertSummary, HourPoint } from "@/lib/api";
 
-/** The stored buckets are the hours with mentions: an hour without one is a zero, not a gap to draw across. */
-function everyHour(stored: HourPoint[], end: number): { start_utc: number; mentions: number }[] {
+/** The stored buckets are the hours with mentions: an hour without one is a zero, not a gap to
+ * draw across, from the range's start (a ticker first named ten hours ago had 158 quiet ones). */
+function everyHour(stored: HourPoint[], start: number, end: number): { start_utc: number; mentions: number }[] {
   if (stored.length === 0) return [];
   const counts = new Map(stored.map((h) => [h.start_utc, h.mentions]));
-  const first = Math.min(...stored.map((h) => h.start_utc));
+  const first = Math.min(Math.ceil(start / 3600) * 3600, ...stored.map((h) => h.start_utc));
   const last = Math.max(end, ...stored.map((h) => h.start_utc));
   const hours = [];
   for (let t = first; t <= last; t += 3600) hours.push({ start_utc: t, mentions: counts.get(t) ?? 0 });
@@ -19,8 +20,20 @@ const PAD = { left: 36, right: 10, top: 10, bottom: 24 };
  * Hourly mentions against the detector's current baseline (mentions per hour it expects), with a
  * mark at each alert's opening hour. Plain SVG: one path, one line, a few marks.
  */
-export function MentionsChart({ stored, end, baseline, alerts }: { stored: HourPoint[]; end: number; baseline?: number | null; alerts: AlertSummary[] }) {
-  const hours = everyHour(stored, end);
+export function MentionsChart({
+  stored,
+  start,
+  end,
+  baseline,
+  alerts,
+}: {
+  stored: HourPoint[];
+  start: number;
+  end: number;
+  baseline?: number | null;
+  alerts: AlertSummary[];
+}) {
+  const hours = everyHour(stored, start, end);
   if (hours.length === 0) return null;
   const t0 = hours[0].start_utc;
   const t1 = Math.max(hours[hours.length - 1].start_utc, t0 + 3600);

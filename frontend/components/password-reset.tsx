@@ -5,7 +5,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 
 import { ErrorBox } from "@/components/states";
-import { authClient } from "@/lib/auth-client";
+import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
 
 /** Asks Better Auth to mail a reset link; says the same whether or not the address has an
  * account, as Better Auth answers (the page must not tell who has one). */
@@ -19,10 +19,17 @@ export function ForgotPasswordForm() {
     const email = String(new FormData(event.currentTarget).get("email") ?? "");
     setBusy(true);
     setError(null);
-    const result = await authClient.requestPasswordReset({ email, redirectTo: "/reset-password" });
-    setBusy(false);
+    let result;
+    try {
+      result = await authClient.requestPasswordReset({ email, redirectTo: "/reset-password" });
+    } catch {
+      setError(UNREACHABLE);
+      return;
+    } finally {
+      setBusy(false);
+    }
     if (result.error) {
-      setError(result.error.message ?? result.error.statusText ?? "It did not work.");
+      setError(authMessage(result.error));
       return;
     }
     setSent(true);
@@ -74,10 +81,17 @@ export function ResetPasswordForm() {
     }
     setBusy(true);
     setError(null);
-    const result = await authClient.resetPassword({ newPassword, token: token ?? "" });
-    setBusy(false);
+    let result;
+    try {
+      result = await authClient.resetPassword({ newPassword, token: token ?? "" });
+    } catch {
+      setError(UNREACHABLE);
+      return;
+    } finally {
+      setBusy(false);
+    }
     if (result.error) {
-      setError(result.error.message ?? result.error.statusText ?? "It did not work.");
+      setError(authMessage(result.error));
       return;
     }
     router.replace("/sign-in?reset=1");

@@ -39,7 +39,11 @@ export function Shell({ children }: { children: React.ReactNode }) {
   ];
   async function signOut() {
     forgetToken();
-    await authClient.signOut();
+    try {
+      await authClient.signOut();
+    } catch {
+      // the server was not reached: this page forgets the session all the same
+    }
     router.replace("/sign-in");
   }
   return (

@@ -30,13 +30,20 @@ export function ErrorBox({ error, retry, hint }: { error: ApiError | string; ret
       {hint ? <span className="hint">{hint}</span> : null}
       {typeof error !== "string" && error.code === "signed_out" ? (
         <SignInAgain />
-      ) : retry ? (
+      ) : retry && retryable(error) ? (
         <button type="button" onClick={retry}>
           Try again
         </button>
       ) : null}
     </div>
   );
+}
+
+/** Whether asking again can help: an outage, a busy resource or a limit can pass; a request
+ * the API refused as malformed or about nothing that exists (400, 404, 422) cannot. */
+function retryable(error: ApiError | string): boolean {
+  if (typeof error === "string") return true;
+  return error.status === 0 || error.status >= 500 || error.status === 409 || error.status === 429 || error.code === "token_unavailable";
 }
 
 /** A session that ended stays ended: trying again cannot help, signing in again can. */

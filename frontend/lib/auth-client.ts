@@ -5,3 +5,12 @@ import { adminClient } from "better-auth/client/plugins";
 
 /** Same origin as the page: Better Auth's routes are this app's /api/auth/*. */
 export const authClient = createAuthClient({ plugins: [adminClient()] });
+
+/** What a form says when its request never reached the server: Better Auth's client throws
+ * then, rather than answering `{ error }`, so each call is wrapped and no form stays busy. */
+export const UNREACHABLE = "The server could not be reached: check the connection and try again.";
+
+/** What a form says when Better Auth refused. */
+export function authMessage(error: { message?: string; statusText?: string }): string {
+  return error.message ?? error.statusText ?? "It did not work.";
+}

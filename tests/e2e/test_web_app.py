@@ -407,6 +407,16 @@ def test_the_unsubscribe_link_of_an_email_asks_before_it_turns_email_off(served:
         assert "not valid" in _element(driver, "#unsubscribe-notice").text
 
 
+def test_no_other_site_may_frame_the_app(served: Served) -> None:
+    """A framed page's buttons (rotate a webhook secret, save thresholds) could be clicked
+    through with the user's session: every page says it may not be framed."""
+    for path in ("/sign-in", "/alerts", "/admin/detection"):
+        with urllib.request.urlopen(f"{served.web}{path}", timeout=30) as response:
+            assert response.headers["X-Frame-Options"] == "DENY", path
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+            assert response.headers["X-Content-Type-Options"] == "nosniff", path
+
+
 def test_a_tab_shows_and_calls_the_api_as_the_account_signed_in_from_another_tab(served: Served) -> None:
     """Someone signs in as another account in a second tab: back in the first, the header and
     the page's data are both that account's, never one's name over the other's watchlist."""

@@ -35,8 +35,10 @@ export default function AlertsPage() {
     latest.current = firstPage;
   }, [firstPage]);
 
+  const [fetching, setFetching] = useState(false); // one "More alerts" at a time: a second would fetch the same page
   async function more() {
-    if (!cursor || !firstPage) return;
+    if (!cursor || !firstPage || fetching) return;
+    setFetching(true);
     try {
       const page = await api<AlertPage>("GET", "/v1/alerts", undefined, { ...query, cursor });
       if (latest.current !== firstPage) return; // the filters changed meanwhile: not their page
@@ -44,6 +46,8 @@ export default function AlertsPage() {
       setMoreError(null);
     } catch (e) {
       if (latest.current === firstPage) setMoreError(asApiError(e));
+    } finally {
+      setFetching(false);
     }
   }
 
@@ -101,8 +105,8 @@ export default function AlertsPage() {
         {alerts?.map((alert) => <AlertCard key={alert.alert_id} alert={alert} />)}
       </section>
       {cursor ? (
-        <button type="button" className="secondary" onClick={more}>
-          More alerts
+        <button type="button" className="secondary" onClick={more} disabled={fetching}>
+          {fetching ? "Loading…" : "More alerts"}
         </button>
       ) : null}
     </>

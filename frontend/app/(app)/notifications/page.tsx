@@ -278,7 +278,12 @@ function VerifyAddress() {
 
   async function resend() {
     setSent("sending");
-    const { error } = await authClient.sendVerificationEmail({ email: address as string, callbackURL: "/notifications" });
+    let error: unknown;
+    try {
+      ({ error } = await authClient.sendVerificationEmail({ email: address as string, callbackURL: "/notifications" }));
+    } catch (thrown) {
+      error = thrown; // the server was never reached
+    }
     setSent(error ? "failed" : "sent");
     if (!error) setLinkError(null); // the new link replaces the one that failed
   }

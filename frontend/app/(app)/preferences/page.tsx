@@ -16,6 +16,8 @@ export default function PreferencesPage() {
 
 function PreferencesForm({ initial }: { initial: Preferences }) {
   const api = useApi();
+  // what the API stored (names lower-cased, duplicates dropped): the form shows it after a save
+  const [current, setCurrent] = useState(initial);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -29,14 +31,14 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
       watchlist_only: form.get("watchlist_only") === "on",
       subreddits: String(form.get("subreddits") ?? "")
         .split(/[\s,]+/)
-        .map((s) => s.replace(/^\/?r\//i, "")) // "r/stocks", "/r/stocks", "R/stocks": as Reddit links them
+        .map((s) => s.replace(/^\/?r\//i, "").replace(/\/+$/, "")) // "r/stocks/", "/r/stocks", "R/stocks": as Reddit links them
         .filter(Boolean),
     };
     setBusy(true);
     setError(null);
     setSaved(false);
     try {
-      await api<Preferences>("PATCH", "/v1/me/preferences", body);
+      setCurrent(await api<Preferences>("PATCH", "/v1/me/preferences", body));
       setSaved(true);
     } catch (e) {
       setError(asApiError(e));
@@ -51,22 +53,22 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
       <p>
         What you are notified of (channels, quiet hours: Notifications). The Alerts page shows everything, with filters of its own.
       </p>
-      <form className="stack card" id="preferences-form" onSubmit={save}>
+      <form className="stack card" id="preferences-form" onSubmit={save} key={JSON.stringify(current)}>
         <label>
           Notify of alerts scoring at least
-          <input name="min_score" type="number" min="0" step="any" defaultValue={initial.min_score} required />
+          <input name="min_score" type="number" min="0" step="any" defaultValue={current.min_score} required />
         </label>
         <label>
           Skip organic alerts with pump risk above (0–1)
-          <input name="max_pump_risk" type="number" min="0" max="1" step="any" defaultValue={initial.max_pump_risk} required />
+          <input name="max_pump_risk" type="number" min="0" max="1" step="any" defaultValue={current.max_pump_risk} required />
         </label>
         <label className="check">
-          <input name="watchlist_only" type="checkbox" defaultChecked={initial.watchlist_only} />
+          <input name="watchlist_only" type="checkbox" defaultChecked={current.watchlist_only} />
           Only symbols on my watchlist
         </label>
         <label>
           Only alerts from subreddits (empty: all)
-          <input name="subreddits" defaultValue={initial.subreddits.join(", ")} placeholder="wallstreetbets, stocks" />
+          <input name="subreddits" defaultValue={current.subreddits.join(", ")} placeholder="wallstreetbets, stocks" />
         </label>
         <button type="submit" disabled={busy}>
           Save preferences

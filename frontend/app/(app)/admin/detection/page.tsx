@@ -82,6 +82,7 @@ function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () =
         setStored(result);
         setDraft(toDraft(result.config));
         setSaved(result);
+        setPreview(null); // it compared with the thresholds replaced just now
       }
     } catch (e) {
       setError(asApiError(e));

@@ -18,7 +18,7 @@ export default function AlertPage() {
     return (
       <>
         <h1>Alert</h1>
-        {alert.error.code === "not_found" ? (
+        {alert.error.code === "not_found" || alert.error.status === 422 ? (
           <Empty>
             No alert {id} is stored here: the link may be mistyped or from another deployment. <Link href="/alerts">All alerts</Link>
           </Empty>

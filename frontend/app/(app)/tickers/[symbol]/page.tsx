@@ -9,6 +9,7 @@ import { Empty, ErrorBox, Loading } from "@/components/states";
 import { type AlertPage, type History, num, type Ticker, when } from "@/lib/api";
 
 const HOURS = 168;
+const WINDOWS = ["1h", "6h", "24h", "7d"]; // the summary's windows (common/windows.py, common/metrics.py)
 const WINDOW_ROWS: [keyof Ticker["windows"][string], string, number][] = [
   ["mentions", "mentions", 0],
   ["posts", "posts", 0],
@@ -32,13 +33,17 @@ export default function TickerPage() {
     return (
       <>
         <h1>{symbol}</h1>
-        {ticker.error.code === "no_data_yet" ? <Empty>{ticker.error.message}</Empty> : <ErrorBox error={ticker.error} retry={reloadTicker} />}
+        {ticker.error.code === "no_data_yet" || ticker.error.code === "unknown_symbol" ? (
+          <Empty>{ticker.error.message}</Empty>
+        ) : (
+          <ErrorBox error={ticker.error} retry={reloadTicker} />
+        )}
       </>
     );
   }
   const t = ticker.data;
   const d = t.detection ?? {};
-  const windows = Object.keys(t.windows);
+  const windows = WINDOWS.filter((w) => w in t.windows); // shortest first, whatever order the stored map has
   const alertList = alerts.state === "ready" ? alerts.data.alerts : [];
   return (
     <>
@@ -52,7 +57,7 @@ export default function TickerPage() {
       {history.state === "ready" ? (
         history.data.hours.length ? (
           <>
-            <MentionsChart stored={history.data.hours} end={history.data.end_utc} baseline={d.baseline_1h} alerts={alertList} />
+            <MentionsChart stored={history.data.hours} start={history.data.start_utc} end={history.data.end_utc} baseline={d.baseline_1h} alerts={alertList} />
             {!history.data.complete ? <p className="numbers">Older hours are not available from {history.data.source}.</p> : null}
           </>
         ) : (
