@@ -254,6 +254,12 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         assert driver.find_elements(By.CSS_SELECTOR, "#alert ul.evidence a"), "the evidence without a click"
         assert driver.find_elements(By.CSS_SELECTOR, "#alert table.history tbody tr")
         _shot(driver, "alert-page")
+        # the reader's verdict, through the api: recorded, then withdrawn
+        driver.find_element(By.CSS_SELECTOR, "#verdict button[data-verdict=useful]").click()
+        _until(driver, "return document.getElementById('verdict')?.dataset.verdict === 'useful'")
+        assert "Useful" in _element(driver, "#verdict-recorded").text
+        driver.find_element(By.ID, "withdraw-verdict").click()
+        _until(driver, "return document.getElementById('verdict')?.dataset.verdict === ''")
         driver.get(notify.alert_page(served.web, f"{served.symbol}-0"))  # well formed, never stored
         _until(driver, "return !!document.querySelector('[data-state=empty]')")
         assert not driver.find_elements(By.CSS_SELECTOR, "[data-state=error]")

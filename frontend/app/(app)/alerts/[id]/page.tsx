@@ -6,6 +6,7 @@ import { useParams } from "next/navigation";
 import { AlertCard } from "@/components/alert-card";
 import { useGet } from "@/components/api-context";
 import { Empty, ErrorBox, Loading } from "@/components/states";
+import { VerdictForm } from "@/components/verdict";
 import type { Alert } from "@/lib/api";
 
 /** One alert on a page of its own: where the "Open" link of an alert email or webhook leads. */
@@ -34,6 +35,7 @@ export default function AlertPage() {
       <div id="alert" data-alert-id={alert.data.alert_id}>
         <AlertCard alert={alert.data} shown={alert.data} />
       </div>
+      <VerdictForm alertId={alert.data.alert_id} />
       <p>
         <Link href="/alerts">All alerts</Link>
       </p>

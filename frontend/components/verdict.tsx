@@ -1,0 +1,73 @@
+"use client";
+
+import { useState } from "react";
+
+import { asApiError, useApi } from "@/components/api-context";
+import { ErrorBox } from "@/components/states";
+import type { ApiError } from "@/lib/api";
+
+type Verdict = "useful" | "not_useful" | "pump";
+const CHOICES: [Verdict, string][] = [
+  ["useful", "Useful: real organic interest"],
+  ["not_useful", "Not useful: noise"],
+  ["pump", "A pump campaign"],
+];
+
+/** The reader's verdict on an alert (POST/DELETE /v1/alerts/{id}/feedback): what the detection
+ * precision admins read is made of. One per reader; a new one replaces the last. */
+export function VerdictForm({ alertId }: { alertId: string }) {
+  const api = useApi();
+  const [given, setGiven] = useState<Verdict | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [tried, setTried] = useState<Verdict | null>(null); // what "Try again" sends again
+
+  async function send(verdict: Verdict | null) {
+    setBusy(true);
+    setError(null);
+    setTried(verdict);
+    const path = `/v1/alerts/${encodeURIComponent(alertId)}/feedback`;
+    try {
+      if (verdict === null) await api("DELETE", path);
+      else await api("POST", path, { verdict });
+      setGiven(verdict);
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="card stack" id="verdict" data-verdict={given ?? ""} aria-label="Your verdict">
+      <h2>Was this alert right?</h2>
+      <p className="numbers">Your verdict replaces any you gave this alert before; it measures the detector for everyone.</p>
+      <div className="buttons">
+        {CHOICES.map(([verdict, label]) => (
+          <button
+            key={verdict}
+            type="button"
+            className={given === verdict ? undefined : "secondary"}
+            aria-pressed={given === verdict}
+            data-verdict={verdict}
+            disabled={busy}
+            onClick={() => send(verdict)}
+          >
+            {label}
+          </button>
+        ))}
+        {given ? (
+          <button type="button" className="secondary" id="withdraw-verdict" disabled={busy} onClick={() => send(null)}>
+            Withdraw my verdict
+          </button>
+        ) : null}
+      </div>
+      {given ? (
+        <p className="ok" role="status" id="verdict-recorded">
+          Recorded: {CHOICES.find(([v]) => v === given)?.[1]}.
+        </p>
+      ) : null}
+      {error ? <ErrorBox error={error} retry={() => send(tried)} /> : null}
+    </section>
+  );
+}
