@@ -378,8 +378,12 @@ def week(days: Mapping[str, HourBucket], end_hour: str) -> WindowStats:
     Day-aligned so it costs 7 daily documents instead of 168 hourly ones; ``hours`` says
     how long it really is (145..168)."""
     end_day = end_hour[:8]
-    span = 6 * 24 + int(end_hour[8:]) + 1
-    return stats(_merge_window(days, days_back(end_day, WEEK_DAYS)), span)
+    return stats(_merge_window(days, days_back(end_day, WEEK_DAYS)), week_hours(int(end_hour[8:])))
+
+
+def week_hours(hour_of_day: int) -> int:
+    """How many hours the "7d" window ending in that UTC hour of the day covers (145..168)."""
+    return (WEEK_DAYS - 1) * 24 + hour_of_day + 1
 
 
 class TickerSummary(BaseModel):

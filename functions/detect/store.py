@@ -24,6 +24,7 @@ from common.detection.baseline import HOUR, GlobalStats, mean_rate
 from common.detection.lifecycle import Alert, Redo
 from common.detection.market import activity
 from common.detection_config import DetectionConfig, Versions
+from common.metrics import week_hours
 from common.timekeys import hour_key
 from common.windows import WindowStats
 from functions.detect import crowd as crowd_of
@@ -156,7 +157,8 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
         tickers, week_total = crowd_of.week_counts(db)
         crowd = {
             "market": {"observed": market.observed, "expected": market.expected},
-            "rate": mean_rate(week_total, tickers, min(168.0, max(1.0, (as_of - since) / HOUR))),
+            # per hour of the day-aligned "7d" windows summed (145..168 h), or of the data so far
+            "rate": mean_rate(week_total, tickers, min(float(week_hours(hour % 24)), max(1.0, (as_of - since) / HOUR))),
             "tickers": tickers,
             "hour": hour_key(as_of),
             "community": {str(h): n for h, n in sorted(volumes.items())},

@@ -110,3 +110,20 @@ def test_the_updates_of_a_new_hour_on_one_instance_count_its_crowd_once(emulator
         stats = list(pool.map(lambda _: store.read_stats(db, as_of, DEFAULT_CONFIG), range(6)))
     assert len(counted) == 1
     assert all(s == stats[0] for s in stats)
+
+
+def test_the_crowds_rate_is_per_hour_of_the_day_aligned_week_its_sums_cover(emulators: Stack, monkeypatch: Any) -> None:
+    """The summaries' "7d" windows run from midnight six days back to their hour: at 00:xx
+    UTC they hold 145 hours, not 168, and the average ticker's rate is per those hours (per
+    168 it read up to 14 % low just after midnight, and the backtest's rolling week does not)."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    weeks = seed(db, 10)
+    monkeypatch.setattr(store, "_stats_cache", {})
+    monkeypatch.setattr(store, "_stats_locks", {})
+    midnight = (NOW // 24 + 1) * 24  # an hour index at 00:00 UTC
+    db.collection("stats").document("global").set({"since": float((midnight - 30 * 24) * HOUR)})
+    as_of = float(midnight * HOUR + 60)
+    db.collection("stats").document("global").collection("hours").document(hour_key(as_of)).delete()
+    stats = store.read_stats(db, as_of, DEFAULT_CONFIG)
+    assert stats.rate == mean_rate(sum(weeks.values()), len(weeks), 145.0)
