@@ -28,6 +28,7 @@ from common.timekeys import hour_key, hour_start
 RECOUNT_HOURS = 2  # the latest hours recounted at each new hour: later items may still land there
 MAX_RECOUNT = 48  # hours to recount one by one before a single scan of the summaries is cheaper
 SEVEN_DAYS = FieldPath("windows", "7d", "mentions")
+SEVEN_DAYS_HOURS = FieldPath("windows", "7d", "hours")
 
 
 def span(hour: int, config: DetectionConfig) -> range:
@@ -36,11 +37,18 @@ def span(hour: int, config: DetectionConfig) -> range:
     return range(hour - config.market_window_hours - 24 * config.market_days, hour)
 
 
-def week_counts(db: firestore.Client) -> tuple[int, int]:
-    """How many tickers have a summary, and their 7-day mentions summed: one query."""
-    query = db.collection(fs.TICKERS).sum(SEVEN_DAYS, alias="mentions").count(alias="tickers")
+def week_counts(db: firestore.Client) -> tuple[int, int, int]:
+    """How many tickers have a summary, their 7-day mentions summed, and the hours those
+    windows cover summed (each is 145..168 h long, day-aligned at its ticker's last update):
+    one query."""
+    query = (
+        db.collection(fs.TICKERS)
+        .sum(SEVEN_DAYS, alias="mentions")
+        .sum(SEVEN_DAYS_HOURS, alias="hours")
+        .count(alias="tickers")
+    )
     values = {r.alias: r.value for row in query.get() for r in row}
-    return int(values.get("tickers") or 0), int(values.get("mentions") or 0)
+    return int(values.get("tickers") or 0), int(values.get("mentions") or 0), int(values.get("hours") or 0)
 
 
 def alerts_opened(db: firestore.Client, hour: int) -> int:

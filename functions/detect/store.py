@@ -24,7 +24,6 @@ from common.detection.baseline import HOUR, GlobalStats, mean_rate
 from common.detection.lifecycle import Alert, Redo
 from common.detection.market import activity
 from common.detection_config import DetectionConfig, Versions
-from common.metrics import week_hours
 from common.timekeys import hour_key
 from common.windows import WindowStats
 from functions.detect import crowd as crowd_of
@@ -154,11 +153,13 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
         market = activity(
             volumes, hour, window=config.market_window_hours, days=config.market_days, since_hour=int(since // HOUR)
         )
-        tickers, week_total = crowd_of.week_counts(db)
+        tickers, week_total, week_hours = crowd_of.week_counts(db)
+        # per hour the summed "7d" windows cover on average (145..168 h each, day-aligned at
+        # each ticker's last update), or of the data so far
+        covered = week_hours / tickers if tickers and week_hours else 168.0
         crowd = {
             "market": {"observed": market.observed, "expected": market.expected},
-            # per hour of the day-aligned "7d" windows summed (145..168 h), or of the data so far
-            "rate": mean_rate(week_total, tickers, min(float(week_hours(hour % 24)), max(1.0, (as_of - since) / HOUR))),
+            "rate": mean_rate(week_total, tickers, min(covered, max(1.0, (as_of - since) / HOUR))),
             "tickers": tickers,
             "hour": hour_key(as_of),
             "community": {str(h): n for h, n in sorted(volumes.items())},

@@ -25,7 +25,11 @@ def seed(db: firestore.Client, tickers: int) -> dict[str, int]:
         series = {hour_key((NOW - h) * HOUR): (t + h) % 5 for h in range(1, 240) if (t + h) % 5}
         weeks[f"T{t}"] = sum(n for k, n in series.items() if k >= hour_key((NOW - 168) * HOUR))
         db.collection(fs.TICKERS).document(f"T{t}").set(
-            {"series": series, "windows": {"7d": {"mentions": weeks[f"T{t}"]}}, "as_of": float(NOW * HOUR)}
+            {
+                "series": series,
+                "windows": {"7d": {"mentions": weeks[f"T{t}"], "hours": 168}},
+                "as_of": float(NOW * HOUR),
+            }
         )
     return weeks
 
@@ -37,8 +41,8 @@ def test_aggregation_queries_give_what_a_scan_of_every_summary_gives(emulators: 
     hours = crowd.span(NOW, DEFAULT_CONFIG)
     scan = crowd.scanned(db, hours)
     assert crowd.hour_volume(db, NOW - 1) == scan.get(NOW - 1, 0) > 0
-    tickers, total = crowd.week_counts(db)
-    assert (tickers, total) == (30, sum(weeks.values()))
+    tickers, total, covered = crowd.week_counts(db)
+    assert (tickers, total, covered) == (30, sum(weeks.values()), 30 * 168)
     assert mean_rate(total, tickers, 100.0) == global_rate(weeks, 100.0)
     first = crowd.community(db, NOW, DEFAULT_CONFIG, None)
     assert set(first) == set(hours) and {h: n for h, n in first.items() if n} == scan
@@ -97,7 +101,7 @@ def test_the_updates_of_a_new_hour_on_one_instance_count_its_crowd_once(emulator
     counted: list[int] = []
     week_counts = crowd.week_counts
 
-    def counting(client: firestore.Client) -> tuple[int, int]:
+    def counting(client: firestore.Client) -> tuple[int, int, int]:
         counted.append(1)
         return week_counts(client)
 
@@ -112,18 +116,19 @@ def test_the_updates_of_a_new_hour_on_one_instance_count_its_crowd_once(emulator
     assert all(s == stats[0] for s in stats)
 
 
-def test_the_crowds_rate_is_per_hour_of_the_day_aligned_week_its_sums_cover(emulators: Stack, monkeypatch: Any) -> None:
-    """The summaries' "7d" windows run from midnight six days back to their hour: at 00:xx
-    UTC they hold 145 hours, not 168, and the average ticker's rate is per those hours (per
-    168 it read up to 14 % low just after midnight, and the backtest's rolling week does not)."""
+def test_the_crowds_rate_is_per_hour_its_summaries_7d_windows_cover(emulators: Stack, monkeypatch: Any) -> None:
+    """Each summary's "7d" window runs from midnight six days before its ticker's last update
+    to that update (145..168 h): the average ticker's rate is per the hours they cover, not
+    per 168 (up to 14 % low for windows ending just after midnight; the backtest's week rolls)."""
     assert emulators.emulators
     db = firestore.Client(project=emulators.emulators.project)
-    weeks = seed(db, 10)
+    for t, (mentions, hours) in enumerate([(290, 145), (336, 168)]):
+        db.collection(fs.TICKERS).document(f"T{t}").set(
+            {"windows": {"7d": {"mentions": mentions, "hours": hours}}, "as_of": float(NOW * HOUR)}
+        )
     monkeypatch.setattr(store, "_stats_cache", {})
     monkeypatch.setattr(store, "_stats_locks", {})
-    midnight = (NOW // 24 + 1) * 24  # an hour index at 00:00 UTC
-    db.collection("stats").document("global").set({"since": float((midnight - 30 * 24) * HOUR)})
-    as_of = float(midnight * HOUR + 60)
+    db.collection("stats").document("global").set({"since": float((NOW - 30 * 24) * HOUR)})
+    as_of = float(NOW * HOUR + 60)
     db.collection("stats").document("global").collection("hours").document(hour_key(as_of)).delete()
-    stats = store.read_stats(db, as_of, DEFAULT_CONFIG)
-    assert stats.rate == mean_rate(sum(weeks.values()), len(weeks), 145.0)
+    assert store.read_stats(db, as_of, DEFAULT_CONFIG).rate == (290 + 336) / (145 + 168)  # 2.0 an hour each
