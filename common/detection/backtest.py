@@ -225,14 +225,21 @@ def preview(
     since: float | None = None,
 ) -> list[Alert]:
     """The alerts ``config`` would have raised on stored hourly buckets (``tickers/{S}/hours``
-    documents as :class:`HourBucket`, per symbol) up to ``as_of``, opened from ``since`` on:
-    the buckets before it (:func:`history_hours` of them) are the history production judged
-    those hours with. ``global_rate`` None means "learn it from these buckets as the
-    backtest does". ``budgets`` (hour index -> alerts counted against that hour's alert
-    budget, as detect stored them) stand in for the alerts of the tickers not replayed; an
-    hour without one counts the replay's own. Evidence is empty: buckets do not name posts."""
+    documents as :class:`HourBucket`, per symbol) up to ``as_of`` that were live from
+    ``since`` on (opened then, or opened before and not resolved before it: an escalation or
+    a reopening inside the window is news there): the buckets before it
+    (:func:`history_hours` of them) are the history production judged those hours with.
+    ``global_rate`` None means "learn it from these buckets as the backtest does".
+    ``budgets`` (hour index -> alerts counted against that hour's alert budget, as detect
+    stored them) stand in for the alerts of the tickers not replayed; an hour without one
+    counts the replay's own. Evidence is empty: buckets do not name posts."""
     alerts = replay_buckets(buckets_by_ticker, config, global_rate, as_of, budgets)
-    return alerts if since is None else [a for a in alerts if a.opened_at >= since]
+    return alerts if since is None else [a for a in alerts if a.resolved_at is None or a.resolved_at >= since]
+
+
+# A warm-up longer than this (warmup_hours has no upper bound) is replayed from this far back
+# only: one preview must not read years of buckets.
+PREVIEW_HISTORY_MAX_HOURS = 35 * 24
 
 
 def history_hours(config: DetectionConfig) -> int:
@@ -240,12 +247,13 @@ def history_hours(config: DetectionConfig) -> int:
     production: the baseline's history, the market's normal, the warm-up, the alert budget's
     day. Without them a preview's first two days opened nothing (the warm-up) and its
     baselines knew only the window."""
-    return max(
+    needed = max(
         math.ceil(config.warmup_hours),
-        config.history_days * 24,
+        config.history_days * 24 + 1,  # the baseline's window reaches one hour further back
         config.market_days * 24 + config.market_window_hours,
         -budget_window(0).start,  # the alert budget's day, counted back from an hour
     )
+    return min(needed, PREVIEW_HISTORY_MAX_HOURS)
 
 
 def load_config(path: Path | None) -> DetectionConfig:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from common.detection.backtest import history_hours, hours, load, main, preview, run
+from common.detection.backtest import PREVIEW_HISTORY_MAX_HOURS, history_hours, hours, load, main, preview, run
 from common.detection_config import DEFAULT_CONFIG
 from common.timekeys import hour_start
 from devtools.corpus import write_breakout_corpus
@@ -69,15 +69,22 @@ def test_preview_replays_stored_buckets_with_a_config() -> None:
     assert preview(stored, strict, 0.05, now * HOUR + 3599) == []
 
 
-def test_a_preview_reports_the_alerts_of_its_window_judged_with_the_history_before_it() -> None:
+def test_a_preview_reports_the_alerts_live_in_its_window_judged_with_the_history_before_it() -> None:
     now = H0 + 24 * 5
-    stored = {"CRSP": buckets_of([*steady(range(H0, now - 1), 1, prefix="h"), *mentions(now, 30)])}
-    assert [a.symbol for a in preview(stored, DEFAULT_CONFIG, None, now * HOUR + 3599, since=now * HOUR)] == ["CRSP"]
-    assert preview(stored, DEFAULT_CONFIG, None, now * HOUR + 3599, since=now * HOUR + HOUR) == []
+    calm_after = [*steady(range(H0, now - 1), 1, prefix="h"), *mentions(now, 30), *steady(range(now + 1, now + 40), 1)]
+    stored = {"CRSP": buckets_of(calm_after)}
+    end = (now + 39) * HOUR + 3599
+    [alert] = preview(stored, DEFAULT_CONFIG, None, end)
+    assert alert.resolved_at is not None and alert.opened_at >= now * HOUR
+    # opened in the window, or before it and still live in it: listed; resolved before it: not
+    assert preview(stored, DEFAULT_CONFIG, None, end, since=now * HOUR) == [alert]
+    assert preview(stored, DEFAULT_CONFIG, None, end, since=alert.resolved_at) == [alert]
+    assert preview(stored, DEFAULT_CONFIG, None, end, since=alert.resolved_at + 1) == []
     window_only = {"CRSP": {k: b for k, b in stored["CRSP"].items() if hour_start(k) >= (now - 2) * HOUR}}
-    assert preview(window_only, DEFAULT_CONFIG, None, now * HOUR + 3599) == []  # a warm-up, with no history
-    assert history_hours(DEFAULT_CONFIG) == DEFAULT_CONFIG.history_days * 24  # the longest look back, by default
+    assert preview(window_only, DEFAULT_CONFIG, None, end) == []  # a warm-up, with no history
+    assert history_hours(DEFAULT_CONFIG) == DEFAULT_CONFIG.history_days * 24 + 1  # the longest look back
     assert history_hours(DEFAULT_CONFIG.model_copy(update={"warmup_hours": 500.5})) == 501
+    assert history_hours(DEFAULT_CONFIG.model_copy(update={"warmup_hours": 1e9})) == PREVIEW_HISTORY_MAX_HOURS
 
 
 @pytest.fixture(scope="module")
