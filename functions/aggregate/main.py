@@ -175,6 +175,19 @@ def forward_check(batch: MentionBatch, delivery: Delivery, db: firestore.Client,
     return forwarded
 
 
+def _announce(batch: MentionBatch, delivery: Delivery, result: Result, publisher: Publisher) -> None:
+    assert result.as_of is not None
+    update = TickerUpdate(
+        ticker=batch.ticker,
+        hours=tuple(sorted(result.hours)),
+        as_of=result.as_of,
+        batch_id=delivery.message_id,
+        counted=result.latest,
+        config_version=result.config_version,
+    )
+    publisher.publish_all([Outgoing(topics.TICKER_UPDATES, update, ordering_key=batch.ticker)])
+
+
 def aggregate_batch(
     batch: MentionBatch, delivery: Delivery, settings: Settings, db: firestore.Client, publisher: Publisher
 ) -> Result:
@@ -194,17 +207,15 @@ def aggregate_batch(
     try:
         for chunk in chunks(mentions_in):
             _apply_chunk(store, chunk, result, batch.config_version)
-    finally:
+    except BaseException:
         if result.as_of is not None:
-            update = TickerUpdate(
-                ticker=batch.ticker,
-                hours=tuple(sorted(result.hours)),
-                as_of=result.as_of,
-                batch_id=delivery.message_id,
-                counted=result.latest,
-                config_version=result.config_version,
-            )
-            publisher.publish_all([Outgoing(topics.TICKER_UPDATES, update, ordering_key=batch.ticker)])
+            try:
+                _announce(batch, delivery, result, publisher)
+            except Exception:  # the chunk's error is the one to retry on and report
+                logger.exception("could not announce the chunks of %s counted before a failure", batch.ticker)
+        raise
+    if result.as_of is not None:
+        _announce(batch, delivery, result, publisher)
     mentions = len(batch.mentions)
     logger.info(
         "aggregated %d of %d mentions of %s",

@@ -61,3 +61,30 @@ def test_the_chunks_committed_before_one_failed_are_announced_and_the_failure_re
     [sent] = publisher.sent
     assert isinstance(sent.message, TickerUpdate) and sent.message.as_of == T0 + aggregate.CHUNK - 1
     assert sent.ordering_key == "ABC"
+
+
+def test_a_failed_announcement_does_not_hide_the_commit_error_it_followed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def apply_chunk(store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None) -> None:
+        del store, version
+        if result.as_of is not None:
+            raise RuntimeError("the commit was refused")
+        result.as_of = max(m.created_utc for m in chunk)
+
+    class Down(Recording):
+        def publish_all(self, outgoing: Iterable[Outgoing], timeout: float = 60.0) -> list[str]:
+            raise ConnectionError("pubsub is down too")
+
+    monkeypatch.setattr(aggregate, "_apply_chunk", apply_chunk)
+    monkeypatch.setattr(aggregate, "TickerStore", lambda db, ticker: None)
+    mentions = tuple(
+        Mention(item_id=f"t1_{i}", kind="comment", subreddit="s", author=f"a{i}", created_utc=T0 + i, text_length=5)
+        for i in range(aggregate.CHUNK + 5)
+    )
+    with pytest.raises(RuntimeError, match="the commit was refused"):
+        aggregate.aggregate_batch(
+            MentionBatch(ticker="ABC", run_id="r", mentions=mentions),
+            Delivery("m1"),
+            Settings(),
+            cast(Any, None),
+            cast(Any, Down()),
+        )
