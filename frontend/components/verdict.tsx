@@ -21,6 +21,7 @@ export function VerdictForm({ alertId }: { alertId: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [tried, setTried] = useState<Verdict | null>(null); // what "Try again" sends again
+  const [withdrawn, setWithdrawn] = useState(false);
 
   async function send(verdict: Verdict | null) {
     setBusy(true);
@@ -31,6 +32,7 @@ export function VerdictForm({ alertId }: { alertId: string }) {
       if (verdict === null) await api("DELETE", path);
       else await api("POST", path, { verdict });
       setGiven(verdict);
+      setWithdrawn(verdict === null);
     } catch (e) {
       setError(asApiError(e));
     } finally {
@@ -56,15 +58,19 @@ export function VerdictForm({ alertId }: { alertId: string }) {
             {label}
           </button>
         ))}
-        {given ? (
-          <button type="button" className="secondary" id="withdraw-verdict" disabled={busy} onClick={() => send(null)}>
-            Withdraw my verdict
-          </button>
-        ) : null}
+        {/* always offered: a verdict given on an earlier visit is not read back (withdrawing none is no error) */}
+        <button type="button" className="secondary" id="withdraw-verdict" disabled={busy} onClick={() => send(null)}>
+          Withdraw my verdict
+        </button>
       </div>
       {given ? (
         <p className="ok" role="status" id="verdict-recorded">
           Recorded: {CHOICES.find(([v]) => v === given)?.[1]}.
+        </p>
+      ) : null}
+      {withdrawn ? (
+        <p className="ok" role="status" id="verdict-withdrawn">
+          Your verdict on this alert is withdrawn.
         </p>
       ) : null}
       {error ? <ErrorBox error={error} retry={() => send(tried)} /> : null}

@@ -260,6 +260,7 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         assert "Useful" in _element(driver, "#verdict-recorded").text
         driver.find_element(By.ID, "withdraw-verdict").click()
         _until(driver, "return document.getElementById('verdict')?.dataset.verdict === ''")
+        _element(driver, "#verdict-withdrawn")
         driver.get(notify.alert_page(served.web, f"{served.symbol}-0"))  # well formed, never stored
         _until(driver, "return !!document.querySelector('[data-state=empty]')")
         assert not driver.find_elements(By.CSS_SELECTOR, "[data-state=error]")
@@ -421,6 +422,7 @@ def test_no_other_site_may_frame_the_app(served: Served) -> None:
             assert response.headers["X-Frame-Options"] == "DENY", path
             assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
             assert response.headers["X-Content-Type-Options"] == "nosniff", path
+            assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
 
 
 def test_a_tab_shows_and_calls_the_api_as_the_account_signed_in_from_another_tab(served: Served) -> None:

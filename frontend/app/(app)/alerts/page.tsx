@@ -54,6 +54,7 @@ export default function AlertsPage() {
   function set<K extends keyof Filters>(name: K, value: Filters[K]) {
     setFilters((current) => ({ ...current, [name]: value }));
     setMoreError(null); // a failed "More alerts" of the old filters says nothing of the new
+    setFetching(false); // nor does one still loading: its answer is dropped on arrival
   }
 
   return (

@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { ErrorBox, Loading } from "@/components/states";
@@ -18,9 +18,15 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
   const api = useApi();
   // what the API stored (names lower-cased, duplicates dropped): the form shows it after a save
   const [current, setCurrent] = useState(initial);
+  const [saves, setSaves] = useState(0); // each save redraws the form from what was stored, whatever was typed
+  const status = useRef<HTMLParagraphElement>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (saved) status.current?.focus(); // the redrawn form dropped the focus: say where it went
+  }, [saved, saves]);
 
   async function save(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -39,6 +45,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
     setSaved(false);
     try {
       setCurrent(await api<Preferences>("PATCH", "/v1/me/preferences", body));
+      setSaves((n) => n + 1);
       setSaved(true);
     } catch (e) {
       setError(asApiError(e));
@@ -53,7 +60,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
       <p>
         What you are notified of (channels, quiet hours: Notifications). The Alerts page shows everything, with filters of its own.
       </p>
-      <form className="stack card" id="preferences-form" onSubmit={save} key={JSON.stringify(current)}>
+      <form className="stack card" id="preferences-form" onSubmit={save} key={saves}>
         <label>
           Notify of alerts scoring at least
           <input name="min_score" type="number" min="0" step="any" defaultValue={current.min_score} required />
@@ -74,7 +81,11 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
           Save preferences
         </button>
       </form>
-      {saved ? <p className="ok" id="preferences-saved" role="status">Saved.</p> : null}
+      {saved ? (
+        <p className="ok" id="preferences-saved" role="status" tabIndex={-1} ref={status}>
+          Saved.
+        </p>
+      ) : null}
       {error ? <ErrorBox error={error} /> : null}
     </>
   );
