@@ -42,12 +42,13 @@ def fit(hour_counts: Counter[int], *, hours_since: date | None = None) -> dict[s
         raise ValueError("no items")
     first, last = min(hour_counts), max(hour_counts)
     days: dict[int, list[float]] = defaultdict(lambda: [0.0] * 24)
-    hours_seen: Counter[int] = Counter()
     for h in range(first, last + 1):
-        day = local_day(h)
-        days[day][market_slot(h)[0]] += hour_counts.get(h, 0)
-        hours_seen[day] += 1
-    whole = {d: counts for d, counts in days.items() if hours_seen[d] >= 23 and sum(counts) > 0}  # DST days: 23, 25
+        days[local_day(h)][market_slot(h)[0]] += hour_counts.get(h, 0)
+    # whole days: the first and last only when the items begin at a midnight and end at one
+    # (a New York day is 23, 24 or 25 hours long)
+    from_day = local_day(first) + (local_day(first - 1) == local_day(first))
+    to_day = local_day(last) - (local_day(last + 1) == local_day(last))
+    whole = {d: counts for d, counts in days.items() if from_day <= d <= to_day and sum(counts) > 0}
     first_day = hours_since.toordinal() if hours_since else 0
     shaped = [counts for d, counts in whole.items() if d >= first_day]
     if not shaped:

@@ -84,8 +84,8 @@ def mean_rate(week_total: int, tickers: int, hours: float = 168.0) -> float:
 class Baseline:
     """The expected rate, ready to price any hour: ``level * hod[h] * dow[d]`` per hour."""
 
-    level: float  # mentions per hour, after shrinkage
-    own_level: float  # the ticker's own (capped) rate, before shrinkage
+    level: float  # mentions per hour at the site's average moment, after shrinkage
+    own_level: float  # the ticker's own (capped) rate at that moment, before shrinkage
     history_hours: int  # hours of own history it learned from
     hour_of_day: tuple[float, ...]
     day_of_week: tuple[float, ...]
@@ -157,17 +157,21 @@ def fit(
     cap = max(5.0, config.baseline_cap_factor * raw)
     capped = [(h, min(float(c), cap)) for h, c in window]
     total = sum(c for _, c in capped)
-    own = total / span if span else 0.0
+    hod_shape, dow_shape = _exposure(first, span, stats.hour_of_day, stats.day_of_week)
+    # The history's hours weighted by the site's rhythm: what a level of one mention an hour
+    # gives over them. A level per plain hour would count a weekend-only history's quiet
+    # twice (once in its counts, again in the weekday factor it is priced with).
+    seasonal_hours = sum(hod_shape)
+    own = total / seasonal_hours if seasonal_hours > 0 else 0.0
     prior = config.shrinkage_prior_hours
-    level = (total + prior * stats.rate) / (span + prior) if span + prior > 0 else stats.rate
+    level = (total + prior * stats.rate) / (seasonal_hours + prior) if seasonal_hours + prior > 0 else stats.rate
 
     hod_counts, dow_counts = [0.0] * 24, [0.0] * 7
     for h, c in capped:
         hour, weekday = market_slot(h)
         hod_counts[hour] += c
         dow_counts[weekday] += c
-    hod_shape, dow_shape = _exposure(first, span, stats.hour_of_day, stats.day_of_week)
-    hod_exposure = [own * x for x in hod_shape]
+    hod_exposure = [own * x for x in hod_shape]  # sums to the counts' total, like each shape's counts
     dow_exposure = [own * x for x in dow_shape]
     return Baseline(
         level=level,

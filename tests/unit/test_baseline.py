@@ -3,6 +3,8 @@
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from common.detection.baseline import DEFAULT_DAY_OF_WEEK, DEFAULT_HOUR_OF_DAY, HOUR, GlobalStats, fit, global_rate
 from common.detection.rhythm import MARKET_TZ, RHYTHM_FILE, market_slot
 from common.detection_config import DEFAULT_CONFIG
@@ -86,20 +88,38 @@ def _on_the_sites_shape(first: int, stop: int, level: float) -> dict[int, int]:
     }
 
 
-def test_a_ticker_on_the_sites_rhythm_learns_the_sites_rhythm_whatever_hour_its_history_starts() -> None:
-    """Each history hour is exposure for its own weekday: a history that begins on a Saturday
-    evening holds a few hours of Saturday, not a whole one (which read a steady ticker's
-    Saturdays as a quarter quieter than the site's)."""
-    saturday_evening = int(datetime(2021, 6, 5, 20, tzinfo=MARKET_TZ).timestamp()) // HOUR
-    now = saturday_evening + DAYS14  # 14 days less the gap: 13 days and 18 hours, from then
-    counts = _on_the_sites_shape(now - 400, now, 1000.0)
-    base = fit(counts, now, observed_hours=400, stats=GlobalStats(), config=DEFAULT_CONFIG)
-    assert market_slot(now - DEFAULT_CONFIG.baseline_gap_hours - base.history_hours) == (20, 5)
-    pairs = [
-        *zip(base.day_of_week, DEFAULT_DAY_OF_WEEK, strict=True),
-        *zip(base.hour_of_day, DEFAULT_HOUR_OF_DAY, strict=True),
-    ]
-    for learned, site in pairs:
+@pytest.mark.parametrize(
+    ("start", "hours"),
+    [
+        (datetime(2021, 6, 5, 20, tzinfo=MARKET_TZ), 400),  # 13 days 18 hours from a Saturday evening
+        (datetime(2021, 6, 5, 0, tzinfo=MARKET_TZ), 72),  # a weekend and a Monday
+        (datetime(2021, 6, 4, 18, tzinfo=MARKET_TZ), 60),  # a Friday evening to Monday morning
+    ],
+)
+def test_a_ticker_on_the_sites_rhythm_learns_the_sites_rhythm_and_its_level_whatever_its_history(
+    start: datetime, hours: int
+) -> None:
+    """Each history hour is exposure for its own hour and weekday (a history that begins on
+    a Saturday evening holds a few hours of Saturday, not a whole one), and the level is per
+    hour of the site's average moment: a weekend-only history is quiet because it is a
+    weekend, not because the ticker is."""
+    first = int(start.timestamp()) // HOUR
+    span = min(hours, DAYS14) - DEFAULT_CONFIG.baseline_gap_hours
+    now = first + span + DEFAULT_CONFIG.baseline_gap_hours
+    counts = _on_the_sites_shape(first, now, 1000.0)
+    base = fit(
+        counts,
+        now,
+        observed_hours=min(hours, span + DEFAULT_CONFIG.baseline_gap_hours),
+        stats=GlobalStats(),
+        config=DEFAULT_CONFIG,
+    )
+    assert base.history_hours == span and market_slot(now - DEFAULT_CONFIG.baseline_gap_hours - span) == market_slot(
+        first
+    )
+    assert abs(base.own_level / 1000 - 1) < 0.01
+    learned_shape, site_shape = base.day_of_week + base.hour_of_day, DEFAULT_DAY_OF_WEEK + DEFAULT_HOUR_OF_DAY
+    for learned, site in zip(learned_shape, site_shape, strict=True):
         assert abs(learned / site - 1) < 0.02
 
 

@@ -45,6 +45,15 @@ def test_the_fit_recovers_the_rhythm_in_new_york_hours_and_ignores_a_week_of_fre
     assert rhythm["day_of_week"] == pytest.approx(_shape(DOW), abs=0.01)  # the frenzied Wednesday is one week of five
 
 
+def test_a_day_the_items_begin_or_end_inside_is_not_a_whole_day() -> None:
+    counts = _items(3)
+    del counts[MONDAY]  # the first day starts an hour late, the last ends two hours early
+    del counts[MONDAY + 21 * 24 - 1], counts[MONDAY + 21 * 24 - 2]
+    rhythm = fit_rhythm.fit(counts)
+    assert (rhythm["days"], rhythm["weeks"]) == (19, 1)
+    assert rhythm["day_of_week"] == pytest.approx(_shape(DOW), abs=0.01)
+
+
 def test_the_hour_shape_can_skip_days_the_corpus_under_covers() -> None:
     counts = _items(4)
     for h in range(MONDAY, MONDAY + 14 * 24):  # the first two weeks lose their evening hour
