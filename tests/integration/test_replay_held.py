@@ -1,9 +1,7 @@
 """The held-messages replay through the Pub/Sub emulator: what a hold keeps goes back to its
 topic with its ticker as ordering key, and leaves the hold only once published."""
 
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,13 +10,10 @@ from google.cloud import pubsub_v1
 from common import topics
 from devtools.pubsub import Observer
 from emulators.stack import Stack
+from tests.support import scripts
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("replay_held", ROOT / "scripts" / "replay_held.py")
-assert _spec is not None and _spec.loader is not None
-replay_held = importlib.util.module_from_spec(_spec)
-sys.modules["replay_held"] = replay_held
-_spec.loader.exec_module(replay_held)
+replay_held = scripts.load("replay_held")
 
 
 def _empty(project: str, subscription: str) -> None:

@@ -1,9 +1,7 @@
 """scripts/fit_rhythm.py: the site's rhythm from real items, robust to a week of frenzy."""
 
 import gzip
-import importlib.util
 import json
-import sys
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -11,13 +9,10 @@ from pathlib import Path
 import pytest
 
 from common.detection.rhythm import HOUR, MARKET_TZ, market_slot
+from tests.support import scripts
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("fit_rhythm", ROOT / "scripts" / "fit_rhythm.py")
-assert _spec is not None and _spec.loader is not None
-fit_rhythm = importlib.util.module_from_spec(_spec)
-sys.modules["fit_rhythm"] = fit_rhythm
-_spec.loader.exec_module(fit_rhythm)
+fit_rhythm = scripts.load("fit_rhythm")
 
 HOD = [1 + (h >= 9) + (9 <= h < 16) for h in range(24)]  # night 1, evening 2, trading day 3
 DOW = [4, 4, 4, 4, 4, 1, 1]

@@ -1,18 +1,14 @@
 """What the held-messages replay publishes again, and what it leaves in the hold."""
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import scripts
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("replay_held", ROOT / "scripts" / "replay_held.py")
-assert _spec is not None and _spec.loader is not None
-replay_held = importlib.util.module_from_spec(_spec)
-sys.modules["replay_held"] = replay_held  # its dataclasses look themselves up there
-_spec.loader.exec_module(replay_held)
+replay_held = scripts.load("replay_held")
 Replay, replay_of = replay_held.Replay, replay_held.replay_of
 
 
