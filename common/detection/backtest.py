@@ -14,7 +14,6 @@ message would make ``functions/detect`` do.
 import argparse
 import gzip
 import json
-import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -223,6 +222,7 @@ def preview(
     budgets: Mapping[int, int] | None = None,
     *,
     since: float | None = None,
+    began: float | None = None,
 ) -> list[Alert]:
     """The alerts ``config`` would have raised on stored hourly buckets (``tickers/{S}/hours``
     documents as :class:`HourBucket`, per symbol) up to ``as_of`` that were live from
@@ -232,28 +232,22 @@ def preview(
     ``global_rate`` None means "learn it from these buckets as the backtest does".
     ``budgets`` (hour index -> alerts counted against that hour's alert budget, as detect
     stored them) stand in for the alerts of the tickers not replayed; an hour without one
-    counts the replay's own. Evidence is empty: buckets do not name posts."""
-    alerts = replay_buckets(buckets_by_ticker, config, global_rate, as_of, budgets)
+    counts the replay's own. ``began``: when production's data collection began (its
+    warm-up). Evidence is empty: buckets do not name posts."""
+    alerts = replay_buckets(buckets_by_ticker, config, global_rate, as_of, budgets, began=began)
     return alerts if since is None else [a for a in alerts if a.resolved_at is None or a.resolved_at >= since]
-
-
-# A warm-up longer than this (warmup_hours has no upper bound) is replayed from this far back
-# only: one preview must not read years of buckets.
-PREVIEW_HISTORY_MAX_HOURS = 35 * 24
 
 
 def history_hours(config: DetectionConfig) -> int:
     """Hours of stored data before a preview's window that its first hour is judged with in
-    production: the baseline's history, the market's normal, the warm-up, the alert budget's
-    day. Without them a preview's first two days opened nothing (the warm-up) and its
-    baselines knew only the window."""
-    needed = max(
-        math.ceil(config.warmup_hours),
-        config.history_days * 24 + 1,  # the baseline's window reaches one hour further back
+    production: the baseline's history (its window reaches one hour further back than
+    ``history_days``), the market's normal, the alert budget's day. Without them a preview's
+    baselines knew only the window. (The warm-up is production's, given as ``began``.)"""
+    return max(
+        config.history_days * 24 + 1,
         config.market_days * 24 + config.market_window_hours,
         -budget_window(0).start,  # the alert budget's day, counted back from an hour
     )
-    return min(needed, PREVIEW_HISTORY_MAX_HOURS)
 
 
 def load_config(path: Path | None) -> DetectionConfig:

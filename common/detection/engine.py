@@ -13,7 +13,17 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
-from common.detection.lifecycle import Alert, Redo, budget_bar, budget_window, ended_by_silence, redecide, step
+from common.detection.lifecycle import (
+    Alert,
+    Redo,
+    budget_bar,
+    budget_window,
+    ended_by_silence,
+    quiet_from,
+    redecide,
+    silenced,
+    step,
+)
 from common.detection.market import activity
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
@@ -253,9 +263,14 @@ def replay_buckets(
     stats: GlobalStats | float | None,
     as_of: float,
     budgets: Mapping[int, int] | None = None,
+    *,
+    began: float | None = None,
 ) -> list[Alert]:
     """Walk stored hourly buckets hour by hour, evaluating each ticker at every hour it has
-    mentions (as the aggregator would have announced), and return the alerts raised."""
+    mentions (as the aggregator would have announced), and return the alerts raised, those
+    whose ticker then fell silent resolved as dispatch's silence checks resolve them.
+    ``began``: when production's data collection began (its warm-up), when the buckets start
+    later than that."""
     by_hour: dict[int, dict[str, HourBucket]] = {}
     for symbol, buckets in buckets_by_ticker.items():
         for key, bucket in buckets.items():
@@ -274,9 +289,18 @@ def replay_buckets(
             current = replace(current, rate=float(stats))
         # the budget: as detect counted it for the whole community where stored, else the replay's own
         current = replace(current, alerts_24h=(budgets or {}).get(index, own.alerts_24h))
+        if began is not None:
+            current = replace(current, since=began)
         for symbol, bucket in touched.items():
             state = states.setdefault(symbol, TickerState())
             state.add({bucket.hour: bucket})
             outcome = assess(symbol, state, min(as_of, (index + 1) * HOUR - 1), stats=current, config=config)
             week.note(outcome.alert, outcome.events, index)
+    end_hour = int(as_of // HOUR)
+    for state in states.values():  # no update comes for a silent ticker: its silence check would
+        alert = state.alert
+        if alert is not None and alert.active:
+            heard = heard_before(state.counts, end_hour + 1)
+            if quiet_from(alert, heard) <= as_of:
+                state.alert = state.alerts[-1] = silenced(alert, heard)
     return [a for s in states.values() for a in s.alerts]

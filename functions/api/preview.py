@@ -18,18 +18,20 @@ def make_backtest(settings: Settings, store: Store) -> Backtest | None:
     def backtest(
         configs: list[DetectionConfig], symbols: list[str], start_utc: int, end_utc: int
     ) -> list[list[dict[str, Any]]]:
-        """Each config's alerts opened in [start, end], replayed from the history production
-        judged those hours with (read once for every config)."""
+        """Each config's alerts live in [start, end], replayed from the history production
+        judged those hours with (read once for every config), warmed up as production was."""
         first = start_utc - max(history_hours(c) for c in configs) * 3600
         buckets = {
             symbol: {str(doc["hour"]): bucket_from_doc(doc) for doc in store.hours(symbol, first, end_utc)}
             for symbol in symbols
         }
-        budgets = store.spent_budgets(first, end_utc)
+        budgets, began = store.spent_budgets(first, end_utc), store.collection_began()
         return [
             [
                 alert.to_doc()
-                for alert in preview(buckets, config, None, float(end_utc + 3599), budgets, since=float(start_utc))
+                for alert in preview(
+                    buckets, config, None, float(end_utc + 3599), budgets, since=float(start_utc), began=began
+                )
             ]
             for config in configs
         ]

@@ -331,6 +331,12 @@ class Store:
                 out[hour_start(doc["hour"]) // 3600] = int(doc["alerts_24h"])
         return out
 
+    def collection_began(self) -> float | None:
+        """When detect's data collection began (``stats/global.since``): a preview's warm-up."""
+        doc = self.db.collection(fs.STATS).document(fs.GLOBAL).get().to_dict() or {}
+        since = doc.get("since")
+        return float(since) if isinstance(since, int | float) else None
+
     # ------------------------------------------------------------ detection config
 
     def _config_ref(self) -> firestore.DocumentReference:

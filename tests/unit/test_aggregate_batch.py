@@ -72,6 +72,7 @@ def test_a_failed_announcement_does_not_hide_the_commit_error_it_followed(monkey
 
     class Down(Recording):
         def publish_all(self, outgoing: Iterable[Outgoing], timeout: float = 60.0) -> list[str]:
+            self.sent.extend(outgoing)  # what it was asked to announce
             raise ConnectionError("pubsub is down too")
 
     monkeypatch.setattr(aggregate, "_apply_chunk", apply_chunk)
@@ -80,11 +81,13 @@ def test_a_failed_announcement_does_not_hide_the_commit_error_it_followed(monkey
         Mention(item_id=f"t1_{i}", kind="comment", subreddit="s", author=f"a{i}", created_utc=T0 + i, text_length=5)
         for i in range(aggregate.CHUNK + 5)
     )
+    down = Down()
     with pytest.raises(RuntimeError, match="the commit was refused"):
         aggregate.aggregate_batch(
             MentionBatch(ticker="ABC", run_id="r", mentions=mentions),
             Delivery("m1"),
             Settings(),
             cast(Any, None),
-            cast(Any, Down()),
+            cast(Any, down),
         )
+    assert len(down.sent) == 1  # the announcement was tried, and failed

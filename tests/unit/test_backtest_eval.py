@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from common.detection.backtest import PREVIEW_HISTORY_MAX_HOURS, history_hours, hours, load, main, preview, run
+from common.detection.backtest import history_hours, hours, load, main, preview, run
 from common.detection_config import DEFAULT_CONFIG
-from common.timekeys import hour_start
 from devtools.corpus import write_breakout_corpus
 from devtools.replay.generate import generate, write
 from eval.synthetic import evaluate_corpus, passes, score
@@ -80,11 +79,26 @@ def test_a_preview_reports_the_alerts_live_in_its_window_judged_with_the_history
     assert preview(stored, DEFAULT_CONFIG, None, end, since=now * HOUR) == [alert]
     assert preview(stored, DEFAULT_CONFIG, None, end, since=alert.resolved_at) == [alert]
     assert preview(stored, DEFAULT_CONFIG, None, end, since=alert.resolved_at + 1) == []
-    window_only = {"CRSP": {k: b for k, b in stored["CRSP"].items() if hour_start(k) >= (now - 2) * HOUR}}
-    assert preview(window_only, DEFAULT_CONFIG, None, end) == []  # a warm-up, with no history
     assert history_hours(DEFAULT_CONFIG) == DEFAULT_CONFIG.history_days * 24 + 1  # the longest look back
-    assert history_hours(DEFAULT_CONFIG.model_copy(update={"warmup_hours": 500.5})) == 501
-    assert history_hours(DEFAULT_CONFIG.model_copy(update={"warmup_hours": 1e9})) == PREVIEW_HISTORY_MAX_HOURS
+
+
+def test_a_preview_is_warmed_up_as_production_was_not_from_its_first_bucket() -> None:
+    now = H0 + 24 * 5
+    recent = [*steady(range(now - 30, now - 1), 1, prefix="h"), *mentions(now, 30)]  # only 30 h stored
+    stored = {"CRSP": buckets_of(recent)}
+    end = now * HOUR + 3599
+    assert preview(stored, DEFAULT_CONFIG, None, end) == []  # the replay's own warm-up: 48 h from its first bucket
+    began = float((now - 24 * 20) * HOUR)  # production had been collecting for weeks
+    assert [a.symbol for a in preview(stored, DEFAULT_CONFIG, None, end, began=began)] == ["CRSP"]
+
+
+def test_a_preview_resolves_the_alert_of_a_ticker_that_fell_silent_as_its_silence_check_would() -> None:
+    now = H0 + 24 * 5
+    stored = {"CRSP": buckets_of([*steady(range(H0, now - 1), 1, prefix="h"), *mentions(now, 30)])}
+    end = (now + 24) * HOUR  # a day of no mention at all after the spike
+    [alert] = preview(stored, DEFAULT_CONFIG, None, end)
+    assert alert.status == "resolved" and alert.resolved_at is not None and alert.resolved_at <= end
+    assert preview(stored, DEFAULT_CONFIG, None, end, since=end - 3600) == []
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from common import features
 from common.aggregation import Tuning, plan
 from common.detection.backtest import preview
 from common.detection.baseline import HOUR, GlobalStats
-from common.detection.engine import decide_summary, series_counts
-from common.detection.lifecycle import Alert, budget_window
+from common.detection.engine import decide_summary, heard_before, series_counts
+from common.detection.lifecycle import Alert, budget_window, quiet_from, silenced
 from common.detection.market import activity
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.duplicates import Signature
@@ -260,6 +260,13 @@ def production(config: DetectionConfig) -> tuple[list[dict[str, Any]], dict[str,
                     episodes[-1] = outcome.alert
                 else:
                     episodes.append(outcome.alert)
+    end = float(max(week()) * HOUR + 3599)  # the preview's moment: dispatch's silence checks by then
+    for symbol, episodes in alerts.items():
+        last = episodes[-1] if episodes else None
+        if last is not None and last.active:
+            heard = heard_before(series_counts(series[symbol], int(end // HOUR), config), int(end // HOUR) + 1)
+            if quiet_from(last, heard) <= end:
+                episodes[-1] = silenced(last, heard)
     return [a.to_doc() for symbol in sorted(alerts) for a in alerts[symbol]], hours
 
 
@@ -283,10 +290,11 @@ def test_a_ticker_silent_between_two_surges_takes_the_silence_path_in_production
     def quie(alerts: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
         return [(a["status"], [h["event"] for h in a["history"]]) for a in alerts if a["symbol"] == "QUIE"]
 
+    # (each ends by silence again after the second surge: dispatch's check, the preview's end)
     for alerts in decided(None):  # reopened within the cooldown of where the silence ended it
-        assert quie(alerts) == [("escalated", ["opened", "resolved", "reopened"])]
+        assert quie(alerts) == [("resolved", ["opened", "resolved", "reopened", "resolved"])]
     for alerts in decided("cooldown_hours"):  # no cooldown: two episodes, the first ended by silence
-        assert quie(alerts) == [("resolved", ["opened", "resolved"]), ("open", ["opened"])]
+        assert quie(alerts) == [("resolved", ["opened", "resolved"]), ("resolved", ["opened", "resolved"])]
 
 
 def test_every_threshold_is_either_changed_below_or_named_as_not_previewed() -> None:

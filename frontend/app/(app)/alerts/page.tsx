@@ -36,8 +36,10 @@ export default function AlertsPage() {
   }, [firstPage]);
 
   const [fetching, setFetching] = useState(false); // one "More alerts" at a time: a second would fetch the same page
+  const request = useRef(0); // the newest "More alerts": only it may clear `fetching`
   async function more() {
     if (!cursor || !firstPage || fetching) return;
+    const mine = ++request.current;
     setFetching(true);
     try {
       const page = await api<AlertPage>("GET", "/v1/alerts", undefined, { ...query, cursor });
@@ -47,14 +49,15 @@ export default function AlertsPage() {
     } catch (e) {
       if (latest.current === firstPage) setMoreError(asApiError(e));
     } finally {
-      setFetching(false);
+      if (request.current === mine) setFetching(false);
     }
   }
 
   function set<K extends keyof Filters>(name: K, value: Filters[K]) {
     setFilters((current) => ({ ...current, [name]: value }));
     setMoreError(null); // a failed "More alerts" of the old filters says nothing of the new
-    setFetching(false); // nor does one still loading: its answer is dropped on arrival
+    request.current += 1; // nor does one still loading: its answer is dropped on arrival
+    setFetching(false);
   }
 
   return (
@@ -93,6 +96,8 @@ export default function AlertsPage() {
         <button type="button" className="secondary" onClick={() => {
             setFilters(NO_FILTERS);
             setMoreError(null);
+            request.current += 1;
+            setFetching(false);
           }}>
           Clear
         </button>
