@@ -11,7 +11,6 @@ import pytest
 from common.detection.rhythm import HOUR, MARKET_TZ, market_slot
 from tests.support import scripts
 
-ROOT = Path(__file__).resolve().parents[2]
 fit_rhythm = scripts.load("fit_rhythm")
 
 HOD = [1 + (h >= 9) + (9 <= h < 16) for h in range(24)]  # night 1, evening 2, trading day 3
