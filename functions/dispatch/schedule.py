@@ -34,6 +34,11 @@ PACED = "paced"  # schedule/fetches: lower-case subreddit -> {"run", "pace"} onc
 FETCH_TIMEOUT_S = 540.0  # fetch's timeout (terraform/functions.tf): a run sent longer ago is over
 
 
+# A backlog of ticks flushing together contends for the one record: more tries than the
+# client's 5 before a tick fails (and is redelivered, which is safe but slower).
+CLAIM_ATTEMPTS = 12
+
+
 def cadence(settings: Settings) -> Cadence:
     return Cadence(
         listing_cap=settings.fetch_max_posts,
@@ -87,7 +92,7 @@ def claim_due(
         return sent
 
     try:
-        return claim(db.transaction())  # type: ignore[no-any-return]
+        return claim(db.transaction(max_attempts=CLAIM_ATTEMPTS))  # type: ignore[no-any-return]
     except gexc.AlreadyExists:  # a copy of this tick made the run in between
         return None
 
