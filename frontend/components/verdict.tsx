@@ -4,9 +4,8 @@ import { useState } from "react";
 
 import { asApiError, useApi } from "@/components/api-context";
 import { ErrorBox } from "@/components/states";
-import type { ApiError } from "@/lib/api";
+import type { ApiError, Verdict } from "@/lib/api";
 
-type Verdict = "useful" | "not_useful" | "pump";
 const CHOICES: [Verdict, string][] = [
   ["useful", "Useful: real organic interest"],
   ["not_useful", "Not useful: noise"],
@@ -14,10 +13,11 @@ const CHOICES: [Verdict, string][] = [
 ];
 
 /** The reader's verdict on an alert (POST/DELETE /v1/alerts/{id}/feedback): what the detection
- * precision admins read is made of. One per reader; a new one replaces the last. */
-export function VerdictForm({ alertId }: { alertId: string }) {
+ * precision admins read is made of. One per reader; a new one replaces the last. ``stored`` is
+ * the one given on an earlier visit, as GET /v1/alerts/{id} read it. */
+export function VerdictForm({ alertId, stored }: { alertId: string; stored: Verdict | null }) {
   const api = useApi();
-  const [given, setGiven] = useState<Verdict | null>(null);
+  const [given, setGiven] = useState<Verdict | null>(stored);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [tried, setTried] = useState<Verdict | null>(null); // what "Try again" sends again
@@ -58,10 +58,11 @@ export function VerdictForm({ alertId }: { alertId: string }) {
             {label}
           </button>
         ))}
-        {/* always offered: a verdict given on an earlier visit is not read back (withdrawing none is no error) */}
-        <button type="button" className="secondary" id="withdraw-verdict" disabled={busy} onClick={() => send(null)}>
-          Withdraw my verdict
-        </button>
+        {given ? (
+          <button type="button" className="secondary" id="withdraw-verdict" disabled={busy} onClick={() => send(null)}>
+            Withdraw my verdict
+          </button>
+        ) : null}
       </div>
       {given ? (
         <p className="ok" role="status" id="verdict-recorded">

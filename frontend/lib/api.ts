@@ -165,11 +165,15 @@ export interface AlertChange {
   pump_risk?: number | null;
 }
 
+/** A reader's judgement of an alert (POST /v1/alerts/{id}/feedback). */
+export type Verdict = "useful" | "not_useful" | "pump";
+
 export interface Alert extends AlertSummary {
   metrics: Record<string, unknown>;
   baseline: Record<string, unknown>;
   evidence: Evidence[];
   history: AlertChange[];
+  your_verdict?: Verdict | null;
 }
 
 export interface AlertPage {

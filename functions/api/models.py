@@ -143,6 +143,9 @@ class Alert(AlertSummary):
     baseline: dict[str, Any] = Field(default_factory=dict)
     evidence: list[Evidence] = Field(default_factory=list)
     history: list[AlertChange] = Field(default_factory=list)
+    your_verdict: Verdict | None = Field(
+        default=None, description="the caller's verdict on this alert (POST .../feedback); null when none is given"
+    )
 
 
 class AlertQuery(Strict):

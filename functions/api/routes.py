@@ -201,11 +201,11 @@ def _scan_alerts(
     may_404=True,
 )
 def get_alert(svc: Services, user: Principal, params: m.AlertPath) -> m.Alert:
-    del user
-    doc = svc.store.alert(params.alert_id)
+    doc, verdict = svc.store.alert(params.alert_id, user.sub)
     if doc is None:
         raise not_found(f"alert {params.alert_id}")
     alert = m.Alert.model_validate(doc)
+    alert.your_verdict = verdict
     web = svc.settings.reddit_web_url.rstrip("/")
     for evidence in alert.evidence:
         link = evidence.permalink

@@ -220,9 +220,16 @@ class Store:
 
     # ------------------------------------------------------------ alerts
 
-    def alert(self, alert_id: str) -> dict[str, Any] | None:
-        snapshot = self.db.collection(fs.ALERTS).document(alert_id).get()
-        return fs.doc_of(snapshot)
+    def alert(self, alert_id: str, user: str) -> tuple[dict[str, Any] | None, Verdict | None]:
+        """An alert and ``user``'s verdict on it, read together (one round trip): a reader
+        coming back to an alert sees what they said of it."""
+        alert_ref = self.db.collection(fs.ALERTS).document(alert_id)
+        vote_ref = alert_ref.collection(FEEDBACK).document(user)
+        snapshots = {s.reference.path: s for s in self.db.get_all([alert_ref, vote_ref])}
+        doc = fs.doc_of(snapshots[alert_ref.path])
+        vote = snapshots[vote_ref.path]
+        stored = (vote.to_dict() or {}).get("verdict") if doc is not None and vote.exists else None
+        return doc, next((v for v in VERDICTS if v == stored), None)
 
     def scan_alerts(
         self,

@@ -258,9 +258,12 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         driver.find_element(By.CSS_SELECTOR, "#verdict button[data-verdict=useful]").click()
         _until(driver, "return document.getElementById('verdict')?.dataset.verdict === 'useful'")
         assert "Useful" in _element(driver, "#verdict-recorded").text
+        driver.refresh()  # a reader coming back sees what they said, and may take it back
+        _until(driver, "return document.getElementById('verdict')?.dataset.verdict === 'useful'")
         driver.find_element(By.ID, "withdraw-verdict").click()
         _until(driver, "return document.getElementById('verdict')?.dataset.verdict === ''")
         _element(driver, "#verdict-withdrawn")
+        assert not driver.find_elements(By.ID, "withdraw-verdict"), "nothing left to withdraw"
         driver.get(notify.alert_page(served.web, f"{served.symbol}-0"))  # well formed, never stored
         _until(driver, "return !!document.querySelector('[data-state=empty]')")
         assert not driver.find_elements(By.CSS_SELECTOR, "[data-state=error]")

@@ -136,6 +136,22 @@ def test_a_withdrawn_verdict_leaves_the_counts_and_withdrawing_twice_is_harmless
     assert judge(api, gme, "ann", "useful")["previous"] is None
 
 
+def test_an_alert_reads_back_the_callers_own_verdict_only(api: ApiClient) -> None:
+    gme = opened("GME", MONDAY + 3600)
+
+    def mine(user: str) -> object:
+        response = api.call("GET", f"/v1/alerts/{gme}", sub=user)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["your_verdict"]
+
+    assert mine("ann") is None
+    judge(api, gme, "ann", "pump")
+    judge(api, gme, "bob", "useful")
+    assert (mine("ann"), mine("bob"), mine("cat")) == ("pump", "useful", None)
+    assert api.call("DELETE", f"/v1/alerts/{gme}/feedback", sub="ann").status_code == 204
+    assert (mine("ann"), mine("bob")) == (None, "useful")
+
+
 def test_concurrent_changes_by_one_user_leave_counters_equal_to_the_stored_verdict(api: ApiClient) -> None:
     gme = opened("GME", MONDAY + 3600)
     verdicts = ["useful", "not_useful", "pump"] * 3

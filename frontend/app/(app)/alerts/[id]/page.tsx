@@ -35,7 +35,7 @@ export default function AlertPage() {
       <div id="alert" data-alert-id={alert.data.alert_id}>
         <AlertCard alert={alert.data} shown={alert.data} />
       </div>
-      <VerdictForm alertId={alert.data.alert_id} />
+      <VerdictForm key={alert.data.alert_id} alertId={alert.data.alert_id} stored={alert.data.your_verdict ?? null} />
       <p>
         <Link href="/alerts">All alerts</Link>
       </p>
