@@ -20,6 +20,7 @@ after its attempts raises :class:`DeliveryFailed`.
 """
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import re
@@ -118,7 +119,7 @@ class Channels:
         sender for good is :class:`RelayDown`."""
         s = self.settings
         try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10) as smtp:
+            with contextlib.closing(smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=10)) as smtp:
                 try:
                     if s.smtp_starttls:
                         # the default context checks the relay's certificate and name: the
@@ -128,7 +129,13 @@ class Channels:
                         smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
                 except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS or AUTH offered: the relay's
                     raise RelayDown(f"email: the relay offers no {exc}") from exc
-                smtp.send_message(message)
+                try:
+                    smtp.send_message(message)
+                finally:
+                    # the message is accepted (or refused above) by now: however the relay
+                    # answers QUIT, that outcome stands (SMTP's own "with" would raise on it)
+                    with contextlib.suppress(smtplib.SMTPException, OSError):
+                        smtp.quit()
         except smtplib.SMTPRecipientsRefused as exc:
             answers = list(exc.recipients.values())
             if answers and all(mailbox_refused(code, text) for code, text in answers):
@@ -192,10 +199,14 @@ class NotPublic(OSError):
     """A webhook host that is, or resolves only to, an address outside the public internet."""
 
 
-# IPv6 ranges that carry an IPv4 address in their last 32 bits: NAT64's well-known prefix
-# and the deprecated IPv4-compatible form. Where a network translates them, "64:ff9b::7f00:1"
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: NAT64's well-known prefix,
+# the deprecated IPv4-compatible form and SIIT's IPv4-translated one. Where a network translates them, "64:ff9b::7f00:1"
 # is 127.0.0.1; Python calls them global.
-_CARRY_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+_CARRY_IPV4 = (
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("::/96"),
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (RFC 2765)
+)
 _LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: a network's own translation
 
 
@@ -211,6 +222,8 @@ def is_public(address: str) -> bool:
             carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if carried is not None:
             return carried.is_global and not carried.is_multicast
+        if ip.is_site_local:  # deprecated (RFC 3879), yet private wherever it is still routed
+            return False
     return ip.is_global and not ip.is_multicast
 
 

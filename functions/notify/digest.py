@@ -127,6 +127,31 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
     entries = store.close_digest(db, user_id, hour)
     if entries is None:  # carried to the digest that ends the quiet hours it fell due in
         return
+    try:
+        _send_closed(user_id, user, hour, entries, held, wanted, settings, db, channels, run, result, swept=swept)
+    except Exception:
+        if swept:  # an hour older than the ticks look back on is found again only while open
+            with contextlib.suppress(Exception):
+                store.reopen_digest(db, user_id, hour)
+        raise
+
+
+def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole context
+    user_id: str,
+    user: dict[str, Any],
+    hour: str,
+    entries: list[dict[str, Any]],
+    held: bool,
+    wanted: list[rules.Channel],
+    settings: Settings,
+    db: firestore.Client,
+    channels: Channels,
+    run: Invocation,
+    result: Result,
+    *,
+    swept: bool,
+) -> None:
+    """A closed digest's channels sent, or carried past the quiet hours."""
     if held:  # quiet hours: the entries wait in the digest of their last hour, sent after them
         now = run.now
         target = max(rules.last_quiet_hour(user, now), rules.next_hour(hour))
@@ -154,9 +179,7 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
             # unsettled, the claim would hold the digest "busy" for its whole lease: let the
             # redelivered tick try it at once (suppressed: the store may be what failed)
             with contextlib.suppress(Exception):
-                store.finish(db, claim, "failed", reason=f"{type(exc).__name__}: {exc}"[:300])
-            if swept:
-                store.reopen_digest(db, user_id, hour)
+                store.fail(db, claim, f"{type(exc).__name__}: {exc}"[:300])
             raise
         if swept and len(result.failed) > failed:
             # an hour older than the ticks look back on is found again only while open: the
@@ -193,13 +216,17 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
     except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
         if isinstance(exc, RelayDown):
             run.relay_failed()
-        store.finish(db, claim, "failed", reason=str(exc)[:300])
+        abandon = not isinstance(exc, RelayDown) and claim.given_up(channels.clock())
+        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
-        result.failed.append(f"{user_id}/{job.hour}/{channel}: {exc}")
+        if abandon:
+            logger.error("gave up digest %s after %d attempts: %s", delivery_id, claim.attempt, exc)
+        else:
+            result.failed.append(f"{user_id}/{job.hour}/{channel}: {exc}")
         return
     if channel == "email":
         run.relay_took()
-    store.finish(db, claim, "sent", attempt=claim.attempt, events=len(job.body.get("events") or ()))
+    store.settle_sent(db, claim, attempt=claim.attempt, events=len(job.body.get("events") or ()))
     result.sent.append(delivery_id)
     try:
         if channel == "webhook":

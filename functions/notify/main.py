@@ -82,6 +82,9 @@ def notify_event(
         except ValidationError as exc:
             logger.error("notification settings of %s do not validate; user skipped: %s", user_id, exc)
             continue
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a stored field of the wrong shape
+            logger.error("notification settings of %s cannot be read; user skipped: %r", user_id, exc)
+            continue
         messages.extend(Message(event, alert, user_id, user, channel, held) for channel in wanted)
     messages = order(
         messages,
@@ -148,7 +151,7 @@ def _deliver(  # noqa: PLR0917 - one delivery and the invocation it is part of
         # unsettled, the claim would hold the delivery "busy" for its whole lease: let the
         # redelivery try it at once (suppressed: the store may be what failed)
         with contextlib.suppress(Exception):
-            store.finish(db, claim, "failed", reason=f"{type(exc).__name__}: {exc}"[:300])
+            store.fail(db, claim, f"{type(exc).__name__}: {exc}"[:300])
         raise
 
 
@@ -196,14 +199,17 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
     except DeliveryFailed as exc:
         if isinstance(exc, RelayDown):
             run.relay_failed()
-        store.finish(db, claim, "failed", reason=str(exc)[:300])
+        abandon = not isinstance(exc, RelayDown) and claim.given_up(channels.clock())
+        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         if channel == "webhook":
             _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())
+        if abandon:
+            logger.error("gave up %s to %s after %d attempts: %s", channel, user_id, claim.attempt, exc)
+            return
         raise
     if channel == "email":
         run.relay_took()
-    # Sent: settle the record first, so nothing after the send can make it go out again.
-    store.finish(db, claim, "sent", attempt=claim.attempt)
+    store.settle_sent(db, claim, attempt=claim.attempt)
     result.sent.append(delivery_id)
     try:
         store.count_sent(db, user_id, channel, hour, channels.clock())

@@ -30,6 +30,13 @@ from common.adapters import firestore as fs
 
 logger = log.get_logger(__name__)
 LEASE_S = 120.0  # longer than one delivery's retries take
+# A delivery still failing this long after its first try is given up: settled "abandoned",
+# with an ERROR line. One user's full mailbox or dead receiver must not hold every event
+# that matches them until Pub/Sub dead-letters it and pages; the relay down for everyone
+# (RelayDown) is never given up. Shorter than the subscriptions' retries (terraform: 20
+# attempts, 10 s doubling to 600 s, about 2.3 hours), so attempts remain after it: an
+# agreement test checks.
+GIVE_UP_S = 7200.0
 
 
 class Busy(RuntimeError):
@@ -42,11 +49,16 @@ class Claim:
     attempt: int
     updated: Any  # the claim's write time: finishing is conditional on nobody taking over since
     digest_hour: str | None = None  # the digest an earlier attempt put it in (remember_digest)
+    first_tried: float | None = None  # when its first attempt claimed it
+
+    def given_up(self, now: float) -> bool:
+        """Whether a failure now ends the delivery (:data:`GIVE_UP_S`)."""
+        return self.first_tried is not None and now - self.first_tried >= GIVE_UP_S
 
 
 # A delivery in one of these states is never sent again ("digested": it went in the digest;
 # "suppressed": over the cap before digests existed).
-DONE = frozenset({"sent", "suppressed", "refused", "digested"})
+DONE = frozenset({"sent", "suppressed", "refused", "digested", "abandoned"})
 
 
 def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
@@ -80,8 +92,8 @@ def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:
     ref = db.collection(fs.DELIVERIES).document(delivery_id)
     lease = {"status": "sending", "lease_until": now + LEASE_S, "expires_at": _expiry(now)}
     try:
-        written = ref.create({**lease, "attempts": 1})
-        return Claim(ref, 1, written.update_time)
+        written = ref.create({**lease, "attempts": 1, "first_tried_at": now})
+        return Claim(ref, 1, written.update_time, first_tried=now)
     except gexc.AlreadyExists:
         pass
     snap = ref.get()
@@ -91,11 +103,16 @@ def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:
     if doc.get("status") == "sending" and float(doc.get("lease_until") or 0.0) > now:
         raise Busy(f"delivery {delivery_id} is being sent by another copy")
     attempt = int(doc.get("attempts") or 0) + 1
+    stored = doc.get("first_tried_at")
+    first = float(stored) if isinstance(stored, int | float) else now  # a record from before it was kept
     try:
-        written = ref.update({**lease, "attempts": attempt}, option=db.write_option(last_update_time=snap.update_time))
+        written = ref.update(
+            {**lease, "attempts": attempt, "first_tried_at": first},
+            option=db.write_option(last_update_time=snap.update_time),
+        )
     except (gexc.FailedPrecondition, gexc.NotFound) as exc:
         raise Busy(f"delivery {delivery_id} was taken by another copy") from exc
-    return Claim(ref, attempt, written.update_time, doc.get("digest_hour"))
+    return Claim(ref, attempt, written.update_time, doc.get("digest_hour"), first)
 
 
 def remember_digest(db: firestore.Client, claim: Claim, hour: str) -> tuple[Claim, str]:
@@ -122,6 +139,30 @@ def finish(db: firestore.Client, claim: Claim, status: str, **fields: Any) -> bo
     except (gexc.FailedPrecondition, gexc.NotFound):
         return False
     return True
+
+
+def settle_sent(db: firestore.Client, claim: Claim, **fields: Any) -> None:
+    """Mark a sent delivery ``sent``. Once the message is out nothing may write ``failed`` over
+    it (a redelivery would send it again at once): a mark that cannot be written is logged and
+    left, its lease held, and the message counts as sent (only a redelivery after the lease,
+    for another delivery's sake, could send it again)."""
+    try:
+        finish(db, claim, "sent", **fields)
+    except gexc.GoogleAPICallError as exc:
+        logger.error("%s was sent but could not be marked sent: %s", claim.ref.id, exc)
+
+
+def fail(db: firestore.Client, claim: Claim, reason: str) -> None:
+    """Settle our claim ``failed`` after an error, so a redelivery may try it at once rather
+    than wait out the lease, even when our own later write (:func:`remember_digest`) moved
+    its update time past the claim's; a claim another copy took over since (a later attempt)
+    is left to it."""
+    if finish(db, claim, "failed", reason=reason):
+        return
+    snap = claim.ref.get()
+    doc = snap.to_dict() or {}
+    if snap.exists and doc.get("status") == "sending" and int(doc.get("attempts") or 0) == claim.attempt:
+        finish(db, replace(claim, updated=snap.update_time), "failed", reason=reason)
 
 
 def sent_this_hour(db: firestore.Client, user_id: str, channel: str, hour: str) -> int:

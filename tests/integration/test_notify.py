@@ -740,3 +740,117 @@ def test_a_swept_digest_whose_sending_failed_is_open_again_for_the_next_tick(emu
     digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
     assert channels.sent.count(f"https://hooks.example.com/{user}") == 1
     assert (record.get().to_dict() or {})["status"] == "closed"
+
+
+def test_a_delivery_failing_past_the_give_up_time_is_settled_abandoned_and_a_relay_down_never_is(
+    emulators: Stack,
+) -> None:
+    """One user's full mailbox must not hold the event until Pub/Sub dead-letters it."""
+    from common.adapters.channels import DeliveryFailed, RelayDown
+    from functions.notify import main, store
+
+    for error, status in ((DeliveryFailed("email: 452 4.2.2 over quota"), "abandoned"), (RelayDown("down"), "failed")):
+        tag = f"g{time.time_ns()}"
+        event = _watchers(emulators, tag, 1)
+        record = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-0", event, "email"))
+        first = time.time() - store.GIVE_UP_S - 60  # first tried over the give-up time ago, failed since
+        record.set({"status": "failed", "attempts": 9, "first_tried_at": first, "lease_until": 0.0})
+        channels = _recorded(error)
+        if status == "failed":
+            with pytest.raises(DeliveryFailed):
+                main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+        else:
+            result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+            assert len(result.sent) == 1  # the webhook; the email is given up, nothing raised
+        doc = record.get().to_dict() or {}
+        assert (doc["status"], doc["attempts"], doc["first_tried_at"]) == (status, 10, first)
+    young = f"y{time.time_ns()}"  # a failure in the first hours is retried as before
+    event = _watchers(emulators, young, 1)
+    channels = _recorded(DeliveryFailed("email: 452 4.2.2 over quota"))
+    with pytest.raises(DeliveryFailed):
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+    retried = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{young}-0", event, "email")).get()
+    assert (retried.to_dict() or {})["status"] == "failed"
+
+
+def test_a_sent_message_whose_mark_fails_is_never_marked_failed_so_it_is_not_sent_again_at_once(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from google.api_core import exceptions as gexc
+
+    from functions.notify import main, store
+
+    tag = f"m{time.time_ns()}"
+    event = _watchers(emulators, tag, 1)
+    finish = store.finish
+
+    def flaky(db_: Any, claim: Any, status: str, **fields: Any) -> bool:
+        if status == "sent":
+            raise gexc.ServiceUnavailable("firestore away")  # type: ignore[no-untyped-call]
+        return finish(db_, claim, status, **fields)
+
+    monkeypatch.setattr(store, "finish", flaky)
+    channels = _recorded(None)
+    result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+    assert len(result.sent) == 2
+    for channel in ("email", "webhook"):
+        doc = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-0", event, channel)).get()
+        assert (doc.to_dict() or {})["status"] == "sending"  # its lease holds off a copy; never "failed"
+
+
+def test_a_digest_delivery_that_fails_after_choosing_its_digest_is_settled_failed_not_left_leased(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from common.adapters.channels import DeliveryFailed
+    from functions.notify import main, store
+
+    user = f"dg{time.time_ns()}"
+    _user(emulators, user, notifications={"digest": True, "webhook_url": f"https://hooks.example.com/{user}"})
+
+    def broken(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("firestore hiccup")
+
+    monkeypatch.setattr(store, "add_to_digest", broken)
+    channels = _recorded(None)
+    with pytest.raises(DeliveryFailed, match="RuntimeError"):
+        main.notify_event(EVENT, settings=channels.settings, db=db(), channels=channels)
+    doc = db().collection(fs.DELIVERIES).document(notify.delivery_id(user, EVENT, "webhook")).get().to_dict() or {}
+    assert doc["status"] == "failed" and doc["digest_hour"]  # the redelivery takes it at once, into that digest
+
+
+def test_a_swept_digest_failing_before_its_send_is_open_again(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.notify import digest, store
+
+    user = f"sw{time.time_ns()}"
+    _user(emulators, user, notifications={"digest": True, "webhook_url": f"https://hooks.example.com/{user}"})
+    stale = hour_key(time.time() - 7 * 3600)
+    body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
+    assert store.add_to_digest(db(), user, stale, f"{user}|NTLA|1|open|webhook", "webhook", body, time.time())
+    claim = store.claim
+
+    def unavailable(db_: Any, delivery_id: str, now: float) -> Any:
+        if user in delivery_id:
+            raise RuntimeError("firestore hiccup")
+        return claim(db_, delivery_id, now)
+
+    monkeypatch.setattr(store, "claim", unavailable)
+    with pytest.raises(RuntimeError):
+        digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=_recorded(None), published=time.time())
+    record = db().collection(fs.DIGESTS).document(f"{user}|{stale}")
+    assert (record.get().to_dict() or {})["status"] == "open"  # found again by the next tick's sweep
+
+
+def test_a_user_whose_stored_settings_have_the_wrong_shape_is_skipped_and_the_others_notified(
+    emulators: Stack,
+) -> None:
+    from functions.notify import main
+
+    tag = f"w{time.time_ns()}"
+    event = _watchers(emulators, tag, 2)
+    db().collection(fs.USERS).document(f"{tag}-0").update({"preferences": "not a map"})
+    channels = _recorded(None)
+    result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+    assert sorted(channels.calls) == [f"email {tag}-1@example.com", f"webhook {tag}-1"]
+    assert len(result.sent) == 2

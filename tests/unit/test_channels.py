@@ -115,9 +115,10 @@ def test_public_addresses_are_told_from_the_others() -> None:
                     "fe80::1%eth0", "fc00::1", "::ffff:10.0.0.1", "0.0.0.0", "224.0.0.1",
                     # IPv6 carrying an internal IPv4 address: NAT64, 6to4, IPv4-compatible, Teredo
                     "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::7f00:1", "64:ff9b:1::1",
-                    "2001:0:4136:e378:8000:63bf:f5ff:fffe"):  # fmt: skip
+                    "2001:0:4136:e378:8000:63bf:f5ff:fffe", "::ffff:0:7f00:1",  # and IPv4-translated
+                    "fec0::1"):  # site-local: deprecated, private where still routed  # fmt: skip
         assert not is_public(address), address
-    for address in ("64:ff9b::808:808", "2002:808:808::"):  # the same forms reaching a public one
+    for address in ("64:ff9b::808:808", "2002:808:808::", "::ffff:0:808:808"):  # the same forms reaching a public one
         assert is_public(address), address
 
 
@@ -218,6 +219,27 @@ def test_an_address_the_relay_refuses_for_good_is_settled_and_a_busy_one_may_pas
     unverified.replace_header("From", "unverified@example.com")
     with pytest.raises(RelayDown):  # the relay refusing our sender refuses every email: not settled
         email(unverified)
+
+
+class OddGoodbye(Relay):
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        del server, session, envelope
+        return "554 odd goodbye"
+
+
+def test_an_accepted_email_stands_however_the_relay_answers_quit() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(OddGoodbye(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        email = Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=port)).email
+        email(_mail("ann@example.com"))  # sent: a redelivery must not send it again
+        with pytest.raises(Refused):  # and a refusal stays the refusal, not the goodbye
+            email(_mail("550@example.com"))
+    finally:
+        controller.stop()
 
 
 @pytest.mark.parametrize(

@@ -415,6 +415,24 @@ def test_notify_stops_starting_deliveries_while_its_functions_still_have_time_to
         assert invocation.Invocation.of(0.0, timeout).start_by_s + slowest < timeout
 
 
+def retry_span_s(attempts: int, minimum: float, maximum: float) -> float:
+    """When Pub/Sub makes its last delivery of a message that always fails, counted from the
+    first: the backoff doubles from ``minimum`` up to ``maximum`` between deliveries."""
+    return float(sum(min(maximum, minimum * 2.0**k) for k in range(attempts - 1)))
+
+
+def test_notify_gives_a_failing_delivery_up_while_pubsub_still_redelivers_its_event(
+    model: tfmodel.TerraformModel,
+) -> None:
+    from functions.notify import store
+
+    assert retry_span_s(3, 10.0, 600.0) == 30.0 and retry_span_s(20, 10.0, 600.0) == 8430.0
+    for sub in model.subscriptions.values():
+        if sub.function in ("notify", "notify_digest"):
+            span = retry_span_s(sub.max_delivery_attempts, sub.minimum_backoff_seconds, sub.maximum_backoff_seconds)
+            assert store.GIVE_UP_S + sub.maximum_backoff_seconds <= span, sub.name  # a delivery comes after it
+
+
 def test_each_scheduler_job_publishes_a_tick_its_function_decodes(model: tfmodel.TerraformModel) -> None:
     """The scrape tick asks for the subreddits due at their pace: a ``{}`` tick would fetch
     every subreddit every minute."""
