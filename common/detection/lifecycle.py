@@ -17,6 +17,7 @@ otherwise: the candidates come with the update, kept by the aggregator
 (:mod:`common.evidence`).
 """
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -170,7 +171,12 @@ def budget_bar(recent: int, config: DetectionConfig) -> float:
     frenzy day every meme ticker clears its own bars; a reader asked for early signals wants
     the strongest few, not a dozen. Pump flags are never held back: they protect."""
     over = recent - config.alert_budget_24h
-    return 0.0 if over < 0 else float(config.alert_budget_score * config.alert_budget_growth**over)
+    if over < 0:
+        return 0.0
+    try:
+        return float(config.alert_budget_score * config.alert_budget_growth**over)
+    except OverflowError:  # a day of hundreds of alerts: a bar no score reaches, not a crash
+        return math.inf
 
 
 def step(

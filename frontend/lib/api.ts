@@ -293,6 +293,7 @@ export interface NotificationState {
   webhook_disabled_reason?: string | null;
   email?: string | null;
   email_unsubscribed?: boolean;
+  stored_settings_invalid?: boolean;
 }
 
 export interface ChannelTest {

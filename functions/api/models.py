@@ -348,6 +348,11 @@ class NotificationState(Loose):
     webhook_disabled_reason: str | None = None
     email: str | None = Field(default=None, description="where email goes: the account's confirmed address, else none")
     email_unsubscribed: bool = Field(default=False, description="the unsubscribe link was used")
+    stored_settings_invalid: bool = Field(
+        default=False,
+        description="the stored settings no longer validate: nothing is sent until they are saved again "
+        "(`settings` shows the defaults)",
+    )
 
 
 class WebhookSecret(Loose):

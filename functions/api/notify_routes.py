@@ -6,6 +6,8 @@ import secrets
 import time
 from typing import Any
 
+from pydantic import ValidationError
+
 from common import notify
 from common.adapters.channels import Channels, DeliveryFailed, Refused
 from functions.api import models as m
@@ -20,9 +22,19 @@ TESTS_PER_MINUTE = 3  # test sends one user may make a minute
 TESTS_PER_MINUTE_ALL = 30
 
 
+def _readable(stored: dict[str, Any]) -> tuple[notify.NotificationSettings, bool]:
+    """The stored settings, or the defaults (nothing sent) and True when they no longer
+    validate (a release tightened a rule): the page must still open, so they can be saved
+    again, as notify skips such a user rather than failing."""
+    try:
+        return notify.settings_of(stored), False
+    except ValidationError:
+        return notify.NotificationSettings(), True
+
+
 def _state(svc: Services, user: Principal) -> m.NotificationState:
     stored = svc.store.user(user)
-    settings = notify.settings_of(stored)
+    settings, unreadable = _readable(stored)
     if settings.email and (stored.get("email_unsubscribed") or user.email is None):
         # unsubscribed before the link turned email off in the settings, or no confirmed
         # address to send to: shown (and saved) off, so saving anything else is no 422
@@ -34,6 +46,7 @@ def _state(svc: Services, user: Principal) -> m.NotificationState:
         webhook_disabled_reason=stored.get("webhook_disabled_reason"),
         email=user.email,
         email_unsubscribed=bool(stored.get("email_unsubscribed")),
+        stored_settings_invalid=unreadable,
     )
 
 
@@ -95,7 +108,7 @@ def test_notifications(svc: Services, user: Principal) -> m.NotificationTest:
     # all, so nobody, alone or with many accounts, can hold the api's instances with them.
     svc.limiter.check(f"notify-test:{user.sub}", TESTS_PER_MINUTE)
     stored = svc.store.user(user)
-    settings = notify.settings_of(stored)
+    settings, _ = _readable(stored)
     if settings.webhook_url is not None and stored.get("webhook_secret"):  # only a webhook can wait that long
         svc.limiter.check("notify-test", TESTS_PER_MINUTE_ALL, "webhook tests by everyone")
     channels = Channels(svc.settings)

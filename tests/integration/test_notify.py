@@ -197,6 +197,22 @@ def test_notification_settings_round_trip_and_the_secret_is_shown_once(emulators
     assert api.call("GET", "/v1/me/notifications").get_json() == stored
 
 
+def test_stored_settings_that_no_longer_validate_open_with_the_defaults_and_are_repaired_by_saving(
+    emulators: Stack, jwks: JwksServer
+) -> None:
+    del emulators
+    api = make_client(jwks, KEY)
+    sub = f"old{time.time_ns()}"
+    assert api.call("GET", "/v1/me", sub=sub).status_code == 200  # the user document exists
+    db().collection(fs.USERS).document(sub).update({"notifications": {"max_per_hour": 5000}})  # over today's 100
+    opened = api.call("GET", "/v1/me/notifications", sub=sub)
+    assert opened.status_code == 200, opened.get_json()
+    assert opened.get_json()["stored_settings_invalid"] is True
+    assert api.call("POST", "/v1/me/notifications/test", sub=sub).status_code == 200  # nothing configured to try
+    saved = api.call("PUT", "/v1/me/notifications", sub=sub, json={"webhook_url": "https://hooks.example.com/b"})
+    assert saved.status_code == 200 and saved.get_json()["stored_settings_invalid"] is False
+
+
 def test_a_sender_whose_lease_ran_out_cannot_overwrite_the_copy_that_took_over(emulators: Stack) -> None:
     from functions.notify import store
 

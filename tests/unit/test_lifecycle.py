@@ -1,6 +1,10 @@
 """The alert lifecycle: open, escalate, resolve, cooldown, deterministic ids, stale updates."""
 
+import math
 from dataclasses import replace
+
+import pytest
+from pydantic import ValidationError
 
 from common.detection import backtest
 from common.detection.baseline import GlobalStats
@@ -397,6 +401,16 @@ def test_the_alert_budget_grows_with_each_alert_past_it() -> None:
         update={"alert_budget_24h": 3, "alert_budget_score": 2.0, "alert_budget_growth": 1.5}
     )
     assert [budget_bar(n, config) for n in range(6)] == [0.0, 0.0, 0.0, 2.0, 3.0, 4.5]
+
+
+def test_a_day_of_very_many_alerts_raises_the_budget_bar_out_of_reach_without_an_error() -> None:
+    """``growth ** over`` past a float's range raises in Python: one such day would have made
+    every detect message fail, and the config preview answer 500."""
+    steep = DetectionConfig(alert_budget_growth=10.0, alert_budget_24h=0)
+    assert budget_bar(400, steep) == math.inf
+    assert budget_bar(3, steep) == 2000.0
+    with pytest.raises(ValidationError):
+        DetectionConfig(alert_budget_growth=1e300)
 
 
 def test_the_alert_budget_never_holds_back_a_pump_flag() -> None:

@@ -129,6 +129,13 @@ function Notifications({ initial }: { initial: NotificationState }) {
         <ErrorBox error={`The webhook was turned off after failed deliveries${state.webhook_disabled_reason ? `: ${state.webhook_disabled_reason}` : "."}`} hint="Saving the settings turns it back on." />
       ) : null}
 
+      {state.stored_settings_invalid ? (
+        <ErrorBox
+          error="Your saved notification settings no longer fit the current rules, so nothing is sent to you."
+          hint="The defaults are shown: saving sets them again."
+        />
+      ) : null}
+
       <form key={round} className="stack card" id="notifications-form" onSubmit={save}>
         <label>
           Webhook URL (https; empty: none)
