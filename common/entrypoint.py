@@ -50,6 +50,15 @@ def unwrap(cloud_event: CloudEvent) -> tuple[Delivery, Any]:
     return delivery, message.get("data")
 
 
+ATTRIBUTE_BYTES = 1024  # Pub/Sub's limit on an attribute value, in bytes
+
+
+def attribute(text: str) -> str:
+    """``text`` cut to what a Pub/Sub attribute holds: over it, the dead-letter publish itself
+    would be refused, and the malformed message retried for hours instead of set aside."""
+    return text.encode()[:ATTRIBUTE_BYTES].decode("utf-8", "ignore")
+
+
 def handle(
     cloud_event: CloudEvent,
     *,
@@ -77,7 +86,7 @@ def handle(
                 dead_letter,
                 raw if raw else str(data).encode(),
                 attributes={
-                    "error": str(exc)[:1024],
+                    "error": attribute(str(exc)),
                     "source_message_id": delivery.message_id,
                     "subscription": subscription,
                     "function": function,

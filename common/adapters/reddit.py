@@ -9,8 +9,9 @@ asyncpraw is asynchronous while a Cloud Function handler is not, so one event lo
 a background thread per instance and keeps the asyncpraw client (its token and its rate
 limiter, which must be shared by every request of the OAuth client) across invocations.
 
-Retries are explicit and live in one place, :class:`RetryingRequestor`: 429 and 5xx are
-retried a bounded number of times, waiting what Reddit asks for (``retry-after``, else
+Retries are explicit and live in one place, :class:`RetryingRequestor`: 429 and 5xx, and a
+request cut on the way (reset, refused, timed out before its answer), are retried a bounded
+number of times, waiting what Reddit asks for (``retry-after``, else
 ``x-ratelimit-reset`` when the budget is spent) or an exponential backoff, never more than
 ``max_wait`` per wait; then the error is raised as :class:`RedditUnavailable`. asyncprawcore's
 own retry never sees a retryable status, so the two do not multiply. Between successful
@@ -44,6 +45,8 @@ logger = log.get_logger(__name__)
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522})
+# What a request may meet on the way that a moment later it may not: retried like a 503.
+_TRANSIENT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
 
 
 class RedditUnavailable(Exception):
@@ -132,38 +135,55 @@ class RetryingRequestor(Requestor):
         attempt = 0
         while True:
             wait: float | None
-            # asyncprawcore always passes its module default; the configured timeout wins.
-            async with super().request(*args, timeout=self.timeout, **kwargs) as response:
-                if response.status not in RETRY_STATUSES:
-                    yield response
-                    return
-                wait = retry_wait(self.policy, attempt, response.status, response.headers)
-                if wait is None:
-                    asked = asked_wait(response.status, response.headers)
-                    if response.status == 429 and asked is not None:
-                        self.count.not_before = max(self.count.not_before, self._clock() + asked)
+            handed = False  # past this, an error is the reader's (thrown in at the yield), not the request's
+            try:
+                # asyncprawcore always passes its module default; the configured timeout wins.
+                async with super().request(*args, timeout=self.timeout, **kwargs) as response:
+                    if response.status not in RETRY_STATUSES:
+                        handed = True
+                        yield response
+                        return
+                    wait = retry_wait(self.policy, attempt, response.status, response.headers)
+                    if wait is None:
+                        asked = asked_wait(response.status, response.headers)
+                        if response.status == 429 and asked is not None:
+                            self.count.not_before = max(self.count.not_before, self._clock() + asked)
+                        logger.warning(
+                            "reddit answered %s, giving up",
+                            response.status,
+                            extra={
+                                "json_fields": {
+                                    "status": response.status,
+                                    "attempt": attempt + 1,
+                                    "url": str(response.url),
+                                    "gave_up": True,
+                                    "asked_wait_s": asked,
+                                }
+                            },
+                        )
+                        error = praw_errors.TooManyRequests if response.status == 429 else praw_errors.ServerError
+                        raise error(response)
                     logger.warning(
-                        "reddit answered %s, giving up",
+                        "reddit answered %s, retrying in %.2fs",
                         response.status,
+                        wait,
                         extra={
-                            "json_fields": {
-                                "status": response.status,
-                                "attempt": attempt + 1,
-                                "url": str(response.url),
-                                "gave_up": True,
-                                "asked_wait_s": asked,
-                            }
+                            "json_fields": {"status": response.status, "attempt": attempt + 1, "url": str(response.url)}
                         },
                     )
-                    error = praw_errors.TooManyRequests if response.status == 429 else praw_errors.ServerError
-                    raise error(response)
+            except praw_errors.RequestException as exc:
+                # a connection reset or refused, a read that timed out: asyncprawcore retries
+                # only its own few, so one blip on page eight would drop the seven before it
+                if handed or not isinstance(exc.original_exception, _TRANSIENT):
+                    raise
+                wait = retry_wait(self.policy, attempt, 503, {})
+                if wait is None:
+                    raise
                 logger.warning(
-                    "reddit answered %s, retrying in %.2fs",
-                    response.status,
+                    "reddit request failed (%r), retrying in %.2fs",
+                    exc.original_exception,
                     wait,
-                    extra={
-                        "json_fields": {"status": response.status, "attempt": attempt + 1, "url": str(response.url)}
-                    },
+                    extra={"json_fields": {"attempt": attempt + 1, "error": repr(exc.original_exception)}},
                 )
             attempt += 1
             self.count.retried += 1
@@ -316,6 +336,19 @@ _UNAVAILABLE = (praw_errors.TooManyRequests, praw_errors.ServerError, praw_error
 _REFUSED = (praw_errors.Forbidden, praw_errors.NotFound, praw_errors.Redirect, praw_errors.UnavailableForLegalReasons)
 
 
+def _by_status(what: str, exc: praw_errors.ResponseException) -> Exception:
+    """One answer the named exceptions above leave out, by its status: Reddit's side or our
+    token (5xx, 408, 401 that outlived the refresh) may pass later; a refusal of this resource
+    (403 for a scope) is its listing's; any other 4xx is an answer we cannot read. None of them
+    may end the whole run, as an unknown exception would."""
+    status = int(getattr(exc.response, "status", 0) or 0)
+    if status >= 500 or status in (401, 408):
+        return RedditUnavailable(f"{what}: HTTP {status}")
+    if status == 403:
+        return ListingRefused(f"{what}: HTTP {status}")
+    return MalformedListing(f"{what}: HTTP {status}: {exc!r}")
+
+
 class RedditClient:
     """Sync facade over asyncpraw on the instance's background loop."""
 
@@ -371,6 +404,10 @@ class RedditClient:
             raise RedditUnavailable(f"{what}: {exc!r}") from exc
         except (praw_errors.BadJSON, ValidationError) as exc:  # not JSON, or not a post or comment
             raise MalformedListing(f"{what}: {exc!r}") from exc
+        except praw_errors.ResponseException as exc:  # any other status asyncprawcore names
+            raise _by_status(what, exc) from exc
+        except praw_errors.OAuthException as exc:  # our credentials refused: every listing alike
+            raise RedditUnavailable(f"{what}: the token was refused: {exc}") from exc
         except _READING_ERRORS as exc:
             if _raised_reading_reddit(exc):
                 raise MalformedListing(f"{what}: {exc!r}") from exc

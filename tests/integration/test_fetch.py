@@ -39,6 +39,7 @@ from emulators.stack import Stack
 from functions.archive.main import archived_ids
 from functions.fetch.main import ingest_subreddit, reddit_config
 from functions.fetch.store import FirestoreStore
+from tests.conftest import FAST_REDDIT_RETRIES
 from tests.support.items import post
 from tests.support.small_corpus import SMALL, T0
 
@@ -270,7 +271,8 @@ def test_a_reddit_timeout_on_the_comment_listing_keeps_its_cursor_and_the_next_r
     emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
 ) -> None:
     local_reddit.load(SMALL, "start")
-    local_reddit.fault(f"/r/{WSB}/comments", status=200, delay=6.0)  # longer than REDDIT_TIMEOUT_S
+    attempts = int(FAST_REDDIT_RETRIES["REDDIT_MAX_RETRIES"]) + 1  # a timeout is retried: every attempt of the run
+    local_reddit.fault(f"/r/{WSB}/comments", status=200, delay=6.0, times=attempts)  # longer than REDDIT_TIMEOUT_S
     items = observe(topics.REDDIT_ITEMS)
     db = db_client(emulators)
 

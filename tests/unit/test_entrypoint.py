@@ -9,7 +9,7 @@ import pytest
 from cloudevents.http import CloudEvent
 
 from common.adapters.pubsub import Publisher
-from common.entrypoint import Delivery, handle
+from common.entrypoint import ATTRIBUTE_BYTES, Delivery, attribute, handle
 from common.messages import SubredditFetch
 
 
@@ -71,3 +71,12 @@ def test_a_failure_in_the_domain_propagates_so_pubsub_retries_it() -> None:
     payload = base64.b64encode(b'{"run_id":"r","subreddit":"stocks"}').decode()
     with pytest.raises(ConnectionError):
         handle(event(payload), function="fetch", model=SubredditFetch, process=boom, publisher=RecordingPublisher)
+
+
+def test_the_reason_a_message_was_set_aside_fits_an_attribute_in_bytes_not_characters() -> None:
+    """Pub/Sub refuses an attribute over 1,024 bytes: a reason naming non-ASCII keys must
+    still go out, cut on a character boundary."""
+    reason = "é" * 700 + "x"
+    cut = attribute(reason)
+    assert len(cut.encode()) <= ATTRIBUTE_BYTES and reason.startswith(cut) and len(cut) == 512
+    assert attribute("short") == "short"

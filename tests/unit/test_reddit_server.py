@@ -320,9 +320,33 @@ def test_a_comment_of_a_thread_that_reads_as_none_is_left_out_and_the_thread_kep
 
 def test_a_reddit_that_does_not_answer_in_time_is_unavailable(server: tuple[str, Replay], client: RedditClient) -> None:
     _, replay = server
-    replay.faults.append(Fault("/r/stocks/new", status=200, delay=3.0))
+    replay.faults.append(Fault("/r/stocks/new", status=200, delay=3.0, times=3))  # every attempt
     with pytest.raises(RedditUnavailable):
         client.listing("stocks", "new")
+    assert client.retried == 2
+
+
+def test_one_request_that_times_out_is_tried_again_and_the_listing_served(
+    server: tuple[str, Replay], client: RedditClient
+) -> None:
+    _, replay = server
+    replay.faults.append(Fault("/r/stocks/new", status=200, delay=3.0, times=1))  # over the 2 s timeout once
+    assert client.listing("stocks", "new")
+    assert client.retried == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(524, RedditUnavailable), (401, RedditUnavailable), (409, MalformedListing)],
+)
+def test_a_status_asyncprawcore_has_no_name_for_ends_one_thread_not_the_run(
+    server: tuple[str, Replay], client: RedditClient, status: int, expected: type[Exception]
+) -> None:
+    _, replay = server
+    replay.faults.append(Fault("/comments/odd", status=status, times=10))
+    results = client.threads(["t3_odd", "t3_dd1"], TreeRequest(20, 0, lambda c: True), timeout=10)
+    assert isinstance(results[0], expected), results[0]
+    assert isinstance(results[1], Thread)
 
 
 def test_the_admin_endpoints_move_the_clock_and_count_requests(server: tuple[str, Replay]) -> None:
