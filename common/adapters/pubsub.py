@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from google.cloud.pubsub_v1 import PublisherClient
-from google.cloud.pubsub_v1.types import BatchSettings, PublisherOptions
+from google.cloud.pubsub_v1.types import BatchSettings, LimitExceededBehavior, PublisherOptions, PublishFlowControl
 
 from common.messages import Message, encode
 
@@ -27,12 +27,32 @@ class Outgoing:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
 
+BATCHES = BatchSettings(max_messages=500, max_latency=0.005)
+# What one instance may hold unsent: past it a publish raises at once (the handler fails and
+# Pub/Sub redelivers its message) instead of queueing. With ordering on, the client retries a
+# failing publish forever, so during a Pub/Sub outage every redelivered run would otherwise
+# pile its batches on top of the last until the instance runs out of memory.
+FLOW = PublishFlowControl(
+    message_limit=20_000, byte_limit=64 * 1024 * 1024, limit_exceeded_behavior=LimitExceededBehavior.ERROR
+)
+
+
 class Publisher:
-    def __init__(self, project_id: str, client: PublisherClient | None = None) -> None:
+    """Messages with an ordering key go through a client with ordering on; the others through
+    one without it, whose retries end (ordering makes the client's retry endless, even for
+    messages without a key, and only per-key order needs that)."""
+
+    def __init__(
+        self, project_id: str, client: PublisherClient | None = None, plain: PublisherClient | None = None
+    ) -> None:
         self.project_id = project_id
         self._client = client or PublisherClient(
-            batch_settings=BatchSettings(max_messages=500, max_latency=0.005),
-            publisher_options=PublisherOptions(enable_message_ordering=True),
+            batch_settings=BATCHES, publisher_options=PublisherOptions(enable_message_ordering=True, flow_control=FLOW)
+        )
+        self._plain = (
+            plain
+            or client
+            or PublisherClient(batch_settings=BATCHES, publisher_options=PublisherOptions(flow_control=FLOW))
         )
         self.published = 0  # counted for benchmarks
 
@@ -42,9 +62,12 @@ class Publisher:
     def publish_raw(
         self, topic: str, data: bytes, ordering_key: str = "", attributes: Mapping[str, str] | None = None
     ) -> "Future[str]":
-        future: Future[str] = self._client.publish(
-            self.topic_path(topic), data, ordering_key=ordering_key, **dict(attributes or {})
-        )
+        if ordering_key:
+            future: Future[str] = self._client.publish(
+                self.topic_path(topic), data, ordering_key=ordering_key, **dict(attributes or {})
+            )
+        else:
+            future = self._plain.publish(self.topic_path(topic), data, **dict(attributes or {}))
         self.published += 1
         return future
 

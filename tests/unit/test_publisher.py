@@ -32,3 +32,30 @@ def test_a_stalled_pubsub_holds_a_run_of_messages_for_the_timeout_once_not_once_
         publisher.publish_all([Outgoing("scrape-ticks", ScrapeTick()) for _ in range(10)], timeout=0.2)
     assert len(client.futures) == 10
     assert time.monotonic() - began < 1.0  # ten waits of 0.2 s each would take 2 s
+
+
+class Done(Stalled):
+    """A client that records which messages it was given, each published at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: list[str] = []
+
+    def publish(self, topic: str, data: bytes, ordering_key: str = "", **attributes: Any) -> "Future[str]":
+        self.keys.append(ordering_key)
+        future: Future[str] = Future()
+        future.set_result(str(len(self.keys)))
+        return future
+
+
+def test_only_messages_with_an_ordering_key_go_through_the_client_that_retries_forever() -> None:
+    ordered, plain = Done(), Done()
+    publisher = Publisher("p", ordered, plain)
+    publisher.publish_all(
+        [
+            Outgoing("scrape-ticks", ScrapeTick()),
+            Outgoing("mentions", ScrapeTick(), "GME"),
+            Outgoing("alerts", ScrapeTick()),
+        ]
+    )
+    assert (ordered.keys, plain.keys) == (["GME"], ["", ""])
