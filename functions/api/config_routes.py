@@ -89,10 +89,17 @@ def preview_detection_config(svc: Services, user: Principal, body: m.PreviewRequ
     newest = max((svc.store.ticker(s) or {}).get("as_of") or 0.0 for s in symbols) if symbols else 0.0
     end = int(float(newest) // 3600) * 3600
     start = end - (body.hours - 1) * 3600
-    proposed, baseline = svc.backtest([body.config, current], symbols, start, end)
+    (proposed, baseline), replayed = svc.backtest([body.config, current], symbols, start, end)
+    if body.symbols and len(replayed) < len(symbols):
+        raise ApiError(
+            422,
+            "preview_too_large",
+            f"the stored hours of {len(symbols)} symbols over {body.hours} hours (and the history before them) are "
+            f"more than one preview can hold; {len(replayed)} would fit: name fewer symbols or hours",
+        )
     return m.Preview(
         hours=body.hours,
-        symbols=len(symbols),
+        symbols=len(replayed),
         proposed=[m.PreviewAlert.model_validate(a) for a in proposed],
         current=[m.PreviewAlert.model_validate(a) for a in baseline],
         current_version=version,

@@ -332,7 +332,9 @@ class PreviewAlert(Loose):
 
 class Preview(Strict):
     hours: int
-    symbols: int
+    symbols: int = Field(
+        description="tickers replayed: those named, or else the most active whose stored hours fit one preview"
+    )
     proposed: list[PreviewAlert]
     current: list[PreviewAlert]
     current_version: int

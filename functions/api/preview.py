@@ -6,10 +6,21 @@ from typing import Any
 
 from common.detection.backtest import history_hours, preview
 from common.detection_config import DetectionConfig
-from common.metrics import bucket_from_doc
+from common.metrics import HourBucket, bucket_from_doc
 from common.settings import Settings
 from functions.api.services import Backtest
 from functions.api.store import Store
+
+# What one preview may hold in memory, in author names (about 100 bytes each, set included)
+# plus BUCKET_COST for each hour bucket's own fields: about 60 MB, so a 256 MB instance
+# answers rather than dies. An hour of a busy ticker keeps up to 1,000 authors
+# (AUTHORS_EXACT_MAX), so weeks of fifty busy tickers would not fit.
+LOAD_MAX = 600_000
+BUCKET_COST = 40
+
+
+def load_cost(doc: dict[str, Any]) -> int:
+    return len(doc.get("authors") or ()) + BUCKET_COST
 
 
 def make_backtest(settings: Settings, store: Store) -> Backtest | None:
@@ -17,16 +28,23 @@ def make_backtest(settings: Settings, store: Store) -> Backtest | None:
 
     def backtest(
         configs: list[DetectionConfig], symbols: list[str], start_utc: int, end_utc: int
-    ) -> list[list[dict[str, Any]]]:
+    ) -> tuple[list[list[dict[str, Any]]], list[str]]:
         """Each config's alerts live in [start, end], replayed from the history production
-        judged those hours with (read once for every config), warmed up as production was."""
+        judged those hours with (read once for every config), warmed up as production was;
+        and the symbols replayed: those of ``symbols``, in order, whose buckets fit
+        :data:`LOAD_MAX` together."""
         first = start_utc - max(history_hours(c) for c in configs) * 3600
-        buckets = {
-            symbol: {str(doc["hour"]): bucket_from_doc(doc) for doc in store.hours(symbol, first, end_utc)}
-            for symbol in symbols
-        }
+        buckets: dict[str, dict[str, HourBucket]] = {}
+        load = 0
+        for symbol in symbols:
+            docs = store.hours(symbol, first, end_utc)
+            cost = sum(load_cost(d) for d in docs)
+            if load + cost > LOAD_MAX:
+                break
+            load += cost
+            buckets[symbol] = {str(doc["hour"]): bucket_from_doc(doc) for doc in docs}
         budgets, began = store.spent_budgets(first, end_utc), store.collection_began()
-        return [
+        alerts = [
             [
                 alert.to_doc()
                 for alert in preview(
@@ -35,5 +53,6 @@ def make_backtest(settings: Settings, store: Store) -> Backtest | None:
             ]
             for config in configs
         ]
+        return alerts, list(buckets)
 
     return backtest

@@ -14,7 +14,8 @@ from functions.api.ratelimit import RateLimiter
 from functions.api.store import Store
 
 # (config, symbols, start_utc, end_utc) -> alerts it would have raised, as dicts.
-Backtest = Callable[[list[DetectionConfig], list[str], int, int], list[list[dict[str, Any]]]]  # configs' alerts
+# configs' alerts, and the symbols replayed (those of the list that fit one preview's memory)
+Backtest = Callable[[list[DetectionConfig], list[str], int, int], tuple[list[list[dict[str, Any]]], list[str]]]
 
 
 @dataclass

@@ -98,3 +98,23 @@ def test_preview_spends_the_alert_budget_detect_counted_for_the_whole_community(
 
 def test_preview_is_for_admins(api: ApiClient) -> None:
     assert api.call("POST", "/v1/config/detection/preview", json={"config": {}}).status_code == 403
+
+
+def test_a_preview_too_large_for_one_instance_replays_the_most_active_that_fit_or_asks_for_less(
+    api: ApiClient, spike: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Weeks of fifty busy tickers' buckets (up to 1,000 authors an hour each) would not fit a
+    256 MB instance: the preview stops loading at its budget instead of being killed."""
+    from functions.api import preview
+
+    del spike
+    monkeypatch.setattr(preview, "LOAD_MAX", 7_000)  # a symbol's 72 hours here cost about 3,000
+    put_ticker("GME", END + 1800, {"1h": 40, "7d": 900})  # the week's most mentioned
+    body = api.call("POST", "/v1/config/detection/preview", json={"config": {}, "hours": 72}, role="admin").get_json()
+    assert body["symbols"] == 2
+    assert [a["symbol"] for a in body["current"]] == ["GME"]  # the most active first
+    named = api.call(
+        "POST", "/v1/config/detection/preview", json={"config": {}, "symbols": ["GME", "AMC", "TSLA"]}, role="admin"
+    )
+    assert named.status_code == 422 and named.get_json()["error"]["code"] == "preview_too_large"
+    assert "2 would fit" in named.get_json()["error"]["message"]
