@@ -13,8 +13,9 @@ from functions.api.store import Store
 
 # What one preview may hold in memory, in author names plus BUCKET_COST for each hour
 # bucket's own fields: loaded buckets measured 35 to 91 bytes per unit (1,000 authors an hour
-# to none), so at most about 55 MB, and a 256 MB instance answers rather than dies. An hour of a busy ticker keeps up to 1,000 authors
-# (AUTHORS_EXACT_MAX), so weeks of fifty busy tickers would not fit.
+# to none), so at most about 55 MB, and a 256 MB instance answers rather than dies. An hour
+# of a busy ticker keeps up to 1,000 authors (AUTHORS_EXACT_MAX), so weeks of fifty busy
+# tickers would not fit.
 LOAD_MAX = 600_000
 BUCKET_COST = 40
 

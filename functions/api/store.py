@@ -30,7 +30,7 @@ from functions.api.errors import ApiError
 DESC = firestore.Query.DESCENDING
 DEFAULT_PREFERENCES = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
-WATCH_TRIES = 8  # reads of a user's watchlist while other writes keep changing it
+WATCH_TRIES = 8  # reads of a user's document while other writes keep changing it
 RECENT_CANDIDATES = 300  # most recently mentioned tickers a trending read recounts
 # Written and read by the api only (docs/api.md "Feedback"):
 FEEDBACK = "feedback"  # subcollection of alerts/{id}: one verdict per user, keyed by user id
@@ -187,19 +187,27 @@ class Store:
         is turned back on (the unsubscribe link turned it off): saving the form for anything
         else keeps it unsubscribed."""
         self.touch_user(principal)
-        stored = self._user_ref(principal.sub).get().to_dict() or {}
-        changes: dict[str, Any] = {
-            "notifications": settings,
-            "webhook_disabled": False,
-            **fs.WEBHOOK_HEALTHY,
-            notify.RECEIVES: notify.receives(settings),
-        }
-        was_on = (stored.get("notifications") or {}).get("email") and not stored.get("email_unsubscribed")
-        if settings.get("email") and not was_on:
-            changes["email_unsubscribed"] = False
-        # the confirmed address or none (notify mails only an address marked confirmed)
-        changes.update(email=principal.email, email_verified=principal.email is not None)
-        self._user_ref(principal.sub).set(changes, merge=True)
+        ref = self._user_ref(principal.sub)
+        for _ in range(WATCH_TRIES):  # on the document as read: an unsubscribe meanwhile is not undone
+            snapshot = ref.get()
+            stored = snapshot.to_dict() or {}
+            changes: dict[str, Any] = {
+                "notifications": settings,
+                "webhook_disabled": False,
+                **fs.WEBHOOK_HEALTHY,
+                notify.RECEIVES: notify.receives(settings),
+            }
+            was_on = (stored.get("notifications") or {}).get("email") and not stored.get("email_unsubscribed")
+            if settings.get("email") and not was_on:
+                changes["email_unsubscribed"] = False
+            # the confirmed address or none (notify mails only an address marked confirmed)
+            changes.update(email=principal.email, email_verified=principal.email is not None)
+            try:
+                ref.update(changes, option=self.db.write_option(last_update_time=snapshot.update_time))
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                continue
+            return
+        raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
 
     def set_webhook_secret(self, principal: Principal, secret: str) -> None:
         self.touch_user(principal)
@@ -208,15 +216,20 @@ class Store:
     def unsubscribe(self, user_id: str) -> bool:
         """Stop email for ``user_id``; False when no such user exists."""
         ref = self._user_ref(user_id)
-        snapshot = ref.get()
-        if not snapshot.exists:
-            return False
-        left = {**((snapshot.to_dict() or {}).get("notifications") or {}), "email": False}
-        ref.set(
-            {"email_unsubscribed": True, "notifications": {"email": False}, notify.RECEIVES: notify.receives(left)},
-            merge=True,
-        )
-        return True
+        for _ in range(WATCH_TRIES):  # on the document as read: ``receives`` must match what is stored
+            snapshot = ref.get()
+            if not snapshot.exists:
+                return False
+            left = {**((snapshot.to_dict() or {}).get("notifications") or {}), "email": False}
+            try:
+                ref.update(
+                    {"email_unsubscribed": True, "notifications.email": False, notify.RECEIVES: notify.receives(left)},
+                    option=self.db.write_option(last_update_time=snapshot.update_time),
+                )
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                continue
+            return True
+        raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
 
     # ------------------------------------------------------------ alerts
 

@@ -870,3 +870,40 @@ def test_a_user_whose_stored_settings_have_the_wrong_shape_is_skipped_and_the_ot
     result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
     assert sorted(channels.calls) == [f"email {tag}-1@example.com", f"webhook {tag}-1"]
     assert len(result.sent) == 2
+
+
+def test_an_unsubscribe_racing_a_saved_webhook_keeps_the_user_receiving_it(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unsubscribe link reads the settings, a save adds a webhook, then the unsubscribe
+    writes: ``receives`` (what notify's query reads) must say yes, for the webhook."""
+    from functions.api.store import Store
+
+    del emulators
+    user = f"race{time.time_ns()}"
+    ref = db().collection(fs.USERS).document(user)
+    ref.set({"notifications": {"email": True}, notify.RECEIVES: True, "preferences": {"watchlist_only": False}})
+    saved = {"email": True, "webhook_url": "https://hooks.example.com/race"}
+
+    class ReadThenRaced:
+        def __init__(self, inner: Any) -> None:
+            self.inner, self.raced = inner, False
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def get(self, *args: Any, **kwargs: Any) -> Any:
+            snapshot = self.inner.get(*args, **kwargs)
+            if not self.raced:
+                self.raced = True
+                ref.update({"notifications": saved, notify.RECEIVES: notify.receives(saved)})  # the other request
+            return snapshot
+
+    store = Store(db())
+    racing = ReadThenRaced(ref)
+    monkeypatch.setattr(store, "_user_ref", lambda sub: racing)
+    assert store.unsubscribe(user)
+    doc = ref.get().to_dict() or {}
+    assert doc["notifications"]["webhook_url"] == "https://hooks.example.com/race"
+    assert doc["notifications"]["email"] is False and doc["email_unsubscribed"] is True
+    assert doc[notify.RECEIVES] is True  # the webhook still takes every alert
