@@ -427,10 +427,13 @@ def test_notify_gives_a_failing_delivery_up_while_pubsub_still_redelivers_its_ev
     from functions.notify import store
 
     assert retry_span_s(3, 10.0, 600.0) == 30.0 and retry_span_s(20, 10.0, 600.0) == 8430.0
+    backlog = float(model.locals["subscription_policies"]["notify_backlog"]["threshold"])
     for sub in model.subscriptions.values():
         if sub.function in ("notify", "notify_digest"):
             span = retry_span_s(sub.max_delivery_attempts, sub.minimum_backoff_seconds, sub.maximum_backoff_seconds)
-            assert store.GIVE_UP_S + sub.maximum_backoff_seconds <= span, sub.name  # a delivery comes after it
+            given_up_by = store.GIVE_UP_S + sub.maximum_backoff_seconds  # the first redelivery after it
+            assert given_up_by <= span, sub.name  # comes before the event is dead-lettered
+            assert given_up_by < backlog, sub.name  # and before the waiting event pages anyone
 
 
 def test_each_scheduler_job_publishes_a_tick_its_function_decodes(model: tfmodel.TerraformModel) -> None:
