@@ -106,6 +106,13 @@ def settings_of(user: Mapping[str, Any]) -> NotificationSettings:
     return NotificationSettings.model_validate(raw) if isinstance(raw, dict) else NotificationSettings()
 
 
+def alert_facts(event: AlertEvent, alert: Mapping[str, Any]) -> tuple[float, set[str]]:
+    """What matching reads of the alert document, the same for every user: the episode's peak
+    score and its subreddits. Raises on a document of the wrong shape, which is the alert's
+    fault, not a user's."""
+    return float(alert.get("peak_score") or event.score), alert_subreddits(alert)
+
+
 def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]) -> bool:
     """Whether ``user`` should hear of ``event`` (its alert document ``alert``); when is
     :func:`quiet`'s to say."""
@@ -120,7 +127,8 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     if moment not in settings.events or not kinds & set(settings.kinds):
         return False
     # A resolution is measured by the alert it ends (its peak), not by the quiet that ended it.
-    score = float(alert.get("peak_score") or event.score) if moment == "resolved" else event.score
+    peak, subreddits = alert_facts(event, alert)
+    score = peak if moment == "resolved" else event.score
     if score < float(preferences.get("min_score") or 0.0):
         return False
     if (
@@ -130,7 +138,7 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     ):
         return False
     wanted = {str(name).lower() for name in preferences.get("subreddits") or ()}
-    return not wanted or bool(wanted & alert_subreddits(alert))
+    return not wanted or bool(wanted & subreddits)
 
 
 def quiet(user: Mapping[str, Any], hour: int) -> bool:

@@ -56,6 +56,13 @@ class RelayDown(DeliveryFailed):
     the rest rather than wait out each one's timeout."""
 
 
+class ReceiverFailing(DeliveryFailed):
+    """The receiver answered and said "not now": a webhook's 5xx, 408 or 429 to its last
+    attempt, a mailbox full. Our side works (it got an answer) and theirs does not, so a
+    caller may give such a delivery up in time; a failure that could be ours (no answer at
+    all, a relay refusing the sender) is never this."""
+
+
 class Refused(RuntimeError):
     """The receiver answered 3xx or 4xx, or the webhook's host is no public address:
     retrying the same body cannot help. ``status`` is None when nothing answered."""
@@ -105,6 +112,8 @@ class Channels:
                 raise Refused(f"{last}: the webhook redirects; register the final URL", status)
             if status < 500 and status not in (408, 429):
                 raise Refused(last, status)
+        if status is not None:
+            raise ReceiverFailing(f"webhook {_where(url)}: {last}", status)
         raise DeliveryFailed(f"webhook {_where(url)}: {last}", status)
 
     def email(self, message: EmailMessage) -> None:
@@ -137,10 +146,7 @@ class Channels:
                     with contextlib.suppress(smtplib.SMTPException, OSError):
                         smtp.quit()
         except smtplib.SMTPRecipientsRefused as exc:
-            answers = list(exc.recipients.values())
-            if answers and all(mailbox_refused(code, text) for code, text in answers):
-                raise Refused(f"email: {exc.recipients}", answers[0][0]) from exc
-            raise DeliveryFailed(f"email: {exc}") from exc
+            raise _recipients_refused(exc) from exc
         except smtplib.SMTPNotSupportedError as exc:
             if not str(message["To"] or "").isascii():  # this address needs SMTPUTF8, which the relay lacks
                 raise Refused(f"email: the relay cannot carry this address: {exc}", None) from exc
@@ -193,6 +199,26 @@ def mailbox_refused(code: int, text: bytes | str) -> bool:
             return True
         return detail == (4, 1) and bool(_NO_SUCH_RECIPIENT.search(said))
     return enhanced is None and code in (550, 551, 553, 554) and bool(_NO_SUCH_RECIPIENT.search(said))
+
+
+def _recipients_refused(exc: smtplib.SMTPRecipientsRefused) -> Exception:
+    """Settled when the mailbox is gone for good, the receiver's "not now" when it is full,
+    else a failure that may pass (and may be the relay's)."""
+    answers = list(exc.recipients.values())
+    if answers and all(mailbox_refused(code, text) for code, text in answers):
+        return Refused(f"email: {exc.recipients}", answers[0][0])
+    if answers and all(mailbox_full(text) for _, text in answers):
+        return ReceiverFailing(f"email: {exc}")
+    return DeliveryFailed(f"email: {exc}")
+
+
+def mailbox_full(text: bytes | str) -> bool:
+    """Whether an answer to RCPT says this mailbox is full for now (enhanced code X.2.2, RFC
+    3463): the recipient's trouble alone. Words are not enough ("quota" is also a relay's
+    sending quota, which every recipient would get)."""
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    enhanced = _ENHANCED.match(said)
+    return enhanced is not None and (int(enhanced.group(2)), int(enhanced.group(3))) == (2, 2)
 
 
 class NotPublic(OSError):

@@ -28,10 +28,11 @@ class Outgoing:
 
 
 BATCHES = BatchSettings(max_messages=500, max_latency=0.005)
-# What one instance may hold unsent: past it a publish raises at once (the handler fails and
-# Pub/Sub redelivers its message) instead of queueing. With ordering on, the client retries a
-# failing publish forever, so during a Pub/Sub outage every redelivered run would otherwise
-# pile its batches on top of the last until the instance runs out of memory.
+# What one instance may hold unsent: past it a publish fails at once (its future carries the
+# error, so publish_all raises and Pub/Sub redelivers the handler's message) instead of
+# queueing. With ordering on, the client retries a failing publish forever, so during a
+# Pub/Sub outage every redelivered run would otherwise pile its batches on top of the last
+# until the instance runs out of memory.
 FLOW = PublishFlowControl(
     message_limit=20_000, byte_limit=64 * 1024 * 1024, limit_exceeded_behavior=LimitExceededBehavior.ERROR
 )

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from pydantic import ValidationError
 
 from common import log
 from common import notify as rules
 from common.adapters import firestore as fs
-from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown
+from common.adapters.channels import Channels, DeliveryFailed, ReceiverFailing, Refused, RelayDown
 from common.entrypoint import Delivery, pubsub_function
 from common.messages import DigestTick
 from common.settings import Settings
@@ -124,11 +123,13 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         # fixed, while it lasts; until then each tick's sweep says so once more
         logger.error("notification settings of %s do not validate; digest of %s waits: %s", user_id, hour, exc)
         return
-    entries = store.close_digest(db, user_id, hour)
-    if entries is None:  # carried to the digest that ends the quiet hours it fell due in
-        return
     try:
+        entries = store.close_digest(db, user_id, hour)
+        if entries is None:  # carried to the digest that ends the quiet hours it fell due in
+            return
         _send_closed(user_id, user, hour, entries, held, wanted, settings, db, channels, run, result, swept=swept)
+    except store.Busy:  # another copy is sending it: reopened, it could take entries nobody sends
+        raise
     except Exception:
         if swept:  # an hour older than the ticks look back on is found again only while open
             with contextlib.suppress(Exception):
@@ -216,7 +217,7 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
     except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
         if isinstance(exc, RelayDown):
             run.relay_failed()
-        abandon = not isinstance(exc, RelayDown) and claim.given_up(channels.clock())
+        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock())
         store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
         if abandon:
@@ -231,7 +232,7 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
     try:
         if channel == "webhook":
             store.webhook_succeeded(db, user_id)
-    except gexc.GoogleAPICallError as exc:  # bookkeeping only: the digest is out
+    except Exception as exc:  # bookkeeping only: the digest is out, nothing may mark it failed now
         logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
 
 

@@ -19,18 +19,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from pydantic import ValidationError
 
 from common import log
 from common import notify as rules
 from common.adapters import firestore as fs
-from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown
+from common.adapters.channels import Channels, DeliveryFailed, ReceiverFailing, Refused, RelayDown
 from common.entrypoint import Delivery, pubsub_function
 from common.messages import AlertEvent
 from common.settings import Settings
-from common.timekeys import hour_key
+from common.timekeys import hour_key, published_at
 from functions.notify import store
 from functions.notify.invocation import Invocation, order
 
@@ -57,6 +56,7 @@ class Message:
     user: dict[str, Any]
     channel: rules.Channel
     held: bool = False  # the user's quiet hours: into the digest, sent when they are over
+    published: float | None = None  # the event's publish time (store.Claim.given_up)
 
 
 def notify_event(
@@ -65,17 +65,23 @@ def notify_event(
     settings: Settings,
     db: firestore.Client,
     channels: Channels,
+    published: float | None = None,
 ) -> Result:
     """Every matching user's deliveries. One user's trouble never stops the others: a
     delivery that may pass later (failed, busy) is retried with the whole event once the
-    rest are done; a user whose stored settings do not validate is logged and skipped."""
+    rest are done; a user whose stored settings do not validate, or have the wrong shape,
+    is logged and skipped. ``published``: the event's Pub/Sub publish time, from which a
+    receiver's failure is given up (``store.GIVE_UP_S``)."""
     result = Result()
     run = Invocation.of(channels.clock(), TIMEOUT_S)
     alert_snap = db.collection(fs.ALERTS).document(event.alert_id).get()
     alert = (alert_snap.to_dict() or {}) if alert_snap.exists else {}
+    rules.alert_facts(event, alert)  # a malformed alert fails the event here, not every user below
     hour = datetime.fromtimestamp(run.now, UTC).hour
     messages: list[Message] = []
-    for user_id, user in sorted(store.candidates(db, event.ticker).items()):
+    candidates = sorted(store.candidates(db, event.ticker).items())
+    unreadable: list[Exception] = []
+    for user_id, user in candidates:
         try:
             wanted = rules.channels(user) if rules.matches(user, event, alert) else []
             held = rules.quiet(user, hour)
@@ -84,8 +90,11 @@ def notify_event(
             continue
         except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a stored field of the wrong shape
             logger.error("notification settings of %s cannot be read; user skipped: %r", user_id, exc)
+            unreadable.append(exc)
             continue
-        messages.extend(Message(event, alert, user_id, user, channel, held) for channel in wanted)
+        messages.extend(Message(event, alert, user_id, user, channel, held, published) for channel in wanted)
+    if unreadable and len(unreadable) == len(candidates) > 1:  # not every user at once: more likely our bug
+        raise unreadable[-1]
     messages = order(
         messages,
         ident=lambda m: f"{m.user_id}|{m.channel}",
@@ -199,7 +208,8 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
     except DeliveryFailed as exc:
         if isinstance(exc, RelayDown):
             run.relay_failed()
-        abandon = not isinstance(exc, RelayDown) and claim.given_up(channels.clock())
+        # only the receiver's own "not now" is given up: a failure that may be ours never is
+        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock(), message.published)
         store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         if channel == "webhook":
             _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())
@@ -209,14 +219,15 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
         raise
     if channel == "email":
         run.relay_took()
+    # Sent: nothing after this may raise, or the delivery would be settled failed and sent again.
     store.settle_sent(db, claim, attempt=claim.attempt)
     result.sent.append(delivery_id)
     try:
         store.count_sent(db, user_id, channel, hour, channels.clock())
         if channel == "webhook":
             store.webhook_succeeded(db, user_id)
-    except gexc.GoogleAPICallError as exc:  # bookkeeping only: the message is out
-        logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
+    except Exception as exc:  # bookkeeping only: the message is out
+        logger.warning("after sending %s, bookkeeping failed: %r", delivery_id, exc)
 
 
 def _send(message: Message, delivery_id: str, settings: Settings, channels: Channels) -> None:
@@ -256,9 +267,9 @@ def _webhook_failed(  # noqa: PLR0917 - one failed delivery's whole identity
 
 
 def _process(event: AlertEvent, delivery: Delivery, settings: Settings) -> None:
-    del delivery
+    db, published = fs.get_client(settings.project_id), published_at(delivery.publish_time)
     with log.context(ticker=event.ticker, alert_id=event.alert_id):
-        notify_event(event, settings=settings, db=fs.get_client(settings.project_id), channels=Channels(settings))
+        notify_event(event, settings=settings, db=db, channels=Channels(settings), published=published)
 
 
 notify = pubsub_function("notify", AlertEvent, _process)

@@ -51,9 +51,12 @@ class Claim:
     digest_hour: str | None = None  # the digest an earlier attempt put it in (remember_digest)
     first_tried: float | None = None  # when its first attempt claimed it
 
-    def given_up(self, now: float) -> bool:
-        """Whether a failure now ends the delivery (:data:`GIVE_UP_S`)."""
-        return self.first_tried is not None and now - self.first_tried >= GIVE_UP_S
+    def given_up(self, now: float, since: float | None = None) -> bool:
+        """Whether a failure now ends the delivery (:data:`GIVE_UP_S`), counted from ``since``
+        (the event's publish time: Pub/Sub's retries and the backlog page count from it),
+        else from the delivery's first try."""
+        origin = since if since is not None else self.first_tried
+        return origin is not None and now - origin >= GIVE_UP_S
 
 
 # A delivery in one of these states is never sent again ("digested": it went in the digest;
@@ -148,8 +151,8 @@ def settle_sent(db: firestore.Client, claim: Claim, **fields: Any) -> None:
     for another delivery's sake, could send it again)."""
     try:
         finish(db, claim, "sent", **fields)
-    except gexc.GoogleAPICallError as exc:
-        logger.error("%s was sent but could not be marked sent: %s", claim.ref.id, exc)
+    except Exception as exc:  # a RetryError is no GoogleAPICallError: whatever it is, the message is out
+        logger.error("%s was sent but could not be marked sent: %r", claim.ref.id, exc)
 
 
 def fail(db: firestore.Client, claim: Claim, reason: str) -> None:

@@ -758,33 +758,51 @@ def test_a_swept_digest_whose_sending_failed_is_open_again_for_the_next_tick(emu
     assert (record.get().to_dict() or {})["status"] == "closed"
 
 
-def test_a_delivery_failing_past_the_give_up_time_is_settled_abandoned_and_a_relay_down_never_is(
+def test_a_receiver_failing_past_the_give_up_time_is_settled_abandoned_and_a_failure_maybe_ours_never_is(
     emulators: Stack,
 ) -> None:
-    """One user's full mailbox must not hold the event until Pub/Sub dead-letters it."""
-    from common.adapters.channels import DeliveryFailed, RelayDown
+    """One user's full mailbox must not hold the event until Pub/Sub dead-letters it; a relay
+    that is down, or refuses our sender, would fail everyone and is never given up."""
+    from common.adapters.channels import DeliveryFailed, ReceiverFailing, RelayDown
     from functions.notify import main, store
 
-    for error, status in ((DeliveryFailed("email: 452 4.2.2 over quota"), "abandoned"), (RelayDown("down"), "failed")):
+    long_ago = time.time() - store.GIVE_UP_S - 60
+    for error, status in (
+        (ReceiverFailing("email: 452 4.2.2 mailbox full"), "abandoned"),
+        (DeliveryFailed("email: 554 5.7.1 relay access denied"), "failed"),
+        (RelayDown("down"), "failed"),
+    ):
         tag = f"g{time.time_ns()}"
         event = _watchers(emulators, tag, 1)
         record = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-0", event, "email"))
-        first = time.time() - store.GIVE_UP_S - 60  # first tried over the give-up time ago, failed since
-        record.set({"status": "failed", "attempts": 9, "first_tried_at": first, "lease_until": 0.0})
+        record.set({"status": "failed", "attempts": 9, "first_tried_at": long_ago, "lease_until": 0.0})
         channels = _recorded(error)
         if status == "failed":
             with pytest.raises(DeliveryFailed):
-                main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+                main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
         else:
-            result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+            result = main.notify_event(
+                event, settings=channels.settings, db=db(), channels=channels, published=long_ago
+            )
             assert len(result.sent) == 1  # the webhook; the email is given up, nothing raised
         doc = record.get().to_dict() or {}
-        assert (doc["status"], doc["attempts"], doc["first_tried_at"]) == (status, 10, first)
-    young = f"y{time.time_ns()}"  # a failure in the first hours is retried as before
-    event = _watchers(emulators, young, 1)
-    channels = _recorded(DeliveryFailed("email: 452 4.2.2 over quota"))
+        assert (doc["status"], doc["attempts"], doc["first_tried_at"]) == (status, 10, long_ago)
+    # a relay down for an event published long ago: the emails it stops trying are not given up
+    tag = f"d{time.time_ns()}"
+    event = _watchers(emulators, tag, 4)
+    channels = _recorded(RelayDown("email: ConnectionRefusedError"))
     with pytest.raises(DeliveryFailed):
-        main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
+    emails = [
+        db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-{i}", event, "email")) for i in range(4)
+    ]
+    assert [(r.get().to_dict() or {})["status"] for r in emails] == ["failed"] * 4
+    # a receiver's failure in the first hour is retried as before
+    young = f"y{time.time_ns()}"
+    event = _watchers(emulators, young, 1)
+    channels = _recorded(ReceiverFailing("email: 452 4.2.2 mailbox full"))
+    with pytest.raises(DeliveryFailed):
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=time.time())
     retried = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{young}-0", event, "email")).get()
     assert (retried.to_dict() or {})["status"] == "failed"
 
@@ -801,11 +819,15 @@ def test_a_sent_message_whose_mark_fails_is_never_marked_failed_so_it_is_not_sen
     finish = store.finish
 
     def flaky(db_: Any, claim: Any, status: str, **fields: Any) -> bool:
-        if status == "sent":
-            raise gexc.ServiceUnavailable("firestore away")  # type: ignore[no-untyped-call]
+        if status == "sent":  # what the client raises once its own retries ran out: no GoogleAPICallError
+            raise gexc.RetryError("deadline exceeded", gexc.ServiceUnavailable("firestore away"))  # type: ignore[no-untyped-call]
         return finish(db_, claim, status, **fields)
 
+    def counting_fails(*args: Any, **kwargs: Any) -> None:
+        raise gexc.RetryError("deadline exceeded", None)  # type: ignore[no-untyped-call]
+
     monkeypatch.setattr(store, "finish", flaky)
+    monkeypatch.setattr(store, "count_sent", counting_fails)  # the bookkeeping after it fails too
     channels = _recorded(None)
     result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
     assert len(result.sent) == 2
@@ -834,9 +856,12 @@ def test_a_digest_delivery_that_fails_after_choosing_its_digest_is_settled_faile
     assert doc["status"] == "failed" and doc["digest_hour"]  # the redelivery takes it at once, into that digest
 
 
+@pytest.mark.parametrize("failing", ["claim", "close_digest"])
 def test_a_swept_digest_failing_before_its_send_is_open_again(
-    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
+    """Closed by the sweep, then a step fails (reading its entries after the close commits,
+    claiming its delivery): it is opened again, or no later tick would find it."""
     from functions.notify import digest, store
 
     user = f"sw{time.time_ns()}"
@@ -844,14 +869,16 @@ def test_a_swept_digest_failing_before_its_send_is_open_again(
     stale = hour_key(time.time() - 7 * 3600)
     body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
     assert store.add_to_digest(db(), user, stale, f"{user}|NTLA|1|open|webhook", "webhook", body, time.time())
-    claim = store.claim
+    real = getattr(store, failing)
 
-    def unavailable(db_: Any, delivery_id: str, now: float) -> Any:
-        if user in delivery_id:
+    def unavailable(db_: Any, key: str, *args: Any) -> Any:
+        if user in key:
+            if failing == "close_digest":
+                real(db_, key, *args)  # the close commits; reading the entries after it fails
             raise RuntimeError("firestore hiccup")
-        return claim(db_, delivery_id, now)
+        return real(db_, key, *args)
 
-    monkeypatch.setattr(store, "claim", unavailable)
+    monkeypatch.setattr(store, failing, unavailable)
     with pytest.raises(RuntimeError):
         digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=_recorded(None), published=time.time())
     record = db().collection(fs.DIGESTS).document(f"{user}|{stale}")
@@ -907,3 +934,17 @@ def test_an_unsubscribe_racing_a_saved_webhook_keeps_the_user_receiving_it(
     assert doc["notifications"]["webhook_url"] == "https://hooks.example.com/race"
     assert doc["notifications"]["email"] is False and doc["email_unsubscribed"] is True
     assert doc[notify.RECEIVES] is True  # the webhook still takes every alert
+
+
+def test_an_alert_document_of_the_wrong_shape_fails_the_event_rather_than_skipping_every_user(
+    emulators: Stack,
+) -> None:
+    from functions.notify import main
+
+    tag = f"bad{time.time_ns()}"
+    event = _watchers(emulators, tag, 2).model_copy(update={"status": "resolved"})
+    db().collection(fs.ALERTS).document(event.alert_id).set({"peak_score": "not a number", "symbol": tag.upper()})
+    channels = _recorded(None)
+    with pytest.raises(ValueError):  # retried, then dead-lettered: not acknowledged with nobody told
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
+    assert channels.calls == []

@@ -23,7 +23,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from common import notify
-from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown, is_public, mailbox_refused
+from common.adapters.channels import (
+    Channels,
+    DeliveryFailed,
+    ReceiverFailing,
+    Refused,
+    RelayDown,
+    is_public,
+    mailbox_refused,
+)
 from common.adapters.channels import _hidden as channels_hidden
 from common.settings import Settings
 
@@ -147,7 +155,7 @@ def test_a_refusal_or_a_redirect_is_not_retried_and_a_dead_receiver_fails(receiv
     ANSWERS[:] = [503, 503]
     with pytest.raises(DeliveryFailed) as failed:
         channels().webhook(f"{receiver}/hook/T0001/B0002/XXsecretXX", "s", b"{}", attempts=2)
-    assert failed.value.status == 503
+    assert failed.value.status == 503 and isinstance(failed.value, ReceiverFailing)  # it answered: its trouble
     # what is logged and stored names the receiver, never the path that lets anyone post to it
     assert "127.0.0.1" in str(failed.value) and "secret" not in str(failed.value)
     with socket.socket() as closed:  # a port nothing listens on
@@ -156,6 +164,7 @@ def test_a_refusal_or_a_redirect_is_not_retried_and_a_dead_receiver_fails(receiv
     with pytest.raises(DeliveryFailed) as unreachable:
         channels().webhook(f"http://127.0.0.1:{port}/hook?token=XXsecretXX", "s", b"{}", attempts=1)
     assert unreachable.value.status is None and "secret" not in str(unreachable.value)
+    assert not isinstance(unreachable.value, ReceiverFailing)  # no answer: it may be our own network
 
 
 class Relay:
@@ -219,6 +228,17 @@ def test_an_address_the_relay_refuses_for_good_is_settled_and_a_busy_one_may_pas
     unverified.replace_header("From", "unverified@example.com")
     with pytest.raises(RelayDown):  # the relay refusing our sender refuses every email: not settled
         email(unverified)
+
+
+@pytest.mark.parametrize(("local", "receivers"), [("552.5.2.2", True), ("452.4.2.2", True), ("451", False),
+                                                  ("554.5.7.1", False), ("452", False)])  # fmt: skip
+def test_only_a_full_mailbox_is_the_receivers_own_trouble(relay: int, local: str, receivers: bool) -> None:
+    """What notify may give up in time: the recipient said "not now". A relay's own refusal,
+    or an answer that names no mailbox, may be ours and every recipient's."""
+    email = Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=relay)).email
+    with pytest.raises(DeliveryFailed) as failed:
+        email(_mail(f"{local}@example.com"))
+    assert isinstance(failed.value, ReceiverFailing) is receivers
 
 
 class OddGoodbye(Relay):
