@@ -90,7 +90,7 @@ def preview_detection_config(svc: Services, user: Principal, body: m.PreviewRequ
     end = int(float(newest) // 3600) * 3600
     start = end - (body.hours - 1) * 3600
     (proposed, baseline), replayed = svc.backtest([body.config, current], symbols, start, end)
-    if body.symbols and len(replayed) < len(symbols):
+    if len(replayed) < len(symbols) and (body.symbols or not replayed):
         raise ApiError(
             422,
             "preview_too_large",

@@ -11,17 +11,17 @@ from common.settings import Settings
 from functions.api.services import Backtest
 from functions.api.store import Store
 
-# What one preview may hold in memory, in author names plus BUCKET_COST for each hour
-# bucket's own fields: loaded buckets measured 35 to 91 bytes per unit (1,000 authors an hour
-# to none), so at most about 55 MB, and a 256 MB instance answers rather than dies. An hour
-# of a busy ticker keeps up to 1,000 authors (AUTHORS_EXACT_MAX), so weeks of fifty busy
-# tickers would not fit.
-LOAD_MAX = 600_000
-BUCKET_COST = 40
+# What one preview may hold in memory, in units of about 50 bytes: an author name is one, a
+# register of a bucket's HyperLogLog half of one, a bucket's own fields BUCKET_COST (measured
+# on decoded buckets: 35 to 91 bytes per author, 26 per register, 3.7 KB for the rest). At
+# most about 50 MB, so a 256 MB instance answers rather than dies: an hour of a busy ticker
+# keeps up to 1,000 authors or 4,096 registers, and weeks of fifty busy tickers do not fit.
+LOAD_MAX = 1_000_000
+BUCKET_COST = 75
 
 
 def load_cost(doc: dict[str, Any]) -> int:
-    return len(doc.get("authors") or ()) + BUCKET_COST
+    return len(doc.get("authors") or ()) + len(doc.get("hll") or ()) // 2 + BUCKET_COST
 
 
 def make_backtest(settings: Settings, store: Store) -> Backtest | None:
@@ -38,12 +38,16 @@ def make_backtest(settings: Settings, store: Store) -> Backtest | None:
         buckets: dict[str, dict[str, HourBucket]] = {}
         load = 0
         for symbol in symbols:
-            docs = store.hours(symbol, first, end_utc)
-            cost = sum(load_cost(d) for d in docs)
-            if load + cost > LOAD_MAX:
-                break
-            load += cost
-            buckets[symbol] = {str(doc["hour"]): bucket_from_doc(doc) for doc in docs}
+            mine: dict[str, HourBucket] = {}
+            for doc in store.stream_hours(symbol, first, end_utc):  # stopped as soon as it would not fit
+                load += load_cost(doc)
+                if load > LOAD_MAX:
+                    break
+                mine[str(doc["hour"])] = bucket_from_doc(doc)
+            else:
+                buckets[symbol] = mine
+                continue
+            break
         budgets, began = store.spent_budgets(first, end_utc), store.collection_began()
         alerts = [
             [

@@ -324,6 +324,10 @@ class Store:
         return [d.id for d in query.stream()]
 
     def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
+        return list(self.stream_hours(symbol, start_utc, end_utc))
+
+    def stream_hours(self, symbol: str, start_utc: int, end_utc: int) -> Iterator[dict[str, Any]]:
+        """A ticker's stored hour buckets in [start, end], oldest first, as they are read."""
         query = (
             self.db.collection(fs.TICKERS)
             .document(symbol)
@@ -333,7 +337,7 @@ class Store:
             .order_by("start_utc")
             .select(BUCKET_FIELDS)
         )
-        return [d.to_dict() or {} for d in fs.indexed(query).stream()]
+        return (d.to_dict() or {} for d in fs.indexed(query).stream())
 
     def spent_budgets(self, start_utc: int, end_utc: int) -> dict[int, int]:
         """Hour index -> the alerts detect counted against that hour's alert budget, from the
