@@ -68,6 +68,7 @@ def get_notifications(svc: Services, user: Principal) -> m.NotificationState:
     tag="me",
     body=notify.NotificationSettings,
     response=m.NotificationState,
+    may_409=True,
 )
 def put_notifications(svc: Services, user: Principal, body: notify.NotificationSettings) -> m.NotificationState:
     if body.email and not user.email:
