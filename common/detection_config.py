@@ -154,11 +154,7 @@ class DetectionConfig(BaseModel):
         default=2.0, gt=0.0, description="the score a new organic alert needs once that budget is spent"
     )
     alert_budget_growth: float = Field(
-        default=2.0,
-        ge=1.0,
-        le=10.0,
-        description="how much that score grows with each further alert of those 24 hours (at most 10: past that "
-        "the bar is out of reach after one more alert anyway)",
+        default=2.0, ge=1.0, description="how much that score grows with each further alert of those 24 hours"
     )
     pump_min_mentions_24h: int = Field(
         default=6,

@@ -16,19 +16,19 @@ locals {
       labels      = { subreddit = "jsonPayload.subreddit" }
     }
     reddit_retries = {
-      description = "Reddit answers retried (429 throttling, 5xx), per status"
+      description = "Reddit answers retried (429 throttling, 5xx, none: a request cut on the way), per status"
       function    = ""
       severity    = "=WARNING"
-      message     = "^reddit answered [0-9]+, retrying"
+      message     = "^reddit answered ([0-9]+|nothing .*), retrying"
       labels      = { status = "jsonPayload.status" }
     }
     # a 429 given up on pauses the instance's Reddit client for what Reddit asked (up to its
     # ten-minute window): one line, then silence, so retries alone never show it
     reddit_gave_up = {
-      description = "Reddit answers given up on (429 asking longer than a wait may be, 5xx past the retries), per status"
+      description = "Reddit answers given up on (429 asking longer than a wait may be, 5xx or none past the retries), per status"
       function    = ""
       severity    = "=WARNING"
-      message     = "^reddit answered [0-9]+, giving up"
+      message     = "^reddit answered ([0-9]+|nothing .*), giving up"
       labels      = { status = "jsonPayload.status" }
     }
     listings_refused = {

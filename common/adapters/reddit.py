@@ -14,7 +14,7 @@ request cut on the way (reset, refused, timed out before its answer), are retrie
 number of times, waiting what Reddit asks for (``retry-after``, else
 ``x-ratelimit-reset`` when the budget is spent) or an exponential backoff, never more than
 ``max_wait`` per wait; then the error is raised as :class:`RedditUnavailable`. asyncprawcore's
-own retry never sees a retryable status, so the two do not multiply. Between successful
+own retry never sees a retryable status or a request cut on the way, so the two do not multiply. Between successful
 calls asyncprawcore's rate limiter spaces requests by the ``x-ratelimit-*`` headers; a 429
 given up on never reaches that limiter, so the requestor itself keeps the pause Reddit asked
 for and sends nothing until it is over (each request is :class:`RedditUnavailable` at once).
@@ -45,8 +45,10 @@ logger = log.get_logger(__name__)
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522})
-# What a request may meet on the way that a moment later it may not: retried like a 503.
+# What a request may meet on the way that a moment later it may not: retried like a 503, at
+# most TRANSPORT_RETRIES times (a request that timed out has already cost its whole timeout).
 _TRANSIENT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
+TRANSPORT_RETRIES = 2
 
 
 class RedditUnavailable(Exception):
@@ -172,18 +174,18 @@ class RetryingRequestor(Requestor):
                         },
                     )
             except praw_errors.RequestException as exc:
-                # a connection reset or refused, a read that timed out: asyncprawcore retries
-                # only its own few, so one blip on page eight would drop the seven before it
+                # a connection reset or refused, a read that timed out: one blip on page eight
+                # would drop the seven before it
                 if handed or not isinstance(exc.original_exception, _TRANSIENT):
                     raise
-                wait = retry_wait(self.policy, attempt, 503, {})
-                if wait is None:
-                    raise
+                cause = repr(exc.original_exception)
+                fields = {"status": "none", "attempt": attempt + 1, "error": cause}
+                wait = retry_wait(self.policy, attempt, 503, {}) if attempt < TRANSPORT_RETRIES else None
+                if wait is None:  # unavailable, not RequestException: asyncprawcore would retry that again
+                    logger.warning("reddit answered nothing (%s), giving up", cause, extra={"json_fields": fields})
+                    raise RedditUnavailable(f"no answer from Reddit: {cause}") from exc
                 logger.warning(
-                    "reddit request failed (%r), retrying in %.2fs",
-                    exc.original_exception,
-                    wait,
-                    extra={"json_fields": {"attempt": attempt + 1, "error": repr(exc.original_exception)}},
+                    "reddit answered nothing (%s), retrying in %.2fs", cause, wait, extra={"json_fields": fields}
                 )
             attempt += 1
             self.count.retried += 1

@@ -28,7 +28,7 @@ from google.cloud import firestore
 from common import topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Publisher
-from common.adapters.reddit import RedditClient
+from common.adapters.reddit import TRANSPORT_RETRIES, RedditClient
 from common.messages import RedditItem, SubredditFetch
 from common.reports import FetchReport
 from common.settings import Settings
@@ -271,7 +271,7 @@ def test_a_reddit_timeout_on_the_comment_listing_keeps_its_cursor_and_the_next_r
     emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
 ) -> None:
     local_reddit.load(SMALL, "start")
-    attempts = int(FAST_REDDIT_RETRIES["REDDIT_MAX_RETRIES"]) + 1  # a timeout is retried: every attempt of the run
+    attempts = min(TRANSPORT_RETRIES, int(FAST_REDDIT_RETRIES["REDDIT_MAX_RETRIES"])) + 1  # a timeout is retried
     local_reddit.fault(f"/r/{WSB}/comments", status=200, delay=6.0, times=attempts)  # longer than REDDIT_TIMEOUT_S
     items = observe(topics.REDDIT_ITEMS)
     db = db_client(emulators)
