@@ -85,7 +85,7 @@ class Channels:
     ) -> None:
         """POST ``body``; ``delivery_id`` goes in the ``Akleao-Delivery`` header, the same on
         every attempt and redelivery, so a receiver can drop a message it already has."""
-        last, status = "", None
+        last, status, theirs = "", None, False  # theirs: some attempt reached the receiver's host
         for attempt in range(attempts or self.settings.webhook_attempts):
             if attempt:
                 self.sleep(self.settings.webhook_backoff_s * 2 ** (attempt - 1))
@@ -104,7 +104,9 @@ class Channels:
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 said = _hidden(str(exc), url)
                 last, status = f"{type(exc).__name__}: {said}" if said else type(exc).__name__, None
+                theirs = theirs or _the_receivers(exc)
                 continue
+            theirs = True
             if status < 300:
                 return
             last = f"HTTP {status}"
@@ -112,7 +114,7 @@ class Channels:
                 raise Refused(f"{last}: the webhook redirects; register the final URL", status)
             if status < 500 and status not in (408, 429):
                 raise Refused(last, status)
-        if status is not None:
+        if theirs:
             raise ReceiverFailing(f"webhook {_where(url)}: {last}", status)
         raise DeliveryFailed(f"webhook {_where(url)}: {last}", status)
 
@@ -152,6 +154,8 @@ class Channels:
                 raise Refused(f"email: the relay cannot carry this address: {exc}", None) from exc
             raise RelayDown(f"email: {exc}") from exc  # our sender's, every email's
         except smtplib.SMTPDataError as exc:  # this message refused, perhaps not the next one
+            if mailbox_full(exc.smtp_error):  # one recipient per message: a full mailbox is theirs
+                raise ReceiverFailing(f"email: {exc}") from exc
             raise DeliveryFailed(f"email: {exc}") from exc
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:  # busy or throttling for now: not the relay gone
@@ -199,6 +203,15 @@ def mailbox_refused(code: int, text: bytes | str) -> bool:
             return True
         return detail == (4, 1) and bool(_NO_SUCH_RECIPIENT.search(said))
     return enhanced is None and code in (550, 551, 553, 554) and bool(_NO_SUCH_RECIPIENT.search(said))
+
+
+def _the_receivers(exc: BaseException) -> bool:
+    """Whether a webhook attempt that got no HTTP answer still reached the receiver's host:
+    it refused the connection, or showed a certificate that does not verify. A name that
+    does not resolve, or a timeout, may be our own network's doing."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return True
+    return isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, ConnectionRefusedError)
 
 
 def _recipients_refused(exc: smtplib.SMTPRecipientsRefused) -> Exception:

@@ -11,17 +11,18 @@ from common.settings import Settings
 from functions.api.services import Backtest
 from functions.api.store import Store
 
-# What one preview may hold in memory, in units of about 50 bytes: an author name is one, a
-# register of a bucket's HyperLogLog half of one, a bucket's own fields BUCKET_COST (measured
-# on decoded buckets: 35 to 91 bytes per author, 26 per register, 3.7 KB for the rest). At
-# most about 50 MB, so a 256 MB instance answers rather than dies: an hour of a busy ticker
-# keeps up to 1,000 authors or 4,096 registers, and weeks of fifty busy tickers do not fit.
+# What one preview may hold in memory, in units of about 50 bytes: an author name is two, a
+# register of a bucket's HyperLogLog one and a half, a bucket's own fields BUCKET_COST
+# (measured on decoded buckets, keys included: about 96 bytes an author, 78 a register, 3.7 KB
+# for the rest). At most about 50 MB, so a 256 MB instance answers rather than dies: an hour
+# of a busy ticker keeps up to 1,000 authors or 4,096 registers, and weeks of fifty busy
+# tickers do not fit.
 LOAD_MAX = 1_000_000
 BUCKET_COST = 75
 
 
 def load_cost(doc: dict[str, Any]) -> int:
-    return len(doc.get("authors") or ()) + len(doc.get("hll") or ()) // 2 + BUCKET_COST
+    return 2 * len(doc.get("authors") or ()) + 3 * len(doc.get("hll") or ()) // 2 + BUCKET_COST
 
 
 def make_backtest(settings: Settings, store: Store) -> Backtest | None:

@@ -214,24 +214,26 @@ class Store:
         self._user_ref(principal.sub).set({"webhook_secret": secret}, merge=True)
 
     def unsubscribe(self, user_id: str) -> bool:
-        """Stop email for ``user_id``; False when no such user exists."""
+        """Stop email for ``user_id``; False when no such user exists. ``receives`` is written
+        on the document as read; should other writes keep changing it, email still goes off
+        (a mail client's one-click unsubscribe is not retried) and ``receives`` stays as the
+        other writer left it: at worst notify reads a user it then sends nothing."""
         ref = self._user_ref(user_id)
-        for attempt in range(WATCH_TRIES):  # on the document as read: ``receives`` must match what is stored
+        for _ in range(WATCH_TRIES):
             snapshot = ref.get()
             if not snapshot.exists:
                 return False
             left = {**((snapshot.to_dict() or {}).get("notifications") or {}), "email": False}
             changes = {"email_unsubscribed": True, "notifications.email": False, notify.RECEIVES: notify.receives(left)}
-            # the last try writes whatever happens: a mail client's one-click unsubscribe is not retried
-            unchanged = self.db.write_option(last_update_time=snapshot.update_time)
             try:
-                if attempt == WATCH_TRIES - 1:
-                    ref.update(changes)
-                else:
-                    ref.update(changes, option=unchanged)
+                ref.update(changes, option=self.db.write_option(last_update_time=snapshot.update_time))
             except (gexc.FailedPrecondition, gexc.NotFound):
                 continue
             return True
+        try:
+            ref.update({"email_unsubscribed": True, "notifications.email": False})
+        except gexc.NotFound:
+            return False
         return True
 
     # ------------------------------------------------------------ alerts

@@ -52,7 +52,7 @@ def send_digests(
     """``published``: the tick's Pub/Sub publish time, which names the hours due (see
     :func:`common.notify.hours_due`); without it, the clock's."""
     result = Result()
-    run = Invocation.of(channels.clock(), TIMEOUT_S)
+    run = Invocation.of(channels.clock(), TIMEOUT_S, published)
     hours = rules.hours_due(tick.hour, published, run.now)
     # older hours whose digests are still open: only those (their sent ones are done)
     stale = [] if tick.hour else store.open_digest_hours(db, before=hours[0])
@@ -217,7 +217,7 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
     except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
         if isinstance(exc, RelayDown):
             run.relay_failed()
-        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock())
+        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock(), run.published)
         store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
         if abandon:

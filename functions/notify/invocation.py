@@ -32,13 +32,14 @@ START_BY_SHARE = 0.5  # of the function's timeout: the rest is for the deliverie
 class Invocation:
     now: float  # the moment this invocation decides by (quiet hours, hour keys): read once
     start_by_s: float
+    published: float | None = None  # its message's Pub/Sub publish time (store.Claim.given_up)
     started: float = field(default_factory=time.monotonic)
     relay_failures: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def of(cls, now: float, timeout_s: float) -> "Invocation":
-        return cls(now=now, start_by_s=timeout_s * START_BY_SHARE)
+    def of(cls, now: float, timeout_s: float, published: float | None = None) -> "Invocation":
+        return cls(now=now, start_by_s=timeout_s * START_BY_SHARE, published=published)
 
     def check_time(self) -> None:
         """Raise when no delivery may start any more (it is retried with the redelivery)."""

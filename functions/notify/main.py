@@ -56,7 +56,6 @@ class Message:
     user: dict[str, Any]
     channel: rules.Channel
     held: bool = False  # the user's quiet hours: into the digest, sent when they are over
-    published: float | None = None  # the event's publish time (store.Claim.given_up)
 
 
 def notify_event(
@@ -73,15 +72,13 @@ def notify_event(
     is logged and skipped. ``published``: the event's Pub/Sub publish time, from which a
     receiver's failure is given up (``store.GIVE_UP_S``)."""
     result = Result()
-    run = Invocation.of(channels.clock(), TIMEOUT_S)
+    run = Invocation.of(channels.clock(), TIMEOUT_S, published)
     alert_snap = db.collection(fs.ALERTS).document(event.alert_id).get()
     alert = (alert_snap.to_dict() or {}) if alert_snap.exists else {}
     rules.alert_facts(event, alert)  # a malformed alert fails the event here, not every user below
     hour = datetime.fromtimestamp(run.now, UTC).hour
     messages: list[Message] = []
-    candidates = sorted(store.candidates(db, event.ticker).items())
-    unreadable: list[Exception] = []
-    for user_id, user in candidates:
+    for user_id, user in sorted(store.candidates(db, event.ticker).items()):
         try:
             wanted = rules.channels(user) if rules.matches(user, event, alert) else []
             held = rules.quiet(user, hour)
@@ -90,11 +87,8 @@ def notify_event(
             continue
         except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a stored field of the wrong shape
             logger.error("notification settings of %s cannot be read; user skipped: %r", user_id, exc)
-            unreadable.append(exc)
             continue
-        messages.extend(Message(event, alert, user_id, user, channel, held, published) for channel in wanted)
-    if unreadable and len(unreadable) == len(candidates) > 1:  # not every user at once: more likely our bug
-        raise unreadable[-1]
+        messages.extend(Message(event, alert, user_id, user, channel, held) for channel in wanted)
     messages = order(
         messages,
         ident=lambda m: f"{m.user_id}|{m.channel}",
@@ -209,7 +203,7 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
         if isinstance(exc, RelayDown):
             run.relay_failed()
         # only the receiver's own "not now" is given up: a failure that may be ours never is
-        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock(), message.published)
+        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock(), run.published)
         store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         if channel == "webhook":
             _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())

@@ -30,12 +30,14 @@ from common.adapters import firestore as fs
 
 logger = log.get_logger(__name__)
 LEASE_S = 120.0  # longer than one delivery's retries take
-# A delivery still failing this long after its first try is given up: settled "abandoned",
-# with an ERROR line. One user's full mailbox or dead receiver must not hold every event
-# that matches them until Pub/Sub dead-letters it and pages; the relay down for everyone
-# (RelayDown) is never given up. Short enough that the redelivery after it (600 s later at
-# most) comes within Pub/Sub's retries (terraform: 20 attempts, 10 s doubling to 600 s, about
-# 2.3 hours) and before the notify backlog page (2 hours): an agreement test checks.
+# A delivery whose receiver keeps failing it (channels.ReceiverFailing: it answered 5xx, refused
+# the connection, a full mailbox) this long after its event was published is given up:
+# settled "abandoned", with an ERROR line. One user's full mailbox or dead receiver must not
+# hold every event that matches them until Pub/Sub dead-letters it and pages; a failure that
+# may be ours (no answer, the relay down) is never given up. Short enough that the redelivery
+# after it (600 s later at most) comes within Pub/Sub's retries (terraform: 20 attempts, 10 s
+# doubling to 600 s, about 2.3 hours) and before the notify backlog page (2 hours): an
+# agreement test checks.
 GIVE_UP_S = 5400.0
 
 

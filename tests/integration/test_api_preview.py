@@ -108,7 +108,7 @@ def test_a_preview_too_large_for_one_instance_replays_the_most_active_that_fit_o
     from functions.api import preview
 
     del spike
-    monkeypatch.setattr(preview, "LOAD_MAX", 12_000)  # a symbol's 72 hours here cost about 5,600
+    monkeypatch.setattr(preview, "LOAD_MAX", 12_000)  # a symbol's 72 hours here cost about 5,800
     put_ticker("GME", END + 1800, {"1h": 40, "7d": 900})  # the week's most mentioned
     body = api.call("POST", "/v1/config/detection/preview", json={"config": {}, "hours": 72}, role="admin").get_json()
     assert body["symbols"] == 2

@@ -50,6 +50,7 @@ def test_every_log_metric_counts_lines_the_stack_really_writes(
     # failing past the retries (reddit_gave_up: the tests' fetch tries 4 times), a refused listing
     local_reddit.load(SMALL, "start")
     local_reddit.fault(f"/r/{WSB}/new", status=429, times=1)
+    local_reddit.fault(f"/r/{WSB}/new", status=200, delay=6.0, times=1)  # then no answer in time: retried too
     local_reddit.fault(f"/r/{WSB}/comments", status=503, times=4)
     local_reddit.fault(f"/r/{WSB}/hot", status=403, times=5)
     finished(db_client(emulators), WSB, tick(emulators, WSB))
@@ -75,6 +76,8 @@ def test_every_log_metric_counts_lines_the_stack_really_writes(
     lines = _lines(emulators.log_dir)
     unmatched = sorted(name for name, spec in metrics.items() if not any(matches(spec, e) for e in lines))
     assert unmatched == []
+    silent = [e for e in lines if matches(metrics["reddit_retries"], e) and e.get("status") == "none"]
+    assert silent, "a request Reddit never answered is counted with the retries"
     # the verdict's request, counted by route template and status, not by its raw path
     requests = [e for e in lines if matches(metrics["api_requests"], e)]
     assert ("/v1/alerts/<alert_id>/feedback", "POST", 200) in {(e["route"], e["method"], e["status"]) for e in requests}

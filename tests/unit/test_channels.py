@@ -164,7 +164,10 @@ def test_a_refusal_or_a_redirect_is_not_retried_and_a_dead_receiver_fails(receiv
     with pytest.raises(DeliveryFailed) as unreachable:
         channels().webhook(f"http://127.0.0.1:{port}/hook?token=XXsecretXX", "s", b"{}", attempts=1)
     assert unreachable.value.status is None and "secret" not in str(unreachable.value)
-    assert not isinstance(unreachable.value, ReceiverFailing)  # no answer: it may be our own network
+    assert isinstance(unreachable.value, ReceiverFailing)  # its host refused the connection: theirs
+    with pytest.raises(DeliveryFailed) as unresolved:  # a name that does not resolve may be our DNS
+        channels().webhook("http://nothing-here.invalid/hook", "s", b"{}", attempts=1)
+    assert not isinstance(unresolved.value, ReceiverFailing)
 
 
 class Relay:
@@ -228,6 +231,24 @@ def test_an_address_the_relay_refuses_for_good_is_settled_and_a_busy_one_may_pas
     unverified.replace_header("From", "unverified@example.com")
     with pytest.raises(RelayDown):  # the relay refusing our sender refuses every email: not settled
         email(unverified)
+
+
+def test_a_full_mailbox_told_at_data_is_the_receivers_own_trouble_too() -> None:
+    class FullAtData(Relay):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            del server, session, envelope
+            return "552 5.2.2 mailbox full"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(FullAtData(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with pytest.raises(ReceiverFailing):
+            Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=port)).email(_mail("ann@example.com"))
+    finally:
+        controller.stop()
 
 
 @pytest.mark.parametrize(("local", "receivers"), [("552.5.2.2", True), ("452.4.2.2", True), ("451", False),
