@@ -14,6 +14,7 @@ from typing import Any
 import google.cloud.pubsub_v1 as pubsub_v1
 import pytest
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from common import topics
 from devtools import devauth
@@ -44,7 +45,7 @@ def wait_until_fetched(db: firestore.Client, run_id: str, timeout: float = 60.0)
     while time.monotonic() < deadline:
         done = {
             snap.get("subreddit").lower()
-            for snap in db.collection("cursors").where("last_run_id", "==", run_id).stream()
+            for snap in db.collection("cursors").where(filter=FieldFilter("last_run_id", "==", run_id)).stream()
         }
         if done >= {s.lower() for s in SUBREDDITS}:
             return
