@@ -57,10 +57,11 @@ class RelayDown(DeliveryFailed):
 
 
 class ReceiverFailing(DeliveryFailed):
-    """The receiver answered and said "not now": a webhook's 5xx, 408 or 429 to its last
-    attempt, a mailbox full. Our side works (it got an answer) and theirs does not, so a
-    caller may give such a delivery up in time; a failure that could be ours (no answer at
-    all, a relay refusing the sender) is never this."""
+    """The receiver's own trouble: its last attempt reached the receiver, which answered 5xx,
+    408 or 429 or refused the connection, or the mailbox is full. Our side works (it got that
+    far) and theirs does not, so a caller may give such a delivery up in time; a failure that
+    could be ours (no answer in time, a name that does not resolve, a certificate our trust
+    store rejects, a relay refusing the sender) is never this."""
 
 
 class Refused(RuntimeError):
@@ -85,7 +86,7 @@ class Channels:
     ) -> None:
         """POST ``body``; ``delivery_id`` goes in the ``Akleao-Delivery`` header, the same on
         every attempt and redelivery, so a receiver can drop a message it already has."""
-        last, status, theirs = "", None, False  # theirs: some attempt reached the receiver's host
+        last, status, theirs = "", None, False  # theirs: the last attempt reached the receiver's host
         for attempt in range(attempts or self.settings.webhook_attempts):
             if attempt:
                 self.sleep(self.settings.webhook_backoff_s * 2 ** (attempt - 1))
@@ -104,7 +105,7 @@ class Channels:
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 said = _hidden(str(exc), url)
                 last, status = f"{type(exc).__name__}: {said}" if said else type(exc).__name__, None
-                theirs = theirs or _the_receivers(exc)
+                theirs = _the_receivers(exc)
                 continue
             theirs = True
             if status < 300:
@@ -154,8 +155,8 @@ class Channels:
                 raise Refused(f"email: the relay cannot carry this address: {exc}", None) from exc
             raise RelayDown(f"email: {exc}") from exc  # our sender's, every email's
         except smtplib.SMTPDataError as exc:  # this message refused, perhaps not the next one
-            if mailbox_full(exc.smtp_error):  # one recipient per message: a full mailbox is theirs
-                raise ReceiverFailing(f"email: {exc}") from exc
+            if mailbox_full(exc.smtp_error) and not _OURS_AT_DATA.search(_said(exc.smtp_error)):
+                raise ReceiverFailing(f"email: {exc}") from exc  # one recipient per message: theirs
             raise DeliveryFailed(f"email: {exc}") from exc
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:  # busy or throttling for now: not the relay gone
@@ -207,10 +208,8 @@ def mailbox_refused(code: int, text: bytes | str) -> bool:
 
 def _the_receivers(exc: BaseException) -> bool:
     """Whether a webhook attempt that got no HTTP answer still reached the receiver's host:
-    it refused the connection, or showed a certificate that does not verify. A name that
-    does not resolve, or a timeout, may be our own network's doing."""
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return True
+    it refused the connection. A name that does not resolve, a timeout or a certificate that
+    does not verify (our trust store may lack its root) may be our own doing."""
     return isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, ConnectionRefusedError)
 
 
@@ -225,12 +224,20 @@ def _recipients_refused(exc: smtplib.SMTPRecipientsRefused) -> Exception:
     return DeliveryFailed(f"email: {exc}")
 
 
+# X.2.2 at DATA from a relay counting our submissions (Exchange Online's
+# SubmissionQuotaExceeded): every recipient would get it.
+_OURS_AT_DATA = re.compile(r"submission|sender|sending|send quota", re.IGNORECASE)
+
+
+def _said(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+
 def mailbox_full(text: bytes | str) -> bool:
     """Whether an answer to RCPT says this mailbox is full for now (enhanced code X.2.2, RFC
     3463): the recipient's trouble alone. Words are not enough ("quota" is also a relay's
     sending quota, which every recipient would get)."""
-    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    enhanced = _ENHANCED.match(said)
+    enhanced = _ENHANCED.match(_said(text))
     return enhanced is not None and (int(enhanced.group(2)), int(enhanced.group(3))) == (2, 2)
 
 

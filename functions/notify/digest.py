@@ -172,7 +172,7 @@ def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole cont
             continue
         first = min([str(e.get("hour") or hour) for e in entries if e.get("channel") == channel] + [hour])
         body = rules.digest_payload(hour, bodies, settings.app_url, since=first)
-        job = _Job(user_id, user, hour, channel, delivery_id, claim, body)
+        job = _Job(user_id, user, hour, channel, delivery_id, claim, body, swept)
         failed = len(result.failed)
         try:
             _send_claimed(job, settings, db, channels, run, result)
@@ -199,6 +199,7 @@ class _Job:
     delivery_id: str
     claim: store.Claim
     body: dict[str, Any]
+    swept: bool = False  # an older hour, found by this tick: its give-up counts from its first try
 
 
 def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it is part of
@@ -217,7 +218,8 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
     except DeliveryFailed as exc:  # this channel is retried with the tick; the others go on
         if isinstance(exc, RelayDown):
             run.relay_failed()
-        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock(), run.published)
+        since = None if job.swept else run.published  # a swept hour is not the sweeping tick's to time
+        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock(), since)
         store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
         if abandon:

@@ -951,3 +951,29 @@ def test_an_alert_document_of_the_wrong_shape_fails_the_event_rather_than_skippi
     with pytest.raises(ValueError):  # retried, then dead-lettered: not acknowledged with nobody told
         main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
     assert channels.calls == []
+
+
+def test_a_swept_digest_counts_its_give_up_from_its_own_first_try_not_the_sweeping_ticks_publish(
+    emulators: Stack,
+) -> None:
+    from dataclasses import dataclass
+
+    from common.adapters.channels import Channels, DeliveryFailed, ReceiverFailing
+    from functions.notify import digest, store
+
+    @dataclass(frozen=True)
+    class Down(Channels):
+        def webhook(self, url: str, *args: Any, **kwargs: Any) -> None:
+            raise ReceiverFailing("webhook: HTTP 503", 503)
+
+    user = f"sg{time.time_ns()}"
+    _user(emulators, user, notifications={"digest": True, "webhook_url": f"https://hooks.example.com/{user}"})
+    stale = hour_key(time.time() - 7 * 3600)
+    body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
+    assert store.add_to_digest(db(), user, stale, f"{user}|NTLA|1|open|webhook", "webhook", body, time.time())
+    old_tick = time.time() - store.GIVE_UP_S - 60  # a tick redelivered for long, sweeping a digest it never tried
+    with pytest.raises(DeliveryFailed):
+        digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=Down(Settings()), published=old_tick)
+    record = db().collection(fs.DELIVERIES).document(f"digest|{user}|{stale}|webhook").get().to_dict() or {}
+    assert record["status"] == "failed"  # tried once just now: not given up
+    assert (db().collection(fs.DIGESTS).document(f"{user}|{stale}").get().to_dict() or {})["status"] == "open"

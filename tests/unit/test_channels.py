@@ -233,11 +233,18 @@ def test_an_address_the_relay_refuses_for_good_is_settled_and_a_busy_one_may_pas
         email(unverified)
 
 
-def test_a_full_mailbox_told_at_data_is_the_receivers_own_trouble_too() -> None:
+@pytest.mark.parametrize(
+    ("answer", "theirs"),
+    [
+        ("552 5.2.2 mailbox full", True),
+        ("554 5.2.2 STOREDRV.Submission.Exception:SubmissionQuotaExceededException", False),  # our sending quota
+    ],
+)
+def test_a_full_mailbox_told_at_data_is_the_receivers_own_trouble_too(answer: str, theirs: bool) -> None:
     class FullAtData(Relay):
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             del server, session, envelope
-            return "552 5.2.2 mailbox full"
+            return answer
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -245,8 +252,9 @@ def test_a_full_mailbox_told_at_data_is_the_receivers_own_trouble_too() -> None:
     controller = Controller(FullAtData(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        with pytest.raises(ReceiverFailing):
+        with pytest.raises(DeliveryFailed) as failed:
             Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=port)).email(_mail("ann@example.com"))
+        assert isinstance(failed.value, ReceiverFailing) is theirs
     finally:
         controller.stop()
 
