@@ -1,6 +1,7 @@
 """The webhook channel against a receiver on this machine: one deadline per attempt for the
 whole exchange, the delivery id on every attempt, refusals and failures told apart."""
 
+import contextlib
 import ipaddress
 import socket
 import ssl
@@ -201,15 +202,24 @@ class Relay:
         return "250 Message accepted"
 
 
-@pytest.fixture(scope="module")
-def relay() -> Iterator[int]:
+@contextlib.contextmanager
+def serving(handler: Relay) -> Iterator[int]:
+    """An SMTP relay with ``handler``'s answers on a free local port, for the block's time."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    controller = Controller(Relay(), hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    yield port
-    controller.stop()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def relay() -> Iterator[int]:
+    with serving(Relay()) as port:
+        yield port
 
 
 def _mail(to: str) -> EmailMessage:
@@ -246,17 +256,9 @@ def test_a_full_mailbox_told_at_data_is_the_receivers_own_trouble_too(answer: st
             del server, session, envelope
             return answer
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(FullAtData(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        with pytest.raises(DeliveryFailed) as failed:
-            Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=port)).email(_mail("ann@example.com"))
-        assert isinstance(failed.value, ReceiverFailing) is theirs
-    finally:
-        controller.stop()
+    with serving(FullAtData()) as port, pytest.raises(DeliveryFailed) as failed:
+        Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=port)).email(_mail("ann@example.com"))
+    assert isinstance(failed.value, ReceiverFailing) is theirs
 
 
 @pytest.mark.parametrize(("local", "receivers"), [("552.5.2.2", True), ("452.4.2.2", True), ("451", False),
@@ -277,18 +279,11 @@ class OddGoodbye(Relay):
 
 
 def test_an_accepted_email_stands_however_the_relay_answers_quit() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(OddGoodbye(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(OddGoodbye()) as port:
         email = Channels(Settings(SMTP_HOST="127.0.0.1", SMTP_PORT=port)).email
         email(_mail("ann@example.com"))  # sent: a redelivery must not send it again
         with pytest.raises(Refused):  # and a refusal stays the refusal, not the goodbye
             email(_mail("550@example.com"))
-    finally:
-        controller.stop()
 
 
 @pytest.mark.parametrize(
