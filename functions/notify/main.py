@@ -8,6 +8,8 @@ retried; a webhook failing ``WEBHOOK_DISABLE_AFTER`` deliveries in a row over at
 still failing after its attempts raises, so Pub/Sub redelivers the event (what was sent
 stays sent) and, past its retry policy, dead-letters it; so does a delivery not started in
 the invocation's time, or an email not tried once the relay failed in it (invocation.py).
+Only a receiver's own failure (channels.ReceiverFailing) is given up instead, settled
+``abandoned``, once ``store.GIVE_UP_S`` has passed since the event was published.
 A user in digest mode, in their quiet hours or over their hourly cap gets the event
 recorded in their digest of the hour instead (store.add_to_digest), which notify_digest
 sends once the hour (and the quiet hours) are over (digest.py).
