@@ -186,6 +186,10 @@ _NOT_THE_RECIPIENT = re.compile(
 )
 
 
+def _said(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+
 def mailbox_refused(code: int, text: bytes | str) -> bool:
     """Whether an SMTP answer to RCPT refuses this mailbox for good (RFC 3463): an enhanced
     code naming the mailbox (:data:`_MAILBOX_GONE`), or, without one (or behind 5.4.1), words
@@ -194,7 +198,7 @@ def mailbox_refused(code: int, text: bytes | str) -> bool:
     recipient would get it (Postfix reports a rejected sender at RCPT)."""
     if not 500 <= code < 600:
         return False
-    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    said = _said(text)
     if _NOT_THE_RECIPIENT.search(said):
         return False
     enhanced = _ENHANCED.match(said)
@@ -229,13 +233,9 @@ def _recipients_refused(exc: smtplib.SMTPRecipientsRefused) -> Exception:
 _OURS_AT_DATA = re.compile(r"submission|sender|sending|send quota", re.IGNORECASE)
 
 
-def _said(text: bytes | str) -> str:
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-
-
 def mailbox_full(text: bytes | str) -> bool:
-    """Whether an answer to RCPT says this mailbox is full for now (enhanced code X.2.2, RFC
-    3463): the recipient's trouble alone. Words are not enough ("quota" is also a relay's
+    """Whether an answer (to RCPT, or at DATA) says this mailbox is full for now (enhanced
+    code X.2.2, RFC 3463): the recipient's trouble alone. Words are not enough ("quota" is also a relay's
     sending quota, which every recipient would get)."""
     enhanced = _ENHANCED.match(_said(text))
     return enhanced is not None and (int(enhanced.group(2)), int(enhanced.group(3))) == (2, 2)

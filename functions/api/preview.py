@@ -25,6 +25,21 @@ def load_cost(doc: dict[str, Any]) -> int:
     return 2 * len(doc.get("authors") or ()) + 3 * len(doc.get("hll") or ()) // 2 + BUCKET_COST
 
 
+def _load(
+    store: Store, symbol: str, start_utc: int, end_utc: int, room: int
+) -> tuple[dict[str, HourBucket], int] | None:
+    """A ticker's buckets and what they cost, or None as soon as they pass ``room`` (the
+    reading stops there: a ticker too large is never held whole)."""
+    buckets: dict[str, HourBucket] = {}
+    used = 0
+    for doc in store.stream_hours(symbol, start_utc, end_utc):
+        used += load_cost(doc)
+        if used > room:
+            return None
+        buckets[str(doc["hour"])] = bucket_from_doc(doc)
+    return buckets, used
+
+
 def make_backtest(settings: Settings, store: Store) -> Backtest | None:
     del settings
 
@@ -37,18 +52,13 @@ def make_backtest(settings: Settings, store: Store) -> Backtest | None:
         :data:`LOAD_MAX` together."""
         first = start_utc - max(history_hours(c) for c in configs) * 3600
         buckets: dict[str, dict[str, HourBucket]] = {}
-        load = 0
+        room = LOAD_MAX
         for symbol in symbols:
-            mine: dict[str, HourBucket] = {}
-            for doc in store.stream_hours(symbol, first, end_utc):  # stopped as soon as it would not fit
-                load += load_cost(doc)
-                if load > LOAD_MAX:
-                    break
-                mine[str(doc["hour"])] = bucket_from_doc(doc)
-            else:
-                buckets[symbol] = mine
-                continue
-            break
+            loaded = _load(store, symbol, first, end_utc, room)
+            if loaded is None:
+                break
+            buckets[symbol], used = loaded
+            room -= used
         budgets, began = store.spent_budgets(first, end_utc), store.collection_began()
         alerts = [
             [
