@@ -76,9 +76,13 @@ function AlertDetail({ alert }: { alert: Alert }) {
         <ul className="evidence">
           {alert.evidence.map((item) => (
             <li key={item.item_id}>
-              <a href={item.url || `https://www.reddit.com${item.permalink}`} target="_blank" rel="noreferrer noopener">
-                {item.title || item.item_id}
-              </a>{" "}
+              {item.url || item.permalink ? (
+                <a href={item.url || `https://www.reddit.com${item.permalink}`} target="_blank" rel="noreferrer noopener">
+                  {item.title || item.item_id}
+                </a>
+              ) : (
+                <span>{item.title || item.item_id}</span> // nowhere to link: not Reddit's front page
+              )}{" "}
               <span className="numbers">
                 r/{item.subreddit}
                 {item.author ? ` · u/${item.author}` : ""} · {when(item.created_utc)}

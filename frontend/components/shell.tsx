@@ -2,9 +2,9 @@
 
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
-import { useEffect, useLayoutEffect } from "react";
+import { useEffect, useLayoutEffect, useState } from "react";
 
-import { Loading } from "@/components/states";
+import { ErrorBox, Loading } from "@/components/states";
 import { forgetToken, tokenOwner } from "@/lib/api";
 import { authClient } from "@/lib/auth-client";
 
@@ -14,10 +14,15 @@ export function isAdmin(role: string | null | undefined): boolean {
 
 /** Every signed-in page: the navigation, who is signed in, sign-out; no session → sign-in page. */
 export function Shell({ children }: { children: React.ReactNode }) {
-  const { data: session, isPending } = authClient.useSession();
+  const { data: session, isPending, error, refetch } = authClient.useSession();
   const router = useRouter();
   const path = usePathname();
+  const [signOutFailed, setSignOutFailed] = useState<string | null>(null);
   const userId = session?.user.id;
+  // Only an answer that there is no session (none, or 401) means signed out: a session check
+  // that failed (network, 5xx) says nothing about it, and sending the user to sign in again
+  // for a blip would be wrong.
+  const unknown = !session && !!error && error.status !== 401;
   // Before the pages' own effects call the API: a user signed in from another tab gets their
   // own token, never the previous one's (the pages remount for them: the key below).
   useLayoutEffect(() => {
@@ -25,8 +30,16 @@ export function Shell({ children }: { children: React.ReactNode }) {
   }, [userId]);
   useEffect(() => {
     // the query comes along: a confirmation link's ?error= must still be there after signing in
-    if (!isPending && !session) router.replace(`/sign-in?next=${encodeURIComponent(path + window.location.search)}`);
-  }, [isPending, session, router, path]);
+    if (!isPending && !session && !unknown) router.replace(`/sign-in?next=${encodeURIComponent(path + window.location.search)}`);
+  }, [isPending, session, unknown, router, path]);
+  if (unknown) {
+    const why = `${error.statusText || "no answer"}${error.message ? `: ${error.message}` : ""}`;
+    return (
+      <main>
+        <ErrorBox error={`Your session could not be checked (${why}).`} retry={() => void refetch()} />
+      </main>
+    );
+  }
   if (!session) return <main>{<Loading what="your session" />}</main>;
   const admin = isAdmin(session.user.role);
   const links = [
@@ -37,14 +50,20 @@ export function Shell({ children }: { children: React.ReactNode }) {
     ["/notifications", "Notifications"],
     ...(admin ? [["/admin/detection", "Thresholds"]] : []),
   ];
+  // Signed out only once the server ended the session: the session cookie is httpOnly, so a
+  // sign-out the server never saw would leave the account open on this browser.
   async function signOut() {
+    setSignOutFailed(null);
     forgetToken();
+    let failure: string | null;
     try {
-      await authClient.signOut();
+      const { error: refused } = await authClient.signOut();
+      failure = refused ? `${refused.status} ${refused.message ?? refused.statusText ?? ""}`.trim() : null;
     } catch {
-      // the server was not reached: this page forgets the session all the same
+      failure = "the server could not be reached";
     }
-    router.replace("/sign-in");
+    if (failure) setSignOutFailed(`Sign-out failed (${failure}); you are still signed in. Try again.`);
+    else router.replace("/sign-in");
   }
   return (
     <>
@@ -64,6 +83,7 @@ export function Shell({ children }: { children: React.ReactNode }) {
           Sign out
         </button>
       </header>
+      {signOutFailed ? <ErrorBox error={signOutFailed} /> : null}
       <main key={session.user.id}>{children}</main>
     </>
   );

@@ -1,6 +1,7 @@
 "use client";
 
 import { usePathname } from "next/navigation";
+import { useEffect, useState } from "react";
 
 import type { ApiError } from "@/lib/api";
 
@@ -31,11 +32,25 @@ export function ErrorBox({ error, retry, hint }: { error: ApiError | string; ret
       {typeof error !== "string" && error.code === "signed_out" ? (
         <SignInAgain />
       ) : retry && retryable(error) ? (
-        <button type="button" onClick={retry}>
-          Try again
-        </button>
+        <TryAgain key={typeof error === "string" ? error : `${error.status} ${error.code} ${error.message} ${error.retryAfter}`} retry={retry} wait={typeof error === "string" ? null : error.retryAfter} />
       ) : null}
     </div>
+  );
+}
+
+/** "Try again", held for as long as the API asked (Retry-After): asking sooner only earns
+ * another 429. */
+function TryAgain({ retry, wait }: { retry: () => void; wait: number | null }) {
+  const [left, setLeft] = useState(wait ?? 0);
+  useEffect(() => {
+    if (left <= 0) return;
+    const tick = setTimeout(() => setLeft((s) => s - 1), 1000);
+    return () => clearTimeout(tick);
+  }, [left]);
+  return (
+    <button type="button" onClick={retry} disabled={left > 0}>
+      {left > 0 ? `Try again in ${left} s` : "Try again"}
+    </button>
   );
 }
 

@@ -14,9 +14,19 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds the API asked us to wait (Retry-After on 429 and 503), when it said. */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
   }
+}
+
+/** Retry-After in seconds; an HTTP date is read as the time left until it. */
+function retryAfter(response: Response): number | null {
+  const value = response.headers.get("Retry-After");
+  if (!value) return null;
+  const seconds = /^\d+$/.test(value.trim()) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, Math.ceil(seconds)) : null;
 }
 
 // The token is the signed-in user's: another account signed in from another tab must not be
@@ -104,7 +114,7 @@ export async function apiCall<T>(base: string, method: string, path: string, bod
     }
     if (!response.ok) {
       const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
-      throw new ApiError(response.status, error?.code ?? "error", error?.message ?? `HTTP ${response.status}`);
+      throw new ApiError(response.status, error?.code ?? "error", error?.message ?? `HTTP ${response.status}`, retryAfter(response));
     }
     return data as T;
   }

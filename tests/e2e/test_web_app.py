@@ -130,6 +130,9 @@ def _sign_in(driver: WebDriver, web: str, email: str, password: str, page: str =
     raise AssertionError(f"{email} could not sign in: rate-limited three times")
 
 
+ERROR_TEXT = "document.querySelector('[data-state=error]')?.textContent ?? ''"
+
+
 def _sign_out(driver: WebDriver, web: str) -> None:
     driver.find_element(By.ID, "sign-out").click()
     _until(driver, "return location.pathname === '/sign-in'")
@@ -237,6 +240,17 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         assert int(chart.get_attribute("data-points") or 0) >= 2, "an hourly line, not a dot"
         assert int(chart.get_attribute("data-marks") or 0) >= 1, "the alert is marked on the chart"
         assert driver.find_elements(By.CSS_SELECTOR, "#windows tbody tr"), "the windows are shown"
+
+        # Back from the ticker: the alert list as it was filtered (the filters live in the address)
+        driver.back()
+        _until(driver, "return Number(document.getElementById('alerts')?.dataset.count) > 0")
+        assert _element(driver, "#alert-filters input[name=watchlist_only]").is_selected()
+        # and a link naming a symbol opens the list filtered to it
+        driver.get(f"{served.web}/alerts?symbol={UNLISTED}")
+        assert _element(driver, "#alert-filters input[name=symbol]").get_attribute("value") == UNLISTED
+        _until(driver, "return !!document.querySelector('[data-state=empty]')")
+        driver.get(f"{served.web}/tickers/{served.symbol}")
+        _until(driver, f"return document.getElementById('ticker-symbol')?.textContent === '{served.symbol}'")
 
         # the market's talk beside the alerts: the breakout leads the last day of data
         _link(driver, "Trending").click()
@@ -374,6 +388,23 @@ def test_the_admin_previews_a_threshold_change_meets_a_conflict_saves_and_signs_
             stored = json.loads(response.read())
         assert stored["version"] == newer + 2
         assert stored["config"]["volume_ratio_min"] == 999 and stored["config"]["cooldown_hours"] == 13
+
+        # A session check that fails (the web app's server away) is no sign-out: the page says
+        # so and offers to try again, rather than sending a signed-in admin to sign in.
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/api/auth/get-session*"]})
+        driver.refresh()
+        _until(driver, f"return /session could not be checked/.test({ERROR_TEXT})")
+        assert driver.execute_script("return location.pathname") == "/admin/detection"
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        driver.find_element(By.CSS_SELECTOR, "[data-state=error] button").click()
+        _element(driver, "#config-version")
+        # A sign-out the server never saw leaves the session cookie valid: said, not hidden.
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/api/auth/sign-out*"]})
+        driver.find_element(By.ID, "sign-out").click()
+        _until(driver, f"return /Sign-out failed/.test({ERROR_TEXT})")
+        assert driver.execute_script("return location.pathname") == "/admin/detection"
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
 
         _sign_out(driver, served.web)
 

@@ -8,6 +8,7 @@ import { Empty, ErrorBox, Loading } from "@/components/states";
 import type { AlertPage, AlertSummary, ApiError, Query } from "@/lib/api";
 
 interface Filters {
+  symbol: string;
   kind: string;
   status: string;
   min_score: string;
@@ -15,11 +16,31 @@ interface Filters {
   watchlist_only: boolean;
 }
 
-const NO_FILTERS: Filters = { kind: "", status: "", min_score: "", max_pump_risk: "", watchlist_only: false };
+const NO_FILTERS: Filters = { symbol: "", kind: "", status: "", min_score: "", max_pump_risk: "", watchlist_only: false };
+const TEXT_FILTERS = ["symbol", "kind", "status", "min_score", "max_pump_risk"] as const;
+
+/** The filters live in the address too, so Back from an alert's page and a link such as a
+ * ticker's "all alerts" open the list as it was asked for. */
+function fromAddress(): Filters {
+  if (typeof window === "undefined") return NO_FILTERS;
+  const params = new URLSearchParams(window.location.search);
+  const filters = { ...NO_FILTERS, watchlist_only: params.get("watchlist_only") === "true" };
+  for (const name of TEXT_FILTERS) filters[name] = params.get(name) ?? "";
+  return filters;
+}
+
+function toAddress(filters: Filters): void {
+  const params = new URLSearchParams();
+  for (const name of TEXT_FILTERS) if (filters[name]) params.set(name, filters[name]);
+  if (filters.watchlist_only) params.set("watchlist_only", "true");
+  const search = params.toString();
+  window.history.replaceState(window.history.state, "", `${window.location.pathname}${search ? `?${search}` : ""}`);
+}
 
 export default function AlertsPage() {
   const api = useApi();
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [filters, setFilters] = useState<Filters>(fromAddress);
+  useEffect(() => toAddress(filters), [filters]);
   const query: Query = { ...filters, watchlist_only: filters.watchlist_only || undefined, limit: 20 };
   const [first, reload] = useGet<AlertPage>("/v1/alerts", query);
   // Pages fetched with "More alerts", for the first page they follow.
@@ -64,6 +85,17 @@ export default function AlertsPage() {
     <>
       <h1>Alerts</h1>
       <form className="filters card" id="alert-filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Symbol
+          <input
+            name="symbol"
+            value={filters.symbol}
+            placeholder="any"
+            size={8}
+            maxLength={7}
+            onChange={(e) => set("symbol", e.target.value.toUpperCase().replace(/[^A-Z.]/g, ""))}
+          />
+        </label>
         <label>
           Kind
           <select name="kind" value={filters.kind} onChange={(e) => set("kind", e.target.value)}>

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useParams } from "next/navigation";
 
 import { AlertCard } from "@/components/alert-card";
@@ -9,6 +10,7 @@ import { Empty, ErrorBox, Loading } from "@/components/states";
 import { type AlertPage, type History, num, type Ticker, when } from "@/lib/api";
 
 const HOURS = 168;
+const ALERTS = 50; // the most recently updated; the alerts page pages through the rest
 const WINDOWS = ["1h", "6h", "24h", "7d"]; // the summary's windows (common/windows.py, common/metrics.py)
 const WINDOW_ROWS: [keyof Ticker["windows"][string], string, number][] = [
   ["mentions", "mentions", 0],
@@ -25,8 +27,14 @@ export default function TickerPage() {
   const symbol = String(useParams<{ symbol: string }>().symbol).toUpperCase();
   const base = `/v1/tickers/${encodeURIComponent(symbol)}`;
   const [ticker, reloadTicker] = useGet<Ticker>(base);
-  const [history] = useGet<History>(`${base}/history`, { hours: HOURS });
-  const [alerts] = useGet<AlertPage>("/v1/alerts", { symbol, limit: 50 });
+  const [history, reloadHistory] = useGet<History>(`${base}/history`, { hours: HOURS });
+  const [alerts, reloadAlerts] = useGet<AlertPage>("/v1/alerts", { symbol, limit: ALERTS });
+  // One outage (a 503, a 429) fails all three requests: trying again asks for all three.
+  const reloadAll = () => {
+    reloadTicker();
+    reloadHistory();
+    reloadAlerts();
+  };
 
   if (ticker.state === "loading") return <Loading what={symbol} />;
   if (ticker.state === "error") {
@@ -36,7 +44,7 @@ export default function TickerPage() {
         {ticker.error.code === "no_data_yet" || ticker.error.code === "unknown_symbol" ? (
           <Empty>{ticker.error.message}</Empty>
         ) : (
-          <ErrorBox error={ticker.error} retry={reloadTicker} />
+          <ErrorBox error={ticker.error} retry={reloadAll} />
         )}
       </>
     );
@@ -53,7 +61,7 @@ export default function TickerPage() {
       </p>
       <h2>Hourly mentions, last {HOURS} h of data</h2>
       {history.state === "loading" ? <Loading what="history" /> : null}
-      {history.state === "error" ? <ErrorBox error={history.error} /> : null}
+      {history.state === "error" ? <ErrorBox error={history.error} retry={reloadHistory} /> : null}
       {history.state === "ready" ? (
         history.data.hours.length ? (
           <>
@@ -107,8 +115,13 @@ export default function TickerPage() {
       )}
       <h2>Alerts for {t.symbol}</h2>
       {alerts.state === "loading" ? <Loading what="alerts" /> : null}
-      {alerts.state === "error" ? <ErrorBox error={alerts.error} /> : null}
+      {alerts.state === "error" ? <ErrorBox error={alerts.error} retry={reloadAlerts} /> : null}
       {alerts.state === "ready" && alertList.length === 0 ? <Empty>No alerts for {t.symbol}.</Empty> : null}
+      {alerts.state === "ready" && alerts.data.next_cursor ? (
+        <p className="numbers" id="more-alerts">
+          The {ALERTS} most recently updated alerts; <Link href={`/alerts?symbol=${encodeURIComponent(t.symbol)}`}>all alerts for {t.symbol}</Link>.
+        </p>
+      ) : null}
       {alertList.map((alert) => (
         <AlertCard key={alert.alert_id} alert={alert} />
       ))}
