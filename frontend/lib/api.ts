@@ -275,11 +275,20 @@ export interface PreviewAlert {
   reasons: string[];
 }
 
+export interface PreviewMove {
+  current: PreviewAlert;
+  proposed: PreviewAlert;
+  shift_h: number;
+}
+
 export interface Preview {
   hours: number;
   symbols: number;
   proposed: PreviewAlert[];
   current: PreviewAlert[];
+  gained: PreviewAlert[];
+  lost: PreviewAlert[];
+  moved: PreviewMove[];
   current_version: number;
 }
 

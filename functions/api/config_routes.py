@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from common.detection_config import DetectionConfig
 from functions.api import models as m
 from functions.api.auth import Principal
+from functions.api.compare import differences
 from functions.api.errors import ApiError, validation_message
 from functions.api.openapi import API
 from functions.api.services import Services
@@ -97,10 +98,23 @@ def preview_detection_config(svc: Services, user: Principal, body: m.PreviewRequ
             f"the stored hours of {len(symbols)} symbols over {body.hours} hours (and the history before them) are "
             f"more than one preview can hold; {len(replayed)} would fit: name fewer symbols or hours",
         )
+    new = [m.PreviewAlert.model_validate(a) for a in proposed]
+    old = [m.PreviewAlert.model_validate(a) for a in baseline]
+    diff = differences(baseline, proposed)
     return m.Preview(
         hours=body.hours,
         symbols=len(replayed),
-        proposed=[m.PreviewAlert.model_validate(a) for a in proposed],
-        current=[m.PreviewAlert.model_validate(a) for a in baseline],
+        proposed=new,
+        current=old,
         current_version=version,
+        gained=[new[j] for j in diff.gained],
+        lost=[old[i] for i in diff.lost],
+        moved=[
+            m.PreviewMove(
+                current=old[i],
+                proposed=new[j],
+                shift_h=round(((new[j].opened_at or 0.0) - (old[i].opened_at or 0.0)) / 3600, 2),
+            )
+            for i, j in diff.moved
+        ],
     )

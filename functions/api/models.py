@@ -330,6 +330,12 @@ class PreviewAlert(Loose):
     reasons: list[str] = Field(default_factory=list)
 
 
+class PreviewMove(Strict):
+    current: PreviewAlert
+    proposed: PreviewAlert
+    shift_h: float = Field(description="hours the proposed config opens it after (negative: before) the current")
+
+
 class Preview(Strict):
     hours: int
     symbols: int = Field(
@@ -338,6 +344,11 @@ class Preview(Strict):
     proposed: list[PreviewAlert]
     current: list[PreviewAlert]
     current_version: int
+    gained: list[PreviewAlert] = Field(description="alerts only the proposed config raises")
+    lost: list[PreviewAlert] = Field(description="alerts only the current config raises")
+    moved: list[PreviewMove] = Field(
+        description="the same symbol and kind opened by both within a day of each other: one episode, moved"
+    )
 
 
 # ---------------------------------------------------------------- notifications

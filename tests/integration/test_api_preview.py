@@ -58,6 +58,7 @@ def test_preview_shows_what_a_proposed_config_would_raise_beside_the_current_one
     assert body["symbols"] == 4 and body["current_version"] == 0
     assert [a["symbol"] for a in body["current"]] == ["GME"]
     assert body["proposed"] == []  # no surge here has a thousand authors
+    assert body["lost"] == body["current"] and body["gained"] == [] == body["moved"]
 
 
 def test_a_short_preview_judges_its_hours_with_the_history_before_them(api: ApiClient, spike: None) -> None:
@@ -68,6 +69,7 @@ def test_a_short_preview_judges_its_hours_with_the_history_before_them(api: ApiC
     body = api.call("POST", "/v1/config/detection/preview", json={"config": {}, "hours": 3}, role="admin").get_json()
     assert [a["symbol"] for a in body["current"]] == ["GME"] == [a["symbol"] for a in body["proposed"]]
     assert all(a["opened_at"] >= END - 2 * 3600 for a in body["current"])
+    assert body["gained"] == body["lost"] == body["moved"] == []  # the same config: the same alerts
     body = api.call("POST", "/v1/config/detection/preview", json={"config": {}, "hours": 1}, role="admin").get_json()
     assert [a["symbol"] for a in body["current"]] == ["GME"]  # opened before the newest hour, live in it
 

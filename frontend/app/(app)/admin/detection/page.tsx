@@ -5,7 +5,7 @@ import { useState } from "react";
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { isAdmin } from "@/components/shell";
 import { Empty, ErrorBox, Loading } from "@/components/states";
-import { type ApiError, type DetectionConfig, num, type Preview, type PreviewAlert, type StoredConfig, when } from "@/lib/api";
+import { type ApiError, type DetectionConfig, num, type Preview, type PreviewAlert, type PreviewMove, type StoredConfig, when } from "@/lib/api";
 import { authClient } from "@/lib/auth-client";
 
 /**
@@ -91,10 +91,9 @@ function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () =
     }
   }
 
-  const current = new Set(preview?.current.map(alertKey));
-  const proposed = new Set(preview?.proposed.map(alertKey));
-  const gained = preview?.proposed.filter((a) => !current.has(alertKey(a))) ?? [];
-  const lost = preview?.current.filter((a) => !proposed.has(alertKey(a))) ?? [];
+  const gained = preview?.gained ?? [];
+  const lost = preview?.lost ?? [];
+  const moved = preview?.moved ?? [];
 
   return (
     <>
@@ -134,15 +133,16 @@ function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () =
       ) : null}
       {busy === "preview" ? <Loading what="the backtest preview" /> : null}
       {preview ? (
-        <section id="preview-result" data-gained={gained.length} data-lost={lost.length}>
+        <section id="preview-result" data-gained={gained.length} data-lost={lost.length} data-moved={moved.length}>
           <h2>Preview over {preview.hours} h, {preview.symbols} symbols</h2>
           <p>
             Current thresholds (v{preview.current_version}): <strong>{preview.current.length}</strong> alerts · proposed:{" "}
             <strong>{preview.proposed.length}</strong> · gained <strong className="ok">{gained.length}</strong> · lost{" "}
-            <strong className="lost">{lost.length}</strong>
+            <strong className="lost">{lost.length}</strong> · moved <strong>{moved.length}</strong>
           </p>
           <PreviewList title="Gained" id="gained" alerts={gained} />
           <PreviewList title="Lost" id="lost" alerts={lost} />
+          <MovedList moves={moved} />
         </section>
       ) : null}
       <form className="card" id="config-form" onSubmit={(e) => e.preventDefault()}>
@@ -189,6 +189,47 @@ function PreviewList({ title, id, alerts }: { title: string; id: string; alerts:
                   <td>{when(a.opened_at)}</td>
                   <td>{num(a.score)}</td>
                   <td>{num(a.pump_risk)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** The same episode opened at another time: one line, not a loss and a gain. */
+function MovedList({ moves }: { moves: PreviewMove[] }) {
+  return (
+    <>
+      <h2>Moved</h2>
+      {moves.length === 0 ? (
+        <Empty>None.</Empty>
+      ) : (
+        <div className="scroll">
+          <table id="moved">
+            <thead>
+              <tr>
+                <th>symbol</th>
+                <th>kind</th>
+                <th>opened now</th>
+                <th>opened proposed</th>
+                <th>shift</th>
+                <th>score now → proposed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {moves.map((m) => (
+                <tr key={`${alertKey(m.current)}>${alertKey(m.proposed)}`} data-symbol={m.current.symbol}>
+                  <td>{m.current.symbol}</td>
+                  <td>{m.current.kind ?? "—"}</td>
+                  <td>{when(m.current.opened_at)}</td>
+                  <td>{when(m.proposed.opened_at)}</td>
+                  <td>{m.shift_h > 0 ? "+" : ""}{num(m.shift_h, 1)} h</td>
+                  <td>
+                    {num(m.current.score)} → {num(m.proposed.score)}
+                  </td>
                 </tr>
               ))}
             </tbody>

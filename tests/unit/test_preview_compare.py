@@ -1,0 +1,39 @@
+"""The preview's comparison: an episode a proposed config opens at another time reads as moved,
+not as one alert lost and one gained."""
+
+from typing import Any
+
+from functions.api.compare import MOVED_WITHIN_S, differences
+
+H = 3600.0
+
+
+def alert(symbol: str, opened_h: float, kind: str = "organic") -> dict[str, Any]:
+    return {"symbol": symbol, "kind": kind, "opened_at": 1_700_000_000 + opened_h * H}
+
+
+def test_the_same_alert_under_both_configs_is_no_difference() -> None:
+    same = [alert("GME", 0), alert("AMC", 5, "pump")]
+    diff = differences(same, list(reversed(same)))
+    assert (diff.gained, diff.lost, diff.moved) == ([], [], [])
+
+
+def test_an_episode_opened_sooner_is_moved_not_lost_and_gained() -> None:
+    diff = differences([alert("GME", 10), alert("BB", 0)], [alert("BB", 0), alert("GME", 7)])
+    assert diff.moved == [(0, 1)]
+    assert (diff.gained, diff.lost) == ([], [])
+
+
+def test_another_kind_or_symbol_or_a_day_apart_is_lost_and_gained() -> None:
+    current = [alert("GME", 0), alert("BB", 0), alert("NOK", 0)]
+    proposed = [alert("GME", 2, "pump"), alert("BBY", 1), alert("NOK", MOVED_WITHIN_S / H + 1)]
+    diff = differences(current, proposed)
+    assert diff.moved == []
+    assert (diff.gained, diff.lost) == ([0, 1, 2], [0, 1, 2])
+
+
+def test_pairs_are_made_nearest_first_and_each_alert_pairs_once() -> None:
+    # two current episodes, one proposed between them: it is the nearer one's move
+    diff = differences([alert("GME", 0), alert("GME", 20)], [alert("GME", 15)])
+    assert diff.moved == [(1, 0)]
+    assert (diff.gained, diff.lost) == ([], [0])
