@@ -3,6 +3,8 @@ would fail later, where the failure is retried instead of dead-lettered: a path 
 a reserved id ("__x__", "..") as a Firestore document id, a time no hour key can hold, or a
 future no real item has, which would stop a ticker from counting for good."""
 
+import base64
+import binascii
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -18,6 +20,12 @@ Subreddit = Annotated[
 # A run's id names its ``runs/`` document: no path separator, no reserved or dotted id.
 RunId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Ticker = Annotated[str, StringConstraints(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]*$")]
+# An item's id keys its ``items/`` records and names documents: Reddit's fullnames (t3_...,
+# t1_...) and the importer's prefixed ids fit; a path separator, a dot or a "__x__" would not.
+ItemId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+# Firestore keeps integers as int64: a larger count would fail every write of its batch.
+Int64 = Annotated[int, Field(ge=-(2**63), lt=2**63)]
+Count = Annotated[int, Field(ge=0, lt=2**63)]
 REDDIT_BEGAN = 1117584000.0  # 2005-06-01: no Reddit item is older
 DATA_TIME_LIMIT = 4102444800.0  # 2100-01-01
 DataTime = Annotated[float, Field(ge=REDDIT_BEGAN, lt=DATA_TIME_LIMIT)]
@@ -29,3 +37,19 @@ def _an_hour(key: str) -> str:
 
 
 HourKey = Annotated[str, StringConstraints(pattern=r"^\d{10}$"), AfterValidator(_an_hour)]
+
+
+def check_signature(value: str) -> str:
+    """A near-duplicate signature is base64 of 32-bit words (common.features), or empty: one
+    that does not decode would fail every later batch that compares against it."""
+    if value:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"not base64: {exc}") from exc
+        if not raw or len(raw) % 4:
+            raise ValueError("not a whole number of 32-bit words")
+    return value
+
+
+Signature = Annotated[str, AfterValidator(check_signature)]

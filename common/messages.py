@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from common import topics
 from common.evidence import Evidence
-from common.fields import DataTime, HourKey, RunId, Subreddit, Ticker
+from common.fields import Count, DataTime, HourKey, Int64, ItemId, RunId, Signature, Subreddit, Ticker
 from common.windows import WindowStats
 
 
@@ -56,19 +56,19 @@ class SubredditFetch(Message):
 class RedditItem(Message):
     """A post or comment as stored and archived, on ``reddit-items``."""
 
-    id: str = Field(min_length=1)  # Reddit fullname: t3_... for posts, t1_... for comments
+    id: ItemId  # Reddit fullname: t3_... for posts, t1_... for comments
     kind: Literal["post", "comment"]
-    subreddit: str
+    subreddit: Subreddit
     author: str | None = None  # None for [deleted] / unknown authors
     author_created_utc: float | None = None
-    author_karma: int | None = None
+    author_karma: Int64 | None = None
     title: str = ""
     body: str = ""
     url: str | None = None
     permalink: str
     flair: str | None = None
-    score: int = 0
-    num_comments: int = 0
+    score: Int64 = 0
+    num_comments: Count = 0
     created_utc: DataTime
     parent_id: str | None = None  # comments: the fullname they answer
     link_id: str | None = None  # comments: the post they belong to
@@ -79,16 +79,16 @@ class RedditItem(Message):
 class Mention(Message):
     """One ticker mentioned by one item: what the aggregator counts and the detector cites."""
 
-    item_id: str = Field(min_length=1)
+    item_id: ItemId
     kind: Literal["post", "comment"]
-    subreddit: str
+    subreddit: Subreddit
     author: str | None = None  # None for [deleted] / unknown authors
     author_created_utc: float | None = None
-    author_karma: int | None = None
+    author_karma: Int64 | None = None
     created_utc: DataTime
-    text_length: int = Field(ge=0)
-    score: int = 0
-    num_comments: int = 0
+    text_length: Count
+    score: Int64 = 0
+    num_comments: Count = 0
     permalink: str = ""
     title: str = ""
     flair: str | None = None
@@ -96,15 +96,15 @@ class Mention(Message):
     method: str = "cashtag"  # how the extractor found it: cashtag, symbol, name
     role: Literal["primary", "secondary"] = "primary"  # secondary: only another company's partner or peer
     is_dd: bool = False
-    emoji_count: int = Field(default=0, ge=0)
-    rocket_count: int = Field(default=0, ge=0)
-    cashtag_count: int = Field(default=0, ge=0)  # distinct cashtags in the same text
+    emoji_count: Count = 0
+    rocket_count: Count = 0
+    cashtag_count: Count = 0  # distinct cashtags in the same text
     # named only inside a list of cashtags (common.mentions): in a stuffed text, the payload
     # rather than what the text promotes; True for messages that predate it, as every stuffed
     # mention was read then
     listed_only: bool = True
     text_hash: str = ""  # exact-duplicate key of the normalised text
-    minhash: str = ""  # near-duplicate signature (common.features.minhash_signature)
+    minhash: Signature = ""  # near-duplicate signature (common.features.minhash_signature)
     sentiment: float | None = None
 
 

@@ -165,12 +165,12 @@ def test_an_item_bigquery_could_never_store_is_dead_lettered_with_the_reason_and
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
     dead = observe(topics.dead_letter_topic("reddit-items-archive"))
-    item = _item(author_karma=2**70)  # valid JSON, valid RedditItem, not an INT64
+    item = _item(author_created_utc=1e300)  # valid JSON, valid RedditItem, not a time BigQuery holds
     source_id = _publish(emulators, item)
     [message] = dead.pull(expected=1, timeout=30, settle=1.0)
     assert message.attributes["source_message_id"] == source_id
     assert message.attributes["function"] == "archive"
-    assert "author_karma" in message.attributes["error"]
+    assert "author_created_utc" in message.attributes["error"]
     assert message.json()["row_id"] == item.id
     _wait_archived(emulators, item)  # acknowledged and recorded: a redelivery changes nothing
     assert _count(emulators, history.REDDIT_ITEMS, "id", item.id) == 0
@@ -180,7 +180,7 @@ def test_a_batch_stores_its_new_items_skips_the_archived_and_dead_letters_only_t
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
     dead = observe(topics.dead_letter_topic("reddit-items-archive"))
-    archived, fresh, bad = _item(), _item(tickers=("TSLA",)), _item(author_karma=2**70)
+    archived, fresh, bad = _item(), _item(tickers=("TSLA",)), _item(author_created_utc=1e300)
     _publish(emulators, archived)
     _wait_archived(emulators, archived)
     _publish(emulators, archived, fresh, bad, fresh)  # one message, the fresh item twice

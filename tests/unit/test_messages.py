@@ -9,10 +9,11 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel, ValidationError
 
-from common.fields import HourKey
+from common.fields import HourKey, check_signature
 from common.messages import (
     MODELS,
     AlertEvent,
+    ItemBatch,
     MalformedMessage,
     Mention,
     MentionBatch,
@@ -105,6 +106,12 @@ def _value_for(annotation: Any, metadata: tuple[Any, ...] = ()) -> st.SearchStra
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:  # a constrained value (common.fields): drawn to fit, or near it
         return _value_for(args[0], tuple(args[1:]))
+    if any(isinstance(m, AfterValidator) and m.func is check_signature for m in metadata):
+        return (
+            st.binary(min_size=4, max_size=16)
+            .filter(lambda b: len(b) % 4 == 0)
+            .map(lambda b: base64.b64encode(b).decode())
+        )
     if annotation is HourKey or any(isinstance(m, AfterValidator) for m in metadata):
         return st.integers(min_value=1_200_000_000, max_value=4_000_000_000).map(hour_key)
     for pattern in (getattr(m, "pattern", None) for m in metadata):
@@ -179,6 +186,7 @@ def test_a_bare_item_on_reddit_items_is_read_as_a_batch_of_one() -> None:
 
 
 COUNTED = {"series": {"2021022812": 3}, "six": {"hours": 6}, "day": {"hours": 24}}
+ITEM = {"id": "t3_x", "kind": "post", "subreddit": "stocks", "permalink": "/r/stocks/x", "created_utc": 1.7e9}
 MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created_utc": 1.7e9, "text_length": 3}
 
 
@@ -195,6 +203,16 @@ MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created
             MentionBatch,
             {"ticker": "GME", "mentions": [{**MENTION, "created_utc": 4102444800.0}]},
         ),  # 2100: stops the ticker
+        # a subreddit, an item id, a count or a signature that would fail every write of the batch
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "subreddit": ""}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "item_id": "t1_a/b"}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "item_id": "__x__"}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "item_id": "t1_" + "x" * 200}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "score": 2**63}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "abc"}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "abcd"}]}),  # 3 bytes: no 32-bit word
+        (ItemBatch, {"items": [{**ITEM, "subreddit": ""}]}),
+        (ItemBatch, {"items": [{**ITEM, "id": "t3_a.b"}]}),
         (TickerUpdate, {"ticker": "GME", "as_of": 1.7e9, "hours": ["2026"]}),
         (TickerUpdate, {"ticker": "GME", "as_of": 1.7e9, "counted": {**COUNTED, "series": {"2021023112": 3}}}),
         (
