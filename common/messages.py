@@ -192,10 +192,14 @@ class Counted(BaseModel):
     evidence: tuple[Evidence, ...] = ()
 
     @property
-    def volume(self) -> int:
-        """The series' total: of two updates with the same ``as_of`` (a later batch of older
-        items), the one counted later has the larger, so it tells a stale copy apart."""
-        return sum(self.series.values())
+    def progress(self) -> int:
+        """How much was counted into what the detector reads, never smaller for an update
+        counted later with the same ``as_of`` (a later batch of older items): the series'
+        discussion volume and every mention of the 24 hours, so a batch that adds only
+        mentions the series leaves out (another company's partner, a stuffed list's payload)
+        still tells its update from the earlier one. Nothing else a decision reads can change
+        without one of the two growing."""
+        return sum(self.series.values()) + self.day.mentions
 
 
 class TickerUpdate(Message):

@@ -3,8 +3,8 @@
 ``ticker-updates`` is ordered by ticker and each update carries what was counted at its
 ``as_of``, so a ticker's decisions are the same whenever and wherever they run. Redelivery
 and a slow instance's copy still happen, so every decision is guarded instead of locked: an
-update older than the newest decided (an earlier ``as_of``, or the same one with a smaller
-counted volume) changes nothing; the alert, the episode pointer and ``detection`` are
+update older than the newest decided (an earlier ``as_of``, or the same one with less counted,
+``Counted.progress``) changes nothing; the alert, the episode pointer and ``detection`` are
 committed together on the pointer's and the alert's read times as preconditions (a
 concurrent delivery makes the commit fail, and the retry re-reads). A new, escalated or reopened
 alert is announced once per (alert_id, level): the document's ``announced_level`` records
@@ -116,7 +116,7 @@ def close_if_silent(update: TickerUpdate, settled: float, db: firestore.Client, 
     recovered = announce_ended(db, publisher, snap)
     hour = int(settled // HOUR)
     alert, ended, pending = snap.alert, None, []
-    if counted is None or snap.stale(update.as_of, counted.volume):
+    if counted is None or snap.stale(update.as_of, counted.progress):
         outcome = "stale"
     elif alert is not None and alert.active:
         heard = heard_before(series_counts(counted.series, hour, snap.config), hour + 1)
@@ -172,8 +172,8 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         return close_if_silent(update, update.silence_check, db, publisher)
     snap = store.read(db, update.ticker, latest=update.counted is None, config_version=update.config_version)
     recovered = announce_ended(db, publisher, snap)
-    volume = update.counted.volume if update.counted is not None else None
-    if snap.stale(update.as_of, volume):
+    progress = update.counted.progress if update.counted is not None else None
+    if snap.stale(update.as_of, progress):
         logger.info("stale update for %s ignored", update.ticker, extra={"json_fields": {"as_of": update.as_of}})
         return Result(None, recovered, stale=True)
     if update.counted is not None:  # the update's own moment, as counted: the same whenever it is read
@@ -205,7 +205,7 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
         as_of,
         resolved_now="resolved" in outcome.events or resolved_this_hour(snap.before_hour(as_of), alert),
     )
-    decided = (as_of, volume) if update.counted is not None else (as_of, None)
+    decided = (as_of, progress) if update.counted is not None else (as_of, None)
     store.commit(
         db,
         update.ticker,

@@ -52,9 +52,10 @@ class Snapshot:
     episode_update_time: Any = None  # of tickers/{S}/state/episode; None: no pointer yet
     # the alert's ``announced`` map: moment ("reclassified", "resolved") -> level it was announced at
     announced: dict[str, int] = field(default_factory=dict)
-    # the newest update decided: its as_of and counted volume (None: unknown), from the pointer
+    # the newest update decided: its as_of and counted progress (Counted.progress; None:
+    # unknown), from the pointer
     decided_as_of: float = 0.0
-    decided_volume: int | None = None
+    decided_progress: int | None = None
     # the data hour of that decision and the alert as it stood before that hour's first
     # decision: a later update of the same hour is decided again from it (lifecycle.redecide)
     decided_hour: int | None = None
@@ -73,17 +74,17 @@ class Snapshot:
         """What the pointer keeps as ``before`` after deciding ``as_of``."""
         return self.before if self.decided_hour == int(as_of // HOUR) else self.alert
 
-    def stale(self, as_of: float, volume: int | None) -> bool:
+    def stale(self, as_of: float, progress: int | None) -> bool:
         """Older than what was decided: an earlier moment, or the same moment counted before a
-        later batch of older items (a smaller volume)."""
-        if as_of != self.decided_as_of or volume is None or self.decided_volume is None:
+        later batch of older items (less progress)."""
+        if as_of != self.decided_as_of or progress is None or self.decided_progress is None:
             return as_of < self.decided_as_of
-        return volume < self.decided_volume
+        return progress < self.decided_progress
 
 
 DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)
 # tickers/{S}/state/episode: owned by detect, the ticker's current episode and the newest
-# update decided ({alert_id, as_of, volume, hour, before}: ``before`` is the alert as it stood
+# update decided ({alert_id, as_of, progress, hour, before}: ``before`` is the alert as it stood
 # before that data hour, so a later batch of the hour decides it again from there). Every
 # decision commits it on its read time as precondition, together with the alert and the
 # summary's ``detection``: two deliveries that both saw no open episode cannot both open one,
@@ -182,7 +183,7 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
     """What one decision reads in one round trip: the episode pointer; ``config/detection``
     unless ``config_version`` (the one the update was counted with) is known here; and for
     ``latest`` (an update that carries no counts: the detector evaluates the summary's newest
-    moment) the summary."""
+    moment) the summary, which a ticker with no episode pointer also reads after."""
     known = _configs.known(db.project, config_version)
     config_ref = db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
     refs = [episode_ref(db, symbol)]
@@ -194,6 +195,11 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
     snaps = {snap.reference.path: snap for snap in db.get_all(refs)}
     episode = snaps[refs[0].path]
     ticker = snaps[ticker_ref.path] if latest else None
+    if ticker is None and not episode.exists:
+        # No pointer yet: a new ticker (its first decision pays this read), or one whose last
+        # alert only the summary's ``detection`` records, written before pointers existed;
+        # unread, a second episode would open beside that alert and it would never resolve.
+        ticker = ticker_ref.get()
     config, version = known or _configs.read(db.project, fs.doc_of(snaps[config_ref.path]))
     summary = (ticker.to_dict() or {}) if ticker is not None and ticker.exists else {}
     detection = dict(summary.get(DETECTION) or {})
@@ -232,7 +238,9 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
         episode.update_time if episode.exists else None,
         moments,
         float(pointer.get("as_of") or detection.get("as_of") or 0.0),
-        int(pointer["volume"]) if isinstance(pointer.get("volume"), int) else None,
+        # "progress"; a pointer written before it kept the series' volume alone, which no
+        # longer compares with it: unknown, so only an earlier as_of is stale
+        int(pointer["progress"]) if isinstance(pointer.get("progress"), int) else None,
         int(pointer["hour"]) if isinstance(pointer.get("hour"), int) else None,
         Alert.from_doc(pointer["before"]) if isinstance(pointer.get("before"), dict) else None,
         ended,
@@ -278,7 +286,7 @@ def commit(
     pointer = {
         "alert_id": pointer_id,
         "as_of": decided[0],
-        "volume": decided[1],
+        "progress": decided[1],
         "hour": int(decided[0] // HOUR),
         "before": before.to_doc() if before is not None else None,
         # read back by the next decision, which announces its resolution if this one could not
@@ -317,7 +325,7 @@ def commit_silence(db: firestore.Client, symbol: str, snap: Snapshot, ended: Ale
     ``snap`` read, resolved; the summary's ``detection`` quiet; and the episode pointer's data
     hour moved to the check's (``hour``), with the alert as it stood before it, so a later
     update of that hour is decided from there, as any hour is (:func:`lifecycle.redecide`),
-    and a redelivered check finds its resolution this hour's. The decided update (as of, volume)
+    and a redelivered check finds its resolution this hour's. The decided update (as of, progress)
     stays: the check decided no counts."""
     if snap.alert is None or snap.alert_update_time is None:
         raise ValueError(f"{symbol}: a silence ends an alert read from its document")
@@ -326,7 +334,7 @@ def commit_silence(db: firestore.Client, symbol: str, snap: Snapshot, ended: Ale
     pointer = {
         "alert_id": ended.alert_id,
         "as_of": snap.decided_as_of,
-        "volume": snap.decided_volume,
+        "progress": snap.decided_progress,
         "hour": hour,
         "before": snap.alert.to_doc(),
         "ended": None,  # announce_ended ran before this check decided: nothing older is pending

@@ -390,7 +390,7 @@ def test_after_a_silence_check_late_items_do_not_revive_the_episode_and_a_new_su
     assert (pointer.get().to_dict() or {})["hour"] == int((T0 + 30 * 3600) // 3600)
 
     def volume() -> object:
-        return (pointer.get().to_dict() or {}).get("volume")
+        return (pointer.get().to_dict() or {}).get("progress")
 
     for at, first in ((T0 + 30 * 3600 + 60, 3000), (T0 + 1800, 1000)):  # the check's hour; 16:30 that day
         decided = volume()
@@ -403,6 +403,24 @@ def test_after_a_silence_check_late_items_do_not_revive_the_episode_and_a_new_su
     assert [(r.json()["alert_id"], r.json()["event"]) for r in alerts.pull(expected=1, timeout=60, settle=3.0)] == [
         ("LATR-2026011116", "opened")
     ]
+
+
+def test_a_ticker_whose_alert_only_the_summary_records_keeps_that_alert(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """Data from before episode pointers: the summary's ``detection`` names the open alert and
+    no pointer exists. The next surge continues that alert; it opens no second one beside it
+    (which the old one's silence checks, following the pointer, would never resolve)."""
+    db, _ = opened_alert(emulators, observe, "MIGR")
+    pointer = db.collection("tickers").document("MIGR").collection("state").document("episode")
+    pointer.delete()
+    assert (db.collection("tickers").document("MIGR").get().to_dict() or {})["detection"]["alert_id"] == (
+        "MIGR-2026010816"
+    )
+    _publish(emulators, topics.MENTIONS, [organic_batch("MIGR", 40, start=T0 + 3600, first=500)], key="MIGR")
+    _wait_for(lambda: pointer.get().exists, True)
+    assert [a["alert_id"] for a in alerts_of(db, "MIGR")] == ["MIGR-2026010816"]
+    assert (pointer.get().to_dict() or {})["alert_id"] == "MIGR-2026010816"
 
 
 def test_the_detector_decides_from_the_ticker_summary_alone(
@@ -499,7 +517,8 @@ def test_an_update_naming_a_config_version_this_instance_knows_reads_no_config(
         snap = detect_store.read(db, "CFG", latest=False, config_version=version)
         return fs.totals().reads - before, snap.config.volume_ratio_min, snap.config_version
 
-    assert reads(7) == (2, 7.0, 7)  # the pointer and the config, first met
+    assert reads(7) == (3, 7.0, 7)  # the pointer and the config, first met; no pointer: the summary too
+    db.collection("tickers").document("CFG").collection("state").document("episode").set({"as_of": 0.0})
     assert reads(7) == (1, 7.0, 7)  # the pointer alone
     assert reads(None) == (2, 7.0, 7)  # an update that names no version reads it
     db.collection("config").document("detection").set({"volume_ratio_min": 9.0, "version": 8})
