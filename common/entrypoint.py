@@ -96,6 +96,15 @@ def handle(
         with fs.counting() as ops:
             try:
                 process(message, delivery)
+            except Exception:
+                # Said here, inside the message's context: the framework's own traceback comes
+                # after it and names no message, so a message failing every retry (holding its
+                # ordering key's queue) could not be told from the others.
+                logger.exception(
+                    "message failed; Pub/Sub will deliver it again",
+                    extra={"json_fields": {"subscription": topics.subscription_for(function)}},
+                )
+                raise
             finally:
                 if ops is not None:
                     _log_ops(ops)

@@ -196,13 +196,22 @@ def aggregate_batch(
     after them would otherwise leave them unannounced until the ticker's next batch)."""
     store = TickerStore(db, batch.ticker)
     result = Result()
-    mentions_in, future = dated_by(unique_mentions(batch.mentions), published_at(delivery.publish_time))
+    published = published_at(delivery.publish_time)
+    mentions_in, future = dated_by(unique_mentions(batch.mentions), published)
     if future:
         logger.warning(
             "refused %d mentions of %s dated after their message was published",
             len(future),
             batch.ticker,
-            extra={"json_fields": {"ticker": batch.ticker, "items": [m.item_id for m in future[:10]]}},
+            extra={
+                "json_fields": {
+                    "ticker": batch.ticker,
+                    "items": [m.item_id for m in future[:10]],
+                    # both clocks, so a skewed one (the fetch host's, Reddit's) shows
+                    "published_at": published,
+                    "created_utc": [m.created_utc for m in future[:10]],
+                }
+            },
         )
     try:
         for chunk in chunks(mentions_in):

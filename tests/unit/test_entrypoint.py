@@ -2,12 +2,16 @@
 the same path through the real emulator is in tests/integration/test_dispatch_fanout.py."""
 
 import base64
+import io
+import json
+import logging
 from concurrent.futures import Future
 from typing import Any
 
 import pytest
 from cloudevents.http import CloudEvent
 
+from common import log
 from common.adapters.pubsub import Publisher
 from common.entrypoint import ATTRIBUTE_BYTES, Delivery, attribute, handle
 from common.messages import SubredditFetch
@@ -69,8 +73,20 @@ def test_a_failure_in_the_domain_propagates_so_pubsub_retries_it() -> None:
         raise ConnectionError("firestore unavailable")
 
     payload = base64.b64encode(b'{"run_id":"r","subreddit":"stocks"}').decode()
-    with pytest.raises(ConnectionError):
-        handle(event(payload), function="fetch", model=SubredditFetch, process=boom, publisher=RecordingPublisher)
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handler = log.json_handler(stream)
+    root.addHandler(handler)
+    try:
+        with pytest.raises(ConnectionError):
+            handle(event(payload), function="fetch", model=SubredditFetch, process=boom, publisher=RecordingPublisher)
+    finally:
+        root.removeHandler(handler)
+    # the failure is said inside the message's context: which message keeps failing is known
+    [line] = [json.loads(x) for x in stream.getvalue().splitlines() if "Pub/Sub will deliver it again" in x]
+    assert line["severity"] == "ERROR" and "firestore unavailable" in line["message"]
+    assert (line["message_id"], line["event_id"], line["function"]) == ("m-1", "ev-1", "fetch")
+    assert line["subscription"] == "subreddit-fetches-fetch"
 
 
 def test_the_reason_a_message_was_set_aside_fits_an_attribute_in_bytes_not_characters() -> None:
