@@ -27,7 +27,8 @@ Client = Any
 
 # Give up well inside a function's timeout (terraform/functions.tf): Pub/Sub redelivers,
 # which beats one invocation retrying for the client's default ten minutes.
-RETRY = bigquery.DEFAULT_RETRY.with_deadline(60.0)
+RETRY_DEADLINE_S = 60.0
+RETRY = bigquery.DEFAULT_RETRY.with_deadline(RETRY_DEADLINE_S)
 REQUEST_TIMEOUT_S = 30.0
 # All of one API answer's archive reads, retries included: well inside the api's 60 s timeout,
 # so a slow archive degrades the answer to Firestore's hours (complete: false) rather than
@@ -107,7 +108,19 @@ def _requests(batch: TableRows) -> list[range]:
     return out
 
 
-def insert(client: Client, settings: Settings, batch: TableRows) -> list[RejectedRow]:
+def bounded(deadline: float | None) -> tuple[Any, float]:
+    """The retry and the request timeout of a call that must end by ``deadline`` (monotonic
+    seconds; None: each call's own bounds). Each call's bounds alone let one delivery's calls
+    add up past its function's timeout, and a delivery still running when Pub/Sub gives it to
+    another instance inserts beside it; a budget already spent raises, and Pub/Sub redelivers."""
+    if deadline is None:
+        return RETRY, REQUEST_TIMEOUT_S
+    if (left := deadline - time.monotonic()) < 1.0:
+        raise TimeoutError("this delivery's time for BigQuery is spent; Pub/Sub will deliver it again")
+    return RETRY.with_deadline(min(RETRY_DEADLINE_S, left)), min(REQUEST_TIMEOUT_S, left)
+
+
+def insert(client: Client, settings: Settings, batch: TableRows, *, deadline: float | None = None) -> list[RejectedRow]:
     """Stream ``batch`` in as few insertAll calls as its size allows; the rows BigQuery
     refused come back.
 
@@ -122,13 +135,14 @@ def insert(client: Client, settings: Settings, batch: TableRows) -> list[Rejecte
             too_big = f"over {REQUEST_BYTES_MAX} bytes once encoded: no insertAll request (10 MB at most) can carry it"
             errors.append({"index": part.start, "errors": [{"reason": "invalid", "message": too_big}]})
             continue
+        retry, timeout = bounded(deadline)
         answered = client.insert_rows_json(
             table_ref(settings, batch.table),
             [batch.rows[i] for i in part],
             row_ids=[batch.row_ids[i] for i in part],
             skip_invalid_rows=True,
-            retry=RETRY,
-            timeout=REQUEST_TIMEOUT_S,
+            retry=retry,
+            timeout=timeout,
         )
         errors.extend({**e, "index": part.start + int(e["index"])} for e in answered)
     return refused(batch, errors)
@@ -156,7 +170,9 @@ def refused(batch: TableRows, errors: Sequence[Mapping[str, Any]]) -> list[Rejec
     return rejected
 
 
-def stored_row_ids(client: Client, settings: Settings, table: str, items: Sequence[RedditItem]) -> set[str]:
+def stored_row_ids(
+    client: Client, settings: Settings, table: str, items: Sequence[RedditItem], *, deadline: float | None = None
+) -> set[str]:
     """The insert ids of ``items``' rows that ``table`` already holds (one query)."""
     if not items:
         return set()
@@ -171,8 +187,10 @@ def stored_row_ids(client: Client, settings: Settings, table: str, items: Sequen
     sql = history.STORED_ROW_IDS_SQL[table].format(table=table_ref(settings, table))
     # bounded like the inserts: the client's default job retry would rerun a failed job for
     # up to 40 minutes, long past archive's timeout, while Pub/Sub redelivers the batch
-    job = client.query(sql, job_config=job_config, retry=RETRY, timeout=REQUEST_TIMEOUT_S, job_retry=None)
-    rows = job.result(retry=RETRY, timeout=REQUEST_TIMEOUT_S, job_retry=None)
+    retry, timeout = bounded(deadline)
+    job = client.query(sql, job_config=job_config, retry=retry, timeout=timeout, job_retry=None)
+    retry, timeout = bounded(deadline)
+    rows = job.result(retry=retry, timeout=timeout, job_retry=None)
     return {str(row["row_id"]) for row in rows}
 
 

@@ -55,6 +55,11 @@ MARKERS_PER_COMMIT = fs.WRITES_MAX
 # Items archived per commit: each writes at most its shard document and its group's head.
 ITEMS_PER_COMMIT = MARKERS_PER_COMMIT // 2
 COMMIT_ATTEMPTS = 8  # deliveries racing for one group: each conflict lets one through
+TIMEOUT_S = 120  # the function's timeout and its subscription's ack deadline (terraform; an agreement test checks)
+# All of one delivery's BigQuery calls, retries included, end within this of its start: the
+# rest of TIMEOUT_S records the markers and publishes rejected rows. Past the timeout Pub/Sub
+# hands the message to another instance while this one still inserts.
+BIGQUERY_BUDGET_S = 80.0
 
 logger = log.get_logger(__name__)
 
@@ -83,6 +88,7 @@ def archive_batch(
         first.setdefault(item.id, item)
     items = list(first.values())
     expires_at = now() + fs.REDELIVERY_TTL
+    deadline = time.monotonic() + BIGQUERY_BUDGET_S
     # A batch worked on before may have had its rows inserted by an attempt that died
     # before recording them: another delivery of it asks BigQuery which rows are in already.
     retried = not fs.create_if_absent(
@@ -98,6 +104,7 @@ def archive_batch(
             publisher=publisher,
             expires_at=expires_at,
             retried=retried,
+            deadline=deadline,
         )
         for start in range(0, len(items), ITEMS_PER_COMMIT)
     ]
@@ -136,9 +143,11 @@ def _archive(
     publisher: Publisher,
     expires_at: datetime,
     retried: bool = False,
+    deadline: float | None = None,
 ) -> Archived:
     """Archive ``items`` (at most :data:`ITEMS_PER_COMMIT`, each once) not recorded yet;
-    when ``retried``, only the rows BigQuery does not hold yet."""
+    when ``retried``, only the rows BigQuery does not hold yet; BigQuery's calls end by
+    ``deadline`` (monotonic)."""
     read = _read(db, _entries(items, _most_rejected))
     done = _recorded(read, items)
     todo = [item for item in items if item.id not in done]
@@ -169,9 +178,9 @@ def _archive(
             )
     tables = history.rows_for_items(storable)
     if retried:
-        tables = [_not_stored(client, settings, table, storable) for table in tables]
+        tables = [_not_stored(client, settings, table, storable, deadline) for table in tables]
     for table in tables:
-        rejected += bq.insert(client, settings, table)
+        rejected += bq.insert(client, settings, table, deadline=deadline)
     if rejected:
         _dead_letter(rejected, delivery, publisher)
     rows = sum(len(t.rows) for t in tables) + len(todo) - len(storable)
@@ -181,11 +190,11 @@ def _archive(
 
 
 def _not_stored(
-    client: bq.Client, settings: Settings, table: history.TableRows, items: list[RedditItem]
+    client: bq.Client, settings: Settings, table: history.TableRows, items: list[RedditItem], deadline: float | None
 ) -> history.TableRows:
     """``table`` less the rows an earlier attempt of this message inserted without living
     to record them (killed, timed out): one query, on redelivery only."""
-    stored = bq.stored_row_ids(client, settings, table.table, items)
+    stored = bq.stored_row_ids(client, settings, table.table, items, deadline=deadline)
     if stored:
         logger.warning(
             "%d rows of %s were inserted by an earlier attempt that did not record them; not inserted again",
@@ -298,13 +307,20 @@ def _dead_letter(rejected: list[bq.RejectedRow], delivery: Delivery, publisher: 
     BigQuery's reasons: inspect and replay from ``reddit-items-archive-dead-letter-hold``."""
     subscription = topics.subscription_for(FUNCTION)
     for row in rejected:
+        # worded as common.entrypoint words a malformed message: the dead_lettered metric and
+        # its page count both (terraform/monitoring.tf)
         logger.error(
-            "BigQuery rejected row %s of %s: %s",
+            "malformed message dead-lettered: BigQuery rejected row %s of %s: %s",
             row.row_id,
             row.table,
             row.errors,
             extra={
-                "json_fields": {"item_id": row.row_id.split(":", 1)[0], "table": row.table, "errors": list(row.errors)}
+                "json_fields": {
+                    "subscription": subscription,
+                    "item_id": row.row_id.split(":", 1)[0],
+                    "table": row.table,
+                    "errors": list(row.errors),
+                }
             },
         )
     futures = [

@@ -1,6 +1,7 @@
 """What the archive writes: rows that fit the Terraform-deployed schemas exactly."""
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -144,3 +145,30 @@ def test_a_batch_too_big_for_one_request_as_encoded_goes_in_several_and_refusals
     too_big = ITEM.model_copy(update={"id": "t3_huge", "body": "🚀" * 800_000})
     [alone] = bq.insert(Recording(refuse=""), Settings(), history.rows_for_items([too_big])[0])
     assert "insertAll" in alone.errors[0]["message"]
+
+
+class Timing(Recording):
+    """insertAll recording the request timeout and retry deadline each call was given."""
+
+    def __init__(self) -> None:
+        super().__init__(refuse="")
+        self.bounds: list[tuple[float, float]] = []
+
+    def insert_rows_json(self, table: Any, rows: list[dict[str, Any]], row_ids: list[str], **kw: Any) -> list[Any]:
+        self.bounds.append((kw["timeout"], kw["retry"].deadline))
+        return super().insert_rows_json(table, rows, row_ids)
+
+
+def test_a_deliverys_bigquery_calls_end_by_its_deadline_and_a_spent_budget_raises() -> None:
+    """Each call's own bounds (30 s a request, 60 s of retries) add up past the function's
+    timeout over a delivery's several calls: near the deadline they shrink to what is left."""
+    rows = history.rows_for_items([ITEM])[0]
+    client = Timing()
+    bq.insert(client, Settings(), rows)
+    bq.insert(client, Settings(), rows, deadline=time.monotonic() + 10)
+    (free_timeout, free_retry), (timeout, retry) = client.bounds
+    assert (free_timeout, free_retry) == (bq.REQUEST_TIMEOUT_S, bq.RETRY_DEADLINE_S)
+    assert timeout <= 10 and retry <= 10
+    with pytest.raises(TimeoutError):
+        bq.insert(client, Settings(), rows, deadline=time.monotonic() + 0.5)
+    assert len(client.bounds) == 2  # nothing sent once the budget is spent

@@ -28,7 +28,9 @@ from functions.dispatch import schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 # Set by Cloud Run itself, not by Terraform, yet read by Settings.
-PLATFORM_VARIABLES = {"K_SERVICE"}
+# set for the platform, read by no Settings field: K_SERVICE by Cloud Run; SECRETS_REVISION
+# only starts new revisions when a secret is rotated
+PLATFORM_VARIABLES = {"K_SERVICE", "SECRETS_REVISION"}
 
 
 def _diff(name: str, in_code: Iterable[object], in_terraform: Iterable[object]) -> list[str]:
@@ -390,6 +392,13 @@ def test_the_scheduler_starts_only_once_every_push_subscription_exists(model: tf
 
 def test_dispatch_holds_a_subreddit_back_while_its_last_fetch_may_run(model: tfmodel.TerraformModel) -> None:
     assert model.functions["fetch"].timeout_seconds == schedule.FETCH_TIMEOUT_S
+
+
+def test_archive_ends_its_bigquery_calls_within_its_functions_timeout(model: tfmodel.TerraformModel) -> None:
+    from functions.archive import main as archive_main
+
+    assert model.functions["archive"].timeout_seconds == archive_main.TIMEOUT_S
+    assert archive_main.BIGQUERY_BUDGET_S + 30 <= archive_main.TIMEOUT_S  # the markers' commit and dead letters after
 
 
 def test_dispatch_publishes_only_within_its_functions_timeout(model: tfmodel.TerraformModel) -> None:
