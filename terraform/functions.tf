@@ -9,6 +9,9 @@ locals {
   common_env = {
     GOOGLE_CLOUD_PROJECT = var.project_id
     LOG_LEVEL            = var.log_level
+    # read by no code: changing it starts a new revision of every function, whose instances
+    # read each secret's `latest` version (docs/operations.md, rotating a secret)
+    SECRETS_REVISION = var.secrets_revision
   }
 
   # What sending email needs, for notify, notify_digest and the api's test sends: the SMTP

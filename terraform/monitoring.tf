@@ -604,7 +604,7 @@ locals {
       title = "Cost"
       text = {
         format  = "MARKDOWN"
-        content = "Spend is in Billing, not in Monitoring: the budget **Akleao monthly** (30 × ${var.daily_budget_usd} USD) mails the on-call address at 50 % and 90 % of it and at a forecast over it. The usual driver: Firestore operations per item (docs/operations.md, \"What it costs\")."
+        content = "Spend is in Billing, not in Monitoring: the budget **Akleao monthly** (30 × ${var.daily_budget_usd} USD) mails the on-call address at 10 %, 25 %, 50 % and 90 % of it and at a forecast over it. The usual driver: Firestore operations per item (docs/operations.md, \"What it costs\")."
       }
     }],
   )

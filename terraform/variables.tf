@@ -79,6 +79,12 @@ variable "log_level" {
   default     = "INFO"
 }
 
+variable "secrets_revision" {
+  type        = string
+  description = "Change it (a date will do) after adding a secret version: every function starts a new revision, which reads the new version, with no outage."
+  default     = "1"
+}
+
 variable "api_min_instances" {
   type        = number
   description = "Warm API instances (0 = scale to zero; 1 removes cold starts for about $10/month)."

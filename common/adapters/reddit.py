@@ -155,7 +155,7 @@ class RetryingRequestor(Requestor):
                             response.status,
                             extra={
                                 "json_fields": {
-                                    "status": response.status,
+                                    "status": str(response.status),  # a label, as "none" is
                                     "attempt": attempt + 1,
                                     "url": str(response.url),
                                     "gave_up": True,
@@ -170,7 +170,13 @@ class RetryingRequestor(Requestor):
                         response.status,
                         wait,
                         extra={
-                            "json_fields": {"status": response.status, "attempt": attempt + 1, "url": str(response.url)}
+                            "json_fields": {
+                                # a string: Cloud Logging keeps JSON numbers as doubles, and the
+                                # metric's label (matched as "429" by reddit_paused) must not read "429.0"
+                                "status": str(response.status),
+                                "attempt": attempt + 1,
+                                "url": str(response.url),
+                            }
                         },
                     )
             except praw_errors.RequestException as exc:
