@@ -59,10 +59,11 @@ test-unit: setup ## Unit tests only (no services)
 test-integration: setup $(BQ_STAMP) dashboard frontend browser ## Integration and end-to-end tests (start their own emulators; the e2e tests drive the web app and the dashboard)
 	$(PY) -m pytest tests/integration tests/e2e
 
-up: setup $(BQ_STAMP) frontend ## Start the whole local stack in the background (emulators, every function, provisioning, the web app; STACK_AUTH=devauth: no web app)
+# STACK_AUTH=devauth runs without the web app, so without Node: no frontend to build
+up: setup $(BQ_STAMP) $(if $(filter devauth,$(STACK_AUTH)),,frontend) ## Start the whole local stack in the background (emulators, every function, provisioning, the web app; STACK_AUTH=devauth: no web app)
 	$(PY) -m emulators.stack up
 
-tick: setup ## Advance the local Reddit's replay clock HOURS (default 1), then publish one scheduler tick to the running stack
+tick: setup ## Advance the local Reddit's replay clock HOURS (default 1), then publish a tick fetching every subreddit (not only the due ones) and a digest tick to the running stack
 	$(PY) -m emulators.drive tick --hours $(or $(HOURS),1)
 
 down: ## Stop the local stack and everything it started
@@ -98,7 +99,8 @@ FRONTEND_SRC := $(shell find frontend/app frontend/components frontend/lib -type
 	frontend/instrumentation.ts frontend/next.config.ts frontend/tsconfig.json
 # better-sqlite3 compiles from source (its prebuilt binaries are not on npm): node-gyp gets
 # the running node's own headers instead of downloading them.
-NODE_DIR := $(abspath $(dir $(shell readlink -f $$(command -v node)))/..)
+# Expanded only when npm runs (=, not :=): without node, `make` alone must still print help.
+NODE_DIR = $(abspath $(dir $(shell readlink -f $$(command -v node)))/..)
 
 $(FRONTEND_DEPS): frontend/package.json frontend/package-lock.json
 	npm_config_nodedir=$(NODE_DIR) npm ci --prefix frontend --no-audit --no-fund --loglevel=error

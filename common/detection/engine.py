@@ -38,8 +38,7 @@ COMMUNITY_HOURS = 16 * 24  # enough for any configured market_days and window
 
 def series_counts(series: Mapping[str, int], now_hour: int, config: DetectionConfig) -> dict[int, int]:
     """The summary's ``series`` (hour key -> volume) as hour index -> volume, limited to what
-    the detector's history covers: ``history_days`` before ``now_hour`` up to it (the range
-    the hourly buckets used to be queried over)."""
+    the detector's history covers: ``history_days`` before ``now_hour`` up to it."""
     first = now_hour - config.history_days * 24 - 1
     out: dict[int, int] = {}
     for key, n in series.items():

@@ -2,7 +2,7 @@
 
 Recent hours live in Firestore (``tickers/{SYMBOL}/hours/{yyyymmddhh}``, written by
 aggregate). Long ranges (``?hours=`` up to 90 days) belong in BigQuery's ``mentions``
-table, which the archive owns (issue 8). The seam: anything implementing
+table, which the archive owns. The seam: anything implementing
 :class:`HourlySource` can be handed to :func:`functions.api.app.create_app` as
 ``archive``; ranges longer than ``recent_hours`` go to it (``functions/api/main.py`` wires
 ``common.adapters.bigquery.BigQueryHours``). Without one, or while it fails, Firestore
