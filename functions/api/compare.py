@@ -3,6 +3,7 @@ preview's answer, so an admin reads "this episode opens three hours sooner" rath
 alert lost and one gained. Plain data in and out; kept apart from the replay so the API's
 cold start does not load the backtest for it."""
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +26,11 @@ class Differences:
 
 
 def differences(current: Sequence[dict[str, Any]], proposed: Sequence[dict[str, Any]]) -> Differences:
-    """Alerts match on symbol, kind and opening time; the unmatched of both sides pair up as
-    moved when they share symbol and kind within :data:`MOVED_WITHIN_S`, nearest first."""
+    """Alerts match on symbol, kind and opening time. The unmatched of both sides pair up as
+    moved when they share symbol and kind within :data:`MOVED_WITHIN_S`, in time order: never
+    across an alert both configs open (that episode lies between them), never crossing
+    another pair (two episodes do not swap places), as many pairs as there can be and, of
+    those, the least shifted (:func:`_aligned`)."""
 
     def key(alert: dict[str, Any]) -> tuple[str, str, float]:
         return str(alert.get("symbol")), str(alert.get("kind")), float(alert.get("opened_at") or 0.0)
@@ -35,25 +39,57 @@ def differences(current: Sequence[dict[str, Any]], proposed: Sequence[dict[str, 
     old_keys, new_keys = set(old), set(new)
     lost = [i for i, k in enumerate(old) if k not in new_keys]
     gained = [j for j, k in enumerate(new) if k not in old_keys]
-    gained_by: dict[tuple[str, str], list[int]] = {}
-    for j in gained:
-        gained_by.setdefault(new[j][:2], []).append(j)
-    near = sorted(
-        (abs(new[j][2] - old[i][2]), i, j)
-        for i in lost
-        for j in gained_by.get(old[i][:2], ())
-        if abs(new[j][2] - old[i][2]) <= MOVED_WITHIN_S
-    )
-    moved: list[tuple[int, int]] = []
-    paired_i: set[int] = set()
-    paired_j: set[int] = set()
-    for _, i, j in near:
-        if i not in paired_i and j not in paired_j:
-            moved.append((i, j))
-            paired_i.add(i)
-            paired_j.add(j)
+    shared: dict[tuple[str, str], list[float]] = {}
+    for k in old_keys & new_keys:
+        shared.setdefault(k[:2], []).append(k[2])
+
+    def stretch(k: tuple[str, str, float]) -> tuple[str, str, int]:
+        """The symbol, kind and the stretch between two shared alerts ``k`` falls in."""
+        return k[0], k[1], bisect.bisect(sorted(shared.get(k[:2], ())), k[2])
+
+    lost_by: dict[tuple[str, str, int], list[int]] = {}
+    gained_by: dict[tuple[str, str, int], list[int]] = {}
+    for i in sorted(lost, key=lambda i: old[i][2]):
+        lost_by.setdefault(stretch(old[i]), []).append(i)
+    for j in sorted(gained, key=lambda j: new[j][2]):
+        gained_by.setdefault(stretch(new[j]), []).append(j)
+    moved = [
+        (group[a], other[b])
+        for where, group in lost_by.items()
+        if (other := gained_by.get(where))
+        for a, b in _aligned([old[i][2] for i in group], [new[j][2] for j in other])
+    ]
+    paired_i, paired_j = {i for i, _ in moved}, {j for _, j in moved}
     return Differences(
         gained=[j for j in gained if j not in paired_j],
         lost=[i for i in lost if i not in paired_i],
         moved=sorted(moved),
     )
+
+
+def _aligned(before: list[float], after: list[float]) -> list[tuple[int, int]]:
+    """Positions of uncrossed pairs of two sorted time lists, each within MOVED_WITHIN_S: the
+    most pairs, then the least total shift (an alignment; a symbol's alerts in one preview
+    are few)."""
+    rows, cols = len(before), len(after)
+    # best[a][b]: (pairs, -shift) over before[:a] and after[:b]
+    best = [[(0, 0.0)] * (cols + 1) for _ in range(rows + 1)]
+    for a in range(1, rows + 1):
+        for b in range(1, cols + 1):
+            options = [best[a - 1][b], best[a][b - 1]]
+            shift = abs(after[b - 1] - before[a - 1])
+            if shift <= MOVED_WITHIN_S:
+                count, cost = best[a - 1][b - 1]
+                options.append((count + 1, cost - shift))
+            best[a][b] = max(options)
+    pairs: list[tuple[int, int]] = []
+    a, b = rows, cols
+    while a and b:
+        if best[a][b] == best[a - 1][b]:
+            a -= 1
+        elif best[a][b] == best[a][b - 1]:
+            b -= 1
+        else:
+            pairs.append((a - 1, b - 1))
+            a, b = a - 1, b - 1
+    return pairs[::-1]

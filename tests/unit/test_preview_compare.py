@@ -32,8 +32,15 @@ def test_another_kind_or_symbol_or_a_day_apart_is_lost_and_gained() -> None:
     assert (diff.gained, diff.lost) == ([0, 1, 2], [0, 1, 2])
 
 
-def test_pairs_are_made_nearest_first_and_each_alert_pairs_once() -> None:
-    # two current episodes, one proposed between them: it is the nearer one's move
+def test_of_two_episodes_the_nearer_is_the_one_that_moved() -> None:
     diff = differences([alert("GME", 0), alert("GME", 20)], [alert("GME", 15)])
     assert diff.moved == [(1, 0)]
     assert (diff.gained, diff.lost) == ([], [0])
+
+
+def test_pairs_never_cross_each_other_or_an_episode_both_configs_open() -> None:
+    crossing = differences([alert("GME", 0), alert("GME", 5)], [alert("GME", 4), alert("GME", 6)])
+    assert crossing.moved == [(0, 0), (1, 1)]  # t0 -> t4 and t5 -> t6, not t5 -> t4 and t0 -> t6
+    across = differences([alert("GME", 0), alert("GME", 10)], [alert("GME", 10), alert("GME", 12)])
+    assert across.moved == []  # t12 lies past the t10 episode both open: not t0 moved
+    assert (across.gained, across.lost) == ([1], [0])

@@ -1,6 +1,7 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useSearchParams } from "next/navigation";
+import { Suspense, useEffect, useRef, useState } from "react";
 
 import { AlertCard } from "@/components/alert-card";
 import { asApiError, useApi, useGet } from "@/components/api-context";
@@ -19,30 +20,44 @@ interface Filters {
 const NO_FILTERS: Filters = { symbol: "", kind: "", status: "", min_score: "", max_pump_risk: "", watchlist_only: false };
 const TEXT_FILTERS = ["symbol", "kind", "status", "min_score", "max_pump_risk"] as const;
 
+const SYMBOL = /^[A-Z]{1,5}(\.[A-Z])?$/; // the API's (functions/api/models.py Symbol)
+
 /** The filters live in the address too, so Back from an alert's page and a link such as a
- * ticker's "all alerts" open the list as it was asked for. */
-function fromAddress(): Filters {
-  if (typeof window === "undefined") return NO_FILTERS;
-  const params = new URLSearchParams(window.location.search);
+ * ticker's "all alerts" open the list as it was asked for. Read through Next's router: on a
+ * client-side navigation the browser's address is the old page's while this one renders. */
+function fromParams(params: URLSearchParams): Filters {
   const filters = { ...NO_FILTERS, watchlist_only: params.get("watchlist_only") === "true" };
   for (const name of TEXT_FILTERS) filters[name] = params.get(name) ?? "";
   return filters;
 }
 
+/** Written with the native history (a null state, so Next's router follows it): no new
+ * history entry and no re-render from the router for each change. */
 function toAddress(filters: Filters): void {
   const params = new URLSearchParams();
   for (const name of TEXT_FILTERS) if (filters[name]) params.set(name, filters[name]);
   if (filters.watchlist_only) params.set("watchlist_only", "true");
-  const search = params.toString();
-  window.history.replaceState(window.history.state, "", `${window.location.pathname}${search ? `?${search}` : ""}`);
+  const search = params.toString() ? `?${params.toString()}` : "";
+  if (search !== window.location.search) window.history.replaceState(null, "", `${window.location.pathname}${search}`);
 }
 
 export default function AlertsPage() {
+  return (
+    <Suspense fallback={<Loading what="alerts" />}>
+      <Alerts />
+    </Suspense>
+  );
+}
+
+function Alerts() {
   const api = useApi();
-  const [filters, setFilters] = useState<Filters>(fromAddress);
+  const params = useSearchParams();
+  const [filters, setFilters] = useState<Filters>(() => fromParams(params));
   useEffect(() => toAddress(filters), [filters]);
+  // a symbol still being typed ("BRK.") is not asked for: the list waits for a whole one
+  const partial = filters.symbol !== "" && !SYMBOL.test(filters.symbol);
   const query: Query = { ...filters, watchlist_only: filters.watchlist_only || undefined, limit: 20 };
-  const [first, reload] = useGet<AlertPage>("/v1/alerts", query);
+  const [first, reload] = useGet<AlertPage>(partial ? null : "/v1/alerts", query);
   // Pages fetched with "More alerts", for the first page they follow.
   const [later, setLater] = useState<{ after: AlertPage; pages: AlertPage[] } | null>(null);
   const [moreError, setMoreError] = useState<ApiError | null>(null);
@@ -135,7 +150,8 @@ export default function AlertsPage() {
         </button>
       </form>
       {error ? <ErrorBox error={error} retry={first.state === "error" ? reload : more} /> : null}
-      {!error && alerts === null ? <Loading what="alerts" /> : null}
+      {partial ? <Empty>A symbol is 1 to 5 letters, and a share class after a dot (BRK.B).</Empty> : null}
+      {!partial && !error && alerts === null ? <Loading what="alerts" /> : null}
       {alerts && alerts.length === 0 ? (
         <Empty>{cursor ? "None of the alerts looked at so far match these filters: More alerts looks further back." : "No alerts match these filters."}</Empty>
       ) : null}

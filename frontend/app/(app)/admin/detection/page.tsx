@@ -91,6 +91,8 @@ function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () =
     }
   }
 
+  // an API older than this page answers no comparison: said, not shown as "no difference"
+  const compared = !preview || Array.isArray(preview.gained);
   const gained = preview?.gained ?? [];
   const lost = preview?.lost ?? [];
   const moved = preview?.moved ?? [];
@@ -137,12 +139,28 @@ function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () =
           <h2>Preview over {preview.hours} h, {preview.symbols} symbols</h2>
           <p>
             Current thresholds (v{preview.current_version}): <strong>{preview.current.length}</strong> alerts · proposed:{" "}
-            <strong>{preview.proposed.length}</strong> · gained <strong className="ok">{gained.length}</strong> · lost{" "}
-            <strong className="lost">{lost.length}</strong> · moved <strong>{moved.length}</strong>
+            <strong>{preview.proposed.length}</strong>
+            {compared ? (
+              <>
+                {" "}
+                · gained <strong className="ok">{gained.length}</strong> · lost <strong className="lost">{lost.length}</strong> · moved{" "}
+                <strong>{moved.length}</strong>
+              </>
+            ) : null}
           </p>
-          <PreviewList title="Gained" id="gained" alerts={gained} />
-          <PreviewList title="Lost" id="lost" alerts={lost} />
-          <MovedList moves={moved} />
+          {compared ? (
+            <>
+              <PreviewList title="Gained" id="gained" alerts={gained} />
+              <PreviewList title="Lost" id="lost" alerts={lost} />
+              <MovedList moves={moved} />
+            </>
+          ) : (
+            <>
+              <ErrorBox error="This API does not compare the two configs yet: both lists in full." />
+              <PreviewList title="Proposed" id="proposed" alerts={preview.proposed} />
+              <PreviewList title="Current" id="current" alerts={preview.current} />
+            </>
+          )}
         </section>
       ) : null}
       <form className="card" id="config-form" onSubmit={(e) => e.preventDefault()}>
