@@ -99,9 +99,11 @@ def handle(
             except Exception:
                 # Said here, inside the message's context: the framework's own traceback comes
                 # after it and names no message, so a message failing every retry (holding its
-                # ordering key's queue) could not be told from the others.
-                logger.exception(
+                # ordering key's queue) could not be told from the others. A warning: the
+                # framework's line stays the one ERROR a failure adds to function_errors.
+                logger.warning(
                     "message failed; Pub/Sub will deliver it again",
+                    exc_info=True,
                     extra={"json_fields": {"subscription": topics.subscription_for(function)}},
                 )
                 raise
