@@ -12,10 +12,10 @@ from pydantic import AfterValidator, Field, StringConstraints
 from common.timekeys import hour_start
 
 # A subreddit names its ``cursors/`` document: it starts with a letter or digit, as Reddit's
-# names do, so none is a reserved id.
+# names do, so none is a reserved id (a user profile's, u_name, may hold a hyphen).
 Subreddit = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_]*$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$"),
 ]
 # A run's id names its ``runs/`` document: no path separator, no reserved or dotted id.
 RunId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]

@@ -36,7 +36,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN
+from common.messages import RedditItem
 from devtools.replay import sources
 from devtools.replay.stage import (
     ABSENT,
@@ -171,6 +174,11 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
         if "permalink" in absent and sources.own_url(row, post) is not None:
             absent.remove("permalink")  # its url to its own thread gave it
         absent += ["flair"] if "link_flair_text" not in row and "flair" not in row else []
+    try:  # what fetch would refuse to read, the backtest refuses to replay: never written
+        RedditItem.model_validate(item)
+    except ValidationError as exc:
+        report.skipped[f"not an item the pipeline reads ({exc.errors()[0]['loc'][0]})"] += 1
+        return None
     marks: dict[str, Any] = {NAMED: "link" if link else None, AUTHOR_AGE: sources.epoch(row.get("author_created_utc"))}
     marks |= {AUTHOR_GONE: gone or None, ABSENT: absent or None}
     return item | {key: value for key, value in marks.items() if value is not None}

@@ -611,3 +611,18 @@ def test_an_undated_rescrape_never_replaces_the_text_a_dated_copy_first_saw(tmp_
     [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
     assert post["body"] == "first words"  # the first dated copy that still had it
     assert manifest["fidelity"]["text_conflicts"] == 1  # the undated edit differs, and may have come first
+
+
+def test_a_row_the_pipeline_would_not_read_is_skipped_by_name_and_a_profiles_hyphen_is_read(tmp_path: Path) -> None:
+    """What fetch refuses (an id no document can hold), the backtest must not stop on: the
+    importer skips it and says why; a user profile's subreddit (u_some-user) is a name."""
+    export = tmp_path / "posts.csv"
+    export.write_text(
+        "id,title,selftext,author,created_utc,subreddit\n"
+        f"q1,GME,text,alice,{T0},u_some-user\n"
+        f"a/b,GME,text,alice,{T0 + 1},u_some-user\n"
+    )
+    manifest = import_dumps([export], tmp_path / "out")
+    [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    assert (post["id"], post["subreddit"]) == ("t3_q1", "u_some-user")
+    assert manifest["fidelity"]["rows_skipped"] == {"not an item the pipeline reads (id)": 1}
