@@ -43,8 +43,10 @@ _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _NUMBER = re.compile(r"[$€£]?\d[\d,.]*[%kKmMbB]?")
 _NON_WORD = re.compile(r"[^\w\s]+|_")
 _SPACE = re.compile(r"\s+")
-_HEADING = re.compile(r"^\s*(#{1,6}\s+\S|\*\*[^*\n]{3,80}\*\*\s*:?\s*$|[A-Z][A-Z0-9 &/-]{4,60}:?\s*$)", re.MULTILINE)
-_BULLET = re.compile(r"^\s*([-*•+]|\d{1,2}[.)])\s+\S", re.MULTILINE)
+# ``^[ \t]*``, not ``^\s*``: from every line start, \s* ran on through all the blank lines
+# after it (a post of newlines cost seconds a line).
+_HEADING = re.compile(r"^[ \t]*(#{1,6}\s+\S|\*\*[^*\n]{3,80}\*\*\s*:?\s*$|[A-Z][A-Z0-9 &/-]{4,60}:?\s*$)", re.MULTILINE)
+_BULLET = re.compile(r"^[ \t]*([-*•+]|\d{1,2}[.)])\s+\S", re.MULTILINE)
 # Cashtags as extraction reads them: a full stop after one ends the sentence ("I bought $GME.")
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![\w.]\w|\w)")
 _ROCKET = "\U0001f680"
@@ -201,7 +203,35 @@ def count_emoji(text: str) -> int:
     the (mostly ASCII) rest of the text."""
     if text.isascii():
         return 0
-    return int(emoji.emoji_count(" ".join(_NON_ASCII_RUN.findall(text))))
+    runs = _NON_ASCII_RUN.findall(text)
+    if sum(len(run) for run in runs) <= EMOJI_PIECE:
+        return int(emoji.emoji_count(" ".join(runs)))
+    return sum(int(emoji.emoji_count(piece)) for run in runs for piece in _pieces(run))
+
+
+# The emoji tokenizer's time grows with the square of a run of joined characters (a chain of
+# zero-width joiners, 40 KB of it took 12 s, even cut and joined by spaces again): runs are
+# counted in pieces of at most this many characters, cut where no joiner or modifier binds
+# the next character to the last. The
+# longest real emoji sequence (a family, a flag of a region) is under a dozen.
+EMOJI_PIECE = 32
+_BINDS = frozenset("\u200d\ufe0f\ufe0e\u20e3") | frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))
+
+
+def _pieces(run: str) -> list[str]:
+    if len(run) <= EMOJI_PIECE:
+        return [run]
+    pieces, begin = [], 0
+    while len(run) - begin > EMOJI_PIECE:
+        cut = begin + EMOJI_PIECE
+        while cut > begin + 1 and (run[cut] in _BINDS or run[cut - 1] == "\u200d"):
+            cut -= 1  # back to where nothing binds across
+        if cut == begin + 1:  # a whole piece of joined characters: no real emoji is that long
+            cut = begin + EMOJI_PIECE
+        pieces.append(run[begin:cut])
+        begin = cut
+    pieces.append(run[begin:])
+    return pieces
 
 
 def text_features(title: str, body: str, flair: str | None, kind: str, *, sentiment: bool = True) -> TextFeatures:

@@ -53,3 +53,17 @@ def check_signature(value: str) -> str:
 
 
 Signature = Annotated[str, AfterValidator(check_signature)]
+
+
+def well_formed(text: str) -> str:
+    """``text`` with its lone surrogates (which JSON lets in as escapes) replaced by U+FFFD and
+    split pairs joined: as they were, the first encode (the extractor's, a message's) raised,
+    and the item came back every run to fail it again."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+Text = Annotated[str, AfterValidator(well_formed)]

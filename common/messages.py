@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from common import topics
 from common.evidence import Evidence
-from common.fields import Count, DataTime, HourKey, Int64, ItemId, RunId, Signature, Subreddit, Ticker
+from common.fields import Count, DataTime, HourKey, Int64, ItemId, RunId, Signature, Subreddit, Text, Ticker
 from common.windows import WindowStats
 
 
@@ -62,11 +62,11 @@ class RedditItem(Message):
     author: str | None = None  # None for [deleted] / unknown authors
     author_created_utc: float | None = None
     author_karma: Int64 | None = None
-    title: str = ""
-    body: str = ""
-    url: str | None = None
-    permalink: str
-    flair: str | None = None
+    title: Text = ""
+    body: Text = ""
+    url: Text | None = None
+    permalink: Text
+    flair: Text | None = None
     score: Int64 = 0
     num_comments: Count = 0
     created_utc: DataTime
@@ -89,9 +89,9 @@ class Mention(Message):
     text_length: Count
     score: Int64 = 0
     num_comments: Count = 0
-    permalink: str = ""
-    title: str = ""
-    flair: str | None = None
+    permalink: Text = ""
+    title: Text = ""
+    flair: Text | None = None
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     method: str = "cashtag"  # how the extractor found it: cashtag, symbol, name
     role: Literal["primary", "secondary"] = "primary"  # secondary: only another company's partner or peer

@@ -2,6 +2,7 @@
 
 import json
 import sys
+from collections.abc import Iterator
 from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,6 +27,8 @@ def answer(line: str) -> dict[str, object]:
         row = Line.model_validate(json.loads(line))
     except json.JSONDecodeError as exc:
         return {"error": f"not JSON: {exc.msg} at column {exc.colno}"}
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting past the stack
+        return {"error": f"not JSON this reads: {type(exc).__name__}: {str(exc)[:200]}"}
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
         return {"error": f"not a valid line: {problems}"}
@@ -40,6 +43,20 @@ def answer(line: str) -> dict[str, object]:
     return {"symbols": ordered, "secondary": [s for s in ordered if s not in primary]}
 
 
+def _lines(stdin: TextIO) -> Iterator[str | UnicodeDecodeError]:
+    """Each line, decoded on its own from the bytes when there are bytes (a real stdin): one
+    that is not UTF-8 is that line's error, not the end of the stream."""
+    source = getattr(stdin, "buffer", None)
+    if source is None:
+        yield from stdin
+        return
+    for raw in source:
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield exc
+
+
 def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     """``python -m common.extraction``: JSON lines ``{"text", "created_utc"?, "thread_text"?}``
     in, one ``{"symbols": [...], "secondary": [...]}`` line out per input line, in order, so
@@ -47,8 +64,11 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     included) gets ``{"error": "line N: ..."}`` and the rest go on; the exit status is 1 if
     any line failed."""
     failed = False
-    for number, line in enumerate(stdin, start=1):
-        out = answer(line.strip()) if line.strip() else {"error": "a blank line"}
+    for number, line in enumerate(_lines(stdin), start=1):
+        if isinstance(line, UnicodeDecodeError):
+            out: dict[str, object] = {"error": f"not UTF-8 at byte {line.start}"}
+        else:
+            out = answer(line.strip()) if line.strip() else {"error": "a blank line"}
         if "error" in out:
             failed = True
             out = {"error": f"line {number}: {out['error']}"}

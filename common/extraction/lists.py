@@ -33,8 +33,10 @@ _CAPITAL_NEXT = re.compile(r"[ \t]+([A-Z]{2,})\b")
 _LIST_GAP_BEFORE = re.compile(rf"[ \t]*(?:{_SEPARATOR})?[ \t]*\Z")
 # A holding's weight right after its symbol ("KO 4%", "PEP - 20%"), and the same weight seen
 # from the next symbol, with what may separate the two ("KO 4%, PEP").
-_WEIGHT_TEXT = r"[ \t]*[-:]?[ \t]*\d{1,3}(?:\.\d+)?[ \t]?%"
-_AFTER_WEIGHT_TEXT = r"[ \t]*[,;|]?[ \t]*"
+# Runs of blanks are taken whole (possessive ``*+``): two of them around an optional mark
+# would otherwise try every split of a long run, at every symbol.
+_WEIGHT_TEXT = r"[ \t]*+[-:]?[ \t]*+\d{1,3}(?:\.\d+)?[ \t]?%"
+_AFTER_WEIGHT_TEXT = r"[ \t]*+[,;|]?[ \t]*+"
 _WEIGHT = re.compile(_WEIGHT_TEXT)
 _WEIGHT_BEFORE = re.compile(rf"{_WEIGHT_TEXT}{_AFTER_WEIGHT_TEXT}\Z")
 _AFTER_WEIGHT = re.compile(_AFTER_WEIGHT_TEXT)
@@ -223,8 +225,11 @@ def _skip_gap(prose: str, end: int, gap: re.Pattern[str]) -> int:
 # What may open a line of a column list before its ticker (a bullet or a number: "1.", "4)"),
 # and all that may follow it: a note in brackets, a weight or a price ("AMD (chips)", "KO -
 # 20%", "PEP (drinks) - 5%"), never words ("EDIT: thanks", "NEXT 2 weeks").
-_LINE_HEAD = re.compile(r"[ \t]*(?:[-*•>+]+|\d{1,2}[.)]|#+)?[ \t]*\**")
-_LINE_NOTE = re.compile(r"[ \t*]*(?:\([^)\n]{0,60}\))?[ \t]*(?:[-–—:=|][ \t]*)?(?:\$?\d[\d.,]*[ \t]?%?)?[ \t*]*\r?")
+# Each run of blanks is taken whole (``*+``): with the optional parts between them empty, three
+# runs that may each hold the blanks tried every split of them (a comment with a long run of
+# spaces after a ticker cost minutes).
+_LINE_HEAD = re.compile(r"[ \t]*+(?:[-*•>+]++|\d{1,2}[.)]|#++)?[ \t]*+\**+")
+_LINE_NOTE = re.compile(r"[ \t*]*+(?:\([^)\n]{0,60}\))?[ \t]*+(?:[-–—:=|][ \t]*+)?(?:\$?\d[\d.,]*[ \t]?%?)?[ \t*]*+\r?")
 # A table's cells: Markdown pipes (in a row framed by them, or in a text with a Markdown
 # table's rule line under its header), or tabs as a spreadsheet pastes them. A cell holding
 # a symbol holds nothing else but emphasis or a "$".
@@ -246,6 +251,7 @@ class _Column:
         self.breaks = [m.start() for m in re.finditer("\n", prose)]
         self.piped = "|" in prose and _TABLE_RULE.search(prose) is not None
         self.lines: set[tuple[int, int]] = set()  # (line, table column; -1 outside tables)
+        self.rows: dict[int, list[tuple[int, int, int]] | None] = {}  # line -> its cells, read once
         for start, end in starts.items():
             self.add(start, end)
 
@@ -269,19 +275,34 @@ class _Column:
             return None
         return line, -1, self.prose[end:stop].strip(" \t*\r") == ""
 
-    def _cell(self, begin: int, stop: int, start: int, end: int) -> int | None:
-        """The symbol's column, if a table row's cell holds it and nothing more."""
+    def _cells(self, begin: int, stop: int) -> list[tuple[int, int, int]] | None:
+        """A table row's cells as (column, start, end) in the text, None for a line that is no
+        table row; read once per line, however many symbols it holds."""
         row = self.prose[begin:stop]
         framed = row.strip(" \r").startswith("|") and row.strip(" \r").endswith("|")
         if "\t" not in row and not ((self.piped and "|" in row) or (framed and row.count("|") >= 2)):
             return None
-        at, edge = start - begin, 0
         lead = 1 if row.lstrip(" ").startswith("|") else 0  # "| AMD | 10 |" and "AMD | 10" alike
+        cells, edge = [], begin
         for column, cell in enumerate(_CELLS.split(row)):
-            if edge <= at < edge + len(cell):
-                return column - lead if cell.strip(_CELL_PADDING) == self.prose[start:end] else None
+            cells.append((column - lead, edge, edge + len(cell)))
             edge += len(cell) + 1
-        return None
+        return cells
+
+    def _cell(self, begin: int, stop: int, start: int, end: int) -> int | None:
+        """The symbol's column, if a table row's cell holds it and nothing more."""
+        if begin not in self.rows:
+            self.rows[begin] = self._cells(begin, stop)
+        cells = self.rows[begin]
+        if cells is None:
+            return None
+        found = bisect.bisect_right(cells, start, key=lambda c: c[1]) - 1
+        if found < 0:
+            return None
+        column, left, right = cells[found]
+        if not left <= start < right:
+            return None
+        return column if self.prose[left:right].strip(_CELL_PADDING) == self.prose[start:end] else None
 
     def _blank(self, line: int) -> bool:
         begin, stop = self._span(line)

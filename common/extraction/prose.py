@@ -45,7 +45,11 @@ def _not_prose(text: str, u: _Universe, found: dict[int, _Found]) -> str:
         if "://" in text or "ww." in text or "WW." in text:
             urls = [m.span() for m in _URL.finditer(text)]
         else:  # bare domains with a path; inside a URL with a scheme they are part of it already
-            urls = [_around(text, m.start()) for m in _DOMAIN_PATH.finditer(text)]
+            urls = []
+            for m in _DOMAIN_PATH.finditer(text):
+                if urls and m.start() < urls[-1][1]:
+                    continue  # inside the word already read: reading it again cost a walk each
+                urls.append(_around(text, m.start()))
         code = list(skipped)
         last = -1
         for start, end in urls:

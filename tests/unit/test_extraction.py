@@ -1,17 +1,22 @@
 """Ticker extraction: the hard cases, pinned. Each test name says the behaviour it holds."""
 
+import contextlib
 import csv
 import io
 import json
 import math
+import signal
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common import extraction, ingest
 from common.extraction import TickerMention, company_name, extract, is_listed, listing, symbols
+from common.features import count_emoji, is_dd, text_features
 from common.listings import Listings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -502,6 +507,61 @@ def test_the_command_line_answers_a_bad_field_or_a_blank_line_in_its_place_and_g
         assert bad["error"].startswith(f"line {number}: "), bad
     assert "thread_text" in answers[0]["error"] and "created_utc" in answers[2]["error"]
     assert answers[6] == {"symbols": ["TSLA"], "secondary": []}
+
+
+def test_the_command_line_reads_bytes_line_by_line_so_no_bad_line_ends_the_stream() -> None:
+    raw = (
+        b'{"text": "$GME", "created_utc": ' + b"9" * 5000 + b"}\n"  # past int's digit limit
+        + b"[" * 100_000 + b"\n"  # past the parser's stack
+        + b'{"text": "caf\xe9 $AMC"}\n'  # Latin-1, not UTF-8
+        + json.dumps({"text": "$TSLA", "created_utc": _at("2020-12-01")}).encode() + b"\n"
+    )  # fmt: skip
+    stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+    out = io.StringIO()
+    assert extraction.main(stdin, out) == 1
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [a.get("error", "")[:7] for a in answers[:3]] == ["line 1:", "line 2:", "line 3:"]
+    assert "UTF-8" in answers[2]["error"]
+    assert answers[3] == {"symbols": ["TSLA"], "secondary": []}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Positions:\nGME" + " " * 3000 + "100 shares @ 40\nIT is what it is",  # three runs of blanks
+        "Positions:\n" + " " * 3000 + "- GME\nIT is",
+        "KO" + " " * 3000 + "- 4% PEP",
+        "a.com/" * 7000,  # bare domains without a space
+        "x\n" + "GME\t" * 10_000 + "\nhello ON there",  # one table row of many cells
+    ],
+)
+def test_texts_built_to_make_the_reader_backtrack_are_read_in_one_pass(text: str) -> None:
+    """Each of these took from seconds to minutes (a comment's run of spaces after a ticker:
+    26 s for 1.8 KB, a fetch run lost), so one item could hold a subreddit back every run.
+    A hang guard, not a speed claim: `make bench` measures speed."""
+    with _within(20):
+        extract(text)
+        text_features("", text, None, "post")
+
+
+@contextlib.contextmanager
+def _within(seconds: int) -> Iterator[None]:
+    def hung(_signum: int, _frame: object) -> None:
+        raise TimeoutError(f"still reading after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_post_of_blank_lines_or_a_chain_of_joiners_is_read_in_one_pass() -> None:
+    with _within(20):
+        assert not is_dd("x" * 1600 + "\n" * 40_000, None, "post")
+        assert count_emoji("\U0001f468\u200d" * 20_000) == 20_000
 
 
 def test_an_everyday_word_after_a_ticker_needs_a_separator_to_join_its_list() -> None:
