@@ -86,6 +86,6 @@ def _play(demo: Demo, console: Console) -> dict[str, Any]:
     demo.play_replay()
     demo.collect_alerts()
     demo.refresh_rows()
-    alerted = {row.symbol for row in demo.rows.values()}
-    played = [label for label in demo.labels if label.peak <= demo.played_until]
-    return {"behind": demo.behind(), "missed": [label.ticker for label in lbl.missed(played, alerted)]}
+    found = [(row.label, row.kind) for row in demo.rows.values()]
+    played, unplayed = lbl.reached(demo.labels, demo.played_until)
+    return {"behind": demo.behind(), "missed": [label.ticker for label in lbl.missed(played, found) + unplayed]}

@@ -11,6 +11,23 @@ from demo.run import DEFAULT_CORPUS, DEMO_LOGS, DEMO_WEB_APP, Options, main
 from emulators.stack import fresh_log_dir
 
 
+def corpus_problem(corpus: Path) -> str | None:
+    """Why ``corpus`` is no replay corpus, said before minutes of start-up (docs/replay-format.md)."""
+    if not corpus.is_dir():
+        return "no such directory"
+    try:
+        manifest = json.loads((corpus / "manifest.json").read_text())
+        start, end = float(manifest["start"]), float(manifest["end"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"no readable manifest.json with start and end ({exc})"
+    if not start < end:
+        return f"its manifest's start ({start}) is not before its end ({end})"
+    items = [corpus / "items.jsonl.gz", corpus / "items.jsonl"]
+    if not any(p.is_file() and p.stat().st_size > 0 for p in items):
+        return "no items.jsonl(.gz) with items in it"
+    return None
+
+
 def parse(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m demo", description="The whole pipeline on replayed Reddit data.")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="replay corpus directory")
@@ -60,6 +77,8 @@ def parse(argv: list[str] | None = None) -> Options:
         "--web-app-dir", type=Path, default=DEMO_WEB_APP, help="the web app's accounts database and secret"
     )
     args = parser.parse_args(argv)
+    if not args.live and (problem := corpus_problem(args.corpus)):
+        parser.error(f"--corpus {args.corpus}: {problem}")
     if args.live and not (os.environ.get("REDDIT_CLIENT_ID") and os.environ.get("REDDIT_CLIENT_SECRET")):
         parser.error("--live needs REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET in the environment")
     interactive = sys.stdin.isatty() if args.serve == "auto" else args.serve == "yes"

@@ -54,7 +54,24 @@ def lead_hours(label: Label | None, opened_at: float) -> float | None:
     return (label.peak - opened_at) / HOUR
 
 
-def missed(labels: list[Label], alerted: set[str]) -> list[Label]:
-    """Labelled breakouts, pumps and spikes no alert was raised for (``always_popular``
-    is labelled precisely so that it is *not* alerted)."""
-    return [label for label in labels if label.scenario != "always_popular" and label.ticker not in alerted]
+def reached(labels: list[Label], until: float) -> tuple[list[Label], list[Label]]:
+    """The scenarios whose peak a replay that stopped at data time ``until`` reached, and those
+    it did not (``always_popular`` left out of those: nothing is expected of it)."""
+    played = [label for label in labels if label.peak <= until]
+    unplayed = [label for label in labels if label.peak > until and label.scenario != "always_popular"]
+    return played, unplayed
+
+
+def expected_kind(label: Label) -> str:
+    """The alert a scenario should raise: a pump flag for a pump, an organic alert for the rest."""
+    return "pump" if label.scenario == "pump" else "organic"
+
+
+def missed(labels: list[Label], found: list[tuple[Label | None, str]]) -> list[Label]:
+    """Labelled breakouts, pumps and spikes no alert of theirs found: an alert counts for the
+    scenario it matched (:func:`match`, its window, not any alert on the ticker) and only of
+    the kind the scenario should raise, so a pump announced as organic is still a miss
+    (``always_popular`` is labelled precisely so that it is *not* alerted). ``found``: each
+    alert's matched label and kind."""
+    hits = {label for label, kind in found if label is not None and kind == expected_kind(label)}
+    return [label for label in labels if label.scenario != "always_popular" and label not in hits]

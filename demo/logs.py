@@ -76,6 +76,7 @@ class FetchReports:
 class DetectDecisions:
     log: FunctionLog
     decided: int = 0
+    published: int = 0  # alert events detect published (its lines' ``published``)
     newest_as_of: float = 0.0
 
     def poll(self) -> int:
@@ -83,6 +84,8 @@ class DetectDecisions:
             message = str(entry.get("message") or "")
             if message.startswith(("detected ", "stale update ")):
                 self.decided += 1
+                published = entry.get("published")
+                self.published += published if isinstance(published, int) else 0
                 as_of = entry.get("as_of")
                 if isinstance(as_of, int | float):
                     self.newest_as_of = max(self.newest_as_of, float(as_of))
@@ -91,11 +94,20 @@ class DetectDecisions:
 
 @dataclass
 class AggregateBatches:
+    """Aggregate's work from its own lines: batches counted, and the ticker updates it
+    published (a batch that counted something, a silence check forwarded). Both are logged
+    after the publish, so what detect has to decide is known before it reaches detect."""
+
     log: FunctionLog
     counted: int = 0
+    updates: int = 0
 
     def poll(self) -> int:
         for entry in self.log.entries():
-            if str(entry.get("message") or "").startswith("aggregated "):
+            message = str(entry.get("message") or "")
+            if message.startswith("aggregated "):
                 self.counted += 1
+                self.updates += entry.get("as_of") is not None
+            elif message.startswith("silence check of ") and message.endswith(" forwarded"):
+                self.updates += 1
         return self.counted

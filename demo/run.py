@@ -45,7 +45,7 @@ from demo.logs import AggregateBatches, DetectDecisions, FetchReports, FunctionL
 from demo.observe import Observers
 from emulators.processes import free_port, open_local
 from emulators.reddit.corpus import fits_in_memory, manifest_items
-from emulators.stack import DEMO_ACCOUNTS, ROOT, Stack, signed_in_token, web_app_lines
+from emulators.stack import DEMO_ACCOUNTS, ROOT, Stack, StackDied, signed_in_token, web_app_lines
 
 DEFAULT_CORPUS = ROOT / "data" / "replay" / "default"
 DEMO_STATE = ROOT / ".stack" / "demo" / "state.json"  # the running demo's api, for `make token`
@@ -191,6 +191,7 @@ class Demo:
     aggregations: AggregateBatches | None = None
     tick_seconds: list[float] = field(default_factory=list)
     late_ticks: int = 0  # ticks whose fetches did not all report in time
+    running: list[str] = field(default_factory=list)  # run ids whose fetches have not all reported
     played_until: float = 0.0  # data time the replay reached
     token: str = ""
 
@@ -198,7 +199,8 @@ class Demo:
 
     def start_stack(self) -> Stack:
         dashboard_port = free_port()
-        origins = [*Settings().cors_origins, f"http://127.0.0.1:{dashboard_port}"]
+        # both spellings: a forwarded port is often opened as localhost
+        origins = [*Settings().cors_origins, f"http://127.0.0.1:{dashboard_port}", f"http://localhost:{dashboard_port}"]
         env = {"CORS_ORIGINS": ",".join(origins)}
         if not self.options.live:
             chosen, notes = subreddits_env(self.options.corpus, os.environ)
@@ -224,7 +226,6 @@ class Demo:
         # where `make token` points curl, and which accounts it signs in with
         DEMO_STATE.write_text(json.dumps({"functions": {"api": api}, "web_app": self.stack.web_app_state()}))
         self.dashboard = DashboardServer(dashboard_port, api).start()
-        self.token = self.mint_token()
         return self.stack
 
     def mint_token(self) -> str:
@@ -371,35 +372,59 @@ class Demo:
         while self.fetches.reported(run_id) < expected:
             if time.monotonic() > deadline:
                 return False
+            assert self.stack is not None
+            self.stack.check_alive()
             self.collect_alerts()
             time.sleep(0.05)
         return True
 
     def behind(self) -> tuple[int, int]:
         """(mention batches fetch published that aggregate has not counted yet, ticker updates
-        aggregate published that detect has not decided yet)."""
-        assert self.observers is not None and self.detections is not None
-        assert self.fetches is not None and self.aggregations is not None
+        aggregate published that detect has not decided yet), each from the publisher's own
+        log lines: an update or an alert in flight is counted before it arrives."""
+        assert self.detections is not None and self.fetches is not None and self.aggregations is not None
         self.fetches.poll()
         batches = max(0, self.fetches.batches - self.aggregations.poll())
-        updates = max(0, self.observers.seen.ticker_updates - self.detections.poll())
+        updates = max(0, self.aggregations.updates - self.detections.poll())
         return batches, updates
+
+    def unannounced(self) -> int:
+        """Alert events detect published that have not reached the table yet."""
+        assert self.observers is not None and self.detections is not None
+        self.detections.poll()
+        with self.observers.seen.lock:
+            seen = len(self.observers.seen.alert_events)
+        return max(0, self.detections.published - seen)
+
+    def unreported(self) -> list[str]:
+        """The runs whose fetches have not all reported (a tick that outlived its wait)."""
+        assert self.fetches is not None
+        expected = len(Settings().subreddits)
+        self.running = [run for run in self.running if self.fetches.reported(run) < expected]
+        return self.running
 
     def backlog(self) -> str:
         batches, updates = self.behind()
         return f"aggregation {batches} mention batches and detection {updates} ticker updates behind"
 
     def settle(self, quiet_s: float, timeout_s: float) -> bool:
-        """Until detect has decided every ticker update and nothing new came for ``quiet_s``
-        (aggregation done too); False when ``timeout_s`` ran out first."""
+        """Until every fetch has reported, aggregate has counted every batch, detect has
+        decided every update, every alert it published has arrived, and nothing new came for
+        ``quiet_s``; False when ``timeout_s`` ran out first."""
         assert self.observers is not None and self.display is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
+            assert self.stack is not None
+            self.stack.check_alive()
             self.collect_alerts()
-            batches, updates = self.behind()
-            if batches == updates == 0 and self.observers.idle_s() >= quiet_s:
+            fetching, (batches, updates), alerts = len(self.unreported()), self.behind(), self.unannounced()
+            if fetching == batches == updates == alerts == 0 and self.observers.idle_s() >= quiet_s:
+                self.collect_alerts()
                 return True
-            self.display.status(f"catching up: {batches} batches to aggregate, {updates} updates to decide")
+            self.display.status(
+                f"catching up: {fetching} fetch runs to finish, {batches} batches to aggregate, "
+                f"{updates} updates to decide, {alerts} alerts to arrive"
+            )
             time.sleep(0.2)
         self.collect_alerts()
         return False
@@ -410,6 +435,8 @@ class Demo:
         it reached, rather than many days fetched and few counted."""
         assert self.display is not None
         while self.behind()[0] > self.options.max_backlog and self.remaining_s() > 30:
+            assert self.stack is not None
+            self.stack.check_alive()
             self.collect_alerts()
             self.display.status(f"letting aggregation catch up: {self.behind()[0]} batches behind")
             time.sleep(0.2)
@@ -435,7 +462,8 @@ class Demo:
             self.replay.set(now)
             run_id = f"demo-{int(time.time())}-{number:04d}"
             self.publish_tick(run_id)
-            if not self.wait_for_fetches(run_id, self.options.tick_timeout_s):
+            self.running.append(run_id)
+            if not self.wait_for_fetches(run_id, min(self.options.tick_timeout_s, max(1.0, self.remaining_s() - 15))):
                 self.late_ticks += 1
             self.keep_pace()
             self.tick_seconds.append(time.monotonic() - began)
@@ -468,6 +496,8 @@ class Demo:
             self.display.update(0, time.time(), self.counts(), len(self.rows))
             if not self.options.interactive:
                 return
+            if number == 1:  # this loop never returns at a terminal: where to look, once
+                self.display.console.print("\n" + self.access_help() + "\n", soft_wrap=True, markup=False)
             self.display.say(f"tick {number} done; next in {self.options.live_period_s:.0f} s (Ctrl-C to stop)")
             next_at = time.monotonic() + self.options.live_period_s
             while time.monotonic() < next_at:
@@ -484,6 +514,7 @@ class Demo:
 
     def access_help(self) -> str:
         assert self.stack is not None and self.dashboard is not None
+        self.token = self.mint_token()  # now, not at start: a web-app token lasts 15 minutes
         api = self.stack.services["api"].url
         web = self.stack.web_app_state()
         return "\n".join(
@@ -541,9 +572,9 @@ class Demo:
                 self.play_replay()
             self.collect_alerts()
             self.refresh_rows()
-        alerted = {row.symbol for row in self.rows.values()}
-        played = [label for label in self.labels if label.peak <= self.played_until]
-        display.table(list(self.rows.values()), lbl.missed(played, alerted))
+        found = [(row.label, row.kind) for row in self.rows.values()]
+        played, unplayed = lbl.reached(self.labels, self.played_until)
+        display.table(list(self.rows.values()), lbl.missed(played, found), unplayed)
         counts = self.counts()
         display.console.print(
             f"done in {time.monotonic() - began:.0f} s: {counts['items']} items, "
@@ -606,6 +637,9 @@ def main(options: Options) -> int:
     except (KeyboardInterrupt, _Stop):
         print("\ninterrupted: stopping everything", file=sys.stderr)
         return 130
+    except StackDied as exc:
+        print(f"\na part of the local stack died, so the demo cannot go on: {exc}", file=sys.stderr)
+        return 1
     finally:
         stopping = time.monotonic()
         demo.stop()

@@ -9,6 +9,7 @@ come from terraform/ (see provision.py).
 import argparse
 import contextlib
 import dataclasses
+import fcntl
 import http.cookiejar
 import json
 import os
@@ -32,7 +33,14 @@ from emulators.reddit.corpus import LOAD_ITEMS_PER_S, manifest_items
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".stack"
 STATE_FILE = STATE_DIR / "state.json"
+# Held (flock) by the one supervisor of `make up` from before it starts anything until it has
+# stopped everything, with its pid inside: a second `make up` is refused while one is still
+# starting, `make down` reaches one that is starting, and a state file whose supervisor died
+# (or whose pid another process took since) is known stale. The kernel drops the lock with
+# the process, however it ends.
+LOCK_FILE = STATE_DIR / "stack.lock"
 PROJECT = "akleao-local"
+LOCAL_HOSTS = ",".join(filter(None, [os.environ.get("NO_PROXY") or os.environ.get("no_proxy"), "127.0.0.1,localhost"]))
 
 
 @dataclass
@@ -123,6 +131,9 @@ class Emulators:
             "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{self.firestore.port}",
             "GOOGLE_CLOUD_PROJECT": self.project,
             **({"BIGQUERY_EMULATOR_HOST": self.bigquery_host} if self.bigquery else {}),
+            # gRPC and requests follow http(s)_proxy: on a proxied machine the emulators, the
+            # local Reddit and the functions must still be reached directly
+            **dict.fromkeys(("NO_PROXY", "no_proxy"), LOCAL_HOSTS),
         }
 
     def clear_firestore(self) -> None:
@@ -505,6 +516,27 @@ class Stack:
         if self.emulators is not None:
             self.emulators.stop()
 
+    def dead(self) -> list[Service]:
+        """Its processes that have exited: an emulator the kernel killed for memory, a function
+        that crashed. Nothing restarts them, so whoever waits on the stack must stop waiting."""
+        emulators = self.emulators
+        everyone = [
+            self.web,
+            *self.services.values(),
+            self.reddit,
+            self.jwks,
+            self.mailbox,
+            *((emulators.pubsub, emulators.firestore, emulators.bigquery) if emulators is not None else ()),
+        ]
+        return [s for s in everyone if s is not None and s.process is not None and s.process.poll() is not None]
+
+    def check_alive(self) -> None:
+        """Raise :class:`StackDied`, naming the first dead process and its log's last lines."""
+        if gone := self.dead():
+            first = gone[0]
+            names = ", ".join(s.name for s in gone)
+            raise StackDied(f"{names} exited\n--- last lines of {first.log_path}:\n{first.log_tail()}")
+
     def web_app_state(self) -> dict[str, object] | None:
         """Where the web app is and the seeded accounts (local, printed passwords)."""
         if self.web is None:
@@ -555,40 +587,85 @@ def with_auth_option(stack: Stack) -> Stack:
     return stack
 
 
+class StackDied(RuntimeError):
+    """A process of the stack exited while the stack ran."""
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGINT while the stack was still starting: start no more, stop what runs."""
+
+
 def _serve(log_dir: Path) -> int:
     """Run the stack in the foreground until SIGTERM/SIGINT; write its state for others."""
+    STATE_DIR.mkdir(exist_ok=True)
+    lock = LOCK_FILE.open("a+")  # open for as long as this supervisor lives: it holds the lock
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"another local stack holds {LOCK_FILE} (pid {holder()}): make down first", file=sys.stderr)
+        return 1
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
     # The development key is kept between runs (devtools/devauth.py), so a token minted for
     # one `make up` still signs in after the next.
     stack = with_auth_option(with_local_reddit_options(Stack(log_dir=log_dir, devauth_dir=STATE_DIR / "devauth")))
-    stopping = False
+    started = stopping = False
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
+        if not started:
+            raise _Stopped
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
         stack.start()
+        started = True
         STATE_FILE.write_text(json.dumps(stack.describe(), indent=2))
         while not stopping:
+            stack.check_alive()  # a stack with a dead part is stopped, not shown as up
             time.sleep(0.2)
+    except _Stopped:
+        pass
+    except StackDied as exc:
+        print(f"local stack stopping: {exc}", file=sys.stderr, flush=True)
+        return 1
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut the stopping short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
-        STATE_FILE.unlink(missing_ok=True)
+        STATE_FILE.unlink(missing_ok=True)  # ours: only the lock's holder writes it
+        lock.close()
     return 0
 
 
-def read_state() -> dict[str, object] | None:
+def holder() -> int | None:
+    """The pid of the supervisor holding :data:`LOCK_FILE` (running or still starting), or None
+    when no process holds it."""
     try:
-        state = json.loads(STATE_FILE.read_text())
+        with LOCK_FILE.open() as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                text = lock.read().strip()
+                return int(text) if text.isdigit() else 0
+            return None
+    except FileNotFoundError:
+        return None
+
+
+def read_state() -> dict[str, object] | None:
+    """The running stack's state; None while none runs (a state file left by a supervisor that
+    died, or whose pid another process took since, is stale: nobody holds the lock)."""
+    if holder() is None:
+        return None
+    try:
+        return json.loads(STATE_FILE.read_text())  # type: ignore[no-any-return]
     except (OSError, ValueError):
         return None
-    try:
-        os.kill(int(state["pid"]), 0)
-    except (OSError, KeyError, ValueError):
-        return None
-    return state  # type: ignore[no-any-return]
 
 
 def fresh_log_dir(parent: Path, keep: int = 3) -> Path:
@@ -609,6 +686,9 @@ def fresh_log_dir(parent: Path, keep: int = 3) -> Path:
 def up(timeout: float = 180.0) -> int:
     if read_state():
         print(f"local stack already running (see {STATE_FILE})")
+        return 0
+    if (starting := holder()) is not None:
+        print(f"a local stack is starting (pid {starting}): make status in a moment, or make down")
         return 0
     STATE_DIR.mkdir(exist_ok=True)
     log_dir = fresh_log_dir(STATE_DIR / "logs")
@@ -711,11 +791,11 @@ def token(role: str | None, sub: str | None = None) -> int:
 
 
 def down(timeout: float = 30.0) -> int:
-    state = read_state()
-    if not state:
+    pid = holder()  # running or still starting
+    if not pid:
+        STATE_FILE.unlink(missing_ok=True)  # a dead supervisor's, if any
         print("local stack is not running")
         return 0
-    pid = int(state["pid"])  # type: ignore[call-overload]
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -727,6 +807,7 @@ def down(timeout: float = 30.0) -> int:
         time.sleep(0.2)
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
+    STATE_FILE.unlink(missing_ok=True)
     print("local stack killed after timeout")
     return 0
 

@@ -2,6 +2,9 @@
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from common.settings import Settings
 from demo import labels as lbl
@@ -39,7 +42,13 @@ def test_an_alert_long_before_the_scenario_or_a_day_after_its_peak_is_unlabelled
 
 
 def test_missed_ignores_the_ticker_that_must_never_alert() -> None:
-    assert lbl.missed([PUMP, BREAKOUT, POPULAR], alerted={"PATH"}) == [PUMP]
+    assert lbl.missed([PUMP, BREAKOUT, POPULAR], [(BREAKOUT, "organic")]) == [PUMP]
+
+
+def test_a_scenario_is_found_only_by_its_own_alert_of_its_own_kind() -> None:
+    # a pump announced as organic, or an alert on the ticker outside the scenario's window, finds nothing
+    assert lbl.missed([PUMP, BREAKOUT], [(PUMP, "organic"), (None, "organic")]) == [PUMP, BREAKOUT]
+    assert lbl.missed([PUMP, BREAKOUT], [(PUMP, "pump"), (BREAKOUT, "organic")]) == []
 
 
 def test_labels_load_from_the_corpus_and_a_corpus_without_labels_has_none(tmp_path: Path) -> None:
@@ -93,3 +102,25 @@ def test_a_corpus_the_local_reddit_could_not_hold_is_refused_before_anything_sta
     assert fits_in_memory(27_218, 2 * 27_218 * BYTES_PER_ITEM) is None  # the bundled corpus on a small machine
     (tmp_path / "manifest.json").write_text("not json")
     assert manifest_items(tmp_path) is None  # then nothing is refused on its account
+
+
+def test_a_corpus_that_is_no_corpus_is_refused_by_name_before_anything_starts(tmp_path: Path, capsys: Any) -> None:
+    from demo.__main__ import parse
+
+    (tmp_path / "empty").mkdir()
+    bad = tmp_path / "backwards"
+    bad.mkdir()
+    (bad / "manifest.json").write_text(json.dumps({"start": 2.0, "end": 1.0}))
+    for corpus, why in (
+        (tmp_path / "missing", "no such directory"),
+        (tmp_path / "empty", "no readable manifest.json"),
+        (bad, "is not before its end"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            parse(["--corpus", str(corpus)])
+        assert exit_.value.code == 2 and why in capsys.readouterr().err
+
+
+def test_a_replay_stopped_early_names_the_scenarios_it_did_not_reach() -> None:
+    played, unplayed = lbl.reached([PUMP, BREAKOUT, POPULAR], 120 * H)
+    assert played == [PUMP] and unplayed == [BREAKOUT]  # nothing is expected of the always-popular one
