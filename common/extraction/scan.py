@@ -528,7 +528,7 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
     needs no neighbourhood; the second weighs the rest against finance words *and* the
     tickers found so far, since a list like "JNJ, PG, KO" is its own context; last, a word
     that stands in a list of tickers ("GME BB NOK", "FUBO, FUTU, FOUR") is one of them."""
-    seen = [f[0] for f in found.values()] if found else ()  # symbols named elsewhere in the text
+    seen = {f[0] for f in found.values()}  # symbols named elsewhere in the text
     parens = "(" in prose
     multiline = "\n" in prose
     cue_words: bool | None = None
