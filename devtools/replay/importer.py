@@ -309,6 +309,10 @@ def _stage(
                     named.add(column.lower())
                 continue
             if (item := convert(row, report)) is None:
+                # a row skipped still says which subreddit its file holds: a mixed file whose
+                # only other subreddit's rows were refused is no one-subreddit file
+                if (column := sources.subreddit(row)) and len(named) < 2:
+                    named.add(column.lower())
                 continue
             subreddit = item["subreddit"] if "subreddit" not in item.get(ABSENT, ()) else None
             if subreddit is not None and len(named) < 2:

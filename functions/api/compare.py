@@ -29,8 +29,8 @@ def differences(current: Sequence[dict[str, Any]], proposed: Sequence[dict[str, 
     """Alerts match on symbol, kind and opening time. The unmatched of both sides pair up as
     moved when they share symbol and kind within :data:`MOVED_WITHIN_S`, in time order: never
     across an alert both configs open (that episode lies between them), never crossing
-    another pair (two episodes do not swap places), as many pairs as there can be and, of
-    those, the least shifted (:func:`_aligned`)."""
+    another pair (two episodes do not swap places), the pairs that move least together
+    (:func:`_aligned`)."""
 
     def key(alert: dict[str, Any]) -> tuple[str, str, float]:
         return str(alert.get("symbol")), str(alert.get("kind")), float(alert.get("opened_at") or 0.0)
@@ -39,13 +39,17 @@ def differences(current: Sequence[dict[str, Any]], proposed: Sequence[dict[str, 
     old_keys, new_keys = set(old), set(new)
     lost = [i for i, k in enumerate(old) if k not in new_keys]
     gained = [j for j, k in enumerate(new) if k not in old_keys]
-    shared: dict[tuple[str, str], list[float]] = {}
+    # a ticker has one episode at a time, whatever its kind: an alert both configs open splits
+    # the ticker's time for every kind
+    shared: dict[str, list[float]] = {}
     for k in old_keys & new_keys:
-        shared.setdefault(k[:2], []).append(k[2])
+        shared.setdefault(k[0], []).append(k[2])
+    for times in shared.values():
+        times.sort()
 
     def stretch(k: tuple[str, str, float]) -> tuple[str, str, int]:
         """The symbol, kind and the stretch between two shared alerts ``k`` falls in."""
-        return k[0], k[1], bisect.bisect(sorted(shared.get(k[:2], ())), k[2])
+        return k[0], k[1], bisect.bisect(shared.get(k[0], []), k[2])
 
     lost_by: dict[tuple[str, str, int], list[int]] = {}
     gained_by: dict[tuple[str, str, int], list[int]] = {}
@@ -68,19 +72,19 @@ def differences(current: Sequence[dict[str, Any]], proposed: Sequence[dict[str, 
 
 
 def _aligned(before: list[float], after: list[float]) -> list[tuple[int, int]]:
-    """Positions of uncrossed pairs of two sorted time lists, each within MOVED_WITHIN_S: the
-    most pairs, then the least total shift (an alignment; a symbol's alerts in one preview
-    are few)."""
+    """Positions of uncrossed pairs of two sorted time lists, each within MOVED_WITHIN_S, the
+    pairs worth the most together, a pair worth less the further it moves (so two small moves
+    beat three large ones); an alignment, as a symbol's alerts in one preview are few."""
     rows, cols = len(before), len(after)
-    # best[a][b]: (pairs, -shift) over before[:a] and after[:b]
-    best = [[(0, 0.0)] * (cols + 1) for _ in range(rows + 1)]
+    # best[a][b]: (worth, pairs) over before[:a] and after[:b]
+    best = [[(0.0, 0)] * (cols + 1) for _ in range(rows + 1)]
     for a in range(1, rows + 1):
         for b in range(1, cols + 1):
             options = [best[a - 1][b], best[a][b - 1]]
             shift = abs(after[b - 1] - before[a - 1])
             if shift <= MOVED_WITHIN_S:
-                count, cost = best[a - 1][b - 1]
-                options.append((count + 1, cost - shift))
+                worth, count = best[a - 1][b - 1]
+                options.append((worth + MOVED_WITHIN_S - shift, count + 1))
             best[a][b] = max(options)
     pairs: list[tuple[int, int]] = []
     a, b = rows, cols

@@ -249,6 +249,13 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         driver.get(f"{served.web}/alerts?symbol={UNLISTED}")
         assert _element(driver, "#alert-filters input[name=symbol]").get_attribute("value") == UNLISTED
         _until(driver, "return !!document.querySelector('[data-state=empty]')")
+        # the nav's Alerts keeps the page mounted with another address: the list starts anew from it
+        _link(driver, "Alerts").click()
+        _until(
+            driver,
+            "return document.querySelector('#alert-filters input[name=symbol]')?.value === ''"
+            " && Number(document.getElementById('alerts')?.dataset.count) > 0",
+        )
         driver.get(f"{served.web}/tickers/{served.symbol}")
         _until(driver, f"return document.getElementById('ticker-symbol')?.textContent === '{served.symbol}'")
 

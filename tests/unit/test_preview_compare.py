@@ -44,3 +44,19 @@ def test_pairs_never_cross_each_other_or_an_episode_both_configs_open() -> None:
     across = differences([alert("GME", 0), alert("GME", 10)], [alert("GME", 10), alert("GME", 12)])
     assert across.moved == []  # t12 lies past the t10 episode both open: not t0 moved
     assert (across.gained, across.lost) == ([1], [0])
+
+
+def test_two_small_moves_beat_three_large_ones() -> None:
+    diff = differences(
+        [alert("GME", 0), alert("GME", 20), alert("GME", 40)], [alert("GME", 19), alert("GME", 39), alert("GME", 59)]
+    )
+    assert diff.moved == [(1, 0), (2, 1)]
+    assert (diff.gained, diff.lost) == ([2], [0])
+
+
+def test_an_episode_both_open_splits_the_tickers_time_whatever_its_kind() -> None:
+    current = [alert("GME", 0), alert("GME", 5, "pump")]
+    proposed = [alert("GME", 5, "pump"), alert("GME", 10)]
+    diff = differences(current, proposed)
+    assert diff.moved == []  # organic at 0 and at 10 lie on either side of the pump both open
+    assert (diff.gained, diff.lost) == ([1], [0])

@@ -28,30 +28,43 @@ const SYMBOL = /^[A-Z]{1,5}(\.[A-Z])?$/; // the API's (functions/api/models.py S
 function fromParams(params: URLSearchParams): Filters {
   const filters = { ...NO_FILTERS, watchlist_only: params.get("watchlist_only") === "true" };
   for (const name of TEXT_FILTERS) filters[name] = params.get(name) ?? "";
+  filters.symbol = filters.symbol.toUpperCase(); // the API takes either case
   return filters;
 }
 
+let written: string | null = null; // the search this page last put in the address itself
+
 /** Written with the native history (a null state, so Next's router follows it): no new
- * history entry and no re-render from the router for each change. */
+ * history entry. */
 function toAddress(filters: Filters): void {
   const params = new URLSearchParams();
   for (const name of TEXT_FILTERS) if (filters[name]) params.set(name, filters[name]);
   if (filters.watchlist_only) params.set("watchlist_only", "true");
-  const search = params.toString() ? `?${params.toString()}` : "";
+  written = params.toString();
+  const search = written ? `?${written}` : "";
   if (search !== window.location.search) window.history.replaceState(null, "", `${window.location.pathname}${search}`);
 }
 
 export default function AlertsPage() {
   return (
     <Suspense fallback={<Loading what="alerts" />}>
-      <Alerts />
+      <Keyed />
     </Suspense>
   );
 }
 
-function Alerts() {
-  const api = useApi();
+/** Next keeps this page mounted when only its query changes (the nav's "Alerts", Back to
+ * other filters): an address this page did not write starts the list anew from it. */
+function Keyed() {
   const params = useSearchParams();
+  const search = params.toString();
+  const [origin, setOrigin] = useState(search);
+  if (search !== origin && search !== written) setOrigin(search);
+  return <Alerts key={origin} params={params} />;
+}
+
+function Alerts({ params }: { params: URLSearchParams }) {
+  const api = useApi();
   const [filters, setFilters] = useState<Filters>(() => fromParams(params));
   useEffect(() => toAddress(filters), [filters]);
   // a symbol still being typed ("BRK.") is not asked for: the list waits for a whole one
@@ -91,6 +104,7 @@ function Alerts() {
 
   function set<K extends keyof Filters>(name: K, value: Filters[K]) {
     setFilters((current) => ({ ...current, [name]: value }));
+    setLater(null); // the pages "More alerts" fetched belong to the old filters' list
     setMoreError(null); // a failed "More alerts" of the old filters says nothing of the new
     request.current += 1; // nor does one still loading: its answer is dropped on arrival
     setFetching(false);
@@ -142,6 +156,7 @@ function Alerts() {
         </label>
         <button type="button" className="secondary" onClick={() => {
             setFilters(NO_FILTERS);
+            setLater(null);
             setMoreError(null);
             request.current += 1;
             setFetching(false);
