@@ -19,8 +19,8 @@ locals {
   ]) : "${pair.function}:${pair.secret}" => pair }
 
   bigquery_roles = {
-    write = "roles/bigquery.dataEditor" # insertAll into the history tables
-    read  = "roles/bigquery.dataViewer" # queries for long-range history
+    write = google_project_iam_custom_role.history_writer.name # insertAll into the history tables
+    read  = "roles/bigquery.dataViewer"                        # queries for long-range history
   }
 
   pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
@@ -57,6 +57,16 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   topic    = google_pubsub_topic.dead_letter[each.value].name
   role     = "roles/pubsub.publisher"
   member   = google_service_account.function[each.key].member
+}
+
+# archive streams rows in and reads back which are in already (common/adapters/bigquery.py):
+# dataEditor would also let its account delete or alter the history tables, which
+# deletion_protection guards against Terraform only, not against the API.
+resource "google_project_iam_custom_role" "history_writer" {
+  role_id     = "akleaoHistoryWriter"
+  title       = "Akleao history writer"
+  description = "Stream rows into the history tables and read them: no table deletes or schema changes"
+  permissions = ["bigquery.tables.get", "bigquery.tables.getData", "bigquery.tables.updateData"]
 }
 
 resource "google_bigquery_dataset_iam_member" "function" {
