@@ -43,10 +43,12 @@ _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _NUMBER = re.compile(r"[$€£]?\d[\d,.]*[%kKmMbB]?")
 _NON_WORD = re.compile(r"[^\w\s]+|_")
 _SPACE = re.compile(r"\s+")
-# ``^[ \t]*``, not ``^\s*``: from every line start, \s* ran on through all the blank lines
-# after it (a post of newlines cost seconds a line).
-_HEADING = re.compile(r"^[ \t]*(#{1,6}\s+\S|\*\*[^*\n]{3,80}\*\*\s*:?\s*$|[A-Z][A-Z0-9 &/-]{4,60}:?\s*$)", re.MULTILINE)
-_BULLET = re.compile(r"^[ \t]*([-*•+]|\d{1,2}[.)])\s+\S", re.MULTILINE)
+# ``^[^\S\n]*``, not ``^\s*``: from every line start, \s* ran on through all the blank lines
+# after it (a post of newlines cost seconds a line); any other space still indents.
+_HEADING = re.compile(
+    r"^[^\S\n]*(#{1,6}\s+\S|\*\*[^*\n]{3,80}\*\*\s*:?\s*$|[A-Z][A-Z0-9 &/-]{4,60}:?\s*$)", re.MULTILINE
+)
+_BULLET = re.compile(r"^[^\S\n]*([-*•+]|\d{1,2}[.)])\s+\S", re.MULTILINE)
 # Cashtags as extraction reads them: a full stop after one ends the sentence ("I bought $GME.")
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![\w.]\w|\w)")
 _ROCKET = "\U0001f680"
@@ -215,7 +217,14 @@ def count_emoji(text: str) -> int:
 # the next character to the last. The
 # longest real emoji sequence (a family, a flag of a region) is under a dozen.
 EMOJI_PIECE = 32
-_BINDS = frozenset("\u200d\ufe0f\ufe0e\u20e3") | frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))
+# What binds to the character before it: a joiner, variation selectors, the keycap, skin
+# tones, and the tag characters of a region's flag (England's, Scotland's).
+_BINDS = (
+    frozenset("\u200d\ufe0f\ufe0e\u20e3")
+    | frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))
+    | frozenset(chr(c) for c in range(0xE0020, 0xE0080))
+)
+_REGIONAL = range(0x1F1E6, 0x1F200)  # a country's flag is two of these
 
 
 def _pieces(run: str) -> list[str]:
@@ -224,7 +233,7 @@ def _pieces(run: str) -> list[str]:
     pieces, begin = [], 0
     while len(run) - begin > EMOJI_PIECE:
         cut = begin + EMOJI_PIECE
-        while cut > begin + 1 and (run[cut] in _BINDS or run[cut - 1] == "\u200d"):
+        while cut > begin + 1 and not _cuttable(run, begin, cut):
             cut -= 1  # back to where nothing binds across
         if cut == begin + 1:  # a whole piece of joined characters: no real emoji is that long
             cut = begin + EMOJI_PIECE
@@ -232,6 +241,19 @@ def _pieces(run: str) -> list[str]:
         begin = cut
     pieces.append(run[begin:])
     return pieces
+
+
+def _cuttable(run: str, begin: int, cut: int) -> bool:
+    """Whether ``run`` may be cut before ``cut``: nothing there binds to what precedes, and no
+    flag's pair of regional indicators is split (counted in pairs from the start of theirs)."""
+    if run[cut] in _BINDS or run[cut - 1] == "\u200d":
+        return False
+    if ord(run[cut]) not in _REGIONAL or ord(run[cut - 1]) not in _REGIONAL:
+        return True
+    first = cut
+    while first > begin and ord(run[first - 1]) in _REGIONAL:
+        first -= 1
+    return (cut - first) % 2 == 0
 
 
 def text_features(title: str, body: str, flair: str | None, kind: str, *, sentiment: bool = True) -> TextFeatures:

@@ -38,6 +38,7 @@ from asyncprawcore import exceptions as praw_errors
 from pydantic import ValidationError
 
 from common import log
+from common.fields import well_formed
 from common.ingest import AuthorFacts, ListedComment, ListedPost
 from common.messages import RedditItem
 
@@ -254,8 +255,8 @@ def comment_from(comment: Any) -> RedditItem:
 
 def listed_comment_from(comment: Any) -> ListedComment:
     """A comment of ``/r/{sub}/comments``, with the thread context the listing carries."""
-    title = getattr(comment, "link_title", None)
-    return ListedComment(comment_from(comment), author_id=_author_id(comment), link_title=str(title or ""))
+    title = well_formed(str(getattr(comment, "link_title", None) or ""))  # the extractor reads it too
+    return ListedComment(comment_from(comment), author_id=_author_id(comment), link_title=title)
 
 
 def _readable(convert: Callable[[Any], T], thing: Any, skipped: list[str] | None) -> T | None:

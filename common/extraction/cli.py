@@ -27,11 +27,11 @@ def answer(line: str) -> dict[str, object]:
         row = Line.model_validate(json.loads(line))
     except json.JSONDecodeError as exc:
         return {"error": f"not JSON: {exc.msg} at column {exc.colno}"}
-    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting past the stack
-        return {"error": f"not JSON this reads: {type(exc).__name__}: {str(exc)[:200]}"}
-    except ValidationError as exc:
+    except ValidationError as exc:  # a ValueError too: before the clause below
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
         return {"error": f"not a valid line: {problems}"}
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting past the stack
+        return {"error": f"not JSON this reads: {type(exc).__name__}: {str(exc)[:200]}"}
     at = row.created_utc
     try:
         thread = frozenset(symbols(row.thread_text, at=at)) if row.thread_text else frozenset()
@@ -44,12 +44,13 @@ def answer(line: str) -> dict[str, object]:
 
 
 def _lines(stdin: TextIO) -> Iterator[str | UnicodeDecodeError]:
-    """Each line, decoded on its own from the bytes when there are bytes (a real stdin): one
-    that is not UTF-8 is that line's error, not the end of the stream."""
-    source = getattr(stdin, "buffer", None)
-    if source is None:
+    """Each line of the process's stdin decoded on its own from its bytes: one that is not
+    UTF-8 is that line's error, not the end of the stream. Any other stream is read as the
+    text it is (its encoding, what was read of it already)."""
+    if stdin is not sys.stdin or not hasattr(stdin, "buffer"):
         yield from stdin
         return
+    source = stdin.buffer
     for raw in source:
         try:
             yield raw.decode("utf-8")

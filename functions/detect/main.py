@@ -174,7 +174,11 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     recovered = announce_ended(db, publisher, snap)
     progress = update.counted.progress if update.counted is not None else None
     if snap.stale(update.as_of, progress):
-        logger.info("stale update for %s ignored", update.ticker, extra={"json_fields": {"as_of": update.as_of}})
+        logger.info(
+            "stale update for %s ignored",
+            update.ticker,
+            extra={"json_fields": {"as_of": update.as_of, "published": recovered}},  # an ended one's resolution
+        )
         return Result(None, recovered, stale=True)
     if update.counted is not None:  # the update's own moment, as counted: the same whenever it is read
         as_of, series, six, day = update.as_of, update.counted.series, update.counted.six, update.counted.day

@@ -6,15 +6,19 @@ import io
 import json
 import math
 import signal
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
+import emoji
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common import extraction, ingest
+from common.adapters.reddit import listed_comment_from
 from common.extraction import TickerMention, company_name, extract, is_listed, listing, symbols
 from common.features import count_emoji, is_dd, text_features
 from common.listings import Listings
@@ -506,19 +510,22 @@ def test_the_command_line_answers_a_bad_field_or_a_blank_line_in_its_place_and_g
     for number, bad in enumerate(answers[:6], start=1):
         assert bad["error"].startswith(f"line {number}: "), bad
     assert "thread_text" in answers[0]["error"] and "created_utc" in answers[2]["error"]
+    assert all("not a valid line" in answers[n]["error"] for n in (0, 2, 3, 4))  # a field, not the JSON
     assert answers[6] == {"symbols": ["TSLA"], "secondary": []}
 
 
-def test_the_command_line_reads_bytes_line_by_line_so_no_bad_line_ends_the_stream() -> None:
+def test_the_command_line_reads_bytes_line_by_line_so_no_bad_line_ends_the_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     raw = (
         b'{"text": "$GME", "created_utc": ' + b"9" * 5000 + b"}\n"  # past int's digit limit
         + b"[" * 100_000 + b"\n"  # past the parser's stack
         + b'{"text": "caf\xe9 $AMC"}\n'  # Latin-1, not UTF-8
         + json.dumps({"text": "$TSLA", "created_utc": _at("2020-12-01")}).encode() + b"\n"
     )  # fmt: skip
-    stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
     out = io.StringIO()
-    assert extraction.main(stdin, out) == 1
+    assert extraction.main(sys.stdin, out) == 1
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [a.get("error", "")[:7] for a in answers[:3]] == ["line 1:", "line 2:", "line 3:"]
     assert "UTF-8" in answers[2]["error"]
@@ -1025,3 +1032,22 @@ def test_byd_is_the_carmaker_where_cars_come_up_and_boyd_gaming_where_casinos_do
     assert symbols("BYD to sell more cars abroad next year", at=june) == []
     assert symbols("bought BYD shares, their cars are great", at=june) == ["BYD"]  # the stock a reader can trade
     assert symbols("Boyd Gaming (BYD) is my favorite casino stock, cheap on EV/EBITDA", at=june) == ["BYD"]
+
+
+def test_flags_and_joined_emoji_count_as_the_emoji_library_counts_them_past_a_piece() -> None:
+    for text in (
+        "GME to the moon \U0001f680" + "\U0001f1fa\U0001f1f8" * 16,  # country flags: pairs of regional letters
+        "\U0001f680" * 30 + "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # Scotland
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466 " * 12 + "#\ufe0f\u20e3" * 20,
+    ):
+        assert count_emoji(text) == emoji.emoji_count(text), text
+
+
+def test_a_comments_thread_title_is_mended_before_the_extractor_reads_it() -> None:
+    comment = SimpleNamespace(
+        id="c1", subreddit="stocks", author=None, body="$GME", permalink="/r/stocks/c1", score=1,
+        created_utc=1.7e9, parent_id="t3_p", link_id="t3_p", link_title="GME \ud83d news",
+    )  # fmt: skip
+    listed = listed_comment_from(comment)
+    assert listed.link_title == "GME \ufffd news"
+    assert symbols(listed.link_title) == ["GME"]
