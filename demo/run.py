@@ -405,7 +405,11 @@ class Demo:
 
     def backlog(self) -> str:
         batches, updates = self.behind()
-        return f"aggregation {batches} mention batches and detection {updates} ticker updates behind"
+        fetching, alerts = len(self.unreported()), self.unannounced()
+        return (
+            f"{fetching} fetch runs unreported, aggregation {batches} mention batches and detection "
+            f"{updates} ticker updates behind, {alerts} alerts published and not yet seen"
+        )
 
     def settle(self, quiet_s: float, timeout_s: float) -> bool:
         """Until every fetch has reported, aggregate has counted every batch, detect has

@@ -121,6 +121,9 @@ class Service:
             raise RuntimeError(
                 f"{self.name} did not start: {exc}\n--- last lines of {self.log_path}:\n{self.log_tail()}"
             ) from exc
+        except BaseException:  # stopped while it started (Ctrl-C, the stack's SIGTERM): not left running
+            self.stop()
+            raise
         return self
 
     def log_tail(self, lines: int = 30) -> str:

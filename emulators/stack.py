@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from emulators import bq_provision, jars, provision
 from emulators.processes import Service, free_port, open_local
@@ -591,19 +592,20 @@ class StackDied(RuntimeError):
     """A process of the stack exited while the stack ran."""
 
 
-class _Stopped(Exception):
-    """SIGTERM or SIGINT while the stack was still starting: start no more, stop what runs."""
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT while the stack was still starting: start no more, stop what runs.
+    A BaseException, as KeyboardInterrupt is: no ``except Exception`` on the way turns it into
+    a start-up failure."""
 
 
 def _serve(log_dir: Path) -> int:
     """Run the stack in the foreground until SIGTERM/SIGINT; write its state for others."""
     STATE_DIR.mkdir(exist_ok=True)
     lock = LOCK_FILE.open("a+")  # open for as long as this supervisor lives: it holds the lock
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    if not _take(lock):
         print(f"another local stack holds {LOCK_FILE} (pid {holder()}): make down first", file=sys.stderr)
         return 1
+    STATE_FILE.unlink(missing_ok=True)  # a supervisor killed outright left it: not this stack's
     lock.seek(0)
     lock.truncate()
     lock.write(str(os.getpid()))
@@ -638,8 +640,22 @@ def _serve(log_dir: Path) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
         STATE_FILE.unlink(missing_ok=True)  # ours: only the lock's holder writes it
+        lock.truncate(0)  # no pid left behind for a later reader to signal
         lock.close()
     return 0
+
+
+def _take(lock: IO[str], tries: int = 20) -> bool:
+    """The exclusive lock, tried for about a second: a reader's brief shared lock
+    (:func:`holder`) must not read as another supervisor."""
+    for _ in range(tries):
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            time.sleep(0.05)
+        else:
+            return True
+    return False
 
 
 def holder() -> int | None:
@@ -659,13 +675,16 @@ def holder() -> int | None:
 
 def read_state() -> dict[str, object] | None:
     """The running stack's state; None while none runs (a state file left by a supervisor that
-    died, or whose pid another process took since, is stale: nobody holds the lock)."""
-    if holder() is None:
+    died, or whose pid another process took since, is stale: nobody holds the lock, or the
+    one who does wrote none yet)."""
+    running = holder()
+    if not running:
         return None
     try:
-        return json.loads(STATE_FILE.read_text())  # type: ignore[no-any-return]
+        state = json.loads(STATE_FILE.read_text())
     except (OSError, ValueError):
         return None
+    return state if isinstance(state, dict) and state.get("pid") == running else None
 
 
 def fresh_log_dir(parent: Path, keep: int = 3) -> Path:
@@ -792,6 +811,11 @@ def token(role: str | None, sub: str | None = None) -> int:
 
 def down(timeout: float = 30.0) -> int:
     pid = holder()  # running or still starting
+    for _ in range(20):  # 0: locked, its pid not written yet
+        if pid != 0:
+            break
+        time.sleep(0.05)
+        pid = holder()
     if not pid:
         STATE_FILE.unlink(missing_ok=True)  # a dead supervisor's, if any
         print("local stack is not running")

@@ -61,7 +61,9 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
 
 # archive streams rows in and reads back which are in already (common/adapters/bigquery.py):
 # dataEditor would also let its account delete or alter the history tables, which
-# deletion_protection guards against Terraform only, not against the API.
+# deletion_protection guards against Terraform only, not against the API. A deleted custom
+# role's id is taken for 37 days (Terraform undeletes it within the first 7): a project torn
+# down and set up again in between needs another role_id.
 resource "google_project_iam_custom_role" "history_writer" {
   role_id     = "akleaoHistoryWriter"
   title       = "Akleao history writer"
@@ -74,6 +76,11 @@ resource "google_bigquery_dataset_iam_member" "function" {
   dataset_id = google_bigquery_dataset.history.dataset_id
   role       = local.bigquery_roles[each.value.bigquery]
   member     = google_service_account.function[each.key].member
+
+  # a changed role is granted before the old one goes: archive is never left without either
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # Queries run as jobs billed to the project. Readers query history; the writer (archive) queries

@@ -57,6 +57,8 @@ def test_the_holder_is_known_while_it_starts_and_read_once_it_wrote_its_state(
 ) -> None:
     assert stack.holder() == supervisor.pid
     assert stack.read_state() is None  # starting: no state yet, but up refuses to start another
+    (state_dir / "state.json").write_text(json.dumps({"pid": 1, "functions": {"api": "http://127.0.0.1:1"}}))
+    assert stack.read_state() is None  # a dead supervisor's state, not the starting one's
     assert stack.up() == 0
     (state_dir / "state.json").write_text(json.dumps({"pid": supervisor.pid}))
     assert stack.read_state() == {"pid": supervisor.pid}

@@ -58,9 +58,12 @@ export default function AlertsPage() {
 function Keyed() {
   const params = useSearchParams();
   const search = params.toString();
-  const [origin, setOrigin] = useState(search);
-  if (search !== origin && search !== written) setOrigin(search);
-  return <Alerts key={origin} params={params} />;
+  const [seen, setSeen] = useState({ search, generation: 0 });
+  if (search !== seen.search) {
+    // a change this page made keeps the list; any other starts it anew from the address
+    setSeen({ search, generation: seen.generation + (search === written ? 0 : 1) });
+  }
+  return <Alerts key={seen.generation} params={params} />;
 }
 
 function Alerts({ params }: { params: URLSearchParams }) {
