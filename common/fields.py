@@ -12,11 +12,14 @@ from pydantic import AfterValidator, Field, StringConstraints
 from common.timekeys import hour_start
 
 # A subreddit names its ``cursors/`` document: it starts with a letter or digit, as Reddit's
-# names do, so none is a reserved id (a user profile's, u_name, may hold a hyphen).
+# names do, so none is a reserved id.
 Subreddit = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_]*$"),
 ]
+# Where an item was posted: a subreddit, or a user's profile (u_name, whose name may hold a
+# hyphen). Only items carry it; what is configured and fetched is a Subreddit.
+ItemSubreddit = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 # A run's id names its ``runs/`` document: no path separator, no reserved or dotted id.
 RunId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Ticker = Annotated[str, StringConstraints(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]*$")]

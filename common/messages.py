@@ -15,7 +15,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from common import topics
 from common.evidence import Evidence
-from common.fields import Count, DataTime, HourKey, Int64, ItemId, RunId, Signature, Subreddit, Text, Ticker
+from common.fields import (
+    Count,
+    DataTime,
+    HourKey,
+    Int64,
+    ItemId,
+    ItemSubreddit,
+    RunId,
+    Signature,
+    Subreddit,
+    Text,
+    Ticker,
+)
 from common.windows import WindowStats
 
 
@@ -58,7 +70,7 @@ class RedditItem(Message):
 
     id: ItemId  # Reddit fullname: t3_... for posts, t1_... for comments
     kind: Literal["post", "comment"]
-    subreddit: Subreddit
+    subreddit: ItemSubreddit
     author: str | None = None  # None for [deleted] / unknown authors
     author_created_utc: float | None = None
     author_karma: Int64 | None = None
@@ -81,7 +93,7 @@ class Mention(Message):
 
     item_id: ItemId
     kind: Literal["post", "comment"]
-    subreddit: Subreddit
+    subreddit: ItemSubreddit
     author: str | None = None  # None for [deleted] / unknown authors
     author_created_utc: float | None = None
     author_karma: Int64 | None = None

@@ -74,15 +74,25 @@ class FetchReports:
 
 @dataclass
 class DetectDecisions:
+    """detect's decisions, one per ticker update however often Pub/Sub delivered it (a
+    redelivered update is decided, and logged, again: counted twice it would stand in for
+    an update still in flight)."""
+
     log: FunctionLog
     decided: int = 0
     published: int = 0  # alert events detect published (its lines' ``published``)
     newest_as_of: float = 0.0
+    messages: set[str] = field(default_factory=set)
 
     def poll(self) -> int:
         for entry in self.log.entries():
             message = str(entry.get("message") or "")
             if message.startswith(("detected ", "stale update ")):
+                delivered = entry.get("message_id")
+                if isinstance(delivered, str) and delivered in self.messages:
+                    continue
+                if isinstance(delivered, str):
+                    self.messages.add(delivered)
                 self.decided += 1
                 published = entry.get("published")
                 self.published += published if isinstance(published, int) else 0

@@ -108,7 +108,7 @@ class Options:
     hours: float | None = None  # play only the first N hours of the corpus (tests)
     live: bool = False
     interactive: bool = False  # keep serving API and dashboard until Ctrl-C
-    quiet_s: float = 1.5  # at the end: every update decided and none new for this long = caught up
+    quiet_s: float = 1.5  # at the end: nothing behind (Demo.settle) and no message for this long = caught up
     settle_timeout_s: float = 120.0
     deadline: float | None = None  # epoch seconds by which the alert table must be printed
     tick_timeout_s: float = 60.0
@@ -226,6 +226,7 @@ class Demo:
         # where `make token` points curl, and which accounts it signs in with
         DEMO_STATE.write_text(json.dumps({"functions": {"api": api}, "web_app": self.stack.web_app_state()}))
         self.dashboard = DashboardServer(dashboard_port, api).start()
+        self.token = self.mint_token()  # the demo user's, for the api calls of whoever drives this demo
         return self.stack
 
     def mint_token(self) -> str:
@@ -392,8 +393,8 @@ class Demo:
         """Alert events detect published that have not reached the table yet."""
         assert self.observers is not None and self.detections is not None
         self.detections.poll()
-        with self.observers.seen.lock:
-            seen = len(self.observers.seen.alert_events)
+        with self.observers.seen.lock:  # each event once, however often the topic delivered it
+            seen = len({(e.get("alert_id"), e.get("level"), e.get("event")) for e in self.observers.seen.alert_events})
         return max(0, self.detections.published - seen)
 
     def unreported(self) -> list[str]:
@@ -518,7 +519,7 @@ class Demo:
 
     def access_help(self) -> str:
         assert self.stack is not None and self.dashboard is not None
-        self.token = self.mint_token()  # now, not at start: a web-app token lasts 15 minutes
+        self.token = self.mint_token()  # printed fresh: a web-app token lasts 15 minutes
         api = self.stack.services["api"].url
         web = self.stack.web_app_state()
         return "\n".join(

@@ -7,6 +7,11 @@
 # What each alert means and what to do: docs/operations.md "Runbook".
 
 locals {
+  # the shares of the monthly budget that mail on-call (and the dashboard's Cost tile says)
+  budget_alert_percents = [10, 25, 50, 90]
+}
+
+locals {
   log_metrics = {
     fetch_runs = {
       description = "fetch runs finished, per subreddit (absent: ingestion stopped)"
@@ -497,17 +502,11 @@ resource "google_billing_budget" "monthly" {
   }
 
   # low rules too: the measured bill is far below the budget, so a runaway crosses these first
-  threshold_rules {
-    threshold_percent = 0.1
-  }
-  threshold_rules {
-    threshold_percent = 0.25
-  }
-  threshold_rules {
-    threshold_percent = 0.5
-  }
-  threshold_rules {
-    threshold_percent = 0.9
+  dynamic "threshold_rules" {
+    for_each = local.budget_alert_percents
+    content {
+      threshold_percent = threshold_rules.value / 100
+    }
   }
   threshold_rules {
     threshold_percent = 1.0
@@ -604,7 +603,7 @@ locals {
       title = "Cost"
       text = {
         format  = "MARKDOWN"
-        content = "Spend is in Billing, not in Monitoring: the budget **Akleao monthly** (30 × ${var.daily_budget_usd} USD) mails the on-call address at 10 %, 25 %, 50 % and 90 % of it and at a forecast over it. The usual driver: Firestore operations per item (docs/operations.md, \"What it costs\")."
+        content = "Spend is in Billing, not in Monitoring: the budget **Akleao monthly** (30 × ${var.daily_budget_usd} USD) mails the on-call address at ${join(" %, ", [for p in local.budget_alert_percents : tostring(p)])} % of it and at a forecast over it. The usual driver: Firestore operations per item (docs/operations.md, \"What it costs\")."
       }
     }],
   )

@@ -8,6 +8,7 @@ from typing import TextIO
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from common.extraction.reading import extract, symbols
+from common.fields import Text
 
 
 class Line(BaseModel):
@@ -16,9 +17,9 @@ class Line(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="ignore")
 
-    text: str
+    text: Text  # lone surrogates mended, as the pipeline mends an item's
     created_utc: float | None = Field(default=None, allow_inf_nan=False)
-    thread_text: str | None = None
+    thread_text: Text | None = None
 
 
 def answer(line: str) -> dict[str, object]:
@@ -33,11 +34,8 @@ def answer(line: str) -> dict[str, object]:
     except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting past the stack
         return {"error": f"not JSON this reads: {type(exc).__name__}: {str(exc)[:200]}"}
     at = row.created_utc
-    try:
-        thread = frozenset(symbols(row.thread_text, at=at)) if row.thread_text else frozenset()
-        found = [m for m in extract(row.text, thread_symbols=thread, at=at) if m.known]
-    except UnicodeEncodeError as exc:  # valid JSON can still hold a lone surrogate ("\\ud800")
-        return {"error": f"not readable text: {exc.reason}"}
+    thread = frozenset(symbols(row.thread_text, at=at)) if row.thread_text else frozenset()
+    found = [m for m in extract(row.text, thread_symbols=thread, at=at) if m.known]
     primary = {m.symbol for m in found if m.role == "primary"}
     ordered = list(dict.fromkeys(m.symbol for m in found))
     return {"symbols": ordered, "secondary": [s for s in ordered if s not in primary]}

@@ -192,7 +192,13 @@ def _install_log_context(app: Flask, function: str) -> None:
         }
         if response.content_length is not None:
             http_request["responseSize"] = str(response.content_length)
-        fields = {"route": route, "method": request.method, "status": status, "latency_ms": round(seconds * 1000, 1)}
+        # status as a string: it is a metric label, and Cloud Logging keeps JSON numbers as doubles
+        fields = {
+            "route": route,
+            "method": request.method,
+            "status": str(status),
+            "latency_ms": round(seconds * 1000, 1),
+        }
         logger.info(
             "served %s %s %d in %.1f ms",
             request.method,

@@ -196,8 +196,8 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
     episode = snaps[refs[0].path]
     ticker = snaps[ticker_ref.path] if latest else None
     if ticker is None and not episode.exists:
-        # No pointer yet: a new ticker (its first decision pays this read), or one whose last
-        # alert only the summary's ``detection`` records, written before pointers existed;
+        # No pointer: a new ticker (its first decision pays this read), or one whose last alert
+        # only the summary's ``detection`` records (data kept from before episode pointers):
         # unread, a second episode would open beside that alert and it would never resolve.
         ticker = ticker_ref.get()
     config, version = known or _configs.read(db.project, fs.doc_of(snaps[config_ref.path]))
@@ -238,8 +238,8 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
         episode.update_time if episode.exists else None,
         moments,
         float(pointer.get("as_of") or detection.get("as_of") or 0.0),
-        # "progress"; a pointer written before it kept the series' volume alone, which no
-        # longer compares with it: unknown, so only an earlier as_of is stale
+        # a pointer without "progress" (one that kept only the series' volume) cannot be
+        # compared with an update's progress: unknown, so only an earlier as_of is stale
         int(pointer["progress"]) if isinstance(pointer.get("progress"), int) else None,
         int(pointer["hour"]) if isinstance(pointer.get("hour"), int) else None,
         Alert.from_doc(pointer["before"]) if isinstance(pointer.get("before"), dict) else None,

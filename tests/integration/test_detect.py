@@ -389,13 +389,13 @@ def test_after_a_silence_check_late_items_do_not_revive_the_episode_and_a_new_su
     assert [r.json()["event"] for r in alerts.pull(expected=1, timeout=60)] == ["resolved"]
     assert (pointer.get().to_dict() or {})["hour"] == int((T0 + 30 * 3600) // 3600)
 
-    def volume() -> object:
+    def progress() -> object:
         return (pointer.get().to_dict() or {}).get("progress")
 
     for at, first in ((T0 + 30 * 3600 + 60, 3000), (T0 + 1800, 1000)):  # the check's hour; 16:30 that day
-        decided = volume()
+        decided = progress()
         _publish(emulators, topics.MENTIONS, [organic_batch("LATR", 1, start=at, first=first)], key="LATR")
-        _wait_for(lambda: volume() != decided, True)  # noqa: B023 - called before the loop moves on
+        _wait_for(lambda: progress() != decided, True)  # noqa: B023 - called before the loop moves on
     assert alerts.pull(expected=1, timeout=3) == []  # decided above: nothing announced
     assert {a["alert_id"]: a["status"] for a in alerts_of(db, "LATR")} == {"LATR-2026010816": "resolved"}
 

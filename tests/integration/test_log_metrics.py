@@ -83,4 +83,6 @@ def test_every_log_metric_counts_lines_the_stack_really_writes(
     assert {"429", "none"} <= retried and all(isinstance(s, str) for s in retried), retried
     # the verdict's request, counted by route template and status, not by its raw path
     requests = [e for e in lines if matches(metrics["api_requests"], e)]
-    assert ("/v1/alerts/<alert_id>/feedback", "POST", 200) in {(e["route"], e["method"], e["status"]) for e in requests}
+    assert ("/v1/alerts/<alert_id>/feedback", "POST", "200") in {
+        (e["route"], e["method"], e["status"]) for e in requests
+    }

@@ -82,7 +82,8 @@ def test_each_request_writes_one_line_with_its_route_template_status_and_latency
     client: FlaskClient, written: io.StringIO
 ) -> None:
     _, served = _serve_all(client, written)
-    assert [(line["route"], line["status"]) for line in served] == list(REQUESTS.values())
+    assert [(line["route"], int(line["status"])) for line in served] == list(REQUESTS.values())
+    assert all(isinstance(line["status"], str) for line in served)  # a label: "200", never 200.0
     assert all(line["method"] == "GET" and line["severity"] == "INFO" for line in served)
     assert all(isinstance(line["latency_ms"], float) and line["latency_ms"] >= 0 for line in served)
     assert not any("GME-2026010816" in line["route"] or "no-such-route" in line["route"] for line in served)

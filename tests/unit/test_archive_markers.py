@@ -42,8 +42,8 @@ def test_every_copy_of_an_item_is_recorded_in_the_group_of_its_subreddit_and_hou
 
 
 def test_a_subreddit_or_time_no_document_id_can_hold_still_gets_one_fixed_group() -> None:
-    # no valid message holds these now (common.fields.Subreddit): built around it, for
-    # messages from before that check
+    # no valid message holds these (common.fields): built around the check, as a message
+    # decoded by an older release may
     odd = [_item().model_copy(update={"subreddit": s}) for s in ("a/b", "..", "", "__x__/y", "Ünïcode")]
     groups = [markers.group_of(item) for item in odd]
     assert len(set(groups)) == len(groups)

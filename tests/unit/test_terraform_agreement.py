@@ -27,9 +27,9 @@ from functions.api.openapi import API
 from functions.dispatch import schedule
 
 ROOT = Path(__file__).resolve().parents[2]
-# Set by Cloud Run itself, not by Terraform, yet read by Settings.
-# set for the platform, read by no Settings field: K_SERVICE by Cloud Run; SECRETS_REVISION
-# only starts new revisions when a secret is rotated
+# Variables that need no Settings field of their own: K_SERVICE is set by Cloud Run (and read
+# by Settings); SECRETS_REVISION is set by Terraform and read by no code (changing it starts
+# new revisions when a secret is rotated).
 PLATFORM_VARIABLES = {"K_SERVICE", "SECRETS_REVISION"}
 
 
