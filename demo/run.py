@@ -400,8 +400,10 @@ class Demo:
     def unreported(self) -> list[str]:
         """The runs whose fetches have not all reported (a tick that outlived its wait)."""
         assert self.fetches is not None
-        expected = len(Settings().subreddits)
-        self.running = [run for run in self.running if self.fetches.reported(run) < expected]
+        if self.running:
+            self.fetches.poll()  # once for all of them: reported() reads the log on every call
+            expected = len(Settings().subreddits)
+            self.running = [run for run in self.running if self.fetches.runs[run] < expected]
         return self.running
 
     def backlog(self) -> str:
