@@ -9,12 +9,14 @@ built once per process, and long texts are cut before the slower steps.
 import base64
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import emoji
 import numpy as np
+from anyascii import anyascii
 from datasketch import MinHash
 
 # MinHash: 32 permutations keep the signature small (128 bytes, 172 base64 characters) at a
@@ -54,6 +56,7 @@ _CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![\w.]\
 _ROCKET = "\U0001f680"
 # Every emoji has a non-ASCII code point; a keycap ("1️⃣") starts with one ASCII character.
 _NON_ASCII_RUN = re.compile(r"[#*0-9]?[^\x00-\x7f]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 # Finance-Reddit words VADER does not know, on VADER's -4..+4 valence scale. Only words whose
 # tone is unambiguous in these subreddits: "call"/"put" (also plain verbs) and "short" are
@@ -137,11 +140,35 @@ def _template() -> MinHash:
 
 def normalise(text: str) -> str:
     """Lowercase, URLs and numbers folded to placeholders, punctuation and emoji dropped,
-    whitespace collapsed: reposts that change a price, a link or an emoji still match."""
+    whitespace collapsed: reposts that change a price, a link or an emoji still match. Letters
+    are folded as a reader sees them (:func:`_fold`), so copies disguised with invisible or
+    look-alike characters match too."""
+    if not text.isascii():
+        text = _NON_ASCII.sub(_fold_run, text)
     text = _URL.sub(" url ", text.lower())
     text = _NUMBER.sub(" 0 ", text)
     text = _NON_WORD.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return "".join(map(_fold, unicodedata.normalize("NFKC", match.group())))
+
+
+@lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    """One character as the copy check compares it. Spam that dodges a copy check hides
+    characters inside words (zero-width spaces and joiners, soft hyphens) and swaps letters
+    for look-alikes (Cyrillic "а", full-width "Ｇ", circled "Ⓖ"): after NFKC (which takes
+    the full-width, circled and mathematical ones back to letters), invisible ones vanish,
+    letters and digits of any script become their ASCII transliteration (anyascii), and the
+    rest (emoji, symbols, punctuation) a space, as ASCII punctuation does."""
+    category = unicodedata.category(char)
+    if category == "Cf":
+        return ""
+    if category[0] in "LMN":
+        return anyascii(char)
+    return " "
 
 
 def text_hash(normalised: str) -> str:

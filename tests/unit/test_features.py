@@ -77,6 +77,32 @@ def test_reposts_that_change_numbers_links_and_punctuation_share_the_exact_hash(
     assert normalise("GME to $420!!!") == "gme to 0"
 
 
+def test_copies_disguised_with_invisible_characters_and_look_alike_letters_share_the_exact_hash() -> None:
+    """A campaign's copies dodge a copy check that compares code points: zero-width spaces,
+    soft hyphens and joiners inside words, Cyrillic letters that look Latin, full-width and
+    mathematical letters, accents. Folded, they are the text a reader sees."""
+    clean = "XYZW is about to squeeze, buy before Monday and hold the line"
+    disguised = (
+        "X\u200bYZW is ab\u00adout to sq\u200dueeze, \ufeffbuy bef\u2060ore Monday "  # invisible inside words
+        "\u0430nd h\u043eld th\u0435 line"  # Cyrillic a, o, e
+    )
+    wide = (
+        "\uff38\uff39\uff3a\u24cc is about to squeeze, "  # full-width XYZ, circled W
+        "\U0001d41b\U0001d42e\U0001d432 before Mond\u00e1y and hold the line"  # bold "buy", an accent
+    )
+    want = text_features("", clean, None, "comment")
+    for copy in (disguised, wide):
+        got = text_features("", copy, None, "comment")
+        assert normalise(copy) == normalise(clean) == "xyzw is about to squeeze buy before monday and hold the line"
+        assert (got.text_hash, got.minhash) == (want.text_hash, want.minhash)
+
+
+def test_folding_keeps_emoji_out_and_other_scripts_readable() -> None:
+    assert normalise("XYZW \U0001f680\U0001f680 to the moon \U0001f44b\U0001f3fd\u200d") == "xyzw to the moon"
+    assert normalise("don\u2019t \u00abbuy\u00bb \u2014 ok") == "don t buy ok"
+    assert normalise("\u043f\u0440\u0438\u0432\u0435\u0442 \u4e2d\u6587") != ""
+
+
 def test_a_one_word_edit_stays_a_near_duplicate_and_other_texts_do_not() -> None:
     base = "GME is going to squeeze so hard next week, shorts have not covered and the float is locked up"
     edited = base.replace("next week", "this week")
