@@ -101,3 +101,16 @@ def test_a_rotated_key_works_without_restarting_the_app(api: ApiClient, jwks: Jw
 def test_an_admin_route_refuses_a_valid_non_admin_token_with_403(api: ApiClient) -> None:
     response = api.call("PUT", "/v1/config/detection", json={"config": {}}, role="user")
     assert response.status_code == 403
+
+
+def test_signing_keys_out_of_reach_are_a_503_to_retry_not_a_401_that_signs_everyone_out(emulators: Stack) -> None:
+    """Better Auth down (its JWKS refuses connections): every token is unverifiable for now,
+    none is bad. A 401 would make the web app drop every user's session."""
+    del emulators
+    with serving(ED) as gone:
+        pass  # stopped: its address now refuses connections
+    api = make_client(gone, ED)
+    response = api.call("GET", "/v1/me")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "auth_unavailable"
+    assert int(response.headers["Retry-After"]) > 0

@@ -27,6 +27,7 @@ from devtools.pubsub import Observer
 from emulators.stack import Stack
 from functions.detect import store as detect_store
 from functions.detect.main import detect_update
+from tests.support.function_logs import handled
 
 T0 = 1_767_888_000.0  # 2026-01-08 16:00 UTC, a Thursday afternoon (busy hours)
 DAY = 86400.0
@@ -42,12 +43,14 @@ def _db(stack: Stack) -> firestore.Client:
     return firestore.Client(project=stack.emulators.project)
 
 
-def _publish(stack: Stack, topic: str, messages: list[Message], key: str = "") -> None:
+def _publish(stack: Stack, topic: str, messages: list[Message], key: str = "") -> list[str]:
     assert stack.emulators is not None
     client = pubsub_v1.PublisherClient(publisher_options=PublisherOptions(enable_message_ordering=True))
     path = client.topic_path(stack.emulators.project, topic)
-    for future in [client.publish(path, encode(m), ordering_key=key) for m in messages]:
-        future.result(timeout=30)
+    return [
+        str(future.result(timeout=30))
+        for future in [client.publish(path, encode(m), ordering_key=key) for m in messages]
+    ]
 
 
 def _mention(
@@ -165,12 +168,14 @@ def test_an_organic_spike_becomes_one_alert_document_and_one_alerts_message(
 
     # The same update delivered again, and an older one arriving late: nothing new.
     as_of = max(m.created_utc for m in batch.mentions)
-    _publish(
+    log = FunctionLog.from_end(emulators.log_dir / "detect.log")
+    redelivered = _publish(
         emulators,
         topics.TICKER_UPDATES,
         [TickerUpdate(ticker="CRSP", as_of=as_of), TickerUpdate(ticker="CRSP", as_of=as_of - 600)],
     )
-    assert alerts.pull(expected=1, timeout=8) == []
+    handled(log, redelivered)
+    assert alerts.pull(expected=1, timeout=2) == []
     again = alerts_of(db, "CRSP")
     assert len(again) == 1
     assert again[0]["level"] == 1

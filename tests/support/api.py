@@ -18,6 +18,7 @@ from functions.api.app import create_app
 from functions.api.cache import TtlMemo
 from functions.api.main import build_services
 from functions.api.ratelimit import RateLimiter
+from functions.api.services import Services
 from tests.support.jwks import JwksServer, SigningKey, claims, ed25519_key
 
 API_KEY = ed25519_key("integration-api")  # the key tests/integration/conftest.py serves
@@ -56,9 +57,11 @@ def make_client(
     clock: Callable[[], float] | None = None,
     trending: TtlMemo[Any] | None = None,
     alerts: TtlMemo[Any] | None = None,
+    adjust: Callable[[Services], None] | None = None,
     **settings: Any,
 ) -> ApiClient:
-    """``clock`` fixes the rate limiter's minute, so a window cannot turn mid-test."""
+    """``clock`` fixes the rate limiter's minute, so a window cannot turn mid-test;
+    ``adjust`` changes the services before the app is built on them."""
     options: dict[str, Any] = {
         "AUTH_JWKS_URL": jwks.url,
         "RATE_LIMIT_USER_PER_MINUTE": 100_000,
@@ -74,6 +77,8 @@ def make_client(
         services.trending = trending
     if alerts is not None:
         services.alerts = alerts
+    if adjust is not None:
+        adjust(services)
     return ApiClient(create_app(services), key)
 
 
