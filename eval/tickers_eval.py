@@ -151,7 +151,13 @@ def main() -> None:
             for b, v in per_bucket.items()
         },
     }
-    result.update(_real())
+    real = _real()
+    if "--refresh" in sys.argv and not real:
+        # the real set's figures are the headline: a refresh that cannot measure them must not
+        # write a results file without them (the dumps' figures, which few machines can
+        # measure, are kept as recorded instead)
+        sys.exit("eval-tickers: REFRESH=1 needs the real labelled set's texts; nothing written")
+    result.update(real)
     result.update(_other_periods())
     out = COMMITTED if "--refresh" in sys.argv else SCRATCH
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -190,6 +196,9 @@ def _real() -> dict[str, Any]:
         f"{rate['reticker_texts_per_s']:,.0f}/s, ratio {rate['ratio']:.2f}x"
     )
     figures["real_labels_sha256"] = real_set.labels_digest()
+    recorded = json.loads(COMMITTED.read_text(encoding="utf-8")) if COMMITTED.exists() else {}
+    if "real_first_measured" in recorded:  # history (each round as first measured): kept as recorded
+        figures["real_first_measured"] = recorded["real_first_measured"]
     return figures
 
 

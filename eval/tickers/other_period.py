@@ -5,8 +5,9 @@ of the GitHub repository jcp650/wsb_pipeline-sentiment, as of its commit 079b7ef
 original punctuation; no authors, no threads). Every other
 labelled text is from December 2020 or May to July 2021, and the rules were tuned on those
 periods' dev split. Its held-out draw (320 texts) is drawn, labelled blind and hashed
-before the extractor ran on it, and no rule is tuned on it: its figures say how the
-extractor does on a period it has never seen. A dev draw (302 texts it left, ``--split
+before the extractor ran on it, and no rule is written from it; as first measured
+(``real_other_period_first``) it said how the extractor did on a period it had never seen,
+before rules were tuned on the same days' dev draw. A dev draw (302 texts it left, ``--split
 dev``, labelled the same way) is what rules for this period may be tuned on.
 
 The project keeps the ids and labels (``other_period_ids.jsonl``, with a hash of each text

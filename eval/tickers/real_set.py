@@ -51,7 +51,7 @@ ROUNDS = {
     13: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261213),
 }
 MAX_CHARS = 1200  # longer texts are cut at a space before this: labelling stays tractable
-HELD_OUT_SHARE = 0.4  # of every stratum, chosen by the id's hash: never tuned on
+HELD_OUT_SHARE = 0.4  # of every stratum, chosen by the id's hash: no rule written from it
 
 _URL = re.compile(r"https?://|www\.|\.com/|\bhttps? www\b")
 _CASHTAG = re.compile(r"\$[A-Za-z]{1,5}\b")

@@ -177,3 +177,21 @@ def test_a_sheet_needs_a_folder_outside_the_project(tmp_path: Path, monkeypatch:
         other_period.main(["sheet", "--csv", str(dump)])
     with pytest.raises(other_period.WrongDump, match="not the dump"):
         other_period.read_dump(tmp_path)  # a folder, not the CSV
+
+
+def test_a_refresh_that_cannot_score_the_real_set_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without ../shared/data the headline cannot be measured: REFRESH=1 must not write a
+    results file that lacks it (the README quotes real_precision, real_recall...)."""
+    from eval import tickers_eval
+
+    committed = tmp_path / "tickers.json"
+    committed.write_text('{"real_precision": 0.9}\n', encoding="utf-8")
+    monkeypatch.setattr(tickers_eval, "COMMITTED", committed)
+    monkeypatch.setattr(tickers_eval, "ROUNDS", 1)
+    monkeypatch.setattr(tickers_eval, "_real", dict)
+    monkeypatch.setattr(sys, "argv", ["tickers_eval", "--refresh"])
+    with pytest.raises(SystemExit, match="nothing written"):
+        tickers_eval.main()
+    assert committed.read_text(encoding="utf-8") == '{"real_precision": 0.9}\n'
