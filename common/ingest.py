@@ -18,8 +18,6 @@ from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, MentionBatch, RedditItem
 from common.timekeys import hour_key, hour_start
 
-DEFAULT_BOTS = ("AutoModerator", "VisualMod", "WSBVoteBot", "RemindMeBot", "sneakpeekbot")
-
 
 @dataclass(frozen=True)
 class ListedPost:
@@ -235,14 +233,17 @@ def keep_comment(comment: RedditItem, bots: Iterable[str]) -> bool:
     return not is_ignored_author(comment.author, bots)
 
 
-FUTURE_SKEW_S = 86400.0  # how far past the fetch's own clock an item may claim to be written
+# How far past the fetch's own clock an item may claim to be written: clocks drift by seconds.
+# More would let one item dated hours ahead carry the cursor past everything written until
+# then, and later runs stop paging at that cursor (a silent loss, not a crash).
+FUTURE_SKEW_S = 600.0
 
 
 _Listed = TypeVar("_Listed", ListedPost, ListedComment)
 
 
 def from_the_future(listed: Sequence[_Listed], now: float) -> tuple[list[_Listed], list[str]]:
-    """``listed`` less the items dated after ``now`` (and a day's skew), and those ids. One
+    """``listed`` less the items dated after ``now`` (and ``FUTURE_SKEW_S``), and those ids. One
     such item (a broken dump replayed, a bad clock) would set its tickers' data clock
     decades ahead, after which every real item reads as a month old and is never counted."""
     kept = [entry for entry in listed if entry.item.created_utc <= now + FUTURE_SKEW_S]

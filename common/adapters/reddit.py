@@ -9,7 +9,7 @@ asyncpraw is asynchronous while a Cloud Function handler is not, so one event lo
 a background thread per instance and keeps the asyncpraw client (its token and its rate
 limiter, which must be shared by every request of the OAuth client) across invocations.
 
-Retries are explicit and live in one place, :class:`RetryingRequestor`: 429 and 5xx, and a
+Retries are explicit and live in one place, :class:`RetryingRequestor`: 408, 429 and 5xx, and a
 request cut on the way (reset, refused, timed out before its answer), are retried a bounded
 number of times, waiting what Reddit asks for (``retry-after``, else
 ``x-ratelimit-reset`` when the budget is spent) or an exponential backoff, never more than
@@ -45,7 +45,7 @@ from common.messages import RedditItem
 logger = log.get_logger(__name__)
 T = TypeVar("T")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 522})  # asyncprawcore would retry 408 too
 # What a request may meet on the way that a moment later it may not: retried like a 503, at
 # most TRANSPORT_RETRIES times (a request that timed out has already cost its whole timeout).
 _TRANSIENT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)

@@ -13,8 +13,8 @@ copy finding the run still ``dispatching`` waits (raises, and Pub/Sub redelivers
 the other copy may be alive, since two live fan-outs would fetch every subreddit twice;
 once that copy's lease is up it died midway, and this one sends the run's subreddits again,
 which fetch tolerates. Cloud Run does not stop a handler past its timeout, so a copy starts
-publishing only within its timeout and waits ``PUBLISH_BUDGET_S`` for its publishes, which
-bounds the usual case (a publish the client still completes after that wait is a run sent
+publishing only by ``PUBLISH_BY_S`` and waits ``PUBLISH_BUDGET_S`` for its publishes, both
+within its timeout, which bounds the usual case (a publish the client still completes after that wait is a run sent
 twice, which fetch tolerates).
 """
 
@@ -39,6 +39,9 @@ logger = log.get_logger(__name__)
 
 TIMEOUT_S = 60.0  # the function's timeout (terraform/functions.tf; an agreement test checks)
 PUBLISH_BUDGET_S = 20.0  # how long a copy waits on its publishes
+# The latest a copy starts publishing: its wait for them then ends before the timeout, while
+# Cloud Run still gives the request its CPU and Pub/Sub has not yet redelivered the tick.
+PUBLISH_BY_S = TIMEOUT_S - PUBLISH_BUDGET_S - 5.0
 LEASE_S = TIMEOUT_S + PUBLISH_BUDGET_S + 10.0  # a copy dispatching longer is taken to be dead
 
 
@@ -147,9 +150,10 @@ def _send(
             subreddits = [str(s) for s in recorded]
     version = _version_in_force(db)
     plan = plan_fetches(run_id, subreddits, version)
-    if started is not None and time.monotonic() - started > TIMEOUT_S:
-        # past its timeout: a copy may take over at any moment, so this one sends nothing
-        raise StillDispatching(f"run {run_id}: {TIMEOUT_S:.0f} s spent before publishing")
+    if started is not None and time.monotonic() - started > PUBLISH_BY_S:
+        # too late to publish and wait within the timeout: a redelivered copy may take over,
+        # so this one sends nothing
+        raise StillDispatching(f"run {run_id}: {PUBLISH_BY_S:.0f} s spent before publishing")
     publisher.publish_all(
         (Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan), timeout=PUBLISH_BUDGET_S
     )

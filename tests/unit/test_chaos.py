@@ -131,12 +131,15 @@ def test_the_harness_sees_dispatch_finish_a_tick_and_its_late_duplicate(
     assert not finished("dispatch", "firestore ops: 1 reads, 0 writes")
 
 
-def test_a_copy_of_a_tick_past_its_timeout_publishes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_copy_of_a_tick_too_late_to_publish_within_its_timeout_publishes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Cloud Run does not stop a handler past its timeout; a copy may be taking the run over,
-    so this one sends nothing and is retried (the takeover's lease assumes it)."""
+    so one that could not wait for its publishes within the timeout sends nothing and is
+    retried (the takeover's lease assumes it)."""
     import time
 
-    from functions.dispatch.main import TIMEOUT_S, StillDispatching
+    from functions.dispatch.main import PUBLISH_BY_S, StillDispatching
 
     monkeypatch.setattr("functions.dispatch.main.check_silence", lambda *args, **kwargs: 0)
     sent: list[Any] = []
@@ -147,7 +150,7 @@ def test_a_copy_of_a_tick_past_its_timeout_publishes_nothing(monkeypatch: pytest
             return []
 
     tick = ScrapeTick(run_id="late-01", subreddits=["stocks"])
-    late = time.monotonic() - TIMEOUT_S - 1
+    late = time.monotonic() - PUBLISH_BY_S - 1  # within the timeout, but too late to publish in it
     with pytest.raises(StillDispatching, match="before publishing"):
         fan_out(tick, Delivery("1"), Settings(project_id="p"), RunDoc(), Recording(), now=1.0, started=late)  # type: ignore[arg-type]
     assert sent == []

@@ -316,9 +316,9 @@ def test_the_cursor_caches_looked_up_authors_until_they_expire_the_soonest_to_ex
 
 def test_an_item_dated_after_the_fetch_is_not_read_since_it_would_stop_its_tickers_counting() -> None:
     now = 1_767_888_000.0
-    items = listed(post("ok", now - 60), post("skewed", now + 3600), post("broken", 4.0e9))
+    items = listed(post("ok", now - 60), post("skewed", now + 60), post("hours", now + 3600), post("broken", 4.0e9))
     kept, dropped = ingest.from_the_future(items, now)
-    assert [p.item.id for p in kept] == ["t3_ok", "t3_skewed"] and dropped == ["t3_broken"]
+    assert [p.item.id for p in kept] == ["t3_ok", "t3_skewed"] and dropped == ["t3_hours", "t3_broken"]
     comments, dropped = ingest.from_the_future([listed_comment("c", 4.0e9)], now)
     assert comments == [] and dropped == ["t1_c"]
 

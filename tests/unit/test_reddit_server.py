@@ -252,15 +252,17 @@ def test_a_429_given_up_on_pauses_every_request_for_the_time_reddit_asked() -> N
     assert ids == ["stk1"] and after > sent
 
 
+@pytest.mark.parametrize("status", [503, 408])  # 408: asyncprawcore would retry it again on its own
 def test_server_errors_beyond_the_retry_budget_become_reddit_unavailable(
-    server: tuple[str, Replay], client: RedditClient
+    server: tuple[str, Replay], client: RedditClient, status: int
 ) -> None:
     _, replay = server
-    replay.faults.append(Fault("/comments/busy", status=503, times=10))
+    replay.faults.append(Fault("/comments/busy", status=status, times=10))
     results = client.threads(["t3_busy", "t3_dd1"], TreeRequest(20, 0, lambda c: True), timeout=10)
     assert isinstance(results[0], RedditUnavailable)
     assert isinstance(results[1], Thread)
-    assert client.retried == 2
+    assert client.retried == 2  # our retries only, not multiplied by the library's
+    assert replay.faults[-1].times == 10 - 3  # three requests reached Reddit: the first and two retries
 
 
 def test_a_malformed_listing_is_reported_as_such(server: tuple[str, Replay], client: RedditClient) -> None:

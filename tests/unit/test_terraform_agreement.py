@@ -405,6 +405,7 @@ def test_dispatch_publishes_only_within_its_functions_timeout(model: tfmodel.Ter
     from functions.dispatch import main as dispatch_main
 
     assert model.functions["dispatch"].timeout_seconds == dispatch_main.TIMEOUT_S
+    assert dispatch_main.PUBLISH_BY_S + dispatch_main.PUBLISH_BUDGET_S < dispatch_main.TIMEOUT_S
     assert dispatch_main.LEASE_S > dispatch_main.TIMEOUT_S + dispatch_main.PUBLISH_BUDGET_S
 
 
@@ -504,3 +505,26 @@ def test_terraform_refuses_at_plan_time_a_smtp_port_settings_cannot_read(
 def test_the_replay_script_reads_the_holds_terraform_makes(model: tfmodel.TerraformModel) -> None:
     for subscription in topics.SUBSCRIPTIONS:
         assert model.dead_letter_holds[topics.dead_letter_topic(subscription)] == topics.dead_letter_hold(subscription)
+
+
+# Read by more than one function, each from its own environment: set in one and not the other,
+# they would disagree (dispatch plans a fetch's interval for a listing depth fetch does not read).
+SHARED_SETTINGS = {"FETCH_MAX_POSTS": ("fetch", "dispatch")}
+
+
+def shared_setting_problems(envs: Mapping[str, Mapping[str, str]], shared: Mapping[str, tuple[str, ...]]) -> list[str]:
+    problems = []
+    for variable, names in shared.items():
+        values = {name: envs[name].get(variable) for name in names}
+        if len(set(values.values())) > 1:
+            problems.append(f"{variable} differs between {', '.join(names)}: {values}")
+    return problems
+
+
+def test_a_setting_two_functions_read_is_set_alike_in_both(model: tfmodel.TerraformModel) -> None:
+    envs = {name: dict(fn.env) for name, fn in model.functions.items()}
+    assert shared_setting_problems(envs, SHARED_SETTINGS) == []
+    envs["fetch"]["FETCH_MAX_POSTS"] = "300"
+    assert shared_setting_problems(envs, SHARED_SETTINGS) == [
+        "FETCH_MAX_POSTS differs between fetch, dispatch: {'fetch': '300', 'dispatch': None}"
+    ]
