@@ -9,6 +9,15 @@ from common.detection.silence import quiet_from
 from common.messages import MentionBatch, ScrapeTick, SubredditFetch
 
 ACTIVE = ("open", "escalated")  # the alert statuses a silence may end
+FETCH_TIMEOUT_S = 540.0  # fetch's timeout (terraform/functions.tf): a run sent longer ago is over
+
+
+def outlived(published: float | None, now: float, hold_s: float = FETCH_TIMEOUT_S) -> bool:
+    """Whether a fetch published at ``published`` is past the hold. Dispatch takes such a run
+    to be over and sends its subreddit again once due, so a copy still queued or in retry
+    backoff would read the same listings a second time against Reddit's request budget; the
+    next run reads on from the cursor, so leaving it unread loses nothing."""
+    return published is not None and now - published > hold_s
 
 
 def run_id_for(tick: ScrapeTick, message_id: str) -> str:

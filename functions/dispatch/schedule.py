@@ -20,7 +20,7 @@ from google.cloud import firestore
 
 from common import log
 from common.adapters import firestore as fs
-from common.dispatching import Cadence, FetchState, due, known_state, learned
+from common.dispatching import FETCH_TIMEOUT_S, Cadence, FetchState, due, known_state, learned
 from common.settings import Settings
 
 logger = log.get_logger(__name__)
@@ -31,7 +31,6 @@ PACE, RUNS = "pace", "runs"
 DISPATCHED_AT = "dispatched_at"  # schedule/fetches: lower-case subreddit -> epoch seconds
 RUN_IDS = "run_ids"  # schedule/fetches: lower-case subreddit -> the run that sent it
 PACED = "paced"  # schedule/fetches: lower-case subreddit -> {"run", "pace"} once that run saved it
-FETCH_TIMEOUT_S = 540.0  # fetch's timeout (terraform/functions.tf): a run sent longer ago is over
 
 
 # A backlog of ticks flushing together contends for the one record: more tries than the

@@ -36,10 +36,12 @@ from common.adapters.reddit import (
 )
 from common.adapters.reddit import Thread as RedditThread
 from common.adapters.reddit import get_client as get_reddit
+from common.dispatching import FETCH_TIMEOUT_S, outlived
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import RedditItem, SubredditFetch, item_batches
 from common.reports import FetchReport
 from common.settings import Settings
+from common.timekeys import published_at
 from functions.fetch.store import FetchStore, FirestoreStore
 
 logger = log.get_logger(__name__)
@@ -543,13 +545,23 @@ def _author_facts(
 
 def _process(job: SubredditFetch, delivery: Delivery, settings: Settings) -> None:
     with log.context(subreddit=job.subreddit, run_id=job.run_id):
+        published, now = published_at(delivery.publish_time), time.time()
+        if outlived(published, now):
+            logger.warning(
+                "fetch of r/%s sent %.0f s ago, past the %.0f s hold: dispatch sends it again; not read",
+                job.subreddit,
+                now - (published or now),
+                FETCH_TIMEOUT_S,
+                extra={"json_fields": {"message_id": delivery.message_id}},
+            )
+            return
         report = ingest_subreddit(
             job,
             settings=settings,
             store=FirestoreStore(fs.get_client(settings.project_id)),
             publisher=publisher_for(settings),
             reddit=get_reddit(reddit_config(settings)),
-            wall_now=time.time(),
+            wall_now=now,
         )
         logger.info(
             "fetched r/%s: %d new posts, %d new comments, %d mention batches",

@@ -132,3 +132,11 @@ def test_a_pace_read_once_its_run_saved_stands_until_the_next_send_without_readi
     assert due(["stocks"], CADENCE, {"stocks": known}, now=now + 200.0) == []
     assert known_state(now + 250.0, "tick-3", kept) is None  # sent again: that pace is the old run's
     assert known_state(now, "", {"run": "", "pace": 2.0}) is None  # a record without run ids
+
+
+def test_a_fetch_is_past_the_hold_only_when_its_publish_time_is_known_and_older() -> None:
+    from common.dispatching import FETCH_TIMEOUT_S, outlived
+
+    assert not outlived(None, 10_000.0)  # no publish time (a hand-published message): read it
+    assert not outlived(1000.0, 1000.0 + FETCH_TIMEOUT_S)
+    assert outlived(1000.0, 1000.0 + FETCH_TIMEOUT_S + 1)

@@ -390,3 +390,30 @@ def test_a_post_both_new_and_hot_list_counts_once_in_the_pace() -> None:
 
 def replace_settings(**changes: object) -> Settings:
     return SETTINGS.model_copy(update=changes)
+
+
+def test_a_fetch_sent_longer_ago_than_the_hold_reads_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dispatch takes a run sent 540 s ago to be over and sends its subreddit again; a copy of
+    the old one still queued or retrying would read the same listings twice against Reddit's
+    budget. It is acknowledged unread (the next run reads on from the cursor)."""
+    from common.dispatching import FETCH_TIMEOUT_S
+    from common.entrypoint import Delivery
+    from functions.fetch import main as fetch_main
+
+    def no_reddit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Reddit was read")
+
+    for name in ("ingest_subreddit", "get_reddit", "publisher_for", "reddit_config", "FirestoreStore"):
+        monkeypatch.setattr(f"functions.fetch.main.{name}", no_reddit if name == "ingest_subreddit" else _anything)
+    monkeypatch.setattr("functions.fetch.main.fs.get_client", _anything)
+    job = SubredditFetch(run_id="r1", subreddit="stocks")
+    sent = Delivery("1", publish_time=datetime.fromtimestamp(T0, UTC).isoformat().replace("+00:00", "Z"))
+    monkeypatch.setattr("functions.fetch.main.time.time", lambda: T0 + FETCH_TIMEOUT_S + 1)
+    fetch_main._process(job, sent, Settings(project_id="p"))  # acknowledged, unread
+    monkeypatch.setattr("functions.fetch.main.time.time", lambda: T0 + FETCH_TIMEOUT_S - 1)
+    with pytest.raises(AssertionError, match="Reddit was read"):  # within the hold: read
+        fetch_main._process(job, sent, Settings(project_id="p"))
+
+
+def _anything(*args: object, **kwargs: object) -> None:
+    return None

@@ -14,7 +14,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 import main
-from common import history, topics
+from common import dispatching, history, topics
 from common.adapters import firestore as fs
 from common.messages import DigestTick, ScrapeTick, decode_data
 from common.settings import SET_IN_PRODUCTION, Settings
@@ -24,7 +24,6 @@ from functions.api import (
     ratelimit,
 )
 from functions.api.openapi import API
-from functions.dispatch import schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 # Variables that need no Settings field of their own: K_SERVICE is set by Cloud Run (and read
@@ -391,7 +390,7 @@ def test_the_scheduler_starts_only_once_every_push_subscription_exists(model: tf
 
 
 def test_dispatch_holds_a_subreddit_back_while_its_last_fetch_may_run(model: tfmodel.TerraformModel) -> None:
-    assert model.functions["fetch"].timeout_seconds == schedule.FETCH_TIMEOUT_S
+    assert model.functions["fetch"].timeout_seconds == dispatching.FETCH_TIMEOUT_S
 
 
 def test_archive_ends_its_bigquery_calls_within_its_functions_timeout(model: tfmodel.TerraformModel) -> None:
