@@ -32,7 +32,7 @@ from typing import Any
 
 from devtools.replay import texts, universe
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: account ages drawn with no floor or ceiling at any detector bar
 DEFAULT_START = 1767225600.0  # 2026-01-01T00:00:00Z, a Thursday
 HOUR = 3600.0
 DAY = 86400.0
@@ -184,7 +184,7 @@ _NAME_B = (
 def _authors(world: _World) -> None:
     rng = world.rng
     for _ in range(round(6000 * world.scale)):
-        age_days = min(5000.0, max(31.0, math.exp(rng.gauss(math.log(900), 0.9))))
+        age_days = min(5000.0, max(1.0, math.exp(rng.gauss(math.log(900), 0.9))))
         world.regular.append(world.new_author(world.start - age_days * DAY, (50, 40000)))
     for _ in range(round(250 * world.scale)):  # new accounts joining normally (not all new accounts are pumpers)
         created = rng.uniform(world.start - 28 * DAY, world.end - DAY)
@@ -449,7 +449,8 @@ def _pump(world: _World, scenario: _Scenario, *, stealth: bool, peak_rate: float
     new_share = rng.uniform(0.4, 0.6) if stealth else rng.uniform(0.6, 0.85)
     for _ in range(rng.randint(10, 25)):
         if rng.random() < new_share:
-            accounts.append(world.new_author(s - rng.uniform(1, 20) * DAY, (1, 80), suspended=rng.random() < 0.2))
+            # "new" as a campaign means it: days to two months, whatever any detector's bar is
+            accounts.append(world.new_author(s - rng.uniform(1, 60) * DAY, (1, 80), suspended=rng.random() < 0.2))
         else:  # aged or bought accounts
             accounts.append(world.new_author(s - rng.uniform(200, 1500) * DAY, (10, 800)))
     activity = [rng.uniform(0.3, 3) for _ in accounts]

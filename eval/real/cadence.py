@@ -81,7 +81,7 @@ def simulate(times: Sequence[float], schedule: Cadence | None, cap: int, hours: 
 
 
 def run(corpus_dir: Path, settings: Settings | None = None) -> dict[str, Any]:
-    settings = settings or Settings()
+    settings = settings or Settings.model_construct()  # the shipped defaults, not this shell's FETCH_* variables
     comments = sorted(i.created_utc for i in backtest.load(corpus_dir).items() if i.kind == "comment")
     per_s = len(comments) / (comments[-1] - comments[0])
     variants = {}

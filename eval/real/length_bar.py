@@ -109,7 +109,7 @@ def variant(corpus_dir: Path, statistic: str, factor: float) -> dict[str, Any]:
             k: scored[k]
             for k in ("events_alerted", "before_close", "before_open", "organic_alerts", "false_alerts", "busiest_day")
         },
-        "hours_after_discussion_start": {e["ticker"]: e["hours_after_discussion_start"] for e in scored["events"]},
+        "hours_after_discussion_start": {e["event"]: e["hours_after_discussion_start"] for e in scored["events"]},
     }
 
 

@@ -20,6 +20,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +36,34 @@ EVENTS = HERE / "events-2021-05-07.json"
 SCRATCH = HERE.parent / "out" / "real.json"
 DAY = 24 * HOUR
 WINDOW_BEFORE, WINDOW_AFTER = 3 * DAY, 3 * DAY  # an alert this close to an event is about it
+OPEN, CLOSE = timedelta(hours=13, minutes=30), timedelta(hours=20)  # UTC, in this period (ET = UTC-4)
 
 
-def score(records: list[dict[str, Any]], events: list[dict[str, Any]], items: int, days: float) -> dict[str, Any]:
-    """The figures, from the alert events the backtest wrote (pure: tested on its own)."""
+# The 20 % bar's margin: the same counts with the first session closing at least this much up
+# (AMC closed 19.96 % up the day before its first 20 % session).
+THRESHOLDS = (0.15, 0.195, 0.2, 0.25)
+
+
+def _window(event: dict[str, Any], at: float) -> bool:
+    return bool(event["discussion_start"] - WINDOW_BEFORE <= at <= event["peak"] + WINDOW_AFTER)
+
+
+def score(
+    records: list[dict[str, Any]], events: list[dict[str, Any]], items: int, days: float, warmup_days: float = 0.0
+) -> dict[str, Any]:
+    """The figures, from the alert events the backtest wrote (pure: tested on its own).
+    ``warmup_days``: the start of the corpus in which the detector may not alert, left out
+    of the days false alerts are spread over."""
     opened = [r for r in records if r["event"] in ("opened", "reopened")]
     organic = [r for r in opened if r["kind"] == "organic"]
-    by_ticker = {e["ticker"]: e for e in events}
     per_event = []
-    for event in events:
-        mine = sorted(
-            r["at"]
-            for r in organic
-            if r["symbol"] == event["ticker"]
-            and event["discussion_start"] - WINDOW_BEFORE <= r["at"] <= event["peak"] + WINDOW_AFTER
-        )
+    for event, name in zip(events, event_names(events), strict=True):
+        mine = sorted(r["at"] for r in organic if r["symbol"] == event["ticker"] and _window(event, r["at"]))
         first = mine[0] if mine else None
         row: dict[str, Any] = {
+            "event": name,
             "ticker": event["ticker"],
+            "discussion_start": event["discussion_start"],
             "first_alert": first,
             "hours_after_discussion_start": None
             if first is None
@@ -66,33 +77,64 @@ def score(records: list[dict[str, Any]], events: list[dict[str, Any]], items: in
         per_event.append(row)
 
     def about_an_event(r: dict[str, Any]) -> bool:
-        event = by_ticker.get(r["symbol"])
-        return (
-            event is not None and event["discussion_start"] - WINDOW_BEFORE <= r["at"] <= event["peak"] + WINDOW_AFTER
-        )
+        return any(e["ticker"] == r["symbol"] and _window(e, r["at"]) for e in events)
 
     false = [r for r in organic if not about_an_event(r)]
     per_day = Counter(time.strftime("%Y-%m-%d", time.gmtime(r["at"])) for r in organic)
     unlisted = [r for r in opened if not extraction.is_listed(r["symbol"], r["at"])]
     priced = [e for e in per_event if "before_session_close" in e]
+    alerting_days = max(0.0, days - warmup_days)
     return {
         "events": per_event,
         "events_alerted": sum(e["first_alert"] is not None for e in per_event),
+        "events_alerted_before_peak": sum(
+            e["hours_before_peak"] is not None and e["hours_before_peak"] >= 0 for e in per_event
+        ),
         "events_labelled": len(per_event),
         "before_close": sum(e["before_session_close"] for e in priced),
         "before_open": sum(e["before_session_open"] for e in priced),
         "events_priced": len(priced),
+        "by_threshold": {f"at_{t * 100:g}".replace(".", "_"): _at_threshold(events, per_event, t) for t in THRESHOLDS},
         "organic_alerts": len(organic),
         "pump_alerts": sum(r["kind"] == "pump" for r in opened),
         "false_alerts": len(false),
-        "false_alerts_per_day": round(len(false) / days, 3) if days else 0.0,
+        "false_alerts_per_day": round(len(false) / alerting_days, 3) if alerting_days else 0.0,
         "false_alert_symbols": dict(Counter(r["symbol"] for r in false).most_common(15)),
         "busiest_day": max(per_day.items(), key=lambda kv: kv[1], default=("", 0)),
         "alerts_on_unlisted_symbols": len(unlisted),
         "alerts_per_1000_items": round(1000 * len(organic) / items, 3) if items else 0.0,
         "items": items,
         "days": round(days, 1),
+        "alerting_days": round(alerting_days, 1),
     }
+
+
+def event_names(events: list[dict[str, Any]]) -> list[str]:
+    """Each event's name: its ticker, with the day its discussion started when the ticker has
+    several (SPCE's June and July waves)."""
+    tickers = Counter(e["ticker"] for e in events)
+    return [
+        e["ticker"]
+        if tickers[e["ticker"]] == 1
+        else f"{e['ticker']} {time.strftime('%Y-%m-%d', time.gmtime(e['discussion_start']))}"
+        for e in events
+    ]
+
+
+def _at_threshold(events: list[dict[str, Any]], per_event: list[dict[str, Any]], threshold: float) -> dict[str, int]:
+    """Before-open and before-close counts with the first session closing ``threshold`` up
+    (from each event's ``sessions``), over the events that had one."""
+    priced = before_open = before_close = 0
+    for event, row in zip(events, per_event, strict=True):
+        session = next((x for x in event.get("sessions", []) if x["change"] >= threshold), None)
+        if session is None:
+            continue
+        priced += 1
+        day = datetime.fromisoformat(session["day"]).replace(tzinfo=UTC)
+        first = row["first_alert"]
+        before_open += first is not None and first < (day + OPEN).timestamp()
+        before_close += first is not None and first < (day + CLOSE).timestamp()
+    return {"events_priced": priced, "before_open": before_open, "before_close": before_close}
 
 
 def organic_pump_signals(announced: Iterable[tuple[str, Alert]]) -> dict[str, Any]:
@@ -125,7 +167,7 @@ def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG, *, estimated
     records = [r.to_json() for r in replay.records]
     events = json.loads(EVENTS.read_text())["events"]
     days = (float(corpus.manifest["end"]) - float(corpus.manifest["start"])) / DAY
-    result = score(records, events, replay.items, days)
+    result = score(records, events, replay.items, days, warmup_days=config.warmup_hours / 24)
     result["backtest_seconds"] = round(seconds, 1)
     result["corpus"] = corpus_dir.name
     result["organic_pump_signals"] = organic_pump_signals((r.event, r.alert) for r in replay.records)

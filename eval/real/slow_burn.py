@@ -80,15 +80,16 @@ def score(
         for day in days
         if fires(authors, community, day, min_authors=DEFAULT_CONFIG.min_authors, **variant)
     ]
-    by_ticker = {e["ticker"]: e for e in events}
 
     def about_an_event(symbol: str, at: float) -> bool:
-        e = by_ticker.get(symbol)
-        return e is not None and e["discussion_start"] - WINDOW_BEFORE <= at <= e["peak"] + WINDOW_AFTER
+        return any(
+            e["ticker"] == symbol and e["discussion_start"] - WINDOW_BEFORE <= at <= e["peak"] + WINDOW_AFTER
+            for e in events
+        )
 
     leads = {}
-    for e in events:
-        first = first_alerts.get(e["ticker"])
+    for e, name in zip(events, real.event_names(events), strict=True):
+        first = first_alerts.get(name)
         early = [
             (day + 1) * DAY
             for symbol, day in firings
@@ -96,7 +97,7 @@ def score(
             and e["discussion_start"] - WINDOW_BEFORE <= (day + 1) * DAY
             and (first is None or (day + 1) * DAY < first)
         ]
-        leads[e["ticker"]] = None if not early or first is None else round((first - min(early)) / HOUR, 1)
+        leads[name] = None if not early or first is None else round((first - min(early)) / HOUR, 1)
     unrelated = [f for f in firings if not about_an_event(f[0], (f[1] + 1) * DAY)]
     gained = [v for v in leads.values() if v is not None]
     return {
@@ -128,7 +129,7 @@ def run(corpus_dir: Path) -> dict[str, Any]:
     }
     events = json.loads(EVENTS.read_text())["events"]
     scored = real.score([r.to_json() for r in replay.records], events, replay.items, float(last_day - first_day))
-    first_alerts = {e["ticker"]: e["first_alert"] for e in scored["events"]}  # as eval-real times them
+    first_alerts = {e["event"]: e["first_alert"] for e in scored["events"]}  # as eval-real times them
     community = {d: len(a) for d, a in community_authors.items()}
     variants = [
         score(

@@ -42,6 +42,16 @@ def test_scoring_reports_detection_lead_time_pumps_and_false_alerts() -> None:
     assert passes(summary) is False  # BBB was caught only 12 h early: the median is 18 h
 
 
+def test_false_alerts_are_organic_openings_per_day_the_detector_could_alert_and_pump_flags_are_listed_apart() -> None:
+    """As make eval-real counts them: an episode opened as organic about no scenario is a false
+    alert; a pump flag about none is listed on its own; days in the warm-up are not counted."""
+    alerts = [alert("ZZZ", DAY), alert("YYY", 2 * DAY, "pump")]
+    summary = score(alerts, LABELS, MANIFEST, warmup_days=2.0)
+    assert (summary["false_alerts"], summary["false_alert_ids"]) == (1, [alerts[0].alert_id])
+    assert summary["false_pump_flags"] == [alerts[1].alert_id]
+    assert summary["false_alerts_per_day"] == pytest.approx(1 / 8)
+
+
 def test_a_pump_alerted_as_organic_and_an_alerted_popular_ticker_fail_the_bar() -> None:
     alerts = [alert("AAA", 3 * DAY), alert("BBB", 4 * DAY), alert("PPP", 4.1 * DAY), alert("SPY", 7 * DAY)]
     summary = score(alerts, LABELS, MANIFEST)

@@ -49,6 +49,39 @@ def test_an_event_with_no_alert_is_missed_before_its_open_and_close() -> None:
     assert result["events"][0]["before_session_close"] is False
 
 
+def test_a_ticker_with_two_waves_is_two_events_and_an_alert_on_either_is_not_false() -> None:
+    july = {**EVENT, "discussion_start": 1500 * H, "peak": 1520 * H, "first_20pct_session": None,
+            "session_open": None, "session_close": None}  # fmt: skip
+    records = [opened("BB", 1032 * H), opened("BB", 1510 * H), opened("BB", 1700 * H)]
+    result = score(records, [EVENT, july], items=1, days=90.0, warmup_days=2.0)
+    assert [e["event"] for e in result["events"]] == ["BB 1970-02-11", "BB 1970-03-04"]
+    assert [e["first_alert"] for e in result["events"]] == [1032 * H, 1510 * H]
+    assert (result["events_alerted"], result["events_priced"]) == (2, 1)
+    assert result["false_alerts"] == 1  # only the one 180 h after July's peak
+    assert result["false_alerts_per_day"] == round(1 / 88, 3)  # over the days the detector could alert
+
+
+def test_an_alert_after_the_peak_counts_as_alerted_but_not_before_the_peak() -> None:
+    result = score([opened("BB", 1150 * H)], [EVENT], items=1, days=10.0)
+    assert (result["events_alerted"], result["events_alerted_before_peak"]) == (1, 0)
+    on_time = score([opened("BB", 1100 * H)], [EVENT], items=1, days=10.0)
+    assert on_time["events_alerted_before_peak"] == 1
+
+
+def test_the_twenty_percent_bar_is_shown_with_its_margin() -> None:
+    """A close 19.96 % up is no 20 % session: the counts at a bar just under it say how much
+    the headline leans on that."""
+    day = 86400.0
+    start = 18_000 * day  # a midnight, UTC
+    event = {**EVENT, "discussion_start": start, "peak": start + 5 * day,
+             "sessions": [{"day": "2019-04-14", "change": 0.1996}, {"day": "2019-04-15", "change": 0.35}]}  # fmt: skip
+    records = [opened("BB", start + 20 * H)]  # the evening of 2019-04-14: after its close
+    result = score(records, [event], items=1, days=10.0)
+    assert result["by_threshold"]["at_20"] == {"events_priced": 1, "before_open": 1, "before_close": 1}
+    assert result["by_threshold"]["at_19_5"] == {"events_priced": 1, "before_open": 0, "before_close": 0}
+    assert result["by_threshold"]["at_25"] == {"events_priced": 1, "before_open": 1, "before_close": 1}
+
+
 def test_organic_announcements_are_summarised_by_the_pump_signals_they_carried() -> None:
     def announced(symbol: str, kind: str = "organic", **parts: float) -> Alert:
         return replace(alert(symbol, 0.0, kind), trigger={"metrics": {f"pump_{k}": v for k, v in parts.items()}})
