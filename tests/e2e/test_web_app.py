@@ -322,14 +322,17 @@ def test_a_forgotten_password_is_reset_by_the_mailed_link_once_and_the_old_one_s
         _until(driver, "return !!document.querySelector('[data-state=error]')")
         assert not driver.find_elements(By.ID, "reset-password-form")
 
-        time.sleep(10)  # Better Auth's sign-in limit (3 per 10 s) is shared with the other tests
         driver.get(f"{served.web}/sign-in")
         form = _element(driver, "#sign-in-form")
         form.find_element(By.NAME, "email").send_keys(email)
         form.find_element(By.NAME, "password").send_keys(old)
-        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        refused = _until(driver, "return document.querySelector('[data-state=error]')?.textContent")
-        assert "invalid" in str(refused).lower(), refused
+        for _ in range(3):  # Better Auth's sign-in limit (3 per 10 s) is shared with the other tests
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            refused = str(_until(driver, "return document.querySelector('[data-state=error]')?.textContent"))
+            if "too many requests" not in refused.lower():
+                break
+            time.sleep(10)  # the limit's window
+        assert "invalid" in refused.lower(), refused
         _sign_in(driver, served.web, email, new)
 
 
