@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parents[1] / "results.json"
+LATEST_REAL = RESULTS.parent / "out" / "real.json"  # make eval-real's last run, refreshed or not
 
 
 def record(key: str, block: Any) -> None:

@@ -33,7 +33,7 @@ from eval.real import ages, alert_review, corpus, results
 
 HERE = Path(__file__).resolve().parent
 EVENTS = HERE / "events-2021-05-07.json"
-SCRATCH = HERE.parent / "out" / "real.json"
+SCRATCH = results.LATEST_REAL
 DAY = 24 * HOUR
 WINDOW_BEFORE, WINDOW_AFTER = 3 * DAY, 3 * DAY  # an alert this close to an event is about it
 OPEN, CLOSE = timedelta(hours=13, minutes=30), timedelta(hours=20)  # UTC, in this period (ET = UTC-4)
