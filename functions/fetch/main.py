@@ -46,6 +46,10 @@ from functions.fetch.store import FetchStore, FirestoreStore
 
 logger = log.get_logger(__name__)
 
+# The share of FETCH_DEADLINE_S kept for the author lookups (account ages: the new-account
+# signal of pump risk) after the listings and trees.
+AUTHOR_LOOKUP_SHARE = 0.2
+
 
 class Reddit(Protocol):
     """The Reddit reads a run makes (:class:`common.adapters.reddit.RedditClient`)."""
@@ -200,6 +204,14 @@ class Run:
     deadline: float
     report: FetchReport
 
+    @property
+    def reading_deadline(self) -> float:
+        """When the listings and comment trees give up: before ``deadline``, so the author
+        lookups that come last keep time of their own. A run slowed by Reddit's rate limit
+        would otherwise spend it all on listings, and publish every mention of the burst
+        without account ages, for good (the cursor moves past them)."""
+        return self.deadline - AUTHOR_LOOKUP_SHARE * self.settings.fetch_deadline_s
+
 
 @dataclass(frozen=True)
 class Seen:
@@ -271,8 +283,9 @@ def ingest_subreddit(
 def _read(run: Run) -> Seen:
     with run.report.timing("storage_read"):
         cursor = run.store.read_cursor(run.job.subreddit)
-    listed, from_new = _read_listings(run.job, run.settings, run.reddit, cursor, run.report, run.deadline)
-    listed_comments = _read_comments(run.job, run.settings, run.reddit, cursor, run.report, run.deadline)
+    until = run.reading_deadline
+    listed, from_new = _read_listings(run.job, run.settings, run.reddit, cursor, run.report, until)
+    listed_comments = _read_comments(run.job, run.settings, run.reddit, cursor, run.report, until)
     listed, future = ingest.from_the_future(listed, run.wall_now)
     if listed_comments is not None:
         listed_comments, future_comments = ingest.from_the_future(listed_comments, run.wall_now)
@@ -350,7 +363,7 @@ def _collect(run: Run, seen: Seen, work: Work) -> Sightings:
     """The planned posts and comments, split into never seen (stored and published) and seen
     again (their score and comment count refreshed)."""
     posts, tree_comments, tree_authors = _read_threads(
-        run.job, work.plan, settings=run.settings, reddit=run.reddit, report=run.report, deadline=run.deadline
+        run.job, work.plan, settings=run.settings, reddit=run.reddit, report=run.report, deadline=run.reading_deadline
     )
     # A comment both listed and in a tree: the tree's copy has the fresher score.
     comments = list({c.id: c for c in [*(c.item for c in seen.new_from_listing), *tree_comments]}.values())

@@ -6,6 +6,7 @@ order and bookkeeping: what is published, what is stored, where the cursor goes.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -154,6 +155,25 @@ def run(
         reddit=reddit,
         wall_now=T0 + 3600 + days_later * 86400,
     )
+
+
+@dataclass
+class Timed(ListReddit):
+    """Records the time each kind of request was given."""
+
+    given: dict[str, float] = field(default_factory=dict)
+
+    def listing(self, subreddit: str, sort: str, **kwargs: Any) -> list[ingest.ListedPost]:
+        self.given[f"listing:{sort}"] = kwargs["timeout"]
+        return super().listing(subreddit, sort, **kwargs)
+
+    def comments(self, subreddit: str, **kwargs: Any) -> list[ingest.ListedComment]:
+        self.given["comments"] = kwargs["timeout"]
+        return super().comments(subreddit, **kwargs)
+
+    def authors(self, names: Mapping[str, str | None], *, timeout: float) -> dict[str, ingest.AuthorFacts | Exception]:
+        self.given["authors"] = timeout
+        return super().authors(names, timeout=timeout)
 
 
 def mentioned(publisher: Recorder) -> dict[str, int]:
@@ -417,3 +437,16 @@ def test_a_fetch_sent_longer_ago_than_the_hold_reads_nothing(monkeypatch: pytest
 
 def _anything(*args: object, **kwargs: object) -> None:
     return None
+
+
+def test_the_listings_leave_the_author_lookups_a_share_of_the_runs_time() -> None:
+    """Throttled listings must not spend the whole deadline: the lookups after them give the
+    mentions their account ages, which a later run never adds."""
+    from functions.fetch.main import AUTHOR_LOOKUP_SHARE
+
+    reddit = Timed([post(1, "NVDA earnings beat", T0)])
+    run(reddit, MemoryStore(), Recorder())
+    budget = SETTINGS.fetch_deadline_s
+    reading = [v for k, v in reddit.given.items() if k != "authors"]
+    assert reading and max(reading) <= budget * (1 - AUTHOR_LOOKUP_SHARE)
+    assert reddit.given["authors"] > budget * (1 - AUTHOR_LOOKUP_SHARE)  # the reserve is the lookups'
