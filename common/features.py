@@ -159,16 +159,28 @@ def _fold_run(match: re.Match[str]) -> str:
 def _fold(char: str) -> str:
     """One character as the copy check compares it. Spam that dodges a copy check hides
     characters inside words (zero-width spaces and joiners, soft hyphens) and swaps letters
-    for look-alikes (Cyrillic "а", full-width "Ｇ", circled "Ⓖ"): after NFKC (which takes
-    the full-width, circled and mathematical ones back to letters), invisible ones vanish,
-    letters and digits of any script become their ASCII transliteration (anyascii), and the
-    rest (emoji, symbols, punctuation) a space, as ASCII punctuation does."""
+    for look-alikes (Cyrillic "р", Greek "ν", full-width "Ｇ", circled "Ⓖ"): after NFKC (which
+    takes the full-width, circled and mathematical ones back to letters), invisible ones
+    vanish, a letter drawn like a Latin one becomes that letter, other letters and digits of
+    any script their ASCII transliteration (anyascii), and the rest (emoji, symbols,
+    punctuation) a space, as ASCII punctuation does."""
     category = unicodedata.category(char)
     if category == "Cf":
         return ""
     if category[0] in "LMN":
-        return anyascii(char)
+        return _latin_look_alike(char) or anyascii(char)
     return " "
+
+
+def _latin_look_alike(char: str) -> str | None:
+    """The Latin letter ``char`` is drawn like (Unicode's confusables, TR39: Cyrillic "р" and
+    Greek "ρ" look like "p", where a transliteration reads "r"), if any."""
+    from confusable_homoglyphs import confusables  # 1 MB of tables: loaded only for such text
+
+    found = confusables.is_confusable(char, preferred_aliases=["latin"], greedy=True)
+    if not found:
+        return None
+    return next((h["c"] for h in found[0]["homoglyphs"] if h["c"].isascii() and h["c"].isalnum()), None)
 
 
 def text_hash(normalised: str) -> str:

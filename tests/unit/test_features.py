@@ -86,15 +86,22 @@ def test_copies_disguised_with_invisible_characters_and_look_alike_letters_share
         "X\u200bYZW is ab\u00adout to sq\u200dueeze, \ufeffbuy bef\u2060ore Monday "  # invisible inside words
         "\u0430nd h\u043eld th\u0435 line"  # Cyrillic a, o, e
     )
+    drawn_alike = "XYZW is about to squeeze, bu\u0443 before Monda\u0443 and hold the line"  # Cyrillic y
     wide = (
         "\uff38\uff39\uff3a\u24cc is about to squeeze, "  # full-width XYZ, circled W
         "\U0001d41b\U0001d42e\U0001d432 before Mond\u00e1y and hold the line"  # bold "buy", an accent
     )
     want = text_features("", clean, None, "comment")
-    for copy in (disguised, wide):
+    for copy in (disguised, wide, drawn_alike):
         got = text_features("", copy, None, "comment")
         assert normalise(copy) == normalise(clean) == "xyzw is about to squeeze buy before monday and hold the line"
         assert (got.text_hash, got.minhash) == (want.text_hash, want.minhash)
+
+
+def test_letters_are_folded_by_their_shape_where_a_transliteration_would_read_them_by_sound() -> None:
+    """Cyrillic р, с, х, у and Greek ρ, ν look like p, c, x, y, p, v; read by sound they would
+    be r, s, kh, u, r, n, and a copy written with them would read as another text."""
+    assert normalise("\u0440\u0441\u0445\u0443 \u041d\u0412 \u03c1\u03bd") == normalise("pcxy HB pv") == "pcxy hb pv"
 
 
 def test_folding_keeps_emoji_out_and_other_scripts_readable() -> None:
