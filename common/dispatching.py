@@ -10,14 +10,18 @@ from common.messages import MentionBatch, ScrapeTick, SubredditFetch
 
 ACTIVE = ("open", "escalated")  # the alert statuses a silence may end
 FETCH_TIMEOUT_S = 540.0  # fetch's timeout (terraform/functions.tf): a run sent longer ago is over
+MIN_READING_S = 30.0  # less time than this to read Reddit: the run is left to the next one
 
 
-def outlived(published: float | None, now: float, hold_s: float = FETCH_TIMEOUT_S) -> bool:
-    """Whether a fetch published at ``published`` is past the hold. Dispatch takes such a run
-    to be over and sends its subreddit again once due, so a copy still queued or in retry
-    backoff would read the same listings a second time against Reddit's request budget; the
-    next run reads on from the cursor, so leaving it unread loses nothing."""
-    return published is not None and now - published > hold_s
+def reading_time(sent_at: float | None, now: float, deadline_s: float) -> float:
+    """How long a fetch sent at ``sent_at`` may read Reddit, starting ``now``: its deadline,
+    cut where dispatch takes the run to be over and may send the subreddit again. A copy
+    still queued or retrying past that would read the same listings beside the new run,
+    against Reddit's request budget; the next run reads on from the cursor, so what one
+    leaves unread is not lost. Unknown ``sent_at`` (a message sent by hand): the deadline."""
+    if sent_at is None:
+        return deadline_s
+    return min(deadline_s, sent_at + FETCH_TIMEOUT_S - now)
 
 
 def run_id_for(tick: ScrapeTick, message_id: str) -> str:
@@ -25,16 +29,20 @@ def run_id_for(tick: ScrapeTick, message_id: str) -> str:
     return tick.run_id or f"tick-{message_id}"
 
 
-def plan_fetches(run_id: str, subreddits: Iterable[str], config_version: int | None = None) -> list[SubredditFetch]:
+def plan_fetches(
+    run_id: str, subreddits: Iterable[str], config_version: int | None = None, sent_at: float | None = None
+) -> list[SubredditFetch]:
     """One fetch per subreddit, each subreddit once (Reddit names are case-insensitive), all
-    counted with the detection config ``config_version``."""
+    counted with the detection config ``config_version``, sent at ``sent_at``."""
     seen: set[str] = set()
     plan: list[SubredditFetch] = []
     for name in subreddits:
         key = name.strip().lower()
         if key and key not in seen:
             seen.add(key)
-            plan.append(SubredditFetch(run_id=run_id, subreddit=name.strip(), config_version=config_version))
+            plan.append(
+                SubredditFetch(run_id=run_id, subreddit=name.strip(), config_version=config_version, sent_at=sent_at)
+            )
     return plan
 
 

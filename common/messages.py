@@ -63,6 +63,9 @@ class SubredditFetch(Message):
     # knows that version, the run's mentions are counted and decided with it without a read
     # (a change applies from the next tick); otherwise the config stored now is read.
     config_version: int | None = None
+    # When dispatch sent it (epoch seconds): dispatch sends the subreddit again once
+    # ``dispatching.FETCH_TIMEOUT_S`` has passed, so fetch reads Reddit only until then.
+    sent_at: float | None = None
 
 
 class RedditItem(Message):

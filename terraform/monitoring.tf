@@ -43,6 +43,16 @@ locals {
       message     = "refused by Reddit"
       labels      = { subreddit = "jsonPayload.subreddit" }
     }
+    # a fetch that waited (queued behind busy instances, or in retry backoff) until dispatch
+    # may send its subreddit again is acknowledged unread: the backlog and dead-letter
+    # policies never see such messages, so this counts them
+    fetch_runs_unread = {
+      description = "fetch runs acknowledged unread, too late to read before dispatch sends their subreddit again, per subreddit"
+      function    = "fetch"
+      severity    = "=WARNING"
+      message     = "^fetch of r/.* not read$"
+      labels      = { subreddit = "jsonPayload.subreddit" }
+    }
     dead_lettered = {
       description = "malformed messages a function dead-lettered, per subscription"
       function    = ""
@@ -149,6 +159,15 @@ locals {
       aligner   = "ALIGN_MEAN"
       reducer   = "REDUCE_MAX"
       runbook   = "ingestion-stale"
+    }
+    # more than a few runs in half an hour came too late to read: fetch cannot keep up, or
+    # keeps failing until then
+    fetch_backlog = {
+      metric    = "fetch_runs_unread"
+      condition = "above"
+      duration  = "1800s"
+      threshold = 2
+      runbook   = "fetch-backlog"
     }
     dead_letters = {
       metric    = "dead_lettered"
@@ -372,6 +391,9 @@ resource "google_monitoring_alert_policy" "api_errors" {
 # - backlog / notify_backlog: messages wait unacknowledged: a function failing on them
 #   (BigQuery down for archive, a bug) or unable to keep up. Pub/Sub retries for hours before
 #   it dead-letters (20 attempts, backoff to 600 s), so this pages long before the hold does.
+#   fetch acknowledges its messages unread once dispatch may send their subreddit again
+#   (540 s after sending), so its subscription rarely reaches either: fetch_backlog and
+#   ingestion_stopped watch fetch instead.
 #   Notify's subscriptions have a bar of their own: an alert event waits while any one user's
 #   webhook fails (until it is disabled, an hour at least), which is that user's, not the
 #   on-call's.
@@ -529,6 +551,7 @@ locals {
     { title = "Ingestion: Reddit answers retried, per status", metric = "reddit_retries", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.status"], period = "300s" },
     { title = "Ingestion: Reddit answers given up on, per status", metric = "reddit_gave_up", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.status"], period = "300s" },
     { title = "Ingestion: listings Reddit refuses, per subreddit", metric = "listings_refused", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subreddit"], period = "600s" },
+    { title = "Ingestion: fetch runs left unread (too late), per subreddit", metric = "fetch_runs_unread", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subreddit"], period = "600s" },
     { title = "Lag: aggregate, p95 (s)", metric = "aggregate_lag", builtin = "", where = "", aligner = "ALIGN_PERCENTILE_95", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
     { title = "Lag: detect, median (s), as the detect-lag policy reads it", metric = "detect_lag", builtin = "", where = "", aligner = "ALIGN_PERCENTILE_50", reducer = "REDUCE_MAX", group_by = [], period = "300s" },
     { title = "Lag: oldest unacked message, per subscription (s)", metric = "", builtin = "pubsub.googleapis.com/subscription/oldest_unacked_message_age", where = "resource.type=\"pubsub_subscription\"", aligner = "ALIGN_MAX", reducer = "REDUCE_MAX", group_by = ["resource.label.subscription_id"], period = "300s" },

@@ -86,9 +86,12 @@ def fan_out(
         if sent is None:
             return 0
         subreddits, version = sent
+        left = PUBLISH_BUDGET_S if started is None else TIMEOUT_S - 5.0 - (time.monotonic() - started)
         try:  # after the run is marked: a failed check must not send the tick's fetches again
+            if left < 1.0:  # the next tick that sends sends them: delayed, not lost
+                raise TimeoutError("no time left within the function's timeout")
             # every subreddit read, not only the tick's: a silence is one only where nobody was heard
-            check_silence(db, publisher, [*settings.subreddits, *subreddits], version, now=now)
+            check_silence(db, publisher, [*settings.subreddits, *subreddits], version, now=now, timeout=left)
         except Exception as exc:  # any failure: the next tick that sends sends the checks again
             logger.warning("silence checks not sent: %s", exc, extra={"json_fields": {"run_id": run_id}})
     logger.info(
@@ -149,7 +152,7 @@ def _send(
         if isinstance(recorded := doc.get("subreddits"), list):  # the run's, as its first copy chose them
             subreddits = [str(s) for s in recorded]
     version = _version_in_force(db)
-    plan = plan_fetches(run_id, subreddits, version)
+    plan = plan_fetches(run_id, subreddits, version, sent_at=now)
     if started is not None and time.monotonic() - started > PUBLISH_BY_S:
         # too late to publish and wait within the timeout: a redelivered copy may take over,
         # so this one sends nothing

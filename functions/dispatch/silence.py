@@ -81,14 +81,20 @@ def quiet_alerts(db: firestore.Client, until: float) -> list[dict[str, Any]]:
 
 
 def check_silence(
-    db: firestore.Client, publisher: Publisher, subreddits: Iterable[str], config_version: int | None, *, now: float
+    db: firestore.Client,
+    publisher: Publisher,
+    subreddits: Iterable[str],
+    config_version: int | None,
+    *,
+    now: float,
+    timeout: float = 60.0,
 ) -> int:
     """Send this tick's silence checks; returns how many. A redelivered tick sends none (its
     run is dispatched already), nor does a tick whose settled time has not moved since the
     last checks were sent; a check a failed tick lost is sent by the next that sends. The clock
     only bounds the data time from above (nothing is written in the future): the alerts it
     rules out cannot be due yet, and while none is left, which is most ticks, no cursor is
-    read."""
+    read. Its publishes are waited for ``timeout`` seconds at most."""
     alerts = quiet_alerts(db, now)
     read = read_through(db, subreddits) if alerts else {}
     settled = settled_until(read)
@@ -97,7 +103,7 @@ def check_silence(
         checks = []  # held back, or sent already: a check as of the same time and config decides the same
     else:
         checks = silence_checks(alerts, settled, config_version=config_version)
-    publisher.publish_all(Outgoing(topics.MENTIONS, c, ordering_key=c.ticker) for c in checks)
+    publisher.publish_all((Outgoing(topics.MENTIONS, c, ordering_key=c.ticker) for c in checks), timeout=timeout)
     if checks:
         _sent(db).set({SETTLED_UNTIL: settled, CONFIG_VERSION: config_version})
     slowest = min((t, s) for s, t in read.items() if t) if any(read.values()) else None

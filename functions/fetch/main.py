@@ -36,12 +36,11 @@ from common.adapters.reddit import (
 )
 from common.adapters.reddit import Thread as RedditThread
 from common.adapters.reddit import get_client as get_reddit
-from common.dispatching import FETCH_TIMEOUT_S, outlived
+from common.dispatching import MIN_READING_S, reading_time
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import RedditItem, SubredditFetch, item_batches
 from common.reports import FetchReport
 from common.settings import Settings
-from common.timekeys import published_at
 from functions.fetch.store import FetchStore, FirestoreStore
 
 logger = log.get_logger(__name__)
@@ -203,6 +202,7 @@ class Run:
     wall_now: float
     deadline: float
     report: FetchReport
+    budget_s: float  # the seconds from the start to ``deadline``
 
     @property
     def reading_deadline(self) -> float:
@@ -210,7 +210,7 @@ class Run:
         lookups that come last keep time of their own. A run slowed by Reddit's rate limit
         would otherwise spend it all on listings, and publish every mention of the burst
         without account ages, for good (the cursor moves past them)."""
-        return self.deadline - AUTHOR_LOOKUP_SHARE * self.settings.fetch_deadline_s
+        return self.deadline - AUTHOR_LOOKUP_SHARE * self.budget_s
 
 
 @dataclass(frozen=True)
@@ -247,18 +247,22 @@ def ingest_subreddit(
     publisher: Publishes,
     reddit: Reddit,
     wall_now: float,
+    budget_s: float | None = None,
 ) -> FetchReport:
     """The whole run for one subreddit, phase by phase (the module docstring says why in
     this order): read the listings, plan the work, collect what is new, extract mentions,
-    publish, then store and move the cursor."""
+    publish, then store and move the cursor. Reddit is read for ``budget_s`` at most
+    (default ``FETCH_DEADLINE_S``)."""
+    budget_s = settings.fetch_deadline_s if budget_s is None else budget_s
     run = Run(
         job,
         settings,
         store,
         reddit,
         wall_now,
-        time.monotonic() + settings.fetch_deadline_s,
+        time.monotonic() + budget_s,
         FetchReport(subreddit=job.subreddit),
+        budget_s,
     )
     seen = _read(run)
     work = _plan(run, seen)
@@ -558,13 +562,13 @@ def _author_facts(
 
 def _process(job: SubredditFetch, delivery: Delivery, settings: Settings) -> None:
     with log.context(subreddit=job.subreddit, run_id=job.run_id):
-        published, now = published_at(delivery.publish_time), time.time()
-        if outlived(published, now):
+        now = time.time()
+        budget_s = reading_time(job.sent_at, now, settings.fetch_deadline_s)
+        if budget_s < MIN_READING_S:
             logger.warning(
-                "fetch of r/%s sent %.0f s ago, past the %.0f s hold: dispatch sends it again; not read",
+                "fetch of r/%s sent %.0f s ago, too late to read before dispatch sends it again; not read",
                 job.subreddit,
-                now - (published or now),
-                FETCH_TIMEOUT_S,
+                now - (job.sent_at or now),
                 extra={"json_fields": {"message_id": delivery.message_id}},
             )
             return
@@ -575,6 +579,7 @@ def _process(job: SubredditFetch, delivery: Delivery, settings: Settings) -> Non
             publisher=publisher_for(settings),
             reddit=get_reddit(reddit_config(settings)),
             wall_now=now,
+            budget_s=budget_s,
         )
         logger.info(
             "fetched r/%s: %d new posts, %d new comments, %d mention batches",

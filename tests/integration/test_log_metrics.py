@@ -14,7 +14,7 @@ from typing import Any
 import google.cloud.pubsub_v1 as pubsub_v1
 
 from common import topics
-from common.messages import AlertEvent
+from common.messages import AlertEvent, SubredditFetch, encode
 from demo.logs import FunctionLog
 from devtools import devauth
 from devtools.pubsub import Observer
@@ -66,10 +66,14 @@ def test_every_log_metric_counts_lines_the_stack_really_writes(
     local_reddit.fault(f"/r/{WSB}/comments", status=503, times=4)
     local_reddit.fault(f"/r/{WSB}/hot", status=403, times=5)
     finished(db_client(emulators), WSB, tick(emulators, WSB))
-    # a poison message (dead_lettered, function_errors)
-    dead = observe(topics.dead_letter_topic("mentions-aggregate"))
+    # a fetch that waited until dispatch may send its subreddit again (fetch_runs_unread)
     publisher = pubsub_v1.PublisherClient()
     assert emulators.emulators is not None
+    late = SubredditFetch(run_id="late-run", subreddit=WSB, sent_at=time.time() - 1000)
+    fetches = publisher.topic_path(emulators.emulators.project, topics.SUBREDDIT_FETCHES)
+    publisher.publish(fetches, encode(late)).result(10)
+    # a poison message (dead_lettered, function_errors)
+    dead = observe(topics.dead_letter_topic("mentions-aggregate"))
     publisher.publish(publisher.topic_path(emulators.emulators.project, topics.MENTIONS), b"not json").result(10)
     assert dead.pull(expected=1, timeout=30)
     # an alert (alerts_published)

@@ -154,3 +154,27 @@ def test_a_copy_of_a_tick_too_late_to_publish_within_its_timeout_publishes_nothi
     with pytest.raises(StillDispatching, match="before publishing"):
         fan_out(tick, Delivery("1"), Settings(project_id="p"), RunDoc(), Recording(), now=1.0, started=late)  # type: ignore[arg-type]
     assert sent == []
+
+
+def test_the_silence_checks_wait_only_for_what_is_left_of_the_functions_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """They go out after the fetches: a stalled Pub/Sub must not hold the handler past its
+    timeout (Cloud Run answers 504, the tick comes again). With no time left they wait for the
+    next tick that sends."""
+    import time
+
+    from functions.dispatch.main import TIMEOUT_S
+
+    given: list[float] = []
+
+    def check(*args: object, timeout: float, **kwargs: object) -> int:
+        given.append(timeout)
+        return 0
+
+    monkeypatch.setattr("functions.dispatch.main.check_silence", check)
+    monkeypatch.setattr("functions.dispatch.main.record_dispatched", lambda *args, **kwargs: None)
+    tick = ScrapeTick(run_id="quiet-01", subreddits=["stocks"])
+    started = time.monotonic() - 30.0  # still in time to publish
+    fan_out(tick, Delivery("1"), Settings(project_id="p"), RunDoc(), Publisher(), now=1.0, started=started)  # type: ignore[arg-type]
+    assert len(given) == 1 and 0 < given[0] <= TIMEOUT_S - 30.0

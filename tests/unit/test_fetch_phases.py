@@ -412,27 +412,33 @@ def replace_settings(**changes: object) -> Settings:
     return SETTINGS.model_copy(update=changes)
 
 
-def test_a_fetch_sent_longer_ago_than_the_hold_reads_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fetch_reads_reddit_only_until_dispatch_may_send_its_subreddit_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """Dispatch takes a run sent 540 s ago to be over and sends its subreddit again; a copy of
-    the old one still queued or retrying would read the same listings twice against Reddit's
-    budget. It is acknowledged unread (the next run reads on from the cursor)."""
-    from common.dispatching import FETCH_TIMEOUT_S
+    the old one still queued or retrying must not be reading then, beside the new run, against
+    Reddit's budget. Its reading is cut there, and one left too little time is acknowledged
+    unread (the next run reads on from the cursor)."""
+    from common.dispatching import FETCH_TIMEOUT_S, MIN_READING_S
     from common.entrypoint import Delivery
     from functions.fetch import main as fetch_main
 
-    def no_reddit(*args: object, **kwargs: object) -> None:
-        raise AssertionError("Reddit was read")
+    budgets: list[float | None] = []
 
-    for name in ("ingest_subreddit", "get_reddit", "publisher_for", "reddit_config", "FirestoreStore"):
-        monkeypatch.setattr(f"functions.fetch.main.{name}", no_reddit if name == "ingest_subreddit" else _anything)
+    def recorded(*args: object, budget_s: float | None = None, **kwargs: object) -> FetchReport:
+        budgets.append(budget_s)
+        return FetchReport(subreddit="stocks")
+
+    for name in ("get_reddit", "publisher_for", "reddit_config", "FirestoreStore"):
+        monkeypatch.setattr(f"functions.fetch.main.{name}", _anything)
+    monkeypatch.setattr("functions.fetch.main.ingest_subreddit", recorded)
     monkeypatch.setattr("functions.fetch.main.fs.get_client", _anything)
-    job = SubredditFetch(run_id="r1", subreddit="stocks")
-    sent = Delivery("1", publish_time=datetime.fromtimestamp(T0, UTC).isoformat().replace("+00:00", "Z"))
-    monkeypatch.setattr("functions.fetch.main.time.time", lambda: T0 + FETCH_TIMEOUT_S + 1)
-    fetch_main._process(job, sent, Settings(project_id="p"))  # acknowledged, unread
-    monkeypatch.setattr("functions.fetch.main.time.time", lambda: T0 + FETCH_TIMEOUT_S - 1)
-    with pytest.raises(AssertionError, match="Reddit was read"):  # within the hold: read
-        fetch_main._process(job, sent, Settings(project_id="p"))
+    settings = Settings(project_id="p")
+    job = SubredditFetch(run_id="r1", subreddit="stocks", sent_at=T0)
+    for waited in (0.0, FETCH_TIMEOUT_S - 100, FETCH_TIMEOUT_S - MIN_READING_S + 1, FETCH_TIMEOUT_S + 1):
+        monkeypatch.setattr("functions.fetch.main.time.time", lambda waited=waited: T0 + waited)
+        fetch_main._process(job, Delivery("1"), settings)
+    assert budgets == [settings.fetch_deadline_s, 100.0]  # the last two: acknowledged unread
+    fetch_main._process(job.model_copy(update={"sent_at": None}), Delivery("2"), settings)  # sent by hand
+    assert budgets[-1] == settings.fetch_deadline_s
 
 
 def _anything(*args: object, **kwargs: object) -> None:
