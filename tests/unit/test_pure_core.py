@@ -12,48 +12,63 @@ CLOCKS = {
     ("time", "time"),
     ("time", "time_ns"),
     ("time", "monotonic"),
+    ("time", "monotonic_ns"),
     ("datetime", "now"),
     ("datetime", "utcnow"),
     ("datetime", "today"),
     ("date", "today"),
 }
+# These read the clock only when called without the time they are to format.
+CLOCK_WITHOUT_ARGUMENT = {("time", "gmtime"), ("time", "localtime"), ("time", "ctime"), ("time", "asctime")}
+CLOCK_WITHOUT_SECOND_ARGUMENT = {("time", "strftime")}
 
 
 def clock_reads(source: str) -> list[int]:
-    """Lines of ``source`` that read the clock: ``time.time()``, ``datetime.now(UTC)``,
-    ``datetime.datetime.now()``, under any name they were imported as."""
+    """Lines of ``source`` that read the clock or hand a clock on to be read later
+    (``default_factory=time.time``): ``time.time()``, ``datetime.now(UTC)``,
+    ``time.gmtime()``, under any name they were imported as."""
     tree = ast.parse(source)
-    names: dict[str, str] = {}  # local name -> the module, class or clock function it is
+    names: dict[str, str] = {}  # local name -> the module, class or function it is
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update((a.asname or a.name, a.name) for a in node.names if a.name in {"time", "datetime"})
         elif isinstance(node, ast.ImportFrom) and node.module in {"time", "datetime"}:
             names.update((a.asname or a.name, f"{node.module}.{a.name}") for a in node.names)
-    functions = {f"{owner}.{name}" for owner, name in CLOCKS if owner == "time"}
+
+    def what(node: ast.expr) -> tuple[str, str] | None:
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Attribute):
+                return node.value.attr, node.attr
+            if isinstance(node.value, ast.Name) and node.value.id in names:
+                return names[node.value.id].rsplit(".", 1)[-1], node.attr
+        if isinstance(node, ast.Name) and "." in names.get(node.id, ""):
+            module, name = names[node.id].split(".", 1)
+            return module, name
+        return None
+
+    called = {id(node.func): node for node in ast.walk(tree) if isinstance(node, ast.Call)}
     lines = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Attribute | ast.Name) or (found := what(node)) is None:
             continue
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            if isinstance(func.value, ast.Attribute):
-                owner = func.value.attr
-            else:
-                owner = names.get(getattr(func.value, "id", ""), "").rsplit(".", 1)[-1]
-            if (owner, func.attr) in CLOCKS:
-                lines.append(node.lineno)
-        elif isinstance(func, ast.Name) and names.get(func.id) in functions:
+        call = called.get(id(node))
+        if (
+            found in CLOCKS
+            or (call is not None and found in CLOCK_WITHOUT_ARGUMENT and not call.args)
+            or (call is not None and found in CLOCK_WITHOUT_SECOND_ARGUMENT and len(call.args) < 2)
+        ):
             lines.append(node.lineno)
-    return lines
+    return sorted(set(lines))
 
 
 def test_the_check_finds_each_way_of_reading_the_clock() -> None:
     source = (
         "import time, datetime\nfrom time import monotonic as tick\nfrom datetime import datetime as dt\n"
         "a = time.time()\nb = tick()\nc = dt.now()\nd = datetime.datetime.now()\ne = datetime.date.today()\n"
-        "f = time.sleep(1)\n"
+        "f = time.sleep(1)\ng = Field(default_factory=time.time)\nh = time.gmtime()\ni = time.gmtime(5.0)\n"
+        "j = time.strftime('%Y')\nk = time.strftime('%Y', time.gmtime(5.0))\nl = time.monotonic_ns()\n"
     )
-    assert clock_reads(source) == [4, 5, 6, 7, 8]
+    assert clock_reads(source) == [4, 5, 6, 7, 8, 10, 11, 13, 15]
 
 
 def test_nothing_in_the_core_reads_the_clock() -> None:
