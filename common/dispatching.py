@@ -10,18 +10,21 @@ from common.messages import MentionBatch, ScrapeTick, SubredditFetch
 
 ACTIVE = ("open", "escalated")  # the alert statuses a silence may end
 FETCH_TIMEOUT_S = 540.0  # fetch's timeout (terraform/functions.tf): a run sent longer ago is over
+# What a run does after reading Reddit (extract, publish, store, save the cursor) must be done
+# too before dispatch may send the subreddit again: the next run starts from the saved cursor.
+AFTER_READING_S = 90.0
 MIN_READING_S = 30.0  # less time than this to read Reddit: the run is left to the next one
 
 
 def reading_time(sent_at: float | None, now: float, deadline_s: float) -> float:
     """How long a fetch sent at ``sent_at`` may read Reddit, starting ``now``: its deadline,
-    cut where dispatch takes the run to be over and may send the subreddit again. A copy
-    still queued or retrying past that would read the same listings beside the new run,
-    against Reddit's request budget; the next run reads on from the cursor, so what one
-    leaves unread is not lost. Unknown ``sent_at`` (a message sent by hand): the deadline."""
+    cut so that the run is done where dispatch takes it to be over and may send the
+    subreddit again. A copy still queued or retrying past that would read the same listings
+    beside the new run, against Reddit's request budget; the next run reads on from the
+    cursor, so what one leaves unread is not lost. Unknown ``sent_at``: the deadline."""
     if sent_at is None:
         return deadline_s
-    return min(deadline_s, sent_at + FETCH_TIMEOUT_S - now)
+    return min(deadline_s, sent_at + FETCH_TIMEOUT_S - AFTER_READING_S - now)
 
 
 def run_id_for(tick: ScrapeTick, message_id: str) -> str:

@@ -180,7 +180,16 @@ def _latin_look_alike(char: str) -> str | None:
     found = confusables.is_confusable(char, preferred_aliases=["latin"], greedy=True)
     if not found:
         return None
-    return next((h["c"] for h in found[0]["homoglyphs"] if h["c"].isascii() and h["c"].isalnum()), None)
+    # of the same case: the table draws capital Cyrillic "І" like "l", which lower-cases to
+    # another letter than the "I" it stands for (left to the transliteration, which says "I")
+    return next(
+        (
+            c
+            for h in found[0]["homoglyphs"]
+            if (c := h["c"]).isascii() and c.isalnum() and (c.isupper() == char.isupper() or c.isdigit())
+        ),
+        None,
+    )
 
 
 def text_hash(normalised: str) -> str:

@@ -160,13 +160,14 @@ locals {
       reducer   = "REDUCE_MAX"
       runbook   = "ingestion-stale"
     }
-    # more than a few runs in half an hour came too late to read: fetch cannot keep up, or
-    # keeps failing until then
+    # more than two runs in half an hour came too late to read: fetch cannot keep up, or
+    # keeps failing until then (counted over the half hour, however they cluster)
     fetch_backlog = {
       metric    = "fetch_runs_unread"
       condition = "above"
-      duration  = "1800s"
+      duration  = "0s"
       threshold = 2
+      period    = "1800s"
       runbook   = "fetch-backlog"
     }
     dead_letters = {
@@ -303,7 +304,7 @@ resource "google_monitoring_alert_policy" "log_metric" {
         threshold_value = each.value.threshold
         duration        = each.value.duration
         aggregations {
-          alignment_period     = "300s"
+          alignment_period     = lookup(each.value, "period", "300s")
           per_series_aligner   = lookup(each.value, "aligner", "ALIGN_SUM")
           cross_series_reducer = lookup(each.value, "reducer", "REDUCE_SUM")
           group_by_fields      = lookup(each.value, "group_by", [])

@@ -40,7 +40,7 @@ from common import extraction
 from common.detection import backtest
 from common.messages import RedditItem
 from eval.real import ages, corpus, results
-from eval.real.run import EVENTS
+from eval.real.run import EVENTS, event_names
 
 HERE = Path(__file__).resolve().parent
 SCRATCH = HERE.parent / "out" / "pumps.json"
@@ -199,8 +199,8 @@ def score(records: list[dict[str, Any]], campaigns: list[Campaign], events: list
         )
     called_pump = sorted(
         {
-            e["ticker"]
-            for e in events
+            name
+            for e, name in zip(events, event_names(events), strict=True)
             for r in announced
             if r["symbol"] == e["ticker"]
             and r["kind"] == "pump"

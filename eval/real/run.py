@@ -40,7 +40,7 @@ OPEN, CLOSE = timedelta(hours=13, minutes=30), timedelta(hours=20)  # UTC, in th
 
 
 # The 20 % bar's margin: the same counts with the first session closing at least this much up
-# (AMC closed 19.96 % up the day before its first 20 % session).
+# (AMC closed 19.96 % up two sessions before its first 20 % session).
 THRESHOLDS = (0.15, 0.195, 0.2, 0.25)
 
 
@@ -88,7 +88,8 @@ def score(
         "events": per_event,
         "events_alerted": sum(e["first_alert"] is not None for e in per_event),
         "events_alerted_before_peak": sum(
-            e["hours_before_peak"] is not None and e["hours_before_peak"] >= 0 for e in per_event
+            row["first_alert"] is not None and row["first_alert"] <= event["peak"]
+            for row, event in zip(per_event, events, strict=True)
         ),
         "events_labelled": len(per_event),
         "before_close": sum(e["before_session_close"] for e in priced),

@@ -11,6 +11,7 @@ with the ticker's counts, and the detector resolves the alert only if those coun
 ticker fell silent (functions/detect/main.py).
 """
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,14 +88,15 @@ def check_silence(
     config_version: int | None,
     *,
     now: float,
-    timeout: float = 60.0,
+    deadline: float | None = None,
 ) -> int:
     """Send this tick's silence checks; returns how many. A redelivered tick sends none (its
     run is dispatched already), nor does a tick whose settled time has not moved since the
     last checks were sent; a check a failed tick lost is sent by the next that sends. The clock
     only bounds the data time from above (nothing is written in the future): the alerts it
     rules out cannot be due yet, and while none is left, which is most ticks, no cursor is
-    read. Its publishes are waited for ``timeout`` seconds at most."""
+    read. Its publishes are waited for until ``deadline`` (``time.monotonic()``; None: 60 s),
+    counted after the reads that come before them."""
     alerts = quiet_alerts(db, now)
     read = read_through(db, subreddits) if alerts else {}
     settled = settled_until(read)
@@ -103,6 +105,9 @@ def check_silence(
         checks = []  # held back, or sent already: a check as of the same time and config decides the same
     else:
         checks = silence_checks(alerts, settled, config_version=config_version)
+    timeout = 60.0 if deadline is None else deadline - time.monotonic()
+    if checks and timeout < 1.0:  # the next tick that sends sends them: delayed, not lost
+        raise TimeoutError("no time left within the function's timeout to publish the silence checks")
     publisher.publish_all((Outgoing(topics.MENTIONS, c, ordering_key=c.ticker) for c in checks), timeout=timeout)
     if checks:
         _sent(db).set({SETTLED_UNTIL: settled, CONFIG_VERSION: config_version})

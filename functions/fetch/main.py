@@ -41,6 +41,7 @@ from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import RedditItem, SubredditFetch, item_batches
 from common.reports import FetchReport
 from common.settings import Settings
+from common.timekeys import published_at
 from functions.fetch.store import FetchStore, FirestoreStore
 
 logger = log.get_logger(__name__)
@@ -563,12 +564,14 @@ def _author_facts(
 def _process(job: SubredditFetch, delivery: Delivery, settings: Settings) -> None:
     with log.context(subreddit=job.subreddit, run_id=job.run_id):
         now = time.time()
-        budget_s = reading_time(job.sent_at, now, settings.fetch_deadline_s)
-        if budget_s < MIN_READING_S:
+        # a message from before sent_at existed (or sent by hand): its publish time stands in
+        sent_at = job.sent_at if job.sent_at is not None else published_at(delivery.publish_time)
+        budget_s = reading_time(sent_at, now, settings.fetch_deadline_s)
+        if budget_s < min(MIN_READING_S, settings.fetch_deadline_s):
             logger.warning(
                 "fetch of r/%s sent %.0f s ago, too late to read before dispatch sends it again; not read",
                 job.subreddit,
-                now - (job.sent_at or now),
+                now - (sent_at or now),
                 extra={"json_fields": {"message_id": delivery.message_id}},
             )
             return

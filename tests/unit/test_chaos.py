@@ -168,8 +168,8 @@ def test_the_silence_checks_wait_only_for_what_is_left_of_the_functions_timeout(
 
     given: list[float] = []
 
-    def check(*args: object, timeout: float, **kwargs: object) -> int:
-        given.append(timeout)
+    def check(*args: object, deadline: float, **kwargs: object) -> int:
+        given.append(deadline - time.monotonic())
         return 0
 
     monkeypatch.setattr("functions.dispatch.main.check_silence", check)
@@ -177,4 +177,4 @@ def test_the_silence_checks_wait_only_for_what_is_left_of_the_functions_timeout(
     tick = ScrapeTick(run_id="quiet-01", subreddits=["stocks"])
     started = time.monotonic() - 30.0  # still in time to publish
     fan_out(tick, Delivery("1"), Settings(project_id="p"), RunDoc(), Publisher(), now=1.0, started=started)  # type: ignore[arg-type]
-    assert len(given) == 1 and 0 < given[0] <= TIMEOUT_S - 30.0
+    assert len(given) == 1 and 0 < given[0] <= TIMEOUT_S - 30.0  # what is left, to be counted after its reads

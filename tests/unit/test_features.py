@@ -102,6 +102,8 @@ def test_letters_are_folded_by_their_shape_where_a_transliteration_would_read_th
     """Cyrillic р, с, х, у and Greek ρ, ν look like p, c, x, y, p, v; read by sound they would
     be r, s, kh, u, r, n, and a copy written with them would read as another text."""
     assert normalise("\u0440\u0441\u0445\u0443 \u041d\u0412 \u03c1\u03bd") == normalise("pcxy HB pv") == "pcxy hb pv"
+    # capital Cyrillic and Greek I (drawn like "l" in the table) stay an I, as in all-caps posts
+    assert normalise("BUY \u0406T NOW \u0399N") == normalise("BUY IT NOW IN") == "buy it now in"
 
 
 def test_folding_keeps_emoji_out_and_other_scripts_readable() -> None:

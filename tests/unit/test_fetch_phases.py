@@ -417,7 +417,7 @@ def test_a_fetch_reads_reddit_only_until_dispatch_may_send_its_subreddit_again(m
     the old one still queued or retrying must not be reading then, beside the new run, against
     Reddit's budget. Its reading is cut there, and one left too little time is acknowledged
     unread (the next run reads on from the cursor)."""
-    from common.dispatching import FETCH_TIMEOUT_S, MIN_READING_S
+    from common.dispatching import AFTER_READING_S, FETCH_TIMEOUT_S, MIN_READING_S
     from common.entrypoint import Delivery
     from functions.fetch import main as fetch_main
 
@@ -433,12 +433,22 @@ def test_a_fetch_reads_reddit_only_until_dispatch_may_send_its_subreddit_again(m
     monkeypatch.setattr("functions.fetch.main.fs.get_client", _anything)
     settings = Settings(project_id="p")
     job = SubredditFetch(run_id="r1", subreddit="stocks", sent_at=T0)
-    for waited in (0.0, FETCH_TIMEOUT_S - 100, FETCH_TIMEOUT_S - MIN_READING_S + 1, FETCH_TIMEOUT_S + 1):
+    hold = FETCH_TIMEOUT_S - AFTER_READING_S  # reading ends here, so the run is done when the hold is
+    for waited in (0.0, hold - 100, hold - MIN_READING_S + 1, FETCH_TIMEOUT_S + 1):
         monkeypatch.setattr("functions.fetch.main.time.time", lambda waited=waited: T0 + waited)
         fetch_main._process(job, Delivery("1"), settings)
     assert budgets == [settings.fetch_deadline_s, 100.0]  # the last two: acknowledged unread
-    fetch_main._process(job.model_copy(update={"sent_at": None}), Delivery("2"), settings)  # sent by hand
+    # no sent_at (sent before it existed, or by hand): the publish time stands in
+    published = datetime.fromtimestamp(T0, UTC).isoformat().replace("+00:00", "Z")
+    fetch_main._process(job.model_copy(update={"sent_at": None}), Delivery("2", publish_time=published), settings)
+    assert len(budgets) == 2  # published long ago: unread
+    fetch_main._process(job.model_copy(update={"sent_at": None}), Delivery("3"), settings)  # no publish time either
     assert budgets[-1] == settings.fetch_deadline_s
+    # a deadline configured under the minimum is read whole, not refused every time
+    short = Settings(project_id="p", FETCH_DEADLINE_S=20)
+    monkeypatch.setattr("functions.fetch.main.time.time", lambda: T0)
+    fetch_main._process(job, Delivery("4"), short)
+    assert budgets[-1] == 20.0
 
 
 def _anything(*args: object, **kwargs: object) -> None:

@@ -13,6 +13,8 @@ CLOCKS = {
     ("time", "time_ns"),
     ("time", "monotonic"),
     ("time", "monotonic_ns"),
+    ("time", "clock_gettime"),
+    ("time", "clock_gettime_ns"),
     ("datetime", "now"),
     ("datetime", "utcnow"),
     ("datetime", "today"),
@@ -52,10 +54,11 @@ def clock_reads(source: str) -> list[int]:
         if not isinstance(node, ast.Attribute | ast.Name) or (found := what(node)) is None:
             continue
         call = called.get(id(node))
+        given = [] if call is None else [a for a in call.args if not (isinstance(a, ast.Constant) and a.value is None)]
         if (
             found in CLOCKS
-            or (call is not None and found in CLOCK_WITHOUT_ARGUMENT and not call.args)
-            or (call is not None and found in CLOCK_WITHOUT_SECOND_ARGUMENT and len(call.args) < 2)
+            or (found in CLOCK_WITHOUT_ARGUMENT and not given)  # handed on uncalled, too
+            or (found in CLOCK_WITHOUT_SECOND_ARGUMENT and len(given) < 2)
         ):
             lines.append(node.lineno)
     return sorted(set(lines))
@@ -67,8 +70,9 @@ def test_the_check_finds_each_way_of_reading_the_clock() -> None:
         "a = time.time()\nb = tick()\nc = dt.now()\nd = datetime.datetime.now()\ne = datetime.date.today()\n"
         "f = time.sleep(1)\ng = Field(default_factory=time.time)\nh = time.gmtime()\ni = time.gmtime(5.0)\n"
         "j = time.strftime('%Y')\nk = time.strftime('%Y', time.gmtime(5.0))\nl = time.monotonic_ns()\n"
+        "m = Field(default_factory=time.gmtime)\nn = time.gmtime(None)\no = time.clock_gettime(0)\n"
     )
-    assert clock_reads(source) == [4, 5, 6, 7, 8, 10, 11, 13, 15]
+    assert clock_reads(source) == [4, 5, 6, 7, 8, 10, 11, 13, 15, 16, 17, 18]
 
 
 def test_nothing_in_the_core_reads_the_clock() -> None:

@@ -66,6 +66,8 @@ def test_an_alert_after_the_peak_counts_as_alerted_but_not_before_the_peak() -> 
     assert (result["events_alerted"], result["events_alerted_before_peak"]) == (1, 0)
     on_time = score([opened("BB", 1100 * H)], [EVENT], items=1, days=10.0)
     assert on_time["events_alerted_before_peak"] == 1
+    just_after = score([opened("BB", 1100 * H + 170)], [EVENT], items=1, days=10.0)  # -0.05 h, rounds to -0.0
+    assert just_after["events_alerted_before_peak"] == 0
 
 
 def test_the_twenty_percent_bar_is_shown_with_its_margin() -> None:
