@@ -61,16 +61,16 @@ test-integration: setup $(BQ_STAMP) dashboard frontend browser ## Integration an
 
 # STACK_AUTH=devauth runs without the web app, so without Node: no frontend to build
 up: setup $(BQ_STAMP) $(if $(filter devauth,$(STACK_AUTH)),,frontend) ## Start the whole local stack in the background (emulators, every function, provisioning, the web app; STACK_AUTH=devauth: no web app)
-	$(PY) -m emulators.stack up
+	$(PY) -m emulators.supervisor up
 
 tick: setup ## Advance the local Reddit's replay clock HOURS (default 1), then publish a tick fetching every subreddit (not only the due ones) and a digest tick to the running stack
 	$(PY) -m emulators.drive tick --hours $(or $(HOURS),1)
 
 down: ## Stop the local stack and everything it started
-	@test -x $(PY) && $(PY) -m emulators.stack down || true
+	@test -x $(PY) && $(PY) -m emulators.supervisor down || true
 
 status: ## Show the running local stack (ports, functions, log folder)
-	@$(PY) -m emulators.stack status
+	@$(PY) -m emulators.supervisor status
 
 logs: ## Follow the running stack's logs (this run's folder .stack/logs/latest: timestamped JSON lines, emulator output)
 	tail -n 20 -F .stack/logs/latest/*.log
@@ -82,7 +82,7 @@ browser: ## Install Debian's chromium + chromedriver for the dashboard's browser
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 
 token: setup ## Print an API token for the running stack (the web app's seeded account, or the dev key's) and a curl example; ROLE=admin for admin
-	@$(PY) -m emulators.stack token $(if $(ROLE),--role $(ROLE),) $(if $(SUB),--sub $(SUB),)
+	@$(PY) -m emulators.supervisor token $(if $(ROLE),--role $(ROLE),) $(if $(SUB),--sub $(SUB),)
 
 DASHBOARD_STAMP := dashboard/node_modules/.package-lock.json
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from common.timekeys import hour_key
 from emulators.processes import open_local
-from emulators.stack import read_state
+from emulators.supervisor import read_state
 
 
 def advance(reddit_url: str, hours: float) -> float:

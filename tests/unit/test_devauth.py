@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from devtools import devauth
-from emulators import stack
+from emulators import stack, supervisor
 
 
 def test_the_development_key_lives_in_the_projects_own_stack_folder() -> None:
@@ -25,8 +25,8 @@ def test_token_signs_with_the_key_the_running_stack_serves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     served = tmp_path / "served"
-    monkeypatch.setattr(stack, "running_state", lambda: {"env": {"DEVAUTH_DIR": str(served)}, "web_app": None})
-    assert stack.token(role=None) == 0
+    monkeypatch.setattr(supervisor, "running_state", lambda: {"env": {"DEVAUTH_DIR": str(served)}, "web_app": None})
+    assert supervisor.token(role=None) == 0
     signed = capsys.readouterr().out.strip()
     keys = {k["kid"]: k for k in devauth.jwks(served)["keys"]}
     header = jwt.get_unverified_header(signed)

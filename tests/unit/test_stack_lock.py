@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from emulators import stack
+from emulators import supervisor as make_up
 from emulators.processes import Service
 
 HOLD = """
@@ -27,9 +28,9 @@ time.sleep(60)
 
 @pytest.fixture
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(stack, "STATE_DIR", tmp_path)
-    monkeypatch.setattr(stack, "STATE_FILE", tmp_path / "state.json")
-    monkeypatch.setattr(stack, "LOCK_FILE", tmp_path / "stack.lock")
+    monkeypatch.setattr(make_up, "STATE_DIR", tmp_path)
+    monkeypatch.setattr(make_up, "STATE_FILE", tmp_path / "state.json")
+    monkeypatch.setattr(make_up, "LOCK_FILE", tmp_path / "stack.lock")
     return tmp_path
 
 
@@ -47,21 +48,21 @@ def supervisor(state_dir: Path) -> Iterator[subprocess.Popen[str]]:
 def test_a_state_file_nobody_holds_the_lock_for_is_stale(state_dir: Path) -> None:
     # a supervisor killed outright left its state, and its pid now names this very process
     (state_dir / "state.json").write_text(json.dumps({"pid": os.getpid()}))
-    assert stack.holder() is None and stack.read_state() is None
-    assert stack.down() == 0  # nothing signalled
+    assert make_up.holder() is None and make_up.read_state() is None
+    assert make_up.down() == 0  # nothing signalled
     assert not (state_dir / "state.json").exists()
 
 
 def test_the_holder_is_known_while_it_starts_and_read_once_it_wrote_its_state(
     state_dir: Path, supervisor: subprocess.Popen[str]
 ) -> None:
-    assert stack.holder() == supervisor.pid
-    assert stack.read_state() is None  # starting: no state yet, but up refuses to start another
+    assert make_up.holder() == supervisor.pid
+    assert make_up.read_state() is None  # starting: no state yet, but up refuses to start another
     (state_dir / "state.json").write_text(json.dumps({"pid": 1, "functions": {"api": "http://127.0.0.1:1"}}))
-    assert stack.read_state() is None  # a dead supervisor's state, not the starting one's
-    assert stack.up() == 0
+    assert make_up.read_state() is None  # a dead supervisor's state, not the starting one's
+    assert make_up.up() == 0
     (state_dir / "state.json").write_text(json.dumps({"pid": supervisor.pid}))
-    assert stack.read_state() == {"pid": supervisor.pid}
+    assert make_up.read_state() == {"pid": supervisor.pid}
 
 
 def test_down_stops_a_supervisor_that_is_still_starting(
@@ -70,11 +71,11 @@ def test_down_stops_a_supervisor_that_is_still_starting(
     # reaped as init reaps the real one (its `make up` has exited): no zombie answers kill(pid, 0)
     reaper = threading.Thread(target=supervisor.wait)
     reaper.start()
-    assert stack.down(timeout=10) == 0
+    assert make_up.down(timeout=10) == 0
     reaper.join(timeout=10)
     assert supervisor.returncode == -signal.SIGTERM  # asked to stop, not killed after the timeout
     assert capsys.readouterr().out.strip() == "local stack stopped"
-    assert stack.holder() is None
+    assert make_up.holder() is None
 
 
 def test_a_stack_with_a_dead_process_says_which_and_what_it_last_wrote(tmp_path: Path) -> None:
