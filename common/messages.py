@@ -64,7 +64,8 @@ class SubredditFetch(Message):
     # (a change applies from the next tick); otherwise the config stored now is read.
     config_version: int | None = None
     # When dispatch sent it (epoch seconds): dispatch sends the subreddit again once
-    # ``dispatching.FETCH_TIMEOUT_S`` has passed, so fetch reads Reddit only until then.
+    # ``dispatching.FETCH_TIMEOUT_S`` has passed, so fetch reads Reddit only until
+    # ``dispatching.AFTER_READING_S`` before then (None: the delivery's publish time stands in).
     sent_at: float | None = None
 
 

@@ -604,3 +604,7 @@ def web_app_lines(state: Mapping[str, object]) -> list[str]:
     for account in web.get("accounts", []):
         lines.append(f"  sign in as {account['email']} / {account['password']} ({account['role']})")
     return lines
+
+
+if __name__ == "__main__":  # the command line moved: say where, rather than succeed silently
+    sys.exit("the local stack's command line is python -m emulators.supervisor (make up, down, status, token)")

@@ -87,6 +87,12 @@ def replay(
             'a digest tick\'s hours come from its publish time: publish {"hour": ...} ticks for the hours '
             "it was due instead (docs/operations.md held-messages)"
         )
+    if topic == topics.SUBREDDIT_FETCHES:
+        raise NotReplayable(
+            "a held fetch is older than dispatch's hold, so fetch would acknowledge it unread; the next tick "
+            "fetches its subreddit from the cursor: acknowledge the held fetches instead "
+            "(docs/operations.md held-messages)"
+        )
     hold = subscriber.subscription_path(project_id, topics.dead_letter_hold(subscription))
     publisher = Publisher(project_id)
     began = datetime.now(UTC)

@@ -21,7 +21,7 @@ locals {
       labels      = { subreddit = "jsonPayload.subreddit" }
     }
     reddit_retries = {
-      description = "Reddit answers retried (429 throttling, 5xx, none: a request cut on the way), per status"
+      description = "Reddit answers retried (429 throttling, 408, 5xx, none: a request cut on the way), per status"
       function    = ""
       severity    = "=WARNING"
       message     = "^reddit answered ([0-9]+|nothing .*), retrying"
@@ -392,9 +392,9 @@ resource "google_monitoring_alert_policy" "api_errors" {
 # - backlog / notify_backlog: messages wait unacknowledged: a function failing on them
 #   (BigQuery down for archive, a bug) or unable to keep up. Pub/Sub retries for hours before
 #   it dead-letters (20 attempts, backoff to 600 s), so this pages long before the hold does.
-#   fetch acknowledges its messages unread once dispatch may send their subreddit again
-#   (540 s after sending), so its subscription rarely reaches either: fetch_backlog and
-#   ingestion_stopped watch fetch instead.
+#   fetch acknowledges its messages unread about 420 s after dispatch sent them (its reading
+#   stops 90 s before dispatch's 540 s hold), so its subscription rarely reaches either:
+#   fetch_backlog and ingestion_stopped watch fetch instead.
 #   Notify's subscriptions have a bar of their own: an alert event waits while any one user's
 #   webhook fails (until it is disabled, an hour at least), which is that user's, not the
 #   on-call's.

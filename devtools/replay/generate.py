@@ -1,6 +1,6 @@
 """Seeded generator of a realistic Reddit replay corpus with labelled scenarios.
 
-``python -m devtools.replay.generate --seed 7 --days 14 --out data/replay/default`` writes
+``python -m devtools.replay.generate --seed 7 --days 14 --out /tmp/seed7`` writes
 ``items.jsonl.gz`` (posts and comments in time order), ``authors.jsonl.gz``, ``labels.json``
 and ``manifest.json`` (format: docs/replay-format.md). Same seed and arguments, same bytes.
 

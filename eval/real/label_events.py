@@ -71,7 +71,7 @@ def label(prices: Path) -> list[dict[str, object]]:
         earliest = days[max(0, next((i for i, d in enumerate(days) if d >= rise_day), len(days)) - 2)] if days else ""
         latest = (datetime.fromisoformat(peak) + timedelta(days=5)).date().isoformat()
         # every session of the window with its close-to-close change: the 20 % bar's margin
-        # (AMC closed 19.96 % up a day before its first 20 % session) is read from these
+        # (AMC closed 19.96 % up two sessions before its first 20 % session) is read from these
         pairs = [(before, day) for before, day in itertools.pairwise(days) if earliest <= day <= latest]
         sessions = [{"day": day, "change": round(series[day] / series[before] - 1, 4)} for before, day in pairs]
         first = next(

@@ -41,3 +41,15 @@ def test_what_cannot_go_back_as_it_is_stays_in_the_hold_with_the_reason(
 ) -> None:
     reason = replay_of(topic, data, attributes)
     assert isinstance(reason, str) and why in reason
+
+
+@pytest.mark.parametrize(
+    ("subscription", "why"), [("digest-ticks-notify-digest", "publish time"), ("subreddit-fetches-fetch", "unread")]
+)
+def test_held_ticks_and_fetches_are_refused_whole_since_a_replay_would_do_the_wrong_thing(
+    subscription: str, why: str
+) -> None:
+    """A digest tick's hours and a fetch's reading time come from when it was sent: published
+    again, one sends the wrong hours and the other is acknowledged unread."""
+    with pytest.raises(replay_held.NotReplayable, match=why):
+        replay_held.replay(subscription, project_id="p", limit=1, dry_run=True, subscriber=None)
