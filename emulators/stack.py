@@ -16,8 +16,9 @@ import shutil
 import signal
 import sys
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,8 +194,9 @@ class WebAppClient:
     """Better Auth's HTTP API, as a browser uses it: email sign-in sets the session cookie,
     then the jwt plugin's ``/api/auth/token`` answers the Bearer token the api accepts."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, sleep: Callable[[float], None] = time.sleep) -> None:
         self.url = url.rstrip("/")
+        self.sleep = sleep
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(  # straight to the local web app (no proxy)
             urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies)
@@ -210,8 +212,20 @@ class WebAppClient:
         with self.opener.open(request, timeout=30) as response:
             return json.loads(response.read())  # type: ignore[no-any-return]
 
-    def sign_in(self, email: str, password: str) -> dict[str, object]:
-        return self._call("/api/auth/sign-in/email", {"email": email, "password": password})
+    def sign_in(self, email: str, password: str, *, tries: int = 4) -> dict[str, object]:
+        """Signs in, waiting out Better Auth's sign-in limit (3 per 10 s from one address:
+        locally the demo, its tests and a person's browser share it) as it asks
+        (``X-Retry-After``, seconds)."""
+        body = {"email": email, "password": password}
+        for _ in range(tries - 1):
+            try:
+                return self._call("/api/auth/sign-in/email", body)
+            except urllib.error.HTTPError as exc:
+                if exc.code != 429:
+                    raise
+                asked = exc.headers.get("X-Retry-After") or exc.headers.get("Retry-After") or ""
+                self.sleep(min(15.0, float(asked)) if asked.isdigit() else 10.0)
+        return self._call("/api/auth/sign-in/email", body)
 
     def token(self) -> str:
         return str(self._call("/api/auth/token")["token"])
