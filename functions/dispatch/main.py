@@ -14,8 +14,8 @@ the other copy may be alive, since two live fan-outs would fetch every subreddit
 once that copy's lease is up it died midway, and this one sends the run's subreddits again,
 which fetch tolerates. Cloud Run does not stop a handler past its timeout, so a copy starts
 publishing only by ``PUBLISH_BY_S`` and waits ``PUBLISH_BUDGET_S`` for its publishes, both
-within its timeout, which bounds the usual case (a publish the client still completes after that wait is a run sent
-twice, which fetch tolerates).
+within its timeout, which bounds the usual case (a publish the client still completes after
+that wait is a run sent twice, which fetch tolerates).
 """
 
 import time
@@ -39,9 +39,11 @@ logger = log.get_logger(__name__)
 
 TIMEOUT_S = 60.0  # the function's timeout (terraform/functions.tf; an agreement test checks)
 PUBLISH_BUDGET_S = 20.0  # how long a copy waits on its publishes
-# The latest a copy starts publishing: its wait for them then ends before the timeout, while
-# Cloud Run still gives the request its CPU and Pub/Sub has not yet redelivered the tick.
-PUBLISH_BY_S = TIMEOUT_S - PUBLISH_BUDGET_S - 5.0
+# What a copy leaves of its timeout when it is done: it ends while Cloud Run still gives the
+# request its CPU and before Pub/Sub redelivers the tick.
+END_MARGIN_S = 5.0
+# The latest a copy starts publishing the fetches: its wait for them then ends in time.
+PUBLISH_BY_S = TIMEOUT_S - PUBLISH_BUDGET_S - END_MARGIN_S
 LEASE_S = TIMEOUT_S + PUBLISH_BUDGET_S + 10.0  # a copy dispatching longer is taken to be dead
 
 
@@ -86,7 +88,7 @@ def fan_out(
         if sent is None:
             return 0
         subreddits, version = sent
-        ends = None if started is None else started + TIMEOUT_S - 5.0
+        ends = None if started is None else started + TIMEOUT_S - END_MARGIN_S
         try:  # after the run is marked: a failed check must not send the tick's fetches again
             # every subreddit read, not only the tick's: a silence is one only where nobody was heard
             check_silence(db, publisher, [*settings.subreddits, *subreddits], version, now=now, deadline=ends)
