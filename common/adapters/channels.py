@@ -186,8 +186,15 @@ _NOT_THE_RECIPIENT = re.compile(
 )
 
 
+# An address inside an answer (relays echo the recipient's, and our sender's): its letters are
+# a user's choice, not the relay's words, so "nospam@" or "sender.bob@" says nothing.
+_ADDRESS = re.compile(r"<[^<>]*@[^<>]*>|[^\s<>()\[\]:;,\"']+@[^\s<>()\[\]:;,\"']+")
+
+
 def _said(text: bytes | str) -> str:
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    """An SMTP answer's words, without the addresses it quotes."""
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return _ADDRESS.sub("<>", said)
 
 
 def mailbox_refused(code: int, text: bytes | str) -> bool:

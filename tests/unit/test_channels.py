@@ -324,6 +324,11 @@ def test_only_a_refusal_of_the_mailbox_itself_settles_an_email(relay: int, local
         (550, b"Too many invalid recipients", False),
         (550, b"5.1.1 <ann@example.com>: Recipient address rejected: User unknown in relay recipient table", True),
         (550, b"refused", False),  # a bare 550 says nothing of the recipient: not final
+        # the relay echoes the address, whose letters are the user's: never read as the relay's words
+        (550, b"5.1.1 <nospam@corp.example>: Recipient address rejected: User unknown", True),
+        (550, b"5.1.1 <sender.bob@example.com>: Recipient address rejected: User unknown", True),
+        (550, b"No such user here: unblocked@example.com", True),
+        (550, b"5.1.0 <nospam@example.com>: Sender address rejected: not owned by user", False),
     ],
 )
 def test_a_refusal_is_final_only_when_its_words_or_code_are_about_this_recipient(
