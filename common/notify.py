@@ -141,6 +141,32 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     return not wanted or bool(wanted & subreddits)
 
 
+def match_facts(event: AlertEvent, alert: Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`matches` reads, kept with a digest entry: a digest goes out hours after its
+    events (quiet hours hold them up to a day), and it is matched again then, against the
+    user's settings of that moment (:func:`still_wanted`)."""
+    peak, subreddits = alert_facts(event, alert)
+    return {
+        "event": event.model_dump(mode="json"),
+        "alert": {"peak_score": peak, "evidence": [{"subreddit": s} for s in sorted(subreddits)]},
+    }
+
+
+def still_wanted(user: Mapping[str, Any], entry: Mapping[str, Any]) -> bool:
+    """Whether a digest entry still matches ``user`` when the digest is sent: a ticker taken
+    off the watchlist, a kind or moment turned off or a score bar raised since it was recorded
+    leaves it out. An entry without its facts (or with facts that no longer validate) was
+    matched when recorded, and that stands."""
+    facts = entry.get("match")
+    if not isinstance(facts, Mapping) or not isinstance(facts.get("alert"), Mapping):
+        return True
+    try:
+        event = AlertEvent.model_validate(facts.get("event"))
+    except ValueError:
+        return True
+    return matches(user, event, facts["alert"])
+
+
 def quiet(user: Mapping[str, Any], hour: int) -> bool:
     """Whether UTC ``hour`` is in the user's quiet hours: nothing is sent then; what they
     would have been sent waits in their digest, sent once the quiet hours are over."""
@@ -364,7 +390,7 @@ def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe: 
     events = f"{body['count']} alert event{'' if body['count'] == 1 else 's'}"
     lines = [
         f"{events} between {since:%Y-%m-%d %H:00} and {end:%H:00 on %Y-%m-%d} UTC"
-        if since.date() != hour.date()
+        if since.date() != end.date()
         else f"{events} between {since:%Y-%m-%d %H:00} and {end:%H:00} UTC",
         "",
         *[

@@ -156,11 +156,16 @@ def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole cont
     if held:  # quiet hours: the entries wait in the digest of their last hour, sent after them
         now = run.now
         target = max(rules.last_quiet_hour(user, now), rules.next_hour(hour))
-        # a channel whose digest of this hour went out before (an earlier tick) is not sent again
-        gone = {c for c in {str(e.get("channel")) for e in entries} if store.settled(db, _digest_id(user_id, hour, c))}
+        # a channel whose digest of this hour went out before (an earlier tick) is not sent
+        # again; one another copy is sending right now makes this tick wait (store.Busy)
+        sent = {str(e.get("channel")) for e in entries}
+        gone = {c for c in sent if store.settled(db, _digest_id(user_id, hour, c), channels.clock())}
         store.carry_digest(db, user_id, hour, target, gone, now)
         result.held += 1
         return
+    # matched again now: since an entry was recorded (hours ago, in quiet hours), the user may
+    # have dropped its ticker or kind; only the entries still sent name the window's start
+    entries = [e for e in entries if rules.still_wanted(user, e)]
     for channel in wanted:
         bodies = [e["body"] for e in entries if e.get("channel") == channel and isinstance(e.get("body"), dict)]
         if not bodies:

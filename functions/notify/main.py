@@ -173,6 +173,7 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
     user_id, user, channel = message.user_id, message.user, message.channel
     hour = hour_key(run.now)
     entry = rules.payload(message.event, message.alert, settings.app_url)
+    facts = rules.match_facts(message.event, message.alert)
     if claim.digest_hour or rules.settings_of(user).digest or message.held:
         # claimed like any delivery, so a redelivery in a later hour is not digested twice;
         # held by quiet hours: in the digest of their last hour, sent once they are over. An
@@ -180,14 +181,14 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
         # entry may be in a digest already, and sending it now as well would deliver it twice.
         target = rules.last_quiet_hour(user, run.now) if message.held else hour
         claim, target = store.remember_digest(db, claim, target)
-        store.add_to_digest(db, user_id, target, delivery_id, channel, entry, channels.clock(), hour)
+        store.add_to_digest(db, user_id, target, delivery_id, channel, entry, channels.clock(), hour, match=facts)
         store.finish(db, claim, "digested", reason="quiet hours" if message.held else "digest")
         result.digested += 1
         return
     if store.sent_this_hour(db, user_id, channel, hour) >= rules.settings_of(user).max_per_hour:
         # a flood becomes a digest: recorded first, so a crash before settling re-records (once)
         claim, target = store.remember_digest(db, claim, hour)
-        store.add_to_digest(db, user_id, target, delivery_id, channel, entry, channels.clock())
+        store.add_to_digest(db, user_id, target, delivery_id, channel, entry, channels.clock(), match=facts)
         store.finish(db, claim, "digested", reason="hourly cap")
         result.digested += 1
         return

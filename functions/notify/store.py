@@ -16,6 +16,7 @@ and an entry is written only if its digest is still as it was read open.
 import contextlib
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -85,10 +86,15 @@ def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def settled(db: firestore.Client, delivery_id: str) -> bool:
-    """Whether the delivery was settled (sent, refused...): what :func:`claim` would refuse."""
+def settled(db: firestore.Client, delivery_id: str, now: float) -> bool:
+    """Whether the delivery was settled (sent, refused...): what :func:`claim` would refuse.
+    Raises :class:`Busy` while another copy holds its lease: sent or not is not known yet,
+    and a digest carried on that guess would go out twice, or lose the channel."""
     snap = db.collection(fs.DELIVERIES).document(delivery_id).get()
-    return snap.exists and (snap.to_dict() or {}).get("status") in DONE
+    doc = (snap.to_dict() or {}) if snap.exists else {}
+    if doc.get("status") == "sending" and float(doc.get("lease_until") or 0.0) > now:
+        raise Busy(f"delivery {delivery_id} is being sent by another copy")
+    return doc.get("status") in DONE
 
 
 def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:
@@ -253,10 +259,13 @@ def add_to_digest(  # noqa: PLR0917 - one entry's whole identity
     body: dict[str, Any],
     now: float,
     first_hour: str | None = None,
+    *,
+    match: Mapping[str, Any] | None = None,
 ) -> bool:
     """Record one event in the user's digest of ``hour`` (or of the first later hour whose
     digest is still open); False when it was recorded before (a redelivery). ``first_hour``:
-    the hour it was first recorded for (a carried entry's), else ``hour``.
+    the hour it was first recorded for (a carried entry's), else ``hour``. ``match``: what
+    matching read (common.notify.match_facts), so the digest is matched again when sent.
 
     The entry is written together with a touch of the digest, on condition that the digest
     is unchanged since it was read open: a tick closing it in between (close_digest reads
@@ -282,7 +291,8 @@ def add_to_digest(  # noqa: PLR0917 - one entry's whole identity
             hour = rules.next_hour(hour)
             continue
         batch = db.batch()
-        batch.create(entry, {"channel": channel, "body": body, "hour": first_hour, "expires_at": _expiry(now)})
+        fields = {"channel": channel, "body": body, "hour": first_hour, "expires_at": _expiry(now)}
+        batch.create(entry, fields | ({"match": dict(match)} if match is not None else {}))
         batch.update(
             ref, {"entries": firestore.Increment(1)}, option=db.write_option(last_update_time=snap.update_time)
         )

@@ -232,6 +232,21 @@ def test_a_sender_whose_lease_ran_out_cannot_overwrite_the_copy_that_took_over(e
     assert store.claim(db(), "u|A-1|1|open|email", now=1e9) is None  # settled for good
 
 
+def test_a_digest_channel_another_copy_is_sending_is_neither_gone_nor_to_carry_until_it_settles(
+    emulators: Stack,
+) -> None:
+    from functions.notify import store
+
+    del emulators
+    sending = store.claim(db(), "digest|u|2026010822|email", now=1000.0)
+    assert sending is not None
+    with pytest.raises(store.Busy):  # sent or not is not known yet: the tick waits
+        store.settled(db(), "digest|u|2026010822|email", now=1000.0 + store.LEASE_S / 2)
+    assert not store.settled(db(), "digest|u|2026010822|email", now=1000.0 + store.LEASE_S + 1)  # its copy died
+    assert store.finish(db(), sending, "sent")
+    assert store.settled(db(), "digest|u|2026010822|email", now=1001.0)
+
+
 def test_reclassified_and_resolved_events_reach_a_user_who_asked_for_them_and_not_one_who_did_not(
     emulators: Stack, mailbox: Callable[[str], Any]
 ) -> None:
@@ -299,6 +314,24 @@ def test_a_digest_user_gets_one_digest_of_the_hours_three_events_through_duplica
     log = FunctionLog.from_end(emulators.log_dir / "notify_digest.log")
     handled(log, _tick(emulators, hour, times=1))  # a later tick for the same hour: already sent
     assert len(_wait(lambda: mailbox("/mail") + mailbox("/hooks"), 3, timeout=2, settle=0)) == 2
+
+
+def test_a_digest_leaves_out_what_the_user_stopped_watching_after_it_was_recorded(
+    emulators: Stack, mailbox: Callable[[str], Any]
+) -> None:
+    hour = _one_hour_ahead()
+    for name in ("gil", "hana"):
+        _user(emulators, name, notifications={"email": True, "digest": True})
+    for event in _events(2):
+        _publish(emulators, event, times=1)
+    assert len(_wait(lambda: _entries("gil", hour) + _entries("hana", hour), 4, settle=1.0)) == 4
+    db().collection(fs.USERS).document("gil").update({"watchlist": []})  # NTLA dropped before the digest
+
+    log = FunctionLog.from_end(emulators.log_dir / "notify_digest.log")
+    handled(log, _tick(emulators, hour, times=1))
+    mail = mailbox("/mail")
+    assert [m["to"] for m in mail] == [["hana@example.com"]]  # gil's digest had nothing left to send
+    assert "2 alert events" in mail[0]["subject"]
 
 
 def test_a_user_over_the_hourly_cap_gets_the_overflow_in_the_digest_not_silence(

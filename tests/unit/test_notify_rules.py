@@ -50,6 +50,26 @@ def test_preferences_and_settings_that_do_not_match_keep_a_user_out(changes: dic
     assert not notify.matches(user(**changes), EVENT, ALERT)
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"watchlist": ["AAPL"]},
+        {"preferences": {"min_score": 5.0, "watchlist_only": False}},
+        {"preferences": {"subreddits": ["investing"], "watchlist_only": False}},
+        {"notifications": {"email": True, "kinds": ["pump"]}},
+    ],
+)
+def test_a_digest_entry_is_matched_again_against_the_settings_of_when_it_is_sent(changes: dict[str, object]) -> None:
+    entry = {"body": notify.payload(EVENT, ALERT, "https://app"), "match": notify.match_facts(EVENT, ALERT)}
+    assert notify.still_wanted(user(), entry)
+    assert not notify.still_wanted(user(**changes), entry)
+    assert notify.still_wanted(user(**changes), {"body": entry["body"]})  # recorded without its facts: it stands
+    resolved = EVENT.model_copy(update={"status": "resolved", "score": 0.1})
+    peak = notify.match_facts(resolved, {**ALERT, "peak_score": 7.0})  # a resolution is measured by its peak
+    told = {"email": True, "events": ["open", "resolved"]}
+    assert notify.still_wanted(user(preferences={"min_score": 5.0}, notifications=told), {"match": peak})
+
+
 def test_quiet_hours_hold_messages_back_without_keeping_the_user_from_the_event() -> None:
     sleeper = user(notifications={"email": True, "quiet_hours": {"start": 22, "end": 14}})  # wraps midnight
     assert notify.matches(sleeper, EVENT, ALERT)  # told later, in the digest ...
@@ -203,3 +223,17 @@ def test_quiet_hours_gather_in_their_last_hour_and_the_digest_says_since_when() 
     )
     assert "between 2026-01-08 22:00 and 06:00 on 2026-01-09 UTC" in str(message.get_body(("plain",)))
     assert notify.digest_payload("2026010905", [], "https://app")["since"] == "2026010905"
+
+
+def test_a_digest_whose_hour_ends_at_midnight_dates_its_end() -> None:
+    links = notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u")
+    for since, said in [
+        ("2026010822", "between 2026-01-08 22:00 and 00:00 on 2026-01-09 UTC"),
+        ("2026010823", "between 2026-01-08 23:00 and 00:00 on 2026-01-09 UTC"),
+    ]:
+        body = notify.digest_payload("2026010823", [], "https://app", since=since)
+        message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe=links)
+        assert said in str(message.get_body(("plain",)))
+    body = notify.digest_payload("2026010810", [], "https://app")
+    message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe=links)
+    assert "between 2026-01-08 10:00 and 11:00 UTC" in str(message.get_body(("plain",)))
