@@ -253,13 +253,15 @@ class AlertEvent(Message):
 
     # a Firestore document id: no slash, never "." or ".." (a bad one is malformed, not retried)
     alert_id: str = Field(min_length=1, max_length=200, pattern=r"^[^/]*[^/.][^/]*$")
-    ticker: str
+    # a ticker and a time that fit a message: a line break in one, or milliseconds for
+    # seconds, would fail every email of the event long after decoding, as the user's fault
+    ticker: Ticker
     status: Literal["open", "escalated", "resolved"]
     level: int = 1
     rule: str
     score: float
     pump_risk: float
-    as_of: float
+    as_of: DataTime
     kind: Literal["organic", "pump"] = "organic"  # pumps are announced too, flagged as such
     event: AlertMoment | None = None
 

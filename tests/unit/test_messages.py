@@ -74,6 +74,10 @@ ALERT_EVENT = {"alert_id": "NTLA-2026010823", "ticker": "NTLA", "status": "open"
         ({"alert_id": ".."}, "alert_id: String should match pattern"),
         ({"kind": "meme"}, "kind: Input should be 'organic' or 'pump'"),
         ({"status": "closed"}, "status: Input should be 'open', 'escalated' or 'resolved'"),
+        # each would fail every email of the event (a header, a date) long after decoding
+        ({"ticker": "NTLA\nBcc: x"}, "ticker: String should match pattern"),
+        ({"as_of": 1_767_900_000_000.0}, "as_of: Input should be less than"),
+        ({"as_of": 1e18}, "as_of: Input should be less than"),
     ],
 )
 def test_an_alert_event_that_would_pass_every_filter_or_break_a_document_id_is_malformed(
