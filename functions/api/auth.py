@@ -85,6 +85,7 @@ class JwksClient(PyJWKClient):
         self.last_good: tuple[float, jwt.PyJWKSet] | None = None
         self.failed_at: float | None = None
         self.forced_at: float | None = None
+        self.forced_failed = False  # the last forced fetch failed: an unknown kid is not known to be unknown
         self._lookup = threading.Lock()
 
     def get_signing_key(self, kid: str) -> jwt.PyJWK:
@@ -95,7 +96,17 @@ class JwksClient(PyJWKClient):
             now = time.monotonic()
             if key is None and (self.forced_at is None or now - self.forced_at >= self.refetch_cooldown_s):
                 self.forced_at = now
-                key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+                try:
+                    keys = self.get_signing_keys(refresh=True)
+                except jwt.PyJWKClientConnectionError:
+                    self.forced_failed = True
+                    raise
+                self.forced_failed = False
+                key = self.match_kid(keys, kid)
+            elif key is None and self.forced_failed:
+                # a rotated key is unknown until the JWKS answers: refusing its tokens as
+                # forged would sign users out for the length of an outage
+                raise jwt.PyJWKClientConnectionError("the JWKS failed when asked for new keys; not asked again yet")
         if key is None:
             raise jwt.PyJWKClientError(f"Unable to find a signing key that matches: {kid!r}")
         return key

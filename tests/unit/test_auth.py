@@ -196,9 +196,20 @@ def test_a_jwks_outage_after_the_cache_expired_verifies_with_the_keys_fetched_be
     assert jwks.attempts == 2  # one fetch that failed, then none until the retry delay
     stranger = ed25519_key("made-up")  # an unknown kid cannot force a fetch during the pause
     for _ in range(3):
-        with pytest.raises((AuthError, KeysUnavailable)):
+        with pytest.raises(KeysUnavailable):  # nor be called forged while the keys cannot be read
             checked.verify(stranger.sign(claims(time.time())))
     assert jwks.attempts == 2
+
+
+def test_a_rotated_key_during_an_outage_is_unavailable_at_every_request_never_forged(jwks: JwksServer) -> None:
+    checked = verifier(jwks, AUTH_JWKS_RETRY_S=0, AUTH_JWKS_REFETCH_COOLDOWN_S=60)
+    assert checked.verify(ED.sign(claims(time.time()))).sub == "user-1"
+    jwks.down = True  # the web app rotated its key and its JWKS is failing
+    rotated = ed25519_key("rotated")
+    for _ in range(5):  # the first forces a fetch that fails; the next ones wait out the cooldown
+        with pytest.raises(KeysUnavailable):
+            checked.verify(rotated.sign(claims(time.time())))
+    assert checked.verify(ED.sign(claims(time.time()))).sub == "user-1"  # known keys still verify
 
 
 def test_without_keys_fetched_before_a_failed_fetch_is_not_repeated_per_request() -> None:
