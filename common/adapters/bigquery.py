@@ -108,16 +108,20 @@ def _requests(batch: TableRows) -> list[range]:
     return out
 
 
-def bounded(deadline: float | None) -> tuple[Any, float]:
-    """The retry and the request timeout of a call that must end by ``deadline`` (monotonic
+def bounded(deadline: float | None, clock: Callable[[], float] = time.monotonic) -> tuple[Any, float]:
+    """The retry and the request timeout of a call that must end by ``deadline`` (``clock``
     seconds; None: each call's own bounds). Each call's bounds alone let one delivery's calls
     add up past its function's timeout, and a delivery still running when Pub/Sub gives it to
-    another instance inserts beside it; a budget already spent raises, and Pub/Sub redelivers."""
+    another instance inserts beside it; a budget already spent raises, and Pub/Sub redelivers.
+
+    The retry checks its deadline only before an attempt, and each attempt may take the whole
+    request timeout: so the retry stops starting attempts one timeout before ``deadline``."""
     if deadline is None:
         return RETRY, REQUEST_TIMEOUT_S
-    if (left := deadline - time.monotonic()) < 1.0:
-        raise TimeoutError("this delivery's time for BigQuery is spent; Pub/Sub will deliver it again")
-    return RETRY.with_deadline(min(RETRY_DEADLINE_S, left)), min(REQUEST_TIMEOUT_S, left)
+    if (left := deadline - clock()) < 1.0:
+        raise TimeoutError("the time for BigQuery is spent")
+    timeout = min(REQUEST_TIMEOUT_S, left)
+    return RETRY.with_deadline(min(RETRY_DEADLINE_S, left - timeout)), timeout
 
 
 def insert(client: Client, settings: Settings, batch: TableRows, *, deadline: float | None = None) -> list[RejectedRow]:
@@ -235,22 +239,12 @@ def hourly_mentions(
     )
     table = table_ref(settings, history.MENTIONS)
 
-    def left() -> float:
-        if (remaining := ends - clock()) < 1.0:
-            raise TimeoutError(f"the archive did not answer within {budget_s:g} s")
-        return remaining
-
     def run(sql: str) -> list[dict[str, Any]]:
-        wait = left()
-        job = client.query(
-            sql.format(table=table),
-            job_config=job_config,
-            retry=RETRY.with_deadline(wait),
-            timeout=min(REQUEST_TIMEOUT_S, wait),
-            job_retry=None,  # a failed job is not run again: the answer falls back instead
-        )
-        wait = left()
-        rows = job.result(retry=RETRY.with_deadline(wait), timeout=wait, job_retry=None)
+        retry, timeout = bounded(ends, clock)
+        # job_retry=None: a failed job is not run again, the answer falls back instead
+        job = client.query(sql.format(table=table), job_config=job_config, retry=retry, timeout=timeout, job_retry=None)
+        retry, timeout = bounded(ends, clock)
+        rows = job.result(retry=retry, timeout=timeout, job_retry=None)
         return [dict(row.items()) for row in rows]
 
     return history.hourly_buckets(run(history.HOURLY_MENTIONS_SQL), run(history.HOURLY_SUBREDDITS_SQL))
