@@ -201,7 +201,7 @@ def stored_row_ids(
 @dataclass
 class BigQueryHours:
     """Hourly mention series of a ticker from the ``mentions`` table: the API's archive
-    source (functions/api/history.py ``HourlySource``) for ranges Firestore no longer keeps."""
+    source (functions/api/history.py ``HourlySource``) for ranges too long to read from Firestore hour by hour."""
 
     settings: Settings
     client: Client | None = None

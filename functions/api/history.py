@@ -5,8 +5,10 @@ aggregate). Long ranges (``?hours=`` up to 90 days) belong in BigQuery's ``menti
 table, which the archive owns. The seam: anything implementing
 :class:`HourlySource` can be handed to :func:`functions.api.app.create_app` as
 ``archive``; ranges longer than ``recent_hours`` go to it (``functions/api/main.py`` wires
-``common.adapters.bigquery.BigQueryHours``). Without one, or while it fails, Firestore
-answers and says ``complete: false`` when the range reaches past what it keeps.
+``common.adapters.bigquery.BigQueryHours``): one query instead of a read per hour (up to
+2,160). Without one, or while it fails, Firestore answers, and says ``complete: false`` only
+when the range reaches past what it keeps (``recent_keeps_hours``; its hour buckets have no
+TTL, so by default it keeps every hour since collection began).
 
 An archive reader returns the same dicts as :meth:`FirestoreHours.hours`: one per hour
 with ``hour`` (yyyymmddhh), ``start_utc`` and the bucket counters of
@@ -21,7 +23,7 @@ from functions.api.store import Store
 
 logger = log.get_logger(__name__)
 
-RECENT_HOURS = 24 * 7  # what Firestore buckets are kept for (TTL); longer is the archive's
+RECENT_HOURS = 24 * 7  # ranges up to this are read from Firestore, a read per hour; longer is the archive's
 
 
 class HourlySource(Protocol):
@@ -46,6 +48,7 @@ class HistoryReader:
     recent: HourlySource
     archive: HourlySource | None = None
     recent_hours: int = RECENT_HOURS
+    recent_keeps_hours: int | None = None  # the recent source's retention; None: every hour
 
     def read(self, symbol: str, start_utc: int, end_utc: int) -> tuple[str, bool, list[dict[str, Any]]]:
         """(source name, complete, hours) for the range."""
@@ -57,4 +60,5 @@ class HistoryReader:
                 return self.archive.name, True, self.archive.hours(symbol, start_utc, end_utc)
             except Exception as exc:  # an archive outage degrades the answer, it does not fail it
                 logger.warning("archive history unavailable, answering from %s: %s", self.recent.name, exc)
-        return self.recent.name, False, self.recent.hours(symbol, start_utc, end_utc)
+        complete = self.recent_keeps_hours is None or span_hours <= self.recent_keeps_hours
+        return self.recent.name, complete, self.recent.hours(symbol, start_utc, end_utc)

@@ -113,8 +113,11 @@ def test_an_archive_outage_degrades_long_history_to_what_firestore_has() -> None
     recent = Source("firestore")
     reader = HistoryReader(recent=recent, archive=Broken("archive"), recent_hours=48)
     source, complete, rows = reader.read("GME", 0, 90 * 3600)
-    assert (source, complete) == ("firestore", False)
+    assert (source, complete) == ("firestore", True)  # Firestore keeps every hour: only dearer to read
     assert rows == [{"hour": "x", "start_utc": 0}]
+    kept = HistoryReader(recent=recent, archive=Broken("archive"), recent_hours=48, recent_keeps_hours=72)
+    assert kept.read("GME", 0, 90 * 3600)[:2] == ("firestore", False)  # a range past what it keeps
+    assert kept.read("GME", 0, 60 * 3600)[:2] == ("firestore", True)
 
 
 def test_a_test_email_the_relay_refuses_for_good_is_reported_as_refused_not_a_500() -> None:
