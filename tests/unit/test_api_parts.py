@@ -84,7 +84,9 @@ def test_long_ranges_go_to_the_archive_when_there_is_one() -> None:
     reader = HistoryReader(recent=recent, archive=archive, recent_hours=48)
     assert reader.read("GME", 0, 47 * 3600)[:2] == ("firestore", True)
     assert reader.read("GME", 0, 48 * 3600)[:2] == ("archive", True)
-    assert HistoryReader(recent=recent, recent_hours=48).read("GME", 0, 90 * 3600)[:2] == ("firestore", False)
+    assert HistoryReader(recent=recent, recent_hours=48).read("GME", 0, 90 * 3600)[:2] == ("firestore", True)
+    kept = HistoryReader(recent=recent, recent_hours=48, recent_keeps_hours=72)
+    assert kept.read("GME", 0, 90 * 3600)[:2] == ("firestore", False)
 
 
 def test_only_the_last_forwarded_address_is_trusted() -> None:
@@ -212,5 +214,5 @@ def test_the_archives_reads_for_one_answer_share_one_time_budget() -> None:
 def test_an_archive_past_its_budget_degrades_long_history_to_what_firestore_has() -> None:
     slow = SlowArchive(seconds=25.0)
     archive = bq.BigQueryHours(Settings(project_id="t"), client=slow, budget_s=20.0)
-    reader = HistoryReader(recent=Source("firestore"), archive=archive, recent_hours=48)
+    reader = HistoryReader(recent=Source("firestore"), archive=archive, recent_hours=48, recent_keeps_hours=72)
     assert reader.read("GME", 0, 90 * 3600)[:2] == ("firestore", False)
