@@ -180,7 +180,7 @@ def get_settings() -> Settings:
 # functions (environment or Secret Manager). tests/unit/test_terraform_agreement.py checks
 # terraform/functions.tf sets each one where listed.
 SET_IN_PRODUCTION: dict[str, tuple[str, ...]] = {
-    "GOOGLE_CLOUD_PROJECT": ("dispatch", "fetch", "archive", "aggregate", "detect", "api", "notify"),
+    "GOOGLE_CLOUD_PROJECT": ("dispatch", "fetch", "archive", "aggregate", "detect", "api", "notify", "notify_digest"),
     "AUTH_JWKS_URL": ("api",),
     "AUTH_ISSUER": ("api",),
     "AUTH_AUDIENCE": ("api",),
@@ -188,9 +188,10 @@ SET_IN_PRODUCTION: dict[str, tuple[str, ...]] = {
     "REDDIT_CLIENT_ID": ("fetch",),  # defaults only work against the local Reddit
     "REDDIT_CLIENT_SECRET": ("fetch",),
     "REDDIT_USER_AGENT": ("fetch",),  # Reddit's rules: identify the app and its operator
-    "APP_URL": ("notify",),
-    "API_URL": ("notify",),
-    "SMTP_HOST": ("notify",),
-    "SMTP_FROM": ("notify",),
-    "NOTIFY_SIGNING_KEY": ("notify", "api"),
+    # mail goes out from notify, notify_digest and the api's test sends
+    "APP_URL": ("notify", "notify_digest", "api"),
+    "API_URL": ("notify", "notify_digest", "api"),
+    "SMTP_HOST": ("notify", "notify_digest", "api"),
+    "SMTP_FROM": ("notify", "notify_digest", "api"),
+    "NOTIFY_SIGNING_KEY": ("notify", "notify_digest", "api"),
 }

@@ -118,6 +118,14 @@ class TerraformModel:
                 out[unquote(name)] = unquote(body.get("default"))
         return out
 
+    @property
+    def required_variables(self) -> set[str]:
+        """Variables without a default, which every apply must be given (``default = null``
+        is a default)."""
+        return {
+            unquote(name) for block in self.blocks("variable") for name, body in block.items() if "default" not in body
+        }
+
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for block in self.blocks("resource"):

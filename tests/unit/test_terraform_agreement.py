@@ -7,6 +7,7 @@ passes on the real code is shown to fail on a rename made only in code.
 import ast
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,45 @@ def test_every_environment_variable_terraform_sets_is_read_by_settings_and_requi
     model: tfmodel.TerraformModel,
 ) -> None:
     assert env_problems(model, settings_aliases(), SET_IN_PRODUCTION) == []
+
+
+def documented_tfvars() -> dict[str, str]:
+    """The variables docs/operations.md's deploy writes into ``prod.tfvars``."""
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    block = re.search(r"cat > prod\.tfvars <<'VARS'[^\n]*\n(.*?)\nVARS", text, re.DOTALL)
+    assert block is not None, "docs/operations.md no longer shows the prod.tfvars it deploys with"
+    return dict(re.findall(r'^(\w+)\s*=\s*"([^"]*)"', block.group(1), re.MULTILINE))
+
+
+def settings_problems(
+    model: tfmodel.TerraformModel, tfvars: Mapping[str, str], functions: Iterable[tfmodel.Function] | None = None
+) -> list[str]:
+    """Each function's Settings built from what terraform gives it with ``tfvars``: a value
+    or a combination the validators refuse (SMTP_USERNAME without STARTTLS) would fail every
+    invocation of that function, whatever the agreement of names says."""
+    problems = [f"prod.tfvars lacks {name}" for name in sorted(model.required_variables - set(tfvars))]
+    values = {name: str(default) for name, default in model.variables.items() if default is not None} | dict(tfvars)
+    for fn in model.functions.values() if functions is None else functions:
+        env = {k: re.sub(r"\$\{var\.(\w+)\}", lambda m: values.get(m.group(1), ""), str(v)) for k, v in fn.env.items()}
+        env |= dict.fromkeys(fn.secrets, "c2VjcmV0LXZhbHVlLW9mLXRoaXJ0eS10d28tYnl0ZXM=")
+        try:
+            Settings.model_validate(env)
+        except ValueError as exc:
+            problems.append(f"{fn.name}: {exc}")
+    return problems
+
+
+def test_the_documented_deploy_gives_every_function_settings_its_validators_accept(
+    model: tfmodel.TerraformModel,
+) -> None:
+    tfvars = documented_tfvars()
+    assert settings_problems(model, tfvars) == []
+    notify = model.functions["notify"]
+    in_the_clear = replace(notify, env={k: v for k, v in notify.env.items() if k != "SMTP_STARTTLS"})
+    [refused] = settings_problems(model, tfvars, [in_the_clear])
+    assert "SMTP_USERNAME needs SMTP_STARTTLS" in refused
+    without_host = {k: v for k, v in tfvars.items() if k != "smtp_host"}
+    assert settings_problems(model, without_host) == ["prod.tfvars lacks smtp_host"]
 
 
 def test_every_setting_without_a_default_must_be_set_for_every_function() -> None:
