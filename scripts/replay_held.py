@@ -1,12 +1,15 @@
 """Replay what a subscription's dead-letter hold keeps to the topic that subscription reads,
 once the cause is fixed (docs/operations.md "held-messages"):
 ``GOOGLE_CLOUD_PROJECT=MY_PROJECT PYTHONPATH=. python scripts/replay_held.py SUBSCRIPTION
-[--limit N] [--dry-run]``.
+--region REGION [--limit N] [--dry-run]``.
 
 Each held message is published again with its data and its own attributes (not the ones
 Pub/Sub or the dead-lettering added), on an ordered topic (``mentions``, ``ticker-updates``)
 with its ticker as ordering key, as the functions publish it: without one, a replayed batch
-would race that ticker's live ones and be counted out of order. A message is acknowledged in
+would race that ticker's live ones and be counted out of order. It publishes through the
+functions' region's endpoint (``--region``): Pub/Sub orders only the messages of one key
+published in the same region, and from an operator's machine the global endpoint picks the
+nearest region, not theirs. A message is acknowledged in
 the hold only once its publish is confirmed, so a replay that fails midway loses nothing
 (what went out may go out again, which every consumer tolerates).
 
@@ -69,6 +72,10 @@ def replay_of(topic: str, data: bytes, attributes: Mapping[str, str], *, malform
     return Replay(data, own, ticker)
 
 
+def regional_endpoint(region: str) -> str:
+    return f"{region}-pubsub.googleapis.com:443"
+
+
 def replay(
     subscription: str,
     *,
@@ -77,6 +84,7 @@ def replay(
     dry_run: bool,
     subscriber: pubsub_v1.SubscriberClient,
     malformed: bool = False,
+    region: str | None = None,
 ) -> tuple[int, list[str]]:
     """Replay up to ``limit`` held messages of ``subscription``; how many, and why the others stayed."""
     if subscription not in topics.SUBSCRIPTIONS:
@@ -94,7 +102,7 @@ def replay(
             "(docs/operations.md held-messages)"
         )
     hold = subscriber.subscription_path(project_id, topics.dead_letter_hold(subscription))
-    publisher = Publisher(project_id)
+    publisher = Publisher(project_id, endpoint=regional_endpoint(region) if region else None)
     began = datetime.now(UTC)
     replayed, kept = 0, dict[str, str]()  # message id -> why it stays
     left: list[str] = []  # ack ids of what stays, handed back to the hold at the end
@@ -133,6 +141,11 @@ def replay(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/replay_held.py", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("subscription", help=f"one of {', '.join(sorted(topics.SUBSCRIPTIONS))}")
+    parser.add_argument(
+        "--region",
+        required=True,
+        help="the functions' region (terraform's var.region): replays are published there, where ordering holds",
+    )
     parser.add_argument("--limit", type=int, default=1000, help="at most this many messages (default 1000)")
     parser.add_argument("--dry-run", action="store_true", help="say what would be replayed; publish and ack nothing")
     parser.add_argument(
@@ -149,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             subscriber=pubsub_v1.SubscriberClient(),
             malformed=args.malformed,
+            region=args.region,
         )
     except NotReplayable as exc:
         print(f"error: {exc}", file=sys.stderr)

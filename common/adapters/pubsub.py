@@ -44,16 +44,29 @@ class Publisher:
     messages without a key, and only per-key order needs that)."""
 
     def __init__(
-        self, project_id: str, client: PublisherClient | None = None, plain: PublisherClient | None = None
+        self,
+        project_id: str,
+        client: PublisherClient | None = None,
+        plain: PublisherClient | None = None,
+        *,
+        endpoint: str | None = None,
     ) -> None:
+        """``endpoint``: a regional one (``us-central1-pubsub.googleapis.com:443``) for a
+        publisher outside the functions' region, since ordering holds only among messages
+        published in one region (the emulator's host, when set, overrides it)."""
         self.project_id = project_id
+        options = {"api_endpoint": endpoint} if endpoint else None
         self._client = client or PublisherClient(
-            batch_settings=BATCHES, publisher_options=PublisherOptions(enable_message_ordering=True, flow_control=FLOW)
+            batch_settings=BATCHES,
+            publisher_options=PublisherOptions(enable_message_ordering=True, flow_control=FLOW),
+            client_options=options,
         )
         self._plain = (
             plain
             or client
-            or PublisherClient(batch_settings=BATCHES, publisher_options=PublisherOptions(flow_control=FLOW))
+            or PublisherClient(
+                batch_settings=BATCHES, publisher_options=PublisherOptions(flow_control=FLOW), client_options=options
+            )
         )
         self.published = 0  # counted for benchmarks
 

@@ -53,3 +53,10 @@ def test_held_ticks_and_fetches_are_refused_whole_since_a_replay_would_do_the_wr
     again, one sends the wrong hours and the other is acknowledged unread."""
     with pytest.raises(replay_held.NotReplayable, match=why):
         replay_held.replay(subscription, project_id="p", limit=1, dry_run=True, subscriber=None)
+
+
+def test_a_replay_names_the_functions_region_where_a_tickers_order_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        replay_held.main(["mentions-aggregate", "--dry-run"])
+    assert refused.value.code == 2 and "--region" in capsys.readouterr().err
+    assert replay_held.regional_endpoint("us-central1") == "us-central1-pubsub.googleapis.com:443"
