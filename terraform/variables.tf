@@ -75,8 +75,12 @@ variable "reddit_user_agent" {
 
 variable "log_level" {
   type        = string
-  description = "Python log level of every function."
+  description = "Python log level of every function. The log-based metrics count INFO lines (runs, alerts, lags, API requests): above INFO the alerting goes blind."
   default     = "INFO"
+  validation {
+    condition     = contains(["DEBUG", "INFO"], var.log_level)
+    error_message = "log_level must be DEBUG or INFO: the log-based metrics and their alert policies count INFO lines."
+  }
 }
 
 variable "secrets_revision" {
