@@ -98,9 +98,129 @@ def test_every_subscription_has_its_own_dead_letter_topic_and_bounded_retries(mo
         assert 0 < sub.minimum_backoff_seconds <= sub.maximum_backoff_seconds <= 600
 
 
+# What makes a failing message reach its dead-letter hold (and a push reach its function):
+# each push subscription's wiring, and the Pub/Sub service agent's grants (publisher on the
+# dead-letter topics, subscriber on the subscriptions it acknowledges them on, token creator
+# for the pusher's OIDC tokens). Without one, a message past its attempts is retried for good,
+# blocking its ticker on an ordered subscription, and every check above still passes.
+WIRING: dict[tuple[str, str], dict[str, str]] = {
+    ("google_pubsub_subscription", "push"): {
+        "for_each": "${local.subscriptions}",
+        "topic": "${google_pubsub_topic.topic[each.value.topic].id}",
+        "push_config.push_endpoint": (
+            "${google_cloudfunctions2_function.function[each.value.function].service_config[0].uri}"
+        ),
+        "push_config.oidc_token.service_account_email": "${google_service_account.pubsub_pusher.email}",
+        "dead_letter_policy.dead_letter_topic": "${google_pubsub_topic.dead_letter[each.key].id}",
+    },
+    ("google_pubsub_topic", "dead_letter"): {"for_each": "${local.subscriptions}"},
+    ("google_pubsub_topic_iam_member", "agent_dead_letter_publisher"): {
+        "for_each": "${local.subscriptions}",
+        "topic": "${google_pubsub_topic.dead_letter[each.key].name}",
+        "role": '"roles/pubsub.publisher"',
+        "member": "${local.pubsub_agent}",
+    },
+    ("google_pubsub_subscription_iam_member", "agent_subscriber"): {
+        "for_each": "${local.subscriptions}",
+        "subscription": "${google_pubsub_subscription.push[each.key].name}",
+        "role": '"roles/pubsub.subscriber"',
+        "member": "${local.pubsub_agent}",
+    },
+    ("google_service_account_iam_member", "pubsub_token_creator"): {
+        "service_account_id": "${google_service_account.pubsub_pusher.name}",
+        "role": '"roles/iam.serviceAccountTokenCreator"',
+        "member": "${local.pubsub_agent}",
+    },
+}
+PUBSUB_AGENT = '"serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"'
+
+
+def _argument(body: Any, path: str) -> Any:
+    for part in path.split("."):
+        body = body[0] if isinstance(body, list) and len(body) == 1 else body
+        body = body.get(part) if isinstance(body, Mapping) else None
+    return body
+
+
+def wiring_problems(resources: Callable[[str], Mapping[str, Any]], pubsub_agent: object) -> list[str]:
+    problems = (
+        [] if pubsub_agent == PUBSUB_AGENT else [f"local.pubsub_agent is {pubsub_agent!r}, not the service agent"]
+    )
+    for (kind, name), wants in WIRING.items():
+        body = resources(kind).get(name)
+        if body is None:
+            problems.append(f"{kind}.{name} is missing")
+            continue
+        problems += [
+            f"{kind}.{name}: {path} is {_argument(body, path)!r}, not {want!r}"
+            for path, want in wants.items()
+            if _argument(body, path) != want
+        ]
+    return problems
+
+
+def test_failing_messages_can_reach_their_dead_letter_holds(model: tfmodel.TerraformModel) -> None:
+    assert wiring_problems(model.resources, model.locals.get("pubsub_agent")) == []
+
+
+def test_a_dropped_grant_or_a_dead_letter_policy_pointing_elsewhere_is_reported(model: tfmodel.TerraformModel) -> None:
+    def without(kind: str, name: str) -> Callable[[str], Mapping[str, Any]]:
+        return lambda asked: {k: v for k, v in model.resources(asked).items() if (asked, k) != (kind, name)}
+
+    assert wiring_problems(without("google_pubsub_subscription_iam_member", "agent_subscriber"), PUBSUB_AGENT) == [
+        "google_pubsub_subscription_iam_member.agent_subscriber is missing"
+    ]
+    push = model.resources("google_pubsub_subscription")["push"]
+    elsewhere = {**push, "dead_letter_policy": [{"dead_letter_topic": "${google_pubsub_topic.topic[each.key].id}"}]}
+
+    def moved(asked: str) -> Mapping[str, Any]:
+        return (
+            {**model.resources(asked), "push": elsewhere}
+            if asked == "google_pubsub_subscription"
+            else model.resources(asked)
+        )
+
+    [problem] = wiring_problems(moved, PUBSUB_AGENT)
+    assert "dead_letter_policy.dead_letter_topic" in problem
+
+
 def test_exactly_the_ticker_keyed_topics_are_delivered_in_order(model: tfmodel.TerraformModel) -> None:
     ordered = {topics.SUBSCRIPTIONS[name][0] for name, s in model.subscriptions.items() if s.message_ordering}
     assert ordered == topics.ORDERED
+
+
+def keyed_publishes(sources: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Topic -> where code publishes to it with an ordering key (an ``Outgoing(topics.X, ...,
+    ordering_key=...)`` whose key is not the empty string)."""
+    found: dict[str, set[str]] = {}
+    for where, source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Outgoing" and node.args):
+                continue
+            key = next((k.value for k in node.keywords if k.arg == "ordering_key"), None)
+            if key is None or (isinstance(key, ast.Constant) and key.value == ""):
+                continue
+            topic = node.args[0]
+            if isinstance(topic, ast.Attribute) and isinstance(topic.value, ast.Name) and topic.value.id == "topics":
+                found.setdefault(getattr(topics, topic.attr), set()).add(where)
+            else:
+                found.setdefault(ast.unparse(topic), set()).add(where)
+    return found
+
+
+def _code() -> list[tuple[str, str]]:
+    return [
+        (str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))
+        for folder in ("functions", "common")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+    ]
+
+
+def test_the_topics_code_publishes_with_an_ordering_key_are_exactly_the_ordered_ones() -> None:
+    # a keyed publish to a topic whose subscription is unordered loses the order it relies on
+    assert set(keyed_publishes(_code())) == topics.ORDERED
+    late = "publisher.publish_all([Outgoing(topics.ALERTS, event, ordering_key=event.ticker)])"
+    assert set(keyed_publishes([*_code(), ("new.py", late)])) == topics.ORDERED | {topics.ALERTS}
 
 
 def test_terraform_deploys_exactly_the_functions_main_exports_with_matching_entry_points(
