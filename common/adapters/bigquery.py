@@ -34,6 +34,10 @@ REQUEST_TIMEOUT_S = 30.0
 # so a slow archive degrades the answer to Firestore's hours (complete: false) rather than
 # ending in the platform's 504 with every retry still pending.
 API_READ_BUDGET_S = 20.0
+# What one of the api's archive queries may bill: users start them (every ?hours= past a week,
+# up to the rate limit), so a query past it fails, and the answer falls back to Firestore.
+# 90 days of one symbol, pruned by partition and clustered by symbol, reads a small part of it.
+API_QUERY_BYTES_MAX = 10 * 2**30
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], Client] = {}
@@ -235,7 +239,8 @@ def hourly_mentions(
             bigquery.ScalarQueryParameter("symbol", "STRING", symbol.upper()),
             bigquery.ScalarQueryParameter("start", "TIMESTAMP", datetime.fromtimestamp(first_hour, UTC)),
             bigquery.ScalarQueryParameter("end", "TIMESTAMP", datetime.fromtimestamp(end_exclusive, UTC)),
-        ]
+        ],
+        maximum_bytes_billed=API_QUERY_BYTES_MAX,
     )
     table = table_ref(settings, history.MENTIONS)
 

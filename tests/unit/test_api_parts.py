@@ -187,6 +187,7 @@ class SlowArchive:
 
     def query(self, sql: str, **options: Any) -> "SlowArchive":
         self.timeouts.append(options["timeout"])
+        self.billed_max = options["job_config"].maximum_bytes_billed
         return self
 
     def result(self, **options: Any) -> list[Any]:
@@ -209,6 +210,7 @@ def test_the_archives_reads_for_one_answer_share_one_time_budget() -> None:
     quick = SlowArchive(seconds=3.0)
     bq.hourly_mentions(quick, Settings(project_id="t"), "GME", 0, 7200, budget_s=20.0, clock=lambda: quick.now)
     assert quick.timeouts == [20.0, 20.0, 17.0, 17.0]  # the second query gets what the first left
+    assert quick.billed_max == bq.API_QUERY_BYTES_MAX  # a user's request cannot run up the bill
 
 
 def test_an_archive_past_its_budget_degrades_long_history_to_what_firestore_has() -> None:
