@@ -92,7 +92,9 @@ resource "google_firestore_database" "default" {
   location_id = var.firestore_location
   type        = "FIRESTORE_NATIVE"
 
-  concurrency_mode                  = "OPTIMISTIC"
+  # The emulator's mode (it locks what a transaction reads): the transactions of notify,
+  # dispatch and the api run in production as the integration tests run them.
+  concurrency_mode                  = "PESSIMISTIC"
   point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
   delete_protection_state           = "DELETE_PROTECTION_ENABLED"
   deletion_policy                   = "ABANDON"
