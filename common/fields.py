@@ -29,6 +29,12 @@ ItemId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=
 # Firestore keeps integers as int64: a larger count would fail every write of its batch.
 Int64 = Annotated[int, Field(ge=-(2**63), lt=2**63)]
 Count = Annotated[int, Field(ge=0, lt=2**63)]
+# What an hour bucket sums over its mentions (text length, score, comments): each bounded so
+# the sum of a million stays inside int64, where a Firestore Increment past it fails the whole
+# commit on every redelivery. Reddit's own values are many orders of magnitude smaller.
+SUMMED_MAX = 2**43
+Summed = Annotated[int, Field(ge=-SUMMED_MAX, le=SUMMED_MAX)]
+SummedCount = Annotated[int, Field(ge=0, le=SUMMED_MAX)]
 REDDIT_BEGAN = 1117584000.0  # 2005-06-01: no Reddit item is older
 DATA_TIME_LIMIT = 4102444800.0  # 2100-01-01
 DataTime = Annotated[float, Field(ge=REDDIT_BEGAN, lt=DATA_TIME_LIMIT)]

@@ -10,6 +10,7 @@ from typing import Any
 
 from common import extraction
 from common.features import text_features
+from common.fields import SUMMED_MAX
 from common.messages import Mention, RedditItem
 
 
@@ -88,8 +89,9 @@ def mentions_from_item(
         "author_karma": item.author_karma,
         "created_utc": item.created_utc,
         "text_length": len(item.title) + len(item.body),
-        "score": item.score,
-        "num_comments": item.num_comments,
+        # clamped to what a bucket may sum (no Reddit item comes near): never a failed build
+        "score": max(-SUMMED_MAX, min(SUMMED_MAX, item.score)),
+        "num_comments": min(SUMMED_MAX, item.num_comments),
         "permalink": item.permalink,
         "title": item.title,
         "flair": item.flair,

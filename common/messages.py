@@ -25,6 +25,8 @@ from common.fields import (
     RunId,
     Signature,
     Subreddit,
+    Summed,
+    SummedCount,
     Text,
     Ticker,
 )
@@ -98,13 +100,13 @@ class Mention(Message):
     item_id: ItemId
     kind: Literal["post", "comment"]
     subreddit: ItemSubreddit
-    author: str | None = None  # None for [deleted] / unknown authors
+    author: Text | None = None  # None for [deleted] / unknown authors (counted as bytes: well-formed)
     author_created_utc: float | None = None
     author_karma: Int64 | None = None
     created_utc: DataTime
-    text_length: Count
-    score: Int64 = 0
-    num_comments: Count = 0
+    text_length: SummedCount
+    score: Summed = 0
+    num_comments: SummedCount = 0
     permalink: Text = ""
     title: Text = ""
     flair: Text | None = None

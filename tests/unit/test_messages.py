@@ -215,6 +215,9 @@ MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "item_id": "__x__"}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "item_id": "t1_" + "x" * 200}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "score": 2**63}]}),
+        # an hour's Increment of these would leave int64: the commit fails on every delivery
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "text_length": 2**62}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "num_comments": 2**50}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "abc"}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "abcd"}]}),  # 3 bytes: no 32-bit word
         (ItemBatch, {"items": [{**ITEM, "subreddit": ""}]}),
@@ -271,3 +274,11 @@ def test_lone_surrogates_are_mended_so_no_encoder_fails_on_the_item() -> None:
     item = RedditItem.model_validate({**ITEM, "body": "$GME \ud83d and \ud83d\ude80", "title": "\udc00"})
     assert item.body == "$GME \ufffd and \U0001f680" and item.title == "\ufffd"
     assert decode_data(RedditItem, encode(item)) == item
+
+
+def test_a_mentions_author_is_mended_too_so_counting_it_never_fails() -> None:
+    """The aggregator hashes the author's bytes into its distinct-author sketch: a lone
+    surrogate would raise there on every delivery, holding the ticker's later batches."""
+    raw = json.dumps({"ticker": "GME", "mentions": [{**MENTION, "author": "x\ud800"}]}).encode()
+    [mention] = decode_data(MentionBatch, raw).mentions
+    assert mention.author == "x\ufffd" and mention.author.encode()
