@@ -49,8 +49,20 @@ SEEN = fs.SEEN
 # Firestore refuses on every redelivery.
 ITEMS_MAX = 8_000
 # A marker outlives the oldest item a batch may still count (MAX_ITEM_AGE_DAYS before the
-# ticker's newest) and the week a dead-lettered batch may wait to be replayed.
+# ticker's newest) and the week a dead-lettered batch may wait to be replayed, counted from its
+# hour or from when it is written, whichever is later (seen_expires).
 SEEN_TTL_DAYS = MAX_ITEM_AGE_DAYS + 8
+
+
+def seen_expires(hour: str, written: datetime) -> datetime:
+    """When a hot hour's ``seen`` marker may go (Firestore TTL reads the wall clock): counted
+    from the hour alone, a replay of an old month would write markers already expired, and a
+    redelivery of that hour would count its items again. An item arriving more than
+    SEEN_TTL_DAYS after its marker was written (the same dump imported twice, weeks apart)
+    can still be counted again."""
+    return max(datetime.fromtimestamp(hour_start(hour), UTC), written) + timedelta(days=SEEN_TTL_DAYS)
+
+
 STATE = fs.STATE
 SIGNATURES = "signatures"  # tickers/{symbol}/state/signatures
 # Past this, the kept window buckets are dropped and the ticker's batches query its buckets:
@@ -353,8 +365,9 @@ class TickerStore:
         for collection, writes in ((fs.HOURS, plan.hours), (DAYS, plan.days)):
             for w in writes:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
+        written = datetime.now(UTC)
         for w in plan.hours:  # a hot hour's items past what its bucket names (CHUNK keeps the commit in bounds)
-            expires = datetime.fromtimestamp(hour_start(w.key), UTC) + timedelta(days=SEEN_TTL_DAYS)
+            expires = seen_expires(w.key, written)
             for item_id in named_and_marked(w)[1]:
                 batch.set(self.ticker.collection(SEEN).document(item_id), {"hour": w.key, "expires_at": expires})
         state_ref = self.ticker.collection(STATE).document(SIGNATURES)

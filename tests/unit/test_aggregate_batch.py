@@ -91,3 +91,18 @@ def test_a_failed_announcement_does_not_hide_the_commit_error_it_followed(monkey
             cast(Any, down),
         )
     assert len(down.sent) == 1  # the announcement was tried, and failed
+
+
+def test_a_hot_hours_markers_outlive_a_replay_of_an_old_month() -> None:
+    """TTL reads the wall clock: a marker of a 2021 hour written today must not be gone
+    tomorrow, or that hour's redelivered items would be counted again."""
+    from datetime import UTC, datetime, timedelta
+
+    from functions.aggregate.store import SEEN_TTL_DAYS, seen_expires
+
+    today = datetime(2026, 12, 6, 7, tzinfo=UTC)
+    assert seen_expires("2021012812", today) == today + timedelta(days=SEEN_TTL_DAYS)
+    live = datetime(2026, 12, 6, 7, 10, tzinfo=UTC)  # an hour's markers written as it happens
+    assert seen_expires("2026120607", live) == live + timedelta(days=SEEN_TTL_DAYS)
+    ahead = datetime(2026, 12, 6, 8, tzinfo=UTC)  # an hour ahead of this clock: counted from the hour
+    assert seen_expires("2026120608", today) == ahead + timedelta(days=SEEN_TTL_DAYS)
