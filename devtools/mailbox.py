@@ -6,7 +6,8 @@ the demo and anyone trying notifications locally.
 
 ``GET /mail`` and ``GET /hooks`` list what arrived (oldest first); ``POST /hooks/{name}``
 is a webhook endpoint (it answers 200, or the statuses queued by ``POST /_fail``
-``{"status": 500, "times": 2}``); ``POST /_reset`` forgets everything.
+``{"status": 500, "times": 2}``); ``POST /_refuse`` ``{"address": "x@example.com"}`` makes
+SMTP refuse that recipient (550 5.1.1, no such user); ``POST /_reset`` forgets everything.
 """
 
 import argparse
@@ -25,6 +26,17 @@ class Mailbox:
         self.mail: list[dict[str, Any]] = []
         self.hooks: list[dict[str, Any]] = []
         self.failures: list[int] = []
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        del server, session, rcpt_options
+        with self.lock:
+            if address.lower() in self.refused:
+                return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         del server, session
@@ -76,12 +88,19 @@ def app(box: Mailbox) -> web.Application:
             box.failures.extend([int(spec.get("status", 500))] * int(spec.get("times", 1)))
         return web.json_response({"queued": len(box.failures)})
 
+    async def refuse(request: web.Request) -> web.Response:
+        spec = await request.json()
+        with box.lock:
+            box.refused.add(str(spec["address"]).lower())
+        return web.json_response({"refused": sorted(box.refused)})
+
     async def reset(request: web.Request) -> web.Response:
         del request
         with box.lock:
             box.mail.clear()
             box.hooks.clear()
             box.failures.clear()
+            box.refused.clear()
         return web.json_response({"ok": True})
 
     async def health(request: web.Request) -> web.Response:
@@ -95,6 +114,7 @@ def app(box: Mailbox) -> web.Application:
             web.get("/mail", mail),
             web.get("/hooks", hooks),
             web.post("/_fail", fail),
+            web.post("/_refuse", refuse),
             web.post("/_reset", reset),
             web.get("/health", health),
         ]

@@ -202,7 +202,8 @@ class WebAppClient:
             urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies)
         )
 
-    def _call(self, path: str, body: Mapping[str, object] | None = None) -> dict[str, object]:
+    def call(self, path: str, body: Mapping[str, object] | None = None) -> dict[str, object]:
+        """GET ``path`` (POST ``body`` as JSON) with the session's cookies; its JSON answer."""
         request = urllib.request.Request(
             self.url + path,
             data=json.dumps(body).encode() if body is not None else None,
@@ -219,16 +220,16 @@ class WebAppClient:
         body = {"email": email, "password": password}
         for _ in range(tries - 1):
             try:
-                return self._call("/api/auth/sign-in/email", body)
+                return self.call("/api/auth/sign-in/email", body)
             except urllib.error.HTTPError as exc:
                 if exc.code != 429:
                     raise
                 asked = exc.headers.get("X-Retry-After") or exc.headers.get("Retry-After") or ""
                 self.sleep(min(15.0, float(asked)) if asked.isdigit() else 10.0)
-        return self._call("/api/auth/sign-in/email", body)
+        return self.call("/api/auth/sign-in/email", body)
 
     def token(self) -> str:
-        return str(self._call("/api/auth/token")["token"])
+        return str(self.call("/api/auth/token")["token"])
 
 
 def signed_in_token(url: str, account: Account) -> str:

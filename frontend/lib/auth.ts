@@ -25,6 +25,13 @@ import { settings } from "@/lib/settings";
 
 const { baseURL, database, secret, trustedProxies } = settings();
 
+/** The address of the account signed in on ``request``, if any. */
+async function signedInAs(request: Request | undefined): Promise<string | null> {
+  if (!request) return null;
+  const session = await auth.api.getSession({ headers: request.headers });
+  return session?.user.email.toLowerCase() ?? null;
+}
+
 /** A mail sent without holding the answer: an address without an account gets its answer at
  * once, so one with an account must too, or the wait would tell them apart. sendMail logs a
  * failure; the user can ask again. */
@@ -65,10 +72,12 @@ export const auth = betterAuth({
         "Confirm your address for Akleao alerts",
         `Open this link to confirm ${user.email} and receive Akleao alerts by email:\n\n${url}\n\nNot you? Ignore this message: nothing is sent to an address nobody confirmed.`,
       ] as const;
-      // At sign-up, after the answer, as the already-exists mail is (their timing must not
-      // differ); asked for again from the notifications page, awaited, so a failure shows.
-      if (request && new URL(request.url).pathname.endsWith("/sign-up/email")) sendAfter(...mail);
-      else await sendMail(...mail);
+      // Awaited only when the account itself asks again (the notifications page), so a
+      // failure shows. Otherwise after the answer, as the already-exists mail is: at sign-up,
+      // and when anyone without a session names an address, where waiting for the relay (or
+      // its failure) would tell an unconfirmed account from no account.
+      if ((await signedInAs(request)) === user.email.toLowerCase()) await sendMail(...mail);
+      else sendAfter(...mail);
     },
   },
   trustedOrigins: [baseURL, baseURL.replace("127.0.0.1", "localhost")],
