@@ -28,10 +28,15 @@ export async function migrate(): Promise<void> {
 export async function seed(accounts: SeedAccount[]): Promise<void> {
   const ctx = await auth.$context;
   for (const account of accounts) {
-    const existing = await ctx.internalAdapter.findUserByEmail(account.email);
+    const existing = await ctx.internalAdapter.findUserByEmail(account.email, { includeAccounts: true });
     if (existing) {
-      if (!existing.user.emailVerified) await ctx.internalAdapter.updateUser(existing.user.id, { emailVerified: true });
-      console.log(`seed: ${account.email} exists`);
+      // Confirmed only when it is the seeded account (its printed password signs in): someone
+      // who signed up with that address first keeps an unconfirmed account of their own.
+      const credential = existing.accounts.find((a) => a.providerId === "credential" && a.accountId === existing.user.id);
+      const hash = credential?.password;
+      const seeded = hash ? await ctx.password.verify({ hash, password: account.password }) : false;
+      if (seeded && !existing.user.emailVerified) await ctx.internalAdapter.updateUser(existing.user.id, { emailVerified: true });
+      console.log(`seed: ${account.email} exists${seeded ? "" : " with another password: left as it is"}`);
       continue;
     }
     // Server-side, without a session: the admin plugin allows it for bootstrapping.

@@ -45,6 +45,22 @@ function toAddress(filters: Filters): void {
   if (search !== window.location.search) window.history.replaceState(null, "", `${window.location.pathname}${search}`);
 }
 
+/** Each alert once, where it was first listed, as it was last read: an alert updated while the
+ * user pages (a resolution, dated when its quiet began) can come again on a later page
+ * (docs/api.md), and shown twice it would also share its key. */
+function once(listed: AlertSummary[]): AlertSummary[] {
+  const latest = new Map<string, AlertSummary>();
+  for (const alert of listed) latest.set(alert.alert_id, alert);
+  const shown = new Set<string>();
+  const out: AlertSummary[] = [];
+  for (const alert of listed) {
+    if (shown.has(alert.alert_id)) continue;
+    shown.add(alert.alert_id);
+    out.push(latest.get(alert.alert_id) ?? alert);
+  }
+  return out;
+}
+
 export default function AlertsPage() {
   return (
     <Suspense fallback={<Loading what="alerts" />}>
@@ -79,7 +95,7 @@ function Alerts({ params }: { params: URLSearchParams }) {
   const [moreError, setMoreError] = useState<ApiError | null>(null);
   const firstPage = first.state === "ready" ? first.data : null;
   const pages = firstPage ? [firstPage, ...(later && later.after === firstPage ? later.pages : [])] : [];
-  const alerts: AlertSummary[] | null = firstPage ? pages.flatMap((p) => p.alerts) : null;
+  const alerts: AlertSummary[] | null = firstPage ? once(pages.flatMap((p) => p.alerts)) : null;
   const cursor = pages.length ? (pages[pages.length - 1].next_cursor ?? null) : null;
   const error = first.state === "error" ? first.error : moreError;
   const latest = useRef<AlertPage | null>(null); // the first page now shown, for answers arriving late

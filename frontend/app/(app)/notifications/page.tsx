@@ -234,7 +234,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
             {busy === "test" ? "Sending…" : "Send a test"}
           </button>
         </div>
-        {error?.action === "test" ? <ErrorBox error={error.error} /> : null}
+        {error?.action === "test" ? <ErrorBox error={error.error} retry={sendTest} /> : null}
         {test ? (
           <div className="scroll">
             <table id="test-result">
