@@ -330,8 +330,8 @@ def redecide(
     What the hour's earlier batches announced is never taken back: when deciding from
     ``before`` would drop the open alert ``current``, resolve it, lower its level or give it
     another kind (a pump called organic again, or an organic alert turned pump without the
-    reclassification being announced), or would revive an alert those batches resolved, the
-    hour goes on from ``current`` instead: where the order of batches still shows. So does
+    reclassification being announced), or when those batches resolved it, the hour goes on
+    from ``current`` instead: where the order of batches still shows. So does
     a silence: an earlier batch that ended the episode for one keeps it ended when a later
     batch brings items from inside that silence."""
     alert, events = step(before, ev, evidence, config, config_version, heard=heard, bar=bar)
@@ -345,10 +345,12 @@ def redecide(
             or alert.level < current.level
             or alert.kind != current.kind  # either way: a pump called organic, or a pump not announced as one
         )
-    else:  # the hour's earlier batches resolved it, and that was announced: an alert active
-        # again from ``before`` (kept open, or opened anew under the same hour's id) would
-        # revive it silently, its level announced already; from ``current`` it is reopened
-        withdrawn = (before is not None and before.active) or (alert is not None and alert.active)
+    else:  # the hour's earlier batches resolved it, and that was announced: the hour goes on
+        # from ``current``. From ``before``, an alert active again (kept open, or opened anew
+        # under the same hour's id) would revive it silently, its level announced already; and
+        # one still resolved would be ``before``'s, without what this hour opened, reopened and
+        # resolved (a document gone back a level, or another alert's id over this one's)
+        withdrawn = True
     if withdrawn:
         return step(current, ev, evidence, config, config_version, heard=heard, bar=bar)
     return alert, events

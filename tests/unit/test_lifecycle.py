@@ -422,6 +422,45 @@ def test_the_alert_budget_never_holds_back_a_pump_flag() -> None:
     assert flagged is not None and events == ("opened",) and flagged.kind == "pump"
 
 
+def test_an_episode_the_hours_batches_reopened_and_resolved_is_not_put_back_as_it_was_before_the_hour() -> None:
+    """The hour's first batch reopened the resolved alert (level 2, announced), a second
+    resolved it (announced); a third that spikes no more must not return the alert as it
+    stood before the hour: the document would go back to level 1 while level 2 is recorded
+    as announced, and the next reopening (level 2 again) would never be told."""
+    before = resolved_alert()
+    hour = NOW + 10
+    reopened_at, resolved_at = hour * HOUR + 180, hour * HOUR + 2700
+    current = replace(
+        before,
+        level=2,
+        updated_at=resolved_at,
+        resolved_at=resolved_at,
+        history=(*before.history, {"event": "reopened", "at": reopened_at}, {"event": "resolved", "at": resolved_at}),
+    )
+    quiet = [*CALMER, *mentions(hour, 1, prefix="m")]
+    after = decide_hour(quiet, hour * HOUR + 3060, current, Redo(before))
+    assert after is not None and (after.alert_id, after.level, after.status) == (current.alert_id, 2, "resolved")
+    assert [e["event"] for e in after.history][-2:] == ["reopened", "resolved"]
+
+
+def test_a_new_episode_the_hours_batches_opened_and_resolved_keeps_its_id_not_the_previous_ones() -> None:
+    """From before the hour the answer would be the previous episode's alert, whose document
+    exists: its create would collide on every redelivery, holding the ticker's updates."""
+    before = resolved_alert()
+    hour = NOW + 30  # past the earlier episode's cooldown: the hour's first batch opened a new one
+    current = replace(
+        before,
+        alert_id=f"CRSP-{hour_key(hour * HOUR)}",
+        opened_at=hour * HOUR + 180,
+        updated_at=hour * HOUR + 2700,
+        resolved_at=hour * HOUR + 2700,
+        history=({"event": "opened", "at": hour * HOUR + 180}, {"event": "resolved", "at": hour * HOUR + 2700}),
+    )
+    quiet = [*CALMER, *mentions(hour, 1, prefix="m")]
+    after = decide_hour(quiet, hour * HOUR + 3060, current, Redo(before))
+    assert after is not None and after.alert_id == current.alert_id and after.status == "resolved"
+
+
 def test_a_spike_after_a_resolution_in_the_same_hour_reopens_the_alert_and_announces_it() -> None:
     # the hour's first batch opened it, a second resolved it (both announced), a third spikes:
     # decided from before the hour, it would open again under the same id, its level 1 told
