@@ -37,29 +37,18 @@ def span(hour: int, config: DetectionConfig) -> range:
     return range(hour - config.market_window_hours - 24 * config.market_days, hour)
 
 
-def week_counts(db: firestore.Client, since: float) -> tuple[int, int, int, int]:
-    """How many tickers have a summary, and over those updated at or after ``since`` (the
-    week before the hour): their 7-day mentions summed, the hours those windows cover summed
-    (each is 145..168 h long, day-aligned at its ticker's last update) and how many they are.
-    A ticker idle longer keeps its last window in its summary, which says nothing of this week:
-    summed, it would lift the average rate for as long as it stays idle, where the backtest's
-    week rolls past it (it still counts in the number of tickers, as the backtest's does).
-    Two queries."""
-    tickers = db.collection(fs.TICKERS)
-    everyone = tickers.count(alias="tickers")  # type: ignore[no-untyped-call]  # the client leaves it unannotated
-    recent = (
-        AggregationQuery(tickers.where(filter=FieldFilter("as_of", ">=", since)))
+def week_counts(db: firestore.Client) -> tuple[int, int, int]:
+    """How many tickers have a summary, their 7-day mentions summed, and the hours those
+    windows cover summed (each is 145..168 h long, day-aligned at its ticker's last update):
+    one query."""
+    query = (
+        db.collection(fs.TICKERS)
         .sum(SEVEN_DAYS, alias="mentions")
         .sum(SEVEN_DAYS_HOURS, alias="hours")
-        .count(alias="recent")
+        .count(alias="tickers")
     )
-    values = {r.alias: r.value for query in (everyone, recent) for row in query.get() for r in row}
-    return (
-        int(values.get("tickers") or 0),
-        int(values.get("mentions") or 0),
-        int(values.get("hours") or 0),
-        int(values.get("recent") or 0),
-    )
+    values = {r.alias: r.value for row in query.get() for r in row}
+    return int(values.get("tickers") or 0), int(values.get("mentions") or 0), int(values.get("hours") or 0)
 
 
 def alerts_opened(db: firestore.Client, hour: int) -> int:

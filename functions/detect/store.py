@@ -154,10 +154,10 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
         market = activity(
             volumes, hour, window=config.market_window_hours, days=config.market_days, since_hour=int(since // HOUR)
         )
-        tickers, week_total, week_hours, recent = crowd_of.week_counts(db, (hour - 168) * HOUR)
+        tickers, week_total, week_hours = crowd_of.week_counts(db)
         # per hour the summed "7d" windows cover on average (145..168 h each, day-aligned at
         # each ticker's last update), or of the data so far
-        covered = week_hours / recent if recent and week_hours else 168.0
+        covered = week_hours / tickers if tickers and week_hours else 168.0
         crowd = {
             "market": {"observed": market.observed, "expected": market.expected},
             "rate": mean_rate(week_total, tickers, min(covered, max(1.0, (as_of - since) / HOUR))),

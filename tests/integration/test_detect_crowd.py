@@ -41,16 +41,9 @@ def test_aggregation_queries_give_what_a_scan_of_every_summary_gives(emulators: 
     hours = crowd.span(NOW, DEFAULT_CONFIG)
     scan = crowd.scanned(db, hours)
     assert crowd.hour_volume(db, NOW - 1) == scan.get(NOW - 1, 0) > 0
-    tickers, total, covered, recent = crowd.week_counts(db, (NOW - 168) * HOUR)
-    assert (tickers, total, covered, recent) == (30, sum(weeks.values()), 30 * 168, 30)
+    tickers, total, covered = crowd.week_counts(db)
+    assert (tickers, total, covered) == (30, sum(weeks.values()), 30 * 168)
     assert mean_rate(total, tickers, 100.0) == global_rate(weeks, 100.0)
-    # a ticker idle for three weeks: counted among the tickers, its last week's window not summed
-    # (the backtest's week rolls past it: 0 this week)
-    idle = {"windows": {"7d": {"mentions": 999, "hours": 168}}, "as_of": float((NOW - 21 * 24) * HOUR)}
-    db.collection(fs.TICKERS).document("IDLE").set(idle)
-    assert crowd.week_counts(db, (NOW - 168) * HOUR) == (31, sum(weeks.values()), 30 * 168, 30)
-    assert mean_rate(total, 31, 100.0) == global_rate({**weeks, "IDLE": 0}, 100.0)
-    db.collection(fs.TICKERS).document("IDLE").delete()
     first = crowd.community(db, NOW, DEFAULT_CONFIG, None)
     assert set(first) == set(hours) and {h: n for h, n in first.items() if n} == scan
 
@@ -108,9 +101,9 @@ def test_the_updates_of_a_new_hour_on_one_instance_count_its_crowd_once(emulator
     counted: list[int] = []
     week_counts = crowd.week_counts
 
-    def counting(client: firestore.Client, since: float) -> tuple[int, int, int, int]:
+    def counting(client: firestore.Client) -> tuple[int, int, int]:
         counted.append(1)
-        return week_counts(client, since)
+        return week_counts(client)
 
     monkeypatch.setattr(crowd, "week_counts", counting)
     monkeypatch.setattr(store, "_stats_cache", {})  # this instance has read no hour yet
