@@ -119,12 +119,13 @@ def bounded(deadline: float | None, clock: Callable[[], float] = time.monotonic)
     another instance inserts beside it; a budget already spent raises, and Pub/Sub redelivers.
 
     The retry checks its deadline only before an attempt, and each attempt may take the whole
-    request timeout: so the retry stops starting attempts one timeout before ``deadline``."""
+    request timeout: so the retry stops starting attempts one timeout before ``deadline``, and
+    an attempt takes at most half of what is left, so a retry still fits after it."""
     if deadline is None:
         return RETRY, REQUEST_TIMEOUT_S
     if (left := deadline - clock()) < 1.0:
         raise TimeoutError("the time for BigQuery is spent")
-    timeout = min(REQUEST_TIMEOUT_S, left)
+    timeout = min(REQUEST_TIMEOUT_S, left / 2)
     return RETRY.with_deadline(min(RETRY_DEADLINE_S, left - timeout)), timeout
 
 

@@ -170,8 +170,9 @@ def test_a_deliverys_bigquery_calls_end_by_its_deadline_and_a_spent_budget_raise
     (free_timeout, free_retry), *near = client.bounds
     assert (free_timeout, free_retry) == (bq.REQUEST_TIMEOUT_S, bq.RETRY_DEADLINE_S)
     # the retry may start an attempt until its deadline, and that attempt may take the whole
-    # request timeout: the two together end by the budget
+    # request timeout: the two together end by the budget, with room for a retry in it
     assert [timeout + retry <= budget for (timeout, retry), budget in zip(near, (10, 40), strict=True)] == [True, True]
+    assert [retry >= timeout > 0 for timeout, retry in near] == [True, True]
     with pytest.raises(TimeoutError):
         bq.insert(client, Settings(), rows, deadline=time.monotonic() + 0.5)
     assert len(client.bounds) == 3  # nothing sent once the budget is spent
