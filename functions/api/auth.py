@@ -62,6 +62,11 @@ def _roles(claim: object) -> frozenset[str]:
     return frozenset()
 
 
+class NotAskedAgain(jwt.PyJWKClientConnectionError):
+    """A key id not in the keys held, while the last forced fetch of the JWKS failed and its
+    cooldown runs: unknown, not known to be forged."""
+
+
 class JwksClient(PyJWKClient):
     """PyJWKClient where every way the JWKS can fail to give keys is an outage (503): not
     JSON (an HTML error page), not a JSON object, an empty or unusable key set. Left to
@@ -105,8 +110,9 @@ class JwksClient(PyJWKClient):
                 key = self.match_kid(keys, kid)
             elif key is None and self.forced_failed:
                 # a rotated key is unknown until the JWKS answers: refusing its tokens as
-                # forged would sign users out for the length of an outage
-                raise jwt.PyJWKClientConnectionError("the JWKS failed when asked for new keys; not asked again yet")
+                # forged would sign users out for the length of an outage (at most a cooldown
+                # past it, until the next forced fetch succeeds)
+                raise NotAskedAgain("the JWKS failed when last asked for new keys; not asked again yet")
         if key is None:
             raise jwt.PyJWKClientError(f"Unable to find a signing key that matches: {kid!r}")
         return key
@@ -183,6 +189,9 @@ class TokenVerifier:
             raise AuthError("token has no key id")
         try:
             return self.jwks.get_signing_key(kid)
+        except NotAskedAgain as exc:  # the failure itself was logged once, as an error
+            logger.warning("JWKS unavailable: %s", exc)
+            raise KeysUnavailable("signing keys are unavailable") from exc
         except jwt.PyJWKClientConnectionError as exc:
             logger.error("JWKS unavailable: %s", exc)
             raise KeysUnavailable("signing keys are unavailable") from exc
