@@ -121,13 +121,21 @@ def window_day_keys(as_of: float) -> list[str]:
 
 
 def fresh(
-    mentions: Sequence[Mention], seen: Iterable[str], previous_as_of: float | None, tuning: Tuning
+    mentions: Sequence[Mention],
+    seen: Iterable[str],
+    previous_as_of: float | None,
+    tuning: Tuning,
+    *,
+    newest: float | None = None,
 ) -> list[Mention]:
     """The mentions not yet counted. Items older than ``max_item_age_days`` before the newest
-    counted item are dropped: a month-old item arriving now is a re-fetch, not news, and
-    would only rewrite an old bucket."""
+    item counted or arriving with them (``newest``: the whole message's, when it comes in
+    chunks) are dropped: a month-old item arriving now is a re-fetch, not news, and would only
+    rewrite an old bucket. Measured from both, the same items count whatever their order
+    inside a message and however it is cut."""
     already = set(seen)
-    floor = None if previous_as_of is None else previous_as_of - tuning.max_item_age_days * 86400
+    known = [t for t in (previous_as_of, newest) if t is not None]
+    floor = max(known) - tuning.max_item_age_days * 86400 if known else None
     return [
         m for m in unique_mentions(mentions) if m.item_id not in already and (floor is None or m.created_utc >= floor)
     ]

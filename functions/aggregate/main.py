@@ -87,14 +87,16 @@ def chunks(mentions: Sequence[Mention], size: int = CHUNK) -> Iterator[list[Ment
         yield chunk
 
 
-def _apply_chunk(store: TickerStore, chunk: Sequence[Mention], result: Result, config_version: int | None) -> None:
+def _apply_chunk(
+    store: TickerStore, chunk: Sequence[Mention], result: Result, config_version: int | None, newest: float
+) -> None:
     """Read, plan, commit on the state's read time; a commit that finds the state changed (a
-    concurrent copy) reads again."""
+    concurrent copy) reads again. ``newest``: the message's newest item (the age limit's)."""
     for attempt in (1, 2, 3):
         state = store.read_state(chunk, config_version)
         tuning = Tuning(rules=state.rules)  # the config read with the state
         result.config_version = state.config_version
-        new = fresh(chunk, state.seen, state.previous_as_of, tuning)
+        new = fresh(chunk, state.seen, state.previous_as_of, tuning, newest=newest)
         if not new:
             result.skipped += len(chunk)
             if state.previous_as_of is not None and (result.as_of is None or state.previous_as_of >= result.as_of):
@@ -214,8 +216,9 @@ def aggregate_batch(
             },
         )
     try:
+        newest = max((m.created_utc for m in mentions_in), default=0.0)
         for chunk in chunks(mentions_in):
-            _apply_chunk(store, chunk, result, batch.config_version)
+            _apply_chunk(store, chunk, result, batch.config_version, newest)
     except BaseException:
         if result.as_of is not None:
             try:

@@ -32,8 +32,10 @@ def test_the_chunks_committed_before_one_failed_are_announced_and_the_failure_re
     committed, unknown to the detector until the ticker's next batch."""
     committed: list[int] = []
 
-    def apply_chunk(store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None) -> None:
-        del store, version
+    def apply_chunk(
+        store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None, newest: float
+    ) -> None:
+        del store, version, newest
         if committed:
             raise RuntimeError("the commit was refused")
         committed.append(len(chunk))
@@ -64,8 +66,10 @@ def test_the_chunks_committed_before_one_failed_are_announced_and_the_failure_re
 
 
 def test_a_failed_announcement_does_not_hide_the_commit_error_it_followed(monkeypatch: pytest.MonkeyPatch) -> None:
-    def apply_chunk(store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None) -> None:
-        del store, version
+    def apply_chunk(
+        store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None, newest: float
+    ) -> None:
+        del store, version, newest
         if result.as_of is not None:
             raise RuntimeError("the commit was refused")
         result.as_of = max(m.created_utc for m in chunk)

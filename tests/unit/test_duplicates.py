@@ -98,3 +98,8 @@ def test_a_late_mention_never_moves_as_of_backwards_and_very_old_ones_are_droppe
     assert effect.as_of == T0
     ancient = mention("t1_d", "dan", OTHER, T0 - 40 * 86400)
     assert fresh([ancient], set(), T0, Tuning()) == []
+    # in one message with a newer item, whatever the order and however the message is cut
+    newer = mention("t1_e", "eve", OTHER, T0)
+    for batch in ([ancient, newer], [newer, ancient]):
+        assert fresh(batch, set(), None, Tuning(), newest=T0) == [newer]
+    assert fresh([ancient], set(), None, Tuning(), newest=T0) == []  # the chunk that holds it alone
