@@ -129,6 +129,17 @@ def bounded(deadline: float | None, clock: Callable[[], float] = time.monotonic)
     return RETRY.with_deadline(min(RETRY_DEADLINE_S, left - timeout)), timeout
 
 
+def waiting(deadline: float | None, clock: Callable[[], float] = time.monotonic) -> tuple[Any, float]:
+    """The retry and the timeout of waiting for a query job's result by ``deadline``: that
+    timeout is the whole wait (the client raises at it, retrying nothing past it), so it is all
+    that is left, and so is the deadline of the retry of each poll."""
+    if deadline is None:
+        return RETRY, REQUEST_TIMEOUT_S
+    if (left := deadline - clock()) < 1.0:
+        raise TimeoutError("the time for BigQuery is spent")
+    return RETRY.with_deadline(min(RETRY_DEADLINE_S, left)), left
+
+
 def insert(client: Client, settings: Settings, batch: TableRows, *, deadline: float | None = None) -> list[RejectedRow]:
     """Stream ``batch`` in as few insertAll calls as its size allows; the rows BigQuery
     refused come back.
@@ -198,7 +209,7 @@ def stored_row_ids(
     # up to 40 minutes, long past archive's timeout, while Pub/Sub redelivers the batch
     retry, timeout = bounded(deadline)
     job = client.query(sql, job_config=job_config, retry=retry, timeout=timeout, job_retry=None)
-    retry, timeout = bounded(deadline)
+    retry, timeout = waiting(deadline)
     rows = job.result(retry=retry, timeout=timeout, job_retry=None)
     return {str(row["row_id"]) for row in rows}
 
@@ -249,7 +260,7 @@ def hourly_mentions(
         retry, timeout = bounded(ends, clock)
         # job_retry=None: a failed job is not run again, the answer falls back instead
         job = client.query(sql.format(table=table), job_config=job_config, retry=retry, timeout=timeout, job_retry=None)
-        retry, timeout = bounded(ends, clock)
+        retry, timeout = waiting(ends, clock)
         rows = job.result(retry=retry, timeout=timeout, job_retry=None)
         return [dict(row.items()) for row in rows]
 
