@@ -63,8 +63,9 @@ def _roles(claim: object) -> frozenset[str]:
 
 
 class NotAskedAgain(jwt.PyJWKClientConnectionError):
-    """A key id not in the keys held, while the last forced fetch of the JWKS failed and its
-    cooldown runs: unknown, not known to be forged."""
+    """The JWKS is not asked again yet after a failure (logged once, as an error): its retry
+    pause, or a key id not in the keys held while the cooldown after a failed forced fetch
+    runs (unknown, not known to be forged)."""
 
 
 class JwksClient(PyJWKClient):
@@ -122,7 +123,7 @@ class JwksClient(PyJWKClient):
         fallback = self.last_good[1] if self.last_good and now - self.last_good[0] <= self.stale_s else None
         if self.failed_at is not None and now - self.failed_at < self.retry_s:
             if refresh or fallback is None:  # an unknown kid cannot force a fetch during the pause either
-                raise jwt.PyJWKClientConnectionError("the JWKS failed a moment ago; not fetched again yet")
+                raise NotAskedAgain("the JWKS failed a moment ago; not fetched again yet")
             return fallback
         try:
             keys = super().get_jwk_set(refresh)
