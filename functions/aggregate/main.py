@@ -88,7 +88,7 @@ def chunks(mentions: Sequence[Mention], size: int = CHUNK) -> Iterator[list[Ment
 
 
 def _apply_chunk(
-    store: TickerStore, chunk: Sequence[Mention], result: Result, config_version: int | None, newest: float
+    store: TickerStore, chunk: Sequence[Mention], result: Result, config_version: int | None, newest: float | None
 ) -> None:
     """Read, plan, commit on the state's read time; a commit that finds the state changed (a
     concurrent copy) reads again. ``newest``: the message's newest item (the age limit's)."""
@@ -216,7 +216,9 @@ def aggregate_batch(
             },
         )
     try:
-        newest = max((m.created_utc for m in mentions_in), default=0.0)
+        # without a publish time nothing dates a far-future item as bogus: it must not push
+        # the message's own items under the age limit
+        newest = max((m.created_utc for m in mentions_in), default=None) if published is not None else None
         for chunk in chunks(mentions_in):
             _apply_chunk(store, chunk, result, batch.config_version, newest)
     except BaseException:

@@ -33,7 +33,7 @@ def test_the_chunks_committed_before_one_failed_are_announced_and_the_failure_re
     committed: list[int] = []
 
     def apply_chunk(
-        store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None, newest: float
+        store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None, newest: float | None
     ) -> None:
         del store, version, newest
         if committed:
@@ -67,7 +67,7 @@ def test_the_chunks_committed_before_one_failed_are_announced_and_the_failure_re
 
 def test_a_failed_announcement_does_not_hide_the_commit_error_it_followed(monkeypatch: pytest.MonkeyPatch) -> None:
     def apply_chunk(
-        store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None, newest: float
+        store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None, newest: float | None
     ) -> None:
         del store, version, newest
         if result.as_of is not None:
