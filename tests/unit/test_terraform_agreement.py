@@ -5,6 +5,7 @@ passes on the real code is shown to fail on a rename made only in code.
 """
 
 import ast
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -279,8 +280,10 @@ def settings_problems(
 def test_the_documented_deploy_gives_every_function_settings_its_validators_accept(
     model: tfmodel.TerraformModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for variable in settings_aliases():  # Settings reads the environment too: only terraform's values count
-        monkeypatch.delenv(variable, raising=False)
+    # Settings reads the environment too, by alias or field name in any case: only terraform's values count
+    names = {n.lower() for n in settings_aliases()} | set(Settings.model_fields)
+    for variable in [v for v in os.environ if v.lower() in names]:
+        monkeypatch.delenv(variable)
     tfvars = documented_tfvars()
     assert settings_problems(model, tfvars) == []
     notify = model.functions["notify"]
