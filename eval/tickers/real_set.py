@@ -49,6 +49,7 @@ ROUNDS = {
     11: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261211),
     12: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261212),
     13: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261213),
+    14: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261214),
 }
 MAX_CHARS = 1200  # longer texts are cut at a space before this: labelling stays tractable
 HELD_OUT_SHARE = 0.4  # of every stratum, chosen by the id's hash: no rule written from it
