@@ -62,12 +62,6 @@ def _roles(claim: object) -> frozenset[str]:
     return frozenset()
 
 
-class NotAskedAgain(jwt.PyJWKClientConnectionError):
-    """The JWKS is not asked again yet after a failure (logged once, as an error): its retry
-    pause, or a key id not in the keys held while the cooldown after a failed forced fetch
-    runs (unknown, not known to be forged)."""
-
-
 class JwksClient(PyJWKClient):
     """PyJWKClient where every way the JWKS can fail to give keys is an outage (503): not
     JSON (an HTML error page), not a JSON object, an empty or unusable key set. Left to
@@ -111,9 +105,8 @@ class JwksClient(PyJWKClient):
                 key = self.match_kid(keys, kid)
             elif key is None and self.forced_failed:
                 # a rotated key is unknown until the JWKS answers: refusing its tokens as
-                # forged would sign users out for the length of an outage (at most a cooldown
-                # past it, until the next forced fetch succeeds)
-                raise NotAskedAgain("the JWKS failed when last asked for new keys; not asked again yet")
+                # forged would sign users out for the length of an outage
+                raise jwt.PyJWKClientConnectionError("the JWKS failed when asked for new keys; not asked again yet")
         if key is None:
             raise jwt.PyJWKClientError(f"Unable to find a signing key that matches: {kid!r}")
         return key
@@ -123,7 +116,7 @@ class JwksClient(PyJWKClient):
         fallback = self.last_good[1] if self.last_good and now - self.last_good[0] <= self.stale_s else None
         if self.failed_at is not None and now - self.failed_at < self.retry_s:
             if refresh or fallback is None:  # an unknown kid cannot force a fetch during the pause either
-                raise NotAskedAgain("the JWKS failed a moment ago; not fetched again yet")
+                raise jwt.PyJWKClientConnectionError("the JWKS failed a moment ago; not fetched again yet")
             return fallback
         try:
             keys = super().get_jwk_set(refresh)
@@ -190,9 +183,6 @@ class TokenVerifier:
             raise AuthError("token has no key id")
         try:
             return self.jwks.get_signing_key(kid)
-        except NotAskedAgain as exc:  # the failure itself was logged once, as an error
-            logger.warning("JWKS unavailable: %s", exc)
-            raise KeysUnavailable("signing keys are unavailable") from exc
         except jwt.PyJWKClientConnectionError as exc:
             logger.error("JWKS unavailable: %s", exc)
             raise KeysUnavailable("signing keys are unavailable") from exc

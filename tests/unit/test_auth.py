@@ -2,7 +2,6 @@
 
 import base64
 import json
-import logging
 import socket
 import struct
 import threading
@@ -304,18 +303,3 @@ def test_a_jwks_outage_in_any_form_is_a_service_problem_never_a_crash_or_a_bad_t
     finally:
         server.shutdown()
         server.server_close()
-
-
-def test_a_jwks_failure_is_logged_as_an_error_once_then_as_warnings_until_it_is_asked_again(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """The operations alert counts the api's errors: one outage is one error, not one a request."""
-    with serving(ED) as server:
-        server.down = True
-        checked = verifier(server, AUTH_JWKS_RETRY_S=60)
-        with caplog.at_level(logging.WARNING):
-            for _ in range(3):
-                with pytest.raises(KeysUnavailable):
-                    checked.verify(ED.sign(claims(time.time())))
-    levels = [r.levelname for r in caplog.records if "JWKS unavailable" in r.getMessage()]
-    assert levels == ["ERROR", "WARNING", "WARNING"]
