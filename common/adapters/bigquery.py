@@ -130,14 +130,15 @@ def bounded(deadline: float | None, clock: Callable[[], float] = time.monotonic)
 
 
 def waiting(deadline: float | None, clock: Callable[[], float] = time.monotonic) -> tuple[Any, float]:
-    """The retry and the timeout of waiting for a query job's result by ``deadline``: that
-    timeout is the whole wait (the client raises at it, retrying nothing past it), so it is all
-    that is left, and so is the deadline of the retry of each poll."""
+    """The retry and the timeout of waiting for a query job's result by ``deadline``. The
+    client checks that timeout between polls and gives each poll the whole of it, so a retried
+    poll could take it twice: the wait gets all that is left (a slow query is still answered)
+    and a failed poll is not retried (the api falls back, archive's delivery comes again)."""
     if deadline is None:
         return RETRY, REQUEST_TIMEOUT_S
     if (left := deadline - clock()) < 1.0:
         raise TimeoutError("the time for BigQuery is spent")
-    return RETRY.with_deadline(min(RETRY_DEADLINE_S, left)), left
+    return RETRY.with_deadline(0.0), left
 
 
 def insert(client: Client, settings: Settings, batch: TableRows, *, deadline: float | None = None) -> list[RejectedRow]:

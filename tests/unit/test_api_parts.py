@@ -184,14 +184,17 @@ class SlowArchive:
     def __init__(self, seconds: float) -> None:
         self.now, self.seconds = 0.0, seconds
         self.timeouts: list[float] = []
+        self.retried_for: list[float] = []  # each call's retry deadline
 
     def query(self, sql: str, **options: Any) -> "SlowArchive":
         self.timeouts.append(options["timeout"])
         self.billed_max = options["job_config"].maximum_bytes_billed
+        self.retried_for.append(options["retry"].deadline)
         return self
 
     def result(self, **options: Any) -> list[Any]:
         self.timeouts.append(options["timeout"])
+        self.retried_for.append(options["retry"].deadline)
         self.now += min(self.seconds, options["timeout"])
         if self.seconds > options["timeout"]:
             raise TimeoutError("no answer in time")
@@ -212,6 +215,10 @@ def test_the_archives_reads_for_one_answer_share_one_time_budget() -> None:
     quick = SlowArchive(seconds=3.0)
     bq.hourly_mentions(quick, Settings(project_id="t"), "GME", 0, 7200, budget_s=20.0, clock=lambda: quick.now)
     assert quick.timeouts == [10.0, 20.0, 8.5, 17.0]  # the second query gets what the first left
+    # a request's retry ends one timeout before the budget; a wait's polls are not retried (each
+    # poll may take the whole wait): neither can run past the budget
+    assert quick.retried_for == [10.0, 0.0, 8.5, 0.0]
+    assert quick.billed_max == bq.API_QUERY_BYTES_MAX  # a user's request cannot run up the bill
 
 
 def test_an_archive_past_its_budget_degrades_long_history_to_what_firestore_has() -> None:
