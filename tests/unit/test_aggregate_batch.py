@@ -110,3 +110,32 @@ def test_a_hot_hours_markers_outlive_a_replay_of_an_old_month() -> None:
     assert seen_expires("2026120607", live) == live + timedelta(days=SEEN_TTL_DAYS)
     ahead = datetime(2026, 12, 6, 8, tzinfo=UTC)  # an hour ahead of this clock: counted from the hour
     assert seen_expires("2026120608", today) == ahead + timedelta(days=SEEN_TTL_DAYS)
+
+
+def test_every_chunk_of_a_message_is_aged_against_the_messages_newest_item_when_it_was_dated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Which items of a message count must not depend on their order in it nor on how it is
+    cut; without a publish time nothing dates a far-future item as bogus, so none is used."""
+    seen: list[float | None] = []
+
+    def apply_chunk(
+        store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None, newest: float | None
+    ) -> None:
+        del store, chunk, result, version
+        seen.append(newest)
+
+    monkeypatch.setattr(aggregate, "_apply_chunk", apply_chunk)
+    monkeypatch.setattr(aggregate, "TickerStore", lambda db, ticker: None)
+    month = 40 * 86400.0
+    mentions = tuple(
+        Mention(item_id=f"t1_{i}", kind="comment", subreddit="stocks", author=f"a{i}", created_utc=at, text_length=50)
+        for i, at in enumerate([T0 + month, *[T0 + i for i in range(aggregate.CHUNK + 5)]])
+    )
+    batch = MentionBatch(ticker="ABC", run_id="r", mentions=mentions)
+    published = "2026-01-05T00:00:00Z"  # after every item
+    aggregate.aggregate_batch(batch, Delivery("m1", published), Settings(), cast(Any, None), cast(Any, Recording()))
+    assert seen == [T0 + month, T0 + month]  # both chunks, the first holding the newest
+    seen.clear()
+    aggregate.aggregate_batch(batch, Delivery("m2"), Settings(), cast(Any, None), cast(Any, Recording()))
+    assert seen == [None, None]
