@@ -112,6 +112,14 @@ def _requests(batch: TableRows) -> list[range]:
     return out
 
 
+def _left(deadline: float, clock: Callable[[], float]) -> float:
+    """The seconds left before ``deadline``; a budget spent raises, and the caller's answer
+    falls back (the api) or Pub/Sub redelivers (archive)."""
+    if (left := deadline - clock()) < 1.0:
+        raise TimeoutError("the time for BigQuery is spent")
+    return left
+
+
 def bounded(deadline: float | None, clock: Callable[[], float] = time.monotonic) -> tuple[Any, float]:
     """The retry and the request timeout of a call that must end by ``deadline`` (``clock``
     seconds; None: each call's own bounds). Each call's bounds alone let one delivery's calls
@@ -123,8 +131,7 @@ def bounded(deadline: float | None, clock: Callable[[], float] = time.monotonic)
     an attempt takes at most half of what is left, so a retry still fits after it."""
     if deadline is None:
         return RETRY, REQUEST_TIMEOUT_S
-    if (left := deadline - clock()) < 1.0:
-        raise TimeoutError("the time for BigQuery is spent")
+    left = _left(deadline, clock)
     timeout = min(REQUEST_TIMEOUT_S, left / 2)
     return RETRY.with_deadline(min(RETRY_DEADLINE_S, left - timeout)), timeout
 
@@ -136,9 +143,7 @@ def waiting(deadline: float | None, clock: Callable[[], float] = time.monotonic)
     and a failed poll is not retried (the api falls back, archive's delivery comes again)."""
     if deadline is None:
         return RETRY, REQUEST_TIMEOUT_S
-    if (left := deadline - clock()) < 1.0:
-        raise TimeoutError("the time for BigQuery is spent")
-    return RETRY.with_deadline(0.0), left
+    return RETRY.with_deadline(0.0), _left(deadline, clock)
 
 
 def insert(client: Client, settings: Settings, batch: TableRows, *, deadline: float | None = None) -> list[RejectedRow]:
