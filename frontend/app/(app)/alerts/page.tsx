@@ -49,16 +49,8 @@ function toAddress(filters: Filters): void {
  * user pages (a resolution, dated when its quiet began) can come again on a later page
  * (docs/api.md), and shown twice it would also share its key. */
 function once(listed: AlertSummary[]): AlertSummary[] {
-  const latest = new Map<string, AlertSummary>();
-  for (const alert of listed) latest.set(alert.alert_id, alert);
-  const shown = new Set<string>();
-  const out: AlertSummary[] = [];
-  for (const alert of listed) {
-    if (shown.has(alert.alert_id)) continue;
-    shown.add(alert.alert_id);
-    out.push(latest.get(alert.alert_id) ?? alert);
-  }
-  return out;
+  // a Map keeps each key where it was first set, and the value it was set to last
+  return [...new Map(listed.map((alert) => [alert.alert_id, alert] as const)).values()];
 }
 
 export default function AlertsPage() {
