@@ -86,6 +86,8 @@ def _play(demo: Demo, console: Console) -> dict[str, Any]:
     demo.play_replay()
     demo.collect_alerts()
     demo.refresh_rows()
-    found = [(row.label, row.kind) for row in demo.rows.values()]
-    played, unplayed = lbl.reached(demo.labels, demo.played_until)
-    return {"behind": demo.behind(), "missed": [label.ticker for label in lbl.missed(played, found) + unplayed]}
+    unfound = demo.unfound()
+    return {
+        "behind": demo.behind(),
+        "missed": [label.ticker for label in unfound.missed + unfound.unreached + unfound.undecided],
+    }

@@ -3,7 +3,6 @@ alert as it fires, and the final table. ``rich`` draws the live bar on a termina
 back to plain lines elsewhere (CI logs), where a status line every tenth of the way stands
 in for the bar."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -133,7 +132,7 @@ class Display:
             f"{row.lead_text()}"
         )
 
-    def table(self, rows: list[AlertRow], missed: list[lbl.Label], unplayed: Sequence[lbl.Label] = ()) -> None:
+    def table(self, rows: list[AlertRow], unfound: lbl.Unfound) -> None:
         table = Table(title="Alerts", title_justify="left", header_style="bold")
         for name, justify in (
             ("symbol", "left"),
@@ -163,12 +162,13 @@ class Display:
                 lead,
             )
         self.console.print(table)
-        if missed:
-            names = ", ".join(f"{m.ticker} ({m.scenario})" for m in missed)
-            self.console.print(f"labelled but not alerted: {names}")
-        if unplayed:  # the replay stopped before their peak: neither found nor missed
-            names = ", ".join(f"{m.ticker} ({m.scenario})" for m in unplayed)
-            self.console.print(f"labelled but not reached (the replay stopped before their peak): {names}")
+        for labels, what in (
+            (unfound.missed, "labelled but not alerted"),
+            (unfound.unreached, "labelled but not reached (the replay stopped before their peak)"),
+            (unfound.undecided, "labelled but not decided yet (detection was still behind when the wait stopped)"),
+        ):
+            if labels:
+                self.console.print(f"{what}: " + ", ".join(f"{m.ticker} ({m.scenario})" for m in labels))
         self.console.print("lead time: hours between the alert opening and the labelled peak (+ = before the peak)")
         self.console.print(
             "score: how far the spike clears both bars (1 = volume ratio and surprise just met); now = latest, "

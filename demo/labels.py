@@ -5,6 +5,7 @@ an alert's lead time is how long before the labelled peak it opened, in data tim
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,24 +55,43 @@ def lead_hours(label: Label | None, opened_at: float) -> float | None:
     return (label.peak - opened_at) / HOUR
 
 
-def reached(labels: list[Label], until: float) -> tuple[list[Label], list[Label]]:
-    """The scenarios whose peak a replay that stopped at data time ``until`` reached, and those
-    it did not (``always_popular`` left out of those: nothing is expected of it)."""
-    played = [label for label in labels if label.peak <= until]
-    unplayed = [label for label in labels if label.peak > until and label.scenario != "always_popular"]
-    return played, unplayed
-
-
 def expected_kind(label: Label) -> str:
     """The alert a scenario should raise: a pump flag for a pump, an organic alert for the rest."""
     return "pump" if label.scenario == "pump" else "organic"
 
 
-def missed(labels: list[Label], found: list[tuple[Label | None, str]]) -> list[Label]:
-    """Labelled breakouts, pumps and spikes no alert of theirs found: an alert counts for the
+@dataclass(frozen=True)
+class Unfound:
+    """The labelled scenarios no alert of theirs found, by why: a miss only where the run
+    gave detection the chance."""
+
+    missed: list[Label]  # the replay reached the peak and detection decided past it
+    unreached: list[Label]  # the replay stopped before the peak
+    undecided: list[Label]  # detection had not decided the ticker up to the peak when the wait stopped
+
+
+def unfound(
+    labels: list[Label],
+    found: list[tuple[Label | None, str]],
+    until: float,
+    decided: Mapping[str, float] | None = None,
+) -> Unfound:
+    """Labelled breakouts, pumps and spikes no alert of theirs found. An alert counts for the
     scenario it matched (:func:`match`, its window, not any alert on the ticker) and only of
-    the kind the scenario should raise, so a pump announced as organic is still a miss
-    (``always_popular`` is labelled precisely so that it is *not* alerted). ``found``: each
-    alert's matched label and kind."""
+    the kind the scenario should raise, so a pump announced as organic is still a miss;
+    ``always_popular`` is labelled precisely so that it is *not* alerted. ``found``: each
+    alert's matched label and kind; ``until``: the data time the replay reached; ``decided``:
+    per ticker, the data time detection had decided up to when the wait for it stopped short
+    (None when it caught up): a scenario it had not decided yet is no miss of the detector."""
     hits = {label for label, kind in found if label is not None and kind == expected_kind(label)}
-    return [label for label in labels if label.scenario != "always_popular" and label not in hits]
+    out = Unfound([], [], [])
+    for label in labels:
+        if label.scenario == "always_popular" or label in hits:
+            continue
+        if label.peak > until:
+            out.unreached.append(label)
+        elif decided is not None and decided.get(label.ticker, 0.0) < label.peak:
+            out.undecided.append(label)
+        else:
+            out.missed.append(label)
+    return out

@@ -9,6 +9,7 @@ detect logs one line per ticker update it has decided (or skipped as stale).
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,15 +58,20 @@ class FetchReports:
     items: int = 0
     mentions: int = 0
     batches: int = 0
+    unread_runs: int = 0  # runs that could not read their listings back to the previous run
+    unread_s: float = 0.0  # the seconds of listings they left unread, summed
+    messages: set[str] = field(default_factory=set)
 
     def poll(self) -> None:
         for entry in self.log.entries():
-            if isinstance(entry.get("report"), dict):
+            if isinstance(entry.get("report"), dict) and _first(entry, self.messages):
                 report = FetchReport.model_validate(entry["report"])
                 self.runs[str(entry.get("run_id"))] += 1
                 self.items += report.new_items
                 self.mentions += report.mentions
                 self.batches += report.batches
+                self.unread_runs += bool(report.unread_s)
+                self.unread_s += sum(report.unread_s.values())
 
     def reported(self, run_id: str) -> int:
         self.poll()
@@ -82,23 +88,23 @@ class DetectDecisions:
     decided: int = 0
     published: int = 0  # alert events detect published (its lines' ``published``)
     newest_as_of: float = 0.0
+    by_ticker: dict[str, float] = field(default_factory=dict)  # ticker -> newest data time decided
     messages: set[str] = field(default_factory=set)
 
     def poll(self) -> int:
         for entry in self.log.entries():
             message = str(entry.get("message") or "")
             if message.startswith(("detected ", "stale update ")):
-                delivered = entry.get("message_id")
-                if isinstance(delivered, str) and delivered in self.messages:
+                if not _first(entry, self.messages):
                     continue
-                if isinstance(delivered, str):
-                    self.messages.add(delivered)
                 self.decided += 1
                 published = entry.get("published")
                 self.published += published if isinstance(published, int) else 0
                 as_of = entry.get("as_of")
                 if isinstance(as_of, int | float):
                     self.newest_as_of = max(self.newest_as_of, float(as_of))
+                    if isinstance(ticker := entry.get("ticker"), str):
+                        self.by_ticker[ticker] = max(self.by_ticker.get(ticker, 0.0), float(as_of))
         return self.decided
 
 
@@ -111,13 +117,30 @@ class AggregateBatches:
     log: FunctionLog
     counted: int = 0
     updates: int = 0
+    messages: set[str] = field(default_factory=set)
 
     def poll(self) -> int:
         for entry in self.log.entries():
             message = str(entry.get("message") or "")
-            if message.startswith("aggregated "):
+            if message.startswith("aggregated ") and _first(entry, self.messages):
                 self.counted += 1
                 self.updates += entry.get("as_of") is not None
-            elif message.startswith("silence check of ") and message.endswith(" forwarded"):
+            elif (
+                message.startswith("silence check of ")
+                and message.endswith(" forwarded")
+                and _first(entry, self.messages)
+            ):
                 self.updates += 1
         return self.counted
+
+
+def _first(entry: Mapping[str, Any], seen: set[str]) -> bool:
+    """Whether this line is the first of its Pub/Sub message: a redelivered message is logged
+    again, and counted twice it would stand in for another still in flight."""
+    delivered = entry.get("message_id")
+    if not isinstance(delivered, str):
+        return True
+    if delivered in seen:
+        return False
+    seen.add(delivered)
+    return True

@@ -193,6 +193,7 @@ class Demo:
     late_ticks: int = 0  # ticks whose fetches did not all report in time
     running: list[str] = field(default_factory=list)  # run ids whose fetches have not all reported
     played_until: float = 0.0  # data time the replay reached
+    caught_up: bool = True  # whether detection had caught up when the final wait ended
     token: str = ""
 
     # ------------------------------------------------------------ setup and teardown
@@ -460,6 +461,7 @@ class Demo:
             end = min(end, start + self.options.hours * HOUR)
         self.replay = ReplayClock(self.reddit_url())
         self.replay.set(start)
+        self.played_until = start
         self.display.start_replay(end - start)
         for number, now in enumerate(tick_times(start, end, self.options.step_hours * HOUR), 1):
             if self.remaining_s() < 20:
@@ -478,13 +480,37 @@ class Demo:
             self.display.update(now - start, now, self.counts(), len(self.rows))
         self.display.say(f"data fetched; {self.backlog()}, waiting…")
         wait_s = max(5.0, min(self.options.settle_timeout_s, self.remaining_s() - 10))
-        if not self.settle(self.options.quiet_s, wait_s):
+        self.caught_up = self.settle(self.options.quiet_s, wait_s)
+        if not self.caught_up:
             assert self.detections is not None
+            decided = self.detections.newest_as_of
             self.display.say(
-                f"stopped waiting after {wait_s:.0f} s: {self.backlog()} (detection has decided updates "
-                f"up to data time {data_time(self.detections.newest_as_of)}); the table shows what was "
-                "detected by then"
+                f"stopped waiting after {wait_s:.0f} s: {self.backlog()} ("
+                + (
+                    f"detection has decided updates up to data time {data_time(decided)}"
+                    if decided
+                    else "nothing decided yet"
+                )
+                + "); the table shows what was detected by then"
             )
+        self.warn_unread()
+
+    def warn_unread(self) -> None:
+        """Fetch reads at most ``FETCH_MAX_POSTS`` of a listing per run: a tick over a busier
+        stretch of the corpus leaves its oldest items unread, and fetch says so in its reports."""
+        assert self.fetches is not None and self.display is not None
+        if self.fetches.unread_runs:
+            self.display.say(
+                f"{self.fetches.unread_runs} fetch runs could not read back as far as the previous tick "
+                f"({self.fetches.unread_s / HOUR:.1f} h of listings in all): those items were never counted; "
+                "a smaller --step-hours reads fewer per tick"
+            )
+
+    def unfound(self) -> lbl.Unfound:
+        """The labelled scenarios the table has no alert for, by why (:func:`demo.labels.unfound`)."""
+        found = [(row.label, row.kind) for row in self.rows.values()]
+        decided = None if self.caught_up or self.detections is None else self.detections.by_ticker
+        return lbl.unfound(self.labels, found, self.played_until, decided)
 
     def remaining_s(self) -> float:
         """Seconds left before the alert table is due (``--deadline``), or practically forever."""
@@ -579,9 +605,7 @@ class Demo:
                 self.play_replay()
             self.collect_alerts()
             self.refresh_rows()
-        found = [(row.label, row.kind) for row in self.rows.values()]
-        played, unplayed = lbl.reached(self.labels, self.played_until)
-        display.table(list(self.rows.values()), lbl.missed(played, found), unplayed)
+        display.table(list(self.rows.values()), self.unfound())
         counts = self.counts()
         display.console.print(
             f"done in {time.monotonic() - began:.0f} s: {counts['items']} items, "
@@ -622,8 +646,10 @@ class Demo:
         return 0
 
 
-class _Stop(Exception):
-    """SIGTERM, turned into an exception so the stack is stopped on the way out."""
+class _Stop(BaseException):
+    """SIGTERM, turned into an exception so the stack is stopped on the way out: a
+    ``BaseException``, so no ``except Exception`` on the way (a service's start) reads it as
+    that part failing."""
 
 
 @contextlib.contextmanager

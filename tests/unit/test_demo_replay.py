@@ -41,14 +41,17 @@ def test_an_alert_long_before_the_scenario_or_a_day_after_its_peak_is_unlabelled
     assert lbl.lead_hours(None, 135 * H) is None
 
 
+END = 400 * H  # a replay that reached every peak
+
+
 def test_missed_ignores_the_ticker_that_must_never_alert() -> None:
-    assert lbl.missed([PUMP, BREAKOUT, POPULAR], [(BREAKOUT, "organic")]) == [PUMP]
+    assert lbl.unfound([PUMP, BREAKOUT, POPULAR], [(BREAKOUT, "organic")], END).missed == [PUMP]
 
 
 def test_a_scenario_is_found_only_by_its_own_alert_of_its_own_kind() -> None:
     # a pump announced as organic, or an alert on the ticker outside the scenario's window, finds nothing
-    assert lbl.missed([PUMP, BREAKOUT], [(PUMP, "organic"), (None, "organic")]) == [PUMP, BREAKOUT]
-    assert lbl.missed([PUMP, BREAKOUT], [(PUMP, "pump"), (BREAKOUT, "organic")]) == []
+    assert lbl.unfound([PUMP, BREAKOUT], [(PUMP, "organic"), (None, "organic")], END).missed == [PUMP, BREAKOUT]
+    assert lbl.unfound([PUMP, BREAKOUT], [(PUMP, "pump"), (BREAKOUT, "organic")], END) == lbl.Unfound([], [], [])
 
 
 def test_labels_load_from_the_corpus_and_a_corpus_without_labels_has_none(tmp_path: Path) -> None:
@@ -122,5 +125,16 @@ def test_a_corpus_that_is_no_corpus_is_refused_by_name_before_anything_starts(tm
 
 
 def test_a_replay_stopped_early_names_the_scenarios_it_did_not_reach() -> None:
-    played, unplayed = lbl.reached([PUMP, BREAKOUT, POPULAR], 120 * H)
-    assert played == [PUMP] and unplayed == [BREAKOUT]  # nothing is expected of the always-popular one
+    unfound = lbl.unfound([PUMP, BREAKOUT, POPULAR], [], 120 * H)
+    assert unfound == lbl.Unfound([PUMP], [BREAKOUT], [])  # nothing is expected of the always-popular one
+
+
+def test_a_scenario_alerted_before_the_replay_stopped_is_found_not_unreached() -> None:
+    assert lbl.unfound([BREAKOUT], [(BREAKOUT, "organic")], 120 * H) == lbl.Unfound([], [], [])
+
+
+def test_a_scenario_detection_had_not_decided_when_the_wait_stopped_is_no_miss() -> None:
+    # the replay reached both peaks; detection had decided SPCE past its peak, PATH not yet
+    decided = {"SPCE": 111 * H, "PATH": 130 * H}
+    assert lbl.unfound([PUMP, BREAKOUT], [], END, decided) == lbl.Unfound([PUMP], [], [BREAKOUT])
+    assert lbl.unfound([PUMP, BREAKOUT], [], END, None).missed == [PUMP, BREAKOUT]  # it caught up: both missed
