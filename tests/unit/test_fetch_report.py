@@ -38,15 +38,16 @@ def _write(path: Path, lines: list[dict[str, object]]) -> FunctionLog:
 def test_a_redelivered_message_is_counted_once_and_unread_listings_are_totalled(tmp_path: Path) -> None:
     # one subreddit's run delivered twice must not stand in for another subreddit's report
     stocks = FetchReport(subreddit="stocks", new_posts=2, batches=2, unread_s={"new": 1800.0})
-    lines = [{"message": "fetched", "run_id": "r1", "message_id": "m1", "report": stocks.model_dump()}] * 2
+    line: dict[str, object] = {"message": "fetched", "run_id": "r1", "message_id": "m1", "report": stocks.model_dump()}
+    lines = [line, line]
     reports = FetchReports(_write(tmp_path / "fetch.log", lines))
     assert reports.reported("r1") == 1
     assert (reports.items, reports.batches, reports.unread_runs, reports.unread_s) == (2, 2, 1, 1800.0)
 
 
 def test_aggregate_and_detect_lines_of_one_message_count_once(tmp_path: Path) -> None:
-    batch = {"message": "aggregated 3 mentions of GME", "message_id": "b1", "as_of": 7200.0}
-    check = {"message": "silence check of GME forwarded", "message_id": "s1"}
+    batch: dict[str, object] = {"message": "aggregated 3 mentions of GME", "message_id": "b1", "as_of": 7200.0}
+    check: dict[str, object] = {"message": "silence check of GME forwarded", "message_id": "s1"}
     batches = AggregateBatches(_write(tmp_path / "aggregate.log", [batch, batch, check, check]))
     assert (batches.poll(), batches.updates) == (1, 2)
     decided = {"message": "detected GME: volume", "message_id": "d1", "ticker": "GME", "as_of": 7200.0}
