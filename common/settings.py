@@ -23,6 +23,11 @@ DEFAULT_SUBREDDITS = (
 )
 
 
+# Accounts whose posts and comments fetch skips (with AutoModerator, always): bots talk about
+# tickers without being people who do. The backtest skips the same by default.
+DEFAULT_BOT_ACCOUNTS = ("AutoModerator", "VisualMod", "WSBVoteBot", "RemindMeBot", "sneakpeekbot")
+
+
 class Settings(BaseSettings):
     """Everything a function may be configured with. Secrets come from the environment
     (Secret Manager mounts them as environment variables in production)."""
@@ -111,8 +116,7 @@ class Settings(BaseSettings):
     author_cache_days: float = Field(default=7.0, gt=0, validation_alias="AUTHOR_CACHE_DAYS")
     author_lookups_per_run: int = Field(default=1000, ge=0, validation_alias="AUTHOR_LOOKUPS_PER_RUN")
     bot_accounts: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=("AutoModerator", "VisualMod", "WSBVoteBot", "RemindMeBot", "sneakpeekbot"),
-        validation_alias="BOT_ACCOUNTS",
+        default=DEFAULT_BOT_ACCOUNTS, validation_alias="BOT_ACCOUNTS"
     )
     # A run's Reddit reads (listings, trees, author lookups) end by this long after it began,
     # well inside the function's 540 s timeout: a listing still waiting then (asyncprawcore

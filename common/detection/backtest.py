@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import duplicates, extraction
+from common import duplicates, extraction, ingest
 from common.aggregation import citable
 from common.detection.baseline import HOUR, GlobalStats
 from common.detection.engine import TickerState, WeekVolume, assess, replay_buckets
@@ -30,6 +30,7 @@ from common.evidence import keep_candidates
 from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, RedditItem
 from common.metrics import HourBucket, bucket_deltas, is_discussion
+from common.settings import DEFAULT_BOT_ACCOUNTS
 
 ITEM_FIELDS = set(RedditItem.model_fields)
 
@@ -41,16 +42,21 @@ class Corpus:
     labels: list[dict[str, Any]]
     authors: dict[str, dict[str, Any]]
 
-    def items(self) -> Iterator[RedditItem]:
-        """Every item in time order (ties by id), whatever the file's order: the format says
-        order does not matter, so the replay must not depend on it. A file already in that
-        order (the importer writes it so) is read twice, streaming, so a month of a busy
-        subreddit fits in memory; any other (the generator's puts a post before a comment
-        of the same second) is sorted in memory."""
+    def items(self, bots: Iterable[str] = DEFAULT_BOT_ACCOUNTS) -> Iterator[RedditItem]:
+        """Every item fetch would read, in time order (ties by id), whatever the file's order:
+        the format says order does not matter, so the replay must not depend on it. A file
+        already in that order (the importer writes it so) is read twice, streaming, so a month
+        of a busy subreddit fits in memory; any other (the generator's puts a post before a
+        comment of the same second) is sorted in memory. Stickied posts and the posts and
+        comments of AutoModerator and ``bots`` are left out, as fetch leaves them
+        (:func:`common.ingest.keep_post`)."""
         rows: Iterable[dict[str, Any]] = (json.loads(line) for line in corpus_lines(self.path, "items") if line.strip())
         if not _in_order(corpus_lines(self.path, "items")):
             rows = sorted(rows, key=_order)
+        bots = tuple(bots)
         for raw in rows:
+            if (raw.get("kind") == "post" and raw.get("stickied")) or ingest.is_ignored_author(raw.get("author"), bots):
+                continue
             author = self.authors.get(raw.get("author") or "")
             if author is not None:
                 raw["author_created_utc"] = author.get("created_utc")
