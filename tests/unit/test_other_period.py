@@ -195,3 +195,10 @@ def test_a_refresh_that_cannot_score_the_real_set_writes_nothing(
     with pytest.raises(SystemExit, match="nothing written"):
         tickers_eval.main()
     assert committed.read_text(encoding="utf-8") == '{"real_precision": 0.9}\n'
+
+
+def test_the_main_sets_labels_are_the_ones_hashed_before_the_extractor_ran() -> None:
+    """The headline extraction figures rest on these labels: an edit after the hash was
+    committed (a label changed to fit the extractor) must fail here, not pass unseen."""
+    recorded = real_set.LABELS_HASH.read_text(encoding="utf-8").split()[0]
+    assert real_set.labels_digest() == recorded
