@@ -533,7 +533,7 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
         listed=_newest_ids(saved.listed | ours.listed, LISTED_KEPT),  # each was ingested or skipped by one
         read_through=max((t for t in (saved.read_through, ours.read_through) if t is not None), default=None),
         pace=max(saved.pace, ours.pace),
-        runs=_runs(*ours.runs, *saved.runs),
+        runs=_runs(*ours.runs[:1], *saved.runs, *ours.runs[1:]),  # both runs kept: dispatch waits for each
         version=saved.version,
     )
     at = max(newest[0], comments[0])

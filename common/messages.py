@@ -161,7 +161,7 @@ def item_batches(
     current: list[RedditItem] = []
     size = 0
     for item in items:
-        length = len(item.model_dump_json())
+        length = len(item.model_dump_json().encode())  # bytes: an emoji is one character and four bytes
         if current and (len(current) >= max_items or size + length > max_bytes):
             out.append(ItemBatch(run_id=run_id, items=tuple(current)))
             current, size = [], 0

@@ -429,3 +429,13 @@ def test_a_cursors_pace_takes_a_burst_at_once_and_a_lull_by_halves_and_survives_
     assert ingest.reconcile(cursor, other).runs == ("run-3", "run-2", "run-1")
     many = [f"run-{n}" for n in range(20)]
     assert ingest.ran(replace(cursor, runs=tuple(many)), "new").runs == ("new", *many[: ingest.RUNS_KEPT - 1])
+
+
+def test_a_late_copy_of_a_run_saving_after_the_next_run_keeps_both_runs() -> None:
+    """Dispatch sends a subreddit again only once the run it sent last is in the cursor: a
+    slow copy of run 8 saving after run 9 must not push run 9 out of a full list."""
+    older = tuple(f"run-{n}" for n in range(7, 0, -1))  # run-7 .. run-1
+    eighth = ingest.ran(replace(Cursor(), runs=older), "run-8")  # what the slow copy read and saves
+    saved = ingest.ran(eighth, "run-9")  # run 9 saved first
+    runs = ingest.reconcile(saved, eighth).runs
+    assert runs[:2] == ("run-8", "run-9") and len(runs) == ingest.RUNS_KEPT

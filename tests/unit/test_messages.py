@@ -25,6 +25,7 @@ from common.messages import (
     b64decode_data,
     decode_data,
     encode,
+    item_batches,
 )
 from common.timekeys import hour_key
 
@@ -282,3 +283,15 @@ def test_a_mentions_author_is_mended_too_so_counting_it_never_fails() -> None:
     raw = json.dumps({"ticker": "GME", "mentions": [{**MENTION, "author": "x\ud800"}]}).encode()
     [mention] = decode_data(MentionBatch, raw).mentions
     assert mention.author == "x\ufffd" and mention.author.encode()
+
+
+def test_item_batches_are_cut_by_the_bytes_pubsub_counts_not_characters() -> None:
+    """An emoji is one character and four bytes of the encoded message: a batch of posts
+    written in them must stay within the byte budget it is cut to."""
+    body = "🚀" * 10_000
+    posts = [
+        RedditItem(id=f"t3_{n}", kind="post", subreddit="stocks", permalink="/r/stocks/x", created_utc=1.7e9, body=body)
+        for n in range(20)
+    ]
+    for batch in item_batches(posts, "run-1", max_bytes=200_000):
+        assert len(encode(batch)) <= 200_000 + 1_000  # the batch's own fields
