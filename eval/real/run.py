@@ -49,11 +49,19 @@ def _window(event: dict[str, Any], at: float) -> bool:
 
 
 def score(
-    records: list[dict[str, Any]], events: list[dict[str, Any]], items: int, days: float, warmup_days: float = 0.0
+    records: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    items: int,
+    days: float,
+    warmup_days: float = 0.0,
+    *,
+    end: float | None = None,
 ) -> dict[str, Any]:
     """The figures, from the alert events the backtest wrote (pure: tested on its own).
     ``warmup_days``: the start of the corpus in which the detector may not alert, left out
-    of the days false alerts are spread over."""
+    of the days false alerts are spread over. ``end``: the corpus's end; a session that
+    closes after it prices nothing (every alert the corpus can hold is before it), so its
+    event is left out of the before-open and before-close counts."""
     opened = [r for r in records if r["event"] in ("opened", "reopened")]
     organic = [r for r in opened if r["kind"] == "organic"]
     per_event = []
@@ -71,7 +79,7 @@ def score(
             "hours_before_peak": None if first is None else round((event["peak"] - first) / HOUR, 1),
             "first_20pct_session": event["first_20pct_session"],
         }
-        if event["session_open"] is not None:
+        if event["session_open"] is not None and _in_corpus(event["session_close"], end):
             row["before_session_open"] = first is not None and first < event["session_open"]
             row["before_session_close"] = first is not None and first < event["session_close"]
         per_event.append(row)
@@ -95,7 +103,12 @@ def score(
         "before_close": sum(e["before_session_close"] for e in priced),
         "before_open": sum(e["before_session_open"] for e in priced),
         "events_priced": len(priced),
-        "by_threshold": {f"at_{t * 100:g}".replace(".", "_"): _at_threshold(events, per_event, t) for t in THRESHOLDS},
+        "sessions_after_the_corpus": [
+            row["event"] for row in per_event if row["first_20pct_session"] and "before_session_close" not in row
+        ],
+        "by_threshold": {
+            f"at_{t * 100:g}".replace(".", "_"): _at_threshold(events, per_event, t, end) for t in THRESHOLDS
+        },
         "organic_alerts": len(organic),
         "pump_alerts": sum(r["kind"] == "pump" for r in opened),
         "false_alerts": len(false),
@@ -122,16 +135,24 @@ def event_names(events: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def _at_threshold(events: list[dict[str, Any]], per_event: list[dict[str, Any]], threshold: float) -> dict[str, int]:
+def _in_corpus(close: float, end: float | None) -> bool:
+    return end is None or close <= end
+
+
+def _at_threshold(
+    events: list[dict[str, Any]], per_event: list[dict[str, Any]], threshold: float, end: float | None = None
+) -> dict[str, int]:
     """Before-open and before-close counts with the first session closing ``threshold`` up
-    (from each event's ``sessions``), over the events that had one."""
+    (from each event's ``sessions``), over the events that had one within the corpus."""
     priced = before_open = before_close = 0
     for event, row in zip(events, per_event, strict=True):
         session = next((x for x in event.get("sessions", []) if x["change"] >= threshold), None)
         if session is None:
             continue
-        priced += 1
         day = datetime.fromisoformat(session["day"]).replace(tzinfo=UTC)
+        if not _in_corpus((day + CLOSE).timestamp(), end):
+            continue
+        priced += 1
         first = row["first_alert"]
         before_open += first is not None and first < (day + OPEN).timestamp()
         before_close += first is not None and first < (day + CLOSE).timestamp()
@@ -168,7 +189,8 @@ def run(corpus_dir: Path, config: DetectionConfig = DEFAULT_CONFIG, *, estimated
     records = [r.to_json() for r in replay.records]
     events = json.loads(EVENTS.read_text())["events"]
     days = (float(corpus.manifest["end"]) - float(corpus.manifest["start"])) / DAY
-    result = score(records, events, replay.items, days, warmup_days=config.warmup_hours / 24)
+    end = float(corpus.manifest["end"])
+    result = score(records, events, replay.items, days, warmup_days=config.warmup_hours / 24, end=end)
     result["backtest_seconds"] = round(seconds, 1)
     result["corpus"] = corpus_dir.name
     result["organic_pump_signals"] = organic_pump_signals((r.event, r.alert) for r in replay.records)

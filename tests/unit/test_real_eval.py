@@ -84,6 +84,20 @@ def test_the_twenty_percent_bar_is_shown_with_its_margin() -> None:
     assert result["by_threshold"]["at_25"] == {"events_priced": 1, "before_open": 1, "before_close": 1}
 
 
+def test_a_session_after_the_corpus_ends_prices_nothing() -> None:
+    """Every alert a corpus holds is before a session that comes after it: counted, the event
+    would be a hit the detector could not have missed."""
+    event = {**EVENT, "sessions": [{"day": "1970-02-12", "change": 0.3}]}  # hour 1020 is 12:00 that day
+    records = [opened("BB", 1010 * H)]
+    ended = score(records, [event], items=1, days=10.0, end=1020 * H)  # the corpus ends before either close
+    assert (ended["events_priced"], ended["before_open"], ended["before_close"]) == (0, 0, 0)
+    assert ended["sessions_after_the_corpus"] == ["BB"] and ended["events_alerted"] == 1
+    assert ended["by_threshold"]["at_20"]["events_priced"] == 0
+    within = score(records, [event], items=1, days=10.0, end=2000 * H)
+    assert (within["events_priced"], within["before_close"], within["sessions_after_the_corpus"]) == (1, 1, [])
+    assert within["by_threshold"]["at_20"] == {"events_priced": 1, "before_open": 1, "before_close": 1}
+
+
 def test_organic_announcements_are_summarised_by_the_pump_signals_they_carried() -> None:
     def announced(symbol: str, kind: str = "organic", **parts: float) -> Alert:
         return replace(alert(symbol, 0.0, kind), trigger={"metrics": {f"pump_{k}": v for k, v in parts.items()}})
