@@ -138,16 +138,45 @@ def due(subreddits: Iterable[str], cadence: Cadence, states: Mapping[str, FetchS
 SETTLE_S = 3600.0
 
 
-def settled_until(read_through: Mapping[str, float | None], margin_s: float = SETTLE_S) -> float | None:
+@dataclass(frozen=True)
+class WholeRead:
+    """A subreddit's last whole read, as its cursor keeps it (``common.ingest.Cursor``):
+    ``through``, the data time it was read up to (None: never read whole; 0.0: it showed
+    nothing); ``began`` and ``ended``, the clock when the run that read it began and when it
+    had read (None in a cursor that predates them)."""
+
+    through: float | None
+    began: float | None = None
+    ended: float | None = None
+
+
+def caught_up(reads: Mapping[str, WholeRead]) -> dict[str, float]:
+    """How far each subreddit that has shown items is known to be read, in data time: its own
+    ``through``, or further, the ``through`` of any other read that had ended before its own
+    began. A read that began later shows everything created up to then, and the other's
+    newest item was created by then: a quiet subreddit read whole is read up to the busy
+    one's present, not only to its own last item, which may be days old."""
+    shown = {s: r for s, r in reads.items() if r.through}
+    out: dict[str, float] = {}
+    for name, read in shown.items():
+        before = [
+            o.through
+            for o in shown.values()
+            if o.through and o.ended is not None and read.began is not None and o.ended <= read.began
+        ]
+        out[name] = max([read.through or 0.0, *before])
+    return out
+
+
+def settled_until(reads: Mapping[str, WholeRead], margin_s: float = SETTLE_S) -> float | None:
     """The data time before which every subreddit's items have been read and their mentions
-    published: the slowest subreddit's ``read_through`` (its cursor's: subreddit -> data
-    time), less ``margin_s``. None while any subreddit has not been read whole yet (a silence
-    there would be no silence) or none has shown an item; a subreddit that has shown nothing
-    (0.0) holds nothing back."""
-    if any(t is None for t in read_through.values()):
+    published: the least of :func:`caught_up`, less ``margin_s``. None while any subreddit
+    has not been read whole yet (a silence there would be no silence) or none has shown an
+    item; a subreddit that has shown nothing (0.0) holds nothing back."""
+    if any(r.through is None for r in reads.values()):
         return None
-    shown = [t for t in read_through.values() if t]
-    return min(shown) - margin_s if shown else None
+    known = caught_up(reads)
+    return min(known.values()) - margin_s if known else None
 
 
 def silence_checks(

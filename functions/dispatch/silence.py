@@ -22,7 +22,7 @@ from common import log, topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher
 from common.detection.silence import span_hours
-from common.dispatching import ACTIVE, settled_until, silence_checks
+from common.dispatching import ACTIVE, WholeRead, caught_up, settled_until, silence_checks
 
 logger = log.get_logger(__name__)
 
@@ -30,19 +30,25 @@ HOUR = 3600.0
 # Alerts looked at per status and tick: the most recently updated. More active alerts due at
 # once than that would leave the older ones to their next mention.
 MAX_CHECKS = 500
-READ_THROUGH = "read_through"  # the one field of fetch's cursor read here (common.ingest.Cursor)
+# the fields of fetch's cursor read here (common.ingest.Cursor): its last whole read
+READ_FIELDS = ["read_through", "read_began", "read_ended"]
 ALERT_FIELDS = ["symbol", "status", "updated_at", "rule"]  # not the evidence and history
 
 
-def read_through(db: firestore.Client, subreddits: Iterable[str]) -> dict[str, float | None]:
-    """How far each subreddit has been read whole (None: never), from its cursor's one field:
-    the rest of the document is fetch's, and large."""
+def whole_reads(db: firestore.Client, subreddits: Iterable[str]) -> dict[str, WholeRead]:
+    """Each subreddit's last whole read (``through`` None: never), from its cursor's three
+    fields: the rest of the document is fetch's, and large."""
     ids = sorted({fs.cursor_id(s) for s in subreddits})
     refs = [db.collection(fs.CURSORS).document(i) for i in ids]
-    found: dict[str, float | None] = dict.fromkeys(ids)
-    for snap in db.get_all(refs, field_paths=[READ_THROUGH]):
-        value = (fs.doc_of(snap) or {}).get(READ_THROUGH)
-        found[snap.id] = float(value) if isinstance(value, int | float) else None
+    found = {i: WholeRead(None) for i in ids}
+
+    def number(doc: dict[str, Any], key: str) -> float | None:
+        value = doc.get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    for snap in db.get_all(refs, field_paths=READ_FIELDS):
+        doc = fs.doc_of(snap) or {}
+        found[snap.id] = WholeRead(*(number(doc, key) for key in READ_FIELDS))
     return found
 
 
@@ -98,7 +104,7 @@ def check_silence(
     read. Its publishes are waited for until ``deadline`` (``time.monotonic()``; None: 60 s),
     counted after the reads that come before them."""
     alerts = quiet_alerts(db, now)
-    read = read_through(db, subreddits) if alerts else {}
+    read = whole_reads(db, subreddits) if alerts else {}
     settled = settled_until(read)
     last = _last_sent(db, config_version) if settled is not None else None
     if settled is None or (last is not None and settled <= last):
@@ -111,7 +117,8 @@ def check_silence(
     publisher.publish_all((Outgoing(topics.MENTIONS, c, ordering_key=c.ticker) for c in checks), timeout=timeout)
     if checks:
         _sent(db).set({SETTLED_UNTIL: settled, CONFIG_VERSION: config_version})
-    slowest = min((t, s) for s, t in read.items() if t) if any(read.values()) else None
+    known = caught_up(read)
+    slowest = min((t, s) for s, t in known.items()) if known else None
     logger.info(
         "sent %d silence checks",
         len(checks),
@@ -120,7 +127,7 @@ def check_silence(
                 "settled_until": settled,
                 "last_sent_as_of": last,  # checks as of a time not later than this were sent
                 # what holds the checks back: subreddits never read whole, else the slowest
-                "unread": sorted(s for s, t in read.items() if t is None),
+                "unread": sorted(s for s, r in read.items() if r.through is None),
                 "slowest": slowest[1] if slowest else None,
                 "lag_s": None if settled is None else round(now - settled, 1),
                 "tickers": [c.ticker for c in checks][:50],

@@ -339,12 +339,14 @@ def test_the_cursor_vouches_for_a_time_only_after_a_run_read_both_posts_and_comm
     reddit.comments_down = False
     run(reddit, store, Recorder(), 2)
     assert store.cursors["stocks"].read_through == T0 + 120
+    read = store.cursors["stocks"]
+    assert read.read_began == T0 + 3600 and read.read_ended is not None  # when the read began, and had read
     reddit.posts.append(post(2, "AMD next", T0 + 600))
     reddit.comments_down = True
     run(reddit, store, Recorder(), 3)
     assert store.cursors["stocks"].newest_created_utc == T0 + 600
     assert store.cursors["stocks"].read_through == T0 + 120  # the comments since are not read yet
-    assert ingest.Cursor.from_doc(store.cursors["stocks"].to_doc()).read_through == T0 + 120
+    assert ingest.Cursor.from_doc(store.cursors["stocks"].to_doc()) == store.cursors["stocks"]
 
 
 def test_a_subreddit_read_whole_that_showed_nothing_says_so_until_a_run_is_not_read_whole() -> None:
