@@ -32,7 +32,7 @@ from common.dispatching import plan_fetches, run_id_for
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ScrapeTick
 from common.settings import Settings
-from functions.dispatch.schedule import claim_due, record_dispatched
+from functions.dispatch.schedule import claim_due, record_dispatched, still_claimed
 from functions.dispatch.silence import check_silence
 
 logger = log.get_logger(__name__)
@@ -151,6 +151,12 @@ def _send(
             raise StillDispatching(f"run {run_id} was taken over by another copy of its tick") from exc
         if isinstance(recorded := doc.get("subreddits"), list):  # the run's, as its first copy chose them
             subreddits = [str(s) for s in recorded]
+        if existing:  # a scheduler tick's claim: what a later tick has claimed since is that tick's
+            subreddits = still_claimed(db, subreddits, run_id)
+            if not subreddits:
+                run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
+                logger.info("run %s taken over with nothing left to send: later ticks claimed it all", run_id)
+                return None
     version = _version_in_force(db)
     plan = plan_fetches(run_id, subreddits, version, sent_at=now)
     if started is not None and time.monotonic() - started > PUBLISH_BY_S:

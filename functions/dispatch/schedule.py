@@ -138,6 +138,14 @@ def _due(
     return due(names, cadence(settings), states, now=now), learnt
 
 
+def still_claimed(db: firestore.Client, subreddits: Iterable[str], run_id: str) -> list[str]:
+    """Those of ``subreddits`` the schedule still names ``run_id`` as the sender of: a later
+    tick claims a subreddit again once its hold has passed, and a copy of this run taking over
+    then must leave it to that tick, or it is fetched twice at once."""
+    run_ids = _map(fs.doc_of(_record(db).get()) or {}, RUN_IDS)
+    return [s for s in subreddits if run_ids.get(fs.cursor_id(s)) == run_id]
+
+
 def record_dispatched(db: firestore.Client, subreddits: Iterable[str], run_id: str, *, now: float) -> None:
     """Remember that run ``run_id`` sent ``subreddits`` at ``now`` (merged: the others keep
     theirs)."""

@@ -126,6 +126,32 @@ def test_a_copy_of_a_tick_waits_while_another_copy_dispatches_and_takes_over_onc
     assert {db.collection("runs").document(r).get().get("state") for r in (alive, dead)} == {"dispatched"}
 
 
+def test_a_scheduler_tick_taking_over_its_dead_copy_leaves_what_a_later_tick_claimed_since(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """The dead copy claimed two subreddits and sent nothing; a later tick has claimed one of
+    them again since (its hold passed). The copy taking over sends only the other: sending
+    both would fetch the first twice at once, and point the schedule back at this run."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    fetches = observe(topics.SUBREDDIT_FETCHES)
+    dead, later = f"tick-{uuid.uuid4().hex[:6]}", f"tick-{uuid.uuid4().hex[:6]}"
+    mine, theirs = "akleaotakeover", "akleaoclaimed"  # no corpus holds them: their fetches emit nothing
+    db.collection("runs").document(dead).set(
+        {"state": "dispatching", "dispatching_at": time.time() - 600, "subreddits": [mine, theirs]}
+    )
+    db.collection("schedule").document("fetches").set(
+        {"dispatched_at": {mine: time.time() - 600, theirs: time.time() - 30}, "run_ids": {mine: dead, theirs: later}},
+        merge=True,
+    )
+    tick = json.dumps({"run_id": dead, "due_only": True, "subreddits": [mine, theirs]}).encode()
+    publish(emulators, topics.SCRAPE_TICKS, tick)
+    sent = fetches.pull(expected=2, timeout=30, settle=3.0)
+    assert [(m.json()["run_id"], m.json()["subreddit"]) for m in sent] == [(dead, mine)]
+    assert db.collection("runs").document(dead).get().get("state") == "dispatched"
+    assert db.collection("schedule").document("fetches").get().get("run_ids")[theirs] == later
+
+
 QUIET = "nothing_here_yet"  # no corpus the tests load has it
 
 
