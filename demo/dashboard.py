@@ -50,14 +50,15 @@ class _Handler(SimpleHTTPRequestHandler):
 
 class DashboardServer:
     """The dashboard on ``127.0.0.1:port`` in a daemon thread of the demo process (nothing
-    to leave behind: it ends with the process)."""
+    to leave behind: it ends with the process). The port is bound at once (0: one the system
+    picks), before the stack starts and names its origin in the API's CORS list; it serves
+    from :meth:`start`, once the API's address is known."""
 
-    def __init__(self, port: int, api_url: str, root: Path = ROOT) -> None:
+    def __init__(self, port: int = 0, root: Path = ROOT) -> None:
         if not UPLOT.exists():
             raise FileNotFoundError(f"{UPLOT} is missing: run `make dashboard` (npm ci --prefix dashboard)")
-        config = json.dumps({"api": api_url}).encode()
-        handler = partial(_Handler, directory=str(root), config=config)
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.root = root
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, directory=str(root), config=b"{}"))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="dashboard", daemon=True)
 
@@ -69,10 +70,13 @@ class DashboardServer:
     def origin(self) -> str:
         return self.url.rstrip("/")
 
-    def start(self) -> "DashboardServer":
+    def start(self, api_url: str) -> "DashboardServer":
+        config = json.dumps({"api": api_url}).encode()
+        self.server.RequestHandlerClass = partial(_Handler, directory=str(self.root), config=config)
         self.thread.start()
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self.thread.is_alive():  # shutdown() waits for a serve loop that never began
+            self.server.shutdown()
         self.server.server_close()

@@ -43,7 +43,7 @@ from demo.dashboard import DashboardServer
 from demo.display import AlertRow, Display, data_time
 from demo.logs import AggregateBatches, DetectDecisions, FetchReports, FunctionLog
 from demo.observe import Observers
-from emulators.processes import free_port, open_local
+from emulators.processes import open_local
 from emulators.reddit.corpus import fits_in_memory, manifest_items
 from emulators.stack import DEMO_ACCOUNTS, ROOT, Stack, StackDied, signed_in_token, web_app_lines
 
@@ -199,7 +199,8 @@ class Demo:
     # ------------------------------------------------------------ setup and teardown
 
     def start_stack(self) -> Stack:
-        dashboard_port = free_port()
+        self.dashboard = DashboardServer()  # bound now: no process can take its port while the stack starts
+        dashboard_port = self.dashboard.server.server_address[1]
         # both spellings: a forwarded port is often opened as localhost
         origins = [*Settings().cors_origins, f"http://127.0.0.1:{dashboard_port}", f"http://localhost:{dashboard_port}"]
         env = {"CORS_ORIGINS": ",".join(origins)}
@@ -226,7 +227,7 @@ class Demo:
         DEMO_STATE.parent.mkdir(parents=True, exist_ok=True)
         # where `make token` points curl, and which accounts it signs in with
         DEMO_STATE.write_text(json.dumps({"functions": {"api": api}, "web_app": self.stack.web_app_state()}))
-        self.dashboard = DashboardServer(dashboard_port, api).start()
+        self.dashboard.start(api)
         self.token = self.mint_token()  # the demo user's, for the api calls of whoever drives this demo
         return self.stack
 

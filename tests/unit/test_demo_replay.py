@@ -138,3 +138,33 @@ def test_a_scenario_detection_had_not_decided_when_the_wait_stopped_is_no_miss()
     decided = {"SPCE": 111 * H, "PATH": 130 * H}
     assert lbl.unfound([PUMP, BREAKOUT], [], END, decided) == lbl.Unfound([PUMP], [], [BREAKOUT])
     assert lbl.unfound([PUMP, BREAKOUT], [], END, None).missed == [PUMP, BREAKOUT]  # it caught up: both missed
+
+
+def test_the_dashboard_holds_its_port_from_the_start_and_serves_the_api_address_once_started() -> None:
+    """Bound before the stack starts (its origin goes into the API's CORS list then), so no
+    connection the stack opens meanwhile can take the port; stopped before it serves, it
+    neither hangs nor leaves the port bound."""
+    import socket
+    import urllib.request
+
+    from demo.dashboard import DashboardServer
+
+    early = DashboardServer()
+    port = early.server.server_address[1]
+    with socket.socket() as other, pytest.raises(OSError):
+        other.bind(("127.0.0.1", port))
+    early.stop()  # never started
+    served = DashboardServer().start("http://127.0.0.1:9")
+    try:
+        with urllib.request.urlopen(served.url + "config.json", timeout=5) as answer:
+            assert json.loads(answer.read()) == {"api": "http://127.0.0.1:9"}
+    finally:
+        served.stop()
+
+
+def test_sigterm_while_the_stack_starts_is_an_interruption_not_a_part_failing() -> None:
+    """A service's start turns any ``Exception`` into "did not start": the stop signal must
+    pass through it."""
+    from demo.run import _Stop
+
+    assert not issubclass(_Stop, Exception)
