@@ -414,14 +414,18 @@ def _index_written(prose: str, token: str, symbol: str, found: dict[int, _Found]
 
 
 def _shouted_name(prose: str, token: str, symbol: str, found: dict[int, _Found]) -> None:
-    """A name in capitals with a finance word or number beside it, as a bare symbol in a
-    shouting line needs: many names are words too ("AFFIRM", "SNOWFLAKE"), and the names that
-    are none already match in any case (``aliases.csv`` "any"). Whether the rest of the line
-    shouts says nothing more: "ZYNGA is next, 70 MILLION SHARES SHORT" is the company."""
+    """A name in capitals where the line shouts, with a finance word or number beside it, as a
+    bare symbol in such a line needs: many names are words too ("AFFIRM", "SNOWFLAKE"), and
+    the names that are none already match in any case (``aliases.csv`` "any")."""
     start = prose.find(token)
     while start >= 0:
         end = start + len(token)
-        if _ends_word(prose, end) and (start == 0 or not prose[start - 1].isalnum()) and _near(prose, [], start, end):
+        if (
+            _ends_word(prose, end)
+            and (start == 0 or not prose[start - 1].isalnum())
+            and _shouting(prose, start)
+            and _near(prose, [], start, end)
+        ):
             found.setdefault(start, (symbol, start, end, "name", 0.8, True))
         start = prose.find(token, end)
 

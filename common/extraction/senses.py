@@ -48,7 +48,7 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     "RBC": _words("capital"),
     "V": _words("card cards application applications system status holders holder issue issues"),
     "BB": _words("gun guns cream bands band"),
-    "DM": _words("me you for if s d ed or"),  # a direct message: "DM me", "DM if interested", "DM'd you"
+    "DM": _words("me you for s d ed or"),  # a direct message: "DM me", "DM for info", "DM'd you"
     "SPGI": _words("manufacturing market ratings rating pmi platts composite services"),  # a data vendor
     "WEN": _words("lambo lambos moon tendies"),  # "WEN LAMBO": when, the forum's oldest joke
     "SPOT": _words("gamma"),  # SpotGamma, an options-data service
@@ -64,7 +64,6 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     ),
     "IR": _words("day days event events department team website page contact"),  # investor relations
     "AMZN": _words("prime"),  # the subscription: "cancelled my Amazon Prime"
-    "NOK": _words("phone phones 3310 brick"),  # the handset: "my old NOKIA phone"
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on use using used ask asked try tried"),  # "top query on Google", "just use Google"

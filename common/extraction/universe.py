@@ -47,9 +47,9 @@ class _Plain:
 
 @dataclass(frozen=True, slots=True)
 class _Shouted:
-    """A company's one-word name in capitals ("NOKIA", "WORKHORSE"): the name only where a
-    finance word stands near (:func:`_shouted_name`); elsewhere a word in capitals is
-    emphasis or a symbol."""
+    """A company's one-word name in capitals ("NOKIA", "WORKHORSE"): the name only where the
+    whole line shouts and a finance word stands near (:func:`_shouted_name`); elsewhere a word
+    in capitals is emphasis or a symbol."""
 
     symbol: str
 
