@@ -42,20 +42,24 @@ class Corpus:
     labels: list[dict[str, Any]]
     authors: dict[str, dict[str, Any]]
 
-    def items(self, bots: Iterable[str] = DEFAULT_BOT_ACCOUNTS) -> Iterator[RedditItem]:
+    def items(self, bots: Iterable[str] | None = DEFAULT_BOT_ACCOUNTS) -> Iterator[RedditItem]:
         """Every item fetch would read, in time order (ties by id), whatever the file's order:
         the format says order does not matter, so the replay must not depend on it. A file
         already in that order (the importer writes it so) is read twice, streaming, so a month
         of a busy subreddit fits in memory; any other (the generator's puts a post before a
         comment of the same second) is sorted in memory. Stickied posts and the posts and
         comments of AutoModerator and ``bots`` are left out, as fetch leaves them
-        (:func:`common.ingest.keep_post`)."""
+        (:func:`common.ingest.keep_post`); ``bots`` None keeps every item, as Reddit's
+        listings show them (what fills a listing and sets a subreddit's pace)."""
         rows: Iterable[dict[str, Any]] = (json.loads(line) for line in corpus_lines(self.path, "items") if line.strip())
         if not _in_order(corpus_lines(self.path, "items")):
             rows = sorted(rows, key=_order)
-        bots = tuple(bots)
+        skipped = None if bots is None else tuple(bots)
         for raw in rows:
-            if (raw.get("kind") == "post" and raw.get("stickied")) or ingest.is_ignored_author(raw.get("author"), bots):
+            if skipped is not None and (
+                (raw.get("kind") == "post" and raw.get("stickied"))
+                or ingest.is_ignored_author(raw.get("author"), skipped)
+            ):
                 continue
             author = self.authors.get(raw.get("author") or "")
             if author is not None:

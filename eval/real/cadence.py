@@ -82,7 +82,8 @@ def simulate(times: Sequence[float], schedule: Cadence | None, cap: int, hours: 
 
 def run(corpus_dir: Path, settings: Settings | None = None) -> dict[str, Any]:
     settings = settings or Settings.model_construct()  # the shipped defaults, not this shell's FETCH_* variables
-    comments = sorted(i.created_utc for i in backtest.load(corpus_dir).items() if i.kind == "comment")
+    # every comment, bots' too: they fill Reddit's listing and count in fetch's pace
+    comments = sorted(i.created_utc for i in backtest.load(corpus_dir).items(bots=None) if i.kind == "comment")
     per_s = len(comments) / (comments[-1] - comments[0])
     variants = {}
     for speedup in SPEEDUPS:

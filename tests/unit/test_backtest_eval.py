@@ -157,6 +157,7 @@ def test_the_backtest_leaves_out_what_fetch_skips(tmp_path: Path) -> None:
             f.write(json.dumps(common | row) + "\n")
     assert [item.id for item in load(tmp_path).items()] == ["t3_a", "t1_e"]
     assert [item.id for item in load(tmp_path).items(bots=())] == ["t3_a", "t1_d", "t1_e"]  # AutoModerator always
+    assert len(list(load(tmp_path).items(bots=None))) == len(rows)  # as the listings show them
 
 
 def test_a_shuffled_plain_corpus_gives_the_same_alerts(tmp_path: Path) -> None:
