@@ -33,10 +33,15 @@ def run_id_for(tick: ScrapeTick, message_id: str) -> str:
 
 
 def plan_fetches(
-    run_id: str, subreddits: Iterable[str], config_version: int | None = None, sent_at: float | None = None
+    run_id: str,
+    subreddits: Iterable[str],
+    config_version: int | None = None,
+    sent_at: float | None = None,
+    read_floor: float | None = None,
 ) -> list[SubredditFetch]:
     """One fetch per subreddit, each subreddit once (Reddit names are case-insensitive), all
-    counted with the detection config ``config_version``, sent at ``sent_at``."""
+    counted with the detection config ``config_version``, sent at ``sent_at`` with
+    ``read_floor`` (:attr:`common.messages.SubredditFetch.read_floor`)."""
     seen: set[str] = set()
     plan: list[SubredditFetch] = []
     for name in subreddits:
@@ -44,7 +49,13 @@ def plan_fetches(
         if key and key not in seen:
             seen.add(key)
             plan.append(
-                SubredditFetch(run_id=run_id, subreddit=name.strip(), config_version=config_version, sent_at=sent_at)
+                SubredditFetch(
+                    run_id=run_id,
+                    subreddit=name.strip(),
+                    config_version=config_version,
+                    sent_at=sent_at,
+                    read_floor=read_floor,
+                )
             )
     return plan
 
@@ -138,45 +149,22 @@ def due(subreddits: Iterable[str], cadence: Cadence, states: Mapping[str, FetchS
 SETTLE_S = 3600.0
 
 
-@dataclass(frozen=True)
-class WholeRead:
-    """A subreddit's last whole read, as its cursor keeps it (``common.ingest.Cursor``):
-    ``through``, the data time it was read up to (None: never read whole; 0.0: it showed
-    nothing); ``began`` and ``ended``, the clock when the run that read it began and when it
-    had read (None in a cursor that predates them)."""
-
-    through: float | None
-    began: float | None = None
-    ended: float | None = None
+def read_floor(read_through: Mapping[str, float | None]) -> float | None:
+    """The furthest any subreddit has been read whole (its cursor's ``read_through``): a run
+    sent after that read had saved shows everything written before it."""
+    return max((t for t in read_through.values() if t), default=None)
 
 
-def caught_up(reads: Mapping[str, WholeRead]) -> dict[str, float]:
-    """How far each subreddit that has shown items is known to be read, in data time: its own
-    ``through``, or further, the ``through`` of any other read that had ended before its own
-    began. A read that began later shows everything created up to then, and the other's
-    newest item was created by then: a quiet subreddit read whole is read up to the busy
-    one's present, not only to its own last item, which may be days old."""
-    shown = {s: r for s, r in reads.items() if r.through}
-    out: dict[str, float] = {}
-    for name, read in shown.items():
-        before = [
-            o.through
-            for o in shown.values()
-            if o.through and o.ended is not None and read.began is not None and o.ended <= read.began
-        ]
-        out[name] = max([read.through or 0.0, *before])
-    return out
-
-
-def settled_until(reads: Mapping[str, WholeRead], margin_s: float = SETTLE_S) -> float | None:
+def settled_until(read_through: Mapping[str, float | None], margin_s: float = SETTLE_S) -> float | None:
     """The data time before which every subreddit's items have been read and their mentions
-    published: the least of :func:`caught_up`, less ``margin_s``. None while any subreddit
-    has not been read whole yet (a silence there would be no silence) or none has shown an
-    item; a subreddit that has shown nothing (0.0) holds nothing back."""
-    if any(r.through is None for r in reads.values()):
+    published: the slowest subreddit's ``read_through`` (its cursor's: subreddit -> data
+    time), less ``margin_s``. None while any subreddit has not been read whole yet (a silence
+    there would be no silence) or none has shown an item; a subreddit that has shown nothing
+    (0.0) holds nothing back."""
+    if any(t is None for t in read_through.values()):
         return None
-    known = caught_up(reads)
-    return min(known.values()) - margin_s if known else None
+    shown = [t for t in read_through.values() if t]
+    return min(shown) - margin_s if shown else None
 
 
 def silence_checks(

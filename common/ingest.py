@@ -93,12 +93,6 @@ class Cursor:
     # the subreddit has shown nothing, or Reddit refuses its listings. Dispatch's silence
     # checks wait for the slowest subreddit's (functions/dispatch/silence.py).
     read_through: float | None = None
-    # The clock when the run of the last whole read began, and when it had read: dispatch
-    # takes a read that began after another ended as read up to that one's ``read_through``
-    # too (common.dispatching.caught_up), so a quiet subreddit does not hold every check back
-    # to its own last item. None: no whole read has recorded them.
-    read_began: float | None = None
-    read_ended: float | None = None
     # How fast the subreddit writes, in items per second of data time: the faster of its two
     # newest-first listings (posts, comments) as the last runs saw it (:func:`with_pace`).
     # Each listing shows about 1,000 items, so dispatch fetches a busy subreddit often enough
@@ -150,8 +144,6 @@ class Cursor:
             },
             frozenset(str(i) for i in listed) if isinstance(listed, list | tuple) else frozenset(),
             read_through=float(through) if isinstance(through := data.get("read_through"), int | float) else None,
-            read_began=float(began) if isinstance(began := data.get("read_began"), int | float) else None,
-            read_ended=float(ended) if isinstance(ended := data.get("read_ended"), int | float) else None,
             pace=number("pace"),
             runs=tuple(str(r) for r in runs) if isinstance(runs := data.get("runs"), list | tuple) else (),
         )
@@ -171,8 +163,6 @@ class Cursor:
             },
             "comments_listed": sorted(self.listed),
             "read_through": self.read_through,
-            "read_began": self.read_began,
-            "read_ended": self.read_ended,
             "pace": self.pace,
             "runs": list(self.runs),
         }
@@ -507,7 +497,6 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
     slower run would move the cursor back and drop the other's lookups: nothing lost, but the
     next run would re-read and re-emit everything between the two positions."""
     newest = max((saved.newest_created_utc, saved.newest_id), (ours.newest_created_utc, ours.newest_id))
-    later = max((saved, ours), key=lambda c: -1.0 if c.read_began is None else c.read_began)
     comments = max((saved.comments_created_utc, saved.comments_id), (ours.comments_created_utc, ours.comments_id))
     posts = dict(saved.posts)
     for pid, numbers in ours.posts.items():  # the larger count: either run wrote it to posts/
@@ -543,8 +532,6 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
         authors=dict(kept_authors),
         listed=_newest_ids(saved.listed | ours.listed, LISTED_KEPT),  # each was ingested or skipped by one
         read_through=max((t for t in (saved.read_through, ours.read_through) if t is not None), default=None),
-        read_began=later.read_began,  # the later whole read's times: each pair is one read's
-        read_ended=later.read_ended,
         pace=max(saved.pace, ours.pace),
         runs=_runs(*ours.runs[:1], *saved.runs, *ours.runs[1:]),  # both runs kept: dispatch waits for each
         version=saved.version,
@@ -555,12 +542,17 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
     return merged.with_named(community, at)
 
 
-def read_whole(cursor: Cursor, *, began: float, ended: float) -> Cursor:
+def read_whole(cursor: Cursor, floor: float | None = None) -> Cursor:
     """``cursor`` after a run that read the new posts and the comments whole: everything the
-    listings show is read up to the further of its two positions; the run began at ``began``
-    and had read by ``ended`` (the clock)."""
+    listings show is read up to the further of its two positions, or ``floor`` if further
+    (``SubredditFetch.read_floor``: how far another subreddit had been read before this run
+    was sent, so this read, after it, shows everything written by then). A quiet subreddit's
+    last item may be days old; without the floor it would hold every silence check back that
+    long. One that has shown nothing stays 0.0: it holds nothing back."""
     through = max(cursor.read_through or 0.0, cursor.newest_created_utc, cursor.comments_created_utc)
-    return replace(cursor, read_through=through, read_began=began, read_ended=ended)
+    if through and floor:
+        through = max(through, floor)
+    return replace(cursor, read_through=through)
 
 
 def behind_cursor(listed: Iterable[ListedComment], cursor: Cursor) -> set[str]:

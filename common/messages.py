@@ -69,6 +69,11 @@ class SubredditFetch(Message):
     # ``dispatching.FETCH_TIMEOUT_S`` has passed, so fetch reads Reddit only until
     # ``dispatching.AFTER_READING_S`` before then (None: the delivery's publish time stands in).
     sent_at: float | None = None
+    # The furthest data time dispatch saw any subreddit read whole up to before sending this
+    # (its cursors' ``read_through``): a whole read of this run, after it, shows everything
+    # written before it, so even a quiet subreddit counts as read that far
+    # (``common.ingest.read_whole``). None: dispatch read no cursor (no alert to check).
+    read_floor: float | None = None
 
 
 class RedditItem(Message):

@@ -33,7 +33,7 @@ from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ScrapeTick
 from common.settings import Settings
 from functions.dispatch.schedule import claim_due, record_dispatched, still_claimed
-from functions.dispatch.silence import check_silence
+from functions.dispatch.silence import Seen, check_silence, look
 
 logger = log.get_logger(__name__)
 
@@ -84,14 +84,31 @@ def fan_out(
         else:  # a copy of this tick made the run: _send sends what it named, or nothing
             existing = True
     if subreddits:
-        sent = _send(run_id, subreddits, db, publisher, now=now, created=created, existing=existing, started=started)
+        # every subreddit read, not only the tick's: a silence is one only where nobody was heard
+        everyone = [*settings.subreddits, *subreddits]
+        try:  # before publishing: how far they are read goes out with the fetches (read_floor)
+            seen: Seen | None = look(db, everyone, now)
+        except Exception as exc:  # the fetches go out regardless, without a floor
+            logger.warning("silence checks' reads failed: %s", exc, extra={"json_fields": {"run_id": run_id}})
+            seen = None
+        floor = seen.floor if seen is not None else None
+        sent = _send(
+            run_id,
+            subreddits,
+            db,
+            publisher,
+            now=now,
+            created=created,
+            existing=existing,
+            started=started,
+            read_floor=floor,
+        )
         if sent is None:
             return 0
         subreddits, version = sent
         ends = None if started is None else started + TIMEOUT_S - END_MARGIN_S
         try:  # after the run is marked: a failed check must not send the tick's fetches again
-            # every subreddit read, not only the tick's: a silence is one only where nobody was heard
-            check_silence(db, publisher, [*settings.subreddits, *subreddits], version, now=now, deadline=ends)
+            check_silence(db, publisher, everyone, version, now=now, deadline=ends, seen=seen)
         except Exception as exc:  # any failure: the next tick that sends sends the checks again
             logger.warning("silence checks not sent: %s", exc, extra={"json_fields": {"run_id": run_id}})
     logger.info(
@@ -126,6 +143,7 @@ def _send(
     created: bool = False,
     existing: bool = False,
     started: float | None = None,
+    read_floor: float | None = None,
 ) -> tuple[list[str], int | None] | None:
     """Record the run (unless ``created``: its claim did; ``existing``: a copy's claim did,
     and without its record nothing is sent), publish its fetches and mark it dispatched;
@@ -158,7 +176,7 @@ def _send(
                 logger.info("run %s taken over with nothing left to send: later ticks claimed it all", run_id)
                 return None
     version = _version_in_force(db)
-    plan = plan_fetches(run_id, subreddits, version, sent_at=now)
+    plan = plan_fetches(run_id, subreddits, version, sent_at=now, read_floor=read_floor)
     if started is not None and time.monotonic() - started > PUBLISH_BY_S:
         # too late to publish and wait within the timeout: a redelivered copy may take over,
         # so this one sends nothing

@@ -13,6 +13,7 @@ ticker fell silent (functions/detect/main.py).
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from google.cloud import firestore
@@ -22,7 +23,7 @@ from common import log, topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher
 from common.detection.silence import span_hours
-from common.dispatching import ACTIVE, WholeRead, caught_up, settled_until, silence_checks
+from common.dispatching import ACTIVE, read_floor, settled_until, silence_checks
 
 logger = log.get_logger(__name__)
 
@@ -30,25 +31,19 @@ HOUR = 3600.0
 # Alerts looked at per status and tick: the most recently updated. More active alerts due at
 # once than that would leave the older ones to their next mention.
 MAX_CHECKS = 500
-# the fields of fetch's cursor read here (common.ingest.Cursor): its last whole read
-READ_FIELDS = ["read_through", "read_began", "read_ended"]
+READ_THROUGH = "read_through"  # the one field of fetch's cursor read here (common.ingest.Cursor)
 ALERT_FIELDS = ["symbol", "status", "updated_at", "rule"]  # not the evidence and history
 
 
-def whole_reads(db: firestore.Client, subreddits: Iterable[str]) -> dict[str, WholeRead]:
-    """Each subreddit's last whole read (``through`` None: never), from its cursor's three
-    fields: the rest of the document is fetch's, and large."""
+def read_through(db: firestore.Client, subreddits: Iterable[str]) -> dict[str, float | None]:
+    """How far each subreddit has been read whole (None: never), from its cursor's one field:
+    the rest of the document is fetch's, and large."""
     ids = sorted({fs.cursor_id(s) for s in subreddits})
     refs = [db.collection(fs.CURSORS).document(i) for i in ids]
-    found = {i: WholeRead(None) for i in ids}
-
-    def number(doc: dict[str, Any], key: str) -> float | None:
-        value = doc.get(key)
-        return float(value) if isinstance(value, int | float) else None
-
-    for snap in db.get_all(refs, field_paths=READ_FIELDS):
-        doc = fs.doc_of(snap) or {}
-        found[snap.id] = WholeRead(*(number(doc, key) for key in READ_FIELDS))
+    found: dict[str, float | None] = dict.fromkeys(ids)
+    for snap in db.get_all(refs, field_paths=[READ_THROUGH]):
+        value = (fs.doc_of(snap) or {}).get(READ_THROUGH)
+        found[snap.id] = float(value) if isinstance(value, int | float) else None
     return found
 
 
@@ -87,6 +82,26 @@ def quiet_alerts(db: firestore.Client, until: float) -> list[dict[str, Any]]:
     return found
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What a tick that sends reads for its silence checks, before it publishes its fetches:
+    the active alerts that may be due and, when there are any, how far each subreddit has been
+    read whole. Read first, the furthest of those goes out with the fetches as their
+    ``read_floor``."""
+
+    alerts: list[dict[str, Any]]
+    read: dict[str, float | None]
+
+    @property
+    def floor(self) -> float | None:
+        return read_floor(self.read)
+
+
+def look(db: firestore.Client, subreddits: Iterable[str], now: float) -> Seen:
+    alerts = quiet_alerts(db, now)
+    return Seen(alerts, read_through(db, subreddits) if alerts else {})
+
+
 def check_silence(
     db: firestore.Client,
     publisher: Publisher,
@@ -95,6 +110,7 @@ def check_silence(
     *,
     now: float,
     deadline: float | None = None,
+    seen: Seen | None = None,
 ) -> int:
     """Send this tick's silence checks; returns how many. A redelivered tick sends none (its
     run is dispatched already), nor does a tick whose settled time has not moved since the
@@ -102,9 +118,10 @@ def check_silence(
     only bounds the data time from above (nothing is written in the future): the alerts it
     rules out cannot be due yet, and while none is left, which is most ticks, no cursor is
     read. Its publishes are waited for until ``deadline`` (``time.monotonic()``; None: 60 s),
-    counted after the reads that come before them."""
-    alerts = quiet_alerts(db, now)
-    read = whole_reads(db, subreddits) if alerts else {}
+    counted after the reads that come before them. ``seen``: what the tick read before it
+    published (None: read now)."""
+    seen = seen or look(db, subreddits, now)
+    alerts, read = seen.alerts, seen.read
     settled = settled_until(read)
     last = _last_sent(db, config_version) if settled is not None else None
     if settled is None or (last is not None and settled <= last):
@@ -117,8 +134,7 @@ def check_silence(
     publisher.publish_all((Outgoing(topics.MENTIONS, c, ordering_key=c.ticker) for c in checks), timeout=timeout)
     if checks:
         _sent(db).set({SETTLED_UNTIL: settled, CONFIG_VERSION: config_version})
-    known = caught_up(read)
-    slowest = min((t, s) for s, t in known.items()) if known else None
+    slowest = min((t, s) for s, t in read.items() if t) if any(read.values()) else None
     logger.info(
         "sent %d silence checks",
         len(checks),
@@ -127,7 +143,7 @@ def check_silence(
                 "settled_until": settled,
                 "last_sent_as_of": last,  # checks as of a time not later than this were sent
                 # what holds the checks back: subreddits never read whole, else the slowest
-                "unread": sorted(s for s, r in read.items() if r.through is None),
+                "unread": sorted(s for s, t in read.items() if t is None),
                 "slowest": slowest[1] if slowest else None,
                 "lag_s": None if settled is None else round(now - settled, 1),
                 "tickers": [c.ticker for c in checks][:50],

@@ -178,7 +178,7 @@ def test_a_tick_sends_a_silence_check_behind_the_mentions_of_each_ticker_whose_a
     ):
         alert = {"alert_id": f"{symbol}-1", "symbol": symbol, "status": status, "updated_at": updated_at}
         db.collection("alerts").document(f"{symbol}-1").set({**alert, "rule": "volume_6h"})
-    mentions = observe(topics.MENTIONS)
+    mentions, fetches = observe(topics.MENTIONS), observe(topics.SUBREDDIT_FETCHES)
     db.collection("cursors").document(slowest).update({"read_through": None})  # its comments never served
     log = FunctionLog.from_end(emulators.log_dir / "dispatch.log")
     publish(emulators, topics.SCRAPE_TICKS, json.dumps({"subreddits": [QUIET]}).encode())
@@ -188,6 +188,10 @@ def test_a_tick_sends_a_silence_check_behind_the_mentions_of_each_ticker_whose_a
         time.sleep(0.2)
     assert [e.get("unread") for e in held] == [[slowest]]
     assert mentions.pull(expected=1, timeout=3) == []
+    # the fetch went out with the furthest whole read as its floor: read after it, even the
+    # quiet subreddit shows everything written before then
+    [fetch] = fetches.pull(expected=1, timeout=30, settle=1.0)
+    assert fetch.json()["subreddit"] == QUIET and fetch.json()["read_floor"] == max(through.values())
     db.collection("cursors").document(slowest).update({"read_through": through[slowest]})
     publish(emulators, topics.SCRAPE_TICKS, json.dumps({"subreddits": [QUIET]}).encode())
     [check] = mentions.pull(expected=1, timeout=30, settle=3.0)

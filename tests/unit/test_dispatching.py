@@ -8,12 +8,11 @@ from common.dispatching import (
     TICK_SLACK_S,
     Cadence,
     FetchState,
-    WholeRead,
-    caught_up,
     due,
     known_state,
     learned,
     plan_fetches,
+    read_floor,
     run_id_for,
     settled_until,
     silence_checks,
@@ -44,28 +43,20 @@ T = 1_700_000_000.0
 
 
 def test_the_settled_time_is_the_slowest_subreddits_read_less_the_items_still_arriving() -> None:
-    assert settled_until({"stocks": WholeRead(T), "options": WholeRead(T - 5 * HOUR)}) == T - 5 * HOUR - SETTLE_S
+    assert settled_until({"stocks": T, "options": T - 5 * HOUR}) == T - 5 * HOUR - SETTLE_S
     # a subreddit never read whole: nobody can say its tickers fell silent
-    assert settled_until({"stocks": WholeRead(T), "options": WholeRead(None)}) is None
+    assert settled_until({"stocks": T, "options": None}) is None
     # one read whole that never showed an item hides nothing
-    assert settled_until({"stocks": WholeRead(T), "options": WholeRead(0.0)}) == T - SETTLE_S
-    assert settled_until({"stocks": WholeRead(0.0)}) is None
+    assert settled_until({"stocks": T, "options": 0.0}) == T - SETTLE_S
+    assert settled_until({"stocks": 0.0}) is None
     assert settled_until({}) is None
 
 
-def test_a_quiet_subreddit_read_whole_after_a_busy_one_was_read_holds_nothing_back_to_its_last_item() -> None:
-    """Its last post three days old, it would hold every silence check back three days for as
-    long as it stays configured: read whole after the busy one's read had ended, it shows
-    everything written before the busy one's newest item."""
-    busy = WholeRead(T, began=T + 5, ended=T + 40)
-    quiet = WholeRead(T - 72 * HOUR, began=T + 60, ended=T + 61)
-    assert settled_until({"wallstreetbets": busy, "smallcaps": quiet}) == T - SETTLE_S
-    assert caught_up({"wallstreetbets": busy, "smallcaps": quiet}) == {"wallstreetbets": T, "smallcaps": T}
-    # read while the busy one was still being read (or before): only its own last item is known
-    overlapping = WholeRead(T - 72 * HOUR, began=T + 30, ended=T + 31)
-    assert settled_until({"wallstreetbets": busy, "smallcaps": overlapping}) == T - 72 * HOUR - SETTLE_S
-    # a cursor from before the read times were kept counts its own last item only
-    assert settled_until({"wallstreetbets": busy, "smallcaps": WholeRead(T - 72 * HOUR)}) == T - 72 * HOUR - SETTLE_S
+def test_the_read_floor_is_the_furthest_whole_read() -> None:
+    assert read_floor({"stocks": T, "options": T - 5 * HOUR, "quiet": 0.0, "new": None}) == T
+    assert read_floor({"quiet": 0.0, "new": None}) is None
+    plan = plan_fetches("run-1", ["stocks"], 3, sent_at=T, read_floor=T - 60)
+    assert [f.read_floor for f in plan] == [T - 60]
 
 
 def _alert(symbol: str, updated_at: float, *, rule: str = "volume_6h", status: str = "open") -> dict[str, object]:

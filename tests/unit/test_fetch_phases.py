@@ -145,10 +145,16 @@ SETTINGS = Settings(project_id="unit", fetch_listings=["new"], fetch_comment_tre
 
 
 def run(
-    reddit: ListReddit, store: MemoryStore, publisher: Recorder, n: int = 1, *, days_later: float = 0.0
+    reddit: ListReddit,
+    store: MemoryStore,
+    publisher: Recorder,
+    n: int = 1,
+    *,
+    days_later: float = 0.0,
+    read_floor: float | None = None,
 ) -> FetchReport:
     return ingest_subreddit(
-        SubredditFetch(run_id=f"run-{n}", subreddit="stocks"),
+        SubredditFetch(run_id=f"run-{n}", subreddit="stocks", read_floor=read_floor),
         settings=SETTINGS,
         store=store,
         publisher=publisher,
@@ -339,20 +345,33 @@ def test_the_cursor_vouches_for_a_time_only_after_a_run_read_both_posts_and_comm
     reddit.comments_down = False
     run(reddit, store, Recorder(), 2)
     assert store.cursors["stocks"].read_through == T0 + 120
-    read = store.cursors["stocks"]
-    assert read.read_began == T0 + 3600 and read.read_ended is not None  # when the read began, and had read
     reddit.posts.append(post(2, "AMD next", T0 + 600))
     reddit.comments_down = True
     run(reddit, store, Recorder(), 3)
     assert store.cursors["stocks"].newest_created_utc == T0 + 600
     assert store.cursors["stocks"].read_through == T0 + 120  # the comments since are not read yet
-    assert ingest.Cursor.from_doc(store.cursors["stocks"].to_doc()) == store.cursors["stocks"]
+    assert ingest.Cursor.from_doc(store.cursors["stocks"].to_doc()).read_through == T0 + 120
+
+
+def test_a_quiet_subreddit_read_whole_counts_as_read_up_to_the_floor_dispatch_sent() -> None:
+    """Its last item three days old, it would hold every silence check back three days;
+    read after another subreddit had been read up to the floor, it shows everything written
+    before that too. A run not read whole takes no floor."""
+    store = MemoryStore()
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0 - 3 * 86400)], listed_comments=[])
+    run(reddit, store, Recorder(), 1, read_floor=T0 + 3000)
+    assert store.cursors["stocks"].read_through == T0 + 3000
+    run(reddit, store, Recorder(), 2, read_floor=T0 - 86400)  # an older floor never moves it back
+    assert store.cursors["stocks"].read_through == T0 + 3000
+    reddit.comments_down = True
+    run(reddit, store, Recorder(), 3, read_floor=T0 + 5000)
+    assert store.cursors["stocks"].read_through == T0 + 3000
 
 
 def test_a_subreddit_read_whole_that_showed_nothing_says_so_until_a_run_is_not_read_whole() -> None:
     store = MemoryStore()
     reddit = ListReddit([])
-    run(reddit, store, Recorder())
+    run(reddit, store, Recorder(), read_floor=T0)  # nothing shown: it holds nothing back, with or without a floor
     assert store.cursors["stocks"].read_through == 0.0
     reddit.posts.append(post(1, "NVDA earnings beat", T0))
     reddit.comments_down = True  # its first items, and its comments unread
