@@ -8,7 +8,6 @@ detect logs one line per ticker update it has decided (or skipped as stale).
 """
 
 import json
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,8 +52,13 @@ class FunctionLog:
 
 @dataclass
 class FetchReports:
+    """fetch's reports. A redelivered fetch is run, and reported, again: its subreddit counts
+    once for its run (twice, it would stand in for another subreddit's report still to
+    come), its items once, and its batches every time, since each copy publishes its own
+    (aggregate counts every batch it is given)."""
+
     log: FunctionLog
-    runs: Counter[str] = field(default_factory=Counter)  # run id -> subreddits reported
+    runs: dict[str, set[str]] = field(default_factory=dict)  # run id -> subreddits reported
     items: int = 0
     mentions: int = 0
     batches: int = 0
@@ -64,18 +68,20 @@ class FetchReports:
 
     def poll(self) -> None:
         for entry in self.log.entries():
-            if isinstance(entry.get("report"), dict) and _first(entry, self.messages):
-                report = FetchReport.model_validate(entry["report"])
-                self.runs[str(entry.get("run_id"))] += 1
+            if not isinstance(entry.get("report"), dict):
+                continue
+            report = FetchReport.model_validate(entry["report"])
+            self.runs.setdefault(str(entry.get("run_id")), set()).add(report.subreddit.lower())
+            self.batches += report.batches
+            if _first(entry, self.messages):
                 self.items += report.new_items
                 self.mentions += report.mentions
-                self.batches += report.batches
                 self.unread_runs += bool(report.unread_s)
                 self.unread_s += sum(report.unread_s.values())
 
     def reported(self, run_id: str) -> int:
         self.poll()
-        return self.runs[run_id]
+        return len(self.runs.get(run_id, ()))
 
 
 @dataclass
@@ -112,7 +118,9 @@ class DetectDecisions:
 class AggregateBatches:
     """Aggregate's work from its own lines: batches counted, and the ticker updates it
     published (a batch that counted something, a silence check forwarded). Both are logged
-    after the publish, so what detect has to decide is known before it reaches detect."""
+    after the publish, so what detect has to decide is known before it reaches detect. A
+    redelivered batch is one batch, but its delivery publishes an update again, which detect
+    decides as its own message: updates count every line."""
 
     log: FunctionLog
     counted: int = 0
@@ -122,14 +130,10 @@ class AggregateBatches:
     def poll(self) -> int:
         for entry in self.log.entries():
             message = str(entry.get("message") or "")
-            if message.startswith("aggregated ") and _first(entry, self.messages):
-                self.counted += 1
+            if message.startswith("aggregated "):
+                self.counted += _first(entry, self.messages)
                 self.updates += entry.get("as_of") is not None
-            elif (
-                message.startswith("silence check of ")
-                and message.endswith(" forwarded")
-                and _first(entry, self.messages)
-            ):
+            elif message.startswith("silence check of ") and message.endswith(" forwarded"):
                 self.updates += 1
         return self.counted
 

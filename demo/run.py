@@ -405,7 +405,7 @@ class Demo:
         if self.running:
             self.fetches.poll()  # once for all of them: reported() reads the log on every call
             expected = len(Settings().subreddits)
-            self.running = [run for run in self.running if self.fetches.runs[run] < expected]
+            self.running = [run for run in self.running if len(self.fetches.runs.get(run, ())) < expected]
         return self.running
 
     def backlog(self) -> str:
@@ -510,6 +510,8 @@ class Demo:
     def unfound(self) -> lbl.Unfound:
         """The labelled scenarios the table has no alert for, by why (:func:`demo.labels.unfound`)."""
         found = [(row.label, row.kind) for row in self.rows.values()]
+        if self.detections is not None:
+            self.detections.poll()  # what was decided while the table was being built
         decided = None if self.caught_up or self.detections is None else self.detections.by_ticker
         return lbl.unfound(self.labels, found, self.played_until, decided)
 

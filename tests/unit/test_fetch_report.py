@@ -35,21 +35,26 @@ def _write(path: Path, lines: list[dict[str, object]]) -> FunctionLog:
     return FunctionLog(path)
 
 
-def test_a_redelivered_message_is_counted_once_and_unread_listings_are_totalled(tmp_path: Path) -> None:
-    # one subreddit's run delivered twice must not stand in for another subreddit's report
+def test_a_redelivered_fetch_reports_its_subreddit_once_and_its_batches_each_time(tmp_path: Path) -> None:
+    # one subreddit's run delivered twice must not stand in for another subreddit's report;
+    # each copy published its own batches, which aggregate counts
     stocks = FetchReport(subreddit="stocks", new_posts=2, batches=2, unread_s={"new": 1800.0})
     line: dict[str, object] = {"message": "fetched", "run_id": "r1", "message_id": "m1", "report": stocks.model_dump()}
-    lines = [line, line]
-    reports = FetchReports(_write(tmp_path / "fetch.log", lines))
+    reports = FetchReports(_write(tmp_path / "fetch.log", [line, line]))
     assert reports.reported("r1") == 1
-    assert (reports.items, reports.batches, reports.unread_runs, reports.unread_s) == (2, 2, 1, 1800.0)
+    assert (reports.items, reports.batches, reports.unread_runs, reports.unread_s) == (2, 4, 1, 1800.0)
 
 
-def test_aggregate_and_detect_lines_of_one_message_count_once(tmp_path: Path) -> None:
+def test_a_redelivered_batch_is_one_batch_but_each_delivery_publishes_an_update(tmp_path: Path) -> None:
+    """Detect decides each published update as its own message: counted once, a redelivered
+    batch's second update would stand in for another update still in flight."""
     batch: dict[str, object] = {"message": "aggregated 3 mentions of GME", "message_id": "b1", "as_of": 7200.0}
     check: dict[str, object] = {"message": "silence check of GME forwarded", "message_id": "s1"}
     batches = AggregateBatches(_write(tmp_path / "aggregate.log", [batch, batch, check, check]))
-    assert (batches.poll(), batches.updates) == (1, 2)
+    assert (batches.poll(), batches.updates) == (1, 4)
+
+
+def test_a_redelivered_update_is_decided_once(tmp_path: Path) -> None:
     decided = {"message": "detected GME: volume", "message_id": "d1", "ticker": "GME", "as_of": 7200.0}
     later = {**decided, "message_id": "d2", "as_of": 10800.0}
     decisions = DetectDecisions(_write(tmp_path / "detect.log", [decided, decided, later]))
