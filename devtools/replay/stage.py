@@ -34,6 +34,11 @@ class Stage:
         self.db.execute(
             "CREATE TABLE items (id TEXT PRIMARY KEY, created REAL, unnamed INTEGER, absent TEXT, named TEXT, row TEXT)"
         )
+        # The two orders the stage is read in, kept as rows arrive, in this file: sorted at
+        # read time, SQLite would spill its sort to the system's temporary directory (which
+        # may be memory, and is not the --work-dir the stage was put in for its size).
+        self.db.execute("CREATE INDEX copies_by_id ON copies(id)")
+        self.db.execute("CREATE INDEX items_by_time ON items(created, id)")
         self.db.execute("CREATE TABLE unnamed_in (file INTEGER, id TEXT)")  # the files of unnamed items' copies
         self.db.execute("CREATE TABLE elsewhere (id TEXT PRIMARY KEY)")  # a copy named a subreddit not kept
         self.db.execute("CREATE TABLE files (file INTEGER PRIMARY KEY, subreddit TEXT)")  # each file's one
@@ -56,7 +61,7 @@ class Stage:
             )
 
     def settle(self, fold: Fold) -> int:
-        """One item per id from its copies, read in id order (SQLite sorts on disk); how many.
+        """One item per id from its copies, read in id order (by their index); how many.
         An item no copy named a subreddit for remembers its copies' files."""
         group: list[tuple[float, str]] = []
         files: set[int] = set()

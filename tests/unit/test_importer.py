@@ -626,3 +626,18 @@ def test_a_row_the_pipeline_would_not_read_is_skipped_by_name_and_a_profiles_hyp
     [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
     assert (post["id"], post["subreddit"]) == ("t3_q1", "u_some-user")
     assert manifest["fidelity"]["rows_skipped"] == {"not an item the pipeline reads (id)": 1}
+
+
+def test_the_stage_is_read_in_its_orders_without_a_sort_outside_its_file(tmp_path: Path) -> None:
+    """A sort at read time spills to the system's temporary directory, not the work
+    directory the stage was put in for its size: both reads walk an index instead."""
+    from devtools.replay.stage import Stage
+
+    stage = Stage(tmp_path / "stage.sqlite")
+    for query in (
+        "SELECT id, retrieved, file, row FROM copies ORDER BY id",
+        "SELECT row FROM items ORDER BY created, id",
+    ):
+        plan = " ".join(str(row[-1]) for row in stage.db.execute(f"EXPLAIN QUERY PLAN {query}"))
+        assert "TEMP B-TREE" not in plan, (query, plan)
+    stage.close()
