@@ -105,8 +105,9 @@ def score(
 
 
 def passes(summary: dict[str, Any]) -> bool:
-    """The issue's bar: every breakout caught a day early, no pump passed as organic,
-    at most one false alert a day, the always-popular ticker left alone."""
+    """The issue's bar: every breakout caught, a day before its peak at the median (one
+    caught later passes if the others make up for it), every pump flagged and none passed as
+    organic, at most one false alert a day, the always-popular ticker left alone."""
     lead = summary["median_lead_time_h"]
     return bool(
         summary["organic_detected"] == summary["organic_total"]
