@@ -509,7 +509,7 @@ def _read_threads(
     failures = [t for t in fetched if isinstance(t, Exception)]
     report.trees, report.failed_trees = len(tree_ids) - len(failures), len(failures)
     if failures:
-        report.unavailable.append("comments")
+        report.unavailable.append("comment trees")  # the listing itself was read: "comments" says it was not
         logger.warning(
             "%d of %d comment trees of r/%s failed; their comments still come from the comment listing",
             len(failures),

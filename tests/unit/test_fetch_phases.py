@@ -487,3 +487,24 @@ def test_the_listings_leave_the_author_lookups_a_share_of_the_runs_time() -> Non
     reading = [v for k, v in reddit.given.items() if k != "authors"]
     assert reading and max(reading) <= budget * (1 - AUTHOR_LOOKUP_SHARE)
     assert reddit.given["authors"] > budget * (1 - AUTHOR_LOOKUP_SHARE)  # the reserve is the lookups'
+
+
+@dataclass
+class TreesDown(ListReddit):
+    def threads(self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float) -> list[Thread | Exception]:
+        return [RuntimeError("tree refused") for _ in post_ids]
+
+
+def test_a_failed_comment_tree_is_reported_apart_from_an_unread_comment_listing() -> None:
+    """The comment listing was read (the cursor moves on); only a tree failed: the report
+    must not say "comments", which means the listing was not read."""
+    busy = post(1, "NVDA earnings beat", T0).model_copy(update={"num_comments": 50})
+    report = ingest_subreddit(
+        SubredditFetch(run_id="run-1", subreddit="stocks"),
+        settings=SETTINGS.model_copy(update={"fetch_comment_trees_per_run": 1}),
+        store=MemoryStore(),
+        publisher=Recorder(),
+        reddit=TreesDown([busy], listed_comments=[reply(1, T0 + 120)]),
+        wall_now=T0 + 3600,
+    )
+    assert report.failed_trees == 1 and report.unavailable == ["comment trees"]
