@@ -542,16 +542,18 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
     return merged.with_named(community, at)
 
 
-def read_whole(cursor: Cursor, floor: float | None = None) -> Cursor:
+def read_whole(cursor: Cursor, floor: float | None = None, *, now: float) -> Cursor:
     """``cursor`` after a run that read the new posts and the comments whole: everything the
     listings show is read up to the further of its two positions, or ``floor`` if further
     (``SubredditFetch.read_floor``: how far another subreddit had been read before this run
     was sent, so this read, after it, shows everything written by then). A quiet subreddit's
     last item may be days old; without the floor it would hold every silence check back that
-    long. One that has shown nothing stays 0.0: it holds nothing back."""
+    long. One that has shown nothing stays 0.0: it holds nothing back. A floor past ``now``
+    (the run's clock) by more than items may be dated ahead is no read of anything: a message
+    published by hand, in milliseconds say, would otherwise carry every cursor past it."""
     through = max(cursor.read_through or 0.0, cursor.newest_created_utc, cursor.comments_created_utc)
     if through and floor:
-        through = max(through, floor)
+        through = max(through, min(floor, now + FUTURE_SKEW_S))
     return replace(cursor, read_through=through)
 
 

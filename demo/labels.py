@@ -82,8 +82,9 @@ def unfound(
     ``always_popular`` is labelled precisely so that it is *not* alerted. ``found``: each
     alert's matched label and kind; ``until``: the data time the replay reached; ``decided``:
     per ticker, the data time detection had decided up to when the wait for it stopped short
-    (None when it caught up): a scenario it had not decided through the window an alert of
-    it may open in (a day past its peak) is no miss of the detector yet."""
+    (None when it caught up): a scenario it had not decided up to its peak is no miss of the
+    detector yet. (Its last mention may come before the day after the peak an alert could
+    still open in, so the peak is as far as the decisions can be asked to reach.)"""
     hits = {label for label, kind in found if label is not None and kind == expected_kind(label)}
     out = Unfound([], [], [])
     for label in labels:
@@ -91,7 +92,7 @@ def unfound(
             continue
         if label.peak > until:
             out.unreached.append(label)
-        elif decided is not None and decided.get(label.ticker, 0.0) < label.peak + AFTER_PEAK_SLACK_S:
+        elif decided is not None and decided.get(label.ticker, 0.0) < label.peak:
             out.undecided.append(label)
         else:
             out.missed.append(label)

@@ -370,7 +370,7 @@ class Demo:
     def wait_for_fetches(self, run_id: str, timeout_s: float) -> bool:
         """Until every subreddit of the run has reported (alerts are reported meanwhile)."""
         assert self.fetches is not None
-        expected = len(Settings().subreddits)
+        expected = len({s.strip().lower() for s in Settings().subreddits})  # as dispatch sends them
         deadline = time.monotonic() + timeout_s
         while self.fetches.reported(run_id) < expected:
             if time.monotonic() > deadline:
@@ -404,7 +404,7 @@ class Demo:
         assert self.fetches is not None
         if self.running:
             self.fetches.poll()  # once for all of them: reported() reads the log on every call
-            expected = len(Settings().subreddits)
+            expected = len({s.strip().lower() for s in Settings().subreddits})  # as dispatch sends them
             self.running = [run for run in self.running if len(self.fetches.runs.get(run, ())) < expected]
         return self.running
 

@@ -45,6 +45,10 @@ END_MARGIN_S = 5.0
 # The latest a copy starts publishing the fetches: its wait for them then ends in time.
 PUBLISH_BY_S = TIMEOUT_S - PUBLISH_BUDGET_S - END_MARGIN_S
 LEASE_S = TIMEOUT_S + PUBLISH_BUDGET_S + 10.0  # a copy dispatching longer is taken to be dead
+# Each read for the fetches' read_floor, before they are published: bounded and not retried,
+# so that two stalled reads leave most of the time before PUBLISH_BY_S (without the floor the
+# fetches still go out, and the silence checks read again after).
+PRE_PUBLISH_READ_S = 5.0
 
 
 class StillDispatching(RuntimeError):
@@ -87,7 +91,7 @@ def fan_out(
         # every subreddit read, not only the tick's: a silence is one only where nobody was heard
         everyone = [*settings.subreddits, *subreddits]
         try:  # before publishing: how far they are read goes out with the fetches (read_floor)
-            seen: Seen | None = look(db, everyone, now)
+            seen: Seen | None = look(db, everyone, now, timeout=PRE_PUBLISH_READ_S)
         except Exception as exc:  # the fetches go out regardless, without a floor
             logger.warning("silence checks' reads failed: %s", exc, extra={"json_fields": {"run_id": run_id}})
             seen = None

@@ -35,13 +35,20 @@ READ_THROUGH = "read_through"  # the one field of fetch's cursor read here (comm
 ALERT_FIELDS = ["symbol", "status", "updated_at", "rule"]  # not the evidence and history
 
 
-def read_through(db: firestore.Client, subreddits: Iterable[str]) -> dict[str, float | None]:
+def _bounded(timeout: float | None) -> dict[str, Any]:
+    """A read's own bound: ``timeout`` seconds and no retry, or the client's defaults (None)."""
+    return {} if timeout is None else {"retry": None, "timeout": timeout}
+
+
+def read_through(
+    db: firestore.Client, subreddits: Iterable[str], timeout: float | None = None
+) -> dict[str, float | None]:
     """How far each subreddit has been read whole (None: never), from its cursor's one field:
     the rest of the document is fetch's, and large."""
     ids = sorted({fs.cursor_id(s) for s in subreddits})
     refs = [db.collection(fs.CURSORS).document(i) for i in ids]
     found: dict[str, float | None] = dict.fromkeys(ids)
-    for snap in db.get_all(refs, field_paths=[READ_THROUGH]):
+    for snap in db.get_all(refs, field_paths=[READ_THROUGH], **_bounded(timeout)):
         value = (fs.doc_of(snap) or {}).get(READ_THROUGH)
         found[snap.id] = float(value) if isinstance(value, int | float) else None
     return found
@@ -65,7 +72,7 @@ def _last_sent(db: firestore.Client, config_version: int | None) -> float | None
     return float(value) if same and isinstance(value, int | float) else None
 
 
-def quiet_alerts(db: firestore.Client, until: float) -> list[dict[str, Any]]:
+def quiet_alerts(db: firestore.Client, until: float, timeout: float | None = None) -> list[dict[str, Any]]:
     """The active alerts last updated early enough for the shortest silence to have ended them
     by ``until`` (the pure filter then reads each one's own span)."""
     before = (int(until // HOUR) - span_hours("") + 1) * HOUR  # quiet_from <= until, to the hour
@@ -78,7 +85,8 @@ def quiet_alerts(db: firestore.Client, until: float) -> list[dict[str, Any]]:
             .order_by("updated_at", direction=firestore.Query.DESCENDING)
             .order_by("alert_id", direction=firestore.Query.DESCENDING)
         )
-        found += [snap.to_dict() or {} for snap in fs.indexed(query).select(ALERT_FIELDS).limit(MAX_CHECKS).stream()]
+        selected = fs.indexed(query).select(ALERT_FIELDS).limit(MAX_CHECKS)
+        found += [snap.to_dict() or {} for snap in selected.stream(**_bounded(timeout))]
     return found
 
 
@@ -97,9 +105,11 @@ class Seen:
         return read_floor(self.read)
 
 
-def look(db: firestore.Client, subreddits: Iterable[str], now: float) -> Seen:
-    alerts = quiet_alerts(db, now)
-    return Seen(alerts, read_through(db, subreddits) if alerts else {})
+def look(db: firestore.Client, subreddits: Iterable[str], now: float, timeout: float | None = None) -> Seen:
+    """``timeout``: each read's bound, without retries (a tick reads before it publishes, and
+    a stalled read must not spend the time its fetches have to go out in)."""
+    alerts = quiet_alerts(db, now, timeout)
+    return Seen(alerts, read_through(db, subreddits, timeout) if alerts else {})
 
 
 def check_silence(

@@ -439,7 +439,7 @@ def _commit(
     if read == "refused":  # private or banned: nothing it shows can be late; it holds no check back
         cursor = replace(cursor, read_through=0.0)
     elif read == "whole":
-        cursor = ingest.read_whole(cursor, run.job.read_floor)
+        cursor = ingest.read_whole(cursor, run.job.read_floor, now=run.wall_now)
     elif cursor.read_through == 0.0:  # shown nothing so far, and not read whole now: unknown
         cursor = replace(cursor, read_through=None)
     with run.report.timing("storage_write"):

@@ -120,7 +120,7 @@ def test_the_harness_sees_dispatch_finish_a_tick_and_its_late_duplicate(
 ) -> None:
     """The suite waits for each tick's "done" line; one it does not recognise leaves the tick
     outstanding forever, and the late copy of a duplicated tick is never sent."""
-    monkeypatch.setattr("functions.dispatch.main.look", lambda *args: Seen([], {}))  # no alert due
+    monkeypatch.setattr("functions.dispatch.main.look", lambda *args, **kwargs: Seen([], {}))  # no alert due
     monkeypatch.setattr("functions.dispatch.main.check_silence", lambda *args, **kwargs: 0)
     monkeypatch.setattr("functions.dispatch.main.record_dispatched", lambda *args, **kwargs: None)
     run, tick = RunDoc(), ScrapeTick(run_id="chaos-07", subreddits=["stocks", "investing"])
@@ -143,7 +143,7 @@ def test_a_copy_of_a_tick_too_late_to_publish_within_its_timeout_publishes_nothi
 
     from functions.dispatch.main import PUBLISH_BY_S, StillDispatching
 
-    monkeypatch.setattr("functions.dispatch.main.look", lambda *args: Seen([], {}))  # no alert due
+    monkeypatch.setattr("functions.dispatch.main.look", lambda *args, **kwargs: Seen([], {}))  # no alert due
     monkeypatch.setattr("functions.dispatch.main.check_silence", lambda *args, **kwargs: 0)
     sent: list[Any] = []
 
@@ -175,7 +175,7 @@ def test_the_silence_checks_wait_only_for_what_is_left_of_the_functions_timeout(
         given.append(deadline - time.monotonic())
         return 0
 
-    monkeypatch.setattr("functions.dispatch.main.look", lambda *args: Seen([], {}))  # no alert due
+    monkeypatch.setattr("functions.dispatch.main.look", lambda *args, **kwargs: Seen([], {}))  # no alert due
     monkeypatch.setattr("functions.dispatch.main.check_silence", check)
     monkeypatch.setattr("functions.dispatch.main.record_dispatched", lambda *args, **kwargs: None)
     tick = ScrapeTick(run_id="quiet-01", subreddits=["stocks"])

@@ -135,7 +135,7 @@ def test_a_scenario_alerted_before_the_replay_stopped_is_found_not_unreached() -
 
 def test_a_scenario_detection_had_not_decided_when_the_wait_stopped_is_no_miss() -> None:
     # the replay reached both peaks; detection had decided SPCE past its peak, PATH not yet
-    decided = {"SPCE": 111 * H + lbl.AFTER_PEAK_SLACK_S, "PATH": 140 * H}  # PATH: its peak, not the day after
+    decided = {"SPCE": 111 * H, "PATH": 130 * H}
     assert lbl.unfound([PUMP, BREAKOUT], [], END, decided) == lbl.Unfound([PUMP], [], [BREAKOUT])
     assert lbl.unfound([PUMP, BREAKOUT], [], END, None).missed == [PUMP, BREAKOUT]  # it caught up: both missed
 

@@ -366,6 +366,9 @@ def test_a_quiet_subreddit_read_whole_counts_as_read_up_to_the_floor_dispatch_se
     reddit.comments_down = True
     run(reddit, store, Recorder(), 3, read_floor=T0 + 5000)
     assert store.cursors["stocks"].read_through == T0 + 3000
+    reddit.comments_down = False  # a floor in milliseconds (published by hand) reads nothing ahead of the clock
+    run(reddit, store, Recorder(), 4, read_floor=(T0 + 5000) * 1000)
+    assert store.cursors["stocks"].read_through == T0 + 3600 + ingest.FUTURE_SKEW_S
 
 
 def test_a_subreddit_read_whole_that_showed_nothing_says_so_until_a_run_is_not_read_whole() -> None:

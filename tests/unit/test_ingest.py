@@ -357,8 +357,8 @@ def test_two_overlapping_runs_reconcile_to_the_further_position_of_each_listing_
     assert saved.listed == {"t1_f", "t1_s"}
     assert ingest.reconcile(slow, fast) == saved  # whichever saved first
     # each run read whole vouches for its own time: together, the further one
-    assert ingest.reconcile(ingest.read_whole(fast), ingest.read_whole(slow)).read_through == T0 + 600
-    assert ingest.reconcile(fast, ingest.read_whole(slow)).read_through == T0 + 300
+    assert ingest.reconcile(ingest.read_whole(fast, now=T0), ingest.read_whole(slow, now=T0)).read_through == T0 + 600
+    assert ingest.reconcile(fast, ingest.read_whole(slow, now=T0)).read_through == T0 + 300
     assert saved.read_through is None
 
 
