@@ -548,8 +548,8 @@ def read_whole(cursor: Cursor, floor: float | None = None, *, now: float) -> Cur
     (``SubredditFetch.read_floor``: how far another subreddit had been read before this run
     was sent, so this read, after it, shows everything written by then). A quiet subreddit's
     last item may be days old; without the floor it would hold every silence check back that
-    long. One that has shown nothing stays 0.0: it holds nothing back. A floor past ``now``
-    (the run's clock) by more than items may be dated ahead is no read of anything: a message
+    long. One that has shown nothing stays 0.0: it holds nothing back. The floor counts only
+    up to ``now`` (the run's clock) and the skew items may be dated ahead by: a message
     published by hand, in milliseconds say, would otherwise carry every cursor past it."""
     through = max(cursor.read_through or 0.0, cursor.newest_created_utc, cursor.comments_created_utc)
     if through and floor:

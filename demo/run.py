@@ -33,6 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from common import notify, topics
 from common.adapters import firestore as fs
 from common.detection.backtest import corpus_lines
+from common.dispatching import plan_fetches
 from common.fields import Subreddit
 from common.messages import DigestTick, encode
 from common.settings import DEFAULT_SUBREDDITS, Settings
@@ -193,7 +194,10 @@ class Demo:
     late_ticks: int = 0  # ticks whose fetches did not all report in time
     running: list[str] = field(default_factory=list)  # run ids whose fetches have not all reported
     played_until: float = 0.0  # data time the replay reached
-    caught_up: bool = True  # whether detection had caught up when the final wait ended
+    # per ticker, the data time detection had decided up to when the final wait stopped short
+    # of catching up (None: it caught up); taken then, before the table's last collection of
+    # alerts, so every alert those decisions published has had that time to arrive
+    decided_when_stopped: dict[str, float] | None = None
     token: str = ""
 
     # ------------------------------------------------------------ setup and teardown
@@ -370,7 +374,7 @@ class Demo:
     def wait_for_fetches(self, run_id: str, timeout_s: float) -> bool:
         """Until every subreddit of the run has reported (alerts are reported meanwhile)."""
         assert self.fetches is not None
-        expected = len({s.strip().lower() for s in Settings().subreddits})  # as dispatch sends them
+        expected = len(plan_fetches("count", Settings().subreddits))  # as dispatch sends them
         deadline = time.monotonic() + timeout_s
         while self.fetches.reported(run_id) < expected:
             if time.monotonic() > deadline:
@@ -404,7 +408,7 @@ class Demo:
         assert self.fetches is not None
         if self.running:
             self.fetches.poll()  # once for all of them: reported() reads the log on every call
-            expected = len({s.strip().lower() for s in Settings().subreddits})  # as dispatch sends them
+            expected = len(plan_fetches("count", Settings().subreddits))  # as dispatch sends them
             self.running = [run for run in self.running if len(self.fetches.runs.get(run, ())) < expected]
         return self.running
 
@@ -481,9 +485,10 @@ class Demo:
             self.display.update(now - start, now, self.counts(), len(self.rows))
         self.display.say(f"data fetched; {self.backlog()}, waiting…")
         wait_s = max(5.0, min(self.options.settle_timeout_s, self.remaining_s() - 10))
-        self.caught_up = self.settle(self.options.quiet_s, wait_s)
-        if not self.caught_up:
+        if not self.settle(self.options.quiet_s, wait_s):
             assert self.detections is not None
+            self.detections.poll()
+            self.decided_when_stopped = dict(self.detections.by_ticker)
             decided = self.detections.newest_as_of
             self.display.say(
                 f"stopped waiting after {wait_s:.0f} s: {self.backlog()} ("
@@ -510,10 +515,7 @@ class Demo:
     def unfound(self) -> lbl.Unfound:
         """The labelled scenarios the table has no alert for, by why (:func:`demo.labels.unfound`)."""
         found = [(row.label, row.kind) for row in self.rows.values()]
-        if self.detections is not None:
-            self.detections.poll()  # what was decided while the table was being built
-        decided = None if self.caught_up or self.detections is None else self.detections.by_ticker
-        return lbl.unfound(self.labels, found, self.played_until, decided)
+        return lbl.unfound(self.labels, found, self.played_until, self.decided_when_stopped)
 
     def remaining_s(self) -> float:
         """Seconds left before the alert table is due (``--deadline``), or practically forever."""

@@ -43,29 +43,33 @@ class Corpus:
     authors: dict[str, dict[str, Any]]
 
     def items(self, bots: Iterable[str] | None = DEFAULT_BOT_ACCOUNTS) -> Iterator[RedditItem]:
-        """Every item fetch would read, in time order (ties by id), whatever the file's order:
-        the format says order does not matter, so the replay must not depend on it. A file
-        already in that order (the importer writes it so) is read twice, streaming, so a month
-        of a busy subreddit fits in memory; any other (the generator's puts a post before a
-        comment of the same second) is sorted in memory. Stickied posts and the posts and
-        comments of AutoModerator and ``bots`` are left out, as fetch leaves them
-        (:func:`common.ingest.keep_post`); ``bots`` None keeps every item, as Reddit's
+        """Every item fetch would ingest (:meth:`read`); ``bots`` None: every item, as Reddit's
         listings show them (what fills a listing and sets a subreddit's pace)."""
+        return (item for item, ingested in self.read(() if bots is None else bots) if ingested or bots is None)
+
+    def read(self, bots: Iterable[str] = DEFAULT_BOT_ACCOUNTS) -> Iterator[tuple[RedditItem, bool]]:
+        """Every item in time order (ties by id), whatever the file's order, with whether fetch
+        ingests it: the format says order does not matter, so the replay must not depend on
+        it. A file already in that order (the importer writes it so) is read twice, streaming,
+        so a month of a busy subreddit fits in memory; any other (the generator's puts a post
+        before a comment of the same second) is sorted in memory. Fetch skips stickied posts
+        and the posts and comments of AutoModerator and ``bots``
+        (:func:`common.ingest.keep_post`), though a skipped post is still its comments'
+        thread."""
         rows: Iterable[dict[str, Any]] = (json.loads(line) for line in corpus_lines(self.path, "items") if line.strip())
         if not _in_order(corpus_lines(self.path, "items")):
             rows = sorted(rows, key=_order)
-        skipped = None if bots is None else tuple(bots)
+        skipped = tuple(bots)
         for raw in rows:
-            if skipped is not None and (
+            ingested = not (
                 (raw.get("kind") == "post" and raw.get("stickied"))
                 or ingest.is_ignored_author(raw.get("author"), skipped)
-            ):
-                continue
+            )
             author = self.authors.get(raw.get("author") or "")
             if author is not None:
                 raw["author_created_utc"] = author.get("created_utc")
                 raw["author_karma"] = int(author.get("link_karma") or 0) + int(author.get("comment_karma") or 0)
-            yield RedditItem.model_validate({k: v for k, v in raw.items() if k in ITEM_FIELDS})
+            yield RedditItem.model_validate({k: v for k, v in raw.items() if k in ITEM_FIELDS}), ingested
 
 
 def _order(raw: Mapping[str, Any]) -> tuple[float, str]:
@@ -145,6 +149,13 @@ class Replay:
     mentions: int = 0
     evaluations: int = 0
 
+    def threads(self, posts: Iterable[RedditItem]) -> None:
+        """Posts fetch does not ingest (stickied, a bot's) that are still their comments'
+        thread: fetch reads a comment in the symbols of the post it lists, ingested or not
+        (:func:`common.ingest.extract_mentions`), and so does the replay."""
+        for post in posts:
+            self.thread_symbols[post.id] = frozenset(extraction.symbols(item_text(post), at=post.created_utc))
+
     def hour(self, items: list[RedditItem]) -> list[AlertEventRecord]:
         """Count one hour of items, then assess every ticker it touched."""
         batches: dict[str, list[Mention]] = {}
@@ -204,24 +215,39 @@ class Replay:
 
 def hours(items: Iterator[RedditItem]) -> Iterator[list[RedditItem]]:
     """Items grouped by the hour they were created in (the corpus is in time order)."""
-    batch: list[RedditItem] = []
-    current: int | None = None
-    for item in items:
-        index = int(item.created_utc // HOUR)
-        if current is not None and index != current and batch:
-            yield batch
-            batch = []
-        current = index
-        batch.append(item)
-    if batch:
-        yield batch
+    for batch in _hours_read((item, True) for item in items):
+        yield [item for item, _ in batch]
+
+
+def play(replay: "Replay", corpus: Corpus) -> Iterator[list[AlertEventRecord]]:
+    """``corpus`` through ``replay`` hour by hour, as fetch would hand it on: the items it
+    ingests counted, the posts it skips kept as their comments' thread; each hour's records."""
+    for batch in _hours_read(corpus.read()):
+        replay.threads([item for item, kept in batch if not kept and item.kind == "post"])
+        if ingested := [item for item, kept in batch if kept]:
+            yield replay.hour(ingested)
 
 
 def run(corpus: Corpus, config: DetectionConfig = DEFAULT_CONFIG) -> Replay:
     replay = Replay(config=config)
-    for batch in hours(corpus.items()):
-        replay.hour(batch)
+    for _ in play(replay, corpus):
+        pass
     return replay
+
+
+def _hours_read(read: Iterator[tuple[RedditItem, bool]]) -> Iterator[list[tuple[RedditItem, bool]]]:
+    """:func:`hours` of :meth:`Corpus.read`'s pairs."""
+    batch: list[tuple[RedditItem, bool]] = []
+    current: int | None = None
+    for pair in read:
+        index = int(pair[0].created_utc // HOUR)
+        if current is not None and index != current and batch:
+            yield batch
+            batch = []
+        current = index
+        batch.append(pair)
+    if batch:
+        yield batch
 
 
 def preview(
@@ -272,8 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, help="DetectionConfig as JSON (defaults otherwise)")
     args = parser.parse_args(argv)
     replay = Replay(config=load_config(args.config))
-    for batch in hours(load(args.corpus).items()):
-        for record in replay.hour(batch):
+    for records in play(replay, load(args.corpus)):
+        for record in records:
             sys.stdout.write(json.dumps(record.to_json()) + "\n")
     return 0
 

@@ -95,8 +95,8 @@ def variant(corpus_dir: Path, statistic: str, factor: float) -> dict[str, Any]:
     corpus = backtest.load(corpus_dir)
     corpus = ages.with_estimated_ages(corpus, ages.corpus_model(corpus))
     replay = RelativeBar(statistic=statistic, factor=factor)
-    for batch in backtest.hours(corpus.items()):
-        replay.hour(batch)
+    for _ in backtest.play(replay, corpus):
+        pass
     days = (float(corpus.manifest["end"]) - float(corpus.manifest["start"])) / (24 * HOUR)
     scored = real.score([r.to_json() for r in replay.records], json.loads(EVENTS.read_text())["events"],
                         replay.items, days)  # fmt: skip

@@ -11,8 +11,9 @@ version is new to it, and a change applies from the next tick.
 scheduler tick creates it in the transaction that claims its subreddits: schedule.py). A
 copy finding the run still ``dispatching`` waits (raises, and Pub/Sub redelivers it) while
 the other copy may be alive, since two live fan-outs would fetch every subreddit twice;
-once that copy's lease is up it died midway, and this one sends the run's subreddits again,
-which fetch tolerates. Cloud Run does not stop a handler past its timeout, so a copy starts
+once that copy's lease is up it died midway, and this one sends the run's subreddits again
+(a scheduler tick's, those the schedule still names it for: a later tick may have claimed
+some since), which fetch tolerates. Cloud Run does not stop a handler past its timeout, so a copy starts
 publishing only by ``PUBLISH_BY_S`` and waits ``PUBLISH_BUDGET_S`` for its publishes, both
 within its timeout, which bounds the usual case (a publish the client still completes after
 that wait is a run sent twice, which fetch tolerates).
@@ -45,10 +46,11 @@ END_MARGIN_S = 5.0
 # The latest a copy starts publishing the fetches: its wait for them then ends in time.
 PUBLISH_BY_S = TIMEOUT_S - PUBLISH_BUDGET_S - END_MARGIN_S
 LEASE_S = TIMEOUT_S + PUBLISH_BUDGET_S + 10.0  # a copy dispatching longer is taken to be dead
-# Each read for the fetches' read_floor, before they are published: bounded and not retried,
-# so that two stalled reads leave most of the time before PUBLISH_BY_S (without the floor the
-# fetches still go out, and the silence checks read again after).
-PRE_PUBLISH_READ_S = 5.0
+# Each read for the fetches' read_floor, before they are published (the alerts of two
+# statuses, then the cursors), retries included: three stalled reads leave most of the time
+# before PUBLISH_BY_S (without the floor the fetches still go out, and the silence checks
+# read again after).
+PRE_PUBLISH_READ_S = 3.0
 
 
 class StillDispatching(RuntimeError):

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from google.api_core.retry import Retry
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -36,8 +37,10 @@ ALERT_FIELDS = ["symbol", "status", "updated_at", "rule"]  # not the evidence an
 
 
 def _bounded(timeout: float | None) -> dict[str, Any]:
-    """A read's own bound: ``timeout`` seconds and no retry, or the client's defaults (None)."""
-    return {} if timeout is None else {"retry": None, "timeout": timeout}
+    """A read's own bound: ``timeout`` seconds in all, retries included, or the client's
+    defaults (None). A Retry object rather than none: the client's stream resumes through it
+    after a failure mid-answer, and fails oddly without one."""
+    return {} if timeout is None else {"retry": Retry(timeout=timeout), "timeout": timeout}
 
 
 def read_through(
@@ -106,7 +109,7 @@ class Seen:
 
 
 def look(db: firestore.Client, subreddits: Iterable[str], now: float, timeout: float | None = None) -> Seen:
-    """``timeout``: each read's bound, without retries (a tick reads before it publishes, and
+    """``timeout``: each read's bound, retries included (a tick reads before it publishes, and
     a stalled read must not spend the time its fetches have to go out in)."""
     alerts = quiet_alerts(db, now, timeout)
     return Seen(alerts, read_through(db, subreddits, timeout) if alerts else {})

@@ -158,6 +158,26 @@ def test_the_backtest_leaves_out_what_fetch_skips(tmp_path: Path) -> None:
     assert [item.id for item in load(tmp_path).items()] == ["t3_a", "t1_e"]
     assert [item.id for item in load(tmp_path).items(bots=())] == ["t3_a", "t1_d", "t1_e"]  # AutoModerator always
     assert len(list(load(tmp_path).items(bots=None))) == len(rows)  # as the listings show them
+    assert run(load(tmp_path)).items == 2
+
+
+def test_a_skipped_post_is_still_its_comments_thread(tmp_path: Path) -> None:
+    """Fetch ingests no stickied post but lists it, and reads its comments in its symbols; a
+    comment naming the thread's ticker in lower case ("nok") counts there, in production and
+    here, and nowhere else."""
+    (tmp_path / "manifest.json").write_text(json.dumps({"start": 0.0, "end": 1.0}))
+    (tmp_path / "authors.jsonl").write_text("")
+    rows: list[dict[str, object]] = [
+        {"id": "t3_daily", "kind": "post", "author": "AutoModerator", "title": "Daily thread: $NOK earnings",
+         "stickied": True},
+        {"id": "t1_r", "kind": "comment", "author": "someone", "body": "nok to the moon", "link_id": "t3_daily"},
+    ]  # fmt: skip
+    with (tmp_path / "items.jsonl").open("w") as f:
+        for i, row in enumerate(rows):
+            f.write(json.dumps({"subreddit": "stocks", "created_utc": 1_620_000_000.0 + i, "score": 1,
+                                "permalink": f"/r/stocks/comments/{i}/", **row}) + "\n")  # fmt: skip
+    replay = run(load(tmp_path))
+    assert (replay.items, replay.mentions) == (1, 1)
 
 
 def test_a_shuffled_plain_corpus_gives_the_same_alerts(tmp_path: Path) -> None:
