@@ -87,31 +87,29 @@ def fan_out(
         claimed = claim_due(db, subreddits, settings, run, lambda due: _run_record(due, now), now=now)
         if claimed is not None:
             subreddits, created = claimed, True
-        else:  # a copy of this tick made the run: _send sends what it named, or nothing
+        else:  # a copy of this tick made the run: _own finds what it named, or nothing
             existing = True
     if subreddits:
+        mine = _own(run_id, subreddits, db, now=now, created=created, existing=existing)
+        if mine is None:
+            return 0
         # every subreddit read, not only the tick's: a silence is one only where nobody was heard
-        everyone = [*settings.subreddits, *subreddits]
+        everyone = [*settings.subreddits, *mine]
         try:  # before publishing: how far they are read goes out with the fetches (read_floor)
             seen: Seen | None = look(db, everyone, now, timeout=PRE_PUBLISH_READ_S)
         except Exception as exc:  # the fetches go out regardless, without a floor
             logger.warning("silence checks' reads failed: %s", exc, extra={"json_fields": {"run_id": run_id}})
             seen = None
-        floor = seen.floor if seen is not None else None
-        sent = _send(
+        subreddits, version = _send(
             run_id,
-            subreddits,
+            mine,
             db,
             publisher,
             now=now,
             created=created,
-            existing=existing,
             started=started,
-            read_floor=floor,
+            read_floor=seen.floor if seen is not None else None,
         )
-        if sent is None:
-            return 0
-        subreddits, version = sent
         ends = None if started is None else started + TIMEOUT_S - END_MARGIN_S
         try:  # after the run is marked: a failed check must not send the tick's fetches again
             check_silence(db, publisher, everyone, version, now=now, deadline=ends, seen=seen)
@@ -139,22 +137,14 @@ def _run_record(subreddits: list[str], now: float) -> dict[str, object]:
     }
 
 
-def _send(
-    run_id: str,
-    subreddits: list[str],
-    db: firestore.Client,
-    publisher: Publisher,
-    *,
-    now: float,
-    created: bool = False,
-    existing: bool = False,
-    started: float | None = None,
-    read_floor: float | None = None,
-) -> tuple[list[str], int | None] | None:
+def _own(
+    run_id: str, subreddits: list[str], db: firestore.Client, *, now: float, created: bool, existing: bool
+) -> list[str] | None:
     """Record the run (unless ``created``: its claim did; ``existing``: a copy's claim did,
-    and without its record nothing is sent), publish its fetches and mark it dispatched;
-    returns the subreddits sent and the config version they name, or None when a copy of the
-    tick sent them already (or there is no run to take over)."""
+    and without its record nothing is sent) or take it over from a dead copy; returns the
+    subreddits this copy is to send, or None when a copy of the tick sent them already (or
+    there is no run to take over). Decided before anything else is read for the run: a
+    duplicate tick reads no more."""
     run = db.collection(fs.RUNS).document(run_id)
     if existing and not run.get().exists:
         logger.warning("run %s claimed its subreddits but has no record: nothing sent", run_id)
@@ -181,6 +171,23 @@ def _send(
                 run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
                 logger.info("run %s taken over with nothing left to send: later ticks claimed it all", run_id)
                 return None
+    return subreddits
+
+
+def _send(
+    run_id: str,
+    subreddits: list[str],
+    db: firestore.Client,
+    publisher: Publisher,
+    *,
+    now: float,
+    created: bool,
+    started: float | None = None,
+    read_floor: float | None = None,
+) -> tuple[list[str], int | None]:
+    """Publish the run's fetches and mark it dispatched; returns the subreddits sent and the
+    config version they name."""
+    run = db.collection(fs.RUNS).document(run_id)
     version = _version_in_force(db)
     plan = plan_fetches(run_id, subreddits, version, sent_at=now, read_floor=read_floor)
     if started is not None and time.monotonic() - started > PUBLISH_BY_S:

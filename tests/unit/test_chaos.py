@@ -119,8 +119,14 @@ def test_the_harness_sees_dispatch_finish_a_tick_and_its_late_duplicate(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The suite waits for each tick's "done" line; one it does not recognise leaves the tick
-    outstanding forever, and the late copy of a duplicated tick is never sent."""
-    monkeypatch.setattr("functions.dispatch.main.look", lambda *args, **kwargs: Seen([], {}))  # no alert due
+    outstanding forever, and the late copy of a duplicated tick is never sent, nor reads for it."""
+    looked: list[object] = []
+
+    def look(*args: object, **kwargs: object) -> Seen:
+        looked.append(args)
+        return Seen([], {})  # no alert due
+
+    monkeypatch.setattr("functions.dispatch.main.look", look)
     monkeypatch.setattr("functions.dispatch.main.check_silence", lambda *args, **kwargs: 0)
     monkeypatch.setattr("functions.dispatch.main.record_dispatched", lambda *args, **kwargs: None)
     run, tick = RunDoc(), ScrapeTick(run_id="chaos-07", subreddits=["stocks", "investing"])
@@ -129,6 +135,7 @@ def test_the_harness_sees_dispatch_finish_a_tick_and_its_late_duplicate(
         fan_out(tick, Delivery("162"), Settings(project_id="p"), run, Publisher(), now=2.0)  # type: ignore[arg-type]
     lines = [r.getMessage() for r in caplog.records if r.name == "functions.dispatch.main"]
     assert len(lines) == 2 and "already dispatched" in lines[1]
+    assert len(looked) == 1  # the duplicate stopped before the silence reads
     assert all(finished("dispatch", line) for line in lines)
     assert not finished("dispatch", "firestore ops: 1 reads, 0 writes")
 
