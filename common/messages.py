@@ -308,8 +308,8 @@ def decode_data(model: type[M], data: bytes) -> M:
     """Validate raw JSON bytes as ``model``; any problem becomes :class:`MalformedMessage`."""
     try:
         payload = json.loads(data or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedMessage(f"not JSON: {exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deep to parse: malformed
+        raise MalformedMessage(f"not JSON: {exc!s:.200}") from exc
     if not isinstance(payload, dict):
         raise MalformedMessage(f"expected a JSON object, got {type(payload).__name__}")
     try:
