@@ -121,7 +121,9 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
     except ValidationError as exc:
         # left open: sent by the first tick after the settings (or the code reading them) are
         # fixed, while it lasts; until then each tick's sweep says so once more
-        logger.error("notification settings of %s do not validate; digest of %s waits: %s", user_id, hour, exc)
+        logger.error(
+            "notification settings of %s do not validate; digest of %s waits: %s", user_id, hour, rules.invalid(exc)
+        )
         return
     try:
         entries = store.close_digest(db, user_id, hour)

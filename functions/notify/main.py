@@ -85,7 +85,7 @@ def notify_event(
             wanted = rules.channels(user) if rules.matches(user, event, alert) else []
             held = rules.quiet(user, hour)
         except ValidationError as exc:
-            logger.error("notification settings of %s do not validate; user skipped: %s", user_id, exc)
+            logger.error("notification settings of %s do not validate; user skipped: %s", user_id, rules.invalid(exc))
             continue
         except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a stored field of the wrong shape
             logger.error("notification settings of %s cannot be read; user skipped: %r", user_id, exc)

@@ -237,3 +237,14 @@ def test_a_digest_whose_hour_ends_at_midnight_dates_its_end() -> None:
     body = notify.digest_payload("2026010810", [], "https://app")
     message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe=links)
     assert "between 2026-01-08 10:00 and 11:00 UTC" in str(message.get_body(("plain",)))
+
+
+def test_settings_that_fail_validation_are_named_without_their_values() -> None:
+    """The reason is logged on every matching event: a chat webhook's token must not be in it."""
+    token = "T0123/B0456/abcdefghijklmnopqrstuvwx"
+    with pytest.raises(ValidationError) as caught:
+        notify.settings_of({"notifications": {"webhook_url": f"http://hooks.example.com/services/{token}", "email": 2}})
+    said = notify.invalid(caught.value)
+    assert said.startswith("webhook_url: Value error, a webhook must be https") and "email: " in said
+    assert "abcdefgh" not in said and "uvwx" not in said and "services" not in said
+    assert "uvwx" in str(caught.value)  # pydantic's own message quotes the input's tail
