@@ -1,6 +1,7 @@
 """api: the HTTP function. functions-framework hands every request to :func:`api`, which
 dispatches it into the Flask app built once per instance."""
 
+import io
 import threading
 
 import functions_framework
@@ -59,4 +60,9 @@ def api(request: Request) -> Response:
     app = get_app()
     with app.request_context(request.environ):
         response = app.full_dispatch_request()
+    # functions-framework reads what is left of the body once we have answered, whole and
+    # unbounded, to spare the client a reset: a body the app refused unread (a 401 before it
+    # looks, a 413 past API_MAX_BODY_BYTES) would sit in memory all the same. Left unread,
+    # the server discards it in chunks or closes the connection.
+    request.environ["wsgi.input"], request.environ["CONTENT_LENGTH"] = io.BytesIO(), "0"
     return response
