@@ -44,6 +44,17 @@ def get_me(svc: Services, user: Principal) -> m.Me:
 
 
 @API.route(
+    "DELETE",
+    "/v1/me",
+    summary="Delete the caller's data: watchlist, preferences, notification settings (idempotent)",
+    tag="me",
+    status=204,
+)
+def delete_me(svc: Services, user: Principal) -> None:
+    svc.store.delete_user(user.sub)
+
+
+@API.route(
     "PATCH",
     "/v1/me/preferences",
     summary="Change alert filters (only the fields sent)",
@@ -136,12 +147,16 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
             return m.AlertPage(alerts=[])
 
     def keep(doc: dict[str, Any]) -> bool:
-        if min_score is not None and float(doc.get("score") or 0.0) < min_score:
+        # As notify judges a resolution: by the alert it ends (its peak), not the quiet that ended it.
+        ended = query.apply_preferences and doc.get("status") == "resolved"
+        score = float((doc.get("peak_score") if ended else None) or doc.get("score") or 0.0)
+        if min_score is not None and score < min_score:
             return False
         if max_pump is not None and float(doc.get("pump_risk") or 0.0) > max_pump:
             return False
         if (
             organic_max_pump is not None
+            and not ended
             and doc.get("kind") == "organic"
             and float(doc.get("pump_risk") or 0.0) > organic_max_pump
         ):

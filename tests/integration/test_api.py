@@ -112,7 +112,7 @@ def test_adds_racing_for_the_last_place_on_a_watchlist_let_one_in(api: ApiClient
 def alerts() -> list[dict[str, object]]:
     docs = [
         alert_doc("GME", 1, updated_at=NOW - 100, score=2.5),
-        alert_doc("GME", 2, updated_at=NOW - 200, score=0.4, status="resolved"),
+        alert_doc("GME", 2, updated_at=NOW - 200, score=0.4, status="resolved", peak_score=2.2, pump_risk=0.3),
         alert_doc("AMC", 3, updated_at=NOW - 300, score=1.8, kind="pump", pump_risk=0.9),
         alert_doc("TSLA", 4, updated_at=NOW - 400, score=1.2),
         alert_doc("AAPL", 5, updated_at=NOW - 500, score=3.0, status="escalated", level=2),
@@ -196,17 +196,20 @@ def test_an_alert_id_firestore_cannot_hold_is_a_client_error_on_every_route(api:
 def test_saved_preferences_filter_alerts_when_asked(api: ApiClient, alerts: list[dict[str, object]]) -> None:
     del alerts
     api.call("PATCH", "/v1/me/preferences", json={"min_score": 1.0, "max_pump_risk": 0.5})
-    # the pump-risk preference skips risky organic alerts, as notify does: a pump warning always shows
-    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == ["GME-1", "AMC-3", "TSLA-4", "AAPL-5", "PLTR-7"]
-    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true&min_score=2")) == ["GME-1", "AAPL-5"]
+    # the pump-risk preference skips risky organic alerts, as notify does: a pump warning always shows;
+    # a resolution is judged by the alert it ended (its peak), as notify judges it
+    both = ["GME-1", "GME-2", "AMC-3", "TSLA-4", "AAPL-5", "PLTR-7"]
+    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == both
+    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true&min_score=2")) == ["GME-1", "GME-2", "AAPL-5"]
+    assert ids(api.call("GET", "/v1/alerts?min_score=2")) == ["GME-1", "AAPL-5"]  # the latest score, as documented
     assert "AMC-3" not in ids(api.call("GET", "/v1/alerts?apply_preferences=true&max_pump_risk=0.5"))  # asked for
     api.call("PATCH", "/v1/me/preferences", json={"max_pump_risk": 0.05})  # below every organic alert's 0.1
-    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == ["AMC-3"]
+    assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == ["GME-2", "AMC-3"]
     api.call("PATCH", "/v1/me/preferences", json={"max_pump_risk": 0.5, "watchlist_only": True})  # nothing watched
     assert ids(api.call("GET", "/v1/alerts?apply_preferences=true")) == []
     # a filter given overrides the saved one, false as well as a number
     unwatched = ids(api.call("GET", "/v1/alerts?apply_preferences=true&watchlist_only=false"))
-    assert unwatched == ["GME-1", "AMC-3", "TSLA-4", "AAPL-5", "PLTR-7"]
+    assert unwatched == both
 
 
 @pytest.mark.parametrize("query", ["", "min_score=1.0", "symbol=GME"])
