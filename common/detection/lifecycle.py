@@ -143,6 +143,23 @@ def quiet_from(alert: Alert, heard: Sequence[int]) -> float:
     return silence.quiet_from(alert.updated_at, alert.rule, heard)
 
 
+def silence_outcome(alert: Alert, heard: Sequence[int], settled: float, decided_as_of: float) -> str:
+    """What a silence check read up to ``settled`` does with the active ``alert``, given the
+    hours heard and the newest update decided: "resolved" once the quiet began before the
+    check's time, unless a decided update already came after the quiet began (its decision
+    ended the episode, :func:`ended_by_silence`). An update counted after the quiet but never
+    decided does not hold the alert open: the check rides behind every update of its ticker,
+    so that update was lost (dead-lettered, or never announced), and waiting for it would keep
+    the alert open until the ticker is named again; replayed later, it steps on from the
+    resolution."""
+    at = quiet_from(alert, heard)
+    if at > settled:
+        return "not silent long enough"
+    if decided_as_of >= at:
+        return "heard after the silence"
+    return "resolved"
+
+
 def silenced(alert: Alert, heard: Sequence[int]) -> Alert:
     """``alert`` resolved at :func:`quiet_from`."""
     at = quiet_from(alert, heard)

@@ -27,7 +27,7 @@ from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher
 from common.detection.baseline import HOUR
 from common.detection.engine import Outcome, decide_summary, heard_before, series_counts
-from common.detection.lifecycle import ANNOUNCED, Alert, quiet_from, silenced
+from common.detection.lifecycle import ANNOUNCED, Alert, silence_outcome, silenced
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import AlertEvent, AlertMoment, TickerUpdate
 from common.settings import Settings
@@ -109,7 +109,8 @@ def close_if_silent(update: TickerUpdate, settled: float, db: firestore.Client, 
     ticker's active alert resolved, at :func:`quiet_from`, if those counts show its ticker fell
     silent before the check's time, and that announced; nothing else is decided. Counts older
     than an update already decided decide nothing; so does a ticker heard after the silence
-    (its update resolved the alert or will). A redelivery after a crash between the commit
+    whose update was decided (it ended the episode; one never decided was lost:
+    :func:`~common.detection.lifecycle.silence_outcome`). A redelivery after a crash between the commit
     and the publish announces the resolution it finds (its hour's, as for an update)."""
     counted = update.counted
     snap = store.read(db, update.ticker, latest=False, config_version=update.config_version)
@@ -120,13 +121,9 @@ def close_if_silent(update: TickerUpdate, settled: float, db: firestore.Client, 
         outcome = "stale"
     elif alert is not None and alert.active:
         heard = heard_before(series_counts(counted.series, hour, snap.config), hour + 1)
-        at = quiet_from(alert, heard)
-        if at > settled:
-            outcome = "not silent long enough"
-        elif max(update.as_of, snap.decided_as_of) >= at:
-            outcome = "heard after the silence"  # that update ends the episode (lifecycle.step)
-        else:
-            ended, outcome = silenced(alert, heard), "resolved"
+        outcome = silence_outcome(alert, heard, settled, snap.decided_as_of)
+        if outcome == "resolved":
+            ended = silenced(alert, heard)
             store.commit_silence(db, update.ticker, snap, ended, hour)
             pending = pending_announcements(ended, snap.announced_level, snap.announced, settled, resolved_now=True)
     elif resolved_this_hour(snap.before_hour(settled), alert):

@@ -19,8 +19,10 @@ from common.adapters.pubsub import get_publisher
 from common.aggregation import counted, plan
 from common.detection_config import DEFAULT_CONFIG, Versions
 from common.features import text_features
-from common.messages import Mention, MentionBatch, Message, TickerUpdate, encode
+from common.messages import Counted, Mention, MentionBatch, Message, TickerUpdate, encode
 from common.metrics import summarize
+from common.timekeys import hour_key
+from common.windows import WindowStats
 from demo.logs import FunctionLog
 from devtools import chaos, firestore_ops
 from devtools.pubsub import Observer
@@ -379,6 +381,30 @@ def test_an_alert_whose_ticker_is_never_named_again_ends_at_a_silence_check(
     ]
     _wait_for(lambda: (ref.get().to_dict() or {}).get("announced"), {"resolved": 1})
     assert {f for f, _ in _check_lines(emulators, "QUIE")} == {"aggregate", "detect"}
+
+
+def test_a_silence_check_does_not_wait_for_an_update_that_was_counted_and_never_decided(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """Talk at 04:00 the next day, hours after the six-hour window emptied, whose update
+    never reached a decision (dead-lettered): the check that rides behind it ends the alert
+    as of 23:00, as that update's own decision would have, instead of keeping it open until
+    the ticker is named again."""
+    db, alerts = opened_alert(emulators, observe, "LOST")
+    series = dict((db.collection("tickers").document("LOST").get().to_dict() or {})["series"])
+    late = T0 + 12 * 3600
+    series[hour_key(late)] = 2
+    check = TickerUpdate(
+        ticker="LOST",
+        as_of=late,
+        counted=Counted(series=series, six=WindowStats(hours=6, mentions=2), day=WindowStats(hours=24, mentions=2)),
+        silence_check=T0 + 30 * 3600,
+    )
+    detect_update(check, db, get_publisher(db.project))
+    [resolved] = alerts.pull(expected=1, timeout=60)
+    assert (resolved.json()["event"], resolved.json()["as_of"]) == ("resolved", T0 + 7 * 3600)
+    stored = db.collection("alerts").document("LOST-2026010816").get().to_dict() or {}
+    assert (stored["status"], stored["resolved_at"]) == ("resolved", T0 + 7 * 3600)
 
 
 def test_after_a_silence_check_late_items_do_not_revive_the_episode_and_a_new_surge_opens_alone(

@@ -6,7 +6,7 @@ from dataclasses import replace
 from common.detection import backtest
 from common.detection.baseline import GlobalStats
 from common.detection.engine import Outcome, TickerState, assess, decide
-from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, quiet_from, step
+from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, quiet_from, silence_outcome, step
 from common.detection.silence import SLOW_RULE
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, select_evidence
@@ -208,6 +208,15 @@ def test_an_alert_on_a_day_of_thin_promotion_lasts_the_day_before_silence_ends_i
     assert quiet_from(opened(), []) == (NOW + 7) * HOUR
     assert quiet_from(opened(), [NOW + 3, NOW + 9]) == (NOW + 16) * HOUR  # discussion heard after its last update
     assert quiet_from(opened(), [NOW + 3, NOW + 10]) == (NOW + 10) * HOUR  # the first gap ends it
+
+
+def test_a_silence_check_waits_for_no_update_it_rides_behind() -> None:
+    heard, settled = [NOW + 12], (NOW + 30) * HOUR  # talk five hours after the window emptied at NOW + 7
+    assert silence_outcome(opened(), heard, (NOW + 6) * HOUR, NOW * HOUR) == "not silent long enough"
+    # that talk's update was decided: its decision ended the episode, not the check
+    assert silence_outcome(opened(), heard, settled, (NOW + 12) * HOUR + 60) == "heard after the silence"
+    # counted and never decided (its update was lost): the check ends the alert itself
+    assert silence_outcome(opened(), heard, settled, NOW * HOUR + 60) == "resolved"
 
 
 def test_a_new_spike_within_the_cooldown_reopens_the_same_episode() -> None:
