@@ -129,6 +129,15 @@ class Store:
             while len(self._known) > self._known_max:
                 self._known.popitem(last=False)
 
+    def delete_user(self, sub: str) -> None:
+        """``users/{sub}`` and what hangs under it (notify's hourly counts): the account's
+        watchlist, preferences, addresses and webhook are gone, so nothing more is sent to it.
+        Its verdicts on alerts stay, under an id no account holds any more, in the precision
+        figures they were counted in; its delivery records expire as everyone's do."""
+        self.db.recursive_delete(self._user_ref(sub))
+        with self._lock:
+            self._known.pop(sub, None)
+
     def user(self, principal: Principal) -> dict[str, Any]:
         snapshot = self._user_ref(principal.sub).get()
         if not snapshot.exists:

@@ -553,6 +553,28 @@ def test_of_the_users_who_take_every_alert_notify_reads_only_those_who_asked_for
     assert found == {f"{tag}-mail", f"{tag}-hook", f"{tag}-watch"}
 
 
+def test_a_deleted_account_is_sent_nothing_more_and_its_settings_are_gone(emulators: Stack, jwks: JwksServer) -> None:
+    """What the web app calls before its account is removed: the watchlist, the addresses and
+    the webhook go with it, so notify finds nobody to send to."""
+    from functions.notify import store
+
+    del emulators
+    api, sub = make_client(jwks, KEY), f"gone{time.time_ns()}"
+    tag = "NTLA"
+    assert api.call("PUT", f"/v1/me/watchlist/{tag}", sub=sub).status_code == 200
+    sent = {"webhook_url": "https://hooks.example.com/a", "email": True}
+    assert api.call("PUT", "/v1/me/notifications", sub=sub, json=sent).status_code == 200
+    user = db().collection(fs.USERS).document(sub)
+    user.collection(fs.SENT).document("email-2026010816").set({"count": 1})
+    assert sub in store.candidates(db(), tag)
+
+    assert api.call("DELETE", "/v1/me", sub=sub).status_code == 204
+    assert not user.get().exists and not list(user.collection(fs.SENT).stream())
+    assert sub not in store.candidates(db(), tag)
+    assert api.call("DELETE", "/v1/me", sub=sub).status_code == 204  # again: nothing left, nothing refused
+    assert not user.get().exists
+
+
 def test_the_backfill_gives_accounts_saved_before_receives_existed_the_field_notify_reads(emulators: Stack) -> None:
     import importlib.util
 
