@@ -18,7 +18,9 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
       ? "Done: sign in. We mailed that address a link to confirm it (email alerts wait for it), or, if it already had an account, how to get back in."
       : params.get("reset")
         ? "Password changed, and every other session signed out: sign in with the new one."
-        : null,
+        : params.get("deleted")
+          ? "Your account is deleted, with its watchlist, preferences and notification settings: nothing more will be sent to you."
+          : null,
   );
   const [busy, setBusy] = useState(false);
   const next = sameSite(params.get("next"));

@@ -18,18 +18,33 @@
  */
 import Database from "better-sqlite3";
 import { betterAuth } from "better-auth";
+import { createAuthMiddleware, getSessionFromCtx } from "better-auth/api";
 import { admin, jwt } from "better-auth/plugins";
 
 import { sendMail } from "@/lib/mail";
 import { settings } from "@/lib/settings";
 
-const { baseURL, database, secret, trustedProxies } = settings();
+const { apiURL, baseURL, database, secret, trustedProxies } = settings();
 
 /** The address of the account signed in on ``request``, if any. */
 async function signedInAs(request: Request | undefined): Promise<string | null> {
   if (!request) return null;
   const session = await auth.api.getSession({ headers: request.headers });
   return session?.user.email.toLowerCase() ?? null;
+}
+
+/** The account's data in the API (watchlist, preferences, notification settings) deleted, as
+ * DELETE /v1/me does for the token's subject: run before Better Auth removes the account, the
+ * user's own deletion or an admin's removal alike, and a failure keeps the account, so an
+ * account is never gone while its addresses still get alerts. The token is minted for the
+ * account being removed (an admin's own would name the admin) and lives two minutes. */
+async function forgetInApi(userId: string): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  const { token } = await auth.api.signJWT({ body: { payload: { sub: userId, iat: now, exp: now + 120 } } });
+  const response = await fetch(`${apiURL}/v1/me`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+  if (response.status !== 204) {
+    throw new Error(`the API did not delete the account's data (HTTP ${response.status}); the account is kept: try again`);
+  }
 }
 
 /** A mail sent without holding the answer: an address without an account gets its answer at
@@ -79,6 +94,22 @@ export const auth = betterAuth({
       if ((await signedInAs(request)) === user.email.toLowerCase()) await sendMail(...mail);
       else sendAfter(...mail);
     },
+  },
+  // Deleting one's account asks for the password (the settings page sends it); an admin's
+  // removal goes through the same hook.
+  user: { deleteUser: { enabled: true, beforeDelete: async (user) => forgetInApi(user.id) } },
+  // An admin's removal (the admin plugin's /admin/remove-user): the data goes first, as above,
+  // once the caller is known to be an admin removing someone else (what that endpoint checks
+  // next), so nobody else can have an account's data deleted through it.
+  hooks: {
+    before: createAuthMiddleware(async (ctx) => {
+      if (ctx.path !== "/admin/remove-user") return;
+      const session = await getSessionFromCtx(ctx);
+      const roles = String(session?.user.role ?? "").split(",");
+      const target = typeof ctx.body?.userId === "string" ? ctx.body.userId : null;
+      if (!session || !roles.includes("admin") || !target || target === session.user.id) return;
+      await forgetInApi(target);
+    }),
   },
   trustedOrigins: [baseURL, baseURL.replace("127.0.0.1", "localhost")],
   telemetry: { enabled: false },

@@ -529,6 +529,62 @@ def test_a_tab_shows_and_calls_the_api_as_the_account_signed_in_from_another_tab
         _sign_out(driver, served.web)
 
 
+def _api(served: Served, bearer: str, method: str, path: str) -> dict[str, object]:
+    request = urllib.request.Request(
+        f"{served.api}{path}", method=method, headers={"Authorization": f"Bearer {bearer}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+        return json.loads(body) if body else {}
+
+
+def _account_watching(served: Served, email: str, password: str) -> tuple[WebAppClient, str]:
+    """A new account watching the breakout's symbol, signed in outside the browser; its token."""
+    client = WebAppClient(served.web)
+    client.call("/api/auth/sign-up/email", {"email": email, "password": password, "name": "E2E Gone"})
+    client.sign_in(email, password)
+    bearer = client.token()
+    _api(served, bearer, "PUT", f"/v1/me/watchlist/{served.symbol}")
+    assert _api(served, bearer, "GET", "/v1/me")["watchlist"] == [served.symbol]
+    return client, bearer
+
+
+def test_a_deleted_or_removed_account_leaves_no_watchlist_or_settings_in_the_api(served: Served) -> None:
+    """Deleted from its preferences page (the password asked again), or removed by an admin:
+    the API's data for it goes first, so its addresses are sent nothing more. A token issued
+    before still verifies for its 15 minutes; with it, the account reads as new. Someone who
+    is not an admin cannot have another account's data deleted through the admin's removal."""
+    email, password = f"e2e-{uuid.uuid4().hex[:8]}@example.com", "e2e-password-3"
+    _, bearer = _account_watching(served, email, password)
+    with chromium() as driver:
+        _sign_in(driver, served.web, email, password)
+        _link(driver, "Preferences").click()
+        form = _element(driver, "#delete-account-form")
+        form.find_element(By.NAME, "password").send_keys("not-the-password")
+        form.find_element(By.NAME, "sure").click()
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        assert "was not deleted" in str(_until(driver, f"return {ERROR_TEXT}"))
+        assert _api(served, bearer, "GET", "/v1/me")["watchlist"] == [served.symbol]  # a refusal deletes nothing
+        _type(form.find_element(By.NAME, "password"), password)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _until(driver, "return location.pathname === '/sign-in' && location.search.includes('deleted')")
+        _shot(driver, "account-deleted")
+    assert _api(served, bearer, "GET", "/v1/me")["watchlist"] == []
+    with pytest.raises(urllib.error.HTTPError):
+        WebAppClient(served.web).sign_in(email, password, tries=1)
+
+    removed_email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    _, removed = _account_watching(served, removed_email, password)
+    user_id = _api(served, removed, "GET", "/v1/me")["id"]
+    stranger, _ = _account_watching(served, f"e2e-{uuid.uuid4().hex[:8]}@example.com", password)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        stranger.call("/api/auth/admin/remove-user", {"userId": user_id})
+    assert refused.value.code in (401, 403)
+    assert _api(served, removed, "GET", "/v1/me")["watchlist"] == [served.symbol]
+    assert served.other_admin.call("/api/auth/admin/remove-user", {"userId": user_id}) == {"success": True}
+    assert _api(served, removed, "GET", "/v1/me")["watchlist"] == []
+
+
 def test_ctrl_c_stops_the_demo_and_the_web_app(served: Served) -> None:
     served.demo.interrupt()
     assert served.demo.wait(timeout=60) == 0

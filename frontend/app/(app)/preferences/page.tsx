@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 
 import { asApiError, useApi, useGet } from "@/components/api-context";
+import { DeleteAccount } from "@/components/delete-account";
 import { ErrorBox, Loading } from "@/components/states";
 import type { ApiError, Me, Preferences } from "@/lib/api";
 
@@ -87,6 +88,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
         </p>
       ) : null}
       {error ? <ErrorBox error={error} /> : null}
+      <DeleteAccount />
     </>
   );
 }

@@ -1,0 +1,59 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+
+import { ErrorBox } from "@/components/states";
+import { forgetToken } from "@/lib/api";
+import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
+
+/** Deleting one's account: the password again, then Better Auth removes the account after the
+ * API has deleted its data (lib/auth.ts), so nothing more is sent to its addresses. */
+export function DeleteAccount() {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function remove(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const password = String(new FormData(event.currentTarget).get("password") ?? "");
+    setBusy(true);
+    setError(null);
+    let refused: string | null;
+    try {
+      const { error: failed } = await authClient.deleteUser({ password });
+      refused = failed ? authMessage(failed) : null;
+    } catch {
+      refused = UNREACHABLE;
+    } finally {
+      setBusy(false);
+    }
+    if (refused) {
+      setError(`Your account was not deleted: ${refused}`);
+      return;
+    }
+    forgetToken();
+    router.replace("/sign-in?deleted=1");
+  }
+
+  return (
+    <section className="stack">
+      <h2>Delete your account</h2>
+      <p>Your watchlist, preferences and notification settings go with it, and nothing more is sent to you. This cannot be undone.</p>
+      <form className="stack card" id="delete-account-form" onSubmit={remove}>
+        <label>
+          Your password
+          <input name="password" type="password" autoComplete="current-password" required />
+        </label>
+        <label className="check">
+          <input name="sure" type="checkbox" required />
+          Delete my account for good
+        </label>
+        <button type="submit" className="danger" disabled={busy}>
+          Delete account
+        </button>
+      </form>
+      {error ? <ErrorBox error={error} /> : null}
+    </section>
+  );
+}
