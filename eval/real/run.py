@@ -161,21 +161,26 @@ def _at_threshold(
 
 def organic_pump_signals(announced: Iterable[tuple[str, Alert]]) -> dict[str, Any]:
     """The pump-risk components organic alerts were announced with (opened, reopened,
-    escalated; the ``trigger`` each event wrote): how many carried one at its full share, and
-    the highest (pure: tested on its own). Under the default weights a component at full
-    from low diversity, new accounts or copy-paste already reaches the organic bar alone;
-    emoji and stuffing do not."""
+    escalated; the ``trigger`` each event wrote): how many carried one at its full share, the
+    highest component, and the highest weighted pump risk (pure: tested on its own). Under
+    the default weights a component at full from low diversity, new accounts or copy-paste
+    already reaches the organic bar alone; emoji and stuffing do not."""
+    organic = [
+        alert for event, alert in announced if alert.kind == "organic" and event in ("opened", "reopened", "escalated")
+    ]
     rows = [
         (alert.symbol, {n: float(alert.trigger.get("metrics", {}).get(f"pump_{n}", 0.0)) for n in PUMP_COMPONENTS})
-        for event, alert in announced
-        if alert.kind == "organic" and event in ("opened", "reopened", "escalated")
+        for alert in organic
     ]
     peaks = [(value, name, symbol) for symbol, parts in rows for name, value in parts.items()]
     value, name, symbol = max(peaks, default=(0.0, "", ""))
+    risk, risky = max(((a.pump_risk, a.symbol) for a in organic), default=(0.0, ""))
     return {
         "announcements": len(rows),
         "with_a_component_at_full": sum(any(v >= 1.0 for v in parts.values()) for _, parts in rows),
         "highest": {"value": round(value, 4), "component": name, "symbol": symbol} if value > 0 else None,
+        # the weighted risk itself: how close real growth comes to the organic bar
+        "highest_risk": {"value": round(risk, 4), "symbol": risky} if risk > 0 else None,
     }
 
 

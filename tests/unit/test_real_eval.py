@@ -100,7 +100,9 @@ def test_a_session_after_the_corpus_ends_prices_nothing() -> None:
 
 def test_organic_announcements_are_summarised_by_the_pump_signals_they_carried() -> None:
     def announced(symbol: str, kind: str = "organic", **parts: float) -> Alert:
-        return replace(alert(symbol, 0.0, kind), trigger={"metrics": {f"pump_{k}": v for k, v in parts.items()}})
+        risk = sum(parts.values()) / 10
+        metrics = {f"pump_{k}": v for k, v in parts.items()}
+        return replace(alert(symbol, 0.0, kind), trigger={"metrics": metrics}, pump_risk=risk)
 
     result = organic_pump_signals(
         [
@@ -114,8 +116,9 @@ def test_organic_announcements_are_summarised_by_the_pump_signals_they_carried()
         "announcements": 2,
         "with_a_component_at_full": 1,
         "highest": {"value": 1.0, "component": "emoji_spam", "symbol": "UWMC"},
+        "highest_risk": {"value": 0.12, "symbol": "UWMC"},
     }
-    assert organic_pump_signals([])["highest"] is None
+    assert organic_pump_signals([])["highest"] is None is organic_pump_signals([])["highest_risk"]
 
 
 def test_organic_pump_signals_read_the_metrics_the_detector_writes() -> None:
