@@ -308,7 +308,7 @@ def decode_data(model: type[M], data: bytes) -> M:
     """Validate raw JSON bytes as ``model``; any problem becomes :class:`MalformedMessage`."""
     try:
         payload = json.loads(data or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested too deep to parse: malformed
+    except (ValueError, RecursionError) as exc:  # not UTF-8 or JSON, numbers too long, nesting too deep
         raise MalformedMessage(f"not JSON: {exc!s:.200}") from exc
     if not isinstance(payload, dict):
         raise MalformedMessage(f"expected a JSON object, got {type(payload).__name__}")

@@ -50,6 +50,7 @@ def test_unknown_fields_are_tolerated_so_producers_can_add_fields_first() -> Non
         (b"not json", "not JSON"),
         (b"\xff\xfe", "not JSON"),
         (b"[" * 100_000 + b"]" * 100_000, "not JSON"),  # nested past the parser's recursion limit
+        (b'{"run_id": ' + b"9" * 5000 + b"}", "not JSON"),  # an integer past Python's 4300 digits
         (b'{"run_id": "r", "subreddit": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not JSON"),
         (b"[1, 2]", "expected a JSON object"),
         (b'{"run_id": "r"}', "subreddit: Field required"),
