@@ -70,6 +70,7 @@ locals {
     digests          = "expires_at" # notify hourly digests per user, once sent or abandoned
     digest_entries   = "expires_at" # their events (digests/*/digest_entries)
     runs             = "expires_at" # dispatch idempotency: one per scheduler tick, outlives its redelivery
+    deleted_users    = "expires_at" # api: deleted accounts, outliving the tokens issued before
   }
 
   # name => collection group and field never queried and too wide to index (one entry per

@@ -18,6 +18,7 @@ TICKERS = "tickers"
 HOURS = "hours"  # subcollection of tickers/{symbol}
 ALERTS = "alerts"
 USERS = "users"
+DELETED_USERS = "deleted_users"  # api: accounts deleted, kept while a token issued before can still be used
 CONFIG = "config"
 DETECTION_CONFIG = "detection"  # config/detection: the detection thresholds in force
 CURSORS = "cursors"  # cursors/{subreddit, lower case}: how far fetch has read each subreddit
@@ -89,6 +90,7 @@ TTL_FIELDS: dict[str, str] = {
     DIGESTS: "expires_at",
     DIGEST_ENTRIES: "expires_at",
     RUNS: "expires_at",
+    DELETED_USERS: "expires_at",
 }
 
 

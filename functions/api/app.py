@@ -86,21 +86,22 @@ def _query_args() -> dict[str, str]:
     return request.args.to_dict(flat=True)
 
 
-def _authenticate(svc: Services) -> Principal:
+def _authenticate(svc: Services, *, touch: bool = True) -> Principal:
     try:
         principal = svc.verifier.verify(bearer_token(request.headers.get("Authorization")))
     except AuthError as exc:
         raise ApiError(401, "unauthorized", str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
     except KeysUnavailable as exc:
         raise ApiError(503, "auth_unavailable", str(exc), {"Retry-After": "5"}) from exc
-    svc.store.touch_user(principal)
+    if touch:
+        svc.store.touch_user(principal)
     return principal
 
 
 def _view(op: Operation, svc: Services) -> Callable[..., Response]:
     def view(**path: str) -> Response:
         kwargs: dict[str, Any] = {}
-        principal = _authenticate(svc) if op.auth else None
+        principal = _authenticate(svc, touch=op.touches_user) if op.auth else None
         if principal is not None:
             kwargs["user"] = principal
             if op.admin and not principal.is_admin:

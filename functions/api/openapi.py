@@ -34,6 +34,7 @@ class Operation:
     response: type[BaseModel] | None = None
     status: int = 200
     auth: bool = True
+    touches_user: bool = True  # the caller's users/{sub} made on first use (not by the route deleting it)
     admin: bool = False
     rate_limited: bool = True
     may_404: bool = False

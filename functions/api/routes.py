@@ -1,6 +1,7 @@
 """The routes: each declares its models once (see openapi.py) and reads like its contract."""
 
 import itertools
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,9 +50,10 @@ def get_me(svc: Services, user: Principal) -> m.Me:
     summary="Delete the caller's data: watchlist, preferences, notification settings (idempotent)",
     tag="me",
     status=204,
+    touches_user=False,  # again after a deletion (its answer lost): 204, so the web app can finish
 )
 def delete_me(svc: Services, user: Principal) -> None:
-    svc.store.delete_user(user.sub)
+    svc.store.delete_user(user.sub, time.time())
 
 
 @API.route(

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -31,6 +32,7 @@ DESC = firestore.Query.DESCENDING
 DEFAULT_PREFERENCES = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
 WATCH_TRIES = 8  # reads of a user's document while other writes keep changing it
+DELETED_KEPT = timedelta(days=1)  # a deleted account's tombstone: past every token issued before (15 minutes)
 RECENT_CANDIDATES = 300  # most recently mentioned tickers a trending read recounts
 # Written and read by the api only (docs/api.md "Feedback"):
 FEEDBACK = "feedback"  # subcollection of alerts/{id}: one verdict per user, keyed by user id
@@ -109,6 +111,8 @@ class Store:
                 self._known.move_to_end(principal.sub)
                 return
         ref = self._user_ref(principal.sub)
+        if self.db.collection(fs.DELETED_USERS).document(principal.sub).get().exists:
+            raise ApiError(401, "account_deleted", "this account was deleted; its tokens are no longer accepted")
         created = fs.create_if_absent(
             ref,
             {
@@ -129,12 +133,26 @@ class Store:
             while len(self._known) > self._known_max:
                 self._known.popitem(last=False)
 
-    def delete_user(self, sub: str) -> None:
+    def delete_user(self, sub: str, now: float) -> None:
         """``users/{sub}`` and what hangs under it (notify's hourly counts): the account's
         watchlist, preferences, addresses and webhook are gone, so nothing more is sent to it.
-        Its verdicts on alerts stay, under an id no account holds any more, in the precision
-        figures they were counted in; its delivery records expire as everyone's do."""
-        self.db.recursive_delete(self._user_ref(sub))
+        A tombstone first, so a token issued before (its 15 minutes) cannot create the
+        account again on an instance that has not seen it yet. Every write raises when it
+        fails (the client's recursive delete drops failures quietly), so the web app keeps an
+        account whose data is still here. Its verdicts on alerts stay, under an id no account
+        holds any more, in the precision figures they were counted in; its delivery records
+        expire as everyone's do."""
+        ref = self._user_ref(sub)
+        self.db.collection(fs.DELETED_USERS).document(sub).set(
+            {"deleted_at": now, "expires_at": datetime.fromtimestamp(now, UTC) + DELETED_KEPT}
+        )
+        for child in ref.collections():
+            while docs := list(child.limit(400).stream()):
+                batch = self.db.batch()
+                for doc in docs:
+                    batch.delete(doc.reference)
+                batch.commit()
+        ref.delete()
         with self._lock:
             self._known.pop(sub, None)
 

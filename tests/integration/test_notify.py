@@ -571,7 +571,14 @@ def test_a_deleted_account_is_sent_nothing_more_and_its_settings_are_gone(emulat
     assert api.call("DELETE", "/v1/me", sub=sub).status_code == 204
     assert not user.get().exists and not list(user.collection(fs.SENT).stream())
     assert sub not in store.candidates(db(), tag)
-    assert api.call("DELETE", "/v1/me", sub=sub).status_code == 204  # again: nothing left, nothing refused
+    # a token issued before the deletion (valid for its 15 minutes) cannot make the account again
+    # on an instance that never saw it, nor set a webhook on it
+    fresh = make_client(jwks, KEY)
+    for method, path, body in (("GET", "/v1/me", None), ("PUT", "/v1/me/notifications", sent)):
+        refused = fresh.call(method, path, sub=sub, json=body)
+        assert (refused.status_code, refused.get_json()["error"]["code"]) == (401, "account_deleted")
+    assert not user.get().exists
+    assert fresh.call("DELETE", "/v1/me", sub=sub).status_code == 204  # again (its answer lost): done, not refused
     assert not user.get().exists
 
 

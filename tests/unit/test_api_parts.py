@@ -160,9 +160,18 @@ def test_an_account_that_confirms_its_address_is_marked_confirmed_on_the_same_in
 
     doc = Doc()
 
+    class NoTombstone:  # deleted_users/{sub}: this account was never deleted
+        exists = False
+
+        def document(self, name: str) -> "NoTombstone":
+            return self
+
+        def get(self) -> "NoTombstone":
+            return self
+
     class Db:
         def collection(self, name: str) -> Any:
-            return self
+            return NoTombstone() if name == "deleted_users" else self
 
         def document(self, name: str) -> Doc:
             return doc
