@@ -18,7 +18,7 @@
  */
 import Database from "better-sqlite3";
 import { betterAuth } from "better-auth";
-import { createAuthMiddleware, getSessionFromCtx } from "better-auth/api";
+import { APIError, createAuthMiddleware, getSessionFromCtx } from "better-auth/api";
 import { admin, jwt } from "better-auth/plugins";
 
 import { sendMail } from "@/lib/mail";
@@ -98,15 +98,25 @@ export const auth = betterAuth({
   // Deleting one's account asks for the password (the settings page sends it); an admin's
   // removal goes through the same hook.
   user: { deleteUser: { enabled: true, beforeDelete: async (user) => forgetInApi(user.id) } },
-  // An admin's removal (the admin plugin's /admin/remove-user): the data goes first, as above,
-  // once the caller is known to be an admin removing someone else (what that endpoint checks
-  // next), so nobody else can have an account's data deleted through it.
   hooks: {
     before: createAuthMiddleware(async (ctx) => {
+      // Better Auth checks the password only when one is sent, else accepts a session under a
+      // day old: deleting one's account always asks for it.
+      if (ctx.path === "/delete-user") {
+        const password = ctx.body?.password;
+        if (typeof password !== "string" || password === "") {
+          throw new APIError("BAD_REQUEST", { message: "Enter your password to delete your account." });
+        }
+        return;
+      }
+      // An admin's removal (the admin plugin's /admin/remove-user): the data goes first, as
+      // above, once the caller is known to be an admin removing someone else (what that
+      // endpoint checks next), so nobody else can have an account's data deleted through it.
+      // The id is read as the endpoint reads it (coerced to a string).
       if (ctx.path !== "/admin/remove-user") return;
       const session = await getSessionFromCtx(ctx);
       const roles = String(session?.user.role ?? "").split(",");
-      const target = typeof ctx.body?.userId === "string" ? ctx.body.userId : null;
+      const target = ctx.body?.userId == null ? "" : String(ctx.body.userId);
       if (!session || !roles.includes("admin") || !target || target === session.user.id) return;
       await forgetInApi(target);
     }),
