@@ -12,6 +12,9 @@ import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
 export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
   const router = useRouter();
   const params = useSearchParams();
+  // Subscribed here so the session store keeps listening while this page is up: the app's
+  // pages read its last answer first, and a stale "signed out" would send them back here.
+  const { refetch } = authClient.useSession();
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(
     params.get("created")
@@ -51,6 +54,13 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
       return;
     }
     const created = next ? `/sign-in?created=1&next=${encodeURIComponent(next)}` : "/sign-in?created=1";
+    if (mode === "sign-in") {
+      try {
+        await refetch(); // the new session in the store before a page reads it
+      } catch {
+        // the page checks the session itself, as after a reload
+      }
+    }
     router.replace(mode === "sign-up" ? created : (next ?? "/alerts"));
   }
 

@@ -65,7 +65,14 @@ function retryable(error: ApiError | string): boolean {
 function SignInAgain() {
   const path = usePathname();
   return (
-    <a className="button" href={`/sign-in?next=${encodeURIComponent(path)}`}>
+    <a
+      className="button"
+      href={`/sign-in?next=${encodeURIComponent(path)}`}
+      // the query too, as the Shell's own redirect keeps it (a filtered list, a link's ?error=)
+      onClick={(event) => {
+        event.currentTarget.href = `/sign-in?next=${encodeURIComponent(path + window.location.search)}`;
+      }}
+    >
       Sign in again
     </a>
   );
