@@ -176,9 +176,12 @@ resource "google_storage_bucket" "source" {
     enabled = true
   }
 
+  # Each build is an object of its own (named by its hash), so it never gets newer versions:
+  # archives are deleted by age. A function keeps its built image; a plan that finds its
+  # archive gone uploads it again.
   lifecycle_rule {
     condition {
-      num_newer_versions = 3
+      age = 90
     }
     action {
       type = "Delete"

@@ -65,7 +65,10 @@ locals {
       function    = ""
       severity    = ">=ERROR"
       message     = ""
-      labels      = { function = "jsonPayload.function" }
+      # our own lines only: Cloud Run's request log (a 5xx, "no available instance") has no
+      # jsonPayload, and its errors would all land in one unlabelled series
+      extra  = "jsonPayload.function:*"
+      labels = { function = "jsonPayload.function" }
     }
     alerts_published = {
       description = "detect decisions that published alert events (opened, escalated, reopened, reclassified, resolved), per kind"
@@ -110,6 +113,7 @@ locals {
         status = "jsonPayload.status"
       }
       value = "jsonPayload.latency_ms"
+      scale = 0.9765625 # 1000/1024: its policy's 1000 ms is a bucket edge (see detect_lag)
       unit  = "ms"
     }
     fetch_items = {
@@ -138,6 +142,9 @@ locals {
       labels      = {}
       value       = "jsonPayload.lag_s"
       unit        = "s"
+      # buckets doubling from 900/1024 s, so 900 s (its policy's bar) is a bucket edge: a
+      # percentile is interpolated within a bucket, and a bar inside one is read loosely
+      scale = 0.87890625
     }
   }
 
@@ -202,7 +209,8 @@ locals {
       where     = "metric.labels.status=\"429\""
       runbook   = "reddit-paused"
     }
-    # the median lag of the decided updates (a distribution), not a count of lines
+    # the median lag of the decided updates (a distribution), not a count of lines; the bar on
+    # one of the metric's bucket edges (its scale)
     detect_lag = {
       metric    = "detect_lag"
       condition = "above"
@@ -271,10 +279,10 @@ resource "google_logging_metric" "metric" {
   dynamic "bucket_options" {
     for_each = lookup(each.value, "value", "") == "" ? [] : [1]
     content {
-      exponential_buckets { # 1, 2, 4, ... 2^23 (about 97 days): lags from a second to a stalled replay
+      exponential_buckets { # scale x 1, 2, 4, ... 2^23 (about 97 days at 1 s): a second to a stalled replay
         num_finite_buckets = 24
         growth_factor      = 2
-        scale              = 1
+        scale              = lookup(each.value, "scale", 1)
       }
     }
   }
@@ -519,8 +527,9 @@ resource "google_billing_budget" "monthly" {
 
   amount {
     specified_amount {
-      currency_code = "USD"
-      units         = tostring(var.daily_budget_usd * 30)
+      # no currency_code: the Budgets API takes only the billing account's own, so a fixed "USD"
+      # fails to create on an account billed in any other (the amount is in that currency)
+      units = tostring(var.daily_budget_usd * 30)
     }
   }
 

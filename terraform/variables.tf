@@ -178,6 +178,6 @@ variable "billing_account" {
 
 variable "daily_budget_usd" {
   type        = number
-  description = "Spend per day that counts as a cost spike; the monthly budget is 30 times it."
+  description = "Spend per day that counts as a cost spike, in the billing account's currency (USD for most); the monthly budget is 30 times it."
   default     = 100
 }

@@ -5,6 +5,7 @@ passes on the real code is shown to fail on a rename made only in code.
 """
 
 import ast
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -692,3 +693,25 @@ def test_a_setting_two_functions_read_is_set_alike_in_both(model: tfmodel.Terraf
     assert shared_setting_problems(envs, SHARED_SETTINGS) == [
         "FETCH_MAX_POSTS differs between fetch, dispatch: {'fetch': '300', 'dispatch': None}"
     ]
+
+
+def test_function_errors_counts_the_functions_lines_not_cloud_runs_request_log() -> None:
+    """Cloud Run's own request log (a 5xx, no instance available) carries no jsonPayload: its
+    errors would all land in one unlabelled series, paging for whichever function was busy."""
+    from tests.support.log_metrics import log_metrics, matches
+
+    # Cloud Logging counts a line whatever its label fields hold: the filter alone must keep it out
+    spec = {**log_metrics()["function_errors"], "labels": {}}
+    assert matches(spec, {"severity": "ERROR", "message": "boom", "function": "detect"})
+    assert not matches(spec, {"severity": "ERROR", "httpRequest": {"status": 503}})
+
+
+def test_a_percentile_policy_sets_its_bar_on_a_bucket_edge_of_its_distribution(model: tfmodel.TerraformModel) -> None:
+    """Cloud Monitoring interpolates a percentile within its bucket: a bar inside a bucket
+    twice as wide as the one below pages on medians under it and misses some above."""
+    metrics = tfmodel.unquote(model.locals["log_metrics"])
+    for name, policy in tfmodel.unquote(model.locals["alert_policies"]).items():
+        if not str(policy.get("aligner", "")).startswith("ALIGN_PERCENTILE_"):
+            continue
+        edges = float(policy["threshold"]) / float(metrics[policy["metric"]].get("scale", 1))
+        assert edges > 0 and math.log2(edges).is_integer(), (name, policy["threshold"])
