@@ -570,6 +570,15 @@ def test_a_deleted_or_removed_account_leaves_no_watchlist_or_settings_in_the_api
     assert unasked.value.code == 400 and not _deleted(served, bearer)
     with chromium() as driver:
         _sign_in(driver, served.web, email, password)
+        # a button that goes with what it did leaves the keyboard somewhere to go on from
+        _link(driver, "Watchlist").click()
+        _element(driver, f"#watchlist li[data-symbol='{served.symbol}'] button").click()
+        _until(driver, "return document.activeElement?.name === 'symbol'")
+        _watch(driver, served.symbol)
+        _element(driver, f"#watchlist li[data-symbol='{served.symbol}']")
+        _link(driver, "Notifications").click()
+        _element(driver, "#notifications-form button[type=submit]").click()
+        _until(driver, "return document.activeElement?.id === 'notifications-saved'")
         _link(driver, "Preferences").click()
         form = _element(driver, "#delete-account-form")
         form.find_element(By.NAME, "password").send_keys("not-the-password")

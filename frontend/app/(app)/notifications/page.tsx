@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { authClient } from "@/lib/auth-client";
@@ -63,10 +63,15 @@ function Notifications({ initial }: { initial: NotificationState }) {
   const [busy, setBusy] = useState<Action | null>(null);
   const [error, setError] = useState<{ action: Action; error: ApiError } | null>(null);
   const [saved, setSaved] = useState(false);
+  const status = useRef<HTMLParagraphElement>(null);
   const [secret, setSecret] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const [test, setTest] = useState<NotificationTest | null>(null);
   const s = state.settings;
+
+  useEffect(() => {
+    if (saved) status.current?.focus(); // the redrawn form dropped the focus: say where it went
+  }, [saved, round]);
 
   async function run<T>(action: Action, call: () => Promise<T>): Promise<T | null> {
     setBusy(action);
@@ -191,7 +196,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
         </button>
       </form>
       {saved ? (
-        <p className="ok" id="notifications-saved" role="status">
+        <p className="ok" id="notifications-saved" role="status" tabIndex={-1} ref={status}>
           Saved.
         </p>
       ) : null}

@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useState } from "react";
+import { useRef, useState } from "react";
 
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { Empty, ErrorBox, Loading } from "@/components/states";
@@ -18,6 +18,7 @@ export default function WatchlistPage() {
   const [symbols, setSymbols] = useState<string[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
   const shown = symbols ?? (loaded.state === "ready" ? loaded.data.symbols : null);
 
   async function change(method: "PUT" | "DELETE", symbol: string): Promise<boolean> {
@@ -35,6 +36,11 @@ export default function WatchlistPage() {
     }
   }
 
+  /** The focused button goes with its symbol: the keyboard goes on from the symbol field. */
+  async function remove(symbol: string) {
+    if (await change("DELETE", symbol)) input.current?.focus();
+  }
+
   async function add(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = event.currentTarget;
@@ -49,7 +55,7 @@ export default function WatchlistPage() {
       <form className="row card" id="watch-form" onSubmit={add}>
         <label>
           Symbol
-          <input name="symbol" placeholder="e.g. CRSP" autoCapitalize="characters" maxLength={12} required />
+          <input name="symbol" placeholder="e.g. CRSP" autoCapitalize="characters" maxLength={12} required ref={input} />
         </label>
         <button type="submit" disabled={busy}>
           Watch
@@ -64,7 +70,7 @@ export default function WatchlistPage() {
           {shown.map((symbol) => (
             <li key={symbol} data-symbol={symbol}>
               <Link href={`/tickers/${symbol}`}>{symbol}</Link>
-              <button type="button" className="secondary" aria-label={`Remove ${symbol}`} disabled={busy} onClick={() => change("DELETE", symbol)}>
+              <button type="button" className="secondary" aria-label={`Remove ${symbol}`} disabled={busy} onClick={() => void remove(symbol)}>
                 ×
               </button>
             </li>
