@@ -11,12 +11,13 @@ BQ_STAMP := $(BQ_VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help setup lint test test-unit test-integration up tick down status logs clean bench eval eval-tickers train-disambiguator eval-real eval-pumps bq-venv tf-source tf-check browser demo token dashboard chaos
+.PHONY: help emulators-check setup lint test test-unit test-integration up tick down status logs clean bench eval eval-tickers train-disambiguator eval-real eval-pumps bq-venv tf-source tf-check browser demo token dashboard chaos
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "Python 3.11 is needed (the functions' runtime; found $$($(PYTHON) --version)): set PYTHON=/path/to/python3.11"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
@@ -35,6 +36,9 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
+emulators-check: ## Check for Java and the Pub/Sub and Firestore emulators (the Cloud SDK's), saying what to install when missing
+	@$(PYTHON) -m emulators.jars
+
 tf-source: setup ## Stage main.py, functions/, common/, requirements.txt in terraform/.build/source (run before terraform apply)
 	$(PY) scripts/build_source.py
 
@@ -50,17 +54,17 @@ lint: setup ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-test: setup lint frontend-check tf-check $(BQ_STAMP) browser dashboard frontend ## Everything CI runs: lint (Python and frontend), tf-check, then unit, integration and e2e tests (starts its own emulators)
+test: emulators-check setup lint frontend-check tf-check $(BQ_STAMP) browser dashboard frontend ## Everything CI runs: lint (Python and frontend), tf-check, then unit, integration and e2e tests (starts its own emulators)
 	$(PY) -m pytest tests
 
 test-unit: setup ## Unit tests only (no services)
 	$(PY) -m pytest tests/unit
 
-test-integration: setup $(BQ_STAMP) dashboard frontend browser ## Integration and end-to-end tests (start their own emulators; the e2e tests drive the web app and the dashboard)
+test-integration: emulators-check setup $(BQ_STAMP) dashboard frontend browser ## Integration and end-to-end tests (start their own emulators; the e2e tests drive the web app and the dashboard)
 	$(PY) -m pytest tests/integration tests/e2e
 
 # STACK_AUTH=devauth runs without the web app, so without Node: no frontend to build
-up: setup $(BQ_STAMP) $(if $(filter devauth,$(STACK_AUTH)),,frontend) ## Start the whole local stack in the background (emulators, every function, provisioning, the web app; STACK_AUTH=devauth: no web app)
+up: emulators-check setup $(BQ_STAMP) $(if $(filter devauth,$(STACK_AUTH)),,frontend) ## Start the whole local stack in the background (emulators, every function, provisioning, the web app; STACK_AUTH=devauth: no web app)
 	$(PY) -m emulators.supervisor up
 
 tick: setup ## Advance the local Reddit's replay clock HOURS (default 1), then publish a tick fetching every subreddit (not only the due ones) and a digest tick to the running stack
@@ -70,10 +74,10 @@ down: ## Stop the local stack and everything it started
 	@test -x $(PY) && $(PY) -m emulators.supervisor down || true
 
 status: ## Show the running local stack (ports, functions, log folder)
-	@$(PY) -m emulators.supervisor status
+	@if test -x $(PY); then $(PY) -m emulators.supervisor status; else echo "no stack running (make up)"; fi
 
 logs: ## Follow the running stack's logs (this run's folder .stack/logs/latest: timestamped JSON lines, emulator output)
-	tail -n 20 -F .stack/logs/latest/*.log
+	@if ls .stack/logs/latest/*.log >/dev/null 2>&1; then tail -n 20 -F .stack/logs/latest/*.log; else echo "no stack logs yet (make up)"; fi
 
 browser: ## Install Debian's chromium + chromedriver for the dashboard's browser test (idempotent; apt when missing)
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
@@ -119,7 +123,7 @@ frontend-check: $(FRONTEND_DEPS) ## Type check (tsc --noEmit) and lint (eslint) 
 # virtualenv and npm installs come before and are not counted; the demo prints its setup time).
 DEMO_BUDGET_S ?= 285
 
-demo: setup $(BQ_STAMP) dashboard frontend ## The pipeline on the bundled two-week replay in a few minutes, then the web app + API + dashboard until Ctrl-C; CORPUS=dir: your own; LIVE=1: real Reddit
+demo: emulators-check setup $(BQ_STAMP) dashboard frontend ## The pipeline on the bundled two-week replay in a few minutes, then the web app + API + dashboard until Ctrl-C; CORPUS=dir: your own; LIVE=1: real Reddit
 	$(PY) -m demo --web-app yes $(if $(LIVE),--live,--budget $(DEMO_BUDGET_S)) $(if $(CORPUS),--corpus $(CORPUS),) $(DEMO_ARGS)
 
 eval: setup ## Backtest the bundled replay corpus and one generated with another seed; scores to eval/out/ (REFRESH=1: eval/results.json)
@@ -145,10 +149,10 @@ eval-pumps: setup ## Pump campaigns injected into five weeks of real Reddit hist
 	$(PY) -m eval.real.pumps $(if $(REFRESH),--refresh,)
 	$(PY) -m eval.real.pumps --seed 1 $(if $(REFRESH),--refresh,)
 
-chaos: setup $(BQ_STAMP) ## Fault suite on the real local stack: kills, duplicate ticks, poison, Reddit and Firestore outages, each compared with a clean run (ONLY=words: some cases)
+chaos: emulators-check setup $(BQ_STAMP) ## Fault suite on the real local stack: kills, duplicate ticks, poison, Reddit and Firestore outages, each compared with a clean run (ONLY=words: some cases)
 	$(PY) -m devtools.chaos $(if $(ONLY),--only "$(ONLY)",)
 
-bench: setup $(BQ_STAMP) dashboard ## Run every benchmark (bench/*.py) and write bench/results.json
+bench: emulators-check setup $(BQ_STAMP) dashboard ## Run every benchmark (bench/*.py) and write bench/results.json
 	$(PY) -m bench.run $(ONLY)
 
 clean: down ## Remove the virtualenvs, stack state and caches
