@@ -28,6 +28,7 @@ import contextlib
 import gzip
 import json
 import re
+import shutil
 import sys
 import tempfile
 from collections import Counter
@@ -175,13 +176,26 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
             absent.remove("permalink")  # its url to its own thread gave it
         absent += ["flair"] if "link_flair_text" not in row and "flair" not in row else []
     try:  # what fetch would refuse to read, the backtest refuses to replay: never written
-        RedditItem.model_validate(item)
+        valid = RedditItem.model_validate(item)
     except ValidationError as exc:
         report.skipped[f"not an item the pipeline reads ({exc.errors()[0]['loc'][0]})"] += 1
         return None
-    marks: dict[str, Any] = {NAMED: "link" if link else None, AUTHOR_AGE: sources.epoch(row.get("author_created_utc"))}
+    # its texts as the pipeline reads them (a lone surrogate mended: no file can store one)
+    item = {
+        k: getattr(valid, k) if isinstance(v, str) and isinstance(getattr(valid, k, None), str) else v
+        for k, v in item.items()
+    }
+    born = sources.epoch(row.get("author_created_utc"))
+    if born is not None and not REDDIT_BEGAN <= born < DATA_TIME_LIMIT:  # milliseconds, or no date: unknown
+        born = None
+    marks: dict[str, Any] = {NAMED: "link" if link else None, AUTHOR_AGE: born}
     marks |= {AUTHOR_GONE: gone or None, ABSENT: absent or None}
     return item | {key: value for key, value in marks.items() if value is not None}
+
+
+def _mended(valid: RedditItem, key: str, value: Any) -> Any:
+    read = getattr(valid, key, None)
+    return read if isinstance(value, str) and isinstance(read, str) else value
 
 
 def _comment(
@@ -397,15 +411,14 @@ def import_dumps(
             names = [p.name for p in inputs]
             raise NothingImported(f"no item kept from {names} ({report.rows_read} rows read; {skipped})")
         out.mkdir(parents=True, exist_ok=True)
-        # a generated corpus's labels name scenarios this one does not have
-        (out / "labels.json").unlink(missing_ok=True)
-        with gzip.open(out / "items.jsonl.gz", "wt", encoding="utf-8") as f:
+        written = Path(work)  # every file whole before any replaces the corpus's
+        with gzip.open(written / "items.jsonl.gz", "wt", encoding="utf-8") as f:
             for line in stage.items():
                 f.write(line + "\n")
         if account_created is None:
             account_created = stage.span()[0] - ASSUMED_ACCOUNT_AGE_DAYS * 86400
         unknown_age = accounts = 0
-        with gzip.open(out / "authors.jsonl.gz", "wt", encoding="utf-8") as f:
+        with gzip.open(written / "authors.jsonl.gz", "wt", encoding="utf-8") as f:
             for name, created in stage.accounts():
                 accounts += 1
                 unknown_age += created is None
@@ -419,7 +432,14 @@ def import_dumps(
             "karma": "0 (the detector does not read it)",
         }
         manifest = _manifest(stage, report, inputs, settled=settled, assumed=assumed, accounts=accounts)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        (written / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        # The manifest goes first and comes back last: stopped between, the folder is no corpus
+        # (the backtest refuses it) rather than one whose files disagree. A generated corpus's
+        # labels name scenarios this one does not have.
+        for name in ("manifest.json", "labels.json"):
+            (out / name).unlink(missing_ok=True)
+        for name in ("items.jsonl.gz", "authors.jsonl.gz", "manifest.json"):
+            shutil.move(written / name, out / name)
     return manifest
 
 

@@ -641,3 +641,34 @@ def test_the_stage_is_read_in_its_orders_without_a_sort_outside_its_file(tmp_pat
         plan = " ".join(str(row[-1]) for row in stage.db.execute(f"EXPLAIN QUERY PLAN {query}"))
         assert "TEMP B-TREE" not in plan, (query, plan)
     stage.close()
+
+
+def test_a_lone_surrogate_is_mended_and_an_age_in_milliseconds_read_as_unknown(tmp_path: Path) -> None:
+    """A dump's "\\ud83d" (half an emoji) no file can store, and an account's creation time in
+    milliseconds: the import goes on, each read as the pipeline reads it."""
+    path = tmp_path / "RS.ndjson"
+    rows = [submission(1, author="ms", author_created_utc=1_500_000_000_000), submission(2)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows).replace("GME to the moon 1", "GME \\ud83d moon"))
+    import_dumps([path], tmp_path / "out")
+    [title] = [i["title"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz") if i["id"] == "t3_p1"]
+    assert title.startswith("GME ") and title.endswith(" moon") and title.isprintable()
+    ages = {a["name"]: a["created_utc"] for a in read_jsonl(tmp_path / "out" / "authors.jsonl.gz")}
+    assert ages["ms"] < T0  # an assumed age, not the year 49,500
+
+
+def test_an_import_that_fails_while_writing_leaves_no_corpus_whose_files_disagree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    import_dumps([_ndjson(tmp_path / "a.ndjson", [submission(i) for i in range(5)])], out)
+    before = {name: (out / name).read_bytes() for name in ("items.jsonl.gz", "authors.jsonl.gz", "manifest.json")}
+    from devtools.replay import stage
+
+    def full(self: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(stage.Stage, "accounts", full)
+    with pytest.raises(OSError, match="No space"):
+        import_dumps([_ndjson(tmp_path / "b.ndjson", [submission(i) for i in range(9)])], out)
+    assert {name: (out / name).read_bytes() for name in before} == before  # the old corpus, whole
+    assert backtest.load(out).manifest["items"] == 5
