@@ -1,5 +1,5 @@
 import sys
 
-from common.extraction.cli import main
+from common.extraction.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -1,6 +1,8 @@
 """The extractor as a command line, for anyone's own dump (``python -m common.extraction``)."""
 
+import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from typing import TextIO
@@ -8,17 +10,18 @@ from typing import TextIO
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from common.extraction.reading import extract, symbols
-from common.fields import Text
+from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN, Text
 
 
 class Line(BaseModel):
-    """One input line. Strict, so a number is no text and ``true`` is no time; a time must be
-    finite (epoch seconds)."""
+    """One input line. Strict, so a number is no text and ``true`` is no time."""
 
     model_config = ConfigDict(strict=True, extra="ignore")
 
     text: Text  # lone surrogates mended, as the pipeline mends an item's
-    created_utc: float | None = Field(default=None, allow_inf_nan=False)
+    # epoch seconds within Reddit's years, as the pipeline's items: milliseconds are an error,
+    # not a date thousands of years on whose universe lists nothing
+    created_utc: float | None = Field(default=None, allow_inf_nan=False, ge=REDDIT_BEGAN, lt=DATA_TIME_LIMIT)
     thread_text: Text | None = None
 
 
@@ -63,7 +66,9 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     included) gets ``{"error": "line N: ..."}`` and the rest go on; the exit status is 1 if
     any line failed."""
     failed = False
-    for number, line in enumerate(_lines(stdin), start=1):
+    for number, read in enumerate(_lines(stdin), start=1):
+        # a byte-order mark some editors write first is no part of the first line
+        line = read.removeprefix("\ufeff") if number == 1 and isinstance(read, str) else read
         if isinstance(line, UnicodeDecodeError):
             out: dict[str, object] = {"error": f"not UTF-8 at byte {line.start}"}
         else:
@@ -73,3 +78,22 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
             out = {"error": f"line {number}: {out['error']}"}
         stdout.write(json.dumps(out) + "\n")
     return 1 if failed else 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    """The command: stdin to stdout (``-h`` says so; a file named is refused, not ignored), and
+    quiet when the reader stops early (``| head``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m common.extraction",
+        description="Reads JSON lines {text, created_utc?, thread_text?} on stdin and writes one "
+        '{"symbols": [...], "secondary": [...]} line per input line (or {"error": ...}) on stdout.',
+        epilog="example: python -m common.extraction < texts.jsonl > symbols.jsonl",
+    )
+    parser.parse_args(argv)
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader is gone: nothing more to say, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return code

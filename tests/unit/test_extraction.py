@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from common import extraction, ingest
 from common.adapters.reddit import listed_comment_from
-from common.extraction import TickerMention, company_name, extract, is_listed, listing, symbols
+from common.extraction import TickerMention, cli, company_name, extract, is_listed, listing, symbols
 from common.features import count_emoji, is_dd, text_features
 from common.listings import Listings
 
@@ -528,6 +528,25 @@ def test_the_command_line_reads_bytes_line_by_line_so_no_bad_line_ends_the_strea
     assert [a.get("error", "")[:7] for a in answers[:3]] == ["line 1:", "line 2:", "line 3:"]
     assert "UTF-8" in answers[2]["error"]
     assert answers[3] == {"symbols": ["TSLA"], "secondary": []}
+
+
+def test_the_command_line_refuses_a_time_in_milliseconds_reads_past_a_bom_and_names_no_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A time in milliseconds is no date thousands of years on (whose universe lists nothing);
+    an editor's byte-order mark is no part of the first line; a file named is refused, not
+    ignored while the command waits on stdin."""
+    at = _at("2020-12-01")
+    lines = "\ufeff" + json.dumps({"text": "$APHA", "created_utc": at}) + "\n"
+    lines += json.dumps({"text": "$APHA", "created_utc": at * 1000}) + "\n"
+    out = io.StringIO()
+    assert extraction.main(io.StringIO(lines), out) == 1
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first == {"symbols": ["APHA"], "secondary": []}
+    assert second["error"].startswith("line 2: not a valid line: created_utc")
+    with pytest.raises(SystemExit) as refused:
+        cli.run(["texts.jsonl"])
+    assert refused.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
