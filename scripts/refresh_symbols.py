@@ -8,9 +8,12 @@ of every security listed on NASDAQ, NYSE, NYSE American, NYSE Arca and Cboe BZX:
 
 Optionally, newer stock listings from the NASDAQ stock screener export (the JSON rows of
 ``https://api.nasdaq.com/api/screener/stocks?exchange=nasdaq|nyse|amex&download=true``) can
-be given with ``--screener``; then common stocks come from the screener (newer) and ETFs
-from the directory (the screener has no ETFs). Kept: common stocks, ADRs and ETFs/ETNs.
-Dropped: test issues, warrants, rights, units, preferreds, notes.
+be given with ``--screener``; then the common stocks of the exchanges those files cover come
+from the screener (newer), and the other exchanges' stocks and the ETFs from the directory
+(the screener has no ETFs). Kept: common stocks, ADRs and ETFs/ETNs. Dropped: test issues,
+warrants, rights, units, preferreds, notes. A directory file of fewer than a thousand
+listings (an error page, a cut download) stops it before anything is written, and
+``symbols.csv`` is replaced whole, never left half written.
 
 Without internet access, ``scripts/build_universe.py`` builds a thinner universe from registry
 packages and the curated lists in ``common/data`` instead. It also writes
@@ -34,6 +37,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import re
 import sys
 import urllib.request
@@ -57,6 +61,7 @@ _NAME_TAIL = re.compile(
     re.IGNORECASE,
 )
 _FUND = re.compile(r"\b(ETF|ETN|Exchange[- ]Traded)\b")
+MIN_PER_DIRECTORY = 1000  # each directory file lists thousands (2025: about 5,000 and 6,000)
 _EXCHANGES = {"Q": "NASDAQ", "N": "NYSE", "A": "NYSE American", "P": "NYSE Arca", "Z": "Cboe BZX", "V": "IEX"}
 
 
@@ -117,30 +122,45 @@ def build(
     """The merged universe and the provenance lines for the file header."""
     nasdaq, nasdaq_created = _directory(_read(nasdaq_listed), "Symbol", None)
     other, other_created = _directory(_read(other_listed), "ACT Symbol", "Exchange")
+    for name, found in (("nasdaqlisted", nasdaq), ("otherlisted", other)):
+        if len(found) < MIN_PER_DIRECTORY:  # an error page, an empty or cut download: never a universe
+            raise SystemExit(
+                f"{name} gave {len(found)} listings (at least {MIN_PER_DIRECTORY} expected): nothing written"
+            )
     directory = {x.symbol: x for x in nasdaq + other}
     provenance = [
         f"NASDAQ Trader symbol directory: nasdaqlisted.txt ({nasdaq_created}), otherlisted.txt ({other_created})",
     ]
     if screeners:
         stocks: dict[str, Listing] = {}
+        covered: set[str] = set()
         for path in screeners:
             exchange = next((e for e in ("nasdaq", "nyse", "amex") if e in Path(path).name.lower()), "")
-            for listing in _screener(
-                _read(path), {"nasdaq": "NASDAQ", "nyse": "NYSE", "amex": "NYSE American"}.get(exchange, "")
-            ):
+            name = {"nasdaq": "NASDAQ", "nyse": "NYSE", "amex": "NYSE American"}.get(exchange, "")
+            covered.add(name)
+            for listing in _screener(_read(path), name):
                 stocks.setdefault(listing.symbol, listing)
-        etfs = {s: x for s, x in directory.items() if x.kind == "etf" and s not in stocks}
-        merged = {**stocks, **etfs}
+        # the directory's stocks of exchanges no screener covered stay (one screener file given
+        # must not drop the other exchanges' stocks), and its ETFs
+        rest = {
+            s: x for s, x in directory.items() if s not in stocks and (x.kind == "etf" or x.exchange not in covered)
+        }
+        merged = {**stocks, **rest}
         files = ", ".join(Path(p).name for p in screeners)
         when = screener_date or "date not given"
-        provenance.append(f"stocks from the NASDAQ stock screener export ({files}; {when}); ETFs from the directory")
+        provenance.append(
+            f"stocks from the NASDAQ stock screener export ({files}; {when}) for {', '.join(sorted(covered - {''}))}; "
+            "the other exchanges' stocks and ETFs from the directory"
+        )
     else:
         merged = directory
     return sorted(merged.values(), key=lambda x: x.symbol), provenance
 
 
 def write_symbols(listings: list[Listing], provenance: list[str], dest: Path) -> None:
-    with dest.open("w", encoding="utf-8", newline="") as f:
+    """Written beside ``dest`` and moved over it whole: a failure leaves the old universe."""
+    partial = dest.with_name(dest.name + ".partial")
+    with partial.open("w", encoding="utf-8", newline="") as f:
         built = f"{datetime.now(UTC):%Y-%m-%d}"
         f.write(f"# US-listed stocks and ETFs for ticker extraction; built {built} by scripts/refresh_symbols.py\n")
         for line in provenance:
@@ -149,6 +169,7 @@ def write_symbols(listings: list[Listing], provenance: list[str], dest: Path) ->
         writer.writerow(["symbol", "name", "kind", "exchange"])
         for x in listings:
             writer.writerow([x.symbol, x.name, x.kind, x.exchange])
+    os.replace(partial, dest)
 
 
 def write_words(dest: Path) -> None:
