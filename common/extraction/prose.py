@@ -2,6 +2,8 @@
 query string or signature) and code only through quoted strings; both are blanked before
 the prose rules read the text, so offsets stay valid."""
 
+import bisect
+import itertools
 import re
 
 from common.extraction.lexicon import _Found, _Kind
@@ -50,10 +52,13 @@ def _not_prose(text: str, u: _Universe, found: dict[int, _Found]) -> str:
                 if urls and m.start() < urls[-1][1]:
                     continue  # inside the word already read: reading it again cost a walk each
                 urls.append(_around(text, m.start()))
-        code = list(skipped)
+        code = sorted(skipped)
+        code_starts = [a for a, _ in code]
+        code_reach = list(itertools.accumulate((b for _, b in code), max))
         last = -1
         for start, end in urls:
-            if start < last or (code and any(a <= start < b for a, b in code)):
+            inside = bisect.bisect_right(code_starts, start)  # code spans that begin at or before it
+            if start < last or (inside and code_reach[inside - 1] > start):
                 continue  # the same bare domain twice, or a URL inside code
             last = end
             skipped.append((start, end))

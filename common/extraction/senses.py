@@ -2,6 +2,8 @@
 "Google it", Bollinger Bands, a firm named after the letters, a currency after an amount,
 a term spelled out before its initials. Applied after the rules found a symbol."""
 
+import bisect
+import itertools
 import re
 
 from common.extraction.lexicon import _CUE_WINDOW, _CUE_WORDS, _WELL_KNOWN, _Found, _words
@@ -299,16 +301,21 @@ def _drop_parts_and_acronyms(prose: str, found: dict[int, _Found], u: _Universe)
     abbreviates the words before it (:func:`_spelled_before`) unless those words are its own
     name ("Advanced Micro Devices AMD"): a term once spelled out is that term all through the
     text ("... Renewable Natural Gas RNG ... using RNG as a fuel")."""
-    names = [f for f in found.values() if f[3] == "name"]
+    names = sorted((f for f in found.values() if f[3] == "name"), key=lambda n: n[1])
+    # looked up, not scanned per symbol: a long text of many names and symbols stays linear
+    starts = [n[1] for n in names]
+    reach = list(itertools.accumulate((n[2] for n in names), max))  # furthest end of the names so far
+    ends = {(n[0], n[2]) for n in names}
     terms: set[str] = set()
     for start, f in list(found.items()):
         if f[3] == "name" and _not_here(prose, f):
             del found[start]
         if f[3] != "symbol":
             continue
-        if any(n[1] < start and f[2] <= n[2] for n in names) or _not_here(prose, f):
+        before = bisect.bisect_left(starts, start)  # the names that begin before this symbol
+        if (before and reach[before - 1] >= f[2]) or _not_here(prose, f):  # inside one of them
             del found[start]
-        elif not any(n[0] == f[0] and 0 <= start - n[2] <= 2 for n in names) and _spelled_before(prose, f, u):
+        elif not any((f[0], start - gap) in ends for gap in range(3)) and _spelled_before(prose, f, u):
             terms.add(f[0])
     for start, f in list(found.items()):
         if f[0] in terms and f[3] == "symbol":

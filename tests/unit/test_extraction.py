@@ -557,6 +557,8 @@ def test_the_command_line_refuses_a_time_in_milliseconds_reads_past_a_bom_and_na
         "KO" + " " * 3000 + "- 4% PEP",
         "a.com/" * 7000,  # bare domains without a space
         "x\n" + "GME\t" * 10_000 + "\nhello ON there",  # one table row of many cells
+        "Nvidia and NVDA calls. " * 20_000,  # every symbol against every name found
+        "`x` http://a.co/b " * 40_000,  # every link against every code span
     ],
 )
 @pytest.mark.timeout(20)
