@@ -17,8 +17,9 @@ import csv
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -39,6 +40,9 @@ class Listing:
         return self.listed <= at < self.delisted
 
 
+EXCHANGE_TZ = ZoneInfo("America/New_York")  # where a listing's days begin and end
+
+
 def _rows(path: Path) -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
         yield from csv.DictReader(line for line in f if not line.startswith("#"))
@@ -50,7 +54,10 @@ def _day(text: str) -> date:
 
 
 def _start(text: str) -> float:
-    return datetime.combine(_day(text), datetime.min.time(), tzinfo=UTC).timestamp()
+    """Midnight of that trading day where the exchanges are: a text written the evening before
+    a listing, New York time, was written before it (and the evening before a delisting or a
+    rename, while the old symbol still traded)."""
+    return datetime.combine(_day(text), datetime.min.time(), tzinfo=EXCHANGE_TZ).timestamp()
 
 
 def _after(text: str, precision: str) -> float:
@@ -61,7 +68,7 @@ def _after(text: str, precision: str) -> float:
         day = date(day.year, 12, 31)
     elif precision == "month" and text.count("-") == 1:
         day = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return _start(day.isoformat()) + 86400
+    return _start((day + timedelta(days=1)).isoformat())
 
 
 @dataclass(frozen=True)

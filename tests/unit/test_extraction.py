@@ -277,6 +277,14 @@ def test_a_text_written_before_a_symbol_listed_never_yields_it() -> None:
     assert symbols("Robinhood IPO next week, Robinhood stock will dump", at=_at("2021-07-20")) == []
     assert symbols(text, at=_at("2021-07-27")) == ["LCID", "ARKX"]  # LCID listed on Jul 26 ...
     assert symbols(text, at=_at("2021-07-30")) == ["HOOD", "LCID", "ARKX"]  # ... HOOD on Jul 29
+    # days are New York's, where it listed: the evening before (past midnight UTC) is before it
+    evening, morning = (
+        datetime.fromisoformat(t).timestamp() for t in ("2021-07-28T21:00-04:00", "2021-07-29T09:00-04:00")
+    )
+    assert symbols("$HOOD calls", at=evening) == [] and symbols("$HOOD calls", at=morning) == ["HOOD"]
+    # and FB was Facebook's symbol to the end of its last day, 2022-06-08, New York time
+    last = datetime.fromisoformat("2022-06-08T22:00-04:00").timestamp()
+    assert symbols("Facebook earnings beat", at=last) == ["FB"]
 
 
 def test_a_delisted_symbol_is_found_in_texts_from_its_listed_years() -> None:
