@@ -39,6 +39,8 @@ from common.settings import Settings
 # functions.archive): not the message's, so not published again.
 ADDED = frozenset({"error", "source_message_id", "subscription", "function"})
 ADDED_PREFIX = "CloudPubSubDeadLetter"
+KEPT_LEASE_S = 600  # Pub/Sub's longest: renewed at every pull, so what stays is never handed out again
+LEASE_CHUNK = 1000  # ack ids per lease request (the API takes a few thousand)
 
 
 class NotReplayable(ValueError):
@@ -109,6 +111,12 @@ def replay(
     seen: set[str] = set()  # message ids looked at: one seen again (its lease over) is not counted twice
     try:
         while replayed + len(kept) < limit:
+            # what stays keeps its lease for the whole run: the hold's is a minute, and what came
+            # back after it would fill pulls with what was read, ending the run before the rest
+            for chunk in range(0, len(left), LEASE_CHUNK):
+                subscriber.modify_ack_deadline(
+                    subscription=hold, ack_ids=left[chunk : chunk + LEASE_CHUNK], ack_deadline_seconds=KEPT_LEASE_S
+                )
             answer = subscriber.pull(subscription=hold, max_messages=min(100, limit - replayed - len(kept)), timeout=10)
             fresh = [r for r in answer.received_messages if r.message.message_id not in seen]
             left += [r.ack_id for r in answer.received_messages if r.message.message_id in seen]
@@ -133,8 +141,10 @@ def replay(
                 subscriber.acknowledge(subscription=hold, ack_ids=[received.ack_id])  # out: gone from the hold
                 replayed += 1
     finally:
-        if left:  # back in the hold at once, for whoever looks next
-            subscriber.modify_ack_deadline(subscription=hold, ack_ids=left, ack_deadline_seconds=0)
+        for chunk in range(0, len(left), LEASE_CHUNK):  # back in the hold at once, for whoever looks next
+            subscriber.modify_ack_deadline(
+                subscription=hold, ack_ids=left[chunk : chunk + LEASE_CHUNK], ack_deadline_seconds=0
+            )
     return replayed, [f"{message_id}: {why}" for message_id, why in kept.items()]
 
 

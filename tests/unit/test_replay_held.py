@@ -1,7 +1,10 @@
 """What the held-messages replay publishes again, and what it leaves in the hold."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -60,3 +63,60 @@ def test_a_replay_names_the_functions_region_where_a_tickers_order_holds(capsys:
         replay_held.main(["mentions-aggregate", "--dry-run"])
     assert refused.value.code == 2 and "--region" in capsys.readouterr().err
     assert replay_held.regional_endpoint("us-central1") == "us-central1-pubsub.googleapis.com:443"
+
+
+class _Hold:
+    """A hold that hands out at most three messages a pull, and again, its lease over, any
+    it handed out a pull ago unless that lease was renewed (Pub/Sub's minute, in pulls)."""
+
+    def __init__(self, messages: list[Any]) -> None:
+        self.messages = {m.message_id: m for m in messages}
+        self.lease: dict[str, int] = {}
+        self.pulls = 0
+        self.acked: list[str] = []
+
+    def subscription_path(self, project: str, name: str) -> str:
+        return f"projects/{project}/subscriptions/{name}"
+
+    def pull(self, *, subscription: str, max_messages: int, timeout: float) -> Any:
+        self.pulls += 1
+        free = [m for i, m in self.messages.items() if self.lease.get(i, 0) < self.pulls][: min(3, max_messages)]
+        for m in free:
+            self.lease[m.message_id] = self.pulls + 1
+        return SimpleNamespace(received_messages=[SimpleNamespace(ack_id=m.message_id, message=m) for m in free])
+
+    def modify_ack_deadline(self, *, subscription: str, ack_ids: list[str], ack_deadline_seconds: int) -> None:
+        for i in ack_ids:
+            self.lease[i] = self.pulls + (1000 if ack_deadline_seconds else 0)
+
+    def acknowledge(self, *, subscription: str, ack_ids: list[str]) -> None:
+        self.acked += ack_ids
+        for i in ack_ids:
+            self.messages.pop(i, None)
+
+
+def test_what_stays_in_the_hold_does_not_end_the_replay_before_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three malformed batches first, then five good ones: the malformed come back once their
+    lease is over, and a pull of nothing new must not be read as an empty hold."""
+    long_ago = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def held(i: int, data: bytes) -> Any:
+        return SimpleNamespace(message_id=f"m{i}", ordering_key="", publish_time=long_ago, data=data, attributes={})
+
+    bad = [held(i, b"not json") for i in range(3)]
+    good = [held(i, json.dumps({"ticker": "GME", "mentions": []}).encode()) for i in range(3, 8)]
+    published: list[bytes] = []
+
+    class Sent:
+        def __init__(self, project_id: str, endpoint: str | None = None) -> None:
+            pass
+
+        def publish_raw(self, topic: str, data: bytes, key: str, attributes: dict[str, str]) -> Any:
+            published.append(data)
+            return SimpleNamespace(result=lambda timeout: None)
+
+    monkeypatch.setattr(replay_held, "Publisher", Sent)
+    hold = _Hold([*bad, *good])
+    replayed, kept = replay_held.replay("mentions-aggregate", project_id="p", limit=100, dry_run=False, subscriber=hold)
+    assert (replayed, len(kept), len(published)) == (5, 3, 5)
+    assert sorted(hold.messages) == ["m0", "m1", "m2"]  # the malformed stay, for whoever looks next
