@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     # ... and failing for at least this long: a receiver down for a few minutes while a burst of
     # alerts fires is not dead, and disabling it would drop every alert until the user noticed
     webhook_disable_after_s: float = Field(default=3600.0, ge=0, validation_alias="WEBHOOK_DISABLE_AFTER_S")
+    # ... or for at least this long when no failure of the run was the receiver's own doing
+    # (no answer in time, no address for its name, a certificate we could not verify): that is
+    # also what an outage of ours looks like, and it must not disable every webhook at once
+    webhook_disable_unanswered_after_s: float = Field(
+        default=86400.0, ge=0, validation_alias="WEBHOOK_DISABLE_UNANSWERED_AFTER_S"
+    )
     # deliveries of one event sent side by side: a dead receiver costs its attempts' deadlines
     # (``webhook_attempts`` x ``webhook_timeout_s`` and the backoff) to its own delivery only
     notify_concurrency: int = Field(default=16, ge=1, le=64, validation_alias="NOTIFY_CONCURRENCY")

@@ -55,11 +55,13 @@ REDELIVERY_TTL = timedelta(days=8)
 WEBHOOK_FAILED = "webhook_failed_deliveries"  # the distinct deliveries failed in a row (their ids)
 WEBHOOK_FAILING_SINCE = "webhook_failing_since"  # when the first of them failed (epoch seconds)
 WEBHOOK_LAST_FAILURE = "webhook_last_failure"  # when the latest of them did
+WEBHOOK_FAILING_THEIRS = "webhook_failing_theirs"  # whether any of them was the receiver's own doing
 WEBHOOK_HEALTHY: dict[str, Any] = {
     "webhook_failures": 0,
     WEBHOOK_FAILED: [],
     WEBHOOK_FAILING_SINCE: firestore.DELETE_FIELD,
     WEBHOOK_LAST_FAILURE: firestore.DELETE_FIELD,
+    WEBHOOK_FAILING_THEIRS: firestore.DELETE_FIELD,
 }
 
 # Fields exempt from single-field indexing (name -> collection group, field): never queried,

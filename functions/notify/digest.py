@@ -254,9 +254,8 @@ def _count_failure(  # noqa: PLR0917 - one failed digest's whole identity
 ) -> None:
     """A failed or refused webhook counts towards disabling it (email has no such count)."""
     if channel == "webhook":
-        store.webhook_failed(
-            db, user_id, delivery_id, str(exc), settings.webhook_disable_after, now, settings.webhook_disable_after_s
-        )
+        theirs = isinstance(exc, Refused | ReceiverFailing)
+        store.webhook_failed(db, user_id, delivery_id, str(exc), store.disable_policy(settings), now, theirs)
 
 
 def _send(  # noqa: PLR0917 - one digest on one channel

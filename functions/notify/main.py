@@ -257,9 +257,8 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
 def _webhook_failed(  # noqa: PLR0917 - one failed delivery's whole identity
     db: firestore.Client, user_id: str, delivery_id: str, exc: Exception, settings: Settings, now: float
 ) -> None:
-    if store.webhook_failed(
-        db, user_id, delivery_id, str(exc), settings.webhook_disable_after, now, settings.webhook_disable_after_s
-    ):
+    theirs = isinstance(exc, Refused | ReceiverFailing)
+    if store.webhook_failed(db, user_id, delivery_id, str(exc), store.disable_policy(settings), now, theirs):
         logger.warning("webhook of %s disabled after repeated failures: %s", user_id, exc)
 
 

@@ -28,6 +28,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from common import log
 from common import notify as rules
 from common.adapters import firestore as fs
+from common.settings import Settings
 
 logger = log.get_logger(__name__)
 LEASE_S = 120.0  # longer than one delivery's retries take
@@ -191,11 +192,30 @@ def count_sent(db: firestore.Client, user_id: str, channel: str, hour: str, now:
 FAILURE_GAP_S = 86400.0
 
 
+@dataclass(frozen=True)
+class DisablePolicy:
+    """When failed deliveries disable a webhook: ``after`` of them in a row, over ``span_s``
+    since the first when any was the receiver's own doing (an error answer, a refused
+    connection), else over ``unanswered_s``: a failure that may be ours (no answer in time, a
+    name that does not resolve, a certificate our trust store rejects) is also what an outage
+    of ours does to every webhook at once, and an hour of it must not disable them all."""
+
+    after: int
+    span_s: float
+    unanswered_s: float
+
+
+def disable_policy(settings: Settings) -> DisablePolicy:
+    return DisablePolicy(
+        settings.webhook_disable_after, settings.webhook_disable_after_s, settings.webhook_disable_unanswered_after_s
+    )
+
+
 def webhook_failed(  # noqa: PLR0917 - one failed delivery and the policy it meets
-    db: firestore.Client, user_id: str, delivery_id: str, reason: str, disable_after: int, now: float, span_s: float
+    db: firestore.Client, user_id: str, delivery_id: str, reason: str, policy: DisablePolicy, now: float, theirs: bool
 ) -> bool:
     """Count a failed webhook delivery; True when this one disables the webhook: at least
-    ``disable_after`` deliveries in a row failed, over at least ``span_s`` since the first of
+    ``policy.after`` deliveries in a row failed, over the policy's span since the first of
     the run (:data:`FAILURE_GAP_S` apart at most). Deliveries are counted, not attempts: an
     event Pub/Sub redelivers fails the same delivery again, and a receiver down for a few
     minutes must be disabled neither by one alert's retries nor by a burst of alerts. In a
@@ -209,15 +229,19 @@ def webhook_failed(  # noqa: PLR0917 - one failed delivery and the policy it mee
         raw_since, raw_last = doc.get(fs.WEBHOOK_FAILING_SINCE), doc.get(fs.WEBHOOK_LAST_FAILURE)
         since = float(raw_since) if isinstance(raw_since, int | float) else now
         last = float(raw_last) if isinstance(raw_last, int | float) else since  # a run begun before it was kept
+        theirs_before = doc.get(fs.WEBHOOK_FAILING_THEIRS, True) is not False  # runs before the field: as they were
         if not failed or not isinstance(raw_since, int | float) or now - last > FAILURE_GAP_S:  # a new run
-            failed, since, last = [], now, now
+            failed, since, last, theirs_before = [], now, now, False
         if delivery_id not in failed:
             failed.append(delivery_id)
-        disable = len(failed) >= disable_after and now - since >= span_s
+        receivers = theirs_before or theirs
+        span = policy.span_s if receivers else max(policy.span_s, policy.unanswered_s)
+        disable = len(failed) >= policy.after and now - since >= span
         changes: dict[str, Any] = {
             fs.WEBHOOK_FAILED: failed,
             fs.WEBHOOK_FAILING_SINCE: since,
             fs.WEBHOOK_LAST_FAILURE: max(now, last),
+            fs.WEBHOOK_FAILING_THEIRS: receivers,
             "webhook_failures": len(failed),
             "webhook_last_error": reason[:300],
         }

@@ -679,13 +679,15 @@ def test_a_webhook_is_disabled_by_failed_deliveries_over_an_hour_not_by_retries_
     del emulators
     users, now, hour = db().collection(fs.USERS), time.time(), 3600.0
     users.document("jo").set({"watchlist": ["NTLA"]})
+    policy = store.DisablePolicy(after=5, span_s=hour, unanswered_s=24 * hour)
     for _ in range(8):  # one alert's delivery, failing through every redelivery of its event
-        assert not store.webhook_failed(db(), "jo", "jo|NTLA-1|1|open|webhook", "HTTP 503", 5, now, hour)
+        assert not store.webhook_failed(db(), "jo", "jo|NTLA-1|1|open|webhook", "HTTP 503", policy, now, True)
     assert (users.document("jo").get().to_dict() or {})["webhook_failures"] == 1
     store.webhook_succeeded(db(), "jo")
 
     def failed(i: int, at: float, after: int = 5) -> bool:
-        return store.webhook_failed(db(), "jo", f"jo|NTLA-{i}|1|open|webhook", "503", after, at, hour)
+        rule = store.DisablePolicy(after=after, span_s=hour, unanswered_s=24 * hour)
+        return store.webhook_failed(db(), "jo", f"jo|NTLA-{i}|1|open|webhook", "503", rule, at, True)
 
     burst = [failed(i, now + i) for i in range(8)]
     assert not any(burst)  # eight alerts in minutes while the receiver was down: not dead yet
@@ -703,6 +705,28 @@ def test_a_webhook_is_disabled_by_failed_deliveries_over_an_hour_not_by_retries_
         {fs.WEBHOOK_FAILED: ["jo|old|1|open|webhook"], fs.WEBHOOK_FAILING_SINCE: later, "webhook_disabled": False}
     )
     assert not any(failed(20 + i, later + 2 * 86400 + i) for i in range(8))
+
+
+def test_failures_that_may_be_ours_disable_a_webhook_only_after_a_day(emulators: Stack) -> None:
+    """No answer in time, a name that does not resolve: what an outage of ours does to every
+    webhook at once. An hour of that disables none; a day of it does, and so does an hour
+    in which the receiver once answered an error itself."""
+    from functions.notify import store
+
+    del emulators
+    users, now, hour = db().collection(fs.USERS), time.time(), 3600.0
+    policy = store.DisablePolicy(after=5, span_s=hour, unanswered_s=24 * hour)
+
+    def failed(user: str, i: int, at: float, theirs: bool = False) -> bool:
+        return store.webhook_failed(db(), user, f"{user}|X-{i}|1|open|webhook", "TimeoutError", policy, at, theirs)
+
+    for user in ("ours", "mixed"):
+        users.document(user).set({"watchlist": ["NTLA"]})
+        assert not any(failed(user, i, now + i * 600) for i in range(7))  # an hour of them
+    assert failed("mixed", 7, now + hour + 60, theirs=True)  # then the receiver's own 503: its hour is up
+    assert not failed("ours", 7, now + hour + 60)
+    assert failed("ours", 8, now + 24 * hour + 60)  # a day of no answer: not a passing outage
+    assert (users.document("ours").get().to_dict() or {})["webhook_disabled"]
 
 
 def _recorded(email_error: Exception | None) -> Any:
