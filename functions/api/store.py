@@ -4,10 +4,12 @@ detect). One place to change a query."""
 
 import base64
 import binascii
+import contextlib
 import heapq
 import json
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -111,8 +113,8 @@ class Store:
                 self._known.move_to_end(principal.sub)
                 return
         ref = self._user_ref(principal.sub)
-        if self.db.collection(fs.DELETED_USERS).document(principal.sub).get().exists:
-            raise ApiError(401, "account_deleted", "this account was deleted; its tokens are no longer accepted")
+        if not ref.get().exists:
+            self._refuse_deleted(principal.sub)
         created = fs.create_if_absent(
             ref,
             {
@@ -133,6 +135,37 @@ class Store:
             while len(self._known) > self._known_max:
                 self._known.popitem(last=False)
 
+    def _refuse_deleted(self, sub: str) -> None:
+        """401 for an account deleted within its tombstone's day: a token issued before must
+        not make it again. Read only when ``users/{sub}`` is absent, so an account whose
+        deletion failed (its document kept) is never locked out by a tombstone left behind."""
+        tomb = self.db.collection(fs.DELETED_USERS).document(sub).get()
+        expires = (tomb.to_dict() or {}).get("expires_at") if tomb.exists else None
+        if isinstance(expires, datetime) and expires.timestamp() > time.time():
+            raise ApiError(401, "account_deleted", "this account was deleted; its tokens are no longer accepted")
+
+    def _forget(self, sub: str) -> None:
+        with self._lock:
+            self._known.pop(sub, None)
+
+    def _touch_again(self, principal: Principal) -> None:
+        """The caller's document is gone behind this instance's back: refused if the account
+        was deleted, else made again."""
+        self._forget(principal.sub)
+        self.touch_user(principal)
+
+    def _merge(self, principal: Principal, changes: dict[str, Any]) -> None:
+        """Write ``changes`` (field paths) on the caller's document. An update, so a document
+        deleted behind this instance's back is not made again unchecked: then the caller is
+        touched afresh (refused if the account was deleted, else made again) and it is merged."""
+        self.touch_user(principal)
+        ref = self._user_ref(principal.sub)
+        try:
+            ref.update(changes)
+        except gexc.NotFound:
+            self._touch_again(principal)
+            ref.update(changes)
+
     def delete_user(self, sub: str, now: float) -> None:
         """``users/{sub}`` and what hangs under it (notify's hourly counts): the account's
         watchlist, preferences, addresses and webhook are gone, so nothing more is sent to it.
@@ -142,19 +175,21 @@ class Store:
         account whose data is still here. Its verdicts on alerts stay, under an id no account
         holds any more, in the precision figures they were counted in; its delivery records
         expire as everyone's do."""
-        ref = self._user_ref(sub)
-        self.db.collection(fs.DELETED_USERS).document(sub).set(
-            {"deleted_at": now, "expires_at": datetime.fromtimestamp(now, UTC) + DELETED_KEPT}
-        )
-        for child in ref.collections():
-            while docs := list(child.limit(400).stream()):
-                batch = self.db.batch()
-                for doc in docs:
-                    batch.delete(doc.reference)
-                batch.commit()
-        ref.delete()
-        with self._lock:
-            self._known.pop(sub, None)
+        ref, tomb = self._user_ref(sub), self.db.collection(fs.DELETED_USERS).document(sub)
+        tomb.set({"deleted_at": now, "expires_at": datetime.fromtimestamp(now, UTC) + DELETED_KEPT})
+        try:
+            for child in ref.collections():
+                while docs := list(child.limit(400).stream()):
+                    batch = self.db.batch()
+                    for doc in docs:
+                        batch.delete(doc.reference)
+                    batch.commit()
+            ref.delete()
+        except Exception:
+            with contextlib.suppress(Exception):  # the account stays: so may its tokens
+                tomb.delete()
+            raise
+        self._forget(sub)
 
     def user(self, principal: Principal) -> dict[str, Any]:
         snapshot = self._user_ref(principal.sub).get()
@@ -168,17 +203,17 @@ class Store:
         data["watchlist"] = list(data.get("watchlist") or [])
         return data
 
-    # Writes merge rather than update: a user document deleted behind this instance's back
-    # (or by a test clearing Firestore) must not turn a valid request into a 500.
+    # Writes go through _merge or a conditional update that touches the caller again on
+    # NotFound: a user document deleted behind this instance's back (an account deleted on
+    # another instance, a test clearing Firestore) is made again only if the account was not
+    # deleted, and is never a 500.
 
     def update_preferences(self, principal: Principal, changes: dict[str, Any]) -> None:
         if changes:
-            self.touch_user(principal)
-            self._user_ref(principal.sub).set({"preferences": changes}, merge=True)
+            self._merge(principal, {f"preferences.{k}": v for k, v in changes.items()})
 
     def set_watchlist(self, principal: Principal, symbols: list[str]) -> None:
-        self.touch_user(principal)
-        self._user_ref(principal.sub).set({"watchlist": symbols}, merge=True)
+        self._merge(principal, {"watchlist": symbols})
 
     def watch(self, principal: Principal, symbol: str, most: int) -> bool:
         """Add ``symbol`` unless the watchlist holds ``most`` already (then False). The add is
@@ -187,6 +222,9 @@ class Store:
         ref = self._user_ref(principal.sub)
         for _ in range(WATCH_TRIES):
             snapshot = ref.get()
+            if not snapshot.exists:  # no time to condition on (the update would make it): touched afresh
+                self._touch_again(principal)
+                continue
             current = (snapshot.to_dict() or {}).get("watchlist") or []
             if symbol in current:
                 return True
@@ -197,14 +235,16 @@ class Store:
                     {"watchlist": firestore.ArrayUnion([symbol])},
                     option=self.db.write_option(last_update_time=snapshot.update_time),
                 )
-            except (gexc.FailedPrecondition, gexc.NotFound):
+            except gexc.NotFound:
+                self._touch_again(principal)
+                continue
+            except gexc.FailedPrecondition:
                 continue  # changed since read (another add, a preference saved): read again
             return True
         raise ApiError(409, "watchlist_busy", "the watchlist is being changed by another request; try again")
 
     def unwatch(self, principal: Principal, symbol: str) -> None:
-        self.touch_user(principal)
-        self._user_ref(principal.sub).set({"watchlist": firestore.ArrayRemove([symbol])}, merge=True)
+        self._merge(principal, {"watchlist": firestore.ArrayRemove([symbol])})
 
     # ------------------------------------------------------------ notifications
 
@@ -217,6 +257,9 @@ class Store:
         ref = self._user_ref(principal.sub)
         for _ in range(WATCH_TRIES):  # on the document as read: an unsubscribe meanwhile is not undone
             snapshot = ref.get()
+            if not snapshot.exists:  # no time to condition on (the update would make it): touched afresh
+                self._touch_again(principal)
+                continue
             stored = snapshot.to_dict() or {}
             changes: dict[str, Any] = {
                 "notifications": settings,
@@ -231,14 +274,16 @@ class Store:
             changes.update(email=principal.email, email_verified=principal.email is not None)
             try:
                 ref.update(changes, option=self.db.write_option(last_update_time=snapshot.update_time))
-            except (gexc.FailedPrecondition, gexc.NotFound):
+            except gexc.NotFound:
+                self._touch_again(principal)
+                continue
+            except gexc.FailedPrecondition:
                 continue
             return
         raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
 
     def set_webhook_secret(self, principal: Principal, secret: str) -> None:
-        self.touch_user(principal)
-        self._user_ref(principal.sub).set({"webhook_secret": secret}, merge=True)
+        self._merge(principal, {"webhook_secret": secret})
 
     def unsubscribe(self, user_id: str) -> bool:
         """Stop email for ``user_id``; False when no such user exists. ``receives`` is written

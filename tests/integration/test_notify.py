@@ -559,9 +559,10 @@ def test_a_deleted_account_is_sent_nothing_more_and_its_settings_are_gone(emulat
     from functions.notify import store
 
     del emulators
-    api, sub = make_client(jwks, KEY), f"gone{time.time_ns()}"
+    api, warm, sub = make_client(jwks, KEY), make_client(jwks, KEY), f"gone{time.time_ns()}"
     tag = "NTLA"
     assert api.call("PUT", f"/v1/me/watchlist/{tag}", sub=sub).status_code == 200
+    assert warm.call("GET", "/v1/me", sub=sub).status_code == 200  # another instance that knows the account
     sent = {"webhook_url": "https://hooks.example.com/a", "email": True}
     assert api.call("PUT", "/v1/me/notifications", sub=sub, json=sent).status_code == 200
     user = db().collection(fs.USERS).document(sub)
@@ -571,15 +572,52 @@ def test_a_deleted_account_is_sent_nothing_more_and_its_settings_are_gone(emulat
     assert api.call("DELETE", "/v1/me", sub=sub).status_code == 204
     assert not user.get().exists and not list(user.collection(fs.SENT).stream())
     assert sub not in store.candidates(db(), tag)
-    # a token issued before the deletion (valid for its 15 minutes) cannot make the account again
-    # on an instance that never saw it, nor set a webhook on it
+    # a token issued before the deletion (valid for its 15 minutes) cannot make the account again,
+    # on an instance that never saw it or on one that did
     fresh = make_client(jwks, KEY)
-    for method, path, body in (("GET", "/v1/me", None), ("PUT", "/v1/me/notifications", sent)):
-        refused = fresh.call(method, path, sub=sub, json=body)
-        assert (refused.status_code, refused.get_json()["error"]["code"]) == (401, "account_deleted")
+    for client, method, path, body in (
+        (fresh, "GET", "/v1/me", None),
+        (fresh, "PUT", "/v1/me/notifications", sent),
+        (warm, "PUT", f"/v1/me/watchlist/{tag}", None),
+        (warm, "PATCH", "/v1/me/preferences", {"min_score": 2.0}),
+        (warm, "POST", "/v1/me/notifications/webhook-secret", None),
+        (warm, "PUT", "/v1/me/notifications", sent),
+    ):
+        refused = client.call(method, path, sub=sub, json=body)
+        assert (refused.status_code, (refused.get_json() or {}).get("error", {}).get("code")) == (
+            401,
+            "account_deleted",
+        ), (path, refused.status_code, refused.get_json())
     assert not user.get().exists
     assert fresh.call("DELETE", "/v1/me", sub=sub).status_code == 204  # again (its answer lost): done, not refused
     assert not user.get().exists
+
+
+def test_a_deletion_that_fails_keeps_the_account_usable(
+    emulators: Stack, jwks: JwksServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web app keeps an account whose data the API could not delete: its tokens must keep
+    working, not meet a tombstone for a day."""
+    from google.api_core import exceptions as gexc
+    from google.cloud import firestore
+
+    del emulators
+    api, sub = make_client(jwks, KEY), f"kept{time.time_ns()}"
+    assert api.call("PUT", "/v1/me/watchlist/NTLA", sub=sub).status_code == 200
+
+    delete = firestore.DocumentReference.delete
+
+    def unavailable(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.path.startswith(f"{fs.USERS}/"):
+            raise gexc.ServiceUnavailable("firestore is down")  # type: ignore[no-untyped-call]
+        return delete(self, *args, **kwargs)
+
+    monkeypatch.setattr(firestore.DocumentReference, "delete", unavailable)
+    assert api.call("DELETE", "/v1/me", sub=sub).status_code >= 500
+    monkeypatch.undo()
+    assert not db().collection(fs.DELETED_USERS).document(sub).get().exists
+    answer = make_client(jwks, KEY).call("GET", "/v1/me", sub=sub)
+    assert answer.status_code == 200 and answer.get_json()["watchlist"] == ["NTLA"]
 
 
 def test_the_backfill_gives_accounts_saved_before_receives_existed_the_field_notify_reads(emulators: Stack) -> None:

@@ -152,6 +152,11 @@ def test_an_account_that_confirms_its_address_is_marked_confirmed_on_the_same_in
             self.data: dict[str, Any] = {"email": "old@example.com"}  # made before confirmation existed
             self.writes: list[dict[str, Any]] = []
 
+        exists = True
+
+        def get(self) -> "Doc":
+            return self
+
         def create(self, data: dict[str, Any]) -> None:
             raise gexc.AlreadyExists("exists")  # type: ignore[no-untyped-call]
 
