@@ -39,7 +39,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN
+from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN, well_formed
 from common.messages import RedditItem
 from devtools.replay import sources
 from devtools.replay.stage import (
@@ -181,10 +181,7 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
         report.skipped[f"not an item the pipeline reads ({exc.errors()[0]['loc'][0]})"] += 1
         return None
     # its texts as the pipeline reads them (a lone surrogate mended: no file can store one)
-    item = {
-        k: getattr(valid, k) if isinstance(v, str) and isinstance(getattr(valid, k, None), str) else v
-        for k, v in item.items()
-    }
+    item = {k: _mended(valid, k, v) for k, v in item.items()}
     born = sources.epoch(row.get("author_created_utc"))
     if born is not None and not REDDIT_BEGAN <= born < DATA_TIME_LIMIT:  # milliseconds, or no date: unknown
         born = None
@@ -194,8 +191,12 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
 
 
 def _mended(valid: RedditItem, key: str, value: Any) -> Any:
+    """Every text as the pipeline reads it, its author too (a plain string there: a lone
+    surrogate in a corrupt dump's name would stop the stage all the same)."""
+    if not isinstance(value, str):
+        return value
     read = getattr(valid, key, None)
-    return read if isinstance(value, str) and isinstance(read, str) else value
+    return well_formed(read if isinstance(read, str) else value)
 
 
 def _comment(

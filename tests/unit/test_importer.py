@@ -647,8 +647,9 @@ def test_a_lone_surrogate_is_mended_and_an_age_in_milliseconds_read_as_unknown(t
     """A dump's "\\ud83d" (half an emoji) no file can store, and an account's creation time in
     milliseconds: the import goes on, each read as the pipeline reads it."""
     path = tmp_path / "RS.ndjson"
-    rows = [submission(1, author="ms", author_created_utc=1_500_000_000_000), submission(2)]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows).replace("GME to the moon 1", "GME \\ud83d moon"))
+    rows = [submission(1, author="ms", author_created_utc=1_500_000_000_000), submission(2, author="odd")]
+    text = "".join(json.dumps(r) + "\n" for r in rows).replace("GME to the moon 1", "GME \\ud83d moon")
+    path.write_text(text.replace('"odd"', '"odd\\udc00"'))  # a corrupt dump's name too
     import_dumps([path], tmp_path / "out")
     [title] = [i["title"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz") if i["id"] == "t3_p1"]
     assert title.startswith("GME ") and title.endswith(" moon") and title.isprintable()
