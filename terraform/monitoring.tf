@@ -65,10 +65,10 @@ locals {
       function    = ""
       severity    = ">=ERROR"
       message     = ""
-      # our own lines only: Cloud Run's request log (a 5xx, "no available instance") has no
-      # jsonPayload, and its errors would all land in one unlabelled series
-      extra  = "jsonPayload.function:*"
-      labels = { function = "jsonPayload.function" }
+      # per Cloud Run service (one per function): its own request log's errors (a 5xx, an
+      # instance killed past its memory, "no available instance") carry no jsonPayload, and
+      # they count with the function's own lines
+      labels = { service = "resource.labels.service_name", function = "jsonPayload.function" }
     }
     alerts_published = {
       description = "detect decisions that published alert events (opened, escalated, reopened, reclassified, resolved), per kind"
@@ -190,7 +190,7 @@ locals {
       condition = "above"
       duration  = "300s"
       threshold = 10
-      group_by  = ["metric.label.function"]
+      group_by  = ["metric.label.service"]
       runbook   = "function-errors"
     }
     reddit_throttling = {
@@ -574,7 +574,7 @@ locals {
     { title = "Alert events published, per kind", metric = "alerts_published", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.kind"], period = "3600s" },
     { title = "Dead letters: malformed messages, per subscription", metric = "dead_lettered", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.subscription"], period = "300s" },
     { title = "Dead letters: messages held", metric = "", builtin = "pubsub.googleapis.com/subscription/num_undelivered_messages", where = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=monitoring.regex.full_match(\".*-dead-letter-hold\")", aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = ["resource.label.subscription_id"], period = "300s" },
-    { title = "Errors: error lines per function", metric = "function_errors", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.function"], period = "300s" },
+    { title = "Errors: error lines per function (its Cloud Run service)", metric = "function_errors", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.service"], period = "300s" },
     { title = "Feedback: verdicts per kind and verdict", metric = "feedback_verdicts", builtin = "", where = "", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["metric.label.kind", "metric.label.verdict"], period = "86400s" },
   ]
 

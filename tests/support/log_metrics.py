@@ -46,4 +46,5 @@ def matches(spec: dict[str, Any], entry: dict[str, Any]) -> bool:
     value = spec.get("value")
     if value and not (isinstance(field(entry, value), int | float) and not isinstance(field(entry, value), bool)):
         return False
-    return all(field(entry, path) is not None for path in spec["labels"].values())
+    # resource.* labels are Cloud Run's, on every line; jsonPayload ones must be in the line
+    return all(path.startswith("resource.") or field(entry, path) is not None for path in spec["labels"].values())

@@ -695,15 +695,20 @@ def test_a_setting_two_functions_read_is_set_alike_in_both(model: tfmodel.Terraf
     ]
 
 
-def test_function_errors_counts_the_functions_lines_not_cloud_runs_request_log() -> None:
-    """Cloud Run's own request log (a 5xx, no instance available) carries no jsonPayload: its
-    errors would all land in one unlabelled series, paging for whichever function was busy."""
+def test_function_errors_counts_cloud_runs_own_errors_per_service(model: tfmodel.TerraformModel) -> None:
+    """Cloud Run's own request log (a 5xx, an instance killed past its memory, no instance
+    available) carries no jsonPayload: counted with the function's lines, the service tells
+    whose they are, and the policy pages per service."""
     from tests.support.log_metrics import log_metrics, matches
 
-    # Cloud Logging counts a line whatever its label fields hold: the filter alone must keep it out
-    spec = {**log_metrics()["function_errors"], "labels": {}}
+    spec = log_metrics()["function_errors"]
     assert matches(spec, {"severity": "ERROR", "message": "boom", "function": "detect"})
-    assert not matches(spec, {"severity": "ERROR", "httpRequest": {"status": 503}})
+    # Cloud Logging counts a line whatever its label fields hold (the helper also checks that
+    # our own lines carry theirs): the filter alone must let the request log in
+    assert matches({**spec, "labels": {}}, {"severity": "ERROR", "httpRequest": {"status": 503}})
+    assert spec["labels"]["service"] == "resource.labels.service_name"
+    policy = tfmodel.unquote(model.locals["alert_policies"])["function_errors"]
+    assert policy["group_by"] == ["metric.label.service"]
 
 
 def test_a_percentile_policy_sets_its_bar_on_a_bucket_edge_of_its_distribution(model: tfmodel.TerraformModel) -> None:
