@@ -152,9 +152,11 @@ class Settings(BaseSettings):
     webhook_disable_after_s: float = Field(default=3600.0, ge=0, validation_alias="WEBHOOK_DISABLE_AFTER_S")
     # ... or for at least this long when no failure of the run was the receiver's own doing
     # (no answer in time, no address for its name, a certificate we could not verify): that is
-    # also what an outage of ours looks like, and it must not disable every webhook at once
+    # also what an outage of ours looks like, which must not disable every webhook at once.
+    # Within Pub/Sub's retries of an event (about 2.3 hours): a dead webhook is disabled while
+    # its events are still redelivered, so they go through instead of to the hold
     webhook_disable_unanswered_after_s: float = Field(
-        default=86400.0, ge=0, validation_alias="WEBHOOK_DISABLE_UNANSWERED_AFTER_S"
+        default=7200.0, ge=0, validation_alias="WEBHOOK_DISABLE_UNANSWERED_AFTER_S"
     )
     # deliveries of one event sent side by side: a dead receiver costs its attempts' deadlines
     # (``webhook_attempts`` x ``webhook_timeout_s`` and the backoff) to its own delivery only

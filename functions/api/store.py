@@ -128,7 +128,8 @@ class Store:
             },
         )
         if not created and principal.email is not None:  # once per instance: the address as confirmed now
-            ref.set({"email": principal.email, "email_verified": True}, merge=True)
+            with contextlib.suppress(gexc.NotFound):  # deleted meanwhile: not made again here
+                ref.update({"email": principal.email, "email_verified": True})
         with self._lock:
             self._known[principal.sub] = principal.email
             self._known.move_to_end(principal.sub)

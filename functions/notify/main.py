@@ -4,7 +4,8 @@ Each delivery is claimed in ``deliveries/`` before it is sent and marked after, 
 event's redeliveries, retries and concurrent copies send it once (store.py). A webhook is
 retried in place with backoff on 5xx and timeouts; a 4xx is the receiver's refusal, not
 retried; a webhook failing ``WEBHOOK_DISABLE_AFTER`` deliveries in a row over at least
-``WEBHOOK_DISABLE_AFTER_S`` is disabled, with the reason kept for the user. A delivery
+``WEBHOOK_DISABLE_AFTER_S`` (``WEBHOOK_DISABLE_UNANSWERED_AFTER_S`` when no failure was the
+receiver's own answer) is disabled, with the reason kept for the user. A delivery
 still failing after its attempts raises, so Pub/Sub redelivers the event (what was sent
 stays sent) and, past its retry policy, dead-letters it; so does a delivery not started in
 the invocation's time, or an email not tried once the relay failed in it (invocation.py).

@@ -224,7 +224,10 @@ def webhook_failed(  # noqa: PLR0917 - one failed delivery and the policy it mee
 
     @firestore.transactional
     def count(transaction: firestore.Transaction) -> bool:
-        doc = ref.get(transaction=transaction).to_dict() or {}
+        snapshot = ref.get(transaction=transaction)
+        if not snapshot.exists:  # the account was deleted meanwhile: nothing to count, nothing to make again
+            return False
+        doc = snapshot.to_dict() or {}
         failed = [str(i) for i in doc.get(fs.WEBHOOK_FAILED) or ()]
         raw_since, raw_last = doc.get(fs.WEBHOOK_FAILING_SINCE), doc.get(fs.WEBHOOK_LAST_FAILURE)
         since = float(raw_since) if isinstance(raw_since, int | float) else now
@@ -260,7 +263,9 @@ def webhook_failed(  # noqa: PLR0917 - one failed delivery and the policy it mee
 
 
 def webhook_succeeded(db: firestore.Client, user_id: str) -> None:
-    db.collection(fs.USERS).document(user_id).set(fs.WEBHOOK_HEALTHY, merge=True)
+    """An update: an account deleted while its delivery was out is not made again."""
+    with contextlib.suppress(gexc.NotFound):
+        db.collection(fs.USERS).document(user_id).update(fs.WEBHOOK_HEALTHY)
 
 
 def _counter(db: firestore.Client, user_id: str, channel: str, hour: str) -> firestore.DocumentReference:
