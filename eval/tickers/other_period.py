@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.listings import EXCHANGE_TZ
 from eval.tickers.real_set import RealText, cut, file_digest, read_rows, stratum
 
 HERE = Path(__file__).resolve().parent
@@ -268,7 +269,7 @@ def main(argv: list[str] | None = None, dump: Dump = WSB_2022, description: str 
             print(key, n, sep="\t")
         print(f"{len(rows)} texts -> {ids_path}", file=sys.stderr)
         return
-    from datetime import UTC, datetime
+    from datetime import datetime
 
     if not args.out:
         parser.error("sheet needs --out: a folder outside the project (the sheet holds Reddit's texts)")
@@ -279,7 +280,7 @@ def main(argv: list[str] | None = None, dump: Dump = WSB_2022, description: str 
         with (out / f"part{part + 1}.jsonl").open("w", encoding="utf-8") as f:
             for r in rows[part :: args.parts]:
                 t = posts[r["id"]]
-                day = datetime.fromtimestamp(t.created_utc, UTC).strftime("%Y-%m-%d")
+                day = datetime.fromtimestamp(t.created_utc, EXCHANGE_TZ).strftime("%Y-%m-%d")  # as listings count it
                 f.write(json.dumps({"id": t.id, "date": day, "text": t.text, "thread_title": ""}) + "\n")
     print(f"{len(rows)} texts in {args.parts} parts -> {out}", file=sys.stderr)
 

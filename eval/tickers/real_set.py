@@ -21,11 +21,12 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from common import extraction
+from common.listings import EXCHANGE_TZ
 
 HERE = Path(__file__).resolve().parent
 IDS = HERE / "real_ids.jsonl"
@@ -247,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     with out.open("w", encoding="utf-8") as f:
         for r in rows:
             t = found[r["id"]]
-            date = datetime.fromtimestamp(t.created_utc, tz=UTC)
+            date = datetime.fromtimestamp(t.created_utc, tz=EXCHANGE_TZ)  # the day as listings count it
             sheet = {"id": t.id, "date": date.date().isoformat(), "text": t.text, "thread_title": t.thread_text}
             f.write(json.dumps(sheet, ensure_ascii=False) + "\n")
     print(f"{len(rows)} texts to label -> {out}", file=sys.stderr)

@@ -35,12 +35,10 @@ def matches(spec: dict[str, Any], entry: dict[str, Any]) -> bool:
         return False
     extra = spec.get("extra", "")
     if extra:
-        path, op, want = re.fullmatch(r"(.+?)(>=|=|:)(.+)", extra).groups()  # type: ignore[union-attr]
+        path, op, want = re.fullmatch(r"(.+?)(>=|=)(.+)", extra).groups()  # type: ignore[union-attr]
         got = field(entry, path)
-        if (
-            (op == "=" and str(got) != want)
-            or (op == ">=" and not (isinstance(got, int | float) and got >= float(want)))
-            or (op == ":" and (want != "*" or got is None))  # ":*": the field is there
+        if (op == "=" and str(got) != want) or (
+            op == ">=" and not (isinstance(got, int | float) and got >= float(want))
         ):
             return False
     value = spec.get("value")
