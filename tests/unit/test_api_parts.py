@@ -160,7 +160,7 @@ def test_an_account_that_confirms_its_address_is_marked_confirmed_on_the_same_in
         def create(self, data: dict[str, Any]) -> None:
             raise gexc.AlreadyExists("exists")  # type: ignore[no-untyped-call]
 
-        def set(self, data: dict[str, Any], merge: bool = False) -> None:
+        def update(self, data: dict[str, Any]) -> None:
             self.writes.append(data)
 
     doc = Doc()
