@@ -95,8 +95,8 @@ export const auth = betterAuth({
       else sendAfter(...mail);
     },
   },
-  // Deleting one's account asks for the password (the settings page sends it); an admin's
-  // removal goes through the same hook.
+  // Deleting one's account asks for the password (the settings page sends it; the hook below
+  // requires it); an admin's removal calls forgetInApi from that hook instead.
   user: { deleteUser: { enabled: true, beforeDelete: async (user) => forgetInApi(user.id) } },
   hooks: {
     before: createAuthMiddleware(async (ctx) => {
