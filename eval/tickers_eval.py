@@ -29,7 +29,7 @@ from typing import Any
 import reticker
 
 from common import extraction
-from eval.tickers import finance_2024, other_period, real_eval, real_set
+from eval.tickers import agreement, finance_2024, other_period, real_eval, real_set
 
 ROOT = Path(__file__).resolve().parent
 TEXTS = ROOT / "tickers" / "texts.jsonl"
@@ -196,9 +196,22 @@ def _real() -> dict[str, Any]:
         f"{rate['reticker_texts_per_s']:,.0f}/s, ratio {rate['ratio']:.2f}x"
     )
     figures["real_labels_sha256"] = real_set.labels_digest()
+    if agreement.LABELS.exists():
+        figures["real_agreement"] = _agreement()
     recorded = json.loads(COMMITTED.read_text(encoding="utf-8")) if COMMITTED.exists() else {}
     if "real_first_measured" in recorded:  # history (each round as first measured): kept as recorded
         figures["real_first_measured"] = recorded["real_first_measured"]
+    return figures
+
+
+def _agreement() -> dict[str, Any]:
+    """A held-out sample read twice (``eval/tickers/agreement.py``): how far the readers agree."""
+    figures = agreement.evaluate()
+    print(f"\nheld-out sample read twice ({figures['texts']} texts, sha256 {figures['labels_sha256'][:12]}):")
+    for name in ("second_reader_vs_first", "extractor_vs_first", "extractor_vs_second", "extractor_vs_both"):
+        row = figures[name]
+        print(f"  {name:<26}P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}")
+    print(f"  symbols one reader names and the other does not: {figures['extractor_vs_both']['contested_left_out']}")
     return figures
 
 

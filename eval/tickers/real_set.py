@@ -52,6 +52,7 @@ ROUNDS = {
     13: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261213),
     14: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261214),
 }
+LABEL_KEYS = ("symbols", "secondary", "doubtful", "other")  # what a reader's label line holds
 MAX_CHARS = 1200  # longer texts are cut at a space before this: labelling stays tractable
 HELD_OUT_SHARE = 0.4  # of every stratum, chosen by the id's hash: no rule written from it
 
@@ -206,6 +207,12 @@ def hour_batches(
     return out
 
 
+def sheet_row(t: RealText) -> dict[str, str]:
+    """A text as its reader sees it: dated by the day listings count (New York's)."""
+    date = datetime.fromtimestamp(t.created_utc, tz=EXCHANGE_TZ)
+    return {"id": t.id, "date": date.date().isoformat(), "text": t.text, "thread_title": t.thread_text}
+
+
 class MissingData(RuntimeError):
     """The real texts are not on this machine: the real-set figures cannot be computed."""
 
@@ -247,10 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out or "real_sheet.jsonl")
     with out.open("w", encoding="utf-8") as f:
         for r in rows:
-            t = found[r["id"]]
-            date = datetime.fromtimestamp(t.created_utc, tz=EXCHANGE_TZ)  # the day as listings count it
-            sheet = {"id": t.id, "date": date.date().isoformat(), "text": t.text, "thread_title": t.thread_text}
-            f.write(json.dumps(sheet, ensure_ascii=False) + "\n")
+            f.write(json.dumps(sheet_row(found[r["id"]]), ensure_ascii=False) + "\n")
     print(f"{len(rows)} texts to label -> {out}", file=sys.stderr)
 
 
