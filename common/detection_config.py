@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from common import evidence, log
+from common.fields import problems
 
 logger = log.get_logger(__name__)
 
@@ -263,7 +264,7 @@ def in_force(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:
     try:
         return from_document(doc)
     except ValidationError as exc:
-        logger.error("config/detection is invalid; using the defaults: %s", exc)
+        logger.error("config/detection is invalid; using the defaults: %s", problems(exc))
         return DEFAULT_CONFIG, int((doc or {}).get("version") or 0)
 
 

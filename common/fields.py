@@ -7,7 +7,7 @@ import base64
 import binascii
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
 from common.timekeys import hour_start
 
@@ -76,3 +76,13 @@ def well_formed(text: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(well_formed)]
+
+
+def problems(exc: ValidationError, limit: int = 2000) -> str:
+    """What failed and why, one ``where: why`` per problem, without the values: pydantic's own
+    message quotes the input, which may be large or a credential (a chat webhook's URL)."""
+    said = (
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+        for err in exc.errors(include_url=False, include_input=False)
+    )
+    return "; ".join(said)[:limit]

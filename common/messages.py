@@ -29,6 +29,7 @@ from common.fields import (
     SummedCount,
     Text,
     Ticker,
+    problems,
 )
 from common.windows import WindowStats
 
@@ -315,8 +316,7 @@ def decode_data(model: type[M], data: bytes) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors())
-        raise MalformedMessage(f"invalid {model.__name__}: {details}") from exc
+        raise MalformedMessage(f"invalid {model.__name__}: {problems(exc)}") from exc
 
 
 def b64decode_data(data: Any) -> bytes:

@@ -23,7 +23,7 @@ from html import escape
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from common.messages import AlertEvent
 from common.timekeys import hour_key, hour_start
@@ -104,14 +104,6 @@ def receives(notifications: object) -> bool:
 def settings_of(user: Mapping[str, Any]) -> NotificationSettings:
     raw = user.get("notifications")
     return NotificationSettings.model_validate(raw) if isinstance(raw, dict) else NotificationSettings()
-
-
-def invalid(exc: ValidationError) -> str:
-    """Which stored settings failed and why, without their values: pydantic's own message
-    quotes the input, and a webhook URL's tail is a chat webhook's credential."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors(include_input=False)
-    )
 
 
 def alert_facts(event: AlertEvent, alert: Mapping[str, Any]) -> tuple[float, set[str]]:

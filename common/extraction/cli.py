@@ -10,7 +10,7 @@ from typing import TextIO
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from common.extraction.reading import extract, symbols
-from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN, Text
+from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN, Text, problems
 
 
 class Line(BaseModel):
@@ -32,8 +32,7 @@ def answer(line: str) -> dict[str, object]:
     except json.JSONDecodeError as exc:
         return {"error": f"not JSON: {exc.msg} at column {exc.colno}"}
     except ValidationError as exc:  # a ValueError too: before the clause below
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
-        return {"error": f"not a valid line: {problems}"}
+        return {"error": f"not a valid line: {problems(exc)}"}
     except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting past the stack
         return {"error": f"not JSON this reads: {type(exc).__name__}: {str(exc)[:200]}"}
     at = row.created_utc

@@ -17,9 +17,10 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Response as ResponseBase
 
 from common import log
+from common.fields import problems
 from functions.api import config_routes, feedback_routes, notify_routes, routes  # noqa: F401 - importing declares the routes
 from functions.api.auth import AuthError, KeysUnavailable, Principal, bearer_token
-from functions.api.errors import ApiError, error_response, install, validation_message
+from functions.api.errors import ApiError, error_response, install
 from functions.api.openapi import API, Operation, document
 from functions.api.services import Services
 
@@ -41,7 +42,7 @@ def _validate(model: type[BaseModel], data: Any) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ApiError(422, "invalid_request", validation_message(exc)) from exc
+        raise ApiError(422, "invalid_request", problems(exc)) from exc
 
 
 def _reject_constant(name: str) -> Any:

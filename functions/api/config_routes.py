@@ -4,10 +4,11 @@ see what a proposed change would have raised on recent stored data."""
 from pydantic import ValidationError
 
 from common.detection_config import DetectionConfig
+from common.fields import problems
 from functions.api import models as m
 from functions.api.auth import Principal
 from functions.api.compare import differences
-from functions.api.errors import ApiError, validation_message
+from functions.api.errors import ApiError
 from functions.api.openapi import API
 from functions.api.services import Services
 
@@ -61,7 +62,7 @@ def patch_detection_config(svc: Services, user: Principal, body: m.ConfigPatch) 
         try:
             return DetectionConfig.model_validate({**stored.model_dump(), **changes})
         except ValidationError as exc:
-            raise ApiError(422, "invalid_config", validation_message(exc)) from exc
+            raise ApiError(422, "invalid_config", problems(exc)) from exc
 
     svc.store.change_config(merge, body.expected_version, user.sub)
     return _stored(svc)

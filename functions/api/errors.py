@@ -4,7 +4,6 @@ that says whose fault it was; a client's mistake is never a 500."""
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from common import log
@@ -25,15 +24,6 @@ class ApiError(Exception):
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
-
-
-def validation_message(exc: ValidationError) -> str:
-    """One readable line per problem, without echoing the (possibly large) input."""
-    parts = []
-    for err in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in err["loc"]) or "<root>"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)[:2000]
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:

@@ -27,6 +27,7 @@ from common import notify as rules
 from common.adapters import firestore as fs
 from common.adapters.channels import Channels, DeliveryFailed, ReceiverFailing, Refused, RelayDown
 from common.entrypoint import Delivery, pubsub_function
+from common.fields import problems
 from common.messages import DigestTick
 from common.settings import Settings
 from common.timekeys import published_at
@@ -122,7 +123,7 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         # left open: sent by the first tick after the settings (or the code reading them) are
         # fixed, while it lasts; until then each tick's sweep says so once more
         logger.error(
-            "notification settings of %s do not validate; digest of %s waits: %s", user_id, hour, rules.invalid(exc)
+            "notification settings of %s do not validate; digest of %s waits: %s", user_id, hour, problems(exc)
         )
         return
     try:

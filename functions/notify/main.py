@@ -30,6 +30,7 @@ from common import notify as rules
 from common.adapters import firestore as fs
 from common.adapters.channels import Channels, DeliveryFailed, ReceiverFailing, Refused, RelayDown
 from common.entrypoint import Delivery, pubsub_function
+from common.fields import problems
 from common.messages import AlertEvent
 from common.settings import Settings
 from common.timekeys import hour_key, published_at
@@ -86,7 +87,7 @@ def notify_event(
             wanted = rules.channels(user) if rules.matches(user, event, alert) else []
             held = rules.quiet(user, hour)
         except ValidationError as exc:
-            logger.error("notification settings of %s do not validate; user skipped: %s", user_id, rules.invalid(exc))
+            logger.error("notification settings of %s do not validate; user skipped: %s", user_id, problems(exc))
             continue
         except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a stored field of the wrong shape
             logger.error("notification settings of %s cannot be read; user skipped: %r", user_id, exc)

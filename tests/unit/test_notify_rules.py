@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from common import notify
+from common.fields import problems
 from common.messages import AlertEvent
 from common.timekeys import published_at
 
@@ -244,7 +245,7 @@ def test_settings_that_fail_validation_are_named_without_their_values() -> None:
     token = "T0123/B0456/abcdefghijklmnopqrstuvwx"
     with pytest.raises(ValidationError) as caught:
         notify.settings_of({"notifications": {"webhook_url": f"http://hooks.example.com/services/{token}", "email": 2}})
-    said = notify.invalid(caught.value)
+    said = problems(caught.value)
     assert said.startswith("webhook_url: Value error, a webhook must be https") and "email: " in said
     assert "abcdefgh" not in said and "uvwx" not in said and "services" not in said
     assert "uvwx" in str(caught.value)  # pydantic's own message quotes the input's tail
