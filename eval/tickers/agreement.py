@@ -27,6 +27,7 @@ from common import extraction
 from eval.tickers import real_eval, real_set
 
 SAMPLE = 360  # held-out texts read twice: four readers of ninety, as the rounds were labelled
+DRAWN_FROM = 14  # the rounds labelled when the sample was drawn: a later round changes nothing
 PARTS = 4
 LABELS = real_set.HERE / "agreement_labels.jsonl"
 LABELS_HASH = real_set.HERE / "agreement_labels.sha256"
@@ -35,12 +36,14 @@ FIRST_SHEETS = "/tmp/labelling"  # noqa: S108 (the folder the guidelines name: r
 
 
 def chosen(ids: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The sample: the held-out rows whose salted id hash is lowest, in id order."""
+    """The sample: the held-out rows of rounds up to ``DRAWN_FROM`` whose salted id hash is
+    lowest, in id order."""
 
     def key(row: dict[str, Any]) -> bytes:
         return hashlib.sha256(f"akleao-agreement:{row['id']}".encode()).digest()
 
-    held = sorted((r for r in ids if r["split"] == "held_out"), key=key)[:SAMPLE]
+    held = [r for r in ids if r["split"] == "held_out" and r.get("round", 1) <= DRAWN_FROM]
+    held = sorted(held, key=key)[:SAMPLE]
     return sorted(held, key=lambda r: (r["corpus"], r["id"]))
 
 
@@ -123,9 +126,9 @@ def compare(
 def evaluate(data: str | None = None) -> dict[str, Any]:
     """The agreement figures (``real_agreement`` in ``eval/tickers.json``); raises
     ``real_set.MissingData`` without the texts."""
-    rows = chosen(real_set.load_ids())
-    first_labels = real_set.load_labels()
     second_labels = {r["id"]: r for r in real_set.read_rows(LABELS)}
+    rows = [r for r in real_set.load_ids() if r["id"] in second_labels]
+    first_labels = real_set.load_labels()
     inputs = real_eval.read_inputs(data, rows)
     ours = [set(extraction.symbols(text, thread_symbols=th, at=at)) for text, th, at in inputs]
     figures = compare([first_labels[r["id"]] for r in rows], [second_labels[r["id"]] for r in rows], ours)

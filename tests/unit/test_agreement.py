@@ -44,6 +44,10 @@ def test_the_sample_is_fixed_by_the_ids_alone_and_only_held_out() -> None:
     picked = agreement.chosen(ids)
     assert len(picked) == agreement.SAMPLE and all(r["split"] == "held_out" for r in picked)
     assert agreement.chosen(list(reversed(ids))) == picked
+    later = [
+        {"id": f"t1_{i}", "corpus": "c", "split": "held_out", "round": agreement.DRAWN_FROM + 1} for i in range(500)
+    ]
+    assert agreement.chosen(ids + later) == picked  # a round labelled after the draw changes nothing
 
 
 def test_an_import_refuses_a_file_that_does_not_answer_its_sheet_line_by_line(
