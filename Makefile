@@ -1,6 +1,9 @@
 # Akleao Finance — every target says what it does; `make` alone lists them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
+# A recipe that fails removes its target: a next build that wrote BUILD_ID and then failed
+# must not pass for a build on the next run.
+.DELETE_ON_ERROR:
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv

@@ -10,6 +10,7 @@
 
 const TOKEN_KEY = "akleao.token";
 const REFRESH_MS = 10000;
+const TIMEOUT_MS = 15000; // a call that has not answered by then is given up, and the next poll tries again
 // One week: what the API answers from Firestore (longer ranges come from the BigQuery archive).
 const HISTORY_HOURS = 24 * 7;
 
@@ -22,6 +23,12 @@ const state = {
   alertDetails: new Map(), // alert_id -> {updated_at, alert}
   plot: null,
   timer: null,
+  // Bumped by every new start, sign-out and window change: a refresh of an older generation
+  // drops what it gets, so a slow answer never overwrites a newer view or outlives a sign-out.
+  generation: 0,
+  evidenceOpen: null, // alert ids whose evidence the user has open (the first card's, at first)
+  riskMax: null, // the detector's pump_risk_max, read from the config in force
+  markers: [], // the chart's alert markers, read by its draw hook
 };
 
 const $ = (id) => document.getElementById(id);
@@ -77,8 +84,9 @@ function takeTokenFromFragment() {
 
 function showSignin(message) {
   state.token = null;
+  state.generation += 1;
   sessionStorage.removeItem(TOKEN_KEY);
-  clearInterval(state.timer);
+  clearTimeout(state.timer);
   $("app").hidden = true;
   $("signout").hidden = true;
   $("signin").hidden = false;
@@ -89,11 +97,33 @@ function showSignin(message) {
 }
 
 class Unauthorized extends Error {}
+class RateLimited extends Error {
+  constructor(message, retryAfterS) {
+    super(message);
+    this.retryAfterS = retryAfterS;
+  }
+}
+class Stale extends Error {}
 
 async function api(path) {
-  const response = await fetch(state.api + path, {
-    headers: { Authorization: "Bearer " + state.token, Accept: "application/json" },
-  });
+  if (!state.token) throw new Stale("signed out");
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+  let response;
+  try {
+    response = await fetch(state.api + path, {
+      headers: { Authorization: "Bearer " + state.token, Accept: "application/json" },
+      signal: abort.signal,
+    });
+  } catch (error) {
+    throw abort.signal.aborted ? new Error(`${path}: no answer in ${TIMEOUT_MS / 1000} s`) : error;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (response.status === 429) {
+    const wait = Number(response.headers.get("Retry-After"));
+    throw new RateLimited(`${path}: rate limited`, Number.isFinite(wait) && wait > 0 ? wait : REFRESH_MS / 1000);
+  }
   if (response.status === 401) {
     let message = "the API refused the token";
     try {
@@ -106,6 +136,12 @@ async function api(path) {
 }
 
 // ------------------------------------------------------------------ trending
+
+/** At or above the detector's own limit (config/detection's pump_risk_max, which an admin may
+ * change): what it treats as a pump risk. Unknown until the config is read: nothing flagged. */
+function risky(risk) {
+  return state.riskMax !== null && (risk ?? 0) >= state.riskMax;
+}
 
 function renderTrending(trending) {
   const rows = $("trending-rows");
@@ -127,7 +163,7 @@ function renderTrending(trending) {
       el("td", { class: "num" }, t.mentions),
       el("td", { class: "num" }, t.window.distinct_authors),
       el("td", { class: "num" }, fmtNum(t.score)),
-      el("td", { class: "num" + (risk >= 0.5 ? " risky" : "") }, fmtNum(t.pump_risk)),
+      el("td", { class: "num" + (risky(risk) ? " risky" : "") }, fmtNum(t.pump_risk)),
     );
     rows.append(row);
   }
@@ -143,7 +179,7 @@ async function alertDetail(summary) {
   return alert;
 }
 
-function alertCard(alert, index) {
+function alertCard(alert) {
   const evidence = (alert.evidence || []).slice(0, 5).map((e) => {
     const href = e.url || redditUrl(e.permalink);
     const label = e.title || e.item_id;
@@ -179,7 +215,7 @@ function alertCard(alert, index) {
       { class: "scores" },
       el("span", { title: "latest evaluation; 1 = both spike bars just met" }, "score now ", el("b", {}, fmtNum(alert.score))),
       el("span", { title: "the episode's highest score" }, "peak ", el("b", {}, fmtNum(alert.peak_score ?? alert.score))),
-      el("span", { class: alert.pump_risk >= 0.5 ? "risky" : "" }, "pump risk ", el("b", {}, fmtNum(alert.pump_risk))),
+      el("span", { class: risky(alert.pump_risk) ? "risky" : "" }, "pump risk ", el("b", {}, fmtNum(alert.pump_risk))),
       el("span", { class: "muted" }, "opened " + fmtTime(alert.opened_at)),
     ),
     alert.trigger && alert.trigger.as_of
@@ -189,7 +225,13 @@ function alertCard(alert, index) {
     evidence.length
       ? el(
           "details",
-          index === 0 ? { open: "" } : {},
+          {
+            open: state.evidenceOpen.has(alert.alert_id) ? "" : null,
+            ontoggle: (event) => {
+              if (event.target.open) state.evidenceOpen.add(alert.alert_id);
+              else state.evidenceOpen.delete(alert.alert_id);
+            },
+          },
           el("summary", {}, `evidence (${alert.evidence.length})`),
           el("ul", { class: "evidence" }, evidence),
         )
@@ -197,18 +239,27 @@ function alertCard(alert, index) {
   );
 }
 
-async function renderAlerts(page) {
-  const open = page.alerts.filter((a) => a.status !== "resolved");
-  $("alert-count").textContent = open.length;
+/** Every alert not resolved: each status asked for on its own, so an open alert not updated
+ * lately is not lost behind a page of newer resolved ones. */
+async function openAlerts() {
+  const pages = await Promise.all(["open", "escalated"].map((status) => api(`/v1/alerts?status=${status}&limit=100`)));
+  const open = pages.flatMap((page) => page.alerts).sort((a, b) => (b.updated_at ?? 0) - (a.updated_at ?? 0));
+  return { open, more: pages.some((page) => page.next_cursor) };
+}
+
+async function renderAlerts({ open, more }, generation) {
+  const details = await Promise.all(open.map((a) => alertDetail(a).catch(() => a)));
+  if (generation !== state.generation) return false;
+  $("alert-count").textContent = `${open.length}${more ? "+" : ""}`;
   document.body.dataset.alerts = String(open.length);
   const box = $("alerts");
   if (!open.length) {
-    box.replaceChildren(el("p", { class: "muted" }, "no alerts yet"));
-    return open;
+    box.replaceChildren(el("p", { class: "muted" }, "no open alerts"));
+    return true;
   }
-  const details = await Promise.all(open.map((a) => alertDetail(a).catch(() => a)));
-  box.replaceChildren(...details.map((alert, index) => alertCard(alert, index)));
-  return open;
+  if (state.evidenceOpen === null) state.evidenceOpen = new Set([open[0].alert_id]);
+  box.replaceChildren(...details.map((alert) => alertCard(alert)));
+  return true;
 }
 
 // ------------------------------------------------------------------ chart
@@ -245,7 +296,7 @@ function hourLabels(_u, splits) {
   });
 }
 
-function alertMarkers(alerts) {
+function alertMarkers() {
   return {
     hooks: {
       draw: [
@@ -253,7 +304,7 @@ function alertMarkers(alerts) {
           const ctx = u.ctx;
           ctx.save();
           let row = 0; // stagger labels so close alerts stay readable
-          for (const a of alerts) {
+          for (const a of state.markers) {
             if (a.opened_at === null || a.opened_at === undefined) continue;
             const x = Math.round(u.valToPos(a.opened_at, "x", true));
             if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
@@ -279,14 +330,21 @@ function alertMarkers(alerts) {
   };
 }
 
-async function renderChart(symbol) {
+/** Whether the user has zoomed into the plot: its x scale narrower than its data. */
+function zoomed(plot) {
+  const xs = plot.data[0];
+  if (!xs.length) return false;
+  return plot.scales.x.min > xs[0] || plot.scales.x.max < xs[xs.length - 1];
+}
+
+async function renderChart(symbol, generation = state.generation) {
   const chart = $("chart");
   const [history, ticker, alerts] = await Promise.all([
     api(`/v1/tickers/${encodeURIComponent(symbol)}/history?hours=${HISTORY_HOURS}`),
     api(`/v1/tickers/${encodeURIComponent(symbol)}`).catch(() => null),
     api(`/v1/alerts?symbol=${encodeURIComponent(symbol)}&limit=20`).then((p) => p.alerts).catch(() => []),
   ]);
-  if (symbol !== state.selected) return; // the user picked another ticker meanwhile
+  if (symbol !== state.selected || generation !== state.generation) return; // picked another ticker, or signed out
   const detection = ticker && ticker.detection ? ticker.detection : {};
   const data = series(history, detection.baseline_1h);
   $("chart-title").textContent = `${symbol} — hourly mentions`;
@@ -326,11 +384,16 @@ async function renderChart(symbol) {
         points: { show: false },
       },
     ],
-    plugins: [alertMarkers(alerts)],
+    plugins: [alertMarkers()],
   };
-  if (state.plot) state.plot.destroy();
-  chart.replaceChildren();
-  state.plot = new uPlot(opts, data, chart);
+  state.markers = alerts;
+  if (state.plot && chart.dataset.rendered === symbol) {
+    state.plot.setData(data, !zoomed(state.plot)); // the same ticker: keep the user's zoom
+  } else {
+    if (state.plot) state.plot.destroy();
+    chart.replaceChildren();
+    state.plot = new uPlot(opts, data, chart);
+  }
   chart.dataset.rendered = symbol;
   chart.dataset.points = String(data[0].length);
   chart.dataset.markers = String(alerts.length);
@@ -348,6 +411,7 @@ function select(symbol, byUser) {
 }
 
 function handleError(error) {
+  if (error instanceof Stale) return;
   if (error instanceof Unauthorized) {
     showSignin(error.message);
     return;
@@ -355,35 +419,47 @@ function handleError(error) {
   setStatus(`API error: ${error.message}`, true);
 }
 
+/** One poll; the next is scheduled when this one ends (never two at once), later when the
+ * API asked to wait. A newer generation (sign-out, a window change) drops what this gets. */
 async function refresh() {
+  const generation = state.generation;
+  clearTimeout(state.timer);
+  let next = REFRESH_MS;
   try {
-    const [trending, page] = await Promise.all([
+    const [trending, alerts, config] = await Promise.all([
       api(`/v1/tickers/trending?window=${state.window}&limit=15`),
-      api("/v1/alerts?limit=100"),
+      openAlerts(),
+      api("/v1/config/detection").catch((error) => (error instanceof Unauthorized ? Promise.reject(error) : null)),
     ]);
+    if (generation !== state.generation) return;
+    if (config) state.riskMax = config.config.pump_risk_max;
     renderTrending(trending);
-    const open = await renderAlerts(page);
+    if (!(await renderAlerts(alerts, generation))) return;
     const wanted = state.userSelected
       ? state.selected
-      : (open[0] && open[0].symbol) || (trending.tickers[0] && trending.tickers[0].symbol) || null;
+      : (alerts.open[0] && alerts.open[0].symbol) || (trending.tickers[0] && trending.tickers[0].symbol) || null;
     if (wanted) {
       state.selected = wanted;
-      await renderChart(wanted);
+      await renderChart(wanted, generation);
     }
+    if (generation !== state.generation) return;
     document.body.dataset.state = "ready";
-    setStatus(`updated ${new Date().toLocaleTimeString()} · ${open.length} open alerts`);
+    document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
+    setStatus(`updated ${new Date().toLocaleTimeString()} · ${alerts.open.length} open alerts`);
   } catch (error) {
+    if (generation !== state.generation) return;
+    if (error instanceof RateLimited) next = Math.max(next, error.retryAfterS * 1000);
     handleError(error);
   }
+  if (generation === state.generation && state.token) state.timer = setTimeout(refresh, next);
 }
 
 function start() {
   $("signin").hidden = true;
   $("app").hidden = false;
   $("signout").hidden = false;
-  clearInterval(state.timer);
+  state.generation += 1;
   refresh();
-  state.timer = setInterval(refresh, REFRESH_MS);
 }
 
 async function loadConfig() {
@@ -412,6 +488,7 @@ async function main() {
     button.addEventListener("click", () => {
       state.window = button.dataset.window;
       for (const b of document.querySelectorAll("#window-select button")) b.classList.toggle("active", b === button);
+      state.generation += 1;
       refresh();
     });
   }

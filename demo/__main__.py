@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -28,11 +29,24 @@ def corpus_problem(corpus: Path) -> str | None:
     return None
 
 
+def _positive_hours(text: str) -> float:
+    """Hours above zero: a tick of no data time would never reach the corpus's end."""
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    if not math.isfinite(hours) or hours <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 hours: {text!r}")
+    return hours
+
+
 def parse(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m demo", description="The whole pipeline on replayed Reddit data.")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="replay corpus directory")
-    parser.add_argument("--step-hours", type=float, default=Options.step_hours, help="data time per scheduler tick")
-    parser.add_argument("--hours", type=float, default=None, help="play only the first N hours of the corpus")
+    parser.add_argument(
+        "--step-hours", type=_positive_hours, default=Options.step_hours, help="data time per scheduler tick"
+    )
+    parser.add_argument("--hours", type=_positive_hours, default=None, help="play only the first N hours of the corpus")
     parser.add_argument(
         "--live", action="store_true", help="real Reddit and the real clock (needs REDDIT_CLIENT_ID/SECRET)"
     )

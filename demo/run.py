@@ -230,7 +230,8 @@ class Demo:
         api = self.stack.services["api"].url
         DEMO_STATE.parent.mkdir(parents=True, exist_ok=True)
         # where `make token` points curl, and which accounts it signs in with
-        DEMO_STATE.write_text(json.dumps({"functions": {"api": api}, "web_app": self.stack.web_app_state()}))
+        state = {"pid": os.getpid(), "functions": {"api": api}, "web_app": self.stack.web_app_state()}
+        DEMO_STATE.write_text(json.dumps(state))
         self.dashboard.start(api)
         self.token = self.mint_token()  # the demo user's, for the api calls of whoever drives this demo
         return self.stack
@@ -669,6 +670,7 @@ def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
 
 def main(options: Options) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGHUP, _on_sigterm)  # its terminal closed: stop as for SIGTERM, state file removed
     demo = Demo(options)
     try:
         return demo.run()

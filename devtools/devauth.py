@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
+from emulators.files import create_private
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = ROOT / ".stack" / "devauth"
 BASE_URL = "http://localhost:3000"  # Better Auth's default issuer and audience: the app's base URL
@@ -41,10 +43,10 @@ def public_jwk(key: Ed25519PrivateKey) -> dict[str, Any]:
 
 
 def _write_key(path: Path, key: Ed25519PrivateKey) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Written once, whole: a concurrent reader (the JWKS server, `make token`) never finds it
+    empty, and of two creators the first key stays."""
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path.touch(mode=0o600)
-    path.write_bytes(pem)
+    create_private(path, pem)
 
 
 def _read_key(path: Path) -> Ed25519PrivateKey:
@@ -56,7 +58,7 @@ def _read_key(path: Path) -> Ed25519PrivateKey:
 def current_key(directory: Path = DEFAULT_DIR) -> Ed25519PrivateKey:
     """The signing key, created on first use."""
     path = directory / "current.pem"
-    if not path.exists():
+    if not path.exists() or path.stat().st_size == 0:
         _write_key(path, Ed25519PrivateKey.generate())
     return _read_key(path)
 

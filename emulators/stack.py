@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from emulators import bq_provision, jars, provision
+from emulators.files import create_private
 from emulators.processes import Service, free_port, open_local
 from emulators.reddit.corpus import LOAD_ITEMS_PER_S, manifest_items
 
@@ -423,9 +424,8 @@ class Stack:
         directory = self.web_app_dir or STATE_DIR / "webapp"
         directory.mkdir(parents=True, exist_ok=True)
         secret_file = directory / "secret"
-        if not secret_file.exists():  # encrypts the JWKS private keys in the database: kept with it
-            secret_file.touch(mode=0o600)
-            secret_file.write_text(secrets.token_urlsafe(32))
+        # encrypts the JWKS private keys in the database: kept with it, made once, never empty
+        create_private(secret_file, secrets.token_urlsafe(32).encode())
         url = f"http://127.0.0.1:{port}"
         accounts = [dataclasses.asdict(a) for a in self.web_accounts]
         next_bin = WEB_APP / "node_modules" / "next" / "dist" / "bin" / "next"

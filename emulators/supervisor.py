@@ -154,18 +154,33 @@ def up(timeout: float = 180.0) -> int:
             start_new_session=True,
         )
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = read_state()
-        if state:
-            print(next_steps(state))
-            return 0
-        if supervisor.poll() is not None:
-            print(f"local stack failed to start; see {log_dir}/stack.log", file=sys.stderr)
-            return 1
-        time.sleep(0.3)
-    supervisor.terminate()
+    try:
+        while time.monotonic() < deadline:
+            state = read_state()
+            if state:
+                print(next_steps(state))
+                return 0
+            if supervisor.poll() is not None:
+                print(f"local stack failed to start; see {log_dir}/stack.log", file=sys.stderr)
+                return 1
+            time.sleep(0.3)
+    except KeyboardInterrupt:
+        # the supervisor runs in its own session (so `make up` can return): Ctrl-C reaches only
+        # this process, and must not leave it starting everything in the background
+        _stop_supervisor(supervisor)
+        print("\ninterrupted: the local stack was stopped", file=sys.stderr)
+        return 130
+    _stop_supervisor(supervisor)
     print("local stack did not become ready in time", file=sys.stderr)
     return 1
+
+
+def _stop_supervisor(supervisor: "subprocess.Popen[bytes]") -> None:
+    supervisor.terminate()  # it stops what it started on SIGTERM
+    try:
+        supervisor.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        supervisor.kill()
 
 
 def next_steps(state: Mapping[str, object]) -> str:
@@ -195,9 +210,23 @@ def running_state() -> dict[str, object] | None:
     if state:
         return state
     try:
-        return json.loads((STATE_DIR / "demo" / "state.json").read_text())  # type: ignore[no-any-return]
+        state = json.loads((STATE_DIR / "demo" / "state.json").read_text())
     except (OSError, ValueError):
         return None
+    # a demo killed outright (SIGKILL, out of memory) leaves its file: only a live one counts
+    return state if isinstance(state, dict) and _alive(state.get("pid")) else None
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def token(role: str | None, sub: str | None = None) -> int:

@@ -98,6 +98,15 @@ def test_the_dashboard_shows_the_demo_alert_and_draws_its_chart(served: Served) 
         assert painted > 2000, f"the chart canvas is (nearly) blank: {painted} painted pixels"
         assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000
 
+        # a refresh keeps what the reader chose: the evidence they closed stays closed
+        card.find_element(By.CSS_SELECTOR, "details summary").click()
+        assert card.find_element(By.CSS_SELECTOR, "details").get_attribute("open") is None
+        done = int(driver.execute_script("return Number(document.body.dataset.refreshes)"))
+        driver.find_element(By.CSS_SELECTOR, "#window-select button.active").click()  # refreshes now
+        _wait(driver, f"return Number(document.body.dataset.refreshes) > {done}")
+        again = driver.find_elements(By.CSS_SELECTOR, "#alerts article.alert details")
+        assert again and again[0].get_attribute("open") is None
+
 
 def test_the_dashboard_asks_for_a_token_and_refuses_a_forged_one(served: Served) -> None:
     forged = served.token[:-6] + ("AAAAAA" if not served.token.endswith("AAAAAA") else "BBBBBB")

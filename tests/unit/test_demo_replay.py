@@ -1,6 +1,7 @@
 """The demo's pure parts: its tick schedule and how it credits an alert to a labelled scenario."""
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,56 @@ def test_the_stop_signal_is_no_exception_a_services_start_would_read_as_its_fail
     from demo.run import _Stop
 
     assert not issubclass(_Stop, Exception)
+
+
+def test_a_tick_of_no_data_time_is_refused_before_anything_starts(capsys: Any) -> None:
+    from demo.__main__ import parse
+
+    for argv in (["--step-hours", "0"], ["--step-hours", "-3"], ["--hours", "nan"], ["--step-hours", "x"]):
+        with pytest.raises(SystemExit) as exit_:
+            parse(argv)
+        assert exit_.value.code == 2 and "hours" in capsys.readouterr().err
+
+
+def test_a_demo_killed_outright_leaves_no_stack_for_make_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    from emulators import supervisor
+
+    monkeypatch.setattr(supervisor, "STATE_DIR", tmp_path)
+    monkeypatch.setattr(supervisor, "read_state", lambda: None)  # no `make up` stack
+    (tmp_path / "demo").mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    state = {"functions": {"api": "http://127.0.0.1:9"}}
+    (tmp_path / "demo" / "state.json").write_text(json.dumps({**state, "pid": int(gone.stdout)}))
+    assert supervisor.running_state() is None
+    (tmp_path / "demo" / "state.json").write_text(json.dumps({**state, "pid": os.getpid()}))
+    assert supervisor.running_state() == {**state, "pid": os.getpid()}
+
+
+def test_ctrl_c_while_make_up_waits_stops_the_stack_it_was_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emulators import supervisor
+
+    class Starting:
+        stopped = False
+
+        def __init__(self, *_args: object, **_kwargs: object) -> None:
+            pass
+
+        def poll(self) -> None:
+            raise KeyboardInterrupt  # the user's Ctrl-C, while it waits
+
+        def terminate(self) -> None:
+            Starting.stopped = True
+
+        def wait(self, timeout: float) -> int:
+            return 0
+
+    monkeypatch.setattr(supervisor, "STATE_DIR", tmp_path)
+    monkeypatch.setattr(supervisor, "read_state", lambda: None)
+    monkeypatch.setattr(supervisor, "holder", lambda: None)
+    monkeypatch.setattr(supervisor.subprocess, "Popen", Starting)
+    assert supervisor.up(timeout=5) == 130 and Starting.stopped
