@@ -46,6 +46,7 @@ from devtools.replay.stage import (
     ABSENT,
     AUTHOR_AGE,
     AUTHOR_GONE,
+    BY_LINK,
     COMMENTS,
     NAMED,
     POSTS,
@@ -83,13 +84,6 @@ class Report:
     rows_read: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)  # how each row's kind was told
-    spellings: dict[str, Counter[str]] = field(default_factory=dict)  # by lower case: how often each
-
-    def spelling(self, name: str) -> str:
-        """The subreddit's spelling most rows kept use (ties: the first in sort order), whatever
-        order the inputs come in; one no kept row named (a file's, skipped) as given."""
-        seen = self.spellings.get(name.lower())
-        return min(seen, key=lambda spelling: (-seen[spelling], spelling)) if seen else name
 
 
 class NothingImported(ValueError):
@@ -185,7 +179,7 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
     born = sources.epoch(row.get("author_created_utc"))
     if born is not None and not REDDIT_BEGAN <= born < DATA_TIME_LIMIT:  # milliseconds, or no date: unknown
         born = None
-    marks: dict[str, Any] = {NAMED: "link" if link else None, AUTHOR_AGE: born}
+    marks: dict[str, Any] = {NAMED: BY_LINK if link else None, AUTHOR_AGE: born}
     marks |= {AUTHOR_GONE: gone or None, ABSENT: absent or None}
     return item | {key: value for key, value in marks.items() if value is not None}
 
@@ -336,7 +330,7 @@ def _stage(
                 report.skipped["other subreddit"] += 1
                 continue
             if subreddit is not None:
-                report.spellings.setdefault(subreddit.lower(), Counter())[subreddit] += 1
+                stage.spelled(subreddit)
             at = item["created_utc"]
             if (since is not None and at < since) or (until is not None and at >= until):
                 report.skipped["outside the period"] += 1
@@ -376,11 +370,11 @@ def _settle_subreddits(
     --subreddit filter does not keep."""
     _placed_elsewhere(inputs, stage, subreddits)
     report.skipped["other subreddit, or none named"] += stage.drop_elsewhere()
-    stage.file_subreddits({file: report.spelling(name) for file, name in ones.items()})
+    stage.file_subreddits({file: stage.spelling(name) for file, name in ones.items()})
     stage.name_from_files(comments=False)
     stage.name_from_posts()
     stage.name_from_files(comments=True)
-    stage.respell({variant: report.spelling(variant) for seen in report.spellings.values() for variant in seen})
+    stage.respell()
     if subreddits:
         report.skipped["other subreddit, or none named"] += stage.keep_subreddits(subreddits)
 

@@ -32,8 +32,11 @@ CSV_ALIASES = {
     "comment_body": "body",
     "text": "body",
 }
-# A field as long as Python's csv module can hold (its default is 128 KiB; a long post is more).
-csv.field_size_limit(2**31 - 1)
+# Longer than any field a Reddit export holds (a post's text is at most 40,000 characters;
+# the csv module's default, 128 KiB, is near it), short enough that an unclosed quote costs
+# the rows up to a megabyte of text, not memory for the rest of the file.
+CSV_FIELD_MAX = 1_000_000
+csv.field_size_limit(CSV_FIELD_MAX)
 # A thread's link names its subreddit and its post: "/r/wallstreetbets/comments/abc123/...".
 THREAD_LINK = re.compile(r"/r/([A-Za-z0-9_]{2,21})/comments/([a-z0-9]+)", re.IGNORECASE)
 
@@ -59,6 +62,10 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
         if stem.endswith(".csv"):
             yield from _csv_rows(text, path.name, skipped)
             return
+        if _opens_array(text):
+            # one JSON document (an API download): it would be read whole as one line, for nothing
+            skipped[f"one JSON array, not one object a line ({path.name}; nothing of it read)"] += 1
+            return
         for number, line in enumerate(text, start=1):
             if not line.strip():
                 continue
@@ -73,6 +80,16 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
             else:
                 skipped["not an object"] += 1
                 yield None
+
+
+def _opens_array(text: IO[str]) -> bool:
+    """Whether the file's first character that is not blank opens a JSON array, read without
+    reading its line (which may be the whole file); the stream is left where it was."""
+    peek = getattr(getattr(text, "buffer", None), "peek", None)  # plain and gzip files; zstd's stream has none
+    if peek is None:
+        return False
+    head = bytes(peek(4096))[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"[")
 
 
 def _csv_rows(text: IO[str], name: str, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:

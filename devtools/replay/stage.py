@@ -20,6 +20,10 @@ from typing import Any
 ABSENT, NAMED, AUTHOR_AGE, AUTHOR_GONE = "_absent", "_named", "_author_created_utc", "_author_gone"
 TEXT_CONFLICT = "_text_conflict"  # its copies' texts differ with nothing to say which came first
 UNKNOWN = "unknown"  # written for a subreddit nothing named
+BY_LINK, BY_FILE, BY_POST = "link", "file", "post"  # what named an item's subreddit when no column did
+# The spelling most rows use of the subreddit whose lower case is the parameter (respell
+# picks the same way).
+_KEPT = "SELECT seen FROM spellings WHERE low = ? ORDER BY n DESC, seen LIMIT 1"
 COMMENTS = "id >= 't1_' AND id < 't1`'"  # a range on the key ("`" follows "_"), not a LIKE scan
 POSTS = "id >= 't3_' AND id < 't3`'"
 Fold = Callable[[list[tuple[float, str]]], dict[str, Any]]
@@ -40,9 +44,15 @@ class Stage:
         self.db.execute("CREATE INDEX copies_by_id ON copies(id)")
         self.db.execute("CREATE INDEX items_by_time ON items(created, id)")
         self.db.execute("CREATE TABLE unnamed_in (file INTEGER, id TEXT)")  # the files of unnamed items' copies
+        # indexed as rows come, not after: an index made over a large table sorts it in the
+        # system's temporary directory (an export with no subreddit column is every row here)
+        self.db.execute("CREATE INDEX unnamed_files ON unnamed_in(id)")
         self.db.execute("CREATE TABLE elsewhere (id TEXT PRIMARY KEY)")  # a copy named a subreddit not kept
         self.db.execute("CREATE TABLE files (file INTEGER PRIMARY KEY, subreddit TEXT)")  # each file's one
         self.db.execute("CREATE TABLE accounts (name TEXT PRIMARY KEY, created REAL)")
+        # how often each spelling of a subreddit was seen, by lower case: kept on disk, as a
+        # month of every subreddit and profile names millions
+        self.db.execute("CREATE TABLE spellings (low TEXT, seen TEXT, n INTEGER, PRIMARY KEY (low, seen))")
         self.db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY)")  # a copy said [deleted]
         self.offered = 0
         self.text_conflicts = 0
@@ -75,7 +85,6 @@ class Stage:
             group.append((float(retrieved), row))
             files.add(int(file))
         self.db.execute("DROP TABLE copies")
-        self.db.execute("CREATE INDEX unnamed_files ON unnamed_in(id)")
         return self.count()
 
     def _settle_one(self, item_id: str, merged: dict[str, Any], files: set[int]) -> None:
@@ -130,7 +139,7 @@ class Stage:
             "(SELECT MIN(f.subreddit) FROM unnamed_in u JOIN files f ON f.file = u.file WHERE u.id = items.id "
             "HAVING COUNT(DISTINCT f.subreddit) = 1)"
         )
-        return self._name(agreed, "file", f"{COMMENTS if comments else POSTS} AND {agreed} IS NOT NULL")
+        return self._name(agreed, BY_FILE, f"{COMMENTS if comments else POSTS} AND {agreed} IS NOT NULL")
 
     def name_from_posts(self) -> int:
         """A comment that names no subreddit is in its post's; how many took it."""
@@ -138,16 +147,36 @@ class Stage:
             "(SELECT json_extract(p.row, '$.subreddit') FROM items p "
             "WHERE p.id = json_extract(items.row, '$.link_id') AND NOT p.unnamed)"
         )
-        return self._name(post, "post", f"{COMMENTS} AND {post} IS NOT NULL")
+        return self._name(post, BY_POST, f"{COMMENTS} AND {post} IS NOT NULL")
 
-    def respell(self, spellings: dict[str, str]) -> None:
-        """One spelling per subreddit (``spellings``: each spelling seen -> the one kept), in
-        one pass over the items, only where some subreddit was spelled two ways."""
-        variants = {seen: kept for seen, kept in spellings.items() if seen != kept}
-        if not variants:
+    def spelled(self, subreddit: str) -> None:
+        """A kept row named ``subreddit`` so."""
+        self.db.execute(
+            "INSERT INTO spellings VALUES (?, ?, 1) ON CONFLICT (low, seen) DO UPDATE SET n = n + 1",
+            (subreddit.lower(), subreddit),
+        )
+
+    def spelling(self, name: str) -> str:
+        """The subreddit's spelling most kept rows use (ties: the first in sort order), whatever
+        order the inputs come in; one no kept row named (a file's, skipped) as given."""
+        kept = self.db.execute(_KEPT, (name.lower(),)).fetchone()
+        return str(kept[0]) if kept else name
+
+    def spelled_names(self) -> set[str]:
+        """Every subreddit a kept row named, in lower case."""
+        return {low for (low,) in self.db.execute("SELECT DISTINCT low FROM spellings")}
+
+    def respell(self) -> None:
+        """One spelling per subreddit, in one pass over the items, only where some subreddit
+        was spelled two ways."""
+        self.db.execute(
+            "CREATE TEMP TABLE spelling AS SELECT s.seen AS seen, "
+            "(SELECT k.seen FROM spellings k WHERE k.low = s.low ORDER BY k.n DESC, k.seen LIMIT 1) AS kept "
+            "FROM spellings s WHERE s.low IN (SELECT low FROM spellings GROUP BY low HAVING COUNT(*) > 1)"
+        )
+        self.db.execute("DELETE FROM spelling WHERE seen = kept")
+        if self.db.execute("SELECT COUNT(*) FROM spelling").fetchone() == (0,):
             return
-        self.db.execute("CREATE TEMP TABLE spelling (seen TEXT PRIMARY KEY, kept TEXT)")
-        self.db.executemany("INSERT INTO spelling VALUES (?, ?)", variants.items())
         self.db.execute(
             "UPDATE items SET row = json_set(row, '$.subreddit', "
             "(SELECT kept FROM spelling WHERE seen = json_extract(items.row, '$.subreddit'))) "
@@ -178,9 +207,13 @@ class Stage:
 
     def named(self) -> Counter[str]:
         """How many items each way named their subreddit, where no column did."""
-        return Counter(
-            dict(self.db.execute("SELECT named, COUNT(*) FROM items WHERE named IS NOT NULL GROUP BY named"))
-        )
+        # each way counted by a scan of its own: a GROUP BY over every item sorts them in the
+        # system's temporary directory
+        ways = (BY_LINK, BY_FILE, BY_POST)
+        counts = {
+            way: self.db.execute("SELECT COUNT(*) FROM items WHERE named = ?", (way,)).fetchone()[0] for way in ways
+        }
+        return Counter({way: n for way, n in counts.items() if n})
 
     def span(self) -> tuple[float, float]:
         low, high = self.db.execute("SELECT MIN(created), MAX(created) FROM items").fetchone()

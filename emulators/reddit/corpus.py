@@ -5,6 +5,7 @@ Everything here is plain data in, plain data out: what is visible depends only o
 a socket.
 """
 
+import bisect
 import gzip
 import hashlib
 import json
@@ -99,6 +100,9 @@ class Corpus:
     authors: dict[str, Json] = field(default_factory=dict)  # lower-case name -> author
     by_account: dict[str, Json] = field(default_factory=dict)  # t2 fullname -> author
     comments_by_subreddit: dict[str, list[Json]] = field(default_factory=lambda: defaultdict(list))  # newest first
+    # post fullname -> the times of its comments, whatever their parents (a parent the corpus
+    # lacks, cut by --since or deleted, hides a reply from the tree but not from the count)
+    thread_times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def load(cls, directory: str | Path) -> "Corpus":
@@ -116,11 +120,16 @@ class Corpus:
                 corpus.posts[short] = item
                 corpus.by_subreddit[str(item["subreddit"]).lower()].append(item)
             else:
+                if short not in corpus.comments:  # a copy of one already read counts once
+                    thread = str(item.get("link_id") or item["parent_id"])
+                    corpus.thread_times[thread].append(float(item["created_utc"]))
                 corpus.comments[short] = item
                 corpus.children[str(item["parent_id"])].append(item)
                 corpus.comments_by_subreddit[str(item["subreddit"]).lower()].append(item)
         for things in (*corpus.by_subreddit.values(), *corpus.comments_by_subreddit.values()):
             things.sort(key=lambda p: (p["created_utc"], p["id"]), reverse=True)
+        for times in corpus.thread_times.values():
+            times.sort()
         for author in authors:
             corpus.authors[str(author["name"]).lower()] = author
             corpus.by_account[corpus.fullname_of(str(author["name"]))] = author
@@ -153,10 +162,11 @@ class Corpus:
         return len(seen) - 1
 
     def num_comments(self, post: Json, now: float) -> int:
-        """Comments visible at ``now`` when the corpus holds the post's comments, else the
-        recorded count (a corpus may record engagement without every comment)."""
-        if post["id"] in self.children:
-            return self._descendants(post["id"], now)
+        """Comments visible at ``now`` when the corpus holds any of the post's comments, else
+        the recorded count (a corpus may record engagement without every comment)."""
+        times = self.thread_times.get(post["id"])
+        if times:
+            return bisect.bisect_right(times, now)
         return int(post.get("num_comments", 0))
 
     def listing_posts(self, subreddit: str, sort: str, now: float) -> list[Json]:
@@ -249,7 +259,8 @@ class Corpus:
             return sorted(found, key=lambda c: (c["created_utc"], c["id"]), reverse=True)
         if sort == "old":
             return sorted(found, key=lambda c: (c["created_utc"], c["id"]))
-        return sorted(found, key=lambda c: (int(c.get("score", 0)), -c["created_utc"]), reverse=True)
+        # ties (same score, same second: common in a busy thread) broken by id, not file order
+        return sorted(found, key=lambda c: (int(c.get("score", 0)), -c["created_utc"], c["id"]), reverse=True)
 
     def comment_tree(self, parent: str, *, sort: str, now: float, limit: int, depth: int, level: int = 0) -> list[Json]:
         """The children of ``parent`` as Reddit renders them: at most ``limit`` comments in

@@ -571,10 +571,33 @@ def test_a_csv_row_that_does_not_parse_is_named_not_read_as_the_rest_of_the_file
     assert manifest["items"] == 2  # the two before it; the quote swallowed the rest
     [(why, count)] = [(k, v) for k, v in manifest["fidelity"]["rows_skipped"].items() if k.startswith("not CSV")]
     assert "broken.csv: the row after line 3:" in why and count == 1  # its quote opened on line 4
+    # past a megabyte of text the quote is given up: the rows after it are read, and memory
+    # never holds the rest of a large file
+    from devtools.replay.sources import CSV_FIELD_MAX
+
+    filler = "x" * 1000
+    rows = [f"f{i},{filler} {i},ann,{T0 + i},stocks" for i in range(CSV_FIELD_MAX // 1000 + 50)]
+    long = tmp_path / "long.csv"
+    long.write_text("id,title,author,created_utc,subreddit\n" + lines[2] + "\n" + "\n".join(rows) + "\n")
+    kept = import_dumps([long], tmp_path / "long")["items"]
+    assert 0 < kept < len(rows) and len(rows) - kept < 1100
     header = tmp_path / "header.csv"
     header.write_text('id,"title"x,body\nq1,GME,text\n')
     with pytest.raises(NothingImported, match="its header"):  # said, not a traceback
         import_dumps([header], tmp_path / "none")
+
+
+def test_a_json_file_that_is_one_array_is_refused_unread(tmp_path: Path) -> None:
+    download = tmp_path / "api.json"
+    download.write_text("\n  " + json.dumps([submission(i) for i in range(3)]))
+    kept = _ndjson(tmp_path / "RS.ndjson", [submission(9)])
+    for path in (download, tmp_path / "api.json.gz"):
+        if path.suffix == ".gz":
+            with gzip.open(path, "wt") as f:
+                f.write(download.read_text())
+        manifest = import_dumps([path, kept], tmp_path / f"out-{path.suffix}")
+        assert manifest["items"] == 1
+        assert any("one JSON array" in why for why in manifest["fidelity"]["rows_skipped"])
 
 
 def test_a_filtered_import_remembers_nothing_of_the_subreddits_it_skips(tmp_path: Path) -> None:
@@ -587,7 +610,7 @@ def test_a_filtered_import_remembers_nothing_of_the_subreddits_it_skips(tmp_path
     dump = _ndjson(tmp_path / "RS.ndjson", rows)
     report, stage = Report(), Stage(tmp_path / "stage.sqlite")
     _stage([dump], stage, report, subreddits=frozenset({"wallstreetbets"}), since=None, until=None)
-    assert set(report.spellings) == {"wallstreetbets"} and report.skipped == Counter({"other subreddit": 50})
+    assert stage.spelled_names() == {"wallstreetbets"} and report.skipped == Counter({"other subreddit": 50})
     assert stage.db.execute("SELECT COUNT(*) FROM elsewhere").fetchone() == (0,)
     stage.close()
 

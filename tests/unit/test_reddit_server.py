@@ -435,3 +435,14 @@ def test_a_reply_chain_thousands_deep_is_counted_not_a_recursion_error() -> None
     corpus = Corpus.from_records([post, *chain], [])
     assert corpus.num_comments(post, now=T0 + 10_000) == 3000
     assert corpus.num_comments(post, now=T0 + 100.5) == 100  # only what had been written by then
+
+
+def test_a_comment_whose_parent_the_corpus_lacks_still_counts_in_its_thread() -> None:
+    post = {"id": "t3_p", "kind": "post", "subreddit": "stocks", "created_utc": T0, "title": "x", "author": "a",
+            "num_comments": 40}  # fmt: skip
+    orphan = {"id": "t1_o", "kind": "comment", "subreddit": "stocks", "created_utc": T0 + 1, "author": "b",
+              "parent_id": "t1_gone", "link_id": "t3_p", "body": "y"}  # fmt: skip
+    top = {**orphan, "id": "t1_t", "parent_id": "t3_p"}
+    assert Corpus.from_records([post, orphan], []).num_comments(post, now=T0 + 10) == 1
+    assert Corpus.from_records([post, orphan, top, top], []).num_comments(post, now=T0 + 10) == 2  # a copy once
+    assert Corpus.from_records([post], []).num_comments(post, now=T0 + 10) == 40  # none held: as recorded
