@@ -169,11 +169,18 @@ class Replay:
             community.add(extraction.community_counts((item_text(i), i.created_utc, i.author) for i in mine))
             self.communities[subreddit] = community
             named[subreddit] = community.symbols(newest)
+        # The hour's posts first: a comment written in its post's second (ids order "t1_" before
+        # "t3_") is read, as fetch reads it, with its thread's symbols known.
+        read: dict[str, list[tuple[str, Mention]]] = {}
         for item in items:
-            context = named[item.subreddit.lower()] | self.thread_symbols.get(item.link_id or "", frozenset())
-            found = mentions_from_item(item, thread_symbols=context, sentiment=False)  # no decision reads it
             if item.kind == "post":
-                self.thread_symbols[item.id] = frozenset(s for s, _ in found)
+                read[item.id] = mentions_from_item(item, thread_symbols=named[item.subreddit.lower()], sentiment=False)
+                self.thread_symbols[item.id] = frozenset(s for s, _ in read[item.id])
+        for item in items:
+            found = read.get(item.id) if item.kind == "post" else None
+            if found is None:
+                context = named[item.subreddit.lower()] | self.thread_symbols.get(item.link_id or "", frozenset())
+                found = mentions_from_item(item, thread_symbols=context, sentiment=False)  # no decision reads it
             for symbol, mention in found:
                 batches.setdefault(symbol, []).append(mention)
         self.items += len(items)

@@ -180,6 +180,23 @@ def test_a_skipped_post_is_still_its_comments_thread(tmp_path: Path) -> None:
     assert (replay.items, replay.mentions) == (1, 1)
 
 
+def test_a_comment_written_in_its_posts_second_is_read_in_the_posts_symbols(tmp_path: Path) -> None:
+    """Items of one second are ordered by id, and "t1_" comes before "t3_": the comment is
+    still read with its thread known, as fetch reads it (the post listed beside it)."""
+    (tmp_path / "manifest.json").write_text(json.dumps({"start": 0.0, "end": 1.0}))
+    (tmp_path / "authors.jsonl").write_text("")
+    rows: list[dict[str, object]] = [
+        {"id": "t3_aaa", "kind": "post", "title": "Thoughts on $NOK earnings"},
+        {"id": "t1_bbb", "kind": "comment", "body": "nok to the moon", "link_id": "t3_aaa"},
+    ]
+    with (tmp_path / "items.jsonl").open("w") as f:
+        for i, row in enumerate(rows):
+            f.write(json.dumps({"subreddit": "stocks", "created_utc": 1_620_000_000.0, "score": 1, "author": f"a{i}",
+                                "permalink": f"/r/stocks/comments/{i}/", **row}) + "\n")  # fmt: skip
+    replay = run(load(tmp_path))
+    assert (replay.items, replay.mentions) == (2, 2)
+
+
 def test_a_shuffled_plain_corpus_gives_the_same_alerts(tmp_path: Path) -> None:
     write_breakout_corpus(tmp_path / "sorted", hours=30, spike_from=20)
     shuffled = tmp_path / "shuffled"
