@@ -114,9 +114,12 @@ def _shrunk(counts: list[float], exposure: list[float], prior: float, shape: tup
     """Per-bin factor: the global shape times the ticker's own ratio to it, that ratio pulled
     to 1 by ``prior`` pseudo-mentions; normalised to mean 1."""
     factors = [
-        shape[i] * (counts[i] + prior) / (exposure[i] + prior) if exposure[i] + prior > 0 else shape[i]
+        shape[i] * (counts[i] + prior) / (exposure[i] + prior)
+        if counts[i] + prior > 0 and exposure[i] + prior > 0
+        else shape[i]
         for i in range(len(shape))
-    ]  # a bin with neither exposure nor prior (an admin may set the prior to 0) keeps the shape
+    ]  # a bin with neither mentions nor prior (an admin may set the prior to 0) keeps the shape: a
+    # ticker never named at 3 a.m. would otherwise expect nothing then, and one mention be a spike
     mean = sum(factors) / len(factors)
     return tuple(f / mean for f in factors) if mean > 0 else shape
 

@@ -204,6 +204,8 @@ def test_a_demo_killed_outright_leaves_no_stack_for_make_token(tmp_path: Path, m
 def test_ctrl_c_while_make_up_waits_stops_the_stack_it_was_starting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import subprocess
+
     from emulators import supervisor
 
     class Starting:
@@ -224,5 +226,5 @@ def test_ctrl_c_while_make_up_waits_stops_the_stack_it_was_starting(
     monkeypatch.setattr(supervisor, "STATE_DIR", tmp_path)
     monkeypatch.setattr(supervisor, "read_state", lambda: None)
     monkeypatch.setattr(supervisor, "holder", lambda: None)
-    monkeypatch.setattr(supervisor.subprocess, "Popen", Starting)
+    monkeypatch.setattr(subprocess, "Popen", Starting)
     assert supervisor.up(timeout=5) == 130 and Starting.stopped
