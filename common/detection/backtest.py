@@ -23,7 +23,7 @@ from typing import Any
 from common import duplicates, extraction, ingest
 from common.aggregation import citable
 from common.detection.baseline import HOUR, GlobalStats
-from common.detection.engine import TickerState, WeekVolume, assess, replay_buckets
+from common.detection.engine import StoredCrowd, TickerState, WeekVolume, assess, replay_buckets
 from common.detection.lifecycle import Alert, budget_window
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import keep_candidates
@@ -262,7 +262,7 @@ def preview(
     config: DetectionConfig,
     global_rate: float | None,
     as_of: float,
-    budgets: Mapping[int, int] | None = None,
+    crowds: Mapping[int, StoredCrowd] | None = None,
     *,
     since: float | None = None,
     began: float | None = None,
@@ -272,12 +272,12 @@ def preview(
     ``since`` on (opened then, or opened before and not resolved before it: an escalation or
     a reopening inside the window is news there): the buckets before it
     (:func:`history_hours` of them) are the history production judged those hours with.
-    ``global_rate`` None means "learn it from these buckets as the backtest does".
-    ``budgets`` (hour index -> alerts counted against that hour's alert budget, as detect
-    stored them) stand in for the alerts of the tickers not replayed; an hour without one
-    counts the replay's own. ``began``: when production's data collection began (its
+    ``global_rate`` None means "the crowd detect stored for the hour, else learn it from these
+    buckets as the backtest does". ``crowds`` (hour index -> what detect fixed for that hour:
+    the alert budget spent, the rate, the market) stand in for the tickers not replayed; an
+    hour without one counts the replay's own. ``began``: when production's data collection began (its
     warm-up). Evidence is empty: buckets do not name posts."""
-    alerts = replay_buckets(buckets_by_ticker, config, global_rate, as_of, budgets, began=began)
+    alerts = replay_buckets(buckets_by_ticker, config, global_rate, as_of, crowds, began=began)
     return alerts if since is None else [a for a in alerts if a.resolved_at is None or a.resolved_at >= since]
 
 

@@ -24,7 +24,7 @@ from common.detection.lifecycle import (
     silenced,
     step,
 )
-from common.detection.market import activity
+from common.detection.market import Activity, activity
 from common.detection.signals import Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, keep_candidates
@@ -256,12 +256,44 @@ class WeekVolume:
         return GlobalStats(rate=rate, since=float(self.first * HOUR), market=market, alerts_24h=recent)
 
 
+@dataclass(frozen=True)
+class StoredCrowd:
+    """What detect fixed for a data hour (``stats/global/hours``), for the whole community: the
+    preview replays a few tickers, and learning the crowd from them alone would judge each by
+    which others it was previewed with. A field an older document lacks is None: the replay's own."""
+
+    alerts_24h: int | None = None
+    rate: float | None = None
+    market: Activity | None = None
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, object]) -> "StoredCrowd":
+        alerts, rate, market = doc.get("alerts_24h"), doc.get("rate"), doc.get("market")
+        observed, expected = (
+            (market.get("observed"), market.get("expected")) if isinstance(market, dict) else (None, None)
+        )
+        whole = isinstance(observed, int | float) and isinstance(expected, int | float)
+        return cls(
+            alerts_24h=int(alerts) if isinstance(alerts, int) and not isinstance(alerts, bool) else None,
+            rate=float(rate) if isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0 else None,
+            market=Activity(float(observed), float(expected)) if whole else None,  # type: ignore[arg-type]
+        )
+
+    def over(self, own: GlobalStats) -> GlobalStats:
+        """``own`` with the rate and market detect stored, where it stored them."""
+        return replace(
+            own,
+            rate=own.rate if self.rate is None else self.rate,
+            market=own.market if self.market is None else self.market,
+        )
+
+
 def replay_buckets(
     buckets_by_ticker: Mapping[str, Mapping[str, HourBucket]],
     config: DetectionConfig,
     stats: GlobalStats | float | None,
     as_of: float,
-    budgets: Mapping[int, int] | None = None,
+    crowds: Mapping[int, StoredCrowd] | None = None,
     *,
     began: float | None = None,
 ) -> list[Alert]:
@@ -286,8 +318,12 @@ def replay_buckets(
             current = stats if stats.since is not None else replace(stats, since=current.since)
         elif stats is not None:
             current = replace(current, rate=float(stats))
-        # the budget: as detect counted it for the whole community where stored, else the replay's own
-        current = replace(current, alerts_24h=(budgets or {}).get(index, own.alerts_24h))
+        # the crowd as detect fixed it for the whole community where stored (its rate and
+        # market unless given here), else the replay's own
+        stored = (crowds or {}).get(index, StoredCrowd())
+        current = replace(current, alerts_24h=own.alerts_24h if stored.alerts_24h is None else stored.alerts_24h)
+        if stats is None:
+            current = stored.over(current)
         if began is not None:
             current = replace(current, since=began)
         for symbol, bucket in touched.items():

@@ -59,12 +59,12 @@ def make_backtest(settings: Settings, store: Store) -> Backtest | None:
                 break
             buckets[symbol], used = loaded
             room -= used
-        budgets, began = store.spent_budgets(first, end_utc), store.collection_began()
+        crowds, began = store.stored_crowds(first, end_utc), store.collection_began()
         alerts = [
             [
                 alert.to_doc()
                 for alert in preview(
-                    buckets, config, None, float(end_utc + 3599), budgets, since=float(start_utc), began=began
+                    buckets, config, None, float(end_utc + 3599), crowds, since=float(start_utc), began=began
                 )
             ]
             for config in configs

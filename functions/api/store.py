@@ -23,6 +23,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 
 from common import notify
 from common.adapters import firestore as fs
+from common.detection.engine import StoredCrowd
 from common.detection_config import DetectionConfig, in_force
 from common.feedback import VERDICTS, AlertVerdicts, Tally, Verdict, counter_changes
 from common.metrics import BUCKET_FIELDS
@@ -417,20 +418,22 @@ class Store:
         )
         return (d.to_dict() or {} for d in fs.indexed(query).stream())
 
-    def spent_budgets(self, start_utc: int, end_utc: int) -> dict[int, int]:
-        """Hour index -> the alerts detect counted against that hour's alert budget, from the
-        crowd documents it fixed (``stats/global/hours``); hours it never decided are absent."""
+    def stored_crowds(self, start_utc: int, end_utc: int) -> dict[int, StoredCrowd]:
+        """Hour index -> what detect fixed for the whole community that hour (the alert budget
+        spent, the rate, the market), from its crowd documents (``stats/global/hours``); hours
+        it never decided are absent."""
         crowds = self.db.collection(fs.STATS).document(fs.GLOBAL).collection(fs.HOURS)
         query = (
             crowds.where(filter=FieldFilter("hour", ">=", hour_key(start_utc)))
             .where(filter=FieldFilter("hour", "<=", hour_key(end_utc)))
-            .select(["hour", "alerts_24h"])
+            .select(["hour", "alerts_24h", "rate", "market"])
         )
-        out: dict[int, int] = {}
+        out: dict[int, StoredCrowd] = {}
         for snap in query.stream():
             doc = snap.to_dict() or {}
-            if isinstance(doc.get("alerts_24h"), int) and isinstance(doc.get("hour"), str):
-                out[hour_start(doc["hour"]) // 3600] = int(doc["alerts_24h"])
+            with contextlib.suppress(ValueError):  # a key no hour has: not one detect wrote
+                if isinstance(doc.get("hour"), str):
+                    out[hour_start(doc["hour"]) // 3600] = StoredCrowd.from_doc(doc)
         return out
 
     def collection_began(self) -> float | None:

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from common.detection.backtest import history_hours, hours, load, main, preview, run
+from common.detection.engine import StoredCrowd
+from common.detection.market import Activity
 from common.detection_config import DEFAULT_CONFIG
+from common.metrics import HourBucket
 from devtools.corpus import write_breakout_corpus
 from devtools.replay.generate import generate, write
 from eval.synthetic import evaluate_corpus, passes, score
@@ -76,6 +79,27 @@ def test_preview_replays_stored_buckets_with_a_config() -> None:
     assert [(a.symbol, a.kind) for a in raised] == [("CRSP", "organic")]
     strict = DEFAULT_CONFIG.model_copy(update={"volume_ratio_min": 1000.0})
     assert preview(stored, strict, 0.05, now * HOUR + 3599) == []
+
+
+def test_a_preview_judges_a_ticker_by_the_crowd_detect_stored_not_by_the_others_replayed_with_it() -> None:
+    """The global rate sets every baseline's prior: learnt from the replayed symbols alone, a
+    quiet ticker's verdict would hang on which others an admin previewed it with."""
+    now = H0 + 24 * 5
+    quiet = buckets_of([*steady(range(H0, now - 1, 6), 1, prefix="h"), *mentions(now, 9)])
+    busy = buckets_of(steady(range(H0, now + 1), 60, prefix="b"))
+    end = now * HOUR + 3599
+    alone, beside = {"XYZ": quiet}, {"XYZ": quiet, "BUSY": busy}
+
+    def xyz(stored: dict[str, dict[str, HourBucket]], crowds: dict[int, StoredCrowd] | None) -> list[str]:
+        return [a.kind for a in preview(stored, DEFAULT_CONFIG, None, end, crowds) if a.symbol == "XYZ"]
+
+    assert xyz(alone, None) != xyz(beside, None), "the replay's own rate must differ, or this proves nothing"
+    crowds = {h: StoredCrowd(rate=0.05) for h in range(H0, now + 1)}
+    assert xyz(alone, crowds) == xyz(beside, crowds)
+    assert StoredCrowd.from_doc({"rate": 0.05, "market": {"observed": 2, "expected": 1.0}, "alerts_24h": 3}) == (
+        StoredCrowd(alerts_24h=3, rate=0.05, market=Activity(2.0, 1.0))
+    )
+    assert StoredCrowd.from_doc({"alerts_24h": 4}) == StoredCrowd(alerts_24h=4)  # an older document: the rest own
 
 
 def test_a_preview_reports_the_alerts_live_in_its_window_judged_with_the_history_before_it() -> None:
