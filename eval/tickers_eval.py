@@ -181,6 +181,11 @@ def _real() -> dict[str, Any]:
             f"{key:<34}{o['texts']:>6}  {o['precision']:>6.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}"
             f"   {r['f1']:>13.3f}{t['f1']:>12.3f}"
         )
+    twins = result["held_out_without_dev_twins"]
+    print(
+        f"held-out without the {twins['twins']} texts a dev text repeats word for word: "
+        f"P {twins['ours']['precision']:.3f}  R {twins['ours']['recall']:.3f}  F1 {twins['ours']['f1']:.3f}"
+    )
     word_like = result["held_out_word_like_recall"]
     print(f"held-out word-like tickers found: {word_like['found']}/{word_like['labelled']}")
     print(f"held-out false positives from broker/bank/app/person names: {result['held_out_name_false_positives']}")

@@ -99,22 +99,24 @@ def _unsure(label: dict[str, Any]) -> set[str]:
 def compare(
     first: list[dict[str, Any]], second: list[dict[str, Any]], ours: list[set[str]]
 ) -> dict[str, dict[str, Any]]:
-    """The figures, each over the same texts, with the same rule for what is not scored: a
-    symbol either reader marks doubtful or other counts for nobody."""
+    """The figures, each over the same texts. Against one reading, as the headline scores the
+    extractor: what that reader marks doubtful or other is not scored, and the second reader's
+    answer is what they name firmly. Against both: what both name firmly; a symbol one names
+    firmly and the other does not (left out, doubted or called other) is contested and not
+    scored, nor is what both doubt."""
     readers: list[Row] = []
     vs_first: list[Row] = []
     vs_second: list[Row] = []
     vs_both: list[Row] = []
     contested = 0
     for a, b, got in zip(first, second, ours, strict=True):
-        ignore = _unsure(a) | _unsure(b)
-        named_a, named_b = _named(a) - ignore, _named(b) - ignore
-        readers.append((named_b, named_a, ignore))
-        vs_first.append((got, named_a, ignore))
-        vs_second.append((got, named_b, ignore))
+        named_a, named_b = _named(a), _named(b)
+        readers.append((named_b, named_a, _unsure(a)))
+        vs_first.append((got, named_a, _unsure(a)))
+        vs_second.append((got, named_b, _unsure(b)))
         split = named_a ^ named_b
         contested += len(split)
-        vs_both.append((got, named_a & named_b, ignore | split))
+        vs_both.append((got, named_a & named_b, _unsure(a) | _unsure(b) | split))
     return {
         "second_reader_vs_first": real_eval.score_rows(readers),
         "extractor_vs_first": real_eval.score_rows(vs_first),

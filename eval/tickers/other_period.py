@@ -228,8 +228,12 @@ def evaluate(path: Path, *, split: str = "held_out", rounds: int = 15, dump: Dum
             if symbol in real_eval.NAME_LIKE:
                 name_fps[symbol] += 1
     read = [(t.text, t.created_utc) for t in texts]
-    ours_rate = real_eval.fastest_rate(lambda: [extraction.symbols(x, at=at) for x, at in read], len(texts), rounds)
-    theirs_rate = real_eval.fastest_rate(lambda: [their.extract(t.text) for t in texts], len(texts), rounds)
+    ours_rate, theirs_rate = real_eval.fastest_rates(
+        lambda: [extraction.symbols(x, at=at) for x, at in read],
+        lambda: [their.extract(t.text) for t in texts],
+        len(texts),
+        rounds,
+    )
     return {
         "corpus": dump.corpus,
         **real_eval.score_rows(rows(ours, everything)),

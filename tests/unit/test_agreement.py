@@ -30,13 +30,16 @@ def test_against_both_readers_a_contested_symbol_counts_for_nobody() -> None:
     assert (both["tp"], both["fp"], both["fn"], both["contested_left_out"]) == (1, 0, 0, 2)
 
 
-def test_a_symbol_either_reader_doubts_or_calls_other_is_not_scored_for_anyone() -> None:
+def test_each_reading_is_scored_with_its_own_doubts_and_a_hedged_disagreement_is_contested() -> None:
     first = [label(["GME", "BB"], doubtful=["BB"])]
-    second = [label(["GME", "BB", "SPX"], other=["SPX"])]
+    second = [label(["GME", "BB", "SPX", "AMC"], other=["SPX"], doubtful=["AMC"])]
     figures = agreement.compare(first, second, [{"GME", "SPX"}])
-    assert figures["second_reader_vs_first"]["f1"] == 1.0  # BB doubted by the first: left out
-    assert figures["extractor_vs_first"]["fp"] == 0  # SPX is "other" to the second reader
-    assert figures["extractor_vs_both"]["contested_left_out"] == 0
+    assert figures["second_reader_vs_first"]["f1"] == 1.0  # BB doubted by the first: not scored
+    assert figures["extractor_vs_first"]["fp"] == 1  # SPX: "other" only to the second reader
+    assert figures["extractor_vs_second"]["fp"] == 0
+    both = agreement.compare([label(["GME", "NOK"])], [label(["GME", "NOK"], doubtful=["NOK"])], [{"GME"}])
+    assert both["extractor_vs_both"]["contested_left_out"] == 1  # named firmly by one, hedged by the other
+    assert both["second_reader_vs_first"]["fn"] == 1
 
 
 def test_the_sample_is_fixed_by_the_ids_alone_and_only_held_out() -> None:
