@@ -117,7 +117,7 @@ def measure(url: str, path: str, headers: dict[str, str], into: Sample) -> None:
                 response.read()
                 elapsed = time.perf_counter() - began
                 failed += response.status != 200
-                if i >= WARMUP // CONCURRENCY:
+                if i >= WARMUP // CONCURRENCY and response.status == 200:  # an error's latency is no answer's
                     mine.append(elapsed)
         except (OSError, http.client.HTTPException):
             failed += 1  # a dropped connection ends this thread's share of the round, counted

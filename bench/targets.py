@@ -22,6 +22,10 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def _api_p99_vs_health(r: Figures) -> float | None:
+    """Not measured when any request failed: the latencies would be of errors, or of fewer
+    requests than the run made."""
+    if any(_get(r, "api", f"{name}_errors") != 0.0 for name in ("health", "alerts", "trending")):
+        return None
     ratios = [
         _ratio(_get(r, "api", f"{name}_p99_ms"), _get(r, "api", "health_p99_ms")) for name in ("alerts", "trending")
     ]
