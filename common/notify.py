@@ -167,6 +167,16 @@ def still_wanted(user: Mapping[str, Any], entry: Mapping[str, Any]) -> bool:
     return matches(user, event, facts["alert"])
 
 
+def suspended(user: Mapping[str, Any], now: float) -> bool:
+    """Whether an admin suspended the account (the web app's ban) at ``now``: until the time
+    stored, or while not lifted. Nothing is sent to it meanwhile, by any channel."""
+    suspension = user.get("suspended")
+    if not isinstance(suspension, Mapping):
+        return False
+    until = suspension.get("until")
+    return until is None or not isinstance(until, int | float) or until > now
+
+
 def quiet(user: Mapping[str, Any], hour: int) -> bool:
     """Whether UTC ``hour`` is in the user's quiet hours: nothing is sent then; what they
     would have been sent waits in their digest, sent once the quiet hours are over."""

@@ -39,12 +39,35 @@ async function signedInAs(request: Request | undefined): Promise<string | null> 
  * account is never gone while its addresses still get alerts. The token is minted for the
  * account being removed (an admin's own would name the admin) and lives two minutes. */
 async function forgetInApi(userId: string): Promise<void> {
-  const now = Math.floor(Date.now() / 1000);
-  const { token } = await auth.api.signJWT({ body: { payload: { sub: userId, iat: now, exp: now + 120 } } });
-  const response = await fetch(`${apiURL}/v1/me`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
-  if (response.status !== 204) {
-    throw new Error(`the API did not delete the account's data (HTTP ${response.status}); the account is kept: try again`);
+  const status = await callApi({ sub: userId }, "DELETE", "/v1/me");
+  if (status !== 204) {
+    throw new Error(`the API did not delete the account's data (HTTP ${status}); the account is kept: try again`);
   }
+}
+
+/** An admin's ban (or its lifting) told to the API before Better Auth records it, so notify
+ * stops sending the account its alerts while the ban lasts (its webhook would otherwise go on
+ * delivering the product it was banned from). A failure leaves the ban unmade. The token names
+ * the admin, as the API checks the caller's role. */
+async function suspendInApi(adminId: string, userId: string, until: number | null | undefined): Promise<void> {
+  const path = `/v1/users/${encodeURIComponent(userId)}/suspension`;
+  const status = until === undefined ? await callApi({ sub: adminId, role: "admin" }, "DELETE", path)
+    : await callApi({ sub: adminId, role: "admin" }, "PUT", path, { until });
+  if (status !== 204) {
+    throw new Error(`the API did not record the ${until === undefined ? "lifting" : "suspension"} (HTTP ${status}); nothing changed: try again`);
+  }
+}
+
+/** One API call with a two-minute token this server signs for ``claims``. */
+async function callApi(claims: { sub: string; role?: string }, method: string, path: string, body?: unknown): Promise<number> {
+  const now = Math.floor(Date.now() / 1000);
+  const { token } = await auth.api.signJWT({ body: { payload: { ...claims, iat: now, exp: now + 120 } } });
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(`${apiURL}${path}`, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store",
+  });
+  return response.status;
 }
 
 /** A mail sent without holding the answer: an address without an account gets its answer at
@@ -113,12 +136,21 @@ export const auth = betterAuth({
       // above, once the caller is known to be an admin removing someone else (what that
       // endpoint checks next), so nobody else can have an account's data deleted through it.
       // The id is read as the endpoint reads it (coerced to a string).
-      if (ctx.path !== "/admin/remove-user") return;
+      // An admin's ban and its lifting (/admin/ban-user, /admin/unban-user) go to the API the
+      // same way: suspended there until the ban's end, so nothing is sent to the account.
+      if (!["/admin/remove-user", "/admin/ban-user", "/admin/unban-user"].includes(ctx.path)) return;
       const session = await getSessionFromCtx(ctx);
       const roles = String(session?.user.role ?? "").split(",");
       const target = ctx.body?.userId == null ? "" : String(ctx.body.userId);
       if (!session || !roles.includes("admin") || !target || target === session.user.id) return;
-      await forgetInApi(target);
+      if (ctx.path === "/admin/remove-user") {
+        await forgetInApi(target);
+      } else if (ctx.path === "/admin/ban-user") {
+        const expiresIn = Number(ctx.body?.banExpiresIn);
+        await suspendInApi(session.user.id, target, expiresIn > 0 ? Math.floor(Date.now() / 1000) + expiresIn : null);
+      } else {
+        await suspendInApi(session.user.id, target, undefined);
+      }
     }),
   },
   trustedOrigins: [baseURL, baseURL.replace("127.0.0.1", "localhost")],

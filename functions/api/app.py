@@ -18,7 +18,13 @@ from werkzeug.wrappers import Response as ResponseBase
 
 from common import log
 from common.fields import problems
-from functions.api import config_routes, feedback_routes, notify_routes, routes  # noqa: F401 - importing declares the routes
+from functions.api import (  # noqa: F401 - importing declares the routes
+    account_routes,
+    config_routes,
+    feedback_routes,
+    notify_routes,
+    routes,
+)
 from functions.api.auth import AuthError, KeysUnavailable, Principal, bearer_token
 from functions.api.errors import ApiError, error_response, install
 from functions.api.openapi import API, Operation, document

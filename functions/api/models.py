@@ -70,6 +70,12 @@ class PreferencesPatch(Strict):
     subreddits: Subreddits | None = Field(default=None, max_length=50)
 
 
+class Suspension(Strict):
+    until: float | None = Field(
+        default=None, ge=0, description="when it ends (epoch s, as the web app's ban expires); null: until lifted"
+    )
+
+
 class Me(Strict):
     id: str
     email: str | None = None
@@ -77,6 +83,9 @@ class Me(Strict):
     role: str | None = None
     preferences: Preferences
     watchlist: list[str]
+    suspended: Suspension | None = Field(
+        default=None, description="set while an admin has the account suspended (banned): nothing is sent to it"
+    )
 
 
 class Watchlist(Strict):
@@ -166,6 +175,20 @@ class AlertQuery(Strict):
 class AlertPage(Strict):
     alerts: list[AlertSummary]
     next_cursor: str | None = None
+
+
+class UserPath(Strict):
+    user_id: str = Field(
+        min_length=1, max_length=256, pattern=r"^[^/]+$", description="the account's id (a token's sub)"
+    )
+
+    @field_validator("user_id")
+    @classmethod
+    def _a_document_id(cls, value: str) -> str:
+        """One Firestore accepts: not "." or "..", not reserved ("__x__")."""
+        if value in (".", "..") or (value.startswith("__") and value.endswith("__")):
+            raise ValueError("no account has that id")
+        return value
 
 
 class AlertPath(Strict):

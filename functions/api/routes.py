@@ -36,7 +36,15 @@ def _me(principal: Principal, user: dict[str, Any]) -> m.Me:
         role=",".join(sorted(principal.roles)) or None,
         preferences=m.Preferences.model_validate(user["preferences"]),
         watchlist=user["watchlist"],
+        suspended=_suspension(user.get("suspended")),
     )
+
+
+def _suspension(stored: object) -> m.Suspension | None:
+    if not isinstance(stored, dict):
+        return None
+    until = stored.get("until")
+    return m.Suspension(until=float(until) if isinstance(until, int | float) and until >= 0 else None)
 
 
 @API.route("GET", "/v1/me", summary="The caller, their preferences and watchlist", tag="me", response=m.Me)

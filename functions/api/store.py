@@ -168,6 +168,14 @@ class Store:
             self._touch_again(principal)
             ref.update(changes)
 
+    def set_suspension(self, sub: str, until: float | None, *, by: str | None, lifted: bool = False) -> None:
+        """``users/{sub}.suspended`` set (``until``: its end, None while not lifted) or removed.
+        An update: an account the API never saw has no document to suspend, and none is made
+        for it (notify has nothing to send it; a ban keeps it from signing in for a token)."""
+        change: dict[str, Any] = {"suspended": firestore.DELETE_FIELD if lifted else {"until": until, "by": by}}
+        with contextlib.suppress(gexc.NotFound):
+            self._user_ref(sub).update(change)
+
     def delete_user(self, sub: str, now: float) -> None:
         """``users/{sub}`` and what hangs under it (notify's hourly counts): the account's
         watchlist, preferences, addresses and webhook are gone, so nothing more is sent to it.

@@ -116,6 +116,8 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
 ) -> None:
     """``swept``: an hour older than the ticks look back on, found open."""
     user = store.user(db, user_id) or {}  # a deleted user's digest is closed, and nothing sent
+    if rules.suspended(user, run.now):  # so is a suspended one's: no alert of the suspension waits for its end
+        user = {}
     try:
         held = bool(user) and rules.quiet(user, datetime.fromtimestamp(run.now, UTC).hour)
         wanted = rules.channels(user) if user else []

@@ -83,6 +83,8 @@ def notify_event(
     hour = datetime.fromtimestamp(run.now, UTC).hour
     messages: list[Message] = []
     for user_id, user in sorted(store.candidates(db, event.ticker).items()):
+        if rules.suspended(user, run.now):
+            continue
         try:
             wanted = rules.channels(user) if rules.matches(user, event, alert) else []
             held = rules.quiet(user, hour)

@@ -608,6 +608,30 @@ def test_a_deleted_or_removed_account_leaves_no_watchlist_or_settings_in_the_api
     assert _deleted(served, removed)
 
 
+def test_an_account_an_admin_bans_is_suspended_in_the_api_until_the_ban_ends_or_is_lifted(served: Served) -> None:
+    """The ban reaches the API before Better Auth records it, so notify sends the account
+    nothing while it lasts; its end is the ban's. Only an admin's ban does."""
+    password = "e2e-password-4"
+    email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    _, bearer = _account_watching(served, email, password)  # its token outlives the ban's revoked sessions
+    user_id = _api(served, bearer, "GET", "/v1/me")["id"]
+    stranger, _ = _account_watching(served, f"e2e-{uuid.uuid4().hex[:8]}@example.com", password)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        stranger.call("/api/auth/admin/ban-user", {"userId": user_id})
+    assert refused.value.code in (401, 403) and _api(served, bearer, "GET", "/v1/me")["suspended"] is None
+    before = time.time()
+    banned = served.other_admin.call("/api/auth/admin/ban-user", {"userId": user_id, "banExpiresIn": 3600})
+    assert banned["user"]["banned"] is True
+    until = _api(served, bearer, "GET", "/v1/me")["suspended"]["until"]
+    assert before + 3600 - 5 <= until <= time.time() + 3600 + 5
+    with pytest.raises(urllib.error.HTTPError) as out:
+        WebAppClient(served.web).sign_in(email, password)
+    assert out.value.code in (401, 403)
+    served.other_admin.call("/api/auth/admin/unban-user", {"userId": user_id})
+    assert _api(served, bearer, "GET", "/v1/me")["suspended"] is None
+    WebAppClient(served.web).sign_in(email, password)  # back in
+
+
 def test_signing_in_from_a_page_that_asked_for_it_lands_on_that_page_the_first_time(served: Served) -> None:
     """An alert email's link or a bookmark, opened signed out: the page sends the browser to
     sign in, and signing in (a person takes a moment to type) brings it back there with its

@@ -1109,3 +1109,27 @@ def test_a_swept_digest_counts_its_give_up_from_its_own_first_try_not_the_sweepi
     record = db().collection(fs.DELIVERIES).document(f"digest|{user}|{stale}|webhook").get().to_dict() or {}
     assert record["status"] == "failed"  # tried once just now: not given up
     assert (db().collection(fs.DIGESTS).document(f"{user}|{stale}").get().to_dict() or {})["status"] == "open"
+
+
+def test_an_account_an_admin_suspends_is_sent_nothing_until_the_suspension_is_lifted(
+    emulators: Stack, mailbox: Callable[[str], Any], jwks: JwksServer
+) -> None:
+    """What the web app calls when an admin bans a user: a banned account's webhook and mail
+    would otherwise go on delivering the product it was banned from."""
+    api = make_client(jwks, KEY)
+    _user(emulators, "sus")
+    db().collection(fs.ALERTS).document(EVENT.alert_id).set({"reasons": ["3x the usual volume"], "evidence": []})
+    assert api.call("PUT", "/v1/users/sus/suspension", json={"until": None}).status_code == 403  # admins only
+    assert api.call("PUT", "/v1/users/sus/suspension", role="admin", json={"until": None}).status_code == 204
+    assert api.call("PUT", "/v1/users/nobody/suspension", role="admin", json={}).status_code == 204  # never seen: no-op
+    assert not db().collection(fs.USERS).document("nobody").get().exists
+    assert api.call("PUT", "/v1/users/__x__/suspension", role="admin", json={}).status_code == 422
+
+    _publish(emulators, EVENT, times=1)
+    assert _wait(lambda: mailbox("/hooks") + mailbox("/mail"), 1, timeout=15) == []
+    assert api.call("DELETE", "/v1/users/sus/suspension", role="admin").status_code == 204
+    assert "suspended" not in (db().collection(fs.USERS).document("sus").get().to_dict() or {})
+    lifted = EVENT.model_copy(update={"alert_id": "NTLA-2026010900", "as_of": EVENT.as_of + 3600})
+    db().collection(fs.ALERTS).document(lifted.alert_id).set({"reasons": ["3x the usual volume"], "evidence": []})
+    _publish(emulators, lifted, times=1)
+    assert [h["name"] for h in _wait(lambda: mailbox("/hooks"), 1)] == ["sus"]

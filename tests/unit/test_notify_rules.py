@@ -249,3 +249,11 @@ def test_settings_that_fail_validation_are_named_without_their_values() -> None:
     assert said.startswith("webhook_url: Value error, a webhook must be https") and "email: " in said
     assert "abcdefgh" not in said and "uvwx" not in said and "services" not in said
     assert "uvwx" in str(caught.value)  # pydantic's own message quotes the input's tail
+
+
+def test_a_suspension_holds_until_its_end_or_while_not_lifted() -> None:
+    assert not notify.suspended({}, 100.0)
+    assert notify.suspended({"suspended": {"until": None}}, 100.0)
+    assert notify.suspended({"suspended": {"until": 200.0}}, 100.0)
+    assert not notify.suspended({"suspended": {"until": 100.0}}, 100.0)  # over: sent again
+    assert notify.suspended({"suspended": {"until": "soon"}}, 100.0)  # unreadable: held, not sent
