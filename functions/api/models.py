@@ -4,7 +4,7 @@ document is generated from, so the two cannot disagree."""
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from common.detection_config import DetectionConfig
 from common.feedback import Bucket, Verdict
@@ -177,30 +177,27 @@ class AlertPage(Strict):
     next_cursor: str | None = None
 
 
-class UserPath(Strict):
-    user_id: str = Field(
-        min_length=1, max_length=256, pattern=r"^[^/]+$", description="the account's id (a token's sub)"
-    )
+def _document_id(what: str) -> AfterValidator:
+    """An id Firestore accepts as a document's: not "." or "..", not reserved ("__x__")."""
 
-    @field_validator("user_id")
-    @classmethod
-    def _a_document_id(cls, value: str) -> str:
-        """One Firestore accepts: not "." or "..", not reserved ("__x__")."""
+    def check(value: str) -> str:
         if value in (".", "..") or (value.startswith("__") and value.endswith("__")):
-            raise ValueError("no account has that id")
+            raise ValueError(f"no {what} has that id")
         return value
+
+    return AfterValidator(check)
+
+
+class UserPath(Strict):
+    user_id: Annotated[
+        str,
+        Field(min_length=1, max_length=256, pattern=r"^[^/]+$", description="the account's id (a token's sub)"),
+        _document_id("account"),
+    ]
 
 
 class AlertPath(Strict):
-    alert_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-
-    @field_validator("alert_id")
-    @classmethod
-    def _a_document_id(cls, value: str) -> str:
-        """One Firestore accepts: not "." or "..", not reserved ("__x__")."""
-        if value in (".", "..") or (value.startswith("__") and value.endswith("__")):
-            raise ValueError("no alert has that id")
-        return value
+    alert_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$"), _document_id("alert")]
 
 
 # ---------------------------------------------------------------- tickers
