@@ -265,26 +265,31 @@ class StoredCrowd:
     alerts_24h: int | None = None
     rate: float | None = None
     market: Activity | None = None
+    market_span: tuple[int, int] | None = None  # (market_window_hours, market_days) it was measured with
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, object]) -> "StoredCrowd":
         alerts, rate, market = doc.get("alerts_24h"), doc.get("rate"), doc.get("market")
-        observed, expected = (
-            (market.get("observed"), market.get("expected")) if isinstance(market, dict) else (None, None)
-        )
-        whole = isinstance(observed, int | float) and isinstance(expected, int | float)
+        fields: Mapping[str, object] = market if isinstance(market, dict) else {}
+        observed, expected = fields.get("observed"), fields.get("expected")
+        window, days = fields.get("window_hours"), fields.get("days")
         return cls(
             alerts_24h=int(alerts) if isinstance(alerts, int) and not isinstance(alerts, bool) else None,
-            rate=float(rate) if isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0 else None,
-            market=Activity(float(observed), float(expected)) if whole else None,  # type: ignore[arg-type]
+            rate=float(rate) if isinstance(rate, int | float) and not isinstance(rate, bool) and rate >= 0 else None,
+            market=Activity(float(observed), float(expected))
+            if isinstance(observed, int | float) and isinstance(expected, int | float)
+            else None,
+            market_span=(window, days) if isinstance(window, int) and isinstance(days, int) else None,
         )
 
-    def over(self, own: GlobalStats) -> GlobalStats:
-        """``own`` with the rate and market detect stored, where it stored them."""
+    def over(self, own: GlobalStats, config: DetectionConfig) -> GlobalStats:
+        """``own`` with the rate detect stored, and its market where it was measured over the
+        window ``config`` reads (the ticker's own share is taken out over that window)."""
+        same_span = self.market_span == (config.market_window_hours, config.market_days)
         return replace(
             own,
             rate=own.rate if self.rate is None else self.rate,
-            market=own.market if self.market is None else self.market,
+            market=self.market if self.market is not None and same_span else own.market,
         )
 
 
@@ -323,7 +328,7 @@ def replay_buckets(
         stored = (crowds or {}).get(index, StoredCrowd())
         current = replace(current, alerts_24h=own.alerts_24h if stored.alerts_24h is None else stored.alerts_24h)
         if stats is None:
-            current = stored.over(current)
+            current = stored.over(current, config)
         if began is not None:
             current = replace(current, since=began)
         for symbol, bucket in touched.items():

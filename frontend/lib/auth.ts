@@ -41,34 +41,51 @@ async function signedInAs(request: Request | undefined): Promise<string | null> 
 async function forgetInApi(userId: string): Promise<void> {
   const status = await callApi({ sub: userId }, "DELETE", "/v1/me");
   if (status !== 204) {
-    throw new Error(`the API did not delete the account's data (HTTP ${status}); the account is kept: try again`);
+    throw new APIError("BAD_GATEWAY", {
+      message: `The service did not delete the account's data (${status || "no answer"}); the account is kept: try again.`,
+    });
   }
 }
 
-/** An admin's ban (or its lifting) told to the API before Better Auth records it, so notify
- * stops sending the account its alerts while the ban lasts (its webhook would otherwise go on
- * delivering the product it was banned from). A failure leaves the ban unmade. The token names
- * the admin, as the API checks the caller's role. */
+/** An admin's ban (or its lifting), once Better Auth has recorded it, told to the API, so notify
+ * sends the account nothing while the ban lasts (its webhook would otherwise go on delivering
+ * the product it was banned from); ``until`` is the ban's own end (``banExpires``), undefined
+ * to lift. After, not before: a ban Better Auth refuses never suspends anyone. A failure is
+ * said, and doing it again (ban or unban) mends it. The token names the admin: the API checks
+ * the caller's role. */
 async function suspendInApi(adminId: string, userId: string, until: number | null | undefined): Promise<void> {
   const path = `/v1/users/${encodeURIComponent(userId)}/suspension`;
-  const status = until === undefined ? await callApi({ sub: adminId, role: "admin" }, "DELETE", path)
-    : await callApi({ sub: adminId, role: "admin" }, "PUT", path, { until });
+  const admin = { sub: adminId, role: "admin" };
+  const status = until === undefined ? await callApi(admin, "DELETE", path) : await callApi(admin, "PUT", path, { until });
   if (status !== 204) {
-    throw new Error(`the API did not record the ${until === undefined ? "lifting" : "suspension"} (HTTP ${status}); nothing changed: try again`);
+    const what = until === undefined ? "unbanned, but alerts stay held" : "banned, but alerts still go out";
+    throw new APIError("BAD_GATEWAY", {
+      message: `The account is ${what}: the service did not record it (${status || "no answer"}). Do it again.`,
+    });
   }
 }
 
-/** One API call with a two-minute token this server signs for ``claims``. */
+/** One API call with a two-minute token this server signs for ``claims``: its status, or 0
+ * when the API did not answer within ten seconds. */
 async function callApi(claims: { sub: string; role?: string }, method: string, path: string, body?: unknown): Promise<number> {
   const now = Math.floor(Date.now() / 1000);
   const { token } = await auth.api.signJWT({ body: { payload: { ...claims, iat: now, exp: now + 120 } } });
   const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`${apiURL}${path}`, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store",
-  });
-  return response.status;
+  try {
+    const response = await fetch(`${apiURL}${path}`, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store",
+      signal: AbortSignal.timeout(10_000),
+    });
+    return response.status;
+  } catch {
+    return 0;
+  }
 }
+
+/** The ban fields Better Auth's admin plugin also takes on update-user and create-user: only
+ * ban-user and unban-user may set them, or the API would not hear of it. */
+const BAN_FIELDS = ["banned", "banReason", "banExpires"];
 
 /** A mail sent without holding the answer: an address without an account gets its answer at
  * once, so one with an account must too, or the wait would tell them apart. sendMail logs a
@@ -132,25 +149,39 @@ export const auth = betterAuth({
         }
         return;
       }
+      if (ctx.path === "/admin/update-user" || ctx.path === "/admin/create-user") {
+        const data = ctx.body?.data;
+        if (data && typeof data === "object" && BAN_FIELDS.some((field) => field in data)) {
+          throw new APIError("BAD_REQUEST", { message: "Ban or unban an account with ban-user and unban-user." });
+        }
+        return;
+      }
       // An admin's removal (the admin plugin's /admin/remove-user): the data goes first, as
       // above, once the caller is known to be an admin removing someone else (what that
       // endpoint checks next), so nobody else can have an account's data deleted through it.
       // The id is read as the endpoint reads it (coerced to a string).
-      // An admin's ban and its lifting (/admin/ban-user, /admin/unban-user) go to the API the
-      // same way: suspended there until the ban's end, so nothing is sent to the account.
-      if (!["/admin/remove-user", "/admin/ban-user", "/admin/unban-user"].includes(ctx.path)) return;
+      if (ctx.path !== "/admin/remove-user") return;
       const session = await getSessionFromCtx(ctx);
       const roles = String(session?.user.role ?? "").split(",");
       const target = ctx.body?.userId == null ? "" : String(ctx.body.userId);
       if (!session || !roles.includes("admin") || !target || target === session.user.id) return;
-      if (ctx.path === "/admin/remove-user") {
-        await forgetInApi(target);
-      } else if (ctx.path === "/admin/ban-user") {
-        const expiresIn = Number(ctx.body?.banExpiresIn);
-        await suspendInApi(session.user.id, target, expiresIn > 0 ? Math.floor(Date.now() / 1000) + expiresIn : null);
-      } else {
-        await suspendInApi(session.user.id, target, undefined);
+      await forgetInApi(target);
+    }),
+    // A ban or its lifting that Better Auth recorded (it checked the caller, the body and the
+    // target) goes to the API with the ban's own end.
+    after: createAuthMiddleware(async (ctx) => {
+      if (ctx.path !== "/admin/ban-user" && ctx.path !== "/admin/unban-user") return;
+      const returned = ctx.context.returned;
+      if (!returned || returned instanceof APIError || returned instanceof Response) return;
+      const user = (returned as { user?: { id: string; banExpires?: Date | string | null } }).user;
+      const session = await getSessionFromCtx(ctx);
+      if (!user || !session) return;
+      if (ctx.path === "/admin/unban-user") {
+        await suspendInApi(session.user.id, user.id, undefined);
+        return;
       }
+      const ends = user.banExpires ? new Date(user.banExpires).getTime() : null;
+      await suspendInApi(session.user.id, user.id, ends === null ? null : Math.floor(ends / 1000));
     }),
   },
   trustedOrigins: [baseURL, baseURL.replace("127.0.0.1", "localhost")],

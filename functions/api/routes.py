@@ -7,7 +7,7 @@ from typing import Any
 
 from common.extraction import company_name, is_listed
 from common.metrics import hll_estimate
-from common.notify import alert_subreddits
+from common.notify import alert_subreddits, suspended
 from common.trending import rank
 from common.windows import WINDOWS
 from functions.api import models as m
@@ -36,14 +36,16 @@ def _me(principal: Principal, user: dict[str, Any]) -> m.Me:
         role=",".join(sorted(principal.roles)) or None,
         preferences=m.Preferences.model_validate(user["preferences"]),
         watchlist=user["watchlist"],
-        suspended=_suspension(user.get("suspended")),
+        suspended=_suspension(user),
     )
 
 
-def _suspension(stored: object) -> m.Suspension | None:
-    if not isinstance(stored, dict):
+def _suspension(user: dict[str, Any]) -> m.Suspension | None:
+    """The suspension as notify reads it, only while it lasts (a ban Better Auth ended by
+    itself is not told to the API)."""
+    if not suspended(user, time.time()):
         return None
-    until = stored.get("until")
+    until = user["suspended"].get("until")
     return m.Suspension(until=float(until) if isinstance(until, int | float) and until >= 0 else None)
 
 

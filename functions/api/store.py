@@ -170,11 +170,28 @@ class Store:
 
     def set_suspension(self, sub: str, until: float | None, *, by: str | None, lifted: bool = False) -> None:
         """``users/{sub}.suspended`` set (``until``: its end, None while not lifted) or removed.
-        An update: an account the API never saw has no document to suspend, and none is made
-        for it (notify has nothing to send it; a ban keeps it from signing in for a token)."""
-        change: dict[str, Any] = {"suspended": firestore.DELETE_FIELD if lifted else {"until": until, "by": by}}
-        with contextlib.suppress(gexc.NotFound):
-            self._user_ref(sub).update(change)
+        An account the API has not seen yet is made suspended, so that a token issued before
+        the ban (its 15 minutes) cannot make it unsuspended; a deleted one is not made again."""
+        ref = self._user_ref(sub)
+        if lifted:
+            with contextlib.suppress(gexc.NotFound):  # nothing to lift
+                ref.update({"suspended": firestore.DELETE_FIELD})
+            return
+        suspension = {"until": until, "by": by}
+        try:
+            ref.update({"suspended": suspension})
+        except gexc.NotFound:
+            try:
+                self._refuse_deleted(sub)
+            except ApiError:
+                return  # deleted: nothing will be sent to it
+            fresh = {
+                "created_at": firestore.SERVER_TIMESTAMP,
+                "preferences": dict(DEFAULT_PREFERENCES),
+                "watchlist": [],
+            }
+            if not fs.create_if_absent(ref, {**fresh, "suspended": suspension}):
+                ref.update({"suspended": suspension})  # made meanwhile by its first request
 
     def delete_user(self, sub: str, now: float) -> None:
         """``users/{sub}`` and what hangs under it (notify's hourly counts): the account's

@@ -159,7 +159,13 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
         # each ticker's last update), or of the data so far
         covered = week_hours / tickers if tickers and week_hours else 168.0
         crowd = {
-            "market": {"observed": market.observed, "expected": market.expected},
+            # with the window it was measured over: a preview of another window cannot use it
+            "market": {
+                "observed": market.observed,
+                "expected": market.expected,
+                "window_hours": config.market_window_hours,
+                "days": config.market_days,
+            },
             "rate": mean_rate(week_total, tickers, min(covered, max(1.0, (as_of - since) / HOUR))),
             "tickers": tickers,
             "hour": hour_key(as_of),

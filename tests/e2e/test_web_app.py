@@ -620,6 +620,13 @@ def test_an_account_an_admin_bans_is_suspended_in_the_api_until_the_ban_ends_or_
     with pytest.raises(urllib.error.HTTPError) as refused:
         stranger.call("/api/auth/admin/ban-user", {"userId": user_id})
     assert refused.value.code in (401, 403) and _api(served, bearer, "GET", "/v1/me")["suspended"] is None
+    for path, body in (  # a ban Better Auth refuses suspends nobody; its other doors to a ban are shut
+        ("/api/auth/admin/ban-user", {"userId": user_id, "banExpiresIn": "3600"}),
+        ("/api/auth/admin/update-user", {"userId": user_id, "data": {"banned": True}}),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            served.other_admin.call(path, body)
+        assert bad.value.code == 400 and _api(served, bearer, "GET", "/v1/me")["suspended"] is None, path
     before = time.time()
     banned: Any = served.other_admin.call("/api/auth/admin/ban-user", {"userId": user_id, "banExpiresIn": 3600})
     assert banned["user"]["banned"] is True

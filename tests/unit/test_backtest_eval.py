@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from common.detection.backtest import history_hours, hours, load, main, preview, run
+from common.detection.baseline import GlobalStats
 from common.detection.engine import StoredCrowd
 from common.detection.market import Activity
 from common.detection_config import DEFAULT_CONFIG
@@ -96,10 +97,15 @@ def test_a_preview_judges_a_ticker_by_the_crowd_detect_stored_not_by_the_others_
     assert xyz(alone, None) != xyz(beside, None), "the replay's own rate must differ, or this proves nothing"
     crowds = {h: StoredCrowd(rate=0.05) for h in range(H0, now + 1)}
     assert xyz(alone, crowds) == xyz(beside, crowds)
-    assert StoredCrowd.from_doc({"rate": 0.05, "market": {"observed": 2, "expected": 1.0}, "alerts_24h": 3}) == (
-        StoredCrowd(alerts_24h=3, rate=0.05, market=Activity(2.0, 1.0))
-    )
+    doc = {"rate": 0.0, "market": {"observed": 2, "expected": 1.0, "window_hours": 24, "days": 7}, "alerts_24h": 3}
+    stored = StoredCrowd.from_doc(doc)
+    assert stored == StoredCrowd(alerts_24h=3, rate=0.0, market=Activity(2.0, 1.0), market_span=(24, 7))
     assert StoredCrowd.from_doc({"alerts_24h": 4}) == StoredCrowd(alerts_24h=4)  # an older document: the rest own
+    # the market only for a config reading the window it was measured over
+    own = GlobalStats(market=Activity(5.0, 5.0))
+    day_week = DEFAULT_CONFIG.model_copy(update={"market_window_hours": 24, "market_days": 7})
+    assert stored.over(own, day_week).market == Activity(2.0, 1.0)
+    assert stored.over(own, day_week.model_copy(update={"market_window_hours": 6})).market == Activity(5.0, 5.0)
 
 
 def test_a_preview_reports_the_alerts_live_in_its_window_judged_with_the_history_before_it() -> None:

@@ -80,13 +80,18 @@ def test_priors_of_zero_are_a_valid_config_even_for_a_ticker_with_no_history() -
     assert abs(base.level - 0.2) < 1e-9  # the crowd's shape and rate, not a division by zero
 
 
-def test_with_priors_of_zero_an_hour_the_ticker_was_never_named_in_keeps_the_sites_shape() -> None:
+def test_with_priors_of_zero_an_hour_the_ticker_was_never_named_in_expects_little_not_nothing() -> None:
     config = DEFAULT_CONFIG.model_copy(update={"seasonality_prior": 0.0, "weekday_prior": 0.0})
     now = H0 + 24 * 14
     office = {h: 10 for h in range(H0, now) if 9 <= market_slot(h)[0] < 16}  # named only in office hours
-    base = fit(office, now, observed_hours=now - H0, stats=GlobalStats(rate=0.2), config=config)
-    night = next(h for h in range(now, now + 24) if market_slot(h)[0] == 3)
-    assert base.rate_at(night) > 0  # not zero: five mentions at 3 a.m. would be an infinite ratio
+    nights = [h for h in range(H0, now) if market_slot(h)[0] == 3]
+
+    def at_night(history: dict[int, int]) -> float:
+        base = fit(history, now, observed_hours=now - H0, stats=GlobalStats(rate=0.2), config=config)
+        return base.rate_at(next(h for h in range(now, now + 24) if market_slot(h)[0] == 3))
+
+    never, once, twice = at_night(office), at_night({**office, nights[0]: 1}), at_night({**office, nights[0]: 2})
+    assert 0 < never < once < twice  # not zero (five mentions then would be an infinite ratio), and monotone
 
 
 def _on_the_sites_shape(first: int, stop: int, level: float) -> dict[int, int]:
