@@ -110,11 +110,14 @@ async function api(path) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
   let response;
+  let body;
   try {
+    // the body too within the timeout: headers then nothing would hold the poll for good
     response = await fetch(state.api + path, {
       headers: { Authorization: "Bearer " + state.token, Accept: "application/json" },
       signal: abort.signal,
     });
+    body = await response.json().catch(() => null);
   } catch (error) {
     throw abort.signal.aborted ? new Error(`${path}: no answer in ${TIMEOUT_MS / 1000} s`) : error;
   } finally {
@@ -124,15 +127,9 @@ async function api(path) {
     const wait = Number(response.headers.get("Retry-After"));
     throw new RateLimited(`${path}: rate limited`, Number.isFinite(wait) && wait > 0 ? wait : REFRESH_MS / 1000);
   }
-  if (response.status === 401) {
-    let message = "the API refused the token";
-    try {
-      message = (await response.json()).error.message || message;
-    } catch (_) { /* keep the generic message */ }
-    throw new Unauthorized(message);
-  }
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return response.json();
+  if (response.status === 401) throw new Unauthorized(body?.error?.message || "the API refused the token");
+  if (!response.ok || body === null) throw new Error(`${path}: HTTP ${response.status}`);
+  return body;
 }
 
 // ------------------------------------------------------------------ trending
@@ -388,7 +385,11 @@ async function renderChart(symbol, generation = state.generation) {
   };
   state.markers = alerts;
   if (state.plot && chart.dataset.rendered === symbol) {
-    state.plot.setData(data, !zoomed(state.plot)); // the same ticker: keep the user's zoom
+    // the same ticker: keep the user's zoom (setData without resetting scales draws nothing:
+    // redraw re-applies the x range, so the new bars, markers and y range are drawn)
+    const keep = zoomed(state.plot);
+    state.plot.setData(data, !keep);
+    if (keep) state.plot.redraw();
   } else {
     if (state.plot) state.plot.destroy();
     chart.replaceChildren();
@@ -407,7 +408,10 @@ function select(symbol, byUser) {
   for (const row of document.querySelectorAll("#trending-rows tr[data-symbol]")) {
     row.classList.toggle("selected", row.dataset.symbol === symbol);
   }
-  renderChart(symbol).catch(handleError);
+  const generation = state.generation;
+  renderChart(symbol, generation).catch((error) => {
+    if (generation === state.generation) handleError(error); // not a signed-out session's
+  });
 }
 
 function handleError(error) {

@@ -670,7 +670,8 @@ def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
 
 def main(options: Options) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
-    signal.signal(signal.SIGHUP, _on_sigterm)  # its terminal closed: stop as for SIGTERM, state file removed
+    if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:  # not under nohup, which asked to outlive the terminal
+        signal.signal(signal.SIGHUP, _on_sigterm)  # its terminal closed: stop as for SIGTERM, state file removed
     demo = Demo(options)
     try:
         return demo.run()

@@ -175,6 +175,7 @@ class Stage:
             "FROM spellings s WHERE s.low IN (SELECT low FROM spellings GROUP BY low HAVING COUNT(*) > 1)"
         )
         self.db.execute("DELETE FROM spelling WHERE seen = kept")
+        self.db.execute("CREATE INDEX temp.spelling_seen ON spelling(seen)")  # the update looks each item up
         if self.db.execute("SELECT COUNT(*) FROM spelling").fetchone() == (0,):
             return
         self.db.execute(

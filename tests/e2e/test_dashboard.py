@@ -98,14 +98,18 @@ def test_the_dashboard_shows_the_demo_alert_and_draws_its_chart(served: Served) 
         assert painted > 2000, f"the chart canvas is (nearly) blank: {painted} painted pixels"
         assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000
 
-        # a refresh keeps what the reader chose: the evidence they closed stays closed
-        card.find_element(By.CSS_SELECTOR, "details summary").click()
-        assert card.find_element(By.CSS_SELECTOR, "details").get_attribute("open") is None
+        # a refresh keeps what the reader chose: the evidence they closed stays closed (the card
+        # is read afresh: a refresh replaces every card)
+        first = "#alerts article.alert"
+        alert_id = _wait(driver, f"return document.querySelector('{first}').dataset.alertId")
+        assert _wait(driver, f"return document.querySelector('{first} details').open")  # the first opens by itself
+        driver.execute_script(f"document.querySelector('{first} details summary').click()")
+        assert driver.execute_script(f"return document.querySelector('{first} details').open") is False
         done = int(driver.execute_script("return Number(document.body.dataset.refreshes)"))
         driver.find_element(By.CSS_SELECTOR, "#window-select button.active").click()  # refreshes now
         _wait(driver, f"return Number(document.body.dataset.refreshes) > {done}")
-        again = driver.find_elements(By.CSS_SELECTOR, "#alerts article.alert details")
-        assert again and again[0].get_attribute("open") is None
+        same = f"#alerts article.alert[data-alert-id='{alert_id}'] details"
+        assert driver.execute_script(f'return document.querySelector("{same}").open') is False
 
 
 def test_the_dashboard_asks_for_a_token_and_refuses_a_forged_one(served: Served) -> None:

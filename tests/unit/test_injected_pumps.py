@@ -88,7 +88,7 @@ def test_the_pooled_figures_add_every_draw_once_and_count_the_draws_at_90_percen
         "real_event_pump_calls": 1,
     }, "the test draw recorded twice counts once; 9 of 10 is 90 %"
     assert (pooled["others"]["draws"], pooled["others"]["pumps_flagged"]) == (2, 30)
-    late = draw(pumps.FIRST_UNREAD_SEED, 22, 1, [])
+    late = draw(min(pumps.UNREAD_SEEDS), 22, 1, [])
     untouched = pumps.pooled({**draws, "late": late})["untouched"]  # only draws nobody read while tuning
     assert (untouched["draws"], untouched["pumps_flagged"], untouched["pumps_alerted_as_organic"]) == (1, 22, 1)
 
