@@ -1121,8 +1121,18 @@ def test_an_account_an_admin_suspends_is_sent_nothing_until_the_suspension_is_li
     db().collection(fs.ALERTS).document(EVENT.alert_id).set({"reasons": ["3x the usual volume"], "evidence": []})
     assert api.call("PUT", "/v1/users/sus/suspension", json={"until": None}).status_code == 403  # admins only
     assert api.call("PUT", "/v1/users/sus/suspension", role="admin", json={"until": None}).status_code == 204
-    assert api.call("PUT", "/v1/users/nobody/suspension", role="admin", json={}).status_code == 204  # never seen: no-op
-    assert not db().collection(fs.USERS).document("nobody").get().exists
+    # an account the API has not seen yet is made suspended: its token issued before the ban
+    # (its 15 minutes) finds it so, and cannot make it unsuspended
+    unseen = f"unseen{time.time_ns()}"
+    assert api.call("PUT", f"/v1/users/{unseen}/suspension", role="admin", json={}).status_code == 204
+    me = api.call("GET", "/v1/me", sub=unseen).get_json()
+    assert me["suspended"] == {"until": None} and me["watchlist"] == []
+    # a deleted account is not made again by a suspension
+    gone = f"gone{time.time_ns()}"
+    assert api.call("GET", "/v1/me", sub=gone).status_code == 200
+    assert api.call("DELETE", "/v1/me", sub=gone).status_code == 204
+    assert api.call("PUT", f"/v1/users/{gone}/suspension", role="admin", json={}).status_code == 204
+    assert not db().collection(fs.USERS).document(gone).get().exists
     assert api.call("PUT", "/v1/users/__x__/suspension", role="admin", json={}).status_code == 422
 
     _publish(emulators, EVENT, times=1)
