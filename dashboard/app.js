@@ -117,7 +117,10 @@ async function api(path) {
       headers: { Authorization: "Bearer " + state.token, Accept: "application/json" },
       signal: abort.signal,
     });
-    body = await response.json().catch(() => null);
+    body = await response.json().catch((error) => {
+      if (abort.signal.aborted) throw error; // the body stalled: no answer, not a bad one
+      return null;
+    });
   } catch (error) {
     throw abort.signal.aborted ? new Error(`${path}: no answer in ${TIMEOUT_MS / 1000} s`) : error;
   } finally {

@@ -112,7 +112,8 @@ class Baseline:
 
 # What a bin the ticker was never named in counts, at least: with a prior of 0 (an admin may
 # set it) it would otherwise expect nothing there, and one mention be an infinite ratio;
-# half a mention keeps the factor growing with the mentions (0, 1, 2...) and finite.
+# half a mention keeps the factor growing with the mentions (0, 1, 2...) and finite. Never
+# more than the bin's exposure: an empty bin expects no more than the site's shape.
 EMPTY_BIN = 0.5
 
 
@@ -120,7 +121,9 @@ def _shrunk(counts: list[float], exposure: list[float], prior: float, shape: tup
     """Per-bin factor: the global shape times the ticker's own ratio to it, that ratio pulled
     to 1 by ``prior`` pseudo-mentions; normalised to mean 1."""
     factors = [
-        shape[i] * max(counts[i] + prior, EMPTY_BIN) / (exposure[i] + prior) if exposure[i] + prior > 0 else shape[i]
+        shape[i] * max(counts[i] + prior, min(EMPTY_BIN, exposure[i] + prior)) / (exposure[i] + prior)
+        if exposure[i] + prior > 0
+        else shape[i]
         for i in range(len(shape))
     ]  # a bin with neither exposure nor prior (an admin may set the prior to 0) keeps the shape
     mean = sum(factors) / len(factors)

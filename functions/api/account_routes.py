@@ -1,7 +1,7 @@
-"""Accounts an admin suspends: the web app bans a user in Better Auth (no sign-in, no new
-token) and, before that, suspends the account here, so that notify stops sending its alerts
-(a banned account's webhook would otherwise go on delivering the product) until the ban
-ends or is lifted."""
+"""Accounts an admin suspends: once Better Auth has recorded a ban (no sign-in, no new token),
+the web app suspends the account here, so that notify stops sending its alerts (a banned
+account's webhook would otherwise go on delivering the product) until the ban ends or is
+lifted."""
 
 from functions.api import models as m
 from functions.api.auth import Principal

@@ -610,8 +610,8 @@ def test_a_deleted_or_removed_account_leaves_no_watchlist_or_settings_in_the_api
 
 
 def test_an_account_an_admin_bans_is_suspended_in_the_api_until_the_ban_ends_or_is_lifted(served: Served) -> None:
-    """The ban reaches the API before Better Auth records it, so notify sends the account
-    nothing while it lasts; its end is the ban's. Only an admin's ban does."""
+    """A ban Better Auth records reaches the API, so notify sends the account nothing while it
+    lasts; its end is the ban's. Only an admin's ban does, and only through ban-user."""
     password = "e2e-password-4"
     email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
     _, bearer = _account_watching(served, email, password)  # its token outlives the ban's revoked sessions

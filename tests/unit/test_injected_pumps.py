@@ -89,7 +89,10 @@ def test_the_pooled_figures_add_every_draw_once_and_count_the_draws_at_90_percen
     }, "the test draw recorded twice counts once; 9 of 10 is 90 %"
     assert (pooled["others"]["draws"], pooled["others"]["pumps_flagged"]) == (2, 30)
     late = draw(min(pumps.UNREAD_SEEDS), 22, 1, [])
-    untouched = pumps.pooled({**draws, "late": late})["untouched"]  # only draws nobody read while tuning
+    read = draw(min(pumps.UNREAD_SEEDS) - 1, 20, 0, [])  # measured again when a rule tried on it was dropped
+    unnamed = draw(max(pumps.UNREAD_SEEDS) + 1, 24, 0, [])  # a later draw joins only once named
+    more = {**draws, "late": late, "read": read, "unnamed": unnamed}
+    untouched = pumps.pooled(more)["untouched"]  # only the draws named as first measured after every change
     assert (untouched["draws"], untouched["pumps_flagged"], untouched["pumps_alerted_as_organic"]) == (1, 22, 1)
 
 
