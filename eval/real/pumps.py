@@ -273,8 +273,9 @@ def pooled(draws: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Every recorded draw together (``all``), without the development and test draws the
     detector was changed and reported on (``others``), and only those first measured after the
     last change any draw was read for (``untouched``, :data:`UNREAD_SEEDS`): one draw of 24
-    campaigns moves by a campaign or two, so a single draw says little. Each block is pooled as recorded, so a block measured by older
-    code counts as it was then; a seed recorded twice counts once."""
+    campaigns moves by a campaign or two, so a single draw says little. Each block is pooled as
+    recorded, so a block measured by older code counts as it was then; a seed recorded twice
+    counts once."""
     by_seed = {d["seed"]: d for d in draws.values()}
     return {
         "all": _pool(list(by_seed.values())),
