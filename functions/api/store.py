@@ -33,6 +33,14 @@ from functions.api.errors import ApiError
 
 DESC = firestore.Query.DESCENDING
 DEFAULT_PREFERENCES = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
+
+
+def _new_account() -> dict[str, Any]:
+    """What every new ``users/{sub}`` starts with, whoever makes it (its first request, or an
+    admin's suspension before any)."""
+    return {"created_at": firestore.SERVER_TIMESTAMP, "preferences": dict(DEFAULT_PREFERENCES), "watchlist": []}
+
+
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
 WATCH_TRIES = 8  # reads of a user's document while other writes keep changing it
 DELETED_KEPT = timedelta(days=1)  # a deleted account's tombstone: past every token issued before (15 minutes)
@@ -119,13 +127,11 @@ class Store:
         created = fs.create_if_absent(
             ref,
             {
-                "created_at": firestore.SERVER_TIMESTAMP,
+                **_new_account(),
                 "email": principal.email,
                 "email_verified": principal.email is not None,
                 "name": principal.name,
                 "role": ",".join(sorted(principal.roles)) or None,
-                "preferences": dict(DEFAULT_PREFERENCES),
-                "watchlist": [],
             },
         )
         if not created and principal.email is not None:  # once per instance: the address as confirmed now
@@ -185,12 +191,7 @@ class Store:
                 self._refuse_deleted(sub)
             except ApiError:
                 return  # deleted: nothing will be sent to it
-            fresh = {
-                "created_at": firestore.SERVER_TIMESTAMP,
-                "preferences": dict(DEFAULT_PREFERENCES),
-                "watchlist": [],
-            }
-            if not fs.create_if_absent(ref, {**fresh, "suspended": suspension}):
+            if not fs.create_if_absent(ref, {**_new_account(), "suspended": suspension}):
                 ref.update({"suspended": suspension})  # made meanwhile by its first request
 
     def delete_user(self, sub: str, now: float) -> None:
