@@ -154,13 +154,16 @@ def fit(
     observed_hours: int,
     stats: GlobalStats,
     config: DetectionConfig,
+    gap_hours: int | None = None,
 ) -> Baseline:
     """Learn the baseline at ``now_hour`` (an hour index, epoch hours) from ``counts``
     (hour index -> mentions). ``observed_hours`` is how long the data has been collected (a
     ticker silent for that long has learned it is quiet; a system started an hour ago has
-    learned nothing)."""
-    span = max(0, min(config.history_days * 24, observed_hours) - config.baseline_gap_hours)
-    first, stop = now_hour - config.baseline_gap_hours - span, now_hour - config.baseline_gap_hours
+    learned nothing). ``gap_hours``: the newest hours left out, ``config.baseline_gap_hours``
+    unless a longer window is priced (its own hours must not raise its bar)."""
+    gap = config.baseline_gap_hours if gap_hours is None else gap_hours
+    span = max(0, min(config.history_days * 24, observed_hours) - gap)
+    first, stop = now_hour - gap - span, now_hour - gap
     window = [(h, c) for h, c in counts.items() if first <= h < stop and c > 0]
     raw = sum(c for _, c in window) / span if span else 0.0
     cap = max(5.0, config.baseline_cap_factor * raw)

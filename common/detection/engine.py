@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from common.detection.baseline import HOUR, GlobalStats, fit, global_rate
+from common.detection.baseline import HOUR, Baseline, GlobalStats, fit, global_rate
 from common.detection.lifecycle import (
     Alert,
     Redo,
@@ -25,7 +25,7 @@ from common.detection.lifecycle import (
     step,
 )
 from common.detection.market import Activity, activity
-from common.detection.signals import Evaluation, evaluate
+from common.detection.signals import DAY, Evaluation, evaluate
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, keep_candidates
 from common.metrics import HourBucket, merge, volume, window
@@ -154,8 +154,27 @@ def decide_summary(
     now = int(as_of // HOUR)
     observed = observed_hours(counts, now, config, stats.since)
     base = fit(counts, now, observed_hours=observed, stats=stats, config=config)
+    def day_base() -> Baseline:
+        return fit(
+            counts,
+            now,
+            observed_hours=observed,
+            stats=stats,
+            config=config,
+            gap_hours=max(DAY, config.baseline_gap_hours),
+        )
+
     ev = evaluate(
-        symbol, six, day, counts, base, as_of=as_of, config=config, stats_since=stats.since, market=stats.market
+        symbol,
+        six,
+        day,
+        counts,
+        base,
+        as_of=as_of,
+        config=config,
+        stats_since=stats.since,
+        market=stats.market,
+        day_base=day_base,
     )
     bar = budget_bar(stats.alerts_24h, config)
     heard = heard_before(counts, now)

@@ -11,7 +11,7 @@ flagged as a *pump*, so users see it without it ever counting as a breakout.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from scipy.special import betainc
@@ -22,6 +22,8 @@ from common.detection.pump import pump_risk
 from common.detection.silence import SLOW_RULE
 from common.detection_config import DetectionConfig
 from common.windows import WindowStats
+
+DAY = 24  # hours of the window a thin promotion is judged on
 
 SURPRISE_CAP = 50.0
 
@@ -200,12 +202,16 @@ def evaluate(
     config: DetectionConfig,
     stats_since: float | None = None,
     market: Activity | None = None,
+    day_base: Callable[[], Baseline] | None = None,
 ) -> Evaluation:
     """Score ``symbol`` at ``as_of`` against ``base``. ``six`` and ``day`` are the 6h and 24h
     windows ending at the hour of ``as_of`` (the summary's ``windows``, or
     :func:`common.metrics.window` of the buckets); ``counts`` is hour index -> volume.
     ``market``: the community's recent volume and its normal; with this ticker's own counts
-    taken out, its excess raises the expectations."""
+    taken out, its excess raises the expectations. ``day_base``: the baseline that leaves the
+    whole day out, for a day of thin promotion (``base`` learned from most of that day, so a
+    steady campaign would raise its own bar); asked for only when the day could clear the
+    pump's volume bar, ``base`` when not given."""
     now = int(as_of // HOUR)
     factor = 1.0
     if market is not None and config.market_weight > 0:
@@ -252,11 +258,12 @@ def evaluate(
     if not spiking and not warming:
         # Promotion spread thin (a post an hour for two days) never spikes an hour or six; a
         # day of it, made of the pump signals, is a pump all the same. Never organic.
+        heavy = sum(counts.get(h, 0) for h in range(now - DAY + 1, now + 1)) >= config.pump_min_mentions_24h
         slow = score_window(  # pump bars: the pump signals must also be there, so less volume will do
             counts,
-            base,
+            day_base() if heavy and day_base is not None else base,
             now,
-            24,
+            DAY,
             last_fraction=fraction,
             min_count=config.pump_min_mentions_24h,
             config=config,

@@ -10,6 +10,7 @@ from common.detection.baseline import GlobalStats
 from common.detection.engine import TickerState, decide
 from common.detection.signals import SURPRISE_CAP, surprise
 from common.detection_config import DEFAULT_CONFIG
+from common.messages import Mention
 from common.metrics import volume
 from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, evaluate_at, mentions, state_of, steady
 
@@ -199,6 +200,32 @@ def test_a_day_of_thin_promotion_is_a_pump_though_no_hour_spikes() -> None:
     assert not ev.spike
     assert ev.kind == "pump"
     assert ev.rule.endswith("on volume_24h")
+
+
+def _thin_promotion(every: int) -> list[Mention]:
+    """A copied post every ``every`` hours for a day, from new accounts, after two weeks of a
+    post every eight hours of ordinary talk."""
+    talk = [m for h in range(NOW - 24 * 14, NOW - 23) if h % 8 == 0 for m in mentions(h, 1, prefix="o")]
+    return talk + [
+        m
+        for h in range(NOW - 23, NOW + 1)
+        if h % every == 0
+        for m in mentions(h, 1, age_days=3, duplicate=True, prefix="p")
+    ]
+
+
+def test_a_days_own_mentions_do_not_raise_the_bar_it_is_judged_against() -> None:
+    # The day's window is priced by a baseline that leaves the whole day out: a campaign twice
+    # as busy expects no more (the six hours' gap alone would learn 18 of its 24 hours).
+    busy, thin = (evaluate_at(state_of(_thin_promotion(k), duplicates=True), at_end_of(NOW)) for k in (1, 2))
+    assert busy.day is not None and thin.day is not None
+    assert busy.day.expected == pytest.approx(thin.day.expected)
+
+
+def test_a_thin_promotion_over_a_tickers_ordinary_talk_is_a_pump() -> None:
+    ev = evaluate_at(state_of(_thin_promotion(2), duplicates=True), at_end_of(NOW))
+    assert not ev.spike
+    assert ev.kind == "pump" and ev.rule.endswith("on volume_24h")
 
 
 def test_a_day_of_thin_organic_talk_raises_nothing() -> None:
