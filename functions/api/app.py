@@ -5,6 +5,7 @@ Order matters: authentication first (a bad token is 401 whatever else is wrong),
 rate limit (per user, or per client IP on routes without auth), then input validation.
 """
 
+import ipaddress
 import json
 import math
 import time
@@ -38,10 +39,20 @@ CORS_HEADERS = "Authorization, Content-Type"
 
 def client_ip() -> str:
     """Google's front end appends the caller's address to X-Forwarded-For; anything before it
-    is whatever the client sent, so only the last entry is trusted."""
+    is whatever the client sent, so only the last entry is trusted. An IPv6 caller is its
+    /64: one subscriber holds a whole one, and would otherwise be a new caller per address."""
     forwarded = request.headers.get("X-Forwarded-For", "")
     hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-    return hops[-1] if hops else (request.remote_addr or "unknown")
+    address = hops[-1] if hops else (request.remote_addr or "unknown")
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv4Address):
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.IPv6Network((parsed, 64), strict=False))
 
 
 def _validate(model: type[BaseModel], data: Any) -> BaseModel:
@@ -156,6 +167,8 @@ def _install_cors(app: Flask, origins: frozenset[str]) -> None:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.headers.add("Vary", "Origin")
+        if request.headers.get("Authorization") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"  # the caller's own: no cache between may keep it
         return response
 
 

@@ -12,8 +12,6 @@ from functions.api.errors import ApiError
 from functions.api.openapi import API
 from functions.api.services import Services
 
-PREVIEW_MAX_SYMBOLS = 50
-
 
 @API.route(
     "GET", "/v1/config/detection", summary="The detection config in force", tag="config", response=m.StoredConfig
@@ -87,7 +85,7 @@ def preview_detection_config(svc: Services, user: Principal, body: m.PreviewRequ
     if svc.backtest is None:
         raise ApiError(503, "preview_unavailable", "the backtest core is not available in this deployment")
     current, version, _, _ = svc.store.config()
-    symbols = list(dict.fromkeys(body.symbols)) if body.symbols else svc.store.active_symbols(PREVIEW_MAX_SYMBOLS)
+    symbols = list(dict.fromkeys(body.symbols)) if body.symbols else svc.store.active_symbols(m.PREVIEW_MAX_SYMBOLS)
     newest = max((svc.store.ticker(s) or {}).get("as_of") or 0.0 for s in symbols) if symbols else 0.0
     end = int(float(newest) // 3600) * 3600
     start = end - (body.hours - 1) * 3600

@@ -333,10 +333,17 @@ class ConfigPatch(Strict):
     )
 
 
+PREVIEW_MAX_SYMBOLS = 50  # tickers one preview replays (each is up to two weeks of hour buckets)
+
+
 class PreviewRequest(Strict):
     config: DetectionConfig
     hours: int = Field(default=72, ge=1, le=24 * 14, description="hours of recent stored data to replay")
-    symbols: list[Symbol] | None = Field(default=None, max_length=50, description="default: every stored ticker")
+    symbols: list[Symbol] | None = Field(
+        default=None,
+        max_length=PREVIEW_MAX_SYMBOLS,
+        description=f"default: the {PREVIEW_MAX_SYMBOLS} tickers most mentioned over the last week",
+    )
 
 
 class PreviewAlert(Loose):

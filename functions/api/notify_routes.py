@@ -109,6 +109,8 @@ def test_notifications(svc: Services, user: Principal) -> m.NotificationTest:
     # all, so nobody, alone or with many accounts, can hold the api's instances with them.
     svc.limiter.check(f"notify-test:{user.sub}", TESTS_PER_MINUTE)
     stored = svc.store.user(user)
+    if notify.suspended(stored, time.time()):  # a token from before the ban still lasts its minutes
+        raise ApiError(403, "account_suspended", "an admin suspended this account: nothing is sent to it")
     settings, _ = _readable(stored)
     if settings.webhook_url is not None and stored.get("webhook_secret"):  # only a webhook can wait that long
         svc.limiter.check("notify-test", TESTS_PER_MINUTE_ALL, "webhook tests by everyone")

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from common.extraction import company_name, is_listed
-from common.metrics import hll_estimate
 from common.notify import alert_subreddits, suspended
 from common.trending import rank
 from common.windows import WINDOWS
 from functions.api import models as m
 from functions.api.auth import Principal
 from functions.api.errors import ApiError, not_found
+from functions.api.history import counted
 from functions.api.openapi import API
 from functions.api.services import Services
 from functions.api.store import alert_position, decode_cursor, encode_cursor
@@ -324,14 +324,5 @@ def ticker_history(svc: Services, user: Principal, params: m.SymbolPath, query: 
     end = int(as_of // 3600) * 3600
     start = end - (query.hours - 1) * 3600
     source, complete, rows = svc.history.read(params.symbol, start, end)
-    points = []
-    for row in rows:
-        authors, registers = row.get("authors"), row.get("hll")
-        if row.get("authors_overflow") and isinstance(registers, dict):
-            distinct = round(hll_estimate(registers))  # past the exact bound (common.metrics)
-        elif isinstance(authors, list):
-            distinct = len(authors)
-        else:
-            distinct = int(row.get("distinct_authors") or 0)
-        points.append(m.HourPoint.model_validate({**row, "distinct_authors": distinct}))
+    points = [m.HourPoint.model_validate(counted(row)) for row in rows]
     return m.History(symbol=params.symbol, start_utc=start, end_utc=end, source=source, complete=complete, hours=points)

@@ -428,9 +428,6 @@ class Store:
         query = self.db.collection(fs.TICKERS).order_by(field, direction=DESC).limit(limit)
         return [d.id for d in query.stream()]
 
-    def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
-        return list(self.stream_hours(symbol, start_utc, end_utc))
-
     def stream_hours(self, symbol: str, start_utc: int, end_utc: int) -> Iterator[dict[str, Any]]:
         """A ticker's stored hour buckets in [start, end], oldest first, as they are read."""
         query = (

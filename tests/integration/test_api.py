@@ -33,6 +33,8 @@ def test_the_user_record_is_created_on_first_use_keyed_by_the_better_auth_id(api
     response = api.call("GET", "/v1/me", sub="ba-user-42")
     assert response.status_code == 200
     assert response.get_json()["id"] == "ba-user-42"
+    assert response.headers["Cache-Control"] == "no-store"  # the caller's own: no cache between may keep it
+    assert "Cache-Control" not in api.http.get("/v1/health").headers
     stored = support.db().collection("users").document("ba-user-42").get()
     assert stored.exists
     assert stored.get("watchlist") == []

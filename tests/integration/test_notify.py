@@ -1137,6 +1137,10 @@ def test_an_account_an_admin_suspends_is_sent_nothing_until_the_suspension_is_li
 
     _publish(emulators, EVENT, times=1)
     assert _wait(lambda: mailbox("/hooks") + mailbox("/mail"), 1, timeout=15) == []
+    # nor by a test message asked for with a token from before the ban
+    tested = api.call("POST", "/v1/me/notifications/test", sub="sus")
+    assert tested.status_code == 403 and tested.get_json()["error"]["code"] == "account_suspended"
+    assert mailbox("/hooks") + mailbox("/mail") == []
     assert api.call("DELETE", "/v1/users/sus/suspension", role="admin").status_code == 204
     assert "suspended" not in (db().collection(fs.USERS).document("sus").get().to_dict() or {})
     lifted = EVENT.model_copy(update={"alert_id": "NTLA-2026010900", "as_of": EVENT.as_of + 3600})

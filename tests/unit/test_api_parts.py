@@ -14,7 +14,7 @@ from common.settings import Settings
 from functions.api import models as m
 from functions.api.app import client_ip
 from functions.api.errors import ApiError
-from functions.api.history import HistoryReader
+from functions.api.history import HistoryReader, counted
 from functions.api.openapi import API, document
 from functions.api.ratelimit import RateLimiter
 from functions.api.store import decode_cursor, encode_cursor
@@ -95,6 +95,18 @@ def test_only_the_last_forwarded_address_is_trusted() -> None:
         assert client_ip() == "203.0.113.9"
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "10.1.2.3"}):
         assert client_ip() == "10.1.2.3"
+
+
+def test_an_ipv6_caller_is_limited_as_its_whole_subnet() -> None:
+    # one subscriber holds a /64: each of its addresses would otherwise be a fresh caller
+    app = Flask("t")
+    for address in ("2001:db8:1:2::1", "2001:DB8:1:2:ffff:ffff:ffff:fffe"):
+        with app.test_request_context("/", headers={"X-Forwarded-For": address}):
+            assert client_ip() == "2001:db8:1:2::/64"
+    with app.test_request_context("/", headers={"X-Forwarded-For": "::ffff:203.0.113.9"}):
+        assert client_ip() == "203.0.113.9"
+    with app.test_request_context("/", headers={"X-Forwarded-For": "not-an-address"}):
+        assert client_ip() == "not-an-address"
 
 
 class FirestoreDown:
@@ -240,3 +252,15 @@ def test_an_archive_past_its_budget_degrades_long_history_to_what_firestore_has(
     archive = bq.BigQueryHours(Settings(project_id="t"), client=slow, budget_s=20.0)
     reader = HistoryReader(recent=Source("firestore"), archive=archive, recent_hours=48, recent_keeps_hours=72)
     assert reader.read("GME", 0, 90 * 3600)[:2] == ("firestore", False)
+
+
+def test_an_hour_is_kept_as_its_counts_as_it_is_read() -> None:
+    """A busy hour's authors (a thousand names, or the sketch past that) are read as how many:
+    a long history from Firestore never holds them all at once."""
+    names = {"mentions": 3, "authors": ["a", "b", "c"], "hour": "2026010100"}
+    assert counted(names) == {"mentions": 3, "hour": "2026010100", "distinct_authors": 3}
+    sketch = {"mentions": 5000, "authors": ["a"] * 1000, "authors_overflow": True, "hll": {"0": 1}}
+    kept = counted(sketch)
+    assert "authors" not in kept and "hll" not in kept and kept["distinct_authors"] >= 1
+    archived = {"mentions": 2, "distinct_authors": 2}
+    assert counted(archived) == archived == counted(counted(archived))
