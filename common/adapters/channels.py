@@ -152,18 +152,18 @@ class Channels:
             raise _recipients_refused(exc) from exc
         except smtplib.SMTPNotSupportedError as exc:
             if not str(message["To"] or "").isascii():  # this address needs SMTPUTF8, which the relay lacks
-                raise Refused(f"email: the relay cannot carry this address: {exc}", None) from exc
-            raise RelayDown(f"email: {exc}") from exc  # our sender's, every email's
+                raise Refused(f"email: the relay cannot carry this address: {_said(str(exc))}", None) from exc
+            raise RelayDown(f"email: {_said(str(exc))}") from exc  # our sender's, every email's
         except smtplib.SMTPDataError as exc:  # this message refused, perhaps not the next one
             if mailbox_full(exc.smtp_error) and not _OURS_AT_DATA.search(_said(exc.smtp_error)):
-                raise ReceiverFailing(f"email: {exc}") from exc  # one recipient per message: theirs
-            raise DeliveryFailed(f"email: {exc}") from exc
+                raise ReceiverFailing(f"email: {_said(str(exc))}") from exc  # one recipient per message: theirs
+            raise DeliveryFailed(f"email: {_said(str(exc))}") from exc
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:  # busy or throttling for now: not the relay gone
-                raise DeliveryFailed(f"email: {exc.smtp_code} {exc.smtp_error!r}") from exc
-            raise RelayDown(f"email: {type(exc).__name__}: {exc}") from exc  # login or sender refused
+                raise DeliveryFailed(f"email: {exc.smtp_code} {_said(exc.smtp_error)!r}") from exc
+            raise RelayDown(f"email: {type(exc).__name__}: {_said(str(exc))}") from exc  # login or sender refused
         except (OSError, smtplib.SMTPException) as exc:  # unreachable, silent, or hung up
-            raise RelayDown(f"email: {type(exc).__name__}: {exc}") from exc
+            raise RelayDown(f"email: {type(exc).__name__}: {_said(str(exc))}") from exc
 
 
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -192,7 +192,7 @@ _ADDRESS = re.compile(r"<[^<>]*@[^<>]*>|[^\s<>()\[\]:;,\"']+@[^\s<>()\[\]:;,\"']
 
 
 def _said(text: bytes | str) -> str:
-    """An SMTP answer's words, without the addresses it quotes."""
+    """An SMTP answer's words, without the addresses it quotes (they would reach the logs)."""
     said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     return _ADDRESS.sub("<>", said)
 
@@ -228,11 +228,12 @@ def _recipients_refused(exc: smtplib.SMTPRecipientsRefused) -> Exception:
     """Settled when the mailbox is gone for good, the receiver's "not now" when it is full,
     else a failure that may pass (and may be the relay's)."""
     answers = list(exc.recipients.values())
+    said = "; ".join(f"{code} {_said(text)}" for code, text in answers) or "every recipient refused"
     if answers and all(mailbox_refused(code, text) for code, text in answers):
-        return Refused(f"email: {exc.recipients}", answers[0][0])
+        return Refused(f"email: {said}", answers[0][0])
     if answers and all(mailbox_full(text) for _, text in answers):
-        return ReceiverFailing(f"email: {exc}")
-    return DeliveryFailed(f"email: {exc}")
+        return ReceiverFailing(f"email: {said}")
+    return DeliveryFailed(f"email: {said}")
 
 
 # X.2.2 at DATA from a relay counting our submissions (Exchange Online's

@@ -243,7 +243,7 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
     result.sent.append(delivery_id)
     try:
         if channel == "webhook":
-            store.webhook_succeeded(db, user_id)
+            store.webhook_succeeded(db, user_id, job.user)
     except Exception as exc:  # bookkeeping only: the digest is out, nothing may mark it failed now
         logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
 

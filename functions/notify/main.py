@@ -226,7 +226,7 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
     try:
         store.count_sent(db, user_id, channel, hour, channels.clock())
         if channel == "webhook":
-            store.webhook_succeeded(db, user_id)
+            store.webhook_succeeded(db, user_id, message.user)
     except Exception as exc:  # bookkeeping only: the message is out
         logger.warning("after sending %s, bookkeeping failed: %r", delivery_id, exc)
 

@@ -262,10 +262,19 @@ def webhook_failed(  # noqa: PLR0917 - one failed delivery and the policy it mee
         return False
 
 
-def webhook_succeeded(db: firestore.Client, user_id: str) -> None:
-    """An update: an account deleted while its delivery was out is not made again."""
+def webhook_succeeded(db: firestore.Client, user_id: str, user: Mapping[str, Any] | None = None) -> None:
+    """An update: an account deleted while its delivery was out is not made again. None when
+    ``user`` (the account as this delivery read it) shows no failure to clear: a burst of
+    alerts would otherwise write one document from every thread on every instance, beside
+    the API's conditional save of the same settings. A failure another delivery records
+    after that read is cleared by the next success that reads it."""
+    if user is not None and not any(user.get(name) for name in _FAILURE_FIELDS):
+        return
     with contextlib.suppress(gexc.NotFound):
         db.collection(fs.USERS).document(user_id).update(fs.WEBHOOK_HEALTHY)
+
+
+_FAILURE_FIELDS = ("webhook_failures", fs.WEBHOOK_FAILED, fs.WEBHOOK_FAILING_SINCE)
 
 
 def _counter(db: firestore.Client, user_id: str, channel: str, hour: str) -> firestore.DocumentReference:

@@ -722,7 +722,13 @@ def test_a_webhook_is_disabled_by_failed_deliveries_over_an_hour_not_by_retries_
     for _ in range(8):  # one alert's delivery, failing through every redelivery of its event
         assert not store.webhook_failed(db(), "jo", "jo|NTLA-1|1|open|webhook", "HTTP 503", policy, now, True)
     assert (users.document("jo").get().to_dict() or {})["webhook_failures"] == 1
-    store.webhook_succeeded(db(), "jo")
+    # a success of an account its delivery read healthy writes nothing (a burst would write
+    # it from every thread); one read failing clears the failures
+    before = users.document("jo").get()
+    store.webhook_succeeded(db(), "jo", {"watchlist": ["NTLA"]})
+    assert users.document("jo").get().update_time == before.update_time
+    store.webhook_succeeded(db(), "jo", before.to_dict())
+    assert (users.document("jo").get().to_dict() or {})["webhook_failures"] == 0
 
     def failed(i: int, at: float, after: int = 5) -> bool:
         rule = store.DisablePolicy(after=after, span_s=hour, unanswered_s=24 * hour)

@@ -235,8 +235,10 @@ def test_an_address_the_relay_refuses_for_good_is_settled_and_a_busy_one_may_pas
     with pytest.raises(Refused) as refused:  # "550 no such user": retrying cannot help
         email(_mail("550@example.com"))
     assert refused.value.status == 550
-    with pytest.raises(DeliveryFailed):  # "451 try again later": it may
+    assert "550@" not in str(refused.value)  # what is logged and kept names no address
+    with pytest.raises(DeliveryFailed) as busy:  # "451 try again later": it may
         email(_mail("451@example.com"))
+    assert "451@" not in str(busy.value)
     unverified = _mail("ann@example.com")
     unverified.replace_header("From", "unverified@example.com")
     with pytest.raises(RelayDown):  # the relay refusing our sender refuses every email: not settled
