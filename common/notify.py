@@ -101,6 +101,12 @@ def receives(notifications: object) -> bool:
     return bool(notifications.get("email") or notifications.get("webhook_url"))
 
 
+def default_preferences() -> dict[str, Any]:
+    """An account's preferences until its owner changes one (a fresh copy): what the API makes
+    every account with and shows, and what notify reads for one a stored account lacks."""
+    return {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
+
+
 def settings_of(user: Mapping[str, Any]) -> NotificationSettings:
     raw = user.get("notifications")
     return NotificationSettings.model_validate(raw) if isinstance(raw, dict) else NotificationSettings()
@@ -117,7 +123,7 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     """Whether ``user`` should hear of ``event`` (its alert document ``alert``); when is
     :func:`quiet`'s to say."""
     settings = settings_of(user)
-    preferences = user.get("preferences") or {}
+    preferences = {**default_preferences(), **(user.get("preferences") or {})}
     watchlist = set(user.get("watchlist") or ())
     if preferences.get("watchlist_only") and event.ticker not in watchlist:
         return False
@@ -129,13 +135,9 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     # A resolution is measured by the alert it ends (its peak), not by the quiet that ended it.
     peak, subreddits = alert_facts(event, alert)
     score = peak if moment == "resolved" else event.score
-    if score < float(preferences.get("min_score") or 0.0):
+    if score < float(preferences["min_score"] or 0.0):
         return False
-    if (
-        moment != "resolved"
-        and event.kind == "organic"
-        and event.pump_risk > float(preferences.get("max_pump_risk", 0.5))
-    ):
+    if moment != "resolved" and event.kind == "organic" and event.pump_risk > float(preferences["max_pump_risk"]):
         return False
     wanted = {str(name).lower() for name in preferences.get("subreddits") or ()}
     return not wanted or bool(wanted & subreddits)

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from common.detection_config import DetectionConfig
 from common.feedback import Bucket, Verdict
-from common.notify import NotificationSettings
+from common.notify import NotificationSettings, default_preferences
 
 Symbol = Annotated[
     str,
@@ -52,12 +52,18 @@ class Health(Strict):
 # ---------------------------------------------------------------- users
 
 
+_DEFAULT = default_preferences()
+
+
 class Preferences(Strict):
-    min_score: float = Field(default=0.0, ge=0.0, description="hide alerts scoring below this")
+    min_score: float = Field(default=_DEFAULT["min_score"], ge=0.0, description="hide alerts scoring below this")
     max_pump_risk: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="hide organic alerts riskier than this (pump warnings always show)"
+        default=_DEFAULT["max_pump_risk"],
+        ge=0.0,
+        le=1.0,
+        description="hide organic alerts riskier than this (pump warnings always show)",
     )
-    watchlist_only: bool = Field(default=False, description="only alerts for watched symbols")
+    watchlist_only: bool = Field(default=_DEFAULT["watchlist_only"], description="only alerts for watched symbols")
     subreddits: Subreddits = Field(default_factory=list, max_length=50, description="empty = every subreddit")
 
 

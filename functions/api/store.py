@@ -32,13 +32,12 @@ from functions.api.auth import Principal
 from functions.api.errors import ApiError
 
 DESC = firestore.Query.DESCENDING
-DEFAULT_PREFERENCES = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
 
 
 def _new_account() -> dict[str, Any]:
     """What every new ``users/{sub}`` starts with, whoever makes it (its first request, or an
     admin's suspension before any)."""
-    return {"created_at": firestore.SERVER_TIMESTAMP, "preferences": dict(DEFAULT_PREFERENCES), "watchlist": []}
+    return {"created_at": firestore.SERVER_TIMESTAMP, "preferences": notify.default_preferences(), "watchlist": []}
 
 
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
@@ -227,7 +226,7 @@ class Store:
             self.touch_user(principal)
             snapshot = self._user_ref(principal.sub).get()
         data = snapshot.to_dict() or {}
-        data["preferences"] = {**DEFAULT_PREFERENCES, **(data.get("preferences") or {})}
+        data["preferences"] = {**notify.default_preferences(), **(data.get("preferences") or {})}
         data["watchlist"] = list(data.get("watchlist") or [])
         return data
 

@@ -257,3 +257,14 @@ def test_a_suspension_holds_until_its_end_or_while_not_lifted() -> None:
     assert notify.suspended({"suspended": {"until": 200.0}}, 100.0)
     assert not notify.suspended({"suspended": {"until": 100.0}}, 100.0)  # over: sent again
     assert notify.suspended({"suspended": {"until": "soon"}}, 100.0)  # unreadable: held, not sent
+
+
+def test_the_api_shows_the_preferences_notify_reads_for_an_account_that_lacks_them() -> None:
+    """One owner: what the API makes an account with and shows (its model's defaults) is what
+    notify reads when a stored account lacks a preference."""
+    from functions.api.models import Preferences
+
+    assert Preferences().model_dump() == notify.default_preferences()
+    risky = EVENT.model_copy(update={"pump_risk": notify.default_preferences()["max_pump_risk"] + 0.01})
+    assert notify.matches(user(preferences={}), EVENT, ALERT)
+    assert not notify.matches(user(preferences={}), risky, ALERT)
