@@ -5,6 +5,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic.fields import FieldInfo
 
 from common.detection_config import DetectionConfig
 from common.feedback import Bucket, Verdict
@@ -316,17 +317,18 @@ class ConfigUpdate(Strict):
     )
 
 
-# Every threshold optional: what a PATCH sends. The merged whole is validated as a
-# DetectionConfig, so cross-field rules still hold.
-def _optional(annotation: Any) -> Any:
-    return annotation | None
+# Every threshold may be left out (what a PATCH sends), each with its own type and bounds
+# (a field sent is checked, and the spec says so: null is no value of any of them). The
+# merged whole is then validated as a DetectionConfig, so cross-field rules still hold.
+def _bounded(info: FieldInfo) -> Any:
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
 
 
 DetectionConfigChanges = create_model(
     "DetectionConfigChanges",
     __config__=ConfigDict(extra="forbid", frozen=True),
     **{  # type: ignore[call-overload]
-        name: (_optional(info.annotation), Field(default=None, description=info.description))
+        name: (_bounded(info), Field(default=None, description=info.description))
         for name, info in DetectionConfig.model_fields.items()
     },
 )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from google.api_core import exceptions as gexc
+from pydantic import ValidationError
 
 from common.adapters import bigquery as bq
 from common.settings import Settings
@@ -264,3 +265,16 @@ def test_an_hour_is_kept_as_its_counts_as_it_is_read() -> None:
     assert "authors" not in kept and "hll" not in kept and kept["distinct_authors"] >= 1
     archived = {"mentions": 2, "distinct_authors": 2}
     assert counted(archived) == archived == counted(counted(archived))
+
+
+def test_a_config_patch_is_documented_with_each_thresholds_own_bounds_and_checked_by_them() -> None:
+    """What PATCH /v1/config/detection accepts field by field is what the spec says: the
+    threshold's type and bounds, no null (a change left out is the way to keep a value)."""
+    schema = SPEC["components"]["schemas"]["DetectionConfigChanges"]["properties"]["pump_risk_max"]
+    assert (schema["type"], schema["minimum"], schema["maximum"]) == ("number", 0.0, 1.0)
+    for refused in ({"pump_risk_max": None}, {"pump_risk_max": 5.0}):
+        with pytest.raises(ValidationError):
+            m.DetectionConfigChanges.model_validate(refused)
+    assert m.DetectionConfigChanges.model_validate({"pump_risk_max": 0.4}).model_dump(exclude_unset=True) == {
+        "pump_risk_max": 0.4
+    }
