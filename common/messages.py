@@ -209,7 +209,9 @@ class Counted(BaseModel):
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
-    series: dict[HourKey, int]  # hour key -> discussion volume, over the configured history
+    series: dict[
+        HourKey, int
+    ]  # hour key -> discussion volume, every hour the summary keeps (not only the config's history)
     six: WindowStats
     day: WindowStats
     # the best items of the day up to ``as_of`` (common.evidence): what a new or grown alert cites

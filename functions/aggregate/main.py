@@ -2,14 +2,15 @@
 ``ticker-updates`` message out.
 
 The ``mentions`` subscription is ordered by ticker, so this function is the single writer of
-``tickers/{S}`` and everything under it: reading state and then writing it is not a
-contended transaction. Exactly-once effect on at-least-once delivery comes from the hour
-buckets themselves: each names the items it counts (``items``), written by the same
-transform that counts them. The state document keeps those of the two latest hours, so a
-batch reads its state alone (an item of an older hour costs a read of its bucket), and a
-redelivered message, or an item seen again by a later fetch, counts nothing twice. A
-concurrent copy is caught by the state document's precondition: the commit that loses
-re-reads and counts only what is still unseen.
+``tickers/{S}``'s counts and everything under it but detect's own (``tickers/{S}.detection``
+and ``tickers/{S}/state/episode``, written by field or document, never over these): reading
+state and then writing it is not a contended transaction. Exactly-once effect on
+at-least-once delivery comes from the hour buckets themselves: each names the items it
+counts (``items``), written by the same transform that counts them. The state document keeps
+those of the two latest hours, so a batch reads its state alone (an item of an older hour
+costs a read of its bucket), and a redelivered message, or an item seen again by a later
+fetch, counts nothing twice. A concurrent copy is caught by the state document's
+precondition: the commit that loses re-reads and counts only what is still unseen.
 
 A batch whose mentions were all counted before still publishes its ticker's update (with the
 stored ``as_of`` and counts): if an earlier attempt committed and then failed to publish, the
