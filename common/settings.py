@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     # --- archive + api history: BigQuery (the local stack points BIGQUERY_EMULATOR_HOST at bqemulator).
     bigquery_dataset: str = Field(default="akleao", validation_alias="BIGQUERY_DATASET")
     bigquery_emulator_host: str | None = Field(default=None, validation_alias="BIGQUERY_EMULATOR_HOST")
+    history_retention_days: int = Field(
+        default=0,
+        ge=0,
+        validation_alias="HISTORY_RETENTION_DAYS",
+        description="the archive's partition expiry; 0: none",
+    )
 
     # --- fetch: Reddit through asyncpraw. Empty URLs mean real Reddit; the local stack points
     # them at the replay server (emulators/reddit). Credentials: a "script" app, read only.

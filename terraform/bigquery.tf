@@ -42,7 +42,7 @@ resource "google_bigquery_table" "history" {
   time_partitioning {
     type          = "DAY"
     field         = each.value.partition
-    expiration_ms = var.history_retention_days == null ? null : var.history_retention_days * 86400000
+    expiration_ms = var.history_retention_days == 0 ? null : var.history_retention_days * 86400000
   }
 
   require_partition_filter = true

@@ -146,6 +146,8 @@ locals {
         AUTH_ISSUER      = var.frontend_origin
         AUTH_AUDIENCE    = var.frontend_origin
         CORS_ORIGINS     = var.frontend_origin
+        # a range past the archive's expiry is answered from Firestore, which keeps it whole
+        HISTORY_RETENTION_DAYS = var.history_retention_days
       })
       secrets   = local.mail_secrets
       publishes = []

@@ -115,9 +115,13 @@ variable "bigquery_dataset" {
 
 variable "history_retention_days" {
   type        = number
-  description = "Days of BigQuery history kept per partition; null keeps everything."
-  default     = null
-  nullable    = true
+  description = "Days of BigQuery history kept per partition; 0 keeps everything (HISTORY_RETENTION_DAYS: the api answers longer ranges from Firestore)."
+  default     = 0
+  nullable    = false
+  validation {
+    condition     = var.history_retention_days >= 0 && floor(var.history_retention_days) == var.history_retention_days
+    error_message = "history_retention_days is a whole number of days, 0 for no expiry."
+  }
 }
 
 variable "frontend_origin" {

@@ -6,9 +6,10 @@ table, which the archive owns. The seam: anything implementing
 :class:`HourlySource` can be handed to :func:`functions.api.app.create_app` as
 ``archive``; ranges longer than ``recent_hours`` go to it (``functions/api/main.py`` wires
 ``common.adapters.bigquery.BigQueryHours``): one query instead of a read per hour (up to
-2,160). Without one, or while it fails, Firestore answers, and says ``complete: false`` only
-when the range reaches past what it keeps (``recent_keeps_hours``; its hour buckets have no
-TTL, so by default it keeps every hour since collection began).
+2,160). Without one, or while it fails, or for a range longer than the archive keeps
+(``HISTORY_RETENTION_DAYS``, its partitions' expiry), Firestore answers, and says
+``complete: false`` only when the range reaches past what it keeps (``recent_keeps_hours``;
+its hour buckets have no TTL, so by default it keeps every hour since collection began).
 
 An archive reader returns the same dicts as :meth:`FirestoreHours.hours`: one per hour
 with ``hour`` (yyyymmddhh), ``start_utc`` and the bucket counters of
@@ -64,16 +65,23 @@ class HistoryReader:
     archive: HourlySource | None = None
     recent_hours: int = RECENT_HOURS
     recent_keeps_hours: int | None = None  # the recent source's retention; None: every hour
+    archive_keeps_hours: int | None = None  # the archive's (its partitions' expiry); None: every hour
 
     def read(self, symbol: str, start_utc: int, end_utc: int) -> tuple[str, bool, list[dict[str, Any]]]:
-        """(source name, complete, hours) for the range."""
+        """(source name, complete, hours) for the range. A range longer than the archive keeps
+        is the recent source's when that one keeps it whole (dearer to read, but all of it)."""
         span_hours = (end_utc - start_utc) // 3600 + 1
         if span_hours <= self.recent_hours:
             return self.recent.name, True, self.recent.hours(symbol, start_utc, end_utc)
-        if self.archive is not None:
+        recent_whole = _keeps(self.recent_keeps_hours, span_hours)
+        if self.archive is not None and (_keeps(self.archive_keeps_hours, span_hours) or not recent_whole):
             try:
-                return self.archive.name, True, self.archive.hours(symbol, start_utc, end_utc)
+                archived = self.archive.hours(symbol, start_utc, end_utc)
+                return self.archive.name, _keeps(self.archive_keeps_hours, span_hours), archived
             except Exception as exc:  # an archive outage degrades the answer, it does not fail it
                 logger.warning("archive history unavailable, answering from %s: %s", self.recent.name, exc)
-        complete = self.recent_keeps_hours is None or span_hours <= self.recent_keeps_hours
-        return self.recent.name, complete, self.recent.hours(symbol, start_utc, end_utc)
+        return self.recent.name, recent_whole, self.recent.hours(symbol, start_utc, end_utc)
+
+
+def _keeps(retention_hours: int | None, span_hours: int) -> bool:
+    return retention_hours is None or span_hours <= retention_hours

@@ -38,7 +38,11 @@ def build_services(settings: Settings) -> Services:
         store=store,
         verifier=TokenVerifier(settings),
         limiter=RateLimiter(db),
-        history=HistoryReader(recent=FirestoreHours(store), archive=BigQueryHours(settings)),
+        history=HistoryReader(
+            recent=FirestoreHours(store),
+            archive=BigQueryHours(settings),
+            archive_keeps_hours=settings.history_retention_days * 24 or None,
+        ),
         backtest=_backtest(settings, store),
         trending=TtlMemo(settings.trending_cache_s),
         alerts=TtlMemo(settings.alerts_cache_s),

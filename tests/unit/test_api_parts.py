@@ -90,6 +90,17 @@ def test_long_ranges_go_to_the_archive_when_there_is_one() -> None:
     assert kept.read("GME", 0, 90 * 3600)[:2] == ("firestore", False)
 
 
+def test_a_range_longer_than_the_archive_keeps_is_read_whole_from_firestore_or_said_incomplete() -> None:
+    """The archive's partitions expire after HISTORY_RETENTION_DAYS: a longer range from it
+    would miss its oldest days while saying it was complete."""
+    recent, archive = Source("firestore"), Source("archive")
+    expiring = HistoryReader(recent=recent, archive=archive, recent_hours=48, archive_keeps_hours=72)
+    assert expiring.read("GME", 0, 60 * 3600)[:2] == ("archive", True)
+    assert expiring.read("GME", 0, 90 * 3600)[:2] == ("firestore", True)  # Firestore keeps every hour
+    both = HistoryReader(recent=recent, archive=archive, recent_hours=48, recent_keeps_hours=60, archive_keeps_hours=72)
+    assert both.read("GME", 0, 90 * 3600)[:2] == ("archive", False)  # neither keeps it whole
+
+
 def test_only_the_last_forwarded_address_is_trusted() -> None:
     app = Flask("t")
     with app.test_request_context("/", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"}):
