@@ -188,7 +188,7 @@ _NOT_THE_RECIPIENT = re.compile(
 
 # An address inside an answer (relays echo the recipient's, and our sender's): its letters are
 # a user's choice, not the relay's words, so "nospam@" or "sender.bob@" says nothing.
-_ADDRESS = re.compile(r"<[^<>]*@[^<>]*>|[^\s<>()\[\]:;,\"']+@[^\s<>()\[\]:;,\"']+")
+_ADDRESS = re.compile(r"<[^<>]*@[^<>]*>|\"[^\"]*\"@[^\s<>()\[\]:;,\"']+|[^\s<>()\[\]:;,\"']+@[^\s<>()\[\]:;,\"']+")
 
 
 def _said(text: bytes | str) -> str:

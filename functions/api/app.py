@@ -52,7 +52,18 @@ def client_ip() -> str:
         return str(parsed)
     if parsed.ipv4_mapped is not None:
         return str(parsed.ipv4_mapped)
+    if parsed.teredo is not None or parsed.sixtofour is not None or any(parsed in net for net in _SHARED_PREFIXES):
+        return str(parsed)  # many callers behind one /64 (a relay, NAT64): each address its own
     return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+
+
+# IPv6 prefixes whose /64 holds many unrelated callers: NAT64 (RFC 6052, 8215) and the
+# deprecated IPv4-compatible form.
+_SHARED_PREFIXES = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::/96"),
+)
 
 
 def _validate(model: type[BaseModel], data: Any) -> BaseModel:

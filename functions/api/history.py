@@ -16,6 +16,7 @@ with ``hour`` (yyyymmddhh), ``start_utc`` and the bucket counters of
 docs/data-model.md (``authors`` may be replaced by ``distinct_authors``).
 """
 
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,21 +68,28 @@ class HistoryReader:
     recent_keeps_hours: int | None = None  # the recent source's retention; None: every hour
     archive_keeps_hours: int | None = None  # the archive's (its partitions' expiry); None: every hour
 
-    def read(self, symbol: str, start_utc: int, end_utc: int) -> tuple[str, bool, list[dict[str, Any]]]:
-        """(source name, complete, hours) for the range. A range longer than the archive keeps
-        is the recent source's when that one keeps it whole (dearer to read, but all of it)."""
+    def read(
+        self, symbol: str, start_utc: int, end_utc: int, *, now: float | None = None
+    ) -> tuple[str, bool, list[dict[str, Any]]]:
+        """(source name, complete, hours) for the range. A source keeps what is younger than
+        its retention (``now``: the wall clock's time, by default): a range reaching further
+        back is the recent source's when that one keeps it whole (dearer to read, but all of
+        it), else the archive's, said incomplete."""
+        oldest = (time.time() if now is None else now) - start_utc
         span_hours = (end_utc - start_utc) // 3600 + 1
+        recent_whole = _keeps(self.recent_keeps_hours, oldest)
         if span_hours <= self.recent_hours:
-            return self.recent.name, True, self.recent.hours(symbol, start_utc, end_utc)
-        recent_whole = _keeps(self.recent_keeps_hours, span_hours)
-        if self.archive is not None and (_keeps(self.archive_keeps_hours, span_hours) or not recent_whole):
+            return self.recent.name, recent_whole, self.recent.hours(symbol, start_utc, end_utc)
+        archive_whole = _keeps(self.archive_keeps_hours, oldest)
+        if self.archive is not None and (archive_whole or not recent_whole):
             try:
-                archived = self.archive.hours(symbol, start_utc, end_utc)
-                return self.archive.name, _keeps(self.archive_keeps_hours, span_hours), archived
+                return self.archive.name, archive_whole, self.archive.hours(symbol, start_utc, end_utc)
             except Exception as exc:  # an archive outage degrades the answer, it does not fail it
                 logger.warning("archive history unavailable, answering from %s: %s", self.recent.name, exc)
         return self.recent.name, recent_whole, self.recent.hours(symbol, start_utc, end_utc)
 
 
-def _keeps(retention_hours: int | None, span_hours: int) -> bool:
-    return retention_hours is None or span_hours <= retention_hours
+def _keeps(retention_hours: int | None, age_s: float) -> bool:
+    """Whether a source that keeps ``retention_hours`` (None: every hour) still holds an hour
+    that began ``age_s`` ago: expiry goes by age, not by how long the range is."""
+    return retention_hours is None or age_s <= retention_hours * 3600

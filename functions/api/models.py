@@ -350,7 +350,7 @@ class PreviewRequest(Strict):
     symbols: list[Symbol] | None = Field(
         default=None,
         max_length=PREVIEW_MAX_SYMBOLS,
-        description=f"default: the {PREVIEW_MAX_SYMBOLS} tickers most mentioned over the last week",
+        description=f"default: the {PREVIEW_MAX_SYMBOLS} tickers with the most mentions in their latest 7-day window",
     )
 
 

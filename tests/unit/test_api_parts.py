@@ -2,6 +2,7 @@
 trusted client address."""
 
 import base64
+import ipaddress
 import json
 from typing import Any
 
@@ -83,11 +84,14 @@ class Source:
 def test_long_ranges_go_to_the_archive_when_there_is_one() -> None:
     recent, archive = Source("firestore"), Source("archive")
     reader = HistoryReader(recent=recent, archive=archive, recent_hours=48)
-    assert reader.read("GME", 0, 47 * 3600)[:2] == ("firestore", True)
-    assert reader.read("GME", 0, 48 * 3600)[:2] == ("archive", True)
-    assert HistoryReader(recent=recent, recent_hours=48).read("GME", 0, 90 * 3600)[:2] == ("firestore", True)
+    assert reader.read("GME", 0, 47 * 3600, now=47 * 3600)[:2] == ("firestore", True)
+    assert reader.read("GME", 0, 48 * 3600, now=48 * 3600)[:2] == ("archive", True)
+    assert HistoryReader(recent=recent, recent_hours=48).read("GME", 0, 90 * 3600, now=90 * 3600)[:2] == (
+        "firestore",
+        True,
+    )
     kept = HistoryReader(recent=recent, recent_hours=48, recent_keeps_hours=72)
-    assert kept.read("GME", 0, 90 * 3600)[:2] == ("firestore", False)
+    assert kept.read("GME", 0, 90 * 3600, now=90 * 3600)[:2] == ("firestore", False)
 
 
 def test_a_range_longer_than_the_archive_keeps_is_read_whole_from_firestore_or_said_incomplete() -> None:
@@ -95,10 +99,12 @@ def test_a_range_longer_than_the_archive_keeps_is_read_whole_from_firestore_or_s
     would miss its oldest days while saying it was complete."""
     recent, archive = Source("firestore"), Source("archive")
     expiring = HistoryReader(recent=recent, archive=archive, recent_hours=48, archive_keeps_hours=72)
-    assert expiring.read("GME", 0, 60 * 3600)[:2] == ("archive", True)
-    assert expiring.read("GME", 0, 90 * 3600)[:2] == ("firestore", True)  # Firestore keeps every hour
+    assert expiring.read("GME", 0, 60 * 3600, now=60 * 3600)[:2] == ("archive", True)
+    assert expiring.read("GME", 0, 90 * 3600, now=90 * 3600)[:2] == ("firestore", True)  # Firestore keeps every hour
     both = HistoryReader(recent=recent, archive=archive, recent_hours=48, recent_keeps_hours=60, archive_keeps_hours=72)
-    assert both.read("GME", 0, 90 * 3600)[:2] == ("archive", False)  # neither keeps it whole
+    assert both.read("GME", 0, 90 * 3600, now=90 * 3600)[:2] == ("archive", False)  # neither keeps it whole
+    # expiry goes by age: sixty hours of a ticker silent for a day reach back 84 hours
+    assert expiring.read("GME", 0, 60 * 3600, now=84 * 3600)[:2] == ("firestore", True)
 
 
 def test_only_the_last_forwarded_address_is_trusted() -> None:
@@ -119,6 +125,9 @@ def test_an_ipv6_caller_is_limited_as_its_whole_subnet() -> None:
         assert client_ip() == "203.0.113.9"
     with app.test_request_context("/", headers={"X-Forwarded-For": "not-an-address"}):
         assert client_ip() == "not-an-address"
+    for shared in ("64:ff9b::cb00:7109", "2001:0:4136:e378:8000:63bf:3fff:fdd2"):  # NAT64, Teredo: one address each
+        with app.test_request_context("/", headers={"X-Forwarded-For": shared}):
+            assert client_ip() == str(ipaddress.ip_address(shared))
 
 
 class FirestoreDown:
@@ -138,12 +147,12 @@ class Broken(Source):
 def test_an_archive_outage_degrades_long_history_to_what_firestore_has() -> None:
     recent = Source("firestore")
     reader = HistoryReader(recent=recent, archive=Broken("archive"), recent_hours=48)
-    source, complete, rows = reader.read("GME", 0, 90 * 3600)
+    source, complete, rows = reader.read("GME", 0, 90 * 3600, now=90 * 3600)
     assert (source, complete) == ("firestore", True)  # Firestore keeps every hour: only dearer to read
     assert rows == [{"hour": "x", "start_utc": 0}]
     kept = HistoryReader(recent=recent, archive=Broken("archive"), recent_hours=48, recent_keeps_hours=72)
-    assert kept.read("GME", 0, 90 * 3600)[:2] == ("firestore", False)  # a range past what it keeps
-    assert kept.read("GME", 0, 60 * 3600)[:2] == ("firestore", True)
+    assert kept.read("GME", 0, 90 * 3600, now=90 * 3600)[:2] == ("firestore", False)  # a range past what it keeps
+    assert kept.read("GME", 0, 60 * 3600, now=60 * 3600)[:2] == ("firestore", True)
 
 
 def test_a_test_email_the_relay_refuses_for_good_is_reported_as_refused_not_a_500() -> None:
@@ -263,7 +272,7 @@ def test_an_archive_past_its_budget_degrades_long_history_to_what_firestore_has(
     slow = SlowArchive(seconds=25.0)
     archive = bq.BigQueryHours(Settings(project_id="t"), client=slow, budget_s=20.0)
     reader = HistoryReader(recent=Source("firestore"), archive=archive, recent_hours=48, recent_keeps_hours=72)
-    assert reader.read("GME", 0, 90 * 3600)[:2] == ("firestore", False)
+    assert reader.read("GME", 0, 90 * 3600, now=90 * 3600)[:2] == ("firestore", False)
 
 
 def test_an_hour_is_kept_as_its_counts_as_it_is_read() -> None:
