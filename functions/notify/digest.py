@@ -32,7 +32,7 @@ from common.messages import DigestTick
 from common.settings import Settings
 from common.timekeys import published_at
 from functions.notify import store
-from functions.notify.invocation import Invocation, order
+from functions.notify.invocation import Invocation, order, receivers_trouble, webhook_answered
 
 logger = log.get_logger(__name__)
 
@@ -229,7 +229,7 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
         if isinstance(exc, RelayDown):
             run.relay_failed()
         since = None if job.swept else run.published  # a swept hour is not the sweeping tick's to time
-        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock(), since)
+        abandon = receivers_trouble(exc, channel, channels.clock()) and claim.given_up(channels.clock(), since)
         store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
         if abandon:
@@ -243,6 +243,7 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
     result.sent.append(delivery_id)
     try:
         if channel == "webhook":
+            webhook_answered(200, channels.clock())
             store.webhook_succeeded(db, user_id, job.user)
     except Exception as exc:  # bookkeeping only: the digest is out, nothing may mark it failed now
         logger.warning("after sending %s, bookkeeping failed: %s", delivery_id, exc)
@@ -257,6 +258,7 @@ def _count_failure(  # noqa: PLR0917 - one failed digest's whole identity
 ) -> None:
     """A failed or refused webhook counts towards disabling it (email has no such count)."""
     if channel == "webhook":
+        webhook_answered(exc.status if isinstance(exc, Refused | DeliveryFailed) else None, now)
         theirs = isinstance(exc, Refused | ReceiverFailing)
         store.webhook_failed(db, user_id, delivery_id, str(exc), store.disable_policy(settings), now, theirs)
 

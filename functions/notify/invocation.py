@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from common.adapters.channels import DeliveryFailed
+from common.adapters.channels import DeliveryFailed, ReceiverFailing, RelayDown
 
 T = TypeVar("T")
 
@@ -60,6 +60,48 @@ class Invocation:
         """An email went out: the relay is up, whatever failed before."""
         with self._lock:
             self.relay_failures = 0
+
+
+EGRESS_PROOF_S = 600.0  # a webhook answered this recently shows our way out works
+
+
+class Egress:
+    """When a webhook last got an HTTP answer on this instance (any status: the receiver's
+    host was reached). A receiver that gives none (no answer in time, a name that does not
+    resolve, a certificate that does not verify) while others answer is the one failing,
+    not our way out: past the give-up time it is given up as a receiver's own failure is,
+    instead of holding its event through every redelivery into the dead letters (and a
+    page). With no answer seen lately, such a failure may be ours, and is never given up."""
+
+    def __init__(self) -> None:
+        self._at = float("-inf")
+        self._lock = threading.Lock()
+
+    def answered(self, at: float) -> None:
+        with self._lock:
+            self._at = max(self._at, at)
+
+    def proven(self, now: float) -> bool:
+        with self._lock:
+            return now - self._at <= EGRESS_PROOF_S
+
+
+EGRESS = Egress()  # per instance, across invocations: a dead receiver is retried with its event
+
+
+def receivers_trouble(exc: DeliveryFailed, channel: str, now: float) -> bool:
+    """Whether a failed delivery is the receiver's own trouble (so it may be given up): it
+    said so (:class:`common.adapters.channels.ReceiverFailing`), or it is a webhook that gave
+    no answer while others did (:class:`Egress`). A relay's failure never is."""
+    if isinstance(exc, ReceiverFailing):
+        return True
+    return channel == "webhook" and not isinstance(exc, RelayDown) and EGRESS.proven(now)
+
+
+def webhook_answered(status: int | None, now: float) -> None:
+    """Note a webhook attempt's HTTP answer (``status`` None: it got none)."""
+    if status is not None:
+        EGRESS.answered(now)
 
 
 def slowest_webhook_s(attempts: int, timeout_s: float, backoff_s: float) -> float:

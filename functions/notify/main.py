@@ -9,8 +9,9 @@ receiver's own answer) is disabled, with the reason kept for the user. A deliver
 still failing after its attempts raises, so Pub/Sub redelivers the event (what was sent
 stays sent) and, past its retry policy, dead-letters it; so does a delivery not started in
 the invocation's time, or an email not tried once the relay failed in it (invocation.py).
-Only a receiver's own failure (channels.ReceiverFailing) is given up instead, settled
-``abandoned``, once ``store.GIVE_UP_S`` has passed since the event was published.
+Only a receiver's own failure (channels.ReceiverFailing, or a webhook giving no answer
+while others answer: invocation.Egress) is given up instead, settled ``abandoned``, once
+``store.GIVE_UP_S`` has passed since the event was published.
 A user in digest mode, in their quiet hours or over their hourly cap gets the event
 recorded in their digest of the hour instead (store.add_to_digest), which notify_digest
 sends once the hour (and the quiet hours) are over (digest.py).
@@ -35,7 +36,7 @@ from common.messages import AlertEvent
 from common.settings import Settings
 from common.timekeys import hour_key, published_at
 from functions.notify import store
-from functions.notify.invocation import Invocation, order
+from functions.notify.invocation import Invocation, order, receivers_trouble, webhook_answered
 
 logger = log.get_logger(__name__)
 
@@ -209,8 +210,8 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
     except DeliveryFailed as exc:
         if isinstance(exc, RelayDown):
             run.relay_failed()
-        # only the receiver's own "not now" is given up: a failure that may be ours never is
-        abandon = isinstance(exc, ReceiverFailing) and claim.given_up(channels.clock(), run.published)
+        # only the receiver's own trouble is given up: a failure that may be ours never is
+        abandon = receivers_trouble(exc, channel, channels.clock()) and claim.given_up(channels.clock(), run.published)
         store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         if channel == "webhook":
             _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())
@@ -224,9 +225,10 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
     store.settle_sent(db, claim, attempt=claim.attempt)
     result.sent.append(delivery_id)
     try:
-        store.count_sent(db, user_id, channel, hour, channels.clock())
         if channel == "webhook":
+            webhook_answered(200, channels.clock())
             store.webhook_succeeded(db, user_id, message.user)
+        store.count_sent(db, user_id, channel, hour, channels.clock())
     except Exception as exc:  # bookkeeping only: the message is out
         logger.warning("after sending %s, bookkeeping failed: %r", delivery_id, exc)
 
@@ -261,6 +263,7 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
 def _webhook_failed(  # noqa: PLR0917 - one failed delivery's whole identity
     db: firestore.Client, user_id: str, delivery_id: str, exc: Exception, settings: Settings, now: float
 ) -> None:
+    webhook_answered(exc.status if isinstance(exc, Refused | DeliveryFailed) else None, now)
     theirs = isinstance(exc, Refused | ReceiverFailing)
     if store.webhook_failed(db, user_id, delivery_id, str(exc), store.disable_policy(settings), now, theirs):
         logger.warning("webhook of %s disabled after repeated failures: %s", user_id, exc)

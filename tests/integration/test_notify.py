@@ -778,6 +778,43 @@ def test_failures_that_may_be_ours_disable_a_webhook_only_after_the_longer_span(
     assert not users.document(gone).get().exists
 
 
+def test_a_webhook_giving_no_answer_while_others_answer_is_given_up_past_the_give_up_time(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dead receiver (no answer in time) must not hold its event through every redelivery
+    into the dead letters and a page. While no webhook answers at all the failure may be our
+    way out's, and is never given up; once another receiver answers, it is the dead one's."""
+    from dataclasses import dataclass
+
+    from common.adapters.channels import Channels, DeliveryFailed
+    from functions.notify import invocation, main, store
+
+    monkeypatch.setattr(invocation, "EGRESS", invocation.Egress())  # this instance has seen no answer yet
+    long_ago = time.time() - store.GIVE_UP_S - 60
+    tag = f"w{time.time_ns()}"
+
+    def watcher(name: str) -> None:
+        _user(emulators, name, watchlist=[tag.upper()], notifications={"webhook_url": f"https://h.example.com/{name}"})
+
+    @dataclass(frozen=True)
+    class Silent(Channels):
+        def webhook(self, url: str, *args: Any, **kwargs: Any) -> None:
+            if url.endswith("-dead"):
+                raise DeliveryFailed("webhook: TimeoutError")  # no answer in time, no status
+
+    watcher(f"{tag}-dead")
+    event = EVENT.model_copy(update={"ticker": tag.upper(), "alert_id": f"{tag.upper()}-2026010823"})
+    channels = Silent(Settings(NOTIFY_CONCURRENCY=1))
+    record = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-dead", event, "webhook"))
+    with pytest.raises(DeliveryFailed):  # nothing answered: it may be ours, retried with the event
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
+    assert (record.get().to_dict() or {})["status"] == "failed"
+    watcher(f"{tag}-live")  # a receiver that answers: the redelivered event gives the dead one up
+    result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
+    assert len(result.sent) == 1
+    assert (record.get().to_dict() or {})["status"] == "abandoned"
+
+
 def _recorded(email_error: Exception | None) -> Any:
     from dataclasses import dataclass, field
 
