@@ -28,8 +28,8 @@ DEFAULT_HOUR_OF_DAY, DEFAULT_DAY_OF_WEEK = rhythm.prior()
 
 @dataclass(frozen=True)
 class GlobalStats:
-    """The crowd a sparse ticker is compared with: mentions per hour of an average known
-    ticker, and the rhythm of the whole site."""
+    """The crowd a sparse ticker is compared with: discussion per hour of the average ticker
+    talked about lately (:func:`week_rate`), and the rhythm of the whole site."""
 
     rate: float = 0.05
     hour_of_day: tuple[float, ...] = DEFAULT_HOUR_OF_DAY
@@ -66,18 +66,29 @@ class GlobalStats:
         )
 
 
-def global_rate(week_mentions: Mapping[str, int], hours: float = 168.0) -> float:
-    """Mentions per hour of the average ticker, from each known ticker's 7-day count (what the
-    ``tickers/*`` summaries hold, and what the backtest keeps in memory)."""
-    return mean_rate(sum(week_mentions.values()), len(week_mentions), hours)
+WEEK_HOURS = 168  # what the crowd's rate averages over
 
 
-def mean_rate(week_total: int, tickers: int, hours: float = 168.0) -> float:
-    """:func:`global_rate` from the total and the number of tickers (what an aggregation
-    query over the summaries gives)."""
-    if tickers <= 0:
+def week_start(hour: int, since_hour: int | None = None) -> int:
+    """The first hour of the rate's week before ``hour``: 168 hours back, or when data
+    collection began if that is later."""
+    return hour - WEEK_HOURS if since_hour is None else max(hour - WEEK_HOURS, since_hour)
+
+
+def week_rate(volumes: Mapping[int, int], hour: int, tickers: int, since_hour: int | None = None) -> float:
+    """Discussion per hour of the average ticker talked about lately: the community's volume
+    (hour index -> every ticker's volume, what detect's crowd keeps from the summaries'
+    series) over the complete hours of the week before ``hour`` (:func:`week_start`), shared
+    among the ``tickers`` named since that week began. From hours, never from each ticker's
+    own 7-day window (a ticker silent for a month still holds its last week there); over the
+    tickers of the week, never every ticker ever named (a year of them would divide one
+    week's talk ever thinner). With no complete hour yet, or no talk in it, the default rate:
+    a prior of nothing would make any first mention an infinite surprise."""
+    start = week_start(hour, since_hour)
+    talk = sum(volumes.get(h, 0) for h in range(start, hour))
+    if tickers <= 0 or hour <= start or talk <= 0:
         return GlobalStats.rate
-    return week_total / tickers / max(1.0, hours)
+    return talk / tickers / (hour - start)
 
 
 @dataclass(frozen=True)

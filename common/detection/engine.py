@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from common.detection.baseline import HOUR, Baseline, GlobalStats, fit, global_rate
+from common.detection.baseline import HOUR, Baseline, GlobalStats, fit, week_rate, week_start
 from common.detection.lifecycle import (
     Alert,
     Redo,
@@ -26,14 +26,14 @@ from common.detection.lifecycle import (
 )
 from common.detection.market import Activity, activity
 from common.detection.signals import DAY, Evaluation, evaluate
+from common.detection.silence import SLOW_RULE
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, keep_candidates
 from common.metrics import HourBucket, merge, volume, window
 from common.timekeys import hour_key, hour_start
 from common.windows import WindowStats
 
-WEEK_HOURS = 168
-COMMUNITY_HOURS = 16 * 24  # enough for any configured market_days and window
+COMMUNITY_HOURS = 16 * 24  # enough for the rate's week and any configured market_days and window
 
 
 def series_counts(series: Mapping[str, int], now_hour: int, config: DetectionConfig) -> dict[int, int]:
@@ -154,6 +154,7 @@ def decide_summary(
     now = int(as_of // HOUR)
     observed = observed_hours(counts, now, config, stats.since)
     base = fit(counts, now, observed_hours=observed, stats=stats, config=config)
+
     def day_base() -> Baseline:
         return fit(
             counts,
@@ -175,6 +176,7 @@ def decide_summary(
         stats_since=stats.since,
         market=stats.market,
         day_base=day_base,
+        slow_open=previous is not None and previous.active and previous.rule.endswith(SLOW_RULE),
     )
     bar = budget_bar(stats.alerts_24h, config)
     heard = heard_before(counts, now)
@@ -222,15 +224,16 @@ def assess(
 
 
 class WeekVolume:
-    """Mentions per ticker over the last week, for the global rate (what the ``tickers/*``
-    summaries' ``7d`` windows hold in production)."""
+    """The community's discussion per hour and when each ticker was last named, for the
+    crowd's rate and market activity (what ``functions/detect`` reads from the ``tickers/*``
+    summaries: their series, and how many were updated in the week), and the organic alerts
+    opened (the alert budget)."""
 
     def __init__(self) -> None:
-        self.hours: deque[tuple[int, dict[str, int]]] = deque()
-        self.totals: dict[str, int] = {}
-        self.seen: set[str] = set()
+        self.last: dict[str, int] = {}  # ticker -> the latest hour it was named in
+        self.named: dict[int, int] = {}  # hour -> tickers last named then, for the hours of the rate's week
         self.first: int | None = None
-        self.community: dict[int, int] = {}  # hour index -> every ticker's mentions (market activity)
+        self.community: dict[int, int] = {}  # hour index -> every ticker's discussion
         self.opened: deque[int] = deque()  # hour index of each organic alert opened, oldest first (the alert budget)
 
     def note(self, alert: Alert | None, events: Collection[str], hour: int) -> None:
@@ -242,29 +245,36 @@ class WeekVolume:
             self.opened.append(hour)
 
     def add(self, hour: int, per_ticker: Mapping[str, int], discussion: Mapping[str, int] | None = None) -> None:
-        """``per_ticker``: the hour's mentions (the global rate counts them, as the summaries'
-        7-day windows do); ``discussion``: their :func:`volume` (the market activity counts
-        it, as ``functions/detect`` sums the summaries' series), the mentions when not given."""
+        """``per_ticker``: the hour's mentions (a ticker named at all has a summary);
+        ``discussion``: their :func:`volume` (what production's series hold, and so its
+        community), the mentions when not given."""
         if self.first is None:
             self.first = hour
         talk = per_ticker if discussion is None else discussion
         self.community[hour] = self.community.get(hour, 0) + sum(talk.values())
         for old_hour in [h for h in self.community if h < hour - COMMUNITY_HOURS]:
             del self.community[old_hour]
-        self.hours.append((hour, dict(per_ticker)))
-        for symbol, n in per_ticker.items():
-            self.totals[symbol] = self.totals.get(symbol, 0) + n
-            self.seen.add(symbol)
-        while self.hours and self.hours[0][0] <= hour - WEEK_HOURS:
-            _, old = self.hours.popleft()
-            for symbol, n in old.items():
-                self.totals[symbol] -= n
+        for symbol in per_ticker:
+            before = self.last.get(symbol)
+            if before is not None and before >= hour:
+                continue
+            if before is not None and before in self.named:
+                self.named[before] -= 1
+                if not self.named[before]:
+                    del self.named[before]
+            self.last[symbol] = hour
+            self.named[hour] = self.named.get(hour, 0) + 1
+
+    def named_since(self, hour: int) -> int:
+        """Tickers named in ``hour`` or after (what detect counts as summaries updated since)."""
+        for old in [h for h in self.named if h < hour]:
+            del self.named[old]  # the week only moves forward: older hours are never asked again
+        return sum(self.named.values())
 
     def stats(self, hour: int, config: DetectionConfig = DEFAULT_CONFIG) -> GlobalStats:
         if self.first is None:
             return GlobalStats()
-        span = min(WEEK_HOURS, hour - self.first + 1)
-        rate = global_rate({s: self.totals.get(s, 0) for s in self.seen}, span)
+        rate = week_rate(self.community, hour, self.named_since(week_start(hour, self.first)), self.first)
         market = activity(
             self.community, hour, window=config.market_window_hours, days=config.market_days, since_hour=self.first
         )

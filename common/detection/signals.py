@@ -203,6 +203,7 @@ def evaluate(
     stats_since: float | None = None,
     market: Activity | None = None,
     day_base: Callable[[], Baseline] | None = None,
+    slow_open: bool = False,
 ) -> Evaluation:
     """Score ``symbol`` at ``as_of`` against ``base``. ``six`` and ``day`` are the 6h and 24h
     windows ending at the hour of ``as_of`` (the summary's ``windows``, or
@@ -211,7 +212,8 @@ def evaluate(
     taken out, its excess raises the expectations. ``day_base``: the baseline that leaves the
     whole day out, for a day of thin promotion (``base`` learned from most of that day, so a
     steady campaign would raise its own bar); asked for only when the day could clear the
-    pump's volume bar, ``base`` when not given."""
+    pump's volume bar with its pump risk, or ``slow_open`` (the ticker's open alert is such a
+    day's, which the day keeps open), ``base`` when not given."""
     now = int(as_of // HOUR)
     factor = 1.0
     if market is not None and config.market_weight > 0:
@@ -258,10 +260,14 @@ def evaluate(
     if not spiking and not warming:
         # Promotion spread thin (a post an hour for two days) never spikes an hour or six; a
         # day of it, made of the pump signals, is a pump all the same. Never organic.
+        day_risk = pump_risk(day, config)
+        # Its own baseline only where it can matter: a day that could clear the pump's
+        # volume bar and carries its signals, or that keeps a thin promotion's alert open.
         heavy = sum(counts.get(h, 0) for h in range(now - DAY + 1, now + 1)) >= config.pump_min_mentions_24h
+        apart = heavy and (day_risk.risk >= config.pump_risk_max or slow_open)
         slow = score_window(  # pump bars: the pump signals must also be there, so less volume will do
             counts,
-            day_base() if heavy and day_base is not None else base,
+            day_base() if apart and day_base is not None else base,
             now,
             DAY,
             last_fraction=fraction,
@@ -270,7 +276,6 @@ def evaluate(
             market_factor=factor,
             surprise_min=config.pump_surprise_min,
         )
-        day_risk = pump_risk(day, config)
         if slow.spiking and day_risk.risk >= config.pump_risk_max:
             kind, rule, risk, quality, quality_window = (
                 "pump",

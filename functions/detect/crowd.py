@@ -1,10 +1,11 @@
 """The crowd of a data hour, from Firestore aggregation queries rather than a scan.
 
-What a ticker is compared with (``common.detection.baseline.global_rate`` and
-``common.detection.market.activity``) needs every ticker's 7-day count and the community's
-hourly volume over the market window. Reading every ``tickers/*`` summary for that costs
-one read per ticker per data hour; a ``count`` and a ``sum`` over the summaries cost one
-read per thousand tickers, and the alerts opened in the day before one ``count``. The
+What a ticker is compared with (``common.detection.baseline.week_rate`` and
+``common.detection.market.activity``) needs how many tickers were talked about in the week
+and the community's hourly volume over the week and the market window. Reading every ``tickers/*`` summary for
+that costs one read per ticker per data hour; a ``count`` and a ``sum`` per hour over the
+summaries cost one read per thousand tickers, and the alerts opened in the day before one
+``count``. The
 community's volumes are kept in each hour's crowd document, so a new hour recounts only the
 hours since the newest earlier crowd's latest ``RECOUNT_HOURS`` (items of those may still be
 arriving) and takes the older ones from it; with no such document (the first hour) it scans
@@ -20,35 +21,28 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from common.adapters import firestore as fs
-from common.detection.baseline import HOUR
+from common.detection.baseline import HOUR, WEEK_HOURS
 from common.detection.lifecycle import budget_window
 from common.detection_config import DetectionConfig
 from common.timekeys import hour_key, hour_start
 
 RECOUNT_HOURS = 2  # the latest hours recounted at each new hour: later items may still land there
 MAX_RECOUNT = 48  # hours to recount one by one before a single scan of the summaries is cheaper
-SEVEN_DAYS = FieldPath("windows", "7d", "mentions")
-SEVEN_DAYS_HOURS = FieldPath("windows", "7d", "hours")
 
 
 def span(hour: int, config: DetectionConfig) -> range:
-    """The hours (indexes) the market term reads before ``hour``: its window, and the same
-    window on each of the previous ``market_days`` days."""
-    return range(hour - config.market_window_hours - 24 * config.market_days, hour)
+    """The hours (indexes) the crowd reads before ``hour``: the rate's week, and the market
+    term's window with the same window on each of the previous ``market_days`` days."""
+    return range(hour - max(WEEK_HOURS, config.market_window_hours + 24 * config.market_days), hour)
 
 
-def week_counts(db: firestore.Client) -> tuple[int, int, int]:
-    """How many tickers have a summary, their 7-day mentions summed, and the hours those
-    windows cover summed (each is 145..168 h long, day-aligned at its ticker's last update):
-    one query."""
-    query = (
-        db.collection(fs.TICKERS)
-        .sum(SEVEN_DAYS, alias="mentions")
-        .sum(SEVEN_DAYS_HOURS, alias="hours")
-        .count(alias="tickers")
-    )
-    values = {r.alias: r.value for row in query.get() for r in row}
-    return int(values.get("tickers") or 0), int(values.get("mentions") or 0), int(values.get("hours") or 0)
+def tickers_since(db: firestore.Client, hour: int) -> int:
+    """How many tickers were named in ``hour`` or after (their summary's ``as_of``, its newest
+    item, from then on): one ``count`` query on a single field, as the backtest counts the
+    tickers it saw named since then."""
+    query = db.collection(fs.TICKERS).where(filter=FieldFilter("as_of", ">=", float(hour * HOUR)))
+    rows = AggregationQuery(fs.indexed(query)).count(alias="tickers").get()
+    return int(next((r.value for row in rows for r in row if r.alias == "tickers"), 0) or 0)
 
 
 def alerts_opened(db: firestore.Client, hour: int) -> int:

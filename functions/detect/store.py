@@ -3,8 +3,9 @@
 Per event: the episode pointer; ``config/detection`` only when the update's config version
 (the one its tick named and the aggregator counted with) is not yet known to this
 instance; the crowd of the data hour (``stats/global`` and ``stats/global/hours/{hour}``,
-cached per instance); ``tickers/{S}`` only for an update that carries no counts (the
-aggregator's hourly ``series`` and 6h/24h windows); and the ticker's latest alert
+cached per instance); ``tickers/{S}`` for an update that carries no counts (the
+aggregator's hourly ``series`` and 6h/24h windows), and for a ticker with no episode
+pointer yet (its last alert may be recorded only there); and the ticker's latest alert
 ``alerts/{id}`` when there is one, and after a decision that ended an episode by opening a
 new one, the ended one (once: the next decision clears the pointer's ``ended``). Evidence
 comes with the update (the aggregator keeps each ticker's candidates): no ``posts`` query.
@@ -20,7 +21,7 @@ from google.cloud import firestore
 
 from common import log
 from common.adapters import firestore as fs
-from common.detection.baseline import HOUR, GlobalStats, mean_rate
+from common.detection.baseline import HOUR, GlobalStats, week_rate, week_start
 from common.detection.lifecycle import Alert, Redo
 from common.detection.market import activity
 from common.detection_config import DetectionConfig, Versions
@@ -145,19 +146,17 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
             doc = ref.get().to_dict() or doc
     crowd = fs.doc_of(snaps[crowd_ref.path])
     if crowd is None:
-        # Once per data hour: the community's hourly volume for the market activity (kept
-        # hour to hour, the latest recounted) and the 7-day counts for the rate, by
-        # aggregation queries over the summaries (functions/detect/crowd.py).
+        # Once per data hour: the community's hourly volume for the rate's week and the
+        # market activity (kept hour to hour, the latest recounted) and how many tickers
+        # were talked about in that week, by aggregation queries over the summaries
+        # (functions/detect/crowd.py).
         previous = crowd_of.latest_before(ref.collection(HOURS), hour)
         volumes = crowd_of.community(db, hour, config, previous)
-        since = float(doc.get("since") or as_of)
+        since_hour = int(float(doc.get("since") or as_of) // HOUR)
         market = activity(
-            volumes, hour, window=config.market_window_hours, days=config.market_days, since_hour=int(since // HOUR)
+            volumes, hour, window=config.market_window_hours, days=config.market_days, since_hour=since_hour
         )
-        tickers, week_total, week_hours = crowd_of.week_counts(db)
-        # per hour the summed "7d" windows cover on average (145..168 h each, day-aligned at
-        # each ticker's last update), or of the data so far
-        covered = week_hours / tickers if tickers and week_hours else 168.0
+        tickers = crowd_of.tickers_since(db, week_start(hour, since_hour))
         crowd = {
             # with the window it was measured over: a preview of another window cannot use it
             "market": {
@@ -166,7 +165,7 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
                 "window_hours": config.market_window_hours,
                 "days": config.market_days,
             },
-            "rate": mean_rate(week_total, tickers, min(covered, max(1.0, (as_of - since) / HOUR))),
+            "rate": week_rate(volumes, hour, tickers, since_hour=since_hour),
             "tickers": tickers,
             "hour": hour_key(as_of),
             "community": {str(h): n for h, n in sorted(volumes.items())},

@@ -5,10 +5,11 @@ number of tickers."""
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from google.cloud import firestore
 
 from common.adapters import firestore as fs
-from common.detection.baseline import HOUR, global_rate, mean_rate
+from common.detection.baseline import HOUR, WEEK_HOURS
 from common.detection_config import DEFAULT_CONFIG
 from common.timekeys import hour_key
 from devtools import firestore_ops
@@ -41,9 +42,8 @@ def test_aggregation_queries_give_what_a_scan_of_every_summary_gives(emulators: 
     hours = crowd.span(NOW, DEFAULT_CONFIG)
     scan = crowd.scanned(db, hours)
     assert crowd.hour_volume(db, NOW - 1) == scan.get(NOW - 1, 0) > 0
-    tickers, total, covered = crowd.week_counts(db)
-    assert (tickers, total, covered) == (30, sum(weeks.values()), 30 * 168)
-    assert mean_rate(total, tickers, 100.0) == global_rate(weeks, 100.0)
+    assert crowd.tickers_since(db, NOW) == len(weeks) == 30  # every summary is as of NOW
+    assert crowd.tickers_since(db, NOW + 1) == 0
     first = crowd.community(db, NOW, DEFAULT_CONFIG, None)
     assert set(first) == set(hours) and {h: n for h, n in first.items() if n} == scan
 
@@ -99,13 +99,13 @@ def test_the_updates_of_a_new_hour_on_one_instance_count_its_crowd_once(emulator
     db = firestore.Client(project=emulators.emulators.project)
     seed(db, 10)
     counted: list[int] = []
-    week_counts = crowd.week_counts
+    tickers_since = crowd.tickers_since
 
-    def counting(client: firestore.Client) -> tuple[int, int, int]:
+    def counting(client: firestore.Client, hour: int) -> int:
         counted.append(1)
-        return week_counts(client)
+        return tickers_since(client, hour)
 
-    monkeypatch.setattr(crowd, "week_counts", counting)
+    monkeypatch.setattr(crowd, "tickers_since", counting)
     monkeypatch.setattr(store, "_stats_cache", {})  # this instance has read no hour yet
     monkeypatch.setattr(store, "_stats_locks", {})
     as_of = float((NOW + 7) * HOUR + 60)
@@ -116,19 +116,39 @@ def test_the_updates_of_a_new_hour_on_one_instance_count_its_crowd_once(emulator
     assert all(s == stats[0] for s in stats)
 
 
-def test_the_crowds_rate_is_per_hour_its_summaries_7d_windows_cover(emulators: Stack, monkeypatch: Any) -> None:
-    """Each summary's "7d" window runs from midnight six days before its ticker's last update
-    to that update (145..168 h): the average ticker's rate is per the hours they cover, not
-    per 168 (up to 14 % low for windows ending just after midnight; the backtest's week rolls)."""
+def test_the_crowds_rate_is_the_weeks_discussion_over_its_tickers_and_a_silent_one_counts_for_nothing(
+    emulators: Stack, monkeypatch: Any
+) -> None:
+    """The average ticker's hourly discussion over the week of complete hours before the data
+    hour, from the community's volume, shared among the tickers named in that week (what
+    the backtest's ``WeekVolume`` counts): a ticker loud a month ago and silent since adds
+    neither its old week (its summary's own "7d" window holds it for as long as it stays
+    silent) nor itself (a year of such tickers would divide the week's talk ever thinner)."""
     assert emulators.emulators
     db = firestore.Client(project=emulators.emulators.project)
-    for t, (mentions, hours) in enumerate([(290, 145), (336, 168)]):
-        db.collection(fs.TICKERS).document(f"T{t}").set(
-            {"windows": {"7d": {"mentions": mentions, "hours": hours}}, "as_of": float(NOW * HOUR)}
-        )
+    steady = {hour_key((NOW - h) * HOUR): 2 for h in range(1, 10 * 24)}
+    loud_then = {hour_key((NOW - 30 * 24 + h) * HOUR): 1000 for h in range(24)}
+    docs = {
+        "STEADY": {"series": steady, "windows": {"7d": {"mentions": 336, "hours": 168}}, "as_of": float(NOW * HOUR)},
+        "GONE": {
+            "series": loud_then,
+            "windows": {"7d": {"mentions": 24000, "hours": 168}},
+            "as_of": float((NOW - 29 * 24) * HOUR),
+        },
+    }
+    for symbol, doc in docs.items():
+        db.collection(fs.TICKERS).document(symbol).set(doc)
     monkeypatch.setattr(store, "_stats_cache", {})
     monkeypatch.setattr(store, "_stats_locks", {})
-    db.collection("stats").document("global").set({"since": float((NOW - 30 * 24) * HOUR)})
+    db.collection("stats").document("global").set({"since": float((NOW - 40 * 24) * HOUR)})
     as_of = float(NOW * HOUR + 60)
     db.collection("stats").document("global").collection("hours").document(hour_key(as_of)).delete()
-    assert store.read_stats(db, as_of, DEFAULT_CONFIG).rate == (290 + 336) / (145 + 168)  # 2.0 an hour each
+    assert store.read_stats(db, as_of, DEFAULT_CONFIG).rate == 2.0  # STEADY's own, not (336 + 24000) / 2 / 168
+
+
+@pytest.mark.parametrize("days", [2, 3, 7, 14])
+def test_the_crowd_reads_the_rates_whole_week_whatever_the_market_window(days: int) -> None:
+    config = DEFAULT_CONFIG.model_copy(update={"market_days": days, "market_window_hours": 6})
+    hours = crowd.span(NOW, config)
+    assert hours.stop == NOW and hours.start <= NOW - WEEK_HOURS
+    assert hours.start == NOW - max(WEEK_HOURS, 6 + 24 * days)

@@ -5,7 +5,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from common.detection.baseline import DEFAULT_DAY_OF_WEEK, DEFAULT_HOUR_OF_DAY, HOUR, GlobalStats, fit, global_rate
+from common.detection.baseline import (
+    DEFAULT_DAY_OF_WEEK,
+    DEFAULT_HOUR_OF_DAY,
+    HOUR,
+    GlobalStats,
+    fit,
+    week_rate,
+    week_start,
+)
+from common.detection.engine import WeekVolume
 from common.detection.rhythm import MARKET_TZ, RHYTHM_FILE, market_slot
 from common.detection_config import DEFAULT_CONFIG
 from devtools.replay.generate import DIURNAL, WEEKLY
@@ -69,9 +78,30 @@ def test_three_mentions_after_one_is_not_a_spike_for_a_new_ticker() -> None:
     assert ev.kind is None
 
 
-def test_the_global_rate_is_the_average_tickers_hourly_mentions() -> None:
-    assert global_rate({"A": 168, "B": 0}) == 0.5
-    assert global_rate({}) == GlobalStats.rate
+def test_the_global_rate_is_the_average_tickers_hourly_discussion_over_the_week_before() -> None:
+    hour = H0 + 30 * 24
+    steady = {h: 2 for h in range(hour - 30 * 24, hour + 1)}  # two tickers' talk, every hour
+    assert week_rate(steady, hour, tickers=4) == 0.5  # over four tickers: the hour still filling left out
+    # three days into collection: per the hours there are, not per week
+    assert week_start(hour, since_hour=hour - 72) == hour - 72
+    assert week_rate(steady, hour, tickers=4, since_hour=hour - 72) == 0.5
+    assert week_rate(steady, hour, tickers=0) == week_rate(steady, hour, 4, since_hour=hour) == GlobalStats.rate
+    assert week_rate({hour: 9}, hour, tickers=1) == GlobalStats.rate  # a week without talk: no prior of nothing
+
+
+def test_the_backtests_rate_counts_the_weeks_talk_over_the_tickers_named_in_it() -> None:
+    """What production's crowd reads (the community's volume, the summaries updated since
+    the week began), kept by the backtest: a ticker loud a month ago and silent since adds
+    neither its old talk nor itself, however long the history grows."""
+    week = WeekVolume()
+    hour = H0 + 40 * 24
+    for h in range(hour - 35 * 24, hour - 34 * 24):
+        week.add(h, {"GONE": 1000, "GME": 2})
+    for h in range(hour - 34 * 24, hour + 1):
+        week.add(h, {"GME": 2, "AMC": 1} if h % 2 else {"GME": 2})
+    talk = {h: 3 if h % 2 else 2 for h in range(hour - 168, hour)}
+    assert week.stats(hour).rate == week_rate(talk, hour, tickers=2) == sum(talk.values()) / 2 / 168
+    assert week.named_since(hour - 168) == 2
 
 
 def test_priors_of_zero_are_a_valid_config_even_for_a_ticker_with_no_history() -> None:
