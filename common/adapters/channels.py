@@ -50,6 +50,14 @@ class DeliveryFailed(RuntimeError):
         self.status = status
 
 
+class NoAnswer(DeliveryFailed):
+    """A webhook gave no answer in time, or hung up before answering: the receiver's trouble
+    or our own way out's, which it cannot tell by itself (notify gives it up only while other
+    receivers answer: functions/notify/invocation.py). A name that does not resolve or a
+    certificate that does not verify is plain :class:`DeliveryFailed`: our resolver or trust
+    store may be what failed, whatever other receivers do."""
+
+
 class RelayDown(DeliveryFailed):
     """The mail relay itself failed (unreachable, timed out, refused the login or the
     sender): every email of the moment would fail the same way, so a caller stops trying
@@ -87,6 +95,7 @@ class Channels:
         """POST ``body``; ``delivery_id`` goes in the ``Akleao-Delivery`` header, the same on
         every attempt and redelivery, so a receiver can drop a message it already has."""
         last, status, theirs = "", None, False  # theirs: the last attempt reached the receiver's host
+        silent = False  # the last attempt got no answer in time (or a hang-up) from a host it was reaching
         for attempt in range(attempts or self.settings.webhook_attempts):
             if attempt:
                 self.sleep(self.settings.webhook_backoff_s * 2 ** (attempt - 1))
@@ -106,6 +115,7 @@ class Channels:
                 said = _hidden(str(exc), url)
                 last, status = f"{type(exc).__name__}: {said}" if said else type(exc).__name__, None
                 theirs = _the_receivers(exc)
+                silent = isinstance(exc, TimeoutError | aiohttp.ServerDisconnectedError)
                 continue
             theirs = True
             if status < 300:
@@ -117,6 +127,8 @@ class Channels:
                 raise Refused(last, status)
         if theirs:
             raise ReceiverFailing(f"webhook {_where(url)}: {last}", status)
+        if silent:
+            raise NoAnswer(f"webhook {_where(url)}: {last}", status)
         raise DeliveryFailed(f"webhook {_where(url)}: {last}", status)
 
     def email(self, message: EmailMessage) -> None:

@@ -216,6 +216,7 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
     job: _Job, settings: Settings, db: firestore.Client, channels: Channels, run: Invocation, result: Result
 ) -> None:
     user_id, channel, delivery_id, claim = job.user_id, job.channel, job.delivery_id, job.claim
+    began = channels.clock()
     try:
         if channel == "email":
             run.check_relay()
@@ -229,7 +230,7 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
         if isinstance(exc, RelayDown):
             run.relay_failed()
         since = None if job.swept else run.published  # a swept hour is not the sweeping tick's to time
-        abandon = receivers_trouble(exc, channel, channels.clock()) and claim.given_up(channels.clock(), since)
+        abandon = receivers_trouble(exc, channel, began) and claim.given_up(channels.clock(), since)
         store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
         if abandon:

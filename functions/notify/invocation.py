@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from common.adapters.channels import DeliveryFailed, ReceiverFailing, RelayDown
+from common.adapters.channels import DeliveryFailed, NoAnswer, ReceiverFailing
 
 T = TypeVar("T")
 
@@ -62,16 +62,17 @@ class Invocation:
             self.relay_failures = 0
 
 
-EGRESS_PROOF_S = 600.0  # a webhook answered this recently shows our way out works
+EGRESS_PROOF_S = 60.0  # an answer this long before a delivery began still shows our way out works
 
 
 class Egress:
     """When a webhook last got an HTTP answer on this instance (any status: the receiver's
-    host was reached). A receiver that gives none (no answer in time, a name that does not
-    resolve, a certificate that does not verify) while others answer is the one failing,
-    not our way out: past the give-up time it is given up as a receiver's own failure is,
-    instead of holding its event through every redelivery into the dead letters (and a
-    page). With no answer seen lately, such a failure may be ours, and is never given up."""
+    host was reached). A receiver that gives no answer in time (:class:`NoAnswer`) while
+    others answered during its attempts (or just before) is the one failing, not our way
+    out: past the give-up time it is given up as a receiver's own failure is, instead of
+    holding its event through every redelivery into the dead letters (and a page). With no
+    answer seen then, it may be ours, and is never given up; nor is a name that does not
+    resolve or a certificate that does not verify, whatever the others do."""
 
     def __init__(self) -> None:
         self._at = float("-inf")
@@ -81,21 +82,23 @@ class Egress:
         with self._lock:
             self._at = max(self._at, at)
 
-    def proven(self, now: float) -> bool:
+    def proven(self, began: float) -> bool:
+        """Whether a webhook answered since a moment before ``began`` (a delivery's start)."""
         with self._lock:
-            return now - self._at <= EGRESS_PROOF_S
+            return self._at >= began - EGRESS_PROOF_S
 
 
-EGRESS = Egress()  # per instance, across invocations: a dead receiver is retried with its event
+EGRESS = Egress()  # per instance, across invocations
 
 
-def receivers_trouble(exc: DeliveryFailed, channel: str, now: float) -> bool:
-    """Whether a failed delivery is the receiver's own trouble (so it may be given up): it
-    said so (:class:`common.adapters.channels.ReceiverFailing`), or it is a webhook that gave
-    no answer while others did (:class:`Egress`). A relay's failure never is."""
+def receivers_trouble(exc: DeliveryFailed, channel: str, began: float) -> bool:
+    """Whether a failed delivery (begun at ``began``) is the receiver's own trouble, so it may
+    be given up: it said so (:class:`common.adapters.channels.ReceiverFailing`), or it is a
+    webhook that gave no answer while others answered (:class:`Egress`). A relay's failure
+    never is."""
     if isinstance(exc, ReceiverFailing):
         return True
-    return channel == "webhook" and not isinstance(exc, RelayDown) and EGRESS.proven(now)
+    return channel == "webhook" and isinstance(exc, NoAnswer) and EGRESS.proven(began)
 
 
 def webhook_answered(status: int | None, now: float) -> None:

@@ -197,6 +197,7 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
         store.finish(db, claim, "digested", reason="hourly cap")
         result.digested += 1
         return
+    began = channels.clock()
     try:
         if channel == "email":
             run.check_relay()
@@ -211,7 +212,7 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
         if isinstance(exc, RelayDown):
             run.relay_failed()
         # only the receiver's own trouble is given up: a failure that may be ours never is
-        abandon = receivers_trouble(exc, channel, channels.clock()) and claim.given_up(channels.clock(), run.published)
+        abandon = receivers_trouble(exc, channel, began) and claim.given_up(channels.clock(), run.published)
         store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
         if channel == "webhook":
             _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())

@@ -786,7 +786,7 @@ def test_a_webhook_giving_no_answer_while_others_answer_is_given_up_past_the_giv
     way out's, and is never given up; once another receiver answers, it is the dead one's."""
     from dataclasses import dataclass
 
-    from common.adapters.channels import Channels, DeliveryFailed
+    from common.adapters.channels import Channels, DeliveryFailed, NoAnswer
     from functions.notify import invocation, main, store
 
     monkeypatch.setattr(invocation, "EGRESS", invocation.Egress())  # this instance has seen no answer yet
@@ -800,7 +800,9 @@ def test_a_webhook_giving_no_answer_while_others_answer_is_given_up_past_the_giv
     class Silent(Channels):
         def webhook(self, url: str, *args: Any, **kwargs: Any) -> None:
             if url.endswith("-dead"):
-                raise DeliveryFailed("webhook: TimeoutError")  # no answer in time, no status
+                raise NoAnswer("webhook: TimeoutError")  # no answer in time, no status
+            if url.endswith("-unresolved"):
+                raise DeliveryFailed("webhook: ClientConnectorDNSError")  # our resolver may be what failed
 
     watcher(f"{tag}-dead")
     event = EVENT.model_copy(update={"ticker": tag.upper(), "alert_id": f"{tag.upper()}-2026010823"})
@@ -813,6 +815,12 @@ def test_a_webhook_giving_no_answer_while_others_answer_is_given_up_past_the_giv
     result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
     assert len(result.sent) == 1
     assert (record.get().to_dict() or {})["status"] == "abandoned"
+    # a name that does not resolve is never given up, whoever answers
+    watcher(f"{tag}-unresolved")
+    with pytest.raises(DeliveryFailed):
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
+    unresolved = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-unresolved", event, "webhook"))
+    assert (unresolved.get().to_dict() or {})["status"] == "failed"
 
 
 def _recorded(email_error: Exception | None) -> Any:

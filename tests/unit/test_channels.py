@@ -27,6 +27,7 @@ from common import notify
 from common.adapters.channels import (
     Channels,
     DeliveryFailed,
+    NoAnswer,
     ReceiverFailing,
     Refused,
     RelayDown,
@@ -136,6 +137,7 @@ def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_deadline(receiv
     with pytest.raises(DeliveryFailed) as failed:
         channels(WEBHOOK_TIMEOUT_S=1.0).webhook(f"{receiver}/drip", "s", b"{}", attempts=1)
     assert failed.value.status is None and "Timeout" in str(failed.value)
+    assert isinstance(failed.value, NoAnswer)  # no answer in time: theirs only while others answer
 
 
 def test_every_attempt_carries_the_signature_and_the_same_delivery_id(receiver: str) -> None:
@@ -168,7 +170,7 @@ def test_a_refusal_or_a_redirect_is_not_retried_and_a_dead_receiver_fails(receiv
     assert isinstance(unreachable.value, ReceiverFailing)  # its host refused the connection: theirs
     with pytest.raises(DeliveryFailed) as unresolved:  # a name that does not resolve may be our DNS
         channels().webhook("http://nothing-here.invalid/hook", "s", b"{}", attempts=1)
-    assert not isinstance(unresolved.value, ReceiverFailing)
+    assert not isinstance(unresolved.value, ReceiverFailing | NoAnswer)
 
 
 class Relay:
