@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from common.detection.baseline import HOUR, Baseline, GlobalStats, fit, week_rate, week_start
+from common.detection.baseline import HOUR, WEEK_HOURS, Baseline, GlobalStats, fit, week_rate, week_start
 from common.detection.lifecycle import (
     Alert,
     Redo,
@@ -264,12 +264,12 @@ class WeekVolume:
                     del self.named[before]
             self.last[symbol] = hour
             self.named[hour] = self.named.get(hour, 0) + 1
+        for old in [h for h in self.named if h < hour - WEEK_HOURS]:
+            del self.named[old]  # older than any week asked for from now on
 
     def named_since(self, hour: int) -> int:
         """Tickers named in ``hour`` or after (what detect counts as summaries updated since)."""
-        for old in [h for h in self.named if h < hour]:
-            del self.named[old]  # the week only moves forward: older hours are never asked again
-        return sum(self.named.values())
+        return sum(n for h, n in self.named.items() if h >= hour)
 
     def stats(self, hour: int, config: DetectionConfig = DEFAULT_CONFIG) -> GlobalStats:
         if self.first is None:

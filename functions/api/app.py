@@ -50,20 +50,28 @@ def client_ip() -> str:
         return address
     if isinstance(parsed, ipaddress.IPv4Address):
         return str(parsed)
-    if parsed.ipv4_mapped is not None:
-        return str(parsed.ipv4_mapped)
-    if parsed.teredo is not None or parsed.sixtofour is not None or any(parsed in net for net in _SHARED_PREFIXES):
-        return str(parsed)  # many callers behind one /64 (a relay, NAT64): each address its own
+    embedded = _ipv4_inside(parsed)
+    if embedded is not None:
+        return str(embedded)  # a relay or translator's /64 holds many callers: the IPv4 one is the caller
     return str(ipaddress.IPv6Network((parsed, 64), strict=False))
 
 
-# IPv6 prefixes whose /64 holds many unrelated callers: NAT64 (RFC 6052, 8215) and the
-# deprecated IPv4-compatible form.
-_SHARED_PREFIXES = (
-    ipaddress.IPv6Network("64:ff9b::/96"),
-    ipaddress.IPv6Network("64:ff9b:1::/48"),
-    ipaddress.IPv6Network("::/96"),
-)
+# IPv6 forms that carry the caller's IPv4 address in their last 32 bits: NAT64 (RFC 6052)
+# and the deprecated IPv4-compatible form.
+_IPV4_IN_LOW_BITS = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+
+
+def _ipv4_inside(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, Teredo's client, NAT64)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if any(address in net for net in _IPV4_IN_LOW_BITS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def _validate(model: type[BaseModel], data: Any) -> BaseModel:

@@ -6,8 +6,8 @@ table, which the archive owns. The seam: anything implementing
 :class:`HourlySource` can be handed to :func:`functions.api.app.create_app` as
 ``archive``; ranges longer than ``recent_hours`` go to it (``functions/api/main.py`` wires
 ``common.adapters.bigquery.BigQueryHours``): one query instead of a read per hour (up to
-2,160). Without one, or while it fails, or for a range longer than the archive keeps
-(``HISTORY_RETENTION_DAYS``, its partitions' expiry), Firestore answers, and says
+2,160). Without one, or while it fails, or for a range reaching further back than the
+archive keeps (``HISTORY_RETENTION_DAYS``, its day partitions' expiry), Firestore answers, and says
 ``complete: false`` only when the range reaches past what it keeps (``recent_keeps_hours``;
 its hour buckets have no TTL, so by default it keeps every hour since collection began).
 
@@ -26,6 +26,7 @@ from functions.api.store import Store
 
 logger = log.get_logger(__name__)
 
+DAY_S = 86400
 RECENT_HOURS = 24 * 7  # ranges up to this are read from Firestore, a read per hour; longer is the archive's
 
 
@@ -75,7 +76,8 @@ class HistoryReader:
         its retention (``now``: the wall clock's time, by default): a range reaching further
         back is the recent source's when that one keeps it whole (dearer to read, but all of
         it), else the archive's, said incomplete."""
-        oldest = (time.time() if now is None else now) - start_utc
+        # the archive expires whole days (partitions by day, UTC): the oldest hour's day counts
+        oldest = (time.time() if now is None else now) - (start_utc - start_utc % DAY_S)
         span_hours = (end_utc - start_utc) // 3600 + 1
         recent_whole = _keeps(self.recent_keeps_hours, oldest)
         if span_hours <= self.recent_hours:

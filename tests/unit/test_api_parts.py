@@ -2,7 +2,6 @@
 trusted client address."""
 
 import base64
-import ipaddress
 import json
 from typing import Any
 
@@ -105,6 +104,9 @@ def test_a_range_longer_than_the_archive_keeps_is_read_whole_from_firestore_or_s
     assert both.read("GME", 0, 90 * 3600, now=90 * 3600)[:2] == ("archive", False)  # neither keeps it whole
     # expiry goes by age: sixty hours of a ticker silent for a day reach back 84 hours
     assert expiring.read("GME", 0, 60 * 3600, now=84 * 3600)[:2] == ("firestore", True)
+    # and by whole days: a range from 23:00 is in a partition that began 23 hours earlier
+    late = 23 * 3600
+    assert expiring.read("GME", late, late + 49 * 3600, now=late + 50 * 3600)[:2] == ("firestore", True)
 
 
 def test_only_the_last_forwarded_address_is_trusted() -> None:
@@ -125,9 +127,15 @@ def test_an_ipv6_caller_is_limited_as_its_whole_subnet() -> None:
         assert client_ip() == "203.0.113.9"
     with app.test_request_context("/", headers={"X-Forwarded-For": "not-an-address"}):
         assert client_ip() == "not-an-address"
-    for shared in ("64:ff9b::cb00:7109", "2001:0:4136:e378:8000:63bf:3fff:fdd2"):  # NAT64, Teredo: one address each
-        with app.test_request_context("/", headers={"X-Forwarded-For": shared}):
-            assert client_ip() == str(ipaddress.ip_address(shared))
+    # a relay's or translator's /64 holds many callers: each is the IPv4 address it carries
+    for relayed, caller in (
+        ("64:ff9b::cb00:7109", "203.0.113.9"),  # NAT64
+        ("2002:cb00:7109::1", "203.0.113.9"),  # 6to4: the whole /48 is one site
+        ("2002:cb00:7109:ffff::abcd", "203.0.113.9"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "192.0.2.45"),  # Teredo: its client, not its server
+    ):
+        with app.test_request_context("/", headers={"X-Forwarded-For": relayed}):
+            assert client_ip() == caller
 
 
 class FirestoreDown:
