@@ -21,6 +21,7 @@ after its attempts raises :class:`DeliveryFailed`.
 
 import asyncio
 import contextlib
+import errno
 import functools
 import ipaddress
 import re
@@ -56,6 +57,11 @@ class NoAnswer(DeliveryFailed):
     receivers answer: functions/notify/invocation.py). A name that does not resolve or a
     certificate that does not verify is plain :class:`DeliveryFailed`: our resolver or trust
     store may be what failed, whatever other receivers do."""
+
+
+class LookupTimeout(TimeoutError):
+    """The time ran out while the receiver's name was being looked up: our resolver may be
+    what is silent, so it is no :class:`NoAnswer`."""
 
 
 class RelayDown(DeliveryFailed):
@@ -96,6 +102,7 @@ class Channels:
         every attempt and redelivery, so a receiver can drop a message it already has."""
         last, status, theirs = "", None, False  # theirs: the last attempt reached the receiver's host
         silent = False  # the last attempt got no answer in time (or a hang-up) from a host it was reaching
+        answered: int | None = None  # an earlier attempt's HTTP status: the receiver answered this delivery
         for attempt in range(attempts or self.settings.webhook_attempts):
             if attempt:
                 self.sleep(self.settings.webhook_backoff_s * 2 ** (attempt - 1))
@@ -115,9 +122,9 @@ class Channels:
                 said = _hidden(str(exc), url)
                 last, status = f"{type(exc).__name__}: {said}" if said else type(exc).__name__, None
                 theirs = _the_receivers(exc)
-                silent = isinstance(exc, TimeoutError | aiohttp.ServerDisconnectedError)
+                silent = _silent(exc)
                 continue
-            theirs = True
+            theirs, answered = True, status
             if status < 300:
                 return
             last = f"HTTP {status}"
@@ -127,6 +134,8 @@ class Channels:
                 raise Refused(last, status)
         if theirs:
             raise ReceiverFailing(f"webhook {_where(url)}: {last}", status)
+        if silent and answered is not None:  # it answered an earlier attempt: its own trouble
+            raise ReceiverFailing(f"webhook {_where(url)}: {last} after HTTP {answered}", answered)
         if silent:
             raise NoAnswer(f"webhook {_where(url)}: {last}", status)
         raise DeliveryFailed(f"webhook {_where(url)}: {last}", status)
@@ -229,6 +238,15 @@ def mailbox_refused(code: int, text: bytes | str) -> bool:
     return enhanced is None and code in (550, 551, 553, 554) and bool(_NO_SUCH_RECIPIENT.search(said))
 
 
+def _silent(exc: BaseException) -> bool:
+    """Whether an attempt got no answer from a host it was reaching: the time ran out after
+    the name was found, or the host hung up or reset the connection before answering."""
+    if isinstance(exc, LookupTimeout):
+        return False
+    reset = isinstance(exc, aiohttp.ClientOSError) and exc.errno == errno.ECONNRESET
+    return reset or isinstance(exc, TimeoutError | aiohttp.ServerDisconnectedError)
+
+
 def _the_receivers(exc: BaseException) -> bool:
     """Whether a webhook attempt that got no HTTP answer still reached the receiver's host:
     it refused the connection. A name that does not resolve, a timeout or a certificate that
@@ -308,12 +326,15 @@ class WebhookResolver(AbstractResolver):
 
     def __init__(self, public_only: bool) -> None:
         self.public_only = public_only
+        self.looking_up = False  # a lookup is out: a timeout now is our resolver's as much as theirs
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         lookup = functools.partial(socket.getaddrinfo, host, port, family, socket.SOCK_STREAM)
+        self.looking_up = True  # left set when the deadline cancels the lookup: what _post asks
         infos = await asyncio.get_running_loop().run_in_executor(_LOOKUPS, lookup)
+        self.looking_up = False
         found = [
             ResolveResult(
                 hostname=host, host=str(address[0]), port=int(address[1]), family=fam, proto=proto, flags=_NUMERIC
@@ -367,13 +388,18 @@ async def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: fl
         else:
             if not literal:
                 raise NotPublic(f"{host} is not a public address")
-    connector = aiohttp.TCPConnector(resolver=WebhookResolver(public_only))
+    resolver = WebhookResolver(public_only)
+    connector = aiohttp.TCPConnector(resolver=resolver)
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s), connector=connector) as session,
             session.post(url, data=body, headers=dict(headers), allow_redirects=False) as response,
         ):
             return response.status
+    except TimeoutError as exc:
+        if resolver.looking_up:
+            raise LookupTimeout(f"no address for {urlsplit(url).hostname} in {timeout_s:g} s") from exc
+        raise
     except aiohttp.ClientConnectorError as exc:
         if isinstance(exc.os_error, NotPublic):
             raise exc.os_error from exc

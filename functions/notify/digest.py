@@ -230,8 +230,10 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
         if isinstance(exc, RelayDown):
             run.relay_failed()
         since = None if job.swept else run.published  # a swept hour is not the sweeping tick's to time
-        abandon = receivers_trouble(exc, channel, began) and claim.given_up(channels.clock(), since)
-        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
+        trouble = receivers_trouble(exc, channel, began, proven_before=claim.silent_among_answers)
+        abandon = trouble and claim.given_up(channels.clock(), since)
+        silent = {store.SILENT: trouble and not isinstance(exc, ReceiverFailing)}
+        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300], **silent)
         _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
         if abandon:
             logger.error("gave up digest %s after %d attempts: %s", delivery_id, claim.attempt, exc)

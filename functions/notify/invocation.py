@@ -91,14 +91,15 @@ class Egress:
 EGRESS = Egress()  # per instance, across invocations
 
 
-def receivers_trouble(exc: DeliveryFailed, channel: str, began: float) -> bool:
-    """Whether a failed delivery (begun at ``began``) is the receiver's own trouble, so it may
-    be given up: it said so (:class:`common.adapters.channels.ReceiverFailing`), or it is a
-    webhook that gave no answer while others answered (:class:`Egress`). A relay's failure
-    never is."""
+def receivers_trouble(exc: DeliveryFailed, channel: str, began: float, *, proven_before: bool = False) -> bool:
+    """Whether a failed delivery (this attempt begun at ``began``) is the receiver's own
+    trouble, so it may be given up: it said so (:class:`common.adapters.channels.ReceiverFailing`),
+    or it is a webhook that gave no answer while others answered (:class:`Egress`), now or on
+    an earlier attempt (``proven_before``: a redelivery runs alone, the others long settled).
+    A relay's failure never is."""
     if isinstance(exc, ReceiverFailing):
         return True
-    return channel == "webhook" and isinstance(exc, NoAnswer) and EGRESS.proven(began)
+    return channel == "webhook" and isinstance(exc, NoAnswer) and (proven_before or EGRESS.proven(began))
 
 
 def webhook_answered(status: int | None, now: float) -> None:

@@ -212,8 +212,10 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
         if isinstance(exc, RelayDown):
             run.relay_failed()
         # only the receiver's own trouble is given up: a failure that may be ours never is
-        abandon = receivers_trouble(exc, channel, began) and claim.given_up(channels.clock(), run.published)
-        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300])
+        trouble = receivers_trouble(exc, channel, began, proven_before=claim.silent_among_answers)
+        abandon = trouble and claim.given_up(channels.clock(), run.published)
+        silent = {store.SILENT: trouble and not isinstance(exc, ReceiverFailing)}
+        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300], **silent)
         if channel == "webhook":
             _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())
         if abandon:

@@ -43,6 +43,9 @@ LEASE_S = 120.0  # longer than one delivery's retries take
 GIVE_UP_S = 5400.0
 
 
+SILENT = "silent_among_answers"  # deliveries/: see Claim
+
+
 class Busy(RuntimeError):
     """Another copy of the event is sending this delivery right now: retry the event later."""
 
@@ -54,6 +57,9 @@ class Claim:
     updated: Any  # the claim's write time: finishing is conditional on nobody taking over since
     digest_hour: str | None = None  # the digest an earlier attempt put it in (remember_digest)
     first_tried: float | None = None  # when its first attempt claimed it
+    # an earlier attempt's webhook gave no answer while others answered (invocation.Egress):
+    # a redelivery may give it up on that, though nothing else answers on its instance then
+    silent_among_answers: bool = False
 
     def given_up(self, now: float, since: float | None = None) -> bool:
         """Whether a failure now ends the delivery (:data:`GIVE_UP_S`), counted from ``since``
@@ -124,7 +130,7 @@ def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:
         )
     except (gexc.FailedPrecondition, gexc.NotFound) as exc:
         raise Busy(f"delivery {delivery_id} was taken by another copy") from exc
-    return Claim(ref, attempt, written.update_time, doc.get("digest_hour"), first)
+    return Claim(ref, attempt, written.update_time, doc.get("digest_hour"), first, doc.get(SILENT) is True)
 
 
 def remember_digest(db: firestore.Client, claim: Claim, hour: str) -> tuple[Claim, str]:

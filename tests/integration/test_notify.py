@@ -783,44 +783,63 @@ def test_a_webhook_giving_no_answer_while_others_answer_is_given_up_past_the_giv
 ) -> None:
     """A dead receiver (no answer in time) must not hold its event through every redelivery
     into the dead letters and a page. While no webhook answers at all the failure may be our
-    way out's, and is never given up; once another receiver answers, it is the dead one's."""
+    way out's, and is never given up; once another receiver answered during one of its
+    attempts it is the dead one's, and a later redelivery (which runs alone: the others
+    were sent) gives it up on that."""
     from dataclasses import dataclass
 
     from common.adapters.channels import Channels, DeliveryFailed, NoAnswer
     from functions.notify import invocation, main, store
 
-    monkeypatch.setattr(invocation, "EGRESS", invocation.Egress())  # this instance has seen no answer yet
     long_ago = time.time() - store.GIVE_UP_S - 60
     tag = f"w{time.time_ns()}"
+    event = EVENT.model_copy(update={"ticker": tag.upper(), "alert_id": f"{tag.upper()}-2026010823"})
 
-    def watcher(name: str) -> None:
+    def watcher(name: str) -> Any:
         _user(emulators, name, watchlist=[tag.upper()], notifications={"webhook_url": f"https://h.example.com/{name}"})
+        return db().collection(fs.DELIVERIES).document(notify.delivery_id(name, event, "webhook"))
+
+    def status(record: Any) -> tuple[str, bool]:
+        doc = record.get().to_dict() or {}
+        return doc["status"], bool(doc.get(store.SILENT))
 
     @dataclass(frozen=True)
     class Silent(Channels):
         def webhook(self, url: str, *args: Any, **kwargs: Any) -> None:
-            if url.endswith("-dead"):
+            if url.endswith("-dead") or url.endswith("-alone"):
+                time.sleep(0.5)  # its attempts wait out their timeouts while the others answer
                 raise NoAnswer("webhook: TimeoutError")  # no answer in time, no status
             if url.endswith("-unresolved"):
                 raise DeliveryFailed("webhook: ClientConnectorDNSError")  # our resolver may be what failed
 
-    watcher(f"{tag}-dead")
+    channels = Silent(Settings(NOTIFY_CONCURRENCY=2))
+
+    def run(published: float) -> Any:
+        monkeypatch.setattr(invocation, "EGRESS", invocation.Egress())  # a fresh instance: no answer seen yet
+        return main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=published)
+
+    dead = watcher(f"{tag}-dead")
+    watcher(f"{tag}-live")
+    with pytest.raises(DeliveryFailed):  # within the give-up time: retried with the event
+        run(time.time())
+    assert status(dead) == ("failed", True)  # the live one answered meanwhile: its silence is its own
+    assert run(long_ago).sent == []  # redelivered past the give-up time, alone on its instance
+    assert status(dead) == ("abandoned", True)
+    # alone, with nothing answering: it may be our way out, never given up
+    tag = f"a{time.time_ns()}"
     event = EVENT.model_copy(update={"ticker": tag.upper(), "alert_id": f"{tag.upper()}-2026010823"})
-    channels = Silent(Settings(NOTIFY_CONCURRENCY=1))
-    record = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-dead", event, "webhook"))
-    with pytest.raises(DeliveryFailed):  # nothing answered: it may be ours, retried with the event
-        main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
-    assert (record.get().to_dict() or {})["status"] == "failed"
-    watcher(f"{tag}-live")  # a receiver that answers: the redelivered event gives the dead one up
-    result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
-    assert len(result.sent) == 1
-    assert (record.get().to_dict() or {})["status"] == "abandoned"
-    # a name that does not resolve is never given up, whoever answers
-    watcher(f"{tag}-unresolved")
+    alone = watcher(f"{tag}-alone")
     with pytest.raises(DeliveryFailed):
-        main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
-    unresolved = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-unresolved", event, "webhook"))
-    assert (unresolved.get().to_dict() or {})["status"] == "failed"
+        run(long_ago)
+    assert status(alone) == ("failed", False)
+    # a name that does not resolve is never given up, whoever answers
+    tag = f"u{time.time_ns()}"
+    event = EVENT.model_copy(update={"ticker": tag.upper(), "alert_id": f"{tag.upper()}-2026010823"})
+    unresolved = watcher(f"{tag}-unresolved")
+    watcher(f"{tag}-live")
+    with pytest.raises(DeliveryFailed):
+        run(long_ago)
+    assert status(unresolved) == ("failed", False)
 
 
 def _recorded(email_error: Exception | None) -> Any:

@@ -112,9 +112,10 @@ def test_a_name_lookup_that_hangs_ends_with_the_attempts_deadline(monkeypatch: p
 
     monkeypatch.setattr(socket, "getaddrinfo", hanging)
     try:
-        with pytest.raises(DeliveryFailed, match="Timeout"):
+        with pytest.raises(DeliveryFailed, match="Timeout") as failed:
             channels(WEBHOOK_TIMEOUT_S=0.5).webhook("http://hook.example.invalid/hook", "s", b"{}", attempts=1)
         assert not finished.is_set()  # the send did not wait for the lookup to end
+        assert not isinstance(failed.value, NoAnswer)  # our resolver may be the silent one
     finally:
         released.set()
 
@@ -138,6 +139,23 @@ def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_deadline(receiv
         channels(WEBHOOK_TIMEOUT_S=1.0).webhook(f"{receiver}/drip", "s", b"{}", attempts=1)
     assert failed.value.status is None and "Timeout" in str(failed.value)
     assert isinstance(failed.value, NoAnswer)  # no answer in time: theirs only while others answer
+
+
+def test_a_receiver_that_answered_an_earlier_attempt_is_failing_whatever_its_last_attempt_got(
+    receiver: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ANSWERS[:] = [503]  # then the drip: no whole answer before the deadline
+    real = Receiver.do_POST
+
+    def then_silent(handler: Receiver) -> None:
+        if not ANSWERS:
+            handler.path = "/drip"
+        real(handler)
+
+    monkeypatch.setattr(Receiver, "do_POST", then_silent)
+    with pytest.raises(ReceiverFailing) as failed:
+        channels(WEBHOOK_TIMEOUT_S=1.0).webhook(f"{receiver}/hook", "s", b"{}", attempts=2)
+    assert failed.value.status == 503 and "after HTTP 503" in str(failed.value)
 
 
 def test_every_attempt_carries_the_signature_and_the_same_delivery_id(receiver: str) -> None:
