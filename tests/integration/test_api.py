@@ -403,8 +403,14 @@ def test_a_partial_put_is_refused_and_a_patch_merges_onto_the_stored_config(api:
     assert body["config"]["volume_ratio_min"] == 4.0  # kept, not reset to its default
     stale = api.call("PATCH", "/v1/config/detection", json={"changes": {}, "expected_version": 1}, role="admin")
     assert (stale.status_code, error_of(stale)) == (409, "version_conflict")
+    # a threshold out of its bounds is refused as the request's (the spec documents them) ...
     invalid = api.call("PATCH", "/v1/config/detection", json={"changes": {"volume_ratio_min": 0.5}}, role="admin")
-    assert (invalid.status_code, error_of(invalid)) == (422, "invalid_config")
+    assert (invalid.status_code, error_of(invalid)) == (422, "invalid_request")
+    assert "volume_ratio_min" in invalid.get_json()["error"]["message"]
+    # ... a value only the whole config can judge, as the merged config's
+    unknown_part = {"changes": {"pump_weights": {"no_such_component": 1.0}}}
+    merged = api.call("PATCH", "/v1/config/detection", json=unknown_part, role="admin")
+    assert (merged.status_code, error_of(merged)) == (422, "invalid_config")
     unknown = api.call("PATCH", "/v1/config/detection", json={"changes": {"no_such_threshold": 1}}, role="admin")
     assert unknown.status_code == 422
     assert api.call("PATCH", "/v1/config/detection", json={"changes": {}}, role="user").status_code == 403
