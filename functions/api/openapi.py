@@ -40,6 +40,7 @@ class Operation:
     may_404: bool = False
     may_409: bool = False
     may_400: bool = False
+    may_403: bool = False  # refused to a caller for a reason other than its role (a suspended account)
 
     @property
     def rule(self) -> str:
@@ -67,7 +68,7 @@ API = Registry()
 _ERRORS = {
     400: "malformed request (bad JSON, bad cursor)",
     401: "missing, invalid or expired token",
-    403: "authenticated but not allowed (admin only)",
+    403: "authenticated but not allowed (admin only, or the account is suspended)",
     404: "no such resource",
     409: "conflict with the stored state",
     413: "request body too large",
@@ -134,7 +135,7 @@ def _operation(op: Operation, names: dict[Any, str], defs: dict[str, Any]) -> di
     codes = {422} if (op.params or op.query or op.body) else set()
     codes |= {400, 413, 415} if op.body else set()
     codes |= {401, 503} if op.auth else set()
-    codes |= {403} if op.admin else set()
+    codes |= {403} if op.admin or op.may_403 else set()
     codes |= {404} if op.may_404 else set()
     codes |= {409} if op.may_409 else set()
     codes |= {400} if op.may_400 else set()

@@ -306,3 +306,8 @@ def test_a_config_patch_is_documented_with_each_thresholds_own_bounds_and_checke
     assert m.DetectionConfigChanges.model_validate({"pump_risk_max": 0.4}).model_dump(exclude_unset=True) == {
         "pump_risk_max": 0.4
     }
+
+
+def test_the_test_send_documents_the_suspended_accounts_403() -> None:
+    responses = SPEC["paths"]["/v1/me/notifications/test"]["post"]["responses"]
+    assert "403" in responses and "suspended" in responses["403"]["description"]
