@@ -291,11 +291,15 @@ def unsubscribe_token(key: str, user_id: str) -> str:
     return f"{user_id}.{mac}"
 
 
-def unsubscribed_user(key: str, token: str) -> str | None:
+def unsubscribed_user(keys: tuple[str, ...], token: str) -> str | None:
+    """The user ``token`` unsubscribes, if any of ``keys`` signed it: the current key and the
+    one it replaced, so a rotation leaves the links already mailed working. An empty key
+    signs nothing (its MAC is anyone's to make)."""
     user_id, _, _mac = token.rpartition(".")
-    if not user_id or not hmac.compare_digest(unsubscribe_token(key, user_id).encode(), token.encode()):
+    if not user_id:
         return None
-    return user_id
+    signed = [hmac.compare_digest(unsubscribe_token(k, user_id).encode(), token.encode()) for k in keys if k]
+    return user_id if any(signed) else None
 
 
 @dataclass(frozen=True)

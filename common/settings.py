@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     notify_signing_key: SecretStr = Field(
         default=SecretStr("local-unsubscribe-key"), validation_alias="NOTIFY_SIGNING_KEY"
     )
+    # the key it replaced, still accepted by the api's check, so links mailed before a
+    # rotation keep working (docs/operations.md, rotating a secret); unset: none
+    notify_signing_key_previous: SecretStr | None = Field(default=None, validation_alias="NOTIFY_SIGNING_KEY_PREVIOUS")
     webhook_timeout_s: float = Field(default=5.0, gt=0, validation_alias="WEBHOOK_TIMEOUT_S")
     webhook_attempts: int = Field(default=3, ge=1, le=6, validation_alias="WEBHOOK_ATTEMPTS")
     webhook_backoff_s: float = Field(default=0.5, ge=0, validation_alias="WEBHOOK_BACKOFF_S")
@@ -186,6 +189,14 @@ class Settings(BaseSettings):
             # smtplib would send the password to whoever answers, in the clear
             raise ValueError("SMTP_USERNAME needs SMTP_STARTTLS: the relay password must not cross in the clear")
         return self
+
+    @property
+    def unsubscribe_keys(self) -> tuple[str, ...]:
+        """The keys an unsubscribe link may be signed with: the current one, then the one it
+        replaced (links sign with the current only)."""
+        current = self.notify_signing_key.get_secret_value()
+        previous = self.notify_signing_key_previous.get_secret_value() if self.notify_signing_key_previous else ""
+        return (current, previous) if previous and previous != current else (current,)
 
 
 @lru_cache(maxsize=1)

@@ -30,6 +30,10 @@ locals {
     SMTP_PASSWORD      = "smtp-password"
     NOTIFY_SIGNING_KEY = "notify-signing-key"
   }
+  # Secrets mounted at a pinned version rather than `latest`, by variable name.
+  secret_versions = {
+    NOTIFY_SIGNING_KEY_PREVIOUS = var.notify_signing_key_previous_version
+  }
 
   functions = {
     dispatch = {
@@ -149,7 +153,9 @@ locals {
         # a range past the archive's expiry is answered from Firestore, which keeps it whole
         HISTORY_RETENTION_DAYS = var.history_retention_days
       })
-      secrets   = local.mail_secrets
+      # the key the signing key replaced, pinned by version: links mailed before a rotation
+      # still unsubscribe (docs/operations.md); by default the current key again
+      secrets   = merge(local.mail_secrets, { NOTIFY_SIGNING_KEY_PREVIOUS = "notify-signing-key" })
       publishes = []
       firestore = true
       bigquery  = "read"
@@ -232,7 +238,7 @@ resource "google_cloudfunctions2_function" "function" {
         key        = secret_environment_variables.key
         project_id = var.project_id
         secret     = google_secret_manager_secret.secret[secret_environment_variables.value].secret_id
-        version    = "latest"
+        version    = lookup(local.secret_versions, secret_environment_variables.key, "latest")
       }
     }
   }

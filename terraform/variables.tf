@@ -89,6 +89,17 @@ variable "secrets_revision" {
   default     = "1"
 }
 
+variable "notify_signing_key_previous_version" {
+  type        = string
+  description = "The notify-signing-key version a rotation replaced (its number): the api still accepts unsubscribe links it signed. \"latest\" (the default) accepts the current key only."
+  default     = "latest"
+
+  validation {
+    condition     = can(regex("^(latest|[1-9][0-9]*)$", var.notify_signing_key_previous_version))
+    error_message = "notify_signing_key_previous_version must be \"latest\" or a version number."
+  }
+}
+
 variable "api_min_instances" {
   type        = number
   description = "Warm API instances (0 = scale to zero; 1 removes cold starts for about $10/month)."

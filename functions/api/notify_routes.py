@@ -180,7 +180,7 @@ def unsubscribe(svc: Services, query: m.UnsubscribeQuery) -> m.Unsubscribed:
     (RFC 8058; a one-click client's form body is not read). A GET of this URL (a client
     without one-click opens the header's link in a browser) goes to the app's page, which
     asks (app.py). Not rate-limited: the token's MAC is checked before anything is read."""
-    user_id = notify.unsubscribed_user(svc.settings.notify_signing_key.get_secret_value(), query.token)
+    user_id = notify.unsubscribed_user(svc.settings.unsubscribe_keys, query.token)
     if user_id is None:
         raise ApiError(400, "bad_token", "this unsubscribe link is not valid")
     if not svc.store.unsubscribe(user_id):

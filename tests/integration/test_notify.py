@@ -167,6 +167,19 @@ def test_the_unsubscribe_link_stops_email_without_signing_in(
     assert (db().collection(fs.USERS).document("cid").get().to_dict() or {})[notify.RECEIVES] is True
 
 
+def test_a_link_mailed_before_the_signing_key_was_rotated_still_unsubscribes(
+    emulators: Stack, jwks: JwksServer
+) -> None:
+    _user(emulators, "rot", notifications={"email": True})
+    mailed = notify.unsubscribe_token("key-before", "rot")
+    without = make_client(jwks, KEY, NOTIFY_SIGNING_KEY="key-after")
+    assert without.http.post(f"/v1/unsubscribe?token={mailed}").status_code == 400
+    assert not (db().collection(fs.USERS).document("rot").get().to_dict() or {}).get("email_unsubscribed")
+    rotated = make_client(jwks, KEY, NOTIFY_SIGNING_KEY="key-after", NOTIFY_SIGNING_KEY_PREVIOUS="key-before")
+    assert rotated.http.post(f"/v1/unsubscribe?token={mailed}").get_json() == {"unsubscribed": True}
+    assert (db().collection(fs.USERS).document("rot").get().to_dict() or {})["email_unsubscribed"]
+
+
 def test_an_address_unsubscribed_before_the_link_turned_email_off_shows_it_off_until_turned_on(
     emulators: Stack, jwks: JwksServer
 ) -> None:

@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from common import notify
 from common.fields import problems
 from common.messages import AlertEvent
+from common.settings import Settings
 from common.timekeys import published_at
 
 EVENT = AlertEvent(
@@ -115,11 +116,23 @@ def test_the_signature_recipe_verifies_and_refuses_tampering_other_keys_and_repl
 
 def test_an_unsubscribe_token_names_its_user_and_cannot_be_made_for_another() -> None:
     token = notify.unsubscribe_token("key", "user-1")
-    assert notify.unsubscribed_user("key", token) == "user-1"
+    assert notify.unsubscribed_user(("key",), token) == "user-1"
     forged = "user-2." + token.rsplit(".", 1)[1]
-    assert notify.unsubscribed_user("key", forged) is None
-    assert notify.unsubscribed_user("other-key", token) is None
-    assert notify.unsubscribed_user("key", "usér-1.é") is None
+    assert notify.unsubscribed_user(("key",), forged) is None
+    assert notify.unsubscribed_user(("other-key",), token) is None
+    assert notify.unsubscribed_user(("key",), "usér-1.é") is None
+    assert notify.unsubscribed_user((), token) is None
+
+
+def test_a_link_signed_before_a_rotation_still_unsubscribes_and_an_empty_key_signs_nothing() -> None:
+    before = notify.unsubscribe_token("old-key", "user-1")
+    assert notify.unsubscribed_user(("new-key", "old-key"), before) == "user-1"
+    assert notify.unsubscribed_user(("new-key",), before) is None
+    # a previous key left empty (a secret version with no bytes) must not accept the MAC of ""
+    assert notify.unsubscribed_user(("new-key", ""), notify.unsubscribe_token("", "user-1")) is None
+    settings = Settings(NOTIFY_SIGNING_KEY="new-key", NOTIFY_SIGNING_KEY_PREVIOUS="old-key")
+    assert notify.unsubscribed_user(settings.unsubscribe_keys, before) == "user-1"
+    assert Settings(NOTIFY_SIGNING_KEY="new-key").unsubscribe_keys == ("new-key",)
 
 
 def test_each_delivery_has_its_own_key_per_user_alert_level_status_and_channel() -> None:
