@@ -61,7 +61,10 @@ def check_signature(value: str) -> str:
     return value
 
 
-Signature = Annotated[str, AfterValidator(check_signature)]
+# A near-duplicate signature of common.features is 172 characters; a ticker's state keeps
+# hundreds of them, so a longer one is refused rather than carried on every later write.
+SIGNATURE_MAX = 4096
+Signature = Annotated[str, StringConstraints(max_length=SIGNATURE_MAX), AfterValidator(check_signature)]
 
 
 def well_formed(text: str) -> str:
@@ -76,6 +79,20 @@ def well_formed(text: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(well_formed)]
+
+# What a mention carries into its ticker's state document (evidence, duplicate signatures),
+# rewritten on every later batch: within Reddit's own bounds (a username has 3 to 20
+# characters, a title at most 300), so no message can push that document toward Firestore's
+# 1 MiB and fail every write of the ticker until it is dead-lettered. A longer author, link or
+# hash is from no Reddit item and refused; a longer title, only ever cited, is cut.
+AUTHOR_MAX = 64
+LINK_MAX = 1000
+HASH_MAX = 64
+TITLE_MAX = 300
+Author = Annotated[Text, Field(max_length=AUTHOR_MAX)]
+Link = Annotated[Text, Field(max_length=LINK_MAX)]
+TextHash = Annotated[str, StringConstraints(max_length=HASH_MAX)]
+Title = Annotated[Text, AfterValidator(lambda text: text[:TITLE_MAX])]
 
 
 def problems(exc: ValidationError, limit: int = 2000) -> str:

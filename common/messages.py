@@ -16,19 +16,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from common import topics
 from common.evidence import Evidence
 from common.fields import (
+    Author,
     Count,
     DataTime,
     HourKey,
     Int64,
     ItemId,
     ItemSubreddit,
+    Link,
     RunId,
     Signature,
     Subreddit,
     Summed,
     SummedCount,
     Text,
+    TextHash,
     Ticker,
+    Title,
     problems,
 )
 from common.windows import WindowStats
@@ -106,15 +110,15 @@ class Mention(Message):
     item_id: ItemId
     kind: Literal["post", "comment"]
     subreddit: ItemSubreddit
-    author: Text | None = None  # None for [deleted] / unknown authors (counted as bytes: well-formed)
+    author: Author | None = None  # None for [deleted] / unknown authors (counted as bytes: well-formed)
     author_created_utc: float | None = None
     author_karma: Int64 | None = None
     created_utc: DataTime
     text_length: SummedCount
     score: Summed = 0
     num_comments: SummedCount = 0
-    permalink: Text = ""
-    title: Text = ""
+    permalink: Link = ""
+    title: Title = ""
     flair: Text | None = None
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     method: str = "cashtag"  # how the extractor found it: cashtag, symbol, name
@@ -127,7 +131,7 @@ class Mention(Message):
     # rather than what the text promotes; True for messages that predate it, as every stuffed
     # mention was read then
     listed_only: bool = True
-    text_hash: str = ""  # exact-duplicate key of the normalised text
+    text_hash: TextHash = ""  # exact-duplicate key of the normalised text
     minhash: Signature = ""  # near-duplicate signature (common.features.minhash_signature)
     sentiment: float | None = None
 

@@ -224,6 +224,11 @@ MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "num_comments": 2**50}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "abc"}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "abcd"}]}),  # 3 bytes: no 32-bit word
+        # past Reddit's own bounds, kept in the ticker's state on every later write (1 MiB)
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "author": "a" * 65}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "permalink": "/r/x/" + "p" * 1000}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "text_hash": "f" * 65}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "AAAA" * 1025}]}),
         (ItemBatch, {"items": [{**ITEM, "subreddit": ""}]}),
         (ItemBatch, {"items": [{**ITEM, "id": "t3_a.b"}]}),
         (TickerUpdate, {"ticker": "GME", "as_of": 1.7e9, "hours": ["2026"]}),
@@ -239,6 +244,14 @@ def test_values_that_would_fail_every_retry_downstream_are_malformed_at_decode(
 ) -> None:
     with pytest.raises(MalformedMessage):
         decode_data(model, json.dumps(payload).encode())
+
+
+def test_a_title_past_reddits_300_characters_is_cut_and_its_mention_kept() -> None:
+    """A title is only cited (an alert's evidence), so it is cut rather than refused: the
+    mention still counts, and the ticker's state never carries more than Reddit allows."""
+    batch = {"ticker": "GME", "mentions": [{**MENTION, "title": "🚀" * 100_000, "author": "u" * 20}]}
+    [mention] = decode_data(MentionBatch, json.dumps(batch).encode()).mentions
+    assert mention.title == "🚀" * 300 and mention.author == "u" * 20
 
 
 def test_nan_and_infinity_are_malformed_in_every_message() -> None:
