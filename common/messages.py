@@ -87,13 +87,13 @@ class RedditItem(Message):
     id: ItemId  # Reddit fullname: t3_... for posts, t1_... for comments
     kind: Literal["post", "comment"]
     subreddit: ItemSubreddit
-    author: str | None = None  # None for [deleted] / unknown authors
+    author: Author | None = None  # None for [deleted] / unknown authors
     author_created_utc: float | None = None
     author_karma: Int64 | None = None
     title: Text = ""
     body: Text = ""
     url: Text | None = None
-    permalink: Text
+    permalink: Link
     flair: Text | None = None
     score: Int64 = 0
     num_comments: Count = 0

@@ -295,6 +295,8 @@ def unsubscribed_user(keys: tuple[str, ...], token: str) -> str | None:
     """The user ``token`` unsubscribes, if any of ``keys`` signed it: the current key and the
     one it replaced, so a rotation leaves the links already mailed working. An empty key
     signs nothing (its MAC is anyone's to make)."""
+    if isinstance(keys, str):  # each of its characters would be a key, and one character is soon guessed
+        raise TypeError("keys: a tuple of keys, not one key")
     user_id, _, _mac = token.rpartition(".")
     if not user_id:
         return None

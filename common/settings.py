@@ -146,12 +146,15 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
     smtp_from: str = Field(default="Akleao alerts <alerts@localhost>", validation_alias="SMTP_FROM")
     # signs unsubscribe links (notify) and checks them (api); production reads it from Secret Manager
+    # (16 characters at least: an empty or short key makes links anyone can forge)
     notify_signing_key: SecretStr = Field(
-        default=SecretStr("local-unsubscribe-key"), validation_alias="NOTIFY_SIGNING_KEY"
+        default=SecretStr("local-unsubscribe-key"), min_length=16, validation_alias="NOTIFY_SIGNING_KEY"
     )
     # the key it replaced, still accepted by the api's check, so links mailed before a
     # rotation keep working (docs/operations.md, rotating a secret); unset: none
-    notify_signing_key_previous: SecretStr | None = Field(default=None, validation_alias="NOTIFY_SIGNING_KEY_PREVIOUS")
+    notify_signing_key_previous: SecretStr | None = Field(
+        default=None, min_length=16, validation_alias="NOTIFY_SIGNING_KEY_PREVIOUS"
+    )
     webhook_timeout_s: float = Field(default=5.0, gt=0, validation_alias="WEBHOOK_TIMEOUT_S")
     webhook_attempts: int = Field(default=3, ge=1, le=6, validation_alias="WEBHOOK_ATTEMPTS")
     webhook_backoff_s: float = Field(default=0.5, ge=0, validation_alias="WEBHOOK_BACKOFF_S")

@@ -14,9 +14,10 @@ locals {
   ]) : "${pair.function}:${pair.topic}" => pair }
   dead_letter_grants = { for fn, sub in local.subscription_of : fn => sub if contains(keys(local.functions), fn) }
 
-  secret_grants = { for pair in flatten([
+  # distinct: a function may mount one secret twice (the api: the signing key and the one it replaced)
+  secret_grants = { for pair in distinct(flatten([
     for fn, spec in local.functions : [for env, secret in spec.secrets : { function = fn, secret = secret }]
-  ]) : "${pair.function}:${pair.secret}" => pair }
+  ])) : "${pair.function}:${pair.secret}" => pair }
 
   bigquery_roles = {
     write = google_project_iam_custom_role.history_writer.name # insertAll into the history tables

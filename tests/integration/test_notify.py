@@ -171,11 +171,13 @@ def test_a_link_mailed_before_the_signing_key_was_rotated_still_unsubscribes(
     emulators: Stack, jwks: JwksServer
 ) -> None:
     _user(emulators, "rot", notifications={"email": True})
-    mailed = notify.unsubscribe_token("key-before", "rot")
-    without = make_client(jwks, KEY, NOTIFY_SIGNING_KEY="key-after")
+    mailed = notify.unsubscribe_token("key-before-the-rotation", "rot")
+    without = make_client(jwks, KEY, NOTIFY_SIGNING_KEY="key-after-the-rotation")
     assert without.http.post(f"/v1/unsubscribe?token={mailed}").status_code == 400
     assert not (db().collection(fs.USERS).document("rot").get().to_dict() or {}).get("email_unsubscribed")
-    rotated = make_client(jwks, KEY, NOTIFY_SIGNING_KEY="key-after", NOTIFY_SIGNING_KEY_PREVIOUS="key-before")
+    rotated = make_client(
+        jwks, KEY, NOTIFY_SIGNING_KEY="key-after-the-rotation", NOTIFY_SIGNING_KEY_PREVIOUS="key-before-the-rotation"
+    )
     assert rotated.http.post(f"/v1/unsubscribe?token={mailed}").get_json() == {"unsubscribed": True}
     assert (db().collection(fs.USERS).document("rot").get().to_dict() or {})["email_unsubscribed"]
 

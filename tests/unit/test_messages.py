@@ -231,6 +231,9 @@ MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "AAAA" * 1025}]}),
         (ItemBatch, {"items": [{**ITEM, "subreddit": ""}]}),
         (ItemBatch, {"items": [{**ITEM, "id": "t3_a.b"}]}),
+        # no Reddit item has them, and its mentions would carry them (fetch skips such an item)
+        (ItemBatch, {"items": [{**ITEM, "author": "a" * 65}]}),
+        (ItemBatch, {"items": [{**ITEM, "permalink": "/r/x/" + "p" * 1000}]}),
         (TickerUpdate, {"ticker": "GME", "as_of": 1.7e9, "hours": ["2026"]}),
         (TickerUpdate, {"ticker": "GME", "as_of": 1.7e9, "counted": {**COUNTED, "series": {"2021023112": 3}}}),
         (

@@ -130,9 +130,18 @@ def test_a_link_signed_before_a_rotation_still_unsubscribes_and_an_empty_key_sig
     assert notify.unsubscribed_user(("new-key",), before) is None
     # a previous key left empty (a secret version with no bytes) must not accept the MAC of ""
     assert notify.unsubscribed_user(("new-key", ""), notify.unsubscribe_token("", "user-1")) is None
-    settings = Settings(NOTIFY_SIGNING_KEY="new-key", NOTIFY_SIGNING_KEY_PREVIOUS="old-key")
-    assert notify.unsubscribed_user(settings.unsubscribe_keys, before) == "user-1"
-    assert Settings(NOTIFY_SIGNING_KEY="new-key").unsubscribe_keys == ("new-key",)
+    new, old = "new-key-of-32-bytes-in-base64==", "old-key-of-32-bytes-in-base64=="
+    settings = Settings(NOTIFY_SIGNING_KEY=new, NOTIFY_SIGNING_KEY_PREVIOUS=old)
+    assert notify.unsubscribed_user(settings.unsubscribe_keys, notify.unsubscribe_token(old, "u")) == "u"
+    assert Settings(NOTIFY_SIGNING_KEY=new).unsubscribe_keys == (new,)
+    assert Settings(NOTIFY_SIGNING_KEY=new, NOTIFY_SIGNING_KEY_PREVIOUS=new).unsubscribe_keys == (new,)
+    with pytest.raises(TypeError):  # one key's characters are no keys
+        notify.unsubscribed_user("new-key", before)  # type: ignore[arg-type]
+    for short in ("", "sixteen-minus-1"):  # an empty or short key makes links anyone can forge
+        with pytest.raises(ValidationError):
+            Settings(NOTIFY_SIGNING_KEY=short)
+        with pytest.raises(ValidationError):
+            Settings(NOTIFY_SIGNING_KEY_PREVIOUS=short)
 
 
 def test_each_delivery_has_its_own_key_per_user_alert_level_status_and_channel() -> None:

@@ -325,6 +325,14 @@ def test_every_secret_is_mounted_by_some_function_and_each_only_where_it_is_need
     }
 
 
+def test_a_secret_a_function_mounts_twice_is_granted_once() -> None:
+    """iam.tf keys each grant by function and secret: the api mounts the signing key twice
+    (the current version and the one it replaced), and a repeated key fails every plan."""
+    iam = (tfmodel.TERRAFORM_DIR / "iam.tf").read_text()
+    grants = re.search(r"secret_grants = \{ for pair in (\w+)\(", iam)
+    assert grants is not None and grants.group(1) == "distinct"
+
+
 def test_functions_may_publish_only_to_topics_terraform_lets_them(model: tfmodel.TerraformModel) -> None:
     """IAM grants publisher per topic: a publish the grant misses fails only in production."""
     by_constant = {name: value for name, value in vars(topics).items() if name.isupper() and isinstance(value, str)}
