@@ -60,6 +60,23 @@ class DetectionConfig(BaseModel):
         description="an organic alert needs pump risk below this; a spike between it and pump_risk_max is held as "
         "suspicious, neither organic nor pump, until more of it is seen",
     )
+    newcomer_days: float = Field(
+        default=7.0,
+        ge=1.0,
+        le=14.0,
+        description="a ticker whose talk of this many days began after at least as many days of silence the detector "
+        "watched is new to the community: promoters pick the names nobody here talks about, so its organic alert "
+        "needs newcomer_pump_risk_max (the silence must lie within history_days, so a history shorter than twice "
+        "this shortens how long a ticker stays new)",
+    )
+    newcomer_pump_risk_max: float = Field(
+        default=0.125,
+        ge=0.0,
+        le=1.0,
+        description="the pump risk below which a newcomer's spike is organic (a spike between it and "
+        "organic_pump_risk_max is held as suspicious): the same voices on a name this community never talked "
+        "about are likelier a campaign",
+    )
     # Counting rules: applied when aggregate (or the backtest) counts a mention into its hour
     # bucket, so a change applies to mentions counted after it, in production and in the
     # preview (which replays the stored buckets) alike.

@@ -25,7 +25,7 @@ from common.detection.lifecycle import (
     step,
 )
 from common.detection.market import Activity, activity
-from common.detection.signals import DAY, Evaluation, evaluate
+from common.detection.signals import DAY, Evaluation, evaluate, is_newcomer
 from common.detection.silence import SLOW_RULE
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, keep_candidates
@@ -177,6 +177,7 @@ def decide_summary(
         market=stats.market,
         day_base=day_base,
         slow_open=previous is not None and previous.active and previous.rule.endswith(SLOW_RULE),
+        newcomer=is_newcomer(counts, now, observed, config),
     )
     bar = budget_bar(stats.alerts_24h, config)
     heard = heard_before(counts, now)

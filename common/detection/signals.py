@@ -204,6 +204,7 @@ def evaluate(
     market: Activity | None = None,
     day_base: Callable[[], Baseline] | None = None,
     slow_open: bool = False,
+    newcomer: bool = False,
 ) -> Evaluation:
     """Score ``symbol`` at ``as_of`` against ``base``. ``six`` and ``day`` are the 6h and 24h
     windows ending at the hour of ``as_of`` (the summary's ``windows``, or
@@ -213,7 +214,9 @@ def evaluate(
     whole day out, for a day of thin promotion (``base`` learned from most of that day, so a
     steady campaign would raise its own bar); asked for only when the day could clear the
     pump's volume bar with its pump risk, or ``slow_open`` (the ticker's open alert is such a
-    day's, which the day keeps open), ``base`` when not given."""
+    day's, which the day keeps open), ``base`` when not given. ``newcomer``: its talk began
+    lately after a long silence (:func:`is_newcomer`), so an organic alert needs the lower
+    ``newcomer_pump_risk_max``."""
     now = int(as_of // HOUR)
     factor = 1.0
     if market is not None and config.market_weight > 0:
@@ -305,6 +308,9 @@ def evaluate(
         elif risk.risk >= config.organic_pump_risk_max:
             rule = f"suspicious: pump risk {risk.risk:.2f}"
             reasons.append(rule)
+        elif newcomer and risk.risk >= config.newcomer_pump_risk_max:
+            rule = f"suspicious: pump risk {risk.risk:.2f} on a ticker new to the community"
+            reasons.append(rule)
         else:
             surprising = max(w.surprise for w in spiking)
             kind, rule, shortfall, said = _organic(
@@ -330,6 +336,18 @@ def evaluate(
         reasons=tuple(reasons),
         day=slow,
     )
+
+
+def is_newcomer(counts: Mapping[int, int], now: int, observed_hours: int, config: DetectionConfig) -> bool:
+    """Whether the ticker's talk of the last ``newcomer_days`` began after at least as long a
+    silence the detector watched (``observed_hours`` back from ``now``, the hour index): a
+    campaign's name, or news on a name nobody followed. A system that has watched for less
+    than that knows no ticker to be new."""
+    hours = round(config.newcomer_days * 24)
+    first = min((h for h, n in counts.items() if n > 0 and now - hours < h <= now), default=None)
+    if first is None or first - hours < now - observed_hours:
+        return False
+    return not any(n > 0 and first - hours <= h < first for h, n in counts.items())
 
 
 def _hour_of(since: float | None) -> int | None:

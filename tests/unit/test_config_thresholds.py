@@ -51,6 +51,8 @@ CHANGES: dict[str, Any] = {
     "extreme_surprise": 50.0,
     "pump_risk_max": 0.9,
     "organic_pump_risk_max": 0.0,
+    "newcomer_days": 14.0,  # more silence than the week watched: NEWB is no newcomer, and organic
+    "newcomer_pump_risk_max": 0.0,
     "new_account_days": 5.0,
     "cashtag_stuffing_min": 7,
     "emoji_heavy_min": 5,
@@ -177,6 +179,11 @@ def week() -> dict[int, dict[str, list[Mention]]]:
     for hour in (SPIKE + 7, SPIKE + 9):  # quiet hours between: the first episode resolves (not by silence)
         add("ORGA", hour, 1, "o", text_length=240)
     add("NEWS", SPIKE + 10, 30, "n", text_length=60)  # breaking news in short posts: extreme, below the length bar
+    # a name never heard before, a quarter of its voices new accounts: organic on a known name, held on a newcomer
+    out.setdefault(SPIKE + 12, {})["NEWB"] = [
+        _mention("NEWB", SPIKE + 12, k, 24, f"nb{k}", text_length=240, age_days=3.0 if k % 4 == 0 else 900.0)
+        for k in range(24)
+    ]
     for hour in (SPIKE - 40, SPIKE - 39):  # aged accounts, each pasting the same post: a campaign on copies alone
         for k in range(30):
             text = COPY + "copy" if k % 5 else f"own words about COPY number {hour} {k}"

@@ -8,7 +8,7 @@ from scipy.stats import nbinom
 
 from common.detection.baseline import GlobalStats
 from common.detection.engine import TickerState, decide
-from common.detection.signals import SURPRISE_CAP, surprise
+from common.detection.signals import SURPRISE_CAP, is_newcomer, surprise
 from common.detection_config import DEFAULT_CONFIG
 from common.messages import Mention
 from common.metrics import volume
@@ -191,6 +191,36 @@ def test_a_spike_with_some_pump_signals_is_held_as_suspicious_not_called_organic
     assert DEFAULT_CONFIG.organic_pump_risk_max <= ev.pump_risk < DEFAULT_CONFIG.pump_risk_max
     assert ev.kind is None
     assert ev.rule.startswith("suspicious")
+
+
+def test_a_name_the_community_never_talked_about_needs_a_lower_pump_risk_to_be_organic() -> None:
+    # A quarter of the authors are new: under the organic bar, over a newcomer's.
+    burst = [*mentions(NOW, 18, age_days=900, prefix="old"), *mentions(NOW, 6, age_days=3, prefix="new")]
+    new = evaluate_at(state_of(burst), at_end_of(NOW))
+    assert new.spike
+    assert DEFAULT_CONFIG.newcomer_pump_risk_max <= new.pump_risk < DEFAULT_CONFIG.organic_pump_risk_max
+    assert (new.kind, new.rule) == (None, f"suspicious: pump risk {new.pump_risk:.2f} on a ticker new to the community")
+    # ... the same voices on a name talked about five days ago: organic
+    known = evaluate_at(state_of([*mentions(NOW - 120, 2, prefix="was"), *burst]), at_end_of(NOW))
+    assert known.spike and known.pump_risk == new.pump_risk
+    assert known.kind == "organic"
+
+
+def test_a_newcomers_talk_began_within_its_days_after_as_long_a_silence_watched() -> None:
+    days = round(DEFAULT_CONFIG.newcomer_days * 24)
+    watched = 14 * 24
+    assert is_newcomer({NOW - 5: 3, NOW: 9}, NOW, watched, DEFAULT_CONFIG)
+    assert is_newcomer({NOW - days + 1: 1}, NOW, watched, DEFAULT_CONFIG)
+    assert not is_newcomer({NOW - days: 1}, NOW, watched, DEFAULT_CONFIG)  # its talk is a week old
+    # talk two days ago, named a week before it: no newcomer, and none once that naming leaves the history
+    assert not is_newcomer({NOW - 48 - days: 1, NOW - 48: 2, NOW: 9}, NOW, watched, DEFAULT_CONFIG)
+    assert not is_newcomer({NOW - 48 - days: 1, NOW - 48: 2, NOW: 9}, NOW, days + 49, DEFAULT_CONFIG)
+    assert is_newcomer({NOW - 48 - days - 1: 1, NOW - 48: 2, NOW: 9}, NOW, watched, DEFAULT_CONFIG)  # a week silent
+    assert not is_newcomer({NOW: 9}, NOW, 3 * 24, DEFAULT_CONFIG)  # three days watched: nothing is new yet
+    assert not is_newcomer({NOW - 48: 9}, NOW, days + 47, DEFAULT_CONFIG)  # its week of silence not all watched
+    assert is_newcomer({NOW - 48: 9}, NOW, days + 48, DEFAULT_CONFIG)
+    assert is_newcomer({NOW - 4: 0, NOW: 9}, NOW, days, DEFAULT_CONFIG)  # an hour of no talk is no naming
+    assert not is_newcomer({}, NOW, watched, DEFAULT_CONFIG)
 
 
 def test_a_day_of_thin_promotion_is_a_pump_though_no_hour_spikes() -> None:
