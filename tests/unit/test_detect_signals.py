@@ -196,12 +196,17 @@ def test_a_spike_with_some_pump_signals_is_held_as_suspicious_not_called_organic
 def test_a_name_the_community_never_talked_about_needs_a_lower_pump_risk_to_be_organic() -> None:
     # A quarter of the authors are new: under the organic bar, over a newcomer's.
     burst = [*mentions(NOW, 18, age_days=900, prefix="old"), *mentions(NOW, 6, age_days=3, prefix="new")]
-    new = evaluate_at(state_of(burst), at_end_of(NOW))
+    watched = GlobalStats(rate=0.05, since=float(START - 10 * 24 * HOUR))  # twenty days: a whole history
+    new = evaluate_at(state_of(burst), at_end_of(NOW), stats=watched)
     assert new.spike
     assert DEFAULT_CONFIG.newcomer_pump_risk_max <= new.pump_risk < DEFAULT_CONFIG.organic_pump_risk_max
     assert (new.kind, new.rule) == (None, f"suspicious: pump risk {new.pump_risk:.2f} on a ticker new to the community")
-    # ... the same voices on a name talked about five days ago: organic
-    known = evaluate_at(state_of([*mentions(NOW - 120, 2, prefix="was"), *burst]), at_end_of(NOW))
+    # a mention three days before only starts its week of talk: still new
+    seeded = evaluate_at(state_of([*mentions(NOW - 72, 1, prefix="was"), *burst]), at_end_of(NOW), stats=watched)
+    assert seeded.spike and seeded.kind is None
+    # ... talk eight days ago and five: a name the community knows, and the same voices are organic
+    talked = [*mentions(NOW - 192, 2, prefix="was"), *mentions(NOW - 120, 2, prefix="is")]
+    known = evaluate_at(state_of([*talked, *burst]), at_end_of(NOW), stats=watched)
     assert known.spike and known.pump_risk == new.pump_risk
     assert known.kind == "organic"
 
@@ -212,7 +217,7 @@ def test_a_newcomers_talk_began_within_its_days_after_as_long_a_silence_watched(
     assert is_newcomer({NOW - 5: 3, NOW: 9}, NOW, watched, DEFAULT_CONFIG)
     assert is_newcomer({NOW - days + 1: 1}, NOW, watched, DEFAULT_CONFIG)
     assert not is_newcomer({NOW - days: 1}, NOW, watched, DEFAULT_CONFIG)  # its talk is a week old
-    # talk two days ago, named a week before it: no newcomer, and none once that naming leaves the history
+    # talk two days ago, named a week before it: no newcomer, however long the watch before that
     assert not is_newcomer({NOW - 48 - days: 1, NOW - 48: 2, NOW: 9}, NOW, watched, DEFAULT_CONFIG)
     assert not is_newcomer({NOW - 48 - days: 1, NOW - 48: 2, NOW: 9}, NOW, days + 49, DEFAULT_CONFIG)
     assert is_newcomer({NOW - 48 - days - 1: 1, NOW - 48: 2, NOW: 9}, NOW, watched, DEFAULT_CONFIG)  # a week silent
