@@ -177,7 +177,7 @@ def decide_summary(
         market=stats.market,
         day_base=day_base,
         slow_open=previous is not None and previous.active and previous.rule.endswith(SLOW_RULE),
-        newcomer=is_newcomer(counts, now, observed, config),
+        newcomer=lambda: is_newcomer(counts, now, observed, config),
     )
     bar = budget_bar(stats.alerts_24h, config)
     heard = heard_before(counts, now)

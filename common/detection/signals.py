@@ -204,7 +204,7 @@ def evaluate(
     market: Activity | None = None,
     day_base: Callable[[], Baseline] | None = None,
     slow_open: bool = False,
-    newcomer: bool = False,
+    newcomer: Callable[[], bool] | None = None,
 ) -> Evaluation:
     """Score ``symbol`` at ``as_of`` against ``base``. ``six`` and ``day`` are the 6h and 24h
     windows ending at the hour of ``as_of`` (the summary's ``windows``, or
@@ -214,9 +214,10 @@ def evaluate(
     whole day out, for a day of thin promotion (``base`` learned from most of that day, so a
     steady campaign would raise its own bar); asked for only when the day could clear the
     pump's volume bar with its pump risk, or ``slow_open`` (the ticker's open alert is such a
-    day's, which the day keeps open), ``base`` when not given. ``newcomer``: its talk began
-    lately after a long silence (:func:`is_newcomer`), so an organic alert needs the lower
-    ``newcomer_pump_risk_max``."""
+    day's, which the day keeps open), ``base`` when not given. ``newcomer``: whether its talk
+    began lately after a long silence (:func:`is_newcomer`), so an organic alert needs the
+    lower ``newcomer_pump_risk_max``; asked only of a spike whose risk lies between the two
+    bars."""
     now = int(as_of // HOUR)
     factor = 1.0
     if market is not None and config.market_weight > 0:
@@ -308,7 +309,7 @@ def evaluate(
         elif risk.risk >= config.organic_pump_risk_max:
             rule = f"suspicious: pump risk {risk.risk:.2f}"
             reasons.append(rule)
-        elif newcomer and risk.risk >= config.newcomer_pump_risk_max:
+        elif risk.risk >= config.newcomer_pump_risk_max and newcomer is not None and newcomer():
             rule = f"suspicious: pump risk {risk.risk:.2f} on a ticker new to the community"
             reasons.append(rule)
         else:
