@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useState } from "react";
+import { useState, useSyncExternalStore } from "react";
 
 import { ErrorBox } from "@/components/states";
 import { forgetToken } from "@/lib/api";
@@ -26,6 +26,9 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
           : null,
   );
   const [busy, setBusy] = useState(false);
+  // Until the page is hydrated a click would submit the form natively, as a GET with the
+  // password in the URL (and no sign-in): the button waits for the script that handles it.
+  const hydrated = useSyncExternalStore(subscribeNothing, () => true, () => false);
   const next = sameSite(params.get("next"));
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
@@ -88,7 +91,7 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
             autoComplete={mode === "sign-up" ? "new-password" : "current-password"}
           />
         </label>
-        <button type="submit" disabled={busy}>
+        <button type="submit" disabled={busy || !hydrated}>
           {busy ? (mode === "sign-up" ? "Creating account…" : "Signing in…") : mode === "sign-up" ? "Create account" : "Sign in"}
         </button>
       </form>
@@ -123,4 +126,8 @@ export function sameSite(next: string | null): string | null {
   } catch {
     return null;
   }
+}
+
+function subscribeNothing(): () => void {
+  return () => {};
 }

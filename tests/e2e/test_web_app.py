@@ -98,6 +98,14 @@ def _element(driver: WebDriver, css: str, timeout: float = 60) -> WebElement:
     return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
 
 
+def _auth_form(driver: WebDriver, css: str, timeout: float = 60) -> WebElement:
+    """The sign-in or sign-up form once its page is hydrated: its button stays disabled until
+    then (a click before would submit natively; a loaded machine hydrates slowly)."""
+    form = _element(driver, css, timeout)
+    _until(driver, f"return !document.querySelector({json.dumps(css + ' button[type=submit]')}).disabled", timeout)
+    return form
+
+
 def _link(driver: WebDriver, text: str, timeout: float = 60) -> WebElement:
     return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.find_element(By.LINK_TEXT, text))
 
@@ -118,7 +126,7 @@ def _sign_in(driver: WebDriver, web: str, email: str, password: str, page: str =
     locally no proxy names the client, so the demo's, the fixture's and the browser's
     sign-ins share one bucket, and a fast machine makes them within one window."""
     driver.get(f"{web}{page}")
-    form = _element(driver, "#sign-in-form")
+    form = _auth_form(driver, "#sign-in-form")
     form.find_element(By.NAME, "email").send_keys(email)
     form.find_element(By.NAME, "password").send_keys(password)
     signed_in = f"document.getElementById('who')?.textContent === {json.dumps(email)}"
@@ -145,7 +153,7 @@ def _sign_out(driver: WebDriver, web: str) -> None:
 
 def _sign_up(driver: WebDriver, name: str, email: str, password: str) -> None:
     """Fill in the sign-up page the browser is on; the app sends the new account to sign in."""
-    form = _element(driver, "#sign-up-form")
+    form = _auth_form(driver, "#sign-up-form")
     form.find_element(By.NAME, "name").send_keys(name)
     form.find_element(By.NAME, "email").send_keys(email)
     form.find_element(By.NAME, "password").send_keys(password)
@@ -324,7 +332,7 @@ def test_a_forgotten_password_is_reset_by_the_mailed_link_once_and_the_old_one_s
         assert not driver.find_elements(By.ID, "reset-password-form")
 
         driver.get(f"{served.web}/sign-in")
-        form = _element(driver, "#sign-in-form")
+        form = _auth_form(driver, "#sign-in-form")
         form.find_element(By.NAME, "email").send_keys(email)
         form.find_element(By.NAME, "password").send_keys(old)
         for _ in range(3):  # Better Auth's sign-in limit (3 per 10 s) is shared with the other tests
@@ -654,7 +662,7 @@ def test_signing_in_from_a_page_that_asked_for_it_lands_on_that_page_the_first_t
             "location.pathname === '/alerts'",
         ):
             _until(driver, "return location.pathname === '/sign-in'")
-            form = _element(driver, "#sign-in-form")
+            form = _auth_form(driver, "#sign-in-form")
             time.sleep(1.5)  # typing: longer than the session store listens once the page is gone
             _type(form.find_element(By.NAME, "email"), email)
             _type(form.find_element(By.NAME, "password"), password)
