@@ -2,11 +2,12 @@
 
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useState, useSyncExternalStore } from "react";
+import { useState } from "react";
 
 import { ErrorBox } from "@/components/states";
 import { forgetToken } from "@/lib/api";
 import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
+import { useHydrated } from "@/lib/hydrated";
 
 /** Sign-in and sign-up: the same form, Better Auth's email + password endpoints. */
 export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
@@ -26,9 +27,7 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
           : null,
   );
   const [busy, setBusy] = useState(false);
-  // Until the page is hydrated a click would submit the form natively, as a GET with the
-  // password in the URL (and no sign-in): the button waits for the script that handles it.
-  const hydrated = useSyncExternalStore(subscribeNothing, () => true, () => false);
+  const hydrated = useHydrated(); // before it, a click would send the password in a URL
   const next = sameSite(params.get("next"));
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
@@ -126,8 +125,4 @@ export function sameSite(next: string | null): string | null {
   } catch {
     return null;
   }
-}
-
-function subscribeNothing(): () => void {
-  return () => {};
 }

@@ -6,6 +6,7 @@ import { useState } from "react";
 
 import { ErrorBox } from "@/components/states";
 import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
+import { useHydrated } from "@/lib/hydrated";
 
 /** Asks Better Auth to mail a reset link; says the same whether or not the address has an
  * account, as Better Auth answers (the page must not tell who has one). */
@@ -70,6 +71,7 @@ export function ResetPasswordForm() {
     params.get("error") || !token ? "This link is used, expired or incomplete: ask for a new one." : null,
   );
   const [busy, setBusy] = useState(false);
+  const hydrated = useHydrated(); // before it, a click would send the password in a URL
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -110,7 +112,7 @@ export function ResetPasswordForm() {
             The same again
             <input name="confirm" type="password" required minLength={8} autoComplete="new-password" />
           </label>
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy || !hydrated}>
             {busy ? "Saving…" : "Save the new password"}
           </button>
         </form>

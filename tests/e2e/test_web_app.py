@@ -99,10 +99,15 @@ def _element(driver: WebDriver, css: str, timeout: float = 60) -> WebElement:
 
 
 def _auth_form(driver: WebDriver, css: str, timeout: float = 60) -> WebElement:
-    """The sign-in or sign-up form once its page is hydrated: its button stays disabled until
-    then (a click before would submit natively; a loaded machine hydrates slowly)."""
+    """A form carrying a password (sign-in, sign-up, reset) once its page is hydrated: its
+    button stays disabled until then (a click before would submit natively; a loaded machine
+    hydrates slowly)."""
     form = _element(driver, css, timeout)
-    _until(driver, f"return !document.querySelector({json.dumps(css + ' button[type=submit]')}).disabled", timeout)
+    _until(
+        driver,
+        f"return document.querySelector({json.dumps(css + ' button[type=submit]')})?.disabled === false",
+        timeout,
+    )
     return form
 
 
@@ -320,7 +325,7 @@ def test_a_forgotten_password_is_reset_by_the_mailed_link_once_and_the_old_one_s
         link = found.group(0)
         driver.get(link)
         _until(driver, "return location.pathname === '/reset-password' && location.search.includes('token=')")
-        form = _element(driver, "#reset-password-form")
+        form = _auth_form(driver, "#reset-password-form")
         form.find_element(By.NAME, "password").send_keys(new)
         form.find_element(By.NAME, "confirm").send_keys(new)
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
