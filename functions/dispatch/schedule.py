@@ -5,18 +5,24 @@ the runs that saved it) and from when and in which run dispatch last sent it
 showed once the run sent had saved it: the scheduler ticks every minute, and most ticks
 need no cursor read).
 
-The tick claims what it sends before publishing, in one transaction with the creation of
-its run's record (:func:`claim_due`): two ticks handled at once (a backlog flushing after
-an outage, a slow tick beside the next) cannot both find a subreddit due and fetch it
-twice. A tick that dies after its claim is redelivered as the same run, which finds its
-record and sends what it claimed (functions/dispatch/main.py).
+The tick claims what it sends before publishing, in one atomic write with the creation of
+its run's record, made only if the schedule's record is as it was read (:func:`claim_due`):
+two ticks handled at once (a backlog flushing after an outage, a slow tick beside the next)
+cannot both find a subreddit due and fetch it twice. Not a transaction: on the emulator,
+and under Firestore's pessimistic locks, a backlog of contending transactions could abort
+one another round after round; a conditional write always lets the first through. A tick
+that dies after its claim is redelivered as the same run, which finds its record and sends
+what it claimed (functions/dispatch/main.py).
 """
 
+import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from common import log
 from common.adapters import firestore as fs
@@ -33,8 +39,9 @@ RUN_IDS = "run_ids"  # schedule/fetches: lower-case subreddit -> the run that se
 PACED = "paced"  # schedule/fetches: lower-case subreddit -> {"run", "pace"} once that run saved it
 
 
-# A backlog of ticks flushing together contends for the one record: more tries than the
-# client's 5 before a tick fails (and is redelivered, which is safe but slower).
+# A backlog of ticks flushing together contends for the one record. Each round of claims
+# lets at least one through (the first to commit), so a backlog of this many ticks all get
+# through before one fails (and is redelivered, which is safe but slower).
 CLAIM_ATTEMPTS = 12
 
 
@@ -66,16 +73,15 @@ def claim_due(
     *,
     now: float,
 ) -> list[str] | None:
-    """The subreddits due at ``now``, recorded as sent by ``run`` in the same transaction
+    """The subreddits due at ``now``, recorded as sent by ``run`` in the same atomic write
     that creates the run's record (``run_record`` of them), so no other tick finds them due;
     nothing is recorded when none is. None when a copy of this tick claimed before (the
     record names the run; its run's record says what it claimed)."""
     names = list(subreddits)
     record_ref = _record(db)
-
-    @firestore.transactional
-    def claim(transaction: firestore.Transaction) -> list[str] | None:
-        record = fs.doc_of(record_ref.get(transaction=transaction)) or {}
+    for attempt in range(CLAIM_ATTEMPTS):
+        snap = record_ref.get()
+        record = fs.doc_of(snap) or {}
         if run.id in _map(record, RUN_IDS).values():
             return None
         sent, learnt = _due(db, names, record, settings, now=now)
@@ -85,15 +91,28 @@ def claim_due(
         if sent:
             keys = [fs.cursor_id(s) for s in sent]
             update |= {DISPATCHED_AT: dict.fromkeys(keys, now), RUN_IDS: dict.fromkeys(keys, run.id)}
-            transaction.create(run, run_record(sent))
-        if update:
-            transaction.set(record_ref, update, merge=True)
-        return sent
+        if not update:
+            return sent
+        batch = db.batch()
+        if sent:
+            batch.create(run, run_record(sent))
+        if snap.exists:  # only as the record was read: another tick's claim in between fails this one
+            paths = {FieldPath(field, key).to_api_repr(): v for field, m in update.items() for key, v in m.items()}
+            batch.update(record_ref, paths, option=db.write_option(last_update_time=snap.update_time))
+        else:
+            batch.create(record_ref, update)
+        try:
+            batch.commit()
+            return sent
+        except (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.Aborted):
+            if sent and run.get().exists:  # a copy of this tick made the run in between
+                return None
+        time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+    raise ClaimContended(f"the schedule changed under each of {CLAIM_ATTEMPTS} claims")
 
-    try:
-        return claim(db.transaction(max_attempts=CLAIM_ATTEMPTS))  # type: ignore[no-any-return]
-    except gexc.AlreadyExists:  # a copy of this tick made the run in between
-        return None
+
+class ClaimContended(RuntimeError):
+    """Every claim lost to another writer of the record: the tick fails and is redelivered."""
 
 
 def _unsent(learnt: Mapping[str, Any], sent: Iterable[str]) -> dict[str, Any]:
