@@ -8,7 +8,7 @@ mentions are counted and decided with it, so downstream reads the config only wh
 version is new to it, and a change applies from the next tick.
 
 ``runs/{run_id}`` records the fan-out, so a redelivered tick does not fan out twice (a
-scheduler tick creates it in the transaction that claims its subreddits: schedule.py). A
+scheduler tick creates it in the write that claims its subreddits: schedule.py). A
 copy finding the run still ``dispatching`` waits (raises, and Pub/Sub redelivers it) while
 the other copy may be alive, since two live fan-outs would fetch every subreddit twice;
 once that copy's lease is up it died midway, and this one sends the run's subreddits again

@@ -8,9 +8,9 @@ need no cursor read).
 The tick claims what it sends before publishing, in one atomic write with the creation of
 its run's record, made only if the schedule's record is as it was read (:func:`claim_due`):
 two ticks handled at once (a backlog flushing after an outage, a slow tick beside the next)
-cannot both find a subreddit due and fetch it twice. Not a transaction: on the emulator,
-and under Firestore's pessimistic locks, a backlog of contending transactions could abort
-one another round after round; a conditional write always lets the first through. A tick
+cannot both find a subreddit due and fetch it twice. Not a transaction: on the emulator
+a backlog of six contending transactions aborted one another until most ran out of
+attempts; a conditional write always lets the first through. A tick
 that dies after its claim is redelivered as the same run, which finds its record and sends
 what it claimed (functions/dispatch/main.py).
 """
@@ -104,11 +104,13 @@ def claim_due(
         try:
             batch.commit()
             return sent
-        except (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.Aborted):
+        except (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.Aborted) as exc:
             if sent and run.get().exists:  # a copy of this tick made the run in between
                 return None
+            if attempt + 1 == CLAIM_ATTEMPTS:
+                raise ClaimContended(f"the schedule changed under each of {CLAIM_ATTEMPTS} claims") from exc
         time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
-    raise ClaimContended(f"the schedule changed under each of {CLAIM_ATTEMPTS} claims")
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 class ClaimContended(RuntimeError):
@@ -126,7 +128,7 @@ def _due(
 ) -> tuple[list[str], dict[str, Any]]:
     """The subreddits due by ``record`` (the schedule's), and the paces learnt on the way: a
     batched read of two fields of the cursors the record cannot speak for (the rest of a
-    cursor is fetch's, and large; read outside any transaction, since only fetch writes it)."""
+    cursor is fetch's, and large; no claim is conditional on it, since only fetch writes it)."""
     sent_at, sent_run, paced = _map(record, DISPATCHED_AT), _map(record, RUN_IDS), _map(record, PACED)
     states: dict[str, FetchState] = {}
     unknown: dict[str, tuple[float, str]] = {}

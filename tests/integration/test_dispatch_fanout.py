@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import google.cloud.pubsub_v1 as pubsub_v1
+import pytest
 from google.cloud import firestore
 
 from common import topics
@@ -306,9 +307,11 @@ def test_a_scheduler_tick_with_nothing_due_records_no_run_and_reads_no_cursor_wh
     assert ops["ops_reads"] == 2  # the record and the one cursor it could not speak for: no silence to look for
 
 
-def test_scheduler_ticks_handled_at_once_fetch_each_due_subreddit_once(emulators: Stack) -> None:
+@pytest.mark.parametrize("recorded", [False, True], ids=["first_record", "record_kept"])
+def test_scheduler_ticks_handled_at_once_fetch_each_due_subreddit_once(emulators: Stack, recorded: bool) -> None:
     """A backlog of ticks flushing together after an outage: each finds the same subreddits
-    due, and only the one that claims them first sends them."""
+    due, and only the one that claims them first sends them, whether the schedule's record is
+    yet to be made or each claim must find it as it was read."""
     import threading
 
     from common.entrypoint import Delivery
@@ -320,6 +323,8 @@ def test_scheduler_ticks_handled_at_once_fetch_each_due_subreddit_once(emulators
     assert emulators.emulators
     db = firestore.Client(project=emulators.emulators.project)
     names = [f"akleaorace{i}" for i in range(3)]  # never sent: due at once
+    if recorded:  # another subreddit's: the claims update the record instead of creating it
+        db.collection("schedule").document("fetches").set({"dispatched_at": {"akleaoelsewhere": time.time()}})
     sent: list[str] = []
     lock = threading.Lock()
 
@@ -357,3 +362,5 @@ def test_scheduler_ticks_handled_at_once_fetch_each_due_subreddit_once(emulators
     assert errors == []
     assert sorted(done) == list(range(6))
     assert sorted(sent) == names  # and each due subreddit went out once, whoever claimed it
+    stored = db.collection("schedule").document("fetches").get().get("dispatched_at")
+    assert set(stored) == {*names, *(["akleaoelsewhere"] if recorded else [])}  # the others kept theirs
