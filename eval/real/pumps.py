@@ -24,6 +24,11 @@ on one is an organic surge called a pump.
 Injected texts keep their punctuation and emoji (live Reddit does) although the background's
 source stripped them: read the figures as "campaigns as they are posted, inside real
 activity", not as an imitation of that corpus.
+
+``--chatter`` draws the campaigns' symbols from names the community already talks about
+(``CHATTER`` mentions in the window's first days; none the background alone alerts on), the
+case the newcomer rule cannot help with. Those draws are recorded apart
+(``real_injected_pumps_chatter``) and pooled on their own.
 """
 
 import argparse
@@ -52,6 +57,10 @@ WINDOW_DAYS = 35  # of the corpus, from its start: five weeks, the meme-stock fr
 FIRST_DAY, LAST_DAY = 8, 31  # campaigns start in these days of the window (after the baseline has data)
 AFTER = 2 * DAY  # how long after a campaign its pump alert still counts
 CAMPAIGNS = 24
+# ``--chatter``: campaigns on names mentioned this often in the window's first days (chosen
+# before any chatter draw was run: a small following, not a meme stock).
+CHATTER = (3, 20)
+CHATTER_KEY = "real_injected_pumps_chatter"
 # The development seed is the one looked at while changing the detector; the test seed was
 # meant as the held-out one, but rules were written from its first reading and it was read
 # after each change since, so it is no longer clean. Any other seed is a draw of its own
@@ -105,11 +114,10 @@ class Campaign:
         return self.start + self.hours * HOUR
 
 
-def _quiet_symbols(window_items: list[RedditItem], at: float) -> list[str]:
-    """Listed, distinct-looking stocks (3–4 letters, no English word) never mentioned in the
-    window: what a promoter picks, a small company nobody here talks about (never an ETF: its
-    price follows its holdings, so nobody pumps one; closed-end funds stay, as the list of
-    stocks holds them)."""
+def _pumpable() -> list[str]:
+    """Listed, distinct-looking stocks (3–4 letters, no English word), never an ETF: its price
+    follows its holdings, so nobody pumps one (closed-end funds stay, as the list of stocks
+    holds them)."""
     with WORDS.open(encoding="utf-8") as f:
         words = {r["word"].upper() for r in csv.DictReader(line for line in f if not line.startswith("#"))}
     with SYMBOLS.open(encoding="utf-8") as f:
@@ -122,8 +130,44 @@ def _quiet_symbols(window_items: list[RedditItem], at: float) -> list[str]:
             and r["symbol"].isalpha()
             and r["symbol"] not in words
         )
+    return listed
+
+
+def _quiet_symbols(window_items: list[RedditItem], at: float) -> list[str]:
+    """Pumpable stocks never mentioned in the window: what a promoter picks, a small company
+    nobody here talks about."""
     named = {s for i in window_items for s in extraction.symbols(f"{i.title}\n{i.body}", at=i.created_utc)}
-    return [s for s in listed if s not in named and extraction.is_listed(s, at)]
+    return [s for s in _pumpable() if s not in named and extraction.is_listed(s, at)]
+
+
+def _mentions(items: list[RedditItem]) -> dict[str, list[float]]:
+    """When each symbol was mentioned, oldest first."""
+    times: dict[str, list[float]] = {}
+    for i in sorted(items, key=lambda i: i.created_utc):
+        for s in extraction.symbols(f"{i.title}\n{i.body}", at=i.created_utc):
+            times.setdefault(s, []).append(i.created_utc)
+    return times
+
+
+def _chatter_symbols(mentions: dict[str, list[float]], window_start: float, alerted: set[str]) -> list[str]:
+    """Pumpable stocks with a small following (``CHATTER`` mentions in the window's first
+    ``FIRST_DAY`` days, before any campaign starts) that the background alone never alerts on:
+    the campaigns of ``--chatter``, on names the community already talks about."""
+    before = window_start + FIRST_DAY * DAY
+    low, high = CHATTER
+    return [
+        s
+        for s in _pumpable()
+        if low <= sum(t < before for t in mentions.get(s, [])) <= high
+        and s not in alerted
+        and extraction.is_listed(s, before)
+    ]
+
+
+def _days_quiet(mentions: dict[str, list[float]], symbol: str, at: float) -> float | None:
+    """Days from the symbol's last mention before ``at`` to ``at`` (None: never mentioned)."""
+    last = max((t for t in mentions.get(symbol, []) if t < at), default=None)
+    return None if last is None else round((at - last) / DAY, 1)
 
 
 def draw(rng: random.Random, quiet: list[str], window_start: float) -> list[Campaign]:
@@ -225,28 +269,44 @@ def score(records: list[dict[str, Any]], campaigns: list[Campaign], events: list
     }
 
 
-def run(corpus_dir: Path, seed: int = TEST_SEED, *, estimated_ages: bool = True) -> dict[str, Any]:
+def _replay(items: list[RedditItem]) -> list[dict[str, Any]]:
+    replay = backtest.Replay()  # the production configuration
+    for batch in backtest.hours(iter(items)):
+        replay.hour(batch)
+    return [r.to_json() for r in replay.records]
+
+
+def run(
+    corpus_dir: Path, seed: int = TEST_SEED, *, estimated_ages: bool = True, chatter: bool = False
+) -> dict[str, Any]:
     corpus = backtest.load(corpus_dir)
     if estimated_ages:
         corpus = ages.with_estimated_ages(corpus, ages.corpus_model(corpus))
     start = float(corpus.manifest["start"])
     end = start + WINDOW_DAYS * DAY
     background = [i for i in corpus.items() if i.created_utc < end]
+    events = [e for e in json.loads(EVENTS.read_text())["events"] if e["discussion_start"] < end]
     rng = random.Random(seed)
-    campaigns = draw(rng, _quiet_symbols(background, start + FIRST_DAY * DAY), start)
+    if chatter:  # names the background alone alerts on, or a labelled event's, are not the campaign's to judge
+        alerted = {r["symbol"] for r in _replay(background)} | {e["ticker"] for e in events}
+        mentions = _mentions(background)
+        campaigns = draw(rng, _chatter_symbols(mentions, start, alerted), start)
+    else:
+        campaigns = draw(rng, _quiet_symbols(background, start + FIRST_DAY * DAY), start)
     injected: list[RedditItem] = []
     for index, campaign in enumerate(campaigns):
         injected.extend(write(rng, campaign, index)[0])
     items = sorted([*background, *injected], key=lambda i: (i.created_utc, i.id))
-    replay = backtest.Replay()  # the production configuration
     started = time.perf_counter()
-    for batch in backtest.hours(iter(items)):
-        replay.hour(batch)
+    records = _replay(items)
     seconds = time.perf_counter() - started
-    events = [e for e in json.loads(EVENTS.read_text())["events"] if e["discussion_start"] < end]
-    result = score([r.to_json() for r in replay.records], campaigns, events)
+    result = score(records, campaigns, events)
+    if chatter:  # how long each name had been quiet when its campaign began
+        for row in result["campaigns"]:
+            row["days_since_last_mention"] = _days_quiet(mentions, row["symbol"], row["start"])
     result.update(
         corpus=corpus_dir.name,
+        symbols="chatter" if chatter else "quiet",
         window_days=WINDOW_DAYS,
         seed=seed,
         background_items=len(background),
@@ -296,11 +356,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--neutral-ages", action="store_true", help="background accounts two years old, as the corpus stores them"
     )
+    parser.add_argument(
+        "--chatter", action="store_true", help="campaigns on names the community already talks about (CHATTER)"
+    )
     args = parser.parse_args(argv)
     corpus_dir = corpus.find(args.data)
     if corpus_dir is None:
         return 1
-    result = run(corpus_dir, args.seed, estimated_ages=not args.neutral_ages)
+    result = run(corpus_dir, args.seed, estimated_ages=not args.neutral_ages, chatter=args.chatter)
     for c in result["campaigns"]:
         print(
             f"{c['symbol']:<5} {c['accounts']:>2} accounts x {c['posts_per_account']} posts, new {c['new_share']:.2f}, "
@@ -315,7 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     SCRATCH.parent.mkdir(parents=True, exist_ok=True)
     SCRATCH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    if args.refresh:
+    if args.refresh and args.chatter:
+        record_chatter({f"seed_{args.seed}": result})
+    elif args.refresh:
         draws = json.loads(results.RESULTS.read_text()).get("real_injected_pumps", {})
         draws[{DEV_SEED: "dev", TEST_SEED: "test"}.get(args.seed, f"seed_{args.seed}")] = (
             result  # another draw: its own
@@ -323,6 +388,19 @@ def main(argv: list[str] | None = None) -> int:
         results.record("real_injected_pumps", draws)
         results.record("real_injected_pumps_pooled", pooled(draws))
     return 0
+
+
+def record_chatter(new: dict[str, dict[str, Any]]) -> None:
+    """Chatter draws beside the recorded ones, and all of them pooled: kept apart from the
+    quiet-name draws, whose pooled figures they must not move."""
+    draws = json.loads(results.RESULTS.read_text()).get(CHATTER_KEY, {}) | new
+    results.record(CHATTER_KEY, draws)
+    results.record(f"{CHATTER_KEY}_pooled", chatter_pooled(draws))
+
+
+def chatter_pooled(draws: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every chatter draw once (no rule has been written from one yet: all count as unread)."""
+    return _pool(list({d["seed"]: d for d in draws.values()}.values()))
 
 
 if __name__ == "__main__":

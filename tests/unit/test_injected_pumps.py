@@ -99,3 +99,31 @@ def test_the_pooled_figures_add_every_draw_once_and_count_the_draws_at_90_percen
 def test_the_committed_pooled_figures_are_those_of_the_committed_draws() -> None:
     results = json.loads(RESULTS.read_text())
     assert results["real_injected_pumps_pooled"] == pumps.pooled(results["real_injected_pumps"])
+
+
+def test_the_committed_chatter_figures_are_those_of_the_committed_chatter_draws() -> None:
+    results = json.loads(RESULTS.read_text())
+    draws = results[pumps.CHATTER_KEY]
+    assert results[f"{pumps.CHATTER_KEY}_pooled"] == pumps.chatter_pooled(draws)
+    assert all(d["symbols"] == "chatter" for d in draws.values())
+    assert not set(draws) & set(results["real_injected_pumps"])  # kept apart from the quiet-name draws
+
+
+def test_chatter_campaigns_pick_names_with_a_small_following_the_background_never_alerts_on() -> None:
+    day = 86400.0
+    early = MAY_2021 + day  # before any campaign starts
+    late = MAY_2021 + (pumps.FIRST_DAY + 1) * day  # after: does not count as the name's following
+    low, high = pumps.CHATTER
+    mentions = {
+        "ODP": [early] * low,  # a small following
+        "SBUX": [early] * high,  # a larger one, still small
+        "WEN": [early] * low,  # an English word: refused whatever its talk
+        "KSS": [early] * (high + 1),  # too much talk: a name everyone discusses
+        "CLF": [early] * (low - 1) + [late] * 5,  # its talk came only once campaigns may start
+        "GTHX": [early] * high,  # followed, but the background alone alerts on it
+    }
+    picked = pumps._chatter_symbols(mentions, MAY_2021, alerted={"GTHX"})
+    assert {"ODP", "SBUX"} <= set(picked)
+    assert not {"WEN", "KSS", "CLF", "GTHX"} & set(picked)
+    assert pumps._days_quiet(mentions, "ODP", early + 2 * day) == 2.0
+    assert pumps._days_quiet(mentions, "XYZQ", early) is None
