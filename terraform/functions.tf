@@ -213,6 +213,10 @@ resource "google_cloudfunctions2_function" "function" {
   build_config {
     runtime     = "python311"
     entry_point = each.value.entry_point
+    # Built by an account that can read the archive, push the image and write build logs,
+    # not the default compute account (Editor on the whole project where its grants remain).
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -246,8 +250,41 @@ resource "google_cloudfunctions2_function" "function" {
   depends_on = [
     google_project_service.service,
     google_secret_manager_secret_iam_member.function,
+    google_storage_bucket_iam_member.build_reads_source, # a build started before its grants fails
+    google_artifact_registry_repository_iam_member.build_pushes,
+    google_project_iam_member.build_logs,
     google_firestore_index.composite, # the api and detect query through them: a missing index fails every such query
   ]
 
   #checkov:skip=CKV_GCP_124:Only the api (public = true) allows all ingress: browsers call it and it verifies a Better Auth JWT on every request; every other function is ALLOW_INTERNAL_ONLY.
+}
+
+# The functions' images: every deploy pushes one per function, so old ones are deleted
+# (the last few kept for a rollback) instead of piling up in gcf-artifacts at storage cost.
+resource "google_artifact_registry_repository" "functions" {
+  repository_id = "akleao-functions"
+  location      = var.region
+  format        = "DOCKER"
+  description   = "Cloud Functions images built from the source archive"
+
+  cleanup_policy_dry_run = false
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 5
+    }
+  }
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+    condition {
+      tag_state  = "ANY"
+      older_than = "2592000s" # 30 days
+    }
+  }
+
+  depends_on = [google_project_service.service]
+
+  #checkov:skip=CKV_GCP_84:Images built from our own source hold no data of users; Google-managed encryption applies, as for the source bucket.
 }

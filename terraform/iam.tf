@@ -34,6 +34,32 @@ resource "google_service_account" "function" {
   display_name = "Cloud Function ${each.key}"
 }
 
+# Cloud Build runs the functions' builds as this account: it reads the source archive,
+# pushes the images and writes the build's logs, and can do nothing else.
+resource "google_service_account" "build" {
+  account_id   = "fn-builder"
+  display_name = "Cloud Functions builds"
+}
+
+resource "google_storage_bucket_iam_member" "build_reads_source" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.build.member
+}
+
+resource "google_artifact_registry_repository_iam_member" "build_pushes" {
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.build.member
+}
+
+resource "google_project_iam_member" "build_logs" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = google_service_account.build.member
+}
+
 resource "google_service_account" "pubsub_pusher" {
   account_id   = "pubsub-pusher"
   display_name = "Pub/Sub push subscriptions (OIDC identity that invokes the functions)"

@@ -78,3 +78,35 @@ def test_an_instance_loads_only_its_own_function() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def _build_grants(model: tfmodel.TerraformModel) -> dict[str, str]:
+    """Resource type.name -> role of every grant to the build account."""
+    grants = {}
+    for block in model.blocks("resource"):
+        for rtype, named in block.items():
+            for name, body in named.items():
+                if tfmodel.unquote(body.get("member")) == "${google_service_account.build.member}":
+                    grants[f"{tfmodel.unquote(rtype)}.{tfmodel.unquote(name)}"] = tfmodel.unquote(body["role"])
+    return grants
+
+
+def test_functions_are_built_by_their_own_account_into_a_repository_that_deletes_old_images() -> None:
+    """Not the default compute account, which may still hold Editor on the project; and not
+    gcf-artifacts, where every deploy's images would pile up."""
+    model = tfmodel.load()
+    build = tfmodel.unquote(model.resources("google_cloudfunctions2_function")["function"]["build_config"][0])
+    assert build["service_account"] == "${google_service_account.build.id}"
+    assert build["docker_repository"] == "${google_artifact_registry_repository.functions.id}"
+    assert _build_grants(model) == {
+        "google_storage_bucket_iam_member.build_reads_source": "roles/storage.objectViewer",
+        "google_artifact_registry_repository_iam_member.build_pushes": "roles/artifactregistry.writer",
+        "google_project_iam_member.build_logs": "roles/logging.logWriter",
+    }
+    depends = model.resources("google_cloudfunctions2_function")["function"]["depends_on"]
+    assert {"${" + grant + "}" for grant in _build_grants(model)} <= set(depends)  # no build before its grants
+    repository = tfmodel.unquote(model.resources("google_artifact_registry_repository")["functions"])
+    assert repository["format"] == "DOCKER" and repository["cleanup_policy_dry_run"] is False
+    actions = {p["action"]: p for p in repository["cleanup_policies"]}
+    assert actions["KEEP"]["most_recent_versions"][0]["keep_count"] >= 1
+    assert actions["DELETE"]["condition"][0]["older_than"].endswith("s")
