@@ -46,15 +46,16 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
           ? await authClient.signUp.email({ email, password, name: String(form.get("name") ?? "") || email, callbackURL: "/notifications" })
           : await authClient.signIn.email({ email, password });
     } catch {
+      setBusy(false);
       setError(UNREACHABLE);
       return;
-    } finally {
-      setBusy(false);
     }
     if (result.error) {
+      setBusy(false);
       setError(authMessage(result.error));
       return;
     }
+    // busy until the next page: a second sign-up would mail "your account already exists"
     const created = next ? `/sign-in?created=1&next=${encodeURIComponent(next)}` : "/sign-in?created=1";
     if (mode === "sign-in") {
       try {

@@ -1,6 +1,5 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useState } from "react";
 
 import { ErrorBox } from "@/components/states";
@@ -10,7 +9,6 @@ import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
 /** Deleting one's account: the password again, then Better Auth removes the account after the
  * API has deleted its data (lib/auth.ts), so nothing more is sent to its addresses. */
 export function DeleteAccount() {
-  const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -25,15 +23,16 @@ export function DeleteAccount() {
       refused = failed ? authMessage(failed) : null;
     } catch {
       refused = UNREACHABLE;
-    } finally {
-      setBusy(false);
     }
     if (refused) {
+      setBusy(false);
       setError(`Your account was not deleted: ${refused}`);
       return;
     }
     forgetToken();
-    router.replace("/sign-in?deleted=1");
+    // A whole page load, busy until then: the shell, seeing the session gone, would otherwise
+    // race this with its own redirect to sign in, and the notice that the account went with it.
+    window.location.replace("/sign-in?deleted=1");
   }
 
   return (

@@ -14,6 +14,7 @@ export function ForgotPasswordForm() {
   const [sent, setSent] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const hydrated = useHydrated(); // before it, a click would put the address in a URL and ask for nothing
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -44,7 +45,7 @@ export function ForgotPasswordForm() {
           Email
           <input name="email" type="email" required autoComplete="email" />
         </label>
-        <button type="submit" disabled={busy}>
+        <button type="submit" disabled={busy || !hydrated}>
           {busy ? "Sending…" : "Mail me a reset link"}
         </button>
       </form>
@@ -87,15 +88,16 @@ export function ResetPasswordForm() {
     try {
       result = await authClient.resetPassword({ newPassword, token: token ?? "" });
     } catch {
+      setBusy(false);
       setError(UNREACHABLE);
       return;
-    } finally {
-      setBusy(false);
     }
     if (result.error) {
+      setBusy(false);
       setError(authMessage(result.error));
       return;
     }
+    // busy until the next page: a second click would use the spent token and say it failed
     router.replace("/sign-in?reset=1");
   }
 

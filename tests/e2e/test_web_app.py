@@ -99,7 +99,7 @@ def _element(driver: WebDriver, css: str, timeout: float = 60) -> WebElement:
 
 
 def _auth_form(driver: WebDriver, css: str, timeout: float = 60) -> WebElement:
-    """A form carrying a password (sign-in, sign-up, reset) once its page is hydrated: its
+    """An auth form (sign-in, sign-up, forgot, reset) once its page is hydrated: its
     button stays disabled until then (a click before would submit natively; a loaded machine
     hydrates slowly)."""
     form = _element(driver, css, timeout)
@@ -316,7 +316,7 @@ def test_a_forgotten_password_is_reset_by_the_mailed_link_once_and_the_old_one_s
 
         driver.get(f"{served.web}/sign-in")
         _link(driver, "Forgot your password?").click()
-        form = _element(driver, "#forgot-password-form")
+        form = _auth_form(driver, "#forgot-password-form")
         form.find_element(By.NAME, "email").send_keys(email)
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         _element(driver, "#auth-notice")
@@ -507,6 +507,22 @@ def test_the_unsubscribe_link_of_an_email_asks_before_it_turns_email_off(served:
         assert "not valid" in _element(driver, "#unsubscribe-notice").text
 
 
+def test_auth_forms_arrive_with_their_button_disabled_until_the_page_runs(served: Served) -> None:
+    """Clicked before the page's script runs, a form submits natively: a GET carrying the
+    password or the address in the URL, and nothing done. The server's HTML disables them."""
+    for path, form in (
+        ("/sign-in", "sign-in-form"),
+        ("/sign-up", "sign-up-form"),
+        ("/forgot-password", "forgot-password-form"),
+        ("/reset-password?token=e2e", "reset-password-form"),
+    ):
+        with urllib.request.urlopen(f"{served.web}{path}", timeout=30) as response:
+            html = response.read().decode()
+        found = re.search(rf'<form[^>]*id="{form}".*?<button[^>]*type="submit"[^>]*>', html, re.S)
+        assert found, f"{path} serves its form"
+        assert re.search(r"\sdisabled(=|\s|>)", found.group(0)), f"{path}: {found.group(0)}"
+
+
 def test_no_other_site_may_frame_the_app(served: Served) -> None:
     """A framed page's buttons (rotate a webhook secret, save thresholds) could be clicked
     through with the user's session: every page says it may not be framed."""
@@ -603,6 +619,9 @@ def test_a_deleted_or_removed_account_leaves_no_watchlist_or_settings_in_the_api
         _type(form.find_element(By.NAME, "password"), password)
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         _until(driver, "return location.pathname === '/sign-in' && location.search.includes('deleted')")
+        # the shell, seeing the session gone, must not take the page and its notice away
+        assert "account is deleted" in _element(driver, "#auth-notice").text
+        assert "next=" not in str(driver.execute_script("return location.search"))
         _shot(driver, "account-deleted")
     assert _deleted(served, bearer)
     with pytest.raises(urllib.error.HTTPError) as gone:  # refused, not rate-limited (it waits those out)
