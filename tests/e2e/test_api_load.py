@@ -24,7 +24,8 @@ from devtools import devauth
 from emulators.stack import Stack
 from functions.api.ratelimit import slice_size
 
-pytestmark = pytest.mark.slow
+# the first test of a module also pays for its stack and replay (fixtures): more than the default
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 USERS = 8
 PER_USER = 90
@@ -107,9 +108,19 @@ class SlowClient(threading.Thread):
             self.status = int(answer[1]) if len(answer) > 1 else None
 
 
-def test_bursts_abuse_and_a_slow_client_get_no_5xx_and_the_limit_holds_across_instances(two_instances: Api) -> None:
-    api = two_instances
-    wait_for_a_fresh_minute()
+@dataclass
+class Burst:
+    answers: dict[int, Counter[int]]
+    refusals: list[tuple[dict[str, str], bytes]]
+    unauthenticated: Counter[int]
+    big: tuple[int, dict[str, str], bytes]
+    broken: tuple[int, dict[str, str], bytes]
+    mistyped: tuple[int, dict[str, str], bytes]
+    wrong_shape: tuple[int, dict[str, str], bytes]
+    slow: SlowClient
+
+
+def burst(api: Api) -> Burst:
     slow = SlowClient(api.urls[0])
     slow.start()
     answers: dict[int, Counter[int]] = {n: Counter() for n in range(USERS)}
@@ -144,6 +155,25 @@ def test_bursts_abuse_and_a_slow_client_get_no_5xx_and_the_limit_holds_across_in
     for thread in threads:
         thread.join(timeout=120)
     slow.join(timeout=60)
+
+    return Burst(answers, refusals, unauthenticated, big, broken, mistyped, wrong_shape, slow)
+
+
+def test_bursts_abuse_and_a_slow_client_get_no_5xx_and_the_limit_holds_across_instances(two_instances: Api) -> None:
+    api = two_instances
+    wait_for_a_fresh_minute()
+    for _ in range(3):
+        # The limit counts per wall-clock minute: a burst a loaded machine stretched past
+        # one is run again from the start of the next, where nothing has been counted yet.
+        minute = time.time() // 60
+        b = burst(api)
+        if time.time() // 60 == minute:
+            break
+        time.sleep(60 - time.time() % 60 + 0.5)
+    else:
+        pytest.fail("every burst ran past the end of its minute")
+    answers, refusals, unauthenticated, slow = b.answers, b.refusals, b.unauthenticated, b.slow
+    big, broken, mistyped, wrong_shape = b.big, b.broken, b.mistyped, b.wrong_shape
 
     everything = [s for c in answers.values() for s in c.elements()] + list(unauthenticated.elements())
     everything += [big[0], broken[0], mistyped[0], wrong_shape[0]]

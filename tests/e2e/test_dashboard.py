@@ -20,7 +20,8 @@ from emulators.stack import ROOT
 from tests.support.browser import chromium
 from tests.support.demo import DemoProcess, alive
 
-pytestmark = pytest.mark.slow
+# the first test of a module also pays for its stack and replay (fixtures): more than the default
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 ARTIFACTS = ROOT / ".stack" / "artifacts"
 
 # Non-transparent pixels inside the plot area of the first uPlot canvas.

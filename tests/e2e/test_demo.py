@@ -13,7 +13,8 @@ import pytest
 from devtools.corpus import write_breakout_corpus
 from tests.support.demo import DemoProcess, alive
 
-pytestmark = pytest.mark.slow
+# the first test of a module also pays for its stack and replay (fixtures): more than the default
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def test_the_demo_replays_a_breakout_prints_its_alert_and_leaves_nothing_running(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ from devtools.corpus import HOUR, START, SUBREDDITS, write_breakout_corpus
 from devtools.reddit import LocalReddit
 from emulators.stack import Stack
 
-pytestmark = pytest.mark.slow
+# the first test of a module also pays for its stack and replay (fixtures): more than the default
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def call(method: str, url: str, token: str, body: Any = None) -> tuple[int, Any]:

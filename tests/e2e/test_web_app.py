@@ -34,7 +34,8 @@ from emulators.stack import ROOT, WEB_APP_BUILD, Account, WebAppClient
 from tests.support.browser import chromium
 from tests.support.demo import DemoProcess, alive
 
-pytestmark = pytest.mark.slow
+# the first test of a module also pays for its stack and replay (fixtures): more than the default
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 ARTIFACTS = ROOT / ".stack" / "artifacts"
 UNLISTED = "ZZZZZ"  # well formed, never listed: the api answers 404
 MALFORMED = "TOOLONGX"  # not a symbol at all: the api answers 422

@@ -507,7 +507,7 @@ def test_an_instance_reports_what_it_admitted_beside_the_requests_not_ahead_of_t
     client = make_client(jwks, KEY, clock=lambda: MINUTE + 15, RATE_LIMIT_USER_PER_MINUTE=500)  # slices of 5
     assert {client.call("GET", "/v1/me/watchlist", sub="thrifty").status_code for _ in range(25)} == {200}
     window = support.db().collection("ratelimits").document(f"user:thrifty-{int(MINUTE // 60)}")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # reported in the background, slowly on a loaded machine
     while (window.get().get("count") if window.get().exists else 0) < 25 - 5 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert 25 - 5 <= window.get().get("count") <= 25  # what was admitted, less at most one unreported slice

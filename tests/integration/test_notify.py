@@ -3,6 +3,7 @@ a webhook receiver and an SMTP sink (devtools/mailbox.py), once per user and lev
 often the event is delivered, with a signature the documented recipe verifies."""
 
 import json
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from common.timekeys import hour_key
 from demo.logs import FunctionLog
 from emulators.stack import Stack
 from tests.support.api import ApiClient, db, make_client
-from tests.support.function_logs import handled
+from tests.support.function_logs import handled, settled
 from tests.support.jwks import JwksServer, ed25519_key, serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,11 +67,28 @@ def _user(stack: Stack, user_id: str, **changes: Any) -> None:
     db().collection(fs.USERS).document(user_id).set({**doc, notify.RECEIVES: notify.receives(doc["notifications"])})
 
 
+# What each test published, by the function that handles it: waited out before the next test.
+PUBLISHED: dict[str, list[str]] = {"notify": [], "notify_digest": []}
+
+
+@pytest.fixture(autouse=True)
+def _settle(emulators: Stack) -> Iterator[None]:
+    """After each test (before its Firestore is emptied), until every message it published
+    has been handled for good, so no late copy acts on the next test's users. Not a check:
+    a message left failing is what its own test says."""
+    logs = {name: FunctionLog.from_end(emulators.log_dir / f"{name}.log") for name in PUBLISHED}
+    yield
+    for name, ids in PUBLISHED.items():
+        if ids:
+            settled(logs[name], list(ids))
+            ids.clear()
+
+
 def _publish(stack: Stack, event: AlertEvent, times: int) -> None:
     publisher = pubsub_v1.PublisherClient()
     topic = publisher.topic_path(stack.emulators.project if stack.emulators else "", topics.ALERTS)
     for _ in range(times):
-        publisher.publish(topic, encode(event)).result(timeout=10)
+        PUBLISHED["notify"].append(str(publisher.publish(topic, encode(event)).result(timeout=10)))
 
 
 def _wait(read: Callable[[], list[Any]], count: int, timeout: float = 60.0, settle: float = 3.0) -> list[Any]:
@@ -297,7 +315,9 @@ def _entries(user_id: str, hour: str) -> list[Any]:
 def _tick(stack: Stack, hour: str, times: int) -> list[str]:
     publisher = pubsub_v1.PublisherClient()
     topic = publisher.topic_path(stack.emulators.project if stack.emulators else "", topics.DIGEST_TICKS)
-    return [str(publisher.publish(topic, encode(DigestTick(hour=hour))).result(timeout=10)) for _ in range(times)]
+    sent = [str(publisher.publish(topic, encode(DigestTick(hour=hour))).result(timeout=10)) for _ in range(times)]
+    PUBLISHED["notify_digest"] += sent
+    return sent
 
 
 def _events(count: int) -> list[AlertEvent]:
@@ -818,12 +838,25 @@ def test_a_webhook_giving_no_answer_while_others_answer_is_given_up_past_the_giv
         doc = record.get().to_dict() or {}
         return doc["status"], bool(doc.get(store.SILENT))
 
+    answered = threading.Event()
+    noted = invocation.webhook_answered  # what main calls
+
+    def noting(status: int | None, now: float) -> None:
+        noted(status, now)
+        if status is not None:
+            answered.set()
+
+    monkeypatch.setattr(main, "webhook_answered", noting)
+
     @dataclass(frozen=True)
     class Silent(Channels):
         def webhook(self, url: str, *args: Any, **kwargs: Any) -> None:
-            if url.endswith("-dead") or url.endswith("-alone"):
-                time.sleep(0.5)  # its attempts wait out their timeouts while the others answer
+            if url.endswith("-dead"):  # its attempts wait out their timeouts while another answers
+                answered.wait(timeout=60)
                 raise NoAnswer("webhook: TimeoutError")  # no answer in time, no status
+            if url.endswith("-alone"):  # nobody to wait for
+                time.sleep(0.5)
+                raise NoAnswer("webhook: TimeoutError")
             if url.endswith("-unresolved"):
                 raise DeliveryFailed("webhook: ClientConnectorDNSError")  # our resolver may be what failed
 
