@@ -251,6 +251,7 @@ resource "google_cloudfunctions2_function" "function" {
     google_project_service.service,
     google_secret_manager_secret_iam_member.function,
     google_storage_bucket_iam_member.build_reads_source, # a build started before its grants fails
+    google_project_iam_member.build_reads_staged_source,
     google_artifact_registry_repository_iam_member.build_pushes,
     google_project_iam_member.build_logs,
     google_firestore_index.composite, # the api and detect query through them: a missing index fails every such query

@@ -47,6 +47,19 @@ resource "google_storage_bucket_iam_member" "build_reads_source" {
   member = google_service_account.build.member
 }
 
+# Cloud Functions copies the archive into its own bucket, gcf-v2-sources-<number>-<region>,
+# and the build fetches it from there. That bucket appears with the first deploy, so the grant
+# is the project's, held to that bucket by a condition.
+resource "google_project_iam_member" "build_reads_staged_source" {
+  project = var.project_id
+  role    = "roles/storage.objectViewer"
+  member  = google_service_account.build.member
+  condition {
+    title      = "gcf-v2-sources only"
+    expression = "resource.name.startsWith(\"projects/_/buckets/gcf-v2-sources-${data.google_project.this.number}-${var.region}\")"
+  }
+}
+
 resource "google_artifact_registry_repository_iam_member" "build_pushes" {
   location   = google_artifact_registry_repository.functions.location
   repository = google_artifact_registry_repository.functions.name

@@ -61,6 +61,7 @@ CAMPAIGNS = 24
 # before any chatter draw was run: a small following, not a meme stock).
 CHATTER = (3, 20)
 CHATTER_KEY = "real_injected_pumps_chatter"
+RECENT_DAYS = 7.0  # a reporting split of the chatter campaigns: their name talked of within a week
 # The development seed is the one looked at while changing the detector; the test seed was
 # meant as the held-out one, but rules were written from its first reading and it was read
 # after each change since, so it is no longer clean. Any other seed is a draw of its own
@@ -399,8 +400,26 @@ def record_chatter(new: dict[str, dict[str, Any]]) -> None:
 
 
 def chatter_pooled(draws: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Every chatter draw once (no rule has been written from one yet: all count as unread)."""
-    return _pool(list({d["seed"]: d for d in draws.values()}.values()))
+    """Every chatter draw once (no rule has been written from one yet: all count as unread),
+    and its campaigns by how long their name had been quiet when they began: talked of in the
+    week before (``RECENT_DAYS``), or quiet longer, when the detector may take the name for
+    one new to the community."""
+    unique = list({d["seed"]: d for d in draws.values()}.values())
+    rows = [c for d in unique for c in d["campaigns"]]
+
+    def part(recent: bool) -> dict[str, int]:
+        mine = [
+            c
+            for c in rows
+            if (c["days_since_last_mention"] is not None and c["days_since_last_mention"] < RECENT_DAYS) == recent
+        ]
+        return {
+            "pumps_total": len(mine),
+            "pumps_flagged": sum(c["flagged"] for c in mine),
+            "pumps_alerted_as_organic": sum(c["alerted_as_organic"] for c in mine),
+        }
+
+    return {**_pool(unique), "talked_of_in_the_week_before": part(True), "quiet_a_week_or_more": part(False)}
 
 
 if __name__ == "__main__":

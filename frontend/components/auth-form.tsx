@@ -115,13 +115,17 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
 
 /** A page of this site to go back to after signing in, or null: "//evil.example" and
  * "/\\evil.example" start with a slash too, and a browser reads both as another host; so does
- * what "/.//evil.example" becomes once the dots are resolved. */
+ * what "/.//evil.example" becomes once the dots are resolved. Never a page of the forms
+ * themselves: the form would stay, its button busy, having gone nowhere. */
+const AUTH_PAGES = ["/sign-in", "/sign-up", "/forgot-password", "/reset-password"];
+
 export function sameSite(next: string | null): string | null {
   if (!next || !next.startsWith("/")) return null;
   const base = "http://akleao.invalid";
   try {
     const url = new URL(next, base);
     const path = `${url.pathname}${url.search}${url.hash}`;
+    if (AUTH_PAGES.some((page) => url.pathname === page || url.pathname.startsWith(`${page}/`))) return null;
     return url.origin === base && !/^\/[\/\\]/.test(path) ? path : null;
   } catch {
     return null;

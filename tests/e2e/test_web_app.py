@@ -348,7 +348,9 @@ def test_a_forgotten_password_is_reset_by_the_mailed_link_once_and_the_old_one_s
                 break
             time.sleep(10)  # the limit's window
         assert "invalid" in refused.lower(), refused
-        _sign_in(driver, served.web, email, new)
+        # a way back to the form itself is no way back: the form would stay, its button busy
+        _sign_in(driver, served.web, email, new, page="/sign-in?next=/sign-in")
+        assert driver.execute_script("return location.pathname") == "/alerts"
 
 
 def _post(url: str, body: Mapping[str, object], origin: str, tries: int = 4) -> int:

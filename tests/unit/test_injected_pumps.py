@@ -106,6 +106,10 @@ def test_the_committed_chatter_figures_are_those_of_the_committed_chatter_draws(
     draws = results[pumps.CHATTER_KEY]
     assert results[f"{pumps.CHATTER_KEY}_pooled"] == pumps.chatter_pooled(draws)
     assert all(d["symbols"] == "chatter" for d in draws.values())
+    pooled = results[f"{pumps.CHATTER_KEY}_pooled"]
+    parts = (pooled["talked_of_in_the_week_before"], pooled["quiet_a_week_or_more"])
+    assert sum(p["pumps_total"] for p in parts) == pooled["pumps_total"]  # every campaign in one part
+    assert sum(p["pumps_alerted_as_organic"] for p in parts) == pooled["pumps_alerted_as_organic"]
     assert not set(draws) & set(results["real_injected_pumps"])  # kept apart from the quiet-name draws
 
 
@@ -120,7 +124,7 @@ def test_chatter_campaigns_pick_names_with_a_small_following_the_background_neve
         "WEN": [early] * low,  # an English word: refused whatever its talk
         "KSS": [early] * (high + 1),  # too much talk: a name everyone discusses
         "CLF": [early] * (low - 1) + [late] * 5,  # its talk came only once campaigns may start
-        "GTHX": [early] * high,  # followed, but the background alone alerts on it
+        "GTHX": [early] * high,  # followed, but (as the call below says) the background alone alerts on it
     }
     picked = pumps._chatter_symbols(mentions, MAY_2021, alerted={"GTHX"})
     assert {"ODP", "SBUX"} <= set(picked)

@@ -100,6 +100,7 @@ def test_functions_are_built_by_their_own_account_into_a_repository_that_deletes
     assert build["docker_repository"] == "${google_artifact_registry_repository.functions.id}"
     assert _build_grants(model) == {
         "google_storage_bucket_iam_member.build_reads_source": "roles/storage.objectViewer",
+        "google_project_iam_member.build_reads_staged_source": "roles/storage.objectViewer",
         "google_artifact_registry_repository_iam_member.build_pushes": "roles/artifactregistry.writer",
         "google_project_iam_member.build_logs": "roles/logging.logWriter",
     }
@@ -110,3 +111,13 @@ def test_functions_are_built_by_their_own_account_into_a_repository_that_deletes
     actions = {p["action"]: p for p in repository["cleanup_policies"]}
     assert actions["KEEP"]["most_recent_versions"][0]["keep_count"] >= 1
     assert actions["DELETE"]["condition"][0]["older_than"].endswith("s")
+
+
+def test_the_build_account_reads_only_the_bucket_cloud_functions_stages_the_source_in() -> None:
+    """The build fetches the archive from Cloud Functions' copy (gcf-v2-sources-...), made at
+    the first deploy: a project grant, but held to that bucket."""
+    grant = tfmodel.unquote(tfmodel.load().resources("google_project_iam_member")["build_reads_staged_source"])
+    [condition] = grant["condition"]
+    assert condition["expression"].replace('\\"', '"') == (  # the parser may keep HCL's escapes
+        'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${data.google_project.this.number}-${var.region}")'
+    )
