@@ -19,11 +19,13 @@ import numpy as np
 from anyascii import anyascii
 from datasketch import MinHash
 
+from common.fields import MINHASH_WORDS
+
 # MinHash: 32 permutations keep the signature small (128 bytes, 172 base64 characters) at a
 # standard error of about 1/sqrt(32) ~ 0.18 on the Jaccard estimate, plenty to tell a
 # copy-paste (J ~ 0.9) from an independent post (J ~ 0). Fixed seed: signatures made by
 # different processes, or last month, stay comparable.
-MINHASH_PERMUTATIONS = 32
+MINHASH_PERMUTATIONS = MINHASH_WORDS
 MINHASH_SEED = 20261125
 SHINGLE_WORDS = 2  # word bigrams: one changed word costs two shingles, not three
 # Beyond these the text is cut before shingling and sentiment: the duplicate and tone

@@ -48,9 +48,16 @@ def _an_hour(key: str) -> str:
 HourKey = Annotated[str, StringConstraints(pattern=r"^\d{10}$"), AfterValidator(_an_hour)]
 
 
+# The MinHash permutations of a near-duplicate signature (common.features reads it from
+# here): a signature is that many 32-bit words, 172 base64 characters.
+MINHASH_WORDS = 32
+
+
 def check_signature(value: str) -> str:
-    """A near-duplicate signature is base64 of 32-bit words (common.features), or empty: one
-    that does not decode would fail every later batch that compares against it."""
+    """A near-duplicate signature is base64 of ``MINHASH_WORDS`` 32-bit words
+    (common.features), or empty: one that does not decode would fail every later batch that
+    compares against it, and a wider one, kept hundreds of times in a ticker's state, could
+    push that document past Firestore's 1 MiB on every later write."""
     if value:
         try:
             raw = base64.b64decode(value, validate=True)
@@ -58,12 +65,12 @@ def check_signature(value: str) -> str:
             raise ValueError(f"not base64: {exc}") from exc
         if not raw or len(raw) % 4:
             raise ValueError("not a whole number of 32-bit words")
+        if len(raw) != 4 * MINHASH_WORDS:
+            raise ValueError(f"{len(raw) // 4} 32-bit words, not {MINHASH_WORDS}")
     return value
 
 
-# A near-duplicate signature of common.features is 172 characters; a ticker's state keeps
-# hundreds of them, so a longer one is refused rather than carried on every later write.
-SIGNATURE_MAX = 4096
+SIGNATURE_MAX = 4 * -(-4 * MINHASH_WORDS // 3)  # base64 of the signature's bytes: 172
 Signature = Annotated[str, StringConstraints(max_length=SIGNATURE_MAX), AfterValidator(check_signature)]
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel, ValidationError
 
-from common.fields import HourKey, check_signature, well_formed
+from common.fields import MINHASH_WORDS, HourKey, check_signature, well_formed
 from common.messages import (
     MODELS,
     AlertEvent,
@@ -115,10 +115,8 @@ def _value_for(annotation: Any, metadata: tuple[Any, ...] = ()) -> st.SearchStra
     if origin is Annotated:  # a constrained value (common.fields): drawn to fit, or near it
         return _value_for(args[0], tuple(args[1:]))
     if any(isinstance(m, AfterValidator) and m.func is check_signature for m in metadata):
-        return (
-            st.binary(min_size=4, max_size=16)
-            .filter(lambda b: len(b) % 4 == 0)
-            .map(lambda b: base64.b64encode(b).decode())
+        return st.binary(min_size=4 * MINHASH_WORDS, max_size=4 * MINHASH_WORDS).map(
+            lambda b: base64.b64encode(b).decode()
         )
     if any(isinstance(m, AfterValidator) and m.func is well_formed for m in metadata):
         return _value_for(annotation)  # any text: the check only mends what no encoder takes
@@ -229,6 +227,7 @@ MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "permalink": "/r/x/" + "p" * 1000}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "text_hash": "f" * 65}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "AAAA" * 1025}]}),
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "AAAAAA=="}]}),  # one word, not 32
         (ItemBatch, {"items": [{**ITEM, "subreddit": ""}]}),
         (ItemBatch, {"items": [{**ITEM, "id": "t3_a.b"}]}),
         # no Reddit item has them, and its mentions would carry them (fetch skips such an item)
