@@ -49,7 +49,8 @@ HourKey = Annotated[str, StringConstraints(pattern=r"^\d{10}$"), AfterValidator(
 
 
 # The MinHash permutations of a near-duplicate signature (common.features reads it from
-# here): a signature is that many 32-bit words, 172 base64 characters.
+# here): a signature is that many 32-bit words, 172 base64 characters. Changing it refuses
+# the mentions in flight at the rollout, and stored signatures of the old width are skipped.
 MINHASH_WORDS = 32
 
 

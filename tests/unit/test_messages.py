@@ -228,6 +228,7 @@ MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "text_hash": "f" * 65}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "AAAA" * 1025}]}),
         (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": "AAAAAA=="}]}),  # one word, not 32
+        (MentionBatch, {"ticker": "GME", "mentions": [{**MENTION, "minhash": base64.b64encode(bytes(132)).decode()}]}),
         (ItemBatch, {"items": [{**ITEM, "subreddit": ""}]}),
         (ItemBatch, {"items": [{**ITEM, "id": "t3_a.b"}]}),
         # no Reddit item has them, and its mentions would carry them (fetch skips such an item)
