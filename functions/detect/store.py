@@ -99,11 +99,11 @@ def episode_ref(db: firestore.Client, symbol: str) -> firestore.DocumentReferenc
     return ref
 
 
-_stats_cache: dict[tuple[str, int], GlobalStats] = {}
+_stats_cache: dict[tuple[str, int, int, int], GlobalStats] = {}
 # One reader per data hour on an instance: the updates of a new hour arrive together on
 # several threads, and each would otherwise count the whole crowd again (and all but one
 # lose the create and read it back), a third of detect's Firestore operations.
-_stats_locks: dict[tuple[str, int], threading.Lock] = {}
+_stats_locks: dict[tuple[str, int, int, int], threading.Lock] = {}
 _stats_locks_guard = threading.Lock()
 
 
@@ -114,8 +114,9 @@ def read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> G
     (``stats/global/hours/{hour}``),
     computed from the ``tickers/*`` summaries by the first event of that data hour and fixed
     from then on. Every ticker decided in that hour, in whatever order and on whichever
-    instance, compares itself with the same crowd. Cached per instance."""
-    key = (db.project, int(as_of // HOUR))
+    instance, compares itself with the same crowd. Cached per instance, per market window:
+    a config that changed the window within the hour reads the market over its own."""
+    key = (db.project, int(as_of // HOUR), config.market_window_hours, config.market_days)
     cached = _stats_cache.get(key)
     if cached is not None:
         return cached
@@ -145,6 +146,7 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
         if not fs.create_if_absent(ref, doc):
             doc = ref.get().to_dict() or doc
     crowd = fs.doc_of(snaps[crowd_ref.path])
+    since_hour = int(float(doc.get("since") or as_of) // HOUR)
     if crowd is None:
         # Once per data hour: the community's hourly volume for the rate's week and the
         # market activity (kept hour to hour, the latest recounted) and how many tickers
@@ -152,7 +154,6 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
         # (functions/detect/crowd.py).
         previous = crowd_of.latest_before(ref.collection(HOURS), hour)
         volumes = crowd_of.community(db, hour, config, previous)
-        since_hour = int(float(doc.get("since") or as_of) // HOUR)
         market = activity(
             volumes, hour, window=config.market_window_hours, days=config.market_days, since_hour=since_hour
         )
@@ -173,7 +174,25 @@ def _read_stats(db: firestore.Client, as_of: float, config: DetectionConfig) -> 
         }
         if not fs.create_if_absent(crowd_ref, crowd):  # another event of this hour was first
             crowd = crowd_ref.get().to_dict() or crowd
-    return GlobalStats.from_doc({**doc, **crowd})
+    return GlobalStats.from_doc({**doc, **crowd, "market": _market(db, crowd, hour, config, since_hour)})
+
+
+def _market(
+    db: firestore.Client, crowd: Mapping[str, Any], hour: int, config: DetectionConfig, since_hour: int
+) -> Mapping[str, Any]:
+    """The hour's market as stored, when measured over ``config``'s window; else measured
+    again over it (from the community the crowd kept, counted anew where it falls short),
+    not stored: a ticker takes its own activity over its config's window out of the
+    market, and over another window that would count its own surge as the crowd's."""
+    market = crowd.get("market")
+    market = market if isinstance(market, Mapping) else {}
+    if (market.get("window_hours"), market.get("days")) == (config.market_window_hours, config.market_days):
+        return market
+    volumes = crowd_of.community(db, hour, config, crowd)
+    measured = activity(
+        volumes, hour, window=config.market_window_hours, days=config.market_days, since_hour=since_hour
+    )
+    return {"observed": measured.observed, "expected": measured.expected}
 
 
 def _window(windows: Mapping[str, Any], name: str, hours: int) -> WindowStats:

@@ -152,3 +152,31 @@ def test_the_crowd_reads_the_rates_whole_week_whatever_the_market_window(days: i
     hours = crowd.span(NOW, config)
     assert hours.stop == NOW and hours.start <= NOW - WEEK_HOURS
     assert hours.start == NOW - max(WEEK_HOURS, 6 + 24 * days)
+
+
+def test_a_config_with_another_market_window_measures_the_market_over_its_own(
+    emulators: Stack, monkeypatch: Any
+) -> None:
+    """The hour's crowd keeps the market over the window of the config its first event
+    carried. An update decided with a changed window (an admin's change within the hour, a
+    backlog crossing it) takes its own activity over that window out of the market: the
+    stored figure, measured over another, is measured again, and the stored one is kept."""
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    seed(db, 10)
+    monkeypatch.setattr(store, "_stats_cache", {})
+    monkeypatch.setattr(store, "_stats_locks", {})
+    db.collection("stats").document("global").set({"since": float((NOW - 40 * 24) * HOUR)})
+    as_of = float((NOW + 1) * HOUR + 60)
+    crowd_ref = db.collection("stats").document("global").collection("hours").document(hour_key(as_of))
+    crowd_ref.delete()
+    changed = DEFAULT_CONFIG.model_copy(update={"market_window_hours": DEFAULT_CONFIG.market_window_hours + 6})
+    measured = store.read_stats(db, as_of, changed).market  # the changed window's, measured fresh
+    monkeypatch.setattr(store, "_stats_cache", {})
+    monkeypatch.setattr(store, "_stats_locks", {})
+    crowd_ref.delete()
+    first = store.read_stats(db, as_of, DEFAULT_CONFIG)  # the hour's first event: the old window's
+    assert (crowd_ref.get().to_dict() or {})["market"]["window_hours"] == DEFAULT_CONFIG.market_window_hours
+    assert store.read_stats(db, as_of, changed).market == measured != first.market
+    assert store.read_stats(db, as_of, DEFAULT_CONFIG).market == first.market
+    assert (crowd_ref.get().to_dict() or {})["market"]["window_hours"] == DEFAULT_CONFIG.market_window_hours
