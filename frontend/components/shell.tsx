@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
-import { useEffect, useLayoutEffect, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import { ErrorBox, Loading } from "@/components/states";
 import { forgetToken, tokenOwner } from "@/lib/api";
@@ -18,6 +18,10 @@ export function Shell({ children }: { children: React.ReactNode }) {
   const router = useRouter();
   const path = usePathname();
   const [signOutFailed, setSignOutFailed] = useState<string | null>(null);
+  // Set while signing out: the session going away is then this page's doing, and its own
+  // redirect (to a plain sign-in) must not race the one below, which would name this page
+  // as where to go after the next sign-in, whoever that is.
+  const leaving = useRef(false);
   const userId = session?.user.id;
   // Only an answer that there is no session (none, or 401) means signed out: a session check
   // that failed (network, 5xx) says nothing about it, and sending the user to sign in again
@@ -30,7 +34,7 @@ export function Shell({ children }: { children: React.ReactNode }) {
   }, [userId]);
   useEffect(() => {
     // the query comes along: a confirmation link's ?error= must still be there after signing in
-    if (!isPending && !session && !unknown) router.replace(`/sign-in?next=${encodeURIComponent(path + window.location.search)}`);
+    if (!isPending && !session && !unknown && !leaving.current) router.replace(`/sign-in?next=${encodeURIComponent(path + window.location.search)}`);
   }, [isPending, session, unknown, router, path]);
   if (unknown) {
     const why = `${error.statusText || "no answer"}${error.message ? `: ${error.message}` : ""}`;
@@ -55,6 +59,7 @@ export function Shell({ children }: { children: React.ReactNode }) {
   async function signOut() {
     setSignOutFailed(null);
     forgetToken();
+    leaving.current = true;
     let failure: string | null;
     try {
       const { error: refused } = await authClient.signOut();
@@ -62,8 +67,10 @@ export function Shell({ children }: { children: React.ReactNode }) {
     } catch {
       failure = "the server could not be reached";
     }
-    if (failure) setSignOutFailed(`Sign-out failed (${failure}); you are still signed in. Try again.`);
-    else router.replace("/sign-in");
+    if (failure) {
+      leaving.current = false;
+      setSignOutFailed(`Sign-out failed (${failure}); you are still signed in. Try again.`);
+    } else router.replace("/sign-in");
   }
   return (
     <>
