@@ -137,7 +137,7 @@ def _pumpable() -> list[str]:
 def _quiet_symbols(window_items: list[RedditItem], at: float) -> list[str]:
     """Pumpable stocks never mentioned in the window: what a promoter picks, a small company
     nobody here talks about."""
-    named = {s for i in window_items for s in extraction.symbols(f"{i.title}\n{i.body}", at=i.created_utc)}
+    named = _mentions(window_items)
     return [s for s in _pumpable() if s not in named and extraction.is_listed(s, at)]
 
 

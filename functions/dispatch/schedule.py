@@ -8,11 +8,11 @@ need no cursor read).
 The tick claims what it sends before publishing, in one atomic write with the creation of
 its run's record, made only if the schedule's record is as it was read (:func:`claim_due`):
 two ticks handled at once (a backlog flushing after an outage, a slow tick beside the next)
-cannot both find a subreddit due and fetch it twice. Not a transaction: on the emulator
-a backlog of six contending transactions aborted one another until most ran out of
-attempts; a conditional write always lets the first through. A tick
-that dies after its claim is redelivered as the same run, which finds its record and sends
-what it claimed (functions/dispatch/main.py).
+cannot both find a subreddit due and fetch it twice. Not a transaction: on the emulator a
+backlog of six contending transactions aborted one another until most ran out of attempts;
+a conditional write always lets the first through. A tick that dies after its claim is
+redelivered as the same run, which finds its record and sends what it claimed
+(functions/dispatch/main.py).
 """
 
 import random
