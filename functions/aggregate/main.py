@@ -102,7 +102,7 @@ def _apply_chunk(
             result.skipped += len(chunk)
             if state.previous_as_of is not None and (result.as_of is None or state.previous_as_of >= result.as_of):
                 result.as_of = state.previous_as_of
-                result.latest = state.counted
+                result.latest = state.counted if state.counted is not None else store.recount(state)
             return
         target = max([m.created_utc for m in new] + ([state.previous_as_of] if state.previous_as_of else []))
         # The window ending at target holds nothing newer than previous_as_of (it is the
@@ -154,8 +154,10 @@ def forward_check(batch: MentionBatch, delivery: Delivery, db: firestore.Client,
     """Pass a silence check on to the detector with the ticker's counts: the ordering key put
     it behind every batch of the ticker's mentions it is about, so the counts are complete up
     to its time. Nothing is written. False: the ticker has nothing counted (no alert either)."""
-    state = TickerStore(db, batch.ticker).read_state((), batch.config_version)
-    as_of, counts = state.previous_as_of, state.counted
+    store = TickerStore(db, batch.ticker)
+    state = store.read_state((), batch.config_version)
+    as_of = state.previous_as_of
+    counts = state.counted if state.counted is not None else store.recount(state)
     if as_of is not None and counts is not None:
         update = TickerUpdate(
             ticker=batch.ticker,

@@ -17,8 +17,17 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 from pydantic import ValidationError
 
+from common import log
 from common.adapters import firestore as fs
-from common.aggregation import MAX_ITEM_AGE_DAYS, BucketWrite, Plan, counted
+from common.aggregation import (
+    MAX_ITEM_AGE_DAYS,
+    SERIES_HOURS,
+    BucketWrite,
+    Plan,
+    counted,
+    window_day_keys,
+    window_hour_keys,
+)
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, Versions
 from common.duplicates import Signature
 from common.evidence import Evidence
@@ -31,8 +40,11 @@ from common.metrics import (
     bucket_from_doc,
     series_first_key,
     series_of,
+    summarize,
 )
 from common.timekeys import hour_key, hour_start
+
+logger = log.get_logger(__name__)
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
 # The field of an hour bucket naming the items counted in it ({item_id: true}): the
@@ -279,16 +291,15 @@ class TickerStore:
         seen |= set().union(*(known.get(k, set()) for k in touched))
         signatures = signatures_from_doc(state_doc)
         evidence = evidence_from_doc(state_doc)
-        raw = summary.get("series")
+        stored = self._readable(summary, as_of)
+        raw = (summary or {}).get("series")
         series = {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else None
         if as_of is None:
             series = {}
+        elif summary is None:
+            series = None  # recounted, and the next commit writes the summary whole
         blob = state_doc.get("recent")
         recent = buckets_from_blob(blob) if isinstance(blob, bytes) and as_of is not None else None
-        try:  # what a batch of items all counted before re-announces; a summary it cannot read announces none
-            stored = TickerSummary.model_validate(summary) if as_of is not None and series is not None else None
-        except ValidationError:
-            stored = None
         return TickerState(
             seen,
             as_of,
@@ -304,15 +315,52 @@ class TickerStore:
             known,
         )
 
-    def _summary(self, state_doc: Mapping[str, Any]) -> dict[str, Any]:
+    def _summary(self, state_doc: Mapping[str, Any]) -> dict[str, Any] | None:
         """The summary as the state keeps it; from ``tickers/{S}`` for a state written
-        without it (one read, once: the next commit keeps it)."""
+        without it (one read, once: the next commit keeps it). None: not JSON."""
         raw = state_doc.get("summary")
         if isinstance(raw, str) and raw:
-            decoded: dict[str, Any] = json.loads(raw)
-            return decoded
+            try:
+                decoded = json.loads(raw)
+            except json.JSONDecodeError:
+                return None
+            return decoded if isinstance(decoded, dict) else None
         snap = self.ticker.get()
         return (snap.to_dict() or {}) if snap.exists else {}
+
+    def _readable(self, summary: dict[str, Any] | None, as_of: float | None) -> TickerSummary | None:
+        """The stored summary, if this code can read it. One it cannot (written by a newer
+        schema, or damaged) is logged and rebuilt from the buckets (:meth:`recount`): the
+        ticker's batches must not fail on it until dead-lettered, every one of them."""
+        if as_of is None or summary is None:
+            if summary is None:
+                logger.warning("the stored summary of %s is not JSON: recounting it", self.symbol)
+            return None
+        if not isinstance(summary.get("series"), dict):
+            return None  # a summary from before the series: the batch recounts it
+        try:
+            return TickerSummary.model_validate(summary)
+        except ValidationError as e:
+            logger.warning(
+                "the stored summary of %s is unreadable: recounting it",
+                self.symbol,
+                extra={"json_fields": {"ticker": self.symbol, "errors": e.errors(include_url=False)[:5]}},
+            )
+            return None
+
+    def recount(self, state: TickerState) -> Counted | None:
+        """What was counted as of the state's newest item, from the buckets, where the state
+        holds no readable summary (one from before the series, or unreadable): what a batch of
+        items all counted before, or a silence check, tells the detector. A range query or
+        two, on this rare path only."""
+        as_of = state.previous_as_of
+        if as_of is None:
+            return None
+        series = state.series if state.series is not None else self.recount_series(as_of, SERIES_HOURS)
+        kept_hours, kept_days = state.recent if state.recent is not None else (None, None)
+        hours = self.read_buckets(fs.HOURS, window_hour_keys(as_of), (), kept_hours)
+        days = self.read_buckets(DAYS, window_day_keys(as_of), (), kept_days)
+        return counted(summarize(self.symbol, hours, as_of, days=days), series, state.rules, state.evidence)
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:
         """The series from the hour buckets (one range query): once per ticker whose

@@ -20,8 +20,8 @@ from common.timekeys import day_key, hour_key
 from devtools import firestore_ops
 from emulators.stack import Stack
 from functions.aggregate import store as store_module
-from functions.aggregate.main import aggregate_batch
-from functions.aggregate.store import DAYS, TickerStore
+from functions.aggregate.main import aggregate_batch, forward_check
+from functions.aggregate.store import DAYS, SIGNATURES, STATE, TickerStore
 
 T0 = 1_764_000_000.0
 
@@ -315,3 +315,35 @@ def test_a_batch_of_many_authors_over_many_subreddits_commits_within_firestores_
     )
     aggregate_batch(wide, Delivery("wide"), settings, db, get_publisher(settings.project_id))
     assert bucket_from_doc(hour_doc(db, "WIDE")) == bucket_deltas(wide.mentions)[hour_key(T0)]
+
+
+@pytest.mark.parametrize("damage", ["not JSON", "a field this code cannot read"])
+def test_a_stored_summary_it_cannot_read_is_recounted_from_the_buckets(emulators: Stack, damage: str) -> None:
+    """A summary the aggregator cannot read (damaged, or written by a newer schema) neither
+    fails the ticker's batches until they are dead-lettered nor makes a redelivery or a
+    silence check tell the detector nothing was counted: the counts are rebuilt from the
+    buckets, the same as the stored summary said, and the next commit writes it whole."""
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    db = firestore.Client(project=emulators.emulators.project)
+    publisher = get_publisher(settings.project_id)
+    symbol = "BADS" if damage == "not JSON" else "BADF"
+    aggregate_batch(batch(symbol, 6), Delivery("first"), settings, db, publisher)
+    told = aggregate_batch(batch(symbol, 6), Delivery("again"), settings, db, publisher).latest
+    assert told is not None
+    state_ref = db.collection("tickers").document(symbol).collection(STATE).document(SIGNATURES)
+    stored = (state_ref.get().to_dict() or {})["summary"]
+    damaged = "{not json" if damage == "not JSON" else json.dumps({**json.loads(stored), "windows": {"1h": "?"}})
+    state_ref.update({"summary": damaged})
+
+    redelivered = aggregate_batch(batch(symbol, 6), Delivery("third"), settings, db, publisher)
+    assert redelivered.counted == 0
+    assert redelivered.latest == told
+    check = MentionBatch(ticker=symbol, silence_check=T0 + 7200)
+    assert forward_check(check, Delivery("check"), db, publisher)
+
+    assert aggregate_batch(batch(symbol, 2, offset=6), Delivery("more"), settings, db, publisher).counted == 2
+    rewritten = json.loads((state_ref.get().to_dict() or {})["summary"])
+    assert rewritten["windows"]["1h"]["mentions"] == 8
+    assert rewritten["series"] == (db.collection("tickers").document(symbol).get().to_dict() or {})["series"]
+    assert TickerStore(db, symbol).read_state().counted is not None
