@@ -25,7 +25,10 @@ RunId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r
 Ticker = Annotated[str, StringConstraints(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]*$")]
 # An item's id keys its ``items/`` records and names documents: Reddit's fullnames (t3_...,
 # t1_...) and the importer's prefixed ids fit; a path separator, a dot or a "__x__" would not.
-ItemId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+# An hour bucket names up to 8,000 of them (functions/aggregate/store.py ITEMS_MAX): at 64
+# characters that is half of Firestore's 1 MiB a document, at 128 more than all of it.
+ITEM_ID_MAX = 64
+ItemId = Annotated[str, StringConstraints(min_length=1, max_length=ITEM_ID_MAX, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 # Firestore keeps integers as int64: a larger count would fail every write of its batch.
 Int64 = Annotated[int, Field(ge=-(2**63), lt=2**63)]
 Count = Annotated[int, Field(ge=0, lt=2**63)]
