@@ -23,12 +23,18 @@ _context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_c
 # instance serves, so a line written outside any message's context (the traceback of a
 # crash, which the framework logs after the handler returned) still names it.
 _process_fields: dict[str, Any] = {}
+# Cloud Logging's ``httpRequest`` for the lines written while a request is served: without
+# one the handler reads the request from Flask itself, the whole URL with any credential in
+# its query (see :func:`request`).
+_http_request: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("log_request", default=None)
 
 
 class _ContextFilter(logging.Filter):
     """Copies the current context into the record's ``json_fields`` (what the handler emits)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "http_request") and (http := _http_request.get()) is not None:
+            record.http_request = http
         fields = {**_process_fields, **_context.get()}
         fields.update(getattr(record, "json_fields", None) or {})
         # When the line was written (RFC 3339). Cloud Logging stamps each entry itself, and
@@ -44,7 +50,8 @@ def json_handler(stream: TextIO, project_id: str | None = None) -> logging.Handl
     With ``project_id``, a request's trace id is written as Cloud Logging links it
     (``projects/<id>/traces/<trace>``), which nests a function's lines under its request."""
     handler = StructuredLogHandler(stream=stream, project_id=project_id)  # type: ignore[no-untyped-call]
-    handler.addFilter(_ContextFilter())
+    # ahead of the handler's own filter, which settles each line's httpRequest
+    handler.filters.insert(0, _ContextFilter())
     return handler
 
 
@@ -77,6 +84,18 @@ def context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+@contextlib.contextmanager
+def request(http_request: dict[str, Any]) -> Iterator[None]:
+    """``http_request`` as the ``httpRequest`` of every line written inside the block that
+    names none of its own (a warning, a traceback, the logging library's first line): the
+    caller decides what of the request may be written (a query's token must not)."""
+    token = _http_request.set(http_request)
+    try:
+        yield
+    finally:
+        _http_request.reset(token)
 
 
 def carried(fn: Callable[[T], R]) -> Callable[[T], R]:

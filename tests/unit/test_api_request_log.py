@@ -106,6 +106,21 @@ def test_the_api_metrics_count_exactly_the_request_lines_the_app_writes(
     assert any(line["severity"] == "ERROR" and line["route"] == "/v1/openapi.json" for line in lines)
 
 
+def test_no_line_written_while_a_request_is_served_names_its_token(client: FlaskClient, written: io.StringIO) -> None:
+    """A warning or a traceback inside the request (or the logging library's own first line
+    in a process) is given the request as the request line gives it: left to itself, the
+    handler reads the whole URL from Flask, token and all."""
+    app = client.application
+    with app.test_request_context("/v1/unsubscribe?token=ann.0123456789abcdef&x=1"):
+        app.preprocess_request()  # the before-request hooks, as serving runs them
+        logging.getLogger("akleao.test.inside").warning("something to say")
+        app.do_teardown_request()
+    assert "0123456789abcdef" not in written.getvalue()
+    [line] = [json.loads(x) for x in written.getvalue().splitlines() if "something to say" in x]
+    assert line["httpRequest"]["requestUrl"].endswith("/v1/unsubscribe?token=redacted&x=1")
+    assert line["route"] == "/v1/unsubscribe"
+
+
 def test_the_unsubscribe_links_token_is_never_written_to_the_request_log(
     client: FlaskClient, written: io.StringIO
 ) -> None:
