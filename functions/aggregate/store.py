@@ -7,15 +7,14 @@ benchmarks count is counted on the client, not here).
 
 import json
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
-from pydantic import ValidationError
 
 from common import log
 from common.adapters import firestore as fs
@@ -45,6 +44,7 @@ from common.metrics import (
 from common.timekeys import hour_key, hour_start
 
 logger = log.get_logger(__name__)
+T = TypeVar("T")
 
 DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
 # The field of an hour bucket naming the items counted in it ({item_id: true}): the
@@ -241,6 +241,8 @@ class TickerState:
 class TickerStore:
     db: firestore.Client
     symbol: str
+    # what :meth:`recount` rebuilt, by the moment and config: once per batch, not per chunk
+    _recounted: dict[tuple[float, int], Counted] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def ticker(self) -> firestore.DocumentReference:
@@ -272,7 +274,7 @@ class TickerStore:
         raw_as_of = state_doc.get("as_of")
         as_of = float(raw_as_of) if isinstance(raw_as_of, int | float) else None
         summary = self._summary(state_doc) if as_of is not None else {}
-        known = ids_from_doc(state_doc)
+        known: dict[str, set[str]] = self._parsed("counted ids", ids_from_doc, state_doc, {})
         # An hour after the newest counted item's holds nothing counted: never read.
         unknown = sorted(k for k in touched if as_of is not None and k not in known and k <= hour_key(as_of))
         hours: dict[str, HourBucket | None] = {}
@@ -289,17 +291,13 @@ class TickerStore:
                 markers += [self.ticker.collection(SEEN).document(i) for i in sorted(by_hour[snap.id] - named)]
         seen |= {snap.id for snap in self._get_all(markers).values() if snap.exists}
         seen |= set().union(*(known.get(k, set()) for k in touched))
-        signatures = signatures_from_doc(state_doc)
-        evidence = evidence_from_doc(state_doc)
-        stored = self._readable(summary, as_of)
-        raw = (summary or {}).get("series")
-        series = {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else None
-        if as_of is None:
-            series = {}
-        elif summary is None:
-            series = None  # recounted, and the next commit writes the summary whole
+        signatures: list[Signature] = self._parsed("signatures", signatures_from_doc, state_doc, [])
+        evidence: tuple[Evidence, ...] = self._parsed("evidence", evidence_from_doc, state_doc, ())
+        series, stored = self._stored(summary, as_of, rules, evidence)
         blob = state_doc.get("recent")
-        recent = buckets_from_blob(blob) if isinstance(blob, bytes) and as_of is not None else None
+        recent = None
+        if isinstance(blob, bytes) and as_of is not None:  # unreadable: the window's buckets are queried
+            recent = self._parsed("window buckets", buckets_from_blob, blob, None)
         return TickerState(
             seen,
             as_of,
@@ -308,7 +306,7 @@ class TickerStore:
             recent,
             state_snap.update_time if state_snap.exists else None,
             rules,
-            None if stored is None or series is None else counted(stored, series, rules, evidence),
+            stored,
             evidence,
             hours,
             version,
@@ -317,36 +315,48 @@ class TickerStore:
 
     def _summary(self, state_doc: Mapping[str, Any]) -> dict[str, Any] | None:
         """The summary as the state keeps it; from ``tickers/{S}`` for a state written
-        without it (one read, once: the next commit keeps it). None: not JSON."""
+        without it (one read, once: the next commit keeps it). None: not a JSON object."""
         raw = state_doc.get("summary")
         if isinstance(raw, str) and raw:
-            try:
-                decoded = json.loads(raw)
-            except json.JSONDecodeError:
-                return None
+            decoded = self._parsed("summary", json.loads, raw, None)
             return decoded if isinstance(decoded, dict) else None
         snap = self.ticker.get()
         return (snap.to_dict() or {}) if snap.exists else {}
 
-    def _readable(self, summary: dict[str, Any] | None, as_of: float | None) -> TickerSummary | None:
-        """The stored summary, if this code can read it. One it cannot (written by a newer
-        schema, or damaged) is logged and rebuilt from the buckets (:meth:`recount`): the
-        ticker's batches must not fail on it until dead-lettered, every one of them."""
-        if as_of is None or summary is None:
-            if summary is None:
-                logger.warning("the stored summary of %s is not JSON: recounting it", self.symbol)
-            return None
-        if not isinstance(summary.get("series"), dict):
-            return None  # a summary from before the series: the batch recounts it
+    def _parsed(self, what: str, parse: Callable[[Any], T], raw: Any, fallback: T) -> T:
+        """``parse(raw)``, or ``fallback`` for a part of the state this code cannot read
+        (written by a newer schema, or damaged), logged: each part can be done without, at a
+        read or a query more, and failing on it would fail every batch of the ticker until
+        each is dead-lettered."""
         try:
-            return TickerSummary.model_validate(summary)
-        except ValidationError as e:
+            return parse(raw)
+        except (ValueError, TypeError, KeyError, AttributeError, zlib.error) as e:  # ValidationError is a ValueError
             logger.warning(
-                "the stored summary of %s is unreadable: recounting it",
+                "unreadable stored %s of %s: done without (recounted or read again)",
+                what,
                 self.symbol,
-                extra={"json_fields": {"ticker": self.symbol, "errors": e.errors(include_url=False)[:5]}},
+                extra={"json_fields": {"ticker": self.symbol, "error": repr(e)[:500]}},
             )
-            return None
+            return fallback
+
+    def _stored(
+        self, summary: dict[str, Any] | None, as_of: float | None, rules: DetectionConfig, evidence: Iterable[Evidence]
+    ) -> tuple[dict[str, int] | None, Counted | None]:
+        """The stored series and what the stored summary says was counted. Series None: none
+        that can be trusted (a summary from before the series, or one this code cannot read),
+        so it is recounted and the next commit writes the summary whole; counts None: the
+        batch recounts them from the buckets (:meth:`recount`) if it needs them."""
+        if as_of is None:
+            return {}, None
+        if summary is None or not isinstance(summary.get("series"), dict):
+            return None, None  # not JSON, or a summary from before the series
+
+        def read(doc: dict[str, Any]) -> tuple[dict[str, int] | None, Counted | None]:
+            series = {str(k): int(v) for k, v in doc["series"].items()}
+            return series, counted(TickerSummary.model_validate(doc), series, rules, evidence)
+
+        unread: tuple[dict[str, int] | None, Counted | None] = (None, None)
+        return self._parsed("summary", read, summary, unread)
 
     def recount(self, state: TickerState) -> Counted | None:
         """What was counted as of the state's newest item, from the buckets, where the state
@@ -356,11 +366,15 @@ class TickerStore:
         as_of = state.previous_as_of
         if as_of is None:
             return None
-        series = state.series if state.series is not None else self.recount_series(as_of, SERIES_HOURS)
-        kept_hours, kept_days = state.recent if state.recent is not None else (None, None)
-        hours = self.read_buckets(fs.HOURS, window_hour_keys(as_of), (), kept_hours)
-        days = self.read_buckets(DAYS, window_day_keys(as_of), (), kept_days)
-        return counted(summarize(self.symbol, hours, as_of, days=days), series, state.rules, state.evidence)
+        key = (as_of, state.config_version)
+        if key not in self._recounted:
+            series = state.series if state.series is not None else self.recount_series(as_of, SERIES_HOURS)
+            kept_hours, kept_days = state.recent if state.recent is not None else (None, None)
+            hours = self.read_buckets(fs.HOURS, window_hour_keys(as_of), (), kept_hours)
+            days = self.read_buckets(DAYS, window_day_keys(as_of), (), kept_days)
+            summary = summarize(self.symbol, hours, as_of, days=days)
+            self._recounted[key] = counted(summary, series, state.rules, state.evidence)
+        return self._recounted[key]
 
     def recount_series(self, as_of: float, hours: int) -> dict[str, int]:
         """The series from the hour buckets (one range query): once per ticker whose

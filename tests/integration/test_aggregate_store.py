@@ -317,33 +317,62 @@ def test_a_batch_of_many_authors_over_many_subreddits_commits_within_firestores_
     assert bucket_from_doc(hour_doc(db, "WIDE")) == bucket_deltas(wide.mentions)[hour_key(T0)]
 
 
-@pytest.mark.parametrize("damage", ["not JSON", "a field this code cannot read"])
-def test_a_stored_summary_it_cannot_read_is_recounted_from_the_buckets(emulators: Stack, damage: str) -> None:
-    """A summary the aggregator cannot read (damaged, or written by a newer schema) neither
-    fails the ticker's batches until they are dead-lettered nor makes a redelivery or a
-    silence check tell the detector nothing was counted: the counts are rebuilt from the
-    buckets, the same as the stored summary said, and the next commit writes it whole."""
+def _damaged(stored: dict[str, Any], damage: str) -> dict[str, Any]:
+    """The state document's fields as ``damage`` leaves them."""
+    summary = json.loads(stored["summary"])
+    if damage == "not JSON":
+        return {"summary": "{not json"}
+    if damage == "a field this code cannot read":
+        return {"summary": json.dumps({**summary, "windows": {**summary["windows"], "1h": "?"}})}
+    if damage == "a damaged series":
+        return {"summary": json.dumps({**summary, "series": {k: None for k in summary["series"]}})}
+    if damage == "a window it needs missing":
+        return {"summary": json.dumps({**summary, "windows": {"1h": summary["windows"]["1h"]}})}
+    assert damage == "every other part"
+    return {"items": "[[1]]", "evidence": "[1]", "counted_ids": "{", "recent": b"not zlib"}
+
+
+DAMAGES = [
+    "not JSON",
+    "a field this code cannot read",
+    "a damaged series",
+    "a window it needs missing",
+    "every other part",
+]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_stored_state_it_cannot_read_is_done_without_not_failed_on(emulators: Stack, damage: str) -> None:
+    """A part of the state the aggregator cannot read (damaged, or written by a newer schema)
+    neither fails the ticker's batches until they are dead-lettered nor makes a redelivery or
+    a silence check tell the detector nothing was counted: the counts are rebuilt from the
+    buckets, the same as the stored summary said; nothing is counted twice, and the next
+    commit writes the summary and its series whole."""
     assert emulators.emulators
     settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
     db = firestore.Client(project=emulators.emulators.project)
     publisher = get_publisher(settings.project_id)
-    symbol = "BADS" if damage == "not JSON" else "BADF"
+    symbol = "BAD" + str(DAMAGES.index(damage))
     aggregate_batch(batch(symbol, 6), Delivery("first"), settings, db, publisher)
     told = aggregate_batch(batch(symbol, 6), Delivery("again"), settings, db, publisher).latest
     assert told is not None
     state_ref = db.collection("tickers").document(symbol).collection(STATE).document(SIGNATURES)
-    stored = (state_ref.get().to_dict() or {})["summary"]
-    damaged = "{not json" if damage == "not JSON" else json.dumps({**json.loads(stored), "windows": {"1h": "?"}})
-    state_ref.update({"summary": damaged})
+    state_ref.update(_damaged(state_ref.get().to_dict() or {}, damage))
 
     redelivered = aggregate_batch(batch(symbol, 6), Delivery("third"), settings, db, publisher)
     assert redelivered.counted == 0
-    assert redelivered.latest == told
-    check = MentionBatch(ticker=symbol, silence_check=T0 + 7200)
-    assert forward_check(check, Delivery("check"), db, publisher)
+    assert redelivered.latest is not None
+    assert redelivered.latest.model_dump(exclude={"evidence"}) == told.model_dump(exclude={"evidence"})
+    if damage != "every other part":  # the evidence kept: the same posts cited
+        assert redelivered.latest == told
+    store = TickerStore(db, symbol)
+    assert store.recount(store.read_state()) == redelivered.latest  # what a silence check forwards
+    assert forward_check(MentionBatch(ticker=symbol, silence_check=T0 + 7200), Delivery("check"), db, publisher)
 
     assert aggregate_batch(batch(symbol, 2, offset=6), Delivery("more"), settings, db, publisher).counted == 2
+    assert hour_doc(db, symbol)["mentions"] == 8
     rewritten = json.loads((state_ref.get().to_dict() or {})["summary"])
     assert rewritten["windows"]["1h"]["mentions"] == 8
-    assert rewritten["series"] == (db.collection("tickers").document(symbol).get().to_dict() or {})["series"]
+    assert rewritten["series"] == {hour_key(T0): 8}
+    assert (db.collection("tickers").document(symbol).get().to_dict() or {})["series"] == {hour_key(T0): 8}
     assert TickerStore(db, symbol).read_state().counted is not None
