@@ -13,7 +13,9 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TextIO, TypeVar
+from urllib.parse import urlencode
 
+import flask
 from google.cloud.logging.handlers import StructuredLogHandler
 
 T = TypeVar("T")
@@ -23,17 +25,16 @@ _context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_c
 # instance serves, so a line written outside any message's context (the traceback of a
 # crash, which the framework logs after the handler returned) still names it.
 _process_fields: dict[str, Any] = {}
-# Cloud Logging's ``httpRequest`` for the lines written while a request is served: without
-# one the handler reads the request from Flask itself, the whole URL with any credential in
-# its query (see :func:`request`).
-_http_request: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("log_request", default=None)
+# Query parameters that are credentials (an unsubscribe link's token unsubscribes whoever
+# holds it): a line names that one was there, never what it was.
+SECRET_PARAMS = frozenset({"token"})
 
 
 class _ContextFilter(logging.Filter):
     """Copies the current context into the record's ``json_fields`` (what the handler emits)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "http_request") and (http := _http_request.get()) is not None:
+        if not hasattr(record, "http_request") and (http := http_request()) is not None:
             record.http_request = http
         fields = {**_process_fields, **_context.get()}
         fields.update(getattr(record, "json_fields", None) or {})
@@ -86,16 +87,25 @@ def context(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
-@contextlib.contextmanager
-def request(http_request: dict[str, Any]) -> Iterator[None]:
-    """``http_request`` as the ``httpRequest`` of every line written inside the block that
-    names none of its own (a warning, a traceback, the logging library's first line): the
-    caller decides what of the request may be written (a query's token must not)."""
-    token = _http_request.set(http_request)
-    try:
-        yield
-    finally:
-        _http_request.reset(token)
+def http_request() -> dict[str, Any] | None:
+    """Cloud Logging's ``httpRequest`` for the request being served (None outside one), its
+    URL with credentials redacted: every line written while a request is served carries one,
+    a warning's or a traceback's as much as the request line's. Left to itself the handler
+    reads it from Flask, the whole URL with the query's token, and so it would for the lines
+    functions-framework's own Flask writes around the API's (an exception that escapes it)."""
+    if not flask.has_request_context():
+        return None
+    req = flask.request
+    url = req.url
+    if not SECRET_PARAMS.isdisjoint(req.args.keys()):
+        kept = [(k, "redacted" if k in SECRET_PARAMS else v) for k, v in req.args.items(multi=True)]
+        url = f"{req.base_url}?{urlencode(kept)}"
+    return {
+        "requestMethod": req.method,
+        "requestUrl": url,
+        "userAgent": req.user_agent.string,
+        "protocol": req.environ.get("SERVER_PROTOCOL"),
+    }
 
 
 def carried(fn: Callable[[T], R]) -> Callable[[T], R]:

@@ -657,3 +657,18 @@ resource "google_monitoring_dashboard" "operations" {
     }
   })
 }
+
+# Cloud Run writes a line of its own for every request the api serves, with the whole URL:
+# an unsubscribe link's token (it unsubscribes whoever holds it) would be kept in the logs.
+# The api's own request line says the same with the token redacted (common/log.py
+# SECRET_PARAMS), so the platform's lines for that path are not kept.
+resource "google_logging_project_exclusion" "api_secret_urls" {
+  name        = "api-secret-urls"
+  description = "Cloud Run's request lines for api URLs that carry a credential in their query (the unsubscribe token); the api logs them redacted"
+  filter = join(" AND ", [
+    "resource.type=\"cloud_run_revision\"",
+    "resource.labels.service_name=\"${google_cloudfunctions2_function.function["api"].name}\"",
+    "log_id(\"run.googleapis.com/requests\")",
+    "httpRequest.requestUrl:\"/v1/unsubscribe?\"",
+  ])
+}

@@ -5,7 +5,6 @@ Order matters: authentication first (a bad token is 401 whatever else is wrong),
 rate limit (per user, or per client IP on routes without auth), then input validation.
 """
 
-import contextlib
 import ipaddress
 import json
 import math
@@ -215,16 +214,15 @@ def _install_log_context(app: Flask, function: str) -> None:
     @app.before_request
     def _enter() -> None:
         g.started = time.perf_counter()
-        context = contextlib.ExitStack()
-        context.enter_context(log.context(function=function, route=_route(), operation=request.endpoint))
-        context.enter_context(log.request(_http_request()))
+        context = log.context(function=function, route=_route(), operation=request.endpoint)
+        context.__enter__()
         g.log_context = context
 
     @app.after_request
     def _served(response: Response) -> Response:
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
         route, status = _route(), response.status_code
-        http_request = {**_http_request(), "status": status, "latency": f"{seconds:.6f}s"}
+        http_request = {**(log.http_request() or {}), "status": status, "latency": f"{seconds:.6f}s"}
         if response.content_length is not None:
             http_request["responseSize"] = str(response.content_length)
         # status as a string: it is a metric label, and Cloud Logging keeps JSON numbers as doubles
@@ -249,30 +247,7 @@ def _install_log_context(app: Flask, function: str) -> None:
         del exc
         context = g.pop("log_context", None)
         if context is not None:
-            context.close()
-
-
-# Query parameters that are credentials: the unsubscribe link's token unsubscribes whoever
-# holds it, so the request log names that it was there, not what it was.
-_SECRET_PARAMS = frozenset({"token"})
-
-
-def _http_request() -> dict[str, Any]:
-    """What every line of a request says of it (Cloud Logging's ``httpRequest``): its URL
-    with credentials redacted, never the URL as the logging library would read it."""
-    return {
-        "requestMethod": request.method,
-        "requestUrl": _logged_url(),
-        "userAgent": request.user_agent.string,
-        "protocol": request.environ.get("SERVER_PROTOCOL"),
-    }
-
-
-def _logged_url() -> str:
-    if _SECRET_PARAMS.isdisjoint(request.args.keys()):
-        return request.url
-    kept = [(k, "redacted" if k in _SECRET_PARAMS else v) for k, v in request.args.items(multi=True)]
-    return f"{request.base_url}?{urlencode(kept)}"
+            context.__exit__(None, None, None)
 
 
 def create_app(svc: Services) -> Flask:

@@ -17,7 +17,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 import main
-from common import dispatching, history, topics
+from common import dispatching, history, log, topics
 from common.adapters import firestore as fs
 from common.messages import DigestTick, ScrapeTick, decode_data
 from common.settings import SET_IN_PRODUCTION, Settings
@@ -411,6 +411,22 @@ def test_the_api_latency_policy_reads_a_route_by_the_template_the_api_logs(model
     route, method = found.groups()
     assert (method, route) in {(op.method, op.rule) for op in API.operations}  # a rule, not a path
     assert policy["aligner"] == "ALIGN_PERCENTILE_95"
+
+
+def test_cloud_runs_own_lines_for_urls_carrying_a_credential_are_not_kept(model: tfmodel.TerraformModel) -> None:
+    """The api redacts a credential in a query from its own lines (log.SECRET_PARAMS); the
+    platform's request log writes the whole URL, so an exclusion must drop those lines: for
+    every route taking such a parameter, on the api's service, and on that log only."""
+    exclusion = tfmodel.unquote(model.resources("google_logging_project_exclusion")["api_secret_urls"])
+    text = str(exclusion["filter"]).replace('\\"', '"')  # the terms joined with AND, as HCL writes them
+    assert 'resource.type="cloud_run_revision"' in text
+    assert 'resource.labels.service_name="${google_cloudfunctions2_function.function["api"].name}"' in text
+    assert 'log_id("run.googleapis.com/requests")' in text
+    assert text.startswith('${join(" AND ", [')
+    terms = re.findall(r'"(httpRequest\.requestUrl:"[^"]*")"', text)
+    secret = [op for op in API.operations if op.query and log.SECRET_PARAMS & set(op.query.model_fields)]
+    assert len(secret) == 1, "one such path: the terms are ANDed, so a second needs an OR of the paths"
+    assert terms == [f'httpRequest.requestUrl:"{op.path}?"' for op in secret]
 
 
 def test_the_scheduler_failure_policy_watches_every_scheduler_job(model: tfmodel.TerraformModel) -> None:
