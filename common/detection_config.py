@@ -77,15 +77,6 @@ class DetectionConfig(BaseModel):
         "organic_pump_risk_max is held as suspicious): the same voices on a name this community never talked "
         "about are likelier a campaign",
     )
-    pump_pair_min: float = Field(
-        default=0.25,
-        ge=0.0,
-        le=1.0,
-        description="an organic alert needs copy-paste, or each of new accounts, emoji and cashtag stuffing, under "
-        "this pump-risk component (a fraction of its full share): copies from several hands beside a second sign of "
-        "promotion are a campaign's mark even while their weighted risk stays under organic_pump_risk_max (mixed into "
-        "a known name's chatter, a campaign's shares are diluted); such a spike is held as suspicious",
-    )
     # Counting rules: applied when aggregate (or the backtest) counts a mention into its hour
     # bucket, so a change applies to mentions counted after it, in production and in the
     # preview (which replays the stored buckets) alike.

@@ -6,7 +6,6 @@ share is decisive alone: a weighted sum would let aged accounts pasting one post
 Every number lands in the alert, so a user can see *why* a ticker was flagged.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from common.detection_config import DetectionConfig
@@ -42,22 +41,6 @@ def components(stats: WindowStats, config: DetectionConfig) -> dict[str, float]:
         "emoji_spam": _ramp(stats.emoji_share, config.pump_emoji_share_full),
         "cashtag_stuffing": _ramp(stats.cashtag_stuffed_share, config.pump_cashtag_share_full),
     }
-
-
-# The signs of promotion copy-paste is read beside: low author diversity is not one of them,
-# since a small organic discussion has it on its own.
-PAIRED_WITH_COPIES = ("new_accounts", "emoji_spam", "cashtag_stuffing")
-
-
-def paired_signals(parts: Mapping[str, float], config: DetectionConfig) -> tuple[str, str] | None:
-    """Copy-paste and the strongest other sign of promotion when both reach
-    ``pump_pair_min``: texts pasted by several hands are rare in grown talk, and with new
-    accounts, emoji or stuffing beside them they are a campaign's, whatever their weights add
-    up to. Diluted in a known name's chatter each may stay low; together they still show."""
-    if parts.get("copy_paste", 0.0) < config.pump_pair_min:
-        return None
-    value, name = max((parts.get(n, 0.0), n) for n in PAIRED_WITH_COPIES)
-    return ("copy_paste", name) if value >= config.pump_pair_min else None
 
 
 def pump_risk(stats: WindowStats, config: DetectionConfig) -> PumpRisk:

@@ -18,7 +18,7 @@ from scipy.special import betainc
 
 from common.detection.baseline import HOUR, Baseline
 from common.detection.market import Activity, activity, expectation_factor
-from common.detection.pump import PumpRisk, paired_signals, pump_risk
+from common.detection.pump import pump_risk
 from common.detection.silence import SLOW_RULE
 from common.detection_config import DetectionConfig
 from common.windows import WindowStats
@@ -298,10 +298,26 @@ def evaluate(
     if spiking and warming:
         rule = "warming_up"
     elif spiking:
-        kind, rule, shortfall, said = _judged(
-            spiking, best, quality=quality, day=day, risk=risk, newcomer=newcomer, config=config
+        reasons.append(
+            f"{best.mentions:.0f} mentions in {best.hours}h vs {best.expected:.1f} expected "
+            f"({best.ratio:.1f}x, surprise {best.surprise:.1f})"
         )
-        reasons += said
+        if risk.risk >= config.pump_risk_max:
+            kind, rule = "pump", f"pump_risk>={config.pump_risk_max:g} on volume_spike_{best.hours}h"
+            top = sorted(risk.components.items(), key=lambda kv: -kv[1] * config.pump_weights.get(kv[0], 0))[:3]
+            reasons.append(f"pump risk {risk.risk:.2f}: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
+        elif risk.risk >= config.organic_pump_risk_max:
+            rule = f"suspicious: pump risk {risk.risk:.2f}"
+            reasons.append(rule)
+        elif risk.risk >= config.newcomer_pump_risk_max and newcomer is not None and newcomer():
+            rule = f"suspicious: pump risk {risk.risk:.2f} on a ticker new to the community"
+            reasons.append(rule)
+        else:
+            surprising = max(w.surprise for w in spiking)
+            kind, rule, shortfall, said = _organic(
+                best, surprise=surprising, quality=quality, day=day, risk=risk.risk, config=config
+            )
+            reasons += said
     return Evaluation(
         symbol=symbol,
         as_of=as_of,
@@ -321,43 +337,6 @@ def evaluate(
         reasons=tuple(reasons),
         day=slow,
     )
-
-
-def _judged(
-    spiking: list[WindowScore],
-    best: WindowScore,
-    *,
-    quality: WindowStats,
-    day: WindowStats,
-    risk: PumpRisk,
-    newcomer: Callable[[], bool] | None,
-    config: DetectionConfig,
-) -> tuple[str | None, str, float, list[str]]:
-    """A spike's kind (None: held as suspicious), rule, score shortfall and reasons: a pump
-    past ``pump_risk_max``; held while its risk lies in the suspicious band, while copies come
-    with a second sign of promotion (:func:`paired_signals`), or, on a newcomer, past the
-    newcomer's bar; organic otherwise, on its quality bars."""
-    reasons = [
-        f"{best.mentions:.0f} mentions in {best.hours}h vs {best.expected:.1f} expected "
-        f"({best.ratio:.1f}x, surprise {best.surprise:.1f})"
-    ]
-    if risk.risk >= config.pump_risk_max:
-        top = sorted(risk.components.items(), key=lambda kv: -kv[1] * config.pump_weights.get(kv[0], 0))[:3]
-        reasons.append(f"pump risk {risk.risk:.2f}: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
-        return "pump", f"pump_risk>={config.pump_risk_max:g} on volume_spike_{best.hours}h", 1.0, reasons
-    if risk.risk >= config.organic_pump_risk_max:
-        rule = f"suspicious: pump risk {risk.risk:.2f}"
-    elif (pair := paired_signals(risk.components, config)) is not None:
-        rule = f"suspicious: {pair[0]} with {pair[1]} (pump risk {risk.risk:.2f})"
-    elif risk.risk >= config.newcomer_pump_risk_max and newcomer is not None and newcomer():
-        rule = f"suspicious: pump risk {risk.risk:.2f} on a ticker new to the community"
-    else:
-        surprising = max(w.surprise for w in spiking)
-        kind, rule, shortfall, said = _organic(
-            best, surprise=surprising, quality=quality, day=day, risk=risk.risk, config=config
-        )
-        return kind, rule, shortfall, reasons + said
-    return None, rule, 1.0, [*reasons, rule]
 
 
 def is_newcomer(counts: Mapping[int, int], now: int, observed_hours: int, config: DetectionConfig) -> bool:

@@ -62,9 +62,6 @@ CAMPAIGNS = 24
 CHATTER = (3, 20)
 CHATTER_KEY = "real_injected_pumps_chatter"
 RECENT_DAYS = 7.0  # a reporting split of the chatter campaigns: their name talked of within a week
-# The chatter draws read before a rule was written from them (the paired-signals rule,
-# common/detection/pump.py): pooled apart from the draws first run with it in force (``unread``).
-CHATTER_READ_SEEDS = frozenset(range(20261301, 20261313))
 # The development seed is the one looked at while changing the detector; the test seed was
 # meant as the held-out one, but rules were written from its first reading and it was read
 # after each change since, so it is no longer clean. Any other seed is a draw of its own
@@ -403,18 +400,12 @@ def record_chatter(new: dict[str, dict[str, Any]]) -> None:
 
 
 def chatter_pooled(draws: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Every chatter draw once, and apart those first run after the rule written from the
-    others (``unread``: not in :data:`CHATTER_READ_SEEDS`, the figure to trust); each with its
-    campaigns by how long their name had been quiet when they began: talked of in the week
-    before (``RECENT_DAYS``), or quiet longer, when the detector may take the name for one new
-    to the community."""
+    """Every chatter draw once (no rule has been written from one yet: all count as unread),
+    and its campaigns by how long their name had been quiet when they began: talked of in the
+    week before (``RECENT_DAYS``), or quiet longer, when the detector may take the name for
+    one new to the community."""
     unique = list({d["seed"]: d for d in draws.values()}.values())
-    unread = [d for d in unique if d["seed"] not in CHATTER_READ_SEEDS]
-    return {**_chatter_block(unique), "unread": _chatter_block(unread)}
-
-
-def _chatter_block(draws: list[dict[str, Any]]) -> dict[str, Any]:
-    rows = [c for d in draws for c in d["campaigns"]]
+    rows = [c for d in unique for c in d["campaigns"]]
 
     def part(recent: bool) -> dict[str, int]:
         mine = [
@@ -428,7 +419,7 @@ def _chatter_block(draws: list[dict[str, Any]]) -> dict[str, Any]:
             "pumps_alerted_as_organic": sum(c["alerted_as_organic"] for c in mine),
         }
 
-    return {**_pool(draws), "talked_of_in_the_week_before": part(True), "quiet_a_week_or_more": part(False)}
+    return {**_pool(unique), "talked_of_in_the_week_before": part(True), "quiet_a_week_or_more": part(False)}
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from common import extraction
 from common.detection import backtest
 from common.detection.baseline import HOUR
 from common.detection.lifecycle import Alert
-from common.detection.pump import PAIRED_WITH_COPIES
 from common.detection_config import DEFAULT_CONFIG, PUMP_COMPONENTS, DetectionConfig
 from eval.real import ages, alert_review, corpus, results
 
@@ -165,8 +164,7 @@ def organic_pump_signals(announced: Iterable[tuple[str, Alert]]) -> dict[str, An
     escalated; the ``trigger`` each event wrote): how many carried one at its full share, the
     highest component, and the highest weighted pump risk (pure: tested on its own). Under
     the default weights a component at full from low diversity, new accounts or copy-paste
-    already reaches the organic bar alone; emoji and stuffing do not. ``highest_pair``: how
-    near real growth comes to the paired-signals bar (``pump_pair_min``)."""
+    already reaches the organic bar alone; emoji and stuffing do not."""
     organic = [
         alert for event, alert in announced if alert.kind == "organic" and event in ("opened", "reopened", "escalated")
     ]
@@ -177,17 +175,12 @@ def organic_pump_signals(announced: Iterable[tuple[str, Alert]]) -> dict[str, An
     peaks = [(value, name, symbol) for symbol, parts in rows for name, value in parts.items()]
     value, name, symbol = max(peaks, default=(0.0, "", ""))
     risk, risky = max(((a.pump_risk, a.symbol) for a in organic), default=(0.0, ""))
-    # what the paired-signals rule compares to pump_pair_min: the weaker of copy-paste and the
-    # strongest other sign of promotion beside it
-    pairs = [(min(p["copy_paste"], max(p[n] for n in PAIRED_WITH_COPIES)), s) for s, p in rows]
-    pair, paired = max(pairs, default=(0.0, ""))
     return {
         "announcements": len(rows),
         "with_a_component_at_full": sum(any(v >= 1.0 for v in parts.values()) for _, parts in rows),
         "highest": {"value": round(value, 4), "component": name, "symbol": symbol} if value > 0 else None,
         # the weighted risk itself: how close real growth comes to the organic bar
         "highest_risk": {"value": round(risk, 4), "symbol": risky} if risk > 0 else None,
-        "highest_pair": {"value": round(pair, 4), "symbol": paired} if pair > 0 else None,
     }
 
 

@@ -6,10 +6,10 @@ Production, here, is the pure path the functions run on each event: aggregate's
 :func:`common.detection.engine.decide_summary` on the summary it stored, with the market
 activity read from the summaries' series as ``functions/detect/store.read_stats`` reads it.
 The preview is :func:`common.detection.backtest.preview` over the hour buckets production
-stored, as ``POST /v1/config/detection/preview`` runs it. Tickers over a week, among them:
-CROWD chatters every six hours and surges, TEST is pumped (new accounts, copies, emoji,
-stuffed cashtags), PAIR surges with a few copies beside a few new accounts, ORGA spikes
-organically twice, NEWS bursts in short posts, THIN is promoted a post every three hours.
+stored, as ``POST /v1/config/detection/preview`` runs it. Five tickers over a week: CROWD
+chatters every six hours and surges, TEST is pumped (new accounts, copies, emoji, stuffed
+cashtags), ORGA spikes organically twice, NEWS bursts in short posts, THIN is promoted a post
+every three hours.
 """
 
 from collections.abc import Mapping
@@ -86,7 +86,6 @@ CHANGES: dict[str, Any] = {
     "pump_emoji_share_full": 1.0,
     "pump_cashtag_share_full": 1.0,
     "pump_weights": {"low_author_diversity": 1.0},
-    "pump_pair_min": 1.0,
     "alert_budget_24h": 0,
     "alert_budget_score": 50.0,
     "alert_budget_growth": 10.0,
@@ -184,23 +183,6 @@ def week() -> dict[int, dict[str, list[Mention]]]:
     out.setdefault(SPIKE + 12, {})["NEWB"] = [
         _mention("NEWB", SPIKE + 12, k, 24, f"nb{k}", text_length=240, age_days=3.0 if k % 4 == 0 else 900.0)
         for k in range(24)
-    ]
-    # a known name surges with a few copies and a few new accounts beside them: each too mild
-    # to weigh much, together a campaign's mark, held; organic when only a pair at full holds
-    for hour in (H0 + 2, SPIKE - 96):
-        add("PAIR", hour, 2, "pr", text_length=240)
-    out.setdefault(SPIKE + 14, {})["PAIR"] = [
-        _mention(
-            "PAIR",
-            SPIKE + 14,
-            k,
-            30,
-            f"pa{k}",
-            text_length=240,
-            age_days=3.0 if k % 8 == 4 else 900.0,
-            text=COPY + "pair" if k % 8 == 0 else "",
-        )
-        for k in range(30)
     ]
     for hour in (SPIKE - 40, SPIKE - 39):  # aged accounts, each pasting the same post: a campaign on copies alone
         for k in range(30):

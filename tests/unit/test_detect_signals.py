@@ -8,7 +8,6 @@ from scipy.stats import nbinom
 
 from common.detection.baseline import GlobalStats
 from common.detection.engine import TickerState, decide
-from common.detection.pump import paired_signals
 from common.detection.signals import SURPRISE_CAP, is_newcomer, surprise
 from common.detection_config import DEFAULT_CONFIG
 from common.messages import Mention
@@ -210,37 +209,6 @@ def test_a_name_the_community_never_talked_about_needs_a_lower_pump_risk_to_be_o
     known = evaluate_at(state_of([*talked, *burst]), at_end_of(NOW), stats=watched)
     assert known.spike and known.pump_risk == new.pump_risk
     assert known.kind == "organic"
-
-
-def test_copies_beside_a_second_sign_of_promotion_are_held_although_their_weighted_risk_is_low() -> None:
-    # 24 aged voices, 3 new accounts and 3 pasting one text, on a name talked of for weeks:
-    # pump risk under the organic bar, but copies with new accounts beside them are held
-    talk = [*mentions(NOW - 400, 2, prefix="was"), *mentions(NOW - 100, 2, prefix="is")]
-    aged = mentions(NOW, 24, prefix="old")
-    new = mentions(NOW, 3, age_days=3, prefix="new")
-    pasted = mentions(NOW, 3, duplicate=True, prefix="dup")
-    held = evaluate_at(state_of([*talk, *aged, *new, *pasted], duplicates=True), at_end_of(NOW))
-    assert held.spike and held.pump_risk < DEFAULT_CONFIG.organic_pump_risk_max
-    assert (held.kind, held.rule) == (
-        None,
-        f"suspicious: copy_paste with new_accounts (pump risk {held.pump_risk:.2f})",
-    )
-    # either sign alone, at the same dose, is growth
-    for alone in ([*aged, *new, *mentions(NOW, 3, prefix="own")], [*aged, *pasted, *mentions(NOW, 3, prefix="own")]):
-        ev = evaluate_at(state_of([*talk, *alone], duplicates=True), at_end_of(NOW))
-        assert ev.spike and ev.kind == "organic", ev.rule
-
-
-def test_copies_are_paired_with_new_accounts_emoji_or_stuffing_not_with_few_authors() -> None:
-    bar = DEFAULT_CONFIG.pump_pair_min
-    assert paired_signals({"copy_paste": bar, "emoji_spam": bar}, DEFAULT_CONFIG) == ("copy_paste", "emoji_spam")
-    assert paired_signals({"copy_paste": bar, "cashtag_stuffing": 1.0, "new_accounts": bar}, DEFAULT_CONFIG) == (
-        "copy_paste",
-        "cashtag_stuffing",
-    )
-    assert paired_signals({"copy_paste": 1.0, "low_author_diversity": 1.0}, DEFAULT_CONFIG) is None
-    assert paired_signals({"copy_paste": bar * 0.99, "new_accounts": 1.0}, DEFAULT_CONFIG) is None
-    assert paired_signals({"new_accounts": 1.0, "emoji_spam": 1.0}, DEFAULT_CONFIG) is None
 
 
 def test_a_newcomers_talk_began_within_its_days_after_as_long_a_silence_watched() -> None:

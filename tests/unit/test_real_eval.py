@@ -107,7 +107,7 @@ def test_organic_announcements_are_summarised_by_the_pump_signals_they_carried()
     result = organic_pump_signals(
         [
             ("opened", announced("BNGO", copy_paste=0.73)),
-            ("escalated", announced("UWMC", emoji_spam=1.0, new_accounts=0.2, copy_paste=0.1)),
+            ("escalated", announced("UWMC", emoji_spam=1.0, new_accounts=0.2)),
             ("updated", announced("AMC", emoji_spam=1.0)),  # not announced
             ("opened", announced("EDU", "pump", copy_paste=1.0)),  # a pump flag, not organic
         ]
@@ -116,8 +116,7 @@ def test_organic_announcements_are_summarised_by_the_pump_signals_they_carried()
         "announcements": 2,
         "with_a_component_at_full": 1,
         "highest": {"value": 1.0, "component": "emoji_spam", "symbol": "UWMC"},
-        "highest_risk": {"value": 0.13, "symbol": "UWMC"},
-        "highest_pair": {"value": 0.1, "symbol": "UWMC"},  # copies beside emoji; BNGO's copies alone
+        "highest_risk": {"value": 0.12, "symbol": "UWMC"},
     }
     assert organic_pump_signals([])["highest"] is None is organic_pump_signals([])["highest_risk"]
 
