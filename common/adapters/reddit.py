@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import asyncpraw
+from asyncpraw.models import Comment, Submission
 from asyncprawcore import Requestor
 from asyncprawcore import exceptions as praw_errors
 from pydantic import ValidationError
@@ -259,18 +260,24 @@ def listed_comment_from(comment: Any) -> ListedComment:
     return ListedComment(comment_from(comment), author_id=_author_id(comment), link_title=title)
 
 
-def _readable(convert: Callable[[Any], T], thing: Any, skipped: list[str] | None) -> T | None:
+def _readable(convert: Callable[[Any], T], thing: Any, skipped: list[str] | None, expected: type) -> T | None:
     """``convert(thing)``, or None when Reddit's answer for this one thing does not read as a
     post or comment (logged, and its name added to ``skipped``): one bad item must not cost
-    the rest of its listing, nor hold the listing's cursor behind it run after run. A
-    mistake in this project's own code still raises."""
-    try:
-        return convert(thing)
-    except (ValidationError, *_READING_ERRORS) as exc:
-        if not isinstance(exc, ValidationError) and not _raised_reading_reddit(exc):
-            raise
-        reason = repr(exc)[:300]
-    name = str(getattr(thing, "name", None) or getattr(thing, "id", None) or "an item without an id")
+    the rest of its listing, nor hold the listing's cursor behind it run after run. A thing
+    of another kind than ``expected`` (asyncpraw hands a child kind it does not know over
+    as a plain dict) is one such. A mistake in this project's own code still raises."""
+    if not isinstance(thing, expected):
+        reason = f"a {type(thing).__name__} listed where a {expected.__name__} was expected"
+    else:
+        try:
+            return convert(thing)
+        except (ValidationError, *_READING_ERRORS) as exc:
+            if not isinstance(exc, ValidationError) and not _raised_reading_reddit(exc):
+                raise
+            reason = repr(exc)[:300]
+    data = thing.get("data") if isinstance(thing, dict) else None
+    named = data.get("name") if isinstance(data, dict) else getattr(thing, "name", None) or getattr(thing, "id", None)
+    name = str(named or "an item without an id")
     logger.error(
         "unreadable Reddit item %s skipped: %s", name, reason, extra={"json_fields": {"item": name, "reason": reason}}
     )
@@ -283,7 +290,9 @@ def _tree_comments(submission: Any) -> list[tuple[RedditItem, str | None]]:
     """The comments of a loaded thread that read as comments, each with its author's fullname."""
     read = []
     for thing in submission.comments.list():
-        if isinstance(thing, asyncpraw.models.Comment) and (item := _readable(comment_from, thing, None)) is not None:
+        if not isinstance(thing, Comment):  # a "more comments" stub the read did not expand
+            continue
+        if (item := _readable(comment_from, thing, None, Comment)) is not None:
             read.append((item, _author_id(thing)))
     return read
 
@@ -433,7 +442,7 @@ class RedditClient:
         seen = 0
         async for submission in generator:
             seen += 1
-            if (listed := _readable(post_from, submission, skipped)) is not None:
+            if (listed := _readable(post_from, submission, skipped, Submission)) is not None:
                 posts.append(listed)
             # Pages are newest first: once a whole page reaches the cursor, stop paging.
             last = posts[-1] if posts else None
@@ -469,7 +478,7 @@ class RedditClient:
         seen = 0
         async for thing in sub.comments(limit=max_items, request_limit=100):
             seen += 1
-            if (listed := _readable(listed_comment_from, thing, skipped)) is not None:
+            if (listed := _readable(listed_comment_from, thing, skipped, Comment)) is not None:
                 comments.append(listed)
             if seen % 100 == 0 and comments and comments[-1].item.created_utc < newer_than:
                 break  # a whole page reached the cursor
