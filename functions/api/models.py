@@ -1,15 +1,19 @@
 """Request and response models: what the routes validate and return, and what the OpenAPI
 document is generated from, so the two cannot disagree."""
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
+from common import log
 from common.detection_config import DetectionConfig
 from common.feedback import Bucket, Verdict
 from common.notify import NotificationSettings, default_preferences
+
+logger = log.get_logger(__name__)
 
 Symbol = Annotated[
     str,
@@ -66,6 +70,31 @@ class Preferences(Strict):
     )
     watchlist_only: bool = Field(default=_DEFAULT["watchlist_only"], description="only alerts for watched symbols")
     subreddits: Subreddits = Field(default_factory=list, max_length=50, description="empty = every subreddit")
+
+
+def stored_preferences(raw: Mapping[str, Any] | None) -> Preferences:
+    """The preferences a user record holds, read field by field where the whole does not
+    validate: a key this code does not know or a value a later rule refuses (a release that
+    drops or tightens a field) falls back to its default, never a 500 on every request of
+    the account that no PATCH could clear (a PATCH writes only the fields sent)."""
+    stored = dict(raw or {})
+    try:
+        return Preferences.model_validate(stored)
+    except ValidationError:
+        pass
+    kept: dict[str, Any] = {}
+    for name in Preferences.model_fields.keys() & stored.keys():
+        try:
+            Preferences.model_validate({name: stored[name]})
+        except ValidationError:
+            continue
+        kept[name] = stored[name]
+    logger.warning(
+        "stored preferences partly unreadable: defaults for %s",
+        sorted(stored.keys() - kept.keys()),
+        extra={"json_fields": {"fields": sorted(stored.keys() - kept.keys())}},
+    )
+    return Preferences.model_validate(kept)
 
 
 class PreferencesPatch(Strict):

@@ -58,6 +58,21 @@ def test_invalid_preferences_are_422_and_unknown_fields_are_refused(api: ApiClie
     assert api.call("PATCH", "/v1/me/preferences", json={"min_scroe": 1}).status_code == 422
 
 
+def test_stored_preferences_this_code_cannot_read_fall_back_to_defaults_field_by_field(api: ApiClient) -> None:
+    """A release that drops or tightens a preference leaves records it cannot read whole:
+    the account keeps working with what still reads, and a PATCH is answered too."""
+    assert api.call("PATCH", "/v1/me/preferences", json={"min_score": 1.5}, sub="old-prefs").status_code == 200
+    ref = support.db().collection("users").document("old-prefs")
+    ref.update({"preferences.digest_hour": 5, "preferences.max_pump_risk": 7})
+    me = api.call("GET", "/v1/me", sub="old-prefs")
+    assert me.status_code == 200
+    assert me.get_json()["preferences"]["min_score"] == 1.5  # what still reads is kept
+    assert me.get_json()["preferences"]["max_pump_risk"] == 0.5  # the default, for a value now refused
+    assert api.call("GET", "/v1/alerts?apply_preferences=true", sub="old-prefs").status_code == 200
+    patched = api.call("PATCH", "/v1/me/preferences", json={"max_pump_risk": 0.3}, sub="old-prefs")
+    assert (patched.status_code, patched.get_json()["max_pump_risk"]) == (200, 0.3)
+
+
 def test_the_watchlist_adds_removes_and_replaces_symbols_idempotently(api: ApiClient) -> None:
     assert api.call("PUT", "/v1/me/watchlist/gme").get_json() == {"symbols": ["GME"]}
     assert api.call("PUT", "/v1/me/watchlist/GME").get_json() == {"symbols": ["GME"]}
