@@ -144,8 +144,9 @@ def due(subreddits: Iterable[str], cadence: Cadence, states: Mapping[str, FetchS
 
 
 # Items may reach a subreddit's listings this long after their creation and still be read
-# (a comment held for approval, a tree re-read); a silence check trusts the counts only
-# this far behind the slowest subreddit's cursor.
+# (a comment held for approval, a tree re-read), a late comment only while about a page of
+# newer ones stands before it (docs/architecture.md); a silence check trusts the counts
+# only this far behind the slowest subreddit's cursor.
 SETTLE_S = 3600.0
 
 
