@@ -196,6 +196,12 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
     return m.AlertPage(alerts=[m.AlertSummary.model_validate(d) for d in page], next_cursor=cursor)
 
 
+# What a listing reads of each alert: its summary, and the evidence the subreddit filter
+# reads (an alert's history, metrics and baseline are most of its bytes, and the first page
+# of each view is kept in the instance's memory).
+LISTED_FIELDS = (*m.AlertSummary.model_fields, "evidence")
+
+
 def _scan_alerts(
     svc: Services, symbols: list[str] | None, query: m.AlertQuery, after: tuple[float, str] | None, batch: int
 ) -> Iterator[dict[str, Any]]:
@@ -205,7 +211,13 @@ def _scan_alerts(
 
     def scan(start: tuple[float, str] | None) -> Iterator[dict[str, Any]]:
         return svc.store.scan_alerts(
-            symbols=symbols, status=query.status, kind=query.kind, since=query.since, after=start, batch=batch
+            symbols=symbols,
+            status=query.status,
+            kind=query.kind,
+            since=query.since,
+            after=start,
+            batch=batch,
+            fields=LISTED_FIELDS,
         )
 
     if after is not None:

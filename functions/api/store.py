@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -357,13 +357,17 @@ class Store:
         since: float | None,
         after: tuple[float, str] | None,
         batch: int,
+        fields: Sequence[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Alerts newest first (``updated_at`` desc, then id), filtered by what Firestore
         can filter; fetched in batches so the caller can stop at any point. More symbols
         than one ``in`` filter takes are read as several queries, merged in the same order:
         filtering a scan of every alert instead read the whole collection for a long
-        watchlist whose symbols had few alerts."""
+        watchlist whose symbols had few alerts. ``fields``: only these of each document
+        (a listing has no use for an alert's history, metrics and baseline, its bulk)."""
         query: Any = self.db.collection(fs.ALERTS)
+        if fields is not None:
+            query = query.select(list(fields))
         if status:
             query = query.where(filter=FieldFilter("status", "==", status))
         if kind:

@@ -4,6 +4,8 @@ pagination, tickers, detection config, rate limits, CORS and error shapes."""
 import io
 import string
 import time
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import pytest
 
@@ -147,6 +149,37 @@ def ids(response: object) -> list[str]:
 
 def test_alerts_are_listed_newest_update_first(api: ApiClient, alerts: list[dict[str, object]]) -> None:
     assert ids(api.call("GET", "/v1/alerts")) == [a["alert_id"] for a in alerts]
+
+
+class _Kept(TtlMemo[Any]):
+    """The first pages the instance keeps, as it keeps them."""
+
+    def __init__(self) -> None:
+        super().__init__(5.0)
+        self.kept: list[Any] = []
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        value = super().get(key, compute)
+        self.kept.append(value)
+        return value
+
+
+def test_a_listing_reads_each_alerts_summary_not_its_bulk(
+    emulators: Stack, jwks: JwksServer, alerts: list[dict[str, object]]
+) -> None:
+    """The first page an instance keeps holds no alert's history, metrics or baseline, and
+    the listing says of each alert what the alert itself says; the evidence the subreddit
+    filter reads is kept."""
+    del emulators
+    memo = _Kept()
+    api = make_client(jwks, KEY, alerts=memo)
+    listed = api.call("GET", "/v1/alerts?limit=50").get_json()["alerts"]
+    assert len(listed) == len(alerts)
+    [first_page] = memo.kept
+    assert first_page and not any({"history", "metrics", "baseline"} & doc.keys() for doc in first_page)
+    assert all(doc.get("evidence") for doc in first_page)
+    whole = [api.call("GET", f"/v1/alerts/{a['alert_id']}").get_json() for a in listed]
+    assert listed == [{k: alert[k] for k in summary} for summary, alert in zip(listed, whole, strict=True)]
 
 
 def test_alerts_are_filtered_by_symbol_status_score_and_time(api: ApiClient, alerts: list[dict[str, object]]) -> None:
