@@ -217,7 +217,10 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from exc
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub or "/" in sub or len(sub) > 256:
+        # it names the user's Firestore document: no path separator, no "." or "..", no
+        # reserved "__x__" (Firestore would refuse it, a 500 for a token's mistake)
+        reserved = sub in (".", "..") or (isinstance(sub, str) and sub.startswith("__") and sub.endswith("__"))
+        if not isinstance(sub, str) or not sub or "/" in sub or len(sub) > 256 or reserved:
             raise AuthError("token subject is not a usable user id")
         email, name = claims.get("email"), claims.get("name")
         return Principal(

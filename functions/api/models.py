@@ -336,7 +336,7 @@ class StoredConfig(Strict):
     config: DetectionConfig
     version: int = Field(ge=0, description="0 = defaults, never saved")
     updated_at: float | None = None
-    updated_by: str | None = None
+    updated_by: str | None = Field(default=None, description="the admin account that saved it (shown to admins only)")
 
 
 class ConfigUpdate(Strict):

@@ -433,6 +433,9 @@ def test_only_admins_change_the_detection_config(api: ApiClient) -> None:
     assert saved.get_json()["updated_by"] == "admin-1"
     stored = support.db().collection("config").document("detection").get().to_dict() or {}
     assert stored["volume_ratio_min"] == 4.0 and stored["version"] == 1 and stored["updated_by"] == "admin-1"
+    # everyone reads the config; who saved it (an account id) only admins
+    assert api.call("GET", "/v1/config/detection", role="user").get_json()["updated_by"] is None
+    assert api.call("GET", "/v1/config/detection", role="admin").get_json()["updated_by"] == "admin-1"
 
 
 def test_a_partial_put_is_refused_and_a_patch_merges_onto_the_stored_config(api: ApiClient) -> None:

@@ -46,6 +46,12 @@ def test_a_valid_token_from_each_supported_algorithm_is_accepted(jwks: JwksServe
     assert principal.is_admin
 
 
+@pytest.mark.parametrize("sub", ["", "a/b", ".", "..", "__id__", "x" * 257])
+def test_a_subject_no_user_document_can_be_named_by_is_a_bad_token(jwks: JwksServer, sub: str) -> None:
+    with pytest.raises(AuthError, match="usable user id"):
+        verifier(jwks).verify(ED.sign(claims(time.time(), sub=sub)))
+
+
 def test_a_tampered_payload_is_rejected(jwks: JwksServer) -> None:
     header, _payload, signature = ED.sign(claims(time.time())).split(".")
     forged = ".".join([header, b64(claims(time.time(), sub="someone-else")), signature])
