@@ -15,6 +15,7 @@ recipe.
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -107,6 +108,28 @@ def default_preferences() -> dict[str, Any]:
     return {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
 
 
+def preferences_of(user: Mapping[str, Any]) -> dict[str, Any]:
+    """The user's alert preferences, each field read on its own: a stored value of the wrong
+    type (a field a release changed, a hand edit) is its default, never an error in every
+    delivery and digest the user is in (the api reads such a record the same way,
+    ``functions/api/models.stored_preferences``, and refuses to store one)."""
+    out = default_preferences()
+    stored = user.get("preferences")
+    if not isinstance(stored, Mapping):
+        return out
+    for name, default in list(out.items()):
+        value = stored.get(name)
+        if isinstance(default, bool):
+            fits = isinstance(value, bool)
+        elif isinstance(default, float):
+            fits = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        else:
+            fits = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+        if fits:
+            out[name] = value
+    return out
+
+
 def settings_of(user: Mapping[str, Any]) -> NotificationSettings:
     raw = user.get("notifications")
     return NotificationSettings.model_validate(raw) if isinstance(raw, dict) else NotificationSettings()
@@ -123,7 +146,7 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     """Whether ``user`` should hear of ``event`` (its alert document ``alert``); when is
     :func:`quiet`'s to say."""
     settings = settings_of(user)
-    preferences = {**default_preferences(), **(user.get("preferences") or {})}
+    preferences = preferences_of(user)
     watchlist = set(user.get("watchlist") or ())
     if preferences.get("watchlist_only") and event.ticker not in watchlist:
         return False
@@ -135,9 +158,9 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     # A resolution is measured by the alert it ends (its peak), not by the quiet that ended it.
     peak, subreddits = alert_facts(event, alert)
     score = peak if moment == "resolved" else event.score
-    if score < float(preferences["min_score"] or 0.0):
+    if score < preferences["min_score"]:
         return False
-    if moment != "resolved" and event.kind == "organic" and event.pump_risk > float(preferences["max_pump_risk"]):
+    if moment != "resolved" and event.kind == "organic" and event.pump_risk > preferences["max_pump_risk"]:
         return False
     wanted = {str(name).lower() for name in preferences.get("subreddits") or ()}
     return not wanted or bool(wanted & subreddits)

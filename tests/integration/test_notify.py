@@ -1144,12 +1144,16 @@ def test_a_user_whose_stored_settings_have_the_wrong_shape_is_skipped_and_the_ot
     from functions.notify import main
 
     tag = f"w{time.time_ns()}"
-    event = _watchers(emulators, tag, 2)
-    db().collection(fs.USERS).document(f"{tag}-0").update({"preferences": "not a map"})
+    event = _watchers(emulators, tag, 3)
+    db().collection(fs.USERS).document(f"{tag}-0").update({"watchlist": 5})
+    # preferences of the wrong shape read as the defaults, as the app shows them: still told
+    db().collection(fs.USERS).document(f"{tag}-2").update({"preferences": "not a map"})
     channels = _recorded(None)
     result = main.notify_event(event, settings=channels.settings, db=db(), channels=channels)
-    assert sorted(channels.calls) == [f"email {tag}-1@example.com", f"webhook {tag}-1"]
-    assert len(result.sent) == 2
+    assert sorted(channels.calls) == sorted(
+        f"{c} {tag}-{i}{at}" for i in (1, 2) for c, at in (("email", "@example.com"), ("webhook", ""))
+    )
+    assert len(result.sent) == 4
 
 
 def test_an_unsubscribe_racing_a_saved_webhook_keeps_the_user_receiving_it(

@@ -32,6 +32,23 @@ def user(**changes: object) -> dict[str, object]:
     return {**base, **changes}
 
 
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "not a map",
+        {"min_score": "x", "max_pump_risk": None, "watchlist_only": "yes", "subreddits": "stocks"},
+        {"min_score": float("nan"), "max_pump_risk": True, "subreddits": [1, 2]},
+    ],
+)
+def test_preferences_of_the_wrong_type_read_as_their_defaults_field_by_field(stored: object) -> None:
+    """Never an error in every delivery and digest of the user (a digest tick failed on one
+    user until dead-lettered, hour after hour)."""
+    assert notify.preferences_of(user(preferences=stored)) == notify.default_preferences()
+    assert notify.matches(user(preferences=stored), EVENT, ALERT)
+    kept = notify.preferences_of(user(preferences={"min_score": 2, "max_pump_risk": "high", "watchlist_only": True}))
+    assert kept == {**notify.default_preferences(), "min_score": 2, "watchlist_only": True}
+
+
 def test_a_watcher_hears_of_an_organic_alert_on_both_channels() -> None:
     assert notify.matches(user(), EVENT, ALERT)
     assert notify.channels(user()) == ["webhook", "email"]
