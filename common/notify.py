@@ -15,16 +15,25 @@ recipe.
 import hashlib
 import hmac
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html import escape
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from common.messages import AlertEvent
 from common.timekeys import hour_key, hour_start
@@ -102,32 +111,53 @@ def receives(notifications: object) -> bool:
     return bool(notifications.get("email") or notifications.get("webhook_url"))
 
 
+# Reddit's names are case-insensitive: kept in lower case, each once
+PreferredSubreddit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,21}$", to_lower=True)]
+
+
+class AlertPreferences(BaseModel):
+    """What a user's alerts are filtered by, in the api's list and in what notify sends: the
+    one reading of a stored record (the api's answer extends it, :func:`preferences_of`
+    reads a record field by field)."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+    min_score: float = Field(default=0.0, ge=0.0, description="hide alerts scoring below this")
+    max_pump_risk: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="hide organic alerts riskier than this (pump warnings always show)"
+    )
+    watchlist_only: StrictBool = Field(default=False, description="only alerts for watched symbols")
+    subreddits: Annotated[list[PreferredSubreddit], AfterValidator(lambda names: list(dict.fromkeys(names)))] = Field(
+        default_factory=list, max_length=50, description="empty = every subreddit"
+    )
+
+
 def default_preferences() -> dict[str, Any]:
     """An account's preferences until its owner changes one (a fresh copy): what the API makes
     every account with and shows, and what notify reads for one a stored account lacks."""
-    return {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
+    return AlertPreferences().model_dump()
 
 
 def preferences_of(user: Mapping[str, Any]) -> dict[str, Any]:
-    """The user's alert preferences, each field read on its own: a stored value of the wrong
-    type (a field a release changed, a hand edit) is its default, never an error in every
-    delivery and digest the user is in (the api reads such a record the same way,
-    ``functions/api/models.stored_preferences``, and refuses to store one)."""
-    out = default_preferences()
+    """The user's alert preferences, each field read on its own where the whole does not
+    validate: a stored value a release refuses now (a field dropped or tightened, a hand
+    edit) is its default, never an error in every delivery and digest the user is in nor a
+    500 on every api request of the account (a PATCH writes only the fields sent)."""
     stored = user.get("preferences")
     if not isinstance(stored, Mapping):
-        return out
-    for name, default in list(out.items()):
-        value = stored.get(name)
-        if isinstance(default, bool):
-            fits = isinstance(value, bool)
-        elif isinstance(default, float):
-            fits = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        else:
-            fits = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
-        if fits:
-            out[name] = value
-    return out
+        return default_preferences()
+    try:
+        return AlertPreferences.model_validate(stored).model_dump()
+    except ValidationError:
+        pass
+    kept: dict[str, Any] = {}
+    for name in AlertPreferences.model_fields.keys() & stored.keys():
+        try:
+            AlertPreferences.model_validate({name: stored[name]})
+        except ValidationError:
+            continue
+        kept[name] = stored[name]
+    return AlertPreferences.model_validate(kept).model_dump()
 
 
 def settings_of(user: Mapping[str, Any]) -> NotificationSettings:
@@ -147,7 +177,8 @@ def matches(user: Mapping[str, Any], event: AlertEvent, alert: Mapping[str, Any]
     :func:`quiet`'s to say."""
     settings = settings_of(user)
     preferences = preferences_of(user)
-    watchlist = set(user.get("watchlist") or ())
+    listed = user.get("watchlist")
+    watchlist = {s for s in listed if isinstance(s, str)} if isinstance(listed, list | tuple) else set()
     if preferences.get("watchlist_only") and event.ticker not in watchlist:
         return False
     moment = moment_of(event)

@@ -400,8 +400,7 @@ def record_chatter(new: dict[str, dict[str, Any]]) -> None:
 
 
 def chatter_pooled(draws: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Every chatter draw once (no rule in force was written from one: the one tried was
-    dropped, ``real_injected_pumps_chatter_paired_rule_trial``),
+    """Every chatter draw once (each counts as unread: no rule in force was written from one),
     and its campaigns by how long their name had been quiet when they began: talked of in the
     week before (``RECENT_DAYS``), or quiet longer, when the detector may take the name for
     one new to the community."""

@@ -222,7 +222,7 @@ class TickerState:
     seen: set[str]
     previous_as_of: float | None
     signatures: list[Signature]
-    series: dict[str, int] | None  # None: a summary written before it had one (recount it)
+    series: dict[str, int] | None  # None: a summary written before it had one, or unreadable (recount it)
     # The window buckets kept with the state as of ``previous_as_of`` (None: a state written
     # before it kept them: query the buckets once), and the state document's update time,
     # the precondition of the next commit (None: no state yet, the commit creates it).
@@ -319,6 +319,8 @@ class TickerStore:
         raw = state_doc.get("summary")
         if isinstance(raw, str) and raw:
             decoded = self._parsed("summary", json.loads, raw, None)
+            if decoded is not None and not isinstance(decoded, dict):
+                logger.warning("the stored summary of %s is no JSON object: recounted", self.symbol)
             return decoded if isinstance(decoded, dict) else None
         snap = self.ticker.get()
         return (snap.to_dict() or {}) if snap.exists else {}
@@ -351,12 +353,18 @@ class TickerStore:
         if summary is None or not isinstance(summary.get("series"), dict):
             return None, None  # not JSON, or a summary from before the series
 
-        def read(doc: dict[str, Any]) -> tuple[dict[str, int] | None, Counted | None]:
+        def read(doc: dict[str, Any]) -> tuple[dict[str, int], TickerSummary] | None:
             series = {str(k): int(v) for k, v in doc["series"].items()}
-            return series, counted(TickerSummary.model_validate(doc), series, rules, evidence)
+            stored = TickerSummary.model_validate(doc)
+            if missing := {"6h", "24h"} - stored.windows.keys():  # the windows an update carries (counted)
+                raise KeyError(f"windows {sorted(missing)}")
+            return series, stored
 
-        unread: tuple[dict[str, int] | None, Counted | None] = (None, None)
-        return self._parsed("summary", read, summary, unread)
+        parsed = self._parsed("summary", read, summary, None)
+        if parsed is None:
+            return None, None
+        series, stored = parsed
+        return series, counted(stored, series, rules, evidence)  # outside the guard: a mistake here raises
 
     def recount(self, state: TickerState) -> Counted | None:
         """What was counted as of the state's newest item, from the buckets, where the state

@@ -219,7 +219,7 @@ class TokenVerifier:
         sub = claims.get("sub")
         # it names the user's Firestore document: no path separator, no "." or "..", no
         # reserved "__x__" (Firestore would refuse it, a 500 for a token's mistake)
-        reserved = sub in (".", "..") or (isinstance(sub, str) and sub.startswith("__") and sub.endswith("__"))
+        reserved = sub in (".", "..") or (isinstance(sub, str) and len(sub) >= 4 and sub[:2] == sub[-2:] == "__")
         if not isinstance(sub, str) or not sub or "/" in sub or len(sub) > 256 or reserved:
             raise AuthError("token subject is not a usable user id")
         email, name = claims.get("email"), claims.get("name")

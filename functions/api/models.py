@@ -1,7 +1,6 @@
 """Request and response models: what the routes validate and return, and what the OpenAPI
 document is generated from, so the two cannot disagree."""
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -11,7 +10,7 @@ from pydantic.fields import FieldInfo
 from common import log
 from common.detection_config import DetectionConfig
 from common.feedback import Bucket, Verdict
-from common.notify import NotificationSettings, default_preferences
+from common.notify import AlertPreferences, NotificationSettings, preferences_of
 
 logger = log.get_logger(__name__)
 
@@ -57,44 +56,23 @@ class Health(Strict):
 # ---------------------------------------------------------------- users
 
 
-_DEFAULT = default_preferences()
+class Preferences(AlertPreferences):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-class Preferences(Strict):
-    min_score: float = Field(default=_DEFAULT["min_score"], ge=0.0, description="hide alerts scoring below this")
-    max_pump_risk: float = Field(
-        default=_DEFAULT["max_pump_risk"],
-        ge=0.0,
-        le=1.0,
-        description="hide organic alerts riskier than this (pump warnings always show)",
-    )
-    watchlist_only: bool = Field(default=_DEFAULT["watchlist_only"], description="only alerts for watched symbols")
-    subreddits: Subreddits = Field(default_factory=list, max_length=50, description="empty = every subreddit")
-
-
-def stored_preferences(raw: Mapping[str, Any] | None) -> Preferences:
-    """The preferences a user record holds, read field by field where the whole does not
-    validate: a key this code does not know or a value a later rule refuses (a release that
-    drops or tightens a field) falls back to its default, never a 500 on every request of
-    the account that no PATCH could clear (a PATCH writes only the fields sent)."""
-    stored = dict(raw or {})
+def stored_preferences(raw: Any, user_id: str) -> Preferences:
+    """The preferences a user record holds, as notify reads them (field by field where the
+    whole does not validate, :func:`common.notify.preferences_of`): a value a release now
+    refuses is shown as its default, and logged; a key it no longer knows is ignored."""
     try:
-        return Preferences.model_validate(stored)
-    except ValidationError:
-        pass
-    kept: dict[str, Any] = {}
-    for name in Preferences.model_fields.keys() & stored.keys():
-        try:
-            Preferences.model_validate({name: stored[name]})
-        except ValidationError:
-            continue
-        kept[name] = stored[name]
-    logger.warning(
-        "stored preferences partly unreadable: defaults for %s",
-        sorted(stored.keys() - kept.keys()),
-        extra={"json_fields": {"fields": sorted(stored.keys() - kept.keys())}},
-    )
-    return Preferences.model_validate(kept)
+        AlertPreferences.model_validate(raw)
+    except ValidationError as exc:
+        logger.warning(
+            "stored preferences of %s do not validate: the fields refused are read as their defaults",
+            user_id,
+            extra={"json_fields": {"user_id": user_id, "errors": exc.errors(include_url=False, include_input=False)}},
+        )
+    return Preferences.model_validate(preferences_of({"preferences": raw}))
 
 
 class PreferencesPatch(Strict):
@@ -217,7 +195,7 @@ def _document_id(what: str) -> AfterValidator:
     """An id Firestore accepts as a document's: not "." or "..", not reserved ("__x__")."""
 
     def check(value: str) -> str:
-        if value in (".", "..") or (value.startswith("__") and value.endswith("__")):
+        if value in (".", "..") or (len(value) >= 4 and value[:2] == value[-2:] == "__"):
             raise ValueError(f"no {what} has that id")
         return value
 

@@ -34,7 +34,7 @@ def _me(principal: Principal, user: dict[str, Any]) -> m.Me:
         email=principal.email,
         name=principal.name or user.get("name"),
         role=",".join(sorted(principal.roles)) or None,
-        preferences=m.stored_preferences(user["preferences"]),
+        preferences=m.stored_preferences(user["preferences"], principal.sub),
         watchlist=user["watchlist"],
         suspended=_suspension(user),
     )
@@ -76,7 +76,7 @@ def delete_me(svc: Services, user: Principal) -> None:
 )
 def patch_preferences(svc: Services, user: Principal, body: m.PreferencesPatch) -> m.Preferences:
     svc.store.update_preferences(user, body.model_dump(exclude_none=True))
-    return m.stored_preferences(svc.store.user(user)["preferences"])
+    return m.stored_preferences(svc.store.user(user)["preferences"], user.sub)
 
 
 @API.route("GET", "/v1/me/watchlist", summary="Watched symbols", tag="me", response=m.Watchlist)
@@ -147,7 +147,7 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
         stored = svc.store.user(user)
         watchlist = stored["watchlist"]
         if query.apply_preferences:
-            prefs = m.stored_preferences(stored["preferences"])
+            prefs = m.stored_preferences(stored["preferences"], user.sub)
             min_score = prefs.min_score if min_score is None else min_score
             organic_max_pump = prefs.max_pump_risk if max_pump is None else None
             watch_only = prefs.watchlist_only if query.watchlist_only is None else query.watchlist_only

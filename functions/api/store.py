@@ -226,7 +226,8 @@ class Store:
             self.touch_user(principal)
             snapshot = self._user_ref(principal.sub).get()
         data = snapshot.to_dict() or {}
-        data["preferences"] = {**notify.default_preferences(), **(data.get("preferences") or {})}
+        stored = data.get("preferences")  # read by models.stored_preferences: what does not read is a default
+        data["preferences"] = {**notify.default_preferences(), **(stored if isinstance(stored, dict) else {})}
         data["watchlist"] = list(data.get("watchlist") or [])
         return data
 

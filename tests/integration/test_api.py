@@ -73,6 +73,9 @@ def test_stored_preferences_this_code_cannot_read_fall_back_to_defaults_field_by
     assert api.call("GET", "/v1/alerts?apply_preferences=true", sub="old-prefs").status_code == 200
     patched = api.call("PATCH", "/v1/me/preferences", json={"max_pump_risk": 0.3}, sub="old-prefs")
     assert (patched.status_code, patched.get_json()["max_pump_risk"]) == (200, 0.3)
+    assert api.call("GET", "/v1/me", sub="no-map").status_code == 200
+    support.db().collection("users").document("no-map").update({"preferences": "not a map"})
+    assert api.call("GET", "/v1/me", sub="no-map").get_json()["preferences"]["max_pump_risk"] == 0.5
 
 
 def test_the_watchlist_adds_removes_and_replaces_symbols_idempotently(api: ApiClient) -> None:

@@ -37,7 +37,8 @@ def user(**changes: object) -> dict[str, object]:
     [
         "not a map",
         {"min_score": "x", "max_pump_risk": None, "watchlist_only": "yes", "subreddits": "stocks"},
-        {"min_score": float("nan"), "max_pump_risk": True, "subreddits": [1, 2]},
+        {"min_score": float("nan"), "max_pump_risk": 7, "subreddits": [1, 2]},
+        {"min_score": -1, "subreddits": ["stocks"] * 20 + [f"sub{i}" for i in range(51)]},
     ],
 )
 def test_preferences_of_the_wrong_type_read_as_their_defaults_field_by_field(stored: object) -> None:
@@ -45,8 +46,11 @@ def test_preferences_of_the_wrong_type_read_as_their_defaults_field_by_field(sto
     user until dead-lettered, hour after hour)."""
     assert notify.preferences_of(user(preferences=stored)) == notify.default_preferences()
     assert notify.matches(user(preferences=stored), EVENT, ALERT)
-    kept = notify.preferences_of(user(preferences={"min_score": 2, "max_pump_risk": "high", "watchlist_only": True}))
+    kept = notify.preferences_of(
+        user(preferences={"min_score": 2, "max_pump_risk": "high", "watchlist_only": True, "gone": 1})
+    )
     assert kept == {**notify.default_preferences(), "min_score": 2, "watchlist_only": True}
+    assert notify.preferences_of(user(preferences={"subreddits": ["Stocks", "stocks"]}))["subreddits"] == ["stocks"]
 
 
 def test_a_watcher_hears_of_an_organic_alert_on_both_channels() -> None:
