@@ -113,6 +113,7 @@ def receives(notifications: object) -> bool:
 
 # Reddit's names are case-insensitive: kept in lower case, each once
 PreferredSubreddit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,21}$", to_lower=True)]
+PreferredSubreddits = Annotated[list[PreferredSubreddit], AfterValidator(lambda names: list(dict.fromkeys(names)))]
 
 
 class AlertPreferences(BaseModel):
@@ -127,9 +128,7 @@ class AlertPreferences(BaseModel):
         default=0.5, ge=0.0, le=1.0, description="hide organic alerts riskier than this (pump warnings always show)"
     )
     watchlist_only: StrictBool = Field(default=False, description="only alerts for watched symbols")
-    subreddits: Annotated[list[PreferredSubreddit], AfterValidator(lambda names: list(dict.fromkeys(names)))] = Field(
-        default_factory=list, max_length=50, description="empty = every subreddit"
-    )
+    subreddits: PreferredSubreddits = Field(default_factory=list, max_length=50, description="empty = every subreddit")
 
 
 def default_preferences() -> dict[str, Any]:

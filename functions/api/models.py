@@ -10,7 +10,7 @@ from pydantic.fields import FieldInfo
 from common import log
 from common.detection_config import DetectionConfig
 from common.feedback import Bucket, Verdict
-from common.notify import AlertPreferences, NotificationSettings, preferences_of
+from common.notify import AlertPreferences, NotificationSettings, PreferredSubreddits, preferences_of
 
 logger = log.get_logger(__name__)
 
@@ -19,9 +19,6 @@ Symbol = Annotated[
     StringConstraints(pattern=r"^[A-Za-z]{1,5}(\.[A-Za-z])?$"),
     AfterValidator(str.upper),
 ]
-# Reddit's names are case-insensitive: kept in lower case, each once
-Subreddit = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,21}$", to_lower=True)]
-Subreddits = Annotated[list[Subreddit], AfterValidator(lambda names: list(dict.fromkeys(names)))]
 Window = Literal["1h", "6h", "24h", "7d"]
 AlertStatus = Literal["open", "escalated", "resolved"]
 MAX_WATCHLIST = 100
@@ -81,7 +78,7 @@ class PreferencesPatch(Strict):
     min_score: float | None = Field(default=None, ge=0.0)
     max_pump_risk: float | None = Field(default=None, ge=0.0, le=1.0)
     watchlist_only: bool | None = None
-    subreddits: Subreddits | None = Field(default=None, max_length=50)
+    subreddits: PreferredSubreddits | None = Field(default=None, max_length=50)
 
 
 class Suspension(Strict):
