@@ -260,6 +260,10 @@ def within(buckets: Mapping[str, HourBucket], window: Sequence[str]) -> dict[str
     return {k: b for k, b in buckets.items() if first <= k <= last}
 
 
+# The summary's windows an update carries (:func:`counted`): six hours and a day.
+COUNTED_WINDOWS = ("6h", "24h")
+
+
 def counted(
     summary: TickerSummary, series: Mapping[str, int], rules: DetectionConfig, evidence: Iterable[Evidence] = ()
 ) -> Counted:
@@ -271,7 +275,7 @@ def counted(
     first = series_first_key(summary.as_of, SERIES_HOURS)
     return Counted(
         series={k: int(n) for k, n in series.items() if k >= first},
-        six=summary.windows["6h"],
-        day=summary.windows["24h"],
+        six=summary.windows[COUNTED_WINDOWS[0]],
+        day=summary.windows[COUNTED_WINDOWS[1]],
         evidence=select_evidence(keep_candidates(evidence, summary.as_of), rules.evidence_max),
     )

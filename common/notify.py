@@ -137,26 +137,33 @@ def default_preferences() -> dict[str, Any]:
     return AlertPreferences().model_dump()
 
 
-def preferences_of(user: Mapping[str, Any]) -> dict[str, Any]:
-    """The user's alert preferences, each field read on its own where the whole does not
-    validate: a stored value a release refuses now (a field dropped or tightened, a hand
-    edit) is its default, never an error in every delivery and digest the user is in nor a
-    500 on every api request of the account (a PATCH writes only the fields sent)."""
-    stored = user.get("preferences")
+def read_preferences(stored: object) -> tuple[dict[str, Any], list[str]]:
+    """Stored alert preferences, each field read on its own where the whole does not
+    validate, and the fields refused: a value a release refuses now (a field dropped or
+    tightened, a hand edit) is its default, never an error in every delivery and digest the
+    user is in nor a 500 on every api request of the account (a PATCH writes only the fields
+    sent). A key no field has is ignored."""
     if not isinstance(stored, Mapping):
-        return default_preferences()
+        return default_preferences(), ["preferences"]
     try:
-        return AlertPreferences.model_validate(stored).model_dump()
+        return AlertPreferences.model_validate(stored).model_dump(), []
     except ValidationError:
         pass
     kept: dict[str, Any] = {}
-    for name in AlertPreferences.model_fields.keys() & stored.keys():
+    refused: list[str] = []
+    for name in sorted(AlertPreferences.model_fields.keys() & stored.keys()):
         try:
             AlertPreferences.model_validate({name: stored[name]})
         except ValidationError:
+            refused.append(name)
             continue
         kept[name] = stored[name]
-    return AlertPreferences.model_validate(kept).model_dump()
+    return AlertPreferences.model_validate(kept).model_dump(), refused
+
+
+def preferences_of(user: Mapping[str, Any]) -> dict[str, Any]:
+    """The user's alert preferences as :func:`read_preferences` reads them."""
+    return read_preferences(user.get("preferences", {}))[0]
 
 
 def settings_of(user: Mapping[str, Any]) -> NotificationSettings:

@@ -102,7 +102,7 @@ def _apply_chunk(
             result.skipped += len(chunk)
             if state.previous_as_of is not None and (result.as_of is None or state.previous_as_of >= result.as_of):
                 result.as_of = state.previous_as_of
-                result.latest = state.counted if state.counted is not None else store.recount(state)
+                result.latest = store.counts(state)
             return
         target = max([m.created_utc for m in new] + ([state.previous_as_of] if state.previous_as_of else []))
         # The window ending at target holds nothing newer than previous_as_of (it is the
@@ -157,7 +157,7 @@ def forward_check(batch: MentionBatch, delivery: Delivery, db: firestore.Client,
     store = TickerStore(db, batch.ticker)
     state = store.read_state((), batch.config_version)
     as_of = state.previous_as_of
-    counts = state.counted if state.counted is not None else store.recount(state)
+    counts = store.counts(state)
     if as_of is not None and counts is not None:
         update = TickerUpdate(
             ticker=batch.ticker,

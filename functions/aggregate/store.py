@@ -19,6 +19,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from common import log
 from common.adapters import firestore as fs
 from common.aggregation import (
+    COUNTED_WINDOWS,
     MAX_ITEM_AGE_DAYS,
     SERIES_HOURS,
     BucketWrite,
@@ -241,7 +242,7 @@ class TickerState:
 class TickerStore:
     db: firestore.Client
     symbol: str
-    # what :meth:`recount` rebuilt, by the moment and config: once per batch, not per chunk
+    # what :meth:`counts` rebuilt, by the moment and config: once per batch, not per chunk
     _recounted: dict[tuple[float, int], Counted] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -347,7 +348,7 @@ class TickerStore:
         """The stored series and what the stored summary says was counted. Series None: none
         that can be trusted (a summary from before the series, or one this code cannot read),
         so it is recounted and the next commit writes the summary whole; counts None: the
-        batch recounts them from the buckets (:meth:`recount`) if it needs them."""
+        batch recounts them from the buckets (:meth:`counts`) if it needs them."""
         if as_of is None:
             return {}, None
         if summary is None or not isinstance(summary.get("series"), dict):
@@ -356,7 +357,7 @@ class TickerStore:
         def read(doc: dict[str, Any]) -> tuple[dict[str, int], TickerSummary] | None:
             series = {str(k): int(v) for k, v in doc["series"].items()}
             stored = TickerSummary.model_validate(doc)
-            if missing := {"6h", "24h"} - stored.windows.keys():  # the windows an update carries (counted)
+            if missing := set(COUNTED_WINDOWS) - stored.windows.keys():
                 raise KeyError(f"windows {sorted(missing)}")
             return series, stored
 
@@ -366,14 +367,14 @@ class TickerStore:
         series, stored = parsed
         return series, counted(stored, series, rules, evidence)  # outside the guard: a mistake here raises
 
-    def recount(self, state: TickerState) -> Counted | None:
-        """What was counted as of the state's newest item, from the buckets, where the state
-        holds no readable summary (one from before the series, or unreadable): what a batch of
-        items all counted before, or a silence check, tells the detector. A range query or
-        two, on this rare path only."""
+    def counts(self, state: TickerState) -> Counted | None:
+        """What was counted as of the state's newest item: what a batch of items all counted
+        before, or a silence check, tells the detector. The stored summary's; rebuilt from the
+        buckets where the state holds no readable one (one from before the series, or
+        unreadable): a range query or two, on this rare path only."""
         as_of = state.previous_as_of
-        if as_of is None:
-            return None
+        if state.counted is not None or as_of is None:
+            return state.counted
         key = (as_of, state.config_version)
         if key not in self._recounted:
             series = state.series if state.series is not None else self.recount_series(as_of, SERIES_HOURS)

@@ -4,13 +4,13 @@ document is generated from, so the two cannot disagree."""
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 from pydantic.fields import FieldInfo
 
 from common import log
 from common.detection_config import DetectionConfig
 from common.feedback import Bucket, Verdict
-from common.notify import AlertPreferences, NotificationSettings, PreferredSubreddits, preferences_of
+from common.notify import AlertPreferences, NotificationSettings, PreferredSubreddits, read_preferences
 
 logger = log.get_logger(__name__)
 
@@ -58,18 +58,18 @@ class Preferences(AlertPreferences):
 
 
 def stored_preferences(raw: Any, user_id: str) -> Preferences:
-    """The preferences a user record holds, as notify reads them (field by field where the
-    whole does not validate, :func:`common.notify.preferences_of`): a value a release now
-    refuses is shown as its default, and logged; a key it no longer knows is ignored."""
-    try:
-        AlertPreferences.model_validate(raw)
-    except ValidationError as exc:
+    """The preferences a user record holds, as notify reads them
+    (:func:`common.notify.read_preferences`): a value a release now refuses is shown as its
+    default, and logged; a key it no longer knows is ignored."""
+    read, refused = read_preferences(raw)
+    if refused:
         logger.warning(
-            "stored preferences of %s do not validate: the fields refused are read as their defaults",
+            "stored preferences of %s do not validate: %s read as their defaults",
             user_id,
-            extra={"json_fields": {"user_id": user_id, "errors": exc.errors(include_url=False, include_input=False)}},
+            ", ".join(refused),
+            extra={"json_fields": {"user_id": user_id, "refused": refused}},
         )
-    return Preferences.model_validate(preferences_of({"preferences": raw}))
+    return Preferences.model_validate(read)
 
 
 class PreferencesPatch(Strict):

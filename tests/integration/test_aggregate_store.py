@@ -366,7 +366,7 @@ def test_a_stored_state_it_cannot_read_is_done_without_not_failed_on(emulators: 
     if damage != "every other part":  # the evidence kept: the same posts cited
         assert redelivered.latest == told
     store = TickerStore(db, symbol)
-    assert store.recount(store.read_state()) == redelivered.latest  # what a silence check forwards
+    assert store.counts(store.read_state()) == redelivered.latest  # what a silence check forwards
     assert forward_check(MentionBatch(ticker=symbol, silence_check=T0 + 7200), Delivery("check"), db, publisher)
 
     assert aggregate_batch(batch(symbol, 2, offset=6), Delivery("more"), settings, db, publisher).counted == 2
