@@ -47,7 +47,7 @@ locals {
         { field = "opened_at", order = "ASCENDING" },
       ]
     }
-    # notify_digest: digests still open from before the hours a tick looks back on
+    # notify_digest: digests still open, or closed and unsettled, from before the hours a tick looks back on
     "digests-open-hour" = {
       collection = "digests"
       fields = [

@@ -2,7 +2,7 @@
 that are over out, as ONE email and ONE webhook POST per user and hour.
 
 For each hour due (the tick's, or the last few by the clock, so a missed tick is made up, and
-any older hour whose digest is still open),
+any older hour whose digest is still open, or closed by a tick that ended before settling it),
 each user's digest is closed (an event arriving after goes to the next hour) and its entries
 are sent per channel (a user in their quiet hours has the entries carried to a later digest
 instead, sent by the first tick after them), claimed like every delivery (``deliveries/digest|{user}|{hour}|{channel}``,
@@ -10,7 +10,9 @@ create precondition and lease, marked sent after): a redelivered or duplicated t
 ticks naming the same hour, send it once. A channel still failing raises after the others
 are done, so Pub/Sub redelivers the tick (what was sent stays sent), as does a digest not
 begun in the invocation's time or an email not tried once the relay failed in it
-(invocation.py). A digest is the overflow of the hourly cap, so it does not count towards it.
+(invocation.py). A digest whose every channel is settled is marked done; one a crash or a
+failure leaves closed is swept by a later tick once this one's time is over. A digest is the
+overflow of the hourly cap, so it does not count towards it.
 """
 
 import contextlib
@@ -55,8 +57,8 @@ def send_digests(
     result = Result()
     run = Invocation.of(channels.clock(), TIMEOUT_S, published)
     hours = rules.hours_due(tick.hour, published, run.now)
-    # older hours whose digests are still open: only those (their sent ones are done)
-    stale = [] if tick.hour else store.open_digest_hours(db, before=hours[0])
+    # older hours whose digests are still open, or were closed by a tick now over and not settled
+    stale = {} if tick.hour else store.unfinished_digests(db, before=hours[0], closed_before=run.now - TIMEOUT_S)
 
     def one(job: tuple[str, str]) -> Result:
         user_id, hour = job
@@ -73,7 +75,7 @@ def send_digests(
         return mine
 
     for hour in [*stale, *hours]:  # oldest first: an hour's digests go out before the next hour's
-        users = store.digests_of(db, hour, open_only=hour in stale)
+        users = stale[hour] if hour in stale else store.digests_of(db, hour)
         jobs = [
             (user_id, hour) for user_id in order(users, ident=str, failing=lambda _: False, seed=f"{hour}|{run.now}")
         ]
@@ -114,7 +116,7 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
     *,
     swept: bool = False,
 ) -> None:
-    """``swept``: an hour older than the ticks look back on, found open."""
+    """``swept``: an hour older than the ticks look back on, found unsettled."""
     user = store.user(db, user_id) or {}  # a deleted user's digest is closed, and nothing sent
     if rules.suspended(user, run.now):  # so is a suspended one's: no alert of the suspension waits for its end
         user = {}
@@ -128,18 +130,15 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
             "notification settings of %s do not validate; digest of %s waits: %s", user_id, hour, problems(exc)
         )
         return
-    try:
-        entries = store.close_digest(db, user_id, hour)
-        if entries is None:  # carried to the digest that ends the quiet hours it fell due in
-            return
-        _send_closed(user_id, user, hour, entries, held, wanted, settings, db, channels, run, result, swept=swept)
-    except store.Busy:  # another copy is sending it: reopened, it could take entries nobody sends
-        raise
-    except Exception:
-        if swept:  # an hour older than the ticks look back on is found again only while open
-            with contextlib.suppress(Exception):
-                store.reopen_digest(db, user_id, hour)
-        raise
+    # Closed, it stays closed until every channel is settled: a crash or a failure from here
+    # on leaves it for this tick's redelivery, or a later tick's sweep once this one is over.
+    entries = store.close_digest(db, user_id, hour, run.now)
+    if entries is None:  # carried to the digest that ends the quiet hours it fell due in, or done
+        return
+    failed = len(result.failed)
+    _send_closed(user_id, user, hour, entries, held, wanted, settings, db, channels, run, result, swept=swept)
+    if not held and len(result.failed) == failed:
+        store.finish_digest(db, user_id, hour)
 
 
 def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole context
@@ -183,7 +182,6 @@ def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole cont
         first = min([str(e.get("hour") or hour) for e in entries if e.get("channel") == channel] + [hour])
         body = rules.digest_payload(hour, bodies, settings.app_url, since=first)
         job = _Job(user_id, user, hour, channel, delivery_id, claim, body, swept)
-        failed = len(result.failed)
         try:
             _send_claimed(job, settings, db, channels, run, result)
         except Exception as exc:
@@ -192,10 +190,6 @@ def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole cont
             with contextlib.suppress(Exception):
                 store.fail(db, claim, f"{type(exc).__name__}: {exc}"[:300])
             raise
-        if swept and len(result.failed) > failed:
-            # an hour older than the ticks look back on is found again only while open: the
-            # channel that failed is tried again by the next tick (what went out stays sent)
-            store.reopen_digest(db, user_id, hour)
 
 
 @dataclass(frozen=True)

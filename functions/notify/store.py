@@ -10,7 +10,9 @@ what a user was sent per hour, against their cap.
 went over the hourly cap): one entry per delivery id in its ``digest_entries``, created with
 a create precondition, so a redelivered event is recorded once. The digest sender closes the
 document before reading its entries; an event that finds its hour closed goes to the next,
-and an entry is written only if its digest is still as it was read open.
+and an entry is written only if its digest is still as it was read open. A closed digest is
+``done`` once every channel it has is settled; one left closed (its tick crashed, or a channel
+failed) is found again by the next tick's sweep, once the tick that closed it has ended.
 """
 
 import contextlib
@@ -358,32 +360,44 @@ _DIGEST_HOURS = 24  # how far an event may be pushed past closed digests
 _DIGEST_TRIES = 60  # reads of digests, for those hours and for writes lost to a concurrent one
 
 
-def digests_of(db: firestore.Client, hour: str, *, open_only: bool = False) -> list[str]:
-    """The user ids with a digest for ``hour`` (open, or closed but perhaps not all sent;
-    ``open_only``: open)."""
+CLOSED, DONE_DIGEST = "closed", "done"
+
+
+def digests_of(db: firestore.Client, hour: str) -> list[str]:
+    """The user ids whose digest for ``hour`` is not settled yet: open, or closed with a
+    channel perhaps unsent."""
     query = db.collection(fs.DIGESTS).where(filter=FieldFilter("hour", "==", hour))
-    if open_only:
-        query = query.where(filter=FieldFilter("status", "==", "open"))
-    return sorted(str((snap.to_dict() or {}).get("user_id")) for snap in query.stream())
+    docs = (snap.to_dict() or {} for snap in query.stream())
+    return sorted(str(doc.get("user_id")) for doc in docs if doc.get("status") in {"open", CLOSED})
 
 
-def open_digest_hours(db: firestore.Client, before: str) -> list[str]:
-    """The hours before ``before`` that still have an open digest, oldest first: left by
-    ticks that never ran (Cloud Scheduler down longer than a tick looks back), or opened by
-    an event replayed after its hour's ticks. Their entries are marked digested, so nothing
-    but a later tick sends them."""
+def unfinished_digests(db: firestore.Client, before: str, closed_before: float) -> dict[str, list[str]]:
+    """The digests of hours before ``before`` that are still to send, as hour -> user ids:
+    open ones (ticks that never ran, Cloud Scheduler down longer than a tick looks back; an
+    event replayed after its hour's ticks), and closed ones their tick left unsettled (it
+    crashed, or a channel failed) and closed before ``closed_before``, when the tick that
+    closed them has ended (one still sending would make this one wait, :class:`Busy`). Their
+    entries are marked digested, so nothing but a later tick sends them."""
     query = fs.indexed(
         db.collection(fs.DIGESTS)
-        .where(filter=FieldFilter("status", "==", "open"))
+        .where(filter=FieldFilter("status", "in", ["open", CLOSED]))
         .where(filter=FieldFilter("hour", "<", before))
     )
-    return sorted({str((snap.to_dict() or {}).get("hour")) for snap in query.stream()})
+    found: dict[str, list[str]] = {}
+    for snap in query.stream():
+        doc = snap.to_dict() or {}
+        closed_at = doc.get("closed_at")
+        if doc.get("status") == CLOSED and isinstance(closed_at, int | float) and closed_at > closed_before:
+            continue
+        found.setdefault(str(doc.get("hour")), []).append(str(doc.get("user_id")))
+    return {hour: sorted(users) for hour, users in sorted(found.items())}
 
 
-def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str, Any]] | None:
+def close_digest(db: firestore.Client, user_id: str, hour: str, now: float) -> list[dict[str, Any]] | None:
     """Close the user's digest of ``hour`` (later events go to the next hour) and return its
     entries, with those of the digests carried into it: ``{"channel", "body", "hour", "id"}``
-    each; None when it was itself carried to a later digest (quiet hours), which sends them."""
+    each; None when it was itself carried to a later digest (quiet hours), which sends them,
+    or is done."""
     ref = db.collection(fs.DIGESTS).document(f"{user_id}|{hour}")
 
     # In one transaction: a second copy of the tick closing after the first carried the
@@ -391,9 +405,9 @@ def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str
     # without the channels it had sent (``gone``), which would send them twice.
     @firestore.transactional
     def close(transaction: firestore.Transaction) -> bool:
-        if (ref.get(transaction=transaction).to_dict() or {}).get("status") == CARRIED:
+        if (ref.get(transaction=transaction).to_dict() or {}).get("status") in {CARRIED, DONE_DIGEST}:
             return False
-        transaction.set(ref, {"status": "closed"}, merge=True)
+        transaction.set(ref, {"status": CLOSED, "closed_at": now}, merge=True)
         return True
 
     if not bool(close(db.transaction())):
@@ -401,17 +415,17 @@ def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str
     return _entries(db, user_id, hour, set())
 
 
-def reopen_digest(db: firestore.Client, user_id: str, hour: str) -> None:
-    """Open again the user's closed digest of ``hour`` (one a sweep closed and could not send
-    all of), so the next sweep finds it; a carried or open one is left as it is."""
+def finish_digest(db: firestore.Client, user_id: str, hour: str) -> None:
+    """Mark the user's closed digest of ``hour`` done: every channel it has is settled, so no
+    tick reads it again."""
     ref = db.collection(fs.DIGESTS).document(f"{user_id}|{hour}")
 
     @firestore.transactional
-    def reopen(transaction: firestore.Transaction) -> None:
-        if (ref.get(transaction=transaction).to_dict() or {}).get("status") == "closed":
-            transaction.update(ref, {"status": "open"})
+    def finish(transaction: firestore.Transaction) -> None:
+        if (ref.get(transaction=transaction).to_dict() or {}).get("status") == CLOSED:
+            transaction.update(ref, {"status": DONE_DIGEST})
 
-    reopen(db.transaction())
+    finish(db.transaction())
 
 
 def _entries(db: firestore.Client, user_id: str, hour: str, seen: set[str]) -> list[dict[str, Any]]:

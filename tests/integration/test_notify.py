@@ -492,7 +492,7 @@ def test_an_event_recorded_while_its_digest_closes_goes_to_the_next_hour_not_int
         snap = read(self, *args, **kwargs)
         if self.path == digest.path and not sent:  # the tick closes it right after the event read it open
             sent.append(None)
-            sent[0] = store.close_digest(client, user, hour)
+            sent[0] = store.close_digest(client, user, hour, time.time())
         return snap
 
     monkeypatch.setattr(DocumentReference, "get", read_then_close)
@@ -519,7 +519,7 @@ def test_an_event_redelivered_after_its_digest_was_sent_is_not_recorded_again_in
     assert claim is not None
     claim, target = store.remember_digest(db(), claim, hour)
     assert target == hour and store.add_to_digest(db(), user, target, delivery, "email", body, now)
-    assert [e["id"] for e in store.close_digest(db(), user, hour) or []] == [delivery]  # sent with the hour
+    assert [e["id"] for e in store.close_digest(db(), user, hour, time.time()) or []] == [delivery]  # sent with the hour
     again = store.claim(db(), delivery, now + store.LEASE_S + 1)  # the lease ran out: the redelivery takes it
     assert again is not None
     again, target = store.remember_digest(db(), again, later)  # its own hour is the next one ...
@@ -973,10 +973,11 @@ def test_an_unexpected_error_in_one_delivery_settles_it_as_failed_and_the_others
     assert (record.to_dict() or {})["status"] == "failed"  # not leased "sending" until the lease runs out
 
 
-def test_a_swept_digest_whose_sending_failed_is_open_again_for_the_next_tick(emulators: Stack) -> None:
-    """An hour older than the ticks look back on is found only while its digest is open: one
-    the sweep closed and could not send is opened again, and the next tick sends it."""
-    from dataclasses import dataclass, field
+def test_a_swept_digest_whose_sending_failed_is_sent_by_a_tick_after_the_one_that_closed_it(emulators: Stack) -> None:
+    """An hour older than the ticks look back on is found by the sweep while it is unsettled:
+    one the sweep closed and could not send waits for the tick that closed it to be over (its
+    redelivery does not race it), and a later tick sends it, once."""
+    from dataclasses import dataclass, field, replace
 
     from common.adapters.channels import Channels, DeliveryFailed
     from common.messages import DigestTick
@@ -1001,11 +1002,34 @@ def test_a_swept_digest_whose_sending_failed_is_open_again_for_the_next_tick(emu
     with pytest.raises(DeliveryFailed):
         digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
     record = db().collection(fs.DIGESTS).document(f"{user}|{stale}")
-    assert (record.get().to_dict() or {})["status"] == "open"
+    assert (record.get().to_dict() or {})["status"] == "closed"
     channels.down[0] = False
     digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
+    assert channels.sent == []  # the tick that closed it may still be running
+    later = replace(channels, clock=lambda: time.time() + digest.TIMEOUT_S + 1)
+    for _ in range(2):  # the second finds it done
+        digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=later, published=later.clock())
     assert channels.sent.count(f"https://hooks.example.com/{user}") == 1
-    assert (record.get().to_dict() or {})["status"] == "closed"
+    assert (record.get().to_dict() or {})["status"] == "done"
+
+
+def test_a_digest_closed_by_a_tick_that_crashed_before_sending_it_is_sent_by_a_later_tick(emulators: Stack) -> None:
+    """The instance dies between closing a digest and sending it: whether its hour is still one
+    the ticks look back on or older, a later tick finds it closed and unsettled and sends it."""
+    from functions.notify import digest, store
+
+    for age_h in (2, 7):  # within the three hours a tick looks back on, and older
+        user = f"crash{age_h}h{time.time_ns()}"
+        _user(emulators, user, notifications={"digest": True, "webhook_url": f"https://hooks.example.com/{user}"})
+        hour = hour_key(time.time() - age_h * 3600)
+        body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
+        assert store.add_to_digest(db(), user, hour, f"{user}|NTLA|1|open|webhook", "webhook", body, time.time())
+        assert store.close_digest(db(), user, hour, time.time() - digest.TIMEOUT_S - 60)  # the crashed tick's
+        channels = _recorded(None)
+        for _ in range(2):  # the second finds it done
+            digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
+        assert channels.calls.count(f"webhook {user}") == 1, age_h
+        assert (db().collection(fs.DIGESTS).document(f"{user}|{hour}").get().to_dict() or {})["status"] == "done"
 
 
 def test_a_receiver_failing_past_the_give_up_time_is_settled_abandoned_and_a_failure_maybe_ours_never_is(
@@ -1110,11 +1134,13 @@ def test_a_digest_delivery_that_fails_after_choosing_its_digest_is_settled_faile
 
 
 @pytest.mark.parametrize("failing", ["claim", "close_digest"])
-def test_a_swept_digest_failing_before_its_send_is_open_again(
+def test_a_swept_digest_failing_before_its_send_is_found_again_by_a_later_tick(
     emulators: Stack, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     """Closed by the sweep, then a step fails (reading its entries after the close commits,
-    claiming its delivery): it is opened again, or no later tick would find it."""
+    claiming its delivery): it stays unsettled, and a tick after this one's time sends it."""
+    from dataclasses import replace
+
     from functions.notify import digest, store
 
     user = f"sw{time.time_ns()}"
@@ -1135,7 +1161,12 @@ def test_a_swept_digest_failing_before_its_send_is_open_again(
     with pytest.raises(RuntimeError):
         digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=_recorded(None), published=time.time())
     record = db().collection(fs.DIGESTS).document(f"{user}|{stale}")
-    assert (record.get().to_dict() or {})["status"] == "open"  # found again by the next tick's sweep
+    assert (record.get().to_dict() or {})["status"] == "closed"
+    monkeypatch.setattr(store, failing, real)
+    later = replace(_recorded(None), clock=lambda: time.time() + digest.TIMEOUT_S + 1)
+    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=later, published=later.clock())
+    assert f"webhook {user}" in later.calls
+    assert (record.get().to_dict() or {})["status"] == "done"
 
 
 def test_a_user_whose_stored_settings_have_the_wrong_shape_is_skipped_and_the_others_notified(
@@ -1230,7 +1261,7 @@ def test_a_swept_digest_counts_its_give_up_from_its_own_first_try_not_the_sweepi
         digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=Down(Settings()), published=old_tick)
     record = db().collection(fs.DELIVERIES).document(f"digest|{user}|{stale}|webhook").get().to_dict() or {}
     assert record["status"] == "failed"  # tried once just now: not given up
-    assert (db().collection(fs.DIGESTS).document(f"{user}|{stale}").get().to_dict() or {})["status"] == "open"
+    assert (db().collection(fs.DIGESTS).document(f"{user}|{stale}").get().to_dict() or {})["status"] == "closed"
 
 
 def test_an_account_an_admin_suspends_is_sent_nothing_until_the_suspension_is_lifted(
