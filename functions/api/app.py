@@ -29,6 +29,7 @@ from functions.api import (  # noqa: F401 - importing declares the routes
 from functions.api.auth import AuthError, KeysUnavailable, Principal, bearer_token
 from functions.api.errors import ApiError, error_response, install
 from functions.api.openapi import API, Operation, document
+from functions.api.ratelimit import user_key
 from functions.api.services import Services
 
 logger = log.get_logger(__name__)
@@ -145,7 +146,7 @@ def _view(op: Operation, svc: Services) -> Callable[..., Response]:
                 raise ApiError(403, "forbidden", "this needs the admin role")
         if op.rate_limited:
             if principal is not None:
-                svc.limiter.check(f"user:{principal.sub}", svc.settings.rate_limit_user_per_minute)
+                svc.limiter.check(user_key(principal.sub), svc.settings.rate_limit_user_per_minute)
             else:
                 svc.limiter.check(f"ip:{client_ip()}", svc.settings.rate_limit_ip_per_minute)
         if op.params:

@@ -17,7 +17,9 @@ the write only when
 What an instance has admitted but not reported is at most two slices (one out, one
 pending); instances that have not heard of each other's traffic can together overshoot the
 limit by that much each, and nobody is refused early. Reporting what was used, rather than
-claiming ahead, wastes nothing. A write gets one try of :data:`WRITE_TIMEOUT_S`: a Firestore
+claiming ahead, wastes nothing; so a request that costs more than most (a listing that read
+hundreds of alerts) is charged its extra after it ran (:meth:`RateLimiter.charge`), and the
+requests after it find the window that much fuller. A write gets one try of :data:`WRITE_TIMEOUT_S`: a Firestore
 outage lets requests through uncounted (logged) instead of holding them.
 ``expires_at`` lets a TTL policy sweep old windows.
 """
@@ -42,6 +44,11 @@ WINDOW_S = 60
 INSTANCES = 10  # the api's max_instances in terraform/functions.tf (an agreement test checks)
 WRITE_TIMEOUT_S = 2.0
 logger = log.get_logger(__name__)
+
+
+def user_key(sub: str) -> str:
+    """The window a signed-in caller's requests count in."""
+    return f"user:{sub}"
 
 
 def _log_failure(key: str, carried: int, report: "Future[int]") -> None:
@@ -166,6 +173,20 @@ class RateLimiter:
     def _read(ref: firestore.DocumentReference) -> int:
         snapshot = ref.get()
         return int(snapshot.get("count")) if snapshot.exists else 0
+
+    def charge(self, key: str, limit: int, amount: int) -> None:
+        """Count ``amount`` more requests' worth against ``key``'s window, after a request
+        that cost that much more than one ran: it is never refused for it, the ones after it
+        are. Reported as admitted requests are, a full slice at a time."""
+        if amount <= 0:
+            return
+        window = int(self.clock() // WINDOW_S)
+        with self._lock:
+            state = self._window(key, window)
+            self._settle(state)
+            state.pending += amount
+            if state.report is None and state.pending >= slice_size(limit):
+                self._send(key, window, state)
 
     def check(self, key: str, limit: int, what: str = "requests") -> None:
         """Raise 429 with ``Retry-After`` when ``key`` went over ``limit`` this minute

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from common.adapters import firestore as fs
 from common.detection_config import DetectionConfig
 from common.extraction import is_listed
 from emulators.stack import Stack
@@ -565,6 +566,27 @@ def test_an_instance_reports_what_it_admitted_beside_the_requests_not_ahead_of_t
     while (window.get().get("count") if window.get().exists else 0) < 25 - 5 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert 25 - 5 <= window.get().get("count") <= 25  # what was admitted, less at most one unreported slice
+
+
+def test_a_listing_that_reads_hundreds_of_alerts_costs_its_caller_more_of_the_rate_limit(
+    emulators: Stack, jwks: JwksServer
+) -> None:
+    """A filter that rejects most alerts scans up to MAX_SCAN of them per request; counted as one
+    request each, a caller repeating such scans would read alerts by the hundred thousand a minute."""
+    from functions.api.routes import ALERTS_PER_REQUEST
+
+    del emulators
+    batch = support.db().batch()
+    for i in range(2 * ALERTS_PER_REQUEST + 50):
+        doc = alert_doc("ZZSC", i, updated_at=NOW - i, score=1.0)
+        batch.set(support.db().collection(fs.ALERTS).document(doc["alert_id"]), doc)
+    batch.commit()
+    client = make_client(jwks, KEY, clock=lambda: MINUTE + 15, RATE_LIMIT_USER_PER_MINUTE=5)
+    scans = [client.call("GET", "/v1/alerts?symbol=ZZSC&min_score=99", sub="scanner") for _ in range(3)]
+    assert [r.status_code for r in scans] == [200, 200, 429]  # 1 + 2 each: 250 alerts read
+    assert scans[0].get_json()["alerts"] == []
+    pages = [client.call("GET", "/v1/alerts?symbol=ZZSC", sub="reader").status_code for _ in range(6)]
+    assert pages == [200] * 5 + [429]  # a page of 20 is one request
 
 
 def test_a_new_minute_starts_a_new_window(emulators: Stack, jwks: JwksServer) -> None:

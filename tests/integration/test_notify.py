@@ -519,9 +519,7 @@ def test_an_event_redelivered_after_its_digest_was_sent_is_not_recorded_again_in
     assert claim is not None
     claim, target = store.remember_digest(db(), claim, hour)
     assert target == hour and store.add_to_digest(db(), user, target, delivery, "email", body, now)
-    assert [e["id"] for e in store.close_digest(db(), user, hour, now) or []] == [
-        delivery
-    ]  # sent with the hour
+    assert [e["id"] for e in store.close_digest(db(), user, hour, now) or []] == [delivery]  # sent with the hour
     again = store.claim(db(), delivery, now + store.LEASE_S + 1)  # the lease ran out: the redelivery takes it
     assert again is not None
     again, target = store.remember_digest(db(), again, later)  # its own hour is the next one ...

@@ -106,6 +106,16 @@ def test_the_last_stretch_of_a_window_is_counted_request_by_request() -> None:
     assert sum(admitted(one, limit) for _ in range(limit)) == limit - exact_from - 10
 
 
+@pytest.mark.parametrize("limit", [10, 100_000])  # counted request by request, and a slice at a time
+def test_what_a_request_is_charged_after_it_ran_fills_the_window_for_the_ones_after_it(limit: int) -> None:
+    db = Counters()
+    one = limiter(db)
+    assert admitted(one, limit)
+    one.charge("user:u", limit, limit - 3)  # a listing that read far more than a page
+    assert sum(admitted(one, limit) for _ in range(10)) == 2
+    assert db.settled("user:u-0", limit) == limit  # reported as admitted requests are
+
+
 class Outage(Counters):
     """Every write fails as the client's retry wrapper reports an outage, after its retries."""
 
