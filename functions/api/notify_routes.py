@@ -8,13 +8,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from common import notify
-from common.adapters.channels import Channels, DeliveryFailed, Refused
+from common import log, notify
+from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown
 from functions.api import models as m
 from functions.api.auth import Principal
 from functions.api.errors import ApiError
 from functions.api.openapi import API
 from functions.api.services import Services
+
+logger = log.get_logger(__name__)
 
 TESTS_PER_MINUTE = 3  # test sends one user may make a minute
 # ... and everyone together: each may wait out a silent receiver (WEBHOOK_TIMEOUT_S) on an
@@ -158,7 +160,10 @@ def _test_email(
         channels.email(message)
     except Refused as exc:  # the relay refuses the address for good: say so, it is no server error
         return m.ChannelTest(outcome="refused", status=exc.status, detail=str(exc)[:300])
-    except DeliveryFailed as exc:
+    except RelayDown as exc:  # ours, not the caller's: our relay's own words (host, login) are for our logs
+        logger.error("test email not sent, the mail relay failed: %s", exc)
+        return m.ChannelTest(outcome="failed", detail="our mail relay is not available just now; try again later")
+    except DeliveryFailed as exc:  # this message's fate, in the relay's words about it
         return m.ChannelTest(outcome="failed", detail=str(exc)[:300])
     return m.ChannelTest(outcome="sent")
 

@@ -726,6 +726,23 @@ def test_a_test_send_reaches_the_webhook_and_the_mailbox_and_reports_a_refusal(
     assert [nothing["webhook"]["outcome"], nothing["email"]["outcome"]] == ["not_configured", "not_configured"]
 
 
+def test_a_test_email_the_relay_could_not_take_says_so_without_the_relays_own_words(
+    emulators: Stack, jwks: JwksServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What our relay answers (its host, a refused login) is for our logs, not every user's screen."""
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on: the relay unreachable
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    api = make_client(jwks, KEY, SMTP_PORT=port)
+    _user(emulators, "user-3", notifications={"email": True})
+    answer = api.call("POST", "/v1/me/notifications/test", sub="user-3").get_json()
+    assert answer["email"]["outcome"] == "failed"
+    assert "relay" in answer["email"]["detail"] and "Error" not in answer["email"]["detail"]
+    assert any(r.levelname == "ERROR" and "relay" in r.getMessage() for r in caplog.records)
+
+
 def test_webhook_test_sends_are_bounded_for_everyone_together_not_only_per_user(
     emulators: Stack, jwks: JwksServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
