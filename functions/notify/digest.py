@@ -11,7 +11,7 @@ ticks naming the same hour, send it once. A channel still failing raises after t
 are done, so Pub/Sub redelivers the tick (what was sent stays sent), as does a digest not
 begun in the invocation's time or an email not tried once the relay failed in it
 (invocation.py). A digest whose every channel is settled is marked done; one a crash or a
-failure leaves closed is swept by a later tick once this one's time is over. A digest is the
+failure leaves closed is tried again by the redelivered tick, or swept by a later one. A digest is the
 overflow of the hourly cap, so it does not count towards it.
 """
 
@@ -57,8 +57,8 @@ def send_digests(
     result = Result()
     run = Invocation.of(channels.clock(), TIMEOUT_S, published)
     hours = rules.hours_due(tick.hour, published, run.now)
-    # older hours whose digests are still open, or were closed by a tick now over and not settled
-    stale = {} if tick.hour else store.unfinished_digests(db, before=hours[0], closed_before=run.now - TIMEOUT_S)
+    # older hours whose digests are still open, or closed and not settled
+    stale = {} if tick.hour else store.unfinished_digests(db, before=hours[0], now=run.now)
 
     def one(job: tuple[str, str]) -> Result:
         user_id, hour = job
@@ -131,7 +131,7 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         )
         return
     # Closed, it stays closed until every channel is settled: a crash or a failure from here
-    # on leaves it for this tick's redelivery, or a later tick's sweep once this one is over.
+    # on leaves it for this tick's redelivery, or a later tick's sweep.
     entries = store.close_digest(db, user_id, hour, run.now)
     if entries is None:  # carried to the digest that ends the quiet hours it fell due in, or done
         return

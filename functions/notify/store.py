@@ -12,7 +12,7 @@ a create precondition, so a redelivered event is recorded once. The digest sende
 document before reading its entries; an event that finds its hour closed goes to the next,
 and an entry is written only if its digest is still as it was read open. A closed digest is
 ``done`` once every channel it has is settled; one left closed (its tick crashed, or a channel
-failed) is found again by the next tick's sweep, once the tick that closed it has ended.
+failed) is found again by a later tick's sweep.
 """
 
 import contextlib
@@ -371,13 +371,14 @@ def digests_of(db: firestore.Client, hour: str) -> list[str]:
     return sorted(str(doc.get("user_id")) for doc in docs if doc.get("status") in {"open", CLOSED})
 
 
-def unfinished_digests(db: firestore.Client, before: str, closed_before: float) -> dict[str, list[str]]:
+def unfinished_digests(db: firestore.Client, before: str, now: float) -> dict[str, list[str]]:
     """The digests of hours before ``before`` that are still to send, as hour -> user ids:
     open ones (ticks that never ran, Cloud Scheduler down longer than a tick looks back; an
     event replayed after its hour's ticks), and closed ones their tick left unsettled (it
-    crashed, or a channel failed) and closed before ``closed_before``, when the tick that
-    closed them has ended (one still sending would make this one wait, :class:`Busy`). Their
-    entries are marked digested, so nothing but a later tick sends them."""
+    crashed, or a channel failed). Their entries are marked digested, so nothing but a later
+    tick sends them. Left out: a digest past its ``expires_at`` (the TTL deletes its entries
+    and delivery records in no set order: what is left of it could go out twice), and one
+    closed with no ``closed_at``, which only a release that closed a digest for good wrote."""
     query = fs.indexed(
         db.collection(fs.DIGESTS)
         .where(filter=FieldFilter("status", "in", ["open", CLOSED]))
@@ -386,8 +387,10 @@ def unfinished_digests(db: firestore.Client, before: str, closed_before: float) 
     found: dict[str, list[str]] = {}
     for snap in query.stream():
         doc = snap.to_dict() or {}
-        closed_at = doc.get("closed_at")
-        if doc.get("status") == CLOSED and isinstance(closed_at, int | float) and closed_at > closed_before:
+        expires = doc.get("expires_at")
+        if isinstance(expires, datetime) and expires.timestamp() <= now:
+            continue
+        if doc.get("status") == CLOSED and not isinstance(doc.get("closed_at"), int | float):
             continue
         found.setdefault(str(doc.get("hour")), []).append(str(doc.get("user_id")))
     return {hour: sorted(users) for hour, users in sorted(found.items())}
@@ -465,6 +468,8 @@ def carry_digest(  # noqa: PLR0917 - the carry's whole identity
         doc = source.get(transaction=transaction).to_dict() or {}
         if doc.get("status") == CARRIED:
             return str(doc.get("carried_to"))
+        if doc.get("status") == DONE_DIGEST:  # another copy of the tick settled it meanwhile
+            return hour
         at = target
         for _ in range(24):
             ref = digests.document(f"{user_id}|{at}")

@@ -990,11 +990,11 @@ def test_an_unexpected_error_in_one_delivery_settles_it_as_failed_and_the_others
     assert (record.to_dict() or {})["status"] == "failed"  # not leased "sending" until the lease runs out
 
 
-def test_a_swept_digest_whose_sending_failed_is_sent_by_a_tick_after_the_one_that_closed_it(emulators: Stack) -> None:
+def test_a_swept_digest_whose_sending_failed_is_sent_by_the_next_tick_once(emulators: Stack) -> None:
     """An hour older than the ticks look back on is found by the sweep while it is unsettled:
-    one the sweep closed and could not send waits for the tick that closed it to be over (its
-    redelivery does not race it), and a later tick sends it, once."""
-    from dataclasses import dataclass, field, replace
+    one the sweep closed and could not send stays closed, and the next tick (the same one
+    redelivered) sends it, once."""
+    from dataclasses import dataclass, field
 
     from common.adapters.channels import Channels, DeliveryFailed
     from common.messages import DigestTick
@@ -1021,11 +1021,8 @@ def test_a_swept_digest_whose_sending_failed_is_sent_by_a_tick_after_the_one_tha
     record = db().collection(fs.DIGESTS).document(f"{user}|{stale}")
     assert (record.get().to_dict() or {})["status"] == "closed"
     channels.down[0] = False
-    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
-    assert channels.sent == []  # the tick that closed it may still be running
-    later = replace(channels, clock=lambda: time.time() + digest.TIMEOUT_S + 1)
     for _ in range(2):  # the second finds it done
-        digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=later, published=later.clock())
+        digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
     assert channels.sent.count(f"https://hooks.example.com/{user}") == 1
     assert (record.get().to_dict() or {})["status"] == "done"
 
@@ -1041,7 +1038,7 @@ def test_a_digest_closed_by_a_tick_that_crashed_before_sending_it_is_sent_by_a_l
         hour = hour_key(time.time() - age_h * 3600)
         body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
         assert store.add_to_digest(db(), user, hour, f"{user}|NTLA|1|open|webhook", "webhook", body, time.time())
-        assert store.close_digest(db(), user, hour, time.time() - digest.TIMEOUT_S - 60)  # the crashed tick's
+        assert store.close_digest(db(), user, hour, time.time() - 60)  # the crashed tick's
         channels = _recorded(None)
         for _ in range(2):  # the second finds it done
             digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
@@ -1150,14 +1147,36 @@ def test_a_digest_delivery_that_fails_after_choosing_its_digest_is_settled_faile
     assert doc["status"] == "failed" and doc["digest_hour"]  # the redelivery takes it at once, into that digest
 
 
+def test_the_sweep_leaves_digests_past_their_expiry_and_those_an_earlier_release_closed_for_good(
+    emulators: Stack,
+) -> None:
+    """What the TTL has begun deleting could go out twice (its delivery records gone first);
+    a digest closed with no ``closed_at`` was sent and closed for good by the release before."""
+    from datetime import UTC, datetime
+
+    from functions.notify import digest, store
+
+    user = f"old{time.time_ns()}"
+    _user(emulators, user, notifications={"digest": True, "webhook_url": f"https://hooks.example.com/{user}"})
+    body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
+    closed_for_good, expired = hour_key(time.time() - 7 * 3600), hour_key(time.time() - 8 * 3600)
+    for hour in (closed_for_good, expired):
+        assert store.add_to_digest(db(), user, hour, f"{user}|NTLA|{hour}|open|webhook", "webhook", body, time.time())
+    record = db().collection(fs.DIGESTS).document
+    record(f"{user}|{closed_for_good}").update({"status": "closed"})
+    record(f"{user}|{expired}").update({"expires_at": datetime.fromtimestamp(time.time() - 60, UTC)})
+    channels = _recorded(None)
+    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
+    assert f"webhook {user}" not in channels.calls
+    assert (record(f"{user}|{expired}").get().to_dict() or {})["status"] == "open"
+
+
 @pytest.mark.parametrize("failing", ["claim", "close_digest"])
 def test_a_swept_digest_failing_before_its_send_is_found_again_by_a_later_tick(
     emulators: Stack, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     """Closed by the sweep, then a step fails (reading its entries after the close commits,
-    claiming its delivery): it stays unsettled, and a tick after this one's time sends it."""
-    from dataclasses import replace
-
+    claiming its delivery): it stays unsettled, and the next tick sends it."""
     from functions.notify import digest, store
 
     user = f"sw{time.time_ns()}"
@@ -1180,9 +1199,9 @@ def test_a_swept_digest_failing_before_its_send_is_found_again_by_a_later_tick(
     record = db().collection(fs.DIGESTS).document(f"{user}|{stale}")
     assert (record.get().to_dict() or {})["status"] == "closed"
     monkeypatch.setattr(store, failing, real)
-    later = replace(_recorded(None), clock=lambda: time.time() + digest.TIMEOUT_S + 1)
-    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=later, published=later.clock())
-    assert f"webhook {user}" in later.calls
+    again = _recorded(None)
+    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=again, published=time.time())
+    assert f"webhook {user}" in again.calls
     assert (record.get().to_dict() or {})["status"] == "done"
 
 
