@@ -108,7 +108,9 @@ resource "google_project_iam_custom_role" "history_writer" {
   role_id     = "akleaoHistoryWriter"
   title       = "Akleao history writer"
   description = "Stream rows into the history tables and read them: no table deletes or schema changes"
-  permissions = ["bigquery.tables.get", "bigquery.tables.getData", "bigquery.tables.updateData"]
+  # streaming inserts need the dataset's and the table's metadata besides updateData (BigQuery's
+  # "Use the legacy streaming API", required permissions); getData reads back what is in
+  permissions = ["bigquery.datasets.get", "bigquery.tables.get", "bigquery.tables.getData", "bigquery.tables.updateData"]
 }
 
 resource "google_bigquery_dataset_iam_member" "function" {

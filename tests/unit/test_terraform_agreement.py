@@ -744,3 +744,17 @@ def test_a_percentile_policy_sets_its_bar_on_a_bucket_edge_of_its_distribution(m
             continue
         edges = float(policy["threshold"]) / float(metrics[policy["metric"]].get("scale", 1))
         assert edges > 0 and math.log2(edges).is_integer(), (name, policy["threshold"])
+
+
+# What tabledata.insertAll needs (BigQuery's "Use the legacy streaming API": updateData,
+# tables.get, datasets.get), and getData for the query that reads a redelivered batch's rows back.
+STREAMING_PERMISSIONS = {"bigquery.tables.updateData", "bigquery.tables.get", "bigquery.datasets.get"}
+
+
+def test_the_history_writer_role_can_stream_rows_and_read_them_back_but_not_delete(
+    model: tfmodel.TerraformModel,
+) -> None:
+    role = model.resources("google_project_iam_custom_role")["history_writer"]
+    permissions = set(tfmodel.unquote(role["permissions"]))
+    assert STREAMING_PERMISSIONS | {"bigquery.tables.getData"} <= permissions
+    assert not {p for p in permissions if p.endswith((".delete", ".update", ".setIamPolicy"))}
