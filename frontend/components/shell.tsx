@@ -23,15 +23,18 @@ export function Shell({ children }: { children: React.ReactNode }) {
   // as where to go after the next sign-in, whoever that is.
   const leaving = useRef(false);
   const userId = session?.user.id;
+  const shown = session ? `${session.user.role ?? "user"}|${session.user.emailVerified === true}` : "";
   // Only an answer that there is no session (none, or 401) means signed out: a session check
   // that failed (network, 5xx) says nothing about it, and sending the user to sign in again
   // for a blip would be wrong.
   const unknown = !session && !!error && error.status !== 401;
   // Before the pages' own effects call the API: a user signed in from another tab gets their
   // own token, never the previous one's (the pages remount for them: the key below).
+  // A role or email confirmation changed meanwhile (the session shows it at the next check)
+  // needs a new token too: the API reads both from it.
   useLayoutEffect(() => {
-    if (userId) tokenOwner(userId);
-  }, [userId]);
+    if (userId) tokenOwner(userId, shown);
+  }, [userId, shown]);
   useEffect(() => {
     // the query comes along: a confirmation link's ?error= must still be there after signing in
     if (!isPending && !session && !unknown && !leaving.current) router.replace(`/sign-in?next=${encodeURIComponent(path + window.location.search)}`);

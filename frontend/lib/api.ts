@@ -22,26 +22,32 @@ export class ApiError extends Error {
 }
 
 /** Retry-After in seconds; an HTTP date is read as the time left until it. */
-function retryAfter(response: Response): number | null {
-  const value = response.headers.get("Retry-After");
+function retryAfter(response: Response, header = "Retry-After"): number | null {
+  const value = response.headers.get(header);
   if (!value) return null;
   const seconds = /^\d+$/.test(value.trim()) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
   return Number.isFinite(seconds) ? Math.max(0, Math.ceil(seconds)) : null;
 }
 
 // The token is the signed-in user's: another account signed in from another tab must not be
-// served the previous account's token (the page says who it is for: tokenOwner).
-let cached: { token: string; exp: number; owner: string | null } | null = null;
+// served the previous account's token (the page says who it is for: tokenOwner), nor an
+// account whose role or email confirmation changed since its token was signed (the API reads
+// both from the token, for up to its 15 minutes).
+let cached: { token: string; exp: number; owner: string | null; facts: string } | null = null;
 let owner: string | null = null;
+let facts = "";
 
 export function forgetToken(): void {
   cached = null;
 }
 
-/** The user this tab now calls the API for: a token cached for anyone else is dropped. */
-export function tokenOwner(userId: string): void {
-  if (owner !== userId) {
+/** The user this tab now calls the API for, and what the session shows of them that the API
+ * reads from the token (``shown``: role, email confirmation): a token cached for anyone else,
+ * or from before either changed, is dropped. */
+export function tokenOwner(userId: string, shown = ""): void {
+  if (owner !== userId || facts !== shown) {
     owner = userId;
+    facts = shown;
     cached = null;
   }
 }
@@ -56,13 +62,18 @@ function claims(token: string): { exp: number; sub: string | null } {
 }
 
 async function bearer(fresh: boolean): Promise<string> {
-  if (!fresh && cached && cached.owner === owner && cached.exp - 60 > Date.now() / 1000) return cached.token;
+  if (!fresh && cached && cached.owner === owner && cached.facts === facts && cached.exp - 60 > Date.now() / 1000) return cached.token;
   const asked = owner;
+  const shown = facts;
   const response = await fetch("/api/auth/token", { credentials: "same-origin", cache: "no-store" });
   if (response.status === 401 || response.status === 403) {
     throw new ApiError(response.status, "signed_out", "Your session has ended: sign in again.");
   }
-  if (!response.ok) throw new ApiError(response.status, "token_unavailable", `No token for the API now (HTTP ${response.status}): try again shortly.`);
+  if (!response.ok) {
+    // Better Auth's own rate limit says how long to wait as X-Retry-After
+    const wait = retryAfter(response) ?? retryAfter(response, "X-Retry-After");
+    throw new ApiError(response.status, "token_unavailable", `No token for the API now (HTTP ${response.status}): try again shortly.`, wait);
+  }
   const { token } = (await response.json()) as { token: string };
   const { exp, sub } = claims(token);
   if (asked !== null && sub !== asked) {
@@ -72,7 +83,7 @@ async function bearer(fresh: boolean): Promise<string> {
     authClient.$store.notify("$sessionSignal");
     throw new ApiError(401, "session_changed", "Someone else signed in from another tab: this page is switching to that account.");
   }
-  if (owner === asked) cached = { token, exp, owner: asked }; // not if the user changed meanwhile
+  if (owner === asked && facts === shown) cached = { token, exp, owner: asked, facts: shown }; // not if the user changed meanwhile
   return token;
 }
 

@@ -192,6 +192,8 @@ export const auth = betterAuth({
   advanced: { ipAddress: { trustedProxies } },
   plugins: [
     jwt({
+      // tokens come from /api/auth/token only: not signed again for every session check
+      disableSettingJwtHeader: true,
       jwt: {
         issuer: baseURL,
         audience: baseURL,

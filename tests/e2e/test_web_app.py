@@ -471,6 +471,32 @@ def test_the_admin_previews_a_threshold_change_meets_a_conflict_saves_and_signs_
         _sign_out(driver, served.web)
 
 
+def test_a_user_made_admin_while_their_page_is_open_acts_as_admin_without_reloading(served: Served) -> None:
+    """The API reads the role from the token: a token cached from before the change would be
+    refused (403) for the rest of its 15 minutes while the page already offers the admin's tools."""
+    password = "e2e-password-5"
+    email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    _, bearer = _account_watching(served, email, password)
+    user_id = _api(served, bearer, "GET", "/v1/me")["id"]
+    with chromium() as driver:
+        _sign_in(driver, served.web, email, password)
+        assert driver.find_element(By.ID, "who").get_attribute("data-role") == "user"
+        _link(driver, "Watchlist").click()
+        _element(driver, f"#watchlist li[data-symbol='{served.symbol}']")  # read with the user's token
+        served.other_admin.call("/api/auth/admin/set-role", {"userId": user_id, "role": "admin"})
+        time.sleep(6)  # past Better Auth's five seconds between session checks on focus
+        driver.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
+        _link(driver, "Thresholds").click()  # the session shows the new role: the link appears
+        version = int(str(_element(driver, "#config-version").get_attribute("data-version")))
+        cooldown = _element(driver, "#config-form input[name=cooldown_hours]")
+        _type(cooldown, str(int(float(str(cooldown.get_attribute("value")))) + 1))
+        driver.find_element(By.ID, "save").click()  # an admin-only write: refused with a token from before
+        _until(
+            driver,
+            f"return /version {version + 1}\\b/.test(document.getElementById('config-saved')?.textContent ?? '')",
+        )
+
+
 def test_a_forged_token_is_refused_by_the_api_the_app_points_at(served: Served) -> None:
     token = served.other_admin.token()
     forged = token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB")
