@@ -483,6 +483,11 @@ def test_a_user_made_admin_while_their_page_is_open_acts_as_admin_without_reload
         assert driver.find_element(By.ID, "who").get_attribute("data-role") == "user"
         _link(driver, "Watchlist").click()
         _element(driver, f"#watchlist li[data-symbol='{served.symbol}']")  # read with the user's token
+        signed_on_check = driver.execute_async_script(
+            "const done = arguments[0];"
+            "fetch('/api/auth/get-session').then(r => done(r.headers.get('set-auth-jwt')), () => done('failed'))"
+        )
+        assert signed_on_check is None  # tokens are signed by /api/auth/token only, not every session check
         served.other_admin.call("/api/auth/admin/set-role", {"userId": user_id, "role": "admin"})
         time.sleep(6)  # past Better Auth's five seconds between session checks on focus
         driver.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
