@@ -23,6 +23,7 @@ The same code reads real Reddit when ``oauth_url``/``reddit_url`` are left empty
 """
 
 import asyncio
+import math
 import random
 import threading
 import time
@@ -46,7 +47,12 @@ from common.messages import RedditItem
 logger = log.get_logger(__name__)
 T = TypeVar("T")
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 522})  # asyncprawcore would retry 408 too
+
+def retried_status(status: int) -> bool:
+    """408, 429 and every 5xx (Cloudflare's 52x in front of Reddit included) may pass a moment later."""
+    return status in (408, 429) or 500 <= status <= 599
+
+
 # What a request may meet on the way that a moment later it may not: retried like a 503, at
 # most TRANSPORT_RETRIES times (a request that timed out has already cost its whole timeout).
 _TRANSIENT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
@@ -143,7 +149,10 @@ class RetryingRequestor(Requestor):
             try:
                 # asyncprawcore always passes its module default; the configured timeout wins.
                 async with super().request(*args, timeout=self.timeout, **kwargs) as response:
-                    if response.status not in RETRY_STATUSES:
+                    if not retried_status(response.status):
+                        # the body too, before it is handed over: a connection cut while the
+                        # JSON arrives is retried like one cut before (aiohttp keeps the body read)
+                        await response.read()
                         handed = True
                         yield response
                         return
@@ -426,6 +435,8 @@ class RedditClient:
             raise _by_status(what, exc) from exc
         except praw_errors.OAuthException as exc:  # our credentials refused: every listing alike
             raise RedditUnavailable(f"{what}: the token was refused: {exc}") from exc
+        except asyncpraw.exceptions.RedditAPIException as exc:  # an answer naming errors, not the thing asked
+            raise MalformedListing(f"{what}: {exc}") from exc
         except _READING_ERRORS as exc:
             if _raised_reading_reddit(exc):
                 raise MalformedListing(f"{what}: {exc!r}") from exc
@@ -531,6 +542,8 @@ class RedditClient:
                         return await self._guard(f"comments/{post_id}", self._thread(post_id, wanted))
                     except (RedditUnavailable, MalformedListing, ListingRefused) as exc:
                         return exc
+                    except Exception as exc:  # a tree is an extra: its post and comments still come by listing
+                        return _extra_failed(f"comment tree of {post_id}", exc)
 
             tasks = [asyncio.ensure_future(one(p)) for p in post_ids]
             done, pending = await asyncio.wait(tasks, timeout=max(timeout, 0.0)) if tasks else (set(), set())
@@ -584,6 +597,9 @@ class RedditClient:
                     except (RedditUnavailable, MalformedListing, ListingRefused) as exc:
                         out.update({name: exc for name in chunk.values()})
                         return
+                    except Exception as exc:  # account facts are an extra: a run never fails for them
+                        out.update({name: _extra_failed("account lookup", exc) for name in chunk.values()})
+                        return
                 out.update(found)
 
             async def profile(name: str) -> None:
@@ -592,6 +608,8 @@ class RedditClient:
                         out[name] = await self._guard(f"user/{name}/about", self._profile(name))
                     except (RedditUnavailable, MalformedListing, ListingRefused) as exc:
                         out[name] = exc
+                    except Exception as exc:
+                        out[name] = _extra_failed(f"profile of {name}", exc)
 
             async def everything() -> None:
                 await asyncio.gather(*(batch(c) for c in chunks))
@@ -607,11 +625,29 @@ class RedditClient:
 BATCH_IDS = 100  # accounts per /api/user_data_by_account_ids request (Reddit's maximum)
 
 
+def _extra_failed(what: str, exc: Exception) -> Exception:
+    """An extra (account facts, a comment tree) that failed in a way no Reddit answer should
+    make it: logged with its traceback for Error Reporting, and only that extra is lost this
+    run (a run failing on it would fail the same way every time and stall the subreddit)."""
+    logger.error("%s failed unexpectedly; the run goes on without it", what, exc_info=exc)
+    return MalformedListing(f"{what}: {exc!r}")
+
+
+def _number(value: Any) -> float | None:
+    """A count or a time as Reddit gives it (a JSON number); None for anything else (a
+    string, a bool, not finite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 def _facts(name: str, thing: Any) -> AuthorFacts:
-    created = getattr(thing, "created_utc", None)
-    link, comment = getattr(thing, "link_karma", None), getattr(thing, "comment_karma", None)
-    karma = int(link or 0) + int(comment or 0) if link is not None or comment is not None else None
-    return AuthorFacts(name, created_utc=float(created) if created is not None else None, karma=karma)
+    """An account's facts as read; a value that is no number is unknown, not a failure.
+    Karma is known when every part Reddit gave is a number (a part not given counts 0)."""
+    given = [v for v in (getattr(thing, "link_karma", None), getattr(thing, "comment_karma", None)) if v is not None]
+    parts = [_number(v) for v in given]
+    karma = int(sum(p for p in parts if p is not None)) if given and None not in parts else None
+    return AuthorFacts(name, created_utc=_number(getattr(thing, "created_utc", None)), karma=karma)
 
 
 _lock = threading.Lock()

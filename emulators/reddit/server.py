@@ -40,6 +40,7 @@ class Fault:
     times: int = 1
     delay: float = 0.0  # seconds to wait before answering (a slow Reddit, for timeouts)
     method: str | None = None
+    cut: bool = False  # the real answer, its connection closed halfway through the body
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method) and re.search(self.path, path) is not None
@@ -59,6 +60,7 @@ class Fault:
             times=int(spec.get("times", 1)),
             delay=float(spec.get("delay", 0.0)),
             method=spec.get("method"),
+            cut=bool(spec.get("cut", False)),
         )
 
 
@@ -211,6 +213,8 @@ async def _reddit(request: web.Request) -> web.StreamResponse:
             replay.stats["faults_injected"] += 1
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.cut:
+                return await _cut(request, await handler(request, replay, match))
             headers = {"content-type": "application/json; charset=UTF-8", **fault.headers}
             return web.Response(status=fault.status, text=fault.body, headers=headers)
         if handler is not _token:
@@ -221,6 +225,20 @@ async def _reddit(request: web.Request) -> web.StreamResponse:
         response.headers.update(replay.ratelimit_headers())
         return response
     return web.json_response({"message": "Not Found", "error": 404}, status=404)
+
+
+async def _cut(request: web.Request, answer: web.StreamResponse) -> web.StreamResponse:
+    """``answer`` with its whole length announced and half its body sent, then the connection
+    closed: what a reader meets when a proxy or the network drops it mid-body."""
+    text = answer.text if isinstance(answer, web.Response) else None
+    body = text.encode() if text is not None else b""
+    cut = web.StreamResponse(status=answer.status, headers={"content-type": answer.content_type})
+    cut.content_length = len(body)
+    await cut.prepare(request)
+    await cut.write(body[: len(body) // 2])
+    if request.transport is not None:
+        request.transport.close()
+    return cut
 
 
 # ---------------------------------------------------------------------- admin endpoints

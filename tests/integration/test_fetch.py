@@ -35,6 +35,7 @@ from common.settings import Settings
 from common.timekeys import hour_key
 from devtools.pubsub import Observer, Received
 from devtools.reddit import LocalReddit
+from emulators.reddit.corpus import account_fullname
 from emulators.stack import Stack
 from functions.archive.main import archived_ids
 from functions.fetch.main import ingest_subreddit, reddit_config
@@ -243,6 +244,38 @@ def test_a_429_is_retried_and_the_fetch_completes(
     stats = local_reddit.stats()
     assert stats["faults_injected"] == 1  # the 429 was answered ...
     assert stats["listing_new"] == 1  # ... and the retry served the listing
+
+
+def test_an_account_lookup_answer_with_a_value_that_is_no_number_costs_that_fact_not_the_run(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    """A karma Reddit gives as a string failed every run of the subreddit (the author never
+    cached, so each run asked again) until its items left the listing."""
+    local_reddit.load(SMALL, "start")
+    odd = {"name": "alice", "created_utc": 1_400_000_000.0, "link_karma": "n/a", "comment_karma": 20000}
+    local_reddit.fault("user_data_by_account_ids", status=200, body={account_fullname("alice"): odd}, times=99)
+    items, mentions = observe(topics.REDDIT_ITEMS), observe(topics.MENTIONS)
+    cursor = finished(db_client(emulators), WSB, tick(emulators, WSB), timeout=60)
+    assert sorted(ids(pull_items(items, len(FIRST_ITEMS), 30, 1.0))) == sorted(FIRST_ITEMS)
+    [gme_post] = [
+        m for m in by_ticker(mentions.pull(expected=4, timeout=30, settle=1.0))["GME"] if m["author"] == "alice"
+    ]
+    assert gme_post["author_created_utc"] == 1_400_000_000.0 and gme_post["author_karma"] is None
+    assert cursor["authors"]["alice"][:2] == [1_400_000_000.0, None]
+    assert cursor["authors"]["bob"][0] == T0 - 3 * 86400  # the others, left out of that answer, by profile
+
+
+def test_a_listing_whose_answer_is_cut_mid_body_is_asked_again_not_lost_for_the_run(
+    emulators: Stack, observe: Callable[[str], Observer], local_reddit: LocalReddit
+) -> None:
+    """A connection dropped while the JSON arrives is as passing as one dropped before it."""
+    local_reddit.load(SMALL, "start")
+    local_reddit.fault(f"/r/{WSB}/comments", cut=True)
+    items = observe(topics.REDDIT_ITEMS)
+    cursor = finished(db_client(emulators), WSB, tick(emulators, WSB))
+    assert sorted(ids(pull_items(items, len(FIRST_ITEMS), 30, 1.0))) == sorted(FIRST_ITEMS)
+    assert cursor["comments_newest_id"] == "t1_deep11"  # the listing was read whole, this run
+    assert local_reddit.stats()["faults_injected"] == 1
 
 
 def test_a_server_error_on_the_comment_listing_keeps_its_cursor_and_the_next_run_resumes_without_loss_or_duplicates(
