@@ -10,6 +10,9 @@ table, which the archive owns. The seam: anything implementing
 archive keeps (``HISTORY_RETENTION_DAYS``, its day partitions' expiry), Firestore answers, and says
 ``complete: false`` only when the range reaches past what it keeps (``recent_keeps_hours``;
 its hour buckets have no TTL, so by default it keeps every hour since collection began).
+The newest :data:`FRESH_HOURS` of an archive answer are Firestore's all the same: the archive
+is written after aggregate counts (and behind it while it retries), so its newest hours may
+be short, which a chart would show as a fall that never happened.
 
 An archive reader returns the same dicts as :meth:`FirestoreHours.hours`: one per hour
 with ``hour`` (yyyymmddhh), ``start_utc`` and the bucket counters of
@@ -28,6 +31,7 @@ logger = log.get_logger(__name__)
 
 DAY_S = 86400
 RECENT_HOURS = 24 * 7  # ranges up to this are read from Firestore, a read per hour; longer is the archive's
+FRESH_HOURS = 6  # an archive answer's newest hours, read from Firestore: the archive may lag by that much
 
 
 def counted(row: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +72,7 @@ class HistoryReader:
     recent_hours: int = RECENT_HOURS
     recent_keeps_hours: int | None = None  # the recent source's retention; None: every hour
     archive_keeps_hours: int | None = None  # the archive's (its partitions' expiry); None: every hour
+    fresh_hours: int = FRESH_HOURS
 
     def read(
         self, symbol: str, start_utc: int, end_utc: int, *, now: float | None = None
@@ -84,10 +89,13 @@ class HistoryReader:
             return self.recent.name, recent_whole, self.recent.hours(symbol, start_utc, end_utc)
         archive_whole = _keeps(self.archive_keeps_hours, oldest)
         if self.archive is not None and (archive_whole or not recent_whole):
+            fresh = max(start_utc, end_utc - (self.fresh_hours - 1) * 3600)
             try:
-                return self.archive.name, archive_whole, self.archive.hours(symbol, start_utc, end_utc)
+                older = self.archive.hours(symbol, start_utc, fresh - 3600) if fresh > start_utc else []
             except Exception as exc:  # an archive outage degrades the answer, it does not fail it
                 logger.warning("archive history unavailable, answering from %s: %s", self.recent.name, exc)
+            else:
+                return self.archive.name, archive_whole, older + self.recent.hours(symbol, fresh, end_utc)
         return self.recent.name, recent_whole, self.recent.hours(symbol, start_utc, end_utc)
 
 

@@ -23,6 +23,10 @@ MAX_SCAN = 1000  # alerts examined per page when in-memory filters reject most o
 # examined past the first: a filtered scan reads up to MAX_SCAN, a page seldom more than 100,
 # and a caller repeating scans of a thousand would otherwise read 120,000 alerts a minute.
 ALERTS_PER_REQUEST = 100
+# Likewise a history: one more request per this many hours read from Firestore, and an
+# answer from the archive costs ARCHIVE_REQUESTS (its queries bill at least 10 MB each).
+HOURS_PER_REQUEST = 100
+ARCHIVE_REQUESTS = 10
 
 
 @API.route("GET", "/v1/health", summary="Liveness", tag="meta", response=m.Health, auth=False, rate_limited=False)
@@ -338,11 +342,13 @@ def get_ticker(svc: Services, user: Principal, params: m.SymbolPath) -> m.Ticker
     may_404=True,
 )
 def ticker_history(svc: Services, user: Principal, params: m.SymbolPath, query: m.HistoryQuery) -> m.History:
-    del user
     doc = _ticker(svc, params.symbol)
     as_of = float(doc.get("as_of") or 0.0)
     end = int(as_of // 3600) * 3600
     start = end - (query.hours - 1) * 3600
     source, complete, rows = svc.history.read(params.symbol, start, end)
+    archived = source != svc.history.recent.name
+    extra = ARCHIVE_REQUESTS if archived else max(0, len(rows) - 1) // HOURS_PER_REQUEST
+    svc.limiter.charge(user_key(user.sub), svc.settings.rate_limit_user_per_minute, extra)
     points = [m.HourPoint.model_validate(counted(row)) for row in rows]
     return m.History(symbol=params.symbol, start_utc=start, end_utc=end, source=source, complete=complete, hours=points)

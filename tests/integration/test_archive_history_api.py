@@ -14,7 +14,7 @@ from common.messages import RedditItem
 from common.settings import Settings
 from emulators.stack import Stack
 from functions.api.history import RECENT_HOURS
-from tests.support.api import ApiClient, make_client, put_ticker
+from tests.support.api import ApiClient, make_client, put_hour, put_ticker
 from tests.support.jwks import JwksServer, ed25519_key, serving
 
 KEY = ed25519_key("archive-history-key")
@@ -57,6 +57,7 @@ def test_a_range_longer_than_firestore_keeps_comes_from_bigquery_each_item_once(
     old = _mention(symbol, thirty_days_ago + 60)
     for item in (old, old, _mention(symbol, thirty_days_ago + 120, "comment"), _mention(symbol, NOW)):
         _archive(emulators, item)
+    put_hour(symbol, NEWEST_HOUR, 2)  # aggregate's count of the newest hour, which the archive may lag
     api: ApiClient = make_client(jwks, KEY)
     hours = 24 * 45
     assert hours > RECENT_HOURS
@@ -66,8 +67,26 @@ def test_a_range_longer_than_firestore_keeps_comes_from_bigquery_each_item_once(
     assert (body["source"], body["complete"]) == ("archive", True)
     assert [(h["start_utc"], h["mentions"], h["posts"], h["comments"]) for h in body["hours"]] == [
         (thirty_days_ago, 2, 1, 1),
-        (NEWEST_HOUR, 1, 1, 0),
+        (NEWEST_HOUR, 2, 1, 1),  # the newest hours are Firestore's
     ]
-    assert [h["subreddits"] for h in body["hours"]] == [{"stocks": 2}, {"stocks": 1}]
+    assert [h["subreddits"] for h in body["hours"]] == [{"stocks": 2}, {"stocks": 2}]
     # counted from readings the archive does not keep: null (unknown), not 0
-    assert all(h[name] is None for h in body["hours"] for name in history.NOT_ARCHIVED)
+    assert all(body["hours"][0][name] is None for name in history.NOT_ARCHIVED)
+
+
+def test_a_history_the_archive_answers_costs_its_caller_more_of_the_rate_limit(
+    emulators: Stack, jwks: JwksServer
+) -> None:
+    """Each archive answer runs queries billed at least 10 MB apiece: at the request limit alone
+    a caller could have us bill terabytes a day."""
+    from functions.api.routes import ARCHIVE_REQUESTS
+
+    del emulators
+    symbol = "".join(random.choices(string.ascii_uppercase, k=5))
+    put_ticker(symbol, NOW, {"1h": 1})
+    limit = ARCHIVE_REQUESTS + 2
+    api = make_client(jwks, KEY, clock=lambda: NOW - NOW % 60 + 15, RATE_LIMIT_USER_PER_MINUTE=limit)
+    long = api.call("GET", f"/v1/tickers/{symbol}/history?hours={RECENT_HOURS + 24}", sub="historian")
+    assert (long.status_code, long.get_json()["source"]) == (200, "archive")
+    after = [api.call("GET", "/v1/me/watchlist", sub="historian").status_code for _ in range(2)]
+    assert after == [200, 429]  # 1 + ARCHIVE_REQUESTS for the history, 1 for the first list

@@ -93,6 +93,15 @@ def test_long_ranges_go_to_the_archive_when_there_is_one() -> None:
     assert kept.read("GME", 0, 90 * 3600, now=90 * 3600)[:2] == ("firestore", False)
 
 
+def test_an_archive_answer_takes_its_newest_hours_from_firestore_which_the_archive_may_lag() -> None:
+    recent, archive = Source("firestore"), Source("archive")
+    reader = HistoryReader(recent=recent, archive=archive, recent_hours=48, fresh_hours=6)
+    end = 90 * 3600
+    source, _, rows = reader.read("GME", 0, end, now=end)
+    assert source == "archive" and archive.asked == [(0, end - 6 * 3600)] and recent.asked == [(end - 5 * 3600, end)]
+    assert [r["start_utc"] for r in rows] == [0, end - 5 * 3600]  # oldest first, as each source answers
+
+
 def test_a_range_longer_than_the_archive_keeps_is_read_whole_from_firestore_or_said_incomplete() -> None:
     """The archive's partitions expire after HISTORY_RETENTION_DAYS: a longer range from it
     would miss its oldest days while saying it was complete."""
