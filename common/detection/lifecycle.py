@@ -208,7 +208,8 @@ def step(
 ) -> tuple[Alert | None, tuple[str, ...]]:
     """The alert after ``ev`` and what happened: () or some of "opened", "escalated",
     "reopened", "reclassified", "updated", "resolved". Every one but "updated" is announced
-    on the ``alerts`` topic (``ANNOUNCED`` names the steps that raise an alert's level).
+    on the ``alerts`` topic, but "resolved" beside "reopened", where "reopened" is
+    (``ANNOUNCED`` names the steps that raise an alert's level).
     "resolved" before "reopened" is the silent ticker's episode ended and reopened (see
     :func:`quiet_from`); when the update opens a new episode instead, the ended one is not
     returned: :func:`ended_by_silence` gives it back to the caller, which writes both.
