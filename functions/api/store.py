@@ -218,6 +218,12 @@ class Store:
             raise
         self._forget(sub)
 
+    def suspended(self, sub: str, now: float) -> bool:
+        """Whether the account is suspended now (the web app's ban): one read, asked only
+        of admin requests."""
+        snapshot = self._user_ref(sub).get()
+        return snapshot.exists and notify.suspended(snapshot.to_dict() or {}, now)
+
     def user(self, principal: Principal) -> dict[str, Any]:
         snapshot = self._user_ref(principal.sub).get()
         if not snapshot.exists:

@@ -589,6 +589,19 @@ def test_a_listing_that_reads_hundreds_of_alerts_costs_its_caller_more_of_the_ra
     assert pages == [200] * 5 + [429]  # a page of 20 is one request
 
 
+def test_a_suspended_admins_token_acts_as_admin_no_more(api: ApiClient) -> None:
+    """A ban revokes the admin's sessions, but a token already issued lasts its 15 minutes: with
+    it the banned admin could lift their own suspension, and notify would send to them again."""
+    boss = f"boss-{time.time_ns()}"
+    assert api.call("GET", "/v1/me", sub=boss, role="admin").status_code == 200
+    assert api.call("PUT", f"/v1/users/{boss}/suspension", sub="admin-2", role="admin", json={}).status_code == 204
+    own = api.call("DELETE", f"/v1/users/{boss}/suspension", sub=boss, role="admin")
+    assert (own.status_code, error_of(own)) == (403, "account_suspended")
+    assert api.call("GET", "/v1/me", sub=boss, role="admin").get_json()["suspended"] is not None
+    assert api.call("DELETE", f"/v1/users/{boss}/suspension", sub="admin-2", role="admin").status_code == 204
+    assert api.call("DELETE", f"/v1/users/{boss}/suspension", sub=boss, role="admin").status_code == 204
+
+
 def test_a_new_minute_starts_a_new_window(emulators: Stack, jwks: JwksServer) -> None:
     del emulators
     now = [NOW]
