@@ -146,11 +146,41 @@ class ItemBatch(Message):
     @model_validator(mode="before")
     @classmethod
     def _one_item(cls, data: Any) -> Any:
-        """A bare item is a batch of one: what fetch published before batches, still in
-        flight (or replayed from a dead-letter hold) while a deploy rolls out."""
-        if isinstance(data, dict) and "items" not in data and "id" in data:
-            return {"run_id": data.get("run_id"), "items": [data]}
-        return data
+        return _bare_item_as_batch(data)
+
+
+def _bare_item_as_batch(data: Any) -> Any:
+    """A bare item is a batch of one: what fetch published before batches, still in flight (or
+    replayed from a dead-letter hold) while a deploy rolls out."""
+    if isinstance(data, dict) and "items" not in data and "id" in data:
+        return {"run_id": data.get("run_id"), "items": [data]}
+    return data
+
+
+class ArrivingItems(Message):
+    """``reddit-items`` as the archive reads it: the batch's shape checked here, each item on
+    its own (:meth:`split`), so an item a release reads differently (or one published by hand)
+    costs itself, not the other items of its batch."""
+
+    run_id: str | None = None
+    items: tuple[dict[str, Any], ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_item(cls, data: Any) -> Any:
+        return _bare_item_as_batch(data)
+
+    def split(self) -> tuple[ItemBatch | None, list[tuple[dict[str, Any], str]]]:
+        """The items that read as :class:`RedditItem` (None if none do), and the others with
+        what failed."""
+        good: list[RedditItem] = []
+        bad: list[tuple[dict[str, Any], str]] = []
+        for raw in self.items:
+            try:
+                good.append(RedditItem.model_validate(raw))
+            except ValidationError as exc:
+                bad.append((raw, problems(exc)))
+        return (ItemBatch(run_id=self.run_id, items=tuple(good)) if good else None), bad
 
 
 # Pub/Sub takes messages up to 10 MB; a batch stays far below, whatever its posts' length.

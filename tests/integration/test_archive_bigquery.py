@@ -192,6 +192,27 @@ def test_a_batch_stores_its_new_items_skips_the_archived_and_dead_letters_only_t
     assert _count(emulators, history.MENTIONS, "item_id", fresh.id) == 1
 
 
+def test_an_item_that_does_not_read_as_an_item_is_dead_lettered_alone_and_its_batch_archived(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """A release that reads a field more strictly, or a batch published by hand: one bad item
+    dead-lettered the whole batch (100 items) and the history lost the other 99."""
+    assert emulators.emulators
+    dead = observe(topics.dead_letter_topic("reddit-items-archive"))
+    good = [_item(), _item(tickers=("TSLA",))]
+    bad = {**good[0].model_dump(mode="json"), "id": f"t3_{uuid.uuid4().hex[:10]}", "subreddit": ""}
+    payload = {"run_id": "by-hand", "items": [good[0].model_dump(mode="json"), bad, good[1].model_dump(mode="json")]}
+    publisher = pubsub_v1.PublisherClient()
+    topic = publisher.topic_path(emulators.emulators.project, topics.REDDIT_ITEMS)
+    source_id = publisher.publish(topic, json.dumps(payload).encode()).result(timeout=10)
+    for item in good:
+        _wait_archived(emulators, item)
+    [message] = dead.pull(expected=1, timeout=30, settle=1.0)
+    assert message.attributes["source_message_id"] == source_id and "subreddit" in message.attributes["error"]
+    assert [i["id"] for i in message.json()["items"]] == [bad["id"]]  # a batch of its own, replayable
+    assert [_count(emulators, history.REDDIT_ITEMS, "id", i.id) for i in good] == [1, 1]
+
+
 def test_the_hourly_history_counts_each_item_once_even_if_its_rows_landed_twice(emulators: Stack) -> None:
     settings = _settings(emulators)
     client = bq.get_client(settings)
