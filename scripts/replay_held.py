@@ -14,7 +14,8 @@ the hold only once its publish is confirmed, so a replay that fails midway loses
 (what went out may go out again, which every consumer tolerates).
 
 Left in the hold, and said so: a digest tick (its hours come from its publish time, so a
-copy would send the wrong ones: publish ``{"hour": ...}`` ticks instead); a row archive
+copy would send the wrong ones; acknowledge it: the hourly ticks' sweep sends what it left,
+or publish ``{"hour": ...}`` ticks to send it at once); a row archive
 dead-lettered (BigQuery refused the row itself: insert it by its ``row_id``, it is no
 message); a message a function dead-lettered as malformed, unless ``--malformed`` says the
 deploy that makes it readable is done (else it would only be dead-lettered again); and what
@@ -94,8 +95,8 @@ def replay(
     topic, _ = topics.SUBSCRIPTIONS[subscription]
     if topic == topics.DIGEST_TICKS:
         raise NotReplayable(
-            'a digest tick\'s hours come from its publish time: publish {"hour": ...} ticks for the hours '
-            "it was due instead (docs/operations.md held-messages)"
+            "a digest tick's hours come from its publish time: acknowledge it (the hourly ticks' sweep sends "
+            'what it left), or publish {"hour": ...} ticks for its hours to send them now (docs/operations.md)'
         )
     if topic == topics.SUBREDDIT_FETCHES:
         raise NotReplayable(

@@ -598,7 +598,7 @@ class RedditClient:
                         out.update({name: exc for name in chunk.values()})
                         return
                     except Exception as exc:  # account facts are an extra: a run never fails for them
-                        out.update({name: _extra_failed("account lookup", exc) for name in chunk.values()})
+                        out.update(dict.fromkeys(chunk.values(), _extra_failed("account lookup", exc)))
                         return
                 out.update(found)
 

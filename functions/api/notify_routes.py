@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from common import log, notify
-from common.adapters.channels import Channels, DeliveryFailed, Refused, RelayDown
+from common.adapters.channels import Channels, DeliveryFailed, ReceiverFailing, Refused
 from functions.api import models as m
 from functions.api.auth import Principal
 from functions.api.errors import ApiError
@@ -160,11 +160,11 @@ def _test_email(
         channels.email(message)
     except Refused as exc:  # the relay refuses the address for good: say so, it is no server error
         return m.ChannelTest(outcome="refused", status=exc.status, detail=str(exc)[:300])
-    except RelayDown as exc:  # ours, not the caller's: our relay's own words (host, login) are for our logs
-        logger.error("test email not sent, the mail relay failed: %s", exc)
-        return m.ChannelTest(outcome="failed", detail="our mail relay is not available just now; try again later")
-    except DeliveryFailed as exc:  # this message's fate, in the relay's words about it
+    except ReceiverFailing as exc:  # the receiving side's words about this address (a full mailbox)
         return m.ChannelTest(outcome="failed", detail=str(exc)[:300])
+    except DeliveryFailed as exc:  # ours, not the caller's: our relay's own words (host, login) are for our logs
+        logger.error("test email not sent, the mail relay failed: %s", exc)
+        return m.ChannelTest(outcome="failed", detail="our mail relay could not take it just now; try again later")
     return m.ChannelTest(outcome="sent")
 
 

@@ -2,7 +2,7 @@
 that are over out, as ONE email and ONE webhook POST per user and hour.
 
 For each hour due (the tick's, or the last few by the clock, so a missed tick is made up, and
-any older hour whose digest is still open, or closed by a tick that ended before settling it),
+any older hour whose digest is still open, or closed and not settled),
 each user's digest is closed (an event arriving after goes to the next hour) and its entries
 are sent per channel (a user in their quiet hours has the entries carried to a later digest
 instead, sent by the first tick after them), claimed like every delivery (``deliveries/digest|{user}|{hour}|{channel}``,
@@ -11,7 +11,9 @@ ticks naming the same hour, send it once. A channel still failing raises after t
 are done, so Pub/Sub redelivers the tick (what was sent stays sent), as does a digest not
 begun in the invocation's time or an email not tried once the relay failed in it
 (invocation.py). A digest whose every channel is settled is marked done; one a crash or a
-failure leaves closed is tried again by the redelivered tick, or swept by a later one. A digest is the
+failure leaves unsettled is tried again by the redelivered tick, or swept by a later one. A
+failure of an older hour's digest fails no tick: the next hour's sweep tries it again (a
+digest failing the same way for days would otherwise fail every tick, everyone's). A digest is the
 overflow of the hourly cap, so it does not count towards it.
 """
 
@@ -47,6 +49,7 @@ class Result:
     skipped: int = 0  # sent before: a redelivered tick
     held: int = 0  # digests carried past the user's quiet hours
     failed: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # older hours' failures: the next sweep's
 
 
 def send_digests(
@@ -86,7 +89,10 @@ def send_digests(
                 result.sent += mine.sent
                 result.skipped += mine.skipped
                 result.held += mine.held
-                result.failed += mine.failed
+                if hour in stale:
+                    result.deferred += mine.failed
+                else:
+                    result.failed += mine.failed
     logger.info(
         "sent %d digests",
         len(result.sent),
@@ -97,9 +103,12 @@ def send_digests(
                 "skipped": result.skipped,
                 "held": result.held,
                 "failed": result.failed,
+                "deferred": result.deferred,
             }
         },
     )
+    if result.deferred:
+        logger.warning("%d digests of older hours failed; the next tick tries them again", len(result.deferred))
     if result.failed:
         raise DeliveryFailed("; ".join(result.failed))
     return result

@@ -11,8 +11,8 @@ went over the hourly cap): one entry per delivery id in its ``digest_entries``, 
 a create precondition, so a redelivered event is recorded once. The digest sender closes the
 document before reading its entries; an event that finds its hour closed goes to the next,
 and an entry is written only if its digest is still as it was read open. A closed digest is
-``done`` once every channel it has is settled; one left closed (its tick crashed, or a channel
-failed) is found again by a later tick's sweep.
+``sending`` until every channel it has is settled, then ``done``; one left sending (its tick
+crashed, or a channel failed) is found again by a later tick's sweep.
 """
 
 import contextlib
@@ -360,7 +360,10 @@ _DIGEST_HOURS = 24  # how far an event may be pushed past closed digests
 _DIGEST_TRIES = 60  # reads of digests, for those hours and for writes lost to a concurrent one
 
 
-CLOSED, DONE_DIGEST = "closed", "done"
+# A closed digest is "sending" until every channel it has is settled, then "done". The release
+# before wrote "closed" for both, so a "closed" one is settled or not: the sweep leaves those
+# (the query never meets them), the ticks' own hours treat them as unsettled.
+SENDING, DONE_DIGEST, LEGACY_CLOSED = "sending", "done", "closed"
 
 
 def digests_of(db: firestore.Client, hour: str) -> list[str]:
@@ -368,7 +371,7 @@ def digests_of(db: firestore.Client, hour: str) -> list[str]:
     channel perhaps unsent."""
     query = db.collection(fs.DIGESTS).where(filter=FieldFilter("hour", "==", hour))
     docs = (snap.to_dict() or {} for snap in query.stream())
-    return sorted(str(doc.get("user_id")) for doc in docs if doc.get("status") in {"open", CLOSED})
+    return sorted(str(doc.get("user_id")) for doc in docs if doc.get("status") in {"open", SENDING, LEGACY_CLOSED})
 
 
 def unfinished_digests(db: firestore.Client, before: str, now: float) -> dict[str, list[str]]:
@@ -377,11 +380,10 @@ def unfinished_digests(db: firestore.Client, before: str, now: float) -> dict[st
     event replayed after its hour's ticks), and closed ones their tick left unsettled (it
     crashed, or a channel failed). Their entries are marked digested, so nothing but a later
     tick sends them. Left out: a digest past its ``expires_at`` (the TTL deletes its entries
-    and delivery records in no set order: what is left of it could go out twice), and one
-    closed with no ``closed_at``, which only a release that closed a digest for good wrote."""
+    and delivery records in no set order: what is left of it could go out twice)."""
     query = fs.indexed(
         db.collection(fs.DIGESTS)
-        .where(filter=FieldFilter("status", "in", ["open", CLOSED]))
+        .where(filter=FieldFilter("status", "in", ["open", SENDING]))
         .where(filter=FieldFilter("hour", "<", before))
     )
     found: dict[str, list[str]] = {}
@@ -389,8 +391,6 @@ def unfinished_digests(db: firestore.Client, before: str, now: float) -> dict[st
         doc = snap.to_dict() or {}
         expires = doc.get("expires_at")
         if isinstance(expires, datetime) and expires.timestamp() <= now:
-            continue
-        if doc.get("status") == CLOSED and not isinstance(doc.get("closed_at"), int | float):
             continue
         found.setdefault(str(doc.get("hour")), []).append(str(doc.get("user_id")))
     return {hour: sorted(users) for hour, users in sorted(found.items())}
@@ -410,7 +410,7 @@ def close_digest(db: firestore.Client, user_id: str, hour: str, now: float) -> l
     def close(transaction: firestore.Transaction) -> bool:
         if (ref.get(transaction=transaction).to_dict() or {}).get("status") in {CARRIED, DONE_DIGEST}:
             return False
-        transaction.set(ref, {"status": CLOSED, "closed_at": now}, merge=True)
+        transaction.set(ref, {"status": SENDING, "closed_at": now}, merge=True)
         return True
 
     if not bool(close(db.transaction())):
@@ -425,7 +425,7 @@ def finish_digest(db: firestore.Client, user_id: str, hour: str) -> None:
 
     @firestore.transactional
     def finish(transaction: firestore.Transaction) -> None:
-        if (ref.get(transaction=transaction).to_dict() or {}).get("status") == CLOSED:
+        if (ref.get(transaction=transaction).to_dict() or {}).get("status") in {SENDING, LEGACY_CLOSED}:
             transaction.update(ref, {"status": DONE_DIGEST})
 
     finish(db.transaction())
