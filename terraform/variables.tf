@@ -38,8 +38,16 @@ variable "retry_maximum_backoff" {
 
 variable "dead_letter_retention" {
   type        = string
-  description = "How long dead-lettered messages are kept for inspection and replay."
+  description = "How long dead-lettered messages are kept for inspection and replay (at most 7 days)."
   default     = "604800s"
+
+  # The functions' idempotency records (archived/, archive_attempts/, deliveries/, runs/...)
+  # expire after 8 days (REDELIVERY_TTL): a message replayed from the hold later than that
+  # would be taken as new, its rows archived twice, its alerts sent again.
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.dead_letter_retention)) && tonumber(trimsuffix(var.dead_letter_retention, "s")) <= 604800
+    error_message = "At most 604800s (7 days): idempotency records expire after 8 days, and a later replay would be processed as new."
+  }
 }
 
 variable "scrape_schedule" {

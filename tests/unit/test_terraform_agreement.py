@@ -758,3 +758,21 @@ def test_the_history_writer_role_can_stream_rows_and_read_them_back_but_not_dele
     permissions = set(tfmodel.unquote(role["permissions"]))
     assert STREAMING_PERMISSIONS | {"bigquery.tables.getData"} <= permissions
     assert not {p for p in permissions if p.endswith((".delete", ".update", ".setIamPolicy"))}
+
+
+def test_a_message_replayed_from_a_hold_is_never_older_than_the_records_that_dedupe_it(
+    model: tfmodel.TerraformModel,
+) -> None:
+    """Dead-lettered after its retries (at most max_delivery_attempts waits of the longest
+    backoff), then held up to the retention the variable allows: all within REDELIVERY_TTL."""
+    variables = {tfmodel.unquote(name): body for block in model.blocks("variable") for name, body in block.items()}
+
+    def upper_bound(name: str) -> int:
+        (check,) = variables[name]["validation"]
+        found = re.search(r"<= (\d+)", str(check["condition"]))
+        assert found, f"{name} has no upper bound"
+        return int(found.group(1))
+
+    bound, most_attempts = upper_bound("dead_letter_retention"), upper_bound("max_delivery_attempts")
+    retrying_s = most_attempts * 600  # Pub/Sub's longest backoff between deliveries
+    assert bound + retrying_s < fs.REDELIVERY_TTL.total_seconds()
