@@ -2,7 +2,9 @@
 
 A message is JSON in the Pub/Sub ``data`` field. Each topic has exactly one model here and
 is decoded through :func:`decode` and encoded through :func:`encode`, so a schema change has
-one place to happen and every malformed payload fails the same, clear way.
+one place to happen and every malformed payload fails the same, clear way. The archive reads
+``reddit-items`` item by item (:class:`ArrivingItems`, the same batch read leniently), so an
+item that does not read costs only itself.
 """
 
 import base64
@@ -163,18 +165,18 @@ class ArrivingItems(Message):
     costs itself, not the other items of its batch."""
 
     run_id: str | None = None
-    items: tuple[dict[str, Any], ...] = Field(min_length=1)
+    items: tuple[Any, ...] = Field(min_length=1)
 
     @model_validator(mode="before")
     @classmethod
     def _one_item(cls, data: Any) -> Any:
         return _bare_item_as_batch(data)
 
-    def split(self) -> tuple[ItemBatch | None, list[tuple[dict[str, Any], str]]]:
+    def split(self) -> tuple[ItemBatch | None, list[tuple[Any, str]]]:
         """The items that read as :class:`RedditItem` (None if none do), and the others with
         what failed."""
         good: list[RedditItem] = []
-        bad: list[tuple[dict[str, Any], str]] = []
+        bad: list[tuple[Any, str]] = []
         for raw in self.items:
             try:
                 good.append(RedditItem.model_validate(raw))

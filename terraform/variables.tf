@@ -15,12 +15,14 @@ variable "region" {
 # that delays messages instead of moving them to the dead-letter hold.
 variable "max_delivery_attempts" {
   type        = number
-  description = "Deliveries of one message before Pub/Sub moves it to the subscription's dead-letter topic (5 to 100)."
+  description = "Deliveries of one message before Pub/Sub moves it to the subscription's dead-letter topic (5 to 50)."
   default     = 20
 
+  # Pub/Sub accepts up to 100; past 50, retrying plus the longest hold could outlast the
+  # idempotency records (8 days) that make a replay from the hold safe.
   validation {
-    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
-    error_message = "Pub/Sub accepts 5 to 100 delivery attempts."
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 50
+    error_message = "5 to 50 delivery attempts (Pub/Sub accepts 100, but a message retried that long and then held could outlive its idempotency records)."
   }
 }
 
@@ -45,7 +47,7 @@ variable "dead_letter_retention" {
   # expire after 8 days (REDELIVERY_TTL): a message replayed from the hold later than that
   # would be taken as new, its rows archived twice, its alerts sent again.
   validation {
-    condition     = can(regex("^[0-9]+s$", var.dead_letter_retention)) && tonumber(trimsuffix(var.dead_letter_retention, "s")) <= 604800
+    condition     = try(endswith(var.dead_letter_retention, "s") && tonumber(trimsuffix(var.dead_letter_retention, "s")) <= 604800, false)
     error_message = "At most 604800s (7 days): idempotency records expire after 8 days, and a later replay would be processed as new."
   }
 }

@@ -144,15 +144,15 @@ def _view(op: Operation, svc: Services) -> Callable[..., Response]:
             kwargs["user"] = principal
             if op.admin and not principal.is_admin:
                 raise ApiError(403, "forbidden", "this needs the admin role")
-            if op.admin and svc.store.suspended(principal.sub, time.time()):
-                # A banned admin's token outlives the ban by up to its 15 minutes: not as admin
-                # (lifting its own suspension, changing thresholds), whatever its role claim says.
-                raise ApiError(403, "account_suspended", "an admin suspended this account")
         if op.rate_limited:
             if principal is not None:
                 svc.limiter.check(user_key(principal.sub), svc.settings.rate_limit_user_per_minute)
             else:
                 svc.limiter.check(f"ip:{client_ip()}", svc.settings.rate_limit_ip_per_minute)
+        if principal is not None and op.admin and svc.store.suspended(principal.sub, time.time()):
+            # A banned admin's token outlives the ban by up to its 15 minutes: not as admin
+            # (lifting its own suspension, changing thresholds), whatever its role claim says.
+            raise ApiError(403, "account_suspended", "an admin suspended this account")
         if op.params:
             kwargs["params"] = _validate(op.params, path)
         if op.query:

@@ -45,7 +45,7 @@ from common import history, log, topics
 from common.adapters import bigquery as bq
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Publisher
-from common.entrypoint import Delivery, publisher_for, pubsub_function
+from common.entrypoint import Delivery, attribute, publisher_for, pubsub_function
 from common.messages import ArrivingItems, ItemBatch, RedditItem
 from common.settings import Settings
 from functions.archive import markers
@@ -342,13 +342,15 @@ def _dead_letter(rejected: list[bq.RejectedRow], delivery: Delivery, publisher: 
 
 
 def _dead_letter_items(
-    bad: list[tuple[dict[str, Any], str]], run_id: str | None, delivery: Delivery, publisher: Publisher
+    bad: list[tuple[Any, str]], run_id: str | None, delivery: Delivery, publisher: Publisher
 ) -> None:
     """Items that do not read as items go to the dead-letter topic together, as a batch of their
     own (``replay_held.py --malformed`` sends it back once a fix is deployed), after the
-    others are archived: a retry of those never publishes them twice."""
+    others are archived: a failure archiving those publishes nothing. A delivery that dies
+    after this publish and is redelivered publishes them again (the hold then holds two
+    copies; replaying both changes nothing)."""
     subscription = topics.subscription_for(FUNCTION)
-    reasons = "; ".join(f"{raw.get('id', '?')}: {why}" for raw, why in bad)
+    reasons = "; ".join(f"{raw.get('id', '?') if isinstance(raw, dict) else '?'}: {why}" for raw, why in bad)
     logger.error(  # worded as common.entrypoint words a malformed message: the dead_lettered metric counts it
         "malformed message dead-lettered: %d items of the batch do not read as items: %s",
         len(bad),
@@ -359,7 +361,7 @@ def _dead_letter_items(
         topics.dead_letter_topic(subscription),
         json.dumps({"run_id": run_id, "items": [raw for raw, _ in bad]}).encode(),
         attributes={
-            "error": reasons[:1024],
+            "error": attribute(reasons),
             "source_message_id": delivery.message_id,
             "subscription": subscription,
             "function": FUNCTION,

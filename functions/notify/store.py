@@ -364,6 +364,7 @@ _DIGEST_TRIES = 60  # reads of digests, for those hours and for writes lost to a
 # before wrote "closed" for both, so a "closed" one is settled or not: the sweep leaves those
 # (the query never meets them), the ticks' own hours treat them as unsettled.
 SENDING, DONE_DIGEST, LEGACY_CLOSED = "sending", "done", "closed"
+EXPIRED = "expired"  # open or sending past its expiry, unsent: what the TTL deletes next
 
 
 def digests_of(db: firestore.Client, hour: str) -> list[str]:
@@ -380,7 +381,8 @@ def unfinished_digests(db: firestore.Client, before: str, now: float) -> dict[st
     event replayed after its hour's ticks), and closed ones their tick left unsettled (it
     crashed, or a channel failed). Their entries are marked digested, so nothing but a later
     tick sends them. Left out: a digest past its ``expires_at`` (the TTL deletes its entries
-    and delivery records in no set order: what is left of it could go out twice)."""
+    and delivery records in no set order: what is left of it could go out twice), which is
+    marked ``expired`` with an ERROR line, once: a digest nobody was sent."""
     query = fs.indexed(
         db.collection(fs.DIGESTS)
         .where(filter=FieldFilter("status", "in", ["open", SENDING]))
@@ -391,9 +393,22 @@ def unfinished_digests(db: firestore.Client, before: str, now: float) -> dict[st
         doc = snap.to_dict() or {}
         expires = doc.get("expires_at")
         if isinstance(expires, datetime) and expires.timestamp() <= now:
+            _expired(snap.reference, doc)
             continue
         found.setdefault(str(doc.get("hour")), []).append(str(doc.get("user_id")))
     return {hour: sorted(users) for hour, users in sorted(found.items())}
+
+
+def _expired(ref: firestore.DocumentReference, doc: Mapping[str, Any]) -> None:
+    logger.error(
+        "digest of %s for %s expired unsent (%s)",
+        doc.get("user_id"),
+        doc.get("hour"),
+        doc.get("status"),
+        extra={"json_fields": {"user_id": doc.get("user_id"), "hour": doc.get("hour"), "status": doc.get("status")}},
+    )
+    with contextlib.suppress(gexc.GoogleAPIError):  # said; the next sweep says it again
+        ref.update({"status": EXPIRED})
 
 
 def close_digest(db: firestore.Client, user_id: str, hour: str, now: float) -> list[dict[str, Any]] | None:

@@ -13,6 +13,7 @@ from common.fields import MINHASH_WORDS, HourKey, check_signature, well_formed
 from common.messages import (
     MODELS,
     AlertEvent,
+    ArrivingItems,
     ItemBatch,
     MalformedMessage,
     Mention,
@@ -314,3 +315,23 @@ def test_item_batches_are_cut_by_the_bytes_pubsub_counts_not_characters() -> Non
     ]
     for batch in item_batches(posts, "run-1", max_bytes=200_000):
         assert len(encode(batch)) <= 200_000 + 1_000  # the batch's own fields
+
+
+def test_the_archive_reads_a_batch_item_by_item_and_sets_aside_only_what_does_not_read() -> None:
+    good = {
+        "id": "t3_a",
+        "kind": "post",
+        "subreddit": "stocks",
+        "permalink": "/r/stocks/comments/a/",
+        "created_utc": 1.7e9,
+    }
+    payload = {"run_id": "r", "items": [good, {**good, "id": "t3_b", "subreddit": ""}, None, 7, {**good, "id": "t3_c"}]}
+    batch, bad = decode_data(ArrivingItems, json.dumps(payload).encode()).split()
+    assert batch is not None and [i.id for i in batch.items] == ["t3_a", "t3_c"] and batch.run_id == "r"
+    assert [raw for raw, _ in bad][1:] == [None, 7] and "subreddit" in bad[0][1]
+    only_bad, all_bad = decode_data(ArrivingItems, b'{"items": [null]}').split()
+    assert only_bad is None and len(all_bad) == 1
+    assert decode_data(ArrivingItems, json.dumps(good).encode()).split()[0] is not None  # a bare item: a batch of one
+    for refused in (b'{"items": []}', b'{"items": 5}', b'{"run_id": 3, "items": [{}]}'):
+        with pytest.raises(MalformedMessage):
+            decode_data(ArrivingItems, refused)
