@@ -368,9 +368,11 @@ def commit_silence(db: firestore.Client, symbol: str, snap: Snapshot, ended: Ale
 
 def mark_announced(db: firestore.Client, alert_id: str, level: int | None, moments: Mapping[str, int]) -> None:
     """Record what was published: the level (opened, escalated, reopened) and the other
-    moments (``announced.<moment>``), so a redelivered update does not publish them again."""
-    fields: dict[str, Any] = {f"announced.{moment}": at for moment, at in moments.items()}
+    moments (``announced.<moment>``), so a redelivered update does not publish them again.
+    Only ever raised (``Maximum``): a slow delivery recording late what it announced must not
+    lower what a newer decision recorded, and have its announcement published again."""
+    fields: dict[str, Any] = {f"announced.{moment}": firestore.Maximum(at) for moment, at in moments.items()}
     if level is not None:
-        fields["announced_level"] = level
+        fields["announced_level"] = firestore.Maximum(level)
     if fields:
         db.collection(fs.ALERTS).document(alert_id).update(fields)

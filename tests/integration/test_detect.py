@@ -560,3 +560,18 @@ def test_an_update_naming_a_config_version_this_instance_knows_reads_no_config(
     db.collection("config").document("detection").set({"volume_ratio_min": 9.0, "version": 8})
     assert reads(8) == (2, 9.0, 8)
     assert reads(7) == (1, 7.0, 7)  # a late update counted with 7 is decided with 7
+
+
+def test_what_was_announced_is_only_ever_raised_by_a_late_record(emulators: Stack) -> None:
+    """A delivery past its timeout records its announcement after a newer decision recorded a
+    higher one: the record must not fall back, or the next decision announces it again."""
+    from functions.detect import store
+
+    db = _db(emulators)
+    alert_id = f"LATE-{time.time_ns()}"
+    ref = db.collection(fs.ALERTS).document(alert_id)
+    ref.set({"alert_id": alert_id, "announced_level": 0})
+    store.mark_announced(db, alert_id, 3, {"resolved": 3})
+    store.mark_announced(db, alert_id, 2, {"resolved": 2})  # the slow one
+    stored = ref.get().to_dict() or {}
+    assert stored["announced_level"] == 3 and stored["announced"]["resolved"] == 3
