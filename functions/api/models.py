@@ -4,7 +4,7 @@ document is generated from, so the two cannot disagree."""
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
 from pydantic.fields import FieldInfo
 
 from common import log
@@ -73,7 +73,17 @@ def stored_preferences(raw: Any, user_id: str) -> Preferences:
 
 
 class PreferencesPatch(Strict):
-    """Only the fields present change."""
+    """Only the fields present change. A field sent as null is refused, not read as absent: a
+    client meaning "back to the default" would otherwise be answered 200 with nothing changed."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(str(k) for k, v in data.items() if v is None)
+            if nulls:
+                raise ValueError(f"null is no value for {', '.join(nulls)}: leave a field out to keep it")
+        return data
 
     min_score: float | None = Field(default=None, ge=0.0)
     max_pump_risk: float | None = Field(default=None, ge=0.0, le=1.0)

@@ -58,6 +58,9 @@ def test_preferences_change_only_the_fields_sent(api: ApiClient) -> None:
 
 def test_invalid_preferences_are_422_and_unknown_fields_are_refused(api: ApiClient) -> None:
     assert error_of(api.call("PATCH", "/v1/me/preferences", json={"max_pump_risk": 3})) == "invalid_request"
+    nulled = api.call("PATCH", "/v1/me/preferences", json={"min_score": None})  # not read as "leave it"
+    assert (nulled.status_code, error_of(nulled)) == (422, "invalid_request")
+    assert "min_score" in nulled.get_json()["error"]["message"]
     assert api.call("PATCH", "/v1/me/preferences", json={"min_scroe": 1}).status_code == 422
 
 
