@@ -1148,6 +1148,36 @@ def test_a_digest_delivery_that_fails_after_choosing_its_digest_is_settled_faile
     assert doc["status"] == "failed" and doc["digest_hour"]  # the redelivery takes it at once, into that digest
 
 
+def test_a_swept_digest_falling_due_in_quiet_hours_is_carried_not_settled_and_sent_after_them(
+    emulators: Stack,
+) -> None:
+    """An older hour's digest found while its user is in quiet hours waits in the digest that
+    ends them: carried (never marked done unsent), and sent with that one."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from functions.notify import digest, store
+
+    now = time.time()
+    this_hour = datetime.fromtimestamp(now, UTC).hour
+    quiet = {"start": (this_hour - 1) % 24, "end": (this_hour + 2) % 24}
+    user = f"qs{time.time_ns()}"
+    hook = f"https://hooks.example.com/{user}"
+    _user(emulators, user, notifications={"digest": True, "webhook_url": hook, "quiet_hours": quiet})
+    stale = hour_key(now - 7 * 3600)
+    body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
+    assert store.add_to_digest(db(), user, stale, f"{user}|NTLA|1|open|webhook", "webhook", body, now)
+    channels = _recorded(None)
+    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=now)
+    source = db().collection(fs.DIGESTS).document(f"{user}|{stale}").get().to_dict() or {}
+    assert source["status"] == "carried" and f"webhook {user}" not in channels.calls
+    target = str(source["carried_to"])
+    after = replace(_recorded(None), clock=lambda: now + 3 * 3600)  # the quiet hours are over
+    digest.send_digests(DigestTick(hour=target), settings=Settings(), db=db(), channels=after, published=now + 3 * 3600)
+    assert after.calls.count(f"webhook {user}") == 1
+    assert (db().collection(fs.DIGESTS).document(f"{user}|{target}").get().to_dict() or {})["status"] == "done"
+
+
 def test_the_sweep_leaves_digests_past_their_expiry_and_those_an_earlier_release_closed_for_good(
     emulators: Stack,
 ) -> None:
