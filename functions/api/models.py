@@ -4,7 +4,7 @@ document is generated from, so the two cannot disagree."""
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 from pydantic.fields import FieldInfo
 
 from common import log
@@ -72,23 +72,21 @@ def stored_preferences(raw: Any, user_id: str) -> Preferences:
     return Preferences.model_validate(read)
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    """A field that may be left out, but not sent as null: no ``"default": null`` in the schema."""
+    schema.pop("default", None)
+
+
 class PreferencesPatch(Strict):
-    """Only the fields present change. A field sent as null is refused, not read as absent: a
-    client meaning "back to the default" would otherwise be answered 200 with nothing changed."""
+    """Only the fields present change. A field sent as null is refused like any other wrong
+    type, not read as absent: a client meaning "back to the default" would otherwise be
+    answered 200 with nothing changed. (The defaults are not values: nothing validates them,
+    and the schema leaves them out; mypy is told so, field by field.)"""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            nulls = sorted(str(k) for k, v in data.items() if v is None)
-            if nulls:
-                raise ValueError(f"null is no value for {', '.join(nulls)}: leave a field out to keep it")
-        return data
-
-    min_score: float | None = Field(default=None, ge=0.0)
-    max_pump_risk: float | None = Field(default=None, ge=0.0, le=1.0)
-    watchlist_only: bool | None = None
-    subreddits: PreferredSubreddits | None = Field(default=None, max_length=50)
+    min_score: float = Field(default=None, ge=0.0, json_schema_extra=_no_default)  # type: ignore[assignment]
+    max_pump_risk: float = Field(default=None, ge=0.0, le=1.0, json_schema_extra=_no_default)  # type: ignore[assignment]
+    watchlist_only: bool = Field(default=None, json_schema_extra=_no_default)  # type: ignore[assignment]
+    subreddits: PreferredSubreddits = Field(default=None, max_length=50, json_schema_extra=_no_default)  # type: ignore[arg-type]
 
 
 class Suspension(Strict):

@@ -565,13 +565,11 @@ def test_an_update_naming_a_config_version_this_instance_knows_reads_no_config(
 def test_what_was_announced_is_only_ever_raised_by_a_late_record(emulators: Stack) -> None:
     """A delivery past its timeout records its announcement after a newer decision recorded a
     higher one: the record must not fall back, or the next decision announces it again."""
-    from functions.detect import store
-
     db = _db(emulators)
     alert_id = f"LATE-{time.time_ns()}"
     ref = db.collection(fs.ALERTS).document(alert_id)
     ref.set({"alert_id": alert_id, "announced_level": 0})
-    store.mark_announced(db, alert_id, 3, {"resolved": 3})
-    store.mark_announced(db, alert_id, 2, {"resolved": 2})  # the slow one
+    detect_store.mark_announced(db, alert_id, 3, {"resolved": 3})
+    detect_store.mark_announced(db, alert_id, 2, {"resolved": 2})  # the slow one
     stored = ref.get().to_dict() or {}
     assert stored["announced_level"] == 3 and stored["announced"]["resolved"] == 3

@@ -52,6 +52,15 @@ def test_query_parameters_come_from_the_query_model_without_null() -> None:
     assert all("null" not in str(p["schema"]) for p in params.values())
 
 
+def test_a_preferences_patch_may_leave_a_field_out_but_not_send_it_null() -> None:
+    """As the server answers: a null field is 422, so the document must not offer it."""
+    patch = SPEC["components"]["schemas"]["PreferencesPatch"]
+    assert set(patch["properties"]) == set(m.PreferencesPatch.model_fields) and not patch.get("required")
+    assert all("null" not in str(field) and "default" not in field for field in patch["properties"].values())
+    with pytest.raises(ValidationError, match="min_score"):
+        m.PreferencesPatch.model_validate({"min_score": None})
+
+
 def test_authenticated_routes_document_401_and_429_with_retry_after() -> None:
     alerts = SPEC["paths"]["/v1/alerts"]["get"]
     assert alerts["security"] == [{"bearer": []}]
