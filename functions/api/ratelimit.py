@@ -14,15 +14,15 @@ the write only when
   there it counts every request with its own write (an instance that has not heard lately
   learns it at its next report, within a slice).
 
-What an instance has admitted but not reported is at most two slices (one out, one
-pending), and what a request was charged after it ran (:meth:`RateLimiter.charge`) while a
-report was out: that waits for the caller's next request here; instances that have not heard
-of each other's traffic can together overshoot the limit by that much each, and nobody is
-refused early. Reporting what was used, rather than
-claiming ahead, wastes nothing; so a request that costs more than most (a listing that read
-hundreds of alerts) is charged its extra after it ran (:meth:`RateLimiter.charge`), and the
-requests after it find the window that much fuller. A write gets one try of :data:`WRITE_TIMEOUT_S`: a Firestore
-outage lets requests through uncounted (logged) instead of holding them.
+Reporting what was used, rather than claiming ahead, wastes nothing; so a request that
+costs more than most (a listing that read hundreds of alerts) is charged its extra after it
+ran (:meth:`RateLimiter.charge`), and the requests after it find the window that much fuller.
+What an instance has admitted but not reported is at most two slices (one out, one pending),
+plus what was charged while a report was out, which waits for the caller's next request
+here; instances that have not heard of each other's traffic can together overshoot the limit
+by that much each, and nobody is refused early. A write gets one try of
+:data:`WRITE_TIMEOUT_S`: a Firestore outage lets requests through uncounted (logged) instead
+of holding them.
 ``expires_at`` lets a TTL policy sweep old windows.
 """
 
