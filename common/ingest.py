@@ -7,6 +7,7 @@ posts deserve a comment-tree request, how far the post and comment cursors may m
 authors need a lookup, and how mentions are grouped into one message per ticker.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -179,13 +180,17 @@ class Cursor:
         return replace(self, community={hour_key(h * 3600.0): counts for h, counts in sorted(kept.items())})
 
 
+def number(value: object) -> float | None:
+    """A count or a time as JSON gives it (Reddit's answers, stored documents); None for
+    anything else (a string, a bool, not finite), which reads as unknown, never as a failure."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 def _cached_author(name: str, entry: Sequence[object]) -> tuple[AuthorFacts, float]:
     """One ``authors`` entry of a cursor document: ``[created_utc, karma, suspended, found,
     expires]``."""
-
-    def number(value: object) -> float | None:
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
     created, karma, suspended, found, expires = entry
     karma_number = number(karma)
     facts = AuthorFacts(

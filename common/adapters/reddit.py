@@ -23,7 +23,6 @@ The same code reads real Reddit when ``oauth_url``/``reddit_url`` are left empty
 """
 
 import asyncio
-import math
 import random
 import threading
 import time
@@ -41,7 +40,7 @@ from pydantic import ValidationError
 
 from common import log
 from common.fields import well_formed
-from common.ingest import AuthorFacts, ListedComment, ListedPost
+from common.ingest import AuthorFacts, ListedComment, ListedPost, number
 from common.messages import RedditItem
 
 logger = log.get_logger(__name__)
@@ -633,21 +632,13 @@ def _extra_failed(what: str, exc: Exception) -> Exception:
     return MalformedListing(f"{what}: {exc!r}")
 
 
-def _number(value: Any) -> float | None:
-    """A count or a time as Reddit gives it (a JSON number); None for anything else (a
-    string, a bool, not finite)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
 def _facts(name: str, thing: Any) -> AuthorFacts:
     """An account's facts as read; a value that is no number is unknown, not a failure.
     Karma is known when every part Reddit gave is a number (a part not given counts 0)."""
     given = [v for v in (getattr(thing, "link_karma", None), getattr(thing, "comment_karma", None)) if v is not None]
-    parts = [_number(v) for v in given]
+    parts = [number(v) for v in given]
     karma = int(sum(p for p in parts if p is not None)) if given and None not in parts else None
-    return AuthorFacts(name, created_utc=_number(getattr(thing, "created_utc", None)), karma=karma)
+    return AuthorFacts(name, created_utc=number(getattr(thing, "created_utc", None)), karma=karma)
 
 
 _lock = threading.Lock()

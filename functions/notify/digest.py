@@ -141,7 +141,7 @@ def _send_user(  # noqa: PLR0917 - one user's digest and its whole context
         return
     # Closed, it stays closed until every channel is settled: a crash or a failure from here
     # on leaves it for this tick's redelivery, or a later tick's sweep.
-    entries = store.close_digest(db, user_id, hour, run.now)
+    entries = store.close_digest(db, user_id, hour)
     if entries is None:  # carried to the digest that ends the quiet hours it fell due in, or done
         return
     failed = len(result.failed)

@@ -411,7 +411,7 @@ def _expired(ref: firestore.DocumentReference, doc: Mapping[str, Any]) -> None:
         ref.update({"status": EXPIRED})
 
 
-def close_digest(db: firestore.Client, user_id: str, hour: str, now: float) -> list[dict[str, Any]] | None:
+def close_digest(db: firestore.Client, user_id: str, hour: str) -> list[dict[str, Any]] | None:
     """Close the user's digest of ``hour`` (later events go to the next hour) and return its
     entries, with those of the digests carried into it: ``{"channel", "body", "hour", "id"}``
     each; None when it was itself carried to a later digest (quiet hours), which sends them,
@@ -425,7 +425,7 @@ def close_digest(db: firestore.Client, user_id: str, hour: str, now: float) -> l
     def close(transaction: firestore.Transaction) -> bool:
         if (ref.get(transaction=transaction).to_dict() or {}).get("status") in {CARRIED, DONE_DIGEST}:
             return False
-        transaction.set(ref, {"status": SENDING, "closed_at": now}, merge=True)
+        transaction.set(ref, {"status": SENDING}, merge=True)
         return True
 
     if not bool(close(db.transaction())):

@@ -492,7 +492,7 @@ def test_an_event_recorded_while_its_digest_closes_goes_to_the_next_hour_not_int
         snap = read(self, *args, **kwargs)
         if self.path == digest.path and not sent:  # the tick closes it right after the event read it open
             sent.append(None)
-            sent[0] = store.close_digest(client, user, hour, time.time())
+            sent[0] = store.close_digest(client, user, hour)
         return snap
 
     monkeypatch.setattr(DocumentReference, "get", read_then_close)
@@ -519,7 +519,7 @@ def test_an_event_redelivered_after_its_digest_was_sent_is_not_recorded_again_in
     assert claim is not None
     claim, target = store.remember_digest(db(), claim, hour)
     assert target == hour and store.add_to_digest(db(), user, target, delivery, "email", body, now)
-    assert [e["id"] for e in store.close_digest(db(), user, hour, now) or []] == [delivery]  # sent with the hour
+    assert [e["id"] for e in store.close_digest(db(), user, hour) or []] == [delivery]  # sent with the hour
     again = store.claim(db(), delivery, now + store.LEASE_S + 1)  # the lease ran out: the redelivery takes it
     assert again is not None
     again, target = store.remember_digest(db(), again, later)  # its own hour is the next one ...
@@ -1039,7 +1039,7 @@ def test_a_digest_closed_by_a_tick_that_crashed_before_sending_it_is_sent_by_a_l
         hour = hour_key(time.time() - age_h * 3600)
         body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
         assert store.add_to_digest(db(), user, hour, f"{user}|NTLA|1|open|webhook", "webhook", body, time.time())
-        assert store.close_digest(db(), user, hour, time.time() - 60)  # the crashed tick's
+        assert store.close_digest(db(), user, hour)  # the crashed tick's
         channels = _recorded(None)
         for _ in range(2):  # the second finds it done
             digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=channels, published=time.time())
