@@ -252,7 +252,11 @@ class Versions:
     never changes (every change is a new version), so a message that names the version it
     was made with needs no read of ``config/detection`` once that version is known here.
     Version 0 (no document, or one without a version) is never kept: it names no fixed
-    thresholds. Versions must not repeat: the API never deletes the document."""
+    thresholds. Versions must not repeat: the API never deletes the document.
+
+    The API also keeps each version it writes at ``config/detection/versions/{n}``, so a
+    message counted with a version an admin has since replaced is still decided with that
+    version's thresholds by an instance that never met it (:meth:`read_named`)."""
 
     def __init__(self, kept: int = 16) -> None:
         self._known: dict[tuple[str, int], DetectionConfig] = {}
@@ -272,6 +276,16 @@ class Versions:
                 self._known.clear()
             self._known[(scope, version)] = config
         return config, version
+
+    def read_named(
+        self, scope: str, version: int | None, named: Mapping[str, Any] | None, current: Mapping[str, Any] | None
+    ) -> tuple[DetectionConfig, int]:
+        """The thresholds of ``version`` from ``named`` (its ``versions/{n}`` document as
+        just read); the config in force (``current``) when the message names no version or
+        that version was never kept (written before versions were)."""
+        if version is not None and version >= 1 and named and int(named.get("version") or 0) == version:
+            return self.read(scope, named)
+        return self.read(scope, current)
 
 
 def in_force(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:

@@ -21,6 +21,7 @@ USERS = "users"
 DELETED_USERS = "deleted_users"  # api: accounts deleted, kept while a token issued before can still be used
 CONFIG = "config"
 DETECTION_CONFIG = "detection"  # config/detection: the detection thresholds in force
+CONFIG_VERSIONS = "versions"  # config/detection/versions/{n}: each version as the API wrote it, never changed
 CURSORS = "cursors"  # cursors/{subreddit, lower case}: how far fetch has read each subreddit
 RUNS = "runs"  # dispatch idempotency: one document per scheduler run
 SCHEDULE = "schedule"  # dispatch's own: fetches (when each subreddit was sent), silence (the last checks)
@@ -244,3 +245,13 @@ def indexed(query: Any) -> Any:
 def cursor_id(subreddit: str) -> str:
     """``cursors/`` document of a subreddit: Reddit names are case-insensitive."""
     return subreddit.lower()
+
+
+def detection_config_refs(
+    db: firestore.Client, version: int | None
+) -> tuple[firestore.DocumentReference, firestore.DocumentReference | None]:
+    """``config/detection`` (the version in force) and, for a message that names a version,
+    that version as kept (``versions/{n}``): read together, in the caller's one round trip."""
+    current = db.collection(CONFIG).document(DETECTION_CONFIG)
+    named = current.collection(CONFIG_VERSIONS).document(str(version)) if version is not None and version >= 1 else None
+    return current, named

@@ -266,10 +266,18 @@ class TickerStore:
             by_hour.setdefault(hour_key(m.created_utc), set()).add(m.item_id)
         touched = set(by_hour)
         state_ref = self.ticker.collection(STATE).document(SIGNATURES)
-        config_ref = self.db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
+        config_ref, named_ref = fs.detection_config_refs(self.db, config_version)
         known_rules = _configs.known(self.db.project, config_version)
-        snaps = self._get_all([state_ref] if known_rules is not None else [state_ref, config_ref])
-        rules, version = known_rules or _configs.read(self.db.project, fs.doc_of(snaps[config_ref.path]))
+        refs = [state_ref]
+        if known_rules is None:
+            refs += [config_ref] if named_ref is None else [config_ref, named_ref]
+        snaps = self._get_all(refs)
+        rules, version = known_rules or _configs.read_named(
+            self.db.project,
+            config_version,
+            None if named_ref is None else fs.doc_of(snaps[named_ref.path]),
+            fs.doc_of(snaps[config_ref.path]),
+        )
         state_snap = snaps[state_ref.path]
         state_doc = (state_snap.to_dict() or {}) if state_snap.exists else {}
         raw_as_of = state_doc.get("as_of")

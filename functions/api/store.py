@@ -515,10 +515,15 @@ class Store:
                 raise ApiError(409, "version_conflict", f"stored version is {current}, not {expected_version}")
             config = change(stored)
             version = current + 1
-            transaction.set(
-                ref,
-                {**config.model_dump(), "version": version, "updated_at": firestore.SERVER_TIMESTAMP, "updated_by": by},
-            )
+            doc = {
+                **config.model_dump(),
+                "version": version,
+                "updated_at": firestore.SERVER_TIMESTAMP,
+                "updated_by": by,
+            }
+            transaction.set(ref, doc)
+            # kept as written: what a late message counted with this version is decided with
+            transaction.set(ref.collection(fs.CONFIG_VERSIONS).document(str(version)), doc)
             return version
 
         return int(write(self.db.transaction()))

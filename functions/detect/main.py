@@ -1,10 +1,8 @@
 """detect: a ticker update in; its detection, its alert and an ``alerts`` message out.
 
 ``ticker-updates`` is ordered by ticker and each update carries what was counted at its
-``as_of``, so a ticker's decisions are the same whenever and wherever they run, with one
-exception: an update naming a config version older than the stored one, read by an instance
-that never saw that version (a new instance, just after an admin's change), is decided with
-the stored version's thresholds (only the version in force is stored). Redelivery
+``as_of`` and names the config version it was counted with (each version is kept as the
+API wrote it), so a ticker's decisions are the same whenever and wherever they run. Redelivery
 and a slow instance's copy still happen, so every decision is guarded instead of locked: an
 update older than the newest decided (an earlier ``as_of``, or the same one with less counted,
 ``Counted.progress``) changes nothing; the alert, the episode pointer and ``detection`` are

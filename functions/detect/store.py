@@ -1,8 +1,8 @@
 """The detector's Firestore reads and writes, in one place.
 
-Per event: the episode pointer; ``config/detection`` only when the update's config version
-(the one its tick named and the aggregator counted with) is not yet known to this
-instance; the crowd of the data hour (``stats/global`` and ``stats/global/hours/{hour}``,
+Per event: the episode pointer; ``config/detection`` and the version kept at
+``config/detection/versions/{n}`` only when the update's config version (the one its tick
+named and the aggregator counted with) is not yet known to this instance; the crowd of the data hour (``stats/global`` and ``stats/global/hours/{hour}``,
 cached per instance); ``tickers/{S}`` for an update that carries no counts (the
 aggregator's hourly ``series`` and 6h/24h windows), and for a ticker with no episode
 pointer yet (its last alert may be recorded only there); and the ticker's latest alert
@@ -209,10 +209,10 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
     ``latest`` (an update that carries no counts: the detector evaluates the summary's newest
     moment) the summary, which a ticker with no episode pointer also reads after."""
     known = _configs.known(db.project, config_version)
-    config_ref = db.collection(fs.CONFIG).document(fs.DETECTION_CONFIG)
+    config_ref, named_ref = fs.detection_config_refs(db, config_version)
     refs = [episode_ref(db, symbol)]
     if known is None:
-        refs.append(config_ref)
+        refs += [config_ref] if named_ref is None else [config_ref, named_ref]
     ticker_ref = db.collection(fs.TICKERS).document(symbol)
     if latest:  # the summary is read only for an update that carries no counts
         refs.append(ticker_ref)
@@ -224,7 +224,12 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
         # only the summary's ``detection`` records (data kept from before episode pointers):
         # unread, a second episode would open beside that alert and it would never resolve.
         ticker = ticker_ref.get()
-    config, version = known or _configs.read(db.project, fs.doc_of(snaps[config_ref.path]))
+    config, version = known or _configs.read_named(
+        db.project,
+        config_version,
+        None if named_ref is None else fs.doc_of(snaps[named_ref.path]),
+        fs.doc_of(snaps[config_ref.path]),
+    )
     summary = (ticker.to_dict() or {}) if ticker is not None and ticker.exists else {}
     detection = dict(summary.get(DETECTION) or {})
     windows = summary.get("windows") or {}

@@ -27,6 +27,7 @@ from demo.logs import FunctionLog
 from devtools import chaos, firestore_ops
 from devtools.pubsub import Observer
 from emulators.stack import Stack
+from functions.api.store import Store as ApiStore
 from functions.detect import store as detect_store
 from functions.detect.main import detect_update
 from tests.support.function_logs import handled
@@ -541,8 +542,8 @@ def test_an_update_naming_a_config_version_this_instance_knows_reads_no_config(
 ) -> None:
     """Every change of the config is a new version, so a version's thresholds are fixed: the
     detector reads ``config/detection`` once per version it meets, not once per update; an
-    update counted with a version it does not know yet reads it (and whatever is stored
-    now is what it decides with)."""
+    update counted with a version it does not know yet reads it, with that version as kept
+    (a version written before versions were kept: whatever is in force)."""
     db = _db(emulators)
     firestore_ops.wrap(db)
     monkeypatch.setattr(detect_store, "_configs", Versions())
@@ -553,13 +554,32 @@ def test_an_update_naming_a_config_version_this_instance_knows_reads_no_config(
         snap = detect_store.read(db, "CFG", latest=False, config_version=version)
         return fs.totals().reads - before, snap.config.volume_ratio_min, snap.config_version
 
-    assert reads(7) == (3, 7.0, 7)  # the pointer and the config, first met; no pointer: the summary too
+    assert reads(7) == (4, 7.0, 7)  # the pointer, the config and version 7, first met; no pointer: the summary too
     db.collection("tickers").document("CFG").collection("state").document("episode").set({"as_of": 0.0})
     assert reads(7) == (1, 7.0, 7)  # the pointer alone
-    assert reads(None) == (2, 7.0, 7)  # an update that names no version reads it
+    assert reads(None) == (2, 7.0, 7)  # an update that names no version reads the config in force
     db.collection("config").document("detection").set({"volume_ratio_min": 9.0, "version": 8})
-    assert reads(8) == (2, 9.0, 8)
+    assert reads(8) == (3, 9.0, 8)
     assert reads(7) == (1, 7.0, 7)  # a late update counted with 7 is decided with 7
+
+
+def test_a_late_update_is_decided_with_its_own_version_by_an_instance_that_never_met_it(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An admin changes the config while updates counted with the old version are still on
+    their way; a new instance (scaled out, restarted) decides them with the version they were
+    counted with, as the API kept it, not with the one now in force."""
+    assert emulators.emulators is not None
+    db = firestore.Client(project=f"versions-{time.time_ns()}")  # a project of its own: versions from 1
+    monkeypatch.setattr(detect_store, "_configs", Versions())
+    store = ApiStore(db)
+    old = store.save_config(DEFAULT_CONFIG.model_copy(update={"volume_ratio_min": 7.0}), None, "admin")
+    new = store.save_config(DEFAULT_CONFIG.model_copy(update={"volume_ratio_min": 9.0}), old, "admin")
+    assert (old, new) == (1, 2)
+    snap = detect_store.read(db, "LATE", latest=False, config_version=old)
+    assert (snap.config.volume_ratio_min, snap.config_version) == (7.0, old)
+    snap = detect_store.read(db, "LATE", latest=False, config_version=new)
+    assert (snap.config.volume_ratio_min, snap.config_version) == (9.0, new)
 
 
 def test_what_was_announced_is_only_ever_raised_by_a_late_record(emulators: Stack) -> None:

@@ -23,3 +23,19 @@ def test_version_0_names_no_fixed_thresholds_and_is_never_kept() -> None:
 def test_an_invalid_document_runs_the_defaults_rather_than_failing_every_event() -> None:
     config, version = Versions().read("p", {"volume_ratio_min": "high", "version": 3})
     assert (config, version) == (DEFAULT_CONFIG, 3)
+
+
+def test_a_message_is_decided_with_the_version_it_names_as_kept() -> None:
+    versions = Versions()
+    kept = {"volume_ratio_min": 7.0, "version": 7}
+    current = {"volume_ratio_min": 9.0, "version": 8}
+    assert versions.read_named("p", 7, kept, current)[0].volume_ratio_min == 7.0
+    assert versions.known("p", 7) is not None and versions.known("p", 8) is None
+
+
+def test_a_version_never_kept_or_not_named_is_decided_with_the_one_in_force() -> None:
+    current = {"volume_ratio_min": 9.0, "version": 8}
+    assert Versions().read_named("p", 7, None, current) == Versions().read_named("p", None, None, current)
+    assert Versions().read_named("p", 7, None, current)[1] == 8
+    mislabelled = {"volume_ratio_min": 7.0, "version": 6}  # never written by the API: not trusted as 7
+    assert Versions().read_named("p", 7, mislabelled, current)[1] == 8
