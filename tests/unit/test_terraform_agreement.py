@@ -96,7 +96,7 @@ def test_every_subscription_pushes_to_the_function_the_code_expects(model: tfmod
 def test_every_subscription_has_its_own_dead_letter_topic_and_bounded_retries(model: tfmodel.TerraformModel) -> None:
     for name, sub in model.subscriptions.items():
         assert sub.dead_letter_topic == topics.dead_letter_topic(name)
-        assert 5 <= sub.max_delivery_attempts <= 100
+        assert 5 <= sub.max_delivery_attempts <= 50
         assert 0 < sub.minimum_backoff_seconds <= sub.maximum_backoff_seconds <= 600
 
 
