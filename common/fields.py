@@ -5,6 +5,7 @@ future no real item has, which would stop a ticker from counting for good."""
 
 import base64
 import binascii
+import math
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError
@@ -114,3 +115,11 @@ def problems(exc: ValidationError, limit: int = 2000) -> str:
         for err in exc.errors(include_url=False, include_input=False)
     )
     return "; ".join(said)[:limit]
+
+
+def number(value: object) -> float | None:
+    """A count or a time as JSON gives it (Reddit's answers, stored documents); None for
+    anything else (a string, a bool, not finite), which reads as unknown, never as a failure."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)

@@ -7,7 +7,6 @@ posts deserve a comment-tree request, how far the post and comment cursors may m
 authors need a lookup, and how mentions are grouped into one message per ticker.
 """
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,6 +14,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from common import extraction
+from common.fields import number
 from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, MentionBatch, RedditItem
 from common.timekeys import hour_key, hour_start
@@ -178,14 +178,6 @@ class Cursor:
         """This cursor keeping ``community``'s hours still read at ``at`` or later."""
         kept = community.since(at).hours
         return replace(self, community={hour_key(h * 3600.0): counts for h, counts in sorted(kept.items())})
-
-
-def number(value: object) -> float | None:
-    """A count or a time as JSON gives it (Reddit's answers, stored documents); None for
-    anything else (a string, a bool, not finite), which reads as unknown, never as a failure."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 def _cached_author(name: str, entry: Sequence[object]) -> tuple[AuthorFacts, float]:

@@ -260,6 +260,17 @@ def volume(bucket: HourBucket) -> int:
     return max(0, bucket.mentions - stuffed_not_subject - bucket.secondary_mentions)
 
 
+# What :func:`volume` reads of a stored bucket: all a recount of the series needs.
+VOLUME_FIELDS = [
+    "hour",
+    "start_utc",
+    "mentions",
+    "cashtag_stuffed_mentions",
+    "stuffed_subject_mentions",
+    "secondary_mentions",
+]
+
+
 def series_first_key(as_of: float, hours: int) -> str:
     """The oldest hour a series of ``hours`` hours ending at the hour of ``as_of`` keeps."""
     return hour_key((int(as_of // 3600) - (hours - 1)) * 3600)

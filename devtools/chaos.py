@@ -58,7 +58,8 @@ DETECTION = {"warmup_hours": 12}  # as the e2e test: a 30-hour corpus can alert
 FUNCTIONS = ("dispatch", "fetch", "archive", "aggregate", "detect", "notify", "notify_digest")
 RESTART_AFTER_S = 2.0  # a killed function is down this long: pushes to it fail meanwhile
 # max_delivery_attempts for the chaos stack: Pub/Sub's largest (Terraform's variable stops at
-# 50, within the idempotency records' days) instead of the default 20. The emulator retries a push on an *ordered* subscription at once, without the
+# 50, within the idempotency records' days) instead of the default 20. The emulator retries
+# a push on an *ordered* subscription at once, without the
 # retry policy's backoff (measured: 30 refused pushes to a killed aggregate within 5 s, where
 # the unordered fetch saw 4 in a minute), so a function down for two seconds uses up the
 # attempts, and the emulator's dead-letter forwarding then throws (NullPointerException in

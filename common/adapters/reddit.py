@@ -39,8 +39,8 @@ from asyncprawcore import exceptions as praw_errors
 from pydantic import ValidationError
 
 from common import log
-from common.fields import well_formed
-from common.ingest import AuthorFacts, ListedComment, ListedPost, number
+from common.fields import number, well_formed
+from common.ingest import AuthorFacts, ListedComment, ListedPost
 from common.messages import RedditItem
 
 logger = log.get_logger(__name__)

@@ -31,10 +31,12 @@ from common.aggregation import (
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig, Versions
 from common.duplicates import Signature
 from common.evidence import Evidence
+from common.fields import number
 from common.messages import Counted, Mention
 from common.metrics import (
     BUCKET_FIELDS,
     COUNTERS,
+    VOLUME_FIELDS,
     HourBucket,
     TickerSummary,
     bucket_from_doc,
@@ -280,9 +282,11 @@ class TickerStore:
         )
         state_snap = snaps[state_ref.path]
         state_doc = (state_snap.to_dict() or {}) if state_snap.exists else {}
-        raw_as_of = state_doc.get("as_of")
-        as_of = float(raw_as_of) if isinstance(raw_as_of, int | float) else None
-        summary = self._summary(state_doc) if as_of is not None else {}
+        as_of = number(state_doc.get("as_of"))
+        lost = as_of is None and state_snap.exists
+        if lost:
+            as_of = self._lost_as_of()
+        summary = None if lost else self._summary(state_doc) if as_of is not None else {}
         known: dict[str, set[str]] = self._parsed("counted ids", ids_from_doc, state_doc, {})
         # An hour after the newest counted item's holds nothing counted: never read.
         unknown = sorted(k for k in touched if as_of is not None and k not in known and k <= hour_key(as_of))
@@ -305,7 +309,7 @@ class TickerStore:
         series, stored = self._stored(summary, as_of, rules, evidence)
         blob = state_doc.get("recent")
         recent = None
-        if isinstance(blob, bytes) and as_of is not None:  # unreadable: the window's buckets are queried
+        if isinstance(blob, bytes) and as_of is not None and not lost:  # else the window's buckets are queried
             recent = self._parsed("window buckets", buckets_from_blob, blob, None)
         return TickerState(
             seen,
@@ -321,6 +325,22 @@ class TickerStore:
             version,
             known,
         )
+
+    def _lost_as_of(self) -> float | None:
+        """The newest counted item's time for a state that has lost it (damaged, or written
+        by a newer schema): the summary's, else the end of the newest hour counted. Read as a
+        new ticker's, older hours' items would be counted again and the series would be
+        written from one batch, a spike over an empty history. The summary and the window are
+        then recounted from the buckets, as for any other part that does not read."""
+        logger.warning("the stored state of %s has no time it can read: recounted", self.symbol)
+        summary = self.ticker.get()
+        if (as_of := number((summary.to_dict() or {}).get("as_of") if summary.exists else None)) is not None:
+            return as_of
+        newest = self.ticker.collection(fs.HOURS).order_by("hour", direction=firestore.Query.DESCENDING).limit(1)
+        for snap in newest.select(["start_utc"]).stream():
+            if (start := number(snap.get("start_utc"))) is not None:
+                return start + 3599.0  # the hour's last second
+        return None
 
     def _summary(self, state_doc: Mapping[str, Any]) -> dict[str, Any] | None:
         """The summary as the state keeps it; from ``tickers/{S}`` for a state written
@@ -397,9 +417,9 @@ class TickerStore:
         """The series from the hour buckets (one range query): once per ticker whose
         summary predates the series, after which the commits keep it."""
         col = self.ticker.collection(fs.HOURS)
-        query = col.where(filter=FieldFilter("hour", ">=", series_first_key(as_of, hours))).select(BUCKET_FIELDS)
-        docs = list(query.stream())
-        return series_of({d.id: bucket_from_doc(d.to_dict() or {}) for d in docs}, as_of, hours)
+        query = col.where(filter=FieldFilter("hour", ">=", series_first_key(as_of, hours))).select(VOLUME_FIELDS)
+        # the volume counters alone: four weeks of a busy ticker's authors and sketches would not fit
+        return series_of({d.id: bucket_from_doc(d.to_dict() or {}) for d in query.stream()}, as_of, hours)
 
     def read_buckets(
         self,

@@ -2,13 +2,14 @@
 
 Per event: the episode pointer; ``config/detection`` and the version kept at
 ``config/detection/versions/{n}`` only when the update's config version (the one its tick
-named and the aggregator counted with) is not yet known to this instance; the crowd of the data hour (``stats/global`` and ``stats/global/hours/{hour}``,
-cached per instance); ``tickers/{S}`` for an update that carries no counts (the
-aggregator's hourly ``series`` and 6h/24h windows), and for a ticker with no episode
-pointer yet (its last alert may be recorded only there); and the ticker's latest alert
-``alerts/{id}`` when there is one, and after a decision that ended an episode by opening a
-new one, the ended one (once: the next decision clears the pointer's ``ended``). Evidence
-comes with the update (the aggregator keeps each ticker's candidates): no ``posts`` query.
+named and the aggregator counted with) is not yet known to this instance; the crowd of the
+data hour (``stats/global`` and ``stats/global/hours/{hour}``, cached per instance);
+``tickers/{S}`` for an update that carries no counts (the aggregator's hourly ``series``
+and 6h/24h windows), and for a ticker with no episode pointer yet (its last alert may be
+recorded only there); and the ticker's latest alert ``alerts/{id}`` when there is one, and
+after a decision that ended an episode by opening a new one, the ended one (once: the next
+decision clears the pointer's ``ended``). Evidence comes with the update (the aggregator
+keeps each ticker's candidates): no ``posts`` query.
 """
 
 import threading
