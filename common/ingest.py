@@ -462,8 +462,10 @@ def new_comments(listed: Iterable[ListedComment], cursor: Cursor, *, bots: Itera
     chosen: dict[str, ListedComment] = {}
     for comment in listed:
         item = comment.item
-        behind = item.created_utc < cursor.comments_created_utc
-        if item.id == cursor.comments_id or (behind and item.id in cursor.listed):
+        # at the cursor's second too: one listed last run beside the cursor's own comment
+        # would otherwise cost a read and a refresh on every idle run
+        at_or_behind = item.created_utc <= cursor.comments_created_utc
+        if item.id == cursor.comments_id or (at_or_behind and item.id in cursor.listed):
             continue
         if keep_comment(item, bots):
             chosen.setdefault(item.id, comment)

@@ -62,7 +62,9 @@ def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: st
     and keep the entries the cursor dropped. Written only over the version the run read: when
     another run of the subreddit saved in between (a duplicated or retried fetch overlapping
     the next tick), the two are reconciled (:func:`common.ingest.reconcile`) instead of the
-    slower one moving the cursor back."""
+    slower one moving the cursor back. A cursor deleted since the run read it was reset by an
+    operator (the runbook's fix for one ahead of Reddit's listing): left deleted, or the run
+    out at the time would write the positions back."""
     ref = cursor_ref(db, subreddit)
     for _ in range(SAVE_TRIES):
         doc = {
@@ -81,6 +83,13 @@ def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: st
             except (gexc.FailedPrecondition, gexc.NotFound):
                 pass  # saved (or deleted) by another run since this one read it
         snapshot = ref.get()
+        if not snapshot.exists:
+            logger.warning(
+                "the cursor of r/%s was deleted while this run was out: left deleted (a reset)",
+                subreddit,
+                extra={"json_fields": {"run_id": run_id, "subreddit": subreddit}},
+            )
+            return
         logger.warning(
             "another run of r/%s saved its cursor since this one read it: reconciled",
             subreddit,

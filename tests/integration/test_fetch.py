@@ -515,3 +515,22 @@ def test_a_run_saving_after_an_overlapping_run_of_its_subreddit_never_moves_the_
         assert saved.authors == {"fay": fay}
         store.save_cursor(sub, replace(saved, authors={}), "next")  # no overlap: written whole, as it is
         assert store.read_cursor(sub).authors == {}
+
+
+def test_a_cursor_an_operator_deletes_while_a_run_is_out_stays_deleted(emulators: Stack) -> None:
+    """The runbook resets a cursor ahead of Reddit's listing by deleting it; a busy subreddit
+    has a run out most of the time, and that run's save must not write the positions back."""
+    from dataclasses import replace
+
+    from common.ingest import Cursor
+
+    db = db_client(emulators)
+    store = FirestoreStore(db)
+    sub = f"reset{uuid.uuid4().hex[:6]}"
+    store.save_cursor(sub, Cursor(T0 + 10**6, "t3_ahead"), "run-0")
+    out = store.read_cursor(sub)
+    db.collection("cursors").document(sub).delete()  # the operator's reset
+    store.save_cursor(sub, replace(out, newest_created_utc=T0 + 10**6 + 60, newest_id="t3_later"), "run-1")
+    assert not db.collection("cursors").document(sub).get().exists
+    store.save_cursor(sub, store.read_cursor(sub), "run-2")  # the next run starts afresh and saves
+    assert db.collection("cursors").document(sub).get().exists

@@ -134,6 +134,8 @@ def test_comments_by_bots_and_the_cursors_own_are_not_taken_and_only_newer_ones_
     assert ingest.proven_new_comments(taken, cursor) == {"t1_n"}
     listed_before = replace(cursor, listed=frozenset({"t1_late"}))  # the last run listed it: handled then
     assert [c.item.id for c in ingest.new_comments(comments, listed_before, bots=BOTS)] == ["t1_n", "t1_same_second"]
+    both = replace(cursor, listed=frozenset({"t1_late", "t1_same_second"}))  # so was the cursor's neighbour
+    assert [c.item.id for c in ingest.new_comments(comments, both, bots=BOTS)] == ["t1_n"]
 
 
 def test_the_comment_cursor_moves_to_the_newest_listed_comment_bots_included_and_never_back() -> None:
