@@ -152,7 +152,7 @@ eval-pumps: setup ## Pump campaigns injected into five weeks of real Reddit hist
 	$(PY) -m eval.real.pumps $(if $(REFRESH),--refresh,)
 	$(PY) -m eval.real.pumps --seed 1 $(if $(REFRESH),--refresh,)
 
-chaos: emulators-check setup $(BQ_STAMP) ## Fault suite on the real local stack: kills, duplicate ticks, poison, Reddit and Firestore outages, each compared with a clean run (ONLY=words: some cases)
+chaos: emulators-check setup $(BQ_STAMP) ## Fault suite on the real local stack: kills, duplicate ticks, poison, Reddit and Firestore outages, each compared with a clean run (ONLY=a,b: the cases whose name holds one of these)
 	$(PY) -m devtools.chaos $(if $(ONLY),--only "$(ONLY)",)
 
 bench: emulators-check setup $(BQ_STAMP) dashboard ## Run every benchmark (bench/*.py) and write bench/results.json

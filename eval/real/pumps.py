@@ -48,7 +48,7 @@ from eval.real import ages, corpus, results
 from eval.real.run import EVENTS, event_names
 
 HERE = Path(__file__).resolve().parent
-SCRATCH = HERE.parent / "out" / "pumps.json"
+OUT = HERE.parent / "out"  # pumps_seed<S>.json (chatter_seed<S>.json): each draw its own
 SYMBOLS = HERE.parents[1] / "common" / "data" / "symbols.csv"
 WORDS = HERE.parents[1] / "common" / "data" / "words.csv"
 HOUR = 3600.0
@@ -377,8 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['real_events_in_window']}; {result['injected_items']} posts injected into "
         f"{result['background_items']:,} real ones; backtest {result['backtest_seconds']} s"
     )
-    SCRATCH.parent.mkdir(parents=True, exist_ok=True)
-    SCRATCH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    OUT.mkdir(parents=True, exist_ok=True)
+    scratch = OUT / f"{'chatter' if args.chatter else 'pumps'}_seed{args.seed}.json"
+    scratch.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.refresh and args.chatter:
         record_chatter({f"seed_{args.seed}": result})
     elif args.refresh:
