@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
 from html import escape
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -384,7 +385,15 @@ def unsubscribe_links(key: str, user_id: str, *, api_url: str, app_url: str) -> 
 
 
 def email_message(
-    event: AlertEvent, alert: Mapping[str, Any], *, to: str, sender: str, app_url: str, unsubscribe: UnsubscribeLinks
+    event: AlertEvent,
+    alert: Mapping[str, Any],
+    *,
+    to: str,
+    sender: str,
+    app_url: str,
+    unsubscribe: UnsubscribeLinks,
+    delivery_id: str,
+    sent_at: float,
 ) -> EmailMessage:
     body = payload(event, alert, app_url)
     moment = moment_of(event)
@@ -402,14 +411,38 @@ def email_message(
         f"Open: {body['url']}",
         f"Unsubscribe from these emails: {unsubscribe.page}",
     ]
-    return _email(subject, lines, to=to, sender=sender, unsubscribe=unsubscribe)
+    return _email(
+        subject, lines, to=to, sender=sender, unsubscribe=unsubscribe, delivery_id=delivery_id, sent_at=sent_at
+    )
 
 
-def _email(subject: str, lines: Sequence[str], *, to: str, sender: str, unsubscribe: UnsubscribeLinks) -> EmailMessage:
+def message_id(delivery_id: str, sender: str) -> str:
+    """One ``Message-ID`` for every copy of a delivery: a send retried after the relay had
+    taken it, or a lease taken over mid-send, reaches the mailbox as the same message, which
+    mail services fold into one (webhooks have ``Akleao-Delivery`` for the same)."""
+    _, at, domain = parseaddr(sender)[1].rpartition("@")
+    domain = domain if at and domain else "akleao.invalid"
+    return f"<{hashlib.sha256(delivery_id.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def _email(
+    subject: str,
+    lines: Sequence[str],
+    *,
+    to: str,
+    sender: str,
+    unsubscribe: UnsubscribeLinks,
+    delivery_id: str,
+    sent_at: float,
+) -> EmailMessage:
+    """Date and Message-ID are set here: RFC 5322 requires the first, mail services refuse or
+    file as spam a message without the second, and not every relay adds them."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = to
+    message["Date"] = format_datetime(datetime.fromtimestamp(sent_at, UTC), usegmt=True)
+    message["Message-ID"] = message_id(delivery_id, sender)
     message["List-Unsubscribe"] = f"<{unsubscribe.one_click}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content("\n".join(lines))
@@ -461,7 +494,9 @@ def digest_payload(
     }
 
 
-def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe: UnsubscribeLinks) -> EmailMessage:
+def digest_email(
+    body: Mapping[str, Any], *, to: str, sender: str, unsubscribe: UnsubscribeLinks, delivery_id: str, sent_at: float
+) -> EmailMessage:
     hour = datetime.fromtimestamp(hour_start(str(body["hour"])), UTC)
     since = datetime.fromtimestamp(hour_start(str(body.get("since") or body["hour"])), UTC)  # quiet hours held
     end = hour + timedelta(hours=1)
@@ -480,7 +515,15 @@ def digest_email(body: Mapping[str, Any], *, to: str, sender: str, unsubscribe: 
         f"All alerts: {body['url']}",
         f"Unsubscribe from these emails: {unsubscribe.page}",
     ]
-    return _email(f"[Akleao] digest: {events}", lines, to=to, sender=sender, unsubscribe=unsubscribe)
+    return _email(
+        f"[Akleao] digest: {events}",
+        lines,
+        to=to,
+        sender=sender,
+        unsubscribe=unsubscribe,
+        delivery_id=delivery_id,
+        sent_at=sent_at,
+    )
 
 
 # ---------------------------------------------------------------- test sends
@@ -491,11 +534,21 @@ def ping_payload(now: float, app_url: str) -> dict[str, Any]:
     return {"type": "test", "sent_at": now, "url": app_url.rstrip("/")}
 
 
-def ping_email(*, to: str, sender: str, app_url: str, unsubscribe: UnsubscribeLinks) -> EmailMessage:
+def ping_email(
+    *, to: str, sender: str, app_url: str, unsubscribe: UnsubscribeLinks, delivery_id: str, sent_at: float
+) -> EmailMessage:
     lines = [
         "This is a test message: alerts will reach this address.",
         "",
         f"Open: {app_url.rstrip('/')}",
         f"Unsubscribe from these emails: {unsubscribe.page}",
     ]
-    return _email("[Akleao] test message", lines, to=to, sender=sender, unsubscribe=unsubscribe)
+    return _email(
+        "[Akleao] test message",
+        lines,
+        to=to,
+        sender=sender,
+        unsubscribe=unsubscribe,
+        delivery_id=delivery_id,
+        sent_at=sent_at,
+    )

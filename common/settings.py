@@ -188,6 +188,14 @@ class Settings(BaseSettings):
     def _intervals_in_order(self) -> "Settings":
         if self.fetch_min_interval_s > self.fetch_max_interval_s:
             raise ValueError("FETCH_MIN_INTERVAL_S must not exceed FETCH_MAX_INTERVAL_S")
+        if (slowest := slowest_webhook_s(self.webhook_attempts, self.webhook_timeout_s, self.webhook_backoff_s)) > (
+            WEBHOOK_BUDGET_S
+        ):
+            # notify starts no delivery after half its timeout: one begun then must still end
+            raise ValueError(
+                f"WEBHOOK_ATTEMPTS x WEBHOOK_TIMEOUT_S with the backoff take up to {slowest:.0f} s, "
+                f"over the {WEBHOOK_BUDGET_S:.0f} s a webhook begun at notify's last start has"
+            )
         if self.smtp_username and not self.smtp_starttls:
             # smtplib would send the password to whoever answers, in the clear
             raise ValueError("SMTP_USERNAME needs SMTP_STARTTLS: the relay password must not cross in the clear")
@@ -200,6 +208,17 @@ class Settings(BaseSettings):
         current = self.notify_signing_key.get_secret_value()
         previous = self.notify_signing_key_previous.get_secret_value() if self.notify_signing_key_previous else ""
         return (current, previous) if previous and previous != current else (current,)
+
+
+# A webhook delivery's longest, all attempts and backoff: what notify has left after the last
+# moment it starts one (functions/notify/invocation.py; an agreement test ties the two).
+WEBHOOK_BUDGET_S = 55.0
+
+
+def slowest_webhook_s(attempts: int, timeout_s: float, backoff_s: float) -> float:
+    """A webhook delivery's longest: every attempt waits out its timeout, with the backoff
+    between them (:meth:`common.adapters.channels.Channels.webhook`: doubling from ``backoff_s``)."""
+    return attempts * timeout_s + sum(backoff_s * float(2**i) for i in range(attempts - 1))
 
 
 @lru_cache(maxsize=1)

@@ -155,6 +155,8 @@ def _test_email(
         sender=svc.settings.smtp_from,
         app_url=svc.settings.app_url,
         unsubscribe=unsubscribe,
+        delivery_id=f"test|{user.sub}|{secrets.token_hex(8)}",  # each test its own message
+        sent_at=time.time(),
     )
     try:
         channels.email(message)

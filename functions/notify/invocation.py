@@ -1,16 +1,17 @@
 """What one invocation's deliveries share across their threads: when they may still start,
 and whether the mail relay is down for this invocation.
 
-A relay that does not answer costs each email its connect timeout; the users after the
-first few hundred would never be reached before the function's timeout, on any redelivery.
-So after ``RELAY_DOWN_AFTER`` relay failures in a row (no email taken between them) the
-invocation's remaining emails fail at once (retried with the event), and no delivery starts
-once ``start_by_s`` of the invocation has passed: what was done stays done, the rest goes
-with the redelivery, and a delivery begun in time still ends before the timeout (a webhook's
-attempts and backoff take at most :func:`slowest_webhook_s`; an email's SMTP steps each have 10 s,
-and one at the edge of every step is the rare case the timeout cuts, its delivery retried
-once its claim's lease is over). Deliveries are handed out in :func:`order`, so receivers
-that keep failing cannot hold the same users back on every redelivery.
+A relay that does not answer costs each email its connect timeout; the users after the first
+few hundred would never be reached before the function's timeout, on any redelivery. So after
+``RELAY_DOWN_AFTER`` relay failures in a row (no email taken between them) the invocation's
+remaining emails fail at once (retried with the event), and no delivery starts once
+``start_by_s`` of the invocation has passed: what was done stays done, the rest goes with the
+redelivery, and a delivery begun in time still ends before the timeout (a webhook's attempts
+and backoff take at most :data:`common.settings.WEBHOOK_BUDGET_S`, which the settings hold them
+to; an email's SMTP steps each have 10 s, and one at the edge of every step is the rare case
+the timeout cuts, its delivery retried once its claim's lease is over). Deliveries are handed
+out in :func:`order`, so receivers that keep failing cannot hold the same users back on every
+redelivery.
 """
 
 import random
@@ -106,12 +107,6 @@ def webhook_answered(status: int | None, now: float) -> None:
     """Note a webhook attempt's HTTP answer (``status`` None: it got none)."""
     if status is not None:
         EGRESS.answered(now)
-
-
-def slowest_webhook_s(attempts: int, timeout_s: float, backoff_s: float) -> float:
-    """A webhook delivery's longest: every attempt waits out its timeout, with the backoff
-    between them (:meth:`common.adapters.channels.Channels.webhook`: doubling from ``backoff_s``)."""
-    return attempts * timeout_s + sum(backoff_s * float(2**i) for i in range(attempts - 1))
 
 
 def order(items: list[T], *, ident: Callable[[T], str], failing: Callable[[T], bool], seed: str) -> list[T]:

@@ -257,6 +257,8 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
             sender=settings.smtp_from,
             app_url=settings.app_url,
             unsubscribe=unsubscribe,
+            delivery_id=delivery_id,
+            sent_at=channels.clock(),
         )
     except ValueError as exc:  # an address no message can carry (a line break): no retry helps
         raise Refused(f"email: the stored address cannot be written into a message: {exc}", None) from exc

@@ -77,16 +77,15 @@ DONE = frozenset({"sent", "suppressed", "refused", "digested", "abandoned"})
 
 
 def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
-    """Users who may want ``ticker``'s alert: those watching it, and those who take every
-    alert (not watchlist-only) and asked for messages at all (most accounts keep the
-    defaults: every alert, no channel). Equalities and one array filter, which Firestore
-    serves from its single-field indexes."""
+    """Users who may want ``ticker``'s alert and asked for messages at all (most accounts
+    keep the defaults: every alert, no channel): those watching it, and those who take every
+    alert (not watchlist-only). Equalities and one array filter, which Firestore serves from
+    its single-field indexes."""
     users = db.collection(fs.USERS)
-    watching = fs.indexed(users.where(filter=FieldFilter("watchlist", "array_contains", ticker)))
+    receives = FieldFilter(rules.RECEIVES, "==", True)
+    watching = fs.indexed(users.where(filter=FieldFilter("watchlist", "array_contains", ticker)).where(filter=receives))
     everything = fs.indexed(
-        users.where(filter=FieldFilter("preferences.watchlist_only", "==", False)).where(
-            filter=FieldFilter(rules.RECEIVES, "==", True)
-        )
+        users.where(filter=FieldFilter("preferences.watchlist_only", "==", False)).where(filter=receives)
     )
     out: dict[str, dict[str, Any]] = {}
     for query in (watching, everything):

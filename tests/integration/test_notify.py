@@ -567,9 +567,9 @@ def test_a_delivery_an_earlier_attempt_put_in_a_digest_is_never_also_sent_direct
     assert (db().collection(fs.DELIVERIES).document(delivery).get().to_dict() or {})["status"] == "digested"
 
 
-def test_of_the_users_who_take_every_alert_notify_reads_only_those_who_asked_for_messages(emulators: Stack) -> None:
+def test_notify_reads_only_the_users_who_asked_for_messages(emulators: Stack) -> None:
     """Every account takes every alert by default and most never set a channel: an alert
-    must not read them all."""
+    must not read them all, nor every watcher of a popular ticker."""
     from functions.notify import store
 
     tag = f"c{time.time_ns()}"
@@ -583,9 +583,10 @@ def test_of_the_users_who_take_every_alert_notify_reads_only_those_who_asked_for
         notifications={"webhook_url": "https://h.example/x"},
     )
     _user(emulators, f"{tag}-none", watchlist=[], preferences=everything, notifications={"email": False})
-    _user(emulators, f"{tag}-watch", watchlist=[tag.upper()], notifications={"email": False})  # watchers: always read
+    _user(emulators, f"{tag}-watch", watchlist=[tag.upper()], notifications={"email": False})
+    _user(emulators, f"{tag}-watchmail", watchlist=[tag.upper()], notifications={"email": True})
     found = {u for u in store.candidates(db(), tag.upper()) if u.startswith(tag)}
-    assert found == {f"{tag}-mail", f"{tag}-hook", f"{tag}-watch"}
+    assert found == {f"{tag}-mail", f"{tag}-hook", f"{tag}-watchmail"}
 
 
 def test_a_deleted_account_is_sent_nothing_more_and_its_settings_are_gone(emulators: Stack, jwks: JwksServer) -> None:

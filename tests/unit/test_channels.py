@@ -457,6 +457,14 @@ def test_a_relay_login_without_starttls_is_refused_when_the_settings_are_read() 
     assert Settings(SMTP_HOST="relay.example.com", SMTP_USERNAME="alerts", SMTP_STARTTLS=True).smtp_starttls
 
 
+def test_webhook_settings_whose_slowest_delivery_outlasts_notify_are_refused_when_read() -> None:
+    """notify starts no delivery after half its timeout; one begun then must still end, or
+    it is cut mid-send and sent again once its lease is over."""
+    with pytest.raises(ValueError, match="WEBHOOK_ATTEMPTS x WEBHOOK_TIMEOUT_S"):
+        Settings(WEBHOOK_TIMEOUT_S=20)
+    assert Settings(WEBHOOK_TIMEOUT_S=15, WEBHOOK_ATTEMPTS=3).webhook_timeout_s == 15
+
+
 def test_a_failure_message_holds_no_webhook_path_however_the_library_spelled_the_url() -> None:
     url = "https://prod-00.example.com:443/workflows/abc/invoke?sp=%2Ftriggers%2Frun&sig=XXsecretXX"
     said = f"Connection timeout to host {yarl.URL(url)}"  # aiohttp's words: yarl drops :443, decodes %2F

@@ -225,10 +225,37 @@ def test_a_digest_lists_the_hours_events_oldest_first_in_one_body_and_one_email(
         to="ann@example.com",
         sender="a@b",
         unsubscribe=notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u"),
+        delivery_id="digest|u1|2026010823|email",
+        sent_at=1_767_916_800.0,
     )
     text = message.get_body(preferencelist=("plain",))
     assert text is not None and "NTLA" in text.get_content() and "BEAM" in text.get_content()
     assert "2 alert events" in str(message["Subject"])
+    assert message["Date"] == "Fri, 09 Jan 2026 00:00:00 +0000"
+
+
+def test_every_copy_of_one_delivery_is_one_message_to_the_mailbox() -> None:
+    """A send retried after the relay had taken it carries the same Message-ID, so the
+    mailbox folds the copies; another delivery (another channel, hour or user) its own."""
+    links = notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u")
+    body = notify.digest_payload("2026010823", [], "https://app")
+
+    def sent(delivery_id: str, at: float) -> str:
+        message = notify.digest_email(
+            body,
+            to="ann@example.com",
+            sender="Akleao <alerts@akleao.example>",
+            unsubscribe=links,
+            delivery_id=delivery_id,
+            sent_at=at,
+        )
+        return str(message["Message-ID"])
+
+    first = sent("digest|u1|2026010823|email", 1_767_916_800.0)
+    assert first == sent("digest|u1|2026010823|email", 1_767_916_800.0 + 600)
+    assert first != sent("digest|u2|2026010823|email", 1_767_916_800.0)
+    assert first.startswith("<") and first.endswith("@akleao.example>")
+    assert notify.message_id("d", "not an address").endswith("@akleao.invalid>")
 
 
 def test_an_hourly_tick_sends_the_last_hours_that_are_over_and_late_events_go_to_the_next_hour() -> None:
@@ -263,7 +290,12 @@ def test_quiet_hours_gather_in_their_last_hour_and_the_digest_says_since_when() 
     assert notify.last_quiet_hour(sleeper, at_2330 + 6 * 3600) == "2026010905"  # from 05:30 too
     body = notify.digest_payload("2026010905", [], "https://app", since="2026010822")
     message = notify.digest_email(
-        body, to="a@b.c", sender="a@b", unsubscribe=notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u")
+        body,
+        to="a@b.c",
+        sender="a@b",
+        unsubscribe=notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u"),
+        delivery_id="d",
+        sent_at=0.0,
     )
     assert "between 2026-01-08 22:00 and 06:00 on 2026-01-09 UTC" in str(message.get_body(("plain",)))
     assert notify.digest_payload("2026010905", [], "https://app")["since"] == "2026010905"
@@ -276,10 +308,10 @@ def test_a_digest_whose_hour_ends_at_midnight_dates_its_end() -> None:
         ("2026010823", "between 2026-01-08 23:00 and 00:00 on 2026-01-09 UTC"),
     ]:
         body = notify.digest_payload("2026010823", [], "https://app", since=since)
-        message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe=links)
+        message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe=links, delivery_id="d", sent_at=0.0)
         assert said in str(message.get_body(("plain",)))
     body = notify.digest_payload("2026010810", [], "https://app")
-    message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe=links)
+    message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe=links, delivery_id="d", sent_at=0.0)
     assert "between 2026-01-08 10:00 and 11:00 UTC" in str(message.get_body(("plain",)))
 
 
