@@ -110,7 +110,11 @@ class DetectionConfig(BaseModel):
         le=24.0,
         description="counting: how far back near duplicates are looked for (the aggregator keeps 24 h of signatures)",
     )
-    cooldown_hours: float = Field(default=12.0, ge=0.0, description="quiet time after a resolved episode")
+    cooldown_hours: float = Field(
+        default=12.0,
+        ge=0.0,
+        description="hours after a resolution in which a new spike reopens its alert (level raised), not a new one",
+    )
     escalation_step: float = Field(default=1.5, gt=1.0, description="score growth that escalates an open alert")
     shrinkage_prior_hours: float = Field(
         default=12.0, ge=0.0, description="pseudo-hours of the global rate mixed into a ticker's own baseline"

@@ -6,7 +6,8 @@ update rewrites the same document); a surge whose size (its score before any qua
 shortfall) grows by ``escalation_step`` escalates it;
 volume back near the baseline (the one it opened against, or today's, whichever is lower)
 resolves it. A spike within ``cooldown_hours`` of the resolution reopens the same episode
-instead of starting a new one, so a wobble does not page anyone twice. A ticker is only
+instead of starting a new one: one alert, its level raised and announced as an escalation,
+not a second alert beside the first. A ticker is only
 evaluated when it is mentioned (or checked: functions/dispatch/silence.py), so an alert
 whose ticker fell silent is resolved by the next update or check instead, at the hour its
 window emptied (:func:`quiet_from`), before that update is decided: a spike weeks later is a
@@ -251,7 +252,12 @@ def step(
             resolved_at=None,
             config_version=config_version,
         )
-        return _with_history(reopened, "reopened"), (*ended, "reopened")
+        reopened = _with_history(reopened, "reopened")
+        if previous.kind == "organic" and kind == "pump":
+            # told as organic, back as a pump: news to those who take organic alerts only, as
+            # a reclassification within the episode is (its announcement is the reopening's)
+            return _with_history(reopened, "reclassified"), (*ended, "reopened", "reclassified")
+        return reopened, (*ended, "reopened")
     opened = Alert(
         alert_id=alert_id(ev.symbol, ev.as_of),
         symbol=ev.symbol,

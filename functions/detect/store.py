@@ -83,6 +83,13 @@ class Snapshot:
             return as_of < self.decided_as_of
         return progress < self.decided_progress
 
+    def checked_since(self, as_of: float) -> bool:
+        """A silence check decided a later hour after the update of ``as_of`` (it keeps that
+        moment and moves the pointer's hour): an update of that moment again (a redelivered
+        copy, or one counting late items of it) must not write its old evaluation over the
+        check's quiet. Checks themselves read the hour to find a resolution to announce."""
+        return as_of == self.decided_as_of and self.decided_hour is not None and self.decided_hour > int(as_of // HOUR)
+
 
 DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)
 # tickers/{S}/state/episode: owned by detect, the ticker's current episode and the newest

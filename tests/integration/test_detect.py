@@ -388,6 +388,18 @@ def test_an_alert_whose_ticker_is_never_named_again_ends_at_a_silence_check(
     _wait_for(lambda: (ref.get().to_dict() or {}).get("announced"), {"resolved": 1})
     assert {f for f, _ in _check_lines(emulators, "QUIE")} == {"aggregate", "detect"}
 
+    # the ticker's last update again (its mentions redelivered): the check decided after it
+    pointer = detect_store.episode_ref(db, "QUIE").get().to_dict() or {}
+    _publish(emulators, topics.MENTIONS, [organic_batch("QUIE")], key="QUIE")
+
+    def ignored() -> int:
+        lines = [e for p in emulators.log_dir.glob("detect*.log") for e in FunctionLog(p).entries()]
+        return sum(str(e.get("message")) == "stale update for QUIE ignored" for e in lines)
+
+    _wait_for(ignored, 1)
+    assert db.collection("tickers").document("QUIE").get().get("detection.status") == "quiet"
+    assert (detect_store.episode_ref(db, "QUIE").get().to_dict() or {}) == pointer
+
 
 def test_a_silence_check_does_not_wait_for_an_update_that_was_counted_and_never_decided(
     emulators: Stack, observe: Callable[[str], Observer]

@@ -16,11 +16,11 @@ def counted(day_mentions: int) -> Counted:
     )
 
 
-def decided(progress: int | None) -> Snapshot:
+def decided(progress: int | None, hour: int | None = None) -> Snapshot:
     day = WindowStats(hours=24)
     return Snapshot(
         DetectionConfig(), 0, {}, AS_OF, SERIES, WindowStats(hours=6), day, None, None, 0,
-        decided_as_of=AS_OF, decided_progress=progress,
+        decided_as_of=AS_OF, decided_progress=progress, decided_hour=hour,
     )  # fmt: skip
 
 
@@ -31,6 +31,15 @@ def test_an_update_that_added_only_secondary_mentions_outranks_the_one_before() 
     assert decided(later.progress).stale(AS_OF, first.progress)
     assert not decided(first.progress).stale(AS_OF, later.progress)
     assert not decided(later.progress).stale(AS_OF, later.progress)  # the same update again: decided again alike
+
+
+def test_the_last_update_again_after_a_silence_check_decided_a_later_hour_is_stale() -> None:
+    """The check keeps the decided moment and moves the pointer's hour: a redelivered copy of
+    the last update would otherwise write its spike over the check's quiet."""
+    hour = int(AS_OF // 3600)
+    assert not decided(5, hour).checked_since(AS_OF)  # decided in its own hour: decided again alike
+    assert decided(5, hour + 30).checked_since(AS_OF)
+    assert not decided(5, hour + 30).checked_since(AS_OF + 31 * 3600)  # newer talk is no copy
 
 
 def test_a_pointer_without_progress_judges_by_time_alone() -> None:

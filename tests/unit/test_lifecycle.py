@@ -278,6 +278,28 @@ def test_an_organic_alert_that_turns_out_to_be_a_pump_is_reclassified() -> None:
     assert alert.opened_kind == outcome.alert.opened_kind == "organic"  # what the alert budget counts
 
 
+def test_an_organic_alert_reopened_by_a_pump_is_reclassified_so_organic_subscribers_hear_of_it() -> None:
+    """Told of an organic alert, a user who takes organic alerts only must hear that its
+    episode came back as a pump, as a reclassification within the episode would tell them."""
+    from functions.detect.main import pending_announcements
+
+    spam = [
+        m.model_copy(update={"author_created_utc": m.created_utc - 86400, "text_hash": "same"})
+        for m in mentions(NOW + 10, 200, authors=["p1", "p2", "p3"], prefix="z")
+    ]
+    state = TickerState()
+    state.add(buckets_of([*SPIKE, *spam], duplicates=True))
+    as_of = (NOW + 10) * HOUR + 3000
+    outcome = decide(
+        "CRSP", state.buckets, state.counts, resolved_alert(), [], as_of=as_of, stats=STATS, config=DEFAULT_CONFIG
+    )
+    assert outcome.alert is not None and outcome.alert.kind == "pump"
+    assert outcome.events == ("reopened", "reclassified")
+    assert [e["event"] for e in outcome.alert.history][-2:] == ["reopened", "reclassified"]
+    moments = pending_announcements(outcome.alert, 1, {"opened": 1, "resolved": 1}, as_of, resolved_now=False)
+    assert moments == ["reopened", "reclassified"]
+
+
 def test_an_alert_stored_before_opened_kind_existed_reads_it_from_its_first_step() -> None:
     doc = opened().to_doc()
     doc.pop("opened_kind")
