@@ -7,6 +7,21 @@ import { useApi, asApiError } from "@/components/api-context";
 import { ErrorBox, Loading } from "@/components/states";
 import { type Alert, type AlertSummary, type ApiError, num, when } from "@/lib/api";
 
+/** Where a cited item opens: its ``url`` when that is a web page, else Reddit's page of its
+ * permalink (a path on reddit.com); null for anything else, which a stored or replayed
+ * item could hold ("@other.site/x" after reddit.com is another site). */
+export function evidenceLink(url: string | null | undefined, permalink: string | null | undefined): string | null {
+  if (url) {
+    try {
+      const parsed = new URL(url);
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+    } catch {
+      return null;
+    }
+  }
+  return permalink && permalink.startsWith("/") && !permalink.startsWith("//") ? `https://www.reddit.com${permalink}` : null;
+}
+
 /** One alert; "Evidence and history" loads GET /v1/alerts/{id} for its posts and its changes
  * (``shown``: already loaded, on the alert's own page, so they show from the start). */
 export function AlertCard({ alert, shown }: { alert: AlertSummary; shown?: Alert }) {
@@ -76,12 +91,12 @@ function AlertDetail({ alert }: { alert: Alert }) {
         <ul className="evidence">
           {alert.evidence.map((item) => (
             <li key={item.item_id}>
-              {item.url || item.permalink ? (
-                <a href={item.url || `https://www.reddit.com${item.permalink}`} target="_blank" rel="noreferrer noopener">
+              {evidenceLink(item.url, item.permalink) ? (
+                <a href={evidenceLink(item.url, item.permalink) ?? undefined} target="_blank" rel="noreferrer noopener">
                   {item.title || item.item_id}
                 </a>
               ) : (
-                <span>{item.title || item.item_id}</span> // nowhere to link: not Reddit's front page
+                <span>{item.title || item.item_id}</span> // nowhere safe to link: no web page, or not Reddit's
               )}{" "}
               <span className="numbers">
                 r/{item.subreddit}

@@ -42,7 +42,7 @@ export function MentionsChart({
   const y = (v: number) => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
   const path = hours.map((h, i) => `${i ? "L" : "M"}${x(h.start_utc).toFixed(1)},${y(h.mentions).toFixed(1)}`).join(" ");
   const marks = alerts.filter((a) => a.opened_at && a.opened_at >= t0 && a.opened_at <= t1 + 3600);
-  const ticks = [0, 0.5, 1].map((f) => Math.round(top * f));
+  const ticks = [...new Set([0, 0.5, 1].map((f) => Math.round(top * f)))]; // a low top rounds two to one value
   return (
     <figure>
       <svg className="chart" id="mentions-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label="hourly mentions" data-points={hours.length} data-marks={marks.length}>

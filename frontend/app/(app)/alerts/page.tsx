@@ -21,6 +21,10 @@ const NO_FILTERS: Filters = { symbol: "", kind: "", status: "", min_score: "", m
 const TEXT_FILTERS = ["symbol", "kind", "status", "min_score", "max_pump_risk"] as const;
 
 const SYMBOL = /^[A-Z]{1,5}(\.[A-Z])?$/; // the API's (functions/api/models.py Symbol)
+// Typed filters are asked for once typing pauses: each keystroke or arrow press asking anew
+// would cost a filtered page's scan of the caller's rate limit (up to 10 requests) each time.
+const TYPING_MS = 400;
+const TYPED = ["symbol", "min_score", "max_pump_risk"] as const;
 
 /** The filters live in the address too, so Back from an alert's page and a link such as a
  * ticker's "all alerts" open the list as it was asked for. Read through Next's router: on a
@@ -78,9 +82,15 @@ function Alerts({ params }: { params: URLSearchParams }) {
   const api = useApi();
   const [filters, setFilters] = useState<Filters>(() => fromParams(params));
   useEffect(() => toAddress(filters), [filters]);
+  const [asked, setAsked] = useState<Filters>(filters); // what the list shows: typed filters once typing pauses
+  useEffect(() => {
+    const typing = TYPED.some((name) => filters[name] !== asked[name]);
+    const timer = setTimeout(() => setAsked(filters), typing ? TYPING_MS : 0);
+    return () => clearTimeout(timer);
+  }, [filters, asked]);
   // a symbol still being typed ("BRK.") is not asked for: the list waits for a whole one
-  const partial = filters.symbol !== "" && !SYMBOL.test(filters.symbol);
-  const query: Query = { ...filters, watchlist_only: filters.watchlist_only || undefined, limit: 20 };
+  const partial = asked.symbol !== "" && !SYMBOL.test(asked.symbol);
+  const query: Query = { ...asked, watchlist_only: asked.watchlist_only || undefined, limit: 20 };
   const [first, reload] = useGet<AlertPage>(partial ? null : "/v1/alerts", query);
   // Pages fetched with "More alerts", for the first page they follow.
   const [later, setLater] = useState<{ after: AlertPage; pages: AlertPage[] } | null>(null);
