@@ -63,8 +63,9 @@ def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: st
     another run of the subreddit saved in between (a duplicated or retried fetch overlapping
     the next tick), the two are reconciled (:func:`common.ingest.reconcile`) instead of the
     slower one moving the cursor back. A cursor deleted since the run read it was reset by an
-    operator (the runbook's fix for one ahead of Reddit's listing): left deleted, or the run
-    out at the time would write the positions back."""
+    operator (the runbook's fix for one ahead of Reddit's listing): left as it is (deleted, or
+    made afresh by a run that read none), or the run out at the time would write the positions
+    back."""
     ref = cursor_ref(db, subreddit)
     for _ in range(SAVE_TRIES):
         doc = {
@@ -83,9 +84,10 @@ def save_cursor(db: firestore.Client, subreddit: str, cursor: Cursor, run_id: st
             except (gexc.FailedPrecondition, gexc.NotFound):
                 pass  # saved (or deleted) by another run since this one read it
         snapshot = ref.get()
-        if not snapshot.exists:
+        made_since = cursor.version is not None and snapshot.exists and snapshot.create_time > cursor.version
+        if not snapshot.exists or made_since:  # deleted, or deleted and made afresh by a run since
             logger.warning(
-                "the cursor of r/%s was deleted while this run was out: left deleted (a reset)",
+                "the cursor of r/%s was deleted while this run was out: not saved over (a reset)",
                 subreddit,
                 extra={"json_fields": {"run_id": run_id, "subreddit": subreddit}},
             )

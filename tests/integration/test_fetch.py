@@ -534,3 +534,9 @@ def test_a_cursor_an_operator_deletes_while_a_run_is_out_stays_deleted(emulators
     assert not db.collection("cursors").document(sub).get().exists
     store.save_cursor(sub, store.read_cursor(sub), "run-2")  # the next run starts afresh and saves
     assert db.collection("cursors").document(sub).get().exists
+    # the other order: deleted, made afresh by a run that read none, then the run out saves
+    out = store.read_cursor(sub)
+    db.collection("cursors").document(sub).delete()
+    store.save_cursor(sub, Cursor(T0, "t3_fresh"), "run-3")
+    store.save_cursor(sub, replace(out, newest_created_utc=T0 + 10**6 + 60, newest_id="t3_later"), "run-1b")
+    assert (store.read_cursor(sub).newest_created_utc, store.read_cursor(sub).newest_id) == (T0, "t3_fresh")
