@@ -289,7 +289,12 @@ class Versions:
         that version was never kept (written before versions were)."""
         if version is not None and version >= 1 and named and int(named.get("version") or 0) == version:
             return self.read(scope, named)
-        return self.read(scope, current)
+        config, in_force_version = self.read(scope, current)
+        if version is not None and version >= 1 and version != in_force_version:
+            logger.warning(
+                "config version %d was never kept: decided with version %d, in force", version, in_force_version
+            )
+        return config, in_force_version
 
 
 def in_force(doc: Mapping[str, Any] | None) -> tuple[DetectionConfig, int]:

@@ -70,7 +70,7 @@ class SubredditFetch(Message):
     subreddit: Subreddit
     # The detection config version in force when the run was dispatched: where an instance
     # knows that version, the run's mentions are counted and decided with it without a read
-    # (a change applies from the next tick); otherwise the config stored now is read.
+    # (a change applies from the next tick); otherwise that version as the API kept it is read.
     config_version: int | None = None
     # When dispatch sent it (epoch seconds): dispatch sends the subreddit again once
     # ``dispatching.FETCH_TIMEOUT_S`` has passed, so fetch reads Reddit only until
@@ -273,8 +273,8 @@ class TickerUpdate(Message):
     as_of: DataTime  # newest created_utc counted: the detector's notion of "now"
     batch_id: str = ""
     counted: Counted | None = None  # None from an older aggregator: the detector reads the summary
-    # The detection config version the counts were made with: the detector decides with it
-    # when it knows that version (kept per instance), else with the config stored now.
+    # The detection config version the counts were made with: the detector decides with it,
+    # as the instance knows it or as the API kept it (config/detection/versions/{n}).
     config_version: int | None = None
     # A silence check passed on (MentionBatch.silence_check): ``counted`` is everything counted
     # so far, and the detector only resolves an alert those counts show fell silent before

@@ -511,6 +511,10 @@ class Store:
         def write(transaction: firestore.Transaction) -> int:
             snapshot = ref.get(transaction=transaction)
             stored, current, _, _ = self._parse_config(fs.doc_of(snapshot))
+            kept_ref = ref.collection(fs.CONFIG_VERSIONS).document(str(current))
+            # the version in force kept too if it is not yet (saved before versions were): the
+            # updates still counted with it are decided with it after this change
+            keep_current = current >= 1 and not kept_ref.get(transaction=transaction).exists
             if expected_version is not None and expected_version != current:
                 raise ApiError(409, "version_conflict", f"stored version is {current}, not {expected_version}")
             config = change(stored)
@@ -522,6 +526,8 @@ class Store:
                 "updated_by": by,
             }
             transaction.set(ref, doc)
+            if keep_current:
+                transaction.set(kept_ref, fs.doc_of(snapshot) or {})
             # kept as written: what a late message counted with this version is decided with
             transaction.set(ref.collection(fs.CONFIG_VERSIONS).document(str(version)), doc)
             return version

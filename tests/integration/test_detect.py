@@ -594,6 +594,20 @@ def test_a_late_update_is_decided_with_its_own_version_by_an_instance_that_never
     assert (snap.config.volume_ratio_min, snap.config_version) == (9.0, new)
 
 
+def test_the_version_in_force_when_versions_began_to_be_kept_is_kept_by_the_next_change(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version saved by an earlier release has no copy; the first change after it keeps it,
+    so the updates still counted with it are decided with it, not with the change."""
+    assert emulators.emulators is not None
+    db = firestore.Client(project=f"versions-{time.time_ns()}")
+    monkeypatch.setattr(detect_store, "_configs", Versions())
+    db.collection("config").document("detection").set({"volume_ratio_min": 7.0, "version": 5})  # as saved before
+    ApiStore(db).save_config(DEFAULT_CONFIG.model_copy(update={"volume_ratio_min": 9.0}), 5, "admin")
+    snap = detect_store.read(db, "LEGACY", latest=False, config_version=5)
+    assert (snap.config.volume_ratio_min, snap.config_version) == (7.0, 5)
+
+
 def test_what_was_announced_is_only_ever_raised_by_a_late_record(emulators: Stack) -> None:
     """A delivery past its timeout records its announcement after a newer decision recorded a
     higher one: the record must not fall back, or the next decision announces it again."""
