@@ -99,8 +99,8 @@ class NotificationSettings(BaseModel):
 
 
 # users/{id}.receives: whether the user asked for any message at all (email on, or a webhook),
-# kept beside ``notifications`` by everyone who writes them, so notify reads, of the users
-# who take every alert, only those it may message, not every account.
+# kept beside ``notifications`` by everyone who writes them, so notify reads, of a ticker's
+# watchers and the users who take every alert, only those it may message, not every account.
 RECEIVES = "receives"
 
 

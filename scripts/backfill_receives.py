@@ -1,6 +1,6 @@
 """Set ``users/{id}.receives`` on accounts saved before notify read it.
 
-notify reads, of the users who take every alert, only those whose ``receives`` is true (email
+notify reads, of a ticker's watchers and the users who take every alert, only those whose ``receives`` is true (email
 on or a webhook: ``common.notify.receives``). An account whose notification settings were
 saved before the field existed has none, and would hear nothing until it saved them again.
 Run once before deploying such a notify (``PYTHONPATH=. python scripts/backfill_receives.py``,

@@ -669,12 +669,17 @@ def test_the_backfill_gives_accounts_saved_before_receives_existed_the_field_not
 
     tag = f"b{time.time_ns()}"
     everything = {"min_score": 0.0, "max_pump_risk": 0.5, "watchlist_only": False, "subreddits": []}
-    for name, chosen in (("mail", {"email": True}), ("none", {"email": False})):
-        doc = {"watchlist": [], "preferences": everything, "notifications": chosen, "email": "a@example.com"}
+    watching = {**everything, "watchlist_only": True}
+    for name, chosen, preferences, watchlist in (
+        ("mail", {"email": True}, everything, []),
+        ("none", {"email": False}, everything, []),
+        ("watcher", {"email": True}, watching, [tag.upper()]),
+    ):
+        doc = {"watchlist": watchlist, "preferences": preferences, "notifications": chosen, "email": "a@example.com"}
         db().collection(fs.USERS).document(f"{tag}-{name}").set({**doc, "email_verified": True})  # as saved before
     assert not {u for u in store.candidates(db(), tag.upper()) if u.startswith(tag)}  # unheard until backfilled
-    assert backfill.backfill(db()) >= 1
-    assert {u for u in store.candidates(db(), tag.upper()) if u.startswith(tag)} == {f"{tag}-mail"}
+    assert backfill.backfill(db()) >= 2
+    assert {u for u in store.candidates(db(), tag.upper()) if u.startswith(tag)} == {f"{tag}-mail", f"{tag}-watcher"}
     assert backfill.backfill(db()) == 0  # again: nothing to write
 
 
