@@ -386,6 +386,33 @@ def test_a_stored_state_it_cannot_read_is_done_without_not_failed_on(emulators: 
     assert TickerStore(db, symbol).read_state().counted is not None
 
 
+def test_a_state_whose_time_does_not_read_still_knows_an_older_hours_items(emulators: Stack) -> None:
+    """Read as a new ticker's, the state would check none of the hours its kept ids no longer
+    cover: a redelivered batch of an older hour would be counted again, and the series written
+    from that batch alone."""
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    db = firestore.Client(project=emulators.emulators.project)
+    publisher = get_publisher(settings.project_id)
+    older = batch("OLDH", 6)
+    aggregate_batch(older, Delivery("first"), settings, db, publisher)
+    later = MentionBatch(
+        ticker="OLDH",
+        mentions=tuple(
+            m.model_copy(update={"created_utc": m.created_utc + 5 * 3600}) for m in batch("OLDH", 4, offset=10).mentions
+        ),
+    )
+    aggregate_batch(later, Delivery("later"), settings, db, publisher)
+    state_ref = db.collection("tickers").document("OLDH").collection(STATE).document(SIGNATURES)
+    assert hour_key(T0) not in json.loads((state_ref.get().to_dict() or {})["counted_ids"])  # past the kept hours
+    state_ref.update({"as_of": "?"})
+
+    assert aggregate_batch(older, Delivery("again"), settings, db, publisher).counted == 0
+    assert hour_doc(db, "OLDH")["mentions"] == 6
+    series = (db.collection("tickers").document("OLDH").get().to_dict() or {})["series"]
+    assert series == {hour_key(T0): 6, hour_key(T0 + 5 * 3600): 4}
+
+
 def test_a_series_recount_reads_only_the_counters_it_adds(emulators: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """A recount reads four weeks of hour buckets: their author lists and sketches (up to
     1,000 names and 4,096 registers an hour) would not fit a function's memory, and the
