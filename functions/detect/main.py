@@ -171,7 +171,8 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     snap = store.read(db, update.ticker, latest=update.counted is None, config_version=update.config_version)
     recovered = announce_ended(db, publisher, snap)
     progress = update.counted.progress if update.counted is not None else None
-    if snap.stale(update.as_of, progress) or snap.checked_since(update.as_of):
+    # an update without counts (an older aggregator's) is decided at the summary's newest moment
+    if snap.stale(update.as_of, progress) or (progress is not None and snap.checked_since(update.as_of)):
         logger.info(
             "stale update for %s ignored",
             update.ticker,

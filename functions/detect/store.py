@@ -84,11 +84,12 @@ class Snapshot:
         return progress < self.decided_progress
 
     def checked_since(self, as_of: float) -> bool:
-        """A silence check decided a later hour after the update of ``as_of`` (it keeps that
-        moment and moves the pointer's hour): an update of that moment again (a redelivered
-        copy, or one counting late items of it) must not write its old evaluation over the
-        check's quiet. Checks themselves read the hour to find a resolution to announce."""
-        return as_of == self.decided_as_of and self.decided_hour is not None and self.decided_hour > int(as_of // HOUR)
+        """Older than the alert's last change: only a silence check changes an alert after
+        the newest update decided (it resolves it as of when its ticker fell silent, keeping
+        that update's moment). An update of a moment before that (the last one again, or one
+        counting late items) changes no alert, and must not write its evaluation over the
+        check's quiet nor move the pointer's hour back."""
+        return self.alert is not None and as_of < self.alert.updated_at
 
 
 DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)

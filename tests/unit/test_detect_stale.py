@@ -1,6 +1,11 @@
 """A copy of an older update reaching detect after a newer one with the same ``as_of`` is
 stale, even when the newer one added only mentions the series leaves out."""
 
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import cast
+
+from common.detection.lifecycle import Alert
 from common.detection_config import DetectionConfig
 from common.messages import Counted
 from common.windows import WindowStats
@@ -33,13 +38,15 @@ def test_an_update_that_added_only_secondary_mentions_outranks_the_one_before() 
     assert not decided(later.progress).stale(AS_OF, later.progress)  # the same update again: decided again alike
 
 
-def test_the_last_update_again_after_a_silence_check_decided_a_later_hour_is_stale() -> None:
-    """The check keeps the decided moment and moves the pointer's hour: a redelivered copy of
-    the last update would otherwise write its spike over the check's quiet."""
-    hour = int(AS_OF // 3600)
-    assert not decided(5, hour).checked_since(AS_OF)  # decided in its own hour: decided again alike
-    assert decided(5, hour + 30).checked_since(AS_OF)
-    assert not decided(5, hour + 30).checked_since(AS_OF + 31 * 3600)  # newer talk is no copy
+def test_an_update_older_than_the_alerts_last_change_is_stale() -> None:
+    """A silence check resolves an alert as of when its ticker fell silent, after the newest
+    update decided: that update again, or a late one before the resolution, changes nothing."""
+    resolved = cast(Alert, SimpleNamespace(updated_at=AS_OF + 7 * 3600))  # all the check reads of it
+    snap = replace(decided(5), alert=resolved)
+    assert snap.checked_since(AS_OF)  # the last update again
+    assert snap.checked_since(AS_OF + 3600)  # late items, before the resolution
+    assert not snap.checked_since(AS_OF + 8 * 3600)  # talk after it: decided
+    assert not decided(5).checked_since(AS_OF)  # no alert: nothing to be older than
 
 
 def test_a_pointer_without_progress_judges_by_time_alone() -> None:
