@@ -7,6 +7,7 @@ import base64
 import binascii
 import math
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
@@ -123,3 +124,18 @@ def number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
+
+
+def web_link(permalink: str, web: str = "https://www.reddit.com") -> str | None:
+    """Where a cited item opens: Reddit's page (``web``, or the local Reddit's in a replay) of
+    a permalink that is a path there, or a full link to that site or reddit.com; None for
+    anything else. A stored or replayed permalink is data: "@other.site/x" after the site's
+    name would be another site, and a link in an alert must not lead there."""
+    site = urlsplit(web).hostname or ""
+    if permalink.startswith(("http://", "https://")):
+        host = urlsplit(permalink).hostname or ""
+        ours = host in {site, "reddit.com"} or host.endswith(".reddit.com")
+        return permalink if ours and "\\" not in permalink else None
+    if permalink.startswith("/") and not permalink.startswith(("//", "/\\")) and "\\" not in permalink:
+        return f"{web.rstrip('/')}{permalink}"
+    return None

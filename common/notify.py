@@ -36,6 +36,7 @@ from pydantic import (
     field_validator,
 )
 
+from common.fields import web_link
 from common.messages import AlertEvent
 from common.timekeys import hour_key, hour_start
 
@@ -406,7 +407,11 @@ def email_message(
         "",
         *[f"- {r}" for r in body["reasons"]],
         "",
-        *[f"{e['title'] or e['permalink']}: https://www.reddit.com{e['permalink']}" for e in body["evidence"]],
+        *[
+            f"{e['title'] or e['permalink']}: {link}"
+            for e in body["evidence"]
+            if (link := web_link(str(e["permalink"])))
+        ],
         "",
         f"Open: {body['url']}",
         f"Unsubscribe from these emails: {unsubscribe.page}",

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from common.extraction import company_name, is_listed
+from common.fields import web_link
 from common.notify import alert_subreddits, suspended
 from common.trending import rank
 from common.windows import WINDOWS
@@ -257,10 +258,8 @@ def get_alert(svc: Services, user: Principal, params: m.AlertPath) -> m.Alert:
         raise not_found(f"alert {params.alert_id}")
     alert = m.Alert.model_validate(doc)
     alert.your_verdict = verdict
-    web = svc.settings.reddit_web_url.rstrip("/")
     for evidence in alert.evidence:
-        link = evidence.permalink
-        evidence.url = link if link.startswith(("http://", "https://")) else (f"{web}{link}" if link else None)
+        evidence.url = web_link(evidence.permalink, svc.settings.reddit_web_url)
     return alert
 
 

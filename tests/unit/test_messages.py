@@ -335,3 +335,18 @@ def test_the_archive_reads_a_batch_item_by_item_and_sets_aside_only_what_does_no
     for refused in (b'{"items": []}', b'{"items": 5}', b'{"run_id": 3, "items": [{}]}'):
         with pytest.raises(MalformedMessage):
             decode_data(ArrivingItems, refused)
+
+
+def test_a_cited_item_links_only_to_reddit_or_the_replays_own_site() -> None:
+    """A permalink is data (a replayed corpus, an imported dump): one that would lead off the
+    site once written after its name gets no link, in the API, the emails and the web app."""
+    from common.fields import web_link
+
+    assert web_link("/r/stocks/comments/abc/") == "https://www.reddit.com/r/stocks/comments/abc/"
+    assert web_link("/r/x/comments/1/", "http://127.0.0.1:8000/") == "http://127.0.0.1:8000/r/x/comments/1/"
+    assert web_link("https://old.reddit.com/r/x/") == "https://old.reddit.com/r/x/"
+    assert web_link("http://127.0.0.1:8000/r/x/", "http://127.0.0.1:8000") == "http://127.0.0.1:8000/r/x/"
+    for off_site in ("@evil.example/x", ".evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
+                     "https://www.reddit.com@evil.example/x", "https://evil.example/r/x/", "https://reddit.com.evil.example/",
+                     ""):  # fmt: skip
+        assert web_link(off_site) is None, off_site
