@@ -5,7 +5,8 @@
 API wrote it), so a ticker's decisions are the same whenever and wherever they run. Redelivery
 and a slow instance's copy still happen, so every decision is guarded instead of locked: an
 update older than the newest decided (an earlier ``as_of``, or the same one with less counted,
-``Counted.progress``) changes nothing; the alert, the episode pointer and ``detection`` are
+``Counted.progress``), or than its alert's last change (a silence check's resolution, dated
+when the ticker fell silent), changes nothing but announce that resolution if it never was; the alert, the episode pointer and ``detection`` are
 committed together on the pointer's and the alert's read times as preconditions (a
 concurrent delivery makes the commit fail, and the retry re-reads). A new, escalated or reopened
 alert is announced once per (alert_id, level): the document's ``announced_level`` records
@@ -172,7 +173,14 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     recovered = announce_ended(db, publisher, snap)
     progress = update.counted.progress if update.counted is not None else None
     # an update without counts (an older aggregator's) is decided at the summary's newest moment
-    if snap.stale(update.as_of, progress) or (progress is not None and snap.checked_since(update.as_of)):
+    moment = update.as_of if update.counted is not None else max(update.as_of, snap.as_of or update.as_of)
+    checked = snap.checked_since(moment)
+    if checked and snap.alert is not None:
+        # the silence check that changed the alert after this moment may have failed to publish
+        # its resolution for good (dead-lettered): this update, decided, would have announced it
+        pending = pending_announcements(snap.alert, snap.announced_level, snap.announced, moment, resolved_now=False)
+        recovered += announce(db, publisher, snap.alert, [m for m in pending if m == "resolved"])
+    if checked or snap.stale(update.as_of, progress):
         logger.info(
             "stale update for %s ignored",
             update.ticker,

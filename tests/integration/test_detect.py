@@ -388,9 +388,14 @@ def test_an_alert_whose_ticker_is_never_named_again_ends_at_a_silence_check(
     _wait_for(lambda: (ref.get().to_dict() or {}).get("announced"), {"resolved": 1})
     assert {f for f, _ in _check_lines(emulators, "QUIE")} == {"aggregate", "detect"}
 
-    # the ticker's last update again (its mentions redelivered): the check decided after it
+    # the ticker's last update again (its mentions redelivered): the check decided after it;
+    # and had the check's publish failed for good (dead-lettered), the update announces it
     pointer = detect_store.episode_ref(db, "QUIE").get().to_dict() or {}
+    ref.update({"announced": firestore.DELETE_FIELD})
     _publish(emulators, topics.MENTIONS, [organic_batch("QUIE")], key="QUIE")
+    assert [(r.json()["alert_id"], r.json()["event"]) for r in alerts.pull(expected=1, timeout=60, settle=3.0)] == [
+        ("QUIE-2026010816", "resolved")
+    ]
 
     def ignored() -> int:
         lines = [e for p in emulators.log_dir.glob("detect*.log") for e in FunctionLog(p).entries()]
