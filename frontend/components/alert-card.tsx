@@ -7,19 +7,18 @@ import { useApi, asApiError } from "@/components/api-context";
 import { ErrorBox, Loading } from "@/components/states";
 import { type Alert, type AlertSummary, type ApiError, num, when } from "@/lib/api";
 
-/** Where a cited item opens: its ``url`` when that is a web page, else Reddit's page of its
- * permalink (a path on reddit.com); null for anything else, which a stored or replayed
- * item could hold ("@other.site/x" after reddit.com is another site). */
+/** Where a cited item opens: its ``url`` (the API gives one only for a page on Reddit or the
+ * replay's own site: common.fields.web_link) when that is a web page, else Reddit's page of a
+ * permalink that is a path there; null for anything else. */
 export function evidenceLink(url: string | null | undefined, permalink: string | null | undefined): string | null {
-  if (url) {
-    try {
-      const parsed = new URL(url);
-      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
-    } catch {
-      return null;
-    }
+  try {
+    const parsed = url ? new URL(url) : null;
+    if (parsed && (parsed.protocol === "https:" || parsed.protocol === "http:")) return parsed.href;
+  } catch {
+    // not a URL: the permalink may still be one
   }
-  return permalink && permalink.startsWith("/") && !permalink.startsWith("//") ? `https://www.reddit.com${permalink}` : null;
+  const path = permalink && /^\/(?![\/\\])[^\\]*$/.test(permalink);
+  return path ? `https://www.reddit.com${permalink}` : null;
 }
 
 /** One alert; "Evidence and history" loads GET /v1/alerts/{id} for its posts and its changes

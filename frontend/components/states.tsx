@@ -32,10 +32,32 @@ export function ErrorBox({ error, retry, hint }: { error: ApiError | string; ret
       {typeof error !== "string" && error.code === "signed_out" ? (
         <SignInAgain />
       ) : retry && retryable(error) ? (
-        <TryAgain key={typeof error === "string" ? error : `${error.status} ${error.code} ${error.message} ${error.retryAfter}`} retry={retry} wait={typeof error === "string" ? null : error.retryAfter} />
+        <TryAgain key={typeof error === "string" ? error : keyOf(error)} retry={retry} wait={typeof error === "string" ? null : error.retryAfter} />
       ) : null}
     </div>
   );
+}
+
+const keys = new WeakMap<ApiError, number>();
+let counted = 0;
+
+/** Each answer its own countdown: the same refusal twice in a row starts it again. */
+function keyOf(error: ApiError): number {
+  if (!keys.has(error)) keys.set(error, ++counted);
+  return keys.get(error) ?? 0;
+}
+
+/** Whether the API asked to wait after ``error`` (Retry-After) and the wait is not over: the
+ * page's own button for the same request is held as long as its "Try again" (asking sooner
+ * only earns another 429). */
+export function useHeld(error: ApiError | null): boolean {
+  const [over, setOver] = useState<ApiError | null>(null); // the answer whose wait has passed
+  useEffect(() => {
+    if (!error?.retryAfter) return;
+    const timer = setTimeout(() => setOver(error), error.retryAfter * 1000);
+    return () => clearTimeout(timer);
+  }, [error]);
+  return !!error?.retryAfter && over !== error;
 }
 
 /** "Try again", held for as long as the API asked (Retry-After): asking sooner only earns

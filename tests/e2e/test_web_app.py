@@ -426,7 +426,10 @@ def test_the_admin_previews_a_threshold_change_meets_a_conflict_saves_and_signs_
 
         driver.find_element(By.ID, "load-latest").click()
         _until(driver, f"return document.getElementById('config-version')?.dataset.version === '{newer}'")
-        _type(_element(driver, "#config-form input[name=volume_ratio_min]"), "1000")
+        # the admin's change is kept on top of the newer version, which changed another field
+        assert _element(driver, "#config-rebased").get_attribute("data-both") == ""
+        assert _element(driver, "#config-form input[name=volume_ratio_min]").get_attribute("value") == "1000"
+        assert _element(driver, "#config-form input[name=cooldown_hours]").get_attribute("value") == "13"
         driver.find_element(By.ID, "save").click()
         saved = _element(driver, "#config-saved")
         assert re.search(rf"version {newer + 1}\b", saved.text), saved.text

@@ -5,7 +5,7 @@ import { Suspense, useEffect, useRef, useState } from "react";
 
 import { AlertCard } from "@/components/alert-card";
 import { asApiError, useApi, useGet } from "@/components/api-context";
-import { Empty, ErrorBox, Loading } from "@/components/states";
+import { Empty, ErrorBox, Loading, useHeld } from "@/components/states";
 import type { AlertPage, AlertSummary, ApiError, Query } from "@/lib/api";
 
 interface Filters {
@@ -100,6 +100,7 @@ function Alerts({ params }: { params: URLSearchParams }) {
   const alerts: AlertSummary[] | null = firstPage ? once(pages.flatMap((p) => p.alerts)) : null;
   const cursor = pages.length ? (pages[pages.length - 1].next_cursor ?? null) : null;
   const error = first.state === "error" ? first.error : moreError;
+  const held = useHeld(error); // a 429's Retry-After holds "More alerts" too
   const latest = useRef<AlertPage | null>(null); // the first page now shown, for answers arriving late
   useEffect(() => {
     latest.current = firstPage;
@@ -177,6 +178,7 @@ function Alerts({ params }: { params: URLSearchParams }) {
         </label>
         <button type="button" className="secondary" onClick={() => {
             setFilters(NO_FILTERS);
+            setAsked(NO_FILTERS); // nothing being typed: asked at once
             setLater(null);
             setMoreError(null);
             request.current += 1;
@@ -195,7 +197,7 @@ function Alerts({ params }: { params: URLSearchParams }) {
         {alerts?.map((alert) => <AlertCard key={alert.alert_id} alert={alert} />)}
       </section>
       {cursor ? (
-        <button type="button" className="secondary" onClick={more} disabled={fetching}>
+        <button type="button" className="secondary" onClick={more} disabled={fetching || held}>
           {fetching ? "Loading…" : "More alerts"}
         </button>
       ) : null}

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "react";
 
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { authClient } from "@/lib/auth-client";
-import { Empty, ErrorBox, Loading } from "@/components/states";
+import { Empty, ErrorBox, Loading, useHeld } from "@/components/states";
 import type { AlertKind, ApiError, ChannelTest, Moment, NotificationSettings, NotificationState, NotificationTest } from "@/lib/api";
 
 const KINDS: [AlertKind, string][] = [
@@ -62,6 +62,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
   const [round, setRound] = useState(0); // remounts the form on the saved values
   const [busy, setBusy] = useState<Action | null>(null);
   const [error, setError] = useState<{ action: Action; error: ApiError } | null>(null);
+  const testHeld = useHeld(error?.action === "test" ? error.error : null); // a 429's Retry-After holds "Send a test" too
   const [saved, setSaved] = useState(false);
   const status = useRef<HTMLParagraphElement>(null);
   const [secret, setSecret] = useState<string | null>(null);
@@ -235,7 +236,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
       <div className="card stack">
         <p className="numbers">Sends a test message now to each channel as saved.</p>
         <div className="row">
-          <button type="button" id="send-test" disabled={!!busy} onClick={sendTest}>
+          <button type="button" id="send-test" disabled={!!busy || testHeld} onClick={sendTest}>
             {busy === "test" ? "Sending…" : "Send a test"}
           </button>
         </div>

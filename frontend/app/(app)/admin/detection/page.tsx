@@ -19,7 +19,7 @@ export default function DetectionPage() {
   if (!isAdmin(session?.user.role)) return <ErrorBox error="Only admins can change the detection thresholds." />;
   if (loaded.state === "loading") return <Loading what="the thresholds" />;
   if (loaded.state === "error") return <ErrorBox error={loaded.error} retry={reload} />;
-  return <Editor key={loaded.data.version} stored={loaded.data} reload={reload} />;
+  return <Editor key={loaded.data.version} stored={loaded.data} />;
 }
 
 type Draft = Record<string, string | boolean>;
@@ -51,14 +51,16 @@ function fromDraft(draft: Draft, stored: DetectionConfig): DetectionConfig {
 
 const alertKey = (a: PreviewAlert) => `${a.symbol}@${a.opened_at ?? ""}@${a.kind ?? ""}`;
 
-function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () => void }) {
+function Editor({ stored: loaded }: { stored: StoredConfig }) {
   const api = useApi();
   // what the next save starts from: the loaded version, then each version saved here
   const [stored, setStored] = useState<StoredConfig>(loaded);
   const [draft, setDraft] = useState<Draft>(() => toDraft(stored.config));
   const [hours, setHours] = useState("72");
   const [preview, setPreview] = useState<Preview | null>(null);
-  const [busy, setBusy] = useState<"preview" | "save" | null>(null);
+  const [busy, setBusy] = useState<"preview" | "save" | "load" | null>(null);
+  // after a conflict: the fields this admin had changed that the newer version changed too
+  const [rebased, setRebased] = useState<{ version: number; both: string[] } | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState<StoredConfig | null>(null);
   const initial = toDraft(stored.config);
@@ -68,6 +70,26 @@ function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () =
     setDraft((d) => ({ ...d, [name]: value }));
     setPreview(null);
     setSaved(null);
+  }
+
+  /** After a 409: the newer version, with this admin's changes kept on top of it (a failed
+   * load keeps them too), and the fields both changed named for a second look. */
+  async function loadLatest() {
+    setBusy("load");
+    try {
+      const latest = await api<StoredConfig>("GET", "/v1/config/detection");
+      const theirs = toDraft(latest.config);
+      const mine = Object.fromEntries(changed.map((name) => [name, draft[name]]));
+      setStored(latest);
+      setDraft({ ...theirs, ...mine });
+      setRebased({ version: latest.version, both: changed.filter((name) => theirs[name] !== initial[name]) });
+      setPreview(null);
+      setError(null);
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(null);
+    }
   }
 
   async function run(kind: "preview" | "save") {
@@ -82,6 +104,7 @@ function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () =
         setStored(result);
         setDraft(toDraft(result.config));
         setSaved(result);
+        setRebased(null);
         setPreview(null); // it compared with the thresholds replaced just now
       }
     } catch (e) {
@@ -120,13 +143,19 @@ function Editor({ stored: loaded, reload }: { stored: StoredConfig; reload: () =
       {error ? (
         <ErrorBox
           error={error}
-          hint={error.status === 409 ? "Someone saved the thresholds after you loaded them: load theirs and redo your change." : undefined}
+          hint={error.status === 409 ? "Someone saved the thresholds after you loaded them: load theirs, your changes stay on top." : undefined}
         />
       ) : null}
       {error?.status === 409 ? (
-        <button type="button" className="secondary" id="load-latest" onClick={reload}>
-          Load the latest version
+        <button type="button" className="secondary" id="load-latest" disabled={!!busy} onClick={loadLatest}>
+          {busy === "load" ? "Loading…" : "Load the latest version"}
         </button>
+      ) : null}
+      {rebased ? (
+        <p className="numbers" id="config-rebased" role="status" data-both={rebased.both.join(",")}>
+          Your changes are kept on top of version {rebased.version}.
+          {rebased.both.length ? ` They changed ${rebased.both.join(", ")} too: check the values before saving.` : ""}
+        </p>
       ) : null}
       {saved ? (
         <p className="ok" id="config-saved" role="status">
