@@ -1,20 +1,20 @@
 """detect: a ticker update in; its detection, its alert and an ``alerts`` message out.
 
 ``ticker-updates`` is ordered by ticker and each update carries what was counted at its
-``as_of`` and names the config version it was counted with (each version is kept as the
-API wrote it), so a ticker's decisions are the same whenever and wherever they run. Redelivery
-and a slow instance's copy still happen, so every decision is guarded instead of locked: an
-update older than the newest decided (an earlier ``as_of``, or the same one with less counted,
+``as_of`` and names the config version it was counted with (each version is kept as the API
+wrote it), so a ticker's decisions are the same whenever and wherever they run. Redelivery and
+a slow instance's copy still happen, so every decision is guarded instead of locked: an update
+older than the newest decided (an earlier ``as_of``, or the same one with less counted,
 ``Counted.progress``), or than its alert's last change (a silence check's resolution, dated
-when the ticker fell silent), changes nothing but announce that resolution if it never was; the alert, the episode pointer and ``detection`` are
-committed together on the pointer's and the alert's read times as preconditions (a
-concurrent delivery makes the commit fail, and the retry re-reads). A new, escalated or reopened
-alert is announced once per (alert_id, level): the document's ``announced_level`` records
-it after the publish. A reclassification (organic became pump) and a resolution are
-announced once too, recorded in ``announced.<moment>`` (the level they happened at). What
-is announced is read from the alert's state, not from this update's events, so a
-redelivery that crashed between the write and the record publishes again — consumers
-treat (alert_id, level, moment) as the idempotency key.
+when the ticker fell silent), changes nothing but announce that resolution if it never was; the
+alert, the episode pointer and ``detection`` are committed together on the pointer's and the
+alert's read times as preconditions (a concurrent delivery makes the commit fail, and the retry
+re-reads). A new, escalated or reopened alert is announced once per (alert_id, level): the
+document's ``announced_level`` records it after the publish. A reclassification (organic became
+pump) and a resolution are announced once too, recorded in ``announced.<moment>`` (the level
+they happened at). What is announced is read from the alert's state, not from this update's
+events, so a redelivery that crashed between the write and the record publishes again —
+consumers treat (alert_id, level, moment) as the idempotency key.
 """
 
 import time
