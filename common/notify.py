@@ -328,22 +328,46 @@ def body_bytes(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
+# After a rotation the replaced secret signs beside the new one this long, so a receiver can
+# switch to the new one without refusing (and counting towards disabling) what is sent meanwhile.
+SECRET_OVERLAP_S = 24 * 3600
+
+
+def previous_secret(user: Mapping[str, Any], now: float) -> str | None:
+    """The webhook secret the last rotation replaced, while it still signs beside the new one."""
+    old, rotated = user.get("webhook_secret_previous"), user.get("webhook_secret_rotated_at")
+    if isinstance(old, str) and old and isinstance(rotated, int | float) and 0 <= now - rotated < SECRET_OVERLAP_S:
+        return old
+    return None
+
+
+def _mac(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, timestamp: int, body: bytes, previous: str | None = None) -> str:
+    """``t=...,v1=...``, and a second ``v1`` under the replaced secret while it still signs."""
+    header = f"t={timestamp},v1={_mac(secret, timestamp, body)}"
+    return f"{header},v1={_mac(previous, timestamp, body)}" if previous else header
 
 
 def verify(secret: str, header: str, body: bytes, now: float, tolerance_s: int = SIGNATURE_TOLERANCE_S) -> bool:
-    """The receiver's check: the signature matches and is recent."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
+    """The receiver's check: one of the signatures is its secret's, and it is recent."""
+    timestamp: int | None = None
+    signatures: list[str] = []
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t":
+            try:
+                timestamp = int(value)
+            except ValueError:
+                return False
+        elif name == "v1":
+            signatures.append(value)
+    if timestamp is None or abs(now - timestamp) > tolerance_s:
         return False
-    if abs(now - timestamp) > tolerance_s:
-        return False
-    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected.encode(), parts.get("v1", "").encode())
+    expected = _mac(secret, timestamp, body).encode()
+    return any(hmac.compare_digest(expected, s.encode()) for s in signatures)
 
 
 def unsubscribe_token(key: str, user_id: str) -> str:

@@ -96,7 +96,14 @@ class Channels:
     clock: Callable[[], float] = time.time
 
     def webhook(
-        self, url: str, secret: str, body: bytes, attempts: int | None = None, *, delivery_id: str | None = None
+        self,
+        url: str,
+        secret: str,
+        body: bytes,
+        attempts: int | None = None,
+        *,
+        delivery_id: str | None = None,
+        previous_secret: str | None = None,
     ) -> None:
         """POST ``body``; ``delivery_id`` goes in the ``Akleao-Delivery`` header, the same on
         every attempt and redelivery, so a receiver can drop a message it already has."""
@@ -109,7 +116,7 @@ class Channels:
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": "akleao-notify/1",
-                rules.SIGNATURE_HEADER: rules.sign(secret, int(self.clock()), body),
+                rules.SIGNATURE_HEADER: rules.sign(secret, int(self.clock()), body, previous_secret),
             }
             if delivery_id is not None:
                 headers[rules.DELIVERY_HEADER] = delivery_id

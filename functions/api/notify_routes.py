@@ -88,14 +88,14 @@ def put_notifications(svc: Services, user: Principal, body: notify.NotificationS
 @API.route(
     "POST",
     "/v1/me/notifications/webhook-secret",
-    summary="Make a new webhook signing secret (the old one stops working); shown only here",
+    summary="Make a new webhook signing secret, shown only here; the old one signs beside it for 24 hours",
     tag="me",
     response=m.WebhookSecret,
     status=201,
 )
 def rotate_webhook_secret(svc: Services, user: Principal) -> m.WebhookSecret:
     secret = secrets.token_urlsafe(32)
-    svc.store.set_webhook_secret(user, secret)
+    svc.store.set_webhook_secret(user, secret, time.time())
     return m.WebhookSecret(secret=secret)
 
 
@@ -130,7 +130,10 @@ def _test_webhook(
         return m.ChannelTest(outcome="not_configured", detail="set a webhook URL and make a secret first")
     body = notify.body_bytes(notify.ping_payload(time.time(), svc.settings.app_url))
     try:  # one attempt: the caller is waiting, and can simply try again
-        channels.webhook(str(settings.webhook_url), str(stored["webhook_secret"]), body, attempts=1)
+        previous = notify.previous_secret(stored, time.time())
+        channels.webhook(
+            str(settings.webhook_url), str(stored["webhook_secret"]), body, attempts=1, previous_secret=previous
+        )
     except Refused as exc:
         return m.ChannelTest(outcome="refused", status=exc.status, detail=str(exc)[:300])
     except DeliveryFailed as exc:

@@ -316,8 +316,13 @@ class Store:
             return
         raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
 
-    def set_webhook_secret(self, principal: Principal, secret: str) -> None:
-        self._merge(principal, {"webhook_secret": secret})
+    def set_webhook_secret(self, principal: Principal, secret: str, now: float) -> None:
+        """The new secret, and the one it replaces kept beside it (``common.notify.previous_secret``):
+        a receiver switching over still takes what is signed meanwhile. Rotated twice within
+        the overlap, the first secret is dropped: the receiver had not switched to the second."""
+        old = self.user(principal).get("webhook_secret")
+        previous = {"webhook_secret_previous": old, "webhook_secret_rotated_at": now} if old else {}
+        self._merge(principal, {"webhook_secret": secret, **previous})
 
     def unsubscribe(self, user_id: str) -> bool:
         """Stop email for ``user_id``; False when no such user exists. ``receives`` is written

@@ -724,6 +724,13 @@ def test_a_test_send_reaches_the_webhook_and_the_mailbox_and_reports_a_refusal(
     [mail] = mailbox("/mail")
     assert mail["to"] == ["u1@example.com"] and "test" in mail["subject"]  # the account's address
 
+    made = api.call("POST", "/v1/me/notifications/webhook-secret")
+    assert made.status_code == 201
+    assert api.call("POST", "/v1/me/notifications/test").get_json()["webhook"]["outcome"] == "sent"
+    rotated = mailbox("/hooks")[-1]
+    for secret in (SECRET, made.get_json()["secret"]):  # the receiver's, before and after it switches
+        assert notify.verify(secret, rotated["headers"][notify.SIGNATURE_HEADER], rotated["body"].encode(), time.time())
+
     _mailbox(emulators, "/_fail", {"status": 410, "times": 1})
     refused = api.call("POST", "/v1/me/notifications/test").get_json()
     assert (refused["webhook"]["outcome"], refused["webhook"]["status"]) == ("refused", 410)

@@ -135,6 +135,19 @@ def test_the_signature_recipe_verifies_and_refuses_tampering_other_keys_and_repl
     assert not notify.verify("s3cret", "t=1800000000,v1=é", body, now=1_800_000_000)
 
 
+def test_after_a_rotation_both_secrets_sign_for_a_day_so_the_receiver_can_switch() -> None:
+    body = b'{"a":1}'
+    rotated = {"webhook_secret": "new", "webhook_secret_previous": "old", "webhook_secret_rotated_at": 1_800_000_000}
+    previous = notify.previous_secret(rotated, 1_800_000_000 + 3600)
+    header = notify.sign("new", 1_800_003_600, body, previous)
+    assert notify.verify("old", header, body, now=1_800_003_600)  # the receiver not switched yet
+    assert notify.verify("new", header, body, now=1_800_003_600)  # and once it has
+    assert not notify.verify("other", header, body, now=1_800_003_600)
+    assert notify.previous_secret(rotated, 1_800_000_000 + notify.SECRET_OVERLAP_S) is None  # a day on: the new only
+    assert notify.previous_secret({"webhook_secret": "new"}, 1_800_000_000) is None
+    assert notify.sign("new", 1, body) == notify.sign("new", 1, body, None)
+
+
 def test_an_unsubscribe_token_names_its_user_and_cannot_be_made_for_another() -> None:
     token = notify.unsubscribe_token("key", "user-1")
     assert notify.unsubscribed_user(("key",), token) == "user-1"

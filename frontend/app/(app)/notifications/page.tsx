@@ -101,7 +101,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
   }
 
   async function makeSecret() {
-    if (state.webhook_secret_set && !window.confirm("Make a new secret? The current one stops working at once.")) return;
+    if (state.webhook_secret_set && !window.confirm("Make a new secret? The current one still signs beside it for 24 hours, then stops.")) return;
     const result = await run("secret", () => api<{ secret: string }>("POST", "/v1/me/notifications/webhook-secret"));
     if (result) {
       setSecret(result.secret);
@@ -227,7 +227,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
           <button type="button" id="make-secret" disabled={!!busy} onClick={makeSecret}>
             {busy === "secret" ? "Making…" : state.webhook_secret_set ? "Rotate secret" : "Make a secret"}
           </button>
-          {state.webhook_secret_set ? <span className="numbers">The old secret stops working at once.</span> : null}
+          {state.webhook_secret_set ? <span className="numbers">After a rotation the old secret signs beside the new one for 24 hours.</span> : null}
         </div>
         {error?.action === "secret" ? <ErrorBox error={error.error} /> : null}
       </div>
