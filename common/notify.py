@@ -6,10 +6,11 @@ and their notification settings (which kinds, quiet hours, an hourly cap). What 
 one delivery per channel, user, alert and level, so a redelivered event never sends twice.
 
 Webhook bodies are signed the way payment providers sign theirs, so receivers can reuse
-what they know: header ``Akleao-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`` over
-``"<t>.<raw body>"`` with the user's webhook secret; a receiver recomputes it, compares in
-constant time and refuses a ``t`` older than a few minutes (replay). :func:`verify` is that
-recipe.
+what they know: header ``Akleao-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=...]``
+over ``"<t>.<raw body>"`` with the user's webhook secret (and, for a day after a rotation, the
+secrets it replaced, before it: the current one's is the last); a receiver recomputes it,
+accepts any ``v1`` that matches, compares in constant time and refuses a ``t`` older than a few
+minutes (replay). :func:`verify` is that recipe.
 """
 
 import hashlib
@@ -331,24 +332,44 @@ def body_bytes(body: Mapping[str, Any]) -> bytes:
 # After a rotation the replaced secret signs beside the new one this long, so a receiver can
 # switch to the new one without refusing (and counting towards disabling) what is sent meanwhile.
 SECRET_OVERLAP_S = 24 * 3600
+REPLACED = "webhook_secrets_replaced"  # users/{id}: [{secret, replaced_at}, ...], oldest first
+REPLACED_KEPT = 3  # rotations within a day whose secrets still sign: enough for a few retries
 
 
-def previous_secret(user: Mapping[str, Any], now: float) -> str | None:
-    """The webhook secret the last rotation replaced, while it still signs beside the new one."""
-    old, rotated = user.get("webhook_secret_previous"), user.get("webhook_secret_rotated_at")
-    if isinstance(old, str) and old and isinstance(rotated, int | float) and 0 <= now - rotated < SECRET_OVERLAP_S:
-        return old
-    return None
+def _still_signing(user: Mapping[str, Any], now: float) -> list[tuple[str, float]]:
+    """The replaced secrets of the last day, oldest first, with when each was replaced."""
+    kept = user.get(REPLACED)
+    out: list[tuple[str, float]] = []
+    for entry in kept if isinstance(kept, list) else []:
+        secret, at = (entry.get("secret"), entry.get("replaced_at")) if isinstance(entry, Mapping) else (None, None)
+        if isinstance(secret, str) and secret and isinstance(at, int | float) and 0 <= now - at < SECRET_OVERLAP_S:
+            out.append((secret, float(at)))
+    return out
+
+
+def previous_secrets(user: Mapping[str, Any], now: float) -> tuple[str, ...]:
+    """The webhook secrets rotations replaced in the last day, oldest first: each still signs
+    beside the current one (a user who rotated twice in a minute may hold either)."""
+    return tuple(secret for secret, _ in _still_signing(user, now))
+
+
+def replaced_secrets(user: Mapping[str, Any], now: float) -> list[dict[str, Any]]:
+    """What a rotation at ``now`` stores as the replaced secrets: those still signing, and the
+    current one, the newest ``REPLACED_KEPT``."""
+    current = user.get("webhook_secret")
+    kept = [{"secret": secret, "replaced_at": at} for secret, at in _still_signing(user, now)]
+    new = [{"secret": current, "replaced_at": now}] if isinstance(current, str) and current else []
+    return (kept + new)[-REPLACED_KEPT:]
 
 
 def _mac(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def sign(secret: str, timestamp: int, body: bytes, previous: str | None = None) -> str:
-    """``t=...,v1=...``, and a second ``v1`` under the replaced secret while it still signs."""
-    header = f"t={timestamp},v1={_mac(secret, timestamp, body)}"
-    return f"{header},v1={_mac(previous, timestamp, body)}" if previous else header
+def sign(secret: str, timestamp: int, body: bytes, previous: Sequence[str] = ()) -> str:
+    """``t=...,v1=...``: a ``v1`` under each replaced secret still signing, then the current
+    one's last (a receiver that keeps only the last ``v1`` it reads works once it switches)."""
+    return ",".join([f"t={timestamp}", *(f"v1={_mac(s, timestamp, body)}" for s in (*previous, secret))])
 
 
 def verify(secret: str, header: str, body: bytes, now: float, tolerance_s: int = SIGNATURE_TOLERANCE_S) -> bool:

@@ -29,7 +29,7 @@ import smtplib
 import socket
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -103,7 +103,7 @@ class Channels:
         attempts: int | None = None,
         *,
         delivery_id: str | None = None,
-        previous_secret: str | None = None,
+        previous_secrets: Sequence[str] = (),
     ) -> None:
         """POST ``body``; ``delivery_id`` goes in the ``Akleao-Delivery`` header, the same on
         every attempt and redelivery, so a receiver can drop a message it already has."""
@@ -116,7 +116,7 @@ class Channels:
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": "akleao-notify/1",
-                rules.SIGNATURE_HEADER: rules.sign(secret, int(self.clock()), body, previous_secret),
+                rules.SIGNATURE_HEADER: rules.sign(secret, int(self.clock()), body, previous_secrets),
             }
             if delivery_id is not None:
                 headers[rules.DELIVERY_HEADER] = delivery_id

@@ -130,9 +130,9 @@ def _test_webhook(
         return m.ChannelTest(outcome="not_configured", detail="set a webhook URL and make a secret first")
     body = notify.body_bytes(notify.ping_payload(time.time(), svc.settings.app_url))
     try:  # one attempt: the caller is waiting, and can simply try again
-        previous = notify.previous_secret(stored, time.time())
+        previous = notify.previous_secrets(stored, time.time())
         channels.webhook(
-            str(settings.webhook_url), str(stored["webhook_secret"]), body, attempts=1, previous_secret=previous
+            str(settings.webhook_url), str(stored["webhook_secret"]), body, attempts=1, previous_secrets=previous
         )
     except Refused as exc:
         return m.ChannelTest(outcome="refused", status=exc.status, detail=str(exc)[:300])

@@ -317,12 +317,27 @@ class Store:
         raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
 
     def set_webhook_secret(self, principal: Principal, secret: str, now: float) -> None:
-        """The new secret, and the one it replaces kept beside it (``common.notify.previous_secret``):
-        a receiver switching over still takes what is signed meanwhile. Rotated twice within
-        the overlap, the first secret is dropped: the receiver had not switched to the second."""
-        old = self.user(principal).get("webhook_secret")
-        previous = {"webhook_secret_previous": old, "webhook_secret_rotated_at": now} if old else {}
-        self._merge(principal, {"webhook_secret": secret, **previous})
+        """The new secret, and those it and the day's other rotations replaced kept beside it
+        (``common.notify.previous_secrets``): a receiver switching over still takes what is
+        signed meanwhile, whichever of the day's secrets it holds. Written on the document as
+        read, so two rotations at once cannot drop each other's secret."""
+        ref = self._user_ref(principal.sub)
+        for _ in range(3):
+            self.touch_user(principal)
+            snapshot = ref.get()
+            changes = {
+                "webhook_secret": secret,
+                notify.REPLACED: notify.replaced_secrets(snapshot.to_dict() or {}, now),
+            }
+            try:
+                ref.update(changes, option=self.db.write_option(last_update_time=snapshot.update_time))
+            except gexc.NotFound:  # deleted behind this instance's back: refused, or made again
+                self._touch_again(principal)
+                continue
+            except gexc.FailedPrecondition:
+                continue
+            return
+        raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
 
     def unsubscribe(self, user_id: str) -> bool:
         """Stop email for ``user_id``; False when no such user exists. ``receives`` is written

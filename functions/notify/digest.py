@@ -280,8 +280,8 @@ def _send(  # noqa: PLR0917 - one digest on one channel
 ) -> None:
     if channel == "webhook":
         url, secret = str(rules.settings_of(user).webhook_url), str(user["webhook_secret"])
-        previous = rules.previous_secret(user, channels.clock())
-        channels.webhook(url, secret, rules.body_bytes(body), delivery_id=delivery_id, previous_secret=previous)
+        previous = rules.previous_secrets(user, channels.clock())
+        channels.webhook(url, secret, rules.body_bytes(body), delivery_id=delivery_id, previous_secrets=previous)
         return
     unsubscribe = rules.unsubscribe_links(
         settings.notify_signing_key.get_secret_value(), user_id, api_url=settings.api_url, app_url=settings.app_url

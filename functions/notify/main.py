@@ -241,8 +241,8 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
     if message.channel == "webhook":
         body = rules.body_bytes(rules.payload(message.event, message.alert, settings.app_url))
         url, secret = str(rules.settings_of(user).webhook_url), str(user["webhook_secret"])
-        previous = rules.previous_secret(user, channels.clock())
-        channels.webhook(url, secret, body, delivery_id=delivery_id, previous_secret=previous)
+        previous = rules.previous_secrets(user, channels.clock())
+        channels.webhook(url, secret, body, delivery_id=delivery_id, previous_secrets=previous)
         return
     unsubscribe = rules.unsubscribe_links(
         settings.notify_signing_key.get_secret_value(),

@@ -99,6 +99,22 @@ def _wait(read: Callable[[], list[Any]], count: int, timeout: float = 60.0, sett
     return read()
 
 
+def test_an_alert_after_a_rotation_is_signed_under_every_secret_of_the_day(
+    emulators: Stack, mailbox: Callable[[str], Any]
+) -> None:
+    """A receiver still on the replaced secret, or already on the new one, takes the alert."""
+    _user(
+        emulators,
+        "rotated",
+        webhook_secret="new-secret",
+        **{notify.REPLACED: [{"secret": "old-secret", "replaced_at": time.time() - 60}]},
+    )
+    _publish(emulators, EVENT.model_copy(update={"alert_id": f"NTLA-{time.time_ns()}"}), times=1)
+    [hook] = _wait(lambda: [h for h in mailbox("/hooks") if h["name"] == "rotated"], 1)
+    for secret in ("old-secret", "new-secret"):
+        assert notify.verify(secret, hook["headers"][notify.SIGNATURE_HEADER], hook["body"].encode(), time.time())
+
+
 def test_a_watched_alert_reaches_webhook_and_email_once_through_redeliveries_and_a_flaky_webhook(
     emulators: Stack, mailbox: Callable[[str], Any]
 ) -> None:

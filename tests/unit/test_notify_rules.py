@@ -135,17 +135,23 @@ def test_the_signature_recipe_verifies_and_refuses_tampering_other_keys_and_repl
     assert not notify.verify("s3cret", "t=1800000000,v1=é", body, now=1_800_000_000)
 
 
-def test_after_a_rotation_both_secrets_sign_for_a_day_so_the_receiver_can_switch() -> None:
-    body = b'{"a":1}'
-    rotated = {"webhook_secret": "new", "webhook_secret_previous": "old", "webhook_secret_rotated_at": 1_800_000_000}
-    previous = notify.previous_secret(rotated, 1_800_000_000 + 3600)
-    header = notify.sign("new", 1_800_003_600, body, previous)
-    assert notify.verify("old", header, body, now=1_800_003_600)  # the receiver not switched yet
-    assert notify.verify("new", header, body, now=1_800_003_600)  # and once it has
-    assert not notify.verify("other", header, body, now=1_800_003_600)
-    assert notify.previous_secret(rotated, 1_800_000_000 + notify.SECRET_OVERLAP_S) is None  # a day on: the new only
-    assert notify.previous_secret({"webhook_secret": "new"}, 1_800_000_000) is None
-    assert notify.sign("new", 1, body) == notify.sign("new", 1, body, None)
+def test_after_a_rotation_the_replaced_secrets_sign_for_a_day_so_the_receiver_can_switch() -> None:
+    body, t0 = b'{"a":1}', 1_800_000_000
+    user: dict[str, object] = {"webhook_secret": "s0"}
+    user = {"webhook_secret": "s1", notify.REPLACED: notify.replaced_secrets(user, t0)}  # rotated
+    user = {"webhook_secret": "s2", notify.REPLACED: notify.replaced_secrets(user, t0 + 60)}  # again, a minute on
+    previous = notify.previous_secrets(user, t0 + 3600)
+    assert previous == ("s0", "s1")  # whichever the receiver holds
+    header = notify.sign("s2", t0 + 3600, body, previous)
+    assert all(notify.verify(s, header, body, now=t0 + 3600) for s in ("s0", "s1", "s2"))
+    assert not notify.verify("other", header, body, now=t0 + 3600)
+    last = dict(p.split("=", 1) for p in header.split(","))["v1"]  # a receiver keeping the last v1 only
+    assert last == notify.sign("s2", t0 + 3600, body).rsplit("v1=", 1)[1]  # has the current one's
+    assert notify.previous_secrets(user, t0 + 60 + notify.SECRET_OVERLAP_S) == ()  # a day on: the current only
+    assert notify.previous_secrets({"webhook_secret": "s0"}, t0) == ()
+    for _ in range(5):  # many rotations in a day keep the newest few
+        user = {"webhook_secret": "sx", notify.REPLACED: notify.replaced_secrets(user, t0 + 120)}
+    assert len(notify.previous_secrets(user, t0 + 120)) == notify.REPLACED_KEPT
 
 
 def test_an_unsubscribe_token_names_its_user_and_cannot_be_made_for_another() -> None:
