@@ -126,7 +126,7 @@ def number(value: object) -> float | None:
     return float(value)
 
 
-def web_link(permalink: str, web: str = "https://www.reddit.com") -> str | None:
+def web_link(permalink: str, web: str) -> str | None:
     """Where a cited item opens: Reddit's page (``web``, or the local Reddit's in a replay) of
     a permalink that is a path there, or a full link to that site or reddit.com; None for
     anything else. A stored or replayed permalink is data: "@other.site/x" after the site's

@@ -440,7 +440,10 @@ def email_message(
     unsubscribe: UnsubscribeLinks,
     delivery_id: str,
     sent_at: float,
+    reddit_web: str,
 ) -> EmailMessage:
+    """``reddit_web``: where cited items open (``Settings.reddit_web_url``: the local Reddit's
+    pages in a replay), as the API links them."""
     body = payload(event, alert, app_url)
     moment = moment_of(event)
     subject = f"[Akleao] {event.ticker} {event.kind} alert {moment} (level {event.level})"
@@ -455,7 +458,7 @@ def email_message(
         *[
             f"{e['title'] or e['permalink']}: {link}"
             for e in body["evidence"]
-            if (link := web_link(str(e["permalink"])))
+            if (link := web_link(str(e["permalink"]), reddit_web))
         ],
         "",
         f"Open: {body['url']}",

@@ -321,16 +321,19 @@ class Store:
         (``common.notify.previous_secrets``): a receiver switching over still takes what is
         signed meanwhile, whichever of the day's secrets it holds. Written on the document as
         read, so two rotations at once cannot drop each other's secret."""
+        self.touch_user(principal)
         ref = self._user_ref(principal.sub)
-        for _ in range(3):
-            self.touch_user(principal)
+        for _ in range(WATCH_TRIES):
             snapshot = ref.get()
-            changes = {
-                "webhook_secret": secret,
-                notify.REPLACED: notify.replaced_secrets(snapshot.to_dict() or {}, now),
-            }
+            if not snapshot.exists:  # no time to condition on (the update would make it): touched afresh
+                self._touch_again(principal)
+                continue
+            replaced = notify.replaced_secrets(snapshot.to_dict() or {}, now)
             try:
-                ref.update(changes, option=self.db.write_option(last_update_time=snapshot.update_time))
+                ref.update(
+                    {"webhook_secret": secret, notify.REPLACED: replaced},
+                    option=self.db.write_option(last_update_time=snapshot.update_time),
+                )
             except gexc.NotFound:  # deleted behind this instance's back: refused, or made again
                 self._touch_again(principal)
                 continue

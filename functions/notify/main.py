@@ -260,6 +260,7 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
             unsubscribe=unsubscribe,
             delivery_id=delivery_id,
             sent_at=channels.clock(),
+            reddit_web=settings.reddit_web_url,
         )
     except ValueError as exc:  # an address no message can carry (a line break): no retry helps
         raise Refused(f"email: the stored address cannot be written into a message: {exc}", None) from exc

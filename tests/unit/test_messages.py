@@ -342,11 +342,12 @@ def test_a_cited_item_links_only_to_reddit_or_the_replays_own_site() -> None:
     site once written after its name gets no link, in the API, the emails and the web app."""
     from common.fields import web_link
 
-    assert web_link("/r/stocks/comments/abc/") == "https://www.reddit.com/r/stocks/comments/abc/"
+    reddit = "https://www.reddit.com"
+    assert web_link("/r/stocks/comments/abc/", reddit) == "https://www.reddit.com/r/stocks/comments/abc/"
     assert web_link("/r/x/comments/1/", "http://127.0.0.1:8000/") == "http://127.0.0.1:8000/r/x/comments/1/"
-    assert web_link("https://old.reddit.com/r/x/") == "https://old.reddit.com/r/x/"
+    assert web_link("https://old.reddit.com/r/x/", reddit) == "https://old.reddit.com/r/x/"
     assert web_link("http://127.0.0.1:8000/r/x/", "http://127.0.0.1:8000") == "http://127.0.0.1:8000/r/x/"
     for off_site in ("@evil.example/x", ".evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
                      "https://www.reddit.com@evil.example/x", "https://evil.example/r/x/", "https://reddit.com.evil.example/",
                      ""):  # fmt: skip
-        assert web_link(off_site) is None, off_site
+        assert web_link(off_site, reddit) is None, off_site

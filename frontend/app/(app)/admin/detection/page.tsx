@@ -82,7 +82,9 @@ function Editor({ stored: loaded }: { stored: StoredConfig }) {
       const mine = Object.fromEntries(changed.map((name) => [name, draft[name]]));
       setStored(latest);
       setDraft({ ...theirs, ...mine });
-      setRebased({ version: latest.version, both: changed.filter((name) => theirs[name] !== initial[name]) });
+      // changed by both, to different values: the same value twice needs no second look
+      const both = changed.filter((name) => theirs[name] !== initial[name] && theirs[name] !== draft[name]);
+      setRebased({ version: latest.version, both });
       setPreview(null);
       setError(null);
     } catch (e) {
