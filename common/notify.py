@@ -430,17 +430,20 @@ def unsubscribe_links(key: str, user_id: str, *, api_url: str, app_url: str) -> 
     )
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """One email's headers: to and from whom, its unsubscribe links, which delivery it is
+    (its Message-ID) and when it leaves (its Date)."""
+
+    to: str
+    sender: str
+    unsubscribe: UnsubscribeLinks
+    delivery_id: str
+    sent_at: float
+
+
 def email_message(
-    event: AlertEvent,
-    alert: Mapping[str, Any],
-    *,
-    to: str,
-    sender: str,
-    app_url: str,
-    unsubscribe: UnsubscribeLinks,
-    delivery_id: str,
-    sent_at: float,
-    reddit_web: str,
+    event: AlertEvent, alert: Mapping[str, Any], envelope: Envelope, *, app_url: str, reddit_web: str
 ) -> EmailMessage:
     """``reddit_web``: where cited items open (``Settings.reddit_web_url``: the local Reddit's
     pages in a replay), as the API links them."""
@@ -462,11 +465,9 @@ def email_message(
         ],
         "",
         f"Open: {body['url']}",
-        f"Unsubscribe from these emails: {unsubscribe.page}",
+        f"Unsubscribe from these emails: {envelope.unsubscribe.page}",
     ]
-    return _email(
-        subject, lines, to=to, sender=sender, unsubscribe=unsubscribe, delivery_id=delivery_id, sent_at=sent_at
-    )
+    return _email(subject, lines, envelope)
 
 
 def message_id(delivery_id: str, sender: str) -> str:
@@ -478,25 +479,16 @@ def message_id(delivery_id: str, sender: str) -> str:
     return f"<{hashlib.sha256(delivery_id.encode()).hexdigest()[:32]}@{domain}>"
 
 
-def _email(
-    subject: str,
-    lines: Sequence[str],
-    *,
-    to: str,
-    sender: str,
-    unsubscribe: UnsubscribeLinks,
-    delivery_id: str,
-    sent_at: float,
-) -> EmailMessage:
+def _email(subject: str, lines: Sequence[str], envelope: Envelope) -> EmailMessage:
     """Date and Message-ID are set here: RFC 5322 requires the first, mail services refuse or
     file as spam a message without the second, and not every relay adds them."""
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = to
-    message["Date"] = format_datetime(datetime.fromtimestamp(sent_at, UTC), usegmt=True)
-    message["Message-ID"] = message_id(delivery_id, sender)
-    message["List-Unsubscribe"] = f"<{unsubscribe.one_click}>"
+    message["From"] = envelope.sender
+    message["To"] = envelope.to
+    message["Date"] = format_datetime(datetime.fromtimestamp(envelope.sent_at, UTC), usegmt=True)
+    message["Message-ID"] = message_id(envelope.delivery_id, envelope.sender)
+    message["List-Unsubscribe"] = f"<{envelope.unsubscribe.one_click}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content("\n".join(lines))
     message.add_alternative(_html(lines), subtype="html")
@@ -547,9 +539,7 @@ def digest_payload(
     }
 
 
-def digest_email(
-    body: Mapping[str, Any], *, to: str, sender: str, unsubscribe: UnsubscribeLinks, delivery_id: str, sent_at: float
-) -> EmailMessage:
+def digest_email(body: Mapping[str, Any], envelope: Envelope) -> EmailMessage:
     hour = datetime.fromtimestamp(hour_start(str(body["hour"])), UTC)
     since = datetime.fromtimestamp(hour_start(str(body.get("since") or body["hour"])), UTC)  # quiet hours held
     end = hour + timedelta(hours=1)
@@ -566,17 +556,9 @@ def digest_email(
         ],
         "",
         f"All alerts: {body['url']}",
-        f"Unsubscribe from these emails: {unsubscribe.page}",
+        f"Unsubscribe from these emails: {envelope.unsubscribe.page}",
     ]
-    return _email(
-        f"[Akleao] digest: {events}",
-        lines,
-        to=to,
-        sender=sender,
-        unsubscribe=unsubscribe,
-        delivery_id=delivery_id,
-        sent_at=sent_at,
-    )
+    return _email(f"[Akleao] digest: {events}", lines, envelope)
 
 
 # ---------------------------------------------------------------- test sends
@@ -587,21 +569,11 @@ def ping_payload(now: float, app_url: str) -> dict[str, Any]:
     return {"type": "test", "sent_at": now, "url": app_url.rstrip("/")}
 
 
-def ping_email(
-    *, to: str, sender: str, app_url: str, unsubscribe: UnsubscribeLinks, delivery_id: str, sent_at: float
-) -> EmailMessage:
+def ping_email(envelope: Envelope, *, app_url: str) -> EmailMessage:
     lines = [
         "This is a test message: alerts will reach this address.",
         "",
         f"Open: {app_url.rstrip('/')}",
-        f"Unsubscribe from these emails: {unsubscribe.page}",
+        f"Unsubscribe from these emails: {envelope.unsubscribe.page}",
     ]
-    return _email(
-        "[Akleao] test message",
-        lines,
-        to=to,
-        sender=sender,
-        unsubscribe=unsubscribe,
-        delivery_id=delivery_id,
-        sent_at=sent_at,
-    )
+    return _email("[Akleao] test message", lines, envelope)

@@ -153,14 +153,9 @@ def _test_email(
         api_url=svc.settings.api_url,
         app_url=svc.settings.app_url,
     )
-    message = notify.ping_email(
-        to=str(address),
-        sender=svc.settings.smtp_from,
-        app_url=svc.settings.app_url,
-        unsubscribe=unsubscribe,
-        delivery_id=f"test|{user.sub}|{secrets.token_hex(8)}",  # each test its own message
-        sent_at=time.time(),
-    )
+    test_id = f"test|{user.sub}|{secrets.token_hex(8)}"  # each test its own message
+    envelope = notify.Envelope(str(address), svc.settings.smtp_from, unsubscribe, test_id, time.time())
+    message = notify.ping_email(envelope, app_url=svc.settings.app_url)
     try:
         channels.email(message)
     except Refused as exc:  # the relay refuses the address for good: say so, it is no server error

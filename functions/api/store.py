@@ -249,9 +249,14 @@ class Store:
     def set_watchlist(self, principal: Principal, symbols: list[str]) -> None:
         self._merge(principal, {"watchlist": symbols})
 
-    def watch(self, principal: Principal, symbol: str, most: int) -> bool:
-        """Add ``symbol`` unless the watchlist holds ``most`` already (then False). The add is
-        conditional on the list as read: two adds racing at the cap cannot both pass it."""
+    def _write_as_read(
+        self, principal: Principal, changes_of: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> bool:
+        """Write ``changes_of(stored)`` on the caller's document, on the read time of the very
+        document it was made from (None: nothing to write). Another write in between makes it
+        try again from a fresh read, up to ``WATCH_TRIES`` times (False: others kept writing);
+        a document deleted behind this instance's back is touched afresh (refused if the
+        account was deleted) rather than made again by the update."""
         self.touch_user(principal)
         ref = self._user_ref(principal.sub)
         for _ in range(WATCH_TRIES):
@@ -259,23 +264,32 @@ class Store:
             if not snapshot.exists:  # no time to condition on (the update would make it): touched afresh
                 self._touch_again(principal)
                 continue
-            current = (snapshot.to_dict() or {}).get("watchlist") or []
-            if symbol in current:
+            changes = changes_of(snapshot.to_dict() or {})
+            if changes is None:
                 return True
-            if len(current) >= most:
-                return False
             try:
-                ref.update(
-                    {"watchlist": firestore.ArrayUnion([symbol])},
-                    option=self.db.write_option(last_update_time=snapshot.update_time),
-                )
+                ref.update(changes, option=self.db.write_option(last_update_time=snapshot.update_time))
             except gexc.NotFound:
                 self._touch_again(principal)
                 continue
             except gexc.FailedPrecondition:
-                continue  # changed since read (another add, a preference saved): read again
+                continue  # changed since read: read again
             return True
-        raise ApiError(409, "watchlist_busy", "the watchlist is being changed by another request; try again")
+        return False
+
+    def watch(self, principal: Principal, symbol: str, most: int) -> bool:
+        """Add ``symbol`` unless the watchlist holds ``most`` already (then False). The add is
+        conditional on the list as read: two adds racing at the cap cannot both pass it."""
+        room = [True]
+
+        def add(stored: dict[str, Any]) -> dict[str, Any] | None:
+            current = stored.get("watchlist") or []
+            room[0] = symbol in current or len(current) < most
+            return {"watchlist": firestore.ArrayUnion([symbol])} if symbol not in current and room[0] else None
+
+        if not self._write_as_read(principal, add):
+            raise ApiError(409, "watchlist_busy", "the watchlist is being changed by another request; try again")
+        return room[0]
 
     def unwatch(self, principal: Principal, symbol: str) -> None:
         self._merge(principal, {"watchlist": firestore.ArrayRemove([symbol])})
@@ -286,15 +300,10 @@ class Store:
         """New settings also give a disabled webhook another chance: saving them is the user
         asking for deliveries again. An unsubscribed address gets email again only when email
         is turned back on (the unsubscribe link turned it off): saving the form for anything
-        else keeps it unsubscribed."""
-        self.touch_user(principal)
-        ref = self._user_ref(principal.sub)
-        for _ in range(WATCH_TRIES):  # on the document as read: an unsubscribe meanwhile is not undone
-            snapshot = ref.get()
-            if not snapshot.exists:  # no time to condition on (the update would make it): touched afresh
-                self._touch_again(principal)
-                continue
-            stored = snapshot.to_dict() or {}
+        else keeps it unsubscribed. On the document as read: an unsubscribe meanwhile is not
+        undone."""
+
+        def changes_of(stored: dict[str, Any]) -> dict[str, Any]:
             changes: dict[str, Any] = {
                 "notifications": settings,
                 "webhook_disabled": False,
@@ -306,41 +315,22 @@ class Store:
                 changes["email_unsubscribed"] = False
             # the confirmed address or none (notify mails only an address marked confirmed)
             changes.update(email=principal.email, email_verified=principal.email is not None)
-            try:
-                ref.update(changes, option=self.db.write_option(last_update_time=snapshot.update_time))
-            except gexc.NotFound:
-                self._touch_again(principal)
-                continue
-            except gexc.FailedPrecondition:
-                continue
-            return
-        raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
+            return changes
+
+        if not self._write_as_read(principal, changes_of):
+            raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
 
     def set_webhook_secret(self, principal: Principal, secret: str, now: float) -> None:
         """The new secret, and those it and the day's other rotations replaced kept beside it
         (``common.notify.previous_secrets``): a receiver switching over still takes what is
         signed meanwhile, whichever of the day's secrets it holds. Written on the document as
         read, so two rotations at once cannot drop each other's secret."""
-        self.touch_user(principal)
-        ref = self._user_ref(principal.sub)
-        for _ in range(WATCH_TRIES):
-            snapshot = ref.get()
-            if not snapshot.exists:  # no time to condition on (the update would make it): touched afresh
-                self._touch_again(principal)
-                continue
-            replaced = notify.replaced_secrets(snapshot.to_dict() or {}, now)
-            try:
-                ref.update(
-                    {"webhook_secret": secret, notify.REPLACED: replaced},
-                    option=self.db.write_option(last_update_time=snapshot.update_time),
-                )
-            except gexc.NotFound:  # deleted behind this instance's back: refused, or made again
-                self._touch_again(principal)
-                continue
-            except gexc.FailedPrecondition:
-                continue
-            return
-        raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
+
+        def changes_of(stored: dict[str, Any]) -> dict[str, Any]:
+            return {"webhook_secret": secret, notify.REPLACED: notify.replaced_secrets(stored, now)}
+
+        if not self._write_as_read(principal, changes_of):
+            raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")
 
     def unsubscribe(self, user_id: str) -> bool:
         """Stop email for ``user_id``; False when no such user exists. ``receives`` is written

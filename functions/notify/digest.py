@@ -287,14 +287,8 @@ def _send(  # noqa: PLR0917 - one digest on one channel
         settings.notify_signing_key.get_secret_value(), user_id, api_url=settings.api_url, app_url=settings.app_url
     )
     try:
-        email = rules.digest_email(
-            body,
-            to=str(user["email"]),
-            sender=settings.smtp_from,
-            unsubscribe=unsubscribe,
-            delivery_id=delivery_id,
-            sent_at=channels.clock(),
-        )
+        envelope = rules.Envelope(str(user["email"]), settings.smtp_from, unsubscribe, delivery_id, channels.clock())
+        email = rules.digest_email(body, envelope)
     except ValueError as exc:  # an address no message can carry (a line break): no retry helps
         raise Refused(f"email: the stored address cannot be written into a message: {exc}", None) from exc
     channels.email(email)

@@ -251,16 +251,9 @@ def _send(message: Message, delivery_id: str, settings: Settings, channels: Chan
         app_url=settings.app_url,
     )
     try:
+        envelope = rules.Envelope(str(user["email"]), settings.smtp_from, unsubscribe, delivery_id, channels.clock())
         email = rules.email_message(
-            message.event,
-            message.alert,
-            to=str(user["email"]),
-            sender=settings.smtp_from,
-            app_url=settings.app_url,
-            unsubscribe=unsubscribe,
-            delivery_id=delivery_id,
-            sent_at=channels.clock(),
-            reddit_web=settings.reddit_web_url,
+            message.event, message.alert, envelope, app_url=settings.app_url, reddit_web=settings.reddit_web_url
         )
     except ValueError as exc:  # an address no message can carry (a line break): no retry helps
         raise Refused(f"email: the stored address cannot be written into a message: {exc}", None) from exc

@@ -239,13 +239,9 @@ def test_a_digest_lists_the_hours_events_oldest_first_in_one_body_and_one_email(
     body = notify.digest_payload("2026010823", entries, "https://app")
     assert (body["type"], body["hour"], body["count"]) == ("digest", "2026010823", 2)
     assert [e["ticker"] for e in body["events"]] == ["NTLA", "BEAM"]
+    links = notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u")
     message = notify.digest_email(
-        body,
-        to="ann@example.com",
-        sender="a@b",
-        unsubscribe=notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u"),
-        delivery_id="digest|u1|2026010823|email",
-        sent_at=1_767_916_800.0,
+        body, notify.Envelope("ann@example.com", "a@b", links, "digest|u1|2026010823|email", 1_767_916_800.0)
     )
     text = message.get_body(preferencelist=("plain",))
     assert text is not None and "NTLA" in text.get_content() and "BEAM" in text.get_content()
@@ -260,14 +256,8 @@ def test_every_copy_of_one_delivery_is_one_message_to_the_mailbox() -> None:
     body = notify.digest_payload("2026010823", [], "https://app")
 
     def sent(delivery_id: str, at: float) -> str:
-        message = notify.digest_email(
-            body,
-            to="ann@example.com",
-            sender="Akleao <alerts@akleao.example>",
-            unsubscribe=links,
-            delivery_id=delivery_id,
-            sent_at=at,
-        )
+        envelope = notify.Envelope("ann@example.com", "Akleao <alerts@akleao.example>", links, delivery_id, at)
+        message = notify.digest_email(body, envelope)
         return str(message["Message-ID"])
 
     first = sent("digest|u1|2026010823|email", 1_767_916_800.0)
@@ -308,14 +298,8 @@ def test_quiet_hours_gather_in_their_last_hour_and_the_digest_says_since_when() 
     assert notify.last_quiet_hour(sleeper, at_2330) == "2026010905"  # 05:00-06:00, over midnight
     assert notify.last_quiet_hour(sleeper, at_2330 + 6 * 3600) == "2026010905"  # from 05:30 too
     body = notify.digest_payload("2026010905", [], "https://app", since="2026010822")
-    message = notify.digest_email(
-        body,
-        to="a@b.c",
-        sender="a@b",
-        unsubscribe=notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u"),
-        delivery_id="d",
-        sent_at=0.0,
-    )
+    links = notify.UnsubscribeLinks("https://app/unsubscribe", "https://api/u")
+    message = notify.digest_email(body, notify.Envelope("a@b.c", "a@b", links, "d", 0.0))
     assert "between 2026-01-08 22:00 and 06:00 on 2026-01-09 UTC" in str(message.get_body(("plain",)))
     assert notify.digest_payload("2026010905", [], "https://app")["since"] == "2026010905"
 
@@ -327,10 +311,10 @@ def test_a_digest_whose_hour_ends_at_midnight_dates_its_end() -> None:
         ("2026010823", "between 2026-01-08 23:00 and 00:00 on 2026-01-09 UTC"),
     ]:
         body = notify.digest_payload("2026010823", [], "https://app", since=since)
-        message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe=links, delivery_id="d", sent_at=0.0)
+        message = notify.digest_email(body, notify.Envelope("a@b.c", "a@b", links, "d", 0.0))
         assert said in str(message.get_body(("plain",)))
     body = notify.digest_payload("2026010810", [], "https://app")
-    message = notify.digest_email(body, to="a@b.c", sender="a@b", unsubscribe=links, delivery_id="d", sent_at=0.0)
+    message = notify.digest_email(body, notify.Envelope("a@b.c", "a@b", links, "d", 0.0))
     assert "between 2026-01-08 10:00 and 11:00 UTC" in str(message.get_body(("plain",)))
 
 
