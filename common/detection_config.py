@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from common import evidence, log
-from common.fields import problems
+from common.fields import number, problems
 
 logger = log.get_logger(__name__)
 
@@ -287,7 +287,7 @@ class Versions:
         """The thresholds of ``version`` from ``named`` (its ``versions/{n}`` document as
         just read); the config in force (``current``) when the message names no version or
         that version was never kept (written before versions were)."""
-        if version is not None and version >= 1 and named and int(named.get("version") or 0) == version:
+        if version is not None and version >= 1 and named and number(named.get("version")) == version:
             return self.read(scope, named)
         config, in_force_version = self.read(scope, current)
         if version is not None and version >= 1 and version != in_force_version:

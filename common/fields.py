@@ -133,7 +133,10 @@ def web_link(permalink: str, web: str) -> str | None:
     name would be another site, and a link in an alert must not lead there."""
     site = urlsplit(web).hostname or ""
     if permalink.startswith(("http://", "https://")):
-        host = urlsplit(permalink).hostname or ""
+        try:
+            host = urlsplit(permalink).hostname or ""
+        except ValueError:  # "https://[x": no URL at all
+            return None
         ours = host in {site, "reddit.com"} or host.endswith(".reddit.com")
         return permalink if ours and "\\" not in permalink else None
     if permalink.startswith("/") and not permalink.startswith(("//", "/\\")) and "\\" not in permalink:

@@ -6,11 +6,11 @@ and their notification settings (which kinds, quiet hours, an hourly cap). What 
 one delivery per channel, user, alert and level, so a redelivered event never sends twice.
 
 Webhook bodies are signed the way payment providers sign theirs, so receivers can reuse
-what they know: header ``Akleao-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=...]``
-over ``"<t>.<raw body>"`` with the user's webhook secret (and, for a day after a rotation, the
-secrets it replaced, before it: the current one's is the last); a receiver recomputes it,
-accepts any ``v1`` that matches, compares in constant time and refuses a ``t`` older than a few
-minutes (replay). :func:`verify` is that recipe.
+what they know: header ``Akleao-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`` over
+``"<t>.<raw body>"`` with the user's webhook secret (and, for a day after a rotation,
+``Akleao-Signature-Previous`` with a ``v1`` under each secret it replaced); a receiver
+recomputes it, compares in constant time and refuses a ``t`` older than a few minutes
+(replay). :func:`verify` is that recipe.
 """
 
 import hashlib
@@ -37,11 +37,12 @@ from pydantic import (
     field_validator,
 )
 
-from common.fields import web_link
+from common.fields import number, web_link
 from common.messages import AlertEvent
 from common.timekeys import hour_key, hour_start
 
 SIGNATURE_HEADER = "Akleao-Signature"
+PREVIOUS_SIGNATURE_HEADER = "Akleao-Signature-Previous"  # for a day after a rotation: see sign_previous
 DELIVERY_HEADER = "Akleao-Delivery"  # the delivery id: the same on every retry of one message
 SIGNATURE_TOLERANCE_S = 300  # a receiver refuses signatures older than this
 MAX_PER_HOUR_LIMIT = 100
@@ -341,9 +342,11 @@ def _still_signing(user: Mapping[str, Any], now: float) -> list[tuple[str, float
     kept = user.get(REPLACED)
     out: list[tuple[str, float]] = []
     for entry in kept if isinstance(kept, list) else []:
-        secret, at = (entry.get("secret"), entry.get("replaced_at")) if isinstance(entry, Mapping) else (None, None)
-        if isinstance(secret, str) and secret and isinstance(at, int | float) and 0 <= now - at < SECRET_OVERLAP_S:
-            out.append((secret, float(at)))
+        secret, at = (
+            (entry.get("secret"), number(entry.get("replaced_at"))) if isinstance(entry, Mapping) else ("", None)
+        )
+        if isinstance(secret, str) and secret and at is not None and 0 <= now - at < SECRET_OVERLAP_S:
+            out.append((secret, at))
     return out
 
 
@@ -366,14 +369,38 @@ def _mac(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def sign(secret: str, timestamp: int, body: bytes, previous: Sequence[str] = ()) -> str:
-    """``t=...,v1=...``: a ``v1`` under each replaced secret still signing, then the current
-    one's last (a receiver that keeps only the last ``v1`` it reads works once it switches)."""
-    return ",".join([f"t={timestamp}", *(f"v1={_mac(s, timestamp, body)}" for s in (*previous, secret))])
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """``Akleao-Signature``: ``t=...,v1=...`` under the current secret, one ``v1`` as always."""
+    return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
 
 
-def verify(secret: str, header: str, body: bytes, now: float, tolerance_s: int = SIGNATURE_TOLERANCE_S) -> bool:
-    """The receiver's check: one of the signatures is its secret's, and it is recent."""
+def sign_previous(previous: Sequence[str], timestamp: int, body: bytes) -> str | None:
+    """``Akleao-Signature-Previous``: ``t=...,v1=...[,v1=...]`` under each replaced secret still
+    signing (None: none is). A header of its own, so the signature header keeps the one
+    ``v1`` every receiver written before rotations overlapped reads."""
+    if not previous:
+        return None
+    return ",".join([f"t={timestamp}", *(f"v1={_mac(s, timestamp, body)}" for s in previous)])
+
+
+def verify(
+    secret: str,
+    header: str,
+    body: bytes,
+    now: float,
+    *,
+    tolerance_s: int = SIGNATURE_TOLERANCE_S,
+    previous_header: str | None = None,
+) -> bool:
+    """The receiver's check: the signature is its secret's and recent; while it switches to a
+    rotated secret, ``previous_header`` (``Akleao-Signature-Previous``) may carry the match."""
+    return _signed(secret, header, body, now, tolerance_s) or (
+        previous_header is not None and _signed(secret, previous_header, body, now, tolerance_s)
+    )
+
+
+def _signed(secret: str, header: str, body: bytes, now: float, tolerance_s: int) -> bool:
+    """Whether one of ``header``'s ``v1`` values is ``secret``'s, with a recent ``t``."""
     timestamp: int | None = None
     signatures: list[str] = []
     for part in header.split(","):
@@ -473,7 +500,8 @@ def email_message(
 def message_id(delivery_id: str, sender: str) -> str:
     """One ``Message-ID`` for every copy of a delivery: a send retried after the relay had
     taken it, or a lease taken over mid-send, reaches the mailbox as the same message, which
-    mail services fold into one (webhooks have ``Akleao-Delivery`` for the same)."""
+    services that deduplicate by Message-ID (Gmail does) fold into one (webhooks have
+    ``Akleao-Delivery`` for the same)."""
     _, at, domain = parseaddr(sender)[1].rpartition("@")
     domain = domain if at and domain else "akleao.invalid"
     return f"<{hashlib.sha256(delivery_id.encode()).hexdigest()[:32]}@{domain}>"

@@ -113,11 +113,14 @@ class Channels:
         for attempt in range(attempts or self.settings.webhook_attempts):
             if attempt:
                 self.sleep(self.settings.webhook_backoff_s * 2 ** (attempt - 1))
+            now = int(self.clock())
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": "akleao-notify/1",
-                rules.SIGNATURE_HEADER: rules.sign(secret, int(self.clock()), body, previous_secrets),
+                rules.SIGNATURE_HEADER: rules.sign(secret, now, body),
             }
+            if (previous := rules.sign_previous(previous_secrets, now, body)) is not None:
+                headers[rules.PREVIOUS_SIGNATURE_HEADER] = previous
             if delivery_id is not None:
                 headers[rules.DELIVERY_HEADER] = delivery_id
             try:

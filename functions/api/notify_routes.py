@@ -90,6 +90,7 @@ def put_notifications(svc: Services, user: Principal, body: notify.NotificationS
     "/v1/me/notifications/webhook-secret",
     summary="Make a new webhook signing secret, shown only here; the old one signs beside it for 24 hours",
     tag="me",
+    may_409=True,
     response=m.WebhookSecret,
     status=201,
 )

@@ -2,7 +2,8 @@
 
 ``ticker-updates`` is ordered by ticker and each update carries what was counted at its
 ``as_of`` and names the config version it was counted with (each version is kept as the API
-wrote it), so a ticker's decisions are the same whenever and wherever they run. Redelivery and
+wrote it), so a ticker's decisions are the same whenever and wherever they run (but for a
+version saved before copies were kept, decided with the one in force until a change keeps it). Redelivery and
 a slow instance's copy still happen, so every decision is guarded instead of locked: an update
 older than the newest decided (an earlier ``as_of``, or the same one with less counted,
 ``Counted.progress``), or than its alert's last change (a silence check's resolution, dated

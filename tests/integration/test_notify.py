@@ -111,8 +111,10 @@ def test_an_alert_after_a_rotation_is_signed_under_every_secret_of_the_day(
     )
     _publish(emulators, EVENT.model_copy(update={"alert_id": f"NTLA-{time.time_ns()}"}), times=1)
     [hook] = _wait(lambda: [h for h in mailbox("/hooks") if h["name"] == "rotated"], 1)
+    older = hook["headers"][notify.PREVIOUS_SIGNATURE_HEADER]
     for secret in ("old-secret", "new-secret"):
-        assert notify.verify(secret, hook["headers"][notify.SIGNATURE_HEADER], hook["body"].encode(), time.time())
+        signed = hook["headers"][notify.SIGNATURE_HEADER]
+        assert notify.verify(secret, signed, hook["body"].encode(), time.time(), previous_header=older)
 
 
 def test_a_watched_alert_reaches_webhook_and_email_once_through_redeliveries_and_a_flaky_webhook(
@@ -744,8 +746,9 @@ def test_a_test_send_reaches_the_webhook_and_the_mailbox_and_reports_a_refusal(
     assert made.status_code == 201
     assert api.call("POST", "/v1/me/notifications/test").get_json()["webhook"]["outcome"] == "sent"
     rotated = mailbox("/hooks")[-1]
+    signed, older = rotated["headers"][notify.SIGNATURE_HEADER], rotated["headers"][notify.PREVIOUS_SIGNATURE_HEADER]
     for secret in (SECRET, made.get_json()["secret"]):  # the receiver's, before and after it switches
-        assert notify.verify(secret, rotated["headers"][notify.SIGNATURE_HEADER], rotated["body"].encode(), time.time())
+        assert notify.verify(secret, signed, rotated["body"].encode(), time.time(), previous_header=older)
 
     _mailbox(emulators, "/_fail", {"status": 410, "times": 1})
     refused = api.call("POST", "/v1/me/notifications/test").get_json()

@@ -349,5 +349,6 @@ def test_a_cited_item_links_only_to_reddit_or_the_replays_own_site() -> None:
     assert web_link("http://127.0.0.1:8000/r/x/", "http://127.0.0.1:8000") == "http://127.0.0.1:8000/r/x/"
     for off_site in ("@evil.example/x", ".evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
                      "https://www.reddit.com@evil.example/x", "https://evil.example/r/x/", "https://reddit.com.evil.example/",
+                     "https://[evil.example/x",
                      ""):  # fmt: skip
         assert web_link(off_site, reddit) is None, off_site

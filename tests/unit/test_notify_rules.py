@@ -142,16 +142,17 @@ def test_after_a_rotation_the_replaced_secrets_sign_for_a_day_so_the_receiver_ca
     user = {"webhook_secret": "s2", notify.REPLACED: notify.replaced_secrets(user, t0 + 60)}  # again, a minute on
     previous = notify.previous_secrets(user, t0 + 3600)
     assert previous == ("s0", "s1")  # whichever the receiver holds
-    header = notify.sign("s2", t0 + 3600, body, previous)
-    assert all(notify.verify(s, header, body, now=t0 + 3600) for s in ("s0", "s1", "s2"))
-    assert not notify.verify("other", header, body, now=t0 + 3600)
-    last = dict(p.split("=", 1) for p in header.split(","))["v1"]  # a receiver keeping the last v1 only
-    assert last == notify.sign("s2", t0 + 3600, body).rsplit("v1=", 1)[1]  # has the current one's
+    header, older = notify.sign("s2", t0 + 3600, body), notify.sign_previous(previous, t0 + 3600, body)
+    assert all(notify.verify(s, header, body, now=t0 + 3600, previous_header=older) for s in ("s0", "s1", "s2"))
+    assert not notify.verify("other", header, body, now=t0 + 3600, previous_header=older)
+    assert header.count("v1=") == 1  # the signature header as every receiver has read it
+    assert not notify.verify("s0", header, body, now=t0 + 3600)  # one that never reads the other: as before
     assert notify.previous_secrets(user, t0 + 60 + notify.SECRET_OVERLAP_S) == ()  # a day on: the current only
     assert notify.previous_secrets({"webhook_secret": "s0"}, t0) == ()
     for _ in range(5):  # many rotations in a day keep the newest few
         user = {"webhook_secret": "sx", notify.REPLACED: notify.replaced_secrets(user, t0 + 120)}
     assert len(notify.previous_secrets(user, t0 + 120)) == notify.REPLACED_KEPT
+    assert notify.sign_previous((), t0, body) is None
 
 
 def test_an_unsubscribe_token_names_its_user_and_cannot_be_made_for_another() -> None:
