@@ -169,11 +169,7 @@ def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole cont
     if held:  # quiet hours: the entries wait in the digest of their last hour, sent after them
         now = run.now
         target = max(rules.last_quiet_hour(user, now), rules.next_hour(hour))
-        # a channel whose digest of this hour went out before (an earlier tick) is not sent
-        # again; one another copy is sending right now makes this tick wait (store.Busy)
-        sent = {str(e.get("channel")) for e in entries}
-        gone = {c for c in sent if store.settled(db, _digest_id(user_id, hour, c), channels.clock())}
-        store.carry_digest(db, user_id, hour, target, gone, now)
+        _carry(user_id, hour, target, {str(e.get("channel")) for e in entries}, db, channels, now)
         result.held += 1
         return
     # matched again now: since an entry was recorded (hours ago, in quiet hours), the user may
@@ -199,6 +195,34 @@ def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole cont
             with contextlib.suppress(Exception):
                 store.fail(db, claim, f"{type(exc).__name__}: {exc}"[:300])
             raise
+
+
+def _carry(  # noqa: PLR0917 - one user's closed digest and where it goes
+    user_id: str, hour: str, target: str, named: set[str], db: firestore.Client, channels: Channels, now: float
+) -> None:
+    """Carry a closed digest past the quiet hours, less the channels it went out on before
+    (an earlier tick). Each channel is claimed, not only read, and settled ``carried``: a
+    second copy of the tick that closed the same digest outside the quiet hours (a
+    redelivery straddling their start) then finds it taken and does not send what the
+    later digest will. One that copy is sending right now makes this tick wait (store.Busy)."""
+    gone: set[str] = set()
+    held: list[store.Claim] = []
+    try:
+        for channel in sorted(named):
+            claim = store.claim(db, _digest_id(user_id, hour, channel), channels.clock())
+            if claim is None:
+                gone.add(channel)
+            else:
+                held.append(claim)
+        store.carry_digest(db, user_id, hour, target, gone, now)
+    except Exception as exc:
+        for claim in held:  # released at once, not after their lease: the redelivery decides again
+            with contextlib.suppress(Exception):
+                store.fail(db, claim, f"{type(exc).__name__}: {exc}"[:300])
+        raise
+    for claim in held:  # the digest is carried: a claim left unsettled only holds its lease
+        with contextlib.suppress(Exception):
+            store.finish(db, claim, store.CARRIED)
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,9 @@ class Claim:
 
 
 # A delivery in one of these states is never sent again ("digested": it went in the digest;
-# "suppressed": over the cap before digests existed).
-DONE = frozenset({"sent", "suppressed", "refused", "digested", "abandoned"})
+# "suppressed": over the cap before digests existed; "carried": a digest channel a quiet-hours
+# tick passed to a later digest, which sends it).
+DONE = frozenset({"sent", "suppressed", "refused", "digested", "abandoned", "carried"})
 
 
 def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
@@ -92,17 +93,6 @@ def candidates(db: firestore.Client, ticker: str) -> dict[str, dict[str, Any]]:
         for snap in query.stream():
             out[snap.id] = snap.to_dict() or {}
     return out
-
-
-def settled(db: firestore.Client, delivery_id: str, now: float) -> bool:
-    """Whether the delivery was settled (sent, refused...): what :func:`claim` would refuse.
-    Raises :class:`Busy` while another copy holds its lease: sent or not is not known yet,
-    and a digest carried on that guess would go out twice, or lose the channel."""
-    snap = db.collection(fs.DELIVERIES).document(delivery_id).get()
-    doc = (snap.to_dict() or {}) if snap.exists else {}
-    if doc.get("status") == "sending" and float(doc.get("lease_until") or 0.0) > now:
-        raise Busy(f"delivery {delivery_id} is being sent by another copy")
-    return doc.get("status") in DONE
 
 
 def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:

@@ -283,19 +283,48 @@ def test_a_sender_whose_lease_ran_out_cannot_overwrite_the_copy_that_took_over(e
     assert store.claim(db(), "u|A-1|1|open|email", now=1e9) is None  # settled for good
 
 
-def test_a_digest_channel_another_copy_is_sending_is_neither_gone_nor_to_carry_until_it_settles(
-    emulators: Stack,
-) -> None:
-    from functions.notify import store
+def test_a_digest_closed_by_two_copies_either_side_of_the_quiet_hours_start_goes_out_once(emulators: Stack) -> None:
+    """Two copies of a tick close the same digest: one finds the user outside the quiet hours
+    and is about to send, the other finds them inside and carries it. The carry takes the
+    channel, so the first copy's claim finds it settled and the entries go out only with the
+    later digest; and a channel that copy is sending holds the carry back until it settles."""
+    import contextlib
+    from datetime import UTC, datetime
 
-    del emulators
-    sending = store.claim(db(), "digest|u|2026010822|email", now=1000.0)
+    from functions.notify import digest, store
+
+    now = time.time()
+    this_hour = datetime.fromtimestamp(now, UTC).hour
+    user = f"qc{time.time_ns()}"
+    quiet = {"start": (this_hour - 1) % 24, "end": (this_hour + 2) % 24}
+    _user(
+        emulators,
+        user,
+        notifications={"digest": True, "webhook_url": f"https://hooks.example.com/{user}", "quiet_hours": quiet},
+    )
+    stale = hour_key(now - 7 * 3600)
+    body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
+    assert store.add_to_digest(db(), user, stale, f"{user}|NTLA|1|open|webhook", "webhook", body, now)
+    assert store.close_digest(db(), user, stale)  # the first copy, outside the quiet hours, closed it
+
+    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=_recorded(None), published=now)
+    source = db().collection(fs.DIGESTS).document(f"{user}|{stale}").get().to_dict() or {}
+    assert source["status"] == "carried"
+    assert store.claim(db(), f"digest|{user}|{stale}|webhook", now + 1) is None  # the first copy sends nothing
+
+    other = f"qd{time.time_ns()}"
+    _user(
+        emulators,
+        other,
+        notifications={"digest": True, "webhook_url": f"https://hooks.example.com/{other}", "quiet_hours": quiet},
+    )
+    assert store.add_to_digest(db(), other, stale, f"{other}|NTLA|1|open|webhook", "webhook", body, now)
+    sending = store.claim(db(), f"digest|{other}|{stale}|webhook", now)  # that copy is sending it now
     assert sending is not None
-    with pytest.raises(store.Busy):  # sent or not is not known yet: the tick waits
-        store.settled(db(), "digest|u|2026010822|email", now=1000.0 + store.LEASE_S / 2)
-    assert not store.settled(db(), "digest|u|2026010822|email", now=1000.0 + store.LEASE_S + 1)  # its copy died
+    with contextlib.suppress(store.Busy):  # an older hour's trouble is the next sweep's
+        digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=_recorded(None), published=now)
+    assert (db().collection(fs.DIGESTS).document(f"{other}|{stale}").get().to_dict() or {}).get("status") != "carried"
     assert store.finish(db(), sending, "sent")
-    assert store.settled(db(), "digest|u|2026010822|email", now=1001.0)
 
 
 def test_reclassified_and_resolved_events_reach_a_user_who_asked_for_them_and_not_one_who_did_not(
