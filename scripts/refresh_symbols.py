@@ -10,10 +10,12 @@ Optionally, newer stock listings from the NASDAQ stock screener export (the JSON
 ``https://api.nasdaq.com/api/screener/stocks?exchange=nasdaq|nyse|amex&download=true``) can
 be given with ``--screener``; then the common stocks of the exchanges those files cover come
 from the screener (newer), and the other exchanges' stocks and the ETFs from the directory
-(the screener has no ETFs). Kept: common stocks, ADRs and ETFs/ETNs. Dropped: test issues,
-warrants, rights, units, preferreds, notes. A directory file of fewer than a thousand
-listings (an error page, a cut download) stops it before anything is written, and
-``symbols.csv`` is replaced whole, never left half written.
+(the screener has no ETFs); each file names its exchange in its file name (``nasdaq``,
+``nyse``, ``amex``). Kept: common stocks, ADRs and ETFs/ETNs. Dropped: test issues,
+warrants, rights, units, preferreds, notes (read from the issue, not the issuer's name). A
+directory file of fewer than a thousand listings (an error page, a cut download), or a
+screener listing fewer than half the stocks the directory lists for its exchange, stops it
+before anything is written, and ``symbols.csv`` is replaced whole, never left half written.
 
 Without internet access, ``scripts/build_universe.py`` builds a thinner universe from registry
 packages and the curated lists in ``common/data`` instead. It also writes
@@ -60,8 +62,22 @@ _NAME_TAIL = re.compile(
     r"new common stock|common stock new|shares of beneficial interest|capital stock)\b.*$",
     re.IGNORECASE,
 )
+# A name is "Issuer - Issue" in nasdaqlisted, "Issuer Issue" in otherlisted and the screener.
+# Only the issue says what is traded: "Preferred Bank - Common Stock" is a common stock.
+_COMMON = (
+    r"(?:class [a-z] )?(?:common stock|common shares|ordinary shares|american depositary shares|"
+    r"shares of beneficial interest|capital stock)"
+)
+_COMMON_FIRST = re.compile(_COMMON + r"\b", re.IGNORECASE)
+_COMMON_LAST = re.compile(_COMMON + r"(?: new)?\s*$", re.IGNORECASE)
+_BUNDLE = re.compile(r"\b(warrants?|rights?|units?)\b", re.IGNORECASE)  # "Units, each of one share of ... Common Stock"
 _FUND = re.compile(r"\b(ETF|ETN|Exchange[- ]Traded)\b")
 MIN_PER_DIRECTORY = 1000  # each directory file lists thousands (2025: about 5,000 and 6,000)
+# A screener replaces its exchange's stocks: one listing fewer than half as many as the
+# directory does (an empty answer, a cut download) would drop the rest without a word.
+MIN_SCREENER_SHARE = 0.5
+# Which exchange a screener file holds, from its name; NYSE American before NYSE.
+_SCREENER_NAMES = (("amex", "NYSE American"), ("american", "NYSE American"), ("nasdaq", "NASDAQ"), ("nyse", "NYSE"))
 _EXCHANGES = {"Q": "NASDAQ", "N": "NYSE", "A": "NYSE American", "P": "NYSE Arca", "Z": "Cboe BZX", "V": "IEX"}
 
 
@@ -78,6 +94,20 @@ def _read(path_or_url: str) -> str:
         with urllib.request.urlopen(path_or_url, timeout=60) as response:  # fixed https URLs only
             return str(response.read().decode("utf-8", errors="replace"))
     return Path(path_or_url).read_text(encoding="utf-8", errors="replace")
+
+
+def _equity(name: str, fund: bool) -> bool:
+    """Kept: funds ("iShares Preferred and Income Securities ETF"), common issues whatever
+    their issuer is called ("Preferred Bank - Common Stock", "Preferred Bank Common Stock"),
+    and anything else not named a warrant, right, unit, preferred or note."""
+    if fund:
+        return True
+    _, dash, issue = name.partition(" - ")
+    if dash:
+        return bool(_COMMON_FIRST.match(issue)) or not _NOT_EQUITY.search(issue)
+    if _COMMON_LAST.search(name):
+        return not _BUNDLE.search(_COMMON_LAST.sub("", name))
+    return not _NOT_EQUITY.search(name)
 
 
 def _clean_name(name: str) -> str:
@@ -97,12 +127,12 @@ def _directory(text: str, symbol_column: str, exchange_column: str | None) -> tu
     for row in rows:
         symbol = (row.get(symbol_column) or "").strip()
         name = (row.get("Security Name") or "").strip()
-        if row.get("Test Issue") != "N" or not _SYMBOL.match(symbol) or _NOT_EQUITY.search(name):
+        # grantor trusts such as IBIT are flagged ETF=N but trade and are discussed as ETFs
+        fund = row.get("ETF") == "Y" or bool(_FUND.search(name))
+        if row.get("Test Issue") != "N" or not _SYMBOL.match(symbol) or not _equity(name, fund):
             continue
         exchange = _EXCHANGES.get(row.get(exchange_column, "") if exchange_column else "Q", "NASDAQ")
-        # grantor trusts such as IBIT are flagged ETF=N but trade and are discussed as ETFs
-        kind = "etf" if row.get("ETF") == "Y" or _FUND.search(name) else "stock"
-        out.append(Listing(symbol, _clean_name(name), kind, exchange))
+        out.append(Listing(symbol, _clean_name(name), "etf" if fund else "stock", exchange))
     return out, created
 
 
@@ -111,9 +141,18 @@ def _screener(text: str, exchange: str) -> list[Listing]:
     for row in json.loads(text):
         symbol = str(row.get("symbol", "")).strip().replace("/", ".")
         name = str(row.get("name", "")).strip()
-        if _SYMBOL.match(symbol) and not _NOT_EQUITY.search(name):
+        if _SYMBOL.match(symbol) and _equity(name, fund=False):
             out.append(Listing(symbol, _clean_name(name), "stock", exchange))
     return out
+
+
+def _screener_exchange(path: str) -> str:
+    """The exchange a screener file holds, named in its file name as the export names it."""
+    file = Path(path).name.lower()
+    found = next((exchange for key, exchange in _SCREENER_NAMES if key in file), None)
+    if found is None:
+        raise SystemExit(f"{Path(path).name}: name its exchange in the file name (nasdaq, nyse or amex)")
+    return found
 
 
 def build(
@@ -135,11 +174,17 @@ def build(
         stocks: dict[str, Listing] = {}
         covered: set[str] = set()
         for path in screeners:
-            exchange = next((e for e in ("nasdaq", "nyse", "amex") if e in Path(path).name.lower()), "")
-            name = {"nasdaq": "NASDAQ", "nyse": "NYSE", "amex": "NYSE American"}.get(exchange, "")
+            name = _screener_exchange(path)
             covered.add(name)
             for listing in _screener(_read(path), name):
                 stocks.setdefault(listing.symbol, listing)
+        for name in covered:
+            listed = sum(1 for x in directory.values() if x.kind == "stock" and x.exchange == name)
+            screened = sum(1 for x in stocks.values() if x.exchange == name)
+            if screened < MIN_SCREENER_SHARE * listed:
+                raise SystemExit(
+                    f"the screener gave {screened} {name} stocks against the directory's {listed}: nothing written"
+                )
         # the directory's stocks of exchanges no screener covered stay (one screener file given
         # must not drop the other exchanges' stocks), and its ETFs
         rest = {
@@ -149,7 +194,7 @@ def build(
         files = ", ".join(Path(p).name for p in screeners)
         when = screener_date or "date not given"
         provenance.append(
-            f"stocks from the NASDAQ stock screener export ({files}; {when}) for {', '.join(sorted(covered - {''}))}; "
+            f"stocks from the NASDAQ stock screener export ({files}; {when}) for {', '.join(sorted(covered))}; "
             "the other exchanges' stocks and ETFs from the directory"
         )
     else:

@@ -40,9 +40,13 @@ def test_a_download_too_small_to_be_the_directory_writes_nothing(tmp_path: Path)
         refresh.build(_nasdaq(tmp_path, 1200), str(tmp_path / "empty.txt"), [])
 
 
+def _screened(count: int) -> list[dict[str, str]]:
+    return [{"symbol": _symbol("S", i), "name": f"{_symbol('S', i)} Inc Common Stock"} for i in range(count)]
+
+
 def test_a_screener_of_one_exchange_keeps_the_other_exchanges_stocks(tmp_path: Path) -> None:
     screener = tmp_path / "nasdaq_screener.json"
-    screener.write_text(json.dumps([{"symbol": "NEWCO", "name": "New Co Common Stock"}]))
+    screener.write_text(json.dumps([{"symbol": "NEWCO", "name": "New Co Common Stock"}, *_screened(700)]))
     listings, provenance = refresh.build(_nasdaq(tmp_path, 1200), _other(tmp_path, 1200), [str(screener)])
     symbols = {x.symbol: x for x in listings}
     assert "NEWCO" in symbols and "QAAB" not in symbols  # NASDAQ's stocks: the screener's
@@ -68,3 +72,43 @@ def test_the_universe_is_replaced_whole(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.undo()
     refresh.write_symbols(listings, provenance, dest)
     assert "NBUD" in dest.read_text() and not (tmp_path / "symbols.csv.partial").exists()
+
+
+def test_a_screener_is_read_as_the_exchange_its_file_names_and_never_thins_it_out(tmp_path: Path) -> None:
+    american = tmp_path / "nyse_american_screener.json"
+    american.write_text(json.dumps(_screened(10)))
+    listings, _ = refresh.build(_nasdaq(tmp_path, 1200), _other(tmp_path, 1200), [str(american)])
+    symbols = {x.symbol: x for x in listings}
+    assert symbols["SAAB"].exchange == "NYSE American" and symbols["NAAB"].exchange == "NYSE"  # NYSE's stay
+    empty = tmp_path / "nasdaq_screener.json"
+    empty.write_text("[]")
+    with pytest.raises(SystemExit, match="0 NASDAQ stocks against the directory's 1200"):
+        refresh.build(_nasdaq(tmp_path, 1200), _other(tmp_path, 1200), [str(empty)])
+    unnamed = tmp_path / "screener.json"
+    unnamed.write_text(json.dumps(_screened(10)))
+    with pytest.raises(SystemExit, match="name its exchange"):
+        refresh.build(_nasdaq(tmp_path, 1200), _other(tmp_path, 1200), [str(unnamed)])
+
+
+def test_what_is_traded_is_read_from_the_issue_not_the_issuers_name(tmp_path: Path) -> None:
+    rows = [
+        "PFBC|Preferred Bank - Common Stock|Q|N|N|100|N|N",
+        "PFF|iShares Preferred and Income Securities ETF|G|N|N|100|Y|N",
+        "FOOU|Foo Acquisition Corp - Units, each of one share of Class A Common Stock and one warrant|Q|N|N|100|N|N",
+        "FOOW|Foo Acquisition Corp - Warrant|Q|N|N|100|N|N",
+        "BARP|Bar Corp - Depositary Shares representing 1/1000th of 6.5% Series A Preferred Stock|Q|N|N|100|N|N",
+    ]
+    path = Path(_nasdaq(tmp_path, 1200))
+    path.write_text(path.read_text().replace(STAMP, "\n".join(rows) + f"\n{STAMP}"))
+    other = Path(_other(tmp_path, 1200))
+    other.write_text(
+        other.read_text().replace(
+            STAMP,
+            "APTS|Preferred Apartment Communities Inc Common Stock|N|APTS|N|100|N|APTS\n"
+            "BAZU|Baz Corp Units, each consisting of one share of Common Stock|N|BAZU|N|100|N|BAZU\n" + STAMP,
+        )
+    )
+    listings, _ = refresh.build(str(path), str(other), [])
+    kinds = {x.symbol: x.kind for x in listings}
+    assert kinds["PFBC"] == "stock" and kinds["APTS"] == "stock" and kinds["PFF"] == "etf"
+    assert not {"FOOU", "FOOW", "BARP", "BAZU"} & set(kinds)
