@@ -37,7 +37,7 @@ def _tree_seconds(root: int) -> float:
 
 
 def by_service(stack: Stack) -> dict[str, float]:
-    services: list[Service | None] = [*stack.services.values(), stack.reddit, stack.jwks]
+    services: list[Service | None] = [*stack.services.values(), stack.reddit, stack.jwks, stack.web, stack.mailbox]
     if stack.emulators is not None:
         services += [stack.emulators.pubsub, stack.emulators.firestore, stack.emulators.bigquery]
     seconds = {s.name: _tree_seconds(s.process.pid) for s in services if s is not None and s.process is not None}

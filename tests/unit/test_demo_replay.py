@@ -11,7 +11,7 @@ from common.settings import Settings
 from demo import labels as lbl
 from demo.dashboard import UPLOT
 from demo.display import AlertRow
-from demo.run import DEFAULT_CORPUS, corpus_subreddits, subreddits_env, tick_times
+from demo.run import DEFAULT_CORPUS, Demo, Options, corpus_subreddits, subreddits_env, tick_times
 
 H = 3600.0
 PUMP = lbl.Label("pump", "SPCE", start=100 * H, peak=110 * H)
@@ -228,3 +228,22 @@ def test_ctrl_c_while_make_up_waits_stops_the_stack_it_was_starting(
     monkeypatch.setattr(supervisor, "holder", lambda: None)
     monkeypatch.setattr(subprocess, "Popen", Starting)
     assert supervisor.up(timeout=5) == 130 and Starting.stopped
+
+
+class _Arriving(Demo):
+    """A mailbox whose deliveries keep arriving for the first ``arriving`` reads."""
+
+    def __init__(self, arriving: int) -> None:
+        super().__init__(Options())
+        self.reads, self.arriving = 0, arriving
+
+    def notifications(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        self.reads += 1
+        return [{"subject": f"mail {i}"} for i in range(min(self.reads, self.arriving))], []
+
+
+def test_the_notification_count_waits_for_deliveries_still_arriving_and_says_when_it_stopped_short() -> None:
+    mail, hooks, held = _Arriving(arriving=4).delivered(quiet_s=0.5, wait_s=10.0)
+    assert (len(mail), hooks, held) == (4, [], True)
+    mail, _, held = _Arriving(arriving=100).delivered(quiet_s=0.5, wait_s=1.0)
+    assert not held and len(mail) < 100
