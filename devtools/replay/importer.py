@@ -84,6 +84,7 @@ class Report:
     rows_read: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)  # how each row's kind was told
+    milliseconds: Counter[str] = field(default_factory=Counter)  # times given in ms, by field
 
 
 class NothingImported(ValueError):
@@ -98,17 +99,27 @@ def _filled(row: dict[str, Any], name: str) -> str:
     return str(row.get(name) or "").strip()
 
 
+def _seconds(value: Any, name: str, report: Report) -> float | None:
+    """A time as epoch seconds. One in milliseconds (pandas' ``to_json`` writes dates so) is
+    read as such, and counted: no second of Reddit's years is a number that large."""
+    at = sources.epoch(value)
+    if at is not None and REDDIT_BEGAN * 1000 <= at < DATA_TIME_LIMIT * 1000:
+        report.milliseconds[name] += 1
+        return at / 1000
+    return at
+
+
 def _placed(row: dict[str, Any], report: Report) -> tuple[str, float, bool, str] | None:
     """The row's id, time, whether it is a comment and its post's id; None if it cannot be
     placed (counted in ``report.skipped``). A CSV row has every column, so a kind is read
     from what is filled in, not from which keys exist."""
     raw_id = sources.raw_id(row)
-    created = sources.epoch(row.get("created_utc") or row.get("created"))
+    created = _seconds(row.get("created_utc") or row.get("created"), "created_utc", report)
     if not raw_id or created is None:
         report.skipped["no id or time"] += 1
         return None
     if not REDDIT_BEGAN <= created < DATA_TIME_LIMIT:
-        report.skipped["time not in Reddit's years (milliseconds?)"] += 1
+        report.skipped["time not in Reddit's years"] += 1
         return None
     parent = _filled(row, "parent_id")
     link = _filled(row, "link_id") or (parent if parent.startswith("t3_") else "")
@@ -176,8 +187,8 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
         return None
     # its texts as the pipeline reads them (a lone surrogate mended: no file can store one)
     item = {k: _mended(valid, k, v) for k, v in item.items()}
-    born = sources.epoch(row.get("author_created_utc"))
-    if born is not None and not REDDIT_BEGAN <= born < DATA_TIME_LIMIT:  # milliseconds, or no date: unknown
+    born = _seconds(row.get("author_created_utc"), "author_created_utc", report)
+    if born is not None and not REDDIT_BEGAN <= born < DATA_TIME_LIMIT:  # no date: unknown
         born = None
     marks: dict[str, Any] = {NAMED: BY_LINK if link else None, AUTHOR_AGE: born}
     marks |= {AUTHOR_GONE: gone or None, ABSENT: absent or None}
@@ -335,7 +346,8 @@ def _stage(
             if (since is not None and at < since) or (until is not None and at >= until):
                 report.skipped["outside the period"] += 1
                 continue
-            retrieved = sources.epoch(row.get("retrieved_on") or row.get("retrieved_utc")) or 0.0
+            # a retrieval time in milliseconds must not count as the latest copy's
+            retrieved = _seconds(row.get("retrieved_on") or row.get("retrieved_utc"), "retrieved_on", report) or 0.0
             stage.add(item, retrieved, file)
         if len(named) == 1:
             ones[file] = named.pop()
@@ -448,6 +460,10 @@ def _manifest(
     if named := stage.named():
         assumed["subreddit"] = "; ".join(f"{NAMED_BY[how]}: {named[how]}" for how in NAMED_BY if named[how])
     assumed["kind"] = "; ".join(f"{how}: {n}" for how, n in sorted(report.kinds.items())) + " (rows)"
+    if report.milliseconds:
+        assumed["milliseconds"] = "; ".join(f"{name}: {n}" for name, n in sorted(report.milliseconds.items())) + (
+            " (rows whose time was in milliseconds, read as such)"
+        )
     gone = ", ".join(f"'{g}'" for g in GONE)
     return {
         "seed": 0,

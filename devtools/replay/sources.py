@@ -41,11 +41,61 @@ csv.field_size_limit(CSV_FIELD_MAX)
 THREAD_LINK = re.compile(r"/r/([A-Za-z0-9_]{2,21})/comments/([a-z0-9]+)", re.IGNORECASE)
 
 
+class Cut(EOFError):
+    """A compressed file that ends inside a frame: a partial download, not the dump's end."""
+
+
+class _ZstdFrames(io.RawIOBase):
+    """A ``.zst`` file's frames, one after another (Pushshift's are several), decompressed
+    as they are read. Unlike zstandard's stream reader, a file cut inside a frame raises
+    :class:`Cut` instead of ending as if the dump ended there."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+        self._maker = zstandard.ZstdDecompressor(max_window_size=2**31)
+        self._frame = self._maker.decompressobj()
+        self._begun = False  # bytes of the current frame were read
+        self._out = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._out:
+            chunk = self._raw.read(1 << 16)
+            if not chunk:
+                if self._begun and not self._frame.eof:
+                    raise Cut("the file ends inside a zstd frame")
+                return 0
+            self._out = self._feed(chunk)
+        size = min(len(buffer), len(self._out))
+        buffer[:size] = self._out[:size]
+        self._out = self._out[size:]
+        return size
+
+    def _feed(self, chunk: bytes) -> bytes:
+        out = [self._frame.decompress(chunk)]
+        self._begun = True
+        while self._frame.eof:
+            rest = self._frame.unused_data
+            self._frame, self._begun = self._maker.decompressobj(), bool(rest)
+            if not rest:
+                break
+            out.append(self._frame.decompress(rest))
+        return b"".join(out)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def open_text(path: Path) -> IO[str]:
     name = path.name.lower()
     if name.endswith(".zst"):
-        reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(path.open("rb"))
-        return io.TextIOWrapper(reader, encoding="utf-8-sig", errors="replace", newline="")
+        # buffered: its peek lets _opens_array look at the start without reading a line
+        frames = io.BufferedReader(_ZstdFrames(path.open("rb")))
+        return io.TextIOWrapper(frames, encoding="utf-8-sig", errors="replace", newline="")
     if name.endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
     # utf-8-sig: a spreadsheet's "CSV UTF-8" begins with a byte-order mark, which would
@@ -56,11 +106,22 @@ def open_text(path: Path) -> IO[str]:
 
 def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
     """Each row of ``path``; None for a line that is no JSON object (its reason counted in
-    ``skipped``), so that every line read is counted."""
+    ``skipped``), so that every line read is counted. A compressed file cut short or corrupt
+    ends there, said in ``skipped``: the other files are still read."""
+    read: list[int] = [0]
+    try:
+        yield from _rows(path, skipped, read)
+    except (EOFError, OSError, zstandard.ZstdError) as exc:  # gzip's BadGzipFile is an OSError
+        skipped[f"cut short or corrupt ({path.name}, after {read[0]} rows: {exc}; the rest of it unread)"] += 1
+
+
+def _rows(path: Path, skipped: Counter[str], read: list[int]) -> Iterator[dict[str, Any] | None]:
     stem = path.name.lower().removesuffix(".zst").removesuffix(".gz")
     with open_text(path) as text:
         if stem.endswith(".csv"):
-            yield from _csv_rows(text, path.name, skipped)
+            for row in _csv_rows(text, path.name, skipped):
+                read[0] += 1
+                yield row
             return
         if _opens_array(text):
             # one JSON document (an API download): it would be read whole as one line, for nothing
@@ -69,9 +130,10 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
         for number, line in enumerate(text, start=1):
             if not line.strip():
                 continue
+            read[0] += 1
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # not JSON, a number past int's digit limit, nesting past the stack
                 skipped[f"not JSON ({path.name}:{number})" if skipped.total() < 5 else "not JSON"] += 1
                 yield None
                 continue
@@ -85,7 +147,7 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
 def _opens_array(text: IO[str]) -> bool:
     """Whether the file's first character that is not blank opens a JSON array, read without
     reading its line (which may be the whole file); the stream is left where it was."""
-    peek = getattr(getattr(text, "buffer", None), "peek", None)  # plain and gzip files; zstd's stream has none
+    peek = getattr(getattr(text, "buffer", None), "peek", None)
     if peek is None:
         return False
     head = bytes(peek(4096))[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -160,7 +160,8 @@ def test_spreadsheet_exports_bad_times_and_orphan_comments_are_read_or_refused_b
     export.write_bytes(
         b"\xef\xbb\xbfid,title,selftext,author,created_utc,subreddit,score\n"
         + f"q1,GME,text,alice,{T0},wallstreetbets,nan\n".encode()
-        + f"q2,GME,text,alice,{T0 * 1000},wallstreetbets,1\n".encode()
+        + f"q2,GME,text,alice,{T0 * 1000},wallstreetbets,1\n".encode()  # pandas' milliseconds
+        + b"q4,GME,text,alice,12345,wallstreetbets,1\n"  # 1970: no Reddit item
     )
     orphans = tmp_path / "comments.csv"  # comments exported without their post's id
     orphans.write_text(f"id,body,link_id,author,created_utc,subreddit,score\nc1,$GME yes,,bob,{T0},wallstreetbets,3\n")
@@ -170,14 +171,17 @@ def test_spreadsheet_exports_bad_times_and_orphan_comments_are_read_or_refused_b
     manifest = import_dumps(
         [export, orphans, filtered, bodies], tmp_path / "out", subreddits=frozenset({"wallstreetbets"})
     )
-    post, other = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    items = {i["id"]: i for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz")}
+    assert sorted(items) == ["t3_q1", "t3_q2", "t3_q3"]
+    post, other = items["t3_q1"], items["t3_q3"]
     assert (post["id"], post["kind"], post["score"]) == ("t3_q1", "post", 0)  # "nan" is no score
     assert (other["id"], other["kind"], other["body"]) == ("t3_q3", "post", "GME to the moon")
+    assert items["t3_q2"]["created_utc"] == T0 and "created_utc: 1" in manifest["fidelity"]["assumed"]["milliseconds"]
     skipped = manifest["fidelity"]["rows_skipped"]
-    assert skipped["time not in Reddit's years (milliseconds?)"] == 1  # 1.6e12: milliseconds
+    assert skipped["time not in Reddit's years"] == 1
     assert skipped["comment without link_id (its post unknown)"] == 1  # not a post either
-    assert manifest["fidelity"]["fields_missing"] == {"author_created_utc": 2, "num_comments": 2, "permalink": 2,
-                                                      "score": 1, "url": 2, "stickied": 2, "title": 1}  # fmt: skip
+    assert manifest["fidelity"]["fields_missing"] == {"author_created_utc": 3, "num_comments": 3, "permalink": 3,
+                                                      "score": 1, "url": 3, "stickied": 3, "title": 1}  # fmt: skip
 
 
 def test_three_copies_fold_the_same_in_every_order(tmp_path: Path) -> None:
@@ -591,7 +595,8 @@ def test_a_json_file_that_is_one_array_is_refused_unread(tmp_path: Path) -> None
     download = tmp_path / "api.json"
     download.write_text("\n  " + json.dumps([submission(i) for i in range(3)]))
     kept = _ndjson(tmp_path / "RS.ndjson", [submission(9)])
-    for path in (download, tmp_path / "api.json.gz"):
+    (tmp_path / "api.json.zst").write_bytes(zstandard.ZstdCompressor().compress(download.read_bytes()))
+    for path in (download, tmp_path / "api.json.gz", tmp_path / "api.json.zst"):
         if path.suffix == ".gz":
             with gzip.open(path, "wt") as f:
                 f.write(download.read_text())
@@ -666,7 +671,7 @@ def test_the_stage_is_read_in_its_orders_without_a_sort_outside_its_file(tmp_pat
     stage.close()
 
 
-def test_a_lone_surrogate_is_mended_and_an_age_in_milliseconds_read_as_unknown(tmp_path: Path) -> None:
+def test_a_lone_surrogate_is_mended_and_an_age_in_milliseconds_read_as_such(tmp_path: Path) -> None:
     """A dump's "\\ud83d" (half an emoji) no file can store, and an account's creation time in
     milliseconds: the import goes on, each read as the pipeline reads it."""
     path = tmp_path / "RS.ndjson"
@@ -677,7 +682,7 @@ def test_a_lone_surrogate_is_mended_and_an_age_in_milliseconds_read_as_unknown(t
     [title] = [i["title"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz") if i["id"] == "t3_p1"]
     assert title.startswith("GME ") and title.endswith(" moon") and title.isprintable()
     ages = {a["name"]: a["created_utc"] for a in read_jsonl(tmp_path / "out" / "authors.jsonl.gz")}
-    assert ages["ms"] < T0  # an assumed age, not the year 49,500
+    assert ages["ms"] == 1_500_000_000  # 2017, not the year 49,500
 
 
 def test_an_import_that_fails_while_writing_leaves_no_corpus_whose_files_disagree(
@@ -696,3 +701,42 @@ def test_an_import_that_fails_while_writing_leaves_no_corpus_whose_files_disagre
         import_dumps([_ndjson(tmp_path / "b.ndjson", [submission(i) for i in range(9)])], out)
     assert {name: (out / name).read_bytes() for name in before} == before  # the old corpus, whole
     assert backtest.load(out).manifest["items"] == 5
+
+
+def test_a_dump_cut_short_or_corrupt_is_read_up_to_the_damage_and_said_so_and_the_others_still_read(
+    tmp_path: Path,
+) -> None:
+    rows = "".join(json.dumps(submission(i)) + "\n" for i in range(1, 2001)).encode()
+    packed = zstandard.ZstdCompressor().compress(rows)
+    (tmp_path / "RS_cut.zst").write_bytes(packed[: len(packed) // 2])  # a partial download
+    corrupt = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(rows))
+    corrupt[len(corrupt) // 2 : len(corrupt) // 2 + 64] = bytes(64)
+    (tmp_path / "RS_bad.zst").write_bytes(bytes(corrupt))
+    (tmp_path / "RS_cut.gz").write_bytes(gzip.compress(rows)[:-200])
+    kept = _ndjson(tmp_path / "RS_good.ndjson", [submission(9001)])
+    for name in ("RS_cut.zst", "RS_bad.zst", "RS_cut.gz"):
+        manifest = import_dumps([tmp_path / name, kept], tmp_path / f"out-{name}")
+        said = [why for why in manifest["fidelity"]["rows_skipped"] if why.startswith("cut short or corrupt")]
+        assert len(said) == 1 and name in said[0], (name, manifest["fidelity"]["rows_skipped"])
+        # the good file's, and what a cut file held before its end (a corrupt frame: none of it)
+        assert (1 < manifest["items"] < 2001) if "cut" in name else manifest["items"] >= 1
+
+
+def test_one_line_past_the_parsers_limits_is_not_json_and_the_rest_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "RS.ndjson"
+    path.write_text(
+        '{"id": "zz", "score": ' + "1" * 5000 + "}\n" + "[" * 100_000 + "\n" + json.dumps(submission(1)) + "\n"
+    )
+    manifest = import_dumps([path], tmp_path / "out")
+    assert manifest["items"] == 1
+    assert sum(n for why, n in manifest["fidelity"]["rows_skipped"].items() if why.startswith("not JSON")) == 2
+
+
+def test_a_retrieval_time_in_milliseconds_does_not_make_an_older_copy_the_latest(tmp_path: Path) -> None:
+    later = submission(1, score=5, retrieved_on=T0 + 2_000)
+    earlier_in_ms = submission(1, score=9, retrieved_on=(T0 + 1_000) * 1000)
+    for order in ((later, earlier_in_ms), (earlier_in_ms, later)):
+        out = tmp_path / f"out-{order[0]['score']}"
+        import_dumps([_ndjson(tmp_path / f"RS-{order[0]['score']}.ndjson", list(order))], out)
+        [item] = read_jsonl(out / "items.jsonl.gz")
+        assert item["score"] == 5
