@@ -6,6 +6,7 @@ future no real item has, which would stop a ticker from counting for good."""
 import base64
 import binascii
 import math
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -124,6 +125,38 @@ def number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
+
+
+def epoch(value: object) -> float | None:
+    """A time as an export writes it: epoch seconds as a number or as text, or an ISO 8601
+    date (UTC when it names no zone); None for anything else (a bool, "nan", a word)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        found = float(text)
+    except ValueError:
+        pass
+    else:
+        return found if math.isfinite(found) else None
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+
+
+def in_seconds(at: float) -> tuple[float, bool]:
+    """``at`` in seconds, and whether it was given in milliseconds (pandas' ``to_json`` writes
+    dates so): no second of Reddit's years is a number that large, so one is never taken for
+    the other."""
+    if REDDIT_BEGAN * 1000 <= at < DATA_TIME_LIMIT * 1000:
+        return at / 1000, True
+    return at, False
 
 
 def web_link(permalink: str, web: str) -> str | None:

@@ -5,12 +5,19 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import TextIO
+from typing import Annotated, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from common.extraction.reading import extract, symbols
-from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN, Text, problems
+from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN, Text, epoch, in_seconds, problems
+
+
+def _time(value: object) -> object:
+    """A time as dumps write it (seconds or milliseconds, a number or text, an ISO date) as
+    epoch seconds; anything else is left for the field to refuse by name."""
+    at = epoch(value)
+    return value if at is None else in_seconds(at)[0]
 
 
 class Line(BaseModel):
@@ -19,9 +26,10 @@ class Line(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
     text: Text  # lone surrogates mended, as the pipeline mends an item's
-    # epoch seconds within Reddit's years, as the pipeline's items: milliseconds are an error,
-    # not a date thousands of years on whose universe lists nothing
-    created_utc: float | None = Field(default=None, allow_inf_nan=False, ge=REDDIT_BEGAN, lt=DATA_TIME_LIMIT)
+    # within Reddit's years, as the pipeline's items: not a date whose universe lists nothing
+    created_utc: Annotated[
+        float | None, BeforeValidator(_time), Field(allow_inf_nan=False, ge=REDDIT_BEGAN, lt=DATA_TIME_LIMIT)
+    ] = None
     thread_text: Text | None = None
 
 
@@ -76,6 +84,7 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
             failed = True
             out = {"error": f"line {number}: {out['error']}"}
         stdout.write(json.dumps(out) + "\n")
+        stdout.flush()  # each answer as its line is read: a caller may wait for it before writing the next
     return 1 if failed else 0
 
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN, well_formed
+from common.fields import DATA_TIME_LIMIT, REDDIT_BEGAN, epoch, in_seconds, well_formed
 from common.messages import RedditItem
 from devtools.replay import sources
 from devtools.replay.stage import (
@@ -102,11 +102,13 @@ def _filled(row: dict[str, Any], name: str) -> str:
 def _seconds(value: Any, name: str, report: Report) -> float | None:
     """A time as epoch seconds. One in milliseconds (pandas' ``to_json`` writes dates so) is
     read as such, and counted: no second of Reddit's years is a number that large."""
-    at = sources.epoch(value)
-    if at is not None and REDDIT_BEGAN * 1000 <= at < DATA_TIME_LIMIT * 1000:
+    at = epoch(value)
+    if at is None:
+        return None
+    seconds, milliseconds = in_seconds(at)
+    if milliseconds:
         report.milliseconds[name] += 1
-        return at / 1000
-    return at
+    return seconds
 
 
 def _placed(row: dict[str, Any], report: Report) -> tuple[str, float, bool, str] | None:

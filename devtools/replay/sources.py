@@ -15,7 +15,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -229,16 +228,3 @@ def number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return found if found is not None and math.isfinite(found) else None
-
-
-def epoch(value: Any) -> float | None:
-    found = number(value)
-    if found is not None:
-        return found
-    if isinstance(value, str) and value:
-        try:
-            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
-    return None

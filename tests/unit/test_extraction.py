@@ -5,6 +5,7 @@ import io
 import json
 import math
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -538,23 +539,45 @@ def test_the_command_line_reads_bytes_line_by_line_so_no_bad_line_ends_the_strea
     assert answers[3] == {"symbols": ["TSLA"], "secondary": []}
 
 
-def test_the_command_line_refuses_a_time_in_milliseconds_reads_past_a_bom_and_names_no_file(
+def test_the_command_line_reads_times_as_dumps_write_them_reads_past_a_bom_and_names_no_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """A time in milliseconds is no date thousands of years on (whose universe lists nothing);
-    an editor's byte-order mark is no part of the first line; a file named is refused, not
-    ignored while the command waits on stdin."""
+    """Milliseconds, digits as text and ISO dates are the same day (APHA, gone since, was
+    trading then); a time in no year of Reddit's is refused; an editor's byte-order mark is
+    no part of the first line; a file named is refused, not ignored while the command waits
+    on stdin."""
     at = _at("2020-12-01")
-    lines = "\ufeff" + json.dumps({"text": "$APHA", "created_utc": at}) + "\n"
-    lines += json.dumps({"text": "$APHA", "created_utc": at * 1000}) + "\n"
+    given: list[object] = [at, at * 1000, str(int(at)), "2020-12-01T12:00:00Z", "2020-12-01 12:00"]
+    lines = "\ufeff" + "".join(json.dumps({"text": "$APHA", "created_utc": g}) + "\n" for g in given)
+    lines += json.dumps({"text": "$APHA", "created_utc": "1999-01-01"}) + "\n"
     out = io.StringIO()
     assert extraction.main(io.StringIO(lines), out) == 1
-    first, second = (json.loads(line) for line in out.getvalue().splitlines())
-    assert first == {"symbols": ["APHA"], "secondary": []}
-    assert second["error"].startswith("line 2: not a valid line: created_utc")
-    with pytest.raises(SystemExit) as refused:
+    *read, refused = (json.loads(line) for line in out.getvalue().splitlines())
+    assert read == [{"symbols": ["APHA"], "secondary": []}] * len(given)
+    assert refused["error"].startswith(f"line {len(given) + 1}: not a valid line: created_utc")
+    with pytest.raises(SystemExit) as named:
         cli.run(["texts.jsonl"])
-    assert refused.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err
+    assert named.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_the_command_line_answers_each_line_before_it_reads_the_next() -> None:
+    """A program that writes a line and waits for its answer (a co-process) gets it."""
+
+    class Sink(io.StringIO):
+        flushed = ""
+
+        def flush(self) -> None:
+            self.flushed = self.getvalue()
+
+    out = Sink()
+
+    def lines() -> Iterator[str]:
+        yield json.dumps({"text": "$GME"}) + "\n"
+        assert out.flushed.count("\n") == 1, "the first answer is still in the buffer"
+        yield json.dumps({"text": "$AMC"}) + "\n"
+
+    assert cli.main(lines(), out) == 0  # type: ignore[arg-type]
+    assert out.flushed.count("\n") == 2
 
 
 @pytest.mark.parametrize(
