@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from common import duplicates, extraction, ingest
 from common.aggregation import citable
@@ -27,6 +27,7 @@ from common.detection.engine import StoredCrowd, TickerState, WeekVolume, assess
 from common.detection.lifecycle import Alert, budget_window
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import keep_candidates
+from common.fields import number
 from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, RedditItem
 from common.metrics import HourBucket, bucket_deltas, is_discussion
@@ -35,12 +36,22 @@ from common.settings import DEFAULT_BOT_ACCOUNTS
 ITEM_FIELDS = set(RedditItem.model_fields)
 
 
+class Account(NamedTuple):
+    """What the replay reads of an author: the age and karma fetch would look them up for,
+    and the account's id (``t2_...``, from which eval/real/ages estimates an age). Only
+    these: an unfiltered month holds millions of authors, each a whole row in memory."""
+
+    created_utc: float | None
+    karma: int
+    id: str | None = None
+
+
 @dataclass(frozen=True)
 class Corpus:
     path: Path
     manifest: dict[str, Any]
     labels: list[dict[str, Any]]
-    authors: dict[str, dict[str, Any]]
+    authors: dict[str, Account]
 
     def items(self, bots: Iterable[str] | None = DEFAULT_BOT_ACCOUNTS) -> Iterator[RedditItem]:
         """Every item fetch would ingest (:meth:`read`); ``bots`` None: every item, as Reddit's
@@ -67,8 +78,7 @@ class Corpus:
             )
             author = self.authors.get(raw.get("author") or "")
             if author is not None:
-                raw["author_created_utc"] = author.get("created_utc")
-                raw["author_karma"] = int(author.get("link_karma") or 0) + int(author.get("comment_karma") or 0)
+                raw["author_created_utc"], raw["author_karma"] = author.created_utc, author.karma
             yield RedditItem.model_validate({k: v for k, v in raw.items() if k in ITEM_FIELDS}), ingested
 
 
@@ -98,12 +108,19 @@ def corpus_lines(path: Path, stem: str) -> Iterator[str]:
         yield from lines
 
 
+def account(row: Mapping[str, Any]) -> Account:
+    """An ``authors.jsonl`` row as the replay reads it (a karma that is no number: none)."""
+    karma = sum(int(number(row.get(k)) or 0) for k in ("link_karma", "comment_karma"))
+    identity = row.get("id")
+    return Account(number(row.get("created_utc")), karma, identity if isinstance(identity, str) else None)
+
+
 def load(path: Path) -> Corpus:
-    authors: dict[str, dict[str, Any]] = {}
+    authors: dict[str, Account] = {}
     for line in corpus_lines(path, "authors"):
         if line.strip():
             row = json.loads(line)
-            authors[row["name"]] = row
+            authors[row["name"]] = account(row)
     labels_path = path / "labels.json"
     labels = json.loads(labels_path.read_text()) if labels_path.exists() else []
     return Corpus(path, json.loads((path / "manifest.json").read_text()), labels, authors)

@@ -107,9 +107,9 @@ def with_estimated_ages(corpus: backtest.Corpus, model: AgeModel) -> backtest.Co
     authors = dict(corpus.authors)
     newest = model.numbers[-1]
     for name, row in authors.items():
-        n = account_number(row.get("id") or name)
+        n = account_number(row.id or name)
         if n is not None and n <= newest:  # one newer than every poster never posted: left as stored
-            authors[name] = {**row, "created_utc": model.created(n)}
+            authors[name] = row._replace(created_utc=model.created(n))
     return dataclasses.replace(corpus, authors=authors)
 
 

@@ -85,13 +85,13 @@ def test_only_numbered_authors_get_an_estimated_age(tmp_path: Path) -> None:
         {},
         [],
         {
-            fullname: {"name": fullname, "id": fullname, "created_utc": 0.0},
-            "pump0_1": {"name": "pump0_1", "created_utc": 42.0},
-            "t2_zzzzzzzzzz": {"name": "t2_zzzzzzzzzz", "created_utc": 7.0},  # newer than every poster
+            fullname: backtest.Account(0.0, 0, fullname),
+            "pump0_1": backtest.Account(42.0, 0),
+            "t2_zzzzzzzzzz": backtest.Account(7.0, 0),  # newer than every poster
         },
     )
     out = ages.with_estimated_ages(corpus, model)
-    assert out.authors[fullname]["created_utc"] == model.created(number)
-    assert out.authors["pump0_1"]["created_utc"] == 42.0
-    assert out.authors["t2_zzzzzzzzzz"]["created_utc"] == 7.0
-    assert corpus.authors[fullname]["created_utc"] == 0.0  # the loaded corpus is left as it was
+    assert out.authors[fullname].created_utc == model.created(number)
+    assert out.authors["pump0_1"].created_utc == 42.0
+    assert out.authors["t2_zzzzzzzzzz"].created_utc == 7.0
+    assert corpus.authors[fullname].created_utc == 0.0  # the loaded corpus is left as it was

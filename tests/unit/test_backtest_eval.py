@@ -191,6 +191,34 @@ def test_the_backtest_leaves_out_what_fetch_skips(tmp_path: Path) -> None:
     assert run(load(tmp_path)).items == 2
 
 
+def test_items_carry_their_authors_age_and_karma_and_a_karma_that_is_no_number_is_none(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps({"start": 0.0, "end": 1.0}))
+    authors = [
+        {"name": "alice", "created_utc": 1_400_000_000.0, "link_karma": "n/a", "comment_karma": 20000, "id": "t2_a"},
+        {"name": "bob", "created_utc": 1_500_000_000.0, "link_karma": 3, "comment_karma": 4, "suspended": False},
+    ]
+    (tmp_path / "authors.jsonl").write_text("".join(json.dumps(a) + "\n" for a in authors))
+    with (tmp_path / "items.jsonl").open("w") as f:
+        for i, author in enumerate(("alice", "bob", "carol")):
+            where = {"subreddit": "wallstreetbets", "permalink": f"/r/wallstreetbets/comments/{i}/"}
+            row = {
+                "id": f"t3_{i}",
+                "kind": "post",
+                "author": author,
+                "title": "$GME",
+                "created_utc": 1.62e9 + i,
+                **where,
+            }
+            f.write(json.dumps(row) + "\n")
+    corpus = load(tmp_path)
+    assert [(i.author_created_utc, i.author_karma) for i in corpus.items()] == [
+        (1_400_000_000.0, 20000),
+        (1_500_000_000.0, 7),
+        (None, None),
+    ]
+    assert corpus.authors["alice"].id == "t2_a" and corpus.authors["bob"].id is None
+
+
 def test_a_skipped_post_is_still_its_comments_thread(tmp_path: Path) -> None:
     """Fetch ingests no stickied post but lists it, and reads its comments in its symbols; a
     comment naming the thread's ticker in lower case ("nok") counts there, in production and
