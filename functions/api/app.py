@@ -146,7 +146,7 @@ def _view(op: Operation, svc: Services) -> Callable[..., Response]:
                 raise ApiError(403, "forbidden", "this needs the admin role")
         if op.rate_limited:
             if principal is not None:
-                svc.limiter.check(user_key(principal.sub), svc.settings.rate_limit_user_per_minute)
+                svc.limiter.check(user_key(principal.sub, op.window), svc.settings.rate_limit_user_per_minute)
             else:
                 svc.limiter.check(f"ip:{client_ip()}", svc.settings.rate_limit_ip_per_minute)
         if principal is not None and op.admin and svc.store.suspended(principal.sub, time.time()):

@@ -37,10 +37,18 @@ class Operation:
     touches_user: bool = True  # the caller's users/{sub} made on first use (not by the route deleting it)
     admin: bool = False
     rate_limited: bool = True
+    # the window a signed-in caller's request counts in (ratelimit.user_key): None, the
+    # caller's own, or admin work's; one of its own where the caller's other traffic must not
+    # refuse it (the web app removing an account whose requests spent the minute's)
+    rate_window: str | None = None
     may_404: bool = False
     may_409: bool = False
     may_400: bool = False
     may_403: bool = False  # refused to a caller for a reason other than its role (a suspended account)
+
+    @property
+    def window(self) -> str:
+        return self.rate_window or ("admin" if self.admin else "user")
 
     @property
     def rule(self) -> str:

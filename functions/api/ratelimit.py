@@ -48,9 +48,10 @@ WRITE_TIMEOUT_S = 2.0
 logger = log.get_logger(__name__)
 
 
-def user_key(sub: str) -> str:
-    """The window a signed-in caller's requests count in."""
-    return f"user:{sub}"
+def user_key(sub: str, window: str = "user") -> str:
+    """The window a signed-in caller's requests count in: their own (``user``), or one a kind
+    of request has apart (``admin``, ``deletion``)."""
+    return f"{window}:{sub}"
 
 
 def _log_failure(key: str, carried: int, report: "Future[int]") -> None:

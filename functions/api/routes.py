@@ -71,6 +71,7 @@ def get_me(svc: Services, user: Principal) -> m.Me:
     tag="me",
     status=204,
     touches_user=False,  # again after a deletion (its answer lost): 204, so the web app can finish
+    rate_window="deletion",  # an admin's removal of an account that spent its minute's requests
 )
 def delete_me(svc: Services, user: Principal) -> None:
     svc.store.delete_user(user.sub, time.time())

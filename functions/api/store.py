@@ -342,8 +342,13 @@ class Store:
             snapshot = ref.get()
             if not snapshot.exists:
                 return False
-            left = {**((snapshot.to_dict() or {}).get("notifications") or {}), "email": False}
+            doc = snapshot.to_dict() or {}
+            left = {**(doc.get("notifications") or {}), "email": False}
             changes = {"email_unsubscribed": True, "notifications.email": False, notify.RECEIVES: notify.receives(left)}
+            done = doc.get("email_unsubscribed") is True and (doc.get("notifications") or {}).get("email") is False
+            if done and doc.get(notify.RECEIVES) == changes[notify.RECEIVES]:
+                return True  # a repeated click (or a loop): nothing to write, and no write to contend
+
             try:
                 ref.update(changes, option=self.db.write_option(last_update_time=snapshot.update_time))
             except (gexc.FailedPrecondition, gexc.NotFound):

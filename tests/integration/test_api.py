@@ -558,6 +558,22 @@ def test_the_user_rate_limit_holds_across_instances_and_says_when_to_retry(emula
     assert first.call("GET", "/v1/me/watchlist", sub="calm").status_code == 200
 
 
+def test_a_removal_and_admin_work_count_apart_from_the_callers_own_requests(emulators: Stack, jwks: JwksServer) -> None:
+    """The web app deletes an account with a token of the account's own: one that spent its
+    minute's requests is still removed; an admin's bans are not refused for their browsing."""
+    del emulators
+    client = make_client(jwks, KEY, clock=lambda: MINUTE + 15, RATE_LIMIT_USER_PER_MINUTE=2)
+    for sub, role in (("spender", None), ("boss", "admin")):
+        statuses = [client.call("GET", "/v1/me/watchlist", sub=sub, role=role).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+    assert client.call("DELETE", "/v1/me", sub="spender").status_code == 204
+    assert (
+        client.call("PUT", "/v1/users/spender2/suspension", sub="boss", role="admin", json={"until": None}).status_code
+        == 204
+    )
+    assert client.call("GET", "/v1/me/watchlist", sub="boss", role="admin").status_code == 429  # their own: still spent
+
+
 def test_an_instance_reports_what_it_admitted_beside_the_requests_not_ahead_of_them(
     emulators: Stack, jwks: JwksServer
 ) -> None:

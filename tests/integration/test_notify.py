@@ -172,6 +172,15 @@ def test_the_unsubscribe_link_stops_email_without_signing_in(
     assert api.http.post(f"/v1/unsubscribe?token=cid.{'0' * 32}").status_code == 400
     after = db().collection(fs.USERS).document("cid").get().to_dict() or {}
     assert after["email_unsubscribed"] and after[notify.RECEIVES] is False  # no channel left: not read for alerts
+    assert api.http.post(f"/v1/unsubscribe?token={token}").get_json() == {"unsubscribed": True}
+    from devtools import firestore_ops
+    from functions.api.store import Store
+
+    counted = type(db())(project=db().project)
+    firestore_ops.wrap(counted)
+    before = fs.totals()
+    assert Store(counted).unsubscribe("cid")  # again (a second click, or a loop): one read, nothing written
+    assert (fs.totals().reads - before.reads, fs.totals().writes - before.writes) == (1, 0)
 
     # a subscribed user beside: once their copy of an event is in, cid's would be too
     _user(emulators, "cic", notifications={"email": True})
