@@ -567,9 +567,15 @@ class Store:
         alert_ref = self.db.collection(fs.ALERTS).document(alert_id)
         vote_ref = alert_ref.collection(FEEDBACK).document(user)
         counts_ref = self.db.collection(FEEDBACK_COUNTS).document(alert_id)
+        user_ref = self._user_ref(user)
         for _ in range(FEEDBACK_ATTEMPTS):
-            snapshots = {s.reference.path: s for s in self.db.get_all([alert_ref, vote_ref])}
+            snapshots = {s.reference.path: s for s in self.db.get_all([alert_ref, vote_ref, user_ref])}
             alert_snap, vote_snap = snapshots[alert_ref.path], snapshots[vote_ref.path]
+            if not snapshots[user_ref.path].exists:
+                # deleted on another instance, which this one's cache of known accounts cannot
+                # know: a verdict would be personal data, and a count, for an account gone
+                self._forget(user)
+                self._refuse_deleted(user)
             if not alert_snap.exists:
                 return None
             alert = alert_snap.to_dict() or {}

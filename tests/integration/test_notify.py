@@ -654,7 +654,9 @@ def test_a_deleted_account_is_sent_nothing_more_and_its_settings_are_gone(emulat
     api, sub = make_client(jwks, KEY), f"gone{time.time_ns()}"
     tag = "NTLA"
     assert api.call("PUT", f"/v1/me/watchlist/{tag}", sub=sub).status_code == 200
-    warm = [make_client(jwks, KEY) for _ in range(4)]  # other instances, each knowing the account
+    warm = [make_client(jwks, KEY) for _ in range(5)]  # other instances, each knowing the account
+    judged = db().collection(fs.ALERTS).document(f"NTLA-{sub}")
+    judged.set({"alert_id": judged.id, "symbol": tag, "kind": "organic", "rule": "volume_6h", "opened_at": 1.0})
     assert all(w.call("GET", "/v1/me", sub=sub).status_code == 200 for w in warm)
     sent = {"webhook_url": "https://hooks.example.com/a", "email": True}
     assert api.call("PUT", "/v1/me/notifications", sub=sub, json=sent).status_code == 200
@@ -675,13 +677,14 @@ def test_a_deleted_account_is_sent_nothing_more_and_its_settings_are_gone(emulat
         (warm[1], "PATCH", "/v1/me/preferences", {"min_score": 2.0}),
         (warm[2], "POST", "/v1/me/notifications/webhook-secret", None),
         (warm[3], "PUT", "/v1/me/notifications", sent),
+        (warm[4], "POST", f"/v1/alerts/{judged.id}/feedback", {"verdict": "useful"}),  # reads no users/ document
     ):
         refused = client.call(method, path, sub=sub, json=body)
         assert (refused.status_code, (refused.get_json() or {}).get("error", {}).get("code")) == (
             401,
             "account_deleted",
         ), (path, refused.status_code, refused.get_json())
-    assert not user.get().exists
+    assert not user.get().exists and not judged.collection("feedback").document(sub).get().exists
     assert fresh.call("DELETE", "/v1/me", sub=sub).status_code == 204  # again (its answer lost): done, not refused
     assert not user.get().exists
 
