@@ -201,10 +201,11 @@ def _carry(  # noqa: PLR0917 - one user's closed digest and where it goes
     user_id: str, hour: str, target: str, named: set[str], db: firestore.Client, channels: Channels, now: float
 ) -> None:
     """Carry a closed digest past the quiet hours, less the channels it went out on before
-    (an earlier tick). Each channel is claimed, not only read, and settled ``carried``: a
-    second copy of the tick that closed the same digest outside the quiet hours (a
-    redelivery straddling their start) then finds it taken and does not send what the
-    later digest will. One that copy is sending right now makes this tick wait (store.Busy)."""
+    (an earlier tick). Each channel is claimed, not only read, and settled ``carried`` in the
+    carry's own transaction: a second copy of the tick that closed the same digest outside
+    the quiet hours (a redelivery straddling their start) then finds it taken and does not
+    send what the later digest will, whatever fails when. One that copy is sending right now
+    makes this tick wait (store.Busy)."""
     gone: set[str] = set()
     held: list[store.Claim] = []
     try:
@@ -214,13 +215,15 @@ def _carry(  # noqa: PLR0917 - one user's closed digest and where it goes
                 gone.add(channel)
             else:
                 held.append(claim)
-        store.carry_digest(db, user_id, hour, target, gone, now)
+        store.carry_digest(db, user_id, hour, target, gone, now, held)
     except Exception as exc:
-        for claim in held:  # released at once, not after their lease: the redelivery decides again
+        # released at once, not after their lease: the redelivery decides again (a carry that
+        # committed though its answer was lost settled them carried: failing leaves those)
+        for claim in held:
             with contextlib.suppress(Exception):
                 store.fail(db, claim, f"{type(exc).__name__}: {exc}"[:300])
         raise
-    for claim in held:  # the digest is carried: a claim left unsettled only holds its lease
+    for claim in held:  # carried before by another copy: the transaction left these unsettled
         with contextlib.suppress(Exception):
             store.finish(db, claim, store.CARRIED)
 

@@ -18,7 +18,7 @@ crashed, or a channel failed) is found again by a later tick's sweep.
 import contextlib
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -457,18 +457,35 @@ CARRIED = "carried"  # a digest whose entries went to a later one: never sent it
 
 
 def carry_digest(  # noqa: PLR0917 - the carry's whole identity
-    db: firestore.Client, user_id: str, hour: str, target: str, gone: set[str], now: float
+    db: firestore.Client,
+    user_id: str,
+    hour: str,
+    target: str,
+    gone: set[str],
+    now: float,
+    claims: Sequence[Claim] = (),
 ) -> str:
     """Carry the user's digest of ``hour`` to the first open digest from ``target`` on, less
     the channels in ``gone`` (sent before); returns the hour it went to. One transaction marks
-    the source carried and names it in the target's ``carried_from``, so a crash or a second
-    copy of the tick carries it once or not at all, however many entries it holds (they stay
-    where they are and are read when the target closes)."""
+    the source carried, names it in the target's ``carried_from`` and settles ``claims`` (the
+    channels carried) ``carried``, so a crash, an answer lost or a second copy of the tick
+    carries it once or not at all, however many entries it holds (they stay where they are
+    and are read when the target closes), and no copy can send a channel it carried. A claim
+    another copy took over after its lease raises :class:`Busy`, nothing written."""
     digests = db.collection(fs.DIGESTS)
     source = digests.document(f"{user_id}|{hour}")
 
     @firestore.transactional
     def carry(transaction: firestore.Transaction) -> str:
+        held = (
+            {s.reference.path: s for s in db.get_all([c.ref for c in claims], transaction=transaction)}
+            if claims
+            else {}
+        )
+        for claim in claims:
+            doc = held[claim.ref.path].to_dict() or {}
+            if doc.get("status") != "sending" or int(doc.get("attempts") or 0) != claim.attempt:
+                raise Busy(f"delivery {claim.ref.id} was taken by another copy")
         doc = source.get(transaction=transaction).to_dict() or {}
         if doc.get("status") == CARRIED:
             return str(doc.get("carried_to"))
@@ -492,6 +509,8 @@ def carry_digest(  # noqa: PLR0917 - the carry's whole identity
                 {"status": CARRIED, "carried_to": at, "gone": sorted(gone), "expires_at": _expiry(now)},
                 merge=True,
             )
+            for claim in claims:
+                transaction.update(claim.ref, {"status": CARRIED, "finished_at": firestore.SERVER_TIMESTAMP})
             return at
         raise Busy(f"no open digest for {user_id} within a day of {target}")
 

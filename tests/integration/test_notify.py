@@ -296,8 +296,8 @@ def test_a_digest_closed_by_two_copies_either_side_of_the_quiet_hours_start_goes
     """Two copies of a tick close the same digest: one finds the user outside the quiet hours
     and is about to send, the other finds them inside and carries it. The carry takes the
     channel, so the first copy's claim finds it settled and the entries go out only with the
-    later digest; and a channel that copy is sending holds the carry back until it settles."""
-    import contextlib
+    later digest; and a channel that copy is sending holds the carry back until it settles,
+    then is carried as gone (sent), not sent again with the later digest."""
     from datetime import UTC, datetime
 
     from functions.notify import digest, store
@@ -330,10 +330,36 @@ def test_a_digest_closed_by_two_copies_either_side_of_the_quiet_hours_start_goes
     assert store.add_to_digest(db(), other, stale, f"{other}|NTLA|1|open|webhook", "webhook", body, now)
     sending = store.claim(db(), f"digest|{other}|{stale}|webhook", now)  # that copy is sending it now
     assert sending is not None
-    with contextlib.suppress(store.Busy):  # an older hour's trouble is the next sweep's
-        digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=_recorded(None), published=now)
+    # an older hour's trouble (store.Busy) is the next sweep's: this tick fails nothing
+    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=_recorded(None), published=now)
     assert (db().collection(fs.DIGESTS).document(f"{other}|{stale}").get().to_dict() or {}).get("status") != "carried"
     assert store.finish(db(), sending, "sent")
+    digest.send_digests(DigestTick(), settings=Settings(), db=db(), channels=_recorded(None), published=now)
+    carried = db().collection(fs.DIGESTS).document(f"{other}|{stale}").get().to_dict() or {}
+    assert (carried.get("status"), carried.get("gone")) == ("carried", ["webhook"]), carried
+
+
+def test_a_carry_settles_its_channels_with_it_and_refuses_a_channel_another_copy_took_over(emulators: Stack) -> None:
+    """The channels a carry claimed are settled carried in its own transaction: no copy can
+    send them after it, whatever fails after its commit. One whose lease ran out and that
+    another copy took over is that copy's: the carry waits (Busy) and writes nothing."""
+    from functions.notify import store
+
+    del emulators
+    user, hour, later = f"cs{time.time_ns()}", "2026010803", "2026010806"
+    body = notify.payload(EVENT.model_copy(update={"alert_id": f"NTLA-{user}"}), {}, "https://app")
+    assert store.add_to_digest(db(), user, hour, f"{user}|NTLA|1|open|email", "email", body, 1000.0)
+    delivery = f"digest|{user}|{hour}|email"
+    lapsed = store.claim(db(), delivery, now=1000.0)
+    taken = store.claim(db(), delivery, now=1000.0 + store.LEASE_S + 1)  # another copy, after the lease
+    assert lapsed is not None and taken is not None
+    with pytest.raises(store.Busy):
+        store.carry_digest(db(), user, hour, later, set(), 1000.0, [lapsed])
+    assert (db().collection(fs.DIGESTS).document(f"{user}|{hour}").get().to_dict() or {}).get("status") != "carried"
+    assert store.carry_digest(db(), user, hour, later, set(), 1000.0, [taken]) == later
+    record = db().collection(fs.DELIVERIES).document(delivery).get().to_dict() or {}
+    assert record["status"] == "carried"
+    assert store.claim(db(), delivery, now=1e9) is None
 
 
 def test_reclassified_and_resolved_events_reach_a_user_who_asked_for_them_and_not_one_who_did_not(
