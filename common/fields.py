@@ -122,18 +122,28 @@ def problems(exc: ValidationError, limit: int = 2000) -> str:
 def number(value: object) -> float | None:
     """A count or a time as JSON gives it (Reddit's answers, stored documents); None for
     anything else (a string, a bool, not finite), which reads as unknown, never as a failure."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        found = float(value)  # an int of hundreds of digits is no float
+    except OverflowError:
+        return None
+    return found if math.isfinite(found) else None
+
+
+def karma(link: object, comment: object) -> int | None:
+    """An account's karma from its two parts as given: known when every part given is a
+    number (one not given counts 0), else None; a value that is no number is unknown."""
+    given = [v for v in (link, comment) if v is not None]
+    parts = [number(v) for v in given]
+    return int(sum(p for p in parts if p is not None)) if given and None not in parts else None
 
 
 def epoch(value: object) -> float | None:
     """A time as an export writes it: epoch seconds as a number or as text, or an ISO 8601
     date (UTC when it names no zone); None for anything else (a bool, "nan", a word)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
+    if isinstance(value, int | float):  # a bool too: number() refuses it
+        return number(value)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()

@@ -546,6 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(manifest, indent=2))
     for limit in manifest["fidelity"]["limits"]:
         print(f"warning: {limit}", file=sys.stderr)
+    for reason in manifest["fidelity"]["rows_skipped"]:
+        if reason.startswith(sources.CUT):  # a partial download must not pass for the whole dump
+            print(f"warning: {reason}", file=sys.stderr)
     return 0
 
 

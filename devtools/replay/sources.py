@@ -13,6 +13,7 @@ import io
 import json
 import math
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,7 +56,8 @@ class _ZstdFrames(io.RawIOBase):
         self._maker = zstandard.ZstdDecompressor(max_window_size=2**31)
         self._frame = self._maker.decompressobj()
         self._begun = False  # bytes of the current frame were read
-        self._out = b""
+        self._any = False  # bytes of the file were read
+        self._out = memoryview(b"")
 
     def readable(self) -> bool:
         return True
@@ -64,13 +66,16 @@ class _ZstdFrames(io.RawIOBase):
         while not self._out:
             chunk = self._raw.read(1 << 16)
             if not chunk:
+                if not self._any:
+                    raise Cut("the file is empty")  # a download that failed at once
                 if self._begun and not self._frame.eof:
                     raise Cut("the file ends inside a zstd frame")
                 return 0
-            self._out = self._feed(chunk)
+            self._any = True
+            self._out = memoryview(self._feed(chunk))
         size = min(len(buffer), len(self._out))
         buffer[:size] = self._out[:size]
-        self._out = self._out[size:]
+        self._out = self._out[size:]  # a view: what is left is not copied again
         return size
 
     def _feed(self, chunk: bytes) -> bytes:
@@ -103,44 +108,49 @@ def open_text(path: Path) -> IO[str]:
     return path.open(encoding="utf-8-sig", errors="replace", newline="")
 
 
+CUT = "cut short or corrupt"  # how a damaged file is named in the import's report
+
+
 def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
     """Each row of ``path``; None for a line that is no JSON object (its reason counted in
     ``skipped``), so that every line read is counted. A compressed file cut short or corrupt
     ends there, said in ``skipped``: the other files are still read."""
     read: list[int] = [0]
+    text = open_text(path)  # a file missing or unreadable stops the import: the input was mistyped
     try:
-        yield from _rows(path, skipped, read)
-    except (EOFError, OSError, zstandard.ZstdError) as exc:  # gzip's BadGzipFile is an OSError
-        skipped[f"cut short or corrupt ({path.name}, after {read[0]} rows: {exc}; the rest of it unread)"] += 1
+        yield from _rows(path, text, skipped, read)
+    except (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError) as exc:
+        skipped[f"{CUT} ({path.name}, after {read[0]} rows: {exc}; the rest of it unread)"] += 1
+    finally:
+        text.close()
 
 
-def _rows(path: Path, skipped: Counter[str], read: list[int]) -> Iterator[dict[str, Any] | None]:
+def _rows(path: Path, text: IO[str], skipped: Counter[str], read: list[int]) -> Iterator[dict[str, Any] | None]:
     stem = path.name.lower().removesuffix(".zst").removesuffix(".gz")
-    with open_text(path) as text:
-        if stem.endswith(".csv"):
-            for row in _csv_rows(text, path.name, skipped):
-                read[0] += 1
-                yield row
-            return
-        if _opens_array(text):
-            # one JSON document (an API download): it would be read whole as one line, for nothing
-            skipped[f"one JSON array, not one object a line ({path.name}; nothing of it read)"] += 1
-            return
-        for number, line in enumerate(text, start=1):
-            if not line.strip():
-                continue
+    if stem.endswith(".csv"):
+        for row in _csv_rows(text, path.name, skipped):
             read[0] += 1
-            try:
-                row = json.loads(line)
-            except (ValueError, RecursionError):  # not JSON, a number past int's digit limit, nesting past the stack
-                skipped[f"not JSON ({path.name}:{number})" if skipped.total() < 5 else "not JSON"] += 1
-                yield None
-                continue
-            if isinstance(row, dict):
-                yield row
-            else:
-                skipped["not an object"] += 1
-                yield None
+            yield row
+        return
+    if _opens_array(text):
+        # one JSON document (an API download): it would be read whole as one line, for nothing
+        skipped[f"one JSON array, not one object a line ({path.name}; nothing of it read)"] += 1
+        return
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        read[0] += 1
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError):  # not JSON, a number past int's digit limit, nesting past the stack
+            skipped[f"not JSON ({path.name}:{number})" if skipped.total() < 5 else "not JSON"] += 1
+            yield None
+            continue
+        if isinstance(row, dict):
+            yield row
+        else:
+            skipped["not an object"] += 1
+            yield None
 
 
 def _opens_array(text: IO[str]) -> bool:

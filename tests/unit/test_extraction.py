@@ -504,7 +504,7 @@ def test_the_command_line_answers_a_bad_field_or_a_blank_line_in_its_place_and_g
         json.dumps({"text": "GME calls", "thread_text": ["x"]}),  # not a string
         "",
         '{"text": "$AAPL", "created_utc": 1e400}',  # infinite
-        json.dumps({"text": "$AAPL", "created_utc": True}),
+        json.dumps({"text": "$AAPL", "created_utc": 10**400}),  # an int no float holds
         json.dumps({"text": 5}),
         '{"text": "$AAPL \\ud800"}',  # valid JSON with a lone surrogate: mended, as the pipeline mends it
         json.dumps({"text": "$TSLA", "created_utc": _at("2020-12-01")}),
@@ -518,6 +518,7 @@ def test_the_command_line_answers_a_bad_field_or_a_blank_line_in_its_place_and_g
     assert answers[5] == {"symbols": ["AAPL"], "secondary": []}
     assert "thread_text" in answers[0]["error"] and "created_utc" in answers[2]["error"]
     assert all("not a valid line" in answers[n]["error"] for n in (0, 2, 3, 4))  # a field, not the JSON
+    assert "created_utc" in answers[3]["error"]
     assert answers[6] == {"symbols": ["TSLA"], "secondary": []}
 
 
@@ -550,11 +551,13 @@ def test_the_command_line_reads_times_as_dumps_write_them_reads_past_a_bom_and_n
     given: list[object] = [at, at * 1000, str(int(at)), "2020-12-01T12:00:00Z", "2020-12-01 12:00"]
     lines = "\ufeff" + "".join(json.dumps({"text": "$APHA", "created_utc": g}) + "\n" for g in given)
     lines += json.dumps({"text": "$APHA", "created_utc": "1999-01-01"}) + "\n"
+    lines += json.dumps({"text": "$APHA", "created_utc": True}) + "\n"  # no time
     out = io.StringIO()
     assert extraction.main(io.StringIO(lines), out) == 1
-    *read, refused = (json.loads(line) for line in out.getvalue().splitlines())
+    *read, before, boolean = (json.loads(line) for line in out.getvalue().splitlines())
     assert read == [{"symbols": ["APHA"], "secondary": []}] * len(given)
-    assert refused["error"].startswith(f"line {len(given) + 1}: not a valid line: created_utc")
+    assert before["error"].startswith(f"line {len(given) + 1}: not a valid line: created_utc")
+    assert boolean["error"].startswith(f"line {len(given) + 2}: not a valid line: created_utc")
     with pytest.raises(SystemExit) as named:
         cli.run(["texts.jsonl"])
     assert named.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err

@@ -704,7 +704,7 @@ def test_an_import_that_fails_while_writing_leaves_no_corpus_whose_files_disagre
 
 
 def test_a_dump_cut_short_or_corrupt_is_read_up_to_the_damage_and_said_so_and_the_others_still_read(
-    tmp_path: Path,
+    tmp_path: Path, capsys: Any
 ) -> None:
     rows = "".join(json.dumps(submission(i)) + "\n" for i in range(1, 2001)).encode()
     packed = zstandard.ZstdCompressor().compress(rows)
@@ -713,13 +713,20 @@ def test_a_dump_cut_short_or_corrupt_is_read_up_to_the_damage_and_said_so_and_th
     corrupt[len(corrupt) // 2 : len(corrupt) // 2 + 64] = bytes(64)
     (tmp_path / "RS_bad.zst").write_bytes(bytes(corrupt))
     (tmp_path / "RS_cut.gz").write_bytes(gzip.compress(rows)[:-200])
+    (tmp_path / "RS_empty.zst").write_bytes(b"")  # a download that failed at once
     kept = _ndjson(tmp_path / "RS_good.ndjson", [submission(9001)])
-    for name in ("RS_cut.zst", "RS_bad.zst", "RS_cut.gz"):
-        manifest = import_dumps([tmp_path / name, kept], tmp_path / f"out-{name}")
+    for name in ("RS_cut.zst", "RS_bad.zst", "RS_cut.gz", "RS_empty.zst"):
+        out = tmp_path / f"out-{name}"
+        assert importer_main([str(out), str(tmp_path / name), str(kept)]) == 0
+        printed = capsys.readouterr()
+        manifest = json.loads(printed.out)
         said = [why for why in manifest["fidelity"]["rows_skipped"] if why.startswith("cut short or corrupt")]
         assert len(said) == 1 and name in said[0], (name, manifest["fidelity"]["rows_skipped"])
-        # the good file's, and what a cut file held before its end (a corrupt frame: none of it)
-        assert (1 < manifest["items"] < 2001) if "cut" in name else manifest["items"] >= 1
+        if "cut" in name:  # what the file held before its end, and the good file's item
+            assert 1 < manifest["items"] < 2001
+        assert f"warning: cut short or corrupt ({name}" in printed.err
+    with pytest.raises(FileNotFoundError):  # a mistyped input is no damage to read past
+        import_dumps([tmp_path / "RS_2021-0l.zst", kept], tmp_path / "out-typo")
 
 
 def test_one_line_past_the_parsers_limits_is_not_json_and_the_rest_is_read(tmp_path: Path) -> None:
