@@ -321,16 +321,16 @@ class Demo:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
         """:meth:`notifications` once their counts held for ``quiet_s`` (notify may still be
         delivering the last alerts when the table prints), waiting at most ``wait_s``; the
-        bool: whether they held."""
+        bool: False only when deliveries were seen arriving to the end of the wait."""
         mail, hooks = self.notifications()
-        deadline, since = time.monotonic() + wait_s, time.monotonic()
+        deadline, since, arriving = time.monotonic() + wait_s, time.monotonic(), False
         while time.monotonic() - since < quiet_s:
             if time.monotonic() >= deadline:
-                return mail, hooks, False
+                return mail, hooks, not arriving
             time.sleep(0.3)
             now = self.notifications()
             if (len(now[0]), len(now[1])) != (len(mail), len(hooks)):
-                (mail, hooks), since = now, time.monotonic()
+                (mail, hooks), since, arriving = now, time.monotonic(), True
         return mail, hooks, True
 
     def notifications(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -68,9 +68,15 @@ _COMMON = (
     r"(?:class [a-z] )?(?:common stock|common shares|ordinary shares|american depositary shares|"
     r"shares of beneficial interest|capital stock)"
 )
-_COMMON_FIRST = re.compile(_COMMON + r"\b", re.IGNORECASE)
+_COMMON_ALONE = re.compile(r"\s*" + _COMMON + r"(?: new)?\s*", re.IGNORECASE)
 _COMMON_LAST = re.compile(_COMMON + r"(?: new)?\s*$", re.IGNORECASE)
-_BUNDLE = re.compile(r"\b(warrants?|rights?|units?)\b", re.IGNORECASE)  # "Units, each of one share of ... Common Stock"
+# what _NOT_EQUITY names but "preferred": read in an issuer's name, the word is the issuer's
+# ("Preferred Apartment Communities Inc Common Stock")
+_NOT_EQUITY_BUT_PREFERRED = re.compile(
+    r"\b(warrants?|rights?|units?|depositary shares? represent|notes? due|debentures?|"
+    r"subordinated|when issued|% senior)\b",
+    re.IGNORECASE,
+)
 _FUND = re.compile(r"\b(ETF|ETN|Exchange[- ]Traded)\b")
 MIN_PER_DIRECTORY = 1000  # each directory file lists thousands (2025: about 5,000 and 6,000)
 # A screener replaces its exchange's stocks: one listing fewer than half as many as the
@@ -103,10 +109,10 @@ def _equity(name: str, fund: bool) -> bool:
     if fund:
         return True
     _, dash, issue = name.partition(" - ")
-    if dash:
-        return bool(_COMMON_FIRST.match(issue)) or not _NOT_EQUITY.search(issue)
-    if _COMMON_LAST.search(name):
-        return not _BUNDLE.search(_COMMON_LAST.sub("", name))
+    if dash:  # "Common Stock" alone, or an issue not named a warrant, right, unit, preferred...
+        return bool(_COMMON_ALONE.fullmatch(issue)) or not _NOT_EQUITY.search(issue)
+    if _COMMON_LAST.search(name):  # "Notes due 2029 exchangeable into Common Stock" is a note
+        return not _NOT_EQUITY_BUT_PREFERRED.search(_COMMON_LAST.sub("", name))
     return not _NOT_EQUITY.search(name)
 
 

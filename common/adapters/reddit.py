@@ -39,7 +39,7 @@ from asyncprawcore import exceptions as praw_errors
 from pydantic import ValidationError
 
 from common import log
-from common.fields import number, well_formed
+from common.fields import karma, number, well_formed
 from common.ingest import AuthorFacts, ListedComment, ListedPost
 from common.messages import RedditItem
 
@@ -633,12 +633,9 @@ def _extra_failed(what: str, exc: Exception) -> Exception:
 
 
 def _facts(name: str, thing: Any) -> AuthorFacts:
-    """An account's facts as read; a value that is no number is unknown, not a failure.
-    Karma is known when every part Reddit gave is a number (a part not given counts 0)."""
-    given = [v for v in (getattr(thing, "link_karma", None), getattr(thing, "comment_karma", None)) if v is not None]
-    parts = [number(v) for v in given]
-    karma = int(sum(p for p in parts if p is not None)) if given and None not in parts else None
-    return AuthorFacts(name, created_utc=number(getattr(thing, "created_utc", None)), karma=karma)
+    """An account's facts as read; a value that is no number is unknown, not a failure."""
+    known = karma(getattr(thing, "link_karma", None), getattr(thing, "comment_karma", None))
+    return AuthorFacts(name, created_utc=number(getattr(thing, "created_utc", None)), karma=known)
 
 
 _lock = threading.Lock()

@@ -27,7 +27,7 @@ from common.detection.engine import StoredCrowd, TickerState, WeekVolume, assess
 from common.detection.lifecycle import Alert, budget_window
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import keep_candidates
-from common.fields import number
+from common.fields import karma, number
 from common.mentions import item_text, mentions_from_item
 from common.messages import Mention, RedditItem
 from common.metrics import HourBucket, bucket_deltas, is_discussion
@@ -42,7 +42,7 @@ class Account(NamedTuple):
     these: an unfiltered month holds millions of authors, each a whole row in memory."""
 
     created_utc: float | None
-    karma: int
+    karma: int | None
     id: str | None = None
 
 
@@ -109,10 +109,11 @@ def corpus_lines(path: Path, stem: str) -> Iterator[str]:
 
 
 def account(row: Mapping[str, Any]) -> Account:
-    """An ``authors.jsonl`` row as the replay reads it (a karma that is no number: none)."""
-    karma = sum(int(number(row.get(k)) or 0) for k in ("link_karma", "comment_karma"))
+    """An ``authors.jsonl`` row as the replay reads it, as fetch reads an account's facts
+    (a karma with a part that is no number: unknown)."""
     identity = row.get("id")
-    return Account(number(row.get("created_utc")), karma, identity if isinstance(identity, str) else None)
+    known = karma(row.get("link_karma"), row.get("comment_karma"))
+    return Account(number(row.get("created_utc")), known, identity if isinstance(identity, str) else None)
 
 
 def load(path: Path) -> Corpus:

@@ -247,3 +247,5 @@ def test_the_notification_count_waits_for_deliveries_still_arriving_and_says_whe
     assert (len(mail), hooks, held) == (4, [], True)
     mail, _, held = _Arriving(arriving=100).delivered(quiet_s=0.5, wait_s=1.0)
     assert not held and len(mail) < 100
+    _, _, held = _Arriving(arriving=1).delivered(quiet_s=1.5, wait_s=0.5)  # too short to tell: nothing seen coming
+    assert held

@@ -97,6 +97,9 @@ def test_what_is_traded_is_read_from_the_issue_not_the_issuers_name(tmp_path: Pa
         "FOOU|Foo Acquisition Corp - Units, each of one share of Class A Common Stock and one warrant|Q|N|N|100|N|N",
         "FOOW|Foo Acquisition Corp - Warrant|Q|N|N|100|N|N",
         "BARP|Bar Corp - Depositary Shares representing 1/1000th of 6.5% Series A Preferred Stock|Q|N|N|100|N|N",
+        "BAZW|Baz Corp - Common Stock When Issued|Q|N|N|100|N|N",
+        "BAZR|Baz Corp - Class A Common Stock Rights|Q|N|N|100|N|N",
+        "BAZN|Baz Corp - Common Stock new|Q|N|N|100|N|N",
     ]
     path = Path(_nasdaq(tmp_path, 1200))
     path.write_text(path.read_text().replace(STAMP, "\n".join(rows) + f"\n{STAMP}"))
@@ -105,10 +108,12 @@ def test_what_is_traded_is_read_from_the_issue_not_the_issuers_name(tmp_path: Pa
         other.read_text().replace(
             STAMP,
             "APTS|Preferred Apartment Communities Inc Common Stock|N|APTS|N|100|N|APTS\n"
-            "BAZU|Baz Corp Units, each consisting of one share of Common Stock|N|BAZU|N|100|N|BAZU\n" + STAMP,
+            "BAZU|Baz Corp Units, each consisting of one share of Common Stock|N|BAZU|N|100|N|BAZU\n"
+            "BAZX|Baz Corp 5.50% Notes due 2029 Exchangeable into Common Stock|N|BAZX|N|100|N|BAZX\n" + STAMP,
         )
     )
     listings, _ = refresh.build(str(path), str(other), [])
     kinds = {x.symbol: x.kind for x in listings}
     assert kinds["PFBC"] == "stock" and kinds["APTS"] == "stock" and kinds["PFF"] == "etf"
-    assert not {"FOOU", "FOOW", "BARP", "BAZU"} & set(kinds)
+    assert kinds["BAZN"] == "stock"
+    assert not {"FOOU", "FOOW", "BARP", "BAZU", "BAZW", "BAZR", "BAZX"} & set(kinds)
