@@ -148,6 +148,8 @@ export interface Me {
   role?: string | null;
   preferences: Preferences;
   watchlist: string[];
+  /** set while an admin has the account suspended: nothing is sent to it (until: epoch s, null until lifted) */
+  suspended?: { until: number | null } | null;
 }
 
 export interface AlertSummary {

@@ -709,6 +709,49 @@ def test_an_account_an_admin_bans_is_suspended_in_the_api_until_the_ban_ends_or_
     WebAppClient(served.web).sign_in(email, password)  # back in
 
 
+def _admin_call(served: Served, method: str, path: str, body: object) -> None:
+    request = urllib.request.Request(
+        f"{served.api}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {served.other_admin.token()}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def test_what_the_api_holds_against_an_account_is_shown_and_a_lost_deletion_is_finished(served: Served) -> None:
+    """A suspension the API holds (an unban that did not reach it) is said where the channels
+    are set; a deletion whose answer was lost, the API's data gone and the account kept, is
+    finished from the preferences page instead of an error with nowhere to go; a share class
+    written as brokers write it ("BRK/B") is watched as BRK.B."""
+    email, password = f"e2e-{uuid.uuid4().hex[:8]}@example.com", "e2e-password-5"
+    _, bearer = _account_watching(served, email, password)
+    user_id = _api(served, bearer, "GET", "/v1/me")["id"]
+    with chromium() as driver:
+        _sign_in(driver, served.web, email, password)
+        _link(driver, "Watchlist").click()
+        _element(driver, "#watch-form")
+        _watch(driver, "brk/b")
+        _element(driver, "#watchlist li[data-symbol='BRK.B']")
+        _admin_call(served, "PUT", f"/v1/users/{user_id}/suspension", {"until": None})
+        _link(driver, "Notifications").click()
+        _until(driver, f"return ({ERROR_TEXT}).includes('suspended this account until an admin lifts it')")
+        _admin_call(served, "DELETE", f"/v1/users/{user_id}/suspension", None)
+
+        _api(served, bearer, "DELETE", "/v1/me")  # the API did it; the web app never heard
+        _link(driver, "Preferences").click()
+        _until(driver, f"return ({ERROR_TEXT}).includes('did not finish')")
+        form = _element(driver, "#delete-account-form")
+        _type(form.find_element(By.NAME, "password"), password)
+        form.find_element(By.NAME, "sure").click()
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _until(driver, "return location.pathname === '/sign-in' && location.search.includes('deleted')")
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        WebAppClient(served.web).sign_in(email, password)
+    assert gone.value.code == 401
+
+
 def test_signing_in_from_a_page_that_asked_for_it_lands_on_that_page_the_first_time(served: Served) -> None:
     """An alert email's link or a bookmark, opened signed out: the page sends the browser to
     sign in, and signing in (a person takes a moment to type) brings it back there with its

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
 
+import { PendingButton } from "@/components/pending-button";
 import { settings } from "@/lib/settings";
 
 type Outcome = "stopped" | "invalid" | "failed";
@@ -23,6 +24,7 @@ export default async function Unsubscribe({
       const response = await fetch(`${settings().apiURL}/v1/unsubscribe?token=${encodeURIComponent(given)}`, {
         method: "POST",
         cache: "no-store",
+        signal: AbortSignal.timeout(20_000), // an API that takes the connection and never answers: say so
       });
       // a 4xx is the link itself (forged, cut short, its user gone); 429 and 5xx may pass
       const link = response.status >= 400 && response.status < 500 && response.status !== 429;
@@ -58,7 +60,7 @@ export default async function Unsubscribe({
           ) : null}
           <p>Stop alert emails to this address? Webhook alerts, if you set one up, are not affected.</p>
           <input type="hidden" name="token" value={token} />
-          <button type="submit">Stop alert emails</button>
+          <PendingButton pending="Stopping…">Stop alert emails</PendingButton>
         </form>
       )}
     </main>

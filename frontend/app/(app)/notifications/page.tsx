@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "react";
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { authClient } from "@/lib/auth-client";
 import { Empty, ErrorBox, Loading, useHeld } from "@/components/states";
-import type { AlertKind, ApiError, ChannelTest, Moment, NotificationSettings, NotificationState, NotificationTest } from "@/lib/api";
+import type { AlertKind, ApiError, ChannelTest, Me, Moment, NotificationSettings, NotificationState, NotificationTest } from "@/lib/api";
 
 const KINDS: [AlertKind, string][] = [
   ["organic", "Organic breakouts"],
@@ -31,9 +31,20 @@ const OUTCOMES: Record<ChannelTest["outcome"], string> = {
 /** Where and when alerts are sent (GET/PUT /v1/me/notifications), the webhook's secret, a test send. */
 export default function NotificationsPage() {
   const [loaded, reload] = useGet<NotificationState>("/v1/me/notifications");
+  const [me] = useGet<Me>("/v1/me"); // a suspension: the settings stand, but nothing goes out
   if (loaded.state === "loading") return <Loading what="your notification settings" />;
   if (loaded.state === "error") return <ErrorBox error={loaded.error} retry={reload} />;
-  return <Notifications initial={loaded.data} />;
+  return <Notifications initial={loaded.data} suspended={me.state === "ready" ? (me.data.suspended ?? null) : null} />;
+}
+
+function Suspended({ until }: { until: number | null }) {
+  const when = until === null ? "until an admin lifts it" : `until ${new Date(until * 1000).toUTCString()}`;
+  return (
+    <ErrorBox
+      error={`An admin has suspended this account ${when}: nothing is sent to you meanwhile, digests included.`}
+      hint="Your settings are kept and apply again once the suspension ends."
+    />
+  );
 }
 
 function read(form: FormData): NotificationSettings {
@@ -56,7 +67,7 @@ function read(form: FormData): NotificationSettings {
   };
 }
 
-function Notifications({ initial }: { initial: NotificationState }) {
+function Notifications({ initial, suspended }: { initial: NotificationState; suspended: Me["suspended"] }) {
   const api = useApi();
   const [state, setState] = useState(initial);
   const [round, setRound] = useState(0); // remounts the form on the saved values
@@ -130,6 +141,7 @@ function Notifications({ initial }: { initial: NotificationState }) {
   return (
     <>
       <h1>Notifications</h1>
+      {suspended ? <Suspended until={suspended.until} /> : null}
       {!s.webhook_url && !s.email ? <Empty>Nothing is sent to you yet: add a webhook or turn on email.</Empty> : null}
       {state.webhook_disabled ? (
         <ErrorBox error={`The webhook was turned off after failed deliveries${state.webhook_disabled_reason ? `: ${state.webhook_disabled_reason}` : "."}`} hint="Saving the settings turns it back on." />

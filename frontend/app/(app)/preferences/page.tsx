@@ -11,6 +11,16 @@ import type { ApiError, Me, Preferences } from "@/lib/api";
 export default function PreferencesPage() {
   const [loaded, reload] = useGet<Me>("/v1/me");
   if (loaded.state === "loading") return <Loading what="your preferences" />;
+  if (loaded.state === "error" && loaded.error.code === "account_deleted") {
+    // the API deleted the data but the answer was lost on the way: the account is still to remove
+    return (
+      <>
+        <h1>Preferences</h1>
+        <ErrorBox error="Your data was deleted, but removing the account did not finish." hint="Delete it again below to finish." />
+        <DeleteAccount />
+      </>
+    );
+  }
   if (loaded.state === "error") return <ErrorBox error={loaded.error} retry={reload} />;
   return <PreferencesForm initial={loaded.data.preferences} />;
 }

@@ -44,7 +44,8 @@ export default function WatchlistPage() {
   async function add(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = event.currentTarget;
-    const symbol = String(new FormData(form).get("symbol") ?? "").trim().replace(/^\$/, "").toUpperCase();
+    // "BRK/B" as brokers write it is BRK.B: a slash would not reach the API as part of the symbol
+    const symbol = String(new FormData(form).get("symbol") ?? "").trim().replace(/^\$/, "").replace(/\//g, ".").toUpperCase();
     if (!symbol) return;
     if (await change("PUT", symbol)) form.reset();
   }
