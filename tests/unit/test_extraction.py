@@ -369,7 +369,7 @@ def test_bb_is_blackberry_in_lists_options_and_positions_but_not_bollinger_bands
 def test_a_word_in_a_list_of_tickers_is_one_but_a_preposition_before_a_ticker_is_not() -> None:
     assert symbols("F stocks: FUBO, FUTU, FOUR, FROG") == ["FUBO", "FUTU", "FOUR", "FROG"]
     assert symbols("ITS TIME FOR NIO TO SHINE") == ["NIO"]
-    assert symbols("AND THE SHORT SQUEEZE ON BB IS HAPPENING") == ["BB"]
+    assert symbols("WAITING FOR THE SHORT SQUEEZE ON BB THIS WEEK") == ["BB"]
 
 
 def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
@@ -378,7 +378,7 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         "Charles Schwab vanguard or fidelity": [],
         "my TD Ameritrade account is up": [],
         "RBC Capital downgrades BB to underperform": ["BB"],
-        "the 69 price target came from Wells Fargo": [],
+        "that 55 target was set by Wells Fargo": [],
         "Google is your friend": [],
         "Google Trends says retail is back": [],
         "they advertise on Facebook": [],
@@ -701,7 +701,7 @@ def test_a_symbol_its_thread_names_counts_in_lower_case_where_it_is_no_word() ->
 
 def test_a_word_its_community_names_counts_in_lower_case_next_to_a_trade() -> None:
     community, june = frozenset({"WISH", "PLUG"}), _at("2021-06-08")
-    assert extraction.symbols("Is it too late to buy wish today", thread_symbols=community, at=june) == ["WISH"]
+    assert extraction.symbols("thinking I should buy wish tomorrow", thread_symbols=community, at=june) == ["WISH"]
     assert extraction.symbols("why aren't people buying Wish", thread_symbols=community, at=june) == ["WISH"]
     assert extraction.symbols("Plug calls printing", thread_symbols=community, at=june) == ["PLUG"]
     assert extraction.symbols("buy wish today", at=june) == []  # nobody around calls it a ticker: a word
@@ -716,7 +716,7 @@ def test_a_word_its_community_names_counts_in_lower_case_next_to_a_trade() -> No
 
 
 def test_a_symbol_that_is_no_word_counts_in_lower_case_next_to_a_trade() -> None:
-    assert extraction.symbols("1M loss in a day negg YOLO") == ["NEGG"]
+    assert extraction.symbols("down 1M on a negg YOLO") == ["NEGG"]
     assert extraction.symbols("Negg puts it is") == ["NEGG"]
     assert extraction.symbols("bought clne at the dip") == ["CLNE"]
     for text in ("itm calls only", "bought some lmao", "negg is a funny word", "idk calls"):
@@ -732,9 +732,9 @@ def test_a_word_stays_a_word_in_lower_case_even_when_the_thread_names_its_ticker
 def test_squeeze_jargon_is_no_ticker_unless_cashtagged() -> None:
     june = _at("2021-06-09")
     assert symbols("WKHS has 40 SI of the float and the CTB is 46", at=june) == ["WKHS"]
-    assert symbols("TTM revenue growth is 23 and ARR ended the quarter at 388 million", at=june) == []
+    assert symbols("ARR was 412 million at quarter end and TTM growth 19", at=june) == []
     july = _at("2021-07-15")  # MMAT traded from 2021-06-28
-    assert symbols("MMAT is still on the SHO threshold list, DTC is at an all time low", at=july) == ["MMAT"]
+    assert symbols("MMAT stays on the SHO threshold list while DTC shows a record low", at=july) == ["MMAT"]
     assert symbols("$SI calls are cheap", at=june) == ["SI"]
 
 
@@ -761,7 +761,7 @@ def test_every_successor_has_a_listing_date_unless_it_traded_before_or_after_the
 
 def test_odd_capitals_spell_a_well_known_ticker_only_where_its_letters_are_no_word() -> None:
     june = _at("2021-06-02")
-    assert symbols("mIsSeD oUt TiMe foR Bb aNd NiO", at=june) == ["NIO"]
+    assert symbols("LaTe AgAiN tHiS tImE fOr Bb AnD NiO", at=june) == ["NIO"]
     assert symbols("xPev, CLOv and SNdL", at=june) == ["XPEV", "CLOV", "SNDL"]
     assert symbols("read the DDs on those ETFs, the MMs and OGs know, PaaS and SaaS", at=june) == []
     assert symbols("mRNA vaccines work", at=june) == []
@@ -769,7 +769,7 @@ def test_odd_capitals_spell_a_well_known_ticker_only_where_its_letters_are_no_wo
 
 def test_a_direct_message_and_a_volatility_range_are_no_tickers() -> None:
     june = _at("2021-06-02")
-    for text in ("Send me a DM for more info", "DM me if you want the DD", "I will DM you the ticker"):
+    for text in ("DM for details", "DM me if you want the DD", "I will DM you the ticker"):
         assert symbols(text, at=june) == [], text
     for text in ("All in DM and UONE", "my DM shares are up 20%", "Should I buy MVIS or DM?"):
         assert "DM" in symbols(text, at=june), text
@@ -787,7 +787,7 @@ def test_sp_global_as_a_data_vendor_and_apt_as_a_word_are_no_tickers() -> None:
 def test_a_name_with_an_ampersand_is_read_whole_and_as_a_dump_strips_it() -> None:
     june = _at("2021-06-02")
     assert symbols("AT&T is cheap", at=june) == ["T"]
-    assert symbols("a deal with AT amp T to merge WarnerMedia", at=june) == ["T"]  # "&amp;" stripped
+    assert symbols("AT amp T will spin off WarnerMedia", at=june) == ["T"]  # "&amp;" stripped
     assert symbols("Johnson amp Johnson vaccine news", at=june) == ["JNJ"]
 
 
@@ -809,7 +809,7 @@ def test_a_name_in_capitals_counts_only_where_the_line_shouts() -> None:
 
 def test_a_symbol_that_abbreviates_the_words_before_it_is_a_term_not_a_ticker() -> None:
     june = _at("2021-06-02")
-    text = "Amazon buys Renewable Natural Gas RNG from Clean Energy, and RNG is a cheap fuel"
+    text = "Clean Energy sells Renewable Natural Gas RNG to fleets, and RNG costs less than diesel"
     assert "RNG" not in symbols(text, at=june)
     assert symbols("Advanced Micro Devices AMD is up", at=june) == ["AMD"]  # its own name
     assert "BB" in symbols("Big Brother BB is watching", at=june)  # two letters: chance
@@ -828,9 +828,9 @@ def test_to_the_moon_is_ticker_context_for_a_symbol_typed_as_a_word() -> None:
     assert symbols("Lets GO to the moon!", at=june) == []
     assert symbols("hexo is a word nobody knows", at=june) == []
     named = frozenset({"WISH"})  # what the community called a ticker that day
-    assert symbols("the game starts in wish to the mooooon", thread_symbols=named, at=june) == ["WISH"]
-    assert symbols("the game starts in wish to the mooooon", at=june) == []
-    assert symbols("I wish we could go to the moon", thread_symbols=named, at=june) == []
+    assert symbols("it all begins in wish to the mooooon", thread_symbols=named, at=june) == ["WISH"]
+    assert symbols("it all begins in wish to the mooooon", at=june) == []
+    assert symbols("I wish we all went to the moon", thread_symbols=named, at=june) == []
 
 
 def test_brand_names_that_are_no_dictionary_word_are_their_company() -> None:
@@ -843,22 +843,22 @@ def test_brand_names_that_are_no_dictionary_word_are_their_company() -> None:
 
 def test_an_everyday_word_is_read_by_what_follows_it_not_by_a_trade_before_it() -> None:
     june = _at("2021-06-02")
-    assert symbols("TOGETHER WE HOLD LONG LIVE AMC", at=june) == ["AMC"]
-    assert symbols("ALL IN ON BB to the moon", at=june) == ["BB"]
+    assert symbols("WE HOLD AND LIVE LONG WITH AMC", at=june) == ["AMC"]
+    assert symbols("ALL IN ON BB today", at=june) == ["BB"]
     assert symbols("Loaded up on shares of NOW before earnings", at=june) == ["NOW"]
     assert "ON" in symbols("ON calls are printing", at=june)
 
 
 def test_a_symbol_that_names_a_firm_a_currency_or_slang_where_it_stands_is_no_ticker() -> None:
     june = _at("2021-06-02")
-    assert symbols("Speculate that HIG Capital is pushing EHTH down", at=june) == ["EHTH"]
+    assert symbols("my guess is HIG Capital wants EHTH lower", at=june) == ["EHTH"]
     assert symbols("raised cash from 2.7B NOK to 7B NOK, AAL next", at=june) == ["AAL"]
     assert symbols("NOK 0.75 BB 9.50", at=june) == ["NOK", "BB"]
     assert symbols("I bought 5k NOK at 4.20", at=june) == ["NOK"]  # a share count
     assert symbols("earned 5 billion NOK last year. NOK calls are cheap", at=june) == ["NOK"]
     assert symbols("WEN LAMBO", at=june) == []
     assert symbols("post BK people were selling HTZZ", at=june) == []
-    assert symbols("CEL SCI Corporation Issues Letter to Shareholders", at=june) == ["CVM"]
+    assert symbols("CEL SCI Corporation files its annual report", at=june) == ["CVM"]
     assert symbols("He earned an MBA from Kellogg School of Management", at=june) == []  # an institution
     assert symbols("Kellogg beat earnings; its CEO went to Kellogg School", at=june) == ["K"]
     assert symbols("people buy their own LTC insurance", at=june) == []  # long-term care (or Litecoin)
@@ -940,7 +940,7 @@ def test_a_company_named_in_another_companys_dealings_is_a_ticker() -> None:
     assert symbols("the startup signed deals with UPS last year", at=june) == ["UPS"]
     assert symbols("our partner GM will build the trucks", at=june) == ["GM"]
     assert symbols("a partnership with AI companies", at=june) == []  # always a word
-    assert symbols("sector table Penn National Gaming Inc PENN 4 31", at=june) == ["PENN"]  # its old name
+    assert symbols("table row: Penn National Gaming Inc PENN 2 17", at=june) == ["PENN"]  # its old name
 
 
 def test_the_meme_stocks_of_2021_count_bare_in_a_shouting_title() -> None:

@@ -19,7 +19,7 @@ def _forms() -> list[dict[str, str]]:
 
 
 def test_a_company_named_by_a_derived_form_is_found() -> None:
-    assert symbols("Why aren't you buying Stable Road acquisition company?", at=DEC_2020) == ["SRAC"]
+    assert symbols("thinking about Stable Road acquisition company for the merger", at=DEC_2020) == ["SRAC"]
 
 
 def test_a_name_that_is_no_english_word_is_found_in_any_case() -> None:
@@ -28,8 +28,10 @@ def test_a_name_that_is_no_english_word_is_found_in_any_case() -> None:
 
 def test_small_caps_no_package_names_are_named_by_the_2020_snapshot_and_the_gone_list() -> None:
     may_2021 = datetime(2021, 5, 20, tzinfo=UTC).timestamp()
-    assert symbols("merger with E Sports giant Super League Gaming", at=may_2021) == ["SLGG"]  # the snapshot
-    assert symbols("Evofem the only non hormonal birth control pill", at=may_2021) == ["EVFM"]  # gone since
+    assert symbols("Super League Gaming is an esports company with a merger coming", at=may_2021) == [
+        "SLGG"
+    ]  # the snapshot
+    assert symbols("Evofem makes a hormone free contraceptive gel", at=may_2021) == ["EVFM"]  # gone since
 
 
 def test_the_second_tier_is_held_to_stricter_word_filters() -> None:
@@ -48,7 +50,7 @@ def test_the_second_tier_is_held_to_stricter_word_filters() -> None:
 
 
 def test_a_derived_name_means_nothing_after_its_symbol_stopped_trading() -> None:
-    assert symbols("Why aren't you buying Stable Road acquisition company?", at=SEP_2021) == []
+    assert symbols("thinking about Stable Road acquisition company for the merger", at=SEP_2021) == []
 
 
 def test_no_derived_form_is_a_common_word_a_place_or_a_broker() -> None:
