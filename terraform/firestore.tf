@@ -76,7 +76,11 @@ locals {
   # name => collection group and field never queried and too wide to index (one entry per
   # key or element); equal to UNINDEXED_FIELDS in code (tested).
   firestore_unindexed = {
-    "hours-items"             = { collection = "hours", field = "items" }          # aggregate's record of what each hour counted
+    "hours-items"             = { collection = "hours", field = "items" }   # aggregate's record of what each hour counted
+    "hours-authors"           = { collection = "hours", field = "authors" } # a bucket's distinct authors:
+    "hours-hll"               = { collection = "hours", field = "hll" }     # names, then sketch registers
+    "days-authors"            = { collection = "days", field = "authors" }
+    "days-hll"                = { collection = "days", field = "hll" }
     "posts-items"             = { collection = "posts", field = "items" }          # fetch's items, per subreddit and hour
     "archived-ids"            = { collection = "archived", field = "ids" }         # archive's record, one JSON string per group
     "cursors-recent-posts"    = { collection = "cursors", field = "recent_posts" } # fetch's cursor maps

@@ -16,6 +16,7 @@ POSTS = "posts"
 AUTHORS = "authors"
 TICKERS = "tickers"
 HOURS = "hours"  # subcollection of tickers/{symbol}
+DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
 ALERTS = "alerts"
 USERS = "users"
 DELETED_USERS = "deleted_users"  # api: accounts deleted, kept while a token issued before can still be used
@@ -70,6 +71,11 @@ WEBHOOK_HEALTHY: dict[str, Any] = {
 # can pass Firestore's 40,000 per document). terraform/firestore.tf exempts the same.
 UNINDEXED_FIELDS: dict[str, tuple[str, str]] = {
     "hours-items": (HOURS, "items"),  # the items an hour bucket counted
+    # a bucket's distinct authors: up to AUTHORS_EXACT_MAX names, then up to 4,096 registers
+    "hours-authors": (HOURS, "authors"),
+    "hours-hll": (HOURS, "hll"),
+    "days-authors": (DAYS, "authors"),
+    "days-hll": (DAYS, "hll"),
     "posts-items": (POSTS, "items"),  # the items fetch stored, per subreddit and hour
     "archived-ids": (ARCHIVED, "ids"),  # the items a group archived (one long JSON string)
     "cursors-recent-posts": (CURSORS, "recent_posts"),

@@ -44,7 +44,7 @@ from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import Counted, Mention, MentionBatch, TickerUpdate
 from common.settings import Settings
 from common.timekeys import day_key, hour_key, published_at
-from functions.aggregate.store import DAYS, TickerStore, transforms_at_most
+from functions.aggregate.store import TickerStore, transforms_at_most
 
 logger = log.get_logger(__name__)
 
@@ -113,7 +113,7 @@ def _apply_chunk(
         hours = store.read_buckets(
             fs.HOURS, window_hour_keys(target), {hour_key(m.created_utc) for m in new}, kept_hours, state.touched
         )
-        days = store.read_buckets(DAYS, window_day_keys(target), {day_key(m.created_utc) for m in new}, kept_days)
+        days = store.read_buckets(fs.DAYS, window_day_keys(target), {day_key(m.created_utc) for m in new}, kept_days)
         series = state.series
         if series is None and state.previous_as_of is not None:
             series = store.recount_series(state.previous_as_of, SERIES_HOURS)

@@ -49,7 +49,6 @@ from common.timekeys import hour_key, hour_start
 logger = log.get_logger(__name__)
 T = TypeVar("T")
 
-DAYS = "days"  # subcollection of tickers/{symbol}: daily buckets, same shape as hours
 # The field of an hour bucket naming the items counted in it ({item_id: true}): the
 # idempotency record, written by the same transform that counts them. A map, not an array:
 # its content does not depend on the order batches arrived in.
@@ -408,7 +407,7 @@ class TickerStore:
             series = state.series if state.series is not None else self.recount_series(as_of, SERIES_HOURS)
             kept_hours, kept_days = state.recent if state.recent is not None else (None, None)
             hours = self.read_buckets(fs.HOURS, window_hour_keys(as_of), (), kept_hours)
-            days = self.read_buckets(DAYS, window_day_keys(as_of), (), kept_days)
+            days = self.read_buckets(fs.DAYS, window_day_keys(as_of), (), kept_days)
             summary = summarize(self.symbol, hours, as_of, days=days)
             self._recounted[key] = counted(summary, series, state.rules, state.evidence)
         return self._recounted[key]
@@ -461,7 +460,7 @@ class TickerStore:
         AlreadyExists/FailedPrecondition when another copy committed first, so what this one
         read is stale."""
         batch = self.db.batch()
-        for collection, writes in ((fs.HOURS, plan.hours), (DAYS, plan.days)):
+        for collection, writes in ((fs.HOURS, plan.hours), (fs.DAYS, plan.days)):
             for w in writes:
                 batch.set(self.ticker.collection(collection).document(w.key), bucket_transforms(w), merge=True)
         written = datetime.now(UTC)

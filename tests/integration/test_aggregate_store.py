@@ -21,7 +21,7 @@ from devtools import firestore_ops
 from emulators.stack import Stack
 from functions.aggregate import store as store_module
 from functions.aggregate.main import aggregate_batch, forward_check
-from functions.aggregate.store import DAYS, SIGNATURES, STATE, TickerStore
+from functions.aggregate.store import SIGNATURES, STATE, TickerStore
 
 T0 = 1_764_000_000.0
 
@@ -53,7 +53,7 @@ def _planned(store: TickerStore, b: MentionBatch) -> tuple[Plan, Any]:
         store.symbol,
         new,
         hours=store.read_buckets("hours", window_hour_keys(as_of), {hour_key(m.created_utc) for m in new}, kept_hours),
-        days=store.read_buckets(DAYS, window_day_keys(as_of), {day_key(m.created_utc) for m in new}, kept_days),
+        days=store.read_buckets(fs.DAYS, window_day_keys(as_of), {day_key(m.created_utc) for m in new}, kept_days),
         recent=state.signatures,
         previous_as_of=state.previous_as_of,
     )
