@@ -76,16 +76,30 @@ Input = tuple[str, frozenset[str], float]  # text, thread and community symbols,
 
 def read_inputs(data: str | None, ids: list[dict[str, Any]]) -> list[Input]:
     """Each labelled text as production reads it: its thread's symbols and what its
-    community named as tickers in the day up to its hour beside it."""
+    community named as tickers in the day up to it beside it."""
     found = real_set.texts(real_set.data_dir(data), ids)
-    communities: dict[str, extraction.Community] = {}
+    around: dict[str, list[tuple[str, float, str | None]]] = defaultdict(list)
     for (corpus, _hour), texts in real_set.hour_batches(real_set.data_dir(data), ids).items():
-        communities.setdefault(corpus, extraction.Community()).add(extraction.community_counts(texts))
+        around[corpus].extend(texts)
+    named: dict[str, frozenset[str]] = {}
+    for corpus, texts in around.items():
+        # the community as a fetch that read the text knew it: what was written up to the
+        # text's own second, not the rest of its hour (a reader of the hour's whole batch
+        # would know up to an hour of later talk)
+        texts.sort(key=lambda x: x[1])
+        community, taken = extraction.Community(), 0
+        for at, item_id in sorted((found[r["id"]].created_utc, r["id"]) for r in ids if r["corpus"] == corpus):
+            upto = taken
+            while upto < len(texts) and texts[upto][1] <= at:
+                upto += 1
+            community.add(extraction.community_counts(texts[taken:upto]))
+            taken = upto
+            named[item_id] = community.symbols(at)
     out = []
     for row in ids:
         t = found[row["id"]]
         thread = frozenset(extraction.symbols(t.thread_text, at=t.created_utc)) if t.thread_text else frozenset()
-        out.append((t.text, thread | communities[row["corpus"]].symbols(t.created_utc), t.created_utc))
+        out.append((t.text, thread | named[row["id"]], t.created_utc))
     return out
 
 
