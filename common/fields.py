@@ -136,7 +136,10 @@ def karma(link: object, comment: object) -> int | None:
     number (one not given counts 0), else None; a value that is no number is unknown."""
     given = [v for v in (link, comment) if v is not None]
     parts = [number(v) for v in given]
-    return int(sum(p for p in parts if p is not None)) if given and None not in parts else None
+    if not given or None in parts:
+        return None
+    total = sum(p for p in parts if p is not None)
+    return int(total) if math.isfinite(total) else None  # two parts near a float's limit
 
 
 def epoch(value: object) -> float | None:

@@ -116,6 +116,9 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
     ``skipped``), so that every line read is counted. A compressed file cut short or corrupt
     ends there, said in ``skipped``: the other files are still read."""
     read: list[int] = [0]
+    if path.name.lower().endswith((".gz", ".zst")) and path.stat().st_size == 0:
+        skipped[f"{CUT} ({path.name}: the file is empty, a download that failed at once)"] += 1
+        return
     text = open_text(path)  # a file missing or unreadable stops the import: the input was mistyped
     try:
         yield from _rows(path, text, skipped, read)

@@ -2,10 +2,12 @@
 
 Each text is read as production reads it: :func:`common.extraction.symbols` with the text's
 own time (the point-in-time universe), for a comment its post's symbols as thread context,
-and the community context of its hour (the corpus's other texts of that UTC hour, the batch
-the backtest replays). A labelled symbol marked doubtful, and anything labelled ``other`` (indexes, crypto,
-OTC), is neither a hit nor a miss. The held-out split is the headline: no rule was written from its
-texts, though it was measured after each change (``real_first_measured`` keeps each round as first measured).
+and the community context of the day up to the text's own second (the corpus's texts
+written by then; a fetch also knows the rest of its run's batch, minutes more, so this
+context is if anything the thinner). A labelled symbol marked doubtful, and anything
+labelled ``other`` (indexes, crypto, OTC), is neither a hit nor a miss. The held-out split is
+the headline: no rule was written from its texts, though it was measured after each change
+(``real_first_measured`` keeps each round as first measured).
 """
 
 import csv
@@ -83,9 +85,9 @@ def read_inputs(data: str | None, ids: list[dict[str, Any]]) -> list[Input]:
         around[corpus].extend(texts)
     named: dict[str, frozenset[str]] = {}
     for corpus, texts in around.items():
-        # the community as a fetch that read the text knew it: what was written up to the
-        # text's own second, not the rest of its hour (a reader of the hour's whole batch
-        # would know up to an hour of later talk)
+        # what was written up to the text's own second, not the rest of its hour (a reader of
+        # the hour's whole batch would know up to an hour of later talk; a fetch knows its
+        # run's batch, minutes)
         texts.sort(key=lambda x: x[1])
         community, taken = extraction.Community(), 0
         for at, item_id in sorted((found[r["id"]].created_utc, r["id"]) for r in ids if r["corpus"] == corpus):

@@ -196,6 +196,7 @@ def test_items_carry_their_authors_age_and_karma_read_as_fetch_reads_them(tmp_pa
     authors = [
         {"name": "alice", "created_utc": 1_400_000_000.0, "link_karma": "n/a", "comment_karma": 20000, "id": "t2_a"},
         {"name": "bob", "created_utc": 1_500_000_000.0, "link_karma": 3, "comment_karma": 4, "suspended": False},
+        {"name": "huge", "created_utc": 1_500_000_000.0, "link_karma": 1e308, "comment_karma": 1e308},  # no float
     ]
     (tmp_path / "authors.jsonl").write_text("".join(json.dumps(a) + "\n" for a in authors))
     with (tmp_path / "items.jsonl").open("w") as f:

@@ -747,3 +747,10 @@ def test_a_retrieval_time_in_milliseconds_does_not_make_an_older_copy_the_latest
         import_dumps([_ndjson(tmp_path / f"RS-{order[0]['score']}.ndjson", list(order))], out)
         [item] = read_jsonl(out / "items.jsonl.gz")
         assert item["score"] == 5
+
+
+def test_an_empty_compressed_file_is_said_to_be_cut_short(tmp_path: Path) -> None:
+    (tmp_path / "RS_empty.gz").write_bytes(b"")
+    kept = _ndjson(tmp_path / "RS_good.ndjson", [submission(9001)])
+    manifest = import_dumps([tmp_path / "RS_empty.gz", kept], tmp_path / "out")
+    assert any(why.startswith("cut short or corrupt (RS_empty.gz") for why in manifest["fidelity"]["rows_skipped"])

@@ -10,19 +10,28 @@ from devtools import quotes
 DATA = quotes.ROOT.parent / "shared" / "data"
 
 
-def test_a_run_of_seven_words_is_found_and_idiom_urls_and_shorter_runs_are_not(tmp_path: Path) -> None:
-    corpus = quotes.held(["Honestly the float is tiny and shorts are trapped here, I am buying more"])
+def test_a_run_of_seven_words_is_found_across_lines_and_sayings_urls_and_shorter_runs_are_not(
+    tmp_path: Path,
+) -> None:
+    corpus = [
+        "Honestly the float is tiny and shorts are trapped here, I am buying more",
+        "bulls make money bears make money pigs get slaughtered, said my uncle",
+        "https www reddit com r wallstreetbets comments",
+    ]
     kept = tmp_path / "kept.py"
     kept.write_text(
-        'a = "the float is tiny and shorts are trapped"\n'  # seven words of it
+        'a = ("the float is tiny "\n'  # seven words of it, over two lines
+        '     "and shorts are trapped")\n'
         'b = "shorts are trapped here"\n'  # four
         'c = "https www reddit com r wallstreetbets comments"\n'
+        'd = "bulls make money bears make money pigs get slaughtered"\n'  # a saying
     )
-    found = quotes.quoted([kept], corpus | quotes.held(["https www reddit com r wallstreetbets comments"]))
-    assert [(line, run) for _, line, run in found] == [(1, "the float is tiny and shorts are")]
+    assert [(line, run) for _, line, run in quotes.quoted([kept], corpus)] == [
+        (1, "the float is tiny and shorts are"),
+    ]
 
 
 @pytest.mark.skipif(not any(DATA.glob("*/items.jsonl.gz")), reason="the development corpora are not here")
 def test_no_tracked_file_quotes_the_development_corpora() -> None:
-    found = quotes.quoted(quotes.tracked(), quotes.held(quotes.corpus_texts(DATA)))
+    found = quotes.quoted(quotes.tracked(), quotes.corpus_texts(DATA))
     assert found == [], "\n".join(f"{name}:{line}: {run}" for name, line, run in found)
