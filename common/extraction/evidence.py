@@ -4,6 +4,7 @@ that shouts. Each check reads only a short window, so the hot loop can ask many.
 
 import bisect
 import functools
+import itertools
 import re
 
 from common.extraction.lexicon import (
@@ -54,12 +55,17 @@ def _ends_word(text: str, end: int) -> bool:
     return end >= len(text) or not (text[end].isalnum() or text[end] == "-")
 
 
+_RUN = re.compile(r"\S+")
+
+
 def _short_line(prose: str, pos: int) -> bool:
     """Whether the line around ``pos`` has at most six words: a shouted headline ("URGENT BNGO
     ANNOUNCEMENT"), where a symbol that is no word at all can only be the subject."""
     line_start = prose.rfind("\n", 0, pos) + 1
     line_end = prose.find("\n", pos)
-    return len(prose[line_start : line_end if line_end >= 0 else len(prose)].split()) <= 6
+    # the seventh word, if any, and no further: a long shouted line has thousands
+    words = _RUN.finditer(prose, line_start, line_end if line_end >= 0 else len(prose))
+    return next(itertools.islice(words, 6, None), None) is None
 
 
 def _opens_title(prose: str, start: int) -> bool:

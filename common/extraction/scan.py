@@ -533,6 +533,7 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
     multiline = "\n" in prose
     cue_words: bool | None = None
     shouting: bool | None = None  # for one-line texts (the usual), computed once when needed
+    loud_lines: dict[int, bool] = {}  # for the others, once a line: a long shouted one holds thousands
     pending: list[tuple[str, int, int]] = []
     rejected: list[tuple[str, int, int, int]] = []
     for symbol, start, policy in bare:
@@ -564,7 +565,10 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
                 rejected.append((symbol, start, end, policy))
                 continue
         if multiline:
-            loud = _shouting(prose, start)
+            line = prose.rfind("\n", 0, start) + 1
+            if (loud_cached := loud_lines.get(line)) is None:
+                loud_cached = loud_lines[line] = _shouting(prose, start)
+            loud = loud_cached
         elif shouting is None:
             loud = shouting = len(prose) >= 10 and prose.isupper()  # _shouting, for one line
         else:

@@ -593,6 +593,8 @@ def test_the_command_line_answers_each_line_before_it_reads_the_next() -> None:
         "x\n" + "GME\t" * 10_000 + "\nhello ON there",  # one table row of many cells
         "Nvidia and NVDA calls. " * 20_000,  # every symbol against every name found
         "`x` http://a.co/b " * 40_000,  # every link against every code span
+        "**Price target**" + " " * 100_000 + "see below",  # a heading's trailing spaces split every way
+        "x\n" + "BUY AEHR HYMC " * 10_000,  # a long shouted line: its words counted per symbol
     ],
 )
 @pytest.mark.timeout(20)
