@@ -230,7 +230,8 @@ _ASCII_WORDS = bytes(
 # "_"), a symbol, and nothing word-like after it ("$GME." ends a sentence, "$5k" is money).
 # The look-behind comes after the "$" so that the pattern starts with a literal, which the
 # regex engine finds in C without trying every position.
-_CASHTAG = re.compile(r"\$(?<![\w$]\$)([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![\w.]\w|\w)")
+# Markdown's underscores ("__$GME__", "_$GME_") are emphasis, not part of a word around it.
+_CASHTAG = re.compile(r"\$(?<![A-Za-z0-9$]\$)([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![A-Za-z0-9]|[\w.][A-Za-z0-9])")
 # Bytes punctuation -> space, to split a text into words at C speed for the lower-case precheck.
 _PUNCTUATION = b"!\"#$%()*+,./:;<=>?@[\\]^_`{|}~'\n\t\r"
 _SPLIT = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))

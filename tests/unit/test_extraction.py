@@ -51,6 +51,12 @@ def test_dollar_amounts_are_not_cashtags() -> None:
 
 def test_a_dollar_glued_to_a_word_is_not_a_cashtag() -> None:
     assert symbols("x$GME") == []
+    assert symbols("$GME_calls and $$AMC") == []  # an identifier, a typo
+
+
+def test_a_cashtag_in_markdown_emphasis_is_a_cashtag() -> None:
+    assert symbols("__$GME__ and _$AMC_ are it") == ["GME", "AMC"]
+    assert text_features("", "__$GME__ __$AMC__", None, "comment").cashtag_count == 2
 
 
 def test_mentions_carry_offsets_that_point_at_the_symbol() -> None:
