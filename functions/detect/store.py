@@ -67,6 +67,8 @@ class Snapshot:
     ended: Alert | None = None
     ended_announced_level: int = 0
     ended_announced: dict[str, int] = field(default_factory=dict)
+    # the config version that decided the newest update (None: a pointer from before it was kept)
+    decided_version: int | None = None
 
     def redo(self, as_of: float) -> Redo | None:
         """Decide ``as_of``'s data hour again (from ``before``), or None: its first decision."""
@@ -78,10 +80,14 @@ class Snapshot:
 
     def stale(self, as_of: float, progress: int | None) -> bool:
         """Older than what was decided: an earlier moment, or the same moment counted before a
-        later batch of older items (less progress)."""
+        later batch of older items (less progress), or the same counts again to be decided by
+        an older config than decided them (a copy counted before an admin's change, delivered
+        after: it would undo that decision, and the next update redo it, each announced)."""
         if as_of != self.decided_as_of or progress is None or self.decided_progress is None:
             return as_of < self.decided_as_of
-        return progress < self.decided_progress
+        if progress != self.decided_progress:
+            return progress < self.decided_progress
+        return self.decided_version is not None and self.config_version < self.decided_version
 
     def checked_since(self, as_of: float) -> bool:
         """Older than the alert's last change: only a silence check changes an alert after
@@ -94,7 +100,7 @@ class Snapshot:
 
 DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)
 # tickers/{S}/state/episode: owned by detect, the ticker's current episode and the newest
-# update decided ({alert_id, as_of, progress, hour, before}: ``before`` is the alert as it stood
+# update decided ({alert_id, as_of, progress, config_version, hour, before}: ``before`` is the alert as it stood
 # before that data hour, so a later batch of the hour decides it again from there). Every
 # decision commits it on its read time as precondition, together with the alert and the
 # summary's ``detection``: two deliveries that both saw no open episode cannot both open one,
@@ -284,6 +290,7 @@ def read(db: firestore.Client, symbol: str, *, latest: bool = True, config_versi
         ended,
         ended_level,
         ended_moments,
+        int(pointer["config_version"]) if isinstance(pointer.get("config_version"), int) else None,
     )
 
 
@@ -325,6 +332,7 @@ def commit(
         "alert_id": pointer_id,
         "as_of": decided[0],
         "progress": decided[1],
+        "config_version": snap.config_version,
         "hour": int(decided[0] // HOUR),
         "before": before.to_doc() if before is not None else None,
         # read back by the next decision, which announces its resolution if this one could not
@@ -373,6 +381,7 @@ def commit_silence(db: firestore.Client, symbol: str, snap: Snapshot, ended: Ale
         "alert_id": ended.alert_id,
         "as_of": snap.decided_as_of,
         "progress": snap.decided_progress,
+        "config_version": snap.decided_version,  # the check decided no counts
         "hour": hour,
         "before": snap.alert.to_doc(),
         "ended": None,  # announce_ended ran before this check decided: nothing older is pending

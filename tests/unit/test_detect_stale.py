@@ -52,3 +52,16 @@ def test_an_update_older_than_the_alerts_last_change_is_stale() -> None:
 def test_a_pointer_without_progress_judges_by_time_alone() -> None:
     assert not decided(None).stale(AS_OF, 1)
     assert decided(None).stale(AS_OF - 1, 10**6)
+
+
+def test_the_same_counts_to_be_decided_by_an_older_config_than_decided_them_are_stale() -> None:
+    """A copy counted before an admin's change and delivered after the change decided the same
+    counts: decided again by the older thresholds it would undo that decision (an alert
+    resolved, then reopened by the next update, each announced)."""
+    same = counted(30).progress
+    by_two = replace(decided(same), decided_version=2)
+    assert replace(by_two, config_version=1).stale(AS_OF, same)
+    assert not replace(by_two, config_version=2).stale(AS_OF, same)  # the same copy again: decided alike
+    assert not replace(by_two, config_version=3).stale(AS_OF, same)  # a newer config may decide it again
+    assert not replace(by_two, config_version=1).stale(AS_OF, same + 1)  # more counted: new data
+    assert not replace(decided(same), config_version=1).stale(AS_OF, same)  # a pointer that kept no version
