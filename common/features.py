@@ -57,7 +57,7 @@ _HEADING = re.compile(
 )
 _BULLET = re.compile(r"^[^\S\n]*([-*•+]|\d{1,2}[.)])\s+\S", re.MULTILINE)
 # Cashtags as extraction reads them: a full stop after one ends the sentence ("I bought $GME.")
-_CASHTAG = re.compile(r"(?<![A-Za-z0-9$])\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![A-Za-z0-9]|[\w.][A-Za-z0-9])")
+_CASHTAG = re.compile(r"(?<![^\W_])(?<!\$)(?<![^\W_]_)\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?!_*+[^\W_]|\.\w)")
 _ROCKET = "\U0001f680"
 # Every emoji has a non-ASCII code point; a keycap ("1️⃣") starts with one ASCII character.
 _NON_ASCII_RUN = re.compile(r"[#*0-9]?[^\x00-\x7f]+")

@@ -230,8 +230,9 @@ _ASCII_WORDS = bytes(
 # "_"), a symbol, and nothing word-like after it ("$GME." ends a sentence, "$5k" is money).
 # The look-behind comes after the "$" so that the pattern starts with a literal, which the
 # regex engine finds in C without trying every position.
-# Markdown's underscores ("__$GME__", "_$GME_") are emphasis, not part of a word around it.
-_CASHTAG = re.compile(r"\$(?<![A-Za-z0-9$]\$)([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?![A-Za-z0-9]|[\w.][A-Za-z0-9])")
+# Markdown's underscores ("__$GME__", "_$AMC_") are emphasis, not part of a word around it;
+# inside a word ("diamond_$hands", "$GME__calls") they are an identifier's, as markdown reads them.
+_CASHTAG = re.compile(r"\$(?<![^\W_]\$)(?<!\$\$)(?<![^\W_]_\$)([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?!_*+[^\W_]|\.\w)")
 # Bytes punctuation -> space, to split a text into words at C speed for the lower-case precheck.
 _PUNCTUATION = b"!\"#$%()*+,./:;<=>?@[\\]^_`{|}~'\n\t\r"
 _SPLIT = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))

@@ -120,7 +120,7 @@ def close_if_silent(update: TickerUpdate, settled: float, db: firestore.Client, 
     recovered = announce_ended(db, publisher, snap)
     hour = int(settled // HOUR)
     alert, ended, pending = snap.alert, None, []
-    if counted is None or snap.stale(update.as_of, counted.progress):
+    if counted is None or snap.stale(update.as_of, counted.progress, by_version=False):
         outcome = "stale"
     elif alert is not None and alert.active:
         heard = heard_before(series_counts(counted.series, hour, snap.config), hour + 1)

@@ -78,16 +78,19 @@ class Snapshot:
         """What the pointer keeps as ``before`` after deciding ``as_of``."""
         return self.before if self.decided_hour == int(as_of // HOUR) else self.alert
 
-    def stale(self, as_of: float, progress: int | None) -> bool:
+    def stale(self, as_of: float, progress: int | None, *, by_version: bool = True) -> bool:
         """Older than what was decided: an earlier moment, or the same moment counted before a
-        later batch of older items (less progress), or the same counts again to be decided by
-        an older config than decided them (a copy counted before an admin's change, delivered
-        after: it would undo that decision, and the next update redo it, each announced)."""
+        later batch of older items (less progress), or (``by_version``) the same counts again
+        to be decided by an older config than decided them (a copy counted before an admin's
+        change, delivered after: it would undo that decision, and the next update redo it,
+        each announced). A silence check decides no counts and is not judged by version: a
+        config restored out of band to a lower version must not hold every check back."""
         if as_of != self.decided_as_of or progress is None or self.decided_progress is None:
             return as_of < self.decided_as_of
         if progress != self.decided_progress:
             return progress < self.decided_progress
-        return self.decided_version is not None and self.config_version < self.decided_version
+        older = self.decided_version is not None and self.config_version < self.decided_version
+        return by_version and older
 
     def checked_since(self, as_of: float) -> bool:
         """Older than the alert's last change: only a silence check changes an alert after

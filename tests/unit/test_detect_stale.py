@@ -65,3 +65,4 @@ def test_the_same_counts_to_be_decided_by_an_older_config_than_decided_them_are_
     assert not replace(by_two, config_version=3).stale(AS_OF, same)  # a newer config may decide it again
     assert not replace(by_two, config_version=1).stale(AS_OF, same + 1)  # more counted: new data
     assert not replace(decided(same), config_version=1).stale(AS_OF, same)  # a pointer that kept no version
+    assert not replace(by_two, config_version=1).stale(AS_OF, same, by_version=False)  # a silence check's counts

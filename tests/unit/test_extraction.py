@@ -52,10 +52,11 @@ def test_dollar_amounts_are_not_cashtags() -> None:
 def test_a_dollar_glued_to_a_word_is_not_a_cashtag() -> None:
     assert symbols("x$GME") == []
     assert symbols("$GME_calls and $$AMC") == []  # an identifier, a typo
+    assert extract("$GME__calls diamond_$hands $Café é$GME $GME²") == []  # inside a word, in any script
 
 
 def test_a_cashtag_in_markdown_emphasis_is_a_cashtag() -> None:
-    assert symbols("__$GME__ and _$AMC_ are it") == ["GME", "AMC"]
+    assert symbols("__$GME__ and _$AMC_ are it, **_$TSLA_**") == ["GME", "AMC", "TSLA"]
     assert text_features("", "__$GME__ __$AMC__", None, "comment").cashtag_count == 2
 
 
