@@ -43,6 +43,13 @@ def batch(symbol: str, n: int, offset: int = 0) -> MentionBatch:
     )
 
 
+def _wired(emulators: Stack) -> tuple[Settings, firestore.Client, Any]:
+    """What aggregate_batch is handed in production: settings, a client, a publisher."""
+    assert emulators.emulators
+    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
+    return settings, firestore.Client(project=emulators.emulators.project), get_publisher(settings.project_id)
+
+
 def _planned(store: TickerStore, b: MentionBatch) -> tuple[Plan, Any]:
     """The plan of ``b`` and the state's update time it was planned from."""
     state = store.read_state(b.mentions)
@@ -102,11 +109,8 @@ def test_after_its_first_batch_a_ticker_is_aggregated_from_its_state_document_al
     state: a batch reads the state document and the config in force (not even that when it
     names a config version this instance knows), nothing else, and writes no document per
     item; the summary it writes matches the buckets. A redelivery counts nothing."""
-    assert emulators.emulators
-    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
-    db = firestore.Client(project=emulators.emulators.project)
+    settings, db, publisher = _wired(emulators)
     firestore_ops.wrap(db)
-    publisher = get_publisher(settings.project_id)
     db.collection("config").document("detection").set({"version": 3})
     aggregate_batch(batch("ONE", 4), Delivery("first"), settings, db, publisher)
     before = fs.totals()
@@ -129,11 +133,8 @@ def test_after_its_first_batch_a_ticker_is_aggregated_from_its_state_document_al
 def test_a_late_item_in_an_hour_the_state_keeps_no_ids_of_is_checked_against_its_bucket(emulators: Stack) -> None:
     """Ids of the latest hours only travel with the state: an item of an older hour costs a
     read of that hour's bucket, and is still counted once."""
-    assert emulators.emulators
-    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
-    db = firestore.Client(project=emulators.emulators.project)
+    settings, db, publisher = _wired(emulators)
     firestore_ops.wrap(db)
-    publisher = get_publisher(settings.project_id)
     aggregate_batch(batch("LATE", 3), Delivery("early"), settings, db, publisher)
     later = batch("LATE", 3, offset=3)
     later = later.model_copy(
@@ -152,10 +153,7 @@ def test_a_late_item_in_an_hour_the_state_keeps_no_ids_of_is_checked_against_its
 
 
 def test_the_same_batch_processed_by_two_instances_at_once_is_counted_once(emulators: Stack) -> None:
-    assert emulators.emulators
-    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
-    db = firestore.Client(project=emulators.emulators.project)
-    publisher = get_publisher(settings.project_id)
+    settings, db, publisher = _wired(emulators)
     b = batch("TWIN", 40)
     start = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -180,10 +178,7 @@ def test_the_same_batch_processed_by_two_instances_at_once_is_counted_once(emula
 
 def test_fields_of_other_writers_survive_the_summary_rewrite(emulators: Stack) -> None:
     """The summary is written with a field mask: ``detection`` (detect's) is never touched."""
-    assert emulators.emulators
-    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
-    db = firestore.Client(project=emulators.emulators.project)
-    publisher = get_publisher(settings.project_id)
+    settings, db, publisher = _wired(emulators)
     aggregate_batch(batch("KEEP", 3), Delivery("a"), settings, db, publisher)
     db.collection("tickers").document("KEEP").set({"owned_elsewhere": {"as_of": T0, "score": 0.5}}, merge=True)
     aggregate_batch(batch("KEEP", 3, offset=3), Delivery("b"), settings, db, publisher)
@@ -224,10 +219,7 @@ def test_a_bucket_past_the_exact_author_bound_is_stored_exactly_as_the_pure_core
 def test_a_state_too_large_to_keep_its_window_falls_back_to_querying_the_buckets(
     emulators: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert emulators.emulators
-    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
-    db = firestore.Client(project=emulators.emulators.project)
-    publisher = get_publisher(settings.project_id)
+    settings, db, publisher = _wired(emulators)
     aggregate_batch(batch("HOT", 4), Delivery("kept"), settings, db, publisher)
     assert TickerStore(db, "HOT").read_state().recent is not None
     monkeypatch.setattr(store_module, "RECENT_MAX_BYTES", 10)
@@ -242,10 +234,7 @@ def test_a_bucket_counted_before_buckets_named_their_items_is_checked_against_it
     """Data of the per-item marker era: the hour's bucket counts items its ``items`` map does
     not name, and the state keeps no ids. A redelivery of those items is found in their
     ``seen`` markers and counted nothing; the hour is never called complete from it."""
-    assert emulators.emulators
-    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
-    db = firestore.Client(project=emulators.emulators.project)
-    publisher = get_publisher(settings.project_id)
+    settings, db, publisher = _wired(emulators)
     old = batch("OLD", 3)
     aggregate_batch(old, Delivery("before"), settings, db, publisher)
     ticker = db.collection("tickers").document("OLD")
@@ -269,10 +258,7 @@ def test_a_hot_hours_items_past_what_its_bucket_names_get_markers_and_are_still_
     """A frenzy hour would outgrow the bucket's ``items`` record (Firestore refuses a document
     past 20,000 fields or 1 MiB, and every redelivery would fail the same way): past
     ``ITEMS_MAX`` its items get ``seen`` markers, and redelivery still counts nothing twice."""
-    assert emulators.emulators
-    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
-    db = firestore.Client(project=emulators.emulators.project)
-    publisher = get_publisher(settings.project_id)
+    settings, db, publisher = _wired(emulators)
     monkeypatch.setattr(store_module, "ITEMS_MAX", 5)
     first, second = batch("FRNZ", 4), batch("FRNZ", 4, offset=4)  # all in the hour of T0
     assert aggregate_batch(first, Delivery("a"), settings, db, publisher).counted == 4
@@ -352,10 +338,7 @@ def test_a_stored_state_it_cannot_read_is_done_without_not_failed_on(emulators: 
     a silence check tell the detector nothing was counted: the counts are rebuilt from the
     buckets, the same as the stored summary said; nothing is counted twice, and the next
     commit writes the summary and its series whole."""
-    assert emulators.emulators
-    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
-    db = firestore.Client(project=emulators.emulators.project)
-    publisher = get_publisher(settings.project_id)
+    settings, db, publisher = _wired(emulators)
     symbol = "BAD" + str(DAMAGES.index(damage))
     aggregate_batch(batch(symbol, 6), Delivery("first"), settings, db, publisher)
     told = aggregate_batch(batch(symbol, 6), Delivery("again"), settings, db, publisher).latest
@@ -390,10 +373,7 @@ def test_a_state_whose_time_does_not_read_still_knows_an_older_hours_items(emula
     """Read as a new ticker's, the state would check none of the hours its kept ids no longer
     cover: a redelivered batch of an older hour would be counted again, and the series written
     from that batch alone."""
-    assert emulators.emulators
-    settings = Settings(GOOGLE_CLOUD_PROJECT=emulators.emulators.project)
-    db = firestore.Client(project=emulators.emulators.project)
-    publisher = get_publisher(settings.project_id)
+    settings, db, publisher = _wired(emulators)
     older = batch("OLDH", 6)
     aggregate_batch(older, Delivery("first"), settings, db, publisher)
     later = MentionBatch(
