@@ -134,10 +134,14 @@ def model(results: Mapping[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":  # price the recorded results without running a benchmark
+    import argparse
     import json
 
     from bench.run import RESULTS
 
+    argparse.ArgumentParser(
+        description=f"Price the recorded benchmark run again and write its cost block into {RESULTS.name}."
+    ).parse_args()
     recorded = json.loads(RESULTS.read_text())
     recorded["cost"] = model(recorded)
     RESULTS.write_text(json.dumps(recorded, indent=2) + "\n")

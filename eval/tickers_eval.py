@@ -18,6 +18,7 @@ best round of each is reported (least disturbed by other work on the machine), a
 ratio ours / reticker. Writes ``eval/tickers.json``.
 """
 
+import argparse
 import json
 import sys
 import time
@@ -72,7 +73,13 @@ def best_rate(run: Callable[[], None], n_texts: int, rounds: int) -> list[float]
     return rates
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Ticker extraction against its labelled sets and reticker (make eval-tickers)."
+    )
+    parser.add_argument("--refresh", action="store_true", help="write the committed eval/tickers.json (else eval/out/)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list the template set's errors")
+    args = parser.parse_args(argv)
     rows = load()
     theirs_extractor = reticker.TickerExtractor()
     threads = [frozenset(r["thread_symbols"]) for r in rows]
@@ -128,7 +135,7 @@ def main() -> None:
         f"reticker {theirs_tps:,.0f} texts/s, ratio {ours_tps / theirs_tps:.2f}x"
     )
 
-    if "-v" in sys.argv:
+    if args.verbose:
         print("\nerrors (ours):")
         for r, got, want in zip(rows, ours, wants, strict=True):
             if got != want:
@@ -152,14 +159,14 @@ def main() -> None:
         },
     }
     real = _real()
-    if "--refresh" in sys.argv and not real:
+    if args.refresh and not real:
         # the real set's figures are the headline: a refresh that cannot measure them must not
         # write a results file without them (the dumps' figures, which few machines can
         # measure, are kept as recorded instead)
         sys.exit("eval-tickers: REFRESH=1 needs the real labelled set's texts; nothing written")
     result.update(real)
-    result.update(_other_periods())
-    out = COMMITTED if "--refresh" in sys.argv else SCRATCH
+    result.update(_other_periods(refresh=args.refresh))
+    out = COMMITTED if args.refresh else SCRATCH
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {out.relative_to(ROOT.parent)}")
@@ -224,10 +231,10 @@ def _agreement() -> dict[str, Any]:
 DUMPS = (("real_other_period", other_period.WSB_2022), ("real_finance_2024", finance_2024.FINANCE_2024))
 
 
-def _recorded(key: str, dump: other_period.Dump) -> dict[str, Any]:
+def _recorded(key: str, dump: other_period.Dump, refresh: bool) -> dict[str, Any]:
     """On ``--refresh`` without a dump, the figures recorded before: such a set needs a dump
     few machines have, and a refresh of the others must not drop it unseen."""
-    if "--refresh" not in sys.argv or not COMMITTED.exists():
+    if not refresh or not COMMITTED.exists():
         return {}
     recorded = json.loads(COMMITTED.read_text(encoding="utf-8"))
     kept = {k: recorded[k] for k in (key, f"{key}_dev") if k in recorded}
@@ -236,13 +243,13 @@ def _recorded(key: str, dump: other_period.Dump) -> dict[str, Any]:
     return kept
 
 
-def _other_periods() -> dict[str, Any]:
+def _other_periods(*, refresh: bool = False) -> dict[str, Any]:
     """Each dump's figures, and its first measurement (``{key}_first``: the extractor of the
     day its labels were frozen, before any rule was tuned on its dev draw), kept as recorded."""
     out: dict[str, Any] = {}
     recorded = json.loads(COMMITTED.read_text(encoding="utf-8")) if COMMITTED.exists() else {}
     for key, dump in DUMPS:
-        out.update(_scored(key, dump) or _recorded(key, dump))
+        out.update(_scored(key, dump) or _recorded(key, dump, refresh))
         if f"{key}_first" in recorded:
             out[f"{key}_first"] = recorded[f"{key}_first"]
     return out

@@ -150,10 +150,9 @@ def test_a_refresh_without_a_dump_keeps_its_recorded_figures_and_the_first_measu
     committed = tmp_path / "tickers.json"
     committed.write_text(json.dumps(recorded), encoding="utf-8")
     monkeypatch.setattr(tickers_eval, "COMMITTED", committed)
-    monkeypatch.setattr(sys, "argv", ["eval.tickers_eval", "--refresh"])
     for _, dump in tickers_eval.DUMPS:
         monkeypatch.delenv(dump.env, raising=False)
-    assert tickers_eval._other_periods() == recorded
+    assert tickers_eval._other_periods(refresh=True) == recorded
 
 
 def test_the_2022_draw_is_made_as_it_was_labelled() -> None:
