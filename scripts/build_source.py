@@ -8,8 +8,8 @@ Cloud Build installs. Tests, emulators, Terraform and virtualenvs stay out.
 Usage: ``python scripts/build_source.py [destination]`` (``make tf-source``).
 """
 
+import argparse
 import shutil
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,8 @@ def build(destination: Path = DEFAULT_DESTINATION, root: Path = ROOT) -> list[st
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DESTINATION
+    parser = argparse.ArgumentParser(description="Stage the functions' source tree (make tf-source).")
+    parser.add_argument("destination", nargs="?", type=Path, default=DEFAULT_DESTINATION, help="recreated from scratch")
+    target = parser.parse_args().destination
     staged = build(target)
     print(f"staged {len(staged)} files in {target}")
