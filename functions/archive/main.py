@@ -91,9 +91,10 @@ def archive_batch(
     deadline = time.monotonic() + BIGQUERY_BUDGET_S
     # A batch worked on before may have had its rows inserted by an attempt that died
     # before recording them: another delivery of it asks BigQuery which rows are in already.
-    retried = not fs.create_if_absent(
-        db.collection(fs.ARCHIVE_ATTEMPTS).document(attempt_key(items)), {"expires_at": expires_at}
-    )
+    attempt = db.collection(fs.ARCHIVE_ATTEMPTS).document(attempt_key(items))
+    retried = not fs.create_if_absent(attempt, {"expires_at": expires_at})
+    if retried:  # kept from this attempt on: a batch held and replayed twice outlives one TTL
+        attempt.set({"expires_at": expires_at}, merge=True)
     parts = [
         _archive(
             items[start : start + ITEMS_PER_COMMIT],
@@ -302,6 +303,28 @@ def _per_item(rejected: list[bq.RejectedRow]) -> dict[str, int]:
     return out
 
 
+# What a dead-letter message's body may hold: under Pub/Sub's 10 MB a message, with room
+# for its attributes.
+DEAD_LETTER_BYTES_MAX = 9_500_000
+
+
+def _compact(body: Mapping[str, Any]) -> bytes:
+    """JSON as short as it reads: a row is refused for its size as the BigQuery client
+    encodes it (every non-ASCII character escaped, six bytes or twelve), so encoded that way
+    again it could not be published either, and the message would fail on every retry."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def dead_letter_body(row: bq.RejectedRow) -> bytes:
+    """A refused row's dead-letter body: the row with its table and id, or, when the row
+    itself is too big for a message (no insert could take it either), its table and id
+    alone: the item is inserted by its ``row_id`` from its source."""
+    body = _compact({"table": row.table, "row_id": row.row_id, "row": row.row})
+    if len(body) <= DEAD_LETTER_BYTES_MAX:
+        return body
+    return _compact({"table": row.table, "row_id": row.row_id, "row": None, "row_bytes": len(body)})
+
+
 def _dead_letter(rejected: list[bq.RejectedRow], delivery: Delivery, publisher: Publisher) -> None:
     """Rejected rows go to the subscription's dead-letter topic, one message per row, with
     BigQuery's reasons: inspect and replay from ``reddit-items-archive-dead-letter-hold``."""
@@ -326,7 +349,7 @@ def _dead_letter(rejected: list[bq.RejectedRow], delivery: Delivery, publisher: 
     futures = [
         publisher.publish_raw(
             topics.dead_letter_topic(subscription),
-            json.dumps({"table": row.table, "row_id": row.row_id, "row": row.row}).encode(),
+            dead_letter_body(row),
             attributes={
                 "error": json.dumps(list(row.errors))[:1024],
                 "source_message_id": delivery.message_id,
@@ -359,7 +382,7 @@ def _dead_letter_items(
     )
     publisher.publish_raw(
         topics.dead_letter_topic(subscription),
-        json.dumps({"run_id": run_id, "items": [raw for raw, _ in bad]}).encode(),
+        _compact({"run_id": run_id, "items": [raw for raw, _ in bad]}),
         attributes={
             "error": attribute(reasons),
             "source_message_id": delivery.message_id,

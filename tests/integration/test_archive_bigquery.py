@@ -252,3 +252,7 @@ def test_a_redelivery_after_an_attempt_died_between_its_insert_and_its_record_in
     assert _count(emulators, history.REDDIT_ITEMS, "id", item.id) == 1
     assert _count(emulators, history.MENTIONS, "item_id", item.id) == 2
     assert item.id in archived_ids(db, [item])
+    # each attempt keeps the record a TTL from itself: held and replayed twice, a batch outlives one
+    attempt = db.collection(fs.ARCHIVE_ATTEMPTS).document(attempt_key([item])).get().to_dict() or {}
+    assert attempt["expires_at"] is not None
+    assert attempt["expires_at"].timestamp() > time.time() + fs.REDELIVERY_TTL.total_seconds() - 600

@@ -176,3 +176,22 @@ def test_a_deliverys_bigquery_calls_end_by_its_deadline_and_a_spent_budget_raise
     with pytest.raises(TimeoutError):
         bq.insert(client, Settings(), rows, deadline=time.monotonic() + 0.5)
     assert len(client.bounds) == 3  # nothing sent once the budget is spent
+
+
+def test_a_refused_row_is_dead_lettered_in_a_body_a_message_can_carry() -> None:
+    from functions.archive.main import DEAD_LETTER_BYTES_MAX, dead_letter_body
+
+    def refused(body: str) -> bq.RejectedRow:
+        return bq.RejectedRow(history.REDDIT_ITEMS, "t3_x", {"id": "t3_x", "body": body}, ({"reason": "invalid"},))
+
+    # 3.6 MB of emoji: 10.8 MB escaped, as the BigQuery client sends it and json.dumps writes by default
+    emoji = refused("\U0001f680" * 900_000)
+    assert len(json.dumps(emoji.row)) > 10_000_000
+    kept = dead_letter_body(emoji)
+    assert len(kept) <= DEAD_LETTER_BYTES_MAX
+    assert json.loads(kept)["row"] == emoji.row  # the row itself, written as short as it reads
+    # too big for any message: its table and id, and its size, without the row
+    huge = refused("\U0001f680" * 2_500_000)
+    body = json.loads(dead_letter_body(huge))
+    assert (body["table"], body["row_id"], body["row"]) == (history.REDDIT_ITEMS, "t3_x", None)
+    assert body["row_bytes"] > DEAD_LETTER_BYTES_MAX
