@@ -33,7 +33,7 @@ from common.dispatching import plan_fetches, run_id_for
 from common.entrypoint import Delivery, publisher_for, pubsub_function
 from common.messages import ScrapeTick
 from common.settings import Settings
-from functions.dispatch.schedule import claim_due, record_dispatched, still_claimed
+from functions.dispatch.schedule import claim_due, reclaim, record_dispatched
 from functions.dispatch.silence import Seen, check_silence, look
 
 logger = log.get_logger(__name__)
@@ -106,7 +106,7 @@ def fan_out(
             db,
             publisher,
             now=now,
-            created=created,
+            record=not (created or existing),  # a claim recorded them, and a takeover's reclaim
             started=started,
             read_floor=seen.floor if seen is not None else None,
         )
@@ -166,7 +166,7 @@ def _own(
         if isinstance(recorded := doc.get("subreddits"), list):  # the run's, as its first copy chose them
             subreddits = [str(s) for s in recorded]
         if existing:  # a scheduler tick's claim: what a later tick has claimed since is that tick's
-            subreddits = still_claimed(db, subreddits, run_id)
+            subreddits = reclaim(db, subreddits, run_id, now=now)
             if not subreddits:
                 run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
                 logger.info("run %s taken over with nothing left to send: later ticks claimed it all", run_id)
@@ -181,12 +181,13 @@ def _send(
     publisher: Publisher,
     *,
     now: float,
-    created: bool,
+    record: bool,
     started: float | None = None,
     read_floor: float | None = None,
 ) -> tuple[list[str], int | None]:
-    """Publish the run's fetches and mark it dispatched; returns the subreddits sent and the
-    config version they name."""
+    """Publish the run's fetches and mark it dispatched, and ``record`` them in the fetch
+    schedule (a tick that claimed nothing: it sends what it names, due or not); returns the
+    subreddits sent and the config version they name."""
     run = db.collection(fs.RUNS).document(run_id)
     version = _version_in_force(db)
     plan = plan_fetches(run_id, subreddits, version, sent_at=now, read_floor=read_floor)
@@ -198,7 +199,7 @@ def _send(
         (Outgoing(topics.SUBREDDIT_FETCHES, fetch, ordering_key="") for fetch in plan), timeout=PUBLISH_BUDGET_S
     )
     run.update({"state": "dispatched", "dispatched_at": firestore.SERVER_TIMESTAMP})
-    if not created:
+    if record:
         try:  # lost, it costs each subreddit one fetch sooner than due on the next tick
             record_dispatched(db, subreddits, run_id, now=now)
         except Exception as exc:

@@ -159,12 +159,30 @@ def _due(
     return due(names, cadence(settings), states, now=now), learnt
 
 
-def still_claimed(db: firestore.Client, subreddits: Iterable[str], run_id: str) -> list[str]:
-    """Those of ``subreddits`` the schedule still names ``run_id`` as the sender of: a later
-    tick claims a subreddit again once its hold has passed, and a copy of this run taking over
-    then must leave it to that tick, or it is fetched twice at once."""
-    run_ids = _map(fs.doc_of(_record(db).get()) or {}, RUN_IDS)
-    return [s for s in subreddits if run_ids.get(fs.cursor_id(s)) == run_id]
+def reclaim(db: firestore.Client, subreddits: Iterable[str], run_id: str, *, now: float) -> list[str]:
+    """Those of ``subreddits`` the schedule still names ``run_id`` as the sender of, recorded
+    as sent by it again at ``now`` in one write conditional on the schedule as read, before a
+    copy taking over the run publishes them. A later tick claims a subreddit again once its
+    hold has passed, and the copy taking over must leave that one to it, or it is fetched twice
+    at once; a claim landing between this read and this write fails the write, and the
+    schedule is read again."""
+    keys = {fs.cursor_id(s): s for s in subreddits}
+    record_ref = _record(db)
+    for attempt in range(CLAIM_ATTEMPTS):
+        snap = record_ref.get()
+        run_ids = _map(fs.doc_of(snap) or {}, RUN_IDS)
+        mine = [s for key, s in keys.items() if run_ids.get(key) == run_id]
+        if not mine:
+            return []
+        paths = {FieldPath(DISPATCHED_AT, fs.cursor_id(s)).to_api_repr(): now for s in mine}
+        try:
+            record_ref.update(paths, option=db.write_option(last_update_time=snap.update_time))
+            return mine
+        except (gexc.FailedPrecondition, gexc.NotFound) as exc:
+            if attempt + 1 == CLAIM_ATTEMPTS:
+                raise ClaimContended(f"the schedule changed under each of {CLAIM_ATTEMPTS} reclaims") from exc
+        time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def record_dispatched(db: firestore.Client, subreddits: Iterable[str], run_id: str, *, now: float) -> None:

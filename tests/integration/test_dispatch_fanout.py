@@ -153,6 +153,46 @@ def test_a_scheduler_tick_taking_over_its_dead_copy_leaves_what_a_later_tick_cla
     assert db.collection("schedule").document("fetches").get().get("run_ids")[theirs] == later
 
 
+def test_a_takeover_leaves_a_subreddit_a_later_tick_claims_between_its_read_and_its_write(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy taking over reads the schedule, then records what it still holds; a later
+    tick's claim landing in between must win, not be written back to this run (both would
+    fetch it at once, and the schedule would follow the wrong one)."""
+    from functions.dispatch import schedule
+
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    dead, later = f"tick-{uuid.uuid4().hex[:6]}", f"tick-{uuid.uuid4().hex[:6]}"
+    kept, lost = "akleaoreclaimkept", "akleaoreclaimlost"
+    record = db.collection("schedule").document("fetches")
+    record.set({"dispatched_at": {kept: 1.0, lost: 1.0}, "run_ids": {kept: dead, lost: dead}}, merge=True)
+
+    class ClaimedInBetween:
+        """The schedule's reference, but a later tick claims ``lost`` just after the first read."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def get(self) -> Any:
+            snap = record.get()
+            self.reads += 1
+            if self.reads == 1:
+                record.update({f"run_ids.{lost}": later, f"dispatched_at.{lost}": 2.0})
+            return snap
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(record, name)
+
+    between = ClaimedInBetween()
+    monkeypatch.setattr(schedule, "_record", lambda _db: between)
+    assert schedule.reclaim(db, [kept, lost], dead, now=100.0) == [kept]
+    assert between.reads == 2  # the write made on the first read failed, and the schedule was read again
+    doc = record.get().to_dict() or {}
+    assert (doc["run_ids"][kept], doc["dispatched_at"][kept]) == (dead, 100.0)
+    assert (doc["run_ids"][lost], doc["dispatched_at"][lost]) == (later, 2.0)
+
+
 QUIET = "nothing_here_yet"  # no corpus the tests load has it
 
 
