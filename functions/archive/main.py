@@ -14,7 +14,8 @@ another delivery wrote one in between, the groups are read again and the ids not
 recorded are written again, without inserting their rows again.
 
 An attempt can die between its insert and its record (killed). Each batch worked on is
-noted in ``archive_attempts/{hash of its item ids}`` (one write per delivery, :func:`attempt_key`),
+noted in ``archive_attempts/{hash of its item ids}`` (one write; a redelivery's second moves its
+expiry: :func:`attempt_key`),
 so another delivery of the same items knows it is one and asks BigQuery which of their rows
 are in already (a query per table and chunk of :data:`ITEMS_PER_COMMIT` items, then only)
 before inserting the rest: a redelivery, and also a copy with a new message id (held
@@ -312,7 +313,8 @@ def _compact(body: Mapping[str, Any]) -> bytes:
     """JSON as short as it reads: a row is refused for its size as the BigQuery client
     encodes it (every non-ASCII character escaped, six bytes or twelve), so encoded that way
     again it could not be published either, and the message would fail on every retry."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    # a lone surrogate (JSON allows one; a hand-published batch may hold it) as its escape
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
 
 
 def dead_letter_body(row: bq.RejectedRow) -> bytes:
@@ -322,7 +324,7 @@ def dead_letter_body(row: bq.RejectedRow) -> bytes:
     body = _compact({"table": row.table, "row_id": row.row_id, "row": row.row})
     if len(body) <= DEAD_LETTER_BYTES_MAX:
         return body
-    return _compact({"table": row.table, "row_id": row.row_id, "row": None, "row_bytes": len(body)})
+    return _compact({"table": row.table, "row_id": row.row_id, "row": None, "body_bytes": len(body)})
 
 
 def _dead_letter(rejected: list[bq.RejectedRow], delivery: Delivery, publisher: Publisher) -> None:

@@ -187,7 +187,7 @@ def test_a_takeover_leaves_a_subreddit_a_later_tick_claims_between_its_read_and_
     between = ClaimedInBetween()
     monkeypatch.setattr(schedule, "_record", lambda _db: between)
     assert schedule.reclaim(db, [kept, lost], dead, now=100.0) == [kept]
-    assert between.reads == 2  # the write made on the first read failed, and the schedule was read again
+    assert between.reads >= 2  # the write made on the first read failed, and the schedule was read again
     doc = record.get().to_dict() or {}
     assert (doc["run_ids"][kept], doc["dispatched_at"][kept]) == (dead, 100.0)
     assert (doc["run_ids"][lost], doc["dispatched_at"][lost]) == (later, 2.0)

@@ -194,4 +194,13 @@ def test_a_refused_row_is_dead_lettered_in_a_body_a_message_can_carry() -> None:
     huge = refused("\U0001f680" * 2_500_000)
     body = json.loads(dead_letter_body(huge))
     assert (body["table"], body["row_id"], body["row"]) == (history.REDDIT_ITEMS, "t3_x", None)
-    assert body["row_bytes"] > DEAD_LETTER_BYTES_MAX
+    assert body["body_bytes"] > DEAD_LETTER_BYTES_MAX
+
+
+def test_a_dead_letter_body_keeps_a_lone_surrogate_as_its_escape() -> None:
+    """JSON may carry a lone surrogate (a hand-published batch); written as UTF-8 it would
+    raise, and the message would fail on every retry instead of going to the hold."""
+    from functions.archive.main import _compact
+
+    body = _compact({"items": [{"id": "t3_x", "subreddit": "", "title": "\ud83d"}]})
+    assert json.loads(body)["items"][0]["title"] == "\ud83d"
