@@ -59,6 +59,11 @@ _BULLET = re.compile(r"^[^\S\n]*([-*•+]|\d{1,2}[.)])\s+\S", re.MULTILINE)
 # Cashtags as extraction reads them: a full stop after one ends the sentence ("I bought $GME.")
 _CASHTAG = re.compile(r"(?<![^\W_])(?<!\$)(?<![^\W_]_)\$([A-Za-z]{1,5}(?:\.[A-Za-z]{1,2})?)(?!_*+[^\W_]|\.\w)")
 _ROCKET = "\U0001f680"
+# Reddit's own emotes reach the API as image markup: "![img](emote|t5_2th52|4271)" (a
+# subreddit's set: r/wallstreetbets has its rockets and apes there) or
+# "![gif](emote|free_emotes_pack|shrug)". To a reader each is one picture: one emoji, and one
+# character of the text's length, however long its markup.
+_EMOTE = re.compile(r"!\[(?:img|gif)\]\(emote\|[^|()\s]{1,64}\|[^|()\s]{1,64}\)")
 # Every emoji has a non-ASCII code point; a keycap ("1️⃣") starts with one ASCII character.
 _NON_ASCII_RUN = re.compile(r"[#*0-9]?[^\x00-\x7f]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -309,9 +314,21 @@ def _cuttable(run: str, begin: int, cut: int) -> bool:
     return (cut - first) % 2 == 0
 
 
+def count_emotes(text: str) -> int:
+    """Reddit emotes written as their markup (:data:`_EMOTE`)."""
+    return len(_EMOTE.findall(text)) if "](emote|" in text else 0
+
+
+def visible_length(text: str) -> int:
+    """The length a reader sees: each emote's markup counts as one character."""
+    if "](emote|" not in text:
+        return len(text)
+    return len(text) - sum(len(m) - 1 for m in _EMOTE.findall(text))
+
+
 def text_features(title: str, body: str, flair: str | None, kind: str, *, sentiment: bool = True) -> TextFeatures:
     text = f"{title}\n{body}" if title else body
-    emoji_count = count_emoji(text)
+    emoji_count = count_emoji(text) + count_emotes(text)
     rocket_count = text.count(_ROCKET)
     cut = text[:FEATURE_TEXT_LIMIT]
     normalised = normalise(cut)
@@ -323,7 +340,10 @@ def text_features(title: str, body: str, flair: str | None, kind: str, *, sentim
         emoji_count=emoji_count,
         rocket_count=rocket_count,
         is_dd=is_dd(text, flair, kind),
-        cashtag_count=len({m.group(1).upper() for m in _CASHTAG.finditer(text)}),
+        # outside links: "$" in a URL's query is no cashtag a reader sees
+        cashtag_count=len(
+            {m.group(1).upper() for m in _CASHTAG.finditer(_URL.sub(" ", text) if "$" in text else text)}
+        ),
         text_hash=text_hash(normalise(text)),
         minhash=minhash_signature(normalised),
         sentiment=polarity,

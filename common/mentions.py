@@ -9,7 +9,7 @@ from itertools import pairwise
 from typing import Any
 
 from common import extraction
-from common.features import text_features
+from common.features import text_features, visible_length
 from common.fields import SUMMED_MAX
 from common.messages import Mention, RedditItem
 
@@ -88,7 +88,7 @@ def mentions_from_item(
         "author_created_utc": item.author_created_utc,
         "author_karma": item.author_karma,
         "created_utc": item.created_utc,
-        "text_length": len(item.title) + len(item.body),
+        "text_length": visible_length(item.title) + visible_length(item.body),
         # clamped to what a bucket may sum (no Reddit item comes near): never a failed build
         "score": max(-SUMMED_MAX, min(SUMMED_MAX, item.score)),
         "num_comments": min(SUMMED_MAX, item.num_comments),

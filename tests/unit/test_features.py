@@ -2,10 +2,12 @@ from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.features import (
     MINHASH_PERMUTATIONS,
     count_emoji,
+    count_emotes,
     jaccard,
     normalise,
     signature_values,
     text_features,
+    visible_length,
 )
 from common.metrics import is_emoji_heavy
 
@@ -47,6 +49,41 @@ def test_emoji_heaviness_is_decided_from_counts_a_mention_carries() -> None:
     assert is_emoji_heavy(3, 0, 40, DEFAULT_CONFIG)
     assert not is_emoji_heavy(3, 0, 400, DEFAULT_CONFIG)
     assert is_emoji_heavy(10, 0, 10_000, DEFAULT_CONFIG)
+
+
+def test_reddit_emotes_count_as_emoji_and_as_one_character_each() -> None:
+    """The API writes a subreddit's emotes (rockets, apes) as image markup: a campaign's
+    emote spam is emoji spam, and the markup's 27 characters must not pass for text."""
+    rockets = "![img](emote|t5_2th52|4271)" * 4
+    assert count_emotes(f"GME {rockets} ![gif](emote|free_emotes_pack|shrug)") == 5
+    assert text_features("", f"GME {rockets}", None, "comment").emoji_count == 4
+    assert visible_length(f"GME {rockets}") == len("GME ") + 4
+    assert is_emoji_heavy(4, 0, visible_length(f"GME {rockets}"), DEFAULT_CONFIG)
+    assert count_emotes("![img](https://i.redd.it/x.png) and emote|t5|1") == 0  # an image, not an emote
+    assert visible_length("no emote here") == len("no emote here")
+
+
+def test_a_mentions_length_counts_an_emote_as_one_character() -> None:
+    from common.mentions import mentions_from_item
+    from common.messages import RedditItem
+
+    item = RedditItem(
+        id="t1_x",
+        kind="comment",
+        subreddit="wallstreetbets",
+        author="a",
+        title="",
+        body="$GME " + "![img](emote|t5_2th52|4271)" * 4,
+        permalink="/r/wallstreetbets/comments/x/",
+        created_utc=1_640_000_000.0,
+    )
+    [(symbol, mention)] = mentions_from_item(item, sentiment=False)
+    assert (symbol, mention.text_length, mention.emoji_count) == ("GME", 9, 4)
+
+
+def test_a_dollar_sign_inside_a_link_is_no_cashtag() -> None:
+    text = "$GME https://example.com/chart?s=$AMC&t=$BB and www.example.com/$TSLA"
+    assert text_features("", text, None, "comment").cashtag_count == 1
 
 
 def test_dd_flair_makes_a_dd_post_whatever_its_length() -> None:
