@@ -32,6 +32,9 @@ class Listing:
     delisted: float = math.inf
     successor: str | None = None
     renamed: bool = False  # the successor is this company under a new symbol, not another one
+    # from when the company's new name (its successor's) already named it: a rename that
+    # came before the symbol changed ("Meta" was FB from 2021-10-28 to 2022-06-08)
+    renamed_from: float = math.inf
 
     def valid(self, at: float | None) -> bool:
         """``at`` None asks about the universe as shipped: still listed."""
@@ -80,6 +83,17 @@ class Listings:
         window = self.windows.get(symbol)
         return window is None or window.valid(at)
 
+    def named_early(self, symbol: str, at: float | None) -> str | None:
+        """The symbol a name of ``symbol``'s company named at ``at``, before ``symbol`` itself
+        traded: the old one, when the company took its new name first (Meta in January 2022
+        is FB); None when no rename says so."""
+        if at is None:
+            return None
+        for old, window in self.windows.items():
+            if window.successor == symbol and window.renamed and window.renamed_from <= at and window.valid(at):
+                return old
+        return None
+
     @classmethod
     def load(cls, data: Path = DATA) -> "Listings":
         windows: dict[str, Listing] = {}
@@ -106,6 +120,7 @@ class Listings:
                 delisted=_after(row["delisted"], precision) if row["delisted"] else math.inf,
                 successor=row["successor"] or None,
                 renamed=row.get("change") == "rename",
+                renamed_from=_start(row["renamed_from"]) if row.get("renamed_from") else math.inf,
             )
             if row["name"]:
                 names[row["symbol"]] = row["name"]

@@ -66,6 +66,12 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     ),
     "IR": _words("day days event events department team website page contact"),  # investor relations
     "AMZN": _words("prime"),  # the subscription: "cancelled my Amazon Prime"
+    # the connector: "USB C cable", "a USB stick" (U.S. Bancorp's stock is "USB shares")
+    "USB": _words(
+        "c a 2.0 3.0 3.1 4 cable cables cord drive drives stick sticks port ports hub hubs charger chargers adapter "
+        "adapters key keys dongle device devices connection connector powered"
+    ),
+    "ES": _words("futures future futs fut mini minis contract contracts"),  # the S&P 500 E-mini, not Eversource
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on use using used ask asked try tried"),  # "top query on Google", "just use Google"
@@ -95,7 +101,19 @@ _PRODUCT_NAMES = frozenset({"AMZN"})  # a product only as named: "Amazon Prime",
 _STANCE = _words("bullish bearish calls puts positions position")  # "bullish on Google": the stock after all
 _WORD_SENSE = frozenset({"DM"})  # where a stock word beside the symbol keeps it ("my DM shares")
 _LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
+# Coins whose symbol a listed company also has (SOL is ReneSola, LINK Interlink, ATOM
+# Atomera, LUNA Luna Innovations...): among crypto words they are the coin, which is no
+# US-traded security. Only those whose coin is what finance Reddit means by far; DASH, AMP,
+# FLOW or NEO beside a coin in a portfolio are as likely the company.
+_CRYPTO_WORDS = _words(
+    "crypto cryptos cryptocurrency cryptocurrencies coin coins token tokens blockchain defi altcoin altcoins "
+    "bitcoin btc ethereum eth binance staking staked stake nft nfts solana chainlink cosmos cardano ada polkadot "
+    "doge dogecoin shib memecoin memecoins stablecoin usdt usdc ust terra wallet wallets xrp"
+)
+_CRYPTO_NAMESAKES = ("SOL", "LINK", "ATOM", "LUNA", "SAND", "AXS", "EOS", "SNX", "ENJ", "VET", "SUI", "BCH", "KSM")
 _NEAR_SENSE: dict[str, frozenset[str]] = {
+    **dict.fromkeys(_CRYPTO_NAMESAKES, _CRYPTO_WORDS),
+    "ES": _words("futures futs fut nq ym rty globex overnight"),  # "ES and NQ red overnight"
     "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
     # BYD the Chinese carmaker (traded over the counter as BYDDY), not Boyd Gaming
     "BYD": _words("vehicle vehicles ev evs car cars electric china chinese buffett battery batteries automaker"),

@@ -292,7 +292,8 @@ def _in_time(found: list[_Found], at: float | None, text: str) -> list[_Found]:
     """``found`` (in ``text``) as read on the day ``at``: a symbol that did not trade then is
     no mention of it (a cashtag of it stays, as unknown, like any unlisted cashtag). A
     company's name outlives its symbol: "Facebook" after the rename is the company under its
-    new symbol; the old symbol itself, in any case ("fb calls"), is no mention of it."""
+    new symbol; the old symbol itself, in any case ("fb calls"), is no mention of it. A new
+    name taken before the new symbol names the old one meanwhile ("Meta" in 2022 is FB)."""
     windows = _universe().listings.windows
     if not found or windows.keys().isdisjoint([f[0] for f in found]):
         return found
@@ -303,6 +304,9 @@ def _in_time(found: list[_Found], at: float | None, text: str) -> list[_Found]:
             out.append(f)
         elif f[3] == "name" and text[f[1] : f[2]].upper() != f[0] and (now := _renamed_to(f[0], at)):
             out.append((now, *f[1:]))
+        elif (f[3] == "name" or text[f[1] : f[2]] != f[0]) and (then := _universe().listings.named_early(f[0], at)):
+            # written as the name ("Meta"), not as the symbol in capitals, which did not trade yet
+            out.append((then, *f[1:]))
         elif f[3] == "cashtag":
             out.append((f[0], f[1], f[2], f[3], 0.5, False))
     if any(f[4] == LETTER_CONFIDENCE for f in out):

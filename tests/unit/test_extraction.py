@@ -316,6 +316,18 @@ def test_a_company_name_follows_its_company_through_a_symbol_change() -> None:
     assert symbols("Faraday Future stock") == []
 
 
+def test_a_new_name_taken_before_the_new_symbol_names_the_old_symbol_meanwhile() -> None:
+    # Facebook became Meta Platforms on 2021-10-28 and kept FB until 2022-06-08: "Meta" then is FB
+    assert symbols("Meta is going to moon after earnings, loading calls", at=_at("2022-01-15")) == ["FB"]
+    assert symbols("Meta Platforms earnings beat", at=_at("2022-02-03")) == ["FB"]
+    assert symbols("Meta Platforms earnings beat", at=_at("2021-10-27")) == []  # the day before the rename
+    assert symbols("Meta Platforms earnings beat", at=_at("2021-10-29")) == ["FB"]
+    assert symbols("Meta Platforms earnings beat", at=_at("2022-07-15")) == ["META"]
+    # the new symbol itself did not trade yet: in capitals, or as a cashtag, it names nothing listed
+    assert symbols("META is going to moon after earnings, loading calls", at=_at("2022-01-15")) == []
+    assert symbols("$META calls", at=_at("2022-01-15")) == []
+
+
 def test_a_symbol_gone_in_2022_and_missing_from_the_2022_list_is_found_in_its_2021_texts() -> None:
     # ChemoCentryx (bought by Amgen, Oct 2022) and Sanderson Farms (Jul 2022) left before the
     # 2022-12-01 base list; the 2020 snapshot (gone_before_2022.csv) brings them back.
@@ -1080,6 +1092,24 @@ def test_byd_is_the_carmaker_where_cars_come_up_and_boyd_gaming_where_casinos_do
     assert symbols("BYD to sell more cars abroad next year", at=june) == []
     assert symbols("bought BYD shares, their cars are great", at=june) == ["BYD"]  # the stock a reader can trade
     assert symbols("Boyd Gaming (BYD) is my favorite casino stock, cheap on EV/EBITDA", at=june) == ["BYD"]
+
+
+def test_a_coins_symbol_among_crypto_words_is_the_coin_not_its_listed_namesake() -> None:
+    september = _at("2021-09-01")
+    assert symbols("SOL just pumped 20%, crypto season", at=september) == []  # Solana, not ReneSola
+    assert symbols("bought SOL and LINK coins on binance", at=september) == []
+    assert symbols("LUNA crashed, terra is dead", at=_at("2022-05-10")) == []
+    assert symbols("ReneSola reported, SOL shares up 10% on solar demand", at=september) == ["SOL"]
+    assert symbols("ATOM calls, Atomera to the moon", at=september) == ["ATOM"]
+    assert symbols("my portfolio: AAPL, DASH, BTC", at=september) == ["AAPL", "DASH"]  # DoorDash beside a coin
+
+
+def test_futures_and_connectors_are_not_the_companies_of_their_letters() -> None:
+    june = _at("2021-06-01")
+    assert symbols("ES futures are red, SPY puts printing", at=june) == ["SPY"]  # the S&P E-mini, not Eversource
+    assert symbols("ES and NQ red overnight", at=june) == []
+    assert symbols("USB C cable broke, need a new USB hub", at=june) == []
+    assert symbols("USB shares dropped after earnings, bought calls", at=june) == ["USB"]  # U.S. Bancorp
 
 
 def test_flags_and_joined_emoji_count_as_the_emoji_library_counts_them_past_a_piece() -> None:
