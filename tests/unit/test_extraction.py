@@ -300,6 +300,13 @@ def test_a_delisted_symbol_is_found_in_texts_from_its_listed_years() -> None:
     assert symbols("$BBBY squeeze, BBBY calls", at=_at("2023-01-10")) == ["BBBY"]
     assert symbols("$BBBY squeeze, BBBY calls", at=_at("2023-06-10")) == []
     assert symbols("APHA shares", at=_at("2021-06-01")) == []  # merged into Tilray in May 2021
+    # PerkinElmer traded as PKI to 2023-05-15 and as Revvity's RVTY from the 16th; Signature
+    # Bank's last day was 2023-03-10: the day, not the year, they stopped
+    assert symbols("PKI calls", at=_at("2023-05-15")) == ["PKI"]
+    assert symbols("PKI calls", at=_at("2023-06-01")) == []
+    assert symbols("RVTY calls", at=_at("2023-05-16")) == ["RVTY"]
+    assert symbols("SBNY puts", at=_at("2023-03-09")) == ["SBNY"]
+    assert symbols("SBNY puts", at=_at("2023-04-01")) == []
 
 
 def test_a_company_name_follows_its_company_through_a_symbol_change() -> None:
