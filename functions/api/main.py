@@ -6,6 +6,7 @@ import threading
 
 import functions_framework
 from flask import Flask, Request, Response
+from werkzeug.exceptions import NotFound
 
 from common import log
 from common.adapters import firestore as fs
@@ -14,6 +15,7 @@ from common.settings import Settings, get_settings
 from functions.api.app import create_app
 from functions.api.auth import TokenVerifier
 from functions.api.cache import TtlMemo
+from functions.api.errors import error_response
 from functions.api.history import FirestoreHours, HistoryReader
 from functions.api.ratelimit import RateLimiter
 from functions.api.services import Backtest, Services
@@ -70,3 +72,14 @@ def api(request: Request) -> Response:
     # the server discards it in chunks or closes the connection.
     request.environ["wsgi.input"], request.environ["CONTENT_LENGTH"] = io.BytesIO(), "0"
     return response
+
+
+def unrouted(exc: NotFound) -> Response:
+    """A path functions-framework's own route cannot take never reaches :func:`api`: its
+    ``<path:path>`` stops at a line break (``/v1/tickers/%0A``). Answered in the API's JSON
+    error shape, not Flask's HTML page. (Registered on the framework's app, which exists
+    while it loads this module; imported elsewhere, the decorator does nothing.)"""
+    return error_response(404, "not_found", "no such resource")
+
+
+functions_framework.errorhandler(NotFound)(unrouted)

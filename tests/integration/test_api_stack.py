@@ -51,3 +51,13 @@ def test_long_history_is_answered_by_the_bigquery_archive(emulators: Stack) -> N
     status, long = get(f"{api}/v1/tickers/GME/history?hours=720", token)
     assert status == 200
     assert long["source"] == "archive" and long["complete"] is True
+
+
+def test_a_path_the_framework_cannot_route_is_answered_in_the_apis_json_error_shape(emulators: Stack) -> None:
+    """functions-framework's route stops at a line break, so the function never sees the
+    request; its 404 must still be the API's JSON, not Flask's HTML page."""
+    api = emulators.services["api"].url
+    for path in ("/v1/tickers/%0A", "/v1/alerts/a%0Ab", "/v1/me/watchlist/%0A/x"):
+        status, body = get(f"{api}{path}")
+        assert status == 404
+        assert body["error"]["code"] == "not_found"  # type: ignore[index]
