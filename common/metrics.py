@@ -13,6 +13,7 @@ p = ``HLL_PRECISION``, 4096 registers). The estimate's relative standard error i
 tighter for small counts. Both representations merge exactly, in any order.
 """
 
+import math
 import warnings
 from collections.abc import Iterable, Mapping, Set
 from typing import Any
@@ -49,7 +50,10 @@ def hll_estimate(registers: Mapping[str, int]) -> float:
         reg[int(index)] = rank
     with warnings.catch_warnings():  # datasketch warns near its small-range threshold
         warnings.simplefilter("ignore")
-        return float(HyperLogLog(reg=reg).count())
+        estimate = float(HyperLogLog(reg=reg).count())
+    # past 2**32 its large-range correction takes the log of a negative: NaN, which would fail
+    # every later window of the ticker (registers filled by forged names, not by people)
+    return estimate if math.isfinite(estimate) else float(2**32)
 
 
 class HourBucket(BaseModel):

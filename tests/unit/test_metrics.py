@@ -1,3 +1,5 @@
+import math
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -5,9 +7,12 @@ from common.detection_config import DEFAULT_CONFIG
 from common.messages import Mention
 from common.metrics import (
     AUTHORS_EXACT_MAX,
+    HLL_PRECISION,
+    HLL_REGISTERS,
     HourBucket,
     bucket_deltas,
     bucket_from_doc,
+    hll_estimate,
     is_discussion,
     is_emoji_heavy,
     merge,
@@ -194,3 +199,11 @@ def test_a_bucket_survives_its_firestore_document_form(batch: list[Mention]) -> 
     for bucket in bucket_deltas(batch).values():
         stored = bucket.model_dump() | {"authors": sorted(bucket.authors)}
         assert bucket_from_doc(stored) == bucket
+
+
+def test_a_sketch_of_every_register_at_its_top_rank_estimates_a_number_not_nan() -> None:
+    """Only forged names fill every register to its highest rank; the estimate past 2**32
+    (datasketch's large-range correction) must not be NaN, which would fail every window."""
+    top = {str(i): 32 - HLL_PRECISION + 1 for i in range(HLL_REGISTERS)}
+    assert math.isfinite(hll_estimate(top))
+    assert hll_estimate(top) >= 2**32
