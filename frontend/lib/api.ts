@@ -52,12 +52,16 @@ export function tokenOwner(userId: string, shown = ""): void {
   }
 }
 
-function claims(token: string): { exp: number; sub: string | null } {
+function claims(token: string): { exp: number; iat: number | null; sub: string | null } {
   try {
-    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: number; sub?: string };
-    return { exp: typeof payload.exp === "number" ? payload.exp : 0, sub: typeof payload.sub === "string" ? payload.sub : null };
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: number; iat?: number; sub?: string };
+    return {
+      exp: typeof payload.exp === "number" ? payload.exp : 0,
+      iat: typeof payload.iat === "number" ? payload.iat : null,
+      sub: typeof payload.sub === "string" ? payload.sub : null,
+    };
   } catch {
-    return { exp: 0, sub: null };
+    return { exp: 0, iat: null, sub: null };
   }
 }
 
@@ -65,7 +69,12 @@ async function bearer(fresh: boolean): Promise<string> {
   if (!fresh && cached && cached.owner === owner && cached.facts === facts && cached.exp - 60 > Date.now() / 1000) return cached.token;
   const asked = owner;
   const shown = facts;
-  const response = await fetch("/api/auth/token", { credentials: "same-origin", cache: "no-store" });
+  let response: Response;
+  try {
+    response = await fetch("/api/auth/token", { credentials: "same-origin", cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "unreachable", "The web app cannot be reached for a token: check the connection.");
+  }
   if (response.status === 401 || response.status === 403) {
     throw new ApiError(response.status, "signed_out", "Your session has ended: sign in again.");
   }
@@ -74,8 +83,14 @@ async function bearer(fresh: boolean): Promise<string> {
     const wait = retryAfter(response) ?? retryAfter(response, "X-Retry-After");
     throw new ApiError(response.status, "token_unavailable", `No token for the API now (HTTP ${response.status}): try again shortly.`, wait);
   }
-  const { token } = (await response.json()) as { token: string };
-  const { exp, sub } = claims(token);
+  let token: string;
+  try {
+    ({ token } = (await response.json()) as { token: string });
+  } catch {
+    // a captive portal's or a proxy's page, not Better Auth's JSON
+    throw new ApiError(response.status, "token_unavailable", `No token for the API now (HTTP ${response.status}: not the app's answer).`);
+  }
+  const { exp, iat, sub } = claims(token);
   if (asked !== null && sub !== asked) {
     // The session cookie is someone else's now (signed in from another tab, which tells this
     // one nothing): have the page follow it (Shell then names the new owner and remounts the
@@ -83,7 +98,10 @@ async function bearer(fresh: boolean): Promise<string> {
     authClient.$store.notify("$sessionSignal");
     throw new ApiError(401, "session_changed", "Someone else signed in from another tab: this page is switching to that account.");
   }
-  if (owner === asked && facts === shown) cached = { token, exp, owner: asked, facts: shown }; // not if the user changed meanwhile
+  // kept by this browser's clock: its lifetime from now, not the server's expiry, which a clock
+  // running fast would find always passed (and fetch a token for every call)
+  const until = iat !== null && exp > iat ? Date.now() / 1000 + (exp - iat) : exp;
+  if (owner === asked && facts === shown) cached = { token, exp: until, owner: asked, facts: shown }; // not if the user changed meanwhile
   return token;
 }
 

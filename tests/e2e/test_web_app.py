@@ -724,7 +724,7 @@ def test_what_the_api_holds_against_an_account_is_shown_and_a_lost_deletion_is_f
     """A suspension the API holds (an unban that did not reach it) is said where the channels
     are set; a deletion whose answer was lost, the API's data gone and the account kept, is
     finished from the preferences page instead of an error with nowhere to go; a share class
-    written as brokers write it ("BRK/B") is watched as BRK.B."""
+    written as brokers write it ("BRK/B") is watched, and filtered for, as BRK.B."""
     email, password = f"e2e-{uuid.uuid4().hex[:8]}@example.com", "e2e-password-5"
     _, bearer = _account_watching(served, email, password)
     user_id = _api(served, bearer, "GET", "/v1/me")["id"]
@@ -734,6 +734,10 @@ def test_what_the_api_holds_against_an_account_is_shown_and_a_lost_deletion_is_f
         _element(driver, "#watch-form")
         _watch(driver, "brk/b")
         _element(driver, "#watchlist li[data-symbol='BRK.B']")
+        _link(driver, "Alerts").click()  # and the alerts' filter reads it so too
+        _type(_element(driver, "#alert-filters input[name=symbol]"), "brk/b")
+        _until(driver, "return document.querySelector('#alert-filters input[name=symbol]').value === 'BRK.B'")
+        _until(driver, "return new URLSearchParams(location.search).get('symbol') === 'BRK.B'")
         _admin_call(served, "PUT", f"/v1/users/{user_id}/suspension", {"until": None})
         _link(driver, "Notifications").click()
         _until(driver, f"return ({ERROR_TEXT}).includes('suspended this account until an admin lifts it')")

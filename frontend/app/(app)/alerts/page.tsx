@@ -32,8 +32,14 @@ const TYPED = ["symbol", "min_score", "max_pump_risk"] as const;
 function fromParams(params: URLSearchParams): Filters {
   const filters = { ...NO_FILTERS, watchlist_only: params.get("watchlist_only") === "true" };
   for (const name of TEXT_FILTERS) filters[name] = params.get(name) ?? "";
-  filters.symbol = filters.symbol.toUpperCase(); // the API takes either case
+  filters.symbol = asSymbol(filters.symbol);
   return filters;
+}
+
+/** A symbol as the API names it: capitals, a class share after a dot ("BRK/B" and "brk.b" are
+ * BRK.B, as the watchlist reads them). */
+function asSymbol(typed: string): string {
+  return typed.toUpperCase().replace(/\//g, ".").replace(/[^A-Z.]/g, "");
 }
 
 let written: string | null = null; // the search this page last put in the address itself
@@ -144,7 +150,7 @@ function Alerts({ params }: { params: URLSearchParams }) {
             placeholder="any"
             size={8}
             maxLength={7}
-            onChange={(e) => set("symbol", e.target.value.toUpperCase().replace(/[^A-Z.]/g, ""))}
+            onChange={(e) => set("symbol", asSymbol(e.target.value))}
           />
         </label>
         <label>

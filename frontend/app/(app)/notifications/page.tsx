@@ -31,10 +31,17 @@ const OUTCOMES: Record<ChannelTest["outcome"], string> = {
 /** Where and when alerts are sent (GET/PUT /v1/me/notifications), the webhook's secret, a test send. */
 export default function NotificationsPage() {
   const [loaded, reload] = useGet<NotificationState>("/v1/me/notifications");
-  const [me] = useGet<Me>("/v1/me"); // a suspension: the settings stand, but nothing goes out
+  const [me, reloadMe] = useGet<Me>("/v1/me"); // a suspension: the settings stand, but nothing goes out
   if (loaded.state === "loading") return <Loading what="your notification settings" />;
   if (loaded.state === "error") return <ErrorBox error={loaded.error} retry={reload} />;
-  return <Notifications initial={loaded.data} suspended={me.state === "ready" ? (me.data.suspended ?? null) : null} />;
+  return (
+    <>
+      {me.state === "error" ? (
+        <ErrorBox error={me.error} retry={reloadMe} hint="Whether an admin holds this account suspended could not be checked." />
+      ) : null}
+      <Notifications initial={loaded.data} suspended={me.state === "ready" ? (me.data.suspended ?? null) : null} />
+    </>
+  );
 }
 
 function Suspended({ until }: { until: number | null }) {

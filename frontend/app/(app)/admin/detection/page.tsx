@@ -4,7 +4,7 @@ import { useState } from "react";
 
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { isAdmin } from "@/components/shell";
-import { Empty, ErrorBox, Loading } from "@/components/states";
+import { Empty, ErrorBox, Loading, useHeld } from "@/components/states";
 import { type ApiError, type DetectionConfig, num, type Preview, type PreviewAlert, type PreviewMove, type StoredConfig, when } from "@/lib/api";
 import { authClient } from "@/lib/auth-client";
 
@@ -116,6 +116,7 @@ function Editor({ stored: loaded }: { stored: StoredConfig }) {
     }
   }
 
+  const held = useHeld(error); // a 429's Retry-After holds the replay too: asking sooner earns another
   // an API older than this page answers no comparison: said, not shown as "no difference"
   const compared = !preview || Array.isArray(preview.gained);
   const gained = preview?.gained ?? [];
@@ -135,7 +136,7 @@ function Editor({ stored: loaded }: { stored: StoredConfig }) {
           <input name="preview_hours" type="number" min="1" max="336" value={hours} onChange={(e) => setHours(e.target.value)} />
         </label>
         <span className="numbers">hours</span>
-        <button type="button" id="preview" disabled={!!busy} onClick={() => run("preview")}>
+        <button type="button" id="preview" disabled={!!busy || held} onClick={() => run("preview")}>
           {busy === "preview" ? "Replaying…" : "Preview"}
         </button>
         <button type="button" id="save" disabled={!!busy || changed.length === 0} onClick={() => run("save")}>
