@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from common import duplicates, extraction, ingest
 from common.aggregation import citable
 from common.detection.baseline import HOUR, GlobalStats
-from common.detection.engine import StoredCrowd, TickerState, WeekVolume, assess, replay_buckets
+from common.detection.engine import StoredCrowd, TickerState, WeekVolume, assess, kept_hours, replay_buckets
 from common.detection.lifecycle import Alert, budget_window
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import keep_candidates
@@ -304,11 +304,7 @@ def history_hours(config: DetectionConfig) -> int:
     production: the baseline's history (its window reaches one hour further back than
     ``history_days``), the market's normal, the alert budget's day. Without them a preview's
     baselines knew only the window. (The warm-up is production's, given as ``began``.)"""
-    return max(
-        config.history_days * 24 + 1,
-        config.market_days * 24 + config.market_window_hours,
-        -budget_window(0).start,  # the alert budget's day, counted back from an hour
-    )
+    return max(kept_hours(config), -budget_window(0).start)  # and the alert budget's day, counted back from an hour
 
 
 def load_config(path: Path | None) -> DetectionConfig:

@@ -36,10 +36,17 @@ from common.windows import WindowStats
 COMMUNITY_HOURS = 16 * 24  # enough for the rate's week and any configured market_days and window
 
 
+def kept_hours(config: DetectionConfig) -> int:
+    """How far back a decision reads a ticker's counts: the baseline's history (its window
+    reaches one hour past ``history_days``), or the market's normal when that reaches further
+    (a ticker's own past must come out of the normal it is part of, all of it)."""
+    return max(config.history_days * 24 + 1, config.market_days * 24 + config.market_window_hours)
+
+
 def series_counts(series: Mapping[str, int], now_hour: int, config: DetectionConfig) -> dict[int, int]:
     """The summary's ``series`` (hour key -> volume) as hour index -> volume, limited to what
-    the detector's history covers: ``history_days`` before ``now_hour`` up to it."""
-    first = now_hour - config.history_days * 24 - 1
+    a decision reads (:func:`kept_hours` before ``now_hour``, up to it)."""
+    first = now_hour - kept_hours(config)
     out: dict[int, int] = {}
     for key, n in series.items():
         index = hour_start(key) // HOUR
@@ -57,7 +64,7 @@ def heard_before(counts: Mapping[int, int], hour: int) -> list[int]:
 def in_history(counts: Mapping[int, int], now_hour: int, config: DetectionConfig) -> dict[int, int]:
     """``counts`` (hour index -> volume) over the range :func:`series_counts` keeps, so a
     decision from buckets sees the history a decision from the summary sees."""
-    first = now_hour - config.history_days * 24 - 1
+    first = now_hour - kept_hours(config)
     return {h: counts[h] for h in range(first, now_hour + 1) if h in counts}
 
 

@@ -52,7 +52,8 @@ def alerts_opened(db: firestore.Client, hour: int) -> int:
     kind is the one an alert opened as (``opened_kind``, never changed), as the backtest's
     ``WeekVolume`` counts it: a reclassification arriving after the count changes nothing. The latest hour is
     left out because its items may still be arriving (as ``RECOUNT_HOURS`` says), and an
-    alert opened late for it must count the same here as in the backtest. One count query."""
+    alert opened late for it must count the same here as in the backtest (one decided more than an
+    hour late does not: docs/detection.md). One count query."""
     window = budget_window(hour)
     alerts = db.collection(fs.ALERTS)
     query = (

@@ -44,3 +44,18 @@ def test_the_series_feeds_the_detector_only_its_configured_history() -> None:
     now = H0 + 40 * 24  # 2026-02-10 00:00 UTC
     series = {"2026012622": 4, "2026012623": 3, "2026020312": 2, "2026021000": 1, "2026021001": 9}
     assert series_counts(series, now, DEFAULT_CONFIG) == {now - 14 * 24 - 1: 3, now - 6 * 24 - 12: 2, now: 1}
+
+
+def test_a_history_shorter_than_the_markets_normal_still_feeds_the_market_term_its_span() -> None:
+    """A ticker's own past comes out of the community's normal it is part of, all of it: a
+    three-day history with the market's week read only three of its days out of the normal,
+    so on a frenzy day its expectation rose by less than the frenzy (checked: 1.17 for 2.0)."""
+    from common.detection.engine import in_history, kept_hours
+
+    short = DEFAULT_CONFIG.model_copy(update={"history_days": 3})
+    span = short.market_days * 24 + short.market_window_hours
+    assert kept_hours(short) == span and kept_hours(DEFAULT_CONFIG) == 14 * 24 + 1
+    now = H0 + 40 * 24
+    counts = {h: 100 for h in range(now - 20 * 24, now + 1)}
+    assert min(in_history(counts, now, short)) == now - span
+    assert min(in_history(counts, now, DEFAULT_CONFIG)) == now - 14 * 24 - 1
