@@ -246,8 +246,10 @@ def is_dd(text: str, flair: str | None, kind: str) -> bool:
     bullets, links, many figures) the way research write-ups are."""
     if flair and _DD_FLAIR.search(flair):
         return True
-    if kind != "post" or len(text) < DD_MIN_LENGTH:
+    if kind != "post" or visible_length(text) < DD_MIN_LENGTH:
         return False
+    if "](emote|" in text:  # a picture: neither length nor figures ("t5_2th52|4271")
+        text = _EMOTE.sub(" ", text)
     structure = (
         int(len(_HEADING.findall(text)) >= 2)
         + int(len(_BULLET.findall(text)) >= 3)

@@ -53,7 +53,7 @@ def hll_estimate(registers: Mapping[str, int]) -> float:
         estimate = float(HyperLogLog(reg=reg).count())
     # past 2**32 its large-range correction takes the log of a negative: NaN, which would fail
     # every later window of the ticker (registers filled by forged names, not by people)
-    return estimate if math.isfinite(estimate) else float(2**32)
+    return min(estimate, float(2**32)) if math.isfinite(estimate) else float(2**32)
 
 
 class HourBucket(BaseModel):

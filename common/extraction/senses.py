@@ -66,12 +66,12 @@ _NEXT_SENSE: dict[str, frozenset[str]] = {
     ),
     "IR": _words("day days event events department team website page contact"),  # investor relations
     "AMZN": _words("prime"),  # the subscription: "cancelled my Amazon Prime"
-    # the connector: "USB C cable", "a USB stick" (U.S. Bancorp's stock is "USB shares")
+    # the connector: "USB C cable", "USB-C", "a USB stick" (U.S. Bancorp's stock is "USB shares")
     "USB": _words(
-        "c a 2.0 3.0 3.1 4 cable cables cord drive drives stick sticks port ports hub hubs charger chargers adapter "
-        "adapters key keys dongle device devices connection connector powered"
+        "c 2.0 3.0 3.1 cable cables cord cords stick sticks port ports hub hubs charger chargers adapter adapters "
+        "dongle dongles connector connectors"
     ),
-    "ES": _words("futures future futs fut mini minis contract contracts"),  # the S&P 500 E-mini, not Eversource
+    "ES": _words("futures future futs fut mini minis"),  # the S&P 500 E-mini, not Eversource
 }
 _PREV_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words("on use using used ask asked try tried"),  # "top query on Google", "just use Google"
@@ -105,15 +105,20 @@ _LIST_WORDS = _words("or and vs")  # "MVIS or DM?": a choice of tickers
 # Atomera, LUNA Luna Innovations...): among crypto words they are the coin, which is no
 # US-traded security. Only those whose coin is what finance Reddit means by far; DASH, AMP,
 # FLOW or NEO beside a coin in a portfolio are as likely the company.
+# Not "coin" (COIN is Coinbase's symbol, and words are compared lower-cased) nor the words an
+# equity holder uses too ("stake", "wallet").
 _CRYPTO_WORDS = _words(
-    "crypto cryptos cryptocurrency cryptocurrencies coin coins token tokens blockchain defi altcoin altcoins "
-    "bitcoin btc ethereum eth binance staking staked stake nft nfts solana chainlink cosmos cardano ada polkadot "
-    "doge dogecoin shib memecoin memecoins stablecoin usdt usdc ust terra wallet wallets xrp"
+    "crypto cryptos cryptocurrency cryptocurrencies coins tokens blockchain defi altcoin altcoins bitcoin btc "
+    "ethereum eth binance staking nft nfts solana chainlink cosmos cardano polkadot doge dogecoin shib memecoin "
+    "memecoins stablecoin stablecoins usdt usdc ust terra xrp"
 )
 _CRYPTO_NAMESAKES = ("SOL", "LINK", "ATOM", "LUNA", "SAND", "AXS", "EOS", "SNX", "ENJ", "VET", "SUI", "BCH", "KSM")
+# ... each the thing only as its bare symbol, and only when no trade or stock word is beside it
+# ("bought SOL shares" beside "crypto" is ReneSola): their companies are traded too.
+_UNLESS_TRADED = frozenset({"USB", "ES", *_CRYPTO_NAMESAKES})
 _NEAR_SENSE: dict[str, frozenset[str]] = {
     **dict.fromkeys(_CRYPTO_NAMESAKES, _CRYPTO_WORDS),
-    "ES": _words("futures futs fut nq ym rty globex overnight"),  # "ES and NQ red overnight"
+    "ES": _words("futures futs fut nq ym rty globex"),  # "ES and NQ red"
     "BB": _words("bollinger rsi macd ema sma vwap indicator indicators stochastic fibonacci"),
     # BYD the Chinese carmaker (traded over the counter as BYDDY), not Boyd Gaming
     "BYD": _words("vehicle vehicles ev evs car cars electric china chinese buffett battery batteries automaker"),
@@ -163,7 +168,10 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             continue
         after = [
             w.strip(",.:;!?()'\"’").removesuffix("'s").removesuffix("’s")
-            for w in prose[end : end + 40].lower().split()[:2]
+            for w in prose[end : end + 40]
+            .lower()
+            .replace("-", " ", 1 if prose[end : end + 1] == "-" else 0)
+            .split()[:2]
         ]
         before = prose[max(0, start - 40) : start].lower().split()[-3:]
         near = set(_words_of(prose[max(0, start - _CUE_WINDOW) : end + _CUE_WINDOW]))
@@ -173,6 +181,8 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             or (bool(before) and before[-1] in _STOCK_BEFORE)
             or not _TRADE_WORDS.isdisjoint(after)  # "Is Robinhood a buy"
         )
+        if symbol in _UNLESS_TRADED:
+            drop = drop and method == "symbol" and not stock_sense
         if (symbol in _PRODUCT_NAMES or symbol in _TEXT_SENSE) and (
             (bool(after) and after[0] in _STOCK_NEXT) or (bool(before) and before[-1] in _STOCK_BEFORE)
         ):

@@ -105,6 +105,12 @@ async function bearer(fresh: boolean): Promise<string> {
   return token;
 }
 
+/** A symbol as typed ("$brk/b") as the API names it ("BRK.B"): a slash would not reach the API
+ * as part of the symbol, and brokers write class shares with one. */
+export function asSymbol(typed: string): string {
+  return typed.trim().replace(/^\$/, "").replace(/\//g, ".").toUpperCase();
+}
+
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
 function withQuery(path: string, query?: Query): string {

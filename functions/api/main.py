@@ -5,7 +5,7 @@ import io
 import threading
 
 import functions_framework
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, current_app, has_app_context
 from werkzeug.exceptions import NotFound
 
 from common import log
@@ -77,9 +77,10 @@ def api(request: Request) -> Response:
 def unrouted(exc: NotFound) -> Response:
     """A path functions-framework's own route cannot take never reaches :func:`api`: its
     ``<path:path>`` stops at a line break (``/v1/tickers/%0A``). Answered in the API's JSON
-    error shape, not Flask's HTML page. (Registered on the framework's app, which exists
-    while it loads this module; imported elsewhere, the decorator does nothing.)"""
+    error shape, not Flask's HTML page; without the app's CORS headers or its request log line
+    (the app never ran), which only such a path misses."""
     return error_response(404, "not_found", "no such resource")
 
 
-functions_framework.errorhandler(NotFound)(unrouted)
+if has_app_context():  # loaded by functions-framework, inside the app it is building for us
+    current_app.register_error_handler(NotFound, unrouted)

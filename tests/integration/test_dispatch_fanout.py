@@ -187,7 +187,9 @@ def test_a_takeover_leaves_a_subreddit_a_later_tick_claims_between_its_read_and_
     between = ClaimedInBetween()
     monkeypatch.setattr(schedule, "_record", lambda _db: between)
     assert schedule.reclaim(db, [kept, lost], dead, now=100.0) == [kept]
-    assert between.reads >= 2  # the write made on the first read failed, and the schedule was read again
+    # the write made on the first read failed and the schedule was read again (a late tick of an
+    # earlier test may have written it once more: the outcome below is what must hold)
+    assert between.reads >= 2
     doc = record.get().to_dict() or {}
     assert (doc["run_ids"][kept], doc["dispatched_at"][kept]) == (dead, 100.0)
     assert (doc["run_ids"][lost], doc["dispatched_at"][lost]) == (later, 2.0)

@@ -1104,11 +1104,17 @@ def test_byd_is_the_carmaker_where_cars_come_up_and_boyd_gaming_where_casinos_do
 def test_a_coins_symbol_among_crypto_words_is_the_coin_not_its_listed_namesake() -> None:
     september = _at("2021-09-01")
     assert symbols("SOL just pumped 20%, crypto season", at=september) == []  # Solana, not ReneSola
-    assert symbols("bought SOL and LINK coins on binance", at=september) == []
+    assert symbols("SOL and LINK coins pumping on binance", at=september) == []
     assert symbols("LUNA crashed, terra is dead", at=_at("2022-05-10")) == []
     assert symbols("ReneSola reported, SOL shares up 10% on solar demand", at=september) == ["SOL"]
     assert symbols("ATOM calls, Atomera to the moon", at=september) == ["ATOM"]
     assert symbols("my portfolio: AAPL, DASH, BTC", at=september) == ["AAPL", "DASH"]  # DoorDash beside a coin
+    # the company's stock where a trade or a stock word stands beside it, crypto nearby or not
+    assert symbols("Sold my crypto and bought SOL shares, solar is the future", at=september) == ["SOL"]
+    assert symbols("LINK shares after earnings, sold my ETH for it", at=september) == ["LINK"]
+    assert symbols("I have a big stake in ATOM now", at=september) == ["ATOM"]  # a stake is no coin's word
+    assert symbols("COIN and SOL both up today", at=september) == ["COIN", "SOL"]  # Coinbase is no coin
+    assert symbols("Luna Innovations LUNA fiber optic sensing, added on the dip", at=september) == ["LUNA"]
 
 
 def test_futures_and_connectors_are_not_the_companies_of_their_letters() -> None:
@@ -1117,6 +1123,11 @@ def test_futures_and_connectors_are_not_the_companies_of_their_letters() -> None
     assert symbols("ES and NQ red overnight", at=june) == []
     assert symbols("USB C cable broke, need a new USB hub", at=june) == []
     assert symbols("USB shares dropped after earnings, bought calls", at=june) == ["USB"]  # U.S. Bancorp
+    assert symbols("USB-C cable broke", at=june) == []
+    assert symbols("Is USB a buy here?", at=june) == ["USB"]
+    assert symbols("USB key takeaways from earnings", at=june) == ["USB"]
+    assert symbols("Eversource stock fell overnight", at=june) == ["ES"]  # named, never the future
+    assert symbols("Eversource is cheap, ES yields 3.5%, bought more", at=june) == ["ES"]
 
 
 def test_flags_and_joined_emoji_count_as_the_emoji_library_counts_them_past_a_piece() -> None:

@@ -63,6 +63,13 @@ def test_reddit_emotes_count_as_emoji_and_as_one_character_each() -> None:
     assert visible_length("no emote here") == len("no emote here")
 
 
+def test_a_post_of_emotes_is_no_long_structured_post() -> None:
+    rockets = "![img](emote|t5_2th52|4271)" * 56  # 1,512 characters of markup, 56 pictures
+    assert not text_features(
+        "GME", f"to the moon https://www.reddit.com/r/wallstreetbets {rockets}", None, "post"
+    ).is_dd
+
+
 def test_a_mentions_length_counts_an_emote_as_one_character() -> None:
     from common.mentions import mentions_from_item
     from common.messages import RedditItem

@@ -6,7 +6,7 @@ import { Suspense, useEffect, useRef, useState } from "react";
 import { AlertCard } from "@/components/alert-card";
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { Empty, ErrorBox, Loading, useHeld } from "@/components/states";
-import type { AlertPage, AlertSummary, ApiError, Query } from "@/lib/api";
+import { asSymbol, type AlertPage, type AlertSummary, type ApiError, type Query } from "@/lib/api";
 
 interface Filters {
   symbol: string;
@@ -32,14 +32,14 @@ const TYPED = ["symbol", "min_score", "max_pump_risk"] as const;
 function fromParams(params: URLSearchParams): Filters {
   const filters = { ...NO_FILTERS, watchlist_only: params.get("watchlist_only") === "true" };
   for (const name of TEXT_FILTERS) filters[name] = params.get(name) ?? "";
-  filters.symbol = asSymbol(filters.symbol);
+  filters.symbol = filterSymbol(filters.symbol);
   return filters;
 }
 
-/** A symbol as the API names it: capitals, a class share after a dot ("BRK/B" and "brk.b" are
- * BRK.B, as the watchlist reads them). */
-function asSymbol(typed: string): string {
-  return typed.toUpperCase().replace(/\//g, ".").replace(/[^A-Z.]/g, "");
+/** The symbol filter as typed, read as the watchlist reads a symbol ("brk/b" is BRK.B), with
+ * only what a symbol can hold kept while it is typed. */
+function filterSymbol(typed: string): string {
+  return asSymbol(typed).replace(/[^A-Z.]/g, "");
 }
 
 let written: string | null = null; // the search this page last put in the address itself
@@ -150,7 +150,7 @@ function Alerts({ params }: { params: URLSearchParams }) {
             placeholder="any"
             size={8}
             maxLength={7}
-            onChange={(e) => set("symbol", asSymbol(e.target.value))}
+            onChange={(e) => set("symbol", filterSymbol(e.target.value))}
           />
         </label>
         <label>

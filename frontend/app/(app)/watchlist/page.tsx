@@ -5,7 +5,7 @@ import { useRef, useState } from "react";
 
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { Empty, ErrorBox, Loading } from "@/components/states";
-import type { ApiError } from "@/lib/api";
+import { asSymbol, type ApiError } from "@/lib/api";
 
 interface Watchlist {
   symbols: string[];
@@ -44,8 +44,7 @@ export default function WatchlistPage() {
   async function add(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = event.currentTarget;
-    // "BRK/B" as brokers write it is BRK.B: a slash would not reach the API as part of the symbol
-    const symbol = String(new FormData(form).get("symbol") ?? "").trim().replace(/^\$/, "").replace(/\//g, ".").toUpperCase();
+    const symbol = asSymbol(String(new FormData(form).get("symbol") ?? ""));
     if (!symbol) return;
     if (await change("PUT", symbol)) form.reset();
   }
