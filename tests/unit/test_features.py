@@ -72,19 +72,9 @@ def test_a_post_of_emotes_is_no_long_structured_post() -> None:
 
 def test_a_mentions_length_counts_an_emote_as_one_character() -> None:
     from common.mentions import mentions_from_item
-    from common.messages import RedditItem
+    from tests.support.items import comment
 
-    item = RedditItem(
-        id="t1_x",
-        kind="comment",
-        subreddit="wallstreetbets",
-        author="a",
-        title="",
-        body="$GME " + "![img](emote|t5_2th52|4271)" * 4,
-        permalink="/r/wallstreetbets/comments/x/",
-        created_utc=1_640_000_000.0,
-    )
-    [(symbol, mention)] = mentions_from_item(item, sentiment=False)
+    [(symbol, mention)] = mentions_from_item(comment("$GME " + "![img](emote|t5_2th52|4271)" * 4), sentiment=False)
     assert (symbol, mention.text_length, mention.emoji_count) == ("GME", 9, 4)
 
 
