@@ -100,7 +100,9 @@ def test_a_fetch_runs_batch_costs_one_read_and_one_write_per_hour_and_its_redeli
     assert _spent(archive, before) == (2, 3)
     before = archive.ops()
     assert archive.run(items, "m1") == Archived(rows=0, rejected=0, duplicates=11)
-    assert _spent(archive, before) == (2, 0)
+    # the groups read again, nothing inserted; one write moves the attempt record's expiry, so
+    # a batch held and replayed twice still finds it
+    assert _spent(archive, before) == (2, 1)
     assert archive.rows(items) == [1] * 11
     assert archived_ids(archive.db, items) == {i.id for i in items}
     group = markers.group_of(items[0])
