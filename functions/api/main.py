@@ -4,6 +4,7 @@ dispatches it into the Flask app built once per instance."""
 import io
 import threading
 
+import flask
 import functions_framework
 from flask import Flask, Request, Response, current_app, has_app_context
 from werkzeug.exceptions import NotFound
@@ -15,7 +16,6 @@ from common.settings import Settings, get_settings
 from functions.api.app import create_app
 from functions.api.auth import TokenVerifier
 from functions.api.cache import TtlMemo
-from functions.api.errors import error_response
 from functions.api.history import FirestoreHours, HistoryReader
 from functions.api.ratelimit import RateLimiter
 from functions.api.services import Backtest, Services
@@ -63,6 +63,10 @@ def get_app() -> Flask:
 
 @functions_framework.http
 def api(request: Request) -> Response:
+    return _serve(request)
+
+
+def _serve(request: Request) -> Response:
     app = get_app()
     with app.request_context(request.environ):
         response = app.full_dispatch_request()
@@ -75,11 +79,11 @@ def api(request: Request) -> Response:
 
 
 def unrouted(exc: NotFound) -> Response:
-    """A path functions-framework's own route cannot take never reaches :func:`api`: its
-    ``<path:path>`` stops at a line break (``/v1/tickers/%0A``). Answered in the API's JSON
-    error shape, not Flask's HTML page; without the app's CORS headers or its request log line
-    (the app never ran), which only such a path misses."""
-    return error_response(404, "not_found", "no such resource")
+    """A path functions-framework's own route cannot take (its ``<path:path>`` stops at a line
+    break: ``/v1/tickers/%0A``) never reached :func:`api`: handed to the API's app all the
+    same, which routes it as any other, with its JSON errors, CORS headers and log line, not
+    Flask's HTML page."""
+    return _serve(flask.request)
 
 
 if has_app_context():  # loaded by functions-framework, inside the app it is building for us
