@@ -16,7 +16,7 @@ throughout. Pure: files in, lookups out; no clock.
 import csv
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -78,6 +78,8 @@ def _after(text: str, precision: str) -> float:
 class Listings:
     windows: dict[str, Listing]
     names: dict[str, str]  # names of symbols that left before the base list was made
+    # new symbol -> old, for a company that took its new name before its new symbol
+    named_first: dict[str, str] = field(default_factory=dict)
 
     def valid(self, symbol: str, at: float | None) -> bool:
         window = self.windows.get(symbol)
@@ -87,12 +89,11 @@ class Listings:
         """The symbol a name of ``symbol``'s company named at ``at``, before ``symbol`` itself
         traded: the old one, when the company took its new name first (Meta in January 2022
         is FB); None when no rename says so."""
-        if at is None:
+        old = self.named_first.get(symbol)
+        if at is None or old is None:
             return None
-        for old, window in self.windows.items():
-            if window.successor == symbol and window.renamed and window.renamed_from <= at and window.valid(at):
-                return old
-        return None
+        window = self.windows[old]
+        return old if window.renamed_from <= at and window.valid(at) else None
 
     @classmethod
     def load(cls, data: Path = DATA) -> "Listings":
@@ -124,4 +125,7 @@ class Listings:
             )
             if row["name"]:
                 names[row["symbol"]] = row["name"]
-        return cls(windows, names)
+        early = {
+            w.successor: old for old, w in windows.items() if w.renamed and w.successor and w.renamed_from < math.inf
+        }
+        return cls(windows, names, early)
