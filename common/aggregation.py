@@ -36,11 +36,18 @@ from common.windows import WINDOWS
 
 MAX_ITEM_AGE_DAYS = 30.0  # an item older than this (before the ticker's as_of) is not counted
 
-# The summary's ``series`` covers the longest history an admin may configure
-# (``DetectionConfig.history_days``' upper bound) plus the detector's query bounds (the hour
-# of ``as_of`` and the one before the first day), so any stored config finds its history.
-HISTORY_DAYS_MAX = next(m.le for m in DetectionConfig.model_fields["history_days"].metadata if hasattr(m, "le"))
-SERIES_HOURS = int(HISTORY_DAYS_MAX) * 24 + 2
+# The summary's ``series`` covers the furthest back a decision may read under any config an
+# admin may store (``common.detection.engine.kept_hours`` at the bounds: the longest history,
+# or the market's longest normal) plus the detector's query bounds (the hour of ``as_of`` and
+# the one before the first day).
+
+
+def _most(name: str) -> int:
+    return int(next(m.le for m in DetectionConfig.model_fields[name].metadata if hasattr(m, "le")))
+
+
+HISTORY_DAYS_MAX = _most("history_days")
+SERIES_HOURS = max(HISTORY_DAYS_MAX * 24, _most("market_days") * 24 + _most("market_window_hours")) + 2
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""api: the HTTP function. functions-framework hands every request to :func:`api`, which
-dispatches it into the Flask app built once per instance."""
+"""api: the HTTP function. functions-framework hands every request to :func:`api` (one its
+own route cannot take to :func:`unrouted`), which dispatches it into the Flask app built once
+per instance."""
 
 import io
 import threading
@@ -79,10 +80,10 @@ def _serve(request: Request) -> Response:
 
 
 def unrouted(exc: NotFound) -> Response:
-    """A path functions-framework's own route cannot take (its ``<path:path>`` stops at a line
-    break: ``/v1/tickers/%0A``) never reached :func:`api`: handed to the API's app all the
-    same, which routes it as any other, with its JSON errors, CORS headers and log line, not
-    Flask's HTML page."""
+    """Whatever functions-framework's own app answers 404 (its ``<path:path>`` stops at a line
+    break, ``/v1/tickers/%0A``; its own paths such as ``/robots.txt``) never reached
+    :func:`api`: handed to the API's app all the same, which routes it as any other, with its
+    JSON errors, CORS headers and log line, not Flask's HTML page."""
     return _serve(flask.request)
 
 

@@ -44,12 +44,8 @@ class Nothing:
         raise RuntimeError(f"no Firestore for {name}")
 
 
-@pytest.mark.parametrize("path", ["/v1/alerts/GME-2026010816/feedback", "/v1/no-such-route"])
-def test_a_body_the_app_answered_without_reading_is_not_read_after_the_answer(
-    monkeypatch: pytest.MonkeyPatch, path: str
-) -> None:
-    """A 401 or 404 answered before the body is looked at: 16 MB sent, none of it read (the
-    framework's own after-request hook would read it all into memory)."""
+def _served(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The api as functions-framework serves it, over an app with no Firestore behind it."""
     settings = Settings(K_SERVICE="api")
     services = Services(
         settings=settings,
@@ -63,6 +59,16 @@ def test_a_body_the_app_answered_without_reading_is_not_read_after_the_answer(
     monkeypatch.setitem(sys.modules, "main", sys.modules.get("main"))
     framework = functions_framework.create_app(target="api", source=str(MAIN))  # type: ignore[no-untyped-call]
     monkeypatch.setattr(sys.modules["main"], "_app", create_app(services))
+    return framework
+
+
+@pytest.mark.parametrize("path", ["/v1/alerts/GME-2026010816/feedback", "/v1/no-such-route"])
+def test_a_body_the_app_answered_without_reading_is_not_read_after_the_answer(
+    monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """A 401 or 404 answered before the body is looked at: 16 MB sent, none of it read (the
+    framework's own after-request hook would read it all into memory)."""
+    framework = _served(monkeypatch)
     size = 16 * 1024 * 1024
     body = Unread(size)
     environ = EnvironBuilder(path, method="POST", content_type="application/json").get_environ()
@@ -70,3 +76,13 @@ def test_a_body_the_app_answered_without_reading_is_not_read_after_the_answer(
     answer = Response.from_app(framework, environ)
     assert answer.status_code in (401, 404) and answer.is_json
     assert body.read_bytes == 0
+
+
+def test_a_path_the_frameworks_route_cannot_take_reaches_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The framework's route stops at a line break: such a path is the app's to answer (its
+    JSON 404 and its Vary header), as the same path with a tab, which the framework routes."""
+    framework = _served(monkeypatch)
+    unrouted = Response.from_app(framework, EnvironBuilder("/v1/no-such%0Aroute").get_environ())
+    routed = Response.from_app(framework, EnvironBuilder("/v1/no-such%09route").get_environ())
+    assert (unrouted.status_code, unrouted.get_json()) == (routed.status_code, routed.get_json())
+    assert unrouted.status_code == 404 and "Origin" in unrouted.headers.get("Vary", "")

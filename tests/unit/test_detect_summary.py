@@ -47,9 +47,9 @@ def test_the_series_feeds_the_detector_only_its_configured_history() -> None:
 
 
 def test_a_history_shorter_than_the_markets_normal_still_feeds_the_market_term_its_span() -> None:
-    """A ticker's own past comes out of the community's normal it is part of, all of it: a
-    three-day history with the market's week read only three of its days out of the normal,
-    so on a frenzy day its expectation rose by less than the frenzy (checked: 1.17 for 2.0)."""
+    """A ticker's own past comes out of the community's normal it is part of, all of it,
+    however short the history its baseline learns from: else a frenzy day raises its
+    expectation by less than the frenzy."""
     from common.detection.engine import in_history, kept_hours
 
     short = DEFAULT_CONFIG.model_copy(update={"history_days": 3})
@@ -59,3 +59,18 @@ def test_a_history_shorter_than_the_markets_normal_still_feeds_the_market_term_i
     counts = {h: 100 for h in range(now - 20 * 24, now + 1)}
     assert min(in_history(counts, now, short)) == now - span
     assert min(in_history(counts, now, DEFAULT_CONFIG)) == now - 14 * 24 - 1
+
+
+def test_the_summarys_series_reaches_as_far_back_as_any_storable_config_reads() -> None:
+    """A detector reading hours the series no longer holds would take them for silence."""
+    from common.aggregation import SERIES_HOURS
+    from common.detection.engine import kept_hours
+
+    fields = DEFAULT_CONFIG.model_fields
+    furthest = DEFAULT_CONFIG.model_copy(
+        update={
+            name: next(m.le for m in fields[name].metadata if hasattr(m, "le"))
+            for name in ("history_days", "market_days", "market_window_hours")
+        }
+    )
+    assert kept_hours(furthest) + 1 <= SERIES_HOURS
