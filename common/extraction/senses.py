@@ -168,10 +168,7 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             continue
         after = [
             w.strip(",.:;!?()'\"’").removesuffix("'s").removesuffix("’s")
-            for w in prose[end : end + 40]
-            .lower()
-            .replace("-", " ", 1 if prose[end : end + 1] == "-" else 0)
-            .split()[:2]
+            for w in prose[end : end + 40].lower().removeprefix("-").split()[:2]  # "USB-C": "c"
         ]
         before = prose[max(0, start - 40) : start].lower().split()[-3:]
         near = set(_words_of(prose[max(0, start - _CUE_WINDOW) : end + _CUE_WINDOW]))
