@@ -6,6 +6,7 @@ import { useState } from "react";
 import { useApi, asApiError } from "@/components/api-context";
 import { ErrorBox, Loading } from "@/components/states";
 import { type Alert, type AlertSummary, type ApiError, num, when } from "@/lib/api";
+import { BusyButton } from "@/components/busy-button";
 
 /** Where a cited item opens: its ``url`` (the API gives one only for a page on Reddit or the
  * replay's own site: common.fields.web_link) when that is a web page, else Reddit's page of a
@@ -66,15 +67,15 @@ export function AlertCard({ alert, shown }: { alert: AlertSummary; shown?: Alert
           ))}
         </ul>
       ) : null}
-      <button
+      <BusyButton
         type="button"
         className="secondary details"
         onClick={toggle}
-        disabled={detail === "loading"}
+        busy={detail === "loading"}
         aria-expanded={!!detail && detail !== "loading" && !(detail instanceof Error)}
       >
         {detail && detail !== "loading" && !(detail instanceof Error) ? "Hide details" : "Evidence and history"}
-      </button>
+      </BusyButton>
       {detail === "loading" ? <Loading what="the evidence" /> : null}
       {detail instanceof Error ? <ErrorBox error={detail} retry={load} /> : null}
       {detail && detail !== "loading" && !(detail instanceof Error) ? <AlertDetail alert={detail} /> : null}

@@ -8,6 +8,7 @@ import { ErrorBox } from "@/components/states";
 import { forgetToken } from "@/lib/api";
 import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
 import { useHydrated } from "@/lib/hydrated";
+import { BusyButton } from "@/components/busy-button";
 
 /** Sign-in and sign-up: the same form, Better Auth's email + password endpoints. */
 export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
@@ -32,6 +33,7 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (busy) return; // Enter in a field while the first is on its way
     const form = new FormData(event.currentTarget);
     const email = String(form.get("email") ?? "");
     const password = String(form.get("password") ?? "");
@@ -91,9 +93,9 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
             autoComplete={mode === "sign-up" ? "new-password" : "current-password"}
           />
         </label>
-        <button type="submit" disabled={busy || !hydrated}>
+        <BusyButton type="submit" busy={busy} disabled={!hydrated}>
           {busy ? (mode === "sign-up" ? "Creating account…" : "Signing in…") : mode === "sign-up" ? "Create account" : "Sign in"}
-        </button>
+        </BusyButton>
       </form>
       {done ? <p className="ok" id="auth-notice" role="status">{done}</p> : null}
       {error ? <ErrorBox error={error} /> : null}

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { ErrorBox } from "@/components/states";
 import { forgetToken } from "@/lib/api";
 import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
+import { BusyButton } from "@/components/busy-button";
 
 /** Deleting one's account: the password again, then Better Auth removes the account after the
  * API has deleted its data (lib/auth.ts), so nothing more is sent to its addresses. */
@@ -14,6 +15,7 @@ export function DeleteAccount() {
 
   async function remove(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (busy) return; // Enter in a field while the first is on its way
     const password = String(new FormData(event.currentTarget).get("password") ?? "");
     setBusy(true);
     setError(null);
@@ -48,9 +50,9 @@ export function DeleteAccount() {
           <input name="sure" type="checkbox" required />
           Delete my account for good
         </label>
-        <button type="submit" className="danger" disabled={busy}>
+        <BusyButton type="submit" className="danger" busy={busy}>
           Delete account
-        </button>
+        </BusyButton>
       </form>
       {error ? <ErrorBox error={error} /> : null}
     </section>

@@ -7,6 +7,7 @@ import { useState } from "react";
 import { ErrorBox } from "@/components/states";
 import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
 import { useHydrated } from "@/lib/hydrated";
+import { BusyButton } from "@/components/busy-button";
 
 /** Asks Better Auth to mail a reset link; says the same whether or not the address has an
  * account, as Better Auth answers (the page must not tell who has one). */
@@ -18,6 +19,7 @@ export function ForgotPasswordForm() {
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (busy) return; // Enter in a field while the first is on its way
     const email = String(new FormData(event.currentTarget).get("email") ?? "");
     setBusy(true);
     setError(null);
@@ -45,9 +47,9 @@ export function ForgotPasswordForm() {
           Email
           <input name="email" type="email" required autoComplete="email" />
         </label>
-        <button type="submit" disabled={busy || !hydrated}>
+        <BusyButton type="submit" busy={busy} disabled={!hydrated}>
           {busy ? "Sending…" : "Mail me a reset link"}
-        </button>
+        </BusyButton>
       </form>
       {sent ? (
         <p className="ok" id="auth-notice" role="status">
@@ -76,6 +78,7 @@ export function ResetPasswordForm() {
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (busy) return; // Enter in a field while the first is on its way
     const form = new FormData(event.currentTarget);
     const newPassword = String(form.get("password") ?? "");
     if (newPassword !== String(form.get("confirm") ?? "")) {
@@ -114,9 +117,9 @@ export function ResetPasswordForm() {
             The same again
             <input name="confirm" type="password" required minLength={8} autoComplete="new-password" />
           </label>
-          <button type="submit" disabled={busy || !hydrated}>
+          <BusyButton type="submit" busy={busy} disabled={!hydrated}>
             {busy ? "Saving…" : "Save the new password"}
-          </button>
+          </BusyButton>
         </form>
       ) : null}
       {error ? <ErrorBox error={error} /> : null}

@@ -4,6 +4,7 @@ import { usePathname } from "next/navigation";
 import { useEffect, useState } from "react";
 
 import type { ApiError } from "@/lib/api";
+import { BusyButton } from "@/components/busy-button";
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -70,9 +71,9 @@ function TryAgain({ retry, wait }: { retry: () => void; wait: number | null }) {
     return () => clearTimeout(tick);
   }, [left]);
   return (
-    <button type="button" onClick={retry} disabled={left > 0}>
+    <BusyButton type="button" onClick={retry} busy={left > 0}>
       {left > 0 ? `Try again in ${left} s` : "Try again"}
-    </button>
+    </BusyButton>
   );
 }
 

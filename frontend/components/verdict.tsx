@@ -5,6 +5,7 @@ import { useState } from "react";
 import { asApiError, useApi } from "@/components/api-context";
 import { ErrorBox } from "@/components/states";
 import type { ApiError, Verdict } from "@/lib/api";
+import { BusyButton } from "@/components/busy-button";
 
 const CHOICES: [Verdict, string][] = [
   ["useful", "Useful: real organic interest"],
@@ -24,6 +25,7 @@ export function VerdictForm({ alertId, stored }: { alertId: string; stored: Verd
   const [withdrawn, setWithdrawn] = useState(false);
 
   async function send(verdict: Verdict | null) {
+    if (busy) return;
     setBusy(true);
     setError(null);
     setTried(verdict);
@@ -46,22 +48,22 @@ export function VerdictForm({ alertId, stored }: { alertId: string; stored: Verd
       <p className="numbers">Your verdict replaces any you gave this alert before; it measures the detector for everyone.</p>
       <div className="buttons">
         {CHOICES.map(([verdict, label]) => (
-          <button
+          <BusyButton
             key={verdict}
             type="button"
             className={given === verdict ? undefined : "secondary"}
             aria-pressed={given === verdict}
             data-verdict={verdict}
-            disabled={busy}
+            busy={busy}
             onClick={() => send(verdict)}
           >
             {label}
-          </button>
+          </BusyButton>
         ))}
         {given ? (
-          <button type="button" className="secondary" id="withdraw-verdict" disabled={busy} onClick={() => send(null)}>
+          <BusyButton type="button" className="secondary" id="withdraw-verdict" busy={busy} onClick={() => send(null)}>
             Withdraw my verdict
-          </button>
+          </BusyButton>
         ) : null}
       </div>
       {given ? (

@@ -410,8 +410,10 @@ def test_the_admin_previews_a_threshold_change_meets_a_conflict_saves_and_signs_
 
         # A bar no breakout can clear: the preview must show the breakout's alert lost.
         _type(_element(driver, "#config-form input[name=volume_ratio_min]"), "1000")
-        driver.find_element(By.ID, "preview").click()
+        driver.find_element(By.ID, "preview").send_keys(Keys.ENTER)  # from the keyboard
         result = _element(driver, "#preview-result", timeout=90)
+        # refusing presses while it replays, the button kept the focus: the keyboard goes on from it
+        assert driver.execute_script("return document.activeElement?.id") == "preview"
         assert int(str(result.get_attribute("data-lost"))) >= 1
         assert int(str(result.get_attribute("data-gained"))) == 0
         lost = {r.get_attribute("data-symbol") for r in driver.find_elements(By.CSS_SELECTOR, "#lost tbody tr")}
@@ -433,6 +435,11 @@ def test_the_admin_previews_a_threshold_change_meets_a_conflict_saves_and_signs_
         driver.find_element(By.ID, "save").click()
         saved = _element(driver, "#config-saved")
         assert re.search(rf"version {newer + 1}\b", saved.text), saved.text
+        # nothing left to save, and said so, the save button still holds the focus
+        assert driver.execute_script("return [document.activeElement?.id, document.activeElement?.ariaDisabled]") == [
+            "save",
+            "true",
+        ]
         _shot(driver, "saved")
         # a cleared number is no 0: refused by name, nothing saved
         _type(_element(driver, "#config-form input[name=cooldown_hours]"), "")

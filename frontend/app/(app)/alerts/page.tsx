@@ -7,6 +7,7 @@ import { AlertCard } from "@/components/alert-card";
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { Empty, ErrorBox, Loading, useHeld } from "@/components/states";
 import { asSymbol, type AlertPage, type AlertSummary, type ApiError, type Query } from "@/lib/api";
+import { BusyButton } from "@/components/busy-button";
 
 interface Filters {
   symbol: string;
@@ -203,9 +204,9 @@ function Alerts({ params }: { params: URLSearchParams }) {
         {alerts?.map((alert) => <AlertCard key={alert.alert_id} alert={alert} />)}
       </section>
       {cursor ? (
-        <button type="button" className="secondary" onClick={more} disabled={fetching || held}>
+        <BusyButton type="button" className="secondary" onClick={more} busy={fetching || held}>
           {fetching ? "Loading…" : "More alerts"}
-        </button>
+        </BusyButton>
       ) : null}
     </>
   );

@@ -6,6 +6,7 @@ import { asApiError, useApi, useGet } from "@/components/api-context";
 import { authClient } from "@/lib/auth-client";
 import { Empty, ErrorBox, Loading, useHeld } from "@/components/states";
 import type { AlertKind, ApiError, ChannelTest, Me, Moment, NotificationSettings, NotificationState, NotificationTest } from "@/lib/api";
+import { BusyButton } from "@/components/busy-button";
 
 const KINDS: [AlertKind, string][] = [
   ["organic", "Organic breakouts"],
@@ -93,6 +94,7 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
   }, [saved, round]);
 
   async function run<T>(action: Action, call: () => Promise<T>): Promise<T | null> {
+    if (busy) return null; // one action at a time (Enter in a field does not pass the buttons)
     setBusy(action);
     setError(null);
     setSaved(false);
@@ -211,9 +213,9 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
           <input name="digest" type="checkbox" defaultChecked={s.digest} />
           One digest per hour instead of a message per alert
         </label>
-        <button type="submit" disabled={!!busy}>
+        <BusyButton type="submit" busy={!!busy}>
           {busy === "save" ? "Saving…" : "Save notifications"}
-        </button>
+        </BusyButton>
       </form>
       {saved ? (
         <p className="ok" id="notifications-saved" role="status" tabIndex={-1} ref={status}>
@@ -243,9 +245,9 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
           </div>
         ) : null}
         <div className="row">
-          <button type="button" id="make-secret" disabled={!!busy} onClick={makeSecret}>
+          <BusyButton type="button" id="make-secret" busy={!!busy} onClick={makeSecret}>
             {busy === "secret" ? "Making…" : state.webhook_secret_set ? "Rotate secret" : "Make a secret"}
-          </button>
+          </BusyButton>
           {state.webhook_secret_set ? <span className="numbers">After a rotation the old secret signs beside the new one for 24 hours.</span> : null}
         </div>
         {error?.action === "secret" ? <ErrorBox error={error.error} /> : null}
@@ -255,9 +257,9 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
       <div className="card stack">
         <p className="numbers">Sends a test message now to each channel as saved.</p>
         <div className="row">
-          <button type="button" id="send-test" disabled={!!busy || testHeld} onClick={sendTest}>
+          <BusyButton type="button" id="send-test" busy={!!busy || testHeld} onClick={sendTest}>
             {busy === "test" ? "Sending…" : "Send a test"}
-          </button>
+          </BusyButton>
         </div>
         {error?.action === "test" ? <ErrorBox error={error.error} retry={sendTest} /> : null}
         {test ? (
@@ -331,9 +333,9 @@ function VerifyAddress() {
         Email is sent only to a confirmed address: open the link mailed to {address} when you signed up, then reload this
         page.
       </p>
-      <button type="button" className="secondary" onClick={resend} disabled={sent === "sending"}>
+      <BusyButton type="button" className="secondary" onClick={resend} busy={sent === "sending"}>
         {sent === "sending" ? "Sending…" : "Send me a new link"}
-      </button>
+      </BusyButton>
       {sent === "sent" ? <span> Sent: check your inbox.</span> : null}
       {sent === "failed" ? <span> The link could not be sent: try again later.</span> : null}
     </div>

@@ -6,6 +6,7 @@ import { asApiError, useApi, useGet } from "@/components/api-context";
 import { DeleteAccount } from "@/components/delete-account";
 import { ErrorBox, Loading } from "@/components/states";
 import type { ApiError, Me, Preferences } from "@/lib/api";
+import { BusyButton } from "@/components/busy-button";
 
 /** The saved alert filters (PATCH /v1/me/preferences): what "apply my preferences" and notifications use. */
 export default function PreferencesPage() {
@@ -41,6 +42,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
 
   async function save(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (busy) return; // Enter in a field while the first is on its way
     const form = new FormData(event.currentTarget);
     const body: Preferences = {
       min_score: Number(form.get("min_score")),
@@ -88,9 +90,9 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
           Only alerts from subreddits (empty: all)
           <input name="subreddits" defaultValue={current.subreddits.join(", ")} placeholder="wallstreetbets, stocks" />
         </label>
-        <button type="submit" disabled={busy}>
+        <BusyButton type="submit" busy={busy}>
           Save preferences
-        </button>
+        </BusyButton>
       </form>
       {saved ? (
         <p className="ok" id="preferences-saved" role="status" tabIndex={-1} ref={status}>

@@ -6,6 +6,7 @@ import { useRef, useState } from "react";
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { Empty, ErrorBox, Loading } from "@/components/states";
 import { asSymbol, type ApiError } from "@/lib/api";
+import { BusyButton } from "@/components/busy-button";
 
 interface Watchlist {
   symbols: string[];
@@ -22,6 +23,7 @@ export default function WatchlistPage() {
   const shown = symbols ?? (loaded.state === "ready" ? loaded.data.symbols : null);
 
   async function change(method: "PUT" | "DELETE", symbol: string): Promise<boolean> {
+    if (busy) return false; // Enter in the field while the last change is on its way
     setBusy(true);
     setError(null);
     try {
@@ -57,9 +59,9 @@ export default function WatchlistPage() {
           Symbol
           <input name="symbol" placeholder="e.g. CRSP" autoCapitalize="characters" maxLength={12} required ref={input} />
         </label>
-        <button type="submit" disabled={busy}>
+        <BusyButton type="submit" busy={busy}>
           Watch
-        </button>
+        </BusyButton>
       </form>
       {error ? <ErrorBox error={error} /> : null}
       {loaded.state === "loading" && !symbols ? <Loading what="your watchlist" /> : null}
@@ -70,9 +72,9 @@ export default function WatchlistPage() {
           {shown.map((symbol) => (
             <li key={symbol} data-symbol={symbol}>
               <Link href={`/tickers/${symbol}`}>{symbol}</Link>
-              <button type="button" className="secondary" aria-label={`Remove ${symbol}`} disabled={busy} onClick={() => void remove(symbol)}>
+              <BusyButton type="button" className="secondary" aria-label={`Remove ${symbol}`} busy={busy} onClick={() => void remove(symbol)}>
                 ×
-              </button>
+              </BusyButton>
             </li>
           ))}
         </ul>

@@ -7,6 +7,7 @@ import { isAdmin } from "@/components/shell";
 import { Empty, ErrorBox, Loading, useHeld } from "@/components/states";
 import { type ApiError, type DetectionConfig, num, type Preview, type PreviewAlert, type PreviewMove, type StoredConfig, when } from "@/lib/api";
 import { authClient } from "@/lib/auth-client";
+import { BusyButton } from "@/components/busy-button";
 
 /**
  * Admins: edit the thresholds, preview them against recent stored data (the detector's own
@@ -95,6 +96,7 @@ function Editor({ stored: loaded }: { stored: StoredConfig }) {
   }
 
   async function run(kind: "preview" | "save") {
+    if (busy) return;
     setBusy(kind);
     setError(null);
     const config = fromDraft(draft, stored.config);
@@ -136,12 +138,13 @@ function Editor({ stored: loaded }: { stored: StoredConfig }) {
           <input name="preview_hours" type="number" min="1" max="336" value={hours} onChange={(e) => setHours(e.target.value)} />
         </label>
         <span className="numbers">hours</span>
-        <button type="button" id="preview" disabled={!!busy || held} onClick={() => run("preview")}>
+        <BusyButton type="button" id="preview" busy={!!busy || held} onClick={() => run("preview")}>
           {busy === "preview" ? "Replaying…" : "Preview"}
-        </button>
-        <button type="button" id="save" disabled={!!busy || changed.length === 0} onClick={() => run("save")}>
+        </BusyButton>
+        {/* a save leaves nothing changed: disabled, the button would drop the focus it has */}
+        <BusyButton type="button" id="save" busy={!!busy || changed.length === 0} onClick={() => run("save")}>
           {busy === "save" ? "Saving…" : `Save ${changed.length} change${changed.length === 1 ? "" : "s"}`}
-        </button>
+        </BusyButton>
       </div>
       {error ? (
         <ErrorBox
@@ -150,9 +153,9 @@ function Editor({ stored: loaded }: { stored: StoredConfig }) {
         />
       ) : null}
       {error?.status === 409 ? (
-        <button type="button" className="secondary" id="load-latest" disabled={!!busy} onClick={loadLatest}>
+        <BusyButton type="button" className="secondary" id="load-latest" busy={!!busy} onClick={loadLatest}>
           {busy === "load" ? "Loading…" : "Load the latest version"}
-        </button>
+        </BusyButton>
       ) : null}
       {rebased ? (
         <p className="numbers" id="config-rebased" role="status" data-both={rebased.both.join(",")}>
