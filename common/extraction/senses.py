@@ -11,6 +11,8 @@ from common.extraction.universe import _Universe, _words_of
 
 # Symbols whose name or letters, in some company, mean something else than the security.
 _PLATFORM = frozenset({"HOOD", "SCHW", "IBKR"})  # a broker's name is mostly the app people trade in
+# ... and its symbol too, right before the app's parts: "IBKR platform is down", "HOOD app crashed"
+_PLATFORM_AFTER = _words("app apps platform platforms account accounts login website support servers tws")
 _BROKER_LETTERS = frozenset({"TD"})  # on the forum, bare "TD" is TD Ameritrade ("TD said I can trade options")
 _BANK_SENSE = frozenset(  # ... unless the bank's business is the subject ("TD Bank beat estimates")
     v.encode()
@@ -43,9 +45,9 @@ _ACCOUNT_PAIRS = frozenset(
 _NEXT_SENSE: dict[str, frozenset[str]] = {
     "GOOGL": _words(
         "it trends search searches searched sheets docs doc maps play translate drive news images home "
-        "assistant pay fi form forms earth chrome scholar finance lens is"
+        "assistant pay fi form forms earth chrome scholar finance lens is isn't isnt"
     ),
-    "GOOG": _words("it trends search sheets docs maps play translate drive news finance is"),
+    "GOOG": _words("it trends search sheets docs maps play translate drive news finance is isn't isnt"),
     "TD": _words("ameritrade waterhouse direct"),
     "RBC": _words("capital"),
     "V": _words("card cards application applications system status holders holder issue issues"),
@@ -154,6 +156,13 @@ _BANK_ROLE = _words(  # a bank as analyst or underwriter of someone else's stock
     "underwriter underwriters underwritten bookrunner bookrunners lowers raises cuts view views "
     "expects forecasts predicts strategist strategists economist economists maker makers"
 )
+# A bank's symbol right before a rating word, in a text naming another ticker: the bank as the
+# analyst of that one ("CLF ripping after JPM overweight", "GS downgrades TSLA"). Alone, the
+# same words can be about the bank's own stock ("JPM overweight in my portfolio").
+_RATES = _words(
+    "upgrade upgrades downgrade downgrades initiates reiterates overweight underweight outperform underperform "
+    "analyst analysts strategist strategists turns pt"
+)
 
 
 def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
@@ -184,8 +193,7 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             (bool(after) and after[0] in _STOCK_NEXT) or (bool(before) and before[-1] in _STOCK_BEFORE)
         ):
             drop = False  # "BYD shares", "bought Amazon": the stock after all ("BYD to sell cars" is not)
-        if symbol in _PLATFORM and method == "name":
-            drop = drop or not stock_sense
+        drop = drop or _the_platform_or_analyst(symbol, method, after, found, stock_sense=stock_sense)
         if symbol in _SOURCE and method == "name" and not stock_sense:
             drop = drop or _cited(prose, start, end, before, after)
         if symbol in _PLACE and method == "name" and not stock_sense:
@@ -206,6 +214,20 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             drop = drop or (not stock_sense and not near.isdisjoint(w.encode() for w in _BANK_ROLE))
         if drop:
             del found[start]
+
+
+def _the_platform_or_analyst(
+    symbol: str, method: str, after: list[str], found: dict[int, _Found], *, stock_sense: bool
+) -> bool:
+    """Whether a broker reads as the app ("my Robinhood account", "IBKR platform is down") or a
+    bank's symbol as the analyst of another ticker the text names ("CLF after JPM overweight")."""
+    if stock_sense:
+        return False
+    if symbol in _PLATFORM:
+        return method == "name" or (method == "symbol" and bool(after) and after[0] in _PLATFORM_AFTER)
+    if symbol in _BANK and method == "symbol" and bool(after) and after[0] in _RATES:
+        return any(other[0] != symbol for other in found.values())
+    return False
 
 
 def _by_the_words(  # noqa: PLR0917 - the words around the mention, as _drop_other_senses read them

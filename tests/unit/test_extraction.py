@@ -431,6 +431,17 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         "SoFi app downloads hit a record": ["SOFI"],  # the business
         "SoFi savings accounts grew 40% last quarter": ["SOFI"],
         "just use Google, then buy the index": [],
+        "Google isn't going to pick your stocks for you": [],
+        # a broker's symbol before the app's parts is the app; before a stock word, the stock
+        "IBKR platform keeps logging me out": [],
+        "HOOD app crashed at the open again": [],
+        "IBKR shares up 5% after earnings": ["IBKR"],
+        # a bank's symbol before a rating word is the analyst of the other ticker named...
+        "loaded CLF calls after JPM overweight note": ["CLF"],
+        "GS downgrades TSLA and my puts print": ["TSLA"],
+        # ... and, with no other ticker, may be about its own stock
+        "JPM overweight in my portfolio": ["JPM"],
+        "JPM calls and CLF calls": ["JPM", "CLF"],
     }
     for text, expected in cases.items():
         assert symbols(text, at=_at("2021-09-01")) == expected, text
