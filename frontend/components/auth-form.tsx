@@ -33,7 +33,7 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (busy) return; // Enter in a field while the first is on its way
+    if (busy) return; // one at a time (the busy button swallows presses too)
     const form = new FormData(event.currentTarget);
     const email = String(form.get("email") ?? "");
     const password = String(form.get("password") ?? "");

@@ -15,7 +15,7 @@ export function DeleteAccount() {
 
   async function remove(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (busy) return; // Enter in a field while the first is on its way
+    if (busy) return; // one at a time (the busy button swallows presses too)
     const password = String(new FormData(event.currentTarget).get("password") ?? "");
     setBusy(true);
     setError(null);

@@ -19,7 +19,7 @@ export function ForgotPasswordForm() {
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (busy) return; // Enter in a field while the first is on its way
+    if (busy) return; // one at a time (the busy button swallows presses too)
     const email = String(new FormData(event.currentTarget).get("email") ?? "");
     setBusy(true);
     setError(null);
@@ -78,7 +78,7 @@ export function ResetPasswordForm() {
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (busy) return; // Enter in a field while the first is on its way
+    if (busy) return; // one at a time (the busy button swallows presses too)
     const form = new FormData(event.currentTarget);
     const newPassword = String(form.get("password") ?? "");
     if (newPassword !== String(form.get("confirm") ?? "")) {

@@ -94,7 +94,7 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
   }, [saved, round]);
 
   async function run<T>(action: Action, call: () => Promise<T>): Promise<T | null> {
-    if (busy) return null; // one action at a time (Enter in a field does not pass the buttons)
+    if (busy) return null; // one action at a time (the busy buttons swallow presses too)
     setBusy(action);
     setError(null);
     setSaved(false);

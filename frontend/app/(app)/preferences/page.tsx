@@ -42,7 +42,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
 
   async function save(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (busy) return; // Enter in a field while the first is on its way
+    if (busy) return; // one at a time (the busy button swallows presses too)
     const form = new FormData(event.currentTarget);
     const body: Preferences = {
       min_score: Number(form.get("min_score")),

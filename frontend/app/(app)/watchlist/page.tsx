@@ -23,7 +23,7 @@ export default function WatchlistPage() {
   const shown = symbols ?? (loaded.state === "ready" ? loaded.data.symbols : null);
 
   async function change(method: "PUT" | "DELETE", symbol: string): Promise<boolean> {
-    if (busy) return false; // Enter in the field while the last change is on its way
+    if (busy) return false; // one change at a time (the busy buttons swallow presses too)
     setBusy(true);
     setError(null);
     try {
