@@ -12,7 +12,13 @@ archive keeps (``HISTORY_RETENTION_DAYS``, its day partitions' expiry), Firestor
 its hour buckets have no TTL, so by default it keeps every hour since collection began).
 The newest :data:`FRESH_HOURS` of an archive answer are Firestore's all the same: the archive
 is written after aggregate counts (and behind it while it retries), so its newest hours may
-be short, which a chart would show as a fall that never happened.
+be short, which a chart would show as a fall that never happened. Older days can be short
+too: a batch the archive failed on through every retry waits in the dead-letter hold, and one
+never replayed is never archived. So each day of an archive answer is checked against
+aggregate's day bucket (``tickers/{SYMBOL}/days``, one small read a day): a day the archive
+holds fewer mentions of is read hour by hour from Firestore instead (at most
+:data:`MENDED_DAYS_MAX` of them; past that the answer says ``complete: false``). A day the
+archive holds more of (items older than aggregate counts, a backfill) is the archive's.
 
 An archive reader returns the same dicts as :meth:`FirestoreHours.hours`: one per hour
 with ``hour`` (yyyymmddhh), ``start_utc`` and the bucket counters of
@@ -32,6 +38,7 @@ logger = log.get_logger(__name__)
 DAY_S = 86400
 RECENT_HOURS = 24 * 7  # ranges up to this are read from Firestore, a read per hour; longer is the archive's
 FRESH_HOURS = 6  # an archive answer's newest hours, read from Firestore: the archive may lag by that much
+MENDED_DAYS_MAX = 7  # short archive days read from Firestore instead, 24 reads each, per answer
 
 
 def counted(row: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +63,13 @@ class HourlySource(Protocol):
         ...
 
 
+class DailyTotals(Protocol):
+    def day_mentions(self, symbol: str, start_utc: int, end_utc: int) -> dict[int, int]:
+        """Start of each UTC day with ``start_utc`` in [start_utc, end_utc] -> the mentions
+        counted that day; days without any are absent."""
+        ...
+
+
 @dataclass
 class FirestoreHours:
     store: Store
@@ -66,9 +80,18 @@ class FirestoreHours:
 
 
 @dataclass
+class FirestoreDays:
+    store: Store
+
+    def day_mentions(self, symbol: str, start_utc: int, end_utc: int) -> dict[int, int]:
+        return self.store.day_mentions(symbol, start_utc, end_utc)
+
+
+@dataclass
 class HistoryReader:
     recent: HourlySource
     archive: HourlySource | None = None
+    days: DailyTotals | None = None  # what each day counted, to find the archive's short days
     recent_hours: int = RECENT_HOURS
     recent_keeps_hours: int | None = None  # the recent source's retention; None: every hour
     archive_keeps_hours: int | None = None  # the archive's (its partitions' expiry); None: every hour
@@ -90,13 +113,47 @@ class HistoryReader:
         archive_whole = _keeps(self.archive_keeps_hours, oldest)
         if self.archive is not None and (archive_whole or not recent_whole):
             fresh = max(start_utc, end_utc - (self.fresh_hours - 1) * 3600)
+            first_day = start_utc - start_utc % DAY_S  # whole days, to set against their day buckets
             try:
-                older = self.archive.hours(symbol, start_utc, fresh - 3600) if fresh > start_utc else []
+                older = self.archive.hours(symbol, first_day, fresh - 3600) if fresh > start_utc else []
             except Exception as exc:  # an archive outage degrades the answer, it does not fail it
                 logger.warning("archive history unavailable, answering from %s: %s", self.recent.name, exc)
             else:
-                return self.archive.name, archive_whole, older + self.recent.hours(symbol, fresh, end_utc)
+                rows, mended_all = self._mended(
+                    symbol, older + self.recent.hours(symbol, fresh, end_utc), first_day, end_utc
+                )
+                return self.archive.name, archive_whole and mended_all, [r for r in rows if r["start_utc"] >= start_utc]
         return self.recent.name, recent_whole, self.recent.hours(symbol, start_utc, end_utc)
+
+    def _mended(
+        self, symbol: str, rows: list[dict[str, Any]], first_day: int, end_utc: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """``rows`` with each day the archive holds fewer mentions of than aggregate counted
+        read from the recent source instead, and whether every such day was."""
+        if self.days is None:
+            return rows, True
+        try:
+            counted_days = self.days.day_mentions(symbol, first_day, end_utc)
+        except Exception as exc:  # unchecked, the answer is what the archive holds
+            logger.warning("day buckets unavailable, archive history unchecked: %s", exc)
+            return rows, True
+        held: dict[int, int] = {}
+        for row in rows:
+            day = int(row["start_utc"]) - int(row["start_utc"]) % DAY_S
+            held[day] = held.get(day, 0) + int(row.get("mentions") or 0)
+        # newest first: past the bound, the days a chart's reader looks at most are the ones mended
+        short = sorted((day for day, n in counted_days.items() if held.get(day, 0) < n), reverse=True)
+        if not short:
+            return rows, True
+        if len(short) > MENDED_DAYS_MAX:
+            logger.warning(
+                "archive history of %s short on %d days, %d read from Firestore", symbol, len(short), MENDED_DAYS_MAX
+            )
+        mended = set(short[:MENDED_DAYS_MAX])
+        kept = [r for r in rows if int(r["start_utc"]) - int(r["start_utc"]) % DAY_S not in mended]
+        for day in mended:
+            kept += self.recent.hours(symbol, day, min(day + DAY_S - 3600, end_utc))
+        return sorted(kept, key=lambda r: int(r["start_utc"])), len(short) <= MENDED_DAYS_MAX
 
 
 def _keeps(retention_hours: int | None, age_s: float) -> bool:

@@ -308,7 +308,10 @@ class History(Strict):
     start_utc: int
     end_utc: int
     source: str = Field(description="which store answered: firestore (recent hours) or archive (BigQuery)")
-    complete: bool = Field(description="false when the range reaches past what the source keeps")
+    complete: bool = Field(
+        description="false when the range reaches past what the source keeps, or when more of the archive's days "
+        "were short of what was counted than one answer reads again from Firestore"
+    )
     hours: list[HourPoint]
 
 

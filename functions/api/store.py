@@ -469,6 +469,22 @@ class Store:
         )
         return (d.to_dict() or {} for d in fs.indexed(query).stream())
 
+    def day_mentions(self, symbol: str, start_utc: int, end_utc: int) -> dict[int, int]:
+        """Start of each stored day bucket of a ticker in [start, end] -> its mentions."""
+        query = (
+            self.db.collection(fs.TICKERS)
+            .document(symbol)
+            .collection(fs.DAYS)
+            .where(filter=FieldFilter("start_utc", ">=", start_utc))
+            .where(filter=FieldFilter("start_utc", "<=", end_utc))
+            .select(["start_utc", "mentions"])
+        )
+        out: dict[int, int] = {}
+        for snap in query.stream():
+            doc = snap.to_dict() or {}
+            out[int(doc["start_utc"])] = int(doc.get("mentions") or 0)
+        return out
+
     def stored_crowds(self, start_utc: int, end_utc: int) -> dict[int, StoredCrowd]:
         """Hour index -> what detect fixed for the whole community that hour (the alert budget
         spent, the rate, the market), from its crowd documents (``stats/global/hours``); hours

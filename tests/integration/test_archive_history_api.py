@@ -14,7 +14,7 @@ from common.messages import RedditItem
 from common.settings import Settings
 from emulators.stack import Stack
 from functions.api.history import RECENT_HOURS
-from tests.support.api import ApiClient, make_client, put_hour, put_ticker
+from tests.support.api import ApiClient, make_client, put_day, put_hour, put_ticker
 from tests.support.jwks import JwksServer, ed25519_key, serving
 
 KEY = ed25519_key("archive-history-key")
@@ -72,6 +72,21 @@ def test_a_range_longer_than_firestore_keeps_comes_from_bigquery_each_item_once(
     assert [h["subreddits"] for h in body["hours"]] == [{"stocks": 2}, {"stocks": 2}]
     # counted from readings the archive does not keep: null (unknown), not 0
     assert all(body["hours"][0][name] is None for name in history.NOT_ARCHIVED)
+
+
+def test_a_day_the_archive_lost_a_batch_of_is_answered_from_firestore(emulators: Stack, jwks: JwksServer) -> None:
+    """A batch held in archive's dead-letter hold and never replayed: aggregate counted three
+    mentions that day, the archive holds one. The answer is aggregate's, not a false dip."""
+    symbol = "".join(random.choices(string.ascii_uppercase, k=5))
+    put_ticker(symbol, NOW, {"1h": 1})
+    hour = NEWEST_HOUR - 10 * 24 * 3600
+    _archive(emulators, _mention(symbol, hour + 60))
+    put_hour(symbol, hour, 3)
+    put_day(symbol, hour - hour % 86400, 3)
+    api: ApiClient = make_client(jwks, KEY)
+    body = api.call("GET", f"/v1/tickers/{symbol}/history?hours={24 * 45}").get_json()
+    assert (body["source"], body["complete"]) == ("archive", True)
+    assert [(h["start_utc"], h["mentions"]) for h in body["hours"]] == [(hour, 3)]
 
 
 def test_a_history_the_archive_answers_costs_its_caller_more_of_the_rate_limit(

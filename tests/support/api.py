@@ -180,6 +180,14 @@ def put_ticker(symbol: str, as_of: float, mentions: dict[str, int], score: float
     )
 
 
+def put_day(symbol: str, start_utc: int, mentions: int) -> None:
+    """A day bucket as aggregate writes it beside the hours (only what the API reads of it)."""
+    day = time.strftime("%Y%m%d", time.gmtime(start_utc))
+    db().collection(fs.TICKERS).document(symbol).collection(fs.DAYS).document(day).set(
+        {"hour": day, "start_utc": start_utc, "mentions": mentions}
+    )
+
+
 def put_hour(symbol: str, start_utc: int, mentions: int) -> None:
     hour = time.strftime("%Y%m%d%H", time.gmtime(start_utc))
     db().collection(fs.TICKERS).document(symbol).collection(fs.HOURS).document(hour).set(

@@ -127,6 +127,82 @@ def test_a_range_longer_than_the_archive_keeps_is_read_whole_from_firestore_or_s
     assert expiring.read("GME", late, late + 49 * 3600, now=late + 50 * 3600)[:2] == ("firestore", True)
 
 
+class Hours:
+    """A source holding ``mentions`` per hour start."""
+
+    def __init__(self, name: str, mentions: dict[int, int]) -> None:
+        self.name, self.mentions = name, mentions
+        self.asked: list[tuple[int, int]] = []
+
+    def hours(self, symbol: str, start_utc: int, end_utc: int) -> list[dict[str, Any]]:
+        self.asked.append((start_utc, end_utc))
+        return [
+            {"start_utc": h, "mentions": n, "source": self.name}
+            for h, n in sorted(self.mentions.items())
+            if start_utc <= h <= end_utc
+        ]
+
+
+class Days:
+    def __init__(self, hours: dict[int, int]) -> None:
+        self.totals: dict[int, int] = {}
+        for h, n in hours.items():
+            self.totals[h - h % 86400] = self.totals.get(h - h % 86400, 0) + n
+
+    def day_mentions(self, symbol: str, start_utc: int, end_utc: int) -> dict[int, int]:
+        return {d: n for d, n in self.totals.items() if start_utc <= d <= end_utc}
+
+
+class BrokenDays:
+    def day_mentions(self, symbol: str, start_utc: int, end_utc: int) -> dict[int, int]:
+        raise RuntimeError("Firestore unavailable")
+
+
+def test_a_day_the_archive_holds_fewer_mentions_of_than_aggregate_counted_is_read_from_firestore() -> None:
+    """A batch held in the dead-letter hold and never replayed leaves the archive short: the
+    chart would show a fall that never happened, and call itself complete."""
+    day = 86400
+    counted = {d * day + 12 * 3600: 5 for d in range(10)} | {3 * day + 13 * 3600: 2}
+    archived = {h: n for h, n in counted.items() if h // day != 3} | {3 * day + 12 * 3600: 5}  # day 3 lost a batch
+    archived[6 * day + 12 * 3600] = 9  # more than aggregate counted (items too old for it): the archive's
+    recent, archive = Hours("firestore", counted), Hours("archive", archived)
+    reader = HistoryReader(recent=recent, archive=archive, days=Days(counted), recent_hours=48, fresh_hours=6)
+    end = 9 * day + 12 * 3600
+    source, complete, rows = reader.read("GME", day + 12 * 3600, end, now=end)
+    assert (source, complete) == ("archive", True)
+    assert [(r["start_utc"] // day, r["mentions"], r["source"]) for r in rows] == [
+        (1, 5, "archive"),
+        (2, 5, "archive"),
+        (3, 5, "firestore"),
+        (3, 2, "firestore"),
+        (4, 5, "archive"),
+        (5, 5, "archive"),
+        (6, 9, "archive"),
+        (7, 5, "archive"),
+        (8, 5, "archive"),
+        (9, 5, "firestore"),  # the newest hours are Firestore's anyway
+    ]
+    assert (3 * day, 4 * day - 3600) in recent.asked
+    # more short days than one answer reads hour by hour: the newest mended, the answer incomplete
+    many = HistoryReader(recent=recent, archive=Hours("archive", {}), days=Days(counted), recent_hours=48)
+    source, complete, rows = many.read("GME", 0, end, now=end)
+    assert (source, complete) == ("archive", False)
+    assert sorted({r["start_utc"] // day for r in rows}) == [
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+    ]  # day 9 whole: its newest hour fresh
+    # day buckets unreadable: the archive's answer, unchecked
+    assert HistoryReader(recent=recent, archive=archive, days=BrokenDays(), recent_hours=48).read(
+        "GME", 0, end, now=end
+    )[:2] == ("archive", True)
+
+
 def test_only_the_last_forwarded_address_is_trusted() -> None:
     app = Flask("t")
     with app.test_request_context("/", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"}):
