@@ -7,6 +7,7 @@ posts deserve a comment-tree request, how far the post and comment cursors may m
 authors need a lookup, and how mentions are grouped into one message per ticker.
 """
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -648,6 +649,9 @@ class Extracted:
 
     items: list[RedditItem] = field(default_factory=list)
     by_ticker: dict[str, list[Mention]] = field(default_factory=lambda: defaultdict(list))
+    # items extraction raised on, kept without tickers: one text the extractor cannot read
+    # must not fail every run of its subreddit (the cursor would never pass it)
+    unreadable: dict[str, str] = field(default_factory=dict)  # item id -> the error
 
     def batches(self, run_id: str | None, config_version: int | None = None) -> list[MentionBatch]:
         return [
@@ -675,6 +679,41 @@ class Extracted:
         return out
 
 
+def _count_community(community: extraction.Community, items: list[RedditItem]) -> None:
+    """Add what ``items`` name to ``community``: the batch at once, or item by item (leaving
+    out any the extractor raises on) when the batch cannot be counted whole."""
+    texts = [(item_text(i), i.created_utc, i.author) for i in items]
+    try:
+        community.add(extraction.community_counts(texts))
+    except Exception:  # the items' own extraction names the culprit
+        for text in texts:
+            with contextlib.suppress(Exception):
+                community.add(extraction.community_counts([text]))
+
+
+def _mentions_in_thread(
+    item: RedditItem,
+    named: frozenset[str],
+    post_symbols: dict[str, frozenset[str]],
+    known_posts: Mapping[str, RedditItem],
+    titles: Mapping[str, str],
+) -> list[tuple[str, Mention]]:
+    """``item``'s mentions, a comment read with its post's tickers (remembered in
+    ``post_symbols``) and every item with what its community names (``named``)."""
+    thread: frozenset[str] = named
+    if item.kind == "comment" and item.link_id:
+        if item.link_id not in post_symbols:
+            post_symbols[item.link_id] = frozenset()  # a post the extractor raises on gives its comments none
+            if item.link_id in known_posts:
+                post = known_posts[item.link_id]
+                post_symbols[item.link_id] = frozenset(extraction.symbols(item_text(post), at=post.created_utc))
+            elif titles.get(item.link_id):
+                title = titles[item.link_id]
+                post_symbols[item.link_id] = frozenset(extraction.symbols(title, at=item.created_utc))
+        thread = named | post_symbols.get(item.link_id, frozenset())
+    return mentions_from_item(item, thread_symbols=thread)
+
+
 def extract_mentions(
     items: Sequence[RedditItem],
     *,
@@ -694,20 +733,17 @@ def extract_mentions(
     post_symbols: dict[str, frozenset[str]] = {}
     ordered = sorted(items, key=lambda i: i.kind != "post")
     community = extraction.Community() if community is None else community
-    community.add(extraction.community_counts((item_text(i), i.created_utc, i.author) for i in ordered))
+    _count_community(community, ordered)
     named = community.symbols(max((i.created_utc for i in ordered), default=0.0))
     for item in ordered:
-        thread: frozenset[str] = named
-        if item.kind == "comment" and item.link_id:
-            if item.link_id not in post_symbols:
-                if item.link_id in known_posts:
-                    post = known_posts[item.link_id]
-                    post_symbols[item.link_id] = frozenset(extraction.symbols(item_text(post), at=post.created_utc))
-                elif titles.get(item.link_id):
-                    title = titles[item.link_id]
-                    post_symbols[item.link_id] = frozenset(extraction.symbols(title, at=item.created_utc))
-            thread = named | post_symbols.get(item.link_id, frozenset())
-        found = mentions_from_item(item, thread_symbols=thread)
+        try:
+            found = _mentions_in_thread(item, named, post_symbols, known_posts, titles)
+        except Exception as exc:  # a bulkhead: the item is kept, without tickers, and named
+            out.unreadable[item.id] = f"{type(exc).__name__}: {exc}"[:300]
+            out.items.append(item)
+            if item.kind == "post":
+                post_symbols[item.id] = frozenset()  # its comments are read without its tickers
+            continue
         symbols = tuple(symbol for symbol, _ in found)
         if item.kind == "post":
             post_symbols[item.id] = frozenset(symbols)

@@ -400,6 +400,15 @@ def _extract(
             thread_titles={c.item.link_id: c.link_title for c in seen.new_from_listing if c.item.link_id},
             community=named,
         )
+    if extracted.unreadable:  # kept without tickers: a bug of ours, which must not stop the subreddit
+        logger.error(
+            "extraction failed on %d items of r/%s; kept without tickers",
+            len(extracted.unreadable),
+            run.job.subreddit,
+            extra={
+                "json_fields": {"subreddit": run.job.subreddit, "items": dict(list(extracted.unreadable.items())[:20])}
+            },
+        )
     account_ids = {
         **{p.item.author: p.author_id for p in seen.listed if p.item.author and p.author_id},
         **{c.item.author: c.author_id for c in seen.new_from_listing if c.item.author and c.author_id},

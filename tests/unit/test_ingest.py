@@ -1,6 +1,7 @@
 """The pure decisions of one fetch: filtering, planning, resuming, authors, mention batches."""
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -223,6 +224,42 @@ def test_mentions_are_grouped_into_one_batch_per_ticker() -> None:
     assert all(b.run_id == "run-1" for b in batches)
     assert {i.id: i.tickers for i in extracted.items}["t3_a"] == ("GME", "AMC")
     assert {b.config_version for b in extracted.batches("run-1", 7)} == {7}  # the run's config version travels on
+
+
+def test_an_item_the_extractor_raises_on_is_kept_without_tickers_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug of ours on one text must not fail every run of its subreddit: the cursor would
+    never pass the text, and the subreddit would never be read again."""
+    from common import extraction
+    from common.mentions import mentions_from_item as real_mentions
+
+    real_counts = extraction.community_counts
+
+    def mentions(item: RedditItem, **kwargs: Any) -> Any:
+        if "cursed" in (item.title or ""):
+            raise IndexError("a text the extractor cannot read")
+        return real_mentions(item, **kwargs)
+
+    def counts(texts: Any) -> Any:
+        texts = list(texts)
+        if any("cursed" in text for text, _, _ in texts):
+            raise IndexError("a text the extractor cannot read")
+        return real_counts(texts)
+
+    monkeypatch.setattr(ingest, "mentions_from_item", mentions)
+    monkeypatch.setattr(extraction, "community_counts", counts)
+    items = [
+        post("a", T0, title="cursed $GME"),
+        comment("x", "a", body="$AMC to the moon"),
+        post("b", T0 + 1, title="$GME again"),
+    ]
+    extracted = ingest.extract_mentions(items, known_posts={})
+    assert [(b.ticker, [m.item_id for m in b.mentions]) for b in extracted.batches(None)] == [
+        ("AMC", ["t1_x"]),
+        ("GME", ["t3_b"]),
+    ]
+    assert sorted(i.id for i in extracted.items) == ["t1_x", "t3_a", "t3_b"]
+    assert {i.id: i.tickers for i in extracted.items}["t3_a"] == ()
+    assert list(extracted.unreadable) == ["t3_a"] and "IndexError" in extracted.unreadable["t3_a"]
 
 
 def test_author_facts_travel_with_the_item_into_its_mentions() -> None:
