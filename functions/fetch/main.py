@@ -368,7 +368,12 @@ def _collect(run: Run, seen: Seen, work: Work) -> Sightings:
     """The planned posts and comments, split into never seen (stored and published) and seen
     again (their score and comment count refreshed)."""
     posts, tree_comments, tree_authors = _read_threads(
-        run.job, work.plan, settings=run.settings, reddit=run.reddit, report=run.report, deadline=run.reading_deadline
+        run.job,
+        work,
+        settings=run.settings,
+        reddit=run.reddit,
+        report=run.report,
+        deadline=run.reading_deadline,
     )
     # A comment both listed and in a tree: the tree's copy has the fresher score.
     comments = list({c.id: c for c in [*(c.item for c in seen.new_from_listing), *tree_comments]}.values())
@@ -495,7 +500,7 @@ def _read_whole(run: Run, seen: Seen) -> Literal["whole", "refused", "partial"]:
 
 def _read_threads(
     job: SubredditFetch,
-    work_plan: ingest.Plan,
+    work: Work,
     *,
     settings: Settings,
     reddit: Reddit,
@@ -504,8 +509,11 @@ def _read_threads(
 ) -> tuple[list[RedditItem], list[RedditItem], dict[str, str]]:
     """The planned posts (fresh from their tree where one was read) and the trees' selected
     comments, with the account fullnames the trees showed. A failed tree costs nothing but
-    its extra: the post is kept as listed, its comments come from the comment listing."""
+    its extra: the post is kept as listed, its comments come from the comment listing, and a
+    stored post keeps the comment count stored before, so the next run's plan sees the
+    growth that asked for the tree and asks again."""
     bots = settings.bot_accounts
+    work_plan = work.plan
     tree_ids = work_plan.trees
     wanted = TreeRequest(
         limit=settings.comment_limit,
@@ -537,6 +545,8 @@ def _read_threads(
             authors.update(thread.author_ids)
             if thread.post.author_id and thread.post.item.author:
                 authors[thread.post.item.author] = thread.post.author_id
+        elif isinstance(thread, Exception) and not unit.is_new and unit.post.id in work.stored:
+            posts.append(unit.post.model_copy(update={"num_comments": work.stored[unit.post.id].num_comments}))
         else:
             posts.append(unit.post)
     return posts, comments, authors

@@ -68,6 +68,9 @@ class MemoryStore:
     def save_items(self, new: Sequence[RedditItem], seen_again: Sequence[RedditItem]) -> int:
         created = [i for i in new if i.id not in self.items]
         self.items.update({i.id: i for i in created})
+        for item in seen_again:  # a refresh writes the numbers, as fetch's store merges them
+            if item.id in self.items:
+                self.items[item.id] = self.items[item.id].model_copy(update={"num_comments": item.num_comments})
         return len(created)
 
 
@@ -511,3 +514,33 @@ def test_a_failed_comment_tree_is_reported_apart_from_an_unread_comment_listing(
         wall_now=T0 + 3600,
     )
     assert report.failed_trees == 1 and report.unavailable == ["comment trees"]
+
+
+@dataclass
+class TreesCounted(ListReddit):
+    asked: list[str] = field(default_factory=list)
+
+    def threads(self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float) -> list[Thread | Exception]:
+        self.asked.extend(post_ids)
+        return super().threads(post_ids, wanted, timeout=timeout)
+
+
+def test_a_stored_post_whose_tree_failed_keeps_its_stored_count_so_the_next_run_asks_again() -> None:
+    """Its growth is what asked for the tree: written back as listed, it would be spent, and
+    the tree asked again only after as many more comments."""
+    stored = post(1, "NVDA earnings beat", T0).model_copy(update={"num_comments": 10})
+    busy = stored.model_copy(update={"num_comments": 50})
+    store = MemoryStore(items={stored.id: stored})
+    trees = SETTINGS.model_copy(update={"fetch_comment_trees_per_run": 1})
+
+    def fetch(n: int, reddit: ListReddit) -> FetchReport:
+        job = SubredditFetch(run_id=f"run-{n}", subreddit="stocks")
+        return ingest_subreddit(
+            job, settings=trees, store=store, publisher=Recorder(), reddit=reddit, wall_now=T0 + 3600
+        )
+
+    report = fetch(1, TreesDown([busy]))
+    assert report.failed_trees == 1 and store.items[stored.id].num_comments == 10
+    again = TreesCounted([busy])
+    fetch(2, again)
+    assert again.asked == [stored.id]
