@@ -12,12 +12,15 @@ limiter, which must be shared by every request of the OAuth client) across invoc
 Retries are explicit and live in one place, :class:`RetryingRequestor`: 408, 429 and 5xx, and a
 request cut on the way (reset, refused, timed out before its answer), are retried a bounded
 number of times, waiting what Reddit asks for (``retry-after``, else
-``x-ratelimit-reset`` when the budget is spent) or an exponential backoff, never more than
-``max_wait`` per wait; then the error is raised as :class:`RedditUnavailable`. asyncprawcore's
-own retry never sees a retryable status or a request cut on the way, so the two do not multiply. Between successful
-calls asyncprawcore's rate limiter spaces requests by the ``x-ratelimit-*`` headers; a 429
-given up on never reaches that limiter, so the requestor itself keeps the pause Reddit asked
-for and sends nothing until it is over (each request is :class:`RedditUnavailable` at once).
+``x-ratelimit-reset`` when the budget is spent) or an exponential backoff (longer for a 429
+that asks nothing), never more than ``max_wait`` per wait; then the error is raised as
+:class:`RedditUnavailable`. asyncprawcore's own retry never sees a retryable status or a
+request cut on the way, so the two do not multiply. Between successful calls asyncprawcore's
+rate limiter spaces requests by the ``x-ratelimit-*`` headers; a 429 never reaches that
+limiter, so the requestor itself keeps the pause and every request of the client holds off
+until it is over: the retrying one's wait, and after a 429 given up on what Reddit asked (or,
+asked nothing, past ``max_wait``); a pause longer than ``max_wait`` sends nothing more (each
+request is :class:`RedditUnavailable` at once).
 
 The same code reads real Reddit when ``oauth_url``/``reddit_url`` are left empty.
 """
@@ -77,6 +80,9 @@ class RetryPolicy:
     retries: int = 4
     base_delay: float = 0.5
     max_wait: float = 60.0  # a single wait longer than this gives up instead
+    # a 429 that says nothing of how long: Reddit is throttling us, and a retry half a second
+    # later only adds to what it counts (5, 10, 20, 40 s)
+    throttled_delay: float = 5.0
 
 
 def retry_wait(policy: RetryPolicy, attempt: int, status: int, headers: Mapping[str, str]) -> float | None:
@@ -90,7 +96,8 @@ def retry_wait(policy: RetryPolicy, attempt: int, status: int, headers: Mapping[
     if attempt >= policy.retries:
         return None
     asked = asked_wait(status, headers)
-    wait = asked if asked is not None else policy.base_delay * 2**attempt * (1 + random.random() / 2)
+    base = policy.throttled_delay if status == 429 else policy.base_delay
+    wait = asked if asked is not None else base * 2**attempt * (1 + random.random() / 2)
     return wait if wait <= policy.max_wait else None
 
 
@@ -136,11 +143,22 @@ class RetryingRequestor(Requestor):
         self._clock = clock
         self.count = count if count is not None else RetryCount()  # for tests and the benchmark
 
+    def _pause(self, wait: float | None, response: Any) -> float:
+        """How long every request of this client holds off after a 429: this one's own wait
+        when it retries; when it gives up, what Reddit asked, or (nothing asked) past
+        ``max_wait``, so the rest of the run sends nothing more and the next run goes on."""
+        if wait is not None:
+            return wait
+        asked = asked_wait(response.status, response.headers)
+        return asked if asked is not None else self.policy.max_wait + 1.0
+
     @asynccontextmanager
     async def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         del timeout
-        if (paused := self.count.not_before - self._clock()) > 0:
+        if (paused := self.count.not_before - self._clock()) > self.policy.max_wait:
             raise RedditUnavailable(f"Reddit asked for a pause: {paused:.0f} s of it left, nothing sent")
+        if paused > 0:  # another request of this client met a 429 and waits it out: so does this one
+            await self._sleep(paused)
         attempt = 0
         while True:
             wait: float | None
@@ -156,10 +174,10 @@ class RetryingRequestor(Requestor):
                         yield response
                         return
                     wait = retry_wait(self.policy, attempt, response.status, response.headers)
+                    if response.status == 429:  # the client's other requests hold off too
+                        self.count.not_before = max(self.count.not_before, self._clock() + self._pause(wait, response))
                     if wait is None:
                         asked = asked_wait(response.status, response.headers)
-                        if response.status == 429 and asked is not None:
-                            self.count.not_before = max(self.count.not_before, self._clock() + asked)
                         logger.warning(
                             "reddit answered %s, giving up",
                             response.status,

@@ -30,5 +30,12 @@ def test_a_wait_longer_than_the_ceiling_gives_up_instead_of_holding_the_function
 
 
 def test_garbage_headers_fall_back_to_backoff() -> None:
-    wait = retry_wait(POLICY, 0, 429, {"retry-after": "soon"})
+    wait = retry_wait(POLICY, 0, 503, {"retry-after": "soon"})
     assert wait is not None and 0.5 <= wait <= 0.75
+
+
+def test_a_429_that_asks_nothing_backs_off_from_seconds_not_half_a_second() -> None:
+    """Reddit is throttling us: a retry half a second later only adds to what it counts."""
+    waits = [retry_wait(POLICY, attempt, 429, {"retry-after": "soon"}) for attempt in range(3)]
+    for attempt, wait in enumerate(waits):
+        assert wait is not None and 5 * 2**attempt <= wait <= 7.5 * 2**attempt

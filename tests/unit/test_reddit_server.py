@@ -212,6 +212,39 @@ def test_a_429_is_retried_after_the_wait_reddit_asks_for() -> None:
     assert waits == [7.0]
 
 
+def test_a_429_retried_holds_off_the_clients_other_requests_for_its_wait() -> None:
+    """The trees and author lookups sent beside a listing that met a 429 would meet one too,
+    and add to what Reddit counts: they wait the same pause before sending."""
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    replay = Replay()
+    load_corpus(replay, str(SMALL), "start")
+    replay.faults.append(Fault("/r/stocks/new", status=429, headers={"retry-after": "7"}, times=1))
+    with serve_in_thread(replay) as (url, _):
+
+        async def scenario() -> list[list[str]]:
+            reddit = asyncpraw.Reddit(
+                client_id="i", client_secret="s", user_agent="akleao-tests/0.1", oauth_url=url, reddit_url=url,
+                requestor_class=RetryingRequestor,
+                requestor_kwargs={"policy": RetryPolicy(retries=3), "sleep": record, "clock": lambda: 1000.0},
+            )  # fmt: skip
+            try:
+                out = []
+                for _ in range(2):  # the clock stands still: the pause is not over for the second
+                    sub = await reddit.subreddit("stocks")
+                    out.append([s.id async for s in sub.new(limit=10)])
+                return out
+            finally:
+                await reddit.close()
+
+        got = asyncio.run(scenario())
+    assert got == [["stk1"], ["stk1"]]
+    assert waits == [7.0, 7.0]  # the retry's wait, then the next request's hold-off
+
+
 def test_a_429_given_up_on_pauses_every_request_for_the_time_reddit_asked() -> None:
     """Given up on (asking longer than a wait may be), the 429 never reaches asyncprawcore's
     rate limiter: the requestor keeps the pause, and sends nothing until it is over."""
