@@ -52,11 +52,12 @@ class DeliveryFailed(RuntimeError):
 
 
 class NoAnswer(DeliveryFailed):
-    """A webhook gave no answer in time, or hung up before answering: the receiver's trouble
-    or our own way out's, which it cannot tell by itself (notify gives it up only while other
-    receivers answer: functions/notify/invocation.py). A name that does not resolve or a
-    certificate that does not verify is plain :class:`DeliveryFailed`: our resolver or trust
-    store may be what failed, whatever other receivers do."""
+    """A webhook gave no answer in time, hung up before answering, or has a name the DNS says
+    does not exist (NXDOMAIN, a mistyped domain): the receiver's trouble or our own way out's,
+    which it cannot tell by itself (notify gives it up only while other receivers answer:
+    functions/notify/invocation.py). A lookup that failed for now (our resolver may be what
+    failed) or a certificate that does not verify is plain :class:`DeliveryFailed`, whatever
+    other receivers do."""
 
 
 class LookupTimeout(TimeoutError):
@@ -132,7 +133,7 @@ class Channels:
                 said = _hidden(str(exc), url)
                 last, status = f"{type(exc).__name__}: {said}" if said else type(exc).__name__, None
                 theirs = _the_receivers(exc)
-                silent = _silent(exc)
+                silent = _silent(exc) or _no_such_name(exc)
                 continue
             theirs, answered = True, status
             if status < 300:
@@ -255,6 +256,22 @@ def _silent(exc: BaseException) -> bool:
         return False
     reset = isinstance(exc, aiohttp.ClientOSError) and exc.errno == errno.ECONNRESET
     return reset or isinstance(exc, TimeoutError | aiohttp.ServerDisconnectedError)
+
+
+# What getaddrinfo says of a name the DNS answered does not exist (or has no address), as
+# opposed to EAI_AGAIN, a lookup that failed for now.
+_NO_SUCH_NAME = frozenset(code for code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)) if code is not None)
+
+
+def _no_such_name(exc: BaseException) -> bool:
+    """Whether an attempt failed on a name the DNS says does not exist: the receiver's own
+    doing while other receivers' names resolve and answer (a mistyped domain), ours when
+    none do (a resolver answering NXDOMAIN for everything)."""
+    return (
+        isinstance(exc, aiohttp.ClientConnectorError)
+        and isinstance(exc.os_error, socket.gaierror)
+        and exc.os_error.errno in _NO_SUCH_NAME
+    )
 
 
 def _the_receivers(exc: BaseException) -> bool:

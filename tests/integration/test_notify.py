@@ -974,7 +974,7 @@ def test_a_webhook_giving_no_answer_while_others_answer_is_given_up_past_the_giv
                 time.sleep(0.5)
                 raise NoAnswer("webhook: TimeoutError")
             if url.endswith("-unresolved"):
-                raise DeliveryFailed("webhook: ClientConnectorDNSError")  # our resolver may be what failed
+                raise DeliveryFailed("webhook: ClientConnectorDNSError")  # for now: our resolver may be what failed
 
     channels = Silent(Settings(NOTIFY_CONCURRENCY=2))
 
@@ -996,7 +996,7 @@ def test_a_webhook_giving_no_answer_while_others_answer_is_given_up_past_the_giv
     with pytest.raises(DeliveryFailed):
         run(long_ago)
     assert status(alone) == ("failed", False)
-    # a name that does not resolve is never given up, whoever answers
+    # a lookup that failed for now is never given up, whoever answers
     tag = f"u{time.time_ns()}"
     event = EVENT.model_copy(update={"ticker": tag.upper(), "alert_id": f"{tag.upper()}-2026010823"})
     unresolved = watcher(f"{tag}-unresolved")
