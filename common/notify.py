@@ -264,7 +264,15 @@ def alert_subreddits(alert: Mapping[str, Any]) -> set[str]:
     """Where an alert's discussion is: the subreddits of its evidence, in lower case (Reddit's
     names are case-insensitive). A user who follows some subreddits sees (and is sent) the
     alerts citing at least one of them."""
-    return {str(e.get("subreddit")).lower() for e in alert.get("evidence") or () if isinstance(e, Mapping)}
+    return {str(e.get("subreddit")).lower() for e in evidence_of(alert)}
+
+
+def evidence_of(alert: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The alert's evidence entries that read as entries: one of another shape (a document
+    written by hand, or by an older detect) is left out, here as everywhere a user's
+    delivery reads it, so it cannot fail every user's delivery of the alert alike."""
+    listed = alert.get("evidence")
+    return [e for e in listed if isinstance(e, Mapping)] if isinstance(listed, list | tuple) else []
 
 
 def channels(user: Mapping[str, Any]) -> list[Channel]:
@@ -307,7 +315,7 @@ def payload(event: AlertEvent, alert: Mapping[str, Any], app_url: str) -> dict[s
     """The documented webhook body (docs/notifications.md)."""
     evidence = [
         {k: e.get(k) for k in ("title", "permalink", "subreddit", "created_utc", "kind")}
-        for e in (alert.get("evidence") or [])[:5]
+        for e in evidence_of(alert)[:5]
     ]
     return {
         "type": f"alert.{moment_of(event)}",

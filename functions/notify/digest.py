@@ -184,10 +184,10 @@ def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole cont
         if claim is None:
             result.skipped += 1
             continue
-        first = min([str(e.get("hour") or hour) for e in entries if e.get("channel") == channel] + [hour])
-        body = rules.digest_payload(hour, bodies, settings.app_url, since=first)
-        job = _Job(user_id, user, hour, channel, delivery_id, claim, body, swept)
         try:
+            first = min([str(e.get("hour") or hour) for e in entries if e.get("channel") == channel] + [hour])
+            body = rules.digest_payload(hour, bodies, settings.app_url, since=first)
+            job = _Job(user_id, user, hour, channel, delivery_id, claim, body, swept)
             _send_claimed(job, settings, db, channels, run, result)
         except Exception as exc:
             # unsettled, the claim would hold the digest "busy" for its whole lease: let the

@@ -155,6 +155,10 @@ def _deliver(  # noqa: PLR0917 - one delivery and the invocation it is part of
         return
     try:
         _settle(message, claim, delivery_id, settings, db, channels, run, result)
+    except store.DigestContended as exc:  # the claim is still ours: not left leased
+        with contextlib.suppress(Exception):
+            store.fail(db, claim, str(exc)[:300])
+        raise
     except (DeliveryFailed, store.Busy):
         raise
     except Exception as exc:

@@ -52,6 +52,12 @@ class Busy(RuntimeError):
     """Another copy of the event is sending this delivery right now: retry the event later."""
 
 
+class DigestContended(Busy):
+    """No open digest took the entry within the tries (its writers kept racing, or every
+    hour within reach was closed): retry the event later. Unlike :class:`Busy` the claim is
+    still ours, and is to be settled ``failed``, not left leased."""
+
+
 @dataclass(frozen=True)
 class Claim:
     ref: firestore.DocumentReference
@@ -156,9 +162,12 @@ def settle_sent(db: firestore.Client, claim: Claim, **fields: Any) -> None:
     left, its lease held, and the message counts as sent (only a redelivery after the lease,
     for another delivery's sake, could send it again)."""
     try:
-        finish(db, claim, "sent", **fields)
+        marked = finish(db, claim, "sent", **fields)
     except Exception as exc:  # a RetryError is no GoogleAPICallError: whatever it is, the message is out
         logger.error("%s was sent but could not be marked sent: %r", claim.ref.id, exc)
+        return
+    if not marked:  # our lease ran out while sending: another copy took the delivery, and may send it too
+        logger.warning("%s was sent after another copy took it over: it may arrive twice", claim.ref.id)
 
 
 def fail(db: firestore.Client, claim: Claim, reason: str) -> None:
@@ -342,7 +351,7 @@ def add_to_digest(  # noqa: PLR0917 - one entry's whole identity
             time.sleep(random.uniform(0.0, 0.02 * min(lost, 10)))
             continue
         return True
-    raise Busy(f"no open digest for {user_id} from {first_hour} on (after {_DIGEST_TRIES} tries)")
+    raise DigestContended(f"no open digest for {user_id} from {first_hour} on (after {_DIGEST_TRIES} tries)")
 
 
 _DIGEST_HOURS = 24  # how far an event may be pushed past closed digests
@@ -512,7 +521,7 @@ def carry_digest(  # noqa: PLR0917 - the carry's whole identity
             for claim in claims:
                 transaction.update(claim.ref, {"status": CARRIED, "finished_at": firestore.SERVER_TIMESTAMP})
             return at
-        raise Busy(f"no open digest for {user_id} within a day of {target}")
+        raise DigestContended(f"no open digest for {user_id} within a day of {target}")
 
     return str(carry(db.transaction()))
 

@@ -1243,8 +1243,18 @@ def test_a_digest_delivery_that_fails_after_choosing_its_digest_is_settled_faile
     channels = _recorded(None)
     with pytest.raises(DeliveryFailed, match="RuntimeError"):
         main.notify_event(EVENT, settings=channels.settings, db=db(), channels=channels)
-    doc = db().collection(fs.DELIVERIES).document(notify.delivery_id(user, EVENT, "webhook")).get().to_dict() or {}
+    ref = db().collection(fs.DELIVERIES).document(notify.delivery_id(user, EVENT, "webhook"))
+    doc = ref.get().to_dict() or {}
     assert doc["status"] == "failed" and doc["digest_hour"]  # the redelivery takes it at once, into that digest
+
+    def contended(*args: Any, **kwargs: Any) -> bool:  # every write to its digest lost the race
+        raise store.DigestContended("no open digest after 60 tries")
+
+    monkeypatch.setattr(store, "add_to_digest", contended)
+    with pytest.raises(DeliveryFailed, match="no open digest"):
+        main.notify_event(EVENT, settings=channels.settings, db=db(), channels=channels)
+    doc = ref.get().to_dict() or {}
+    assert doc["status"] == "failed" and doc["attempts"] == 2  # settled, not held leased by our own Busy
 
 
 def test_a_swept_digest_falling_due_in_quiet_hours_is_carried_not_settled_and_sent_after_them(

@@ -124,6 +124,20 @@ def test_open_leads_to_the_web_apps_page_of_the_alert() -> None:
     assert notify.alert_page("https://app", "A/B C") == "https://app/alerts/A%2FB%20C"
 
 
+@pytest.mark.parametrize("evidence", [[1, "x", None], "not a list", {"title": "a map"}, 7])
+def test_evidence_of_another_shape_is_left_out_of_the_body_and_the_match_not_failed(evidence: object) -> None:
+    """A detect older or newer than notify, or a hand-edited document: the same entry would
+    fail every user's delivery of the alert alike."""
+    alert = {**ALERT, "evidence": [*ALERT["evidence"], *evidence] if isinstance(evidence, list) else evidence}
+    body = notify.payload(EVENT, alert, "https://app")
+    kept: list[dict[str, str]] = [{"subreddit": "stocks", "permalink": "/r/stocks/x"}, {"subreddit": "wallstreetbets"}]
+    kept = kept if isinstance(evidence, list) else []
+    assert body["evidence"] == [
+        {k: e.get(k) for k in ("title", "permalink", "subreddit", "created_utc", "kind")} for e in kept
+    ]
+    assert notify.matches(user(), EVENT, alert)
+
+
 def test_the_signature_recipe_verifies_and_refuses_tampering_other_keys_and_replays() -> None:
     body = notify.body_bytes(notify.payload(EVENT, ALERT, "https://app.example.com"))
     header = notify.sign("s3cret", 1_800_000_000, body)
