@@ -100,6 +100,10 @@ class Cursor:
     # Each listing shows about 1,000 items, so dispatch fetches a busy subreddit often enough
     # that they hold everything written between two runs (common.dispatching.Cadence).
     pace: float = 0.0
+    # How many runs in a row missed a listing (Reddit did not serve it): dispatch sends such a
+    # subreddit less often (common.dispatching.Cadence), so one Reddit keeps failing does
+    # not hold a fetch slot the others need, run after run.
+    missed_runs: int = 0
     # The ids of the last runs that saved it, newest first (:func:`ran`): dispatch holds a
     # subreddit back while the run it sent last is not among them (common.dispatching.due).
     runs: tuple[str, ...] = ()
@@ -147,6 +151,7 @@ class Cursor:
             frozenset(str(i) for i in listed) if isinstance(listed, list | tuple) else frozenset(),
             read_through=float(through) if isinstance(through := data.get("read_through"), int | float) else None,
             pace=number("pace"),
+            missed_runs=int(number("missed_runs")),
             runs=tuple(str(r) for r in runs) if isinstance(runs := data.get("runs"), list | tuple) else (),
         )
 
@@ -166,6 +171,7 @@ class Cursor:
             "comments_listed": sorted(self.listed),
             "read_through": self.read_through,
             "pace": self.pace,
+            "missed_runs": self.missed_runs,
             "runs": list(self.runs),
         }
 
@@ -370,9 +376,10 @@ def with_pace(cursor: Cursor, *observed: float, missed: bool = False) -> Cursor:
     the fastest of them, or what is kept of the last pace if that was faster. A run that
     ``missed`` a listing (Reddit did not serve it, or its deadline came) keeps more of the
     last pace, since the listing it missed may be the busy one, but not all of it: runs that
-    keep missing (throttled for long) must not pin a subreddit to its busiest pace for good."""
+    keep missing (throttled for long) must not pin a subreddit to its busiest pace for good.
+    Such runs are counted (``missed_runs``), and a run that missed none starts the count again."""
     kept = cursor.pace * (PACE_MEMORY_MISSED if missed else PACE_MEMORY)
-    return replace(cursor, pace=max(*observed, kept, 0.0))
+    return replace(cursor, pace=max(*observed, kept, 0.0), missed_runs=cursor.missed_runs + 1 if missed else 0)
 
 
 def known_posts(

@@ -33,10 +33,10 @@ logger = log.get_logger(__name__)
 
 # The two fields of fetch's cursor read here (common.ingest.Cursor; not imported: it would
 # load extraction into dispatch's instance).
-PACE, RUNS = "pace", "runs"
+PACE, RUNS, MISSED = "pace", "runs", "missed_runs"
 DISPATCHED_AT = "dispatched_at"  # schedule/fetches: lower-case subreddit -> epoch seconds
 RUN_IDS = "run_ids"  # schedule/fetches: lower-case subreddit -> the run that sent it
-PACED = "paced"  # schedule/fetches: lower-case subreddit -> {"run", "pace"} once that run saved it
+PACED = "paced"  # schedule/fetches: lower-case subreddit -> {"run", "pace", "missed"} once that run saved it
 
 
 # A backlog of ticks flushing together contends for the one record. Each round of claims
@@ -127,7 +127,7 @@ def _due(
     db: firestore.Client, names: list[str], record: Mapping[str, Any], settings: Settings, *, now: float
 ) -> tuple[list[str], dict[str, Any]]:
     """The subreddits due by ``record`` (the schedule's), and the paces learnt on the way: a
-    batched read of two fields of the cursors the record cannot speak for (the rest of a
+    batched read of three fields of the cursors the record cannot speak for (the rest of a
     cursor is fetch's, and large; no claim is conditional on it, since only fetch writes it)."""
     sent_at, sent_run, paced = _map(record, DISPATCHED_AT), _map(record, RUN_IDS), _map(record, PACED)
     states: dict[str, FetchState] = {}
@@ -144,15 +144,16 @@ def _due(
             unknown[key] = (at, run)
     if unknown:
         refs = [db.collection(fs.CURSORS).document(k) for k in sorted(unknown)]
-        cursors = {snap.id: fs.doc_of(snap) or {} for snap in db.get_all(refs, field_paths=[PACE, RUNS])}
+        cursors = {snap.id: fs.doc_of(snap) or {} for snap in db.get_all(refs, field_paths=[PACE, RUNS, MISSED])}
         for key, (at, run) in unknown.items():
             cursor = cursors.get(key, {})
-            pace, runs = cursor.get(PACE), cursor.get(RUNS)
+            pace, runs, missed = cursor.get(PACE), cursor.get(RUNS), cursor.get(MISSED)
             states[key] = FetchState(
                 pace=float(pace) if isinstance(pace, int | float) else 0.0,
                 saved_runs=frozenset(str(r) for r in runs) if isinstance(runs, list) else frozenset(),
                 sent_at=at,
                 sent_run=run,
+                missed_runs=int(missed) if isinstance(missed, int | float) else 0,
             )
             if (final := learned(run, states[key])) is not None:
                 learnt[key] = final

@@ -460,6 +460,10 @@ def test_a_cursors_pace_takes_a_burst_at_once_and_a_lull_by_halves_and_survives_
     assert ingest.with_pace(cursor, 0.1).pace == 1.0
     assert ingest.with_pace(cursor).pace == 1.0
     assert ingest.with_pace(cursor, 0.1, missed=True).pace == 2.0 * ingest.PACE_MEMORY_MISSED  # most of it kept
+    # runs in a row that missed a listing are counted, and a run served starts again
+    twice = ingest.with_pace(ingest.with_pace(cursor, missed=True), missed=True)
+    assert twice.missed_runs == 2 and ingest.with_pace(twice, 0.1).missed_runs == 0
+    assert Cursor.from_doc(twice.to_doc()) == twice
     cursor = ingest.ran(ingest.ran(cursor, "run-1"), "run-2")
     assert Cursor.from_doc(cursor.to_doc()) == cursor
     assert Cursor.from_doc({"pace": "fast", "runs": "run-1"}) == Cursor()
