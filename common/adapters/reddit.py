@@ -598,8 +598,9 @@ class RedditClient:
         """Account facts per author name (mapped to its ``t2_`` fullname when a listing gave
         one). Known fullnames are looked up 100 per request; an account the batch leaves out
         (suspended or deleted) or without a fullname costs one profile request, which tells
-        the two apart: ``suspended=True`` or ``found=False``. A failed lookup is an exception
-        (not cached, retried by a later run)."""
+        the two apart: ``suspended=True`` or ``found=False``, at most
+        :data:`PROFILES_PER_LOOKUP` of them. A failed lookup, or one past that bound, is an
+        exception (not cached, retried by a later run)."""
         with_id = {fullname: name for name, fullname in names.items() if fullname}
         chunks = [dict(list(with_id.items())[i : i + BATCH_IDS]) for i in range(0, len(with_id), BATCH_IDS)]
 
@@ -630,7 +631,12 @@ class RedditClient:
 
             async def everything() -> None:
                 await asyncio.gather(*(batch(c) for c in chunks))
-                await asyncio.gather(*(profile(n) for n in names if n not in out))
+                left = [n for n in names if n not in out]
+                for name in left[PROFILES_PER_LOOKUP:]:
+                    out[name] = RedditUnavailable(
+                        f"author {name}: past the run's {PROFILES_PER_LOOKUP} profile lookups"
+                    )
+                await asyncio.gather(*(profile(n) for n in left[:PROFILES_PER_LOOKUP]))
 
             with suppress(TimeoutError):
                 await asyncio.wait_for(everything(), timeout=max(timeout, 0.0))
@@ -640,6 +646,10 @@ class RedditClient:
 
 
 BATCH_IDS = 100  # accounts per /api/user_data_by_account_ids request (Reddit's maximum)
+# Profile requests (one account each) per lookup: the accounts the batch leaves out are
+# mostly suspended ones, which a spam wave brings by the hundred; the rest wait for the next
+# run (not cached), so the subreddits sharing the OAuth client keep their request budget.
+PROFILES_PER_LOOKUP = 50
 
 
 def _extra_failed(what: str, exc: Exception) -> Exception:

@@ -129,6 +129,21 @@ def test_two_hundred_fifty_authors_cost_three_batched_requests(
     assert (replay.stats["user_data"], replay.stats["user_about"]) == (3, 0)
 
 
+def test_profile_lookups_are_bounded_per_run_and_the_rest_wait_for_the_next(
+    server: tuple[str, Replay], client: RedditClient
+) -> None:
+    """A spam wave's suspended accounts, each left out of the batch, each a profile request:
+    they would spend the request budget every subreddit shares."""
+    from common.adapters.reddit import PROFILES_PER_LOOKUP
+
+    _, replay = server
+    names = [f"gone{i}" for i in range(PROFILES_PER_LOOKUP + 30)]
+    facts = client.authors({n: account_fullname(n) for n in names}, timeout=30)
+    assert replay.stats["user_about"] == PROFILES_PER_LOOKUP
+    assert sum(isinstance(f, RedditUnavailable) for f in facts.values()) == 30  # not cached: asked again later
+    assert sum(isinstance(f, AuthorFacts) and not f.found for f in facts.values()) == PROFILES_PER_LOOKUP
+
+
 def test_an_author_without_a_fullname_is_looked_up_by_profile(server: tuple[str, Replay], client: RedditClient) -> None:
     _, replay = server
     facts = client.authors({"alice": None}, timeout=10)
