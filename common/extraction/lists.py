@@ -18,6 +18,7 @@ from common.extraction.lexicon import (
     LETTER_CONFIDENCE,
     _Found,
 )
+from common.extraction.universe import _universe
 
 # What may separate the symbols of a list: "FUBO, FUTU, FOUR", "GME/AMC", "WISH AND BB",
 # "AMC & BB"; or a bare space after a ticker ("GME BB NOK"), never before one: a word just
@@ -200,7 +201,8 @@ def _beside(
         capital = _CAPITAL_NEXT.match(prose, end)
         if capital is not None and capital.start(1) not in starts:
             return False  # "TSLA/NIO/ANY EV play": the word opens a phrase in capitals
-    return explicit or (symbol not in _ALWAYS_WORD and not (policy == _ADJACENT and loud(start)))
+    everyday = symbol in _universe().everyday  # "AMC OR IS IT", "NIO GET IN": a space after a ticker says nothing
+    return explicit or (symbol not in _ALWAYS_WORD and not everyday and not (policy == _ADJACENT and loud(start)))
 
 
 def _weighted(prose: str, start: int, end: int, ends: dict[int, int], starts: dict[int, int]) -> bool:

@@ -398,6 +398,17 @@ def test_a_word_in_a_list_of_tickers_is_one_but_a_preposition_before_a_ticker_is
     assert symbols("WAITING FOR THE SHORT SQUEEZE ON BB THIS WEEK") == ["BB"]
 
 
+def test_a_very_common_word_after_a_ticker_is_no_list_without_a_separator() -> None:
+    """A space after a ticker joins "GME BB NOK", but a sentence goes on past a ticker in
+    everyday words, some of which are tickers too (OR, AT, GET, NEW)."""
+    at = _at("2021-06-01")
+    assert symbols("So am I buying AMC OR IS IT TOO LATE", at=at) == ["AMC"]
+    assert symbols("still holding GME AT 40", at=at) == ["GME"]
+    assert symbols("watching AAPL NEW TSLA", at=at) == ["AAPL", "TSLA"]
+    assert symbols("GME BB NOK AMC", at=at) == ["GME", "BB", "NOK", "AMC"]
+    assert symbols("GME and HAS and ALL", at=at) == ["GME", "HAS", "ALL"]  # written separators still join
+
+
 def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
     cases = {
         "I keep 134 shares of AMC on Robinhood": ["AMC"],
