@@ -35,12 +35,15 @@ class Listing:
     # from when the company's new name (its successor's) already named it: a rename that
     # came before the symbol changed ("Meta" was FB from 2021-10-28 to 2022-06-08)
     renamed_from: float = math.inf
+    # listed again under the same symbol from then on, after the gap from ``delisted`` (Hertz:
+    # off the NYSE in its bankruptcy, traded over the counter, back on Nasdaq as HTZ)
+    relisted: float = math.inf
 
     def valid(self, at: float | None) -> bool:
         """``at`` None asks about the universe as shipped: still listed."""
         if at is None:
-            return self.delisted == math.inf
-        return self.listed <= at < self.delisted
+            return self.delisted == math.inf or self.relisted < math.inf
+        return self.listed <= at < self.delisted or at >= self.relisted
 
 
 EXCHANGE_TZ = ZoneInfo("America/New_York")  # where a listing's days begin and end
@@ -122,6 +125,7 @@ class Listings:
                 successor=row["successor"] or None,
                 renamed=row.get("change") == "rename",
                 renamed_from=_start(row["renamed_from"]) if row.get("renamed_from") else math.inf,
+                relisted=_start(row["relisted"]) if row.get("relisted") else math.inf,
             )
             if row["name"]:
                 names[row["symbol"]] = row["name"]

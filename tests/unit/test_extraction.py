@@ -307,6 +307,12 @@ def test_a_delisted_symbol_is_found_in_texts_from_its_listed_years() -> None:
     assert symbols("RVTY calls", at=_at("2023-05-16")) == ["RVTY"]
     assert symbols("SBNY puts", at=_at("2023-03-09")) == ["SBNY"]
     assert symbols("SBNY puts", at=_at("2023-04-01")) == []
+    # Hertz left the NYSE in its bankruptcy (over the counter as HTZGQ, then HTZZ) and came
+    # back to Nasdaq as HTZ on 2021-11-09: neither its symbol nor its name is a listed stock between
+    assert symbols("Hertz and HTZ calls", at=_at("2020-06-10")) == ["HTZ"]
+    assert symbols("Hertz and HTZ calls", at=_at("2021-06-10")) == []
+    assert symbols("Hertz and HTZ calls", at=_at("2021-11-09")) == ["HTZ"]
+    assert symbols("HTZ calls") == ["HTZ"]  # the universe as shipped: listed
 
 
 def test_a_company_name_follows_its_company_through_a_symbol_change() -> None:
