@@ -39,7 +39,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from common import notify as rules
-from common.settings import Settings
+from common.settings import WEBHOOK_BUDGET_S, Settings, slowest_webhook_s
 
 
 class DeliveryFailed(RuntimeError):
@@ -109,11 +109,21 @@ class Channels:
         """POST ``body``; ``delivery_id`` goes in the ``Akleao-Delivery`` header, the same on
         every attempt and redelivery, so a receiver can drop a message it already has."""
         last, status, theirs = "", None, False  # theirs: the last attempt reached the receiver's host
+        asked: float | None = None  # the last answer's Retry-After
+        settings = self.settings
+        # what the waits Retry-After asks may add to the slowest delivery, which the settings
+        # hold within WEBHOOK_BUDGET_S: a throttled receiver (429) is alive, and asked to wait
+        slack = WEBHOOK_BUDGET_S - slowest_webhook_s(
+            settings.webhook_attempts, settings.webhook_timeout_s, settings.webhook_backoff_s
+        )
         silent = False  # the last attempt got no answer in time (or a hang-up) from a host it was reaching
         answered: int | None = None  # an earlier attempt's HTTP status: the receiver answered this delivery
         for attempt in range(attempts or self.settings.webhook_attempts):
             if attempt:
-                self.sleep(self.settings.webhook_backoff_s * 2 ** (attempt - 1))
+                backoff = self.settings.webhook_backoff_s * 2 ** (attempt - 1)
+                extra = min(max(0.0, (asked or 0.0) - backoff), slack)
+                slack -= extra
+                self.sleep(backoff + extra)
             now = int(self.clock())
             headers = {
                 "Content-Type": "application/json",
@@ -126,12 +136,12 @@ class Channels:
                 headers[rules.DELIVERY_HEADER] = delivery_id
             try:
                 public_only = not self.settings.webhook_allow_private
-                status = asyncio.run(_post(url, body, headers, self.settings.webhook_timeout_s, public_only))
+                status, asked = asyncio.run(_post(url, body, headers, self.settings.webhook_timeout_s, public_only))
             except NotPublic as exc:  # the same answer on every attempt and every redelivery
                 raise Refused(f"webhook {_where(url)}: {_hidden(str(exc), url)}", None) from exc
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 said = _hidden(str(exc), url)
-                last, status = f"{type(exc).__name__}: {said}" if said else type(exc).__name__, None
+                last, status, asked = f"{type(exc).__name__}: {said}" if said else type(exc).__name__, None, None
                 theirs = _the_receivers(exc)
                 silent = _silent(exc) or _no_such_name(exc)
                 continue
@@ -274,6 +284,15 @@ def _no_such_name(exc: BaseException) -> bool:
     )
 
 
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (the HTTP-date form is left unread: a receiver throttling a
+    webhook, Slack's or Discord's, answers seconds)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
 def _the_receivers(exc: BaseException) -> bool:
     """Whether a webhook attempt that got no HTTP answer still reached the receiver's host:
     it refused the connection. A name that does not resolve, a timeout or a certificate that
@@ -403,9 +422,11 @@ def _hidden(text: str, url: str) -> str:
     return text
 
 
-async def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float, public_only: bool) -> int:
-    """The receiver's status, within ``timeout_s`` for connecting, sending and its answer's
-    headers together."""
+async def _post(
+    url: str, body: bytes, headers: Mapping[str, str], timeout_s: float, public_only: bool
+) -> tuple[int, float | None]:
+    """The receiver's status and the seconds its ``Retry-After`` asks (None: none, or not in
+    seconds), within ``timeout_s`` for connecting, sending and its answer's headers together."""
     if public_only:
         host = urlsplit(url).hostname or ""
         try:
@@ -422,7 +443,7 @@ async def _post(url: str, body: bytes, headers: Mapping[str, str], timeout_s: fl
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s), connector=connector) as session,
             session.post(url, data=body, headers=dict(headers), allow_redirects=False) as response,
         ):
-            return response.status
+            return response.status, _retry_after(response.headers.get("Retry-After"))
     except TimeoutError as exc:
         if resolver.looking_up:
             raise LookupTimeout(f"no address for {urlsplit(url).hostname} in {timeout_s:g} s") from exc

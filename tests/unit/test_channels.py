@@ -61,6 +61,8 @@ class Receiver(BaseHTTPRequestHandler):
         self.send_response(status)
         if status in (301, 302, 307):
             self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+        if status == 429:
+            self.send_header("Retry-After", "30")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -156,6 +158,26 @@ def test_a_receiver_that_answered_an_earlier_attempt_is_failing_whatever_its_las
     with pytest.raises(ReceiverFailing) as failed:
         channels(WEBHOOK_TIMEOUT_S=1.0).webhook(f"{receiver}/hook", "s", b"{}", attempts=2)
     assert failed.value.status == 503 and "after HTTP 503" in str(failed.value)
+
+
+def test_a_throttling_receiver_is_given_the_wait_it_asks_within_the_webhook_budget(receiver: str) -> None:
+    """Slack and Discord answer a burst 429 with Retry-After: retried at once, the delivery
+    would fail and count towards disabling a receiver that is alive."""
+    waits: list[float] = []
+    sending = Channels(
+        Settings(WEBHOOK_BACKOFF_S=0.5, WEBHOOK_ALLOW_PRIVATE=True),
+        sleep=waits.append,
+    )
+    ANSWERS[:] = [429, 429]
+    sending.webhook(f"{receiver}/hook", "s", b"{}", attempts=3)
+    assert len(SEEN) == 3
+    # 30 s asked each time; the slowest delivery (3 x 5 s timeouts and 1.5 s of backoff)
+    # leaves 38.5 s of the 55 s budget for such waits: the first whole, the second what is left
+    assert waits == [30.0, 10.0] and sum(waits) + 3 * 5.0 == 55.0
+    ANSWERS[:] = [503]  # nothing asked: the backoff
+    waits.clear()
+    sending.webhook(f"{receiver}/hook", "s", b"{}", attempts=2)
+    assert waits == [0.5]
 
 
 def test_every_attempt_carries_the_signature_and_the_same_delivery_id(receiver: str) -> None:
