@@ -60,7 +60,7 @@ def plan_fetches(
     return plan
 
 
-MISSED_BEFORE_BACKOFF = 2  # runs in a row missing a listing before a subreddit is sent less often
+UNSERVED_BEFORE_BACKOFF = 2  # runs in a row served no newest-first listing before a subreddit is sent less often
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,12 @@ class Cadence:
     longest_s: float
     hold_s: float
 
-    def interval(self, pace: float, missed_runs: int = 0) -> float:
+    def interval(self, pace: float, unserved_runs: int = 0) -> float:
         """Seconds between two fetches of a subreddit writing ``pace`` items a second (0.0:
-        not measured yet, or too quiet to say) whose last ``missed_runs`` runs in a row each
-        missed a listing: from the second such run on, at least twice the shortest interval
-        per run missed, up to the longest. Reddit failing one subreddit run after run (its
+        not measured yet, or too quiet to say) whose last ``unserved_runs`` runs in a row were
+        served none of their newest-first listings (Reddit unavailable for them): from the
+        second such run on, at least twice the shortest interval per such run, up to the
+        longest. Reddit failing one subreddit run after run (its
         listings time out, three attempts each) would otherwise hold one of the few fetch
         slots nearly all the time, and the others' runs wait behind it; the first run Reddit
         serves again brings the subreddit back to its pace."""
@@ -92,9 +93,9 @@ class Cadence:
             at_pace = self.longest_s
         else:
             at_pace = min(self.longest_s, max(self.shortest_s, self.fill * self.listing_cap / pace))
-        if missed_runs < MISSED_BEFORE_BACKOFF:
+        if unserved_runs < UNSERVED_BEFORE_BACKOFF:
             return at_pace
-        backed_off = self.shortest_s * 2.0 ** min(missed_runs - 1, 16)
+        backed_off = self.shortest_s * 2.0 ** min(unserved_runs - 1, 16)
         return max(at_pace, min(self.longest_s, backed_off))
 
 
@@ -107,7 +108,7 @@ class FetchState:
     saved_runs: frozenset[str] = frozenset()
     sent_at: float | None = None
     sent_run: str = ""
-    missed_runs: int = 0  # the cursor's: runs in a row that missed a listing
+    unserved_runs: int = 0  # the cursor's: runs in a row Reddit served no newest-first listing
 
 
 def known_state(sent_at: float | None, sent_run: str, paced: Mapping[str, Any] | None) -> FetchState | None:
@@ -122,7 +123,7 @@ def known_state(sent_at: float | None, sent_run: str, paced: Mapping[str, Any] |
     run: the cadence learns a pace only by fetching."""
     if sent_at is None:
         return FetchState()
-    pace, missed = (paced or {}).get("pace"), (paced or {}).get("missed")
+    pace, unserved = (paced or {}).get("pace"), (paced or {}).get("unserved")
     if not sent_run or (paced or {}).get("run") != sent_run or not isinstance(pace, int | float):
         return None
     return FetchState(
@@ -130,7 +131,7 @@ def known_state(sent_at: float | None, sent_run: str, paced: Mapping[str, Any] |
         saved_runs=frozenset({sent_run}),
         sent_at=sent_at,
         sent_run=sent_run,
-        missed_runs=int(missed) if isinstance(missed, int | float) else 0,
+        unserved_runs=int(unserved) if isinstance(unserved, int | float) else 0,
     )
 
 
@@ -138,7 +139,7 @@ def learned(sent_run: str, state: FetchState) -> dict[str, Any] | None:
     """What to keep of a cursor just read (``state``: its pace and runs) for :func:`known_state`:
     the pace, once the run that was sent has saved it. None: nothing final yet."""
     if sent_run and sent_run in state.saved_runs:
-        return {"run": sent_run, "pace": state.pace, "missed": state.missed_runs}
+        return {"run": sent_run, "pace": state.pace, "unserved": state.unserved_runs}
     return None
 
 
@@ -158,7 +159,7 @@ def due(subreddits: Iterable[str], cadence: Cadence, states: Mapping[str, FetchS
             return True
         waited = now - state.sent_at
         going = bool(state.sent_run) and state.sent_run not in state.saved_runs and waited < cadence.hold_s
-        return not going and waited >= cadence.interval(state.pace, state.missed_runs) - TICK_SLACK_S
+        return not going and waited >= cadence.interval(state.pace, state.unserved_runs) - TICK_SLACK_S
 
     return [s for s in subreddits if is_due(s)]
 

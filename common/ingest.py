@@ -100,10 +100,12 @@ class Cursor:
     # Each listing shows about 1,000 items, so dispatch fetches a busy subreddit often enough
     # that they hold everything written between two runs (common.dispatching.Cadence).
     pace: float = 0.0
-    # How many runs in a row missed a listing (Reddit did not serve it): dispatch sends such a
-    # subreddit less often (common.dispatching.Cadence), so one Reddit keeps failing does
-    # not hold a fetch slot the others need, run after run.
-    missed_runs: int = 0
+    # How many runs in a row Reddit served none of the newest-first listings (each unavailable,
+    # not refused): dispatch sends such a subreddit less often (common.dispatching.Cadence), so
+    # one Reddit keeps failing does not hold a fetch slot the others need, run after run. A
+    # run served one of them (the posts, say, while the comments keep failing) counts none:
+    # sent less often, what that listing holds would overflow it.
+    unserved_runs: int = 0
     # The ids of the last runs that saved it, newest first (:func:`ran`): dispatch holds a
     # subreddit back while the run it sent last is not among them (common.dispatching.due).
     runs: tuple[str, ...] = ()
@@ -151,7 +153,7 @@ class Cursor:
             frozenset(str(i) for i in listed) if isinstance(listed, list | tuple) else frozenset(),
             read_through=float(through) if isinstance(through := data.get("read_through"), int | float) else None,
             pace=number("pace"),
-            missed_runs=int(number("missed_runs")),
+            unserved_runs=int(number("unserved_runs")),
             runs=tuple(str(r) for r in runs) if isinstance(runs := data.get("runs"), list | tuple) else (),
         )
 
@@ -171,7 +173,7 @@ class Cursor:
             "comments_listed": sorted(self.listed),
             "read_through": self.read_through,
             "pace": self.pace,
-            "missed_runs": self.missed_runs,
+            "unserved_runs": self.unserved_runs,
             "runs": list(self.runs),
         }
 
@@ -371,15 +373,16 @@ def ran(cursor: Cursor, run_id: str) -> Cursor:
     return replace(cursor, runs=_runs(run_id, *cursor.runs))
 
 
-def with_pace(cursor: Cursor, *observed: float, missed: bool = False) -> Cursor:
+def with_pace(cursor: Cursor, *observed: float, missed: bool = False, unserved: bool = False) -> Cursor:
     """``cursor`` after a run that measured its listings at ``observed`` (items per second):
     the fastest of them, or what is kept of the last pace if that was faster. A run that
     ``missed`` a listing (Reddit did not serve it, or its deadline came) keeps more of the
     last pace, since the listing it missed may be the busy one, but not all of it: runs that
     keep missing (throttled for long) must not pin a subreddit to its busiest pace for good.
-    Such runs are counted (``missed_runs``), and a run that missed none starts the count again."""
+    A run Reddit served none of them (``unserved``) is counted (``unserved_runs``); one it
+    served starts the count again."""
     kept = cursor.pace * (PACE_MEMORY_MISSED if missed else PACE_MEMORY)
-    return replace(cursor, pace=max(*observed, kept, 0.0), missed_runs=cursor.missed_runs + 1 if missed else 0)
+    return replace(cursor, pace=max(*observed, kept, 0.0), unserved_runs=cursor.unserved_runs + 1 if unserved else 0)
 
 
 def known_posts(
@@ -710,15 +713,40 @@ def _mentions_in_thread(
     thread: frozenset[str] = named
     if item.kind == "comment" and item.link_id:
         if item.link_id not in post_symbols:
-            post_symbols[item.link_id] = frozenset()  # a post the extractor raises on gives its comments none
-            if item.link_id in known_posts:
-                post = known_posts[item.link_id]
-                post_symbols[item.link_id] = frozenset(extraction.symbols(item_text(post), at=post.created_utc))
-            elif titles.get(item.link_id):
-                title = titles[item.link_id]
-                post_symbols[item.link_id] = frozenset(extraction.symbols(title, at=item.created_utc))
+            post_symbols[item.link_id] = frozenset()
+            # a post the extractor raises on gives its comments no tickers, and is not theirs
+            # to be named for (it is named when it is a new item itself)
+            with contextlib.suppress(Exception):
+                if item.link_id in known_posts:
+                    post = known_posts[item.link_id]
+                    post_symbols[item.link_id] = frozenset(extraction.symbols(item_text(post), at=post.created_utc))
+                elif titles.get(item.link_id):
+                    title = titles[item.link_id]
+                    post_symbols[item.link_id] = frozenset(extraction.symbols(title, at=item.created_utc))
         thread = named | post_symbols.get(item.link_id, frozenset())
     return mentions_from_item(item, thread_symbols=thread)
+
+
+# What any working extractor reads: when it raises on this too, the trouble is the extractor's
+# (a broken release, a dependency that fails to load), not one text's, and the run must fail
+# and be redelivered once it is fixed rather than store every item without its tickers.
+_CANARY = RedditItem(
+    id="t3_canary",
+    kind="post",
+    subreddit="stocks",
+    author="canary",
+    title="$GME calls and AMC shares",
+    body="Bought more GME today.",
+    permalink="/r/stocks/comments/canary/",
+    created_utc=1_600_000_000.0,
+)
+
+
+def _extractor_works() -> bool:
+    try:
+        return bool(mentions_from_item(_CANARY, thread_symbols=frozenset()))
+    except Exception:  # the extractor itself is broken
+        return False
 
 
 def extract_mentions(
@@ -746,6 +774,8 @@ def extract_mentions(
         try:
             found = _mentions_in_thread(item, named, post_symbols, known_posts, titles)
         except Exception as exc:  # a bulkhead: the item is kept, without tickers, and named
+            if not out.unreadable and not _extractor_works():
+                raise  # every item would fail alike: fail the run, redelivered once it is fixed
             out.unreadable[item.id] = f"{type(exc).__name__}: {exc}"[:300]
             out.items.append(item)
             if item.kind == "post":

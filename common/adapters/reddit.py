@@ -117,12 +117,15 @@ def asked_wait(status: int, headers: Mapping[str, str]) -> float | None:
 
 @dataclass
 class RetryCount:
-    """Retries made, and the pause Reddit asked for (``not_before``, monotonic seconds),
-    shared by the client and the requestor asyncpraw builds for it (handed over through
-    ``requestor_kwargs``, so nobody reaches into asyncpraw for its requestor)."""
+    """Retries made, and the pauses a 429 set (monotonic seconds), shared by the client and the
+    requestor asyncpraw builds for it (handed over through ``requestor_kwargs``, so nobody
+    reaches into asyncpraw for its requestor): until ``not_before`` a request fails at once,
+    sending nothing (a 429 given up on); until ``hold_until`` it waits first (a 429 one
+    request retries after the wait Reddit asked)."""
 
     retried: int = 0
     not_before: float = 0.0
+    hold_until: float = 0.0
 
 
 class RetryingRequestor(Requestor):
@@ -143,22 +146,28 @@ class RetryingRequestor(Requestor):
         self._clock = clock
         self.count = count if count is not None else RetryCount()  # for tests and the benchmark
 
-    def _pause(self, wait: float | None, response: Any) -> float:
-        """How long every request of this client holds off after a 429: this one's own wait
-        when it retries; when it gives up, what Reddit asked, or (nothing asked) past
-        ``max_wait``, so the rest of the run sends nothing more and the next run goes on."""
+    def _paused(self, wait: float | None, response: Any) -> None:
+        """After a 429, every request of this client: held off while one retries (its wait),
+        refused once it gives up, for what Reddit asked or (nothing asked) ``max_wait``, so
+        the rest of the run sends nothing more and the next run goes on from the cursor."""
+        now = self._clock()
         if wait is not None:
-            return wait
+            self.count.hold_until = max(self.count.hold_until, now + wait)
+            return
         asked = asked_wait(response.status, response.headers)
-        return asked if asked is not None else self.policy.max_wait + 1.0
+        self.count.not_before = max(self.count.not_before, now + (asked if asked is not None else self.policy.max_wait))
+
+    def _refuse_if_paused(self) -> None:
+        if (paused := self.count.not_before - self._clock()) > 0:
+            raise RedditUnavailable(f"Reddit asked for a pause: {paused:.0f} s of it left, nothing sent")
 
     @asynccontextmanager
     async def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         del timeout
-        if (paused := self.count.not_before - self._clock()) > self.policy.max_wait:
-            raise RedditUnavailable(f"Reddit asked for a pause: {paused:.0f} s of it left, nothing sent")
-        if paused > 0:  # another request of this client met a 429 and waits it out: so does this one
-            await self._sleep(paused)
+        self._refuse_if_paused()
+        if (held := self.count.hold_until - self._clock()) > 0:  # another request waits out a 429: so does this one
+            await self._sleep(min(held, self.policy.max_wait))
+            self._refuse_if_paused()  # that one gave up meanwhile
         attempt = 0
         while True:
             wait: float | None
@@ -175,7 +184,7 @@ class RetryingRequestor(Requestor):
                         return
                     wait = retry_wait(self.policy, attempt, response.status, response.headers)
                     if response.status == 429:  # the client's other requests hold off too
-                        self.count.not_before = max(self.count.not_before, self._clock() + self._pause(wait, response))
+                        self._paused(wait, response)
                     if wait is None:
                         asked = asked_wait(response.status, response.headers)
                         logger.warning(

@@ -33,10 +33,10 @@ logger = log.get_logger(__name__)
 
 # The two fields of fetch's cursor read here (common.ingest.Cursor; not imported: it would
 # load extraction into dispatch's instance).
-PACE, RUNS, MISSED = "pace", "runs", "missed_runs"
+PACE, RUNS, UNSERVED = "pace", "runs", "unserved_runs"
 DISPATCHED_AT = "dispatched_at"  # schedule/fetches: lower-case subreddit -> epoch seconds
 RUN_IDS = "run_ids"  # schedule/fetches: lower-case subreddit -> the run that sent it
-PACED = "paced"  # schedule/fetches: lower-case subreddit -> {"run", "pace", "missed"} once that run saved it
+PACED = "paced"  # schedule/fetches: lower-case subreddit -> {"run", "pace", "unserved"} once that run saved it
 
 
 # A backlog of ticks flushing together contends for the one record. Each round of claims
@@ -144,16 +144,16 @@ def _due(
             unknown[key] = (at, run)
     if unknown:
         refs = [db.collection(fs.CURSORS).document(k) for k in sorted(unknown)]
-        cursors = {snap.id: fs.doc_of(snap) or {} for snap in db.get_all(refs, field_paths=[PACE, RUNS, MISSED])}
+        cursors = {snap.id: fs.doc_of(snap) or {} for snap in db.get_all(refs, field_paths=[PACE, RUNS, UNSERVED])}
         for key, (at, run) in unknown.items():
             cursor = cursors.get(key, {})
-            pace, runs, missed = cursor.get(PACE), cursor.get(RUNS), cursor.get(MISSED)
+            pace, runs, unserved = cursor.get(PACE), cursor.get(RUNS), cursor.get(UNSERVED)
             states[key] = FetchState(
                 pace=float(pace) if isinstance(pace, int | float) else 0.0,
                 saved_runs=frozenset(str(r) for r in runs) if isinstance(runs, list) else frozenset(),
                 sent_at=at,
                 sent_run=run,
-                missed_runs=int(missed) if isinstance(missed, int | float) else 0,
+                unserved_runs=int(unserved) if isinstance(unserved, int | float) else 0,
             )
             if (final := learned(run, states[key])) is not None:
                 learnt[key] = final

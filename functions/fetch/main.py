@@ -447,7 +447,7 @@ def _commit(
     )
     cursor = cursor.with_named(named, max(cursor.newest_created_utc, cursor.comments_created_utc) or run.wall_now)
     cursor = ingest.remember_authors(cursor, looked_up, now=run.wall_now, days=run.settings.author_cache_days)
-    cursor = ingest.with_pace(cursor, *_paces(seen), missed=bool(_missed(run, seen)))
+    cursor = ingest.with_pace(cursor, *_paces(seen), missed=bool(_missed(run, seen)), unserved=_unserved(run))
     read = _read_whole(run, seen)
     cursor = ingest.ran(cursor, run.job.run_id)
     if read == "refused":  # private or banned: nothing it shows can be late; it holds no check back
@@ -488,6 +488,14 @@ def _missed(run: Run, seen: Seen) -> set[str]:
     return missed
 
 
+def _unserved(run: Run) -> bool:
+    """Whether Reddit served none of the newest-first listings this run asked for: each it
+    answered unavailable (a listing it refuses, or serves malformed, is not this)."""
+    unavailable = set(run.report.unavailable)
+    new = "new" not in run.settings.fetch_listings or "listing:new" in unavailable
+    return new and "comments" in unavailable
+
+
 def _read_whole(run: Run, seen: Seen) -> Literal["whole", "refused", "partial"]:
     """How this run read the new posts and the comments, which moves the cursor's
     ``read_through``: whole (a listing Reddit refuses counts: it shows nothing), both refused
@@ -510,8 +518,9 @@ def _read_threads(
     """The planned posts (fresh from their tree where one was read) and the trees' selected
     comments, with the account fullnames the trees showed. A failed tree costs nothing but
     its extra: the post is kept as listed, its comments come from the comment listing, and a
-    stored post keeps the comment count stored before, so the next run's plan sees the
-    growth that asked for the tree and asks again."""
+    stored post whose tree Reddit did not serve for now keeps the comment count stored
+    before, so the next run's plan sees the growth that asked for the tree and asks again (a
+    tree that cannot be read, malformed, would be asked for every run: its growth is spent)."""
     bots = settings.bot_accounts
     work_plan = work.plan
     tree_ids = work_plan.trees
@@ -545,7 +554,7 @@ def _read_threads(
             authors.update(thread.author_ids)
             if thread.post.author_id and thread.post.item.author:
                 authors[thread.post.item.author] = thread.post.author_id
-        elif isinstance(thread, Exception) and not unit.is_new and unit.post.id in work.stored:
+        elif isinstance(thread, RedditUnavailable) and not unit.is_new and unit.post.id in work.stored:
             posts.append(unit.post.model_copy(update={"num_comments": work.stored[unit.post.id].num_comments}))
         else:
             posts.append(unit.post)

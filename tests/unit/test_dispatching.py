@@ -104,13 +104,13 @@ def test_a_subreddit_reddit_keeps_failing_is_sent_less_often_until_a_run_is_serv
     assert CADENCE.interval(0.01, 3) == 600.0  # never sooner than its pace asks
     now = 1_767_225_600.0
     sick = FetchState(
-        pace=100.0, sent_at=now - 200.0, sent_run="tick-9", saved_runs=frozenset({"tick-9"}), missed_runs=3
+        pace=100.0, sent_at=now - 200.0, sent_run="tick-9", saved_runs=frozenset({"tick-9"}), unserved_runs=3
     )
     assert due(["stocks"], CADENCE, {"stocks": sick}, now=now) == []
-    assert due(["stocks"], CADENCE, {"stocks": replace(sick, missed_runs=0)}, now=now) == ["stocks"]
+    assert due(["stocks"], CADENCE, {"stocks": replace(sick, unserved_runs=0)}, now=now) == ["stocks"]
     # dispatch keeps the count with the pace it learnt, so the next tick needs no cursor read
     kept = learned("tick-9", sick)
-    assert kept == {"run": "tick-9", "pace": 100.0, "missed": 3}
+    assert kept == {"run": "tick-9", "pace": 100.0, "unserved": 3}
     assert known_state(now - 200.0, "tick-9", kept) == sick
 
 
@@ -151,7 +151,7 @@ def test_a_pace_read_once_its_run_saved_stands_until_the_next_send_without_readi
     assert learned("tick-2", read) is None  # its run has not saved yet: the pace may still move
     saved = replace(read, saved_runs=frozenset({"tick-2", "tick-1"}))
     kept = learned("tick-2", saved)
-    assert kept == {"run": "tick-2", "pace": 2.0, "missed": 0}
+    assert kept == {"run": "tick-2", "pace": 2.0, "unserved": 0}
     known = known_state(now, "tick-2", kept)
     assert known is not None and due(["stocks"], CADENCE, {"stocks": known}, now=now + 220.0) == ["stocks"]
     assert due(["stocks"], CADENCE, {"stocks": known}, now=now + 200.0) == []

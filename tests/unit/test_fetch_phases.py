@@ -79,6 +79,7 @@ class ListReddit:
     posts: list[RedditItem]
     refuse_comments: bool = False
     comments_down: bool = False  # Reddit does not serve the comment listing this run
+    new_down: bool = False  # ... nor the new posts
     refuse_posts: bool = False  # with refuse_comments: the subreddit went private
     author_lookups: int = 0
     cap: int = 1000
@@ -100,6 +101,8 @@ class ListReddit:
         behind the cursor (its page's end), or after ``cap`` posts, Reddit's own limit."""
         if self.refuse_comments and self.refuse_posts:
             raise ListingRefused("403 private")
+        if self.new_down and sort == "new":
+            raise RedditUnavailable("503 after retries")
         ordered = sorted(self.posts, key=lambda p: -p.created_utc)
         if sort == "new":
             newer = [p for p in ordered if p.created_utc > newer_than]
@@ -516,6 +519,11 @@ def test_a_failed_comment_tree_is_reported_apart_from_an_unread_comment_listing(
     assert report.failed_trees == 1 and report.unavailable == ["comment trees"]
 
 
+class TreesUnavailable(ListReddit):
+    def threads(self, post_ids: Sequence[str], wanted: TreeRequest, *, timeout: float) -> list[Thread | Exception]:
+        return [RedditUnavailable("503 after retries") for _ in post_ids]
+
+
 @dataclass
 class TreesCounted(ListReddit):
     asked: list[str] = field(default_factory=list)
@@ -539,8 +547,24 @@ def test_a_stored_post_whose_tree_failed_keeps_its_stored_count_so_the_next_run_
             job, settings=trees, store=store, publisher=Recorder(), reddit=reddit, wall_now=T0 + 3600
         )
 
-    report = fetch(1, TreesDown([busy]))
+    report = fetch(1, TreesUnavailable([busy]))
     assert report.failed_trees == 1 and store.items[stored.id].num_comments == 10
     again = TreesCounted([busy])
     fetch(2, again)
     assert again.asked == [stored.id]
+    # a tree that cannot be read at all would be asked for every run: its growth is spent
+    report = fetch(3, TreesDown([busy.model_copy(update={"num_comments": 90})]))
+    assert report.failed_trees == 1 and store.items[stored.id].num_comments == 90
+
+
+def test_only_a_run_reddit_served_no_newest_first_listing_counts_towards_sending_it_less_often() -> None:
+    """The posts served while the comments keep failing: sent less often, the posts' listing
+    would overflow between runs, and what it cannot hold is lost."""
+    store, posts = MemoryStore(), [post(1, "NVDA earnings beat", T0)]
+    run(ListReddit(posts, comments_down=True), store, Recorder())
+    assert store.cursors["stocks"].unserved_runs == 0
+    run(ListReddit(posts, comments_down=True, new_down=True), store, Recorder(), 2)
+    run(ListReddit(posts, comments_down=True, new_down=True), store, Recorder(), 3)
+    assert store.cursors["stocks"].unserved_runs == 2
+    run(ListReddit(posts), store, Recorder(), 4)
+    assert store.cursors["stocks"].unserved_runs == 0

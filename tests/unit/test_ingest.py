@@ -245,8 +245,16 @@ def test_an_item_the_extractor_raises_on_is_kept_without_tickers_and_named(monke
             raise IndexError("a text the extractor cannot read")
         return real_counts(texts)
 
+    real_symbols = extraction.symbols
+
+    def symbols(text: str, **kwargs: Any) -> Any:
+        if "cursed" in text:
+            raise IndexError("a text the extractor cannot read")
+        return real_symbols(text, **kwargs)
+
     monkeypatch.setattr(ingest, "mentions_from_item", mentions)
     monkeypatch.setattr(extraction, "community_counts", counts)
+    monkeypatch.setattr(extraction, "symbols", symbols)
     items = [
         post("a", T0, title="cursed $GME"),
         comment("x", "a", body="$AMC to the moon"),
@@ -260,6 +268,23 @@ def test_an_item_the_extractor_raises_on_is_kept_without_tickers_and_named(monke
     assert sorted(i.id for i in extracted.items) == ["t1_x", "t3_a", "t3_b"]
     assert {i.id: i.tickers for i in extracted.items}["t3_a"] == ()
     assert list(extracted.unreadable) == ["t3_a"] and "IndexError" in extracted.unreadable["t3_a"]
+    # a post known from an earlier run that the extractor raises on: its new comment keeps its own tickers
+    reply = comment("y", "a", body="$AMC again")
+    later = ingest.extract_mentions([reply], known_posts={"t3_a": items[0]})
+    assert [b.ticker for b in later.batches(None)] == ["AMC"] and later.unreadable == {}
+
+
+def test_an_extractor_that_raises_on_everything_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken release or a dependency that fails to load: kept without tickers, every item
+    of every subreddit would be stored past its cursor and never read again. Failed, the run
+    is redelivered once the fix is deployed."""
+
+    def broken(item: RedditItem, **kwargs: Any) -> Any:
+        raise ImportError("vaderSentiment")
+
+    monkeypatch.setattr(ingest, "mentions_from_item", broken)
+    with pytest.raises(ImportError):
+        ingest.extract_mentions([post("a", T0, title="$GME calls")], known_posts={})
 
 
 def test_author_facts_travel_with_the_item_into_its_mentions() -> None:
@@ -460,9 +485,9 @@ def test_a_cursors_pace_takes_a_burst_at_once_and_a_lull_by_halves_and_survives_
     assert ingest.with_pace(cursor, 0.1).pace == 1.0
     assert ingest.with_pace(cursor).pace == 1.0
     assert ingest.with_pace(cursor, 0.1, missed=True).pace == 2.0 * ingest.PACE_MEMORY_MISSED  # most of it kept
-    # runs in a row that missed a listing are counted, and a run served starts again
-    twice = ingest.with_pace(ingest.with_pace(cursor, missed=True), missed=True)
-    assert twice.missed_runs == 2 and ingest.with_pace(twice, 0.1).missed_runs == 0
+    # runs in a row Reddit served no newest-first listing are counted, and a run served starts again
+    twice = ingest.with_pace(ingest.with_pace(cursor, missed=True, unserved=True), missed=True, unserved=True)
+    assert twice.unserved_runs == 2 and ingest.with_pace(twice, 0.1, missed=True).unserved_runs == 0
     assert Cursor.from_doc(twice.to_doc()) == twice
     cursor = ingest.ran(ingest.ran(cursor, "run-1"), "run-2")
     assert Cursor.from_doc(cursor.to_doc()) == cursor

@@ -260,6 +260,47 @@ def test_a_429_retried_holds_off_the_clients_other_requests_for_its_wait() -> No
     assert waits == [7.0, 7.0]  # the retry's wait, then the next request's hold-off
 
 
+def test_a_429_given_up_on_that_asked_no_wait_refuses_the_runs_next_requests_at_once() -> None:
+    """Reddit is throttling us and said nothing of how long: the trees and author lookups
+    after the listing fail at once (the next run goes on from the cursor) rather than sleep
+    through the run's deadline and then send into the same throttling."""
+    waits: list[float] = []
+    now = [1000.0]
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    replay = Replay()
+    load_corpus(replay, str(SMALL), "start")
+    replay.faults.append(Fault("/r/stocks/new", status=429, times=1))
+    with serve_in_thread(replay) as (url, _):
+
+        async def scenario() -> tuple[list[type[Exception]], list[int]]:
+            reddit = asyncpraw.Reddit(
+                client_id="i", client_secret="s", user_agent="akleao-tests/0.1", oauth_url=url, reddit_url=url,
+                requestor_class=RetryingRequestor,
+                requestor_kwargs={"policy": RetryPolicy(retries=0), "sleep": record, "clock": lambda: now[0]},
+            )  # fmt: skip
+            errors: list[type[Exception]] = []
+            counts: list[int] = []
+            try:
+                for _ in range(2):
+                    try:
+                        sub = await reddit.subreddit("stocks")
+                        [s.id async for s in sub.new(limit=10)]
+                    except Exception as exc:
+                        errors.append(type(exc))
+                    counts.append(replay.stats["reddit_requests"])
+                    now[0] += 5.0  # the trees come a few seconds after the listing
+                return errors, counts
+            finally:
+                await reddit.close()
+
+        errors, counts = asyncio.run(scenario())
+    assert errors[1] is RedditUnavailable and waits == []  # refused, not slept on
+    assert counts[1] == counts[0]  # the second read sent nothing
+
+
 def test_a_429_given_up_on_pauses_every_request_for_the_time_reddit_asked() -> None:
     """Given up on (asking longer than a wait may be), the 429 never reaches asyncprawcore's
     rate limiter: the requestor keeps the pause, and sends nothing until it is over."""
