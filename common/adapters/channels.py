@@ -111,14 +111,15 @@ class Channels:
         last, status, theirs = "", None, False  # theirs: the last attempt reached the receiver's host
         asked: float | None = None  # the last answer's Retry-After
         settings = self.settings
+        tries = attempts or settings.webhook_attempts
         # what the waits Retry-After asks may add to the slowest delivery, which the settings
-        # hold within WEBHOOK_BUDGET_S: a throttled receiver (429) is alive, and asked to wait
-        slack = WEBHOOK_BUDGET_S - slowest_webhook_s(
-            settings.webhook_attempts, settings.webhook_timeout_s, settings.webhook_backoff_s
-        )
+        # hold within WEBHOOK_BUDGET_S (less a margin for the marks written after it): a
+        # throttled receiver (429) is alive, and asked to wait
+        slowest = slowest_webhook_s(tries, settings.webhook_timeout_s, settings.webhook_backoff_s)
+        slack = max(0.0, WEBHOOK_BUDGET_S - RETRY_AFTER_MARGIN_S - slowest)
         silent = False  # the last attempt got no answer in time (or a hang-up) from a host it was reaching
         answered: int | None = None  # an earlier attempt's HTTP status: the receiver answered this delivery
-        for attempt in range(attempts or self.settings.webhook_attempts):
+        for attempt in range(tries):
             if attempt:
                 backoff = self.settings.webhook_backoff_s * 2 ** (attempt - 1)
                 extra = min(max(0.0, (asked or 0.0) - backoff), slack)
@@ -282,6 +283,9 @@ def _no_such_name(exc: BaseException) -> bool:
         and isinstance(exc.os_error, socket.gaierror)
         and exc.os_error.errno in _NO_SUCH_NAME
     )
+
+
+RETRY_AFTER_MARGIN_S = 5.0  # of the webhook budget, never spent waiting what a receiver asks
 
 
 def _retry_after(value: str | None) -> float | None:

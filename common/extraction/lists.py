@@ -29,6 +29,7 @@ _LIST_SEPARATOR = re.compile(rf"[ \t]*(?:{_SEPARATOR})[ \t]*")
 _LIST_STRICT = re.compile(r"[ \t]*[,/|;][ \t]*")
 _CLAUSE_ENDS = re.compile(rf"[ \t]*(?:{_CLAUSE_END.pattern}|[:)\]…]|\r?\n|\Z)")
 _CAPITAL_NEXT = re.compile(r"[ \t]+([A-Z]{2,})\b")
+_BLANKS = re.compile(r"[ \t]+")
 # The gap just before a symbol, back to the end of the word before it (searched in a short
 # window ending at the symbol, so it costs the same however long the text).
 _LIST_GAP_BEFORE = re.compile(rf"[ \t]*(?:{_SEPARATOR})?[ \t]*\Z")
@@ -63,6 +64,7 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
         return shouting[line]
 
     pending = sorted(rejected, key=lambda r: r[1])
+    candidates = {r[1]: r[0] for r in rejected}
     forward = True
     while pending:
         joined_any = False
@@ -80,7 +82,9 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
                     and strict_after in starts
                 )
             else:
-                joined = _beside(prose, symbol, start, end, policy=policy, ends=ends, starts=starts, loud=loud)
+                joined = _beside(
+                    prose, symbol, start, end, policy=policy, ends=ends, starts=starts, loud=loud, candidates=candidates
+                )
                 if not joined and symbol not in _ALWAYS_WORD and symbol not in _ALLOCATION:
                     joined = _weighted(prose, start, end, ends, starts) or (
                         column is not None and column.beside(start, end, policy)
@@ -182,8 +186,10 @@ def _beside(
     ends: dict[int, int],
     starts: dict[int, int],
     loud: Callable[[int], bool],
+    candidates: Mapping[int, str],
 ) -> bool:
-    """Whether a separator (or, after a ticker, a space) joins the symbol to a ticker. A word
+    """Whether a separator (or, after a ticker, a space) joins the symbol to a ticker
+    (``candidates``: the symbols not accepted yet, by start). A word
     that ends a run of slashes in a line that does not shout is not the first of a phrase in
     capitals ("TSLA/NIO/ANY EV", but "AMC/KEY CAT" when CAT is a ticker); one that is always a
     word ends its clause there too ("GME/AMC/ALL." but not "TSLA/ALL IN", "TSLA/ALL time
@@ -201,7 +207,15 @@ def _beside(
         capital = _CAPITAL_NEXT.match(prose, end)
         if capital is not None and capital.start(1) not in starts:
             return False  # "TSLA/NIO/ANY EV play": the word opens a phrase in capitals
-    everyday = symbol in _universe().everyday  # "AMC OR IS IT", "NIO GET IN": a space after a ticker says nothing
+    # a very common word after a bare space ("AMC OR nothing", "GME AT the open") is a sentence going
+    # on, unless a symbol that is no such word follows it the same way ("DUK SO NEE")
+    common = _universe().everyday
+    if symbol in common:
+        following = _skip_gap(prose, end, _BLANKS)
+        next_symbol = candidates.get(following)
+        everyday = following not in starts and (next_symbol is None or next_symbol in common)
+    else:
+        everyday = False
     return explicit or (symbol not in _ALWAYS_WORD and not everyday and not (policy == _ADJACENT and loud(start)))
 
 

