@@ -341,7 +341,7 @@ def test_a_scheduler_tick_with_nothing_due_records_no_run_and_reads_no_cursor_wh
     assert fetches.pull(expected=1, timeout=3) == []
     assert not db.collection("runs").document(run_id).get().exists
     paced = db.collection("schedule").document("fetches").get().get("paced")
-    assert paced[saved] == {"run": "tick-0", "pace": 0.01}  # learnt: the next tick reads no cursor
+    assert paced[saved] == {"run": "tick-0", "pace": 0.01, "unserved": 0}  # learnt: the next tick reads no cursor
     assert paced[kept] == {"run": "tick-0", "pace": 0.01}
     ops = ops_line()
     assert ops is not None, "dispatch logged no operation count"
