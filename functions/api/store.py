@@ -456,29 +456,24 @@ class Store:
         query = self.db.collection(fs.TICKERS).order_by(field, direction=DESC).limit(limit)
         return [d.id for d in query.stream()]
 
-    def stream_hours(self, symbol: str, start_utc: int, end_utc: int) -> Iterator[dict[str, Any]]:
-        """A ticker's stored hour buckets in [start, end], oldest first, as they are read."""
-        query = (
+    def _buckets(self, symbol: str, collection: str, start_utc: int, end_utc: int) -> Any:
+        """The query of a ticker's buckets (``hours`` or ``days``) starting in [start, end]."""
+        return (
             self.db.collection(fs.TICKERS)
             .document(symbol)
-            .collection(fs.HOURS)
+            .collection(collection)
             .where(filter=FieldFilter("start_utc", ">=", start_utc))
             .where(filter=FieldFilter("start_utc", "<=", end_utc))
-            .order_by("start_utc")
-            .select(BUCKET_FIELDS)
         )
+
+    def stream_hours(self, symbol: str, start_utc: int, end_utc: int) -> Iterator[dict[str, Any]]:
+        """A ticker's stored hour buckets in [start, end], oldest first, as they are read."""
+        query = self._buckets(symbol, fs.HOURS, start_utc, end_utc).order_by("start_utc").select(BUCKET_FIELDS)
         return (d.to_dict() or {} for d in fs.indexed(query).stream())
 
     def day_mentions(self, symbol: str, start_utc: int, end_utc: int) -> dict[int, int]:
         """Start of each stored day bucket of a ticker in [start, end] -> its mentions."""
-        query = (
-            self.db.collection(fs.TICKERS)
-            .document(symbol)
-            .collection(fs.DAYS)
-            .where(filter=FieldFilter("start_utc", ">=", start_utc))
-            .where(filter=FieldFilter("start_utc", "<=", end_utc))
-            .select(["start_utc", "mentions"])
-        )
+        query = self._buckets(symbol, fs.DAYS, start_utc, end_utc).select(["start_utc", "mentions"])
         out: dict[int, int] = {}
         for snap in query.stream():
             doc = snap.to_dict() or {}
