@@ -17,10 +17,10 @@ that asks nothing), never more than ``max_wait`` per wait; then the error is rai
 :class:`RedditUnavailable`. asyncprawcore's own retry never sees a retryable status or a
 request cut on the way, so the two do not multiply. Between successful calls asyncprawcore's
 rate limiter spaces requests by the ``x-ratelimit-*`` headers; a 429 never reaches that
-limiter, so the requestor itself keeps the pause and every request of the client holds off
-until it is over: the retrying one's wait, and after a 429 given up on what Reddit asked (or,
-asked nothing, past ``max_wait``); a pause longer than ``max_wait`` sends nothing more (each
-request is :class:`RedditUnavailable` at once).
+limiter, so the requestor itself keeps the pause: while one request waits to retry a 429,
+every other request of the client waits as long before sending; after a 429 given up on,
+each is :class:`RedditUnavailable` at once, sending nothing, for what Reddit asked (``max_wait``
+when it asked nothing).
 
 The same code reads real Reddit when ``oauth_url``/``reddit_url`` are left empty.
 """

@@ -80,18 +80,10 @@ class FirestoreHours:
 
 
 @dataclass
-class FirestoreDays:
-    store: Store
-
-    def day_mentions(self, symbol: str, start_utc: int, end_utc: int) -> dict[int, int]:
-        return self.store.day_mentions(symbol, start_utc, end_utc)
-
-
-@dataclass
 class HistoryReader:
     recent: HourlySource
     archive: HourlySource | None = None
-    days: DailyTotals | None = None  # what each day counted, to find the archive's short days
+    days: DailyTotals | None = None  # what each day counted (the API's Store), to find the archive's short days
     recent_hours: int = RECENT_HOURS
     recent_keeps_hours: int | None = None  # the recent source's retention; None: every hour
     archive_keeps_hours: int | None = None  # the archive's (its partitions' expiry); None: every hour
@@ -113,7 +105,7 @@ class HistoryReader:
         archive_whole = _keeps(self.archive_keeps_hours, oldest)
         if self.archive is not None and (archive_whole or not recent_whole):
             fresh = max(start_utc, end_utc - (self.fresh_hours - 1) * 3600)
-            first_day = start_utc - start_utc % DAY_S  # whole days, to set against their day buckets
+            first_day = _day_of(start_utc)  # whole days, to set against their day buckets
             try:
                 older = self.archive.hours(symbol, first_day, fresh - 3600) if fresh > start_utc else []
             except Exception as exc:  # an archive outage degrades the answer, it does not fail it
@@ -139,7 +131,7 @@ class HistoryReader:
             return rows, False
         held: dict[int, int] = {}
         for row in rows:
-            day = int(row["start_utc"]) - int(row["start_utc"]) % DAY_S
+            day = _day_of(int(row["start_utc"]))
             held[day] = held.get(day, 0) + int(row.get("mentions") or 0)
         # newest first: past the bound, the days a chart's reader looks at most are the ones mended
         short = sorted((day for day, n in counted_days.items() if held.get(day, 0) < n), reverse=True)
@@ -150,10 +142,15 @@ class HistoryReader:
                 "archive history of %s short on %d days, %d read from Firestore", symbol, len(short), MENDED_DAYS_MAX
             )
         mended = set(short[:MENDED_DAYS_MAX])
-        kept = [r for r in rows if int(r["start_utc"]) - int(r["start_utc"]) % DAY_S not in mended]
+        kept = [r for r in rows if _day_of(int(r["start_utc"])) not in mended]
         for day in mended:
             kept += self.recent.hours(symbol, day, min(day + DAY_S - 3600, end_utc))
         return sorted(kept, key=lambda r: int(r["start_utc"])), len(short) <= MENDED_DAYS_MAX
+
+
+def _day_of(at: int) -> int:
+    """Start of the UTC day ``at`` falls in."""
+    return at - at % DAY_S
 
 
 def _keeps(retention_hours: int | None, age_s: float) -> bool:

@@ -17,7 +17,7 @@ from common.settings import Settings, get_settings
 from functions.api.app import create_app
 from functions.api.auth import TokenVerifier
 from functions.api.cache import TtlMemo
-from functions.api.history import FirestoreDays, FirestoreHours, HistoryReader
+from functions.api.history import FirestoreHours, HistoryReader
 from functions.api.ratelimit import RateLimiter
 from functions.api.services import Backtest, Services
 from functions.api.store import Store
@@ -44,7 +44,7 @@ def build_services(settings: Settings) -> Services:
         history=HistoryReader(
             recent=FirestoreHours(store),
             archive=BigQueryHours(settings),
-            days=FirestoreDays(store),
+            days=store,
             archive_keeps_hours=settings.history_retention_days * 24 or None,
         ),
         backtest=_backtest(settings, store),
