@@ -501,7 +501,7 @@ def carry_digest(  # noqa: PLR0917 - the carry's whole identity
         if doc.get("status") == DONE_DIGEST:  # another copy of the tick settled it meanwhile
             return hour
         at = target
-        for _ in range(24):
+        for _ in range(_DIGEST_HOURS):
             ref = digests.document(f"{user_id}|{at}")
             snap = ref.get(transaction=transaction)
             if snap.exists and (snap.to_dict() or {}).get("status") != "open":
