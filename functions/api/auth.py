@@ -52,6 +52,12 @@ class Principal:
     def is_admin(self) -> bool:
         return "admin" in self.roles
 
+    @property
+    def unconfirmed_address(self) -> bool:
+        """The token names an address not confirmed (a user who changed theirs, the new one not
+        confirmed yet): the address stored before is no longer the account's to be mailed."""
+        return isinstance(self.claims.get("email"), str) and self.email is None
+
 
 def _roles(claim: object) -> frozenset[str]:
     """Better Auth's admin plugin stores several roles as one comma-separated string."""

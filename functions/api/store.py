@@ -115,14 +115,21 @@ class Store:
     def touch_user(self, principal: Principal) -> None:
         """Create ``users/{sub}`` on first use, or record the token's confirmed address on an
         existing one (an account made before addresses were confirmed gets mail again once it
-        signs in confirmed); remembered per instance so it costs one write once."""
+        signs in confirmed), or withdraw the stored one when the token names another address
+        not confirmed yet: mail must not go on to an address the user gave up (perhaps
+        someone else's) while the API tells them email is off. Remembered per instance so it
+        costs one write once."""
         with self._lock:  # known with the same address: nothing to write (a newly confirmed one is)
             if principal.sub in self._known and self._known[principal.sub] == principal.email:
                 self._known.move_to_end(principal.sub)
                 return
         ref = self._user_ref(principal.sub)
-        if not ref.get().exists:
+        snap = ref.get()
+        if not snap.exists:
             self._refuse_deleted(principal.sub)
+        elif principal.unconfirmed_address and (snap.to_dict() or {}).get("email_verified") is True:
+            with contextlib.suppress(gexc.NotFound):  # deleted meanwhile: not made again here
+                ref.update({"email": firestore.DELETE_FIELD, "email_verified": False})
         created = fs.create_if_absent(
             ref,
             {

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from common import notify
 from common.adapters import firestore as fs
 from common.detection_config import DetectionConfig
 from common.extraction import is_listed
@@ -42,6 +43,30 @@ def test_the_user_record_is_created_on_first_use_keyed_by_the_better_auth_id(api
     assert stored.exists
     assert stored.get("watchlist") == []
     assert stored.get("preferences")["max_pump_risk"] == 0.5
+
+
+def test_an_address_given_up_for_one_not_confirmed_yet_is_mailed_no_more(api: ApiClient) -> None:
+    """The user changes their address: the new one's token says unconfirmed. Notify must stop
+    mailing the old one, as the API's own answer (email off) already says, until the new one
+    is confirmed."""
+
+    def call(email: str, confirmed: bool, method: str = "GET", body: Any = None) -> Any:
+        token = api.token("mover", email=email, email_verified=confirmed)
+        return api.http.open(
+            "/v1/me/notifications", method=method, json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    def stored() -> dict[str, Any]:
+        return support.db().collection("users").document("mover").get().to_dict() or {}
+
+    assert call("old@example.com", True, "PUT", {"email": True}).status_code == 200
+    assert notify.channels(stored()) == ["email"] and stored()["email"] == "old@example.com"
+    for _ in range(2):  # once per instance; the second costs no write and changes nothing
+        answer = call("new@example.com", False)
+        assert answer.status_code == 200 and answer.get_json()["email"] is None
+    assert notify.channels(stored()) == [] and "email" not in stored() and stored()["email_verified"] is False
+    assert call("new@example.com", True).status_code == 200  # confirmed: mailed again, at the new one
+    assert notify.channels(stored()) == ["email"] and stored()["email"] == "new@example.com"
 
 
 def test_preferences_change_only_the_fields_sent(api: ApiClient) -> None:
