@@ -1,10 +1,11 @@
 """Request and response models: what the routes validate and return, and what the OpenAPI
 document is generated from, so the two cannot disagree."""
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 from pydantic.fields import FieldInfo
 
 from common import log
@@ -460,19 +461,28 @@ class FeedbackGiven(Strict):
     changed: bool = Field(description="false when the caller had already given this verdict: nothing was counted")
 
 
+def _iso_day(value: object) -> object:
+    """Only ``YYYY-MM-DD``: pydantic would also read a count of seconds falling on a midnight as
+    that day (and refuse one second later), so a number is refused whatever it is."""
+    if not isinstance(value, date) and not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 FIRST_STATS_DAY = date(2000, 1, 1)
 LAST_STATS_DAY = date(2999, 12, 31)
 MAX_STATS_DAYS = 366
 
 
 class StatsQuery(Strict):
-    since: date | None = Field(
+    since: IsoDay | None = Field(
         default=None,
         ge=FIRST_STATS_DAY,
         le=LAST_STATS_DAY,
         description="first UTC day of alert openings counted (default: 29 days before `until`)",
     )
-    until: date | None = Field(
+    until: IsoDay | None = Field(
         default=None,
         ge=FIRST_STATS_DAY,
         le=LAST_STATS_DAY,

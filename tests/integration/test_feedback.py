@@ -227,6 +227,7 @@ def test_only_admins_read_the_stats_and_a_bad_period_is_422(api: ApiClient) -> N
         "since=0001-01-01",
         "bucket=month",
         "until=9999-12-31",
+        "since=1704067200&until=1704153600",  # seconds that fall on midnights are no days either
     ):
         response = api.call("GET", f"/v1/stats/detection?{query}", sub=ADMIN_SUB, role="admin")
         assert response.status_code == 422, query
