@@ -70,6 +70,8 @@ class Function:
     name: str
     entry_point: str
     memory: str
+    cpu: str | None  # available_cpu; None: Cloud Run's default share for the memory
+    concurrency: int  # max_instance_request_concurrency
     timeout_seconds: int
     max_instances: int
     public: bool
@@ -234,6 +236,8 @@ class TerraformModel:
                 name=name,
                 entry_point=spec["entry_point"],
                 memory=spec["memory"],
+                cpu=None if spec["cpu"] is None else str(spec["cpu"]),
+                concurrency=int(spec["concurrency"]),
                 timeout_seconds=int(spec["timeout"]),
                 max_instances=int(spec["max_instances"]),
                 public=bool(spec["public"]),

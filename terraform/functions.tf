@@ -39,6 +39,8 @@ locals {
     dispatch = {
       entry_point   = "dispatch"
       memory        = "256M"
+      cpu           = null # Cloud Run's default share for the memory
+      concurrency   = 1
       timeout       = 60
       max_instances = 2
       min_instances = 0
@@ -54,6 +56,8 @@ locals {
     fetch = {
       entry_point   = "fetch"
       memory        = "512M"
+      cpu           = null # Cloud Run's default share for the memory
+      concurrency   = 1
       timeout       = 540
       max_instances = 3 # Reddit allows ~100 requests/minute per OAuth client
       min_instances = 0
@@ -72,6 +76,8 @@ locals {
     archive = {
       entry_point   = "archive"
       memory        = "256M"
+      cpu           = null # Cloud Run's default share for the memory
+      concurrency   = 1
       timeout       = 120
       max_instances = 10
       min_instances = 0
@@ -87,6 +93,8 @@ locals {
     aggregate = {
       entry_point   = "aggregate"
       memory        = "256M"
+      cpu           = null # Cloud Run's default share for the memory
+      concurrency   = 1
       timeout       = 120
       max_instances = 20
       min_instances = 0
@@ -100,6 +108,8 @@ locals {
     detect = {
       entry_point   = "detect"
       memory        = "256M"
+      cpu           = null # Cloud Run's default share for the memory
+      concurrency   = 1
       timeout       = 120
       max_instances = 10
       min_instances = 0
@@ -113,6 +123,8 @@ locals {
     notify = {
       entry_point   = "notify"
       memory        = "256M"
+      cpu           = null # Cloud Run's default share for the memory
+      concurrency   = 1
       timeout       = 120
       max_instances = 5
       min_instances = 0
@@ -126,6 +138,8 @@ locals {
     notify_digest = {
       entry_point   = "notify_digest"
       memory        = "256M"
+      cpu           = null # Cloud Run's default share for the memory
+      concurrency   = 1
       timeout       = 300
       max_instances = 1 # one hourly tick; a second instance would only wait on the first's claims
       min_instances = 0
@@ -137,8 +151,14 @@ locals {
       bigquery      = "none"
     }
     api = {
-      entry_point   = "api"
-      memory        = "256M"
+      entry_point = "api"
+      memory      = "512M"
+      # A whole vCPU, the least that serves requests side by side (Cloud Run's rule). The
+      # config preview's replay of its default 50 symbols under two configs takes about 16 s
+      # of a full core (timed on made-up hours): at 256M's default sixth of a vCPU it would
+      # outrun the 60 s timeout. 512M: room for its hours (LOAD_MAX) beside the instance.
+      cpu           = "1"
+      concurrency   = 8 # THREADS below: the caches, limiter and clients are shared behind locks
       timeout       = 60
       max_instances = 10
       min_instances = var.api_min_instances
@@ -152,6 +172,7 @@ locals {
         CORS_ORIGINS     = var.frontend_origin
         # a range past the archive's expiry is answered from Firestore, which keeps it whole
         HISTORY_RETENTION_DAYS = var.history_retention_days
+        THREADS                = "8" # functions-framework's request threads: the concurrency above
       })
       # the key the signing key replaced, pinned by version: links mailed before a rotation
       # still unsubscribe (docs/operations.md); by default the current key again
@@ -230,7 +251,8 @@ resource "google_cloudfunctions2_function" "function" {
     timeout_seconds                  = each.value.timeout
     max_instance_count               = each.value.max_instances
     min_instance_count               = each.value.min_instances
-    max_instance_request_concurrency = 1
+    available_cpu                    = each.value.cpu
+    max_instance_request_concurrency = each.value.concurrency
     service_account_email            = google_service_account.function[each.key].email
     ingress_settings                 = each.value.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision   = true

@@ -67,8 +67,10 @@ locals {
       message     = ""
       # per Cloud Run service (one per function): its own request log's errors (a 5xx, an
       # instance killed past its memory, "no available instance") carry no jsonPayload, and
-      # they count with the function's own lines
-      labels = { service = "resource.labels.service_name", function = "jsonPayload.function" }
+      # they count with the function's own lines; other Cloud Run services of the project
+      # (the web app, say) are not ours to page about here
+      labels   = { service = "resource.labels.service_name", function = "jsonPayload.function" }
+      services = "functions"
     }
     alerts_published = {
       description = "detect decisions that published alert events (opened, escalated, reopened, reclassified, resolved), per kind"
@@ -240,8 +242,11 @@ locals {
       "severity${spec.severity}",
       spec.message == "" ? "" : "jsonPayload.message=~\"${spec.message}\"",
       lookup(spec, "extra", ""),
+      lookup(spec, "services", "") == "functions" ? local.function_services : "",
     ]))
   }
+  # the functions' Cloud Run services, by the names Cloud Run gave them (notify-digest)
+  function_services = "resource.labels.service_name=(${join(" OR ", [for fn in google_cloudfunctions2_function.function : "\"${fn.service_config[0].service}\""])})"
 
   # Each policy's time-series filter: its metric, narrowed by `where` (labels the metric extracts).
   alert_policy_filters = {

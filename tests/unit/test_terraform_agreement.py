@@ -31,8 +31,8 @@ from functions.api.openapi import API
 ROOT = Path(__file__).resolve().parents[2]
 # Variables that need no Settings field of their own: K_SERVICE is set by Cloud Run (and read
 # by Settings); SECRETS_REVISION is set by Terraform and read by no code (changing it starts
-# new revisions when a secret is rotated).
-PLATFORM_VARIABLES = {"K_SERVICE", "SECRETS_REVISION"}
+# new revisions when a secret is rotated); THREADS is functions-framework's.
+PLATFORM_VARIABLES = {"K_SERVICE", "SECRETS_REVISION", "THREADS"}
 
 
 def _diff(name: str, in_code: Iterable[object], in_terraform: Iterable[object]) -> list[str]:
@@ -518,6 +518,20 @@ def test_a_chart_of_a_metric_renamed_only_in_the_dashboard_is_reported(model: tf
         " which monitoring.tf does not define",
         "metric 'detect_lag' is on no chart",
     ]
+
+
+def test_a_function_taking_requests_side_by_side_has_a_whole_cpu_and_as_many_threads(
+    model: tfmodel.TerraformModel,
+) -> None:
+    """Cloud Run refuses a concurrency above 1 under one vCPU, and functions-framework serves
+    as many requests at once as its THREADS (by default four per CPU the host shows)."""
+    wrong = [
+        name
+        for name, fn in model.functions.items()
+        if fn.concurrency > 1 and (fn.cpu is None or float(fn.cpu) < 1 or fn.env.get("THREADS") != str(fn.concurrency))
+    ]
+    assert wrong == []
+    assert model.functions["api"].concurrency > 1  # the browser's several calls a page share an instance
 
 
 def test_the_rate_limiters_overshoot_bound_counts_every_api_instance_terraform_allows(
