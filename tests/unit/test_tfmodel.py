@@ -18,13 +18,15 @@ locals {
 
   functions = {
     notify = {
-      entry_point = "notify", memory = "256M", cpu = null, concurrency = 1, timeout = 60, max_instances = 1, public = false
+      entry_point = "notify", memory = "256M", timeout = 60, max_instances = 1, public = false
+      cpu         = null, concurrency = 1
       env         = local.mail_env
       secrets     = local.mail_secrets
       publishes   = [], firestore = true, bigquery = "none"
     }
     api = {
-      entry_point = "api", memory = "256M", cpu = null, concurrency = 1, timeout = 60, max_instances = 1, public = true
+      entry_point = "api", memory = "256M", timeout = 60, max_instances = 1, public = true
+      cpu = null, concurrency = 1
       env = merge(local.mail_env, {
         SMTP_PORT    = "2525"
         AUTH_JWKS    = "${var.origin}/jwks"
