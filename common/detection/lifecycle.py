@@ -287,8 +287,14 @@ def _continue(
     alert: Alert, ev: Evaluation, evidence: Iterable[Evidence], config: DetectionConfig, config_version: int
 ) -> tuple[Alert, tuple[str, ...]]:
     if back_to_baseline(alert, ev, config):
-        resolved = replace(alert, status="resolved", resolved_at=ev.as_of, updated_at=ev.as_of, score=ev.score)
-        return _with_history(resolved, "resolved"), ("resolved",)
+        if ev.kind is None:
+            resolved = replace(alert, status="resolved", resolved_at=ev.as_of, updated_at=ev.as_of, score=ev.score)
+            return _with_history(resolved, "resolved"), ("resolved",)
+        # The spike faded but the day still clears the thin promotion's bars (the one kind an
+        # evaluation without a spike has): resolved now, the same evaluation would reopen it,
+        # the next update or a redelivery of this one. It goes on under the day's rule, and
+        # ends when the day no longer clears them.
+        alert = replace(alert, rule=ev.rule, reasons=ev.reasons)
     events: list[str] = []
     updated = replace(
         alert,

@@ -6,13 +6,22 @@ from dataclasses import replace
 from common.detection import backtest
 from common.detection.baseline import GlobalStats
 from common.detection.engine import Outcome, TickerState, assess, decide
-from common.detection.lifecycle import ANNOUNCED, Alert, Redo, budget_bar, quiet_from, silence_outcome, step
+from common.detection.lifecycle import (
+    ANNOUNCED,
+    Alert,
+    Redo,
+    budget_bar,
+    quiet_from,
+    redecide,
+    silence_outcome,
+    step,
+)
 from common.detection.silence import SLOW_RULE
 from common.detection_config import DEFAULT_CONFIG, DetectionConfig
 from common.evidence import Evidence, select_evidence
 from common.messages import Mention, RedditItem
 from common.timekeys import hour_key
-from tests.unit.detect_helpers import H0, HOUR, START, buckets_of, mentions, steady
+from tests.unit.detect_helpers import H0, HOUR, START, alert, buckets_of, evaluate_at, mentions, state_of, steady
 
 NOW = H0 + 24 * 10
 STATS = GlobalStats(rate=0.05, since=float(START))
@@ -208,6 +217,32 @@ def test_an_alert_on_a_day_of_thin_promotion_lasts_the_day_before_silence_ends_i
     assert quiet_from(opened(), []) == (NOW + 7) * HOUR
     assert quiet_from(opened(), [NOW + 3, NOW + 9]) == (NOW + 16) * HOUR  # discussion heard after its last update
     assert quiet_from(opened(), [NOW + 3, NOW + 10]) == (NOW + 10) * HOUR  # the first gap ends it
+
+
+def test_a_pump_whose_spike_faded_while_its_day_still_clears_the_thin_promotions_bars_goes_on() -> None:
+    """Resolved by an evaluation that itself flags a pump, it was reopened by the next update,
+    or by this one delivered again: a duplicate announced "reopened" (and a failed publish
+    lost "resolved"). It goes on under the day's rule instead, once, however often it comes."""
+    talk = [m for h in range(NOW - 24 * 14, NOW - 23) if h % 8 == 0 for m in mentions(h, 1, prefix="o")]
+    copies = [
+        m
+        for h in range(NOW - 23, NOW + 1)
+        if h % 2 == 0
+        for m in mentions(h, 1, age_days=3, duplicate=True, prefix="p")
+    ]
+    ev = evaluate_at(state_of([*talk, *copies], duplicates=True), NOW * HOUR + 3599.0)
+    assert not ev.spike and ev.kind == "pump" and ev.rule.endswith(SLOW_RULE)
+    flagged = replace(
+        alert("TEST", (NOW - 20) * HOUR, kind="pump"),
+        rule="pump_risk>=0.5 on volume_spike_1h",
+        updated_at=(NOW - 1) * HOUR,
+    )
+    heard = [h for h in range(NOW - 23, NOW) if h % 2 == 0]
+    after, events = step(flagged, ev, [], DEFAULT_CONFIG, heard=heard)
+    assert after is not None and after.active and events == ("updated",)
+    assert after.rule == ev.rule and after.level == flagged.level  # it ends when the day no longer clears them
+    assert step(after, ev, [], DEFAULT_CONFIG, heard=heard) == (after, ("updated",))
+    assert redecide(flagged, after, ev, [], config=DEFAULT_CONFIG, heard=heard) == (after, ("updated",))
 
 
 def test_a_silence_check_waits_for_no_update_it_rides_behind() -> None:
