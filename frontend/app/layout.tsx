@@ -6,7 +6,12 @@ import { settings } from "@/lib/settings";
 
 import "./globals.css";
 
-export const metadata: Metadata = { title: "Akleao Finance", description: "Early signals in stock discussions" };
+// each page names itself (a layout beside it): the title is what a screen reader announces
+// when the app moves to another page, and what names the tab and the history entry
+export const metadata: Metadata = {
+  title: { default: "Akleao Finance", template: "%s · Akleao Finance" },
+  description: "Early signals in stock discussions",
+};
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {

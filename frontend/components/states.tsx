@@ -62,7 +62,8 @@ export function useHeld(error: ApiError | null): boolean {
 }
 
 /** "Try again", held for as long as the API asked (Retry-After): asking sooner only earns
- * another 429. */
+ * another 429. The seconds counting down are hidden from screen readers: inside the error's
+ * alert region each tick would read the whole error out again; the wait is said once. */
 function TryAgain({ retry, wait }: { retry: () => void; wait: number | null }) {
   const [left, setLeft] = useState(wait ?? 0);
   useEffect(() => {
@@ -71,9 +72,13 @@ function TryAgain({ retry, wait }: { retry: () => void; wait: number | null }) {
     return () => clearTimeout(tick);
   }, [left]);
   return (
-    <BusyButton type="button" onClick={retry} busy={left > 0}>
-      {left > 0 ? `Try again in ${left} s` : "Try again"}
-    </BusyButton>
+    <>
+      {wait ? <span className="visually-hidden">{`Asked to wait ${wait} seconds before trying again.`}</span> : null}
+      <BusyButton type="button" onClick={retry} busy={left > 0}>
+        Try again
+        {left > 0 ? <span aria-hidden="true">{` in ${left} s`}</span> : null}
+      </BusyButton>
+    </>
   );
 }
 

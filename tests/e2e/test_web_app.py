@@ -202,6 +202,8 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
 
         _link(driver, "Watchlist").click()
         _element(driver, "#watch-form")
+        # each page its own title: what a screen reader announces when the app moves to it
+        _until(driver, "return document.title === 'Watchlist · Akleao Finance'")
         _until(driver, "return !!document.querySelector('[data-state=empty]')")
         _watch(driver, UNLISTED)
         _until(driver, "return document.querySelector('[data-state=error]')?.dataset.code === 'not_found'")
@@ -250,6 +252,7 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
 
         card.find_element(By.CSS_SELECTOR, "a.symbol").click()
         _until(driver, f"return document.getElementById('ticker-symbol')?.textContent === '{served.symbol}'")
+        _until(driver, f"return document.title === '{served.symbol} · Akleao Finance'")
         chart = _element(driver, "#mentions-chart")
         _shot(driver, "ticker")
         assert int(chart.get_attribute("data-points") or 0) >= 2, "an hourly line, not a dot"

@@ -1,8 +1,11 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 
 import { PendingButton } from "@/components/pending-button";
 import { settings } from "@/lib/settings";
+
+export const metadata: Metadata = { title: "Alert emails" };
 
 type Outcome = "stopped" | "invalid" | "failed";
 
