@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { asApiError, useApi } from "@/components/api-context";
 import { ErrorBox } from "@/components/states";
@@ -23,6 +23,12 @@ export function VerdictForm({ alertId, stored }: { alertId: string; stored: Verd
   const [error, setError] = useState<ApiError | null>(null);
   const [tried, setTried] = useState<Verdict | null>(null); // what "Try again" sends again
   const [withdrawn, setWithdrawn] = useState(false);
+  // "Withdraw" goes with the verdict it withdrew: the focus it had moves to what it did, not
+  // to the page's start
+  const withdrawnNote = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (withdrawn) withdrawnNote.current?.focus();
+  }, [withdrawn]);
 
   async function send(verdict: Verdict | null) {
     if (busy) return;
@@ -72,7 +78,7 @@ export function VerdictForm({ alertId, stored }: { alertId: string; stored: Verd
         </p>
       ) : null}
       {withdrawn ? (
-        <p className="ok" role="status" id="verdict-withdrawn">
+        <p className="ok" role="status" id="verdict-withdrawn" tabIndex={-1} ref={withdrawnNote}>
           Your verdict on this alert is withdrawn.
         </p>
       ) : null}

@@ -303,6 +303,8 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
         _until(driver, "return document.getElementById('verdict')?.dataset.verdict === ''")
         _element(driver, "#verdict-withdrawn")
         assert not driver.find_elements(By.ID, "withdraw-verdict"), "nothing left to withdraw"
+        # the button went with the verdict: its focus moved to what it did, not the page's start
+        _until(driver, "return document.activeElement?.id === 'verdict-withdrawn'")
         driver.get(notify.alert_page(served.web, f"{served.symbol}-0"))  # well formed, never stored
         _until(driver, "return !!document.querySelector('[data-state=empty]')")
         assert not driver.find_elements(By.CSS_SELECTOR, "[data-state=error]")
@@ -438,6 +440,7 @@ def test_the_admin_previews_a_threshold_change_meets_a_conflict_saves_and_signs_
         _until(driver, f"return document.getElementById('config-version')?.dataset.version === '{newer}'")
         # the admin's change is kept on top of the newer version, which changed another field
         assert _element(driver, "#config-rebased").get_attribute("data-both") == ""
+        _until(driver, "return document.activeElement?.id === 'config-rebased'")  # the button went
         assert _element(driver, "#config-form input[name=volume_ratio_min]").get_attribute("value") == "1000"
         assert _element(driver, "#config-form input[name=cooldown_hours]").get_attribute("value") == "13"
         driver.find_element(By.ID, "save").click()

@@ -238,7 +238,14 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
               <button type="button" className="secondary" onClick={copy}>
                 {copied ? "Copied" : "Copy"}
               </button>
-              <button type="button" className="secondary" onClick={() => setSecret(null)}>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => {
+                  setSecret(null); // the box goes with its buttons: the focus returns to the one that made it
+                  document.getElementById("make-secret")?.focus();
+                }}
+              >
                 Done
               </button>
             </div>

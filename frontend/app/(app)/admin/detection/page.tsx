@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { asApiError, useApi, useGet } from "@/components/api-context";
 import { isAdmin } from "@/components/shell";
@@ -64,6 +64,11 @@ function Editor({ stored: loaded }: { stored: StoredConfig }) {
   const [rebased, setRebased] = useState<{ version: number; both: string[] } | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState<StoredConfig | null>(null);
+  // "Load the latest version" goes once it loaded: its focus moves to what it did
+  const rebasedNote = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (rebased) rebasedNote.current?.focus();
+  }, [rebased]);
   const initial = toDraft(stored.config);
   const changed = Object.keys(draft).filter((name) => draft[name] !== initial[name]);
 
@@ -158,7 +163,7 @@ function Editor({ stored: loaded }: { stored: StoredConfig }) {
         </BusyButton>
       ) : null}
       {rebased ? (
-        <p className="numbers" id="config-rebased" role="status" data-both={rebased.both.join(",")}>
+        <p className="numbers" id="config-rebased" role="status" data-both={rebased.both.join(",")} tabIndex={-1} ref={rebasedNote}>
           Your changes are kept on top of version {rebased.version}.
           {rebased.both.length ? ` They changed ${rebased.both.join(", ")} too: check the values before saving.` : ""}
         </p>
