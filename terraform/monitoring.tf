@@ -245,8 +245,10 @@ locals {
       lookup(spec, "services", "") == "functions" ? local.function_services : "",
     ]))
   }
-  # the functions' Cloud Run services, by the names Cloud Run gave them (notify-digest)
-  function_services = "resource.labels.service_name=(${join(" OR ", [for fn in google_cloudfunctions2_function.function : "\"${fn.service_config[0].service}\""])})"
+  # the functions' Cloud Run services, by the short names Cloud Logging labels them with (a
+  # function's name, "_" made "-": notify-digest); service_config's `service` is the full
+  # resource path, which no log line's label equals
+  function_services = "resource.labels.service_name=(${join(" OR ", [for name in keys(local.functions) : "\"${replace(name, "_", "-")}\""])})"
 
   # Each policy's time-series filter: its metric, narrowed by `where` (labels the metric extracts).
   alert_policy_filters = {

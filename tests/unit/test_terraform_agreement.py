@@ -536,6 +536,14 @@ def test_a_function_taking_requests_side_by_side_has_a_whole_cpu_and_as_many_thr
     assert model.functions["api"].concurrency > 1  # the browser's several calls a page share an instance
 
 
+def test_the_function_errors_filter_names_services_as_cloud_logging_labels_them(model: tfmodel.TerraformModel) -> None:
+    """``resource.labels.service_name`` is a short name (notify-digest); a function resource's
+    ``service_config[0].service`` is its full path, which would match no line at all."""
+    expression = str(model.locals["function_services"])
+    assert "service_config" not in expression and "keys(local.functions)" in expression
+    assert 'replace(name, "_", "-")' in expression
+
+
 def test_the_rate_limiters_overshoot_bound_counts_every_api_instance_terraform_allows(
     model: tfmodel.TerraformModel,
 ) -> None:
