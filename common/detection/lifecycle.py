@@ -294,7 +294,7 @@ def _continue(
         # evaluation without a spike has): resolved now, the same evaluation would reopen it,
         # the next update or a redelivery of this one. It goes on under the day's rule, and
         # ends when the day no longer clears them.
-        alert = replace(alert, rule=ev.rule, reasons=ev.reasons)
+        alert = replace(alert, rule=ev.rule, reasons=ev.reasons, trigger=_trigger(ev))  # its reasons' numbers
     events: list[str] = []
     updated = replace(
         alert,

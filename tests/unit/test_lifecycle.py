@@ -241,6 +241,7 @@ def test_a_pump_whose_spike_faded_while_its_day_still_clears_the_thin_promotions
     after, events = step(flagged, ev, [], DEFAULT_CONFIG, heard=heard)
     assert after is not None and after.active and events == ("updated",)
     assert after.rule == ev.rule and after.level == flagged.level  # it ends when the day no longer clears them
+    assert after.reasons == ev.reasons and after.trigger["as_of"] == ev.as_of  # the reasons quote the trigger
     assert step(after, ev, [], DEFAULT_CONFIG, heard=heard) == (after, ("updated",))
     assert redecide(flagged, after, ev, [], config=DEFAULT_CONFIG, heard=heard) == (after, ("updated",))
 
