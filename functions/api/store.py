@@ -103,7 +103,7 @@ class FeedbackChange:
 class Store:
     def __init__(self, db: firestore.Client, known_users: int = 10_000) -> None:
         self.db = db
-        self._known: OrderedDict[str, str | None] = OrderedDict()
+        self._known: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
         self._known_max = known_users
         self._lock = threading.Lock()
 
@@ -117,34 +117,46 @@ class Store:
         existing one (an account made before addresses were confirmed gets mail again once it
         signs in confirmed), or withdraw the stored one when the token names another address
         not confirmed yet: mail must not go on to an address the user gave up (perhaps
-        someone else's) while the API tells them email is off. Remembered per instance so it
-        costs one write once."""
-        with self._lock:  # known with the same address: nothing to write (a newly confirmed one is)
-            if principal.sub in self._known and self._known[principal.sub] == principal.email:
+        someone else's) while the API tells them email is off. Remembered per instance, by
+        what the token says of the address, so it costs one write once."""
+        claimed = principal.claims.get("email")
+        said = (principal.email, claimed if isinstance(claimed, str) else None)
+        with self._lock:  # known as this token says: nothing to write (a newly confirmed address is)
+            if self._known.get(principal.sub) == said:
                 self._known.move_to_end(principal.sub)
                 return
         ref = self._user_ref(principal.sub)
         snap = ref.get()
+        created = False
         if not snap.exists:
             self._refuse_deleted(principal.sub)
-        elif principal.unconfirmed_address and (snap.to_dict() or {}).get("email_verified") is True:
-            with contextlib.suppress(gexc.NotFound):  # deleted meanwhile: not made again here
-                ref.update({"email": firestore.DELETE_FIELD, "email_verified": False})
-        created = fs.create_if_absent(
-            ref,
-            {
-                **_new_account(),
-                "email": principal.email,
-                "email_verified": principal.email is not None,
-                "name": principal.name,
-                "role": ",".join(sorted(principal.roles)) or None,
-            },
-        )
-        if not created and principal.email is not None:  # once per instance: the address as confirmed now
-            with contextlib.suppress(gexc.NotFound):  # deleted meanwhile: not made again here
-                ref.update({"email": principal.email, "email_verified": True})
+            created = fs.create_if_absent(
+                ref,
+                {
+                    **_new_account(),
+                    "email": principal.email,
+                    "email_verified": principal.email is not None,
+                    "name": principal.name,
+                    "role": ",".join(sorted(principal.roles)) or None,
+                },
+            )
+        stored = (snap.to_dict() or {}) if snap.exists else {}
+        changes: dict[str, Any] = {}
+        if principal.email is not None:  # the address as confirmed now
+            changes = {"email": principal.email, "email_verified": True}
+        elif (
+            principal.unconfirmed_address
+            and stored.get("email_verified") is True
+            # only another address: a token minted before the stored one was confirmed names
+            # that same one, unconfirmed, for a few minutes more
+            and str(claimed).casefold() != str(stored.get("email") or "").casefold()
+        ):
+            changes = {"email": firestore.DELETE_FIELD, "email_verified": False}
+        if changes and not created:
+            with contextlib.suppress(gexc.NotFound):  # deleted meanwhile: an update makes nothing again
+                ref.update(changes)
         with self._lock:
-            self._known[principal.sub] = principal.email
+            self._known[principal.sub] = said
             self._known.move_to_end(principal.sub)
             while len(self._known) > self._known_max:
                 self._known.popitem(last=False)

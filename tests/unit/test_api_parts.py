@@ -292,6 +292,9 @@ def test_an_account_that_confirms_its_address_is_marked_confirmed_on_the_same_in
         def get(self) -> "Doc":
             return self
 
+        def to_dict(self) -> dict[str, Any]:
+            return self.data
+
         def create(self, data: dict[str, Any]) -> None:
             raise gexc.AlreadyExists("exists")  # type: ignore[no-untyped-call]
 
