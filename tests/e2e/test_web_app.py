@@ -274,6 +274,9 @@ def test_a_newcomer_signs_up_watches_a_ticker_and_reads_its_alert_with_evidence(
             "return document.querySelector('#alert-filters input[name=symbol]')?.value === ''"
             " && Number(document.getElementById('alerts')?.dataset.count) > 0",
         )
+        # a "%" in the address is the page's own error (no such symbol), not a crash of its title
+        driver.get(f"{served.web}/tickers/%25")
+        _until(driver, "return document.querySelector('[data-state=error]')?.dataset.code === 'invalid_request'")
         driver.get(f"{served.web}/tickers/{served.symbol}")
         _until(driver, f"return document.getElementById('ticker-symbol')?.textContent === '{served.symbol}'")
 
