@@ -32,6 +32,11 @@ export function ErrorBox({ error, retry, hint }: { error: ApiError | string; ret
       {hint ? <span className="hint">{hint}</span> : null}
       {typeof error !== "string" && error.code === "signed_out" ? (
         <SignInAgain />
+      ) : typeof error !== "string" && error.code === "account_deleted" ? (
+        // the data went but removing the account did not finish: only Preferences finishes it
+        <a className="button" href="/preferences">
+          Finish deleting the account
+        </a>
       ) : retry && retryable(error) ? (
         <TryAgain key={typeof error === "string" ? error : keyOf(error)} retry={retry} wait={typeof error === "string" ? null : error.retryAfter} />
       ) : null}

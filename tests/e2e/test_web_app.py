@@ -765,7 +765,9 @@ def test_what_the_api_holds_against_an_account_is_shown_and_a_lost_deletion_is_f
         _admin_call(served, "DELETE", f"/v1/users/{user_id}/suspension", None)
 
         _api(served, bearer, "DELETE", "/v1/me")  # the API did it; the web app never heard
-        _link(driver, "Preferences").click()
+        _link(driver, "Watchlist").click()  # any page's error leads to where it is finished
+        _until(driver, "return document.querySelector('[data-state=error]')?.dataset.code === 'account_deleted'")
+        _link(driver, "Finish deleting the account").click()
         _until(driver, f"return ({ERROR_TEXT}).includes('did not finish')")
         form = _element(driver, "#delete-account-form")
         _type(form.find_element(By.NAME, "password"), password)
