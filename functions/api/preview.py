@@ -2,12 +2,14 @@
 run over recently stored hourly buckets with the given configs. Bound here so the route only
 sees "config, symbols, range in; alert documents out"."""
 
+import threading
 from typing import Any
 
 from common.detection.backtest import history_hours, preview
 from common.detection_config import DetectionConfig
 from common.metrics import HourBucket, bucket_from_doc
 from common.settings import Settings
+from functions.api.errors import ApiError
 from functions.api.services import Backtest
 from functions.api.store import Store
 
@@ -19,6 +21,10 @@ from functions.api.store import Store
 # tickers do not fit.
 LOAD_MAX = 1_000_000
 BUCKET_COST = 75
+# One preview at a time per instance: the instance serves several requests side by side, and
+# a preview takes seconds of its one CPU and up to LOAD_MAX of its memory; two or three
+# together would outrun the timeout, starve the users' reads and risk the memory limit.
+PREVIEW_RETRY_AFTER_S = 20
 
 
 def load_cost(doc: dict[str, Any]) -> int:
@@ -42,8 +48,25 @@ def _load(
 
 def make_backtest(settings: Settings, store: Store) -> Backtest | None:
     del settings
+    running = threading.Semaphore(1)
 
     def backtest(
+        configs: list[DetectionConfig], symbols: list[str], start_utc: int, end_utc: int
+    ) -> tuple[list[list[dict[str, Any]]], list[str]]:
+        """One at a time (:data:`PREVIEW_RETRY_AFTER_S`): another while one runs is 503."""
+        if not running.acquire(blocking=False):
+            raise ApiError(
+                503,
+                "preview_busy",
+                "another preview is running on this instance; try again shortly",
+                headers={"Retry-After": str(PREVIEW_RETRY_AFTER_S)},
+            )
+        try:
+            return replay(configs, symbols, start_utc, end_utc)
+        finally:
+            running.release()
+
+    def replay(
         configs: list[DetectionConfig], symbols: list[str], start_utc: int, end_utc: int
     ) -> tuple[list[list[dict[str, Any]]], list[str]]:
         """Each config's alerts live in [start, end], replayed from the history production

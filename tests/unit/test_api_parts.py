@@ -408,3 +408,39 @@ def test_a_config_patch_is_documented_with_each_thresholds_own_bounds_and_checke
 def test_the_test_send_documents_the_suspended_accounts_403() -> None:
     responses = SPEC["paths"]["/v1/me/notifications/test"]["post"]["responses"]
     assert "403" in responses and "suspended" in responses["403"]["description"]
+
+
+def test_a_second_preview_while_one_runs_on_the_instance_is_a_503_that_says_when_to_retry() -> None:
+    """An instance serves several requests at once; two previews together would outrun the
+    timeout and the memory one is sized for."""
+    import threading
+
+    from common.detection_config import DEFAULT_CONFIG
+    from functions.api.preview import PREVIEW_RETRY_AFTER_S, make_backtest
+
+    reading, release = threading.Event(), threading.Event()
+
+    class SlowStore:
+        def stream_hours(self, symbol: str, start_utc: int, end_utc: int) -> Any:
+            reading.set()
+            release.wait(10)
+            return iter(())
+
+        def stored_crowds(self, start_utc: int, end_utc: int) -> dict[int, Any]:
+            return {}
+
+        def collection_began(self) -> None:
+            return None
+
+    backtest = make_backtest(Settings(), SlowStore())  # type: ignore[arg-type]
+    assert backtest is not None
+    first = threading.Thread(target=backtest, args=([DEFAULT_CONFIG], ["GME"], 0, 3600))
+    first.start()
+    assert reading.wait(10)
+    with pytest.raises(ApiError) as busy:
+        backtest([DEFAULT_CONFIG], ["GME"], 0, 3600)
+    assert (busy.value.status, busy.value.code) == (503, "preview_busy")
+    assert busy.value.headers == {"Retry-After": str(PREVIEW_RETRY_AFTER_S)}
+    release.set()
+    first.join(10)
+    assert backtest([DEFAULT_CONFIG], ["GME"], 0, 3600) == ([[]], ["GME"])  # done: the next one runs
