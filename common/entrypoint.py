@@ -66,14 +66,19 @@ def handle(
     model: type[M],
     process: Callable[[M, Delivery], None],
     publisher: Callable[[], Publisher],
+    check: Callable[[M, Delivery], None] | None = None,
 ) -> None:
-    """Decode ``cloud_event`` as ``model`` and run ``process``, dead-lettering bad payloads."""
+    """Decode ``cloud_event`` as ``model`` and run ``process``, dead-lettering bad payloads:
+    those that do not decode, and those ``check`` refuses (:class:`MalformedMessage`) as
+    impossible for their delivery, which no retry makes possible."""
     delivery, data = unwrap(cloud_event)
     with log.context(function=function, message_id=delivery.message_id, event_id=cloud_event["id"]):
         raw = b""
         try:
             raw = b64decode_data(data)
             message = decode_data(model, raw)
+            if check is not None:
+                check(message, delivery)
         except MalformedMessage as exc:
             subscription = topics.subscription_for(function)
             logger.error(
@@ -138,11 +143,15 @@ def publisher_for(settings: Settings) -> Publisher:
 
 
 def pubsub_function(
-    function: str, model: type[M], process: Callable[[M, Delivery, Settings], None]
+    function: str,
+    model: type[M],
+    process: Callable[[M, Delivery, Settings], None],
+    check: Callable[[M, Delivery], None] | None = None,
 ) -> Callable[[CloudEvent], None]:
     """The Cloud Function ``function``: settings read and logging set up once per instance,
-    each push decoded as ``model`` and handed to ``process`` by :func:`handle`. Every
-    Pub/Sub-triggered function is made here, so the scaffold lives in one place."""
+    each push decoded as ``model`` (and ``check``-ed) and handed to ``process`` by
+    :func:`handle`. Every Pub/Sub-triggered function is made here, so the scaffold lives in
+    one place."""
 
     def entry(cloud_event: CloudEvent) -> None:
         settings = get_settings()
@@ -153,6 +162,7 @@ def pubsub_function(
             model=model,
             process=lambda message, delivery: process(message, delivery, settings),
             publisher=lambda: publisher_for(settings),
+            check=check,
         )
 
     entry.__name__ = entry.__qualname__ = function

@@ -28,12 +28,14 @@ from google.cloud import firestore
 from common import log, topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import Outgoing, Publisher
+from common.aggregation import FUTURE_SKEW_S
 from common.detection.baseline import HOUR
 from common.detection.engine import Outcome, decide_summary, heard_before, series_counts
 from common.detection.lifecycle import ANNOUNCED, Alert, silence_outcome, silenced
 from common.entrypoint import Delivery, publisher_for, pubsub_function
-from common.messages import AlertEvent, AlertMoment, TickerUpdate
+from common.messages import AlertEvent, AlertMoment, MalformedMessage, TickerUpdate
 from common.settings import Settings
+from common.timekeys import published_at
 from functions.detect import store
 
 logger = log.get_logger(__name__)
@@ -316,4 +318,13 @@ def _process(update: TickerUpdate, delivery: Delivery, settings: Settings) -> No
         decide(update, fs.get_client(settings.project_id), publisher_for(settings))
 
 
-detect = pubsub_function("detect", TickerUpdate, _process)
+def dated_after_publishing(update: TickerUpdate, delivery: Delivery) -> None:
+    """Refuse an update dated after it was published (give or take the clocks' skew): decided,
+    its moment would become the ticker's newest, and every real update after it would be read
+    as stale and dropped, the ticker's detection frozen for good."""
+    published = published_at(delivery.publish_time)
+    if published is not None and update.as_of > published + FUTURE_SKEW_S:
+        raise MalformedMessage(f"as_of {update.as_of} is after the message was published ({published})")
+
+
+detect = pubsub_function("detect", TickerUpdate, _process, check=dated_after_publishing)

@@ -507,6 +507,28 @@ def test_the_detector_decides_from_the_ticker_summary_alone(
     assert [e["item_id"] for e in alert["evidence"]] == [e.item_id for e in cited.evidence]
 
 
+def test_an_update_dated_after_it_was_published_is_dead_lettered_and_the_ticker_still_decided(
+    emulators: Stack, observe: Callable[[str], Observer]
+) -> None:
+    """Decided, a moment years ahead would become the ticker's newest, and every real update
+    after it would be dropped as stale for good."""
+    db = _db(emulators)
+    batch = organic_batch("ABCL")
+    prepare(db, "ABCL", batch)
+    effect = plan("ABCL", batch.mentions, hours={}, days={}, recent=[], previous_as_of=None)
+    assert effect.summary is not None and effect.as_of is not None
+    db.collection("tickers").document("ABCL").set({**effect.summary.model_dump(mode="json"), "series": effect.series})
+    dead = observe(topics.dead_letter_topic("ticker-updates-detect"))
+    alerts = observe(topics.ALERTS)
+    ahead = TickerUpdate(ticker="ABCL", as_of=time.time() + 3 * 365 * 86400, batch_id="from-the-future")
+    [source] = _publish(emulators, topics.TICKER_UPDATES, [ahead], key="ABCL")
+    [refused] = dead.pull(expected=1, timeout=30, settle=1.0)
+    assert refused.attributes["source_message_id"] == source and "as_of" in refused.attributes["error"]
+    _publish(emulators, topics.TICKER_UPDATES, [TickerUpdate(ticker="ABCL", as_of=effect.as_of)], key="ABCL")
+    received = alerts.pull(expected=1, timeout=60, settle=2.0)
+    assert [r.json()["alert_id"] for r in received] == ["ABCL-2026010816"]
+
+
 def _wait_for(read: Callable[[], object], want: object, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
