@@ -547,7 +547,9 @@ def main(argv: list[str] | None = None) -> int:
     for limit in manifest["fidelity"]["limits"]:
         print(f"warning: {limit}", file=sys.stderr)
     for reason in manifest["fidelity"]["rows_skipped"]:
-        if reason.startswith(sources.CUT):  # a partial download must not pass for the whole dump
+        # a partial download, a file refused whole or rows a broken one took in must not pass
+        # for the whole dump
+        if reason.startswith(sources.CUT) or sources.LOST_WHOLE in reason or reason.startswith(sources.LOST_LINES):
             print(f"warning: {reason}", file=sys.stderr)
     return 0
 

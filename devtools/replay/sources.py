@@ -109,6 +109,8 @@ def open_text(path: Path) -> IO[str]:
 
 
 CUT = "cut short or corrupt"  # how a damaged file is named in the import's report
+LOST_WHOLE = "nothing of it read"  # ... a file refused whole
+LOST_LINES = "lines a malformed CSV row took in"  # ... and rows an unclosed quote took in
 
 
 def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
@@ -137,7 +139,7 @@ def _rows(path: Path, text: IO[str], skipped: Counter[str], read: list[int]) -> 
         return
     if _opens_array(text):
         # one JSON document (an API download): it would be read whole as one line, for nothing
-        skipped[f"one JSON array, not one object a line ({path.name}; nothing of it read)"] += 1
+        skipped[f"one JSON array, not one object a line ({path.name}; {LOST_WHOLE})"] += 1
         return
     for number, line in enumerate(text, start=1):
         if not line.strip():
@@ -146,14 +148,42 @@ def _rows(path: Path, text: IO[str], skipped: Counter[str], read: list[int]) -> 
         try:
             row = json.loads(line)
         except (ValueError, RecursionError):  # not JSON, a number past int's digit limit, nesting past the stack
-            skipped[f"not JSON ({path.name}:{number})" if skipped.total() < 5 else "not JSON"] += 1
+            skipped[_said(skipped, "not JSON", f"{path.name}:{number}")] += 1
             yield None
             continue
-        if isinstance(row, dict):
-            yield row
-        else:
+        if not isinstance(row, dict):
             skipped["not an object"] += 1
             yield None
+        elif isinstance(row.get("data"), dict) and row.get("kind") in THING_KINDS:
+            yield row["data"]  # a line of Reddit's own API: the item inside its "thing"
+        elif "id" not in row and _wraps_items(row.get("data")):
+            # one JSON document holding the items (an API response saved whole): refused by
+            # name, not counted as one row without an id while all it holds is lost unsaid
+            skipped[
+                f"one JSON document wrapping its items in data, not one object a line ({path.name}; {LOST_WHOLE})"
+            ] += 1
+            yield None
+        else:
+            yield row
+
+
+THING_KINDS = frozenset(("t1", "t3"))  # Reddit's kinds for a comment and a post
+
+
+def _wraps_items(data: object) -> bool:
+    """Whether a document's ``data`` holds items: a list, or a listing's ``children``."""
+    return isinstance(data, list) or (isinstance(data, dict) and isinstance(data.get("children"), list))
+
+
+DETAILED = 5  # skips of one kind said with their file and line; the rest only counted
+
+
+def _said(skipped: Counter[str], plain: str, where: str) -> str:
+    """How a skip of kind ``plain`` is counted: with ``where`` while fewer than
+    :data:`DETAILED` of its kind were said so (whatever else was skipped: a filtered import
+    skips other subreddits by the thousand), then plainly."""
+    detailed = sum(1 for reason in skipped if reason.startswith(f"{plain} ("))
+    return f"{plain} ({where})" if detailed < DETAILED else plain
 
 
 def _opens_array(text: IO[str]) -> bool:
@@ -166,23 +196,47 @@ def _opens_array(text: IO[str]) -> bool:
     return head.startswith(b"[")
 
 
+def _delimiter(text: IO[str]) -> str:
+    """The CSV's separator, from its header line, read without reading it: a comma, unless the
+    header has none and has semicolons or tabs (a spreadsheet saved in a locale whose decimal
+    mark is the comma writes ";"). Else every row would be one column, and skipped unexplained."""
+    peek = getattr(getattr(text, "buffer", None), "peek", None)
+    if peek is None:
+        return ","
+    header = bytes(peek(4096))[:4096].lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    if b"," in header:
+        return ","
+    return max((b";", b"\t"), key=header.count).decode() if header.count(b";") or header.count(b"\t") else ","
+
+
 def _csv_rows(text: IO[str], name: str, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
-    reader = csv.DictReader(text, strict=True)
+    taken = [0]  # lines the reader took from the file (its line_num stays put on an error)
+
+    def lines() -> Iterator[str]:
+        for line in text:
+            taken[0] += 1
+            yield line
+
+    reader = csv.DictReader(lines(), strict=True, delimiter=_delimiter(text))
     try:
         if reader.fieldnames is None:  # read the header now, so line numbers are the rows'
             return
     except csv.Error as exc:
-        skipped[f"not CSV ({name}: its header: {exc}; nothing of it read)"] += 1
+        skipped[f"not CSV ({name}: its header: {exc}; {LOST_WHOLE})"] += 1
         return
     while True:
-        after = reader.line_num  # the row comes after this line (blank lines may come first)
+        after, before = reader.line_num, taken[0]  # the row comes after this line (blank lines may come first)
         try:
             raw = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:  # reading goes on at the next line; an unclosed quote has read to the end
-            said = f"not CSV ({name}: the row after line {after}: {exc}; the lines it took in are lost)"
-            skipped[said if skipped.total() < 5 else "not CSV"] += 1
+            # an unclosed quote takes in the lines after it, rows of their own, up to the field
+            # limit: counted apart, or thousands of rows would be lost as one
+            lost = max(taken[0] - before - 1, 0)
+            skipped[_said(skipped, "not CSV", f"{name}: the row after line {after}: {exc}")] += 1
+            if lost:
+                skipped[f"{LOST_LINES}, lost ({name})"] += lost
             yield None
             continue
         yield lowered(raw)

@@ -575,6 +575,8 @@ def test_a_csv_row_that_does_not_parse_is_named_not_read_as_the_rest_of_the_file
     assert manifest["items"] == 2  # the two before it; the quote swallowed the rest
     [(why, count)] = [(k, v) for k, v in manifest["fidelity"]["rows_skipped"].items() if k.startswith("not CSV")]
     assert "broken.csv: the row after line 3:" in why and count == 1  # its quote opened on line 4
+    # the two rows its quote took in are said lost, not hidden inside that one skipped row
+    assert manifest["fidelity"]["rows_skipped"]["lines a malformed CSV row took in, lost (broken.csv)"] == 2
     # past a megabyte of text the quote is given up: the rows after it are read, and memory
     # never holds the rest of a large file
     from devtools.replay.sources import CSV_FIELD_MAX
@@ -754,3 +756,41 @@ def test_an_empty_compressed_file_is_said_to_be_cut_short(tmp_path: Path) -> Non
     kept = _ndjson(tmp_path / "RS_good.ndjson", [submission(9001)])
     manifest = import_dumps([tmp_path / "RS_empty.gz", kept], tmp_path / "out")
     assert any(why.startswith("cut short or corrupt (RS_empty.gz") for why in manifest["fidelity"]["rows_skipped"])
+
+
+def test_reddit_api_lines_are_read_and_a_document_wrapping_its_items_is_refused_by_name(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """A line of Reddit's own API wraps its item in a "thing" (kind, data); a saved API answer
+    wraps them all in one document, which was counted as one row without an id while all its
+    items were lost unsaid."""
+    things = _ndjson(tmp_path / "things.ndjson", [{"kind": "t3", "data": submission(i)} for i in range(3)])
+    saved = tmp_path / "answer.json"
+    saved.write_text(json.dumps({"data": [submission(i) for i in range(10, 40)], "metadata": {}}) + "\n")
+    listing = tmp_path / "listing.json"
+    listing.write_text(json.dumps({"kind": "Listing", "data": {"children": [{"kind": "t3", "data": submission(50)}]}}))
+    manifest = import_dumps([things, saved, listing], tmp_path / "out")
+    assert manifest["items"] == 3
+    refused = [why for why in manifest["fidelity"]["rows_skipped"] if "wrapping its items" in why]
+    assert any("answer.json" in why for why in refused) and any("listing.json" in why for why in refused)
+    assert importer_main([str(tmp_path / "cli"), str(saved), str(things)]) == 0
+    assert "answer.json" in capsys.readouterr().err  # warned, not only written down
+
+
+def test_a_semicolon_separated_export_reads_like_a_comma_one(tmp_path: Path) -> None:
+    """A spreadsheet in a locale whose decimal mark is the comma saves "CSV" with semicolons:
+    every row was one column, skipped as "no id or time"."""
+    path = tmp_path / "export.csv"
+    rows = [f"q{i};AMC squeeze {i};ann;{T0 + i * 3600};wallstreetbets" for i in range(4)]
+    path.write_text("id;title;author;created_utc;subreddit\n" + "\n".join(rows) + "\n", encoding="utf-8-sig")
+    assert import_dumps([path], tmp_path / "out")["posts"] == 4
+
+
+def test_where_a_bad_line_is_stays_said_in_an_import_that_filters_subreddits(tmp_path: Path) -> None:
+    """The file and line of the first few bad lines were said only while fewer than five rows of
+    any kind were skipped: a filtered import skips other subreddits by the thousand."""
+    rows = [submission(i, subreddit="stocks") for i in range(20)] + [submission(30)]
+    path = tmp_path / "mixed.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{not json\n")
+    manifest = import_dumps([path], tmp_path / "out", subreddits=frozenset({"wallstreetbets"}))
+    assert manifest["fidelity"]["rows_skipped"]["not JSON (mixed.ndjson:22)"] == 1
