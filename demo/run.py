@@ -32,7 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from common import notify, topics
 from common.adapters import firestore as fs
-from common.detection.backtest import corpus_lines
+from common.detection.backtest import corpus_rows
 from common.dispatching import plan_fetches
 from common.fields import Subreddit
 from common.messages import DigestTick, encode
@@ -75,11 +75,10 @@ def corpus_subreddits(corpus: Path) -> tuple[list[str], list[str]]:
     names are case-insensitive), ``r/`` dropped; and the names no subreddit can have."""
     counts: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
-    for line in corpus_lines(corpus, "items"):
-        if line.strip():
-            name = str(json.loads(line).get("subreddit") or "").strip().removeprefix("r/")
-            counts[name.lower()] += 1
-            spellings.setdefault(name.lower(), Counter())[name] += 1
+    for row in corpus_rows(corpus, "items"):
+        name = str(row.get("subreddit") or "").strip().removeprefix("r/")
+        counts[name.lower()] += 1
+        spellings.setdefault(name.lower(), Counter())[name] += 1
     names = [spellings[key].most_common(1)[0][0] for key, _ in counts.most_common() if key]
     return [n for n in names if is_subreddit(n)], [n for n in names if not is_subreddit(n)]
 

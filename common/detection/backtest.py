@@ -67,8 +67,8 @@ class Corpus:
         and the posts and comments of AutoModerator and ``bots``
         (:func:`common.ingest.keep_post`), though a skipped post is still its comments'
         thread."""
-        rows: Iterable[dict[str, Any]] = (json.loads(line) for line in corpus_lines(self.path, "items") if line.strip())
-        if not _in_order(corpus_lines(self.path, "items")):
+        rows: Iterable[dict[str, Any]] = corpus_rows(self.path, "items")
+        if not _in_order(corpus_rows(self.path, "items")):
             rows = sorted(rows, key=_order)
         skipped = tuple(bots)
         for raw in rows:
@@ -86,26 +86,41 @@ def _order(raw: Mapping[str, Any]) -> tuple[float, str]:
     return float(raw["created_utc"]), str(raw["id"])
 
 
-def _in_order(lines: Iterable[str]) -> bool:
+def _in_order(rows: Iterable[Mapping[str, Any]]) -> bool:
     previous: tuple[float, str] | None = None
-    for line in lines:
-        if line.strip():
-            key = _order(json.loads(line))
-            if previous is not None and key < previous:
-                return False
-            previous = key
+    for row in rows:
+        key = _order(row)
+        if previous is not None and key < previous:
+            return False
+        previous = key
     return True
 
 
 def corpus_lines(path: Path, stem: str) -> Iterator[str]:
-    """``stem.jsonl.gz`` or ``stem.jsonl`` (the gzipped one wins, as for the local Reddit)."""
+    """``stem.jsonl.gz`` or ``stem.jsonl`` (the gzipped one wins, as for the local Reddit); a
+    byte-order mark (a file saved by an editor) is no part of its first line."""
     packed = path / f"{stem}.jsonl.gz"
     with (
-        gzip.open(packed, "rt", encoding="utf-8")
+        gzip.open(packed, "rt", encoding="utf-8-sig")
         if packed.exists()
-        else (path / f"{stem}.jsonl").open(encoding="utf-8") as lines
+        else (path / f"{stem}.jsonl").open(encoding="utf-8-sig") as lines
     ):
         yield from lines
+
+
+def corpus_rows(path: Path, stem: str) -> Iterator[dict[str, Any]]:
+    """Each row of ``stem``'s file; a line that is not a JSON object fails with its file and
+    line number, as the format promises (the parser's own line is the line's, always 1)."""
+    for at, line in enumerate(corpus_lines(path, stem), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"{path / stem}.jsonl line {at}: not JSON ({exc})") from exc
+        if not isinstance(row, dict):
+            raise ValueError(f"{path / stem}.jsonl line {at}: not a JSON object")
+        yield row
 
 
 def account(row: Mapping[str, Any]) -> Account:
@@ -118,10 +133,8 @@ def account(row: Mapping[str, Any]) -> Account:
 
 def load(path: Path) -> Corpus:
     authors: dict[str, Account] = {}
-    for line in corpus_lines(path, "authors"):
-        if line.strip():
-            row = json.loads(line)
-            authors[row["name"]] = account(row)
+    for row in corpus_rows(path, "authors"):
+        authors[row["name"]] = account(row)
     labels_path = path / "labels.json"
     labels = json.loads(labels_path.read_text()) if labels_path.exists() else []
     return Corpus(path, json.loads((path / "manifest.json").read_text()), labels, authors)

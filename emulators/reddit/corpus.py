@@ -50,7 +50,7 @@ def _open_jsonl(directory: Path, stem: str) -> Iterator[Json]:
     for name, opener in ((f"{stem}.jsonl.gz", gzip.open), (f"{stem}.jsonl", open)):
         path = directory / name
         if path.exists():
-            with opener(path, "rt", encoding="utf-8") as handle:
+            with opener(path, "rt", encoding="utf-8-sig") as handle:  # a byte-order mark is no part of a row
                 for number, line in enumerate(handle, 1):
                     if line.strip():
                         try:

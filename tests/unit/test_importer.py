@@ -794,3 +794,20 @@ def test_where_a_bad_line_is_stays_said_in_an_import_that_filters_subreddits(tmp
     path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{not json\n")
     manifest = import_dumps([path], tmp_path / "out", subreddits=frozenset({"wallstreetbets"}))
     assert manifest["fidelity"]["rows_skipped"]["not JSON (mixed.ndjson:22)"] == 1
+
+
+def test_a_hand_made_corpus_with_a_byte_order_mark_loads_and_a_bad_line_is_named_by_file_and_line(
+    tmp_path: Path,
+) -> None:
+    """An editor's byte-order mark failed the load; a line that is not JSON failed it with
+    the parser's "line 1" (of the line), not the file's."""
+    out = tmp_path / "corpus"
+    import_dumps([_ndjson(tmp_path / "RS.ndjson", [submission(i) for i in range(3)])], out)
+    rows = read_jsonl(out / "items.jsonl.gz")
+    (out / "items.jsonl.gz").unlink()
+    (out / "items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8-sig")
+    assert len(list(backtest.load(out).items())) == 3
+    assert Corpus.load(out).size == 3  # the local Reddit reads it too
+    (out / "items.jsonl").write_text(json.dumps(rows[0]) + "\n" + "{oops\n")
+    with pytest.raises(ValueError, match=r"items\.jsonl line 2: not JSON"):
+        list(backtest.load(out).items())
