@@ -6,6 +6,7 @@ import gzip
 import itertools
 import json
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -811,3 +812,14 @@ def test_a_hand_made_corpus_with_a_byte_order_mark_loads_and_a_bad_line_is_named
     (out / "items.jsonl").write_text(json.dumps(rows[0]) + "\n" + "{oops\n")
     with pytest.raises(ValueError, match=r"items\.jsonl line 2: not JSON"):
         list(backtest.load(out).items())
+
+
+def test_the_same_import_writes_the_same_bytes(tmp_path: Path) -> None:
+    """gzip stamps the time into its header: a corpus's hash changed with every import."""
+    dump = _ndjson(tmp_path / "RS.ndjson", [submission(i) for i in range(3)])
+    first, second = tmp_path / "a", tmp_path / "b"
+    import_dumps([dump], first)
+    time.sleep(1.1)  # gzip's header time is in whole seconds
+    import_dumps([dump], second)
+    for name in ("items.jsonl.gz", "authors.jsonl.gz"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
