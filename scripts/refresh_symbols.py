@@ -143,8 +143,18 @@ def _directory(text: str, symbol_column: str, exchange_column: str | None) -> tu
 
 
 def _screener(text: str, exchange: str) -> list[Listing]:
+    """The screener's rows: the list the site's export writes, or its API's answer as
+    downloaded ({"data": {"rows": [...]}}, or {"data": {"table": {"rows": [...]}}})."""
+    loaded = json.loads(text)
+    if isinstance(loaded, dict):
+        data = loaded.get("data")
+        data = data if isinstance(data, dict) else {}
+        table = data.get("table")
+        loaded = data.get("rows") or (table.get("rows") if isinstance(table, dict) else None)
+    if not isinstance(loaded, list) or not all(isinstance(row, dict) for row in loaded):
+        raise SystemExit(f"not a screener's rows for {exchange}: a list of objects, or the answer's data.rows")
     out = []
-    for row in json.loads(text):
+    for row in loaded:
         symbol = str(row.get("symbol", "")).strip().replace("/", ".")
         name = str(row.get("name", "")).strip()
         if _SYMBOL.match(symbol) and _equity(name, fund=False):

@@ -52,6 +52,14 @@ def test_a_screener_of_one_exchange_keeps_the_other_exchanges_stocks(tmp_path: P
     assert "NEWCO" in symbols and "QAAB" not in symbols  # NASDAQ's stocks: the screener's
     assert symbols["NAAB"].exchange == "NYSE" and symbols["SPYX"].kind == "etf"  # the rest: the directory's
     assert "for NASDAQ" in provenance[-1]
+    # the screener's API answer as downloaded reads the same; anything else is said, not a traceback
+    screener.write_text(
+        json.dumps({"data": {"rows": [{"symbol": "NEWCO", "name": "New Co Common Stock"}, *_screened(700)]}})
+    )
+    assert refresh.build(_nasdaq(tmp_path, 1200), _other(tmp_path, 1200), [str(screener)])[0] == listings
+    screener.write_text(json.dumps({"status": {"rCode": 400}}))
+    with pytest.raises(SystemExit, match="not a screener's rows"):
+        refresh.build(_nasdaq(tmp_path, 1200), _other(tmp_path, 1200), [str(screener)])
 
 
 def test_the_universe_is_replaced_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
