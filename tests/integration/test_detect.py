@@ -16,7 +16,7 @@ from google.cloud.pubsub_v1.types import PublisherOptions
 from common import topics
 from common.adapters import firestore as fs
 from common.adapters.pubsub import get_publisher
-from common.aggregation import counted, plan
+from common.aggregation import Plan, counted, plan
 from common.detection_config import DEFAULT_CONFIG, Versions
 from common.features import text_features
 from common.messages import Counted, Mention, MentionBatch, Message, TickerUpdate, encode
@@ -477,6 +477,17 @@ def test_a_ticker_whose_alert_only_the_summary_records_keeps_that_alert(
     assert (pointer.get().to_dict() or {})["alert_id"] == "MIGR-2026010816"
 
 
+def _summary_only(db: firestore.Client, symbol: str) -> Plan:
+    """An organic spike's ticker as only its summary (series + windows) records it: the
+    aggregator's plan of one batch, its summary written and no hour bucket."""
+    batch = organic_batch(symbol)
+    prepare(db, symbol, batch)
+    effect = plan(symbol, batch.mentions, hours={}, days={}, recent=[], previous_as_of=None)
+    assert effect.summary is not None
+    db.collection("tickers").document(symbol).set({**effect.summary.model_dump(mode="json"), "series": effect.series})
+    return effect
+
+
 def test_the_detector_decides_from_the_ticker_summary_alone(
     emulators: Stack, observe: Callable[[str], Observer]
 ) -> None:
@@ -485,11 +496,8 @@ def test_the_detector_decides_from_the_ticker_summary_alone(
     update carries no evidence and ``posts`` is not queried: the alert opens uncited and
     cites the candidates of the ticker's next update that carries them."""
     db = _db(emulators)
-    batch = organic_batch("RXRX")
-    prepare(db, "RXRX", batch)
-    effect = plan("RXRX", batch.mentions, hours={}, days={}, recent=[], previous_as_of=None)
+    effect = _summary_only(db, "RXRX")
     assert effect.summary is not None and effect.as_of is not None
-    db.collection("tickers").document("RXRX").set({**effect.summary.model_dump(mode="json"), "series": effect.series})
     cited = counted(effect.summary, effect.series, DEFAULT_CONFIG, effect.evidence)
     alerts = observe(topics.ALERTS)
     _publish(emulators, topics.TICKER_UPDATES, [TickerUpdate(ticker="RXRX", as_of=effect.as_of)])
@@ -512,12 +520,8 @@ def test_an_update_dated_after_it_was_published_is_dead_lettered_and_the_ticker_
 ) -> None:
     """Decided, a moment years ahead would become the ticker's newest, and every real update
     after it would be dropped as stale for good."""
-    db = _db(emulators)
-    batch = organic_batch("ABCL")
-    prepare(db, "ABCL", batch)
-    effect = plan("ABCL", batch.mentions, hours={}, days={}, recent=[], previous_as_of=None)
-    assert effect.summary is not None and effect.as_of is not None
-    db.collection("tickers").document("ABCL").set({**effect.summary.model_dump(mode="json"), "series": effect.series})
+    effect = _summary_only(_db(emulators), "ABCL")
+    assert effect.as_of is not None
     dead = observe(topics.dead_letter_topic("ticker-updates-detect"))
     alerts = observe(topics.ALERTS)
     ahead = TickerUpdate(ticker="ABCL", as_of=time.time() + 3 * 365 * 86400, batch_id="from-the-future")
