@@ -116,13 +116,14 @@ class Corpus:
         corpus = cls()
         for item in items:
             short = _short(str(item["id"]))
+            if short in (corpus.posts if item["kind"] == "post" else corpus.comments):
+                continue  # a copy of one already read (a hand-made corpus): served once, as Reddit would
             if item["kind"] == "post":
                 corpus.posts[short] = item
                 corpus.by_subreddit[str(item["subreddit"]).lower()].append(item)
             else:
-                if short not in corpus.comments:  # a copy of one already read counts once
-                    thread = str(item.get("link_id") or item["parent_id"])
-                    corpus.thread_times[thread].append(float(item["created_utc"]))
+                thread = str(item.get("link_id") or item["parent_id"])
+                corpus.thread_times[thread].append(float(item["created_utc"]))
                 corpus.comments[short] = item
                 corpus.children[str(item["parent_id"])].append(item)
                 corpus.comments_by_subreddit[str(item["subreddit"]).lower()].append(item)

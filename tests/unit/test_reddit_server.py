@@ -535,3 +535,15 @@ def test_a_comment_whose_parent_the_corpus_lacks_still_counts_in_its_thread() ->
     assert Corpus.from_records([post, orphan], []).num_comments(post, now=T0 + 10) == 1
     assert Corpus.from_records([post, orphan, top, top], []).num_comments(post, now=T0 + 10) == 2  # a copy once
     assert Corpus.from_records([post], []).num_comments(post, now=T0 + 10) == 40  # none held: as recorded
+
+
+def test_an_id_a_hand_made_corpus_repeats_is_served_once() -> None:
+    """Listed twice in /new and twice in its thread, the second copy was served beside the
+    first (the importer never writes one; a corpus made by hand or by another tool may)."""
+    post = {"id": "t3_rep", "kind": "post", "subreddit": "stocks", "title": "GME", "created_utc": T0}
+    reply = {"id": "t1_rep", "kind": "comment", "subreddit": "stocks", "parent_id": "t3_rep", "created_utc": T0 + 1}
+    corpus = Corpus.from_records([post, reply, dict(post), dict(reply)], [])
+    assert corpus.size == 2
+    assert [p["id"] for p in corpus.listing_posts("stocks", "new", T0 + 10)] == ["t3_rep"]
+    assert [c["id"] for c in corpus.listing_comments("stocks", T0 + 10)] == ["t1_rep"]
+    assert len(corpus.visible_children("t3_rep", T0 + 10)) == 1
