@@ -590,6 +590,7 @@ def test_no_other_site_may_frame_the_app(served: Served) -> None:
             assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
             assert response.headers["X-Content-Type-Options"] == "nosniff", path
             assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
+            assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000"), path
 
 
 def test_a_tab_shows_and_calls_the_api_as_the_account_signed_in_from_another_tab(served: Served) -> None:
