@@ -45,6 +45,9 @@ class Cut(EOFError):
     """A compressed file that ends inside a frame: a partial download, not the dump's end."""
 
 
+ZSTD_SLICE = 4096  # compressed bytes decoded at once: the most a damaged spot loses before it
+
+
 class _ZstdFrames(io.RawIOBase):
     """A ``.zst`` file's frames, one after another (Pushshift's are several), decompressed
     as they are read. Unlike zstandard's stream reader, a file cut inside a frame raises
@@ -58,12 +61,15 @@ class _ZstdFrames(io.RawIOBase):
         self._begun = False  # bytes of the current frame were read
         self._any = False  # bytes of the file were read
         self._out = memoryview(b"")
+        self._failed: zstandard.ZstdError | None = None  # raised once what decoded before it is read
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         while not self._out:
+            if self._failed is not None:
+                raise self._failed
             chunk = self._raw.read(1 << 16)
             if not chunk:
                 if not self._any:
@@ -72,11 +78,23 @@ class _ZstdFrames(io.RawIOBase):
                     raise Cut("the file ends inside a zstd frame")
                 return 0
             self._any = True
-            self._out = memoryview(self._feed(chunk))
+            self._out = memoryview(self._decoded(chunk))
         size = min(len(buffer), len(self._out))
         buffer[:size] = self._out[:size]
         self._out = self._out[size:]  # a view: what is left is not copied again
         return size
+
+    def _decoded(self, chunk: bytes) -> bytes:
+        """``chunk`` decompressed in slices of :data:`ZSTD_SLICE`, so that damage loses only
+        the slice it is in: what decoded before it is kept, the error raised after it."""
+        out: list[bytes] = []
+        for at in range(0, len(chunk), ZSTD_SLICE):
+            try:
+                out.append(self._feed(chunk[at : at + ZSTD_SLICE]))
+            except zstandard.ZstdError as exc:
+                self._failed = exc
+                break
+        return b"".join(out)
 
     def _feed(self, chunk: bytes) -> bytes:
         out = [self._frame.decompress(chunk)]
