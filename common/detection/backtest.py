@@ -71,7 +71,14 @@ class Corpus:
         if not _in_order(corpus_rows(self.path, "items")):
             rows = sorted(rows, key=_order)
         skipped = tuple(bots)
+        previous: tuple[object, ...] = ()
         for raw in rows:
+            # an id a hand-made corpus repeats is read once, as the local Reddit serves it
+            # (copies of one second and id come together in this order)
+            key = (raw.get("kind"), raw.get("id"), raw.get("created_utc"))
+            if key == previous:
+                continue
+            previous = key
             ingested = not (
                 (raw.get("kind") == "post" and raw.get("stickied"))
                 or ingest.is_ignored_author(raw.get("author"), skipped)
@@ -96,15 +103,19 @@ def _in_order(rows: Iterable[Mapping[str, Any]]) -> bool:
     return True
 
 
-def corpus_lines(path: Path, stem: str) -> Iterator[str]:
-    """``stem.jsonl.gz`` or ``stem.jsonl`` (the gzipped one wins, as for the local Reddit); a
-    byte-order mark (a file saved by an editor) is no part of its first line."""
+def corpus_file(path: Path, stem: str) -> Path:
+    """``stem.jsonl.gz`` or ``stem.jsonl`` (the gzipped one wins, as for the local Reddit)."""
     packed = path / f"{stem}.jsonl.gz"
+    return packed if packed.exists() else path / f"{stem}.jsonl"
+
+
+def corpus_lines(path: Path, stem: str) -> Iterator[str]:
+    """:func:`corpus_file`'s lines; a byte-order mark (a file saved by an editor) is no part
+    of its first line."""
+    file = corpus_file(path, stem)
     with (
-        gzip.open(packed, "rt", encoding="utf-8-sig")
-        if packed.exists()
-        else (path / f"{stem}.jsonl").open(encoding="utf-8-sig") as lines
-    ):
+        gzip.open(file, "rt", encoding="utf-8-sig") if file.suffix == ".gz" else file.open(encoding="utf-8-sig")
+    ) as lines:
         yield from lines
 
 
@@ -117,9 +128,9 @@ def corpus_rows(path: Path, stem: str) -> Iterator[dict[str, Any]]:
         try:
             row = json.loads(line)
         except ValueError as exc:
-            raise ValueError(f"{path / stem}.jsonl line {at}: not JSON ({exc})") from exc
+            raise ValueError(f"{corpus_file(path, stem)} line {at}: not JSON ({exc})") from exc
         if not isinstance(row, dict):
-            raise ValueError(f"{path / stem}.jsonl line {at}: not a JSON object")
+            raise ValueError(f"{corpus_file(path, stem)} line {at}: not a JSON object")
         yield row
 
 

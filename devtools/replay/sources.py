@@ -45,7 +45,9 @@ class Cut(EOFError):
     """A compressed file that ends inside a frame: a partial download, not the dump's end."""
 
 
-ZSTD_SLICE = 4096  # compressed bytes decoded at once: the most a damaged spot loses before it
+# Compressed bytes decoded at once: what decoded from the slices before a damaged one is kept
+# (the damaged zstd block itself, up to 128 KiB decoded, is lost whatever the slice).
+ZSTD_SLICE = 4096
 
 
 class _ZstdFrames(io.RawIOBase):
@@ -128,6 +130,8 @@ def open_text(path: Path) -> IO[str]:
 
 CUT = "cut short or corrupt"  # how a damaged file is named in the import's report
 LOST_WHOLE = "nothing of it read"  # ... a file refused whole
+LOST_ITEMS = "its items unread"  # ... a document holding items refused
+WRAPPED = "a JSON document wrapping its items in data, not one object a line"
 LOST_LINES = "lines a malformed CSV row took in"  # ... and rows an unclosed quote took in
 
 
@@ -172,17 +176,38 @@ def _rows(path: Path, text: IO[str], skipped: Counter[str], read: list[int]) -> 
         if not isinstance(row, dict):
             skipped["not an object"] += 1
             yield None
-        elif isinstance(row.get("data"), dict) and row.get("kind") in THING_KINDS:
-            yield row["data"]  # a line of Reddit's own API: the item inside its "thing"
-        elif "id" not in row and _wraps_items(row.get("data")):
-            # one JSON document holding the items (an API response saved whole): refused by
-            # name, not counted as one row without an id while all it holds is lost unsaid
-            skipped[
-                f"one JSON document wrapping its items in data, not one object a line ({path.name}; {LOST_WHOLE})"
-            ] += 1
+        elif isinstance(row.get("kind"), str) and isinstance(row.get("data"), dict):
+            # Reddit's own API: an item inside its "thing", or a page of them (a Listing)
+            yield from _things(row, skipped)
+        elif not raw_id(row) and _wraps_items(row.get("data")):
+            # a JSON document holding the items (an API answer saved whole): refused by name,
+            # not counted as one row without an id while all it holds is lost unsaid
+            skipped[_said(skipped, WRAPPED, f"{path.name}:{number}; {LOST_ITEMS}")] += 1
             yield None
         else:
             yield row
+
+
+def _things(row: dict[str, Any], skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
+    """The items of a line of Reddit's API: a post's or a comment's "thing", or a Listing's
+    children (one page). Anything else (a "more" stub) is no item, counted so. Replies nested
+    in a comment are not read: Reddit's listings give each comment on its own too."""
+    kind, data = row["kind"], row["data"]
+    if kind in THING_KINDS:
+        yield data
+        return
+    children = data.get("children")
+    if kind != "Listing" or not isinstance(children, list):
+        skipped[f"not an item (a {kind[:20]!r} of Reddit's API)"] += 1
+        yield None
+        return
+    for child in children:
+        inner = child.get("data") if isinstance(child, dict) else None
+        if isinstance(child, dict) and child.get("kind") in THING_KINDS and isinstance(inner, dict):
+            yield inner
+        else:
+            skipped["not an item (a listing's child that is no post or comment)"] += 1
+            yield None
 
 
 THING_KINDS = frozenset(("t1", "t3"))  # Reddit's kinds for a comment and a post
@@ -228,11 +253,11 @@ def _delimiter(text: IO[str]) -> str:
 
 
 def _csv_rows(text: IO[str], name: str, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
-    taken = [0]  # lines the reader took from the file (its line_num stays put on an error)
+    taken = [0]  # lines with text the reader took from the file (its line_num stays put on an error)
 
     def lines() -> Iterator[str]:
         for line in text:
-            taken[0] += 1
+            taken[0] += bool(line.strip())  # a blank line (a row's "\r\r\n" ending) loses nothing
             yield line
 
     reader = csv.DictReader(lines(), strict=True, delimiter=_delimiter(text))

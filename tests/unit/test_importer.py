@@ -578,6 +578,11 @@ def test_a_csv_row_that_does_not_parse_is_named_not_read_as_the_rest_of_the_file
     assert "broken.csv: the row after line 3:" in why and count == 1  # its quote opened on line 4
     # the two rows its quote took in are said lost, not hidden inside that one skipped row
     assert manifest["fidelity"]["rows_skipped"]["lines a malformed CSV row took in, lost (broken.csv)"] == 2
+    # blank lines (a row's "\r\r\n" ending read with newline="") are no rows lost
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text("id,title,author,created_utc,subreddit\n\n" + "\n\n".join(lines) + "\n")
+    skipped = import_dumps([spaced], tmp_path / "spaced")["fidelity"]["rows_skipped"]
+    assert skipped["lines a malformed CSV row took in, lost (spaced.csv)"] == 2
     # past a megabyte of text the quote is given up: the rows after it are read, and memory
     # never holds the rest of a large file
     from devtools.replay.sources import CSV_FIELD_MAX
@@ -768,12 +773,22 @@ def test_reddit_api_lines_are_read_and_a_document_wrapping_its_items_is_refused_
     things = _ndjson(tmp_path / "things.ndjson", [{"kind": "t3", "data": submission(i)} for i in range(3)])
     saved = tmp_path / "answer.json"
     saved.write_text(json.dumps({"data": [submission(i) for i in range(10, 40)], "metadata": {}}) + "\n")
-    listing = tmp_path / "listing.json"
-    listing.write_text(json.dumps({"kind": "Listing", "data": {"children": [{"kind": "t3", "data": submission(50)}]}}))
-    manifest = import_dumps([things, saved, listing], tmp_path / "out")
-    assert manifest["items"] == 3
-    refused = [why for why in manifest["fidelity"]["rows_skipped"] if "wrapping its items" in why]
-    assert any("answer.json" in why for why in refused) and any("listing.json" in why for why in refused)
+    pages = _ndjson(  # a page of Reddit's listing a line, and a "more" stub
+        tmp_path / "pages.ndjson",
+        [
+            {"kind": "Listing", "data": {"children": [{"kind": "t3", "data": submission(50)}, {"kind": "more"}]}},
+            {"kind": "more", "data": {"children": ["x1"]}},
+            {"kind": ["t3"], "data": submission(51)},  # a kind of no shape Reddit writes: a row without an id
+        ],
+    )
+    manifest = import_dumps([things, saved, pages], tmp_path / "out")
+    assert manifest["items"] == 4
+    skipped = manifest["fidelity"]["rows_skipped"]
+    assert [why for why in skipped if "wrapping its items" in why] == [
+        "a JSON document wrapping its items in data, not one object a line (answer.json:1; its items unread)"
+    ]
+    assert skipped["not an item (a 'more' of Reddit's API)"] == 1
+    assert skipped["not an item (a listing's child that is no post or comment)"] == 1
     assert importer_main([str(tmp_path / "cli"), str(saved), str(things)]) == 0
     assert "answer.json" in capsys.readouterr().err  # warned, not only written down
 
@@ -809,8 +824,14 @@ def test_a_hand_made_corpus_with_a_byte_order_mark_loads_and_a_bad_line_is_named
     (out / "items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8-sig")
     assert len(list(backtest.load(out).items())) == 3
     assert Corpus.load(out).size == 3  # the local Reddit reads it too
+    (out / "items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [rows[0], rows[0], rows[1]]))
+    assert [i.id for i in backtest.load(out).items()] == [rows[0]["id"], rows[1]["id"]]  # a repeat read once
     (out / "items.jsonl").write_text(json.dumps(rows[0]) + "\n" + "{oops\n")
     with pytest.raises(ValueError, match=r"items\.jsonl line 2: not JSON"):
+        list(backtest.load(out).items())
+    with gzip.open(out / "items.jsonl.gz", "wt") as packed:  # the file it read is the one named
+        packed.write(json.dumps(rows[0]) + "\n" + "{oops\n")
+    with pytest.raises(ValueError, match=r"items\.jsonl\.gz line 2: not JSON"):
         list(backtest.load(out).items())
 
 
