@@ -87,8 +87,8 @@ class _ZstdFrames(io.RawIOBase):
         return size
 
     def _decoded(self, chunk: bytes) -> bytes:
-        """``chunk`` decompressed in slices of :data:`ZSTD_SLICE`, so that damage loses only
-        the slice it is in: what decoded before it is kept, the error raised after it."""
+        """``chunk`` decompressed in slices of :data:`ZSTD_SLICE`: what the slices before a
+        damaged one decoded is kept, and the error raised once it has been read."""
         out: list[bytes] = []
         for at in range(0, len(chunk), ZSTD_SLICE):
             try:
