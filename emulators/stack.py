@@ -65,7 +65,12 @@ class Emulators:
         return self
 
     def firestore_service(self, port: int, *options: str) -> Service:
-        """The Firestore emulator on ``port``; ``options`` such as ``--import-data``."""
+        """The Firestore emulator on ``port``; ``options`` such as ``--import-data``. Its UI's
+        WebSocket port is given too: left to itself, the emulator picks a free one, which can
+        be ``port`` (free until the emulator binds it), and then fails to start."""
+        websocket = free_port()
+        while websocket == port:
+            websocket = free_port()
         return Service(
             "firestore-emulator",
             [
@@ -77,6 +82,7 @@ class Emulators:
                 "start",
                 "--host=127.0.0.1",
                 f"--port={port}",
+                f"--websocket_port={websocket}",
                 "--database-mode=firestore-native",
                 *options,
             ],
