@@ -52,8 +52,10 @@ class Settings(BaseSettings):
     auth_jwks_url: str = Field(default="http://localhost:3000/api/auth/jwks", validation_alias="AUTH_JWKS_URL")
     auth_issuer: str = Field(default="http://localhost:3000", validation_alias="AUTH_ISSUER")
     auth_audience: str = Field(default="http://localhost:3000", validation_alias="AUTH_AUDIENCE")
-    # Development only: also accept HS256 tokens signed with this shared secret.
-    auth_hs256_secret: SecretStr | None = Field(default=None, validation_alias="AUTH_HS256_SECRET")
+    # Development only: also accept HS256 tokens signed with this shared secret. At least 32
+    # characters (RFC 7518 wants a key as long as the hash): a short one can be guessed
+    # offline from any one token it signed, and then signs any user's.
+    auth_hs256_secret: SecretStr | None = Field(default=None, min_length=32, validation_alias="AUTH_HS256_SECRET")
     auth_algorithms: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("EdDSA", "RS256", "ES256"), validation_alias="AUTH_ALGORITHMS"
     )

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from common.settings import Settings
 from functions.api.auth import AuthError, KeysUnavailable, TokenVerifier, bearer_token
@@ -155,6 +155,11 @@ def test_hs256_works_only_when_a_development_secret_is_configured(jwks: JwksServ
     assert verifier(jwks, AUTH_HS256_SECRET=SecretStr(secret)).verify(token).sub == "user-1"
     with pytest.raises(AuthError, match="not accepted"):
         verifier(jwks).verify(token)
+
+
+def test_a_development_secret_too_short_to_resist_guessing_is_refused(jwks: JwksServer) -> None:
+    with pytest.raises(ValidationError, match="AUTH_HS256_SECRET"):
+        verifier(jwks, AUTH_HS256_SECRET="dev-secret")
 
 
 def test_a_rotated_key_is_accepted_without_restarting(jwks: JwksServer) -> None:
