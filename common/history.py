@@ -39,13 +39,9 @@ TIMESTAMP_MAX: Final = 253_402_300_799  # 9999-12-31T23:59:59Z, BigQuery's large
 
 def unarchivable(item: RedditItem) -> str | None:
     """Why BigQuery could never store ``item`` (None when it can): values the message model
-    accepts but the table types cannot hold, or that are no time at all (an account made
-    2⁶³ s from 1970, which a FLOAT holds but no reader of the history could use). Such an
-    item is dead-lettered, not retried."""
+    accepts but the table types cannot hold. Such an item is dead-lettered, not retried."""
     if not 0 <= item.created_utc <= TIMESTAMP_MAX:  # also false for NaN
         return f"created_utc {item.created_utc!r} is not a TIMESTAMP"
-    if item.author_created_utc is not None and not -INT64_MAX <= item.author_created_utc <= INT64_MAX:
-        return f"author_created_utc {item.author_created_utc!r} is no time an account was made"
     for name in ("score", "num_comments", "author_karma"):
         value = getattr(item, name)
         if value is not None and not -INT64_MAX - 1 <= value <= INT64_MAX:
@@ -88,8 +84,18 @@ ITEM_COLUMNS: Final = (
 )
 
 
+def account_made(author_created_utc: float | None) -> float | None:
+    """The account's creation time as archived: None for a value that is no time at all (NaN,
+    or 2⁶³ s from 1970, which a FLOAT holds but no reader of the history could use). Only that
+    column is lost: the item's text and tickers are history all the same."""
+    if author_created_utc is None or not -INT64_MAX <= author_created_utc <= INT64_MAX:
+        return None
+    return author_created_utc
+
+
 def item_row(item: RedditItem) -> dict[str, Any]:
     data = item.model_dump(mode="json")
+    data["author_created_utc"] = account_made(item.author_created_utc)
     data["tickers"] = list(symbols(item))
     data["created_at"] = timestamp(item.created_utc)
     return {column: data.get(column) for column in ITEM_COLUMNS}

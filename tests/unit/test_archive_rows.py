@@ -103,6 +103,17 @@ def test_values_the_message_accepts_but_bigquery_cannot_hold_make_an_item_unarch
     assert history.unarchivable(ITEM.model_copy(update={"score": -(2**63)})) is None
 
 
+@pytest.mark.parametrize("made", [float("nan"), float("inf"), 1e300, -1e300])
+def test_an_account_time_that_is_no_time_loses_that_column_not_the_item(made: float) -> None:
+    item = ITEM.model_copy(update={"author_created_utc": made})
+    assert history.unarchivable(item) is None
+    row = history.rows_for_items([item])[0].rows[0]
+    assert row["author_created_utc"] is None
+    assert (row["id"], row["tickers"]) == (ITEM.id, list(history.symbols(ITEM)))
+    ok = ITEM.model_copy(update={"author_created_utc": 1.6e9})
+    assert history.rows_for_items([ok])[0].rows[0]["author_created_utc"] == 1.6e9
+
+
 def test_only_a_row_invalid_in_itself_is_refused_and_a_row_skipped_for_a_passing_reason_is_retried() -> None:
     rows = history.rows_for_items([ITEM])[0]
     invalid = [{"index": 0, "errors": [{"reason": "invalid", "message": "Cannot convert value to integer"}]}]
