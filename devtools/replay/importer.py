@@ -86,6 +86,7 @@ class Report:
     skipped: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)  # how each row's kind was told
     milliseconds: Counter[str] = field(default_factory=Counter)  # times given in ms, by field
+    not_utf8: Counter[str] = field(default_factory=Counter)  # bytes read as U+FFFD, by file
 
 
 class NothingImported(ValueError):
@@ -320,7 +321,7 @@ def _stage(
     ones: dict[int, str] = {}
     for file, path in enumerate(inputs):
         named: set[str] = set()  # the file's subreddits, by lower case (two are enough to know)
-        for row in sources.rows(path, report.skipped):
+        for row in sources.rows(path, report.skipped, report.not_utf8):
             report.rows_read += 1
             if row is None:
                 continue
@@ -466,6 +467,10 @@ def _manifest(
     if report.milliseconds:
         assumed["milliseconds"] = "; ".join(f"{name}: {n}" for name, n in sorted(report.milliseconds.items())) + (
             " (rows whose time was in milliseconds, read as such)"
+        )
+    if report.not_utf8:
+        assumed["not_utf8"] = "; ".join(f"{name}: {n}" for name, n in sorted(report.not_utf8.items())) + (
+            " (bytes that are not UTF-8, read as U+FFFD)"
         )
     gone = ", ".join(f"'{g}'" for g in GONE)
     return {

@@ -7,6 +7,7 @@ CSV row that does not parse (an unterminated quote, which would swallow the rest
 file into one field) is counted with its file and line, not read as data.
 """
 
+import codecs
 import csv
 import gzip
 import io
@@ -114,18 +115,35 @@ class _ZstdFrames(io.RawIOBase):
         super().close()
 
 
+# Bytes that are not UTF-8 (a Latin-1 export, a damaged block) are read as U+FFFD and counted
+# here, so the manifest says how much text was mended. Files are read one after another, so
+# the count's growth over one file's reading is that file's.
+_NOT_UTF8 = "akleao-not-utf8"
+_not_utf8 = [0]
+
+
+def _replace_counted(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _not_utf8[0] += exc.end - exc.start
+    return "\ufffd", exc.end
+
+
+codecs.register_error(_NOT_UTF8, _replace_counted)
+
+
 def open_text(path: Path) -> IO[str]:
     name = path.name.lower()
     if name.endswith(".zst"):
         # buffered: its peek lets _opens_array look at the start without reading a line
         frames = io.BufferedReader(_ZstdFrames(path.open("rb")))
-        return io.TextIOWrapper(frames, encoding="utf-8-sig", errors="replace", newline="")
+        return io.TextIOWrapper(frames, encoding="utf-8-sig", errors=_NOT_UTF8, newline="")
     if name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors=_NOT_UTF8, newline="")
     # utf-8-sig: a spreadsheet's "CSV UTF-8" begins with a byte-order mark, which would
     # otherwise stick to the first column's name (every row then lacks an id); newline="":
     # a line break inside a quoted CSV field stays as written
-    return path.open(encoding="utf-8-sig", errors="replace", newline="")
+    return path.open(encoding="utf-8-sig", errors=_NOT_UTF8, newline="")
 
 
 CUT = "cut short or corrupt"  # how a damaged file is named in the import's report
@@ -135,11 +153,13 @@ WRAPPED = "a JSON document wrapping its items in data, not one object a line"
 LOST_LINES = "lines a malformed CSV row took in"  # ... and rows an unclosed quote took in
 
 
-def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
+def rows(path: Path, skipped: Counter[str], not_utf8: Counter[str] | None = None) -> Iterator[dict[str, Any] | None]:
     """Each row of ``path``; None for a line that is no JSON object (its reason counted in
     ``skipped``), so that every line read is counted. A compressed file cut short or corrupt
-    ends there, said in ``skipped``: the other files are still read."""
+    ends there, said in ``skipped``: the other files are still read. The bytes read as U+FFFD
+    for not being UTF-8 are counted in ``not_utf8`` by file name."""
     read: list[int] = [0]
+    mended_before = _not_utf8[0]
     if path.name.lower().endswith((".gz", ".zst")) and path.stat().st_size == 0:
         skipped[f"{CUT} ({path.name}: the file is empty, a download that failed at once)"] += 1
         return
@@ -150,6 +170,8 @@ def rows(path: Path, skipped: Counter[str]) -> Iterator[dict[str, Any] | None]:
         skipped[f"{CUT} ({path.name}, after {read[0]} rows: {exc}; the rest of it unread)"] += 1
     finally:
         text.close()
+        if not_utf8 is not None and _not_utf8[0] > mended_before:
+            not_utf8[path.name] += _not_utf8[0] - mended_before
 
 
 def _rows(path: Path, text: IO[str], skipped: Counter[str], read: list[int]) -> Iterator[dict[str, Any] | None]:

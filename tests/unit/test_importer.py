@@ -693,6 +693,20 @@ def test_a_lone_surrogate_is_mended_and_an_age_in_milliseconds_read_as_such(tmp_
     assert ages["ms"] == 1_500_000_000  # 2017, not the year 49,500
 
 
+def test_bytes_that_are_not_utf8_are_read_as_replacement_characters_and_counted_by_file(tmp_path: Path) -> None:
+    latin, clean = tmp_path / "RS_latin.ndjson", tmp_path / "RS_clean.ndjson"
+    latin.write_bytes(
+        json.dumps(submission(1, title="GME caf\u00e9 to the moon"), ensure_ascii=False).encode("latin-1") + b"\n"
+    )
+    clean.write_text(json.dumps(submission(2)) + "\n")
+    manifest = import_dumps([latin, clean], tmp_path / "out")
+    assert manifest["fidelity"]["assumed"]["not_utf8"].startswith("RS_latin.ndjson: 1 (")
+    [title] = [i["title"] for i in read_jsonl(tmp_path / "out" / "items.jsonl.gz") if i["id"] == "t3_p1"]
+    assert "caf\ufffd " in title
+    again = import_dumps([clean], tmp_path / "again")
+    assert "not_utf8" not in again["fidelity"]["assumed"]
+
+
 def test_an_import_that_fails_while_writing_leaves_no_corpus_whose_files_disagree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
