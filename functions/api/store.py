@@ -40,6 +40,26 @@ def _new_account() -> dict[str, Any]:
     return {"created_at": firestore.SERVER_TIMESTAMP, "preferences": notify.default_preferences(), "watchlist": []}
 
 
+# The issue time of the token whose word on the address was written last: a token issued
+# before it (an old tab's, valid for minutes more) never writes the address again.
+EMAIL_SAID_AT = "email_said_at"
+
+
+def _issued(principal: Principal) -> float | None:
+    iat = principal.claims.get("iat")
+    return float(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None
+
+
+def _address(principal: Principal, stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` to the stored address, stamped with the token's issue time; none when a
+    later token's word on it was written already: an old tab's token confirming the address
+    the user gave up (or naming it before a newer one was confirmed) must not bring it back."""
+    issued, said_at = _issued(principal), stored.get(EMAIL_SAID_AT)
+    if issued is not None and isinstance(said_at, int | float) and issued < said_at:
+        return {}
+    return changes | ({EMAIL_SAID_AT: issued} if issued is not None and changes else {})
+
+
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
 WATCH_TRIES = 8  # reads of a user's document while other writes keep changing it
 DELETED_KEPT = timedelta(days=1)  # a deleted account's tombstone: past every token issued before (15 minutes)
@@ -134,8 +154,9 @@ class Store:
                 ref,
                 {
                     **_new_account(),
-                    "email": principal.email,
-                    "email_verified": principal.email is not None,
+                    **_address(
+                        principal, {}, {"email": principal.email, "email_verified": principal.email is not None}
+                    ),
                     "name": principal.name,
                     "role": ",".join(sorted(principal.roles)) or None,
                 },
@@ -143,7 +164,7 @@ class Store:
         stored = (snap.to_dict() or {}) if snap.exists else {}
         changes: dict[str, Any] = {}
         if principal.email is not None:  # the address as confirmed now
-            changes = {"email": principal.email, "email_verified": True}
+            changes = _address(principal, stored, {"email": principal.email, "email_verified": True})
         elif (
             principal.unconfirmed_address
             and stored.get("email_verified") is True
@@ -151,7 +172,7 @@ class Store:
             # that same one, unconfirmed, for a few minutes more
             and str(claimed).casefold() != str(stored.get("email") or "").casefold()
         ):
-            changes = {"email": firestore.DELETE_FIELD, "email_verified": False}
+            changes = _address(principal, stored, {"email": firestore.DELETE_FIELD, "email_verified": False})
         if changes and not created:
             with contextlib.suppress(gexc.NotFound):  # deleted meanwhile: an update makes nothing again
                 ref.update(changes)
@@ -333,8 +354,8 @@ class Store:
             if settings.get("email") and not was_on:
                 changes["email_unsubscribed"] = False
             # the confirmed address or none (notify mails only an address marked confirmed)
-            changes.update(email=principal.email, email_verified=principal.email is not None)
-            return changes
+            address = {"email": principal.email, "email_verified": principal.email is not None}
+            return changes | _address(principal, stored, address)
 
         if not self._write_as_read(principal, changes_of):
             raise ApiError(409, "settings_busy", "the settings are being changed by another request; try again")

@@ -17,7 +17,7 @@ from emulators.stack import Stack
 from functions.api.cache import TtlMemo
 from tests.support import api as support
 from tests.support.api import API_KEY, ApiClient, alert_doc, make_client, put_alert, put_hour, put_ticker
-from tests.support.jwks import JwksServer
+from tests.support.jwks import JwksServer, claims
 
 KEY = API_KEY
 NOW = 1_760_000_000.0  # data time, not the wall clock
@@ -69,6 +69,32 @@ def test_an_address_given_up_for_one_not_confirmed_yet_is_mailed_no_more(api: Ap
         assert answer.status_code == 200 and answer.get_json()["email"] is None
     assert notify.channels(stored()) == [] and "email" not in stored() and stored()["email_verified"] is False
     assert call("new@example.com", True).status_code == 200  # confirmed: mailed again, at the new one
+    assert notify.channels(stored()) == ["email"] and stored()["email"] == "new@example.com"
+
+
+def test_an_old_tabs_token_never_brings_back_the_address_a_newer_one_gave_up(api: ApiClient) -> None:
+    """Tokens live for minutes: one issued while the old address was confirmed, still held by
+    another tab, must not put it back after a newer token named a new one (nor undo the new
+    one's confirmation), whether it only signs in or saves the notification settings."""
+    now = time.time()
+
+    def call(email: str, confirmed: bool, issued: float, method: str = "GET", body: Any = None) -> Any:
+        token = api.key.sign(claims(now, sub="tabs", email=email, email_verified=confirmed, iat=int(issued)))
+        return api.http.open(
+            "/v1/me/notifications", method=method, json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    def stored() -> dict[str, Any]:
+        return support.db().collection("users").document("tabs").get().to_dict() or {}
+
+    assert call("old@example.com", True, now - 120, "PUT", {"email": True}).status_code == 200
+    assert call("new@example.com", False, now - 60).status_code == 200
+    assert notify.channels(stored()) == [] and "email" not in stored()
+    for method, body in (("GET", None), ("PUT", {"email": True})):  # the old tab signs in, then saves
+        assert call("old@example.com", True, now - 120, method, body).status_code == 200
+        assert notify.channels(stored()) == [] and "email" not in stored()
+    assert call("new@example.com", True, now - 30).status_code == 200  # confirmed: mailed, at the new one
+    assert call("old@example.com", True, now - 120).status_code == 200
     assert notify.channels(stored()) == ["email"] and stored()["email"] == "new@example.com"
 
 
