@@ -82,7 +82,7 @@ status: ## Show the running local stack (ports, functions, log folder)
 logs: ## Follow the running stack's logs (this run's folder .stack/logs/latest: timestamped JSON lines, emulator output)
 	@if ls .stack/logs/latest/*.log >/dev/null 2>&1; then tail -n 20 -F .stack/logs/latest/*.log; else echo "no stack logs yet (make up)"; fi
 
-browser: ## Install Debian's chromium + chromedriver for the dashboard's browser test (idempotent; apt when missing)
+browser: ## Install Debian's chromium + chromedriver for the web app's and the dashboard's browser tests (idempotent; apt when missing)
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
 	sudo=""; if [ "$$(id -u)" != 0 ]; then sudo="sudo"; fi; \
 	echo "installing Debian's chromium and chromium-driver (once)"; \
