@@ -55,6 +55,7 @@ ROUNDS = {
     16: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261216),
     17: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261217),
     18: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261218),
+    19: ({"wsb-2020-12-01-pushshift": 60, "wsb-2021-05-07": 240}, 20261219),
 }
 LABEL_KEYS = ("symbols", "secondary", "doubtful", "other")  # what a reader's label line holds
 MAX_CHARS = 1200  # longer texts are cut at a space before this: labelling stays tractable
