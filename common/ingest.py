@@ -543,6 +543,8 @@ def reconcile(saved: Cursor, ours: Cursor) -> Cursor:
         listed=_newest_ids(saved.listed | ours.listed, LISTED_KEPT),  # each was ingested or skipped by one
         read_through=max((t for t in (saved.read_through, ours.read_through) if t is not None), default=None),
         pace=max(saved.pace, ours.pace),
+        # a run Reddit served shows it serving the subreddit: the other's failures count for nothing
+        unserved_runs=min(saved.unserved_runs, ours.unserved_runs),
         runs=_runs(*ours.runs[:1], *saved.runs, *ours.runs[1:]),  # both runs kept: dispatch waits for each
         version=saved.version,
     )

@@ -5,7 +5,7 @@ so nothing needs patching.
 """
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -108,8 +108,11 @@ class Settings(BaseSettings):
     reddit_backoff_s: float = Field(default=0.5, ge=0, validation_alias="REDDIT_BACKOFF_S")
     reddit_max_wait_s: float = Field(default=60.0, ge=0, validation_alias="REDDIT_MAX_WAIT_S")
     reddit_concurrency: int = Field(default=4, ge=1, validation_alias="REDDIT_CONCURRENCY")
-    fetch_listings: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=("new", "hot"), validation_alias="FETCH_LISTINGS"
+    # The listings fetch reads, the two it is built for (and the local Reddit serves). Any
+    # other name is refused here: asyncpraw would read it as a bad answer on every run, and
+    # with "new" misspelled the cursor and every silence check would stand still.
+    fetch_listings: Annotated[tuple[Literal["new", "hot"], ...], NoDecode] = Field(
+        default=("new", "hot"), min_length=1, validation_alias="FETCH_LISTINGS"
     )
     fetch_max_posts: int = Field(default=1000, ge=1, le=1000, validation_alias="FETCH_MAX_POSTS")  # per listing
     hot_limit: int = Field(default=50, ge=1, le=100, validation_alias="HOT_LIMIT")
@@ -185,6 +188,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(s.strip() for s in value.split(",") if s.strip())
         return value
+
+    @field_validator("fetch_listings", mode="after")
+    @classmethod
+    def _each_listing_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(value))  # "new,new" would read the listing twice a run
 
     @model_validator(mode="after")
     def _intervals_in_order(self) -> "Settings":

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from common import ingest, topics
 from common.adapters.pubsub import Outgoing
@@ -568,3 +569,12 @@ def test_only_a_run_reddit_served_no_newest_first_listing_counts_towards_sending
     assert store.cursors["stocks"].unserved_runs == 2
     run(ListReddit(posts), store, Recorder(), 4)
     assert store.cursors["stocks"].unserved_runs == 0
+
+
+@pytest.mark.parametrize("value", ["", "New,hot", "nwe", "comments", "new,rising"])
+def test_a_listing_setting_fetch_cannot_read_fails_at_start(value: str) -> None:
+    """Passed on, asyncpraw reads a misspelled listing as a bad answer on every run: posts stop
+    moving the cursor and every silence check stands still, with only warnings to show."""
+    with pytest.raises(ValidationError, match="FETCH_LISTINGS"):
+        Settings(FETCH_LISTINGS=value)
+    assert Settings(FETCH_LISTINGS=" hot , new,hot").fetch_listings == ("hot", "new")

@@ -427,6 +427,17 @@ def test_two_overlapping_runs_reconcile_to_the_further_position_of_each_listing_
     assert saved.read_through is None
 
 
+def test_a_run_reddit_served_is_not_undone_by_an_overlapping_copy_it_did_not() -> None:
+    """Two copies of one run: one served (its count reset), one refused by an instance still
+    paused by a 429. Saved as the other's count, dispatch would wait twice the pace and lose
+    what passed the listing's cap meanwhile."""
+    start = Cursor(T0, "t3_a", T0, "t1_a", unserved_runs=1)
+    served, refused = replace(start, unserved_runs=0), replace(start, unserved_runs=2)
+    assert ingest.reconcile(served, refused).unserved_runs == 0
+    assert ingest.reconcile(refused, served).unserved_runs == 0
+    assert ingest.reconcile(refused, replace(start, unserved_runs=3)).unserved_runs == 2
+
+
 def test_reconciled_cursors_keep_the_community_both_runs_saw_within_its_day() -> None:
     hour = int(T0 // 3600)
     one = Cursor(T0, "t3_a", community={hour_key(hour * 3600.0): {"WISH": ["a1"]}})
