@@ -27,12 +27,13 @@ logger = log.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Delivery:
-    """Where a message came from: its id is the idempotency key of last resort."""
+    """Where a message came from: its id is the idempotency key of last resort. (No ordering
+    key: functions-framework keeps only the data, attributes, id and publish time of a pushed
+    message, so nothing may rely on seeing it here.)"""
 
     message_id: str
     publish_time: str = ""
     attributes: dict[str, str] = field(default_factory=dict)
-    ordering_key: str = ""
 
 
 def unwrap(cloud_event: CloudEvent) -> tuple[Delivery, Any]:
@@ -45,7 +46,6 @@ def unwrap(cloud_event: CloudEvent) -> tuple[Delivery, Any]:
         message_id=str(message.get("messageId") or message.get("message_id") or cloud_event["id"]),
         publish_time=str(message.get("publishTime") or ""),
         attributes={str(k): str(v) for k, v in raw_attributes.items()} if isinstance(raw_attributes, dict) else {},
-        ordering_key=str(message.get("orderingKey") or ""),
     )
     return delivery, message.get("data")
 

@@ -109,9 +109,11 @@ resource "google_pubsub_subscription" "push" {
     max_delivery_attempts = var.max_delivery_attempts
   }
 
+  # Fixed, not variables: the span of the attempts above, which notify's give-up times and
+  # the outages the pipeline rides through are measured against, is this backoff's.
   retry_policy {
-    minimum_backoff = var.retry_minimum_backoff
-    maximum_backoff = var.retry_maximum_backoff
+    minimum_backoff = "10s"
+    maximum_backoff = "600s"
   }
 
   expiration_policy {

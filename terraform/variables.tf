@@ -10,32 +10,22 @@ variable "region" {
 }
 
 # A malformed message is dead-lettered by the function at once; these attempts are for the
-# failures that may pass (Firestore, BigQuery or Pub/Sub unavailable). With the backoff below
-# (10 s doubling to 600 s) 20 attempts span about two and a half hours: an outage shorter than
-# that delays messages instead of moving them to the dead-letter hold.
+# failures that may pass (Firestore, BigQuery or Pub/Sub unavailable). With the backoff of
+# pubsub.tf (10 s doubling to 600 s) 20 attempts span about two and a half hours: an outage
+# shorter than that delays messages instead of moving them to the dead-letter hold.
 variable "max_delivery_attempts" {
   type        = number
-  description = "Deliveries of one message before Pub/Sub moves it to the subscription's dead-letter topic (5 to 50)."
+  description = "Deliveries of one message before Pub/Sub moves it to the subscription's dead-letter topic (19 to 50)."
   default     = 20
 
-  # Pub/Sub accepts up to 100; past 50, retrying plus the longest hold could outlast the
-  # idempotency records (8 days) that make a replay from the hold safe.
+  # Fewer than 19 end before notify disables a webhook that never answers (2 hours) or gives
+  # a failing delivery up (1.5 hours): one user's dead webhook would send every alert event
+  # to the hold. Pub/Sub accepts up to 100; past 50, retrying plus the longest hold could
+  # outlast the idempotency records (8 days) that make a replay from the hold safe.
   validation {
-    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 50
-    error_message = "5 to 50 delivery attempts (Pub/Sub accepts 100, but a message retried that long and then held could outlive its idempotency records)."
+    condition     = var.max_delivery_attempts >= 19 && var.max_delivery_attempts <= 50
+    error_message = "19 to 50 delivery attempts: fewer end before notify gives a failing webhook up; more could outlive the idempotency records of a message then held."
   }
-}
-
-variable "retry_minimum_backoff" {
-  type        = string
-  description = "Shortest wait before Pub/Sub redelivers a message a function failed on."
-  default     = "10s"
-}
-
-variable "retry_maximum_backoff" {
-  type        = string
-  description = "Longest wait before Pub/Sub redelivers a message a function failed on."
-  default     = "600s"
 }
 
 variable "dead_letter_retention" {

@@ -635,6 +635,10 @@ def test_notify_stops_starting_deliveries_while_its_functions_still_have_time_to
         assert invocation.Invocation.of(0.0, timeout).start_by_s + slowest < timeout
 
 
+def variables_of(model: tfmodel.TerraformModel) -> dict[str, Any]:
+    return {tfmodel.unquote(name): body for block in model.blocks("variable") for name, body in block.items()}
+
+
 def retry_span_s(attempts: int, minimum: float, maximum: float) -> float:
     """When Pub/Sub makes its last delivery of a message that always fails, counted from the
     first: the backoff doubles from ``minimum`` up to ``maximum`` between deliveries."""
@@ -648,12 +652,19 @@ def test_notify_gives_a_failing_delivery_up_while_pubsub_still_redelivers_its_ev
 
     assert retry_span_s(3, 10.0, 600.0) == 30.0 and retry_span_s(20, 10.0, 600.0) == 8430.0
     backlog = float(model.locals["subscription_policies"]["notify_backlog"]["threshold"])
+    (check,) = variables_of(model)["max_delivery_attempts"]["validation"]
+    found = re.search(r">= (\d+)", str(check["condition"]))
+    assert found, "max_delivery_attempts has no lower bound"
+    fewest = int(found.group(1))  # what a deploy may set, not only the default
+    settings = Settings()
     for sub in model.subscriptions.values():
         if sub.function in ("notify", "notify_digest"):
-            span = retry_span_s(sub.max_delivery_attempts, sub.minimum_backoff_seconds, sub.maximum_backoff_seconds)
+            span = retry_span_s(fewest, sub.minimum_backoff_seconds, sub.maximum_backoff_seconds)
             given_up_by = store.GIVE_UP_S + sub.maximum_backoff_seconds  # the first redelivery after it
             assert given_up_by <= span, sub.name  # comes before the event is dead-lettered
             assert given_up_by < backlog, sub.name  # and before the waiting event pages anyone
+            # a webhook that never answers is disabled while its events are still redelivered
+            assert settings.webhook_disable_unanswered_after_s + sub.maximum_backoff_seconds <= span, sub.name
 
 
 def test_each_scheduler_job_publishes_a_tick_its_function_decodes(model: tfmodel.TerraformModel) -> None:
@@ -786,7 +797,7 @@ def test_a_message_replayed_from_a_hold_is_never_older_than_the_records_that_ded
 ) -> None:
     """Dead-lettered after its retries (at most max_delivery_attempts waits of the longest
     backoff), then held up to the retention the variable allows: all within REDELIVERY_TTL."""
-    variables = {tfmodel.unquote(name): body for block in model.blocks("variable") for name, body in block.items()}
+    variables = variables_of(model)
 
     def upper_bound(name: str) -> int:
         (check,) = variables[name]["validation"]
