@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +29,7 @@ def _die_with_parent() -> None:
 _SETPRIV = shutil.which("setpriv")
 
 
-def _launch_argv(command: Sequence[str], die_with_parent: bool) -> tuple[list[str], Callable[[], None] | None]:
+def launch_argv(command: Sequence[str], die_with_parent: bool) -> tuple[list[str], Callable[[], None] | None]:
     """How to start ``command`` so it dies with us.
 
     util-linux's ``setpriv --pdeathsig`` sets the signal and execs the command (the signal
@@ -45,10 +46,22 @@ def _launch_argv(command: Sequence[str], die_with_parent: bool) -> tuple[list[st
     return list(command), _die_with_parent
 
 
+_HANDED_OUT: set[int] = set()
+_HANDING = threading.Lock()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now and never handed out before in this process: the kernel can give the
+    same free port to two binds in a row, and a stack picks all its ports before any service
+    binds one (measured: about 1 start in 1,200 gave two services one port)."""
+    with _HANDING:
+        while True:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = int(sock.getsockname()[1])
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
 
 
 # Straight to the local port: through an http_proxy from the environment, the proxy's own
@@ -63,15 +76,20 @@ def open_local(request: "str | urllib.request.Request", timeout: float) -> Any:
     return _DIRECT.open(request, timeout=timeout)
 
 
-def wait_http(url: str, timeout: float, process: "subprocess.Popen[bytes] | None" = None) -> float:
-    """Poll ``url`` until any HTTP answer arrives; returns the seconds it took."""
+def wait_http(
+    url: str, timeout: float, process: "subprocess.Popen[bytes] | None" = None, *, healthy: bool = False
+) -> float:
+    """Poll ``url`` until any HTTP answer arrives (``healthy``: an answer below 500, for a
+    path that says whether the service is ready, such as bqemulator's ``/readyz``, which
+    answers 503 until it is); returns the seconds it took."""
     start = time.monotonic()
     while True:
         try:
             with open_local(url, timeout=1):
                 return time.monotonic() - start
-        except urllib.error.HTTPError:
-            return time.monotonic() - start  # it answered: it is listening
+        except urllib.error.HTTPError as exc:
+            if not (healthy and exc.code >= 500):
+                return time.monotonic() - start  # it answered: it is listening
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         if process is not None and process.poll() is not None:
@@ -103,7 +121,7 @@ class Service:
     def start(self, ready_timeout: float = 60.0, die_with_parent: bool = True) -> "Service":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
-        argv, preexec = _launch_argv(self.command, die_with_parent)
+        argv, preexec = launch_argv(self.command, die_with_parent)
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             argv,
             stdout=self._log,
@@ -115,7 +133,9 @@ class Service:
             preexec_fn=preexec,  # noqa: PLW1509
         )
         try:
-            self.started_in = wait_http(self.url + self.ready_path, ready_timeout, self.process)
+            self.started_in = wait_http(
+                self.url + self.ready_path, ready_timeout, self.process, healthy=self.ready_path != "/"
+            )
         except Exception as exc:
             self.stop()
             raise RuntimeError(

@@ -26,6 +26,18 @@ FAST_REDDIT_RETRIES = {"REDDIT_BACKOFF_S": "0.05", "REDDIT_MAX_RETRIES": "3", "R
 TEST_ENV = {**FAST_REDDIT_RETRIES, "ALERTS_CACHE_S": "0"}
 
 
+# The first test to ask for the session stack pays for starting it (three JVMs, bqemulator's
+# provisioning, every function): pytest-timeout counts fixture setup in that test's time.
+STACK_START_TIMEOUT_S = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(STACK_START_TIMEOUT_S), append=False)
+            return
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     log_dir = tmp_path_factory.mktemp("stack-logs")

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+from emulators.processes import launch_argv
 from emulators.stack import ROOT
 
 
@@ -49,13 +50,22 @@ def alive(pids: set[int]) -> set[int]:
     return running
 
 
+# The environment before the test session's stack wrote its own settings into it (test-only
+# ones among them: short Reddit timeouts, no alert cache): a demo runs as a user's would.
+OUTSIDE_ENV = dict(os.environ)
+
+
 class DemoProcess:
     def __init__(self, *args: str, log_dir: Path) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "160"}
+        env = {**OUTSIDE_ENV, "PYTHONUNBUFFERED": "1", "COLUMNS": "160"}
         for name in ("PUBSUB_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "BIGQUERY_EMULATOR_HOST"):
             env.pop(name, None)  # the demo starts its own stack, not the test session's
+        # dies with the test process: killed by a CI timeout, pytest runs no finally, and a
+        # serving demo would keep its whole stack (three JVMs, the functions, Next) running
+        argv, preexec = launch_argv([sys.executable, "-m", "demo", "--log-dir", str(log_dir), *args], True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "demo", "--log-dir", str(log_dir), *args],
+            argv,
+            preexec_fn=preexec,  # noqa: PLW1509
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,  # not a terminal, as in CI
