@@ -262,8 +262,8 @@ def _send_claimed(  # noqa: PLR0917 - one claimed digest and the invocation it i
         since = None if job.swept else run.published  # a swept hour is not the sweeping tick's to time
         trouble = receivers_trouble(exc, channel, began, proven_before=claim.silent_among_answers)
         abandon = trouble and claim.given_up(channels.clock(), since)
-        silent = {store.SILENT: trouble and not isinstance(exc, ReceiverFailing)}
-        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300], **silent)
+        marks = store.failure_marks(trouble, said_so=isinstance(exc, ReceiverFailing))
+        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300], **marks)
         _count_failure(db, user_id, channel, delivery_id, exc, settings, channels.clock())
         if abandon:
             logger.error("gave up digest %s after %d attempts: %s", delivery_id, claim.attempt, exc)

@@ -218,8 +218,8 @@ def _settle(  # noqa: PLR0917 - one claimed delivery's whole context
         # only the receiver's own trouble is given up: a failure that may be ours never is
         trouble = receivers_trouble(exc, channel, began, proven_before=claim.silent_among_answers)
         abandon = trouble and claim.given_up(channels.clock(), run.published)
-        silent = {store.SILENT: trouble and not isinstance(exc, ReceiverFailing)}
-        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300], **silent)
+        marks = store.failure_marks(trouble, said_so=isinstance(exc, ReceiverFailing))
+        store.finish(db, claim, "abandoned" if abandon else "failed", reason=str(exc)[:300], **marks)
         if channel == "webhook":
             _webhook_failed(db, user_id, delivery_id, exc, settings, channels.clock())
         if abandon:

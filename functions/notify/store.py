@@ -46,6 +46,7 @@ GIVE_UP_S = 5400.0
 
 
 SILENT = "silent_among_answers"  # deliveries/: see Claim
+RECEIVER_FAILED = "receiver_failed"  # deliveries/: an attempt failed as the receiver's own trouble
 
 
 class Busy(RuntimeError):
@@ -68,13 +69,16 @@ class Claim:
     # an earlier attempt's webhook gave no answer while others answered (invocation.Egress):
     # a redelivery may give it up on that, though nothing else answers on its instance then
     silent_among_answers: bool = False
+    receiver_failed_before: bool = False  # an earlier attempt failed as the receiver's own trouble
 
     def given_up(self, now: float, since: float | None = None) -> bool:
-        """Whether a failure now ends the delivery (:data:`GIVE_UP_S`), counted from ``since``
-        (the event's publish time: Pub/Sub's retries and the backlog page count from it),
-        else from the delivery's first try."""
+        """Whether a receiver's failure now ends the delivery: :data:`GIVE_UP_S` have passed,
+        counted from ``since`` (the event's publish time: Pub/Sub's retries and the backlog
+        page count from it), else from the delivery's first try, and an earlier attempt failed
+        as the receiver's too. A late first try (after an outage of ours) meeting one 429 or
+        full mailbox is retried once more, not lost on it."""
         origin = since if since is not None else self.first_tried
-        return origin is not None and now - origin >= GIVE_UP_S
+        return self.receiver_failed_before and origin is not None and now - origin >= GIVE_UP_S
 
 
 # A delivery in one of these states is never sent again ("digested": it went in the digest;
@@ -127,7 +131,9 @@ def claim(db: firestore.Client, delivery_id: str, now: float) -> Claim | None:
         )
     except (gexc.FailedPrecondition, gexc.NotFound) as exc:
         raise Busy(f"delivery {delivery_id} was taken by another copy") from exc
-    return Claim(ref, attempt, written.update_time, doc.get("digest_hour"), first, doc.get(SILENT) is True)
+    silent = doc.get(SILENT) is True
+    receivers = silent or doc.get(RECEIVER_FAILED) is True
+    return Claim(ref, attempt, written.update_time, doc.get("digest_hour"), first, silent, receivers)
 
 
 def remember_digest(db: firestore.Client, claim: Claim, hour: str) -> tuple[Claim, str]:
@@ -141,6 +147,16 @@ def remember_digest(db: firestore.Client, claim: Claim, hour: str) -> tuple[Clai
     except (gexc.FailedPrecondition, gexc.NotFound) as exc:
         raise Busy(f"delivery {claim.ref.id} was taken by another copy") from exc
     return replace(claim, updated=written.update_time, digest_hour=hour), hour
+
+
+def failure_marks(trouble: bool, *, said_so: bool) -> dict[str, bool]:
+    """What a failed attempt leaves on its delivery for the next: whether the receiver was
+    silent while others answered (``trouble`` it did not say itself), and that the receiver
+    failed at all, a mark never taken back (a later attempt failing as ours does not undo it)."""
+    marks = {SILENT: trouble and not said_so}
+    if trouble:
+        marks[RECEIVER_FAILED] = True
+    return marks
 
 
 def finish(db: firestore.Client, claim: Claim, status: str, **fields: Any) -> bool:

@@ -1164,9 +1164,18 @@ def test_a_receiver_failing_past_the_give_up_time_is_settled_abandoned_and_a_fai
         event = _watchers(emulators, tag, 1)
         record = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-0", event, "email"))
         # first tried a moment ago (the invocations before were cut short), published long ago:
-        # Pub/Sub's retries and the backlog page count from the publish, and so does the give-up
+        # Pub/Sub's retries and the backlog page count from the publish, and so does the give-up;
+        # an earlier attempt failed as the receiver's too
         first = time.time() - 60
-        record.set({"status": "failed", "attempts": 9, "first_tried_at": first, "lease_until": 0.0})
+        record.set(
+            {
+                "status": "failed",
+                "attempts": 9,
+                "first_tried_at": first,
+                "lease_until": 0.0,
+                store.RECEIVER_FAILED: True,
+            }
+        )
         channels = _recorded(error)
         if status == "failed":
             with pytest.raises(DeliveryFailed):
@@ -1188,6 +1197,16 @@ def test_a_receiver_failing_past_the_give_up_time_is_settled_abandoned_and_a_fai
         db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{tag}-{i}", event, "email")) for i in range(4)
     ]
     assert [(r.get().to_dict() or {})["status"] for r in emails] == ["failed"] * 4
+    # a late first try (an outage of ours held it) meeting a receiver's failure: tried once more
+    late = f"l{time.time_ns()}"
+    event = _watchers(emulators, late, 1)
+    channels = _recorded(ReceiverFailing("email: 452 4.2.2 mailbox full"))
+    record = db().collection(fs.DELIVERIES).document(notify.delivery_id(f"{late}-0", event, "email"))
+    with pytest.raises(DeliveryFailed):
+        main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
+    assert (record.get().to_dict() or {})["status"] == "failed"
+    main.notify_event(event, settings=channels.settings, db=db(), channels=channels, published=long_ago)
+    assert (record.get().to_dict() or {})["status"] == "abandoned"  # failing still: now given up
     # a receiver's failure in the first hour is retried as before
     young = f"y{time.time_ns()}"
     event = _watchers(emulators, young, 1)
