@@ -38,10 +38,10 @@ LEASE_S = 120.0  # longer than one delivery's retries take
 # the connection, a full mailbox) this long after its event was published is given up:
 # settled "abandoned", with an ERROR line. One user's full mailbox or dead receiver must not
 # hold every event that matches them until Pub/Sub dead-letters it and pages; a failure that
-# may be ours (no answer, the relay down) is never given up. Short enough that the redelivery
-# after it (600 s later at most) comes within Pub/Sub's retries (terraform: 20 attempts, 10 s
-# doubling to 600 s, about 2.3 hours) and before the notify backlog page (2 hours): an
-# agreement test checks.
+# may be ours (no answer, the relay down) is never given up. Short enough that the two
+# redeliveries after it (600 s apart at most: a receiver first failing after it is tried once
+# more) come within Pub/Sub's retries (terraform: at least 19 attempts, 10 s doubling to
+# 600 s, over 2 hours) and before the notify backlog page (2 hours): an agreement test checks.
 GIVE_UP_S = 5400.0
 
 
