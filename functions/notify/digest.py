@@ -176,7 +176,14 @@ def _send_closed(  # noqa: PLR0917 - one user's closed digest and its whole cont
     # have dropped its ticker or kind; only the entries still sent name the window's start
     entries = [e for e in entries if rules.still_wanted(user, e)]
     for channel in wanted:
-        bodies = [e["body"] for e in entries if e.get("channel") == channel and isinstance(e.get("body"), dict)]
+        # each event with the id its own message would carry in Akleao-Delivery: one sent alone,
+        # its sender dead before marking it, and then digested (quiet hours, the hourly cap) is
+        # dropped by a receiver that has it
+        bodies = [
+            {**e["body"], "delivery": str(e.get("id") or "")}
+            for e in entries
+            if e.get("channel") == channel and isinstance(e.get("body"), dict)
+        ]
         if not bodies:
             continue
         delivery_id = _digest_id(user_id, hour, channel)

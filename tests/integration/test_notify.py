@@ -425,6 +425,10 @@ def test_a_digest_user_gets_one_digest_of_the_hours_three_events_through_duplica
     body = json.loads(hooks[0]["body"])
     assert (body["type"], body["hour"], body["count"]) == ("digest", hour, 3)
     assert sorted(e["alert_id"] for e in body["events"]) == sorted(e.alert_id for e in _events(3))
+    # each event names the delivery id its own message would carry, for a receiver to drop a copy
+    assert sorted(e["delivery"] for e in body["events"]) == sorted(
+        notify.delivery_id("fay", e, "webhook") for e in _events(3)
+    )
     assert notify.verify(SECRET, hooks[0]["headers"][notify.SIGNATURE_HEADER], hooks[0]["body"].encode(), time.time())
     assert "3 alert events" in mail[0]["subject"]
 
