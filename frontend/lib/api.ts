@@ -344,6 +344,8 @@ export interface NotificationSettings {
 
 export interface NotificationState {
   settings: NotificationSettings;
+  /** These settings as read: sent back with the save, which a change made since refuses (409 settings_changed). */
+  etag?: string;
   webhook_secret_set: boolean;
   webhook_disabled?: boolean;
   webhook_disabled_reason?: string | null;

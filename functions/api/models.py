@@ -405,8 +405,20 @@ class Preview(Strict):
 # ---------------------------------------------------------------- notifications
 
 
+class NotificationUpdate(NotificationSettings):
+    """The settings to store, and the ``etag`` of those they replace as the caller read them."""
+
+    etag: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the etag of the settings as read (GET): a change made since is refused (409 settings_changed) "
+        "instead of overwritten; omitted: saved whatever changed",
+    )
+
+
 class NotificationState(Loose):
     settings: NotificationSettings
+    etag: str = Field(description="these settings as read: send it back with the PUT that replaces them")
     webhook_secret_set: bool = Field(description="a signing secret exists (shown only when made)")
     webhook_disabled: bool = Field(default=False, description="turned off after repeated failed deliveries")
     webhook_disabled_reason: str | None = None

@@ -15,6 +15,7 @@ from functions.api.auth import Principal
 from functions.api.errors import ApiError
 from functions.api.openapi import API
 from functions.api.services import Services
+from functions.api.store import settings_etag
 
 logger = log.get_logger(__name__)
 
@@ -43,6 +44,7 @@ def _state(svc: Services, user: Principal) -> m.NotificationState:
         settings = settings.model_copy(update={"email": False})
     return m.NotificationState(
         settings=settings,
+        etag=settings_etag(stored),
         webhook_secret_set=bool(stored.get("webhook_secret")),
         webhook_disabled=bool(stored.get("webhook_disabled")),
         webhook_disabled_reason=stored.get("webhook_disabled_reason"),
@@ -68,11 +70,11 @@ def get_notifications(svc: Services, user: Principal) -> m.NotificationState:
     "/v1/me/notifications",
     summary="Replace the notification settings (re-enables a disabled webhook)",
     tag="me",
-    body=notify.NotificationSettings,
+    body=m.NotificationUpdate,
     response=m.NotificationState,
     may_409=True,
 )
-def put_notifications(svc: Services, user: Principal, body: notify.NotificationSettings) -> m.NotificationState:
+def put_notifications(svc: Services, user: Principal, body: m.NotificationUpdate) -> m.NotificationState:
     if body.email and not user.email:
         raise ApiError(422, "no_email", "the account has no confirmed email address to send to")
     if body.quiet_hours is not None and body.quiet_hours.start == body.quiet_hours.end:
@@ -81,7 +83,7 @@ def put_notifications(svc: Services, user: Principal, body: notify.NotificationS
         raise ApiError(
             422, "empty_quiet_hours", "quiet hours that start and end at the same hour cover nothing; omit them"
         )
-    svc.store.set_notifications(user, body.model_dump(mode="json"))
+    svc.store.set_notifications(user, body.model_dump(mode="json", exclude={"etag"}), seen=body.etag)
     return _state(svc, user)
 
 

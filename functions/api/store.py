@@ -5,6 +5,7 @@ detect). One place to change a query."""
 import base64
 import binascii
 import contextlib
+import hashlib
 import heapq
 import json
 import math
@@ -58,6 +59,14 @@ def _address(principal: Principal, stored: dict[str, Any], changes: dict[str, An
     if issued is not None and isinstance(said_at, int | float) and issued < said_at:
         return {}
     return changes | ({EMAIL_SAID_AT: issued} if issued is not None and changes else {})
+
+
+def settings_etag(stored: dict[str, Any]) -> str:
+    """What a settings page saw, for a save to be checked against: the stored settings and
+    whether the unsubscribe link was used (not the webhook's health or secret: a save that
+    turns a disabled webhook back on, or keeps a secret rotated meanwhile, undoes nothing)."""
+    seen = {"notifications": stored.get("notifications"), "unsubscribed": bool(stored.get("email_unsubscribed"))}
+    return hashlib.sha256(json.dumps(seen, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
@@ -336,14 +345,23 @@ class Store:
 
     # ------------------------------------------------------------ notifications
 
-    def set_notifications(self, principal: Principal, settings: dict[str, Any]) -> None:
+    def set_notifications(self, principal: Principal, settings: dict[str, Any], seen: str | None = None) -> None:
         """New settings also give a disabled webhook another chance: saving them is the user
         asking for deliveries again. An unsubscribed address gets email again only when email
         is turned back on (the unsubscribe link turned it off): saving the form for anything
         else keeps it unsubscribed. On the document as read: an unsubscribe meanwhile is not
-        undone."""
+        undone. ``seen``: the :func:`settings_etag` the caller read; settings changed since
+        (another tab, or an email's unsubscribe link, which a form loaded before it still
+        shows on) are a 409, not overwritten."""
 
         def changes_of(stored: dict[str, Any]) -> dict[str, Any]:
+            if seen is not None and settings_etag(stored) != seen:
+                raise ApiError(
+                    409,
+                    "settings_changed",
+                    "the settings changed since they were read (elsewhere, or by an email's unsubscribe link): "
+                    "read them again",
+                )
             changes: dict[str, Any] = {
                 "notifications": settings,
                 "webhook_disabled": False,

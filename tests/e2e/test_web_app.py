@@ -618,13 +618,13 @@ def test_a_tab_shows_and_calls_the_api_as_the_account_signed_in_from_another_tab
         _sign_out(driver, served.web)
 
 
-def _api(served: Served, bearer: str, method: str, path: str) -> dict[str, object]:
-    request = urllib.request.Request(
-        f"{served.api}{path}", method=method, headers={"Authorization": f"Bearer {bearer}"}
-    )
+def _api(served: Served, bearer: str, method: str, path: str, body: object = None) -> dict[str, object]:
+    headers = {"Authorization": f"Bearer {bearer}"} | ({"Content-Type": "application/json"} if body is not None else {})
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{served.api}{path}", data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-        return json.loads(body) if body else {}
+        answer = response.read()
+        return json.loads(answer) if answer else {}
 
 
 def _deleted(served: Served, bearer: str) -> bool:
@@ -666,7 +666,13 @@ def test_a_deleted_or_removed_account_leaves_no_watchlist_or_settings_in_the_api
         _watch(driver, served.symbol)
         _element(driver, f"#watchlist li[data-symbol='{served.symbol}']")
         _link(driver, "Notifications").click()
-        _element(driver, "#notifications-form button[type=submit]").click()
+        save = _element(driver, "#notifications-form button[type=submit]")
+        # another tab saves meanwhile: this page's save must not undo what it never showed
+        _api(served, bearer, "PUT", "/v1/me/notifications", {"max_per_hour": 7})
+        save.click()
+        assert "settings_changed" in str(_until(driver, f"return {ERROR_TEXT}"))
+        _until(driver, "return document.querySelector('#notifications-form [name=max_per_hour]')?.value === '7'")
+        _element(driver, "#notifications-form button[type=submit]").click()  # the form as it is now
         _until(driver, "return document.activeElement?.id === 'notifications-saved'")
         _link(driver, "Preferences").click()
         form = _element(driver, "#delete-account-form")

@@ -227,6 +227,31 @@ def test_a_link_mailed_before_the_signing_key_was_rotated_still_unsubscribes(
     assert (db().collection(fs.USERS).document("rot").get().to_dict() or {})["email_unsubscribed"]
 
 
+def test_a_settings_page_loaded_before_an_unsubscribe_cannot_save_email_back_on(
+    emulators: Stack, jwks: JwksServer
+) -> None:
+    """The settings tab stays open; the user unsubscribes from their mail client, then changes
+    quiet hours in that tab: its email box, checked when it loaded, must not turn mail back on."""
+    api: ApiClient = make_client(jwks, KEY, NOTIFY_SIGNING_KEY=Settings().notify_signing_key.get_secret_value())
+    assert api.call("PUT", "/v1/me/notifications", sub="tab", json={"email": True}).status_code == 200
+    page = api.call("GET", "/v1/me/notifications", sub="tab").get_json()
+    assert page["settings"]["email"] is True and page["etag"]
+    token = notify.unsubscribe_token(Settings().notify_signing_key.get_secret_value(), "tab")
+    assert api.http.post(f"/v1/unsubscribe?token={token}").get_json() == {"unsubscribed": True}
+    quiet = {**page["settings"], "quiet_hours": {"start": 22, "end": 6}}
+    stale = api.call("PUT", "/v1/me/notifications", sub="tab", json={**quiet, "etag": page["etag"]})
+    assert (stale.status_code, stale.get_json()["error"]["code"]) == (409, "settings_changed")
+    assert (db().collection(fs.USERS).document("tab").get().to_dict() or {})["email_unsubscribed"] is True
+    fresh = api.call("GET", "/v1/me/notifications", sub="tab").get_json()
+    assert fresh["etag"] != page["etag"] and fresh["settings"]["email"] is False
+    saved = api.call("PUT", "/v1/me/notifications", sub="tab", json={**fresh["settings"], "etag": fresh["etag"]})
+    assert saved.status_code == 200 and saved.get_json()["email_unsubscribed"] is True
+    assert api.call("POST", "/v1/me/notifications/webhook-secret", sub="tab").status_code == 201
+    # a rotated secret changes nothing a save could undo: the etag read before it still holds
+    again = {**saved.get_json()["settings"], "max_per_hour": 7, "etag": saved.get_json()["etag"]}
+    assert api.call("PUT", "/v1/me/notifications", sub="tab", json=again).status_code == 200
+
+
 def test_an_address_unsubscribed_before_the_link_turned_email_off_shows_it_off_until_turned_on(
     emulators: Stack, jwks: JwksServer
 ) -> None:

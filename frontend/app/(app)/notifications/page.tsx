@@ -110,8 +110,23 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
 
   async function save(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const body = read(new FormData(event.currentTarget));
-    const result = await run("save", () => api<NotificationState>("PUT", "/v1/me/notifications", body));
+    const body = { ...read(new FormData(event.currentTarget)), etag: state.etag };
+    const result = await run("save", async () => {
+      try {
+        return await api<NotificationState>("PUT", "/v1/me/notifications", body);
+      } catch (e) {
+        // changed since this page loaded (another tab, an email's unsubscribe link): the form
+        // shows them as they are now, rather than this save undoing what it never showed
+        if (asApiError(e).code === "settings_changed") {
+          const current = await api<NotificationState>("GET", "/v1/me/notifications").catch(() => null);
+          if (current) {
+            setState(current);
+            setRound((n) => n + 1);
+          }
+        }
+        throw e;
+      }
+    });
     if (result) {
       setState(result);
       setRound((n) => n + 1);
@@ -222,7 +237,12 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
           Saved.
         </p>
       ) : null}
-      {error?.action === "save" ? <ErrorBox error={error.error} /> : null}
+      {error?.action === "save" ? (
+        <ErrorBox
+          error={error.error}
+          hint={error.error.code === "settings_changed" ? "The form now shows them as they are: make your change again." : undefined}
+        />
+      ) : null}
 
       <h2>Webhook secret</h2>
       <div className="card stack" id="webhook-secret-box">
