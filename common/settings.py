@@ -189,6 +189,11 @@ class Settings(BaseSettings):
             return tuple(s.strip() for s in value.split(",") if s.strip())
         return value
 
+    @field_validator("auth_hs256_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # AUTH_HS256_SECRET= turns HS256 off, as unset does
+
     @field_validator("fetch_listings", mode="after")
     @classmethod
     def _each_listing_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:

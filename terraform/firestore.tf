@@ -60,7 +60,7 @@ locals {
   # collection => timestamp field after which Firestore deletes the document; equal to
   # TTL_FIELDS in code (tested).
   firestore_ttl = {
-    authors          = "expires_at" # documents an earlier fetch wrote (account facts now live in cursors/): swept
+    authors          = "expires_at" # written by no function (account facts are in cursors/): what is there expires
     archived         = "expires_at" # archive idempotency markers: outlive Pub/Sub redelivery
     archive_attempts = "expires_at" # archive: messages worked on, so a redelivery checks BigQuery first
     seen             = "expires_at" # aggregate's per-item markers (tickers/*/seen), of buckets that do not name their items

@@ -31,8 +31,8 @@ TEST_ENV = {**FAST_REDDIT_RETRIES, "ALERTS_CACHE_S": "0"}
 STACK_START_TIMEOUT_S = 900
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
+def pytest_collection_finish(session: pytest.Session) -> None:
+    for item in session.items:  # the tests that run, once -k, -m and --deselect have chosen
         if "stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(STACK_START_TIMEOUT_S), append=False)
             return

@@ -51,13 +51,20 @@ def _issued(principal: Principal) -> float | None:
     return float(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None
 
 
-def _address(principal: Principal, stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """``changes`` to the stored address, stamped with the token's issue time; none when a
-    later token's word on it was written already: an old tab's token confirming the address
-    the user gave up (or naming it before a newer one was confirmed) must not bring it back."""
+def _outdated(principal: Principal, stored: dict[str, Any]) -> bool:
+    """A later token's word on the address was written already: an old tab's token confirming
+    the address the user gave up (or naming it before a newer one was confirmed) must not
+    bring it back."""
     issued, said_at = _issued(principal), stored.get(EMAIL_SAID_AT)
-    if issued is not None and isinstance(said_at, int | float) and issued < said_at:
+    return issued is not None and isinstance(said_at, int | float) and issued < said_at
+
+
+def _address(principal: Principal, stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` to the stored address, stamped with the token's issue time; none when the
+    token is :func:`_outdated`."""
+    if _outdated(principal, stored):
         return {}
+    issued = _issued(principal)
     return changes | ({EMAIL_SAID_AT: issued} if issued is not None and changes else {})
 
 
@@ -185,6 +192,8 @@ class Store:
         if changes and not created:
             with contextlib.suppress(gexc.NotFound):  # deleted meanwhile: an update makes nothing again
                 ref.update(changes)
+        if _outdated(principal, stored):
+            return  # not remembered: a newer token saying the same must still be written
         with self._lock:
             self._known[principal.sub] = said
             self._known.move_to_end(principal.sub)

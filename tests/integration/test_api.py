@@ -96,6 +96,10 @@ def test_an_old_tabs_token_never_brings_back_the_address_a_newer_one_gave_up(api
     assert call("new@example.com", True, now - 30).status_code == 200  # confirmed: mailed, at the new one
     assert call("old@example.com", True, now - 120).status_code == 200
     assert notify.channels(stored()) == ["email"] and stored()["email"] == "new@example.com"
+    # the user goes back to the old address and confirms it: that newer token is written, though
+    # the old tab's token said the same and was refused on this instance
+    assert call("old@example.com", True, now).status_code == 200
+    assert notify.channels(stored()) == ["email"] and stored()["email"] == "old@example.com"
 
 
 def test_preferences_change_only_the_fields_sent(api: ApiClient) -> None:

@@ -160,6 +160,7 @@ def test_hs256_works_only_when_a_development_secret_is_configured(jwks: JwksServ
 def test_a_development_secret_too_short_to_resist_guessing_is_refused(jwks: JwksServer) -> None:
     with pytest.raises(ValidationError, match="AUTH_HS256_SECRET"):
         verifier(jwks, AUTH_HS256_SECRET="dev-secret")
+    assert verifier(jwks, AUTH_HS256_SECRET="").hs256_secret is None  # set empty: off, as unset
 
 
 def test_a_rotated_key_is_accepted_without_restarting(jwks: JwksServer) -> None:

@@ -81,6 +81,7 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
   const [round, setRound] = useState(0); // remounts the form on the saved values
   const [busy, setBusy] = useState<Action | null>(null);
   const [error, setError] = useState<{ action: Action; error: ApiError } | null>(null);
+  const [redrawn, setRedrawn] = useState(false); // a save refused as stale: the form shows the settings as they are now
   const testHeld = useHeld(error?.action === "test" ? error.error : null); // a 429's Retry-After holds "Send a test" too
   const [saved, setSaved] = useState(false);
   const status = useRef<HTMLParagraphElement>(null);
@@ -123,6 +124,7 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
             setState(current);
             setRound((n) => n + 1);
           }
+          setRedrawn(current !== null);
         }
         throw e;
       }
@@ -240,7 +242,13 @@ function Notifications({ initial, suspended }: { initial: NotificationState; sus
       {error?.action === "save" ? (
         <ErrorBox
           error={error.error}
-          hint={error.error.code === "settings_changed" ? "The form now shows them as they are: make your change again." : undefined}
+          hint={
+            error.error.code !== "settings_changed"
+              ? undefined
+              : redrawn
+                ? "The form now shows them as they are: make your change again."
+                : "Reload the page to see them as they are, then make your change again."
+          }
         />
       ) : null}
 
