@@ -303,6 +303,7 @@ class StoredCrowd:
     rate: float | None = None
     market: Activity | None = None
     market_span: tuple[int, int] | None = None  # (market_window_hours, market_days) it was measured with
+    community: Mapping[int, int] | None = None  # hour index -> the community's volume, the hours it kept
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, object]) -> "StoredCrowd":
@@ -310,6 +311,13 @@ class StoredCrowd:
         fields: Mapping[str, object] = market if isinstance(market, dict) else {}
         observed, expected = fields.get("observed"), fields.get("expected")
         window, days = fields.get("window_hours"), fields.get("days")
+        kept = doc.get("community")
+        community: dict[int, int] | None = None
+        if isinstance(kept, dict):
+            try:
+                community = {int(str(h)): int(str(n)) for h, n in kept.items()}
+            except ValueError:  # not one detect wrote: the replay's own market instead
+                community = None
         return cls(
             alerts_24h=int(alerts) if isinstance(alerts, int) and not isinstance(alerts, bool) else None,
             rate=float(rate) if isinstance(rate, int | float) and not isinstance(rate, bool) and rate >= 0 else None,
@@ -317,17 +325,21 @@ class StoredCrowd:
             if isinstance(observed, int | float) and isinstance(expected, int | float)
             else None,
             market_span=(window, days) if isinstance(window, int) and isinstance(days, int) else None,
+            community=community,
         )
 
-    def over(self, own: GlobalStats, config: DetectionConfig) -> GlobalStats:
+    def over(self, own: GlobalStats, config: DetectionConfig, hour: int, since_hour: int | None) -> GlobalStats:
         """``own`` with the rate detect stored, and its market where it was measured over the
-        window ``config`` reads (the ticker's own share is taken out over that window)."""
-        same_span = self.market_span == (config.market_window_hours, config.market_days)
-        return replace(
-            own,
-            rate=own.rate if self.rate is None else self.rate,
-            market=self.market if self.market is not None and same_span else own.market,
-        )
+        window ``config`` reads (the ticker's own share is taken out over that window); over
+        another window, measured again from the community's volumes the crowd kept, as detect
+        does, when they reach back far enough; else the replay's own."""
+        window, days = config.market_window_hours, config.market_days
+        market = own.market
+        if self.market is not None and self.market_span == (window, days):
+            market = self.market
+        elif self.community is not None and all(h in self.community for h in range(hour - window - 24 * days, hour)):
+            market = activity(self.community, hour, window=window, days=days, since_hour=since_hour)
+        return replace(own, rate=own.rate if self.rate is None else self.rate, market=market)
 
 
 def replay_buckets(
@@ -364,10 +376,11 @@ def replay_buckets(
         # market unless given here), else the replay's own
         stored = (crowds or {}).get(index, StoredCrowd())
         current = replace(current, alerts_24h=own.alerts_24h if stored.alerts_24h is None else stored.alerts_24h)
-        if stats is None:
-            current = stored.over(current, config)
         if began is not None:
             current = replace(current, since=began)
+        if stats is None:
+            since_hour = int(current.since // HOUR) if current.since is not None else None
+            current = stored.over(current, config, index, since_hour)
         for symbol, bucket in touched.items():
             state = states.setdefault(symbol, TickerState())
             state.add({bucket.hour: bucket})

@@ -48,6 +48,8 @@ def pump_risk(stats: WindowStats, config: DetectionConfig) -> PumpRisk:
     weights = config.pump_weights
     total = sum(weights.values())
     risk = sum(weights.get(name, 0.0) * value for name, value in parts.items()) / total if total else 0.0
+    risk = round(min(1.0, max(0.0, risk)), 6)
     if stats.duplicate_share >= config.pump_copy_paste_decisive:
+        # after the rounding: the bar itself, not six decimals of it, is what the rules compare
         risk = max(risk, config.pump_risk_max)
-    return PumpRisk(round(min(1.0, max(0.0, risk)), 6), {k: round(v, 6) for k, v in parts.items()})
+    return PumpRisk(risk, {k: round(v, 6) for k, v in parts.items()})

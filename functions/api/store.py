@@ -555,7 +555,7 @@ class Store:
         query = (
             crowds.where(filter=FieldFilter("hour", ">=", hour_key(start_utc)))
             .where(filter=FieldFilter("hour", "<=", hour_key(end_utc)))
-            .select(["hour", "alerts_24h", "rate", "market"])
+            .select(["hour", "alerts_24h", "rate", "market", "community"])
         )
         out: dict[int, StoredCrowd] = {}
         for snap in query.stream():

@@ -11,7 +11,7 @@ import pytest
 from common.detection.backtest import history_hours, hours, load, main, preview, run
 from common.detection.baseline import GlobalStats
 from common.detection.engine import StoredCrowd
-from common.detection.market import Activity
+from common.detection.market import Activity, activity
 from common.detection_config import DEFAULT_CONFIG
 from common.metrics import HourBucket
 from devtools.corpus import write_breakout_corpus
@@ -104,8 +104,17 @@ def test_a_preview_judges_a_ticker_by_the_crowd_detect_stored_not_by_the_others_
     # the market only for a config reading the window it was measured over
     own = GlobalStats(market=Activity(5.0, 5.0))
     day_week = DEFAULT_CONFIG.model_copy(update={"market_window_hours": 24, "market_days": 7})
-    assert stored.over(own, day_week).market == Activity(2.0, 1.0)
-    assert stored.over(own, day_week.model_copy(update={"market_window_hours": 6})).market == Activity(5.0, 5.0)
+    assert stored.over(own, day_week, now, None).market == Activity(2.0, 1.0)
+    six_hours = day_week.model_copy(update={"market_window_hours": 6})
+    assert stored.over(own, six_hours, now, None).market == Activity(5.0, 5.0)  # nothing kept to measure it from
+    # over another window, measured again from the community's volumes detect kept, as detect
+    # does: a frenzy the previewed tickers alone would not show
+    volumes = {h: (900 if h >= now - 6 else 100) for h in range(now - 24 * 8, now)}
+    kept = StoredCrowd.from_doc({**doc, "community": {str(h): n for h, n in volumes.items()}})
+    assert kept.over(own, six_hours, now, None).market == activity(volumes, now, window=6, days=7)
+    assert kept.over(own, six_hours, now, None).market == Activity(5400.0, 600.0)
+    short = StoredCrowd.from_doc({**doc, "community": {str(now - 1): 5}})  # does not reach back a week
+    assert short.over(own, six_hours, now, None).market == Activity(5.0, 5.0)
 
 
 def test_a_preview_reports_the_alerts_live_in_its_window_judged_with_the_history_before_it() -> None:

@@ -47,6 +47,14 @@ def test_copy_paste_far_past_its_full_share_is_a_pump_on_its_own() -> None:
     assert below < DEFAULT_CONFIG.pump_risk_max
 
 
+@pytest.mark.parametrize("bar", [0.1 * 3, 1 / 3, 0.35])
+def test_decisive_copy_paste_reaches_a_bar_of_more_than_six_decimals(bar: float) -> None:
+    """A slider's 0.30000000000000004 rounded to six decimals fell just short of itself: held
+    as suspicious, no alert, where the copies alone make a pump."""
+    config = DEFAULT_CONFIG.model_copy(update={"pump_risk_max": bar})
+    assert pump_risk(stats(duplicate_share=0.95), config).risk >= bar
+
+
 def test_everything_suspicious_at_once_is_a_risk_of_one() -> None:
     worst = stats(author_diversity=0.1, new_account_share=1, duplicate_share=1, emoji_share=1, cashtag_stuffed_share=1)
     assert pump_risk(worst, DEFAULT_CONFIG).risk == 1.0
