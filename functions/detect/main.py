@@ -177,11 +177,11 @@ def detect_update(update: TickerUpdate, db: firestore.Client, publisher: Publish
     progress = update.counted.progress if update.counted is not None else None
     # an update without counts (an older aggregator's) is decided at the summary's newest moment
     moment = update.as_of if update.counted is not None else max(update.as_of, snap.as_of or update.as_of)
-    checked = snap.checked_since(moment)
-    if checked and snap.alert is not None:
-        # the silence check that changed the alert after this moment may have failed to publish
-        # its resolution for good (dead-lettered): this update, decided, would have announced it
-        pending = pending_announcements(snap.alert, snap.announced_level, snap.announced, moment, resolved_now=False)
+    checked, silenced = snap.checked_since(moment), snap.silenced()
+    if (checked or silenced) and snap.alert is not None:
+        # the silence check that changed the alert after the last decision may have failed to
+        # publish its resolution for good (dead-lettered): the next update announces it
+        pending = pending_announcements(snap.alert, snap.announced_level, snap.announced, moment, resolved_now=silenced)
         recovered += announce(db, publisher, snap.alert, [m for m in pending if m == "resolved"])
     if checked or snap.stale(update.as_of, progress):
         logger.info(
@@ -321,10 +321,15 @@ def _process(update: TickerUpdate, delivery: Delivery, settings: Settings) -> No
 def dated_after_publishing(update: TickerUpdate, delivery: Delivery) -> None:
     """Refuse an update dated after it was published (give or take the clocks' skew): decided,
     its moment would become the ticker's newest, and every real update after it would be read
-    as stale and dropped, the ticker's detection frozen for good."""
+    as stale and dropped, the ticker's detection frozen for good. A silence check dated so
+    would resolve a talked-of ticker's alert at a time to come, and ignore every real update
+    before it."""
     published = published_at(delivery.publish_time)
-    if published is not None and update.as_of > published + FUTURE_SKEW_S:
-        raise MalformedMessage(f"as_of {update.as_of} is after the message was published ({published})")
+    if published is None:
+        return
+    for name, at in (("as_of", update.as_of), ("silence_check", update.silence_check)):
+        if at is not None and at > published + FUTURE_SKEW_S:
+            raise MalformedMessage(f"{name} {at} is after the message was published ({published})")
 
 
 detect = pubsub_function("detect", TickerUpdate, _process, check=dated_after_publishing)

@@ -100,6 +100,17 @@ class Snapshot:
         check's quiet nor move the pointer's hour back."""
         return self.alert is not None and as_of < self.alert.updated_at
 
+    def silenced(self) -> bool:
+        """The alert was resolved by a silence check after the newest update decided: news no
+        decision announced (the check's own publish may have failed for good), however long
+        ago its ticker fell silent."""
+        return (
+            self.alert is not None
+            and not self.alert.active
+            and self.decided_as_of > 0  # a pointer that names no decided moment: nothing to say
+            and self.alert.updated_at > self.decided_as_of
+        )
+
 
 DETECTION = "detection"  # the summary field detect owns (aggregate writes the rest)
 # tickers/{S}/state/episode: owned by detect, the ticker's current episode and the newest

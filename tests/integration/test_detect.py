@@ -404,6 +404,15 @@ def test_an_alert_whose_ticker_is_never_named_again_ends_at_a_silence_check(
     _wait_for(ignored, 1)
     assert db.collection("tickers").document("QUIE").get().get("detection.status") == "quiet"
     assert (detect_store.episode_ref(db, "QUIE").get().to_dict() or {}) == pointer
+    # named again a day later, long past the six hours a resolution is news within: an update
+    # of a later moment still announces the resolution the dead-lettered check never did
+    _wait_for(lambda: (ref.get().to_dict() or {}).get("announced"), {"resolved": 1})
+    ref.update({"announced": firestore.DELETE_FIELD})
+    later = organic_batch("QUIE", 2, start=T0 + 30 * 3600, first=100)
+    _publish(emulators, topics.MENTIONS, [later], key="QUIE")
+    assert [(r.json()["alert_id"], r.json()["event"]) for r in alerts.pull(expected=1, timeout=60, settle=3.0)] == [
+        ("QUIE-2026010816", "resolved")
+    ]
 
 
 def test_a_silence_check_does_not_wait_for_an_update_that_was_counted_and_never_decided(

@@ -5,10 +5,14 @@ from dataclasses import replace
 from types import SimpleNamespace
 from typing import cast
 
+import pytest
+
 from common.detection.lifecycle import Alert
 from common.detection_config import DetectionConfig
-from common.messages import Counted
+from common.entrypoint import Delivery
+from common.messages import Counted, MalformedMessage, TickerUpdate
 from common.windows import WindowStats
+from functions.detect.main import dated_after_publishing
 from functions.detect.store import Snapshot
 
 AS_OF = 1_767_888_000.0
@@ -66,3 +70,15 @@ def test_the_same_counts_to_be_decided_by_an_older_config_than_decided_them_are_
     assert not replace(by_two, config_version=1).stale(AS_OF, same + 1)  # more counted: new data
     assert not replace(decided(same), config_version=1).stale(AS_OF, same)  # a pointer that kept no version
     assert not replace(by_two, config_version=1).stale(AS_OF, same, by_version=False)  # a silence check's counts
+
+
+def test_an_update_or_a_silence_check_dated_after_its_message_was_published_is_malformed() -> None:
+    published = Delivery("m", publish_time="2026-01-08T16:00:00Z")
+    now = 1_767_888_000.0  # that publish time
+    dated_after_publishing(TickerUpdate(ticker="ABC", as_of=now, silence_check=now - 600), published)
+    for update in (
+        TickerUpdate(ticker="ABC", as_of=now + 2 * 3600),
+        TickerUpdate(ticker="ABC", as_of=now, silence_check=now + 7 * 86400),
+    ):
+        with pytest.raises(MalformedMessage):
+            dated_after_publishing(update, published)
