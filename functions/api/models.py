@@ -261,9 +261,13 @@ class Ticker(Loose):
     detection: Detection | None = None
 
 
+TrendingWindow = Literal["1h", "6h", "24h"]
+TRENDING_LIMIT_MAX = 100
+
+
 class TrendingQuery(Strict):
-    window: Literal["1h", "6h", "24h"] = "24h"
-    limit: int = Field(default=20, ge=1, le=100)
+    window: TrendingWindow = "24h"
+    limit: int = Field(default=20, ge=1, le=TRENDING_LIMIT_MAX)
 
 
 class TrendingTicker(Strict):

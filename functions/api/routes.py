@@ -277,21 +277,26 @@ def get_alert(svc: Services, user: Principal, params: m.AlertPath) -> m.Alert:
 )
 def trending(svc: Services, user: Principal, query: m.TrendingQuery) -> m.Trending:
     del user
-    answer: m.Trending = svc.trending.get((query.window, query.limit), lambda: _trending(svc, query))
-    return answer
+    # One answer per window, as long as any limit asks: keyed by the limit too, 300 keys would
+    # each cost a recount of up to 600 summaries and push the shared answers out of the cache.
+    answer: m.Trending = svc.trending.get(query.window, lambda: _trending(svc, query.window))
+    return answer.model_copy(update={"tickers": answer.tickers[: query.limit]})
 
 
-def _trending(svc: Services, query: m.TrendingQuery) -> m.Trending:
+TRENDING_MOST = m.TRENDING_LIMIT_MAX  # the longest list asked for: every shorter one is its start
+
+
+def _trending(svc: Services, window: m.TrendingWindow) -> m.Trending:
     now = svc.store.newest_as_of()
     if now is None:
-        return m.Trending(window=query.window, tickers=[])
-    since = (int(now // 3600) - WINDOWS[query.window] + 1) * 3600
-    candidates = svc.store.trending_candidates(query.window, since, query.limit)
+        return m.Trending(window=window, tickers=[])
+    since = (int(now // 3600) - WINDOWS[window] + 1) * 3600
+    candidates = svc.store.trending_candidates(window, since, TRENDING_MOST)
     tickers = []
-    for ranked in rank(candidates, now, query.window, query.limit):
+    for ranked in rank(candidates, now, window, TRENDING_MOST):
         doc = ranked.summary
         detection = m.Detection.model_validate(doc.get("detection") or {})
-        stored = m.WindowMetrics.model_validate((doc.get("windows") or {}).get(query.window) or {})
+        stored = m.WindowMetrics.model_validate((doc.get("windows") or {}).get(window) or {})
         tickers.append(
             m.TrendingTicker(
                 symbol=ranked.symbol,
@@ -303,7 +308,7 @@ def _trending(svc: Services, query: m.TrendingQuery) -> m.Trending:
                 alert_id=detection.alert_id,
             )
         )
-    return m.Trending(window=query.window, now=now, tickers=tickers)
+    return m.Trending(window=window, now=now, tickers=tickers)
 
 
 def _ticker(svc: Services, symbol: str) -> dict[str, Any]:

@@ -400,6 +400,8 @@ def test_trending_answers_are_shared_for_the_cache_time_then_recounted(emulators
     put_ticker("NVDA", NOW, {"1h": 9, "24h": 90})
     clock[0] = 29.0
     assert api.call("GET", "/v1/tickers/trending?window=24h").get_json() == first  # shared
+    # by every limit: a limit is the start of the one answer, not a recount of its own
+    assert api.call("GET", "/v1/tickers/trending?window=24h&limit=1").get_json()["tickers"] == first["tickers"][:1]
     assert [t["symbol"] for t in api.call("GET", "/v1/tickers/trending?window=1h").get_json()["tickers"]] == [
         "NVDA",
         "AMD",
