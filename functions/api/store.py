@@ -79,6 +79,9 @@ def settings_etag(stored: dict[str, Any]) -> str:
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
 WATCH_TRIES = 8  # reads of a user's document while other writes keep changing it
 DELETED_KEPT = timedelta(days=1)  # a deleted account's tombstone: past every token issued before (15 minutes)
+# A token issued this long after a deletion is a new sign-in, not one from before it (the
+# web app's clock and ours may differ by this much)
+SIGNED_IN_SINCE_S = 60.0
 RECENT_CANDIDATES = 300  # most recently mentioned tickers a trending read recounts
 # Written and read by the api only (docs/api.md "Feedback"):
 FEEDBACK = "feedback"  # subcollection of alerts/{id}: one verdict per user, keyed by user id
@@ -165,7 +168,7 @@ class Store:
         snap = ref.get()
         created = False
         if not snap.exists:
-            self._refuse_deleted(principal.sub)
+            self._refuse_deleted(principal.sub, _issued(principal))
             created = fs.create_if_absent(
                 ref,
                 {
@@ -200,14 +203,21 @@ class Store:
             while len(self._known) > self._known_max:
                 self._known.popitem(last=False)
 
-    def _refuse_deleted(self, sub: str) -> None:
+    def _refuse_deleted(self, sub: str, issued: float | None = None) -> None:
         """401 for an account deleted within its tombstone's day: a token issued before must
-        not make it again. Read only when ``users/{sub}`` is absent, so an account whose
-        deletion failed (its document kept) is never locked out by a tombstone left behind."""
+        not make it again. A token ``issued`` well after the deletion is a sign-in of the
+        account since (its removal from the web app failed after its data went here): it is
+        made afresh, not locked out for the day. Read only when ``users/{sub}`` is absent, so
+        an account whose deletion failed (its document kept) is never locked out by a
+        tombstone left behind."""
         tomb = self.db.collection(fs.DELETED_USERS).document(sub).get()
-        expires = (tomb.to_dict() or {}).get("expires_at") if tomb.exists else None
-        if isinstance(expires, datetime) and expires.timestamp() > time.time():
-            raise ApiError(401, "account_deleted", "this account was deleted; its tokens are no longer accepted")
+        doc = (tomb.to_dict() or {}) if tomb.exists else {}
+        expires, deleted_at = doc.get("expires_at"), doc.get("deleted_at")
+        if not (isinstance(expires, datetime) and expires.timestamp() > time.time()):
+            return
+        if issued is not None and isinstance(deleted_at, int | float) and issued > deleted_at + SIGNED_IN_SINCE_S:
+            return
+        raise ApiError(401, "account_deleted", "this account was deleted; its tokens are no longer accepted")
 
     def _forget(self, sub: str) -> None:
         with self._lock:

@@ -742,6 +742,11 @@ def test_a_deleted_account_is_sent_nothing_more_and_its_settings_are_gone(emulat
     assert not user.get().exists and not judged.collection("feedback").document(sub).get().exists
     assert fresh.call("DELETE", "/v1/me", sub=sub).status_code == 204  # again (its answer lost): done, not refused
     assert not user.get().exists
+    # a sign-in well after the deletion (the web app kept the account: its own removal failed)
+    # is made afresh, with nothing of the data deleted, not locked out for the tombstone's day
+    db().collection(fs.DELETED_USERS).document(sub).update({"deleted_at": time.time() - 600})
+    again = make_client(jwks, KEY).call("GET", "/v1/me", sub=sub)
+    assert again.status_code == 200 and again.get_json()["watchlist"] == []
 
 
 def test_a_deletion_that_fails_keeps_the_account_usable(
