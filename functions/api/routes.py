@@ -283,17 +283,15 @@ def trending(svc: Services, user: Principal, query: m.TrendingQuery) -> m.Trendi
     return answer.model_copy(update={"tickers": answer.tickers[: query.limit]})
 
 
-TRENDING_MOST = m.TRENDING_LIMIT_MAX  # the longest list asked for: every shorter one is its start
-
-
 def _trending(svc: Services, window: m.TrendingWindow) -> m.Trending:
     now = svc.store.newest_as_of()
     if now is None:
         return m.Trending(window=window, tickers=[])
     since = (int(now // 3600) - WINDOWS[window] + 1) * 3600
-    candidates = svc.store.trending_candidates(window, since, TRENDING_MOST)
+    # the longest list a caller may ask for: every shorter one is its start
+    candidates = svc.store.trending_candidates(window, since, m.TRENDING_LIMIT_MAX)
     tickers = []
-    for ranked in rank(candidates, now, window, TRENDING_MOST):
+    for ranked in rank(candidates, now, window, m.TRENDING_LIMIT_MAX):
         doc = ranked.summary
         detection = m.Detection.model_validate(doc.get("detection") or {})
         stored = m.WindowMetrics.model_validate((doc.get("windows") or {}).get(window) or {})
