@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from demo.run import DEFAULT_CORPUS, DEMO_LOGS, DEMO_WEB_APP, Options, main
+from demo.run import DEFAULT_CORPUS, DEMO_LOGS, DEMO_STATE, DEMO_WEB_APP, Options, main
 from emulators.stack import fresh_log_dir
 
 
@@ -90,6 +90,12 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--web-app-dir", type=Path, default=DEMO_WEB_APP, help="the web app's accounts database and secret"
     )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=DEMO_STATE,
+        help="where this run says which api it serves (`make token` reads the default)",
+    )
     args = parser.parse_args(argv)
     if not args.live and (problem := corpus_problem(args.corpus)):
         parser.error(f"--corpus {args.corpus}: {problem}")
@@ -106,6 +112,7 @@ def parse(argv: list[str] | None = None) -> Options:
         detection_config=args.detection_config,
         web_app=args.web_app == "yes",
         web_app_dir=args.web_app_dir.resolve(),
+        state_file=args.state_file.resolve(),
         deadline=args.deadline if args.budget is None else time.time() + args.budget,
     )
 

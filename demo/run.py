@@ -119,6 +119,7 @@ class Options:
     detection_config: dict[str, Any] | None = None  # thresholds to set through the API first
     web_app: bool = False  # the web app (frontend/) issues the api's tokens; else the development key
     web_app_dir: Path = DEMO_WEB_APP
+    state_file: Path = DEMO_STATE  # read by `make token`; another run (a test's) keeps its own
 
 
 def available_memory() -> int | None:
@@ -228,10 +229,10 @@ class Demo:
         self.stack.start()
         os.environ.update(self.stack.env)  # this process's clients talk to the same emulators
         api = self.stack.services["api"].url
-        DEMO_STATE.parent.mkdir(parents=True, exist_ok=True)
+        self.options.state_file.parent.mkdir(parents=True, exist_ok=True)
         # where `make token` points curl, and which accounts it signs in with
         state = {"pid": os.getpid(), "functions": {"api": api}, "web_app": self.stack.web_app_state()}
-        DEMO_STATE.write_text(json.dumps(state))
+        self.options.state_file.write_text(json.dumps(state))
         self.dashboard.start(api)
         self.token = self.mint_token()  # the demo user's, for the api calls of whoever drives this demo
         return self.stack
@@ -345,7 +346,7 @@ class Demo:
         return mail, hooks
 
     def stop(self) -> None:
-        DEMO_STATE.unlink(missing_ok=True)
+        self.options.state_file.unlink(missing_ok=True)
         if self.observers is not None:
             with contextlib.suppress(Exception):
                 self.observers.stop()

@@ -9,6 +9,7 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -41,6 +42,7 @@ class Served:
     url: str
     token: str
     symbol: str
+    state: Path  # the run's own state file (tests/support/demo.py), not the repository's
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +66,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         demo.wait_for(r"serving until Ctrl-C", timeout=240)
         url = demo.wait_for(r"^dashboard +(http://\S+)#token=", timeout=1).group(1)
         token = demo.wait_for(r"^token +(\S+)", timeout=1).group(1)
-        yield Served(demo, url, token, str(label["ticker"]))
+        yield Served(demo, url, token, str(label["ticker"]), work / "demo-state.json")
     finally:
         demo.kill()
+
+
+def test_a_serving_demo_names_its_api_in_its_own_state_file(served: Served) -> None:
+    api = json.loads(served.state.read_text())["functions"]["api"]
+    with urllib.request.urlopen(f"{api}/v1/health", timeout=10) as answer:
+        assert answer.status == 200
 
 
 def _wait(driver: WebDriver, script: str, timeout: float = 30) -> object:

@@ -62,7 +62,11 @@ class DemoProcess:
             env.pop(name, None)  # the demo starts its own stack, not the test session's
         # dies with the test process: killed by a CI timeout, pytest runs no finally, and a
         # serving demo would keep its whole stack (three JVMs, the functions, Next) running
-        argv, preexec = launch_argv([sys.executable, "-m", "demo", "--log-dir", str(log_dir), *args], True)
+        # its own state file: a developer's running demo keeps answering `make token`
+        state = log_dir.parent / "demo-state.json"
+        argv, preexec = launch_argv(
+            [sys.executable, "-m", "demo", "--log-dir", str(log_dir), "--state-file", str(state), *args], True
+        )
         self.process = subprocess.Popen(
             argv,
             preexec_fn=preexec,  # noqa: PLW1509
