@@ -199,7 +199,10 @@ export const auth = betterAuth({
         audience: baseURL,
         expirationTime: "15m",
         // What the API reads; the whole user row (the default) would also carry timestamps.
-        definePayload: ({ user }) => ({
+        definePayload: ({ user, session }) => ({
+          // when this session signed in (OIDC's auth_time): the API tells a sign-in after an
+          // account's deletion from a token minted later by a session begun before it
+          auth_time: Math.floor(new Date(session.createdAt).getTime() / 1000),
           email: user.email,
           email_verified: user.emailVerified === true,
           name: user.name,

@@ -51,6 +51,16 @@ def _issued(principal: Principal) -> float | None:
     return float(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None
 
 
+def _signed_in(principal: Principal) -> float | None:
+    """When the session the token came from began (the web app's ``auth_time``), else when
+    the token was issued. The web app mints tokens from a session at any time: one minted a
+    minute after a deletion, from a session begun before it, is still from before it."""
+    began = principal.claims.get("auth_time")
+    if isinstance(began, int | float) and not isinstance(began, bool):
+        return float(began)
+    return _issued(principal)
+
+
 def _outdated(principal: Principal, stored: dict[str, Any]) -> bool:
     """A later token's word on the address was written already: an old tab's token confirming
     the address the user gave up (or naming it before a newer one was confirmed) must not
@@ -79,7 +89,7 @@ def settings_etag(stored: dict[str, Any]) -> str:
 IN_LIMIT = 30  # Firestore's most values in one "in" filter
 WATCH_TRIES = 8  # reads of a user's document while other writes keep changing it
 DELETED_KEPT = timedelta(days=1)  # a deleted account's tombstone: past every token issued before (15 minutes)
-# A token issued this long after a deletion is a new sign-in, not one from before it (the
+# A session begun this long after a deletion is a new sign-in, not one from before it (the
 # web app's clock and ours may differ by this much)
 SIGNED_IN_SINCE_S = 60.0
 RECENT_CANDIDATES = 300  # most recently mentioned tickers a trending read recounts
@@ -168,7 +178,7 @@ class Store:
         snap = ref.get()
         created = False
         if not snap.exists:
-            self._refuse_deleted(principal.sub, _issued(principal))
+            self._refuse_deleted(principal.sub, _signed_in(principal))
             created = fs.create_if_absent(
                 ref,
                 {
@@ -203,19 +213,20 @@ class Store:
             while len(self._known) > self._known_max:
                 self._known.popitem(last=False)
 
-    def _refuse_deleted(self, sub: str, issued: float | None = None) -> None:
-        """401 for an account deleted within its tombstone's day: a token issued before must
-        not make it again. A token ``issued`` well after the deletion is a sign-in of the
-        account since (its removal from the web app failed after its data went here): it is
-        made afresh, not locked out for the day. Read only when ``users/{sub}`` is absent, so
-        an account whose deletion failed (its document kept) is never locked out by a
-        tombstone left behind."""
+    def _refuse_deleted(self, sub: str, signed_in: float | None = None) -> None:
+        """401 for an account deleted within its tombstone's day: a token from before must
+        not make it again. A token from a session ``signed_in`` well after the deletion is a
+        sign-in of the account since (its removal from the web app failed after its data went
+        here): it is made afresh, not locked out for the day. A session begun before (the
+        tab the deletion was asked from) keeps being refused, so the app can offer to finish.
+        Read only when ``users/{sub}`` is absent, so an account whose deletion failed (its
+        document kept) is never locked out by a tombstone left behind."""
         tomb = self.db.collection(fs.DELETED_USERS).document(sub).get()
         doc = (tomb.to_dict() or {}) if tomb.exists else {}
         expires, deleted_at = doc.get("expires_at"), doc.get("deleted_at")
         if not (isinstance(expires, datetime) and expires.timestamp() > time.time()):
             return
-        if issued is not None and isinstance(deleted_at, int | float) and issued > deleted_at + SIGNED_IN_SINCE_S:
+        if signed_in is not None and isinstance(deleted_at, int | float) and signed_in > deleted_at + SIGNED_IN_SINCE_S:
             return
         raise ApiError(401, "account_deleted", "this account was deleted; its tokens are no longer accepted")
 

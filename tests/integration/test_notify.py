@@ -744,7 +744,13 @@ def test_a_deleted_account_is_sent_nothing_more_and_its_settings_are_gone(emulat
     assert not user.get().exists
     # a sign-in well after the deletion (the web app kept the account: its own removal failed)
     # is made afresh, with nothing of the data deleted, not locked out for the tombstone's day
-    db().collection(fs.DELETED_USERS).document(sub).update({"deleted_at": time.time() - 600})
+    deleted_at = time.time() - 600
+    db().collection(fs.DELETED_USERS).document(sub).update({"deleted_at": deleted_at})
+    # a token minted now by a session begun before the deletion (the tab it was asked from) is not
+    later = make_client(jwks, KEY)
+    stale = later.token(sub, auth_time=int(deleted_at) - 300)
+    refused = later.http.get("/v1/me", headers={"Authorization": f"Bearer {stale}"})
+    assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "account_deleted"
     again = make_client(jwks, KEY).call("GET", "/v1/me", sub=sub)
     assert again.status_code == 200 and again.get_json()["watchlist"] == []
 
