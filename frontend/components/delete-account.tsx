@@ -4,7 +4,7 @@ import { useState } from "react";
 
 import { ErrorBox } from "@/components/states";
 import { forgetToken } from "@/lib/api";
-import { authClient, authMessage, UNREACHABLE } from "@/lib/auth-client";
+import { authClient, authMessage, setDeparting, UNREACHABLE } from "@/lib/auth-client";
 import { BusyButton } from "@/components/busy-button";
 
 /** Deleting one's account: the password again, then Better Auth removes the account after the
@@ -20,6 +20,7 @@ export function DeleteAccount() {
     setBusy(true);
     setError(null);
     let refused: string | null;
+    setDeparting(true); // Better Auth tells the Shell the session went before this goes on
     try {
       const { error: failed } = await authClient.deleteUser({ password });
       refused = failed ? authMessage(failed) : null;
@@ -27,13 +28,13 @@ export function DeleteAccount() {
       refused = UNREACHABLE;
     }
     if (refused) {
+      setDeparting(false);
       setBusy(false);
       setError(`Your account was not deleted: ${refused}`);
       return;
     }
     forgetToken();
-    // A whole page load, busy until then: the shell, seeing the session gone, would otherwise
-    // race this with its own redirect to sign in, and the notice that the account went with it.
+    // A whole page load, busy until then, with the notice that the account went.
     window.location.replace("/sign-in?deleted=1");
   }
 

@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import { ErrorBox, Loading } from "@/components/states";
 import { forgetToken, tokenOwner } from "@/lib/api";
-import { authClient } from "@/lib/auth-client";
+import { authClient, isDeparting } from "@/lib/auth-client";
 
 export function isAdmin(role: string | null | undefined): boolean {
   return (role ?? "").split(",").some((r) => r.trim() === "admin");
@@ -37,7 +37,7 @@ export function Shell({ children }: { children: React.ReactNode }) {
   }, [userId, shown]);
   useEffect(() => {
     // the query comes along: a confirmation link's ?error= must still be there after signing in
-    if (!isPending && !session && !unknown && !leaving.current) router.replace(`/sign-in?next=${encodeURIComponent(path + window.location.search)}`);
+    if (!isPending && !session && !unknown && !leaving.current && !isDeparting()) router.replace(`/sign-in?next=${encodeURIComponent(path + window.location.search)}`);
   }, [isPending, session, unknown, router, path]);
   if (unknown) {
     const why = `${error.statusText || "no answer"}${error.message ? `: ${error.message}` : ""}`;

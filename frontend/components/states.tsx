@@ -87,11 +87,19 @@ function TryAgain({ retry, wait }: { retry: () => void; wait: number | null }) {
   );
 }
 
-/** Whether asking again can help: an outage, a busy resource or a limit can pass; a request
+/** Whether asking again can help: an outage, a busy resource or a limit can pass, and so can
+ * a fresh token the API could not check yet (a key it has not fetched, clocks apart); a request
  * the API refused as malformed or about nothing that exists (400, 404, 422) cannot. */
 function retryable(error: ApiError | string): boolean {
   if (typeof error === "string") return true;
-  return error.status === 0 || error.status >= 500 || error.status === 409 || error.status === 429 || error.code === "token_unavailable";
+  return (
+    error.status === 0 ||
+    error.status >= 500 ||
+    error.status === 409 ||
+    error.status === 429 ||
+    error.code === "token_unavailable" ||
+    (error.status === 401 && error.code === "unauthorized")
+  );
 }
 
 /** A session that ended stays ended: trying again cannot help, signing in again can. */

@@ -145,7 +145,8 @@ export async function apiCall<T>(base: string, method: string, path: string, bod
       data = text ? JSON.parse(text) : null;
     } catch {
       // a proxy's HTML error page, not the API's JSON: say the status, not the parser's complaint
-      throw new ApiError(response.status, "error", `HTTP ${response.status}: the answer was not the API's JSON.`);
+      // (a 2xx one too: something between us answered, so it counts as no answer, worth retrying)
+      throw new ApiError(response.ok ? 0 : response.status, "error", `HTTP ${response.status}: the answer was not the API's JSON.`, retryAfter(response));
     }
     if (!response.ok) {
       const error = (data as { error?: { code?: string; message?: string } } | null)?.error;

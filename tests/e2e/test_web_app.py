@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -654,6 +655,9 @@ def test_a_deleted_or_removed_account_leaves_no_watchlist_or_settings_in_the_api
     admin cannot have another account's data deleted through the admin's removal."""
     email, password = f"e2e-{uuid.uuid4().hex[:8]}@example.com", "e2e-password-3"
     client, bearer = _account_watching(served, email, password)
+    # when its session signed in: a token minted later from it is still from before a deletion
+    said = jwt.decode(bearer, options={"verify_signature": False})
+    assert said["iat"] - 60 <= said["auth_time"] <= said["iat"]
     with pytest.raises(urllib.error.HTTPError) as unasked:  # the server asks for the password too
         client.call("/api/auth/delete-user", {})
     assert unasked.value.code == 400 and not _deleted(served, bearer)
@@ -675,6 +679,14 @@ def test_a_deleted_or_removed_account_leaves_no_watchlist_or_settings_in_the_api
         _element(driver, "#notifications-form button[type=submit]").click()  # the form as it is now
         _until(driver, "return document.activeElement?.id === 'notifications-saved'")
         _link(driver, "Preferences").click()
+        prefs = _element(driver, "#preferences-form")
+        # another tab raises the score bar meanwhile: saving a subreddit here must not lower it again
+        _api(served, bearer, "PATCH", "/v1/me/preferences", {"min_score": 2})
+        _type(prefs.find_element(By.NAME, "subreddits"), "r/Stocks")
+        prefs.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _until(driver, "return document.activeElement?.id === 'preferences-saved'")
+        stored = _api(served, bearer, "GET", "/v1/me")["preferences"]
+        assert isinstance(stored, dict) and (stored["min_score"], stored["subreddits"]) == (2, ["stocks"])
         form = _element(driver, "#delete-account-form")
         form.find_element(By.NAME, "password").send_keys("not-the-password")
         form.find_element(By.NAME, "sure").click()

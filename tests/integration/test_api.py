@@ -713,6 +713,8 @@ def test_cors_answers_only_configured_origins(api: ApiClient) -> None:
     assert "Access-Control-Allow-Origin" not in refused.headers
     response = api.call("GET", "/v1/me", headers={"Origin": "http://localhost:3000"})
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    # the web app's waits (Try again in N s) read it: a browser hides headers not exposed
+    assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
     foreign = api.call("GET", "/v1/me", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in foreign.headers
 

@@ -44,7 +44,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
     event.preventDefault();
     if (busy) return; // one at a time (the busy button swallows presses too)
     const form = new FormData(event.currentTarget);
-    const body: Preferences = {
+    const typed: Preferences = {
       min_score: Number(form.get("min_score")),
       max_pump_risk: Number(form.get("max_pump_risk")),
       watchlist_only: form.get("watchlist_only") === "on",
@@ -53,6 +53,9 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
         .map((s) => s.replace(/^\/?r\//i, "").replace(/\/+$/, "")) // "r/stocks/", "/r/stocks", "R/stocks": as Reddit links them
         .filter(Boolean),
     };
+    // Only what this form changed: a field another tab saved since this one loaded keeps its
+    // new value (the API changes only the fields sent).
+    const body = changedFields(typed, current);
     setBusy(true);
     setError(null);
     setSaved(false);
@@ -103,4 +106,16 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
       <DeleteAccount />
     </>
   );
+}
+
+/** The fields of ``typed`` that differ from what was loaded; subreddits compared as the API
+ * stores them (lower case, each once). */
+function changedFields(typed: Preferences, loaded: Preferences): Partial<Preferences> {
+  const changed: Partial<Preferences> = {};
+  if (typed.min_score !== loaded.min_score) changed.min_score = typed.min_score;
+  if (typed.max_pump_risk !== loaded.max_pump_risk) changed.max_pump_risk = typed.max_pump_risk;
+  if (typed.watchlist_only !== loaded.watchlist_only) changed.watchlist_only = typed.watchlist_only;
+  const stored = [...new Set(typed.subreddits.map((s) => s.toLowerCase()))];
+  if (stored.join(",") !== loaded.subreddits.join(",")) changed.subreddits = typed.subreddits;
+  return changed;
 }
