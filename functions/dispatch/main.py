@@ -20,6 +20,7 @@ that wait is a run sent twice, which fetch tolerates).
 """
 
 import time
+import uuid
 from datetime import UTC, datetime
 
 from google.api_core import exceptions as gexc
@@ -82,15 +83,16 @@ def fan_out(
     run_id = run_id_for(tick, delivery.message_id)
     subreddits = [f.subreddit for f in plan_fetches(run_id, tick.subreddits or settings.subreddits)]
     created = existing = False
+    claimant = uuid.uuid4().hex
     if tick.due_only:
         run = db.collection(fs.RUNS).document(run_id)
-        claimed = claim_due(db, subreddits, settings, run, lambda due: _run_record(due, now), now=now)
+        claimed = claim_due(db, subreddits, settings, run, lambda due: _run_record(due, now, claimant), now=now)
         if claimed is not None:
             subreddits, created = claimed, True
         else:  # a copy of this tick made the run: _own finds what it named, or nothing
             existing = True
     if subreddits:
-        mine = _own(run_id, subreddits, db, now=now, created=created, existing=existing)
+        mine = _own(run_id, subreddits, db, now=now, created=created, existing=existing, claimant=claimant)
         if mine is None:
             return 0
         # every subreddit read, not only the tick's: a silence is one only where nobody was heard
@@ -128,17 +130,31 @@ def _version_in_force(db: firestore.Client) -> int | None:
     return version
 
 
-def _run_record(subreddits: list[str], now: float) -> dict[str, object]:
+# The run record's mark of the handling that made or took it over last. A write whose answer
+# was lost is retried by the client and refused (the record exists, or changed): the record
+# carrying this handling's mark says the write was its own, not a copy's.
+CLAIMANT = "claimant"
+
+
+def _run_record(subreddits: list[str], now: float, claimant: str) -> dict[str, object]:
     return {
         "state": "dispatching",
         "subreddits": subreddits,
         "dispatching_at": now,
+        CLAIMANT: claimant,
         "expires_at": datetime.fromtimestamp(now, UTC) + fs.REDELIVERY_TTL,  # not one per tick for ever
     }
 
 
 def _own(
-    run_id: str, subreddits: list[str], db: firestore.Client, *, now: float, created: bool, existing: bool
+    run_id: str,
+    subreddits: list[str],
+    db: firestore.Client,
+    *,
+    now: float,
+    created: bool,
+    existing: bool,
+    claimant: str,
 ) -> list[str] | None:
     """Record the run (unless ``created``: its claim did; ``existing``: a copy's claim did,
     and without its record nothing is sent) or take it over from a dead copy; returns the
@@ -149,9 +165,11 @@ def _own(
     if existing and not run.get().exists:
         logger.warning("run %s claimed its subreddits but has no record: nothing sent", run_id)
         return None
-    if not created and not fs.create_if_absent(run, _run_record(subreddits, now)):
+    if not created and not fs.create_if_absent(run, _run_record(subreddits, now, claimant)):
         snapshot = run.get()
         doc = snapshot.to_dict() or {}
+        if doc.get(CLAIMANT) == claimant:  # made by this handling: its answer was lost, not the write
+            return subreddits
         if doc.get("state") == "dispatched":
             logger.info(
                 "run %s already dispatched; duplicate tick ignored", run_id, extra={"json_fields": {"run_id": run_id}}
@@ -160,9 +178,13 @@ def _own(
         if now - float(doc.get("dispatching_at") or 0.0) < LEASE_S:
             raise StillDispatching(f"run {run_id} is being dispatched by another copy of its tick")
         try:  # the other copy died midway: take over, unless a third copy just did
-            run.update({"dispatching_at": now}, option=db.write_option(last_update_time=snapshot.update_time))
+            run.update(
+                {"dispatching_at": now, CLAIMANT: claimant},
+                option=db.write_option(last_update_time=snapshot.update_time),
+            )
         except (gexc.FailedPrecondition, gexc.NotFound) as exc:
-            raise StillDispatching(f"run {run_id} was taken over by another copy of its tick") from exc
+            if (fs.doc_of(run.get()) or {}).get(CLAIMANT) != claimant:
+                raise StillDispatching(f"run {run_id} was taken over by another copy of its tick") from exc
         if isinstance(recorded := doc.get("subreddits"), list):  # the run's, as its first copy chose them
             subreddits = [str(s) for s in recorded]
         if existing:  # a scheduler tick's claim: what a later tick has claimed since is that tick's

@@ -404,3 +404,59 @@ def test_scheduler_ticks_handled_at_once_fetch_each_due_subreddit_once(emulators
     assert sorted(sent) == names  # and each due subreddit went out once, whoever claimed it
     stored = db.collection("schedule").document("fetches").get().get("dispatched_at")
     assert set(stored) == {*names, *(["akleaoelsewhere"] if recorded else [])}  # the others kept theirs
+
+
+@pytest.mark.parametrize("write", ["claim", "create", "takeover"])
+def test_a_write_whose_answer_was_lost_is_known_as_the_ticks_own_and_its_fetches_go_out(
+    emulators: Stack, monkeypatch: pytest.MonkeyPatch, write: str
+) -> None:
+    """The client retries a commit whose answer was lost (unavailable), and the retry is
+    refused: the run exists, or changed since it was read. Taken for a copy's write, the tick
+    would wait out the copy's lease (and its redeliveries) with nothing sent."""
+    from google.api_core import exceptions as gexc
+    from google.cloud.firestore_v1.batch import WriteBatch
+    from google.cloud.firestore_v1.document import DocumentReference
+
+    from common.entrypoint import Delivery
+    from common.messages import ScrapeTick
+    from common.settings import Settings
+    from functions.dispatch.main import fan_out
+
+    assert emulators.emulators
+    db = firestore.Client(project=emulators.emulators.project)
+    run_id = f"lost-{uuid.uuid4().hex[:6]}"
+    name = f"akleaolost{uuid.uuid4().hex[:4]}"  # never sent: due at once, its fetch finds nothing
+    if write == "takeover":  # a copy died midway: this tick takes the run over
+        db.collection("runs").document(run_id).set(
+            {"state": "dispatching", "dispatching_at": time.time() - 600, "subreddits": [name]}
+        )
+    lost = {"claim": (WriteBatch, "commit"), "create": (DocumentReference, "create")}.get(
+        write, (DocumentReference, "update")
+    )
+    original: Callable[..., Any] = getattr(*lost)
+    refusals: dict[str, Callable[[str], Exception]] = {
+        "claim": gexc.AlreadyExists,
+        "create": gexc.AlreadyExists,
+        "takeover": gexc.FailedPrecondition,
+    }
+
+    def applied_then_refused(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(self, DocumentReference) and self.parent.id != fs.RUNS:
+            return original(self, *args, **kwargs)  # another document's: as it is
+        monkeypatch.setattr(*lost, original)  # once
+        original(self, *args, **kwargs)
+        raise refusals[write]("the retry of a write that was applied")
+
+    monkeypatch.setattr(*lost, applied_then_refused)
+    sent: list[str] = []
+
+    class Recording:
+        def publish_all(self, outgoing: Any, timeout: float = 60.0) -> list[str]:
+            sent.extend(o.message.subreddit for o in outgoing)
+            return []
+
+    tick = ScrapeTick(run_id=run_id, due_only=write == "claim", subreddits=(name,))
+    publisher: Any = Recording()
+    assert fan_out(tick, Delivery(run_id), Settings(), db, publisher, now=time.time()) == 1
+    assert sent == [name]
+    assert db.collection("runs").document(run_id).get().get("state") == "dispatched"
