@@ -1,7 +1,7 @@
 """Watch ``ticker-updates`` and ``alerts`` from demo-only pull subscriptions.
 
-Terraform gives ``alerts`` no subscriber (its consumers are outside this system), so the
-demo makes its own observer subscriptions at run time, on the emulator only. Alerts are
+Notify's push subscription on ``alerts`` consumes what it gets, so the demo makes its own
+observer subscriptions beside it at run time, on the emulator only. Alerts are
 reported as they arrive; the last message's time tells the driver when the aggregator and
 the detector have caught up with everything fetched.
 """
