@@ -139,7 +139,9 @@ def karma(link: object, comment: object) -> int | None:
     if not given or None in parts:
         return None
     total = sum(p for p in parts if p is not None)
-    return int(total) if math.isfinite(total) else None  # two parts near a float's limit
+    if not (math.isfinite(total) and -(2**63) <= total < 2**63):
+        return None  # past what Firestore and the messages hold (Int64): unknown, not an error downstream
+    return int(total)
 
 
 def epoch(value: object) -> float | None:

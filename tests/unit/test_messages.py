@@ -352,3 +352,13 @@ def test_a_cited_item_links_only_to_reddit_or_the_replays_own_site() -> None:
                      "https://[evil.example/x",
                      ""):  # fmt: skip
         assert web_link(off_site, reddit) is None, off_site
+
+
+def test_a_karma_past_what_a_message_holds_is_unknown_not_a_batch_refused_downstream() -> None:
+    """Read from an account lookup: past Int64 it would be copied onto every item of the author
+    (unvalidated), and the batch naming it dead-lettered by aggregate, the cursor unsavable."""
+    from common.fields import karma
+
+    assert karma(1e30, 0) is None and karma(2**63, None) is None
+    assert karma(2**62, 2**61) == 2**62 + 2**61 and karma(-(2**63), None) == -(2**63)
+    assert karma(12, 3) == 15
