@@ -130,9 +130,10 @@ def _version_in_force(db: firestore.Client) -> int | None:
     return version
 
 
-# The run record's mark of the handling that made or took it over last. A write whose answer
-# was lost is retried by the client and refused (the record exists, or changed): the record
-# carrying this handling's mark says the write was its own, not a copy's.
+# runs/{run_id}: the handling that made or took over the run last. A write whose answer was
+# lost is retried by the client and refused (the record exists, or changed): the record
+# carrying this handling's mark says the write was its own, not a copy's. (A claim's lost
+# answer reads as a copy's claim; _own then finds the mark.)
 CLAIMANT = "claimant"
 
 
@@ -169,7 +170,8 @@ def _own(
         snapshot = run.get()
         doc = snapshot.to_dict() or {}
         if doc.get(CLAIMANT) == claimant:  # made by this handling: its answer was lost, not the write
-            return subreddits
+            recorded = doc.get("subreddits")
+            return [str(s) for s in recorded] if isinstance(recorded, list) else subreddits
         if doc.get("state") == "dispatched":
             logger.info(
                 "run %s already dispatched; duplicate tick ignored", run_id, extra={"json_fields": {"run_id": run_id}}

@@ -94,9 +94,8 @@ def claim_due(
         if not update:
             return sent
         batch = db.batch()
-        made = run_record(sent) if sent else {}
         if sent:
-            batch.create(run, made)
+            batch.create(run, run_record(sent))
         if snap.exists:  # only as the record was read: another tick's claim in between fails this one
             paths = {FieldPath(field, key).to_api_repr(): v for field, m in update.items() for key, v in m.items()}
             batch.update(record_ref, paths, option=db.write_option(last_update_time=snap.update_time))
@@ -106,10 +105,8 @@ def claim_due(
             batch.commit()
             return sent
         except (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.Aborted) as exc:
-            if sent and (found := fs.doc_of(run.get())) is not None:
-                # this claim's own commit, its answer lost and the client's retry refused; else
-                # a copy of this tick made the run in between
-                return sent if all(found.get(k) == v for k, v in made.items()) else None
+            if sent and run.get().exists:  # a copy of this tick made the run in between
+                return None
             if attempt + 1 == CLAIM_ATTEMPTS:
                 raise ClaimContended(f"the schedule changed under each of {CLAIM_ATTEMPTS} claims") from exc
         time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))

@@ -430,6 +430,8 @@ def test_a_write_whose_answer_was_lost_is_known_as_the_ticks_own_and_its_fetches
         db.collection("runs").document(run_id).set(
             {"state": "dispatching", "dispatching_at": time.time() - 600, "subreddits": [name]}
         )
+    held = f"akleaoheld{uuid.uuid4().hex[:4]}"  # sent a moment ago: not due, and not the run's
+    db.collection("schedule").document("fetches").set({"dispatched_at": {held: time.time()}}, merge=True)
     lost = {"claim": (WriteBatch, "commit"), "create": (DocumentReference, "create")}.get(
         write, (DocumentReference, "update")
     )
@@ -455,7 +457,8 @@ def test_a_write_whose_answer_was_lost_is_known_as_the_ticks_own_and_its_fetches
             sent.extend(o.message.subreddit for o in outgoing)
             return []
 
-    tick = ScrapeTick(run_id=run_id, due_only=write == "claim", subreddits=(name,))
+    named = (name, held) if write == "claim" else (name,)
+    tick = ScrapeTick(run_id=run_id, due_only=write == "claim", subreddits=named)
     publisher: Any = Recording()
     assert fan_out(tick, Delivery(run_id), Settings(), db, publisher, now=time.time()) == 1
     assert sent == [name]
