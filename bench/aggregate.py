@@ -67,12 +67,18 @@ def make_batches(seed: int = 1) -> list[MentionBatch]:
     """Batches as fetch sends them: per ticker, hour after hour, one in five items seen again."""
     rng = random.Random(seed)
     out: list[MentionBatch] = []
+    earlier: dict[str, list[Mention]] = {}  # per ticker, its items so far: a later run reads some again
     n = 0
     for b in range(BATCHES_PER_TICKER):
         for t in range(TICKERS):
             symbol = f"B{t:03d}"
-            mentions = []
+            mentions: list[Mention] = []
+            seen = earlier.setdefault(symbol, [])
+            before = seen[:]  # an earlier run's items; fetch never sends one twice in a batch
             for _ in range(MENTIONS_PER_BATCH):
+                if before and rng.random() < 0.2:  # an item fetched again (refreshed, or runs overlapping)
+                    mentions.append(before.pop(rng.randrange(len(before))))
+                    continue
                 text = " ".join(rng.choice(WORDS) for _ in range(20)) + rng.choice(("", " 🚀🚀🚀"))
                 f = text_features("", text, None, "comment")
                 created = T0 + b * 1800 + rng.randint(0, 1799)
@@ -94,6 +100,7 @@ def make_batches(seed: int = 1) -> list[MentionBatch]:
                         sentiment=f.sentiment,
                     )
                 )
+                seen.append(mentions[-1])
                 n += 1
             out.append(MentionBatch(ticker=symbol, mentions=tuple(mentions)))
     return out
@@ -196,7 +203,8 @@ def run() -> dict[str, Any]:
     figures: dict[str, Any] = {
         "tickers": TICKERS,
         "batches": len(batches),
-        "mentions": sum(len(b.mentions) for b in batches),
+        "mentions": sum(len(b.mentions) for b in batches),  # the rates' and operations' denominator
+        "distinct_mentions": len({(b.ticker, m.item_id) for b in batches for m in b.mentions}),
     }
     figures.update(pure_rates(batches))
     figures["text_features_items_per_s"] = text_features_rate()

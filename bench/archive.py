@@ -26,7 +26,7 @@ from common.mentions import mentions_from_item
 from common.messages import RedditItem, encode
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "replay" / "default"
-TICK_S = 600  # the default scrape schedule: every 10 minutes
+TICK_S = 600  # each subreddit's fetch run at up to 100k items a day: every 10 minutes (bench/schedule.py)
 KB = 1024
 
 

@@ -85,6 +85,18 @@ def deliveries_per_day(results: Mapping[str, Any], volume: str) -> float:
     return VOLUMES[volume] * per_item + scheduled
 
 
+def reddit_requests_per_day(results: Mapping[str, Any], volume: str) -> float:
+    """Reddit requests a day at ``volume``: each item what the ingest bench's long runs paid
+    per item (pages, comment listings, author lookups; their few runs' own cost included, so
+    a little over), and each fetch run the schedule starts what an e2e run asked beyond its
+    items' share (its listings, whatever they hold)."""
+    per_item = _figure(results, "ingest", "reddit_requests_per_100_items") / 100
+    # a run's own: what the e2e runs asked beyond what their items cost
+    run_part = _figure(results, "e2e", "reddit_requests") - _figure(results, "e2e", "items") * per_item
+    per_run = max(0.0, run_part) / _figure(results, "e2e", "deliveries_fetch")
+    return _figure(results, "schedule", f"fetch_runs_per_day_{volume}") * per_run + VOLUMES[volume] * per_item
+
+
 def monthly(results: Mapping[str, Any], volume: str) -> dict[str, float]:
     """USD a month at ``volume`` (a key of :data:`VOLUMES`), by service, after the free tiers."""
     p = PRICES
@@ -114,6 +126,10 @@ def model(results: Mapping[str, Any]) -> dict[str, Any]:
     figures: dict[str, Any] = {f"usd_per_month_{name}_items_a_day": monthly(results, name) for name in VOLUMES}
     for name, n in VOLUMES.items():
         figures[f"firestore_ops_per_item_{name}_items_a_day"] = round(sum(firestore_per_day(results, name)) / n, 3)
+    for name, n in VOLUMES.items():  # free within Reddit's limit, which is per minute: both said
+        requests = reddit_requests_per_day(results, name)
+        figures[f"reddit_requests_per_100_items_{name}_items_a_day"] = round(100 * requests / n, 2)
+        figures[f"reddit_requests_per_minute_{name}_items_a_day"] = round(requests / 1440, 1)
     figures["prices"] = dict(PRICES)
     figures["not_priced"] = list(NOT_PRICED)
     figures["inputs"] = {

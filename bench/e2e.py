@@ -475,13 +475,12 @@ def start(demo: Demo, attempts: int = 2) -> tuple[Stack, int]:
 
 def run() -> dict[str, Any]:
     saved = dict(os.environ)
-    # The functions inherit this environment: another benchmark may have left LOG_LEVEL at
-    # WARNING, and this one reads detect's and every function's INFO lines.
-    os.environ["LOG_LEVEL"] = "INFO"
+    os.environ["LOG_LEVEL"] = "INFO"  # the functions inherit it; this reads their INFO lines
     with tempfile.TemporaryDirectory() as tmp:
         corpus, log_dir = Path(tmp) / "corpus", Path(tmp) / "logs"
         write_breakout_corpus(corpus, also=ALSO_BREAKING)
-        demo = Demo(Options(corpus=corpus, step_hours=STEP_HOURS, log_dir=log_dir))
+        # its own state file: a demo a developer is serving keeps answering `make token`
+        demo = Demo(Options(corpus=corpus, step_hours=STEP_HOURS, log_dir=log_dir, state_file=Path(tmp) / "state.json"))
         demo.display = Display(1.0, console=Console(file=io.StringIO()))
         try:
             stack, attempts = start(demo)

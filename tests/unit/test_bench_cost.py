@@ -21,7 +21,9 @@ MEASURED: dict[str, Any] = {
         "items": 1_000,
         "deliveries_dispatch": 30,
         "deliveries_fetch": 170,  # with dispatch's, 0.2 of the 1.0 per item: the replay's
+        "reddit_requests": 510,  # three a fetch run
     },
+    "ingest": {"reddit_requests_per_100_items": 2.0},
     "archive": {"reddit_items_message_bytes": 500, "bigquery_streaming_billed_kb_per_item": 1.0},
     "schedule": {
         "ticks_per_day": 1_440,
@@ -72,6 +74,19 @@ def test_fewer_operations_per_item_cost_less_and_the_total_adds_up() -> None:
     bill = cost.monthly(MEASURED, "1m")
     parts = bill["firestore"] + bill["pubsub"] + bill["bigquery_streaming"] + bill["function_invocations"]
     assert abs(bill["total"] - parts) < 0.02
+
+
+def test_reddit_requests_are_each_scheduled_runs_and_each_items_own() -> None:
+    figures = cost.model(MEASURED)
+    for name, n in cost.VOLUMES.items():
+        per_day = FETCH_RUNS[name] * (510 - 1_000 * 0.02) / 170 + n * 0.02  # a run's share beyond its items
+        assert figures[f"reddit_requests_per_100_items_{name}_items_a_day"] == round(100 * per_day / n, 2)
+        assert figures[f"reddit_requests_per_minute_{name}_items_a_day"] == round(per_day / 1440, 1)
+    # a quiet day is mostly the schedule's runs: more requests per item than a busy one
+    assert (
+        figures["reddit_requests_per_100_items_10k_items_a_day"]
+        > figures["reddit_requests_per_100_items_1m_items_a_day"]
+    )
 
 
 def test_a_missing_figure_is_an_error_not_a_zero() -> None:
