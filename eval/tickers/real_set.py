@@ -193,6 +193,22 @@ def labels_digest() -> str:
     return file_digest(LABELS)
 
 
+# Each drawing round's labels hashed on their own, one line a round, appended with the round:
+# the whole file's hash is written again by every round, so an earlier round's label edited
+# then would pass it; its own line here would have to change too.
+ROUND_HASHES = HERE / "real_labels_rounds.sha256"
+
+
+def round_digests() -> dict[str, str]:
+    """sha256 of each round's label lines as the labels file holds them, by ``round<N>``."""
+    rounds = {row["id"]: row.get("round", 1) for row in load_ids()}
+    lines: dict[int, list[str]] = {}
+    for line in LABELS.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.strip():
+            lines.setdefault(rounds[json.loads(line)["id"]], []).append(line)
+    return {f"round{n}": hashlib.sha256("".join(lines[n]).encode()).hexdigest() for n in sorted(lines)}
+
+
 def hour_batches(
     data: Path, wanted: list[dict[str, Any]]
 ) -> dict[tuple[str, int], list[tuple[str, float, str | None]]]:

@@ -201,3 +201,19 @@ def test_the_main_sets_labels_are_the_ones_hashed_before_the_extractor_ran() -> 
     committed (a label changed to fit the extractor) must fail here, not pass unseen."""
     recorded = real_set.LABELS_HASH.read_text(encoding="utf-8").split()[0]
     assert real_set.labels_digest() == recorded
+
+
+def test_each_rounds_labels_are_the_ones_hashed_with_that_round() -> None:
+    """Every round rewrites the whole file's hash: an earlier round's label edited then would
+    pass the test above. Each round's own hash, appended with it, must still hold."""
+    recorded: dict[str, str] = {}
+    for line in real_set.ROUND_HASHES.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, name = line.split()
+            recorded[name] = digest
+    assert real_set.round_digests() == recorded
+
+
+def test_the_recorded_extraction_figures_name_the_labels_they_were_measured_on() -> None:
+    recorded = json.loads((other_period.HERE.parent / "tickers.json").read_text(encoding="utf-8"))
+    assert recorded["real_labels_sha256"] == real_set.labels_digest()
