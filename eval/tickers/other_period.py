@@ -19,7 +19,6 @@ scoring.
 
 import argparse
 import csv
-import hashlib
 import json
 import os
 import random
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from common.listings import EXCHANGE_TZ
-from eval.tickers.real_set import RealText, cut, file_digest, read_rows, stratum
+from eval.tickers.real_set import RealText, cut, file_digest, read_rows, stratum, text_digest
 
 HERE = Path(__file__).resolve().parent
 
@@ -94,10 +93,6 @@ def csv_path(given: str | None = None, dump: "Dump | None" = None) -> Path:
     if not Path(path).exists():
         raise MissingDump(f"{path} is absent")
     return Path(path)
-
-
-def text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def read_dump(path: Path) -> dict[str, RealText]:

@@ -166,6 +166,7 @@ def sample(data: Path, round_: int, taken: set[str]) -> list[dict[str, Any]]:
                         "stratum": s,
                         "split": "held_out" if held_out(t.id) else "dev",
                         "round": round_,
+                        "text_sha256": text_digest(t.text),
                     }
                 )
     return sorted(chosen, key=lambda r: (r["corpus"], r["id"]))
@@ -175,6 +176,12 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     """A JSON-lines file of the set (ids or labels), in order."""
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def text_digest(text: str) -> str:
+    """What an id row pins its text by: a corpus converted again, or read otherwise, must
+    give the very text that was labelled."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def file_digest(path: Path) -> str:
@@ -249,6 +256,8 @@ def texts(data: Path, wanted: list[dict[str, Any]]) -> dict[str, RealText]:
         out.update((t.id, t) for t in read_corpus(folder) if t.id in ids)
     if missing := {w["id"] for w in wanted} - set(out):
         raise MissingData(f"{len(missing)} texts of the real set are not in {data}")
+    if changed := [w["id"] for w in wanted if text_digest(out[w["id"]].text) != w.get("text_sha256")]:
+        raise MissingData(f"{len(changed)} texts in {data} are not the ones labelled (e.g. {changed[0]})")
     return out
 
 

@@ -79,7 +79,7 @@ def test_the_set_is_scored_as_the_main_one_and_only_from_the_texts_labelled(
     dump = write(tmp_path / "d.csv", rows)
     posts = other_period.read_dump(dump)
     ids = [
-        {"id": key, "stratum": "cashtag", "split": "held_out", "text_sha256": other_period.text_digest(t.text)}
+        {"id": key, "stratum": "cashtag", "split": "held_out", "text_sha256": real_set.text_digest(t.text)}
         for key, t in sorted(posts.items())
     ]
     labels = [  # AMC not labelled: a false positive; NOK labelled: a miss; TSLA doubtful: neither
@@ -94,7 +94,7 @@ def test_the_set_is_scored_as_the_main_one_and_only_from_the_texts_labelled(
     assert scored["by_stratum"]["cashtag"]["texts"] == 2
     with pytest.raises(other_period.WrongDump, match="are not in"):
         other_period.evaluate(write(tmp_path / "short.csv", rows[:1]), rounds=1, dump=drawn)
-    changed = [*ids[:1], {**ids[1], "text_sha256": other_period.text_digest("another text")}]
+    changed = [*ids[:1], {**ids[1], "text_sha256": real_set.text_digest("another text")}]
     (tmp_path / "ids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in changed), encoding="utf-8")
     with pytest.raises(other_period.WrongDump, match="not the ones labelled"):
         other_period.evaluate(dump, rounds=1, dump=drawn)
@@ -217,3 +217,18 @@ def test_each_rounds_labels_are_the_ones_hashed_with_that_round() -> None:
 def test_the_recorded_extraction_figures_name_the_labels_they_were_measured_on() -> None:
     recorded = json.loads((other_period.HERE.parent / "tickers.json").read_text(encoding="utf-8"))
     assert recorded["real_labels_sha256"] == real_set.labels_digest()
+
+
+def test_the_main_sets_texts_are_the_ones_labelled(tmp_path: Path) -> None:
+    """A corpus converted again (or read otherwise) giving another text for a labelled id is
+    refused, not scored against labels written for the first."""
+    import gzip
+
+    folder = tmp_path / "corpus-a"
+    folder.mkdir()
+    with gzip.open(folder / "items.jsonl.gz", "wt", encoding="utf-8") as out:
+        out.write(json.dumps({"id": "t1_a", "kind": "comment", "created_utc": 1.0, "body": "made up text"}) + "\n")
+    row = {"id": "t1_a", "corpus": "corpus-a", "text_sha256": real_set.text_digest("made up text")}
+    assert real_set.texts(tmp_path, [row])["t1_a"].text == "made up text"
+    with pytest.raises(real_set.MissingData, match="not the ones labelled"):
+        real_set.texts(tmp_path, [{**row, "text_sha256": real_set.text_digest("another")}])
