@@ -99,7 +99,8 @@ def variant(corpus_dir: Path, statistic: str, factor: float) -> dict[str, Any]:
         pass
     days = (float(corpus.manifest["end"]) - float(corpus.manifest["start"])) / (24 * HOUR)
     scored = real.score([r.to_json() for r in replay.records], json.loads(EVENTS.read_text())["events"],
-                        replay.items, days)  # fmt: skip
+                        replay.items, days, warmup_days=replay.base.warmup_hours / 24,
+                        end=float(corpus.manifest["end"]))  # fmt: skip
     bars = sorted(replay.bars)
     return {
         "statistic": statistic,

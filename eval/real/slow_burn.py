@@ -128,7 +128,14 @@ def run(corpus_dir: Path) -> dict[str, Any]:
         for symbol, state in replay.tickers.items()
     }
     events = json.loads(EVENTS.read_text())["events"]
-    scored = real.score([r.to_json() for r in replay.records], events, replay.items, float(last_day - first_day))
+    scored = real.score(
+        [r.to_json() for r in replay.records],
+        events,
+        replay.items,
+        float(last_day - first_day),
+        warmup_days=DEFAULT_CONFIG.warmup_hours / 24,
+        end=float(corpus.manifest["end"]),
+    )  # scored as eval-real scores it
     first_alerts = {e["event"]: e["first_alert"] for e in scored["events"]}  # as eval-real times them
     community = {d: len(a) for d, a in community_authors.items()}
     variants = [
