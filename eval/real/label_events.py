@@ -80,6 +80,8 @@ def label(prices: Path) -> list[dict[str, object]]:
         events.append(
             {
                 "ticker": ticker,
+                # no price file for it: "no 20 % session" would be unknown, not measured
+                "priced": bool(series),
                 "discussion_start": datetime.fromisoformat(rise).replace(tzinfo=UTC).timestamp(),
                 "peak": datetime.fromisoformat(peak).replace(tzinfo=UTC).timestamp(),
                 "first_20pct_session": first["day"] if first else None,

@@ -103,6 +103,10 @@ def score(
         "before_close": sum(e["before_session_close"] for e in priced),
         "before_open": sum(e["before_session_open"] for e in priced),
         "events_priced": len(priced),
+        # no price file: whether they had a +20 % session is not known, so they are not counted
+        "events_unpriced": [
+            row["event"] for row, event in zip(per_event, events, strict=True) if not event.get("priced", True)
+        ],
         "sessions_after_the_corpus": [
             row["event"] for row in per_event if row["first_20pct_session"] and "before_session_close" not in row
         ],

@@ -58,6 +58,9 @@ def test_a_ticker_with_two_waves_is_two_events_and_an_alert_on_either_is_not_fal
     assert [e["first_alert"] for e in result["events"]] == [1032 * H, 1510 * H]
     assert (result["events_alerted"], result["events_priced"]) == (2, 1)
     assert result["false_alerts"] == 1  # only the one 180 h after July's peak
+    assert result["events_unpriced"] == []  # July's had no +20 % session, and prices said so
+    unpriced = score(records, [EVENT, {**july, "priced": False}], items=1, days=90.0)
+    assert unpriced["events_unpriced"] == ["BB 1970-03-04"]  # no prices: not known, said apart
     assert result["false_alerts_per_day"] == round(1 / 88, 3)  # over the days the detector could alert
 
 
@@ -160,3 +163,19 @@ def test_signal_shares_read_each_hour_from_the_window_the_detector_reads() -> No
     spam = read[hour_key(float((H0 + 22) * HOUR))]
     assert (spam.hours, spam.mentions) == (6, 17)  # hours 17 to 22: three quiet ones and the burst
     assert components(spam, DEFAULT_CONFIG)["emoji_spam"] == 1.0
+
+
+def test_a_held_out_text_a_dev_text_repeats_nearly_is_a_twin() -> None:
+    """Word for word, in other case and punctuation, or with a word changed in a long text,
+    the rules were tuned on it; a different text on the same tickers is not."""
+    from eval.tickers.real_eval import dev_twins
+
+    long = " ".join(f"word{i}" for i in range(60))
+    dev = ["GME to the moon, buy now!", long, "BB and NOK are my picks for next week"]
+    held = [
+        "gme TO the moon buy now",  # case and punctuation aside: the same
+        long.replace("word30", "changed"),  # one word of sixty changed
+        "BB and NOK are bad picks, I sold them all last week",  # same tickers, another text
+        "",  # nothing to match
+    ]
+    assert dev_twins(held, dev) == {0, 1}
