@@ -234,18 +234,24 @@ def step(
         return previous, ended
     chosen = select_evidence(evidence, config.evidence_max)
     if previous is not None and reopening:
+        kept = kind == "pump" and ev.kind != "pump"  # the episode's pump, back on a clean-looking spike
         reopened = replace(
             previous,
             kind=kind,
             status="escalated",
             level=previous.level + 1,
             rule=ev.rule,
-            reasons=ev.reasons,
+            # said, or the reasons (the spike's own) would read as an organic alert's
+            reasons=(
+                (f"back within {config.cooldown_hours:g} h of a pump episode: still a pump", *ev.reasons)
+                if kept
+                else ev.reasons
+            ),
             trigger=_trigger(ev),
             score=ev.score,
             peak_score=max(previous.peak_score, ev.score),
             escalate_at=ev.strength * config.escalation_step,
-            pump_risk=ev.pump_risk,
+            pump_risk=max(previous.pump_risk, ev.pump_risk) if kept else ev.pump_risk,
             metrics=ev.metrics_doc(),
             evidence=select_evidence((*chosen, *previous.evidence), config.evidence_max),
             updated_at=ev.as_of,

@@ -161,6 +161,8 @@ class Evaluation:
         doc: dict[str, float | str] = {}
         for name, w in self.windows.items():
             doc.update({f"{key}_{name}": float(value) for key, value in w.to_doc().items()})
+        if self.day is not None:  # the day's score: what a thin promotion is flagged (or kept) on
+            doc.update({f"{key}_24h": float(value) for key, value in self.day.to_doc().items()})
         doc.update({k: round(v, 6) for k, v in self.signals.items()})
         doc.update({f"pump_{k}": v for k, v in self.pump_components.items()})
         doc["quality_window"] = self.quality_window
@@ -288,6 +290,7 @@ def evaluate(
                 day,
                 "24h",
             )
+            signals = _signals(day, day, velocity)  # the day's, as the flag and its pump risk are
             score = slow.strength(config, config.pump_surprise_min)  # 1 at the pump's own bars
             top = sorted(risk.components.items(), key=lambda kv: -kv[1] * config.pump_weights.get(kv[0], 0))[:3]
             reasons += [

@@ -2,6 +2,7 @@
 spread, duplicates, new accounts, emojis, cashtag stuffing, warm-up."""
 
 import math
+from typing import Any
 
 import pytest
 from scipy.stats import nbinom
@@ -285,3 +286,33 @@ def test_a_steady_thin_campaign_is_one_pump_episode_not_an_alert_reopened_every_
     assert happened[0] == "opened"
     assert "reopened" not in happened and happened.count("resolved") <= 1
     assert alert is not None and alert.kind == "pump" and alert.level == 1
+
+
+def test_a_day_flagged_as_a_pump_shows_the_days_signals_and_score_not_six_clean_hours() -> None:
+    """Six clean-looking hours (enough mentions to be read) after a day of copies from new
+    accounts: the flag is the day's, so its metrics must say what the day held and carry the
+    day's volume score, or the alert contradicts its own kind."""
+    from common.detection.baseline import fit
+    from common.detection.signals import evaluate
+    from common.windows import WindowStats
+
+    now = 500_000
+    since = (now - 400) * HOUR
+    counts = {h: (1 if h % 10 < 7 else 0) for h in range(now - 340, now - 23)}
+    counts |= {h: 3 for h in range(now - 23, now - 5)} | {h: 2 for h in range(now - 5, now + 1)}
+    stats = GlobalStats(rate=0.05, since=since)
+
+    def base(gap: int | None = None) -> Any:
+        extra = {} if gap is None else {"gap_hours": gap}
+        return fit(counts, now, observed_hours=336, stats=stats, config=DEFAULT_CONFIG, **extra)
+
+    six = WindowStats(hours=6, mentions=14, distinct_authors=12, author_diversity=0.857, avg_text_length=300,
+                      distinct_subreddits=2, duplicate_share=0.0, new_account_share=0.0)  # fmt: skip
+    day = WindowStats(hours=24, mentions=48, distinct_authors=8, author_diversity=0.17, avg_text_length=80,
+                      distinct_subreddits=1, duplicate_share=0.7, new_account_share=0.8)  # fmt: skip
+    ev = evaluate("XYZ", six, day, counts, base(), as_of=now * HOUR + 1800, config=DEFAULT_CONFIG,
+                  stats_since=since, day_base=lambda: base(24))  # fmt: skip
+    assert ev.kind == "pump" and ev.quality_window == "24h"
+    shown = ev.metrics_doc()
+    assert (shown["duplicate_share"], shown["new_account_share"], shown["author_diversity"]) == (0.7, 0.8, 0.17)
+    assert ev.day is not None and shown["surprise_24h"] == round(ev.day.surprise, 4) > 0

@@ -266,12 +266,20 @@ def test_a_new_spike_within_the_cooldown_reopens_the_same_episode() -> None:
 
 
 def test_an_organic_spike_that_reopens_a_pump_episode_keeps_it_a_pump_never_held_back_by_the_budget() -> None:
-    pump = replace(resolved_alert(), kind="pump", rule="pump_risk>=0.5 on volume_spike_6h", reasons=("copy-paste 0.8",))
+    pump = replace(
+        resolved_alert(),
+        kind="pump",
+        rule="pump_risk>=0.5 on volume_spike_6h",
+        reasons=("copy-paste 0.8",),
+        pump_risk=0.7,
+    )
     again = [*SPIKE, *mentions(NOW + 10, 25, prefix="r")]
     busy = DEFAULT_CONFIG.alert_budget_24h + 20  # the organic budget spent: a pump flag is never held back
     reopened, events = _with_recent(again, (NOW + 10) * HOUR + 3000, pump, busy)
     assert events == ("reopened",) and reopened is not None and reopened.kind == "pump"
     assert not reopened.rule.startswith("pump_risk")  # the spike's rule: it sets how the episode resolves
+    # its reasons say why a clean-looking spike is a pump, and its risk is the episode's
+    assert "still a pump" in reopened.reasons[0] and reopened.pump_risk == 0.7
 
 
 def test_a_new_spike_after_the_cooldown_opens_a_new_episode() -> None:
