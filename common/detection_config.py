@@ -2,8 +2,8 @@
 
 Stored in Firestore at ``config/detection`` (versioned, edited by admins through the API)
 and read by the detector on every event, so a change takes effect without a redeploy.
-The defaults are the design's: volume 3x baseline, author diversity > 0.6, average post
-length > 100 characters, pump risk < 0.5.
+The defaults are the design's: volume 3x baseline, author diversity of at least 0.6, an
+average post length of at least 100 characters, pump risk under 0.5.
 """
 
 import math
@@ -150,7 +150,9 @@ class DetectionConfig(BaseModel):
         description="newest hours left out of the baseline so a spike does not raise its own bar",
     )
     baseline_cap_factor: float = Field(
-        default=5.0, gt=1.0, description="hours above this multiple of the raw level count only up to it (past spikes)"
+        default=5.0,
+        gt=1.0,
+        description="hours above this multiple of the raw level (and 5 mentions) count only up to it (past spikes)",
     )
     seasonality_prior: float = Field(
         default=20.0, ge=0.0, description="pseudo-mentions pulling each hour-of-day factor toward the global shape"

@@ -21,6 +21,10 @@ from common.detection.market import Activity
 from common.detection.rhythm import market_slot
 from common.detection_config import DetectionConfig
 
+# No hour is capped below this many mentions: a quiet ticker's level times the factor can be
+# under one, and capping there would cut every ordinary hour it is named in.
+CAP_FLOOR = 5.0
+
 HOUR = rhythm.HOUR
 # The prior shape for tickers with too little history (common/detection/rhythm.py).
 DEFAULT_HOUR_OF_DAY, DEFAULT_DAY_OF_WEEK = rhythm.prior()
@@ -177,7 +181,7 @@ def fit(
     first, stop = now_hour - gap - span, now_hour - gap
     window = [(h, c) for h, c in counts.items() if first <= h < stop and c > 0]
     raw = sum(c for _, c in window) / span if span else 0.0
-    cap = max(5.0, config.baseline_cap_factor * raw)
+    cap = max(CAP_FLOOR, config.baseline_cap_factor * raw)
     capped = [(h, min(float(c), cap)) for h, c in window]
     total = sum(c for _, c in capped)
     hod_shape, dow_shape = _exposure(first, span, stats.hour_of_day, stats.day_of_week)
