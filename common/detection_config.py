@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from common import evidence, log
 from common.fields import number, problems
@@ -246,6 +246,17 @@ class DetectionConfig(BaseModel):
         if not math.isfinite(sum(value.values())):  # each finite, and so large they still overflow together
             raise ValueError("pump weights must add up to a finite number")
         return value
+
+    @model_validator(mode="after")
+    def _history_left(self) -> "DetectionConfig":
+        """The baseline learns from ``history_days`` minus the newest ``baseline_gap_hours``:
+        with nothing left, every ticker would be priced at the site's rate alone."""
+        if self.baseline_gap_hours >= self.history_days * 24:
+            raise ValueError(
+                f"baseline_gap_hours ({self.baseline_gap_hours}) must be under history_days x 24 "
+                f"({self.history_days * 24}): the baseline would learn from no hours"
+            )
+        return self
 
 
 DEFAULT_CONFIG = DetectionConfig()

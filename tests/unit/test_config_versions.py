@@ -39,3 +39,14 @@ def test_a_version_never_kept_or_not_named_is_decided_with_the_one_in_force() ->
     assert Versions().read_named("p", 7, None, current)[1] == 8
     mislabelled = {"volume_ratio_min": 7.0, "version": 6}  # never written by the API: not trusted as 7
     assert Versions().read_named("p", 7, mislabelled, current)[1] == 8
+
+
+def test_a_gap_that_leaves_the_baseline_no_history_is_refused() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from common.detection_config import DetectionConfig
+
+    with pytest.raises(ValidationError, match="learn from no hours"):
+        DetectionConfig(history_days=1, baseline_gap_hours=24)
+    assert DetectionConfig(history_days=2, baseline_gap_hours=24).baseline_gap_hours == 24
