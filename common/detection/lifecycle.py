@@ -251,7 +251,7 @@ def step(
             score=ev.score,
             peak_score=max(previous.peak_score, ev.score),
             escalate_at=ev.strength * config.escalation_step,
-            pump_risk=max(previous.pump_risk, ev.pump_risk) if kept else ev.pump_risk,
+            pump_risk=ev.pump_risk,  # the latest evaluation's, as always: the reason above says why a pump
             metrics=ev.metrics_doc(),
             evidence=select_evidence((*chosen, *previous.evidence), config.evidence_max),
             updated_at=ev.as_of,
