@@ -128,7 +128,12 @@ class DetectionConfig(BaseModel):
     min_mentions_6h: int = Field(
         default=12, ge=1, description="fewer mentions than this in 6h never alert on the 6h window"
     )
-    history_days: int = Field(default=14, ge=1, le=28, description="days of hourly buckets the baseline learns from")
+    history_days: int = Field(
+        default=14,
+        ge=2,
+        le=28,
+        description="days of hourly buckets the baseline learns from (a day's is left out of one)",
+    )
     market_weight: float = Field(
         default=1.0,
         ge=0.0,
@@ -249,12 +254,13 @@ class DetectionConfig(BaseModel):
 
     @model_validator(mode="after")
     def _history_left(self) -> "DetectionConfig":
-        """The baseline learns from ``history_days`` minus the newest ``baseline_gap_hours``:
-        with nothing left, every ticker would be priced at the site's rate alone."""
-        if self.baseline_gap_hours >= self.history_days * 24:
+        """The baseline learns from ``history_days`` minus the newest ``baseline_gap_hours``,
+        and the day's baseline (a thin promotion's) minus at least a day: with nothing left,
+        every ticker would be priced at the site's rate alone."""
+        if max(24, self.baseline_gap_hours) >= self.history_days * 24:
             raise ValueError(
-                f"baseline_gap_hours ({self.baseline_gap_hours}) must be under history_days x 24 "
-                f"({self.history_days * 24}): the baseline would learn from no hours"
+                f"history_days ({self.history_days}) must hold more than baseline_gap_hours "
+                f"({self.baseline_gap_hours}) and a day: the baseline would learn from no hours"
             )
         return self
 

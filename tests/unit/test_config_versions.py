@@ -48,5 +48,7 @@ def test_a_gap_that_leaves_the_baseline_no_history_is_refused() -> None:
     from common.detection_config import DetectionConfig
 
     with pytest.raises(ValidationError, match="learn from no hours"):
-        DetectionConfig(history_days=1, baseline_gap_hours=24)
+        DetectionConfig(history_days=2, baseline_gap_hours=48)
+    with pytest.raises(ValidationError, match="history_days"):  # the day's baseline leaves a day out
+        DetectionConfig(history_days=1)
     assert DetectionConfig(history_days=2, baseline_gap_hours=24).baseline_gap_hours == 24
