@@ -190,7 +190,7 @@ def _real() -> dict[str, Any]:
         )
     twins = result["held_out_without_dev_twins"]
     print(
-        f"held-out without the {twins['twins']} texts a dev text repeats word for word: "
+        f"held-out without the {twins['twins']} texts a dev text repeats whole or nearly: "
         f"P {twins['ours']['precision']:.3f}  R {twins['ours']['recall']:.3f}  F1 {twins['ours']['f1']:.3f}"
     )
     word_like = result["held_out_word_like_recall"]

@@ -166,7 +166,7 @@ def sample(data: Path, round_: int, taken: set[str]) -> list[dict[str, Any]]:
                         "stratum": s,
                         "split": "held_out" if held_out(t.id) else "dev",
                         "round": round_,
-                        "text_sha256": text_digest(t.text),
+                        "text_sha256": pinned(t),
                     }
                 )
     return sorted(chosen, key=lambda r: (r["corpus"], r["id"]))
@@ -204,6 +204,18 @@ def labels_digest() -> str:
 # the whole file's hash is written again by every round, so an earlier round's label edited
 # then would pass it; its own line here would have to change too.
 ROUND_HASHES = HERE / "real_labels_rounds.sha256"
+
+
+def labels_digest_through(last_round: int) -> str:
+    """sha256 of the labels file as it stood once round ``last_round`` was added (rounds are
+    appended in order): what figures measured then were measured on."""
+    rounds = {row["id"]: row.get("round", 1) for row in load_ids()}
+    kept = [
+        line
+        for line in LABELS.read_bytes().splitlines(keepends=True)
+        if line.strip() and rounds[json.loads(line)["id"]] <= last_round
+    ]
+    return hashlib.sha256(b"".join(kept)).hexdigest()
 
 
 def round_digests() -> dict[str, str]:
@@ -245,6 +257,16 @@ class MissingData(RuntimeError):
     """The real texts are not on this machine: the real-set figures cannot be computed."""
 
 
+class WrongTexts(RuntimeError):
+    """The corpora here hold other texts under the labelled ids (converted again, or read
+    otherwise): scoring them against the labels would measure nothing; an error, not absence."""
+
+
+def pinned(t: RealText) -> str:
+    """What an id row pins: the text and the thread title its labellers saw beside it."""
+    return text_digest(json.dumps([t.text, t.thread_text]))
+
+
 def texts(data: Path, wanted: list[dict[str, Any]]) -> dict[str, RealText]:
     """The texts of ``wanted`` (rows of ``real_ids.jsonl``), read from ``data``."""
     out: dict[str, RealText] = {}
@@ -256,8 +278,8 @@ def texts(data: Path, wanted: list[dict[str, Any]]) -> dict[str, RealText]:
         out.update((t.id, t) for t in read_corpus(folder) if t.id in ids)
     if missing := {w["id"] for w in wanted} - set(out):
         raise MissingData(f"{len(missing)} texts of the real set are not in {data}")
-    if changed := [w["id"] for w in wanted if text_digest(out[w["id"]].text) != w.get("text_sha256")]:
-        raise MissingData(f"{len(changed)} texts in {data} are not the ones labelled (e.g. {changed[0]})")
+    if changed := [w["id"] for w in wanted if pinned(out[w["id"]]) != w.get("text_sha256")]:
+        raise WrongTexts(f"{len(changed)} texts in {data} are not the ones labelled (e.g. {changed[0]})")
     return out
 
 
