@@ -111,9 +111,10 @@ SHINGLE = 5
 
 
 def _shingles(text: str) -> frozenset[tuple[str, ...]]:
-    """Word 5-grams of the text's letters and digits (case, punctuation and spacing aside); a
-    text of fewer words is its one tuple."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
+    """Word 5-grams of the text's letters, digits and cashtag signs (case, other punctuation
+    and spacing aside: ``$GME`` and ``GME`` read differently); a text of fewer words is its
+    one tuple."""
+    words = re.findall(r"\$?[a-z0-9]+", text.lower())
     if len(words) < SHINGLE:
         return frozenset({tuple(words)}) if words else frozenset()
     return frozenset(tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))

@@ -177,5 +177,6 @@ def test_a_held_out_text_a_dev_text_repeats_nearly_is_a_twin() -> None:
         long.replace("word30", "changed"),  # one word of sixty changed
         "BB and NOK are bad picks, I sold them all last week",  # same tickers, another text
         "",  # nothing to match
+        "$GME to the moon, buy now!",  # a cashtag reads otherwise: not the dev text's twin
     ]
     assert dev_twins(held, dev) == {0, 1}
