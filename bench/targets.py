@@ -71,7 +71,7 @@ TARGETS: list[tuple[str, Callable[[Figures], float | None], float, bool]] = [
         True,
     ),
     (
-        "Firestore operations per item, bundled corpus at production's fetch pace",
+        "Firestore operations per item, bundled corpus read every ten minutes",
         _paced_ops,
         4.0,
         True,

@@ -22,7 +22,7 @@ def test_the_uncached_page_is_judged_apart_from_the_cached_answers() -> None:
 
 
 def test_operations_counted_with_work_still_in_flight_are_no_measure() -> None:
-    name = "Firestore operations per item, bundled corpus at production's fetch pace"
+    name = "Firestore operations per item, bundled corpus read every ten minutes"
     paced = {"paced_firestore_ops_per_item": 3.0, "paced_behind_batches": 0, "paced_behind_updates": 0}
     assert evaluate({"bundled": paced})[name]["verdict"] == "PASS"
     behind = evaluate({"bundled": {**paced, "paced_behind_updates": 4}})[name]
