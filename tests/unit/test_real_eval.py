@@ -180,3 +180,15 @@ def test_a_held_out_text_a_dev_text_repeats_nearly_is_a_twin() -> None:
         "$GME to the moon, buy now!",  # a cashtag reads otherwise: not the dev text's twin
     ]
     assert dev_twins(held, dev) == {0, 1}
+
+
+def test_the_length_bar_studys_production_row_is_the_headline_run() -> None:
+    """The study replays production's fixed bar beside its variants: scored otherwise than
+    eval-real scores the headline, its rows would compare against a different baseline."""
+    import json
+    from pathlib import Path
+
+    recorded = json.loads((Path(__file__).resolve().parents[2] / "eval" / "results.json").read_text())
+    [fixed] = [v for v in recorded["real_length_bar_study"]["variants"] if v["statistic"] == "fixed"]
+    keys = ("before_close", "before_open", "organic_alerts", "false_alerts")
+    assert {k: fixed[k] for k in keys} == {k: recorded["real"][k] for k in keys}
