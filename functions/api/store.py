@@ -178,11 +178,12 @@ class Store:
         snap = ref.get()
         created = False
         if not snap.exists:
-            self._refuse_deleted(principal.sub, _signed_in(principal))
+            banned = self._refuse_deleted(principal.sub, _signed_in(principal))
             created = fs.create_if_absent(
                 ref,
                 {
                     **_new_account(),
+                    **({"suspended": banned} if banned is not None else {}),
                     **_address(
                         principal, {}, {"email": principal.email, "email_verified": principal.email is not None}
                     ),
@@ -213,7 +214,7 @@ class Store:
             while len(self._known) > self._known_max:
                 self._known.popitem(last=False)
 
-    def _refuse_deleted(self, sub: str, signed_in: float | None = None) -> None:
+    def _refuse_deleted(self, sub: str, signed_in: float | None = None) -> dict[str, Any] | None:
         """401 for an account deleted within its tombstone's day: a token from before must
         not make it again. A token from a session ``signed_in`` well after the deletion is a
         sign-in of the account since (its removal from the web app failed after its data went
@@ -224,10 +225,12 @@ class Store:
         tomb = self.db.collection(fs.DELETED_USERS).document(sub).get()
         doc = (tomb.to_dict() or {}) if tomb.exists else {}
         expires, deleted_at = doc.get("expires_at"), doc.get("deleted_at")
+        # an admin's ban of the deleted account, kept for the account made again
+        suspended = doc.get("suspended") if isinstance(doc.get("suspended"), dict) else None
         if not (isinstance(expires, datetime) and expires.timestamp() > time.time()):
-            return
+            return suspended
         if signed_in is not None and isinstance(deleted_at, int | float) and signed_in > deleted_at + SIGNED_IN_SINCE_S:
-            return
+            return suspended
         raise ApiError(401, "account_deleted", "this account was deleted; its tokens are no longer accepted")
 
     def _forget(self, sub: str) -> None:
@@ -256,10 +259,12 @@ class Store:
         """``users/{sub}.suspended`` set (``until``: its end, None while not lifted) or removed.
         An account the API has not seen yet is made suspended, so that a token issued before
         the ban (its 15 minutes) cannot make it unsuspended; a deleted one is not made again."""
-        ref = self._user_ref(sub)
+        ref, tomb = self._user_ref(sub), self.db.collection(fs.DELETED_USERS).document(sub)
         if lifted:
             with contextlib.suppress(gexc.NotFound):  # nothing to lift
                 ref.update({"suspended": firestore.DELETE_FIELD})
+            with contextlib.suppress(gexc.NotFound):  # nor on a deleted account
+                tomb.update({"suspended": firestore.DELETE_FIELD})
             return
         suspension = {"until": until, "by": by}
         try:
@@ -268,7 +273,16 @@ class Store:
             try:
                 self._refuse_deleted(sub)
             except ApiError:
-                return  # deleted: nothing will be sent to it
+                # deleted: nothing is sent to it, but a sign-in after the deletion (the web app
+                # kept the account) makes it again, banned: the tombstone keeps the ban as long
+                # as it lasts
+                ends = datetime(9999, 1, 1, tzinfo=UTC) if until is None else datetime.fromtimestamp(until, UTC)
+                with contextlib.suppress(gexc.NotFound):  # its tombstone gone meanwhile: nothing to keep it on
+                    stored = tomb.get().to_dict() or {}
+                    kept = stored.get("expires_at")
+                    longest = max(ends, kept) if isinstance(kept, datetime) else ends
+                    tomb.update({"suspended": suspension, "expires_at": longest})
+                return
             if not fs.create_if_absent(ref, {**_new_account(), "suspended": suspension}):
                 ref.update({"suspended": suspension})  # made meanwhile by its first request
 

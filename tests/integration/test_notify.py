@@ -1519,6 +1519,11 @@ def test_an_account_an_admin_suspends_is_sent_nothing_until_the_suspension_is_li
     assert api.call("DELETE", "/v1/me", sub=gone).status_code == 204
     assert api.call("PUT", f"/v1/users/{gone}/suspension", role="admin", json={}).status_code == 204
     assert not db().collection(fs.USERS).document(gone).get().exists
+    # but its ban is kept: a sign-in after the deletion (the web app kept the account) makes it
+    # again banned, not free to be mailed
+    db().collection(fs.DELETED_USERS).document(gone).update({"deleted_at": time.time() - 600})
+    again = make_client(jwks, KEY).call("GET", "/v1/me", sub=gone)
+    assert again.status_code == 200 and again.get_json()["suspended"] == {"until": None}
     assert api.call("PUT", "/v1/users/__x__/suspension", role="admin", json={}).status_code == 422
 
     _publish(emulators, EVENT, times=1)
