@@ -92,7 +92,10 @@ class PreferencesPatch(Strict):
 
 class Suspension(Strict):
     until: float | None = Field(
-        default=None, ge=0, description="when it ends (epoch s, as the web app's ban expires); null: until lifted"
+        default=None,
+        ge=0,
+        lt=253_402_300_800,  # the year 10000: no later time is a date (nor a Firestore timestamp)
+        description="when it ends (epoch s, as the web app's ban expires); null: until lifted",
     )
 
 

@@ -61,6 +61,12 @@ def _signed_in(principal: Principal) -> float | None:
     return _issued(principal)
 
 
+def _ban(tombstone: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The ban a deleted account's tombstone keeps, if any."""
+    kept = (tombstone or {}).get("suspended")
+    return kept if isinstance(kept, dict) else None
+
+
 def _outdated(principal: Principal, stored: dict[str, Any]) -> bool:
     """A later token's word on the address was written already: an old tab's token confirming
     the address the user gave up (or naming it before a newer one was confirmed) must not
@@ -178,7 +184,8 @@ class Store:
         snap = ref.get()
         created = False
         if not snap.exists:
-            banned = self._refuse_deleted(principal.sub, _signed_in(principal))
+            deleted = self._refuse_deleted(principal.sub, _signed_in(principal))
+            banned = _ban(deleted)
             created = fs.create_if_absent(
                 ref,
                 {
@@ -191,6 +198,10 @@ class Store:
                     "role": ",".join(sorted(principal.roles)) or None,
                 },
             )
+            if created and deleted is not None:  # a ban (or its lifting) recorded meanwhile is not lost
+                kept = _ban(fs.doc_of(self.db.collection(fs.DELETED_USERS).document(principal.sub).get()))
+                if kept != banned:
+                    ref.update({"suspended": kept if kept is not None else firestore.DELETE_FIELD})
         stored = (snap.to_dict() or {}) if snap.exists else {}
         changes: dict[str, Any] = {}
         if principal.email is not None:  # the address as confirmed now
@@ -225,12 +236,11 @@ class Store:
         tomb = self.db.collection(fs.DELETED_USERS).document(sub).get()
         doc = (tomb.to_dict() or {}) if tomb.exists else {}
         expires, deleted_at = doc.get("expires_at"), doc.get("deleted_at")
-        # an admin's ban of the deleted account, kept for the account made again
-        suspended = doc.get("suspended") if isinstance(doc.get("suspended"), dict) else None
+        found = doc if tomb.exists else None
         if not (isinstance(expires, datetime) and expires.timestamp() > time.time()):
-            return suspended
+            return found
         if signed_in is not None and isinstance(deleted_at, int | float) and signed_in > deleted_at + SIGNED_IN_SINCE_S:
-            return suspended
+            return found
         raise ApiError(401, "account_deleted", "this account was deleted; its tokens are no longer accepted")
 
     def _forget(self, sub: str) -> None:
@@ -263,8 +273,14 @@ class Store:
         if lifted:
             with contextlib.suppress(gexc.NotFound):  # nothing to lift
                 ref.update({"suspended": firestore.DELETE_FIELD})
-            with contextlib.suppress(gexc.NotFound):  # nor on a deleted account
-                tomb.update({"suspended": firestore.DELETE_FIELD})
+            with contextlib.suppress(gexc.NotFound):  # nor on a deleted account, kept no longer for it
+                deleted_at = (tomb.get().to_dict() or {}).get("deleted_at")
+                day = (
+                    {"expires_at": datetime.fromtimestamp(deleted_at, UTC) + DELETED_KEPT}
+                    if isinstance(deleted_at, int | float)
+                    else {}
+                )
+                tomb.update({"suspended": firestore.DELETE_FIELD, **day})
             return
         suspension = {"until": until, "by": by}
         try:
@@ -282,6 +298,8 @@ class Store:
                     kept = stored.get("expires_at")
                     longest = max(ends, kept) if isinstance(kept, datetime) else ends
                     tomb.update({"suspended": suspension, "expires_at": longest})
+                with contextlib.suppress(gexc.NotFound):  # made again meanwhile, from the tombstone as it was
+                    ref.update({"suspended": suspension})
                 return
             if not fs.create_if_absent(ref, {**_new_account(), "suspended": suspension}):
                 ref.update({"suspended": suspension})  # made meanwhile by its first request
