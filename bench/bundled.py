@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,7 @@ def _demo_run(options: Options, prefix: str) -> dict[str, Any]:
     os.environ["LOG_LEVEL"] = "INFO"  # the operation counts are on the functions' INFO lines
     with tempfile.TemporaryDirectory() as tmp:
         log_dir = Path(tmp) / "logs"
-        options.log_dir, options.state_file = log_dir, Path(tmp) / "state.json"
-        demo = Demo(options)
+        demo = Demo(replace(options, log_dir=log_dir, state_file=Path(tmp) / "state.json"))
         console = Console(file=io.StringIO(), width=200)
         try:
             began = time.monotonic()

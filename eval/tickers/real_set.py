@@ -206,26 +206,30 @@ def labels_digest() -> str:
 ROUND_HASHES = HERE / "real_labels_rounds.sha256"
 
 
+def _label_lines_by_round() -> dict[int, list[bytes]]:
+    """The labels file's lines as stored, by the drawing round of the text each labels."""
+    rounds = {row["id"]: row.get("round", 1) for row in load_ids()}
+    lines: dict[int, list[bytes]] = {}
+    for line in LABELS.read_bytes().splitlines(keepends=True):
+        if line.strip():
+            lines.setdefault(rounds[json.loads(line)["id"]], []).append(line)
+    return lines
+
+
 def labels_digest_through(last_round: int) -> str:
     """sha256 of the labels file as it stood once round ``last_round`` was added (rounds are
     appended in order): what figures measured then were measured on."""
-    rounds = {row["id"]: row.get("round", 1) for row in load_ids()}
-    kept = [
-        line
-        for line in LABELS.read_bytes().splitlines(keepends=True)
-        if line.strip() and rounds[json.loads(line)["id"]] <= last_round
-    ]
-    return hashlib.sha256(b"".join(kept)).hexdigest()
+    by_round = _label_lines_by_round()
+    return hashlib.sha256(
+        b"".join(line for n in sorted(by_round) if n <= last_round for line in by_round[n])
+    ).hexdigest()
 
 
 def round_digests() -> dict[str, str]:
     """sha256 of each round's label lines as the labels file holds them, by ``round<N>``."""
-    rounds = {row["id"]: row.get("round", 1) for row in load_ids()}
-    lines: dict[int, list[str]] = {}
-    for line in LABELS.read_text(encoding="utf-8").splitlines(keepends=True):
-        if line.strip():
-            lines.setdefault(rounds[json.loads(line)["id"]], []).append(line)
-    return {f"round{n}": hashlib.sha256("".join(lines[n]).encode()).hexdigest() for n in sorted(lines)}
+    return {
+        f"round{n}": hashlib.sha256(b"".join(lines)).hexdigest() for n, lines in sorted(_label_lines_by_round().items())
+    }
 
 
 def hour_batches(

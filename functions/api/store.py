@@ -273,14 +273,15 @@ class Store:
         if lifted:
             with contextlib.suppress(gexc.NotFound):  # nothing to lift
                 ref.update({"suspended": firestore.DELETE_FIELD})
-            with contextlib.suppress(gexc.NotFound):  # nor on a deleted account, kept no longer for it
-                deleted_at = (tomb.get().to_dict() or {}).get("deleted_at")
+            if _ban(deleted := fs.doc_of(tomb.get())) is not None:  # nor on a deleted account, kept no longer for it
+                at = (deleted or {}).get("deleted_at")
                 day = (
-                    {"expires_at": datetime.fromtimestamp(deleted_at, UTC) + DELETED_KEPT}
-                    if isinstance(deleted_at, int | float)
+                    {"expires_at": datetime.fromtimestamp(at, UTC) + DELETED_KEPT}
+                    if isinstance(at, int | float)
                     else {}
                 )
-                tomb.update({"suspended": firestore.DELETE_FIELD, **day})
+                with contextlib.suppress(gexc.NotFound):  # gone meanwhile: nothing left to lift
+                    tomb.update({"suspended": firestore.DELETE_FIELD, **day})
             return
         suspension = {"until": until, "by": by}
         try:
