@@ -20,16 +20,18 @@ def _time(value: object) -> object:
     return value if at is None else in_seconds(at)[0]
 
 
+Seconds = Annotated[float, Field(allow_inf_nan=False, ge=REDDIT_BEGAN, lt=DATA_TIME_LIMIT)]
+
+
 class Line(BaseModel):
     """One input line. Strict, so a number is no text and ``true`` is no time."""
 
     model_config = ConfigDict(strict=True, extra="ignore")
 
     text: Text  # lone surrogates mended, as the pipeline mends an item's
-    # within Reddit's years, as the pipeline's items: not a date whose universe lists nothing
-    created_utc: Annotated[
-        float | None, BeforeValidator(_time), Field(allow_inf_nan=False, ge=REDDIT_BEGAN, lt=DATA_TIME_LIMIT)
-    ] = None
+    # within Reddit's years, as the pipeline's items: not a date whose universe lists nothing;
+    # null is "no time", as leaving it out is (the bounds are the number's, not the None's)
+    created_utc: Annotated[Seconds | None, BeforeValidator(_time)] = None
     thread_text: Text | None = None
 
 
@@ -44,8 +46,11 @@ def answer(line: str) -> dict[str, object]:
     except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting past the stack
         return {"error": f"not JSON this reads: {type(exc).__name__}: {str(exc)[:200]}"}
     at = row.created_utc
-    thread = frozenset(symbols(row.thread_text, at=at)) if row.thread_text else frozenset()
-    found = [m for m in extract(row.text, thread_symbols=thread, at=at) if m.known]
+    try:
+        thread = frozenset(symbols(row.thread_text, at=at)) if row.thread_text else frozenset()
+        found = [m for m in extract(row.text, thread_symbols=thread, at=at) if m.known]
+    except Exception as exc:  # a bug of ours on one text, as fetch keeps going past one: not the stream's end
+        return {"error": f"extraction failed: {type(exc).__name__}: {str(exc)[:200]}"}
     primary = {m.symbol for m in found if m.role == "primary"}
     ordered = list(dict.fromkeys(m.symbol for m in found))
     return {"symbols": ordered, "secondary": [s for s in ordered if s not in primary]}

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import emoji
 import pytest
@@ -612,15 +613,36 @@ def test_the_command_line_reads_times_as_dumps_write_them_reads_past_a_bom_and_n
     lines = "\ufeff" + "".join(json.dumps({"text": "$APHA", "created_utc": g}) + "\n" for g in given)
     lines += json.dumps({"text": "$APHA", "created_utc": "1999-01-01"}) + "\n"
     lines += json.dumps({"text": "$APHA", "created_utc": True}) + "\n"  # no time
+    lines += json.dumps({"text": "$TSLA", "created_utc": None, "thread_text": None}) + "\n"  # null: none given
     out = io.StringIO()
     assert extraction.main(io.StringIO(lines), out) == 1
-    *read, before, boolean = (json.loads(line) for line in out.getvalue().splitlines())
+    *read, before, boolean, null = (json.loads(line) for line in out.getvalue().splitlines())
+    assert null == {"symbols": ["TSLA"], "secondary": []}
     assert read == [{"symbols": ["APHA"], "secondary": []}] * len(given)
     assert before["error"].startswith(f"line {len(given) + 1}: not a valid line: created_utc")
     assert boolean["error"].startswith(f"line {len(given) + 2}: not a valid line: created_utc")
     with pytest.raises(SystemExit) as named:
         cli.run(["texts.jsonl"])
     assert named.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_the_command_line_answers_a_line_the_extractor_fails_on_in_its_place_and_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = cli.extract
+
+    def failing(text: str, **kwargs: Any) -> Any:
+        if "boom" in text:
+            raise KeyError("a bug of ours")
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(cli, "extract", failing)
+    lines = "".join(json.dumps({"text": t}) + "\n" for t in ("$GME", "boom $AMC", "$TSLA"))
+    out = io.StringIO()
+    assert extraction.main(io.StringIO(lines), out) == 1
+    first, failed, third = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["symbols"] == ["GME"] and third["symbols"] == ["TSLA"]
+    assert failed["error"].startswith("line 2: extraction failed: KeyError")
 
 
 def test_the_command_line_answers_each_line_before_it_reads_the_next() -> None:
