@@ -629,12 +629,10 @@ def test_the_command_line_reads_times_as_dumps_write_them_reads_past_a_bom_and_n
 def test_the_command_line_answers_a_line_the_extractor_fails_on_in_its_place_and_goes_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = cli.extract
-
     def failing(text: str, **kwargs: Any) -> Any:
         if "boom" in text:
             raise KeyError("a bug of ours")
-        return real(text, **kwargs)
+        return extract(text, **kwargs)
 
     monkeypatch.setattr(cli, "extract", failing)
     lines = "".join(json.dumps({"text": t}) + "\n" for t in ("$GME", "boom $AMC", "$TSLA"))
