@@ -146,6 +146,10 @@ def open_text(path: Path) -> IO[str]:
     return path.open(encoding="utf-8-sig", errors=_NOT_UTF8, newline="")
 
 
+# Longer than any one item's line (a post's 40,000 characters, JSON-escaped, with its
+# metadata, is well under a megabyte), short enough that a line is never a file's worth.
+LINE_MAX = 4_000_000
+LONG_LINE = f"a line longer than {LINE_MAX:,} characters (not one item: a document saved whole?)"
 CUT = "cut short or corrupt"  # how a damaged file is named in the import's report
 LOST_WHOLE = "nothing of it read"  # ... a file refused whole
 LOST_ITEMS = "its items unread"  # ... a document holding items refused
@@ -185,7 +189,12 @@ def _rows(path: Path, text: IO[str], skipped: Counter[str], read: list[int]) -> 
         # one JSON document (an API download): it would be read whole as one line, for nothing
         skipped[f"one JSON array, not one object a line ({path.name}; {LOST_WHOLE})"] += 1
         return
-    for number, line in enumerate(text, start=1):
+    for number, line in enumerate(_bounded_lines(text), start=1):
+        if line is None:
+            read[0] += 1
+            skipped[_said(skipped, LONG_LINE, f"{path.name}:{number}")] += 1
+            yield None
+            continue
         if not line.strip():
             continue
         read[0] += 1
@@ -249,6 +258,19 @@ def _said(skipped: Counter[str], plain: str, where: str) -> str:
     skips other subreddits by the thousand), then plainly."""
     detailed = sum(1 for reason in skipped if reason.startswith(f"{plain} ("))
     return f"{plain} ({where})" if detailed < DETAILED else plain
+
+
+def _bounded_lines(text: IO[str], limit: int = LINE_MAX) -> Iterator[str | None]:
+    """The stream's lines, None for one longer than ``limit`` characters, which is passed
+    over without being kept: a file with no line breaks (an API answer saved whole, a
+    document of thousands of items) is otherwise read into memory as one line."""
+    while line := text.readline(limit + 1):
+        if len(line) <= limit or line.endswith(("\n", "\r")):
+            yield line
+            continue
+        while (rest := text.readline(limit)) and not rest.endswith(("\n", "\r")):
+            pass
+        yield None
 
 
 def _opens_array(text: IO[str]) -> bool:

@@ -3,6 +3,7 @@ duplicates) and a CSV export become corpora the backtest and the local Reddit bo
 
 import csv
 import gzip
+import io
 import itertools
 import json
 import random
@@ -611,6 +612,24 @@ def test_a_json_file_that_is_one_array_is_refused_unread(tmp_path: Path) -> None
         manifest = import_dumps([path, kept], tmp_path / f"out-{path.suffix}")
         assert manifest["items"] == 1
         assert any("one JSON array" in why for why in manifest["fidelity"]["rows_skipped"])
+
+
+def test_a_line_longer_than_any_item_is_passed_over_unkept_and_counted(tmp_path: Path) -> None:
+    """A document saved whole on one line (thousands of items in "data") is not read into
+    memory as one line: it is skipped by name, and the lines around it are read."""
+    from devtools.replay.sources import LINE_MAX, LONG_LINE, _bounded_lines
+
+    whole = json.dumps({"data": [submission(i) for i in range(LINE_MAX // 300)]})
+    assert len(whole) > LINE_MAX
+    dump = tmp_path / "RS.ndjson"
+    dump.write_text("\n".join([json.dumps(submission(1)), whole, json.dumps(submission(2))]) + "\n")
+    manifest = import_dumps([dump], tmp_path / "out")
+    assert manifest["items"] == 2
+    assert [why for why in manifest["fidelity"]["rows_skipped"] if LONG_LINE in why] == [f"{LONG_LINE} (RS.ndjson:2)"]
+    # at the limit exactly a line is read, past it passed over whatever ends it
+    lines = ["abcd\n", "abcde\n", "ab\r", "abc\r\n", "x" * 12 + "\n", "abcd"]
+    got = list(_bounded_lines(io.StringIO("".join(lines), newline=""), limit=4))
+    assert got == ["abcd\n", None, "ab\r", "abc\r\n", None, "abcd"]
 
 
 def test_a_filtered_import_remembers_nothing_of_the_subreddits_it_skips(tmp_path: Path) -> None:
