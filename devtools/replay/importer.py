@@ -34,7 +34,7 @@ import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -119,14 +119,17 @@ def _placed(row: dict[str, Any], report: Report) -> tuple[str, float, bool, str]
     from what is filled in, not from which keys exist."""
     raw_id = sources.raw_id(row)
     created = _seconds(row.get("created_utc") or row.get("created"), "created_utc", report)
+    if not raw_id and any(row.get(name) not in (None, "") for name in sources.ID_COLUMNS):
+        report.skipped["an id that is not Reddit's (base 36)"] += 1
+        return None
     if not raw_id or created is None:
         report.skipped["no id or time"] += 1
         return None
     if not REDDIT_BEGAN <= created < DATA_TIME_LIMIT:
         report.skipped["time not in Reddit's years"] += 1
         return None
-    parent = _filled(row, "parent_id")
-    link = _filled(row, "link_id") or (parent if parent.startswith("t3_") else "")
+    parent = sources.reddit_id(row.get("parent_id"))
+    link = sources.reddit_id(row.get("link_id")) or (parent if parent.startswith("t3_") else "")
     if raw_id.startswith(("t1_", "t3_")):
         is_comment, how = raw_id.startswith("t1_"), "its id's prefix"
     elif link or parent:
@@ -144,8 +147,9 @@ def _placed(row: dict[str, Any], report: Report) -> tuple[str, float, bool, str]
 
 
 def _text(value: Any) -> str:
-    """A body or title as the corpus keeps it: every spelling of a removal as GONE spells it."""
-    text = str(value or "")
+    """A body, title or author as the corpus keeps it: every spelling of a removal as GONE
+    spells it; what is no text (a list, a map, true) is none, not its Python spelling."""
+    text = str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) and value else ""
     return f"[{marker.group(1).lower()}]" if (marker := MARKER.match(text)) else text
 
 
@@ -410,6 +414,8 @@ def import_dumps(
     directory may be memory."""
     report = Report()
     out.parent.mkdir(parents=True, exist_ok=True)
+    if work_dir is not None:
+        work_dir.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(prefix="akleao-import-", dir=work_dir or out.parent) as work,
         contextlib.closing(Stage(Path(work) / "stage.sqlite")) as stage,
@@ -519,8 +525,9 @@ def limits(items: int, authorless: int) -> list[str]:
 
 
 def _day(text: str) -> float:
+    """A UTC day's start: a day only (a time, or a zone that would move it, is refused)."""
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+        return datetime.combine(date.fromisoformat(text), time(), UTC).timestamp()
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from exc
 
@@ -547,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest = import_dumps(
             args.inputs,
             args.out,
-            subreddits=frozenset(s.lower() for s in args.subreddit),
+            subreddits=frozenset(sources.subreddit_name(s).lower() for s in args.subreddit),
             since=args.since,
             until=args.until,
             work_dir=args.work_dir,

@@ -340,8 +340,13 @@ def lowered(raw: dict[str | None, Any]) -> dict[str, Any]:
 
 
 def subreddit(row: dict[str, Any]) -> str:
-    """The row's subreddit column as a name: ``r/stocks`` and ``/r/stocks`` are ``stocks``."""
-    return re.sub(r"^/?r/", "", str(row.get("subreddit") or "").strip(), flags=re.IGNORECASE).strip("/ ")
+    """The row's subreddit column as a name."""
+    return subreddit_name(str(row.get("subreddit") or ""))
+
+
+def subreddit_name(text: str) -> str:
+    """A subreddit as written, as its name: ``r/stocks`` and ``/r/stocks/`` are ``stocks``."""
+    return re.sub(r"^/?r/", "", text.strip(), flags=re.IGNORECASE).strip("/ ")
 
 
 def path_only(link: Any) -> Any:
@@ -351,8 +356,24 @@ def path_only(link: Any) -> Any:
     return link
 
 
+# Reddit's ids: base 36 in lower case, with their fullname's kind or without.
+REDDIT_ID = re.compile(r"(?:t[13]_)?[0-9a-z]{1,13}")
+
+
+def reddit_id(value: Any) -> str:
+    """``value`` as a Reddit id (lower case, as Reddit writes them: ``P8`` and ``p8`` are one
+    item), or "" when it is none: ``true``, ``5``, ``"t1_"`` or a name would become an item,
+    or a thread, that nothing else names (Reddit's ids are text)."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    return text if REDDIT_ID.fullmatch(text) else ""
+
+
+ID_COLUMNS = ("name", "id", "postid")
+
+
 def raw_id(row: dict[str, Any]) -> str:
-    return str(row.get("name") or row.get("id") or row.get("postid") or "").strip()
+    """The row's own id: the first of its id columns that holds one."""
+    return next((i for name in ID_COLUMNS if (i := reddit_id(row.get(name)))), "")
 
 
 def short_id(fullname: str) -> str:

@@ -493,6 +493,30 @@ def test_the_command_line_writes_the_corpus_and_refuses_a_bad_day(tmp_path: Path
     with pytest.raises(SystemExit):
         importer_main([str(tmp_path / "out2"), str(dump), "--since", "May 1st"])
     assert "not a day (YYYY-MM-DD): 'May 1st'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a zone would move the day: not taken as UTC's
+        importer_main([str(tmp_path / "out2"), str(dump), "--since", "2021-05-01T00:00+05:00"])
+    assert "not a day" in capsys.readouterr().err
+    # the subreddit as Reddit links it; a work directory not there yet is made
+    kept = [str(tmp_path / "out3"), str(dump), "--subreddit", "r/WallStreetBets/", "--work-dir", str(tmp_path / "w/x")]
+    assert importer_main(kept) == 0
+    assert json.loads(capsys.readouterr().out)["items"] == 2
+
+
+def test_ids_and_texts_of_no_shape_reddit_writes_are_not_made_into_items(tmp_path: Path) -> None:
+    rows = [
+        {**submission(1), "id": True},
+        {**submission(2), "id": "t1_"},
+        {**submission(3), "id": "P3", "author": ["x"], "title": {"a": 1}},
+        submission(3),  # the same post as P3: Reddit's ids are lower case
+        {"id": "c1", "link_id": 5, "body": "GME", "author": "bob", "created_utc": T0},  # no thread it names
+    ]
+    manifest = import_dumps([_ndjson(tmp_path / "RS.ndjson", rows)], tmp_path / "out")
+    [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    assert post["id"] == "t3_p3" and post["author"] == "user3" and post["title"] == "GME to the moon 3"
+    assert manifest["fidelity"]["duplicates_dropped"] == 1
+    skipped = manifest["fidelity"]["rows_skipped"]
+    assert skipped["an id that is not Reddit's (base 36)"] == 2
+    assert skipped["comment without link_id (its post unknown)"] == 1
 
 
 def test_a_comment_follows_its_post_once_the_posts_file_named_it(tmp_path: Path) -> None:
@@ -680,7 +704,7 @@ def test_a_row_the_pipeline_would_not_read_is_skipped_by_name_and_a_profiles_hyp
     manifest = import_dumps([export], tmp_path / "out")
     [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
     assert (post["id"], post["subreddit"]) == ("t3_q1", "u_some-user")
-    assert manifest["fidelity"]["rows_skipped"] == {"not an item the pipeline reads (id)": 1}
+    assert manifest["fidelity"]["rows_skipped"] == {"an id that is not Reddit's (base 36)": 1}
 
 
 def test_the_stage_is_read_in_its_orders_without_a_sort_outside_its_file(tmp_path: Path) -> None:
