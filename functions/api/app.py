@@ -75,8 +75,13 @@ def _ipv4_inside(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None
     return None
 
 
-def _validate(model: type[BaseModel], data: Any) -> BaseModel:
+def _validate(model: type[BaseModel], data: Any, *, body: bool = False) -> BaseModel:
+    """A JSON body is read strictly, as JSON (``true`` is no number, ``"1"`` none either; an
+    array is a tuple, a string a URL): read loosely, ``{"until": true}`` was a ban ending in
+    1970. A path's and a query's values are all text, read as what each field wants."""
     try:
+        if body:
+            return model.model_validate_json(json.dumps(data), strict=True)
         return model.model_validate(data)
     except ValidationError as exc:
         raise ApiError(422, "invalid_request", problems(exc)) from exc
@@ -158,7 +163,7 @@ def _view(op: Operation, svc: Services) -> Callable[..., Response]:
         if op.query:
             kwargs["query"] = _validate(op.query, _query_args())
         if op.body:
-            kwargs["body"] = _validate(op.body, _json_body())
+            kwargs["body"] = _validate(op.body, _json_body(), body=True)
         result = op.handler(svc, **kwargs)
         if result is None:
             return Response(status=op.status)

@@ -122,6 +122,26 @@ def test_invalid_preferences_are_422_and_unknown_fields_are_refused(api: ApiClie
     assert api.call("PATCH", "/v1/me/preferences", json={"min_scroe": 1}).status_code == 422
 
 
+def test_a_body_value_of_another_json_type_is_422_not_converted(api: ApiClient) -> None:
+    """Read loosely, ``true`` was a ban ending one second into 1970 (answered 204, nothing
+    suspended) and ``"yes"`` a preference; a query's text is still read as its number."""
+    wrong = [
+        ("PUT", "/v1/users/someone/suspension", {"until": True}),
+        ("PUT", "/v1/users/someone/suspension", {"until": "4102444800"}),
+        ("PATCH", "/v1/me/preferences", {"min_score": True}),
+        ("PATCH", "/v1/me/preferences", {"watchlist_only": "yes"}),
+        ("PATCH", "/v1/config/detection", {"changes": {"min_mentions_1h": True}}),
+        ("PATCH", "/v1/config/detection", {"changes": {}, "expected_version": True}),
+    ]
+    for method, path, body in wrong:
+        answer = api.call(method, path, json=body, role="admin")
+        assert (answer.status_code, error_of(answer)) == (422, "invalid_request"), (path, body)
+    assert api.call("PUT", "/v1/users/someone/suspension", json={"until": 4102444800}, role="admin").status_code == 204
+    kinds = api.call("PUT", "/v1/me/notifications", json={"kinds": ["organic", "pump"], "events": ["open"]})
+    assert kinds.status_code == 200 and kinds.get_json()["settings"]["kinds"] == ["organic", "pump"]  # a tuple
+    assert api.call("GET", "/v1/alerts?limit=5&min_score=1").status_code == 200
+
+
 def test_stored_preferences_this_code_cannot_read_fall_back_to_defaults_field_by_field(api: ApiClient) -> None:
     """A release that drops or tightens a preference leaves records it cannot read whole:
     the account keeps working with what still reads, and a PATCH is answered too."""
@@ -552,17 +572,18 @@ def test_an_invalid_config_is_422(api: ApiClient) -> None:
         assert (patched.status_code, error_of(patched)) == (422, "invalid_config")
     put = api.call("PUT", "/v1/config/detection", json={"config": full_config(min_authors=2**63)}, role="admin")
     assert put.status_code == 422
-    # no NaN or infinity, written as strings JSON lets through: stored they read back as null,
-    # and a NaN pump weight turns every pump risk into 0
-    non_finite: tuple[dict[str, object], ...] = (
-        {"cooldown_hours": "Infinity"},
-        {"volume_ratio_min": "1e999"},
-        {"pump_weights": {"copy_paste": "nan"}},
-        {"pump_weights": {"copy_paste": 1e308, "new_accounts": 1e308}},
+    # no NaN or infinity: written as strings JSON lets through, they are no numbers (stored
+    # they read back as null, and a NaN pump weight turns every pump risk into 0); weights
+    # whose sum is infinite are no config
+    non_finite: tuple[tuple[dict[str, object], str], ...] = (
+        ({"cooldown_hours": "Infinity"}, "invalid_request"),
+        ({"volume_ratio_min": "1e999"}, "invalid_request"),
+        ({"pump_weights": {"copy_paste": "nan"}}, "invalid_request"),
+        ({"pump_weights": {"copy_paste": 1e308, "new_accounts": 1e308}}, "invalid_config"),
     )
-    for bad in non_finite:
+    for bad, code in non_finite:
         patched = api.call("PATCH", "/v1/config/detection", json={"changes": bad}, role="admin")
-        assert (patched.status_code, error_of(patched)) == (422, "invalid_config"), bad
+        assert (patched.status_code, error_of(patched)) == (422, code), bad
 
 
 def test_a_stored_config_that_no_longer_validates_shows_the_defaults_in_force_and_a_save_repairs_it(
