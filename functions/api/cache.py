@@ -7,6 +7,7 @@ same half-minute may share one answer instead of each paying the reads.
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -18,14 +19,16 @@ class TtlMemo(Generic[V]):
     ``compute()`` now (outside the lock: callers never wait on each other). While one caller
     recomputes an expired value the others get the expired one, so an expiry costs one slow
     request, not one per concurrent caller; with no value yet, each caller computes. At most
-    ``max_entries`` keys are kept."""
+    ``max_entries`` keys are kept, the least recently read going first: callers asking for
+    views of their own (a ``since`` each, a long watchlist) then push out each other, not the
+    views every client polls."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 64) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._values: dict[Hashable, tuple[float, V]] = {}
+        self._values: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._refreshing: set[Hashable] = set()
 
     def get(self, key: Hashable, compute: Callable[[], V]) -> V:
@@ -35,6 +38,7 @@ class TtlMemo(Generic[V]):
         with self._lock:
             hit = self._values.get(key)
             if hit is not None and (now - hit[0] < self.ttl_s or key in self._refreshing):
+                self._values.move_to_end(key)
                 return hit[1]  # fresh, or being recomputed by another caller right now
             self._refreshing.add(key)
         try:
@@ -45,9 +49,8 @@ class TtlMemo(Generic[V]):
             raise
         with self._lock:  # stored and released together: no caller starts a second recomputation between
             self._refreshing.discard(key)
-            if len(self._values) >= self.max_entries:
-                self._values = {k: v for k, v in self._values.items() if now - v[0] < self.ttl_s}
-                if len(self._values) >= self.max_entries:
-                    self._values.clear()
+            self._values.pop(key, None)
+            while len(self._values) >= self.max_entries:
+                self._values.popitem(last=False)
             self._values[key] = (now, value)
         return value

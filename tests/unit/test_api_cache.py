@@ -2,6 +2,7 @@
 one caller the recomputation while the others keep the answer of a moment ago."""
 
 import contextlib
+import functools
 
 from functions.api.cache import TtlMemo
 
@@ -51,3 +52,21 @@ def test_a_zero_time_to_live_computes_every_time() -> None:
     memo: TtlMemo[int] = TtlMemo(0.0)
     values = iter(range(3))
     assert [memo.get("k", lambda: next(values)) for _ in range(3)] == [0, 1, 2]
+
+
+def test_views_read_often_stay_while_many_views_read_once_come_and_go() -> None:
+    """A caller asking for views of its own (a ``since`` each) cannot empty the cache of the
+    views every client polls."""
+    memo: TtlMemo[str] = TtlMemo(5.0, clock=lambda: 0.0, max_entries=4)
+    computed: list[str] = []
+
+    def compute(key: str) -> str:
+        computed.append(key)
+        return key
+
+    memo.get("polled", lambda: compute("polled"))
+    for n in range(20):
+        memo.get(f"since={n}", functools.partial(compute, f"since={n}"))
+        memo.get("polled", lambda: compute("polled"))
+    assert computed.count("polled") == 1
+    assert len(computed) == 21
