@@ -351,7 +351,7 @@ DetectionConfigChanges = create_model(
     "DetectionConfigChanges",
     __config__=ConfigDict(extra="forbid", frozen=True),
     **{  # type: ignore[call-overload]
-        name: (_bounded(info), Field(default=None, description=info.description))
+        name: (_bounded(info), Field(default=None, description=info.description, json_schema_extra=_no_default))
         for name, info in DetectionConfig.model_fields.items()
     },
 )

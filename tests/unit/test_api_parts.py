@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from google.api_core import exceptions as gexc
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from common.adapters import bigquery as bq
 from common.settings import Settings
@@ -52,13 +52,21 @@ def test_query_parameters_come_from_the_query_model_without_null() -> None:
     assert all("null" not in str(p["schema"]) for p in params.values())
 
 
-def test_a_preferences_patch_may_leave_a_field_out_but_not_send_it_null() -> None:
-    """As the server answers: a null field is 422, so the document must not offer it."""
-    patch = SPEC["components"]["schemas"]["PreferencesPatch"]
-    assert set(patch["properties"]) == set(m.PreferencesPatch.model_fields) and not patch.get("required")
-    assert all("null" not in str(field) and "default" not in field for field in patch["properties"].values())
-    with pytest.raises(ValidationError, match="min_score"):
-        m.PreferencesPatch.model_validate({"min_score": None})
+@pytest.mark.parametrize(
+    ("name", "model", "field"),
+    [
+        ("PreferencesPatch", m.PreferencesPatch, "min_score"),
+        ("DetectionConfigChanges", m.DetectionConfigChanges, "min_authors"),
+    ],
+)
+def test_a_patch_may_leave_a_field_out_but_not_send_it_null(name: str, model: type[BaseModel], field: str) -> None:
+    """As the server answers: a null field is 422, so the document must not offer it (as a
+    type, or as the default a generated client sends)."""
+    patch = SPEC["components"]["schemas"][name]
+    assert set(patch["properties"]) == set(model.model_fields) and not patch.get("required")
+    assert all("null" not in str(f) and "default" not in f for f in patch["properties"].values())
+    with pytest.raises(ValidationError, match=field):
+        model.model_validate({field: None})
 
 
 def test_authenticated_routes_document_401_and_429_with_retry_after() -> None:
