@@ -28,6 +28,7 @@ of holding them.
 
 import datetime as dt
 import functools
+import hashlib
 import re
 import threading
 import time
@@ -62,9 +63,17 @@ def _log_failure(key: str, carried: int, report: "Future[int]") -> None:
         logger.error("rate limit: %d requests for %s not counted", carried, key, exc_info=failure)
 
 
+_READABLE = re.compile(r"[A-Za-z0-9_.:@-]{1,200}")
+
+
 def _doc_id(key: str, window: int) -> str:
-    safe = re.sub(r"[^A-Za-z0-9_.:@-]", "_", key)[:200]
-    return f"{safe}-{window}"
+    """The key itself where a document id may be it; else a readable part and the key's
+    hash, so that two keys made the same by the spelling (``a b`` and ``a_b``, two long ones
+    alike for 200 characters) never share one count."""
+    if _READABLE.fullmatch(key):
+        return f"{key}-{window}"
+    readable = re.sub(r"[^A-Za-z0-9_.:@-]", "_", key)[:100]
+    return f"{readable}~{hashlib.sha256(key.encode()).hexdigest()[:32]}-{window}"
 
 
 def slice_size(limit: int) -> int:

@@ -17,7 +17,7 @@ from functions.api.app import client_ip
 from functions.api.errors import ApiError
 from functions.api.history import HistoryReader, counted
 from functions.api.openapi import API, document
-from functions.api.ratelimit import RateLimiter
+from functions.api.ratelimit import RateLimiter, _doc_id
 from functions.api.store import decode_cursor, encode_cursor
 
 SPEC = document(API, title="t", version="1")
@@ -452,3 +452,10 @@ def test_a_second_preview_while_one_runs_on_the_instance_is_a_503_that_says_when
     release.set()
     first.join(10)
     assert backtest([DEFAULT_CONFIG], ["GME"], 0, 3600) == ([[]], ["GME"])  # done: the next one runs
+
+
+def test_rate_limit_keys_spelled_alike_in_a_document_id_count_apart() -> None:
+    long = "user:" + "a" * 300
+    ids = {_doc_id(k, 7) for k in ("user:a b", "user:a_b", "user:a/b", long, long + "b", "user:é")}
+    assert len(ids) == 6 and "user:a_b-7" in ids  # a key a document id may be is kept as it is
+    assert all(len(i) <= 200 and "/" not in i for i in ids)
