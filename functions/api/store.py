@@ -67,6 +67,12 @@ def _ban(tombstone: dict[str, Any] | None) -> dict[str, Any] | None:
     return kept if isinstance(kept, dict) else None
 
 
+def _ban_ends(suspension: dict[str, Any]) -> datetime:
+    """When a ban ends, as a tombstone's ``expires_at`` keeps it (a ban until lifted: never)."""
+    until = suspension.get("until")
+    return datetime.fromtimestamp(until, UTC) if isinstance(until, int | float) else datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _outdated(principal: Principal, stored: dict[str, Any]) -> bool:
     """A later token's word on the address was written already: an old tab's token confirming
     the address the user gave up (or naming it before a newer one was confirmed) must not
@@ -293,7 +299,7 @@ class Store:
                 # deleted: nothing is sent to it, but a sign-in after the deletion (the web app
                 # kept the account) makes it again, banned: the tombstone keeps the ban as long
                 # as it lasts
-                ends = datetime(9999, 1, 1, tzinfo=UTC) if until is None else datetime.fromtimestamp(until, UTC)
+                ends = _ban_ends(suspension)
                 with contextlib.suppress(gexc.NotFound):  # its tombstone gone meanwhile: nothing to keep it on
                     stored = tomb.get().to_dict() or {}
                     kept = stored.get("expires_at")
@@ -313,9 +319,17 @@ class Store:
         fails (the client's recursive delete drops failures quietly), so the web app keeps an
         account whose data is still here. Its verdicts on alerts stay, under an id no account
         holds any more, in the precision figures they were counted in; its delivery records
-        expire as everyone's do."""
+        expire as everyone's do. A ban in force (on the account, or kept on the tombstone of
+        a deletion asked for again) stays on the tombstone as long as it lasts, as a ban of an
+        account already deleted does (:meth:`set_suspension`)."""
         ref, tomb = self._user_ref(sub), self.db.collection(fs.DELETED_USERS).document(sub)
-        tomb.set({"deleted_at": now, "expires_at": datetime.fromtimestamp(now, UTC) + DELETED_KEPT})
+        read = {snap.reference.path: fs.doc_of(snap) for snap in self.db.get_all([ref, tomb])}
+        account, before = read[ref.path], read[tomb.path]
+        record: dict[str, Any] = {"deleted_at": now, "expires_at": datetime.fromtimestamp(now, UTC) + DELETED_KEPT}
+        for holder in (before, account):
+            if (ban := _ban(holder)) is not None and notify.suspended({"suspended": ban}, now):
+                record |= {"suspended": ban, "expires_at": max(record["expires_at"], _ban_ends(ban))}
+        tomb.set(record)
         try:
             for child in ref.collections():
                 while docs := list(child.limit(400).stream()):
@@ -326,7 +340,7 @@ class Store:
             ref.delete()
         except Exception:
             with contextlib.suppress(Exception):  # the account stays: so may its tokens
-                tomb.delete()
+                tomb.set(before) if before is not None else tomb.delete()
             raise
         self._forget(sub)
 

@@ -782,6 +782,32 @@ def test_a_deletion_that_fails_keeps_the_account_usable(
     assert answer.status_code == 200 and answer.get_json()["watchlist"] == ["NTLA"]
 
 
+def test_a_ban_in_force_stays_on_the_tombstone_of_a_banned_account_and_of_a_deletion_asked_again(
+    emulators: Stack, jwks: JwksServer
+) -> None:
+    """A sign-in after the deletion (the web app kept the account) makes the account again
+    banned: the deletion must not drop the ban it had, nor a deletion asked for again (its
+    answer lost) the ban kept on its tombstone."""
+    del emulators
+    api = make_client(jwks, KEY)
+    banned, ended = f"banned{time.time_ns()}", f"ended{time.time_ns()}"
+    until = time.time() + 7 * 86400
+    for sub, ends in ((banned, until), (ended, time.time() - 60)):
+        assert api.call("GET", "/v1/me", sub=sub).status_code == 200
+        assert api.call("PUT", f"/v1/users/{sub}/suspension", role="admin", json={"until": ends}).status_code == 204
+        assert api.call("DELETE", "/v1/me", sub=sub).status_code == 204
+    tomb = db().collection(fs.DELETED_USERS).document(banned)
+    assert tomb.get().get("suspended")["until"] == until and tomb.get().get("expires_at").timestamp() >= until - 1
+    assert api.call("DELETE", "/v1/me", sub=banned).status_code == 204
+    assert tomb.get().get("suspended")["until"] == until and tomb.get().get("expires_at").timestamp() >= until - 1
+    tomb.update({"deleted_at": time.time() - 600})
+    again = make_client(jwks, KEY).call("GET", "/v1/me", sub=banned)
+    assert again.status_code == 200 and again.get_json()["suspended"] == {"until": until}
+    # a ban over before the deletion is not kept, nor the tombstone for it
+    over = db().collection(fs.DELETED_USERS).document(ended).get()
+    assert "suspended" not in (over.to_dict() or {}) and over.get("expires_at").timestamp() < time.time() + 2 * 86400
+
+
 def test_the_backfill_gives_accounts_saved_before_receives_existed_the_field_notify_reads(emulators: Stack) -> None:
     import importlib.util
 
