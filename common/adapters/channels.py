@@ -52,12 +52,12 @@ class DeliveryFailed(RuntimeError):
 
 
 class NoAnswer(DeliveryFailed):
-    """A webhook gave no answer in time, hung up before answering, or has a name the DNS says
-    does not exist (NXDOMAIN, a mistyped domain): the receiver's trouble or our own way out's,
-    which it cannot tell by itself (notify gives it up only while other receivers answer:
-    functions/notify/invocation.py). A lookup that failed for now (our resolver may be what
-    failed) or a certificate that does not verify is plain :class:`DeliveryFailed`, whatever
-    other receivers do."""
+    """A webhook gave no answer in time, hung up before answering, has a name the DNS says
+    does not exist or cannot look up (a mistyped domain, its name servers down), or a
+    certificate that does not verify: the receiver's trouble or our own way out's, which it
+    cannot tell by itself (notify gives it up only while other receivers answer:
+    functions/notify/invocation.py). A lookup still out at the deadline is plain
+    :class:`DeliveryFailed`, whatever other receivers do."""
 
 
 class LookupTimeout(TimeoutError):
@@ -144,7 +144,7 @@ class Channels:
                 said = _hidden(str(exc), url)
                 last, status, asked = f"{type(exc).__name__}: {said}" if said else type(exc).__name__, None, None
                 theirs = _the_receivers(exc)
-                silent = _silent(exc) or _no_such_name(exc)
+                silent = _silent(exc) or _unreachable_by_name(exc) or _unverified(exc)
                 continue
             theirs, answered = True, status
             if status < 300:
@@ -269,20 +269,31 @@ def _silent(exc: BaseException) -> bool:
     return reset or isinstance(exc, TimeoutError | aiohttp.ServerDisconnectedError)
 
 
-# What getaddrinfo says of a name the DNS answered does not exist (or has no address), as
-# opposed to EAI_AGAIN, a lookup that failed for now.
-_NO_SUCH_NAME = frozenset(code for code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)) if code is not None)
+# What getaddrinfo says of a name the DNS answered does not exist (or has no address), or
+# could not answer for (EAI_AGAIN: the name's own servers failing, or our resolver).
+_NAME_FAILED = frozenset(
+    code for code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None), socket.EAI_AGAIN) if code is not None
+)
 
 
-def _no_such_name(exc: BaseException) -> bool:
-    """Whether an attempt failed on a name the DNS says does not exist: the receiver's own
-    doing while other receivers' names resolve and answer (a mistyped domain), ours when
-    none do (a resolver answering NXDOMAIN for everything)."""
+def _unreachable_by_name(exc: BaseException) -> bool:
+    """Whether an attempt failed on the receiver's name: the DNS says it does not exist, or
+    its lookup failed. The receiver's own doing while other receivers' names resolve and
+    answer (a mistyped domain, its name servers down for hours), ours when none do (a
+    resolver failing every name). A lookup still out at the deadline is neither
+    (:class:`LookupTimeout`)."""
     return (
         isinstance(exc, aiohttp.ClientConnectorError)
         and isinstance(exc.os_error, socket.gaierror)
-        and exc.os_error.errno in _NO_SUCH_NAME
+        and exc.os_error.errno in _NAME_FAILED
     )
+
+
+def _unverified(exc: BaseException) -> bool:
+    """Whether the receiver's certificate did not verify (expired, self-signed, another
+    name's): its own doing while other receivers' certificates verify and they answer, ours
+    (a trust store broken) when none do."""
+    return isinstance(exc, aiohttp.ClientConnectorCertificateError)
 
 
 RETRY_AFTER_MARGIN_S = 5.0  # of the webhook budget, never spent waiting what a receiver asks

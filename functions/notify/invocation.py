@@ -72,9 +72,9 @@ class Egress:
     others answered during its attempts (or just before) is the one failing, not our way
     out: past the give-up time it is given up as a receiver's own failure is, instead of
     holding its event through every redelivery into the dead letters (and a page). With no
-    answer seen then, it may be ours, and is never given up; nor is a lookup that failed for
-    now or a certificate that does not verify, whatever the others do (a name the DNS says
-    does not exist is a :class:`NoAnswer`: a mistyped domain, while others answer)."""
+    answer seen then, it may be ours, and is never given up. A name that does not resolve
+    and a certificate that does not verify are :class:`NoAnswer` too: while others resolve,
+    verify and answer, a mistyped domain or an expired certificate is that receiver's."""
 
     def __init__(self) -> None:
         self._at = float("-inf")

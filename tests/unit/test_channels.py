@@ -224,14 +224,29 @@ def test_a_name_the_dns_says_does_not_exist_is_given_up_only_while_others_answer
         channels().webhook("http://receiver.example/hook", "s", b"{}", attempts=1)
 
 
-def test_a_lookup_that_failed_for_now_may_be_our_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_lookup_that_keeps_failing_is_given_up_only_while_others_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """EAI_AGAIN: the name's own servers failing, or our resolver (then every name fails, and
+    no other webhook answers to prove our way out works)."""
+
     def failing(*args: object, **kwargs: object) -> object:
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
     monkeypatch.setattr(socket, "getaddrinfo", failing)
-    with pytest.raises(DeliveryFailed) as unresolved:
+    with pytest.raises(NoAnswer):
         channels().webhook("http://receiver.example/hook", "s", b"{}", attempts=1)
-    assert not isinstance(unresolved.value, ReceiverFailing | NoAnswer)
+
+
+def test_a_certificate_that_does_not_verify_is_given_up_only_while_others_answer(tmp_path: Path) -> None:
+    """An expired or self-signed certificate is the receiver's while others verify and
+    answer; every certificate failing (our trust store broken) proves nothing of theirs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.socket = _self_signed(tmp_path).wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(NoAnswer, match="Certificate"):
+            channels().webhook(f"https://127.0.0.1:{server.server_address[1]}/hook", "s", b"{}", attempts=1)
+    finally:
+        server.shutdown()
 
 
 class Relay:
