@@ -317,7 +317,7 @@ class DigestTick(Message):
     user's digest of the hours that are over. ``hour`` (``yyyymmddhh``) limits it to one hour
     (the local stack's ``make tick`` and the demo name the hour they mean)."""
 
-    hour: str | None = Field(default=None, pattern=r"^\d{10}$")
+    hour: HourKey | None = None  # a real hour: "2026133399" is malformed, not an hour with no digests
 
 
 MODELS: dict[str, type[Message]] = {

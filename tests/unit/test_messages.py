@@ -14,6 +14,7 @@ from common.messages import (
     MODELS,
     AlertEvent,
     ArrivingItems,
+    DigestTick,
     ItemBatch,
     MalformedMessage,
     Mention,
@@ -236,6 +237,7 @@ MENTION = {"item_id": "t1_x", "kind": "comment", "subreddit": "stocks", "created
         (ItemBatch, {"items": [{**ITEM, "author": "a" * 65}]}),
         (ItemBatch, {"items": [{**ITEM, "permalink": "/r/x/" + "p" * 1000}]}),
         (TickerUpdate, {"ticker": "GME", "as_of": 1.7e9, "hours": ["2026"]}),
+        (DigestTick, {"hour": "2026133399"}),  # no such hour: a tick that would send nothing, unsaid
         (TickerUpdate, {"ticker": "GME", "as_of": 1.7e9, "counted": {**COUNTED, "series": {"2021023112": 3}}}),
         (
             TickerUpdate,
