@@ -54,9 +54,10 @@ class DeliveryFailed(RuntimeError):
 class NoAnswer(DeliveryFailed):
     """A webhook gave no answer in time, hung up before answering, has a name the DNS says
     does not exist or cannot look up (a mistyped domain, its name servers down), or a
-    certificate that does not verify: the receiver's trouble or our own way out's, which it
-    cannot tell by itself (notify gives it up only while other receivers answer:
-    functions/notify/invocation.py). A lookup still out at the deadline is plain
+    certificate of its own that is wrong (expired, self-signed, another name's): the
+    receiver's trouble or our own way out's, which it cannot tell by itself (notify gives it
+    up only while other receivers answer: functions/notify/invocation.py). A lookup still
+    out at the deadline, or a chain to a root our trust store lacks, is plain
     :class:`DeliveryFailed`, whatever other receivers do."""
 
 
@@ -289,11 +290,19 @@ def _unreachable_by_name(exc: BaseException) -> bool:
     )
 
 
+# OpenSSL's verify codes for a certificate the receiver got wrong itself, whatever the trust
+# store: not yet valid (9), expired (10), signed by itself alone (18), another name's (62).
+# A chain to a root we lack (19, 20...) may be our trust store's gap, or a machine in our way.
+_THEIR_CERTIFICATE = frozenset({9, 10, 18, 62})
+
+
 def _unverified(exc: BaseException) -> bool:
-    """Whether the receiver's certificate did not verify (expired, self-signed, another
-    name's): its own doing while other receivers' certificates verify and they answer, ours
-    (a trust store broken) when none do."""
-    return isinstance(exc, aiohttp.ClientConnectorCertificateError)
+    """Whether the receiver's own certificate is wrong (expired, self-signed, another
+    name's): its doing while other receivers' certificates verify and they answer, ours
+    when none do (a clock gone wrong)."""
+    if not isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return False
+    return getattr(exc.certificate_error, "verify_code", None) in _THEIR_CERTIFICATE
 
 
 RETRY_AFTER_MARGIN_S = 5.0  # of the webhook budget, never spent waiting what a receiver asks

@@ -73,8 +73,10 @@ class Egress:
     out: past the give-up time it is given up as a receiver's own failure is, instead of
     holding its event through every redelivery into the dead letters (and a page). With no
     answer seen then, it may be ours, and is never given up. A name that does not resolve
-    and a certificate that does not verify are :class:`NoAnswer` too: while others resolve,
-    verify and answer, a mistyped domain or an expired certificate is that receiver's."""
+    and a certificate the receiver got wrong (expired, self-signed, another name's) are
+    :class:`NoAnswer` too: while others resolve, verify and answer, a mistyped domain or an
+    expired certificate is that receiver's. A chain to a root we lack may be our trust
+    store's gap, and is never given up."""
 
     def __init__(self) -> None:
         self._at = float("-inf")

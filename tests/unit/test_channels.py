@@ -236,15 +236,21 @@ def test_a_lookup_that_keeps_failing_is_given_up_only_while_others_answer(monkey
         channels().webhook("http://receiver.example/hook", "s", b"{}", attempts=1)
 
 
-def test_a_certificate_that_does_not_verify_is_given_up_only_while_others_answer(tmp_path: Path) -> None:
-    """An expired or self-signed certificate is the receiver's while others verify and
-    answer; every certificate failing (our trust store broken) proves nothing of theirs."""
+@pytest.mark.parametrize("issued_by_a_root_we_lack", [False, True])
+def test_a_certificate_the_receiver_got_wrong_is_given_up_only_while_others_answer(
+    tmp_path: Path, issued_by_a_root_we_lack: bool
+) -> None:
+    """A self-signed (or expired, or another name's) certificate is the receiver's while
+    others verify and answer; one issued by a root our trust store lacks may be our store's
+    gap (or a machine in our way), and is never given up."""
+    context = _issued_by_unknown_root(tmp_path) if issued_by_a_root_we_lack else _self_signed(tmp_path)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.socket = _self_signed(tmp_path).wrap_socket(server.socket, server_side=True)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with pytest.raises(NoAnswer, match="Certificate"):
+        with pytest.raises(DeliveryFailed, match="Certificate") as failed:
             channels().webhook(f"https://127.0.0.1:{server.server_address[1]}/hook", "s", b"{}", attempts=1)
+        assert isinstance(failed.value, NoAnswer) is not issued_by_a_root_we_lack
     finally:
         server.shutdown()
 
@@ -475,6 +481,41 @@ def _self_signed(directory: Path) -> ssl.SSLContext:
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context
+
+
+def _issued_by_unknown_root(directory: Path) -> ssl.SSLContext:
+    """A server context whose certificate a root no trust store holds signed."""
+    now = datetime.now(UTC)
+    root_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "a root nobody trusts")])
+    leaf_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+
+    def issued(subject: x509.Name, public: Any, ca: bool) -> x509.CertificateBuilder:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(root_name)
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+
+    root = issued(root_name, root_key.public_key(), True).sign(root_key, hashes.SHA256())
+    leaf = (
+        issued(leaf_name, key.public_key(), False)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(root_key, hashes.SHA256())
+    )
+    chain = leaf.public_bytes(serialization.Encoding.PEM) + root.public_bytes(serialization.Encoding.PEM)
+    (directory / "chain.pem").write_bytes(chain)
+    (directory / "leaf.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "chain.pem", directory / "leaf.key")
     return context
 
 
