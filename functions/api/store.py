@@ -326,9 +326,11 @@ class Store:
         read = {snap.reference.path: fs.doc_of(snap) for snap in self.db.get_all([ref, tomb])}
         account, before = read[ref.path], read[tomb.path]
         record: dict[str, Any] = {"deleted_at": now, "expires_at": datetime.fromtimestamp(now, UTC) + DELETED_KEPT}
-        for holder in (before, account):
-            if (ban := _ban(holder)) is not None and notify.suspended({"suspended": ban}, now):
-                record |= {"suspended": ban, "expires_at": max(record["expires_at"], _ban_ends(ban))}
+        # the account's own word while it exists (a ban changed since it was made again from
+        # the tombstone is on it alone); the tombstone's once it is gone
+        ban = _ban(account if account is not None else before)
+        if ban is not None and notify.suspended({"suspended": ban}, now):
+            record |= {"suspended": ban, "expires_at": max(record["expires_at"], _ban_ends(ban))}
         tomb.set(record)
         try:
             for child in ref.collections():

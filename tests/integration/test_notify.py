@@ -806,6 +806,14 @@ def test_a_ban_in_force_stays_on_the_tombstone_of_a_banned_account_and_of_a_dele
     # a ban over before the deletion is not kept, nor the tombstone for it
     over = db().collection(fs.DELETED_USERS).document(ended).get()
     assert "suspended" not in (over.to_dict() or {}) and over.get("expires_at").timestamp() < time.time() + 2 * 86400
+    # made again banned, then banned anew for a shorter time that has ended: deleted once more,
+    # the account's own ban decides, not the longer one its old tombstone still holds
+    assert (
+        api.call("PUT", f"/v1/users/{banned}/suspension", role="admin", json={"until": time.time() - 1}).status_code
+        == 204
+    )
+    assert api.call("DELETE", "/v1/me", sub=banned).status_code == 204
+    assert "suspended" not in (tomb.get().to_dict() or {})
 
 
 def test_the_backfill_gives_accounts_saved_before_receives_existed_the_field_notify_reads(emulators: Stack) -> None:
