@@ -182,7 +182,7 @@ def convert(row: dict[str, Any], report: Report) -> dict[str, Any] | None:
     }
     if is_comment:
         item = _comment(row, _fullname(raw_id, "t1_"), link_id, created, common)
-        absent += ["parent_id"] if not str(row.get("parent_id") or "").strip() else []
+        absent += ["parent_id"] if not sources.reddit_id(row.get("parent_id")) else []
     else:
         item = _post(row, _fullname(raw_id, "t3_"), created, common)
         if "permalink" in absent and sources.own_url(row, post) is not None:
@@ -216,7 +216,7 @@ def _comment(
     row: dict[str, Any], fullname: str, link_id: str, created: float, common: dict[str, Any]
 ) -> dict[str, Any]:
     post, short = sources.short_id(link_id), sources.short_id(fullname)
-    parent = str(row.get("parent_id") or "").strip()
+    parent = sources.reddit_id(row.get("parent_id"))  # one of no shape Reddit writes: none given
     if parent and not parent.startswith(("t1_", "t3_")):  # bare: the post's id, or a comment's
         parent = ("t3_" if parent == post else "t1_") + parent
     return {

@@ -264,13 +264,27 @@ def _bounded_lines(text: IO[str], limit: int = LINE_MAX) -> Iterator[str | None]
     """The stream's lines, None for one longer than ``limit`` characters, which is passed
     over without being kept: a file with no line breaks (an API answer saved whole, a
     document of thousands of items) is otherwise read into memory as one line."""
-    while line := text.readline(limit + 1):
+    carry = ""
+    while line := carry + text.readline(limit + 1 - len(carry)):
         if len(line) <= limit or line.endswith(("\n", "\r")):
+            line, carry = _whole_ending(text, line)
             yield line
             continue
-        while (rest := text.readline(limit)) and not rest.endswith(("\n", "\r")):
+        rest = line
+        while not rest.endswith(("\n", "\r")) and (rest := text.readline(limit)):
             pass
+        carry = _whole_ending(text, rest)[1]
         yield None
+
+
+def _whole_ending(text: IO[str], line: str) -> tuple[str, str]:
+    """``line`` with the "\n" of its "\r\n" when the size cut it after the "\r" (else a
+    blank line would follow, and each later line be numbered one too far), and the
+    character read past it that is not that "\n"."""
+    if not line.endswith("\r"):
+        return line, ""
+    after = text.read(1)
+    return (line + after, "") if after == "\n" else (line, after)
 
 
 def _opens_array(text: IO[str]) -> bool:
@@ -300,7 +314,10 @@ def _csv_rows(text: IO[str], name: str, skipped: Counter[str]) -> Iterator[dict[
     taken = [0]  # lines with text the reader took from the file (its line_num stays put on an error)
 
     def lines() -> Iterator[str]:
-        for line in text:
+        for number, line in enumerate(_bounded_lines(text), start=1):
+            if line is None:  # no row's: a file of no line breaks would be read whole
+                skipped[_said(skipped, LONG_LINE, f"{name}:{number}")] += 1
+                continue
             taken[0] += bool(line.strip())  # a blank line (a row's "\r\r\n" ending) loses nothing
             yield line
 

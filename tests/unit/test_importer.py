@@ -509,10 +509,13 @@ def test_ids_and_texts_of_no_shape_reddit_writes_are_not_made_into_items(tmp_pat
         {**submission(3), "id": "P3", "author": ["x"], "title": {"a": 1}},
         submission(3),  # the same post as P3: Reddit's ids are lower case
         {"id": "c1", "link_id": 5, "body": "GME", "author": "bob", "created_utc": T0},  # no thread it names
+        {"id": "c2", "link_id": "t3_p3", "parent_id": "T1_ABC", "body": "GME", "author": "bob", "created_utc": T0},
+        {"id": "c3", "link_id": "t3_p3", "parent_id": 5, "body": "GME", "author": "bob", "created_utc": T0},
     ]
     manifest = import_dumps([_ndjson(tmp_path / "RS.ndjson", rows)], tmp_path / "out")
-    [post] = read_jsonl(tmp_path / "out" / "items.jsonl.gz")
+    post, *comments = sorted(read_jsonl(tmp_path / "out" / "items.jsonl.gz"), key=lambda i: i["id"], reverse=True)
     assert post["id"] == "t3_p3" and post["author"] == "user3" and post["title"] == "GME to the moon 3"
+    assert [(c["id"], c["parent_id"]) for c in comments] == [("t1_c3", "t3_p3"), ("t1_c2", "t1_abc")]
     assert manifest["fidelity"]["duplicates_dropped"] == 1
     skipped = manifest["fidelity"]["rows_skipped"]
     assert skipped["an id that is not Reddit's (base 36)"] == 2
@@ -654,6 +657,16 @@ def test_a_line_longer_than_any_item_is_passed_over_unkept_and_counted(tmp_path:
     lines = ["abcd\n", "abcde\n", "ab\r", "abc\r\n", "x" * 12 + "\n", "abcd"]
     got = list(_bounded_lines(io.StringIO("".join(lines), newline=""), limit=4))
     assert got == ["abcd\n", None, "ab\r", "abc\r\n", None, "abcd"]
+    # a "\r\n" the size cuts after its "\r" stays one line end, not a blank line more
+    lines = ["abcd\r\n", "ef\n", "abcd\r", "gh\n", "x" * 9 + "\r\n", "ij\n", "x" * 7 + "\r", "k"]
+    got = list(_bounded_lines(io.StringIO("".join(lines), newline=""), limit=4))
+    assert got == ["abcd\r\n", "ef\n", "abcd\r", "gh\n", None, "ij\n", None, "k"]
+    # nor is a CSV of no line breaks read whole
+    export = tmp_path / "posts.csv"
+    wide = ",".join(["x" * 1000] * (LINE_MAX // 1000 + 1))
+    export.write_text(f"id,title,author,created_utc,subreddit\n{wide}\nq1,GME,ann,{T0},stocks\n")
+    manifest = import_dumps([export], tmp_path / "csv")
+    assert manifest["items"] == 1 and manifest["fidelity"]["rows_skipped"] == {f"{LONG_LINE} (posts.csv:2)": 1}
 
 
 def test_a_filtered_import_remembers_nothing_of_the_subreddits_it_skips(tmp_path: Path) -> None:
