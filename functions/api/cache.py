@@ -50,7 +50,7 @@ class TtlMemo(Generic[V]):
         with self._lock:  # stored and released together: no caller starts a second recomputation between
             self._refreshing.discard(key)
             self._values.pop(key, None)
-            while len(self._values) >= self.max_entries:
+            while self._values and len(self._values) >= self.max_entries:
                 self._values.popitem(last=False)
             self._values[key] = (now, value)
         return value
