@@ -41,6 +41,7 @@ def check(query: Any) -> None:
     ranges = [f.field.field_path for f in query._field_filters if hasattr(f, "field") and int(f.op) in _RANGE_OPERATORS]
     if not orders and ranges:
         orders = ((ranges[0], "ASCENDING"),)
-    missing = fs.needed_indexes(query._parent.id, equalities, orders) - set(fs.COMPOSITE_INDEXES.values())
+    needed = fs.needed_indexes(query._parent.id, equalities, orders, ranged=bool(ranges))
+    missing = needed - set(fs.COMPOSITE_INDEXES.values())
     if missing:
         raise UnindexedQuery(f"no composite index for {sorted(map(str, missing))}: add it there and in terraform")

@@ -216,17 +216,26 @@ def create_if_absent(ref: firestore.DocumentReference, data: dict[str, Any]) -> 
 
 
 def needed_indexes(
-    collection: str, equalities: tuple[tuple[str, str], ...], orders: tuple[tuple[str, str], ...]
+    collection: str,
+    equalities: tuple[tuple[str, str], ...],
+    orders: tuple[tuple[str, str], ...],
+    *,
+    ranged: bool = False,
 ) -> set[CompositeIndex]:
     """The composite indexes a query needs, by Firestore's rules: none for one sort alone
     or equalities alone; otherwise one index per equality field followed by the sort
     fields (index merging serves several equalities with one sort), or the sort fields
-    alone when there is no equality and more than one sort."""
+    alone when there is no equality and more than one sort. With a range filter too
+    (``ranged``), merging is not counted on (Firestore documents it for equalities and a
+    sort): several equalities need one index holding them all."""
     if not orders or (not equalities and len(orders) == 1):
         return set()
     if not equalities:
         return {CompositeIndex(collection, orders)}
-    return {CompositeIndex(collection, (entry, *orders)) for entry in dict.fromkeys(equalities)}
+    fields = tuple(dict.fromkeys(equalities))
+    if ranged and len(fields) > 1:
+        return {CompositeIndex(collection, (*sorted(fields), *orders))}
+    return {CompositeIndex(collection, (entry, *orders)) for entry in fields}
 
 
 # Set by dev tooling (devtools/firestore_indexes.py) in tests and the local stack, where the

@@ -7,6 +7,7 @@ import binascii
 import contextlib
 import hashlib
 import heapq
+import itertools
 import json
 import math
 import threading
@@ -534,14 +535,18 @@ class Store:
             query = query.where(filter=FieldFilter("status", "==", status))
         if kind:
             query = query.where(filter=FieldFilter("kind", "==", kind))
-        if since is not None:
-            query = query.where(filter=FieldFilter("updated_at", ">=", since))
 
         def newest_first(query: Any) -> Any:
             return fs.indexed(query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC))
 
+        def recent(scan: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            # ``since`` ends the newest-first scan instead of filtering it: a range filter
+            # beside two equalities would need indexes of its own, where equalities and the
+            # sort are served by merging the indexes terraform makes
+            return scan if since is None else itertools.takewhile(lambda d: alert_position(d)[0] >= since, scan)
+
         if symbols is None:
-            yield from _paged(newest_first(query), after, batch)
+            yield from recent(_paged(newest_first(query), after, batch))
             return
         if not symbols:
             return
@@ -558,7 +563,7 @@ class Store:
             )
             for chunk in chunks
         ]
-        yield from heapq.merge(*scans, key=alert_position, reverse=True) if len(scans) > 1 else scans[0]
+        yield from recent(heapq.merge(*scans, key=alert_position, reverse=True) if len(scans) > 1 else scans[0])
 
     # ------------------------------------------------------------ tickers
 

@@ -275,6 +275,12 @@ def test_alerts_are_filtered_by_symbol_status_score_and_time(api: ApiClient, ale
     assert ids(api.call("GET", "/v1/alerts?kind=pump")) == ["AMC-3"]
     assert ids(api.call("GET", "/v1/alerts?max_pump_risk=0.5&min_score=1.5")) == ["GME-1", "AAPL-5"]
     assert ids(api.call("GET", f"/v1/alerts?since={NOW - 350}")) == ["GME-1", "GME-2", "AMC-3"]
+    # since ends the newest-first scan (no range filter beside the equalities, which would need
+    # indexes of its own in production), across pages too
+    assert ids(api.call("GET", f"/v1/alerts?since={NOW - 350}&status=open&kind=organic")) == ["GME-1"]
+    first = api.call("GET", f"/v1/alerts?since={NOW - 350}&limit=1").get_json()
+    rest = api.call("GET", f"/v1/alerts?since={NOW - 350}&limit=5&cursor={first['next_cursor']}")
+    assert [a["alert_id"] for a in first["alerts"]] + ids(rest) == ["GME-1", "GME-2", "AMC-3"]
 
 
 def test_watchlist_only_shows_watched_symbols(api: ApiClient, alerts: list[dict[str, object]]) -> None:

@@ -39,6 +39,21 @@ def test_each_equality_field_needs_its_own_index_ending_in_the_sort_fields() -> 
     }
 
 
+def test_a_range_beside_several_equalities_is_not_counted_as_served_by_merging(db: firestore.Client) -> None:
+    """Firestore documents merging for equalities and a sort; the API's listings end a scan
+    at ``since`` instead of filtering on it, so no such query is asked for."""
+    orders = (("updated_at", "DESCENDING"), ("alert_id", "DESCENDING"))
+    equalities = (("status", "ASCENDING"), ("kind", "ASCENDING"))
+    assert fs.needed_indexes("alerts", equalities, orders, ranged=True) == {
+        fs.CompositeIndex("alerts", (("kind", "ASCENDING"), ("status", "ASCENDING"), *orders))
+    }
+    query: firestore.Query = db.collection(fs.ALERTS)  # type: ignore[assignment]
+    for field_filter in (FieldFilter("status", "==", "open"), FieldFilter("kind", "==", "pump")):
+        query = query.where(filter=field_filter)
+    with pytest.raises(firestore_indexes.UnindexedQuery):
+        firestore_indexes.check(_newest(query.where(filter=FieldFilter("updated_at", ">=", 1.0))))
+
+
 @pytest.mark.parametrize(
     "filters",
     [
