@@ -167,7 +167,9 @@ class Service:
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(grace)
+                # a process stuck even so (in the kernel) must not stop the others' shutdown
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(grace)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -37,8 +37,8 @@ variable "dead_letter_retention" {
   # expire after 8 days (REDELIVERY_TTL): a message replayed from the hold later than that
   # would be taken as new, its rows archived twice, its alerts sent again.
   validation {
-    condition     = try(endswith(var.dead_letter_retention, "s") && tonumber(trimsuffix(var.dead_letter_retention, "s")) <= 604800, false)
-    error_message = "At most 604800s (7 days): idempotency records expire after 8 days, and a later replay would be processed as new."
+    condition     = try(endswith(var.dead_letter_retention, "s") && tonumber(trimsuffix(var.dead_letter_retention, "s")) <= 604800 && tonumber(trimsuffix(var.dead_letter_retention, "s")) >= 600, false)
+    error_message = "From 600s (Pub/Sub's least) to 604800s (7 days): idempotency records expire after 8 days, and a later replay would be processed as new."
   }
 }
 
@@ -195,4 +195,9 @@ variable "daily_budget_usd" {
   type        = number
   description = "Spend per day that counts as a cost spike, in the billing account's currency (USD for most); the monthly budget is 30 times it."
   default     = 100
+
+  validation {
+    condition     = var.daily_budget_usd > 0 && floor(var.daily_budget_usd) == var.daily_budget_usd
+    error_message = "A whole number above 0: the budget's amount is written in whole units, and a fraction fails at apply."
+  }
 }

@@ -810,3 +810,13 @@ def test_a_message_replayed_from_a_hold_is_never_older_than_the_records_that_ded
     # each attempt: Pub/Sub's longest backoff, then the longest an attempt may run (its ack deadline)
     retrying_s = most_attempts * (600 + 600)
     assert bound + retrying_s < fs.REDELIVERY_TTL.total_seconds()
+    # and no shorter than Pub/Sub keeps a subscription's messages (10 minutes): less passes
+    # plan and fails at apply
+    (check,) = variables["dead_letter_retention"]["validation"]
+    assert ">= 600" in str(check["condition"])
+
+
+def test_values_the_apis_refuse_are_refused_at_plan(model: tfmodel.TerraformModel) -> None:
+    """A budget's amount is whole units: 3.33 a day (99.9 a month) passes plan and fails apply."""
+    (check,) = variables_of(model)["daily_budget_usd"]["validation"]
+    assert "floor(var.daily_budget_usd) == var.daily_budget_usd" in str(check["condition"])
