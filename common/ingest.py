@@ -324,6 +324,27 @@ def advance(cursor: Cursor, done: Iterable[PostWork]) -> Cursor:
     return newest
 
 
+def advance_past_skipped(
+    cursor: Cursor, listed: Iterable[ListedPost], from_new: Iterable[str], bots: Iterable[str]
+) -> Cursor:
+    """The cursor past the posts ``new`` showed that a bot wrote, skipped on purpose (as the
+    comment cursor moves past bots' comments): else, where a bot posts more than people do,
+    every run pages back to the last person's post, and past the listing's reach says data
+    was lost that never was. A stickied post is an old one pinned, and moves nothing."""
+    shown = set(from_new)
+    newest = cursor
+    for listed_post in listed:
+        post = listed_post.item
+        if (
+            post.id in shown
+            and not listed_post.stickied
+            and is_ignored_author(post.author, bots)
+            and (post.created_utc, post.id) > (newest.newest_created_utc, newest.newest_id)
+        ):
+            newest = replace(newest, newest_created_utc=post.created_utc, newest_id=post.id)
+    return newest
+
+
 def unread_span(oldest_listed: float | None, cursor_time: float) -> tuple[float, float] | None:
     """The data time a newest-first listing may have lost: from the cursor to the oldest item
     it gave, when it stopped before reaching back to the cursor (Reddit serves about 1,000

@@ -437,6 +437,7 @@ def _commit(
     posts' numbers, what the subreddit named and the authors' facts it carries)."""
     new_post_ids = {u.post.id for u in work.plan.work if u.is_new}
     cursor = ingest.advance(seen.cursor, work.plan.work)
+    cursor = ingest.advance_past_skipped(cursor, seen.listed, seen.from_new, run.settings.bot_accounts)
     if seen.listed_comments is not None:
         cursor = ingest.advance_comments(cursor, seen.listed_comments)
     cursor = ingest.remember(
