@@ -220,8 +220,11 @@ def aggregate_batch(
         )
     try:
         # without a publish time nothing dates a far-future item as bogus: it must not push
-        # the message's own items under the age limit
+        # the message's own items under the age limit; its chunks are then cut oldest first,
+        # so each is aged against the ones before it whatever order the message was in
         newest = max((m.created_utc for m in mentions_in), default=None) if published is not None else None
+        if published is None:
+            mentions_in = sorted(mentions_in, key=lambda m: (m.created_utc, m.item_id))
         for chunk in chunks(mentions_in):
             _apply_chunk(store, chunk, result, batch.config_version, newest)
     except BaseException:

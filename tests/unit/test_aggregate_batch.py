@@ -139,3 +139,30 @@ def test_every_chunk_of_a_message_is_aged_against_the_messages_newest_item_when_
     seen.clear()
     aggregate.aggregate_batch(batch, Delivery("m2"), Settings(), cast(Any, None), cast(Any, Recording()))
     assert seen == [None, None]
+
+
+def test_without_a_publish_time_a_message_is_cut_into_the_same_chunks_whatever_its_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each chunk is then aged against the ones committed before it: cut oldest first, the
+    same items count whether the month-old ones came first in the message or last."""
+    cut: list[list[str]] = []
+
+    def apply_chunk(
+        store: Any, chunk: Sequence[Mention], result: aggregate.Result, version: int | None, newest: float | None
+    ) -> None:
+        del store, result, version, newest
+        cut.append([m.item_id for m in chunk])
+
+    monkeypatch.setattr(aggregate, "_apply_chunk", apply_chunk)
+    monkeypatch.setattr(aggregate, "TickerStore", lambda db, ticker: None)
+    old, new = T0, T0 + 40 * 86400.0
+    mentions = [
+        Mention(item_id=f"t1_{i}", kind="comment", subreddit="stocks", author=f"a{i}", created_utc=at, text_length=50)
+        for i, at in enumerate([*[old + i for i in range(aggregate.CHUNK)], *[new + i for i in range(5)]])
+    ]
+    for ordered in (mentions, mentions[::-1]):
+        batch = MentionBatch(ticker="ABC", run_id="r", mentions=tuple(ordered))
+        aggregate.aggregate_batch(batch, Delivery("m"), Settings(), cast(Any, None), cast(Any, Recording()))
+    half = len(cut) // 2
+    assert cut[:half] == cut[half:] and cut[0][0] == "t1_0"
