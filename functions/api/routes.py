@@ -187,10 +187,10 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
         return not subreddits or bool(subreddits & alert_subreddits(doc))
 
     page: list[dict[str, Any]] = []
-    scanned, last_scanned, more = 0, after, False
+    scanned, last_scanned, more, reads = 0, after, False, [0]
     filtered = min_score is not None or max_pump is not None or organic_max_pump is not None or bool(subreddits)
     batch = min(100, max(25, 2 * (query.limit + 1))) if filtered else query.limit + 1
-    for doc in _scan_alerts(svc, symbols, query, after, batch):
+    for doc in _scan_alerts(svc, symbols, query, after, batch, reads=reads):
         if keep(doc):
             if len(page) == query.limit:
                 more = True  # one more match exists: the page is full and there is a next one
@@ -200,8 +200,11 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
         if scanned >= MAX_SCAN:
             more = True  # stop scanning; the client continues from here
             break
+    # what it examined, or what it read where that is more (a long watchlist's queries each
+    # read a batch ahead of the merge)
+    examined = max(scanned, reads[0])
     svc.limiter.charge(
-        user_key(user.sub), svc.settings.rate_limit_user_per_minute, max(0, scanned - 1) // ALERTS_PER_REQUEST
+        user_key(user.sub), svc.settings.rate_limit_user_per_minute, max(0, examined - 1) // ALERTS_PER_REQUEST
     )
     cursor = None
     if more:
@@ -217,11 +220,17 @@ LISTED_FIELDS = (*m.AlertSummary.model_fields, "evidence")
 
 
 def _scan_alerts(
-    svc: Services, symbols: list[str] | None, query: m.AlertQuery, after: tuple[float, str] | None, batch: int
+    svc: Services,
+    symbols: list[str] | None,
+    query: m.AlertQuery,
+    after: tuple[float, str] | None,
+    batch: int,
+    *,
+    reads: list[int],
 ) -> Iterator[dict[str, Any]]:
     """The alerts ``list_alerts`` filters, newest first. The first batch of a listing from the
     top (no cursor) is shared per instance for ``ALERTS_CACHE_S``: every client polling the
-    same view reads it once; later batches and cursors always read."""
+    same view reads it once; later batches and cursors always read (counted in ``reads[0]``)."""
 
     def scan(start: tuple[float, str] | None) -> Iterator[dict[str, Any]]:
         return svc.store.scan_alerts(
@@ -232,6 +241,7 @@ def _scan_alerts(
             after=start,
             batch=batch,
             fields=LISTED_FIELDS,
+            reads=reads,
         )
 
     if after is not None:

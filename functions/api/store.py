@@ -521,13 +521,16 @@ class Store:
         after: tuple[float, str] | None,
         batch: int,
         fields: Sequence[str] | None = None,
+        reads: list[int] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Alerts newest first (``updated_at`` desc, then id), filtered by what Firestore
         can filter; fetched in batches so the caller can stop at any point. More symbols
         than one ``in`` filter takes are read as several queries, merged in the same order:
         filtering a scan of every alert instead read the whole collection for a long
         watchlist whose symbols had few alerts. ``fields``: only these of each document
-        (a listing has no use for an alert's history, metrics and baseline, its bulk)."""
+        (a listing has no use for an alert's history, metrics and baseline, its bulk).
+        ``reads[0]`` counts the documents read, which the merge reads ahead of what it
+        yields (a batch from each query before the first alert)."""
         query: Any = self.db.collection(fs.ALERTS)
         if fields is not None:
             query = query.select(list(fields))
@@ -546,7 +549,7 @@ class Store:
             return scan if since is None else itertools.takewhile(lambda d: alert_position(d)[0] >= since, scan)
 
         if symbols is None:
-            yield from recent(_paged(newest_first(query), after, batch))
+            yield from recent(_paged(newest_first(query), after, batch, reads))
             return
         if not symbols:
             return
@@ -560,6 +563,7 @@ class Store:
                 ),
                 after,
                 batch,
+                reads,
             )
             for chunk in chunks
         ]
@@ -810,12 +814,17 @@ def alert_position(doc: dict[str, Any]) -> tuple[float, str]:
     return float(doc.get("updated_at") or 0.0), str(doc.get("alert_id") or "")
 
 
-def _paged(query: Any, after: tuple[float, str] | None, batch: int) -> Iterator[dict[str, Any]]:
-    """``query``'s alerts (ordered newest first) from after ``after``, read ``batch`` at a time."""
+def _paged(
+    query: Any, after: tuple[float, str] | None, batch: int, reads: list[int] | None = None
+) -> Iterator[dict[str, Any]]:
+    """``query``'s alerts (ordered newest first) from after ``after``, read ``batch`` at a time
+    (each counted in ``reads[0]`` as it is read)."""
     position = after
     while True:
         page = query.start_after({"updated_at": position[0], "alert_id": position[1]}) if position else query
         docs = [d.to_dict() or {} for d in page.limit(batch).stream()]
+        if reads is not None:
+            reads[0] += len(docs)
         yield from docs
         if len(docs) < batch:
             return

@@ -695,6 +695,31 @@ def test_a_listing_that_reads_hundreds_of_alerts_costs_its_caller_more_of_the_ra
     assert pages == [200] * 5 + [429]  # a page of 20 is one request
 
 
+def test_a_long_watchlists_listing_is_charged_for_what_its_queries_read_ahead(
+    emulators: Stack, jwks: JwksServer
+) -> None:
+    """More symbols than one "in" filter holds are several queries, each reading a batch before
+    the merge yields one alert: 400 read for a page of 50 is charged as 400, not as 50."""
+    del emulators
+    letters = string.ascii_uppercase
+    watched = [a + b for a in letters for b in letters if is_listed(a + b)][:100]
+    batch = support.db().batch()
+    for chunk in range(4):  # the first symbol of each query's 30 has a full batch of its own
+        for i in range(100):
+            doc = alert_doc(watched[30 * chunk], 1000 * chunk + i, updated_at=NOW - i, score=1.0)
+            batch.set(
+                support.db().collection(fs.ALERTS).document(f"RA{chunk}-{i}"), {**doc, "alert_id": f"RA{chunk}-{i}"}
+            )
+        batch.commit()
+        batch = support.db().batch()
+    client = make_client(jwks, KEY, clock=lambda: MINUTE + 15, RATE_LIMIT_USER_PER_MINUTE=5)
+    assert client.call("PUT", "/v1/me/watchlist", json={"symbols": watched}, sub="watcher").status_code == 200
+    listing = "/v1/alerts?watchlist_only=true&min_score=0&limit=50"
+    answers = [client.call("GET", listing, sub="watcher") for _ in range(3)]
+    assert len(answers[0].get_json()["alerts"]) == 50
+    assert [a.status_code for a in answers] == [200, 429, 429]  # the watchlist, then 1 + 3 for 400 read
+
+
 def test_a_suspended_admins_token_acts_as_admin_no_more(api: ApiClient) -> None:
     """A ban revokes the admin's sessions, but a token already issued lasts its 15 minutes: with
     it the banned admin could lift their own suspension, and notify would send to them again."""
