@@ -265,7 +265,8 @@ def _bounded_lines(text: IO[str], limit: int = LINE_MAX) -> Iterator[str | None]
     over without being kept: a file with no line breaks (an API answer saved whole, a
     document of thousands of items) is otherwise read into memory as one line."""
     carry = ""
-    while line := carry + text.readline(limit + 1 - len(carry)):
+    # a "\r" read ahead is a (blank) line of its own, not the start of the next one
+    while line := carry if carry == "\r" else carry + text.readline(limit + 1 - len(carry)):
         if len(line) <= limit or line.endswith(("\n", "\r")):
             line, carry = _whole_ending(text, line)
             yield line

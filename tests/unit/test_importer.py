@@ -661,6 +661,9 @@ def test_a_line_longer_than_any_item_is_passed_over_unkept_and_counted(tmp_path:
     lines = ["abcd\r\n", "ef\n", "abcd\r", "gh\n", "x" * 9 + "\r\n", "ij\n", "x" * 7 + "\r", "k"]
     got = list(_bounded_lines(io.StringIO("".join(lines), newline=""), limit=4))
     assert got == ["abcd\r\n", "ef\n", "abcd\r", "gh\n", None, "ij\n", None, "k"]
+    # a blank line of a file ending its lines in "\r" alone stays a line of its own
+    got = list(_bounded_lines(io.StringIO("ab\r\rcd\r\r\nef", newline=""), limit=4))
+    assert got == ["ab\r", "\r", "cd\r", "\r\n", "ef"]
     # nor is a CSV of no line breaks read whole
     export = tmp_path / "posts.csv"
     wide = ",".join(["x" * 1000] * (LINE_MAX // 1000 + 1))
