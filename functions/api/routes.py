@@ -201,8 +201,8 @@ def list_alerts(svc: Services, user: Principal, query: m.AlertQuery) -> m.AlertP
             more = True  # stop scanning; the client continues from here
             break
     # what it examined, or what it read where that is more (a long watchlist's queries each
-    # read a batch ahead of the merge)
-    examined = max(scanned, reads[0])
+    # read a batch ahead of the merge), less the one read to know a next page exists
+    examined = max(scanned, reads[0] - 1)
     svc.limiter.charge(
         user_key(user.sub), svc.settings.rate_limit_user_per_minute, max(0, examined - 1) // ALERTS_PER_REQUEST
     )

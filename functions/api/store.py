@@ -540,12 +540,13 @@ class Store:
             query = query.where(filter=FieldFilter("kind", "==", kind))
 
         def newest_first(query: Any) -> Any:
-            return fs.indexed(query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC))
+            ordered = query.order_by("updated_at", direction=DESC).order_by("alert_id", direction=DESC)
+            # ``since`` ends the newest-first scan (a cursor on the sort) instead of filtering
+            # it: a range filter beside two equalities would need indexes of its own, where
+            # equalities and the sort are served by merging the indexes terraform makes
+            return fs.indexed(ordered if since is None else ordered.end_at({"updated_at": since}))
 
         def recent(scan: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-            # ``since`` ends the newest-first scan instead of filtering it: a range filter
-            # beside two equalities would need indexes of its own, where equalities and the
-            # sort are served by merging the indexes terraform makes
             return scan if since is None else itertools.takewhile(lambda d: alert_position(d)[0] >= since, scan)
 
         if symbols is None:

@@ -693,6 +693,8 @@ def test_a_listing_that_reads_hundreds_of_alerts_costs_its_caller_more_of_the_ra
     assert scans[0].get_json()["alerts"] == []
     pages = [client.call("GET", "/v1/alerts?symbol=ZZSC", sub="reader").status_code for _ in range(6)]
     assert pages == [200] * 5 + [429]  # a page of 20 is one request
+    full = [client.call("GET", "/v1/alerts?symbol=ZZSC&limit=100", sub="hundred").status_code for _ in range(6)]
+    assert full == [200] * 5 + [429]  # and of 100 (101 read: the one more says a next page exists)
 
 
 def test_a_long_watchlists_listing_is_charged_for_what_its_queries_read_ahead(
@@ -718,6 +720,11 @@ def test_a_long_watchlists_listing_is_charged_for_what_its_queries_read_ahead(
     answers = [client.call("GET", listing, sub="watcher") for _ in range(3)]
     assert len(answers[0].get_json()["alerts"]) == 50
     assert [a.status_code for a in answers] == [200, 429, 429]  # the watchlist, then 1 + 3 for 400 read
+    # since ends each query's reading too: the newest few alerts cost a few reads, not a batch each
+    assert client.call("PUT", "/v1/me/watchlist", json={"symbols": watched}, sub="recent").status_code == 200
+    newest = [client.call("GET", f"{listing}&since={NOW - 1}", sub="recent") for _ in range(5)]
+    assert len(newest[0].get_json()["alerts"]) == 8  # two of each query's symbol
+    assert [a.status_code for a in newest] == [200] * 4 + [429]
 
 
 def test_a_suspended_admins_token_acts_as_admin_no_more(api: ApiClient) -> None:
