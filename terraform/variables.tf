@@ -197,7 +197,7 @@ variable "daily_budget_usd" {
   default     = 100
 
   validation {
-    condition     = var.daily_budget_usd > 0 && floor(var.daily_budget_usd) == var.daily_budget_usd
-    error_message = "A whole number above 0: the budget's amount is written in whole units, and a fraction fails at apply."
+    condition     = var.daily_budget_usd > 0 && floor(var.daily_budget_usd * 30) == var.daily_budget_usd * 30
+    error_message = "Above 0, and 30 times it a whole number: the monthly budget is written in whole units, and a fraction fails at apply."
   }
 }

@@ -291,9 +291,10 @@ def _unreachable_by_name(exc: BaseException) -> bool:
 
 
 # OpenSSL's verify codes for a certificate the receiver got wrong itself, whatever the trust
-# store: not yet valid (9), expired (10), signed by itself alone (18), another name's (62).
-# A chain to a root we lack (19, 20...) may be our trust store's gap, or a machine in our way.
-_THEIR_CERTIFICATE = frozenset({9, 10, 18, 62})
+# store: not yet valid (9), expired (10), signed by itself alone (18), another name's (62)
+# or another address's (64). A chain to a root we lack (19, 20...) may be our trust store's
+# gap, or a machine in our way.
+_THEIR_CERTIFICATE = frozenset({9, 10, 18, 62, 64})
 
 
 def _unverified(exc: BaseException) -> bool:

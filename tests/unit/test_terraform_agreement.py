@@ -819,4 +819,4 @@ def test_a_message_replayed_from_a_hold_is_never_older_than_the_records_that_ded
 def test_values_the_apis_refuse_are_refused_at_plan(model: tfmodel.TerraformModel) -> None:
     """A budget's amount is whole units: 3.33 a day (99.9 a month) passes plan and fails apply."""
     (check,) = variables_of(model)["daily_budget_usd"]["validation"]
-    assert "floor(var.daily_budget_usd) == var.daily_budget_usd" in str(check["condition"])
+    assert "floor(var.daily_budget_usd * 30) == var.daily_budget_usd * 30" in str(check["condition"])
