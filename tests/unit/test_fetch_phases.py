@@ -209,6 +209,16 @@ def test_a_run_publishes_the_new_items_and_their_mentions_then_stores_them_and_m
     assert reddit.author_lookups == 2  # the mentioning authors' ages, once
 
 
+def test_the_post_cursor_moves_past_a_bots_newest_posts_and_nothing_of_theirs_is_published() -> None:
+    """Else every run would page ``new`` back to the last person's post."""
+    bot = post(3, "Daily discussion thread: NVDA", T0 + 120).model_copy(update={"author": "AutoModerator"})
+    reddit = ListReddit([post(1, "NVDA earnings beat", T0), bot])
+    store, publisher = MemoryStore(), Recorder()
+    run(reddit, store, publisher)
+    assert mentioned(publisher) == {"NVDA": 1}
+    assert (store.cursors["stocks"].newest_created_utc, store.cursors["stocks"].newest_id) == (T0 + 120, "t3_p3")
+
+
 def test_a_listed_thing_the_adapter_could_not_read_is_reported_and_the_run_completes() -> None:
     reddit = ListReddit([post(1, "NVDA earnings beat", T0), post(2, "Thoughts on $AMD?", T0 + 60)])
     reddit.unreadable = ["t3_bad"]
