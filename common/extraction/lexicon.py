@@ -2,9 +2,10 @@
 words that make a bare symbol a ticker, and the byte tables that let a text be split in C.
 Data, not logic: the rules that read these live beside it in the package."""
 
+import bisect
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 
@@ -150,7 +151,7 @@ _COUNTED = (
     r"|(?:\d{1,3}(?:,\d{3})+|\d{1,6})[ \t][sS]hares?)\b"
 )
 _NEXT_NUMBER = re.compile(
-    r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S*\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
+    r"[\s:,]{1,3}(?:\$?\d+(?:\.\d+)?\s?[cCpP]\b|\d{1,2}/\d{1,2}\S{0,16}\s+\$?\d+(?:\.\d+)?[cCpP]\b|@\s?\$?\d|\$\d"
     r"|[A-Za-z]{3}\s?\d{1,2}\s+\$?\d+(?:\.\d+)?\s?[cCpP]\b)"
 )
 _NEXT_COUNT = re.compile(rf"[ \t]{_COUNTED}")
@@ -255,16 +256,19 @@ _Found = tuple[str, int, int, str, float, bool]
 LETTER_CONFIDENCE = 0.69
 # What joins the items of a list a one-letter symbol may stand in: a written separator,
 # ", and" closing it ("VZ, T, and TMUS"); never a space alone.
-_SEP = r"[ \t]*(?:,[ \t]*(?:(?:and|or)[ \t]+)?|[/|;+&][ \t]*|(?:and|or)[ \t]+)"
+# Blanks are bounded (wider than a padded table's cells): a ticker in a link or code is
+# blanked out of the prose, and an unbounded run was read to its end once for every ticker in it.
+_SEP = r"[ \t]{0,100}(?:,[ \t]{0,100}(?:(?:and|or)[ \t]{1,100})?|[/|;+&][ \t]{0,100}|(?:and|or)[ \t]{1,100})"
 _SEP_ONLY = re.compile(_SEP)
 
 
-def letter_kept(prose: str, letter: _Found, starts: set[int], ends: set[int]) -> bool:
+def letter_kept(prose: str, letter: _Found, starts: set[int], ends: Sequence[int]) -> bool:
     """Whether a letter accepted for its neighbours still stands between tickers (or letters)
-    starting at ``starts`` and ending at ``ends``, whatever the padding between them."""
+    starting at ``starts`` and ending at ``ends`` (in order), whatever the padding between
+    them. Only the nearest end before it can be its neighbour's: a farther one has that
+    neighbour's letters between, which no separator holds."""
     after = _SEP_ONLY.match(prose, letter[2])
-    return (
-        after is not None
-        and after.end() in starts
-        and any(end < letter[1] and _SEP_ONLY.fullmatch(prose, end, letter[1]) for end in ends)
-    )
+    if after is None or after.end() not in starts:
+        return False
+    nearest = bisect.bisect_left(ends, letter[1]) - 1
+    return nearest >= 0 and _SEP_ONLY.fullmatch(prose, ends[nearest], letter[1]) is not None

@@ -46,6 +46,13 @@ _AFTER_WEIGHT = re.compile(_AFTER_WEIGHT_TEXT)
 _ALLOCATION = frozenset(("CASH", "EM", "INTL"))
 
 
+# Passes over the symbols still pending, alternately forward and back: a list joins its
+# neighbours along the text in one, and a table's column up or down in one more. A table
+# that joins only by turning back and forth cell by cell would need a pass per column, each
+# over every symbol left: quadratic, which one crafted post would turn into minutes.
+_LIST_PASSES = 8
+
+
 def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict[int, _Found]) -> None:
     """Accept rejected symbols that stand right beside an accepted ticker in a list, until no
     more join (a list is read outward from the tickers it surely holds). In a shouting line a
@@ -66,7 +73,9 @@ def _in_lists(prose: str, rejected: list[tuple[str, int, int, int]], found: dict
     pending = sorted(rejected, key=lambda r: r[1])
     candidates = {r[1]: r[0] for r in rejected}
     forward = True
-    while pending:
+    for _ in range(_LIST_PASSES):
+        if not pending:
+            break
         joined_any = False
         left: list[tuple[str, int, int, int]] = []
         for item in pending if forward else reversed(pending):

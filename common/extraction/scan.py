@@ -417,13 +417,21 @@ def _shouted_name(prose: str, token: str, symbol: str, found: dict[int, _Found])
     """A name in capitals where the line shouts, with a finance word or number beside it, as a
     bare symbol in such a line needs: many names are words too ("AFFIRM", "SNOWFLAKE"), and
     the names that are none already match in any case (``aliases.csv`` "any")."""
+    loud: dict[int, bool] = {}  # by line start: a line read once, however often the name is in it
+
+    def shouting(at: int) -> bool:
+        line = prose.rfind("\n", 0, at) + 1
+        if line not in loud:
+            loud[line] = _shouting(prose, at)
+        return loud[line]
+
     start = prose.find(token)
     while start >= 0:
         end = start + len(token)
         if (
             _ends_word(prose, end)
             and (start == 0 or not prose[start - 1].isalnum())
-            and _shouting(prose, start)
+            and shouting(start)
             and _near(prose, [], start, end)
         ):
             found.setdefault(start, (symbol, start, end, "name", 0.8, True))
@@ -587,9 +595,9 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
                 accepted = _strong_before(prose, start)
             else:  # a word needs evidence right next to it
                 # An everyday word ("sell LOW", "long LIVE", "all in ON") is read by what follows it.
-                accepted = (cue_words if cue_words is not None else _may_be_adjacent(prose, words)) and _adjacent(
-                    prose, start, end, before=symbol not in u.everyday
-                )
+                if cue_words is None:  # once a text: it searches the whole of it
+                    cue_words = _may_be_adjacent(prose, words)
+                accepted = cue_words and _adjacent(prose, start, end, before=symbol not in u.everyday)
             if accepted:
                 found.setdefault(start, (symbol, start, end, "symbol", 0.7 if policy == _STRONG else 0.75, True))
             else:

@@ -5,6 +5,7 @@ a term spelled out before its initials. Applied after the rules found a symbol."
 import bisect
 import itertools
 import re
+from collections.abc import Callable
 
 from common.extraction.lexicon import _CUE_WINDOW, _CUE_WORDS, _WELL_KNOWN, _Found, _words
 from common.extraction.universe import _Universe, _words_of
@@ -177,6 +178,14 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
     ("behind Wendy's"), a data service as the source ("per Morningstar"), "Google it",
     "TD Ameritrade", Bollinger Bands. A symbol also named as a cashtag stays."""
     cashtagged = {f[0] for f in found.values() if f[3] == "cashtag"}
+    text_words: set[str] = set()
+
+    def everywhere() -> set[str]:
+        """The text's words, split once a text (a mention may ask for them by the thousand)."""
+        if not text_words:
+            text_words.update(w.decode() for w in _words_of(prose))
+        return text_words
+
     for start, f in list(found.items()):
         symbol, end, method = f[0], f[2], f[3]
         if symbol not in _OTHER_SENSE or method == "cashtag" or symbol in cashtagged:
@@ -187,7 +196,7 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
         ]
         before = prose[max(0, start - 40) : start].lower().split()[-3:]
         near = set(_words_of(prose[max(0, start - _CUE_WINDOW) : end + _CUE_WINDOW]))
-        drop = _by_the_words(prose, symbol, method, before, after, near)
+        drop = _by_the_words(symbol, method, before, after, near, everywhere)
         stock_sense = (
             (bool(after) and after[0] in _STOCK_NEXT)
             or (bool(before) and before[-1] in _STOCK_BEFORE)
@@ -260,7 +269,7 @@ def _the_platform_or_analyst(  # noqa: PLR0917 - the mention and the words aroun
 
 
 def _by_the_words(  # noqa: PLR0917 - the words around the mention, as _drop_other_senses read them
-    prose: str, symbol: str, method: str, before: list[str], after: list[str], near: set[bytes]
+    symbol: str, method: str, before: list[str], after: list[str], near: set[bytes], everywhere: Callable[[], set[str]]
 ) -> bool:
     """Whether the words right before or after, near, or (for a few) anywhere in the text say
     the other sense: "Google it", "Amazon Prime", Bollinger Bands, BYD's cars."""
@@ -276,8 +285,8 @@ def _by_the_words(  # noqa: PLR0917 - the words around the mention, as _drop_oth
     if symbol in _NEAR_SENSE:
         drop = drop or not near.isdisjoint(w.encode() for w in _NEAR_SENSE[symbol])
     if symbol in _TEXT_SENSE:
-        everywhere = {w.decode() for w in _words_of(prose)}
-        drop = (drop or not _TEXT_SENSE[symbol].isdisjoint(everywhere)) and _TEXT_KEEPS[symbol].isdisjoint(everywhere)
+        words = everywhere()
+        drop = (drop or not _TEXT_SENSE[symbol].isdisjoint(words)) and _TEXT_KEEPS[symbol].isdisjoint(words)
     return drop
 
 

@@ -319,7 +319,7 @@ def _letters_with_neighbours(found: list[_Found], text: str) -> list[_Found]:
     a letter is a ticker only between two (``lists._letters_between``)."""
     while True:
         known = [f for f in found if f[5]]
-        starts, ends = {f[1] for f in known}, {f[2] for f in known}
+        starts, ends = {f[1] for f in known}, sorted({f[2] for f in known})
         kept = [f for f in found if f[4] != LETTER_CONFIDENCE or letter_kept(text, f, starts, ends)]
         if len(kept) == len(found):
             return kept
