@@ -186,6 +186,9 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             text_words.update(w.decode() for w in _words_of(prose))
         return text_words
 
+    # where the mentions of anything but a bank stand, kept as mentions are dropped: a bank
+    # before a rating word looks for one near it, and a text of such banks looked through all
+    others = sorted(at for at, f in found.items() if f[0] not in _BANK)
     for start, f in list(found.items()):
         symbol, end, method = f[0], f[2], f[3]
         if symbol not in _OTHER_SENSE or method == "cashtag" or symbol in cashtagged:
@@ -208,7 +211,7 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             (bool(after) and after[0] in _STOCK_NEXT) or (bool(before) and before[-1] in _STOCK_BEFORE)
         ):
             drop = False  # "BYD shares", "bought Amazon": the stock after all ("BYD to sell cars" is not)
-        drop = drop or _the_platform_or_analyst(symbol, (start, end, method), before, after, found, stock_sense)
+        drop = drop or _the_platform_or_analyst(symbol, (start, end, method), before, after, others, stock_sense)
         if symbol in _SOURCE and method == "name" and not stock_sense:
             drop = drop or _cited(prose, start, end, before, after)
         if symbol in _PLACE and method == "name" and not stock_sense:
@@ -229,6 +232,8 @@ def _drop_other_senses(prose: str, found: dict[int, _Found]) -> None:
             drop = drop or (not stock_sense and not near.isdisjoint(w.encode() for w in _BANK_ROLE))
         if drop:
             del found[start]
+            if symbol not in _BANK:
+                del others[bisect.bisect_left(others, start)]
 
 
 def _the_platform_or_analyst(  # noqa: PLR0917 - the mention and the words around it
@@ -236,7 +241,7 @@ def _the_platform_or_analyst(  # noqa: PLR0917 - the mention and the words aroun
     where: tuple[int, int, str],
     before: list[str],
     after: list[str],
-    found: dict[int, _Found],
+    others: list[int],
     stock_sense: bool,
 ) -> bool:
     """Whether a broker reads as the app ("my Robinhood account", "IBKR platform is down") or a
@@ -261,10 +266,10 @@ def _the_platform_or_analyst(  # noqa: PLR0917 - the mention and the words aroun
     if symbol in _BANK and method == "symbol" and bool(after) and after[0] in _RATES:
         if len(after) > 1 and after[1] in _OWN_RATING:
             return False
-        return any(
-            other[0] != symbol and other[0] not in _BANK and abs(other[1] - start) <= _RATED_WITHIN + (end - start)
-            for other in found.values()
-        )
+        # a mention of anything but a bank within reach (``others``: where they start, in order)
+        reach = _RATED_WITHIN + (end - start)
+        nearest = bisect.bisect_left(others, start - reach)
+        return nearest < len(others) and others[nearest] <= start + reach
     return False
 
 

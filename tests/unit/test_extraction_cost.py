@@ -94,3 +94,12 @@ def test_list_separators_and_option_dates_are_read_over_bounded_runs() -> None:
     assert lexicon._SEP_ONLY.match(" " * 101 + ", ") is None
     assert lexicon._NEXT_NUMBER.match(" 3/19/21 12c") is not None
     assert lexicon._NEXT_NUMBER.match(" 3/19" + "x" * 17 + " 12c") is None
+
+
+def test_a_bank_before_a_rating_word_is_the_analyst_only_of_a_ticker_near_it() -> None:
+    """Found by where the other mentions start, looked up (a text of thousands of such banks
+    read every mention for each): the reading it gave is kept, near and far."""
+    assert symbols("GS downgrades TSLA and my puts print") == ["TSLA"]
+    assert symbols("JPM overweight in my portfolio") == ["JPM"]
+    text = "GS analysts " * 300 + "TSLA"
+    assert symbols(text) == ["GS", "TSLA"]  # only the last one is near TSLA: the others stand
