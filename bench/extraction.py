@@ -2,12 +2,14 @@
 with), measured the way ``make eval-tickers`` measures it: eval/tickers_eval.py's labelled
 texts and its ``best_rate``, both extractors alternating, best round of each. Then what a
 whole item's mentions cost (extraction plus text features) with and without the VADER
-sentiment, which the backtest skips: no detection decision reads it."""
+sentiment, which the backtest skips: no detection decision reads it. And how the time of texts
+crafted to cost more grows with their length (``bench/crafted.py``)."""
 
 from typing import Any
 
 import reticker
 
+from bench import crafted
 from common import extraction
 from common.mentions import mentions_from_item
 from common.messages import RedditItem
@@ -61,4 +63,14 @@ def run() -> dict[str, Any]:
         "items_per_s_with_sentiment": round(max(with_rates), 1),
         "items_per_s_without_sentiment": round(max(without_rates), 1),
         "without_sentiment_speedup": round(max(without_rates) / max(with_rates), 3),
+    } | _crafted()
+
+
+def _crafted() -> dict[str, Any]:
+    grown = crafted.growth()
+    worst = max(grown, key=grown.__getitem__)
+    return {
+        "crafted_growth_worst": round(grown[worst], 2),
+        "crafted_growth_worst_text": worst,
+        "crafted_growth": {name: round(ratio, 2) for name, ratio in grown.items()},
     }

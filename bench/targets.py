@@ -85,6 +85,13 @@ TARGETS: list[tuple[str, Callable[[Figures], float | None], float, bool]] = [
     ("peak RSS of a function worker (MB)", lambda r: _get(r, "e2e", "rss_peak_mb_max_worker"), 256.0, True),
     ("memory of a function instance, PSS (MB)", lambda r: _get(r, "e2e", "pss_end_mb_max_tree"), 256.0, True),
     ("modules dispatch loads at cold start", lambda r: _get(r, "cold_start", "dispatch_modules"), 1300.0, True),
+    # four times the length: a linear reading takes four times as long, a quadratic one sixteen
+    (
+        "extraction: a crafted text's time at four times its length",
+        lambda r: _get(r, "extraction", "crafted_growth_worst"),
+        6.0,
+        True,
+    ),
 ]
 
 
