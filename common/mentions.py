@@ -21,6 +21,10 @@ def item_text(item: RedditItem) -> str:
 
 # What may stand between two cashtags of one list: spaces, punctuation, bullets and numbering,
 # "and"/"or" ("$AMC, $GME - $TSLA\n- $NIO and $BB"), but no word of the text's own.
+# The symbols one item counts for, the first it names: each symbol is a message of its own to
+# aggregate and detect, and a post of a thousand cashtags would cost a thousand of each. No
+# item of the real corpora names more than 23 distinct symbols.
+MAX_SYMBOLS_PER_ITEM = 50
 _LIST_GAP = re.compile(r"(?:[^\w$]|\band\b|\bor\b|\b\d{1,2}[.)])*", re.IGNORECASE)
 _LIST_GAP_MAX = 12
 
@@ -61,10 +65,11 @@ def mentions_from_item(
     item: RedditItem, *, thread_symbols: frozenset[str] = frozenset(), sentiment: bool = True
 ) -> list[tuple[str, Mention]]:
     """One ``(symbol, Mention)`` per distinct known symbol in the item, in order of first
-    appearance. ``thread_symbols`` are the symbols of the post a comment belongs to: they let
-    the extractor accept a bare word it would otherwise reject. ``sentiment=False`` leaves the
-    mentions' sentiment unset: users read it, no detection decision does, and it is the
-    costliest feature (the backtest skips it)."""
+    appearance, the first :data:`MAX_SYMBOLS_PER_ITEM` of them. ``thread_symbols`` are the
+    symbols of the post a comment belongs to: they let the extractor accept a bare word it
+    would otherwise reject. ``sentiment=False`` leaves the mentions' sentiment unset: users
+    read it, no detection decision does, and it is the costliest feature (the backtest
+    skips it)."""
     text = item_text(item)
     everything = extraction.extract(text, thread_symbols=thread_symbols, at=item.created_utc)
     found = [m for m in everything if m.known]
@@ -72,6 +77,8 @@ def mentions_from_item(
         return []
     best: dict[str, extraction.TickerMention] = {}
     for mention in found:
+        if mention.symbol not in best and len(best) == MAX_SYMBOLS_PER_ITEM:
+            continue
         current = best.get(mention.symbol)
         if current is None or mention.confidence > current.confidence:
             best[mention.symbol] = mention

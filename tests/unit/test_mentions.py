@@ -1,6 +1,7 @@
 """mentions_from_item: one mention per distinct symbol, carrying what the aggregator counts."""
 
-from common.mentions import mentions_from_item
+from common.extraction import symbols
+from common.mentions import MAX_SYMBOLS_PER_ITEM, mentions_from_item
 from common.messages import RedditItem
 
 
@@ -26,6 +27,19 @@ def _post(**overrides: object) -> RedditItem:
 
 def test_each_symbol_is_mentioned_once_in_order_of_first_appearance() -> None:
     assert [symbol for symbol, _ in mentions_from_item(_post())] == ["GME", "AMC"]
+
+
+def test_an_item_counts_for_the_first_symbols_it_names_up_to_the_cap() -> None:
+    """Each symbol is a message to aggregate and detect: a post of a thousand cashtags must not
+    cost a thousand of each. Its cashtags still all count as its own stuffing."""
+    listed = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "AMD", "INTC", "ORCL"]
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    many = symbols(" ".join(f"${a}{b}" for a in letters for b in letters))
+    assert len(many) > MAX_SYMBOLS_PER_ITEM
+    body = " ".join(f"${s}" for s in [*listed, *many])
+    found = mentions_from_item(_post(title="Tickers", body=body))
+    assert [symbol for symbol, _ in found] == [*listed, *many][:MAX_SYMBOLS_PER_ITEM]
+    assert found[0][1].cashtag_count == len(listed) + len(many)
 
 
 def test_a_mention_carries_the_item_facts_the_aggregator_needs() -> None:
