@@ -36,6 +36,7 @@ CRAFTED: dict[str, Callable[[int], str]] = {
     "option dates without spaces": _repeat("(ON:1/1", prefix="x"),
     "a shouted name": _repeat("NOKIA "),
     "a bank before a rating word": _repeat("GS analysts "),
+    "symbols in a shouting line of no spaces": _repeat("BX("),
 }
 AT = 1_717_200_000.0  # 2024-06-01: the lists' BBBY no longer traded, so their letters are checked again
 

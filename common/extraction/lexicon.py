@@ -256,9 +256,10 @@ _Found = tuple[str, int, int, str, float, bool]
 LETTER_CONFIDENCE = 0.69
 # What joins the items of a list a one-letter symbol may stand in: a written separator,
 # ", and" closing it ("VZ, T, and TMUS"); never a space alone.
-# Blanks are bounded (wider than a padded table's cells): a ticker in a link or code is
-# blanked out of the prose, and an unbounded run was read to its end once for every ticker in it.
-_SEP = r"[ \t]{0,100}(?:,[ \t]{0,100}(?:(?:and|or)[ \t]{1,100})?|[/|;+&][ \t]{0,100}|(?:and|or)[ \t]{1,100})"
+# Blanks are bounded (far wider than a padded table's cells, or a link or code span blanked
+# between two tickers): a ticker in a link or code is blanked out of the prose, and an
+# unbounded run was read to its end once for every ticker in it.
+_SEP = r"[ \t]{0,1000}(?:,[ \t]{0,1000}(?:(?:and|or)[ \t]{1,1000})?|[/|;+&][ \t]{0,1000}|(?:and|or)[ \t]{1,1000})"
 _SEP_ONLY = re.compile(_SEP)
 
 

@@ -542,6 +542,14 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
     cue_words: bool | None = None
     shouting: bool | None = None  # for one-line texts (the usual), computed once when needed
     loud_lines: dict[int, bool] = {}  # for the others, once a line: a long shouted one holds thousands
+    short_lines: dict[int, bool] = {}  # likewise whether a line is a short one (a headline)
+
+    def short(at: int) -> bool:
+        line = prose.rfind("\n", 0, at) + 1
+        if line not in short_lines:
+            short_lines[line] = _short_line(prose, at)
+        return short_lines[line]
+
     pending: list[tuple[str, int, int]] = []
     rejected: list[tuple[str, int, int, int]] = []
     for symbol, start, policy in bare:
@@ -582,7 +590,7 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
         else:
             loud = shouting
         if policy == _UNLESS_LOUD:
-            if loud and not _short_line(prose, start):
+            if loud and not short(start):
                 pending.append((symbol, start, end))
             else:
                 found.setdefault(start, (symbol, start, end, "symbol", 0.85, True))
