@@ -74,6 +74,7 @@ class Replay:
     stats: Counter[str] = field(default_factory=Counter)
     tokens: set[str] = field(default_factory=set)
     window_started: float = field(default_factory=time.monotonic)
+    window_used: int = 0  # requests in the window so far: the count Reddit's headers report
     corpus_path: str = ""
 
     def take_fault(self, method: str, path: str) -> Fault | None:
@@ -87,9 +88,9 @@ class Replay:
 
     def ratelimit_headers(self) -> dict[str, str]:
         elapsed = time.monotonic() - self.window_started
-        if elapsed >= RATELIMIT_WINDOW:
-            self.window_started, elapsed = time.monotonic(), 0.0
-        used = self.stats["reddit_requests"]
+        if elapsed >= RATELIMIT_WINDOW:  # a new window counts from nothing, as Reddit's does
+            self.window_started, elapsed, self.window_used = time.monotonic(), 0.0, 0
+        used = self.window_used
         return {
             "x-ratelimit-used": str(used),
             "x-ratelimit-remaining": f"{max(RATELIMIT_BUDGET - used, 1)}.0",
@@ -208,6 +209,7 @@ async def _reddit(request: web.Request) -> web.StreamResponse:
         if match is None or route_method != method:
             continue
         replay.stats["reddit_requests"] += 1
+        replay.window_used += 1
         fault = replay.take_fault(method, path)
         if fault is not None:
             replay.stats["faults_injected"] += 1

@@ -547,3 +547,16 @@ def test_an_id_a_hand_made_corpus_repeats_is_served_once() -> None:
     assert [p["id"] for p in corpus.listing_posts("stocks", "new", T0 + 10)] == ["t3_rep"]
     assert [c["id"] for c in corpus.listing_comments("stocks", T0 + 10)] == ["t1_rep"]
     assert len(corpus.visible_children("t3_rep", T0 + 10)) == 1
+
+
+def test_the_rate_limit_headers_count_the_requests_of_the_window_only() -> None:
+    """As Reddit's do: a count carried over from earlier windows made asyncprawcore wait up to
+    ten seconds a request once thousands had been made, every window after the first."""
+    from emulators.reddit.server import RATELIMIT_WINDOW, Replay
+
+    replay = Replay()
+    replay.stats["reddit_requests"] = replay.window_used = 5000
+    replay.window_started -= RATELIMIT_WINDOW + 1
+    headers = replay.ratelimit_headers()
+    assert headers["x-ratelimit-used"] == "0" and headers["x-ratelimit-reset"] == str(int(RATELIMIT_WINDOW))
+    assert replay.stats["reddit_requests"] == 5000  # the run's own total stays
