@@ -143,8 +143,11 @@ def account(row: Mapping[str, Any]) -> Account:
 
 
 def load(path: Path) -> Corpus:
+    """The corpus at ``path``; its accounts file is optional, as for the local Reddit (a
+    corpus without one knows no account's age)."""
     authors: dict[str, Account] = {}
-    for row in corpus_rows(path, "authors"):
+    rows = corpus_rows(path, "authors") if corpus_file(path, "authors").exists() else iter(())
+    for row in rows:
         authors[row["name"]] = account(row)
     labels_path = path / "labels.json"
     labels = json.loads(labels_path.read_text()) if labels_path.exists() else []
@@ -334,7 +337,11 @@ def history_hours(config: DetectionConfig) -> int:
 def load_config(path: Path | None) -> DetectionConfig:
     if path is None:
         return DEFAULT_CONFIG
-    return DetectionConfig.model_validate(json.loads(path.read_text()))
+    try:
+        raw = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ValueError(f"{path}: not JSON ({exc})") from exc
+    return DetectionConfig.model_validate(raw)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,10 +349,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", type=Path, help="corpus directory (items.jsonl.gz, authors.jsonl.gz, ...)")
     parser.add_argument("--config", type=Path, help="DetectionConfig as JSON (defaults otherwise)")
     args = parser.parse_args(argv)
-    replay = Replay(config=load_config(args.config))
-    for records in play(replay, load(args.corpus)):
-        for record in records:
-            sys.stdout.write(json.dumps(record.to_json()) + "\n")
+    if not args.corpus.is_dir():
+        parser.error(f"{args.corpus}: no such corpus directory")
+    try:  # a user's own corpus or config: what is wrong with it is said, not a traceback
+        replay = Replay(config=load_config(args.config))
+        corpus = load(args.corpus)
+    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        parser.error(str(exc))
+    try:
+        for records in play(replay, corpus):
+            for record in records:
+                sys.stdout.write(json.dumps(record.to_json()) + "\n")
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -177,6 +177,29 @@ def test_the_backtest_command_prints_alerts_as_json_lines(corpus_dir: Path, caps
     assert {"event", "alert_id", "symbol", "kind", "status", "score", "pump_risk", "rule"} <= set(lines[0])
 
 
+def test_the_backtest_command_says_what_is_wrong_with_a_corpus_or_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user's own corpus or config: an error message and status 2, never a traceback; a
+    corpus without accounts (the local Reddit serves one) replays without their ages."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.json").write_text('{"start": 0, "end": 1}')
+    (corpus / "items.jsonl").write_text("")
+    assert main([str(corpus)]) == 0  # no authors.jsonl
+    (tmp_path / "bad.json").write_text("{")
+    (tmp_path / "wrong.json").write_text('{"warmup_hourz": 1}')
+    for argv, said in (
+        ([str(tmp_path / "nope")], "no such corpus directory"),
+        ([str(corpus), "--config", str(tmp_path / "bad.json")], "bad.json: not JSON"),
+        ([str(corpus), "--config", str(tmp_path / "wrong.json")], "warmup_hourz"),
+        ([str(corpus), "--config", str(tmp_path / "missing.json")], "missing.json"),
+    ):
+        with pytest.raises(SystemExit) as refused:
+            main(argv)
+        assert refused.value.code == 2 and said in capsys.readouterr().err, argv
+
+
 def test_the_backtest_leaves_out_what_fetch_skips(tmp_path: Path) -> None:
     """Stickied posts and bots' posts and comments never reach production's counts (fetch
     skips them), so the backtest of the same corpus must not count them either."""
