@@ -6,6 +6,7 @@ import bisect
 import functools
 import itertools
 import re
+from collections.abc import Callable
 
 from common.extraction.lexicon import (
     _A_YEAR,
@@ -31,6 +32,20 @@ from common.extraction.lexicon import (
     _words,
 )
 from common.extraction.universe import _words_of
+
+
+def by_line(prose: str, judge: Callable[[str, int], bool]) -> Callable[[int], bool]:
+    """``judge(prose, at)`` for the line holding ``at``, read once a line: a long line holds
+    thousands of mentions, each of which would read all of it again."""
+    judged: dict[int, bool] = {}
+
+    def read(at: int) -> bool:
+        line = prose.rfind("\n", 0, at) + 1
+        if line not in judged:
+            judged[line] = judge(prose, at)
+        return judged[line]
+
+    return read
 
 
 def _shouting(text: str, pos: int) -> bool:

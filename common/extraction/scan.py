@@ -19,6 +19,7 @@ from common.extraction.evidence import (
     _short_line,
     _shouting,
     _strong_before,
+    by_line,
 )
 from common.extraction.lexicon import (
     _ACCEPT,
@@ -417,14 +418,7 @@ def _shouted_name(prose: str, token: str, symbol: str, found: dict[int, _Found])
     """A name in capitals where the line shouts, with a finance word or number beside it, as a
     bare symbol in such a line needs: many names are words too ("AFFIRM", "SNOWFLAKE"), and
     the names that are none already match in any case (``aliases.csv`` "any")."""
-    loud: dict[int, bool] = {}  # by line start: a line read once, however often the name is in it
-
-    def shouting(at: int) -> bool:
-        line = prose.rfind("\n", 0, at) + 1
-        if line not in loud:
-            loud[line] = _shouting(prose, at)
-        return loud[line]
-
+    shouting = by_line(prose, _shouting)
     start = prose.find(token)
     while start >= 0:
         end = start + len(token)
@@ -542,14 +536,7 @@ def _bare_words(  # noqa: PLR0912, PLR0915, PLR0917 - the policies side by side 
     cue_words: bool | None = None
     shouting: bool | None = None  # for one-line texts (the usual), computed once when needed
     loud_lines: dict[int, bool] = {}  # for the others, once a line: a long shouted one holds thousands
-    short_lines: dict[int, bool] = {}  # likewise whether a line is a short one (a headline)
-
-    def short(at: int) -> bool:
-        line = prose.rfind("\n", 0, at) + 1
-        if line not in short_lines:
-            short_lines[line] = _short_line(prose, at)
-        return short_lines[line]
-
+    short = by_line(prose, _short_line)  # likewise whether a line is a short one (a headline)
     pending: list[tuple[str, int, int]] = []
     rejected: list[tuple[str, int, int, int]] = []
     for symbol, start, policy in bare:

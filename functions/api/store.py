@@ -7,7 +7,6 @@ import binascii
 import contextlib
 import hashlib
 import heapq
-import itertools
 import json
 import math
 import threading
@@ -343,7 +342,10 @@ class Store:
             ref.delete()
         except Exception:
             with contextlib.suppress(Exception):  # the account stays: so may its tokens
-                tomb.set(before) if before is not None else tomb.delete()
+                if before is None:
+                    tomb.delete()
+                else:
+                    tomb.set(before)
             raise
         self._forget(sub)
 
@@ -546,11 +548,8 @@ class Store:
             # equalities and the sort are served by merging the indexes terraform makes
             return fs.indexed(ordered if since is None else ordered.end_at({"updated_at": since}))
 
-        def recent(scan: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-            return scan if since is None else itertools.takewhile(lambda d: alert_position(d)[0] >= since, scan)
-
         if symbols is None:
-            yield from recent(_paged(newest_first(query), after, batch, reads))
+            yield from _paged(newest_first(query), after, batch, reads)
             return
         if not symbols:
             return
@@ -568,7 +567,7 @@ class Store:
             )
             for chunk in chunks
         ]
-        yield from recent(heapq.merge(*scans, key=alert_position, reverse=True) if len(scans) > 1 else scans[0])
+        yield from heapq.merge(*scans, key=alert_position, reverse=True) if len(scans) > 1 else scans[0]
 
     # ------------------------------------------------------------ tickers
 
